@@ -1,0 +1,1 @@
+"""Identity: players (per brand), staff users and roles, sessions, two-factor auth."""

@@ -1,0 +1,55 @@
+"""Changing a signed-in account's password (players and staff alike)."""
+
+from __future__ import annotations
+
+from domain.accounts import passwords, sessions
+from domain.accounts.errors import InvalidCredentials, TwoFactorRequired
+from domain.accounts.models import Player, StaffUser
+from domain.accounts.principal import Principal
+from domain.kernel import audit
+from domain.kernel.db import UnitOfWork
+from domain.kernel.errors import NotAuthenticated
+
+
+async def change_password(
+    uow: UnitOfWork, principal: Principal, current_password: str, new_password: str
+) -> None:
+    """Change the signed-in account's password; other sessions are revoked.
+    Errors: NotAuthenticated, TwoFactorRequired, InvalidCredentials, PasswordToo*."""
+    if not principal.fully_authenticated:
+        raise TwoFactorRequired()
+    model: type[Player | StaffUser] = Player if principal.is_player else StaffUser
+    account = await uow.session.get(model, principal.id, with_for_update=True)
+    if account is None:
+        raise NotAuthenticated()
+    if not passwords.verify_password(account.password_hash, current_password):
+        raise InvalidCredentials(field="currentPassword")
+    identifiers = (
+        [account.email]
+        if isinstance(account, StaffUser)
+        else [account.email, account.phone, account.username]
+    )
+    problem = passwords.password_problem(new_password, *identifiers)
+    if problem:
+        problem.field = "newPassword"
+        raise problem
+    account.password_hash = passwords.hash_password(new_password)
+    if isinstance(account, StaffUser):
+        account.password_change_required = False
+    await sessions.revoke_all(
+        uow,
+        kind=principal.kind,
+        principal_id=principal.id,
+        reason="password_changed",
+        keep=principal.session_id,
+    )
+    await audit.record(
+        uow,
+        actor_kind=principal.actor_kind,
+        actor_id=principal.id,
+        action="account.password.change",
+        subject_type=principal.kind.value,
+        subject_id=principal.id,
+        brand=principal.brand if principal.is_player else None,
+    )
+    await uow.flush()

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, INET, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.kernel.db import Base
+from domain.kernel.ids import new_id
+
+
+class PlayerStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    SELF_EXCLUDED = "self_excluded"
+    CLOSED = "closed"
+
+
+class PrincipalKind(StrEnum):
+    PLAYER = "player"
+    STAFF = "staff"
+
+
+class SessionTransport(StrEnum):
+    COOKIE = "cookie"
+    BEARER = "bearer"
+
+
+class SessionState(StrEnum):
+    # Password accepted, second factor (or, for staff, enrolment) still owed.
+    PENDING_TWO_FACTOR = "pending_two_factor"
+    ACTIVE = "active"
+
+
+class Player(Base):
+    __tablename__ = "players"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    # Identifiers are stored normalised (lower-case email and username, E.164 phone).
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    username: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    country: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, default=PlayerStatus.ACTIVE)
+    two_factor_secret: Mapped[str | None] = mapped_column(Text)
+    two_factor_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    two_factor_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("brand", "email"),
+        UniqueConstraint("brand", "phone"),
+        UniqueConstraint("brand", "username"),
+        CheckConstraint(
+            "email IS NOT NULL OR phone IS NOT NULL OR username IS NOT NULL", name="identifier"
+        ),
+        CheckConstraint(
+            "status IN ('active', 'suspended', 'self_excluded', 'closed')", name="status"
+        ),
+    )
+
+
+class StaffUser(Base):
+    """Operator staff. Not players; `brands` limits them to some brands (NULL: all)."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(Text, unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    # Set for a one-time password: the first sign-in must choose a new one.
+    password_change_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    roles: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    brands: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    two_factor_secret: Mapped[str | None] = mapped_column(Text)
+    two_factor_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    two_factor_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AuthSession(Base):
+    """A server-side session. Only the SHA-256 of its token is stored."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    principal_kind: Mapped[str] = mapped_column(Text)
+    player_id: Mapped[uuid.UUID | None] = mapped_column(UUID, ForeignKey("players.id"))
+    staff_id: Mapped[uuid.UUID | None] = mapped_column(UUID, ForeignKey("staff_users.id"))
+    # The brand a player session belongs to; NULL for staff (their scope is on StaffUser).
+    brand: Mapped[str | None] = mapped_column(Text, ForeignKey("brands.slug"))
+    transport: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text)
+    two_factor_failures: Mapped[int] = mapped_column(default=0)
+    ip_address: Mapped[str | None] = mapped_column(INET)
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("(player_id IS NULL) <> (staff_id IS NULL)", name="one_principal"),
+        Index("ix_auth_sessions_player_live", "player_id", postgresql_where="revoked_at IS NULL"),
+        Index("ix_auth_sessions_staff_live", "staff_id", postgresql_where="revoked_at IS NULL"),
+    )
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted per account identifier and per client address."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(Text)  # account | address
+    key: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_login_failures_scope_key_at", "scope", "key", "at"),)

@@ -1,0 +1,57 @@
+"""Staff roles and the named permissions they grant. Enforced in services and in GraphQL."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class Permission(StrEnum):
+    PLAYER_READ = "player.read"
+    PLAYER_STATUS_WRITE = "player.status.write"
+    PLAYER_SESSIONS_REVOKE = "player.sessions.revoke"
+    PLAYER_MESSAGE_SEND = "player.message.send"
+    WALLET_READ = "wallet.read"
+    WALLET_ADJUST = "wallet.adjust"
+    WITHDRAWAL_APPROVE = "withdrawal.approve"
+    MARKET_TRADE = "market.trade"
+    BET_VOID = "bet.void"
+    CASINO_MANAGE = "casino.manage"
+    REPORT_READ = "report.read"
+    STAFF_MANAGE = "staff.manage"
+    AUDIT_READ = "audit.read"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    SUPPORT = "support"
+    RISK = "risk"
+    CRM = "crm"
+    FINANCE = "finance"
+    TRADER = "trader"
+
+
+P = Permission
+ROLE_PERMISSIONS = MappingProxyType(
+    {
+        Role.ADMIN: frozenset(Permission),
+        Role.SUPPORT: frozenset({P.PLAYER_READ, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ}),
+        Role.RISK: frozenset(
+            {P.PLAYER_READ, P.PLAYER_STATUS_WRITE, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ,
+             P.BET_VOID, P.AUDIT_READ}
+        ),
+        Role.CRM: frozenset({P.PLAYER_READ, P.PLAYER_MESSAGE_SEND, P.REPORT_READ}),
+        Role.FINANCE: frozenset(
+            {P.PLAYER_READ, P.WALLET_READ, P.WALLET_ADJUST, P.WITHDRAWAL_APPROVE, P.REPORT_READ,
+             P.AUDIT_READ}
+        ),
+        Role.TRADER: frozenset({P.MARKET_TRADE, P.BET_VOID, P.REPORT_READ}),
+    }
+)  # fmt: skip
+
+
+def permissions_for(roles: list[str]) -> frozenset[Permission]:
+    granted: frozenset[Permission] = frozenset()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS.get(Role(role), frozenset())
+    return granted

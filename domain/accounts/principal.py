@@ -1,0 +1,59 @@
+"""Who is acting: a player, a staff user or the system, with what permissions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from domain.accounts.errors import PasswordChangeRequired, TwoFactorRequired
+from domain.accounts.models import PrincipalKind
+from domain.accounts.permissions import Permission
+from domain.kernel.errors import NotAuthenticated, PermissionDenied
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: PrincipalKind
+    id: uuid.UUID
+    session_id: uuid.UUID
+    brand: str | None
+    # False while a second factor (or staff enrolment) is owed: only the 2FA steps are open.
+    fully_authenticated: bool
+    password_change_required: bool = False
+    roles: tuple[str, ...] = ()
+    permissions: frozenset[Permission] = field(default_factory=frozenset)
+
+    @property
+    def is_player(self) -> bool:
+        return self.kind is PrincipalKind.PLAYER
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind is PrincipalKind.STAFF
+
+    @property
+    def actor_kind(self) -> str:
+        return self.kind.value
+
+
+def require_player(principal: Principal | None) -> Principal:
+    if principal is None or not principal.is_player:
+        raise NotAuthenticated()
+    if not principal.fully_authenticated:
+        raise TwoFactorRequired()
+    return principal
+
+
+def require_permission(principal: Principal | None, permission: Permission) -> Principal:
+    """The staff principal if it holds `permission` with a completed second factor."""
+    if principal is None:
+        raise NotAuthenticated()
+    if not principal.is_staff:
+        raise PermissionDenied()
+    if not principal.fully_authenticated:
+        raise TwoFactorRequired()
+    if principal.password_change_required:
+        raise PasswordChangeRequired()
+    if permission not in principal.permissions:
+        raise PermissionDenied()
+    return principal

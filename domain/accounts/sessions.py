@@ -1,0 +1,202 @@
+"""Server-side, revocable sessions for cookies (site) and bearer tokens (API).
+
+The token is 256 random bits shown once; only its SHA-256 is stored, so a database leak
+yields no usable session. A player session is valid only on its own brand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from domain.accounts.events import SessionRevoked
+from domain.accounts.models import (
+    AuthSession,
+    Player,
+    PlayerStatus,
+    PrincipalKind,
+    SessionState,
+    SessionTransport,
+    StaffUser,
+)
+from domain.accounts.permissions import permissions_for
+from domain.accounts.principal import Principal
+from domain.kernel import clock
+from domain.kernel.db import UnitOfWork
+from domain.kernel.outbox import emit
+from domain.kernel.settings import get_settings
+
+TOKEN_BYTES = 32
+# Writing last_seen_at on every request would make each read a write; a minute is precise enough.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    token: str
+    session: AuthSession
+
+
+def hash_token(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def issue(
+    uow: UnitOfWork,
+    *,
+    kind: PrincipalKind,
+    principal_id: uuid.UUID,
+    brand: str | None,
+    transport: SessionTransport,
+    state: SessionState,
+    ip_address: str | None,
+    user_agent: str | None,
+) -> IssuedSession:
+    settings = get_settings()
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    lifetime = (
+        timedelta(minutes=settings.two_factor_pending_minutes)
+        if state is SessionState.PENDING_TWO_FACTOR
+        else timedelta(hours=settings.session_ttl_hours)
+    )
+    session = AuthSession(
+        token_hash=hash_token(token),
+        principal_kind=kind,
+        player_id=principal_id if kind is PrincipalKind.PLAYER else None,
+        staff_id=principal_id if kind is PrincipalKind.STAFF else None,
+        brand=brand if kind is PrincipalKind.PLAYER else None,
+        transport=transport,
+        state=state,
+        ip_address=ip_address,
+        user_agent=(user_agent or "")[:512] or None,
+        expires_at=clock.now() + lifetime,
+    )
+    uow.session.add(session)
+    await uow.flush()
+    return IssuedSession(token, session)
+
+
+async def find_live(uow: UnitOfWork, token: str) -> AuthSession | None:
+    """The unrevoked, unexpired, not idle session of `token`, or None."""
+    if not token or len(token) > 128:
+        return None
+    session = await uow.session.scalar(
+        select(AuthSession).where(
+            AuthSession.token_hash == hash_token(token), AuthSession.revoked_at.is_(None)
+        )
+    )
+    if session is None:
+        return None
+    now = clock.now()
+    idle_limit = timedelta(minutes=get_settings().session_idle_minutes)
+    if session.expires_at <= now or now - session.last_seen_at > idle_limit:
+        return None
+    return session
+
+
+async def authenticate_token(uow: UnitOfWork, token: str, brand: str) -> Principal | None:
+    """The principal behind a token on `brand`, or None (unknown, revoked, expired, other brand)."""
+    session = await find_live(uow, token)
+    if session is None:
+        return None
+    principal = await _principal_for(uow, session, brand)
+    if principal is not None and clock.now() - session.last_seen_at > LAST_SEEN_RESOLUTION:
+        await uow.session.execute(
+            update(AuthSession).where(AuthSession.id == session.id).values(last_seen_at=clock.now())
+        )
+    return principal
+
+
+async def _principal_for(uow: UnitOfWork, session: AuthSession, brand: str) -> Principal | None:
+    fully = session.state == SessionState.ACTIVE
+    if session.player_id is not None:
+        if session.brand != brand:
+            return None
+        player = await uow.session.get(Player, session.player_id)
+        if player is None or player.status == PlayerStatus.CLOSED:
+            return None
+        return Principal(PrincipalKind.PLAYER, player.id, session.id, player.brand, fully)
+    assert session.staff_id is not None
+    staff = await uow.session.get(StaffUser, session.staff_id)
+    if (
+        staff is None
+        or not staff.active
+        or (staff.brands is not None and brand not in staff.brands)
+    ):
+        return None
+    return Principal(
+        PrincipalKind.STAFF,
+        staff.id,
+        session.id,
+        brand,
+        fully,
+        password_change_required=staff.password_change_required,
+        roles=tuple(staff.roles),
+        permissions=permissions_for(staff.roles),
+    )
+
+
+async def revoke(uow: UnitOfWork, session: AuthSession, reason: str) -> None:
+    await revoke_where(uow, AuthSession.id == session.id, reason=reason)
+
+
+async def revoke_all(
+    uow: UnitOfWork,
+    *,
+    kind: PrincipalKind,
+    principal_id: uuid.UUID,
+    reason: str,
+    keep: uuid.UUID | None = None,
+) -> int:
+    """Revoke every live session of a principal (except `keep`); returns how many."""
+    column = AuthSession.player_id if kind is PrincipalKind.PLAYER else AuthSession.staff_id
+    condition = column == principal_id
+    if keep is not None:
+        condition = condition & (AuthSession.id != keep)
+    return await revoke_where(uow, condition, reason=reason)
+
+
+async def revoke_where(uow: UnitOfWork, condition: object, *, reason: str) -> int:
+    rows = (
+        await uow.session.execute(
+            update(AuthSession)
+            .where(condition, AuthSession.revoked_at.is_(None))  # type: ignore[arg-type]
+            .values(revoked_at=clock.now(), revoked_reason=reason)
+            .returning(
+                AuthSession.id,
+                AuthSession.principal_kind,
+                AuthSession.player_id,
+                AuthSession.staff_id,
+                AuthSession.brand,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    for session_id, kind, player_id, staff_id, brand in rows:
+        event = SessionRevoked(
+            session_id=str(session_id),
+            principal_kind=kind,
+            principal_id=str(player_id or staff_id),
+            reason=reason,
+        )
+        await emit(uow, event, brand=brand)
+    return len(rows)
+
+
+async def list_live(
+    uow: UnitOfWork, *, kind: PrincipalKind, principal_id: uuid.UUID
+) -> list[AuthSession]:
+    column = AuthSession.player_id if kind is PrincipalKind.PLAYER else AuthSession.staff_id
+    result = await uow.session.scalars(
+        select(AuthSession)
+        .where(column == principal_id, AuthSession.revoked_at.is_(None))
+        .where(AuthSession.expires_at > clock.now())
+        .order_by(AuthSession.created_at.desc())
+        .limit(100)
+    )
+    return list(result)

@@ -1,0 +1,82 @@
+"""The password step of signing in, shared by players and staff.
+
+Failures are returned, not raised: the failure row must commit for throttling to work, and
+the caller owns the transaction. Unknown account and wrong password give the same result
+after the same argon2 work.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from domain.accounts import passwords, sessions, throttle
+from domain.accounts.errors import AccountClosed, InvalidCredentials, LoginThrottled
+from domain.accounts.models import PrincipalKind, SessionState, SessionTransport
+from domain.kernel.db import UnitOfWork
+from domain.kernel.errors import DomainError
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    issued: sessions.IssuedSession | None = None
+    error: DomainError | None = None
+
+    @property
+    def two_factor_required(self) -> bool:
+        return (
+            self.issued is not None and self.issued.session.state == SessionState.PENDING_TWO_FACTOR
+        )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The account an identifier names, as the password step needs it."""
+
+    kind: PrincipalKind
+    id: uuid.UUID
+    brand: str | None
+    password_hash: str
+    # Second factor owed after the password: enabled 2FA, or any staff (enrolment owed).
+    second_factor_owed: bool
+    closed: bool
+
+
+@dataclass(frozen=True)
+class Attempt:
+    throttle_key: str
+    password: str
+    transport: SessionTransport
+    ip_address: str | None
+    user_agent: str | None
+    # The session being replaced (the cookie sent with the sign-in): rotated on success.
+    previous_token: str | None = None
+
+
+async def sign_in(uow: UnitOfWork, candidate: Candidate | None, attempt: Attempt) -> SignInResult:
+    if await throttle.is_throttled(uow, attempt.throttle_key, attempt.ip_address):
+        return SignInResult(error=LoginThrottled())
+    password_hash = candidate.password_hash if candidate else None
+    if not passwords.verify_password(password_hash, attempt.password) or candidate is None:
+        await throttle.record_failure(uow, attempt.throttle_key, attempt.ip_address)
+        return SignInResult(error=InvalidCredentials())
+    if candidate.closed:
+        return SignInResult(error=AccountClosed())
+    await throttle.clear_account(uow, attempt.throttle_key)
+    if attempt.previous_token:
+        previous = await sessions.find_live(uow, attempt.previous_token)
+        if previous is not None:
+            await sessions.revoke(uow, previous, "rotated")
+    issued = await sessions.issue(
+        uow,
+        kind=candidate.kind,
+        principal_id=candidate.id,
+        brand=candidate.brand,
+        transport=attempt.transport,
+        state=SessionState.PENDING_TWO_FACTOR
+        if candidate.second_factor_owed
+        else SessionState.ACTIVE,
+        ip_address=attempt.ip_address,
+        user_agent=attempt.user_agent,
+    )
+    return SignInResult(issued=issued)

@@ -1,0 +1,177 @@
+"""TOTP two-factor authentication (RFC 6238): enrolment, sign-in step, disabling.
+
+Optional for players; mandatory for staff, whose sessions stay pending until they enrol.
+A code is accepted once: the last used time step is stored, so a captured code can't be replayed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyotp
+
+from domain.accounts import sessions
+from domain.accounts.errors import (
+    InvalidTwoFactorCode,
+    TwoFactorAlreadyEnabled,
+    TwoFactorMandatory,
+    TwoFactorNotEnabled,
+    TwoFactorRequired,
+)
+from domain.accounts.models import (
+    AuthSession,
+    Player,
+    PrincipalKind,
+    SessionState,
+    SessionTransport,
+    StaffUser,
+)
+from domain.accounts.principal import Principal
+from domain.kernel import clock
+from domain.kernel.db import UnitOfWork
+from domain.kernel.errors import NotAuthenticated
+
+ISSUER = "Stakehouse"
+STEP_SECONDS = 30
+# Accept the previous and next step too, for clock drift between phone and server.
+DRIFT_STEPS = 1
+# Wrong codes allowed on one pending session before it is revoked.
+PENDING_FAILURES_MAX = 5
+
+Account = Player | StaffUser
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    secret: str
+    provisioning_uri: str
+
+
+def _label(account: Account) -> str:
+    if isinstance(account, StaffUser):
+        return account.email
+    return account.email or account.phone or account.username or str(account.id)
+
+
+def check_code(account: Account, code: str) -> bool:
+    """Accept `code` if it matches a step newer than the last one used; remember that step."""
+    if account.two_factor_secret is None:
+        return False
+    code = code.strip().replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return False
+    totp = pyotp.TOTP(account.two_factor_secret, interval=STEP_SECONDS)
+    current = int(clock.now().timestamp()) // STEP_SECONDS
+    for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
+        if account.two_factor_last_step is not None and step <= account.two_factor_last_step:
+            continue
+        if pyotp.utils.strings_equal(totp.at(step * STEP_SECONDS), code):
+            account.two_factor_last_step = step
+            return True
+    return False
+
+
+async def account_of(uow: UnitOfWork, principal: Principal) -> Account:
+    model: type[Account] = Player if principal.is_player else StaffUser
+    account = await uow.session.get(model, principal.id, with_for_update=True)
+    if account is None:
+        raise NotAuthenticated()
+    return account
+
+
+async def begin_enrolment(uow: UnitOfWork, principal: Principal) -> Enrolment:
+    """Create a new secret to scan. Errors: TwoFactorAlreadyEnabled, TwoFactorRequired."""
+    account = await account_of(uow, principal)
+    if account.two_factor_enabled:
+        raise TwoFactorAlreadyEnabled()
+    # A player must finish signing in first; only staff enrol from a pending session.
+    if principal.is_player and not principal.fully_authenticated:
+        raise TwoFactorRequired()
+    account.two_factor_secret = pyotp.random_base32()
+    account.two_factor_last_step = None
+    await uow.flush()
+    uri = pyotp.TOTP(account.two_factor_secret).provisioning_uri(
+        _label(account), issuer_name=ISSUER
+    )
+    return Enrolment(account.two_factor_secret, uri)
+
+
+async def confirm_enrolment(
+    uow: UnitOfWork, principal: Principal, code: str, *, transport: SessionTransport
+) -> sessions.IssuedSession | None:
+    """Turn 2FA on once a code from the new secret checks out.
+
+    For a pending staff session this completes sign-in: the session is replaced by a new,
+    fully authenticated one (returned), since its privilege changes.
+    Errors: TwoFactorAlreadyEnabled, InvalidTwoFactorCode.
+    """
+    account = await account_of(uow, principal)
+    if account.two_factor_enabled:
+        raise TwoFactorAlreadyEnabled()
+    if not check_code(account, code):
+        raise InvalidTwoFactorCode(field="code")
+    account.two_factor_enabled = True
+    await uow.flush()
+    if principal.fully_authenticated:
+        return None
+    pending = await uow.session.get(AuthSession, principal.session_id)
+    assert pending is not None
+    return await _promote(uow, pending, transport)
+
+
+async def complete_sign_in(uow: UnitOfWork, token: str, code: str) -> sessions.IssuedSession:
+    """Exchange a pending session and a valid code for a full session.
+
+    Wrong codes count; too many revoke the pending session. The caller commits either way.
+    Errors: NotAuthenticated (no such pending session), InvalidTwoFactorCode.
+    """
+    pending = await sessions.find_live(uow, token)
+    if pending is None or pending.state != SessionState.PENDING_TWO_FACTOR:
+        raise NotAuthenticated()
+    model: type[Account] = Player if pending.player_id is not None else StaffUser
+    account = await uow.session.get(
+        model, pending.player_id or pending.staff_id, with_for_update=True
+    )
+    if account is None or not account.two_factor_enabled:
+        raise NotAuthenticated()
+    if not check_code(account, code):
+        pending.two_factor_failures += 1
+        if pending.two_factor_failures >= PENDING_FAILURES_MAX:
+            await sessions.revoke(uow, pending, "two_factor_failures")
+        await uow.flush()
+        raise InvalidTwoFactorCode(field="code")
+    return await _promote(uow, pending, SessionTransport(pending.transport))
+
+
+async def _promote(
+    uow: UnitOfWork, pending: AuthSession, transport: SessionTransport
+) -> sessions.IssuedSession:
+    await sessions.revoke(uow, pending, "two_factor_completed")
+    kind = PrincipalKind(pending.principal_kind)
+    principal_id = pending.player_id or pending.staff_id
+    assert principal_id is not None
+    return await sessions.issue(
+        uow,
+        kind=kind,
+        principal_id=principal_id,
+        brand=pending.brand,
+        transport=transport,
+        state=SessionState.ACTIVE,
+        ip_address=pending.ip_address,
+        user_agent=pending.user_agent,
+    )
+
+
+async def disable(uow: UnitOfWork, principal: Principal, code: str) -> None:
+    """Turn 2FA off (players only). Errors: TwoFactorMandatory, TwoFactorNotEnabled,
+    InvalidTwoFactorCode."""
+    if principal.is_staff:
+        raise TwoFactorMandatory()
+    account = await account_of(uow, principal)
+    if not account.two_factor_enabled:
+        raise TwoFactorNotEnabled()
+    if not check_code(account, code):
+        raise InvalidTwoFactorCode(field="code")
+    account.two_factor_enabled = False
+    account.two_factor_secret = None
+    await uow.flush()

@@ -1,0 +1,1 @@
+"""Operator brands: one deployment, several brands, each a `themes/<slug>/theme.toml`."""

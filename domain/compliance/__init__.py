@@ -1,0 +1,2 @@
+"""Player protection: the guard every deposit, withdrawal and wager passes (limits,
+exclusion and KYC rules join it as the compliance issue lands)."""

@@ -1,0 +1,1 @@
+"""Shared kernel: settings, database and unit of work, errors, ids, clock, outbox, audit."""

@@ -1,0 +1,126 @@
+"""Database engine, declarative base and the unit of work.
+
+The caller (a mutation, an actor, a callback endpoint) opens a unit of work and commits;
+domain services only flush. Leaving the block without `commit()` rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def asyncpg_url(url: str) -> str:
+    """Normalise any PostgreSQL URL to the SQLAlchemy asyncpg dialect."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(scheme="postgresql+asyncpg"))
+
+
+def plain_url(url: str) -> str:
+    """The libpq/asyncpg form of a URL (no SQLAlchemy dialect suffix)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(scheme="postgresql"))
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        asyncpg_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        # Statement timeouts bound every query the platform sends.
+        connect_args={
+            "server_settings": {"statement_timeout": "30000", "application_name": "stakehouse"}
+        },
+    )
+
+
+class UnitOfWork:
+    """One database transaction. `async with uow: ...; await uow.commit()`."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+        self._committed = False
+
+    @property
+    def session(self) -> AsyncSession:
+        assert self._session is not None, "unit of work used outside `async with`"
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        self._session = self._session_factory()
+        self._committed = False
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            if not self._committed:
+                await session.rollback()
+        finally:
+            await session.close()
+            self._session = None
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        self._committed = True
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+
+@dataclass(frozen=True)
+class Database:
+    """The engine and the factory of units of work; one per process and event loop."""
+
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def connect(cls, url: str, *, pool_size: int = 10) -> Database:
+        engine = create_engine(url, pool_size=pool_size)
+        return cls(engine, async_sessionmaker(engine, expire_on_commit=False, autoflush=False))
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work that commits when the block ends without an exception."""
+        async with self.uow() as uow:
+            yield uow
+            await uow.commit()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

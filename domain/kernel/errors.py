@@ -1,0 +1,30 @@
+"""Domain errors: expected failures with a stable code, raised by services."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """An expected failure. `code` is stable (clients switch on it); `field` names the input."""
+
+    code: str = "INVALID"
+    message: str = "The request is invalid."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        self.message = message or type(self).message
+        self.field = field
+        super().__init__(self.message)
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+    message = "Not found."
+
+
+class PermissionDenied(DomainError):
+    code = "PERMISSION_DENIED"
+    message = "You do not have permission to do this."
+
+
+class NotAuthenticated(DomainError):
+    code = "NOT_AUTHENTICATED"
+    message = "Sign in to do this."

@@ -1,0 +1,87 @@
+"""The transactional outbox: events are rows written in the transaction that causes them.
+
+A relay (workers/relay.py) publishes committed rows to the broker and to pub/sub, so nothing
+is ever published before its commit. An insert trigger NOTIFYs the relay, which PostgreSQL
+delivers only at commit. Consumers claim `(consumer, event_id)` in their own transaction,
+so redelivery is harmless.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import BigInteger, DateTime, Index, Text, func, insert, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.kernel.db import Base, UnitOfWork
+
+RELAY_CHANNEL = "stakehouse_outbox"
+EVENTS_CHANNEL = "stakehouse_events"
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(Text)
+    brand: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_outbox_events_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+    )
+
+
+class ProcessedMessage(Base):
+    """Which consumer has applied which event: the dedup row of an idempotent actor."""
+
+    __tablename__ = "processed_messages"
+
+    consumer: Mapped[str] = mapped_column(Text, primary_key=True)
+    event_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """Base of domain events; subclasses are frozen dataclasses with a `topic`."""
+
+    topic: ClassVar[str]
+
+    def payload(self) -> dict[str, Any]:
+        return {key: _json_value(value) for key, value in dataclasses.asdict(self).items()}
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+async def emit(uow: UnitOfWork, event: Event, *, brand: str | None) -> None:
+    """Record `event` in the caller's transaction; it is published after commit."""
+    await uow.session.execute(
+        insert(OutboxEvent).values(topic=event.topic, brand=brand, payload=event.payload())
+    )
+
+
+async def claim_message(uow: UnitOfWork, consumer: str, event_id: int) -> bool:
+    """Claim an event for a consumer in the effect's transaction; False if already applied."""
+    result = await uow.session.execute(
+        pg_insert(ProcessedMessage)
+        .values(consumer=consumer, event_id=event_id)
+        .on_conflict_do_nothing()
+        .returning(ProcessedMessage.event_id)
+    )
+    return result.scalar_one_or_none() is not None

