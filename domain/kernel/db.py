@@ -84,12 +84,11 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        session = self.session
+        # close() rolls back anything uncommitted and detaches loaded objects without
+        # expiring them, so callers can still read what they loaded.
         try:
-            if not self._committed:
-                await session.rollback()
+            await self.session.close()
         finally:
-            await session.close()
             self._session = None
 
     async def commit(self) -> None:

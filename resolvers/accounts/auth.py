@@ -1,0 +1,189 @@
+"""Sign-in, sign-out, sessions and two-factor steps for players and staff."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from domain.accounts import credentials as account_credentials
+from domain.accounts import players, sessions, staff, two_factor
+from domain.accounts.models import AuthSession, SessionTransport
+from domain.accounts.principal import Principal
+from domain.accounts.sign_in import Attempt, SignInResult
+from domain.kernel.errors import DomainError, NotAuthenticated
+from resolvers.context import Context, Credentials
+from resolvers.results import Outcome, attempt, failed
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    # The bearer token (None when the session rides in the cookie).
+    token: str | None
+    two_factor_required: bool
+
+
+def _attempt(ctx: Context, password: str, transport: SessionTransport) -> Attempt:
+    previous = ctx.credentials.token if ctx.credentials else None
+    return Attempt(
+        throttle_key="",
+        password=password,
+        transport=transport,
+        ip_address=ctx.client_address,
+        user_agent=ctx.user_agent,
+        previous_token=previous,
+    )
+
+
+def _signed_in(ctx: Context, issued: sessions.IssuedSession, two_factor_required: bool) -> SignedIn:
+    transport = SessionTransport(issued.session.transport)
+    ctx.use_credentials(Credentials(issued.token, transport))
+    if transport is SessionTransport.COOKIE:
+        ctx.pending_cookie = (issued.token, ctx.settings.session_ttl_hours * 3600)
+        return SignedIn(None, two_factor_required)
+    return SignedIn(issued.token, two_factor_required)
+
+
+async def _finish_sign_in(ctx: Context, result: SignInResult) -> Outcome[SignedIn]:
+    if result.error is not None or result.issued is None:
+        assert result.error is not None
+        return failed(result.error)
+    return Outcome(value=_signed_in(ctx, result.issued, result.two_factor_required))
+
+
+async def login_player(
+    ctx: Context, identifier: str, password: str, transport: SessionTransport
+) -> Outcome[SignedIn]:
+    async with ctx.db.uow() as uow:
+        result = await players.login(uow, ctx.brand, identifier, _attempt(ctx, password, transport))
+        # Commit failures too: the throttle counts them.
+        await uow.commit()
+    return await _finish_sign_in(ctx, result)
+
+
+async def login_staff(
+    ctx: Context, email: str, password: str, transport: SessionTransport
+) -> Outcome[SignedIn]:
+    async with ctx.db.uow() as uow:
+        result = await staff.login(uow, email, _attempt(ctx, password, transport))
+        await uow.commit()
+    return await _finish_sign_in(ctx, result)
+
+
+async def complete_two_factor(ctx: Context, code: str) -> Outcome[SignedIn]:
+    if ctx.credentials is None:
+        return failed(NotAuthenticated())
+    token = ctx.credentials.token
+    async with ctx.db.uow() as uow:
+        try:
+            issued = await two_factor.complete_sign_in(uow, token, code)
+        except DomainError as error:
+            # Wrong codes are counted (and may revoke the pending session): keep that.
+            await uow.commit()
+            return failed(error)
+        await uow.commit()
+    return Outcome(value=_signed_in(ctx, issued, two_factor_required=False))
+
+
+async def logout(ctx: Context) -> Outcome[bool]:
+    principal = await ctx.principal()
+    if principal is None:
+        return failed(NotAuthenticated())
+    async with ctx.db.uow() as uow:
+        session = await uow.session.get(AuthSession, principal.session_id)
+        if session is not None:
+            await sessions.revoke(uow, session, "logout")
+        await uow.commit()
+    if ctx.credentials and ctx.credentials.transport is SessionTransport.COOKIE:
+        ctx.pending_cookie = (None, 0)
+    ctx.use_credentials(None)
+    return Outcome(value=True)
+
+
+async def revoke_my_sessions(ctx: Context, *, keep_current: bool) -> Outcome[int]:
+    principal = await ctx.principal()
+    if principal is None:
+        return failed(NotAuthenticated())
+
+    async def revoke() -> int:
+        async with ctx.db.uow() as uow:
+            count = await sessions.revoke_all(
+                uow,
+                kind=principal.kind,
+                principal_id=principal.id,
+                reason="revoked_by_owner",
+                keep=principal.session_id if keep_current else None,
+            )
+            await uow.commit()
+        return count
+
+    return await attempt(revoke)
+
+
+async def my_sessions(ctx: Context, principal: Principal) -> list[AuthSession]:
+    async with ctx.db.uow() as uow:
+        return await sessions.list_live(uow, kind=principal.kind, principal_id=principal.id)
+
+
+async def begin_two_factor(ctx: Context) -> Outcome[two_factor.Enrolment]:
+    principal = await ctx.principal()
+    if principal is None:
+        return failed(NotAuthenticated())
+
+    async def begin() -> two_factor.Enrolment:
+        async with ctx.db.uow() as uow:
+            enrolment = await two_factor.begin_enrolment(uow, principal)
+            await uow.commit()
+        return enrolment
+
+    return await attempt(begin)
+
+
+async def confirm_two_factor(ctx: Context, code: str) -> Outcome[SignedIn | None]:
+    principal = await ctx.principal()
+    if principal is None or ctx.credentials is None:
+        return failed(NotAuthenticated())
+    transport = ctx.credentials.transport
+
+    async def confirm() -> SignedIn | None:
+        async with ctx.db.uow() as uow:
+            issued = await two_factor.confirm_enrolment(uow, principal, code, transport=transport)
+            await uow.commit()
+        return _signed_in(ctx, issued, two_factor_required=False) if issued else None
+
+    return await attempt(confirm)
+
+
+async def disable_two_factor(ctx: Context, code: str) -> Outcome[bool]:
+    principal = await ctx.principal()
+    if principal is None:
+        return failed(NotAuthenticated())
+
+    async def disable() -> bool:
+        async with ctx.db.uow() as uow:
+            await two_factor.disable(uow, principal, code)
+            await uow.commit()
+        return True
+
+    return await attempt(disable)
+
+
+async def change_password(ctx: Context, current_password: str, new_password: str) -> Outcome[bool]:
+    principal = await ctx.principal()
+    if principal is None:
+        return failed(NotAuthenticated())
+
+    async def change() -> bool:
+        async with ctx.db.uow() as uow:
+            await account_credentials.change_password(uow, principal, current_password, new_password)
+            await uow.commit()
+        ctx.forget_principal()
+        return True
+
+    return await attempt(change)
+
+
+def parse_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -1,0 +1,159 @@
+"""Registration, the viewer's data and staff operations on players and staff users."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from domain.accounts import players, sessions, staff
+from domain.accounts.models import Player, PlayerStatus, PrincipalKind, StaffUser
+from domain.accounts.permissions import Permission
+from domain.accounts.principal import Principal, require_permission
+from domain.accounts.staff import CreatedStaff
+from domain.kernel.errors import DomainError, NotFound
+from domain.messaging import service as messaging
+from domain.messaging.models import InboxMessage
+from resolvers.context import Context
+from resolvers.results import Outcome, attempt, failed
+
+
+async def register(
+    ctx: Context,
+    *,
+    email: str | None,
+    phone: str | None,
+    username: str | None,
+    password: str,
+    date_of_birth: date,
+    country: str,
+    currency: str,
+    locale: str | None,
+) -> Outcome[Player]:
+    form = players.Registration(
+        email=email,
+        phone=phone,
+        username=username,
+        password=password,
+        date_of_birth=date_of_birth,
+        country=country,
+        currency=currency,
+        locale=locale,
+    )
+
+    async def run() -> Player:
+        async with ctx.db.uow() as uow:
+            player = await players.register(uow, ctx.brand, form)
+            await uow.commit()
+        return player
+
+    return await attempt(run)
+
+
+async def viewer_player(ctx: Context, principal: Principal) -> Player | None:
+    async with ctx.db.uow() as uow:
+        return await uow.session.get(Player, principal.id)
+
+
+async def viewer_staff(ctx: Context, principal: Principal) -> StaffUser | None:
+    async with ctx.db.uow() as uow:
+        return await uow.session.get(StaffUser, principal.id)
+
+
+async def players_by_id(ctx: Context, ids: list[uuid.UUID]) -> dict[uuid.UUID, Player]:
+    """Players of this brand the caller may see: itself, or any with player.read."""
+    principal = await ctx.principal()
+    if principal is None or not principal.fully_authenticated:
+        return {}
+    if principal.is_player:
+        ids = [player_id for player_id in ids if player_id == principal.id]
+    elif Permission.PLAYER_READ not in principal.permissions:
+        return {}
+    if not ids:
+        return {}
+    from sqlalchemy import select  # noqa: PLC0415
+
+    async with ctx.db.uow() as uow:
+        rows = await uow.session.scalars(
+            select(Player).where(Player.id.in_(ids), Player.brand == ctx.brand.slug)
+        )
+        return {player.id: player for player in rows}
+
+
+async def inbox(ctx: Context, player: Player, limit: int) -> list[InboxMessage]:
+    async with ctx.db.uow() as uow:
+        return await messaging.inbox(uow, ctx.brand.slug, player.id, limit)
+
+
+async def search_players(ctx: Context, text: str, limit: int) -> list[Player]:
+    principal = await ctx.principal()
+    async with ctx.db.uow() as uow:
+        return await players.search(uow, principal, ctx.brand.slug, text, limit)  # type: ignore[arg-type]
+
+
+async def _staff_actor(ctx: Context, permission: Permission) -> Principal:
+    return require_permission(await ctx.principal(), permission)
+
+
+async def set_player_status(
+    ctx: Context, player_id: uuid.UUID | None, status: PlayerStatus, reason: str
+) -> Outcome[Player]:
+    async def run() -> Player:
+        actor = await _staff_actor(ctx, Permission.PLAYER_STATUS_WRITE)
+        if player_id is None:
+            raise players.PlayerNotFound(field="playerId")
+        async with ctx.db.uow() as uow:
+            player = await players.set_status(
+                uow, actor, ctx.brand.slug, player_id, status=status, reason=reason
+            )
+            await uow.commit()
+        return player
+
+    return await attempt(run)
+
+
+async def revoke_player_sessions(ctx: Context, player_id: uuid.UUID | None) -> Outcome[int]:
+    async def run() -> int:
+        actor = await _staff_actor(ctx, Permission.PLAYER_SESSIONS_REVOKE)
+        async with ctx.db.uow() as uow:
+            if player_id is None:
+                raise players.PlayerNotFound(field="playerId")
+            player = await players.get(uow, ctx.brand.slug, player_id)
+            count = await sessions.revoke_all(
+                uow, kind=PrincipalKind.PLAYER, principal_id=player.id, reason=f"staff:{actor.id}"
+            )
+            await uow.commit()
+        return count
+
+    return await attempt(run)
+
+
+async def create_staff_member(
+    ctx: Context, email: str, roles: list[str], brands: list[str] | None
+) -> Outcome[CreatedStaff]:
+    async def run() -> CreatedStaff:
+        actor = await _staff_actor(ctx, Permission.STAFF_MANAGE)
+        for slug in brands or []:
+            ctx.registry.get(slug)
+        async with ctx.db.uow() as uow:
+            created = await staff.create(uow, actor, email=email, roles=roles, brands=brands)
+            await uow.commit()
+        return created
+
+    return await attempt(run)
+
+
+async def set_staff_roles(ctx: Context, staff_id: uuid.UUID | None, roles: list[str]) -> Outcome[StaffUser]:
+    async def run() -> StaffUser:
+        actor = await _staff_actor(ctx, Permission.STAFF_MANAGE)
+        if staff_id is None:
+            raise NotFound(field="staffId")
+        async with ctx.db.uow() as uow:
+            member = await staff.set_roles(uow, actor, staff_id, roles)
+            await uow.commit()
+        return member
+
+    return await attempt(run)
+
+
+def denied(error: DomainError) -> Outcome[object]:
+    return failed(error)

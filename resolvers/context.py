@@ -1,0 +1,77 @@
+"""The per-request GraphQL context.
+
+It carries a database (a factory of units of work), never a shared session: sibling fields
+resolve concurrently, and one AsyncSession must not be used by two coroutines at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from domain.accounts import sessions
+from domain.accounts.models import SessionTransport
+from domain.accounts.principal import Principal
+from domain.brands.service import Brand, BrandRegistry
+from domain.kernel.db import Database
+from domain.kernel.settings import Settings
+
+if TYPE_CHECKING:
+    from domain.kernel.pubsub import EventHub
+
+SESSION_COOKIE = "__Host-stakehouse_session"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    token: str
+    transport: SessionTransport
+
+
+@dataclass
+class Context:
+    db: Database
+    brand: Brand
+    registry: BrandRegistry
+    settings: Settings
+    hub: EventHub
+    request_id: str
+    client_address: str | None
+    user_agent: str | None
+    credentials: Credentials | None
+    # The HTTP request/response (or the WebSocket); only web/ touches them.
+    request: Any = None
+    response: Any = None
+    # Set by the WebSocket handshake (graphql-transport-ws connection_init payload).
+    connection_params: dict[str, Any] | None = None
+    # Cookie to set or clear on the HTTP response: (token or None to clear).
+    pending_cookie: tuple[str | None, int] | None = None
+    _principal: Principal | None = None
+    _principal_loaded: bool = False
+    _principal_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def principal(self) -> Principal | None:
+        """Who is calling, resolved once per request (then cached)."""
+        async with self._principal_lock:
+            if not self._principal_loaded:
+                self._principal = await self._authenticate()
+                self._principal_loaded = True
+            return self._principal
+
+    def forget_principal(self) -> None:
+        """Drop the cached principal after the session changed (login, logout, 2FA)."""
+        self._principal = None
+        self._principal_loaded = False
+
+    async def _authenticate(self) -> Principal | None:
+        if self.credentials is None:
+            return None
+        async with self.db.uow() as uow:
+            principal = await sessions.authenticate_token(uow, self.credentials.token, self.brand.slug)
+            await uow.commit()  # last_seen_at
+        return principal
+
+    def use_credentials(self, credentials: Credentials | None) -> None:
+        self.credentials = credentials
+        self.forget_principal()

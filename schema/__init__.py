@@ -1,0 +1,49 @@
+"""The one GraphQL schema: every context's Query, Mutation and Subscription combined."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+from strawberry.schema.config import StrawberryConfig
+
+from domain.kernel.settings import Settings, get_settings
+from schema.context import Info
+from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
+from schema.extensions import extensions_for
+
+
+@strawberry.type
+class Query(AccountsQuery):
+    @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+        try:
+            return await id.resolve_node(info, required=False)  # type: ignore[no-any-return]
+        except (KeyError, ValueError):
+            return None
+
+
+@strawberry.type
+class Mutation(AccountsMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(AccountsSubscription):
+    pass
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or get_settings()
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions_for(settings),
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def schema_sdl() -> str:
+    from strawberry.printer import print_schema  # noqa: PLC0415
+
+    return print_schema(build_schema()) + "\n"

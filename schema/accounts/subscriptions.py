@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.exceptions import StrawberryGraphQLError
+
+from domain.accounts.events import SessionRevoked
+from domain.accounts.principal import require_player
+from domain.kernel import clock
+from domain.kernel.errors import DomainError, NotAuthenticated
+from schema.context import Info
+
+
+@strawberry.enum
+class SessionEventKind(Enum):
+    REVOKED = "revoked"
+
+
+@strawberry.type(description="Something happened to one of the viewer's sessions.")
+class SessionEvent:
+    kind: SessionEventKind
+    session_id: strawberry.ID
+    reason: str
+    current: bool = strawberry.field(
+        description="True when it is this connection's own session; the stream then ends."
+    )
+    at: datetime
+
+
+@strawberry.type
+class AccountsSubscription:
+    @strawberry.subscription(
+        description="Events of the viewer's sessions (e.g. revoked elsewhere, or by staff)."
+    )
+    async def session_events(self, info: Info) -> AsyncGenerator[SessionEvent, None]:
+        principal = await info.context.principal()
+        try:
+            if principal is None:
+                raise NotAuthenticated()
+            if principal.is_player:
+                require_player(principal)
+        except DomainError as error:
+            raise StrawberryGraphQLError(error.message, extensions={"code": error.code}) from None
+        mine = str(principal.id)
+        async with info.context.hub.subscribe(SessionRevoked.topic) as events:
+            async for event in events:
+                payload = event.payload
+                if payload.get("principal_id") != mine:
+                    continue
+                current = payload.get("session_id") == str(principal.session_id)
+                yield SessionEvent(
+                    kind=SessionEventKind.REVOKED,
+                    session_id=strawberry.ID(str(payload["session_id"])),
+                    reason=str(payload.get("reason", "")),
+                    current=current,
+                    at=clock.now(),
+                )
+                if current:
+                    return

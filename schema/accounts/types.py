@@ -1,0 +1,200 @@
+"""Accounts types: Player, StaffMember, Session, InboxMessage, Viewer, Brand."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, Self
+
+import strawberry
+from strawberry import relay
+
+from domain.accounts import models
+from domain.accounts.permissions import Role
+from domain.brands.service import Brand as BrandModel
+from domain.messaging.models import InboxMessage as InboxMessageModel
+from resolvers.accounts import auth as auth_resolvers
+from resolvers.accounts import players as player_resolvers
+from schema.context import Info
+
+PlayerStatus = strawberry.enum(models.PlayerStatus, name="PlayerStatus")
+StaffRole = strawberry.enum(Role, name="StaffRole")
+
+
+@strawberry.enum(description="Where a session's token travels.")
+class SessionTransport(Enum):
+    COOKIE = "cookie"
+    BEARER = "bearer"
+
+
+INBOX_PAGE_DEFAULT = 20
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+@strawberry.type(description="A brand served by this deployment.")
+class Brand:
+    slug: str
+    name: str
+    default_locale: str
+    locales: list[str]
+    currencies: list[str]
+    jurisdiction: str
+
+    @classmethod
+    def from_model(cls, brand: BrandModel) -> Self:
+        return cls(
+            slug=brand.slug,
+            name=brand.name,
+            default_locale=brand.default_locale,
+            locales=list(brand.all_locales),
+            currencies=list(brand.currencies),
+            jurisdiction=brand.jurisdiction,
+        )
+
+
+@strawberry.type(description="A message in the player's inbox.")
+class InboxMessage:
+    id: strawberry.ID
+    kind: str
+    subject: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+
+    @classmethod
+    def from_model(cls, message: InboxMessageModel) -> Self:
+        return cls(
+            id=strawberry.ID(str(message.id)),
+            kind=message.kind,
+            subject=message.subject,
+            body=message.body,
+            created_at=message.created_at,
+            read_at=message.read_at,
+        )
+
+
+@strawberry.type(description="A signed-in session of the viewer.")
+class Session:
+    id: strawberry.ID
+    transport: SessionTransport
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ip_address: str | None
+    user_agent: str | None
+    current: bool
+
+    @classmethod
+    def from_model(cls, session: models.AuthSession, current_id: uuid.UUID) -> Self:
+        return cls(
+            id=strawberry.ID(str(session.id)),
+            transport=SessionTransport(session.transport),
+            created_at=session.created_at,
+            last_seen_at=session.last_seen_at,
+            expires_at=session.expires_at,
+            ip_address=str(session.ip_address) if session.ip_address else None,
+            user_agent=session.user_agent,
+            current=session.id == current_id,
+        )
+
+
+@strawberry.type(description="A player of the current brand.")
+class Player(relay.Node):
+    id: relay.NodeID[str]
+    email: str | None
+    phone: str | None
+    username: str | None
+    date_of_birth: date
+    country: str
+    currency: str
+    locale: str
+    status: PlayerStatus  # type: ignore[valid-type]
+    two_factor_enabled: bool
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, player: models.Player) -> Self:
+        return cls(
+            id=str(player.id),
+            email=player.email,
+            phone=player.phone,
+            username=player.username,
+            date_of_birth=player.date_of_birth,
+            country=player.country,
+            currency=player.currency,
+            locale=player.locale,
+            status=models.PlayerStatus(player.status),
+            two_factor_enabled=player.two_factor_enabled,
+            created_at=player.created_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        wanted = [_uuid(node_id) for node_id in node_ids]
+        found = await player_resolvers.players_by_id(
+            info.context, [player_id for player_id in wanted if player_id]
+        )
+        return [cls.from_model(found[pid]) if pid in found else None for pid in wanted]
+
+    @strawberry.field(description="Newest first.")
+    async def inbox(self, info: Info, first: int = INBOX_PAGE_DEFAULT) -> list[InboxMessage]:
+        model = await player_resolvers.players_by_id(info.context, [uuid.UUID(self.id)])
+        player = model.get(uuid.UUID(self.id))
+        if player is None:
+            return []
+        messages = await player_resolvers.inbox(info.context, player, first)
+        return [InboxMessage.from_model(message) for message in messages]
+
+
+@strawberry.type(description="An operator staff user.")
+class StaffMember(relay.Node):
+    id: relay.NodeID[str]
+    email: str
+    roles: list[StaffRole]  # type: ignore[valid-type]
+    brands: list[str] | None = strawberry.field(description="Brands in scope; null means all.")
+    two_factor_enabled: bool
+    password_change_required: bool
+
+    @classmethod
+    def from_model(cls, staff: models.StaffUser) -> Self:
+        return cls(
+            id=str(staff.id),
+            email=staff.email,
+            roles=[Role(role) for role in staff.roles],
+            brands=staff.brands,
+            two_factor_enabled=staff.two_factor_enabled,
+            password_change_required=staff.password_change_required,
+        )
+
+    @classmethod
+    def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        # Staff records are reached through the viewer and staff mutations only.
+        return [None for _ in node_ids]
+
+
+@strawberry.type(description="Who is calling. Null fields mean no such principal.")
+class Viewer:
+    player: Player | None
+    staff: StaffMember | None
+    two_factor_pending: bool = strawberry.field(
+        description="The password step succeeded; a TOTP code (or, for staff, enrolment) is owed."
+    )
+    permissions: list[str]
+    _principal: strawberry.Private[Any]
+
+    @strawberry.field(description="The viewer's live sessions, newest first.")
+    async def sessions(self, info: Info) -> list[Session]:
+        rows = await auth_resolvers.my_sessions(info.context, self._principal)
+        return [Session.from_model(row, self._principal.session_id) for row in rows]

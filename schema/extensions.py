@@ -1,0 +1,86 @@
+"""Schema extensions: request limits, error masking with a request id, request-error flag."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from functools import partial
+
+from graphql import GraphQLError
+from strawberry.exceptions import StrawberryGraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from domain.kernel.errors import DomainError
+from domain.kernel.settings import Settings
+
+log = logging.getLogger("stakehouse.graphql")
+
+
+class RequestErrors(SchemaExtension):
+    """Marks the context when a document fails to parse or validate, so the HTTP layer can
+    answer 4xx for `application/graphql-response+json` (GraphQL over HTTP)."""
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        if self.execution_context.pre_execution_errors:
+            _mark(self.execution_context.context)
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        if self.execution_context.pre_execution_errors:
+            _mark(self.execution_context.context)
+
+
+def _mark(context: object) -> None:
+    if hasattr(context, "request_error"):
+        context.request_error = True
+
+
+def _is_expected(error: GraphQLError) -> bool:
+    original = error.original_error
+    # No original error: a syntax or validation error, safe and useful to show.
+    return original is None or isinstance(original, DomainError | StrawberryGraphQLError)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Replace unexpected errors by "Unexpected error" and the request id; log the details."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: not _is_expected(error))
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request_id = getattr(self.execution_context.context, "request_id", "unknown")
+        log.error(
+            "unexpected error in %s",
+            ".".join(str(part) for part in error.path or []),
+            exc_info=error.original_error,
+            extra={"request_id": request_id},
+        )
+        masked = super().anonymise_error(error)
+        return GraphQLError(
+            message=f"Unexpected error (request id {request_id}).",
+            nodes=masked.nodes,
+            path=masked.path,
+            extensions={"code": "INTERNAL", "requestId": request_id},
+        )
+
+
+def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Factories, so every request gets fresh extension instances (they hold request state)."""
+    extensions: list[Callable[[], SchemaExtension]] = [
+        RequestErrors,
+        partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
+        partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
+        partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
+        MaskUnexpectedErrors,
+    ]
+    if settings.is_production:
+        extensions.append(DisableIntrospection)
+    return extensions

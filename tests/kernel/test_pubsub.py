@@ -1,0 +1,152 @@
+"""EventHub on a real PostgreSQL: fan-out by topic and brand, large payloads, slow
+subscribers, lost connections. Notifications are sent the way the relay sends them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pytest
+from sqlalchemy import select, text
+
+from domain.kernel.db import Database
+from domain.kernel.outbox import EVENTS_CHANNEL, Event, OutboxEvent, emit
+from domain.kernel.pubsub import (
+    APPLICATION_NAME,
+    NOTIFY_PAYLOAD_MAX_BYTES,
+    EventHub,
+    PublishedEvent,
+    Subscription,
+    SubscriptionInterrupted,
+    encode_notification,
+)
+
+TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class Ping(Event):
+    topic: ClassVar[str] = "tests.ping"
+    text: str
+
+
+@pytest.fixture
+async def hub(database_url: str) -> AsyncIterator[EventHub]:
+    event_hub = EventHub(database_url)
+    await event_hub.start()
+    yield event_hub
+    await event_hub.stop()
+
+
+async def publish(db: Database, *events: PublishedEvent) -> None:
+    """NOTIFY `events` in one transaction, as the relay does."""
+    async with db.transaction() as uow:
+        for event in events:
+            await uow.session.execute(
+                text("SELECT pg_notify(:channel, :message)"),
+                {"channel": EVENTS_CHANNEL, "message": encode_notification(event)},
+            )
+
+
+async def next_event(subscription: Subscription) -> PublishedEvent:
+    return await asyncio.wait_for(anext(subscription), TIMEOUT_S)
+
+
+def ping(event_id: int, brand: str | None, text_: str = "hello") -> PublishedEvent:
+    return PublishedEvent(event_id, Ping.topic, brand, {"text": text_})
+
+
+async def test_subscribers_receive_their_topic_and_brand_only(
+    db: Database, hub: EventHub
+) -> None:
+    async with (
+        hub.subscribe(Ping.topic) as every_brand,
+        hub.subscribe(Ping.topic, brand="aurora") as aurora,
+        hub.subscribe("tests.other") as other_topic,
+    ):
+        other = PublishedEvent(3, "tests.other", "aurora", {})
+        await publish(db, ping(1, "northstar"), ping(2, "aurora"), other)
+
+        assert await next_event(every_brand) == ping(1, "northstar")
+        assert await next_event(every_brand) == ping(2, "aurora")
+        # The northstar event came first: receiving event 2 first proves it was filtered.
+        assert await next_event(aurora) == ping(2, "aurora")
+        assert await next_event(other_topic) == other
+
+
+async def test_large_event_is_read_from_the_outbox(db: Database, hub: EventHub) -> None:
+    # Multi-byte characters: the limit is in bytes, not characters.
+    large = Ping(text="é" * NOTIFY_PAYLOAD_MAX_BYTES)
+    async with db.transaction() as uow:
+        await emit(uow, large, brand="aurora")
+    async with db.uow() as uow:
+        event_id = await uow.session.scalar(select(OutboxEvent.id))
+    assert event_id is not None
+    event = PublishedEvent(event_id, Ping.topic, "aurora", large.payload())
+    assert "payload" not in encode_notification(event)
+
+    async with hub.subscribe(Ping.topic) as events:
+        await publish(db, event)
+        assert await next_event(events) == event
+
+
+def test_notification_payloads_stay_under_the_postgresql_limit() -> None:
+    small = ping(1, "aurora")
+    large = ping(2, "aurora", "x" * NOTIFY_PAYLOAD_MAX_BYTES)
+
+    assert '"payload"' in encode_notification(small)
+    assert len(encode_notification(large).encode()) < 8000
+    assert '"payload"' not in encode_notification(large)
+
+
+async def test_slow_subscriber_is_interrupted_not_silently_skipped(
+    db: Database, hub: EventHub
+) -> None:
+    async with (
+        hub.subscribe(Ping.topic, queue_size=2) as slow,
+        hub.subscribe(Ping.topic) as fast,
+    ):
+        await publish(db, ping(1, None), ping(2, None), ping(3, None))
+        # Fan-out is synchronous: once `fast` has all three, `slow` was offered all three
+        # without reading any.
+        assert [await next_event(fast) for _ in range(3)] == [ping(n, None) for n in (1, 2, 3)]
+
+        assert await next_event(slow) == ping(1, None)
+        assert await next_event(slow) == ping(2, None)
+        with pytest.raises(SubscriptionInterrupted):
+            await next_event(slow)
+
+
+async def test_lost_connection_interrupts_subscribers_and_reconnects(
+    db: Database, hub: EventHub
+) -> None:
+    async with hub.subscribe(Ping.topic) as before:
+        async with db.transaction() as uow:
+            terminated = await uow.session.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND datname = current_database()"
+                ),
+                {"name": APPLICATION_NAME},
+            )
+        assert terminated == 1
+        with pytest.raises(SubscriptionInterrupted):
+            await next_event(before)
+
+    await asyncio.wait_for(hub.wait_until_listening(), TIMEOUT_S)
+    async with hub.subscribe(Ping.topic) as after:
+        await publish(db, ping(1, "aurora"))
+        assert await next_event(after) == ping(1, "aurora")
+
+
+async def test_stop_ends_subscriptions_cleanly(database_url: str) -> None:
+    hub = EventHub(database_url)
+    await hub.start()
+    async with hub.subscribe(Ping.topic) as events:
+        await hub.stop()
+        received = [event async for event in events]
+
+    assert received == []
+    assert not hub.listening

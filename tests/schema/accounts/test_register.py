@@ -1,0 +1,84 @@
+"""Registration through GraphQL: brands are separate, bad input is typed and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from domain.accounts.models import Player
+from domain.kernel.db import Database
+from tests.support import Api
+
+
+async def _player_count(db: Database) -> int:
+    async with db.uow() as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(Player)) or 0)
+
+
+async def test_same_email_registers_separately_on_two_brands(aurora: Api, northstar: Api, db: Database) -> None:
+    on_aurora = await aurora.register(email="Ana@Example.com")
+    on_northstar = await northstar.register(email="ana@example.com", country="SE", currency="SEK")
+
+    assert on_aurora["errors"] == [] and on_northstar["errors"] == []
+    assert on_aurora["player"]["email"] == "ana@example.com"
+    assert on_aurora["player"]["id"] != on_northstar["player"]["id"]
+    assert on_northstar["player"]["locale"] == "sv"
+    assert await _player_count(db) == 2
+
+
+async def test_email_taken_on_the_same_brand(aurora: Api, db: Database) -> None:
+    await aurora.register(email="bo@example.com")
+
+    again = await aurora.register(email="BO@example.com")
+
+    assert again["player"] is None
+    assert again["errors"] == [
+        {"code": "IDENTIFIER_TAKEN", "field": "email", "message": "This is already registered on this site."}
+    ]
+    assert await _player_count(db) == 1
+
+
+async def test_bad_input_gets_every_field_error_and_creates_nothing(aurora: Api, db: Database) -> None:
+    sixteen = date.today().replace(year=date.today().year - 16).isoformat()
+
+    result = await aurora.register(
+        email="not-an-email", password="short", dateOfBirth=sixteen, country="US", currency="JPY"
+    )
+
+    assert result["player"] is None
+    codes = {(error["code"], error["field"]) for error in result["errors"]}
+    assert codes == {
+        ("INVALID_EMAIL", "email"),
+        ("PASSWORD_TOO_SHORT", "password"),
+        ("UNDERAGE", "dateOfBirth"),
+        ("UNSUPPORTED_CURRENCY", "currency"),
+    }
+    assert await _player_count(db) == 0
+
+
+async def test_weak_and_empty_passwords_are_refused(aurora: Api, db: Database) -> None:
+    for password, code in (("", "PASSWORD_TOO_SHORT"), ("1234567890", "PASSWORD_TOO_WEAK"),
+                           ("anna.example-pass", "PASSWORD_TOO_WEAK")):  # fmt: skip
+        result = await aurora.register(username="anna.example", password=password)
+        assert [error["code"] for error in result["errors"]] == [code], password
+    assert await _player_count(db) == 0
+
+
+async def test_an_identifier_is_required(aurora: Api) -> None:
+    result = await aurora.register()
+
+    assert [error["code"] for error in result["errors"]] == ["IDENTIFIER_REQUIRED"]
+
+
+async def test_country_outside_the_brand_is_refused(northstar: Api) -> None:
+    result = await northstar.register(email="x@example.com", country="MT", currency="SEK")
+
+    assert [(error["code"], error["field"]) for error in result["errors"]] == [("INVALID_COUNTRY", "country")]
+
+
+async def test_phone_and_username_are_normalised(aurora: Api) -> None:
+    result = await aurora.register(phone="+44 7700 900123", username="Lucky_Seven")
+
+    assert result["player"]["phone"] == "+447700900123"
+    assert result["player"]["username"] == "lucky_seven"

@@ -1,0 +1,285 @@
+"""The outbox relay on real PostgreSQL and the real Redis broker: what is published, when,
+and how often; plus the scheduler's pruning of published rows."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import ClassVar
+
+import dramatiq
+import pytest
+import redis
+from sqlalchemy import insert, select
+
+from domain.accounts.events import PlayerRegistered
+from domain.accounts.models import LoginFailure
+from domain.kernel import clock
+from domain.kernel.db import Database
+from domain.kernel.outbox import Event, OutboxEvent, emit
+from domain.kernel.pubsub import (
+    NOTIFY_PAYLOAD_MAX_BYTES,
+    EventHub,
+    PublishedEvent,
+    Subscription,
+)
+from domain.kernel.settings import get_settings
+from tests.workers import eventually, flushed_broker, queued_messages  # noqa: F401 (fixture)
+from workers.actors import messaging
+from workers.broker import build_broker
+from workers.relay import relay_batch, run_relay
+from workers.scheduler import run_scheduler
+
+TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class Ping(Event):
+    """A topic no actor consumes: it goes to pub/sub only."""
+
+    topic: ClassVar[str] = "tests.ping"
+    text: str
+
+
+@pytest.fixture
+async def hub(database_url: str) -> AsyncIterator[EventHub]:
+    event_hub = EventHub(database_url)
+    await event_hub.start()
+    yield event_hub
+    await event_hub.stop()
+
+
+async def commit(db: Database, *events: Event, brand: str | None = "aurora") -> list[int]:
+    """Emit `events` in one committed transaction; returns their outbox ids."""
+    async with db.transaction() as uow:
+        for event in events:
+            await emit(uow, event, brand=brand)
+    return await outbox_ids(db)
+
+
+async def outbox_ids(db: Database, *, published: bool | None = None) -> list[int]:
+    query = select(OutboxEvent.id).order_by(OutboxEvent.id)
+    if published is not None:
+        column = OutboxEvent.published_at
+        query = query.where(column.is_not(None) if published else column.is_(None))
+    async with db.uow() as uow:
+        return list(await uow.session.scalars(query))
+
+
+async def next_event(subscription: Subscription) -> PublishedEvent:
+    return await asyncio.wait_for(anext(subscription), TIMEOUT_S)
+
+
+def registered() -> PlayerRegistered:
+    return PlayerRegistered(player_id=str(uuid.uuid4()), locale="en")
+
+
+async def test_event_of_a_rolled_back_transaction_is_never_published(
+    db: Database, hub: EventHub
+) -> None:
+    async with hub.subscribe(Ping.topic) as events:
+        async with db.uow() as uow:
+            await emit(uow, Ping(text="rolled back"), brand="aurora")
+            # No commit: leaving the block rolls back.
+        (kept,) = await commit(db, Ping(text="committed"))
+
+        assert await relay_batch(db, limit=100) == 1
+        # The rolled-back event would have come first.
+        assert await next_event(events) == PublishedEvent(
+            kept, Ping.topic, "aurora", {"text": "committed"}
+        )
+    assert await outbox_ids(db) == [kept]
+
+
+async def test_committed_event_goes_once_to_pubsub_and_to_its_actor(
+    db: Database, hub: EventHub
+) -> None:
+    first, second = registered(), registered()
+    async with hub.subscribe(PlayerRegistered.topic) as events:
+        (first_id,) = await commit(db, first)
+
+        assert await relay_batch(db, limit=100) == 1
+        assert await relay_batch(db, limit=100) == 0
+        assert await next_event(events) == PublishedEvent(
+            first_id, PlayerRegistered.topic, "aurora", first.payload()
+        )
+        # A second event published after the re-run arrives next: no repeat of the first.
+        second_id = (await commit(db, second))[-1]
+        assert await relay_batch(db, limit=100) == 1
+        assert (await next_event(events)).id == second_id
+
+    queued = sorted(queued_messages(messaging.QUEUE), key=lambda message: message.args[0])
+    assert [(m.actor_name, m.args) for m in queued] == [
+        (messaging.send_welcome.actor_name, (first_id, "aurora", first.payload())),
+        (messaging.send_welcome.actor_name, (second_id, "aurora", second.payload())),
+    ]
+
+
+async def test_relay_run_twice_does_not_republish(db: Database) -> None:
+    await commit(db, Ping(text="once"), registered())
+
+    assert await relay_batch(db, limit=100) == 2
+    async with db.uow() as uow:
+        published_at = list(await uow.session.scalars(select(OutboxEvent.published_at)))
+    assert await relay_batch(db, limit=100) == 0
+
+    async with db.uow() as uow:
+        assert list(await uow.session.scalars(select(OutboxEvent.published_at))) == published_at
+    assert len(queued_messages(messaging.QUEUE)) == 1
+
+
+async def test_large_event_reaches_subscribers_whole(db: Database, hub: EventHub) -> None:
+    large = Ping(text="x" * (NOTIFY_PAYLOAD_MAX_BYTES + 1))
+    async with hub.subscribe(Ping.topic) as events:
+        (event_id,) = await commit(db, large)
+        assert await relay_batch(db, limit=100) == 1
+
+        assert await next_event(events) == PublishedEvent(
+            event_id, Ping.topic, "aurora", large.payload()
+        )
+
+
+async def test_concurrent_relays_publish_each_event_once(db: Database, hub: EventHub) -> None:
+    count = 40
+    async with hub.subscribe(Ping.topic) as events:
+        ids = await commit(db, *(Ping(text=str(n)) for n in range(count)))
+        # Five relays at once, on five connections, until the outbox is empty.
+        while sum(await asyncio.gather(*(relay_batch(db, limit=3) for _ in range(5)))):
+            pass
+        received = [(await next_event(events)).id for _ in range(count)]
+        marker = (await commit(db, Ping(text="marker")))[-1]
+        assert await relay_batch(db, limit=100) == 1
+
+        assert sorted(received) == ids
+        # Nothing was published twice: the next event is the marker.
+        assert (await next_event(events)).id == marker
+
+
+def unreachable_broker() -> dramatiq.Broker:
+    return build_broker("unix:///nonexistent/stakehouse-test/redis.socket")
+
+
+async def test_broker_failure_leaves_events_unpublished(
+    db: Database, hub: EventHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = registered()
+    async with hub.subscribe(PlayerRegistered.topic) as events:
+        (event_id,) = await commit(db, event)
+        monkeypatch.setattr(messaging.send_welcome, "broker", unreachable_broker())
+
+        with pytest.raises(redis.exceptions.ConnectionError):
+            await relay_batch(db, limit=100)
+        assert await outbox_ids(db, published=False) == [event_id]
+
+        monkeypatch.undo()
+        assert await relay_batch(db, limit=100) == 1
+        # Pub/sub saw nothing of the failed attempt: the first event it gets is this one.
+        assert await next_event(events) == PublishedEvent(
+            event_id, PlayerRegistered.topic, "aurora", event.payload()
+        )
+    assert [m.args[0] for m in queued_messages(messaging.QUEUE)] == [event_id]
+
+
+@dataclass
+class RunningRelay:
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+    async def stopped(self) -> None:
+        """Ask the relay to stop; fails unless it returns cleanly and promptly."""
+        self.stop.set()
+        await asyncio.wait_for(self.task, TIMEOUT_S)
+
+
+@pytest.fixture
+async def relay(db: Database, database_url: str) -> AsyncIterator[RunningRelay]:
+    """run_relay in the background. The sweep is an hour: only NOTIFY can wake it."""
+    stop = asyncio.Event()
+    running = RunningRelay(
+        stop, asyncio.create_task(run_relay(db, database_url, stop, sweep_interval_s=3600))
+    )
+    yield running
+    await running.stopped()
+
+
+async def test_run_relay_publishes_on_commit_and_stops(
+    db: Database, hub: EventHub, relay: RunningRelay
+) -> None:
+    async with hub.subscribe(Ping.topic) as events:
+        (first,) = await commit(db, Ping(text="first"))
+        assert (await next_event(events)).id == first
+        second = (await commit(db, Ping(text="second")))[-1]
+        assert (await next_event(events)).id == second
+
+    await relay.stopped()
+    assert relay.task.result() is None
+
+
+async def test_run_relay_logs_broker_errors_and_keeps_going(
+    db: Database,
+    hub: EventHub,
+    relay: RunningRelay,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger="workers.relay")
+    monkeypatch.setattr(messaging.send_welcome, "broker", unreachable_broker())
+    async with hub.subscribe(PlayerRegistered.topic) as events:
+        (failed,) = await commit(db, registered())
+
+        async def failure_logged() -> bool:
+            return any(record.name == "workers.relay" for record in caplog.records)
+
+        await eventually(failure_logged)
+        assert await outbox_ids(db, published=False) == [failed]
+
+        monkeypatch.undo()
+        # The next commit wakes the relay, which now publishes both.
+        later = (await commit(db, registered()))[-1]
+        received = {(await next_event(events)).id for _ in range(2)}
+
+    assert received == {failed, later}
+    assert not relay.task.done()
+
+
+async def test_scheduler_prunes_old_published_events_and_login_failures(db: Database) -> None:
+    now = clock.now()
+    week = timedelta(days=7)
+    window = timedelta(minutes=get_settings().login_throttle_window_minutes)
+    async with db.transaction() as uow:
+        old_published, recent_published, old_unpublished = (
+            await uow.session.scalars(
+                insert(OutboxEvent).returning(OutboxEvent.id),
+                [
+                    {"topic": "t", "payload": {}, "published_at": now - week - timedelta(hours=1)},
+                    {"topic": "t", "payload": {}, "published_at": now - week + timedelta(hours=1)},
+                    {"topic": "t", "payload": {}, "created_at": now - 2 * week},
+                ],
+            )
+        ).all()
+        await uow.session.execute(
+            insert(LoginFailure),
+            [
+                {"scope": "account", "key": "expired", "at": now - window - timedelta(minutes=1)},
+                {"scope": "account", "key": "recent", "at": now},
+            ],
+        )
+
+    async def pruned() -> bool:
+        return old_published not in await outbox_ids(db)
+
+    stop = asyncio.Event()
+    scheduler = asyncio.create_task(run_scheduler(db, stop))
+    try:
+        await eventually(pruned)
+    finally:
+        stop.set()
+        await asyncio.wait_for(scheduler, TIMEOUT_S)
+
+    assert await outbox_ids(db) == [recent_published, old_unpublished]
+    async with db.uow() as uow:
+        assert list(await uow.session.scalars(select(LoginFailure.key))) == ["recent"]

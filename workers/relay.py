@@ -1,0 +1,206 @@
+"""The outbox relay: publishes committed outbox rows to their actors and to pub/sub.
+
+Delivery is at least once. A batch is sent to the broker, NOTIFYed on EVENTS_CHANNEL and
+marked published in one transaction; if anything fails the transaction rolls back, the
+NOTIFYs are discarded with it (PostgreSQL sends them only at commit) and the rows are
+retried, so an actor may see an event twice (actors are idempotent) but pub/sub never sees
+an uncommitted one. Relays may run on several replicas: each claims its rows with
+`FOR UPDATE SKIP LOCKED`, so batches never overlap (and order across replicas is not
+guaranteed: consumers must not depend on it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Final
+
+import asyncpg
+from prometheus_client import Gauge
+from sqlalchemy import delete, func, select, text, update
+
+from domain.kernel.db import Database, UnitOfWork, plain_url
+from domain.kernel.outbox import EVENTS_CHANNEL, RELAY_CHANNEL, OutboxEvent
+from domain.kernel.pubsub import PublishedEvent, encode_notification
+from domain.kernel.settings import get_settings
+from workers.routing import actors_for
+
+log = logging.getLogger(__name__)
+
+# The NOTIFY trigger wakes the relay at once; the sweep catches anything a lost listener
+# connection missed, so the worst-case delay is this interval.
+SWEEP_INTERVAL_S: Final = 5.0
+LISTENER_CONNECT_TIMEOUT_S: Final = 10.0
+LISTENER_APPLICATION_NAME: Final = "stakehouse-relay"
+# Published rows are kept a week for debugging and replays, then pruned by the scheduler.
+PUBLISHED_RETENTION: Final = timedelta(days=7)
+
+# Every replica reports the same table-wide count: aggregate with max(), not sum().
+OUTBOX_UNPUBLISHED: Final = Gauge(
+    "stakehouse_outbox_unpublished", "Committed outbox events the relay has not published yet"
+)
+
+_CONNECTION_ERRORS: Final = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+async def relay_batch(db: Database, *, limit: int) -> int:
+    """Publish up to `limit` committed events, oldest first, and return how many.
+
+    Raises whatever the broker or the database raises; the batch's rows then stay
+    unpublished and the next call retries them.
+    """
+    assert limit >= 1
+    async with db.uow() as uow:
+        events = await _claim_unpublished(uow, limit)
+        if not events:
+            return 0
+        # The broker client blocks; sending from a thread keeps the event loop serving.
+        await asyncio.to_thread(_send_to_actors, events)
+        await _notify(uow, events)
+        await _mark_published(uow, [event.id for event in events])
+        await uow.commit()
+    return len(events)
+
+
+async def _claim_unpublished(uow: UnitOfWork, limit: int) -> list[PublishedEvent]:
+    # SKIP LOCKED: rows another relay is publishing are left to it, not waited for.
+    rows = await uow.session.execute(
+        select(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.brand, OutboxEvent.payload)
+        .where(OutboxEvent.published_at.is_(None))
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [PublishedEvent(row.id, row.topic, row.brand, row.payload) for row in rows]
+
+
+def _send_to_actors(events: Sequence[PublishedEvent]) -> None:
+    for event in events:
+        for actor in actors_for(event.topic):
+            actor.send_with_options(args=(event.id, event.brand, event.payload))
+
+
+async def _notify(uow: UnitOfWork, events: Sequence[PublishedEvent]) -> None:
+    # One statement for the whole batch; unnest keeps the order of the list.
+    await uow.session.execute(
+        text("SELECT pg_notify(:channel, message) FROM unnest(CAST(:messages AS text[])) message"),
+        {"channel": EVENTS_CHANNEL, "messages": [encode_notification(e) for e in events]},
+    )
+
+
+async def _mark_published(uow: UnitOfWork, event_ids: list[int]) -> None:
+    await uow.session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id.in_(event_ids))
+        .values(published_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def prune_published(uow: UnitOfWork, *, before: datetime, limit: int) -> int:
+    """Delete up to `limit` events published before `before`, oldest first; returns how many.
+
+    Unpublished rows are never deleted, however old: they are still owed to consumers.
+    """
+    oldest = (
+        select(OutboxEvent.id)
+        .where(OutboxEvent.published_at < before)
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+    )
+    result = await uow.session.execute(
+        delete(OutboxEvent)
+        .where(OutboxEvent.id.in_(oldest))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def run_relay(
+    db: Database,
+    database_url: str,
+    stop: asyncio.Event,
+    *,
+    limit: int | None = None,
+    sweep_interval_s: float = SWEEP_INTERVAL_S,
+) -> None:
+    """Publish the outbox until `stop` is set: at once when a commit NOTIFYs RELAY_CHANNEL,
+    and every `sweep_interval_s` regardless. Broker and database errors are logged and the
+    loop goes on; the events stay unpublished until a later batch succeeds."""
+    batch_limit = limit or get_settings().relay_batch_size
+    wake = asyncio.Event()
+    listener: asyncpg.Connection | None = None
+    try:
+        while not stop.is_set():
+            listener = await _ensure_listener(listener, database_url, wake)
+            # Cleared before draining: a commit during the drain wakes the next round.
+            wake.clear()
+            await _drain(db, batch_limit, stop)
+            await _measure_unpublished(db)
+            await _wait_for_any((stop, wake), sweep_interval_s)
+    finally:
+        if listener is not None and not listener.is_closed():
+            await listener.close(timeout=LISTENER_CONNECT_TIMEOUT_S)
+
+
+async def _drain(db: Database, limit: int, stop: asyncio.Event) -> None:
+    """Publish full batches until the outbox is empty or a batch fails."""
+    while not stop.is_set():
+        try:
+            published = await relay_batch(db, limit=limit)
+        except Exception:
+            log.exception("outbox relay batch failed; its events stay unpublished for a retry")
+            return
+        if published < limit:
+            return
+
+
+async def _ensure_listener(
+    listener: asyncpg.Connection | None, database_url: str, wake: asyncio.Event
+) -> asyncpg.Connection | None:
+    """The LISTEN connection, reconnected if it dropped; None while PostgreSQL refuses
+    (the sweep then keeps events flowing, only slower)."""
+    if listener is not None and not listener.is_closed():
+        return listener
+    try:
+        connection = await asyncpg.connect(
+            plain_url(database_url),
+            timeout=LISTENER_CONNECT_TIMEOUT_S,
+            server_settings={"application_name": LISTENER_APPLICATION_NAME},
+        )
+    except _CONNECTION_ERRORS as error:
+        log.warning("outbox relay cannot LISTEN (%s); sweeping every interval instead", error)
+        return None
+    try:
+        await connection.add_listener(RELAY_CHANNEL, lambda *_: wake.set())
+    except _CONNECTION_ERRORS as error:
+        log.warning("outbox relay cannot LISTEN (%s); sweeping every interval instead", error)
+        connection.terminate()
+        return None
+    return connection
+
+
+async def _measure_unpublished(db: Database) -> None:
+    # Cheap: the partial index ix_outbox_events_unpublished holds only unpublished rows.
+    try:
+        async with db.uow() as uow:
+            count = await uow.session.scalar(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(OutboxEvent.published_at.is_(None))
+            )
+    except Exception:
+        log.warning("outbox relay cannot count unpublished events", exc_info=True)
+        return
+    OUTBOX_UNPUBLISHED.set(count or 0)
+
+
+async def _wait_for_any(events: Sequence[asyncio.Event], timeout_s: float) -> None:
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

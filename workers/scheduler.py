@@ -1,0 +1,93 @@
+"""Periodic housekeeping jobs, each on its own interval.
+
+Run exactly one scheduler replica (`stakehouse scheduler`; `replicas: 1` in k8s): jobs
+are not coordinated across processes. They are idempotent deletes, so an overlap during
+a rollout is harmless, but N replicas would do N times the work. A job that fails is
+logged and tried again at its next interval; every job runs once at start-up, so a
+restart never postpones housekeeping by a whole interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from domain.accounts import throttle
+from domain.kernel import clock
+from domain.kernel.db import Database
+from workers.relay import PUBLISHED_RETENTION, prune_published
+
+log = logging.getLogger(__name__)
+
+# Deleting in bounded batches keeps each transaction (and its locks and WAL) small; the cap
+# bounds one run, and the next run continues where this one stopped.
+OUTBOX_PRUNE_BATCH_SIZE: Final = 5_000
+OUTBOX_PRUNE_BATCHES_MAX: Final = 100
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic job: `run` owns its transactions and returns how many rows it touched."""
+
+    name: str
+    interval_s: float
+    run: Callable[[Database], Awaitable[int]]
+
+
+async def prune_login_failures(db: Database) -> int:
+    async with db.transaction() as uow:
+        return await throttle.prune(uow)
+
+
+async def prune_published_events(db: Database) -> int:
+    """Delete outbox rows published more than PUBLISHED_RETENTION ago."""
+    before = clock.now() - PUBLISHED_RETENTION
+    total = 0
+    for _ in range(OUTBOX_PRUNE_BATCHES_MAX):
+        async with db.transaction() as uow:
+            deleted = await prune_published(uow, before=before, limit=OUTBOX_PRUNE_BATCH_SIZE)
+        total += deleted
+        if deleted < OUTBOX_PRUNE_BATCH_SIZE:
+            break
+    return total
+
+
+JOBS: Final[tuple[Job, ...]] = (
+    Job("accounts.prune_login_failures", interval_s=5 * 60, run=prune_login_failures),
+    Job("outbox.prune_published", interval_s=15 * 60, run=prune_published_events),
+)
+
+
+async def run_scheduler(db: Database, stop: asyncio.Event, *, jobs: Sequence[Job] = JOBS) -> None:
+    """Run each job every `interval_s` (all of them at once at start) until `stop` is set."""
+    # Monotonic time: a wall-clock jump must not skip or repeat jobs.
+    due_at = [time.monotonic()] * len(jobs)
+    while not stop.is_set():
+        for index, job in enumerate(jobs):
+            if stop.is_set():
+                return
+            if due_at[index] <= time.monotonic():
+                await _run_job(db, job)
+                due_at[index] = time.monotonic() + job.interval_s
+        await _wait(stop, min(due_at) - time.monotonic())
+
+
+async def _run_job(db: Database, job: Job) -> None:
+    started = time.monotonic()
+    try:
+        count = await job.run(db)
+    except Exception:
+        log.exception("scheduled job %s failed; retrying at its next interval", job.name)
+        return
+    log.info("scheduled job %s: %d rows in %.3fs", job.name, count, time.monotonic() - started)
+
+
+async def _wait(stop: asyncio.Event, timeout_s: float) -> None:
+    """Return when `stop` is set or after `timeout_s`, whichever comes first."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=max(timeout_s, 0.0))
