@@ -68,7 +68,9 @@ class Context:
         if self.credentials is None:
             return None
         async with self.db.uow() as uow:
-            principal = await sessions.authenticate_token(uow, self.credentials.token, self.brand.slug)
+            principal = await sessions.authenticate_token(
+                uow, self.credentials.token, self.brand.slug
+            )
             await uow.commit()  # last_seen_at
         return principal
 

@@ -7,8 +7,8 @@ from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 
 from domain.kernel.settings import Settings, get_settings
-from schema.context import Info
 from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
+from schema.context import Info
 from schema.extensions import extensions_for
 
 
@@ -17,7 +17,7 @@ class Query(AccountsQuery):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         try:
-            return await id.resolve_node(info, required=False)  # type: ignore[no-any-return]
+            return await id.resolve_node(info, required=False)
         except (KeyError, ValueError):
             return None
 

@@ -27,10 +27,8 @@ def mutation_error(name: str, errors: Iterable[type[DomainError]]) -> type[Mutat
     Every mutation can answer NOT_AUTHENTICATED and INVALID (a generic input error).
     """
     codes = sorted({error.code for error in errors} | {NotAuthenticated.code, DomainError.code})
-    code_enum = strawberry.enum(
-        Enum(f"{name}ErrorCode", {code: code for code in codes}),  # type: ignore[misc]
-        description=f"Why {name[0].lower() + name[1:]} failed.",
-    )
+    values: Any = Enum(f"{name}ErrorCode", {code: code for code in codes})  # type: ignore[misc]
+    code_enum = strawberry.enum(values, description=f"Why {name[0].lower() + name[1:]} failed.")
     namespace: dict[str, Any] = {
         "__annotations__": {"code": code_enum, "field": str | None, "message": str},
         "__doc__": f"An expected failure of {name[0].lower() + name[1:]}. `field` names the "
@@ -38,14 +36,18 @@ def mutation_error(name: str, errors: Iterable[type[DomainError]]) -> type[Mutat
         "field": None,
     }
     error_type = type(f"{name}Error", (), namespace)
-    return strawberry.type(error_type)  # type: ignore[return-value]
+    result: type[MutationError] = strawberry.type(error_type)
+    return result
 
 
-def to_errors(error_type: type[MutationError], errors: Sequence[DomainError]) -> list[MutationError]:
+def to_errors(
+    error_type: type[MutationError], errors: Sequence[DomainError]
+) -> list[MutationError]:
     code_enum = error_type.__annotations__["code"]
     converted = []
     for error in errors:
         # A code missing from this mutation's enum is a programming error: list it there.
         code = code_enum[error.code]
-        converted.append(error_type(code=code, field=error.field, message=error.message))  # type: ignore[call-arg]
+        make: Any = error_type
+        converted.append(make(code=code, field=error.field, message=error.message))
     return converted

@@ -92,7 +92,7 @@ async def db(registry: BrandRegistry) -> AsyncIterator[Database]:
 async def _clean_tables(db: Database) -> AsyncIterator[None]:
     yield
     async with db.engine.begin() as connection:
-        from sqlalchemy import text  # noqa: PLC0415
+        from sqlalchemy import text
 
         await connection.execute(
             text(f"TRUNCATE {', '.join(MUTABLE_TABLES)} RESTART IDENTITY CASCADE")
@@ -104,15 +104,13 @@ def broker_url() -> str:
     return os.environ["STAKEHOUSE_BROKER_URL"]
 
 
-
-
 @pytest.fixture(scope="session")
 async def server(db: Database, registry: BrandRegistry) -> AsyncIterator[str]:
     """The real app on a real uvicorn server on a free loopback port; yields its base URL."""
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
-    from domain.kernel.settings import get_settings  # noqa: PLC0415
-    from web.app import create_app  # noqa: PLC0415
+    from domain.kernel.settings import get_settings
+    from web.app import create_app
 
     app = create_app(get_settings(), registry)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")

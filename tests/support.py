@@ -60,7 +60,9 @@ class Api:
         return result.data["register"]
 
     async def login(self, identifier: str, password: str = STRONG_PASSWORD) -> dict[str, Any]:
-        result = await self.query(LOGIN, {"input": {"identifier": identifier, "password": password}})
+        result = await self.query(
+            LOGIN, {"input": {"identifier": identifier, "password": password}}
+        )
         payload = result.data["login"]
         if payload["token"]:
             self.token = payload["token"]

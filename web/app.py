@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Starlette:
     if settings.database_url is None:
-        raise RuntimeError("STAKEHOUSE_DATABASE_URL is required (stakehouse dev starts an embedded one)")
+        raise RuntimeError(
+            "STAKEHOUSE_DATABASE_URL is required (stakehouse dev starts an embedded one)"
+        )
     database_url = settings.database_url
     registry = registry or BrandRegistry.load(settings.themes_dir)
     graphql = StakehouseGraphQL(settings)

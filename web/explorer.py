@@ -48,7 +48,16 @@ def ensure_assets(settings: Settings) -> bool:
     prefix.mkdir(parents=True, exist_ok=True)
     try:
         subprocess.run(  # noqa: S603 (fixed argument list, no shell)
-            [npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(prefix), *PACKAGES],
+            [
+                npm,
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--silent",
+                "--prefix",
+                str(prefix),
+                *PACKAGES,
+            ],
             check=True,
             timeout=NPM_TIMEOUT_SECONDS,
             capture_output=True,
@@ -73,7 +82,10 @@ _PAGE = """<!doctype html>
 <script src="/graphiql/assets/react-dom.js"></script>
 <script src="/graphiql/assets/graphiql.js"></script>
 <script nonce="{nonce}">
-const fetcher = GraphiQL.createFetcher({{ url: "/graphql", subscriptionUrl: location.origin.replace(/^http/, "ws") + "/graphql" }});
+const fetcher = GraphiQL.createFetcher({{
+  url: "/graphql",
+  subscriptionUrl: location.origin.replace(/^http/, "ws") + "/graphql",
+}});
 ReactDOM.createRoot(document.getElementById("explorer")).render(
   React.createElement(GraphiQL, {{ fetcher, defaultEditorToolsVisibility: true }})
 );
@@ -82,7 +94,8 @@ ReactDOM.createRoot(document.getElementById("explorer")).render(
 </html>
 """
 
-_MISSING = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Explorer unavailable</title></head>
+_MISSING = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Explorer unavailable</title></head>
 <body><p>The GraphiQL explorer's packages are not installed. <code>stakehouse dev</code> installs
 them with npm (<code>apt-get install npm</code> if it is missing). The API at <code>/graphql</code>
 works without them.</p></body></html>"""

@@ -121,12 +121,14 @@ class StakehouseGraphQL(GraphQL[Context, None]):
             context.use_credentials(Credentials(token, SessionTransport.BEARER))
         return await super().on_ws_connect(context)
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
         data = await super().process_result(request, result)
         context = request.scope["state"].get("graphql_context")
         if isinstance(context, GraphQLContext) and context.request_error:
             # A request error: the document never executed, so there is no data entry.
-            data.pop("data", None)  # type: ignore[misc]
+            data.pop("data", None)
         return data
 
     def create_response(
@@ -152,7 +154,11 @@ def set_session_cookie(response: Response, token: str | None, max_age: int) -> N
         response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
     else:
         response.set_cookie(
-            SESSION_COOKIE, token, max_age=max_age, path="/", secure=True, httponly=True, samesite="lax"
+            SESSION_COOKIE,
+            token,
+            max_age=max_age,
+            path="/",
+            secure=True,
+            httponly=True,
+            samesite="lax",
         )
-
-

@@ -56,7 +56,10 @@ async def readyz(request: Request) -> Response:
             log.warning("readiness check %s failed: %s", name, error)
             results[name] = "unavailable"
     ready = all(result == "ok" for result in results.values())
-    return JSONResponse({"status": "ok" if ready else "unavailable", "checks": results}, status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": results},
+        status_code=200 if ready else 503,
+    )
 
 
 async def metrics(request: Request) -> Response:

@@ -34,7 +34,9 @@ def _header(scope: Scope, name: str) -> str | None:
     return None
 
 
-async def send_json(send: Send, status: int, body: dict[str, Any], headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
+async def send_json(
+    send: Send, status: int, body: dict[str, Any], headers: Iterable[tuple[bytes, bytes]] = ()
+) -> None:
     payload = json.dumps(body).encode()
     await send(
         {
@@ -89,7 +91,10 @@ class RequestContextMiddleware:
                     scope["path"],
                     status_holder["status"],
                     elapsed * 1000,
-                    extra={"status": status_holder["status"], "duration_ms": round(elapsed * 1000, 2)},
+                    extra={
+                        "status": status_holder["status"],
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
                 )
             reset_log_context(token)
 
@@ -128,7 +133,11 @@ class BrandMiddleware:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008, "reason": error.code})
                 return
-            await send_json(send, 421, {"error": {"code": error.code, "message": error.message, "field": error.field}})
+            await send_json(
+                send,
+                421,
+                {"error": {"code": error.code, "message": error.message, "field": error.field}},
+            )
             return
         scope["state"]["brand"] = brand
         token = bind_log_context(brand=brand.slug)
@@ -151,7 +160,11 @@ class BodyLimitMiddleware:
             return
         declared = _header(scope, "content-length")
         if declared and declared.isdigit() and int(declared) > self.limit_bytes:
-            await send_json(send, 413, {"error": {"code": "BODY_TOO_LARGE", "message": "Request body too large."}})
+            await send_json(
+                send,
+                413,
+                {"error": {"code": "BODY_TOO_LARGE", "message": "Request body too large."}},
+            )
             return
         received = 0
 
@@ -167,7 +180,11 @@ class BodyLimitMiddleware:
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await send_json(send, 413, {"error": {"code": "BODY_TOO_LARGE", "message": "Request body too large."}})
+            await send_json(
+                send,
+                413,
+                {"error": {"code": "BODY_TOO_LARGE", "message": "Request body too large."}},
+            )
 
 
 class BodyTooLarge(Exception):

@@ -18,8 +18,11 @@ async def change_password(
     Errors: NotAuthenticated, TwoFactorRequired, InvalidCredentials, PasswordToo*."""
     if not principal.fully_authenticated:
         raise TwoFactorRequired()
-    model: type[Player | StaffUser] = Player if principal.is_player else StaffUser
-    account = await uow.session.get(model, principal.id, with_for_update=True)
+    account: Player | StaffUser | None = (
+        await uow.session.get(Player, principal.id, with_for_update=True)
+        if principal.is_player
+        else await uow.session.get(StaffUser, principal.id, with_for_update=True)
+    )
     if account is None:
         raise NotAuthenticated()
     if not passwords.verify_password(account.password_hash, current_password):

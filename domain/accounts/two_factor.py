@@ -72,8 +72,11 @@ def check_code(account: Account, code: str) -> bool:
 
 
 async def account_of(uow: UnitOfWork, principal: Principal) -> Account:
-    model: type[Account] = Player if principal.is_player else StaffUser
-    account = await uow.session.get(model, principal.id, with_for_update=True)
+    account: Account | None = (
+        await uow.session.get(Player, principal.id, with_for_update=True)
+        if principal.is_player
+        else await uow.session.get(StaffUser, principal.id, with_for_update=True)
+    )
     if account is None:
         raise NotAuthenticated()
     return account
@@ -128,9 +131,10 @@ async def complete_sign_in(uow: UnitOfWork, token: str, code: str) -> sessions.I
     pending = await sessions.find_live(uow, token)
     if pending is None or pending.state != SessionState.PENDING_TWO_FACTOR:
         raise NotAuthenticated()
-    model: type[Account] = Player if pending.player_id is not None else StaffUser
-    account = await uow.session.get(
-        model, pending.player_id or pending.staff_id, with_for_update=True
+    account: Account | None = (
+        await uow.session.get(Player, pending.player_id, with_for_update=True)
+        if pending.player_id is not None
+        else await uow.session.get(StaffUser, pending.staff_id, with_for_update=True)
     )
     if account is None or not account.two_factor_enabled:
         raise NotAuthenticated()

@@ -174,7 +174,9 @@ async def change_password(ctx: Context, current_password: str, new_password: str
 
     async def change() -> bool:
         async with ctx.db.uow() as uow:
-            await account_credentials.change_password(uow, principal, current_password, new_password)
+            await account_credentials.change_password(
+                uow, principal, current_password, new_password
+            )
             await uow.commit()
         ctx.forget_principal()
         return True

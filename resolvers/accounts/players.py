@@ -5,16 +5,19 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from sqlalchemy import select
+
 from domain.accounts import players, sessions, staff
+from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player, PlayerStatus, PrincipalKind, StaffUser
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
 from domain.accounts.staff import CreatedStaff
-from domain.kernel.errors import DomainError, NotFound
+from domain.kernel.errors import NotFound
 from domain.messaging import service as messaging
 from domain.messaging.models import InboxMessage
 from resolvers.context import Context
-from resolvers.results import Outcome, attempt, failed
+from resolvers.results import Outcome, attempt
 
 
 async def register(
@@ -70,8 +73,6 @@ async def players_by_id(ctx: Context, ids: list[uuid.UUID]) -> dict[uuid.UUID, P
         return {}
     if not ids:
         return {}
-    from sqlalchemy import select  # noqa: PLC0415
-
     async with ctx.db.uow() as uow:
         rows = await uow.session.scalars(
             select(Player).where(Player.id.in_(ids), Player.brand == ctx.brand.slug)
@@ -100,7 +101,7 @@ async def set_player_status(
     async def run() -> Player:
         actor = await _staff_actor(ctx, Permission.PLAYER_STATUS_WRITE)
         if player_id is None:
-            raise players.PlayerNotFound(field="playerId")
+            raise PlayerNotFound(field="playerId")
         async with ctx.db.uow() as uow:
             player = await players.set_status(
                 uow, actor, ctx.brand.slug, player_id, status=status, reason=reason
@@ -116,7 +117,7 @@ async def revoke_player_sessions(ctx: Context, player_id: uuid.UUID | None) -> O
         actor = await _staff_actor(ctx, Permission.PLAYER_SESSIONS_REVOKE)
         async with ctx.db.uow() as uow:
             if player_id is None:
-                raise players.PlayerNotFound(field="playerId")
+                raise PlayerNotFound(field="playerId")
             player = await players.get(uow, ctx.brand.slug, player_id)
             count = await sessions.revoke_all(
                 uow, kind=PrincipalKind.PLAYER, principal_id=player.id, reason=f"staff:{actor.id}"
@@ -142,7 +143,9 @@ async def create_staff_member(
     return await attempt(run)
 
 
-async def set_staff_roles(ctx: Context, staff_id: uuid.UUID | None, roles: list[str]) -> Outcome[StaffUser]:
+async def set_staff_roles(
+    ctx: Context, staff_id: uuid.UUID | None, roles: list[str]
+) -> Outcome[StaffUser]:
     async def run() -> StaffUser:
         actor = await _staff_actor(ctx, Permission.STAFF_MANAGE)
         if staff_id is None:
@@ -153,7 +156,3 @@ async def set_staff_roles(ctx: Context, staff_id: uuid.UUID | None, roles: list[
         return member
 
     return await attempt(run)
-
-
-def denied(error: DomainError) -> Outcome[object]:
-    return failed(error)

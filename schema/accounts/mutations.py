@@ -15,7 +15,7 @@ from domain.brands.errors import UnknownBrand
 from domain.compliance import errors as compliance_errors
 from domain.kernel.errors import NotFound, PermissionDenied
 from resolvers.accounts import auth, players
-from schema.accounts.types import Player, PlayerStatus, SessionTransport, StaffMember, StaffRole
+from schema.accounts.types import Player, SessionTransport, StaffMember
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
 
@@ -52,9 +52,12 @@ ChangePasswordError = mutation_error(
 SetPlayerStatusError = mutation_error(
     "SetPlayerStatus", (*_STAFF_ERRORS, E.PlayerNotFound, E.ReasonRequired)
 )
-RevokePlayerSessionsError = mutation_error("RevokePlayerSessions", (*_STAFF_ERRORS, E.PlayerNotFound))
+RevokePlayerSessionsError = mutation_error(
+    "RevokePlayerSessions", (*_STAFF_ERRORS, E.PlayerNotFound)
+)
 CreateStaffMemberError = mutation_error(
-    "CreateStaffMember", (*_STAFF_ERRORS, E.InvalidEmail, E.InvalidRole, E.StaffEmailTaken, UnknownBrand)
+    "CreateStaffMember",
+    (*_STAFF_ERRORS, E.InvalidEmail, E.InvalidRole, E.StaffEmailTaken, UnknownBrand),
 )
 SetStaffRolesError = mutation_error("SetStaffRoles", (*_STAFF_ERRORS, E.InvalidRole, NotFound))
 # Compliance codes are listed so later guards can surface through the same payloads.
@@ -64,7 +67,9 @@ _ = compliance_errors
 @strawberry.input
 class RegisterInput:
     email: str | None = None
-    phone: str | None = strawberry.field(default=None, description="International format, e.g. +447700900123.")
+    phone: str | None = strawberry.field(
+        default=None, description="International format, e.g. +447700900123."
+    )
     username: str | None = None
     password: str
     date_of_birth: date
@@ -110,7 +115,7 @@ class StaffLoginPayload:
     token: str | None = None
     two_factor_required: bool = strawberry.field(
         default=False,
-        description="Always true on success: staff complete sign-in with a TOTP code, or enrol first.",
+        description="Always true on success: staff finish with a TOTP code, or enrol first.",
     )
     errors: list[StaffLoginError]  # type: ignore[valid-type]
 
@@ -188,7 +193,7 @@ class ChangePasswordPayload:
 @strawberry.input
 class SetPlayerStatusInput:
     player_id: relay.GlobalID
-    status: PlayerStatus  # type: ignore[valid-type]
+    status: PlayerStatusModel
     reason: str
 
 
@@ -212,7 +217,7 @@ class RevokePlayerSessionsPayload:
 @strawberry.input
 class CreateStaffMemberInput:
     email: str
-    roles: list[StaffRole]  # type: ignore[valid-type]
+    roles: list[Role]
     brands: list[str] | None = strawberry.field(default=None, description="Null: every brand.")
 
 
@@ -228,7 +233,7 @@ class CreateStaffMemberPayload:
 @strawberry.input
 class SetStaffRolesInput:
     staff_id: relay.GlobalID
-    roles: list[StaffRole]  # type: ignore[valid-type]
+    roles: list[Role]
 
 
 @strawberry.type
@@ -264,7 +269,10 @@ class AccountsMutation:
     @strawberry.mutation(description="Sign a player in with email, phone or username.")
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         outcome = await auth.login_player(
-            info.context, input.identifier, input.password, SessionTransportModel(input.transport.value)
+            info.context,
+            input.identifier,
+            input.password,
+            SessionTransportModel(input.transport.value),
         )
         signed_in = outcome.value
         return LoginPayload(
@@ -286,7 +294,9 @@ class AccountsMutation:
         )
 
     @strawberry.mutation(description="Finish signing in with a TOTP code; replaces the session.")
-    async def complete_two_factor(self, info: Info, input: CompleteTwoFactorInput) -> CompleteTwoFactorPayload:
+    async def complete_two_factor(
+        self, info: Info, input: CompleteTwoFactorInput
+    ) -> CompleteTwoFactorPayload:
         outcome = await auth.complete_two_factor(info.context, input.code)
         return CompleteTwoFactorPayload(
             token=outcome.value.token if outcome.value else None,
@@ -299,10 +309,13 @@ class AccountsMutation:
         return LogoutPayload(signed_out=outcome.ok, errors=to_errors(LogoutError, outcome.errors))
 
     @strawberry.mutation(description="Revoke the viewer's sessions (all, or all but this one).")
-    async def revoke_my_sessions(self, info: Info, input: RevokeMySessionsInput) -> RevokeMySessionsPayload:
+    async def revoke_my_sessions(
+        self, info: Info, input: RevokeMySessionsInput
+    ) -> RevokeMySessionsPayload:
         outcome = await auth.revoke_my_sessions(info.context, keep_current=input.keep_current)
         return RevokeMySessionsPayload(
-            revoked_count=outcome.value or 0, errors=to_errors(RevokeMySessionsError, outcome.errors)
+            revoked_count=outcome.value or 0,
+            errors=to_errors(RevokeMySessionsError, outcome.errors),
         )
 
     @strawberry.mutation(description="Start TOTP enrolment: returns a secret to scan.")
@@ -327,29 +340,45 @@ class AccountsMutation:
         )
 
     @strawberry.mutation(description="Turn TOTP off (players only; staff must keep it).")
-    async def disable_two_factor(self, info: Info, input: TwoFactorCodeInput) -> DisableTwoFactorPayload:
+    async def disable_two_factor(
+        self, info: Info, input: TwoFactorCodeInput
+    ) -> DisableTwoFactorPayload:
         outcome = await auth.disable_two_factor(info.context, input.code)
         return DisableTwoFactorPayload(
             disabled=outcome.ok, errors=to_errors(DisableTwoFactorError, outcome.errors)
         )
 
     @strawberry.mutation(description="Change the viewer's password; other sessions are revoked.")
-    async def change_password(self, info: Info, input: ChangePasswordInput) -> ChangePasswordPayload:
-        outcome = await auth.change_password(info.context, input.current_password, input.new_password)
-        return ChangePasswordPayload(changed=outcome.ok, errors=to_errors(ChangePasswordError, outcome.errors))
+    async def change_password(
+        self, info: Info, input: ChangePasswordInput
+    ) -> ChangePasswordPayload:
+        outcome = await auth.change_password(
+            info.context, input.current_password, input.new_password
+        )
+        return ChangePasswordPayload(
+            changed=outcome.ok, errors=to_errors(ChangePasswordError, outcome.errors)
+        )
 
-    @strawberry.mutation(description="Staff (player.status.write): suspend, self-exclude, close or reactivate.")
-    async def set_player_status(self, info: Info, input: SetPlayerStatusInput) -> SetPlayerStatusPayload:
+    @strawberry.mutation(
+        description="Staff (player.status.write): suspend, self-exclude, close or reactivate."
+    )
+    async def set_player_status(
+        self, info: Info, input: SetPlayerStatusInput
+    ) -> SetPlayerStatusPayload:
         outcome = await players.set_player_status(
             info.context,
             _node_uuid(input.player_id, "Player"),  # type: ignore[arg-type]
-            PlayerStatusModel(input.status.value),
+            input.status,
             input.reason,
         )
         player = Player.from_model(outcome.value) if outcome.value else None
-        return SetPlayerStatusPayload(player=player, errors=to_errors(SetPlayerStatusError, outcome.errors))
+        return SetPlayerStatusPayload(
+            player=player, errors=to_errors(SetPlayerStatusError, outcome.errors)
+        )
 
-    @strawberry.mutation(description="Staff (player.sessions.revoke): sign a player out everywhere.")
+    @strawberry.mutation(
+        description="Staff (player.sessions.revoke): sign a player out everywhere."
+    )
     async def revoke_player_sessions(
         self, info: Info, input: RevokePlayerSessionsInput
     ) -> RevokePlayerSessionsPayload:
@@ -358,13 +387,21 @@ class AccountsMutation:
             _node_uuid(input.player_id, "Player"),  # type: ignore[arg-type]
         )
         return RevokePlayerSessionsPayload(
-            revoked_count=outcome.value or 0, errors=to_errors(RevokePlayerSessionsError, outcome.errors)
+            revoked_count=outcome.value or 0,
+            errors=to_errors(RevokePlayerSessionsError, outcome.errors),
         )
 
-    @strawberry.mutation(description="Staff (staff.manage): create a staff member with a one-time password.")
-    async def create_staff_member(self, info: Info, input: CreateStaffMemberInput) -> CreateStaffMemberPayload:
+    @strawberry.mutation(
+        description="Staff (staff.manage): create a staff member with a one-time password."
+    )
+    async def create_staff_member(
+        self, info: Info, input: CreateStaffMemberInput
+    ) -> CreateStaffMemberPayload:
         outcome = await players.create_staff_member(
-            info.context, input.email, [Role(role.value).value for role in input.roles], input.brands
+            info.context,
+            input.email,
+            [role.value for role in input.roles],
+            input.brands,
         )
         created = outcome.value
         return CreateStaffMemberPayload(
@@ -378,7 +415,9 @@ class AccountsMutation:
         outcome = await players.set_staff_roles(
             info.context,
             _node_uuid(input.staff_id, "StaffMember"),  # type: ignore[arg-type]
-            [Role(role.value).value for role in input.roles],
+            [role.value for role in input.roles],
         )
         member = StaffMember.from_model(outcome.value) if outcome.value else None
-        return SetStaffRolesPayload(staff_member=member, errors=to_errors(SetStaffRolesError, outcome.errors))
+        return SetStaffRolesPayload(
+            staff_member=member, errors=to_errors(SetStaffRolesError, outcome.errors)
+        )

@@ -43,6 +43,8 @@ class AccountsQuery:
         "(staff with player.read). At most 100.",
         extensions=[HasPermission.extension(Permission.PLAYER_READ)],
     )
-    async def players(self, info: Info, search: str, first: int = PLAYER_SEARCH_DEFAULT) -> list[Player]:
+    async def players(
+        self, info: Info, search: str, first: int = PLAYER_SEARCH_DEFAULT
+    ) -> list[Player]:
         rows = await player_resolvers.search_players(info.context, search, first)
         return [Player.from_model(row) for row in rows]

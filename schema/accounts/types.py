@@ -19,6 +19,7 @@ from resolvers.accounts import auth as auth_resolvers
 from resolvers.accounts import players as player_resolvers
 from schema.context import Info
 
+# The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
 PlayerStatus = strawberry.enum(models.PlayerStatus, name="PlayerStatus")
 StaffRole = strawberry.enum(Role, name="StaffRole")
 
@@ -116,7 +117,7 @@ class Player(relay.Node):
     country: str
     currency: str
     locale: str
-    status: PlayerStatus  # type: ignore[valid-type]
+    status: models.PlayerStatus
     two_factor_enabled: bool
     created_at: datetime
 
@@ -160,7 +161,7 @@ class Player(relay.Node):
 class StaffMember(relay.Node):
     id: relay.NodeID[str]
     email: str
-    roles: list[StaffRole]  # type: ignore[valid-type]
+    roles: list[Role]
     brands: list[str] | None = strawberry.field(description="Brands in scope; null means all.")
     two_factor_enabled: bool
     password_change_required: bool

@@ -33,13 +33,19 @@ async def test_a_document_that_fails_to_parse_is_a_400(aurora: Api) -> None:
 
 
 async def test_a_good_document_is_200_in_either_media_type(aurora: Api) -> None:
-    modern = await aurora.query("{ brand { slug name currencies } }", headers={"accept": GRAPHQL_RESPONSE})
+    modern = await aurora.query(
+        "{ brand { slug name currencies } }", headers={"accept": GRAPHQL_RESPONSE}
+    )
     legacy = await aurora.query("{ brand { slug } }")
 
     assert modern.status == legacy.status == 200
     assert modern.headers["content-type"].startswith(GRAPHQL_RESPONSE)
     assert legacy.headers["content-type"].startswith("application/json")
-    assert modern.data["brand"] == {"slug": "aurora", "name": "Aurora Casino", "currencies": ["EUR", "GBP"]}
+    assert modern.data["brand"] == {
+        "slug": "aurora",
+        "name": "Aurora Casino",
+        "currencies": ["EUR", "GBP"],
+    }
 
 
 async def test_too_deep_a_query_is_refused(aurora: Api) -> None:
@@ -53,7 +59,9 @@ async def test_too_deep_a_query_is_refused(aurora: Api) -> None:
 
 
 async def test_too_many_aliases_are_refused(aurora: Api) -> None:
-    aliases = " ".join(f"a{index}: brand {{ slug }}" for index in range(get_settings().graphql_max_aliases + 1))
+    aliases = " ".join(
+        f"a{index}: brand {{ slug }}" for index in range(get_settings().graphql_max_aliases + 1)
+    )
 
     result = await aurora.query("{ " + aliases + " }", headers={"accept": GRAPHQL_RESPONSE})
 
@@ -64,7 +72,9 @@ async def test_too_many_aliases_are_refused(aurora: Api) -> None:
 async def test_too_many_tokens_are_refused(aurora: Api) -> None:
     fields = " ".join("slug" for _ in range(get_settings().graphql_max_tokens))
 
-    result = await aurora.query("{ brand { " + fields + " } }", headers={"accept": GRAPHQL_RESPONSE})
+    result = await aurora.query(
+        "{ brand { " + fields + " } }", headers={"accept": GRAPHQL_RESPONSE}
+    )
 
     assert result.status == 400
     assert "token" in result.body["errors"][0]["message"].lower()
@@ -101,22 +111,32 @@ async def test_an_unknown_host_is_refused_without_a_default_brand(server: str) -
 
 async def test_api_host_takes_the_brand_header(server: str) -> None:
     async with httpx.AsyncClient(base_url=server, headers={"host": "api.localhost"}) as client:
-        named = await client.post("/graphql", json={"query": "{ brand { slug } }"}, headers={"x-stakehouse-brand": "northstar"})
+        named = await client.post(
+            "/graphql",
+            json={"query": "{ brand { slug } }"},
+            headers={"x-stakehouse-brand": "northstar"},
+        )
         unnamed = await client.post("/graphql", json={"query": "{ brand { slug } }"})
-        unknown = await client.post("/graphql", json={"query": "{ brand { slug } }"}, headers={"x-stakehouse-brand": "nope"})
+        unknown = await client.post(
+            "/graphql", json={"query": "{ brand { slug } }"}, headers={"x-stakehouse-brand": "nope"}
+        )
 
     assert named.json()["data"]["brand"]["slug"] == "northstar"
     assert unnamed.status_code == unknown.status_code == 421
 
 
 async def test_a_brand_header_that_contradicts_the_host_is_refused(aurora: Api) -> None:
-    response = await aurora.post({"query": "{ brand { slug } }"}, headers={"x-stakehouse-brand": "northstar"})
+    response = await aurora.post(
+        {"query": "{ brand { slug } }"}, headers={"x-stakehouse-brand": "northstar"}
+    )
 
     assert response.status_code == 421
 
 
 async def test_every_response_carries_a_request_id(aurora: Api) -> None:
-    response = await aurora.post({"query": "{ brand { slug } }"}, headers={"x-request-id": "trace-12345678"})
+    response = await aurora.post(
+        {"query": "{ brand { slug } }"}, headers={"x-request-id": "trace-12345678"}
+    )
 
     assert response.headers["x-request-id"] == "trace-12345678"
     assert response.headers["x-content-type-options"] == "nosniff"
@@ -142,8 +162,12 @@ async def test_unexpected_errors_are_masked_with_the_request_id() -> None:
     assert "hunter2" not in json.dumps(result.errors[0].formatted)
 
 
-@pytest.mark.parametrize(("environment", "allowed"), [(Environment.DEV, True), (Environment.PRODUCTION, False)])
-async def test_introspection_only_outside_production(environment: Environment, allowed: bool) -> None:
+@pytest.mark.parametrize(
+    ("environment", "allowed"), [(Environment.DEV, True), (Environment.PRODUCTION, False)]
+)
+async def test_introspection_only_outside_production(
+    environment: Environment, allowed: bool
+) -> None:
     settings = get_settings().model_copy(update={"env": environment})
 
     result = await build_schema(settings).execute("{ __schema { queryType { name } } }")

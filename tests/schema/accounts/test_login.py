@@ -20,8 +20,12 @@ async def test_login_with_email_phone_or_username(aurora: Api) -> None:
 async def test_unknown_account_and_wrong_password_get_identical_replies(aurora: Api) -> None:
     await aurora.register(email="di@example.com")
 
-    wrong_password = await aurora.query(LOGIN, {"input": {"identifier": "di@example.com", "password": "nope-nope-nope"}})
-    unknown = await aurora.query(LOGIN, {"input": {"identifier": "nobody@example.com", "password": "nope-nope-nope"}})
+    wrong_password = await aurora.query(
+        LOGIN, {"input": {"identifier": "di@example.com", "password": "nope-nope-nope"}}
+    )
+    unknown = await aurora.query(
+        LOGIN, {"input": {"identifier": "nobody@example.com", "password": "nope-nope-nope"}}
+    )
 
     assert wrong_password.status == unknown.status == 200
     assert wrong_password.body == unknown.body
@@ -41,8 +45,10 @@ async def test_failures_per_account_are_throttled(aurora: Api, identifier: str) 
     assert [error["code"] for error in payload["errors"]] == ["TOO_MANY_ATTEMPTS"]
 
 
-async def test_failures_per_client_address_are_throttled(aurora: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from domain.kernel.settings import get_settings  # noqa: PLC0415
+async def test_failures_per_client_address_are_throttled(
+    aurora: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from domain.kernel.settings import get_settings
 
     await aurora.register(email="fay@example.com")
     limit = get_settings().login_failures_per_address
@@ -54,7 +60,9 @@ async def test_failures_per_client_address_are_throttled(aurora: Api, monkeypatc
     assert [error["code"] for error in payload["errors"]] == ["TOO_MANY_ATTEMPTS"]
 
 
-async def test_a_token_of_one_brand_is_unauthenticated_on_another(aurora: Api, northstar: Api) -> None:
+async def test_a_token_of_one_brand_is_unauthenticated_on_another(
+    aurora: Api, northstar: Api
+) -> None:
     await aurora.register(email="gus@example.com")
     await aurora.login("gus@example.com")
 
@@ -82,7 +90,9 @@ async def test_revoke_all_other_sessions(aurora: Api, server: str) -> None:
     await other.login("ida@example.com")
     await aurora.login("ida@example.com")
 
-    result = await aurora.query("mutation { revokeMySessions(input: {keepCurrent: true}) { revokedCount } }")
+    result = await aurora.query(
+        "mutation { revokeMySessions(input: {keepCurrent: true}) { revokedCount } }"
+    )
 
     assert result.data["revokeMySessions"]["revokedCount"] == 1
     assert (await other.query(VIEWER)).data["viewer"] is None
@@ -95,7 +105,9 @@ async def test_revoke_all_other_sessions(aurora: Api, server: str) -> None:
 async def test_cookie_login_sets_a_host_prefixed_cookie_and_rotates(aurora: Api) -> None:
     await aurora.register(email="jo@example.com")
     document = "mutation($i: LoginInput!) { login(input: $i) { token errors { code } } }"
-    variables = {"i": {"identifier": "jo@example.com", "password": STRONG_PASSWORD, "transport": "COOKIE"}}
+    variables = {
+        "i": {"identifier": "jo@example.com", "password": STRONG_PASSWORD, "transport": "COOKIE"}
+    }
     origin = {"origin": "http://aurora.localhost"}
 
     first = await aurora.query(document, variables, headers=origin)
@@ -119,7 +131,9 @@ async def test_cookie_login_sets_a_host_prefixed_cookie_and_rotates(aurora: Api)
 async def test_cookie_without_same_origin_is_ignored(aurora: Api) -> None:
     await aurora.register(email="kai@example.com")
     document = "mutation($i: LoginInput!) { login(input: $i) { errors { code } } }"
-    variables = {"i": {"identifier": "kai@example.com", "password": STRONG_PASSWORD, "transport": "COOKIE"}}
+    variables = {
+        "i": {"identifier": "kai@example.com", "password": STRONG_PASSWORD, "transport": "COOKIE"}
+    }
     login = await aurora.query(document, variables, headers={"origin": "http://aurora.localhost"})
     token = login.headers["set-cookie"].split(";")[0].split("=", 1)[1]
     aurora.client.cookies.set("__Host-stakehouse_session", token)

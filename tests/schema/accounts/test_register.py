@@ -16,7 +16,9 @@ async def _player_count(db: Database) -> int:
         return int(await uow.session.scalar(select(func.count()).select_from(Player)) or 0)
 
 
-async def test_same_email_registers_separately_on_two_brands(aurora: Api, northstar: Api, db: Database) -> None:
+async def test_same_email_registers_separately_on_two_brands(
+    aurora: Api, northstar: Api, db: Database
+) -> None:
     on_aurora = await aurora.register(email="Ana@Example.com")
     on_northstar = await northstar.register(email="ana@example.com", country="SE", currency="SEK")
 
@@ -34,12 +36,18 @@ async def test_email_taken_on_the_same_brand(aurora: Api, db: Database) -> None:
 
     assert again["player"] is None
     assert again["errors"] == [
-        {"code": "IDENTIFIER_TAKEN", "field": "email", "message": "This is already registered on this site."}
+        {
+            "code": "IDENTIFIER_TAKEN",
+            "field": "email",
+            "message": "This is already registered on this site.",
+        }
     ]
     assert await _player_count(db) == 1
 
 
-async def test_bad_input_gets_every_field_error_and_creates_nothing(aurora: Api, db: Database) -> None:
+async def test_bad_input_gets_every_field_error_and_creates_nothing(
+    aurora: Api, db: Database
+) -> None:
     sixteen = date.today().replace(year=date.today().year - 16).isoformat()
 
     result = await aurora.register(
@@ -74,7 +82,9 @@ async def test_an_identifier_is_required(aurora: Api) -> None:
 async def test_country_outside_the_brand_is_refused(northstar: Api) -> None:
     result = await northstar.register(email="x@example.com", country="MT", currency="SEK")
 
-    assert [(error["code"], error["field"]) for error in result["errors"]] == [("INVALID_COUNTRY", "country")]
+    assert [(error["code"], error["field"]) for error in result["errors"]] == [
+        ("INVALID_COUNTRY", "country")
+    ]
 
 
 async def test_phone_and_username_are_normalised(aurora: Api) -> None:

@@ -32,13 +32,19 @@ async def _create_staff(db: Database, email: str, roles: list[str]) -> str:
 async def signed_in_staff(api: Api, db: Database, email: str, roles: list[str]) -> Api:
     """Walk the whole first sign-in: one-time password, TOTP enrolment, new password."""
     one_time = await _create_staff(db, email, roles)
-    login = (await api.query(STAFF_LOGIN, {"i": {"email": email, "password": one_time}})).data["staffLogin"]
+    login = (await api.query(STAFF_LOGIN, {"i": {"email": email, "password": one_time}})).data[
+        "staffLogin"
+    ]
     assert login["twoFactorRequired"] is True
     api.token = login["token"]
     secret = (await api.query(BEGIN)).data["beginTwoFactorEnrolment"]["secret"]
-    confirmed = (await api.query(CONFIRM, {"c": fresh_code(secret)})).data["confirmTwoFactorEnrolment"]
+    confirmed = (await api.query(CONFIRM, {"c": fresh_code(secret)})).data[
+        "confirmTwoFactorEnrolment"
+    ]
     api.token = confirmed["token"]
-    changed = await api.query(CHANGE_PASSWORD, {"i": {"currentPassword": one_time, "newPassword": NEW_PASSWORD}})
+    changed = await api.query(
+        CHANGE_PASSWORD, {"i": {"currentPassword": one_time, "newPassword": NEW_PASSWORD}}
+    )
     assert changed.data["changePassword"] == {"changed": True, "errors": []}
     return api
 
@@ -49,41 +55,61 @@ async def _player(api: Api, email: str) -> dict[str, Any]:
 
 async def test_staff_must_enrol_two_factor_before_anything(aurora: Api, db: Database) -> None:
     one_time = await _create_staff(db, "risk@op.example", ["risk"])
-    login = (await aurora.query(STAFF_LOGIN, {"i": {"email": "risk@op.example", "password": one_time}})).data
+    login = (
+        await aurora.query(STAFF_LOGIN, {"i": {"email": "risk@op.example", "password": one_time}})
+    ).data
     aurora.token = login["staffLogin"]["token"]
 
     result = await aurora.query(PLAYERS, {"s": "a"})
 
     assert result.body["data"] is None
     assert result.body["errors"][0]["extensions"]["code"] == "TWO_FACTOR_REQUIRED"
-    disable = await aurora.query("mutation { disableTwoFactor(input: {code: \"123456\"}) { errors { code } } }")
-    assert disable.data["disableTwoFactor"]["errors"][0]["code"] in {"TWO_FACTOR_REQUIRED", "TWO_FACTOR_MANDATORY"}
+    disable = await aurora.query(
+        'mutation { disableTwoFactor(input: {code: "123456"}) { errors { code } } }'
+    )
+    assert disable.data["disableTwoFactor"]["errors"][0]["code"] in {
+        "TWO_FACTOR_REQUIRED",
+        "TWO_FACTOR_MANDATORY",
+    }
 
 
 async def test_one_time_password_must_be_replaced(aurora: Api, db: Database) -> None:
     one_time = await _create_staff(db, "fin@op.example", ["finance"])
-    login = (await aurora.query(STAFF_LOGIN, {"i": {"email": "fin@op.example", "password": one_time}})).data
+    login = (
+        await aurora.query(STAFF_LOGIN, {"i": {"email": "fin@op.example", "password": one_time}})
+    ).data
     aurora.token = login["staffLogin"]["token"]
     secret = (await aurora.query(BEGIN)).data["beginTwoFactorEnrolment"]["secret"]
-    aurora.token = (await aurora.query(CONFIRM, {"c": fresh_code(secret)})).data["confirmTwoFactorEnrolment"]["token"]
+    aurora.token = (await aurora.query(CONFIRM, {"c": fresh_code(secret)})).data[
+        "confirmTwoFactorEnrolment"
+    ]["token"]
 
     blocked = await aurora.query(PLAYERS, {"s": "a"})
 
     assert blocked.body["errors"][0]["extensions"]["code"] == "PASSWORD_CHANGE_REQUIRED"
 
 
-async def test_risk_can_suspend_a_player_and_it_is_audited(aurora: Api, server: str, db: Database) -> None:
+async def test_risk_can_suspend_a_player_and_it_is_audited(
+    aurora: Api, server: str, db: Database
+) -> None:
     player = await _player(aurora, "pat@example.com")
     player_api = Api(server, aurora.host)
     await player_api.login("pat@example.com")
     risk = await signed_in_staff(aurora, db, "risk@op.example", ["risk"])
 
-    result = await risk.query(SET_STATUS, {"i": {"playerId": player["id"], "status": "SUSPENDED", "reason": "chargeback"}})
+    result = await risk.query(
+        SET_STATUS, {"i": {"playerId": player["id"], "status": "SUSPENDED", "reason": "chargeback"}}
+    )
 
-    assert result.data["setPlayerStatus"] == {"player": {"id": player["id"], "status": "SUSPENDED"}, "errors": []}
+    assert result.data["setPlayerStatus"] == {
+        "player": {"id": player["id"], "status": "SUSPENDED"},
+        "errors": [],
+    }
     assert (await player_api.query(VIEWER)).data["viewer"] is None  # sessions ended
     async with db.uow() as uow:
-        entry = await uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "player.status.change"))
+        entry = await uow.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "player.status.change")
+        )
         assert entry is not None and entry.reason == "chargeback"
         assert entry.before == {"status": "active"} and entry.after == {"status": "suspended"}
         assert await verify_chain(uow) is None
@@ -99,10 +125,14 @@ async def test_roles_without_the_permission_are_denied_and_nothing_changes(
     async with db.uow() as uow:
         audit_rows = await uow.session.scalar(select(func.count()).select_from(AuditEntry))
 
-    result = await member.query(SET_STATUS, {"i": {"playerId": player["id"], "status": "CLOSED", "reason": "x"}})
+    result = await member.query(
+        SET_STATUS, {"i": {"playerId": player["id"], "status": "CLOSED", "reason": "x"}}
+    )
 
     assert result.data["setPlayerStatus"]["player"] is None
-    assert [error["code"] for error in result.data["setPlayerStatus"]["errors"]] == ["PERMISSION_DENIED"]
+    assert [error["code"] for error in result.data["setPlayerStatus"]["errors"]] == [
+        "PERMISSION_DENIED"
+    ]
     async with db.uow() as uow:
         assert await uow.session.scalar(select(Player.status)) == "active"
         assert await uow.session.scalar(select(func.count()).select_from(AuditEntry)) == audit_rows
@@ -128,7 +158,9 @@ async def test_players_query_permission_matrix(aurora: Api, server: str, db: Dat
         await api.aclose()
 
 
-async def test_admin_creates_staff_and_a_non_admin_cannot(aurora: Api, server: str, db: Database) -> None:
+async def test_admin_creates_staff_and_a_non_admin_cannot(
+    aurora: Api, server: str, db: Database
+) -> None:
     create = """mutation($i: CreateStaffMemberInput!) {
       createStaffMember(input: $i) { staffMember { email roles } oneTimePassword errors { code field } } }"""
     admin = await signed_in_staff(aurora, db, "admin@op.example", ["admin"])
@@ -137,7 +169,10 @@ async def test_admin_creates_staff_and_a_non_admin_cannot(aurora: Api, server: s
     made = (await admin.query(create, {"i": {"email": "new@op.example", "roles": ["TRADER"]}})).data
     denied = (await crm.query(create, {"i": {"email": "x@op.example", "roles": ["ADMIN"]}})).data
 
-    assert made["createStaffMember"]["staffMember"] == {"email": "new@op.example", "roles": ["TRADER"]}
+    assert made["createStaffMember"]["staffMember"] == {
+        "email": "new@op.example",
+        "roles": ["TRADER"],
+    }
     assert len(made["createStaffMember"]["oneTimePassword"]) >= 20
     assert denied["createStaffMember"]["errors"] == [{"code": "PERMISSION_DENIED", "field": None}]
     async with db.uow() as uow:
@@ -148,8 +183,12 @@ async def test_admin_creates_staff_and_a_non_admin_cannot(aurora: Api, server: s
 async def test_staff_sign_in_failures_look_the_same(aurora: Api, db: Database) -> None:
     await _create_staff(db, "sam@op.example", ["support"])
 
-    wrong = await aurora.query(STAFF_LOGIN, {"i": {"email": "sam@op.example", "password": STRONG_PASSWORD}})
-    unknown = await aurora.query(STAFF_LOGIN, {"i": {"email": "nobody@op.example", "password": STRONG_PASSWORD}})
+    wrong = await aurora.query(
+        STAFF_LOGIN, {"i": {"email": "sam@op.example", "password": STRONG_PASSWORD}}
+    )
+    unknown = await aurora.query(
+        STAFF_LOGIN, {"i": {"email": "nobody@op.example", "password": STRONG_PASSWORD}}
+    )
 
     assert wrong.body == unknown.body
     assert wrong.body["data"]["staffLogin"]["errors"] == [{"code": "INVALID_CREDENTIALS"}]

@@ -23,7 +23,11 @@ def _connect(server: str, host: str, **kwargs: Any) -> Any:
     system resolver does not know brand hosts; the Host header must name the brand)."""
     port = int(server.rsplit(":", 1)[1])
     return websockets.connect(
-        f"ws://{host}:{port}/graphql", subprotocols=[PROTOCOL], host="127.0.0.1", port=port, **kwargs
+        f"ws://{host}:{port}/graphql",
+        subprotocols=[PROTOCOL],
+        host="127.0.0.1",
+        port=port,
+        **kwargs,
     )
 
 
@@ -42,7 +46,9 @@ async def _next(socket: Any, timeout_s: float) -> dict[str, Any] | None:
         return None
 
 
-async def test_revocations_reach_the_subscriber_and_end_its_stream(aurora: Api, server: str) -> None:
+async def test_revocations_reach_the_subscriber_and_end_its_stream(
+    aurora: Api, server: str
+) -> None:
     await aurora.register(email="uma@example.com")
     watcher = Api(server, aurora.host)
     await watcher.login("uma@example.com")
@@ -71,7 +77,11 @@ async def test_revocations_reach_the_subscriber_and_end_its_stream(aurora: Api, 
         messages.append(message)
         if message["type"] == "complete":
             break
-    own = [m for m in messages if m["type"] == "next" and m["payload"]["data"]["sessionEvents"]["current"]]
+    own = [
+        m
+        for m in messages
+        if m["type"] == "next" and m["payload"]["data"]["sessionEvents"]["current"]
+    ]
     assert len(own) == 1
     assert messages[-1] == {"id": "1", "type": "complete"}
     await socket.close()

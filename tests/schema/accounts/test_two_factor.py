@@ -6,8 +6,12 @@ from tests.support import VIEWER, Api, fresh_code
 
 BEGIN = "mutation { beginTwoFactorEnrolment { secret provisioningUri errors { code } } }"
 CONFIRM = "mutation($c: String!) { confirmTwoFactorEnrolment(input: {code: $c}) { enabled token errors { code } } }"
-COMPLETE = "mutation($c: String!) { completeTwoFactor(input: {code: $c}) { token errors { code field } } }"
-DISABLE = "mutation($c: String!) { disableTwoFactor(input: {code: $c}) { disabled errors { code } } }"
+COMPLETE = (
+    "mutation($c: String!) { completeTwoFactor(input: {code: $c}) { token errors { code field } } }"
+)
+DISABLE = (
+    "mutation($c: String!) { disableTwoFactor(input: {code: $c}) { disabled errors { code } } }"
+)
 
 
 async def _enrolled_player(api: Api, email: str) -> str:
@@ -28,7 +32,9 @@ async def test_sign_in_asks_for_the_code_once_two_factor_is_on(aurora: Api) -> N
     pending = (await aurora.query(VIEWER)).data["viewer"]
     assert pending == {"twoFactorPending": True, "permissions": [], "player": None, "staff": None}
 
-    done = (await aurora.query(COMPLETE, {"c": fresh_code(secret, steps_ahead=1)})).data["completeTwoFactor"]
+    done = (await aurora.query(COMPLETE, {"c": fresh_code(secret, steps_ahead=1)})).data[
+        "completeTwoFactor"
+    ]
     assert done["errors"] == [] and done["token"] != aurora.token
     aurora.token = done["token"]
     assert (await aurora.query(VIEWER)).data["viewer"]["player"]["email"] == "lea@example.com"
@@ -55,7 +61,9 @@ async def test_pending_session_is_revoked_after_five_wrong_codes(aurora: Api) ->
     for _ in range(5):
         await aurora.query(COMPLETE, {"c": "123456"})
 
-    late = (await aurora.query(COMPLETE, {"c": fresh_code(secret, steps_ahead=1)})).data["completeTwoFactor"]
+    late = (await aurora.query(COMPLETE, {"c": fresh_code(secret, steps_ahead=1)})).data[
+        "completeTwoFactor"
+    ]
 
     assert late["errors"][0]["code"] == "NOT_AUTHENTICATED"
 
@@ -63,7 +71,9 @@ async def test_pending_session_is_revoked_after_five_wrong_codes(aurora: Api) ->
 async def test_a_player_can_turn_two_factor_off_with_a_code(aurora: Api) -> None:
     secret = await _enrolled_player(aurora, "ola@example.com")
 
-    off = (await aurora.query(DISABLE, {"c": fresh_code(secret, steps_ahead=1)})).data["disableTwoFactor"]
+    off = (await aurora.query(DISABLE, {"c": fresh_code(secret, steps_ahead=1)})).data[
+        "disableTwoFactor"
+    ]
 
     assert off == {"disabled": True, "errors": []}
     assert (await aurora.login("ola@example.com"))["twoFactorRequired"] is False
