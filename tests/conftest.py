@@ -104,9 +104,13 @@ def broker_url() -> str:
     return os.environ["STAKEHOUSE_BROKER_URL"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def server(db: Database, registry: BrandRegistry) -> AsyncIterator[str]:
-    """The real app on a real uvicorn server on a free loopback port; yields its base URL."""
+    """The real app on a real uvicorn server on a free loopback port; yields its base URL.
+
+    Module-scoped: its outbox relay drains every committed event, so it must not run while
+    the worker tests drive the relay by hand.
+    """
     import uvicorn
 
     from domain.kernel.settings import get_settings

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import fcntl
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,12 +40,14 @@ EXIT_ALREADY_RUNNING = 1
 EXIT_CONFIGURATION = 2
 EXIT_INTERRUPTED = 130
 DEV_LOCK_NAME = "dev.lock"
+DEV_WORKER_PID_NAME = "dev-worker.pid"
 DEV_WORKER_PROCESSES = 1
 DEV_WORKER_THREADS = 4
 WORKER_STOP_TIMEOUT_SECONDS = 15
 SCHEDULER_STOP_TIMEOUT_SECONDS = 10
 READY_POLL_SECONDS = 0.05
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# Ctrl-C, `kill`, and a closed terminal all stop `dev` cleanly.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 app = typer.Typer(
     name="stakehouse",
@@ -157,8 +159,13 @@ def _release_dev_lock(lock_file: IO[str]) -> None:
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM during start-up unwinds like Ctrl-C, so embedded servers are stopped.
+    # SIGTERM or SIGHUP (terminal closed) during start-up unwind like Ctrl-C, so the
+    # embedded servers are stopped.
     raise KeyboardInterrupt
+
+
+def _interrupt_on(signals: tuple[signal.Signals, ...]) -> dict[int, object]:
+    return {signum: signal.signal(signum, _interrupt) for signum in signals}
 
 
 def _forget_dead_handles(pgdata: Path) -> None:
@@ -221,38 +228,58 @@ def _start_embedded_redis(stack: contextlib.ExitStack, data_dir: Path) -> str:
     return server.url
 
 
-def _die_with_parent() -> None:
-    """Runs in the forked worker before exec: Linux sends it SIGTERM if `dev` dies, even
-    by SIGKILL, so no worker outlives its embedded broker."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _start_worker(stack: contextlib.ExitStack) -> subprocess.Popen[bytes]:
+def _start_worker(stack: contextlib.ExitStack, data_dir: Path) -> subprocess.Popen[bytes]:
+    _stop_stale_worker(data_dir)
     command = [sys.executable, "-m", "web.cli", "worker"]
     command += ["--processes", str(DEV_WORKER_PROCESSES), "--threads", str(DEV_WORKER_THREADS)]
-    # Its own session: Ctrl-C in the terminal reaches only us, and we stop the worker once,
-    # before the broker it needs (Dramatiq kills its threads on a second signal).
-    # preexec_fn is only safe while this process has no other thread.
-    single_threaded = sys.platform == "linux" and threading.active_count() == 1
-    worker = subprocess.Popen(
-        command,
-        start_new_session=True,
-        preexec_fn=_die_with_parent if single_threaded else None,  # noqa: PLW1509
-    )
-    stack.callback(_stop_quietly, "worker", lambda: _stop_worker(worker))
+    # Its own session: Ctrl-C in the terminal reaches only us, and we stop the worker with
+    # one signal, before the broker it needs (Dramatiq kills its threads on a second one).
+    worker = subprocess.Popen(command, start_new_session=True)
+    pid_file = data_dir / DEV_WORKER_PID_NAME
+    pid_file.write_text(f"{worker.pid}\n", encoding="utf-8")
+    stack.callback(pid_file.unlink, missing_ok=True)
+
+    def stop() -> None:
+        if worker.poll() is None:
+            _stop_worker(worker.pid, worker.wait)
+
+    stack.callback(_stop_quietly, "worker", stop)
     return worker
 
 
-def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
-    if worker.poll() is not None:
-        return
-    worker.send_signal(signal.SIGTERM)  # Dramatiq finishes the messages in hand, then exits
+def _stop_stale_worker(data_dir: Path) -> None:
+    """A `dev` killed outright (SIGKILL) cannot stop its worker; the next `dev` on the same
+    data folder does, under the same lock."""
     try:
-        worker.wait(WORKER_STOP_TIMEOUT_SECONDS)
+        pid = int((data_dir / DEV_WORKER_PID_NAME).read_text(encoding="utf-8"))
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if b"dramatiq" not in command_line or b"workers.actors" not in command_line:
+        return  # the pid was reused by something else
+    log.warning("stopping the worker (pid %s) a killed `stakehouse dev` left running", pid)
+
+    def wait(timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout or WORKER_STOP_TIMEOUT_SECONDS)
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            raise subprocess.TimeoutExpired(["worker"], WORKER_STOP_TIMEOUT_SECONDS)
+
+    _stop_quietly("stale worker", lambda: _stop_worker(pid, wait))
+
+
+def _stop_worker(pid: int, wait: Callable[[float], object]) -> None:
+    if not _alive(pid):
+        return
+    os.kill(pid, signal.SIGTERM)  # Dramatiq finishes the messages in hand, then exits
+    try:
+        wait(WORKER_STOP_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
         log.warning("worker did not stop within %ss; killing it", WORKER_STOP_TIMEOUT_SECONDS)
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait()
+        os.killpg(pid, signal.SIGKILL)  # its session: the Dramatiq processes it forked
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            wait(WORKER_STOP_TIMEOUT_SECONDS)
 
 
 async def _seed(database_url: str, registry: BrandRegistry, *, demo: bool) -> SeedReport:
@@ -300,7 +327,7 @@ async def _run_dev_services(
         server.should_exit = True
 
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, request_stop)
     db = Database.connect(settings.database_url, pool_size=2)
     helpers = [
@@ -325,6 +352,13 @@ async def _run_dev_services(
         await db.dispose()
 
 
+def _explorer_installed(settings: Settings) -> bool:
+    from web import explorer  # noqa: PLC0415
+
+    modules = explorer.assets_dir(settings)
+    return all((modules / path).exists() for path in explorer.ASSETS.values())
+
+
 def _print_ready(
     settings: Settings, registry: BrandRegistry, report: SeedReport, started: float
 ) -> None:
@@ -333,7 +367,10 @@ def _print_ready(
     lines = ["", "Stakehouse is running. Brand GraphQL endpoints:"]
     for slug, brand in registry.by_slug.items():
         lines.append(f"  {slug:<12} http://{brand.domains[0]}:{port}/graphql")
-    lines.append(f"  GraphiQL     http://{first_domain}:{port}/graphiql")
+    explorer_state = ""
+    if not _explorer_installed(settings):
+        explorer_state = "  (npm is installing it)" if shutil.which("npm") else "  (needs npm)"
+    lines.append(f"  GraphiQL     http://{first_domain}:{port}/graphiql{explorer_state}")
     if report.admin_one_time_password:
         lines.append(
             f"  Admin        {report.admin_email}  one-time password: "
@@ -368,14 +405,15 @@ def dev() -> None:
         )
         raise typer.Exit(EXIT_ALREADY_RUNNING) from None
     _configure_logging(settings)
-    previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+    previous = _interrupt_on(STOP_SIGNALS[1:])
     try:
         _dev(settings, data_dir, lock_file, started)
     except KeyboardInterrupt:
         typer.echo("stakehouse dev interrupted", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
-        signal.signal(signal.SIGTERM, previous_sigterm)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
     typer.echo(f"stakehouse dev stopped at {time.strftime('%H:%M:%S')}")
 
 
@@ -403,12 +441,18 @@ def _dev(settings: Settings, data_dir: Path, lock_file: IO[str], started: float)
         # so it needs the URLs above).
         import web.app  # noqa: F401, PLC0415
         import workers.scheduler  # noqa: F401, PLC0415
+        from web import explorer  # noqa: PLC0415
 
         phase = time.perf_counter()
         upgrade(database_url)
         report = asyncio.run(_seed(database_url, registry, demo=True))
         log.info("migrated and seeded (%.1fs)", time.perf_counter() - phase)
-        worker = _start_worker(stack)
+        worker = _start_worker(stack, data_dir)
+        # npm may take a minute on the first run; the explorer page says so until then,
+        # and nothing else waits for it.
+        threading.Thread(
+            target=explorer.ensure_assets, args=(settings,), name="explorer-install", daemon=True
+        ).start()
         asyncio.run(
             _run_dev_services(
                 settings,
@@ -417,6 +461,8 @@ def _dev(settings: Settings, data_dir: Path, lock_file: IO[str], started: float)
                 lambda: _print_ready(settings, registry, report, started),
             )
         )
+        # Closing the loop reset SIGTERM and SIGHUP to "die at once"; keep stopping cleanly.
+        _interrupt_on(STOP_SIGNALS[1:])
 
 
 # --- the separate processes of a deployment ---------------------------------------------

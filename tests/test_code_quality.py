@@ -1,0 +1,34 @@
+"""The house rules that tools check, run with the suite so CI enforces them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        (str(BIN / "ruff"), "check", "--quiet", "."),
+        (str(BIN / "ruff"), "format", "--check", "--quiet", "."),
+        (str(BIN / "lint-imports"),),
+        (str(BIN / "mypy"), "domain", "schema", "resolvers", "workers", "web"),
+    ],
+    ids=["ruff", "ruff-format", "import-linter", "mypy"],
+)
+def test_tool_is_clean(command: tuple[str, ...]) -> None:
+    result = _run(*command)
+
+    assert result.returncode == 0, result.stdout + result.stderr
