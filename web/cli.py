@@ -215,15 +215,9 @@ def _start_embedded_postgres(stack: contextlib.ExitStack, data_dir: Path) -> str
 
 
 def _start_embedded_redis(stack: contextlib.ExitStack, data_dir: Path) -> str:
-    from redis.backoff import NoBackoff  # noqa: PLC0415
-    from redis.retry import Retry  # noqa: PLC0415
-
     from web import embedded  # noqa: PLC0415
 
     server = embedded.start_redis(data_dir)
-    # SHUTDOWN ends with the connection dropping, which redis-py's default policy retries
-    # with backoff: 3 s lost on every stop. Nothing else uses this client.
-    server.server.set_retry(Retry(NoBackoff(), 0))  # type: ignore[attr-defined]
     stack.callback(_stop_quietly, "Redis", server.stop)
     return server.url
 

