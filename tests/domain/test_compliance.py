@@ -16,9 +16,9 @@ from domain.compliance.service import Activity, ensure_allowed
 from domain.kernel.db import Database
 
 BLOCKED = {
-    PlayerStatus.SUSPENDED: {a: AccountSuspended for a in Activity},
+    PlayerStatus.SUSPENDED: dict.fromkeys(Activity, AccountSuspended),
     PlayerStatus.SELF_EXCLUDED: {Activity.DEPOSIT: SelfExcluded, Activity.WAGER: SelfExcluded},
-    PlayerStatus.CLOSED: {a: AccountClosed for a in Activity},
+    PlayerStatus.CLOSED: dict.fromkeys(Activity, AccountClosed),
 }
 
 
@@ -59,7 +59,9 @@ async def test_status_decides_what_may_move(
                 await ensure_allowed(uow, "aurora", player_id, activity)
 
 
-async def test_a_player_of_another_brand_is_not_found(db: Database, registry: BrandRegistry) -> None:
+async def test_a_player_of_another_brand_is_not_found(
+    db: Database, registry: BrandRegistry
+) -> None:
     player_id = await _player(db, registry, PlayerStatus.ACTIVE)
 
     async with db.uow() as uow:

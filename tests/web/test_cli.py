@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from domain.accounts import passwords
 from domain.accounts.models import Player, StaffUser
 from domain.kernel.db import Database
-from web.cli import AlreadyRunning, app, take_dev_lock
+from web.cli import app
+from web.devserver import AlreadyRunning, take_dev_lock
 from web.seed import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_USERNAME
 
 COMMANDS = ("dev", "serve", "worker", "scheduler", "migrate", "seed", "export-schema")

@@ -18,7 +18,9 @@ def _client(registry: BrandRegistry, **changes: object) -> TestClient:
     return TestClient(create_app(settings, registry), base_url="http://aurora.localhost")
 
 
-def test_explorer_explains_itself_when_its_packages_are_missing(registry: BrandRegistry, tmp_path: Path) -> None:
+def test_explorer_explains_itself_when_its_packages_are_missing(
+    registry: BrandRegistry, tmp_path: Path
+) -> None:
     response = _client(registry, data_dir=tmp_path).get("/graphiql/")
 
     assert response.status_code == 503
@@ -27,7 +29,9 @@ def test_explorer_explains_itself_when_its_packages_are_missing(registry: BrandR
 
 def test_explorer_serves_its_page_with_a_nonce_csp(registry: BrandRegistry, tmp_path: Path) -> None:
     for relative in ASSETS.values():
-        (tmp_path / "explorer" / "node_modules" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "explorer" / "node_modules" / relative).parent.mkdir(
+            parents=True, exist_ok=True
+        )
         (tmp_path / "explorer" / "node_modules" / relative).write_text("/* test asset */")
     client = _client(registry, data_dir=tmp_path)
 

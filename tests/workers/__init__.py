@@ -28,7 +28,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], *, timeout_s: float =
 def queued_messages(queue_name: str) -> list[dramatiq.Message[object]]:
     """The messages waiting on `queue_name` in the real broker (not yet acknowledged)."""
     broker = setup_broker()
-    encoded = broker.client.hvals(f"{REDIS_NAMESPACE}:{queue_name}.msgs")  # type: ignore[attr-defined]
+    encoded = broker.client.hvals(f"{REDIS_NAMESPACE}:{queue_name}.msgs")
     return [dramatiq.Message.decode(data) for data in encoded]
 
 
