@@ -47,6 +47,8 @@ KEEPALIVE_INTERVAL_S: Final = 15.0
 RECONNECT_DELAY_MIN_S: Final = 0.1
 RECONNECT_DELAY_MAX_S: Final = 5.0
 APPLICATION_NAME: Final = "stakehouse-event-hub"
+# What a dropped or unreachable PostgreSQL raises through asyncpg.
+_CONNECTION_ERRORS: Final = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,8 @@ class EventHub:
                 EVENTS_CHANNEL, lambda _c, _pid, _channel, payload: listening.receive(payload)
             )
         except BaseException:
-            await connection.close(timeout=CONNECT_TIMEOUT_S)
+            # terminate(), not close(): no awaiting here, this may be a cancellation.
+            connection.terminate()
             raise
         connection.add_termination_listener(lambda _c: listening.mark_lost())
         self._connection = connection
@@ -275,7 +278,7 @@ class EventHub:
         while True:
             try:
                 return await self._listen()
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except _CONNECTION_ERRORS as error:
                 log.warning("event hub cannot reconnect (%s); retrying in %.1fs", error, delay_s)
             await asyncio.sleep(delay_s)
             delay_s = min(delay_s * 2, RECONNECT_DELAY_MAX_S)
@@ -293,7 +296,7 @@ class EventHub:
                 return
             try:
                 event = await self._resolve(listening.connection, _Notification.decode(text))
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            except _CONNECTION_ERRORS:
                 log.warning("event hub lost its connection while reading an event", exc_info=True)
                 return
             except (ValueError, KeyError, TypeError):
@@ -336,7 +339,7 @@ class EventHub:
 async def _is_alive(connection: asyncpg.Connection) -> bool:
     try:
         await connection.execute("SELECT 1", timeout=CONNECT_TIMEOUT_S)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+    except _CONNECTION_ERRORS:
         return False
     return True
 
@@ -346,5 +349,5 @@ async def _close_quietly(connection: asyncpg.Connection) -> None:
         return
     try:
         await connection.close(timeout=CONNECT_TIMEOUT_S)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+    except _CONNECTION_ERRORS:
         connection.terminate()

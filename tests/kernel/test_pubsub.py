@@ -58,9 +58,7 @@ def ping(event_id: int, brand: str | None, text_: str = "hello") -> PublishedEve
     return PublishedEvent(event_id, Ping.topic, brand, {"text": text_})
 
 
-async def test_subscribers_receive_their_topic_and_brand_only(
-    db: Database, hub: EventHub
-) -> None:
+async def test_subscribers_receive_their_topic_and_brand_only(db: Database, hub: EventHub) -> None:
     async with (
         hub.subscribe(Ping.topic) as every_brand,
         hub.subscribe(Ping.topic, brand="aurora") as aurora,

@@ -14,7 +14,9 @@ from workers.broker import REDIS_NAMESPACE, setup_broker
 DEADLINE_S = 5.0
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], *, timeout_s: float = DEADLINE_S) -> None:
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, timeout_s: float = DEADLINE_S
+) -> None:
     """Poll `check` until it holds; fail after `timeout_s`. For effects of other threads
     (a dramatiq worker), which offer nothing to await."""
     loop = asyncio.get_running_loop()

@@ -70,9 +70,7 @@ async def test_registration_puts_one_welcome_message_in_the_inbox(
     assert message.subject == f"Welcome to {aurora.name}"
 
 
-async def test_redelivered_welcome_is_applied_once(
-    db: Database, registry: BrandRegistry
-) -> None:
+async def test_redelivered_welcome_is_applied_once(db: Database, registry: BrandRegistry) -> None:
     player_id = await register_player(db, registry)
     assert await relay_batch(db, limit=100) == 1
     (sent,) = queued_messages(messaging.QUEUE)
