@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
 import pyotp
+
+from domain.accounts.players import Registration, register
+from domain.brands.service import BrandRegistry
+from domain.kernel.db import Database
 
 STRONG_PASSWORD = "correct horse battery"
 AURORA = "aurora.localhost"
@@ -70,6 +76,27 @@ class Api:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+async def create_player(
+    db: Database, registry: BrandRegistry, *, brand: str = "aurora", email: str | None = None
+) -> uuid.UUID:
+    """A registered, committed player through the domain service (no HTTP)."""
+    async with db.transaction() as uow:
+        player = await register(
+            uow,
+            registry.get(brand),
+            Registration(
+                email=email or f"{uuid.uuid4().hex[:12]}@example.com",
+                phone=None,
+                username=None,
+                password=STRONG_PASSWORD,
+                date_of_birth=date(1990, 1, 1),
+                country="MT",
+                currency="EUR",
+            ),
+        )
+        return player.id
 
 
 def fresh_code(secret: str, *, steps_ahead: int = 0) -> str:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 from enum import Enum
 
@@ -11,6 +11,7 @@ from domain.accounts.events import SessionRevoked
 from domain.accounts.principal import require_player
 from domain.kernel import clock
 from domain.kernel.errors import DomainError, NotAuthenticated
+from domain.kernel.pubsub import PublishedEvent, SubscriptionInterrupted
 from schema.context import Info
 
 
@@ -30,6 +31,21 @@ class SessionEvent:
     at: datetime
 
 
+async def _until_interrupted(
+    events: AsyncIterator[PublishedEvent],
+) -> AsyncIterator[PublishedEvent]:
+    """The hub's events; when the hub cuts the stream (this subscriber fell behind, or its
+    database connection dropped) the client gets a typed error telling it to resubscribe."""
+    try:
+        async for event in events:
+            yield event
+    except SubscriptionInterrupted as interrupted:
+        raise StrawberryGraphQLError(
+            f"The event stream was interrupted ({interrupted}); subscribe again.",
+            extensions={"code": "SUBSCRIPTION_INTERRUPTED"},
+        ) from None
+
+
 @strawberry.type
 class AccountsSubscription:
     @strawberry.subscription(
@@ -45,8 +61,10 @@ class AccountsSubscription:
         except DomainError as error:
             raise StrawberryGraphQLError(error.message, extensions={"code": error.code}) from None
         mine = str(principal.id)
-        async with info.context.hub.subscribe(SessionRevoked.topic) as events:
-            async for event in events:
+        # Player sessions belong to one brand; staff sessions to none.
+        brand = info.context.brand.slug if principal.is_player else None
+        async with info.context.hub.subscribe(SessionRevoked.topic, brand=brand) as events:
+            async for event in _until_interrupted(events):
                 payload = event.payload
                 if payload.get("principal_id") != mine:
                     continue

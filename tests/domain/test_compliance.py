@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import pytest
 
-from domain.accounts import players
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player, PlayerStatus
 from domain.brands.service import BrandRegistry
 from domain.compliance.errors import AccountClosed, AccountSuspended, SelfExcluded
 from domain.compliance.service import Activity, ensure_allowed
 from domain.kernel.db import Database
+from tests.support import create_player
 
 BLOCKED = {
     PlayerStatus.SUSPENDED: dict.fromkeys(Activity, AccountSuspended),
@@ -23,24 +22,12 @@ BLOCKED = {
 
 
 async def _player(db: Database, registry: BrandRegistry, status: PlayerStatus) -> uuid.UUID:
+    player_id = await create_player(db, registry)
     async with db.transaction() as uow:
-        player = await players.register(
-            uow,
-            registry.get("aurora"),
-            players.Registration(
-                email=f"{status.value}@example.com",
-                phone=None,
-                username=None,
-                password="correct horse battery",
-                date_of_birth=date(1990, 1, 1),
-                country="MT",
-                currency="EUR",
-            ),
-        )
-        stored = await uow.session.get(Player, player.id)
+        stored = await uow.session.get(Player, player_id)
         assert stored is not None
         stored.status = status
-    return player.id
+    return player_id
 
 
 @pytest.mark.parametrize("status", list(PlayerStatus))

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
 
 from sqlalchemy import func, select
 
-from domain.accounts.players import Registration, register
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from domain.kernel.outbox import ProcessedMessage
 from domain.messaging.models import InboxMessage
 from domain.messaging.service import WELCOME_CONSUMER
+from tests.support import create_player
 from tests.workers import (
     eventually,
     flushed_broker,  # noqa: F401 (autouse fixture)
@@ -23,24 +22,6 @@ from tests.workers import (
 )
 from workers.actors import broker, messaging
 from workers.relay import relay_batch
-
-
-async def register_player(db: Database, registry: BrandRegistry) -> uuid.UUID:
-    async with db.transaction() as uow:
-        player = await register(
-            uow,
-            registry.get("aurora"),
-            Registration(
-                email=f"{uuid.uuid4().hex[:12]}@example.com",
-                phone=None,
-                username=None,
-                password="correct horse battery",
-                date_of_birth=date(1990, 1, 1),
-                country="MT",
-                currency="EUR",
-            ),
-        )
-        return player.id
 
 
 async def inbox_of(db: Database, player_id: uuid.UUID) -> list[InboxMessage]:
@@ -55,7 +36,7 @@ async def inbox_of(db: Database, player_id: uuid.UUID) -> list[InboxMessage]:
 async def test_registration_puts_one_welcome_message_in_the_inbox(
     db: Database, registry: BrandRegistry
 ) -> None:
-    player_id = await register_player(db, registry)
+    player_id = await create_player(db, registry)
     assert await relay_batch(db, limit=100) == 1
 
     async def delivered() -> bool:
@@ -71,7 +52,7 @@ async def test_registration_puts_one_welcome_message_in_the_inbox(
 
 
 async def test_redelivered_welcome_is_applied_once(db: Database, registry: BrandRegistry) -> None:
-    player_id = await register_player(db, registry)
+    player_id = await create_player(db, registry)
     assert await relay_batch(db, limit=100) == 1
     (sent,) = queued_messages(messaging.QUEUE)
     # At-least-once delivery: the broker may hand the same message over twice.
