@@ -94,6 +94,8 @@ class RequestContextMiddleware:
                     extra={
                         "status": status_holder["status"],
                         "duration_ms": round(elapsed * 1000, 2),
+                        # The brand's log context ended with the inner middleware.
+                        "brand": getattr(scope["state"].get("brand"), "slug", None),
                     },
                 )
             reset_log_context(token)
