@@ -5,6 +5,15 @@ from domain.brands import models as brands_models
 from domain.kernel import audit, outbox
 from domain.kernel.db import Base
 from domain.messaging import models as messaging_models
+from domain.wallets import models as wallets_models
 
 metadata = Base.metadata
-__all__ = ["accounts_models", "audit", "brands_models", "messaging_models", "metadata", "outbox"]
+__all__ = [
+    "accounts_models",
+    "audit",
+    "brands_models",
+    "messaging_models",
+    "metadata",
+    "outbox",
+    "wallets_models",
+]

@@ -41,6 +41,7 @@ from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError
 from domain.kernel.outbox import emit
 from domain.kernel.settings import get_settings
+from domain.wallets import service as wallets
 
 AGE_MAX_YEARS = 120
 SEARCH_LIMIT_MAX = 100
@@ -137,6 +138,7 @@ async def register(uow: UnitOfWork, brand: Brand, form: Registration) -> Player:
         raise InvalidInput([IdentifierTaken(field=name) for name in taken])
     player = await uow.session.get(Player, player_id)
     assert player is not None
+    await wallets.open_wallets(uow, brand.slug, player.id, player.currency)
     await emit(
         uow, PlayerRegistered(player_id=str(player.id), locale=player.locale), brand=brand.slug
     )
