@@ -21,7 +21,8 @@ depends_on: str | Sequence[str] | None = None
 # names an account of the brand and that legs balance per currency, then move player
 # balances one conditional UPDATE each, in account-id order (a fixed lock order, so
 # concurrent multi-wallet moves cannot deadlock). House accounts are append-only: no row is
-# updated for them, so no bet waits on another. Errors abort the caller's transaction with
+# updated for them, so no bet waits on another. Player balance changes are written to the
+# outbox (topic wallets.balance_changed) in the same call. Errors abort the caller's transaction with
 # SH402 (insufficient funds), SH404 (unknown account), SH409 (key conflict), SH422
 # (unbalanced legs): the caller's whole unit of work rolls back, nothing moves.
 POST_FUNCTION = """
@@ -42,6 +43,9 @@ DECLARE
     v_leg record;
     v_balance bigint;
     v_balances jsonb := '{}'::jsonb;
+    v_changes jsonb := '[]'::jsonb;
+    v_player uuid;
+    v_wallet text;
     v_result jsonb;
 BEGIN
     IF p_key IS NOT NULL THEN
@@ -91,7 +95,7 @@ BEGIN
         IF v_leg.tracks_balance THEN
             UPDATE ledger_accounts SET balance = balance + v_leg.amount
              WHERE id = v_leg.account_id AND balance + v_leg.amount >= 0
-            RETURNING balance INTO v_balance;
+            RETURNING balance, player_id, kind INTO v_balance, v_player, v_wallet;
             IF NOT FOUND THEN
                 SELECT balance INTO v_balance FROM ledger_accounts WHERE id = v_leg.account_id;
                 RAISE EXCEPTION 'insufficient funds'
@@ -99,10 +103,23 @@ BEGIN
                           DETAIL = json_build_object('account', v_leg.account_id, 'balance', v_balance)::text;
             END IF;
             v_balances := v_balances || jsonb_build_object(v_leg.account_id::text, v_balance);
+            v_changes := v_changes || jsonb_build_object(
+                'player_id', v_player, 'wallet', v_wallet, 'currency', v_leg.currency,
+                'balance_minor', v_balance, 'delta_minor', v_leg.amount
+            );
         END IF;
         INSERT INTO ledger_entries (transaction_id, account_id, amount, currency, balance_after)
         VALUES (v_transaction, v_leg.account_id, v_leg.amount, v_leg.currency, v_balance);
     END LOOP;
+
+    -- The balance change leaves through the outbox in this same transaction (published
+    -- only after commit), still inside the one round trip.
+    IF jsonb_array_length(v_changes) > 0 THEN
+        INSERT INTO outbox_events (topic, brand, payload)
+        VALUES ('wallets.balance_changed', p_brand, jsonb_build_object(
+            'transaction_id', v_transaction, 'kind', p_kind, 'changes', v_changes
+        ));
+    END IF;
 
     v_result := jsonb_build_object(
         'transaction_id', v_transaction, 'balances', v_balances, 'replayed', false
