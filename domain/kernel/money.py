@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from types import MappingProxyType
 
 # The currencies the platform accepts; a brand offers a subset in its theme.toml.
@@ -21,3 +22,24 @@ def is_supported_currency(code: str) -> bool:
 
 def exponent(code: str) -> int:
     return CURRENCY_EXPONENTS[code]
+
+
+class AmountError(ValueError):
+    """An amount that is not a valid quantity of its currency."""
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """`Decimal("12.34")` EUR -> 1234. Refuses more decimals than the currency has (no
+    silent rounding) and non-finite values."""
+    if not amount.is_finite():
+        raise AmountError("amount must be a finite number")
+    scaled = amount.scaleb(exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise AmountError(f"{currency} has {exponent(currency)} decimal places")
+    return int(scaled)
+
+
+def from_minor(amount_minor: int, currency: str) -> Decimal:
+    """1234 EUR -> `Decimal("12.34")`, with exactly the currency's decimal places."""
+    places = exponent(currency)
+    return Decimal(amount_minor).scaleb(-places).quantize(Decimal(1).scaleb(-places))
