@@ -44,6 +44,8 @@ class Brand(BaseModel):
     default_currency: str | None = None
     jurisdiction: str = Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
     countries: tuple[str, ...] = ()
+    # Which wallets pay a stake, in order (wins go back in the same proportion).
+    stake_consumption_order: tuple[str, ...] = ("cash", "bonus")
 
     @field_validator("domains")
     @classmethod
@@ -61,6 +63,14 @@ class Brand(BaseModel):
             if not is_supported_currency(code):
                 raise ValueError(f"{code!r} is not a supported ISO 4217 currency")
         return currencies
+
+    @field_validator("stake_consumption_order")
+    @classmethod
+    def _consumption(cls, order: tuple[str, ...]) -> tuple[str, ...]:
+        allowed = {"cash", "bonus", "casino_bonus", "sportsbook_free_bet"}
+        if not order or len(set(order)) != len(order) or not set(order) <= allowed:
+            raise ValueError(f"must list distinct wallets among {sorted(allowed)}")
+        return order
 
     @field_validator("countries")
     @classmethod

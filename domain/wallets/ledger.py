@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, BYTEA, JSONB
 from sqlalchemy.exc import DBAPIError
 
@@ -59,6 +59,8 @@ class Posting:
     balances_minor: Mapping[int, int] = field(default_factory=dict)
     # True when this call replayed an earlier one with the same key and request.
     replayed: bool = False
+    # The transaction's metadata as stored (for a stake, with its `split` by wallet kind).
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
 def request_hash(kind: str, legs: Sequence[Leg], metadata: Mapping[str, Any]) -> bytes:
@@ -100,23 +102,33 @@ async def post(
     transaction: roll back, nothing moved.
     """
     _assert_well_formed(legs)
+    check_key(scope, key)
+    details = dict(metadata or {})
+    return await call(
+        uow,
+        _POST,
+        {
+            "brand": brand,
+            "scope": str(scope) if scope else None,
+            "key": key,
+            "request_hash": request_hash(kind, legs, details),
+            "kind": kind,
+            "metadata": details,
+            "accounts": [leg.account_id for leg in legs],
+            "amounts": [leg.amount_minor for leg in legs],
+        },
+    )
+
+
+def check_key(scope: IdempotencyScope | None, key: str | None) -> None:
     if key is not None and (scope is None or not KEY_PATTERN.match(key)):
         raise InvalidIdempotencyKey(field="idempotencyKey")
-    details = dict(metadata or {})
+
+
+async def call(uow: UnitOfWork, statement: TextClause, params: Mapping[str, Any]) -> Posting:
+    """Run one of the ledger's SQL functions and read its result (for this package only)."""
     try:
-        raw = await uow.session.scalar(
-            _POST,
-            {
-                "brand": brand,
-                "scope": str(scope) if scope else None,
-                "key": key,
-                "request_hash": request_hash(kind, legs, details),
-                "kind": kind,
-                "metadata": details,
-                "accounts": [leg.account_id for leg in legs],
-                "amounts": [leg.amount_minor for leg in legs],
-            },
-        )
+        raw = await uow.session.scalar(statement, params)
     except DBAPIError as error:
         raise _domain_error(error) from None
     result: dict[str, Any] = raw if isinstance(raw, dict) else json.loads(raw)
@@ -126,6 +138,7 @@ async def post(
             int(account): int(balance) for account, balance in result["balances"].items()
         },
         replayed=bool(result["replayed"]),
+        metadata=result.get("metadata") or {},
     )
 
 

@@ -16,29 +16,51 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Posting a transaction is one call, so one round trip: claim the idempotency key (a replay
-# returns the stored result, another request under the same key is SH409), check every leg
-# names an account of the brand and that legs balance per currency, then move player
-# balances one conditional UPDATE each, in account-id order (a fixed lock order, so
-# concurrent multi-wallet moves cannot deadlock). House accounts are append-only: no row is
-# updated for them, so no bet waits on another. Player balance changes are written to the
-# outbox (topic wallets.balance_changed) in the same call. Errors abort the caller's transaction with
-# SH402 (insufficient funds), SH404 (unknown account), SH409 (key conflict), SH422
-# (unbalanced legs): the caller's whole unit of work rolls back, nothing moves.
-POST_FUNCTION = """
-CREATE FUNCTION stakehouse_post(
-    p_brand text,
-    p_scope text,
-    p_key text,
-    p_request_hash bytea,
-    p_kind text,
-    p_metadata jsonb,
-    p_accounts bigint[],
-    p_amounts bigint[]
-) RETURNS jsonb LANGUAGE plpgsql AS $$
+# Posting a transaction is one call, so one round trip. `stakehouse_claim` claims the
+# idempotency key (a replay returns the stored result; another request under the same key
+# is SH409; a concurrent duplicate waits on the key's unique index until the first commits).
+# `stakehouse_apply` checks that every leg names an account of the brand and that legs
+# balance per currency, then moves player balances one conditional UPDATE each, in
+# account-id order (a fixed lock order, so concurrent multi-wallet moves cannot deadlock),
+# writes the entries, and writes the player balance changes to the outbox (topic
+# wallets.balance_changed). House accounts are append-only: no row is updated for them, so
+# no bet waits on another. `stakehouse_post` = claim + apply; `stakehouse_stake` = claim +
+# lock the player's wallets + split the stake in the brand's consumption order (take what
+# each wallet has, in order, until covered; the split is returned in the result's metadata
+# so a later win can be split back in the same proportion) + apply.
+# Errors abort the caller's transaction with SH402 (insufficient funds), SH404 (unknown
+# account), SH409 (key conflict), SH422 (unbalanced legs): nothing moves.
+LEDGER_FUNCTIONS = """
+CREATE FUNCTION stakehouse_claim(p_brand text, p_scope text, p_key text, p_request_hash bytea)
+RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     v_claimed integer;
     v_existing record;
+BEGIN
+    IF p_key IS NULL THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO idempotency_keys (brand, scope, key, request_hash)
+    VALUES (p_brand, p_scope, p_key, p_request_hash)
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS v_claimed = ROW_COUNT;
+    IF v_claimed = 1 THEN
+        RETURN NULL;
+    END IF;
+    SELECT request_hash, result INTO v_existing FROM idempotency_keys
+     WHERE brand = p_brand AND scope = p_scope AND key = p_key;
+    IF v_existing.request_hash <> p_request_hash OR v_existing.result IS NULL THEN
+        RAISE EXCEPTION 'idempotency key % was used for another request', p_key
+            USING ERRCODE = 'SH409';
+    END IF;
+    RETURN v_existing.result || '{"replayed": true}'::jsonb;
+END $$;
+
+CREATE FUNCTION stakehouse_apply(
+    p_brand text, p_kind text, p_scope text, p_key text, p_metadata jsonb,
+    p_accounts bigint[], p_amounts bigint[]
+) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
     v_transaction bigint;
     v_leg record;
     v_balance bigint;
@@ -48,22 +70,6 @@ DECLARE
     v_wallet text;
     v_result jsonb;
 BEGIN
-    IF p_key IS NOT NULL THEN
-        INSERT INTO idempotency_keys (brand, scope, key, request_hash)
-        VALUES (p_brand, p_scope, p_key, p_request_hash)
-        ON CONFLICT DO NOTHING;
-        GET DIAGNOSTICS v_claimed = ROW_COUNT;
-        IF v_claimed = 0 THEN
-            SELECT request_hash, result INTO v_existing FROM idempotency_keys
-             WHERE brand = p_brand AND scope = p_scope AND key = p_key;
-            IF v_existing.request_hash <> p_request_hash OR v_existing.result IS NULL THEN
-                RAISE EXCEPTION 'idempotency key % was used for another request', p_key
-                    USING ERRCODE = 'SH409';
-            END IF;
-            RETURN v_existing.result || '{"replayed": true}'::jsonb;
-        END IF;
-    END IF;
-
     IF EXISTS (
         SELECT 1 FROM unnest(p_accounts) AS l(account_id)
         LEFT JOIN ledger_accounts a ON a.id = l.account_id AND a.brand = p_brand
@@ -122,13 +128,74 @@ BEGIN
     END IF;
 
     v_result := jsonb_build_object(
-        'transaction_id', v_transaction, 'balances', v_balances, 'replayed', false
+        'transaction_id', v_transaction, 'balances', v_balances, 'metadata', p_metadata,
+        'replayed', false
     );
     IF p_key IS NOT NULL THEN
         UPDATE idempotency_keys SET result = v_result
          WHERE brand = p_brand AND scope = p_scope AND key = p_key;
     END IF;
     RETURN v_result;
+END $$;
+
+CREATE FUNCTION stakehouse_post(
+    p_brand text, p_scope text, p_key text, p_request_hash bytea, p_kind text,
+    p_metadata jsonb, p_accounts bigint[], p_amounts bigint[]
+) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_replay jsonb;
+BEGIN
+    v_replay := stakehouse_claim(p_brand, p_scope, p_key, p_request_hash);
+    IF v_replay IS NOT NULL THEN
+        RETURN v_replay;
+    END IF;
+    RETURN stakehouse_apply(p_brand, p_kind, p_scope, p_key, p_metadata, p_accounts, p_amounts);
+END $$;
+
+CREATE FUNCTION stakehouse_stake(
+    p_brand text, p_scope text, p_key text, p_request_hash bytea, p_kind text,
+    p_metadata jsonb, p_wallets bigint[], p_counter bigint, p_amount bigint
+) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_replay jsonb;
+    v_wallet record;
+    v_left bigint := p_amount;
+    v_take bigint;
+    v_available bigint := 0;
+    v_accounts bigint[] := ARRAY[p_counter];
+    v_amounts bigint[] := ARRAY[p_amount];
+    v_split jsonb := '{}'::jsonb;
+BEGIN
+    v_replay := stakehouse_claim(p_brand, p_scope, p_key, p_request_hash);
+    IF v_replay IS NOT NULL THEN
+        RETURN v_replay;
+    END IF;
+    -- Lock in id order (the same order stakehouse_apply updates in), then read balances.
+    PERFORM 1 FROM ledger_accounts WHERE id = ANY(p_wallets) ORDER BY id FOR UPDATE;
+    FOR v_wallet IN
+        SELECT w.id, a.kind, a.balance
+        FROM unnest(p_wallets) WITH ORDINALITY AS w(id, position)
+        JOIN ledger_accounts a ON a.id = w.id AND a.brand = p_brand AND a.tracks_balance
+        ORDER BY w.position
+    LOOP
+        v_available := v_available + v_wallet.balance;
+        v_take := least(v_left, v_wallet.balance);
+        IF v_take > 0 THEN
+            v_accounts := v_accounts || v_wallet.id;
+            v_amounts := v_amounts || (-v_take);
+            v_split := v_split || jsonb_build_object(v_wallet.kind, v_take);
+            v_left := v_left - v_take;
+        END IF;
+    END LOOP;
+    IF v_left > 0 THEN
+        RAISE EXCEPTION 'insufficient funds'
+            USING ERRCODE = 'SH402',
+                  DETAIL = json_build_object('account', NULL, 'balance', v_available)::text;
+    END IF;
+    RETURN stakehouse_apply(
+        p_brand, p_kind, p_scope, p_key, p_metadata || jsonb_build_object('split', v_split),
+        v_accounts, v_amounts
+    );
 END $$;
 """
 
@@ -254,13 +321,19 @@ def upgrade() -> None:
         "ix_ledger_entries_transaction_id", "ledger_entries", ["transaction_id"], unique=False
     )
     # ### end Alembic commands ###
-    op.execute(POST_FUNCTION)
+    # One statement per execute: asyncpg prepares each, and a prepared statement is one command.
+    for definition in ("\n" + LEDGER_FUNCTIONS).split("\n\nCREATE FUNCTION")[1:]:
+        op.execute("CREATE FUNCTION" + definition)
 
 
 def downgrade() -> None:
-    op.execute(
-        "DROP FUNCTION stakehouse_post(text, text, text, bytea, text, jsonb, bigint[], bigint[])"
-    )
+    for signature in (
+        "stakehouse_stake(text, text, text, bytea, text, jsonb, bigint[], bigint, bigint)",
+        "stakehouse_post(text, text, text, bytea, text, jsonb, bigint[], bigint[])",
+        "stakehouse_apply(text, text, text, text, jsonb, bigint[], bigint[])",
+        "stakehouse_claim(text, text, text, bytea)",
+    ):
+        op.execute(f"DROP FUNCTION {signature}")
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_index("ix_ledger_entries_transaction_id", table_name="ledger_entries")
     op.drop_index("ix_ledger_entries_account_id_id", table_name="ledger_entries")
