@@ -47,12 +47,18 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # Cookie to set or clear on the HTTP response: (token or None to clear).
     pending_cookie: tuple[str | None, int] | None = None
+    # A WebSocket keeps one context for its whole life: there the principal is looked up
+    # again for every operation and event, so a revoked session or a suspended player loses
+    # its socket's powers at once. An HTTP request caches it for its own duration.
+    cache_principal: bool = True
     _principal: Principal | None = None
     _principal_loaded: bool = False
     _principal_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def principal(self) -> Principal | None:
-        """Who is calling, resolved once per request (then cached)."""
+        """Who is calling (None: nobody, or a session that is no longer valid)."""
+        if not self.cache_principal:
+            return await self._authenticate()
         async with self._principal_lock:
             if not self._principal_loaded:
                 self._principal = await self._authenticate()

@@ -103,6 +103,9 @@ def serve(
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        # X-Forwarded-For is believed only from these (the ingress); else anyone could
+        # pick the address that sign-in throttling and session records see.
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         lifespan="on",
     )
 

@@ -273,6 +273,9 @@ def _uvicorn_server(app: Starlette, settings: Settings) -> uvicorn.Server:
         access_log=False,  # the app writes its own access line with the request id
         lifespan="on",
         proxy_headers=True,
+        # X-Forwarded-For is believed only from these (the ingress); else anyone could
+        # pick the address that sign-in throttling and session records see.
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return Server(config)
 

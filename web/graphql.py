@@ -107,6 +107,7 @@ class StakehouseGraphQL(GraphQL[Context, None]):
             credentials=credentials,
             request=request,
             response=response,
+            cache_principal=not isinstance(request, WebSocket),
         )
         state["graphql_context"] = context
         if isinstance(response, Response):

@@ -152,3 +152,8 @@ class PlayerNotFound(DomainError):
 class ReasonRequired(DomainError):
     code = "REASON_REQUIRED"
     message = "Give a reason for this action."
+
+
+class SelfExclusionActive(DomainError):
+    code = "SELF_EXCLUSION_ACTIVE"
+    message = "A self-exclusion cannot be lifted before it ends."

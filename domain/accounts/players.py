@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts import passwords, sessions
 from domain.accounts.errors import (
+    AccountClosed,
     IdentifierRequired,
     IdentifierTaken,
     InvalidCountry,
@@ -18,6 +19,7 @@ from domain.accounts.errors import (
     InvalidInput,
     PlayerNotFound,
     ReasonRequired,
+    SelfExclusionActive,
     Underage,
     UnsupportedCurrency,
     UnsupportedLocale,
@@ -36,6 +38,7 @@ from domain.accounts.principal import Principal, require_permission
 from domain.accounts.sign_in import Attempt, Candidate, SignInResult, sign_in
 from domain.accounts.throttle import account_key
 from domain.brands.service import Brand
+from domain.compliance.errors import AccountSuspended, SelfExcluded
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError
@@ -172,6 +175,16 @@ async def find_by_identifier(uow: UnitOfWork, brand: str, identifier: str) -> Pl
     return await uow.session.scalar(select(Player).where(Player.brand == brand, column == value))
 
 
+def sign_in_refusal(status: PlayerStatus) -> DomainError | None:
+    """Why a player of this status may not sign in (None: they may). Self-excluded
+    players are kept out entirely until withdrawal-only access exists."""
+    return {
+        PlayerStatus.SUSPENDED: AccountSuspended(),
+        PlayerStatus.SELF_EXCLUDED: SelfExcluded(),
+        PlayerStatus.CLOSED: AccountClosed(),
+    }.get(status)
+
+
 async def login(uow: UnitOfWork, brand: Brand, identifier: str, attempt: Attempt) -> SignInResult:
     """Sign a player in with an email, phone or username on `brand`. Returns the failure
     (InvalidCredentials, LoginThrottled, AccountClosed) rather than raising it, so the
@@ -184,12 +197,14 @@ async def login(uow: UnitOfWork, brand: Brand, identifier: str, attempt: Attempt
             brand=player.brand,
             password_hash=player.password_hash,
             second_factor_owed=player.two_factor_enabled,
-            closed=player.status == PlayerStatus.CLOSED,
+            refusal=sign_in_refusal(PlayerStatus(player.status)),
         )
         if player
         else None
     )
-    keyed = replace(attempt, throttle_key=account_key(f"player:{brand.slug}", identifier))
+    classified = classify(identifier)
+    normalised = classified[1] if classified else identifier
+    keyed = replace(attempt, throttle_key=account_key(f"player:{brand.slug}", normalised))
     result = await sign_in(uow, candidate, keyed)
     if result.issued and player and passwords.needs_rehash(player.password_hash):
         player.password_hash = passwords.hash_password(attempt.password)
@@ -254,6 +269,10 @@ async def set_status(
     before = player.status
     if before == status:
         return player
+    if before == PlayerStatus.SELF_EXCLUDED:
+        # Exclusion periods (at least six months, DESIGN.md section 6) come with the
+        # compliance rules; until then nobody may lift one early.
+        raise SelfExclusionActive(field="status")
     player.status = status
     await audit.record(
         uow,

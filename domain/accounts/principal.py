@@ -22,6 +22,8 @@ class Principal:
     password_change_required: bool = False
     roles: tuple[str, ...] = ()
     permissions: frozenset[Permission] = field(default_factory=frozenset)
+    # Staff only: the brands in their scope (None: every brand).
+    staff_brands: tuple[str, ...] | None = None
 
     @property
     def is_player(self) -> bool:
@@ -57,3 +59,12 @@ def require_permission(principal: Principal | None, permission: Permission) -> P
     if permission not in principal.permissions:
         raise PermissionDenied()
     return principal
+
+
+def require_brand_scope(actor: Principal | None, brands: list[str] | None) -> None:
+    """Staff may only grant or manage what lies within their own brand scope: a staff user
+    limited to some brands cannot create or change one with wider reach."""
+    if actor is None or actor.staff_brands is None:
+        return
+    if brands is None or not set(brands) <= set(actor.staff_brands):
+        raise PermissionDenied("That reaches beyond your brands.", field="brands")

@@ -118,7 +118,7 @@ async def _principal_for(uow: UnitOfWork, session: AuthSession, brand: str) -> P
         if session.brand != brand:
             return None
         player = await uow.session.get(Player, session.player_id)
-        if player is None or player.status == PlayerStatus.CLOSED:
+        if player is None or player.status != PlayerStatus.ACTIVE:
             return None
         return Principal(PrincipalKind.PLAYER, player.id, session.id, player.brand, fully)
     assert session.staff_id is not None
@@ -138,6 +138,7 @@ async def _principal_for(uow: UnitOfWork, session: AuthSession, brand: str) -> P
         password_change_required=staff.password_change_required,
         roles=tuple(staff.roles),
         permissions=permissions_for(staff.roles),
+        staff_brands=tuple(staff.brands) if staff.brands is not None else None,
     )
 
 

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from domain.accounts import passwords, sessions, throttle
-from domain.accounts.errors import AccountClosed, InvalidCredentials, LoginThrottled
+from domain.accounts.errors import InvalidCredentials, LoginThrottled
 from domain.accounts.models import PrincipalKind, SessionState, SessionTransport
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError
@@ -39,7 +39,9 @@ class Candidate:
     password_hash: str
     # Second factor owed after the password: enabled 2FA, or any staff (enrolment owed).
     second_factor_owed: bool
-    closed: bool
+    # Why this account may not sign in even with the right password (closed, suspended,
+    # self-excluded), or None.
+    refusal: DomainError | None
 
 
 @dataclass(frozen=True)
@@ -54,14 +56,15 @@ class Attempt:
 
 
 async def sign_in(uow: UnitOfWork, candidate: Candidate | None, attempt: Attempt) -> SignInResult:
+    await throttle.serialise(uow, attempt.throttle_key)
     if await throttle.is_throttled(uow, attempt.throttle_key, attempt.ip_address):
         return SignInResult(error=LoginThrottled())
     password_hash = candidate.password_hash if candidate else None
     if not passwords.verify_password(password_hash, attempt.password) or candidate is None:
         await throttle.record_failure(uow, attempt.throttle_key, attempt.ip_address)
         return SignInResult(error=InvalidCredentials())
-    if candidate.closed:
-        return SignInResult(error=AccountClosed())
+    if candidate.refusal is not None:
+        return SignInResult(error=candidate.refusal)
     await throttle.clear_account(uow, attempt.throttle_key)
     if attempt.previous_token:
         previous = await sessions.find_live(uow, attempt.previous_token)

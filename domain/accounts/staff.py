@@ -11,13 +11,14 @@ from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts import passwords
 from domain.accounts.errors import (
+    AccountClosed,
     InvalidRole,
     StaffEmailTaken,
 )
 from domain.accounts.identifiers import normalise_email
 from domain.accounts.models import PrincipalKind, StaffUser
 from domain.accounts.permissions import Permission, Role
-from domain.accounts.principal import Principal, require_permission
+from domain.accounts.principal import Principal, require_brand_scope, require_permission
 from domain.accounts.sign_in import Attempt, Candidate, SignInResult, sign_in
 from domain.accounts.throttle import account_key
 from domain.kernel import audit
@@ -51,10 +52,12 @@ async def create(
     brands: list[str] | None = None,
 ) -> CreatedStaff:
     """Create a staff user with a one-time password. `actor` None is the operator's own
-    shell (`stakehouse seed`); otherwise staff.manage is needed. Errors: PermissionDenied,
-    InvalidEmail, InvalidRole, StaffEmailTaken."""
+    shell (`stakehouse seed`); otherwise staff.manage is needed, and the new user's brands
+    must lie within the actor's. Errors: PermissionDenied, InvalidEmail, InvalidRole,
+    StaffEmailTaken."""
     if actor is not None:
         require_permission(actor, Permission.STAFF_MANAGE)
+    require_brand_scope(actor, brands)
     normalised = normalise_email(email)
     one_time_password = secrets.token_urlsafe(ONE_TIME_PASSWORD_BYTES)
     staff_id = uuid.uuid4()
@@ -107,7 +110,7 @@ async def login(uow: UnitOfWork, email: str, attempt: Attempt) -> SignInResult:
             brand=None,
             password_hash=staff.password_hash,
             second_factor_owed=True,
-            closed=not staff.active,
+            refusal=None if staff.active else AccountClosed(),
         )
         if staff
         else None
@@ -124,6 +127,7 @@ async def set_roles(
     staff = await uow.session.get(StaffUser, staff_id, with_for_update=True)
     if staff is None:
         raise NotFound(field="staffId")
+    require_brand_scope(actor, staff.brands)
     before = list(staff.roles)
     staff.roles = _roles(roles)
     await audit.record(

@@ -6,9 +6,10 @@ counted exactly like known ones, so throttling reveals nothing about which accou
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 
 from domain.accounts.models import LoginFailure
 from domain.kernel import clock
@@ -20,7 +21,18 @@ ADDRESS = "address"
 
 
 def account_key(audience: str, identifier: str) -> str:
-    return f"{audience}:{identifier.strip().lower()}"
+    """A fixed-size key for an identifier: hashed, so any input (very long, control
+    characters) is safe to store and index. Callers pass the normalised identifier, so
+    spelling variants of one phone number or email share one count."""
+    return hashlib.sha256(f"{audience}:{identifier.strip().lower()}".encode()).hexdigest()
+
+
+async def serialise(uow: UnitOfWork, key: str) -> None:
+    """Hold a transaction-scoped lock on `key`, so parallel attempts on one account are
+    checked and counted one at a time (no burst slips under the limit)."""
+    await uow.session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+    )
 
 
 async def is_throttled(uow: UnitOfWork, account: str, address: str | None) -> bool:

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import pyotp
 
-from domain.accounts import sessions
+from domain.accounts import sessions, throttle
 from domain.accounts.errors import (
     InvalidTwoFactorCode,
+    LoginThrottled,
     TwoFactorAlreadyEnabled,
     TwoFactorMandatory,
     TwoFactorNotEnabled,
@@ -122,14 +123,24 @@ async def confirm_enrolment(
     return await _promote(uow, pending, transport)
 
 
-async def complete_sign_in(uow: UnitOfWork, token: str, code: str) -> sessions.IssuedSession:
+async def complete_sign_in(
+    uow: UnitOfWork, token: str, code: str, *, brand: str
+) -> sessions.IssuedSession:
     """Exchange a pending session and a valid code for a full session.
 
-    Wrong codes count; too many revoke the pending session. The caller commits either way.
-    Errors: NotAuthenticated (no such pending session), InvalidTwoFactorCode.
+    Wrong codes count twice: on the pending session (too many revoke it) and per account
+    (so fresh password logins do not buy fresh guesses). The pending row is locked while
+    it is checked, so parallel guesses are counted one by one. The caller commits either
+    way. Errors: NotAuthenticated (no such pending session on this brand),
+    LoginThrottled, InvalidTwoFactorCode.
     """
     pending = await sessions.find_live(uow, token)
     if pending is None or pending.state != SessionState.PENDING_TWO_FACTOR:
+        raise NotAuthenticated()
+    if pending.player_id is not None and pending.brand != brand:
+        raise NotAuthenticated()
+    await uow.session.refresh(pending, with_for_update=True)
+    if pending.revoked_at is not None:
         raise NotAuthenticated()
     account: Account | None = (
         await uow.session.get(Player, pending.player_id, with_for_update=True)
@@ -138,8 +149,12 @@ async def complete_sign_in(uow: UnitOfWork, token: str, code: str) -> sessions.I
     )
     if account is None or not account.two_factor_enabled:
         raise NotAuthenticated()
+    guesses_key = throttle.account_key("totp", f"{pending.principal_kind}:{account.id}")
+    if await throttle.is_throttled(uow, guesses_key, None):
+        raise LoginThrottled()
     if not check_code(account, code):
         pending.two_factor_failures += 1
+        await throttle.record_failure(uow, guesses_key, None)
         if pending.two_factor_failures >= PENDING_FAILURES_MAX:
             await sessions.revoke(uow, pending, "two_factor_failures")
         await uow.flush()

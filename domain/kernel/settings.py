@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     api_hosts: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["api.localhost"])
     # Extra origins allowed to open GraphQL WebSockets (brand origins are always allowed).
     websocket_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Proxies whose X-Forwarded-For is trusted (comma-separated IPs/CIDRs, or "*").
+    forwarded_allow_ips: str = "127.0.0.1"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
 

@@ -75,7 +75,7 @@ async def complete_two_factor(ctx: Context, code: str) -> Outcome[SignedIn]:
     token = ctx.credentials.token
     async with ctx.db.uow() as uow:
         try:
-            issued = await two_factor.complete_sign_in(uow, token, code)
+            issued = await two_factor.complete_sign_in(uow, token, code, brand=ctx.brand.slug)
         except DomainError as error:
             # Wrong codes are counted (and may revoke the pending session): keep that.
             await uow.commit()

@@ -25,13 +25,18 @@ _FORM_ERRORS = (
     E.PasswordTooShort, E.PasswordTooLong, E.PasswordTooWeak, E.Underage, E.InvalidDateOfBirth,
     E.InvalidCountry, E.UnsupportedCurrency, E.UnsupportedLocale,
 )  # fmt: skip
-_LOGIN_ERRORS = (E.InvalidCredentials, E.LoginThrottled, E.AccountClosed)
+_STAFF_LOGIN_ERRORS = (E.InvalidCredentials, E.LoginThrottled, E.AccountClosed)
+_LOGIN_ERRORS = (
+    *_STAFF_LOGIN_ERRORS, compliance_errors.AccountSuspended, compliance_errors.SelfExcluded,
+)  # fmt: skip
 _STAFF_ERRORS = (PermissionDenied, E.TwoFactorRequired, E.PasswordChangeRequired)
 
 RegisterError = mutation_error("Register", _FORM_ERRORS)
 LoginError = mutation_error("Login", _LOGIN_ERRORS)
-StaffLoginError = mutation_error("StaffLogin", _LOGIN_ERRORS)
-CompleteTwoFactorError = mutation_error("CompleteTwoFactor", (E.InvalidTwoFactorCode,))
+StaffLoginError = mutation_error("StaffLogin", _STAFF_LOGIN_ERRORS)
+CompleteTwoFactorError = mutation_error(
+    "CompleteTwoFactor", (E.InvalidTwoFactorCode, E.LoginThrottled)
+)
 LogoutError = mutation_error("Logout", ())
 RevokeMySessionsError = mutation_error("RevokeMySessions", ())
 BeginTwoFactorEnrolmentError = mutation_error(
@@ -50,7 +55,7 @@ ChangePasswordError = mutation_error(
      E.TwoFactorRequired),
 )  # fmt: skip
 SetPlayerStatusError = mutation_error(
-    "SetPlayerStatus", (*_STAFF_ERRORS, E.PlayerNotFound, E.ReasonRequired)
+    "SetPlayerStatus", (*_STAFF_ERRORS, E.PlayerNotFound, E.ReasonRequired, E.SelfExclusionActive)
 )
 RevokePlayerSessionsError = mutation_error(
     "RevokePlayerSessions", (*_STAFF_ERRORS, E.PlayerNotFound)
@@ -60,8 +65,6 @@ CreateStaffMemberError = mutation_error(
     (*_STAFF_ERRORS, E.InvalidEmail, E.InvalidRole, E.StaffEmailTaken, UnknownBrand),
 )
 SetStaffRolesError = mutation_error("SetStaffRoles", (*_STAFF_ERRORS, E.InvalidRole, NotFound))
-# Compliance codes are listed so later guards can surface through the same payloads.
-_ = compliance_errors
 
 
 @strawberry.input

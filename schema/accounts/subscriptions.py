@@ -69,6 +69,10 @@ class AccountsSubscription:
                 if payload.get("principal_id") != mine:
                     continue
                 current = payload.get("session_id") == str(principal.session_id)
+                if not current and await info.context.principal() is None:
+                    # This connection's own session ended (e.g. the player was suspended)
+                    # without an event reaching us first: stop serving it.
+                    return
                 yield SessionEvent(
                     kind=SessionEventKind.REVOKED,
                     session_id=strawberry.ID(str(payload["session_id"])),

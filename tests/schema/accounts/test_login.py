@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
+from domain.accounts.models import Player
+from domain.kernel.db import Database
 from tests.support import LOGIN, STRONG_PASSWORD, VIEWER, Api
 
 
@@ -146,3 +149,25 @@ async def test_cookie_without_same_origin_is_ignored(aurora: Api) -> None:
     assert foreign.data["viewer"] is None
     assert missing.data["viewer"] is None
     assert same.data["viewer"]["player"]["email"] == "kai@example.com"
+
+
+async def test_spellings_of_one_phone_number_share_one_failure_count(aurora: Api) -> None:
+    await aurora.register(phone="+35699111222")
+    for spelling in ("+356 9911 1222", "+356-99-111-222", "+35699111222", "+356 99111222"):
+        await aurora.login(spelling, "wrong-password-1")
+    await aurora.login("+356 (99) 111 222", "wrong-password-1")
+
+    payload = await aurora.login("+35699111222")
+
+    assert [error["code"] for error in payload["errors"]] == ["TOO_MANY_ATTEMPTS"]
+
+
+async def test_a_suspended_player_cannot_sign_in(aurora: Api, db: Database) -> None:
+    await aurora.register(email="sid@example.com")
+    async with db.transaction() as uow:
+        await uow.session.execute(update(Player).values(status="suspended"))
+
+    payload = await aurora.login("sid@example.com")
+
+    assert payload["token"] is None
+    assert [error["code"] for error in payload["errors"]] == ["ACCOUNT_SUSPENDED"]

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from strawberry.relay import to_base64
 
 from domain.accounts import staff as staff_service
 from domain.accounts.models import Player
@@ -23,15 +24,19 @@ PLAYERS = "query($s: String!) { players(search: $s) { id email status } }"
 NEW_PASSWORD = "staff-password-2026!"
 
 
-async def _create_staff(db: Database, email: str, roles: list[str]) -> str:
+async def _create_staff(
+    db: Database, email: str, roles: list[str], brands: list[str] | None = None
+) -> str:
     async with db.transaction() as uow:
-        created = await staff_service.create(uow, None, email=email, roles=roles)
+        created = await staff_service.create(uow, None, email=email, roles=roles, brands=brands)
     return created.one_time_password
 
 
-async def signed_in_staff(api: Api, db: Database, email: str, roles: list[str]) -> Api:
+async def signed_in_staff(
+    api: Api, db: Database, email: str, roles: list[str], brands: list[str] | None = None
+) -> Api:
     """Walk the whole first sign-in: one-time password, TOTP enrolment, new password."""
-    one_time = await _create_staff(db, email, roles)
+    one_time = await _create_staff(db, email, roles, brands)
     login = (await api.query(STAFF_LOGIN, {"i": {"email": email, "password": one_time}})).data[
         "staffLogin"
     ]
@@ -192,3 +197,65 @@ async def test_staff_sign_in_failures_look_the_same(aurora: Api, db: Database) -
 
     assert wrong.body == unknown.body
     assert wrong.body["data"]["staffLogin"]["errors"] == [{"code": "INVALID_CREDENTIALS"}]
+
+
+async def test_a_brand_scoped_admin_cannot_grant_beyond_its_brands(
+    aurora: Api, db: Database
+) -> None:
+    create = """mutation($i: CreateStaffMemberInput!) {
+      createStaffMember(input: $i) { staffMember { email } errors { code field } } }"""
+    set_roles = """mutation($i: SetStaffRolesInput!) {
+      setStaffRoles(input: $i) { errors { code field } } }"""
+    admin = await signed_in_staff(aurora, db, "local@op.example", ["admin"], ["aurora"])
+    await _create_staff(db, "global@op.example", ["support"])
+
+    everywhere = await admin.query(create, {"i": {"email": "a@op.example", "roles": ["ADMIN"]}})
+    elsewhere = await admin.query(
+        create, {"i": {"email": "b@op.example", "roles": ["SUPPORT"], "brands": ["northstar"]}}
+    )
+    own = await admin.query(
+        create, {"i": {"email": "c@op.example", "roles": ["SUPPORT"], "brands": ["aurora"]}}
+    )
+    async with db.uow() as uow:
+        global_staff = await staff_service.find_by_email(uow, "global@op.example")
+        assert global_staff is not None
+    promote = await admin.query(
+        set_roles,
+        {"i": {"staffId": to_base64("StaffMember", global_staff.id), "roles": ["ADMIN"]}},
+    )
+
+    denied = [{"code": "PERMISSION_DENIED", "field": "brands"}]
+    assert everywhere.data["createStaffMember"]["errors"] == denied
+    assert elsewhere.data["createStaffMember"]["errors"] == denied
+    assert own.data["createStaffMember"] == {"staffMember": {"email": "c@op.example"}, "errors": []}
+    assert promote.data["setStaffRoles"]["errors"] == denied
+    async with db.uow() as uow:
+        assert await staff_service.find_by_email(uow, "a@op.example") is None
+        assert await staff_service.find_by_email(uow, "b@op.example") is None
+        unchanged = await staff_service.find_by_email(uow, "global@op.example")
+        assert unchanged is not None and unchanged.roles == ["support"]
+
+
+async def test_self_exclusion_cannot_be_lifted_by_staff(
+    aurora: Api, server: str, db: Database
+) -> None:
+    player = await _player(aurora, "sue@example.com")
+    risk = await signed_in_staff(Api(server, aurora.host), db, "risk2@op.example", ["risk"])
+    excluded = await risk.query(
+        SET_STATUS,
+        {"i": {"playerId": player["id"], "status": "SELF_EXCLUDED", "reason": "player asked"}},
+    )
+    assert excluded.data["setPlayerStatus"]["errors"] == []
+
+    lifted = await risk.query(
+        SET_STATUS, {"i": {"playerId": player["id"], "status": "ACTIVE", "reason": "asked"}}
+    )
+
+    assert [e["code"] for e in lifted.data["setPlayerStatus"]["errors"]] == [
+        "SELF_EXCLUSION_ACTIVE"
+    ]
+    refused = await aurora.login("sue@example.com")
+    assert [e["code"] for e in refused["errors"]] == ["SELF_EXCLUDED"]
+    async with db.uow() as uow:
+        assert await uow.session.scalar(select(Player.status)) == "self_excluded"
+    await risk.aclose()

@@ -114,3 +114,33 @@ async def test_the_brand_origin_may_open_a_socket(server: str) -> None:
 
     assert json.loads(await socket.recv())["type"] == "connection_ack"
     await socket.close()
+
+
+async def test_a_socket_loses_its_powers_when_its_session_ends(aurora: Api, server: str) -> None:
+    await aurora.register(email="vic@example.com")
+    await aurora.login("vic@example.com")
+    socket = await _connect(server, aurora.host)
+    await socket.send(
+        json.dumps(
+            {"type": "connection_init", "payload": {"authorization": f"Bearer {aurora.token}"}}
+        )
+    )
+    assert json.loads(await socket.recv())["type"] == "connection_ack"
+    who = "{ viewer { player { email } } }"
+
+    async def ask(operation_id: str) -> Any:
+        await socket.send(
+            json.dumps({"id": operation_id, "type": "subscribe", "payload": {"query": who}})
+        )
+        message = await _next(socket, 5)
+        assert message is not None and message["type"] == "next", message
+        assert await _next(socket, 5) == {"id": operation_id, "type": "complete"}
+        return message["payload"]["data"]["viewer"]
+
+    before = await ask("a")
+    await aurora.query("mutation { logout { errors { code } } }")
+    after = await ask("b")
+
+    assert before == {"player": {"email": "vic@example.com"}}
+    assert after is None
+    await socket.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.support import VIEWER, Api, fresh_code
 
 BEGIN = "mutation { beginTwoFactorEnrolment { secret provisioningUri errors { code } } }"
@@ -77,3 +79,27 @@ async def test_a_player_can_turn_two_factor_off_with_a_code(aurora: Api) -> None
 
     assert off == {"disabled": True, "errors": []}
     assert (await aurora.login("ola@example.com"))["twoFactorRequired"] is False
+
+
+async def test_parallel_guesses_are_each_counted(aurora: Api) -> None:
+    secret = await _enrolled_player(aurora, "ola@example.com")
+    await aurora.login("ola@example.com")
+
+    # Ten guesses at once: every one is counted, so the pending session ends after five.
+    await asyncio.gather(*(aurora.query(COMPLETE, {"c": "123456"}) for _ in range(10)))
+    late = (await aurora.query(COMPLETE, {"c": fresh_code(secret, steps_ahead=1)})).data
+
+    assert late["completeTwoFactor"]["errors"][0]["code"] == "NOT_AUTHENTICATED"
+
+
+async def test_a_fresh_password_login_buys_no_fresh_guesses(aurora: Api) -> None:
+    secret = await _enrolled_player(aurora, "pia@example.com")
+    await aurora.login("pia@example.com")
+    for _ in range(5):
+        await aurora.query(COMPLETE, {"c": "123456"})
+
+    await aurora.login("pia@example.com")
+    right = (await aurora.query(COMPLETE, {"c": fresh_code(secret, steps_ahead=1)})).data
+
+    assert right["completeTwoFactor"]["token"] is None
+    assert right["completeTwoFactor"]["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"
