@@ -9,7 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 from domain.kernel.settings import Settings, get_settings
 from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from schema.context import Info
-from schema.extensions import extensions_for
+from schema.extensions import StakehouseSchema, extensions_for
 
 
 @strawberry.type
@@ -34,7 +34,7 @@ class Subscription(AccountsSubscription):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
-    return strawberry.Schema(
+    return StakehouseSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

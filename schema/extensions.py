@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from functools import partial
+from typing import Any
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import (
@@ -16,6 +18,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.types.graphql import OperationType
 
 from domain.kernel.errors import DomainError
 from domain.kernel.settings import Settings
@@ -23,9 +26,25 @@ from domain.kernel.settings import Settings
 log = logging.getLogger("stakehouse.graphql")
 
 
+class StakehouseSchema(strawberry.Schema):
+    """`execute` serves HTTP (and in-process callers) for queries and mutations only:
+    subscriptions run over `graphql-transport-ws` alone (DESIGN.md section 5). Asking for
+    one over HTTP is a request error (400), not an unexpected failure."""
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["allowed_operation_types"] = (
+            set(kwargs.get("allowed_operation_types") or _QUERY_AND_MUTATION) & _QUERY_AND_MUTATION
+        )
+        return await super().execute(*args, **kwargs)
+
+
+_QUERY_AND_MUTATION = frozenset({OperationType.QUERY, OperationType.MUTATION})
+
+
 class RequestErrors(SchemaExtension):
-    """Marks the context when a document fails to parse or validate, so the HTTP layer can
-    answer 4xx for `application/graphql-response+json` (GraphQL over HTTP)."""
+    """Marks the context when a request fails before execution (the document does not
+    parse or validate, or its variables do not coerce), so the HTTP layer can answer 4xx
+    for `application/graphql-response+json` (GraphQL over HTTP)."""
 
     def on_validate(self) -> Iterator[None]:
         yield
@@ -37,6 +56,14 @@ class RequestErrors(SchemaExtension):
         if self.execution_context.pre_execution_errors:
             _mark(self.execution_context.context)
 
+    def on_execute(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        # Errors without a path and no data: variable coercion failed, nothing ran.
+        errors = getattr(result, "errors", None)
+        if errors and getattr(result, "data", None) is None and all(e.path is None for e in errors):
+            _mark(self.execution_context.context)
+
 
 def _mark(context: object) -> None:
     if hasattr(context, "request_error"):
@@ -45,8 +72,11 @@ def _mark(context: object) -> None:
 
 def _is_expected(error: GraphQLError) -> bool:
     original = error.original_error
-    # No original error: a syntax or validation error, safe and useful to show.
-    return original is None or isinstance(original, DomainError | StrawberryGraphQLError)
+    # No original error: a syntax or validation error; a GraphQLError inside: a variable
+    # that does not coerce. Both are about the request, safe and useful to show.
+    return original is None or isinstance(
+        original, DomainError | StrawberryGraphQLError | GraphQLError
+    )
 
 
 class MaskUnexpectedErrors(MaskErrors):

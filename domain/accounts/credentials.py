@@ -25,7 +25,7 @@ async def change_password(
     )
     if account is None:
         raise NotAuthenticated()
-    if not passwords.verify_password(account.password_hash, current_password):
+    if not await passwords.verify_password(account.password_hash, current_password):
         raise InvalidCredentials(field="currentPassword")
     identifiers = (
         [account.email]
@@ -36,7 +36,7 @@ async def change_password(
     if problem:
         problem.field = "newPassword"
         raise problem
-    account.password_hash = passwords.hash_password(new_password)
+    account.password_hash = await passwords.hash_password(new_password)
     if isinstance(account, StaffUser):
         account.password_change_required = False
     await sessions.revoke_all(

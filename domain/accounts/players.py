@@ -125,7 +125,7 @@ async def register(uow: UnitOfWork, brand: Brand, form: Registration) -> Player:
             id=player_id,
             brand=brand.slug,
             **identifiers,
-            password_hash=passwords.hash_password(form.password),
+            password_hash=await passwords.hash_password(form.password),
             date_of_birth=form.date_of_birth,
             country=form.country.upper(),
             currency=form.currency,
@@ -207,7 +207,7 @@ async def login(uow: UnitOfWork, brand: Brand, identifier: str, attempt: Attempt
     keyed = replace(attempt, throttle_key=account_key(f"player:{brand.slug}", normalised))
     result = await sign_in(uow, candidate, keyed)
     if result.issued and player and passwords.needs_rehash(player.password_hash):
-        player.password_hash = passwords.hash_password(attempt.password)
+        player.password_hash = await passwords.hash_password(attempt.password)
     return result
 
 

@@ -60,7 +60,7 @@ async def sign_in(uow: UnitOfWork, candidate: Candidate | None, attempt: Attempt
     if await throttle.is_throttled(uow, attempt.throttle_key, attempt.ip_address):
         return SignInResult(error=LoginThrottled())
     password_hash = candidate.password_hash if candidate else None
-    if not passwords.verify_password(password_hash, attempt.password) or candidate is None:
+    if not await passwords.verify_password(password_hash, attempt.password) or candidate is None:
         await throttle.record_failure(uow, attempt.throttle_key, attempt.ip_address)
         return SignInResult(error=InvalidCredentials())
     if candidate.refusal is not None:

@@ -66,7 +66,7 @@ async def create(
         .values(
             id=staff_id,
             email=normalised,
-            password_hash=passwords.hash_password(one_time_password),
+            password_hash=await passwords.hash_password(one_time_password),
             password_change_required=True,
             roles=_roles(roles),
             brands=brands,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from domain.accounts import credentials as account_credentials
 from domain.accounts import players, sessions, staff, two_factor
+from domain.accounts.errors import TwoFactorRequired
 from domain.accounts.models import AuthSession, SessionTransport
 from domain.accounts.principal import Principal
 from domain.accounts.sign_in import Attempt, SignInResult
@@ -103,6 +104,9 @@ async def revoke_my_sessions(ctx: Context, *, keep_current: bool) -> Outcome[int
     principal = await ctx.principal()
     if principal is None:
         return failed(NotAuthenticated())
+    if not principal.fully_authenticated:
+        # A password alone (second factor still owed) must not end the owner's sessions.
+        return failed(TwoFactorRequired())
 
     async def revoke() -> int:
         async with ctx.db.uow() as uow:
@@ -120,6 +124,8 @@ async def revoke_my_sessions(ctx: Context, *, keep_current: bool) -> Outcome[int
 
 
 async def my_sessions(ctx: Context, principal: Principal) -> list[AuthSession]:
+    if not principal.fully_authenticated:
+        return []  # devices and addresses are for the owner, not for a password alone
     async with ctx.db.uow() as uow:
         return await sessions.list_live(uow, kind=principal.kind, principal_id=principal.id)
 

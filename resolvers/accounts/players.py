@@ -13,7 +13,7 @@ from domain.accounts.models import Player, PlayerStatus, PrincipalKind, StaffUse
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
 from domain.accounts.staff import CreatedStaff
-from domain.kernel.errors import NotFound
+from domain.kernel.errors import DomainError, NotFound
 from domain.messaging import service as messaging
 from domain.messaging.models import InboxMessage
 from resolvers.context import Context
@@ -62,6 +62,14 @@ async def viewer_staff(ctx: Context, principal: Principal) -> StaffUser | None:
         return await uow.session.get(StaffUser, principal.id)
 
 
+def _may(principal: Principal, permission: Permission) -> bool:
+    try:
+        require_permission(principal, permission)
+    except DomainError:
+        return False
+    return True
+
+
 async def players_by_id(ctx: Context, ids: list[uuid.UUID]) -> dict[uuid.UUID, Player]:
     """Players of this brand the caller may see: itself, or any with player.read."""
     principal = await ctx.principal()
@@ -69,7 +77,7 @@ async def players_by_id(ctx: Context, ids: list[uuid.UUID]) -> dict[uuid.UUID, P
         return {}
     if principal.is_player:
         ids = [player_id for player_id in ids if player_id == principal.id]
-    elif Permission.PLAYER_READ not in principal.permissions:
+    elif not _may(principal, Permission.PLAYER_READ):
         return {}
     if not ids:
         return {}

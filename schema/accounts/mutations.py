@@ -38,7 +38,7 @@ CompleteTwoFactorError = mutation_error(
     "CompleteTwoFactor", (E.InvalidTwoFactorCode, E.LoginThrottled)
 )
 LogoutError = mutation_error("Logout", ())
-RevokeMySessionsError = mutation_error("RevokeMySessions", ())
+RevokeMySessionsError = mutation_error("RevokeMySessions", (E.TwoFactorRequired,))
 BeginTwoFactorEnrolmentError = mutation_error(
     "BeginTwoFactorEnrolment", (E.TwoFactorAlreadyEnabled, E.TwoFactorRequired)
 )

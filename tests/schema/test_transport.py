@@ -184,3 +184,25 @@ async def test_livez_readyz_and_metrics_answer_on_any_host(server: str) -> None:
     assert livez.status_code == 200
     assert readyz.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
     assert "stakehouse_http_requests_total" in metrics.text
+
+
+async def test_variables_that_do_not_coerce_are_a_400_naming_the_variable(aurora: Api) -> None:
+    response = await aurora.query(
+        "query($s: String!) { players(search: $s) { id } }",
+        {"s": 5},
+        headers={"accept": GRAPHQL_RESPONSE},
+    )
+
+    assert response.status == 400
+    assert "data" not in response.body
+    assert response.body["errors"][0]["message"].startswith("Variable '$s' has invalid value")
+
+
+async def test_a_subscription_over_http_is_a_400_not_an_internal_error(aurora: Api) -> None:
+    response = await aurora.post(
+        {"query": "subscription { sessionEvents { kind } }"},
+        headers={"accept": GRAPHQL_RESPONSE},
+    )
+
+    assert response.status_code == 400
+    assert "subscriptions are not allowed" in response.text

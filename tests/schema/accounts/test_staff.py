@@ -259,3 +259,24 @@ async def test_self_exclusion_cannot_be_lifted_by_staff(
     async with db.uow() as uow:
         assert await uow.session.scalar(select(Player.status)) == "self_excluded"
     await risk.aclose()
+
+
+async def test_staff_owing_a_new_password_cannot_read_players_by_node(
+    aurora: Api, db: Database
+) -> None:
+    player = await _player(aurora, "tom@example.com")
+    one_time = await _create_staff(db, "sup2@op.example", ["support"])
+    login = (
+        await aurora.query(STAFF_LOGIN, {"i": {"email": "sup2@op.example", "password": one_time}})
+    ).data["staffLogin"]
+    aurora.token = login["token"]
+    secret = (await aurora.query(BEGIN)).data["beginTwoFactorEnrolment"]["secret"]
+    aurora.token = (await aurora.query(CONFIRM, {"c": fresh_code(secret)})).data[
+        "confirmTwoFactorEnrolment"
+    ]["token"]  # second factor done, the one-time password not yet replaced
+
+    node = await aurora.query(
+        "query($id: ID!) { node(id: $id) { ... on Player { email } } }", {"id": player["id"]}
+    )
+
+    assert node.data == {"node": None}

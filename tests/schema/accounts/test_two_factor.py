@@ -103,3 +103,24 @@ async def test_a_fresh_password_login_buys_no_fresh_guesses(aurora: Api) -> None
 
     assert right["completeTwoFactor"]["token"] is None
     assert right["completeTwoFactor"]["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"
+
+
+async def test_a_password_alone_can_neither_list_nor_end_the_owners_sessions(
+    aurora: Api, server: str
+) -> None:
+    await _enrolled_player(aurora, "quy@example.com")
+    intruder = Api(server, aurora.host)
+    await intruder.login("quy@example.com")  # password only: the code is still owed
+
+    listed = (await intruder.query("{ viewer { sessions { id } } }")).data["viewer"]["sessions"]
+    revoke = await intruder.query(
+        "mutation { revokeMySessions(input: {keepCurrent: true}) { revokedCount errors { code } } }"
+    )
+
+    assert listed == []
+    assert revoke.data["revokeMySessions"] == {
+        "revokedCount": 0,
+        "errors": [{"code": "TWO_FACTOR_REQUIRED"}],
+    }
+    assert (await aurora.query(VIEWER)).data["viewer"]["player"]["email"] == "quy@example.com"
+    await intruder.aclose()
