@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date
@@ -48,6 +49,10 @@ from domain.wallets import service as wallets
 
 AGE_MAX_YEARS = 120
 SEARCH_LIMIT_MAX = 100
+SEARCH_TEXT_LENGTH_MAX = 100
+REASON_LENGTH_MAX = 500
+# ISO 3166-1 alpha-2 letters only (str.isalpha would also accept other scripts).
+_COUNTRY = re.compile(r"[A-Za-z]{2}")
 # Statuses that end every session at once (DESIGN.md section 6 for self-exclusion).
 SESSION_ENDING_STATUSES = frozenset(
     {PlayerStatus.SUSPENDED, PlayerStatus.SELF_EXCLUDED, PlayerStatus.CLOSED}
@@ -93,11 +98,7 @@ def _validated(brand: Brand, form: Registration) -> tuple[dict[str, str | None],
         errors.append(InvalidDateOfBirth(field="dateOfBirth"))
     elif age_on(form.date_of_birth, today) < get_settings().minimum_age_years:
         errors.append(Underage(field="dateOfBirth"))
-    if (
-        len(form.country) != 2
-        or not form.country.isalpha()
-        or not brand.allows_country(form.country.upper())
-    ):
+    if not _COUNTRY.fullmatch(form.country) or not brand.allows_country(form.country.upper()):
         errors.append(InvalidCountry(field="country"))
     if form.currency not in brand.currencies:
         errors.append(UnsupportedCurrency(field="currency"))
@@ -225,6 +226,10 @@ async def search(
 ) -> list[Player]:
     """Players of `brand` whose identifier contains `text` (staff with player.read)."""
     require_permission(actor, Permission.PLAYER_READ)
+    if len(text) > SEARCH_TEXT_LENGTH_MAX or not text.isprintable():
+        raise DomainError(
+            f"Search for at most {SEARCH_TEXT_LENGTH_MAX} printable characters.", field="search"
+        )
     pattern = (
         "%"
         + text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -261,6 +266,11 @@ async def set_status(
     require_permission(actor, Permission.PLAYER_STATUS_WRITE)
     if not reason.strip():
         raise ReasonRequired(field="reason")
+    if len(reason) > REASON_LENGTH_MAX or not reason.isprintable():
+        # The reason lands in the audit log, which staff read later: keep it one clean line.
+        raise DomainError(
+            f"Give a reason of at most {REASON_LENGTH_MAX} printable characters.", field="reason"
+        )
     player = await uow.session.scalar(
         select(Player).where(Player.id == player_id, Player.brand == brand).with_for_update()
     )

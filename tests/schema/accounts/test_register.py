@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from domain.accounts.models import Player
@@ -82,6 +83,16 @@ async def test_an_identifier_is_required(aurora: Api) -> None:
 async def test_country_outside_the_brand_is_refused(northstar: Api) -> None:
     result = await northstar.register(email="x@example.com", country="MT", currency="SEK")
 
+    assert [(error["code"], error["field"]) for error in result["errors"]] == [
+        ("INVALID_COUNTRY", "country")
+    ]
+
+
+@pytest.mark.parametrize("country", ["ÄÖ", "M1", "MLT", "m"])
+async def test_a_country_must_be_two_latin_letters(aurora: Api, country: str) -> None:
+    result = await aurora.register(email="y@example.com", country=country)
+
+    assert result["player"] is None
     assert [(error["code"], error["field"]) for error in result["errors"]] == [
         ("INVALID_COUNTRY", "country")
     ]

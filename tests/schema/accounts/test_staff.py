@@ -280,3 +280,22 @@ async def test_staff_owing_a_new_password_cannot_read_players_by_node(
     )
 
     assert node.data == {"node": None}
+
+
+@pytest.mark.parametrize("reason", ["line one\nline two", "x" * 501])
+async def test_a_reason_must_be_one_printable_line_of_bounded_length(
+    aurora: Api, server: str, db: Database, reason: str
+) -> None:
+    player = await _player(aurora, "uli@example.com")
+    risk = await signed_in_staff(Api(server, aurora.host), db, "risk3@op.example", ["risk"])
+
+    result = await risk.query(
+        SET_STATUS, {"i": {"playerId": player["id"], "status": "SUSPENDED", "reason": reason}}
+    )
+
+    assert [(e["code"], e["field"]) for e in result.data["setPlayerStatus"]["errors"]] == [
+        ("INVALID", "reason")
+    ]
+    async with db.uow() as uow:
+        assert await uow.session.scalar(select(Player.status)) == "active"
+    await risk.aclose()
