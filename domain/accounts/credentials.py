@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.accounts import passwords, sessions
+from domain.accounts import passwords, sessions, throttle
 from domain.accounts.errors import InvalidCredentials, TwoFactorRequired
 from domain.accounts.models import Player, StaffUser
 from domain.accounts.principal import Principal
@@ -14,8 +14,11 @@ from domain.kernel.errors import NotAuthenticated
 async def change_password(
     uow: UnitOfWork, principal: Principal, current_password: str, new_password: str
 ) -> None:
-    """Change the signed-in account's password; other sessions are revoked.
-    Errors: NotAuthenticated, TwoFactorRequired, InvalidCredentials, PasswordToo*."""
+    """Change the signed-in account's password; other sessions are revoked. Wrong current
+    passwords count towards the account's sign-in throttle (the caller commits them), so
+    a stolen session cannot guess the password at leisure.
+    Errors: NotAuthenticated, TwoFactorRequired, LoginThrottled, InvalidCredentials,
+    PasswordToo*."""
     if not principal.fully_authenticated:
         raise TwoFactorRequired()
     account: Player | StaffUser | None = (
@@ -25,7 +28,10 @@ async def change_password(
     )
     if account is None:
         raise NotAuthenticated()
+    guesses_key = throttle.account_key("password", f"{principal.kind}:{principal.id}")
+    await throttle.guard_secret(uow, guesses_key)
     if not await passwords.verify_password(account.password_hash, current_password):
+        await throttle.record_failure(uow, guesses_key, None)
         raise InvalidCredentials(field="currentPassword")
     identifiers = (
         [account.email]

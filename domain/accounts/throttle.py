@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, insert, select, text
 
+from domain.accounts.errors import LoginThrottled
 from domain.accounts.models import LoginFailure
 from domain.kernel import clock
 from domain.kernel.db import UnitOfWork
@@ -33,6 +34,16 @@ async def serialise(uow: UnitOfWork, key: str) -> None:
     await uow.session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
     )
+
+
+async def guard_secret(uow: UnitOfWork, key: str) -> None:
+    """Before checking a password or code of a signed-in account: take the key's lock and
+    refuse while too many recent guesses failed. The caller counts a wrong guess with
+    `record_failure(uow, key, None)` and commits even though it then raises.
+    Errors: LoginThrottled."""
+    await serialise(uow, key)
+    if await is_throttled(uow, key, None):
+        raise LoginThrottled()
 
 
 async def is_throttled(uow: UnitOfWork, account: str, address: str | None) -> bool:

@@ -6,6 +6,7 @@ A code is accepted once: the last used time step is stored, so a captured code c
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import pyotp
@@ -13,7 +14,6 @@ import pyotp
 from domain.accounts import sessions, throttle
 from domain.accounts.errors import (
     InvalidTwoFactorCode,
-    LoginThrottled,
     TwoFactorAlreadyEnabled,
     TwoFactorMandatory,
     TwoFactorNotEnabled,
@@ -149,9 +149,8 @@ async def complete_sign_in(
     )
     if account is None or not account.two_factor_enabled:
         raise NotAuthenticated()
-    guesses_key = throttle.account_key("totp", f"{pending.principal_kind}:{account.id}")
-    if await throttle.is_throttled(uow, guesses_key, None):
-        raise LoginThrottled()
+    guesses_key = guesses(pending.principal_kind, account.id)
+    await throttle.guard_secret(uow, guesses_key)
     if not check_code(account, code):
         pending.two_factor_failures += 1
         await throttle.record_failure(uow, guesses_key, None)
@@ -181,8 +180,14 @@ async def _promote(
     )
 
 
+def guesses(kind: str, account_id: uuid.UUID) -> str:
+    """The throttle key counting one account's wrong TOTP codes, wherever they are tried."""
+    return throttle.account_key("totp", f"{kind}:{account_id}")
+
+
 async def disable(uow: UnitOfWork, principal: Principal, code: str) -> None:
-    """Turn 2FA off (players only). Errors: TwoFactorMandatory, TwoFactorNotEnabled,
+    """Turn 2FA off (players only); wrong codes count like sign-in guesses (the caller
+    commits them). Errors: TwoFactorMandatory, TwoFactorNotEnabled, LoginThrottled,
     InvalidTwoFactorCode."""
     if principal.is_staff:
         raise TwoFactorMandatory()
@@ -191,7 +196,10 @@ async def disable(uow: UnitOfWork, principal: Principal, code: str) -> None:
     account = await account_of(uow, principal)
     if not account.two_factor_enabled:
         raise TwoFactorNotEnabled()
+    guesses_key = guesses(principal.kind, account.id)
+    await throttle.guard_secret(uow, guesses_key)
     if not check_code(account, code):
+        await throttle.record_failure(uow, guesses_key, None)
         raise InvalidTwoFactorCode(field="code")
     account.two_factor_enabled = False
     account.two_factor_secret = None

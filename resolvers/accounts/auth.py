@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from domain.accounts import credentials as account_credentials
 from domain.accounts import players, sessions, staff, two_factor
@@ -11,9 +13,12 @@ from domain.accounts.errors import TwoFactorRequired
 from domain.accounts.models import AuthSession, SessionTransport
 from domain.accounts.principal import Principal
 from domain.accounts.sign_in import Attempt, SignInResult
+from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError, NotAuthenticated
 from resolvers.context import Context, Credentials
 from resolvers.results import Outcome, attempt, failed
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,15 +79,27 @@ async def complete_two_factor(ctx: Context, code: str) -> Outcome[SignedIn]:
     if ctx.credentials is None:
         return failed(NotAuthenticated())
     token = ctx.credentials.token
+    outcome = await _counting_guesses(
+        ctx, lambda uow: two_factor.complete_sign_in(uow, token, code, brand=ctx.brand.slug)
+    )
+    if outcome.value is None:
+        return Outcome(errors=outcome.errors)
+    return Outcome(value=_signed_in(ctx, outcome.value, two_factor_required=False))
+
+
+async def _counting_guesses(
+    ctx: Context, action: Callable[[UnitOfWork], Awaitable[T]]
+) -> Outcome[T]:
+    """Run `action` in its own transaction and commit even when it fails: wrong passwords
+    and codes are counted (and may revoke a pending session), and that must stick."""
     async with ctx.db.uow() as uow:
         try:
-            issued = await two_factor.complete_sign_in(uow, token, code, brand=ctx.brand.slug)
+            value = await action(uow)
         except DomainError as error:
-            # Wrong codes are counted (and may revoke the pending session): keep that.
             await uow.commit()
             return failed(error)
         await uow.commit()
-    return Outcome(value=_signed_in(ctx, issued, two_factor_required=False))
+    return Outcome(value=value)
 
 
 async def logout(ctx: Context) -> Outcome[bool]:
@@ -164,13 +181,11 @@ async def disable_two_factor(ctx: Context, code: str) -> Outcome[bool]:
     if principal is None:
         return failed(NotAuthenticated())
 
-    async def disable() -> bool:
-        async with ctx.db.uow() as uow:
-            await two_factor.disable(uow, principal, code)
-            await uow.commit()
+    async def disable(uow: UnitOfWork) -> bool:
+        await two_factor.disable(uow, principal, code)
         return True
 
-    return await attempt(disable)
+    return await _counting_guesses(ctx, disable)
 
 
 async def change_password(ctx: Context, current_password: str, new_password: str) -> Outcome[bool]:
@@ -178,16 +193,14 @@ async def change_password(ctx: Context, current_password: str, new_password: str
     if principal is None:
         return failed(NotAuthenticated())
 
-    async def change() -> bool:
-        async with ctx.db.uow() as uow:
-            await account_credentials.change_password(
-                uow, principal, current_password, new_password
-            )
-            await uow.commit()
-        ctx.forget_principal()
+    async def change(uow: UnitOfWork) -> bool:
+        await account_credentials.change_password(uow, principal, current_password, new_password)
         return True
 
-    return await attempt(change)
+    outcome = await _counting_guesses(ctx, change)
+    if outcome.value:
+        ctx.forget_principal()
+    return outcome
 
 
 def parse_uuid(value: str) -> uuid.UUID | None:

@@ -47,12 +47,13 @@ ConfirmTwoFactorEnrolmentError = mutation_error(
 )
 DisableTwoFactorError = mutation_error(
     "DisableTwoFactor",
-    (E.TwoFactorMandatory, E.TwoFactorNotEnabled, E.InvalidTwoFactorCode, E.TwoFactorRequired),
-)
+    (E.TwoFactorMandatory, E.TwoFactorNotEnabled, E.InvalidTwoFactorCode, E.TwoFactorRequired,
+     E.LoginThrottled),
+)  # fmt: skip
 ChangePasswordError = mutation_error(
     "ChangePassword",
     (E.InvalidCredentials, E.PasswordTooShort, E.PasswordTooLong, E.PasswordTooWeak,
-     E.TwoFactorRequired),
+     E.TwoFactorRequired, E.LoginThrottled),
 )  # fmt: skip
 SetPlayerStatusError = mutation_error(
     "SetPlayerStatus", (*_STAFF_ERRORS, E.PlayerNotFound, E.ReasonRequired, E.SelfExclusionActive)

@@ -171,3 +171,25 @@ async def test_a_suspended_player_cannot_sign_in(aurora: Api, db: Database) -> N
 
     assert payload["token"] is None
     assert [error["code"] for error in payload["errors"]] == ["ACCOUNT_SUSPENDED"]
+
+
+async def test_guessing_the_current_password_through_change_password_is_throttled(
+    aurora: Api,
+) -> None:
+    change = """mutation($i: ChangePasswordInput!) {
+      changePassword(input: $i) { changed errors { code } } }"""
+    await aurora.register(email="gus@example.com")
+    await aurora.login("gus@example.com")
+    for attempt in range(5):
+        await aurora.query(
+            change, {"i": {"currentPassword": f"guess-{attempt}-xyz", "newPassword": "n3w pass!!"}}
+        )
+
+    right = await aurora.query(
+        change, {"i": {"currentPassword": STRONG_PASSWORD, "newPassword": "n3w pass word!"}}
+    )
+
+    assert right.data["changePassword"] == {
+        "changed": False,
+        "errors": [{"code": "TOO_MANY_ATTEMPTS"}],
+    }

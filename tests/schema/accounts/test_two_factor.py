@@ -124,3 +124,16 @@ async def test_a_password_alone_can_neither_list_nor_end_the_owners_sessions(
     }
     assert (await aurora.query(VIEWER)).data["viewer"]["player"]["email"] == "quy@example.com"
     await intruder.aclose()
+
+
+async def test_wrong_codes_to_turn_two_factor_off_are_counted(aurora: Api) -> None:
+    secret = await _enrolled_player(aurora, "rex@example.com")
+    for _ in range(5):
+        await aurora.query(DISABLE, {"c": "123456"})
+
+    right = (await aurora.query(DISABLE, {"c": fresh_code(secret, steps_ahead=1)})).data
+
+    assert right["disableTwoFactor"] == {
+        "disabled": False,
+        "errors": [{"code": "TOO_MANY_ATTEMPTS"}],
+    }
