@@ -7,8 +7,11 @@ resolve concurrently, and one AsyncSession must not be used by two coroutines at
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from strawberry.dataloader import DataLoader
 
 from domain.accounts import sessions
 from domain.accounts.models import SessionTransport
@@ -19,6 +22,11 @@ from domain.kernel.settings import Settings
 
 if TYPE_CHECKING:
     from domain.kernel.pubsub import EventHub
+
+K = TypeVar("K")
+V = TypeVar("V")
+# A page of sibling objects batches into one statement per field, up to this many keys.
+LOADER_BATCH_MAX = 100
 
 SESSION_COOKIE = "__Host-stakehouse_session"
 
@@ -51,6 +59,7 @@ class Context:
     # again for every operation and event, so a revoked session or a suspended player loses
     # its socket's powers at once. An HTTP request caches it for its own duration.
     cache_principal: bool = True
+    _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
     _principal: Principal | None = None
     _principal_loaded: bool = False
     _principal_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -64,6 +73,18 @@ class Context:
                 self._principal = await self._authenticate()
                 self._principal_loaded = True
             return self._principal
+
+    def loader(
+        self, name: str, load: Callable[[Sequence[K]], Awaitable[Sequence[V]]]
+    ) -> DataLoader[K, V]:
+        """The request's DataLoader called `name`, created on first use (Saleor's lazy
+        per-request loaders). Uncached: a WebSocket keeps its context for hours, and a
+        value read once must not be served stale to later operations."""
+        existing = self._loaders.get(name)
+        if existing is None:
+            existing = DataLoader(load, max_batch_size=LOADER_BATCH_MAX, cache=False)
+            self._loaders[name] = existing
+        return existing
 
     def forget_principal(self) -> None:
         """Drop the cached principal after the session changed (login, logout, 2FA)."""

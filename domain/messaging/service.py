@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from domain.accounts.models import Player
 from domain.kernel.db import UnitOfWork
@@ -48,13 +49,30 @@ async def deliver_welcome(
     return True
 
 
-async def inbox(
-    uow: UnitOfWork, brand: str, player_id: uuid.UUID, limit: int
-) -> list[InboxMessage]:
-    result = await uow.session.scalars(
-        select(InboxMessage)
-        .where(InboxMessage.brand == brand, InboxMessage.player_id == player_id)
-        .order_by(InboxMessage.created_at.desc(), InboxMessage.id.desc())
-        .limit(max(1, min(limit, INBOX_PAGE_MAX)))
+async def inboxes(
+    uow: UnitOfWork, brand: str, player_ids: Sequence[uuid.UUID], limit: int
+) -> dict[uuid.UUID, list[InboxMessage]]:
+    """The newest `limit` messages of each player, newest first, in one statement."""
+    newest = (
+        func.row_number()
+        .over(
+            partition_by=InboxMessage.player_id,
+            order_by=(InboxMessage.created_at.desc(), InboxMessage.id.desc()),
+        )
+        .label("newest")
     )
-    return list(result)
+    ranked = (
+        select(InboxMessage.id, newest)
+        .where(InboxMessage.brand == brand, InboxMessage.player_id.in_(player_ids))
+        .subquery()
+    )
+    rows = await uow.session.scalars(
+        select(InboxMessage)
+        .join(ranked, ranked.c.id == InboxMessage.id)
+        .where(ranked.c.newest <= max(1, min(limit, INBOX_PAGE_MAX)))
+        .order_by(InboxMessage.created_at.desc(), InboxMessage.id.desc())
+    )
+    found: dict[uuid.UUID, list[InboxMessage]] = {player_id: [] for player_id in player_ids}
+    for message in rows:
+        found[message.player_id].append(message)
+    return found

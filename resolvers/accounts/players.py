@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select
@@ -88,9 +89,29 @@ async def players_by_id(ctx: Context, ids: list[uuid.UUID]) -> dict[uuid.UUID, P
         return {player.id: player for player in rows}
 
 
-async def inbox(ctx: Context, player: Player, limit: int) -> list[InboxMessage]:
-    async with ctx.db.uow() as uow:
-        return await messaging.inbox(uow, ctx.brand.slug, player.id, limit)
+async def inbox(ctx: Context, player_id: uuid.UUID, limit: int) -> list[InboxMessage]:
+    """A player's newest messages: the player, or staff with player.read. Sibling players
+    of one page load together (one statement per distinct `limit`)."""
+    principal = await ctx.principal()
+    if principal is None or not principal.fully_authenticated:
+        return []
+    if principal.is_player and principal.id != player_id:
+        return []
+    if principal.is_staff and not _may(principal, Permission.PLAYER_READ):
+        return []
+
+    async def load(keys: Sequence[tuple[uuid.UUID, int]]) -> list[list[InboxMessage]]:
+        found: dict[tuple[uuid.UUID, int], list[InboxMessage]] = {}
+        async with ctx.db.uow() as uow:
+            for page in {page for _, page in keys}:
+                ids = [player for player, wanted in keys if wanted == page]
+                for player, messages in (
+                    await messaging.inboxes(uow, ctx.brand.slug, ids, page)
+                ).items():
+                    found[player, page] = messages
+        return [found[key] for key in keys]
+
+    return await ctx.loader("accounts.inbox", load).load((player_id, limit))
 
 
 async def search_players(ctx: Context, text: str, limit: int) -> list[Player]:

@@ -149,11 +149,7 @@ class Player(relay.Node):
 
     @strawberry.field(description="Newest first.")
     async def inbox(self, info: Info, first: int = INBOX_PAGE_DEFAULT) -> list[InboxMessage]:
-        model = await player_resolvers.players_by_id(info.context, [uuid.UUID(self.id)])
-        player = model.get(uuid.UUID(self.id))
-        if player is None:
-            return []
-        messages = await player_resolvers.inbox(info.context, player, first)
+        messages = await player_resolvers.inbox(info.context, uuid.UUID(self.id), first)
         return [InboxMessage.from_model(message) for message in messages]
 
 
