@@ -59,7 +59,8 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
             }
         finally:
             stop.set()
-            with contextlib.suppress(asyncio.CancelledError):
+            # A relay stuck past the grace period is cancelled by wait_for; shutdown goes on.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(relay, timeout=10)
             await hub.stop()
             await db.dispose()

@@ -48,6 +48,10 @@ async def readyz(request: Request) -> Response:
     if state.get("broker_url"):
         checks["broker"] = _broker_ready(state["broker_url"])
     results: dict[str, str] = {}
+    # Without its LISTEN connection a replica serves no subscription events: not ready.
+    hub = state.get("hub")
+    if hub is not None:
+        results["pubsub"] = "ok" if hub.listening else "unavailable"
     for name, check in checks.items():
         try:
             await asyncio.wait_for(check, PROBE_TIMEOUT_SECONDS)
