@@ -14,7 +14,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.brands.errors import UnknownBrand
-from domain.brands.service import BrandRegistry, resolve_request_brand
+from domain.brands.service import BrandRegistry, normalise_host, resolve_request_brand
 from web.observability import HTTP_LATENCY, HTTP_REQUESTS, bind_log_context, reset_log_context
 
 log = logging.getLogger("stakehouse.http")
@@ -24,6 +24,8 @@ REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Paths that answer on any host: probes from the cluster address pods by IP.
 BRANDLESS_PATHS = frozenset({"/livez", "/readyz", "/metrics"})
+# Operational detail for the cluster only: never served on a public (brand or API) host.
+INTERNAL_PATHS = frozenset({"/metrics"})
 
 
 def _header(scope: Scope, name: str) -> str | None:
@@ -120,10 +122,18 @@ class BrandMiddleware:
         self.api_hosts = api_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] in BRANDLESS_PATHS:
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         registry: BrandRegistry = self.registry_of()
+        if scope["path"] in BRANDLESS_PATHS:
+            if scope["path"] in INTERNAL_PATHS and self._public(registry, scope):
+                await send_json(
+                    send, 404, {"error": {"code": "NOT_FOUND", "message": "Not found."}}
+                )
+                return
+            await self.app(scope, receive, send)
+            return
         try:
             brand = resolve_request_brand(
                 registry,
@@ -147,6 +157,13 @@ class BrandMiddleware:
             await self.app(scope, receive, send)
         finally:
             reset_log_context(token)
+
+    def _public(self, registry: BrandRegistry, scope: Scope) -> bool:
+        """Whether the request came by a public name (a brand's or the API's), i.e. through
+        the ingress; scrapers and probes address the pod directly."""
+        host = _header(scope, "host") or ""
+        api_hosts = {name.lower() for name in self.api_hosts}
+        return registry.for_host(host) is not None or normalise_host(host) in api_hosts
 
 
 class BodyLimitMiddleware:

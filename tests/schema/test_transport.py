@@ -209,3 +209,14 @@ async def test_a_subscription_over_http_is_a_400_not_an_internal_error(aurora: A
 
     assert response.status_code == 400
     assert "subscriptions are not allowed" in response.text
+
+
+@pytest.mark.parametrize("host", ["aurora.localhost", "api.localhost"])
+async def test_metrics_are_not_served_on_public_hosts(server: str, host: str) -> None:
+    async with httpx.AsyncClient(base_url=server, headers={"host": host}) as client:
+        metrics = await client.get("/metrics")
+        livez = await client.get("/livez")
+
+    assert metrics.status_code == 404
+    assert "stakehouse_http_requests_total" not in metrics.text
+    assert livez.status_code == 200
