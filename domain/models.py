@@ -5,6 +5,7 @@ from domain.brands import models as brands_models
 from domain.kernel import audit, outbox
 from domain.kernel.db import Base
 from domain.messaging import models as messaging_models
+from domain.payments import models as payments_models
 from domain.wallets import models as wallets_models
 
 metadata = Base.metadata
@@ -15,5 +16,6 @@ __all__ = [
     "messaging_models",
     "metadata",
     "outbox",
+    "payments_models",
     "wallets_models",
 ]

@@ -10,10 +10,12 @@ from domain.kernel.settings import Settings, get_settings
 from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from schema.context import Info
 from schema.extensions import StakehouseSchema, extensions_for
+from schema.payments import PaymentsMutation, PaymentsQuery
+from schema.wallets import WalletsMutation, WalletsQuery, WalletsSubscription
 
 
 @strawberry.type
-class Query(AccountsQuery):
+class Query(AccountsQuery, WalletsQuery, PaymentsQuery):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         try:
@@ -23,12 +25,12 @@ class Query(AccountsQuery):
 
 
 @strawberry.type
-class Mutation(AccountsMutation):
+class Mutation(AccountsMutation, WalletsMutation, PaymentsMutation):
     pass
 
 
 @strawberry.type
-class Subscription(AccountsSubscription):
+class Subscription(AccountsSubscription, WalletsSubscription):
     pass
 
 

@@ -20,7 +20,8 @@ from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from domain.kernel.pubsub import EventHub
 from domain.kernel.settings import Settings
-from web import health
+from web import exports, health
+from web.callbacks import callback_routes
 from web.graphql import StakehouseGraphQL
 from web.middleware import (
     BodyLimitMiddleware,
@@ -72,6 +73,8 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         # POST only: no operations over GET (DESIGN.md section 5).
         Route("/graphql", graphql, methods=["POST"]),
         WebSocketRoute("/graphql", graphql),
+        Route("/account/transactions.csv", exports.transactions_csv, methods=["GET"]),
+        *callback_routes(settings),
     ]
     if not settings.is_production:
         from web.explorer import explorer_routes  # noqa: PLC0415

@@ -127,12 +127,26 @@ def worker(
 
 
 @app.command()
-def scheduler() -> None:
+def scheduler(
+    metrics_port: int = typer.Option(
+        9102,
+        min=0,
+        max=65535,
+        envvar="STAKEHOUSE_SCHEDULER_METRICS_PORT",
+        help="Serve Prometheus metrics (the ledger audit's gauges) on this port; 0: off",
+    ),
+) -> None:
     """The periodic jobs (run exactly one replica). Stops on SIGINT or SIGTERM."""
     settings = load_settings_or_exit()
     # Its jobs import the relay, which configures the broker.
     _require("scheduler", settings, database=True, broker=True)
     configure_logging(settings)
+    if metrics_port:
+        # The scheduler serves no HTTP otherwise; its gauges (ledger audit) need a scrape
+        # target of their own. A daemon thread: it dies with the process.
+        from prometheus_client import start_http_server  # noqa: PLC0415
+
+        start_http_server(metrics_port)
     asyncio.run(_run_scheduler(settings))
 
 

@@ -1,10 +1,10 @@
 """Periodic housekeeping jobs, each on its own interval.
 
 Run exactly one scheduler replica (`stakehouse scheduler`; `replicas: 1` in k8s): jobs
-are not coordinated across processes. They are idempotent deletes, so an overlap during
-a rollout is harmless, but N replicas would do N times the work. A job that fails is
-logged and tried again at its next interval; every job runs once at start-up, so a
-restart never postpones housekeeping by a whole interval.
+are not coordinated across processes. They are idempotent deletes and read-only audits, so
+an overlap during a rollout is harmless, but N replicas would do N times the work. A job
+that fails is logged and tried again at its next interval; every job runs once at start-up,
+so a restart never postpones housekeeping by a whole interval.
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from prometheus_client import Gauge
+
 from domain.accounts import throttle
 from domain.kernel import clock
 from domain.kernel.db import Database
+from domain.wallets import invariants
 from workers.relay import PUBLISHED_RETENTION, prune_published
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,24 @@ log = logging.getLogger(__name__)
 # bounds one run, and the next run continues where this one stopped.
 OUTBOX_PRUNE_BATCH_SIZE: Final = 5_000
 OUTBOX_PRUNE_BATCHES_MAX: Final = 100
+# The audit aggregates the whole ledger: often enough that a broken invariant pages someone
+# within minutes, rarely enough that its scans stay a small share of the database's time.
+LEDGER_AUDIT_INTERVAL_S: Final = 5 * 60
+
+# Exposed at /metrics of the process that runs the scheduler: `stakehouse dev` (the API's
+# /metrics), or `stakehouse scheduler --metrics-port`. Alert on `> 0` and on a stale
+# timestamp. Each check reports at most 100 ids, so a count of 100 means "100 or more".
+LEDGER_INVARIANT_VIOLATIONS: Final = Gauge(
+    "stakehouse_ledger_invariant_violations",
+    "Ledger rows breaking an invariant at the last audit, by check (capped at 100 per check).",
+    ("check",),
+    multiprocess_mode="max",
+)
+LEDGER_AUDIT_LAST_RUN: Final = Gauge(
+    "stakehouse_ledger_audit_last_run_timestamp_seconds",
+    "Unix time at which the last ledger audit completed.",
+    multiprocess_mode="max",
+)
 
 
 @dataclass(frozen=True)
@@ -57,9 +78,31 @@ async def prune_published_events(db: Database) -> int:
     return total
 
 
+async def audit_ledger(db: Database) -> int:
+    """Check the ledger's invariants; log each broken one at error level with the ids at
+    fault and export a gauge per check. Returns how many violations it found."""
+    async with db.uow() as uow:
+        # Each check is one statement, so it reads one snapshot: postings committing
+        # meanwhile never show up as a half-written transaction.
+        report = await invariants.check(uow)
+    for check, ids in report.violations.items():
+        LEDGER_INVARIANT_VIOLATIONS.labels(check=check).set(len(ids))
+        if ids:
+            log.error(
+                "ledger invariant %s violated by %d rows: %s",
+                check,
+                len(ids),
+                ids,
+                extra={"check": check, "violations": len(ids), "ids": ids},
+            )
+    LEDGER_AUDIT_LAST_RUN.set_to_current_time()
+    return sum(len(ids) for ids in report.violations.values())
+
+
 JOBS: Final[tuple[Job, ...]] = (
     Job("accounts.prune_login_failures", interval_s=5 * 60, run=prune_login_failures),
     Job("outbox.prune_published", interval_s=15 * 60, run=prune_published_events),
+    Job("wallets.audit_ledger", interval_s=LEDGER_AUDIT_INTERVAL_S, run=audit_ledger),
 )
 
 

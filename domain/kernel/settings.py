@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_PREFIX = "STAKEHOUSE_"
+# Public on purpose: it signs the built-in test PSP's webhooks in dev and test. Production
+# refuses to start with it (load_settings).
+DEV_PSP_WEBHOOK_SECRET = "whsec_stakehouse_test_psp_dev_only"  # noqa: S105
 
 
 class Environment(StrEnum):
@@ -64,6 +67,9 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(default=2_000, ge=50, le=100_000)
     graphql_max_body_bytes: int = Field(default=100_000, ge=1_000)
     websocket_init_timeout_seconds: int = Field(default=10, ge=1, le=120)
+
+    # The PSP's webhook signing secret (HMAC-SHA256 over `timestamp.body`).
+    psp_webhook_secret: str = Field(default=DEV_PSP_WEBHOOK_SECRET, min_length=16)
 
     relay_batch_size: int = Field(default=200, ge=1, le=10_000)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
@@ -125,6 +131,10 @@ def load_settings() -> Settings:
     if settings.is_production and settings.secret_key.startswith("dev-only"):
         raise ConfigurationError(
             f"invalid configuration:\n  {ENV_PREFIX}SECRET_KEY: must be set in production"
+        )
+    if settings.is_production and settings.psp_webhook_secret == DEV_PSP_WEBHOOK_SECRET:
+        raise ConfigurationError(
+            f"invalid configuration:\n  {ENV_PREFIX}PSP_WEBHOOK_SECRET: must be set in production"
         )
     return settings
 

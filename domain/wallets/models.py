@@ -107,6 +107,8 @@ class LedgerEntry(Base):
         CheckConstraint("amount <> 0", name="amount_not_zero"),
         Index("ix_ledger_entries_account_id_id", "account_id", "id"),
         Index("ix_ledger_entries_transaction_id", "transaction_id"),
+        # Transaction history pages: a player's entries newest first (keyset on both).
+        Index("ix_ledger_entries_account_created", "account_id", "created_at", "id"),
     )
 
 

@@ -18,6 +18,7 @@ from domain.messaging.models import InboxMessage as InboxMessageModel
 from resolvers.accounts import auth as auth_resolvers
 from resolvers.accounts import players as player_resolvers
 from schema.context import Info
+from schema.wallets import fields as wallet_fields
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
 PlayerStatus = strawberry.enum(models.PlayerStatus, name="PlayerStatus")
@@ -120,6 +121,8 @@ class Player(relay.Node):
     status: models.PlayerStatus
     two_factor_enabled: bool
     created_at: datetime
+    wallets = wallet_fields.wallets_field
+    transactions = wallet_fields.transactions_field
 
     @classmethod
     def from_model(cls, player: models.Player) -> Self:

@@ -1,0 +1,1 @@
+"""Payments: deposits and withdrawals through a PSP, moving money only through the ledger."""

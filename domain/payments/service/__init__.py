@@ -1,0 +1,58 @@
+"""Deposits and withdrawals: the payment rows, their status machines and the money they move.
+
+A call to the PSP never happens inside a transaction. The caller runs the steps:
+
+    deposit     initiate_deposit -> commit -> PSP create_deposit(deposit_request(...))
+                -> open_deposit -> commit;   later the webhook: apply_webhook -> commit
+    withdrawal  request_withdrawal -> commit;   finance: reject_withdrawal -> commit, or
+                approve_withdrawal -> commit -> PSP request_payout(payout_request(...))
+                -> record_payout -> commit;   a pending payout ends by webhook
+
+so a crash between steps leaves a row that says what is owed (a deposit still `initiated`, a
+withdrawal `approved` without a payout reference), and repeating the step completes it: the
+PSP call is idempotent on our payment id, and every ledger movement has a key of its own.
+
+Every status change writes an audit row and a `payments.status_changed` outbox event in the
+same transaction.
+"""
+
+from domain.payments.service.deposits import deposit_request, initiate_deposit, open_deposit
+from domain.payments.service.reads import (
+    PAGE_SIZE_MAX,
+    QueueCursor,
+    QueuePage,
+    net_deposits,
+    payments_by_id,
+    pending_withdrawals,
+)
+from domain.payments.service.steps import Actor
+from domain.payments.service.webhooks import WebhookResult, apply_webhook
+from domain.payments.service.withdrawals import (
+    REASON_LENGTH_MAX,
+    approve_withdrawal,
+    payout_request,
+    record_payout,
+    reject_withdrawal,
+    request_withdrawal,
+)
+
+__all__ = [
+    "PAGE_SIZE_MAX",
+    "REASON_LENGTH_MAX",
+    "Actor",
+    "QueueCursor",
+    "QueuePage",
+    "WebhookResult",
+    "apply_webhook",
+    "approve_withdrawal",
+    "deposit_request",
+    "initiate_deposit",
+    "net_deposits",
+    "open_deposit",
+    "payments_by_id",
+    "payout_request",
+    "pending_withdrawals",
+    "record_payout",
+    "reject_withdrawal",
+    "request_withdrawal",
+]

@@ -1,0 +1,119 @@
+"""Reads: the finance review queue (keyset pages), net deposits, payments by id."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import case, func, select, tuple_
+
+from domain.accounts.permissions import Permission
+from domain.accounts.principal import Principal, require_permission
+from domain.kernel.db import UnitOfWork
+from domain.payments.errors import InvalidCursor, InvalidPageSize
+from domain.payments.models import Payment, PaymentKind, PaymentStatus
+
+PAGE_SIZE_DEFAULT: Final = 20
+PAGE_SIZE_MAX: Final = 100
+_CURSOR_VERSION: Final = "w1"
+
+
+@dataclass(frozen=True)
+class QueueCursor:
+    """A position in the review queue's oldest-first order: (created_at, payment id)."""
+
+    created_at: datetime
+    payment_id: uuid.UUID
+
+    def encode(self) -> str:
+        raw = f"{_CURSOR_VERSION}|{self.created_at.isoformat()}|{self.payment_id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> QueueCursor:
+        """Errors: InvalidCursor."""
+        try:
+            padded = text + "=" * (-len(text) % 4)
+            version, at, payment_id = base64.urlsafe_b64decode(padded).decode().split("|")
+            cursor = cls(datetime.fromisoformat(at), uuid.UUID(payment_id))
+        except (ValueError, UnicodeDecodeError, binascii.Error):
+            raise InvalidCursor(field="after") from None
+        if version != _CURSOR_VERSION or cursor.created_at.tzinfo is None:
+            raise InvalidCursor(field="after")
+        return cursor
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    payments: list[Payment]
+    has_next_page: bool
+
+    def cursor_of(self, payment: Payment) -> str:
+        return QueueCursor(payment.created_at, payment.id).encode()
+
+
+async def pending_withdrawals(
+    uow: UnitOfWork,
+    actor: Principal | None,
+    *,
+    brand: str,
+    first: int = PAGE_SIZE_DEFAULT,
+    after: QueueCursor | None = None,
+) -> QueuePage:
+    """The brand's withdrawals waiting for review, oldest first, after `after`. One
+    statement (on the partial index of the queue).
+
+    Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired, PasswordChangeRequired,
+    InvalidPageSize.
+    """
+    require_permission(actor, Permission.WITHDRAWAL_APPROVE)
+    if type(first) is not int or not 1 <= first <= PAGE_SIZE_MAX:
+        raise InvalidPageSize(field="first")
+    query = select(Payment).where(
+        Payment.brand == brand,
+        Payment.kind == PaymentKind.WITHDRAWAL,
+        Payment.status == PaymentStatus.REQUESTED,
+    )
+    if after is not None:
+        query = query.where(
+            tuple_(Payment.created_at, Payment.id) > tuple_(after.created_at, after.payment_id)
+        )
+    # One extra row tells whether another page follows, without a count.
+    rows = list(
+        await uow.session.scalars(query.order_by(Payment.created_at, Payment.id).limit(first + 1))
+    )
+    return QueuePage(rows[:first], has_next_page=len(rows) > first)
+
+
+async def net_deposits(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> int:
+    """Completed deposits minus paid-out withdrawals, in minor units of the player's
+    currency (payments are only ever in that currency). Negative when the player has
+    taken out more than they put in."""
+    signed = case(
+        (Payment.kind == PaymentKind.DEPOSIT, Payment.amount_minor), else_=-Payment.amount_minor
+    )
+    total = await uow.session.scalar(
+        select(func.coalesce(func.sum(signed), 0)).where(
+            Payment.brand == brand,
+            Payment.player_id == player_id,
+            Payment.status == PaymentStatus.SUCCEEDED,
+        )
+    )
+    return int(total or 0)
+
+
+async def payments_by_id(
+    uow: UnitOfWork, brand: str, ids: Sequence[uuid.UUID], *, player_id: uuid.UUID | None = None
+) -> dict[uuid.UUID, Payment]:
+    """Payments of `brand` (and of `player_id`, when given) among `ids`."""
+    if not ids:
+        return {}
+    query = select(Payment).where(Payment.brand == brand, Payment.id.in_(ids))
+    if player_id is not None:
+        query = query.where(Payment.player_id == player_id)
+    return {payment.id: payment for payment in await uow.session.scalars(query)}

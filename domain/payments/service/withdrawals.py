@@ -1,0 +1,152 @@
+"""Withdrawals: request (funds to withdrawal_pending), review by finance, payout."""
+
+from __future__ import annotations
+
+import uuid
+
+from domain.accounts.errors import ReasonRequired
+from domain.accounts.permissions import Permission
+from domain.accounts.principal import Principal, require_permission
+from domain.integrations.psp import PayoutRequest, PayoutResult, ProviderStatus
+from domain.kernel.db import UnitOfWork
+from domain.payments.errors import ReasonTooLong, WithdrawalAlreadyReviewed
+from domain.payments.models import Payment, PaymentKind, PaymentStatus, can_move
+from domain.payments.service.steps import Actor, claim, lock, move, record, shift
+from domain.wallets.models import WalletKind
+
+REASON_LENGTH_MAX = 500
+
+
+async def request_withdrawal(
+    uow: UnitOfWork,
+    *,
+    brand: str,
+    player_id: uuid.UUID,
+    amount_minor: int,
+    currency: str,
+    idempotency_key: str,
+    provider: str,
+) -> Payment:
+    """Ask to withdraw: the amount moves from cash to withdrawal_pending at once, and only
+    finance can move it on (approve) or back (reject). A retry with the same key and amount
+    returns the same payment and moves nothing.
+
+    Errors: InvalidIdempotencyKey, PlayerNotFound, AccountSuspended, AccountClosed,
+    InvalidAmount, CurrencyMismatch, IdempotencyConflict, InsufficientFunds (which aborts the
+    caller's transaction).
+    """
+    payment, created = await claim(
+        uow,
+        kind=PaymentKind.WITHDRAWAL,
+        brand=brand,
+        player_id=player_id,
+        amount_minor=amount_minor,
+        currency=currency,
+        key=idempotency_key,
+        provider=provider,
+    )
+    if not created:
+        return payment
+    await shift(uow, payment, WalletKind.CASH, WalletKind.WITHDRAWAL_PENDING, "withdrawal.request")
+    await record(uow, payment, None, Actor.player(player_id), "payment.withdrawal.request")
+    return payment
+
+
+async def approve_withdrawal(
+    uow: UnitOfWork, actor: Principal, *, brand: str, payment_id: uuid.UUID
+) -> Payment:
+    """Finance approves (`approved`); the caller then pays out through the PSP. Approving a
+    withdrawal whose payout was never placed (the PSP did not answer) returns it again so
+    the caller can retry the payout.
+
+    Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired, PasswordChangeRequired,
+    PaymentNotFound, WithdrawalAlreadyReviewed.
+    """
+    require_permission(actor, Permission.WITHDRAWAL_APPROVE)
+    payment = await lock(uow, brand, payment_id, PaymentKind.WITHDRAWAL)
+    if payment.status == PaymentStatus.APPROVED and payment.psp_reference is None:
+        return payment
+    if payment.status != PaymentStatus.REQUESTED:
+        raise WithdrawalAlreadyReviewed(field="withdrawalId")
+    payment.reviewed_by = actor.id
+    await move(
+        uow, payment, PaymentStatus.APPROVED, Actor.staff(actor), "payment.withdrawal.approve"
+    )
+    return payment
+
+
+def payout_request(payment: Payment) -> PayoutRequest:
+    return PayoutRequest(
+        merchant_reference=str(payment.id),
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        brand=payment.brand,
+        player_reference=str(payment.player_id),
+    )
+
+
+async def record_payout(
+    uow: UnitOfWork, *, brand: str, payment_id: uuid.UUID, result: PayoutResult
+) -> Payment:
+    """Record the PSP's answer to a payout: paid (withdrawal_pending -> psp_clearing), failed
+    (withdrawal_pending -> cash) or pending (a webhook will say). Safe to repeat.
+    Errors: PaymentNotFound."""
+    payment = await lock(uow, brand, payment_id, PaymentKind.WITHDRAWAL)
+    if payment.psp_reference is None:
+        payment.psp_reference = result.reference
+    await settle_payout(uow, payment, result.status, result.failure_reason)
+    await uow.flush()
+    return payment
+
+
+async def settle_payout(
+    uow: UnitOfWork, payment: Payment, status: ProviderStatus, failure_reason: str | None
+) -> bool:
+    current = PaymentStatus(payment.status)
+    if status is ProviderStatus.PENDING:
+        return False
+    after = PaymentStatus.SUCCEEDED if status is ProviderStatus.SUCCEEDED else PaymentStatus.FAILED
+    if not can_move(PaymentKind.WITHDRAWAL, current, after):
+        return False
+    actor = Actor.psp(payment.provider)
+    if after is PaymentStatus.SUCCEEDED:
+        await shift(uow, payment, WalletKind.WITHDRAWAL_PENDING, None, "withdrawal.payout")
+        await move(uow, payment, after, actor, "payment.withdrawal.pay")
+    else:
+        payment.failure_reason = failure_reason or "payout_failed"
+        await shift(
+            uow, payment, WalletKind.WITHDRAWAL_PENDING, WalletKind.CASH, "withdrawal.return"
+        )
+        await move(uow, payment, after, actor, "payment.withdrawal.fail")
+    return True
+
+
+async def reject_withdrawal(
+    uow: UnitOfWork, actor: Principal, *, brand: str, payment_id: uuid.UUID, reason: str
+) -> Payment:
+    """Finance refuses a withdrawal: the funds go back to cash (`rejected`).
+
+    Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired, PasswordChangeRequired,
+    ReasonRequired, PaymentNotFound, WithdrawalAlreadyReviewed.
+    """
+    require_permission(actor, Permission.WITHDRAWAL_APPROVE)
+    reason = reason.strip()
+    if not reason:
+        raise ReasonRequired(field="reason")
+    if len(reason) > REASON_LENGTH_MAX:
+        raise ReasonTooLong(field="reason")
+    payment = await lock(uow, brand, payment_id, PaymentKind.WITHDRAWAL)
+    if payment.status != PaymentStatus.REQUESTED:
+        raise WithdrawalAlreadyReviewed(field="withdrawalId")
+    await shift(uow, payment, WalletKind.WITHDRAWAL_PENDING, WalletKind.CASH, "withdrawal.reject")
+    payment.reviewed_by = actor.id
+    payment.review_reason = reason
+    await move(
+        uow,
+        payment,
+        PaymentStatus.REJECTED,
+        Actor.staff(actor),
+        "payment.withdrawal.reject",
+        reason=reason,
+    )
+    return payment

@@ -1,0 +1,314 @@
+"""The read side of a player's wallets: balances of many players at once, the movement
+history as keyset pages (newest first), and a bounded, batched walk for CSV export.
+
+A movement is one ledger entry on one of the player's wallets. A transaction that moves
+two of the player's wallets (e.g. cash -> withdrawal_pending) is two movements with the
+same transaction id. Every statement here is brand-scoped and one page is one statement.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final, TypeAlias
+
+from sqlalchemy import Row, Select, func, select, tuple_
+
+from domain.kernel.db import UnitOfWork
+from domain.kernel.errors import DomainError
+from domain.wallets.models import LedgerAccount, LedgerEntry, LedgerTransaction, WalletKind
+from domain.wallets.service import Balance
+
+PAGE_SIZE_DEFAULT: Final = 20
+PAGE_SIZE_MAX: Final = 100
+# An export is a statement for the player, not a data dump: past this, narrow the range.
+EXPORT_ROWS_MAX: Final = 100_000
+EXPORT_BATCH_ROWS: Final = 1_000
+KINDS_MAX: Final = 20
+KIND_LENGTH_MAX: Final = 64
+PLAYERS_PER_BALANCE_BATCH_MAX: Final = 1_000
+_CURSOR_VERSION: Final = "v1"
+
+
+class InvalidCursor(DomainError):
+    code = "INVALID_CURSOR"
+    message = "The cursor is not one this API issued."
+
+
+class InvalidPageSize(DomainError):
+    code = "INVALID_PAGE_SIZE"
+    message = f"Ask for 1 to {PAGE_SIZE_MAX} items per page."
+
+
+class InvalidHistoryFilter(DomainError):
+    code = "INVALID_FILTER"
+    message = "The filter is invalid."
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the newest-first order: (created_at, entry id)."""
+
+    created_at: datetime
+    entry_id: int
+
+    def encode(self) -> str:
+        raw = f"{_CURSOR_VERSION}|{self.created_at.isoformat()}|{self.entry_id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """Errors: InvalidCursor."""
+        try:
+            padded = text + "=" * (-len(text) % 4)
+            version, at, entry_id = base64.urlsafe_b64decode(padded).decode().split("|")
+            created_at = datetime.fromisoformat(at)
+            cursor = cls(created_at, int(entry_id))
+        except (ValueError, UnicodeDecodeError, binascii.Error):
+            raise InvalidCursor(field="after") from None
+        if version != _CURSOR_VERSION or created_at.tzinfo is None or cursor.entry_id < 1:
+            raise InvalidCursor(field="after")
+        return cursor
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """Which movements to list. `since` is inclusive, `until` exclusive; naive datetimes
+    are read as UTC."""
+
+    kinds: tuple[str, ...] = ()
+    wallet: WalletKind | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        kinds: Iterable[str] | None = None,
+        wallet: WalletKind | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> HistoryFilter:
+        """A validated filter. Errors: InvalidHistoryFilter."""
+        unique_kinds = tuple(sorted(set(kinds or ())))
+        if len(unique_kinds) > KINDS_MAX or any(
+            not 0 < len(kind) <= KIND_LENGTH_MAX for kind in unique_kinds
+        ):
+            raise InvalidHistoryFilter(
+                f"Give at most {KINDS_MAX} kinds of 1-{KIND_LENGTH_MAX} characters.", field="kinds"
+            )
+        since, until = _aware(since), _aware(until)
+        if since is not None and until is not None and since >= until:
+            raise InvalidHistoryFilter("`from` must be before `to`.", field="from")
+        return cls(unique_kinds, wallet, since, until)
+
+
+@dataclass(frozen=True)
+class Movement:
+    entry_id: int
+    transaction_id: int
+    player_id: uuid.UUID
+    kind: str
+    wallet: WalletKind
+    currency: str
+    # Signed: positive credits the wallet, negative debits it.
+    amount_minor: int
+    balance_after_minor: int
+    created_at: datetime
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.created_at, self.entry_id)
+
+
+@dataclass(frozen=True)
+class Page:
+    movements: list[Movement]
+    has_next_page: bool
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+# entry id, transaction id, player id, transaction kind, wallet kind, currency, amount,
+# balance after, created at.
+_MovementSelect: TypeAlias = Select[
+    int, int, uuid.UUID | None, str, str, str, int, int | None, datetime
+]
+
+
+def _movements() -> _MovementSelect:
+    return select(
+        LedgerEntry.id,
+        LedgerEntry.transaction_id,
+        LedgerAccount.player_id,
+        LedgerTransaction.kind,
+        LedgerAccount.kind,
+        LedgerEntry.currency,
+        LedgerEntry.amount,
+        LedgerEntry.balance_after,
+        LedgerEntry.created_at,
+    ).select_from(
+        LedgerEntry.__table__.join(
+            LedgerAccount.__table__, LedgerAccount.id == LedgerEntry.account_id
+        ).join(LedgerTransaction.__table__, LedgerTransaction.id == LedgerEntry.transaction_id)
+    )
+
+
+def _history_statement(
+    brand: str, player_id: uuid.UUID, filters: HistoryFilter, after: Cursor | None, limit: int
+) -> _MovementSelect:
+    statement = _movements().where(
+        LedgerAccount.brand == brand,
+        LedgerAccount.player_id == player_id,
+        LedgerTransaction.brand == brand,
+    )
+    if filters.wallet is not None:
+        statement = statement.where(LedgerAccount.kind == filters.wallet.value)
+    if filters.kinds:
+        statement = statement.where(LedgerTransaction.kind.in_(filters.kinds))
+    if filters.since is not None:
+        statement = statement.where(LedgerEntry.created_at >= filters.since)
+    if filters.until is not None:
+        statement = statement.where(LedgerEntry.created_at < filters.until)
+    if after is not None:
+        statement = statement.where(
+            tuple_(LedgerEntry.created_at, LedgerEntry.id)
+            < tuple_(after.created_at, after.entry_id)
+        )
+    return statement.order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(limit)
+
+
+def _movement(
+    row: Row[int, int, uuid.UUID | None, str, str, str, int, int | None, datetime],
+) -> Movement:
+    entry_id, transaction_id, player_id, kind, wallet, currency, amount, balance, at = row
+    # Programmer errors: callers select player wallets only, which record running balances.
+    assert player_id is not None, "a movement is on a player wallet"
+    assert balance is not None, "player wallets record their running balance"
+    return Movement(
+        entry_id=entry_id,
+        transaction_id=transaction_id,
+        player_id=player_id,
+        kind=kind,
+        wallet=WalletKind(wallet),
+        currency=currency,
+        amount_minor=amount,
+        balance_after_minor=balance,
+        created_at=at,
+    )
+
+
+async def page(
+    uow: UnitOfWork,
+    brand: str,
+    player_id: uuid.UUID,
+    *,
+    first: int = PAGE_SIZE_DEFAULT,
+    after: Cursor | None = None,
+    filters: HistoryFilter | None = None,
+) -> Page:
+    """One page of the player's movements, newest first, after `after`. One statement.
+    Errors: InvalidPageSize."""
+    if type(first) is not int or not 1 <= first <= PAGE_SIZE_MAX:
+        raise InvalidPageSize(field="first")
+    # One extra row tells whether another page follows, without a count.
+    statement = _history_statement(brand, player_id, filters or HistoryFilter(), after, first + 1)
+    rows = (await uow.session.execute(statement)).all()
+    movements = [_movement(row) for row in rows[:first]]
+    return Page(movements, has_next_page=len(rows) > first)
+
+
+async def count_for_export(
+    uow: UnitOfWork,
+    brand: str,
+    player_id: uuid.UUID,
+    filters: HistoryFilter,
+    *,
+    rows_max: int = EXPORT_ROWS_MAX,
+) -> int:
+    """How many movements an export would hold, counted up to `rows_max + 1` (so a
+    caller can refuse an export over the cap before streaming anything)."""
+    capped = _history_statement(brand, player_id, filters, None, rows_max + 1).subquery()
+    return int(await uow.session.scalar(select(func.count()).select_from(capped)) or 0)
+
+
+async def export_batches(
+    uow: UnitOfWork,
+    brand: str,
+    player_id: uuid.UUID,
+    filters: HistoryFilter,
+    *,
+    rows_max: int = EXPORT_ROWS_MAX,
+    batch_rows: int = EXPORT_BATCH_ROWS,
+) -> AsyncIterator[list[Movement]]:
+    """The player's movements, newest first, in batches of `batch_rows` (one keyset
+    statement each), stopping after `rows_max` rows however many exist.
+
+    Run it in its own unit of work: it switches the transaction to REPEATABLE READ so every
+    batch reads the same snapshot (nothing is skipped or repeated when the player bets
+    during the export).
+    """
+    assert 1 <= batch_rows <= rows_max
+    await uow.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    after: Cursor | None = None
+    remaining = rows_max
+    while remaining > 0:
+        limit = min(batch_rows, remaining)
+        statement = _history_statement(brand, player_id, filters, after, limit)
+        batch = [_movement(row) for row in (await uow.session.execute(statement)).all()]
+        if not batch:
+            return
+        yield batch
+        if len(batch) < limit:
+            return
+        remaining -= len(batch)
+        after = batch[-1].cursor
+
+
+async def movements_by_id(
+    uow: UnitOfWork, brand: str, entry_ids: Sequence[int]
+) -> dict[int, Movement]:
+    """Movements on player wallets of `brand` by entry id (unknown ids are left out)."""
+    if not entry_ids:
+        return {}
+    rows = await uow.session.execute(
+        _movements().where(
+            LedgerEntry.id.in_(entry_ids),
+            LedgerAccount.brand == brand,
+            LedgerAccount.player_id.is_not(None),
+        )
+    )
+    return {movement.entry_id: movement for movement in map(_movement, rows.all())}
+
+
+async def balances_of(
+    uow: UnitOfWork, brand: str, player_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Balance]]:
+    """Every wallet of each player (in creation order), for many players in one statement."""
+    assert len(player_ids) <= PLAYERS_PER_BALANCE_BATCH_MAX
+    found: dict[uuid.UUID, list[Balance]] = {player_id: [] for player_id in player_ids}
+    if not player_ids:
+        return found
+    rows = await uow.session.execute(
+        select(
+            LedgerAccount.player_id,
+            LedgerAccount.kind,
+            LedgerAccount.currency,
+            LedgerAccount.balance,
+        )
+        .where(LedgerAccount.brand == brand, LedgerAccount.player_id.in_(player_ids))
+        .order_by(LedgerAccount.id)
+    )
+    for player_id, kind, currency, balance in rows:
+        assert player_id is not None
+        found[player_id].append(Balance(WalletKind(kind), currency, balance))
+    return found

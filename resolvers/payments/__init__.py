@@ -1,0 +1,1 @@
+"""Payments glue: deposits, withdrawals and the finance review queue."""

@@ -1,0 +1,187 @@
+"""Deposits and withdrawals for players, the review queue for finance.
+
+The resolver owns the transactions and keeps every PSP call outside them: a transaction
+claims or changes the payment and commits, then the PSP is called (bounded by a timeout),
+then a second transaction records its answer. A crash or a PSP timeout in between leaves
+a row that says what is owed, and repeating the request (same idempotency key, or approving
+again) completes it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from domain.accounts.models import Player
+from domain.accounts.permissions import Permission
+from domain.accounts.principal import Principal, require_permission, require_player
+from domain.integrations import default_payment_provider, payment_provider
+from domain.integrations.psp import DepositFlow, call_provider
+from domain.kernel.errors import DomainError
+from domain.payments import service as payments
+from domain.payments.errors import PaymentNotFound
+from domain.payments.models import Payment, PaymentStatus
+from resolvers.context import Context
+from resolvers.results import Outcome, attempt
+from resolvers.wallets.adjustments import amount_minor
+
+
+async def deposit(
+    ctx: Context, *, amount: Decimal, currency: str, idempotency_key: str, flow: DepositFlow
+) -> Outcome[Payment]:
+    """Claim a deposit under the key, open it at the PSP, record the session (a hosted
+    redirect, or a direct charge's outcome). A replay returns the same payment."""
+
+    async def run() -> Payment:
+        player = require_player(await ctx.principal())
+        minor = amount_minor(amount, currency)
+        brand = ctx.brand.slug
+        provider = default_payment_provider(ctx.settings, brand)
+        async with ctx.db.uow() as uow:
+            payment = await payments.initiate_deposit(
+                uow,
+                brand=brand,
+                player_id=player.id,
+                amount_minor=minor,
+                currency=currency,
+                idempotency_key=idempotency_key,
+                provider=provider.name,
+            )
+            await uow.commit()
+        if payment.status != PaymentStatus.INITIATED:
+            return payment  # a replay of a deposit the PSP already opened
+        provider = payment_provider(ctx.settings, payment.provider)
+        request = payments.deposit_request(payment, flow=flow)
+        session = await call_provider(provider.create_deposit(request))
+        async with ctx.db.uow() as uow:
+            payment = await payments.open_deposit(
+                uow, brand=brand, payment_id=payment.id, session=session
+            )
+            await uow.commit()
+        return payment
+
+    return await attempt(run)
+
+
+async def request_withdrawal(
+    ctx: Context, *, amount: Decimal, currency: str, idempotency_key: str
+) -> Outcome[Payment]:
+    """Move the amount from cash to withdrawal_pending for finance to review."""
+
+    async def run() -> Payment:
+        player = require_player(await ctx.principal())
+        minor = amount_minor(amount, currency)
+        provider = default_payment_provider(ctx.settings, ctx.brand.slug)
+        async with ctx.db.uow() as uow:
+            payment = await payments.request_withdrawal(
+                uow,
+                brand=ctx.brand.slug,
+                player_id=player.id,
+                amount_minor=minor,
+                currency=currency,
+                idempotency_key=idempotency_key,
+                provider=provider.name,
+            )
+            await uow.commit()
+        return payment
+
+    return await attempt(run)
+
+
+async def approve_withdrawal(ctx: Context, withdrawal_id: uuid.UUID | None) -> Outcome[Payment]:
+    """Approve (committed), then pay out through the PSP and record its answer. When the
+    PSP does not answer, the approval stands and the error says so: approving again
+    retries the payout under the same merchant reference."""
+    try:
+        # Permission first: a denied caller learns nothing about withdrawals.
+        actor = require_permission(await ctx.principal(), Permission.WITHDRAWAL_APPROVE)
+        if withdrawal_id is None:
+            raise PaymentNotFound(field="withdrawalId")
+        brand = ctx.brand.slug
+        async with ctx.db.uow() as uow:
+            payment = await payments.approve_withdrawal(
+                uow, actor, brand=brand, payment_id=withdrawal_id
+            )
+            await uow.commit()
+    except DomainError as error:
+        return Outcome(errors=[error])
+    try:
+        return Outcome(value=await _pay_out(ctx, payment))
+    except DomainError as error:
+        return Outcome(value=payment, errors=[error])
+
+
+async def _pay_out(ctx: Context, payment: Payment) -> Payment:
+    """Errors: UnknownProvider, ProviderUnavailable."""
+    provider = payment_provider(ctx.settings, payment.provider)
+    result = await call_provider(provider.request_payout(payments.payout_request(payment)))
+    async with ctx.db.uow() as uow:
+        paid = await payments.record_payout(
+            uow, brand=payment.brand, payment_id=payment.id, result=result
+        )
+        await uow.commit()
+    return paid
+
+
+async def reject_withdrawal(
+    ctx: Context, withdrawal_id: uuid.UUID | None, reason: str
+) -> Outcome[Payment]:
+    async def run() -> Payment:
+        actor = require_permission(await ctx.principal(), Permission.WITHDRAWAL_APPROVE)
+        if withdrawal_id is None:
+            raise PaymentNotFound(field="withdrawalId")
+        async with ctx.db.uow() as uow:
+            payment = await payments.reject_withdrawal(
+                uow, actor, brand=ctx.brand.slug, payment_id=withdrawal_id, reason=reason
+            )
+            await uow.commit()
+        return payment
+
+    return await attempt(run)
+
+
+async def pending_withdrawals(ctx: Context, *, first: int, after: str | None) -> payments.QueuePage:
+    """Errors: those of require_permission(WITHDRAWAL_APPROVE), InvalidCursor,
+    InvalidPageSize."""
+    actor = require_permission(await ctx.principal(), Permission.WITHDRAWAL_APPROVE)
+    cursor = payments.QueueCursor.decode(after) if after is not None else None
+    async with ctx.db.uow() as uow:
+        return await payments.pending_withdrawals(
+            uow, actor, brand=ctx.brand.slug, first=first, after=cursor
+        )
+
+
+async def net_deposits(ctx: Context, player_id: uuid.UUID | None) -> tuple[int, str] | None:
+    """A player's net deposits (minor units, currency) for staff with wallet.read; None
+    when this brand has no such player. Errors: those of require_permission."""
+    require_permission(await ctx.principal(), Permission.WALLET_READ)
+    if player_id is None:
+        return None
+    async with ctx.db.uow() as uow:
+        player = await uow.session.get(Player, player_id)
+        if player is None or player.brand != ctx.brand.slug:
+            return None
+        total = await payments.net_deposits(uow, ctx.brand.slug, player_id)
+    return total, player.currency
+
+
+def _may_read_every_payment(principal: Principal) -> bool:
+    if not principal.is_staff or not principal.fully_authenticated:
+        return False
+    return bool({Permission.WALLET_READ, Permission.WITHDRAWAL_APPROVE} & principal.permissions)
+
+
+async def payments_by_id(ctx: Context, ids: list[uuid.UUID]) -> dict[uuid.UUID, Payment]:
+    """The payments among `ids` the caller may see: its own (a player), or any of the
+    brand's (staff with wallet.read or withdrawal.approve)."""
+    principal = await ctx.principal()
+    if principal is None or not ids:
+        return {}
+    if principal.is_player and principal.fully_authenticated:
+        owner: uuid.UUID | None = principal.id
+    elif _may_read_every_payment(principal) and not principal.password_change_required:
+        owner = None
+    else:
+        return {}
+    async with ctx.db.uow() as uow:
+        return await payments.payments_by_id(uow, ctx.brand.slug, ids, player_id=owner)

@@ -1,0 +1,4 @@
+from schema.payments.mutations import PaymentsMutation
+from schema.payments.queries import PaymentsQuery
+
+__all__ = ["PaymentsMutation", "PaymentsQuery"]

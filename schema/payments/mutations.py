@@ -1,0 +1,200 @@
+"""Payments mutations. Each takes one `input` and returns `{ <result>, errors }`."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+from strawberry import relay
+
+from domain.accounts import errors as account_errors
+from domain.compliance import errors as compliance_errors
+from domain.integrations import psp
+from domain.kernel.errors import PermissionDenied
+from domain.payments import errors as payment_errors
+from domain.payments import service as payment_service
+from domain.payments.models import Payment as PaymentModel
+from domain.wallets import errors as wallet_errors
+from resolvers.accounts.auth import parse_uuid
+from resolvers.payments import payments as payment_resolvers
+from resolvers.results import Outcome
+from schema.context import Info
+from schema.errors import mutation_error, to_errors
+from schema.money import MoneyInput
+from schema.payments.types import Payment
+
+_PLAYER_ERRORS = (
+    account_errors.TwoFactorRequired,
+    account_errors.PlayerNotFound,
+    compliance_errors.PlayerBlocked,
+    compliance_errors.AccountSuspended,
+    compliance_errors.SelfExcluded,
+    compliance_errors.AccountClosed,
+    wallet_errors.InvalidAmount,
+    wallet_errors.UnsupportedCurrency,
+    wallet_errors.IdempotencyConflict,
+    wallet_errors.InvalidIdempotencyKey,
+    payment_errors.CurrencyMismatch,
+    psp.UnknownProvider,
+)
+_STAFF_ERRORS = (
+    PermissionDenied,
+    account_errors.TwoFactorRequired,
+    account_errors.PasswordChangeRequired,
+    payment_errors.PaymentNotFound,
+    payment_errors.WithdrawalAlreadyReviewed,
+)
+
+DepositError = mutation_error("Deposit", (*_PLAYER_ERRORS, psp.ProviderUnavailable))
+RequestWithdrawalError = mutation_error(
+    "RequestWithdrawal", (*_PLAYER_ERRORS, wallet_errors.InsufficientFunds)
+)
+ApproveWithdrawalError = mutation_error(
+    "ApproveWithdrawal", (*_STAFF_ERRORS, psp.UnknownProvider, psp.ProviderUnavailable)
+)
+RejectWithdrawalError = mutation_error(
+    "RejectWithdrawal",
+    (*_STAFF_ERRORS, account_errors.ReasonRequired, payment_errors.ReasonTooLong),
+)
+
+_KEY_DESCRIPTION = (
+    "1-200 printable ASCII characters, new for each payment. Resending the same input with "
+    "the same key returns the first result and moves nothing again."
+)
+
+
+@strawberry.input
+class DepositInput:
+    amount: MoneyInput = strawberry.field(description="Positive, in the player's currency.")
+    idempotency_key: str = strawberry.field(description=_KEY_DESCRIPTION)
+    flow: psp.DepositFlow = psp.DepositFlow.HOSTED
+
+
+@strawberry.type
+class DepositPayload:
+    payment: Payment | None = strawberry.field(
+        default=None,
+        description="The deposit. HOSTED: PENDING with a `redirectUrl` to send the player to; "
+        "the balance goes up when the PSP confirms. DIRECT: already final, or PENDING.",
+    )
+    errors: list[DepositError]  # type: ignore[valid-type]
+
+
+@strawberry.input
+class RequestWithdrawalInput:
+    amount: MoneyInput = strawberry.field(description="Positive, in the player's currency.")
+    idempotency_key: str = strawberry.field(description=_KEY_DESCRIPTION)
+
+
+@strawberry.type
+class RequestWithdrawalPayload:
+    withdrawal: Payment | None = strawberry.field(
+        default=None,
+        description="REQUESTED: the amount left cash for the withdrawal pending wallet at once.",
+    )
+    errors: list[RequestWithdrawalError]  # type: ignore[valid-type]
+
+
+@strawberry.input
+class ApproveWithdrawalInput:
+    withdrawal_id: relay.GlobalID
+
+
+@strawberry.type
+class ApproveWithdrawalPayload:
+    withdrawal: Payment | None = strawberry.field(
+        default=None,
+        description="SUCCEEDED or FAILED when the PSP answered at once; APPROVED while the "
+        "payout is pending (or could not be placed: see errors, and approve again).",
+    )
+    errors: list[ApproveWithdrawalError]  # type: ignore[valid-type]
+
+
+@strawberry.input
+class RejectWithdrawalInput:
+    withdrawal_id: relay.GlobalID
+    reason: str = strawberry.field(
+        description=f"Why (mandatory, at most {payment_service.REASON_LENGTH_MAX} characters); "
+        "kept in the audit log."
+    )
+
+
+@strawberry.type
+class RejectWithdrawalPayload:
+    withdrawal: Payment | None = strawberry.field(
+        default=None, description="REJECTED: the amount is back in cash."
+    )
+    errors: list[RejectWithdrawalError]  # type: ignore[valid-type]
+
+
+def _withdrawal_id(global_id: relay.GlobalID) -> uuid.UUID | None:
+    return parse_uuid(global_id.node_id) if global_id.type_name == "Payment" else None
+
+
+def _payment(outcome: Outcome[PaymentModel]) -> Payment | None:
+    return Payment.from_model(outcome.value) if outcome.value is not None else None
+
+
+@strawberry.type
+class PaymentsMutation:
+    @strawberry.mutation(
+        description="Player: deposit into cash through the PSP. Follow `payment.redirectUrl` "
+        "(hosted flow); the balance goes up once the PSP confirms."
+    )
+    async def deposit(self, info: Info, input: DepositInput) -> DepositPayload:
+        outcome = await payment_resolvers.deposit(
+            info.context,
+            amount=input.amount.amount,
+            currency=input.amount.currency,
+            idempotency_key=input.idempotency_key,
+            flow=input.flow,
+        )
+        return DepositPayload(
+            payment=_payment(outcome), errors=to_errors(DepositError, outcome.errors)
+        )
+
+    @strawberry.mutation(
+        description="Player: withdraw from cash. The amount moves to the withdrawal pending "
+        "wallet at once; finance approves (payout) or rejects (it returns to cash). A player "
+        "cannot cancel a request."
+    )
+    async def request_withdrawal(
+        self, info: Info, input: RequestWithdrawalInput
+    ) -> RequestWithdrawalPayload:
+        outcome = await payment_resolvers.request_withdrawal(
+            info.context,
+            amount=input.amount.amount,
+            currency=input.amount.currency,
+            idempotency_key=input.idempotency_key,
+        )
+        return RequestWithdrawalPayload(
+            withdrawal=_payment(outcome), errors=to_errors(RequestWithdrawalError, outcome.errors)
+        )
+
+    @strawberry.mutation(
+        description="Staff (withdrawal.approve): approve a requested withdrawal and pay it out "
+        "through the PSP; a failed payout returns the funds to cash. Audited."
+    )
+    async def approve_withdrawal(
+        self, info: Info, input: ApproveWithdrawalInput
+    ) -> ApproveWithdrawalPayload:
+        outcome = await payment_resolvers.approve_withdrawal(
+            info.context, _withdrawal_id(input.withdrawal_id)
+        )
+        return ApproveWithdrawalPayload(
+            withdrawal=_payment(outcome), errors=to_errors(ApproveWithdrawalError, outcome.errors)
+        )
+
+    @strawberry.mutation(
+        description="Staff (withdrawal.approve): reject a requested withdrawal with a reason; "
+        "the funds return to cash. Audited."
+    )
+    async def reject_withdrawal(
+        self, info: Info, input: RejectWithdrawalInput
+    ) -> RejectWithdrawalPayload:
+        outcome = await payment_resolvers.reject_withdrawal(
+            info.context, _withdrawal_id(input.withdrawal_id), input.reason
+        )
+        return RejectWithdrawalPayload(
+            withdrawal=_payment(outcome), errors=to_errors(RejectWithdrawalError, outcome.errors)
+        )

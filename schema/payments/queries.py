@@ -1,0 +1,77 @@
+"""Payments queries for staff: the withdrawal review queue and a player's net deposits."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+
+from domain.accounts.permissions import Permission
+from domain.kernel.errors import DomainError
+from domain.payments import service as payment_service
+from resolvers.accounts.auth import parse_uuid
+from resolvers.payments import payments as payment_resolvers
+from resolvers.permissions import HasPermission
+from schema.context import Info
+from schema.money import Money
+from schema.payments.types import Payment
+from schema.wallets.types import query_error
+
+
+def _connection(page: payment_service.QueuePage, *, after: str | None) -> relay.Connection[Payment]:
+    edges = [
+        relay.Edge(cursor=page.cursor_of(payment), node=Payment.from_model(payment))
+        for payment in page.payments
+    ]
+    return relay.Connection(
+        edges=edges,
+        page_info=relay.PageInfo(
+            has_next_page=page.has_next_page,
+            # Forward pagination only: a cursor means rows came before it.
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+@strawberry.type
+class PaymentsQuery:
+    @strawberry.field(
+        description="This brand's withdrawals waiting for review, oldest first (staff with "
+        f"withdrawal.approve; keyset pagination, at most {payment_service.PAGE_SIZE_MAX} per "
+        "page).",
+        extensions=[HasPermission.extension(Permission.WITHDRAWAL_APPROVE)],
+    )
+    async def pending_withdrawals(
+        self,
+        info: Info,
+        first: Annotated[
+            int, strawberry.argument(description=f"1 to {payment_service.PAGE_SIZE_MAX}.")
+        ] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="The `endCursor` of the previous page.")
+        ] = None,
+    ) -> relay.Connection[Payment]:
+        try:
+            page = await payment_resolvers.pending_withdrawals(
+                info.context, first=first, after=after
+            )
+        except DomainError as error:
+            raise query_error(error) from None
+        return _connection(page, after=after)
+
+    @strawberry.field(
+        description="A player's net deposits: succeeded deposits minus paid-out withdrawals, "
+        "in the player's currency (staff with wallet.read); null when this brand has no such "
+        "player.",
+        extensions=[HasPermission.extension(Permission.WALLET_READ)],
+    )
+    async def player_net_deposits(self, info: Info, player_id: relay.GlobalID) -> Money | None:
+        player = parse_uuid(player_id.node_id) if player_id.type_name == "Player" else None
+        try:
+            found = await payment_resolvers.net_deposits(info.context, player)
+        except DomainError as error:
+            raise query_error(error) from None
+        return None if found is None else Money.of(*found)

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from domain.accounts.permissions import Permission
+from domain.kernel.errors import DomainError
+from resolvers.accounts.auth import parse_uuid
+from resolvers.permissions import HasPermission
+from resolvers.wallets import wallets as wallet_resolvers
+from schema.context import Info
+from schema.wallets.types import Wallet, query_error
+
+
+@strawberry.type
+class WalletsQuery:
+    @strawberry.field(
+        description="A player's wallets (staff with wallet.read); null when this brand has no "
+        "such player.",
+        extensions=[HasPermission.extension(Permission.WALLET_READ)],
+    )
+    async def player_wallets(self, info: Info, player_id: relay.GlobalID) -> list[Wallet] | None:
+        player = parse_uuid(player_id.node_id) if player_id.type_name == "Player" else None
+        try:
+            balances = await wallet_resolvers.staff_player_wallets(info.context, player)
+        except DomainError as error:
+            raise query_error(error) from None
+        return None if balances is None else [Wallet.from_balance(b) for b in balances]

@@ -1,0 +1,215 @@
+"""Payment provider callbacks, and the built-in test PSP's hosted checkout (dev and test).
+
+`POST /callbacks/psp/{provider}` on a brand host receives a PSP's webhook. It fails closed:
+the raw body is read with a size cap, then the signature and its timestamp are verified
+before anything is parsed or looked up; a missing, forged or stale signature gets 401 and
+changes nothing. A genuine event is applied once: a duplicate or late delivery of an event
+already applied answers 200 (so the PSP stops retrying) and moves no money.
+
+    200  {"received": true, "applied": true|false}   applied, or nothing left to apply
+    400  MALFORMED_WEBHOOK     signed, but not an event we understand
+    401  INVALID_SIGNATURE     not provably from the PSP, or stale: no effect
+    404  UNKNOWN_PROVIDER | PAYMENT_NOT_FOUND   (the PSP retries; then a person looks)
+    413  BODY_TOO_LARGE
+    422  AMOUNT_MISMATCH       the PSP reports another amount: nothing credited
+
+`/test-psp/checkout/{reference}` is the test PSP's hosted page (never in production): a
+player pays or fails there, and the test PSP delivers its signed webhook to the same code
+path the endpoint runs, exactly as its HTTP delivery would.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from domain.brands.service import Brand
+from domain.integrations import built_in_test_psp, payment_provider
+from domain.integrations.psp import (
+    WEBHOOK_BODY_MAX_BYTES,
+    InvalidWebhook,
+    MalformedWebhook,
+    PaymentProvider,
+    UnknownProvider,
+)
+from domain.integrations.test_psp import InvalidCheckout, Scenario, TestPsp, WebhookDelivery
+from domain.kernel import clock
+from domain.kernel.db import Database
+from domain.kernel.errors import DomainError
+from domain.kernel.settings import Settings
+from domain.payments import service as payments
+from domain.payments.errors import AmountMismatch, PaymentNotFound
+
+log = logging.getLogger("stakehouse.callbacks")
+
+_STATUS_BY_CODE: Final = {
+    InvalidWebhook.code: 401,
+    MalformedWebhook.code: 400,
+    UnknownProvider.code: 404,
+    PaymentNotFound.code: 404,
+    AmountMismatch.code: 422,
+    "BODY_TOO_LARGE": 413,
+}
+_CHECKOUT_OUTCOMES: Final = {"pay": Scenario.SUCCESS, "fail": Scenario.FAILURE}
+
+
+class BodyTooLarge(DomainError):
+    code = "BODY_TOO_LARGE"
+    message = "Request body too large."
+
+
+@dataclass(frozen=True)
+class WebhookReply:
+    status: int
+    body: dict[str, Any]
+
+
+async def receive_webhook(
+    db: Database, brand: Brand, provider: PaymentProvider, *, headers: dict[str, str], body: bytes
+) -> WebhookReply:
+    """Verify and apply one webhook delivery; what the endpoint answers."""
+    try:
+        # Verified before anything else: an unsigned body is never parsed or looked up.
+        event = provider.verify_webhook(headers, body, now=clock.now())
+        async with db.uow() as uow:
+            result = await payments.apply_webhook(
+                uow, brand=brand.slug, provider=provider.name, event=event
+            )
+            await uow.commit()
+    except DomainError as error:
+        log.warning("psp webhook refused: %s %s", provider.name, error.code)
+        return _refusal(error)
+    return WebhookReply(200, {"received": True, "applied": result.applied})
+
+
+def _refusal(error: DomainError) -> WebhookReply:
+    status = _STATUS_BY_CODE.get(error.code, 400)
+    return WebhookReply(status, {"error": {"code": error.code, "message": error.message}})
+
+
+async def _read_body(request: Request) -> bytes:
+    """The raw body (signatures cover the exact bytes), refused past the cap as it streams."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > WEBHOOK_BODY_MAX_BYTES:
+        raise BodyTooLarge()
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > WEBHOOK_BODY_MAX_BYTES:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json(reply: WebhookReply) -> Response:
+    headers = {"cache-control": "no-store"}
+    if reply.status == 401:
+        headers["www-authenticate"] = 'Signature realm="psp"'
+    return JSONResponse(reply.body, reply.status, headers=headers)
+
+
+def _webhook_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    async def psp_webhook(request: Request) -> Response:
+        try:
+            provider = payment_provider(settings, request.path_params["provider"])
+            body = await _read_body(request)
+        except DomainError as error:
+            return _json(_refusal(error))
+        state = request.scope["state"]
+        reply = await receive_webhook(
+            state["db"], state["brand"], provider, headers=dict(request.headers), body=body
+        )
+        return _json(reply)
+
+    return psp_webhook
+
+
+# -- the test PSP's hosted checkout (dev and test only) -----------------------------------
+
+
+def _checkout_url(request: Request) -> str:
+    reference = request.path_params["reference"]
+    return f"/test-psp/checkout/{reference}?{request.url.query}"
+
+
+def _page(title: str, content: str, status: int = 200) -> HTMLResponse:
+    document = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head><body><main>"
+        f"<h1>{html.escape(title)}</h1>{content}</main></body></html>"
+    )
+    headers = {
+        "cache-control": "no-store",
+        "content-security-policy": "default-src 'none'; form-action 'self'",
+    }
+    return HTMLResponse(document, status, headers=headers)
+
+
+async def checkout_page(request: Request) -> Response:
+    test_psp = built_in_test_psp(request.scope["state"]["settings"])
+    url = _checkout_url(request)
+    try:
+        assert test_psp is not None, "these routes are mounted only with the test PSP"
+        checkout = test_psp.read_checkout(url)
+    except InvalidCheckout:
+        return _page("Unknown checkout", "<p>This checkout link is not valid.</p>", 404)
+    query = html.escape(request.url.query)
+    base = html.escape(f"/test-psp/checkout/{checkout.reference}")
+    amount = html.escape(f"{checkout.amount_minor} {checkout.currency} (minor units)")
+    buttons = "".join(
+        f'<form method="post" action="{base}/{outcome}?{query}">'
+        f'<button type="submit">{outcome.capitalize()}</button></form>'
+        for outcome in _CHECKOUT_OUTCOMES
+    )
+    return _page("Test PSP checkout", f"<p>Amount: {amount}</p>{buttons}")
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == request.headers.get("host")
+
+
+async def complete_checkout(request: Request) -> Response:
+    """Pay or Fail: the test PSP sends its signed webhooks, through the callback's code."""
+    state = request.scope["state"]
+    test_psp = built_in_test_psp(state["settings"])
+    scenario = _CHECKOUT_OUTCOMES.get(request.path_params["outcome"])
+    if test_psp is None or scenario is None or not _same_origin(request):
+        return _page("Not allowed", "<p>This request is not allowed.</p>", 403)
+    try:
+        deliveries = test_psp.complete_checkout(_checkout_url(request), scenario=scenario)
+    except InvalidCheckout:
+        return _page("Unknown checkout", "<p>This checkout link is not valid.</p>", 404)
+    statuses = [await _deliver(request, test_psp, delivery) for delivery in deliveries]
+    paid = scenario is Scenario.SUCCESS and all(status == 200 for status in statuses)
+    title = "Payment received" if paid else "Payment not completed"
+    return _page(title, '<p><a href="/">Back to the site</a></p>')
+
+
+async def _deliver(request: Request, provider: TestPsp, delivery: WebhookDelivery) -> int:
+    state = request.scope["state"]
+    reply = await receive_webhook(
+        state["db"], state["brand"], provider, headers=dict(delivery.headers), body=delivery.body
+    )
+    return reply.status
+
+
+def callback_routes(settings: Settings) -> list[Route]:
+    routes = [Route("/callbacks/psp/{provider}", _webhook_endpoint(settings), methods=["POST"])]
+    if not settings.is_production:
+        routes += [
+            Route("/test-psp/checkout/{reference}", checkout_page, methods=["GET"]),
+            Route("/test-psp/checkout/{reference}/{outcome}", complete_checkout, methods=["POST"]),
+        ]
+    return routes
