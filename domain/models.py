@@ -2,6 +2,7 @@
 
 from domain.accounts import models as accounts_models
 from domain.brands import models as brands_models
+from domain.casino import models as casino_models
 from domain.kernel import audit, outbox
 from domain.kernel.db import Base
 from domain.messaging import models as messaging_models
@@ -13,6 +14,7 @@ __all__ = [
     "accounts_models",
     "audit",
     "brands_models",
+    "casino_models",
     "messaging_models",
     "metadata",
     "outbox",

@@ -31,6 +31,9 @@ from web import embedded  # noqa: E402
 # Tables emptied between tests. audit_log is append-only (a trigger refuses TRUNCATE) and
 # brands are reference data, so both stay.
 MUTABLE_TABLES = (
+    "casino_transactions",
+    "casino_rounds",
+    "casino_game_sessions",
     "payments",
     "ledger_entries",
     "ledger_transactions",

@@ -29,6 +29,7 @@ from web.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from web.providers import provider_routes
 from workers.relay import run_relay
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         WebSocketRoute("/graphql", graphql),
         Route("/account/transactions.csv", exports.transactions_csv, methods=["GET"]),
         *callback_routes(settings),
+        *provider_routes(settings),
     ]
     if not settings.is_production:
         from web.explorer import explorer_routes  # noqa: PLC0415

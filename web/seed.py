@@ -16,6 +16,7 @@ from datetime import date
 from domain.accounts import players, staff
 from domain.accounts.errors import IdentifierTaken, InvalidInput, StaffEmailTaken
 from domain.brands.service import Brand, BrandRegistry, sync_brands
+from domain.casino.catalog import seed_demo_catalog
 from domain.kernel.db import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ async def seed(db: Database, registry: BrandRegistry, *, demo: bool) -> SeedRepo
         if demo:
             for brand in registry.by_slug.values():
                 demo_players.append(await _ensure_demo_player(uow, brand))
+            await seed_demo_catalog(uow, registry.by_slug)
     return SeedReport(
         brands=tuple(registry.by_slug),
         admin_email=ADMIN_EMAIL,

@@ -19,6 +19,8 @@ ENV_PREFIX = "STAKEHOUSE_"
 # Public on purpose: it signs the built-in test PSP's webhooks in dev and test. Production
 # refuses to start with it (load_settings).
 DEV_PSP_WEBHOOK_SECRET = "whsec_stakehouse_test_psp_dev_only"  # noqa: S105
+# Public on purpose too: signs the demo casino provider's wallet callbacks in dev and test.
+DEV_CASINO_PROVIDER_SECRET = "casino_stakehouse_originals_dev_only"  # noqa: S105
 
 
 class Environment(StrEnum):
@@ -71,6 +73,11 @@ class Settings(BaseSettings):
     # The PSP's webhook signing secret (HMAC-SHA256 over `timestamp.body`).
     psp_webhook_secret: str = Field(default=DEV_PSP_WEBHOOK_SECRET, min_length=16)
 
+    # Casino providers' wallet-callback signing secrets, `provider=secret,provider=secret`
+    # (HMAC-SHA256 over `timestamp.body`). A provider without a secret is refused. Outside
+    # production, stakehouse-originals also accepts DEV_CASINO_PROVIDER_SECRET.
+    casino_provider_secrets: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+
     relay_batch_size: int = Field(default=200, ge=1, le=10_000)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     log_json: bool = True
@@ -81,6 +88,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("casino_provider_secrets", mode="before")
+    @classmethod
+    def _provider_secrets(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        secrets: dict[str, str] = {}
+        for part in filter(None, (item.strip() for item in value.split(","))):
+            provider, _, secret = part.partition("=")
+            if not provider.strip() or len(secret.strip()) < 16:
+                raise ValueError("must be provider=secret pairs, secrets of 16+ characters")
+            secrets[provider.strip()] = secret.strip()
+        return secrets
 
     @field_validator("database_url")
     @classmethod
@@ -135,6 +155,13 @@ def load_settings() -> Settings:
     if settings.is_production and settings.psp_webhook_secret == DEV_PSP_WEBHOOK_SECRET:
         raise ConfigurationError(
             f"invalid configuration:\n  {ENV_PREFIX}PSP_WEBHOOK_SECRET: must be set in production"
+        )
+    if settings.is_production and DEV_CASINO_PROVIDER_SECRET in (
+        settings.casino_provider_secrets.values()
+    ):
+        raise ConfigurationError(
+            "invalid configuration:\n"
+            f"  {ENV_PREFIX}CASINO_PROVIDER_SECRETS: must be set in production"
         )
     return settings
 

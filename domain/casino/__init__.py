@@ -1,0 +1,1 @@
+"""Casino: providers, games, game sessions and the providers' seamless-wallet callbacks."""

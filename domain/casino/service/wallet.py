@@ -1,0 +1,167 @@
+"""The wallet callbacks that read a session or stake: authenticate, balance, bet.
+
+The bet is the hot path: one read of everything it needs (session, player status under the
+compliance guard's FOR SHARE lock, wallet ids, a row already holding the transaction id),
+then one call of `stakehouse_casino_bet` that claims the id, locks the round, stakes through
+the ledger and records the reply. Two statements, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.accounts.models import PlayerStatus
+from domain.brands.service import Brand
+from domain.casino import repository
+from domain.casino.errors import (
+    FreeRoundsUnsupported,
+    InvalidGame,
+    InvalidToken,
+    TokenExpired,
+    UserDisabled,
+    WalletStatus,
+)
+from domain.casino.protocol import WalletReply, WalletRequest
+from domain.casino.repository import BetContext
+from domain.casino.service.common import (
+    check_session,
+    consumption_order,
+    ledger_scope,
+    playable_balance,
+    replay,
+    session_for,
+)
+from domain.casino.service.launch import token_hash
+from domain.compliance.errors import PlayerBlocked
+from domain.compliance.service import Activity, check_status
+from domain.kernel import clock
+from domain.kernel.db import UnitOfWork
+from domain.wallets.ledger import Leg, request_hash
+from domain.wallets.models import HouseAccountKind
+from domain.wallets.service import house_account_id, wallet_id
+
+
+async def authenticate(
+    uow: UnitOfWork, *, brand: Brand, provider: str, request: WalletRequest
+) -> WalletReply:
+    """The player behind a fresh token, and their balance. Errors: InvalidToken,
+    TokenExpired, WrongCurrency."""
+    session = await session_for(uow, brand, provider, request)
+    if session.expires_at <= clock.now():
+        raise TokenExpired(field="token")
+    amount = await playable_balance(uow, brand, session.player_id, session.currency)
+    return WalletReply(WalletStatus.OK, session.currency, amount)
+
+
+async def balance(
+    uow: UnitOfWork, *, brand: Brand, provider: str, request: WalletRequest
+) -> WalletReply:
+    """The player's balance (also after the token expired: a game shows it to the end).
+    Errors: InvalidToken, WrongCurrency."""
+    session = await session_for(uow, brand, provider, request)
+    amount = await playable_balance(uow, brand, session.player_id, session.currency)
+    return WalletReply(WalletStatus.OK, session.currency, amount)
+
+
+async def bet(
+    uow: UnitOfWork, *, brand: Brand, provider: str, request: WalletRequest
+) -> WalletReply:
+    """Stake `amount` from the player's wallets in the brand's consumption order, once per
+    transaction id. A replay answers the original reply.
+
+    Errors: InvalidToken, WrongCurrency, InvalidGame, TokenExpired, UserDisabled,
+    NotEnoughMoney (with the balance), DuplicateTransaction, RoundClosed,
+    FreeRoundsUnsupported, MalformedRequest.
+    """
+    assert request.transaction_uuid is not None
+    assert request.amount_minor is not None
+    if request.is_free:
+        raise FreeRoundsUnsupported(field="is_free")
+    order = consumption_order(brand)
+    context = await repository.bet_context(
+        uow,
+        brand=brand.slug,
+        provider=provider,
+        token_hash=token_hash(request.token),
+        transaction_uuid=request.transaction_uuid,
+        order=[kind.value for kind in order],
+        counter=HouseAccountKind.WAGERS.value,
+    )
+    if context is None:
+        raise InvalidToken(field="token")
+    if context.existing is not None:
+        return replay(context.existing, request, context.session.player_id)
+    _check_bet(context, request)
+    wallets, counter = await _accounts(uow, brand, context)
+    result = await repository.place_bet(
+        uow, _bet_parameters(brand, provider, request, context, wallets=wallets, counter=counter)
+    )
+    if result["outcome"] == "existing":
+        # A concurrent duplicate committed first: answer as a replay of it.
+        existing = await repository.find_transaction(uow, provider, request.transaction_uuid)
+        assert existing is not None, "a taken id has a committed row"
+        return replay(existing, request, context.session.player_id)
+    return WalletReply(WalletStatus.OK, context.session.currency, int(result["balance"]))
+
+
+def _bet_parameters(
+    brand: Brand,
+    provider: str,
+    request: WalletRequest,
+    context: BetContext,
+    *,
+    wallets: list[int],
+    counter: int,
+) -> dict[str, Any]:
+    """The arguments of `stakehouse_casino_bet`: the transaction id is also the ledger's
+    idempotency key (scoped to the provider), so the ledger itself refuses a second stake."""
+    metadata = {"provider": provider, "round": request.round, "game": request.game_code}
+    return {
+        "provider": provider,
+        "transaction": request.transaction_uuid,
+        "brand": brand.slug,
+        "player": context.session.player_id,
+        "game": request.game_code,
+        "round": request.round,
+        "round_closed": request.round_closed,
+        "currency": context.session.currency,
+        "amount": request.amount_minor,
+        "wallets": wallets,
+        "counter": counter,
+        "scope": str(ledger_scope(provider, "bet")),
+        "request_hash": request_hash(
+            "casino.bet", [Leg(w, 0) for w in wallets], {**metadata, "amount": request.amount_minor}
+        ),
+        "metadata": metadata,
+    }
+
+
+def _check_bet(context: BetContext, request: WalletRequest) -> None:
+    """Errors: InvalidToken, WrongCurrency, InvalidGame, TokenExpired, UserDisabled."""
+    check_session(context.session, request)
+    if request.game_code != context.session.game_code:
+        raise InvalidGame(field="game_code")
+    if context.session.expires_at <= clock.now():
+        raise TokenExpired(field="token")
+    try:
+        # The one compliance guard decides what a status allows (read FOR SHARE above).
+        check_status(PlayerStatus(context.player_status), Activity.WAGER)
+    except PlayerBlocked:
+        raise UserDisabled(field="user") from None
+
+
+async def _accounts(uow: UnitOfWork, brand: Brand, context: BetContext) -> tuple[list[int], int]:
+    """The ledger accounts of the stake; wallets and the counter are opened on first use
+    (registration opens wallets in the player's currency, so this is rare)."""
+    order = consumption_order(brand)
+    session = context.session
+    wallets = context.wallet_ids
+    if len(wallets) != len(order):
+        wallets = [
+            await wallet_id(uow, brand.slug, session.player_id, kind, session.currency)
+            for kind in order
+        ]
+    counter = context.counter_id
+    if counter is None:
+        counter = await house_account_id(uow, brand.slug, HouseAccountKind.WAGERS, session.currency)
+    return wallets, counter

@@ -1,0 +1,61 @@
+"""The bet callback is the hot path: two statements inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from domain.brands.service import BrandRegistry
+from domain.casino.catalog import ORIGINALS
+from domain.casino.protocol import WalletOperation, WalletRequest
+from domain.casino.service import bet
+from domain.kernel.db import Database
+from tests.web.providers.conftest import game_player
+
+
+@contextmanager
+def _statements(db: Database) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_a_bet_is_one_context_read_and_one_function_call(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player = await game_player(db, registry)
+    requests = [
+        WalletRequest(
+            operation=WalletOperation.BET,
+            request_uuid=f"req-{n}",
+            token=player.token,
+            user=str(player.player_id),
+            transaction_uuid=f"bet-{n}",
+            round="r1",
+            game_code="originals-dice",
+            amount_minor=100,
+            currency="EUR",
+        )
+        for n in (1, 2)
+    ]
+    aurora = registry.get("aurora")
+    # The brand's first bet in a currency opens its wagers counter-account; later ones don't.
+    async with db.transaction() as uow:
+        await bet(uow, brand=aurora, provider=ORIGINALS.code, request=requests[0])
+
+    with _statements(db) as statements:
+        async with db.transaction() as uow:
+            reply = await bet(uow, brand=aurora, provider=ORIGINALS.code, request=requests[1])
+
+    assert reply.balance_minor == 600
+    assert len(statements) == 2, statements
+    assert "stakehouse_casino_bet" in statements[1]
