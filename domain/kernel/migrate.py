@@ -17,6 +17,8 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Migrate the database to `revision` (blocking; run it outside an event loop)."""
+def upgrade(database_url: str, revision: str = "heads") -> None:
+    """Migrate the database to `revision` (blocking; run it outside an event loop). The
+    default takes every head, so contexts developed side by side may each branch from the
+    same revision until a merge revision joins them."""
     command.upgrade(alembic_config(database_url), revision)
