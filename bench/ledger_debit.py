@@ -30,9 +30,9 @@ import pstats
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -59,6 +59,7 @@ mutation Debit($input: AdjustBalanceInput!) {
 }
 """
 PRIME_S = 3.0
+T = TypeVar("T")
 NO_AUDIT = "graphql, no audit row"
 # What the domain sends, compiled by the same dialect; asyncpg then sees this exact text.
 POST_SQL = str(ledger._POST.compile(dialect=postgresql.asyncpg.dialect()))  # type: ignore[no-untyped-call]
@@ -77,6 +78,15 @@ class Result:
 
     def percentile_ms(self, share: int) -> float:
         return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[share - 1]
+
+
+def pooled(name: str, results: list[Result]) -> Result:
+    return Result(
+        name,
+        sum(result.count for result in results),
+        sum(result.elapsed_s for result in results),
+        [latency for result in results for latency in result.latencies_ms],
+    )
 
 
 def say(line: str = "") -> None:
@@ -259,18 +269,23 @@ async def in_process_phases(
         # index growth, autovacuum): prime it, unmeasured, so the first phase is not
         # penalised against the others.
         await run_phase("prime", phases[0][1], **{**timing, "duration_s": PRIME_S})
-        results = []
-        for name, operation in phases:
-            profiler = cProfile.Profile() if args.profile and name.startswith("graphql") else None
-            if profiler:
-                profiler.enable()
-            with audit_skipped() if name == NO_AUDIT else contextlib.nullcontext():
-                results.append(await run_phase(name, operation, **timing))
-            if profiler:
-                profiler.disable()
-                print_profile(profiler, args.profile_lines, args.profile_file)
-            say(f"  done: {name}")
-        return results
+        # Phases take turns, round after round, and each phase's rounds are pooled: a load
+        # that comes and goes on the machine then weighs on every phase alike, instead of
+        # on whichever phase happened to run during it.
+        rounds: dict[str, list[Result]] = {name: [] for name, _ in phases}
+        for turn in range(args.rounds):
+            for name, operation in phases:
+                profiled = args.profile and name.startswith("graphql") and turn == 0
+                profiler = cProfile.Profile() if profiled else None
+                if profiler:
+                    profiler.enable()
+                with audit_skipped() if name == NO_AUDIT else contextlib.nullcontext():
+                    rounds[name].append(await run_phase(name, operation, **timing))
+                if profiler:
+                    profiler.disable()
+                    print_profile(profiler, args.profile_lines, args.profile_file)
+            say(f"  done: round {turn + 1} of {args.rounds}")
+        return [pooled(name, results) for name, results in rounds.items()]
     finally:
         await pool.close()
         await db.dispose()
@@ -298,7 +313,15 @@ async def http_phase(args: argparse.Namespace, base_url: str, fx: fixtures.Fixtu
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=16, help="concurrent callers")
-    parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per phase")
+    parser.add_argument(
+        "--loop", choices=("uvloop", "asyncio"), default="uvloop", help="the event loop"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="turns each in-process phase takes (pooled)"
+    )
+    parser.add_argument(
+        "--duration", type=float, default=2.0, help="measured seconds per phase and round"
+    )
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP phase")
     parser.add_argument(
@@ -314,11 +337,20 @@ def parse_arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def run(coroutine: Coroutine[Any, Any, T], loop: str) -> T:
+    """Run on the event loop the app runs on: uvicorn picks uvloop when it is installed."""
+    if loop == "uvloop":
+        import uvloop  # noqa: PLC0415
+
+        return uvloop.run(coroutine)
+    return asyncio.run(coroutine)
+
+
 def main() -> None:
     args = parse_arguments()
     os.environ.setdefault("STAKEHOUSE_LOG_LEVEL", "WARNING")
-    say(f"ledger debit benchmark: {args.workers} workers, {args.duration}s per phase, "
-        f"{args.warmup}s warm-up, {os.cpu_count()} CPUs")  # fmt: skip
+    say(f"ledger debit benchmark: {args.workers} workers, {args.rounds} rounds of "
+        f"{args.duration}s per phase, {args.warmup}s warm-up, {os.cpu_count()} CPUs")  # fmt: skip
     with fixtures.bench_database() as (url, broker_url):
         # Settings are read once per process: point them at this run's database first.
         os.environ["STAKEHOUSE_DATABASE_URL"] = url
@@ -326,10 +358,10 @@ def main() -> None:
             os.environ["STAKEHOUSE_BROKER_URL"] = broker_url
         get_settings.cache_clear()
         prepared: list[fixtures.Fixtures] = []
-        results = asyncio.run(in_process_phases(args, url, prepared))
+        results = run(in_process_phases(args, url, prepared), args.loop)
         if not args.no_http:
             with fixtures.app_server(url, broker_url) as base_url:
-                results.append(asyncio.run(http_phase(args, base_url, prepared[0])))
+                results.append(run(http_phase(args, base_url, prepared[0]), args.loop))
                 say("  done: graphql over http")
     say()
     report(results)

@@ -94,12 +94,9 @@ class Context:
     async def _authenticate(self) -> Principal | None:
         if self.credentials is None:
             return None
-        async with self.db.uow() as uow:
-            principal = await sessions.authenticate_token(
-                uow, self.credentials.token, self.brand.slug
-            )
-            await uow.commit()  # last_seen_at
-        return principal
+        # Every request authenticates: one standalone statement, no transaction around it.
+        async with self.db.autocommit() as uow:
+            return await sessions.authenticate_token(uow, self.credentials.token, self.brand.slug)
 
     def use_credentials(self, credentials: Credentials | None) -> None:
         self.credentials = credentials

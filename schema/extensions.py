@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError
 from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import (
     AddValidationRules,
@@ -67,6 +68,38 @@ class RequestErrors(SchemaExtension):
             _mark(self.execution_context.context)
 
 
+# Parsed documents by their text: clients send the same few documents over and over.
+DOCUMENTS_CACHED_MAX = 256
+DOCUMENT_CACHED_LENGTH_MAX = 10_000
+
+
+class ParsedDocuments(SchemaExtension):
+    """Reuse the parse of a document seen before (bounded LRU). Only documents that parsed
+    are kept, so a syntax error still goes through the normal path (and its 400)."""
+
+    _documents: OrderedDict[str, DocumentNode] = OrderedDict()
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        query = context.query
+        cached = self._documents.get(query) if query else None
+        if cached is not None:
+            self._documents.move_to_end(query)  # type: ignore[arg-type]
+            context.graphql_document = cached
+        yield
+        document = context.graphql_document
+        if (
+            cached is None
+            and query
+            and document is not None
+            and not context.pre_execution_errors
+            and len(query) <= DOCUMENT_CACHED_LENGTH_MAX
+        ):
+            self._documents[query] = document
+            if len(self._documents) > DOCUMENTS_CACHED_MAX:
+                self._documents.popitem(last=False)
+
+
 def _mark(context: object) -> None:
     if hasattr(context, "request_error"):
         context.request_error = True
@@ -110,14 +143,15 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     # bench/ledger_debit.py), and clients send the same few documents: validation is cached
     # (a bounded LRU, so distinct documents only evict) per (schema, document, rule
     # classes), so the limiters' rule classes are built once here: each limiter instance
-    # would otherwise make new ones. (ParserCache is left out: a syntax error raised from
-    # its hook skips RequestErrors, and parsing is the smaller cost.)
+    # would otherwise make new ones. Parses are cached too (ParsedDocuments, not
+    # strawberry's ParserCache: a syntax error raised from its hook would skip RequestErrors).
     limit_rules = [
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
     ]
     extensions: list[Callable[[], SchemaExtension]] = [
         RequestErrors,
+        ParsedDocuments,
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
         partial(AddValidationRules, limit_rules),
         ValidationCache,

@@ -89,10 +89,8 @@ def _token(request: Request, brand: Brand) -> str | None:
 
 
 async def _principal(db: Database, token: str, brand: Brand) -> Principal | None:
-    async with db.uow() as uow:
-        principal = await sessions.authenticate_token(uow, token, brand.slug)
-        await uow.commit()  # last_seen_at
-    return principal
+    async with db.autocommit() as uow:
+        return await sessions.authenticate_token(uow, token, brand.slug)
 
 
 def _moment(params: QueryParams, name: str) -> datetime | None:

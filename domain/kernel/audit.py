@@ -1,8 +1,13 @@
 """Append-only, hash-chained audit log of staff actions and state changes.
 
-Each row's hash covers the previous row's hash and its own canonical content, so an edit or
-deletion anywhere breaks every later link (`verify_chain`). Appends serialise on a
-transaction-scoped advisory lock; audit volume is staff actions and status changes, not bets.
+Each row's hash covers the previous row's hash (in its chain) and its own canonical content,
+so an edit or deletion anywhere breaks every later link of that chain (`verify_chain`).
+
+Rows are spread over AUDIT_CHAINS chains by subject, so one player's (or staff user's)
+history is one ordered chain while unrelated actions do not queue behind each other. An
+append is one call of the SQL function `stakehouse_audit_record` (migration 0008): it locks
+the chain until commit, reads its head and inserts the row with its digest computed in SQL
+(scheme 2). Rows written before that (scheme 1) carry a digest computed here in Python.
 """
 
 from __future__ import annotations
@@ -13,15 +18,32 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, LargeBinary, Text, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    Text,
+    bindparam,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.kernel import clock
 from domain.kernel.db import Base, UnitOfWork
 
-_AUDIT_LOCK_KEY = 7_301_001
+AUDIT_CHAINS = 16
 _GENESIS = b"\x00" * 32
+_SCHEME_SQL = 2
+_RECORD = text(
+    "SELECT stakehouse_audit_record(:chain, :at, :actor_kind, :actor_id, :brand, :action, "
+    ":subject_type, :subject_id, :reason, :before, :after)"
+).bindparams(bindparam("before", type_=JSONB), bindparam("after", type_=JSONB))
+_SQL_DIGEST = func.stakehouse_audit_digest
 
 
 class AuditEntry(Base):
@@ -40,6 +62,17 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
     hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    chain: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    # 1: digest computed in Python (_digest); 2: in SQL (stakehouse_audit_digest).
+    scheme: Mapped[int] = mapped_column(SmallInteger, server_default="1")
+
+    __table_args__ = (Index("ix_audit_log_chain_id", "chain", "id"),)
+
+
+def chain_of(subject_type: str, subject_id: str) -> int:
+    """The chain a subject's rows go to: stable, and spread evenly."""
+    digest = hashlib.sha256(f"{subject_type}:{subject_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % AUDIT_CHAINS
 
 
 def _digest(prev_hash: bytes, content: dict[str, Any]) -> bytes:
@@ -74,38 +107,50 @@ async def record(
     reason: str | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEntry:
-    session = uow.session
-    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK_KEY})
-    prev_hash = await session.scalar(
-        select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+) -> int:
+    """Append an audit row in the caller's transaction (one round trip); returns its id."""
+    entry_id = await uow.session.scalar(
+        _RECORD,
+        {
+            "chain": chain_of(subject_type, str(subject_id)),
+            "at": clock.now(),
+            "actor_kind": actor_kind,
+            "actor_id": str(actor_id) if actor_id is not None else None,
+            "brand": brand,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": str(subject_id),
+            "reason": reason,
+            # Through JSON once, so values (UUIDs, dates) are stored as the text they read as.
+            "before": _plain(before),
+            "after": _plain(after),
+        },
     )
-    entry = AuditEntry(
-        at=clock.now(),
-        actor_kind=actor_kind,
-        actor_id=str(actor_id) if actor_id is not None else None,
-        brand=brand,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        reason=reason,
-        before=before,
-        after=after,
-        prev_hash=prev_hash or _GENESIS,
-    )
-    entry.hash = _digest(entry.prev_hash, _content(entry))
-    session.add(entry)
-    await session.flush()
-    return entry
+    assert entry_id is not None
+    return int(entry_id)
+
+
+def _plain(value: dict[str, Any] | None) -> Any:
+    return None if value is None else json.loads(json.dumps(value, default=str))
 
 
 async def verify_chain(uow: UnitOfWork) -> int | None:
-    """Return the id of the first entry whose link is broken, or None when the chain holds."""
-    expected_prev = _GENESIS
-    for entry in await uow.session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
-        if entry.prev_hash != expected_prev or entry.hash != _digest(
-            entry.prev_hash, _content(entry)
-        ):
+    """Return the id of the first entry whose link is broken, or None when every chain
+    holds (each row's prev_hash is its chain's previous hash, and its digest matches)."""
+    expected = _SQL_DIGEST(
+        AuditEntry.prev_hash, AuditEntry.at, AuditEntry.actor_kind, AuditEntry.actor_id,
+        AuditEntry.brand, AuditEntry.action, AuditEntry.subject_type, AuditEntry.subject_id,
+        AuditEntry.reason, AuditEntry.before, AuditEntry.after,
+    )  # fmt: skip
+    heads: dict[int, bytes] = {}
+    rows = await uow.session.execute(select(AuditEntry, expected).order_by(AuditEntry.id))
+    entry: AuditEntry
+    sql_digest: bytes
+    for entry, sql_digest in rows:
+        digest = (
+            sql_digest if entry.scheme == _SCHEME_SQL else _digest(entry.prev_hash, _content(entry))
+        )
+        if entry.prev_hash != heads.get(entry.chain, _GENESIS) or entry.hash != digest:
             return entry.id
-        expected_prev = entry.hash
+        heads[entry.chain] = entry.hash
     return None

@@ -105,14 +105,29 @@ class Database:
 
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
+    autocommit_factory: async_sessionmaker[AsyncSession]
 
     @classmethod
     def connect(cls, url: str, *, pool_size: int = 10) -> Database:
         engine = create_engine(url, pool_size=pool_size)
-        return cls(engine, async_sessionmaker(engine, expire_on_commit=False, autoflush=False))
+        return cls(
+            engine,
+            async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
+            async_sessionmaker(
+                engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+                autoflush=False,
+            ),
+        )
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
+
+    def autocommit(self) -> UnitOfWork:
+        """Statements that each stand alone (no BEGIN/COMMIT round trips): for hot reads
+        that need no transaction, such as looking up the session behind a token. Every
+        statement is its own transaction; never use it for anything that must be atomic."""
+        return UnitOfWork(self.autocommit_factory)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:

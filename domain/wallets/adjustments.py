@@ -21,8 +21,8 @@ from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError
 from domain.wallets.errors import InvalidIdempotencyKey, UnsupportedCurrency
 from domain.wallets.ledger import IdempotencyScope
-from domain.wallets.models import HouseAccountKind, LedgerAccount, WalletKind
-from domain.wallets.service import house_account_id, transfer
+from domain.wallets.models import HouseAccountKind, WalletKind
+from domain.wallets.service import transfer, wallet_and_house_ids
 
 TRANSACTION_KIND: Final = "adjustment"
 OPERATION: Final = "wallets.adjust"
@@ -73,19 +73,14 @@ def _reason(text: str) -> str:
     return reason
 
 
-async def _wallet_account(
+async def _accounts(
     uow: UnitOfWork, brand: str, player_id: uuid.UUID, wallet: WalletKind, currency: str
-) -> int:
-    account = await uow.session.scalar(
-        select(LedgerAccount.id).where(
-            LedgerAccount.brand == brand,
-            LedgerAccount.player_id == player_id,
-            LedgerAccount.kind == wallet.value,
-            LedgerAccount.currency == currency,
-        )
+) -> tuple[int, int]:
+    account, house = await wallet_and_house_ids(
+        uow, brand, player_id, wallet=wallet, house=HouseAccountKind.ADJUSTMENTS, currency=currency
     )
     if account is not None:
-        return account
+        return account, house
     # Tell "no such player here" from "the player has no wallet in that currency".
     player = await uow.session.scalar(
         select(Player.id).where(Player.id == player_id, Player.brand == brand)
@@ -123,8 +118,7 @@ async def adjust(
         raise WalletNotAdjustable(field="wallet")
     if not idempotency_key:
         raise InvalidIdempotencyKey(field="idempotencyKey")
-    account = await _wallet_account(uow, brand, player_id, wallet, currency)
-    house = await house_account_id(uow, brand, HouseAccountKind.ADJUSTMENTS, currency)
+    account, house = await _accounts(uow, brand, player_id, wallet, currency)
     source, destination = (house, account) if direction is Direction.CREDIT else (account, house)
     posting = await transfer(
         uow,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.kernel.db import UnitOfWork
@@ -90,6 +90,32 @@ async def house_account_id(
         .on_conflict_do_nothing()
     )
     return await house_account_id(uow, brand, kind, currency)
+
+
+async def wallet_and_house_ids(
+    uow: UnitOfWork,
+    brand: str,
+    player_id: uuid.UUID,
+    *,
+    wallet: WalletKind,
+    house: HouseAccountKind,
+    currency: str,
+) -> tuple[int | None, int]:
+    """The player's `wallet` (None if the player has none in `currency`) and the brand's
+    `house` account (created on first use), found in one statement: a hot path reads both."""
+    rows = await uow.session.execute(
+        select(LedgerAccount.id, LedgerAccount.player_id).where(
+            LedgerAccount.brand == brand,
+            LedgerAccount.currency == currency,
+            or_(
+                and_(LedgerAccount.player_id == player_id, LedgerAccount.kind == wallet.value),
+                and_(LedgerAccount.player_id.is_(None), LedgerAccount.kind == house.value),
+            ),
+        )
+    )
+    found = {owner: account for account, owner in rows}
+    house_id = found.get(None) or await house_account_id(uow, brand, house, currency)
+    return found.get(player_id), house_id
 
 
 def _checked(amount_minor: int) -> int:

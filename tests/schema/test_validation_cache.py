@@ -7,6 +7,7 @@ from strawberry.extensions.validation_cache import DEFAULT_MAXSIZE, _get_validat
 
 from domain.kernel.settings import get_settings
 from schema import build_schema
+from schema.extensions import ParsedDocuments
 
 TYPENAME_QUERY = "{ __typename }"
 
@@ -44,3 +45,18 @@ async def test_a_cached_refusal_is_refused_again() -> None:
         assert too_many_aliases.data is None
         assert too_many_aliases.errors is not None
         assert "aliases" in too_many_aliases.errors[0].message
+
+
+async def test_a_document_is_parsed_once_and_syntax_errors_are_never_kept() -> None:
+    schema = build_schema(get_settings())
+    document = "{ __typename brand { slug } }"
+    broken = "{ __typename brand { "
+
+    await schema.execute(document)
+    first = ParsedDocuments._documents.get(document)
+    await schema.execute(document)
+    failed = await schema.execute(broken)
+
+    assert first is not None and ParsedDocuments._documents[document] is first
+    assert failed.errors is not None and "Syntax Error" in failed.errors[0].message
+    assert broken not in ParsedDocuments._documents

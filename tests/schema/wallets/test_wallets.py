@@ -231,8 +231,8 @@ async def test_listing_wallets_of_many_players_costs_the_same_statements(
     assert len(small.data["players"]) == 1
     assert len(large.data["players"]) == 8
     assert all(len(row["wallets"]) == 6 for row in large.data["players"])
-    # The session and its principal, the players, one batch of wallets.
-    assert len(few) == len(many) == 4, few
+    # The session with its principal, the players, one batch of wallets.
+    assert len(few) == len(many) == 3, few
     await support.aclose()
 
 
@@ -248,6 +248,6 @@ async def test_a_longer_history_page_costs_the_same_statements(server: str, db: 
 
     assert len(_transactions(small)["edges"]) == 1
     assert len(_transactions(large)["edges"]) == 31
-    # The session and its principal, the viewer, one page.
-    assert len(few) == len(many) == 4, few
+    # The session with its principal, the viewer, one page.
+    assert len(few) == len(many) == 3, few
     await player.aclose()

@@ -1,0 +1,95 @@
+"""The audit log: rows spread over chains by subject, appended concurrently without losing
+a link, and any edit of a row breaks its chain."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from sqlalchemy import func, select, text
+
+from domain.kernel import audit
+from domain.kernel.audit import AuditEntry, verify_chain
+from domain.kernel.db import Database
+
+
+async def _record(db: Database, subject_id: str, number: int) -> None:
+    async with db.transaction() as uow:
+        await audit.record(
+            uow,
+            actor_kind="staff",
+            actor_id=uuid.UUID(int=number),
+            action="test.action",
+            subject_type="player",
+            subject_id=subject_id,
+            brand="aurora",
+            reason=f'reason {number} with ünïcode and "quotes"',
+            before={"balance_minor": number, "at": "x"},
+            after={"balance_minor": number + 1, "nested": {"b": 1, "a": [1, 2]}},
+        )
+
+
+async def test_concurrent_appends_keep_every_chain_intact(db: Database) -> None:
+    subjects = [str(uuid.uuid4()) for _ in range(8)]
+    before = await _count(db)
+
+    await asyncio.gather(*(_record(db, subjects[n % 8], n) for n in range(80)))
+
+    async with db.uow() as uow:
+        assert await verify_chain(uow) is None
+        chains = await uow.session.scalar(
+            select(func.count(func.distinct(AuditEntry.chain))).where(
+                AuditEntry.subject_id.in_(subjects)
+            )
+        )
+        per_subject = await uow.session.execute(
+            select(func.count(func.distinct(AuditEntry.chain)))
+            .where(AuditEntry.subject_id.in_(subjects))
+            .group_by(AuditEntry.subject_id)
+        )
+    assert await _count(db) == before + 80
+    assert chains == len({audit.chain_of("player", subject) for subject in subjects})
+    assert {count for (count,) in per_subject} == {1}  # a subject's history is one chain
+
+
+async def test_an_edited_row_breaks_its_chain(db: Database) -> None:
+    subject = str(uuid.uuid4())
+    for number in range(3):
+        await _record(db, subject, number)
+    async with db.transaction() as uow:
+        target = await uow.session.scalar(
+            select(AuditEntry.id).where(AuditEntry.subject_id == subject).order_by(AuditEntry.id)
+        )
+        # The append-only trigger refuses edits; a superuser disabling it is the threat model.
+        await uow.session.execute(
+            text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+        )
+        await uow.session.execute(
+            text("UPDATE audit_log SET reason = 'forged' WHERE id = :id"), {"id": target}
+        )
+        await uow.session.execute(
+            text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
+        )
+
+    async with db.uow() as uow:
+        broken = await verify_chain(uow)
+
+    assert broken == target
+    async with db.transaction() as uow:
+        await uow.session.execute(
+            text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+        )
+        await uow.session.execute(
+            text("UPDATE audit_log SET reason = :r WHERE id = :id"),
+            {"r": 'reason 0 with ünïcode and "quotes"', "id": target},
+        )
+        await uow.session.execute(
+            text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
+        )
+    async with db.uow() as uow:
+        assert await verify_chain(uow) is None
+
+
+async def _count(db: Database) -> int:
+    async with db.uow() as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
