@@ -7,6 +7,7 @@ from domain.kernel import audit, outbox
 from domain.kernel.db import Base
 from domain.messaging import models as messaging_models
 from domain.payments import models as payments_models
+from domain.sportsbook import models as sportsbook_models
 from domain.wallets import models as wallets_models
 
 metadata = Base.metadata
@@ -19,5 +20,6 @@ __all__ = [
     "metadata",
     "outbox",
     "payments_models",
+    "sportsbook_models",
     "wallets_models",
 ]

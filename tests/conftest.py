@@ -31,6 +31,15 @@ from web import embedded  # noqa: E402
 # Tables emptied between tests. audit_log is append-only (a trigger refuses TRUNCATE) and
 # brands are reference data, so both stay.
 MUTABLE_TABLES = (
+    "sportsbook_settlement_runs",
+    "sportsbook_bet_legs",
+    "sportsbook_bets",
+    "sportsbook_outcome_liabilities",
+    "sportsbook_outcomes",
+    "sportsbook_markets",
+    "sportsbook_events",
+    "sportsbook_competitions",
+    "sportsbook_sports",
     "casino_transactions",
     "casino_rounds",
     "casino_game_sessions",

@@ -14,13 +14,15 @@ from typing import Any, Final
 import dramatiq
 
 from domain.accounts.events import PlayerRegistered
-from workers.actors import messaging
+from domain.sportsbook.events import MarketResulted
+from workers.actors import messaging, sportsbook
 
 Actor = dramatiq.Actor[..., Any]
 
 ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
     {
         PlayerRegistered.topic: (messaging.send_welcome,),
+        MarketResulted.topic: (sportsbook.settle_market,),
     }
 )
 

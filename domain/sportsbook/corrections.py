@@ -1,0 +1,304 @@
+"""Corrections of a market's bets: rolling back a settlement, cancelling bets placed in a
+window. Both run in chunks like settlement (`settlement.drive`), idempotent per run id.
+
+Rollback: the first transaction clears the market's results (so no other market's run can
+settle a reopened multiple on the old results) and marks it suspended, awaiting new
+results; each chunk reverses the payouts of its settled bets through
+`wallets.settlement.reverse_many` (new ledger transactions negating the payouts; nothing
+is deleted) and reopens them. A payout the player already spent cannot be reversed: that
+bet stays settled and is listed on the run for the risk team, never paid twice.
+
+Cancellation voids every open or pending bet with a leg on the market placed inside the
+window: liability released, stake returned to the wallets that paid it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
+
+from domain.kernel.db import Database, UnitOfWork
+from domain.sportsbook.errors import MarketNotSettled
+from domain.sportsbook.models import (
+    SETTLED_STATUSES,
+    BetStatus,
+    MarketStatus,
+    Outcome,
+    RunKind,
+    RunStatus,
+    SettlementRun,
+)
+from domain.sportsbook.runs import (
+    CHUNK_SIZE,
+    BetRow,
+    Chunk,
+    RunSummary,
+    advance,
+    drive,
+    existing_run,
+    lock_bets,
+    lock_market,
+    lock_run,
+    next_bet_ids,
+)
+from domain.wallets.ledger import IdempotencyScope
+from domain.wallets.models import WalletKind
+from domain.wallets.settlement import Payout, Reversal, pay_many, reverse_many
+
+REVERSAL_SCOPE = IdempotencyScope("sportsbook", "sportsbook.payout_reversal")
+REFUND_SCOPE = IdempotencyScope("sportsbook", "sportsbook.refund")
+
+_REOPEN_BETS = text("""
+UPDATE sportsbook_bets
+   SET status = 'open', payout_minor = NULL, payout_transaction_id = NULL,
+       settled_at = NULL, settlement_run_id = NULL
+ WHERE id = ANY(:ids) AND status IN ('won', 'lost', 'void')
+""").bindparams(bindparam("ids", type_=ARRAY(BIGINT)))
+
+_REOPEN_LEGS = text("""
+UPDATE sportsbook_bet_legs SET result = NULL, win_factor = NULL, place_factor = NULL
+ WHERE bet_id = ANY(:ids)
+""").bindparams(bindparam("ids", type_=ARRAY(BIGINT)))
+
+_CANCEL_BETS = text("""
+UPDATE sportsbook_bets b
+   SET status = 'cancelled', payout_minor = b.total_stake_minor,
+       payout_transaction_id = u.transaction_id, settled_at = now()
+  FROM unnest(CAST(:ids AS bigint[]), CAST(:transactions AS bigint[])) AS u(id, transaction_id)
+ WHERE b.id = u.id AND b.status IN ('open', 'pending')
+""")
+
+# Liability rows are locked in (outcome, currency) order, as placement locks them, before
+# any wallet: the same global order, so a cancellation and a placement never deadlock.
+_LOCK_LIABILITIES = text("""
+SELECT li.outcome_id FROM sportsbook_outcome_liabilities li
+  JOIN sportsbook_bet_legs l ON l.outcome_id = li.outcome_id
+  JOIN sportsbook_bets b ON b.id = l.bet_id AND b.currency = li.currency
+ WHERE b.id = ANY(:ids)
+ ORDER BY li.outcome_id, li.currency
+ FOR UPDATE OF li
+""").bindparams(bindparam("ids", type_=ARRAY(BIGINT)))
+
+_RELEASE_LIABILITIES = text("""
+UPDATE sportsbook_outcome_liabilities li
+   SET liability_minor = li.liability_minor - d.amount
+  FROM (SELECT l.outcome_id, b.currency, sum(b.potential_return_minor) AS amount
+          FROM sportsbook_bet_legs l JOIN sportsbook_bets b ON b.id = l.bet_id
+         WHERE b.id = ANY(:ids)
+         GROUP BY l.outcome_id, b.currency) d
+ WHERE li.outcome_id = d.outcome_id AND li.currency = d.currency
+""").bindparams(bindparam("ids", type_=ARRAY(BIGINT)))
+
+
+async def release_liabilities(uow: UnitOfWork, bet_ids: Sequence[int]) -> None:
+    """Take the bets' potential returns off their outcomes' liabilities (bets leaving the
+    book before settlement: cancelled, refused)."""
+    if bet_ids:
+        await uow.session.execute(_LOCK_LIABILITIES, {"ids": list(bet_ids)})
+        await uow.session.execute(_RELEASE_LIABILITIES, {"ids": list(bet_ids)})
+
+
+def refund(bet: BetRow, key: str) -> Payout:
+    """The whole stake back to the wallets that paid it."""
+    assert bet.stake_split, "an accepted bet records how its stake was paid"
+    return Payout(
+        brand=bet.brand,
+        player_id=bet.player_id,
+        currency=bet.currency,
+        amount_minor=bet.total_stake_minor,
+        stake_split={WalletKind(kind): int(paid) for kind, paid in bet.stake_split.items()},
+        key=key,
+        metadata={"bet_id": bet.id},
+    )
+
+
+# ---- rollback ----------------------------------------------------------------------------
+
+
+async def start_rollback(uow: UnitOfWork, *, market_id: int, run_id: uuid.UUID) -> None:
+    """Errors: MarketNotFound, MarketNotSettled, SettlementConflict, RollbackInProgress."""
+    market = await lock_market(uow, market_id)
+    run = await existing_run(uow, run_id, market_id=market_id, kind=RunKind.ROLLBACK, request={})
+    if run is not None:
+        return
+    if market.status != MarketStatus.SETTLED:
+        raise MarketNotSettled(field="marketId")
+    # A settle run still going stops at its next chunk (it sees itself completed).
+    await uow.session.execute(
+        update(SettlementRun)
+        .where(
+            SettlementRun.market_id == market_id,
+            SettlementRun.status == RunStatus.RUNNING.value,
+        )
+        .values(status=RunStatus.COMPLETED.value)
+    )
+    await uow.session.execute(
+        update(Outcome)
+        .where(Outcome.market_id == market_id)
+        .values(
+            result=None,
+            dead_heat_numerator=1,
+            dead_heat_denominator=1,
+            place_result=None,
+            place_dead_heat_numerator=1,
+            place_dead_heat_denominator=1,
+        )
+    )
+    market.status = MarketStatus.SUSPENDED.value
+    market.settled_at = None
+    uow.session.add(
+        SettlementRun(
+            id=run_id,
+            market_id=market_id,
+            kind=RunKind.ROLLBACK.value,
+            status=RunStatus.RUNNING.value,
+            request={},
+            cursor_bet_id=0,
+            bets_processed=0,
+            unreversed_bet_ids=[],
+        )
+    )
+    await uow.flush()
+
+
+def reversal_key(bet_id: int, settlement_number: int) -> str:
+    return f"bet:{bet_id}:reversal:{settlement_number}"
+
+
+async def rollback_chunk(uow: UnitOfWork, *, run_id: uuid.UUID, limit: int = CHUNK_SIZE) -> Chunk:
+    run = await lock_run(uow, run_id)
+    assert run is not None
+    assert run.kind == RunKind.ROLLBACK
+    if run.status == RunStatus.COMPLETED:
+        return Chunk(0, 0, done=True)
+    scanned = await next_bet_ids(uow, run, limit)
+    bets = await lock_bets(uow, scanned, SETTLED_STATUSES)
+    reversed_ = await reverse_many(
+        uow,
+        [
+            Reversal(
+                bet.brand, bet.payout_transaction_id, reversal_key(bet.id, bet.settlement_count)
+            )
+            for bet in bets
+            if bet.payout_transaction_id is not None
+        ],
+        scope=REVERSAL_SCOPE,
+        kind="sportsbook.payout_reversal",
+    )
+    stuck = [
+        bet.id for bet in bets if reversal_key(bet.id, bet.settlement_count) in reversed_.short
+    ]
+    reopened = [bet.id for bet in bets if bet.id not in stuck]
+    if reopened:
+        await uow.session.execute(_REOPEN_BETS, {"ids": reopened})
+        await uow.session.execute(_REOPEN_LEGS, {"ids": reopened})
+    if stuck:
+        run.unreversed_bet_ids = [*run.unreversed_bet_ids, *stuck]
+    chunk = advance(run, scanned, len(reopened), limit)
+    await uow.flush()
+    return chunk
+
+
+async def rollback_settlement(
+    database: Database,
+    *,
+    market_id: int,
+    run_id: uuid.UUID,
+    chunk_size: int = CHUNK_SIZE,
+    time_budget_s: float | None = None,
+) -> RunSummary:
+    """Undo the market's settlement: payouts reversed, bets reopened, results cleared, the
+    market suspended until new results settle it again (under new payout keys).
+
+    Errors: MarketNotFound, MarketNotSettled, SettlementConflict, RollbackInProgress."""
+    async with database.uow() as uow:
+        await start_rollback(uow, market_id=market_id, run_id=run_id)
+        await uow.commit()
+    return await drive(
+        database, rollback_chunk, run_id=run_id, chunk_size=chunk_size, time_budget_s=time_budget_s
+    )
+
+
+# ---- cancellation ------------------------------------------------------------------------
+
+
+def _window(placed_from: datetime, placed_to: datetime) -> dict[str, str]:
+    assert placed_from.tzinfo is not None, "windows are timezone-aware"
+    assert placed_to.tzinfo is not None, "windows are timezone-aware"
+    assert placed_from < placed_to
+    return {"placed_from": placed_from.isoformat(), "placed_to": placed_to.isoformat()}
+
+
+async def cancel_chunk(uow: UnitOfWork, *, run_id: uuid.UUID, limit: int = CHUNK_SIZE) -> Chunk:
+    run = await lock_run(uow, run_id)
+    assert run is not None
+    assert run.kind == RunKind.CANCEL
+    if run.status == RunStatus.COMPLETED:
+        return Chunk(0, 0, done=True)
+    placed_from = datetime.fromisoformat(run.request["placed_from"])
+    placed_to = datetime.fromisoformat(run.request["placed_to"])
+    scanned = await next_bet_ids(uow, run, limit)
+    candidates = await lock_bets(uow, scanned, [BetStatus.OPEN, BetStatus.PENDING])
+    bets = [bet for bet in candidates if placed_from <= bet.placed_at < placed_to]
+    await release_liabilities(uow, [bet.id for bet in bets])
+    transactions = await pay_many(
+        uow,
+        [refund(bet, f"bet:{bet.id}:cancel") for bet in bets],
+        scope=REFUND_SCOPE,
+        kind="sportsbook.refund",
+    )
+    if bets:
+        await uow.session.execute(
+            _CANCEL_BETS,
+            {
+                "ids": [bet.id for bet in bets],
+                "transactions": [transactions[f"bet:{bet.id}:cancel"] for bet in bets],
+            },
+        )
+    chunk = advance(run, scanned, len(bets), limit)
+    await uow.flush()
+    return chunk
+
+
+async def cancel_bets(
+    database: Database,
+    *,
+    market_id: int,
+    placed_from: datetime,
+    placed_to: datetime,
+    run_id: uuid.UUID,
+    chunk_size: int = CHUNK_SIZE,
+    time_budget_s: float | None = None,
+) -> RunSummary:
+    """Void every open or pending bet with a leg on the market placed in
+    [placed_from, placed_to): stake returned, liability released. (A multiple is cancelled
+    whole; voiding just its leg is for the trading tools.)
+
+    Errors: MarketNotFound, SettlementConflict, RollbackInProgress."""
+    request = _window(placed_from, placed_to)
+    async with database.uow() as uow:
+        await lock_market(uow, market_id)
+        run = await existing_run(
+            uow, run_id, market_id=market_id, kind=RunKind.CANCEL, request=request
+        )
+        if run is None:
+            uow.session.add(
+                SettlementRun(
+                    id=run_id,
+                    market_id=market_id,
+                    kind=RunKind.CANCEL.value,
+                    status=RunStatus.RUNNING.value,
+                    request=request,
+                    cursor_bet_id=0,
+                    bets_processed=0,
+                    unreversed_bet_ids=[],
+                )
+            )
+        await uow.commit()
+    return await drive(
+        database, cancel_chunk, run_id=run_id, chunk_size=chunk_size, time_budget_s=time_budget_s
+    )

@@ -1,0 +1,30 @@
+"""Sportsbook events for the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from domain.kernel.outbox import Event
+
+
+@dataclass(frozen=True)
+class MarketResulted(Event):
+    """A market's results arrived: `sportsbook.settle_market` settles its bets. The feed
+    (or a trader) emits it with the results; the run id makes redelivery harmless."""
+
+    topic = "sportsbook.market_resulted"
+    market_id: int
+    run_id: uuid.UUID
+    # {outcome_id: {"result": "win", "dead_heat": "1/2", "place_result": …}}
+    results: dict[str, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class BetsSettled(Event):
+    """One settled chunk (for bet-history pushes and notifications)."""
+
+    topic = "sportsbook.bets_settled"
+    market_id: int
+    run_id: uuid.UUID
+    bet_ids: list[int]

@@ -1,0 +1,59 @@
+"""Reads of bets (for replays, the live-delay worker and, later, the GraphQL resolvers)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from domain.kernel.db import UnitOfWork
+from domain.sportsbook.errors import BetNotFound
+from domain.sportsbook.models import Bet, BetLeg, BetStatus
+
+
+@dataclass(frozen=True)
+class PlacedBet:
+    bet_id: int
+    status: BetStatus
+    total_stake_minor: int
+    potential_return_minor: int
+    # The odds taken, per selection in slip order.
+    odds: tuple[Decimal, ...]
+    accept_after: datetime | None
+    # True when this was a replay of an earlier placement with the same key.
+    replayed: bool = False
+
+
+async def bet_by_key(
+    uow: UnitOfWork, brand: str, player_id: uuid.UUID, key: str
+) -> tuple[int, bytes] | None:
+    row = (
+        await uow.session.execute(
+            select(Bet.id, Bet.request_hash).where(
+                Bet.brand == brand, Bet.player_id == player_id, Bet.idempotency_key == key
+            )
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def placed_bet(uow: UnitOfWork, bet_id: int, *, replayed: bool = False) -> PlacedBet:
+    """Errors: BetNotFound."""
+    bet = await uow.session.get(Bet, bet_id)
+    if bet is None:
+        raise BetNotFound(field="betId")
+    legs = await uow.session.scalars(
+        select(BetLeg.odds).where(BetLeg.bet_id == bet_id).order_by(BetLeg.leg_number)
+    )
+    return PlacedBet(
+        bet_id=bet.id,
+        status=BetStatus(bet.status),
+        total_stake_minor=bet.total_stake_minor,
+        potential_return_minor=bet.potential_return_minor,
+        odds=tuple(legs),
+        accept_after=bet.accept_after,
+        replayed=replayed,
+    )

@@ -1,0 +1,192 @@
+"""The sportsbook's placement statements: few round trips, no ORM flushes on the hot path.
+
+Placement reads its context in two statements (the player FOR SHARE with wallet and
+counter ids and any bet already holding the key; the selections with their markets, events
+and current liabilities), then calls `stakehouse_sportsbook_place` once (migration 0007).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, BYTEA, JSONB, TEXT
+from sqlalchemy.exc import DBAPIError
+
+from domain.kernel.db import UnitOfWork
+from domain.sportsbook.errors import LiabilityLimitExceeded
+from domain.sportsbook.models import Event, Market, Outcome, OutcomeLiability
+from domain.wallets.errors import IdempotencyConflict, InsufficientFunds
+
+
+@dataclass(frozen=True)
+class PlacementContext:
+    player_status: str
+    currency: str
+    # The player's wallets in the stake's order (shorter when one is not open yet).
+    wallet_ids: list[int]
+    counter_id: int | None
+    existing_bet_id: int | None
+    existing_request_hash: bytes | None
+
+
+@dataclass(frozen=True)
+class SelectionRow:
+    outcome_id: int
+    odds: Decimal
+    outcome_status: str
+    market_id: int
+    market_status: str
+    event_id: int
+    event_status: str
+    allows_same_event_combination: bool
+    each_way_places: int | None
+    each_way_fraction_numerator: int | None
+    each_way_fraction_denominator: int | None
+    bet_delay_seconds: int
+    min_stake_minor: int | None
+    max_stake_minor: int | None
+    max_payout_minor: int | None
+    liability_limit_minor: int | None
+    liability_minor: int
+
+
+# The compliance guard's FOR SHARE read of the player (a suspension commits before or after
+# the bet, never in between), with everything else placement needs of the player.
+_CONTEXT = text("""
+SELECT p.status, p.currency,
+       ARRAY(
+           SELECT a.id FROM unnest(:order) WITH ORDINALITY AS o(kind, position)
+           JOIN ledger_accounts a ON a.brand = p.brand AND a.player_id = p.id
+                AND a.kind = o.kind AND a.currency = p.currency
+           ORDER BY o.position
+       ) AS wallet_ids,
+       (SELECT h.id FROM ledger_accounts h
+         WHERE h.brand = p.brand AND h.player_id IS NULL AND h.kind = :counter
+           AND h.currency = p.currency) AS counter_id,
+       b.id AS existing_bet_id, b.request_hash AS existing_request_hash
+FROM players p
+LEFT JOIN sportsbook_bets b
+       ON b.brand = p.brand AND b.player_id = p.id AND b.idempotency_key = :key
+WHERE p.id = :player AND p.brand = :brand
+FOR SHARE OF p
+""").bindparams(bindparam("order", type_=ARRAY(TEXT)))
+
+_PLACE = text(
+    "SELECT stakehouse_sportsbook_place(:brand, :player, :currency, :key, :request_hash, "
+    ":bet, :legs, :wallets, :counter, :scope, :stake_hash, :metadata)"
+).bindparams(
+    bindparam("request_hash", type_=BYTEA),
+    bindparam("bet", type_=JSONB),
+    bindparam("legs", type_=JSONB),
+    bindparam("wallets", type_=ARRAY(BIGINT)),
+    bindparam("stake_hash", type_=BYTEA),
+    bindparam("metadata", type_=JSONB),
+)
+
+
+async def placement_context(
+    uow: UnitOfWork,
+    *,
+    brand: str,
+    player_id: uuid.UUID,
+    key: str,
+    order: Sequence[str],
+    counter: str,
+) -> PlacementContext | None:
+    row = (
+        await uow.session.execute(
+            _CONTEXT,
+            {
+                "order": list(order),
+                "counter": counter,
+                "key": key,
+                "player": player_id,
+                "brand": brand,
+            },
+        )
+    ).first()
+    if row is None:
+        return None
+    return PlacementContext(
+        player_status=row.status,
+        currency=row.currency,
+        wallet_ids=list(row.wallet_ids),
+        counter_id=row.counter_id,
+        existing_bet_id=row.existing_bet_id,
+        existing_request_hash=row.existing_request_hash,
+    )
+
+
+async def selections(
+    uow: UnitOfWork, outcome_ids: Sequence[int], currency: str
+) -> dict[int, SelectionRow]:
+    """The outcomes with their market and event, and the liability each carries in
+    `currency`, in one read."""
+    rows = await uow.session.execute(
+        select(
+            Outcome.id,
+            Outcome.odds,
+            Outcome.status,
+            Market.id,
+            Market.status,
+            Event.id,
+            Event.status,
+            Market.allows_same_event_combination,
+            Market.each_way_places,
+            Market.each_way_fraction_numerator,
+            Market.each_way_fraction_denominator,
+            Market.bet_delay_seconds,
+            Market.min_stake_minor,
+            Market.max_stake_minor,
+            Market.max_payout_minor,
+            Market.liability_limit_minor,
+            OutcomeLiability.liability_minor,
+        )
+        .join(Market, Market.id == Outcome.market_id)
+        .join(Event, Event.id == Market.event_id)
+        .outerjoin(
+            OutcomeLiability,
+            (OutcomeLiability.outcome_id == Outcome.id) & (OutcomeLiability.currency == currency),
+        )
+        .where(Outcome.id.in_(list(outcome_ids)))
+    )
+    found = {}
+    for row in rows:
+        values = list(row)
+        values[-1] = values[-1] or 0
+        found[row[0]] = SelectionRow(*values)
+    return found
+
+
+async def place(uow: UnitOfWork, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Call `stakehouse_sportsbook_place`. Its result is {"outcome": "accepted", "bet_id",
+    "stake_split", "stake_transaction_id"}, {"outcome": "moved"} (a selection changed since
+    it was read: nothing written) or {"outcome": "existing"} (the key is taken).
+    Errors: InsufficientFunds, LiabilityLimitExceeded, IdempotencyConflict."""
+    try:
+        raw = await uow.session.scalar(_PLACE, params)
+    except DBAPIError as error:
+        raise _domain_error(error) from None
+    result: dict[str, Any] = raw if isinstance(raw, dict) else json.loads(str(raw))
+    return result
+
+
+def _domain_error(error: DBAPIError) -> Exception:
+    original = error.orig
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    detail = getattr(getattr(original, "__cause__", None), "detail", None)
+    if state == "SH402":
+        return InsufficientFunds(json.loads(detail)["balance"] if detail else None)
+    if state == "SHS01":
+        return LiabilityLimitExceeded(
+            field="selections", outcome_id=int(detail) if detail else None
+        )
+    if state == "SH409":
+        return IdempotencyConflict(field="idempotencyKey")
+    return error

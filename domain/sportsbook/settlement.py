@@ -1,0 +1,403 @@
+"""Settlement: a market's results settle every open bet that has a leg on it, in chunks.
+
+A run (id from the message that carries the results) first records the results and marks
+the market settled, in one transaction. Then each chunk, in a transaction of its own:
+locks the run row (a duplicate delivery of the same message waits, then resumes at the
+cursor), takes the next `limit` bet ids that have a leg on the market (keyset on the
+(market_id, bet_id) index), locks those still open (`status = 'open'`), computes each
+bet whose legs are all resulted, pays them through `wallets.settlement.pay_many` (one
+call; each payout under the key bet:<id>:settlement:<n>), and writes statuses, leg
+factors and the cursor. A worker killed mid-chunk loses only that chunk's transaction;
+the rerun resumes after the last committed chunk, so every bet is paid exactly once.
+
+A multiple stays open until its last leg's market is resulted: that market's run settles
+it. Rollback and cancellation are in `domain.sportsbook.corrections`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from sqlalchemy import bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
+
+from domain.kernel import clock
+from domain.kernel.db import Database, UnitOfWork
+from domain.kernel.outbox import emit
+from domain.sportsbook import returns
+from domain.sportsbook.errors import (
+    InvalidResults,
+    MarketAlreadySettled,
+)
+from domain.sportsbook.events import BetsSettled, MarketResulted
+from domain.sportsbook.models import (
+    BetStatus,
+    MarketStatus,
+    Outcome,
+    ResultKind,
+    RunKind,
+    RunStatus,
+    SettlementRun,
+)
+from domain.sportsbook.runs import (
+    CHUNK_SIZE,
+    BetRow,
+    Chunk,
+    RunSummary,
+    advance,
+    drive,
+    existing_run,
+    lock_bets,
+    lock_market,
+    lock_run,
+    next_bet_ids,
+)
+from domain.wallets.ledger import IdempotencyScope
+from domain.wallets.models import WalletKind
+from domain.wallets.settlement import Payout, pay_many
+
+PAYOUT_SCOPE = IdempotencyScope("sportsbook", "sportsbook.payout")
+FACTOR_PLACES = Decimal("0.0000000001")
+
+
+@dataclass(frozen=True)
+class LegRow:
+    bet_id: int
+    leg_number: int
+    odds: Decimal
+    each_way_places: int | None
+    fraction_numerator: int | None
+    fraction_denominator: int | None
+    result: returns.LegResult | None
+
+
+@dataclass(frozen=True)
+class Settled:
+    bet: BetRow
+    status: BetStatus
+    payout_minor: int
+    legs: list[tuple[LegRow, Fraction, Fraction | None]]
+
+
+# ---- results -----------------------------------------------------------------------------
+
+
+def results_to_json(results: Mapping[int, returns.LegResult]) -> dict[str, dict[str, str]]:
+    """The wire form of results (an outbox payload, a run's request)."""
+    return {
+        str(outcome): {
+            "result": r.result.value,
+            "dead_heat": str(r.dead_heat),
+            **({"place_result": r.place_result.value} if r.place_result else {}),
+            "place_dead_heat": str(r.place_dead_heat),
+        }
+        for outcome, r in sorted(results.items())
+    }
+
+
+def results_from_json(raw: Mapping[str, Mapping[str, str]]) -> dict[int, returns.LegResult]:
+    """Errors: InvalidResults."""
+    try:
+        return {
+            int(outcome): returns.LegResult(
+                ResultKind(r["result"]),
+                Fraction(r.get("dead_heat", "1")),
+                ResultKind(r["place_result"]) if r.get("place_result") else None,
+                Fraction(r.get("place_dead_heat", "1")),
+            )
+            for outcome, r in raw.items()
+        }
+    except (KeyError, ValueError, ZeroDivisionError):
+        raise InvalidResults(field="results") from None
+
+
+async def record_results(
+    uow: UnitOfWork, *, market_id: int, results: Mapping[int, returns.LegResult], run_id: uuid.UUID
+) -> SettlementRun:
+    """Write the market's results, mark it settled and open the run (idempotent per run id:
+    a replay returns the run, to be resumed or already completed).
+
+    Errors: MarketNotFound, InvalidResults, MarketAlreadySettled, SettlementConflict,
+    RollbackInProgress."""
+    market = await lock_market(uow, market_id)
+    request = {"results": results_to_json(results)}
+    run = await existing_run(uow, run_id, market_id=market_id, kind=RunKind.SETTLE, request=request)
+    if run is not None:
+        return run
+    if market.status == MarketStatus.SETTLED:
+        raise MarketAlreadySettled(field="marketId")
+    outcome_ids = set(
+        await uow.session.scalars(select(Outcome.id).where(Outcome.market_id == market_id))
+    )
+    if set(results) != outcome_ids:
+        raise InvalidResults(field="results")
+    for outcome_id, result in results.items():
+        await uow.session.execute(
+            update(Outcome)
+            .where(Outcome.id == outcome_id)
+            .values(
+                result=result.result.value,
+                dead_heat_numerator=result.dead_heat.numerator,
+                dead_heat_denominator=result.dead_heat.denominator,
+                place_result=result.place_result.value if result.place_result else None,
+                place_dead_heat_numerator=result.place_dead_heat.numerator,
+                place_dead_heat_denominator=result.place_dead_heat.denominator,
+            )
+        )
+    market.status = MarketStatus.SETTLED.value
+    market.settled_at = clock.now()
+    run = SettlementRun(
+        id=run_id,
+        market_id=market_id,
+        kind=RunKind.SETTLE.value,
+        status=RunStatus.RUNNING.value,
+        request=request,
+        cursor_bet_id=0,
+        bets_processed=0,
+        unreversed_bet_ids=[],
+    )
+    uow.session.add(run)
+    await uow.flush()
+    return run
+
+
+# ---- chunks ------------------------------------------------------------------------------
+
+_LEGS = text("""
+SELECT l.bet_id, l.leg_number, l.odds, l.each_way_places, l.each_way_fraction_numerator,
+       l.each_way_fraction_denominator, o.result, o.dead_heat_numerator,
+       o.dead_heat_denominator, o.place_result, o.place_dead_heat_numerator,
+       o.place_dead_heat_denominator
+  FROM sportsbook_bet_legs l JOIN sportsbook_outcomes o ON o.id = l.outcome_id
+ WHERE l.bet_id = ANY(:ids)
+ ORDER BY l.bet_id, l.leg_number
+""").bindparams(bindparam("ids", type_=ARRAY(BIGINT)))
+
+_SETTLE_BETS = text("""
+UPDATE sportsbook_bets b
+   SET status = u.status, payout_minor = u.payout, payout_transaction_id = u.transaction_id,
+       settled_at = now(), settlement_run_id = :run,
+       settlement_count = b.settlement_count + 1
+  FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:payouts AS bigint[]),
+              CAST(:transactions AS bigint[])) AS u(id, status, payout, transaction_id)
+ WHERE b.id = u.id AND b.status = 'open'
+""")
+
+_SETTLE_LEGS = text("""
+UPDATE sportsbook_bet_legs l
+   SET result = u.result, win_factor = u.win_factor, place_factor = u.place_factor
+  FROM unnest(CAST(:bets AS bigint[]), CAST(:numbers AS smallint[]), CAST(:results AS text[]),
+              CAST(:win_factors AS numeric[]), CAST(:place_factors AS numeric[]))
+       AS u(bet_id, leg_number, result, win_factor, place_factor)
+ WHERE l.bet_id = u.bet_id AND l.leg_number = u.leg_number
+""")
+
+
+async def settle_chunk(uow: UnitOfWork, *, run_id: uuid.UUID, limit: int = CHUNK_SIZE) -> Chunk:
+    """Settle the run's next `limit` bets (see the module docstring). Flushes, never
+    commits: one chunk per unit of work."""
+    run = await lock_run(uow, run_id)
+    assert run is not None, "settle runs start with their results"
+    assert run.kind == RunKind.SETTLE
+    if run.status == RunStatus.COMPLETED:
+        return Chunk(0, 0, done=True)
+    scanned = await next_bet_ids(uow, run, limit)
+    bets = await lock_bets(uow, scanned, [BetStatus.OPEN])
+    legs = await _legs_of(uow, [bet.id for bet in bets])
+    settled = [s for bet in bets if (s := settle_bet(bet, legs.get(bet.id, []))) is not None]
+    transactions = await pay_many(
+        uow,
+        [payout for s in settled if (payout := _payout(s)) is not None],
+        scope=PAYOUT_SCOPE,
+        kind="sportsbook.payout",
+    )
+    await _write_settled(uow, run.id, settled, transactions)
+    chunk = advance(run, scanned, len(settled), limit)
+    if settled:
+        await emit(
+            uow,
+            BetsSettled(run.market_id, run.id, [s.bet.id for s in settled]),
+            brand=None,
+        )
+    await uow.flush()
+    return chunk
+
+
+async def _legs_of(uow: UnitOfWork, bet_ids: Sequence[int]) -> dict[int, list[LegRow]]:
+    found: dict[int, list[LegRow]] = {}
+    if not bet_ids:
+        return found
+    for row in await uow.session.execute(_LEGS, {"ids": list(bet_ids)}):
+        result = None
+        if row.result is not None:
+            result = returns.LegResult(
+                ResultKind(row.result),
+                Fraction(row.dead_heat_numerator, row.dead_heat_denominator),
+                ResultKind(row.place_result) if row.place_result else None,
+                Fraction(row.place_dead_heat_numerator, row.place_dead_heat_denominator),
+            )
+        found.setdefault(row.bet_id, []).append(
+            LegRow(
+                row.bet_id,
+                row.leg_number,
+                row.odds,
+                row.each_way_places,
+                row.each_way_fraction_numerator,
+                row.each_way_fraction_denominator,
+                result,
+            )
+        )
+    return found
+
+
+def settle_bet(bet: BetRow, legs: Sequence[LegRow]) -> Settled | None:
+    """The bet's outcome once every leg is resulted (None before). Pure.
+
+    Every leg void: VOID, the stake is returned (a free bet's to the free-bet wallet).
+    Otherwise the return of every line and part, rounded down once; a free bet's stake is
+    not returned with it. Nothing returned: LOST; anything: WON."""
+    if not legs or any(leg.result is None for leg in legs):
+        return None
+    return_legs = [_return_leg(leg, each_way=bet.each_way) for leg in legs]
+    results = [leg.result for leg in legs if leg.result is not None]
+    factors = [
+        (
+            leg,
+            returns.win_factor(return_leg, result),
+            returns.place_factor(return_leg, result) if bet.each_way else None,
+        )
+        for leg, return_leg, result in zip(legs, return_legs, results, strict=True)
+    ]
+    if all(result.result is ResultKind.VOID for result in results):
+        return Settled(bet, BetStatus.VOID, bet.total_stake_minor, factors)
+    gross = returns.to_minor(
+        returns.gross_return(
+            bet.stake_minor,
+            return_legs,
+            results,
+            tuple(bet.combination_sizes),
+            each_way=bet.each_way,
+        )
+    )
+    payout = returns.net_return_minor(gross, bet.total_stake_minor, free_bet=bet.free_bet)
+    return Settled(bet, BetStatus.WON if payout > 0 else BetStatus.LOST, payout, factors)
+
+
+def _return_leg(leg: LegRow, *, each_way: bool) -> returns.Leg:
+    odds = Fraction(leg.odds)
+    if not each_way:
+        return returns.Leg(odds)
+    assert leg.each_way_places is not None, "each-way bets are placed on place terms"
+    assert leg.fraction_numerator is not None
+    assert leg.fraction_denominator is not None
+    terms = returns.PlaceTerms(
+        leg.each_way_places, Fraction(leg.fraction_numerator, leg.fraction_denominator)
+    )
+    return returns.Leg(odds, terms)
+
+
+def payout_key(bet_id: int, settlement_number: int) -> str:
+    return f"bet:{bet_id}:settlement:{settlement_number}"
+
+
+def _payout(settled: Settled) -> Payout | None:
+    """Where the money goes: back in the stake's proportion; a free bet's winnings to cash
+    (its stake was a token, not money), a void free bet's stake back to the free-bet
+    wallet."""
+    bet = settled.bet
+    if settled.payout_minor == 0:
+        return None
+    assert bet.stake_split, "an accepted bet records how its stake was paid"
+    split = {WalletKind(kind): int(paid) for kind, paid in bet.stake_split.items()}
+    if bet.free_bet and settled.status is not BetStatus.VOID:
+        split = {WalletKind.CASH: 1}
+    return Payout(
+        brand=bet.brand,
+        player_id=bet.player_id,
+        currency=bet.currency,
+        amount_minor=settled.payout_minor,
+        stake_split=split,
+        key=payout_key(bet.id, bet.settlement_count + 1),
+        metadata={"bet_id": bet.id},
+    )
+
+
+def _decimal(value: Fraction | None) -> str | None:
+    if value is None:
+        return None
+    return str((Decimal(value.numerator) / Decimal(value.denominator)).quantize(FACTOR_PLACES))
+
+
+async def _write_settled(
+    uow: UnitOfWork, run_id: uuid.UUID, settled: Sequence[Settled], transactions: dict[str, int]
+) -> None:
+    if not settled:
+        return
+    await uow.session.execute(
+        _SETTLE_BETS,
+        {
+            "run": run_id,
+            "ids": [s.bet.id for s in settled],
+            "statuses": [s.status.value for s in settled],
+            "payouts": [s.payout_minor for s in settled],
+            "transactions": [
+                transactions.get(payout_key(s.bet.id, s.bet.settlement_count + 1)) for s in settled
+            ],
+        },
+    )
+    legs = [(leg, win, place) for s in settled for leg, win, place in s.legs]
+    await uow.session.execute(
+        _SETTLE_LEGS,
+        {
+            "bets": [leg.bet_id for leg, _, _ in legs],
+            "numbers": [leg.leg_number for leg, _, _ in legs],
+            "results": [leg.result.result.value if leg.result else None for leg, _, _ in legs],
+            "win_factors": [_decimal(win) for _, win, _ in legs],
+            "place_factors": [_decimal(place) for _, _, place in legs],
+        },
+    )
+
+
+async def settle_market(
+    database: Database,
+    *,
+    market_id: int,
+    results: Mapping[int, returns.LegResult],
+    run_id: uuid.UUID,
+    chunk_size: int = CHUNK_SIZE,
+    time_budget_s: float | None = None,
+) -> RunSummary:
+    """Record the results and settle every affected bet, chunk by chunk. Safe to repeat
+    with the same run id (a redelivered message): it resumes, or does nothing if done.
+
+    Errors: MarketNotFound, InvalidResults, MarketAlreadySettled, SettlementConflict,
+    RollbackInProgress."""
+    async with database.uow() as uow:
+        await record_results(uow, market_id=market_id, results=results, run_id=run_id)
+        await uow.commit()
+    return await drive(
+        database, settle_chunk, run_id=run_id, chunk_size=chunk_size, time_budget_s=time_budget_s
+    )
+
+
+async def request_settlement(
+    uow: UnitOfWork,
+    *,
+    market_id: int,
+    results: Mapping[int, returns.LegResult],
+    run_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """Queue the market's settlement (the feed's or a trader's entry point): an outbox
+    event, committed with the caller's transaction, that `sportsbook.settle_market`
+    consumes. Returns the run id."""
+    run = run_id or uuid.uuid4()
+    await emit(
+        uow,
+        MarketResulted(market_id=market_id, run_id=run, results=results_to_json(results)),
+        brand=None,
+    )
+    return run
