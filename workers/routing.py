@@ -14,8 +14,9 @@ from typing import Any, Final
 import dramatiq
 
 from domain.accounts.events import PlayerRegistered
+from domain.payments.events import PayoutRequested
 from domain.sportsbook.events import MarketResulted
-from workers.actors import messaging, sportsbook
+from workers.actors import messaging, payments, sportsbook
 
 Actor = dramatiq.Actor[..., Any]
 
@@ -23,6 +24,7 @@ ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
     {
         PlayerRegistered.topic: (messaging.send_welcome,),
         MarketResulted.topic: (sportsbook.settle_market,),
+        PayoutRequested.topic: (payments.submit_payout,),
     }
 )
 

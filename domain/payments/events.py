@@ -20,3 +20,12 @@ class PaymentStatusChanged(Event):
     after: str
     amount_minor: int
     currency: str
+
+
+@dataclass(frozen=True)
+class PayoutRequested(Event):
+    """Finance approved a withdrawal: a worker pays it out through the PSP
+    (`payments.submit_payout`), retrying until the PSP answers."""
+
+    topic: ClassVar[str] = "payments.payout_requested"
+    payment_id: str

@@ -70,6 +70,9 @@ def _reason(text: str) -> str:
         raise ReasonRequired(field="reason")
     if len(reason) > REASON_LENGTH_MAX:
         raise ReasonTooLong(field="reason")
+    if not reason.isprintable():
+        # It lands in the audit log that staff read: one clean line.
+        raise DomainError("Give the reason as one line of printable text.", field="reason")
     return reason
 
 

@@ -70,9 +70,17 @@ class Cursor:
             cursor = cls(created_at, int(entry_id))
         except (ValueError, UnicodeDecodeError, binascii.Error):
             raise InvalidCursor(field="after") from None
-        if version != _CURSOR_VERSION or created_at.tzinfo is None or cursor.entry_id < 1:
+        if (
+            version != _CURSOR_VERSION
+            or created_at.tzinfo is None
+            or not 1 <= cursor.entry_id <= BIGINT_MAX
+        ):
             raise InvalidCursor(field="after")
         return cursor
+
+
+# Entry ids are bigint: a larger number in a forged cursor would fail in the database.
+BIGINT_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)

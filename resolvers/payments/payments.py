@@ -3,8 +3,8 @@
 The resolver owns the transactions and keeps every PSP call outside them: a transaction
 claims or changes the payment and commits, then the PSP is called (bounded by a timeout),
 then a second transaction records its answer. A crash or a PSP timeout in between leaves
-a row that says what is owed, and repeating the request (same idempotency key, or approving
-again) completes it.
+a row that says what is owed, and repeating the request (same idempotency key) completes
+it. Payouts are placed by a worker (payments.submit_payout), queued by the approval.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission, require_player
 from domain.integrations import default_payment_provider, payment_provider
 from domain.integrations.psp import DepositFlow, call_provider
-from domain.kernel.errors import DomainError
 from domain.payments import service as payments
 from domain.payments.errors import PaymentNotFound
 from domain.payments.models import Payment, PaymentStatus
@@ -89,38 +88,22 @@ async def request_withdrawal(
 
 
 async def approve_withdrawal(ctx: Context, withdrawal_id: uuid.UUID | None) -> Outcome[Payment]:
-    """Approve (committed), then pay out through the PSP and record its answer. When the
-    PSP does not answer, the approval stands and the error says so: approving again
-    retries the payout under the same merchant reference."""
-    try:
+    """Approve; the payout is queued in the same transaction and a worker places it with
+    the PSP (the reply says `approved` until the PSP has answered)."""
+
+    async def run() -> Payment:
         # Permission first: a denied caller learns nothing about withdrawals.
         actor = require_permission(await ctx.principal(), Permission.WITHDRAWAL_APPROVE)
         if withdrawal_id is None:
             raise PaymentNotFound(field="withdrawalId")
-        brand = ctx.brand.slug
         async with ctx.db.uow() as uow:
             payment = await payments.approve_withdrawal(
-                uow, actor, brand=brand, payment_id=withdrawal_id
+                uow, actor, brand=ctx.brand.slug, payment_id=withdrawal_id
             )
             await uow.commit()
-    except DomainError as error:
-        return Outcome(errors=[error])
-    try:
-        return Outcome(value=await _pay_out(ctx, payment))
-    except DomainError as error:
-        return Outcome(value=payment, errors=[error])
+        return payment
 
-
-async def _pay_out(ctx: Context, payment: Payment) -> Payment:
-    """Errors: UnknownProvider, ProviderUnavailable."""
-    provider = payment_provider(ctx.settings, payment.provider)
-    result = await call_provider(provider.request_payout(payments.payout_request(payment)))
-    async with ctx.db.uow() as uow:
-        paid = await payments.record_payout(
-            uow, brand=payment.brand, payment_id=payment.id, result=result
-        )
-        await uow.commit()
-    return paid
+    return await attempt(run)
 
 
 async def reject_withdrawal(

@@ -77,7 +77,12 @@ class WalletTransaction(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        wanted = [int(node_id) if node_id.isdigit() else 0 for node_id in node_ids]
+        wanted = [
+            int(node_id)
+            if node_id.isascii() and node_id.isdigit() and int(node_id) <= history.BIGINT_MAX
+            else 0
+            for node_id in node_ids
+        ]
         found = await wallet_resolvers.movements_by_id(info.context, [i for i in wanted if i])
         return [cls.from_movement(found[i]) if i in found else None for i in wanted]
 

@@ -5,12 +5,15 @@ A call to the PSP never happens inside a transaction. The caller runs the steps:
     deposit     initiate_deposit -> commit -> PSP create_deposit(deposit_request(...))
                 -> open_deposit -> commit;   later the webhook: apply_webhook -> commit
     withdrawal  request_withdrawal -> commit;   finance: reject_withdrawal -> commit, or
-                approve_withdrawal -> commit -> PSP request_payout(payout_request(...))
-                -> record_payout -> commit;   a pending payout ends by webhook
+                approve_withdrawal (queues PayoutRequested) -> commit;   the worker
+                payments.submit_payout: submit_payout (PSP call under the payment's row
+                lock) -> commit, retried until the PSP answers;   a pending payout ends by
+                webhook
 
 so a crash between steps leaves a row that says what is owed (a deposit still `initiated`, a
-withdrawal `approved` without a payout reference), and repeating the step completes it: the
-PSP call is idempotent on our payment id, and every ledger movement has a key of its own.
+withdrawal `approved` without a payout reference, its message still queued), and repeating
+the step completes it: the PSP call is idempotent on our payment id, and every ledger
+movement has a key of its own.
 
 Every status change writes an audit row and a `payments.status_changed` outbox event in the
 same transaction.
@@ -34,6 +37,7 @@ from domain.payments.service.withdrawals import (
     record_payout,
     reject_withdrawal,
     request_withdrawal,
+    submit_payout,
 )
 
 __all__ = [
@@ -55,4 +59,5 @@ __all__ = [
     "record_payout",
     "reject_withdrawal",
     "request_withdrawal",
+    "submit_payout",
 ]

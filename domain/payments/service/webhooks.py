@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from domain.integrations.psp import WebhookEvent, WebhookSubject
+from domain.integrations.psp import ProviderStatus, WebhookEvent, WebhookSubject
+from domain.kernel import audit
 from domain.kernel.db import UnitOfWork
 from domain.payments.errors import AmountMismatch, PaymentNotFound
-from domain.payments.models import Payment, PaymentKind
+from domain.payments.models import Payment, PaymentKind, PaymentStatus
 from domain.payments.service.deposits import settle_deposit
 from domain.payments.service.withdrawals import settle_payout
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,18 @@ class WebhookResult:
     payment: Payment
     # False for a duplicate, late or out-of-order event that changed nothing.
     applied: bool
+    # The PSP now reports the opposite of the payment's final status (a payout that failed
+    # at once later "succeeds", a bank return after a success, a chargeback): nothing moves
+    # automatically; the conflict is audited and logged for finance to reconcile.
+    conflict: bool = False
+
+
+# Final statuses and the PSP outcome that contradicts each.
+_CONTRADICTED_BY = {
+    PaymentStatus.SUCCEEDED: ProviderStatus.FAILED,
+    PaymentStatus.FAILED: ProviderStatus.SUCCEEDED,
+    PaymentStatus.REJECTED: ProviderStatus.SUCCEEDED,
+}
 
 
 async def apply_webhook(
@@ -38,8 +54,30 @@ async def apply_webhook(
         applied = await settle_deposit(uow, payment, event.status, event.failure_reason)
     else:
         applied = await settle_payout(uow, payment, event.status, event.failure_reason)
+    conflict = not applied and _CONTRADICTED_BY.get(PaymentStatus(payment.status)) is event.status
+    if conflict:
+        await _record_conflict(uow, payment, event)
     await uow.flush()
-    return WebhookResult(payment, applied)
+    return WebhookResult(payment, applied, conflict)
+
+
+async def _record_conflict(uow: UnitOfWork, payment: Payment, event: WebhookEvent) -> None:
+    log.error(
+        "PSP %s reports %s for payment %s, which is final as %s: reconcile by hand",
+        payment.provider, event.status.value, payment.id, payment.status,
+    )  # fmt: skip
+    await audit.record(
+        uow,
+        actor_kind="system",
+        actor_id=f"psp:{payment.provider}",
+        action="payment.psp_conflict",
+        subject_type="payment",
+        subject_id=payment.id,
+        brand=payment.brand,
+        reason=event.failure_reason,
+        before={"status": payment.status},
+        after={"psp_status": event.status.value, "psp_reference": event.reference},
+    )
 
 
 async def _payment_for_event(

@@ -7,9 +7,18 @@ import uuid
 from domain.accounts.errors import ReasonRequired
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
-from domain.integrations.psp import PayoutRequest, PayoutResult, ProviderStatus
+from domain.integrations.psp import (
+    PaymentProvider,
+    PayoutRequest,
+    PayoutResult,
+    ProviderStatus,
+    call_provider,
+)
 from domain.kernel.db import UnitOfWork
+from domain.kernel.errors import DomainError
+from domain.kernel.outbox import emit
 from domain.payments.errors import ReasonTooLong, WithdrawalAlreadyReviewed
+from domain.payments.events import PayoutRequested
 from domain.payments.models import Payment, PaymentKind, PaymentStatus, can_move
 from domain.payments.service.steps import Actor, claim, lock, move, record, shift
 from domain.wallets.models import WalletKind
@@ -55,9 +64,10 @@ async def request_withdrawal(
 async def approve_withdrawal(
     uow: UnitOfWork, actor: Principal, *, brand: str, payment_id: uuid.UUID
 ) -> Payment:
-    """Finance approves (`approved`); the caller then pays out through the PSP. Approving a
-    withdrawal whose payout was never placed (the PSP did not answer) returns it again so
-    the caller can retry the payout.
+    """Finance approves (`approved`) and, in the same transaction, queues the payout
+    (PayoutRequested through the outbox: a worker calls the PSP and retries until it
+    answers). Approving again a withdrawal whose payout is not placed yet queues it again
+    (harmless: submit_payout places a payout once).
 
     Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired, PasswordChangeRequired,
     PaymentNotFound, WithdrawalAlreadyReviewed.
@@ -65,6 +75,7 @@ async def approve_withdrawal(
     require_permission(actor, Permission.WITHDRAWAL_APPROVE)
     payment = await lock(uow, brand, payment_id, PaymentKind.WITHDRAWAL)
     if payment.status == PaymentStatus.APPROVED and payment.psp_reference is None:
+        await emit(uow, PayoutRequested(payment_id=str(payment.id)), brand=brand)
         return payment
     if payment.status != PaymentStatus.REQUESTED:
         raise WithdrawalAlreadyReviewed(field="withdrawalId")
@@ -72,6 +83,28 @@ async def approve_withdrawal(
     await move(
         uow, payment, PaymentStatus.APPROVED, Actor.staff(actor), "payment.withdrawal.approve"
     )
+    await emit(uow, PayoutRequested(payment_id=str(payment.id)), brand=brand)
+    return payment
+
+
+async def submit_payout(
+    uow: UnitOfWork, provider: PaymentProvider, *, brand: str, payment_id: uuid.UUID
+) -> Payment | None:
+    """Pay out an approved withdrawal through `provider` and record its answer; None when
+    there is nothing to do (not approved, or a payout already placed).
+
+    The payment's row lock is held across the PSP call (bounded by its timeout), so two
+    submissions of one payout (a redelivered message, a second approval) never overlap:
+    the second finds the payout placed. Payouts are rare; the lock blocks nothing else.
+    Errors: PaymentNotFound, ProviderUnavailable (nothing recorded: retry later).
+    """
+    payment = await lock(uow, brand, payment_id, PaymentKind.WITHDRAWAL)
+    if payment.status != PaymentStatus.APPROVED or payment.psp_reference is not None:
+        return None
+    result = await call_provider(provider.request_payout(payout_request(payment)))
+    payment.psp_reference = result.reference
+    await settle_payout(uow, payment, result.status, result.failure_reason)
+    await uow.flush()
     return payment
 
 
@@ -135,6 +168,9 @@ async def reject_withdrawal(
         raise ReasonRequired(field="reason")
     if len(reason) > REASON_LENGTH_MAX:
         raise ReasonTooLong(field="reason")
+    if not reason.isprintable():
+        # It lands in the audit log that staff read: one clean line.
+        raise DomainError("Give the reason as one line of printable text.", field="reason")
     payment = await lock(uow, brand, payment_id, PaymentKind.WITHDRAWAL)
     if payment.status != PaymentStatus.REQUESTED:
         raise WithdrawalAlreadyReviewed(field="withdrawalId")

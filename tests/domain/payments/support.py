@@ -127,12 +127,14 @@ async def requested_withdrawal(
 
 
 async def approve_and_pay_out(db: Database, payment: Payment, actor: Principal) -> Payment:
-    """What approveWithdrawal does: approve (committed), pay out, record the answer."""
+    """What approveWithdrawal and then the payments.submit_payout worker do: approve
+    (committed, payout queued), place the payout with the PSP and record its answer."""
     async with db.transaction() as uow:
-        approved = await payments.approve_withdrawal(uow, actor, brand=BRAND, payment_id=payment.id)
-    result = await PSP.request_payout(payments.payout_request(approved))
+        await payments.approve_withdrawal(uow, actor, brand=BRAND, payment_id=payment.id)
     async with db.transaction() as uow:
-        return await payments.record_payout(uow, brand=BRAND, payment_id=payment.id, result=result)
+        paid = await payments.submit_payout(uow, PSP, brand=BRAND, payment_id=payment.id)
+    assert paid is not None
+    return paid
 
 
 async def deposited(db: Database, player_id: uuid.UUID, amount_minor: int) -> None:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
+from sqlalchemy import func, select
 
 from domain.accounts.errors import ReasonRequired
 from domain.accounts.models import Player, PlayerStatus
 from domain.brands.service import BrandRegistry
 from domain.compliance.errors import AccountSuspended
-from domain.integrations.psp import ProviderStatus
+from domain.integrations.psp import (
+    PayoutRequest,
+    PayoutResult,
+    ProviderStatus,
+    ProviderUnavailable,
+)
 from domain.kernel.db import Database
-from domain.kernel.errors import PermissionDenied
+from domain.kernel.errors import DomainError, PermissionDenied
+from domain.kernel.outbox import OutboxEvent
 from domain.payments import service as payments
 from domain.payments.errors import (
     InvalidCursor,
@@ -180,7 +188,10 @@ async def test_a_reviewed_withdrawal_cannot_be_reviewed_again(
     assert await wallet_balances(db, player_id) == {"cash": 3000, "withdrawal_pending": 0}
 
 
-@pytest.mark.parametrize(("reason", "error"), [("   ", ReasonRequired), ("x" * 501, ReasonTooLong)])
+@pytest.mark.parametrize(
+    ("reason", "error"),
+    [("   ", ReasonRequired), ("x" * 501, ReasonTooLong), ("one\nforged line", DomainError)],
+)
 async def test_reject_needs_a_reason(
     db: Database, registry: BrandRegistry, reason: str, error: type[Exception]
 ) -> None:
@@ -279,3 +290,96 @@ async def test_a_self_excluded_player_may_still_withdraw(
 
     assert payment.status == PaymentStatus.REQUESTED
     assert await wallet_balances(db, player_id) == {"cash": 3000, "withdrawal_pending": 2000}
+
+
+class _CountingPsp:
+    """The test PSP, slowed down and counting payout calls (to see overlapping submissions)."""
+
+    def __init__(self) -> None:
+        self.payout_calls = 0
+
+    async def request_payout(self, request: PayoutRequest) -> PayoutResult:
+        self.payout_calls += 1
+        await asyncio.sleep(0.2)
+        return await PSP.request_payout(request)
+
+
+async def test_concurrent_submissions_place_one_payout(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player_id = await create_player(db, registry)
+    await deposited(db, player_id, 5000)
+    payment = await requested_withdrawal(db, player_id, 2000)
+    async with db.transaction() as uow:
+        await payments.approve_withdrawal(uow, staff("finance"), brand=BRAND, payment_id=payment.id)
+    psp = _CountingPsp()
+
+    async def submit() -> object:
+        async with db.transaction() as uow:
+            return await payments.submit_payout(
+                uow,
+                psp,  # type: ignore[arg-type]
+                brand=BRAND,
+                payment_id=payment.id,
+            )
+
+    placed = await asyncio.gather(*(submit() for _ in range(3)))
+
+    assert psp.payout_calls == 1
+    assert sum(result is not None for result in placed) == 1
+    assert (await payment_row(db, payment.id)).status == PaymentStatus.SUCCEEDED
+    assert await wallet_balances(db, player_id) == {"cash": 3000, "withdrawal_pending": 0}
+    await assert_invariants(db)
+
+
+async def test_an_unreachable_psp_leaves_the_payout_queued_and_a_retry_places_it(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player_id = await create_player(db, registry)
+    await deposited(db, player_id, 5000)
+    payment = await requested_withdrawal(db, player_id, 2005)  # ..05: the PSP is unreachable
+    async with db.transaction() as uow:
+        await payments.approve_withdrawal(uow, staff("finance"), brand=BRAND, payment_id=payment.id)
+
+    with pytest.raises(ProviderUnavailable):
+        async with db.transaction() as uow:
+            await payments.submit_payout(uow, PSP, brand=BRAND, payment_id=payment.id)
+
+    row = await payment_row(db, payment.id)
+    assert (row.status, row.psp_reference) == (PaymentStatus.APPROVED, None)
+    assert await wallet_balances(db, player_id) == {"cash": 2995, "withdrawal_pending": 2005}
+    async with db.uow() as uow:
+        queued = await uow.session.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.topic == "payments.payout_requested")
+        )
+    assert queued == 1  # the worker's retries come from this message
+    await assert_invariants(db)
+
+
+async def test_a_psp_contradicting_a_final_payout_is_audited_and_moves_nothing(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player_id = await create_player(db, registry)
+    await deposited(db, player_id, 5000)
+    payment = await requested_withdrawal(db, player_id, 2001)  # ..01: the payout fails
+    failed = await approve_and_pay_out(db, payment, staff("finance"))
+    assert failed.psp_reference is not None
+
+    late = await apply(
+        db,
+        PSP.payout_webhook(
+            reference=failed.psp_reference,
+            merchant_reference=str(payment.id),
+            amount_minor=2001,
+            currency="EUR",
+            status=ProviderStatus.SUCCEEDED,
+        ),
+    )
+
+    assert (late.applied, late.conflict) == (False, True)
+    assert (await payment_row(db, payment.id)).status == PaymentStatus.FAILED
+    assert await wallet_balances(db, player_id) == {"cash": 5000, "withdrawal_pending": 0}
+    assert (await audit_actions(db, payment.id))[-1] == "payment.psp_conflict"
+    await assert_invariants(db)

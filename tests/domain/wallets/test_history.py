@@ -137,6 +137,7 @@ async def test_a_page_size_outside_1_to_100_is_refused(
         "djJ8MjAyNi0wMS0wMVQwMDowMDowMCswMDowMHwx",  # v2|2026-01-01T00:00:00+00:00|1
         "djF8MjAyNi0wMS0wMVQwMDowMDowMHwx",  # v1|2026-01-01T00:00:00|1 (no zone)
         "djF8MjAyNi0wMS0wMVQwMDowMDowMCswMDowMHwtNQ",  # v1|...|-5
+        "djF8MjAyNi0wMS0wMVQwMDowMDowMCswMDowMHw5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk",  # v1|...|(30 nines: beyond bigint)
     ],
 )
 def test_a_cursor_the_api_did_not_issue_is_refused(cursor: str) -> None:

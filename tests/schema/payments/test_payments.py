@@ -25,6 +25,8 @@ from tests.domain.payments.support import (
 )
 from tests.schema.accounts.test_staff import signed_in_staff
 from tests.support import AURORA, Api
+from tests.workers import eventually, flushed_broker, running_worker  # noqa: F401 (fixture)
+from workers.actors import payments as payment_actors
 
 PAYMENT = "id kind status amount { amount currency } redirectUrl failureReason reviewReason"
 DEPOSIT = f"""mutation($i: DepositInput!) {{
@@ -56,6 +58,21 @@ async def _player(server: str, email: str) -> tuple[Api, uuid.UUID, str]:
 
 async def _staff(server: str, db: Database, role: str) -> Api:
     return await signed_in_staff(Api(server, AURORA), db, f"{role}@op.example", [role])
+
+
+async def _status_after_payout_worker(staff: Api, withdrawal_id: str) -> str:
+    """Run a real payments worker until the withdrawal leaves `APPROVED`; its status."""
+    node = "query($id: ID!) { node(id: $id) { ... on Payment { status } } }"
+    status = "APPROVED"
+
+    async def decided() -> bool:
+        nonlocal status
+        status = (await staff.query(node, {"id": withdrawal_id})).data["node"]["status"]
+        return status != "APPROVED"
+
+    async with running_worker(payment_actors.QUEUE):
+        await eventually(decided)
+    return status
 
 
 async def _payment_count(db: Database) -> int:
@@ -210,6 +227,8 @@ async def test_finance_approves_and_the_payout_succeeds(server: str, db: Databas
     queue = (await finance.query(QUEUE, {"first": 10})).data["pendingWithdrawals"]
     approved = (await finance.query(APPROVE, {"i": {"withdrawalId": withdrawal["id"]}})).data
     empty = (await finance.query(QUEUE, {"first": 10})).data["pendingWithdrawals"]
+    # The approval queued the payout; a worker places it with the PSP.
+    status = await _status_after_payout_worker(finance, withdrawal["id"])
     net = (await finance.query(NET, {"p": player_gid})).data["playerNetDeposits"]
 
     assert [edge["node"] for edge in queue["edges"]] == [
@@ -217,7 +236,8 @@ async def test_finance_approves_and_the_payout_succeeds(server: str, db: Databas
          "playerId": player_gid}
     ]  # fmt: skip
     assert approved["approveWithdrawal"]["errors"] == []
-    assert approved["approveWithdrawal"]["withdrawal"]["status"] == "SUCCEEDED"
+    assert approved["approveWithdrawal"]["withdrawal"]["status"] == "APPROVED"
+    assert status == "SUCCEEDED"
     assert empty == {"edges": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}
     assert net == {"amount": "30.00", "currency": "EUR"}
     assert await wallet_balances(db, player_id) == {"cash": 3000, "withdrawal_pending": 0}
@@ -274,12 +294,13 @@ async def test_a_failed_payout_returns_the_funds(server: str, db: Database) -> N
     finance = await _staff(server, db, "finance")
 
     result = await finance.query(APPROVE, {"i": {"withdrawalId": withdrawal["id"]}})
+    status = await _status_after_payout_worker(finance, withdrawal["id"])
 
-    payload = result.data["approveWithdrawal"]
-    assert (payload["withdrawal"]["status"], payload["withdrawal"]["failureReason"]) == (
-        "FAILED",
-        "account_closed",
-    )
+    assert result.data["approveWithdrawal"]["errors"] == []
+    assert status == "FAILED"
+    async with db.uow() as uow:
+        payment = await uow.session.get(Payment, uuid.UUID(from_base64(withdrawal["id"])[1]))
+        assert payment is not None and payment.failure_reason == "account_closed"
     assert await wallet_balances(db, player_id) == {"cash": 5000, "withdrawal_pending": 0}
     await assert_invariants(db)
     await player.aclose()

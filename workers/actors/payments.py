@@ -1,0 +1,48 @@
+"""Payments actors: thin wrappers that decode an outbox event and call the domain."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import dramatiq
+
+from domain.integrations import payment_provider
+from domain.integrations.psp import UnknownProvider
+from domain.kernel.settings import get_settings
+from domain.payments import service as payments
+from domain.payments.errors import PaymentNotFound
+from domain.payments.models import Payment
+from workers.broker import setup_broker
+from workers.runtime import database
+
+log = logging.getLogger(__name__)
+
+QUEUE = "payments"
+# A PSP that stays away is retried with Dramatiq's exponential backoff for about a day.
+PAYOUT_RETRIES_MAX = 20
+
+
+# PaymentNotFound and UnknownProvider are permanent: retrying cannot help. ProviderUnavailable
+# (and anything unexpected) is retried; the payment stays `approved` meanwhile.
+@dramatiq.actor(
+    actor_name="payments.submit_payout",
+    queue_name=QUEUE,
+    broker=setup_broker(),
+    max_retries=PAYOUT_RETRIES_MAX,
+    throws=(PaymentNotFound, UnknownProvider),
+)
+async def submit_payout(event_id: int, brand: str, payload: dict[str, Any]) -> None:
+    """Pay out an approved withdrawal, once however often the message arrives (the domain
+    finds a placed payout and does nothing)."""
+    payment_id = uuid.UUID(str(payload["payment_id"]))
+    async with database().uow() as uow:
+        payment = await uow.session.get(Payment, payment_id)
+        if payment is None:
+            raise PaymentNotFound(field="withdrawalId")
+        provider = payment_provider(get_settings(), payment.provider)
+        placed = await payments.submit_payout(uow, provider, brand=brand, payment_id=payment_id)
+        await uow.commit()
+    if placed is None:
+        log.info("payout of %s (event %s) already placed or not approved", payment_id, event_id)
