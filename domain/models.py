@@ -6,6 +6,7 @@ from domain.casino import models as casino_models
 from domain.kernel import audit, outbox
 from domain.kernel.db import Base
 from domain.messaging import models as messaging_models
+from domain.originals import models as originals_models
 from domain.payments import models as payments_models
 from domain.sportsbook import models as sportsbook_models
 from domain.wallets import models as wallets_models
@@ -18,6 +19,7 @@ __all__ = [
     "casino_models",
     "messaging_models",
     "metadata",
+    "originals_models",
     "outbox",
     "payments_models",
     "sportsbook_models",

@@ -8,6 +8,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from domain.kernel.settings import Settings, get_settings
 from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
+from schema.casino import CasinoMutation, CasinoQuery
 from schema.context import Info
 from schema.extensions import StakehouseSchema, extensions_for
 from schema.payments import PaymentsMutation, PaymentsQuery
@@ -15,7 +16,7 @@ from schema.wallets import WalletsMutation, WalletsQuery, WalletsSubscription
 
 
 @strawberry.type
-class Query(AccountsQuery, WalletsQuery, PaymentsQuery):
+class Query(AccountsQuery, WalletsQuery, PaymentsQuery, CasinoQuery):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         try:
@@ -25,7 +26,7 @@ class Query(AccountsQuery, WalletsQuery, PaymentsQuery):
 
 
 @strawberry.type
-class Mutation(AccountsMutation, WalletsMutation, PaymentsMutation):
+class Mutation(AccountsMutation, WalletsMutation, PaymentsMutation, CasinoMutation):
     pass
 
 

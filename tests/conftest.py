@@ -31,6 +31,9 @@ from web import embedded  # noqa: E402
 # Tables emptied between tests. audit_log is append-only (a trigger refuses TRUNCATE) and
 # brands are reference data, so both stay.
 MUTABLE_TABLES = (
+    "originals_rounds",
+    "originals_seeds",
+    "originals_sessions",
     "sportsbook_settlement_runs",
     "sportsbook_bet_legs",
     "sportsbook_bets",
@@ -40,6 +43,8 @@ MUTABLE_TABLES = (
     "sportsbook_events",
     "sportsbook_competitions",
     "sportsbook_sports",
+    "casino_favourites",
+    "casino_brand_providers",
     "casino_transactions",
     "casino_rounds",
     "casino_game_sessions",

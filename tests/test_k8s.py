@@ -154,3 +154,12 @@ def test_each_overlay_builds_with_kustomize(overlay: str) -> None:
         if resource["kind"] in ("Deployment", "Job"):
             for container in pod_spec(resource)["containers"]:
                 assert container["image"].startswith(IMAGE + ":")
+
+
+def test_every_actor_queue_scales_the_workers() -> None:
+    from workers.actors import broker
+
+    scaled = find(base_resources(), "ScaledObject", "worker")
+    lists = {trigger["metadata"]["listName"] for trigger in scaled["spec"]["triggers"]}
+
+    assert {f"stakehouse:{queue}" for queue in broker.get_declared_queues()} <= lists

@@ -29,7 +29,9 @@ from web.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from web.originals import originals_routes
 from web.providers import provider_routes
+from web.site import site_routes
 from workers.relay import run_relay
 
 log = logging.getLogger(__name__)
@@ -77,11 +79,15 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         Route("/account/transactions.csv", exports.transactions_csv, methods=["GET"]),
         *callback_routes(settings),
         *provider_routes(settings),
+        # The in-house studio's game server (talks to the wallet only over HTTP).
+        *originals_routes(),
     ]
     if not settings.is_production:
         from web.explorer import explorer_routes  # noqa: PLC0415
 
         routes.append(Mount("/graphiql", routes=explorer_routes(settings)))
+    # The website last: its pages answer on brand hosts only. A broken theme stops start-up.
+    routes += site_routes(settings, graphql.schema, registry)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.graphql_max_body_bytes)
     app.add_middleware(BrandMiddleware, registry_of=lambda: registry, api_hosts=settings.api_hosts)

@@ -59,12 +59,18 @@ def _require(command: str, settings: Settings, *, database: bool, broker: bool =
 def asgi_app() -> Starlette:
     """The ASGI app from the environment; uvicorn's factory (`web.cli:asgi_app`), so that
     each `--workers` process builds its own."""
+    from domain.brands.errors import InvalidTheme  # noqa: PLC0415
     from domain.brands.service import BrandRegistry  # noqa: PLC0415
     from web.app import create_app  # noqa: PLC0415
 
     settings = get_settings()
     configure_logging(settings)
-    return create_app(settings, BrandRegistry.load(settings.themes_dir))
+    try:
+        return create_app(settings, BrandRegistry.load(settings.themes_dir))
+    except InvalidTheme as error:
+        # A broken brand is never served: stop with the problem, not a traceback.
+        typer.echo(f"invalid theme: {error.message}", err=True)
+        raise SystemExit(EXIT_CONFIGURATION) from None
 
 
 # --- dev (web.devserver) ----------------------------------------------------------------
@@ -208,6 +214,48 @@ def seed(
             f"Demo player on {player.brand} {state}: username {player.username} or "
             f"{player.email}, password {player.password}"
         )
+
+
+themes_app = typer.Typer(help="Brand themes: check them before deploying.", no_args_is_help=True)
+app.add_typer(themes_app, name="themes")
+
+
+@themes_app.command("validate")
+def themes_validate(
+    themes_dir: Path | None = typer.Option(
+        None, "--themes-dir", help="Folder of brand themes [default: STAKEHOUSE_THEMES_DIR]"
+    ),
+) -> None:
+    """Check every brand folder: theme.toml schema, assets, catalogs, legal pages,
+    templates, and WCAG 2.2 AA contrast of every text/background token pair. Exits 1
+    naming each problem."""
+    settings = load_settings_or_exit()
+    from web.site.themes import theme_problems  # noqa: PLC0415
+
+    folder = themes_dir or settings.themes_dir
+    if not folder.is_dir():
+        typer.echo(f"themes validate: {folder} is not a folder", err=True)
+        raise typer.Exit(1)
+    problems = theme_problems(folder)
+    if problems:
+        typer.echo(f"{len(problems)} theme problem(s) in {folder}:", err=True)
+        for problem in problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(1)
+    brands = sorted(child.name for child in folder.iterdir() if (child / "theme.toml").is_file())
+    typer.echo(f"Themes valid: {', '.join(brands)}")
+
+
+@themes_app.command("install-assets")
+def themes_install_assets() -> None:
+    """Install the site's JavaScript packages (htmx) from npm into the data folder."""
+    settings = load_settings_or_exit()
+    from web.site.assets import ensure_assets, modules_dir  # noqa: PLC0415
+
+    if not ensure_assets(settings):
+        typer.echo("installing the site's npm packages failed (is npm installed?)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Site assets installed in {modules_dir(settings)}")
 
 
 @app.command("export-schema")

@@ -299,6 +299,8 @@ def _print_ready(
     if not _explorer_installed(settings):
         explorer_state = "  (npm is installing it)" if shutil.which("npm") else "  (needs npm)"
     lines.append(f"  GraphiQL     http://{first_domain}:{port}/graphiql{explorer_state}")
+    for slug, brand in registry.by_slug.items():
+        lines.append(f"  Site         {slug}: http://{brand.domains[0]}:{port}/")
     if report.admin_one_time_password:
         lines.append(
             f"  Admin        {report.admin_email}  one-time password: "
@@ -379,6 +381,12 @@ def _dev(settings: Settings, data_dir: Path, lock_file: IO[str], started: float)
         # and nothing else waits for it.
         threading.Thread(
             target=explorer.ensure_assets, args=(settings,), name="explorer-install", daemon=True
+        ).start()
+        from web.site import assets as site_assets  # noqa: PLC0415
+
+        # htmx for the site's live parts; pages work without it meanwhile.
+        threading.Thread(
+            target=site_assets.ensure_assets, args=(settings,), name="site-install", daemon=True
         ).start()
         asyncio.run(
             _run_dev_services(

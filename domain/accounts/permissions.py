@@ -17,6 +17,8 @@ class Permission(StrEnum):
     MARKET_TRADE = "market.trade"
     BET_VOID = "bet.void"
     CASINO_MANAGE = "casino.manage"
+    # Casino rounds with their provider transactions, totals and big wins (read only).
+    CASINO_RECONCILE = "casino.reconcile"
     REPORT_READ = "report.read"
     STAFF_MANAGE = "staff.manage"
     AUDIT_READ = "audit.read"
@@ -38,12 +40,12 @@ ROLE_PERMISSIONS = MappingProxyType(
         Role.SUPPORT: frozenset({P.PLAYER_READ, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ}),
         Role.RISK: frozenset(
             {P.PLAYER_READ, P.PLAYER_STATUS_WRITE, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ,
-             P.BET_VOID, P.AUDIT_READ}
+             P.BET_VOID, P.AUDIT_READ, P.CASINO_RECONCILE}
         ),
         Role.CRM: frozenset({P.PLAYER_READ, P.PLAYER_MESSAGE_SEND, P.REPORT_READ}),
         Role.FINANCE: frozenset(
             {P.PLAYER_READ, P.WALLET_READ, P.WALLET_ADJUST, P.WITHDRAWAL_APPROVE, P.REPORT_READ,
-             P.AUDIT_READ}
+             P.AUDIT_READ, P.CASINO_RECONCILE}
         ),
         Role.TRADER: frozenset({P.MARKET_TRADE, P.BET_VOID, P.REPORT_READ}),
     }

@@ -13,11 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.brands.errors import InvalidTheme, UnknownBrand
 from domain.brands.models import BrandRow
+from domain.brands.theme import ThemeAssets, ThemeTokens, contrast_problems
 from domain.kernel.db import UnitOfWork
 from domain.kernel.money import is_supported_currency
 
@@ -46,6 +53,9 @@ class Brand(BaseModel):
     countries: tuple[str, ...] = ()
     # Which wallets pay a stake, in order (wins go back in the same proportion).
     stake_consumption_order: tuple[str, ...] = ("cash", "bonus")
+    # The site's look: design tokens (checked for WCAG 2.2 AA contrast) and asset files.
+    tokens: ThemeTokens = ThemeTokens()
+    assets: ThemeAssets = ThemeAssets()
 
     @field_validator("domains")
     @classmethod
@@ -79,6 +89,14 @@ class Brand(BaseModel):
             if not re.fullmatch(r"[A-Z]{2}", code):
                 raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
         return countries
+
+    @field_validator("tokens")
+    @classmethod
+    def _readable(cls, tokens: ThemeTokens) -> ThemeTokens:
+        problems = contrast_problems(tokens.colour)
+        if problems:
+            raise ValueError("colour: " + "; ".join(problems))
+        return tokens
 
     @property
     def all_locales(self) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.casino.models import BrandGame, CasinoGame, CasinoProvider
@@ -23,6 +23,8 @@ class GameSpec:
     tags: tuple[str, ...] = ()
     thumbnail_url: str | None = None
     demo_available: bool = True
+    # Jurisdictions where the game is not certified (no brand there lists it).
+    restricted_jurisdictions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class ProviderSpec:
     games: tuple[GameSpec, ...] = field(default_factory=tuple)
 
 
-# The in-house provider every demo brand offers (the games themselves come later).
+# The in-house studio every demo brand offers; its game server is web/originals.
 ORIGINALS = ProviderSpec(
     code="stakehouse-originals",
     name="Stakehouse Originals",
@@ -49,13 +51,14 @@ ORIGINALS = ProviderSpec(
             thumbnail_url="/static/originals/dice.svg",
         ),
         GameSpec(
-            code="originals-crash",
-            name="Crash",
+            code="originals-slot",
+            name="Originals Slot",
             category="originals",
-            rtp_basis_points=9700,
-            volatility="high",
-            tags=("crash", "multiplier"),
-            thumbnail_url="/static/originals/crash.svg",
+            # 8051/8379 = 96.085 %, computed exactly from the reels (domain/originals/slot.py).
+            rtp_basis_points=9609,
+            volatility="low",
+            tags=("slot", "classic"),
+            thumbnail_url="/static/originals/slot.svg",
         ),
     ),
 )
@@ -86,11 +89,20 @@ async def sync_provider(uow: UnitOfWork, spec: ProviderSpec) -> None:
                 "volatility": game.volatility,
                 "thumbnail_url": game.thumbnail_url,
                 "demo_available": game.demo_available,
+                "restricted_jurisdictions": list(game.restricted_jurisdictions),
             }
             for game in spec.games
         ]
     )
-    updated = ("name", "category", "tags", "rtp_basis_points", "volatility", "thumbnail_url")
+    updated = (
+        "name",
+        "category",
+        "tags",
+        "rtp_basis_points",
+        "volatility",
+        "thumbnail_url",
+        "restricted_jurisdictions",
+    )
     await uow.session.execute(
         games.on_conflict_do_update(
             index_elements=[CasinoGame.provider, CasinoGame.code],
@@ -124,3 +136,13 @@ async def seed_demo_catalog(uow: UnitOfWork, brands: Iterable[str]) -> None:
     await sync_provider(uow, ORIGINALS)
     for brand in brands:
         await enable_games(uow, brand, ORIGINALS.code)
+    # Games the studio no longer serves (Crash, before the Slot) leave every lobby.
+    retired = select(CasinoGame.id).where(
+        CasinoGame.provider == ORIGINALS.code,
+        CasinoGame.code.not_in([game.code for game in ORIGINALS.games]),
+    )
+    await uow.session.execute(
+        update(BrandGame)
+        .where(BrandGame.game_id.in_(retired), BrandGame.enabled.is_(True))
+        .values(enabled=False)
+    )

@@ -87,11 +87,23 @@ class CasinoGame(Base):
     thumbnail_url: Mapped[str | None] = mapped_column(Text)
     demo_available: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Jurisdictions (a brand's `jurisdiction`, e.g. "GB") where the game is not certified:
+    # no brand of those lists or launches it, whatever its own switch says.
+    restricted_jurisdictions: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), default=list, server_default=text("'{}'")
+    )
 
     __table_args__ = (
         UniqueConstraint("provider", "code"),
         CheckConstraint("rtp_basis_points BETWEEN 0 AND 10000", name="rtp_range"),
         CheckConstraint("volatility IN ('low', 'medium', 'high')", name="volatility"),
+        # Lobby search: ILIKE and word similarity (pg_trgm) on the name use this index.
+        Index(
+            "ix_casino_games_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
     )
 
 
@@ -105,6 +117,34 @@ class BrandGame(Base):
         UUID, ForeignKey("casino_games.id"), primary_key=True
     )
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class BrandProvider(Base):
+    """A brand's switch for a whole provider. Off: none of its games is listed or launched
+    on the brand (each game keeps its own switch for when the provider comes back). No row
+    means on."""
+
+    __tablename__ = "casino_brand_providers"
+
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"), primary_key=True)
+    provider: Mapped[str] = mapped_column(
+        Text, ForeignKey("casino_providers.code"), primary_key=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class FavouriteGame(Base):
+    """A game a player marked as a favourite (a player belongs to one brand)."""
+
+    __tablename__ = "casino_favourites"
+
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"), primary_key=True)
+    game_id: Mapped[uuid.UUID] = mapped_column(
+        UUID, ForeignKey("casino_games.id"), primary_key=True
+    )
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class GameSession(Base):
@@ -151,6 +191,8 @@ class GameRound(Base):
         UniqueConstraint("brand", "provider", "player_id", "round_ref"),
         CheckConstraint("status IN ('open', 'closed')", name="status"),
         Index("ix_casino_rounds_player_id_id", "player_id", "id"),
+        # Reconciliation and big wins: a brand's rounds in a time range, newest first.
+        Index("ix_casino_rounds_brand_opened_at_id", "brand", "opened_at", "id"),
     )
 
 

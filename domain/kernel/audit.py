@@ -66,7 +66,11 @@ class AuditEntry(Base):
     # 1: digest computed in Python (_digest); 2: in SQL (stakehouse_audit_digest).
     scheme: Mapped[int] = mapped_column(SmallInteger, server_default="1")
 
-    __table_args__ = (Index("ix_audit_log_chain_id", "chain", "id"),)
+    __table_args__ = (
+        Index("ix_audit_log_chain_id", "chain", "id"),
+        # Two rows claiming the same predecessor would fork a chain: refused outright.
+        Index("uq_audit_log_chain_prev_hash", "chain", "prev_hash", unique=True),
+    )
 
 
 def chain_of(subject_type: str, subject_id: str) -> int:

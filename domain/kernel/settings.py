@@ -6,6 +6,7 @@ Secrets may come from files: `STAKEHOUSE_SECRET_KEY_FILE=/run/secrets/key` reads
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -78,6 +79,23 @@ class Settings(BaseSettings):
     # production, stakehouse-originals also accepts DEV_CASINO_PROVIDER_SECRET.
     casino_provider_secrets: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
 
+    # Where the Stakehouse Originals game server calls the operator's seamless-wallet API
+    # (an API host; the brand goes in X-Stakehouse-Brand). Unset: this same server, on the
+    # address the player's request reached, with the brand's own host.
+    originals_operator_url: str | None = None
+    # Bound on each wallet call of the Originals game server; a bet that times out is
+    # rolled back.
+    originals_wallet_timeout_ms: int = Field(default=5_000, ge=100, le=60_000)
+
+    # Casino big wins (flagged for risk and finance): a round whose wins reach both this
+    # multiple of its stake and a minimum amount, in the currency's major units:
+    # casino_big_win_min_amounts per currency (`EUR=1000,JPY=150000`), else the default.
+    casino_big_win_stake_multiple: int = Field(default=350, ge=1, le=1_000_000)
+    casino_big_win_min_amount: Decimal = Field(default=Decimal(1000), gt=0)
+    casino_big_win_min_amounts: Annotated[dict[str, Decimal], NoDecode] = Field(
+        default_factory=dict
+    )
+
     relay_batch_size: int = Field(default=200, ge=1, le=10_000)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     log_json: bool = True
@@ -101,6 +119,22 @@ class Settings(BaseSettings):
                 raise ValueError("must be provider=secret pairs, secrets of 16+ characters")
             secrets[provider.strip()] = secret.strip()
         return secrets
+
+    @field_validator("casino_big_win_min_amounts", mode="before")
+    @classmethod
+    def _big_win_amounts(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        amounts: dict[str, Decimal] = {}
+        for part in filter(None, (item.strip() for item in value.split(","))):
+            currency, _, amount = part.partition("=")
+            try:
+                amounts[currency.strip()] = Decimal(amount.strip())
+            except ArithmeticError:
+                raise ValueError("must be CURRENCY=amount pairs, e.g. EUR=1000") from None
+            if not amounts[currency.strip()] > 0:
+                raise ValueError("amounts must be positive")
+        return amounts
 
     @field_validator("database_url")
     @classmethod

@@ -17,6 +17,7 @@ from domain.brands.service import Brand as BrandModel
 from domain.messaging.models import InboxMessage as InboxMessageModel
 from resolvers.accounts import auth as auth_resolvers
 from resolvers.accounts import players as player_resolvers
+from schema.casino import fields as casino_fields
 from schema.context import Info
 from schema.wallets import fields as wallet_fields
 
@@ -123,6 +124,7 @@ class Player(relay.Node):
     created_at: datetime
     wallets = wallet_fields.wallets_field
     transactions = wallet_fields.transactions_field
+    game_rounds = casino_fields.game_rounds_field
 
     @classmethod
     def from_model(cls, player: models.Player) -> Self:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from domain.kernel import audit
 from domain.kernel.audit import AuditEntry, verify_chain
-from domain.kernel.db import Database
+from domain.kernel.db import Database, UnitOfWork
 
 
 async def _record(db: Database, subject_id: str, number: int) -> None:
@@ -93,3 +95,32 @@ async def test_an_edited_row_breaks_its_chain(db: Database) -> None:
 async def _count(db: Database) -> int:
     async with db.uow() as uow:
         return int(await uow.session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+
+
+async def test_appends_refuse_a_stale_snapshot_and_survive_old_string_settings(
+    db: Database,
+) -> None:
+    subject = str(uuid.uuid4())
+    async with db.uow() as uow:
+        await uow.session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        with pytest.raises(DBAPIError, match="READ COMMITTED"):
+            await _append(uow, subject)
+    async with db.transaction() as uow:
+        await uow.session.execute(text("SET LOCAL standard_conforming_strings = off"))
+        await uow.session.execute(text("SET LOCAL TimeZone = 'Asia/Kathmandu'"))
+        await _append(uow, subject)
+
+    async with db.uow() as uow:
+        assert await verify_chain(uow) is None
+
+
+async def _append(uow: UnitOfWork, subject_id: str) -> None:
+    await audit.record(
+        uow,
+        actor_kind="system",
+        actor_id=None,
+        action="test.settings",
+        subject_type="player",
+        subject_id=subject_id,
+        brand=None,
+    )

@@ -150,7 +150,7 @@ async def test_seed_is_idempotent_and_shows_the_admin_password_once(db: Database
     assert [(admin.email, admin.roles) for admin in admins] == [(ADMIN_EMAIL, ["admin"])]
     assert await passwords.verify_password(admins[0].password_hash, one_time_password)
     assert admins[0].password_change_required
-    assert [tuple(row) for row in demo_players] == [("aurora", 1), ("northstar", 1)]
+    assert [tuple(row) for row in demo_players] == [("aurora", 1), ("kumo", 1), ("northstar", 1)]
     assert aurora_demo is not None
     assert aurora_demo.email == "demo@aurora.example"
     assert await passwords.verify_password(aurora_demo.password_hash, DEMO_PASSWORD)

@@ -87,5 +87,14 @@ async def launch(
     )
     uow.session.add(session)
     await uow.flush()
-    query = urlencode({"game": game_code, "token": token, "mode": mode.value, "currency": currency})
+    # `user` is what the provider sends back in every wallet call (the protocol's `user`).
+    query = urlencode(
+        {
+            "game": game_code,
+            "token": token,
+            "mode": mode.value,
+            "currency": currency,
+            "user": str(player_id),
+        }
+    )
     return Launch(session.id, token, f"{launch_url}?{query}", session.expires_at)

@@ -55,7 +55,7 @@ async def test_a_launch_opens_a_session_whose_token_is_stored_hashed(
     assert launched.url.startswith("/originals/launch?")  # type: ignore[attr-defined]
     assert query == {
         "game": ["originals-dice"], "token": [launched.token],  # type: ignore[attr-defined]
-        "mode": ["real"], "currency": ["EUR"],
+        "mode": ["real"], "currency": ["EUR"], "user": [str(player_id)],
     }  # fmt: skip
     async with db.uow() as uow:
         session = await uow.session.scalar(select(GameSession))
@@ -102,14 +102,14 @@ async def test_a_game_without_demo_cannot_launch_in_demo(
     async with db.transaction() as uow:
         await seed_demo_catalog(uow, ["aurora"])
         await uow.session.execute(
-            text("UPDATE casino_games SET demo_available = false WHERE code = 'originals-crash'")
+            text("UPDATE casino_games SET demo_available = false WHERE code = 'originals-slot'")
         )
     try:
         async with db.uow() as uow:
             with pytest.raises(DemoUnavailable):
                 await launch(
                     uow, brand="aurora", player_id=player_id, provider=ORIGINALS.code,
-                    game_code="originals-crash", mode=GameMode.DEMO,
+                    game_code="originals-slot", mode=GameMode.DEMO,
                 )  # fmt: skip
     finally:
         async with db.transaction() as uow:

@@ -1,0 +1,4 @@
+from schema.casino.mutations import CasinoMutation
+from schema.casino.queries import CasinoQuery
+
+__all__ = ["CasinoMutation", "CasinoQuery"]

@@ -1,0 +1,3 @@
+from tests.schema.casino.support import catalogue
+
+__all__ = ["catalogue"]

@@ -1,0 +1,104 @@
+"""A browser-like HTTP client for the site: one brand host, its own cookie jar (the site's
+`__Host-` cookies are Secure, which httpx's jar keeps from plain-HTTP test servers), the
+page's CSRF token, and the Origin header a browser sends on POST."""
+
+from __future__ import annotations
+
+import re
+from http.cookies import SimpleCookie
+from typing import Any
+
+import httpx
+
+from resolvers.context import SESSION_COOKIE
+from web.site.security import CSRF_COOKIE
+
+_CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
+
+
+class SiteClient:
+    def __init__(self, base_url: str, host: str) -> None:
+        self.host = host
+        self.port = httpx.URL(base_url).port
+        self.origin = f"http://{host}:{self.port}"
+        # As a browser sends it: with the port, which the Origin check compares too.
+        self.client = httpx.AsyncClient(
+            base_url=base_url, headers={"host": f"{host}:{self.port}"}, timeout=30
+        )
+        self.cookies: dict[str, str] = {}
+        self.set_cookie_headers: list[str] = []
+        self.csrf_token: str | None = None
+
+    def _cookie_header(self) -> dict[str, str]:
+        if not self.cookies:
+            return {}
+        return {"cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items())}
+
+    def _remember(self, response: httpx.Response) -> None:
+        for header in response.headers.get_list("set-cookie"):
+            self.set_cookie_headers.append(header)
+            parsed = SimpleCookie()
+            parsed.load(header)
+            for name, morsel in parsed.items():
+                if morsel["max-age"] == "0" or "expires=Thu, 01 Jan 1970" in header:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        found = (
+            _CSRF_INPUT.search(response.text)
+            if "text/html" in response.headers.get("content-type", "")
+            else None
+        )
+        if found:
+            self.csrf_token = found.group(1)
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self._cookie_header(), **kwargs.pop("headers", {})}
+        response = await self.client.get(path, headers=headers, **kwargs)
+        self._remember(response)
+        return response
+
+    async def post(
+        self,
+        path: str,
+        data: dict[str, Any] | None = None,
+        *,
+        csrf: bool = True,
+        origin: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        form = dict(data or {})
+        if csrf and self.csrf_token:
+            form.setdefault("csrf_token", self.csrf_token)
+        merged = {**self._cookie_header(), "origin": origin or self.origin, **(headers or {})}
+        response = await self.client.post(path, data=form, headers=merged)
+        self._remember(response)
+        return response
+
+    @property
+    def session(self) -> str | None:
+        return self.cookies.get(SESSION_COOKIE)
+
+    @property
+    def csrf_cookie(self) -> str | None:
+        return self.cookies.get(CSRF_COOKIE)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+async def register_and_sign_in(
+    site: SiteClient, *, email: str, password: str, country: str = "", currency: str = ""
+) -> httpx.Response:
+    await site.get("/register")
+    form = {"email": email, "password": password, "date_of_birth": "1990-05-17"}
+    if country:
+        form["country"] = country
+    if currency:
+        form["currency"] = currency
+    registered = await site.post("/register", form)
+    assert registered.status_code == 303, registered.text
+    await site.get("/login")
+    signed_in = await site.post("/login", {"identifier": email, "password": password})
+    assert signed_in.status_code == 303, signed_in.text
+    return signed_in

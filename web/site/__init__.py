@@ -1,0 +1,113 @@
+"""The white-label website: server-rendered pages per brand, enhanced with htmx.
+
+`site_routes` is mounted by web.app on every brand host. Pages read and write only through
+named GraphQL documents executed in process (web.site.client); themes are data under
+`themes/` (web.site.themes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from strawberry.schema.base import BaseSchema
+
+from domain.brands.service import BrandRegistry
+from domain.kernel.settings import Settings
+from web.site import assets
+from web.site.account import AccountPages
+from web.site.pages import PublicPages, SignInPages
+from web.site.site import Site
+from web.site.themes import load_site_themes
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+STATIC_MAX_AGE_S = 3600
+
+
+def _brand_hosts_only(registry: BrandRegistry, endpoint: Endpoint) -> Endpoint:
+    """Pages belong to a brand's own host, not to an API host naming a brand by header."""
+
+    async def guarded(request: Request) -> Response:
+        if registry.for_host(request.headers.get("host", "")) is None:
+            return PlainTextResponse("Not found", status_code=404)
+        return await endpoint(request)
+
+    return guarded
+
+
+def _static_routes(site: Site, settings: Settings) -> list[Route]:
+    modules = assets.modules_dir(settings)
+
+    async def theme_css(request: Request) -> Response:
+        css = site.theme(request).css()
+        etag = '"' + hashlib.sha256(css.encode()).hexdigest()[:16] + '"'
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers={"etag": etag})
+        return PlainTextResponse(
+            css,
+            media_type="text/css",
+            headers={"etag": etag, "cache-control": f"public, max-age={STATIC_MAX_AGE_S}"},
+        )
+
+    async def vendor(request: Request) -> Response:
+        relative = assets.VENDOR_FILES.get(request.path_params["name"])
+        if relative is None or not (modules / relative).is_file():
+            return Response(status_code=404)
+        return FileResponse(
+            modules / relative,
+            media_type="text/javascript",
+            headers={"cache-control": f"public, max-age={STATIC_MAX_AGE_S}"},
+        )
+
+    async def static(request: Request) -> Response:
+        path: Path | None = site.theme(request).static_file(request.path_params["path"])
+        if path is None:
+            return Response(status_code=404)
+        return FileResponse(path, headers={"cache-control": f"public, max-age={STATIC_MAX_AGE_S}"})
+
+    return [
+        Route("/static/theme.css", theme_css, methods=["GET"]),
+        Route("/static/vendor/{name}", vendor, methods=["GET"]),
+        Route("/static/{path:path}", static, methods=["GET"]),
+    ]
+
+
+def site_routes(settings: Settings, schema: BaseSchema, registry: BrandRegistry) -> list[BaseRoute]:
+    """The site's routes. Errors: InvalidTheme (a theme's files are missing or broken), so
+    the app refuses to start rather than serve a broken brand."""
+    site = Site(settings, schema, load_site_themes(registry, settings.themes_dir))
+    public = PublicPages(site)
+    sign_in = SignInPages(site)
+    account = AccountPages(site)
+    both = ["GET", "POST"]
+    routes = [
+        Route("/", public.home, methods=["GET"]),
+        Route("/legal/{page}", public.legal, methods=["GET"]),
+        Route("/responsible-gambling", public.responsible_gambling, methods=["GET"]),
+        Route("/language/{code}", public.language, methods=["GET"]),
+        Route("/register", sign_in.register, methods=both),
+        Route("/login", sign_in.login, methods=both),
+        Route("/login/two-factor", sign_in.two_factor, methods=both),
+        Route("/logout", sign_in.logout, methods=["POST"]),
+        Route("/account", account.overview, methods=["GET"]),
+        Route("/account/balance/stream", account.balance_stream, methods=["GET"]),
+        Route("/account/transactions", account.transactions, methods=["GET"]),
+        Route("/account/deposit", account.deposit, methods=both),
+        Route("/account/withdraw", account.withdraw, methods=both),
+        Route("/account/inbox", account.inbox, methods=["GET"]),
+        *_static_routes(site, settings),
+    ]
+    return [
+        Route(
+            route.path,
+            _brand_hosts_only(registry, route.endpoint),
+            methods=sorted(route.methods - {"HEAD"}) if route.methods else None,
+            name=route.name,
+        )
+        for route in routes
+    ]

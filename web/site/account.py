@@ -1,0 +1,243 @@
+"""The signed-in player's pages: balances (live), history, deposit, withdrawal, inbox.
+
+Personal pages are `Cache-Control: no-store` and carry `hx-history="false"`, so neither the
+browser cache nor htmx's history snapshots keep balances after sign-out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any, Final
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from domain.kernel.pubsub import SubscriptionInterrupted
+from web.site.site import Page, Site, parse_amount
+
+HISTORY_PAGE_SIZE: Final = 20
+# The ledger's transaction kinds a player meets (the filter's choices).
+TRANSACTION_KINDS: Final = (
+    "deposit", "withdrawal.request", "withdrawal.payout", "withdrawal.return",
+    "withdrawal.reject", "adjustment", "casino.bet", "casino.win", "casino.rollback",
+)  # fmt: skip
+WALLET_KINDS: Final = (
+    "CASH", "BONUS", "WITHDRAWAL_PENDING", "CASINO_BONUS", "SPORTSBOOK_FREE_BET", "LOYALTY_POINTS",
+)  # fmt: skip
+# A comment line this often keeps proxies from closing a quiet stream.
+KEEPALIVE_INTERVAL_S: Final = 15.0
+
+
+def _history_filters(request: Request) -> dict[str, str]:
+    params = request.query_params
+    filters = {
+        "kind": params.get("kind", ""),
+        "wallet": params.get("wallet", ""),
+        "from": params.get("from", ""),
+        "to": params.get("to", ""),
+    }
+    if filters["kind"] not in TRANSACTION_KINDS:
+        filters["kind"] = ""
+    if filters["wallet"] not in WALLET_KINDS:
+        filters["wallet"] = ""
+    for name in ("from", "to"):
+        try:
+            date.fromisoformat(filters[name])
+        except ValueError:
+            filters[name] = ""
+    return filters
+
+
+def _start_of_day(value: str) -> str | None:
+    return f"{value}T00:00:00+00:00" if value else None
+
+
+class AccountPages:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    async def _signed_in(self, request: Request) -> tuple[Page, Response | None]:
+        page = await self.site.page(request)
+        if not page.viewer.signed_in:
+            return page, self.site.sign_in_first(request, page)
+        return page, None
+
+    async def _wallets(self, request: Request) -> list[dict[str, Any]]:
+        result = await self.site.graphql.run(request, "AccountBalances")
+        player = (result.data.get("viewer") or {}).get("player") or {}
+        wallets: list[dict[str, Any]] = player.get("wallets") or []
+        return wallets
+
+    async def overview(self, request: Request) -> Response:
+        page, refused = await self._signed_in(request)
+        if refused:
+            return refused
+        wallets = await self._wallets(request)
+        return self.site.render(page, "account/overview.html", personal=True, wallets=wallets)
+
+    async def balance_stream(self, request: Request) -> Response:
+        """Server-sent events: the balances partial again after each committed change, from
+        the `balanceChanged` subscription (the same pub/sub as GraphQL subscriptions)."""
+        page, refused = await self._signed_in(request)
+        if refused:
+            return Response(status_code=204)  # EventSource stops on 204
+        return StreamingResponse(
+            self._balance_events(request, page),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+        )
+
+    async def _balance_events(self, request: Request, page: Page) -> AsyncIterator[str]:
+        events = self.site.graphql.subscribe(request, "BalanceChanged")
+        next_event = asyncio.ensure_future(anext(events))
+        try:
+            # The state now, so a change between the page and this stream is not lost.
+            yield self._balances_event(page, await self._fresh_wallets(request))
+            while True:
+                done, _ = await asyncio.wait({next_event}, timeout=KEEPALIVE_INTERVAL_S)
+                if not done:
+                    yield ": keep-alive\n\n"
+                    continue
+                try:
+                    next_event.result()
+                except (StopAsyncIteration, SubscriptionInterrupted):
+                    # Ended (session over) or possibly missed events: the browser reconnects
+                    # and renders the current balances.
+                    return
+                next_event = asyncio.ensure_future(anext(events))
+                yield self._balances_event(page, await self._fresh_wallets(request))
+        finally:
+            next_event.cancel()
+            with contextlib.suppress(BaseException):
+                await next_event
+            await events.aclose()
+
+    async def _fresh_wallets(self, request: Request) -> list[dict[str, Any]]:
+        # The stream's context looks the session up again each time (long-lived).
+        return await self._wallets(request)
+
+    def _balances_event(self, page: Page, wallets: list[dict[str, Any]]) -> str:
+        html = page.theme.environment.get_template("account/_balances.html").render(
+            page=page, translations=page.theme.translations_for(page.locale), wallets=wallets
+        )
+        data = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
+        return f"event: balances\n{data}\n"
+
+    async def transactions(self, request: Request) -> Response:
+        page, refused = await self._signed_in(request)
+        if refused:
+            return refused
+        filters = _history_filters(request)
+        variables = {
+            "first": HISTORY_PAGE_SIZE,
+            "after": request.query_params.get("after") or None,
+            "kinds": [filters["kind"]] if filters["kind"] else None,
+            "walletKind": filters["wallet"] or None,
+            "from": _start_of_day(filters["from"]),
+            "to": _start_of_day(filters["to"]),
+        }
+        result = await self.site.graphql.run(request, "Transactions", variables)
+        if result.error_codes:
+            # A stale cursor or from >= to: show the first page with a note.
+            return self.site.render(
+                page,
+                "account/transactions.html",
+                personal=True,
+                status=400,
+                edges=[],
+                page_info={"hasNextPage": False},
+                filters=filters,
+                csv_url="/account/transactions.csv",
+                next_url=None,
+                problem=page.gettext("These filters cannot be applied."),
+            )
+        connection = result.data["viewer"]["player"]["transactions"]
+        export = {
+            "kind": filters["kind"],
+            "wallet": filters["wallet"].lower(),
+            "from": _start_of_day(filters["from"]) or "",
+            "to": _start_of_day(filters["to"]) or "",
+        }
+        csv_query = urlencode({key: value for key, value in export.items() if value})
+        page_info = connection["pageInfo"]
+        next_url = None
+        if page_info["hasNextPage"]:
+            kept = {key: value for key, value in filters.items() if value}
+            next_url = "/account/transactions?" + urlencode(
+                {**kept, "after": page_info["endCursor"]}
+            )
+        return self.site.render(
+            page,
+            "account/transactions.html",
+            personal=True,
+            edges=connection["edges"],
+            filters=filters,
+            kinds=TRANSACTION_KINDS,
+            wallet_kinds=WALLET_KINDS,
+            csv_url="/account/transactions.csv" + (f"?{csv_query}" if csv_query else ""),
+            next_url=next_url,
+            problem=None,
+        )
+
+    async def deposit(self, request: Request) -> Response:
+        return await self._payment(request, "deposit")
+
+    async def withdraw(self, request: Request) -> Response:
+        return await self._payment(request, "withdraw")
+
+    async def _payment(self, request: Request, kind: str) -> Response:
+        page, refused = await self._signed_in(request)
+        if refused:
+            return refused
+        template = f"account/{kind}.html"
+        assert page.viewer.player is not None
+        currency = str(page.viewer.player["currency"])
+        values: dict[str, Any] = {"currency": currency, "wallets": await self._wallets(request)}
+        if request.method == "GET":
+            return self.site.render(
+                page, template, personal=True, outcome=None, key=secrets.token_urlsafe(16),
+                partial=False, **values,
+            )  # fmt: skip
+        form = await self.site.form(request)
+        if form is None:
+            return self.site.forbidden(page)
+        key = str(form.get("idempotency_key") or "")
+        amount = parse_amount(form.get("amount"))
+        outcome: dict[str, Any]
+        if amount is None:
+            outcome = {"errors": [{"message": page.gettext("Enter an amount above zero.")}]}
+        else:
+            money = {"amount": str(amount), "currency": currency}
+            operation, field = (
+                ("Deposit", "deposit") if kind == "deposit" else
+                ("RequestWithdrawal", "requestWithdrawal")
+            )  # fmt: skip
+            variables = {"input": {"amount": money, "idempotencyKey": key}}
+            result = await self.site.graphql.run(request, operation, variables)
+            outcome = result.data[field]
+        partial = request.headers.get("hx-request") == "true"
+        status = 400 if outcome["errors"] and not partial else 200
+        # A new key for the next payment; a resubmitted form replays the same one.
+        return self.site.render(
+            page,
+            f"account/_{kind}_outcome.html" if partial else template,
+            personal=True,
+            status=status,
+            outcome=outcome,
+            key=secrets.token_urlsafe(16),
+            partial=partial,
+            **values,
+        )
+
+    async def inbox(self, request: Request) -> Response:
+        page, refused = await self._signed_in(request)
+        if refused:
+            return refused
+        result = await self.site.graphql.run(request, "Inbox")
+        messages = result.data["viewer"]["player"]["inbox"]
+        return self.site.render(page, "account/inbox.html", personal=True, messages=messages)

@@ -1,0 +1,189 @@
+"""Public pages and signing in: home, legal pages, registration, login, two-factor, logout.
+
+Every form works without JavaScript (a POST, then a 303 or the form again with its errors).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from web.site.site import LOCALE_COOKIE, LOCALE_COOKIE_MAX_AGE_S, Site, local_path
+from web.site.themes import LEGAL_PAGES
+
+
+def _field_errors(errors: list[dict[str, Any]]) -> dict[str, str]:
+    """`{field: message}` for errors tied to a field; `""` holds the others."""
+    found: dict[str, str] = {}
+    for error in errors:
+        found.setdefault(error.get("field") or "", error["message"])
+    return found
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+class PublicPages:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    async def home(self, request: Request) -> Response:
+        page = await self.site.page(request)
+        return self.site.render(page, "home.html")
+
+    async def legal(self, request: Request) -> Response:
+        page = await self.site.page(request)
+        name = request.path_params["page"]
+        content = page.theme.legal_page(name, page.locale) if name in LEGAL_PAGES else None
+        if content is None:
+            return self.site.render(
+                page,
+                "error.html",
+                status=404,
+                title=page.gettext("Page not found"),
+                message=page.gettext("There is no such page."),
+            )
+        return self.site.render(page, "legal.html", content=content, name=name)
+
+    async def responsible_gambling(self, request: Request) -> Response:
+        request.scope["path_params"] = {"page": "responsible-gambling"}
+        return await self.legal(request)
+
+    async def language(self, request: Request) -> Response:
+        """Choose the language of the pages (a preference, not a secret)."""
+        brand = request.scope["state"]["brand"]
+        response = self.site.redirect(request, "/")
+        code = request.path_params["code"]
+        if code in brand.all_locales:
+            response.set_cookie(
+                LOCALE_COOKIE,
+                code,
+                max_age=LOCALE_COOKIE_MAX_AGE_S,
+                path="/",
+                secure=True,
+                httponly=True,
+                samesite="lax",
+            )
+        return response
+
+
+class SignInPages:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    async def register(self, request: Request) -> Response:
+        page = await self.site.page(request)
+        if request.method == "GET":
+            return self.site.render(page, "register.html", values={}, errors={})
+        form = await self.site.form(request)
+        if form is None:
+            return self.site.forbidden(page)
+        values = {
+            name: str(form.get(name) or "").strip()
+            for name in ("email", "username", "date_of_birth", "country", "currency")
+        }
+        brand = page.brand
+        if brand.countries and not values["country"]:
+            values["country"] = brand.countries[0]
+        variables = {
+            "input": {
+                "email": values["email"] or None,
+                "username": values["username"] or None,
+                "password": str(form.get("password") or ""),
+                "dateOfBirth": values["date_of_birth"] or None,
+                "country": values["country"].upper(),
+                "currency": values["currency"] or brand.primary_currency,
+                "locale": page.locale,
+            }
+        }
+        if not _is_date(values["date_of_birth"]):
+            errors = {"dateOfBirth": page.gettext("Enter your date of birth.")}
+            return self.site.render(page, "register.html", status=400, values=values, errors=errors)
+        result = await self.site.graphql.run(request, "Register", variables)
+        payload = result.data["register"]
+        if payload["errors"]:
+            errors = _field_errors(payload["errors"])
+            return self.site.render(page, "register.html", status=400, values=values, errors=errors)
+        return self.site.redirect(request, "/login?registered=1")
+
+    async def login(self, request: Request) -> Response:
+        page = await self.site.page(request)
+        next_path = local_path(request.query_params.get("next"))
+        if request.method == "GET":
+            if page.viewer.signed_in:
+                return self.site.redirect(request, next_path)
+            return self.site.render(
+                page,
+                "login.html",
+                errors={},
+                identifier="",
+                next_path=next_path,
+                registered=request.query_params.get("registered") == "1",
+            )
+        form = await self.site.form(request)
+        if form is None:
+            return self.site.forbidden(page)
+        identifier = str(form.get("identifier") or "").strip()
+        variables = {
+            "input": {
+                "identifier": identifier,
+                "password": str(form.get("password") or ""),
+                "transport": "COOKIE",
+            }
+        }
+        result = await self.site.graphql.run(request, "Login", variables)
+        payload = result.data["login"]
+        next_path = local_path(form.get("next"))
+        if payload["errors"]:
+            return self.site.render(
+                page,
+                "login.html",
+                status=400,
+                errors=_field_errors(payload["errors"]),
+                identifier=identifier,
+                next_path=next_path,
+                registered=False,
+            )
+        if payload["twoFactorRequired"]:
+            return self.site.redirect(request, "/login/two-factor?next=" + quote(next_path))
+        return self.site.redirect(request, next_path)
+
+    async def two_factor(self, request: Request) -> Response:
+        page = await self.site.page(request)
+        next_path = local_path(request.query_params.get("next"))
+        if not page.viewer.two_factor_pending:
+            return self.site.redirect(request, next_path if page.viewer.signed_in else "/login")
+        if request.method == "GET":
+            return self.site.render(page, "two_factor.html", errors={}, next_path=next_path)
+        form = await self.site.form(request)
+        if form is None:
+            return self.site.forbidden(page)
+        variables = {"input": {"code": str(form.get("code") or "").strip()}}
+        result = await self.site.graphql.run(request, "CompleteTwoFactor", variables)
+        errors = result.data["completeTwoFactor"]["errors"]
+        if errors:
+            return self.site.render(
+                page,
+                "two_factor.html",
+                status=400,
+                errors=_field_errors(errors),
+                next_path=local_path(form.get("next")),
+            )
+        return self.site.redirect(request, local_path(form.get("next")))
+
+    async def logout(self, request: Request) -> Response:
+        page = await self.site.page(request)
+        form = await self.site.form(request)
+        if form is None:
+            return self.site.forbidden(page)
+        await self.site.graphql.run(request, "Logout")
+        return self.site.redirect(request, "/")

@@ -1,0 +1,199 @@
+"""The website's core: per-request page state (brand theme, locale, nonce, CSRF token,
+viewer) and rendering with the right security headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+from urllib.parse import quote
+
+from babel.dates import format_datetime
+from babel.numbers import format_currency
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from strawberry.schema.base import BaseSchema
+
+from domain.brands.service import Brand
+from domain.kernel.settings import Settings
+from web.graphql import set_session_cookie
+from web.site.client import SiteGraphQL
+from web.site.security import (
+    CSRF_FIELD,
+    CsrfGuard,
+    content_security_policy,
+    new_nonce,
+    set_csrf_cookie,
+)
+from web.site.themes import SiteTheme
+
+LOCALE_COOKIE: Final = "__Host-stakehouse_locale"
+LOCALE_COOKIE_MAX_AGE_S: Final = 365 * 24 * 3600
+# htmx settings for a strict CSP: no eval, no injected <style>, no history snapshots of
+# pages that show balances.
+HTMX_CONFIG: Final = (
+    '{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,'
+    '"historyCacheSize":0,"selfRequestsOnly":true}'
+)
+
+
+@dataclass
+class Viewer:
+    player: dict[str, Any] | None
+    two_factor_pending: bool
+
+    @property
+    def signed_in(self) -> bool:
+        return self.player is not None and not self.two_factor_pending
+
+
+@dataclass
+class Page:
+    """What every template of one request sees."""
+
+    request: Request
+    theme: SiteTheme
+    locale: str
+    nonce: str
+    csrf_token: str
+    viewer: Viewer
+    fresh_csrf_secret: str | None
+
+    @property
+    def brand(self) -> Brand:
+        return self.theme.brand
+
+    def gettext(self, message: str) -> str:
+        return self.theme.translations_for(self.locale).gettext(message)
+
+    def money(self, amount: str | Decimal, currency: str) -> str:
+        return format_currency(Decimal(amount), currency, locale=self.locale)
+
+    def moment(self, value: str | datetime) -> str:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return format_datetime(moment, "medium", locale=self.locale)
+
+
+class Site:
+    """Shared by every page handler: themes, the GraphQL client, CSRF guard."""
+
+    def __init__(
+        self, settings: Settings, schema: BaseSchema, themes: dict[str, SiteTheme]
+    ) -> None:
+        self.settings = settings
+        self.themes = themes
+        self.graphql = SiteGraphQL(schema, settings)
+        self.csrf = CsrfGuard(settings.secret_key)
+
+    def theme(self, request: Request) -> SiteTheme:
+        return self.themes[request.scope["state"]["brand"].slug]
+
+    async def page(self, request: Request) -> Page:
+        theme = self.theme(request)
+        result = await self.graphql.run(request, "SiteViewer")
+        viewer_data = result.data.get("viewer") or {}
+        viewer = Viewer(viewer_data.get("player"), bool(viewer_data.get("twoFactorPending")))
+        token, fresh = self.csrf.token(request)
+        return Page(
+            request=request,
+            theme=theme,
+            locale=self._locale(request, theme, viewer),
+            nonce=new_nonce(),
+            csrf_token=token,
+            viewer=viewer,
+            fresh_csrf_secret=fresh,
+        )
+
+    def _locale(self, request: Request, theme: SiteTheme, viewer: Viewer) -> str:
+        locales = theme.brand.all_locales
+        if viewer.player and viewer.player.get("locale") in locales:
+            return str(viewer.player["locale"])
+        chosen = request.cookies.get(LOCALE_COOKIE)
+        return chosen if chosen in locales else theme.brand.default_locale
+
+    async def form(self, request: Request) -> FormData | None:
+        """The posted form if the request passes the CSRF and Origin checks, else None."""
+        form = await request.form(max_files=0, max_fields=50)
+        return form if self.csrf.check(request, form) else None
+
+    def render(
+        self,
+        page: Page,
+        template: str,
+        *,
+        status: int = 200,
+        personal: bool = False,
+        **values: Any,
+    ) -> HTMLResponse:
+        environment = page.theme.environment
+        body = environment.get_template(template).render(
+            page=page,
+            brand=page.brand,
+            translations=page.theme.translations_for(page.locale),
+            csrf_field=CSRF_FIELD,
+            htmx_config=HTMX_CONFIG,
+            personal=personal,
+            **values,
+        )
+        response = HTMLResponse(body, status_code=status)
+        self.secure(response, page, personal=personal)
+        return response
+
+    def secure(self, response: Response, page: Page, *, personal: bool) -> None:
+        response.headers["content-security-policy"] = content_security_policy(page.nonce)
+        # Every page shows who is signed in and carries a CSRF token: never a shared cache;
+        # balances and personal data not even the browser's.
+        response.headers["cache-control"] = "no-store" if personal else "private, no-cache"
+        response.headers["vary"] = "Cookie"
+        if page.fresh_csrf_secret:
+            set_csrf_cookie(response, page.fresh_csrf_secret)
+        self.apply_session_cookie(page.request, response)
+
+    def apply_session_cookie(self, request: Request, response: Response) -> None:
+        """Set or clear the session cookie when a sign-in or sign-out asked for it."""
+        context = request.scope["state"].get("site_graphql_context")
+        if context is not None and context.pending_cookie is not None:
+            token, max_age = context.pending_cookie
+            set_session_cookie(response, token, max_age)
+
+    def redirect(self, request: Request, location: str) -> Response:
+        response = RedirectResponse(location, status_code=303)
+        response.headers["cache-control"] = "no-store"
+        self.apply_session_cookie(request, response)
+        return response
+
+    def forbidden(self, page: Page) -> HTMLResponse:
+        return self.render(
+            page,
+            "error.html",
+            status=403,
+            title=page.gettext("This request was refused"),
+            message=page.gettext(
+                "The form expired or came from another site. Reload the page and try again."
+            ),
+        )
+
+    def sign_in_first(self, request: Request, page: Page) -> Response:
+        if page.viewer.two_factor_pending:
+            return self.redirect(request, "/login/two-factor")
+        return self.redirect(request, "/login?next=" + quote(request.url.path, safe="/"))
+
+
+def parse_amount(value: object) -> Decimal | None:
+    """A positive decimal amount from a form field, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        amount = Decimal(value.strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() and amount > 0 else None
+
+
+def local_path(value: object, default: str = "/account") -> str:
+    """`next=` only ever leads to a path of this site (no open redirect)."""
+    if isinstance(value, str) and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return default

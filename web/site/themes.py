@@ -1,0 +1,230 @@
+"""Brand themes for the website: one Jinja environment per brand, its translations, its
+legal pages (Markdown) and its files, all read and checked once at start-up.
+
+A brand folder may hold `templates/` (looked up before `themes/base/templates/`; a brand
+template can extend the base one of the same name as `base/<name>`), `static/`,
+`locale/<lang>/LC_MESSAGES/messages.po` (merged over the base catalog) and
+`content/<lang>/<page>.md` (legal pages; the base theme's English pages are the fallback).
+Catalogs are compiled from `.po` in memory at start-up, so no `.mo` file is committed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import jinja2
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from domain.brands.errors import InvalidTheme
+from domain.brands.service import BASE_THEME, Brand, BrandRegistry
+
+SOURCE_LOCALE: Final = "en"
+LEGAL_PAGES: Final = ("terms", "privacy", "responsible-gambling")
+CATALOG: Final = "messages.po"
+# Raw HTML in Markdown is escaped, never passed through (themes are data, not code).
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+
+
+@jinja2.pass_context
+def _gettext(context: Any, message: str) -> str:
+    translations: Translations = context["translations"]
+    return translations.gettext(message)
+
+
+@jinja2.pass_context
+def _ngettext(context: Any, singular: str, plural: str, count: int) -> str:
+    translations: Translations = context["translations"]
+    return translations.ngettext(singular, plural, count)
+
+
+def _compile_catalog(path: Path) -> Translations:
+    """A `.po` file compiled to gettext translations in memory. Errors: InvalidTheme."""
+    try:
+        with path.open("rb") as source:
+            catalog = read_po(source, ignore_obsolete=True)
+    except (OSError, ValueError) as error:
+        raise InvalidTheme(f"{path}: {error}") from None
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(compiled, domain="messages")
+
+
+@dataclass
+class SiteTheme:
+    """Everything the site needs to render one brand."""
+
+    brand: Brand
+    folder: Path
+    base_folder: Path
+    environment: jinja2.Environment
+    translations: Mapping[str, Translations]
+    legal: Mapping[tuple[str, str], Markup] = field(default_factory=dict)
+
+    def translations_for(self, locale: str) -> Translations:
+        return self.translations.get(locale) or self.translations[self.brand.default_locale]
+
+    def legal_page(self, page: str, locale: str) -> Markup | None:
+        return self.legal.get((page, locale)) or self.legal.get((page, self.brand.default_locale))
+
+    def static_file(self, relative: str) -> Path | None:
+        """A file of the brand's `static/`, else of the base's; never outside them."""
+        for root in (self.folder / "static", self.base_folder / "static"):
+            candidate = (root / relative).resolve()
+            if candidate.is_relative_to(root.resolve()) and candidate.is_file():
+                return candidate
+        return None
+
+    def asset_path(self, name: str) -> str:
+        """The URL of the logo or favicon."""
+        declared: str | None = getattr(self.brand.assets, name)
+        if declared is None:
+            return f"/static/{name}.svg"
+        return "/" + declared  # `static/...` is served under /static/
+
+    def css(self) -> str:
+        lines = [f"  {name}: {value};" for name, value in self.brand.tokens.css_variables().items()]
+        return ":root {\n" + "\n".join(lines) + "\n}\n"
+
+
+def _environment(folder: Path, base_folder: Path) -> jinja2.Environment:
+    base_templates = jinja2.FileSystemLoader(base_folder / "templates")
+    loader = jinja2.ChoiceLoader(
+        [
+            jinja2.FileSystemLoader(folder / "templates"),
+            base_templates,
+            # `{% extends "base/home.html" %}` reaches the base template a brand overrides.
+            jinja2.PrefixLoader({"base": base_templates}),
+        ]
+    )
+    environment = jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True
+    )
+    return environment
+
+
+def _translations(brand: Brand, folder: Path, base_folder: Path) -> dict[str, Translations]:
+    found: dict[str, Translations] = {}
+    for locale in brand.all_locales:
+        language = locale.split("_")[0]
+        catalogs = [
+            root / "locale" / language / "LC_MESSAGES" / CATALOG for root in (base_folder, folder)
+        ]
+        present = [path for path in catalogs if path.is_file()]
+        if not present and language != SOURCE_LOCALE:
+            raise InvalidTheme(
+                f"{folder / 'theme.toml'}: locales: no catalog for {locale!r} "
+                f"(expected {catalogs[0]} or {catalogs[1]})"
+            )
+        translations = Translations()
+        for path in present:  # the brand's catalog last, so its messages win
+            translations.merge(_compile_catalog(path))
+        found[locale] = translations
+    return found
+
+
+def _legal_pages(brand: Brand, folder: Path, base_folder: Path) -> dict[tuple[str, str], Markup]:
+    pages: dict[tuple[str, str], Markup] = {}
+    for page in LEGAL_PAGES:
+        for locale in brand.all_locales:
+            language = locale.split("_")[0]
+            for root in (folder, base_folder):
+                path = root / "content" / language / f"{page}.md"
+                if path.is_file():
+                    text = path.read_text(encoding="utf-8")
+                    text = text.replace("{brand}", brand.name).replace(
+                        "{jurisdiction}", brand.jurisdiction
+                    )
+                    pages[(page, locale)] = Markup(_MARKDOWN.render(text))  # noqa: S704 (escaped)
+                    break
+        if (page, brand.default_locale) not in pages:
+            fallback = base_folder / "content" / SOURCE_LOCALE / f"{page}.md"
+            if not fallback.is_file():
+                raise InvalidTheme(f"{folder}: content: no {page!r} page and no base fallback")
+            text = fallback.read_text(encoding="utf-8").replace("{brand}", brand.name)
+            text = text.replace("{jurisdiction}", brand.jurisdiction)
+            pages[(page, brand.default_locale)] = Markup(_MARKDOWN.render(text))  # noqa: S704
+    return pages
+
+
+def _check_assets(brand: Brand, folder: Path, base_folder: Path) -> None:
+    for name in ("logo", "favicon"):
+        declared = getattr(brand.assets, name)
+        path = folder / declared if declared else base_folder / "static" / f"{name}.svg"
+        if not path.is_file():
+            raise InvalidTheme(f"{folder / 'theme.toml'}: assets.{name}: {path} does not exist")
+
+
+def _check_templates(environment: jinja2.Environment, folder: Path) -> None:
+    for name in environment.list_templates():
+        try:
+            environment.get_template(name)
+        except jinja2.TemplateError as error:
+            raise InvalidTheme(f"{folder}: template {name}: {error}") from None
+
+
+def load_site_theme(brand: Brand, themes_dir: Path) -> SiteTheme:
+    """Errors: InvalidTheme naming the file and what is wrong with it."""
+    folder = themes_dir / brand.slug
+    base_folder = themes_dir / BASE_THEME
+    _check_assets(brand, folder, base_folder)
+    environment = _environment(folder, base_folder)
+    _check_templates(environment, folder)
+    return SiteTheme(
+        brand=brand,
+        folder=folder,
+        base_folder=base_folder,
+        environment=environment,
+        translations=_translations(brand, folder, base_folder),
+        legal=_legal_pages(brand, folder, base_folder),
+    )
+
+
+def load_site_themes(registry: BrandRegistry, themes_dir: Path) -> dict[str, SiteTheme]:
+    return {slug: load_site_theme(brand, themes_dir) for slug, brand in registry.by_slug.items()}
+
+
+def theme_problems(themes_dir: Path) -> list[str]:
+    """Every problem of every brand folder (schema, contrast, assets, catalogs, content,
+    templates, hosts claimed twice), for `stakehouse themes validate`."""
+    from domain.brands.service import load_theme  # noqa: PLC0415
+
+    problems: list[str] = []
+    brands: list[Brand] = []
+    if not (themes_dir / BASE_THEME / "templates").is_dir():
+        problems.append(f"{themes_dir / BASE_THEME}: the base theme's templates/ is missing")
+    folders = sorted(
+        child
+        for child in themes_dir.iterdir()
+        if child.is_dir() and child.name != BASE_THEME and (child / "theme.toml").exists()
+    )
+    for folder in folders:
+        try:
+            brand = load_theme(folder)
+            load_site_theme(brand, themes_dir)
+        except InvalidTheme as error:
+            problems.append(error.message)
+        else:
+            brands.append(brand)
+    if not problems:
+        try:
+            BrandRegistry.from_brands(brands)
+        except InvalidTheme as error:
+            problems.append(error.message)
+    return problems
