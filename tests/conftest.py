@@ -6,6 +6,7 @@ STAKEHOUSE_BROKER_URL). Each run gets a database of its own, migrated to head.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -126,13 +127,10 @@ def broker_url() -> str:
     return os.environ["STAKEHOUSE_BROKER_URL"]
 
 
-@pytest.fixture(scope="module")
-async def server(db: Database, registry: BrandRegistry) -> AsyncIterator[str]:
+@contextlib.asynccontextmanager
+async def app_server(registry: BrandRegistry) -> AsyncIterator[str]:
     """The real app on a real uvicorn server on a free loopback port; yields its base URL.
-
-    Module-scoped: its outbox relay drains every committed event, so it must not run while
-    the worker tests drive the relay by hand.
-    """
+    Each has its own engine, event hub (LISTEN connection) and outbox relay."""
     import uvicorn
 
     from domain.kernel.settings import get_settings
@@ -147,9 +145,19 @@ async def server(db: Database, registry: BrandRegistry) -> AsyncIterator[str]:
             task.result()
         await asyncio.sleep(0.02)
     port = uvicorn_server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    await task
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uvicorn_server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="module")
+async def server(db: Database, registry: BrandRegistry) -> AsyncIterator[str]:
+    """The app under test. Module-scoped: its outbox relay drains every committed event, so
+    it must not run while the worker tests drive the relay by hand."""
+    async with app_server(registry) as url:
+        yield url
 
 
 @pytest.fixture

@@ -10,20 +10,10 @@ from pathlib import Path
 import pytest
 
 from domain.kernel.settings import get_settings
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import REPO_ROOT
 from web.site import assets
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP *.localhost 127.0.0.1",
-]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 AXE_FILE = "axe-core/axe.min.js"
 

@@ -6,22 +6,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP *.localhost 127.0.0.1",
-]
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
+
 HAVE_CHROMIUM = CHROMIUM.exists()
 DEMO_DICE = "/originals/launch?game=originals-dice&mode=demo&currency=EUR"
 DEMO_SLOT = "/originals/launch?game=originals-slot&mode=demo&currency=EUR"
