@@ -96,13 +96,15 @@ async def prepare(db: Database, registry: BrandRegistry, players: int) -> Fixtur
     return Fixtures(created, wagers, adjustments, await _staff_token(db))
 
 
-async def _funded_player(db: Database, registry: BrandRegistry, index: int) -> Player:
+async def _funded_player(
+    db: Database, registry: BrandRegistry, index: int, *, email_prefix: str = "bench"
+) -> Player:
     async with db.transaction() as uow:
         player = await register(
             uow,
             registry.get(BRAND),
             Registration(
-                email=f"bench-{index}@example.com", phone=None, username=None,
+                email=f"{email_prefix}-{index}@example.com", phone=None, username=None,
                 password=PLAYER_PASSWORD, date_of_birth=date(1990, 1, 1),
                 country="MT", currency=CURRENCY,
             ),
@@ -142,10 +144,30 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# uvicorn re-raises the SIGTERM it caught once it has shut down: exit by SystemExit then,
+# so the stats are saved.
+_PROFILED_UVICORN = """
+import cProfile, signal, sys
+from uvicorn.main import main
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+path = sys.argv.pop(1)
+profiler = cProfile.Profile()
+profiler.enable()
+try:
+    main(prog_name="uvicorn")
+finally:
+    profiler.disable()
+    profiler.dump_stats(path)
+"""
+
+
 @contextlib.contextmanager
-def app_server(database_url: str, broker_url: str | None) -> Iterator[str]:
+def app_server(
+    database_url: str, broker_url: str | None, *, profile_path: str | None = None
+) -> Iterator[str]:
     """The real app (`web.cli:asgi_app`) under uvicorn in a child process, as `stakehouse
-    serve` runs it (one worker, its outbox relay included); yields its base URL."""
+    serve` runs it (one worker, its outbox relay included); yields its base URL. With
+    `profile_path`, the child runs under cProfile and saves its stats there on exit."""
     port = _free_port()
     env = {
         **os.environ,
@@ -154,8 +176,11 @@ def app_server(database_url: str, broker_url: str | None) -> Iterator[str]:
         "STAKEHOUSE_LOG_LEVEL": "WARNING",
         "STAKEHOUSE_DATABASE_POOL_SIZE": "20",
     }
+    # `python -m cProfile -m uvicorn` trips on the app's import order: start the profiler
+    # by hand around uvicorn's own entry point instead.
+    launcher = ["-c", _PROFILED_UVICORN, profile_path] if profile_path else ["-m", "uvicorn"]
     command = [
-        sys.executable, "-m", "uvicorn", "web.cli:asgi_app", "--factory",
+        sys.executable, *launcher, "web.cli:asgi_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
         "--log-level", "warning", "--lifespan", "on",
     ]  # fmt: skip
@@ -183,3 +208,229 @@ def _wait_until_live(server: subprocess.Popen[bytes], base_url: str) -> None:
                 return
         time.sleep(0.1)
     raise RuntimeError("the app server did not come up")
+
+
+@dataclass(frozen=True)
+class GamePlayer:
+    """A funded player with a real-money session on a casino game (the wallet callbacks'
+    `user` and `token`)."""
+
+    id: uuid.UUID
+    cash_account: int
+    token: str
+
+
+@dataclass(frozen=True)
+class CasinoFixtures:
+    provider: str
+    game_code: str
+    players: list[GamePlayer]
+
+
+async def prepare_casino(db: Database, registry: BrandRegistry, players: int) -> CasinoFixtures:
+    """The demo catalogue on the brand and `players` funded players, each with a game
+    session on one of its games, made by the domain services as real play makes them."""
+    # Imported here: the ledger benchmark needs none of the casino.
+    from domain.casino.catalog import ORIGINALS, seed_demo_catalog  # noqa: PLC0415
+    from domain.casino.service import launch  # noqa: PLC0415
+
+    game_code = ORIGINALS.games[0].code
+    async with db.transaction() as uow:
+        await sync_brands(uow, registry)
+        await seed_demo_catalog(uow, [BRAND])
+    created = []
+    for index in range(players):
+        player = await _funded_player(db, registry, index, email_prefix="bench-casino")
+        async with db.transaction() as uow:
+            session = await launch(
+                uow, brand=BRAND, player_id=player.id, provider=ORIGINALS.code,
+                game_code=game_code,
+            )  # fmt: skip
+        created.append(GamePlayer(player.id, player.cash_account, session.token))
+    return CasinoFixtures(ORIGINALS.code, game_code, created)
+
+
+# ---- sportsbook ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookPlayer:
+    """A funded player with an active bearer session (the GraphQL `placeBet` caller)."""
+
+    id: uuid.UUID
+    cash_account: int
+    token: str
+
+
+@dataclass(frozen=True)
+class BookMarket:
+    event_id: int
+    market_id: int
+    # Outcome ids in creation order, and their odds.
+    outcomes: list[int]
+    odds: list[str]
+
+
+async def add_book_market(
+    db: Database, odds: list[str], *, name: str = "Home v Away", sport_key: str | None = None,
+    markets: int = 1,
+) -> list[BookMarket]:  # fmt: skip
+    """A scheduled event starting in an hour with `markets` active markets, each with one
+    active outcome per `odds` entry, no stake, payout or liability limit (so no bet is
+    refused for headroom), made with the ORM as the feed's catalogue writes leave them."""
+    from datetime import timedelta  # noqa: PLC0415
+    from decimal import Decimal  # noqa: PLC0415
+
+    from domain.kernel import clock  # noqa: PLC0415
+    from domain.sportsbook.models import (  # noqa: PLC0415
+        Competition,
+        Event,
+        Market,
+        Outcome,
+        Sport,
+    )
+
+    key = sport_key or f"football-{uuid.uuid4().hex[:6]}"
+    async with db.transaction() as uow:
+        sport = Sport(key=key, name="Football")
+        uow.session.add(sport)
+        await uow.flush()
+        competition = Competition(sport_id=sport.id, key="bench", name="Bench League")
+        uow.session.add(competition)
+        await uow.flush()
+        event = Event(
+            competition_id=competition.id, name=name, home="Home", away="Away",
+            status="scheduled", starts_at=clock.now() + timedelta(hours=1),
+        )  # fmt: skip
+        uow.session.add(event)
+        await uow.flush()
+        made = []
+        for number in range(markets):
+            market = Market(
+                event_id=event.id, type=f"market_{number}", specifiers="",
+                name=f"Market {number}", status="active",
+            )  # fmt: skip
+            uow.session.add(market)
+            await uow.flush()
+            outcomes = []
+            for index, price in enumerate(odds):
+                outcome = Outcome(
+                    market_id=market.id, key=f"o{index}", name=f"Outcome {index}",
+                    odds=Decimal(price), status="active",
+                )  # fmt: skip
+                uow.session.add(outcome)
+                await uow.flush()
+                outcomes.append(outcome.id)
+            made.append(BookMarket(event.id, market.id, outcomes, list(odds)))
+    return made
+
+
+async def book_players(
+    db: Database, registry: BrandRegistry, players: int, *, email_prefix: str = "bench-book"
+) -> list[BookPlayer]:
+    """`players` registered, funded players (FUNDING_MINOR in cash), each with an active
+    player bearer session on the brand, as a completed sign-in leaves it."""
+    made = []
+    for index in range(players):
+        player = await _funded_player(db, registry, index, email_prefix=email_prefix)
+        async with db.transaction() as uow:
+            issued = await sessions.issue(
+                uow, kind=PrincipalKind.PLAYER, principal_id=player.id, brand=BRAND,
+                transport=SessionTransport.BEARER, state=SessionState.ACTIVE,
+                ip_address="127.0.0.1", user_agent="bench",
+            )  # fmt: skip
+        made.append(BookPlayer(player.id, player.cash_account, issued.token))
+    return made
+
+
+# One bet per row, set-based: the bet (single, 1.00 staked from cash, policy NONE, open),
+# its one leg (outcome by the bet id's parity: even on the first outcome, odd on the second)
+# and nothing else; liabilities and the stakes' money are written by `seed_open_bets`.
+_SEED_BETS = """
+WITH players AS (
+    SELECT array_agg(id ORDER BY id) AS ids FROM unnest($2::uuid[]) AS p(id)
+), bets AS (
+    INSERT INTO sportsbook_bets (
+        brand, player_id, currency, bet_type, system_name, combination_sizes, line_count,
+        stake_minor, total_stake_minor, each_way, free_bet, odds_policy, status,
+        potential_return_minor, stake_split, idempotency_key, request_hash)
+    SELECT $1, players.ids[1 + (g % cardinality(players.ids))], $3, 'single', NULL, '{1}', 1,
+           $4, $4, false, false, 'none', 'open', 0,
+           jsonb_build_object('cash', $4::bigint), $5 || g, sha256(($5 || g)::bytea)
+      FROM generate_series(1, $6::int) AS g, players
+    RETURNING id, player_id
+), legs AS (
+    INSERT INTO sportsbook_bet_legs (bet_id, leg_number, outcome_id, market_id, event_id,
+                                     requested_odds, odds)
+    SELECT id, 0, CASE WHEN id % 2 = 0 THEN $7::bigint ELSE $8::bigint END, $9, $10,
+           CASE WHEN id % 2 = 0 THEN $11::numeric ELSE $12::numeric END,
+           CASE WHEN id % 2 = 0 THEN $11::numeric ELSE $12::numeric END
+      FROM bets
+    RETURNING bet_id, outcome_id, odds
+)
+SELECT (SELECT count(*) FROM legs)
+"""
+
+_SEED_POTENTIAL = """
+UPDATE sportsbook_bets b
+   SET potential_return_minor = floor(b.stake_minor * l.odds)::bigint
+  FROM sportsbook_bet_legs l
+ WHERE l.bet_id = b.id AND l.market_id = $1
+"""
+
+_SEED_LIABILITIES = """
+INSERT INTO sportsbook_outcome_liabilities (outcome_id, currency, liability_minor)
+SELECT l.outcome_id, $2, sum(b.potential_return_minor)
+  FROM sportsbook_bet_legs l JOIN sportsbook_bets b ON b.id = l.bet_id
+ WHERE l.market_id = $1
+ GROUP BY l.outcome_id
+ON CONFLICT (outcome_id, currency)
+DO UPDATE SET liability_minor = sportsbook_outcome_liabilities.liability_minor
+                                + EXCLUDED.liability_minor
+"""
+
+_SEED_STAKES = """
+SELECT b.player_id, sum(b.total_stake_minor)::bigint
+  FROM sportsbook_bets b JOIN sportsbook_bet_legs l ON l.bet_id = b.id
+ WHERE l.market_id = $1
+ GROUP BY b.player_id
+"""
+
+
+async def seed_open_bets(
+    db: Database, url: str, market: BookMarket, players: list[BookPlayer], bets: int,
+    *, stake_minor: int = 100,
+) -> None:  # fmt: skip
+    """`bets` open single bets on the market's first two outcomes, written set-based (one
+    statement for bets and legs), then their potential returns and the outcomes' liabilities
+    as placement would have left them, then the stakes' money: one ledger transfer per
+    player, cash to the brand's WAGERS account, of the sum of that player's stakes (placement
+    posts one per bet; settlement reads only `stake_split`, never the stake transaction, so
+    the money is where it would be and `stake_transaction_id` stays NULL)."""
+    import asyncpg  # noqa: PLC0415
+
+    from domain.kernel.db import plain_url  # noqa: PLC0415
+
+    connection = await asyncpg.connect(plain_url(url))
+    try:
+        async with connection.transaction():
+            await connection.fetchval(
+                _SEED_BETS, BRAND, [p.id for p in players], CURRENCY, stake_minor,
+                f"seed-{market.market_id}-", bets, market.outcomes[0], market.outcomes[1],
+                market.market_id, market.event_id, market.odds[0], market.odds[1],
+            )  # fmt: skip
+            await connection.execute(_SEED_POTENTIAL, market.market_id)
+            await connection.execute(_SEED_LIABILITIES, market.market_id, CURRENCY)
+            stakes = await connection.fetch(_SEED_STAKES, market.market_id)
+        await connection.execute("ANALYZE sportsbook_bets")
+        await connection.execute("ANALYZE sportsbook_bet_legs")
+    finally:
+        await connection.close()
+    accounts = {p.id: p.cash_account for p in players}
+    async with db.transaction() as uow:
+        wagers = await house_account_id(uow, BRAND, HouseAccountKind.WAGERS, CURRENCY)
+        for player_id, total in stakes:
+            await transfer(
+                uow, brand=BRAND, kind="sportsbook.stake", source=accounts[player_id],
+                destination=wagers, amount_minor=int(total), scope=None, key=None,
+            )  # fmt: skip

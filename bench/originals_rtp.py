@@ -13,6 +13,7 @@ import argparse
 import random
 import sys
 import time
+from collections.abc import Callable
 from fractions import Fraction
 
 from domain.originals.slot import ORIGINALS_SLOT, simulate
@@ -41,7 +42,9 @@ def main() -> int:
     deviation = float(ORIGINALS_SLOT.variance_exact()) ** 0.5
     _say(f"exact RTP {exact} = {float(exact):.6%}; one spin's standard deviation {deviation:.4f}")
     _say(f"standard error over {options.spins:,} spins: {deviation / options.spins**0.5:.4%}")
-    runs = [("table", lambda: simulate(ORIGINALS_SLOT, options.spins, options.seed))]
+    runs: list[tuple[str, Callable[[], Fraction]]] = [
+        ("table", lambda: simulate(ORIGINALS_SLOT, options.spins, options.seed))
+    ]
     if not options.table_only:
         runs.append(("spin()", lambda: _through_spin(options.spins, options.seed)))
     failed = False

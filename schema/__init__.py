@@ -12,11 +12,13 @@ from schema.casino import CasinoMutation, CasinoQuery
 from schema.context import Info
 from schema.extensions import StakehouseSchema, extensions_for
 from schema.payments import PaymentsMutation, PaymentsQuery
+from schema.sportsbook import SportsbookMutation, SportsbookQuery, SportsbookSubscription
+from schema.sportsbook.subscriptions import pass_published_values
 from schema.wallets import WalletsMutation, WalletsQuery, WalletsSubscription
 
 
 @strawberry.type
-class Query(AccountsQuery, WalletsQuery, PaymentsQuery, CasinoQuery):
+class Query(AccountsQuery, WalletsQuery, PaymentsQuery, CasinoQuery, SportsbookQuery):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         try:
@@ -26,24 +28,28 @@ class Query(AccountsQuery, WalletsQuery, PaymentsQuery, CasinoQuery):
 
 
 @strawberry.type
-class Mutation(AccountsMutation, WalletsMutation, PaymentsMutation, CasinoMutation):
+class Mutation(
+    AccountsMutation, WalletsMutation, PaymentsMutation, CasinoMutation, SportsbookMutation
+):
     pass
 
 
 @strawberry.type
-class Subscription(AccountsSubscription, WalletsSubscription):
+class Subscription(AccountsSubscription, WalletsSubscription, SportsbookSubscription):
     pass
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
-    return StakehouseSchema(
+    schema = StakehouseSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions_for(settings),
         config=StrawberryConfig(auto_camel_case=True),
     )
+    pass_published_values(schema)
+    return schema
 
 
 def schema_sdl() -> str:

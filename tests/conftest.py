@@ -24,6 +24,7 @@ os.environ.setdefault("STAKEHOUSE_LOG_JSON", "false")
 os.environ.setdefault("STAKEHOUSE_DATA_DIR", str(TEST_DATA_DIR))
 
 from domain.brands.service import BrandRegistry, sync_brands  # noqa: E402
+from domain.integrations.aggregator import TEST_AGGREGATOR_STUDIOS  # noqa: E402
 from domain.kernel.db import Database  # noqa: E402
 from domain.kernel.migrate import upgrade  # noqa: E402
 from tests.support import AURORA, NORTHSTAR, Api  # noqa: E402
@@ -35,6 +36,9 @@ MUTABLE_TABLES = (
     "originals_rounds",
     "originals_seeds",
     "originals_sessions",
+    "sportsbook_feed_messages",
+    "sportsbook_feed_producers",
+    "sportsbook_market_margins",
     "sportsbook_settlement_runs",
     "sportsbook_bet_legs",
     "sportsbook_bets",
@@ -119,6 +123,22 @@ async def _clean_tables(db: Database) -> AsyncIterator[None]:
 
         await connection.execute(
             text(f"TRUNCATE {', '.join(MUTABLE_TABLES)} RESTART IDENTITY CASCADE")
+        )
+        # The catalogue is reference data and stays, except what the test aggregator's
+        # studios brought (seed and sync tests), which would crowd other tests' lobbies.
+        studios = {"studios": list(TEST_AGGREGATOR_STUDIOS)}
+        await connection.execute(
+            text(
+                "DELETE FROM casino_brand_games WHERE game_id IN "
+                "(SELECT id FROM casino_games WHERE provider = ANY(:studios))"
+            ),
+            studios,
+        )
+        await connection.execute(
+            text("DELETE FROM casino_games WHERE provider = ANY(:studios)"), studios
+        )
+        await connection.execute(
+            text("DELETE FROM casino_providers WHERE code = ANY(:studios)"), studios
         )
 
 

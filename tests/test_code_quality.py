@@ -24,7 +24,7 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
         (str(BIN / "ruff"), "check", "--quiet", "."),
         (str(BIN / "ruff"), "format", "--check", "--quiet", "."),
         (str(BIN / "lint-imports"),),
-        (str(BIN / "mypy"), "domain", "schema", "resolvers", "workers", "web"),
+        (str(BIN / "mypy"), "domain", "schema", "resolvers", "workers", "web", "bench"),
     ],
     ids=["ruff", "ruff-format", "import-linter", "mypy"],
 )

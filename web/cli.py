@@ -172,6 +172,29 @@ async def _run_scheduler(settings: Settings) -> None:
         await db.dispose()
 
 
+@app.command("feed-simulator")
+def feed_simulator(
+    seed: int = typer.Option(7, help="The simulation's seed: the same seed, the same feed"),
+    tick_seconds: float = typer.Option(1.0, min=0.1, max=60.0, help="Seconds per tick"),
+) -> None:
+    """A simulated odds feed onto the broker's `feed` queue (what `dev` runs). Stops on
+    SIGINT or SIGTERM."""
+    settings = load_settings_or_exit()
+    _require("feed-simulator", settings, database=False, broker=True)
+    configure_logging(settings)
+    asyncio.run(_run_feed_simulator(seed, tick_seconds))
+
+
+async def _run_feed_simulator(seed: int, tick_seconds: float) -> None:
+    from workers.feed_simulator import run_feed_simulator  # noqa: PLC0415
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await run_feed_simulator(stop, seed=seed, tick_s=tick_seconds)
+
+
 @app.command()
 def migrate() -> None:
     """Upgrade the database of STAKEHOUSE_DATABASE_URL to the latest migration."""

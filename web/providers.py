@@ -34,7 +34,12 @@ from domain.casino.errors import (
     WalletStatus,
 )
 from domain.casino.protocol import WalletOperation, WalletReply, WalletRequest, parse_request
-from domain.casino.signatures import BODY_MAX_BYTES, SIGNATURE_HEADER, provider_secrets, verify
+from domain.casino.signatures import (
+    BODY_MAX_BYTES,
+    SIGNATURE_HEADER,
+    secrets_by_provider,
+    verify,
+)
 from domain.kernel import clock
 from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.settings import Settings
@@ -108,6 +113,9 @@ async def handle(
 
 
 def _endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    # Settings are fixed for the process's life: read the secrets once, not per callback.
+    secrets = secrets_by_provider(settings)
+
     async def provider_wallet(request: Request) -> Response:
         provider = request.path_params["provider"]
         try:
@@ -121,7 +129,7 @@ def _endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
         try:
             # Verified first: an unsigned body is never parsed or looked up.
             verify(
-                provider_secrets(settings, provider),
+                secrets.get(provider, ()),
                 request.headers.get(SIGNATURE_HEADER),
                 body,
                 now=clock.now(),

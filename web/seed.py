@@ -16,7 +16,8 @@ from datetime import date
 from domain.accounts import players, staff
 from domain.accounts.errors import IdentifierTaken, InvalidInput, StaffEmailTaken
 from domain.brands.service import Brand, BrandRegistry, sync_brands
-from domain.casino.catalog import seed_demo_catalog
+from domain.casino.catalog import apply_catalogue, fetch_catalogue, seed_demo_catalog
+from domain.integrations.aggregator import TestAggregator
 from domain.kernel.db import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,11 @@ def demo_email(brand: Brand) -> str:
 
 async def seed(db: Database, registry: BrandRegistry, *, demo: bool) -> SeedReport:
     """Sync brand rows, create the first admin if absent and, with `demo`, a demo player per
-    brand if absent. One transaction, so a failure leaves nothing half-seeded."""
+    brand if absent, and the demo casino catalogue (Stakehouse Originals, and the studios of
+    the built-in test aggregator, synced through the aggregator port). One transaction, so
+    a failure leaves nothing half-seeded."""
+    # Fetched before the transaction: a real aggregator is slow I/O.
+    catalogue = await fetch_catalogue(TestAggregator()) if demo else []
     async with db.transaction() as uow:
         await sync_brands(uow, registry)
         one_time_password = await _ensure_admin(uow)
@@ -66,6 +71,7 @@ async def seed(db: Database, registry: BrandRegistry, *, demo: bool) -> SeedRepo
             for brand in registry.by_slug.values():
                 demo_players.append(await _ensure_demo_player(uow, brand))
             await seed_demo_catalog(uow, registry.by_slug)
+            await apply_catalogue(uow, catalogue, registry.by_slug)
     return SeedReport(
         brands=tuple(registry.by_slug),
         admin_email=ADMIN_EMAIL,

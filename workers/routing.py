@@ -16,7 +16,8 @@ import dramatiq
 from domain.accounts.events import PlayerRegistered
 from domain.payments.events import PayoutRequested
 from domain.sportsbook.events import MarketResulted
-from workers.actors import messaging, payments, sportsbook
+from domain.sportsbook.feed_events import MarketCorrectionRequested
+from workers.actors import feed, messaging, payments, sportsbook
 
 Actor = dramatiq.Actor[..., Any]
 
@@ -25,6 +26,7 @@ ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
         PlayerRegistered.topic: (messaging.send_welcome,),
         MarketResulted.topic: (sportsbook.settle_market,),
         PayoutRequested.topic: (payments.submit_payout,),
+        MarketCorrectionRequested.topic: (feed.correct_market,),
     }
 )
 

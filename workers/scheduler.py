@@ -1,7 +1,8 @@
 """Periodic housekeeping jobs, each on its own interval.
 
 Run exactly one scheduler replica (`stakehouse scheduler`; `replicas: 1` in k8s): jobs
-are not coordinated across processes. They are idempotent deletes and read-only audits, so
+are not coordinated across processes. They are idempotent deletes, read-only audits and
+idempotent decisions (a pending bet is decided under its row lock, once), so
 an overlap during a rollout is harmless, but N replicas would do N times the work. A job
 that fails is logged and tried again at its next interval; every job runs once at start-up,
 so a restart never postpones housekeeping by a whole interval.
@@ -22,6 +23,8 @@ from prometheus_client import Gauge
 from domain.accounts import throttle
 from domain.kernel import clock
 from domain.kernel.db import Database
+from domain.kernel.settings import get_settings
+from domain.sportsbook import heartbeats, live_delay
 from domain.wallets import invariants
 from workers.relay import PUBLISHED_RETENTION, prune_published
 
@@ -99,10 +102,60 @@ async def audit_ledger(db: Database) -> int:
     return sum(len(ids) for ids in report.violations.values())
 
 
+async def check_feed_heartbeats(db: Database) -> int:
+    """Suspend the markets of feed producers whose heartbeats stopped."""
+    async with db.transaction() as uow:
+        return await heartbeats.suspend_silent_producers(
+            uow, now=clock.now(), timeout_s=get_settings().feed_heartbeat_timeout_seconds
+        )
+
+
+async def decide_pending_bets(db: Database) -> int:
+    """Accept or refuse the live bets whose delay is over, each in a unit of work of its
+    own (one bet's failure or lock wait never holds the others back). A batch at a time, up
+    to PENDING_BETS_BATCHES_MAX batches a run; the next run continues with the rest."""
+    decided = 0
+    for _ in range(PENDING_BETS_BATCHES_MAX):
+        async with db.uow() as uow:
+            due = await live_delay.pending_due(uow, now=clock.now(), limit=PENDING_BETS_BATCH_SIZE)
+        failed = 0
+        for bet_id in due:
+            try:
+                async with db.transaction() as uow:
+                    await live_delay.decide_pending_bet(uow, bet_id=bet_id)
+            except Exception:
+                # Logged and left pending: the next run tries it again.
+                log.exception("deciding pending bet %d failed", bet_id, extra={"bet_id": bet_id})
+                failed += 1
+                continue
+            decided += 1
+        # A failed bet stays due: stop here rather than read it again in this run.
+        if failed or len(due) < PENDING_BETS_BATCH_SIZE:
+            break
+    return decided
+
+
+# A live bet waits its market's delay (a few seconds): decide it within a second of that.
+PENDING_BETS_INTERVAL_S: Final = 1.0
+PENDING_BETS_BATCH_SIZE: Final = 100
+PENDING_BETS_BATCHES_MAX: Final = 20
+# Well under the heartbeat timeout, so a silent producer is caught within a few seconds.
+FEED_HEARTBEAT_CHECK_INTERVAL_S: Final = 2.0
+
 JOBS: Final[tuple[Job, ...]] = (
     Job("accounts.prune_login_failures", interval_s=5 * 60, run=prune_login_failures),
     Job("outbox.prune_published", interval_s=15 * 60, run=prune_published_events),
     Job("wallets.audit_ledger", interval_s=LEDGER_AUDIT_INTERVAL_S, run=audit_ledger),
+    Job(
+        "sportsbook.check_feed_heartbeats",
+        interval_s=FEED_HEARTBEAT_CHECK_INTERVAL_S,
+        run=check_feed_heartbeats,
+    ),
+    Job(
+        "sportsbook.decide_pending_bets",
+        interval_s=PENDING_BETS_INTERVAL_S,
+        run=decide_pending_bets,
+    ),
 )
 
 

@@ -157,3 +157,8 @@ class ReasonRequired(DomainError):
 class SelfExclusionActive(DomainError):
     code = "SELF_EXCLUSION_ACTIVE"
     message = "A self-exclusion cannot be lifted before it ends."
+
+
+class ConfirmationRequired(DomainError):
+    code = "CONFIRMATION_REQUIRED"
+    message = "Confirm that you understand this cannot be undone before it ends."

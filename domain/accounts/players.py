@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -13,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from domain.accounts import passwords, sessions
 from domain.accounts.errors import (
     AccountClosed,
+    ConfirmationRequired,
     IdentifierRequired,
     IdentifierTaken,
     InvalidCountry,
@@ -35,7 +37,7 @@ from domain.accounts.identifiers import (
 )
 from domain.accounts.models import Player, PlayerStatus, PrincipalKind
 from domain.accounts.permissions import Permission
-from domain.accounts.principal import Principal, require_permission
+from domain.accounts.principal import Principal, require_permission, require_player
 from domain.accounts.sign_in import Attempt, Candidate, SignInResult, sign_in
 from domain.accounts.throttle import account_key
 from domain.brands.service import Brand
@@ -283,18 +285,37 @@ async def set_status(
         # Exclusion periods (at least six months, DESIGN.md section 6) come with the
         # compliance rules; until then nobody may lift one early.
         raise SelfExclusionActive(field="status")
+    await _apply_status(
+        uow, actor, player, status, action="player.status.change", reason=reason.strip()
+    )
+    return player
+
+
+async def _apply_status(
+    uow: UnitOfWork,
+    actor: Principal,
+    player: Player,
+    status: PlayerStatus,
+    *,
+    action: str,
+    reason: str,
+    audit_after: dict[str, str | None] | None = None,
+) -> None:
+    """Set the status, audited; a session-ending status signs the player out everywhere
+    (SessionRevoked events close their live streams too)."""
+    before = player.status
     player.status = status
     await audit.record(
         uow,
         actor_kind=actor.actor_kind,
         actor_id=actor.id,
-        action="player.status.change",
+        action=action,
         subject_type="player",
         subject_id=player.id,
-        brand=brand,
-        reason=reason.strip(),
+        brand=player.brand,
+        reason=reason,
         before={"status": before},
-        after={"status": status.value},
+        after={"status": status.value, **(audit_after or {})},
     )
     if status in SESSION_ENDING_STATUSES:
         await sessions.revoke_all(
@@ -303,7 +324,68 @@ async def set_status(
     await emit(
         uow,
         PlayerStatusChanged(player_id=str(player.id), before=before, after=status.value),
-        brand=brand,
+        brand=player.brand,
     )
     await uow.flush()
-    return player
+
+
+class SelfExclusionPeriod(StrEnum):
+    SIX_MONTHS = "six_months"
+    ONE_YEAR = "one_year"
+    FIVE_YEARS = "five_years"
+    PERMANENT = "permanent"
+
+
+# Days per period (DESIGN.md section 6: at least six months); None: no end.
+SELF_EXCLUSION_DAYS: dict[SelfExclusionPeriod, int | None] = {
+    SelfExclusionPeriod.SIX_MONTHS: 183,
+    SelfExclusionPeriod.ONE_YEAR: 365,
+    SelfExclusionPeriod.FIVE_YEARS: 5 * 365 + 1,
+    SelfExclusionPeriod.PERMANENT: None,
+}
+
+
+@dataclass(frozen=True)
+class SelfExclusion:
+    player_id: uuid.UUID
+    period: SelfExclusionPeriod
+    # None: permanent.
+    until: datetime | None
+
+
+async def self_exclude(
+    uow: UnitOfWork,
+    actor: Principal | None,
+    brand: str,
+    *,
+    period: SelfExclusionPeriod,
+    confirmed: bool,
+) -> SelfExclusion:
+    """The signed-in player excludes themselves, at once: status self_excluded (audited
+    with the period and its end), every session ended. Nobody may lift it early
+    (set_status refuses). The end date lives in the audit row until compliance keeps
+    exclusions of its own. Errors: NotAuthenticated, TwoFactorRequired,
+    ConfirmationRequired, PlayerNotFound."""
+    player_principal = require_player(actor)
+    if not confirmed:
+        raise ConfirmationRequired(field="confirm")
+    player = await uow.session.scalar(
+        select(Player)
+        .where(Player.id == player_principal.id, Player.brand == brand)
+        .with_for_update()
+    )
+    if player is None:
+        raise PlayerNotFound()
+    days = SELF_EXCLUSION_DAYS[period]
+    until = clock.now() + timedelta(days=days) if days is not None else None
+    if player.status != PlayerStatus.SELF_EXCLUDED:
+        await _apply_status(
+            uow,
+            player_principal,
+            player,
+            PlayerStatus.SELF_EXCLUDED,
+            action="player.self_exclude",
+            reason="self-exclusion requested by the player",
+            audit_after={"period": period.value, "until": until.isoformat() if until else None},
+        )
+    return SelfExclusion(player.id, period, until)

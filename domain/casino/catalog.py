@@ -4,13 +4,23 @@ Stakehouse Originals), and enabled per brand. Safe to run again: it only upserts
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.casino.models import BrandGame, CasinoGame, CasinoProvider
+from domain.integrations.aggregator import (
+    AGGREGATOR_CALL_TIMEOUT_S,
+    PAGES_PER_PROVIDER_MAX,
+    CatalogueGame,
+    GameAggregator,
+    call_aggregator,
+)
 from domain.kernel.db import UnitOfWork
+
+# 100 %: a studio cannot certify a game that returns more than it takes.
+RTP_BASIS_POINTS_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -137,12 +147,90 @@ async def seed_demo_catalog(uow: UnitOfWork, brands: Iterable[str]) -> None:
     for brand in brands:
         await enable_games(uow, brand, ORIGINALS.code)
     # Games the studio no longer serves (Crash, before the Slot) leave every lobby.
-    retired = select(CasinoGame.id).where(
-        CasinoGame.provider == ORIGINALS.code,
-        CasinoGame.code.not_in([game.code for game in ORIGINALS.games]),
+    await _retire(uow, ORIGINALS.code, [game.code for game in ORIGINALS.games])
+
+
+@dataclass(frozen=True)
+class CatalogueSync:
+    providers: int
+    games: int
+    # Entries the aggregator sent that no lobby may show (no name, an impossible RTP).
+    rejected: tuple[str, ...]
+    # Games a studio no longer lists: switched off on every brand.
+    retired: int
+
+
+async def fetch_catalogue(
+    aggregator: GameAggregator, *, timeout_s: float = AGGREGATOR_CALL_TIMEOUT_S
+) -> list[ProviderSpec]:
+    """Every studio's full game list from the aggregator (outside any transaction: it is
+    slow I/O). Errors: AggregatorUnavailable, InvalidCatalogueCursor."""
+    specs = []
+    for provider in await call_aggregator(aggregator.providers(), timeout_s=timeout_s):
+        games: list[CatalogueGame] = []
+        cursor: str | None = None
+        for _ in range(PAGES_PER_PROVIDER_MAX):
+            page = await call_aggregator(
+                aggregator.games(provider.code, cursor), timeout_s=timeout_s
+            )
+            games.extend(page.games)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        specs.append(
+            ProviderSpec(
+                provider.code, provider.name, provider.launch_url, tuple(map(_spec, games))
+            )
+        )
+    return specs
+
+
+def _spec(game: CatalogueGame) -> GameSpec:
+    return GameSpec(
+        code=game.code,
+        name=game.name.strip(),
+        category=game.category,
+        rtp_basis_points=game.rtp_basis_points,
+        volatility=game.volatility,
+        tags=game.tags,
+        thumbnail_url=game.thumbnail_url,
+        demo_available=game.demo_available,
+        restricted_jurisdictions=game.restricted_jurisdictions,
     )
-    await uow.session.execute(
+
+
+def _acceptable(game: GameSpec) -> bool:
+    return bool(game.code and game.name) and 0 < game.rtp_basis_points <= RTP_BASIS_POINTS_MAX
+
+
+async def apply_catalogue(
+    uow: UnitOfWork, specs: Iterable[ProviderSpec], brands: Iterable[str]
+) -> CatalogueSync:
+    """Upsert each studio and its acceptable games, offer new games on `brands` (a game a
+    brand switched off stays off), and switch off everywhere the games a studio no longer
+    lists. Safe to run again."""
+    brand_list = list(brands)
+    rejected: list[str] = []
+    providers = games = retired = 0
+    for spec in specs:
+        accepted = tuple(game for game in spec.games if _acceptable(game))
+        rejected.extend(game.code for game in spec.games if not _acceptable(game))
+        await sync_provider(uow, replace(spec, games=accepted))
+        for brand in brand_list:
+            await enable_games(uow, brand, spec.code, [game.code for game in accepted])
+        retired += await _retire(uow, spec.code, [game.code for game in accepted])
+        providers += 1
+        games += len(accepted)
+    return CatalogueSync(providers, games, tuple(rejected), retired)
+
+
+async def _retire(uow: UnitOfWork, provider: str, listed: list[str]) -> int:
+    gone = select(CasinoGame.id).where(
+        CasinoGame.provider == provider, CasinoGame.code.not_in(listed)
+    )
+    result = await uow.session.execute(
         update(BrandGame)
-        .where(BrandGame.game_id.in_(retired), BrandGame.enabled.is_(True))
+        .where(BrandGame.game_id.in_(gone), BrandGame.enabled.is_(True))
         .values(enabled=False)
     )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -67,6 +67,8 @@ class TransactionRow:
 class BetContext:
     session: SessionRow
     player_status: str
+    # The session's game is still offered and switched on, and not restricted, on the brand.
+    game_playable: bool
     # The player's wallets in the consumption order (shorter when one is not open yet).
     wallet_ids: list[int]
     counter_id: int | None
@@ -75,10 +77,15 @@ class BetContext:
 
 
 # Session, player status (FOR SHARE, as the compliance guard reads it, so a suspension
-# commits before or after the bet, never in between), wallet and counter account ids and
-# any row already holding the transaction id: everything the bet needs, in one round trip.
+# commits before or after the bet, never in between), whether the session's game may still
+# be played on the brand (the lobby's rule: offered, its own and its provider's switches on,
+# not restricted in the brand's jurisdiction; a switch may go off after the launch), wallet
+# and counter account ids and any row already holding the transaction id: everything the
+# bet needs, in one round trip.
 _BET_CONTEXT = text("""
 SELECT s.player_id, s.currency, s.expires_at, g.code AS game_code, p.status,
+       (coalesce(bg.enabled, false) AND coalesce(bp.enabled, true)
+        AND NOT (:jurisdiction = ANY(g.restricted_jurisdictions))) AS game_playable,
        ARRAY(
            SELECT a.id FROM unnest(:order) WITH ORDINALITY AS o(kind, position)
            JOIN ledger_accounts a ON a.brand = s.brand AND a.player_id = s.player_id
@@ -93,6 +100,8 @@ SELECT s.player_id, s.currency, s.expires_at, g.code AS game_code, p.status,
 FROM casino_game_sessions s
 JOIN players p ON p.id = s.player_id AND p.brand = s.brand
 JOIN casino_games g ON g.id = s.game_id
+LEFT JOIN casino_brand_games bg ON bg.brand = s.brand AND bg.game_id = s.game_id
+LEFT JOIN casino_brand_providers bp ON bp.brand = s.brand AND bp.provider = g.provider
 WHERE s.token_hash = :token_hash AND s.brand = :brand AND s.provider = :provider
   AND s.mode = 'real'
 FOR SHARE OF p
@@ -135,6 +144,7 @@ async def bet_context(
     uow: UnitOfWork,
     *,
     brand: str,
+    jurisdiction: str,
     provider: str,
     token_hash: bytes,
     transaction_uuid: str,
@@ -150,6 +160,7 @@ async def bet_context(
                 "transaction": transaction_uuid,
                 "token_hash": token_hash,
                 "brand": brand,
+                "jurisdiction": jurisdiction,
                 "provider": provider,
             },
         )
@@ -160,6 +171,7 @@ async def bet_context(
     return BetContext(
         session=SessionRow(row.player_id, row.currency, row.expires_at, row.game_code),
         player_status=row.status,
+        game_playable=bool(row.game_playable),
         wallet_ids=list(row.wallet_ids),
         counter_id=row.counter_id,
         existing=None if existing is None else TransactionRow.from_json(existing),

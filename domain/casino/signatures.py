@@ -36,6 +36,20 @@ def provider_secrets(settings: Settings, provider: str) -> tuple[str, ...]:
     return (secret,) if secret else ()
 
 
+def secrets_by_provider(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """`provider_secrets` of every provider that has any, read once: a callback endpoint
+    builds this at startup instead of reading settings per request (an unknown provider is
+    absent: no secret, always refused)."""
+    providers = set(settings.casino_provider_secrets)
+    if not settings.is_production:
+        providers |= set(_DEV_SECRETS)
+    return {
+        provider: secrets
+        for provider in sorted(providers)
+        if (secrets := provider_secrets(settings, provider))
+    }
+
+
 def digest(secret: str, timestamp: int, body: bytes) -> str:
     signed = str(timestamp).encode() + b"." + body
     return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
         default_factory=dict
     )
 
+    # Odds feed: a producer silent for this long has its markets suspended until it is back.
+    feed_heartbeat_timeout_seconds: int = Field(default=20, ge=2, le=3600)
+
     relay_batch_size: int = Field(default=200, ge=1, le=10_000)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     log_json: bool = True

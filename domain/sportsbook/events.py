@@ -28,3 +28,14 @@ class BetsSettled(Event):
     market_id: int
     run_id: uuid.UUID
     bet_ids: list[int]
+
+
+@dataclass(frozen=True)
+class BetUpdated(Event):
+    """A bet changed status outside a settlement run (cashed out; accepted or refused after
+    the live delay): pushed to its player's `betUpdated` subscription."""
+
+    topic = "sportsbook.bet_updated"
+    bet_id: int
+    player_id: uuid.UUID
+    status: str

@@ -5,7 +5,10 @@ The hook for the worker/subscription that drives it: call `decide_pending_bet` f
 of `pending_due` (a partial index keeps that read cheap), one unit of work per bet. The
 odds policy decides a move: NONE refuses any change, HIGHER accepts only better odds, ANY
 accepts whatever the odds are; an accepted bet takes the current odds (its potential return
-and liability follow). A refusal returns the stake to the wallets that paid it.
+and liability follow). A refusal returns the stake to the wallets that paid it. Either
+decision writes a `BetUpdated` outbox event (the player's `betUpdated` subscription) in the
+same transaction; an idempotent re-decision writes nothing. The scheduler's
+`sportsbook.decide_pending_bets` job (workers/scheduler.py) drives it every second.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 
 from domain.kernel import clock
 from domain.kernel.db import UnitOfWork
+from domain.kernel.outbox import emit
 from domain.sportsbook import returns
 from domain.sportsbook.corrections import REFUND_SCOPE, refund, release_liabilities
 from domain.sportsbook.errors import BetNotFound
+from domain.sportsbook.events import BetUpdated
 from domain.sportsbook.models import Bet, BetLeg, BetStatus, OddsPolicy
 from domain.sportsbook.placement import is_open, odds_accepted
 from domain.sportsbook.repository import selections
-from domain.sportsbook.runs import lock_bets
+from domain.sportsbook.runs import BetRow, lock_bets
 from domain.wallets.settlement import pay_many
 
 
@@ -92,6 +97,7 @@ async def decide_pending_bet(uow: UnitOfWork, *, bet_id: int) -> PendingDecision
         row.potential_return_minor = potential
     row.status = BetStatus.OPEN.value
     await uow.flush()
+    await _emit_updated(uow, bet, BetStatus.OPEN)
     return PendingDecision(bet_id, BetStatus.OPEN)
 
 
@@ -144,4 +150,12 @@ async def _refuse(uow: UnitOfWork, bet_id: int, reason: str) -> PendingDecision:
     row.payout_transaction_id = transactions[key]
     row.settled_at = clock.now()
     await uow.flush()
+    await _emit_updated(uow, bet, BetStatus.REFUSED)
     return PendingDecision(bet_id, BetStatus.REFUSED, reason)
+
+
+async def _emit_updated(uow: UnitOfWork, bet: BetRow, status: BetStatus) -> None:
+    await emit(
+        uow, BetUpdated(bet_id=bet.id, player_id=bet.player_id, status=status.value),
+        brand=bet.brand,
+    )  # fmt: skip

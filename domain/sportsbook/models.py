@@ -55,6 +55,12 @@ class MarketStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class SuspensionReason(StrEnum):
+    FEED = "feed"  # the feed said so (bet_stop, a market status)
+    HEARTBEAT = "heartbeat"  # the producer's heartbeats stopped
+    TRADER = "trader"  # a trader suspended it
+
+
 class OutcomeStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
@@ -153,6 +159,9 @@ class Event(Base):
     score: Mapped[dict[str, Any]] = mapped_column(
         JSONB, default=dict, server_default=text("'{}'::jsonb")
     )
+    # The highest feed sequence applied to the event's state (odds, statuses, fixture):
+    # an older message arriving late is ignored (domain.sportsbook.feed).
+    feed_sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
@@ -189,10 +198,22 @@ class Market(Base):
     # Per outcome of this market and currency: the sum of potential returns it may carry.
     liability_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The feed producer that prices the market (its heartbeat loss suspends the market).
+    feed_producer: Mapped[str | None] = mapped_column(Text)
+    # Why a SUSPENDED market is suspended (SuspensionReason); NULL otherwise. Each party
+    # lifts only its own suspensions: a feed recovery never reopens a trader's.
+    suspended_by: Mapped[str | None] = mapped_column(Text)
+    # The highest feed sequence of a settlement, cancellation or rollback applied to it.
+    feed_result_sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
         CheckConstraint(_in("status", MarketStatus), name="status"),
+        CheckConstraint(
+            f"suspended_by IS NULL OR {_in('suspended_by', SuspensionReason)}",
+            name="suspended_by",
+        ),
+        Index("ix_sportsbook_markets_feed_producer_status", "feed_producer", "status"),
         CheckConstraint(
             "(each_way_places IS NULL) = (each_way_fraction_numerator IS NULL) AND "
             "(each_way_places IS NULL) = (each_way_fraction_denominator IS NULL)",
@@ -225,6 +246,12 @@ class Outcome(Base):
     place_result: Mapped[str | None] = mapped_column(Text)
     place_dead_heat_numerator: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     place_dead_heat_denominator: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The price as the feed last sent it (before our margin); NULL for manual markets.
+    feed_odds: Mapped[Decimal | None] = mapped_column(ODDS)
+    # A trader's price holds against feed updates until released (domain.sportsbook.trading).
+    odds_overridden: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
 
     __table_args__ = (
         CheckConstraint("odds > 1", name="odds_above_one"),
@@ -371,3 +398,41 @@ class SettlementRun(Base):
         CheckConstraint(_in("status", RunStatus), name="status"),
         Index("ix_sportsbook_settlement_runs_market_id", "market_id"),
     )
+
+
+class FeedMessage(Base):
+    """A feed message applied: claimed in the transaction that applies it, so a duplicate
+    delivery (the feed's or the broker's) changes nothing."""
+
+    __tablename__ = "sportsbook_feed_messages"
+
+    producer: Mapped[str] = mapped_column(Text, primary_key=True)
+    message_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    processed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class FeedProducer(Base):
+    """A feed producer's liveness: the last `alive` heartbeat, and since when it is down
+    (its markets suspended) if it is."""
+
+    __tablename__ = "sportsbook_feed_producers"
+
+    producer: Mapped[str] = mapped_column(Text, primary_key=True)
+    last_alive_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    down_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MarketMargin(Base):
+    """The margin (overround) we price a market type at, applied to the feed's odds: 0.05
+    prices a book whose implied probabilities sum to 1.05. No row: the feed's own odds."""
+
+    __tablename__ = "sportsbook_market_margins"
+
+    market_type: Mapped[str] = mapped_column(Text, primary_key=True)
+    margin: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (CheckConstraint("margin >= 0 AND margin < 1", name="margin_range"),)

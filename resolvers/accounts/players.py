@@ -10,7 +10,13 @@ from sqlalchemy import select
 
 from domain.accounts import players, sessions, staff
 from domain.accounts.errors import PlayerNotFound
-from domain.accounts.models import Player, PlayerStatus, PrincipalKind, StaffUser
+from domain.accounts.models import (
+    Player,
+    PlayerStatus,
+    PrincipalKind,
+    SessionTransport,
+    StaffUser,
+)
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
 from domain.accounts.staff import CreatedStaff
@@ -183,5 +189,23 @@ async def set_staff_roles(
             member = await staff.set_roles(uow, actor, staff_id, roles)
             await uow.commit()
         return member
+
+    return await attempt(run)
+
+
+async def self_exclude(
+    ctx: Context, period: players.SelfExclusionPeriod, confirmed: bool
+) -> Outcome[players.SelfExclusion]:
+    async def run() -> players.SelfExclusion:
+        async with ctx.db.uow() as uow:
+            exclusion = await players.self_exclude(
+                uow, await ctx.principal(), ctx.brand.slug, period=period, confirmed=confirmed
+            )
+            await uow.commit()
+        # The session this request came with has just ended: as after a sign-out.
+        if ctx.credentials and ctx.credentials.transport is SessionTransport.COOKIE:
+            ctx.pending_cookie = (None, 0)
+        ctx.use_credentials(None)
+        return exclusion
 
     return await attempt(run)

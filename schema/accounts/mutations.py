@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import strawberry
 from strawberry import relay
@@ -11,6 +11,7 @@ from domain.accounts import errors as account_errors
 from domain.accounts.models import PlayerStatus as PlayerStatusModel
 from domain.accounts.models import SessionTransport as SessionTransportModel
 from domain.accounts.permissions import Role
+from domain.accounts.players import SelfExclusionPeriod as SelfExclusionPeriodModel
 from domain.brands.errors import UnknownBrand
 from domain.compliance import errors as compliance_errors
 from domain.kernel.errors import NotFound, PermissionDenied
@@ -66,6 +67,14 @@ CreateStaffMemberError = mutation_error(
     (*_STAFF_ERRORS, E.InvalidEmail, E.InvalidRole, E.StaffEmailTaken, UnknownBrand),
 )
 SetStaffRolesError = mutation_error("SetStaffRoles", (*_STAFF_ERRORS, E.InvalidRole, NotFound))
+SelfExcludeError = mutation_error(
+    "SelfExclude", (E.TwoFactorRequired, E.ConfirmationRequired, E.PlayerNotFound)
+)
+SelfExclusionPeriod = strawberry.enum(
+    SelfExclusionPeriodModel,
+    name="SelfExclusionPeriod",
+    description="How long a self-exclusion lasts; PERMANENT has no end.",
+)
 
 
 @strawberry.input
@@ -246,6 +255,23 @@ class SetStaffRolesPayload:
     errors: list[SetStaffRolesError]  # type: ignore[valid-type]
 
 
+@strawberry.input
+class SelfExcludeInput:
+    period: SelfExclusionPeriodModel
+    confirm: bool = strawberry.field(
+        description="Must be true: the player confirms it cannot be lifted before it ends."
+    )
+
+
+@strawberry.type
+class SelfExcludePayload:
+    excluded: bool = False
+    excluded_until: datetime | None = strawberry.field(
+        default=None, description="When the exclusion ends; null when permanent."
+    )
+    errors: list[SelfExcludeError]  # type: ignore[valid-type]
+
+
 def _node_uuid(global_id: relay.GlobalID, type_name: str) -> object:
     from resolvers.accounts.auth import parse_uuid  # noqa: PLC0415
 
@@ -424,4 +450,17 @@ class AccountsMutation:
         member = StaffMember.from_model(outcome.value) if outcome.value else None
         return SetStaffRolesPayload(
             staff_member=member, errors=to_errors(SetStaffRolesError, outcome.errors)
+        )
+
+    @strawberry.mutation(
+        description="Player: exclude yourself from play on this brand at once, for a period "
+        "or for good. It cannot be lifted before it ends; every session ends now."
+    )
+    async def self_exclude(self, info: Info, input: SelfExcludeInput) -> SelfExcludePayload:
+        outcome = await players.self_exclude(info.context, input.period, input.confirm)
+        exclusion = outcome.value
+        return SelfExcludePayload(
+            excluded=exclusion is not None,
+            excluded_until=exclusion.until if exclusion else None,
+            errors=to_errors(SelfExcludeError, outcome.errors),
         )

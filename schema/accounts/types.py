@@ -19,6 +19,7 @@ from resolvers.accounts import auth as auth_resolvers
 from resolvers.accounts import players as player_resolvers
 from schema.casino import fields as casino_fields
 from schema.context import Info
+from schema.sportsbook import fields as sportsbook_fields
 from schema.wallets import fields as wallet_fields
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
@@ -125,6 +126,7 @@ class Player(relay.Node):
     wallets = wallet_fields.wallets_field
     transactions = wallet_fields.transactions_field
     game_rounds = casino_fields.game_rounds_field
+    bets = sportsbook_fields.bets_field
 
     @classmethod
     def from_model(cls, player: models.Player) -> Self:

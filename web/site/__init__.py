@@ -20,7 +20,9 @@ from domain.brands.service import BrandRegistry
 from domain.kernel.settings import Settings
 from web.site import assets
 from web.site.account import AccountPages
+from web.site.casino import CasinoPages
 from web.site.pages import PublicPages, SignInPages
+from web.site.responsible import ResponsibleGamblingPages
 from web.site.site import Site
 from web.site.themes import load_site_themes
 
@@ -84,11 +86,14 @@ def site_routes(settings: Settings, schema: BaseSchema, registry: BrandRegistry)
     public = PublicPages(site)
     sign_in = SignInPages(site)
     account = AccountPages(site)
+    casino = CasinoPages(site)
+    responsible = ResponsibleGamblingPages(site)
     both = ["GET", "POST"]
     routes = [
         Route("/", public.home, methods=["GET"]),
         Route("/legal/{page}", public.legal, methods=["GET"]),
-        Route("/responsible-gambling", public.responsible_gambling, methods=["GET"]),
+        Route("/responsible-gambling", responsible.overview, methods=["GET"]),
+        Route("/responsible-gambling/self-exclusion", responsible.self_exclusion, methods=both),
         Route("/language/{code}", public.language, methods=["GET"]),
         Route("/register", sign_in.register, methods=both),
         Route("/login", sign_in.login, methods=both),
@@ -100,6 +105,10 @@ def site_routes(settings: Settings, schema: BaseSchema, registry: BrandRegistry)
         Route("/account/deposit", account.deposit, methods=both),
         Route("/account/withdraw", account.withdraw, methods=both),
         Route("/account/inbox", account.inbox, methods=["GET"]),
+        Route("/casino", casino.lobby, methods=["GET"]),
+        Route("/casino/games", casino.games, methods=["GET"]),
+        Route("/casino/favourite", casino.favourite, methods=["POST"]),
+        Route("/casino/{code}", casino.game, methods=["GET"]),
         *_static_routes(site, settings),
     ]
     return [

@@ -7,7 +7,8 @@ come from the brand's own origin (`Origin`, which browsers send on every POST; a
 without one is refused). Either alone would do against today's browsers; both are cheap.
 
 CSP: a fresh nonce per page; only scripts carrying it run (no inline handlers, no eval),
-styles and images come from the site itself, and nothing may frame it.
+styles and images come from the site itself, and nothing may frame it. The casino's game
+page adds `frame-src` for the game server it frames.
 """
 
 from __future__ import annotations
@@ -37,10 +38,14 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(18)
 
 
-def content_security_policy(nonce: str) -> str:
+def content_security_policy(nonce: str, frame_sources: tuple[str, ...] = ()) -> str:
+    """The page's CSP; `frame_sources` only for a page that frames a game (the casino's
+    game page), so every other page keeps the default (same-origin) frame rule."""
+    frames = (f"frame-src {' '.join(frame_sources)}",) if frame_sources else ()
     return "; ".join(
         (
             "default-src 'self'",
+            *frames,
             f"script-src 'nonce-{nonce}'",
             "style-src 'self'",
             "img-src 'self' data:",

@@ -81,6 +81,7 @@ async def bet(
     context = await repository.bet_context(
         uow,
         brand=brand.slug,
+        jurisdiction=brand.jurisdiction,
         provider=provider,
         token_hash=token_hash(request.token),
         transaction_uuid=request.transaction_uuid,
@@ -139,7 +140,9 @@ def _bet_parameters(
 def _check_bet(context: BetContext, request: WalletRequest) -> None:
     """Errors: InvalidToken, WrongCurrency, InvalidGame, TokenExpired, UserDisabled."""
     check_session(context.session, request)
-    if request.game_code != context.session.game_code:
+    if request.game_code != context.session.game_code or not context.game_playable:
+        # Also a game (or its provider) switched off, or restricted, since the launch: no
+        # new stakes; wins and rollbacks of what was staked before still settle.
         raise InvalidGame(field="game_code")
     if context.session.expires_at <= clock.now():
         raise TokenExpired(field="token")

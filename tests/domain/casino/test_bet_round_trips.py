@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import event, text
 
 from domain.brands.service import BrandRegistry
 from domain.casino.catalog import ORIGINALS
+from domain.casino.errors import InvalidGame
 from domain.casino.protocol import WalletOperation, WalletRequest
 from domain.casino.service import bet
 from domain.kernel.db import Database
@@ -59,3 +61,45 @@ async def test_a_bet_is_one_context_read_and_one_function_call(
     assert reply.balance_minor == 600
     assert len(statements) == 2, statements
     assert "stakehouse_casino_bet" in statements[1]
+
+
+async def test_a_bet_on_a_switched_off_game_is_refused_by_the_context_read_alone(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player = await game_player(db, registry)
+    await _switch_dice(db, enabled=False)
+    request = WalletRequest(
+        operation=WalletOperation.BET,
+        request_uuid="req-1",
+        token=player.token,
+        user=str(player.player_id),
+        transaction_uuid="bet-1",
+        round="r1",
+        game_code="originals-dice",
+        amount_minor=100,
+        currency="EUR",
+    )
+
+    try:
+        with _statements(db) as statements, pytest.raises(InvalidGame):
+            async with db.transaction() as uow:
+                await bet(
+                    uow, brand=registry.get("aurora"), provider=ORIGINALS.code, request=request
+                )
+    finally:
+        # The catalogue outlives each test (only players' data is truncated).
+        await _switch_dice(db, enabled=True)
+
+    # The switches are part of the one context read: no round trip is added.
+    assert len(statements) == 1, statements
+
+
+async def _switch_dice(db: Database, *, enabled: bool) -> None:
+    async with db.transaction() as uow:
+        await uow.session.execute(
+            text(
+                "UPDATE casino_brand_games SET enabled = :enabled WHERE brand = 'aurora' AND "
+                "game_id = (SELECT id FROM casino_games WHERE code = 'originals-dice')"
+            ),
+            {"enabled": enabled},
+        )

@@ -1,0 +1,329 @@
+"""The odds feed port: the messages an odds provider sends, as industry feeds shape them
+(Betradar UOF, Betgenius, Kambi and the like all carry the same eight kinds), and the two
+sides of the port: a source of messages and the sink that applies them.
+
+Every message names its producer (a feed has several: prematch, live, …) and carries a
+message id unique per producer, which makes a redelivery recognisable. Messages about an
+event carry the feed's event reference and a sequence number that grows per event, so a
+consumer can tell a late message from a newer one. Odds are exact decimals, never floats.
+
+On the wire (the broker, a provider's adapter) a message is a JSON object with a `kind`;
+`to_wire` and `from_wire` convert both ways and reject what does not fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any, Protocol
+
+from domain.kernel.errors import DomainError
+
+
+class MessageKind(StrEnum):
+    ODDS_CHANGE = "odds_change"
+    BET_STOP = "bet_stop"
+    BET_SETTLEMENT = "bet_settlement"
+    BET_CANCEL = "bet_cancel"
+    ROLLBACK_BET_SETTLEMENT = "rollback_bet_settlement"
+    ROLLBACK_BET_CANCEL = "rollback_bet_cancel"
+    FIXTURE_CHANGE = "fixture_change"
+    ALIVE = "alive"
+
+
+class InvalidFeedMessage(DomainError):
+    code = "INVALID_FEED_MESSAGE"
+    message = "The feed message is malformed."
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """What an event is: enough to create it (sport, competition, teams, start)."""
+
+    sport_key: str
+    sport_name: str
+    competition_key: str
+    competition_name: str
+    name: str
+    starts_at: datetime
+    home: str | None = None
+    away: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class OutcomeOdds:
+    key: str
+    name: str
+    odds: Decimal
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class MarketOdds:
+    """One market's full price: every outcome (the margin is computed over them)."""
+
+    type: str
+    name: str
+    # active | suspended | deactivated
+    status: str
+    outcomes: tuple[OutcomeOdds, ...]
+    specifiers: str = ""
+
+
+@dataclass(frozen=True)
+class MarketRef:
+    type: str
+    specifiers: str = ""
+
+
+@dataclass(frozen=True)
+class OutcomeResult:
+    """The industry's result form: `result` 1 (won) or 0 (lost), a void factor (0, 0.5
+    or 1: the share of the stake returned) and a dead-heat factor (1 unless tied)."""
+
+    key: str
+    result: int
+    void_factor: Decimal = Decimal(0)
+    dead_heat_factor: Decimal = Decimal(1)
+
+
+@dataclass(frozen=True)
+class MarketResult:
+    type: str
+    outcomes: tuple[OutcomeResult, ...]
+    specifiers: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventMessage:
+    producer: str
+    message_id: str
+    event_ref: str
+    # Grows per event; a message with a sequence at or below the last applied is late.
+    sequence: int
+    sent_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OddsChange(EventMessage):
+    kind = MessageKind.ODDS_CHANGE
+    markets: tuple[MarketOdds, ...] = ()
+    # scheduled | live | ended | cancelled; None: unchanged.
+    event_status: str | None = None
+    score: Mapping[str, Any] | None = None
+    # Lets the first message about an event create it.
+    fixture: Fixture | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BetStop(EventMessage):
+    """Suspend the event's markets (of these types; all when empty) until odds resume."""
+
+    kind = MessageKind.BET_STOP
+    market_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BetSettlement(EventMessage):
+    kind = MessageKind.BET_SETTLEMENT
+    markets: tuple[MarketResult, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BetCancel(EventMessage):
+    """Void the bets on these markets placed in [start, end) (the whole market when both
+    are None)."""
+
+    kind = MessageKind.BET_CANCEL
+    markets: tuple[MarketRef, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackBetSettlement(EventMessage):
+    kind = MessageKind.ROLLBACK_BET_SETTLEMENT
+    markets: tuple[MarketRef, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackBetCancel(EventMessage):
+    kind = MessageKind.ROLLBACK_BET_CANCEL
+    markets: tuple[MarketRef, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class FixtureChange(EventMessage):
+    kind = MessageKind.FIXTURE_CHANGE
+    fixture: Fixture
+    event_status: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Alive:
+    """A producer's heartbeat: without one for a while, its markets are suspended."""
+
+    kind = MessageKind.ALIVE
+    producer: str
+    message_id: str
+    sent_at: datetime
+    subscribed: bool = field(default=True)
+
+
+FeedMessage = (
+    OddsChange
+    | BetStop
+    | BetSettlement
+    | BetCancel
+    | RollbackBetSettlement
+    | RollbackBetCancel
+    | FixtureChange
+    | Alive
+)
+
+
+class FeedSource(Protocol):
+    """A producer of feed messages: a provider's adapter or the built-in simulator. Each
+    call returns the messages that became due by `now`, in the order they were sent."""
+
+    def poll(self, now: datetime) -> Sequence[FeedMessage]: ...
+
+
+class FeedSink(Protocol):
+    """Where messages go to be applied: the broker's `feed` queue in production, the
+    processing function directly in tests. Both end in domain.sportsbook.feed."""
+
+    async def deliver(self, message: FeedMessage) -> None: ...
+
+
+# ---- wire form ---------------------------------------------------------------------------
+
+
+def to_wire(message: FeedMessage) -> dict[str, Any]:
+    """The JSON form of a message (decimals and datetimes as strings)."""
+    return {"kind": message.kind.value, **_plain(message)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+    return value
+
+
+def from_wire(raw: Mapping[str, Any]) -> FeedMessage:
+    """Errors: InvalidFeedMessage."""
+    try:
+        return _decode(raw)
+    except (KeyError, TypeError, ValueError, InvalidOperation):
+        raise InvalidFeedMessage(field="message") from None
+
+
+def _decode(raw: Mapping[str, Any]) -> FeedMessage:  # noqa: PLR0911 (one per kind)
+    kind = MessageKind(raw["kind"])
+    sent_at = _datetime(raw["sent_at"])
+    if kind is MessageKind.ALIVE:
+        return Alive(
+            producer=str(raw["producer"]),
+            message_id=str(raw["message_id"]),
+            sent_at=sent_at,
+            subscribed=bool(raw.get("subscribed", True)),
+        )
+    common: dict[str, Any] = {
+        "producer": str(raw["producer"]),
+        "message_id": str(raw["message_id"]),
+        "event_ref": str(raw["event_ref"]),
+        "sequence": int(raw["sequence"]),
+        "sent_at": sent_at,
+    }
+    if kind is MessageKind.ODDS_CHANGE:
+        return OddsChange(
+            **common,
+            markets=tuple(_market_odds(m) for m in raw.get("markets") or ()),
+            event_status=raw.get("event_status"),
+            score=raw.get("score"),
+            fixture=_fixture(raw["fixture"]) if raw.get("fixture") else None,
+        )
+    if kind is MessageKind.BET_STOP:
+        return BetStop(**common, market_types=tuple(raw.get("market_types") or ()))
+    if kind is MessageKind.BET_SETTLEMENT:
+        return BetSettlement(
+            **common, markets=tuple(_market_result(m) for m in raw.get("markets") or ())
+        )
+    if kind is MessageKind.FIXTURE_CHANGE:
+        return FixtureChange(
+            **common, fixture=_fixture(raw["fixture"]), event_status=raw.get("event_status")
+        )
+    refs = tuple(MarketRef(m["type"], m.get("specifiers", "")) for m in raw.get("markets") or ())
+    if kind is MessageKind.BET_CANCEL:
+        start, end = raw.get("start"), raw.get("end")
+        return BetCancel(
+            **common,
+            markets=refs,
+            start=_datetime(start) if start else None,
+            end=_datetime(end) if end else None,
+        )
+    if kind is MessageKind.ROLLBACK_BET_SETTLEMENT:
+        return RollbackBetSettlement(**common, markets=refs)
+    return RollbackBetCancel(**common, markets=refs)
+
+
+def _datetime(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("feed times are timezone-aware")
+    return parsed
+
+
+def _fixture(raw: Mapping[str, Any]) -> Fixture:
+    return Fixture(
+        sport_key=raw["sport_key"],
+        sport_name=raw["sport_name"],
+        competition_key=raw["competition_key"],
+        competition_name=raw["competition_name"],
+        name=raw["name"],
+        starts_at=_datetime(raw["starts_at"]),
+        home=raw.get("home"),
+        away=raw.get("away"),
+        country=raw.get("country"),
+    )
+
+
+def _market_odds(raw: Mapping[str, Any]) -> MarketOdds:
+    return MarketOdds(
+        type=raw["type"],
+        name=raw["name"],
+        status=raw["status"],
+        specifiers=raw.get("specifiers", ""),
+        outcomes=tuple(
+            OutcomeOdds(o["key"], o["name"], Decimal(o["odds"]), bool(o.get("active", True)))
+            for o in raw["outcomes"]
+        ),
+    )
+
+
+def _market_result(raw: Mapping[str, Any]) -> MarketResult:
+    return MarketResult(
+        type=raw["type"],
+        specifiers=raw.get("specifiers", ""),
+        outcomes=tuple(
+            OutcomeResult(
+                o["key"],
+                int(o["result"]),
+                Decimal(o.get("void_factor", "0")),
+                Decimal(o.get("dead_heat_factor", "1")),
+            )
+            for o in raw["outcomes"]
+        ),
+    )

@@ -1,0 +1,110 @@
+"""A player's bets for the API: keyset pages (newest first), legs batched by bet, and bets
+by id (brand-scoped; the caller checks whose they are)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from domain.kernel.db import UnitOfWork
+from domain.sportsbook.catalog import PAGE_SIZE_MAX, InvalidCursor, InvalidPageSize
+from domain.sportsbook.models import Bet, BetLeg, BetStatus
+
+
+class BetGroup(StrEnum):
+    """What a bet history tab shows: bets still running, or bets that are done."""
+
+    OPEN = "open"
+    SETTLED = "settled"
+
+
+GROUP_STATUSES = {
+    BetGroup.OPEN: (BetStatus.PENDING, BetStatus.OPEN),
+    BetGroup.SETTLED: (
+        BetStatus.WON,
+        BetStatus.LOST,
+        BetStatus.VOID,
+        BetStatus.CASHED_OUT,
+        BetStatus.CANCELLED,
+        BetStatus.REFUSED,
+    ),
+}
+
+
+def encode_cursor(bet_id: int) -> str:
+    return base64.urlsafe_b64encode(f"b1|{bet_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> int:
+    """Errors: InvalidCursor."""
+    try:
+        padded = text + "=" * (-len(text) % 4)
+        version, bet_id = base64.urlsafe_b64decode(padded).decode().split("|")
+        value = int(bet_id)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise InvalidCursor(field="after") from None
+    if version != "b1" or value < 1:
+        raise InvalidCursor(field="after")
+    return value
+
+
+@dataclass(frozen=True)
+class BetPage:
+    bets: list[Bet]
+    has_next_page: bool
+
+
+async def player_bets(
+    uow: UnitOfWork,
+    brand: str,
+    player_id: uuid.UUID,
+    *,
+    first: int,
+    after: str | None,
+    group: BetGroup | None,
+) -> BetPage:
+    """Errors: InvalidPageSize, InvalidCursor."""
+    if not 1 <= first <= PAGE_SIZE_MAX:
+        raise InvalidPageSize(field="first")
+    statement = select(Bet).where(Bet.brand == brand, Bet.player_id == player_id)
+    if after is not None:
+        statement = statement.where(Bet.id < decode_cursor(after))
+    if group is not None:
+        statement = statement.where(Bet.status.in_([s.value for s in GROUP_STATUSES[group]]))
+    rows = list(await uow.session.scalars(statement.order_by(Bet.id.desc()).limit(first + 1)))
+    return BetPage(rows[:first], len(rows) > first)
+
+
+async def bets_by_id(uow: UnitOfWork, brand: str, ids: Sequence[int]) -> dict[int, Bet]:
+    rows = await uow.session.scalars(select(Bet).where(Bet.brand == brand, Bet.id.in_(list(ids))))
+    return {row.id: row for row in rows}
+
+
+async def legs_of(uow: UnitOfWork, bet_ids: Sequence[int]) -> dict[int, list[BetLeg]]:
+    found: dict[int, list[BetLeg]] = {bet: [] for bet in bet_ids}
+    rows = await uow.session.scalars(
+        select(BetLeg)
+        .where(BetLeg.bet_id.in_(list(bet_ids)))
+        .order_by(BetLeg.bet_id, BetLeg.leg_number)
+    )
+    for row in rows:
+        found[row.bet_id].append(row)
+    return found
+
+
+async def player_bet_ids(
+    uow: UnitOfWork, brand: str, player_id: uuid.UUID, ids: Sequence[int]
+) -> list[int]:
+    """Which of `ids` are the player's (for pushing settled chunks to their owners)."""
+    rows = await uow.session.scalars(
+        select(Bet.id)
+        .where(Bet.brand == brand, Bet.player_id == player_id, Bet.id.in_(list(ids)))
+        .order_by(Bet.id)
+    )
+    return list(rows)

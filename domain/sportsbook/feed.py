@@ -1,0 +1,504 @@
+"""Applying odds feed messages (domain.integrations.feed) to the book.
+
+Idempotent: each message is claimed by (producer, message id) in the transaction that
+applies it, so a redelivery, by the feed or by the broker, changes nothing.
+
+In order per event: the event row is locked first, so messages about one event apply one
+at a time, and each carries the feed's sequence. State messages (odds_change, bet_stop,
+fixture_change) older than the event's last applied sequence are ignored: the newest state
+wins, and a gap is fine because each one carries the full state it is about. Result
+messages (bet_settlement, bet_cancel and their rollbacks) are each applied once, checked
+against their market's own last result sequence, so a late settlement cannot undo a newer
+rollback while odds keep moving.
+
+Events, markets and outcomes are upserted by the feed's event reference, the market's
+(type, specifiers) and the outcome's key. bet_settlement becomes `request_settlement`;
+rollbacks and cancellations become MarketCorrectionRequested for `sportsbook.correct_market`
+(chunked runs in domain.sportsbook.corrections). Our margin per market type
+(domain.sportsbook.trading) re-prices the feed's odds; a trader's override holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from domain.integrations.feed import (
+    Alive,
+    BetCancel,
+    BetSettlement,
+    BetStop,
+    FeedMessage,
+    Fixture,
+    FixtureChange,
+    MarketOdds,
+    MarketRef,
+    OddsChange,
+    OutcomeResult,
+    RollbackBetCancel,
+    RollbackBetSettlement,
+)
+from domain.kernel import clock
+from domain.kernel.db import UnitOfWork
+from domain.kernel.outbox import emit
+from domain.sportsbook import heartbeats
+from domain.sportsbook.feed_events import EventUpdated, MarketCorrectionRequested, OddsChanged
+from domain.sportsbook.models import (
+    Competition,
+    Event,
+    EventStatus,
+    Market,
+    MarketStatus,
+    Outcome,
+    OutcomeStatus,
+    ResultKind,
+    Sport,
+    SuspensionReason,
+)
+from domain.sportsbook.models import (
+    FeedMessage as FeedMessageRow,
+)
+from domain.sportsbook.returns import LegResult
+from domain.sportsbook.settlement import request_settlement
+from domain.sportsbook.trading import margins_for, with_margin
+
+log = logging.getLogger(__name__)
+
+# Run ids of the settlements and corrections a message asks for: derived from the message,
+# so a message applied twice (it cannot be, but) would name the same run.
+RUN_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4f0e-9d0b-5b1e2a7c9e41")
+# A cancellation without a window voids every bet ever placed on the market.
+WINDOW_START = datetime(2000, 1, 1, tzinfo=UTC)
+WINDOW_END = datetime(9999, 1, 1, tzinfo=UTC)
+FEED_MARKET_STATUSES = frozenset(
+    {MarketStatus.ACTIVE, MarketStatus.SUSPENDED, MarketStatus.DEACTIVATED}
+)
+CLOSED_MARKET_STATUSES = frozenset({MarketStatus.SETTLED.value, MarketStatus.CANCELLED.value})
+
+
+class Applied(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"  # this message id was applied before
+    STALE = "stale"  # older than what the event (or market) already shows
+    UNKNOWN_EVENT = "unknown_event"  # about an event we have no fixture for
+
+
+@dataclass
+class _Changes:
+    """What one message changed, for the outbox."""
+
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    markets: list[dict[str, Any]] = field(default_factory=list)
+    event_changed: bool = False
+
+
+async def process_message(uow: UnitOfWork, message: FeedMessage) -> Applied:
+    """Apply one feed message (see the module docstring). Flushes, never commits."""
+    if not await _claim(uow, message):
+        return Applied.DUPLICATE
+    if isinstance(message, Alive):
+        await heartbeats.record_alive(
+            uow, message.producer, now=clock.now(), subscribed=message.subscribed
+        )
+        return Applied.APPLIED
+    fixture = message.fixture if isinstance(message, OddsChange | FixtureChange) else None
+    event = await _event(uow, message.event_ref, fixture)
+    if event is None:
+        log.info("feed message %s about unknown event %s", message.message_id, message.event_ref)
+        return Applied.UNKNOWN_EVENT
+    if isinstance(message, OddsChange | BetStop | FixtureChange):
+        if message.sequence <= event.feed_sequence:
+            return Applied.STALE
+        event.feed_sequence = message.sequence
+        changes = await _apply_state(uow, event, message)
+        await _emit_changes(uow, event, changes)
+        await uow.flush()
+        return Applied.APPLIED
+    applied = await _apply_results(uow, event, message)
+    await uow.flush()
+    return Applied.APPLIED if applied else Applied.STALE
+
+
+async def _claim(uow: UnitOfWork, message: FeedMessage) -> bool:
+    claimed = await uow.session.scalar(
+        insert(FeedMessageRow)
+        .values(producer=message.producer, message_id=message.message_id, kind=message.kind)
+        .on_conflict_do_nothing()
+        .returning(FeedMessageRow.message_id)
+    )
+    return claimed is not None
+
+
+# ---- the catalogue -----------------------------------------------------------------------
+
+
+async def _event(uow: UnitOfWork, event_ref: str, fixture: Fixture | None) -> Event | None:
+    """The event FOR UPDATE (messages about it apply one at a time), created from the
+    fixture when the feed mentions it for the first time."""
+    if fixture is not None:
+        competition_id = await _competition(uow, fixture)
+        await uow.session.execute(
+            insert(Event)
+            .values(
+                competition_id=competition_id,
+                feed_ref=event_ref,
+                name=fixture.name,
+                home=fixture.home,
+                away=fixture.away,
+                status=EventStatus.SCHEDULED.value,
+                starts_at=fixture.starts_at,
+            )
+            .on_conflict_do_nothing(index_elements=["feed_ref"])
+        )
+    return await uow.session.scalar(
+        select(Event).where(Event.feed_ref == event_ref).with_for_update()
+    )
+
+
+async def _competition(uow: UnitOfWork, fixture: Fixture) -> int:
+    await uow.session.execute(
+        insert(Sport)
+        .values(key=fixture.sport_key, name=fixture.sport_name)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    sport_id = await uow.session.scalar(select(Sport.id).where(Sport.key == fixture.sport_key))
+    await uow.session.execute(
+        insert(Competition)
+        .values(
+            sport_id=sport_id,
+            key=fixture.competition_key,
+            name=fixture.competition_name,
+            country=fixture.country,
+        )
+        .on_conflict_do_nothing(index_elements=["sport_id", "key"])
+    )
+    competition_id = await uow.session.scalar(
+        select(Competition.id).where(
+            Competition.sport_id == sport_id, Competition.key == fixture.competition_key
+        )
+    )
+    assert competition_id is not None
+    return competition_id
+
+
+async def _market(
+    uow: UnitOfWork, event_id: int, market_type: str, specifiers: str
+) -> Market | None:
+    return await uow.session.scalar(
+        select(Market)
+        .where(
+            Market.event_id == event_id, Market.type == market_type, Market.specifiers == specifiers
+        )
+        .with_for_update()
+    )
+
+
+# ---- state: odds, statuses, fixtures -----------------------------------------------------
+
+
+async def _apply_state(
+    uow: UnitOfWork, event: Event, message: OddsChange | BetStop | FixtureChange
+) -> _Changes:
+    changes = _Changes()
+    if isinstance(message, FixtureChange):
+        _apply_fixture(event, message.fixture, changes)
+    if isinstance(message, OddsChange | FixtureChange):
+        _apply_event_status(event, message.event_status, changes)
+    if isinstance(message, OddsChange):
+        if message.score is not None and dict(message.score) != event.score:
+            event.score = dict(message.score)
+            changes.event_changed = True
+        margins = await margins_for(uow, {m.type for m in message.markets})
+        for market_odds in message.markets:
+            await _apply_market(
+                uow, event, producer=message.producer, odds=market_odds, margins=margins,
+                changes=changes,
+            )  # fmt: skip
+    if isinstance(message, BetStop):
+        await _stop_bets(uow, event, message.market_types, changes)
+    return changes
+
+
+def _apply_fixture(event: Event, fixture: Fixture, changes: _Changes) -> None:
+    fields = {
+        "name": fixture.name,
+        "home": fixture.home,
+        "away": fixture.away,
+        "starts_at": fixture.starts_at,
+    }
+    for name, value in fields.items():
+        if getattr(event, name) != value:
+            setattr(event, name, value)
+            changes.event_changed = True
+
+
+def _apply_event_status(event: Event, status: str | None, changes: _Changes) -> None:
+    if status is None or status == event.status:
+        return
+    if status not in set(EventStatus):
+        log.warning("feed event %s: unknown status %r ignored", event.feed_ref, status)
+        return
+    event.status = status
+    changes.event_changed = True
+
+
+async def _apply_market(
+    uow: UnitOfWork,
+    event: Event,
+    *,
+    producer: str,
+    odds: MarketOdds,
+    margins: dict[str, Decimal],
+    changes: _Changes,
+) -> None:
+    if odds.status not in FEED_MARKET_STATUSES:
+        log.warning("feed market %s/%s: unknown status %r", event.feed_ref, odds.type, odds.status)
+        return
+    market = await _market(uow, event.id, odds.type, odds.specifiers)
+    if market is None:
+        market = Market(
+            event_id=event.id,
+            type=odds.type,
+            specifiers=odds.specifiers,
+            name=odds.name,
+            status=MarketStatus.SUSPENDED.value,
+            suspended_by=SuspensionReason.FEED.value,
+        )
+        uow.session.add(market)
+        await uow.flush()
+    if market.status in CLOSED_MARKET_STATUSES:
+        return  # results decide a closed market now, not prices
+    market.feed_producer = producer
+    _apply_market_status(market, MarketStatus(odds.status), changes)
+    await _apply_outcomes(uow, market, odds, margins.get(odds.type), changes)
+
+
+def _apply_market_status(market: Market, status: MarketStatus, changes: _Changes) -> None:
+    """The feed lifts only its own suspensions: a trader's holds until the trader resumes,
+    a heartbeat's until the producer is back."""
+    before = market.status
+    held = market.status == MarketStatus.SUSPENDED and market.suspended_by in (
+        SuspensionReason.TRADER,
+        SuspensionReason.HEARTBEAT,
+    )
+    if status is MarketStatus.ACTIVE and not held:
+        market.status, market.suspended_by = MarketStatus.ACTIVE.value, None
+    elif status is MarketStatus.SUSPENDED and market.suspended_by != SuspensionReason.TRADER:
+        market.status, market.suspended_by = status.value, SuspensionReason.FEED.value
+    elif status is MarketStatus.DEACTIVATED:
+        market.status, market.suspended_by = status.value, None
+    if market.status != before:
+        changes.markets.append({"market_id": market.id, "status": market.status})
+
+
+async def _apply_outcomes(
+    uow: UnitOfWork,
+    market: Market,
+    odds: MarketOdds,
+    margin: Decimal | None,
+    changes: _Changes,
+) -> None:
+    existing = {
+        o.key: o
+        for o in await uow.session.scalars(
+            select(Outcome).where(Outcome.market_id == market.id).with_for_update()
+        )
+    }
+    feed_odds = {o.key: o.odds for o in odds.outcomes if o.odds > 1}
+    priced = with_margin(feed_odds, margin)
+    for outcome_odds in odds.outcomes:
+        if outcome_odds.key not in priced:
+            continue  # odds of 1 or less: not offered
+        status = OutcomeStatus.ACTIVE if outcome_odds.active else OutcomeStatus.SUSPENDED
+        outcome = existing.get(outcome_odds.key)
+        if outcome is None:
+            outcome = Outcome(
+                market_id=market.id,
+                key=outcome_odds.key,
+                name=outcome_odds.name,
+                odds=priced[outcome_odds.key],
+                status=status.value,
+                odds_overridden=False,
+            )
+            uow.session.add(outcome)
+            await uow.flush()
+            before: tuple[Decimal | None, str | None] = (None, None)
+        else:
+            before = (outcome.odds, outcome.status)
+        outcome.feed_odds = outcome_odds.odds
+        if not outcome.odds_overridden:
+            outcome.odds = priced[outcome_odds.key]
+        outcome.status = status.value
+        if (outcome.odds, outcome.status) != before:
+            changes.outcomes.append(_outcome_change(outcome, market))
+
+
+def _outcome_change(outcome: Outcome, market: Market) -> dict[str, Any]:
+    return {
+        "outcome_id": outcome.id,
+        "market_id": market.id,
+        "odds": str(outcome.odds),
+        "status": outcome.status,
+        "market_status": market.status,
+    }
+
+
+async def _stop_bets(
+    uow: UnitOfWork, event: Event, market_types: Sequence[str], changes: _Changes
+) -> None:
+    statement = select(Market).where(
+        Market.event_id == event.id, Market.status == MarketStatus.ACTIVE.value
+    )
+    if market_types:
+        statement = statement.where(Market.type.in_(market_types))
+    for market in await uow.session.scalars(statement.order_by(Market.id).with_for_update()):
+        market.status = MarketStatus.SUSPENDED.value
+        market.suspended_by = SuspensionReason.FEED.value
+        changes.markets.append({"market_id": market.id, "status": market.status})
+
+
+async def _emit_changes(uow: UnitOfWork, event: Event, changes: _Changes) -> None:
+    if changes.outcomes:
+        await emit(uow, OddsChanged(event_id=event.id, outcomes=changes.outcomes), brand=None)
+    if changes.event_changed or changes.markets:
+        await emit_event_updated(uow, event, changes.markets)
+
+
+async def emit_event_updated(uow: UnitOfWork, event: Event, markets: list[dict[str, Any]]) -> None:
+    await emit(
+        uow,
+        EventUpdated(event_id=event.id, status=event.status, score=event.score, markets=markets),
+        brand=None,
+    )
+
+
+# ---- results: settlement, cancellation, their rollbacks ----------------------------------
+
+
+async def _apply_results(
+    uow: UnitOfWork,
+    event: Event,
+    message: BetSettlement | BetCancel | RollbackBetSettlement | RollbackBetCancel,
+) -> bool:
+    """Apply the message to each market it names that has not seen a newer result
+    message; returns whether any market took it."""
+    refs: Sequence[MarketRef] = (
+        [MarketRef(m.type, m.specifiers) for m in message.markets]
+        if isinstance(message, BetSettlement)
+        else message.markets
+    )
+    changes = _Changes()
+    applied = False
+    for index, ref in enumerate(refs):
+        market = await _market(uow, event.id, ref.type, ref.specifiers)
+        if market is None or message.sequence <= market.feed_result_sequence:
+            continue
+        market.feed_result_sequence = message.sequence
+        applied = True
+        run_id = uuid.uuid5(RUN_NAMESPACE, f"{message.producer}/{message.message_id}/{market.id}")
+        if isinstance(message, BetSettlement):
+            await _settle(uow, market, message.markets[index].outcomes, run_id, changes)
+        elif isinstance(message, BetCancel):
+            await _cancel(uow, market, message, run_id, changes)
+        elif isinstance(message, RollbackBetSettlement):
+            await emit(
+                uow,
+                MarketCorrectionRequested(
+                    market_id=market.id, run_id=run_id, correction="rollback"
+                ),
+                brand=None,
+            )
+        else:
+            _uncancel(market, changes)
+    if changes.markets:
+        await emit_event_updated(uow, event, changes.markets)
+    return applied
+
+
+async def _settle(
+    uow: UnitOfWork,
+    market: Market,
+    results: Sequence[OutcomeResult],
+    run_id: uuid.UUID,
+    changes: _Changes,
+) -> None:
+    ids = dict(
+        (await uow.session.execute(
+            select(Outcome.key, Outcome.id).where(Outcome.market_id == market.id)
+        )).all()
+    )  # fmt: skip
+    legs = {r.key: leg for r in results if (leg := leg_result(r)) is not None}
+    if set(legs) != set(ids):
+        log.error("feed settlement of market %s does not fit its outcomes; skipped", market.id)
+        return
+    # No bet may be taken on a resulted market while its settlement is queued.
+    if market.status == MarketStatus.ACTIVE:
+        market.status, market.suspended_by = (
+            MarketStatus.SUSPENDED.value,
+            SuspensionReason.FEED.value,
+        )
+        changes.markets.append({"market_id": market.id, "status": market.status})
+    await request_settlement(
+        uow,
+        market_id=market.id,
+        results={ids[key]: leg for key, leg in legs.items()},
+        run_id=run_id,
+    )
+
+
+def leg_result(result: OutcomeResult) -> LegResult | None:
+    """The industry's (result, void factor, dead-heat factor) as our LegResult; None when
+    the combination means nothing. Pure."""
+    dead_heat = Fraction(result.dead_heat_factor)
+    if not 0 < dead_heat <= 1 or result.result not in (0, 1):
+        return None
+    if result.void_factor == 1:
+        return LegResult(ResultKind.VOID)
+    if result.void_factor == Decimal("0.5"):
+        return LegResult(ResultKind.HALF_WIN if result.result else ResultKind.HALF_LOSE)
+    if result.void_factor != 0:
+        return None
+    if result.result == 1:
+        return LegResult(ResultKind.WIN, dead_heat)
+    return LegResult(ResultKind.LOSE)
+
+
+async def _cancel(
+    uow: UnitOfWork, market: Market, message: BetCancel, run_id: uuid.UUID, changes: _Changes
+) -> None:
+    if message.start is None and message.end is None and market.status != MarketStatus.SETTLED:
+        # The whole market is void: nothing more is taken on it.
+        market.status, market.suspended_by = MarketStatus.CANCELLED.value, None
+        changes.markets.append({"market_id": market.id, "status": market.status})
+    await emit(
+        uow,
+        MarketCorrectionRequested(
+            market_id=market.id,
+            run_id=run_id,
+            correction="cancel",
+            placed_from=(message.start or WINDOW_START).isoformat(),
+            placed_to=(message.end or WINDOW_END).isoformat(),
+        ),
+        brand=None,
+    )
+
+
+def _uncancel(market: Market, changes: _Changes) -> None:
+    """A cancelled market reopens, suspended until the feed prices it again. The bets the
+    cancellation refunded stay cancelled: taking their stakes again is not ours to do."""
+    if market.status == MarketStatus.CANCELLED:
+        market.status, market.suspended_by = (
+            MarketStatus.SUSPENDED.value,
+            SuspensionReason.FEED.value,
+        )
+        changes.markets.append({"market_id": market.id, "status": market.status})

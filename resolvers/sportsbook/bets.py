@@ -1,0 +1,177 @@
+"""Bets over the API: placing one, the viewer's bets (batched legs and cash-out values),
+and cashing out. The mutations own their transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from domain.accounts.errors import PlayerNotFound
+from domain.accounts.models import Player
+from domain.accounts.permissions import Permission
+from domain.accounts.principal import Principal, require_permission, require_player
+from domain.kernel.db import UnitOfWork
+from domain.kernel.errors import NotAuthenticated, PermissionDenied
+from domain.sportsbook import bet_history, cashout
+from domain.sportsbook.errors import BetNotFound
+from domain.sportsbook.models import Bet, BetLeg
+from domain.sportsbook.placement import BetSlip, place_bet
+from domain.sportsbook.queries import PlacedBet
+from domain.wallets.errors import UnsupportedCurrency
+from resolvers.context import Context
+from resolvers.results import Outcome, attempt
+from resolvers.sportsbook.catalog import batched
+from resolvers.wallets.adjustments import amount_minor
+
+
+async def require_bet_reader(ctx: Context, player_id: uuid.UUID) -> Principal:
+    """That player, or staff with player.read. Errors: NotAuthenticated,
+    TwoFactorRequired, PermissionDenied, PasswordChangeRequired."""
+    principal = await ctx.principal()
+    if principal is None:
+        raise NotAuthenticated()
+    if principal.is_player:
+        require_player(principal)
+        if principal.id != player_id:
+            raise PermissionDenied()
+        return principal
+    return require_permission(principal, Permission.PLAYER_READ)
+
+
+async def _player_currency(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> str:
+    currency = await uow.session.scalar(
+        select(Player.currency).where(Player.id == player_id, Player.brand == brand)
+    )
+    if currency is None:
+        raise PlayerNotFound(field="playerId")
+    return currency
+
+
+async def stake_minor(
+    uow: UnitOfWork, ctx: Context, player_id: uuid.UUID, stake: tuple[Decimal, str]
+) -> int:
+    """The stake in minor units of the player's currency (the only one it bets in).
+    Errors: PlayerNotFound, UnsupportedCurrency, InvalidAmount."""
+    amount, currency = stake
+    if currency != await _player_currency(uow, ctx.brand.slug, player_id):
+        raise UnsupportedCurrency("Stake in your account's currency.", field="stake")
+    return amount_minor(amount, currency)
+
+
+async def place(ctx: Context, slip: BetSlip, stake: tuple[Decimal, str]) -> Outcome[PlacedBet]:
+    """`slip.stake_minor` is ignored: the stake comes as a decimal amount and currency."""
+
+    async def run() -> PlacedBet:
+        player = require_player(await ctx.principal())
+        async with ctx.db.uow() as uow:
+            minor = await stake_minor(uow, ctx, player.id, stake)
+            placed = await place_bet(
+                uow,
+                brand=ctx.brand,
+                player_id=player.id,
+                slip=BetSlip(
+                    selections=slip.selections,
+                    stake_minor=minor,
+                    bet_type=slip.bet_type,
+                    idempotency_key=slip.idempotency_key,
+                    system=slip.system,
+                    each_way=slip.each_way,
+                    free_bet=slip.free_bet,
+                    odds_policy=slip.odds_policy,
+                ),
+            )
+            await uow.commit()
+        return placed
+
+    return await attempt(run)
+
+
+async def cash_out(
+    ctx: Context,
+    bet_id: int | None,
+    *,
+    expected: tuple[Decimal, str],
+    idempotency_key: str,
+) -> Outcome[cashout.CashOut]:
+    async def run() -> cashout.CashOut:
+        player = require_player(await ctx.principal())
+        if bet_id is None:
+            raise BetNotFound(field="bet")
+        async with ctx.db.uow() as uow:
+            expected_minor = await stake_minor(uow, ctx, player.id, expected)
+            done = await cashout.cash_out(
+                uow,
+                brand=ctx.brand.slug,
+                player_id=player.id,
+                bet_id=bet_id,
+                expected_value_minor=expected_minor,
+                idempotency_key=idempotency_key,
+            )
+            await uow.commit()
+        return done
+
+    return await attempt(run)
+
+
+async def player_bets(
+    ctx: Context,
+    player_id: uuid.UUID,
+    *,
+    first: int,
+    after: str | None,
+    group: bet_history.BetGroup | None,
+) -> bet_history.BetPage:
+    """Errors: those of require_bet_reader, then InvalidPageSize, InvalidCursor."""
+    await require_bet_reader(ctx, player_id)
+    async with ctx.db.uow() as uow:
+        return await bet_history.player_bets(
+            uow, ctx.brand.slug, player_id, first=first, after=after, group=group
+        )
+
+
+async def bets_by_id(ctx: Context, ids: Sequence[int]) -> dict[int, Bet]:
+    """The bets among `ids` the caller may see: its own, or any of the brand's for staff
+    with player.read (others are left out)."""
+    principal = await ctx.principal()
+    if principal is None or not ids:
+        return {}
+    if principal.is_player:
+        if not principal.fully_authenticated:
+            return {}
+    elif Permission.PLAYER_READ not in principal.permissions or not principal.fully_authenticated:
+        return {}
+
+    async def fetch(uow: UnitOfWork, keys: list[int]) -> dict[int, Bet]:
+        return await bet_history.bets_by_id(uow, ctx.brand.slug, keys)
+
+    found = await batched(ctx, "sportsbook.bet", fetch).load_many(list(ids))
+    return {
+        bet.id: bet
+        for bet in found
+        if bet is not None and (not principal.is_player or bet.player_id == principal.id)
+    }
+
+
+async def legs_of(ctx: Context, bet_id: int) -> list[BetLeg]:
+    return await batched(ctx, "sportsbook.legs_of", bet_history.legs_of).load(bet_id) or []
+
+
+async def cash_out_value(ctx: Context, bet: Bet) -> int | None:
+    """The bet's cash-out value now (None: not offered); batched over a page of bets."""
+    if not cashout.cashable(_quoted(bet)):
+        return None
+
+    async def fetch(uow: UnitOfWork, keys: list[Bet]) -> dict[Bet, int | None]:
+        values = await cashout.quotes(uow, [_quoted(row) for row in keys])
+        return {row: values[row.id] for row in keys}
+
+    return await batched(ctx, "sportsbook.cash_out_value", fetch).load(bet)
+
+
+def _quoted(bet: Bet) -> cashout.QuotedBet:
+    return cashout.QuotedBet(
+        bet.id, bet.bet_type, bet.each_way, bet.free_bet, bet.status, bet.stake_minor
+    )

@@ -1,0 +1,154 @@
+"""Fan-out of identical subscriptions: one producer per group, many sockets.
+
+Subscribers that ask for the same thing (same field, same arguments, same brand, and
+nothing that depends on who is asking: e.g. `oddsChanged` for a set of events) join one
+group. The group has one event-hub subscription and one producer, which builds each
+payload once; every member's queue receives that same object, so the per-socket work left
+is GraphQL's projection of an already-built value and the send. Five thousand sockets
+watching one match cost one payload build per price change, not five thousand.
+
+Per-viewer streams (`betUpdated`, `cashOutOffer`) must not use this: their payloads
+depend on the principal.
+
+A member that falls `queue_size` payloads behind is cut off (its iterator raises
+SubscriptionInterrupted, as the hub does), never silently skipped; the group goes on for
+the others. When the producer ends or fails, every member ends the same way. The last
+member to leave stops the producer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator, Callable, Hashable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Final, Generic, TypeVar
+
+from domain.kernel.pubsub import SubscriptionInterrupted
+
+T = TypeVar("T")
+MEMBER_QUEUE_SIZE: Final = 256
+
+
+@dataclass(frozen=True)
+class _End:
+    reason: str | None
+
+
+class Member(Generic[T]):
+    """One socket's view of a group: an async iterator over the shared payloads."""
+
+    def __init__(self, queue_size: int) -> None:
+        self._queue: asyncio.Queue[T | _End] = asyncio.Queue(queue_size + 1)
+        self._queue_size = queue_size
+        self._ending = False
+
+    def offer(self, item: T) -> bool:
+        if self._ending:
+            return False
+        if self._queue.qsize() >= self._queue_size:
+            self.end("subscriber fell behind")
+            return False
+        self._queue.put_nowait(item)
+        return True
+
+    def end(self, reason: str | None) -> None:
+        if not self._ending:
+            self._ending = True
+            self._queue.put_nowait(_End(reason))
+
+    def __aiter__(self) -> Member[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        item = await self._queue.get()
+        if isinstance(item, _End):
+            # Leave the marker for a second __anext__ (iteration stays ended).
+            self._queue.put_nowait(item)
+            if item.reason is None:
+                raise StopAsyncIteration
+            raise SubscriptionInterrupted(item.reason)
+        return item
+
+
+@dataclass
+class _Group(Generic[T]):
+    members: set[Member[T]] = field(default_factory=set)
+    task: asyncio.Task[None] | None = None
+
+
+class FanOut:
+    """The groups of one process (one per event hub, see `fanout_for`)."""
+
+    def __init__(self, *, queue_size: int = MEMBER_QUEUE_SIZE) -> None:
+        self._groups: dict[Hashable, _Group[Any]] = {}
+        self._queue_size = queue_size
+
+    @property
+    def group_count(self) -> int:
+        return len(self._groups)
+
+    def members(self, key: Hashable) -> int:
+        group = self._groups.get(key)
+        return len(group.members) if group else 0
+
+    @asynccontextmanager
+    async def join(
+        self, key: Hashable, produce: Callable[[], AsyncIterator[T]]
+    ) -> AsyncIterator[Member[T]]:
+        """Join the group `key`, starting its producer `produce()` if it has none. The
+        producer must depend on nothing but `key` (it serves every member)."""
+        existing: _Group[T] | None = self._groups.get(key)
+        group: _Group[T] = existing if existing is not None else _Group()
+        if existing is None:
+            self._groups[key] = group
+            group.task = asyncio.create_task(self._run(key, group, produce))
+        member: Member[T] = Member(self._queue_size)
+        group.members.add(member)
+        try:
+            yield member
+        finally:
+            group.members.discard(member)
+            if not group.members and self._groups.get(key) is group:
+                del self._groups[key]
+                if group.task is not None:
+                    group.task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await group.task
+
+    async def _run(
+        self, key: Hashable, group: _Group[T], produce: Callable[[], AsyncIterator[T]]
+    ) -> None:
+        reason: str | None = None
+        try:
+            async for item in produce():
+                for member in list(group.members):
+                    if not member.offer(item):
+                        group.members.discard(member)
+        except SubscriptionInterrupted as interrupted:
+            reason = str(interrupted)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            reason = "the stream failed"
+            raise
+        finally:
+            # New subscribers start a fresh group rather than join one that has ended.
+            if self._groups.get(key) is group:
+                del self._groups[key]
+            for member in list(group.members):
+                member.end(reason)
+
+
+_FANOUTS: weakref.WeakKeyDictionary[Any, FanOut] = weakref.WeakKeyDictionary()
+
+
+def fanout_for(hub: Any) -> FanOut:
+    """The FanOut of the process's event hub (groups read that hub)."""
+    found = _FANOUTS.get(hub)
+    if found is None:
+        found = FanOut()
+        _FANOUTS[hub] = found
+    return found

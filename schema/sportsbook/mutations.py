@@ -1,0 +1,251 @@
+"""Sportsbook mutations: placeBet and cashOut. Each takes one `input` and returns
+`{ <result>, errors }`; the placement service's typed refusals become PlaceBetErrorCode."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+
+from domain.accounts import errors as account_errors
+from domain.compliance import errors as compliance_errors
+from domain.kernel.errors import DomainError, PermissionDenied
+from domain.sportsbook import cashout, models
+from domain.sportsbook import errors as sportsbook_errors
+from domain.sportsbook.placement import BetSlip, Selection
+from domain.wallets import errors as wallet_errors
+from resolvers.sportsbook import bets as bet_resolvers
+from schema.context import Info
+from schema.errors import mutation_error, to_errors
+from schema.money import Money, MoneyInput
+from schema.sportsbook.types import _FORMAT, Bet, OddsFormat, odds_in
+
+PlaceBetError = mutation_error(
+    "PlaceBet",
+    (
+        PermissionDenied,
+        account_errors.TwoFactorRequired,
+        account_errors.PlayerNotFound,
+        compliance_errors.PlayerBlocked,
+        compliance_errors.AccountSuspended,
+        compliance_errors.SelfExcluded,
+        compliance_errors.AccountClosed,
+        sportsbook_errors.InvalidBet,
+        sportsbook_errors.InvalidOdds,
+        sportsbook_errors.SelectionNotFound,
+        sportsbook_errors.SelectionSuspended,
+        sportsbook_errors.OddsChanged,
+        sportsbook_errors.SameEventCombination,
+        sportsbook_errors.EachWayUnavailable,
+        sportsbook_errors.StakeTooLow,
+        sportsbook_errors.StakeTooHigh,
+        sportsbook_errors.MaxPayoutExceeded,
+        sportsbook_errors.LiabilityLimitExceeded,
+        sportsbook_errors.PricesMoving,
+        wallet_errors.InsufficientFunds,
+        wallet_errors.InvalidAmount,
+        wallet_errors.UnsupportedCurrency,
+        wallet_errors.IdempotencyConflict,
+        wallet_errors.InvalidIdempotencyKey,
+    ),
+)
+
+CashOutError = mutation_error(
+    "CashOut",
+    (
+        PermissionDenied,
+        account_errors.TwoFactorRequired,
+        account_errors.PlayerNotFound,
+        sportsbook_errors.BetNotFound,
+        cashout.CashOutUnavailable,
+        cashout.CashOutValueChanged,
+        wallet_errors.InvalidAmount,
+        wallet_errors.UnsupportedCurrency,
+        wallet_errors.IdempotencyConflict,
+        wallet_errors.InvalidIdempotencyKey,
+    ),
+)
+
+
+@strawberry.enum(description="Full-cover systems by name, or CUSTOM k-folds from n.")
+class BetSystem(Enum):
+    TRIXIE = "trixie"
+    PATENT = "patent"
+    YANKEE = "yankee"
+    LUCKY15 = "lucky15"
+    CANADIAN = "canadian"
+    LUCKY31 = "lucky31"
+    HEINZ = "heinz"
+    LUCKY63 = "lucky63"
+    SUPER_HEINZ = "super_heinz"
+    GOLIATH = "goliath"
+    CUSTOM = "custom"
+
+
+@strawberry.input
+class BetSelectionInput:
+    outcome: relay.GlobalID
+    odds: Decimal = strawberry.field(description="The decimal odds the player saw.")
+
+
+@strawberry.input
+class PlaceBetInput:
+    selections: list[BetSelectionInput]
+    type: models.BetType
+    system: BetSystem | None = strawberry.field(default=None, description="SYSTEM bets only.")
+    system_folds: int | None = strawberry.field(
+        default=None,
+        description="CUSTOM systems: k, the size of each combination (n is the number of "
+        "selections).",
+    )
+    stake: MoneyInput = strawberry.field(
+        description="Per line (and per part, each-way), in the account's currency."
+    )
+    each_way: bool = False
+    free_bet: bool = strawberry.field(default=False, description="Stake from free-bet funds.")
+    odds_policy: models.OddsPolicy = models.OddsPolicy.NONE
+    idempotency_key: str = strawberry.field(
+        description="1-200 printable ASCII characters. Resending the same input with the same "
+        "key returns the first bet and stakes nothing again."
+    )
+
+
+@strawberry.type(description="An outcome's odds now (after ODDS_CHANGED).")
+class SelectionOdds:
+    outcome: relay.GlobalID
+    odds: Decimal
+
+    @strawberry.field
+    def display(self, format: Annotated[OddsFormat, _FORMAT] = OddsFormat.DECIMAL) -> str:
+        return odds_in(self.odds, format)
+
+
+@strawberry.type
+class PlaceBetPayload:
+    bet: Bet | None = None
+    replayed: bool = strawberry.field(
+        default=False, description="True when this key was already used for this input."
+    )
+    current_odds: list[SelectionOdds] = strawberry.field(
+        default_factory=list, description="ODDS_CHANGED: the odds now of the selection at fault."
+    )
+    errors: list[PlaceBetError]  # type: ignore[valid-type]
+
+
+@strawberry.input
+class CashOutInput:
+    bet: relay.GlobalID
+    expected_value: MoneyInput = strawberry.field(
+        description="The cash-out value the player was shown; a lower value now is refused "
+        "(CASH_OUT_VALUE_CHANGED), a higher one is paid."
+    )
+    idempotency_key: str
+
+
+@strawberry.type
+class CashOutPayload:
+    bet: Bet | None = None
+    payout: Money | None = None
+    replayed: bool = False
+    current_value: Money | None = strawberry.field(
+        default=None, description="CASH_OUT_VALUE_CHANGED: the value now."
+    )
+    errors: list[CashOutError]  # type: ignore[valid-type]
+
+
+def _outcome_id(global_id: relay.GlobalID) -> int | None:
+    node_id = global_id.node_id
+    return int(node_id) if global_id.type_name == "Outcome" and node_id.isdigit() else None
+
+
+def _slip(input: PlaceBetInput) -> BetSlip:
+    """The slip of `input` (stake left to the resolver). Errors: SelectionNotFound, InvalidBet."""
+    selections = []
+    for selection in input.selections:
+        outcome_id = _outcome_id(selection.outcome)
+        if outcome_id is None:
+            raise sportsbook_errors.SelectionNotFound(field="selections")
+        selections.append(Selection(outcome_id, selection.odds))
+    system = input.system.value if input.system else None
+    if input.system is BetSystem.CUSTOM:
+        if input.system_folds is None:
+            raise sportsbook_errors.InvalidBet("Name k for a custom system.", field="systemFolds")
+        system = f"{input.system_folds}/{len(selections)}"
+    return BetSlip(
+        selections=tuple(selections),
+        stake_minor=1,
+        bet_type=input.type,
+        idempotency_key=input.idempotency_key,
+        system=system,
+        each_way=input.each_way,
+        free_bet=input.free_bet,
+        odds_policy=input.odds_policy,
+    )
+
+
+async def _bet(info: Info, bet_id: int) -> Bet | None:
+    found = await bet_resolvers.bets_by_id(info.context, [bet_id])
+    return Bet.from_model(found[bet_id]) if bet_id in found else None
+
+
+def _current_odds(errors: list[DomainError]) -> list[SelectionOdds]:
+    return [
+        SelectionOdds(outcome=relay.GlobalID("Outcome", str(e.outcome_id)), odds=e.current_odds)
+        for e in errors
+        if isinstance(e, sportsbook_errors.OddsChanged)
+    ]
+
+
+@strawberry.type
+class SportsbookMutation:
+    @strawberry.mutation(
+        description="Player: place a bet. Refusals are typed (PlaceBetErrorCode) and change "
+        "nothing; a bet on a live event may come back PENDING (live-bet delay), then "
+        "`betUpdated` tells when it is accepted or refused."
+    )
+    async def place_bet(self, info: Info, input: PlaceBetInput) -> PlaceBetPayload:
+        try:
+            slip = _slip(input)
+        except DomainError as error:
+            return PlaceBetPayload(errors=to_errors(PlaceBetError, [error]))
+        stake = (input.stake.amount, input.stake.currency)
+        outcome = await bet_resolvers.place(info.context, slip, stake)
+        placed = outcome.value
+        if placed is None:
+            return PlaceBetPayload(
+                errors=to_errors(PlaceBetError, outcome.errors),
+                current_odds=_current_odds(outcome.errors),
+            )
+        return PlaceBetPayload(
+            bet=await _bet(info, placed.bet_id), replayed=placed.replayed, errors=[]
+        )
+
+    @strawberry.mutation(
+        description="Player: cash out an open single or multiple at its value now, paid to "
+        "the wallets that paid the stake."
+    )
+    async def cash_out(self, info: Info, input: CashOutInput) -> CashOutPayload:
+        node_id = input.bet.node_id
+        bet_id = int(node_id) if input.bet.type_name == "Bet" and node_id.isdigit() else None
+        expected = (input.expected_value.amount, input.expected_value.currency)
+        outcome = await bet_resolvers.cash_out(
+            info.context, bet_id, expected=expected, idempotency_key=input.idempotency_key
+        )
+        done = outcome.value
+        if done is None:
+            changed = [e for e in outcome.errors if isinstance(e, cashout.CashOutValueChanged)]
+            current = (
+                Money.of(changed[0].current_value_minor, changed[0].currency) if changed else None
+            )
+            return CashOutPayload(
+                errors=to_errors(CashOutError, outcome.errors), current_value=current
+            )
+        return CashOutPayload(
+            bet=await _bet(info, done.bet_id),
+            payout=Money.of(done.value_minor, done.currency),
+            replayed=done.replayed,
+            errors=[],
+        )

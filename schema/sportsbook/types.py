@@ -1,0 +1,401 @@
+"""Sportsbook types: the book (Sport, Competition, SportsbookEvent, Market, Outcome) and
+bets (Bet, BetLeg). Nested fields load through per-request DataLoaders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any, Self, cast
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from domain.kernel.errors import DomainError
+from domain.sportsbook import bet_history, catalog, models
+from domain.sportsbook import odds as odds_math
+from resolvers.sportsbook import bets as bet_resolvers
+from resolvers.sportsbook import catalog as catalog_resolvers
+from schema.context import Info
+from schema.money import Money
+from schema.wallets.types import query_error
+
+# The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
+EventStatus = strawberry.enum(models.EventStatus, name="SportsbookEventStatus")
+MarketStatus = strawberry.enum(
+    models.MarketStatus,
+    name="MarketStatus",
+    description="ACTIVE takes bets; SUSPENDED takes none for now (cash-out is unavailable).",
+)
+OutcomeStatus = strawberry.enum(models.OutcomeStatus, name="OutcomeStatus")
+BetStatus = strawberry.enum(
+    models.BetStatus,
+    name="BetStatus",
+    description="PENDING waits for the live-bet delay; OPEN runs; WON, LOST, VOID are "
+    "settled; CASHED_OUT was settled early; CANCELLED and REFUSED had their stake returned.",
+)
+BetType = strawberry.enum(models.BetType, name="BetType")
+OddsPolicy = strawberry.enum(
+    models.OddsPolicy,
+    name="OddsPolicy",
+    description="What the bet accepts if the odds moved since they were shown: NONE only "
+    "the odds shown, HIGHER those or better, ANY whatever they are now.",
+)
+LegResult = strawberry.enum(models.ResultKind, name="LegResult")
+BetListStatus = strawberry.enum(
+    bet_history.BetGroup,
+    name="BetListStatus",
+    description="OPEN: pending and open bets; SETTLED: every bet that is done.",
+)
+
+
+@strawberry.enum(description="How odds are written.")
+class OddsFormat(Enum):
+    DECIMAL = "decimal"
+    FRACTIONAL = "fractional"
+    AMERICAN = "american"
+
+
+_FORMAT = strawberry.argument(description="The player's preferred format (DECIMAL if omitted).")
+
+
+def odds_in(odds: Decimal, format: OddsFormat) -> str:
+    return odds_math.display(odds)[format.value]
+
+
+def _int_ids(node_ids: Iterable[str]) -> list[int]:
+    return [int(node_id) if node_id.isdigit() else 0 for node_id in node_ids]
+
+
+@strawberry.type(description="A sport, e.g. football.")
+class Sport(relay.Node):
+    id: relay.NodeID[str]
+    key: str
+    name: str
+
+    @classmethod
+    def from_model(cls, row: models.Sport) -> Self:
+        return cls(id=str(row.id), key=row.key, name=row.name)
+
+    @strawberry.field(description="Its competitions, by name.")
+    async def competitions(self, info: Info) -> list[Competition]:
+        rows = await catalog_resolvers.competitions_of(info.context, int(self.id))
+        return [Competition.from_model(row) for row in rows]
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = [await catalog_resolvers.sport(info.context, i) for i in _int_ids(node_ids)]
+        return [cls.from_model(row) if row else None for row in rows]
+
+
+@strawberry.type(description="A competition (league, tournament) of a sport.")
+class Competition(relay.Node):
+    id: relay.NodeID[str]
+    key: str
+    name: str
+    country: str | None
+    _sport_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.Competition) -> Self:
+        return cls(
+            id=str(row.id), key=row.key, name=row.name, country=row.country, _sport_id=row.sport_id
+        )
+
+    @strawberry.field
+    async def sport(self, info: Info) -> Sport:
+        row = await catalog_resolvers.sport(info.context, self._sport_id)
+        assert row is not None, "a competition belongs to a sport"
+        return Sport.from_model(row)
+
+    @strawberry.field(
+        description="Its events by start time (keyset pagination, at most "
+        f"{catalog.PAGE_SIZE_MAX} per page); scheduled and live ones unless `status` says."
+    )
+    async def events(
+        self,
+        info: Info,
+        first: Annotated[
+            int, strawberry.argument(description=f"1 to {catalog.PAGE_SIZE_MAX}.")
+        ] = catalog.PAGE_SIZE_DEFAULT,
+        after: str | None = None,
+        status: list[models.EventStatus] | None = None,
+        starts_after: datetime | None = None,
+    ) -> relay.Connection[SportsbookEvent]:
+        try:
+            filters = catalog.EventFilter.of(
+                first=first, after=after, statuses=status, starts_after=starts_after
+            )
+        except DomainError as error:
+            raise query_error(error) from None
+        page = await catalog_resolvers.competition_events(info.context, int(self.id), filters)
+        return event_connection(page, after=after)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = [await catalog_resolvers.competition(info.context, i) for i in _int_ids(node_ids)]
+        return [cls.from_model(row) if row else None for row in rows]
+
+
+@strawberry.type(description="A sporting event (a match, a race).")
+class SportsbookEvent(relay.Node):
+    id: relay.NodeID[str]
+    name: str
+    home: str | None
+    away: str | None
+    status: models.EventStatus
+    starts_at: datetime
+    score: JSON = strawberry.field(description="The live score as the feed sends it.")
+    _competition_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.Event) -> Self:
+        return cls(
+            id=str(row.id),
+            name=row.name,
+            home=row.home,
+            away=row.away,
+            status=models.EventStatus(row.status),
+            starts_at=row.starts_at,
+            score=cast(JSON, dict(row.score or {})),
+            _competition_id=row.competition_id,
+        )
+
+    @strawberry.field
+    async def competition(self, info: Info) -> Competition:
+        row = await catalog_resolvers.competition(info.context, self._competition_id)
+        assert row is not None, "an event belongs to a competition"
+        return Competition.from_model(row)
+
+    @strawberry.field(description="Its markets (deactivated ones are not listed).")
+    async def markets(self, info: Info) -> list[Market]:
+        rows = await catalog_resolvers.markets_of(info.context, int(self.id))
+        return [Market.from_model(row) for row in rows]
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = [await catalog_resolvers.event(info.context, i) for i in _int_ids(node_ids)]
+        return [cls.from_model(row) if row else None for row in rows]
+
+
+@strawberry.type(description="A market of an event, e.g. the match result or a total.")
+class Market(relay.Node):
+    id: relay.NodeID[str]
+    type: str
+    specifiers: str = strawberry.field(description='The line, e.g. "total=2.5"; "" if none.')
+    name: str
+    status: models.MarketStatus
+    each_way_places: int | None = strawberry.field(
+        description="Each-way: how many places pay (null: no each-way)."
+    )
+    each_way_fraction: str | None = strawberry.field(
+        description='Each-way: the fraction of the odds a place pays, e.g. "1/5".'
+    )
+    _event_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.Market) -> Self:
+        fraction = None
+        if row.each_way_places is not None:
+            fraction = f"{row.each_way_fraction_numerator}/{row.each_way_fraction_denominator}"
+        return cls(
+            id=str(row.id),
+            type=row.type,
+            specifiers=row.specifiers,
+            name=row.name,
+            status=models.MarketStatus(row.status),
+            each_way_places=row.each_way_places,
+            each_way_fraction=fraction,
+            _event_id=row.event_id,
+        )
+
+    @strawberry.field
+    async def event(self, info: Info) -> SportsbookEvent:
+        row = await catalog_resolvers.event(info.context, self._event_id)
+        assert row is not None, "a market belongs to an event"
+        return SportsbookEvent.from_model(row)
+
+    @strawberry.field
+    async def outcomes(self, info: Info) -> list[Outcome]:
+        rows = await catalog_resolvers.outcomes_of(info.context, int(self.id))
+        return [Outcome.from_model(row) for row in rows]
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = [await catalog_resolvers.market(info.context, i) for i in _int_ids(node_ids)]
+        return [cls.from_model(row) if row else None for row in rows]
+
+
+@strawberry.type(description="A selection of a market, with its current odds.")
+class Outcome(relay.Node):
+    id: relay.NodeID[str]
+    key: str
+    name: str
+    odds: Decimal = strawberry.field(description='Decimal odds as a string, e.g. "2.5".')
+    status: models.OutcomeStatus
+    _market_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.Outcome) -> Self:
+        return cls(
+            id=str(row.id),
+            key=row.key,
+            name=row.name,
+            odds=row.odds,
+            status=models.OutcomeStatus(row.status),
+            _market_id=row.market_id,
+        )
+
+    @strawberry.field(description='The odds written as a site shows them: "2.50", "3/2", "+150".')
+    def display(self, format: Annotated[OddsFormat, _FORMAT] = OddsFormat.DECIMAL) -> str:
+        return odds_in(self.odds, format)
+
+    @strawberry.field
+    async def market(self, info: Info) -> Market:
+        row = await catalog_resolvers.market(info.context, self._market_id)
+        assert row is not None, "an outcome belongs to a market"
+        return Market.from_model(row)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        rows = [await catalog_resolvers.outcome(info.context, i) for i in _int_ids(node_ids)]
+        return [cls.from_model(row) if row else None for row in rows]
+
+
+@strawberry.type(description="One selection of a bet.")
+class BetLeg:
+    leg_number: int = strawberry.field(description="0-based, in the order of the slip.")
+    odds: Decimal = strawberry.field(description="The odds the bet took.")
+    requested_odds: Decimal = strawberry.field(description="The odds the player asked for.")
+    result: models.ResultKind | None = strawberry.field(description="Null until settled.")
+    _outcome_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.BetLeg) -> Self:
+        return cls(
+            leg_number=row.leg_number,
+            odds=row.odds,
+            requested_odds=row.requested_odds,
+            result=models.ResultKind(row.result) if row.result else None,
+            _outcome_id=row.outcome_id,
+        )
+
+    @strawberry.field(description="The odds taken, written in `format`.")
+    def display(self, format: Annotated[OddsFormat, _FORMAT] = OddsFormat.DECIMAL) -> str:
+        return odds_in(self.odds, format)
+
+    @strawberry.field
+    async def outcome(self, info: Info) -> Outcome:
+        row = await catalog_resolvers.outcome(info.context, self._outcome_id)
+        assert row is not None, "a leg is on an outcome"
+        return Outcome.from_model(row)
+
+
+@strawberry.type(description="A sportsbook bet of the viewer.")
+class Bet(relay.Node):
+    id: relay.NodeID[str]
+    status: models.BetStatus
+    type: models.BetType
+    system: str | None = strawberry.field(
+        description='SYSTEM bets: the system, e.g. "yankee", or "k/n" for k-folds from n.'
+    )
+    stake: Money = strawberry.field(description="Per line (and per part, each-way).")
+    total_stake: Money = strawberry.field(description="What was debited.")
+    potential_return: Money = strawberry.field(description="If every leg wins (and places).")
+    payout: Money | None = strawberry.field(description="Paid at settlement or cash-out.")
+    each_way: bool
+    free_bet: bool
+    odds_policy: models.OddsPolicy
+    placed_at: datetime
+    settled_at: datetime | None
+    _row: strawberry.Private[Any]
+
+    @classmethod
+    def from_model(cls, row: models.Bet) -> Self:
+        currency = row.currency
+        payout = row.payout_minor
+        return cls(
+            id=str(row.id),
+            status=models.BetStatus(row.status),
+            type=models.BetType(row.bet_type),
+            system=row.system_name,
+            stake=Money.of(row.stake_minor, currency),
+            total_stake=Money.of(row.total_stake_minor, currency),
+            potential_return=Money.of(row.potential_return_minor, currency),
+            payout=Money.of(payout, currency) if payout is not None else None,
+            each_way=row.each_way,
+            free_bet=row.free_bet,
+            odds_policy=models.OddsPolicy(row.odds_policy),
+            placed_at=row.placed_at,
+            settled_at=row.settled_at,
+            _row=row,
+        )
+
+    @strawberry.field(description="Its selections, in the order of the slip.")
+    async def legs(self, info: Info) -> list[BetLeg]:
+        rows = await bet_resolvers.legs_of(info.context, int(self.id))
+        return [BetLeg.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description="What cashing out pays now (null: not offered, e.g. a market is "
+        "suspended, or the bet is not an open single or multiple)."
+    )
+    async def cash_out_value(self, info: Info) -> Money | None:
+        value = await bet_resolvers.cash_out_value(info.context, self._row)
+        return Money.of(value, self._row.currency) if value is not None else None
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        wanted = _int_ids(node_ids)
+        found = await bet_resolvers.bets_by_id(info.context, [i for i in wanted if i])
+        return [cls.from_model(found[i]) if i in found else None for i in wanted]
+
+
+def page_info(cursors: list[str], *, has_next_page: bool, after: str | None) -> relay.PageInfo:
+    return relay.PageInfo(
+        has_next_page=has_next_page,
+        has_previous_page=after is not None,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
+
+
+def event_connection(
+    page: catalog.EventPage, *, after: str | None
+) -> relay.Connection[SportsbookEvent]:
+    edges = [
+        relay.Edge(
+            cursor=catalog.EventCursor(row.starts_at, row.id).encode(),
+            node=SportsbookEvent.from_model(row),
+        )
+        for row in page.events
+    ]
+    cursors = [edge.cursor for edge in edges]
+    return relay.Connection(
+        edges=edges, page_info=page_info(cursors, has_next_page=page.has_next_page, after=after)
+    )
+
+
+def bet_connection(page: bet_history.BetPage, *, after: str | None) -> relay.Connection[Bet]:
+    edges = [
+        relay.Edge(cursor=bet_history.encode_cursor(row.id), node=Bet.from_model(row))
+        for row in page.bets
+    ]
+    cursors = [edge.cursor for edge in edges]
+    return relay.Connection(
+        edges=edges, page_info=page_info(cursors, has_next_page=page.has_next_page, after=after)
+    )
