@@ -24,6 +24,7 @@ from web.site.casino import CasinoPages
 from web.site.pages import PublicPages, SignInPages
 from web.site.responsible import ResponsibleGamblingPages
 from web.site.site import Site
+from web.site.sports import SportsPages
 from web.site.themes import load_site_themes
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -88,6 +89,7 @@ def site_routes(settings: Settings, schema: BaseSchema, registry: BrandRegistry)
     account = AccountPages(site)
     casino = CasinoPages(site)
     responsible = ResponsibleGamblingPages(site)
+    sports = SportsPages(site)
     both = ["GET", "POST"]
     routes = [
         Route("/", public.home, methods=["GET"]),
@@ -109,6 +111,13 @@ def site_routes(settings: Settings, schema: BaseSchema, registry: BrandRegistry)
         Route("/casino/games", casino.games, methods=["GET"]),
         Route("/casino/favourite", casino.favourite, methods=["POST"]),
         Route("/casino/{code}", casino.game, methods=["GET"]),
+        Route("/sports", sports.index, methods=["GET"]),
+        Route("/sports/event/{id}", sports.event, methods=["GET"]),
+        Route("/sports/slip", sports.slip_page, methods=["GET"]),
+        Route("/sports/slip", sports.slip, methods=["POST"]),
+        Route("/sports/odds/stream", sports.odds_stream, methods=["GET"]),
+        Route("/account/bets", sports.my_bets, methods=["GET"]),
+        Route("/account/bets/cash-out", sports.cash_out, methods=["POST"]),
         *_static_routes(site, settings),
     ]
     return [

@@ -1,0 +1,275 @@
+"""The sportsbook pages, server-rendered: events with prices and suspended markets, the bet
+slip (signed cookie, CSRF-checked posts, server-side potential return), placing a bet once
+even when the form is sent twice, my bets with cash-out, live prices over SSE."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import uuid
+
+from sqlalchemy import func, select
+
+from domain.accounts.models import Player
+from domain.kernel.db import Database
+from domain.sportsbook.models import Bet
+from tests.domain.sportsbook.support import BookMarket, add_market, fund, wallets
+from tests.schema.sportsbook.support import gid, publish_odds, set_market_status, set_odds
+from tests.support import STRONG_PASSWORD
+from tests.web.site.support import SiteClient, register_and_sign_in
+from web.site.sports import dom_id
+
+HTMX = {"hx-request": "true"}
+_KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
+
+
+async def _bettor(site: SiteClient, db: Database, cash_minor: int = 100_00) -> uuid.UUID:
+    email = f"bettor-{uuid.uuid4().hex[:8]}@example.com"
+    await register_and_sign_in(
+        site, email=email, password=STRONG_PASSWORD, country="MT", currency="EUR"
+    )
+    async with db.uow() as uow:
+        player_id = await uow.session.scalar(select(Player.id).where(Player.email == email))
+    assert player_id is not None
+    await fund(db, player_id, cash_minor)
+    return player_id
+
+
+async def _bets(db: Database) -> int:
+    async with db.uow() as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(Bet)) or 0)
+
+
+def _add_form(market: BookMarket, key: str, odds: str) -> dict[str, str]:
+    return {
+        "action": "add",
+        "outcome": gid("Outcome", market.outcomes[key]),
+        "odds": odds,
+        "label": f"Home v Away · match_result: {key}",
+        "next": "/sports",
+    }
+
+
+async def test_events_show_prices_and_a_suspended_market_in_words(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    open_market = await add_market(db, {"home": "2.50", "draw": "3.20", "away": "2.80"})
+    closed = await add_market(
+        db, {"over": "1.90", "under": "1.90"}, market_type="total", event_id=open_market.event_id
+    )
+    await set_market_status(db, closed.market_id, "suspended")
+
+    page = await aurora_site.get("/sports")
+    event = await aurora_site.get(f"/sports/event/{gid('SportsbookEvent', open_market.event_id)}")
+
+    assert page.status_code == 200
+    assert '<a href="/sports">Sports</a>' in page.text
+    assert "Home v Away" in page.text
+    assert ">2.50<" in page.text and ">3.20<" in page.text
+    assert "Suspended: no bets for now" in page.text
+    over = gid("Outcome", closed.outcomes["over"])
+    assert re.search(rf'data-outcome="{re.escape(over)}" disabled>', page.text)
+    stream = f"/sports/odds/stream?events={gid('SportsbookEvent', open_market.event_id)}"
+    assert f'sse-connect="{stream}"' in page.text
+    assert event.status_code == 200
+    assert "<h1>Home v Away</h1>" in event.text
+    missing = await aurora_site.get("/sports/event/U3BvcnRzYm9va0V2ZW50Ojk5OTk5")
+    assert missing.status_code == 404
+
+
+async def test_the_slip_previews_the_return_on_the_server(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    await _bettor(aurora_site, db)
+    first = await add_market(db, {"home": "2.50", "away": "1.50"})
+    second = await add_market(db, {"home": "1.80", "away": "2.00"})
+    await aurora_site.get("/sports")
+
+    added = await aurora_site.post("/sports/slip", _add_form(first, "home", "2.50"), headers=HTMX)
+    await aurora_site.post("/sports/slip", _add_form(second, "home", "1.80"), headers=HTMX)
+    singles = await aurora_site.post(
+        "/sports/slip", {"action": "preview", "stake": "10", "type": "SINGLE"}, headers=HTMX
+    )
+    multiple = await aurora_site.post(
+        "/sports/slip", {"action": "preview", "stake": "10", "type": "MULTIPLE"}, headers=HTMX
+    )
+    too_precise = await aurora_site.post(
+        "/sports/slip", {"action": "preview", "stake": "1.234"}, headers=HTMX
+    )
+
+    assert added.status_code == 200
+    assert added.text.lstrip().startswith('<section id="bet-slip"')
+    assert "Home v Away · match_result: home" in added.text
+    assert '<strong class="slip-odds">2.50</strong>' in added.text
+    # 10 x 2.50 + 10 x 1.80, staking 20 in all; the multiple 10 x 2.50 x 1.80.
+    assert "Total stake €20.00" in singles.text and "Potential return €43.00" in singles.text
+    assert "Total stake €10.00" in multiple.text and "Potential return €45.00" in multiple.text
+    assert "Enter a stake to see the potential return." in too_precise.text
+
+
+async def test_placing_a_bet_debits_once_even_when_the_form_is_sent_twice(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    player_id = await _bettor(aurora_site, db)
+    market = await add_market(db, {"home": "2.50", "away": "1.50"})
+    await aurora_site.get("/sports")
+    # Without JavaScript: the form post lands back on the page it came from.
+    added = await aurora_site.post("/sports/slip", _add_form(market, "home", "2.50"))
+    assert added.status_code == 303 and added.headers["location"] == "/sports"
+    page = await aurora_site.get("/sports")
+    key = _KEY.search(page.text)
+    assert key is not None
+    selection = f"{gid('Outcome', market.outcomes['home'])}|2.50"
+    form = {
+        "action": "place", "stake": "10.00", "type": "SINGLE", "policy": "NONE",
+        "idempotency_key": key.group(1), "selection": selection, "next": "/sports",
+    }  # fmt: skip
+
+    placed = await aurora_site.post("/sports/slip", form, headers=HTMX)
+    again = await aurora_site.post("/sports/slip", form, headers=HTMX)
+    bets = await aurora_site.get("/account/bets")
+
+    assert placed.status_code == 200, placed.text
+    assert "Bet placed." in placed.text
+    assert "Stake €10.00, potential return €25.00." in placed.text
+    assert "This bet was already placed." in again.text
+    assert await _bets(db) == 1
+    assert sum((await wallets(db, player_id)).values()) == 90_00
+    # The slip is empty again, with a new key for the next bet.
+    after = await aurora_site.get("/sports")
+    assert "Your bet slip is empty." in after.text
+    assert bets.status_code == 200
+    assert bets.headers["cache-control"] == "no-store"
+    assert "Home v Away · match_result: <strong>home</strong> @ 2.50" in bets.text
+    assert "Potential return €25.00" in bets.text
+
+
+async def test_without_the_page_token_nothing_is_added_placed_or_cashed_out(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    player_id = await _bettor(aurora_site, db)
+    market = await add_market(db, {"home": "2.50", "away": "1.50"})
+    await aurora_site.get("/sports")
+    selection = f"{gid('Outcome', market.outcomes['home'])}|2.50"
+    place = {
+        "action": "place", "stake": "10.00", "type": "SINGLE",
+        "idempotency_key": "slip-forged", "selection": selection,
+    }  # fmt: skip
+
+    no_token = await aurora_site.post("/sports/slip", place, csrf=False, headers=HTMX)
+    other_site = await aurora_site.post("/sports/slip", place, origin="http://evil.example")
+    add = await aurora_site.post("/sports/slip", _add_form(market, "home", "2.50"), csrf=False)
+    cash_out = await aurora_site.post(
+        "/account/bets/cash-out",
+        {"bet": "QmV0OjE=", "amount": "1.00", "currency": "EUR", "idempotency_key": "co-x"},
+        csrf=False,
+    )
+    page = await aurora_site.get("/sports")
+
+    assert [no_token.status_code, other_site.status_code, add.status_code] == [403, 403, 403]
+    assert cash_out.status_code == 403
+    assert await _bets(db) == 0
+    assert sum((await wallets(db, player_id)).values()) == 100_00
+    assert "Your bet slip is empty." in page.text
+
+
+async def test_cash_out_through_the_page_and_a_changed_value(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    player_id = await _bettor(aurora_site, db)
+    market = await add_market(db, {"home": "2.00", "away": "2.00"})
+    await aurora_site.get("/sports")
+    await aurora_site.post("/sports/slip", _add_form(market, "home", "2.00"), headers=HTMX)
+    await aurora_site.post("/sports/slip", {"action": "update", "stake": "10"}, headers=HTMX)
+    placed = await aurora_site.post("/sports/slip", {"action": "place"}, headers=HTMX)
+    assert "Bet placed." in placed.text, placed.text
+    bets = await aurora_site.get("/account/bets")
+    # 10 x 2.00 / 2.00 x 0.95
+    assert "Cash out €9.50" in bets.text
+    form = re.search(
+        r'<form method="post" action="/account/bets/cash-out".*?</form>', bets.text, re.S
+    )
+    assert form is not None
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form.group(0)))
+    fields = {name: html.unescape(value) for name, value in fields.items()}
+
+    # The price lengthens: the bet is worth less than the player was shown.
+    await set_odds(db, market.outcomes["home"], "4.00")
+    refused = await aurora_site.post("/account/bets/cash-out", fields)
+    assert refused.status_code == 409
+    assert "The cash-out value has changed to €4.75." in refused.text
+    assert "Cash out €4.75" in refused.text
+    assert sum((await wallets(db, player_id)).values()) == 90_00
+
+    again = re.search(
+        r'<form method="post" action="/account/bets/cash-out".*?</form>', refused.text, re.S
+    )
+    assert again is not None
+    fresh = {
+        n: html.unescape(v)
+        for n, v in re.findall(r'name="([^"]+)" value="([^"]*)"', again.group(0))
+    }
+    cashed = await aurora_site.post("/account/bets/cash-out", fresh)
+    settled = await aurora_site.get("/account/bets?status=settled")
+
+    assert cashed.status_code == 200
+    assert "Cashed out: €4.75." in cashed.text
+    assert sum((await wallets(db, player_id)).values()) == 94_75
+    assert "Status: cashed out" in settled.text
+
+
+async def test_a_changed_price_reaches_the_page_over_server_sent_events(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    market = await add_market(db, {"home": "2.50", "away": "1.50"})
+    await aurora_site.get("/sports")
+    event = gid("SportsbookEvent", market.event_id)
+    outcome = gid("Outcome", market.outcomes["home"])
+    headers = {**aurora_site._cookie_header()}
+    received: list[str] = []
+
+    async def read() -> None:
+        async with aurora_site.client.stream(
+            "GET", f"/sports/odds/stream?events={event}", headers=headers
+        ) as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            async for line in response.aiter_lines():
+                received.append(line)
+                if line.startswith("event: market-"):
+                    return
+
+    reader = asyncio.ensure_future(read())
+    await asyncio.sleep(1.0)
+    await publish_odds(db, market, "home", "3.00")
+    await asyncio.wait_for(reader, timeout=20)
+    text = "\n".join(received)
+
+    assert f"event: odds-{dom_id(outcome)}" in text
+    assert "3.00" in text
+    assert "↑" in text and "odds up" in text
+    # The button adds the new price to the slip.
+    assert re.search(r'name="odds" value="3(\.0*)?"', text)
+
+
+async def test_changed_odds_refuse_the_bet_and_update_the_slip(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    player_id = await _bettor(aurora_site, db)
+    market = await add_market(db, {"home": "2.50", "away": "1.50"})
+    await aurora_site.get("/sports")
+    await aurora_site.post("/sports/slip", _add_form(market, "home", "2.50"), headers=HTMX)
+    await set_odds(db, market.outcomes["home"], "2.20")
+
+    refused = await aurora_site.post(
+        "/sports/slip", {"action": "place", "stake": "10", "policy": "NONE"}, headers=HTMX
+    )
+    placed = await aurora_site.post(
+        "/sports/slip", {"action": "place", "stake": "10", "policy": "NONE"}, headers=HTMX
+    )
+
+    assert "The odds changed. Check the new odds and place your bet again." in refused.text
+    assert '<strong class="slip-odds">2.20</strong>' in refused.text
+    assert "Bet placed." in placed.text
+    assert "Stake €10.00, potential return €22.00." in placed.text
+    assert sum((await wallets(db, player_id)).values()) == 90_00

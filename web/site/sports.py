@@ -1,0 +1,616 @@
+"""The sportsbook pages: events with their markets and live prices, a bet slip, the
+player's bets with cash-out.
+
+Everything goes through the named documents Sports*.graphql, PlaceBet.graphql,
+MyBets.graphql, CashOut.graphql and OddsChanged.graphql. The bet slip lives in a signed
+cookie (selections with the odds the player saw, stake, bet type, odds policy and the
+slip's idempotency key); every change to it is a CSRF-checked POST that works as a plain
+form (answered by a redirect) and, with htmx, swaps the slip. The potential return is
+previewed on the server with exact decimals; `placeBet` runs only on submit, with the
+key from the form, so a double submit replays the same bet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from typing import Any, Final
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from domain.kernel.money import exponent, is_supported_currency
+from domain.kernel.pubsub import SubscriptionInterrupted
+from web.site.account import KEEPALIVE_INTERVAL_S
+from web.site.security import CSRF_FIELD
+from web.site.site import Page, Site, local_path
+
+SLIP_COOKIE: Final = "__Host-stakehouse_slip"
+SLIP_COOKIE_MAX_AGE_S: Final = 7 * 24 * 3600
+SLIP_SELECTIONS_MAX: Final = 12
+LABEL_LENGTH_MAX: Final = 120
+EVENTS_PAGE_SIZE: Final = 20
+# The API's own limit on `oddsChanged(events:)`.
+STREAM_EVENTS_MAX: Final = 50
+BETS_PAGE_SIZE: Final = 20
+BET_TYPES: Final = ("SINGLE", "MULTIPLE")
+ODDS_POLICIES: Final = ("NONE", "HIGHER", "ANY")
+_ID_LENGTH_MAX: Final = 200
+_SAFE = re.compile(r"[^A-Za-z0-9]")
+
+
+def dom_id(global_id: str) -> str:
+    """A global ID as an HTML id / SSE event name (letters and digits only)."""
+    return _SAFE.sub("", global_id)
+
+
+@dataclass
+class Selection:
+    outcome: str
+    odds: str
+    label: str
+
+
+@dataclass
+class Slip:
+    selections: list[Selection] = field(default_factory=list)
+    key: str = field(default_factory=lambda: "slip-" + secrets.token_urlsafe(16))
+    stake: str = ""
+    bet_type: str = "SINGLE"
+    policy: str = "NONE"
+
+    def renew_key(self) -> None:
+        self.key = "slip-" + secrets.token_urlsafe(16)
+
+    def has(self, outcome: str) -> bool:
+        return any(selection.outcome == outcome for selection in self.selections)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "s": [[s.outcome, s.odds, s.label] for s in self.selections],
+                "k": self.key,
+                "a": self.stake,
+                "t": self.bet_type,
+                "p": self.policy,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, raw: str) -> Slip:
+        data = json.loads(raw)
+        slip = cls(
+            selections=[Selection(str(o), str(d), str(n)) for o, d, n in data["s"]],
+            key=str(data["k"]),
+            stake=str(data.get("a", "")),
+            bet_type=str(data.get("t", "SINGLE")),
+            policy=str(data.get("p", "NONE")),
+        )
+        if slip.bet_type not in BET_TYPES:
+            slip.bet_type = "SINGLE"
+        if slip.policy not in ODDS_POLICIES:
+            slip.policy = "NONE"
+        return slip
+
+
+def parse_odds(value: object) -> Decimal | None:
+    if not isinstance(value, str) or len(value) > 20:
+        return None
+    try:
+        odds = Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    if not odds.is_finite() or odds <= 1:
+        return None
+    # As the site writes decimal odds: 2.5000 -> 2.50, 1.125 stays.
+    cents = odds.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    return cents if cents == odds else odds.normalize()
+
+
+def parse_stake(value: object, currency: str) -> Decimal | None:
+    """A positive stake with at most the currency's decimal places, else None."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 30:
+        return None
+    try:
+        stake = Decimal(value.strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    if not stake.is_finite() or stake <= 0:
+        return None
+    if stake != stake.quantize(Decimal(1).scaleb(-exponent(currency)), rounding=ROUND_DOWN):
+        return None
+    return stake
+
+
+@dataclass(frozen=True)
+class Preview:
+    lines: int
+    total_stake: Decimal
+    potential_return: Decimal
+    currency: str
+
+
+def preview(slip: Slip, stake: Decimal, currency: str) -> Preview | None:
+    """What the slip stakes in all and returns if every selection wins (rounded down to the
+    currency's minor unit, as settlement does); None if the bet type does not fit."""
+    odds = [Decimal(selection.odds) for selection in slip.selections]
+    if not odds:
+        return None
+    unit = Decimal(1).scaleb(-exponent(currency))
+    if slip.bet_type == "MULTIPLE":
+        if len(odds) < 2:
+            return None
+        product = Decimal(1)
+        for price in odds:
+            product *= price
+        lines, gross = 1, stake * product
+    else:
+        lines, gross = len(odds), sum((stake * price for price in odds), Decimal(0))
+    return Preview(
+        lines=lines,
+        total_stake=(stake * lines).quantize(unit),
+        potential_return=gross.quantize(unit, rounding=ROUND_DOWN),
+        currency=currency,
+    )
+
+
+class SlipCookie:
+    """The slip as a signed cookie (HMAC under the server secret, bound to the brand), so a
+    page cannot be given a slip it did not build; the API checks every price anyway."""
+
+    def __init__(self, secret_key: str) -> None:
+        self.secret_key = secret_key
+
+    def _sign(self, brand: str, payload: str) -> str:
+        message = f"slip|{brand}|{payload}".encode()
+        return hmac.new(self.secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+    def read(self, request: Request) -> Slip:
+        raw = request.cookies.get(SLIP_COOKIE, "")
+        brand = request.scope["state"]["brand"].slug
+        payload, _, signature = raw.partition(".")
+        if not payload or not hmac.compare_digest(self._sign(brand, payload), signature):
+            return Slip()
+        try:
+            padded = payload + "=" * (-len(payload) % 4)
+            return Slip.from_json(base64.urlsafe_b64decode(padded).decode())
+        except (ValueError, KeyError, TypeError):
+            return Slip()
+
+    def write(self, request: Request, response: Response, slip: Slip) -> None:
+        brand = request.scope["state"]["brand"].slug
+        payload = base64.urlsafe_b64encode(slip.to_json().encode()).decode().rstrip("=")
+        response.set_cookie(
+            SLIP_COOKIE,
+            f"{payload}.{self._sign(brand, payload)}",
+            max_age=SLIP_COOKIE_MAX_AGE_S,
+            path="/",
+            secure=True,
+            httponly=True,
+            samesite="lax",
+        )
+
+
+def _events_of(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in data["sportsbookEvents"]["edges"]]
+
+
+def _stream_url(events: list[dict[str, Any]]) -> str:
+    ids = ",".join(event["id"] for event in events[:STREAM_EVENTS_MAX])
+    return "/sports/odds/stream?events=" + ids
+
+
+def _label(event: dict[str, Any], market: dict[str, Any], outcome: dict[str, Any]) -> str:
+    return f"{event['name']} · {market['name']}: {outcome['name']}"[:LABEL_LENGTH_MAX]
+
+
+class SportsPages:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.cookie = SlipCookie(site.settings.secret_key)
+
+    def _currency(self, page: Page) -> str:
+        if page.viewer.player is not None:
+            return str(page.viewer.player["currency"])
+        return str(page.brand.currencies[0])
+
+    def _slip_values(
+        self, page: Page, slip: Slip, *, notice: str | None = None, errors: list[str] | None = None,
+        receipt: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        currency = self._currency(page)
+        stake = parse_stake(slip.stake, currency) if is_supported_currency(currency) else None
+        return {
+            "slip": slip,
+            "currency": currency,
+            "preview": preview(slip, stake, currency) if stake is not None else None,
+            "slip_notice": notice,
+            "slip_errors": errors or [],
+            "receipt": receipt,
+            "dom_id": dom_id,
+        }
+
+    def _render(
+        self, request: Request, page: Page, template: str, slip: Slip, *, status: int = 200,
+        personal: bool = False, write_slip: bool = False, **values: Any,
+    ) -> Response:  # fmt: skip
+        merged = {**self._slip_values(page, slip), **values}
+        response = self.site.render(page, template, status=status, personal=personal, **merged)
+        if write_slip:
+            self.cookie.write(request, response, slip)
+        return response
+
+    async def _wallets(self, request: Request, page: Page) -> list[dict[str, Any]]:
+        if not page.viewer.signed_in:
+            return []
+        result = await self.site.graphql.run(request, "AccountBalances")
+        player = (result.data.get("viewer") or {}).get("player") or {}
+        wallets: list[dict[str, Any]] = player.get("wallets") or []
+        return wallets
+
+    async def index(self, request: Request) -> Response:
+        page = await self.site.page(request)
+        result = await self.site.graphql.run(
+            request, "SportsEvents", {"first": EVENTS_PAGE_SIZE, "after": None}
+        )
+        sport = request.query_params.get("sport", "")[:_ID_LENGTH_MAX]
+        events = _events_of(result.data)
+        if sport:
+            events = [e for e in events if e["competition"]["sport"]["key"] == sport]
+        return self._render(
+            request,
+            page,
+            "sports/index.html",
+            self.cookie.read(request),
+            personal=page.viewer.signed_in,
+            wallets=await self._wallets(request, page),
+            sports=result.data["sports"],
+            current_sport=sport,
+            events=events,
+            stream_url=_stream_url(events) if events else None,
+            return_path="/sports" + (f"?{request.url.query}" if request.url.query else ""),
+            label=_label,
+        )
+
+    async def event(self, request: Request) -> Response:
+        page = await self.site.page(request)
+        event_id = request.path_params["id"][:_ID_LENGTH_MAX]
+        result = await self.site.graphql.run(request, "SportsEvent", {"id": event_id})
+        event = result.data.get("node")
+        if not event or "markets" not in event:
+            return self.site.render(
+                page,
+                "error.html",
+                status=404,
+                title=page.gettext("Event not found"),
+                message=page.gettext("This event is not offered."),
+            )
+        return self._render(
+            request,
+            page,
+            "sports/event.html",
+            self.cookie.read(request),
+            personal=page.viewer.signed_in,
+            event=event,
+            wallets=await self._wallets(request, page),
+            stream_url=_stream_url([event]),
+            return_path=request.url.path,
+            label=_label,
+        )
+
+    async def slip(self, request: Request) -> Response:
+        """Every change to the slip (POST, CSRF-checked): add, remove, clear, update (stake,
+        type, odds policy), preview (htmx: the potential return only) and place."""
+        page = await self.site.page(request)
+        form = await self.site.form(request)
+        if form is None:
+            return self.site.forbidden(page)
+        slip = self.cookie.read(request)
+        action = str(form.get("action") or "")
+        htmx = request.headers.get("hx-request") == "true"
+        back = local_path(form.get("next"), "/sports")
+        if action == "add":
+            self._add(slip, form)
+        elif action == "remove":
+            outcome = str(form.get("outcome") or "")
+            before = len(slip.selections)
+            slip.selections = [s for s in slip.selections if s.outcome != outcome]
+            if len(slip.selections) != before:
+                slip.renew_key()
+        elif action == "clear":
+            slip = Slip()
+        elif action in {"update", "preview", "place"}:
+            self._update(slip, form)
+        if action == "preview" and htmx:
+            return self._render(request, page, "sports/_return.html", slip, write_slip=True)
+        if action == "place":
+            return await self._place(request, page, slip, form, htmx=htmx, back=back)
+        if not htmx:
+            response = self.site.redirect(request, back)
+            self.cookie.write(request, response, slip)
+            return response
+        return self._render(
+            request, page, "sports/_slip.html", slip, write_slip=True, return_path=back
+        )
+
+    def _add(self, slip: Slip, form: FormData) -> None:
+        outcome = str(form.get("outcome") or "")[:_ID_LENGTH_MAX]
+        odds = parse_odds(form.get("odds"))
+        label = str(form.get("label") or "")[:LABEL_LENGTH_MAX]
+        if not outcome or odds is None or slip.has(outcome):
+            return
+        if len(slip.selections) >= SLIP_SELECTIONS_MAX:
+            return
+        slip.selections.append(Selection(outcome, str(odds), label))
+        slip.renew_key()
+
+    def _update(self, slip: Slip, form: FormData) -> None:
+        stake = form.get("stake")
+        if isinstance(stake, str):
+            slip.stake = stake.strip()[:30]
+        bet_type = form.get("type")
+        if bet_type in BET_TYPES:
+            slip.bet_type = str(bet_type)
+        policy = form.get("policy")
+        if policy in ODDS_POLICIES:
+            slip.policy = str(policy)
+
+    async def _place(
+        self, request: Request, page: Page, slip: Slip, form: FormData, *, htmx: bool, back: str
+    ) -> Response:
+        if not page.viewer.signed_in:
+            return self.site.sign_in_first(request, page)
+        currency = self._currency(page)
+        # The selections and key of the form the player submitted: a second submit of the
+        # same form is the same input with the same key, which the API replays.
+        selections = _form_selections(form) or [(s.outcome, s.odds) for s in slip.selections]
+        key = str(form.get("idempotency_key") or "")[:200] or slip.key
+        stake = parse_stake(slip.stake, currency)
+        errors: list[str] = []
+        if not selections:
+            errors.append(page.gettext("Add a selection to your bet slip first."))
+        if stake is None:
+            errors.append(page.gettext("Enter a stake in %(currency)s.") % {"currency": currency})
+        if slip.bet_type == "MULTIPLE" and len(selections) < 2:
+            errors.append(page.gettext("A multiple needs at least two selections."))
+        if errors:
+            return await self._slip_response(
+                request, page, slip, htmx, back, status=400, errors=errors
+            )
+        variables = {
+            "input": {
+                "selections": [{"outcome": o, "odds": d} for o, d in selections],
+                "type": slip.bet_type,
+                "stake": {"amount": str(stake), "currency": currency},
+                "oddsPolicy": slip.policy,
+                "idempotencyKey": key,
+            }
+        }
+        result = await self.site.graphql.run(request, "PlaceBet", variables)
+        payload = result.data["placeBet"]
+        if payload["bet"] is not None and not payload["errors"]:
+            fresh = Slip(stake=slip.stake, bet_type=slip.bet_type, policy=slip.policy)
+            return await self._slip_response(
+                request, page, fresh, htmx, back, receipt={
+                    "bet": payload["bet"], "replayed": payload["replayed"],
+                },
+            )  # fmt: skip
+        codes = [error["code"] for error in payload["errors"]]
+        notice = None
+        if "ODDS_CHANGED" in codes and payload["currentOdds"]:
+            now = {entry["outcome"]: entry["odds"] for entry in payload["currentOdds"]}
+            for selection in slip.selections:
+                current = parse_odds(str(now.get(selection.outcome, "")))
+                if current is not None:
+                    selection.odds = str(current)
+            slip.renew_key()
+            notice = page.gettext("The odds changed. Check the new odds and place your bet again.")
+        messages = [str(error["message"]) for error in payload["errors"]]
+        return await self._slip_response(
+            request, page, slip, htmx, back, status=409 if not htmx else 200,
+            errors=messages, notice=notice,
+        )  # fmt: skip
+
+    async def _slip_response(
+        self, request: Request, page: Page, slip: Slip, htmx: bool, back: str, *,
+        status: int = 200, errors: list[str] | None = None, notice: str | None = None,
+        receipt: dict[str, Any] | None = None,
+    ) -> Response:  # fmt: skip
+        values = self._slip_values(page, slip, notice=notice, errors=errors, receipt=receipt)
+        template = "sports/_slip.html" if htmx else "sports/slip.html"
+        response = self.site.render(
+            page,
+            template,
+            status=200 if htmx else status,
+            personal=True,
+            return_path=back,
+            wallets=[] if htmx else await self._wallets(request, page),
+            **values,
+        )
+        self.cookie.write(request, response, slip)
+        return response
+
+    async def slip_page(self, request: Request) -> Response:
+        """The slip on a page of its own (where a form post without JavaScript lands)."""
+        page = await self.site.page(request)
+        return self._render(
+            request, page, "sports/slip.html", self.cookie.read(request), personal=True,
+            return_path="/sports/slip", wallets=await self._wallets(request, page),
+        )  # fmt: skip
+
+    async def odds_stream(self, request: Request) -> Response:
+        """Server-sent events: each changed outcome's button again (with ↑/↓), and each
+        market's status label, from the `oddsChanged` subscription of the page's events."""
+        page = await self.site.page(request)
+        raw = request.query_params.get("events", "")
+        ids = [i for i in raw.split(",") if i and len(i) <= _ID_LENGTH_MAX][:STREAM_EVENTS_MAX]
+        if not ids:
+            return Response(status_code=204)
+        return StreamingResponse(
+            self._odds_events(request, page, ids),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+        )
+
+    async def _odds_events(
+        self, request: Request, page: Page, ids: list[str]
+    ) -> AsyncIterator[str]:
+        # What each outcome is called and costs now, to name the button and the move.
+        known: dict[str, dict[str, Any]] = {}
+        for event_id in ids:
+            found = await self.site.graphql.run(request, "SportsEvent", {"id": event_id})
+            event = found.data.get("node")
+            if not event or "markets" not in event:
+                continue
+            for market in event["markets"]:
+                for outcome in market["outcomes"]:
+                    known[outcome["id"]] = {
+                        "outcome": outcome, "label": _label(event, market, outcome),
+                    }  # fmt: skip
+        events = self.site.graphql.subscribe(request, "OddsChanged", {"events": ids})
+        next_event = asyncio.ensure_future(anext(events))
+        try:
+            while True:
+                done, _ = await asyncio.wait({next_event}, timeout=KEEPALIVE_INTERVAL_S)
+                if not done:
+                    yield ": keep-alive\n\n"
+                    continue
+                try:
+                    data = next_event.result()
+                except (StopAsyncIteration, SubscriptionInterrupted):
+                    return
+                next_event = asyncio.ensure_future(anext(events))
+                for change in data["oddsChanged"]["outcomes"]:
+                    for message in self._changed(page, known, change):
+                        yield message
+        finally:
+            next_event.cancel()
+            with contextlib.suppress(BaseException):
+                await next_event
+            await events.aclose()
+
+    def _changed(
+        self, page: Page, known: dict[str, dict[str, Any]], change: dict[str, Any]
+    ) -> list[str]:
+        entry = known.get(change["outcome"])
+        if entry is None:
+            return []
+        before = Decimal(str(entry["outcome"]["odds"]))
+        odds = Decimal(str(change["odds"]))
+        move = "up" if odds > before else "down" if odds < before else None
+        outcome = {
+            **entry["outcome"],
+            "odds": change["odds"],
+            "display": change["display"],
+            "status": change["status"],
+        }
+        entry["outcome"] = outcome
+        environment = page.theme.environment
+        translations = page.theme.translations_for(page.locale)
+        market = {"id": change["market"], "status": change["marketStatus"]}
+        button = environment.get_template("sports/_outcome.html").render(
+            page=page, translations=translations, csrf_field=CSRF_FIELD, outcome=outcome,
+            market=market, label=entry["label"], move=move, return_path="",
+            dom_id=dom_id, slip=None,
+        )  # fmt: skip
+        status = environment.get_template("sports/_market_status.html").render(
+            page=page, translations=translations, market=market
+        )
+        return [
+            _sse(f"odds-{dom_id(change['outcome'])}", button),
+            _sse(f"market-{dom_id(change['market'])}", status),
+        ]
+
+    async def my_bets(self, request: Request) -> Response:
+        page = await self.site.page(request)
+        if not page.viewer.signed_in:
+            return self.site.sign_in_first(request, page)
+        return await self._bets_page(request, page)
+
+    async def _bets_page(
+        self, request: Request, page: Page, *, status: int = 200, notice: str | None = None,
+        problem: str | None = None, tab: str | None = None,
+    ) -> Response:  # fmt: skip
+        tab = tab or ("settled" if request.query_params.get("status") == "settled" else "open")
+        variables = {"status": tab.upper(), "first": BETS_PAGE_SIZE, "after": None}
+        result = await self.site.graphql.run(request, "MyBets", variables)
+        player = (result.data.get("viewer") or {}).get("player") or {}
+        edges = (player.get("bets") or {}).get("edges") or []
+        return self.site.render(
+            page,
+            "sports/bets.html",
+            status=status,
+            personal=True,
+            tab=tab,
+            bets=[edge["node"] for edge in edges],
+            notice=notice,
+            problem=problem,
+            new_key=lambda: "co-" + secrets.token_urlsafe(16),
+        )
+
+    async def cash_out(self, request: Request) -> Response:
+        """Cash out at the value the player saw (POST, CSRF-checked); a lower value now is
+        refused by the API and the page shows the new one with a fresh button."""
+        page = await self.site.page(request)
+        form = await self.site.form(request)
+        if form is None:
+            return self.site.forbidden(page)
+        if not page.viewer.signed_in:
+            return self.site.sign_in_first(request, page)
+        variables = {
+            "input": {
+                "bet": str(form.get("bet") or "")[:_ID_LENGTH_MAX],
+                "expectedValue": {
+                    "amount": str(form.get("amount") or "")[:30],
+                    "currency": str(form.get("currency") or "")[:3],
+                },
+                "idempotencyKey": str(form.get("idempotency_key") or "")[:200],
+            }
+        }
+        result = await self.site.graphql.run(request, "CashOut", variables)
+        payload = result.data["cashOut"]
+        if not payload["errors"] and payload["payout"] is not None:
+            paid = payload["payout"]
+            notice = page.gettext("Cashed out: %(amount)s.") % {
+                "amount": page.money(paid["amount"], paid["currency"])
+            }
+            return await self._bets_page(request, page, notice=notice, tab="open")
+        error = payload["errors"][0] if payload["errors"] else {"code": "", "message": ""}
+        if error["code"] == "CASH_OUT_VALUE_CHANGED" and payload["currentValue"]:
+            value = payload["currentValue"]
+            problem = page.gettext(
+                "The cash-out value has changed to %(amount)s. Check it and cash out again."
+            ) % {"amount": page.money(value["amount"], value["currency"])}
+        elif error["code"] == "CASH_OUT_VALUE_CHANGED":
+            problem = page.gettext("Cash-out is not available for this bet right now.")
+        else:
+            problem = str(error["message"])
+        return await self._bets_page(request, page, status=409, problem=problem, tab="open")
+
+
+def _form_selections(form: FormData) -> list[tuple[str, str]]:
+    selections = []
+    for value in form.getlist("selection")[:SLIP_SELECTIONS_MAX]:
+        if not isinstance(value, str):
+            continue
+        outcome, _, odds = value.partition("|")
+        parsed = parse_odds(odds)
+        if outcome and parsed is not None:
+            selections.append((outcome[:_ID_LENGTH_MAX], str(parsed)))
+    return selections
+
+
+def _sse(name: str, html: str) -> str:
+    data = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
+    return f"event: {name}\n{data}\n"
