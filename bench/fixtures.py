@@ -434,3 +434,60 @@ async def seed_open_bets(
                 uow, brand=BRAND, kind="sportsbook.stake", source=accounts[player_id],
                 destination=wagers, amount_minor=int(total), scope=None, key=None,
             )  # fmt: skip
+
+
+async def add_book_events(
+    db: Database, events: int, odds: list[str], *, markets: int = 1,
+    sport_key: str = "football", sport_name: str = "Football",
+) -> list[list[BookMarket]]:  # fmt: skip
+    """`events` scheduled events of one sport and competition (starting an hour apart, the
+    first in an hour), each with `markets` active markets of one active outcome per `odds`
+    entry, made with the ORM as `add_book_market` makes one; the markets per event."""
+    from datetime import timedelta  # noqa: PLC0415
+    from decimal import Decimal  # noqa: PLC0415
+
+    from domain.kernel import clock  # noqa: PLC0415
+    from domain.sportsbook.models import (  # noqa: PLC0415
+        Competition,
+        Event,
+        Market,
+        Outcome,
+        Sport,
+    )
+
+    made: list[list[BookMarket]] = []
+    async with db.transaction() as uow:
+        sport = Sport(key=sport_key, name=sport_name)
+        uow.session.add(sport)
+        await uow.flush()
+        competition = Competition(sport_id=sport.id, key="bench", name="Bench League")
+        uow.session.add(competition)
+        await uow.flush()
+        for number in range(events):
+            event = Event(
+                competition_id=competition.id, name=f"Home {number} v Away {number}",
+                home=f"Home {number}", away=f"Away {number}", status="scheduled",
+                starts_at=clock.now() + timedelta(hours=1 + number),
+            )  # fmt: skip
+            uow.session.add(event)
+            await uow.flush()
+            event_markets = []
+            for index in range(markets):
+                market = Market(
+                    event_id=event.id, type=f"market_{index}", specifiers="",
+                    name=f"Market {index}", status="active",
+                )  # fmt: skip
+                uow.session.add(market)
+                await uow.flush()
+                outcomes = []
+                for position, price in enumerate(odds):
+                    outcome = Outcome(
+                        market_id=market.id, key=f"o{position}", name=f"Outcome {position}",
+                        odds=Decimal(price), status="active",
+                    )  # fmt: skip
+                    uow.session.add(outcome)
+                    await uow.flush()
+                    outcomes.append(outcome.id)
+                event_markets.append(BookMarket(event.id, market.id, outcomes, list(odds)))
+            made.append(event_markets)
+    return made
