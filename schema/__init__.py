@@ -14,11 +14,12 @@ from schema.extensions import StakehouseSchema, extensions_for
 from schema.payments import PaymentsMutation, PaymentsQuery
 from schema.sportsbook import SportsbookMutation, SportsbookQuery, SportsbookSubscription
 from schema.sportsbook.subscriptions import pass_published_values
+from schema.sportsbook.trading import TradingMutation, TradingQuery
 from schema.wallets import WalletsMutation, WalletsQuery, WalletsSubscription
 
 
 @strawberry.type
-class Query(AccountsQuery, WalletsQuery, PaymentsQuery, CasinoQuery, SportsbookQuery):
+class Query(AccountsQuery, WalletsQuery, PaymentsQuery, CasinoQuery, SportsbookQuery, TradingQuery):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         try:
@@ -29,7 +30,12 @@ class Query(AccountsQuery, WalletsQuery, PaymentsQuery, CasinoQuery, SportsbookQ
 
 @strawberry.type
 class Mutation(
-    AccountsMutation, WalletsMutation, PaymentsMutation, CasinoMutation, SportsbookMutation
+    AccountsMutation,
+    WalletsMutation,
+    PaymentsMutation,
+    CasinoMutation,
+    SportsbookMutation,
+    TradingMutation,
 ):
     pass
 
