@@ -18,6 +18,7 @@ from strawberry.schema.base import BaseSchema
 
 from domain.brands.service import Brand
 from domain.kernel.settings import Settings
+from resolvers.context import SESSION_COOKIE
 from web.graphql import set_session_cookie
 from web.site.client import SiteGraphQL
 from web.site.security import (
@@ -92,8 +93,12 @@ class Site:
 
     async def page(self, request: Request) -> Page:
         theme = self.theme(request)
-        result = await self.graphql.run(request, "SiteViewer")
-        viewer_data = result.data.get("viewer") or {}
+        viewer_data: dict[str, Any] = {}
+        # The site authenticates by its session cookie only: without one the viewer is
+        # nobody, and a first visit spares the in-process query.
+        if request.cookies.get(SESSION_COOKIE):
+            result = await self.graphql.run(request, "SiteViewer")
+            viewer_data = result.data.get("viewer") or {}
         viewer = Viewer(viewer_data.get("player"), bool(viewer_data.get("twoFactorPending")))
         token, fresh = self.csrf.token(request)
         return Page(
