@@ -149,11 +149,6 @@ class PlayerNotFound(DomainError):
     message = "No such player on this brand."
 
 
-class ReasonRequired(DomainError):
-    code = "REASON_REQUIRED"
-    message = "Give a reason for this action."
-
-
 class SelfExclusionActive(DomainError):
     code = "SELF_EXCLUSION_ACTIVE"
     message = "A self-exclusion cannot be lifted before it ends."

@@ -21,7 +21,6 @@ from domain.accounts.errors import (
     InvalidDateOfBirth,
     InvalidInput,
     PlayerNotFound,
-    ReasonRequired,
     SelfExclusionActive,
     Underage,
     UnsupportedCurrency,
@@ -52,7 +51,7 @@ from domain.wallets import service as wallets
 AGE_MAX_YEARS = 120
 SEARCH_LIMIT_MAX = 100
 SEARCH_TEXT_LENGTH_MAX = 100
-REASON_LENGTH_MAX = 500
+REASON_LENGTH_MAX = audit.REASON_LENGTH_MAX
 # ISO 3166-1 alpha-2 letters only (str.isalpha would also accept other scripts).
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
 # Statuses that end every session at once (DESIGN.md section 6 for self-exclusion).
@@ -266,13 +265,7 @@ async def set_status(
     self-exclusion and closure end every session of the player at once.
     Errors: PermissionDenied, PlayerNotFound, ReasonRequired."""
     require_permission(actor, Permission.PLAYER_STATUS_WRITE)
-    if not reason.strip():
-        raise ReasonRequired(field="reason")
-    if len(reason) > REASON_LENGTH_MAX or not reason.isprintable():
-        # The reason lands in the audit log, which staff read later: keep it one clean line.
-        raise DomainError(
-            f"Give a reason of at most {REASON_LENGTH_MAX} printable characters.", field="reason"
-        )
+    audit.audit_reason(reason)
     player = await uow.session.scalar(
         select(Player).where(Player.id == player_id, Player.brand == brand).with_for_update()
     )

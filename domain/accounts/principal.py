@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from domain.accounts.errors import PasswordChangeRequired, TwoFactorRequired
 from domain.accounts.models import PrincipalKind
 from domain.accounts.permissions import Permission
-from domain.kernel.errors import NotAuthenticated, PermissionDenied
+from domain.kernel.errors import DomainError, NotAuthenticated, PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,16 @@ def require_permission(principal: Principal | None, permission: Permission) -> P
     if permission not in principal.permissions:
         raise PermissionDenied()
     return principal
+
+
+def holds_permission(principal: Principal | None, permission: Permission) -> bool:
+    """Whether require_permission would let `principal` through (for reads that show less
+    rather than fail)."""
+    try:
+        require_permission(principal, permission)
+    except DomainError:
+        return False
+    return True
 
 
 def require_brand_scope(actor: Principal | None, brands: list[str] | None) -> None:

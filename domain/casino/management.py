@@ -15,7 +15,6 @@ from typing import Final
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from domain.accounts.errors import ReasonRequired
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
 from domain.brands.service import Brand
@@ -24,9 +23,9 @@ from domain.casino.lobby import Game, offered_game
 from domain.casino.models import BrandGame, BrandProvider, CasinoGame, CasinoProvider
 from domain.kernel import audit
 from domain.kernel.db import UnitOfWork
-from domain.kernel.errors import DomainError, NotFound
+from domain.kernel.errors import NotFound
 
-REASON_LENGTH_MAX: Final = 500
+REASON_LENGTH_MAX: Final = audit.REASON_LENGTH_MAX
 
 
 class ProviderNotFound(NotFound):
@@ -39,18 +38,6 @@ class ProviderSwitch:
     code: str
     name: str
     enabled: bool
-
-
-def _reason(reason: str) -> str:
-    """Errors: ReasonRequired, DomainError (INVALID: too long or not one printable line)."""
-    if not reason.strip():
-        raise ReasonRequired(field="reason")
-    if len(reason) > REASON_LENGTH_MAX or not reason.isprintable():
-        # The reason lands in the audit log, which staff read later: keep it one clean line.
-        raise DomainError(
-            f"Give a reason of at most {REASON_LENGTH_MAX} printable characters.", field="reason"
-        )
-    return reason.strip()
 
 
 async def set_game_enabled(
@@ -66,7 +53,7 @@ async def set_game_enabled(
     PermissionDenied, TwoFactorRequired, PasswordChangeRequired, ReasonRequired,
     DomainError (reason), GameNotFound."""
     staff = require_permission(actor, Permission.CASINO_MANAGE)
-    cleaned = _reason(reason)
+    cleaned = audit.audit_reason(reason)
     before = None
     if game_id is not None:
         before = await uow.session.scalar(
@@ -113,7 +100,7 @@ async def set_provider_enabled(
     """Switch all of a provider's games on the brand on or off (each game keeps its own
     switch). Errors: those of set_game_enabled, ProviderNotFound instead of GameNotFound."""
     staff = require_permission(actor, Permission.CASINO_MANAGE)
-    cleaned = _reason(reason)
+    cleaned = audit.audit_reason(reason)
     name = await uow.session.scalar(
         select(CasinoProvider.name).where(
             CasinoProvider.code == provider,

@@ -35,8 +35,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.kernel import clock
 from domain.kernel.db import Base, UnitOfWork
+from domain.kernel.errors import DomainError, ReasonRequired
 
 AUDIT_CHAINS = 16
+# Staff give a reason for what they do; it is stored in the audit row and read later.
+REASON_LENGTH_MAX = 500
 _GENESIS = b"\x00" * 32
 _SCHEME_SQL = 2
 _RECORD = text(
@@ -71,6 +74,19 @@ class AuditEntry(Base):
         # Two rows claiming the same predecessor would fork a chain: refused outright.
         Index("uq_audit_log_chain_prev_hash", "chain", "prev_hash", unique=True),
     )
+
+
+def audit_reason(reason: str) -> str:
+    """A staff action's reason, stripped: one printable line of at most REASON_LENGTH_MAX
+    characters (the audit log is read by people later).
+    Errors: ReasonRequired, DomainError (INVALID: too long or not one printable line)."""
+    if not reason.strip():
+        raise ReasonRequired(field="reason")
+    if len(reason) > REASON_LENGTH_MAX or not reason.isprintable():
+        raise DomainError(
+            f"Give a reason of at most {REASON_LENGTH_MAX} printable characters.", field="reason"
+        )
+    return reason.strip()
 
 
 def chain_of(subject_type: str, subject_id: str) -> int:

@@ -28,3 +28,8 @@ class PermissionDenied(DomainError):
 class NotAuthenticated(DomainError):
     code = "NOT_AUTHENTICATED"
     message = "Sign in to do this."
+
+
+class ReasonRequired(DomainError):
+    code = "REASON_REQUIRED"
+    message = "Give a reason for this action."

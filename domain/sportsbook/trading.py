@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from domain.accounts.errors import ReasonRequired
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
 from domain.kernel import audit, clock
@@ -49,7 +48,7 @@ from domain.sportsbook.models import (
 from domain.sportsbook.runs import lock_bets
 from domain.wallets.settlement import pay_many
 
-REASON_LENGTH_MAX = 500
+REASON_LENGTH_MAX = audit.REASON_LENGTH_MAX
 MARGIN_MAX = Decimal("0.5")
 MARGIN_PLACES = Decimal("0.0001")
 TRADEABLE_STATUSES = (MarketStatus.ACTIVE.value, MarketStatus.SUSPENDED.value)
@@ -122,17 +121,6 @@ async def margins_for(uow: UnitOfWork, market_types: Iterable[str]) -> dict[str,
 # ---- suspensions -------------------------------------------------------------------------
 
 
-def _reason(reason: str) -> str:
-    """Errors: ReasonRequired, DomainError (INVALID: too long or not one printable line)."""
-    if not reason.strip():
-        raise ReasonRequired(field="reason")
-    if len(reason) > REASON_LENGTH_MAX or not reason.isprintable():
-        raise DomainError(
-            f"Give a reason of at most {REASON_LENGTH_MAX} printable characters.", field="reason"
-        )
-    return reason.strip()
-
-
 async def _audit(
     uow: UnitOfWork,
     staff: Principal,
@@ -158,7 +146,7 @@ async def set_market_suspended(
     NotAuthenticated, PermissionDenied, TwoFactorRequired, PasswordChangeRequired,
     ReasonRequired, DomainError (reason), MarketNotFound, MarketNotTradable."""
     staff = require_permission(actor, Permission.MARKET_TRADE)
-    cleaned = _reason(reason)
+    cleaned = audit.audit_reason(reason)
     market = await uow.session.scalar(
         select(Market).where(Market.id == market_id).with_for_update()
     )
@@ -181,7 +169,7 @@ async def set_event_suspended(
     trader suspended. Returns the changed market ids. Errors: those of
     set_market_suspended, EventNotFound instead of MarketNotFound."""
     staff = require_permission(actor, Permission.MARKET_TRADE)
-    cleaned = _reason(reason)
+    cleaned = audit.audit_reason(reason)
     event = await uow.session.scalar(select(Event).where(Event.id == event_id).with_for_update())
     if event is None:
         raise EventNotFound(field="eventId")
@@ -246,7 +234,7 @@ async def override_odds(
     NotAuthenticated, PermissionDenied, TwoFactorRequired, PasswordChangeRequired,
     ReasonRequired, DomainError (reason), InvalidOdds, OutcomeNotFound, MarketNotTradable."""
     staff = require_permission(actor, Permission.MARKET_TRADE)
-    cleaned = _reason(reason)
+    cleaned = audit.audit_reason(reason)
     if not odds_math.is_valid(odds):
         raise InvalidOdds(field="odds")
     outcome, market = await _lock_outcome(uow, outcome_id)
@@ -267,7 +255,7 @@ async def release_odds_override(
     """Back to the feed's price (with our margin over the market's feed prices). Errors:
     those of override_odds but InvalidOdds."""
     staff = require_permission(actor, Permission.MARKET_TRADE)
-    cleaned = _reason(reason)
+    cleaned = audit.audit_reason(reason)
     outcome, market = await _lock_outcome(uow, outcome_id)
     before = {"odds": str(outcome.odds), "overridden": outcome.odds_overridden}
     outcome.odds_overridden = False
@@ -326,7 +314,7 @@ async def set_market_margin(
     NotAuthenticated, PermissionDenied, TwoFactorRequired, PasswordChangeRequired,
     ReasonRequired, DomainError (reason), InvalidMargin."""
     staff = require_permission(actor, Permission.MARKET_TRADE)
-    cleaned = _reason(reason)
+    cleaned = audit.audit_reason(reason)
     if not (
         margin.is_finite()
         and 0 <= margin <= MARGIN_MAX
@@ -383,7 +371,7 @@ async def void_bet(uow: UnitOfWork, actor: Principal | None, bet_id: int, *, rea
     member's brands), TwoFactorRequired, PasswordChangeRequired, ReasonRequired,
     DomainError (reason), BetNotFound, BetNotVoidable."""
     staff = require_permission(actor, Permission.BET_VOID)
-    cleaned = _reason(reason)
+    cleaned = audit.audit_reason(reason)
     bet = await uow.session.get(Bet, bet_id)
     if bet is None:
         raise BetNotFound(field="betId")

@@ -12,13 +12,13 @@ from typing import Final
 
 from sqlalchemy import select
 
-from domain.accounts.errors import PlayerNotFound, ReasonRequired
+from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
 from domain.kernel import audit
 from domain.kernel.db import UnitOfWork
-from domain.kernel.errors import DomainError
+from domain.kernel.errors import DomainError, ReasonRequired
 from domain.wallets.errors import InvalidIdempotencyKey, UnsupportedCurrency
 from domain.wallets.ledger import IdempotencyScope
 from domain.wallets.models import HouseAccountKind, WalletKind

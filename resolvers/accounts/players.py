@@ -18,9 +18,9 @@ from domain.accounts.models import (
     StaffUser,
 )
 from domain.accounts.permissions import Permission
-from domain.accounts.principal import Principal, require_permission
+from domain.accounts.principal import Principal, holds_permission, require_permission
 from domain.accounts.staff import CreatedStaff
-from domain.kernel.errors import DomainError, NotFound
+from domain.kernel.errors import NotFound
 from domain.messaging import service as messaging
 from domain.messaging.models import InboxMessage
 from resolvers.context import Context
@@ -69,14 +69,6 @@ async def viewer_staff(ctx: Context, principal: Principal) -> StaffUser | None:
         return await uow.session.get(StaffUser, principal.id)
 
 
-def _may(principal: Principal, permission: Permission) -> bool:
-    try:
-        require_permission(principal, permission)
-    except DomainError:
-        return False
-    return True
-
-
 async def players_by_id(ctx: Context, ids: list[uuid.UUID]) -> dict[uuid.UUID, Player]:
     """Players of this brand the caller may see: itself, or any with player.read."""
     principal = await ctx.principal()
@@ -84,7 +76,7 @@ async def players_by_id(ctx: Context, ids: list[uuid.UUID]) -> dict[uuid.UUID, P
         return {}
     if principal.is_player:
         ids = [player_id for player_id in ids if player_id == principal.id]
-    elif not _may(principal, Permission.PLAYER_READ):
+    elif not holds_permission(principal, Permission.PLAYER_READ):
         return {}
     if not ids:
         return {}
@@ -103,7 +95,7 @@ async def inbox(ctx: Context, player_id: uuid.UUID, limit: int) -> list[InboxMes
         return []
     if principal.is_player and principal.id != player_id:
         return []
-    if principal.is_staff and not _may(principal, Permission.PLAYER_READ):
+    if principal.is_staff and not holds_permission(principal, Permission.PLAYER_READ):
         return []
 
     async def load(keys: Sequence[tuple[uuid.UUID, int]]) -> list[list[InboxMessage]]:

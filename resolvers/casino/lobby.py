@@ -11,11 +11,10 @@ import uuid
 from collections.abc import Sequence
 
 from domain.accounts.permissions import Permission
-from domain.accounts.principal import require_permission, require_player
+from domain.accounts.principal import holds_permission, require_permission, require_player
 from domain.casino import favourites, lobby
 from domain.casino.models import GameMode
 from domain.casino.service import Launch, launch
-from domain.kernel.errors import DomainError
 from resolvers.context import Context
 from resolvers.results import Outcome, attempt
 
@@ -70,11 +69,7 @@ async def game_by_code(ctx: Context, code: str, provider: str | None) -> lobby.G
 
 
 async def _may_manage(ctx: Context) -> bool:
-    try:
-        require_permission(await ctx.principal(), Permission.CASINO_MANAGE)
-    except DomainError:
-        return False
-    return True
+    return holds_permission(await ctx.principal(), Permission.CASINO_MANAGE)
 
 
 async def games_by_id(ctx: Context, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, lobby.Game]:

@@ -14,7 +14,7 @@ from domain.accounts.permissions import Role
 from domain.accounts.players import SelfExclusionPeriod as SelfExclusionPeriodModel
 from domain.brands.errors import UnknownBrand
 from domain.compliance import errors as compliance_errors
-from domain.kernel.errors import NotFound, PermissionDenied
+from domain.kernel.errors import NotFound, PermissionDenied, ReasonRequired
 from resolvers.accounts import auth, players
 from schema.accounts.types import Player, SessionTransport, StaffMember
 from schema.context import Info
@@ -57,7 +57,7 @@ ChangePasswordError = mutation_error(
      E.TwoFactorRequired, E.LoginThrottled),
 )  # fmt: skip
 SetPlayerStatusError = mutation_error(
-    "SetPlayerStatus", (*_STAFF_ERRORS, E.PlayerNotFound, E.ReasonRequired, E.SelfExclusionActive)
+    "SetPlayerStatus", (*_STAFF_ERRORS, E.PlayerNotFound, ReasonRequired, E.SelfExclusionActive)
 )
 RevokePlayerSessionsError = mutation_error(
     "RevokePlayerSessions", (*_STAFF_ERRORS, E.PlayerNotFound)

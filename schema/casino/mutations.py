@@ -10,7 +10,7 @@ from domain.casino import errors as casino_errors
 from domain.casino import lobby, management
 from domain.casino.models import GameMode
 from domain.compliance import errors as compliance_errors
-from domain.kernel.errors import PermissionDenied
+from domain.kernel.errors import PermissionDenied, ReasonRequired
 from resolvers.casino import lobby as lobby_resolvers
 from resolvers.casino import management as management_resolvers
 from resolvers.results import Outcome
@@ -23,7 +23,7 @@ _STAFF_ERRORS = (
     PermissionDenied,
     account_errors.TwoFactorRequired,
     account_errors.PasswordChangeRequired,
-    account_errors.ReasonRequired,
+    ReasonRequired,
 )
 
 AddFavouriteGameError = mutation_error("AddFavouriteGame", _FAVOURITE_ERRORS)

@@ -10,7 +10,7 @@ from strawberry import relay
 from domain.accounts import errors as account_errors
 from domain.compliance import errors as compliance_errors
 from domain.integrations import psp
-from domain.kernel.errors import PermissionDenied
+from domain.kernel.errors import PermissionDenied, ReasonRequired
 from domain.payments import errors as payment_errors
 from domain.payments import service as payment_service
 from domain.payments.models import Payment as PaymentModel
@@ -54,7 +54,7 @@ ApproveWithdrawalError = mutation_error(
 )
 RejectWithdrawalError = mutation_error(
     "RejectWithdrawal",
-    (*_STAFF_ERRORS, account_errors.ReasonRequired, payment_errors.ReasonTooLong),
+    (*_STAFF_ERRORS, ReasonRequired, payment_errors.ReasonTooLong),
 )
 
 _KEY_DESCRIPTION = (

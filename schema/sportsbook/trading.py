@@ -14,7 +14,7 @@ from strawberry import relay
 
 from domain.accounts import errors as account_errors
 from domain.accounts.permissions import Permission
-from domain.kernel.errors import DomainError, PermissionDenied
+from domain.kernel.errors import DomainError, PermissionDenied, ReasonRequired
 from domain.sportsbook import errors as sportsbook_errors
 from domain.sportsbook import trading
 from resolvers.permissions import HasPermission
@@ -30,7 +30,7 @@ _STAFF_ERRORS = (
     PermissionDenied,
     account_errors.TwoFactorRequired,
     account_errors.PasswordChangeRequired,
-    account_errors.ReasonRequired,
+    ReasonRequired,
 )
 
 SuspendMarketError = mutation_error(

@@ -6,7 +6,7 @@ import strawberry
 from strawberry import relay
 
 from domain.accounts import errors as account_errors
-from domain.kernel.errors import PermissionDenied
+from domain.kernel.errors import PermissionDenied, ReasonRequired
 from domain.wallets import adjustments
 from domain.wallets import errors as wallet_errors
 from domain.wallets import models as wallet_models
@@ -24,7 +24,7 @@ AdjustBalanceError = mutation_error(
         account_errors.TwoFactorRequired,
         account_errors.PasswordChangeRequired,
         account_errors.PlayerNotFound,
-        account_errors.ReasonRequired,
+        ReasonRequired,
         adjustments.ReasonTooLong,
         adjustments.WalletNotAdjustable,
         wallet_errors.InvalidAmount,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from domain.accounts.errors import ReasonRequired
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
 from domain.integrations.psp import (
@@ -15,7 +14,7 @@ from domain.integrations.psp import (
     call_provider,
 )
 from domain.kernel.db import UnitOfWork
-from domain.kernel.errors import DomainError
+from domain.kernel.errors import DomainError, ReasonRequired
 from domain.kernel.outbox import emit
 from domain.payments.errors import ReasonTooLong, WithdrawalAlreadyReviewed
 from domain.payments.events import PayoutRequested

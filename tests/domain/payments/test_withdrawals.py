@@ -8,7 +8,6 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from domain.accounts.errors import ReasonRequired
 from domain.accounts.models import Player, PlayerStatus
 from domain.brands.service import BrandRegistry
 from domain.compliance.errors import AccountSuspended
@@ -19,7 +18,7 @@ from domain.integrations.psp import (
     ProviderUnavailable,
 )
 from domain.kernel.db import Database
-from domain.kernel.errors import DomainError, PermissionDenied
+from domain.kernel.errors import DomainError, PermissionDenied, ReasonRequired
 from domain.kernel.outbox import OutboxEvent
 from domain.payments import service as payments
 from domain.payments.errors import (
