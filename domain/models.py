@@ -3,6 +3,7 @@
 from domain.accounts import models as accounts_models
 from domain.brands import models as brands_models
 from domain.casino import models as casino_models
+from domain.compliance import models as compliance_models
 from domain.kernel import audit, outbox
 from domain.kernel.db import Base
 from domain.messaging import models as messaging_models
@@ -17,6 +18,7 @@ __all__ = [
     "audit",
     "brands_models",
     "casino_models",
+    "compliance_models",
     "messaging_models",
     "metadata",
     "originals_models",

@@ -9,6 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 from domain.kernel.settings import Settings, get_settings
 from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from schema.casino import CasinoMutation, CasinoQuery
+from schema.compliance import ComplianceMutation
 from schema.context import Info
 from schema.extensions import StakehouseSchema, extensions_for
 from schema.payments import PaymentsMutation, PaymentsQuery
@@ -36,6 +37,7 @@ class Mutation(
     CasinoMutation,
     SportsbookMutation,
     TradingMutation,
+    ComplianceMutation,
 ):
     pass
 

@@ -13,9 +13,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     LargeBinary,
+    SmallInteger,
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, INET, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -66,6 +68,16 @@ class Player(Base):
     two_factor_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     two_factor_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Player protection (domain.compliance): true while the player has a limit or a
+    # time-out, so the deposit and wager paths read it with the player and pay for the
+    # compliance checks only then.
+    protection_active: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    # A time-out (short break) ends by itself at this moment: compared with now, no job.
+    time_out_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Reality-check interval chosen by the player; None: off.
+    reality_check_minutes: Mapped[int | None] = mapped_column(SmallInteger)
 
     __table_args__ = (
         UniqueConstraint("brand", "email"),
@@ -77,6 +89,7 @@ class Player(Base):
         CheckConstraint(
             "status IN ('active', 'suspended', 'self_excluded', 'closed')", name="status"
         ),
+        CheckConstraint("reality_check_minutes IN (15, 30, 60)", name="reality_check_minutes"),
     )
 
 

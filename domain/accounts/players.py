@@ -41,6 +41,8 @@ from domain.accounts.sign_in import Attempt, Candidate, SignInResult, sign_in
 from domain.accounts.throttle import account_key
 from domain.brands.service import Brand
 from domain.compliance.errors import AccountSuspended, SelfExcluded
+from domain.compliance.limits import refresh_protection
+from domain.compliance.protection import time_out_refusal
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError
@@ -199,7 +201,7 @@ async def login(uow: UnitOfWork, brand: Brand, identifier: str, attempt: Attempt
             brand=player.brand,
             password_hash=player.password_hash,
             second_factor_owed=player.two_factor_enabled,
-            refusal=sign_in_refusal(PlayerStatus(player.status)),
+            refusal=sign_in_refusal(PlayerStatus(player.status)) or time_out_refusal(player),
         )
         if player
         else None
@@ -210,6 +212,9 @@ async def login(uow: UnitOfWork, brand: Brand, identifier: str, attempt: Attempt
     result = await sign_in(uow, candidate, keyed)
     if result.issued and player and passwords.needs_rehash(player.password_hash):
         player.password_hash = await passwords.hash_password(attempt.password)
+    if result.issued and player and player.protection_active:
+        # Back from a break that ended: drop the flag unless limits keep it.
+        await refresh_protection(uow, player)
     return result
 
 

@@ -62,6 +62,12 @@ class UserDisabled(WalletError):
     status = WalletStatus.USER_DISABLED
 
 
+class LimitReached(WalletError):
+    code = "LIMIT_REACHED"
+    message = "The bet is over a limit the player set."
+    status = WalletStatus.LIMIT_REACHED
+
+
 class WrongCurrency(WalletError):
     code = "WRONG_CURRENCY"
     message = "The currency is not the game session's."

@@ -74,6 +74,8 @@ class BetContext:
     counter_id: int | None
     # The row already holding this transaction id (a replay or a duplicate), if committed.
     existing: TransactionRow | None
+    # The player has limits or a time-out (domain.compliance): only then are they read.
+    protection_active: bool = False
 
 
 # Session, player status (FOR SHARE, as the compliance guard reads it, so a suspension
@@ -84,6 +86,7 @@ class BetContext:
 # bet needs, in one round trip.
 _BET_CONTEXT = text("""
 SELECT s.player_id, s.currency, s.expires_at, g.code AS game_code, p.status,
+       p.protection_active,
        (coalesce(bg.enabled, false) AND coalesce(bp.enabled, true)
         AND NOT (:jurisdiction = ANY(g.restricted_jurisdictions))) AS game_playable,
        ARRAY(
@@ -175,6 +178,7 @@ async def bet_context(
         wallet_ids=list(row.wallet_ids),
         counter_id=row.counter_id,
         existing=None if existing is None else TransactionRow.from_json(existing),
+        protection_active=bool(row.protection_active),
     )
 
 

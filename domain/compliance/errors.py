@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from domain.kernel.errors import DomainError
+from domain.kernel.money import from_minor
 
 
 class PlayerBlocked(DomainError):
@@ -21,3 +24,92 @@ class SelfExcluded(PlayerBlocked):
 class AccountClosed(PlayerBlocked):
     code = "ACCOUNT_CLOSED"
     message = "This account is closed."
+
+
+class TimedOut(PlayerBlocked):
+    code = "TIMED_OUT"
+    message = "This account is taking a break (time-out) until it ends."
+
+
+class LimitReached(PlayerBlocked):
+    """A limit the player set refuses this amount. `remaining_minor` is what is left in
+    the limit's window (0 when nothing is)."""
+
+    code = "LIMIT_REACHED"
+    message = "This is over one of your limits."
+    noun = "limit"
+
+    def __init__(
+        self, *, remaining_minor: int, currency: str | None, field: str | None = "amount"
+    ) -> None:
+        self.remaining_minor = remaining_minor
+        self.currency = currency
+        if currency is None:
+            left = f"{remaining_minor} minutes"
+        else:
+            left = f"{from_minor(remaining_minor, currency)} {currency}"
+        super().__init__(f"This is over your {self.noun}: {left} left.", field=field)
+
+
+class DepositLimitReached(LimitReached):
+    code = "DEPOSIT_LIMIT_REACHED"
+    noun = "deposit limit"
+
+
+class LossLimitReached(LimitReached):
+    code = "LOSS_LIMIT_REACHED"
+    noun = "loss limit"
+
+
+class WagerLimitReached(LimitReached):
+    code = "WAGER_LIMIT_REACHED"
+    noun = "wager limit"
+
+
+class SessionLimitReached(LimitReached):
+    code = "SESSION_LIMIT_REACHED"
+    noun = "session time limit"
+
+
+class LimitNotFound(DomainError):
+    code = "LIMIT_NOT_FOUND"
+    message = "You have no such limit."
+
+
+class NoPendingChange(DomainError):
+    code = "NO_PENDING_CHANGE"
+    message = "This limit has no change waiting for confirmation."
+
+
+class CoolingOff(DomainError):
+    """An increase or removal confirmed before its 24-hour cooling-off ended."""
+
+    code = "COOLING_OFF"
+    message = "This change can only be confirmed once its cooling-off period ends."
+
+    def __init__(self, can_confirm_at: datetime) -> None:
+        super().__init__(
+            f"This change can be confirmed from {can_confirm_at:%Y-%m-%d %H:%M} UTC.",
+            field="kind",
+        )
+        self.can_confirm_at = can_confirm_at
+
+
+class InvalidLimit(DomainError):
+    code = "INVALID_LIMIT"
+    message = "This limit is not valid."
+
+
+# Every refusal of the guard (status, time-out, limits): mutations that pass the guard list
+# these in their error enums.
+GUARD_ERRORS: tuple[type[PlayerBlocked], ...] = (
+    PlayerBlocked,
+    AccountSuspended,
+    SelfExcluded,
+    AccountClosed,
+    TimedOut,
+    DepositLimitReached,
+    LossLimitReached,
+    WagerLimitReached,
+    SessionLimitReached,
+)

@@ -24,7 +24,7 @@ from typing import Any
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import PlayerStatus
 from domain.brands.service import Brand
-from domain.compliance.service import Activity, check_status
+from domain.compliance.service import Activity, check_protection, check_status
 from domain.kernel import clock
 from domain.kernel.db import UnitOfWork
 from domain.sportsbook import odds as odds_math
@@ -103,7 +103,8 @@ async def place_bet(
     the same key with another slip is a conflict and changes nothing.
 
     Errors: InvalidBet, InvalidOdds, InvalidIdempotencyKey, PlayerNotFound, PlayerBlocked
-    (AccountSuspended, SelfExcluded, AccountClosed), SelectionNotFound, SelectionSuspended,
+    (AccountSuspended, SelfExcluded, AccountClosed, TimedOut, WagerLimitReached,
+    LossLimitReached, SessionLimitReached), SelectionNotFound, SelectionSuspended,
     OddsChanged, SameEventCombination, EachWayUnavailable, StakeTooLow, StakeTooHigh,
     MaxPayoutExceeded, LiabilityLimitExceeded, InsufficientFunds, IdempotencyConflict,
     PricesMoving.
@@ -125,6 +126,14 @@ async def place_bet(
     if context.existing_bet_id is not None:
         return await _replay(
             uow, context.existing_bet_id, context.existing_request_hash, fingerprint
+        )
+    if context.protection_active:
+        # The player's time-out and limits (only players with any); a free bet stakes no
+        # money of theirs.
+        parts = 2 if slip.each_way else 1
+        stake = 0 if slip.free_bet else slip.stake_minor * shape.line_count * parts
+        await check_protection(
+            uow, brand.slug, player_id, Activity.WAGER, amount_minor=stake, field="stake"
         )
     wallets, counter = await _accounts(uow, brand, player_id, context, order)
     for _attempt in range(PLACEMENT_ATTEMPTS_MAX):

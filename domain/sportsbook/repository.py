@@ -33,6 +33,8 @@ class PlacementContext:
     counter_id: int | None
     existing_bet_id: int | None
     existing_request_hash: bytes | None
+    # The player has limits or a time-out (domain.compliance): only then are they read.
+    protection_active: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class SelectionRow:
 # The compliance guard's FOR SHARE read of the player (a suspension commits before or after
 # the bet, never in between), with everything else placement needs of the player.
 _CONTEXT = text("""
-SELECT p.status, p.currency,
+SELECT p.status, p.currency, p.protection_active,
        ARRAY(
            SELECT a.id FROM unnest(:order) WITH ORDINALITY AS o(kind, position)
            JOIN ledger_accounts a ON a.brand = p.brand AND a.player_id = p.id
@@ -120,6 +122,7 @@ async def placement_context(
         counter_id=row.counter_id,
         existing_bet_id=row.existing_bet_id,
         existing_request_hash=row.existing_request_hash,
+        protection_active=bool(row.protection_active),
     )
 
 

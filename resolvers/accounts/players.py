@@ -23,6 +23,7 @@ from domain.accounts.staff import CreatedStaff
 from domain.kernel.errors import NotFound
 from domain.messaging import service as messaging
 from domain.messaging.models import InboxMessage
+from resolvers.compliance.protection import RegistrationLimit, apply_registration_limit
 from resolvers.context import Context
 from resolvers.results import Outcome, attempt
 
@@ -38,6 +39,7 @@ async def register(
     country: str,
     currency: str,
     locale: str | None,
+    deposit_limit: RegistrationLimit | None = None,
 ) -> Outcome[Player]:
     form = players.Registration(
         email=email,
@@ -53,6 +55,8 @@ async def register(
     async def run() -> Player:
         async with ctx.db.uow() as uow:
             player = await players.register(uow, ctx.brand, form)
+            if deposit_limit is not None:
+                await apply_registration_limit(uow, player, deposit_limit)
             await uow.commit()
         return player
 

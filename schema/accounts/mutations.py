@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import strawberry
 from strawberry import relay
@@ -14,8 +15,10 @@ from domain.accounts.permissions import Role
 from domain.accounts.players import SelfExclusionPeriod as SelfExclusionPeriodModel
 from domain.brands.errors import UnknownBrand
 from domain.compliance import errors as compliance_errors
+from domain.compliance.models import LimitPeriod as LimitPeriodModel
 from domain.kernel.errors import NotFound, PermissionDenied, ReasonRequired
 from resolvers.accounts import auth, players
+from resolvers.compliance.protection import RegistrationLimit
 from schema.accounts.types import Player, SessionTransport, StaffMember
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
@@ -29,10 +32,11 @@ _FORM_ERRORS = (
 _STAFF_LOGIN_ERRORS = (E.InvalidCredentials, E.LoginThrottled, E.AccountClosed)
 _LOGIN_ERRORS = (
     *_STAFF_LOGIN_ERRORS, compliance_errors.AccountSuspended, compliance_errors.SelfExcluded,
+    compliance_errors.TimedOut,
 )  # fmt: skip
 _STAFF_ERRORS = (PermissionDenied, E.TwoFactorRequired, E.PasswordChangeRequired)
 
-RegisterError = mutation_error("Register", _FORM_ERRORS)
+RegisterError = mutation_error("Register", (*_FORM_ERRORS, compliance_errors.InvalidLimit))
 LoginError = mutation_error("Login", _LOGIN_ERRORS)
 StaffLoginError = mutation_error("StaffLogin", _STAFF_LOGIN_ERRORS)
 CompleteTwoFactorError = mutation_error(
@@ -89,6 +93,15 @@ class RegisterInput:
     country: str = strawberry.field(description="ISO 3166-1 alpha-2, e.g. MT.")
     currency: str = strawberry.field(description="One of the brand's currencies (ISO 4217).")
     locale: str | None = None
+    deposit_limit: RegisterDepositLimitInput | None = strawberry.field(
+        default=None, description="A deposit limit to start with (recommended)."
+    )
+
+
+@strawberry.input(description="A deposit limit set with the account, in its currency.")
+class RegisterDepositLimitInput:
+    period: LimitPeriodModel
+    amount: Decimal = strawberry.field(description='In the account currency, e.g. "100.00".')
 
 
 @strawberry.type
@@ -292,6 +305,9 @@ class AccountsMutation:
             country=input.country,
             currency=input.currency,
             locale=input.locale,
+            deposit_limit=RegistrationLimit(input.deposit_limit.period, input.deposit_limit.amount)
+            if input.deposit_limit
+            else None,
         )
         player = Player.from_model(outcome.value) if outcome.value else None
         return RegisterPayload(player=player, errors=to_errors(RegisterError, outcome.errors))

@@ -14,10 +14,12 @@ from strawberry import relay
 from domain.accounts import models
 from domain.accounts.permissions import Role
 from domain.brands.service import Brand as BrandModel
+from domain.compliance.protection import time_out_until
 from domain.messaging.models import InboxMessage as InboxMessageModel
 from resolvers.accounts import auth as auth_resolvers
 from resolvers.accounts import players as player_resolvers
 from schema.casino import fields as casino_fields
+from schema.compliance import fields as compliance_fields
 from schema.context import Info
 from schema.sportsbook import fields as sportsbook_fields
 from schema.wallets import fields as wallet_fields
@@ -123,6 +125,14 @@ class Player(relay.Node):
     status: models.PlayerStatus
     two_factor_enabled: bool
     created_at: datetime
+    reality_check_minutes: int | None = strawberry.field(
+        description="Reality-check reminder interval in minutes; null when off."
+    )
+    time_out_until: datetime | None = strawberry.field(
+        description="The end of a running time-out (break); null when none."
+    )
+    limits = compliance_fields.limits_field
+    reality_check = compliance_fields.reality_check_field
     wallets = wallet_fields.wallets_field
     transactions = wallet_fields.transactions_field
     game_rounds = casino_fields.game_rounds_field
@@ -142,6 +152,8 @@ class Player(relay.Node):
             status=models.PlayerStatus(player.status),
             two_factor_enabled=player.two_factor_enabled,
             created_at=player.created_at,
+            reality_check_minutes=player.reality_check_minutes,
+            time_out_until=time_out_until(player),
         )
 
     @classmethod

@@ -39,6 +39,8 @@ LaunchGameError = mutation_error(
         compliance_errors.AccountSuspended,
         compliance_errors.SelfExcluded,
         compliance_errors.AccountClosed,
+        compliance_errors.TimedOut,
+        compliance_errors.SessionLimitReached,
     ),
 )
 SetCasinoGameEnabledError = mutation_error(

@@ -45,7 +45,15 @@ _STAFF_ERRORS = (
     payment_errors.WithdrawalAlreadyReviewed,
 )
 
-DepositError = mutation_error("Deposit", (*_PLAYER_ERRORS, psp.ProviderUnavailable))
+DepositError = mutation_error(
+    "Deposit",
+    (
+        *_PLAYER_ERRORS,
+        psp.ProviderUnavailable,
+        compliance_errors.TimedOut,
+        compliance_errors.DepositLimitReached,
+    ),
+)
 RequestWithdrawalError = mutation_error(
     "RequestWithdrawal", (*_PLAYER_ERRORS, wallet_errors.InsufficientFunds)
 )

@@ -17,6 +17,7 @@ from domain.casino.errors import (
     FreeRoundsUnsupported,
     InvalidGame,
     InvalidToken,
+    LimitReached,
     TokenExpired,
     UserDisabled,
     WalletStatus,
@@ -32,8 +33,9 @@ from domain.casino.service.common import (
     session_for,
 )
 from domain.casino.service.launch import token_hash
-from domain.compliance.errors import PlayerBlocked
-from domain.compliance.service import Activity, check_status
+from domain.compliance.errors import LimitReached as PlayerLimitReached
+from domain.compliance.errors import PlayerBlocked, TimedOut
+from domain.compliance.service import Activity, check_protection, check_status
 from domain.kernel import clock
 from domain.kernel.db import UnitOfWork
 from domain.wallets.ledger import Leg, request_hash
@@ -93,6 +95,8 @@ async def bet(
     if context.existing is not None:
         return replay(context.existing, request, context.session.player_id)
     _check_bet(context, request)
+    if context.protection_active:
+        await _check_protection(uow, brand, context, request.amount_minor)
     wallets, counter = await _accounts(uow, brand, context)
     result = await repository.place_bet(
         uow, _bet_parameters(brand, provider, request, context, wallets=wallets, counter=counter)
@@ -151,6 +155,20 @@ def _check_bet(context: BetContext, request: WalletRequest) -> None:
         check_status(PlayerStatus(context.player_status), Activity.WAGER)
     except PlayerBlocked:
         raise UserDisabled(field="user") from None
+
+
+async def _check_protection(
+    uow: UnitOfWork, brand: Brand, context: BetContext, amount_minor: int
+) -> None:
+    """The time-out and limits of a player who has any. Errors: UserDisabled, LimitReached."""
+    try:
+        await check_protection(
+            uow, brand.slug, context.session.player_id, Activity.WAGER, amount_minor=amount_minor
+        )
+    except TimedOut:
+        raise UserDisabled(field="user") from None
+    except PlayerLimitReached:
+        raise LimitReached(field="amount") from None
 
 
 async def _accounts(uow: UnitOfWork, brand: Brand, context: BetContext) -> tuple[list[int], int]:

@@ -83,7 +83,10 @@ async def claim(
     first attempt cannot complete it."""
     check_key(key)
     activity = Activity.DEPOSIT if kind is PaymentKind.DEPOSIT else Activity.WITHDRAWAL
-    await ensure_allowed(uow, brand, player_id, activity)
+    # A deposit also passes the player's time-out and deposit limits (those who have any).
+    await ensure_allowed(
+        uow, brand, player_id, activity, amount_minor=amount_minor, payment_key=key
+    )
     await check_amount(uow, player_id, amount_minor, currency)
     status = PaymentStatus.INITIATED if kind is PaymentKind.DEPOSIT else PaymentStatus.REQUESTED
     created = await uow.session.scalar(

@@ -1,0 +1,96 @@
+"""Player protection tables: the limits a player sets and the reality-check reminders they
+acknowledged. Time-outs and the reality-check interval are columns of `players` (read with
+the player on the paths that need them)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.kernel.db import Base
+
+
+class LimitKind(StrEnum):
+    DEPOSIT = "deposit"
+    LOSS = "loss"
+    WAGER = "wager"
+    # Minutes per signed-in session (amount_minor holds minutes, no currency).
+    SESSION = "session"
+
+
+class LimitPeriod(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    # The period of a session-time limit.
+    SESSION = "session"
+
+
+class PlayerLimit(Base):
+    """One limit of a player: a kind over a period. An increase or removal waits in the
+    pending columns until the player confirms it after the cooling-off."""
+
+    __tablename__ = "player_limits"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    kind: Mapped[str] = mapped_column(Text)
+    period: Mapped[str] = mapped_column(Text)
+    # Minor units of `currency` (the player's); minutes for a session limit.
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(Text)
+    pending_amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    pending_removal: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    pending_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("player_id", "kind", "period"),
+        CheckConstraint("kind IN ('deposit', 'loss', 'wager', 'session')", name="kind"),
+        CheckConstraint("period IN ('day', 'week', 'month', 'session')", name="period"),
+        CheckConstraint("(kind = 'session') = (period = 'session')", name="session_period"),
+        CheckConstraint("(kind = 'session') = (currency IS NULL)", name="session_currency"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("pending_amount_minor > 0", name="pending_amount_positive"),
+        CheckConstraint(
+            "NOT (pending_removal AND pending_amount_minor IS NOT NULL)", name="one_pending_change"
+        ),
+        CheckConstraint(
+            "(pending_requested_at IS NULL) = "
+            "(pending_amount_minor IS NULL AND NOT pending_removal)",
+            name="pending_requested",
+        ),
+    )
+
+
+class RealityCheck(Base):
+    """The last reality-check reminder the player acknowledged in a session: the next is
+    due one interval after it (or after sign-in)."""
+
+    __tablename__ = "reality_checks"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        UUID, ForeignKey("auth_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    acknowledged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

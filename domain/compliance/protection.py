@@ -1,0 +1,220 @@
+"""Time-outs (short breaks) and reality checks (DESIGN.md section 6).
+
+A time-out starts at once, signs the player out everywhere and refuses sign-in, deposits
+and wagers until it ends; withdrawals stay open. It ends by itself: everything compares
+`players.time_out_until` with now, so no job lifts it.
+
+A reality check reminds a signed-in player, every chosen interval of a session, how long
+they have been signed in and their net result in that session (stakes - returns, from the
+ledger since the session began). Acknowledging one starts the next interval.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+
+from domain.accounts import sessions
+from domain.accounts.errors import ConfirmationRequired, PlayerNotFound
+from domain.accounts.models import AuthSession, Player, PrincipalKind
+from domain.accounts.principal import Principal, require_player
+from domain.compliance.errors import InvalidLimit, TimedOut
+from domain.compliance.models import RealityCheck
+from domain.kernel import audit, clock
+from domain.kernel.db import UnitOfWork
+
+
+class TimeOutPeriod(StrEnum):
+    ONE_DAY = "one_day"
+    ONE_WEEK = "one_week"
+    ONE_MONTH = "one_month"
+
+
+# The one list of time-out lengths offered (a jurisdiction pack may narrow it later).
+TIME_OUT_LENGTHS: Final = MappingProxyType(
+    {
+        TimeOutPeriod.ONE_DAY: timedelta(hours=24),
+        TimeOutPeriod.ONE_WEEK: timedelta(days=7),
+        TimeOutPeriod.ONE_MONTH: timedelta(days=30),
+    }
+)
+REALITY_CHECK_MINUTES: Final = (15, 30, 60)
+
+
+def time_out_refusal(player: Player) -> TimedOut | None:
+    """Why a player on a break may not sign in (None: no time-out running)."""
+    until = player.time_out_until
+    if until is not None and until > clock.now():
+        return TimedOut(f"You are taking a break until {until:%Y-%m-%d %H:%M} UTC.")
+    return None
+
+
+def time_out_until(player: Player) -> datetime | None:
+    """The end of a running time-out, None when there is none (or it has ended)."""
+    until = player.time_out_until
+    return until if until is not None and until > clock.now() else None
+
+
+async def _player_for_update(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> Player:
+    player = await uow.session.scalar(
+        select(Player).where(Player.id == player_id, Player.brand == brand).with_for_update()
+    )
+    if player is None:
+        raise PlayerNotFound()
+    return player
+
+
+async def take_time_out(
+    uow: UnitOfWork,
+    actor: Principal | None,
+    brand: str,
+    *,
+    period: TimeOutPeriod,
+    confirmed: bool,
+) -> datetime:
+    """The signed-in player takes a break, at once: audited, every session ended. A running
+    time-out is never shortened. Returns its end.
+    Errors: NotAuthenticated, TwoFactorRequired, ConfirmationRequired, PlayerNotFound."""
+    principal = require_player(actor)
+    if not confirmed:
+        raise ConfirmationRequired(
+            "Confirm that you understand the break cannot be ended early.", field="confirm"
+        )
+    player = await _player_for_update(uow, brand, principal.id)
+    before = time_out_until(player)
+    until = clock.now() + TIME_OUT_LENGTHS[period]
+    if before is not None and before > until:
+        until = before
+    player.time_out_until = until
+    player.protection_active = True
+    await audit.record(
+        uow,
+        actor_kind=principal.actor_kind,
+        actor_id=principal.id,
+        action="player.time_out",
+        subject_type="player",
+        subject_id=player.id,
+        brand=player.brand,
+        reason="time-out requested by the player",
+        before={"time_out_until": before},
+        after={"period": period.value, "time_out_until": until},
+    )
+    await sessions.revoke_all(
+        uow, kind=PrincipalKind.PLAYER, principal_id=player.id, reason="time_out"
+    )
+    await uow.flush()
+    return until
+
+
+async def set_reality_check(
+    uow: UnitOfWork, actor: Principal | None, brand: str, *, minutes: int | None
+) -> int | None:
+    """Choose the reality-check interval (None: off), audited.
+    Errors: NotAuthenticated, TwoFactorRequired, InvalidLimit, PlayerNotFound."""
+    principal = require_player(actor)
+    if minutes is not None and minutes not in REALITY_CHECK_MINUTES:
+        raise InvalidLimit(
+            "Choose a reminder every 15, 30 or 60 minutes, or none.", field="minutes"
+        )
+    player = await _player_for_update(uow, brand, principal.id)
+    before = player.reality_check_minutes
+    if before != minutes:
+        player.reality_check_minutes = minutes
+        await audit.record(
+            uow,
+            actor_kind=principal.actor_kind,
+            actor_id=principal.id,
+            action="player.reality_check.set",
+            subject_type="player",
+            subject_id=player.id,
+            brand=player.brand,
+            reason="reality-check interval chosen by the player",
+            before={"minutes": before},
+            after={"minutes": minutes},
+        )
+        await uow.flush()
+    return minutes
+
+
+@dataclass(frozen=True)
+class RealityCheckState:
+    minutes: int
+    session_started_at: datetime
+    # When the next reminder is (or was) due: an interval after sign-in or the last one.
+    due_at: datetime
+    due: bool
+    # Stakes - returns since the session began (negative: the player is ahead).
+    net_loss_minor: int
+    currency: str
+
+
+_NET_SINCE = text("""
+SELECT coalesce(-sum(e.amount), 0)::bigint
+FROM ledger_accounts a
+JOIN ledger_entries e ON e.account_id = a.id AND e.created_at >= :since
+WHERE a.brand = :brand AND a.player_id = :player AND a.kind = 'cash'
+  AND EXISTS (
+      SELECT 1 FROM ledger_entries w JOIN ledger_accounts h ON h.id = w.account_id
+      WHERE w.transaction_id = e.transaction_id AND h.player_id IS NULL AND h.kind = 'wagers'
+  )
+""")
+
+
+async def reality_check(
+    uow: UnitOfWork, actor: Principal | None, brand: str, *, minutes: int | None, currency: str
+) -> RealityCheckState | None:
+    """The reminder state of the caller's own session (None: reality checks off, or not a
+    player session). `minutes` and `currency` come with the player the caller already read,
+    so a player without reality checks costs no statement."""
+    if minutes is None or actor is None or not actor.is_player:
+        return None
+    row = (
+        await uow.session.execute(
+            select(AuthSession.created_at, RealityCheck.acknowledged_at)
+            .outerjoin(RealityCheck, RealityCheck.session_id == AuthSession.id)
+            .where(AuthSession.id == actor.session_id, AuthSession.player_id == actor.id)
+        )
+    ).first()
+    if row is None:
+        return None
+    started_at: datetime = row.created_at
+    due_at = (row.acknowledged_at or started_at) + timedelta(minutes=minutes)
+    net = 0
+    due = clock.now() >= due_at
+    if due:
+        net = int(
+            await uow.session.scalar(
+                _NET_SINCE, {"brand": brand, "player": actor.id, "since": started_at}
+            )
+            or 0
+        )
+    return RealityCheckState(minutes, started_at, due_at, due, net, currency)
+
+
+async def acknowledge_reality_check(
+    uow: UnitOfWork, actor: Principal | None, brand: str
+) -> datetime:
+    """The player saw the reminder and chose to continue: the next is one interval away.
+    Errors: NotAuthenticated, TwoFactorRequired."""
+    principal = require_player(actor)
+    now = clock.now()
+    await uow.session.execute(
+        insert(RealityCheck)
+        .values(
+            session_id=principal.session_id,
+            brand=brand,
+            player_id=principal.id,
+            acknowledged_at=now,
+        )
+        .on_conflict_do_update(
+            index_elements=[RealityCheck.session_id], set_={"acknowledged_at": now}
+        )
+    )
+    return now

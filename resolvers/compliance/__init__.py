@@ -1,0 +1,1 @@
+"""Player protection: limits, time-outs, reality checks."""

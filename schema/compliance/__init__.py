@@ -1,0 +1,3 @@
+from schema.compliance.mutations import ComplianceMutation
+
+__all__ = ["ComplianceMutation"]

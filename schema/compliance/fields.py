@@ -1,0 +1,49 @@
+"""Player protection fields of the Player type (attached in schema/accounts/types.py):
+limits for the player itself or staff with player.read; the reality check for the player's
+own session."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Protocol
+
+import strawberry
+
+from domain.kernel.errors import DomainError
+from resolvers.compliance import protection as protection_resolvers
+from schema.compliance.types import Limit, RealityCheck
+from schema.context import Info
+from schema.wallets.types import query_error
+
+
+class _PlayerLike(Protocol):
+    id: str
+    currency: str
+    reality_check_minutes: int | None
+
+
+async def player_limits(root: _PlayerLike, info: Info) -> list[Limit]:
+    try:
+        found = await protection_resolvers.limits_of(info.context, uuid.UUID(root.id))
+    except DomainError as error:
+        raise query_error(error) from None
+    return [Limit.of(limit) for limit in found]
+
+
+async def player_reality_check(root: _PlayerLike, info: Info) -> RealityCheck | None:
+    state = await protection_resolvers.reality_check(
+        info.context, uuid.UUID(root.id), root.reality_check_minutes, root.currency
+    )
+    return RealityCheck.of(state) if state else None
+
+
+limits_field = strawberry.field(
+    resolver=player_limits,
+    description="The player's deposit, loss, wager and session limits with their usage "
+    "(the player, or staff with player.read).",
+)
+reality_check_field = strawberry.field(
+    resolver=player_reality_check,
+    description="The reality-check reminder of the viewer's own session; null when reality "
+    "checks are off (or for anyone but the player).",
+)
