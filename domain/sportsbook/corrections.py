@@ -41,9 +41,11 @@ from domain.sportsbook.runs import (
     drive,
     existing_run,
     lock_bets,
+    lock_lane,
     lock_market,
-    lock_run,
     next_bet_ids,
+    open_lanes,
+    stop_runs,
 )
 from domain.wallets.ledger import IdempotencyScope
 from domain.wallets.models import WalletKind
@@ -127,15 +129,8 @@ async def start_rollback(uow: UnitOfWork, *, market_id: int, run_id: uuid.UUID) 
         return
     if market.status != MarketStatus.SETTLED:
         raise MarketNotSettled(field="marketId")
-    # A settle run still going stops at its next chunk (it sees itself completed).
-    await uow.session.execute(
-        update(SettlementRun)
-        .where(
-            SettlementRun.market_id == market_id,
-            SettlementRun.status == RunStatus.RUNNING.value,
-        )
-        .values(status=RunStatus.COMPLETED.value)
-    )
+    # A settle run still going stops at its next chunk (it sees its lanes completed).
+    await stop_runs(uow, market_id)
     await uow.session.execute(
         update(Outcome)
         .where(Outcome.market_id == market_id)
@@ -150,32 +145,32 @@ async def start_rollback(uow: UnitOfWork, *, market_id: int, run_id: uuid.UUID) 
     )
     market.status = MarketStatus.SUSPENDED.value
     market.settled_at = None
-    uow.session.add(
-        SettlementRun(
-            id=run_id,
-            market_id=market_id,
-            kind=RunKind.ROLLBACK.value,
-            status=RunStatus.RUNNING.value,
-            request={},
-            cursor_bet_id=0,
-            bets_processed=0,
-            unreversed_bet_ids=[],
-        )
+    run = SettlementRun(
+        id=run_id,
+        market_id=market_id,
+        kind=RunKind.ROLLBACK.value,
+        status=RunStatus.RUNNING.value,
+        request={},
+        bets_processed=0,
+        unreversed_bet_ids=[],
     )
+    uow.session.add(run)
     await uow.flush()
+    await open_lanes(uow, run)
 
 
 def reversal_key(bet_id: int, settlement_number: int) -> str:
     return f"bet:{bet_id}:reversal:{settlement_number}"
 
 
-async def rollback_chunk(uow: UnitOfWork, *, run_id: uuid.UUID, limit: int = CHUNK_SIZE) -> Chunk:
-    run = await lock_run(uow, run_id)
-    assert run is not None
+async def rollback_chunk(
+    uow: UnitOfWork, *, run_id: uuid.UUID, lane: int = 0, limit: int = CHUNK_SIZE
+) -> Chunk:
+    run, walk = await lock_lane(uow, run_id, lane)
     assert run.kind == RunKind.ROLLBACK
-    if run.status == RunStatus.COMPLETED:
+    if walk.status == RunStatus.COMPLETED:
         return Chunk(0, 0, done=True)
-    scanned = await next_bet_ids(uow, run, limit)
+    scanned = await next_bet_ids(uow, run, walk, limit)
     bets = await lock_bets(uow, scanned, SETTLED_STATUSES)
     reversed_ = await reverse_many(
         uow,
@@ -197,8 +192,12 @@ async def rollback_chunk(uow: UnitOfWork, *, run_id: uuid.UUID, limit: int = CHU
         await uow.session.execute(_REOPEN_BETS, {"ids": reopened})
         await uow.session.execute(_REOPEN_LEGS, {"ids": reopened})
     if stuck:
-        run.unreversed_bet_ids = [*run.unreversed_bet_ids, *stuck]
-    chunk = advance(run, scanned, len(reopened), limit)
+        await uow.session.execute(
+            update(SettlementRun)
+            .where(SettlementRun.id == run_id)
+            .values(unreversed_bet_ids=SettlementRun.unreversed_bet_ids.concat(stuck))
+        )
+    chunk = await advance(uow, walk, scanned, len(reopened), limit)
     await uow.flush()
     return chunk
 
@@ -233,15 +232,16 @@ def _window(placed_from: datetime, placed_to: datetime) -> dict[str, str]:
     return {"placed_from": placed_from.isoformat(), "placed_to": placed_to.isoformat()}
 
 
-async def cancel_chunk(uow: UnitOfWork, *, run_id: uuid.UUID, limit: int = CHUNK_SIZE) -> Chunk:
-    run = await lock_run(uow, run_id)
-    assert run is not None
+async def cancel_chunk(
+    uow: UnitOfWork, *, run_id: uuid.UUID, lane: int = 0, limit: int = CHUNK_SIZE
+) -> Chunk:
+    run, walk = await lock_lane(uow, run_id, lane)
     assert run.kind == RunKind.CANCEL
-    if run.status == RunStatus.COMPLETED:
+    if walk.status == RunStatus.COMPLETED:
         return Chunk(0, 0, done=True)
     placed_from = datetime.fromisoformat(run.request["placed_from"])
     placed_to = datetime.fromisoformat(run.request["placed_to"])
-    scanned = await next_bet_ids(uow, run, limit)
+    scanned = await next_bet_ids(uow, run, walk, limit)
     candidates = await lock_bets(uow, scanned, [BetStatus.OPEN, BetStatus.PENDING])
     bets = [bet for bet in candidates if placed_from <= bet.placed_at < placed_to]
     await release_liabilities(uow, [bet.id for bet in bets])
@@ -259,7 +259,7 @@ async def cancel_chunk(uow: UnitOfWork, *, run_id: uuid.UUID, limit: int = CHUNK
                 "transactions": [transactions[f"bet:{bet.id}:cancel"] for bet in bets],
             },
         )
-    chunk = advance(run, scanned, len(bets), limit)
+    chunk = await advance(uow, walk, scanned, len(bets), limit)
     await uow.flush()
     return chunk
 
@@ -286,18 +286,18 @@ async def cancel_bets(
             uow, run_id, market_id=market_id, kind=RunKind.CANCEL, request=request
         )
         if run is None:
-            uow.session.add(
-                SettlementRun(
-                    id=run_id,
-                    market_id=market_id,
-                    kind=RunKind.CANCEL.value,
-                    status=RunStatus.RUNNING.value,
-                    request=request,
-                    cursor_bet_id=0,
-                    bets_processed=0,
-                    unreversed_bet_ids=[],
-                )
+            run = SettlementRun(
+                id=run_id,
+                market_id=market_id,
+                kind=RunKind.CANCEL.value,
+                status=RunStatus.RUNNING.value,
+                request=request,
+                bets_processed=0,
+                unreversed_bet_ids=[],
             )
+            uow.session.add(run)
+            await uow.flush()
+            await open_lanes(uow, run)
         await uow.commit()
     return await drive(
         database, cancel_chunk, run_id=run_id, chunk_size=chunk_size, time_budget_s=time_budget_s

@@ -372,8 +372,9 @@ class BetLeg(Base):
 
 
 class SettlementRun(Base):
-    """One settlement, rollback or cancellation of a market, processed in chunks: the
-    cursor is the last bet id handled, so a restarted worker resumes where it stopped."""
+    """One settlement, rollback or cancellation of a market, processed in chunks by its
+    lanes (`RunLane`): each lane's cursor is the last bet id it handled, so a restarted
+    worker resumes where it stopped."""
 
     __tablename__ = "sportsbook_settlement_runs"
 
@@ -383,7 +384,7 @@ class SettlementRun(Base):
     status: Mapped[str] = mapped_column(Text)
     # The request (results per outcome, or the cancellation window), to detect a reused id.
     request: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    cursor_bet_id: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The bets its completed lanes changed.
     bets_processed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Bets a rollback could not reverse (the player had spent the payout): left settled,
     # for the risk team.
@@ -398,6 +399,27 @@ class SettlementRun(Base):
         CheckConstraint(_in("status", RunStatus), name="status"),
         Index("ix_sportsbook_settlement_runs_market_id", "market_id"),
     )
+
+
+class RunLane(Base):
+    """One range of a run's bets, (cursor_bet_id at the start, last_bet_id], walked in
+    chunks by one worker: a huge market's lanes run side by side. Its row is the chunk's
+    lock (a duplicate delivery waits, then resumes at the cursor)."""
+
+    __tablename__ = "sportsbook_run_lanes"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        UUID, ForeignKey("sportsbook_settlement_runs.id"), primary_key=True
+    )
+    lane: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    # The last bet id handled; the lane's lower bound (exclusive) before its first chunk.
+    cursor_bet_id: Mapped[int] = mapped_column(BigInteger)
+    # The lane's upper bound (inclusive); None for the last lane.
+    last_bet_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(Text)
+    bets_processed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    __table_args__ = (CheckConstraint(_in("status", RunStatus), name="status"),)
 
 
 class FeedMessage(Base):

@@ -93,12 +93,26 @@ def gross_return(
     place = (
         [place_factor(leg, result) for leg, result in zip(legs, results, strict=True)]
         if each_way
-        else []
+        else None
     )
+    return return_of_factors(stake_minor, win, place, sizes)
+
+
+def return_of_factors(
+    stake_minor: int,
+    win: Sequence[Fraction],
+    place: Sequence[Fraction] | None,
+    sizes: tuple[int, ...],
+) -> Fraction:
+    """The exact return from the legs' win factors (and place factors, each-way), before
+    rounding: every line takes the stake times the product of its legs' factors."""
+    if sizes == (1,) and len(win) == 1:  # a single: one line of one leg
+        total = win[0] if place is None else win[0] + place[0]
+        return total * stake_minor
     total = Fraction(0)
-    for line in lines(len(legs), sizes):
+    for line in lines(len(win), sizes):
         total += math.prod((win[i] for i in line), start=ONE)
-        if each_way:
+        if place is not None:
             total += math.prod((place[i] for i in line), start=ONE)
     return total * stake_minor
 

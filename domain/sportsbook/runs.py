@@ -1,10 +1,18 @@
 """The machinery of a chunked run over a market's bets (settlement, rollback, cancellation):
-the run row (id from the message, request recorded to detect a reused id, cursor = the last
-bet id handled), the keyset walk over the market's legs, bet locks, and the driver that
-commits one chunk per transaction."""
+the run row (id from the message, request recorded to detect a reused id), its lanes (the
+market's bets split into ranges of about equal size, each with its cursor = the last bet id
+it handled), the keyset walk over a lane's legs, bet locks, and the driver that commits one
+chunk per transaction and drives a run's lanes side by side.
+
+Lanes let a huge market use more than one core: on two cores, one lane's Python work runs
+while PostgreSQL works on the other's chunk. Lanes never share a bet; two lanes paying the
+same player wait for each other's wallet locks, which every posting takes in id order, so
+they cannot deadlock. A lane's row is its chunks' lock; the run's row is locked only when a
+lane completes, to complete the run with its last lane."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,15 +20,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, TEXT
 
 from domain.kernel import clock
 from domain.kernel.db import Database, UnitOfWork
 from domain.sportsbook.errors import MarketNotFound, RollbackInProgress, SettlementConflict
-from domain.sportsbook.models import BetStatus, Market, RunKind, RunStatus, SettlementRun
+from domain.sportsbook.models import (
+    BetStatus,
+    Market,
+    RunKind,
+    RunLane,
+    RunStatus,
+    SettlementRun,
+)
 
 CHUNK_SIZE = 500
+# A settlement of at least LANE_MIN_BETS legs is split into up to SETTLEMENT_LANES lanes.
+SETTLEMENT_LANES = 2
+LANE_MIN_BETS = 4 * CHUNK_SIZE
 
 
 @dataclass(frozen=True)
@@ -91,7 +109,15 @@ async def existing_run(
 _NEXT_BETS = text("""
 SELECT bet_id FROM sportsbook_bet_legs
  WHERE market_id = :market AND bet_id > :cursor
+   AND (CAST(:last AS bigint) IS NULL OR bet_id <= :last)
  ORDER BY bet_id LIMIT :limit
+""")
+
+# The bet ids that end each lane but the last: the market's legs cut into `lanes` parts.
+_LANE_BOUNDS = text("""
+SELECT count(*) AS legs,
+       percentile_disc(CAST(:fractions AS float8[])) WITHIN GROUP (ORDER BY bet_id) AS bounds
+  FROM sportsbook_bet_legs WHERE market_id = :market
 """)
 
 _LOCK_BETS = text("""
@@ -105,15 +131,55 @@ SELECT id, brand, player_id, currency, stake_minor, total_stake_minor, each_way,
 """).bindparams(bindparam("ids", type_=ARRAY(BIGINT)), bindparam("statuses", type_=ARRAY(TEXT)))
 
 
-async def lock_run(uow: UnitOfWork, run_id: uuid.UUID) -> SettlementRun | None:
-    return await uow.session.scalar(
-        select(SettlementRun).where(SettlementRun.id == run_id).with_for_update()
+async def open_lanes(uow: UnitOfWork, run: SettlementRun, *, lanes: int = 1) -> None:
+    """Give a new run its lanes: one, or up to `lanes` of about equal size when the market
+    has at least LANE_MIN_BETS legs."""
+    bounds: list[int] = []
+    if lanes > 1:
+        fractions = [part / lanes for part in range(1, lanes)]
+        row = (
+            await uow.session.execute(
+                _LANE_BOUNDS, {"market": run.market_id, "fractions": fractions}
+            )
+        ).one()
+        if row.legs >= LANE_MIN_BETS:
+            bounds = sorted(set(row.bounds))
+    lowers = [0, *bounds]
+    uppers: list[int | None] = [*bounds, None]
+    for number, (lower, upper) in enumerate(zip(lowers, uppers, strict=True)):
+        uow.session.add(
+            RunLane(
+                run_id=run.id,
+                lane=number,
+                cursor_bet_id=lower,
+                last_bet_id=upper,
+                status=RunStatus.RUNNING.value,
+                bets_processed=0,
+            )
+        )
+    await uow.flush()
+
+
+async def lock_lane(uow: UnitOfWork, run_id: uuid.UUID, lane: int) -> tuple[SettlementRun, RunLane]:
+    """The lane FOR UPDATE (a duplicate delivery of the same chunk waits here) and its run."""
+    found = await uow.session.scalar(
+        select(RunLane).where(RunLane.run_id == run_id, RunLane.lane == lane).with_for_update()
     )
+    run = await uow.session.get(SettlementRun, run_id)
+    assert found is not None, "runs are opened with their lanes"
+    assert run is not None
+    return run, found
 
 
-async def next_bet_ids(uow: UnitOfWork, run: SettlementRun, limit: int) -> list[int]:
+async def next_bet_ids(uow: UnitOfWork, run: SettlementRun, lane: RunLane, limit: int) -> list[int]:
     rows = await uow.session.scalars(
-        _NEXT_BETS, {"market": run.market_id, "cursor": run.cursor_bet_id, "limit": limit}
+        _NEXT_BETS,
+        {
+            "market": run.market_id,
+            "cursor": lane.cursor_bet_id,
+            "last": lane.last_bet_id,
+            "limit": limit,
+        },
     )
     return list(rows)
 
@@ -127,16 +193,55 @@ async def lock_bets(
     return [BetRow(*row) for row in rows]
 
 
-def advance(run: SettlementRun, scanned: Sequence[int], changed: int, limit: int) -> Chunk:
-    """Move the run's cursor past `scanned`; complete it when the market has no more."""
+async def advance(
+    uow: UnitOfWork, lane: RunLane, scanned: Sequence[int], changed: int, limit: int
+) -> Chunk:
+    """Move the lane's cursor past `scanned`. A lane the market has no more bets for is
+    completed, and its run with its last lane (under the run's row lock, so two lanes
+    finishing together agree on which is last)."""
     if scanned:
-        run.cursor_bet_id = max(scanned)
-    run.bets_processed += changed
+        lane.cursor_bet_id = max(scanned)
+    lane.bets_processed += changed
     done = len(scanned) < limit
     if done:
-        run.status = RunStatus.COMPLETED.value
-        run.completed_at = clock.now()
+        lane.status = RunStatus.COMPLETED.value
+        await uow.flush()
+        run = await uow.session.scalar(
+            select(SettlementRun).where(SettlementRun.id == lane.run_id).with_for_update()
+        )
+        assert run is not None
+        others = await uow.session.scalar(
+            select(func.count())
+            .select_from(RunLane)
+            .where(
+                RunLane.run_id == lane.run_id,
+                RunLane.lane != lane.lane,
+                RunLane.status == RunStatus.RUNNING.value,
+            )
+        )
+        run.bets_processed += lane.bets_processed
+        if not others and run.status == RunStatus.RUNNING:
+            run.status = RunStatus.COMPLETED.value
+            run.completed_at = clock.now()
     return Chunk(len(scanned), changed, done)
+
+
+async def stop_runs(uow: UnitOfWork, market_id: int) -> None:
+    """Complete the market's running runs and their lanes: a lane's next chunk sees itself
+    completed and stops (one in flight holds its lane's lock: this waits for it)."""
+    running = select(SettlementRun.id).where(
+        SettlementRun.market_id == market_id, SettlementRun.status == RunStatus.RUNNING.value
+    )
+    await uow.session.execute(
+        update(RunLane)
+        .where(RunLane.run_id.in_(running), RunLane.status == RunStatus.RUNNING.value)
+        .values(status=RunStatus.COMPLETED.value)
+    )
+    await uow.session.execute(
+        update(SettlementRun)
+        .where(SettlementRun.id.in_(running))
+        .values(status=RunStatus.COMPLETED.value, completed_at=clock.now())
+    )
 
 
 # ---- driving a run -----------------------------------------------------------------------
@@ -152,17 +257,44 @@ async def drive(
     chunk_size: int,
     time_budget_s: float | None,
 ) -> RunSummary:
-    """Run `step` chunk by chunk, one committed transaction each, until the run is done or
-    the time budget is spent (the caller then continues it later: a new message, so one
-    huge market never holds a worker, or other markets, for long)."""
+    """Run `step` on each lane still running, the lanes side by side, chunk by chunk, one
+    committed transaction each, until the run is done or the time budget is spent (the
+    caller then continues it later: a new message, so one huge market never holds a worker,
+    or other markets, for long). Each lane uses a connection of its own."""
     started = time.monotonic()
-    processed = 0
-    while True:
-        async with database.uow() as uow:
-            chunk = await step(uow, run_id=run_id, limit=chunk_size)
-            await uow.commit()
-        processed += chunk.changed
-        if chunk.done:
-            return RunSummary(run_id, processed, done=True)
-        if time_budget_s is not None and time.monotonic() - started > time_budget_s:
-            return RunSummary(run_id, processed, done=False)
+    async with database.uow() as uow:
+        lanes = list(
+            await uow.session.scalars(
+                select(RunLane.lane)
+                .where(RunLane.run_id == run_id, RunLane.status == RunStatus.RUNNING.value)
+                .order_by(RunLane.lane)
+            )
+        )
+
+    async def drive_lane(lane: int) -> int:
+        processed = 0
+        while True:
+            async with database.uow() as uow:
+                chunk = await step(uow, run_id=run_id, lane=lane, limit=chunk_size)
+                await uow.commit()
+            processed += chunk.changed
+            if chunk.done:
+                return processed
+            if time_budget_s is not None and time.monotonic() - started > time_budget_s:
+                return processed
+
+    # A lane that fails cancels the others (their committed chunks stay): the run is
+    # continued later, each lane from its cursor.
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(drive_lane(lane)) for lane in lanes]
+    except BaseExceptionGroup as failed:
+        if len(failed.exceptions) == 1:  # one lane failed: its error, as with one lane
+            raise failed.exceptions[0] from None
+        raise
+    processed = sum(task.result() for task in tasks)
+    async with database.uow() as uow:
+        status = await uow.session.scalar(
+            select(SettlementRun.status).where(SettlementRun.id == run_id)
+        )
+    return RunSummary(run_id, processed, done=status == RunStatus.COMPLETED)

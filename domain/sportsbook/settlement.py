@@ -1,14 +1,15 @@
 """Settlement: a market's results settle every open bet that has a leg on it, in chunks.
 
-A run (id from the message that carries the results) first records the results and marks
-the market settled, in one transaction. Then each chunk, in a transaction of its own:
-locks the run row (a duplicate delivery of the same message waits, then resumes at the
-cursor), takes the next `limit` bet ids that have a leg on the market (keyset on the
-(market_id, bet_id) index), locks those still open (`status = 'open'`), computes each
-bet whose legs are all resulted, pays them through `wallets.settlement.pay_many` (one
-call; each payout under the key bet:<id>:settlement:<n>), and writes statuses, leg
-factors and the cursor. A worker killed mid-chunk loses only that chunk's transaction;
-the rerun resumes after the last committed chunk, so every bet is paid exactly once.
+A run (id from the message that carries the results) first records the results, marks
+the market settled and splits its bets into lanes (`runs.open_lanes`), in one transaction.
+Then each chunk of a lane, in a transaction of its own: locks the lane row (a duplicate
+delivery of the same message waits, then resumes at the cursor), takes the lane's next
+`limit` bet ids that have a leg on the market (keyset on the (market_id, bet_id) index),
+locks those still open (`status = 'open'`), computes each bet whose legs are all resulted,
+pays them through `wallets.settlement.pay_many` (one call; each payout under the key
+bet:<id>:settlement:<n>), and writes statuses, leg factors and the cursor. A worker killed
+mid-chunk loses only that chunk's transaction; the rerun resumes each lane after its last
+committed chunk, so every bet is paid exactly once.
 
 A multiple stays open until its last leg's market is resulted: that market's run settles
 it. Rollback and cancellation are in `domain.sportsbook.corrections`.
@@ -16,11 +17,13 @@ it. Rollback and cancellation are in `domain.sportsbook.corrections`.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
@@ -45,6 +48,7 @@ from domain.sportsbook.models import (
 )
 from domain.sportsbook.runs import (
     CHUNK_SIZE,
+    SETTLEMENT_LANES,
     BetRow,
     Chunk,
     RunSummary,
@@ -52,9 +56,10 @@ from domain.sportsbook.runs import (
     drive,
     existing_run,
     lock_bets,
+    lock_lane,
     lock_market,
-    lock_run,
     next_bet_ids,
+    open_lanes,
 )
 from domain.wallets.ledger import IdempotencyScope
 from domain.wallets.models import WalletKind
@@ -116,7 +121,12 @@ def results_from_json(raw: Mapping[str, Mapping[str, str]]) -> dict[int, returns
 
 
 async def record_results(
-    uow: UnitOfWork, *, market_id: int, results: Mapping[int, returns.LegResult], run_id: uuid.UUID
+    uow: UnitOfWork,
+    *,
+    market_id: int,
+    results: Mapping[int, returns.LegResult],
+    run_id: uuid.UUID,
+    lanes: int = SETTLEMENT_LANES,
 ) -> SettlementRun:
     """Write the market's results, mark it settled and open the run (idempotent per run id:
     a replay returns the run, to be resumed or already completed).
@@ -156,12 +166,12 @@ async def record_results(
         kind=RunKind.SETTLE.value,
         status=RunStatus.RUNNING.value,
         request=request,
-        cursor_bet_id=0,
         bets_processed=0,
         unreversed_bet_ids=[],
     )
     uow.session.add(run)
     await uow.flush()
+    await open_lanes(uow, run, lanes=lanes)
     return run
 
 
@@ -197,15 +207,16 @@ UPDATE sportsbook_bet_legs l
 """)
 
 
-async def settle_chunk(uow: UnitOfWork, *, run_id: uuid.UUID, limit: int = CHUNK_SIZE) -> Chunk:
-    """Settle the run's next `limit` bets (see the module docstring). Flushes, never
+async def settle_chunk(
+    uow: UnitOfWork, *, run_id: uuid.UUID, lane: int = 0, limit: int = CHUNK_SIZE
+) -> Chunk:
+    """Settle the lane's next `limit` bets (see the module docstring). Flushes, never
     commits: one chunk per unit of work."""
-    run = await lock_run(uow, run_id)
-    assert run is not None, "settle runs start with their results"
+    run, walk = await lock_lane(uow, run_id, lane)
     assert run.kind == RunKind.SETTLE
-    if run.status == RunStatus.COMPLETED:
+    if walk.status == RunStatus.COMPLETED:
         return Chunk(0, 0, done=True)
-    scanned = await next_bet_ids(uow, run, limit)
+    scanned = await next_bet_ids(uow, run, walk, limit)
     bets = await lock_bets(uow, scanned, [BetStatus.OPEN])
     legs = await _legs_of(uow, [bet.id for bet in bets])
     settled = [s for bet in bets if (s := settle_bet(bet, legs.get(bet.id, []))) is not None]
@@ -216,7 +227,7 @@ async def settle_chunk(uow: UnitOfWork, *, run_id: uuid.UUID, limit: int = CHUNK
         kind="sportsbook.payout",
     )
     await _write_settled(uow, run.id, settled, transactions)
-    chunk = advance(run, scanned, len(settled), limit)
+    chunk = await advance(uow, walk, scanned, len(settled), limit)
     if settled:
         await emit(
             uow,
@@ -231,15 +242,13 @@ async def _legs_of(uow: UnitOfWork, bet_ids: Sequence[int]) -> dict[int, list[Le
     found: dict[int, list[LegRow]] = {}
     if not bet_ids:
         return found
+    # A chunk's legs mostly share a few outcomes and prices: one result and one odds
+    # value each, not one per leg.
+    results: dict[tuple[Any, ...], returns.LegResult | None] = {}
     for row in await uow.session.execute(_LEGS, {"ids": list(bet_ids)}):
-        result = None
-        if row.result is not None:
-            result = returns.LegResult(
-                ResultKind(row.result),
-                Fraction(row.dead_heat_numerator, row.dead_heat_denominator),
-                ResultKind(row.place_result) if row.place_result else None,
-                Fraction(row.place_dead_heat_numerator, row.place_dead_heat_denominator),
-            )
+        outcome = tuple(row[6:])
+        if outcome not in results:
+            results[outcome] = _leg_result(outcome)
         found.setdefault(row.bet_id, []).append(
             LegRow(
                 row.bet_id,
@@ -248,10 +257,24 @@ async def _legs_of(uow: UnitOfWork, bet_ids: Sequence[int]) -> dict[int, list[Le
                 row.each_way_places,
                 row.each_way_fraction_numerator,
                 row.each_way_fraction_denominator,
-                result,
+                results[outcome],
             )
         )
     return found
+
+
+def _leg_result(outcome: tuple[Any, ...]) -> returns.LegResult | None:
+    """An outcome's result from its columns: result, dead heat (numerator, denominator),
+    place result, place dead heat (numerator, denominator)."""
+    result, heat_n, heat_d, place_result, place_heat_n, place_heat_d = outcome
+    if result is None:
+        return None
+    return returns.LegResult(
+        ResultKind(result),
+        Fraction(heat_n, heat_d),
+        ResultKind(place_result) if place_result else None,
+        Fraction(place_heat_n, place_heat_d),
+    )
 
 
 def settle_bet(bet: BetRow, legs: Sequence[LegRow]) -> Settled | None:
@@ -260,35 +283,35 @@ def settle_bet(bet: BetRow, legs: Sequence[LegRow]) -> Settled | None:
     Every leg void: VOID, the stake is returned (a free bet's to the free-bet wallet).
     Otherwise the return of every line and part, rounded down once; a free bet's stake is
     not returned with it. Nothing returned: LOST; anything: WON."""
-    if not legs or any(leg.result is None for leg in legs):
+    results = [leg.result for leg in legs]
+    if not legs or None in results:
         return None
-    return_legs = [_return_leg(leg, each_way=bet.each_way) for leg in legs]
-    results = [leg.result for leg in legs if leg.result is not None]
-    factors = [
-        (
-            leg,
-            returns.win_factor(return_leg, result),
-            returns.place_factor(return_leg, result) if bet.each_way else None,
-        )
-        for leg, return_leg, result in zip(legs, return_legs, results, strict=True)
-    ]
-    if all(result.result is ResultKind.VOID for result in results):
+    win: list[Fraction] = []
+    place: list[Fraction] | None = [] if bet.each_way else None
+    factors: list[tuple[LegRow, Fraction, Fraction | None]] = []
+    all_void = True
+    for leg, result in zip(legs, results, strict=True):
+        assert result is not None
+        return_leg = _return_leg(leg, each_way=bet.each_way)
+        win_factor = returns.win_factor(return_leg, result)
+        place_factor = None
+        if place is not None:
+            place_factor = returns.place_factor(return_leg, result)
+            place.append(place_factor)
+        win.append(win_factor)
+        factors.append((leg, win_factor, place_factor))
+        all_void = all_void and result.result is ResultKind.VOID
+    if all_void:
         return Settled(bet, BetStatus.VOID, bet.total_stake_minor, factors)
     gross = returns.to_minor(
-        returns.gross_return(
-            bet.stake_minor,
-            return_legs,
-            results,
-            tuple(bet.combination_sizes),
-            each_way=bet.each_way,
-        )
+        returns.return_of_factors(bet.stake_minor, win, place, tuple(bet.combination_sizes))
     )
     payout = returns.net_return_minor(gross, bet.total_stake_minor, free_bet=bet.free_bet)
     return Settled(bet, BetStatus.WON if payout > 0 else BetStatus.LOST, payout, factors)
 
 
 def _return_leg(leg: LegRow, *, each_way: bool) -> returns.Leg:
-    odds = Fraction(leg.odds)
+    odds = _fraction(leg.odds)
     if not each_way:
         return returns.Leg(odds)
     assert leg.each_way_places is not None, "each-way bets are placed on place terms"
@@ -298,6 +321,12 @@ def _return_leg(leg: LegRow, *, each_way: bool) -> returns.Leg:
         leg.each_way_places, Fraction(leg.fraction_numerator, leg.fraction_denominator)
     )
     return returns.Leg(odds, terms)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fraction(odds: Decimal) -> Fraction:
+    """Odds as an exact fraction (a book quotes a few thousand distinct prices)."""
+    return Fraction(odds)
 
 
 def payout_key(bet_id: int, settlement_number: int) -> str:
@@ -326,6 +355,7 @@ def _payout(settled: Settled) -> Payout | None:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def _decimal(value: Fraction | None) -> str | None:
     if value is None:
         return None
@@ -369,15 +399,17 @@ async def settle_market(
     results: Mapping[int, returns.LegResult],
     run_id: uuid.UUID,
     chunk_size: int = CHUNK_SIZE,
+    lanes: int = SETTLEMENT_LANES,
     time_budget_s: float | None = None,
 ) -> RunSummary:
-    """Record the results and settle every affected bet, chunk by chunk. Safe to repeat
-    with the same run id (a redelivered message): it resumes, or does nothing if done.
+    """Record the results and settle every affected bet, chunk by chunk, a huge market in
+    `lanes` lanes side by side. Safe to repeat with the same run id (a redelivered message):
+    it resumes, or does nothing if done.
 
     Errors: MarketNotFound, InvalidResults, MarketAlreadySettled, SettlementConflict,
     RollbackInProgress."""
     async with database.uow() as uow:
-        await record_results(uow, market_id=market_id, results=results, run_id=run_id)
+        await record_results(uow, market_id=market_id, results=results, run_id=run_id, lanes=lanes)
         await uow.commit()
     return await drive(
         database, settle_chunk, run_id=run_id, chunk_size=chunk_size, time_budget_s=time_budget_s

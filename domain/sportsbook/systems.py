@@ -6,6 +6,7 @@ function of the number of legs and the combination sizes, so they are not stored
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from itertools import combinations
 from math import comb
@@ -85,6 +86,8 @@ def _system_sizes(legs: int, system: str | None) -> tuple[int, ...]:
     return (int(k),)
 
 
-def lines(legs: int, sizes: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """Every line: the leg numbers (0-based) of each combination, smallest sizes first."""
-    return [line for size in sizes for line in combinations(range(legs), size)]
+@functools.lru_cache(maxsize=256)
+def lines(legs: int, sizes: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """Every line: the leg numbers (0-based) of each combination, smallest sizes first
+    (cached: settlement asks for the same few shapes thousands of times)."""
+    return tuple(line for size in sizes for line in combinations(range(legs), size))

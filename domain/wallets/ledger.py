@@ -130,7 +130,7 @@ async def call(uow: UnitOfWork, statement: TextClause, params: Mapping[str, Any]
     try:
         raw = await uow.session.scalar(statement, params)
     except DBAPIError as error:
-        raise _domain_error(error) from None
+        raise domain_error(error) from None
     result: dict[str, Any] = raw if isinstance(raw, dict) else json.loads(raw)
     return Posting(
         transaction_id=int(result["transaction_id"]),
@@ -147,7 +147,8 @@ def _sqlstate(error: DBAPIError) -> str | None:
     return getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
 
 
-def _domain_error(error: DBAPIError) -> Exception:
+def domain_error(error: DBAPIError) -> Exception:
+    """The typed error for a ledger function's SQLSTATE (for this package only)."""
     state = _sqlstate(error)
     if state == "SH402":
         detail = getattr(getattr(error.orig, "__cause__", None), "detail", None)

@@ -1,12 +1,12 @@
 """Set-based money movements for settlement: many payouts, or many reversals, in one call.
 
-Each movement is still one balanced transaction under its own idempotency key, posted by
-`stakehouse_post` (the ledger's one entry point) inside the SQL functions
-`stakehouse_post_many` / `stakehouse_reverse_many` (migration 0007): a chunk of 500 bets
-is a handful of round trips, not 500. Payouts are split back in the proportion the stake
-was paid (`stakes.split_win`); reversals negate the entries of the transaction they
-reverse, so nothing is ever deleted.
-"""
+Each movement is still one balanced transaction under its own idempotency key, with the
+semantics of a single posting. `stakehouse_post_many` (set-based since migration 0012)
+claims every key, writes every transaction and entry and moves each wallet once for the
+whole chunk; `stakehouse_reverse_many` (migration 0007) still loops `stakehouse_post` per
+reversal. Either way a chunk of 500 bets is one round trip, not 500. Payouts are split back
+in the proportion the stake was paid (`stakes.split_win`); reversals negate the entries of
+the transaction they reverse, so nothing is ever deleted."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError
 
 from domain.kernel.db import UnitOfWork
-from domain.wallets.ledger import IdempotencyScope, Leg, check_key, request_hash
+from domain.wallets.ledger import IdempotencyScope, Leg, check_key, domain_error, request_hash
 from domain.wallets.models import HouseAccountKind, LedgerAccount, WalletKind
 from domain.wallets.service import AMOUNT_MAX_MINOR, house_account_id, wallet_id
 from domain.wallets.stakes import split_win
@@ -113,7 +114,12 @@ async def pay_many(
         }
         ordered.append(((first_wallet, payout.key), item))
     items = [item for _order, item in sorted(ordered, key=lambda pair: pair[0])]
-    raw = await uow.session.scalar(_POST_MANY, {"scope": str(scope), "kind": kind, "items": items})
+    try:
+        raw = await uow.session.scalar(
+            _POST_MANY, {"scope": str(scope), "kind": kind, "items": items}
+        )
+    except DBAPIError as error:
+        raise domain_error(error) from None
     result: dict[str, Any] = raw if isinstance(raw, dict) else json.loads(raw)
     return {key: int(transaction) for key, transaction in result.items()}
 

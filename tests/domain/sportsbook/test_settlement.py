@@ -14,11 +14,20 @@ from sqlalchemy import func, select
 from domain.brands.service import BrandRegistry
 from domain.kernel import clock
 from domain.kernel.db import Database, UnitOfWork
-from domain.sportsbook import settlement
+from domain.sportsbook import runs, settlement
 from domain.sportsbook.corrections import cancel_bets, rollback_settlement
 from domain.sportsbook.errors import MarketAlreadySettled, SettlementConflict
 from domain.sportsbook.live_delay import decide_pending_bet
-from domain.sportsbook.models import Bet, BetStatus, BetType, OddsPolicy, Outcome, ResultKind
+from domain.sportsbook.models import (
+    Bet,
+    BetStatus,
+    BetType,
+    OddsPolicy,
+    Outcome,
+    ResultKind,
+    RunLane,
+    SettlementRun,
+)
 from domain.sportsbook.placement import BetSlip, Selection
 from domain.sportsbook.returns import LegResult
 from domain.wallets.models import LedgerTransaction, WalletKind
@@ -330,3 +339,56 @@ async def test_a_live_bet_whose_odds_moved_is_accepted_under_policy_any(
     bet = await _bet(db, bet_id)
     assert (bet.status, bet.potential_return_minor) == ("open", 18_00)
     assert await wallets(db, player) == {WalletKind.CASH: 90_00}
+
+
+async def test_a_market_split_in_lanes_pays_each_bet_once_even_when_a_lane_dies(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runs, "LANE_MIN_BETS", 1)
+    market = await add_market(db, {"home": "2.00", "away": "3.00"})
+    players = [await funded_player(db, registry, 10_00) for _ in range(9)]
+    for number, player in enumerate(players):
+        pick = "home" if number % 3 else "away"
+        odds = "2.00" if pick == "home" else "3.00"
+        await place(db, registry, player, single(market.outcomes[pick], odds, 10_00))
+    real_chunk = settlement.settle_chunk
+
+    async def lane_one_dies(uow: UnitOfWork, **kwargs: object) -> settlement.Chunk:
+        chunk = await real_chunk(uow, **kwargs)  # type: ignore[arg-type]
+        if kwargs["lane"] == 1:
+            raise RuntimeError("worker killed before commit")
+        return chunk
+
+    monkeypatch.setattr(settlement, "settle_chunk", lane_one_dies)
+    run_id = uuid.uuid4()
+    with pytest.raises(RuntimeError):
+        await settle(db, market, {"home": WIN, "away": LOSE}, run_id=run_id, chunk_size=2, lanes=3)
+    monkeypatch.setattr(settlement, "settle_chunk", real_chunk)
+
+    summary = await settle(
+        db, market, {"home": WIN, "away": LOSE}, run_id=run_id, chunk_size=2, lanes=3
+    )
+
+    assert summary.done
+    expected = [{WalletKind.CASH: 20_00} if number % 3 else {} for number in range(9)]
+    assert [await wallets(db, p) for p in players] == expected
+    async with db.uow() as uow:
+        lanes = list(
+            await uow.session.execute(
+                select(RunLane.cursor_bet_id, RunLane.last_bet_id, RunLane.status)
+                .where(RunLane.run_id == run_id)
+                .order_by(RunLane.lane)
+            )
+        )
+        run = await uow.session.get_one(SettlementRun, run_id)
+        payouts = await uow.session.scalar(
+            select(func.count()).where(LedgerTransaction.kind == "sportsbook.payout")
+        )
+    assert len(lanes) == 3 and {lane.status for lane in lanes} == {"completed"}
+    # Each lane ends where the next begins: no bet in two lanes.
+    assert [lane.last_bet_id for lane in lanes[:-1]] == sorted(
+        lane.last_bet_id for lane in lanes[:-1]
+    )
+    assert lanes[-1].last_bet_id is None
+    assert (run.status, run.bets_processed, payouts) == ("completed", 9, 6)
+    await assert_ledger_ok(db)
