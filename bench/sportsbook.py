@@ -22,11 +22,14 @@ See bench/README.md for what each phase runs and how to read the figures.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import cProfile
 import json
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -266,9 +269,11 @@ async def place_phases(args: argparse.Namespace, url: str, registry: BrandRegist
         timing = {"workers": args.workers, "warmup_s": args.warmup, "duration_s": args.duration}
         await run_phase("prime", phases[0][1], **{**timing, "duration_s": 3.0})
         rounds: dict[str, list[Result]] = {name: [] for name, _ in phases}
+        profiler = cProfile.Profile() if args.profile else None
         for turn in range(args.rounds):
             for name, operation in phases:
-                rounds[name].append(await run_phase(name, operation, **timing))
+                with profiling(profiler if name == "graphql placeBet" else None):
+                    rounds[name].append(await run_phase(name, operation, **timing))
             say(f"  done: placeBet round {turn + 1} of {args.rounds}")
         results = [pooled(name, results) for name, results in rounds.items()]
         async with db.uow() as uow:
@@ -278,6 +283,8 @@ async def place_phases(args: argparse.Namespace, url: str, registry: BrandRegist
             f"one {STAKE_MINOR / 100:.2f} single per call under a new key")  # fmt: skip
         _table(results, "bets/s")
         say(f"ledger invariants after placement: {check}")
+        if profiler is not None:
+            save_profile(profiler, args.profile, "place", args.profile_lines)
     finally:
         await pool.close()
         await db.dispose()
@@ -310,12 +317,26 @@ class RawSettlement:
     """A settlement run's chunks sent by raw asyncpg: per chunk, in BEGIN/COMMIT, the
     statements `settlement.settle_chunk` sends (the domain's own text where it is a module
     constant, the ORM's statements written out), with the parameters computed inline for
-    these bets (singles on a win/lose market: the payout is stake x odds)."""
+    these bets (singles on a win/lose market: the payout is stake x odds). The run's lanes
+    go side by side on connections of their own, as `runs.drive` runs them."""
 
-    LOCK_RUN = """
-SELECT id, market_id, kind, status, request, cursor_bet_id, bets_processed,
-       unreversed_bet_ids, created_at, completed_at
-  FROM sportsbook_settlement_runs WHERE id = $1 FOR UPDATE"""
+    LANES = """
+SELECT lane FROM sportsbook_run_lanes WHERE run_id = $1 AND status = 'running' ORDER BY lane"""
+    LOCK_LANE = """
+SELECT run_id, lane, cursor_bet_id, last_bet_id, status, bets_processed
+  FROM sportsbook_run_lanes WHERE run_id = $1 AND lane = $2 FOR UPDATE"""
+    RUN = """
+SELECT id, market_id, kind, status, request, bets_processed, unreversed_bet_ids, created_at,
+       completed_at
+  FROM sportsbook_settlement_runs WHERE id = $1"""
+    UPDATE_LANE = """
+UPDATE sportsbook_run_lanes SET cursor_bet_id = $3, bets_processed = $4, status = $5
+ WHERE run_id = $1 AND lane = $2"""
+    LOCK_RUN = (
+        "SELECT status, bets_processed FROM sportsbook_settlement_runs WHERE id = $1 FOR UPDATE"
+    )
+    OTHER_LANES = """
+SELECT count(*) FROM sportsbook_run_lanes WHERE run_id = $1 AND lane <> $2 AND status = 'running'"""
     WALLETS = """
 SELECT id, player_id, kind, currency FROM ledger_accounts
  WHERE player_id = ANY($1::uuid[]) AND tracks_balance"""
@@ -323,8 +344,7 @@ SELECT id, player_id, kind, currency FROM ledger_accounts
 SELECT id FROM ledger_accounts
  WHERE brand = $1 AND player_id IS NULL AND kind = $2 AND currency = $3"""
     UPDATE_RUN = """
-UPDATE sportsbook_settlement_runs
-   SET cursor_bet_id = $2, bets_processed = $3, status = $4, completed_at = $5
+UPDATE sportsbook_settlement_runs SET bets_processed = $2, status = $3, completed_at = $4
  WHERE id = $1"""
     OUTBOX = "INSERT INTO outbox_events (topic, brand, payload) VALUES ($1, $2, $3::jsonb)"
 
@@ -341,7 +361,9 @@ UPDATE sportsbook_settlement_runs
         # Seconds spent in each statement (as the client waits for it), summed over the run:
         # where the SQL's time goes.
         self.labels = {
-            self.LOCK_RUN: "run lock", self.next_bets[0]: "next bet ids",
+            self.LOCK_LANE: "lane lock", self.RUN: "run read", self.LOCK_RUN: "run lock",
+            self.OTHER_LANES: "other lanes", self.UPDATE_LANE: "lane update",
+            self.next_bets[0]: "next bet ids",
             self.lock_bets[0]: "bet locks", self.legs[0]: "legs", self.WALLETS: "wallets",
             self.HOUSE: "counter account", self.post_many[0]: "stakehouse_post_many",
             self.settle_bets[0]: "bet updates", self.settle_legs[0]: "leg updates",
@@ -375,16 +397,20 @@ UPDATE sportsbook_settlement_runs
 
         return Timed()
 
-    async def chunk(self, connection: Any, run_id: uuid.UUID, limit: int) -> bool:
+    async def chunk(self, connection: Any, run_id: uuid.UUID, lane: int, limit: int) -> bool:
         from domain.sportsbook.events import BetsSettled  # noqa: PLC0415
         from domain.sportsbook.settlement import PAYOUT_SCOPE, payout_key  # noqa: PLC0415
         from domain.wallets.ledger import Leg, request_hash  # noqa: PLC0415
 
-        run = await connection.fetchrow(self.LOCK_RUN, run_id)
-        if run["status"] == "completed":
+        walk = await connection.fetchrow(self.LOCK_LANE, run_id, lane)
+        run = await connection.fetchrow(self.RUN, run_id)
+        if walk["status"] == "completed":
             return True
         sql, names = self.next_bets
-        values = {"market": run["market_id"], "cursor": run["cursor_bet_id"], "limit": limit}
+        values = {
+            "market": run["market_id"], "cursor": walk["cursor_bet_id"],
+            "last": walk["last_bet_id"], "limit": limit,
+        }  # fmt: skip
         scanned = [row[0] for row in await connection.fetch(sql, *positional(names, values))]
         sql, names = self.lock_bets
         bets = await connection.fetch(
@@ -449,17 +475,30 @@ UPDATE sportsbook_settlement_runs
                 "place_factors": [None] * len(settled),
             }))  # fmt: skip
         done = len(scanned) < limit
+        processed = walk["bets_processed"] + len(settled)
         await connection.execute(
-            self.UPDATE_RUN, run_id, max(scanned) if scanned else run["cursor_bet_id"],
-            run["bets_processed"] + len(settled), "completed" if done else "running",
-            clock.now() if done else None,
+            self.UPDATE_LANE, run_id, lane, max(scanned) if scanned else walk["cursor_bet_id"],
+            processed, "completed" if done else "running",
         )  # fmt: skip
+        if done:
+            locked = await connection.fetchrow(self.LOCK_RUN, run_id)
+            others = await connection.fetchval(self.OTHER_LANES, run_id, lane)
+            await connection.execute(
+                self.UPDATE_RUN, run_id, locked["bets_processed"] + processed,
+                "running" if others else "completed", None if others else clock.now(),
+            )  # fmt: skip
         if settled:
             payload = BetsSettled(run["market_id"], run_id, [s[0] for s in settled]).payload()
             await connection.execute(self.OUTBOX, BetsSettled.topic, None, json.dumps(payload))
         return done
 
     async def settle(self, pool: asyncpg.Pool, run_id: uuid.UUID, limit: int) -> None:
+        lanes = [row["lane"] for row in await pool.fetch(self.LANES, run_id)]
+        await asyncio.gather(*(self.settle_lane(pool, run_id, lane, limit) for lane in lanes))
+
+    async def settle_lane(
+        self, pool: asyncpg.Pool, run_id: uuid.UUID, lane: int, limit: int
+    ) -> None:
         done = False
         while not done:
             async with pool.acquire() as connection:
@@ -467,7 +506,7 @@ UPDATE sportsbook_settlement_runs
                 began = time.perf_counter()
                 await transaction.start()
                 try:
-                    done = await self.chunk(self.timed(connection), run_id, limit)
+                    done = await self.chunk(self.timed(connection), run_id, lane, limit)
                 except BaseException:
                     await transaction.rollback()
                     raise
@@ -666,9 +705,11 @@ async def event_phases(args: argparse.Namespace, url: str, registry: BrandRegist
         for _name, call in phases:  # warm both (caches, JIT-less but import-heavy paths)
             await sequential("warm", call, 20)
         rounds: dict[str, list[Result]] = {name: [] for name, _ in phases}
+        profiler = cProfile.Profile() if args.profile else None
         for turn in range(args.rounds):
             for name, call in phases:
-                rounds[name].append(await sequential(name, call, args.event_calls))
+                with profiling(profiler if name == "stakehouse schema" else None):
+                    rounds[name].append(await sequential(name, call, args.event_calls))
             say(f"  done: events round {turn + 1} of {args.rounds}")
         results = [pooled(name, results) for name, results in rounds.items()]
         outcomes = sum(len(m["outcomes"]) for e in edges for m in e["node"]["markets"])
@@ -687,11 +728,39 @@ async def event_phases(args: argparse.Namespace, url: str, registry: BrandRegist
         ratio = results[1].percentile_ms(50) / floor_result.percentile_ms(50)
         say(f"  goal <= 1.15x the floor (p50): {ratio:.2f}x: "
             f"{'holds' if ratio <= 1.15 else 'does not hold'}")  # fmt: skip
+        if profiler is not None:
+            save_profile(profiler, args.profile, "events", args.profile_lines)
     finally:
         await db.dispose()
 
 
 # ---- main ------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def profiling(profiler: cProfile.Profile | None) -> Iterator[None]:
+    if profiler is None:
+        yield
+        return
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+
+
+def save_profile(profiler: cProfile.Profile, path: str, part: str, lines: int) -> None:
+    """Save a part's cProfile stats (`--profile FILE` -> FILE.<part>) and print its top
+    functions by own time."""
+    import io  # noqa: PLC0415
+    import pstats  # noqa: PLC0415
+
+    target = f"{path}.{part}"
+    profiler.dump_stats(target)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(lines)
+    say(f"--- profile of the {part} GraphQL phase (all rounds), by tottime; saved to {target}")
+    say(out.getvalue())
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -710,6 +779,11 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=25, help="events: events seeded")
     parser.add_argument("--event-markets", type=int, default=3, help="events: markets each")
     parser.add_argument("--event-calls", type=int, default=100, help="events: calls per round")
+    parser.add_argument(
+        "--profile", metavar="FILE",
+        help="cProfile the GraphQL phase of events and place; stats saved to FILE.<part>",
+    )  # fmt: skip
+    parser.add_argument("--profile-lines", type=int, default=30, help="profile lines printed")
     return parser.parse_args()
 
 

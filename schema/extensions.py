@@ -1,15 +1,17 @@
-"""Schema extensions: request limits, error masking with a request id, request-error flag."""
+"""Schema extensions: request limits, error masking with a request id, request-error flag;
+and the direct resolvers installed into the built schema (see `install_direct_resolvers`)."""
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import DocumentNode, GraphQLError
+from graphql import DocumentNode, GraphQLError, GraphQLObjectType, GraphQLSchema
+from strawberry import relay
 from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import (
     AddValidationRules,
@@ -21,6 +23,10 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.relay.utils import to_base64
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 
 from domain.kernel.errors import DomainError
@@ -34,6 +40,10 @@ class StakehouseSchema(strawberry.Schema):
     subscriptions run over `graphql-transport-ws` alone (DESIGN.md section 5). Asking for
     one over HTTP is a request error (400), not an unexpected failure."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        install_direct_resolvers(self._schema)
+
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["allowed_operation_types"] = (
             set(kwargs.get("allowed_operation_types") or _QUERY_AND_MUTATION) & _QUERY_AND_MUTATION
@@ -42,6 +52,106 @@ class StakehouseSchema(strawberry.Schema):
 
 
 _QUERY_AND_MUTATION = frozenset({OperationType.QUERY, OperationType.MUTATION})
+
+# ---- direct resolvers --------------------------------------------------------------------------
+#
+# Strawberry wraps every field's resolver: a field with a resolver builds an `Info`, converts its
+# arguments and chains its field extensions on each call, and a plain attribute goes through
+# two calls to reach `getattr`. A page of 20 events with their markets and outcomes resolves
+# about 1,200 fields, so that wrapping costs as much as graphql-core's own execution. Where the
+# wrapper does nothing (no permission classes, field extensions or exception handlers), the
+# field's graphql-core resolver is replaced, once, by a direct one with the same answer.
+
+# Field metadata: a function given the field's strawberry-built graphql-core resolver that
+# returns the resolver to use instead (see `prefetched` and `direct`).
+DIRECT_RESOLVER = "stakehouse.direct_resolver"
+
+GraphQLResolver = Callable[..., Any]
+
+
+def direct(resolver: GraphQLResolver) -> dict[str, Any]:
+    """Field metadata: resolve with `resolver(root, info, **graphql_arguments)` (arguments by
+    their GraphQL names, as graphql-core coerced them), bypassing strawberry's wrapper. For
+    cheap, pure fields only; the strawberry resolver stays the documented behaviour, and both
+    must give the same answer."""
+    return {DIRECT_RESOLVER: lambda _wrapped: resolver}
+
+
+def prefetched(attribute: str) -> dict[str, Any]:
+    """Field metadata: when the parent object carries the field's value in `attribute` (not
+    None: a list resolver read it for the whole page up front), answer it synchronously;
+    otherwise run the field's own resolver (its DataLoader). A nested field that resolves
+    synchronously spares graphql-core its asynchronous path for every item of a list."""
+
+    def install(wrapped: GraphQLResolver) -> GraphQLResolver:
+        def resolve_prefetched(root: Any, info: Any, **arguments: Any) -> Any:
+            value = getattr(root, attribute, None)
+            if value is None:
+                return wrapped(root, info, **arguments)
+            return value
+
+        return resolve_prefetched
+
+    return {DIRECT_RESOLVER: install}
+
+
+def install_direct_resolvers(schema: GraphQLSchema) -> None:
+    """Replace, in the built graphql-core schema: the resolvers of fields that declare a
+    direct one (`DIRECT_RESOLVER` metadata); the global `id` of relay nodes that use the
+    default id resolution; and plain attribute fields by a one-call `getattr`."""
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
+            continue
+        definition = (graphql_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        for name, graphql_field in graphql_type.fields.items():
+            field = (graphql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if not isinstance(field, StrawberryField) or field.extensions:
+                continue
+            metadata: Mapping[str, Any] = field.metadata or {}
+            install = metadata.get(DIRECT_RESOLVER)
+            if install is not None:
+                graphql_field.resolve = install(graphql_field.resolve)
+            elif name == "id" and isinstance(definition, StrawberryObjectDefinition):
+                resolver = _node_id_resolver(graphql_type.name, definition, graphql_field.resolve)
+                if resolver is not None:
+                    graphql_field.resolve = resolver
+            elif (
+                type(field) is StrawberryField
+                and field.is_basic_field
+                and field.default_resolver is getattr
+            ):
+                graphql_field.resolve = _attribute_resolver(field.python_name)
+
+
+def _attribute_resolver(python_name: str) -> GraphQLResolver:
+    def resolve_attribute(root: Any, _info: Any) -> Any:
+        return getattr(root, python_name)
+
+    return resolve_attribute
+
+
+def _node_id_resolver(
+    type_name: str, definition: StrawberryObjectDefinition, wrapped: GraphQLResolver | None
+) -> GraphQLResolver | None:
+    """The global id of a node whose class keeps relay's default `resolve_id` and
+    `resolve_typename`: base64("<type name>:<NodeID attribute>"), as `relay.Node` builds it.
+    Any other root (or class) keeps strawberry's resolver."""
+    origin = definition.origin
+    if (
+        wrapped is None
+        or not (isinstance(origin, type) and issubclass(origin, relay.Node))
+        or origin.resolve_id.__func__ is not relay.Node.resolve_id.__func__  # type: ignore[attr-defined]
+        or origin.resolve_typename.__func__ is not relay.Node.resolve_typename.__func__  # type: ignore[attr-defined]
+    ):
+        return None
+    attribute = origin.resolve_id_attr()
+
+    def resolve_node_id(root: Any, info: Any, **arguments: Any) -> Any:
+        if type(root) is origin:
+            return to_base64(type_name, getattr(root, attribute))
+        return wrapped(root, info, **arguments)
+
+    return resolve_node_id
 
 
 class RequestErrors(SchemaExtension):

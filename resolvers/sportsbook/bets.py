@@ -4,7 +4,8 @@ and cashing out. The mutations own their transaction."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -16,8 +17,10 @@ from domain.accounts.principal import Principal, require_permission, require_pla
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import NotAuthenticated, PermissionDenied
 from domain.sportsbook import bet_history, cashout
+from domain.sportsbook import catalog as book
 from domain.sportsbook.errors import BetNotFound
 from domain.sportsbook.models import Bet, BetLeg
+from domain.sportsbook.models import Outcome as BookOutcome
 from domain.sportsbook.placement import BetSlip, place_bet
 from domain.sportsbook.queries import PlacedBet
 from domain.wallets.errors import UnsupportedCurrency
@@ -132,16 +135,18 @@ async def player_bets(
         )
 
 
+def _reads_bets(principal: Principal | None) -> bool:
+    """Whether `principal` may read bets at all: players (their own), staff with player.read."""
+    if principal is None or not principal.fully_authenticated:
+        return False
+    return principal.is_player or Permission.PLAYER_READ in principal.permissions
+
+
 async def bets_by_id(ctx: Context, ids: Sequence[int]) -> dict[int, Bet]:
     """The bets among `ids` the caller may see: its own, or any of the brand's for staff
     with player.read (others are left out)."""
     principal = await ctx.principal()
-    if principal is None or not ids:
-        return {}
-    if principal.is_player:
-        if not principal.fully_authenticated:
-            return {}
-    elif Permission.PLAYER_READ not in principal.permissions or not principal.fully_authenticated:
+    if principal is None or not ids or not _reads_bets(principal):
         return {}
 
     async def fetch(uow: UnitOfWork, keys: list[int]) -> dict[int, Bet]:
@@ -153,6 +158,35 @@ async def bets_by_id(ctx: Context, ids: Sequence[int]) -> dict[int, Bet]:
         for bet in found
         if bet is not None and (not principal.is_player or bet.player_id == principal.id)
     }
+
+
+@dataclass(frozen=True)
+class BetView:
+    """A bet and, when read with it, its legs and their outcomes by id (None: not read)."""
+
+    bet: Bet
+    legs: list[BetLeg] | None = None
+    outcomes: Mapping[int, BookOutcome] | None = None
+
+
+async def bet_view(ctx: Context, bet_id: int, *, legs: bool, outcomes: bool) -> BetView | None:
+    """The bet a mutation just committed, if the caller may see it (as `bets_by_id`), with
+    its legs and their outcomes when asked: standalone statements in one go (the bet is
+    committed, no transaction needed), not a loader round and a unit of work per level."""
+    principal = await ctx.principal()
+    if principal is None or not _reads_bets(principal):
+        return None
+    async with ctx.db.autocommit() as uow:
+        bet = (await bet_history.bets_by_id(uow, ctx.brand.slug, [bet_id])).get(bet_id)
+        if bet is None or (principal.is_player and bet.player_id != principal.id):
+            return None
+        if not legs:
+            return BetView(bet)
+        leg_rows = (await bet_history.legs_of(uow, [bet_id]))[bet_id]
+        if not outcomes or not leg_rows:
+            return BetView(bet, leg_rows, {} if outcomes else None)
+        outcome_ids = sorted({leg.outcome_id for leg in leg_rows})
+        return BetView(bet, leg_rows, await book.outcomes_by_id(uow, outcome_ids))
 
 
 async def legs_of(ctx: Context, bet_id: int) -> list[BetLeg]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -77,6 +78,52 @@ async def outcomes_of(ctx: Context, market_id: int) -> list[Outcome]:
 async def event_page(ctx: Context, filters: catalog.EventFilter) -> catalog.EventPage:
     async with ctx.db.uow() as uow:
         return await catalog.event_page(uow, filters)
+
+
+@dataclass(frozen=True)
+class EventListingShows:
+    """What a list of events shows of each event, beyond its own columns."""
+
+    markets: bool = False
+    outcomes: bool = False
+    competition: bool = False
+    sport: bool = False
+
+
+@dataclass(frozen=True)
+class EventListing:
+    """A page of events with what it shows of them, by parent id (None: not read)."""
+
+    page: catalog.EventPage
+    markets: Mapping[int, list[Market]] | None = None
+    outcomes: Mapping[int, list[Outcome]] | None = None
+    competitions: Mapping[int, Competition] | None = None
+    sports: Mapping[int, Sport] | None = None
+
+
+async def event_listing(
+    ctx: Context, filters: catalog.EventFilter, shows: EventListingShows
+) -> EventListing:
+    """A page of events and, in the same unit of work, whichever of their markets, the
+    markets' outcomes, their competitions and the competitions' sports it shows: the
+    statements the loaders would send (one per level), without a loader round per level
+    and a unit of work each."""
+    markets = outcomes = competitions = sports = None
+    async with ctx.db.uow() as uow:
+        page = await catalog.event_page(uow, filters)
+        event_ids = [row.id for row in page.events]
+        if event_ids and shows.markets:
+            markets = await catalog.markets_of(uow, event_ids)
+            market_ids = [row.id for rows in markets.values() for row in rows]
+            if market_ids and shows.outcomes:
+                outcomes = await catalog.outcomes_of(uow, market_ids)
+        if event_ids and shows.competition:
+            competition_ids = sorted({row.competition_id for row in page.events})
+            competitions = await catalog.competitions_by_id(uow, competition_ids)
+            if shows.sport:
+                sport_ids = sorted({row.sport_id for row in competitions.values()})
+                sports = await catalog.sports_by_id(uow, sport_ids)
+    return EventListing(page, markets, outcomes, competitions, sports)
 
 
 async def _competition_pages(

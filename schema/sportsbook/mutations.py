@@ -21,6 +21,7 @@ from resolvers.sportsbook import bets as bet_resolvers
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
 from schema.money import Money, MoneyInput
+from schema.selection import selects
 from schema.sportsbook.types import _FORMAT, Bet, OddsFormat, odds_in
 
 PlaceBetError = mutation_error(
@@ -33,6 +34,10 @@ PlaceBetError = mutation_error(
         compliance_errors.AccountSuspended,
         compliance_errors.SelfExcluded,
         compliance_errors.AccountClosed,
+        compliance_errors.TimedOut,
+        compliance_errors.WagerLimitReached,
+        compliance_errors.LossLimitReached,
+        compliance_errors.SessionLimitReached,
         sportsbook_errors.InvalidBet,
         sportsbook_errors.InvalidOdds,
         sportsbook_errors.SelectionNotFound,
@@ -187,8 +192,14 @@ def _slip(input: PlaceBetInput) -> BetSlip:
 
 
 async def _bet(info: Info, bet_id: int) -> Bet | None:
-    found = await bet_resolvers.bets_by_id(info.context, [bet_id])
-    return Bet.from_model(found[bet_id]) if bet_id in found else None
+    """The payload's bet, read back with what the payload shows of its legs."""
+    view = await bet_resolvers.bet_view(
+        info.context,
+        bet_id,
+        legs=selects(info, "bet", "legs"),
+        outcomes=selects(info, "bet", "legs", "outcome"),
+    )
+    return Bet.from_view(view) if view is not None else None
 
 
 def _current_odds(errors: list[DomainError]) -> list[SelectionOdds]:

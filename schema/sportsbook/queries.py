@@ -12,6 +12,7 @@ from domain.kernel.errors import DomainError
 from domain.sportsbook import catalog, models
 from resolvers.sportsbook import catalog as catalog_resolvers
 from schema.context import Info
+from schema.selection import selects
 from schema.sportsbook.types import Sport, SportsbookEvent, event_connection
 from schema.wallets.types import query_error
 
@@ -46,5 +47,13 @@ class SportsbookQuery:
             )
         except DomainError as error:
             raise query_error(error) from None
-        page = await catalog_resolvers.event_page(info.context, filters)
-        return event_connection(page, after=after)
+        # Read what the page shows up front, so its nested fields resolve without loaders.
+        node = ("edges", "node")
+        shows = catalog_resolvers.EventListingShows(
+            markets=selects(info, *node, "markets"),
+            outcomes=selects(info, *node, "markets", "outcomes"),
+            competition=selects(info, *node, "competition"),
+            sport=selects(info, *node, "competition", "sport"),
+        )
+        listing = await catalog_resolvers.event_listing(info.context, filters, shows)
+        return event_connection(listing.page, after=after, listing=listing)

@@ -3,10 +3,11 @@ bets (Bet, BetLeg). Nested fields load through per-request DataLoaders."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import Annotated, Any, Self, cast
 
 import strawberry
@@ -19,6 +20,7 @@ from domain.sportsbook import odds as odds_math
 from resolvers.sportsbook import bets as bet_resolvers
 from resolvers.sportsbook import catalog as catalog_resolvers
 from schema.context import Info
+from schema.extensions import direct, prefetched
 from schema.money import Money
 from schema.wallets.types import query_error
 
@@ -61,8 +63,23 @@ class OddsFormat(Enum):
 _FORMAT = strawberry.argument(description="The player's preferred format (DECIMAL if omitted).")
 
 
+# Distinct odds on a book are few (a price ladder) and the fractional form costs a Fraction
+# search per call: remember each price's three forms (bounded).
+ODDS_DISPLAYS_CACHED_MAX = 4096
+
+
+@lru_cache(maxsize=ODDS_DISPLAYS_CACHED_MAX)
+def _odds_displays(odds: Decimal) -> dict[str, str]:
+    return odds_math.display(odds)
+
+
 def odds_in(odds: Decimal, format: OddsFormat) -> str:
-    return odds_math.display(odds)[format.value]
+    return _odds_displays(odds)[format.value]
+
+
+def _display_of(root: Outcome | BetLeg, _info: Any, format: OddsFormat = OddsFormat.DECIMAL) -> str:
+    """`display` without strawberry's per-call argument conversion (see `direct`)."""
+    return odds_in(root.odds, format)
 
 
 def _int_ids(node_ids: Iterable[str]) -> list[int]:
@@ -99,14 +116,21 @@ class Competition(relay.Node):
     name: str
     country: str | None
     _sport_id: strawberry.Private[int]
+    # Read up front with a page of events (None: through the loader).
+    _sport: strawberry.Private[Sport | None] = None
 
     @classmethod
-    def from_model(cls, row: models.Competition) -> Self:
+    def from_model(cls, row: models.Competition, *, sport: Sport | None = None) -> Self:
         return cls(
-            id=str(row.id), key=row.key, name=row.name, country=row.country, _sport_id=row.sport_id
+            id=str(row.id),
+            key=row.key,
+            name=row.name,
+            country=row.country,
+            _sport_id=row.sport_id,
+            _sport=sport,
         )
 
-    @strawberry.field
+    @strawberry.field(metadata=prefetched("_sport"))
     async def sport(self, info: Info) -> Sport:
         row = await catalog_resolvers.sport(info.context, self._sport_id)
         assert row is not None, "a competition belongs to a sport"
@@ -153,9 +177,18 @@ class SportsbookEvent(relay.Node):
     starts_at: datetime
     score: JSON = strawberry.field(description="The live score as the feed sends it.")
     _competition_id: strawberry.Private[int]
+    # Read up front with a page of events (None: through the loaders).
+    _competition: strawberry.Private[Competition | None] = None
+    _markets: strawberry.Private[list[Market] | None] = None
 
     @classmethod
-    def from_model(cls, row: models.Event) -> Self:
+    def from_model(
+        cls,
+        row: models.Event,
+        *,
+        competition: Competition | None = None,
+        markets: list[Market] | None = None,
+    ) -> Self:
         return cls(
             id=str(row.id),
             name=row.name,
@@ -165,15 +198,20 @@ class SportsbookEvent(relay.Node):
             starts_at=row.starts_at,
             score=cast(JSON, dict(row.score or {})),
             _competition_id=row.competition_id,
+            _competition=competition,
+            _markets=markets,
         )
 
-    @strawberry.field
+    @strawberry.field(metadata=prefetched("_competition"))
     async def competition(self, info: Info) -> Competition:
         row = await catalog_resolvers.competition(info.context, self._competition_id)
         assert row is not None, "an event belongs to a competition"
         return Competition.from_model(row)
 
-    @strawberry.field(description="Its markets (deactivated ones are not listed).")
+    @strawberry.field(
+        description="Its markets (deactivated ones are not listed).",
+        metadata=prefetched("_markets"),
+    )
     async def markets(self, info: Info) -> list[Market]:
         rows = await catalog_resolvers.markets_of(info.context, int(self.id))
         return [Market.from_model(row) for row in rows]
@@ -200,9 +238,11 @@ class Market(relay.Node):
         description='Each-way: the fraction of the odds a place pays, e.g. "1/5".'
     )
     _event_id: strawberry.Private[int]
+    # Read up front with a page of events (None: through the loader).
+    _outcomes: strawberry.Private[list[Outcome] | None] = None
 
     @classmethod
-    def from_model(cls, row: models.Market) -> Self:
+    def from_model(cls, row: models.Market, *, outcomes: list[Outcome] | None = None) -> Self:
         fraction = None
         if row.each_way_places is not None:
             fraction = f"{row.each_way_fraction_numerator}/{row.each_way_fraction_denominator}"
@@ -215,6 +255,7 @@ class Market(relay.Node):
             each_way_places=row.each_way_places,
             each_way_fraction=fraction,
             _event_id=row.event_id,
+            _outcomes=outcomes,
         )
 
     @strawberry.field
@@ -223,7 +264,7 @@ class Market(relay.Node):
         assert row is not None, "a market belongs to an event"
         return SportsbookEvent.from_model(row)
 
-    @strawberry.field
+    @strawberry.field(metadata=prefetched("_outcomes"))
     async def outcomes(self, info: Info) -> list[Outcome]:
         rows = await catalog_resolvers.outcomes_of(info.context, int(self.id))
         return [Outcome.from_model(row) for row in rows]
@@ -256,7 +297,10 @@ class Outcome(relay.Node):
             _market_id=row.market_id,
         )
 
-    @strawberry.field(description='The odds written as a site shows them: "2.50", "3/2", "+150".')
+    @strawberry.field(
+        description='The odds written as a site shows them: "2.50", "3/2", "+150".',
+        metadata=direct(_display_of),
+    )
     def display(self, format: Annotated[OddsFormat, _FORMAT] = OddsFormat.DECIMAL) -> str:
         return odds_in(self.odds, format)
 
@@ -281,22 +325,27 @@ class BetLeg:
     requested_odds: Decimal = strawberry.field(description="The odds the player asked for.")
     result: models.ResultKind | None = strawberry.field(description="Null until settled.")
     _outcome_id: strawberry.Private[int]
+    # Read with the bet right after a mutation (None: through the loader).
+    _outcome: strawberry.Private[Outcome | None] = None
 
     @classmethod
-    def from_model(cls, row: models.BetLeg) -> Self:
+    def from_model(cls, row: models.BetLeg, *, outcome: Outcome | None = None) -> Self:
         return cls(
             leg_number=row.leg_number,
             odds=row.odds,
             requested_odds=row.requested_odds,
             result=models.ResultKind(row.result) if row.result else None,
             _outcome_id=row.outcome_id,
+            _outcome=outcome,
         )
 
-    @strawberry.field(description="The odds taken, written in `format`.")
+    @strawberry.field(
+        description="The odds taken, written in `format`.", metadata=direct(_display_of)
+    )
     def display(self, format: Annotated[OddsFormat, _FORMAT] = OddsFormat.DECIMAL) -> str:
         return odds_in(self.odds, format)
 
-    @strawberry.field
+    @strawberry.field(metadata=prefetched("_outcome"))
     async def outcome(self, info: Info) -> Outcome:
         row = await catalog_resolvers.outcome(info.context, self._outcome_id)
         assert row is not None, "a leg is on an outcome"
@@ -321,9 +370,11 @@ class Bet(relay.Node):
     placed_at: datetime
     settled_at: datetime | None
     _row: strawberry.Private[Any]
+    # Read with the bet right after a mutation (None: through the loader).
+    _legs: strawberry.Private[list[BetLeg] | None] = None
 
     @classmethod
-    def from_model(cls, row: models.Bet) -> Self:
+    def from_model(cls, row: models.Bet, *, legs: list[BetLeg] | None = None) -> Self:
         currency = row.currency
         payout = row.payout_minor
         return cls(
@@ -341,9 +392,28 @@ class Bet(relay.Node):
             placed_at=row.placed_at,
             settled_at=row.settled_at,
             _row=row,
+            _legs=legs,
         )
 
-    @strawberry.field(description="Its selections, in the order of the slip.")
+    @classmethod
+    def from_view(cls, view: bet_resolvers.BetView) -> Self:
+        """A bet read with its legs (and their outcomes) up front: those fields then resolve
+        synchronously, without loaders."""
+        outcomes = view.outcomes
+        legs = None
+        if view.legs is not None:
+            legs = [
+                BetLeg.from_model(
+                    leg,
+                    outcome=None if outcomes is None else _outcome_of(outcomes, leg.outcome_id),
+                )
+                for leg in view.legs
+            ]
+        return cls.from_model(view.bet, legs=legs)
+
+    @strawberry.field(
+        description="Its selections, in the order of the slip.", metadata=prefetched("_legs")
+    )
     async def legs(self, info: Info) -> list[BetLeg]:
         rows = await bet_resolvers.legs_of(info.context, int(self.id))
         return [BetLeg.from_model(row) for row in rows]
@@ -365,6 +435,11 @@ class Bet(relay.Node):
         return [cls.from_model(found[i]) if i in found else None for i in wanted]
 
 
+def _outcome_of(outcomes: Mapping[int, models.Outcome], outcome_id: int) -> Outcome | None:
+    row = outcomes.get(outcome_id)
+    return Outcome.from_model(row) if row is not None else None
+
+
 def page_info(cursors: list[str], *, has_next_page: bool, after: str | None) -> relay.PageInfo:
     return relay.PageInfo(
         has_next_page=has_next_page,
@@ -375,12 +450,19 @@ def page_info(cursors: list[str], *, has_next_page: bool, after: str | None) -> 
 
 
 def event_connection(
-    page: catalog.EventPage, *, after: str | None
+    page: catalog.EventPage,
+    *,
+    after: str | None,
+    listing: catalog_resolvers.EventListing | None = None,
 ) -> relay.Connection[SportsbookEvent]:
+    """A page of events; with a `listing`, each event carries what it read up front (its
+    markets with their outcomes, its competition with its sport), so those fields resolve
+    synchronously, without loaders."""
+    nested = _ListingObjects(listing) if listing is not None else None
     edges = [
         relay.Edge(
             cursor=catalog.EventCursor(row.starts_at, row.id).encode(),
-            node=SportsbookEvent.from_model(row),
+            node=nested.event(row) if nested else SportsbookEvent.from_model(row),
         )
         for row in page.events
     ]
@@ -388,6 +470,51 @@ def event_connection(
     return relay.Connection(
         edges=edges, page_info=page_info(cursors, has_next_page=page.has_next_page, after=after)
     )
+
+
+class _ListingObjects:
+    """The GraphQL objects of an event listing; a competition (and sport) shared by several
+    events is built once."""
+
+    def __init__(self, listing: catalog_resolvers.EventListing) -> None:
+        self.listing = listing
+        self.competitions: dict[int, Competition | None] = {}
+        self.sports: dict[int, Sport | None] = {}
+
+    def event(self, row: models.Event) -> SportsbookEvent:
+        markets = self.listing.markets
+        return SportsbookEvent.from_model(
+            row,
+            competition=self.competition(row.competition_id),
+            markets=None if markets is None else [self.market(m) for m in markets[row.id]],
+        )
+
+    def market(self, row: models.Market) -> Market:
+        outcomes = self.listing.outcomes
+        return Market.from_model(
+            row,
+            outcomes=None
+            if outcomes is None
+            else [Outcome.from_model(o) for o in outcomes[row.id]],
+        )
+
+    def competition(self, competition_id: int) -> Competition | None:
+        if self.listing.competitions is None:
+            return None
+        if competition_id not in self.competitions:
+            row = self.listing.competitions.get(competition_id)
+            self.competitions[competition_id] = (
+                Competition.from_model(row, sport=self.sport(row.sport_id)) if row else None
+            )
+        return self.competitions[competition_id]
+
+    def sport(self, sport_id: int) -> Sport | None:
+        if self.listing.sports is None:
+            return None
+        if sport_id not in self.sports:
+            row = self.listing.sports.get(sport_id)
+            self.sports[sport_id] = Sport.from_model(row) if row else None
+        return self.sports[sport_id]
 
 
 def bet_connection(page: bet_history.BetPage, *, after: str | None) -> relay.Connection[Bet]:

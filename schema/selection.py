@@ -1,0 +1,57 @@
+"""What a query selects below the field being resolved, read from the document itself (not
+strawberry's `selected_fields`, which converts the whole subtree on every call)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
+
+from schema.context import Info
+
+# A document nests fragments at most this deep here (validation already rejects cycles).
+FRAGMENT_DEPTH_MAX = 32
+
+
+def selects(info: Info, *path: str) -> bool:
+    """Whether the current field's selection reaches `path` (field names, not aliases),
+    through inline fragments and named ones. `@skip`/`@include` are not evaluated: a skipped
+    field counts as selected, so the answer may over-read, never under-read."""
+    raw = info._raw_info
+    sets = [node.selection_set for node in raw.field_nodes if node.selection_set]
+    return _reaches(sets, path, raw.fragments, 0)
+
+
+def _reaches(
+    selection_sets: Iterable[SelectionSetNode],
+    path: tuple[str, ...],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    depth: int,
+) -> bool:
+    if not path or depth > FRAGMENT_DEPTH_MAX:
+        return True  # reached; or nested too deep to walk further: over-read
+    head, rest = path[0], path[1:]
+    for selection_set in selection_sets:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                inner, below = selection.selection_set, rest
+                if selection.name.value != head or (below and inner is None):
+                    continue
+            elif isinstance(selection, InlineFragmentNode):
+                inner, below = selection.selection_set, path
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                if fragment is None:
+                    continue
+                inner, below = fragment.selection_set, path
+            else:
+                continue
+            if not below or _reaches([inner], below, fragments, depth + 1):  # type: ignore[list-item]
+                return True
+    return False
