@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import difflib
 import os
 import re
@@ -31,6 +32,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -44,6 +46,9 @@ from domain.kernel.settings import Settings, get_settings
 
 HOST = "aurora.localhost"
 PAGES = ("/casino", "/sports")
+# The cheapest request on the brand host (a diagnostic): what any request costs through the
+# same client, transport and middleware, whatever the page.
+PROBE = "/livez"
 GOAL_RATIO = 1.5
 GOAL_TTFB_MS = 15.0
 NONCE = "bench-nonce"
@@ -148,7 +153,7 @@ async def floor_values(documents: Documents, theme: Any) -> dict[str, tuple[str,
     from web.site.casino import LobbyFilters  # noqa: PLC0415
     from web.site.security import CSRF_FIELD  # noqa: PLC0415
     from web.site.site import HTMX_CONFIG, Page, Viewer  # noqa: PLC0415
-    from web.site.sports import Slip, _label, _stream_url, dom_id  # noqa: PLC0415
+    from web.site.sports import Slip, _stream_url, dom_id  # noqa: PLC0415
 
     viewer_data = (await documents.run("SiteViewer")).get("viewer") or {}
     viewer = Viewer(viewer_data.get("player"), bool(viewer_data.get("twoFactorPending")))
@@ -167,11 +172,8 @@ async def floor_values(documents: Documents, theme: Any) -> dict[str, tuple[str,
     }
 
     filters = LobbyFilters(search="", category="", provider="", favourites=False)
-    connection = (await documents.run("CasinoGames", filters.variables(None)))["casinoGames"]
-    lobby = await documents.run("CasinoLobby", {"signedIn": False})
-    found: dict[str, dict[str, str]] = {}
-    for edge in (await documents.run("CasinoProviders"))["casinoGames"]["edges"]:
-        found.setdefault(edge["node"]["provider"]["code"], edge["node"]["provider"])
+    lobby = await documents.run("CasinoLobby", {**filters.variables(None), "signedIn": False})
+    connection = lobby["casinoGames"]
     info = connection["pageInfo"]
     more = filters.query(info["endCursor"]) if info["hasNextPage"] else None
     casino = {
@@ -181,7 +183,7 @@ async def floor_values(documents: Documents, theme: Any) -> dict[str, tuple[str,
         "next_url": f"/casino/games?{more}" if more else None,
         "more_url": f"/casino?{more}" if more else None,
         "categories": lobby["casinoCategories"],
-        "providers": sorted(found.values(), key=lambda provider: provider["name"]),
+        "providers": lobby["casinoProviders"],
         "recently_played": lobby.get("recentlyPlayedGames") or [],
         "return_path": "/casino",
     }
@@ -203,21 +205,19 @@ async def floor_values(documents: Documents, theme: Any) -> dict[str, tuple[str,
         "events": events,
         "stream_url": _stream_url(events) if events else None,
         "return_path": "/sports",
-        "label": _label,
     }
     return {"/casino": ("casino/lobby.html", casino), "/sports": ("sports/index.html", sports)}
 
 
-# The documents each handler runs, in its order, with its variables (signed out, first page).
+# The documents each handler runs for a signed-out first visit, in its order, with its
+# variables (without a session cookie the site runs no SiteViewer), executed every time:
+# what the page's data costs when the site's cache does not have it.
 PAGE_DOCUMENTS: dict[str, list[tuple[str, dict[str, Any] | None]]] = {
     "/casino": [
-        ("SiteViewer", None),
-        ("CasinoGames", {"first": 24, "after": None, "search": None, "category": None,
-                         "provider": None, "favouritesOnly": False}),
-        ("CasinoLobby", {"signedIn": False}),
-        ("CasinoProviders", None),
+        ("CasinoLobby", {"first": 24, "after": None, "search": None, "category": None,
+                         "provider": None, "favouritesOnly": False, "signedIn": False}),
     ],
-    "/sports": [("SiteViewer", None), ("SportsEvents", {"first": 20, "after": None})],
+    "/sports": [("SportsEvents", {"first": 20, "after": None})],
 }  # fmt: skip
 
 
@@ -361,15 +361,35 @@ async def run_phases(args: argparse.Namespace, url: str, base_url: str | None) -
                 served = await local.get(path)
                 floor_html = theme.environment.get_template(template).render(**page_values)
                 compare(path, floor_html, served.text)
+            phases.append(Phase(PROBE, "in process", in_process_call(local, PROBE)))
+            if remote is not None:
+                phases.append(Phase(PROBE, "http", http_call(remote, PROBE)))
             for phase in phases:  # warm every path (template compilation, caches, pools)
                 await phase.run(args.warmup, measured=False)
             for turn in range(args.rounds):
                 for phase in phases:
                     await phase.run(args.calls)
                 say(f"  done: round {turn + 1} of {args.rounds}")
+            if args.profile:
+                await profile(args, local)
         report(args, phases)
     finally:
         await db.dispose()
+
+
+async def profile(args: argparse.Namespace, client: httpx.AsyncClient) -> None:
+    """Each page's in-process phase again, `--calls` calls under cProfile (not measured)."""
+    target = Path(args.profile)
+    for path in PAGES:
+        call = in_process_call(client, path)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(args.calls):
+            await call()
+        profiler.disable()
+        file = target.with_name(f"{target.stem}-{path.strip('/')}{target.suffix}")
+        profiler.dump_stats(file)
+        say(f"  profile of {args.calls} x GET {path} in process: {file}")
 
 
 def report(args: argparse.Namespace, phases: list[Phase]) -> None:
@@ -408,6 +428,15 @@ def report(args: argparse.Namespace, phases: list[Phase]) -> None:
                     f"  {path} time to first byte p50 = {ttfb:.2f} ms "
                     f"(goal <= {GOAL_TTFB_MS:.0f} ms): {verdict}"
                 )
+    for phase in phases:
+        if phase.page != PROBE:
+            continue
+        for measure in ("headers", "total"):
+            samples = phase.samples.get(measure)
+            if samples:
+                name = f"{phase.kind}: {measure}"
+                say(f"{PROBE:<9}{name:<26}{len(samples):>7}{percentile(samples, 50):>9.2f}"
+                    f"{percentile(samples, 99):>9.2f}")  # fmt: skip
     say()
     for line in verdicts:
         say(line)
@@ -422,6 +451,13 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=25, help="events seeded (page of 20)")
     parser.add_argument("--markets", type=int, default=3, help="markets per event")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP phases")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="after the rounds, run --calls in-process calls per page under cProfile and "
+        "write the stats to FILE with the page's name before the suffix "
+        "(/tmp/site.prof -> /tmp/site-casino.prof, /tmp/site-sports.prof)",
+    )
     return parser.parse_args()
 
 

@@ -169,6 +169,12 @@ class Category:
     game_count: int
 
 
+@dataclass(frozen=True)
+class Provider:
+    code: str
+    name: str
+
+
 # A game, its provider's name, and whether its switches on the brand are on.
 _GameSelect: TypeAlias = Select[CasinoGame, str, bool]
 
@@ -279,6 +285,18 @@ async def categories(uow: UnitOfWork, brand: Brand) -> list[Category]:
         .order_by(listed.c.category)
     )
     return [Category(code, int(count)) for code, count in rows]
+
+
+async def providers(uow: UnitOfWork, brand: Brand) -> list[Provider]:
+    """The providers of the brand's listed games, by name (then code)."""
+    statement = (
+        _offered(brand)
+        .with_only_columns(CasinoGame.provider, CasinoProvider.name, maintain_column_froms=True)
+        .distinct()
+        .order_by(CasinoProvider.name, CasinoGame.provider)
+    )
+    rows = await uow.session.execute(statement)
+    return [Provider(code, name) for code, name in rows]
 
 
 async def game_by_code(

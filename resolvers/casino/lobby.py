@@ -63,6 +63,11 @@ async def categories(ctx: Context) -> list[lobby.Category]:
         return await lobby.categories(uow, ctx.brand)
 
 
+async def providers(ctx: Context) -> list[lobby.Provider]:
+    async with ctx.db.uow() as uow:
+        return await lobby.providers(uow, ctx.brand)
+
+
 async def game_by_code(ctx: Context, code: str, provider: str | None) -> lobby.Game | None:
     async with ctx.db.uow() as uow:
         return await lobby.game_by_code(uow, ctx.brand, code, provider=provider)

@@ -18,6 +18,7 @@ from resolvers.permissions import HasPermission
 from schema.casino.types import (
     CasinoCategory,
     CasinoGame,
+    CasinoProvider,
     CasinoReconciliation,
     CasinoTotals,
     GameRound,
@@ -89,6 +90,14 @@ class CasinoQuery:
     async def casino_categories(self, info: Info) -> list[CasinoCategory]:
         found = await lobby_resolvers.categories(info.context)
         return [CasinoCategory(code=row.code, game_count=row.game_count) for row in found]
+
+    @strawberry.field(
+        description="The providers of the games this brand lists (the lobby's provider "
+        "filter), by name."
+    )
+    async def casino_providers(self, info: Info) -> list[CasinoProvider]:
+        found = await lobby_resolvers.providers(info.context)
+        return [CasinoProvider(code=row.code, name=row.name) for row in found]
 
     @strawberry.field(description="A listed game by its code (null if this brand lists none).")
     async def casino_game(

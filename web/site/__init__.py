@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from strawberry.schema.base import BaseSchema
 
 from domain.brands.service import BrandRegistry
-from domain.kernel.settings import Settings
+from domain.kernel.settings import Environment, Settings
 from web.site import assets
 from web.site.account import AccountPages
 from web.site.casino import CasinoPages
@@ -83,7 +83,13 @@ def _static_routes(site: Site, settings: Settings) -> list[Route]:
 def site_routes(settings: Settings, schema: BaseSchema, registry: BrandRegistry) -> list[BaseRoute]:
     """The site's routes. Errors: InvalidTheme (a theme's files are missing or broken), so
     the app refuses to start rather than serve a broken brand."""
-    site = Site(settings, schema, load_site_themes(registry, settings.themes_dir))
+    themes = load_site_themes(registry, settings.themes_dir)
+    if settings.env is not Environment.DEV:
+        # Templates ship with the code: outside dev, no stat() of every template (and each
+        # include) on every render to see whether it changed.
+        for theme in themes.values():
+            theme.environment.auto_reload = False
+    site = Site(settings, schema, themes)
     public = PublicPages(site)
     sign_in = SignInPages(site)
     account = AccountPages(site)

@@ -1,9 +1,10 @@
 """The casino pages: the lobby (live search, filters, favourites, infinite scroll, recently
 played) and a game page that launches the game into an iframe next to the player's rounds.
 
-Everything goes through the named documents Casino*.graphql, LaunchGame.graphql and
-ToggleFavourite.graphql. Without JavaScript the lobby is a GET form with "More games" links
-and favourites are form posts answered by a redirect; htmx swaps partials instead.
+Everything goes through the named documents Casino*.graphql (the lobby page is one
+execution of CasinoLobby), LaunchGame.graphql and ToggleFavourite.graphql. Without
+JavaScript the lobby is a GET form with "More games" links and favourites are form posts
+answered by a redirect; htmx swaps partials instead.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ LOBBY_PAGE_SIZE: Final = 24
 SEARCH_LENGTH_MAX: Final = 100
 FILTER_LENGTH_MAX: Final = 100
 RECENT_ROUNDS_SHOWN: Final = 10
+# How long the signed-out lobby (its first page of games, categories and providers) may be
+# served from the site's per-brand cache: a game switched off, or a new one, shows within
+# this time; launching a switched-off game is refused by the API all the same.
+LOBBY_MAX_AGE_S: Final = 5.0
 # Launch refusals after which the page offers play money instead (the account may not
 # wager now, or the player is not signed in).
 DEMO_FALLBACK_CODES: Final = frozenset(
@@ -73,6 +78,9 @@ class LobbyFilters:
         }
 
 
+UNFILTERED: Final = LobbyFilters(search="", category="", provider="", favourites=False)
+
+
 def _valid_cursor(value: str | None) -> str | None:
     """The `after` cursor if the API issued it, else None (a stale or edited link starts
     again at the first page rather than failing)."""
@@ -115,9 +123,15 @@ class CasinoPages:
         signed_in = page.viewer.signed_in
         filters = LobbyFilters.of(request.query_params, signed_in=signed_in)
         after = _valid_cursor(request.query_params.get("after"))
-        connection = await self._games(request, filters, after)
-        lobby = await self.site.graphql.run(request, "CasinoLobby", {"signedIn": signed_in})
-        providers = await self._providers(request)
+        variables = {**filters.variables(after), "signedIn": signed_in}
+        if filters == UNFILTERED and after is None:
+            # The lobby a first visit lands on: the same for every signed-out visitor.
+            result = await self.site.graphql.run_shared(
+                request, "CasinoLobby", variables, max_age_s=LOBBY_MAX_AGE_S
+            )
+        else:
+            result = await self.site.graphql.run(request, "CasinoLobby", variables)
+        connection = result.data["casinoGames"]
         return self.site.render(
             page,
             "casino/lobby.html",
@@ -125,19 +139,11 @@ class CasinoPages:
             edges=connection["edges"],
             next_url=self._next_url(filters, connection, "/casino/games"),
             more_url=self._next_url(filters, connection, "/casino"),
-            categories=lobby.data["casinoCategories"],
-            providers=providers,
-            recently_played=lobby.data.get("recentlyPlayedGames") or [],
+            categories=result.data["casinoCategories"],
+            providers=result.data["casinoProviders"],
+            recently_played=result.data.get("recentlyPlayedGames") or [],
             return_path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         )
-
-    async def _providers(self, request: Request) -> list[dict[str, str]]:
-        result = await self.site.graphql.run(request, "CasinoProviders")
-        found: dict[str, dict[str, str]] = {}
-        for edge in result.data["casinoGames"]["edges"]:
-            provider = edge["node"]["provider"]
-            found.setdefault(provider["code"], provider)
-        return sorted(found.values(), key=lambda provider: provider["name"])
 
     async def games(self, request: Request) -> Response:
         """The partial: one page of game cards and, if more follow, the element that loads

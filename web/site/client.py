@@ -7,10 +7,16 @@ those files are also the list of trusted documents the site sends.
 
 A cookie reaches the schema only through here, after the page's own CSRF and Origin checks
 for unsafe requests (web.site.security).
+
+`run_shared` answers a visitor without a session (no credentials reach the schema, so the
+answer is the same for every signed-out visitor of the brand) from a per-brand cache for a
+few seconds: the signed-out lobby and event list, the pages a first visit lands on.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +27,15 @@ from starlette.requests import Request
 from strawberry.schema.base import BaseSchema
 
 from domain.accounts.models import SessionTransport
-from domain.kernel.settings import Settings
+from domain.kernel.settings import Environment, Settings
 from resolvers.context import SESSION_COOKIE, Credentials
 from web.graphql import GraphQLContext
 
 DOCUMENTS_DIR: Final = Path(__file__).parent / "documents"
 _CONTEXT_KEY: Final = "site_graphql_context"
+# Answers kept by `run_shared` (per brand, document and variables); the pages that use it
+# pass fixed variables, so a few per brand.
+SHARED_ENTRIES_MAX: Final = 256
 
 
 class UnexpectedGraphQLError(Exception):
@@ -54,11 +63,21 @@ def load_documents(folder: Path = DOCUMENTS_DIR) -> dict[str, str]:
     return documents
 
 
+@dataclass(frozen=True)
+class _SharedAnswer:
+    expires_s: float  # time.monotonic()
+    result: OperationResult
+
+
 class SiteGraphQL:
     def __init__(self, schema: BaseSchema, settings: Settings) -> None:
         self.schema = schema
         self.settings = settings
         self.documents = load_documents()
+        self._shared: dict[tuple[str, ...], _SharedAnswer] = {}
+        # Off under test, where each test changes the data and reads the page at once; the
+        # tests of `run_shared` turn it on.
+        self.shares_answers = settings.env is not Environment.TEST
 
     def context(self, request: Request, *, long_lived: bool = False) -> GraphQLContext:
         """The request's context (one per request: a sign-in updates its credentials)."""
@@ -106,6 +125,46 @@ class SiteGraphQL:
                 raise UnexpectedGraphQLError(f"{operation}: {error.message}")
             codes.append(str(code))
         return OperationResult(data=result.data or {}, error_codes=codes)
+
+    async def run_shared(
+        self,
+        request: Request,
+        operation: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        max_age_s: float,
+    ) -> OperationResult:
+        """`run`, answered for a visitor without credentials from what the same document
+        and variables answered on this brand at most `max_age_s` seconds ago. Anonymous
+        answers depend only on the brand (its data and jurisdiction): no locale, no
+        principal reaches the schema. A signed-in visitor always gets a fresh `run`. The
+        result may be shared between requests: read only. Errors: as `run`."""
+        context = self.context(request)
+        if context.credentials is not None or not self.shares_answers:
+            return await self.run(request, operation, variables)
+        key = (
+            context.brand.slug,
+            context.brand.jurisdiction,
+            operation,
+            json.dumps(variables or {}, sort_keys=True),
+        )
+        now_s = time.monotonic()
+        cached = self._shared.get(key)
+        if cached is not None and cached.expires_s > now_s:
+            return cached.result
+        result = await self.run(request, operation, variables)
+        if not result.error_codes:
+            self._keep(key, _SharedAnswer(now_s + max_age_s, result))
+        return result
+
+    def _keep(self, key: tuple[str, ...], answer: _SharedAnswer) -> None:
+        self._shared.pop(key, None)  # re-inserted last: the dict is oldest first
+        if len(self._shared) >= SHARED_ENTRIES_MAX:
+            now_s = time.monotonic()
+            self._shared = {k: v for k, v in self._shared.items() if v.expires_s > now_s}
+        while len(self._shared) >= SHARED_ENTRIES_MAX:
+            del self._shared[next(iter(self._shared))]
+        self._shared[key] = answer
 
     async def subscribe(
         self, request: Request, operation: str, variables: dict[str, Any] | None = None

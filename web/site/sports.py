@@ -43,6 +43,11 @@ EVENTS_PAGE_SIZE: Final = 20
 # The API's own limit on `oddsChanged(events:)`.
 STREAM_EVENTS_MAX: Final = 50
 BETS_PAGE_SIZE: Final = 20
+# How long the signed-out event list (events, markets, prices) may be served from the
+# site's per-brand cache. Prices change by the second: a price older than this on a page
+# is at worst refused at placement (ODDS_CHANGED, with the new price) under the player's
+# odds policy, as for a page left open.
+EVENTS_MAX_AGE_S: Final = 1.0
 BET_TYPES: Final = ("SINGLE", "MULTIPLE")
 ODDS_POLICIES: Final = ("NONE", "HIGHER", "ANY")
 _ID_LENGTH_MAX: Final = 200
@@ -261,8 +266,13 @@ class SportsPages:
 
     async def index(self, request: Request) -> Response:
         page = await self.site.page(request)
-        result = await self.site.graphql.run(
-            request, "SportsEvents", {"first": EVENTS_PAGE_SIZE, "after": None}
+        # The same for every signed-out visitor: served from the per-brand cache for a
+        # moment; the page's odds stream pushes every price change after it opens.
+        result = await self.site.graphql.run_shared(
+            request,
+            "SportsEvents",
+            {"first": EVENTS_PAGE_SIZE, "after": None},
+            max_age_s=EVENTS_MAX_AGE_S,
         )
         sport = request.query_params.get("sport", "")[:_ID_LENGTH_MAX]
         events = _events_of(result.data)
@@ -280,7 +290,6 @@ class SportsPages:
             events=events,
             stream_url=_stream_url(events) if events else None,
             return_path="/sports" + (f"?{request.url.query}" if request.url.query else ""),
-            label=_label,
         )
 
     async def event(self, request: Request) -> Response:
@@ -306,7 +315,6 @@ class SportsPages:
             wallets=await self._wallets(request, page),
             stream_url=_stream_url([event]),
             return_path=request.url.path,
-            label=_label,
         )
 
     async def slip(self, request: Request) -> Response:
@@ -345,9 +353,7 @@ class SportsPages:
         )
 
     def _add(self, slip: Slip, form: FormData) -> None:
-        outcome = str(form.get("outcome") or "")[:_ID_LENGTH_MAX]
-        odds = parse_odds(form.get("odds"))
-        label = str(form.get("label") or "")[:LABEL_LENGTH_MAX]
+        outcome, odds, label = _picked(form)
         if not outcome or odds is None or slip.has(outcome):
             return
         if len(slip.selections) >= SLIP_SELECTIONS_MAX:
@@ -597,6 +603,20 @@ class SportsPages:
         else:
             problem = str(error["message"])
         return await self._bets_page(request, page, status=409, problem=problem, tab="open")
+
+
+def _picked(form: FormData) -> tuple[str, Decimal | None, str]:
+    """The outcome, price and slip label a price button adds: its `pick` (outcome|odds|name)
+    with its market's `market` label (sports/_market.html), or the fields `outcome`, `odds`
+    and `label` (a page served before one form per market)."""
+    pick = form.get("pick")
+    if isinstance(pick, str):
+        outcome, _, rest = pick.partition("|")
+        odds, _, name = rest.partition("|")
+        label = f"{form.get('market') or ''}: {name}"
+    else:
+        outcome, odds, label = (str(form.get(key) or "") for key in ("outcome", "odds", "label"))
+    return outcome[:_ID_LENGTH_MAX], parse_odds(odds), label[:LABEL_LENGTH_MAX]
 
 
 def _form_selections(form: FormData) -> list[tuple[str, str]]:

@@ -283,6 +283,31 @@ async def test_a_provider_switched_off_hides_and_refuses_its_games(
     assert await _session_count(db) == 0
 
 
+async def test_providers_are_those_of_the_games_a_brand_lists(
+    aurora: Api, northstar: Api, db: Database, catalogue: dict[str, str]
+) -> None:
+    query = "{ casinoProviders { code name } }"
+    before = await aurora.query(query)
+    on_northstar = await northstar.query(query)
+    async with db.transaction() as uow:
+        await uow.session.execute(
+            text(
+                "UPDATE casino_brand_games SET enabled = false WHERE brand = 'aurora' "
+                "AND game_id IN (SELECT id FROM casino_games WHERE provider = :p)"
+            ),
+            {"p": PROVIDER},
+        )
+    switched_off = await aurora.query(query)
+
+    studio = {"code": PROVIDER, "name": "Lobby Test Studio"}
+    names = [row["name"] for row in before.data["casinoProviders"]]
+    assert studio in before.data["casinoProviders"]
+    assert names == sorted(names)
+    assert studio in on_northstar.data["casinoProviders"]
+    # Each of its games switched off on aurora: the studio is no longer a choice there.
+    assert studio not in switched_off.data["casinoProviders"]
+
+
 async def test_a_suspended_player_cannot_launch(
     aurora: Api, db: Database, catalogue: dict[str, str]
 ) -> None:

@@ -42,11 +42,11 @@ async def _bets(db: Database) -> int:
 
 
 def _add_form(market: BookMarket, key: str, odds: str) -> dict[str, str]:
+    """What a price button of the market's form sends (sports/_market.html)."""
     return {
         "action": "add",
-        "outcome": gid("Outcome", market.outcomes[key]),
-        "odds": odds,
-        "label": f"Home v Away · match_result: {key}",
+        "market": "Home v Away · match_result",
+        "pick": f"{gid('Outcome', market.outcomes[key])}|{odds}|{key}",
         "next": "/sports",
     }
 
@@ -106,6 +106,24 @@ async def test_the_slip_previews_the_return_on_the_server(
     assert "Total stake €20.00" in singles.text and "Potential return €43.00" in singles.text
     assert "Total stake €10.00" in multiple.text and "Potential return €45.00" in multiple.text
     assert "Enter a stake to see the potential return." in too_precise.text
+
+
+async def test_a_price_form_of_a_page_served_before_one_form_per_market_still_adds(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    market = await add_market(db, {"home": "2.50", "away": "1.50"})
+    page = await aurora_site.get("/sports")
+    legacy = {
+        "action": "add", "outcome": gid("Outcome", market.outcomes["away"]), "odds": "1.50",
+        "label": "Home v Away · match_result: away", "next": "/sports",
+    }  # fmt: skip
+
+    added = await aurora_site.post("/sports/slip", legacy, headers=HTMX)
+
+    # One form per market: its price buttons share its CSRF field.
+    assert page.text.count('name="csrf_token"') == page.text.count('class="outcome-form"')
+    assert "Home v Away · match_result: away" in added.text
+    assert '<strong class="slip-odds">1.50</strong>' in added.text
 
 
 async def test_placing_a_bet_debits_once_even_when_the_form_is_sent_twice(
@@ -249,7 +267,7 @@ async def test_a_changed_price_reaches_the_page_over_server_sent_events(
     assert "3.00" in text
     assert "↑" in text and "odds up" in text
     # The button adds the new price to the slip.
-    assert re.search(r'name="odds" value="3(\.0*)?"', text)
+    assert re.search(rf'name="pick" value="{re.escape(outcome)}\|3(\.0*)?\|home"', text)
 
 
 async def test_changed_odds_refuse_the_bet_and_update_the_slip(
