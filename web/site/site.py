@@ -4,6 +4,7 @@ viewer) and rendering with the right security headers."""
 from __future__ import annotations
 
 import functools
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -14,10 +15,11 @@ from babel.dates import format_datetime
 from babel.numbers import format_currency
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from strawberry.schema.base import BaseSchema
 
 from domain.brands.service import Brand
+from domain.kernel import clock
 from domain.kernel.settings import Settings
 from resolvers.context import SESSION_COOKIE
 from web.graphql import set_session_cookie
@@ -61,6 +63,14 @@ class Viewer:
     def signed_in(self) -> bool:
         return self.player is not None and not self.two_factor_pending
 
+    @property
+    def reality_check(self) -> dict[str, Any] | None:
+        """The reality-check reminder when one is due now (SiteViewer reads it), else None."""
+        if not self.signed_in or self.player is None:
+            return None
+        check: dict[str, Any] | None = self.player.get("realityCheck")
+        return check if check and check.get("due") else None
+
 
 @dataclass
 class Page:
@@ -86,6 +96,11 @@ class Page:
 
     def moment(self, value: str | datetime) -> str:
         return _moment(value, self.locale)
+
+    def minutes_since(self, value: str) -> int:
+        """Whole minutes from an ISO time until now (e.g. time played in a session)."""
+        elapsed = clock.now() - datetime.fromisoformat(value)
+        return max(0, int(elapsed.total_seconds()) // 60)
 
 
 class Site:
@@ -142,9 +157,12 @@ class Site:
         status: int = 200,
         personal: bool = False,
         **values: Any,
-    ) -> HTMLResponse:
+    ) -> Response:
+        """The page, sent in parts when it is large (see `_parts`): the browser has the
+        head, and fetches styles and scripts, while the rest renders. The first part is
+        rendered before anything is sent, so a failure there is still an error page."""
         environment = page.theme.environment
-        body = environment.get_template(template).render(
+        parts = environment.get_template(template).generate(
             page=page,
             brand=page.brand,
             translations=page.theme.translations_for(page.locale),
@@ -153,7 +171,14 @@ class Site:
             personal=personal,
             **values,
         )
-        response = HTMLResponse(body, status_code=status)
+        first, done = _take(parts, FIRST_PART_CHARS)
+        response: Response
+        if done:
+            response = HTMLResponse(first, status_code=status)
+        else:
+            response = StreamingResponse(
+                _parts(first, parts), status_code=status, media_type="text/html"
+            )
         self.secure(response, page, personal=personal)
         return response
 
@@ -180,7 +205,7 @@ class Site:
         self.apply_session_cookie(request, response)
         return response
 
-    def forbidden(self, page: Page) -> HTMLResponse:
+    def forbidden(self, page: Page) -> Response:
         return self.render(
             page,
             "error.html",
@@ -195,6 +220,33 @@ class Site:
         if page.viewer.two_factor_pending:
             return self.redirect(request, "/login/two-factor")
         return self.redirect(request, "/login?next=" + quote(request.url.path, safe="/"))
+
+
+# A page of more than FIRST_PART_CHARS goes out as its first part (the head and the top of
+# the body), then in parts of about PART_CHARS as the template renders them.
+FIRST_PART_CHARS: Final = 4096
+PART_CHARS: Final = 32768
+
+
+def _take(pieces: Iterator[str], chars: int) -> tuple[str, bool]:
+    """At least `chars` characters of `pieces` (fewer at the end) and whether they ran out."""
+    taken: list[str] = []
+    size = 0
+    for piece in pieces:
+        taken.append(piece)
+        size += len(piece)
+        if size >= chars:
+            return "".join(taken), False
+    return "".join(taken), True
+
+
+async def _parts(first: str, pieces: Iterator[str]) -> AsyncIterator[bytes]:
+    yield first.encode()
+    done = False
+    while not done:
+        part, done = _take(pieces, PART_CHARS)
+        if part:
+            yield part.encode()
 
 
 def parse_amount(value: object) -> Decimal | None:
