@@ -291,3 +291,21 @@ async def test_changed_odds_refuse_the_bet_and_update_the_slip(
     assert "Bet placed." in placed.text
     assert "Stake €10.00, potential return €22.00." in placed.text
     assert sum((await wallets(db, player_id)).values()) == 90_00
+
+
+async def test_a_long_page_is_sent_in_parts_and_arrives_whole(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    markets = [await add_market(db, {"home": "2.50", "away": "2.80"}) for _ in range(12)]
+
+    page = await aurora_site.get("/sports")
+    short = await aurora_site.get("/login")
+
+    # Streamed as it renders: no length up front, chunked; and nothing lost on the way.
+    assert "content-length" not in page.headers
+    assert page.headers["transfer-encoding"] == "chunked"
+    assert page.text.rstrip().endswith("</html>")
+    last = gid("Outcome", markets[-1].outcomes["away"])
+    assert f'data-outcome="{last}"' in page.text
+    assert page.headers["content-security-policy"].startswith("default-src")
+    assert int(short.headers["content-length"]) == len(short.content)
