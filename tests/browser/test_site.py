@@ -27,8 +27,9 @@ BRANDS = [
 PUBLIC_PAGES = ["/", "/register", "/login", "/legal/terms", "/legal/privacy",
                 "/responsible-gambling"]  # fmt: skip
 ACCOUNT_PAGES = ["/account", "/account/transactions", "/account/deposit", "/account/withdraw",
-                 "/account/inbox"]  # fmt: skip
-SCREENSHOTS = {"/", "/register", "/account", "/account/deposit"}
+                 "/account/inbox", "/responsible-gambling/limits",
+                 "/responsible-gambling/time-out", "/responsible-gambling/reality-check"]  # fmt: skip
+SCREENSHOTS = {"/", "/register", "/account", "/account/deposit", "/responsible-gambling/limits"}
 BLOCKING_IMPACTS = {"serious", "critical"}
 
 

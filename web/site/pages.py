@@ -12,7 +12,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.site.site import LOCALE_COOKIE, LOCALE_COOKIE_MAX_AGE_S, Site, local_path
+from web.site.site import LOCALE_COOKIE, LOCALE_COOKIE_MAX_AGE_S, Site, local_path, parse_amount
 from web.site.themes import LEGAL_PAGES
 
 
@@ -22,6 +22,14 @@ def _field_errors(errors: list[dict[str, Any]]) -> dict[str, str]:
     for error in errors:
         found.setdefault(error.get("field") or "", error["message"])
     return found
+
+
+def _deposit_limit(values: dict[str, str]) -> dict[str, str] | None:
+    """The register mutation's `depositLimit` from the optional prompt, when it is whole."""
+    period, amount = values["deposit_limit_period"], parse_amount(values["deposit_limit_amount"])
+    if period not in ("DAY", "WEEK", "MONTH") or amount is None:
+        return None
+    return {"period": period, "amount": str(amount)}
 
 
 def _is_date(value: str) -> bool:
@@ -89,11 +97,15 @@ class SignInPages:
             return self.site.forbidden(page)
         values = {
             name: str(form.get(name) or "").strip()
-            for name in ("email", "username", "date_of_birth", "country", "currency")
-        }
+            for name in (
+                "email", "username", "date_of_birth", "country", "currency",
+                "deposit_limit_period", "deposit_limit_amount",
+            )
+        }  # fmt: skip
         brand = page.brand
         if brand.countries and not values["country"]:
             values["country"] = brand.countries[0]
+        deposit_limit = _deposit_limit(values)
         variables = {
             "input": {
                 "email": values["email"] or None,
@@ -103,10 +115,18 @@ class SignInPages:
                 "country": values["country"].upper(),
                 "currency": values["currency"] or brand.primary_currency,
                 "locale": page.locale,
+                "depositLimit": deposit_limit,
             }
         }
+        errors = {}
         if not _is_date(values["date_of_birth"]):
-            errors = {"dateOfBirth": page.gettext("Enter your date of birth.")}
+            errors["dateOfBirth"] = page.gettext("Enter your date of birth.")
+        limit_typed = values["deposit_limit_period"] or values["deposit_limit_amount"]
+        if limit_typed and deposit_limit is None:
+            errors["depositLimit"] = page.gettext(
+                "Choose a period and enter an amount above zero, or leave both empty."
+            )
+        if errors:
             return self.site.render(page, "register.html", status=400, values=values, errors=errors)
         result = await self.site.graphql.run(request, "Register", variables)
         payload = result.data["register"]

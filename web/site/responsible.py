@@ -1,7 +1,7 @@
-"""Responsible gambling: the brand's page (Markdown) with the tools the platform offers
-today, and self-exclusion in two steps (choose a period, then confirm), without JavaScript.
+"""Responsible gambling: the brand's page (Markdown) with the player's tools, and
+self-exclusion in two steps (choose a period, then confirm), without JavaScript.
 
-Limits do not exist in the API yet, so the page says so rather than offer a form.
+Limits, time-outs and reality checks are in web.site.protection.
 """
 
 from __future__ import annotations

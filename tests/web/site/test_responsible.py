@@ -1,4 +1,4 @@
-"""Responsible gambling: the page lists what the site offers today; self-exclusion takes a
+"""Responsible gambling: the page lists the player's tools; self-exclusion takes a
 period, then a confirmation, and only then excludes the player, audited, signed out
 everywhere."""
 
@@ -23,7 +23,7 @@ async def _player(db: Database) -> Player:
         return player
 
 
-async def test_the_page_offers_self_exclusion_and_says_limits_are_not_here_yet(
+async def test_the_page_offers_limits_breaks_reality_checks_and_self_exclusion(
     aurora_site: SiteClient,
 ) -> None:
     answer = await aurora_site.get("/responsible-gambling")
@@ -31,7 +31,20 @@ async def test_the_page_offers_self_exclusion_and_says_limits_are_not_here_yet(
     assert answer.status_code == 200
     assert "<h1>Responsible gambling</h1>" in answer.text
     assert '<a href="/responsible-gambling/self-exclusion">Exclude myself</a>' in answer.text
-    assert "You cannot set limits on this site yet." in answer.text
+    assert '<a href="/responsible-gambling/limits">Set my limits</a>' in answer.text
+    assert '<a href="/responsible-gambling/time-out">Take a break</a>' in answer.text
+    assert '<a href="/responsible-gambling/reality-check">Set reality checks</a>' in answer.text
+    assert "You cannot set limits on this site yet." not in answer.text
+
+
+async def test_the_home_and_deposit_pages_lead_to_the_limits(aurora_site: SiteClient) -> None:
+    home = await aurora_site.get("/")
+    await register_and_sign_in(aurora_site, email=EMAIL, password=STRONG_PASSWORD, country="MT")
+    deposit = await aurora_site.get("/account/deposit")
+
+    assert 'href="/responsible-gambling"' in home.text
+    assert 'href="/responsible-gambling/limits"' in home.text
+    assert 'href="/responsible-gambling/limits"' in deposit.text
 
 
 async def test_self_exclusion_asks_twice_then_excludes_and_signs_out(
