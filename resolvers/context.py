@@ -7,6 +7,7 @@ resolve concurrently, and one AsyncSession must not be used by two coroutines at
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from domain.accounts import sessions
-from domain.accounts.models import SessionTransport
+from domain.accounts.models import OddsFormat, SessionTransport
 from domain.accounts.principal import Principal
 from domain.brands.service import Brand, BrandRegistry
 from domain.kernel.db import Database
@@ -29,6 +30,9 @@ V = TypeVar("V")
 LOADER_BATCH_MAX = 100
 
 SESSION_COOKIE = "__Host-stakehouse_session"
+# A long-lived context (WebSocket, the site's event streams) reuses the viewer's odds format
+# this long, so a stream of events reads it about once per interval, not once per field.
+ODDS_FORMAT_REUSE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,9 @@ class Context:
     _principal: Principal | None = None
     _principal_loaded: bool = False
     _principal_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _odds_format: OddsFormat | None = None
+    _odds_format_read_at: float = 0.0
+    _odds_format_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def principal(self) -> Principal | None:
         """Who is calling (None: nobody, or a session that is no longer valid)."""
@@ -73,6 +80,41 @@ class Context:
                 self._principal = await self._authenticate()
                 self._principal_loaded = True
             return self._principal
+
+    def known_odds_format(self) -> OddsFormat | None:
+        """The viewer's odds format if known without I/O (None: `odds_format()` must read
+        it). Signed-out callers read decimal; on a request whose principal is already
+        loaded, it came with it."""
+        if self.credentials is None:
+            return OddsFormat.DECIMAL
+        if self._odds_format is not None and (
+            self.cache_principal
+            or time.monotonic() - self._odds_format_read_at < ODDS_FORMAT_REUSE_S
+        ):
+            return self._odds_format
+        if self.cache_principal and self._principal_loaded:
+            return _odds_format_of(self._principal)
+        return None
+
+    async def odds_format(self) -> OddsFormat:
+        """How the viewer wants odds written (DECIMAL unless a signed-in player chose
+        otherwise). Read at most once per request (the sibling fields that ask at the same
+        time wait for the one read)."""
+        known = self.known_odds_format()
+        if known is not None:
+            return known
+        async with self._odds_format_lock:
+            known = self.known_odds_format()
+            if known is None:
+                known = _odds_format_of(await self.principal())
+                self._odds_format = known
+                self._odds_format_read_at = time.monotonic()
+            return known
+
+    def remember_odds_format(self, odds_format: OddsFormat) -> None:
+        """After the viewer changed it: the rest of the request writes odds the new way."""
+        self._odds_format = odds_format
+        self._odds_format_read_at = time.monotonic()
 
     def loader(
         self, name: str, load: Callable[[Sequence[K]], Awaitable[Sequence[V]]]
@@ -90,6 +132,7 @@ class Context:
         """Drop the cached principal after the session changed (login, logout, 2FA)."""
         self._principal = None
         self._principal_loaded = False
+        self._odds_format = None
 
     async def _authenticate(self) -> Principal | None:
         if self.credentials is None:
@@ -101,3 +144,9 @@ class Context:
     def use_credentials(self, credentials: Credentials | None) -> None:
         self.credentials = credentials
         self.forget_principal()
+
+
+def _odds_format_of(principal: Principal | None) -> OddsFormat:
+    if principal is None or not principal.is_player:
+        return OddsFormat.DECIMAL
+    return principal.odds_format

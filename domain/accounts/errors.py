@@ -83,6 +83,11 @@ class UnsupportedLocale(DomainError):
     message = "This site does not offer that language."
 
 
+class UnsupportedOddsFormat(DomainError):
+    code = "UNSUPPORTED_ODDS_FORMAT"
+    message = "Choose decimal, fractional or American odds."
+
+
 class InvalidCredentials(DomainError):
     # The same reply for an unknown account and a wrong password.
     code = "INVALID_CREDENTIALS"

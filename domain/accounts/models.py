@@ -33,6 +33,14 @@ class PlayerStatus(StrEnum):
     CLOSED = "closed"
 
 
+class OddsFormat(StrEnum):
+    """How a player reads odds: 2.50 (decimal), 3/2 (fractional) or +150 (American)."""
+
+    DECIMAL = "decimal"
+    FRACTIONAL = "fractional"
+    AMERICAN = "american"
+
+
 class PrincipalKind(StrEnum):
     PLAYER = "player"
     STAFF = "staff"
@@ -78,6 +86,10 @@ class Player(Base):
     time_out_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Reality-check interval chosen by the player; None: off.
     reality_check_minutes: Mapped[int | None] = mapped_column(SmallInteger)
+    # How the sportsbook writes odds for this player (API default and site).
+    odds_format: Mapped[str] = mapped_column(
+        Text, default=OddsFormat.DECIMAL, server_default=text("'decimal'")
+    )
 
     __table_args__ = (
         UniqueConstraint("brand", "email"),
@@ -90,6 +102,7 @@ class Player(Base):
             "status IN ('active', 'suspended', 'self_excluded', 'closed')", name="status"
         ),
         CheckConstraint("reality_check_minutes IN (15, 30, 60)", name="reality_check_minutes"),
+        CheckConstraint("odds_format IN ('decimal', 'fractional', 'american')", name="odds_format"),
     )
 
 

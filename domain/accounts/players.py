@@ -25,6 +25,7 @@ from domain.accounts.errors import (
     Underage,
     UnsupportedCurrency,
     UnsupportedLocale,
+    UnsupportedOddsFormat,
 )
 from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
 from domain.accounts.identifiers import (
@@ -34,7 +35,7 @@ from domain.accounts.identifiers import (
     normalise_phone,
     normalise_username,
 )
-from domain.accounts.models import Player, PlayerStatus, PrincipalKind
+from domain.accounts.models import OddsFormat, Player, PlayerStatus, PrincipalKind
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission, require_player
 from domain.accounts.sign_in import Attempt, Candidate, SignInResult, sign_in
@@ -387,3 +388,18 @@ async def self_exclude(
             audit_after={"period": period.value, "until": until.isoformat() if until else None},
         )
     return SelfExclusion(player.id, period, until)
+
+
+async def set_odds_format(
+    uow: UnitOfWork, actor: Principal | None, brand: str, odds_format: str
+) -> Player:
+    """The signed-in player chooses how odds are written for them (decimal, fractional or
+    american). A display preference: neither audited nor emitted. Errors:
+    NotAuthenticated, TwoFactorRequired, UnsupportedOddsFormat, PlayerNotFound."""
+    player_principal = require_player(actor)
+    if odds_format not in OddsFormat.__members__.values():
+        raise UnsupportedOddsFormat(field="format")
+    player = await get(uow, brand, player_principal.id)
+    player.odds_format = OddsFormat(odds_format)
+    await uow.session.flush()
+    return player

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from domain.accounts.errors import PasswordChangeRequired, TwoFactorRequired
-from domain.accounts.models import PrincipalKind
+from domain.accounts.models import OddsFormat, PrincipalKind
 from domain.accounts.permissions import Permission
 from domain.kernel.errors import DomainError, NotAuthenticated, PermissionDenied
 
@@ -24,6 +24,8 @@ class Principal:
     permissions: frozenset[Permission] = field(default_factory=frozenset)
     # Staff only: the brands in their scope (None: every brand).
     staff_brands: tuple[str, ...] | None = None
+    # Players: how odds are written for them, read with the session (no statement of its own).
+    odds_format: OddsFormat = OddsFormat.DECIMAL
 
     @property
     def is_player(self) -> bool:

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from domain.accounts.events import SessionRevoked
 from domain.accounts.models import (
     AuthSession,
+    OddsFormat,
     Player,
     PlayerStatus,
     PrincipalKind,
@@ -112,6 +113,7 @@ _SESSION_WITH_PRINCIPAL = (
         AuthSession.expires_at,
         AuthSession.last_seen_at,
         Player.status.label("player_status"),
+        Player.odds_format,
         StaffUser.active.label("staff_active"),
         StaffUser.brands.label("staff_brands"),
         StaffUser.roles.label("staff_roles"),
@@ -150,7 +152,14 @@ def _principal_for(row: Any, brand: str) -> Principal | None:  # _SESSION_WITH_P
     if row.player_id is not None:
         if row.brand != brand or row.player_status != PlayerStatus.ACTIVE:
             return None
-        return Principal(PrincipalKind.PLAYER, row.player_id, row.id, row.brand, fully)
+        return Principal(
+            PrincipalKind.PLAYER,
+            row.player_id,
+            row.id,
+            row.brand,
+            fully,
+            odds_format=OddsFormat(row.odds_format),
+        )
     staff_brands: list[str] | None = row.staff_brands
     if not row.staff_active or (staff_brands is not None and brand not in staff_brands):
         return None

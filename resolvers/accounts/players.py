@@ -11,6 +11,7 @@ from sqlalchemy import select
 from domain.accounts import players, sessions, staff
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import (
+    OddsFormat,
     Player,
     PlayerStatus,
     PrincipalKind,
@@ -203,5 +204,18 @@ async def self_exclude(
             ctx.pending_cookie = (None, 0)
         ctx.use_credentials(None)
         return exclusion
+
+    return await attempt(run)
+
+
+async def set_odds_format(ctx: Context, odds_format: OddsFormat) -> Outcome[Player]:
+    async def run() -> Player:
+        async with ctx.db.uow() as uow:
+            player = await players.set_odds_format(
+                uow, await ctx.principal(), ctx.brand.slug, odds_format
+            )
+            await uow.commit()
+        ctx.remember_odds_format(OddsFormat(player.odds_format))
+        return player
 
     return await attempt(run)

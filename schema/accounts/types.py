@@ -22,6 +22,7 @@ from schema.casino import fields as casino_fields
 from schema.compliance import fields as compliance_fields
 from schema.context import Info
 from schema.sportsbook import fields as sportsbook_fields
+from schema.sportsbook.types import OddsFormat
 from schema.wallets import fields as wallet_fields
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
@@ -131,6 +132,10 @@ class Player(relay.Node):
     time_out_until: datetime | None = strawberry.field(
         description="The end of a running time-out (break); null when none."
     )
+    odds_format: OddsFormat = strawberry.field(
+        description="How odds are written for this player: `display` without a `format` "
+        "follows it. Change it with `setOddsFormat`."
+    )
     limits = compliance_fields.limits_field
     reality_check = compliance_fields.reality_check_field
     wallets = wallet_fields.wallets_field
@@ -154,6 +159,7 @@ class Player(relay.Node):
             created_at=player.created_at,
             reality_check_minutes=player.reality_check_minutes,
             time_out_until=time_out_until(player),
+            odds_format=OddsFormat(player.odds_format),
         )
 
     @classmethod

@@ -20,9 +20,10 @@ from domain.wallets import errors as wallet_errors
 from resolvers.sportsbook import bets as bet_resolvers
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
+from schema.extensions import direct
 from schema.money import Money, MoneyInput
 from schema.selection import selects
-from schema.sportsbook.types import _FORMAT, Bet, OddsFormat, odds_in
+from schema.sportsbook.types import _FORMAT, Bet, OddsFormat, display_odds, display_of
 
 PlaceBetError = mutation_error(
     "PlaceBet",
@@ -123,9 +124,11 @@ class SelectionOdds:
     outcome: relay.GlobalID
     odds: Decimal
 
-    @strawberry.field
-    def display(self, format: Annotated[OddsFormat, _FORMAT] = OddsFormat.DECIMAL) -> str:
-        return odds_in(self.odds, format)
+    @strawberry.field(metadata=direct(display_of))
+    async def display(
+        self, info: Info, format: Annotated[OddsFormat | None, _FORMAT] = None
+    ) -> str:
+        return await display_odds(info, self.odds, format)
 
 
 @strawberry.type

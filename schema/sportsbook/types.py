@@ -3,7 +3,7 @@ bets (Bet, BetLeg). Nested fields load through per-request DataLoaders."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -17,6 +17,7 @@ from strawberry.scalars import JSON
 from domain.kernel.errors import DomainError
 from domain.sportsbook import bet_history, catalog, models
 from domain.sportsbook import odds as odds_math
+from resolvers.context import Context
 from resolvers.sportsbook import bets as bet_resolvers
 from resolvers.sportsbook import catalog as catalog_resolvers
 from schema.context import Info
@@ -60,7 +61,10 @@ class OddsFormat(Enum):
     AMERICAN = "american"
 
 
-_FORMAT = strawberry.argument(description="The player's preferred format (DECIMAL if omitted).")
+_FORMAT = strawberry.argument(
+    description="Default: the viewer's preferred format (`Player.oddsFormat`; DECIMAL when "
+    "signed out)."
+)
 
 
 # Distinct odds on a book are few (a price ladder) and the fractional form costs a Fraction
@@ -77,9 +81,28 @@ def odds_in(odds: Decimal, format: OddsFormat) -> str:
     return _odds_displays(odds)[format.value]
 
 
-def _display_of(root: Outcome | BetLeg, _info: Any, format: OddsFormat = OddsFormat.DECIMAL) -> str:
-    """`display` without strawberry's per-call argument conversion (see `direct`)."""
-    return odds_in(root.odds, format)
+async def display_odds(info: Info, odds: Decimal, format: OddsFormat | None) -> str:
+    """`odds` written in `format`, or in the viewer's format when it is None."""
+    if format is not None:
+        return odds_in(odds, format)
+    return await _display_in_viewer_format(odds, info.context)
+
+
+async def _display_in_viewer_format(odds: Decimal, context: Context) -> str:
+    return _odds_displays(odds)[(await context.odds_format()).value]
+
+
+def display_of(root: Any, info: Any, format: OddsFormat | None = None) -> str | Awaitable[str]:
+    """`display` without strawberry's per-call argument conversion (see `direct`). Without
+    a format it stays synchronous once the request knows the viewer's format (signed out,
+    or the principal already read); only the first fields of a request await the read."""
+    if format is not None:
+        return odds_in(root.odds, format)
+    context: Context = info.context
+    known = context.known_odds_format()
+    if known is None:
+        return _display_in_viewer_format(root.odds, context)
+    return _odds_displays(root.odds)[known.value]
 
 
 def _int_ids(node_ids: Iterable[str]) -> list[int]:
@@ -299,10 +322,12 @@ class Outcome(relay.Node):
 
     @strawberry.field(
         description='The odds written as a site shows them: "2.50", "3/2", "+150".',
-        metadata=direct(_display_of),
+        metadata=direct(display_of),
     )
-    def display(self, format: Annotated[OddsFormat, _FORMAT] = OddsFormat.DECIMAL) -> str:
-        return odds_in(self.odds, format)
+    async def display(
+        self, info: Info, format: Annotated[OddsFormat | None, _FORMAT] = None
+    ) -> str:
+        return await display_odds(info, self.odds, format)
 
     @strawberry.field
     async def market(self, info: Info) -> Market:
@@ -340,10 +365,12 @@ class BetLeg:
         )
 
     @strawberry.field(
-        description="The odds taken, written in `format`.", metadata=direct(_display_of)
+        description="The odds taken, written in `format`.", metadata=direct(display_of)
     )
-    def display(self, format: Annotated[OddsFormat, _FORMAT] = OddsFormat.DECIMAL) -> str:
-        return odds_in(self.odds, format)
+    async def display(
+        self, info: Info, format: Annotated[OddsFormat | None, _FORMAT] = None
+    ) -> str:
+        return await display_odds(info, self.odds, format)
 
     @strawberry.field(metadata=prefetched("_outcome"))
     async def outcome(self, info: Info) -> Outcome:

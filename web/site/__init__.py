@@ -22,6 +22,7 @@ from web.site import assets
 from web.site.account import AccountPages
 from web.site.casino import CasinoPages
 from web.site.pages import PublicPages, SignInPages
+from web.site.protection import PlayerProtectionPages
 from web.site.responsible import ResponsibleGamblingPages
 from web.site.site import Site
 from web.site.sports import SportsPages
@@ -95,6 +96,7 @@ def site_routes(settings: Settings, schema: BaseSchema, registry: BrandRegistry)
     account = AccountPages(site)
     casino = CasinoPages(site)
     responsible = ResponsibleGamblingPages(site)
+    protection = PlayerProtectionPages(site)
     sports = SportsPages(site)
     both = ["GET", "POST"]
     routes = [
@@ -102,6 +104,14 @@ def site_routes(settings: Settings, schema: BaseSchema, registry: BrandRegistry)
         Route("/legal/{page}", public.legal, methods=["GET"]),
         Route("/responsible-gambling", responsible.overview, methods=["GET"]),
         Route("/responsible-gambling/self-exclusion", responsible.self_exclusion, methods=both),
+        Route("/responsible-gambling/limits", protection.limits, methods=both),
+        Route("/responsible-gambling/time-out", protection.time_out, methods=both),
+        Route("/responsible-gambling/reality-check", protection.reality_check, methods=both),
+        Route(
+            "/responsible-gambling/reality-check/continue",
+            protection.continue_playing,
+            methods=["POST"],
+        ),
         Route("/language/{code}", public.language, methods=["GET"]),
         Route("/register", sign_in.register, methods=both),
         Route("/login", sign_in.login, methods=both),
@@ -122,6 +132,7 @@ def site_routes(settings: Settings, schema: BaseSchema, registry: BrandRegistry)
         Route("/sports/slip", sports.slip_page, methods=["GET"]),
         Route("/sports/slip", sports.slip, methods=["POST"]),
         Route("/sports/odds/stream", sports.odds_stream, methods=["GET"]),
+        Route("/sports/odds-format", sports.odds_format, methods=["POST"]),
         Route("/account/bets", sports.my_bets, methods=["GET"]),
         Route("/account/bets/cash-out", sports.cash_out, methods=["POST"]),
         *_static_routes(site, settings),

@@ -21,6 +21,7 @@ from strawberry.schema.base import BaseSchema
 from domain.brands.service import Brand
 from domain.kernel import clock
 from domain.kernel.settings import Settings
+from domain.sportsbook import odds as odds_math
 from resolvers.context import SESSION_COOKIE
 from web.graphql import set_session_cookie
 from web.site.client import SiteGraphQL
@@ -48,6 +49,20 @@ HTMX_CONFIG: Final = (
 MOMENTS_CACHED_MAX: Final = 4096
 
 
+# The odds formats of the API's OddsFormat enum; a visitor who is not signed in reads decimal.
+ODDS_FORMATS: Final = ("DECIMAL", "FRACTIONAL", "AMERICAN")
+ODDS_WRITTEN_CACHED_MAX: Final = 4096
+
+
+@functools.lru_cache(maxsize=ODDS_WRITTEN_CACHED_MAX)
+def _odds_written(odds: str) -> dict[str, str] | None:
+    try:
+        value = Decimal(odds)
+    except InvalidOperation:
+        return None
+    return odds_math.display(value) if value.is_finite() and value > 1 else None
+
+
 @functools.lru_cache(maxsize=MOMENTS_CACHED_MAX)
 def _moment(value: str | datetime, locale: str) -> str:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
@@ -62,6 +77,13 @@ class Viewer:
     @property
     def signed_in(self) -> bool:
         return self.player is not None and not self.two_factor_pending
+
+    @property
+    def odds_format(self) -> str:
+        """How this visitor reads odds (an OddsFormat name): the player's choice, else
+        DECIMAL."""
+        chosen = self.player.get("oddsFormat") if self.signed_in and self.player else None
+        return chosen if chosen in ODDS_FORMATS else "DECIMAL"
 
     @property
     def reality_check(self) -> dict[str, Any] | None:
@@ -93,6 +115,12 @@ class Page:
 
     def money(self, amount: str | Decimal, currency: str) -> str:
         return format_currency(Decimal(amount), currency, locale=self.locale)
+
+    def odds(self, value: str) -> str:
+        """Decimal odds kept by the site (the bet slip) written in the viewer's format, as
+        the API's `display` writes them."""
+        written = _odds_written(value)
+        return written[self.viewer.odds_format.lower()] if written else value
 
     def moment(self, value: str | datetime) -> str:
         return _moment(value, self.locale)

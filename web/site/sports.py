@@ -33,7 +33,7 @@ from domain.kernel.money import exponent, is_supported_currency
 from domain.kernel.pubsub import SubscriptionInterrupted
 from web.site.account import KEEPALIVE_INTERVAL_S
 from web.site.security import CSRF_FIELD
-from web.site.site import Page, Site, local_path
+from web.site.site import ODDS_FORMATS, Page, Site, local_path
 
 SLIP_COOKIE: Final = "__Host-stakehouse_slip"
 SLIP_COOKIE_MAX_AGE_S: Final = 7 * 24 * 3600
@@ -271,7 +271,7 @@ class SportsPages:
         result = await self.site.graphql.run_shared(
             request,
             "SportsEvents",
-            {"first": EVENTS_PAGE_SIZE, "after": None},
+            {"first": EVENTS_PAGE_SIZE, "after": None, "format": page.viewer.odds_format},
             max_age_s=EVENTS_MAX_AGE_S,
         )
         sport = request.query_params.get("sport", "")[:_ID_LENGTH_MAX]
@@ -295,7 +295,8 @@ class SportsPages:
     async def event(self, request: Request) -> Response:
         page = await self.site.page(request)
         event_id = request.path_params["id"][:_ID_LENGTH_MAX]
-        result = await self.site.graphql.run(request, "SportsEvent", {"id": event_id})
+        variables = {"id": event_id, "format": page.viewer.odds_format}
+        result = await self.site.graphql.run(request, "SportsEvent", variables)
         event = result.data.get("node")
         if not event or "markets" not in event:
             return self.site.render(
@@ -455,6 +456,21 @@ class SportsPages:
             return_path="/sports/slip", wallets=await self._wallets(request, page),
         )  # fmt: skip
 
+    async def odds_format(self, request: Request) -> Response:
+        """The viewer chooses how odds are written (POST, CSRF-checked, a plain form), then
+        goes back to the page it came from."""
+        page = await self.site.page(request)
+        form = await self.site.form(request)
+        if form is None:
+            return self.site.forbidden(page)
+        if not page.viewer.signed_in:
+            return self.site.sign_in_first(request, page)
+        chosen = form.get("format")
+        if chosen in ODDS_FORMATS:
+            variables = {"input": {"format": chosen}}
+            await self.site.graphql.run(request, "SetOddsFormat", variables)
+        return self.site.redirect(request, local_path(form.get("next"), "/sports"))
+
     async def odds_stream(self, request: Request) -> Response:
         """Server-sent events: each changed outcome's button again (with ↑/↓), and each
         market's status label, from the `oddsChanged` subscription of the page's events."""
@@ -475,7 +491,8 @@ class SportsPages:
         # What each outcome is called and costs now, to name the button and the move.
         known: dict[str, dict[str, Any]] = {}
         for event_id in ids:
-            found = await self.site.graphql.run(request, "SportsEvent", {"id": event_id})
+            variables = {"id": event_id, "format": page.viewer.odds_format}
+            found = await self.site.graphql.run(request, "SportsEvent", variables)
             event = found.data.get("node")
             if not event or "markets" not in event:
                 continue
@@ -484,7 +501,10 @@ class SportsPages:
                     known[outcome["id"]] = {
                         "outcome": outcome, "label": _label(event, market, outcome),
                     }  # fmt: skip
-        events = self.site.graphql.subscribe(request, "OddsChanged", {"events": ids})
+        # The buttons it sends are written as the page's were (the viewer's odds format).
+        events = self.site.graphql.subscribe(
+            request, "OddsChanged", {"events": ids, "format": page.viewer.odds_format}
+        )
         next_event = asyncio.ensure_future(anext(events))
         try:
             while True:
@@ -549,7 +569,12 @@ class SportsPages:
         problem: str | None = None, tab: str | None = None,
     ) -> Response:  # fmt: skip
         tab = tab or ("settled" if request.query_params.get("status") == "settled" else "open")
-        variables = {"status": tab.upper(), "first": BETS_PAGE_SIZE, "after": None}
+        variables = {
+            "status": tab.upper(),
+            "first": BETS_PAGE_SIZE,
+            "after": None,
+            "format": page.viewer.odds_format,
+        }
         result = await self.site.graphql.run(request, "MyBets", variables)
         player = (result.data.get("viewer") or {}).get("player") or {}
         edges = (player.get("bets") or {}).get("edges") or []

@@ -1,0 +1,47 @@
+"""The player's own preferences: how odds are written for them."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain.accounts import errors as account_errors
+from domain.accounts.models import OddsFormat as OddsFormatModel
+from resolvers.accounts import players
+from schema.accounts.types import Player
+from schema.context import Info
+from schema.errors import mutation_error, to_errors
+from schema.sportsbook.types import OddsFormat
+
+SetOddsFormatError = mutation_error(
+    "SetOddsFormat",
+    (
+        account_errors.TwoFactorRequired,
+        account_errors.UnsupportedOddsFormat,
+        account_errors.PlayerNotFound,
+    ),
+)
+
+
+@strawberry.input
+class SetOddsFormatInput:
+    format: OddsFormat
+
+
+@strawberry.type
+class SetOddsFormatPayload:
+    player: Player | None = None
+    errors: list[SetOddsFormatError]  # type: ignore[valid-type]
+
+
+@strawberry.type
+class PreferencesMutation:
+    @strawberry.mutation(
+        description="Player: choose how odds are written for you (`display` without a "
+        "`format` follows it), from this request on."
+    )
+    async def set_odds_format(self, info: Info, input: SetOddsFormatInput) -> SetOddsFormatPayload:
+        outcome = await players.set_odds_format(info.context, OddsFormatModel(input.format.value))
+        player = Player.from_model(outcome.value) if outcome.value else None
+        return SetOddsFormatPayload(
+            player=player, errors=to_errors(SetOddsFormatError, outcome.errors)
+        )
