@@ -98,6 +98,9 @@ class Settings(BaseSettings):
 
     # Odds feed: a producer silent for this long has its markets suspended until it is back.
     feed_heartbeat_timeout_seconds: int = Field(default=20, ge=2, le=3600)
+    # A huge market's settlement is split into this many lanes, one message (worker) each:
+    # about the number of settlement worker processes that may share one market.
+    settlement_lanes: int = Field(default=2, ge=1, le=64)
 
     relay_batch_size: int = Field(default=200, ge=1, le=10_000)
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")

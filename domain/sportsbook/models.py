@@ -402,9 +402,10 @@ class SettlementRun(Base):
 
 
 class RunLane(Base):
-    """One range of a run's bets, (cursor_bet_id at the start, last_bet_id], walked in
-    chunks by one worker: a huge market's lanes run side by side. Its row is the chunk's
-    lock (a duplicate delivery waits, then resumes at the cursor)."""
+    """One share of a run's bets, walked in bet id order in chunks by one worker: the bets
+    of the players whose id's last byte is this lane modulo `lanes` (runs._NEXT_BETS), so
+    a huge market's lanes run side by side and never wait for each other's wallet locks.
+    Its row is the chunk's lock (a duplicate delivery waits, then resumes at the cursor)."""
 
     __tablename__ = "sportsbook_run_lanes"
 
@@ -412,14 +413,17 @@ class RunLane(Base):
         UUID, ForeignKey("sportsbook_settlement_runs.id"), primary_key=True
     )
     lane: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    # The last bet id handled; the lane's lower bound (exclusive) before its first chunk.
+    # The last bet id handled (0 before the first chunk).
     cursor_bet_id: Mapped[int] = mapped_column(BigInteger)
-    # The lane's upper bound (inclusive); None for the last lane.
-    last_bet_id: Mapped[int | None] = mapped_column(BigInteger)
+    # How many lanes the run has.
+    lanes: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
     status: Mapped[str] = mapped_column(Text)
     bets_processed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    __table_args__ = (CheckConstraint(_in("status", RunStatus), name="status"),)
+    __table_args__ = (
+        CheckConstraint(_in("status", RunStatus), name="status"),
+        CheckConstraint("lane >= 0 AND lane < lanes", name="lane"),
+    )
 
 
 class FeedMessage(Base):

@@ -1,14 +1,15 @@
 """The machinery of a chunked run over a market's bets (settlement, rollback, cancellation):
 the run row (id from the message, request recorded to detect a reused id), its lanes (the
-market's bets split into ranges of about equal size, each with its cursor = the last bet id
-it handled), the keyset walk over a lane's legs, bet locks, and the driver that commits one
-chunk per transaction and drives a run's lanes side by side.
+market's bets split by player, each lane with its cursor = the last bet id it handled), the
+keyset walk over a lane's legs, bet locks, and the driver that commits one chunk per
+transaction and drives a run's lanes side by side.
 
 Lanes let a huge market use more than one core: on two cores, one lane's Python work runs
-while PostgreSQL works on the other's chunk. Lanes never share a bet; two lanes paying the
-same player wait for each other's wallet locks, which every posting takes in id order, so
-they cannot deadlock. A lane's row is its chunks' lock; the run's row is locked only when a
-lane completes, to complete the run with its last lane."""
+while PostgreSQL works on the other's chunk. A lane takes the bets of its players only
+(by the last byte of the player's id), so lanes never share a bet or a wallet and never
+wait for each other's wallet locks (split by bet id ranges instead, two lanes paying the
+same busy players would take turns). A lane's row is its chunks' lock; the run's row is
+locked only when a lane completes, to complete the run with its last lane."""
 
 from __future__ import annotations
 
@@ -52,7 +53,10 @@ class Chunk:
 class RunSummary:
     run_id: uuid.UUID
     bets_processed: int
+    # The whole run is complete (every lane, wherever it was driven).
     done: bool
+    # The lanes driven here that stopped on the time budget: to continue in new messages.
+    unfinished_lanes: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,19 +110,20 @@ async def existing_run(
     return None
 
 
+# A lane takes the bets of the players whose id ends in a byte (random in a v4 or v7 UUID)
+# equal to the lane modulo the run's lane count. A scalar subquery, so the player of each
+# leg walked is found by the bets' primary key (as an EXISTS, the planner may hash the whole
+# bets table on every chunk instead).
 _NEXT_BETS = text("""
-SELECT bet_id FROM sportsbook_bet_legs
- WHERE market_id = :market AND bet_id > :cursor
-   AND (CAST(:last AS bigint) IS NULL OR bet_id <= :last)
- ORDER BY bet_id LIMIT :limit
+SELECT l.bet_id FROM sportsbook_bet_legs l
+ WHERE l.market_id = :market AND l.bet_id > :cursor
+   AND (:lanes = 1 OR (
+        SELECT get_byte(uuid_send(b.player_id), 15) FROM sportsbook_bets b WHERE b.id = l.bet_id
+       ) % :lanes = :lane)
+ ORDER BY l.bet_id LIMIT :limit
 """)
 
-# The bet ids that end each lane but the last: the market's legs cut into `lanes` parts.
-_LANE_BOUNDS = text("""
-SELECT count(*) AS legs,
-       percentile_disc(CAST(:fractions AS float8[])) WITHIN GROUP (ORDER BY bet_id) AS bounds
-  FROM sportsbook_bet_legs WHERE market_id = :market
-""")
+_LEGS_OF_MARKET = text("SELECT count(*) FROM sportsbook_bet_legs WHERE market_id = :market")
 
 _LOCK_BETS = text("""
 SELECT id, brand, player_id, currency, stake_minor, total_stake_minor, each_way, free_bet,
@@ -132,27 +137,19 @@ SELECT id, brand, player_id, currency, stake_minor, total_stake_minor, each_way,
 
 
 async def open_lanes(uow: UnitOfWork, run: SettlementRun, *, lanes: int = 1) -> None:
-    """Give a new run its lanes: one, or up to `lanes` of about equal size when the market
-    has at least LANE_MIN_BETS legs."""
-    bounds: list[int] = []
+    """Give a new run its lanes: one, or `lanes` when the market has at least
+    LANE_MIN_BETS legs."""
     if lanes > 1:
-        fractions = [part / lanes for part in range(1, lanes)]
-        row = (
-            await uow.session.execute(
-                _LANE_BOUNDS, {"market": run.market_id, "fractions": fractions}
-            )
-        ).one()
-        if row.legs >= LANE_MIN_BETS:
-            bounds = sorted(set(row.bounds))
-    lowers = [0, *bounds]
-    uppers: list[int | None] = [*bounds, None]
-    for number, (lower, upper) in enumerate(zip(lowers, uppers, strict=True)):
+        legs = await uow.session.scalar(_LEGS_OF_MARKET, {"market": run.market_id})
+        if (legs or 0) < LANE_MIN_BETS:
+            lanes = 1
+    for number in range(max(1, lanes)):
         uow.session.add(
             RunLane(
                 run_id=run.id,
                 lane=number,
-                cursor_bet_id=lower,
-                last_bet_id=upper,
+                cursor_bet_id=0,
+                lanes=max(1, lanes),
                 status=RunStatus.RUNNING.value,
                 bets_processed=0,
             )
@@ -177,7 +174,8 @@ async def next_bet_ids(uow: UnitOfWork, run: SettlementRun, lane: RunLane, limit
         {
             "market": run.market_id,
             "cursor": lane.cursor_bet_id,
-            "last": lane.last_bet_id,
+            "lane": lane.lane,
+            "lanes": lane.lanes,
             "limit": limit,
         },
     )
@@ -206,8 +204,14 @@ async def advance(
     if done:
         lane.status = RunStatus.COMPLETED.value
         await uow.flush()
+        # populate_existing: the run was read before the lock (lock_lane); without it the
+        # session would keep that copy, and two lanes ending together would each add their
+        # count to a stale total.
         run = await uow.session.scalar(
-            select(SettlementRun).where(SettlementRun.id == lane.run_id).with_for_update()
+            select(SettlementRun)
+            .where(SettlementRun.id == lane.run_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         assert run is not None
         others = await uow.session.scalar(
@@ -249,6 +253,17 @@ async def stop_runs(uow: UnitOfWork, market_id: int) -> None:
 Step = Callable[..., Awaitable[Chunk]]
 
 
+async def running_lanes(database: Database, run_id: uuid.UUID) -> list[int]:
+    async with database.uow() as uow:
+        return list(
+            await uow.session.scalars(
+                select(RunLane.lane)
+                .where(RunLane.run_id == run_id, RunLane.status == RunStatus.RUNNING.value)
+                .order_by(RunLane.lane)
+            )
+        )
+
+
 async def drive(
     database: Database,
     step: Step,
@@ -256,20 +271,18 @@ async def drive(
     run_id: uuid.UUID,
     chunk_size: int,
     time_budget_s: float | None,
+    lanes: Sequence[int] | None = None,
 ) -> RunSummary:
-    """Run `step` on each lane still running, the lanes side by side, chunk by chunk, one
-    committed transaction each, until the run is done or the time budget is spent (the
-    caller then continues it later: a new message, so one huge market never holds a worker,
-    or other markets, for long). Each lane uses a connection of its own."""
+    """Run `step` on `lanes` (None: each lane still running), the lanes side by side, chunk
+    by chunk, one committed transaction each, until they are done or the time budget is
+    spent (the caller then continues them later: new messages, so one huge market never
+    holds a worker, or other markets, for long). Each lane uses a connection of its own.
+    Workers give each lane of a huge market its own message, so lanes run in several
+    processes (see workers/actors/sportsbook.py)."""
     started = time.monotonic()
-    async with database.uow() as uow:
-        lanes = list(
-            await uow.session.scalars(
-                select(RunLane.lane)
-                .where(RunLane.run_id == run_id, RunLane.status == RunStatus.RUNNING.value)
-                .order_by(RunLane.lane)
-            )
-        )
+    if lanes is None:
+        lanes = await running_lanes(database, run_id)
+    unfinished: list[int] = []
 
     async def drive_lane(lane: int) -> int:
         processed = 0
@@ -281,6 +294,7 @@ async def drive(
             if chunk.done:
                 return processed
             if time_budget_s is not None and time.monotonic() - started > time_budget_s:
+                unfinished.append(lane)
                 return processed
 
     # A lane that fails cancels the others (their committed chunks stay): the run is
@@ -297,4 +311,9 @@ async def drive(
         status = await uow.session.scalar(
             select(SettlementRun.status).where(SettlementRun.id == run_id)
         )
-    return RunSummary(run_id, processed, done=status == RunStatus.COMPLETED)
+    return RunSummary(
+        run_id,
+        processed,
+        done=status == RunStatus.COMPLETED,
+        unfinished_lanes=tuple(sorted(unfinished)),
+    )

@@ -60,6 +60,7 @@ from domain.sportsbook.runs import (
     lock_market,
     next_bet_ids,
     open_lanes,
+    running_lanes,
 )
 from domain.wallets.ledger import IdempotencyScope
 from domain.wallets.models import WalletKind
@@ -403,16 +404,52 @@ async def settle_market(
     time_budget_s: float | None = None,
 ) -> RunSummary:
     """Record the results and settle every affected bet, chunk by chunk, a huge market in
-    `lanes` lanes side by side. Safe to repeat with the same run id (a redelivered message):
-    it resumes, or does nothing if done.
+    `lanes` lanes side by side (in this process). Safe to repeat with the same run id (a
+    redelivered message): it resumes, or does nothing if done.
 
     Errors: MarketNotFound, InvalidResults, MarketAlreadySettled, SettlementConflict,
     RollbackInProgress."""
+    await start_settlement(
+        database, market_id=market_id, results=results, run_id=run_id, lanes=lanes
+    )
+    return await settle_lanes(
+        database, run_id=run_id, chunk_size=chunk_size, time_budget_s=time_budget_s
+    )
+
+
+async def start_settlement(
+    database: Database,
+    *,
+    market_id: int,
+    results: Mapping[int, returns.LegResult],
+    run_id: uuid.UUID,
+    lanes: int = SETTLEMENT_LANES,
+) -> list[int]:
+    """Record the results and open the run's lanes (committed); returns the lanes still to
+    settle (none when a redelivered message finds the run done). Errors: as
+    `settle_market`."""
     async with database.uow() as uow:
         await record_results(uow, market_id=market_id, results=results, run_id=run_id, lanes=lanes)
         await uow.commit()
+    return await running_lanes(database, run_id)
+
+
+async def settle_lanes(
+    database: Database,
+    *,
+    run_id: uuid.UUID,
+    lanes: Sequence[int] | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    time_budget_s: float | None = None,
+) -> RunSummary:
+    """Settle `lanes` of a started run (None: all that are still running), side by side."""
     return await drive(
-        database, settle_chunk, run_id=run_id, chunk_size=chunk_size, time_budget_s=time_budget_s
+        database,
+        settle_chunk,
+        run_id=run_id,
+        chunk_size=chunk_size,
+        time_budget_s=time_budget_s,
+        lanes=lanes,
     )
 
 

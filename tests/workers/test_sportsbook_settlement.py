@@ -1,5 +1,6 @@
 """Settlement end to end: the results commit an outbox event, the relay hands it to the
-real Redis broker, a real dramatiq Worker runs `sportsbook.settle_market`."""
+real Redis broker, a real dramatiq Worker runs `sportsbook.settle_market` (and
+`sportsbook.settle_lane` for each other lane of a huge market)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import asyncio
 import uuid
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
-from domain.sportsbook.models import Bet, BetType, ResultKind
+from domain.sportsbook import runs
+from domain.sportsbook.models import Bet, BetType, ResultKind, RunLane, SettlementRun
 from domain.sportsbook.placement import BetSlip, Selection
 from domain.sportsbook.returns import LegResult
 from domain.sportsbook.settlement import request_settlement
@@ -102,4 +105,23 @@ async def test_a_redelivered_settlement_message_pays_once(
             select(func.count()).where(LedgerTransaction.kind == "sportsbook.payout")
         )
     assert payouts == 2
+    await assert_ledger_ok(db)
+
+
+async def test_a_huge_market_is_settled_lane_by_lane_in_messages_of_their_own(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runs, "LANE_MIN_BETS", 1)  # these 6 bets count as huge
+    players = await _resulted_market_with_bets(db, registry, 6)
+    await relay_batch(db, limit=100)
+
+    async with running_worker(sportsbook.QUEUE):
+        await asyncio.to_thread(broker.join, sportsbook.QUEUE, timeout=10_000)
+
+    assert [await wallets(db, p) for p in players] == [{WalletKind.CASH: 20_00}] * 6
+    async with db.uow() as uow:
+        lanes = list(await uow.session.execute(select(RunLane.lane, RunLane.status)))
+        run = (await uow.session.scalars(select(SettlementRun))).one()
+    assert sorted(lanes) == [(0, "completed"), (1, "completed")]
+    assert (run.status, run.bets_processed) == ("completed", 6)
     await assert_ledger_ok(db)

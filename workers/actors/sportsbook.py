@@ -8,14 +8,14 @@ from typing import Any
 
 import dramatiq
 
+from domain.kernel.settings import get_settings
 from domain.sportsbook.errors import (
     InvalidResults,
     MarketAlreadySettled,
     MarketNotFound,
     SettlementConflict,
 )
-from domain.sportsbook.settlement import results_from_json
-from domain.sportsbook.settlement import settle_market as settle
+from domain.sportsbook.settlement import results_from_json, settle_lanes, start_settlement
 from workers.broker import ACTOR_TIME_LIMIT_MS, setup_broker
 from workers.runtime import database
 
@@ -37,15 +37,35 @@ TIME_BUDGET_S = ACTOR_TIME_LIMIT_MS / 1000 / 2
     throws=(MarketNotFound, InvalidResults, SettlementConflict, MarketAlreadySettled),
 )
 async def settle_market(event_id: int, brand: str | None, payload: dict[str, Any]) -> None:
-    """Settle a resulted market (a `sportsbook.market_resulted` event). At-least-once
+    """Settle a resulted market (a `sportsbook.market_resulted` event): record the results,
+    settle the first lane here and hand every other lane of a huge market to a message of
+    its own, so several workers (processes, pods) settle it side by side. At-least-once
     delivery is harmless: the run id resumes the run where it stopped, or finds it done."""
-    summary = await settle(
+    run_id = uuid.UUID(str(payload["run_id"]))
+    lanes = await start_settlement(
         database(),
         market_id=int(payload["market_id"]),
         results=results_from_json(payload["results"]),
-        run_id=uuid.UUID(str(payload["run_id"])),
-        time_budget_s=TIME_BUDGET_S,
+        run_id=run_id,
+        lanes=get_settings().settlement_lanes,
     )
-    if not summary.done:
-        log.info("market %s: settlement continues in a new message", payload["market_id"])
-        settle_market.send(event_id, brand, payload)
+    for lane in lanes[1:]:
+        settle_lane.send(str(run_id), lane)
+    if lanes:
+        await _settle(run_id, lanes[0])
+
+
+@dramatiq.actor(actor_name="sportsbook.settle_lane", queue_name=QUEUE, broker=setup_broker())
+async def settle_lane(run_id: str, lane: int) -> None:
+    """Settle one lane of a started run, continuing in a new message past the time budget.
+    A duplicate delivery takes turns with the first, chunk by chunk, on the lane's lock."""
+    await _settle(uuid.UUID(run_id), lane)
+
+
+async def _settle(run_id: uuid.UUID, lane: int) -> None:
+    summary = await settle_lanes(
+        database(), run_id=run_id, lanes=[lane], time_budget_s=TIME_BUDGET_S
+    )
+    if summary.unfinished_lanes:
+        log.info("settlement run %s: lane %s continues in a new message", run_id, lane)
+        settle_lane.send(str(run_id), lane)

@@ -257,12 +257,13 @@ def upgrade() -> None:
         sa.Column("run_id", sa.UUID(), nullable=False),
         sa.Column("lane", sa.SmallInteger(), nullable=False),
         sa.Column("cursor_bet_id", sa.BigInteger(), nullable=False),
-        sa.Column("last_bet_id", sa.BigInteger(), nullable=True),
+        sa.Column("lanes", sa.SmallInteger(), server_default="1", nullable=False),
         sa.Column("status", sa.Text(), nullable=False),
         sa.Column("bets_processed", sa.Integer(), server_default="0", nullable=False),
         sa.CheckConstraint(
             "status IN ('running', 'completed')", name=op.f("ck_sportsbook_run_lanes_status")
         ),
+        sa.CheckConstraint("lane >= 0 AND lane < lanes", name=op.f("ck_sportsbook_run_lanes_lane")),
         sa.ForeignKeyConstraint(
             ["run_id"],
             ["sportsbook_settlement_runs.id"],
@@ -272,8 +273,8 @@ def upgrade() -> None:
     )
     # Every existing run becomes one lane over all its bets, at its cursor.
     op.execute(
-        "INSERT INTO sportsbook_run_lanes (run_id, lane, cursor_bet_id, last_bet_id, status) "
-        "SELECT id, 0, cursor_bet_id, NULL, status FROM sportsbook_settlement_runs"
+        "INSERT INTO sportsbook_run_lanes (run_id, lane, cursor_bet_id, lanes, status) "
+        "SELECT id, 0, cursor_bet_id, 1, status FROM sportsbook_settlement_runs"
     )
     op.drop_column("sportsbook_settlement_runs", "cursor_bet_id")
 

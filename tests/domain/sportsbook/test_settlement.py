@@ -375,7 +375,7 @@ async def test_a_market_split_in_lanes_pays_each_bet_once_even_when_a_lane_dies(
     async with db.uow() as uow:
         lanes = list(
             await uow.session.execute(
-                select(RunLane.cursor_bet_id, RunLane.last_bet_id, RunLane.status)
+                select(RunLane.lanes, RunLane.bets_processed, RunLane.status)
                 .where(RunLane.run_id == run_id)
                 .order_by(RunLane.lane)
             )
@@ -384,11 +384,8 @@ async def test_a_market_split_in_lanes_pays_each_bet_once_even_when_a_lane_dies(
         payouts = await uow.session.scalar(
             select(func.count()).where(LedgerTransaction.kind == "sportsbook.payout")
         )
-    assert len(lanes) == 3 and {lane.status for lane in lanes} == {"completed"}
-    # Each lane ends where the next begins: no bet in two lanes.
-    assert [lane.last_bet_id for lane in lanes[:-1]] == sorted(
-        lane.last_bet_id for lane in lanes[:-1]
-    )
-    assert lanes[-1].last_bet_id is None
+    assert [(lane.lanes, lane.status) for lane in lanes] == [(3, "completed")] * 3
+    # Every bet in exactly one lane (the players split between them).
+    assert sum(lane.bets_processed for lane in lanes) == 9
     assert (run.status, run.bets_processed, payouts) == ("completed", 9, 6)
     await assert_ledger_ok(db)
