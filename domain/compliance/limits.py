@@ -216,7 +216,9 @@ def _check(kind: LimitKind, period: LimitPeriod, amount_minor: int) -> None:
         raise InvalidLimit("Give a positive amount within range.", field="amount")
 
 
-async def _player_for_update(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> Player:
+async def lock_player(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> Player:
+    """The player's row FOR UPDATE: one protection change of a player at a time.
+    Errors: PlayerNotFound."""
     player = await uow.session.scalar(
         select(Player).where(Player.id == player_id, Player.brand == brand).with_for_update()
     )
@@ -318,7 +320,7 @@ async def apply_limit(
     """set_limit for `player_id` (registration sets a limit before any session exists).
     Errors: InvalidLimit, PlayerNotFound."""
     _check(kind, period, amount_minor)
-    player = await _player_for_update(uow, brand, player_id)
+    player = await lock_player(uow, brand, player_id)
     expected = None if kind is LimitKind.SESSION else player.currency
     if currency != expected:
         raise InvalidLimit(
@@ -370,7 +372,7 @@ async def remove_limit(
     """Ask to remove a limit: like an increase, it waits for confirmation after the
     cooling-off. Errors: NotAuthenticated, TwoFactorRequired, LimitNotFound, PlayerNotFound."""
     principal = require_player(actor)
-    player = await _player_for_update(uow, brand, principal.id)
+    player = await lock_player(uow, brand, principal.id)
     row = await _row(uow, player.id, kind, period)
     if row is None:
         raise LimitNotFound(field="kind")
@@ -399,7 +401,7 @@ async def confirm_change(
     Errors: NotAuthenticated, TwoFactorRequired, LimitNotFound, NoPendingChange, CoolingOff,
     PlayerNotFound."""
     principal = require_player(actor)
-    player = await _player_for_update(uow, brand, principal.id)
+    player = await lock_player(uow, brand, principal.id)
     row = await _row(uow, player.id, kind, period)
     if row is None:
         raise LimitNotFound(field="kind")

@@ -11,7 +11,6 @@ ledger since the session began). Acknowledging one starts the next interval.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -22,10 +21,11 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts import sessions
-from domain.accounts.errors import ConfirmationRequired, PlayerNotFound
+from domain.accounts.errors import ConfirmationRequired
 from domain.accounts.models import AuthSession, Player, PrincipalKind
 from domain.accounts.principal import Principal, require_player
 from domain.compliance.errors import InvalidLimit, TimedOut
+from domain.compliance.limits import lock_player
 from domain.compliance.models import RealityCheck
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
@@ -62,15 +62,6 @@ def time_out_until(player: Player) -> datetime | None:
     return until if until is not None and until > clock.now() else None
 
 
-async def _player_for_update(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> Player:
-    player = await uow.session.scalar(
-        select(Player).where(Player.id == player_id, Player.brand == brand).with_for_update()
-    )
-    if player is None:
-        raise PlayerNotFound()
-    return player
-
-
 async def take_time_out(
     uow: UnitOfWork,
     actor: Principal | None,
@@ -87,7 +78,7 @@ async def take_time_out(
         raise ConfirmationRequired(
             "Confirm that you understand the break cannot be ended early.", field="confirm"
         )
-    player = await _player_for_update(uow, brand, principal.id)
+    player = await lock_player(uow, brand, principal.id)
     before = time_out_until(player)
     until = clock.now() + TIME_OUT_LENGTHS[period]
     if before is not None and before > until:
@@ -123,7 +114,7 @@ async def set_reality_check(
         raise InvalidLimit(
             "Choose a reminder every 15, 30 or 60 minutes, or none.", field="minutes"
         )
-    player = await _player_for_update(uow, brand, principal.id)
+    player = await lock_player(uow, brand, principal.id)
     before = player.reality_check_minutes
     if before != minutes:
         player.reality_check_minutes = minutes

@@ -44,7 +44,7 @@ from domain.sportsbook.runs import (
     lock_lane,
     lock_market,
     next_bet_ids,
-    open_lanes,
+    start_run,
     stop_runs,
 )
 from domain.wallets.ledger import IdempotencyScope
@@ -145,18 +145,7 @@ async def start_rollback(uow: UnitOfWork, *, market_id: int, run_id: uuid.UUID) 
     )
     market.status = MarketStatus.SUSPENDED.value
     market.settled_at = None
-    run = SettlementRun(
-        id=run_id,
-        market_id=market_id,
-        kind=RunKind.ROLLBACK.value,
-        status=RunStatus.RUNNING.value,
-        request={},
-        bets_processed=0,
-        unreversed_bet_ids=[],
-    )
-    uow.session.add(run)
-    await uow.flush()
-    await open_lanes(uow, run)
+    await start_run(uow, run_id, market_id=market_id, kind=RunKind.ROLLBACK, request={})
 
 
 def reversal_key(bet_id: int, settlement_number: int) -> str:
@@ -286,18 +275,9 @@ async def cancel_bets(
             uow, run_id, market_id=market_id, kind=RunKind.CANCEL, request=request
         )
         if run is None:
-            run = SettlementRun(
-                id=run_id,
-                market_id=market_id,
-                kind=RunKind.CANCEL.value,
-                status=RunStatus.RUNNING.value,
-                request=request,
-                bets_processed=0,
-                unreversed_bet_ids=[],
+            run = await start_run(
+                uow, run_id, market_id=market_id, kind=RunKind.CANCEL, request=request
             )
-            uow.session.add(run)
-            await uow.flush()
-            await open_lanes(uow, run)
         await uow.commit()
     return await drive(
         database, cancel_chunk, run_id=run_id, chunk_size=chunk_size, time_budget_s=time_budget_s

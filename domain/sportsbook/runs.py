@@ -136,6 +136,31 @@ SELECT id, brand, player_id, currency, stake_minor, total_stake_minor, each_way,
 """).bindparams(bindparam("ids", type_=ARRAY(BIGINT)), bindparam("statuses", type_=ARRAY(TEXT)))
 
 
+async def start_run(
+    uow: UnitOfWork,
+    run_id: uuid.UUID,
+    *,
+    market_id: int,
+    kind: RunKind,
+    request: dict[str, Any],
+    lanes: int = 1,
+) -> SettlementRun:
+    """A new running run over the market's bets, with its lanes (see `open_lanes`)."""
+    run = SettlementRun(
+        id=run_id,
+        market_id=market_id,
+        kind=kind.value,
+        status=RunStatus.RUNNING.value,
+        request=request,
+        bets_processed=0,
+        unreversed_bet_ids=[],
+    )
+    uow.session.add(run)
+    await uow.flush()
+    await open_lanes(uow, run, lanes=lanes)
+    return run
+
+
 async def open_lanes(uow: UnitOfWork, run: SettlementRun, *, lanes: int = 1) -> None:
     """Give a new run its lanes: one, or `lanes` when the market has at least
     LANE_MIN_BETS legs."""

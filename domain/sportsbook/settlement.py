@@ -1,7 +1,7 @@
 """Settlement: a market's results settle every open bet that has a leg on it, in chunks.
 
 A run (id from the message that carries the results) first records the results, marks
-the market settled and splits its bets into lanes (`runs.open_lanes`), in one transaction.
+the market settled and splits its bets into lanes (`runs.start_run`), in one transaction.
 Then each chunk of a lane, in a transaction of its own: locks the lane row (a duplicate
 delivery of the same message waits, then resumes at the cursor), takes the lane's next
 `limit` bet ids that have a leg on the market (keyset on the (market_id, bet_id) index),
@@ -59,8 +59,8 @@ from domain.sportsbook.runs import (
     lock_lane,
     lock_market,
     next_bet_ids,
-    open_lanes,
     running_lanes,
+    start_run,
 )
 from domain.wallets.ledger import IdempotencyScope
 from domain.wallets.models import WalletKind
@@ -161,19 +161,9 @@ async def record_results(
         )
     market.status = MarketStatus.SETTLED.value
     market.settled_at = clock.now()
-    run = SettlementRun(
-        id=run_id,
-        market_id=market_id,
-        kind=RunKind.SETTLE.value,
-        status=RunStatus.RUNNING.value,
-        request=request,
-        bets_processed=0,
-        unreversed_bet_ids=[],
+    return await start_run(
+        uow, run_id, market_id=market_id, kind=RunKind.SETTLE, request=request, lanes=lanes
     )
-    uow.session.add(run)
-    await uow.flush()
-    await open_lanes(uow, run, lanes=lanes)
-    return run
 
 
 # ---- chunks ------------------------------------------------------------------------------

@@ -61,12 +61,6 @@ class AccountPages:
     def __init__(self, site: Site) -> None:
         self.site = site
 
-    async def _signed_in(self, request: Request) -> tuple[Page, Response | None]:
-        page = await self.site.page(request)
-        if not page.viewer.signed_in:
-            return page, self.site.sign_in_first(request, page)
-        return page, None
-
     async def _wallets(self, request: Request) -> list[dict[str, Any]]:
         result = await self.site.graphql.run(request, "AccountBalances")
         player = (result.data.get("viewer") or {}).get("player") or {}
@@ -74,7 +68,7 @@ class AccountPages:
         return wallets
 
     async def overview(self, request: Request) -> Response:
-        page, refused = await self._signed_in(request)
+        page, refused = await self.site.signed_in_page(request)
         if refused:
             return refused
         wallets = await self._wallets(request)
@@ -83,7 +77,7 @@ class AccountPages:
     async def balance_stream(self, request: Request) -> Response:
         """Server-sent events: the balances partial again after each committed change, from
         the `balanceChanged` subscription (the same pub/sub as GraphQL subscriptions)."""
-        page, refused = await self._signed_in(request)
+        page, refused = await self.site.signed_in_page(request)
         if refused:
             return Response(status_code=204)  # EventSource stops on 204
         return StreamingResponse(
@@ -129,7 +123,7 @@ class AccountPages:
         return f"event: balances\n{data}\n"
 
     async def transactions(self, request: Request) -> Response:
-        page, refused = await self._signed_in(request)
+        page, refused = await self.site.signed_in_page(request)
         if refused:
             return refused
         filters = _history_filters(request)
@@ -191,7 +185,7 @@ class AccountPages:
         return await self._payment(request, "withdraw")
 
     async def _payment(self, request: Request, kind: str) -> Response:
-        page, refused = await self._signed_in(request)
+        page, refused = await self.site.signed_in_page(request)
         if refused:
             return refused
         template = f"account/{kind}.html"
@@ -235,7 +229,7 @@ class AccountPages:
         )
 
     async def inbox(self, request: Request) -> Response:
-        page, refused = await self._signed_in(request)
+        page, refused = await self.site.signed_in_page(request)
         if refused:
             return refused
         result = await self.site.graphql.run(request, "Inbox")

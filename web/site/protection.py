@@ -97,12 +97,6 @@ class PlayerProtectionPages:
     def __init__(self, site: Site) -> None:
         self.site = site
 
-    async def _signed_in(self, request: Request) -> tuple[Page, Response | None]:
-        page = await self.site.page(request)
-        if not page.viewer.signed_in:
-            return page, self.site.sign_in_first(request, page)
-        return page, None
-
     async def _protection(self, request: Request) -> dict[str, Any]:
         result = await self.site.graphql.run(request, "PlayerProtection")
         player: dict[str, Any] = result.data["viewer"]["player"]
@@ -112,7 +106,7 @@ class PlayerProtectionPages:
 
     async def limits(self, request: Request) -> Response:
         """GET: the limits with usage and the forms. POST action=set|remove|confirm."""
-        page, refused = await self._signed_in(request)
+        page, refused = await self.site.signed_in_page(request)
         if refused:
             return refused
         if request.method == "GET":
@@ -232,7 +226,7 @@ class PlayerProtectionPages:
     async def time_out(self, request: Request) -> Response:
         """GET: choose a break. POST: take it (the API checks `confirm`), then the page
         that says until when, signed out."""
-        page, refused = await self._signed_in(request)
+        page, refused = await self.site.signed_in_page(request)
         if refused:
             return refused
         if request.method == "GET":
@@ -274,7 +268,7 @@ class PlayerProtectionPages:
 
     async def reality_check(self, request: Request) -> Response:
         """GET: the interval now. POST: choose another (or none)."""
-        page, refused = await self._signed_in(request)
+        page, refused = await self.site.signed_in_page(request)
         if refused:
             return refused
         if request.method == "GET":
@@ -316,7 +310,7 @@ class PlayerProtectionPages:
 
     async def continue_playing(self, request: Request) -> Response:
         """POST from the reminder: the player read it and goes on; back where they were."""
-        page, refused = await self._signed_in(request)
+        page, refused = await self.site.signed_in_page(request)
         if refused:
             return refused
         form = await self.site.form(request)

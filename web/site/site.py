@@ -244,6 +244,13 @@ class Site:
             ),
         )
 
+    async def signed_in_page(self, request: Request) -> tuple[Page, Response | None]:
+        """The page, and the redirect to sign in first when nobody is signed in."""
+        page = await self.page(request)
+        if not page.viewer.signed_in:
+            return page, self.sign_in_first(request, page)
+        return page, None
+
     def sign_in_first(self, request: Request, page: Page) -> Response:
         if page.viewer.two_factor_pending:
             return self.redirect(request, "/login/two-factor")

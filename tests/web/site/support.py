@@ -4,7 +4,9 @@ page's CSRF token, and the Origin header a browser sends on POST."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -102,3 +104,27 @@ async def register_and_sign_in(
     signed_in = await site.post("/login", {"identifier": email, "password": password})
     assert signed_in.status_code == 303, signed_in.text
     return signed_in
+
+
+async def odds_stream_after(
+    site: SiteClient, event: str, change: Callable[[], Awaitable[None]]
+) -> str:
+    """What the page's odds stream of `event` (a global id) sends for `change()`, made once
+    the stream is open: read up to the market's update that ends a price change."""
+    received: list[str] = []
+
+    async def read() -> None:
+        async with site.client.stream(
+            "GET", f"/sports/odds/stream?events={event}", headers=site._cookie_header()
+        ) as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            async for line in response.aiter_lines():
+                received.append(line)
+                if line.startswith("event: market-"):
+                    return
+
+    reader = asyncio.ensure_future(read())
+    await asyncio.sleep(1.0)
+    await change()
+    await asyncio.wait_for(reader, timeout=20)
+    return "\n".join(received)

@@ -4,7 +4,6 @@ bets and the live price updates; a signed-out visitor reads decimal."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 
@@ -15,7 +14,7 @@ from domain.kernel.db import Database
 from tests.domain.sportsbook.support import BookMarket, add_market, fund
 from tests.schema.sportsbook.support import gid, publish_odds
 from tests.support import STRONG_PASSWORD
-from tests.web.site.support import SiteClient, register_and_sign_in
+from tests.web.site.support import SiteClient, odds_stream_after, register_and_sign_in
 from web.site.sports import dom_id
 
 HTMX = {"hx-request": "true"}
@@ -126,23 +125,9 @@ async def test_live_prices_arrive_in_the_players_format(
     await aurora_site.post("/sports/odds-format", {"format": "AMERICAN", "next": "/sports"})
     event = gid("SportsbookEvent", market.event_id)
     outcome = gid("Outcome", market.outcomes["home"])
-    headers = {**aurora_site._cookie_header()}
-    received: list[str] = []
-
-    async def read() -> None:
-        async with aurora_site.client.stream(
-            "GET", f"/sports/odds/stream?events={event}", headers=headers
-        ) as response:
-            async for line in response.aiter_lines():
-                received.append(line)
-                if line.startswith("event: market-"):
-                    return
-
-    reader = asyncio.ensure_future(read())
-    await asyncio.sleep(1.0)
-    await publish_odds(db, market, "home", "3.00")
-    await asyncio.wait_for(reader, timeout=20)
-    text = "\n".join(received)
+    text = await odds_stream_after(
+        aurora_site, event, lambda: publish_odds(db, market, "home", "3.00")
+    )
 
     assert f"event: odds-{dom_id(outcome)}" in text
     assert ">+200<" in text

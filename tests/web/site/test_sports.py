@@ -4,7 +4,6 @@ even when the form is sent twice, my bets with cash-out, live prices over SSE.""
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 import uuid
@@ -17,7 +16,7 @@ from domain.sportsbook.models import Bet
 from tests.domain.sportsbook.support import BookMarket, add_market, fund, wallets
 from tests.schema.sportsbook.support import gid, publish_odds, set_market_status, set_odds
 from tests.support import STRONG_PASSWORD
-from tests.web.site.support import SiteClient, register_and_sign_in
+from tests.web.site.support import SiteClient, odds_stream_after, register_and_sign_in
 from web.site.sports import dom_id
 
 HTMX = {"hx-request": "true"}
@@ -244,24 +243,9 @@ async def test_a_changed_price_reaches_the_page_over_server_sent_events(
     await aurora_site.get("/sports")
     event = gid("SportsbookEvent", market.event_id)
     outcome = gid("Outcome", market.outcomes["home"])
-    headers = {**aurora_site._cookie_header()}
-    received: list[str] = []
-
-    async def read() -> None:
-        async with aurora_site.client.stream(
-            "GET", f"/sports/odds/stream?events={event}", headers=headers
-        ) as response:
-            assert response.headers["content-type"].startswith("text/event-stream")
-            async for line in response.aiter_lines():
-                received.append(line)
-                if line.startswith("event: market-"):
-                    return
-
-    reader = asyncio.ensure_future(read())
-    await asyncio.sleep(1.0)
-    await publish_odds(db, market, "home", "3.00")
-    await asyncio.wait_for(reader, timeout=20)
-    text = "\n".join(received)
+    text = await odds_stream_after(
+        aurora_site, event, lambda: publish_odds(db, market, "home", "3.00")
+    )
 
     assert f"event: odds-{dom_id(outcome)}" in text
     assert "3.00" in text
