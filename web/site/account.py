@@ -31,6 +31,8 @@ WALLET_KINDS: Final = (
 )  # fmt: skip
 # A comment line this often keeps proxies from closing a quiet stream.
 KEEPALIVE_INTERVAL_S: Final = 15.0
+# After this long without news, a new stream reads the balances once more (see below).
+RESYNC_AFTER_S: Final = 2.0
 
 
 def _history_filters(request: Request) -> dict[str, str]:
@@ -92,11 +94,21 @@ class AccountPages:
         try:
             # The state now, so a change between the page and this stream is not lost.
             yield self._balances_event(page, await self._fresh_wallets(request))
+            resync = True
             while True:
-                done, _ = await asyncio.wait({next_event}, timeout=KEEPALIVE_INTERVAL_S)
+                wait_s = RESYNC_AFTER_S if resync else KEEPALIVE_INTERVAL_S
+                done, _ = await asyncio.wait({next_event}, timeout=wait_s)
+                if not done and resync:
+                    # The subscription starts listening while the first read runs: a
+                    # change committed in between would reach neither. Read once more
+                    # when it has surely started.
+                    resync = False
+                    yield self._balances_event(page, await self._fresh_wallets(request))
+                    continue
                 if not done:
                     yield ": keep-alive\n\n"
                     continue
+                resync = False
                 try:
                     next_event.result()
                 except (StopAsyncIteration, SubscriptionInterrupted):
