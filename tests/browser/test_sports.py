@@ -6,6 +6,7 @@ selection in the slip; /sports of each brand is photographed."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from domain.sportsbook.models import Market
 from tests.browser.test_casino import _deposit
 from tests.browser.test_site import BRANDS, _axe_violations, _new_page, _port, _register_and_sign_in
 from tests.domain.sportsbook.support import BookMarket, add_market
+from tests.schema.sportsbook.support import publish_odds
 
 # brand -> (stake typed into the slip, the potential return shown at odds 2.50)
 STAKES = {
@@ -84,5 +86,33 @@ async def test_add_a_price_to_the_slip_and_place_a_bet(
     assert potential.replace(" ", "\xa0") in await page.locator("#bet-receipt").inner_text()
     assert await page.evaluate("window.stillTheSamePage") is True
     assert {"sports": sports_issues, "slip": slip_issues} == {"sports": [], "slip": []}
+    assert problems == []
+    await context.close()
+
+
+async def test_a_price_moves_on_the_open_page_and_says_which_way(
+    browser: Any, server: str, *, book: BookMarket, db: Database, axe_script: Path
+) -> None:
+    base = f"http://aurora.localhost:{_port(server)}"
+    context, page, problems = await _new_page(browser, axe_script)
+    await page.goto(f"{base}/sports")
+    await page.evaluate("window.stillTheSamePage = true")
+    home = page.locator(".outcome-button", has_text="home")
+    assert "2.50" in await home.inner_text()
+    # The page's event stream is open (htmx's SSE extension keeps its EventSource)...
+    await page.wait_for_function(
+        "() => document.querySelector('[sse-connect]')?.['htmx-internal-data']"
+        "?.sseEventSource?.readyState === 1"
+    )
+    await asyncio.sleep(1.0)  # ...and its subscription is listening on the server.
+
+    await publish_odds(db, book, "home", "3.00")
+
+    moved = page.locator(".outcome-button", has_text="3.00")
+    await moved.wait_for(timeout=15_000)
+    text = await moved.text_content() or ""
+    # The change is said in words for screen readers, not only by colour or an arrow.
+    assert "odds up" in text
+    assert await page.evaluate("window.stillTheSamePage") is True
     assert problems == []
     await context.close()
