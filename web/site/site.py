@@ -259,7 +259,7 @@ class Site:
 
 # A page of more than FIRST_PART_CHARS goes out as its first part (the head and the top of
 # the body), then in parts of about PART_CHARS as the template renders them.
-FIRST_PART_CHARS: Final = 4096
+FIRST_PART_CHARS: Final = 16384
 PART_CHARS: Final = 32768
 
 

@@ -280,7 +280,7 @@ async def test_changed_odds_refuse_the_bet_and_update_the_slip(
 async def test_a_long_page_is_sent_in_parts_and_arrives_whole(
     aurora_site: SiteClient, db: Database
 ) -> None:
-    markets = [await add_market(db, {"home": "2.50", "away": "2.80"}) for _ in range(12)]
+    markets = [await add_market(db, {"home": "2.50", "away": "2.80"}) for _ in range(20)]
 
     page = await aurora_site.get("/sports")
     short = await aurora_site.get("/login")
