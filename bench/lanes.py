@@ -64,13 +64,14 @@ def _lane_main(lane: Lane, ready: Event, go: Event, ends: Any) -> None:
     from bench.ledger_debit import run  # noqa: PLC0415
 
     try:
-        run(_drive(lane, ready, go), lane.loop)
-        ends.put(time.time())
+        ends.put(run(_drive(lane, ready, go), lane.loop))
     except BaseException as error:  # reported to the parent, which raises
         ends.put(f"lane {lane.lane}: {error!r}")
 
 
-async def _drive(lane: Lane, ready: Event, go: Event) -> None:
+async def _drive(lane: Lane, ready: Event, go: Event) -> float:
+    """Settle the lane once released; returns the wall-clock time it ended (before the
+    connections close)."""
     import asyncio  # noqa: PLC0415
 
     import asyncpg  # noqa: PLC0415
@@ -94,6 +95,7 @@ async def _drive(lane: Lane, ready: Event, go: Event) -> None:
                 raise RuntimeError("the lane stopped early")
         else:
             await RawSettlement().settle_lane(pool, run_id, lane.lane, CHUNK_SIZE)
+        return time.time()
     finally:
         await pool.close()
         await db.dispose()
