@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import httpx
 import pyotp
+from sqlalchemy import event
 
 from domain.accounts.players import Registration, register
 from domain.brands.service import BrandRegistry
@@ -122,3 +125,19 @@ mutation Login($input: LoginInput!) {
 VIEWER = """
 query { viewer { twoFactorPending permissions player { id email username status } staff { id email roles } } }
 """
+
+
+@contextmanager
+def statements_of(db: Database) -> Iterator[list[str]]:
+    """The SQL statements `db`'s engine sends while inside the block (BEGIN and COMMIT are
+    not statements here)."""
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)

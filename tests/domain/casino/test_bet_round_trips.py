@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from domain.brands.service import BrandRegistry
 from domain.casino.catalog import ORIGINALS
@@ -14,21 +11,8 @@ from domain.casino.errors import InvalidGame
 from domain.casino.protocol import WalletOperation, WalletRequest
 from domain.casino.service import bet
 from domain.kernel.db import Database
+from tests.support import statements_of
 from tests.web.providers.conftest import game_player
-
-
-@contextmanager
-def _statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
 
 async def test_a_bet_is_one_context_read_and_one_function_call(
@@ -54,7 +38,7 @@ async def test_a_bet_is_one_context_read_and_one_function_call(
     async with db.transaction() as uow:
         await bet(uow, brand=aurora, provider=ORIGINALS.code, request=requests[0])
 
-    with _statements(db) as statements:
+    with statements_of(db) as statements:
         async with db.transaction() as uow:
             reply = await bet(uow, brand=aurora, provider=ORIGINALS.code, request=requests[1])
 
@@ -81,7 +65,7 @@ async def test_a_bet_on_a_switched_off_game_is_refused_by_the_context_read_alone
     )
 
     try:
-        with _statements(db) as statements, pytest.raises(InvalidGame):
+        with statements_of(db) as statements, pytest.raises(InvalidGame):
             async with db.transaction() as uow:
                 await bet(
                     uow, brand=registry.get("aurora"), provider=ORIGINALS.code, request=request

@@ -5,13 +5,11 @@ rejection, nothing staked). Players without limits pay no extra statement."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from domain.accounts.models import AuthSession, Player
 from domain.brands.service import BrandRegistry
@@ -38,23 +36,10 @@ from tests.domain.compliance.support import (
 )
 from tests.domain.sportsbook.support import add_market, funded_player, place
 from tests.domain.sportsbook.support import wallets as sportsbook_wallets
+from tests.support import statements_of
 from tests.web.providers.conftest import game_player, wallets
 
 DAY = LimitPeriod.DAY
-
-
-@contextmanager
-def _statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
 
 async def test_a_casino_bet_over_the_wager_limit_is_refused_with_the_balance_unchanged(
@@ -96,7 +81,7 @@ async def test_a_player_without_limits_pays_no_extra_statement(
     game = await game_player(db, registry)
     await casino_call(db, registry, casino_request(game.player_id, game.token, 1, 100))
 
-    with _statements(db) as statements:
+    with statements_of(db) as statements:
         await casino_call(db, registry, casino_request(game.player_id, game.token, 2, 100))
 
     assert len(statements) == 2, statements

@@ -8,7 +8,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from domain.accounts.models import Player
 from domain.brands.service import BrandRegistry
@@ -45,6 +45,7 @@ from tests.domain.sportsbook.support import (
     place,
     wallets,
 )
+from tests.support import statements_of
 
 
 def single(outcome_id: int, odds: str, stake_minor: int = 10_00, **kwargs: object) -> BetSlip:
@@ -98,16 +99,8 @@ async def test_placement_is_three_statements(db: Database, registry: BrandRegist
     market = await add_market(db, {"home": "2.50", "away": "2.90"})
     # The first bet of a brand and currency opens the house counter account.
     await place(db, registry, player, single(market.outcomes["away"], "2.90"))
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with statements_of(db) as statements:
         await place(db, registry, player, single(market.outcomes["home"], "2.50"))
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
     # player context, selections, the placement function (BEGIN/COMMIT are not statements).
     assert len(statements) == 3, statements
