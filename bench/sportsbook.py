@@ -562,7 +562,7 @@ async def settle_phases(  # noqa: PLR0915 (one straight script: seed, run, check
     from domain.sportsbook import settlement  # noqa: PLC0415
     from domain.sportsbook.models import ResultKind  # noqa: PLC0415
     from domain.sportsbook.returns import LegResult  # noqa: PLC0415
-    from domain.sportsbook.runs import CHUNK_SIZE, SETTLEMENT_LANES  # noqa: PLC0415
+    from domain.sportsbook.runs import CHUNK_SIZE  # noqa: PLC0415
 
     db = Database.connect(url, pool_size=2)
     pool = await asyncpg.create_pool(plain_url(url), min_size=1, max_size=2)
@@ -629,7 +629,7 @@ async def settle_phases(  # noqa: PLR0915 (one straight script: seed, run, check
         say()
         say(f"settlement of {args.settle_bets} open singles on one market "
             f"({args.settle_players} players, chunks of {CHUNK_SIZE}, lanes of "
-            f"{SETTLEMENT_LANES})")  # fmt: skip
+            f"{get_settings().settlement_lanes})")  # fmt: skip
         say(f"{'phase':<36}{'seconds':>10}{'bets/s':>10}{'x raw time':>12}")
         for name, ceiling in ((RAW_ONE, RAW_ONE), (DOMAIN_ONE, RAW_ONE),
                               (RAW_LANES, RAW_LANES), (DOMAIN_LANES, RAW_LANES)):  # fmt: skip

@@ -37,8 +37,7 @@ from domain.sportsbook.models import (
 )
 
 CHUNK_SIZE = 500
-# A settlement of at least LANE_MIN_BETS legs is split into up to SETTLEMENT_LANES lanes.
-SETTLEMENT_LANES = 2
+# A settlement of at least LANE_MIN_BETS legs is split into lanes (settings.settlement_lanes).
 LANE_MIN_BETS = 4 * CHUNK_SIZE
 
 
@@ -145,7 +144,12 @@ async def start_run(
     request: dict[str, Any],
     lanes: int = 1,
 ) -> SettlementRun:
-    """A new running run over the market's bets, with its lanes (see `open_lanes`)."""
+    """A new running run over the market's bets, with its lanes: one, or `lanes` when the
+    market has at least LANE_MIN_BETS legs."""
+    if lanes > 1:
+        legs = await uow.session.scalar(_LEGS_OF_MARKET, {"market": market_id})
+        if (legs or 0) < LANE_MIN_BETS:
+            lanes = 1
     run = SettlementRun(
         id=run_id,
         market_id=market_id,
@@ -157,29 +161,20 @@ async def start_run(
     )
     uow.session.add(run)
     await uow.flush()
-    await open_lanes(uow, run, lanes=lanes)
-    return run
-
-
-async def open_lanes(uow: UnitOfWork, run: SettlementRun, *, lanes: int = 1) -> None:
-    """Give a new run its lanes: one, or `lanes` when the market has at least
-    LANE_MIN_BETS legs."""
-    if lanes > 1:
-        legs = await uow.session.scalar(_LEGS_OF_MARKET, {"market": run.market_id})
-        if (legs or 0) < LANE_MIN_BETS:
-            lanes = 1
-    for number in range(max(1, lanes)):
-        uow.session.add(
-            RunLane(
-                run_id=run.id,
-                lane=number,
-                cursor_bet_id=0,
-                lanes=max(1, lanes),
-                status=RunStatus.RUNNING.value,
-                bets_processed=0,
-            )
+    lanes = max(1, lanes)
+    uow.session.add_all(
+        RunLane(
+            run_id=run_id,
+            lane=number,
+            cursor_bet_id=0,
+            lanes=lanes,
+            status=RunStatus.RUNNING.value,
+            bets_processed=0,
         )
+        for number in range(lanes)
+    )
     await uow.flush()
+    return run
 
 
 async def lock_lane(uow: UnitOfWork, run_id: uuid.UUID, lane: int) -> tuple[SettlementRun, RunLane]:
@@ -278,15 +273,14 @@ async def stop_runs(uow: UnitOfWork, market_id: int) -> None:
 Step = Callable[..., Awaitable[Chunk]]
 
 
-async def running_lanes(database: Database, run_id: uuid.UUID) -> list[int]:
-    async with database.uow() as uow:
-        return list(
-            await uow.session.scalars(
-                select(RunLane.lane)
-                .where(RunLane.run_id == run_id, RunLane.status == RunStatus.RUNNING.value)
-                .order_by(RunLane.lane)
-            )
+async def running_lanes(uow: UnitOfWork, run_id: uuid.UUID) -> list[int]:
+    return list(
+        await uow.session.scalars(
+            select(RunLane.lane)
+            .where(RunLane.run_id == run_id, RunLane.status == RunStatus.RUNNING.value)
+            .order_by(RunLane.lane)
         )
+    )
 
 
 async def drive(
@@ -306,7 +300,8 @@ async def drive(
     processes (see workers/actors/sportsbook.py)."""
     started = time.monotonic()
     if lanes is None:
-        lanes = await running_lanes(database, run_id)
+        async with database.uow() as uow:
+            lanes = await running_lanes(uow, run_id)
     unfinished: list[int] = []
 
     async def drive_lane(lane: int) -> int:

@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from domain.kernel import clock
 from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.outbox import emit
+from domain.kernel.settings import get_settings
 from domain.sportsbook import returns
 from domain.sportsbook.errors import (
     InvalidResults,
@@ -48,7 +49,6 @@ from domain.sportsbook.models import (
 )
 from domain.sportsbook.runs import (
     CHUNK_SIZE,
-    SETTLEMENT_LANES,
     BetRow,
     Chunk,
     RunSummary,
@@ -127,7 +127,7 @@ async def record_results(
     market_id: int,
     results: Mapping[int, returns.LegResult],
     run_id: uuid.UUID,
-    lanes: int = SETTLEMENT_LANES,
+    lanes: int | None = None,
 ) -> SettlementRun:
     """Write the market's results, mark it settled and open the run (idempotent per run id:
     a replay returns the run, to be resumed or already completed).
@@ -161,6 +161,8 @@ async def record_results(
         )
     market.status = MarketStatus.SETTLED.value
     market.settled_at = clock.now()
+    if lanes is None:
+        lanes = get_settings().settlement_lanes
     return await start_run(
         uow, run_id, market_id=market_id, kind=RunKind.SETTLE, request=request, lanes=lanes
     )
@@ -390,12 +392,13 @@ async def settle_market(
     results: Mapping[int, returns.LegResult],
     run_id: uuid.UUID,
     chunk_size: int = CHUNK_SIZE,
-    lanes: int = SETTLEMENT_LANES,
+    lanes: int | None = None,
     time_budget_s: float | None = None,
 ) -> RunSummary:
     """Record the results and settle every affected bet, chunk by chunk, a huge market in
-    `lanes` lanes side by side (in this process). Safe to repeat with the same run id (a
-    redelivered message): it resumes, or does nothing if done.
+    `lanes` lanes (default: settings.settlement_lanes) side by side, in this process. Safe
+    to repeat with the same run id (a redelivered message): it resumes, or does nothing if
+    done.
 
     Errors: MarketNotFound, InvalidResults, MarketAlreadySettled, SettlementConflict,
     RollbackInProgress."""
@@ -413,15 +416,18 @@ async def start_settlement(
     market_id: int,
     results: Mapping[int, returns.LegResult],
     run_id: uuid.UUID,
-    lanes: int = SETTLEMENT_LANES,
+    lanes: int | None = None,
 ) -> list[int]:
     """Record the results and open the run's lanes (committed); returns the lanes still to
     settle (none when a redelivered message finds the run done). Errors: as
     `settle_market`."""
     async with database.uow() as uow:
-        await record_results(uow, market_id=market_id, results=results, run_id=run_id, lanes=lanes)
+        run = await record_results(
+            uow, market_id=market_id, results=results, run_id=run_id, lanes=lanes
+        )
+        lanes_left = await running_lanes(uow, run.id)
         await uow.commit()
-    return await running_lanes(database, run_id)
+    return lanes_left
 
 
 async def settle_lanes(

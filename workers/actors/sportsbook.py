@@ -8,7 +8,6 @@ from typing import Any
 
 import dramatiq
 
-from domain.kernel.settings import get_settings
 from domain.sportsbook.errors import (
     InvalidResults,
     MarketAlreadySettled,
@@ -47,7 +46,6 @@ async def settle_market(event_id: int, brand: str | None, payload: dict[str, Any
         market_id=int(payload["market_id"]),
         results=results_from_json(payload["results"]),
         run_id=run_id,
-        lanes=get_settings().settlement_lanes,
     )
     for lane in lanes[1:]:
         settle_lane.send(str(run_id), lane)
