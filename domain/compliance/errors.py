@@ -98,18 +98,3 @@ class CoolingOff(DomainError):
 class InvalidLimit(DomainError):
     code = "INVALID_LIMIT"
     message = "This limit is not valid."
-
-
-# Every refusal of the guard (status, time-out, limits): mutations that pass the guard list
-# these in their error enums.
-GUARD_ERRORS: tuple[type[PlayerBlocked], ...] = (
-    PlayerBlocked,
-    AccountSuspended,
-    SelfExcluded,
-    AccountClosed,
-    TimedOut,
-    DepositLimitReached,
-    LossLimitReached,
-    WagerLimitReached,
-    SessionLimitReached,
-)

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts.errors import PlayerNotFound
@@ -51,7 +51,6 @@ PERIOD_LENGTHS: Final = MappingProxyType(
 )
 MONEY_PERIODS: Final = tuple(PERIOD_LENGTHS)
 SESSION_MINUTES_MAX: Final = 24 * 60
-LIMITS_MAX: Final = len(LimitKind) * len(LimitPeriod)
 
 
 @dataclass(frozen=True)
@@ -216,11 +215,17 @@ def _check(kind: LimitKind, period: LimitPeriod, amount_minor: int) -> None:
         raise InvalidLimit("Give a positive amount within range.", field="amount")
 
 
-async def lock_player(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> Player:
-    """The player's row FOR UPDATE: one protection change of a player at a time.
+async def lock_player(
+    uow: UnitOfWork, brand: str, player_id: uuid.UUID, *, refresh: bool = False
+) -> Player:
+    """The player's row FOR UPDATE: one protection change of a player at a time
+    (`refresh`: its columns read again under the lock, if the session already held it).
     Errors: PlayerNotFound."""
     player = await uow.session.scalar(
-        select(Player).where(Player.id == player_id, Player.brand == brand).with_for_update()
+        select(Player)
+        .where(Player.id == player_id, Player.brand == brand)
+        .with_for_update()
+        .execution_options(populate_existing=refresh)
     )
     if player is None:
         raise PlayerNotFound()
@@ -444,14 +449,13 @@ async def confirm_change(
 
 async def refresh_protection(uow: UnitOfWork, player: Player) -> None:
     """Keep `protection_active` true only while the player has a limit or a time-out
-    that has not ended, so the hot paths skip the checks for everyone else."""
+    that has not ended, so the hot paths skip the checks for everyone else. Under the
+    player's row lock (re-read): a limit set at the same moment elsewhere (which takes the
+    same lock) is seen, never switched off."""
+    await uow.flush()  # the caller's pending changes, before the re-read replaces them
+    player = await lock_player(uow, player.brand, player.id, refresh=True)
     has_limit = await uow.session.scalar(
         select(PlayerLimit.id).where(PlayerLimit.player_id == player.id).limit(1)
     )
     timed_out = player.time_out_until is not None and player.time_out_until > clock.now()
-    active = has_limit is not None or timed_out
-    if active != player.protection_active:
-        await uow.session.execute(
-            update(Player).where(Player.id == player.id).values(protection_active=active)
-        )
-        player.protection_active = active
+    player.protection_active = has_limit is not None or timed_out

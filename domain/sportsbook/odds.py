@@ -3,14 +3,20 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from types import MappingProxyType
 
 ODDS_PLACES = Decimal("0.0001")
 ODDS_MIN = Decimal("1.0001")
 ODDS_MAX = Decimal("100000")
 # Fractional odds are shown with denominators up to this (e.g. 5/2, 100/30 shows as 10/3).
 FRACTIONAL_DENOMINATOR_MAX = 100
+# Distinct odds on a book are few (a price ladder) and the fractional form costs a Fraction
+# search: each price's three forms are remembered (bounded).
+DISPLAYS_CACHED_MAX = 4096
 
 
 def is_valid(odds: Decimal) -> bool:
@@ -42,9 +48,13 @@ def american(odds: Decimal) -> str:
     return f"-{value}"
 
 
-def display(odds: Decimal) -> dict[str, str]:
-    """The three formats a site offers: decimal (two places at least), fractional, American."""
+@functools.lru_cache(maxsize=DISPLAYS_CACHED_MAX)
+def display(odds: Decimal) -> Mapping[str, str]:
+    """The three formats a site offers: decimal (two places at least), fractional, American
+    (cached, so read-only)."""
     shown = odds.normalize()
     if shown.as_tuple().exponent > -2:  # type: ignore[operator]
         shown = odds.quantize(Decimal("0.01"))
-    return {"decimal": str(shown), "fractional": fractional(odds), "american": american(odds)}
+    return MappingProxyType(
+        {"decimal": str(shown), "fractional": fractional(odds), "american": american(odds)}
+    )

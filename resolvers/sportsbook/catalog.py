@@ -75,11 +75,6 @@ async def outcomes_of(ctx: Context, market_id: int) -> list[Outcome]:
     return await loader.load(market_id) or []
 
 
-async def event_page(ctx: Context, filters: catalog.EventFilter) -> catalog.EventPage:
-    async with ctx.db.uow() as uow:
-        return await catalog.event_page(uow, filters)
-
-
 @dataclass(frozen=True)
 class EventListingShows:
     """What a list of events shows of each event, beyond its own columns."""

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from functools import lru_cache
 from typing import Annotated, Any, Self, cast
 
 import strawberry
@@ -67,18 +66,8 @@ _FORMAT = strawberry.argument(
 )
 
 
-# Distinct odds on a book are few (a price ladder) and the fractional form costs a Fraction
-# search per call: remember each price's three forms (bounded).
-ODDS_DISPLAYS_CACHED_MAX = 4096
-
-
-@lru_cache(maxsize=ODDS_DISPLAYS_CACHED_MAX)
-def _odds_displays(odds: Decimal) -> dict[str, str]:
-    return odds_math.display(odds)
-
-
 def odds_in(odds: Decimal, format: OddsFormat) -> str:
-    return _odds_displays(odds)[format.value]
+    return odds_math.display(odds)[format.value]
 
 
 async def display_odds(info: Info, odds: Decimal, format: OddsFormat | None) -> str:
@@ -89,7 +78,7 @@ async def display_odds(info: Info, odds: Decimal, format: OddsFormat | None) -> 
 
 
 async def _display_in_viewer_format(odds: Decimal, context: Context) -> str:
-    return _odds_displays(odds)[(await context.odds_format()).value]
+    return odds_math.display(odds)[(await context.odds_format()).value]
 
 
 def display_of(root: Any, info: Any, format: OddsFormat | None = None) -> str | Awaitable[str]:
@@ -102,7 +91,7 @@ def display_of(root: Any, info: Any, format: OddsFormat | None = None) -> str | 
     known = context.known_odds_format()
     if known is None:
         return _display_in_viewer_format(root.odds, context)
-    return _odds_displays(root.odds)[known.value]
+    return odds_math.display(root.odds)[known.value]
 
 
 def _int_ids(node_ids: Iterable[str]) -> list[int]:

@@ -84,12 +84,9 @@ def _static_routes(site: Site, settings: Settings) -> list[Route]:
 def site_routes(settings: Settings, schema: BaseSchema, registry: BrandRegistry) -> list[BaseRoute]:
     """The site's routes. Errors: InvalidTheme (a theme's files are missing or broken), so
     the app refuses to start rather than serve a broken brand."""
-    themes = load_site_themes(registry, settings.themes_dir)
-    if settings.env is not Environment.DEV:
-        # Templates ship with the code: outside dev, no stat() of every template (and each
-        # include) on every render to see whether it changed.
-        for theme in themes.values():
-            theme.environment.auto_reload = False
+    themes = load_site_themes(
+        registry, settings.themes_dir, auto_reload=settings.env is Environment.DEV
+    )
     site = Site(settings, schema, themes)
     public = PublicPages(site)
     sign_in = SignInPages(site)

@@ -16,24 +16,20 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from domain.compliance.limits import SESSION_MINUTES_MAX
+from domain.compliance.protection import REALITY_CHECK_MINUTES
 from domain.kernel import clock
 from web.site.site import Page, Site, local_path, parse_amount
 
 LIMITS_PATH: Final = "/responsible-gambling/limits"
-TIME_OUT_PATH: Final = "/responsible-gambling/time-out"
 REALITY_CHECK_PATH: Final = "/responsible-gambling/reality-check"
 # The API's LimitKind values that count money, and their periods (SESSION limits count
 # minutes and have the one period SESSION).
 MONEY_KINDS: Final = ("DEPOSIT", "LOSS", "WAGER")
 MONEY_PERIODS: Final = ("DAY", "WEEK", "MONTH")
 SESSION: Final = "SESSION"
-# The API's TimeOutPeriod values and reality-check intervals (SetRealityCheckInput).
+# The API's TimeOutPeriod values.
 TIME_OUT_PERIODS: Final = ("ONE_DAY", "ONE_WEEK", "ONE_MONTH")
-REALITY_CHECK_MINUTES: Final = (15, 30, 60)
-# A session limit above a week of minutes is a typing error, not a limit.
-SESSION_MINUTES_MAX: Final = 7 * 24 * 60
-# `?done=` values after a change, so a reload does not post the form again.
-NOTICES: Final = ("set", "pending", "removal", "confirmed", "removed", "saved")
 
 
 def kind_names(page: Page) -> dict[str, str]:

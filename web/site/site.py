@@ -4,7 +4,7 @@ viewer) and rendering with the right security headers."""
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -51,11 +51,9 @@ MOMENTS_CACHED_MAX: Final = 4096
 
 # The odds formats of the API's OddsFormat enum; a visitor who is not signed in reads decimal.
 ODDS_FORMATS: Final = ("DECIMAL", "FRACTIONAL", "AMERICAN")
-ODDS_WRITTEN_CACHED_MAX: Final = 4096
 
 
-@functools.lru_cache(maxsize=ODDS_WRITTEN_CACHED_MAX)
-def _odds_written(odds: str) -> dict[str, str] | None:
+def _odds_written(odds: str) -> Mapping[str, str] | None:
     try:
         value = Decimal(odds)
     except InvalidOperation:

@@ -32,7 +32,6 @@ from starlette.responses import Response, StreamingResponse
 from domain.kernel.money import exponent, is_supported_currency
 from domain.kernel.pubsub import SubscriptionInterrupted
 from web.site.account import KEEPALIVE_INTERVAL_S
-from web.site.security import CSRF_FIELD
 from web.site.site import ODDS_FORMATS, Page, Site, local_path
 
 SLIP_COOKIE: Final = "__Host-stakehouse_slip"
@@ -214,10 +213,6 @@ def _events_of(data: dict[str, Any]) -> list[dict[str, Any]]:
 def _stream_url(events: list[dict[str, Any]]) -> str:
     ids = ",".join(event["id"] for event in events[:STREAM_EVENTS_MAX])
     return "/sports/odds/stream?events=" + ids
-
-
-def _label(event: dict[str, Any], market: dict[str, Any], outcome: dict[str, Any]) -> str:
-    return f"{event['name']} · {market['name']}: {outcome['name']}"[:LABEL_LENGTH_MAX]
 
 
 class SportsPages:
@@ -488,7 +483,7 @@ class SportsPages:
     async def _odds_events(
         self, request: Request, page: Page, ids: list[str]
     ) -> AsyncIterator[str]:
-        # What each outcome is called and costs now, to name the button and the move.
+        # What each outcome is called and costs now, to render its button and the move.
         known: dict[str, dict[str, Any]] = {}
         for event_id in ids:
             variables = {"id": event_id, "format": page.viewer.odds_format}
@@ -498,9 +493,7 @@ class SportsPages:
                 continue
             for market in event["markets"]:
                 for outcome in market["outcomes"]:
-                    known[outcome["id"]] = {
-                        "outcome": outcome, "label": _label(event, market, outcome),
-                    }  # fmt: skip
+                    known[outcome["id"]] = {"outcome": outcome}
         # The buttons it sends are written as the page's were (the viewer's odds format).
         events = self.site.graphql.subscribe(
             request, "OddsChanged", {"events": ids, "format": page.viewer.odds_format}
@@ -546,10 +539,8 @@ class SportsPages:
         translations = page.theme.translations_for(page.locale)
         market = {"id": change["market"], "status": change["marketStatus"]}
         button = environment.get_template("sports/_outcome.html").render(
-            page=page, translations=translations, csrf_field=CSRF_FIELD, outcome=outcome,
-            market=market, label=entry["label"], move=move, return_path="",
-            dom_id=dom_id, slip=None,
-        )  # fmt: skip
+            translations=translations, outcome=outcome, market=market, move=move
+        )
         status = environment.get_template("sports/_market_status.html").render(
             page=page, translations=translations, market=market
         )

@@ -95,7 +95,7 @@ class SiteTheme:
         return ":root {\n" + "\n".join(lines) + "\n}\n"
 
 
-def _environment(folder: Path, base_folder: Path) -> jinja2.Environment:
+def _environment(folder: Path, base_folder: Path, *, auto_reload: bool) -> jinja2.Environment:
     base_templates = jinja2.FileSystemLoader(base_folder / "templates")
     loader = jinja2.ChoiceLoader(
         [
@@ -112,6 +112,7 @@ def _environment(folder: Path, base_folder: Path) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=auto_reload,
     )
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True
@@ -179,12 +180,14 @@ def _check_templates(environment: jinja2.Environment, folder: Path) -> None:
             raise InvalidTheme(f"{folder}: template {name}: {error}") from None
 
 
-def load_site_theme(brand: Brand, themes_dir: Path) -> SiteTheme:
-    """Errors: InvalidTheme naming the file and what is wrong with it."""
+def load_site_theme(brand: Brand, themes_dir: Path, *, auto_reload: bool = True) -> SiteTheme:
+    """Errors: InvalidTheme naming the file and what is wrong with it. `auto_reload`: a
+    template edited on disk is seen at its next render (dev); otherwise templates ship with
+    the code and no render stat()s them."""
     folder = themes_dir / brand.slug
     base_folder = themes_dir / BASE_THEME
     _check_assets(brand, folder, base_folder)
-    environment = _environment(folder, base_folder)
+    environment = _environment(folder, base_folder, auto_reload=auto_reload)
     _check_templates(environment, folder)
     return SiteTheme(
         brand=brand,
@@ -196,8 +199,13 @@ def load_site_theme(brand: Brand, themes_dir: Path) -> SiteTheme:
     )
 
 
-def load_site_themes(registry: BrandRegistry, themes_dir: Path) -> dict[str, SiteTheme]:
-    return {slug: load_site_theme(brand, themes_dir) for slug, brand in registry.by_slug.items()}
+def load_site_themes(
+    registry: BrandRegistry, themes_dir: Path, *, auto_reload: bool = True
+) -> dict[str, SiteTheme]:
+    return {
+        slug: load_site_theme(brand, themes_dir, auto_reload=auto_reload)
+        for slug, brand in registry.by_slug.items()
+    }
 
 
 def theme_problems(themes_dir: Path) -> list[str]:
