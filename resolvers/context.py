@@ -145,6 +145,14 @@ class Context:
         self.credentials = credentials
         self.forget_principal()
 
+    def signed_out(self) -> None:
+        """The session this request came with has ended (sign-out, self-exclusion, a
+        time-out): the rest of the request is anonymous, and a cookie session's browser is
+        told to drop its cookie."""
+        if self.credentials and self.credentials.transport is SessionTransport.COOKIE:
+            self.pending_cookie = (None, 0)
+        self.use_credentials(None)
+
 
 def _odds_format_of(principal: Principal | None) -> OddsFormat:
     if principal is None or not principal.is_player:

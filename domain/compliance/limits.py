@@ -23,7 +23,6 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player
@@ -35,7 +34,7 @@ from domain.compliance.errors import (
     LimitNotFound,
     NoPendingChange,
 )
-from domain.compliance.models import LimitKind, LimitPeriod, PlayerLimit
+from domain.compliance.models import LimitKind, LimitPeriod, PlayerLimit, time_out_running
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
 from domain.wallets.service import AMOUNT_MAX_MINOR
@@ -98,6 +97,20 @@ class Usage:
         return max(0, self.staked[period] - self.returned[period])
 
 
+# The player's cash-wallet entries since :since of transactions with a leg on a wagers
+# house account (index ix_ledger_entries_account_created): stakes (< 0) and what came back
+# (> 0). Also the reality check's net result (domain.compliance.protection).
+GAMING_ENTRIES: Final = """
+    SELECT e.amount, e.created_at FROM ledger_accounts a
+    JOIN ledger_entries e ON e.account_id = a.id AND e.created_at >= :since
+    WHERE a.brand = :brand AND a.player_id = :player AND a.kind = 'cash'
+      AND EXISTS (
+          SELECT 1 FROM ledger_entries w JOIN ledger_accounts h ON h.id = w.account_id
+          WHERE w.transaction_id = e.transaction_id AND h.player_id IS NULL
+            AND h.kind = 'wagers'
+      )"""
+
+
 def _sums(column: str, name: str) -> str:
     return ", ".join(
         f"coalesce(sum({column}) FILTER (WHERE created_at >= :since_{p}), 0) AS {name}_{p}"
@@ -114,16 +127,7 @@ WITH deposits AS (
     WHERE player_id = :player AND brand = :brand AND kind = 'deposit'
       AND status IN ('initiated', 'pending', 'succeeded') AND created_at >= :since_month
       AND idempotency_key IS DISTINCT FROM :exclude_key
-), gaming AS (
-    SELECT e.amount, e.created_at FROM ledger_accounts a
-    JOIN ledger_entries e ON e.account_id = a.id AND e.created_at >= :since_month
-    WHERE a.brand = :brand AND a.player_id = :player AND a.kind = 'cash'
-      AND EXISTS (
-          SELECT 1 FROM ledger_entries w JOIN ledger_accounts h ON h.id = w.account_id
-          WHERE w.transaction_id = e.transaction_id AND h.player_id IS NULL
-            AND h.kind = 'wagers'
-      )
-)
+), gaming AS ({GAMING_ENTRIES.replace(":since", ":since_month")})
 SELECT d.*, s.*, r.*,
        (SELECT max(created_at) FROM auth_sessions WHERE player_id = :player) AS signed_in_at
 FROM (SELECT {_sums("amount_minor", "deposited")} FROM deposits) AS d,
@@ -336,18 +340,15 @@ async def apply_limit(
     before = _state(row)
     now = clock.now()
     if row is None:
-        await uow.session.execute(
-            insert(PlayerLimit).values(
-                brand=brand,
-                player_id=player.id,
-                kind=kind.value,
-                period=period.value,
-                amount_minor=amount_minor,
-                currency=currency,
-            )
+        row = PlayerLimit(
+            brand=brand,
+            player_id=player.id,
+            kind=kind.value,
+            period=period.value,
+            amount_minor=amount_minor,
+            currency=currency,
         )
-        row = await _row(uow, player.id, kind, period)
-        assert row is not None
+        uow.session.add(row)
         action = "player.limit.set"
     elif amount_minor <= row.amount_minor:
         row.amount_minor = amount_minor
@@ -362,7 +363,7 @@ async def apply_limit(
     player.protection_active = True
     await _audit(uow, actor, player, action, limit=(kind, period), before=before, after=_state(row))
     await uow.flush()
-    return to_limit(row, None)
+    return to_limit(row, await usage(uow, brand, player.id))
 
 
 def _clear_pending(row: PlayerLimit) -> None:
@@ -395,7 +396,7 @@ async def remove_limit(
         after=_state(row),
     )
     await uow.flush()
-    return to_limit(row, None)
+    return to_limit(row, await usage(uow, brand, player.id))
 
 
 async def confirm_change(
@@ -444,7 +445,7 @@ async def confirm_change(
         after=_state(row),
     )
     await uow.flush()
-    return to_limit(row, None)
+    return to_limit(row, await usage(uow, brand, player.id))
 
 
 async def refresh_protection(uow: UnitOfWork, player: Player) -> None:
@@ -457,5 +458,5 @@ async def refresh_protection(uow: UnitOfWork, player: Player) -> None:
     has_limit = await uow.session.scalar(
         select(PlayerLimit.id).where(PlayerLimit.player_id == player.id).limit(1)
     )
-    timed_out = player.time_out_until is not None and player.time_out_until > clock.now()
+    timed_out = time_out_running(player.time_out_until) is not None
     player.protection_active = has_limit is not None or timed_out

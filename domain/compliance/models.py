@@ -22,7 +22,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from domain.kernel import clock
 from domain.kernel.db import Base
+
+
+def time_out_running(until: datetime | None) -> datetime | None:
+    """The end of a time-out (`players.time_out_until`) while it runs; None when there is
+    none or it has ended (nothing lifts a time-out: it is compared with now)."""
+    return until if until is not None and until > clock.now() else None
 
 
 class LimitKind(StrEnum):

@@ -25,8 +25,8 @@ from domain.accounts.errors import ConfirmationRequired
 from domain.accounts.models import AuthSession, Player, PrincipalKind
 from domain.accounts.principal import Principal, require_player
 from domain.compliance.errors import InvalidLimit, TimedOut
-from domain.compliance.limits import lock_player
-from domain.compliance.models import RealityCheck
+from domain.compliance.limits import GAMING_ENTRIES, lock_player
+from domain.compliance.models import RealityCheck, time_out_running
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
 
@@ -50,16 +50,15 @@ REALITY_CHECK_MINUTES: Final = (15, 30, 60)
 
 def time_out_refusal(player: Player) -> TimedOut | None:
     """Why a player on a break may not sign in (None: no time-out running)."""
-    until = player.time_out_until
-    if until is not None and until > clock.now():
-        return TimedOut(f"You are taking a break until {until:%Y-%m-%d %H:%M} UTC.")
-    return None
+    until = time_out_until(player)
+    if until is None:
+        return None
+    return TimedOut(f"You are taking a break until {until:%Y-%m-%d %H:%M} UTC.")
 
 
 def time_out_until(player: Player) -> datetime | None:
     """The end of a running time-out, None when there is none (or it has ended)."""
-    until = player.time_out_until
-    return until if until is not None and until > clock.now() else None
+    return time_out_running(player.time_out_until)
 
 
 async def take_time_out(
@@ -146,16 +145,9 @@ class RealityCheckState:
     currency: str
 
 
-_NET_SINCE = text("""
-SELECT coalesce(-sum(e.amount), 0)::bigint
-FROM ledger_accounts a
-JOIN ledger_entries e ON e.account_id = a.id AND e.created_at >= :since
-WHERE a.brand = :brand AND a.player_id = :player AND a.kind = 'cash'
-  AND EXISTS (
-      SELECT 1 FROM ledger_entries w JOIN ledger_accounts h ON h.id = w.account_id
-      WHERE w.transaction_id = e.transaction_id AND h.player_id IS NULL AND h.kind = 'wagers'
-  )
-""")
+_NET_SINCE = text(
+    f"SELECT coalesce(-sum(amount), 0)::bigint FROM ({GAMING_ENTRIES}) AS gaming"  # noqa: S608 - a constant
+)
 
 
 async def reality_check(

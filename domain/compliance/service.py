@@ -32,8 +32,7 @@ from domain.compliance.errors import (
     TimedOut,
     WagerLimitReached,
 )
-from domain.compliance.models import LimitKind, LimitPeriod
-from domain.kernel import clock
+from domain.compliance.models import LimitKind, LimitPeriod, time_out_running
 from domain.kernel.db import UnitOfWork
 
 
@@ -137,7 +136,7 @@ async def check_protection(
     time_out_until: datetime | None = await uow.session.scalar(
         _TIME_OUT_LOCKED, {"player": str(player_id), "brand": brand}
     )
-    if time_out_until is not None and time_out_until > clock.now():
+    if time_out_running(time_out_until) is not None:
         raise TimedOut(field=field)
     kinds = _LIMIT_KINDS.get(activity, ())
     rows = [row for row in await limits.rows_of(uow, brand, player_id) if row.kind in kinds]

@@ -130,8 +130,7 @@ async def place_bet(
     if context.protection_active:
         # The player's time-out and limits (only players with any); a free bet stakes no
         # money of theirs.
-        parts = 2 if slip.each_way else 1
-        stake = 0 if slip.free_bet else slip.stake_minor * shape.line_count * parts
+        stake = 0 if slip.free_bet else total_stake_minor(slip, shape)
         await check_protection(
             uow, brand.slug, player_id, Activity.WAGER, amount_minor=stake, field="stake"
         )
@@ -207,6 +206,11 @@ def slip_hash(slip: BetSlip, currency: str) -> bytes:
     return hashlib.sha256(canonical.encode()).digest()
 
 
+def total_stake_minor(slip: BetSlip, shape: systems.Shape) -> int:
+    """What the slip stakes in all: the stake per line, each line, both parts each-way."""
+    return slip.stake_minor * shape.line_count * (2 if slip.each_way else 1)
+
+
 def decide(
     slip: BetSlip, shape: systems.Shape, rows: Mapping[int, SelectionRow], *, now: datetime
 ) -> Decision:
@@ -225,8 +229,7 @@ def decide(
         _return_leg(row, odds, each_way=slip.each_way)
         for row, odds in zip(selected, taken, strict=True)
     ]
-    parts = 2 if slip.each_way else 1
-    total_stake = slip.stake_minor * shape.line_count * parts
+    total_stake = total_stake_minor(slip, shape)
     _check_stake(slip.stake_minor, total_stake, selected)
     gross = returns.potential_return_minor(
         slip.stake_minor, legs, shape.sizes, each_way=slip.each_way

@@ -111,9 +111,7 @@ async def logout(ctx: Context) -> Outcome[bool]:
         if session is not None:
             await sessions.revoke(uow, session, "logout")
         await uow.commit()
-    if ctx.credentials and ctx.credentials.transport is SessionTransport.COOKIE:
-        ctx.pending_cookie = (None, 0)
-    ctx.use_credentials(None)
+    ctx.signed_out()
     return Outcome(value=True)
 
 

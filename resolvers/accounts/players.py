@@ -15,7 +15,6 @@ from domain.accounts.models import (
     Player,
     PlayerStatus,
     PrincipalKind,
-    SessionTransport,
     StaffUser,
 )
 from domain.accounts.permissions import Permission
@@ -199,10 +198,7 @@ async def self_exclude(
                 uow, await ctx.principal(), ctx.brand.slug, period=period, confirmed=confirmed
             )
             await uow.commit()
-        # The session this request came with has just ended: as after a sign-out.
-        if ctx.credentials and ctx.credentials.transport is SessionTransport.COOKIE:
-            ctx.pending_cookie = (None, 0)
-        ctx.use_credentials(None)
+        ctx.signed_out()
         return exclusion
 
     return await attempt(run)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from domain.accounts.models import Player, SessionTransport
+from domain.accounts.models import Player
 from domain.compliance import limits, protection
 from domain.compliance.errors import InvalidLimit
 from domain.compliance.models import LimitKind, LimitPeriod
@@ -55,20 +55,6 @@ def limit_amount(
     return amount_minor(amount, currency), currency
 
 
-async def _refreshed(
-    ctx: Context, kind: LimitKind, period: LimitPeriod, fallback: limits.Limit | None
-) -> limits.Limit | None:
-    """The limit as it stands after a change, with its usage."""
-    if fallback is None:
-        return None
-    principal = await ctx.principal()
-    assert principal is not None
-    for limit in await limits_of(ctx, principal.id):
-        if (limit.kind, limit.period) == (kind, period):
-            return limit
-    return fallback
-
-
 async def set_limit(
     ctx: Context,
     *,
@@ -91,7 +77,7 @@ async def set_limit(
                 currency=limit_currency,
             )
             await uow.commit()
-        return await _refreshed(ctx, kind, period, limit) or limit
+        return limit
 
     return await attempt(run)
 
@@ -105,7 +91,7 @@ async def remove_limit(
                 uow, await ctx.principal(), ctx.brand.slug, kind=kind, period=period
             )
             await uow.commit()
-        return await _refreshed(ctx, kind, period, limit) or limit
+        return limit
 
     return await attempt(run)
 
@@ -119,7 +105,7 @@ async def confirm_limit_change(
                 uow, await ctx.principal(), ctx.brand.slug, kind=kind, period=period
             )
             await uow.commit()
-        return await _refreshed(ctx, kind, period, limit)
+        return limit
 
     return await attempt(run)
 
@@ -133,10 +119,7 @@ async def take_time_out(
                 uow, await ctx.principal(), ctx.brand.slug, period=period, confirmed=confirmed
             )
             await uow.commit()
-        # The session this request came with has just ended: as after a sign-out.
-        if ctx.credentials and ctx.credentials.transport is SessionTransport.COOKIE:
-            ctx.pending_cookie = (None, 0)
-        ctx.use_credentials(None)
+        ctx.signed_out()
         return until
 
     return await attempt(run)
