@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 
 from domain.accounts import errors as account_errors
-from domain.accounts.models import OddsFormat as OddsFormatModel
 from resolvers.accounts import players
 from schema.accounts.types import Player
 from schema.context import Info
@@ -40,7 +39,7 @@ class PreferencesMutation:
         "`format` follows it), from this request on."
     )
     async def set_odds_format(self, info: Info, input: SetOddsFormatInput) -> SetOddsFormatPayload:
-        outcome = await players.set_odds_format(info.context, OddsFormatModel(input.format.value))
+        outcome = await players.set_odds_format(info.context, input.format)
         player = Player.from_model(outcome.value) if outcome.value else None
         return SetOddsFormatPayload(
             player=player, errors=to_errors(SetOddsFormatError, outcome.errors)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -20,10 +19,9 @@ from domain.wallets import errors as wallet_errors
 from resolvers.sportsbook import bets as bet_resolvers
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
-from schema.extensions import direct
 from schema.money import Money, MoneyInput
 from schema.selection import selects
-from schema.sportsbook.types import _FORMAT, Bet, OddsFormat, display_odds, display_of
+from schema.sportsbook.types import Bet, odds_display_field
 
 PlaceBetError = mutation_error(
     "PlaceBet",
@@ -124,11 +122,7 @@ class SelectionOdds:
     outcome: relay.GlobalID
     odds: Decimal
 
-    @strawberry.field(metadata=direct(display_of))
-    async def display(
-        self, info: Info, format: Annotated[OddsFormat | None, _FORMAT] = None
-    ) -> str:
-        return await display_odds(info, self.odds, format)
+    display: str = odds_display_field()
 
 
 @strawberry.type

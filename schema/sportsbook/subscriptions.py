@@ -28,15 +28,11 @@ from resolvers.sportsbook import bets as bet_resolvers
 from resolvers.sportsbook.fanout import fanout_for
 from schema.accounts.subscriptions import _until_interrupted
 from schema.context import Info
-from schema.extensions import direct
 from schema.money import Money
 from schema.sportsbook.types import (
-    _FORMAT,
     Bet,
-    OddsFormat,
     SportsbookEvent,
-    display_odds,
-    display_of,
+    odds_display_field,
 )
 
 # Payloads built per shared field: the fan-out's cost (tests read it; never reset in code).
@@ -52,11 +48,7 @@ class OutcomeOdds:
     status: models.OutcomeStatus
     market_status: models.MarketStatus
 
-    @strawberry.field(metadata=direct(display_of))
-    async def display(
-        self, info: Info, format: Annotated[OddsFormat | None, _FORMAT] = None
-    ) -> str:
-        return await display_odds(info, self.odds, format)
+    display: str = odds_display_field()
 
 
 @strawberry.type(description="Odds or statuses of outcomes of one event changed.")

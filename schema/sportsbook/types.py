@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Annotated, Any, Self, cast
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from domain.accounts import models as accounts_models
 from domain.kernel.errors import DomainError
 from domain.sportsbook import bet_history, catalog, models
 from domain.sportsbook import odds as odds_math
@@ -53,11 +53,9 @@ BetListStatus = strawberry.enum(
 )
 
 
-@strawberry.enum(description="How odds are written.")
-class OddsFormat(Enum):
-    DECIMAL = "decimal"
-    FRACTIONAL = "fractional"
-    AMERICAN = "american"
+# The domain's enum is the GraphQL enum (registered in place).
+OddsFormat = accounts_models.OddsFormat
+strawberry.enum(OddsFormat, description="How odds are written.")
 
 
 _FORMAT = strawberry.argument(
@@ -68,13 +66,6 @@ _FORMAT = strawberry.argument(
 
 def odds_in(odds: Decimal, format: OddsFormat) -> str:
     return odds_math.display(odds)[format.value]
-
-
-async def display_odds(info: Info, odds: Decimal, format: OddsFormat | None) -> str:
-    """`odds` written in `format`, or in the viewer's format when it is None."""
-    if format is not None:
-        return odds_in(odds, format)
-    return await _display_in_viewer_format(odds, info.context)
 
 
 async def _display_in_viewer_format(odds: Decimal, context: Context) -> str:
@@ -92,6 +83,20 @@ def display_of(root: Any, info: Any, format: OddsFormat | None = None) -> str | 
     if known is None:
         return _display_in_viewer_format(root.odds, context)
     return odds_math.display(root.odds)[known.value]
+
+
+def odds_display_field(description: str | None = None) -> Any:
+    """The `display(format:)` field of a type with `odds`: the odds written in `format`, or
+    in the viewer's format when it is omitted. Resolved by `display_of` (see `direct`);
+    strawberry's resolver, the documented one, gives the same answer through it."""
+
+    async def display(
+        self: Any, info: Info, format: Annotated[OddsFormat | None, _FORMAT] = None
+    ) -> str:
+        shown = display_of(self, info, format)
+        return shown if isinstance(shown, str) else await shown
+
+    return strawberry.field(resolver=display, description=description, metadata=direct(display_of))
 
 
 def _int_ids(node_ids: Iterable[str]) -> list[int]:
@@ -309,14 +314,9 @@ class Outcome(relay.Node):
             _market_id=row.market_id,
         )
 
-    @strawberry.field(
-        description='The odds written as a site shows them: "2.50", "3/2", "+150".',
-        metadata=direct(display_of),
+    display: str = odds_display_field(
+        'The odds written as a site shows them: "2.50", "3/2", "+150".'
     )
-    async def display(
-        self, info: Info, format: Annotated[OddsFormat | None, _FORMAT] = None
-    ) -> str:
-        return await display_odds(info, self.odds, format)
 
     @strawberry.field
     async def market(self, info: Info) -> Market:
@@ -353,13 +353,7 @@ class BetLeg:
             _outcome=outcome,
         )
 
-    @strawberry.field(
-        description="The odds taken, written in `format`.", metadata=direct(display_of)
-    )
-    async def display(
-        self, info: Info, format: Annotated[OddsFormat | None, _FORMAT] = None
-    ) -> str:
-        return await display_odds(info, self.odds, format)
+    display: str = odds_display_field("The odds taken, written in `format`.")
 
     @strawberry.field(metadata=prefetched("_outcome"))
     async def outcome(self, info: Info) -> Outcome:
