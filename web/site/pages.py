@@ -6,28 +6,27 @@ Every form works without JavaScript (a POST, then a 303 or the form again with i
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from web.site.site import LOCALE_COOKIE, LOCALE_COOKIE_MAX_AGE_S, Site, local_path, parse_amount
+from web.site.protection import MONEY_PERIODS
+from web.site.site import (
+    LOCALE_COOKIE,
+    LOCALE_COOKIE_MAX_AGE_S,
+    Site,
+    field_errors,
+    local_path,
+    parse_amount,
+)
 from web.site.themes import LEGAL_PAGES
-
-
-def _field_errors(errors: list[dict[str, Any]]) -> dict[str, str]:
-    """`{field: message}` for errors tied to a field; `""` holds the others."""
-    found: dict[str, str] = {}
-    for error in errors:
-        found.setdefault(error.get("field") or "", error["message"])
-    return found
 
 
 def _deposit_limit(values: dict[str, str]) -> dict[str, str] | None:
     """The register mutation's `depositLimit` from the optional prompt, when it is whole."""
     period, amount = values["deposit_limit_period"], parse_amount(values["deposit_limit_amount"])
-    if period not in ("DAY", "WEEK", "MONTH") or amount is None:
+    if period not in MONEY_PERIODS or amount is None:
         return None
     return {"period": period, "amount": str(amount)}
 
@@ -131,7 +130,7 @@ class SignInPages:
         result = await self.site.graphql.run(request, "Register", variables)
         payload = result.data["register"]
         if payload["errors"]:
-            errors = _field_errors(payload["errors"])
+            errors = field_errors(payload["errors"])
             return self.site.render(page, "register.html", status=400, values=values, errors=errors)
         return self.site.redirect(request, "/login?registered=1")
 
@@ -168,7 +167,7 @@ class SignInPages:
                 page,
                 "login.html",
                 status=400,
-                errors=_field_errors(payload["errors"]),
+                errors=field_errors(payload["errors"]),
                 identifier=identifier,
                 next_path=next_path,
                 registered=False,
@@ -195,7 +194,7 @@ class SignInPages:
                 page,
                 "two_factor.html",
                 status=400,
-                errors=_field_errors(errors),
+                errors=field_errors(errors),
                 next_path=local_path(form.get("next")),
             )
         return self.site.redirect(request, local_path(form.get("next")))

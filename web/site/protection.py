@@ -19,7 +19,7 @@ from starlette.responses import Response
 from domain.compliance.limits import SESSION_MINUTES_MAX
 from domain.compliance.protection import REALITY_CHECK_MINUTES
 from domain.kernel import clock
-from web.site.site import Page, Site, local_path, parse_amount
+from web.site.site import Page, Site, field_errors, local_path, parse_amount
 
 LIMITS_PATH: Final = "/responsible-gambling/limits"
 REALITY_CHECK_PATH: Final = "/responsible-gambling/reality-check"
@@ -238,7 +238,7 @@ class PlayerProtectionPages:
         result = await self.site.graphql.run(request, "TakeTimeOut", variables)
         payload = result.data["takeTimeOut"]
         if payload["errors"]:
-            errors = {error.get("field") or "": error["message"] for error in payload["errors"]}
+            errors = field_errors(payload["errors"])
             return self._time_out_form(page, errors=errors, period=period)
         # Signed out now: the page around the message shows a visitor.
         signed_out = await self.site.page(request)
@@ -268,10 +268,14 @@ class PlayerProtectionPages:
         if refused:
             return refused
         if request.method == "GET":
-            player = await self._protection(request)
+            # The page's own viewer read carries the interval (null: off).
+            reality = (page.viewer.player or {}).get("realityCheck")
             done = request.query_params.get("done", "")
             return self._reality_check_form(
-                page, minutes=player["realityCheckMinutes"], notice=_notice(page, done), error=None
+                page,
+                minutes=reality["minutes"] if reality else None,
+                notice=_notice(page, done),
+                error=None,
             )
         form = await self.site.form(request)
         if form is None:

@@ -282,6 +282,15 @@ async def _parts(first: str, pieces: Iterator[str]) -> AsyncIterator[bytes]:
             yield part.encode()
 
 
+def field_errors(errors: list[dict[str, Any]]) -> dict[str, str]:
+    """A payload's typed errors as `{field: message}` for the form (the first per field);
+    `""` holds those tied to no field."""
+    found: dict[str, str] = {}
+    for error in errors:
+        found.setdefault(error.get("field") or "", error["message"])
+    return found
+
+
 def parse_amount(value: object) -> Decimal | None:
     """A positive decimal amount from a form field, else None."""
     if not isinstance(value, str):
