@@ -153,11 +153,12 @@ async def bets_by_id(ctx: Context, ids: Sequence[int]) -> dict[int, Bet]:
         return await bet_history.bets_by_id(uow, ctx.brand.slug, keys)
 
     found = await batched(ctx, "sportsbook.bet", fetch).load_many(list(ids))
-    return {
-        bet.id: bet
-        for bet in found
-        if bet is not None and (not principal.is_player or bet.player_id == principal.id)
-    }
+    return {bet.id: bet for bet in found if bet is not None and _sees(principal, bet)}
+
+
+def _sees(principal: Principal, bet: Bet) -> bool:
+    """A player sees their own bets; staff who read bets see any of the brand's."""
+    return not principal.is_player or bet.player_id == principal.id
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ async def bet_view(ctx: Context, bet_id: int, *, legs: bool, outcomes: bool) -> 
         return None
     async with ctx.db.autocommit() as uow:
         bet = (await bet_history.bets_by_id(uow, ctx.brand.slug, [bet_id])).get(bet_id)
-        if bet is None or (principal.is_player and bet.player_id != principal.id):
+        if bet is None or not _sees(principal, bet):
             return None
         if not legs:
             return BetView(bet)
