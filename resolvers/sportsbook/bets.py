@@ -41,7 +41,7 @@ async def require_bet_reader(ctx: Context, player_id: uuid.UUID) -> Principal:
         if principal.id != player_id:
             raise PermissionDenied()
         return principal
-    return require_permission(principal, Permission.PLAYER_READ)
+    return require_permission(principal, Permission.PLAYER_READ, ctx.brand.slug)
 
 
 async def _player_currency(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> str:
