@@ -11,10 +11,11 @@ admin of aurora sees every read case's data, so no case passes for want of data.
 
 from __future__ import annotations
 
+import ast
 import re
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from tests.domain.payments.support import PSP
 from tests.schema.accounts.test_staff import signed_in_staff
 from tests.schema.sportsbook.support import BookMarket, add_market, gid, signed_in_bettor
 from tests.schema.sportsbook.test_place_bet import PLACE_BET, single
+from tests.schema.wallets.support import fund, signed_in_player
 from tests.support import AURORA, NORTHSTAR, Api, GraphQLResponse
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schema.graphql"
@@ -109,7 +111,7 @@ class World:
     market: BookMarket
     game: str
     staff_member: str
-    ids: dict[str, Any] = field(default_factory=dict)
+    movement: str
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,14 @@ class Case:
     # What northstar's admin gets on its own host: the payload's error code, or None for a
     # read that shows nothing.
     refused_with: str | None = None
+
+
+# Objects staff read by global id (`node`), beyond those the staff fields above reach.
+NODE_CASES = ("Query.node(Bet)", "Query.node(Payment)", "Query.node(WalletTransaction)")
+
+
+def _node(type_name: str) -> str:
+    return f"query($id: ID!) {{ node(id: $id) {{ ... on {type_name} {{ id }} }} }}"
 
 
 def _player_field(selection: str) -> str:
@@ -170,6 +180,9 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             "query($id: ID!) { node(id: $id) { ... on GameRound { transactions { kind } } } }",
             {"id": world.round},
         ),
+        "Query.node(Bet)": Case(_node("Bet"), {"id": world.bet}),
+        "Query.node(Payment)": Case(_node("Payment"), {"id": world.withdrawal}),
+        "Query.node(WalletTransaction)": Case(_node("WalletTransaction"), {"id": world.movement}),
         "Player.limits": Case(_player_field("limits { kind }"), {"id": world.player}),
         "Player.wallets": Case(_player_field("wallets { kind }"), {"id": world.player}),
         "Player.transactions": Case(
@@ -452,6 +465,13 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
         email = await uow.session.scalar(
             text("SELECT email FROM players WHERE id = :p"), {"p": player_id}
         )
+        movement = await uow.session.scalar(
+            text(
+                "SELECT min(e.id) FROM ledger_entries e JOIN ledger_accounts a "
+                "ON a.id = e.account_id WHERE a.player_id = :p"
+            ),
+            {"p": player_id},
+        )
     game, round_id = await _aurora_casino(db, player_id)
     yield World(
         player=to_base64("Player", str(player_id)),
@@ -462,6 +482,7 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
         market=market,
         game=game,
         staff_member=to_base64("StaffMember", str(member.staff.id)),
+        movement=to_base64("WalletTransaction", str(movement)),
     )
     await bettor.aclose()
     await _remove_casino(db)
@@ -482,7 +503,7 @@ async def test_every_staff_field_is_refused_to_staff_of_another_brand(
     on_aurora.token = outsider.token
     before = await fingerprint(db)
 
-    assert sorted(staff_fields(schema)) == sorted(matrix), "every staff field needs a case"
+    assert sorted({*staff_fields(schema), *NODE_CASES}) == sorted(matrix), "a field has no case"
     seen = {}
     for name, case in matrix.items():
         home = answer(await outsider.query(case.document, case.variables), case.document)
@@ -512,3 +533,130 @@ async def test_aurora_staff_see_what_the_matrix_reads(
         assert codes == [], (name, codes)
         assert not blank(data), (name, data)
     await admin.aclose()
+
+
+# ---- nothing reads a principal's permissions or brands around the gate --------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+# The gate itself, the session lookup that builds the principal, and the viewer's list of
+# its own permissions (shown, not checked).
+GATE_READERS = {
+    "domain/accounts/principal.py",
+    "domain/accounts/sessions.py",
+    "schema/accounts/queries.py",
+}
+
+
+def test_only_the_gate_reads_a_principals_permissions_and_brands() -> None:
+    """A check of `principal.permissions` elsewhere would skip the brand scope (as the
+    payment and bet readers did): every check goes through require_permission."""
+    readers = set()
+    for package in ("domain", "resolvers", "schema", "web", "workers"):
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            if any(
+                isinstance(node, ast.Attribute) and node.attr in {"permissions", "staff_brands"}
+                for node in ast.walk(tree)
+            ):
+                readers.add(path.relative_to(ROOT).as_posix())
+
+    assert readers == GATE_READERS
+
+
+# ---- the shared catalogue belongs to the trading desk ------------------------------------
+
+SUSPEND = """mutation($i: MarketSuspensionInput!) { suspendMarket(input: $i) {
+  market { id status } errors { code } } }"""
+OVERRIDE = """mutation($i: OverrideOddsInput!) { overrideOdds(input: $i) {
+  outcome { odds } errors { code } } }"""
+BOOK = """query($id: ID!) { node(id: $id) { ... on Market { status outcomes { key odds } } } }"""
+LIABILITIES = """query($m: ID!) { outcomeLiabilities(market: $m) {
+  outcome { key } liabilities { amount currency } } }"""
+VOID = """mutation($i: VoidBetInput!) { voidBet(input: $i) { bet { status } errors { code } } }"""
+
+
+async def test_only_the_trading_desk_changes_the_shared_book(server: str, db: Database) -> None:
+    market = await add_market(db, {"home": "2.50", "away": "1.60"})
+    market_id, home = gid("Market", market.market_id), gid("Outcome", market.outcomes["home"])
+    brand_admin = await signed_in_staff(
+        Api(server, AURORA), db, "aurora-boss@op.example", ["admin"], ["aurora"]
+    )
+    desk = await signed_in_staff(Api(server, NORTHSTAR), db, "desk@op.example", ["trader"])
+    why = {"reason": REASON}
+
+    refused = [
+        (await brand_admin.query(SUSPEND, {"i": {"market": market_id, **why}})).data,
+        (await brand_admin.query(OVERRIDE, {"i": {"outcome": home, "odds": "3.00", **why}})).data,
+    ]
+    untouched = (await Api(server, NORTHSTAR).query(BOOK, {"id": market_id})).data["node"]
+    priced = await desk.query(OVERRIDE, {"i": {"outcome": home, "odds": "3.00", **why}})
+    suspended = await desk.query(SUSPEND, {"i": {"market": market_id, **why}})
+
+    assert refused == [
+        {"suspendMarket": {"market": None, "errors": [{"code": "PERMISSION_DENIED"}]}},
+        {"overrideOdds": {"outcome": None, "errors": [{"code": "PERMISSION_DENIED"}]}},
+    ]
+    assert untouched == {
+        "status": "ACTIVE",
+        "outcomes": [{"key": "home", "odds": "2.5000"}, {"key": "away", "odds": "1.6000"}],
+    }
+    assert priced.data["overrideOdds"] == {"outcome": {"odds": "3.0000"}, "errors": []}
+    assert suspended.data["suspendMarket"]["errors"] == []
+    # One book: aurora's players see what the desk did from northstar's host.
+    seen_on_aurora = (await Api(server, AURORA).query(BOOK, {"id": market_id})).data["node"]
+    assert seen_on_aurora["status"] == "SUSPENDED"
+    assert seen_on_aurora["outcomes"][0] == {"key": "home", "odds": "3.0000"}
+
+
+async def _bet(api: Api, market: BookMarket, amount: str, currency: str) -> str:
+    slip = single(market.outcomes["home"], "2.50", uuid.uuid4().hex)
+    slip["stake"] = {"amount": amount, "currency": currency}
+    placed = (await api.query(PLACE_BET, {"i": slip})).data["placeBet"]
+    assert placed["errors"] == []
+    return str(placed["bet"]["id"])
+
+
+async def test_liabilities_are_the_whole_books_for_the_desk_and_a_brands_own_for_its_staff(
+    server: str, db: Database
+) -> None:
+    market = await add_market(db, {"home": "2.50", "away": "1.60"})
+    aurora_bettor, _ = await signed_in_bettor(server, AURORA, db, currency="EUR")
+    aurora_bet = await _bet(aurora_bettor, market, "10.00", "EUR")
+    northstar_bettor, northstar_player = await signed_in_player(
+        server, NORTHSTAR, "sven@example.com"
+    )
+    await fund(db, northstar_player, 1_000_00, brand="northstar", currency="SEK")
+    await _bet(northstar_bettor, market, "100.00", "SEK")
+    desk = await signed_in_staff(Api(server, AURORA), db, "desk2@op.example", ["trader"])
+    aurora_admin = await signed_in_staff(
+        Api(server, AURORA), db, "aurora-risk@op.example", ["admin"], ["aurora"]
+    )
+    northstar_admin = await signed_in_staff(
+        Api(server, NORTHSTAR), db, "northstar-risk@op.example", ["admin"], ["northstar"]
+    )
+
+    def home(api_answer: GraphQLResponse) -> list[dict[str, str]]:
+        rows = {row["outcome"]["key"]: row for row in api_answer.data["outcomeLiabilities"]}
+        assert rows["away"]["liabilities"] == []
+        return list(rows["home"]["liabilities"])
+
+    variables = {"m": gid("Market", market.market_id)}
+    assert home(await desk.query(LIABILITIES, variables)) == [
+        {"amount": "25.00", "currency": "EUR"},
+        {"amount": "250.00", "currency": "SEK"},
+    ]
+    assert home(await aurora_admin.query(LIABILITIES, variables)) == [
+        {"amount": "25.00", "currency": "EUR"}
+    ]
+    assert home(await northstar_admin.query(LIABILITIES, variables)) == [
+        {"amount": "250.00", "currency": "SEK"}
+    ]
+
+    voided = await aurora_admin.query(VOID, {"i": {"bet": aurora_bet, "reason": REASON}})
+
+    assert voided.data["voidBet"] == {"bet": {"status": "CANCELLED"}, "errors": []}
+    assert home(await aurora_admin.query(LIABILITIES, variables)) == []
+    assert home(await desk.query(LIABILITIES, variables)) == [
+        {"amount": "0.00", "currency": "EUR"},  # the book's row stays, released to zero
+        {"amount": "250.00", "currency": "SEK"},
+    ]
