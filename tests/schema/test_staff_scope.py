@@ -511,7 +511,7 @@ async def test_every_staff_field_is_refused_to_staff_of_another_brand(
         seen[name] = (home, away)
 
     leaks = {name: seen[name] for name, case in matrix.items() if not refused(case, *seen[name])}
-    assert leaks == {}
+    assert leaks == {}, f"beyond their brands: {sorted(leaks)}"
     assert await fingerprint(db) == before
     for api in (outsider, on_aurora):
         await api.aclose()
