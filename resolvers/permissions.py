@@ -25,7 +25,9 @@ class HasPermission(BasePermission):
 
     async def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         try:
-            require_permission(await info.context.principal(), self.permission)
+            # Over the request's brand: what every brand-scoped field reads and writes.
+            context = info.context
+            require_permission(await context.principal(), self.permission, context.brand.slug)
         except DomainError as error:
             raise StrawberryGraphQLError(error.message, extensions={"code": error.code}) from None
         return True

@@ -232,7 +232,7 @@ async def search(
     uow: UnitOfWork, actor: Principal, brand: str, text: str, limit: int
 ) -> list[Player]:
     """Players of `brand` whose identifier contains `text` (staff with player.read)."""
-    require_permission(actor, Permission.PLAYER_READ)
+    require_permission(actor, Permission.PLAYER_READ, brand)
     if len(text) > SEARCH_TEXT_LENGTH_MAX or not text.isprintable():
         raise DomainError(
             f"Search for at most {SEARCH_TEXT_LENGTH_MAX} printable characters.", field="search"
@@ -270,7 +270,7 @@ async def set_status(
     """Change a player's status (staff with player.status.write), audited. Suspension,
     self-exclusion and closure end every session of the player at once.
     Errors: PermissionDenied, PlayerNotFound, ReasonRequired."""
-    require_permission(actor, Permission.PLAYER_STATUS_WRITE)
+    require_permission(actor, Permission.PLAYER_STATUS_WRITE, brand)
     audit.audit_reason(reason)
     player = await uow.session.scalar(
         select(Player).where(Player.id == player_id, Player.brand == brand).with_for_update()

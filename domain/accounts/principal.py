@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from enum import Enum
+from typing import Final
 
 from domain.accounts.errors import PasswordChangeRequired, TwoFactorRequired
 from domain.accounts.models import OddsFormat, PrincipalKind
@@ -48,8 +51,33 @@ def require_player(principal: Principal | None) -> Principal:
     return principal
 
 
-def require_permission(principal: Principal | None, permission: Permission) -> Principal:
-    """The staff principal if it holds `permission` with a completed second factor."""
+class EveryBrand(Enum):
+    """The reach of an action on what every brand's players see: the shared sportsbook
+    catalogue (market and event statuses, prices, margins). Only staff who hold every brand
+    (a staff user without a brand list: the platform trading desk) act on it, since a brand
+    cannot change another brand's book."""
+
+    EVERY_BRAND = "every brand"
+
+
+EVERY_BRAND: Final = EveryBrand.EVERY_BRAND
+
+# The brands a staff action touches: one brand (its target's, or the request's brand that
+# every brand-scoped read and write filters on), several, or the shared catalogue.
+Reach = str | Collection[str] | EveryBrand
+
+
+def require_permission(
+    principal: Principal | None,
+    permission: Permission,
+    over: Reach,
+    *,
+    field: str | None = None,
+) -> Principal:
+    """The staff principal if it holds `permission` with a completed second factor, over
+    every brand the action reaches (`over`). The one gate of every staff read and write:
+    permission and brand scope are never checked apart. `field` names the input that
+    carried a target beyond the staff member's brands."""
     if principal is None:
         raise NotAuthenticated()
     if not principal.is_staff:
@@ -60,23 +88,32 @@ def require_permission(principal: Principal | None, permission: Permission) -> P
         raise PasswordChangeRequired()
     if permission not in principal.permissions:
         raise PermissionDenied()
+    if not reaches(principal, over):
+        raise PermissionDenied("That reaches beyond your brands.", field=field)
     return principal
 
 
-def holds_permission(principal: Principal | None, permission: Permission) -> bool:
+def reaches(principal: Principal, over: Reach) -> bool:
+    """Whether a staff member's brands cover `over` (staff without a brand list hold every
+    brand, those to come included)."""
+    if principal.staff_brands is None:
+        return True
+    if isinstance(over, EveryBrand):
+        return False
+    targets = {over} if isinstance(over, str) else set(over)
+    return targets <= set(principal.staff_brands)
+
+
+def reach_of(brands: Collection[str] | None) -> Reach:
+    """The reach of a brand list where None means every brand (a staff user's own)."""
+    return EVERY_BRAND if brands is None else brands
+
+
+def holds_permission(principal: Principal | None, permission: Permission, over: Reach) -> bool:
     """Whether require_permission would let `principal` through (for reads that show less
     rather than fail)."""
     try:
-        require_permission(principal, permission)
+        require_permission(principal, permission, over)
     except DomainError:
         return False
     return True
-
-
-def require_brand_scope(actor: Principal | None, brands: list[str] | None) -> None:
-    """Staff may only grant or manage what lies within their own brand scope: a staff user
-    limited to some brands cannot create or change one with wider reach."""
-    if actor is None or actor.staff_brands is None:
-        return
-    if brands is None or not set(brands) <= set(actor.staff_brands):
-        raise PermissionDenied("That reaches beyond your brands.", field="brands")

@@ -18,7 +18,7 @@ from domain.accounts.errors import (
 from domain.accounts.identifiers import normalise_email
 from domain.accounts.models import PrincipalKind, StaffUser
 from domain.accounts.permissions import Permission, Role
-from domain.accounts.principal import Principal, require_brand_scope, require_permission
+from domain.accounts.principal import Principal, reach_of, require_permission
 from domain.accounts.sign_in import Attempt, Candidate, SignInResult, sign_in
 from domain.accounts.throttle import account_key
 from domain.kernel import audit
@@ -56,8 +56,8 @@ async def create(
     must lie within the actor's. Errors: PermissionDenied, InvalidEmail, InvalidRole,
     StaffEmailTaken."""
     if actor is not None:
-        require_permission(actor, Permission.STAFF_MANAGE)
-    require_brand_scope(actor, brands)
+        # A staff user limited to some brands cannot create one with wider reach.
+        require_permission(actor, Permission.STAFF_MANAGE, reach_of(brands), field="brands")
     normalised = normalise_email(email)
     one_time_password = secrets.token_urlsafe(ONE_TIME_PASSWORD_BYTES)
     staff_id = uuid.uuid4()
@@ -123,11 +123,11 @@ async def set_roles(
 ) -> StaffUser:
     """Replace a staff user's roles (staff.manage), audited. Errors: PermissionDenied,
     NotFound, InvalidRole."""
-    require_permission(actor, Permission.STAFF_MANAGE)
     staff = await uow.session.get(StaffUser, staff_id, with_for_update=True)
     if staff is None:
         raise NotFound(field="staffId")
-    require_brand_scope(actor, staff.brands)
+    # Nor manage one with wider reach than their own.
+    require_permission(actor, Permission.STAFF_MANAGE, reach_of(staff.brands), field="brands")
     before = list(staff.roles)
     staff.roles = _roles(roles)
     await audit.record(

@@ -52,7 +52,7 @@ async def set_game_enabled(
     """Switch a game the brand offers on or off. Errors: NotAuthenticated,
     PermissionDenied, TwoFactorRequired, PasswordChangeRequired, ReasonRequired,
     DomainError (reason), GameNotFound."""
-    staff = require_permission(actor, Permission.CASINO_MANAGE)
+    staff = require_permission(actor, Permission.CASINO_MANAGE, brand.slug)
     cleaned = audit.audit_reason(reason)
     before = None
     if game_id is not None:
@@ -99,7 +99,7 @@ async def set_provider_enabled(
 ) -> ProviderSwitch:
     """Switch all of a provider's games on the brand on or off (each game keeps its own
     switch). Errors: those of set_game_enabled, ProviderNotFound instead of GameNotFound."""
-    staff = require_permission(actor, Permission.CASINO_MANAGE)
+    staff = require_permission(actor, Permission.CASINO_MANAGE, brand.slug)
     cleaned = audit.audit_reason(reason)
     name = await uow.session.scalar(
         select(CasinoProvider.name).where(

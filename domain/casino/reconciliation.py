@@ -120,7 +120,7 @@ async def reconciliation(
     """A page of the filter's rounds (newest first) and its totals per currency: two
     statements. Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired,
     PasswordChangeRequired, InvalidPageSize."""
-    require_permission(actor, Permission.CASINO_RECONCILE)
+    require_permission(actor, Permission.CASINO_RECONCILE, brand)
     check_page_size(first)
     page = await _page(uow, _rounds(brand, filters), rule, first, after)
     matching = _rounds(brand, filters).subquery()
@@ -154,6 +154,6 @@ async def big_wins(
 ) -> RoundPage:
     """The filter's rounds that the rule flags, newest first: one statement.
     Errors: those of `reconciliation`."""
-    require_permission(actor, Permission.CASINO_RECONCILE)
+    require_permission(actor, Permission.CASINO_RECONCILE, brand)
     check_page_size(first)
     return await _page(uow, _rounds(brand, filters).where(rule.condition()), rule, first, after)

@@ -199,7 +199,7 @@ async def limits_of(
         if require_player(actor).id != player_id:
             return []
     else:
-        require_permission(actor, Permission.PLAYER_READ)
+        require_permission(actor, Permission.PLAYER_READ, brand)
     rows = await rows_of(uow, brand, player_id)
     if not rows:
         return []

@@ -1,5 +1,12 @@
 """Trading tools: what a trader does to the book by hand, each checked against the staff
-member's permissions here in the domain and audited with the reason given.
+member's permissions and brand scope here in the domain and audited with the reason given.
+
+Who owns the catalogue: events, markets, outcomes, prices and margins are one book shared
+by every brand, so suspending, resuming, pricing or setting a margin changes what every
+brand's players see and bet on. Those actions belong to the platform trading desk: staff
+who hold every brand (a staff user without a brand list), checked as `EVERY_BRAND`. A
+staff member of some brands only reads the liabilities their own brand's bets carry and
+voids their own brand's bets.
 
 - suspend / resume a market or a whole event (MARKET_TRADE). A trader's suspension holds
   against the feed and the heartbeat recovery until a trader resumes it;
@@ -7,10 +14,11 @@ member's permissions here in the domain and audited with the reason given.
   released, when the feed's price (with our margin) returns;
 - the margin per market type (MARKET_TRADE): applied to the feed's odds from the next
   odds_change on (`with_margin`);
-- read an outcome's liability, the potential returns it carries per currency (MARKET_TRADE);
-- void an open or pending bet (BET_VOID): liability released, the stake returned to the
-  wallets that paid it through the ledger. The bet ends CANCELLED, as a feed cancellation
-  leaves it, so a later settlement rollback never reopens it.
+- read an outcome's liability, the potential returns it carries per currency (MARKET_TRADE):
+  the whole book's for the trading desk, the request brand's bets' for other staff;
+- void an open or pending bet of the request's brand (BET_VOID): liability released, the
+  stake returned to the wallets that paid it through the ledger. The bet ends CANCELLED,
+  as a feed cancellation leaves it, so a later settlement rollback never reopens it.
 """
 
 from __future__ import annotations
@@ -21,14 +29,14 @@ from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts.permissions import Permission
-from domain.accounts.principal import Principal, require_permission
+from domain.accounts.principal import EVERY_BRAND, Principal, reaches, require_permission
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
-from domain.kernel.errors import DomainError, NotFound, PermissionDenied
+from domain.kernel.errors import DomainError, NotFound
 from domain.kernel.outbox import emit
 from domain.sportsbook import odds as odds_math
 from domain.sportsbook.corrections import REFUND_SCOPE, refund, release_liabilities
@@ -36,6 +44,7 @@ from domain.sportsbook.errors import BetNotFound, InvalidOdds, MarketNotFound
 from domain.sportsbook.feed_events import EventUpdated, OddsChanged
 from domain.sportsbook.models import (
     Bet,
+    BetLeg,
     BetStatus,
     Event,
     Market,
@@ -145,7 +154,7 @@ async def set_market_suspended(
     """Suspend a market (reason TRADER) or resume it, whatever suspended it. Errors:
     NotAuthenticated, PermissionDenied, TwoFactorRequired, PasswordChangeRequired,
     ReasonRequired, DomainError (reason), MarketNotFound, MarketNotTradable."""
-    staff = require_permission(actor, Permission.MARKET_TRADE)
+    staff = require_permission(actor, Permission.MARKET_TRADE, EVERY_BRAND)
     cleaned = audit.audit_reason(reason)
     market = await uow.session.scalar(
         select(Market).where(Market.id == market_id).with_for_update()
@@ -168,7 +177,7 @@ async def set_event_suspended(
     """Suspend every active market of the event (reason TRADER), or resume the ones a
     trader suspended. Returns the changed market ids. Errors: those of
     set_market_suspended, EventNotFound instead of MarketNotFound."""
-    staff = require_permission(actor, Permission.MARKET_TRADE)
+    staff = require_permission(actor, Permission.MARKET_TRADE, EVERY_BRAND)
     cleaned = audit.audit_reason(reason)
     event = await uow.session.scalar(select(Event).where(Event.id == event_id).with_for_update())
     if event is None:
@@ -233,7 +242,7 @@ async def override_odds(
     """Set an outcome's odds by hand; they hold against the feed until released. Errors:
     NotAuthenticated, PermissionDenied, TwoFactorRequired, PasswordChangeRequired,
     ReasonRequired, DomainError (reason), InvalidOdds, OutcomeNotFound, MarketNotTradable."""
-    staff = require_permission(actor, Permission.MARKET_TRADE)
+    staff = require_permission(actor, Permission.MARKET_TRADE, EVERY_BRAND)
     cleaned = audit.audit_reason(reason)
     if not odds_math.is_valid(odds):
         raise InvalidOdds(field="odds")
@@ -254,7 +263,7 @@ async def release_odds_override(
 ) -> Outcome:
     """Back to the feed's price (with our margin over the market's feed prices). Errors:
     those of override_odds but InvalidOdds."""
-    staff = require_permission(actor, Permission.MARKET_TRADE)
+    staff = require_permission(actor, Permission.MARKET_TRADE, EVERY_BRAND)
     cleaned = audit.audit_reason(reason)
     outcome, market = await _lock_outcome(uow, outcome_id)
     before = {"odds": str(outcome.odds), "overridden": outcome.odds_overridden}
@@ -313,7 +322,7 @@ async def set_market_margin(
     """Price a market type at this margin from the next feed update on. Errors:
     NotAuthenticated, PermissionDenied, TwoFactorRequired, PasswordChangeRequired,
     ReasonRequired, DomainError (reason), InvalidMargin."""
-    staff = require_permission(actor, Permission.MARKET_TRADE)
+    staff = require_permission(actor, Permission.MARKET_TRADE, EVERY_BRAND)
     cleaned = audit.audit_reason(reason)
     if not (
         margin.is_finite()
@@ -342,19 +351,52 @@ async def set_market_margin(
 
 
 async def market_liabilities(
-    uow: UnitOfWork, actor: Principal | None, market_id: int
+    uow: UnitOfWork, actor: Principal | None, brand: str, market_id: int
 ) -> list[LiabilityRow]:
     """The potential returns each outcome of the market carries, per currency (what the
-    book pays if that outcome wins). Errors: NotAuthenticated, PermissionDenied,
+    book pays if that outcome wins): the whole book's (the figure the market's limit holds)
+    for staff of every brand; only the bets of `brand` for staff of some brands, since the
+    other brands' bets are not theirs to read. Errors: NotAuthenticated, PermissionDenied,
     TwoFactorRequired, PasswordChangeRequired."""
-    require_permission(actor, Permission.MARKET_TRADE)
-    rows = await uow.session.execute(
-        select(Outcome.id, Outcome.key, OutcomeLiability.currency, OutcomeLiability.liability_minor)
-        .join(OutcomeLiability, OutcomeLiability.outcome_id == Outcome.id)
-        .where(Outcome.market_id == market_id)
-        .order_by(Outcome.id, OutcomeLiability.currency)
-    )
+    staff = require_permission(actor, Permission.MARKET_TRADE, brand)
+    if reaches(staff, EVERY_BRAND):
+        statement = (
+            select(
+                Outcome.id, Outcome.key, OutcomeLiability.currency, OutcomeLiability.liability_minor
+            )
+            .join(OutcomeLiability, OutcomeLiability.outcome_id == Outcome.id)
+            .where(Outcome.market_id == market_id)
+            .order_by(Outcome.id, OutcomeLiability.currency)
+        )
+    else:
+        statement = _brand_liabilities(brand, market_id)
+    rows = await uow.session.execute(statement)
     return [LiabilityRow(*row) for row in rows]
+
+
+# The bets that still carry liability: the rest released it when they left the book.
+_RELEASED_STATUSES = (
+    BetStatus.CASHED_OUT.value, BetStatus.CANCELLED.value, BetStatus.REFUSED.value
+)  # fmt: skip
+
+
+def _brand_liabilities(brand: str, market_id: int) -> Select[int, str, str, int]:
+    """The liabilities as placement accrues them (each bet's potential return on every
+    leg's outcome), summed over one brand's bets only."""
+    amount = func.sum(Bet.potential_return_minor)
+    return (
+        select(Outcome.id, Outcome.key, Bet.currency, amount.label("liability_minor"))
+        .join(BetLeg, BetLeg.outcome_id == Outcome.id)
+        .join(Bet, Bet.id == BetLeg.bet_id)
+        .where(
+            BetLeg.market_id == market_id,
+            Outcome.market_id == market_id,
+            Bet.brand == brand,
+            Bet.status.not_in(_RELEASED_STATUSES),
+        )
+        .group_by(Outcome.id, Outcome.key, Bet.currency)
+        .order_by(Outcome.id, Bet.currency)
+    )
 
 
 _CANCEL_BET = text("""
@@ -365,18 +407,19 @@ UPDATE sportsbook_bets
 """)
 
 
-async def void_bet(uow: UnitOfWork, actor: Principal | None, bet_id: int, *, reason: str) -> Bet:
-    """Void an open or pending bet: liability released, stake returned to the wallets that
-    paid it, audited. Errors: NotAuthenticated, PermissionDenied (also outside the staff
-    member's brands), TwoFactorRequired, PasswordChangeRequired, ReasonRequired,
-    DomainError (reason), BetNotFound, BetNotVoidable."""
-    staff = require_permission(actor, Permission.BET_VOID)
+async def void_bet(
+    uow: UnitOfWork, actor: Principal | None, brand: str, bet_id: int, *, reason: str
+) -> Bet:
+    """Void an open or pending bet of `brand`: liability released, stake returned to the
+    wallets that paid it, audited. Errors: NotAuthenticated, PermissionDenied (also when
+    `brand` is beyond the staff member's brands), TwoFactorRequired,
+    PasswordChangeRequired, ReasonRequired, DomainError (reason), BetNotFound (also a bet
+    of another brand), BetNotVoidable."""
+    staff = require_permission(actor, Permission.BET_VOID, brand)
     cleaned = audit.audit_reason(reason)
-    bet = await uow.session.get(Bet, bet_id)
+    bet = await uow.session.scalar(select(Bet).where(Bet.id == bet_id, Bet.brand == brand))
     if bet is None:
         raise BetNotFound(field="betId")
-    if staff.staff_brands is not None and bet.brand not in staff.staff_brands:
-        raise PermissionDenied("That bet is beyond your brands.", field="betId")
     locked = await lock_bets(uow, [bet_id], [BetStatus.OPEN, BetStatus.PENDING])
     if not locked:
         raise BetNotVoidable(field="betId")

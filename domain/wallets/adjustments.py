@@ -115,7 +115,7 @@ async def adjust(
     InvalidAmount, InvalidIdempotencyKey, PlayerNotFound, UnsupportedCurrency (no wallet in
     that currency), InsufficientFunds (a debit beyond the balance), IdempotencyConflict.
     """
-    staff = require_permission(actor, Permission.WALLET_ADJUST)
+    staff = require_permission(actor, Permission.WALLET_ADJUST, brand)
     clean_reason = _reason(reason)
     if wallet not in ADJUSTABLE_WALLETS:
         raise WalletNotAdjustable(field="wallet")

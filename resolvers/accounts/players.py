@@ -80,7 +80,7 @@ async def players_by_id(ctx: Context, ids: list[uuid.UUID]) -> dict[uuid.UUID, P
         return {}
     if principal.is_player:
         ids = [player_id for player_id in ids if player_id == principal.id]
-    elif not holds_permission(principal, Permission.PLAYER_READ):
+    elif not holds_permission(principal, Permission.PLAYER_READ, ctx.brand.slug):
         return {}
     if not ids:
         return {}
@@ -99,7 +99,9 @@ async def inbox(ctx: Context, player_id: uuid.UUID, limit: int) -> list[InboxMes
         return []
     if principal.is_player and principal.id != player_id:
         return []
-    if principal.is_staff and not holds_permission(principal, Permission.PLAYER_READ):
+    if principal.is_staff and not holds_permission(
+        principal, Permission.PLAYER_READ, ctx.brand.slug
+    ):
         return []
 
     async def load(keys: Sequence[tuple[uuid.UUID, int]]) -> list[list[InboxMessage]]:
@@ -123,7 +125,7 @@ async def search_players(ctx: Context, text: str, limit: int) -> list[Player]:
 
 
 async def _staff_actor(ctx: Context, permission: Permission) -> Principal:
-    return require_permission(await ctx.principal(), permission)
+    return require_permission(await ctx.principal(), permission, ctx.brand.slug)
 
 
 async def set_player_status(

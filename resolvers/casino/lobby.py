@@ -38,7 +38,7 @@ async def games(
     if favourites_only:
         favourites_of = require_player(await ctx.principal()).id
     if include_disabled:
-        require_permission(await ctx.principal(), Permission.CASINO_MANAGE)
+        require_permission(await ctx.principal(), Permission.CASINO_MANAGE, ctx.brand.slug)
     filters = lobby.LobbyFilter.of(
         search=search,
         category=category,
@@ -74,7 +74,7 @@ async def game_by_code(ctx: Context, code: str, provider: str | None) -> lobby.G
 
 
 async def _may_manage(ctx: Context) -> bool:
-    return holds_permission(await ctx.principal(), Permission.CASINO_MANAGE)
+    return holds_permission(await ctx.principal(), Permission.CASINO_MANAGE, ctx.brand.slug)
 
 
 async def games_by_id(ctx: Context, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, lobby.Game]:

@@ -36,7 +36,7 @@ async def _require_round_reader(ctx: Context, player_id: uuid.UUID) -> Principal
         if principal.id != player_id:
             raise PermissionDenied()
         return principal
-    return require_permission(principal, Permission.CASINO_RECONCILE)
+    return require_permission(principal, Permission.CASINO_RECONCILE, ctx.brand.slug)
 
 
 async def player_rounds(
@@ -71,7 +71,7 @@ async def reconciliation(
 ) -> reconciliation_service.Reconciliation:
     """Errors: PermissionDenied and friends first, then INVALID_FILTER, INVALID_CURSOR,
     INVALID_PAGE_SIZE."""
-    actor = require_permission(await ctx.principal(), Permission.CASINO_RECONCILE)
+    actor = require_permission(await ctx.principal(), Permission.CASINO_RECONCILE, ctx.brand.slug)
     filters = _filter(since, until, provider, round_ref)
     cursor = rounds.RoundCursor.decode(after) if after is not None else None
     async with ctx.db.uow() as uow:
@@ -90,7 +90,7 @@ async def big_wins(
     ctx: Context, *, since: datetime, until: datetime, first: int, after: str | None
 ) -> rounds.RoundPage:
     """Errors: those of reconciliation."""
-    actor = require_permission(await ctx.principal(), Permission.CASINO_RECONCILE)
+    actor = require_permission(await ctx.principal(), Permission.CASINO_RECONCILE, ctx.brand.slug)
     filters = _filter(since, until, None, None)
     cursor = rounds.RoundCursor.decode(after) if after is not None else None
     async with ctx.db.uow() as uow:
@@ -128,7 +128,7 @@ async def rounds_by_id(ctx: Context, ids: Sequence[int]) -> dict[int, rounds.Rou
         owner = principal.id
     else:
         try:
-            require_permission(principal, Permission.CASINO_RECONCILE)
+            require_permission(principal, Permission.CASINO_RECONCILE, ctx.brand.slug)
         except DomainError:
             return {}
     async with ctx.db.uow() as uow:

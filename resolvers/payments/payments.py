@@ -14,7 +14,12 @@ from decimal import Decimal
 
 from domain.accounts.models import Player
 from domain.accounts.permissions import Permission
-from domain.accounts.principal import Principal, require_permission, require_player
+from domain.accounts.principal import (
+    Principal,
+    holds_permission,
+    require_permission,
+    require_player,
+)
 from domain.integrations import default_payment_provider, payment_provider
 from domain.integrations.psp import DepositFlow, call_provider
 from domain.payments import service as payments
@@ -93,7 +98,9 @@ async def approve_withdrawal(ctx: Context, withdrawal_id: uuid.UUID | None) -> O
 
     async def run() -> Payment:
         # Permission first: a denied caller learns nothing about withdrawals.
-        actor = require_permission(await ctx.principal(), Permission.WITHDRAWAL_APPROVE)
+        actor = require_permission(
+            await ctx.principal(), Permission.WITHDRAWAL_APPROVE, ctx.brand.slug
+        )
         if withdrawal_id is None:
             raise PaymentNotFound(field="withdrawalId")
         async with ctx.db.uow() as uow:
@@ -110,7 +117,9 @@ async def reject_withdrawal(
     ctx: Context, withdrawal_id: uuid.UUID | None, reason: str
 ) -> Outcome[Payment]:
     async def run() -> Payment:
-        actor = require_permission(await ctx.principal(), Permission.WITHDRAWAL_APPROVE)
+        actor = require_permission(
+            await ctx.principal(), Permission.WITHDRAWAL_APPROVE, ctx.brand.slug
+        )
         if withdrawal_id is None:
             raise PaymentNotFound(field="withdrawalId")
         async with ctx.db.uow() as uow:
@@ -126,7 +135,7 @@ async def reject_withdrawal(
 async def pending_withdrawals(ctx: Context, *, first: int, after: str | None) -> payments.QueuePage:
     """Errors: those of require_permission(WITHDRAWAL_APPROVE), InvalidCursor,
     InvalidPageSize."""
-    actor = require_permission(await ctx.principal(), Permission.WITHDRAWAL_APPROVE)
+    actor = require_permission(await ctx.principal(), Permission.WITHDRAWAL_APPROVE, ctx.brand.slug)
     cursor = payments.QueueCursor.decode(after) if after is not None else None
     async with ctx.db.uow() as uow:
         return await payments.pending_withdrawals(
@@ -137,7 +146,7 @@ async def pending_withdrawals(ctx: Context, *, first: int, after: str | None) ->
 async def net_deposits(ctx: Context, player_id: uuid.UUID | None) -> tuple[int, str] | None:
     """A player's net deposits (minor units, currency) for staff with wallet.read; None
     when this brand has no such player. Errors: those of require_permission."""
-    require_permission(await ctx.principal(), Permission.WALLET_READ)
+    require_permission(await ctx.principal(), Permission.WALLET_READ, ctx.brand.slug)
     if player_id is None:
         return None
     async with ctx.db.uow() as uow:
@@ -148,10 +157,11 @@ async def net_deposits(ctx: Context, player_id: uuid.UUID | None) -> tuple[int, 
     return total, player.currency
 
 
-def _may_read_every_payment(principal: Principal) -> bool:
-    if not principal.is_staff or not principal.fully_authenticated:
-        return False
-    return bool({Permission.WALLET_READ, Permission.WITHDRAWAL_APPROVE} & principal.permissions)
+def _may_read_every_payment(principal: Principal, brand: str) -> bool:
+    return any(
+        holds_permission(principal, permission, brand)
+        for permission in (Permission.WALLET_READ, Permission.WITHDRAWAL_APPROVE)
+    )
 
 
 async def payments_by_id(ctx: Context, ids: list[uuid.UUID]) -> dict[uuid.UUID, Payment]:
@@ -162,7 +172,7 @@ async def payments_by_id(ctx: Context, ids: list[uuid.UUID]) -> dict[uuid.UUID, 
         return {}
     if principal.is_player and principal.fully_authenticated:
         owner: uuid.UUID | None = principal.id
-    elif _may_read_every_payment(principal) and not principal.password_change_required:
+    elif _may_read_every_payment(principal, ctx.brand.slug):
         owner = None
     else:
         return {}

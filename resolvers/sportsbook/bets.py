@@ -13,7 +13,12 @@ from sqlalchemy import select
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player
 from domain.accounts.permissions import Permission
-from domain.accounts.principal import Principal, require_permission, require_player
+from domain.accounts.principal import (
+    Principal,
+    holds_permission,
+    require_permission,
+    require_player,
+)
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import NotAuthenticated, PermissionDenied
 from domain.sportsbook import bet_history, cashout
@@ -41,7 +46,7 @@ async def require_bet_reader(ctx: Context, player_id: uuid.UUID) -> Principal:
         if principal.id != player_id:
             raise PermissionDenied()
         return principal
-    return require_permission(principal, Permission.PLAYER_READ)
+    return require_permission(principal, Permission.PLAYER_READ, ctx.brand.slug)
 
 
 async def _player_currency(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> str:
@@ -135,18 +140,19 @@ async def player_bets(
         )
 
 
-def _reads_bets(principal: Principal | None) -> bool:
-    """Whether `principal` may read bets at all: players (their own), staff with player.read."""
-    if principal is None or not principal.fully_authenticated:
-        return False
-    return principal.is_player or Permission.PLAYER_READ in principal.permissions
+def _reads_bets(principal: Principal | None, brand: str) -> bool:
+    """Whether `principal` may read bets of `brand` at all: players (their own), staff with
+    player.read there (through the one gate: scope, second factor and password too)."""
+    if principal is not None and principal.is_player:
+        return principal.fully_authenticated
+    return holds_permission(principal, Permission.PLAYER_READ, brand)
 
 
 async def bets_by_id(ctx: Context, ids: Sequence[int]) -> dict[int, Bet]:
     """The bets among `ids` the caller may see: its own, or any of the brand's for staff
     with player.read (others are left out)."""
     principal = await ctx.principal()
-    if principal is None or not ids or not _reads_bets(principal):
+    if principal is None or not ids or not _reads_bets(principal, ctx.brand.slug):
         return {}
 
     async def fetch(uow: UnitOfWork, keys: list[int]) -> dict[int, Bet]:
@@ -175,7 +181,7 @@ async def bet_view(ctx: Context, bet_id: int, *, legs: bool, outcomes: bool) -> 
     its legs and their outcomes when asked: standalone statements in one go (the bet is
     committed, no transaction needed), not a loader round and a unit of work per level."""
     principal = await ctx.principal()
-    if principal is None or not _reads_bets(principal):
+    if principal is None or not _reads_bets(principal, ctx.brand.slug):
         return None
     async with ctx.db.autocommit() as uow:
         bet = (await bet_history.bets_by_id(uow, ctx.brand.slug, [bet_id])).get(bet_id)

@@ -112,7 +112,7 @@ async def void_bet(ctx: Context, bet_id: int | None, *, reason: str) -> Result[B
     actor = await ctx.principal()
 
     async def run(uow: UnitOfWork) -> Bet:
-        return await trading.void_bet(uow, actor, bet_id or _NONE, reason=reason)
+        return await trading.void_bet(uow, actor, ctx.brand.slug, bet_id or _NONE, reason=reason)
 
     return await _in_transaction(ctx, run)
 
@@ -121,11 +121,12 @@ async def outcome_liabilities(
     ctx: Context, market_id: int | None
 ) -> list[tuple[Outcome, list[trading.LiabilityRow]]]:
     """Every outcome of the market with the liability it carries per currency (none yet:
-    an empty list). Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired,
+    an empty list); the whole book's for staff of every brand, this brand's bets' for
+    others. Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired,
     PasswordChangeRequired."""
     actor = await ctx.principal()
     async with ctx.db.uow() as uow:
-        rows = await trading.market_liabilities(uow, actor, market_id or _NONE)
+        rows = await trading.market_liabilities(uow, actor, ctx.brand.slug, market_id or _NONE)
     outcomes = await catalog.outcomes_of(ctx, market_id) if market_id else []
     by_outcome: dict[int, list[trading.LiabilityRow]] = {}
     for row in rows:

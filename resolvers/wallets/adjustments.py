@@ -40,7 +40,7 @@ async def adjust_balance(
 ) -> Outcome[adjustments.Adjustment]:
     async def run() -> adjustments.Adjustment:
         # Permission first: a denied caller learns nothing about players or amounts.
-        actor = require_permission(await ctx.principal(), Permission.WALLET_ADJUST)
+        actor = require_permission(await ctx.principal(), Permission.WALLET_ADJUST, ctx.brand.slug)
         if player_id is None:
             raise PlayerNotFound(field="playerId")
         minor = amount_minor(amount, currency)

@@ -35,7 +35,7 @@ async def require_wallet_reader(ctx: Context, player_id: uuid.UUID) -> Principal
         if principal.id != player_id:
             raise PermissionDenied()
         return principal
-    return require_permission(principal, Permission.WALLET_READ)
+    return require_permission(principal, Permission.WALLET_READ, ctx.brand.slug)
 
 
 def _balances_loader(ctx: Context) -> DataLoader[uuid.UUID, list[Balance]]:
@@ -65,7 +65,7 @@ async def wallets_of(ctx: Context, player_id: uuid.UUID) -> list[Balance]:
 async def staff_player_wallets(ctx: Context, player_id: uuid.UUID | None) -> list[Balance] | None:
     """A player's wallets for staff with wallet.read; None when the brand has no such
     player (or no wallets for it). Errors: PermissionDenied and friends."""
-    require_permission(await ctx.principal(), Permission.WALLET_READ)
+    require_permission(await ctx.principal(), Permission.WALLET_READ, ctx.brand.slug)
     if player_id is None:
         return None
     found = await _balances_loader(ctx).load(player_id)
@@ -106,7 +106,7 @@ async def movements_by_id(ctx: Context, entry_ids: Sequence[int]) -> dict[int, h
             return {}
     else:
         try:
-            require_permission(principal, Permission.WALLET_READ)
+            require_permission(principal, Permission.WALLET_READ, ctx.brand.slug)
         except DomainError:
             return {}
     async with ctx.db.uow() as uow:

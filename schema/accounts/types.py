@@ -172,7 +172,9 @@ class Player(relay.Node):
         )
         return [cls.from_model(found[pid]) if pid in found else None for pid in wanted]
 
-    @strawberry.field(description="Newest first.")
+    @strawberry.field(
+        description="The player's messages, newest first (the player, or staff with player.read)."
+    )
     async def inbox(self, info: Info, first: int = INBOX_PAGE_DEFAULT) -> list[InboxMessage]:
         messages = await player_resolvers.inbox(info.context, uuid.UUID(self.id), first)
         return [InboxMessage.from_model(message) for message in messages]

@@ -61,6 +61,8 @@ VoidBetError = mutation_error(
 )
 
 _REASON = f"Why (mandatory, at most {trading.REASON_LENGTH_MAX} characters); kept in the audit log."
+# The catalogue is one book for every brand: changing it is the platform trading desk's.
+_DESK = "Staff (market.trade, every brand: the catalogue is shared): "
 
 
 def _int_id(global_id: relay.GlobalID, type_name: str) -> int | None:
@@ -196,7 +198,7 @@ async def _event_and_markets(
 @strawberry.type
 class TradingMutation:
     @strawberry.mutation(
-        description="Staff (market.trade): suspend a market; it takes no bets, and the "
+        description=_DESK + "suspend a market; it takes no bets, and the "
         "suspension holds against the feed until a trader resumes it. Audited."
     )
     async def suspend_market(
@@ -211,8 +213,7 @@ class TradingMutation:
         )
 
     @strawberry.mutation(
-        description="Staff (market.trade): resume a suspended market, whatever suspended it. "
-        "Audited."
+        description=_DESK + "resume a suspended market, whatever suspended it. Audited."
     )
     async def resume_market(self, info: Info, input: MarketSuspensionInput) -> ResumeMarketPayload:
         outcome = await trading_resolvers.set_market_suspended(
@@ -224,8 +225,7 @@ class TradingMutation:
         )
 
     @strawberry.mutation(
-        description="Staff (market.trade): suspend every active market of an event. Audited "
-        "per market."
+        description=_DESK + "suspend every active market of an event. Audited per market."
     )
     async def suspend_event(self, info: Info, input: EventSuspensionInput) -> SuspendEventPayload:
         event_id = _int_id(input.event, "SportsbookEvent")
@@ -238,7 +238,7 @@ class TradingMutation:
         )
 
     @strawberry.mutation(
-        description="Staff (market.trade): resume the markets of an event a trader suspended "
+        description=_DESK + "resume the markets of an event a trader suspended "
         "(those the feed suspended stay so). Audited per market."
     )
     async def resume_event(self, info: Info, input: EventSuspensionInput) -> ResumeEventPayload:
@@ -252,7 +252,7 @@ class TradingMutation:
         )
 
     @strawberry.mutation(
-        description="Staff (market.trade): set an outcome's odds by hand; they hold against "
+        description=_DESK + "set an outcome's odds by hand; they hold against "
         "feed updates until released. Audited."
     )
     async def override_odds(self, info: Info, input: OverrideOddsInput) -> OverrideOddsPayload:
@@ -266,7 +266,7 @@ class TradingMutation:
         )
 
     @strawberry.mutation(
-        description="Staff (market.trade): end an odds override; the feed's price (with the "
+        description=_DESK + "end an odds override; the feed's price (with the "
         "margin) returns. Audited."
     )
     async def release_odds_override(
@@ -282,7 +282,7 @@ class TradingMutation:
         )
 
     @strawberry.mutation(
-        description="Staff (market.trade): the margin of a market type, applied to the "
+        description=_DESK + "the margin of a market type, applied to the "
         "feed's odds from its next update on. Audited."
     )
     async def set_market_margin(
@@ -299,7 +299,7 @@ class TradingMutation:
         )
 
     @strawberry.mutation(
-        description="Staff (bet.void): void an open or pending bet; its liability is "
+        description="Staff (bet.void): void an open or pending bet of this brand; its liability is "
         "released and the stake goes back to the wallets that paid it. The bet ends "
         "CANCELLED. Audited."
     )
@@ -318,7 +318,8 @@ class TradingMutation:
 class TradingQuery:
     @strawberry.field(
         description="Staff (market.trade): each outcome of a market with what the book pays "
-        "if it wins, per currency.",
+        "if it wins, per currency: over the whole book for staff of every brand, over this "
+        "brand's bets for others.",
         extensions=[HasPermission.extension(Permission.MARKET_TRADE)],
     )
     async def outcome_liabilities(

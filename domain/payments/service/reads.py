@@ -71,7 +71,7 @@ async def pending_withdrawals(
     Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired, PasswordChangeRequired,
     InvalidPageSize.
     """
-    require_permission(actor, Permission.WITHDRAWAL_APPROVE)
+    require_permission(actor, Permission.WITHDRAWAL_APPROVE, brand)
     if type(first) is not int or not 1 <= first <= PAGE_SIZE_MAX:
         raise InvalidPageSize(field="first")
     query = select(Payment).where(

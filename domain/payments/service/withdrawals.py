@@ -71,7 +71,7 @@ async def approve_withdrawal(
     Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired, PasswordChangeRequired,
     PaymentNotFound, WithdrawalAlreadyReviewed.
     """
-    require_permission(actor, Permission.WITHDRAWAL_APPROVE)
+    require_permission(actor, Permission.WITHDRAWAL_APPROVE, brand)
     payment = await lock(uow, brand, payment_id, PaymentKind.WITHDRAWAL)
     if payment.status == PaymentStatus.APPROVED and payment.psp_reference is None:
         await emit(uow, PayoutRequested(payment_id=str(payment.id)), brand=brand)
@@ -161,7 +161,7 @@ async def reject_withdrawal(
     Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired, PasswordChangeRequired,
     ReasonRequired, PaymentNotFound, WithdrawalAlreadyReviewed.
     """
-    require_permission(actor, Permission.WITHDRAWAL_APPROVE)
+    require_permission(actor, Permission.WITHDRAWAL_APPROVE, brand)
     reason = reason.strip()
     if not reason:
         raise ReasonRequired(field="reason")

@@ -84,7 +84,7 @@ async def test_who_may_void_a_bet_and_the_stake_comes_back(
 
     async with db.uow() as uow:
         try:
-            await trading.void_bet(uow, staff(role), bet_id, reason="palpable error")
+            await trading.void_bet(uow, staff(role), "aurora", bet_id, reason="palpable error")
             await uow.commit()
             denied = False
         except PermissionDenied:
@@ -101,7 +101,7 @@ async def test_who_may_void_a_bet_and_the_stake_comes_back(
 
 async def _liabilities(db: Database) -> list[int]:
     async with db.uow() as uow:
-        rows = await trading.market_liabilities(uow, staff("trader"), await market_id(db))
+        rows = await trading.market_liabilities(uow, staff("trader"), "aurora", await market_id(db))
     return [row.liability_minor for row in rows]
 
 

@@ -1,0 +1,562 @@
+"""Staff act only within their brands, on every field (DESIGN.md section 4).
+
+The matrix takes every staff field from the committed schema (a `@hasPermission` field, or
+one whose description says "Staff (" or "staff with"), so a staff field added later fails
+here until it has a case. Each case is called by an admin of northstar only, aimed at
+aurora's objects: on northstar's host (refused, not found, or nothing to see) and with the
+same token on aurora's host (not signed in there). Nothing changes: not the book, bets,
+ledger, players, sessions, staff, withdrawals, casino switches, outbox or audit log. An
+admin of aurora sees every read case's data, so no case passes for want of data.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graphql import (
+    GraphQLObjectType,
+    GraphQLSchema,
+    build_schema,
+    get_named_type,
+    is_leaf_type,
+)
+from sqlalchemy import text
+from strawberry.relay import to_base64
+
+from domain.accounts import staff as staff_service
+from domain.casino.catalog import GameSpec, ProviderSpec, enable_games, sync_provider
+from domain.casino.models import GameRound, RoundTransaction
+from domain.kernel.db import Database
+from domain.messaging.service import deliver_welcome
+from domain.payments import service as payments
+from tests.domain.payments.support import PSP
+from tests.schema.accounts.test_staff import signed_in_staff
+from tests.schema.sportsbook.support import BookMarket, add_market, gid, signed_in_bettor
+from tests.schema.sportsbook.test_place_bet import PLACE_BET, single
+from tests.support import AURORA, NORTHSTAR, Api, GraphQLResponse
+
+SCHEMA = Path(__file__).resolve().parents[2] / "schema.graphql"
+STAFF_DESCRIPTION = re.compile(r"\b[Ss]taff (?:\(|with )")
+PROVIDER = "scope-test"  # casino games only aurora offers
+REASON = "scope check"
+
+
+def staff_fields(schema: GraphQLSchema) -> set[str]:
+    """`Type.field` of every staff field, and `Type.field(argument)` of every staff
+    argument of an open field."""
+    found = set()
+    for type_name, named in schema.type_map.items():
+        if type_name.startswith("__") or not isinstance(named, GraphQLObjectType):
+            continue
+        for name, definition in named.fields.items():
+            node = definition.ast_node
+            directives = {d.name.value for d in (node.directives or ())} if node else set()
+            if "hasPermission" in directives or STAFF_DESCRIPTION.search(
+                definition.description or ""
+            ):
+                found.add(f"{type_name}.{name}")
+            for argument, value in definition.args.items():
+                if STAFF_DESCRIPTION.search(value.description or ""):
+                    found.add(f"{type_name}.{name}({argument})")
+    return found
+
+
+def _selection(schema: GraphQLSchema, payload: str) -> str:
+    """Every field of a mutation payload: leaves as they are, objects by id (or their first
+    leaf), so anything the mutation returns shows in the answer."""
+    payload_type = schema.get_type(payload)
+    assert isinstance(payload_type, GraphQLObjectType)
+    parts = []
+    for name, definition in payload_type.fields.items():
+        named = get_named_type(definition.type)
+        if name == "errors":
+            parts.append("errors { code field }")
+        elif is_leaf_type(named):
+            parts.append(name)
+        else:
+            assert isinstance(named, GraphQLObjectType)
+            leaves = [n for n, f in named.fields.items() if is_leaf_type(get_named_type(f.type))]
+            parts.append(f"{name} {{ {'id' if 'id' in leaves else leaves[0]} }}")
+    return " ".join(parts)
+
+
+def mutation(schema: GraphQLSchema, name: str) -> str:
+    definition = schema.mutation_type.fields[name]  # type: ignore[union-attr]
+    input_type = definition.args["input"].type
+    payload = get_named_type(definition.type).name
+    return (
+        f"mutation($input: {input_type}) {{ {name}(input: $input) "
+        f"{{ {_selection(schema, payload)} }} }}"
+    )
+
+
+@dataclass
+class World:
+    """Aurora's objects, and the catalogue every brand shares."""
+
+    player: str
+    player_email: str
+    bet: str
+    withdrawal: str
+    round: str
+    market: BookMarket
+    game: str
+    staff_member: str
+    movement: str
+
+
+@dataclass(frozen=True)
+class Case:
+    document: str
+    variables: dict[str, Any]
+    # What northstar's admin gets on its own host: the payload's error code, or None for a
+    # read that shows nothing.
+    refused_with: str | None = None
+
+
+# Objects staff read by global id (`node`), beyond those the staff fields above reach.
+NODE_CASES = ("Query.node(Bet)", "Query.node(Payment)", "Query.node(WalletTransaction)")
+
+
+def _node(type_name: str) -> str:
+    return f"query($id: ID!) {{ node(id: $id) {{ ... on {type_name} {{ id }} }} }}"
+
+
+def _player_field(selection: str) -> str:
+    return f"query($id: ID!) {{ node(id: $id) {{ ... on Player {{ {selection} }} }} }}"
+
+
+def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
+    def write(name: str, values: dict[str, Any], code: str) -> Case:
+        return Case(mutation(schema, name), {"input": values}, code)
+
+    player, why = {"playerId": world.player}, {"reason": REASON}
+    market = gid("Market", world.market.market_id)
+    outcome = gid("Outcome", world.market.outcomes["home"])
+    period = {
+        "from": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+        "to": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+    }
+    eur = {"amount": "5.00", "currency": "EUR"}
+    edges = "edges { node { id } }"
+    return {
+        "Query.players": Case(
+            "query($s: String!) { players(search: $s) { id } }", {"s": world.player_email}
+        ),
+        "Query.playerWallets": Case(
+            "query($p: ID!) { playerWallets(playerId: $p) { kind } }", {"p": world.player}
+        ),
+        "Query.pendingWithdrawals": Case(f"{{ pendingWithdrawals {{ {edges} }} }}", {}),
+        "Query.playerNetDeposits": Case(
+            "query($p: ID!) { playerNetDeposits(playerId: $p) { amount } }", {"p": world.player}
+        ),
+        "Query.casinoGames(includeDisabled)": Case(
+            f"query($p: String) {{ casinoGames(includeDisabled: true, provider: $p) {{ {edges} }} }}",
+            {"p": PROVIDER},
+        ),
+        "Query.casinoReconciliation": Case(
+            "query($from: DateTime!, $to: DateTime!) { casinoReconciliation(from: $from, to: $to) "
+            f"{{ totals {{ currency }} rounds {{ {edges} }} }} }}",
+            period,
+        ),
+        "Query.bigWins": Case(
+            f"query($from: DateTime!, $to: DateTime!) {{ bigWins(from: $from, to: $to) {{ {edges} }} }}",
+            period,
+        ),
+        "Query.outcomeLiabilities": Case(
+            "query($m: ID!) { outcomeLiabilities(market: $m) { liabilities { amount currency } } }",
+            {"m": market},
+        ),
+        "GameRound.transactions": Case(
+            "query($id: ID!) { node(id: $id) { ... on GameRound { transactions { kind } } } }",
+            {"id": world.round},
+        ),
+        "Query.node(Bet)": Case(_node("Bet"), {"id": world.bet}),
+        "Query.node(Payment)": Case(_node("Payment"), {"id": world.withdrawal}),
+        "Query.node(WalletTransaction)": Case(_node("WalletTransaction"), {"id": world.movement}),
+        "Player.limits": Case(_player_field("limits { kind }"), {"id": world.player}),
+        "Player.wallets": Case(_player_field("wallets { kind }"), {"id": world.player}),
+        "Player.transactions": Case(
+            _player_field(f"transactions {{ {edges} }}"), {"id": world.player}
+        ),
+        "Player.gameRounds": Case(_player_field(f"gameRounds {{ {edges} }}"), {"id": world.player}),
+        "Player.bets": Case(_player_field(f"bets {{ {edges} }}"), {"id": world.player}),
+        "Player.inbox": Case(_player_field("inbox { id }"), {"id": world.player}),
+        "Mutation.setPlayerStatus": write(
+            "setPlayerStatus", {**player, "status": "SUSPENDED", **why}, "PLAYER_NOT_FOUND"
+        ),
+        "Mutation.revokePlayerSessions": write("revokePlayerSessions", player, "PLAYER_NOT_FOUND"),
+        "Mutation.createStaffMember": write(
+            "createStaffMember",
+            {"email": "mole@op.example", "roles": ["ADMIN"], "brands": ["aurora"]},
+            "PERMISSION_DENIED",
+        ),
+        "Mutation.setStaffRoles": write(
+            "setStaffRoles",
+            {"staffId": world.staff_member, "roles": ["ADMIN"]},
+            "PERMISSION_DENIED",
+        ),
+        "Mutation.adjustBalance": write(
+            "adjustBalance",
+            {
+                **player,
+                "wallet": "CASH",
+                "direction": "CREDIT",
+                "amount": eur,
+                **why,
+                "idempotencyKey": "scope-1",
+            },
+            "PLAYER_NOT_FOUND",
+        ),
+        "Mutation.approveWithdrawal": write(
+            "approveWithdrawal", {"withdrawalId": world.withdrawal}, "PAYMENT_NOT_FOUND"
+        ),
+        "Mutation.rejectWithdrawal": write(
+            "rejectWithdrawal", {"withdrawalId": world.withdrawal, **why}, "PAYMENT_NOT_FOUND"
+        ),
+        "Mutation.setCasinoGameEnabled": write(
+            "setCasinoGameEnabled",
+            {"game": world.game, "enabled": False, **why},
+            "GAME_NOT_FOUND",
+        ),
+        "Mutation.setCasinoProviderEnabled": write(
+            "setCasinoProviderEnabled",
+            {"provider": PROVIDER, "enabled": False, **why},
+            "PROVIDER_NOT_FOUND",
+        ),
+        "Mutation.suspendMarket": write(
+            "suspendMarket", {"market": market, **why}, "PERMISSION_DENIED"
+        ),
+        "Mutation.resumeMarket": write(
+            "resumeMarket", {"market": market, **why}, "PERMISSION_DENIED"
+        ),
+        "Mutation.suspendEvent": write(
+            "suspendEvent",
+            {"event": gid("SportsbookEvent", world.market.event_id), **why},
+            "PERMISSION_DENIED",
+        ),
+        "Mutation.resumeEvent": write(
+            "resumeEvent",
+            {"event": gid("SportsbookEvent", world.market.event_id), **why},
+            "PERMISSION_DENIED",
+        ),
+        "Mutation.overrideOdds": write(
+            "overrideOdds", {"outcome": outcome, "odds": "9.99", **why}, "PERMISSION_DENIED"
+        ),
+        "Mutation.releaseOddsOverride": write(
+            "releaseOddsOverride", {"outcome": outcome, **why}, "PERMISSION_DENIED"
+        ),
+        "Mutation.setMarketMargin": write(
+            "setMarketMargin",
+            {"marketType": "match_result", "margin": "0.2", **why},
+            "PERMISSION_DENIED",
+        ),
+        "Mutation.voidBet": write("voidBet", {"bet": world.bet, **why}, "BET_NOT_FOUND"),
+    }
+
+
+# ---- what a caller got, and what the database holds ---------------------------------------
+
+
+def answer(response: GraphQLResponse, document: str) -> tuple[list[str | None], Any]:
+    """The refusal codes (request errors and payload errors) and the data beside them."""
+    codes = [error.get("extensions", {}).get("code") for error in response.body.get("errors", [])]
+    data = response.body.get("data")
+    if data is not None and len(data) == 1:
+        data = next(iter(data.values()))
+    if isinstance(data, dict) and "errors" in data and document.startswith("mutation"):
+        codes += [error["code"] for error in data["errors"]]
+        data = {key: value for key, value in data.items() if key != "errors"}
+    return codes, data
+
+
+def blank(value: Any) -> bool:
+    """Nothing to see: no rows, no values (an empty page, a null, zero revoked...)."""
+    if isinstance(value, dict):
+        return all(blank(item) for item in value.values())
+    if isinstance(value, list):
+        return all(blank(item) for item in value)
+    return value in (None, False, 0, "")
+
+
+def refused(
+    case: Case, home: tuple[list[str | None], Any], away: tuple[list[str | None], Any]
+) -> bool:
+    """Northstar's admin got the case's refusal and nothing else on its own host, and no
+    more than a refusal for want of a session on aurora's."""
+    (home_codes, home_data), (away_codes, away_data) = home, away
+    expected = [case.refused_with] if case.refused_with else []
+    return (
+        home_codes == expected
+        and blank(home_data)
+        and away_codes in ([], ["NOT_AUTHENTICATED"])
+        and blank(away_data)
+    )
+
+
+# Everything a staff field could change. auth_sessions: only revocations (reads bump
+# last_seen_at); outbox_events: only how many (the relay marks rows published).
+_FINGERPRINT = (
+    "sportsbook_events",
+    "sportsbook_markets",
+    "sportsbook_outcomes",
+    "sportsbook_market_margins",
+    "sportsbook_outcome_liabilities",
+    "sportsbook_bets",
+    "ledger_transactions",
+    "ledger_entries",
+    "ledger_accounts",
+    "idempotency_keys",
+    "payments",
+    "players",
+    "player_limits",
+    "staff_users",
+    "casino_brand_games",
+    "casino_brand_providers",
+    "casino_rounds",
+    "casino_transactions",
+    "audit_log",
+)
+
+
+async def fingerprint(db: Database) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    async with db.uow() as uow:
+        for table in _FINGERPRINT:
+            # The table names are this module's constants, not input.
+            digest = f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t"  # noqa: S608
+            found[table] = await uow.session.scalar(text(digest))
+        found["revoked sessions"] = await uow.session.scalar(
+            text("SELECT count(*) FROM auth_sessions WHERE revoked_at IS NOT NULL")
+        )
+        found["outbox"] = await uow.session.scalar(text("SELECT count(*) FROM outbox_events"))
+    return found
+
+
+# ---- aurora's world ----------------------------------------------------------------------
+
+
+_CATALOGUE = ProviderSpec(
+    code=PROVIDER,
+    name="Scope Test Studio",
+    launch_url="https://games.example/launch",
+    games=tuple(
+        GameSpec(
+            code=code,
+            name=code.title(),
+            category="scope-slots",
+            tags=(),
+            rtp_basis_points=9600,
+            volatility="low",
+            thumbnail_url=f"/static/{code}.png",
+        )
+        for code in ("aurora-only", "aurora-switched-off")
+    ),
+)
+
+
+async def _aurora_casino(db: Database, player_id: uuid.UUID) -> tuple[str, str]:
+    """Two games only aurora offers (one switched off there) and a big win on one."""
+    async with db.transaction() as uow:
+        await sync_provider(uow, _CATALOGUE)
+        await enable_games(uow, "aurora", PROVIDER)
+        games = dict(
+            (
+                await uow.session.execute(
+                    text("SELECT code, id FROM casino_games WHERE provider = :p"), {"p": PROVIDER}
+                )
+            ).all()
+        )
+        await uow.session.execute(
+            text("UPDATE casino_brand_games SET enabled = false WHERE game_id = :g"),
+            {"g": games["aurora-switched-off"]},
+        )
+        won = GameRound(
+            brand="aurora",
+            provider=PROVIDER,
+            player_id=player_id,
+            round_ref="r-1",
+            game_code="aurora-only",
+            currency="EUR",
+            status="closed",
+            bet_minor=1_00,
+            win_minor=5_000_00,
+            refund_minor=0,
+            win_count=1,
+            closed_at=datetime.now(UTC),
+        )
+        uow.session.add(won)
+        await uow.flush()
+        uow.session.add(
+            RoundTransaction(
+                provider=PROVIDER,
+                transaction_uuid="t-1",
+                brand="aurora",
+                player_id=player_id,
+                round_id=won.id,
+                kind="bet",
+                status="accepted",
+                round_ref="r-1",
+                game_code="aurora-only",
+                amount_minor=1_00,
+                currency="EUR",
+            )
+        )
+        await uow.flush()
+        return to_base64("CasinoGame", str(games["aurora-only"])), to_base64("GameRound", won.id)
+
+
+async def _remove_casino(db: Database) -> None:
+    async with db.transaction() as uow:
+        for statement in (
+            "DELETE FROM casino_transactions WHERE provider = :p",
+            "DELETE FROM casino_rounds WHERE provider = :p",
+            "DELETE FROM casino_brand_providers WHERE provider = :p",
+            "DELETE FROM casino_brand_games WHERE game_id IN "
+            "(SELECT id FROM casino_games WHERE provider = :p)",
+            "DELETE FROM casino_games WHERE provider = :p",
+            "DELETE FROM casino_providers WHERE code = :p",
+        ):
+            await uow.session.execute(text(statement), {"p": PROVIDER})
+
+
+@pytest.fixture
+async def world(server: str, db: Database) -> AsyncIterator[World]:
+    market = await add_market(db, {"home": "2.50", "away": "1.60"})
+    bettor, player_id = await signed_in_bettor(server, AURORA, db, currency="EUR")
+    slip = single(market.outcomes["home"], "2.50", "s-1")
+    slip["stake"] = {"amount": "10.00", "currency": "EUR"}
+    placed = await bettor.query(PLACE_BET, {"i": slip})
+    assert placed.data["placeBet"]["errors"] == []
+    limit = await bettor.query(
+        "mutation($i: SetLimitInput!) { setLimit(input: $i) { errors { code } } }",
+        {
+            "i": {
+                "kind": "DEPOSIT",
+                "period": "DAY",
+                "amount": {"amount": "50.00", "currency": "EUR"},
+            }
+        },
+    )
+    assert limit.data["setLimit"]["errors"] == []
+    async with db.transaction() as uow:
+        withdrawal = await payments.request_withdrawal(
+            uow,
+            brand="aurora",
+            player_id=player_id,
+            amount_minor=10_00,
+            currency="EUR",
+            idempotency_key="scope-withdrawal",
+            provider=PSP.name,
+        )
+        await deliver_welcome(uow, event_id=-1, player_id=player_id, brand_name="Aurora")
+        member = await staff_service.create(
+            uow, None, email="aurora-desk@op.example", roles=["support"], brands=["aurora"]
+        )
+        email = await uow.session.scalar(
+            text("SELECT email FROM players WHERE id = :p"), {"p": player_id}
+        )
+        movement = await uow.session.scalar(
+            text(
+                "SELECT min(e.id) FROM ledger_entries e JOIN ledger_accounts a "
+                "ON a.id = e.account_id WHERE a.player_id = :p"
+            ),
+            {"p": player_id},
+        )
+    game, round_id = await _aurora_casino(db, player_id)
+    yield World(
+        player=to_base64("Player", str(player_id)),
+        player_email=email,
+        bet=placed.data["placeBet"]["bet"]["id"],
+        withdrawal=to_base64("Payment", str(withdrawal.id)),
+        round=round_id,
+        market=market,
+        game=game,
+        staff_member=to_base64("StaffMember", str(member.staff.id)),
+        movement=to_base64("WalletTransaction", str(movement)),
+    )
+    await bettor.aclose()
+    await _remove_casino(db)
+
+
+# ---- the matrix ----------------------------------------------------------------------------
+
+
+async def test_every_staff_field_is_refused_to_staff_of_another_brand(
+    server: str, db: Database, world: World
+) -> None:
+    schema = build_schema(SCHEMA.read_text(encoding="utf-8"))
+    matrix = cases(schema, world)
+    outsider = await signed_in_staff(
+        Api(server, NORTHSTAR), db, "northstar-admin@op.example", ["admin"], ["northstar"]
+    )
+    on_aurora = Api(server, AURORA)
+    on_aurora.token = outsider.token
+    before = await fingerprint(db)
+
+    assert sorted({*staff_fields(schema), *NODE_CASES}) == sorted(matrix), "a field has no case"
+    seen = {}
+    for name, case in matrix.items():
+        home = answer(await outsider.query(case.document, case.variables), case.document)
+        away = answer(await on_aurora.query(case.document, case.variables), case.document)
+        seen[name] = (home, away)
+
+    leaks = {name: seen[name] for name, case in matrix.items() if not refused(case, *seen[name])}
+    assert leaks == {}, f"beyond their brands: {sorted(leaks)}"
+    assert await fingerprint(db) == before
+    for api in (outsider, on_aurora):
+        await api.aclose()
+
+
+async def test_aurora_staff_see_what_the_matrix_reads(
+    server: str, db: Database, world: World
+) -> None:
+    """The control: the same reads by an admin of aurora show aurora's data."""
+    schema = build_schema(SCHEMA.read_text(encoding="utf-8"))
+    admin = await signed_in_staff(
+        Api(server, AURORA), db, "aurora-admin@op.example", ["admin"], ["aurora"]
+    )
+
+    for name, case in cases(schema, world).items():
+        if case.document.startswith("mutation"):
+            continue
+        codes, data = answer(await admin.query(case.document, case.variables), case.document)
+        assert codes == [], (name, codes)
+        assert not blank(data), (name, data)
+    await admin.aclose()
+
+
+# ---- nothing reads a principal's permissions or brands around the gate --------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+# The gate itself, the session lookup that builds the principal, and the viewer's list of
+# its own permissions (shown, not checked).
+GATE_READERS = {
+    "domain/accounts/principal.py",
+    "domain/accounts/sessions.py",
+    "schema/accounts/queries.py",
+}
+
+
+def test_only_the_gate_reads_a_principals_permissions_and_brands() -> None:
+    """A check of `principal.permissions` elsewhere would skip the brand scope (as the
+    payment and bet readers did): every check goes through require_permission."""
+    readers = set()
+    for package in ("domain", "resolvers", "schema", "web", "workers"):
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            if any(
+                isinstance(node, ast.Attribute) and node.attr in {"permissions", "staff_brands"}
+                for node in ast.walk(tree)
+            ):
+                readers.add(path.relative_to(ROOT).as_posix())
+
+    assert readers == GATE_READERS
