@@ -9,10 +9,12 @@ import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA_DIR = REPO_ROOT / ".stakehouse" / "test"
@@ -27,6 +29,7 @@ from domain.brands.service import BrandRegistry, sync_brands  # noqa: E402
 from domain.integrations.aggregator import TEST_AGGREGATOR_STUDIOS  # noqa: E402
 from domain.kernel.db import Database  # noqa: E402
 from domain.kernel.migrate import upgrade  # noqa: E402
+from domain.accounts.passwords import _hasher as _PRODUCTION_HASHER  # noqa: E402
 from tests.support import AURORA, NORTHSTAR, Api  # noqa: E402
 from web import embedded  # noqa: E402
 
@@ -71,20 +74,21 @@ MUTABLE_TABLES = (
 )
 
 
-def _prepare_database() -> tuple[str, str, embedded.EmbeddedPostgres | None]:
-    server = None
-    admin_url = _server_url
-    if admin_url is None:
-        server = embedded.start_postgres(TEST_DATA_DIR)
-        admin_url = server.admin_url
-    name = f"stakehouse_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    asyncio.run(embedded.ensure_database(admin_url, name))
-    url = embedded.with_database(admin_url, name)
-    upgrade(url)
-    return admin_url, url, server
+# The server every test process uses: STAKEHOUSE_DATABASE_URL's, or an embedded one started by
+# the first process (pytest-xdist's controller) and handed to its workers in the environment.
+_ADMIN_URL = os.environ.get("STAKEHOUSE_TEST_ADMIN_URL") or _server_url
+_EMBEDDED_PG = None
+if _ADMIN_URL is None:
+    _EMBEDDED_PG = embedded.start_postgres(TEST_DATA_DIR)
+    _ADMIN_URL = _EMBEDDED_PG.admin_url
+os.environ["STAKEHOUSE_TEST_ADMIN_URL"] = _ADMIN_URL
 
-
-_ADMIN_URL, DATABASE_URL, _EMBEDDED_PG = _prepare_database()
+# Each process's database: the first process migrates one; pytest-xdist's workers copy it
+# (CREATE DATABASE … TEMPLATE, a file copy) instead of each running every migration.
+_TEMPLATE_ENV = "STAKEHOUSE_TEST_TEMPLATE_DATABASE"
+DATABASE_URL = embedded.with_database(
+    _ADMIN_URL, f"stakehouse_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+)
 os.environ["STAKEHOUSE_DATABASE_URL"] = DATABASE_URL
 
 _EMBEDDED_REDIS = None
@@ -93,7 +97,32 @@ if not os.environ.get("STAKEHOUSE_BROKER_URL"):
     os.environ["STAKEHOUSE_BROKER_URL"] = _EMBEDDED_REDIS.url
 
 
+async def _create_database(name: str, template: str | None) -> None:
+    """A database for this run. Its commits need not wait for the WAL to reach the disk: it
+    is thrown away at the end of the run."""
+    import asyncpg
+
+    connection = await asyncpg.connect(_ADMIN_URL)
+    try:
+        copy = f' TEMPLATE "{template}"' if template else ""
+        await connection.execute(f'CREATE DATABASE "{name}"{copy}')
+        await connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+    finally:
+        await connection.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    name = embedded.database_name(DATABASE_URL)
+    template = os.environ.get(_TEMPLATE_ENV) if hasattr(config, "workerinput") else None
+    asyncio.run(_create_database(name, template))
+    if template is None:
+        upgrade(DATABASE_URL)
+        # Workers started after this (pytest-xdist) copy the migrated database.
+        os.environ[_TEMPLATE_ENV] = name
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # The controller's database is the workers' template: it outlives them, so it goes last.
     asyncio.run(embedded.drop_database(_ADMIN_URL, embedded.database_name(DATABASE_URL)))
     if _EMBEDDED_REDIS is not None:
         _EMBEDDED_REDIS.stop()
@@ -118,31 +147,140 @@ async def db(registry: BrandRegistry) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-@pytest.fixture(autouse=True)
-async def _clean_tables(db: Database) -> AsyncIterator[None]:
-    yield
-    async with db.engine.begin() as connection:
-        from sqlalchemy import text
+@dataclass(frozen=True)
+class _Cleanup:
+    """How the tables a test wrote are emptied: one statement finds them (rows left, or a
+    serial sequence that moved: tests may read ids back), then DELETE in foreign-key order
+    and sequences restarted. TRUNCATE would cost tens of milliseconds a table, written or not."""
 
-        await connection.execute(
-            text(f"TRUNCATE {', '.join(MUTABLE_TABLES)} RESTART IDENTITY CASCADE")
-        )
-        # The catalogue is reference data and stays, except what the test aggregator's
-        # studios brought (seed and sync tests), which would crowd other tests' lobbies.
-        studios = {"studios": list(TEST_AGGREGATOR_STUDIOS)}
-        await connection.execute(
+    dirty_query: str
+    order: tuple[str, ...]  # referencing tables before the tables they reference
+    sequences: dict[str, tuple[str, ...]]
+
+    def statement(self, dirty: set[str]) -> str | None:
+        """One round trip for all of it (a DO block), or None when nothing was written."""
+        tables = [table for table in self.order if table in dirty]
+        if not tables:
+            return None
+        deletes = [f"DELETE FROM {table};" for table in tables]
+        restarts = [
+            f"PERFORM setval('{sequence}', 1, false);"
+            for table in tables
+            for sequence in self.sequences[table]
+        ]
+        return "DO $$ BEGIN " + " ".join(deletes + restarts) + " END $$"
+
+
+async def _plan_cleanup(db: Database) -> _Cleanup:
+    async with db.engine.connect() as connection:
+        owned = await connection.execute(
             text(
-                "DELETE FROM casino_brand_games WHERE game_id IN "
-                "(SELECT id FROM casino_games WHERE provider = ANY(:studios))"
+                "SELECT t.relname, s.oid::regclass::text FROM pg_class t "
+                "JOIN pg_depend d ON d.refobjid = t.oid AND d.classid = 'pg_class'::regclass "
+                "  AND d.deptype IN ('a', 'i') "
+                "JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
+                "WHERE t.relname = ANY(:tables) AND t.relnamespace = 'public'::regnamespace"
             ),
-            studios,
+            {"tables": list(MUTABLE_TABLES)},
         )
-        await connection.execute(
-            text("DELETE FROM casino_games WHERE provider = ANY(:studios)"), studios
+        references = await connection.execute(
+            text(
+                "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text "
+                "FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid <> c.confrelid"
+            )
         )
-        await connection.execute(
-            text("DELETE FROM casino_providers WHERE code = ANY(:studios)"), studios
+    sequences: dict[str, list[str]] = {table: [] for table in MUTABLE_TABLES}
+    for table, sequence in owned:
+        sequences[table].append(sequence)
+    referenced_by: dict[str, set[str]] = {table: set() for table in MUTABLE_TABLES}
+    for referencing, referenced in references:
+        assert referenced not in MUTABLE_TABLES or referencing in MUTABLE_TABLES, (
+            f"{referencing} references {referenced}: add it to MUTABLE_TABLES"
         )
+        if referenced in referenced_by and referencing in referenced_by:
+            referenced_by[referenced].add(referencing)
+    order: list[str] = []
+    while len(order) < len(MUTABLE_TABLES):
+        ready = [
+            table
+            for table in MUTABLE_TABLES
+            if table not in order and referenced_by[table] <= set(order)
+        ]
+        assert ready, f"foreign keys form a cycle among {set(MUTABLE_TABLES) - set(order)}"
+        order.extend(ready)
+    checks = [
+        f"('{table}', EXISTS (SELECT 1 FROM {table})"
+        + "".join(f" OR pg_sequence_last_value('{seq}') IS NOT NULL" for seq in sequences[table])
+        + ")"
+        for table in MUTABLE_TABLES
+    ]
+    checks.append(
+        "('casino_studios', EXISTS (SELECT 1 FROM casino_providers WHERE code = ANY(:studios)))"
+    )
+    return _Cleanup(
+        dirty_query=f"SELECT name FROM (VALUES {', '.join(checks)}) AS t(name, dirty) WHERE dirty",
+        order=tuple(order),
+        sequences={table: tuple(found) for table, found in sequences.items()},
+    )
+
+
+@pytest.fixture(scope="session")
+async def _cleanup(db: Database) -> _Cleanup:
+    return await _plan_cleanup(db)
+
+
+@pytest.fixture(autouse=True)
+async def _clean_tables(db: Database, _cleanup: _Cleanup) -> AsyncIterator[None]:
+    """Empties what the test wrote, and only that."""
+    yield
+    studios = {"studios": list(TEST_AGGREGATOR_STUDIOS)}
+    async with db.engine.begin() as connection:
+        dirty = set((await connection.execute(text(_cleanup.dirty_query), studios)).scalars())
+        statement = _cleanup.statement(dirty)
+        if statement is not None:
+            await connection.exec_driver_sql(statement)
+        if "casino_studios" in dirty:
+            # The catalogue is reference data and stays, except what the test aggregator's
+            # studios brought (seed and sync tests), which would crowd other tests' lobbies.
+            await connection.execute(
+                text(
+                    "DELETE FROM casino_brand_games WHERE game_id IN "
+                    "(SELECT id FROM casino_games WHERE provider = ANY(:studios))"
+                ),
+                studios,
+            )
+            await connection.execute(
+                text("DELETE FROM casino_games WHERE provider = ANY(:studios)"), studios
+            )
+            await connection.execute(
+                text("DELETE FROM casino_providers WHERE code = ANY(:studios)"), studios
+            )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2id at the production cost (19 MiB, two passes) spends tens of milliseconds of CPU
+    on every registration and sign-in, hundreds of times a run. Tests hash at argon2's
+    minimum cost instead; verifying still reads the cost from each hash, and
+    tests/domain/accounts/test_passwords.py checks the production cost (through
+    `production_password_hashing`)."""
+    from argon2 import PasswordHasher
+
+    from domain.accounts import passwords
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            passwords, "_hasher", lambda: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        )
+        yield
+
+
+@pytest.fixture
+def production_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For the tests about hashing itself: the production hasher, as the platform runs it."""
+    from domain.accounts import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", _PRODUCTION_HASHER)
 
 
 @pytest.fixture(scope="session")

@@ -45,8 +45,36 @@ def _ngettext(context: Any, singular: str, plural: str, count: int) -> str:
     return translations.ngettext(singular, plural, count)
 
 
+def _files_state(*folders: Path) -> tuple[tuple[str, int, int], ...]:
+    """Each file below `folders` with its modification time and size: what a cached
+    compilation of them is keyed by, so an edited file is compiled again."""
+    found = []
+    for folder in folders:
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    status = path.stat()
+                    found.append((str(path), status.st_mtime_ns, status.st_size))
+    return tuple(found)
+
+
+# Compiling every template of a theme takes seconds and a catalog tens of milliseconds; a
+# process that builds several apps (the test suite, a dev reload) compiles each once.
+_ENVIRONMENTS: dict[tuple[object, ...], jinja2.Environment] = {}
+_CATALOGS: dict[tuple[object, ...], Translations] = {}
+
+
 def _compile_catalog(path: Path) -> Translations:
-    """A `.po` file compiled to gettext translations in memory. Errors: InvalidTheme."""
+    """A `.po` file compiled to gettext translations in memory, once per version of the
+    file. Errors: InvalidTheme."""
+    status = path.stat()
+    key = (str(path), status.st_mtime_ns, status.st_size)
+    if key not in _CATALOGS:
+        _CATALOGS[key] = _read_catalog(path)
+    return _CATALOGS[key]
+
+
+def _read_catalog(path: Path) -> Translations:
     try:
         with path.open("rb") as source:
             catalog = read_po(source, ignore_obsolete=True)
@@ -180,6 +208,24 @@ def _check_templates(environment: jinja2.Environment, folder: Path) -> None:
             raise InvalidTheme(f"{folder}: template {name}: {error}") from None
 
 
+def _checked_environment(
+    folder: Path, base_folder: Path, *, auto_reload: bool
+) -> jinja2.Environment:
+    """The brand's environment with every template compiled and checked, built once per
+    version of its template files (environments are never changed after this)."""
+    key = (
+        folder,
+        base_folder,
+        auto_reload,
+        _files_state(folder / "templates", base_folder / "templates"),
+    )
+    if key not in _ENVIRONMENTS:
+        environment = _environment(folder, base_folder, auto_reload=auto_reload)
+        _check_templates(environment, folder)
+        _ENVIRONMENTS[key] = environment
+    return _ENVIRONMENTS[key]
+
+
 def load_site_theme(brand: Brand, themes_dir: Path, *, auto_reload: bool = True) -> SiteTheme:
     """Errors: InvalidTheme naming the file and what is wrong with it. `auto_reload`: a
     template edited on disk is seen at its next render (dev); otherwise templates ship with
@@ -187,8 +233,7 @@ def load_site_theme(brand: Brand, themes_dir: Path, *, auto_reload: bool = True)
     folder = themes_dir / brand.slug
     base_folder = themes_dir / BASE_THEME
     _check_assets(brand, folder, base_folder)
-    environment = _environment(folder, base_folder, auto_reload=auto_reload)
-    _check_templates(environment, folder)
+    environment = _checked_environment(folder, base_folder, auto_reload=auto_reload)
     return SiteTheme(
         brand=brand,
         folder=folder,
