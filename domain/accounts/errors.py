@@ -99,6 +99,12 @@ class LoginThrottled(DomainError):
     message = "Too many failed attempts. Wait a few minutes and try again."
 
 
+class RegistrationThrottled(DomainError):
+    # The code sign-in uses too: one "slow down" for clients to handle.
+    code = "TOO_MANY_ATTEMPTS"
+    message = "Too many registration attempts. Wait a few minutes and try again."
+
+
 class AccountClosed(DomainError):
     code = "ACCOUNT_CLOSED"
     message = "This account is closed."

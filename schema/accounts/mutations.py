@@ -37,7 +37,9 @@ _LOGIN_ERRORS = (
 )  # fmt: skip
 _STAFF_ERRORS = (PermissionDenied, E.TwoFactorRequired, E.PasswordChangeRequired)
 
-RegisterError = mutation_error("Register", (*_FORM_ERRORS, compliance_errors.InvalidLimit))
+RegisterError = mutation_error(
+    "Register", (*_FORM_ERRORS, E.RegistrationThrottled, compliance_errors.InvalidLimit)
+)
 LoginError = mutation_error("Login", _LOGIN_ERRORS)
 StaffLoginError = mutation_error("StaffLogin", _STAFF_LOGIN_ERRORS)
 CompleteTwoFactorError = mutation_error(
