@@ -120,6 +120,13 @@ class InvalidTwoFactorCode(DomainError):
     message = "The code is not correct or has already been used."
 
 
+class TwoFactorEnrolmentRequired(DomainError):
+    code = "TWO_FACTOR_ENROLMENT_REQUIRED"
+    message = (
+        "Set up two-factor authentication first (beginTwoFactorEnrolment), then send its code."
+    )
+
+
 class TwoFactorAlreadyEnabled(DomainError):
     code = "TWO_FACTOR_ALREADY_ENABLED"
     message = "Two-factor authentication is already on."

@@ -15,6 +15,7 @@ from domain.accounts import sessions, throttle
 from domain.accounts.errors import (
     InvalidTwoFactorCode,
     TwoFactorAlreadyEnabled,
+    TwoFactorEnrolmentRequired,
     TwoFactorMandatory,
     TwoFactorNotEnabled,
     TwoFactorRequired,
@@ -126,13 +127,15 @@ async def confirm_enrolment(
 async def complete_sign_in(
     uow: UnitOfWork, token: str, code: str, *, brand: str
 ) -> sessions.IssuedSession:
-    """Exchange a pending session and a valid code for a full session.
+    """Exchange a pending session and a valid code for a full session. Staff who began
+    enrolment may send the first code of their new secret: it turns 2FA on.
 
     Wrong codes count twice: on the pending session (too many revoke it) and per account
     (so fresh password logins do not buy fresh guesses). The pending row is locked while
     it is checked, so parallel guesses are counted one by one. The caller commits either
     way. Errors: NotAuthenticated (no such pending session on this brand),
-    LoginThrottled, InvalidTwoFactorCode.
+    TwoFactorEnrolmentRequired (staff who have not begun enrolment), LoginThrottled,
+    InvalidTwoFactorCode.
     """
     pending = await sessions.find_live(uow, token)
     if pending is None or pending.state != SessionState.PENDING_TWO_FACTOR:
@@ -147,7 +150,13 @@ async def complete_sign_in(
         if pending.player_id is not None
         else await uow.session.get(StaffUser, pending.staff_id, with_for_update=True)
     )
-    if account is None or not account.two_factor_enabled:
+    if account is None:
+        raise NotAuthenticated()
+    enrolling = isinstance(account, StaffUser) and not account.two_factor_enabled
+    if enrolling and account.two_factor_secret is None:
+        # Staff owe enrolment first: say so, rather than an opaque refusal.
+        raise TwoFactorEnrolmentRequired()
+    if not (account.two_factor_enabled or enrolling):
         raise NotAuthenticated()
     guesses_key = guesses(pending.principal_kind, account.id)
     await throttle.guard_secret(uow, guesses_key)
@@ -158,6 +167,9 @@ async def complete_sign_in(
             await sessions.revoke(uow, pending, "two_factor_failures")
         await uow.flush()
         raise InvalidTwoFactorCode(field="code")
+    # Staff enrolling finish with the first code of their new secret, here as well as
+    # through confirmTwoFactorEnrolment: either way the code proves the enrolment.
+    account.two_factor_enabled = True
     return await _promote(uow, pending, SessionTransport(pending.transport))
 
 
