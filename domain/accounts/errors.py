@@ -115,6 +115,12 @@ class TwoFactorRequired(DomainError):
     message = "Complete two-factor authentication first."
 
 
+class StepUpCodeRequired(DomainError):
+    # The code of TwoFactorRequired: a second factor is owed, here for one action.
+    code = "TWO_FACTOR_REQUIRED"
+    message = "Enter the code from your authenticator app to confirm."
+
+
 class InvalidTwoFactorCode(DomainError):
     code = "INVALID_TWO_FACTOR_CODE"
     message = "The code is not correct or has already been used."

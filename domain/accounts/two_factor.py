@@ -14,6 +14,7 @@ import pyotp
 from domain.accounts import sessions, throttle
 from domain.accounts.errors import (
     InvalidTwoFactorCode,
+    StepUpCodeRequired,
     TwoFactorAlreadyEnabled,
     TwoFactorEnrolmentRequired,
     TwoFactorMandatory,
@@ -216,3 +217,20 @@ async def disable(uow: UnitOfWork, principal: Principal, code: str) -> None:
     account.two_factor_enabled = False
     account.two_factor_secret = None
     await uow.flush()
+
+
+async def step_up(uow: UnitOfWork, player_id: uuid.UUID, code: str | None) -> None:
+    """Before a sensitive action of a player (a withdrawal): if they turned 2FA on, a fresh
+    code must come with it, single-use like any code, wrong ones counted like sign-in
+    guesses. Nothing but that count is written, so the caller commits on failure too.
+    Errors: StepUpCodeRequired, LoginThrottled, InvalidTwoFactorCode."""
+    player = await uow.session.get(Player, player_id, with_for_update=True)
+    if player is None or not player.two_factor_enabled:
+        return
+    if code is None or not code.strip():
+        raise StepUpCodeRequired(field="twoFactorCode")
+    guesses_key = guesses(PrincipalKind.PLAYER, player.id)
+    await throttle.guard_secret(uow, guesses_key)
+    if not check_code(player, code):
+        await throttle.record_failure(uow, guesses_key, None)
+        raise InvalidTwoFactorCode(field="twoFactorCode")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from domain.accounts import two_factor
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
 from domain.integrations.psp import (
@@ -19,7 +20,16 @@ from domain.kernel.outbox import emit
 from domain.payments.errors import ReasonTooLong, WithdrawalAlreadyReviewed
 from domain.payments.events import PayoutRequested
 from domain.payments.models import Payment, PaymentKind, PaymentStatus, can_move
-from domain.payments.service.steps import Actor, claim, lock, move, record, shift
+from domain.payments.service.steps import (
+    Actor,
+    check_key,
+    claim,
+    exists,
+    lock,
+    move,
+    record,
+    shift,
+)
 from domain.wallets.models import WalletKind
 
 REASON_LENGTH_MAX = 500
@@ -34,15 +44,25 @@ async def request_withdrawal(
     currency: str,
     idempotency_key: str,
     provider: str,
+    two_factor_code: str | None = None,
 ) -> Payment:
     """Ask to withdraw: the amount moves from cash to withdrawal_pending at once, and only
     finance can move it on (approve) or back (reject). A retry with the same key and amount
     returns the same payment and moves nothing.
 
-    Errors: InvalidIdempotencyKey, PlayerNotFound, AccountSuspended, AccountClosed,
-    InvalidAmount, CurrencyMismatch, IdempotencyConflict, InsufficientFunds (which aborts the
-    caller's transaction).
+    A player with 2FA on confirms a new withdrawal with a fresh code (step-up: a stolen
+    session alone cannot take the money out). A retry under the same key needs none: it
+    was confirmed the first time. The step-up comes before anything is written, and
+    refuses having written only its guess count: the caller commits StepUpCodeRequired,
+    InvalidTwoFactorCode and LoginThrottled.
+
+    Errors: InvalidIdempotencyKey, StepUpCodeRequired, InvalidTwoFactorCode, LoginThrottled,
+    PlayerNotFound, AccountSuspended, AccountClosed, InvalidAmount, CurrencyMismatch,
+    IdempotencyConflict, InsufficientFunds (which aborts the caller's transaction).
     """
+    check_key(idempotency_key)
+    if not await exists(uow, PaymentKind.WITHDRAWAL, brand, player_id, idempotency_key):
+        await two_factor.step_up(uow, player_id, two_factor_code)
     payment, created = await claim(
         uow,
         kind=PaymentKind.WITHDRAWAL,
