@@ -12,10 +12,12 @@ import pytest
 
 from domain.kernel.db import Database
 from tests.workers import eventually, flushed_broker, running_worker  # noqa: F401 (fixture)
+from workers.actors import payments as payment_actors
 from workers.broker import setup_broker
 from workers.scheduler import Job, run_scheduler
 
-QUEUE = "tests-quiet-logs"
+# An existing queue: a queue of its own would be one the workers' autoscaler never saw.
+QUEUE = payment_actors.QUEUE
 calls: dict[str, int] = {"flaky": 0, "broken": 0}
 
 
