@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from domain.accounts.models import Player
+from domain.accounts.models import LoginFailure, Player
 from domain.kernel.db import Database
 from tests.support import REGISTER, STRONG_PASSWORD, Api
 
@@ -168,3 +169,24 @@ async def test_a_form_with_field_errors_does_not_count_towards_the_throttle(
     fixed = await _register_from(aurora, "203.0.113.6", email="fumble@example.com")
 
     assert fixed["errors"] == [] and fixed["player"]["email"] == "fumble@example.com"
+
+
+async def test_a_burst_of_parallel_probes_is_counted_one_by_one(aurora: Api, db: Database) -> None:
+    """30 probes at once, as the issue's client sent them: no burst slips under the limit."""
+    from domain.kernel.settings import get_settings
+
+    await aurora.register(email="burst@example.com")  # counted: the identifier's first try
+
+    probes = await asyncio.gather(
+        *(_register_from(aurora, f"198.51.100.{n}", email="burst@example.com") for n in range(30))
+    )
+
+    codes = [error["code"] for probe in probes for error in probe["errors"]]
+    limit = get_settings().registrations_per_identifier
+    assert codes.count("IDENTIFIER_TAKEN") == limit - 1
+    assert codes.count("TOO_MANY_ATTEMPTS") == 30 - (limit - 1)
+    assert await _player_count(db) == 1
+    # Bounded: a refused attempt writes nothing (each counted one: address + identifier).
+    async with db.uow() as uow:
+        rows = await uow.session.scalar(select(func.count()).select_from(LoginFailure))
+    assert rows == 2 * limit
