@@ -3,6 +3,7 @@ invariants the platform relies on hold (probes, one scheduler, hardened pods).""
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import subprocess
 from pathlib import Path
@@ -163,3 +164,18 @@ def test_every_actor_queue_scales_the_workers() -> None:
     lists = {trigger["metadata"]["listName"] for trigger in scaled["spec"]["triggers"]}
 
     assert {f"stakehouse:{queue}" for queue in broker.get_declared_queues()} <= lists
+
+
+def test_the_api_believes_forwarded_addresses_from_the_cluster_only() -> None:
+    """Behind the ingress, the client address that throttling and sessions see comes from
+    X-Forwarded-For, believed from private (pod) networks only, never from everyone."""
+    resources = base_resources()
+    config = find(resources, "ConfigMap", "stakehouse-config")["data"]
+    api = pod_spec(find(resources, "Deployment", "api"))["containers"][0]
+
+    networks = [
+        ipaddress.ip_network(value.strip())
+        for value in config["STAKEHOUSE_FORWARDED_ALLOW_IPS"].split(",")
+    ]
+    assert {"configMapRef": {"name": "stakehouse-config"}} in api["envFrom"]
+    assert networks and all(network.is_private for network in networks)

@@ -23,6 +23,7 @@ from web.runtime import (
     EXIT_CONFIGURATION,
     configure_logging,
     load_settings_or_exit,
+    require_free_port,
     seed_database,
 )
 
@@ -77,9 +78,19 @@ def asgi_app() -> Starlette:
 
 
 @app.command()
-def dev() -> None:
+def dev(
+    host: str | None = typer.Option(None, help="Bind address [default: STAKEHOUSE_HTTP_HOST]"),
+    port: int | None = typer.Option(
+        None, min=1, max=65535, help="Port [default: STAKEHOUSE_HTTP_PORT, else 8000]"
+    ),
+) -> None:
     """Everything on one machine: embedded PostgreSQL and broker, migrations, demo data,
     the API, a worker and the scheduler. Ctrl-C stops it all."""
+    # Through the environment, so the settings, the ready banner and the worker agree.
+    if host is not None:
+        os.environ["STAKEHOUSE_HTTP_HOST"] = host
+    if port is not None:
+        os.environ["STAKEHOUSE_HTTP_PORT"] = str(port)
     devserver.run()
 
 
@@ -89,7 +100,9 @@ def dev() -> None:
 @app.command()
 def serve(
     host: str | None = typer.Option(None, help="Bind address [default: STAKEHOUSE_HTTP_HOST]"),
-    port: int | None = typer.Option(None, help="Port [default: STAKEHOUSE_HTTP_PORT]"),
+    port: int | None = typer.Option(
+        None, min=1, max=65535, help="Port [default: STAKEHOUSE_HTTP_PORT, else 8000]"
+    ),
     workers: int = typer.Option(1, min=1, max=64, help="uvicorn worker processes"),
 ) -> None:
     """The HTTP API and website (uvicorn). In Kubernetes keep one worker per pod and scale
@@ -97,14 +110,16 @@ def serve(
     settings = load_settings_or_exit()
     # The API relays the outbox to the broker, so it needs both.
     _require("serve", settings, database=True, broker=True)
+    host, port = host or settings.http_host, port or settings.http_port
+    require_free_port("serve", host, port)
     configure_logging(settings)
     import uvicorn  # noqa: PLC0415
 
     uvicorn.run(
         "web.cli:asgi_app",
         factory=True,
-        host=host or settings.http_host,
-        port=port or settings.http_port,
+        host=host,
+        port=port,
         workers=workers,
         log_config=None,
         access_log=False,

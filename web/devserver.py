@@ -24,7 +24,12 @@ from typing import IO, TYPE_CHECKING
 import typer
 
 from domain.kernel.settings import Settings
-from web.runtime import configure_logging, load_settings_or_exit, seed_database
+from web.runtime import (
+    configure_logging,
+    load_settings_or_exit,
+    require_free_port,
+    seed_database,
+)
 
 if TYPE_CHECKING:
     import uvicorn
@@ -336,6 +341,11 @@ def run() -> None:
             f"stakehouse dev is already running (pid {running.holder}) using {data_dir}", err=True
         )
         raise typer.Exit(EXIT_ALREADY_RUNNING) from None
+    try:
+        require_free_port("dev", settings.http_host, settings.http_port)
+    except typer.Exit:
+        _release_dev_lock(lock_file)
+        raise
     configure_logging(settings)
     previous = _interrupt_on(STOP_SIGNALS[1:])
     try:

@@ -109,9 +109,11 @@ def explorer_routes(settings: Settings) -> list[Route]:
             return HTMLResponse(_MISSING, status_code=503)
         nonce = secrets.token_urlsafe(16)
         brand = request.scope["state"]["brand"]
+        # GraphiQL's stylesheet inlines its fonts (Fira Code, Roboto) and icons as data:
+        # URLs: without font-src data: the browser refuses them and falls back.
         csp = (
             f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
-            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
             "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'"
         )
         return HTMLResponse(

@@ -27,6 +27,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
 from domain.kernel.settings import ENV_PREFIX, ConfigurationError, get_settings
+from workers.retry_logging import quieten_retries
 from workers.runtime import DatabaseLifecycle
 
 # Redis keys are prefixed so a shared Redis can tell our queues apart (KEDA scales on
@@ -125,4 +126,5 @@ def setup_broker() -> dramatiq.Broker:
         )
     broker = build_broker(url)
     dramatiq.set_broker(broker)
+    quieten_retries(broker, ACTOR_RETRIES_MAX)
     return broker

@@ -19,8 +19,6 @@ async def change_password(
     a stolen session cannot guess the password at leisure.
     Errors: NotAuthenticated, TwoFactorRequired, LoginThrottled, InvalidCredentials,
     PasswordToo*."""
-    if not principal.fully_authenticated:
-        raise TwoFactorRequired()
     account: Player | StaffUser | None = (
         await uow.session.get(Player, principal.id, with_for_update=True)
         if principal.is_player
@@ -28,6 +26,13 @@ async def change_password(
     )
     if account is None:
         raise NotAuthenticated()
+    # A pending session proves the password only. That is all a staff member who still
+    # owes enrolment has, so they may replace their one-time password before or after
+    # enrolling; an account with 2FA on needs the code first (else a stolen password
+    # could lock its owner out).
+    enrolment_owed = isinstance(account, StaffUser) and not account.two_factor_enabled
+    if not (principal.fully_authenticated or enrolment_owed):
+        raise TwoFactorRequired()
     guesses_key = throttle.account_key("password", f"{principal.kind}:{principal.id}")
     await throttle.guard_secret(uow, guesses_key)
     if not await passwords.verify_password(account.password_hash, current_password):

@@ -99,6 +99,12 @@ class LoginThrottled(DomainError):
     message = "Too many failed attempts. Wait a few minutes and try again."
 
 
+class RegistrationThrottled(DomainError):
+    # The code sign-in uses too: one "slow down" for clients to handle.
+    code = "TOO_MANY_ATTEMPTS"
+    message = "Too many registration attempts. Wait a few minutes and try again."
+
+
 class AccountClosed(DomainError):
     code = "ACCOUNT_CLOSED"
     message = "This account is closed."
@@ -109,9 +115,22 @@ class TwoFactorRequired(DomainError):
     message = "Complete two-factor authentication first."
 
 
+class StepUpCodeRequired(DomainError):
+    # The code of TwoFactorRequired: a second factor is owed, here for one action.
+    code = "TWO_FACTOR_REQUIRED"
+    message = "Enter the code from your authenticator app to confirm."
+
+
 class InvalidTwoFactorCode(DomainError):
     code = "INVALID_TWO_FACTOR_CODE"
     message = "The code is not correct or has already been used."
+
+
+class TwoFactorEnrolmentRequired(DomainError):
+    code = "TWO_FACTOR_ENROLMENT_REQUIRED"
+    message = (
+        "Set up two-factor authentication first (beginTwoFactorEnrolment), then send its code."
+    )
 
 
 class TwoFactorAlreadyEnabled(DomainError):

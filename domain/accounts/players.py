@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 
-from domain.accounts import passwords, sessions
+from domain.accounts import passwords, sessions, throttle
 from domain.accounts.errors import (
     AccountClosed,
     ConfirmationRequired,
@@ -111,17 +111,33 @@ def _validated(brand: Brand, form: Registration) -> tuple[dict[str, str | None],
     return identifiers, errors
 
 
-async def register(uow: UnitOfWork, brand: Brand, form: Registration) -> Player:
+async def register(
+    uow: UnitOfWork, brand: Brand, form: Registration, *, address: str | None = None
+) -> Player:
     """Create a player on `brand`. The same email may register separately on another brand.
+
+    A well-formed attempt is counted per client `address` and per identifier before the
+    uniqueness check, since IdentifierTaken tells whoever asks that an identifier is
+    registered: probing is throttled like sign-in. Failures write nothing but that count,
+    so the caller commits on failure too, for the count to stick.
 
     Errors: InvalidInput, holding every field error found (InvalidEmail, InvalidPhone,
     InvalidUsername, IdentifierRequired, PasswordTooShort/TooLong/TooWeak, Underage,
     InvalidDateOfBirth, InvalidCountry, UnsupportedCurrency, UnsupportedLocale,
-    IdentifierTaken).
+    IdentifierTaken); RegistrationThrottled.
     """
     identifiers, errors = _validated(brand, form)
     if errors:
         raise InvalidInput(errors)
+    await throttle.count_registration(
+        uow,
+        address,
+        [
+            account_key(f"registration:{brand.slug}", f"{name}:{value}")
+            for name, value in identifiers.items()
+            if value is not None
+        ],
+    )
     player_id = uuid.uuid4()
     # ON CONFLICT DO NOTHING: a concurrent registration of the same identifier loses cleanly.
     inserted = await uow.session.scalar(
@@ -190,6 +206,15 @@ def sign_in_refusal(status: PlayerStatus) -> DomainError | None:
     }.get(status)
 
 
+def sign_in_key(brand: str, identifier: str, player: Player | None) -> str:
+    """The throttle key of a sign-in: the account itself, so guesses through its email,
+    phone and username share one count; an unknown identifier counts on its own."""
+    if player is not None:
+        return account_key("player", str(player.id))
+    classified = classify(identifier)
+    return account_key(f"player:{brand}", classified[1] if classified else identifier)
+
+
 async def login(uow: UnitOfWork, brand: Brand, identifier: str, attempt: Attempt) -> SignInResult:
     """Sign a player in with an email, phone or username on `brand`. Returns the failure
     (InvalidCredentials, LoginThrottled, AccountClosed) rather than raising it, so the
@@ -207,9 +232,7 @@ async def login(uow: UnitOfWork, brand: Brand, identifier: str, attempt: Attempt
         if player
         else None
     )
-    classified = classify(identifier)
-    normalised = classified[1] if classified else identifier
-    keyed = replace(attempt, throttle_key=account_key(f"player:{brand.slug}", normalised))
+    keyed = replace(attempt, throttle_key=sign_in_key(brand.slug, identifier, player))
     result = await sign_in(uow, candidate, keyed)
     if result.issued and player and passwords.needs_rehash(player.password_hash):
         player.password_hash = await passwords.hash_password(attempt.password)

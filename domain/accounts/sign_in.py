@@ -46,6 +46,7 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Attempt:
+    # Names the account whose failures count (players.login and staff.login set it).
     throttle_key: str
     password: str
     transport: SessionTransport
@@ -56,8 +57,12 @@ class Attempt:
 
 
 async def sign_in(uow: UnitOfWork, candidate: Candidate | None, attempt: Attempt) -> SignInResult:
+    """Check the password against the account's throttle (`attempt.throttle_key` names the
+    account, not the identifier typed) and issue a session. A busy client address alone
+    never refuses a correct password (throttle's docstring says why and what it limits)."""
     await throttle.serialise(uow, attempt.throttle_key)
-    if await throttle.is_throttled(uow, attempt.throttle_key, attempt.ip_address):
+    recent = await throttle.recent_failures(uow, attempt.throttle_key, attempt.ip_address)
+    if recent.account_locked():
         return SignInResult(error=LoginThrottled())
     password_hash = candidate.password_hash if candidate else None
     if not await passwords.verify_password(password_hash, attempt.password) or candidate is None:

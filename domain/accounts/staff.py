@@ -115,7 +115,9 @@ async def login(uow: UnitOfWork, email: str, attempt: Attempt) -> SignInResult:
         if staff
         else None
     )
-    return await sign_in(uow, candidate, replace(attempt, throttle_key=account_key("staff", email)))
+    # Per account once known (as for players); an unknown email counts on its own.
+    key = account_key("staff", str(staff.id) if staff else email)
+    return await sign_in(uow, candidate, replace(attempt, throttle_key=key))
 
 
 async def set_roles(

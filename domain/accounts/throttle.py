@@ -1,17 +1,28 @@
-"""Sign-in throttling per account identifier and per client address.
+"""Throttling of guesses (sign-in passwords, codes) and of registrations.
 
-Failures are rows with a timestamp; a sliding window counts them. Unknown identifiers are
-counted exactly like known ones, so throttling reveals nothing about which accounts exist.
+Each counted event is a row with a timestamp in `login_failures`; a sliding window counts
+them and the scheduler prunes what left the window, so the table stays bounded (a refused
+attempt writes nothing). Unknown identifiers are counted exactly like known ones, so
+throttling reveals nothing about which accounts exist.
+
+Sign-in counts per *account* (whatever identifier named it) and per client address. The
+address count never refuses a correct password on its own: many customers can share one
+address (an office, a mobile carrier's NAT, an ingress without forwarded headers). Once an
+address is over its limit it gets one guess per account per window: an account with a
+recent failure is refused from there, so spraying passwords over many accounts from one
+address yields one guess each, while a customer who types their password right still gets in.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select, text
 
-from domain.accounts.errors import LoginThrottled
+from domain.accounts.errors import LoginThrottled, RegistrationThrottled
 from domain.accounts.models import LoginFailure
 from domain.kernel import clock
 from domain.kernel.db import UnitOfWork
@@ -19,12 +30,14 @@ from domain.kernel.settings import get_settings
 
 ACCOUNT = "account"
 ADDRESS = "address"
+REGISTRATION_ADDRESS = "registration_address"
+REGISTRATION_IDENTIFIER = "registration_identifier"
 
 
 def account_key(audience: str, identifier: str) -> str:
     """A fixed-size key for an identifier: hashed, so any input (very long, control
-    characters) is safe to store and index. Callers pass the normalised identifier, so
-    spelling variants of one phone number or email share one count."""
+    characters) is safe to store and index. Callers pass the normalised identifier (or
+    the account's id), so every way of naming one account shares one count."""
     return hashlib.sha256(f"{audience}:{identifier.strip().lower()}".encode()).hexdigest()
 
 
@@ -42,29 +55,50 @@ async def guard_secret(uow: UnitOfWork, key: str) -> None:
     `record_failure(uow, key, None)` and commits even though it then raises.
     Errors: LoginThrottled."""
     await serialise(uow, key)
-    if await is_throttled(uow, key, None):
+    if (await recent_failures(uow, key, None)).account_locked():
         raise LoginThrottled()
 
 
-async def is_throttled(uow: UnitOfWork, account: str, address: str | None) -> bool:
-    settings = get_settings()
-    since = clock.now() - timedelta(minutes=settings.login_throttle_window_minutes)
-    counts = dict(
-        (
-            await uow.session.execute(
-                select(LoginFailure.scope, func.count())
-                .where(
-                    LoginFailure.at > since,
-                    ((LoginFailure.scope == ACCOUNT) & (LoginFailure.key == account))
-                    | ((LoginFailure.scope == ADDRESS) & (LoginFailure.key == (address or ""))),
-                )
-                .group_by(LoginFailure.scope)
-            )
-        ).all()
+@dataclass(frozen=True)
+class Failures:
+    """Failed guesses within the window, for one account and one client address."""
+
+    account: int
+    address: int
+
+    def account_locked(self) -> bool:
+        """Whether a guess at this account from this address is refused unchecked."""
+        settings = get_settings()
+        if self.account >= settings.login_failures_per_account:
+            return True
+        address_over = self.address >= settings.login_failures_per_address
+        return address_over and self.account > 0
+
+
+def _since() -> datetime:
+    return clock.now() - timedelta(minutes=get_settings().login_throttle_window_minutes)
+
+
+async def _counts(uow: UnitOfWork, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Rows within the window per (scope, key), in one statement."""
+    wanted = list(pairs)
+    condition = None
+    for scope, key in wanted:
+        pair = (LoginFailure.scope == scope) & (LoginFailure.key == key)
+        condition = pair if condition is None else condition | pair
+    rows = await uow.session.execute(
+        select(LoginFailure.scope, LoginFailure.key, func.count())
+        .where(LoginFailure.at > _since(), condition)  # type: ignore[arg-type]
+        .group_by(LoginFailure.scope, LoginFailure.key)
     )
-    return (
-        counts.get(ACCOUNT, 0) >= settings.login_failures_per_account
-        or counts.get(ADDRESS, 0) >= settings.login_failures_per_address
+    found = {(scope, key): int(count) for scope, key, count in rows.all()}
+    return {pair: found.get(pair, 0) for pair in wanted}
+
+
+async def recent_failures(uow: UnitOfWork, account: str, address: str | None) -> Failures:
+    counts = await _counts(uow, [(ACCOUNT, account), (ADDRESS, address or "")])
+    return Failures(
+        account=counts[ACCOUNT, account], address=counts[ADDRESS, address or ""] if address else 0
     )
 
 
@@ -81,9 +115,34 @@ async def clear_account(uow: UnitOfWork, account: str) -> None:
     )
 
 
-async def prune(uow: UnitOfWork) -> int:
-    """Delete failures older than the window (run by the scheduler)."""
+async def count_registration(
+    uow: UnitOfWork, address: str | None, identifier_keys: Iterable[str]
+) -> None:
+    """Count one registration attempt per client address and per identifier it names, or
+    refuse it (counting nothing) when either is over its limit within the window. Whether
+    an identifier is taken is visible to whoever registers it, so probing must be slow.
+    Locks are taken in sorted order, so parallel attempts never deadlock and a burst is
+    counted one by one. The caller commits even when registration then fails.
+    Errors: RegistrationThrottled."""
     settings = get_settings()
-    since = clock.now() - timedelta(minutes=settings.login_throttle_window_minutes)
-    result = await uow.session.execute(delete(LoginFailure).where(LoginFailure.at <= since))
+    pairs = sorted({(REGISTRATION_IDENTIFIER, key) for key in identifier_keys})
+    if address:
+        pairs.insert(0, (REGISTRATION_ADDRESS, address))
+    for scope, key in sorted(pairs):
+        await serialise(uow, f"{scope}:{key}")
+    counts = await _counts(uow, pairs)
+    limits = {
+        REGISTRATION_ADDRESS: settings.registrations_per_address,
+        REGISTRATION_IDENTIFIER: settings.registrations_per_identifier,
+    }
+    if any(count >= limits[scope] for (scope, _), count in counts.items()):
+        raise RegistrationThrottled()
+    await uow.session.execute(
+        insert(LoginFailure), [{"scope": scope, "key": key} for scope, key in pairs]
+    )
+
+
+async def prune(uow: UnitOfWork) -> int:
+    """Delete rows older than the window (run by the scheduler)."""
+    result = await uow.session.execute(delete(LoginFailure).where(LoginFailure.at <= _since()))
     return int(getattr(result, "rowcount", 0) or 0)

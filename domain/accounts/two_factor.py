@@ -14,7 +14,9 @@ import pyotp
 from domain.accounts import sessions, throttle
 from domain.accounts.errors import (
     InvalidTwoFactorCode,
+    StepUpCodeRequired,
     TwoFactorAlreadyEnabled,
+    TwoFactorEnrolmentRequired,
     TwoFactorMandatory,
     TwoFactorNotEnabled,
     TwoFactorRequired,
@@ -126,13 +128,15 @@ async def confirm_enrolment(
 async def complete_sign_in(
     uow: UnitOfWork, token: str, code: str, *, brand: str
 ) -> sessions.IssuedSession:
-    """Exchange a pending session and a valid code for a full session.
+    """Exchange a pending session and a valid code for a full session. Staff who began
+    enrolment may send the first code of their new secret: it turns 2FA on.
 
     Wrong codes count twice: on the pending session (too many revoke it) and per account
     (so fresh password logins do not buy fresh guesses). The pending row is locked while
     it is checked, so parallel guesses are counted one by one. The caller commits either
     way. Errors: NotAuthenticated (no such pending session on this brand),
-    LoginThrottled, InvalidTwoFactorCode.
+    TwoFactorEnrolmentRequired (staff who have not begun enrolment), LoginThrottled,
+    InvalidTwoFactorCode.
     """
     pending = await sessions.find_live(uow, token)
     if pending is None or pending.state != SessionState.PENDING_TWO_FACTOR:
@@ -147,7 +151,13 @@ async def complete_sign_in(
         if pending.player_id is not None
         else await uow.session.get(StaffUser, pending.staff_id, with_for_update=True)
     )
-    if account is None or not account.two_factor_enabled:
+    if account is None:
+        raise NotAuthenticated()
+    enrolling = isinstance(account, StaffUser) and not account.two_factor_enabled
+    if enrolling and account.two_factor_secret is None:
+        # Staff owe enrolment first: say so, rather than an opaque refusal.
+        raise TwoFactorEnrolmentRequired()
+    if not (account.two_factor_enabled or enrolling):
         raise NotAuthenticated()
     guesses_key = guesses(pending.principal_kind, account.id)
     await throttle.guard_secret(uow, guesses_key)
@@ -158,6 +168,9 @@ async def complete_sign_in(
             await sessions.revoke(uow, pending, "two_factor_failures")
         await uow.flush()
         raise InvalidTwoFactorCode(field="code")
+    # Staff enrolling finish with the first code of their new secret, here as well as
+    # through confirmTwoFactorEnrolment: either way the code proves the enrolment.
+    account.two_factor_enabled = True
     return await _promote(uow, pending, SessionTransport(pending.transport))
 
 
@@ -204,3 +217,20 @@ async def disable(uow: UnitOfWork, principal: Principal, code: str) -> None:
     account.two_factor_enabled = False
     account.two_factor_secret = None
     await uow.flush()
+
+
+async def step_up(uow: UnitOfWork, player_id: uuid.UUID, code: str | None) -> None:
+    """Before a sensitive action of a player (a withdrawal): if they turned 2FA on, a fresh
+    code must come with it, single-use like any code, wrong ones counted like sign-in
+    guesses. Nothing but that count is written, so the caller commits on failure too.
+    Errors: StepUpCodeRequired, LoginThrottled, InvalidTwoFactorCode."""
+    player = await uow.session.get(Player, player_id, with_for_update=True)
+    if player is None or not player.two_factor_enabled:
+        return
+    if code is None or not code.strip():
+        raise StepUpCodeRequired(field="twoFactorCode")
+    guesses_key = guesses(PrincipalKind.PLAYER, player.id)
+    await throttle.guard_secret(uow, guesses_key)
+    if not check_code(player, code):
+        await throttle.record_failure(uow, guesses_key, None)
+        raise InvalidTwoFactorCode(field="twoFactorCode")

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     login_failures_per_account: int = Field(default=5, ge=1, le=1000)
     login_failures_per_address: int = Field(default=30, ge=1, le=100_000)
     login_throttle_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Registration attempts that reach the uniqueness check, per window (as for sign-in).
+    registrations_per_address: int = Field(default=20, ge=1, le=100_000)
+    registrations_per_identifier: int = Field(default=5, ge=1, le=1000)
     minimum_age_years: int = Field(default=18, ge=16, le=25)
 
     # OWASP argon2id floor: m = 19 MiB, t = 2, p = 1.

@@ -20,7 +20,7 @@ from domain.accounts.models import (
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, holds_permission, require_permission
 from domain.accounts.staff import CreatedStaff
-from domain.kernel.errors import NotFound
+from domain.kernel.errors import DomainError, NotFound
 from domain.messaging import service as messaging
 from domain.messaging.models import InboxMessage
 from resolvers.compliance.protection import RegistrationLimit, apply_registration_limit
@@ -54,7 +54,12 @@ async def register(
 
     async def run() -> Player:
         async with ctx.db.uow() as uow:
-            player = await players.register(uow, ctx.brand, form)
+            try:
+                player = await players.register(uow, ctx.brand, form, address=ctx.client_address)
+            except DomainError:
+                # register wrote only the attempt's count (its docstring): keep it.
+                await uow.commit()
+                raise
             if deposit_limit is not None:
                 await apply_registration_limit(uow, player, deposit_limit)
             await uow.commit()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from domain.accounts.errors import InvalidTwoFactorCode, LoginThrottled, StepUpCodeRequired
 from domain.accounts.models import Player
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import (
@@ -28,6 +29,8 @@ from domain.payments.models import Payment, PaymentStatus
 from resolvers.context import Context
 from resolvers.results import Outcome, attempt
 from resolvers.wallets.adjustments import amount_minor
+
+_STEP_UP_ERRORS = (StepUpCodeRequired, InvalidTwoFactorCode, LoginThrottled)
 
 
 async def deposit(
@@ -68,7 +71,12 @@ async def deposit(
 
 
 async def request_withdrawal(
-    ctx: Context, *, amount: Decimal, currency: str, idempotency_key: str
+    ctx: Context,
+    *,
+    amount: Decimal,
+    currency: str,
+    idempotency_key: str,
+    two_factor_code: str | None = None,
 ) -> Outcome[Payment]:
     """Move the amount from cash to withdrawal_pending for finance to review."""
 
@@ -77,15 +85,21 @@ async def request_withdrawal(
         minor = amount_minor(amount, currency)
         provider = default_payment_provider(ctx.settings, ctx.brand.slug)
         async with ctx.db.uow() as uow:
-            payment = await payments.request_withdrawal(
-                uow,
-                brand=ctx.brand.slug,
-                player_id=player.id,
-                amount_minor=minor,
-                currency=currency,
-                idempotency_key=idempotency_key,
-                provider=provider.name,
-            )
+            try:
+                payment = await payments.request_withdrawal(
+                    uow,
+                    brand=ctx.brand.slug,
+                    player_id=player.id,
+                    amount_minor=minor,
+                    currency=currency,
+                    idempotency_key=idempotency_key,
+                    provider=provider.name,
+                    two_factor_code=two_factor_code,
+                )
+            except _STEP_UP_ERRORS:
+                # Refused before anything but the guess count was written: keep the count.
+                await uow.commit()
+                raise
             await uow.commit()
         return payment
 

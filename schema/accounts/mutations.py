@@ -37,11 +37,13 @@ _LOGIN_ERRORS = (
 )  # fmt: skip
 _STAFF_ERRORS = (PermissionDenied, E.TwoFactorRequired, E.PasswordChangeRequired)
 
-RegisterError = mutation_error("Register", (*_FORM_ERRORS, compliance_errors.InvalidLimit))
+RegisterError = mutation_error(
+    "Register", (*_FORM_ERRORS, E.RegistrationThrottled, compliance_errors.InvalidLimit)
+)
 LoginError = mutation_error("Login", _LOGIN_ERRORS)
 StaffLoginError = mutation_error("StaffLogin", _STAFF_LOGIN_ERRORS)
 CompleteTwoFactorError = mutation_error(
-    "CompleteTwoFactor", (E.InvalidTwoFactorCode, E.LoginThrottled)
+    "CompleteTwoFactor", (E.InvalidTwoFactorCode, E.LoginThrottled, E.TwoFactorEnrolmentRequired)
 )
 LogoutError = mutation_error("Logout", ())
 RevokeMySessionsError = mutation_error("RevokeMySessions", (E.TwoFactorRequired,))
@@ -340,7 +342,10 @@ class AccountsMutation(PreferencesMutation):
             errors=to_errors(StaffLoginError, outcome.errors),
         )
 
-    @strawberry.mutation(description="Finish signing in with a TOTP code; replaces the session.")
+    @strawberry.mutation(
+        description="Finish signing in with a TOTP code; replaces the session. Staff who "
+        "began enrolment send the first code of their new secret (it turns 2FA on)."
+    )
     async def complete_two_factor(
         self, info: Info, input: CompleteTwoFactorInput
     ) -> CompleteTwoFactorPayload:

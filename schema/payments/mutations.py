@@ -55,7 +55,14 @@ DepositError = mutation_error(
     ),
 )
 RequestWithdrawalError = mutation_error(
-    "RequestWithdrawal", (*_PLAYER_ERRORS, wallet_errors.InsufficientFunds)
+    "RequestWithdrawal",
+    (
+        *_PLAYER_ERRORS,
+        wallet_errors.InsufficientFunds,
+        account_errors.StepUpCodeRequired,
+        account_errors.InvalidTwoFactorCode,
+        account_errors.LoginThrottled,
+    ),
 )
 ApproveWithdrawalError = mutation_error(
     "ApproveWithdrawal", (*_STAFF_ERRORS, psp.UnknownProvider, psp.ProviderUnavailable)
@@ -92,6 +99,12 @@ class DepositPayload:
 class RequestWithdrawalInput:
     amount: MoneyInput = strawberry.field(description="Positive, in the player's currency.")
     idempotency_key: str = strawberry.field(description=_KEY_DESCRIPTION)
+    two_factor_code: str | None = strawberry.field(
+        default=None,
+        description="A fresh code from the authenticator app, required when the player has "
+        "two-factor authentication on (else TWO_FACTOR_REQUIRED on `twoFactorCode`). Each "
+        "code works once; a retry under the same key needs none.",
+    )
 
 
 @strawberry.type
@@ -174,6 +187,7 @@ class PaymentsMutation:
             amount=input.amount.amount,
             currency=input.amount.currency,
             idempotency_key=input.idempotency_key,
+            two_factor_code=input.two_factor_code,
         )
         return RequestWithdrawalPayload(
             withdrawal=_payment(outcome), errors=to_errors(RequestWithdrawalError, outcome.errors)

@@ -7,6 +7,7 @@ import asyncio
 import fcntl
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -116,6 +117,31 @@ def test_dev_refuses_a_second_start_and_leaves_the_data_folder_alone(tmp_path: P
     assert f"stakehouse dev is already running (pid 4242) using {data_dir}" in result.stderr
     assert sorted(path.name for path in data_dir.iterdir()) == ["dev.lock"]
     assert (data_dir / "dev.lock").read_text(encoding="utf-8") == "4242\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "how"), [("dev", "option"), ("dev", "environment"), ("serve", "option")]
+)
+def test_a_taken_port_stops_the_command_before_it_starts_anything(
+    tmp_path: Path, command: str, how: str
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        args, env = ((command, "--port", port), {}) if how == "option" else (
+            (command,), {"STAKEHOUSE_HTTP_PORT": port}
+        )  # fmt: skip
+        result = run_cli(*args, STAKEHOUSE_DATA_DIR=str(tmp_path), **env)
+
+    assert result.returncode == 3, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}: it is in use" in result.stderr
+    assert f"--port {int(port) + 1}" in result.stderr
+    assert f"STAKEHOUSE_HTTP_PORT={int(port) + 1}" in result.stderr
+    assert "Traceback" not in result.stderr
+    # Nothing was started: the data folder holds at most dev's (released) lock.
+    assert [path.name for path in tmp_path.iterdir()] in ([], ["dev.lock"])
+    assert result.stdout == ""
 
 
 async def test_seed_is_idempotent_and_shows_the_admin_password_once(db: Database) -> None:

@@ -203,7 +203,15 @@ class AccountPages:
         template = f"account/{kind}.html"
         assert page.viewer.player is not None
         currency = str(page.viewer.player["currency"])
-        values: dict[str, Any] = {"currency": currency, "wallets": await self._wallets(request)}
+        values: dict[str, Any] = {
+            "currency": currency,
+            "wallets": await self._wallets(request),
+            "two_factor": False,
+        }
+        if kind == "withdraw":
+            # A player with 2FA confirms each withdrawal with a fresh code (step-up).
+            form_data = await self.site.graphql.run(request, "WithdrawForm")
+            values["two_factor"] = bool(form_data.data["viewer"]["player"]["twoFactorEnabled"])
         if request.method == "GET":
             return self.site.render(
                 page, template, personal=True, outcome=None, key=secrets.token_urlsafe(16),
@@ -223,7 +231,10 @@ class AccountPages:
                 ("Deposit", "deposit") if kind == "deposit" else
                 ("RequestWithdrawal", "requestWithdrawal")
             )  # fmt: skip
-            variables = {"input": {"amount": money, "idempotencyKey": key}}
+            variables: dict[str, Any] = {"input": {"amount": money, "idempotencyKey": key}}
+            code = str(form.get("two_factor_code") or "").strip()
+            if kind == "withdraw" and code:
+                variables["input"]["twoFactorCode"] = code
             result = await self.site.graphql.run(request, operation, variables)
             outcome = result.data[field]
         partial = request.headers.get("hx-request") == "true"

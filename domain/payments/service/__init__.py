@@ -8,7 +8,8 @@ A call to the PSP never happens inside a transaction. The caller runs the steps:
                 approve_withdrawal (queues PayoutRequested) -> commit;   the worker
                 payments.submit_payout: submit_payout (PSP call under the payment's row
                 lock) -> commit, retried until the PSP answers;   a pending payout ends by
-                webhook
+                webhook;   a payout never placed (retries exhausted, or found by the
+                scheduler's sweep) ends with abandon_payout: failed, funds back to cash
 
 so a crash between steps leaves a row that says what is owed (a deposit still `initiated`, a
 withdrawal `approved` without a payout reference, its message still queued), and repeating
@@ -31,22 +32,29 @@ from domain.payments.service.reads import (
 from domain.payments.service.steps import Actor
 from domain.payments.service.webhooks import WebhookResult, apply_webhook
 from domain.payments.service.withdrawals import (
+    PAYOUT_NOT_PLACED,
+    PAYOUT_STUCK_AFTER,
     REASON_LENGTH_MAX,
+    abandon_payout,
     approve_withdrawal,
     payout_request,
     record_payout,
     reject_withdrawal,
     request_withdrawal,
+    stuck_payouts,
     submit_payout,
 )
 
 __all__ = [
     "PAGE_SIZE_MAX",
+    "PAYOUT_NOT_PLACED",
+    "PAYOUT_STUCK_AFTER",
     "REASON_LENGTH_MAX",
     "Actor",
     "QueueCursor",
     "QueuePage",
     "WebhookResult",
+    "abandon_payout",
     "apply_webhook",
     "approve_withdrawal",
     "deposit_request",
@@ -59,5 +67,6 @@ __all__ = [
     "record_payout",
     "reject_withdrawal",
     "request_withdrawal",
+    "stuck_payouts",
     "submit_payout",
 ]

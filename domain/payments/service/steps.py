@@ -121,6 +121,21 @@ async def claim(
     return payment, created is not None
 
 
+async def exists(
+    uow: UnitOfWork, kind: PaymentKind, brand: str, player_id: uuid.UUID, key: str
+) -> bool:
+    """Whether the player already made a payment of `kind` under `key` (a retry)."""
+    found = await uow.session.scalar(
+        select(Payment.id).where(
+            Payment.brand == brand,
+            Payment.player_id == player_id,
+            Payment.kind == kind,
+            Payment.idempotency_key == key,
+        )
+    )
+    return found is not None
+
+
 async def lock(uow: UnitOfWork, brand: str, payment_id: uuid.UUID, kind: PaymentKind) -> Payment:
     payment = await uow.session.scalar(
         select(Payment)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
+from sqlalchemy import select
+
+from domain.accounts import two_factor
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
 from domain.integrations.psp import (
@@ -13,13 +17,23 @@ from domain.integrations.psp import (
     ProviderStatus,
     call_provider,
 )
+from domain.kernel import clock
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError, ReasonRequired
 from domain.kernel.outbox import emit
 from domain.payments.errors import ReasonTooLong, WithdrawalAlreadyReviewed
 from domain.payments.events import PayoutRequested
 from domain.payments.models import Payment, PaymentKind, PaymentStatus, can_move
-from domain.payments.service.steps import Actor, claim, lock, move, record, shift
+from domain.payments.service.steps import (
+    Actor,
+    check_key,
+    claim,
+    exists,
+    lock,
+    move,
+    record,
+    shift,
+)
 from domain.wallets.models import WalletKind
 
 REASON_LENGTH_MAX = 500
@@ -34,15 +48,25 @@ async def request_withdrawal(
     currency: str,
     idempotency_key: str,
     provider: str,
+    two_factor_code: str | None = None,
 ) -> Payment:
     """Ask to withdraw: the amount moves from cash to withdrawal_pending at once, and only
     finance can move it on (approve) or back (reject). A retry with the same key and amount
     returns the same payment and moves nothing.
 
-    Errors: InvalidIdempotencyKey, PlayerNotFound, AccountSuspended, AccountClosed,
-    InvalidAmount, CurrencyMismatch, IdempotencyConflict, InsufficientFunds (which aborts the
-    caller's transaction).
+    A player with 2FA on confirms a new withdrawal with a fresh code (step-up: a stolen
+    session alone cannot take the money out). A retry under the same key needs none: it
+    was confirmed the first time. The step-up comes before anything is written, and
+    refuses having written only its guess count: the caller commits StepUpCodeRequired,
+    InvalidTwoFactorCode and LoginThrottled.
+
+    Errors: InvalidIdempotencyKey, StepUpCodeRequired, InvalidTwoFactorCode, LoginThrottled,
+    PlayerNotFound, AccountSuspended, AccountClosed, InvalidAmount, CurrencyMismatch,
+    IdempotencyConflict, InsufficientFunds (which aborts the caller's transaction).
     """
+    check_key(idempotency_key)
+    if not await exists(uow, PaymentKind.WITHDRAWAL, brand, player_id, idempotency_key):
+        await two_factor.step_up(uow, player_id, two_factor_code)
     payment, created = await claim(
         uow,
         kind=PaymentKind.WITHDRAWAL,
@@ -151,6 +175,57 @@ async def settle_payout(
         )
         await move(uow, payment, after, actor, "payment.withdrawal.fail")
     return True
+
+
+# What an approved withdrawal that the PSP never took says once it is given up.
+PAYOUT_NOT_PLACED = "payout_not_placed"
+# Longer than the payout actor's whole retry schedule (about a day): until then the retries
+# own an approved payout; after it, the sweeper ends what no message will finish.
+PAYOUT_STUCK_AFTER = timedelta(days=2)
+
+
+async def abandon_payout(
+    uow: UnitOfWork, *, brand: str, payment_id: uuid.UUID, attempts: int
+) -> Payment | None:
+    """End an approved withdrawal whose payout could not be placed (the PSP stayed away
+    through every retry): `failed` with PAYOUT_NOT_PLACED, the funds back from
+    withdrawal_pending to cash, audited and emitted like any failure, so the player can
+    use or withdraw them again and finance sees it. None when there is nothing to do (a
+    payout was placed meanwhile, or it is not approved): safe to repeat.
+    Errors: PaymentNotFound."""
+    payment = await lock(uow, brand, payment_id, PaymentKind.WITHDRAWAL)
+    if payment.status != PaymentStatus.APPROVED or payment.psp_reference is not None:
+        return None
+    payment.failure_reason = PAYOUT_NOT_PLACED
+    await shift(uow, payment, WalletKind.WITHDRAWAL_PENDING, WalletKind.CASH, "withdrawal.return")
+    await move(
+        uow,
+        payment,
+        PaymentStatus.FAILED,
+        Actor("system", "payouts"),
+        "payment.withdrawal.fail",
+        reason=f"payout not placed after {attempts} attempts",
+    )
+    await uow.flush()
+    return payment
+
+
+async def stuck_payouts(uow: UnitOfWork, *, limit: int) -> list[tuple[str, uuid.UUID]]:
+    """(brand, id) of approved withdrawals without a payout for longer than
+    PAYOUT_STUCK_AFTER (their message was lost, or ran out of retries before this code
+    ended such payouts), oldest first."""
+    rows = await uow.session.execute(
+        select(Payment.brand, Payment.id)
+        .where(
+            Payment.kind == PaymentKind.WITHDRAWAL,
+            Payment.status == PaymentStatus.APPROVED,
+            Payment.psp_reference.is_(None),
+            Payment.updated_at < clock.now() - PAYOUT_STUCK_AFTER,
+        )
+        .order_by(Payment.updated_at)
+        .limit(limit)
+    )
+    return [(brand, payment_id) for brand, payment_id in rows.all()]
 
 
 async def reject_withdrawal(

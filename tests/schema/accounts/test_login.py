@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import update
 
@@ -48,19 +50,55 @@ async def test_failures_per_account_are_throttled(aurora: Api, identifier: str) 
     assert [error["code"] for error in payload["errors"]] == ["TOO_MANY_ATTEMPTS"]
 
 
-async def test_failures_per_client_address_are_throttled(
-    aurora: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _login_from(api: Api, address: str, identifier: str, password: str) -> dict[str, Any]:
+    """Sign in as a client at `address` (the test server trusts X-Forwarded-For from
+    loopback, as production trusts its ingress)."""
+    result = await api.query(
+        LOGIN,
+        {"input": {"identifier": identifier, "password": password}},
+        headers={"x-forwarded-for": address},
+    )
+    return result.data["login"]
+
+
+async def test_a_throttled_address_still_lets_a_correct_password_through(aurora: Api) -> None:
+    """Customers behind one address (an office, a carrier's NAT) are not locked out
+    together: a spray from their address throttles guesses, not everyone's sign-in."""
     from domain.kernel.settings import get_settings
 
     await aurora.register(email="fay@example.com")
-    limit = get_settings().login_failures_per_address
-    for attempt in range(limit):
-        await aurora.login(f"spray{attempt}@example.com", "wrong-password-1")
+    await aurora.register(email="gil@example.com")
+    shared = "203.0.113.7"
+    for attempt in range(get_settings().login_failures_per_address):
+        await _login_from(aurora, shared, f"spray{attempt}@example.com", "wrong-password-1")
 
-    payload = await aurora.login("fay@example.com")
+    fay = await _login_from(aurora, shared, "fay@example.com", STRONG_PASSWORD)
+    assert fay["errors"] == [] and fay["token"]
 
-    assert [error["code"] for error in payload["errors"]] == ["TOO_MANY_ATTEMPTS"]
+    # From the throttled address an account gets one guess: after a miss even the right
+    # password waits (as for an unknown account); elsewhere the account is unaffected.
+    missed = await _login_from(aurora, shared, "gil@example.com", "wrong-password-1")
+    locked = await _login_from(aurora, shared, "gil@example.com", STRONG_PASSWORD)
+    unknown = await _login_from(aurora, shared, "spray0@example.com", "wrong-password-1")
+    elsewhere = await _login_from(aurora, "198.51.100.9", "gil@example.com", STRONG_PASSWORD)
+
+    assert [error["code"] for error in missed["errors"]] == ["INVALID_CREDENTIALS"]
+    assert [error["code"] for error in locked["errors"]] == ["TOO_MANY_ATTEMPTS"]
+    assert locked == unknown
+    assert elsewhere["errors"] == [] and elsewhere["token"]
+
+
+async def test_failures_count_per_account_whatever_identifier_named_it(aurora: Api) -> None:
+    await aurora.register(email="hedy@example.com", phone="+35699111222", username="hedy")
+    for identifier in ("hedy@example.com", "hedy", "+35699111222", "HEDY@example.com", "hedy"):
+        missed = await aurora.login(identifier, "wrong-password-1")
+        assert [error["code"] for error in missed["errors"]] == ["INVALID_CREDENTIALS"]
+
+    # Five misses in all lock the account, whichever identifier is tried next.
+    for identifier in ("hedy", "+356 9911 1222", "hedy@example.com"):
+        payload = await aurora.login(identifier, STRONG_PASSWORD)
+        assert payload["token"] is None, identifier
+        assert [error["code"] for error in payload["errors"]] == ["TOO_MANY_ATTEMPTS"]
 
 
 async def test_a_token_of_one_brand_is_unauthenticated_on_another(

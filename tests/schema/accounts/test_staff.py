@@ -299,3 +299,66 @@ async def test_a_reason_must_be_one_printable_line_of_bounded_length(
     async with db.uow() as uow:
         assert await uow.session.scalar(select(Player.status)) == "active"
     await risk.aclose()
+
+
+COMPLETE = (
+    "mutation($c: String!) { completeTwoFactor(input: {code: $c}) { token errors { code } } }"
+)
+
+
+async def test_a_staff_member_owing_enrolment_can_change_password_and_finish_with_complete(
+    aurora: Api, db: Database
+) -> None:
+    """The first sign-in as a client would walk it: the pending session may replace the
+    one-time password and finish through completeTwoFactor, and nothing else privileged."""
+    one_time = await _create_staff(db, "ops@op.example", ["risk"])
+    login = await aurora.query(
+        STAFF_LOGIN, {"i": {"email": "ops@op.example", "password": one_time}}
+    )
+    aurora.token = login.data["staffLogin"]["token"]
+
+    too_early = (await aurora.query(COMPLETE, {"c": "123456"})).data["completeTwoFactor"]
+    assert too_early == {"token": None, "errors": [{"code": "TWO_FACTOR_ENROLMENT_REQUIRED"}]}
+    changed = await aurora.query(
+        CHANGE_PASSWORD, {"i": {"currentPassword": one_time, "newPassword": NEW_PASSWORD}}
+    )
+    assert changed.data["changePassword"] == {"changed": True, "errors": []}
+    still_pending = await aurora.query(PLAYERS, {"s": "a"})
+    assert still_pending.body["errors"][0]["extensions"]["code"] == "TWO_FACTOR_REQUIRED"
+
+    secret = (await aurora.query(BEGIN)).data["beginTwoFactorEnrolment"]["secret"]
+    wrong = (await aurora.query(COMPLETE, {"c": "000000"})).data["completeTwoFactor"]
+    assert wrong["errors"] == [{"code": "INVALID_TWO_FACTOR_CODE"}]
+    code = fresh_code(secret)
+    done = (await aurora.query(COMPLETE, {"c": code})).data["completeTwoFactor"]
+    assert done["errors"] == [] and done["token"]
+
+    aurora.token = done["token"]
+    assert (await aurora.query(PLAYERS, {"s": "a"})).data["players"] == []
+    # The code enrolled the account: signing in again asks for a code, and not this one.
+    again = await aurora.query(
+        STAFF_LOGIN, {"i": {"email": "ops@op.example", "password": NEW_PASSWORD}}
+    )
+    aurora.token = again.data["staffLogin"]["token"]
+    replayed = (await aurora.query(COMPLETE, {"c": code})).data["completeTwoFactor"]
+    assert replayed["errors"] == [{"code": "INVALID_TWO_FACTOR_CODE"}]
+
+
+async def test_a_pending_session_of_staff_with_two_factor_cannot_change_the_password(
+    aurora: Api, db: Database
+) -> None:
+    await signed_in_staff(aurora, db, "sec@op.example", ["risk"])
+    login = await aurora.query(
+        STAFF_LOGIN, {"i": {"email": "sec@op.example", "password": NEW_PASSWORD}}
+    )
+    aurora.token = login.data["staffLogin"]["token"]
+
+    refused = await aurora.query(
+        CHANGE_PASSWORD,
+        {"i": {"currentPassword": NEW_PASSWORD, "newPassword": "another-pass-2026"}},
+    )
+
+    assert refused.data["changePassword"] == {
+        "changed": False,
+        "errors": [{"code": "TWO_FACTOR_REQUIRED", "field": None}],
+    }

@@ -24,7 +24,7 @@ from tests.domain.payments.support import (
     wallet_balances,
 )
 from tests.schema.accounts.test_staff import signed_in_staff
-from tests.support import AURORA, Api
+from tests.support import AURORA, Api, fresh_code
 from tests.workers import eventually, flushed_broker, running_worker  # noqa: F401 (fixture)
 from workers.actors import payments as payment_actors
 
@@ -213,6 +213,47 @@ async def test_withdrawal_request_holds_the_funds_and_cannot_be_cancelled(
     assert [name for name in mutation_type.fields if "cancel" in name.lower()] == []
     approve = await player.query(APPROVE, {"i": {"withdrawalId": requested["withdrawal"]["id"]}})
     assert [e["code"] for e in approve.data["approveWithdrawal"]["errors"]] == ["PERMISSION_DENIED"]
+    assert await wallet_balances(db, player_id) == {"cash": 3000, "withdrawal_pending": 2000}
+    await assert_invariants(db)
+    await player.aclose()
+
+
+async def test_a_player_with_two_factor_confirms_a_withdrawal_with_a_fresh_code(
+    server: str, db: Database
+) -> None:
+    player, player_id, _ = await _player(server, "stu@example.com")
+    begin = "mutation { beginTwoFactorEnrolment { secret } }"
+    confirm = "mutation($c: String!) { confirmTwoFactorEnrolment(input: {code: $c}) { enabled } }"
+    secret = (await player.query(begin)).data["beginTwoFactorEnrolment"]["secret"]
+    enabled = await player.query(confirm, {"c": fresh_code(secret)})
+    assert enabled.data["confirmTwoFactorEnrolment"] == {"enabled": True}
+    await deposited(db, player_id, 5000)
+    payments_before = await _payment_count(db)
+
+    async def withdraw(key: str, code: str | None) -> dict[str, Any]:
+        values = {"amount": _eur("20.00"), "idempotencyKey": key, "twoFactorCode": code}
+        return (await player.query(REQUEST, {"i": values})).data["requestWithdrawal"]
+
+    without = await withdraw("w-1", None)
+    wrong = await withdraw("w-1", "000000")
+    assert without == {"withdrawal": None, "errors": [
+        {"code": "TWO_FACTOR_REQUIRED", "field": "twoFactorCode"}]}  # fmt: skip
+    assert wrong == {"withdrawal": None, "errors": [
+        {"code": "INVALID_TWO_FACTOR_CODE", "field": "twoFactorCode"}]}  # fmt: skip
+    assert await _payment_count(db) == payments_before
+    assert await wallet_balances(db, player_id) == {"cash": 5000, "withdrawal_pending": 0}
+
+    code = fresh_code(secret, steps_ahead=1)
+    confirmed = await withdraw("w-1", code)
+    retry = await withdraw("w-1", None)  # the same request again: confirmed the first time
+    replayed_code = await withdraw("w-2", code)
+
+    assert confirmed["errors"] == [] and confirmed["withdrawal"]["status"] == "REQUESTED"
+    assert retry == confirmed
+    assert replayed_code["errors"] == [
+        {"code": "INVALID_TWO_FACTOR_CODE", "field": "twoFactorCode"}
+    ]
+    assert await _payment_count(db) == payments_before + 1
     assert await wallet_balances(db, player_id) == {"cash": 3000, "withdrawal_pending": 2000}
     await assert_invariants(db)
     await player.aclose()

@@ -7,12 +7,13 @@ import asyncio
 import html
 import re
 
+import pyotp
 from sqlalchemy import select
 
 from domain.accounts.models import Player
 from domain.kernel.db import Database
 from domain.messaging.models import InboxMessage
-from tests.support import NORTHSTAR, STRONG_PASSWORD
+from tests.support import NORTHSTAR, STRONG_PASSWORD, fresh_code
 from tests.web.site.support import SiteClient, register_and_sign_in
 
 _KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
@@ -182,3 +183,37 @@ async def test_kumo_amounts_are_whole_yen(server: str) -> None:
 
     assert "¥1,500" in account.text
     assert "¥1,500.00" not in account.text
+
+
+async def test_a_player_with_two_factor_confirms_a_withdrawal_with_a_code_on_the_site(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    await register_and_sign_in(
+        aurora_site, email="ana@example.com", password=STRONG_PASSWORD, country="MT"
+    )
+    await _pay(aurora_site, await _deposit(aurora_site, "30.00"))
+    plain_form = await aurora_site.get("/account/withdraw")
+    secret = pyotp.random_base32()
+    async with db.transaction() as uow:
+        player = await uow.session.scalar(select(Player).where(Player.email == "ana@example.com"))
+        assert player is not None
+        player.two_factor_secret, player.two_factor_enabled = secret, True
+
+    form_page = await aurora_site.get("/account/withdraw")
+    key = _KEY.search(form_page.text)
+    assert key is not None
+    without = await aurora_site.post(
+        "/account/withdraw", {"amount": "10", "idempotency_key": key.group(1)}
+    )
+    with_code = await aurora_site.post(
+        "/account/withdraw",
+        {"amount": "10", "idempotency_key": key.group(1), "two_factor_code": fresh_code(secret)},
+    )
+
+    assert 'name="two_factor_code"' not in plain_form.text
+    assert 'autocomplete="one-time-code"' in form_page.text
+    assert 'for="field-two-factor-code"' in form_page.text
+    assert without.status_code == 400
+    assert "Enter the code from your authenticator app to confirm." in without.text
+    assert with_code.status_code == 200, with_code.text
+    assert "€10.00 requested" in with_code.text
