@@ -25,11 +25,11 @@ os.environ["STAKEHOUSE_ENV"] = "test"
 os.environ.setdefault("STAKEHOUSE_LOG_JSON", "false")
 os.environ.setdefault("STAKEHOUSE_DATA_DIR", str(TEST_DATA_DIR))
 
+from domain.accounts import passwords  # noqa: E402
 from domain.brands.service import BrandRegistry, sync_brands  # noqa: E402
 from domain.integrations.aggregator import TEST_AGGREGATOR_STUDIOS  # noqa: E402
 from domain.kernel.db import Database  # noqa: E402
 from domain.kernel.migrate import upgrade  # noqa: E402
-from domain.accounts.passwords import _hasher as _PRODUCTION_HASHER  # noqa: E402
 from tests.support import AURORA, NORTHSTAR, Api  # noqa: E402
 from web import embedded  # noqa: E402
 
@@ -73,6 +73,9 @@ MUTABLE_TABLES = (
     "staff_users",
 )
 
+
+# Kept before `_cheap_password_hashing` replaces it, for the tests about hashing.
+_PRODUCTION_HASHER = passwords._hasher
 
 # The server every test process uses: STAKEHOUSE_DATABASE_URL's, or an embedded one started by
 # the first process (pytest-xdist's controller) and handed to its workers in the environment.
@@ -266,8 +269,6 @@ def _cheap_password_hashing() -> Iterator[None]:
     `production_password_hashing`)."""
     from argon2 import PasswordHasher
 
-    from domain.accounts import passwords
-
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
             passwords, "_hasher", lambda: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -278,8 +279,6 @@ def _cheap_password_hashing() -> Iterator[None]:
 @pytest.fixture
 def production_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """For the tests about hashing itself: the production hasher, as the platform runs it."""
-    from domain.accounts import passwords
-
     monkeypatch.setattr(passwords, "_hasher", _PRODUCTION_HASHER)
 
 
