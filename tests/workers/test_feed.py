@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from domain.kernel.db import Database
 from domain.sportsbook.models import Event, Market, Outcome
 from domain.sportsbook.models import FeedMessage as FeedMessageRow
-from tests.domain.sportsbook.test_feed import odds_change
+from tests.domain.sportsbook.feed.test_processing import odds_change
 from tests.workers import (
     flushed_broker,  # noqa: F401 (autouse fixture)
     queued_messages,

@@ -10,10 +10,10 @@ from typing import Any
 
 import dramatiq
 
-from domain.integrations.feed import FeedMessage, InvalidFeedMessage, from_wire, to_wire
 from domain.sportsbook.corrections import cancel_bets, rollback_settlement
 from domain.sportsbook.errors import MarketNotFound, SettlementConflict
-from domain.sportsbook.feed import process_message
+from domain.sportsbook.feed.port import FeedMessage, InvalidFeedMessage, from_wire, to_wire
+from domain.sportsbook.feed.processing import process_message
 from workers.actors.sportsbook import QUEUE as SPORTSBOOK_QUEUE
 from workers.actors.sportsbook import TIME_BUDGET_S
 from workers.broker import setup_broker

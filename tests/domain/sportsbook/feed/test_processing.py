@@ -11,7 +11,13 @@ from typing import Any
 from sqlalchemy import select
 
 from domain.brands.service import BrandRegistry
-from domain.integrations.feed import (
+from domain.kernel import clock
+from domain.kernel.db import Database
+from domain.kernel.outbox import OutboxEvent
+from domain.sportsbook import settlement
+from domain.sportsbook.corrections import cancel_bets, rollback_settlement
+from domain.sportsbook.feed import heartbeats
+from domain.sportsbook.feed.port import (
     Alive,
     BetCancel,
     BetSettlement,
@@ -28,12 +34,7 @@ from domain.integrations.feed import (
     from_wire,
     to_wire,
 )
-from domain.kernel import clock
-from domain.kernel.db import Database
-from domain.kernel.outbox import OutboxEvent
-from domain.sportsbook import heartbeats, settlement
-from domain.sportsbook.corrections import cancel_bets, rollback_settlement
-from domain.sportsbook.feed import Applied, process_message
+from domain.sportsbook.feed.processing import Applied, process_message
 from domain.sportsbook.models import Bet, BetType, Event, Market, Outcome, SuspensionReason
 from domain.sportsbook.placement import BetSlip, Selection
 from domain.wallets.models import WalletKind

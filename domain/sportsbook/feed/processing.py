@@ -1,4 +1,4 @@
-"""Applying odds feed messages (domain.integrations.feed) to the book.
+"""Applying odds feed messages (domain.sportsbook.feed.port) to the book.
 
 Idempotent: each message is claimed by (producer, message id) in the transaction that
 applies it, so a redelivery, by the feed or by the broker, changes nothing.
@@ -33,7 +33,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from domain.integrations.feed import (
+from domain.kernel import clock
+from domain.kernel.db import UnitOfWork
+from domain.kernel.outbox import emit
+from domain.sportsbook.feed import heartbeats
+from domain.sportsbook.feed.events import EventUpdated, MarketCorrectionRequested, OddsChanged
+from domain.sportsbook.feed.port import (
     Alive,
     BetCancel,
     BetSettlement,
@@ -48,11 +53,6 @@ from domain.integrations.feed import (
     RollbackBetCancel,
     RollbackBetSettlement,
 )
-from domain.kernel import clock
-from domain.kernel.db import UnitOfWork
-from domain.kernel.outbox import emit
-from domain.sportsbook import heartbeats
-from domain.sportsbook.feed_events import EventUpdated, MarketCorrectionRequested, OddsChanged
 from domain.sportsbook.models import (
     Competition,
     Event,
