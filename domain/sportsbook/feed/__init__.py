@@ -5,6 +5,8 @@
 - `simulator`: a simulated producer behind the port, and the loop that runs it in real time
   (`stakehouse dev`, `stakehouse feed-simulator`).
 - `processing`: applying one message to the book, in producer order per event, once.
+- `results`: what the feed says of a market's results and cancellation, and the runs that
+  bring its bets into line (corrections in any delivery order converge).
 - `heartbeats`: producers' `alive` messages; a silent producer's markets are suspended.
 - `events`: the outbox events the feed (and the trading tools) emit.
 

@@ -15,8 +15,7 @@ from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.outbox import OutboxEvent
 from domain.sportsbook import settlement
-from domain.sportsbook.corrections import cancel_bets, rollback_settlement
-from domain.sportsbook.feed import heartbeats
+from domain.sportsbook.feed import heartbeats, results
 from domain.sportsbook.feed.port import (
     Alive,
     BetCancel,
@@ -114,15 +113,7 @@ async def drain_corrections(db: Database) -> None:
                 run_id=uuid.UUID(payload["run_id"]),
             )  # fmt: skip
         elif event.topic == "sportsbook.market_correction_requested":
-            run_id = uuid.UUID(payload["run_id"])
-            if payload["correction"] == "rollback":
-                await rollback_settlement(db, market_id=payload["market_id"], run_id=run_id)
-            else:
-                await cancel_bets(
-                    db, market_id=payload["market_id"], run_id=run_id,
-                    placed_from=datetime.fromisoformat(payload["placed_from"]),
-                    placed_to=datetime.fromisoformat(payload["placed_to"]),
-                )  # fmt: skip
+            assert await results.converge(db, market_id=payload["market_id"])
 
 
 async def bet_on_home(db: Database, registry: BrandRegistry, stake_minor: int = 10_00) -> int:
