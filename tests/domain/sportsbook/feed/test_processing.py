@@ -14,7 +14,6 @@ from domain.brands.service import BrandRegistry
 from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.outbox import OutboxEvent
-from domain.sportsbook import settlement
 from domain.sportsbook.feed import heartbeats, results
 from domain.sportsbook.feed.port import (
     Alive,
@@ -99,21 +98,14 @@ async def topics(db: Database) -> list[str]:
 
 
 async def drain_corrections(db: Database) -> None:
-    """Do what the sportsbook actors would: run each queued settlement and correction."""
+    """Do what `sportsbook.correct_market` would for each correction the feed asked for."""
     async with db.uow() as uow:
         events = list(await uow.session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)))
         await uow.session.execute(OutboxEvent.__table__.delete())
         await uow.commit()
     for event in events:
-        payload = event.payload
-        if event.topic == "sportsbook.market_resulted":
-            await settlement.settle_market(
-                db, market_id=payload["market_id"],
-                results=settlement.results_from_json(payload["results"]),
-                run_id=uuid.UUID(payload["run_id"]),
-            )  # fmt: skip
-        elif event.topic == "sportsbook.market_correction_requested":
-            assert await results.converge(db, market_id=payload["market_id"])
+        if event.topic == "sportsbook.market_correction_requested":
+            assert await results.converge(db, market_id=event.payload["market_id"])
 
 
 async def bet_on_home(db: Database, registry: BrandRegistry, stake_minor: int = 10_00) -> int:
