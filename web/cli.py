@@ -201,13 +201,14 @@ def feed_simulator(
 
 
 async def _run_feed_simulator(seed: int, tick_seconds: float) -> None:
-    from workers.feed_simulator import run_feed_simulator  # noqa: PLC0415
+    from domain.sportsbook.feed.simulator import run_feed_simulator  # noqa: PLC0415
+    from workers.actors.feed import BrokerFeedSink  # noqa: PLC0415
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await run_feed_simulator(stop, seed=seed, tick_s=tick_seconds)
+    await run_feed_simulator(stop, BrokerFeedSink(), seed=seed, tick_s=tick_seconds)
 
 
 @app.command()

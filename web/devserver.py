@@ -223,8 +223,9 @@ async def _run_dev_services(
 ) -> None:
     """The API and the scheduler in this process until SIGINT or SIGTERM."""
     from domain.kernel.db import Database  # noqa: PLC0415
+    from domain.sportsbook.feed.simulator import run_feed_simulator  # noqa: PLC0415
     from web.app import create_app  # noqa: PLC0415
-    from workers.feed_simulator import run_feed_simulator  # noqa: PLC0415
+    from workers.actors.feed import BrokerFeedSink  # noqa: PLC0415
     from workers.scheduler import run_scheduler  # noqa: PLC0415
 
     assert settings.database_url is not None
@@ -243,7 +244,7 @@ async def _run_dev_services(
         asyncio.create_task(run_scheduler(db, stop), name="scheduler"),
         asyncio.create_task(_watch_worker(worker, stop), name="worker watch"),
         # The simulated odds feed, through the broker like a real feed's messages.
-        asyncio.create_task(run_feed_simulator(stop), name="feed simulator"),
+        asyncio.create_task(run_feed_simulator(stop, BrokerFeedSink()), name="feed simulator"),
     ]
     for task in helpers:
         task.add_done_callback(_log_failure)

@@ -9,6 +9,8 @@ limit, so an actor behaves the same whichever broker runs it.
 from __future__ import annotations
 
 import functools
+import logging
+from typing import Any, Final
 
 import dramatiq
 import redis
@@ -23,12 +25,16 @@ from dramatiq.middleware import (
     ShutdownNotifications,
     TimeLimit,
 )
+from prometheus_client import Counter
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
+from domain.kernel.errors import DomainError
 from domain.kernel.settings import ENV_PREFIX, ConfigurationError, get_settings
 from workers.retry_logging import quieten_retries
 from workers.runtime import DatabaseLifecycle
+
+log = logging.getLogger(__name__)
 
 # Redis keys are prefixed so a shared Redis can tell our queues apart (KEDA scales on
 # the length of `stakehouse:<queue>`).
@@ -51,6 +57,33 @@ REDIS_SOCKET_TIMEOUT_S = 10.0
 REDIS_RETRIES_MAX = 3
 
 
+MESSAGES_DEAD_LETTERED: Final = Counter(
+    "stakehouse_messages_dead_lettered",
+    "Messages dead-lettered (never to be retried): a permanent error, or retries exhausted",
+    ["actor", "reason"],
+)
+
+
+def dead_letter_reason(exception: BaseException | None) -> str:
+    """A stable label: the domain error's code (INVALID_FEED_MESSAGE, …), else the
+    exception's class name (a bug, or a cause that outlived every retry)."""
+    if isinstance(exception, DomainError):
+        return exception.code
+    return type(exception).__name__ if exception is not None else "unknown"
+
+
+class DeadLetterMetrics(Middleware):
+    """Counts and logs each dead-lettered message, by actor and reason: a message that
+    dies is rare and needs a person, so it must show on a dashboard, not only in Redis."""
+
+    def after_nack(self, broker: dramatiq.Broker, message: Any) -> None:
+        reason = dead_letter_reason(getattr(message, "_exception", None))
+        MESSAGES_DEAD_LETTERED.labels(actor=message.actor_name, reason=reason).inc()
+        log.warning(
+            "message %s of %s dead-lettered: %s", message.message_id, message.actor_name, reason
+        )
+
+
 def broker_middleware() -> list[Middleware]:
     """Dramatiq's defaults with our limits, plus async actors and per-loop databases.
 
@@ -70,6 +103,7 @@ def broker_middleware() -> list[Middleware]:
         ),
         AsyncIO(),
         DatabaseLifecycle(),
+        DeadLetterMetrics(),
     ]
 
 

@@ -16,7 +16,7 @@ import dramatiq
 from domain.accounts.events import PlayerRegistered
 from domain.payments.events import PayoutRequested
 from domain.sportsbook.events import MarketResulted
-from domain.sportsbook.feed_events import MarketCorrectionRequested
+from domain.sportsbook.feed.events import MarketCorrectionRequested
 from workers.actors import feed, messaging, payments, sportsbook
 
 Actor = dramatiq.Actor[..., Any]

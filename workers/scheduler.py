@@ -24,7 +24,8 @@ from domain.accounts import throttle
 from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
-from domain.sportsbook import heartbeats, live_delay
+from domain.sportsbook import live_delay
+from domain.sportsbook.feed import heartbeats
 from domain.wallets import invariants
 from workers.payouts import sweep_stuck_payouts
 from workers.relay import PUBLISHED_RETENTION, prune_published

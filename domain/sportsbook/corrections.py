@@ -9,7 +9,15 @@ is deleted) and reopens them. A payout the player already spent cannot be revers
 bet stays settled and is listed on the run for the risk team, never paid twice.
 
 Cancellation voids every open or pending bet with a leg on the market placed inside the
-window: liability released, stake returned to the wallets that paid it.
+window: liability released, stake returned to the wallets that paid it; the bet records
+the cancel run. Uncancellation (the feed's rollback_bet_cancel) reinstates exactly the
+bets that run voided: the refund reversed, the liability taken again, the bet open. A
+refund the player already spent cannot be reversed: that bet stays cancelled and is listed
+on the run, never refunded twice.
+
+Every refund, payout and reversal key carries the bet's settlement number (one more at
+each settlement and cancellation), so a bet cancelled, reinstated and cancelled again is
+refunded again under a new key instead of replaying the first.
 """
 
 from __future__ import annotations
@@ -26,11 +34,13 @@ from domain.sportsbook.errors import MarketNotSettled
 from domain.sportsbook.models import (
     SETTLED_STATUSES,
     BetStatus,
+    Market,
     MarketStatus,
     Outcome,
     RunKind,
     RunStatus,
     SettlementRun,
+    SuspensionReason,
 )
 from domain.sportsbook.runs import (
     CHUNK_SIZE,
@@ -53,6 +63,7 @@ from domain.wallets.settlement import Payout, Reversal, pay_many, reverse_many
 
 REVERSAL_SCOPE = IdempotencyScope("sportsbook", "sportsbook.payout_reversal")
 REFUND_SCOPE = IdempotencyScope("sportsbook", "sportsbook.refund")
+REFUND_REVERSAL_SCOPE = IdempotencyScope("sportsbook", "sportsbook.refund_reversal")
 
 _REOPEN_BETS = text("""
 UPDATE sportsbook_bets
@@ -69,7 +80,8 @@ UPDATE sportsbook_bet_legs SET result = NULL, win_factor = NULL, place_factor = 
 _CANCEL_BETS = text("""
 UPDATE sportsbook_bets b
    SET status = 'cancelled', payout_minor = b.total_stake_minor,
-       payout_transaction_id = u.transaction_id, settled_at = now()
+       payout_transaction_id = u.transaction_id, settled_at = now(),
+       settlement_run_id = :run, settlement_count = b.settlement_count + 1
   FROM unnest(CAST(:ids AS bigint[]), CAST(:transactions AS bigint[])) AS u(id, transaction_id)
  WHERE b.id = u.id AND b.status IN ('open', 'pending')
 """)
@@ -85,9 +97,17 @@ SELECT li.outcome_id FROM sportsbook_outcome_liabilities li
  FOR UPDATE OF li
 """).bindparams(bindparam("ids", type_=ARRAY(BIGINT)))
 
-_RELEASE_LIABILITIES = text("""
+_REINSTATE_BETS = text("""
+UPDATE sportsbook_bets
+   SET status = 'open', payout_minor = NULL, payout_transaction_id = NULL,
+       settled_at = NULL, settlement_run_id = NULL
+ WHERE id = ANY(:ids) AND status = 'cancelled'
+""").bindparams(bindparam("ids", type_=ARRAY(BIGINT)))
+
+# :sign is -1 to release the bets' potential returns, +1 to take them again.
+_MOVE_LIABILITIES = text("""
 UPDATE sportsbook_outcome_liabilities li
-   SET liability_minor = li.liability_minor - d.amount
+   SET liability_minor = li.liability_minor + CAST(:sign AS bigint) * d.amount
   FROM (SELECT l.outcome_id, b.currency, sum(b.potential_return_minor) AS amount
           FROM sportsbook_bet_legs l JOIN sportsbook_bets b ON b.id = l.bet_id
          WHERE b.id = ANY(:ids)
@@ -101,7 +121,15 @@ async def release_liabilities(uow: UnitOfWork, bet_ids: Sequence[int]) -> None:
     book before settlement: cancelled, refused)."""
     if bet_ids:
         await uow.session.execute(_LOCK_LIABILITIES, {"ids": list(bet_ids)})
-        await uow.session.execute(_RELEASE_LIABILITIES, {"ids": list(bet_ids)})
+        await uow.session.execute(_MOVE_LIABILITIES, {"ids": list(bet_ids), "sign": -1})
+
+
+def refund_key(bet_id: int, settlement_number: int) -> str:
+    return f"bet:{bet_id}:cancel:{settlement_number}"
+
+
+def refund_reversal_key(bet_id: int, settlement_number: int) -> str:
+    return f"bet:{bet_id}:cancel:{settlement_number}:reversal"
 
 
 def refund(bet: BetRow, key: str) -> Payout:
@@ -131,9 +159,15 @@ async def start_rollback(uow: UnitOfWork, *, market_id: int, run_id: uuid.UUID) 
         raise MarketNotSettled(field="marketId")
     # A settle run still going stops at its next chunk (it sees its lanes completed).
     await stop_runs(uow, market_id)
+    await begin_rollback(uow, market, run_id)
+
+
+async def begin_rollback(uow: UnitOfWork, market: Market, run_id: uuid.UUID) -> None:
+    """Clear the market's results, suspend it and open the rollback run (the caller has
+    locked the market and checked that no other run of it is running)."""
     await uow.session.execute(
         update(Outcome)
-        .where(Outcome.market_id == market_id)
+        .where(Outcome.market_id == market.id)
         .values(
             result=None,
             dead_heat_numerator=1,
@@ -144,8 +178,9 @@ async def start_rollback(uow: UnitOfWork, *, market_id: int, run_id: uuid.UUID) 
         )
     )
     market.status = MarketStatus.SUSPENDED.value
+    market.suspended_by = SuspensionReason.FEED.value
     market.settled_at = None
-    await start_run(uow, run_id, market_id=market_id, kind=RunKind.ROLLBACK, request={})
+    await start_run(uow, run_id, market_id=market.id, kind=RunKind.ROLLBACK, request={})
 
 
 def reversal_key(bet_id: int, settlement_number: int) -> str:
@@ -234,9 +269,10 @@ async def cancel_chunk(
     candidates = await lock_bets(uow, scanned, [BetStatus.OPEN, BetStatus.PENDING])
     bets = [bet for bet in candidates if placed_from <= bet.placed_at < placed_to]
     await release_liabilities(uow, [bet.id for bet in bets])
+    keys = {bet.id: refund_key(bet.id, bet.settlement_count + 1) for bet in bets}
     transactions = await pay_many(
         uow,
-        [refund(bet, f"bet:{bet.id}:cancel") for bet in bets],
+        [refund(bet, keys[bet.id]) for bet in bets],
         scope=REFUND_SCOPE,
         kind="sportsbook.refund",
     )
@@ -244,8 +280,9 @@ async def cancel_chunk(
         await uow.session.execute(
             _CANCEL_BETS,
             {
+                "run": run_id,
                 "ids": [bet.id for bet in bets],
-                "transactions": [transactions[f"bet:{bet.id}:cancel"] for bet in bets],
+                "transactions": [transactions[keys[bet.id]] for bet in bets],
             },
         )
     chunk = await advance(uow, walk, scanned, len(bets), limit)
@@ -282,3 +319,49 @@ async def cancel_bets(
     return await drive(
         database, cancel_chunk, run_id=run_id, chunk_size=chunk_size, time_budget_s=time_budget_s
     )
+
+
+# ---- uncancellation ----------------------------------------------------------------------
+
+
+async def uncancel_chunk(
+    uow: UnitOfWork, *, run_id: uuid.UUID, lane: int = 0, limit: int = CHUNK_SIZE
+) -> Chunk:
+    """Reinstate the lane's next bets that the run's cancel run voided (see the module
+    docstring)."""
+    run, walk = await lock_lane(uow, run_id, lane)
+    assert run.kind == RunKind.UNCANCEL
+    if walk.status == RunStatus.COMPLETED:
+        return Chunk(0, 0, done=True)
+    cancel_run = uuid.UUID(run.request["cancel_run_id"])
+    scanned = await next_bet_ids(uow, run, walk, limit)
+    candidates = await lock_bets(uow, scanned, [BetStatus.CANCELLED])
+    bets = [bet for bet in candidates if bet.settlement_run_id == cancel_run]
+    # Liabilities before wallets, the order placement takes them in.
+    if bets:
+        await uow.session.execute(_LOCK_LIABILITIES, {"ids": [bet.id for bet in bets]})
+    keys = {bet.id: refund_reversal_key(bet.id, bet.settlement_count) for bet in bets}
+    reversed_ = await reverse_many(
+        uow,
+        [
+            Reversal(bet.brand, bet.payout_transaction_id, keys[bet.id])
+            for bet in bets
+            if bet.payout_transaction_id is not None
+        ],
+        scope=REFUND_REVERSAL_SCOPE,
+        kind="sportsbook.refund_reversal",
+    )
+    stuck = [bet.id for bet in bets if keys[bet.id] in reversed_.short]
+    reinstated = [bet.id for bet in bets if bet.id not in stuck]
+    if reinstated:
+        await uow.session.execute(_MOVE_LIABILITIES, {"ids": reinstated, "sign": 1})
+        await uow.session.execute(_REINSTATE_BETS, {"ids": reinstated})
+    if stuck:
+        await uow.session.execute(
+            update(SettlementRun)
+            .where(SettlementRun.id == run_id)
+            .values(unreversed_bet_ids=SettlementRun.unreversed_bet_ids.concat(stuck))
+        )
+    chunk = await advance(uow, walk, scanned, len(reinstated), limit)
+    await uow.flush()
+    return chunk

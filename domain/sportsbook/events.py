@@ -10,8 +10,9 @@ from domain.kernel.outbox import Event
 
 @dataclass(frozen=True)
 class MarketResulted(Event):
-    """A market's results arrived: `sportsbook.settle_market` settles its bets. The feed
-    (or a trader) emits it with the results; the run id makes redelivery harmless."""
+    """A market's results arrived: `sportsbook.settle_market` settles its bets. A trader's
+    entry point (the feed's results converge through domain.sportsbook.feed.results
+    instead, which also corrects them); the run id makes redelivery harmless."""
 
     topic = "sportsbook.market_resulted"
     market_id: int

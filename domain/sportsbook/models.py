@@ -109,6 +109,8 @@ class RunKind(StrEnum):
     SETTLE = "settle"
     ROLLBACK = "rollback"
     CANCEL = "cancel"
+    # Reinstates the bets a cancellation voided (the feed's rollback_bet_cancel).
+    UNCANCEL = "uncancel"
 
 
 class RunStatus(StrEnum):
@@ -203,8 +205,6 @@ class Market(Base):
     # Why a SUSPENDED market is suspended (SuspensionReason); NULL otherwise. Each party
     # lifts only its own suspensions: a feed recovery never reopens a trader's.
     suspended_by: Mapped[str | None] = mapped_column(Text)
-    # The highest feed sequence of a settlement, cancellation or rollback applied to it.
-    feed_result_sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
@@ -462,3 +462,34 @@ class MarketMargin(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (CheckConstraint("margin >= 0 AND margin < 1", name="margin_range"),)
+
+
+class FeedMarketResults(Base):
+    """What the feed says a market's results and cancellation are (`results`, the
+    cancellation window), each with the sequence of the message that said it, so a late
+    message never overwrites a newer one; and what the market's runs have been started to
+    make of its bets (`applied_*`). domain.sportsbook.feed.results converges the second
+    to the first, one run at a time."""
+
+    __tablename__ = "sportsbook_feed_market_results"
+
+    market_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("sportsbook_markets.id"), primary_key=True
+    )
+    results_sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # results_to_json's form (outcome id -> result); NULL: no results (rolled back, or none).
+    results: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    cancel_sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The cancellation window [from, to); both NULL: not cancelled.
+    cancel_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancel_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The results the market's bets are settled (or being settled) on; NULL: none.
+    applied_results: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # The cancel run whose voided bets stand (its request holds the window); NULL: none.
+    applied_cancel_run_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+
+    __table_args__ = (
+        CheckConstraint(
+            "(cancel_from IS NULL) = (cancel_to IS NULL)", name="cancel_window_complete"
+        ),
+    )

@@ -74,6 +74,8 @@ class BetRow:
     potential_return_minor: int
     payout_transaction_id: int | None
     placed_at: datetime
+    # The run that settled or cancelled it last (NULL while open).
+    settlement_run_id: uuid.UUID | None
 
 
 async def lock_market(uow: UnitOfWork, market_id: int) -> Market:
@@ -127,7 +129,7 @@ _LEGS_OF_MARKET = text("SELECT count(*) FROM sportsbook_bet_legs WHERE market_id
 _LOCK_BETS = text("""
 SELECT id, brand, player_id, currency, stake_minor, total_stake_minor, each_way, free_bet,
        combination_sizes, stake_split, settlement_count, potential_return_minor,
-       payout_transaction_id, placed_at
+       payout_transaction_id, placed_at, settlement_run_id
   FROM sportsbook_bets
  WHERE id = ANY(:ids) AND status = ANY(:statuses)
  ORDER BY id

@@ -141,6 +141,22 @@ async def record_results(
         return run
     if market.status == MarketStatus.SETTLED:
         raise MarketAlreadySettled(field="marketId")
+    await write_results(uow, market_id, results)
+    market.status = MarketStatus.SETTLED.value
+    market.settled_at = clock.now()
+    if lanes is None:
+        lanes = get_settings().settlement_lanes
+    return await start_run(
+        uow, run_id, market_id=market_id, kind=RunKind.SETTLE, request=request, lanes=lanes
+    )
+
+
+async def write_results(
+    uow: UnitOfWork, market_id: int, results: Mapping[int, returns.LegResult]
+) -> None:
+    """Write each outcome's result (the caller holds the market's lock).
+
+    Errors: InvalidResults (not exactly the market's outcomes)."""
     outcome_ids = set(
         await uow.session.scalars(select(Outcome.id).where(Outcome.market_id == market_id))
     )
@@ -159,13 +175,6 @@ async def record_results(
                 place_dead_heat_denominator=result.place_dead_heat.denominator,
             )
         )
-    market.status = MarketStatus.SETTLED.value
-    market.settled_at = clock.now()
-    if lanes is None:
-        lanes = get_settings().settlement_lanes
-    return await start_run(
-        uow, run_id, market_id=market_id, kind=RunKind.SETTLE, request=request, lanes=lanes
-    )
 
 
 # ---- chunks ------------------------------------------------------------------------------
@@ -456,7 +465,8 @@ async def request_settlement(
     results: Mapping[int, returns.LegResult],
     run_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    """Queue the market's settlement (the feed's or a trader's entry point): an outbox
+    """Queue the market's settlement (a trader's entry point; the feed's results go
+    through domain.sportsbook.feed.results, which also corrects them): an outbox
     event, committed with the caller's transaction, that `sportsbook.settle_market`
     consumes. Returns the run id."""
     run = run_id or uuid.uuid4()

@@ -41,7 +41,7 @@ from domain.kernel.outbox import emit
 from domain.sportsbook import odds as odds_math
 from domain.sportsbook.corrections import REFUND_SCOPE, refund, release_liabilities
 from domain.sportsbook.errors import BetNotFound, InvalidOdds, MarketNotFound
-from domain.sportsbook.feed_events import EventUpdated, OddsChanged
+from domain.sportsbook.feed.events import EventUpdated, OddsChanged
 from domain.sportsbook.models import (
     Bet,
     BetLeg,

@@ -23,7 +23,7 @@ from domain.sportsbook import bet_history, catalog, models
 from domain.sportsbook import odds as odds_math
 from domain.sportsbook.errors import BetNotFound
 from domain.sportsbook.events import BetsSettled, BetUpdated
-from domain.sportsbook.feed_events import EventUpdated, OddsChanged
+from domain.sportsbook.feed.events import EventUpdated, OddsChanged
 from resolvers.sportsbook import bets as bet_resolvers
 from resolvers.sportsbook.fanout import fanout_for
 from schema.accounts.subscriptions import _until_interrupted

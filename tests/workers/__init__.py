@@ -44,11 +44,15 @@ def flushed_broker() -> Iterator[dramatiq.Broker]:
 
 
 @asynccontextmanager
-async def running_worker(queue_name: str) -> AsyncIterator[dramatiq.Worker]:
-    """A real dramatiq Worker consuming `queue_name` until the block ends."""
+async def running_worker(
+    *queue_names: str, worker_threads: int = 2
+) -> AsyncIterator[dramatiq.Worker]:
+    """A real dramatiq Worker consuming `queue_names` until the block ends."""
     broker = setup_broker()
     middleware_before = list(broker.middleware)
-    worker = dramatiq.Worker(broker, queues={queue_name}, worker_threads=2, worker_timeout=50)
+    worker = dramatiq.Worker(
+        broker, queues=set(queue_names), worker_threads=worker_threads, worker_timeout=50
+    )
     worker.start()
     try:
         yield worker

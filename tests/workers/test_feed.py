@@ -8,12 +8,15 @@ import asyncio
 import random
 from decimal import Decimal
 
+import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from domain.kernel.db import Database
+from domain.sportsbook.feed.port import to_wire
 from domain.sportsbook.models import Event, Market, Outcome
 from domain.sportsbook.models import FeedMessage as FeedMessageRow
-from tests.domain.sportsbook.test_feed import odds_change
+from tests.domain.sportsbook.feed.test_processing import odds_change
 from tests.workers import (
     flushed_broker,  # noqa: F401 (autouse fixture)
     queued_messages,
@@ -59,6 +62,7 @@ async def test_feed_messages_sent_out_of_order_and_twice_apply_once_latest_winni
 
 
 async def test_a_malformed_feed_message_is_dead_lettered_without_retries(db: Database) -> None:
+    counted_before = _dead_lettered("INVALID_FEED_MESSAGE")
     feed.feed_message.send({"kind": "odds_change", "producer": "live"})
 
     async with running_worker(feed.QUEUE):
@@ -69,3 +73,32 @@ async def test_a_malformed_feed_message_is_dead_lettered_without_retries(db: Dat
         events = await uow.session.scalar(select(func.count()).select_from(Event))
         claimed = await uow.session.scalar(select(func.count()).select_from(FeedMessageRow))
     assert (dead, events, claimed) == (1, 0, 0)
+    assert _dead_lettered("INVALID_FEED_MESSAGE") == counted_before + 1
+
+
+def _dead_lettered(reason: str) -> float:
+    sample = REGISTRY.get_sample_value(
+        "stakehouse_messages_dead_lettered_total",
+        {"actor": "sportsbook.feed_message", "reason": reason},
+    )
+    return sample or 0.0
+
+
+@pytest.mark.parametrize("odds", ["NaN", "Infinity", "-1.50"])
+async def test_a_message_that_can_never_be_applied_is_dead_lettered_at_once_and_counted(
+    db: Database, odds: str
+) -> None:
+    wire = to_wire(odds_change("m1", 1))
+    wire["markets"][0]["outcomes"][0]["odds"] = odds
+    counted_before = _dead_lettered("INVALID_FEED_MESSAGE")
+    feed.feed_message.send(wire)
+
+    async with running_worker(feed.QUEUE):
+        await asyncio.to_thread(broker.join, feed.QUEUE, timeout=JOIN_TIMEOUT_MS)
+
+    dead = broker.client.zcard(f"stakehouse:{feed.QUEUE}.XQ")
+    retrying = broker.client.hlen(f"stakehouse:{feed.QUEUE}.DQ.msgs")
+    async with db.uow() as uow:
+        events = await uow.session.scalar(select(func.count()).select_from(Event))
+    assert (dead, retrying, events) == (1, 0, 0)
+    assert _dead_lettered("INVALID_FEED_MESSAGE") == counted_before + 1

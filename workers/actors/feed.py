@@ -1,19 +1,18 @@
-"""Odds feed actors: apply feed messages (the `feed` queue) and run the market corrections
-they ask for (rollbacks and cancellations, on the sportsbook queue with settlement)."""
+"""Odds feed actors, thin callers of domain.sportsbook.feed: apply feed messages (the
+`feed` queue) and bring markets' bets into line with the results and cancellations they
+say (on the sportsbook queue with settlement)."""
 
 from __future__ import annotations
 
 import logging
-import uuid
-from datetime import datetime
 from typing import Any
 
 import dramatiq
 
-from domain.integrations.feed import FeedMessage, InvalidFeedMessage, from_wire, to_wire
-from domain.sportsbook.corrections import cancel_bets, rollback_settlement
-from domain.sportsbook.errors import MarketNotFound, SettlementConflict
-from domain.sportsbook.feed import process_message
+from domain.sportsbook.errors import MarketNotFound
+from domain.sportsbook.feed.port import FeedMessage, InvalidFeedMessage, from_wire, to_wire
+from domain.sportsbook.feed.processing import process_message
+from domain.sportsbook.feed.results import converge
 from workers.actors.sportsbook import QUEUE as SPORTSBOOK_QUEUE
 from workers.actors.sportsbook import TIME_BUDGET_S
 from workers.broker import setup_broker
@@ -49,32 +48,19 @@ class BrokerFeedSink:
         feed_message.send(to_wire(message))
 
 
-# MarketNotSettled and RollbackInProgress are retried: the settlement a rollback undoes
-# may still be queued, and another correction of the market may be running.
+# MarketNotFound is permanent (markets are never deleted). Nothing else is: an order of
+# messages, or another run of the market, only ever means waiting for it.
 @dramatiq.actor(
     actor_name="sportsbook.correct_market",
     queue_name=SPORTSBOOK_QUEUE,
     broker=setup_broker(),
-    throws=(MarketNotFound, SettlementConflict),
+    throws=(MarketNotFound,),
 )
 async def correct_market(event_id: int, brand: str | None, payload: dict[str, Any]) -> None:
-    """Run a `sportsbook.market_correction_requested` event: a rollback or a cancellation,
-    resumed by its run id on redelivery."""
+    """Bring a market's bets into line with what the feed says of its results and
+    cancellation (a `sportsbook.market_correction_requested` event), continued in a new
+    message past the time budget."""
     market_id = int(payload["market_id"])
-    run_id = uuid.UUID(str(payload["run_id"]))
-    if payload["correction"] == "rollback":
-        summary = await rollback_settlement(
-            database(), market_id=market_id, run_id=run_id, time_budget_s=TIME_BUDGET_S
-        )
-    else:
-        summary = await cancel_bets(
-            database(),
-            market_id=market_id,
-            placed_from=datetime.fromisoformat(payload["placed_from"]),
-            placed_to=datetime.fromisoformat(payload["placed_to"]),
-            run_id=run_id,
-            time_budget_s=TIME_BUDGET_S,
-        )
-    if not summary.done:
+    if not await converge(database(), market_id=market_id, time_budget_s=TIME_BUDGET_S):
         log.info("market %s: correction continues in a new message", market_id)
         correct_market.send(event_id, brand, payload)

@@ -20,8 +20,14 @@ from domain.sportsbook import trading
 from domain.sportsbook.models import Market, Outcome
 from domain.sportsbook.trading import with_margin
 from domain.wallets.models import WalletKind
+from tests.domain.sportsbook.feed.test_processing import (
+    apply,
+    bet,
+    bet_on_home,
+    odds_change,
+    outcome_odds,
+)
 from tests.domain.sportsbook.support import assert_ledger_ok, wallets
-from tests.domain.sportsbook.test_feed import apply, bet, bet_on_home, odds_change, outcome_odds
 
 
 def staff(*roles: str) -> Principal:

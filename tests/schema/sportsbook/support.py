@@ -14,7 +14,7 @@ from strawberry.relay import from_base64, to_base64
 
 from domain.kernel.db import Database
 from domain.kernel.outbox import emit
-from domain.sportsbook.feed_events import OddsChanged
+from domain.sportsbook.feed.events import OddsChanged
 from domain.sportsbook.models import Market, Outcome
 from domain.wallets.models import HouseAccountKind, WalletKind
 from domain.wallets.service import balances, house_account_id, transfer, wallet_id

@@ -10,7 +10,7 @@ from typing import Any
 
 from domain.kernel.db import Database
 from domain.kernel.outbox import emit
-from domain.sportsbook.feed_events import EventUpdated
+from domain.sportsbook.feed.events import EventUpdated
 from domain.sportsbook.models import Event, ResultKind
 from domain.sportsbook.returns import LegResult
 from domain.sportsbook.settlement import settle_market

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from domain.kernel.db import UnitOfWork
 from domain.kernel.outbox import emit
-from domain.sportsbook.feed_events import EventUpdated
+from domain.sportsbook.feed.events import EventUpdated
 from domain.sportsbook.models import (
     Event,
     FeedProducer,

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from domain.integrations.feed import from_wire, to_wire
-from domain.integrations.feed_simulator import FeedSimulator, price
 from domain.kernel.db import Database
-from domain.sportsbook.feed import process_message
+from domain.sportsbook.feed.port import from_wire, to_wire
+from domain.sportsbook.feed.processing import process_message
+from domain.sportsbook.feed.simulator import FeedSimulator, price
 from domain.sportsbook.models import Event, Market
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

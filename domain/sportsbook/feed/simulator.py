@@ -11,18 +11,23 @@ match is replaced by a new fixture, so `stakehouse dev` keeps a live book going.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from domain.integrations.feed import (
+from domain.kernel import clock
+from domain.sportsbook.feed.port import (
     Alive,
     BetCancel,
     BetSettlement,
     BetStop,
     FeedMessage,
+    FeedSink,
     Fixture,
     MarketOdds,
     MarketRef,
@@ -32,6 +37,8 @@ from domain.integrations.feed import (
     OutcomeResult,
     RollbackBetSettlement,
 )
+
+log = logging.getLogger(__name__)
 
 PREMATCH = "sim-prematch"
 LIVE = "sim-live"
@@ -266,3 +273,25 @@ def price(probability: float, margin: float = MARGIN) -> Decimal:
     bounded = min(max(probability, 0.01), 0.97)
     raw = Decimal(repr(1 / (bounded * (1 + margin))))
     return max(raw.quantize(Decimal("0.01"), rounding=ROUND_DOWN), Decimal("1.01"))
+
+
+# ---- running it in real time -------------------------------------------------------------
+
+TICK_S = 1.0
+
+
+async def run_feed_simulator(
+    stop: asyncio.Event, sink: FeedSink, *, seed: int = 7, tick_s: float = TICK_S
+) -> None:
+    """Deliver the simulator's messages to `sink` every `tick_s` until `stop` is set: in
+    `stakehouse dev` and `stakehouse feed-simulator` the sink is the broker's `feed` queue,
+    so they take the same path as a real feed's (`sportsbook.feed_message`)."""
+    simulator = FeedSimulator(seed=seed, start=clock.now(), tick_s=tick_s)
+    while not stop.is_set():
+        try:
+            for message in simulator.poll(clock.now()):
+                await sink.deliver(message)
+        except Exception:
+            log.exception("feed simulator tick failed; continuing")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=tick_s)

@@ -11,7 +11,11 @@ from typing import Any
 from sqlalchemy import select
 
 from domain.brands.service import BrandRegistry
-from domain.integrations.feed import (
+from domain.kernel import clock
+from domain.kernel.db import Database
+from domain.kernel.outbox import OutboxEvent
+from domain.sportsbook.feed import heartbeats, results
+from domain.sportsbook.feed.port import (
     Alive,
     BetCancel,
     BetSettlement,
@@ -28,12 +32,7 @@ from domain.integrations.feed import (
     from_wire,
     to_wire,
 )
-from domain.kernel import clock
-from domain.kernel.db import Database
-from domain.kernel.outbox import OutboxEvent
-from domain.sportsbook import heartbeats, settlement
-from domain.sportsbook.corrections import cancel_bets, rollback_settlement
-from domain.sportsbook.feed import Applied, process_message
+from domain.sportsbook.feed.processing import Applied, process_message
 from domain.sportsbook.models import Bet, BetType, Event, Market, Outcome, SuspensionReason
 from domain.sportsbook.placement import BetSlip, Selection
 from domain.wallets.models import WalletKind
@@ -99,29 +98,14 @@ async def topics(db: Database) -> list[str]:
 
 
 async def drain_corrections(db: Database) -> None:
-    """Do what the sportsbook actors would: run each queued settlement and correction."""
+    """Do what `sportsbook.correct_market` would for each correction the feed asked for."""
     async with db.uow() as uow:
         events = list(await uow.session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)))
         await uow.session.execute(OutboxEvent.__table__.delete())
         await uow.commit()
     for event in events:
-        payload = event.payload
-        if event.topic == "sportsbook.market_resulted":
-            await settlement.settle_market(
-                db, market_id=payload["market_id"],
-                results=settlement.results_from_json(payload["results"]),
-                run_id=uuid.UUID(payload["run_id"]),
-            )  # fmt: skip
-        elif event.topic == "sportsbook.market_correction_requested":
-            run_id = uuid.UUID(payload["run_id"])
-            if payload["correction"] == "rollback":
-                await rollback_settlement(db, market_id=payload["market_id"], run_id=run_id)
-            else:
-                await cancel_bets(
-                    db, market_id=payload["market_id"], run_id=run_id,
-                    placed_from=datetime.fromisoformat(payload["placed_from"]),
-                    placed_to=datetime.fromisoformat(payload["placed_to"]),
-                )  # fmt: skip
+        if event.topic == "sportsbook.market_correction_requested":
+            assert await results.converge(db, market_id=event.payload["market_id"])
 
 
 async def bet_on_home(db: Database, registry: BrandRegistry, stake_minor: int = 10_00) -> int:

@@ -8,7 +8,12 @@ event carry the feed's event reference and a sequence number that grows per even
 consumer can tell a late message from a newer one. Odds are exact decimals, never floats.
 
 On the wire (the broker, a provider's adapter) a message is a JSON object with a `kind`;
-`to_wire` and `from_wire` convert both ways and reject what does not fit.
+`to_wire` and `from_wire` convert both ways and reject what does not fit: every value that
+could never be applied (odds that are NaN, infinite, negative or absurd; a result other
+than 0 or 1; a void factor other than 0, 0.5 or 1; a dead-heat factor outside (0, 1]; a
+negative sequence) is refused here, on receipt, so such a message fails at once as
+InvalidFeedMessage (permanent: the actor dead-letters it without retrying) instead of
+failing again and again deeper in.
 """
 
 from __future__ import annotations
@@ -37,6 +42,11 @@ class MessageKind(StrEnum):
 class InvalidFeedMessage(DomainError):
     code = "INVALID_FEED_MESSAGE"
     message = "The feed message is malformed."
+
+
+# The highest price a feed may quote; anything above is a provider's error, not odds.
+ODDS_MAX = Decimal(100_000)
+VOID_FACTORS = frozenset({Decimal(0), Decimal("0.5"), Decimal(1)})
 
 
 @dataclass(frozen=True)
@@ -244,7 +254,7 @@ def _decode(raw: Mapping[str, Any]) -> FeedMessage:  # noqa: PLR0911 (one per ki
         "producer": str(raw["producer"]),
         "message_id": str(raw["message_id"]),
         "event_ref": str(raw["event_ref"]),
-        "sequence": int(raw["sequence"]),
+        "sequence": _sequence(raw["sequence"]),
         "sent_at": sent_at,
     }
     if kind is MessageKind.ODDS_CHANGE:
@@ -307,7 +317,7 @@ def _market_odds(raw: Mapping[str, Any]) -> MarketOdds:
         status=raw["status"],
         specifiers=raw.get("specifiers", ""),
         outcomes=tuple(
-            OutcomeOdds(o["key"], o["name"], Decimal(o["odds"]), bool(o.get("active", True)))
+            OutcomeOdds(o["key"], o["name"], _odds(o["odds"]), bool(o.get("active", True)))
             for o in raw["outcomes"]
         ),
     )
@@ -320,10 +330,58 @@ def _market_result(raw: Mapping[str, Any]) -> MarketResult:
         outcomes=tuple(
             OutcomeResult(
                 o["key"],
-                int(o["result"]),
-                Decimal(o.get("void_factor", "0")),
-                Decimal(o.get("dead_heat_factor", "1")),
+                _result(o["result"]),
+                _void_factor(o.get("void_factor", "0")),
+                _dead_heat_factor(o.get("dead_heat_factor", "1")),
             )
             for o in raw["outcomes"]
         ),
     )
+
+
+# ---- values that can be applied ----------------------------------------------------------
+# Each raises ValueError (InvalidFeedMessage to the caller) for a value no retry could
+# ever apply. Decimals come as strings: a float or bool on the wire is refused too.
+
+
+def _decimal(value: Any) -> Decimal:
+    if not isinstance(value, str):
+        raise ValueError("feed decimals are strings")
+    parsed = Decimal(value)
+    if not parsed.is_finite():
+        raise ValueError("NaN and infinities are never odds or factors")
+    return parsed
+
+
+def _odds(value: Any) -> Decimal:
+    """Odds of 1 or less mean "not offered" (domain.sportsbook.feed.processing)."""
+    odds = _decimal(value)
+    if not 0 <= odds <= ODDS_MAX:
+        raise ValueError("odds out of range")
+    return odds
+
+
+def _result(value: Any) -> int:
+    if value not in (0, 1) or isinstance(value, bool):
+        raise ValueError("a result is 0 or 1")
+    return int(value)
+
+
+def _void_factor(value: Any) -> Decimal:
+    factor = _decimal(value)
+    if factor not in VOID_FACTORS:
+        raise ValueError("a void factor is 0, 0.5 or 1")
+    return factor
+
+
+def _dead_heat_factor(value: Any) -> Decimal:
+    factor = _decimal(value)
+    if not 0 < factor <= 1:
+        raise ValueError("a dead-heat factor is in (0, 1]")
+    return factor
+
+
+def _sequence(value: Any) -> int:
+    if type(value) is not int or value < 0:
+        raise ValueError("a sequence is a non-negative integer")
+    return value

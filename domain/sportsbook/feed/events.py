@@ -6,7 +6,6 @@ touching the settlement code's module."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,14 +36,9 @@ class EventUpdated(Event):
 
 @dataclass(frozen=True)
 class MarketCorrectionRequested(Event):
-    """Roll back a market's settlement or cancel its bets in a window: the feed asked, and
-    `sportsbook.correct_market` runs it (chunked; the run id makes redelivery harmless)."""
+    """What the feed says about a market's results or cancellation changed:
+    `sportsbook.correct_market` brings its bets into line (domain.sportsbook.feed.results;
+    any number of these for one market converge to the same end)."""
 
     topic = "sportsbook.market_correction_requested"
     market_id: int
-    run_id: uuid.UUID
-    # "rollback" | "cancel"
-    correction: str
-    # ISO datetimes of the cancellation window (cancel only).
-    placed_from: str | None = None
-    placed_to: str | None = None

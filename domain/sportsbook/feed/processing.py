@@ -1,4 +1,4 @@
-"""Applying odds feed messages (domain.integrations.feed) to the book.
+"""Applying odds feed messages (domain.sportsbook.feed.port) to the book.
 
 Idempotent: each message is claimed by (producer, message id) in the transaction that
 applies it, so a redelivery, by the feed or by the broker, changes nothing.
@@ -7,33 +7,35 @@ In order per event: the event row is locked first, so messages about one event a
 at a time, and each carries the feed's sequence. State messages (odds_change, bet_stop,
 fixture_change) older than the event's last applied sequence are ignored: the newest state
 wins, and a gap is fine because each one carries the full state it is about. Result
-messages (bet_settlement, bet_cancel and their rollbacks) are each applied once, checked
-against their market's own last result sequence, so a late settlement cannot undo a newer
-rollback while odds keep moving.
+messages (bet_settlement, bet_cancel and their rollbacks) set their market's results or
+cancellation register, each stamped with its sequence (domain.sportsbook.feed.results), so
+a late settlement cannot undo a newer rollback while odds keep moving, and the registers
+end as producer order says whatever the delivery order; `sportsbook.correct_market` then
+brings the market's bets into line, one run at a time.
 
 Events, markets and outcomes are upserted by the feed's event reference, the market's
-(type, specifiers) and the outcome's key. bet_settlement becomes `request_settlement`;
-rollbacks and cancellations become MarketCorrectionRequested for `sportsbook.correct_market`
-(chunked runs in domain.sportsbook.corrections). Our margin per market type
+(type, specifiers) and the outcome's key. Our margin per market type
 (domain.sportsbook.trading) re-prices the feed's odds; a trader's override holds.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from domain.integrations.feed import (
+from domain.kernel import clock
+from domain.kernel.db import UnitOfWork
+from domain.kernel.outbox import emit
+from domain.sportsbook.feed import heartbeats, results
+from domain.sportsbook.feed.events import EventUpdated, OddsChanged
+from domain.sportsbook.feed.port import (
     Alive,
     BetCancel,
     BetSettlement,
@@ -44,15 +46,9 @@ from domain.integrations.feed import (
     MarketOdds,
     MarketRef,
     OddsChange,
-    OutcomeResult,
     RollbackBetCancel,
     RollbackBetSettlement,
 )
-from domain.kernel import clock
-from domain.kernel.db import UnitOfWork
-from domain.kernel.outbox import emit
-from domain.sportsbook import heartbeats
-from domain.sportsbook.feed_events import EventUpdated, MarketCorrectionRequested, OddsChanged
 from domain.sportsbook.models import (
     Competition,
     Event,
@@ -61,25 +57,16 @@ from domain.sportsbook.models import (
     MarketStatus,
     Outcome,
     OutcomeStatus,
-    ResultKind,
     Sport,
     SuspensionReason,
 )
 from domain.sportsbook.models import (
     FeedMessage as FeedMessageRow,
 )
-from domain.sportsbook.returns import LegResult
-from domain.sportsbook.settlement import request_settlement
 from domain.sportsbook.trading import margins_for, with_margin
 
 log = logging.getLogger(__name__)
 
-# Run ids of the settlements and corrections a message asks for: derived from the message,
-# so a message applied twice (it cannot be, but) would name the same run.
-RUN_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4f0e-9d0b-5b1e2a7c9e41")
-# A cancellation without a window voids every bet ever placed on the market.
-WINDOW_START = datetime(2000, 1, 1, tzinfo=UTC)
-WINDOW_END = datetime(9999, 1, 1, tzinfo=UTC)
 FEED_MARKET_STATUSES = frozenset(
     {MarketStatus.ACTIVE, MarketStatus.SUSPENDED, MarketStatus.DEACTIVATED}
 )
@@ -390,115 +377,28 @@ async def _apply_results(
     event: Event,
     message: BetSettlement | BetCancel | RollbackBetSettlement | RollbackBetCancel,
 ) -> bool:
-    """Apply the message to each market it names that has not seen a newer result
-    message; returns whether any market took it."""
-    refs: Sequence[MarketRef] = (
-        [MarketRef(m.type, m.specifiers) for m in message.markets]
-        if isinstance(message, BetSettlement)
-        else message.markets
-    )
+    """Record what the message says of each market it names (domain.sportsbook.feed.results
+    then brings the bets into line); returns whether any market took it."""
+    if isinstance(message, BetSettlement):
+        named = [(MarketRef(m.type, m.specifiers), m.outcomes) for m in message.markets]
+    else:
+        named = [(ref, ()) for ref in message.markets]
     changes = _Changes()
     applied = False
-    for index, ref in enumerate(refs):
+    for ref, outcomes in named:
         market = await _market(uow, event.id, ref.type, ref.specifiers)
-        if market is None or message.sequence <= market.feed_result_sequence:
+        if market is None or not await results.want(uow, market, message, outcomes):
             continue
-        market.feed_result_sequence = message.sequence
         applied = True
-        run_id = uuid.uuid5(RUN_NAMESPACE, f"{message.producer}/{message.message_id}/{market.id}")
-        if isinstance(message, BetSettlement):
-            await _settle(uow, market, message.markets[index].outcomes, run_id, changes)
-        elif isinstance(message, BetCancel):
-            await _cancel(uow, market, message, run_id, changes)
-        elif isinstance(message, RollbackBetSettlement):
-            await emit(
-                uow,
-                MarketCorrectionRequested(
-                    market_id=market.id, run_id=run_id, correction="rollback"
-                ),
-                brand=None,
-            )
-        else:
-            _uncancel(market, changes)
+        windowed = isinstance(message, BetCancel) and (message.start or message.end)
+        # No bet is taken on a market whose results or cancellation are being corrected
+        # until the feed prices it again. Every such message suspends it, so whichever of
+        # a burst arrives first does, whatever the delivery order. (A cancellation of a
+        # window only voids what was placed in it: the market trades on.)
+        if not windowed and market.status == MarketStatus.ACTIVE:
+            market.status = MarketStatus.SUSPENDED.value
+            market.suspended_by = SuspensionReason.FEED.value
+            changes.markets.append({"market_id": market.id, "status": market.status})
     if changes.markets:
         await emit_event_updated(uow, event, changes.markets)
     return applied
-
-
-async def _settle(
-    uow: UnitOfWork,
-    market: Market,
-    results: Sequence[OutcomeResult],
-    run_id: uuid.UUID,
-    changes: _Changes,
-) -> None:
-    ids = dict(
-        (await uow.session.execute(
-            select(Outcome.key, Outcome.id).where(Outcome.market_id == market.id)
-        )).all()
-    )  # fmt: skip
-    legs = {r.key: leg for r in results if (leg := leg_result(r)) is not None}
-    if set(legs) != set(ids):
-        log.error("feed settlement of market %s does not fit its outcomes; skipped", market.id)
-        return
-    # No bet may be taken on a resulted market while its settlement is queued.
-    if market.status == MarketStatus.ACTIVE:
-        market.status, market.suspended_by = (
-            MarketStatus.SUSPENDED.value,
-            SuspensionReason.FEED.value,
-        )
-        changes.markets.append({"market_id": market.id, "status": market.status})
-    await request_settlement(
-        uow,
-        market_id=market.id,
-        results={ids[key]: leg for key, leg in legs.items()},
-        run_id=run_id,
-    )
-
-
-def leg_result(result: OutcomeResult) -> LegResult | None:
-    """The industry's (result, void factor, dead-heat factor) as our LegResult; None when
-    the combination means nothing. Pure."""
-    dead_heat = Fraction(result.dead_heat_factor)
-    if not 0 < dead_heat <= 1 or result.result not in (0, 1):
-        return None
-    if result.void_factor == 1:
-        return LegResult(ResultKind.VOID)
-    if result.void_factor == Decimal("0.5"):
-        return LegResult(ResultKind.HALF_WIN if result.result else ResultKind.HALF_LOSE)
-    if result.void_factor != 0:
-        return None
-    if result.result == 1:
-        return LegResult(ResultKind.WIN, dead_heat)
-    return LegResult(ResultKind.LOSE)
-
-
-async def _cancel(
-    uow: UnitOfWork, market: Market, message: BetCancel, run_id: uuid.UUID, changes: _Changes
-) -> None:
-    if message.start is None and message.end is None and market.status != MarketStatus.SETTLED:
-        # The whole market is void: nothing more is taken on it.
-        market.status, market.suspended_by = MarketStatus.CANCELLED.value, None
-        changes.markets.append({"market_id": market.id, "status": market.status})
-    await emit(
-        uow,
-        MarketCorrectionRequested(
-            market_id=market.id,
-            run_id=run_id,
-            correction="cancel",
-            placed_from=(message.start or WINDOW_START).isoformat(),
-            placed_to=(message.end or WINDOW_END).isoformat(),
-        ),
-        brand=None,
-    )
-
-
-def _uncancel(market: Market, changes: _Changes) -> None:
-    """A cancelled market reopens, suspended until the feed prices it again. The bets the
-    cancellation refunded stay cancelled: taking their stakes again is not ours to do."""
-    if market.status == MarketStatus.CANCELLED:
-        market.status, market.suspended_by = (
-            MarketStatus.SUSPENDED.value,
-            SuspensionReason.FEED.value,
-        )
-        changes.markets.append({"market_id": market.id, "status": market.status})

@@ -1,0 +1,15 @@
+"""The odds feed, in one place.
+
+- `port`: the messages an odds provider sends, their wire form and validation, and the two
+  sides of the port (a source of messages, the sink that applies them).
+- `simulator`: a simulated producer behind the port, and the loop that runs it in real time
+  (`stakehouse dev`, `stakehouse feed-simulator`).
+- `processing`: applying one message to the book, in producer order per event, once.
+- `results`: what the feed says of a market's results and cancellation, and the runs that
+  bring its bets into line (corrections in any delivery order converge).
+- `heartbeats`: producers' `alive` messages; a silent producer's markets are suspended.
+- `events`: the outbox events the feed (and the trading tools) emit.
+
+The worker's actor (`workers/actors/feed.py`) only decodes a message and calls
+`processing.process_message`.
+"""
