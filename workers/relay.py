@@ -1,12 +1,14 @@
 """The outbox relay: publishes committed outbox rows to their actors and to pub/sub.
 
 Delivery is at least once. A batch is sent to the broker, NOTIFYed on EVENTS_CHANNEL and
-marked published in one transaction; if anything fails the transaction rolls back, the
-NOTIFYs are discarded with it (PostgreSQL sends them only at commit) and the rows are
-retried, so an actor may see an event twice (actors are idempotent) but pub/sub never sees
-an uncommitted one. Relays may run on several replicas: each claims its rows with
-`FOR UPDATE SKIP LOCKED`, so batches never overlap (and order across replicas is not
-guaranteed: consumers must not depend on it).
+marked published in one transaction, in that order: a row is marked only once the broker
+has acknowledged its messages, and an acknowledgement means on disk (the embedded Redis
+fsyncs its append-only file before it answers; RabbitMQ publishes with confirms). If
+anything fails the transaction rolls back, the NOTIFYs are discarded with it (PostgreSQL
+sends them only at commit) and the rows are retried, so an actor may see an event twice
+(actors are idempotent) but pub/sub never sees an uncommitted one. Relays may run on
+several replicas: each claims its rows with `FOR UPDATE SKIP LOCKED`, so batches never
+overlap (and order across replicas is not guaranteed: consumers must not depend on it).
 """
 
 from __future__ import annotations
