@@ -20,6 +20,7 @@ from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from domain.kernel.pubsub import EventHub
 from domain.kernel.settings import Settings
+from domain.kernel.supervision import TaskHealth
 from web import exports, health
 from web.callbacks import callback_routes
 from web.graphql import StakehouseGraphQL
@@ -32,7 +33,7 @@ from web.middleware import (
 from web.originals import originals_routes
 from web.providers import provider_routes
 from web.site import site_routes
-from workers.relay import run_relay
+from workers.relay import RELAY_TASK, run_relay
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +53,17 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         hub = EventHub(database_url)
         await hub.start()
         stop = asyncio.Event()
-        relay = asyncio.create_task(run_relay(db, database_url, stop), name="outbox-relay")
+        relay_health = TaskHealth(RELAY_TASK)
+        relay = asyncio.create_task(
+            run_relay(db, database_url, stop, health=relay_health), name=RELAY_TASK
+        )
         try:
             yield {
                 "db": db,
                 "hub": hub,
+                # Long-lived tasks this replica cannot serve without, besides the hub's
+                # (readiness).
+                "tasks": (relay_health,),
                 "registry": registry,
                 "settings": settings,
                 "broker_url": settings.broker_url,

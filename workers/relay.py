@@ -1,12 +1,14 @@
 """The outbox relay: publishes committed outbox rows to their actors and to pub/sub.
 
 Delivery is at least once. A batch is sent to the broker, NOTIFYed on EVENTS_CHANNEL and
-marked published in one transaction; if anything fails the transaction rolls back, the
-NOTIFYs are discarded with it (PostgreSQL sends them only at commit) and the rows are
-retried, so an actor may see an event twice (actors are idempotent) but pub/sub never sees
-an uncommitted one. Relays may run on several replicas: each claims its rows with
-`FOR UPDATE SKIP LOCKED`, so batches never overlap (and order across replicas is not
-guaranteed: consumers must not depend on it).
+marked published in one transaction, in that order: a row is marked only once the broker
+has acknowledged its messages, and an acknowledgement means on disk (the embedded Redis
+fsyncs its append-only file before it answers; RabbitMQ publishes with confirms). If
+anything fails the transaction rolls back, the NOTIFYs are discarded with it (PostgreSQL
+sends them only at commit) and the rows are retried, so an actor may see an event twice
+(actors are idempotent) but pub/sub never sees an uncommitted one. Relays may run on
+several replicas: each claims its rows with `FOR UPDATE SKIP LOCKED`, so batches never
+overlap (and order across replicas is not guaranteed: consumers must not depend on it).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from domain.kernel.db import Database, UnitOfWork, plain_url
 from domain.kernel.outbox import EVENTS_CHANNEL, RELAY_CHANNEL, OutboxEvent
 from domain.kernel.pubsub import PublishedEvent, encode_notification
 from domain.kernel.settings import get_settings
+from domain.kernel.supervision import TaskHealth, supervise
 from workers.routing import actors_for
 
 log = logging.getLogger(__name__)
@@ -42,7 +45,7 @@ OUTBOX_UNPUBLISHED: Final = Gauge(
     "stakehouse_outbox_unpublished", "Committed outbox events the relay has not published yet"
 )
 
-_CONNECTION_ERRORS: Final = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+RELAY_TASK: Final = "outbox-relay"
 
 
 async def relay_batch(db: Database, *, limit: int) -> int:
@@ -125,60 +128,57 @@ async def run_relay(
     *,
     limit: int | None = None,
     sweep_interval_s: float = SWEEP_INTERVAL_S,
+    health: TaskHealth | None = None,
 ) -> None:
     """Publish the outbox until `stop` is set: at once when a commit NOTIFYs RELAY_CHANNEL,
-    and every `sweep_interval_s` regardless. Broker and database errors are logged and the
-    loop goes on; the events stay unpublished until a later batch succeeds."""
+    and every `sweep_interval_s` regardless. Any failure (database, broker, a bug) restarts
+    the loop under `supervise`, with backoff; the events stay unpublished until a later
+    batch succeeds."""
     batch_limit = limit or get_settings().relay_batch_size
-    wake = asyncio.Event()
-    listener: asyncpg.Connection | None = None
-    try:
-        while not stop.is_set():
-            listener = await _ensure_listener(listener, database_url, wake)
-            # Cleared before draining: a commit during the drain wakes the next round.
-            wake.clear()
-            await _drain(db, batch_limit, stop)
-            await _measure_unpublished(db)
-            await _wait_for_any((stop, wake), sweep_interval_s)
-    finally:
-        if listener is not None and not listener.is_closed():
-            await listener.close(timeout=LISTENER_CONNECT_TIMEOUT_S)
+    relay_health = health or TaskHealth(RELAY_TASK)
+
+    async def relay_until_stopped(task: TaskHealth) -> None:
+        wake = asyncio.Event()
+        listener = await _listen(database_url, wake)
+        try:
+            while not stop.is_set():
+                # Cleared before draining: a commit during the drain wakes the next round.
+                wake.clear()
+                await _drain(db, batch_limit, stop)
+                await _measure_unpublished(db)
+                if listener.is_closed():
+                    # Killed while we drained: LISTEN again rather than sweep blind.
+                    raise ConnectionError("the relay's LISTEN connection was closed")
+                task.mark_up()
+                await _wait_for_any((stop, wake), sweep_interval_s)
+        finally:
+            listener.terminate()
+
+    await supervise(relay_health, relay_until_stopped, stop=stop)
 
 
 async def _drain(db: Database, limit: int, stop: asyncio.Event) -> None:
-    """Publish full batches until the outbox is empty or a batch fails."""
+    """Publish full batches until the outbox is empty; raises what a failed batch raised."""
     while not stop.is_set():
-        try:
-            published = await relay_batch(db, limit=limit)
-        except Exception:
-            log.exception("outbox relay batch failed; its events stay unpublished for a retry")
-            return
+        published = await relay_batch(db, limit=limit)
         if published < limit:
             return
 
 
-async def _ensure_listener(
-    listener: asyncpg.Connection | None, database_url: str, wake: asyncio.Event
-) -> asyncpg.Connection | None:
-    """The LISTEN connection, reconnected if it dropped; None while PostgreSQL refuses
-    (the sweep then keeps events flowing, only slower)."""
-    if listener is not None and not listener.is_closed():
-        return listener
-    try:
-        connection = await asyncpg.connect(
-            plain_url(database_url),
-            timeout=LISTENER_CONNECT_TIMEOUT_S,
-            server_settings={"application_name": LISTENER_APPLICATION_NAME},
-        )
-    except _CONNECTION_ERRORS as error:
-        log.warning("outbox relay cannot LISTEN (%s); sweeping every interval instead", error)
-        return None
+async def _listen(database_url: str, wake: asyncio.Event) -> asyncpg.Connection:
+    """A connection LISTENing on RELAY_CHANNEL that sets `wake` on each notification (and
+    when it is lost, so the loop notices at once)."""
+    connection = await asyncpg.connect(
+        plain_url(database_url),
+        timeout=LISTENER_CONNECT_TIMEOUT_S,
+        server_settings={"application_name": LISTENER_APPLICATION_NAME},
+    )
     try:
         await connection.add_listener(RELAY_CHANNEL, lambda *_: wake.set())
-    except _CONNECTION_ERRORS as error:
-        log.warning("outbox relay cannot LISTEN (%s); sweeping every interval instead", error)
+    except BaseException:
         connection.terminate()
-        return None
+        raise
+    connection.add_termination_listener(lambda _c: wake.set())
     return connection
 
 

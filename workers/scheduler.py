@@ -3,9 +3,10 @@
 Run exactly one scheduler replica (`stakehouse scheduler`; `replicas: 1` in k8s): jobs
 are not coordinated across processes. They are idempotent deletes, read-only audits and
 idempotent decisions (a pending bet is decided under its row lock, once), so
-an overlap during a rollout is harmless, but N replicas would do N times the work. A job
-that fails is logged and tried again at its next interval; every job runs once at start-up,
-so a restart never postpones housekeeping by a whole interval.
+an overlap during a rollout is harmless, but N replicas would do N times the work. Every job
+runs once at start-up, so a restart never postpones housekeeping by a whole interval. A job
+that fails is logged (once per outage) and tried again after a short backoff capped at its
+interval; the `stakehouse_background_task_*` metrics report it under its name.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from domain.accounts import throttle
 from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
+from domain.kernel.supervision import TaskHealth, supervise
 from domain.sportsbook import live_delay
 from domain.sportsbook.feed import heartbeats
 from domain.wallets import invariants
@@ -144,6 +146,8 @@ PENDING_BETS_BATCHES_MAX: Final = 20
 # Well under the heartbeat timeout, so a silent producer is caught within a few seconds.
 FEED_HEARTBEAT_CHECK_INTERVAL_S: Final = 2.0
 
+SCHEDULER_TASK: Final = "scheduler"
+
 JOBS: Final[tuple[Job, ...]] = (
     Job("accounts.prune_login_failures", interval_s=5 * 60, run=prune_login_failures),
     Job("outbox.prune_published", interval_s=15 * 60, run=prune_published_events),
@@ -163,29 +167,44 @@ JOBS: Final[tuple[Job, ...]] = (
 
 
 async def run_scheduler(db: Database, stop: asyncio.Event, *, jobs: Sequence[Job] = JOBS) -> None:
-    """Run each job every `interval_s` (all of them at once at start) until `stop` is set."""
+    """Run each job every `interval_s` (all of them at once at start) until `stop` is set.
+
+    Each job is a long-lived task of its own (TaskHealth named after it): one that fails is
+    tried again after a short backoff (capped at its interval), so a database blip never
+    postpones a five-minute job by five minutes, and it never holds the other jobs back."""
+    healths = [TaskHealth(job.name) for job in jobs]
     # Monotonic time: a wall-clock jump must not skip or repeat jobs.
     due_at = [time.monotonic()] * len(jobs)
-    while not stop.is_set():
-        for index, job in enumerate(jobs):
-            if stop.is_set():
-                return
-            if due_at[index] <= time.monotonic():
-                await _run_job(db, job)
-                due_at[index] = time.monotonic() + job.interval_s
-        await _wait(stop, min(due_at) - time.monotonic())
+
+    async def schedule(_task: TaskHealth) -> None:
+        while not stop.is_set():
+            for index, job in enumerate(jobs):
+                if stop.is_set():
+                    return
+                if due_at[index] <= time.monotonic():
+                    health = healths[index]
+                    wait_s = job.interval_s
+                    if not await _run_job(db, job, health):
+                        wait_s = min(health.retry_delay_s(), job.interval_s)
+                    due_at[index] = time.monotonic() + wait_s
+            await _wait(stop, min(due_at) - time.monotonic())
+
+    await supervise(TaskHealth(SCHEDULER_TASK), schedule, stop=stop)
 
 
-async def _run_job(db: Database, job: Job) -> None:
+async def _run_job(db: Database, job: Job, health: TaskHealth) -> bool:
+    """Run `job` once; False when it failed (logged once per outage by `health`)."""
     started = time.monotonic()
     try:
         count = await job.run(db)
-    except Exception:
-        log.exception("scheduled job %s failed; retrying at its next interval", job.name)
-        return
+    except Exception as error:  # any failure: the job is tried again, never dropped
+        health.mark_down(error)
+        return False
+    health.mark_up()
     # DEBUG: most runs find nothing, and a job whose finding needs a person logs it itself
     # (the ledger audit's violations, an abandoned payout).
     log.debug("scheduled job %s: %d rows in %.3fs", job.name, count, time.monotonic() - started)
+    return True
 
 
 async def _wait(stop: asyncio.Event, timeout_s: float) -> None:

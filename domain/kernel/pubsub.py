@@ -9,9 +9,11 @@ Delivery is at most once and may have gaps; a subscriber is told when a gap is p
 - a subscriber that falls `queue_size` events behind is disconnected (its iterator raises
   SubscriptionInterrupted) rather than silently losing the oldest events, so a client
   never renders a state that skipped a change without knowing it;
-- when the connection drops, every subscription is interrupted the same way (events
-  published while the hub was away are not replayed), and the hub reconnects in the
-  background for new subscriptions.
+- when the connection drops, or anything else goes wrong in the hub, every subscription
+  is interrupted the same way (events published while the hub was away are not
+  replayed), and the hub reconnects in the background under `supervise` (so no failure,
+  whatever its kind, stops it for good); subscriptions made while it was away are
+  interrupted once it listens again, since they may have missed events too.
 A client that is interrupted resubscribes and refetches the state it shows.
 """
 
@@ -31,6 +33,7 @@ import asyncpg
 
 from domain.kernel.db import plain_url
 from domain.kernel.outbox import EVENTS_CHANNEL
+from domain.kernel.supervision import TaskHealth, supervise
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +47,7 @@ HUB_BACKLOG_MAX: Final = 10_000
 CONNECT_TIMEOUT_S: Final = 10.0
 # A quiet connection is pinged so a half-open TCP connection is noticed within this time.
 KEEPALIVE_INTERVAL_S: Final = 15.0
-RECONNECT_DELAY_MIN_S: Final = 0.1
-RECONNECT_DELAY_MAX_S: Final = 5.0
 APPLICATION_NAME: Final = "stakehouse-event-hub"
-# What a dropped or unreachable PostgreSQL raises through asyncpg.
-_CONNECTION_ERRORS: Final = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 @dataclass(frozen=True)
@@ -88,6 +87,13 @@ class _Notification:
     def decode(cls, text: str) -> _Notification:
         data = json.loads(text)
         return cls(int(data["id"]), str(data["topic"]), data.get("brand"), data.get("payload"))
+
+
+class ConnectionLost(Exception):
+    """The hub's LISTEN connection ended (killed, closed, or hopelessly behind)."""
+
+
+_CONNECTION_LOST: Final = "connection to the event stream was lost"
 
 
 class SubscriptionInterrupted(Exception):
@@ -188,6 +194,9 @@ class EventHub:
         self._task: asyncio.Task[None] | None = None
         self._connection: asyncpg.Connection | None = None
         self._listening_event = asyncio.Event()
+        # The connection start() opened, used by the first round of the supervised loop.
+        self._first: _Listening | None = None
+        self.health = TaskHealth(APPLICATION_NAME)
 
     @property
     def listening(self) -> bool:
@@ -199,8 +208,10 @@ class EventHub:
 
     async def start(self) -> None:
         assert self._task is None, "EventHub started twice"
-        listening = await self._listen()
-        self._task = asyncio.create_task(self._run(listening), name=APPLICATION_NAME)
+        self._first = await self._listen()
+        self._task = asyncio.create_task(
+            supervise(self.health, self._listen_and_pump), name=APPLICATION_NAME
+        )
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -255,17 +266,22 @@ class EventHub:
         self._listening_event.set()
         return listening
 
-    async def _run(self, listening: _Listening) -> None:
-        while True:
-            try:
-                await self._pump(listening)
-            except Exception:
-                # A bug must not silence every subscription of the process for good.
-                log.exception("event hub failed; reconnecting")
+    async def _listen_and_pump(self, health: TaskHealth) -> None:
+        """One connection's life, run again by `supervise` after whatever ends it."""
+        listening, self._first = self._first, None
+        if listening is None:
+            listening = await self._listen()
+            # Subscriptions made while the hub was away may have missed events between
+            # their subscribe and now: they learn it like the ones the loss interrupted.
+            self._end_all(_CONNECTION_LOST)
+        health.mark_up()
+        try:
+            await self._pump(listening)
+        except Exception:
             await self._disconnect()
             # The gap until we listen again is invisible: say so to every subscriber.
-            self._end_all("connection to the event stream was lost")
-            listening = await self._reconnect()
+            self._end_all(_CONNECTION_LOST)
+            raise
 
     async def _disconnect(self) -> None:
         self._listening_event.clear()
@@ -273,35 +289,24 @@ class EventHub:
         if connection is not None:
             await _close_quietly(connection)
 
-    async def _reconnect(self) -> _Listening:
-        delay_s = RECONNECT_DELAY_MIN_S
-        while True:
-            try:
-                return await self._listen()
-            except _CONNECTION_ERRORS as error:
-                log.warning("event hub cannot reconnect (%s); retrying in %.1fs", error, delay_s)
-            await asyncio.sleep(delay_s)
-            delay_s = min(delay_s * 2, RECONNECT_DELAY_MAX_S)
-
     async def _pump(self, listening: _Listening) -> None:
-        """Fan out notifications until the connection is lost."""
+        """Fan out notifications; raises ConnectionLost (or what the connection raised)
+        when the connection is gone."""
         while True:
             try:
                 text = await asyncio.wait_for(listening.inbox.get(), KEEPALIVE_INTERVAL_S)
             except TimeoutError:
-                if not await _is_alive(listening.connection):
-                    return
+                # A half-open connection fails this ping (and the loop restarts).
+                await listening.connection.execute("SELECT 1", timeout=CONNECT_TIMEOUT_S)
                 continue
             if text is None:
-                return
+                raise ConnectionLost("the LISTEN connection was closed or fell behind")
             try:
-                event = await self._resolve(listening.connection, _Notification.decode(text))
-            except _CONNECTION_ERRORS:
-                log.warning("event hub lost its connection while reading an event", exc_info=True)
-                return
+                notification = _Notification.decode(text)
             except (ValueError, KeyError, TypeError):
                 log.exception("event hub ignored a malformed notification: %.200s", text)
                 continue
+            event = await self._resolve(listening.connection, notification)
             if event is not None:
                 self._dispatch(event)
 
@@ -336,18 +341,10 @@ class EventHub:
                 self._discard(subscription)
 
 
-async def _is_alive(connection: asyncpg.Connection) -> bool:
-    try:
-        await connection.execute("SELECT 1", timeout=CONNECT_TIMEOUT_S)
-    except _CONNECTION_ERRORS:
-        return False
-    return True
-
-
 async def _close_quietly(connection: asyncpg.Connection) -> None:
     if connection.is_closed():
         return
     try:
         await connection.close(timeout=CONNECT_TIMEOUT_S)
-    except _CONNECTION_ERRORS:
+    except Exception:  # a broken connection fails in many ways (InternalClientError too)
         connection.terminate()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, TypeAlias
 
-from sqlalchemy import Row, Select, func, select, tuple_
+from sqlalchemy import Row, Select, func, select
 
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError
@@ -31,7 +31,10 @@ EXPORT_BATCH_ROWS: Final = 1_000
 KINDS_MAX: Final = 20
 KIND_LENGTH_MAX: Final = 64
 PLAYERS_PER_BALANCE_BATCH_MAX: Final = 1_000
-_CURSOR_VERSION: Final = "v1"
+_CURSOR_VERSION: Final = "v2"
+# Cursors of the time-ordered history (created_at, entry id); still accepted, by the entry
+# they name, so a client paging across a deploy neither fails nor skips.
+_CURSOR_VERSION_TIME_ORDERED: Final = "v1"
 
 
 class InvalidCursor(DomainError):
@@ -51,13 +54,12 @@ class InvalidHistoryFilter(DomainError):
 
 @dataclass(frozen=True)
 class Cursor:
-    """A position in the newest-first order: (created_at, entry id)."""
+    """A position in the newest-first order: the entry id (see `_history_statement`)."""
 
-    created_at: datetime
     entry_id: int
 
     def encode(self) -> str:
-        raw = f"{_CURSOR_VERSION}|{self.created_at.isoformat()}|{self.entry_id}"
+        raw = f"{_CURSOR_VERSION}|{self.entry_id}"
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
@@ -65,18 +67,24 @@ class Cursor:
         """Errors: InvalidCursor."""
         try:
             padded = text + "=" * (-len(text) % 4)
-            version, at, entry_id = base64.urlsafe_b64decode(padded).decode().split("|")
-            created_at = datetime.fromisoformat(at)
-            cursor = cls(created_at, int(entry_id))
+            version, *fields = base64.urlsafe_b64decode(padded).decode().split("|")
+            entry_id = _entry_id_of(version, fields)
         except (ValueError, UnicodeDecodeError, binascii.Error):
             raise InvalidCursor(field="after") from None
-        if (
-            version != _CURSOR_VERSION
-            or created_at.tzinfo is None
-            or not 1 <= cursor.entry_id <= BIGINT_MAX
-        ):
+        if not 1 <= entry_id <= BIGINT_MAX:
             raise InvalidCursor(field="after")
-        return cursor
+        return cls(entry_id)
+
+
+def _entry_id_of(version: str, fields: list[str]) -> int:
+    """The entry id a decoded cursor names; ValueError for anything the API never issued."""
+    if version == _CURSOR_VERSION and len(fields) == 1:
+        return int(fields[0])
+    if version == _CURSOR_VERSION_TIME_ORDERED and len(fields) == 2:
+        if datetime.fromisoformat(fields[0]).tzinfo is None:
+            raise ValueError("a v1 cursor's time has a zone")
+        return int(fields[1])
+    raise ValueError("not a cursor of this API")
 
 
 # Entry ids are bigint: a larger number in a forged cursor would fail in the database.
@@ -131,7 +139,7 @@ class Movement:
 
     @property
     def cursor(self) -> Cursor:
-        return Cursor(self.created_at, self.entry_id)
+        return Cursor(self.entry_id)
 
 
 @dataclass(frozen=True)
@@ -188,11 +196,13 @@ def _history_statement(
     if filters.until is not None:
         statement = statement.where(LedgerEntry.created_at < filters.until)
     if after is not None:
-        statement = statement.where(
-            tuple_(LedgerEntry.created_at, LedgerEntry.id)
-            < tuple_(after.created_at, after.entry_id)
-        )
-    return statement.order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(limit)
+        statement = statement.where(LedgerEntry.id < after.entry_id)
+    # Newest first by entry id, not by time: an entry's created_at is its transaction's
+    # start, but entries are written later, under the wallet's row lock, and take their id
+    # there. So per wallet the id order is the order the balance moved in (each row's
+    # balance_after minus its amount is the previous row's), which times do not give
+    # under concurrency.
+    return statement.order_by(LedgerEntry.id.desc()).limit(limit)
 
 
 def _movement(
@@ -215,6 +225,12 @@ def _movement(
     )
 
 
+def check_page_size(first: int) -> None:
+    """Errors: InvalidPageSize."""
+    if type(first) is not int or not 1 <= first <= PAGE_SIZE_MAX:
+        raise InvalidPageSize(field="first")
+
+
 async def page(
     uow: UnitOfWork,
     brand: str,
@@ -226,8 +242,7 @@ async def page(
 ) -> Page:
     """One page of the player's movements, newest first, after `after`. One statement.
     Errors: InvalidPageSize."""
-    if type(first) is not int or not 1 <= first <= PAGE_SIZE_MAX:
-        raise InvalidPageSize(field="first")
+    check_page_size(first)
     # One extra row tells whether another page follows, without a count.
     statement = _history_statement(brand, player_id, filters or HistoryFilter(), after, first + 1)
     rows = (await uow.session.execute(statement)).all()

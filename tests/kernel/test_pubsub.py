@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import ClassVar
 
+import asyncpg
 import pytest
 from sqlalchemy import select, text
 
-from domain.kernel.db import Database
+from domain.kernel.db import Database, plain_url
 from domain.kernel.outbox import EVENTS_CHANNEL, Event, OutboxEvent, emit
 from domain.kernel.pubsub import (
     APPLICATION_NAME,
@@ -148,3 +149,57 @@ async def test_stop_ends_subscriptions_cleanly(database_url: str) -> None:
 
     assert received == []
     assert not hub.listening
+
+
+async def _kill_hub_connections(database_url: str, until: float) -> int:
+    """Terminate the hub's backend as soon as it exists, over and over, until the loop
+    time `until`: kills land while it LISTENs, reconnects and adds its listener."""
+    killer = await asyncpg.connect(plain_url(database_url))
+    loop = asyncio.get_running_loop()
+    kills = 0
+    try:
+        while loop.time() < until:
+            kills += await killer.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = $1 AND datname = current_database()",
+                APPLICATION_NAME,
+            )
+            await asyncio.sleep(0.005)
+    finally:
+        await killer.close()
+    return kills
+
+
+async def test_hub_outlives_its_connection_killed_over_and_over(
+    db: Database, database_url: str, hub: EventHub
+) -> None:
+    loop = asyncio.get_running_loop()
+    kills = await _kill_hub_connections(database_url, loop.time() + 1.5)
+
+    await asyncio.wait_for(hub.wait_until_listening(), TIMEOUT_S)
+    async with hub.subscribe(Ping.topic) as events:
+        await publish(db, ping(1, "aurora"))
+        assert await next_event(events) == ping(1, "aurora")
+    assert kills >= 3
+    assert hub.health.up
+    assert hub.health.restarts >= 1
+
+
+async def test_subscriptions_made_while_the_hub_is_away_are_told_to_refetch(
+    db: Database, hub: EventHub
+) -> None:
+    async with db.transaction() as uow:
+        await uow.session.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name AND datname = current_database()"
+            ),
+            {"name": APPLICATION_NAME},
+        )
+    while hub.listening:  # noqa: ASYNC110 (the hub offers no "lost" event to await)
+        await asyncio.sleep(0.001)
+    async with hub.subscribe(Ping.topic) as during_outage:
+        # Its subscriber read its state before the hub listened again: events in between
+        # are lost to it, so it must hear of the gap rather than wait in silence.
+        with pytest.raises(SubscriptionInterrupted):
+            await next_event(during_outage)

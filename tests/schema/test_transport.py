@@ -184,7 +184,7 @@ async def test_livez_readyz_and_metrics_answer_on_any_host(server: str) -> None:
     assert livez.status_code == 200
     assert readyz.json() == {
         "status": "ok",
-        "checks": {"pubsub": "ok", "database": "ok", "broker": "ok"},
+        "checks": {"pubsub": "ok", "outbox-relay": "ok", "database": "ok", "broker": "ok"},
     }
     assert "stakehouse_http_requests_total" in metrics.text
 

@@ -50,6 +50,13 @@ def test_an_amqp_url_gives_a_working_rabbitmq_broker() -> None:
         broker.close()
 
 
+def test_a_rabbitmq_publish_waits_for_the_brokers_confirmation() -> None:
+    # Nothing connects until the first publish; the relay relies on the confirmation.
+    broker = build_broker("amqp://guest:guest@127.0.0.1:5672/")
+
+    assert broker.confirm_delivery is True  # type: ignore[attr-defined]
+
+
 def test_an_unknown_broker_scheme_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="BROKER_URL"):
         build_broker("kafka://127.0.0.1:9092")

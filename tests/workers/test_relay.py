@@ -28,10 +28,11 @@ from domain.kernel.pubsub import (
     Subscription,
 )
 from domain.kernel.settings import get_settings
+from domain.kernel.supervision import TaskHealth
 from tests.workers import eventually, flushed_broker, queued_messages  # noqa: F401 (fixture)
 from workers.actors import messaging
 from workers.broker import build_broker
-from workers.relay import relay_batch, run_relay
+from workers.relay import RELAY_TASK, relay_batch, run_relay
 from workers.scheduler import run_scheduler
 
 TIMEOUT_S = 5.0
@@ -188,6 +189,7 @@ async def test_broker_failure_leaves_events_unpublished(
 class RunningRelay:
     stop: asyncio.Event
     task: asyncio.Task[None]
+    health: TaskHealth
 
     async def stopped(self) -> None:
         """Ask the relay to stop; fails unless it returns cleanly and promptly."""
@@ -199,8 +201,13 @@ class RunningRelay:
 async def relay(db: Database, database_url: str) -> AsyncIterator[RunningRelay]:
     """run_relay in the background. The sweep is an hour: only NOTIFY can wake it."""
     stop = asyncio.Event()
+    health = TaskHealth(RELAY_TASK)
     running = RunningRelay(
-        stop, asyncio.create_task(run_relay(db, database_url, stop, sweep_interval_s=3600))
+        stop,
+        asyncio.create_task(
+            run_relay(db, database_url, stop, sweep_interval_s=3600, health=health)
+        ),
+        health,
     )
     yield running
     await running.stopped()
@@ -226,16 +233,17 @@ async def test_run_relay_logs_broker_errors_and_keeps_going(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.ERROR, logger="workers.relay")
+    caplog.set_level(logging.WARNING, logger="domain.kernel.supervision")
     monkeypatch.setattr(messaging.send_welcome, "broker", unreachable_broker())
     async with hub.subscribe(PlayerRegistered.topic) as events:
         (failed,) = await commit(db, registered())
 
         async def failure_logged() -> bool:
-            return any(record.name == "workers.relay" for record in caplog.records)
+            return any(getattr(r, "task", None) == RELAY_TASK for r in caplog.records)
 
         await eventually(failure_logged)
         assert await outbox_ids(db, published=False) == [failed]
+        assert not relay.health.up
 
         monkeypatch.undo()
         # The next commit wakes the relay, which now publishes both.
@@ -244,6 +252,12 @@ async def test_run_relay_logs_broker_errors_and_keeps_going(
 
     assert received == {failed, later}
     assert not relay.task.done()
+
+    async def recovered() -> bool:
+        return relay.health.up
+
+    await eventually(recovered)
+    assert relay.health.restarts >= 1
 
 
 async def test_scheduler_prunes_old_published_events_and_login_failures(db: Database) -> None:

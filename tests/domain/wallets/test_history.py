@@ -148,9 +148,17 @@ def test_a_cursor_the_api_did_not_issue_is_refused(cursor: str) -> None:
 
 
 def test_a_cursor_round_trips() -> None:
-    cursor = history.Cursor(datetime.fromisoformat("2026-03-01T10:00:00.123456+00:00"), 42)
+    cursor = history.Cursor(42)
 
     assert history.Cursor.decode(cursor.encode()) == cursor
+
+
+def test_a_cursor_of_the_time_ordered_history_still_names_its_entry() -> None:
+    # v1|2026-03-01T10:00:00.123456+00:00|42, as issued before the history was ordered by
+    # the ledger's own sequence.
+    issued = "djF8MjAyNi0wMy0wMVQxMDowMDowMC4xMjM0NTYrMDA6MDB8NDI"
+
+    assert history.Cursor.decode(issued) == history.Cursor(42)
 
 
 def test_an_empty_or_inverted_date_range_is_refused() -> None:

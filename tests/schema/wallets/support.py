@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import uuid
 from collections.abc import Iterator
@@ -278,3 +279,29 @@ async def wait_until_live(socket: Any, db: Database, player_id: uuid.UUID) -> No
             assert message["type"] == "next", message
             return
     raise AssertionError(f"the subscription never delivered (last {posting.transaction_id})")
+
+
+STATEMENT = """query($first: Int!) { viewer { player {
+  wallets { kind balance { amount } }
+  transactions(first: $first, walletKind: CASH) {
+    edges { node { amount { amount } balanceAfter { amount } } } } } } }"""
+
+
+def _minor(amount: str) -> int:
+    return int(amount.replace(".", ""))
+
+
+def statement_breaks(player: dict[str, Any]) -> list[str]:
+    """What is wrong with a `STATEMENT` answer's cash statement (empty when nothing): each
+    row's balance after minus its amount must be the next older row's balance after, and
+    the newest row's balance after the cash balance the same answer shows."""
+    rows = [edge["node"] for edge in player["transactions"]["edges"]]
+    cash = next(w for w in player["wallets"] if w["kind"] == "CASH")["balance"]["amount"]
+    breaks = []
+    if rows and rows[0]["balanceAfter"]["amount"] != cash:
+        breaks.append(f"newest row ends at {rows[0]['balanceAfter']['amount']}, balance {cash}")
+    for newer, older in itertools.pairwise(rows):
+        before = _minor(newer["balanceAfter"]["amount"]) - _minor(newer["amount"]["amount"])
+        if before != _minor(older["balanceAfter"]["amount"]):
+            breaks.append(f"{newer} does not follow {older}")
+    return breaks
