@@ -25,13 +25,15 @@ os.environ.setdefault("STAKEHOUSE_DATA_DIR", str(TEST_DATA_DIR))
 
 from domain.brands.service import BrandRegistry, sync_brands  # noqa: E402
 from domain.integrations.aggregator import TEST_AGGREGATOR_STUDIOS  # noqa: E402
+from domain.kernel import roles  # noqa: E402
 from domain.kernel.db import Database  # noqa: E402
 from domain.kernel.migrate import upgrade  # noqa: E402
 from tests.support import AURORA, NORTHSTAR, Api  # noqa: E402
 from web import embedded  # noqa: E402
 
-# Tables emptied between tests. audit_log is append-only (a trigger refuses TRUNCATE) and
-# brands are reference data, so both stay.
+# Tables emptied between tests (by the owner: the application role may not truncate).
+# audit_log is append-only (a trigger refuses TRUNCATE) and brands are reference data, so
+# both stay.
 MUTABLE_TABLES = (
     "originals_rounds",
     "originals_seeds",
@@ -57,6 +59,7 @@ MUTABLE_TABLES = (
     "payments",
     "player_limits",
     "reality_checks",
+    "integrity_checkpoints",
     "ledger_entries",
     "ledger_transactions",
     "idempotency_keys",
@@ -71,7 +74,7 @@ MUTABLE_TABLES = (
 )
 
 
-def _prepare_database() -> tuple[str, str, embedded.EmbeddedPostgres | None]:
+def _prepare_database() -> tuple[str, str, str, embedded.EmbeddedPostgres | None]:
     server = None
     admin_url = _server_url
     if admin_url is None:
@@ -79,13 +82,16 @@ def _prepare_database() -> tuple[str, str, embedded.EmbeddedPostgres | None]:
         admin_url = server.admin_url
     name = f"stakehouse_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     asyncio.run(embedded.ensure_database(admin_url, name))
-    url = embedded.with_database(admin_url, name)
-    upgrade(url)
-    return admin_url, url, server
+    # As in production: migrated by the owner role, used by the application role, which
+    # may not alter the ledger or the audit log (domain/kernel/roles.py).
+    owner_url, app_url = asyncio.run(roles.ensure_roles(admin_url, name))
+    upgrade(owner_url, app_role=roles.APP_ROLE)
+    return admin_url, owner_url, app_url, server
 
 
-_ADMIN_URL, DATABASE_URL, _EMBEDDED_PG = _prepare_database()
+_ADMIN_URL, OWNER_DATABASE_URL, DATABASE_URL, _EMBEDDED_PG = _prepare_database()
 os.environ["STAKEHOUSE_DATABASE_URL"] = DATABASE_URL
+os.environ["STAKEHOUSE_MIGRATION_DATABASE_URL"] = OWNER_DATABASE_URL
 
 _EMBEDDED_REDIS = None
 if not os.environ.get("STAKEHOUSE_BROKER_URL"):
@@ -118,10 +124,19 @@ async def db(registry: BrandRegistry) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+@pytest.fixture(scope="session")
+async def owner_db(db: Database) -> AsyncIterator[Database]:
+    """The owner role: for the cleanup between tests and for tests that play an operator
+    tampering with what the application role may not touch."""
+    database = Database.connect(OWNER_DATABASE_URL, pool_size=2)
+    yield database
+    await database.dispose()
+
+
 @pytest.fixture(autouse=True)
-async def _clean_tables(db: Database) -> AsyncIterator[None]:
+async def _clean_tables(owner_db: Database) -> AsyncIterator[None]:
     yield
-    async with db.engine.begin() as connection:
+    async with owner_db.engine.begin() as connection:
         from sqlalchemy import text
 
         await connection.execute(

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from domain.kernel.db import create_engine
+from domain.kernel.roles import apply_grants
 from domain.models import metadata
 
 config = context.config
@@ -17,6 +18,11 @@ def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
+        # In the migrations' transaction: the application role never sees a new table
+        # without its grants, nor an append-only table with too many.
+        app_role = config.attributes.get("app_role")
+        if app_role:
+            apply_grants(connection, app_role)
 
 
 async def _run_async() -> None:
