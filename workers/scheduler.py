@@ -18,14 +18,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 
 from domain.accounts import throttle
 from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
 from domain.sportsbook import heartbeats, live_delay
-from domain.wallets import invariants
+from domain.wallets import integrity, invariants
 from workers.relay import PUBLISHED_RETENTION, prune_published
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,33 @@ LEDGER_AUDIT_LAST_RUN: Final = Gauge(
     "Unix time at which the last ledger audit completed.",
     multiprocess_mode="max",
 )
+
+
+# Tamper evidence (domain/wallets/integrity.py): alert on a bad row (`> 0`), and on a
+# watermark that stops moving while the ledger grows.
+INTEGRITY_BAD_ROWS: Final = Gauge(
+    "stakehouse_integrity_bad_rows",
+    "1 when the last verification stopped at a row whose evidence fails, by table.",
+    ("table",),
+    multiprocess_mode="max",
+)
+INTEGRITY_VERIFIED_ROWS: Final = Counter(
+    "stakehouse_integrity_verified_rows",
+    "Audit rows and ledger transactions whose evidence was verified, by table.",
+    ("table",),
+)
+INTEGRITY_WATERMARK: Final = Gauge(
+    "stakehouse_integrity_watermark_id",
+    "The last row id verified, by table.",
+    ("table",),
+    multiprocess_mode="max",
+)
+INTEGRITY_LAST_RUN: Final = Gauge(
+    "stakehouse_integrity_last_run_timestamp_seconds",
+    "Unix time at which the last integrity verification completed.",
+    multiprocess_mode="max",
+)
+INTEGRITY_INTERVAL_S: Final = 60
 
 
 @dataclass(frozen=True)
@@ -102,6 +129,30 @@ async def audit_ledger(db: Database) -> int:
     return sum(len(ids) for ids in report.violations.values())
 
 
+async def verify_integrity(db: Database) -> int:
+    """Verify the audit rows and ledger transactions written since the last checkpoint and
+    append the next one; log the first bad row at error level and export gauges. Returns
+    how many rows it verified."""
+    async with db.transaction() as uow:
+        progress = await integrity.advance(uow)
+    bad = progress.finding.table if progress.finding else None
+    for table, rows, watermark in (
+        ("audit_log", progress.audit_rows, progress.audit_last_id),
+        ("ledger_transactions", progress.ledger_transactions, progress.ledger_last_id),
+    ):
+        INTEGRITY_BAD_ROWS.labels(table=table).set(1 if table == bad else 0)
+        INTEGRITY_VERIFIED_ROWS.labels(table=table).inc(rows)
+        INTEGRITY_WATERMARK.labels(table=table).set(watermark)
+    if progress.finding is not None:
+        log.error(
+            "tamper evidence fails: %s",
+            progress.finding,
+            extra={"table": progress.finding.table, "row_id": progress.finding.row_id},
+        )
+    INTEGRITY_LAST_RUN.set_to_current_time()
+    return progress.audit_rows + progress.ledger_transactions
+
+
 async def check_feed_heartbeats(db: Database) -> int:
     """Suspend the markets of feed producers whose heartbeats stopped."""
     async with db.transaction() as uow:
@@ -146,6 +197,7 @@ JOBS: Final[tuple[Job, ...]] = (
     Job("accounts.prune_login_failures", interval_s=5 * 60, run=prune_login_failures),
     Job("outbox.prune_published", interval_s=15 * 60, run=prune_published_events),
     Job("wallets.audit_ledger", interval_s=LEDGER_AUDIT_INTERVAL_S, run=audit_ledger),
+    Job("wallets.verify_integrity", interval_s=INTEGRITY_INTERVAL_S, run=verify_integrity),
     Job(
         "sportsbook.check_feed_heartbeats",
         interval_s=FEED_HEARTBEAT_CHECK_INTERVAL_S,

@@ -16,6 +16,7 @@ they create both roles with `ensure_roles` and use them.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Final
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -56,8 +57,18 @@ def role_url(url: str, role: str, password: str = DEV_ROLE_PASSWORD) -> str:
     return urlunsplit(parts._replace(netloc=f"{quote(role)}:{quote(password)}@{host}"))
 
 
-def url_role(url: str) -> str | None:
-    return urlsplit(url).username
+def migration_target(
+    database_url: str, migration_database_url: str | None
+) -> tuple[str, str | None]:
+    """Where migrations run and which role they grant to: the owner's URL and the
+    application's role; or, with one URL only, that URL and no grants (the app is the
+    owner: fine for a database nobody else reaches, refused by nothing)."""
+    if migration_database_url is None:
+        return database_url, None
+    app_role = urlsplit(database_url).username
+    if app_role == urlsplit(migration_database_url).username:
+        return migration_database_url, None
+    return migration_database_url, app_role
 
 
 async def ensure_roles(admin_url: str, database: str) -> tuple[str, str]:
@@ -68,13 +79,10 @@ async def ensure_roles(admin_url: str, database: str) -> tuple[str, str]:
     connection = await asyncpg.connect(admin_url)
     try:
         for role, options in ((OWNER_ROLE, ""), (APP_ROLE, " NOCREATEDB NOCREATEROLE")):
-            try:
+            with contextlib.suppress(*_ALREADY_EXISTS):
                 await connection.execute(
-                    f"CREATE ROLE {role} LOGIN NOSUPERUSER{options} "
-                    f"PASSWORD '{DEV_ROLE_PASSWORD}'"
+                    f"CREATE ROLE {role} LOGIN NOSUPERUSER{options} PASSWORD '{DEV_ROLE_PASSWORD}'"
                 )
-            except _ALREADY_EXISTS:
-                pass
         await connection.execute(f'ALTER DATABASE "{database}" OWNER TO {OWNER_ROLE}')
     finally:
         await connection.close()

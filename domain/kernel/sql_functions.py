@@ -2,9 +2,11 @@
 
 Each file holds one `CREATE OR REPLACE FUNCTION` (unqualified name, so it lands in the
 schema being migrated), optionally after `--` comments saying why. The file is the current
-definition: a migration that changes a function edits its file and calls `load_all`
-again; older migrations keep their own text as history. A test compares every file with
-`pg_get_functiondef` on the migrated database.
+definition: every migration run ends by loading all of them (domain/migrations/env.py),
+so editing a file is enough, and a database migrated from any revision ends with the
+files' definitions; a changed signature needs a migration that drops the old function.
+Migrations before 0014 keep their own text as history. A test compares every file with
+`pg_get_functiondef` on the migrated database and finds a function without its file.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from domain.kernel import sql_functions
 from domain.kernel.db import create_engine
 from domain.kernel.roles import apply_grants
 from domain.models import metadata
@@ -18,6 +19,11 @@ def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
+        # Every SQL function from its file, whatever the revisions did: a database migrated
+        # from any revision ends with the files' definitions (a changed signature still
+        # needs a migration that drops the old one).
+        if context.get_context().get_current_heads():
+            sql_functions.load_all(connection.exec_driver_sql)
         # In the migrations' transaction: the application role never sees a new table
         # without its grants, nor an append-only table with too many.
         app_role = config.attributes.get("app_role")
