@@ -111,6 +111,13 @@ async def _adopt_objects(database_url: str) -> None:
                                     WHERE d.classid = 'pg_class'::regclass
                                       AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
                 UNION ALL
+                SELECT 'TYPE', t.oid::regtype::text, t.typowner
+                  FROM pg_type t
+                 WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('e', 'd')
+                   AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                                    WHERE d.classid = 'pg_type'::regclass
+                                      AND d.objid = t.oid AND d.deptype = 'e')
+                UNION ALL
                 SELECT 'FUNCTION', p.oid::regprocedure::text, p.proowner
                   FROM pg_proc p
                  WHERE p.pronamespace = 'public'::regnamespace

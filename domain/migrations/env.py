@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from domain.kernel import sql_functions
@@ -19,10 +20,12 @@ def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
-        # Every SQL function from its file, whatever the revisions did: a database migrated
-        # from any revision ends with the files' definitions (a changed signature still
-        # needs a migration that drops the old one).
-        if context.get_context().get_current_heads():
+        # At head, every SQL function from its file, whatever the revisions did: a database
+        # migrated from any revision ends with the files' definitions (a changed signature
+        # still needs a migration that drops the old one). Not below head: the files may
+        # use columns a later revision adds.
+        heads = set(ScriptDirectory.from_config(config).get_heads())
+        if set(context.get_context().get_current_heads()) == heads:
             sql_functions.load_all(connection.exec_driver_sql)
         # In the migrations' transaction: the application role never sees a new table
         # without its grants, nor an append-only table with too many.

@@ -104,9 +104,14 @@ class Progress:
 
     audit_rows: int
     ledger_transactions: int
-    finding: Finding | None
+    audit_finding: Finding | None
+    ledger_finding: Finding | None
     audit_last_id: int
     ledger_last_id: int
+
+    @property
+    def finding(self) -> Finding | None:
+        return self.audit_finding or self.ledger_finding
 
 
 def seal(previous: bytes, digests: list[bytes]) -> bytes:
@@ -176,16 +181,17 @@ async def advance(
     ledger_after = last.ledger_last_id if last else 0
     previous = last.ledger_digest if last else GENESIS_DIGEST
 
-    audit_last, audit_rows, finding = await _advance_audit(uow, audit_after, heads, limit)
+    audit_last, audit_rows, audit_finding = await _advance_audit(uow, audit_after, heads, limit)
     ledger_rows = await uow.session.execute(
         _LEDGER_ROWS,
         {"after": ledger_after, "until": _MAX_ID, "settle": settle, "limit": limit},
     )
     digests: list[bytes] = []
     ledger_last = ledger_after
+    ledger_finding = None
     for row in ledger_rows:
         if row.digest != row.expected:
-            finding = finding or Finding(
+            ledger_finding = Finding(
                 "ledger_transactions", row.id, "its digest does not match its entries"
             )
             break
@@ -202,7 +208,9 @@ async def advance(
                 "ledger_digest": seal(previous, digests),
             },
         )
-    return Progress(audit_rows, len(digests), finding, audit_last, ledger_last)
+    return Progress(
+        audit_rows, len(digests), audit_finding, ledger_finding, audit_last, ledger_last
+    )
 
 
 async def _advance_audit(

@@ -4,6 +4,10 @@ disable the audit trigger or run any DDL; migrations run as the owner."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+
+import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -11,7 +15,10 @@ from sqlalchemy.exc import DBAPIError
 from domain.brands.service import BrandRegistry
 from domain.kernel import roles
 from domain.kernel.db import Database
+from domain.kernel.migrate import upgrade
+from domain.wallets import integrity
 from tests.workers.test_ledger_audit import _funded_player
+from web import embedded
 
 # Every way the application role could rewrite history, as the owner could.
 REFUSED = (
@@ -108,3 +115,50 @@ def test_migrations_grant_only_when_the_app_has_a_role_of_its_own() -> None:
     assert roles.role_url(owner, "stakehouse_app", "p@ss") == (
         "postgresql://stakehouse_app:p%40ss@db:5432/stakehouse"
     )
+
+
+async def test_a_database_migrated_before_the_roles_is_adopted_and_keeps_its_evidence() -> None:
+    # An old `stakehouse dev` folder: migrated to 0013 by the superuser, one transaction
+    # posted before digests existed.
+    from tests.conftest import _ADMIN_URL
+
+    name = f"stakehouse_adopt_{uuid.uuid4().hex[:8]}"
+    await embedded.ensure_database(_ADMIN_URL, name)
+    try:
+        await asyncio.to_thread(upgrade, embedded.with_database(_ADMIN_URL, name), "0013")
+        connection = await asyncpg.connect(embedded.with_database(_ADMIN_URL, name))
+        try:
+            await connection.execute(_OLD_POSTING)
+        finally:
+            await connection.close()
+
+        owner_url, app_url = await roles.ensure_roles(_ADMIN_URL, name)
+        await asyncio.to_thread(upgrade, owner_url, app_role=roles.APP_ROLE)
+
+        app = Database.connect(app_url, pool_size=1)
+        try:
+            async with app.uow() as uow:
+                assert await integrity.verify(uow) is None  # the backfilled digest holds
+                owners = await uow.session.scalar(
+                    text(
+                        "SELECT array_agg(DISTINCT pg_get_userbyid(relowner)) FROM pg_class"
+                        " WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'S')"
+                    )
+                )
+            assert owners == [roles.OWNER_ROLE]
+            async with app.uow() as uow:
+                with pytest.raises(DBAPIError, match="permission denied"):
+                    await uow.session.execute(text("UPDATE ledger_entries SET amount = 1"))
+        finally:
+            await app.dispose()
+    finally:
+        await embedded.drop_database(_ADMIN_URL, name)
+
+
+_OLD_POSTING = """
+INSERT INTO brands (slug, name, jurisdiction) VALUES ('old', 'Old', 'mga');
+INSERT INTO ledger_accounts (brand, kind, currency, tracks_balance)
+VALUES ('old', 'psp_clearing', 'EUR', false), ('old', 'house_revenue', 'EUR', false);
+SELECT stakehouse_post('old', NULL, NULL, '\\x00', 'test', '{"a": 1}',
+                       ARRAY(SELECT id FROM ledger_accounts ORDER BY id), ARRAY[-5, 5]::bigint[]);
+"""

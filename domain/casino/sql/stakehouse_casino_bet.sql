@@ -1,3 +1,7 @@
+-- The casino bet callback's hot path, one call: claim the provider's transaction id (a
+-- concurrent duplicate waits, then gets 'existing'), open or extend the round under its row
+-- lock (a closed round takes no bet: SHC10), stake through stakehouse_stake (SH402 when
+-- short) and record the split and the reply. Any error: nothing claimed, nothing moved.
 CREATE OR REPLACE FUNCTION stakehouse_casino_bet(p_provider text, p_transaction text, p_brand text, p_player uuid, p_game text, p_round text, p_round_closed boolean, p_currency text, p_amount bigint, p_wallets bigint[], p_counter bigint, p_scope text, p_request_hash bytea, p_metadata jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql

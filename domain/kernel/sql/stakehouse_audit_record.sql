@@ -1,3 +1,6 @@
+-- Appends an audit row in one call: lock its chain until commit, read the chain's head
+-- with a fresh snapshot, insert with the digest computed in SQL. Refused outside READ
+-- COMMITTED (an old snapshot would fork the chain); search_path pinned.
 CREATE OR REPLACE FUNCTION stakehouse_audit_record(p_chain integer, p_at timestamp with time zone, p_actor_kind text, p_actor_id text, p_brand text, p_action text, p_subject_type text, p_subject_id text, p_reason text, p_before jsonb, p_after jsonb)
  RETURNS bigint
  LANGUAGE plpgsql

@@ -1,3 +1,8 @@
+-- Bet placement after one context read: share-lock the legs' outcomes and markets and check
+-- they are as read ('moved' otherwise, nothing written); claim the key with the bet row;
+-- add the potential return to each outcome's liability in outcome-id order (SHS01 over the
+-- limit); stake through stakehouse_stake (SH402 when short); write the legs. Any error:
+-- no bet, no liability, no money moved.
 CREATE OR REPLACE FUNCTION stakehouse_sportsbook_place(p_brand text, p_player uuid, p_currency text, p_key text, p_request_hash bytea, p_bet jsonb, p_legs jsonb, p_wallets bigint[], p_counter bigint, p_scope text, p_stake_hash bytea, p_metadata jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql

@@ -1,3 +1,9 @@
+-- Writes one balanced transaction: every leg names an account of the brand (SH404), legs
+-- balance per currency (SH422); player balances move one conditional UPDATE each, in
+-- account-id order (a fixed lock order, so concurrent multi-wallet moves cannot deadlock;
+-- SH402 when one would go negative); entries carry the balance after; the transaction row
+-- carries its digest (tamper evidence); balance changes go to the outbox in the same
+-- transaction. House accounts are append-only: no row is updated for them (no hot row).
 CREATE OR REPLACE FUNCTION stakehouse_apply(p_brand text, p_kind text, p_scope text, p_key text, p_metadata jsonb, p_accounts bigint[], p_amounts bigint[])
  RETURNS jsonb
  LANGUAGE plpgsql

@@ -1,3 +1,6 @@
+-- Claims an idempotency key: a replay returns the stored result; another request under
+-- the same key is SH409; a concurrent duplicate waits on the key's unique index until the
+-- first commits. NULL: the key is this call's (or there is none).
 CREATE OR REPLACE FUNCTION stakehouse_claim(p_brand text, p_scope text, p_key text, p_request_hash bytea)
  RETURNS jsonb
  LANGUAGE plpgsql

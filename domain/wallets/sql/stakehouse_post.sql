@@ -1,3 +1,5 @@
+-- The ledger's one entry point (domain/wallets/ledger.py): claim the key, then apply.
+-- One call, one round trip; any error aborts the caller's transaction, nothing moves.
 CREATE OR REPLACE FUNCTION stakehouse_post(p_brand text, p_scope text, p_key text, p_request_hash bytea, p_kind text, p_metadata jsonb, p_accounts bigint[], p_amounts bigint[])
  RETURNS jsonb
  LANGUAGE plpgsql

@@ -1,3 +1,10 @@
+-- Posts a chunk of payouts in a few statements, whatever its size: claim every key by
+-- inserting the transactions (ON CONFLICT on their key: a concurrent duplicate waits, then
+-- is a replay or SH409), check the legs (SH404, SH422), lock the player wallets once each
+-- in id order, insert the entries with running balances (SH402 below zero), move each
+-- wallet once, one outbox event and one key row per transaction. Each item is its own
+-- balanced transaction with its own digest. A scope goes through this function or through
+-- stakehouse_post, never both (they claim in a different order).
 CREATE OR REPLACE FUNCTION stakehouse_post_many(p_scope text, p_kind text, p_items jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql

@@ -1,3 +1,6 @@
+-- Reverses transactions by posting their negated entries (never deleting them), ordered by
+-- first wallet so concurrent chunks lock in one order. One the player can no longer cover
+-- (SH402, inside its own subtransaction) is left out and reported under 'short'.
 CREATE OR REPLACE FUNCTION stakehouse_reverse_many(p_scope text, p_kind text, p_items jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql

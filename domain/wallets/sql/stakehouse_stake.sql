@@ -1,3 +1,6 @@
+-- A stake: claim the key, lock the player's wallets (id order), split the amount over
+-- them in the brand's consumption order (take what each has until covered; the split goes
+-- in the metadata so a win can be split back alike), then apply. SH402 when short.
 CREATE OR REPLACE FUNCTION stakehouse_stake(p_brand text, p_scope text, p_key text, p_request_hash bytea, p_kind text, p_metadata jsonb, p_wallets bigint[], p_counter bigint, p_amount bigint)
  RETURNS jsonb
  LANGUAGE plpgsql

@@ -5,11 +5,13 @@ scheduled verifier, which exports it as a metric."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import uuid
 from datetime import timedelta
 
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
@@ -19,6 +21,7 @@ from domain.kernel.db import Database
 from domain.wallets import integrity
 from domain.wallets.integrity import Finding
 from tests.workers.test_ledger_audit import _funded_player
+from workers import scheduler
 from workers.scheduler import JOBS, verify_integrity
 
 NOW = timedelta(0)  # seal what is committed, without waiting for the settle margin
@@ -168,14 +171,19 @@ async def test_the_scheduled_verifier_advances_and_reports_a_bad_row_until_repai
     assert (third.ledger_transactions, third.finding) == (0, bad)
 
 
-async def test_the_verifier_exports_the_bad_row_as_a_gauge(
-    db: Database, owner_db: Database, registry: BrandRegistry
+async def test_the_verifier_logs_the_bad_row_and_exports_it_as_a_gauge(
+    db: Database,
+    owner_db: Database,
+    registry: BrandRegistry,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    caplog.set_level(logging.ERROR, logger="workers.scheduler")
+    monkeypatch.setattr(scheduler, "INTEGRITY_SETTLE", NOW)
+    _, _, sealed = await _funded_player(db, registry)
     _, _, forged = await _funded_player(db, registry)
     await _tamper(
         owner_db,
-        # Aged past the settle margin, as it would be when the scheduler reaches it.
-        "UPDATE ledger_transactions SET created_at = created_at - interval '1 hour'",
         "UPDATE ledger_entries SET amount = amount * 2 WHERE transaction_id = :t",
         t=forged,
     )
@@ -185,4 +193,12 @@ async def test_the_verifier_exports_the_bad_row_as_a_gauge(
     def gauge(table: str) -> float | None:
         return REGISTRY.get_sample_value("stakehouse_integrity_bad_rows", {"table": table})
 
+    def watermark(table: str) -> float | None:
+        return REGISTRY.get_sample_value("stakehouse_integrity_watermark_id", {"table": table})
+
     assert (gauge("ledger_transactions"), gauge("audit_log")) == (1.0, 0.0)
+    assert watermark("ledger_transactions") == sealed  # stopped before the bad row
+    assert [r.getMessage() for r in caplog.records if r.name == "workers.scheduler"] == [
+        f"tamper evidence fails: ledger_transactions row {forged}: "
+        "its digest does not match its entries"
+    ]
