@@ -5,12 +5,13 @@
 -- brand, kind, idempotency scope and key, metadata, time, and each entry's account and
 -- amount; not an entry's balance_after nor currency (copies of the account's, checked by
 -- the ledger invariants). The timestamp is written in UTC, so the text does not depend on
--- the session.
+-- the session. No SET search_path (unlike the audit digest): it uses only built-ins, which
+-- pg_catalog resolves first, and a SET clause would stop PostgreSQL inlining it into the
+-- posting statements (a per-row function call, measured 25 % slower on a 1,000-payout chunk).
 CREATE OR REPLACE FUNCTION stakehouse_ledger_digest(p_id bigint, p_brand text, p_kind text, p_scope text, p_key text, p_metadata jsonb, p_created_at timestamp with time zone, p_accounts bigint[], p_amounts bigint[])
  RETURNS bytea
  LANGUAGE sql
  IMMUTABLE PARALLEL SAFE
- SET search_path TO 'pg_catalog', 'public'
 AS $$
     SELECT sha256(convert_to(json_build_array(
         p_id, p_brand, p_kind, p_scope, p_key, p_metadata,

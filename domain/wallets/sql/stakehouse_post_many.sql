@@ -57,18 +57,20 @@ BEGIN
                stakehouse_ledger_digest(n.id, n.brand, p_kind, p_scope, n.key, n.metadata,
                                         now(), n.accounts, n.amounts)
           FROM (
-            SELECT nextval('ledger_transactions_id_seq'::regclass) AS id, i.brand, i.key,
-                   i.metadata, i.position, legs.accounts, legs.amounts
-              FROM unnest(v_brands, v_keys, v_metadata) WITH ORDINALITY AS i(brand, key, metadata, position)
+            -- Read from each item, not looked up by position in p_items: that would copy
+            -- the whole chunk once per item.
+            SELECT nextval('ledger_transactions_id_seq'::regclass) AS id,
+                   e.item ->> 'brand' AS brand, e.item ->> 'key' AS key,
+                   e.item -> 'metadata' AS metadata, e.position, legs.accounts, legs.amounts
+              FROM jsonb_array_elements(p_items) WITH ORDINALITY AS e(item, position)
              CROSS JOIN LATERAL (
                 SELECT array_agg(l.account_id ORDER BY l.account_id) AS accounts,
                        array_agg(l.amount ORDER BY l.account_id) AS amounts
                   FROM (
                     SELECT a.account_id::bigint AS account_id, sum(a.amount::bigint)::bigint AS amount
-                      FROM ROWS FROM (
-                             jsonb_array_elements_text(p_items -> (i.position::integer - 1) -> 'accounts'),
-                             jsonb_array_elements_text(p_items -> (i.position::integer - 1) -> 'amounts')
-                           ) AS a(account_id, amount)
+                      FROM ROWS FROM (jsonb_array_elements_text(e.item -> 'accounts'),
+                                      jsonb_array_elements_text(e.item -> 'amounts'))
+                           AS a(account_id, amount)
                      GROUP BY a.account_id::bigint
                     HAVING sum(a.amount::bigint) <> 0
                   ) AS l
