@@ -40,6 +40,8 @@ APPEND_ONLY_TABLES: Final = frozenset(
         "ledger_entries",
         "ledger_transactions",
         "processed_messages",
+        # Each feed message applied, once (the feed's dedup and its history).
+        "sportsbook_feed_messages",
     }
 )
 # Read by `alembic current` and readiness checks; written only by migrations.
