@@ -44,7 +44,7 @@ APPEND_ONLY_TABLES: Final = frozenset(
         "sportsbook_feed_messages",
     }
 )
-# Read by `alembic current` and readiness checks; written only by migrations.
+# Read by `alembic current`; written only by migrations.
 READ_ONLY_TABLES: Final = frozenset({"alembic_version"})
 
 # Duplicate role (42710) or, when two processes create it at the same instant, the unique
@@ -63,8 +63,9 @@ def migration_target(
     database_url: str, migration_database_url: str | None
 ) -> tuple[str, str | None]:
     """Where migrations run and which role they grant to: the owner's URL and the
-    application's role; or, with one URL only, that URL and no grants (the app is the
-    owner: fine for a database nobody else reaches, refused by nothing)."""
+    application's role. With one URL (or both naming the same user): that URL and no
+    grants, so the app is the owner and nothing protects the ledger from it; acceptable
+    only for a throwaway database."""
     if migration_database_url is None:
         return database_url, None
     app_role = urlsplit(database_url).username

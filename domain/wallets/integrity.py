@@ -34,8 +34,9 @@ from domain.kernel.db import UnitOfWork
 
 GENESIS_DIGEST: Final = b"\x00" * 32
 # A posting's row carries the time its database transaction started, and is visible only
-# once it commits: a checkpoint seals only transactions older than this, so one still
-# committing is never left behind a watermark that has already passed its id.
+# once it commits, so ids do not become visible in order: a checkpoint seals the rows in id
+# order up to the first one younger than this (audit rows alike), so one still committing
+# is not left behind a watermark that has already passed its id.
 SETTLE_DEFAULT: Final = timedelta(minutes=2)
 # Bounds one run's work; the next run continues from its checkpoint.
 BATCH_ROWS_MAX: Final = 50_000
@@ -43,7 +44,7 @@ BATCH_ROWS_MAX: Final = 50_000
 # The stored digest next to the one recomputed from the rows, for a range of transactions.
 _LEDGER_ROWS = text(
     """
-    SELECT t.id, t.digest,
+    SELECT t.id, t.digest, t.created_at < now() - CAST(:settle AS interval) AS settled,
            stakehouse_ledger_digest(t.id, t.brand, t.kind, t.idempotency_scope,
                                     t.idempotency_key, t.metadata, t.created_at,
                                     l.accounts, l.amounts) AS expected
@@ -55,14 +56,14 @@ _LEDGER_ROWS = text(
                   FROM ledger_entries e WHERE e.transaction_id = t.id
                  GROUP BY e.account_id HAVING sum(e.amount) <> 0) AS s
       ) AS l ON true
-     WHERE t.id > :after AND t.id <= :until AND t.created_at < now() - CAST(:settle AS interval)
+     WHERE t.id > :after AND t.id <= :until
      ORDER BY t.id
      LIMIT :limit
     """
 )
 _AUDIT_ROWS = text(
     """
-    SELECT id, chain, prev_hash, hash,
+    SELECT id, chain, prev_hash, hash, at < now() - CAST(:settle AS interval) AS settled,
            stakehouse_audit_digest(prev_hash, at, actor_kind, actor_id, brand, action,
                                    subject_type, subject_id, reason, before, after) AS expected,
            scheme
@@ -129,7 +130,9 @@ async def verify(uow: UnitOfWork) -> Finding | None:
     previous, after = GENESIS_DIGEST, 0
     checkpoints = (await uow.session.execute(_CHECKPOINTS)).all()
     for checkpoint in checkpoints:
-        digests, finding = await _ledger_digests(uow, after, checkpoint.ledger_last_id, None)
+        _, digests, finding = await _ledger_digests(
+            uow, after, checkpoint.ledger_last_id, timedelta(0)
+        )
         if finding is not None:
             return finding
         if seal(previous, digests) != checkpoint.ledger_digest:
@@ -140,32 +143,33 @@ async def verify(uow: UnitOfWork) -> Finding | None:
                 "or removed after this checkpoint sealed them",
             )
         previous, after = checkpoint.ledger_digest, checkpoint.ledger_last_id
-    _, finding = await _ledger_digests(uow, after, _MAX_ID, None)
+    _, _, finding = await _ledger_digests(uow, after, _MAX_ID, timedelta(0))
     return finding
 
 
 async def _ledger_digests(
-    uow: UnitOfWork, after: int, until: int, settle: timedelta | None, limit: int | None = None
-) -> tuple[list[bytes], Finding | None]:
-    """The stored digests of the transactions in (after, until], or the first whose digest
-    does not match its rows."""
+    uow: UnitOfWork, after: int, until: int, settle: timedelta, limit: int | None = None
+) -> tuple[int, list[bytes], Finding | None]:
+    """The stored digests of the transactions in (after, until], in id order, up to the
+    first that has not settled; or up to the first whose digest does not match its rows
+    (the Finding). Returns the last id taken too."""
     rows = await uow.session.execute(
-        _LEDGER_ROWS,
-        {
-            "after": after,
-            "until": until,
-            "settle": settle or timedelta(0),
-            "limit": limit,
-        },
+        _LEDGER_ROWS, {"after": after, "until": until, "settle": settle, "limit": limit}
     )
-    digests: list[bytes] = []
+    last, digests = after, list[bytes]()
     for row in rows:
+        if not row.settled:
+            # A prefix in id order only: a lower id may still be committing.
+            break
         if row.digest != row.expected:
-            return digests, Finding(
-                "ledger_transactions", row.id, "its digest does not match its entries"
+            return (
+                last,
+                digests,
+                Finding("ledger_transactions", row.id, "its digest does not match its entries"),
             )
+        last = row.id
         digests.append(row.digest)
-    return digests, None
+    return last, digests, None
 
 
 async def advance(
@@ -181,22 +185,12 @@ async def advance(
     ledger_after = last.ledger_last_id if last else 0
     previous = last.ledger_digest if last else GENESIS_DIGEST
 
-    audit_last, audit_rows, audit_finding = await _advance_audit(uow, audit_after, heads, limit)
-    ledger_rows = await uow.session.execute(
-        _LEDGER_ROWS,
-        {"after": ledger_after, "until": _MAX_ID, "settle": settle, "limit": limit},
+    audit_last, audit_rows, audit_finding = await _advance_audit(
+        uow, audit_after, heads, settle, limit
     )
-    digests: list[bytes] = []
-    ledger_last = ledger_after
-    ledger_finding = None
-    for row in ledger_rows:
-        if row.digest != row.expected:
-            ledger_finding = Finding(
-                "ledger_transactions", row.id, "its digest does not match its entries"
-            )
-            break
-        digests.append(row.digest)
-        ledger_last = row.id
+    ledger_last, digests, ledger_finding = await _ledger_digests(
+        uow, ledger_after, _MAX_ID, settle, limit
+    )
     if audit_rows or digests:
         await uow.session.execute(
             _APPEND,
@@ -214,12 +208,17 @@ async def advance(
 
 
 async def _advance_audit(
-    uow: UnitOfWork, after: int, heads: dict[int, bytes], limit: int
+    uow: UnitOfWork, after: int, heads: dict[int, bytes], settle: timedelta, limit: int
 ) -> tuple[int, int, Finding | None]:
-    """Follow each chain from its head at the watermark; `heads` is updated in place."""
-    rows = await uow.session.execute(_AUDIT_ROWS, {"after": after, "limit": limit})
+    """Follow each chain from its head at the watermark, in id order up to the first row
+    that has not settled; `heads` is updated in place."""
+    rows = await uow.session.execute(
+        _AUDIT_ROWS, {"after": after, "settle": settle, "limit": limit}
+    )
     last, count = after, 0
     for row in rows:
+        if not row.settled:
+            break
         # Rows older than the SQL digest (scheme 1) predate any checkpoint: `verify` checks
         # them; here a link is enough.
         linked = row.prev_hash == heads.get(row.chain, GENESIS_DIGEST)

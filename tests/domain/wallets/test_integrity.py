@@ -202,3 +202,25 @@ async def test_the_verifier_logs_the_bad_row_and_exports_it_as_a_gauge(
         f"tamper evidence fails: ledger_transactions row {forged}: "
         "its digest does not match its entries"
     ]
+
+
+async def test_sealing_stops_at_the_first_transaction_that_has_not_settled(
+    db: Database, owner_db: Database, registry: BrandRegistry
+) -> None:
+    _, _, committing = await _funded_player(db, registry)
+    _, _, later = await _funded_player(db, registry)
+    async with db.transaction() as uow:
+        waiting = await integrity.advance(uow)  # the default margin: both are too young
+    # The lower id plays a transaction still committing (a timestamp after the margin):
+    # the higher one must not be sealed past it, or the lower would never be verified.
+    await _tamper(
+        owner_db,
+        "UPDATE ledger_transactions SET created_at = now() + interval '1 hour' WHERE id = :t",
+        t=committing,
+    )
+
+    progress = await _advance(db)
+
+    assert (waiting.ledger_transactions, waiting.ledger_last_id) == (0, 0)
+    assert (progress.ledger_transactions, progress.ledger_last_id, progress.finding) == (0, 0, None)
+    assert later > committing
