@@ -28,6 +28,7 @@ os.environ.setdefault("STAKEHOUSE_DATA_DIR", str(TEST_DATA_DIR))
 from domain.accounts import passwords  # noqa: E402
 from domain.brands.service import BrandRegistry, sync_brands  # noqa: E402
 from domain.integrations.aggregator import TEST_AGGREGATOR_STUDIOS  # noqa: E402
+from domain.kernel import roles  # noqa: E402
 from domain.kernel.db import Database  # noqa: E402
 from domain.kernel.migrate import upgrade  # noqa: E402
 from tests.support import AURORA, NORTHSTAR, Api  # noqa: E402
@@ -62,12 +63,17 @@ if _ADMIN_URL is None:
 os.environ["STAKEHOUSE_TEST_ADMIN_URL"] = _ADMIN_URL
 
 # Each process's database: the first process migrates one; pytest-xdist's workers copy it
-# (CREATE DATABASE … TEMPLATE, a file copy) instead of each running every migration.
+# (CREATE DATABASE … TEMPLATE, a file copy) instead of each running every migration. As in
+# production, the owner role migrates it and the application role, which may not alter the
+# ledger or the audit log (domain/kernel/roles.py), is what the platform connects as.
 _TEMPLATE_ENV = "STAKEHOUSE_TEST_TEMPLATE_DATABASE"
-DATABASE_URL = embedded.with_database(
+_DATABASE = embedded.with_database(
     _ADMIN_URL, f"stakehouse_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
 )
+OWNER_DATABASE_URL = roles.role_url(_DATABASE, roles.OWNER_ROLE)
+DATABASE_URL = roles.role_url(_DATABASE, roles.APP_ROLE)
 os.environ["STAKEHOUSE_DATABASE_URL"] = DATABASE_URL
+os.environ["STAKEHOUSE_MIGRATION_DATABASE_URL"] = OWNER_DATABASE_URL
 
 _EMBEDDED_REDIS = None
 if not os.environ.get("STAKEHOUSE_BROKER_URL"):
@@ -90,18 +96,19 @@ async def _create_database(name: str, template: str | None) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    name = embedded.database_name(DATABASE_URL)
+    name = embedded.database_name(_DATABASE)
     template = os.environ.get(_TEMPLATE_ENV) if hasattr(config, "workerinput") else None
     asyncio.run(_create_database(name, template))
+    asyncio.run(roles.ensure_roles(_ADMIN_URL, name))
     if template is None:
-        upgrade(DATABASE_URL)
+        upgrade(OWNER_DATABASE_URL, app_role=roles.APP_ROLE)
         # Workers started after this (pytest-xdist) copy the migrated database.
         os.environ[_TEMPLATE_ENV] = name
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # The controller's database is the workers' template: it outlives them, so it goes last.
-    asyncio.run(embedded.drop_database(_ADMIN_URL, embedded.database_name(DATABASE_URL)))
+    asyncio.run(embedded.drop_database(_ADMIN_URL, embedded.database_name(_DATABASE)))
     if _EMBEDDED_REDIS is not None:
         _EMBEDDED_REDIS.stop()
 
@@ -121,6 +128,15 @@ async def db(registry: BrandRegistry) -> AsyncIterator[Database]:
     database = Database.connect(DATABASE_URL, pool_size=20)
     async with database.transaction() as uow:
         await sync_brands(uow, registry)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture(scope="session")
+async def owner_db(db: Database) -> AsyncIterator[Database]:
+    """The owner role: for the cleanup between tests and for tests that play an operator
+    tampering with what the application role may not touch."""
+    database = Database.connect(OWNER_DATABASE_URL, pool_size=2)
     yield database
     await database.dispose()
 
@@ -214,16 +230,17 @@ async def _plan_cleanup(db: Database) -> _Cleanup:
 
 
 @pytest.fixture(scope="session")
-async def _cleanup(db: Database) -> _Cleanup:
-    return await _plan_cleanup(db)
+async def _cleanup(owner_db: Database) -> _Cleanup:
+    return await _plan_cleanup(owner_db)
 
 
 @pytest.fixture(autouse=True)
-async def _clean_tables(db: Database, _cleanup: _Cleanup) -> AsyncIterator[None]:
-    """Empties what the test wrote, and only that."""
+async def _clean_tables(owner_db: Database, _cleanup: _Cleanup) -> AsyncIterator[None]:
+    """Empties what the test wrote, and only that, as the owner (the application role may
+    not delete from the ledger)."""
     yield
     studios = {"studios": list(TEST_AGGREGATOR_STUDIOS)}
-    async with db.engine.begin() as connection:
+    async with owner_db.engine.begin() as connection:
         dirty = set((await connection.execute(text(_cleanup.dirty_query), studios)).scalars())
         statement = _cleanup.statement(dirty)
         if statement is not None:

@@ -113,6 +113,31 @@ def test_workloads_run_the_one_image_hardened_with_secrets_from_files() -> None:
             ), "secrets are mounted as files, never put in the environment"
 
 
+def _mounted_secrets(resource: dict[str, Any]) -> set[str]:
+    return {
+        volume["secret"]["secretName"]
+        for volume in pod_spec(resource).get("volumes", [])
+        if "secret" in volume
+    }
+
+
+def test_only_the_migrate_job_holds_the_owner_role() -> None:
+    resources = base_resources()
+    job = find(resources, "Job", "migrate")
+    (container,) = pod_spec(job)["containers"]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+
+    assert env["STAKEHOUSE_MIGRATION_DATABASE_URL_FILE"] == (
+        "/run/secrets/stakehouse-migration/migration-database-url"
+    )
+    assert _mounted_secrets(job) == {"stakehouse-secrets", "stakehouse-migration-secrets"}
+    for name in WORKLOADS:
+        workload = find(resources, "Deployment", name)
+        assert _mounted_secrets(workload) == {"stakehouse-secrets"}, name
+        for container in pod_spec(workload)["containers"]:
+            assert not any("MIGRATION" in item["name"] for item in container["env"]), name
+
+
 def test_the_autoscalers_target_their_deployments() -> None:
     resources = base_resources()
 

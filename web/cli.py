@@ -213,15 +213,19 @@ async def _run_feed_simulator(seed: int, tick_seconds: float) -> None:
 
 @app.command()
 def migrate() -> None:
-    """Upgrade the database of STAKEHOUSE_DATABASE_URL to the latest migration."""
+    """Upgrade the database to the latest migration, as the owner of
+    STAKEHOUSE_MIGRATION_DATABASE_URL, and grant the role of STAKEHOUSE_DATABASE_URL what
+    the platform needs. Without a migration URL: as STAKEHOUSE_DATABASE_URL, no grants."""
     settings = load_settings_or_exit()
     _require("migrate", settings, database=True)
     configure_logging(settings)
     from domain.kernel.migrate import upgrade  # noqa: PLC0415
+    from domain.kernel.roles import migration_target  # noqa: PLC0415
 
     assert settings.database_url is not None
+    url, app_role = migration_target(settings.database_url, settings.migration_database_url)
     started = time.perf_counter()
-    upgrade(settings.database_url)
+    upgrade(url, app_role=app_role)
     typer.echo(f"Database migrated to the latest revision in {time.perf_counter() - started:.2f}s")
 
 
@@ -253,6 +257,45 @@ def seed(
             f"Demo player on {player.brand} {state}: username {player.username} or "
             f"{player.email}, password {player.password}"
         )
+
+
+audit_app = typer.Typer(help="Tamper evidence of the ledger and audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Re-check every audit chain, every ledger transaction's digest and every integrity
+    checkpoint; print the first bad row and exit 1, or exit 0. Read-only; reads it all."""
+    settings = load_settings_or_exit()
+    _require("audit verify", settings, database=True)
+    configure_logging(settings)
+    assert settings.database_url is not None
+    finding = asyncio.run(_verify(settings.database_url))
+    if finding is not None:
+        typer.echo(f"tampered: {finding}", err=True)
+        raise typer.Exit(1)
+    typer.echo("audit log, ledger digests and checkpoints verified: no tampering found")
+
+
+async def _verify(database_url: str) -> object:
+    from sqlalchemy import text  # noqa: PLC0415
+
+    from domain.kernel.db import Database  # noqa: PLC0415
+    from domain.wallets import integrity  # noqa: PLC0415
+
+    db = Database.connect(database_url, pool_size=1)
+    try:
+        async with db.uow() as uow:
+            # One snapshot for the whole check (postings meanwhile are not half-seen), and
+            # no statement timeout: it reads the whole ledger.
+            await uow.session.execute(
+                text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            )
+            await uow.session.execute(text("SET LOCAL statement_timeout = 0"))
+            return await integrity.verify(uow)
+    finally:
+        await db.dispose()
 
 
 themes_app = typer.Typer(help="Brand themes: check them before deploying.", no_args_is_help=True)

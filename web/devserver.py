@@ -129,14 +129,17 @@ def _stop_quietly(name: str, stop: Callable[[], object]) -> None:
         log.info("stopped %s (%.1fs)", name, time.perf_counter() - began)
 
 
-def _start_embedded_postgres(stack: contextlib.ExitStack, data_dir: Path) -> str:
+def _start_embedded_postgres(stack: contextlib.ExitStack, data_dir: Path) -> tuple[str, str]:
+    """The embedded server's (owner URL, application URL) of the dev database."""
+    from domain.kernel import roles  # noqa: PLC0415
     from web import embedded  # noqa: PLC0415
 
     _forget_dead_handles(data_dir / "postgres")
     server = embedded.start_postgres(data_dir)
     stack.callback(_stop_quietly, "PostgreSQL", server.stop)
     asyncio.run(embedded.ensure_database(server.admin_url, embedded.DATABASE_NAME))
-    return server.url_for(embedded.DATABASE_NAME)
+    # As in production: migrated by the owner, used by a role that cannot alter the ledger.
+    return asyncio.run(roles.ensure_roles(server.admin_url, embedded.DATABASE_NAME))
 
 
 def _start_embedded_redis(stack: contextlib.ExitStack, data_dir: Path) -> str:
@@ -362,13 +365,21 @@ def run() -> None:
 
 def _dev(settings: Settings, data_dir: Path, lock_file: IO[str], started: float) -> None:
     from domain.brands.service import BrandRegistry  # noqa: PLC0415
+    from domain.kernel import roles  # noqa: PLC0415
     from domain.kernel.migrate import upgrade  # noqa: PLC0415
 
     with contextlib.ExitStack() as stack:
         stack.callback(_release_dev_lock, lock_file)
         registry = BrandRegistry.load(settings.themes_dir)
         phase = time.perf_counter()
-        database_url = settings.database_url or _start_embedded_postgres(stack, data_dir)
+        if settings.database_url is None:
+            migration_url, database_url = _start_embedded_postgres(stack, data_dir)
+            app_role: str | None = roles.APP_ROLE
+        else:
+            database_url = settings.database_url
+            migration_url, app_role = roles.migration_target(
+                database_url, settings.migration_database_url
+            )
         broker_url = settings.broker_url or _start_embedded_redis(stack, data_dir)
         log.info(
             "database %s, broker %s (%.1fs)",
@@ -378,6 +389,7 @@ def _dev(settings: Settings, data_dir: Path, lock_file: IO[str], started: float)
         )
         # The worker process and every later get_settings() read these.
         os.environ["STAKEHOUSE_DATABASE_URL"] = database_url
+        os.environ["STAKEHOUSE_MIGRATION_DATABASE_URL"] = migration_url
         os.environ["STAKEHOUSE_BROKER_URL"] = broker_url
         settings = load_settings_or_exit()
         # Fail on a broken tree before migrating (importing the app configures the broker,
@@ -387,7 +399,7 @@ def _dev(settings: Settings, data_dir: Path, lock_file: IO[str], started: float)
         from web import explorer  # noqa: PLC0415
 
         phase = time.perf_counter()
-        upgrade(database_url)
+        upgrade(migration_url, app_role=app_role)
         report = asyncio.run(seed_database(database_url, registry, demo=True))
         log.info("migrated and seeded (%.1fs)", time.perf_counter() - phase)
         worker = _start_worker(stack, data_dir)

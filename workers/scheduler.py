@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 
 from domain.accounts import throttle
 from domain.kernel import clock
@@ -28,7 +28,7 @@ from domain.kernel.settings import get_settings
 from domain.kernel.supervision import TaskHealth, supervise
 from domain.sportsbook import live_delay
 from domain.sportsbook.feed import heartbeats
-from domain.wallets import invariants
+from domain.wallets import integrity, invariants
 from workers.payouts import sweep_stuck_payouts
 from workers.relay import PUBLISHED_RETENTION, prune_published
 
@@ -56,6 +56,36 @@ LEDGER_AUDIT_LAST_RUN: Final = Gauge(
     "Unix time at which the last ledger audit completed.",
     multiprocess_mode="max",
 )
+
+
+# Tamper evidence (domain/wallets/integrity.py): alert on a bad row (`> 0`), and on a
+# watermark that stops moving while the ledger grows.
+INTEGRITY_BAD_ROWS: Final = Gauge(
+    "stakehouse_integrity_bad_rows",
+    "1 when the last verification stopped at a row whose evidence fails, by table.",
+    ("table",),
+    multiprocess_mode="max",
+)
+INTEGRITY_VERIFIED_ROWS: Final = Counter(
+    "stakehouse_integrity_verified_rows",
+    "Audit rows and ledger transactions whose evidence was verified, by table.",
+    ("table",),
+)
+INTEGRITY_WATERMARK: Final = Gauge(
+    "stakehouse_integrity_watermark_id",
+    "The last row id verified, by table.",
+    ("table",),
+    multiprocess_mode="max",
+)
+INTEGRITY_LAST_RUN: Final = Gauge(
+    "stakehouse_integrity_last_run_timestamp_seconds",
+    "Unix time at which the last integrity verification completed.",
+    multiprocess_mode="max",
+)
+INTEGRITY_INTERVAL_S: Final = 60
+# Only transactions this old are sealed (one still committing must not fall behind the
+# watermark): see domain/wallets/integrity.py.
+INTEGRITY_SETTLE = integrity.SETTLE_DEFAULT
 
 
 @dataclass(frozen=True)
@@ -106,6 +136,34 @@ async def audit_ledger(db: Database) -> int:
     return sum(len(ids) for ids in report.violations.values())
 
 
+async def verify_integrity(db: Database) -> int:
+    """Verify the audit rows and ledger transactions written since the last checkpoint and
+    append the next one; log the first bad row at error level and export gauges. Returns
+    how many rows it verified."""
+    async with db.transaction() as uow:
+        progress = await integrity.advance(uow, settle=INTEGRITY_SETTLE)
+    for table, rows, watermark, finding in (
+        ("audit_log", progress.audit_rows, progress.audit_last_id, progress.audit_finding),
+        (
+            "ledger_transactions",
+            progress.ledger_transactions,
+            progress.ledger_last_id,
+            progress.ledger_finding,
+        ),
+    ):
+        INTEGRITY_BAD_ROWS.labels(table=table).set(0 if finding is None else 1)
+        INTEGRITY_VERIFIED_ROWS.labels(table=table).inc(rows)
+        INTEGRITY_WATERMARK.labels(table=table).set(watermark)
+        if finding is not None:
+            log.error(
+                "tamper evidence fails: %s",
+                finding,
+                extra={"table": finding.table, "row_id": finding.row_id},
+            )
+    INTEGRITY_LAST_RUN.set_to_current_time()
+    return progress.audit_rows + progress.ledger_transactions
+
+
 async def check_feed_heartbeats(db: Database) -> int:
     """Suspend the markets of feed producers whose heartbeats stopped."""
     async with db.transaction() as uow:
@@ -153,6 +211,7 @@ JOBS: Final[tuple[Job, ...]] = (
     Job("outbox.prune_published", interval_s=15 * 60, run=prune_published_events),
     Job("wallets.audit_ledger", interval_s=LEDGER_AUDIT_INTERVAL_S, run=audit_ledger),
     Job("payments.sweep_stuck_payouts", interval_s=15 * 60, run=sweep_stuck_payouts),
+    Job("wallets.verify_integrity", interval_s=INTEGRITY_INTERVAL_S, run=verify_integrity),
     Job(
         "sportsbook.check_feed_heartbeats",
         interval_s=FEED_HEARTBEAT_CHECK_INTERVAL_S,

@@ -5,7 +5,7 @@ so an edit or deletion anywhere breaks every later link of that chain (`verify_c
 
 Rows are spread over AUDIT_CHAINS chains by subject, so one player's (or staff user's)
 history is one ordered chain while unrelated actions do not queue behind each other. An
-append is one call of the SQL function `stakehouse_audit_record` (migration 0008): it locks
+append is one call of the SQL function `stakehouse_audit_record` (kernel/sql/): it locks
 the chain until commit, reads its head and inserts the row with its digest computed in SQL
 (scheme 2). Rows written before that (scheme 1) carry a digest computed here in Python.
 """

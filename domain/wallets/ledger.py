@@ -1,8 +1,10 @@
 """The ledger's one entry point: post a balanced transaction under an idempotency key.
 
-One call of the SQL function `stakehouse_post` (migration 0002) per movement: it claims the
-key, checks the legs, moves player balances with conditional updates in a fixed lock order
-and writes the entries, in the caller's transaction.
+One call of the SQL function `stakehouse_post` (domain/wallets/sql/stakehouse_post.sql and
+stakehouse_apply.sql) per movement: it claims the key, checks the legs, moves player
+balances with conditional updates in a fixed lock order and writes the entries with the
+transaction's digest (tamper evidence, domain/wallets/integrity.py), in the caller's
+transaction.
 """
 
 from __future__ import annotations

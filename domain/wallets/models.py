@@ -84,6 +84,9 @@ class LedgerTransaction(Base):
     idempotency_key: Mapped[str | None] = mapped_column(Text)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Tamper evidence, written with the row: stakehouse_ledger_digest over this header and
+    # the entries (domain/wallets/sql/stakehouse_ledger_digest.sql).
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (
         # One transaction per idempotency key (an invariant the audit re-checks).
@@ -124,3 +127,23 @@ class IdempotencyKey(Base):
     request_hash: Mapped[bytes] = mapped_column(LargeBinary)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class IntegrityCheckpoint(Base):
+    """How far the scheduled verifier got (domain/wallets/integrity.py), appended once per
+    run that found new rows. Every audit row up to `audit_last_id` and every ledger
+    transaction up to `ledger_last_id` was verified; `ledger_digest` seals the transactions
+    since the previous checkpoint and chains to its digest, so removing (or adding) a
+    transaction below the watermark breaks the chain, which a transaction's own digest
+    cannot show."""
+
+    __tablename__ = "integrity_checkpoints"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    audit_last_id: Mapped[int] = mapped_column(BigInteger)
+    # The head hash of each audit chain at audit_last_id: {"<chain>": "<hex>"}.
+    audit_heads: Mapped[dict[str, str]] = mapped_column(JSONB)
+    ledger_last_id: Mapped[int] = mapped_column(BigInteger)
+    ledger_transactions: Mapped[int] = mapped_column(BigInteger)
+    ledger_digest: Mapped[bytes] = mapped_column(LargeBinary)

@@ -21,8 +21,9 @@ async def test_models_equal_the_migrated_schema(db: Database) -> None:
     assert differences == []
 
 
-async def test_the_audit_log_refuses_updates_and_deletes(db: Database) -> None:
-    async with db.engine.connect() as connection:
+async def test_the_audit_log_refuses_updates_and_deletes(owner_db: Database) -> None:
+    # Even to its owner (the application role may not try: tests/kernel/test_roles.py).
+    async with owner_db.engine.connect() as connection:
         for statement in ("UPDATE audit_log SET reason = 'x'", "DELETE FROM audit_log"):
             transaction = await connection.begin()
             try:

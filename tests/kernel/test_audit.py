@@ -54,11 +54,12 @@ async def test_concurrent_appends_keep_every_chain_intact(db: Database) -> None:
     assert {count for (count,) in per_subject} == {1}  # a subject's history is one chain
 
 
-async def test_an_edited_row_breaks_its_chain(db: Database) -> None:
+async def test_an_edited_row_breaks_its_chain(db: Database, owner_db: Database) -> None:
     subject = str(uuid.uuid4())
     for number in range(3):
         await _record(db, subject, number)
-    async with db.transaction() as uow:
+    # The owner: the application role may neither disable the trigger nor update.
+    async with owner_db.transaction() as uow:
         target = await uow.session.scalar(
             select(AuditEntry.id).where(AuditEntry.subject_id == subject).order_by(AuditEntry.id)
         )
@@ -77,7 +78,7 @@ async def test_an_edited_row_breaks_its_chain(db: Database) -> None:
         broken = await verify_chain(uow)
 
     assert broken == target
-    async with db.transaction() as uow:
+    async with owner_db.transaction() as uow:
         await uow.session.execute(
             text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
         )

@@ -103,9 +103,17 @@ def finance_staff() -> Principal:
 
 class LedgerClient:
     def __init__(
-        self, db: Database, player_ids: list[uuid.UUID], *, brand: str, currency: str
+        self,
+        db: Database,
+        player_ids: list[uuid.UUID],
+        *,
+        brand: str,
+        currency: str,
+        owner_db: Database,
     ) -> None:
         self.db = db
+        # Empties the ledger between examples: only the owner may truncate it.
+        self.owner_db = owner_db
         self.player_ids = player_ids
         self.brand = brand
         self.currency = currency
@@ -115,7 +123,7 @@ class LedgerClient:
         self._staff = finance_staff()
 
     async def reset(self) -> None:
-        async with self.db.transaction() as uow:
+        async with self.owner_db.transaction() as uow:
             await uow.session.execute(text(f"TRUNCATE {', '.join(LEDGER_TABLES)}"))
         async with self.db.transaction() as uow:
             for player, player_id in enumerate(self.player_ids):

@@ -391,10 +391,10 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 async def test_every_step_keeps_the_model_and_the_invariants(
-    db: Database, registry: BrandRegistry
+    db: Database, owner_db: Database, registry: BrandRegistry
 ) -> None:
     player_ids = [await create_player(db, registry) for _ in range(PLAYERS)]
-    client = LedgerClient(db, player_ids, brand=BRAND, currency=CURRENCY)
+    client = LedgerClient(db, player_ids, brand=BRAND, currency=CURRENCY, owner_db=owner_db)
     loop = asyncio.get_running_loop()
 
     await asyncio.to_thread(
