@@ -11,17 +11,8 @@ from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import (
-    BREAK,
-    DocumentNode,
-    FloatValueNode,
-    GraphQLError,
-    GraphQLObjectType,
-    GraphQLSchema,
-    IntValueNode,
-    Visitor,
-    visit,
-)
+from graphql import DocumentNode, GraphQLError, GraphQLObjectType, GraphQLSchema
+from graphql.language import Token, TokenKind
 from strawberry import relay
 from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import (
@@ -200,41 +191,29 @@ class RequestErrors(SchemaExtension):
 # amount and id travels as a string, so no valid document needs more; and past 4,300
 # digits Python's int() raises, which validation would report as an unexpected error.
 NUMBER_LITERAL_LENGTH_MAX = 64
-# A cheap look at the text first: only a document with such a run is walked.
-_LONG_NUMBER_RUN = re.compile(rf"[0-9.eE+-]{{{NUMBER_LITERAL_LENGTH_MAX + 1}}}")
-
-
-class _LongNumberLiteral(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: IntValueNode | FloatValueNode | None = None
-
-    def enter_int_value(self, node: IntValueNode, *_: object) -> object:
-        return self._check(node)
-
-    def enter_float_value(self, node: FloatValueNode, *_: object) -> object:
-        return self._check(node)
-
-    def _check(self, node: IntValueNode | FloatValueNode) -> object:
-        if len(node.value) > NUMBER_LITERAL_LENGTH_MAX:
-            self.found = node
-            return BREAK
-        return None
+# A cheap look at the text first. A number literal is at most three digit runs and four
+# other characters, so one over the maximum has a run of at least this many digits.
+_LONG_DIGIT_RUN = re.compile(r"[0-9]{21}")
+_NUMBER_TOKENS = frozenset({TokenKind.INT, TokenKind.FLOAT})
 
 
 def long_number_literal(query: str | None, document: DocumentNode) -> GraphQLError | None:
-    """The request error for a number literal longer than NUMBER_LITERAL_LENGTH_MAX."""
-    if query is not None and not _LONG_NUMBER_RUN.search(query):
+    """The request error for a number literal longer than NUMBER_LITERAL_LENGTH_MAX.
+    Reads the parse's own token list (strings and comments are single tokens there)."""
+    location = document.loc
+    if location is None or (query is not None and not _LONG_DIGIT_RUN.search(query)):
         return None
-    visitor = _LongNumberLiteral()
-    visit(document, visitor)
-    if visitor.found is None:
-        return None
-    return GraphQLError(
-        f"Number literals are at most {NUMBER_LITERAL_LENGTH_MAX} characters long.",
-        nodes=[visitor.found],
-        extensions={"code": VALIDATION_FAILED},
-    )
+    token: Token | None = location.start_token
+    while token is not None:
+        if token.kind in _NUMBER_TOKENS and token.end - token.start > NUMBER_LITERAL_LENGTH_MAX:
+            return GraphQLError(
+                f"Number literals are at most {NUMBER_LITERAL_LENGTH_MAX} characters long.",
+                source=location.source,
+                positions=[token.start],
+                extensions={"code": VALIDATION_FAILED},
+            )
+        token = token.next
+    return None
 
 
 class Validation(ValidationCache):
