@@ -2,10 +2,11 @@
 bodies and `graphql-transport-ws` messages, and the shape rules of both.
 
 Every way a body or message can fail (not UTF-8, not JSON, nested past the interpreter's
-recursion limit, a number past Python's 4,300-digit conversion limit, `NaN`, a JSON value
-that is not an object, members of the wrong type) is a refusal with a stable code: a 400
-over HTTP, a 4400 close over WebSocket. None of them may escape as an exception, which the
-server would answer with a bare 500 (HTTP) or by dropping the socket (1006).
+recursion limit, a number past Python's 4,300-digit conversion limit, `NaN`, a member
+named twice, a JSON value that is not an object, members of the wrong type) is a refusal
+with a stable code: a 400 over HTTP, a 4400 close over WebSocket. None of them may escape
+as an exception, which the server would answer with a bare 500 (HTTP) or by dropping the
+socket (1006).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def decode_json(data: str | bytes) -> Any:
     `UndecodableJson` (a `ValueError`, never a `RecursionError`)."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        return json.loads(text, parse_constant=_refuse_constant)
+        return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
     # ValueError covers JSONDecodeError, UnicodeDecodeError and the int digits limit;
     # RecursionError is deep nesting (the C decoder recurses per level).
     except (ValueError, RecursionError) as error:
@@ -63,12 +64,27 @@ def _refuse_constant(name: str) -> Any:
     raise _NonStandardConstant(name)
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # `{"query": a, "query": b}` means b here and may mean a to a proxy or firewall in
+    # front: ambiguous, like a header sent twice.
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise _DuplicateKey
+    return members
+
+
 def _reason(error: BaseException) -> str:
     """Completes "The request body is …", without echoing the offending value."""
     if isinstance(error, RecursionError):
         return "nested too deeply"
     if isinstance(error, UnicodeDecodeError):
         return "not UTF-8"
+    if isinstance(error, _DuplicateKey):
+        return "not valid JSON (an object names a member twice)"
     if isinstance(error, _NonStandardConstant):
         return f"not valid JSON ({error} is not a JSON number)"
     if "integer string conversion" in str(error):

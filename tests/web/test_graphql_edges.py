@@ -91,6 +91,7 @@ UNDECODABLE_BODIES = {
     "invalid UTF-8": b'{"query":"{ brand { slug } }\xff"}',
     "UTF-16": '{"query":"{ brand { slug } }"}'.encode("utf-16"),
     "NaN": b'{"query":"{ brand { slug } }","variables":{"n":NaN}}',
+    "a member named twice": b'{"query":"{ brand { slug } }","query":"{ viewer { permissions } }"}',
     "truncated": b'{"query":"{ brand',
     "empty": b"",
 }
@@ -228,6 +229,7 @@ UNDECODABLE_MESSAGES = {
     "nested 20,000 deep": "[" * 20_000 + "]" * 20_000,
     "a 5,000-digit number": '{"type":"connection_init","payload":{"n":' + "1" * 5_000 + "}}",
     "NaN": '{"type":"connection_init","payload":{"n":NaN}}',
+    "a member named twice": '{"type":"connection_init","type":"ping"}',
     "not JSON": "{nope",
 }
 
