@@ -295,6 +295,27 @@ async def test_a_message_over_the_http_body_limit_closes_with_1009_unexecuted(
     assert [message for message in received if message.get("id") == "2"] == []
 
 
+async def test_a_huge_number_literal_over_websocket_is_a_typed_error_and_the_socket_lives(
+    socket: Any,
+) -> None:
+    await acknowledged(socket)
+    document = "{ casinoGames(first: " + "1" * 4_400 + ") { edges { cursor } } }"
+
+    await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": document}}))
+    refused = json.loads(await asyncio.wait_for(socket.recv(), 5))
+    await socket.send(
+        json.dumps({"id": "2", "type": "subscribe", "payload": {"query": "{ brand { slug } }"}})
+    )
+    served = json.loads(await asyncio.wait_for(socket.recv(), 5))
+
+    assert refused["id"] == "1"
+    assert refused["type"] == "error"
+    assert [error["extensions"]["code"] for error in refused["payload"]] == [
+        "GRAPHQL_VALIDATION_FAILED"
+    ]
+    assert served == {"id": "2", "type": "next", "payload": {"data": {"brand": {"slug": "aurora"}}}}
+
+
 async def test_a_token_that_does_not_sign_in_is_refused_with_4403(aurora: Api, socket: Any) -> None:
     await socket.send(
         json.dumps({"type": "connection_init", "payload": {"authorization": "Bearer forged"}})
