@@ -4,6 +4,7 @@ and the direct resolvers installed into the built schema (see `install_direct_re
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
@@ -11,6 +12,7 @@ from typing import Any
 
 import strawberry
 from graphql import DocumentNode, GraphQLError, GraphQLObjectType, GraphQLSchema
+from graphql.language import Token, TokenKind
 from strawberry import relay
 from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.extensions import (
@@ -30,7 +32,7 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 
 from domain.kernel.errors import DomainError
-from domain.kernel.settings import Settings
+from domain.kernel.settings import Environment, Settings
 
 log = logging.getLogger("stakehouse.graphql")
 
@@ -154,20 +156,27 @@ def _node_id_resolver(
     return resolve_node_id
 
 
+# The codes of request errors (Apollo's names, which GraphQL clients already know).
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+
+
 class RequestErrors(SchemaExtension):
     """Marks the context when a request fails before execution (the document does not
     parse or validate, or its variables do not coerce), so the HTTP layer can answer 4xx
-    for `application/graphql-response+json` (GraphQL over HTTP)."""
+    for `application/graphql-response+json` (GraphQL over HTTP); and gives each such
+    error a code, as every other error the API answers has one."""
 
     def on_validate(self) -> Iterator[None]:
         yield
-        if self.execution_context.pre_execution_errors:
-            _mark(self.execution_context.context)
+        if errors := self.execution_context.pre_execution_errors:
+            _mark(self.execution_context.context, errors, VALIDATION_FAILED)
 
     def on_parse(self) -> Iterator[None]:
         yield
-        if self.execution_context.pre_execution_errors:
-            _mark(self.execution_context.context)
+        if errors := self.execution_context.pre_execution_errors:
+            _mark(self.execution_context.context, errors, PARSE_FAILED)
 
     def on_execute(self) -> Iterator[None]:
         yield
@@ -175,7 +184,75 @@ class RequestErrors(SchemaExtension):
         # Errors without a path and no data: variable coercion failed, nothing ran.
         errors = getattr(result, "errors", None)
         if errors and getattr(result, "data", None) is None and all(e.path is None for e in errors):
-            _mark(self.execution_context.context)
+            _mark(self.execution_context.context, errors, BAD_USER_INPUT)
+
+
+# Longer number literals are refused before validation. GraphQL's Int is 32-bit and every
+# amount and id travels as a string, so no valid document needs more; and past 4,300
+# digits Python's int() raises, which validation would report as an unexpected error.
+NUMBER_LITERAL_LENGTH_MAX = 64
+# A cheap look at the text first. A number literal is at most three digit runs and four
+# other characters, so one over the maximum has a run of at least this many digits.
+_LONG_DIGIT_RUN = re.compile(r"[0-9]{21}")
+_NUMBER_TOKENS = frozenset({TokenKind.INT, TokenKind.FLOAT})
+
+
+def long_number_literal(query: str | None, document: DocumentNode) -> GraphQLError | None:
+    """The request error for a number literal longer than NUMBER_LITERAL_LENGTH_MAX.
+    Reads the parse's own token list (strings and comments are single tokens there)."""
+    location = document.loc
+    if location is None or (query is not None and not _LONG_DIGIT_RUN.search(query)):
+        return None
+    token: Token | None = location.start_token
+    while token is not None:
+        if token.kind in _NUMBER_TOKENS and token.end - token.start > NUMBER_LITERAL_LENGTH_MAX:
+            return GraphQLError(
+                f"Number literals are at most {NUMBER_LITERAL_LENGTH_MAX} characters long.",
+                source=location.source,
+                positions=[token.start],
+                extensions={"code": VALIDATION_FAILED},
+            )
+        token = token.next
+    return None
+
+
+class Validation(ValidationCache):
+    """Cached validation (see `extensions_for`), after a bound on number literals that
+    spares graphql-core's rules literals they cannot convert."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is not None and (
+            error := long_number_literal(context.query, context.graphql_document)
+        ):
+            context.pre_execution_errors = [error]
+            yield
+            return
+        yield from super().on_validate()
+
+
+# graphql-core's "Did you mean 'wallets'?" (fields, arguments, types, enum values, input
+# fields): names inside are GraphQL names, which never contain "?".
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+
+
+class HideSuggestions(MaskErrors):
+    """Outside development, errors do not suggest names: with introspection off, the
+    suggestions would otherwise spell out the schema one typo at a time."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: "Did you mean" in error.message)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return GraphQLError(
+            _SUGGESTION.sub("", error.message),
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=error.original_error,
+            extensions=error.extensions,
+        )
 
 
 # Parsed documents by their text: clients send the same few documents over and over.
@@ -210,9 +287,13 @@ class ParsedDocuments(SchemaExtension):
                 self._documents.popitem(last=False)
 
 
-def _mark(context: object) -> None:
+def _mark(context: object, errors: list[GraphQLError], code: str) -> None:
     if hasattr(context, "request_error"):
         context.request_error = True
+    for error in errors:
+        # In place: a cached validation result carries the same errors next time.
+        if not (error.extensions or {}).get("code"):
+            error.extensions = {**(error.extensions or {}), "code": code}
 
 
 def _is_expected(error: GraphQLError) -> bool:
@@ -264,9 +345,11 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         ParsedDocuments,
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
         partial(AddValidationRules, limit_rules),
-        ValidationCache,
+        Validation,
         MaskUnexpectedErrors,
     ]
+    if settings.env is not Environment.DEV:
+        extensions.append(HideSuggestions)
     if settings.is_production:
         extensions.append(DisableIntrospection)
     return extensions

@@ -29,6 +29,7 @@ from web.middleware import (
     BrandMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
+    UnexpectedErrorMiddleware,
 )
 from web.originals import originals_routes
 from web.providers import provider_routes
@@ -98,6 +99,7 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.graphql_max_body_bytes)
     app.add_middleware(BrandMiddleware, registry_of=lambda: registry, api_hosts=settings.api_hosts)
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(RequestContextMiddleware)
     return app

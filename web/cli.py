@@ -128,6 +128,9 @@ def serve(
         # pick the address that sign-in throttling and session records see.
         forwarded_allow_ips=settings.forwarded_allow_ips,
         lifespan="on",
+        # The server stops reading a WebSocket message at the HTTP body limit (1009), so it
+        # never buffers its default 16 MiB; the app enforces the same limit on any server.
+        ws_max_size=settings.graphql_max_body_bytes,
     )
 
 

@@ -284,6 +284,9 @@ def _uvicorn_server(app: Starlette, settings: Settings) -> uvicorn.Server:
         log_config=None,  # our handlers (web.observability) format uvicorn's lines too
         access_log=False,  # the app writes its own access line with the request id
         lifespan="on",
+        # The server stops reading a WebSocket message at the HTTP body limit (1009), so it
+        # never buffers its default 16 MiB; the app enforces the same limit on any server.
+        ws_max_size=settings.graphql_max_body_bytes,
         proxy_headers=True,
         # X-Forwarded-For is believed only from these (the ingress); else anyone could
         # pick the address that sign-in throttling and session records see.

@@ -36,6 +36,7 @@ from domain.kernel.money import from_minor
 from domain.wallets import history
 from domain.wallets.models import WalletKind
 from resolvers.context import SESSION_COOKIE
+from schema.global_ids import ledger_transaction_id
 from web.graphql import bearer_token, same_origin
 
 COLUMNS: Final = (
@@ -135,7 +136,8 @@ def _csv(rows: list[tuple[str, ...]]) -> str:
 def _row(movement: history.Movement) -> tuple[str, ...]:
     return (
         movement.created_at.astimezone(UTC).isoformat(),
-        str(movement.transaction_id),
+        # The id the API gives the same transaction (Player.transactions).
+        ledger_transaction_id(movement.transaction_id),
         movement.kind,
         movement.wallet.value,
         movement.currency,

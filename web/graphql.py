@@ -11,12 +11,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 from strawberry.types import ExecutionResult
 
 from domain.accounts.models import SessionTransport
@@ -24,6 +31,7 @@ from domain.brands.service import Brand
 from domain.kernel.settings import Settings
 from resolvers.context import SESSION_COOKIE, Context, Credentials
 from schema import build_schema
+from web.graphql_requests import RequestRejected, decode_json, message_problem, parse_http_request
 
 GRAPHQL_RESPONSE_MEDIA_TYPE = "application/graphql-response+json"
 
@@ -60,7 +68,21 @@ def same_origin(request: Request | WebSocket, brand: Brand) -> bool:
     return origin in brand_origins(brand, request.url.scheme, request.url.port)
 
 
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws with every malformed message closed as the protocol says
+    (4400 and the reason), where strawberry's handler would raise on a message that is
+    JSON but not the expected object and drop the socket (1006)."""
+
+    async def handle_message(self, message: Message) -> None:
+        if (problem := message_problem(message)) is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
+
 class StakehouseGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             build_schema(settings),
@@ -71,6 +93,28 @@ class StakehouseGraphQL(GraphQL[Context, None]):
             max_subscriptions_per_connection=20,
         )
         self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as error:
+            # Strawberry answers its refusals in plain text; clients get a GraphQL-shaped
+            # body with a code instead (the request id comes from the middleware).
+            response = rejection(error, scope["state"].get("request_id"))
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # WebSocket messages: an undecodable one is a JSONDecodeError, which strawberry's
+        # handler answers with a 4400 close.
+        return decode_json(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        # HTTP bodies: decoded and shape-checked, or refused with a typed 400.
+        return parse_http_request(data.encode() if isinstance(data, str) else data)
 
     def _check_websocket_origin(self, request: Any) -> bool:
         """Browsers may open sockets only from a brand's own origin or a configured one;
@@ -120,6 +164,16 @@ class StakehouseGraphQL(GraphQL[Context, None]):
         token = bearer_token(str(params.get("authorization") or params.get("Authorization") or ""))
         if token:
             context.use_credentials(Credentials(token, SessionTransport.BEARER))
+        credentials = context.credentials
+        if (
+            credentials is not None
+            and credentials.transport is SessionTransport.BEARER
+            and await context.principal() is None
+        ):
+            # A token that does not sign in (unknown, expired, revoked) is refused with
+            # 4403 rather than acknowledged as a signed-out socket. No token at all is a
+            # signed-out socket, as over HTTP.
+            raise ConnectionRejectionError
         return await super().on_ws_connect(context)
 
     async def process_result(
@@ -147,6 +201,22 @@ class StakehouseGraphQL(GraphQL[Context, None]):
             token, max_age = context.pending_cookie
             set_session_cookie(response, token, max_age)
         return response
+
+
+REJECTION_CODES = {400: "INVALID_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+def rejection(error: HTTPException, request_id: str | None) -> Response:
+    """A request refused before execution, as a GraphQL response with a code."""
+    if isinstance(error, RequestRejected):
+        code = error.code
+    else:
+        code = REJECTION_CODES.get(error.status_code, "INVALID_REQUEST")
+    extensions = {"code": code, "requestId": request_id}
+    return JSONResponse(
+        {"errors": [{"message": error.reason, "extensions": extensions}]},
+        status_code=error.status_code,
+    )
 
 
 def set_session_cookie(response: Response, token: str | None, max_age: int) -> None:

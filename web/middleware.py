@@ -3,6 +3,7 @@ security headers. Pure ASGI (no BaseHTTPMiddleware) so WebSockets pass through t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -26,6 +27,39 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 BRANDLESS_PATHS = frozenset({"/livez", "/readyz", "/metrics"})
 # Operational detail for the cluster only: never served on a public (brand or API) host.
 INTERNAL_PATHS = frozenset({"/metrics"})
+
+
+# Headers this app reads as one value. Sent twice, the first would silently win here while
+# a proxy in front may have acted on the other (request smuggling, brand confusion).
+SINGLE_VALUED_HEADERS = (
+    b"host",
+    b"authorization",
+    b"origin",
+    b"content-type",
+    BRAND_HEADER.encode(),
+)
+# A Host is a DNS name, an IPv4 address or a bracketed IPv6 literal, and an optional port.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(
+    rf"^(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-f:.]+\])(?::[0-9]{{1,5}})?$", re.IGNORECASE
+)
+
+
+def header_problem(scope: Scope) -> tuple[str, str] | None:
+    """(header, why) when the request's headers are ambiguous or the Host is malformed."""
+    counts: dict[bytes, int] = {}
+    host = b""
+    for key, value in scope.get("headers", []):
+        if key in SINGLE_VALUED_HEADERS:
+            counts[key] = counts.get(key, 0) + 1
+            if key == b"host":
+                host = value
+    for key, count in counts.items():
+        if count > 1:
+            return key.decode(), f"The {key.decode()} header must be sent once."
+    if not _HOST.match(host.decode("latin-1")):
+        return "host", "The Host header is missing or malformed."
+    return None
 
 
 def _header(scope: Scope, name: str) -> str | None:
@@ -52,6 +86,17 @@ async def send_json(
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+async def refuse(
+    scope: Scope, send: Send, status: int, code: str, message: str, *, field: str | None
+) -> None:
+    """Refuse a request before the app sees it: a typed JSON error over HTTP; a socket is
+    closed before its handshake completes (1008, which the client sees as a 403)."""
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008, "reason": code})
+        return
+    await send_json(send, status, {"error": {"code": code, "message": message, "field": field}})
 
 
 class RequestContextMiddleware:
@@ -125,6 +170,9 @@ class BrandMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        if (problem := header_problem(scope)) is not None:
+            await refuse(scope, send, 400, "INVALID_HEADER", problem[1], field=problem[0])
+            return
         registry: BrandRegistry = self.registry_of()
         if scope["path"] in BRANDLESS_PATHS:
             if scope["path"] in INTERNAL_PATHS and self._public(registry, scope):
@@ -142,14 +190,7 @@ class BrandMiddleware:
                 brand_header=_header(scope, BRAND_HEADER),
             )
         except UnknownBrand as error:
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1008, "reason": error.code})
-                return
-            await send_json(
-                send,
-                421,
-                {"error": {"code": error.code, "message": error.message, "field": error.field}},
-            )
+            await refuse(scope, send, 421, error.code, error.message, field=error.field)
             return
         scope["state"]["brand"] = brand
         token = bind_log_context(brand=brand.slug)
@@ -166,14 +207,63 @@ class BrandMiddleware:
         return registry.for_host(host) is not None or normalise_host(host) in api_hosts
 
 
+class UnexpectedErrorMiddleware:
+    """An exception that escapes the app is answered here, inside the request id and
+    security headers middleware: a typed 500 naming the request id (details in the log),
+    and the keep-alive connection stays usable. Left to the server, it would be a bare 500
+    without request id and a dropped connection; over WebSocket, a 1006 instead of 1011."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] in ("http.response.start", "websocket.close"):
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            request_id = scope.get("state", {}).get("request_id", "unknown")
+            log.exception("unexpected error", extra={"request_id": request_id})
+            if scope["type"] == "websocket":
+                with contextlib.suppress(Exception):
+                    await send({"type": "websocket.close", "code": 1011})
+                return
+            if started:
+                raise  # mid-response: only the server can end the connection
+            await send_json(
+                send,
+                500,
+                {
+                    "error": {
+                        "code": "INTERNAL",
+                        "message": f"Unexpected error (request id {request_id}).",
+                    }
+                },
+            )
+
+
 class BodyLimitMiddleware:
-    """Refuse request bodies over `limit_bytes` with 413, counted as they stream in."""
+    """Refuse request bodies over `limit_bytes` with 413, counted as they stream in; and
+    WebSocket messages over the same limit (a GraphQL document is no bigger on a socket)
+    by closing the socket with 1009, Message Too Big, before the app decodes them."""
 
     def __init__(self, app: ASGIApp, *, limit_bytes: int) -> None:
         self.app = app
         self.limit_bytes = limit_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.app(scope, self._capped_messages(receive, send), send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -204,6 +294,27 @@ class BodyLimitMiddleware:
                 413,
                 {"error": {"code": "BODY_TOO_LARGE", "message": "Request body too large."}},
             )
+
+    def _capped_messages(self, receive: Receive, send: Send) -> Receive:
+        async def capped_receive() -> Message:
+            message = await receive()
+            if message["type"] == "websocket.receive" and self._too_large(message):
+                await send({"type": "websocket.close", "code": 1009, "reason": "Message too large"})
+                # The app sees the peer gone and ends the socket's operations.
+                return {"type": "websocket.disconnect", "code": 1009}
+            return message
+
+        return capped_receive
+
+    def _too_large(self, message: Message) -> bool:
+        data = message.get("bytes")
+        if data is not None:
+            return len(data) > self.limit_bytes
+        text: str = message.get("text") or ""
+        # Characters never outnumber UTF-8 bytes: count bytes only where it can matter.
+        return len(text) > self.limit_bytes or (
+            len(text) * 4 > self.limit_bytes and len(text.encode()) > self.limit_bytes
+        )
 
 
 class BodyTooLarge(Exception):

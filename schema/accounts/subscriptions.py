@@ -13,6 +13,7 @@ from domain.kernel import clock
 from domain.kernel.errors import DomainError, NotAuthenticated
 from domain.kernel.pubsub import PublishedEvent, SubscriptionInterrupted
 from schema.context import Info
+from schema.global_ids import global_id
 
 
 @strawberry.enum
@@ -75,7 +76,7 @@ class AccountsSubscription:
                     return
                 yield SessionEvent(
                     kind=SessionEventKind.REVOKED,
-                    session_id=strawberry.ID(str(payload["session_id"])),
+                    session_id=global_id("Session", payload["session_id"]),
                     reason=str(payload.get("reason", "")),
                     current=current,
                     at=clock.now(),

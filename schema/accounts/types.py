@@ -21,6 +21,7 @@ from resolvers.accounts import players as player_resolvers
 from schema.casino import fields as casino_fields
 from schema.compliance import fields as compliance_fields
 from schema.context import Info
+from schema.global_ids import global_id
 from schema.sportsbook import fields as sportsbook_fields
 from schema.sportsbook.types import OddsFormat
 from schema.wallets import fields as wallet_fields
@@ -79,7 +80,7 @@ class InboxMessage:
     @classmethod
     def from_model(cls, message: InboxMessageModel) -> Self:
         return cls(
-            id=strawberry.ID(str(message.id)),
+            id=global_id("InboxMessage", message.id),
             kind=message.kind,
             subject=message.subject,
             body=message.body,
@@ -102,7 +103,7 @@ class Session:
     @classmethod
     def from_model(cls, session: models.AuthSession, current_id: uuid.UUID) -> Self:
         return cls(
-            id=strawberry.ID(str(session.id)),
+            id=global_id("Session", session.id),
             transport=SessionTransport(session.transport),
             created_at=session.created_at,
             last_seen_at=session.last_seen_at,

@@ -17,6 +17,7 @@ from resolvers.results import Outcome
 from schema.casino.types import CasinoGame, CasinoProvider, GameSession, parse_game_id
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
+from schema.global_ids import global_id
 
 _FAVOURITE_ERRORS = (account_errors.TwoFactorRequired, casino_errors.GameNotFound)
 _STAFF_ERRORS = (
@@ -157,7 +158,7 @@ class CasinoMutation:
         return LaunchGamePayload(
             launch_url=launched.url,
             session=GameSession(
-                id=strawberry.ID(str(launched.session_id)),
+                id=global_id("GameSession", launched.session_id),
                 mode=mode,
                 expires_at=launched.expires_at,
             ),

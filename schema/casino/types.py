@@ -21,6 +21,7 @@ from resolvers.casino import lobby as lobby_resolvers
 from resolvers.casino import rounds as round_resolvers
 from resolvers.permissions import HasPermission
 from schema.context import Info
+from schema.global_ids import global_id, ledger_transaction_id
 from schema.money import Money
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
@@ -145,13 +146,13 @@ class CasinoTransaction:
     def from_transaction(cls, row: rounds.Transaction) -> Self:
         ledger = row.ledger_transaction_id
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=global_id("CasinoTransaction", row.id),
             kind=models.TransactionKind(row.kind),
             status=models.TransactionStatus(row.status),
             amount=Money.of(row.amount_minor, row.currency),
             provider_transaction_id=row.transaction_uuid,
             reference_transaction_id=row.reference_transaction_uuid,
-            ledger_transaction_id=strawberry.ID(str(ledger)) if ledger is not None else None,
+            ledger_transaction_id=ledger_transaction_id(ledger) if ledger is not None else None,
             response_status=row.response_status,
             created_at=row.created_at,
         )

@@ -14,6 +14,7 @@ from resolvers.accounts.auth import parse_uuid
 from resolvers.wallets import adjustments as adjustment_resolvers
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
+from schema.global_ids import ledger_transaction_id
 from schema.money import Money, MoneyInput
 from schema.wallets.types import Wallet
 
@@ -92,7 +93,7 @@ class WalletsMutation:
                 kind=adjustment.wallet,
                 balance=Money.of(adjustment.balance_minor, adjustment.currency),
             ),
-            transaction_id=strawberry.ID(str(adjustment.transaction_id)),
+            transaction_id=ledger_transaction_id(adjustment.transaction_id),
             replayed=adjustment.replayed,
             errors=[],
         )

@@ -15,6 +15,7 @@ from domain.wallets import adjustments, history, models
 from domain.wallets.service import Balance
 from resolvers.wallets import wallets as wallet_resolvers
 from schema.context import Info
+from schema.global_ids import ledger_transaction_id
 from schema.money import Money
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
@@ -65,7 +66,7 @@ class WalletTransaction(relay.Node):
     def from_movement(cls, movement: history.Movement) -> Self:
         return cls(
             id=str(movement.entry_id),
-            transaction_id=strawberry.ID(str(movement.transaction_id)),
+            transaction_id=ledger_transaction_id(movement.transaction_id),
             kind=movement.kind,
             wallet=movement.wallet,
             amount=Money.of(movement.amount_minor, movement.currency),
@@ -112,7 +113,10 @@ class WalletChange:
 
 @strawberry.type(description="A committed transaction changed the viewer's balances.")
 class BalanceChange:
-    transaction_id: strawberry.ID
+    transaction_id: strawberry.ID = strawberry.field(
+        description="The ledger transaction: an opaque global id, the `transactionId` of "
+        "its movements in `Player.transactions`."
+    )
     kind: str
     changes: list[WalletChange]
 
@@ -133,7 +137,7 @@ class BalanceChange:
         if not changes:
             return None
         return cls(
-            transaction_id=strawberry.ID(str(payload["transaction_id"])),
+            transaction_id=ledger_transaction_id(str(payload["transaction_id"])),
             kind=str(payload["kind"]),
             changes=changes,
         )

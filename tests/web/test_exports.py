@@ -16,6 +16,7 @@ from resolvers.context import SESSION_COOKIE
 from tests.schema.wallets.support import (
     database_now,
     fund,
+    ledger_id,
     signed_in_player,
     signed_in_staff,
     spend,
@@ -56,8 +57,8 @@ async def test_a_player_downloads_their_movements_newest_first(server: str, db: 
     rows = _rows(response)
     assert rows[0] == HEADER
     assert [row[1:] for row in rows[1:]] == [
-        [str(stake.transaction_id), "stake", "cash", "EUR", "-2.50", "7.50"],
-        [str(deposit.transaction_id), "deposit", "cash", "EUR", "10.00", "10.00"],
+        [ledger_id(stake.transaction_id), "stake", "cash", "EUR", "-2.50", "7.50"],
+        [ledger_id(deposit.transaction_id), "deposit", "cash", "EUR", "10.00", "10.00"],
     ]
     assert all(datetime.fromisoformat(row[0]).tzinfo is not None for row in rows[1:])
     await player.aclose()

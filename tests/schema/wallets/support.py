@@ -248,6 +248,11 @@ async def next_message(socket: Any, timeout_s: float) -> dict[str, Any] | None:
         return None
 
 
+def ledger_id(transaction_id: int) -> str:
+    """The opaque global id the API gives ledger transaction `transaction_id`."""
+    return to_base64("LedgerTransaction", transaction_id)
+
+
 def changed_transaction(message: dict[str, Any]) -> str | None:
     if message.get("type") != "next" or not message["payload"].get("data"):
         return None
@@ -265,7 +270,7 @@ async def messages_until(socket: Any, transaction_id: int, timeout_s: float = 5)
         message = await next_message(socket, max(deadline - loop.time(), 0.001))
         assert message is not None, f"no balanceChanged of {transaction_id}; got {received}"
         received.append(message)
-        if changed_transaction(message) == str(transaction_id):
+        if changed_transaction(message) == ledger_id(transaction_id):
             return received
 
 

@@ -17,6 +17,7 @@ from tests.schema.wallets.support import (
     database_now,
     error_codes,
     fund,
+    ledger_id,
     player_global_id,
     player_of,
     signed_in_player,
@@ -91,7 +92,7 @@ async def test_transactions_come_in_keyset_pages_newest_first(server: str, db: D
     assert first["pageInfo"]["hasPreviousPage"] is False
     assert second["edges"][0]["node"] | {"id": None} == {
         "id": None,
-        "transactionId": str(deposit.transaction_id),
+        "transactionId": ledger_id(deposit.transaction_id),
         "kind": "deposit",
         "wallet": "CASH",
         "amount": {"amount": "10.00", "currency": "EUR"},
