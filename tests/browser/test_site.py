@@ -50,7 +50,9 @@ async def _new_page(browser: Any, axe_script: Path) -> tuple[Any, Any, list[str]
         "console",
         lambda message: (
             problems.append(f"console: {message.text}")
-            if message.type == "error" and "Content Security Policy" in message.text
+            # htmx logs its error events (htmx:swapError, htmx:sseError…) to the console.
+            if message.type == "error"
+            and ("Content Security Policy" in message.text or message.text.startswith("htmx:"))
             else None
         ),
     )
