@@ -12,11 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from web.site.protection import MONEY_PERIODS
+from web.site.refusals import field_errors
 from web.site.site import (
     LOCALE_COOKIE,
     LOCALE_COOKIE_MAX_AGE_S,
     Site,
-    field_errors,
     local_path,
     parse_amount,
 )
@@ -130,7 +130,7 @@ class SignInPages:
         result = await self.site.graphql.run(request, "Register", variables)
         payload = result.data["register"]
         if payload["errors"]:
-            errors = field_errors(payload["errors"])
+            errors = field_errors(page, payload["errors"])
             return self.site.render(page, "register.html", status=400, values=values, errors=errors)
         return self.site.redirect(request, "/login?registered=1")
 
@@ -167,7 +167,7 @@ class SignInPages:
                 page,
                 "login.html",
                 status=400,
-                errors=field_errors(payload["errors"]),
+                errors=field_errors(page, payload["errors"]),
                 identifier=identifier,
                 next_path=next_path,
                 registered=False,
@@ -194,7 +194,7 @@ class SignInPages:
                 page,
                 "two_factor.html",
                 status=400,
-                errors=field_errors(errors),
+                errors=field_errors(page, errors),
                 next_path=local_path(form.get("next")),
             )
         return self.site.redirect(request, local_path(form.get("next")))
