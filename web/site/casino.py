@@ -252,6 +252,26 @@ class CasinoPages:
             )
         return response
 
+    async def rounds(self, request: Request) -> Response:
+        """The game page's list of the player's latest rounds of the game: htmx asks for it
+        again when the page's balance changes, so the round just played shows at once.
+        Nothing (204, no swap) for a visitor who is signed out."""
+        page = await self.site.page(request)
+        if not page.viewer.signed_in:
+            return Response(status_code=204)
+        variables = {
+            "code": request.path_params["code"][:FILTER_LENGTH_MAX],
+            "provider": request.query_params.get("provider") or None,
+            "signedIn": True,
+        }
+        found = await self.site.graphql.run(request, "CasinoGame", variables)
+        game = found.data["casinoGame"]
+        if game is None:
+            return Response(status_code=404)
+        return self.site.render(
+            page, "casino/_rounds.html", personal=True, rounds=_rounds_of(found.data, game)
+        )
+
     async def _launch(
         self, request: Request, page: Page, game: dict[str, Any], *, demo: bool
     ) -> tuple[dict[str, Any] | None, str | None]:

@@ -6,6 +6,7 @@ Every form works without JavaScript (a POST, then a 303 or the form again with i
 from __future__ import annotations
 
 from datetime import date
+from typing import Final
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -21,6 +22,9 @@ from web.site.site import (
     parse_amount,
 )
 from web.site.themes import LEGAL_PAGES
+
+# Where a player lands once registered (and signed in).
+REGISTERED_NEXT: Final = "/account/deposit"
 
 
 def _deposit_limit(values: dict[str, str]) -> dict[str, str] | None:
@@ -132,7 +136,24 @@ class SignInPages:
         if payload["errors"]:
             errors = field_errors(page, payload["errors"])
             return self.site.render(page, "register.html", status=400, values=values, errors=errors)
-        return self.site.redirect(request, "/login?registered=1")
+        # Registered: signed in at once with what was just typed (a new account has no
+        # second factor), and on to the first deposit. Should the sign-in be refused,
+        # the sign-in page says the account is ready.
+        signed_in = await self.site.graphql.run(
+            request,
+            "Login",
+            {
+                "input": {
+                    "identifier": values["email"] or values["username"],
+                    "password": variables["input"]["password"],
+                    "transport": "COOKIE",
+                }
+            },
+        )
+        login = signed_in.data["login"]
+        if login["errors"] or login["twoFactorRequired"]:
+            return self.site.redirect(request, "/login?registered=1")
+        return self.site.redirect(request, REGISTERED_NEXT)
 
     async def login(self, request: Request) -> Response:
         page = await self.site.page(request)

@@ -246,6 +246,7 @@ def _paths(market: BookMarket) -> dict[str, str]:
         "/account/inbox": "/account/inbox",
         "/casino": "/casino",
         "/casino/{code}": "/casino/originals-dice?provider=stakehouse-originals",
+        "/casino/{code}/rounds": "/casino/originals-dice/rounds?provider=stakehouse-originals",
         "/sports": "/sports",
         "/sports/event/{id}": f"/sports/event/{gid('SportsbookEvent', market.event_id)}",
         "/sports/slip": "/sports/slip",
