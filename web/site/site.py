@@ -115,9 +115,11 @@ class Page:
     def money(self, amount: str | Decimal, currency: str) -> str:
         return format_currency(Decimal(amount), currency, locale=self.locale)
 
-    def number(self, value: int | str | Decimal) -> str:
-        """A count or quantity (loyalty points, minutes) written for the locale."""
-        return format_decimal(Decimal(value), locale=self.locale)
+    def number(self, value: int | str | Decimal, places: int | None = None) -> str:
+        """A count or quantity (loyalty points, minutes, a percentage) written for the
+        locale; with `places`, always that many decimals (99.00 -> "99,00" in German)."""
+        pattern = None if places is None else "#,##0" + ("." + "0" * places if places else "")
+        return format_decimal(Decimal(value), format=pattern, locale=self.locale)
 
     def balance(self, kind: str, amount: str | Decimal, currency: str) -> str:
         """A wallet's balance: points as a number of points, money as money."""

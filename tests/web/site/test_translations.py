@@ -293,7 +293,10 @@ async def test_every_page_in_german_and_swedish_has_no_english_left(
         refusals["odds changed"]
     )
     assert normalise(catalogue(language).gettext("Match result")) in shown["/account/bets"]
-    assert re.search(r"\d,\d{3}\.\d{2}", " ".join(shown.values())) is None  # no 1,234.50
+    everything = " ".join(shown.values())
+    assert re.search(r"\d,\d{3}\.\d{2}", everything) is None  # no 1,234.50
+    assert re.search(r"\d\.\d{2} %", everything) is None  # no 99.00 % (RTP)
+    assert re.search(r"\d,\d{2} %", shown["/casino/originals-dice?provider=stakehouse-originals"])
 
 
 async def test_loyalty_points_are_points_and_kinds_are_words(
