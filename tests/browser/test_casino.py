@@ -73,6 +73,9 @@ async def test_search_the_lobby_and_play_dice_for_real_money(
         " !== before",
         arg=shown,
     )
+    # The round just played is listed without a reload (asked for again on the balance
+    # change), in its own row.
+    await page.locator("#game-rounds tbody tr").first.wait_for()
     game_issues = await _axe_violations(page)
 
     assert await page.locator("#game-mode").get_attribute("data-mode") == "REAL"

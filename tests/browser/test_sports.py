@@ -17,7 +17,7 @@ from domain.sportsbook.models import Market
 from tests.browser.test_casino import _deposit
 from tests.browser.test_site import BRANDS, _axe_violations, _new_page, _port, _register_and_sign_in
 from tests.domain.sportsbook.support import BookMarket, add_market
-from tests.schema.sportsbook.support import publish_odds
+from tests.schema.sportsbook.support import gid, publish_odds
 
 # brand -> (stake typed into the slip, the potential return shown at odds 2.50)
 STAKES = {
@@ -114,5 +114,39 @@ async def test_a_price_moves_on_the_open_page_and_says_which_way(
     # The change is said in words for screen readers, not only by colour or an arrow.
     assert "odds up" in text
     assert await page.evaluate("window.stillTheSamePage") is True
+    assert problems == []
+    await context.close()
+
+
+async def test_price_pushes_change_each_button_in_place_and_leave_the_slip_alone(
+    browser: Any, server: str, *, book: BookMarket, db: Database, axe_script: Path
+) -> None:
+    """Signed in, with a selection in the slip: several odds pushes each change their own
+    price button, and the slip (which the market's form targets) survives them all."""
+    base = f"http://aurora.localhost:{_port(server)}"
+    context, page, problems = await _new_page(browser, axe_script)
+    await _register_and_sign_in(page, base, "MT", "pushes@aurora.example")
+    await page.goto(f"{base}/sports")
+    await page.locator(".outcome-button", has_text="draw").click()
+    await page.locator("#bet-slip .slip-selection").wait_for()
+    await page.wait_for_function(
+        "() => document.querySelector('[sse-connect]')?.['htmx-internal-data']"
+        "?.sseEventSource?.readyState === 1"
+    )
+    await asyncio.sleep(1.0)  # the stream's subscription is listening on the server
+    buttons = await page.locator(".outcome-button").count()
+
+    for key, odds in (("home", "3.00"), ("away", "2.60"), ("home", "3.40")):
+        await publish_odds(db, book, key, odds)
+        # The price is in its own button, inside its own list item.
+        own = page.locator(
+            f"li.outcome > .outcome-button[data-outcome='{gid('Outcome', book.outcomes[key])}']"
+        )
+        await own.locator(".outcome-price", has_text=odds).wait_for(timeout=15_000)
+
+    assert await page.locator("#bet-slip .slip-selection").count() == 1
+    assert await page.locator("#bet-slip #slip-stake").count() == 1
+    assert await page.locator("#bet-slip .outcome-button").count() == 0
+    assert await page.locator(".outcome-button").count() == buttons
     assert problems == []
     await context.close()

@@ -124,6 +124,7 @@ def site_routes(settings: Settings, schema: BaseSchema, registry: BrandRegistry)
         Route("/casino/games", casino.games, methods=["GET"]),
         Route("/casino/favourite", casino.favourite, methods=["POST"]),
         Route("/casino/{code}", casino.game, methods=["GET"]),
+        Route("/casino/{code}/rounds", casino.rounds, methods=["GET"]),
         Route("/sports", sports.index, methods=["GET"]),
         Route("/sports/event/{id}", sports.event, methods=["GET"]),
         Route("/sports/slip", sports.slip_page, methods=["GET"]),

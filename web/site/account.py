@@ -18,17 +18,15 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from domain.kernel.pubsub import SubscriptionInterrupted
+from web.site import labels
+from web.site.refusals import refusals
 from web.site.site import Page, Site, parse_amount
 
 HISTORY_PAGE_SIZE: Final = 20
-# The ledger's transaction kinds a player meets (the filter's choices).
-TRANSACTION_KINDS: Final = (
-    "deposit", "withdrawal.request", "withdrawal.payout", "withdrawal.return",
-    "withdrawal.reject", "adjustment", "casino.bet", "casino.win", "casino.rollback",
-)  # fmt: skip
-WALLET_KINDS: Final = (
-    "CASH", "BONUS", "WITHDRAWAL_PENDING", "CASINO_BONUS", "SPORTSBOOK_FREE_BET", "LOYALTY_POINTS",
-)  # fmt: skip
+# The filter's choices: every transaction kind and wallet the site has a label for
+# (web.site.labels, checked against the domain's kinds).
+TRANSACTION_KINDS: Final = tuple(labels.TRANSACTION_KINDS)
+WALLET_KINDS: Final = tuple(labels.WALLET_KINDS)
 # A comment line this often keeps proxies from closing a quiet stream.
 KEEPALIVE_INTERVAL_S: Final = 15.0
 # After this long without news, a new stream reads the balances once more (see below).
@@ -236,7 +234,11 @@ class AccountPages:
             if kind == "withdraw" and code:
                 variables["input"]["twoFactorCode"] = code
             result = await self.site.graphql.run(request, operation, variables)
-            outcome = result.data[field]
+            outcome = dict(result.data[field])
+            # The API's English messages stay with API clients: the page says them in
+            # its language, with amounts written for its locale.
+            messages = await refusals(self.site, request, page, outcome["errors"])
+            outcome["errors"] = [{"message": message} for message in messages]
         partial = request.headers.get("hx-request") == "true"
         status = 400 if outcome["errors"] and not partial else 200
         # A new key for the next payment; a resubmitted form replays the same one.

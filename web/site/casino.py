@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from domain.casino.lobby import LobbyCursor
 from domain.kernel.errors import DomainError
+from web.site.refusals import refusal, refusals
 from web.site.security import content_security_policy
 from web.site.site import Page, Site, local_path
 
@@ -194,7 +195,7 @@ class CasinoPages:
                 page,
                 "casino/_favourite_error.html",
                 status=200,
-                message=payload["errors"][0]["message"] if payload["errors"] else "",
+                message=refusal(page, payload["errors"][0]) if payload["errors"] else "",
             )
         return self.site.render(
             page,
@@ -251,6 +252,26 @@ class CasinoPages:
             )
         return response
 
+    async def rounds(self, request: Request) -> Response:
+        """The game page's list of the player's latest rounds of the game: htmx asks for it
+        again when the page's balance changes, so the round just played shows at once.
+        Nothing (204, no swap) for a visitor who is signed out."""
+        page = await self.site.page(request)
+        if not page.viewer.signed_in:
+            return Response(status_code=204)
+        variables = {
+            "code": request.path_params["code"][:FILTER_LENGTH_MAX],
+            "provider": request.query_params.get("provider") or None,
+            "signedIn": True,
+        }
+        found = await self.site.graphql.run(request, "CasinoGame", variables)
+        game = found.data["casinoGame"]
+        if game is None:
+            return Response(status_code=404)
+        return self.site.render(
+            page, "casino/_rounds.html", personal=True, rounds=_rounds_of(found.data, game)
+        )
+
     async def _launch(
         self, request: Request, page: Page, game: dict[str, Any], *, demo: bool
     ) -> tuple[dict[str, Any] | None, str | None]:
@@ -261,16 +282,17 @@ class CasinoPages:
             if not real["errors"]:
                 return real, None
             error = real["errors"][0]
+            reason = (await refusals(self.site, request, page, [error]))[0]
             if error["code"] not in DEMO_FALLBACK_CODES or not game["demoAvailable"]:
-                return None, str(error["message"])
+                return None, reason
             notice = page.gettext("You cannot play for real money now: %(reason)s") % {
-                "reason": error["message"]
+                "reason": reason
             }
         if not game["demoAvailable"]:
             return None, page.gettext("This game has no play-money mode.")
         launched = await self._run_launch(request, game["id"], "DEMO")
         if launched["errors"]:
-            return None, str(launched["errors"][0]["message"])
+            return None, refusal(page, launched["errors"][0])
         return launched, notice
 
     async def _run_launch(self, request: Request, game_id: str, mode: str) -> dict[str, Any]:

@@ -6,21 +6,25 @@ Every form works without JavaScript (a POST, then a 303 or the form again with i
 from __future__ import annotations
 
 from datetime import date
+from typing import Final
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from web.site.protection import MONEY_PERIODS
+from web.site.refusals import field_errors
 from web.site.site import (
     LOCALE_COOKIE,
     LOCALE_COOKIE_MAX_AGE_S,
     Site,
-    field_errors,
     local_path,
     parse_amount,
 )
 from web.site.themes import LEGAL_PAGES
+
+# Where a player lands once registered (and signed in).
+REGISTERED_NEXT: Final = "/account/deposit"
 
 
 def _deposit_limit(values: dict[str, str]) -> dict[str, str] | None:
@@ -130,9 +134,26 @@ class SignInPages:
         result = await self.site.graphql.run(request, "Register", variables)
         payload = result.data["register"]
         if payload["errors"]:
-            errors = field_errors(payload["errors"])
+            errors = field_errors(page, payload["errors"])
             return self.site.render(page, "register.html", status=400, values=values, errors=errors)
-        return self.site.redirect(request, "/login?registered=1")
+        # Registered: signed in at once with what was just typed (a new account has no
+        # second factor), and on to the first deposit. Should the sign-in be refused,
+        # the sign-in page says the account is ready.
+        signed_in = await self.site.graphql.run(
+            request,
+            "Login",
+            {
+                "input": {
+                    "identifier": values["email"] or values["username"],
+                    "password": variables["input"]["password"],
+                    "transport": "COOKIE",
+                }
+            },
+        )
+        login = signed_in.data["login"]
+        if login["errors"] or login["twoFactorRequired"]:
+            return self.site.redirect(request, "/login?registered=1")
+        return self.site.redirect(request, REGISTERED_NEXT)
 
     async def login(self, request: Request) -> Response:
         page = await self.site.page(request)
@@ -167,7 +188,7 @@ class SignInPages:
                 page,
                 "login.html",
                 status=400,
-                errors=field_errors(payload["errors"]),
+                errors=field_errors(page, payload["errors"]),
                 identifier=identifier,
                 next_path=next_path,
                 registered=False,
@@ -194,7 +215,7 @@ class SignInPages:
                 page,
                 "two_factor.html",
                 status=400,
-                errors=field_errors(errors),
+                errors=field_errors(page, errors),
                 next_path=local_path(form.get("next")),
             )
         return self.site.redirect(request, local_path(form.get("next")))

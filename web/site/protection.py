@@ -19,7 +19,8 @@ from starlette.responses import Response
 from domain.compliance.limits import SESSION_MINUTES_MAX
 from domain.compliance.protection import REALITY_CHECK_MINUTES
 from domain.kernel import clock
-from web.site.site import Page, Site, field_errors, local_path, parse_amount
+from web.site.refusals import field_errors, refusal
+from web.site.site import Page, Site, local_path, parse_amount
 
 LIMITS_PATH: Final = "/responsible-gambling/limits"
 REALITY_CHECK_PATH: Final = "/responsible-gambling/reality-check"
@@ -176,7 +177,7 @@ class PlayerProtectionPages:
             for error in reversed(payload["errors"]):  # the first error of a field wins
                 field = error.get("field")
                 shown = field if field in ("kind", "period", main) else main
-                errors[f"{prefix}.{shown}"] = error["message"]
+                errors[f"{prefix}.{shown}"] = refusal(page, error)
             return await self._limits_page(request, page, status=400, errors=errors, values=values)
         pending = (payload["limit"] or {}).get("pending")
         return self.site.redirect(request, f"{LIMITS_PATH}?done={'pending' if pending else 'set'}")
@@ -210,7 +211,7 @@ class PlayerProtectionPages:
         result = await self.site.graphql.run(request, operation, variables)
         payload = result.data[field]
         if payload["errors"]:
-            errors = {_limit_key(kind, period): payload["errors"][0]["message"]}
+            errors = {_limit_key(kind, period): refusal(page, payload["errors"][0])}
             return await self._limits_page(request, page, status=400, errors=errors)
         if action == "remove":
             return self.site.redirect(request, f"{LIMITS_PATH}?done=removal")
@@ -238,7 +239,7 @@ class PlayerProtectionPages:
         result = await self.site.graphql.run(request, "TakeTimeOut", variables)
         payload = result.data["takeTimeOut"]
         if payload["errors"]:
-            errors = field_errors(payload["errors"])
+            errors = field_errors(page, payload["errors"])
             return self._time_out_form(page, errors=errors, period=period)
         # Signed out now: the page around the message shows a visitor.
         signed_out = await self.site.page(request)
@@ -290,7 +291,7 @@ class PlayerProtectionPages:
         errors = result.data["setRealityCheck"]["errors"]
         if errors:
             return self._reality_check_form(
-                page, minutes=minutes, notice=None, error=errors[0]["message"]
+                page, minutes=minutes, notice=None, error=refusal(page, errors[0])
             )
         return self.site.redirect(request, f"{REALITY_CHECK_PATH}?done=saved")
 

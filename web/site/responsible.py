@@ -11,6 +11,7 @@ from typing import Final
 from starlette.requests import Request
 from starlette.responses import Response
 
+from web.site.refusals import refusal
 from web.site.site import Page, Site
 
 # The API's SelfExclusionPeriod values, shortest first.
@@ -60,7 +61,7 @@ class ResponsibleGamblingPages:
         result = await self.site.graphql.run(request, "SelfExclude", variables)
         payload = result.data["selfExclude"]
         if payload["errors"]:
-            return self._review(page, period, error=payload["errors"][0]["message"])
+            return self._review(page, period, error=refusal(page, payload["errors"][0]))
         # Signed out now: the page around the farewell shows a visitor.
         signed_out = await self.site.page(request)
         return self.site.render(

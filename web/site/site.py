@@ -12,7 +12,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from babel.dates import format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -24,6 +24,7 @@ from domain.kernel.settings import Settings
 from domain.sportsbook import odds as odds_math
 from resolvers.context import SESSION_COOKIE
 from web.graphql import set_session_cookie
+from web.site import labels
 from web.site.client import SiteGraphQL
 from web.site.security import (
     CSRF_FIELD,
@@ -113,6 +114,29 @@ class Page:
 
     def money(self, amount: str | Decimal, currency: str) -> str:
         return format_currency(Decimal(amount), currency, locale=self.locale)
+
+    def number(self, value: int | str | Decimal, places: int | None = None) -> str:
+        """A count or quantity (loyalty points, minutes, a percentage) written for the
+        locale; with `places`, always that many decimals (99.00 -> "99,00" in German)."""
+        pattern = None if places is None else "#,##0" + ("." + "0" * places if places else "")
+        return format_decimal(Decimal(value), format=pattern, locale=self.locale)
+
+    def balance(self, kind: str, amount: str | Decimal, currency: str) -> str:
+        """A wallet's balance: points as a number of points, money as money."""
+        if kind in labels.POINTS_WALLETS:
+            return self.theme.translations_for(self.locale).ngettext(
+                "%(points)s point", "%(points)s points", int(Decimal(amount))
+            ) % {"points": self.number(amount)}
+        return self.money(amount, currency)
+
+    def label(self, group: str, code: str) -> str:
+        """What a player reads for an API code (web.site.labels), never the code."""
+        return self.gettext(labels.LABELS[group].get(code, labels.OTHER))
+
+    def name(self, name: str) -> str:
+        """A catalogue name: generic ones ("Match result", "Draw") in the page's language,
+        team and competition names as they are."""
+        return self.gettext(name) if name in labels.CATALOGUE_NAMES else name
 
     def odds(self, value: str) -> str:
         """Decimal odds kept by the site (the bet slip) written in the viewer's format, as
@@ -280,15 +304,6 @@ async def _parts(first: str, pieces: Iterator[str]) -> AsyncIterator[bytes]:
         part, done = _take(pieces, PART_CHARS)
         if part:
             yield part.encode()
-
-
-def field_errors(errors: list[dict[str, Any]]) -> dict[str, str]:
-    """A payload's typed errors as `{field: message}` for the form (the first per field);
-    `""` holds those tied to no field."""
-    found: dict[str, str] = {}
-    for error in errors:
-        found.setdefault(error.get("field") or "", error["message"])
-    return found
 
 
 def parse_amount(value: object) -> Decimal | None:

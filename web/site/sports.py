@@ -32,6 +32,7 @@ from starlette.responses import Response, StreamingResponse
 from domain.kernel.money import exponent, is_supported_currency
 from domain.kernel.pubsub import SubscriptionInterrupted
 from web.site.account import KEEPALIVE_INTERVAL_S
+from web.site.refusals import refusal, refusals
 from web.site.site import ODDS_FORMATS, Page, Site, local_path
 
 SLIP_COOKIE: Final = "__Host-stakehouse_slip"
@@ -418,7 +419,7 @@ class SportsPages:
                     selection.odds = str(current)
             slip.renew_key()
             notice = page.gettext("The odds changed. Check the new odds and place your bet again.")
-        messages = [str(error["message"]) for error in payload["errors"]]
+        messages = await refusals(self.site, request, page, payload["errors"])
         return await self._slip_response(
             request, page, slip, htmx, back, status=409 if not htmx else 200,
             errors=messages, notice=notice,
@@ -539,7 +540,7 @@ class SportsPages:
         translations = page.theme.translations_for(page.locale)
         market = {"id": change["market"], "status": change["marketStatus"]}
         button = environment.get_template("sports/_outcome.html").render(
-            translations=translations, outcome=outcome, market=market, move=move
+            page=page, translations=translations, outcome=outcome, market=market, move=move
         )
         status = environment.get_template("sports/_market_status.html").render(
             page=page, translations=translations, market=market
@@ -617,7 +618,7 @@ class SportsPages:
         elif error["code"] == "CASH_OUT_VALUE_CHANGED":
             problem = page.gettext("Cash-out is not available for this bet right now.")
         else:
-            problem = str(error["message"])
+            problem = refusal(page, error)
         return await self._bets_page(request, page, status=409, problem=problem, tab="open")
 
 

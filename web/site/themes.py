@@ -11,6 +11,7 @@ Catalogs are compiled from `.po` in memory at start-up, so no `.mo` file is comm
 from __future__ import annotations
 
 import io
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ from domain.brands.service import BASE_THEME, Brand, BrandRegistry
 SOURCE_LOCALE: Final = "en"
 LEGAL_PAGES: Final = ("terms", "privacy", "responsible-gambling")
 CATALOG: Final = "messages.po"
+HELP_FILE: Final = "help.toml"
+HELP_DEFAULT: Final = "default"
 # Raw HTML in Markdown is escaped, never passed through (themes are data, not code).
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
@@ -86,6 +89,14 @@ def _read_catalog(path: Path) -> Translations:
     return Translations(compiled, domain="messages")
 
 
+@dataclass(frozen=True)
+class HelpLink:
+    """An organisation that helps with gambling problems (themes/base/help.toml)."""
+
+    name: str
+    url: str
+
+
 @dataclass
 class SiteTheme:
     """Everything the site needs to render one brand."""
@@ -96,6 +107,7 @@ class SiteTheme:
     environment: jinja2.Environment
     translations: Mapping[str, Translations]
     legal: Mapping[tuple[str, str], Markup] = field(default_factory=dict)
+    help_links: tuple[HelpLink, ...] = ()
 
     def translations_for(self, locale: str) -> Translations:
         return self.translations.get(locale) or self.translations[self.brand.default_locale]
@@ -192,6 +204,37 @@ def _legal_pages(brand: Brand, folder: Path, base_folder: Path) -> dict[tuple[st
     return pages
 
 
+def _help_links(brand: Brand, folder: Path, base_folder: Path) -> tuple[HelpLink, ...]:
+    """The help organisations of the brand's jurisdiction: the brand's help.toml, else the
+    base one; `default` where neither names the jurisdiction. Errors: InvalidTheme."""
+    chosen: list[object] | None = None
+    for path in (folder / HELP_FILE, base_folder / HELP_FILE):
+        if not path.is_file():
+            continue
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8")).get("jurisdictions", {})
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise InvalidTheme(f"{path}: {error}") from None
+        found = table.get(brand.jurisdiction) if isinstance(table, dict) else None
+        if found is None and path.parent == base_folder and isinstance(table, dict):
+            found = table.get(HELP_DEFAULT)
+        if found is not None:
+            chosen = found if isinstance(found, list) else [found]
+            break
+    if not chosen:
+        raise InvalidTheme(f"{folder}: no help organisations for {brand.jurisdiction!r}")
+    links = []
+    for entry in chosen:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        url = entry.get("url") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name or not isinstance(url, str):
+            raise InvalidTheme(f"{folder}: help: each entry needs a name and a url")
+        if not url.startswith("https://"):
+            raise InvalidTheme(f"{folder}: help: {url!r} is not an https URL")
+        links.append(HelpLink(name=name, url=url))
+    return tuple(links)
+
+
 def _check_assets(brand: Brand, folder: Path, base_folder: Path) -> None:
     for name in ("logo", "favicon"):
         declared = getattr(brand.assets, name)
@@ -241,6 +284,7 @@ def load_site_theme(brand: Brand, themes_dir: Path, *, auto_reload: bool = True)
         environment=environment,
         translations=_translations(brand, folder, base_folder),
         legal=_legal_pages(brand, folder, base_folder),
+        help_links=_help_links(brand, folder, base_folder),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from resolvers.context import SESSION_COOKIE
+from tests.web.site.strict_html import check_html
 from web.site.security import CSRF_COOKIE
 
 _CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
@@ -46,11 +47,12 @@ class SiteClient:
                     self.cookies.pop(name, None)
                 else:
                     self.cookies[name] = morsel.value
-        found = (
-            _CSRF_INPUT.search(response.text)
-            if "text/html" in response.headers.get("content-type", "")
-            else None
-        )
+        html = "text/html" in response.headers.get("content-type", "")
+        if html:
+            # Every page and fragment a site test receives is checked as strictly as a
+            # validator would (tests/web/site/strict_html.py).
+            check_html(response.text, source=f"{response.request.method} {response.request.url}")
+        found = _CSRF_INPUT.search(response.text) if html else None
         if found:
             self.csrf_token = found.group(1)
 
@@ -99,11 +101,11 @@ async def register_and_sign_in(
     if currency:
         form["currency"] = currency
     registered = await site.post("/register", form)
+    # Registering signs the player in (web.site.pages.REGISTERED_NEXT).
     assert registered.status_code == 303, registered.text
-    await site.get("/login")
-    signed_in = await site.post("/login", {"identifier": email, "password": password})
-    assert signed_in.status_code == 303, signed_in.text
-    return signed_in
+    assert registered.headers["location"] == "/account/deposit"
+    assert site.session is not None
+    return registered
 
 
 async def odds_stream_after(
@@ -127,4 +129,15 @@ async def odds_stream_after(
     await asyncio.sleep(1.0)
     await change()
     await asyncio.wait_for(reader, timeout=20)
-    return "\n".join(received)
+    text = "\n".join(received)
+    check_sse_fragments(text)
+    return text
+
+
+def check_sse_fragments(text: str) -> None:
+    """Each server-sent event's HTML (its `data:` lines) passes the strict check."""
+    for block in text.split("\n\n"):
+        lines = [line[len("data: ") :] for line in block.splitlines() if line.startswith("data: ")]
+        name = next((line for line in block.splitlines() if line.startswith("event: ")), "")
+        if lines:
+            check_html("\n".join(lines), source=f"server-sent {name or 'event'}")

@@ -14,7 +14,7 @@ from domain.accounts.models import Player
 from domain.kernel.db import Database
 from domain.messaging.models import InboxMessage
 from tests.support import NORTHSTAR, STRONG_PASSWORD, fresh_code
-from tests.web.site.support import SiteClient, register_and_sign_in
+from tests.web.site.support import SiteClient, check_sse_fragments, register_and_sign_in
 
 _KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 _CHECKOUT = re.compile(r'href="(/test-psp/checkout/[^"]+)"')
@@ -44,6 +44,7 @@ async def _next_event(lines: object) -> str:
     event = []
     async for line in lines:  # type: ignore[attr-defined]
         if line == "" and event:
+            check_sse_fragments("\n".join(event))  # its HTML, as strictly as a page's
             return "\n".join(event)
         if line and not line.startswith(":"):
             event.append(line)

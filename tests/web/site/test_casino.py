@@ -232,3 +232,43 @@ async def test_play_money_by_choice(aurora_site: SiteClient) -> None:
     assert 'href="/casino/originals-dice?provider=stakehouse-originals">Play for real money' in (
         game.text
     )
+
+
+async def test_the_game_page_lists_the_round_just_played(
+    aurora_site: SiteClient, server: str, db: Database
+) -> None:
+    from domain.accounts.models import Player
+    from tests.domain.sportsbook.support import fund
+    from tests.web.originals.conftest import GameBrowser
+
+    await _signed_in(aurora_site)
+    async with db.uow() as uow:
+        player_id = await uow.session.scalar(
+            select(Player.id).where(Player.email == "ana@example.com")
+        )
+    assert player_id is not None
+    await fund(db, player_id, 50_00)
+    path = "/casino/originals-dice?provider=stakehouse-originals"
+    first = await aurora_site.get(path)
+    frame = re.search(r'<iframe id="game-frame" src="([^"]+)"', first.text)
+    assert frame is not None
+    browser = GameBrowser(server)
+    await browser.open(frame.group(1).replace("&amp;", "&"))
+    played = await browser.play(stake="1.00", target="50.00")
+    await browser.aclose()
+    again = await aurora_site.get(path)
+    listed = await aurora_site.get(
+        "/casino/originals-dice/rounds?provider=stakehouse-originals", headers=HTMX
+    )
+
+    assert played.status_code == 200, played.text
+    assert "No rounds of this game yet." in first.text
+    # The page asks for its rounds again whenever the balance changes (a round was played).
+    assert re.search(
+        r'<div id="game-rounds" hx-get="/casino/originals-dice/rounds\?provider=stakehouse-originals" hx-trigger="htmx:sseMessage from:#balances',
+        first.text,
+    )
+    for shown in (again.text, listed.text):
+        assert "No rounds of this game yet." not in shown
+        assert re.search(r'<td class="number">€1\.00</td>', shown)
+    assert "<html" not in listed.text

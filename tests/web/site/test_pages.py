@@ -64,3 +64,27 @@ async def test_register_sign_in_and_see_the_account(aurora_site: SiteClient) -> 
         "Secure" in session_cookie and "HttpOnly" in session_cookie and "Path=/" in session_cookie
     )
     assert "Domain" not in session_cookie and "SameSite=lax" in session_cookie
+
+
+async def test_registering_signs_in_and_leads_to_the_first_deposit(
+    aurora_site: SiteClient,
+) -> None:
+    form = {"email": "new@example.com", "password": STRONG_PASSWORD,
+            "date_of_birth": "1990-05-17", "country": "MT"}  # fmt: skip
+    await aurora_site.get("/register")
+    registered = await aurora_site.post("/register", form)
+    deposit = await aurora_site.get(registered.headers["location"])
+    signed_in_as = aurora_site.session
+    aurora_site.cookies.pop("__Host-stakehouse_session")
+    await aurora_site.get("/register")
+    again = await aurora_site.post("/register", form)
+
+    assert registered.status_code == 303
+    assert registered.headers["location"] == "/account/deposit"
+    assert signed_in_as is not None
+    assert deposit.status_code == 200
+    assert 'action="/account/deposit"' in deposit.text
+    # Refused (the address is taken): the form again, and nobody is signed in.
+    assert again.status_code == 400
+    assert "This email address or username is already registered." in again.text
+    assert aurora_site.session is None
