@@ -27,6 +27,7 @@ TRANSACTION_KINDS: Final[Mapping[str, str]] = {
     "sportsbook.payout": N_("Sports bet paid out"),
     "sportsbook.payout_reversal": N_("Sports payout corrected"),
     "sportsbook.refund": N_("Sports bet refunded"),
+    "sportsbook.refund_reversal": N_("Sports refund reversed"),
     "sportsbook.cash_out": N_("Cash-out"),
     "stake": N_("Stake"),
     "win": N_("Win"),

@@ -49,6 +49,14 @@ MOMENT_REFUSALS: Final[Mapping[str, str]] = {
 }
 _UTC_MOMENT = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC")
 
+# A code whose meaning depends on the field it names: the step-up code of one action is
+# not the second factor of a sign-in.
+FIELD_REFUSALS: Final[Mapping[tuple[str, str], str]] = {
+    ("TWO_FACTOR_REQUIRED", "twoFactorCode"): N_(
+        "Enter the code from your authenticator app to confirm."
+    ),
+}
+
 UNKNOWN: Final = N_("This was refused. Please try again or contact support.")
 REFUSALS: Final[Mapping[str, str]] = {
     # Account state
@@ -60,6 +68,7 @@ REFUSALS: Final[Mapping[str, str]] = {
     "TIMED_OUT": N_("This account is taking a break until the time-out ends."),
     "NOT_AUTHENTICATED": N_("Sign in to do this."),
     "TWO_FACTOR_REQUIRED": N_("Confirm your sign-in with your two-factor code first."),
+    "TWO_FACTOR_ENROLMENT_REQUIRED": N_("Set up two-factor authentication first."),
     "PERMISSION_DENIED": N_("You cannot do this."),
     # Limits
     "DEPOSIT_LIMIT_REACHED": N_("This is over your deposit limit."),
@@ -130,7 +139,8 @@ def refusal(page: Page, error: Mapping[str, Any]) -> str:
     if found is not None:
         moment = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
         return page.gettext(MOMENT_REFUSALS[code]) % {"moment": page.moment(moment)}
-    return page.gettext(REFUSALS.get(code, UNKNOWN))
+    message = FIELD_REFUSALS.get((code, str(error.get("field") or ""))) or REFUSALS.get(code)
+    return page.gettext(message or UNKNOWN)
 
 
 def field_errors(page: Page, errors: list[dict[str, Any]]) -> dict[str, str]:
