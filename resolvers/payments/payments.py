@@ -10,7 +10,6 @@ it. Payouts are placed by a worker (payments.submit_payout), queued by the appro
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
 from domain.accounts.models import Player
 from domain.accounts.permissions import Permission
@@ -26,7 +25,7 @@ from resolvers.wallets.adjustments import amount_minor
 
 
 async def deposit(
-    ctx: Context, *, amount: Decimal, currency: str, idempotency_key: str, flow: DepositFlow
+    ctx: Context, *, amount: str, currency: str, idempotency_key: str, flow: DepositFlow
 ) -> Outcome[Payment]:
     """Claim a deposit under the key, open it at the PSP, record the session (a hosted
     redirect, or a direct charge's outcome). A replay returns the same payment."""
@@ -63,7 +62,7 @@ async def deposit(
 
 
 async def request_withdrawal(
-    ctx: Context, *, amount: Decimal, currency: str, idempotency_key: str
+    ctx: Context, *, amount: str, currency: str, idempotency_key: str
 ) -> Outcome[Payment]:
     """Move the amount from cash to withdrawal_pending for finance to review."""
 

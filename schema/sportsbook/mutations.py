@@ -19,9 +19,9 @@ from domain.wallets import errors as wallet_errors
 from resolvers.sportsbook import bets as bet_resolvers
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
-from schema.money import Money, MoneyInput
+from schema.money import DecimalText, Money, MoneyInput
 from schema.selection import selects
-from schema.sportsbook.types import Bet, odds_display_field
+from schema.sportsbook.types import Bet, odds_display_field, odds_value
 
 PlaceBetError = mutation_error(
     "PlaceBet",
@@ -92,7 +92,7 @@ class BetSystem(Enum):
 @strawberry.input
 class BetSelectionInput:
     outcome: relay.GlobalID
-    odds: Decimal = strawberry.field(description="The decimal odds the player saw.")
+    odds: DecimalText = strawberry.field(description="The decimal odds the player saw.")
 
 
 @strawberry.input
@@ -170,7 +170,7 @@ def _slip(input: PlaceBetInput) -> BetSlip:
         outcome_id = _outcome_id(selection.outcome)
         if outcome_id is None:
             raise sportsbook_errors.SelectionNotFound(field="selections")
-        selections.append(Selection(outcome_id, selection.odds))
+        selections.append(Selection(outcome_id, odds_value(selection.odds)))
     system = input.system.value if input.system else None
     if input.system is BetSystem.CUSTOM:
         if input.system_folds is None:

@@ -21,7 +21,7 @@ from resolvers.sportsbook import bets as bet_resolvers
 from resolvers.sportsbook import catalog as catalog_resolvers
 from schema.context import Info
 from schema.extensions import direct, prefetched
-from schema.money import Money
+from schema.money import DecimalText, Money, decimal_or_nan
 from schema.wallets.types import query_error
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
@@ -97,6 +97,15 @@ def odds_display_field(description: str | None = None) -> Any:
         return shown if isinstance(shown, str) else await shown
 
     return strawberry.field(resolver=display, description=description, metadata=direct(display_of))
+
+
+def odds_value(text: DecimalText) -> Decimal:
+    """Odds a client typed, exactly, or NaN (refused by the domain as InvalidOdds)."""
+    return decimal_or_nan(
+        text,
+        places_max=-int(odds_math.ODDS_PLACES.as_tuple().exponent),
+        integer_digits_max=len(str(int(odds_math.ODDS_MAX))),
+    )
 
 
 def _int_ids(node_ids: Iterable[str]) -> list[int]:
