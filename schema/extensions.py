@@ -31,6 +31,7 @@ from strawberry.types.graphql import OperationType
 
 from domain.kernel.errors import DomainError
 from domain.kernel.settings import Settings
+from schema.inputs import install_input_guards
 
 log = logging.getLogger("stakehouse.graphql")
 
@@ -43,6 +44,7 @@ class StakehouseSchema(strawberry.Schema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         install_direct_resolvers(self._schema)
+        install_input_guards(self._schema)
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["allowed_operation_types"] = (

@@ -22,6 +22,7 @@ from schema.accounts.preferences import PreferencesMutation
 from schema.accounts.types import Player, SessionTransport, StaffMember
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
+from schema.ids import uuid_of
 from schema.money import DecimalText
 
 E = account_errors
@@ -287,9 +288,7 @@ class SelfExcludePayload:
 
 
 def _node_uuid(global_id: relay.GlobalID, type_name: str) -> object:
-    from resolvers.accounts.auth import parse_uuid  # noqa: PLC0415
-
-    return parse_uuid(global_id.node_id) if global_id.type_name == type_name else None
+    return uuid_of(global_id, type_name)
 
 
 @strawberry.type

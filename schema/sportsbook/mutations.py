@@ -19,6 +19,7 @@ from domain.wallets import errors as wallet_errors
 from resolvers.sportsbook import bets as bet_resolvers
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
+from schema.ids import int_of
 from schema.money import DecimalText, Money, MoneyInput
 from schema.selection import selects
 from schema.sportsbook.types import Bet, odds_display_field, odds_value
@@ -159,8 +160,7 @@ class CashOutPayload:
 
 
 def _outcome_id(global_id: relay.GlobalID) -> int | None:
-    node_id = global_id.node_id
-    return int(node_id) if global_id.type_name == "Outcome" and node_id.isdigit() else None
+    return int_of(global_id, "Outcome")
 
 
 def _slip(input: PlaceBetInput) -> BetSlip:
@@ -236,8 +236,7 @@ class SportsbookMutation:
         "the wallets that paid the stake."
     )
     async def cash_out(self, info: Info, input: CashOutInput) -> CashOutPayload:
-        node_id = input.bet.node_id
-        bet_id = int(node_id) if input.bet.type_name == "Bet" and node_id.isdigit() else None
+        bet_id = int_of(input.bet, "Bet")
         expected = (input.expected_value.amount, input.expected_value.currency)
         outcome = await bet_resolvers.cash_out(
             info.context, bet_id, expected=expected, idempotency_key=input.idempotency_key

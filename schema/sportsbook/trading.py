@@ -22,6 +22,7 @@ from resolvers.sportsbook import catalog as catalog_resolvers
 from resolvers.sportsbook import trading as trading_resolvers
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
+from schema.ids import int_of
 from schema.money import DecimalText, Money, decimal_or_nan
 from schema.sportsbook.types import Bet, Market, Outcome, SportsbookEvent, odds_value
 from schema.wallets.types import query_error
@@ -64,8 +65,7 @@ _REASON = f"Why (mandatory, at most {trading.REASON_LENGTH_MAX} characters); kep
 
 
 def _int_id(global_id: relay.GlobalID, type_name: str) -> int | None:
-    node_id = global_id.node_id
-    return int(node_id) if global_id.type_name == type_name and node_id.isdigit() else None
+    return int_of(global_id, type_name)
 
 
 # ---- inputs and payloads -----------------------------------------------------------------
