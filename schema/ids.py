@@ -48,3 +48,13 @@ def uuid_of(global_id: relay.GlobalID, type_name: str) -> uuid.UUID | None:
 def int_keys(node_ids: Iterable[str]) -> list[int]:
     """For `resolve_nodes`: each id's key, or 0 (no row has it) when it cannot be one."""
     return [int_key(node_id) or 0 for node_id in node_ids]
+
+
+def int_of_text(text: str, type_name: str) -> int | None:
+    """The integer key of a global id given as text (a site's route parameter), or None
+    when it is not a global id of `type_name` with a key its column can hold."""
+    try:
+        decoded_type, node_id = relay.from_base64(text)
+    except ValueError:
+        return None
+    return int_key(node_id) if decoded_type == type_name else None

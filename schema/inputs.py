@@ -59,6 +59,13 @@ def text_refusal(value: str) -> str | None:
     return None
 
 
+def typed_text(value: str, length_max: int) -> str:
+    """What a form field or query parameter amounts to as API input: without the
+    characters the API refuses, trimmed, cut to `length_max` (a site's search box cuts
+    rather than refuses)."""
+    return _REFUSED_CHARACTERS.sub("", value).strip()[:length_max]
+
+
 def _refused_texts(
     value: Any, graphql_type: GraphQLInputType, path: str
 ) -> Iterator[tuple[str, str]]:

@@ -26,12 +26,14 @@ from web.graphql import StakehouseGraphQL
 from web.middleware import (
     BodyLimitMiddleware,
     BrandMiddleware,
+    ErrorPageMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
 from web.originals import originals_routes
 from web.providers import provider_routes
-from web.site import site_routes
+from web.site import build_site, site_routes
+from web.site.errors import ErrorPages
 from workers.relay import run_relay
 
 log = logging.getLogger(__name__)
@@ -87,8 +89,14 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
 
         routes.append(Mount("/graphiql", routes=explorer_routes(settings)))
     # The website last: its pages answer on brand hosts only. A broken theme stops start-up.
-    routes += site_routes(settings, graphql.schema, registry)
-    app = Starlette(routes=routes, lifespan=lifespan)
+    site = build_site(settings, graphql.schema, registry)
+    routes += site_routes(site, settings, registry)
+    error_pages = ErrorPages(site, registry)
+    app = Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers={404: error_pages.not_found}
+    )
+    # Innermost (added first): its error pages pass through every middleware below.
+    app.add_middleware(ErrorPageMiddleware, server_error=error_pages.server_error)
     app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.graphql_max_body_bytes)
     app.add_middleware(BrandMiddleware, registry_of=lambda: registry, api_hosts=settings.api_hosts)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)

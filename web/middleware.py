@@ -8,9 +8,11 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.brands.errors import UnknownBrand
@@ -164,6 +166,37 @@ class BrandMiddleware:
         host = _header(scope, "host") or ""
         api_hosts = {name.lower() for name in self.api_hosts}
         return registry.for_host(host) is not None or normalise_host(host) in api_hosts
+
+
+class ErrorPageMiddleware:
+    """The innermost middleware: an unexpected error becomes `server_error(request)` (the
+    themed 500 or JSON), logged with the request id, so the answer still passes through
+    the request id, security header and metrics middleware outside it. Starlette's own
+    handler sits outside every middleware and answered a bare `text/plain` 500."""
+
+    def __init__(self, app: ASGIApp, *, server_error: Callable[[Request], Response]) -> None:
+        self.app = app
+        self.server_error = server_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except Exception:
+            log.exception("unexpected error in %s %s", scope.get("method"), scope["path"])
+            if started:
+                raise  # part of a response is out: only closing the connection is left
+            response = self.server_error(Request(scope, receive))
+            await response(scope, receive, send)
 
 
 class BodyLimitMiddleware:

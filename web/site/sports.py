@@ -31,6 +31,7 @@ from starlette.responses import Response, StreamingResponse
 
 from domain.kernel.money import exponent, is_supported_currency
 from domain.kernel.pubsub import SubscriptionInterrupted
+from schema.ids import int_of_text
 from web.site.account import KEEPALIVE_INTERVAL_S
 from web.site.site import ODDS_FORMATS, Page, Site, local_path
 
@@ -290,9 +291,12 @@ class SportsPages:
     async def event(self, request: Request) -> Response:
         page = await self.site.page(request)
         event_id = request.path_params["id"][:_ID_LENGTH_MAX]
-        variables = {"id": event_id, "format": page.viewer.odds_format}
-        result = await self.site.graphql.run(request, "SportsEvent", variables)
-        event = result.data.get("node")
+        event = None
+        # Not an event's id ("abc", "-1"): the same 404 as an unknown event, without asking.
+        if int_of_text(event_id, "SportsbookEvent") is not None:
+            variables = {"id": event_id, "format": page.viewer.odds_format}
+            result = await self.site.graphql.run(request, "SportsEvent", variables)
+            event = result.data.get("node")
         if not event or "markets" not in event:
             return self.site.render(
                 page,
