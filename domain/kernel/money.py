@@ -73,6 +73,20 @@ def parse_amount(text: str, currency: str) -> int:
     return int(amount.scaleb(places))
 
 
+# The most one movement may be in minor units: AMOUNT_MAJOR_MAX with three decimals.
+AMOUNT_MINOR_MAX = 10**15
+
+
+def parse_minor_units(value: object) -> int:
+    """The one parser of amounts that providers send in minor units (casino wallet
+    callbacks, PSP webhooks): a JSON integer from 0 to AMOUNT_MINOR_MAX. Refuses
+    (AmountError) anything else: a bool (an int in Python), a float, a string, a huge
+    integer that a bigint column cannot hold."""
+    if type(value) is not int or not 0 <= value <= AMOUNT_MINOR_MAX:
+        raise AmountError("not an integer amount of minor units")
+    return value
+
+
 def to_minor(amount: Decimal, currency: str) -> int:
     """`Decimal("12.34")` EUR -> 1234. Refuses more decimals than the currency has (no
     silent rounding), non-finite values and magnitudes of AMOUNT_MAJOR_MAX and over, in
