@@ -1,6 +1,6 @@
 """Every value a client types is checked where it enters, before any resolver runs: text
-(control characters, bidirectional overrides, length) by one guard around each root
-field, date-times by a bounded `DateTime` scalar. The domain never sees such a value and
+(control characters, bidirectional overrides, length) by one guard around each field that
+takes text, date-times by a bounded `DateTime` scalar. The domain never sees such a value and
 nothing reaches PostgreSQL that it cannot store (a NUL byte in a lobby search or a staff
 e-mail was an unexpected error; "0001-01-01T00:00:00+14:00" was "date out of range").
 
@@ -23,7 +23,9 @@ from graphql import (
     GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
+    GraphQLObjectType,
     GraphQLSchema,
+    get_named_type,
 )
 from strawberry.exceptions import StrawberryGraphQLError
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -83,7 +85,7 @@ def _refused_texts(
             yield from _refused_texts(
                 item, field.type, name if path == "input" else f"{path}.{name}"
             )
-    elif isinstance(value, str):
+    elif get_named_type(graphql_type).name in TEXT_SCALARS and isinstance(value, str):
         refusal = text_refusal(value)
         if refusal is not None:
             yield path, refusal
@@ -106,16 +108,33 @@ def _first_refusal(field: GraphQLField, arguments: dict[str, Any]) -> tuple[str,
 
 
 def install_input_guards(schema: GraphQLSchema) -> None:
-    """Wrap the resolver of every root query and mutation field that takes arguments with
-    the text guard (nested fields take only enums and numbers, and resolve by the
-    thousand: they stay unwrapped)."""
-    for root, typed in ((schema.query_type, False), (schema.mutation_type, True)):
-        if root is None:
+    """Wrap the resolver of every field that takes text (a String or ID argument, or an
+    input object holding one) with the text guard; mutations answer their payload, other
+    fields a GraphQL error. Fields that take only enums and numbers (the odds' `display`,
+    resolved by the thousand) stay unwrapped."""
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
-        for graphql_field in root.fields.values():
-            if graphql_field.args and graphql_field.resolve is not None:
+        typed = graphql_type is schema.mutation_type
+        for graphql_field in graphql_type.fields.values():
+            takes_text = any(_takes_text(argument.type) for argument in graphql_field.args.values())
+            if takes_text and graphql_field.resolve is not None:
                 refuse = _payload_refusal(graphql_field) if typed else _query_refusal
                 graphql_field.resolve = _guarded(graphql_field, graphql_field.resolve, refuse)
+
+
+def _takes_text(graphql_type: GraphQLInputType, seen: frozenset[str] = frozenset()) -> bool:
+    named = get_named_type(graphql_type)
+    if isinstance(named, GraphQLInputObjectType):
+        return named.name not in seen and any(
+            _takes_text(field.type, seen | {named.name}) for field in named.fields.values()
+        )
+    return named.name in TEXT_SCALARS
+
+
+# The scalars whose text reaches resolvers as typed. Decimal, DateTime and Date text goes
+# through its own parser, which answers its own typed error (INVALID_AMOUNT, ...).
+TEXT_SCALARS = frozenset({"String", "ID"})
 
 
 def _guarded(
