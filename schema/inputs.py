@@ -113,7 +113,13 @@ def install_input_guards(schema: GraphQLSchema) -> None:
     fields a GraphQL error. Fields that take only enums and numbers (the odds' `display`,
     resolved by the thousand) stay unwrapped."""
     for graphql_type in schema.type_map.values():
-        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
+        # A subscription's arguments are read by its source, not by the resolver of each
+        # event: the guard there would run too late (subscriptions take ids only).
+        if (
+            not isinstance(graphql_type, GraphQLObjectType)
+            or graphql_type.name.startswith("__")
+            or graphql_type is schema.subscription_type
+        ):
             continue
         typed = graphql_type is schema.mutation_type
         for graphql_field in graphql_type.fields.values():
