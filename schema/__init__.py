@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
@@ -12,6 +14,8 @@ from schema.casino import CasinoMutation, CasinoQuery
 from schema.compliance import ComplianceMutation
 from schema.context import Info
 from schema.extensions import StakehouseSchema, extensions_for
+from schema.inputs import DATETIME
+from schema.money import DECIMAL_SCALARS
 from schema.payments import PaymentsMutation, PaymentsQuery
 from schema.sportsbook import SportsbookMutation, SportsbookQuery, SportsbookSubscription
 from schema.sportsbook.subscriptions import pass_published_values
@@ -54,7 +58,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions_for(settings),
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(
+            auto_camel_case=True, scalar_map={**DECIMAL_SCALARS, datetime: DATETIME}
+        ),
     )
     pass_published_values(schema)
     return schema

@@ -33,6 +33,7 @@ from strawberry.types.graphql import OperationType
 
 from domain.kernel.errors import DomainError
 from domain.kernel.settings import Environment, Settings
+from schema.inputs import install_input_guards
 
 log = logging.getLogger("stakehouse.graphql")
 
@@ -45,6 +46,7 @@ class StakehouseSchema(strawberry.Schema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         install_direct_resolvers(self._schema)
+        install_input_guards(self._schema)
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["allowed_operation_types"] = (

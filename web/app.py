@@ -27,13 +27,14 @@ from web.graphql import StakehouseGraphQL
 from web.middleware import (
     BodyLimitMiddleware,
     BrandMiddleware,
+    ErrorPageMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
-    UnexpectedErrorMiddleware,
 )
 from web.originals import originals_routes
 from web.providers import provider_routes
-from web.site import site_routes
+from web.site import build_site, site_routes
+from web.site.errors import ErrorPages
 from workers.relay import RELAY_TASK, run_relay
 
 log = logging.getLogger(__name__)
@@ -95,11 +96,17 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
 
         routes.append(Mount("/graphiql", routes=explorer_routes(settings)))
     # The website last: its pages answer on brand hosts only. A broken theme stops start-up.
-    routes += site_routes(settings, graphql.schema, registry)
-    app = Starlette(routes=routes, lifespan=lifespan)
+    site = build_site(settings, graphql.schema, registry)
+    routes += site_routes(site, settings, registry)
+    error_pages = ErrorPages(site, registry)
+    app = Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers={404: error_pages.not_found}
+    )
     app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.graphql_max_body_bytes)
     app.add_middleware(BrandMiddleware, registry_of=lambda: registry, api_hosts=settings.api_hosts)
-    app.add_middleware(UnexpectedErrorMiddleware)
+    # Inside the request id and security headers (added later: outer), so an unexpected
+    # error's answer carries both; outside the brand and body checks, so it catches theirs.
+    app.add_middleware(ErrorPageMiddleware, server_error=error_pages.server_error)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -9,9 +9,11 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.brands.errors import UnknownBrand
@@ -207,14 +209,31 @@ class BrandMiddleware:
         return registry.for_host(host) is not None or normalise_host(host) in api_hosts
 
 
-class UnexpectedErrorMiddleware:
-    """An exception that escapes the app is answered here, inside the request id and
-    security headers middleware: a typed 500 naming the request id (details in the log),
-    and the keep-alive connection stays usable. Left to the server, it would be a bare 500
-    without request id and a dropped connection; over WebSocket, a 1006 instead of 1011."""
+def unexpected_error_body(request_id: str) -> dict[str, object]:
+    """What an unexpected error answers to an API client: typed, with the request id that
+    finds the details in the log (never the details themselves)."""
+    return {
+        "error": {
+            "code": "INTERNAL",
+            "message": f"Unexpected error (request id {request_id}).",
+            "requestId": request_id,
+        }
+    }
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class ErrorPageMiddleware:
+    """An exception that escapes the app is answered here, inside the request id, security
+    header and metrics middleware: `server_error(request)` (the site's themed 500 on a
+    brand's host) or the typed JSON 500, logged with the request id, and the keep-alive
+    connection stays usable; over WebSocket a 1011 close. Left to Starlette's handler (outside
+    every middleware) or the server, it was a bare `text/plain` 500 without request id and a
+    dropped connection, or a 1006."""
+
+    def __init__(
+        self, app: ASGIApp, *, server_error: Callable[[Request], Response] | None = None
+    ) -> None:
         self.app = app
+        self.server_error = server_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -222,33 +241,33 @@ class UnexpectedErrorMiddleware:
             return
         started = False
 
-        async def watch(message: Message) -> None:
+        async def tracked_send(message: Message) -> None:
             nonlocal started
             if message["type"] in ("http.response.start", "websocket.close"):
                 started = True
             await send(message)
 
         try:
-            await self.app(scope, receive, watch)
+            await self.app(scope, receive, tracked_send)
         except Exception:
             request_id = scope.get("state", {}).get("request_id", "unknown")
-            log.exception("unexpected error", extra={"request_id": request_id})
+            log.exception(
+                "unexpected error in %s %s",
+                scope.get("method", "WEBSOCKET"),
+                scope["path"],
+                extra={"request_id": request_id},
+            )
             if scope["type"] == "websocket":
                 with contextlib.suppress(Exception):
                     await send({"type": "websocket.close", "code": 1011})
                 return
             if started:
-                raise  # mid-response: only the server can end the connection
-            await send_json(
-                send,
-                500,
-                {
-                    "error": {
-                        "code": "INTERNAL",
-                        "message": f"Unexpected error (request id {request_id}).",
-                    }
-                },
-            )
+                raise  # part of a response is out: only the server can end the connection
+            if self.server_error is None:
+                await send_json(send, 500, unexpected_error_body(request_id))
+                return
+            response = self.server_error(Request(scope, receive))
+            await response(scope, receive, send)
 
 
 class BodyLimitMiddleware:

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.casino.errors import MalformedRequest, WalletStatus
-from domain.wallets.service import AMOUNT_MAX_MINOR
+from domain.kernel.money import AmountError, parse_minor_units
 
 # Ids are printable ASCII and short: they become ledger idempotency keys (1-200 chars).
 IDENTIFIER = re.compile(r"^[\x21-\x7e]{1,100}$")
@@ -125,8 +125,10 @@ def _amount(document: dict[str, Any], operation: WalletOperation) -> int | None:
         return None
     # bool is an int in Python; `true` as an amount is malformed. A bet moves money, so it
     # is positive; a win may be 0 (a lost round closed by its win call).
-    if type(value) is not int or not 0 <= value <= AMOUNT_MAX_MINOR:
+    try:
+        amount_minor = parse_minor_units(value)
+    except AmountError:
+        raise MalformedRequest(field="amount") from None
+    if operation is WalletOperation.BET and amount_minor == 0:
         raise MalformedRequest(field="amount")
-    if operation is WalletOperation.BET and value == 0:
-        raise MalformedRequest(field="amount")
-    return int(value)
+    return amount_minor

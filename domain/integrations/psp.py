@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from domain.kernel.errors import DomainError
+from domain.kernel.money import parse_minor_units
 
 # A webhook whose timestamp is further than this from our clock is stale (or from the
 # future) and refused: it bounds how long a captured request stays replayable.
@@ -233,13 +234,13 @@ def parse_event(body: bytes) -> WebhookEvent:
         subject_text, _, status_text = str(document["type"]).partition(".")
         data = document["data"]
         event = WebhookEvent(
-            event_id=str(document["id"]),
+            event_id=_text(document["id"]),
             subject=WebhookSubject(subject_text),
             status=ProviderStatus(status_text),
             reference=str(data["reference"]),
             merchant_reference=_optional_text(data.get("merchant_reference")),
-            amount_minor=_integer(data["amount_minor"]),
-            currency=str(data["currency"]),
+            amount_minor=parse_minor_units(data["amount_minor"]),
+            currency=_text(data["currency"]),
             occurred_at=datetime.fromtimestamp(_integer(document["created"]), UTC),
             failure_reason=_optional_text(data.get("failure_reason")),
         )
@@ -258,4 +259,15 @@ def _integer(value: object) -> int:
 
 
 def _optional_text(value: object) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else _text(value)
+
+
+# A PSP's ids and reasons are short printable text; NUL is what PostgreSQL cannot store.
+_WEBHOOK_TEXT = re.compile(r"[^\x00-\x1f\x7f]{1,500}")
+
+
+def _text(value: object) -> str:
+    text = str(value)
+    if not _WEBHOOK_TEXT.fullmatch(text):
+        raise ValueError("not printable text of 1-500 characters")
+    return text

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from domain.accounts.models import Player
 from domain.compliance import limits, protection
@@ -42,7 +41,7 @@ async def reality_check(
 
 
 def limit_amount(
-    kind: LimitKind, amount: Decimal | None, currency: str | None, minutes: int | None
+    kind: LimitKind, amount: str | None, currency: str | None, minutes: int | None
 ) -> tuple[int, str | None]:
     """(amount in minor units or minutes, currency). Errors: InvalidLimit, InvalidAmount,
     UnsupportedCurrency."""
@@ -60,7 +59,7 @@ async def set_limit(
     *,
     kind: LimitKind,
     period: LimitPeriod,
-    amount: Decimal | None,
+    amount: str | None,
     currency: str | None,
     minutes: int | None,
 ) -> Outcome[limits.Limit]:
@@ -154,7 +153,7 @@ class RegistrationLimit:
     """A deposit limit chosen on the registration form, in the new account's currency."""
 
     period: LimitPeriod
-    amount: Decimal
+    amount: str
 
 
 async def apply_registration_limit(

@@ -10,7 +10,6 @@ it. Payouts are placed by a worker (payments.submit_payout), queued by the appro
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
 from domain.accounts.errors import InvalidTwoFactorCode, LoginThrottled, StepUpCodeRequired
 from domain.accounts.models import Player
@@ -34,7 +33,7 @@ _STEP_UP_ERRORS = (StepUpCodeRequired, InvalidTwoFactorCode, LoginThrottled)
 
 
 async def deposit(
-    ctx: Context, *, amount: Decimal, currency: str, idempotency_key: str, flow: DepositFlow
+    ctx: Context, *, amount: str, currency: str, idempotency_key: str, flow: DepositFlow
 ) -> Outcome[Payment]:
     """Claim a deposit under the key, open it at the PSP, record the session (a hosted
     redirect, or a direct charge's outcome). A replay returns the same payment."""
@@ -73,7 +72,7 @@ async def deposit(
 async def request_withdrawal(
     ctx: Context,
     *,
-    amount: Decimal,
+    amount: str,
     currency: str,
     idempotency_key: str,
     two_factor_code: str | None = None,

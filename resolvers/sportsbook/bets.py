@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -59,17 +58,22 @@ async def _player_currency(uow: UnitOfWork, brand: str, player_id: uuid.UUID) ->
 
 
 async def stake_minor(
-    uow: UnitOfWork, ctx: Context, player_id: uuid.UUID, stake: tuple[Decimal, str]
+    uow: UnitOfWork,
+    ctx: Context,
+    player_id: uuid.UUID,
+    stake: tuple[str, str],
+    *,
+    field: str = "stake",
 ) -> int:
     """The stake in minor units of the player's currency (the only one it bets in).
     Errors: PlayerNotFound, UnsupportedCurrency, InvalidAmount."""
     amount, currency = stake
     if currency != await _player_currency(uow, ctx.brand.slug, player_id):
-        raise UnsupportedCurrency("Stake in your account's currency.", field="stake")
-    return amount_minor(amount, currency)
+        raise UnsupportedCurrency("Stake in your account's currency.", field=field)
+    return amount_minor(amount, currency, field=field)
 
 
-async def place(ctx: Context, slip: BetSlip, stake: tuple[Decimal, str]) -> Outcome[PlacedBet]:
+async def place(ctx: Context, slip: BetSlip, stake: tuple[str, str]) -> Outcome[PlacedBet]:
     """`slip.stake_minor` is ignored: the stake comes as a decimal amount and currency."""
 
     async def run() -> PlacedBet:
@@ -101,7 +105,7 @@ async def cash_out(
     ctx: Context,
     bet_id: int | None,
     *,
-    expected: tuple[Decimal, str],
+    expected: tuple[str, str],
     idempotency_key: str,
 ) -> Outcome[cashout.CashOut]:
     async def run() -> cashout.CashOut:
@@ -109,7 +113,7 @@ async def cash_out(
         if bet_id is None:
             raise BetNotFound(field="bet")
         async with ctx.db.uow() as uow:
-            expected_minor = await stake_minor(uow, ctx, player.id, expected)
+            expected_minor = await stake_minor(uow, ctx, player.id, expected, field="expectedValue")
             done = await cashout.cash_out(
                 uow,
                 brand=ctx.brand.slug,

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import require_permission
-from domain.kernel.money import AmountError, is_supported_currency, to_minor
+from domain.kernel.money import AMOUNT_MAJOR_MAX, AmountError, is_supported_currency, parse_amount
 from domain.wallets import adjustments
 from domain.wallets.errors import InvalidAmount, UnsupportedCurrency
 from domain.wallets.models import WalletKind
@@ -16,15 +15,24 @@ from resolvers.context import Context
 from resolvers.results import Outcome, attempt
 
 
-def amount_minor(amount: Decimal, currency: str) -> int:
-    """A decimal amount from the API in minor units. Errors: UnsupportedCurrency,
-    InvalidAmount (more decimals than the currency has, not finite)."""
+def amount_minor(amount: str, currency: str, *, field: str = "amount") -> int:
+    """The decimal text of an amount from the API in minor units, through the one money
+    parser. Errors: UnsupportedCurrency, InvalidAmount (not a canonical decimal string, a
+    number sent instead of a string, more decimals than the currency has, too large);
+    both name `field`."""
     if not is_supported_currency(currency):
-        raise UnsupportedCurrency(field="amount")
+        raise UnsupportedCurrency(field=field)
     try:
-        return to_minor(amount, currency)
+        return parse_amount(amount, currency)
     except AmountError:
-        raise InvalidAmount(field="amount") from None
+        raise InvalidAmount(_refusal(currency), field=field) from None
+
+
+def _refusal(currency: str) -> str:
+    return (
+        f'Send the amount as a decimal string in {currency} (e.g. "12.50"): no number, '
+        f"exponent or more decimals than {currency} has, below {AMOUNT_MAJOR_MAX:,}."
+    )
 
 
 async def adjust_balance(
@@ -33,7 +41,7 @@ async def adjust_balance(
     *,
     wallet: WalletKind,
     direction: adjustments.Direction,
-    amount: Decimal,
+    amount: str,
     currency: str,
     reason: str,
     idempotency_key: str,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 import strawberry
 from strawberry import relay
@@ -23,6 +22,8 @@ from schema.accounts.preferences import PreferencesMutation
 from schema.accounts.types import Player, SessionTransport, StaffMember
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
+from schema.ids import uuid_of
+from schema.money import DecimalText
 
 E = account_errors
 _FORM_ERRORS = (
@@ -104,7 +105,7 @@ class RegisterInput:
 @strawberry.input(description="A deposit limit set with the account, in its currency.")
 class RegisterDepositLimitInput:
     period: LimitPeriodModel
-    amount: Decimal = strawberry.field(description='In the account currency, e.g. "100.00".')
+    amount: DecimalText = strawberry.field(description='In the account currency, e.g. "100.00".')
 
 
 @strawberry.type
@@ -289,9 +290,7 @@ class SelfExcludePayload:
 
 
 def _node_uuid(global_id: relay.GlobalID, type_name: str) -> object:
-    from resolvers.accounts.auth import parse_uuid  # noqa: PLC0415
-
-    return parse_uuid(global_id.node_id) if global_id.type_name == type_name else None
+    return uuid_of(global_id, type_name)
 
 
 @strawberry.type

@@ -22,6 +22,7 @@ from schema.casino import fields as casino_fields
 from schema.compliance import fields as compliance_fields
 from schema.context import Info
 from schema.global_ids import global_id
+from schema.ids import uuid_key
 from schema.sportsbook import fields as sportsbook_fields
 from schema.sportsbook.types import OddsFormat
 from schema.wallets import fields as wallet_fields
@@ -38,13 +39,6 @@ class SessionTransport(Enum):
 
 
 INBOX_PAGE_DEFAULT = 20
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 @strawberry.type(description="A brand served by this deployment.")
@@ -167,7 +161,7 @@ class Player(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        wanted = [_uuid(node_id) for node_id in node_ids]
+        wanted = [uuid_key(node_id) for node_id in node_ids]
         found = await player_resolvers.players_by_id(
             info.context, [player_id for player_id in wanted if player_id]
         )

@@ -16,12 +16,12 @@ from strawberry import relay
 from domain.accounts.permissions import Permission
 from domain.casino import lobby, models, rounds
 from domain.casino.reconciliation import CurrencyTotals
-from resolvers.accounts.auth import parse_uuid
 from resolvers.casino import lobby as lobby_resolvers
 from resolvers.casino import rounds as round_resolvers
 from resolvers.permissions import HasPermission
 from schema.context import Info
 from schema.global_ids import global_id, ledger_transaction_id
+from schema.ids import int_keys, uuid_key, uuid_of
 from schema.money import Money
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
@@ -52,7 +52,7 @@ class GameVolatility(Enum):
 
 
 def parse_game_id(global_id: relay.GlobalID) -> uuid.UUID | None:
-    return parse_uuid(global_id.node_id) if global_id.type_name == "CasinoGame" else None
+    return uuid_of(global_id, "CasinoGame")
 
 
 @strawberry.type(description="A casino game provider (studio or aggregator).")
@@ -110,7 +110,7 @@ class CasinoGame(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        wanted = [parse_uuid(node_id) for node_id in node_ids]
+        wanted = [uuid_key(node_id) for node_id in node_ids]
         found = await lobby_resolvers.games_by_id(info.context, [i for i in wanted if i])
         return [cls.from_game(found[i]) if i in found else None for i in wanted]
 
@@ -212,7 +212,7 @@ class GameRound(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        wanted = [int(node_id) if node_id.isdigit() else 0 for node_id in node_ids]
+        wanted = int_keys(node_ids)
         found = await round_resolvers.rounds_by_id(info.context, [i for i in wanted if i])
         return [cls.from_round(found[i]) if i in found else None for i in wanted]
 

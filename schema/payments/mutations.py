@@ -15,11 +15,11 @@ from domain.payments import errors as payment_errors
 from domain.payments import service as payment_service
 from domain.payments.models import Payment as PaymentModel
 from domain.wallets import errors as wallet_errors
-from resolvers.accounts.auth import parse_uuid
 from resolvers.payments import payments as payment_resolvers
 from resolvers.results import Outcome
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
+from schema.ids import uuid_of
 from schema.money import MoneyInput
 from schema.payments.types import Payment
 
@@ -149,7 +149,7 @@ class RejectWithdrawalPayload:
 
 
 def _withdrawal_id(global_id: relay.GlobalID) -> uuid.UUID | None:
-    return parse_uuid(global_id.node_id) if global_id.type_name == "Payment" else None
+    return uuid_of(global_id, "Payment")
 
 
 def _payment(outcome: Outcome[PaymentModel]) -> Payment | None:

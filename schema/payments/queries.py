@@ -10,10 +10,10 @@ from strawberry import relay
 from domain.accounts.permissions import Permission
 from domain.kernel.errors import DomainError
 from domain.payments import service as payment_service
-from resolvers.accounts.auth import parse_uuid
 from resolvers.payments import payments as payment_resolvers
 from resolvers.permissions import HasPermission
 from schema.context import Info
+from schema.ids import uuid_of
 from schema.money import Money
 from schema.payments.types import Payment
 from schema.wallets.types import query_error
@@ -69,7 +69,7 @@ class PaymentsQuery:
         extensions=[HasPermission.extension(Permission.WALLET_READ)],
     )
     async def player_net_deposits(self, info: Info, player_id: relay.GlobalID) -> Money | None:
-        player = parse_uuid(player_id.node_id) if player_id.type_name == "Player" else None
+        player = uuid_of(player_id, "Player")
         try:
             found = await payment_resolvers.net_deposits(info.context, player)
         except DomainError as error:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Self
@@ -14,6 +13,7 @@ from domain.integrations import psp
 from domain.payments import models
 from resolvers.payments import payments as payment_resolvers
 from schema.context import Info
+from schema.ids import uuid_key
 from schema.money import Money
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
@@ -30,13 +30,6 @@ DepositFlow = strawberry.enum(
     description="HOSTED: send the player to `redirectUrl`, the outcome arrives later. "
     "DIRECT: the PSP charges a stored method at once.",
 )
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 @strawberry.type(description="A deposit or a withdrawal, with where it stands.")
@@ -79,7 +72,7 @@ class Payment(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        wanted = [_uuid(node_id) for node_id in node_ids]
+        wanted = [uuid_key(node_id) for node_id in node_ids]
         found = await payment_resolvers.payments_by_id(
             info.context, [payment_id for payment_id in wanted if payment_id]
         )

@@ -19,9 +19,10 @@ from domain.wallets import errors as wallet_errors
 from resolvers.sportsbook import bets as bet_resolvers
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
-from schema.money import Money, MoneyInput
+from schema.ids import int_of
+from schema.money import DecimalText, Money, MoneyInput
 from schema.selection import selects
-from schema.sportsbook.types import Bet, odds_display_field
+from schema.sportsbook.types import Bet, odds_display_field, odds_value
 
 PlaceBetError = mutation_error(
     "PlaceBet",
@@ -92,7 +93,7 @@ class BetSystem(Enum):
 @strawberry.input
 class BetSelectionInput:
     outcome: relay.GlobalID
-    odds: Decimal = strawberry.field(description="The decimal odds the player saw.")
+    odds: DecimalText = strawberry.field(description="The decimal odds the player saw.")
 
 
 @strawberry.input
@@ -159,8 +160,7 @@ class CashOutPayload:
 
 
 def _outcome_id(global_id: relay.GlobalID) -> int | None:
-    node_id = global_id.node_id
-    return int(node_id) if global_id.type_name == "Outcome" and node_id.isdigit() else None
+    return int_of(global_id, "Outcome")
 
 
 def _slip(input: PlaceBetInput) -> BetSlip:
@@ -170,7 +170,7 @@ def _slip(input: PlaceBetInput) -> BetSlip:
         outcome_id = _outcome_id(selection.outcome)
         if outcome_id is None:
             raise sportsbook_errors.SelectionNotFound(field="selections")
-        selections.append(Selection(outcome_id, selection.odds))
+        selections.append(Selection(outcome_id, odds_value(selection.odds)))
     system = input.system.value if input.system else None
     if input.system is BetSystem.CUSTOM:
         if input.system_folds is None:
@@ -236,8 +236,7 @@ class SportsbookMutation:
         "the wallets that paid the stake."
     )
     async def cash_out(self, info: Info, input: CashOutInput) -> CashOutPayload:
-        node_id = input.bet.node_id
-        bet_id = int(node_id) if input.bet.type_name == "Bet" and node_id.isdigit() else None
+        bet_id = int_of(input.bet, "Bet")
         expected = (input.expected_value.amount, input.expected_value.currency)
         outcome = await bet_resolvers.cash_out(
             info.context, bet_id, expected=expected, idempotency_key=input.idempotency_key

@@ -28,6 +28,7 @@ from resolvers.sportsbook import bets as bet_resolvers
 from resolvers.sportsbook.fanout import fanout_for
 from schema.accounts.subscriptions import _until_interrupted
 from schema.context import Info
+from schema.ids import int_of
 from schema.money import Money
 from schema.sportsbook.types import (
     Bet,
@@ -99,9 +100,7 @@ def _event_ids(ids: Sequence[relay.GlobalID]) -> frozenset[int]:
             f"At most {EVENTS_PER_SUBSCRIPTION_MAX} events per subscription.",
             extensions={"code": "INVALID"},
         )
-    return frozenset(
-        int(i.node_id) for i in ids if i.type_name == "SportsbookEvent" and i.node_id.isdigit()
-    )
+    return frozenset(filter(None, (int_of(i, "SportsbookEvent") for i in ids)))
 
 
 async def _odds_updates(
@@ -246,7 +245,7 @@ class SportsbookSubscription:
         self, info: Info, bet: relay.GlobalID
     ) -> AsyncGenerator[CashOutOffer, None]:
         await _viewer(info)
-        bet_id = int(bet.node_id) if bet.type_name == "Bet" and bet.node_id.isdigit() else 0
+        bet_id = int_of(bet, "Bet") or 0
         legs = await bet_resolvers.legs_of(info.context, bet_id)
         if not (await bet_resolvers.bets_by_id(info.context, [bet_id])) or not legs:
             error = BetNotFound(field="bet")

@@ -22,8 +22,9 @@ from resolvers.sportsbook import catalog as catalog_resolvers
 from resolvers.sportsbook import trading as trading_resolvers
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
-from schema.money import Money
-from schema.sportsbook.types import Bet, Market, Outcome, SportsbookEvent
+from schema.ids import int_of
+from schema.money import DecimalText, Money, decimal_or_nan
+from schema.sportsbook.types import Bet, Market, Outcome, SportsbookEvent, odds_value
 from schema.wallets.types import query_error
 
 _STAFF_ERRORS = (
@@ -66,8 +67,7 @@ _DESK = "Staff (market.trade, every brand: the catalogue is shared): "
 
 
 def _int_id(global_id: relay.GlobalID, type_name: str) -> int | None:
-    node_id = global_id.node_id
-    return int(node_id) if global_id.type_name == type_name and node_id.isdigit() else None
+    return int_of(global_id, type_name)
 
 
 # ---- inputs and payloads -----------------------------------------------------------------
@@ -119,7 +119,7 @@ class ResumeEventPayload:
 @strawberry.input
 class OverrideOddsInput:
     outcome: relay.GlobalID = strawberry.field(description="The outcome's `id`.")
-    odds: Decimal = strawberry.field(description='Decimal odds as a string, e.g. "2.75".')
+    odds: DecimalText = strawberry.field(description='Decimal odds as a string, e.g. "2.75".')
     reason: str = strawberry.field(description=_REASON)
 
 
@@ -144,7 +144,7 @@ class ReleaseOddsOverridePayload:
 @strawberry.input
 class SetMarketMarginInput:
     market_type: str = strawberry.field(description='The market type, e.g. "match_result".')
-    margin: Decimal = strawberry.field(
+    margin: DecimalText = strawberry.field(
         description=f'A fraction from 0 to {trading.MARGIN_MAX}, at most four places, e.g. "0.05".'
     )
     reason: str = strawberry.field(description=_REASON)
@@ -257,7 +257,10 @@ class TradingMutation:
     )
     async def override_odds(self, info: Info, input: OverrideOddsInput) -> OverrideOddsPayload:
         outcome = await trading_resolvers.override_odds(
-            info.context, _int_id(input.outcome, "Outcome"), odds=input.odds, reason=input.reason
+            info.context,
+            _int_id(input.outcome, "Outcome"),
+            odds=odds_value(input.odds),
+            reason=input.reason,
         )
         row = outcome.value
         return OverrideOddsPayload(
@@ -289,7 +292,14 @@ class TradingMutation:
         self, info: Info, input: SetMarketMarginInput
     ) -> SetMarketMarginPayload:
         outcome = await trading_resolvers.set_market_margin(
-            info.context, input.market_type, margin=input.margin, reason=input.reason
+            info.context,
+            input.market_type,
+            margin=decimal_or_nan(
+                input.margin,
+                places_max=-int(trading.MARGIN_PLACES.as_tuple().exponent),
+                integer_digits_max=1,
+            ),
+            reason=input.reason,
         )
         done = outcome.value is not None
         return SetMarketMarginPayload(

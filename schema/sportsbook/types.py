@@ -21,7 +21,8 @@ from resolvers.sportsbook import bets as bet_resolvers
 from resolvers.sportsbook import catalog as catalog_resolvers
 from schema.context import Info
 from schema.extensions import direct, prefetched
-from schema.money import Money
+from schema.ids import int_keys
+from schema.money import DecimalText, Money, decimal_or_nan
 from schema.wallets.types import query_error
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
@@ -99,8 +100,13 @@ def odds_display_field(description: str | None = None) -> Any:
     return strawberry.field(resolver=display, description=description, metadata=direct(display_of))
 
 
-def _int_ids(node_ids: Iterable[str]) -> list[int]:
-    return [int(node_id) if node_id.isdigit() else 0 for node_id in node_ids]
+def odds_value(text: DecimalText) -> Decimal:
+    """Odds a client typed, exactly, or NaN (refused by the domain as InvalidOdds)."""
+    return decimal_or_nan(
+        text,
+        places_max=-int(odds_math.ODDS_PLACES.as_tuple().exponent),
+        integer_digits_max=len(str(int(odds_math.ODDS_MAX))),
+    )
 
 
 @strawberry.type(description="A sport, e.g. football.")
@@ -122,7 +128,7 @@ class Sport(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        rows = [await catalog_resolvers.sport(info.context, i) for i in _int_ids(node_ids)]
+        rows = [await catalog_resolvers.sport(info.context, i) for i in int_keys(node_ids)]
         return [cls.from_model(row) if row else None for row in rows]
 
 
@@ -180,7 +186,7 @@ class Competition(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        rows = [await catalog_resolvers.competition(info.context, i) for i in _int_ids(node_ids)]
+        rows = [await catalog_resolvers.competition(info.context, i) for i in int_keys(node_ids)]
         return [cls.from_model(row) if row else None for row in rows]
 
 
@@ -237,7 +243,7 @@ class SportsbookEvent(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        rows = [await catalog_resolvers.event(info.context, i) for i in _int_ids(node_ids)]
+        rows = [await catalog_resolvers.event(info.context, i) for i in int_keys(node_ids)]
         return [cls.from_model(row) if row else None for row in rows]
 
 
@@ -290,7 +296,7 @@ class Market(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        rows = [await catalog_resolvers.market(info.context, i) for i in _int_ids(node_ids)]
+        rows = [await catalog_resolvers.market(info.context, i) for i in int_keys(node_ids)]
         return [cls.from_model(row) if row else None for row in rows]
 
 
@@ -328,7 +334,7 @@ class Outcome(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        rows = [await catalog_resolvers.outcome(info.context, i) for i in _int_ids(node_ids)]
+        rows = [await catalog_resolvers.outcome(info.context, i) for i in int_keys(node_ids)]
         return [cls.from_model(row) if row else None for row in rows]
 
 
@@ -440,7 +446,7 @@ class Bet(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        wanted = _int_ids(node_ids)
+        wanted = int_keys(node_ids)
         found = await bet_resolvers.bets_by_id(info.context, [i for i in wanted if i])
         return [cls.from_model(found[i]) if i in found else None for i in wanted]
 

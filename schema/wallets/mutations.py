@@ -10,11 +10,11 @@ from domain.kernel.errors import PermissionDenied, ReasonRequired
 from domain.wallets import adjustments
 from domain.wallets import errors as wallet_errors
 from domain.wallets import models as wallet_models
-from resolvers.accounts.auth import parse_uuid
 from resolvers.wallets import adjustments as adjustment_resolvers
 from schema.context import Info
 from schema.errors import mutation_error, to_errors
 from schema.global_ids import ledger_transaction_id
+from schema.ids import uuid_of
 from schema.money import Money, MoneyInput
 from schema.wallets.types import Wallet
 
@@ -77,7 +77,7 @@ class WalletsMutation:
         player_id = input.player_id
         outcome = await adjustment_resolvers.adjust_balance(
             info.context,
-            parse_uuid(player_id.node_id) if player_id.type_name == "Player" else None,
+            uuid_of(player_id, "Player"),
             wallet=input.wallet,
             direction=input.direction,
             amount=input.amount.amount,

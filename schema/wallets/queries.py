@@ -5,10 +5,10 @@ from strawberry import relay
 
 from domain.accounts.permissions import Permission
 from domain.kernel.errors import DomainError
-from resolvers.accounts.auth import parse_uuid
 from resolvers.permissions import HasPermission
 from resolvers.wallets import wallets as wallet_resolvers
 from schema.context import Info
+from schema.ids import uuid_of
 from schema.wallets.types import Wallet, query_error
 
 
@@ -20,7 +20,7 @@ class WalletsQuery:
         extensions=[HasPermission.extension(Permission.WALLET_READ)],
     )
     async def player_wallets(self, info: Info, player_id: relay.GlobalID) -> list[Wallet] | None:
-        player = parse_uuid(player_id.node_id) if player_id.type_name == "Player" else None
+        player = uuid_of(player_id, "Player")
         try:
             balances = await wallet_resolvers.staff_player_wallets(info.context, player)
         except DomainError as error:

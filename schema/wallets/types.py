@@ -16,6 +16,7 @@ from domain.wallets.service import Balance
 from resolvers.wallets import wallets as wallet_resolvers
 from schema.context import Info
 from schema.global_ids import ledger_transaction_id
+from schema.ids import int_keys
 from schema.money import Money
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
@@ -78,12 +79,7 @@ class WalletTransaction(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        wanted = [
-            int(node_id)
-            if node_id.isascii() and node_id.isdigit() and int(node_id) <= history.BIGINT_MAX
-            else 0
-            for node_id in node_ids
-        ]
+        wanted = int_keys(node_ids)
         found = await wallet_resolvers.movements_by_id(info.context, [i for i in wanted if i])
         return [cls.from_movement(found[i]) if i in found else None for i in wanted]
 

@@ -183,6 +183,38 @@ async def test_unknown_provider_malformed_and_oversized_bodies_are_refused(
     assert (await payment_row(db, payment.id)).status == PaymentStatus.PENDING
 
 
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("data", "amount_minor"), 10**20),  # beyond a bigint
+        (("data", "amount_minor"), 1000.0),
+        (("data", "amount_minor"), "1000"),
+        (("data", "amount_minor"), True),
+        (("data", "currency"), "EUR\u0000"),
+        (("id",), "evt\u0000"),
+        (("data", "failure_reason"), "x" * 10_000),
+    ],
+)
+async def test_a_signed_webhook_with_a_malformed_amount_or_text_changes_nothing(
+    server: str, db: Database, registry: BrandRegistry, path: tuple[str, ...], value: object
+) -> None:
+    player_id, payment = await _pending_deposit(db, registry)
+    genuine = deposit_webhook(payment, ProviderStatus.SUCCEEDED)
+    document = json.loads(genuine.body)
+    *parents, leaf = path
+    target = document
+    for name in parents:
+        target = target[name]
+    target[leaf] = value
+    edited = PSP.redeliver(WebhookDelivery(genuine.path, {}, json.dumps(document).encode()))
+
+    reply = await _post(server, edited)
+
+    assert (reply.status_code, reply.json()["error"]["code"]) == (400, "MALFORMED_WEBHOOK")
+    assert (await payment_row(db, payment.id)).status == PaymentStatus.PENDING
+    assert await wallet_balances(db, player_id) == {"cash": 0, "withdrawal_pending": 0}
+
+
 async def test_the_hosted_page_refuses_an_edited_checkout_link(
     server: str, db: Database, registry: BrandRegistry
 ) -> None:

@@ -21,9 +21,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from domain.kernel.settings import get_settings
 from tests.support import AURORA, Api
 from web.middleware import (
+    ErrorPageMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
-    UnexpectedErrorMiddleware,
 )
 
 PROTOCOL = "graphql-transport-ws"
@@ -375,7 +375,7 @@ async def _fine(_request: Any) -> PlainTextResponse:
 async def fragile_server() -> AsyncIterator[str]:
     """A server whose one route raises, behind the app's outer middleware in its order."""
     app = Starlette(routes=[Route("/boom", _boom, methods=["POST"]), Route("/fine", _fine)])
-    app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(ErrorPageMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=False)
     app.add_middleware(RequestContextMiddleware)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical"))
@@ -405,6 +405,7 @@ async def test_an_unexpected_error_is_a_typed_500_with_request_id_on_a_kept_conn
         "error": {
             "code": "INTERNAL",
             "message": f"Unexpected error (request id {headers['x-request-id']}).",
+            "requestId": headers["x-request-id"],
         }
     }
     assert served[0] == 200

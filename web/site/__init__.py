@@ -81,13 +81,17 @@ def _static_routes(site: Site, settings: Settings) -> list[Route]:
     ]
 
 
-def site_routes(settings: Settings, schema: BaseSchema, registry: BrandRegistry) -> list[BaseRoute]:
-    """The site's routes. Errors: InvalidTheme (a theme's files are missing or broken), so
-    the app refuses to start rather than serve a broken brand."""
+def build_site(settings: Settings, schema: BaseSchema, registry: BrandRegistry) -> Site:
+    """The site's shared state. Errors: InvalidTheme (a theme's files are missing or
+    broken), so the app refuses to start rather than serve a broken brand."""
     themes = load_site_themes(
         registry, settings.themes_dir, auto_reload=settings.env is Environment.DEV
     )
-    site = Site(settings, schema, themes)
+    return Site(settings, schema, themes)
+
+
+def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list[BaseRoute]:
+    """The site's routes (see `build_site`)."""
     public = PublicPages(site)
     sign_in = SignInPages(site)
     account = AccountPages(site)

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from domain.casino.lobby import LobbyCursor
 from domain.kernel.errors import DomainError
+from schema.inputs import typed_text
 from web.site.refusals import refusal, refusals
 from web.site.security import content_security_policy
 from web.site.site import Page, Site, local_path
@@ -50,9 +51,9 @@ class LobbyFilters:
     @classmethod
     def of(cls, params: QueryParams, *, signed_in: bool) -> LobbyFilters:
         return cls(
-            search=params.get("q", "").strip()[:SEARCH_LENGTH_MAX],
-            category=params.get("category", "").strip()[:FILTER_LENGTH_MAX],
-            provider=params.get("provider", "").strip()[:FILTER_LENGTH_MAX],
+            search=typed_text(params.get("q", ""), SEARCH_LENGTH_MAX),
+            category=typed_text(params.get("category", ""), FILTER_LENGTH_MAX),
+            provider=typed_text(params.get("provider", ""), FILTER_LENGTH_MAX),
             # Favourites are a signed-in player's; signed out the box is ignored.
             favourites=signed_in and params.get("favourites") == "1",
         )

@@ -20,6 +20,7 @@ from strawberry.schema.base import BaseSchema
 
 from domain.brands.service import Brand
 from domain.kernel import clock
+from domain.kernel.money import AMOUNT_INTEGER_DIGITS_MAX, AmountError, parse_decimal
 from domain.kernel.settings import Settings
 from domain.sportsbook import odds as odds_math
 from resolvers.context import SESSION_COOKIE
@@ -311,10 +312,16 @@ def parse_amount(value: object) -> Decimal | None:
     if not isinstance(value, str):
         return None
     try:
-        amount = Decimal(value.strip().replace(",", "."))
-    except InvalidOperation:
+        # The one money parser's rule (exact, bounded); the currency's own decimals are
+        # checked by the API, which names the field.
+        amount = parse_decimal(
+            value.strip().replace(",", "."),
+            places_max=3,
+            integer_digits_max=AMOUNT_INTEGER_DIGITS_MAX,
+        )
+    except AmountError:
         return None
-    return amount if amount.is_finite() and amount > 0 else None
+    return amount if amount > 0 else None
 
 
 def local_path(value: object, default: str = "/account") -> str:

@@ -22,15 +22,22 @@ import re
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import Any, Final
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from domain.kernel.money import exponent, is_supported_currency
+from domain.kernel.money import (
+    AMOUNT_INTEGER_DIGITS_MAX,
+    AmountError,
+    exponent,
+    is_supported_currency,
+    parse_decimal,
+)
 from domain.kernel.pubsub import SubscriptionInterrupted
+from schema.ids import int_of_text
 from web.site.account import KEEPALIVE_INTERVAL_S
 from web.site.refusals import refusal, refusals
 from web.site.site import ODDS_FORMATS, Page, Site, local_path
@@ -110,13 +117,14 @@ class Slip:
 
 
 def parse_odds(value: object) -> Decimal | None:
-    if not isinstance(value, str) or len(value) > 20:
+    if not isinstance(value, str):
         return None
     try:
-        odds = Decimal(value.strip())
-    except InvalidOperation:
+        # The one decimal parser, so "1E+400000" is refused before any arithmetic.
+        odds = parse_decimal(value.strip(), places_max=4, integer_digits_max=6)
+    except AmountError:
         return None
-    if not odds.is_finite() or odds <= 1:
+    if odds <= 1:
         return None
     # As the site writes decimal odds: 2.5000 -> 2.50, 1.125 stays.
     cents = odds.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
@@ -125,17 +133,18 @@ def parse_odds(value: object) -> Decimal | None:
 
 def parse_stake(value: object, currency: str) -> Decimal | None:
     """A positive stake with at most the currency's decimal places, else None."""
-    if not isinstance(value, str) or not value.strip() or len(value) > 30:
+    if not isinstance(value, str):
         return None
     try:
-        stake = Decimal(value.strip().replace(",", "."))
-    except InvalidOperation:
+        # The one money parser's rule: exact, bounded, no more decimals than the currency.
+        stake = parse_decimal(
+            value.strip().replace(",", "."),
+            places_max=exponent(currency),
+            integer_digits_max=AMOUNT_INTEGER_DIGITS_MAX,
+        )
+    except AmountError:
         return None
-    if not stake.is_finite() or stake <= 0:
-        return None
-    if stake != stake.quantize(Decimal(1).scaleb(-exponent(currency)), rounding=ROUND_DOWN):
-        return None
-    return stake
+    return stake if stake > 0 else None
 
 
 @dataclass(frozen=True)
@@ -291,9 +300,12 @@ class SportsPages:
     async def event(self, request: Request) -> Response:
         page = await self.site.page(request)
         event_id = request.path_params["id"][:_ID_LENGTH_MAX]
-        variables = {"id": event_id, "format": page.viewer.odds_format}
-        result = await self.site.graphql.run(request, "SportsEvent", variables)
-        event = result.data.get("node")
+        event = None
+        # Not an event's id ("abc", "-1"): the same 404 as an unknown event, without asking.
+        if int_of_text(event_id, "SportsbookEvent") is not None:
+            variables = {"id": event_id, "format": page.viewer.odds_format}
+            result = await self.site.graphql.run(request, "SportsEvent", variables)
+            event = result.data.get("node")
         if not event or "markets" not in event:
             return self.site.render(
                 page,

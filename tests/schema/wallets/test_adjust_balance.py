@@ -126,6 +126,16 @@ BAD_INPUTS: list[tuple[dict[str, Any], str, str]] = [
     ({"amount": {"amount": "-5.00", "currency": "EUR"}}, "INVALID_AMOUNT", "amount"),
     ({"amount": {"amount": "0", "currency": "EUR"}}, "INVALID_AMOUNT", "amount"),
     ({"amount": {"amount": "1.001", "currency": "EUR"}}, "INVALID_AMOUNT", "amount"),
+    # Money enters only as canonical decimal text: a JSON number went through a float and
+    # credited 0.10; an exponent overflowed (masked error) or built a huge integer.
+    ({"amount": {"amount": 0.10000000000000000001, "currency": "EUR"}}, "INVALID_AMOUNT", "amount"),
+    ({"amount": {"amount": 5, "currency": "EUR"}}, "INVALID_AMOUNT", "amount"),
+    ({"amount": {"amount": "5.000000000000000001", "currency": "EUR"}}, "INVALID_AMOUNT", "amount"),
+    ({"amount": {"amount": "1E+999999999", "currency": "EUR"}}, "INVALID_AMOUNT", "amount"),
+    ({"amount": {"amount": "1E+400000", "currency": "EUR"}}, "INVALID_AMOUNT", "amount"),
+    ({"amount": {"amount": "1e1", "currency": "EUR"}}, "INVALID_AMOUNT", "amount"),
+    ({"amount": {"amount": " 5", "currency": "EUR"}}, "INVALID_AMOUNT", "amount"),
+    ({"amount": {"amount": "1000000000000", "currency": "EUR"}}, "INVALID_AMOUNT", "amount"),
     ({"amount": {"amount": "1.00", "currency": "GBP"}}, "UNSUPPORTED_CURRENCY", "amount"),
     ({"amount": {"amount": "1.00", "currency": "XXX"}}, "UNSUPPORTED_CURRENCY", "amount"),
     ({"reason": "   "}, "REASON_REQUIRED", "reason"),
@@ -182,4 +192,29 @@ async def test_a_player_of_another_brand_is_not_found(
         ("PLAYER_NOT_FOUND", "playerId")
     ]
     assert await balance_of(db, elsewhere, brand="northstar", currency="SEK") == 0
+    await finance.aclose()
+
+
+async def test_a_numeric_literal_amount_is_a_typed_error_and_moves_nothing(
+    server: str, db: Database, registry: BrandRegistry
+) -> None:
+    player = await player_of(db, registry)
+    finance = await signed_in_staff(server, AURORA, db, ["finance"])
+    audited = await audit_rows(db)
+
+    payloads = []
+    for index, literal in enumerate(["0.10000000000000000001", "5", '"1E+400000"']):
+        document = f"""mutation {{ adjustBalance(input: {{
+            playerId: "{player_global_id(player)}", wallet: CASH, direction: CREDIT,
+            amount: {{amount: {literal}, currency: "EUR"}}, reason: "Goodwill",
+            idempotencyKey: "literal-{index}"}}) {{ wallet {{ kind }} errors {{ code field }} }} }}"""
+        response = await finance.query(document)
+        payloads.append(response.data["adjustBalance"])
+
+    assert (
+        payloads
+        == [{"wallet": None, "errors": [{"code": "INVALID_AMOUNT", "field": "amount"}]}] * 3
+    )
+    assert await balance_of(db, player) == 0
+    assert await audit_rows(db) == audited
     await finance.aclose()

@@ -96,6 +96,10 @@ async def test_the_slip_previews_the_return_on_the_server(
     too_precise = await aurora_site.post(
         "/sports/slip", {"action": "preview", "stake": "1.234"}, headers=HTMX
     )
+    # An exponent once built a 400,000-digit number (or failed in quantize): refused.
+    huge = await aurora_site.post(
+        "/sports/slip", {"action": "preview", "stake": "1E+400000"}, headers=HTMX
+    )
 
     assert added.status_code == 200
     assert added.text.lstrip().startswith('<section id="bet-slip"')
@@ -105,6 +109,8 @@ async def test_the_slip_previews_the_return_on_the_server(
     assert "Total stake €20.00" in singles.text and "Potential return €43.00" in singles.text
     assert "Total stake €10.00" in multiple.text and "Potential return €45.00" in multiple.text
     assert "Enter a stake to see the potential return." in too_precise.text
+    assert huge.status_code == 200
+    assert "Enter a stake to see the potential return." in huge.text
 
 
 async def test_a_price_form_of_a_page_served_before_one_form_per_market_still_adds(
