@@ -12,9 +12,11 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA_DIR = REPO_ROOT / ".stakehouse" / "test"
@@ -75,10 +77,22 @@ DATABASE_URL = roles.role_url(_DATABASE, roles.APP_ROLE)
 os.environ["STAKEHOUSE_DATABASE_URL"] = DATABASE_URL
 os.environ["STAKEHOUSE_MIGRATION_DATABASE_URL"] = OWNER_DATABASE_URL
 
+# Each test process has a broker of its own: a worker that shared another's would consume
+# its messages and apply them to the wrong database. An embedded Redis per process by default;
+# with STAKEHOUSE_BROKER_URL naming a Redis server, a database of it per pytest-xdist worker.
+_BROKER_ENV = "STAKEHOUSE_TEST_BROKER_URL"  # what the run was given, as the controller saw it
+os.environ.setdefault(_BROKER_ENV, os.environ.get("STAKEHOUSE_BROKER_URL", ""))
 _EMBEDDED_REDIS = None
-if not os.environ.get("STAKEHOUSE_BROKER_URL"):
+if not os.environ[_BROKER_ENV]:
     _EMBEDDED_REDIS = embedded.start_redis(TEST_DATA_DIR, f"broker-{os.getpid()}")
     os.environ["STAKEHOUSE_BROKER_URL"] = _EMBEDDED_REDIS.url
+elif (worker := os.environ.get("PYTEST_XDIST_WORKER")) and os.environ[_BROKER_ENV].startswith(
+    "redis"
+):
+    _given = urlsplit(os.environ[_BROKER_ENV])
+    os.environ["STAKEHOUSE_BROKER_URL"] = urlunsplit(
+        _given._replace(path=f"/{int(worker.removeprefix('gw')) + 1}")
+    )
 
 
 async def _create_database(name: str, template: str | None) -> None:
@@ -111,11 +125,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     asyncio.run(embedded.drop_database(_ADMIN_URL, embedded.database_name(_DATABASE)))
     if _EMBEDDED_REDIS is not None:
         _EMBEDDED_REDIS.stop()
+        # Its files (snapshot, append-only log) are this run's alone.
+        for path in TEST_DATA_DIR.glob(f"broker-{os.getpid()}.*"):
+            path.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
     return DATABASE_URL
+
+
+@pytest.fixture(scope="session")
+def admin_database_url() -> str:
+    """The test database as the server's superuser: for what only a DBA may do (terminate
+    the application's connections in a fault drill)."""
+    return _DATABASE
 
 
 @pytest.fixture(scope="session")
@@ -239,6 +263,17 @@ async def _clean_tables(owner_db: Database, _cleanup: _Cleanup) -> AsyncIterator
     """Empties what the test wrote, and only that, as the owner (the application role may
     not delete from the ledger)."""
     yield
+    try:
+        await _clean(owner_db, _cleanup)
+    except DBAPIError as error:
+        # A test that killed connections (a fault drill) leaves dead ones in the pool; the
+        # failed one is discarded, so the next attempt gets a live connection.
+        if not error.connection_invalidated:
+            raise
+        await _clean(owner_db, _cleanup)
+
+
+async def _clean(owner_db: Database, _cleanup: _Cleanup) -> None:
     studios = {"studios": list(TEST_AGGREGATOR_STUDIOS)}
     async with owner_db.engine.begin() as connection:
         dirty = set((await connection.execute(text(_cleanup.dirty_query), studios)).scalars())

@@ -35,6 +35,7 @@ from tests.schema.wallets.support import (
     STATEMENT,
     balance_of,
     fund,
+    ledger_id,
     next_message,
     signed_in_player,
     spend,
@@ -57,7 +58,8 @@ KILL_ALL = """SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 
 async def _kill_connections(database_url: str, interval_s: float, stop: asyncio.Event) -> int:
     """Terminate every other backend of the test database every `interval_s` until
-    `stop`; returns how many it killed."""
+    `stop`, as the server's superuser (the application role may not); returns how many it
+    killed."""
     killer = await asyncpg.connect(plain_url(database_url))
     kills = 0
     try:
@@ -128,7 +130,7 @@ async def _subscription_delivers(
             await socket[0].close()
             socket[0] = await subscribe(base_url, AURORA, token, BALANCE_CHANGED)
             return None
-        if message["payload"]["data"]["balanceChanged"]["transactionId"] == str(
+        if message["payload"]["data"]["balanceChanged"]["transactionId"] == ledger_id(
             posting.transaction_id
         ):
             return True
@@ -191,7 +193,11 @@ def _euros(minor: int) -> str:
     ("interval_s", "drill_s"), [(0.2, DRILL_S), (0.02, DRILL_S / 2)], ids=["200ms", "20ms"]
 )
 async def test_after_its_connections_are_killed_for_a_while_the_replica_serves_live_again(
-    db: Database, database_url: str, registry: BrandRegistry, interval_s: float, drill_s: float
+    db: Database,
+    admin_database_url: str,
+    registry: BrandRegistry,
+    interval_s: float,
+    drill_s: float,
 ) -> None:
     async with app_server(registry) as base_url:
         api, api_player = await signed_in_player(base_url, AURORA, "drill@example.com")
@@ -209,7 +215,7 @@ async def test_after_its_connections_are_killed_for_a_while_the_replica_serves_l
         await wait_until_live(socket[0], db, api_player)
 
         stop = asyncio.Event()
-        killing = asyncio.ensure_future(_kill_connections(database_url, interval_s, stop))
+        killing = asyncio.ensure_future(_kill_connections(admin_database_url, interval_s, stop))
         loads = [asyncio.ensure_future(_load(db, api_player, stop)) for _ in range(LOAD_WRITERS)]
         await asyncio.sleep(drill_s)  # the drill's length, not a wait for an outcome
         stop.set()
