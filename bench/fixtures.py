@@ -24,8 +24,9 @@ from sqlalchemy import update
 from domain.accounts import sessions
 from domain.accounts import staff as staff_service
 from domain.accounts.models import PrincipalKind, SessionState, SessionTransport, StaffUser
-from domain.accounts.players import Registration, register
+from domain.accounts.players import Registration
 from domain.brands.service import BrandRegistry, sync_brands
+from domain.compliance.onboarding import register
 from domain.kernel.db import Database
 from domain.kernel.migrate import upgrade
 from domain.wallets.models import HouseAccountKind, WalletKind

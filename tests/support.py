@@ -15,8 +15,9 @@ import httpx
 import pyotp
 from sqlalchemy import event
 
-from domain.accounts.players import Registration, register
+from domain.accounts.players import Registration
 from domain.brands.service import BrandRegistry
+from domain.compliance.onboarding import register
 from domain.kernel.db import Database
 
 STRONG_PASSWORD = "correct horse battery"

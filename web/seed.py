@@ -17,6 +17,7 @@ from domain.accounts import players, staff
 from domain.accounts.errors import IdentifierTaken, InvalidInput, StaffEmailTaken
 from domain.brands.service import Brand, BrandRegistry, sync_brands
 from domain.casino.catalog import apply_catalogue, fetch_catalogue, seed_demo_catalog
+from domain.compliance import onboarding
 from domain.integrations.aggregator import TestAggregator
 from domain.kernel.db import Database, UnitOfWork
 
@@ -107,7 +108,7 @@ async def _ensure_demo_player(uow: UnitOfWork, brand: Brand) -> DemoPlayer:
             currency=brand.primary_currency,
         )
         try:
-            await players.register(uow, brand, form)
+            await onboarding.register(uow, brand, form)
         except InvalidInput as error:
             # Taken identifiers mean a concurrent seed won; anything else is a real problem.
             if not all(isinstance(problem, IdentifierTaken) for problem in error.errors):

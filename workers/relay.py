@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Final
 
 import asyncpg
 from prometheus_client import Gauge
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import func, select, text, update
 
 from domain.kernel.db import Database, UnitOfWork, plain_url
 from domain.kernel.outbox import EVENTS_CHANNEL, RELAY_CHANNEL, OutboxEvent
@@ -100,25 +100,6 @@ async def _mark_published(uow: UnitOfWork, event_ids: list[int]) -> None:
         .values(published_at=func.now())
         .execution_options(synchronize_session=False)
     )
-
-
-async def prune_published(uow: UnitOfWork, *, before: datetime, limit: int) -> int:
-    """Delete up to `limit` events published before `before`, oldest first; returns how many.
-
-    Unpublished rows are never deleted, however old: they are still owed to consumers.
-    """
-    oldest = (
-        select(OutboxEvent.id)
-        .where(OutboxEvent.published_at < before)
-        .order_by(OutboxEvent.id)
-        .limit(limit)
-    )
-    result = await uow.session.execute(
-        delete(OutboxEvent)
-        .where(OutboxEvent.id.in_(oldest))
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def run_relay(

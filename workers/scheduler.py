@@ -22,7 +22,7 @@ from typing import Final
 from prometheus_client import Counter, Gauge
 
 from domain.accounts import throttle
-from domain.kernel import clock
+from domain.kernel import clock, outbox
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
 from domain.kernel.supervision import TaskHealth, supervise
@@ -30,7 +30,7 @@ from domain.sportsbook import live_delay
 from domain.sportsbook.feed import heartbeats
 from domain.wallets import integrity, invariants
 from workers.payouts import sweep_stuck_payouts
-from workers.relay import PUBLISHED_RETENTION, prune_published
+from workers.relay import PUBLISHED_RETENTION
 
 log = logging.getLogger(__name__)
 
@@ -104,15 +104,12 @@ async def prune_login_failures(db: Database) -> int:
 
 async def prune_published_events(db: Database) -> int:
     """Delete outbox rows published more than PUBLISHED_RETENTION ago."""
-    before = clock.now() - PUBLISHED_RETENTION
-    total = 0
-    for _ in range(OUTBOX_PRUNE_BATCHES_MAX):
-        async with db.transaction() as uow:
-            deleted = await prune_published(uow, before=before, limit=OUTBOX_PRUNE_BATCH_SIZE)
-        total += deleted
-        if deleted < OUTBOX_PRUNE_BATCH_SIZE:
-            break
-    return total
+    return await outbox.prune_published_batches(
+        db,
+        before=clock.now() - PUBLISHED_RETENTION,
+        batch_size=OUTBOX_PRUNE_BATCH_SIZE,
+        batches_max=OUTBOX_PRUNE_BATCHES_MAX,
+    )
 
 
 async def audit_ledger(db: Database) -> int:
@@ -173,28 +170,10 @@ async def check_feed_heartbeats(db: Database) -> int:
 
 
 async def decide_pending_bets(db: Database) -> int:
-    """Accept or refuse the live bets whose delay is over, each in a unit of work of its
-    own (one bet's failure or lock wait never holds the others back). A batch at a time, up
-    to PENDING_BETS_BATCHES_MAX batches a run; the next run continues with the rest."""
-    decided = 0
-    for _ in range(PENDING_BETS_BATCHES_MAX):
-        async with db.uow() as uow:
-            due = await live_delay.pending_due(uow, now=clock.now(), limit=PENDING_BETS_BATCH_SIZE)
-        failed = 0
-        for bet_id in due:
-            try:
-                async with db.transaction() as uow:
-                    await live_delay.decide_pending_bet(uow, bet_id=bet_id)
-            except Exception:
-                # Logged and left pending: the next run tries it again.
-                log.exception("deciding pending bet %d failed", bet_id, extra={"bet_id": bet_id})
-                failed += 1
-                continue
-            decided += 1
-        # A failed bet stays due: stop here rather than read it again in this run.
-        if failed or len(due) < PENDING_BETS_BATCH_SIZE:
-            break
-    return decided
+    """Accept or refuse the live bets whose delay is over (the sportsbook's flow)."""
+    return await live_delay.decide_due_bets(
+        db, batch_size=PENDING_BETS_BATCH_SIZE, batches_max=PENDING_BETS_BATCHES_MAX
+    )
 
 
 # A live bet waits its market's delay (a few seconds): decide it within a second of that.

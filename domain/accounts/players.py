@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -13,7 +14,6 @@ from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts import passwords, sessions, throttle
 from domain.accounts.errors import (
-    AccountClosed,
     ConfirmationRequired,
     IdentifierRequired,
     IdentifierTaken,
@@ -41,15 +41,11 @@ from domain.accounts.principal import Principal, require_permission, require_pla
 from domain.accounts.sign_in import Attempt, Candidate, SignInResult, sign_in
 from domain.accounts.throttle import account_key
 from domain.brands.service import Brand
-from domain.compliance.errors import AccountSuspended, SelfExcluded
-from domain.compliance.limits import refresh_protection
-from domain.compliance.protection import time_out_refusal
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError
 from domain.kernel.outbox import emit
 from domain.kernel.settings import get_settings
-from domain.wallets import service as wallets
 
 AGE_MAX_YEARS = 120
 SEARCH_LIMIT_MAX = 100
@@ -115,6 +111,8 @@ async def register(
     uow: UnitOfWork, brand: Brand, form: Registration, *, address: str | None = None
 ) -> Player:
     """Create a player on `brand`. The same email may register separately on another brand.
+    Opens no wallet: accounts sits below the ledger, so the caller composes the two
+    (domain.compliance.onboarding.register).
 
     A well-formed attempt is counted per client `address` and per identifier before the
     uniqueness check, since IdentifierTaken tells whoever asks that an identifier is
@@ -162,7 +160,6 @@ async def register(
         raise InvalidInput([IdentifierTaken(field=name) for name in taken])
     player = await uow.session.get(Player, player_id)
     assert player is not None
-    await wallets.open_wallets(uow, brand.slug, player.id, player.currency)
     await emit(
         uow, PlayerRegistered(player_id=str(player.id), locale=player.locale), brand=brand.slug
     )
@@ -196,16 +193,6 @@ async def find_by_identifier(uow: UnitOfWork, brand: str, identifier: str) -> Pl
     return await uow.session.scalar(select(Player).where(Player.brand == brand, column == value))
 
 
-def sign_in_refusal(status: PlayerStatus) -> DomainError | None:
-    """Why a player of this status may not sign in (None: they may). Self-excluded
-    players are kept out entirely until withdrawal-only access exists."""
-    return {
-        PlayerStatus.SUSPENDED: AccountSuspended(),
-        PlayerStatus.SELF_EXCLUDED: SelfExcluded(),
-        PlayerStatus.CLOSED: AccountClosed(),
-    }.get(status)
-
-
 def sign_in_key(brand: str, identifier: str, player: Player | None) -> str:
     """The throttle key of a sign-in: the account itself, so guesses through its email,
     phone and username share one count; an unknown identifier counts on its own."""
@@ -215,10 +202,19 @@ def sign_in_key(brand: str, identifier: str, player: Player | None) -> str:
     return account_key(f"player:{brand}", classified[1] if classified else identifier)
 
 
-async def login(uow: UnitOfWork, brand: Brand, identifier: str, attempt: Attempt) -> SignInResult:
-    """Sign a player in with an email, phone or username on `brand`. Returns the failure
-    (InvalidCredentials, LoginThrottled, AccountClosed) rather than raising it, so the
-    caller can commit the failure count."""
+async def login(
+    uow: UnitOfWork,
+    brand: Brand,
+    identifier: str,
+    attempt: Attempt,
+    *,
+    refusal: Callable[[Player], DomainError | None],
+) -> tuple[SignInResult, Player | None]:
+    """Sign a player in with an email, phone or username on `brand`, and the player the
+    identifier names. `refusal` says why a known player may not sign in: player
+    protection decides it (domain.compliance.onboarding.login), which accounts may not
+    import. Returns the failure (InvalidCredentials, LoginThrottled, or the refusal)
+    rather than raising it, so the caller can commit the failure count."""
     player = await find_by_identifier(uow, brand.slug, identifier)
     candidate = (
         Candidate(
@@ -227,7 +223,7 @@ async def login(uow: UnitOfWork, brand: Brand, identifier: str, attempt: Attempt
             brand=player.brand,
             password_hash=player.password_hash,
             second_factor_owed=player.two_factor_enabled,
-            refusal=sign_in_refusal(PlayerStatus(player.status)) or time_out_refusal(player),
+            refusal=refusal(player),
         )
         if player
         else None
@@ -236,10 +232,7 @@ async def login(uow: UnitOfWork, brand: Brand, identifier: str, attempt: Attempt
     result = await sign_in(uow, candidate, keyed)
     if result.issued and player and passwords.needs_rehash(player.password_hash):
         player.password_hash = await passwords.hash_password(attempt.password)
-    if result.issued and player and player.protection_active:
-        # Back from a break that ended: drop the flag unless limits keep it.
-        await refresh_protection(uow, player)
-    return result
+    return result, player
 
 
 async def get(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> Player:

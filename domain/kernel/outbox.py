@@ -13,12 +13,12 @@ import uuid
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, DateTime, Index, Text, func, insert, text
+from sqlalchemy import BigInteger, DateTime, Index, Text, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.kernel.db import Base, UnitOfWork
+from domain.kernel.db import Base, Database, UnitOfWork
 
 RELAY_CHANNEL = "stakehouse_outbox"
 EVENTS_CHANNEL = "stakehouse_events"
@@ -103,3 +103,38 @@ async def claim_message(uow: UnitOfWork, consumer: str, event_id: int) -> bool:
         .returning(ProcessedMessage.event_id)
     )
     return result.scalar_one_or_none() is not None
+
+
+async def prune_published(uow: UnitOfWork, *, before: datetime, limit: int) -> int:
+    """Delete up to `limit` events published before `before`, oldest first; returns how many.
+
+    Unpublished rows are never deleted, however old: they are still owed to consumers.
+    """
+    oldest = (
+        select(OutboxEvent.id)
+        .where(OutboxEvent.published_at < before)
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+    )
+    result = await uow.session.execute(
+        delete(OutboxEvent)
+        .where(OutboxEvent.id.in_(oldest))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def prune_published_batches(
+    database: Database, *, before: datetime, batch_size: int, batches_max: int
+) -> int:
+    """Delete events published before `before`, `batch_size` at a time in a transaction
+    each (a short lock per batch, never one long delete), up to `batches_max` batches a
+    call; returns how many. A flow: it opens and commits its own units of work."""
+    total = 0
+    for _ in range(batches_max):
+        async with database.transaction() as uow:
+            deleted = await prune_published(uow, before=before, limit=batch_size)
+        total += deleted
+        if deleted < batch_size:
+            break
+    return total

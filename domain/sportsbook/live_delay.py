@@ -13,6 +13,7 @@ same transaction; an idempotent re-decision writes nothing. The scheduler's
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -22,7 +23,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 
 from domain.kernel import clock
-from domain.kernel.db import UnitOfWork
+from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.outbox import emit
 from domain.sportsbook import returns
 from domain.sportsbook.corrections import REFUND_SCOPE, refund, release_liabilities
@@ -33,6 +34,8 @@ from domain.sportsbook.placement import is_open, odds_accepted
 from domain.sportsbook.repository import selections
 from domain.sportsbook.runs import BetRow, lock_bets
 from domain.wallets.settlement import pay_many
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,32 @@ async def pending_due(uow: UnitOfWork, *, now: datetime, limit: int = 100) -> li
         .limit(limit)
     )
     return list(rows)
+
+
+async def decide_due_bets(database: Database, *, batch_size: int, batches_max: int) -> int:
+    """Accept or refuse the live bets whose delay is over, each in a unit of work of its
+    own (one bet's failure or lock wait never holds the others back); returns how many
+    were decided. `batch_size` bets at a time, up to `batches_max` batches a call; the
+    next call continues with the rest. A flow: it opens and commits its own units of work."""
+    decided = 0
+    for _ in range(batches_max):
+        async with database.uow() as uow:
+            due = await pending_due(uow, now=clock.now(), limit=batch_size)
+        failed = 0
+        for bet_id in due:
+            try:
+                async with database.transaction() as uow:
+                    await decide_pending_bet(uow, bet_id=bet_id)
+            except Exception:
+                # Logged and left pending: the next call tries it again.
+                log.exception("deciding pending bet %d failed", bet_id, extra={"bet_id": bet_id})
+                failed += 1
+                continue
+            decided += 1
+        # A failed bet stays due: stop here rather than read it again in this call.
+        if failed or len(due) < batch_size:
+            break
+    return decided
 
 
 async def decide_pending_bet(uow: UnitOfWork, *, bet_id: int) -> PendingDecision:

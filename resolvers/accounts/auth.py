@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from domain.accounts import credentials as account_credentials
-from domain.accounts import players, sessions, staff, two_factor
+from domain.accounts import sessions, staff, two_factor
 from domain.accounts.errors import TwoFactorRequired
 from domain.accounts.models import AuthSession, SessionTransport
 from domain.accounts.principal import Principal
 from domain.accounts.sign_in import Attempt, SignInResult
+from domain.compliance import onboarding
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError, NotAuthenticated
 from resolvers.context import Context, Credentials
@@ -60,7 +61,9 @@ async def login_player(
     ctx: Context, identifier: str, password: str, transport: SessionTransport
 ) -> Outcome[SignedIn]:
     async with ctx.db.uow() as uow:
-        result = await players.login(uow, ctx.brand, identifier, _attempt(ctx, password, transport))
+        result = await onboarding.login(
+            uow, ctx.brand, identifier, _attempt(ctx, password, transport)
+        )
         # Commit failures too: the throttle counts them.
         await uow.commit()
     return await _finish_sign_in(ctx, result)

@@ -20,6 +20,7 @@ from domain.accounts.models import (
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, holds_permission, require_permission
 from domain.accounts.staff import CreatedStaff
+from domain.compliance import onboarding
 from domain.kernel.errors import DomainError, NotFound
 from domain.messaging import service as messaging
 from domain.messaging.models import InboxMessage
@@ -55,7 +56,7 @@ async def register(
     async def run() -> Player:
         async with ctx.db.uow() as uow:
             try:
-                player = await players.register(uow, ctx.brand, form, address=ctx.client_address)
+                player = await onboarding.register(uow, ctx.brand, form, address=ctx.client_address)
             except DomainError:
                 # register wrote only the attempt's count (its docstring): keep it.
                 await uow.commit()

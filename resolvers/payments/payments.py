@@ -1,10 +1,9 @@
 """Deposits and withdrawals for players, the review queue for finance.
 
-The resolver owns the transactions and keeps every PSP call outside them: a transaction
-claims or changes the payment and commits, then the PSP is called (bounded by a timeout),
-then a second transaction records its answer. A crash or a PSP timeout in between leaves
-a row that says what is owed, and repeating the request (same idempotency key) completes
-it. Payouts are placed by a worker (payments.submit_payout), queued by the approval.
+Single steps run here in one unit of work each, committed by the resolver; the deposit,
+which calls the PSP between two transactions, is a domain flow
+(domain.payments.flows.deposit). Payouts are placed by a worker (payments.submit_payout),
+queued by the approval.
 """
 
 from __future__ import annotations
@@ -20,11 +19,12 @@ from domain.accounts.principal import (
     require_permission,
     require_player,
 )
-from domain.integrations import default_payment_provider, payment_provider
-from domain.integrations.psp import DepositFlow, call_provider
+from domain.integrations import default_payment_provider
+from domain.integrations.psp import DepositFlow
+from domain.payments import flows as payment_flows
 from domain.payments import service as payments
 from domain.payments.errors import PaymentNotFound
-from domain.payments.models import Payment, PaymentStatus
+from domain.payments.models import Payment
 from resolvers.context import Context
 from resolvers.results import Outcome, attempt
 from resolvers.wallets.adjustments import amount_minor
@@ -35,36 +35,20 @@ _STEP_UP_ERRORS = (StepUpCodeRequired, InvalidTwoFactorCode, LoginThrottled)
 async def deposit(
     ctx: Context, *, amount: str, currency: str, idempotency_key: str, flow: DepositFlow
 ) -> Outcome[Payment]:
-    """Claim a deposit under the key, open it at the PSP, record the session (a hosted
-    redirect, or a direct charge's outcome). A replay returns the same payment."""
+    """The deposit flow (domain.payments.flows.deposit) for the signed-in player."""
 
     async def run() -> Payment:
         player = require_player(await ctx.principal())
-        minor = amount_minor(amount, currency)
-        brand = ctx.brand.slug
-        provider = default_payment_provider(ctx.settings, brand)
-        async with ctx.db.uow() as uow:
-            payment = await payments.initiate_deposit(
-                uow,
-                brand=brand,
-                player_id=player.id,
-                amount_minor=minor,
-                currency=currency,
-                idempotency_key=idempotency_key,
-                provider=provider.name,
-            )
-            await uow.commit()
-        if payment.status != PaymentStatus.INITIATED:
-            return payment  # a replay of a deposit the PSP already opened
-        provider = payment_provider(ctx.settings, payment.provider)
-        request = payments.deposit_request(payment, flow=flow)
-        session = await call_provider(provider.create_deposit(request))
-        async with ctx.db.uow() as uow:
-            payment = await payments.open_deposit(
-                uow, brand=brand, payment_id=payment.id, session=session
-            )
-            await uow.commit()
-        return payment
+        return await payment_flows.deposit(
+            ctx.db,
+            ctx.settings,
+            brand=ctx.brand.slug,
+            player_id=player.id,
+            amount_minor=amount_minor(amount, currency),
+            currency=currency,
+            idempotency_key=idempotency_key,
+            flow=flow,
+        )
 
     return await attempt(run)
 

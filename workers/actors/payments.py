@@ -8,12 +8,10 @@ from typing import Any
 
 import dramatiq
 
-from domain.integrations import payment_provider
 from domain.integrations.psp import UnknownProvider
 from domain.kernel.settings import get_settings
-from domain.payments import service as payments
+from domain.payments import flows as payment_flows
 from domain.payments.errors import PaymentNotFound
-from domain.payments.models import Payment
 from workers import payouts
 from workers.broker import setup_broker
 from workers.runtime import database
@@ -53,12 +51,8 @@ async def submit_payout(event_id: int, brand: str, payload: dict[str, Any]) -> N
     """Pay out an approved withdrawal, once however often the message arrives (the domain
     finds a placed payout and does nothing)."""
     payment_id = uuid.UUID(str(payload["payment_id"]))
-    async with database().uow() as uow:
-        payment = await uow.session.get(Payment, payment_id)
-        if payment is None:
-            raise PaymentNotFound(field="withdrawalId")
-        provider = payment_provider(get_settings(), payment.provider)
-        placed = await payments.submit_payout(uow, provider, brand=brand, payment_id=payment_id)
-        await uow.commit()
+    placed = await payment_flows.submit_payout(
+        database(), get_settings(), brand=brand, payment_id=payment_id
+    )
     if placed is None:
         log.info("payout of %s (event %s) already placed or not approved", payment_id, event_id)

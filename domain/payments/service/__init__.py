@@ -1,15 +1,19 @@
 """Deposits and withdrawals: the payment rows, their status machines and the money they move.
 
-A call to the PSP never happens inside a transaction. The caller runs the steps:
+A call to the PSP never happens inside a transaction (but the payout's, under its row
+lock). Each function here is one step on the caller's unit of work; the steps that span
+transactions or call the PSP are run by domain.payments.flows:
 
-    deposit     initiate_deposit -> commit -> PSP create_deposit(deposit_request(...))
-                -> open_deposit -> commit;   later the webhook: apply_webhook -> commit
+    deposit     flows.deposit: initiate_deposit -> commit -> PSP
+                create_deposit(deposit_request(...)) -> open_deposit -> commit;   later
+                the webhook: apply_webhook -> commit
     withdrawal  request_withdrawal -> commit;   finance: reject_withdrawal -> commit, or
                 approve_withdrawal (queues PayoutRequested) -> commit;   the worker
-                payments.submit_payout: submit_payout (PSP call under the payment's row
-                lock) -> commit, retried until the PSP answers;   a pending payout ends by
-                webhook;   a payout never placed (retries exhausted, or found by the
-                scheduler's sweep) ends with abandon_payout: failed, funds back to cash
+                payments.submit_payout runs flows.submit_payout: submit_payout (PSP call
+                under the payment's row lock) -> commit, retried until the PSP answers;
+                a pending payout ends by webhook;   a payout never placed (retries
+                exhausted, or found by the scheduler's sweep) ends with abandon_payout:
+                failed, funds back to cash
 
 so a crash between steps leaves a row that says what is owed (a deposit still `initiated`, a
 withdrawal `approved` without a payout reference, its message still queued), and repeating

@@ -9,12 +9,11 @@ from datetime import timedelta
 
 import pytest
 
-from domain.accounts import players
 from domain.accounts.errors import ConfirmationRequired
 from domain.accounts.models import Player, SessionTransport
-from domain.accounts.sign_in import Attempt
+from domain.accounts.sign_in import Attempt, SignInResult
 from domain.brands.service import BrandRegistry
-from domain.compliance import limits, protection
+from domain.compliance import limits, onboarding, protection
 from domain.compliance.errors import InvalidLimit, TimedOut
 from domain.compliance.models import LimitKind, LimitPeriod
 from domain.kernel.db import Database
@@ -31,10 +30,10 @@ from tests.support import STRONG_PASSWORD, create_player
 from tests.web.providers.conftest import game_player, wallets
 
 
-async def _login(db: Database, registry: BrandRegistry, email: str) -> players.SignInResult:
+async def _login(db: Database, registry: BrandRegistry, email: str) -> SignInResult:
     attempt = Attempt("", STRONG_PASSWORD, SessionTransport.BEARER, None, None)
     async with db.transaction() as uow:
-        return await players.login(uow, registry.get("aurora"), email, attempt)
+        return await onboarding.login(uow, registry.get("aurora"), email, attempt)
 
 
 async def test_a_time_out_refuses_sign_in_until_it_ends(

@@ -19,9 +19,10 @@ from strawberry.relay import from_base64, to_base64
 from domain.accounts import staff as staff_service
 from domain.accounts.models import PrincipalKind
 from domain.accounts.permissions import permissions_for
-from domain.accounts.players import Registration, register
+from domain.accounts.players import Registration
 from domain.accounts.principal import Principal
 from domain.brands.service import BrandRegistry
+from domain.compliance.onboarding import register
 from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
 from domain.wallets import invariants

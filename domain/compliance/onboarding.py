@@ -1,0 +1,56 @@
+"""A player's way in: registration and sign-in as the other contexts see them.
+
+Accounts owns the player, the password and the session; it imports neither the ledger nor
+player protection, so both steps are composed here, one layer above accounts and wallets
+(the arrows in pyproject.toml's import-linter contracts): registration opens the wallets
+in the same transaction, and sign-in refuses players on a break and drops the protection
+flag when a break has ended. DESIGN.md section 6: protection is checked at registration
+and login. Each is a single step: it takes the caller's unit of work and never commits.
+"""
+
+from __future__ import annotations
+
+from domain.accounts import players
+from domain.accounts.errors import AccountClosed
+from domain.accounts.models import Player, PlayerStatus
+from domain.accounts.sign_in import Attempt, SignInResult
+from domain.brands.service import Brand
+from domain.compliance.errors import AccountSuspended, SelfExcluded
+from domain.compliance.limits import refresh_protection
+from domain.compliance.protection import time_out_refusal
+from domain.kernel.db import UnitOfWork
+from domain.kernel.errors import DomainError
+from domain.wallets import service as wallets
+
+
+async def register(
+    uow: UnitOfWork, brand: Brand, form: players.Registration, *, address: str | None = None
+) -> Player:
+    """Create a player on `brand` with every wallet open in their currency.
+    Errors: those of accounts.players.register (InvalidInput, RegistrationThrottled)."""
+    player = await players.register(uow, brand, form, address=address)
+    await wallets.open_wallets(uow, brand.slug, player.id, player.currency)
+    return player
+
+
+def sign_in_refusal(player: Player) -> DomainError | None:
+    """Why this player may not sign in (None: they may). Self-excluded players are kept
+    out entirely until withdrawal-only access exists; a running time-out keeps them out
+    until it ends."""
+    by_status: dict[PlayerStatus, DomainError] = {
+        PlayerStatus.SUSPENDED: AccountSuspended(),
+        PlayerStatus.SELF_EXCLUDED: SelfExcluded(),
+        PlayerStatus.CLOSED: AccountClosed(),
+    }
+    return by_status.get(PlayerStatus(player.status)) or time_out_refusal(player)
+
+
+async def login(uow: UnitOfWork, brand: Brand, identifier: str, attempt: Attempt) -> SignInResult:
+    """Sign a player in with an email, phone or username on `brand`. Returns the failure
+    (InvalidCredentials, LoginThrottled, AccountSuspended, SelfExcluded, AccountClosed,
+    TimedOut) rather than raising it, so the caller can commit the failure count."""
+    result, player = await players.login(uow, brand, identifier, attempt, refusal=sign_in_refusal)
+    if result.issued and player and player.protection_active:
+        # Back from a break that ended: drop the flag unless limits keep it.
+        await refresh_protection(uow, player)
+    return result
