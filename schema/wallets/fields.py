@@ -10,6 +10,7 @@ from typing import Annotated, Protocol
 import strawberry
 from strawberry import relay
 
+from domain.kernel import paging
 from domain.kernel.errors import DomainError
 from domain.wallets import history
 from domain.wallets import models as wallet_models
@@ -35,7 +36,7 @@ async def player_transactions(
     info: Info,
     *,
     first: Annotated[
-        int, strawberry.argument(description=f"1 to {history.PAGE_SIZE_MAX}.")
+        int, strawberry.argument(description=f"1 to {paging.PAGE_SIZE_MAX}.")
     ] = history.PAGE_SIZE_DEFAULT,
     after: Annotated[
         str | None, strawberry.argument(description="The `endCursor` of the previous page.")
@@ -78,5 +79,5 @@ wallets_field = strawberry.field(
 transactions_field = strawberry.field(
     resolver=player_transactions,
     description="The player's wallet movements, newest first (keyset pagination, at most "
-    f"{history.PAGE_SIZE_MAX} per page). The player, or staff with wallet.read.",
+    f"{paging.PAGE_SIZE_MAX} per page). The player, or staff with wallet.read.",
 )
