@@ -11,12 +11,12 @@ import strawberry
 from strawberry import relay
 
 from domain.kernel import paging
-from domain.kernel.errors import DomainError
 from domain.wallets import history
 from domain.wallets import models as wallet_models
 from resolvers.wallets import wallets as wallet_resolvers
 from schema.context import Info
-from schema.wallets.types import Wallet, WalletTransaction, connection, query_error
+from schema.errors import as_query_error
+from schema.wallets.types import Wallet, WalletTransaction, connection
 
 
 class _PlayerLike(Protocol):
@@ -24,10 +24,8 @@ class _PlayerLike(Protocol):
 
 
 async def player_wallets(root: _PlayerLike, info: Info) -> list[Wallet]:
-    try:
+    with as_query_error():
         balances = await wallet_resolvers.wallets_of(info.context, uuid.UUID(root.id))
-    except DomainError as error:
-        raise query_error(error) from None
     return [Wallet.from_balance(balance) for balance in balances]
 
 
@@ -56,7 +54,7 @@ async def player_transactions(
         datetime | None, strawberry.argument(description="Exclusive; without a zone, UTC.")
     ] = None,
 ) -> relay.Connection[WalletTransaction]:
-    try:
+    with as_query_error():
         page = await wallet_resolvers.transactions(
             info.context,
             uuid.UUID(root.id),
@@ -67,8 +65,6 @@ async def player_transactions(
             since=from_,
             until=to,
         )
-    except DomainError as error:
-        raise query_error(error) from None
     return connection(page, after=after)
 
 
