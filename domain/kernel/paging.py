@@ -103,9 +103,9 @@ TEXT: Final = CursorField(_text)
 
 
 def _format(value: CursorValue) -> str:
-    # datetime before int: the order of the union does not matter, but bool is an int.
     if isinstance(value, datetime):
         return value.isoformat()
+    # bool is an int subclass: a True written as "True" would never read back as an id.
     if isinstance(value, bool):
         raise TypeError("a bool is not a cursor value")
     if isinstance(value, int | uuid.UUID):
