@@ -12,8 +12,6 @@ Search is PostgreSQL trigram matching (pg_trgm, migration 0005): a name containi
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import uuid
 from collections.abc import Sequence
@@ -44,26 +42,32 @@ from domain.casino.models import (
     FavouriteGame,
     GameSession,
 )
+from domain.kernel import paging
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError
+from domain.kernel.paging import (
+    TEXT,
+    UUID,
+    InvalidCursor,
+    InvalidPageSize,
+    check_page_size,
+    cursor_payload,
+    cursor_version,
+    decode_cursor,
+    encode_cursor,
+)
 
 PAGE_SIZE_DEFAULT: Final = 24
-PAGE_SIZE_MAX: Final = 100
+# The schema's argument docs cite it.
+PAGE_SIZE_MAX: Final = paging.PAGE_SIZE_MAX
 SEARCH_LENGTH_MAX: Final = 100
 TAGS_MAX: Final = 10
 TAG_LENGTH_MAX: Final = 40
 RECENTLY_PLAYED_MAX: Final = 50
-_CURSOR_VERSION: Final = "g1"
-
-
-class InvalidCursor(DomainError):
-    code = "INVALID_CURSOR"
-    message = "The cursor is not one this API issued."
-
-
-class InvalidPageSize(DomainError):
-    code = "INVALID_PAGE_SIZE"
-    message = f"Ask for 1 to {PAGE_SIZE_MAX} items per page."
+_CURSOR_VERSION: Final = "g2"
+# Cursors issued before the paging kit (base64 of a JSON list); still accepted, so a client
+# paging across a deploy does not fail.
+_CURSOR_VERSION_JSON: Final = "g1"
 
 
 class InvalidLobbyFilter(DomainError):
@@ -105,19 +109,24 @@ class LobbyCursor:
     game_id: uuid.UUID
 
     def encode(self) -> str:
-        raw = json.dumps([_CURSOR_VERSION, self.name, str(self.game_id)])
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return encode_cursor(_CURSOR_VERSION, self.name, self.game_id)
 
     @classmethod
     def decode(cls, text: str) -> LobbyCursor:
         """Errors: InvalidCursor."""
+        if cursor_version(text) == _CURSOR_VERSION:
+            return cls(*decode_cursor(text, _CURSOR_VERSION, TEXT, UUID))
+        return cls._decode_json(text)
+
+    @classmethod
+    def _decode_json(cls, text: str) -> LobbyCursor:
+        """A g1 cursor: `["g1", name, game id]`. Errors: InvalidCursor."""
         try:
-            padded = text + "=" * (-len(text) % 4)
-            version, name, game_id = json.loads(base64.urlsafe_b64decode(padded))
+            version, name, game_id = json.loads(cursor_payload(text))
             cursor = cls(str(name), uuid.UUID(str(game_id)))
-        except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+        except (ValueError, TypeError):
             raise InvalidCursor(field="after") from None
-        if version != _CURSOR_VERSION:
+        if version != _CURSOR_VERSION_JSON:
             raise InvalidCursor(field="after")
         return cursor
 
@@ -257,8 +266,7 @@ async def games_page(
 ) -> LobbyPage:
     """One page of the brand's games by name, after `after`: one statement.
     Errors: InvalidPageSize."""
-    if type(first) is not int or not 1 <= first <= PAGE_SIZE_MAX:
-        raise InvalidPageSize(field="first")
+    check_page_size(first)
     statement = _filtered(
         _offered(brand, include_disabled=include_disabled), filters or LobbyFilter()
     )

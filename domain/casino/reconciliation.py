@@ -17,8 +17,9 @@ from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
 from domain.casino.lobby import InvalidLobbyFilter
 from domain.casino.models import GameRound
-from domain.casino.rounds import BigWinRule, RoundCursor, RoundPage, check_page_size, page_of
+from domain.casino.rounds import BigWinRule, RoundCursor, RoundPage, page_of
 from domain.kernel.db import UnitOfWork
+from domain.kernel.paging import check_page_size
 
 # A reconciliation covers at most a year: past that, ask period by period.
 RANGE_MAX: Final = timedelta(days=366)

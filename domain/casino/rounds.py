@@ -7,8 +7,6 @@ wallet callbacks under the round's lock, so they agree with its transactions.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,13 +16,15 @@ from typing import Final
 
 from sqlalchemy import ColumnElement, and_, case, select
 
-from domain.casino.lobby import InvalidCursor, InvalidPageSize
 from domain.casino.models import GameRound, RoundTransaction, TransactionStatus
+from domain.kernel import paging
 from domain.kernel.db import UnitOfWork
 from domain.kernel.money import exponent, is_supported_currency
+from domain.kernel.paging import ID, INSTANT, check_page_size, decode_cursor, encode_cursor
 
 PAGE_SIZE_DEFAULT: Final = 20
-PAGE_SIZE_MAX: Final = 100
+# The schema's argument docs cite it.
+PAGE_SIZE_MAX: Final = paging.PAGE_SIZE_MAX
 
 
 @dataclass(frozen=True)
@@ -119,33 +119,18 @@ class RoundCursor:
     version: str = "r1"
 
     def encode(self) -> str:
-        raw = f"{self.version}|{self.opened_at.isoformat()}|{self.round_id}"
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return encode_cursor(self.version, self.opened_at, self.round_id)
 
     @classmethod
     def decode(cls, text: str) -> RoundCursor:
         """Errors: InvalidCursor."""
-        try:
-            padded = text + "=" * (-len(text) % 4)
-            version, at, round_id = base64.urlsafe_b64decode(padded).decode().split("|")
-            cursor = cls(datetime.fromisoformat(at), int(round_id), version)
-        except (ValueError, UnicodeDecodeError, binascii.Error):
-            raise InvalidCursor(field="after") from None
-        if version != "r1" or cursor.opened_at.tzinfo is None or cursor.round_id < 1:
-            raise InvalidCursor(field="after")
-        return cursor
+        return cls(*decode_cursor(text, "r1", INSTANT, ID))
 
 
 @dataclass(frozen=True)
 class RoundPage:
     rounds: list[Round]
     has_next_page: bool
-
-
-def check_page_size(first: int) -> None:
-    """Errors: InvalidPageSize."""
-    if type(first) is not int or not 1 <= first <= PAGE_SIZE_MAX:
-        raise InvalidPageSize(field="first")
 
 
 def to_round(row: GameRound, rule: BigWinRule) -> Round:

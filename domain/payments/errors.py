@@ -28,16 +28,6 @@ class AmountMismatch(DomainError):
     message = "The provider reported a different amount for this payment."
 
 
-class InvalidCursor(DomainError):
-    code = "INVALID_CURSOR"
-    message = "The cursor is not one this API issued."
-
-
-class InvalidPageSize(DomainError):
-    code = "INVALID_PAGE_SIZE"
-    message = "Ask for 1 to 100 items per page."
-
-
 class ReasonTooLong(DomainError):
     code = "REASON_TOO_LONG"
     message = "Keep the reason to 500 characters."

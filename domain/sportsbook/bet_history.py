@@ -3,8 +3,6 @@ by id (brand-scoped; the caller checks whose they are)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,8 +10,8 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
+from domain.kernel import paging
 from domain.kernel.db import UnitOfWork
-from domain.sportsbook.catalog import PAGE_SIZE_MAX, InvalidCursor, InvalidPageSize
 from domain.sportsbook.models import Bet, BetLeg, BetStatus
 
 
@@ -38,20 +36,13 @@ GROUP_STATUSES = {
 
 
 def encode_cursor(bet_id: int) -> str:
-    return base64.urlsafe_b64encode(f"b1|{bet_id}".encode()).decode().rstrip("=")
+    return paging.encode_cursor("b1", bet_id)
 
 
 def decode_cursor(text: str) -> int:
     """Errors: InvalidCursor."""
-    try:
-        padded = text + "=" * (-len(text) % 4)
-        version, bet_id = base64.urlsafe_b64decode(padded).decode().split("|")
-        value = int(bet_id)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise InvalidCursor(field="after") from None
-    if version != "b1" or value < 1:
-        raise InvalidCursor(field="after")
-    return value
+    (bet_id,) = paging.decode_cursor(text, "b1", paging.ID)
+    return bet_id
 
 
 @dataclass(frozen=True)
@@ -70,8 +61,7 @@ async def player_bets(
     group: BetGroup | None,
 ) -> BetPage:
     """Errors: InvalidPageSize, InvalidCursor."""
-    if not 1 <= first <= PAGE_SIZE_MAX:
-        raise InvalidPageSize(field="first")
+    paging.check_page_size(first)
     statement = select(Bet).where(Bet.brand == brand, Bet.player_id == player_id)
     if after is not None:
         statement = statement.where(Bet.id < decode_cursor(after))

@@ -5,8 +5,6 @@ brand (no brand column): what a brand offers is filtered above this layer, if at
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,8 +12,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, func, select, tuple_
 
+from domain.kernel import paging
 from domain.kernel.db import UnitOfWork
-from domain.kernel.errors import DomainError
+from domain.kernel.paging import ID, INSTANT, check_page_size, decode_cursor, encode_cursor
 from domain.sportsbook.models import (
     Competition,
     Event,
@@ -28,22 +27,13 @@ from domain.sportsbook.models import (
 
 RowT = TypeVar("RowT", bound=Any)
 
-PAGE_SIZE_MAX = 100
 PAGE_SIZE_DEFAULT = 20
+# The schema's argument docs cite it.
+PAGE_SIZE_MAX = paging.PAGE_SIZE_MAX
 # What a list shows without a status filter: events that still take bets.
 OPEN_STATUSES = (EventStatus.SCHEDULED, EventStatus.LIVE)
 # Markets a player never sees (taken down by the feed or a trader for good).
 HIDDEN_MARKET_STATUSES = (MarketStatus.DEACTIVATED.value,)
-
-
-class InvalidCursor(DomainError):
-    code = "INVALID_CURSOR"
-    message = "The cursor is not one this list handed out."
-
-
-class InvalidPageSize(DomainError):
-    code = "INVALID_PAGE_SIZE"
-    message = f"A page holds 1 to {PAGE_SIZE_MAX} items."
 
 
 @dataclass(frozen=True)
@@ -54,21 +44,12 @@ class EventCursor:
     event_id: int
 
     def encode(self) -> str:
-        raw = f"e1|{self.starts_at.isoformat()}|{self.event_id}"
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return encode_cursor("e1", self.starts_at, self.event_id)
 
     @classmethod
     def decode(cls, text: str) -> EventCursor:
         """Errors: InvalidCursor."""
-        try:
-            padded = text + "=" * (-len(text) % 4)
-            version, at, event_id = base64.urlsafe_b64decode(padded).decode().split("|")
-            cursor = cls(datetime.fromisoformat(at), int(event_id))
-        except (ValueError, UnicodeDecodeError, binascii.Error):
-            raise InvalidCursor(field="after") from None
-        if version != "e1" or cursor.starts_at.tzinfo is None:
-            raise InvalidCursor(field="after")
-        return cursor
+        return cls(*decode_cursor(text, "e1", INSTANT, ID))
 
 
 @dataclass(frozen=True)
@@ -90,8 +71,7 @@ class EventFilter:
         starts_after: datetime | None,
     ) -> EventFilter:
         """Errors: InvalidPageSize, InvalidCursor."""
-        if not 1 <= first <= PAGE_SIZE_MAX:
-            raise InvalidPageSize(field="first")
+        check_page_size(first)
         cursor = EventCursor.decode(after) if after is not None else None
         return cls(first, cursor, tuple(sorted(set(statuses or OPEN_STATUSES))), starts_after)
 

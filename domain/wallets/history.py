@@ -8,8 +8,6 @@ same transaction id. Every statement here is brand-scoped and one page is one st
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
@@ -20,11 +18,18 @@ from sqlalchemy import Row, Select, func, select
 
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError
+from domain.kernel.paging import (
+    ID,
+    INSTANT,
+    check_page_size,
+    cursor_version,
+    decode_cursor,
+    encode_cursor,
+)
 from domain.wallets.models import LedgerAccount, LedgerEntry, LedgerTransaction, WalletKind
 from domain.wallets.service import Balance
 
 PAGE_SIZE_DEFAULT: Final = 20
-PAGE_SIZE_MAX: Final = 100
 # An export is a statement for the player, not a data dump: past this, narrow the range.
 EXPORT_ROWS_MAX: Final = 100_000
 EXPORT_BATCH_ROWS: Final = 1_000
@@ -35,16 +40,6 @@ _CURSOR_VERSION: Final = "v2"
 # Cursors of the time-ordered history (created_at, entry id); still accepted, by the entry
 # they name, so a client paging across a deploy neither fails nor skips.
 _CURSOR_VERSION_TIME_ORDERED: Final = "v1"
-
-
-class InvalidCursor(DomainError):
-    code = "INVALID_CURSOR"
-    message = "The cursor is not one this API issued."
-
-
-class InvalidPageSize(DomainError):
-    code = "INVALID_PAGE_SIZE"
-    message = f"Ask for 1 to {PAGE_SIZE_MAX} items per page."
 
 
 class InvalidHistoryFilter(DomainError):
@@ -59,36 +54,16 @@ class Cursor:
     entry_id: int
 
     def encode(self) -> str:
-        raw = f"{_CURSOR_VERSION}|{self.entry_id}"
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return encode_cursor(_CURSOR_VERSION, self.entry_id)
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
         """Errors: InvalidCursor."""
-        try:
-            padded = text + "=" * (-len(text) % 4)
-            version, *fields = base64.urlsafe_b64decode(padded).decode().split("|")
-            entry_id = _entry_id_of(version, fields)
-        except (ValueError, UnicodeDecodeError, binascii.Error):
-            raise InvalidCursor(field="after") from None
-        if not 1 <= entry_id <= BIGINT_MAX:
-            raise InvalidCursor(field="after")
+        if cursor_version(text) == _CURSOR_VERSION_TIME_ORDERED:
+            _, entry_id = decode_cursor(text, _CURSOR_VERSION_TIME_ORDERED, INSTANT, ID)
+        else:
+            (entry_id,) = decode_cursor(text, _CURSOR_VERSION, ID)
         return cls(entry_id)
-
-
-def _entry_id_of(version: str, fields: list[str]) -> int:
-    """The entry id a decoded cursor names; ValueError for anything the API never issued."""
-    if version == _CURSOR_VERSION and len(fields) == 1:
-        return int(fields[0])
-    if version == _CURSOR_VERSION_TIME_ORDERED and len(fields) == 2:
-        if datetime.fromisoformat(fields[0]).tzinfo is None:
-            raise ValueError("a v1 cursor's time has a zone")
-        return int(fields[1])
-    raise ValueError("not a cursor of this API")
-
-
-# Entry ids are bigint: a larger number in a forged cursor would fail in the database.
-BIGINT_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -223,12 +198,6 @@ def _movement(
         balance_after_minor=balance,
         created_at=at,
     )
-
-
-def check_page_size(first: int) -> None:
-    """Errors: InvalidPageSize."""
-    if type(first) is not int or not 1 <= first <= PAGE_SIZE_MAX:
-        raise InvalidPageSize(field="first")
 
 
 async def page(

@@ -17,6 +17,7 @@ from strawberry.dataloader import DataLoader
 
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission, require_player
+from domain.kernel import paging
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError, NotAuthenticated, PermissionDenied
 from domain.wallets import history
@@ -144,7 +145,7 @@ async def transactions(
     filters = history.HistoryFilter.of(kinds=kinds, wallet=wallet, since=since, until=until)
     cursor = history.Cursor.decode(after) if after is not None else None
     # Refused here, not in the batch: one read's error would fail the request's others.
-    history.check_page_size(first)
+    paging.check_page_size(first)
     found = await _wallet_loader(ctx).load(_HistoryPage(player_id, first, cursor, filters))
     assert isinstance(found, history.Page)
     return found

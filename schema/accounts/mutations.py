@@ -21,7 +21,7 @@ from resolvers.compliance.protection import RegistrationLimit
 from schema.accounts.preferences import PreferencesMutation
 from schema.accounts.types import Player, SessionTransport, StaffMember
 from schema.context import Info
-from schema.errors import mutation_error, to_errors
+from schema.errors import MutationError, mutation_error, to_errors
 from schema.ids import uuid_of
 from schema.money import DecimalText
 
@@ -38,46 +38,80 @@ _LOGIN_ERRORS = (
 )  # fmt: skip
 _STAFF_ERRORS = (PermissionDenied, E.TwoFactorRequired, E.PasswordChangeRequired)
 
-RegisterError = mutation_error(
-    "Register", (*_FORM_ERRORS, E.RegistrationThrottled, compliance_errors.InvalidLimit)
+
+@mutation_error(*_FORM_ERRORS, E.RegistrationThrottled, compliance_errors.InvalidLimit)
+class RegisterError(MutationError): ...
+
+
+@mutation_error(*_LOGIN_ERRORS)
+class LoginError(MutationError): ...
+
+
+@mutation_error(*_STAFF_LOGIN_ERRORS)
+class StaffLoginError(MutationError): ...
+
+
+@mutation_error(E.InvalidTwoFactorCode, E.LoginThrottled, E.TwoFactorEnrolmentRequired)
+class CompleteTwoFactorError(MutationError): ...
+
+
+@mutation_error()
+class LogoutError(MutationError): ...
+
+
+@mutation_error(E.TwoFactorRequired)
+class RevokeMySessionsError(MutationError): ...
+
+
+@mutation_error(E.TwoFactorAlreadyEnabled, E.TwoFactorRequired)
+class BeginTwoFactorEnrolmentError(MutationError): ...
+
+
+@mutation_error(E.TwoFactorAlreadyEnabled, E.InvalidTwoFactorCode)
+class ConfirmTwoFactorEnrolmentError(MutationError): ...
+
+
+@mutation_error(
+    E.TwoFactorMandatory,
+    E.TwoFactorNotEnabled,
+    E.InvalidTwoFactorCode,
+    E.TwoFactorRequired,
+    E.LoginThrottled,
 )
-LoginError = mutation_error("Login", _LOGIN_ERRORS)
-StaffLoginError = mutation_error("StaffLogin", _STAFF_LOGIN_ERRORS)
-CompleteTwoFactorError = mutation_error(
-    "CompleteTwoFactor", (E.InvalidTwoFactorCode, E.LoginThrottled, E.TwoFactorEnrolmentRequired)
+class DisableTwoFactorError(MutationError): ...
+
+
+@mutation_error(
+    E.InvalidCredentials,
+    E.PasswordTooShort,
+    E.PasswordTooLong,
+    E.PasswordTooWeak,
+    E.TwoFactorRequired,
+    E.LoginThrottled,
 )
-LogoutError = mutation_error("Logout", ())
-RevokeMySessionsError = mutation_error("RevokeMySessions", (E.TwoFactorRequired,))
-BeginTwoFactorEnrolmentError = mutation_error(
-    "BeginTwoFactorEnrolment", (E.TwoFactorAlreadyEnabled, E.TwoFactorRequired)
-)
-ConfirmTwoFactorEnrolmentError = mutation_error(
-    "ConfirmTwoFactorEnrolment", (E.TwoFactorAlreadyEnabled, E.InvalidTwoFactorCode)
-)
-DisableTwoFactorError = mutation_error(
-    "DisableTwoFactor",
-    (E.TwoFactorMandatory, E.TwoFactorNotEnabled, E.InvalidTwoFactorCode, E.TwoFactorRequired,
-     E.LoginThrottled),
-)  # fmt: skip
-ChangePasswordError = mutation_error(
-    "ChangePassword",
-    (E.InvalidCredentials, E.PasswordTooShort, E.PasswordTooLong, E.PasswordTooWeak,
-     E.TwoFactorRequired, E.LoginThrottled),
-)  # fmt: skip
-SetPlayerStatusError = mutation_error(
-    "SetPlayerStatus", (*_STAFF_ERRORS, E.PlayerNotFound, ReasonRequired, E.SelfExclusionActive)
-)
-RevokePlayerSessionsError = mutation_error(
-    "RevokePlayerSessions", (*_STAFF_ERRORS, E.PlayerNotFound)
-)
-CreateStaffMemberError = mutation_error(
-    "CreateStaffMember",
-    (*_STAFF_ERRORS, E.InvalidEmail, E.InvalidRole, E.StaffEmailTaken, UnknownBrand),
-)
-SetStaffRolesError = mutation_error("SetStaffRoles", (*_STAFF_ERRORS, E.InvalidRole, NotFound))
-SelfExcludeError = mutation_error(
-    "SelfExclude", (E.TwoFactorRequired, E.ConfirmationRequired, E.PlayerNotFound)
-)
+class ChangePasswordError(MutationError): ...
+
+
+@mutation_error(*_STAFF_ERRORS, E.PlayerNotFound, ReasonRequired, E.SelfExclusionActive)
+class SetPlayerStatusError(MutationError): ...
+
+
+@mutation_error(*_STAFF_ERRORS, E.PlayerNotFound)
+class RevokePlayerSessionsError(MutationError): ...
+
+
+@mutation_error(*_STAFF_ERRORS, E.InvalidEmail, E.InvalidRole, E.StaffEmailTaken, UnknownBrand)
+class CreateStaffMemberError(MutationError): ...
+
+
+@mutation_error(*_STAFF_ERRORS, E.InvalidRole, NotFound)
+class SetStaffRolesError(MutationError): ...
+
+
+@mutation_error(E.TwoFactorRequired, E.ConfirmationRequired, E.PlayerNotFound)
+class SelfExcludeError(MutationError): ...
+
+
 SelfExclusionPeriod = strawberry.enum(
     SelfExclusionPeriodModel,
     name="SelfExclusionPeriod",
@@ -111,7 +145,7 @@ class RegisterDepositLimitInput:
 @strawberry.type
 class RegisterPayload:
     player: Player | None = None
-    errors: list[RegisterError]  # type: ignore[valid-type]
+    errors: list[RegisterError]
 
 
 @strawberry.input
@@ -130,7 +164,7 @@ class LoginPayload:
         default=None, description="Send as `Authorization: Bearer <token>`. Null for COOKIE."
     )
     two_factor_required: bool = False
-    errors: list[LoginError]  # type: ignore[valid-type]
+    errors: list[LoginError]
 
 
 @strawberry.input
@@ -147,7 +181,7 @@ class StaffLoginPayload:
         default=False,
         description="Always true on success: staff finish with a TOTP code, or enrol first.",
     )
-    errors: list[StaffLoginError]  # type: ignore[valid-type]
+    errors: list[StaffLoginError]
 
 
 @strawberry.input
@@ -158,13 +192,13 @@ class CompleteTwoFactorInput:
 @strawberry.type
 class CompleteTwoFactorPayload:
     token: str | None = strawberry.field(default=None, description="The new, full session's token.")
-    errors: list[CompleteTwoFactorError]  # type: ignore[valid-type]
+    errors: list[CompleteTwoFactorError]
 
 
 @strawberry.type
 class LogoutPayload:
     signed_out: bool = False
-    errors: list[LogoutError]  # type: ignore[valid-type]
+    errors: list[LogoutError]
 
 
 @strawberry.input
@@ -175,7 +209,7 @@ class RevokeMySessionsInput:
 @strawberry.type
 class RevokeMySessionsPayload:
     revoked_count: int = 0
-    errors: list[RevokeMySessionsError]  # type: ignore[valid-type]
+    errors: list[RevokeMySessionsError]
 
 
 @strawberry.type
@@ -184,7 +218,7 @@ class BeginTwoFactorEnrolmentPayload:
     provisioning_uri: str | None = strawberry.field(
         default=None, description="An otpauth:// URI to show as a QR code."
     )
-    errors: list[BeginTwoFactorEnrolmentError]  # type: ignore[valid-type]
+    errors: list[BeginTwoFactorEnrolmentError]
 
 
 @strawberry.input
@@ -199,13 +233,13 @@ class ConfirmTwoFactorEnrolmentPayload:
         default=None,
         description="For staff completing sign-in by enrolling: the new, full session's token.",
     )
-    errors: list[ConfirmTwoFactorEnrolmentError]  # type: ignore[valid-type]
+    errors: list[ConfirmTwoFactorEnrolmentError]
 
 
 @strawberry.type
 class DisableTwoFactorPayload:
     disabled: bool = False
-    errors: list[DisableTwoFactorError]  # type: ignore[valid-type]
+    errors: list[DisableTwoFactorError]
 
 
 @strawberry.input
@@ -217,7 +251,7 @@ class ChangePasswordInput:
 @strawberry.type
 class ChangePasswordPayload:
     changed: bool = False
-    errors: list[ChangePasswordError]  # type: ignore[valid-type]
+    errors: list[ChangePasswordError]
 
 
 @strawberry.input
@@ -230,7 +264,7 @@ class SetPlayerStatusInput:
 @strawberry.type
 class SetPlayerStatusPayload:
     player: Player | None = None
-    errors: list[SetPlayerStatusError]  # type: ignore[valid-type]
+    errors: list[SetPlayerStatusError]
 
 
 @strawberry.input
@@ -241,7 +275,7 @@ class RevokePlayerSessionsInput:
 @strawberry.type
 class RevokePlayerSessionsPayload:
     revoked_count: int = 0
-    errors: list[RevokePlayerSessionsError]  # type: ignore[valid-type]
+    errors: list[RevokePlayerSessionsError]
 
 
 @strawberry.input
@@ -257,7 +291,7 @@ class CreateStaffMemberPayload:
     one_time_password: str | None = strawberry.field(
         default=None, description="Shown once. The first sign-in must replace it."
     )
-    errors: list[CreateStaffMemberError]  # type: ignore[valid-type]
+    errors: list[CreateStaffMemberError]
 
 
 @strawberry.input
@@ -269,7 +303,7 @@ class SetStaffRolesInput:
 @strawberry.type
 class SetStaffRolesPayload:
     staff_member: StaffMember | None = None
-    errors: list[SetStaffRolesError]  # type: ignore[valid-type]
+    errors: list[SetStaffRolesError]
 
 
 @strawberry.input
@@ -286,7 +320,7 @@ class SelfExcludePayload:
     excluded_until: datetime | None = strawberry.field(
         default=None, description="When the exclusion ends; null when permanent."
     )
-    errors: list[SelfExcludeError]  # type: ignore[valid-type]
+    errors: list[SelfExcludeError]
 
 
 def _node_uuid(global_id: relay.GlobalID, type_name: str) -> object:

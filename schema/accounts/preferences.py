@@ -8,17 +8,16 @@ from domain.accounts import errors as account_errors
 from resolvers.accounts import players
 from schema.accounts.types import Player
 from schema.context import Info
-from schema.errors import mutation_error, to_errors
+from schema.errors import MutationError, mutation_error, to_errors
 from schema.sportsbook.types import OddsFormat
 
-SetOddsFormatError = mutation_error(
-    "SetOddsFormat",
-    (
-        account_errors.TwoFactorRequired,
-        account_errors.UnsupportedOddsFormat,
-        account_errors.PlayerNotFound,
-    ),
+
+@mutation_error(
+    account_errors.TwoFactorRequired,
+    account_errors.UnsupportedOddsFormat,
+    account_errors.PlayerNotFound,
 )
+class SetOddsFormatError(MutationError): ...
 
 
 @strawberry.input
@@ -29,7 +28,7 @@ class SetOddsFormatInput:
 @strawberry.type
 class SetOddsFormatPayload:
     player: Player | None = None
-    errors: list[SetOddsFormatError]  # type: ignore[valid-type]
+    errors: list[SetOddsFormatError]
 
 
 @strawberry.type

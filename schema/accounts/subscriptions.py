@@ -10,9 +10,10 @@ from strawberry.exceptions import StrawberryGraphQLError
 from domain.accounts.events import SessionRevoked
 from domain.accounts.principal import require_player
 from domain.kernel import clock
-from domain.kernel.errors import DomainError, NotAuthenticated
+from domain.kernel.errors import NotAuthenticated
 from domain.kernel.pubsub import PublishedEvent, SubscriptionInterrupted
 from schema.context import Info
+from schema.errors import as_query_error
 from schema.global_ids import global_id
 
 
@@ -54,13 +55,11 @@ class AccountsSubscription:
     )
     async def session_events(self, info: Info) -> AsyncGenerator[SessionEvent, None]:
         principal = await info.context.principal()
-        try:
+        with as_query_error():
             if principal is None:
                 raise NotAuthenticated()
             if principal.is_player:
                 require_player(principal)
-        except DomainError as error:
-            raise StrawberryGraphQLError(error.message, extensions={"code": error.code}) from None
         mine = str(principal.id)
         # Player sessions belong to one brand; staff sessions to none.
         brand = info.context.brand.slug if principal.is_player else None

@@ -10,11 +10,10 @@ import strawberry
 from strawberry import relay
 
 from domain.casino import rounds
-from domain.kernel.errors import DomainError
 from resolvers.casino import rounds as round_resolvers
 from schema.casino.types import GameRound, round_connection
 from schema.context import Info
-from schema.wallets.types import query_error
+from schema.errors import as_query_error
 
 
 class _PlayerLike(Protocol):
@@ -32,12 +31,10 @@ async def player_game_rounds(
         str | None, strawberry.argument(description="The `endCursor` of the previous page.")
     ] = None,
 ) -> relay.Connection[GameRound]:
-    try:
+    with as_query_error():
         page = await round_resolvers.player_rounds(
             info.context, uuid.UUID(root.id), first=first, after=after
         )
-    except DomainError as error:
-        raise query_error(error) from None
     return round_connection(page, after=after)
 
 

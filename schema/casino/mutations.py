@@ -16,7 +16,7 @@ from resolvers.casino import management as management_resolvers
 from resolvers.results import Outcome
 from schema.casino.types import CasinoGame, CasinoProvider, GameSession, parse_game_id
 from schema.context import Info
-from schema.errors import mutation_error, to_errors
+from schema.errors import MutationError, mutation_error, to_errors
 from schema.global_ids import global_id
 
 _FAVOURITE_ERRORS = (account_errors.TwoFactorRequired, casino_errors.GameNotFound)
@@ -27,29 +27,37 @@ _STAFF_ERRORS = (
     ReasonRequired,
 )
 
-AddFavouriteGameError = mutation_error("AddFavouriteGame", _FAVOURITE_ERRORS)
-RemoveFavouriteGameError = mutation_error("RemoveFavouriteGame", _FAVOURITE_ERRORS)
-LaunchGameError = mutation_error(
-    "LaunchGame",
-    (
-        *_FAVOURITE_ERRORS,
-        lobby.GameDisabled,
-        casino_errors.DemoUnavailable,
-        account_errors.PlayerNotFound,
-        compliance_errors.PlayerBlocked,
-        compliance_errors.AccountSuspended,
-        compliance_errors.SelfExcluded,
-        compliance_errors.AccountClosed,
-        compliance_errors.TimedOut,
-        compliance_errors.SessionLimitReached,
-    ),
+
+@mutation_error(*_FAVOURITE_ERRORS)
+class AddFavouriteGameError(MutationError): ...
+
+
+@mutation_error(*_FAVOURITE_ERRORS)
+class RemoveFavouriteGameError(MutationError): ...
+
+
+@mutation_error(
+    *_FAVOURITE_ERRORS,
+    lobby.GameDisabled,
+    casino_errors.DemoUnavailable,
+    account_errors.PlayerNotFound,
+    compliance_errors.PlayerBlocked,
+    compliance_errors.AccountSuspended,
+    compliance_errors.SelfExcluded,
+    compliance_errors.AccountClosed,
+    compliance_errors.TimedOut,
+    compliance_errors.SessionLimitReached,
 )
-SetCasinoGameEnabledError = mutation_error(
-    "SetCasinoGameEnabled", (*_STAFF_ERRORS, casino_errors.GameNotFound)
-)
-SetCasinoProviderEnabledError = mutation_error(
-    "SetCasinoProviderEnabled", (*_STAFF_ERRORS, management.ProviderNotFound)
-)
+class LaunchGameError(MutationError): ...
+
+
+@mutation_error(*_STAFF_ERRORS, casino_errors.GameNotFound)
+class SetCasinoGameEnabledError(MutationError): ...
+
+
+@mutation_error(*_STAFF_ERRORS, management.ProviderNotFound)
+class SetCasinoProviderEnabledError(MutationError): ...
+
 
 _REASON = (
     f"Why (mandatory, at most {management.REASON_LENGTH_MAX} characters); kept in the audit log."
@@ -64,13 +72,13 @@ class FavouriteGameInput:
 @strawberry.type
 class AddFavouriteGamePayload:
     game: CasinoGame | None = None
-    errors: list[AddFavouriteGameError]  # type: ignore[valid-type]
+    errors: list[AddFavouriteGameError]
 
 
 @strawberry.type
 class RemoveFavouriteGamePayload:
     game: CasinoGame | None = None
-    errors: list[RemoveFavouriteGameError]  # type: ignore[valid-type]
+    errors: list[RemoveFavouriteGameError]
 
 
 @strawberry.input
@@ -87,7 +95,7 @@ class LaunchGamePayload:
         "one-time token, so do not store or log it.",
     )
     session: GameSession | None = None
-    errors: list[LaunchGameError]  # type: ignore[valid-type]
+    errors: list[LaunchGameError]
 
 
 @strawberry.input
@@ -100,7 +108,7 @@ class SetCasinoGameEnabledInput:
 @strawberry.type
 class SetCasinoGameEnabledPayload:
     game: CasinoGame | None = None
-    errors: list[SetCasinoGameEnabledError]  # type: ignore[valid-type]
+    errors: list[SetCasinoGameEnabledError]
 
 
 @strawberry.input
@@ -116,7 +124,7 @@ class SetCasinoProviderEnabledPayload:
     enabled: bool | None = strawberry.field(
         default=None, description="The provider's switch on this brand, after the change."
     )
-    errors: list[SetCasinoProviderEnabledError]  # type: ignore[valid-type]
+    errors: list[SetCasinoProviderEnabledError]
 
 
 def _game(outcome: Outcome[lobby.Game]) -> CasinoGame | None:

@@ -11,7 +11,6 @@ from strawberry import relay
 
 from domain.accounts.permissions import Permission
 from domain.casino import lobby, reconciliation, rounds
-from domain.kernel.errors import DomainError
 from resolvers.casino import lobby as lobby_resolvers
 from resolvers.casino import rounds as round_resolvers
 from resolvers.permissions import HasPermission
@@ -26,7 +25,7 @@ from schema.casino.types import (
     round_connection,
 )
 from schema.context import Info
-from schema.wallets.types import query_error
+from schema.errors import as_query_error
 
 _AFTER = strawberry.argument(description="The `endCursor` of the previous page.")
 _FROM = strawberry.argument(name="from", description="Inclusive; without a zone, UTC.")
@@ -70,7 +69,7 @@ class CasinoQuery:
             ),
         ] = False,
     ) -> relay.Connection[CasinoGame]:
-        try:
+        with as_query_error():
             page = await lobby_resolvers.games(
                 info.context,
                 first=first,
@@ -82,8 +81,6 @@ class CasinoQuery:
                 favourites_only=favourites_only,
                 include_disabled=include_disabled,
             )
-        except DomainError as error:
-            raise query_error(error) from None
         return game_connection(page, after=after)
 
     @strawberry.field(description="The lobby's categories on this brand, by code.")
@@ -122,10 +119,8 @@ class CasinoQuery:
             int, strawberry.argument(description=f"1 to {lobby.RECENTLY_PLAYED_MAX}.")
         ] = 12,
     ) -> list[CasinoGame]:
-        try:
+        with as_query_error():
             found = await lobby_resolvers.recently_played(info.context, first)
-        except DomainError as error:
-            raise query_error(error) from None
         return [CasinoGame.from_game(game) for game in found]
 
     @strawberry.field(
@@ -148,7 +143,7 @@ class CasinoQuery:
         ] = rounds.PAGE_SIZE_DEFAULT,
         after: Annotated[str | None, _AFTER] = None,
     ) -> CasinoReconciliation:
-        try:
+        with as_query_error():
             found = await round_resolvers.reconciliation(
                 info.context,
                 since=from_,
@@ -158,8 +153,6 @@ class CasinoQuery:
                 first=first,
                 after=after,
             )
-        except DomainError as error:
-            raise query_error(error) from None
         return CasinoReconciliation(
             totals=[CasinoTotals.from_totals(totals) for totals in found.totals],
             rounds=round_connection(found.page, after=after),
@@ -180,10 +173,8 @@ class CasinoQuery:
         ] = rounds.PAGE_SIZE_DEFAULT,
         after: Annotated[str | None, _AFTER] = None,
     ) -> relay.Connection[GameRound]:
-        try:
+        with as_query_error():
             page = await round_resolvers.big_wins(
                 info.context, since=from_, until=to, first=first, after=after
             )
-        except DomainError as error:
-            raise query_error(error) from None
         return round_connection(page, after=after)

@@ -9,11 +9,10 @@ from typing import Protocol
 
 import strawberry
 
-from domain.kernel.errors import DomainError
 from resolvers.compliance import protection as protection_resolvers
 from schema.compliance.types import Limit, RealityCheck
 from schema.context import Info
-from schema.wallets.types import query_error
+from schema.errors import as_query_error
 
 
 class _PlayerLike(Protocol):
@@ -23,10 +22,8 @@ class _PlayerLike(Protocol):
 
 
 async def player_limits(root: _PlayerLike, info: Info) -> list[Limit]:
-    try:
+    with as_query_error():
         found = await protection_resolvers.limits_of(info.context, uuid.UUID(root.id))
-    except DomainError as error:
-        raise query_error(error) from None
     return [Limit.of(limit) for limit in found]
 
 

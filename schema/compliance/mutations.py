@@ -14,34 +14,42 @@ from domain.wallets import errors as wallet_errors
 from resolvers.compliance import protection as protection_resolvers
 from schema.compliance.types import Limit
 from schema.context import Info
-from schema.errors import mutation_error, to_errors
+from schema.errors import MutationError, mutation_error, to_errors
 from schema.money import MoneyInput
 
 _PLAYER_ERRORS = (account_errors.TwoFactorRequired, account_errors.PlayerNotFound)
-SetLimitError = mutation_error(
-    "SetLimit",
-    (
-        *_PLAYER_ERRORS,
-        compliance_errors.InvalidLimit,
-        wallet_errors.InvalidAmount,
-        wallet_errors.UnsupportedCurrency,
-    ),
+
+
+@mutation_error(
+    *_PLAYER_ERRORS,
+    compliance_errors.InvalidLimit,
+    wallet_errors.InvalidAmount,
+    wallet_errors.UnsupportedCurrency,
 )
+class SetLimitError(MutationError): ...
+
+
 _CHANGE_ERRORS = (*_PLAYER_ERRORS, compliance_errors.LimitNotFound)
-RemoveLimitError = mutation_error("RemoveLimit", _CHANGE_ERRORS)
-ConfirmLimitChangeError = mutation_error(
-    "ConfirmLimitChange",
-    (*_CHANGE_ERRORS, compliance_errors.NoPendingChange, compliance_errors.CoolingOff),
-)
-TakeTimeOutError = mutation_error(
-    "TakeTimeOut", (*_PLAYER_ERRORS, account_errors.ConfirmationRequired)
-)
-SetRealityCheckError = mutation_error(
-    "SetRealityCheck", (*_PLAYER_ERRORS, compliance_errors.InvalidLimit)
-)
-AcknowledgeRealityCheckError = mutation_error(
-    "AcknowledgeRealityCheck", (account_errors.TwoFactorRequired,)
-)
+
+
+@mutation_error(*_CHANGE_ERRORS)
+class RemoveLimitError(MutationError): ...
+
+
+@mutation_error(*_CHANGE_ERRORS, compliance_errors.NoPendingChange, compliance_errors.CoolingOff)
+class ConfirmLimitChangeError(MutationError): ...
+
+
+@mutation_error(*_PLAYER_ERRORS, account_errors.ConfirmationRequired)
+class TakeTimeOutError(MutationError): ...
+
+
+@mutation_error(*_PLAYER_ERRORS, compliance_errors.InvalidLimit)
+class SetRealityCheckError(MutationError): ...
+
+
+@mutation_error(account_errors.TwoFactorRequired)
+class AcknowledgeRealityCheckError(MutationError): ...
 
 
 @strawberry.input(
@@ -62,7 +70,7 @@ class SetLimitPayload:
         description="The limit now: a new or lower one applies at once; a higher one shows "
         "as `pending` and the old amount holds until confirmed.",
     )
-    errors: list[SetLimitError]  # type: ignore[valid-type]
+    errors: list[SetLimitError]
 
 
 @strawberry.input(description="The limit a change is about: its kind and period.")
@@ -76,7 +84,7 @@ class RemoveLimitPayload:
     limit: Limit | None = strawberry.field(
         default=None, description="The limit, still in force, with the removal pending."
     )
-    errors: list[RemoveLimitError]  # type: ignore[valid-type]
+    errors: list[RemoveLimitError]
 
 
 @strawberry.type
@@ -84,7 +92,7 @@ class ConfirmLimitChangePayload:
     limit: Limit | None = strawberry.field(
         default=None, description="The limit now in force; null when it was removed."
     )
-    errors: list[ConfirmLimitChangeError]  # type: ignore[valid-type]
+    errors: list[ConfirmLimitChangeError]
 
 
 @strawberry.input
@@ -100,7 +108,7 @@ class TakeTimeOutPayload:
     time_out_until: datetime | None = strawberry.field(
         default=None, description="When the break ends (sign-in is refused until then)."
     )
-    errors: list[TakeTimeOutError]  # type: ignore[valid-type]
+    errors: list[TakeTimeOutError]
 
 
 @strawberry.input
@@ -113,7 +121,7 @@ class SetRealityCheckInput:
 @strawberry.type
 class SetRealityCheckPayload:
     reality_check_minutes: int | None = None
-    errors: list[SetRealityCheckError]  # type: ignore[valid-type]
+    errors: list[SetRealityCheckError]
 
 
 @strawberry.type
@@ -121,7 +129,7 @@ class AcknowledgeRealityCheckPayload:
     acknowledged_at: datetime | None = strawberry.field(
         default=None, description="The next reminder is due an interval after this."
     )
-    errors: list[AcknowledgeRealityCheckError]  # type: ignore[valid-type]
+    errors: list[AcknowledgeRealityCheckError]
 
 
 @strawberry.type

@@ -18,7 +18,7 @@ from domain.wallets import errors as wallet_errors
 from resolvers.payments import payments as payment_resolvers
 from resolvers.results import Outcome
 from schema.context import Info
-from schema.errors import mutation_error, to_errors
+from schema.errors import MutationError, mutation_error, to_errors
 from schema.ids import uuid_of
 from schema.money import MoneyInput
 from schema.payments.types import Payment
@@ -45,32 +45,33 @@ _STAFF_ERRORS = (
     payment_errors.WithdrawalAlreadyReviewed,
 )
 
-DepositError = mutation_error(
-    "Deposit",
-    (
-        *_PLAYER_ERRORS,
-        psp.ProviderUnavailable,
-        compliance_errors.TimedOut,
-        compliance_errors.DepositLimitReached,
-    ),
+
+@mutation_error(
+    *_PLAYER_ERRORS,
+    psp.ProviderUnavailable,
+    compliance_errors.TimedOut,
+    compliance_errors.DepositLimitReached,
 )
-RequestWithdrawalError = mutation_error(
-    "RequestWithdrawal",
-    (
-        *_PLAYER_ERRORS,
-        wallet_errors.InsufficientFunds,
-        account_errors.StepUpCodeRequired,
-        account_errors.InvalidTwoFactorCode,
-        account_errors.LoginThrottled,
-    ),
+class DepositError(MutationError): ...
+
+
+@mutation_error(
+    *_PLAYER_ERRORS,
+    wallet_errors.InsufficientFunds,
+    account_errors.StepUpCodeRequired,
+    account_errors.InvalidTwoFactorCode,
+    account_errors.LoginThrottled,
 )
-ApproveWithdrawalError = mutation_error(
-    "ApproveWithdrawal", (*_STAFF_ERRORS, psp.UnknownProvider, psp.ProviderUnavailable)
-)
-RejectWithdrawalError = mutation_error(
-    "RejectWithdrawal",
-    (*_STAFF_ERRORS, ReasonRequired, payment_errors.ReasonTooLong),
-)
+class RequestWithdrawalError(MutationError): ...
+
+
+@mutation_error(*_STAFF_ERRORS, psp.UnknownProvider, psp.ProviderUnavailable)
+class ApproveWithdrawalError(MutationError): ...
+
+
+@mutation_error(*_STAFF_ERRORS, ReasonRequired, payment_errors.ReasonTooLong)
+class RejectWithdrawalError(MutationError): ...
+
 
 _KEY_DESCRIPTION = (
     "1-200 printable ASCII characters, new for each payment. Resending the same input with "
@@ -92,7 +93,7 @@ class DepositPayload:
         description="The deposit. HOSTED: PENDING with a `redirectUrl` to send the player to; "
         "the balance goes up when the PSP confirms. DIRECT: already final, or PENDING.",
     )
-    errors: list[DepositError]  # type: ignore[valid-type]
+    errors: list[DepositError]
 
 
 @strawberry.input
@@ -113,7 +114,7 @@ class RequestWithdrawalPayload:
         default=None,
         description="REQUESTED: the amount left cash for the withdrawal pending wallet at once.",
     )
-    errors: list[RequestWithdrawalError]  # type: ignore[valid-type]
+    errors: list[RequestWithdrawalError]
 
 
 @strawberry.input
@@ -128,7 +129,7 @@ class ApproveWithdrawalPayload:
         description="SUCCEEDED or FAILED when the PSP answered at once; APPROVED while the "
         "payout is pending (or could not be placed: see errors, and approve again).",
     )
-    errors: list[ApproveWithdrawalError]  # type: ignore[valid-type]
+    errors: list[ApproveWithdrawalError]
 
 
 @strawberry.input
@@ -145,7 +146,7 @@ class RejectWithdrawalPayload:
     withdrawal: Payment | None = strawberry.field(
         default=None, description="REJECTED: the amount is back in cash."
     )
-    errors: list[RejectWithdrawalError]  # type: ignore[valid-type]
+    errors: list[RejectWithdrawalError]
 
 
 def _withdrawal_id(global_id: relay.GlobalID) -> uuid.UUID | None:

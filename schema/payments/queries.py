@@ -8,15 +8,14 @@ import strawberry
 from strawberry import relay
 
 from domain.accounts.permissions import Permission
-from domain.kernel.errors import DomainError
 from domain.payments import service as payment_service
 from resolvers.payments import payments as payment_resolvers
 from resolvers.permissions import HasPermission
 from schema.context import Info
+from schema.errors import as_query_error
 from schema.ids import uuid_of
 from schema.money import Money
 from schema.payments.types import Payment
-from schema.wallets.types import query_error
 
 
 def _connection(page: payment_service.QueuePage, *, after: str | None) -> relay.Connection[Payment]:
@@ -54,12 +53,10 @@ class PaymentsQuery:
             str | None, strawberry.argument(description="The `endCursor` of the previous page.")
         ] = None,
     ) -> relay.Connection[Payment]:
-        try:
+        with as_query_error():
             page = await payment_resolvers.pending_withdrawals(
                 info.context, first=first, after=after
             )
-        except DomainError as error:
-            raise query_error(error) from None
         return _connection(page, after=after)
 
     @strawberry.field(
@@ -70,8 +67,6 @@ class PaymentsQuery:
     )
     async def player_net_deposits(self, info: Info, player_id: relay.GlobalID) -> Money | None:
         player = uuid_of(player_id, "Player")
-        try:
+        with as_query_error():
             found = await payment_resolvers.net_deposits(info.context, player)
-        except DomainError as error:
-            raise query_error(error) from None
         return None if found is None else Money.of(*found)

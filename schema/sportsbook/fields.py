@@ -9,12 +9,11 @@ from typing import Annotated, Protocol
 import strawberry
 from strawberry import relay
 
-from domain.kernel.errors import DomainError
 from domain.sportsbook import bet_history, catalog
 from resolvers.sportsbook import bets as bet_resolvers
 from schema.context import Info
+from schema.errors import as_query_error
 from schema.sportsbook.types import Bet, bet_connection
-from schema.wallets.types import query_error
 
 
 class _PlayerLike(Protocol):
@@ -36,12 +35,10 @@ async def player_bets(
         strawberry.argument(description="OPEN or SETTLED bets only (all if omitted)."),
     ] = None,
 ) -> relay.Connection[Bet]:
-    try:
+    with as_query_error():
         page = await bet_resolvers.player_bets(
             info.context, uuid.UUID(root.id), first=first, after=after, group=status
         )
-    except DomainError as error:
-        raise query_error(error) from None
     return bet_connection(page, after=after)
 
 

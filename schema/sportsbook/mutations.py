@@ -18,61 +18,59 @@ from domain.sportsbook.placement import BetSlip, Selection
 from domain.wallets import errors as wallet_errors
 from resolvers.sportsbook import bets as bet_resolvers
 from schema.context import Info
-from schema.errors import mutation_error, to_errors
+from schema.errors import MutationError, mutation_error, to_errors
 from schema.ids import int_of
 from schema.money import DecimalText, Money, MoneyInput
 from schema.selection import selects
 from schema.sportsbook.types import Bet, odds_display_field, odds_value
 
-PlaceBetError = mutation_error(
-    "PlaceBet",
-    (
-        PermissionDenied,
-        account_errors.TwoFactorRequired,
-        account_errors.PlayerNotFound,
-        compliance_errors.PlayerBlocked,
-        compliance_errors.AccountSuspended,
-        compliance_errors.SelfExcluded,
-        compliance_errors.AccountClosed,
-        compliance_errors.TimedOut,
-        compliance_errors.WagerLimitReached,
-        compliance_errors.LossLimitReached,
-        compliance_errors.SessionLimitReached,
-        sportsbook_errors.InvalidBet,
-        sportsbook_errors.InvalidOdds,
-        sportsbook_errors.SelectionNotFound,
-        sportsbook_errors.SelectionSuspended,
-        sportsbook_errors.OddsChanged,
-        sportsbook_errors.SameEventCombination,
-        sportsbook_errors.EachWayUnavailable,
-        sportsbook_errors.StakeTooLow,
-        sportsbook_errors.StakeTooHigh,
-        sportsbook_errors.MaxPayoutExceeded,
-        sportsbook_errors.LiabilityLimitExceeded,
-        sportsbook_errors.PricesMoving,
-        wallet_errors.InsufficientFunds,
-        wallet_errors.InvalidAmount,
-        wallet_errors.UnsupportedCurrency,
-        wallet_errors.IdempotencyConflict,
-        wallet_errors.InvalidIdempotencyKey,
-    ),
-)
 
-CashOutError = mutation_error(
-    "CashOut",
-    (
-        PermissionDenied,
-        account_errors.TwoFactorRequired,
-        account_errors.PlayerNotFound,
-        sportsbook_errors.BetNotFound,
-        cashout.CashOutUnavailable,
-        cashout.CashOutValueChanged,
-        wallet_errors.InvalidAmount,
-        wallet_errors.UnsupportedCurrency,
-        wallet_errors.IdempotencyConflict,
-        wallet_errors.InvalidIdempotencyKey,
-    ),
+@mutation_error(
+    PermissionDenied,
+    account_errors.TwoFactorRequired,
+    account_errors.PlayerNotFound,
+    compliance_errors.PlayerBlocked,
+    compliance_errors.AccountSuspended,
+    compliance_errors.SelfExcluded,
+    compliance_errors.AccountClosed,
+    compliance_errors.TimedOut,
+    compliance_errors.WagerLimitReached,
+    compliance_errors.LossLimitReached,
+    compliance_errors.SessionLimitReached,
+    sportsbook_errors.InvalidBet,
+    sportsbook_errors.InvalidOdds,
+    sportsbook_errors.SelectionNotFound,
+    sportsbook_errors.SelectionSuspended,
+    sportsbook_errors.OddsChanged,
+    sportsbook_errors.SameEventCombination,
+    sportsbook_errors.EachWayUnavailable,
+    sportsbook_errors.StakeTooLow,
+    sportsbook_errors.StakeTooHigh,
+    sportsbook_errors.MaxPayoutExceeded,
+    sportsbook_errors.LiabilityLimitExceeded,
+    sportsbook_errors.PricesMoving,
+    wallet_errors.InsufficientFunds,
+    wallet_errors.InvalidAmount,
+    wallet_errors.UnsupportedCurrency,
+    wallet_errors.IdempotencyConflict,
+    wallet_errors.InvalidIdempotencyKey,
 )
+class PlaceBetError(MutationError): ...
+
+
+@mutation_error(
+    PermissionDenied,
+    account_errors.TwoFactorRequired,
+    account_errors.PlayerNotFound,
+    sportsbook_errors.BetNotFound,
+    cashout.CashOutUnavailable,
+    cashout.CashOutValueChanged,
+    wallet_errors.InvalidAmount,
+    wallet_errors.UnsupportedCurrency,
+    wallet_errors.IdempotencyConflict,
+    wallet_errors.InvalidIdempotencyKey,
+)
+class CashOutError(MutationError): ...
 
 
 @strawberry.enum(description="Full-cover systems by name, or CUSTOM k-folds from n.")
@@ -135,7 +133,7 @@ class PlaceBetPayload:
     current_odds: list[SelectionOdds] = strawberry.field(
         default_factory=list, description="ODDS_CHANGED: the odds now of the selection at fault."
     )
-    errors: list[PlaceBetError]  # type: ignore[valid-type]
+    errors: list[PlaceBetError]
 
 
 @strawberry.input
@@ -156,7 +154,7 @@ class CashOutPayload:
     current_value: Money | None = strawberry.field(
         default=None, description="CASH_OUT_VALUE_CHANGED: the value now."
     )
-    errors: list[CashOutError]  # type: ignore[valid-type]
+    errors: list[CashOutError]
 
 
 def _outcome_id(global_id: relay.GlobalID) -> int | None:

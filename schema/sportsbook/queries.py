@@ -8,13 +8,12 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from domain.kernel.errors import DomainError
 from domain.sportsbook import catalog, models
 from resolvers.sportsbook import catalog as catalog_resolvers
 from schema.context import Info
+from schema.errors import as_query_error
 from schema.selection import selects
 from schema.sportsbook.types import Sport, SportsbookEvent, event_connection
-from schema.wallets.types import query_error
 
 
 @strawberry.type
@@ -41,12 +40,10 @@ class SportsbookQuery:
             datetime | None, strawberry.argument(description="Exclusive; without a zone, UTC.")
         ] = None,
     ) -> relay.Connection[SportsbookEvent]:
-        try:
+        with as_query_error():
             filters = catalog.EventFilter.of(
                 first=first, after=after, statuses=status, starts_after=starts_after
             )
-        except DomainError as error:
-            raise query_error(error) from None
         # Read what the page shows up front, so its nested fields resolve without loaders.
         node = ("edges", "node")
         shows = catalog_resolvers.EventListingShows(

@@ -17,7 +17,6 @@ from strawberry.exceptions import StrawberryGraphQLError
 
 from domain.accounts.principal import Principal, require_player
 from domain.kernel.db import Database
-from domain.kernel.errors import DomainError
 from domain.kernel.pubsub import EventHub, PublishedEvent, SubscriptionInterrupted
 from domain.sportsbook import bet_history, catalog, models
 from domain.sportsbook import odds as odds_math
@@ -28,6 +27,7 @@ from resolvers.sportsbook import bets as bet_resolvers
 from resolvers.sportsbook.fanout import fanout_for
 from schema.accounts.subscriptions import _until_interrupted
 from schema.context import Info
+from schema.errors import as_query_error, query_error
 from schema.ids import int_of
 from schema.money import Money
 from schema.sportsbook.types import (
@@ -162,10 +162,8 @@ async def _merged(
 
 
 async def _viewer(info: Info) -> Principal:
-    try:
+    with as_query_error():
         return require_player(await info.context.principal())
-    except DomainError as error:
-        raise StrawberryGraphQLError(error.message, extensions={"code": error.code}) from None
 
 
 async def _mine(info: Info, player: Principal, event: PublishedEvent) -> list[int]:
@@ -248,8 +246,7 @@ class SportsbookSubscription:
         bet_id = int_of(bet, "Bet") or 0
         legs = await bet_resolvers.legs_of(info.context, bet_id)
         if not (await bet_resolvers.bets_by_id(info.context, [bet_id])) or not legs:
-            error = BetNotFound(field="bet")
-            raise StrawberryGraphQLError(error.message, extensions={"code": error.code})
+            raise query_error(BetNotFound(field="bet"))
         event_ids = {leg.event_id for leg in legs}
         topics = (OddsChanged.topic, EventUpdated.topic, BetUpdated.topic, BetsSettled.topic)
         # Listen before reading the value now, so no change falls in between.

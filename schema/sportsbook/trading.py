@@ -14,18 +14,17 @@ from strawberry import relay
 
 from domain.accounts import errors as account_errors
 from domain.accounts.permissions import Permission
-from domain.kernel.errors import DomainError, PermissionDenied, ReasonRequired
+from domain.kernel.errors import PermissionDenied, ReasonRequired
 from domain.sportsbook import errors as sportsbook_errors
 from domain.sportsbook import trading
 from resolvers.permissions import HasPermission
 from resolvers.sportsbook import catalog as catalog_resolvers
 from resolvers.sportsbook import trading as trading_resolvers
 from schema.context import Info
-from schema.errors import mutation_error, to_errors
+from schema.errors import MutationError, as_query_error, mutation_error, to_errors
 from schema.ids import int_of
 from schema.money import DecimalText, Money, decimal_or_nan
 from schema.sportsbook.types import Bet, Market, Outcome, SportsbookEvent, odds_value
-from schema.wallets.types import query_error
 
 _STAFF_ERRORS = (
     PermissionDenied,
@@ -34,32 +33,43 @@ _STAFF_ERRORS = (
     ReasonRequired,
 )
 
-SuspendMarketError = mutation_error(
-    "SuspendMarket",
-    (*_STAFF_ERRORS, sportsbook_errors.MarketNotFound, trading.MarketNotTradable),
+
+@mutation_error(*_STAFF_ERRORS, sportsbook_errors.MarketNotFound, trading.MarketNotTradable)
+class SuspendMarketError(MutationError): ...
+
+
+@mutation_error(*_STAFF_ERRORS, sportsbook_errors.MarketNotFound, trading.MarketNotTradable)
+class ResumeMarketError(MutationError): ...
+
+
+@mutation_error(*_STAFF_ERRORS, trading.EventNotFound)
+class SuspendEventError(MutationError): ...
+
+
+@mutation_error(*_STAFF_ERRORS, trading.EventNotFound)
+class ResumeEventError(MutationError): ...
+
+
+@mutation_error(
+    *_STAFF_ERRORS,
+    sportsbook_errors.InvalidOdds,
+    trading.OutcomeNotFound,
+    trading.MarketNotTradable,
 )
-ResumeMarketError = mutation_error(
-    "ResumeMarket",
-    (*_STAFF_ERRORS, sportsbook_errors.MarketNotFound, trading.MarketNotTradable),
-)
-SuspendEventError = mutation_error("SuspendEvent", (*_STAFF_ERRORS, trading.EventNotFound))
-ResumeEventError = mutation_error("ResumeEvent", (*_STAFF_ERRORS, trading.EventNotFound))
-OverrideOddsError = mutation_error(
-    "OverrideOdds",
-    (
-        *_STAFF_ERRORS,
-        sportsbook_errors.InvalidOdds,
-        trading.OutcomeNotFound,
-        trading.MarketNotTradable,
-    ),
-)
-ReleaseOddsOverrideError = mutation_error(
-    "ReleaseOddsOverride", (*_STAFF_ERRORS, trading.OutcomeNotFound, trading.MarketNotTradable)
-)
-SetMarketMarginError = mutation_error("SetMarketMargin", (*_STAFF_ERRORS, trading.InvalidMargin))
-VoidBetError = mutation_error(
-    "VoidBet", (*_STAFF_ERRORS, sportsbook_errors.BetNotFound, trading.BetNotVoidable)
-)
+class OverrideOddsError(MutationError): ...
+
+
+@mutation_error(*_STAFF_ERRORS, trading.OutcomeNotFound, trading.MarketNotTradable)
+class ReleaseOddsOverrideError(MutationError): ...
+
+
+@mutation_error(*_STAFF_ERRORS, trading.InvalidMargin)
+class SetMarketMarginError(MutationError): ...
+
+
+@mutation_error(*_STAFF_ERRORS, sportsbook_errors.BetNotFound, trading.BetNotVoidable)
+class VoidBetError(MutationError): ...
+
 
 _REASON = f"Why (mandatory, at most {trading.REASON_LENGTH_MAX} characters); kept in the audit log."
 # The catalogue is one book for every brand: changing it is the platform trading desk's.
@@ -82,13 +92,13 @@ class MarketSuspensionInput:
 @strawberry.type
 class SuspendMarketPayload:
     market: Market | None = None
-    errors: list[SuspendMarketError]  # type: ignore[valid-type]
+    errors: list[SuspendMarketError]
 
 
 @strawberry.type
 class ResumeMarketPayload:
     market: Market | None = None
-    errors: list[ResumeMarketError]  # type: ignore[valid-type]
+    errors: list[ResumeMarketError]
 
 
 @strawberry.input
@@ -103,7 +113,7 @@ class SuspendEventPayload:
     markets: list[Market] = strawberry.field(
         default_factory=list, description="The markets this changed (already suspended: none)."
     )
-    errors: list[SuspendEventError]  # type: ignore[valid-type]
+    errors: list[SuspendEventError]
 
 
 @strawberry.type
@@ -113,7 +123,7 @@ class ResumeEventPayload:
         default_factory=list,
         description="The markets this resumed: those a trader suspended, no others.",
     )
-    errors: list[ResumeEventError]  # type: ignore[valid-type]
+    errors: list[ResumeEventError]
 
 
 @strawberry.input
@@ -126,7 +136,7 @@ class OverrideOddsInput:
 @strawberry.type
 class OverrideOddsPayload:
     outcome: Outcome | None = None
-    errors: list[OverrideOddsError]  # type: ignore[valid-type]
+    errors: list[OverrideOddsError]
 
 
 @strawberry.input
@@ -138,7 +148,7 @@ class ReleaseOddsOverrideInput:
 @strawberry.type
 class ReleaseOddsOverridePayload:
     outcome: Outcome | None = None
-    errors: list[ReleaseOddsOverrideError]  # type: ignore[valid-type]
+    errors: list[ReleaseOddsOverrideError]
 
 
 @strawberry.input
@@ -156,7 +166,7 @@ class SetMarketMarginPayload:
     margin: Decimal | None = strawberry.field(
         default=None, description="The margin now; prices follow from the next feed update."
     )
-    errors: list[SetMarketMarginError]  # type: ignore[valid-type]
+    errors: list[SetMarketMarginError]
 
 
 @strawberry.input
@@ -168,7 +178,7 @@ class VoidBetInput:
 @strawberry.type
 class VoidBetPayload:
     bet: Bet | None = None
-    errors: list[VoidBetError]  # type: ignore[valid-type]
+    errors: list[VoidBetError]
 
 
 @strawberry.type(description="What the book pays if this outcome wins, per currency.")
@@ -335,12 +345,10 @@ class TradingQuery:
     async def outcome_liabilities(
         self, info: Info, market: relay.GlobalID
     ) -> list[OutcomeLiability]:
-        try:
+        with as_query_error():
             rows = await trading_resolvers.outcome_liabilities(
                 info.context, _int_id(market, "Market")
             )
-        except DomainError as error:
-            raise query_error(error) from None
         return [
             OutcomeLiability(
                 outcome=Outcome.from_model(outcome),

@@ -13,17 +13,16 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from domain.accounts import models as accounts_models
-from domain.kernel.errors import DomainError
 from domain.sportsbook import bet_history, catalog, models
 from domain.sportsbook import odds as odds_math
 from resolvers.context import Context
 from resolvers.sportsbook import bets as bet_resolvers
 from resolvers.sportsbook import catalog as catalog_resolvers
 from schema.context import Info
+from schema.errors import as_query_error
 from schema.extensions import direct, prefetched
 from schema.ids import int_keys
 from schema.money import DecimalText, Money, decimal_or_nan
-from schema.wallets.types import query_error
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
 EventStatus = strawberry.enum(models.EventStatus, name="SportsbookEventStatus")
@@ -173,12 +172,10 @@ class Competition(relay.Node):
         status: list[models.EventStatus] | None = None,
         starts_after: datetime | None = None,
     ) -> relay.Connection[SportsbookEvent]:
-        try:
+        with as_query_error():
             filters = catalog.EventFilter.of(
                 first=first, after=after, statuses=status, starts_after=starts_after
             )
-        except DomainError as error:
-            raise query_error(error) from None
         page = await catalog_resolvers.competition_events(info.context, int(self.id), filters)
         return event_connection(page, after=after)
 

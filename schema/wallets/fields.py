@@ -10,12 +10,13 @@ from typing import Annotated, Protocol
 import strawberry
 from strawberry import relay
 
-from domain.kernel.errors import DomainError
+from domain.kernel import paging
 from domain.wallets import history
 from domain.wallets import models as wallet_models
 from resolvers.wallets import wallets as wallet_resolvers
 from schema.context import Info
-from schema.wallets.types import Wallet, WalletTransaction, connection, query_error
+from schema.errors import as_query_error
+from schema.wallets.types import Wallet, WalletTransaction, connection
 
 
 class _PlayerLike(Protocol):
@@ -23,10 +24,8 @@ class _PlayerLike(Protocol):
 
 
 async def player_wallets(root: _PlayerLike, info: Info) -> list[Wallet]:
-    try:
+    with as_query_error():
         balances = await wallet_resolvers.wallets_of(info.context, uuid.UUID(root.id))
-    except DomainError as error:
-        raise query_error(error) from None
     return [Wallet.from_balance(balance) for balance in balances]
 
 
@@ -35,7 +34,7 @@ async def player_transactions(
     info: Info,
     *,
     first: Annotated[
-        int, strawberry.argument(description=f"1 to {history.PAGE_SIZE_MAX}.")
+        int, strawberry.argument(description=f"1 to {paging.PAGE_SIZE_MAX}.")
     ] = history.PAGE_SIZE_DEFAULT,
     after: Annotated[
         str | None, strawberry.argument(description="The `endCursor` of the previous page.")
@@ -55,7 +54,7 @@ async def player_transactions(
         datetime | None, strawberry.argument(description="Exclusive; without a zone, UTC.")
     ] = None,
 ) -> relay.Connection[WalletTransaction]:
-    try:
+    with as_query_error():
         page = await wallet_resolvers.transactions(
             info.context,
             uuid.UUID(root.id),
@@ -66,8 +65,6 @@ async def player_transactions(
             since=from_,
             until=to,
         )
-    except DomainError as error:
-        raise query_error(error) from None
     return connection(page, after=after)
 
 
@@ -78,5 +75,5 @@ wallets_field = strawberry.field(
 transactions_field = strawberry.field(
     resolver=player_transactions,
     description="The player's wallet movements, newest first (keyset pagination, at most "
-    f"{history.PAGE_SIZE_MAX} per page). The player, or staff with wallet.read.",
+    f"{paging.PAGE_SIZE_MAX} per page). The player, or staff with wallet.read.",
 )

@@ -12,29 +12,28 @@ from domain.wallets import errors as wallet_errors
 from domain.wallets import models as wallet_models
 from resolvers.wallets import adjustments as adjustment_resolvers
 from schema.context import Info
-from schema.errors import mutation_error, to_errors
+from schema.errors import MutationError, mutation_error, to_errors
 from schema.global_ids import ledger_transaction_id
 from schema.ids import uuid_of
 from schema.money import Money, MoneyInput
 from schema.wallets.types import Wallet
 
-AdjustBalanceError = mutation_error(
-    "AdjustBalance",
-    (
-        PermissionDenied,
-        account_errors.TwoFactorRequired,
-        account_errors.PasswordChangeRequired,
-        account_errors.PlayerNotFound,
-        ReasonRequired,
-        adjustments.ReasonTooLong,
-        adjustments.WalletNotAdjustable,
-        wallet_errors.InvalidAmount,
-        wallet_errors.UnsupportedCurrency,
-        wallet_errors.InsufficientFunds,
-        wallet_errors.IdempotencyConflict,
-        wallet_errors.InvalidIdempotencyKey,
-    ),
+
+@mutation_error(
+    PermissionDenied,
+    account_errors.TwoFactorRequired,
+    account_errors.PasswordChangeRequired,
+    account_errors.PlayerNotFound,
+    ReasonRequired,
+    adjustments.ReasonTooLong,
+    adjustments.WalletNotAdjustable,
+    wallet_errors.InvalidAmount,
+    wallet_errors.UnsupportedCurrency,
+    wallet_errors.InsufficientFunds,
+    wallet_errors.IdempotencyConflict,
+    wallet_errors.InvalidIdempotencyKey,
 )
+class AdjustBalanceError(MutationError): ...
 
 
 @strawberry.input
@@ -64,7 +63,7 @@ class AdjustBalancePayload:
     replayed: bool = strawberry.field(
         default=False, description="True when this key was already used for this input."
     )
-    errors: list[AdjustBalanceError]  # type: ignore[valid-type]
+    errors: list[AdjustBalanceError]
 
 
 @strawberry.type

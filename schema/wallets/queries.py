@@ -4,12 +4,12 @@ import strawberry
 from strawberry import relay
 
 from domain.accounts.permissions import Permission
-from domain.kernel.errors import DomainError
 from resolvers.permissions import HasPermission
 from resolvers.wallets import wallets as wallet_resolvers
 from schema.context import Info
+from schema.errors import as_query_error
 from schema.ids import uuid_of
-from schema.wallets.types import Wallet, query_error
+from schema.wallets.types import Wallet
 
 
 @strawberry.type
@@ -21,8 +21,6 @@ class WalletsQuery:
     )
     async def player_wallets(self, info: Info, player_id: relay.GlobalID) -> list[Wallet] | None:
         player = uuid_of(player_id, "Player")
-        try:
+        with as_query_error():
             balances = await wallet_resolvers.staff_player_wallets(info.context, player)
-        except DomainError as error:
-            raise query_error(error) from None
         return None if balances is None else [Wallet.from_balance(b) for b in balances]

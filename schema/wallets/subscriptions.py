@@ -3,13 +3,12 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
-from strawberry.exceptions import StrawberryGraphQLError
 
 from domain.accounts.principal import require_player
-from domain.kernel.errors import DomainError
 from domain.wallets.events import BALANCE_CHANGED
 from schema.accounts.subscriptions import _until_interrupted
 from schema.context import Info
+from schema.errors import as_query_error
 from schema.wallets.types import BalanceChange
 
 
@@ -21,10 +20,8 @@ class WalletsSubscription:
         "stream ends when the session does."
     )
     async def balance_changed(self, info: Info) -> AsyncGenerator[BalanceChange, None]:
-        try:
+        with as_query_error():
             player = require_player(await info.context.principal())
-        except DomainError as error:
-            raise StrawberryGraphQLError(error.message, extensions={"code": error.code}) from None
         mine = str(player.id)
         brand = info.context.brand.slug
         async with info.context.hub.subscribe(BALANCE_CHANGED, brand=brand) as events:

@@ -8,9 +8,7 @@ from typing import Any, Self
 
 import strawberry
 from strawberry import relay
-from strawberry.exceptions import StrawberryGraphQLError
 
-from domain.kernel.errors import DomainError
 from domain.wallets import adjustments, history, models
 from domain.wallets.service import Balance
 from resolvers.wallets import wallets as wallet_resolvers
@@ -28,11 +26,6 @@ AdjustmentDirection = strawberry.enum(
     name="AdjustmentDirection",
     description="CREDIT adds to the wallet, DEBIT takes from it.",
 )
-
-
-def query_error(error: DomainError) -> StrawberryGraphQLError:
-    """An expected failure of a query field: a GraphQL error with `extensions.code`."""
-    return StrawberryGraphQLError(error.message, extensions={"code": error.code})
 
 
 @strawberry.type(description="One of a player's balances.")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,12 +12,14 @@ from sqlalchemy import case, func, select, tuple_
 
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
+from domain.kernel import paging
 from domain.kernel.db import UnitOfWork
-from domain.payments.errors import InvalidCursor, InvalidPageSize
+from domain.kernel.paging import INSTANT, UUID, check_page_size, decode_cursor, encode_cursor
 from domain.payments.models import Payment, PaymentKind, PaymentStatus
 
 PAGE_SIZE_DEFAULT: Final = 20
-PAGE_SIZE_MAX: Final = 100
+# The schema's argument docs cite it.
+PAGE_SIZE_MAX: Final = paging.PAGE_SIZE_MAX
 _CURSOR_VERSION: Final = "w1"
 
 
@@ -31,21 +31,12 @@ class QueueCursor:
     payment_id: uuid.UUID
 
     def encode(self) -> str:
-        raw = f"{_CURSOR_VERSION}|{self.created_at.isoformat()}|{self.payment_id}"
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return encode_cursor(_CURSOR_VERSION, self.created_at, self.payment_id)
 
     @classmethod
     def decode(cls, text: str) -> QueueCursor:
         """Errors: InvalidCursor."""
-        try:
-            padded = text + "=" * (-len(text) % 4)
-            version, at, payment_id = base64.urlsafe_b64decode(padded).decode().split("|")
-            cursor = cls(datetime.fromisoformat(at), uuid.UUID(payment_id))
-        except (ValueError, UnicodeDecodeError, binascii.Error):
-            raise InvalidCursor(field="after") from None
-        if version != _CURSOR_VERSION or cursor.created_at.tzinfo is None:
-            raise InvalidCursor(field="after")
-        return cursor
+        return cls(*decode_cursor(text, _CURSOR_VERSION, INSTANT, UUID))
 
 
 @dataclass(frozen=True)
@@ -72,8 +63,7 @@ async def pending_withdrawals(
     InvalidPageSize.
     """
     require_permission(actor, Permission.WITHDRAWAL_APPROVE, brand)
-    if type(first) is not int or not 1 <= first <= PAGE_SIZE_MAX:
-        raise InvalidPageSize(field="first")
+    check_page_size(first)
     query = select(Payment).where(
         Payment.brand == brand,
         Payment.kind == PaymentKind.WITHDRAWAL,

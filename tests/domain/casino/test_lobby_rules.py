@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from domain.casino.lobby import InvalidCursor, InvalidLobbyFilter, LobbyCursor, LobbyFilter
+from domain.casino.lobby import InvalidLobbyFilter, LobbyCursor, LobbyFilter
 from domain.casino.rounds import BigWinRule
 from domain.kernel.ids import new_id
+from domain.kernel.paging import InvalidCursor
 
 
 def test_the_big_win_minimum_is_per_currency_in_major_units_rounded_up() -> None:

@@ -20,9 +20,9 @@ from domain.integrations.psp import (
 from domain.kernel.db import Database
 from domain.kernel.errors import DomainError, PermissionDenied, ReasonRequired
 from domain.kernel.outbox import OutboxEvent
+from domain.kernel.paging import InvalidCursor
 from domain.payments import service as payments
 from domain.payments.errors import (
-    InvalidCursor,
     PaymentNotFound,
     ReasonTooLong,
     WithdrawalAlreadyReviewed,

@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from domain.brands.service import BrandRegistry
+from domain.kernel import paging
 from domain.kernel.db import Database
 from domain.wallets import history
 from domain.wallets.models import WalletKind
@@ -116,13 +117,13 @@ async def test_only_the_players_own_movements_of_the_brand_are_listed(
     assert {m.player_id for m in by_id.values()} == {player, other}
 
 
-@pytest.mark.parametrize("first", [0, -1, history.PAGE_SIZE_MAX + 1])
+@pytest.mark.parametrize("first", [0, -1, paging.PAGE_SIZE_MAX + 1])
 async def test_a_page_size_outside_1_to_100_is_refused(
     db: Database, registry: BrandRegistry, first: int
 ) -> None:
     player = await create_player(db, registry)
 
-    with pytest.raises(history.InvalidPageSize) as refused:
+    with pytest.raises(paging.InvalidPageSize) as refused:
         await _page(db, player, first=first)
 
     assert refused.value.field == "first"
@@ -141,7 +142,7 @@ async def test_a_page_size_outside_1_to_100_is_refused(
     ],
 )
 def test_a_cursor_the_api_did_not_issue_is_refused(cursor: str) -> None:
-    with pytest.raises(history.InvalidCursor) as refused:
+    with pytest.raises(paging.InvalidCursor) as refused:
         history.Cursor.decode(cursor)
 
     assert refused.value.field == "after"
