@@ -32,3 +32,19 @@ def test_tool_is_clean(command: tuple[str, ...]) -> None:
     result = _run(*command)
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Packages that ship: a module there named like a test file is collected, linted and
+# coverage-excluded as one by every tool (pytest, ruff's per-file rules, IDEs).
+SHIPPED_PACKAGES = ("domain", "schema", "resolvers", "web", "workers")
+
+
+def test_no_shipped_module_is_named_like_a_test() -> None:
+    misnamed = sorted(
+        str(path.relative_to(REPO_ROOT))
+        for package in SHIPPED_PACKAGES
+        for pattern in ("test_*.py", "*_test.py")
+        for path in (REPO_ROOT / package).rglob(pattern)
+    )
+
+    assert misnamed == []
