@@ -673,6 +673,7 @@ async def event_phases(args: argparse.Namespace, url: str, registry: BrandRegist
 
     from domain.kernel.pubsub import EventHub  # noqa: PLC0415
     from schema import build_schema  # noqa: PLC0415
+    from schema.extensions import graphql_core_schema  # noqa: PLC0415
     from web.graphql import GraphQLContext  # noqa: PLC0415
 
     db = Database.connect(url, pool_size=4)
@@ -706,7 +707,7 @@ async def event_phases(args: argparse.Namespace, url: str, registry: BrandRegist
         edges = data["sportsbookEvents"]["edges"]
         if len(edges) != min(20, args.events):
             raise RuntimeError(f"expected {min(20, args.events)} events, got {len(edges)}")
-        plain = graphql.build_schema(graphql.print_schema(schema._schema))
+        plain = graphql.build_schema(graphql.print_schema(graphql_core_schema(schema)))
 
         async def floor() -> None:
             result = await graphql.graphql(

@@ -51,9 +51,13 @@ class Subscription(AccountsSubscription, WalletsSubscription, SportsbookSubscrip
     pass
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings | None = None, *, direct_resolvers: bool = True
+) -> strawberry.Schema:
+    """`direct_resolvers=False`: strawberry's own resolvers only (see StakehouseSchema)."""
     settings = settings or get_settings()
     schema = StakehouseSchema(
+        direct_resolvers=direct_resolvers,
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -1,5 +1,6 @@
 """Schema extensions: request limits, error masking with a request id, request-error flag;
-and the direct resolvers installed into the built schema (see `install_direct_resolvers`)."""
+the direct resolvers installed into the built schema (see `install_direct_resolvers`); and
+every use of strawberry's private API (see "strawberry internals" below)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import DocumentNode, GraphQLError, GraphQLObjectType, GraphQLSchema
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+)
 from graphql.language import Token, TokenKind
 from strawberry import relay
 from strawberry.exceptions import StrawberryGraphQLError
@@ -25,15 +33,19 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.validation_cache import DEFAULT_MAXSIZE, _get_validate_cache
 from strawberry.relay.utils import to_base64
+from strawberry.schema.base import BaseSchema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.schema.types.base_scalars import DateTimeDefinition
+from strawberry.types import Info
+from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
+from strawberry.types.scalar import ScalarDefinition
 
 from domain.kernel.errors import DomainError
 from domain.kernel.settings import Environment, Settings
-from schema.inputs import install_input_guards
 
 log = logging.getLogger("stakehouse.graphql")
 
@@ -41,12 +53,19 @@ log = logging.getLogger("stakehouse.graphql")
 class StakehouseSchema(strawberry.Schema):
     """`execute` serves HTTP (and in-process callers) for queries and mutations only:
     subscriptions run over `graphql-transport-ws` alone (DESIGN.md section 5). Asking for
-    one over HTTP is a request error (400), not an unexpected failure."""
+    one over HTTP is a request error (400), not an unexpected failure.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    `direct_resolvers=False` keeps strawberry's own resolvers everywhere: the reference the
+    direct ones are compared with (tests/schema/test_direct_resolvers.py)."""
+
+    def __init__(self, *args: Any, direct_resolvers: bool = True, **kwargs: Any) -> None:
+        # Here, not at the top: schema.inputs reads strawberry's internals through this module.
+        from schema.inputs import install_input_guards  # noqa: PLC0415
+
         super().__init__(*args, **kwargs)
-        install_direct_resolvers(self._schema)
-        install_input_guards(self._schema)
+        if direct_resolvers:
+            install_direct_resolvers(graphql_core_schema(self))
+        install_input_guards(graphql_core_schema(self))
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["allowed_operation_types"] = (
@@ -106,10 +125,10 @@ def install_direct_resolvers(schema: GraphQLSchema) -> None:
     for graphql_type in schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
-        definition = (graphql_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        definition = strawberry_definition(graphql_type)
         for name, graphql_field in graphql_type.fields.items():
-            field = (graphql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            if not isinstance(field, StrawberryField) or field.extensions:
+            field = strawberry_field(graphql_field)
+            if field is None or field.extensions:
                 continue
             metadata: Mapping[str, Any] = field.metadata or {}
             install = metadata.get(DIRECT_RESOLVER)
@@ -125,6 +144,71 @@ def install_direct_resolvers(schema: GraphQLSchema) -> None:
                 and field.default_resolver is getattr
             ):
                 graphql_field.resolve = _attribute_resolver(field.python_name)
+
+
+# ---- strawberry internals ---------------------------------------------------------------------
+#
+# Every use of strawberry's private API is below, behind small functions the rest of the code
+# calls: an upgrade (capped in pyproject.toml) has one place to check, and
+# tests/test_code_quality.py refuses such a use anywhere else. The direct resolvers above
+# are checked against strawberry's own on every site document
+# (tests/schema/test_direct_resolvers.py).
+
+
+def graphql_core_schema(schema: BaseSchema) -> GraphQLSchema:
+    """The graphql-core schema strawberry built (kept private as `_schema`)."""
+    built: GraphQLSchema = schema._schema  # type: ignore[attr-defined]
+    return built
+
+
+def resolve_info(info: Info[Any, Any]) -> GraphQLResolveInfo[Any]:
+    """graphql-core's info behind strawberry's `Info`: the field nodes and fragments of the
+    document, without converting the selection as `selected_fields` does."""
+    return info._raw_info
+
+
+def strawberry_field(graphql_field: GraphQLField) -> StrawberryField | None:
+    """The strawberry field a graphql-core field was built from (None: not strawberry's)."""
+    field = (graphql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return field if isinstance(field, StrawberryField) else None
+
+
+def strawberry_definition(graphql_type: GraphQLObjectType) -> StrawberryObjectDefinition | None:
+    """The strawberry type definition a graphql-core object type was built from."""
+    definition = (graphql_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return definition if isinstance(definition, StrawberryObjectDefinition) else None
+
+
+def object_fields(python_type: Any) -> list[StrawberryField]:
+    """The fields of a strawberry object type (a class decorated with `strawberry.type`)."""
+    definition = getattr(python_type, "__strawberry_definition__", None)
+    assert isinstance(definition, StrawberryObjectDefinition), python_type
+    return list(definition.fields)
+
+
+def item_type(annotation: Any) -> Any:
+    """The type inside strawberry's list and optional wrappers of a field's type."""
+    while isinstance(annotation, StrawberryList | StrawberryOptional):
+        annotation = annotation.of_type
+    return annotation
+
+
+def published_value_passes_through(schema: BaseSchema, field_name: str) -> None:
+    """Strawberry resolves each value a subscription yields with `lambda event, *_, **__`,
+    which breaks on a GraphQL argument called `event`: give that subscription field a
+    positional-only pass-through instead."""
+    subscription_type = graphql_core_schema(schema).subscription_type
+    assert subscription_type is not None
+    subscription_type.fields[field_name].resolve = lambda value, /, *_args, **_kwargs: value
+
+
+# strawberry's `DateTime` scalar, for schema.inputs to bound (not exported by strawberry).
+STRAWBERRY_DATETIME: ScalarDefinition = DateTimeDefinition
+
+
+def validation_cache_hits() -> int:
+    """How many validations strawberry's ValidationCache answered from its cache."""
+    return int(_get_validate_cache(DEFAULT_MAXSIZE).cache_info().hits)  # type: ignore[attr-defined]
 
 
 def _attribute_resolver(python_name: str) -> GraphQLResolver:

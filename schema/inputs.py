@@ -28,12 +28,9 @@ from graphql import (
     get_named_type,
 )
 from strawberry.exceptions import StrawberryGraphQLError
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-from strawberry.schema.types.base_scalars import DateTimeDefinition
-from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional
-from strawberry.types.field import StrawberryField
 
 from domain.kernel.errors import DomainError
+from schema.extensions import STRAWBERRY_DATETIME, item_type, object_fields, strawberry_field
 
 # Longer than any text the API takes (reasons: 500, e-mail: 254, passwords: 128), so each
 # field's own, tighter rule still answers with its own error; a 10k-character string stops
@@ -162,15 +159,11 @@ def _query_refusal(field: str, message: str) -> Any:
 def _payload_refusal(graphql_field: GraphQLField) -> Callable[[str, str], Any]:
     """A function answering a refused text with the mutation's own payload: no result, one
     error of its `<Mutation>Error` type with the code every mutation has (INVALID)."""
-    strawberry_field = (graphql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    assert isinstance(strawberry_field, StrawberryField)
-    payload_type: Any = strawberry_field.type
-    definition = getattr(payload_type, "__strawberry_definition__", None)
-    assert isinstance(definition, StrawberryObjectDefinition), strawberry_field.name
-    errors_field = next(f for f in definition.fields if f.python_name == "errors")
-    errors_type: Any = errors_field.type
-    while isinstance(errors_type, StrawberryList | StrawberryOptional):
-        errors_type = errors_type.of_type
+    mutation_field = strawberry_field(graphql_field)
+    assert mutation_field is not None
+    payload_type: Any = mutation_field.type
+    errors_field = next(f for f in object_fields(payload_type) if f.python_name == "errors")
+    errors_type: Any = item_type(errors_field.type)
     code = errors_type.__annotations__["code"][DomainError.code]
     # Every other field of a payload is the result, absent on failure.
     empty = {
@@ -205,7 +198,7 @@ _DATETIME_RANGE = (
 )
 
 DATETIME = dataclasses.replace(
-    DateTimeDefinition,
+    STRAWBERRY_DATETIME,
     description=f'An instant as ISO 8601 text, e.g. "2026-05-17T12:00:00Z", from '
     f"{DATETIME_MIN.year} to {DATETIME_END.year - 1} (UTC).",
     parse_value=_parse_datetime,

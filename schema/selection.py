@@ -14,6 +14,7 @@ from graphql import (
 )
 
 from schema.context import Info
+from schema.extensions import resolve_info
 
 # A document nests fragments at most this deep here (validation already rejects cycles).
 FRAGMENT_DEPTH_MAX = 32
@@ -23,7 +24,7 @@ def selects(info: Info, *path: str) -> bool:
     """Whether the current field's selection reaches `path` (field names, not aliases),
     through inline fragments and named ones. `@skip`/`@include` are not evaluated: a skipped
     field counts as selected, so the answer may over-read, never under-read."""
-    raw = info._raw_info
+    raw = resolve_info(info)
     sets = [node.selection_set for node in raw.field_nodes if node.selection_set]
     return _reaches(sets, path, raw.fragments, 0)
 

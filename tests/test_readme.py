@@ -13,6 +13,7 @@ from graphql import parse, validate
 
 from domain.accounts.permissions import ROLE_PERMISSIONS, Permission
 from schema import build_schema
+from schema.extensions import graphql_core_schema
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 _GRAPHQL_BLOCK = re.compile(r"```graphql\n(.*?)```", re.DOTALL)
@@ -41,7 +42,7 @@ def test_the_readme_has_graphql_examples() -> None:
 
 @pytest.mark.parametrize("document", _examples(), ids=lambda d: " ".join(d.split())[:60])
 def test_each_readme_example_validates_against_the_schema(document: str) -> None:
-    schema = build_schema()._schema
+    schema = graphql_core_schema(build_schema())
 
     errors = validate(schema, parse(document))
 

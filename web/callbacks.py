@@ -32,7 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from domain.brands.service import Brand
-from domain.integrations import built_in_test_psp, payment_provider
+from domain.integrations import built_in_sandbox_psp, payment_provider
 from domain.integrations.psp import (
     WEBHOOK_BODY_MAX_BYTES,
     InvalidWebhook,
@@ -40,7 +40,7 @@ from domain.integrations.psp import (
     PaymentProvider,
     UnknownProvider,
 )
-from domain.integrations.test_psp import InvalidCheckout, Scenario, TestPsp, WebhookDelivery
+from domain.integrations.psp_sandbox import InvalidCheckout, SandboxPsp, Scenario, WebhookDelivery
 from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.errors import DomainError
@@ -155,11 +155,11 @@ def _page(title: str, content: str, status: int = 200) -> HTMLResponse:
 
 
 async def checkout_page(request: Request) -> Response:
-    test_psp = built_in_test_psp(request.scope["state"]["settings"])
+    sandbox = built_in_sandbox_psp(request.scope["state"]["settings"])
     url = _checkout_url(request)
     try:
-        assert test_psp is not None, "these routes are mounted only with the test PSP"
-        checkout = test_psp.read_checkout(url)
+        assert sandbox is not None, "these routes are mounted only with the test PSP"
+        checkout = sandbox.read_checkout(url)
     except InvalidCheckout:
         return _page("Unknown checkout", "<p>This checkout link is not valid.</p>", 404)
     query = html.escape(request.url.query)
@@ -183,21 +183,21 @@ def _same_origin(request: Request) -> bool:
 async def complete_checkout(request: Request) -> Response:
     """Pay or Fail: the test PSP sends its signed webhooks, through the callback's code."""
     state = request.scope["state"]
-    test_psp = built_in_test_psp(state["settings"])
+    sandbox = built_in_sandbox_psp(state["settings"])
     scenario = _CHECKOUT_OUTCOMES.get(request.path_params["outcome"])
-    if test_psp is None or scenario is None or not _same_origin(request):
+    if sandbox is None or scenario is None or not _same_origin(request):
         return _page("Not allowed", "<p>This request is not allowed.</p>", 403)
     try:
-        deliveries = test_psp.complete_checkout(_checkout_url(request), scenario=scenario)
+        deliveries = sandbox.complete_checkout(_checkout_url(request), scenario=scenario)
     except InvalidCheckout:
         return _page("Unknown checkout", "<p>This checkout link is not valid.</p>", 404)
-    statuses = [await _deliver(request, test_psp, delivery) for delivery in deliveries]
+    statuses = [await _deliver(request, sandbox, delivery) for delivery in deliveries]
     paid = scenario is Scenario.SUCCESS and all(status == 200 for status in statuses)
     title = "Payment received" if paid else "Payment not completed"
     return _page(title, '<p><a href="/">Back to the site</a></p>')
 
 
-async def _deliver(request: Request, provider: TestPsp, delivery: WebhookDelivery) -> int:
+async def _deliver(request: Request, provider: SandboxPsp, delivery: WebhookDelivery) -> int:
     state = request.scope["state"]
     reply = await receive_webhook(
         state["db"], state["brand"], provider, headers=dict(delivery.headers), body=delivery.body

@@ -74,11 +74,6 @@ def reset_log_context(token: Token[Mapping[str, str]]) -> None:
     _log_context.reset(token)
 
 
-def log_context() -> Mapping[str, str]:
-    """The fields bound in the current context (read-only view)."""
-    return _log_context.get()
-
-
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, logger, message, the request context, extras, exc."""
 

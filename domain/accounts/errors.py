@@ -153,11 +153,6 @@ class PasswordChangeRequired(DomainError):
     message = "Choose a new password before continuing."
 
 
-class SessionNotFound(DomainError):
-    code = "SESSION_NOT_FOUND"
-    message = "No such session."
-
-
 class InvalidRole(DomainError):
     code = "INVALID_ROLE"
     message = "Unknown role."

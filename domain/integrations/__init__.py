@@ -13,7 +13,7 @@ from functools import cache
 from types import MappingProxyType
 
 from domain.integrations.psp import PaymentProvider, UnknownProvider
-from domain.integrations.test_psp import TestPsp
+from domain.integrations.psp_sandbox import SandboxPsp
 from domain.kernel.settings import Settings
 
 
@@ -22,8 +22,8 @@ def _providers(production: bool, webhook_secret: str) -> Mapping[str, PaymentPro
     if production:
         # Real PSP adapters register here as they are integrated.
         return MappingProxyType({})
-    test_psp = TestPsp(webhook_secret)
-    return MappingProxyType({test_psp.name: test_psp})
+    sandbox = SandboxPsp(webhook_secret)
+    return MappingProxyType({sandbox.name: sandbox})
 
 
 def payment_providers(settings: Settings) -> Mapping[str, PaymentProvider]:
@@ -50,16 +50,16 @@ def default_payment_provider(settings: Settings, brand: str) -> PaymentProvider:
     return next(iter(providers.values()))
 
 
-def built_in_test_psp(settings: Settings) -> TestPsp | None:
+def built_in_sandbox_psp(settings: Settings) -> SandboxPsp | None:
     """The built-in test PSP of this deployment (None in production)."""
-    provider = payment_providers(settings).get(TestPsp.default_name)
-    return provider if isinstance(provider, TestPsp) else None
+    provider = payment_providers(settings).get(SandboxPsp.default_name)
+    return provider if isinstance(provider, SandboxPsp) else None
 
 
 __all__ = [
     "PaymentProvider",
     "UnknownProvider",
-    "built_in_test_psp",
+    "built_in_sandbox_psp",
     "default_payment_provider",
     "payment_provider",
     "payment_providers",

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from domain.kernel import paging
 from domain.kernel.db import UnitOfWork
-from domain.sportsbook.models import Bet, BetLeg, BetStatus
+from domain.sportsbook.models import Bet, BetLeg, BetStatus, Outcome
 
 
 class BetGroup(StrEnum):
@@ -74,6 +74,34 @@ async def player_bets(
 async def bets_by_id(uow: UnitOfWork, brand: str, ids: Sequence[int]) -> dict[int, Bet]:
     rows = await uow.session.scalars(select(Bet).where(Bet.brand == brand, Bet.id.in_(list(ids))))
     return {row.id: row for row in rows}
+
+
+@dataclass(frozen=True)
+class BetWithLegs:
+    bet: Bet
+    # In the order of the slip.
+    legs: list[BetLeg]
+    # The legs' outcomes by id.
+    outcomes: dict[int, Outcome]
+
+
+async def bet_with_legs(uow: UnitOfWork, brand: str, bet_id: int) -> BetWithLegs | None:
+    """A bet of `brand` with its legs and their outcomes, in one statement: what a placement
+    shows of the bet it just made, read in the placement's own transaction."""
+    rows = (
+        await uow.session.execute(
+            select(Bet, BetLeg, Outcome)
+            .outerjoin(BetLeg, BetLeg.bet_id == Bet.id)
+            .outerjoin(Outcome, Outcome.id == BetLeg.outcome_id)
+            .where(Bet.brand == brand, Bet.id == bet_id)
+            .order_by(BetLeg.leg_number)
+        )
+    ).all()
+    if not rows:
+        return None
+    legs = [leg for _bet, leg, _outcome in rows if leg is not None]
+    outcomes = {outcome.id: outcome for _bet, _leg, outcome in rows if outcome is not None}
+    return BetWithLegs(rows[0][0], legs, outcomes)
 
 
 async def legs_of(uow: UnitOfWork, bet_ids: Sequence[int]) -> dict[int, list[BetLeg]]:

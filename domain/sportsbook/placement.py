@@ -46,7 +46,7 @@ from domain.sportsbook.errors import (
 from domain.sportsbook.models import BetStatus, BetType, EventStatus, OddsPolicy
 from domain.sportsbook.queries import PlacedBet
 from domain.sportsbook.repository import PlacementContext, SelectionRow
-from domain.wallets.errors import IdempotencyConflict
+from domain.wallets.errors import IdempotencyConflict, UnsupportedCurrency
 from domain.wallets.ledger import IdempotencyScope, Leg, check_key, request_hash
 from domain.wallets.models import HouseAccountKind, WalletKind
 from domain.wallets.service import AMOUNT_MAX_MINOR, house_account_id, wallet_id
@@ -77,6 +77,9 @@ class BetSlip:
     each_way: bool = False
     free_bet: bool = False
     odds_policy: OddsPolicy = OddsPolicy.NONE
+    # The currency the stake was typed in (None: the player's own). A player bets only in
+    # their account's currency, which the placement reads anyway.
+    stake_currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,8 @@ async def place_bet(
     """Place `slip` for the player, once per idempotency key: a replay returns the bet,
     the same key with another slip is a conflict and changes nothing.
 
-    Errors: InvalidBet, InvalidOdds, InvalidIdempotencyKey, PlayerNotFound, PlayerBlocked
+    Errors: InvalidBet, InvalidOdds, InvalidIdempotencyKey, PlayerNotFound,
+    UnsupportedCurrency, PlayerBlocked
     (AccountSuspended, SelfExcluded, AccountClosed, TimedOut, WagerLimitReached,
     LossLimitReached, SessionLimitReached), SelectionNotFound, SelectionSuspended,
     OddsChanged, SameEventCombination, EachWayUnavailable, StakeTooLow, StakeTooHigh,
@@ -121,6 +125,8 @@ async def place_bet(
     )
     if context is None:
         raise PlayerNotFound(field="playerId")
+    if slip.stake_currency is not None and slip.stake_currency != context.currency:
+        raise UnsupportedCurrency("Stake in your account's currency.", field="stake")
     check_status(PlayerStatus(context.player_status), Activity.WAGER)
     fingerprint = slip_hash(slip, context.currency)
     if context.existing_bet_id is not None:

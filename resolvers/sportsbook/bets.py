@@ -73,30 +73,25 @@ async def stake_minor(
     return amount_minor(amount, currency, field=field)
 
 
-async def place(ctx: Context, slip: BetSlip, stake: tuple[str, str]) -> Outcome[PlacedBet]:
-    """`slip.stake_minor` is ignored: the stake comes as a decimal amount and currency."""
+@dataclass(frozen=True)
+class Placement:
+    placed: PlacedBet
+    # The bet as the payload shows it, read in the placement's transaction.
+    view: BetView
 
-    async def run() -> PlacedBet:
+
+async def place(ctx: Context, slip: BetSlip) -> Outcome[Placement]:
+    """Place `slip` for the signed-in player and read the bet back with its legs and their
+    outcomes, in one unit of work (the caller shows it without another round trip)."""
+
+    async def run() -> Placement:
         player = require_player(await ctx.principal())
         async with ctx.db.uow() as uow:
-            minor = await stake_minor(uow, ctx, player.id, stake)
-            placed = await place_bet(
-                uow,
-                brand=ctx.brand,
-                player_id=player.id,
-                slip=BetSlip(
-                    selections=slip.selections,
-                    stake_minor=minor,
-                    bet_type=slip.bet_type,
-                    idempotency_key=slip.idempotency_key,
-                    system=slip.system,
-                    each_way=slip.each_way,
-                    free_bet=slip.free_bet,
-                    odds_policy=slip.odds_policy,
-                ),
-            )
+            placed = await place_bet(uow, brand=ctx.brand, player_id=player.id, slip=slip)
+            read = await bet_history.bet_with_legs(uow, ctx.brand.slug, placed.bet_id)
             await uow.commit()
-        return placed
+        assert read is not None, "a placed bet is the player's, in the placing brand"
+        return Placement(placed, BetView(read.bet, read.legs, read.outcomes))
 
     return await attempt(run)
 

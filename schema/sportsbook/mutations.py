@@ -17,6 +17,7 @@ from domain.sportsbook import errors as sportsbook_errors
 from domain.sportsbook.placement import BetSlip, Selection
 from domain.wallets import errors as wallet_errors
 from resolvers.sportsbook import bets as bet_resolvers
+from resolvers.wallets.adjustments import amount_minor
 from schema.context import Info
 from schema.errors import MutationError, mutation_error, to_errors
 from schema.ids import int_of
@@ -162,7 +163,8 @@ def _outcome_id(global_id: relay.GlobalID) -> int | None:
 
 
 def _slip(input: PlaceBetInput) -> BetSlip:
-    """The slip of `input` (stake left to the resolver). Errors: SelectionNotFound, InvalidBet."""
+    """The slip of `input`, its stake parsed once. Errors: SelectionNotFound, InvalidBet,
+    UnsupportedCurrency, InvalidAmount."""
     selections = []
     for selection in input.selections:
         outcome_id = _outcome_id(selection.outcome)
@@ -176,7 +178,8 @@ def _slip(input: PlaceBetInput) -> BetSlip:
         system = f"{input.system_folds}/{len(selections)}"
     return BetSlip(
         selections=tuple(selections),
-        stake_minor=1,
+        stake_minor=amount_minor(input.stake.amount, input.stake.currency, field="stake"),
+        stake_currency=input.stake.currency,
         bet_type=input.type,
         idempotency_key=input.idempotency_key,
         system=system,
@@ -217,16 +220,15 @@ class SportsbookMutation:
             slip = _slip(input)
         except DomainError as error:
             return PlaceBetPayload(errors=to_errors(PlaceBetError, [error]))
-        stake = (input.stake.amount, input.stake.currency)
-        outcome = await bet_resolvers.place(info.context, slip, stake)
-        placed = outcome.value
-        if placed is None:
+        outcome = await bet_resolvers.place(info.context, slip)
+        placement = outcome.value
+        if placement is None:
             return PlaceBetPayload(
                 errors=to_errors(PlaceBetError, outcome.errors),
                 current_odds=_current_odds(outcome.errors),
             )
         return PlaceBetPayload(
-            bet=await _bet(info, placed.bet_id), replayed=placed.replayed, errors=[]
+            bet=Bet.from_view(placement.view), replayed=placement.placed.replayed, errors=[]
         )
 
     @strawberry.mutation(

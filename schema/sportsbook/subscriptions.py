@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import relay
 from strawberry.exceptions import StrawberryGraphQLError
+from strawberry.schema.base import BaseSchema
 
 from domain.accounts.principal import Principal, require_player
 from domain.kernel.db import Database
@@ -28,6 +29,7 @@ from resolvers.sportsbook.fanout import fanout_for
 from schema.accounts.subscriptions import _until_interrupted
 from schema.context import Info
 from schema.errors import as_query_error, query_error
+from schema.extensions import published_value_passes_through
 from schema.ids import int_of
 from schema.money import Money
 from schema.sportsbook.types import (
@@ -286,9 +288,7 @@ async def _offer(info: Info, bet_id: int) -> CashOutOffer | None:
     )
 
 
-def pass_published_values(schema: Any) -> None:
-    """Strawberry resolves each value a subscription yields with `lambda event, *_, **__`,
-    which breaks on a GraphQL argument called `event` (eventUpdated's): give that field a
-    positional-only pass-through instead."""
-    field = schema._schema.subscription_type.fields["eventUpdated"]
-    field.resolve = lambda value, /, *_args, **_kwargs: value
+def pass_published_values(schema: BaseSchema) -> None:
+    """eventUpdated takes an argument called `event`, which strawberry's resolver of
+    published values cannot take (see `published_value_passes_through`)."""
+    published_value_passes_through(schema, "eventUpdated")

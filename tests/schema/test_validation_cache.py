@@ -3,17 +3,15 @@ CPU than a small mutation), and a cached result still carries every limit's refu
 
 from __future__ import annotations
 
-from strawberry.extensions.validation_cache import DEFAULT_MAXSIZE, _get_validate_cache
-
 from domain.kernel.settings import get_settings
 from schema import build_schema
-from schema.extensions import ParsedDocuments
+from schema.extensions import ParsedDocuments, validation_cache_hits
 
 TYPENAME_QUERY = "{ __typename }"
 
 
 def _cache_hits() -> int:
-    return _get_validate_cache(DEFAULT_MAXSIZE).cache_info().hits
+    return validation_cache_hits()
 
 
 async def test_the_same_document_is_validated_once() -> None:

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from domain.brands.service import BrandRegistry
 from domain.integrations import payment_providers
 from domain.integrations.psp import ProviderStatus
-from domain.integrations.test_psp import TestPsp, WebhookDelivery
+from domain.integrations.psp_sandbox import SandboxPsp, WebhookDelivery
 from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.settings import (
@@ -101,7 +101,7 @@ async def test_a_forged_signature_gets_401_and_changes_nothing(
 ) -> None:
     player_id, payment = await _pending_deposit(db, registry)
     genuine = deposit_webhook(payment, ProviderStatus.SUCCEEDED)
-    forged_by_other_secret = TestPsp("an-attacker-guessed-secret").deposit_webhook(
+    forged_by_other_secret = SandboxPsp("an-attacker-guessed-secret").deposit_webhook(
         reference=str(payment.psp_reference), merchant_reference=str(payment.id),
         amount_minor=1000, currency="EUR", status=ProviderStatus.SUCCEEDED,
     )  # fmt: skip

@@ -12,7 +12,7 @@ from domain.accounts.models import PrincipalKind
 from domain.accounts.permissions import permissions_for
 from domain.accounts.principal import Principal
 from domain.integrations.psp import ProviderStatus
-from domain.integrations.test_psp import TestPsp, WebhookDelivery
+from domain.integrations.psp_sandbox import SandboxPsp, WebhookDelivery
 from domain.kernel import clock
 from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
@@ -23,7 +23,7 @@ from domain.wallets.models import HouseAccountKind, LedgerEntry, WalletKind
 from domain.wallets.service import balances, house_account_id
 
 BRAND = "aurora"
-PSP = TestPsp()
+PSP = SandboxPsp()
 
 
 async def wallet_balances(db: Database, player_id: uuid.UUID) -> dict[str, int]:

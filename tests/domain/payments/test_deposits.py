@@ -16,7 +16,7 @@ from domain.integrations.psp import (
     ProviderUnavailable,
     call_provider,
 )
-from domain.integrations.test_psp import Scenario
+from domain.integrations.psp_sandbox import Scenario
 from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.payments import service as payments

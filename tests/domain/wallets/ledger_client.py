@@ -24,6 +24,7 @@ from domain.wallets import stakes
 from domain.wallets.ledger import IdempotencyScope
 from domain.wallets.models import HouseAccountKind, WalletKind
 from domain.wallets.service import house_account_id, transfer, wallet_id
+from tests.domain.wallets import stakes_client
 
 PROVIDER: Final = "test-psp"
 HOUSE_ACCOUNTS: Final = (
@@ -185,7 +186,7 @@ class LedgerClient:
             )  # fmt: skip
             return Outcome(posting.replayed, posting.transaction_id, dict(posting.balances_minor))
         if request.operation == "stake":
-            stake = await stakes.place_stake(
+            stake = await stakes_client.place_stake(
                 uow, player_id=player_id, currency=self.currency,
                 amount_minor=request.amount_minor, **common,
             )  # fmt: skip

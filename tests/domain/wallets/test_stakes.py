@@ -14,7 +14,8 @@ from domain.wallets.errors import InsufficientFunds
 from domain.wallets.ledger import IdempotencyScope
 from domain.wallets.models import HouseAccountKind, WalletKind
 from domain.wallets.service import balances, house_account_id, transfer, wallet_id
-from domain.wallets.stakes import Stake, pay_win, place_stake, split_win
+from domain.wallets.stakes import pay_win, split_win
+from tests.domain.wallets.stakes_client import Stake, place_stake
 from tests.support import create_player
 
 BRAND = "aurora"

@@ -5,7 +5,7 @@ replay, conflict, insufficient funds, already reviewed) and every balance; after
 the database must agree with the model and the ledger's invariants must hold.
 
 Deposits and withdrawals go through the real payments service (claim, PSP session, payout
-result), stakes and wins through `stakes.place_stake` / `stakes.pay_win` (consumption order
+result), stakes and wins through `stakes_client.place_stake` / `stakes.pay_win` (consumption order
 cash then bonus, wins split back in proportion), bonus grants through `service.transfer`.
 
 Hypothesis is synchronous and the database is async on the session's event loop: the test

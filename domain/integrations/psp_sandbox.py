@@ -131,11 +131,10 @@ class InvalidCheckout(ValueError):
     """A checkout URL this PSP did not issue (or one that was edited)."""
 
 
-class TestPsp:
+class SandboxPsp:
     """The test PSP. Stateless: references derive from the merchant reference, so a retried
     call returns the same session, as a real PSP's idempotency key would."""
 
-    __test__: ClassVar[bool] = False  # not a pytest test class, despite the name
     default_name: ClassVar[str] = PROVIDER_NAME
 
     def __init__(

@@ -1,0 +1,248 @@
+"""The direct resolvers (schema.extensions.install_direct_resolvers) answer exactly what
+strawberry's own resolvers answer: every document the site runs (web/site/documents/) is
+executed against the schema with them and without them, on the same data, signed in as a
+funded player with a bet, and the two answers (data and errors) must be equal.
+
+A subscription document resolves a published value (as the socket's stream does, through
+the schema's own subscription field) instead: HTTP refuses subscriptions.
+
+A mutation changes what the next run sees, so each document runs four times: a warm-up,
+strawberry's run, a second warm-up, the direct run. Whatever the mutation does (nothing
+new after the first time: an idempotency replay, a setting already set, a refusal; or a
+toggle), both compared runs start from the same state."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from graphql import execute, parse
+from strawberry import relay
+from strawberry.relay import from_base64, to_base64
+
+from domain.accounts.models import SessionTransport
+from domain.brands.service import BrandRegistry
+from domain.kernel import clock
+from domain.kernel.db import Database
+from domain.kernel.settings import get_settings
+from domain.sportsbook.models import MarketStatus, OutcomeStatus
+from resolvers.context import Credentials
+from schema import build_schema
+from schema.extensions import graphql_core_schema
+from schema.sportsbook.subscriptions import OddsUpdate, OutcomeOdds
+from schema.wallets.types import BalanceChange
+from tests.schema.sportsbook.support import add_market
+from tests.schema.wallets.support import fund
+from tests.support import LOGIN
+from web.graphql import GraphQLContext
+from web.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
+from web.site.client import load_documents
+
+DOCUMENTS = load_documents()
+BRAND = "aurora"
+# Run last, in this order: each takes the player's powers away from the documents after it.
+LAST = ("Logout", "TakeTimeOut", "SelfExclude")
+LISTS = frozenset({"SportsEvents", "MyBets", "CasinoLobby", "CasinoGames", "Transactions"})
+# Documents that sign the player out: each of their runs starts from a new session.
+SIGNS_OUT = frozenset({"Logout"})
+
+
+def _odds_update() -> OddsUpdate:
+    outcome = OutcomeOdds(
+        outcome=relay.GlobalID("Outcome", "7"), market=relay.GlobalID("Market", "3"),
+        odds=Decimal("2.75"), status=OutcomeStatus.ACTIVE, market_status=MarketStatus.ACTIVE,
+    )  # fmt: skip
+    return OddsUpdate(event=relay.GlobalID("SportsEvent", "1"), outcomes=[outcome])
+
+
+def _balance_change() -> BalanceChange | None:
+    change = {"player_id": "p", "wallet": "cash", "balance_minor": 1250, "delta_minor": -250,
+              "currency": "EUR"}  # fmt: skip
+    return BalanceChange.from_event({"transaction_id": "t-1", "kind": "stake",
+                                     "changes": [change]}, "p")  # fmt: skip
+
+
+# Subscription documents: the value a stream yields, resolved through the document.
+PUBLISHED = {"OddsChanged": _odds_update, "BalanceChanged": _balance_change}
+
+WITH_DIRECT = build_schema(get_settings())
+WITHOUT_DIRECT = build_schema(get_settings(), direct_resolvers=False)
+
+
+def _context(db: Database, registry: BrandRegistry, token: str | None) -> GraphQLContext:
+    """A fresh request's context, as the API builds one for a bearer token."""
+    return GraphQLContext(
+        db=db, brand=registry.get(BRAND), registry=registry, settings=get_settings(),
+        hub=None, request_id="direct-resolvers", client_address=None,  # type: ignore[arg-type]
+        user_agent=None,
+        credentials=Credentials(token, SessionTransport.BEARER) if token else None,
+    )  # fmt: skip
+
+
+async def _run(
+    schema: Any, context: GraphQLContext, operation: str, variables: dict[str, Any]
+) -> dict[str, Any]:
+    if operation in PUBLISHED:
+        result = execute(
+            graphql_core_schema(schema),
+            parse(DOCUMENTS[operation]),
+            root_value=PUBLISHED[operation](),
+            context_value=context,
+            variable_values=variables,
+            operation_name=operation,
+        )
+        if inspect.isawaitable(result):
+            result = await result
+    else:
+        result = await schema.execute(
+            DOCUMENTS[operation],
+            variable_values=variables,
+            context_value=context,
+            operation_name=operation,
+        )
+    answer = {"data": result.data, "errors": [error.formatted for error in result.errors or []]}
+    return json.loads(json.dumps(answer, default=str))
+
+
+async def _sign_in(db: Database, registry: BrandRegistry) -> str:
+    result = await WITH_DIRECT.execute(
+        LOGIN,
+        variable_values={"input": {"identifier": DEMO_USERNAME, "password": DEMO_PASSWORD}},
+        context_value=_context(db, registry, None),
+    )
+    assert result.errors is None, result.errors
+    token: str = result.data["login"]["token"]  # type: ignore[index]
+    return token
+
+
+def _variables(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Plausible variables for every document that takes any: real ids from the world."""
+    money = {"amount": "10.00", "currency": world["currency"]}
+    limit = {"kind": "DEPOSIT", "period": "DAY"}
+    lobby = {"first": 5, "favouritesOnly": False}
+    return {
+        "CashOut": {
+            "input": {"bet": world["bet"], "expectedValue": money, "idempotencyKey": "cash-1"}
+        },
+        "CasinoGame": {"code": world["game_code"], "signedIn": True},
+        "CasinoGames": lobby,
+        "CasinoLobby": {**lobby, "signedIn": True},
+        "CompleteTwoFactor": {"input": {"code": "000000"}},
+        "ConfirmLimitChange": {"input": limit},
+        "Deposit": {"input": {"amount": money, "idempotencyKey": "deposit-1"}},
+        "LaunchGame": {"input": {"game": world["game"], "mode": "DEMO"}},
+        "Login": {"input": {"identifier": DEMO_USERNAME, "password": "not the password"}},
+        "MyBets": {"status": "OPEN", "first": 10},
+        "OddsChanged": {"events": [world["event"]]},
+        "PlaceBet": {"input": world["slip"]},
+        "Register": {
+            "input": {
+                "email": "twin@example.com",
+                "password": DEMO_PASSWORD,
+                "dateOfBirth": "1990-05-17",
+                "country": "MT",
+                "currency": world["currency"],
+            }
+        },
+        "RemoveLimit": {"input": limit},
+        "RequestWithdrawal": {"input": {"amount": money, "idempotencyKey": "withdraw-1"}},
+        "SelfExclude": {"input": {"period": "SIX_MONTHS", "confirm": True}},
+        "SetLimit": {"input": {**limit, "amount": {**money, "amount": "50.00"}}},
+        "SetOddsFormat": {"input": {"format": "FRACTIONAL"}},
+        "SetRealityCheck": {"input": {"minutes": 30}},
+        "SportsEvent": {"id": world["event"]},
+        "SportsEvents": {"first": 10},
+        "TakeTimeOut": {"input": {"period": "ONE_DAY", "confirm": True}},
+        "AddFavouriteGame": {"input": {"game": world["game"]}},
+        "RemoveFavouriteGame": {"input": {"game": world["game"]}},
+        "Transactions": {"first": 10},
+    }
+
+
+async def _world(db: Database, registry: BrandRegistry) -> tuple[str, dict[str, Any]]:
+    """The demo seed (brands, casino catalogue, the demo player), cash for the demo player,
+    an event with a market, and one bet on it; the player's token and the ids to use."""
+    await seed(db, registry, demo=True)
+    token = await _sign_in(db, registry)
+    currency = registry.get(BRAND).primary_currency
+    viewer = await _run(WITH_DIRECT, _context(db, registry, token), "SiteViewer", {})
+    player_id = uuid.UUID(from_base64(viewer["data"]["viewer"]["player"]["id"])[1])
+    await fund(db, player_id, 500_00, brand=BRAND, currency=currency)
+    market = await add_market(db, {"home": "2.50", "draw": "3.20", "away": "2.90"})
+    games = await _run(
+        WITH_DIRECT,
+        _context(db, registry, token),
+        "CasinoGames",
+        {"first": 1, "favouritesOnly": False},
+    )
+    game = games["data"]["casinoGames"]["edges"][0]["node"]
+    slip = {
+        "selections": [
+            {"outcome": to_base64("Outcome", str(market.outcomes["home"])), "odds": "2.50"}
+        ],
+        "type": "SINGLE",
+        "stake": {"amount": "10.00", "currency": currency},
+        "idempotencyKey": "slip-1",
+    }
+    placed = await _run(WITH_DIRECT, _context(db, registry, token), "PlaceBet", {"input": slip})
+    assert placed["data"]["placeBet"]["errors"] == [], placed
+    return token, {
+        "currency": currency,
+        "event": to_base64("SportsEvent", str(market.event_id)),
+        "slip": slip,
+        "bet": placed["data"]["placeBet"]["bet"]["id"],
+        "game": game["id"],
+        "game_code": game["code"],
+    }
+
+
+def _comparable(operation: str, answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer without what differs on every call by design (a launch's URL and session)."""
+    launch = (answer["data"] or {}).get("launchGame")
+    if operation == "LaunchGame" and launch and launch["session"]:
+        launch["launchUrl"] = launch["session"]["id"] = launch["session"]["expiresAt"] = "…"
+    return answer
+
+
+def _operations() -> list[str]:
+    first = sorted(name for name in DOCUMENTS if name not in LAST)
+    return [*first, *LAST]
+
+
+async def test_every_site_document_answers_the_same_with_and_without_direct_resolvers(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token, world = await _world(db, registry)
+    # One instant for every run: answers that carry "now" (an acknowledgement) compare.
+    instant = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: instant)
+    variables = _variables(world)
+    assert set(_operations()) == set(DOCUMENTS)
+    different = {}
+    answered_data = 0
+
+    for operation in _operations():
+        answers = []
+        for schema in (WITH_DIRECT, WITHOUT_DIRECT, WITH_DIRECT, WITH_DIRECT):
+            if operation in SIGNS_OUT:
+                token = await _sign_in(db, registry)
+            answers.append(
+                await _run(
+                    schema, _context(db, registry, token), operation, variables.get(operation, {})
+                )
+            )
+        without, direct = _comparable(operation, answers[1]), _comparable(operation, answers[3])
+        if without != direct:
+            different[operation] = (without, direct)
+        answered_data += bool(direct["data"])
+        if operation in LISTS:
+            # Real items, not empty pages, were compared.
+            assert '"edges": [{' in json.dumps(direct["data"]), (operation, direct)
+
+    assert different == {}
+    # Not a comparison of refusals: every document answers data.
+    assert answered_data == len(DOCUMENTS)
