@@ -1,6 +1,12 @@
-"""The one decoder of the global ids that enter the API.
+"""Global ids: the one place they are built and the one decoder of those that enter the API.
 
-A global id is base64("<type name>:<key>"). An id of another type, a key that is not the
+Every id the API exposes is an opaque global id (DESIGN.md section 4), base64 of
+"<type name>:<key>" as relay's `Node` builds it, also for objects that are not `Node`s
+(yet): a client can neither count rows from a sequential key nor build ids it was not
+given, and an object that later becomes a `Node` keeps its id. Build `ID` values here,
+never from a raw key: a test holds schema/ to it.
+
+An id of another type, a key that is not the
 type's key (not digits, digits of another script, beyond the column's range) decodes to
 None, which every caller answers as its typed NOT_FOUND (or null): the key never reaches
 SQL malformed ("Sport:99999999999999999999" overflowed a bigint parameter)."""
@@ -11,7 +17,9 @@ import re
 import uuid
 from collections.abc import Iterable
 
+import strawberry
 from strawberry import relay
+from strawberry.relay.utils import to_base64
 
 # Every integer key the API exposes is a bigint identity column (starting at 1).
 BIGINT_MAX = 2**63 - 1
@@ -58,3 +66,16 @@ def int_of_text(text: str, type_name: str) -> int | None:
     except ValueError:
         return None
     return int_key(node_id) if decoded_type == type_name else None
+
+
+# The type part of a ledger transaction's id (ledger transactions are not a GraphQL type:
+# the movements that share one carry it).
+LEDGER_TRANSACTION = "LedgerTransaction"
+
+
+def global_id(type_name: str, key: object) -> strawberry.ID:
+    return strawberry.ID(to_base64(type_name, key))
+
+
+def ledger_transaction_id(transaction_id: int | str) -> strawberry.ID:
+    return global_id(LEDGER_TRANSACTION, transaction_id)

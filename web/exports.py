@@ -36,7 +36,7 @@ from domain.kernel.money import from_minor
 from domain.wallets import history
 from domain.wallets.models import WalletKind
 from resolvers.context import SESSION_COOKIE
-from schema.global_ids import ledger_transaction_id
+from schema.ids import ledger_transaction_id
 from web.graphql import bearer_token, same_origin
 
 COLUMNS: Final = (

@@ -14,7 +14,7 @@ from domain.kernel.errors import NotAuthenticated
 from domain.kernel.pubsub import PublishedEvent, SubscriptionInterrupted
 from schema.context import Info
 from schema.errors import as_query_error
-from schema.global_ids import global_id
+from schema.ids import global_id
 
 
 @strawberry.enum

@@ -21,8 +21,7 @@ from resolvers.accounts import players as player_resolvers
 from schema.casino import fields as casino_fields
 from schema.compliance import fields as compliance_fields
 from schema.context import Info
-from schema.global_ids import global_id
-from schema.ids import uuid_key
+from schema.ids import global_id, uuid_key
 from schema.sportsbook import fields as sportsbook_fields
 from schema.sportsbook.types import OddsFormat
 from schema.wallets import fields as wallet_fields

@@ -17,7 +17,7 @@ from resolvers.results import Outcome
 from schema.casino.types import CasinoGame, CasinoProvider, GameSession, parse_game_id
 from schema.context import Info
 from schema.errors import MutationError, mutation_error, to_errors
-from schema.global_ids import global_id
+from schema.ids import global_id
 
 _FAVOURITE_ERRORS = (account_errors.TwoFactorRequired, casino_errors.GameNotFound)
 _STAFF_ERRORS = (

@@ -20,8 +20,7 @@ from resolvers.casino import lobby as lobby_resolvers
 from resolvers.casino import rounds as round_resolvers
 from resolvers.permissions import HasPermission
 from schema.context import Info
-from schema.global_ids import global_id, ledger_transaction_id
-from schema.ids import int_keys, uuid_key, uuid_of
+from schema.ids import global_id, int_keys, ledger_transaction_id, uuid_key, uuid_of
 from schema.money import Money
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.

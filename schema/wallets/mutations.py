@@ -13,8 +13,7 @@ from domain.wallets import models as wallet_models
 from resolvers.wallets import adjustments as adjustment_resolvers
 from schema.context import Info
 from schema.errors import MutationError, mutation_error, to_errors
-from schema.global_ids import ledger_transaction_id
-from schema.ids import uuid_of
+from schema.ids import ledger_transaction_id, uuid_of
 from schema.money import Money, MoneyInput
 from schema.wallets.types import Wallet
 

@@ -13,8 +13,7 @@ from domain.wallets import adjustments, history, models
 from domain.wallets.service import Balance
 from resolvers.wallets import wallets as wallet_resolvers
 from schema.context import Info
-from schema.global_ids import ledger_transaction_id
-from schema.ids import int_keys
+from schema.ids import int_keys, ledger_transaction_id
 from schema.money import Money
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.

@@ -23,12 +23,12 @@ def test_ids_are_built_only_as_global_ids() -> None:
         f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
         for folder in ("schema", "web", "resolvers")
         for path in sorted((ROOT / folder).rglob("*.py"))
-        if path != ROOT / "schema" / "global_ids.py"
+        if path != ROOT / "schema" / "ids.py"
         for number, line in enumerate(path.read_text().splitlines(), start=1)
         if _RAW_ID.search(line)
     ]
 
-    assert offenders == [], "build ids with schema.global_ids.global_id:\n" + "\n".join(offenders)
+    assert offenders == [], "build ids with schema.ids.global_id:\n" + "\n".join(offenders)
 
 
 VIEWER_IDS = """{ viewer {
