@@ -122,8 +122,10 @@ async def test_a_stale_or_future_timestamp_gets_401_and_changes_nothing(
 ) -> None:
     player_id, payment = await _pending_deposit(db, registry)
     delivery = deposit_webhook(payment, ProviderStatus.SUCCEEDED)
-    stale = PSP.redeliver(delivery, now=clock.now() - timedelta(seconds=301))
-    future = PSP.redeliver(delivery, now=clock.now() + timedelta(seconds=301))
+    # A minute past the 300 s window each way: a second past it let the future one through
+    # when the request took over a second to arrive (a loaded CI machine).
+    stale = PSP.redeliver(delivery, now=clock.now() - timedelta(seconds=360))
+    future = PSP.redeliver(delivery, now=clock.now() + timedelta(seconds=360))
 
     replies = [await _post(server, stale), await _post(server, future)]
 
