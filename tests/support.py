@@ -142,3 +142,20 @@ def statements_of(db: Database) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+
+
+def request_context(
+    db: Database, registry: BrandRegistry, brand: str, token: str | None = None
+) -> Any:
+    """A fresh API request's context, as web/graphql.py builds one (for a bearer `token`, or
+    signed out), for running the schema or a resolver in process without a server."""
+    from domain.accounts.models import SessionTransport
+    from domain.kernel.settings import get_settings
+    from resolvers.context import Credentials
+    from web.graphql import GraphQLContext
+
+    return GraphQLContext(
+        db=db, brand=registry.get(brand), registry=registry, settings=get_settings(),
+        hub=None, request_id="in-process", client_address=None, user_agent=None,
+        credentials=Credentials(token, SessionTransport.BEARER) if token else None,
+    )  # fmt: skip

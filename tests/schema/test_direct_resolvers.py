@@ -24,20 +24,18 @@ from graphql import execute, parse
 from strawberry import relay
 from strawberry.relay import from_base64, to_base64
 
-from domain.accounts.models import SessionTransport
 from domain.brands.service import BrandRegistry
 from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
 from domain.sportsbook.models import MarketStatus, OutcomeStatus
-from resolvers.context import Credentials
 from schema import build_schema
 from schema.extensions import graphql_core_schema
 from schema.sportsbook.subscriptions import OddsUpdate, OutcomeOdds
 from schema.wallets.types import BalanceChange
 from tests.schema.sportsbook.support import add_market
 from tests.schema.wallets.support import fund
-from tests.support import LOGIN
+from tests.support import LOGIN, request_context
 from web.graphql import GraphQLContext
 from web.seed import DEMO_PASSWORD, DEMO_USERNAME, seed
 from web.site.client import load_documents
@@ -74,13 +72,7 @@ WITHOUT_DIRECT = build_schema(get_settings(), direct_resolvers=False)
 
 
 def _context(db: Database, registry: BrandRegistry, token: str | None) -> GraphQLContext:
-    """A fresh request's context, as the API builds one for a bearer token."""
-    return GraphQLContext(
-        db=db, brand=registry.get(BRAND), registry=registry, settings=get_settings(),
-        hub=None, request_id="direct-resolvers", client_address=None,  # type: ignore[arg-type]
-        user_agent=None,
-        credentials=Credentials(token, SessionTransport.BEARER) if token else None,
-    )  # fmt: skip
+    return request_context(db, registry, BRAND, token)
 
 
 async def _run(

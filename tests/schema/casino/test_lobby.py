@@ -14,9 +14,7 @@ from domain.brands.service import BrandRegistry
 from domain.casino.models import GameMode
 from domain.kernel.db import Database
 from domain.kernel.ids import new_id
-from domain.kernel.settings import get_settings
 from resolvers.casino import lobby as lobby_resolvers
-from resolvers.context import Context
 from schema.casino.mutations import LaunchGameError
 from schema.errors import to_errors
 from tests.schema.accounts.test_player_list_queries import statements_on
@@ -327,14 +325,10 @@ async def test_a_suspended_player_cannot_launch(
 async def test_the_wager_guard_refuses_real_play_to_a_player_excluded_mid_request(
     db: Database, registry: BrandRegistry, catalogue: dict[str, str]
 ) -> None:
-    from tests.support import create_player
+    from tests.support import create_player, request_context
 
     player_id = await create_player(db, registry)
-    context = Context(
-        db=db, brand=registry.get("aurora"), registry=registry, settings=get_settings(),
-        hub=None, request_id="test", client_address=None, user_agent=None,  # type: ignore[arg-type]
-        credentials=None,
-    )  # fmt: skip
+    context = request_context(db, registry, "aurora")
     # Signed in when the request began; self-excluded (in another transaction) since.
     context._principal = Principal(PrincipalKind.PLAYER, player_id, new_id(), "aurora", True)
     context._principal_loaded = True

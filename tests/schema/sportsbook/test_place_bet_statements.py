@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.accounts.models import SessionTransport
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
-from resolvers.context import Credentials
 from schema import build_schema
 from tests.schema.sportsbook.support import add_market, gid
 from tests.schema.wallets.support import fund
-from tests.support import LOGIN, create_player, statements_of
+from tests.support import LOGIN, create_player, request_context, statements_of
 from web.graphql import GraphQLContext
 
 SCHEMA = build_schema(get_settings())
@@ -29,12 +27,7 @@ PLACE_BET_WITHOUT_LEGS = """mutation($i: PlaceBetInput!) { placeBet(input: $i) {
 
 
 def _context(db: Database, registry: BrandRegistry, token: str | None) -> GraphQLContext:
-    return GraphQLContext(
-        db=db, brand=registry.get(BRAND), registry=registry, settings=get_settings(),
-        hub=None, request_id="place-bet", client_address=None,  # type: ignore[arg-type]
-        user_agent=None,
-        credentials=Credentials(token, SessionTransport.BEARER) if token else None,
-    )  # fmt: skip
+    return request_context(db, registry, BRAND, token)
 
 
 async def _bettor(db: Database, registry: BrandRegistry) -> str:
