@@ -13,10 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from domain.brands.service import BrandRegistry
 from web.middleware import unexpected_error_body
-from web.site.security import new_nonce
-from web.site.site import Page, Site, Viewer
-
-NOBODY = Viewer(player=None, two_factor_pending=False)
+from web.site.site import Page, Site
 
 
 class ErrorPages:
@@ -30,23 +27,9 @@ class ErrorPages:
             and self.registry.for_host(request.headers.get("host", "")) is not None
         )
 
-    def bare_page(self, request: Request) -> Page:
-        """A page for a signed-out visitor in the language of its cookie or the brand's."""
-        theme = self.site.theme(request)
-        token, fresh = self.site.csrf.token(request)
-        return Page(
-            request=request,
-            theme=theme,
-            locale=self.site._locale(request, theme, NOBODY),
-            nonce=new_nonce(),
-            csrf_token=token,
-            viewer=NOBODY,
-            fresh_csrf_secret=fresh,
-        )
-
     def not_found_page(self, request: Request, page: Page | None = None) -> Response:
         """The themed 404 (`page`: the request's own, when a handler has one)."""
-        page = page or self.bare_page(request)
+        page = page or self.site.signed_out_page(request)
         return self.site.render(
             page,
             "error.html",
@@ -67,7 +50,7 @@ class ErrorPages:
         """What an unexpected error answers: the themed 500 on a brand's host, else JSON."""
         request_id = _request_id(request)
         if self._on_brand_host(request):
-            page = self.bare_page(request)
+            page = self.site.signed_out_page(request)
             return self.site.render(
                 page,
                 "error.html",

@@ -94,6 +94,9 @@ class Viewer:
         return check if check and check.get("due") else None
 
 
+NOBODY = Viewer(player=None, two_factor_pending=False)
+
+
 @dataclass
 class Page:
     """What every template of one request sees."""
@@ -177,6 +180,14 @@ class Site:
             result = await self.graphql.run(request, "SiteViewer")
             viewer_data = result.data.get("viewer") or {}
         viewer = Viewer(viewer_data.get("player"), bool(viewer_data.get("twoFactorPending")))
+        return self.page_for(request, theme, viewer)
+
+    def signed_out_page(self, request: Request) -> Page:
+        """A page for nobody, read without any I/O (the error pages: they must not fail for
+        the reason the request did)."""
+        return self.page_for(request, self.theme(request), NOBODY)
+
+    def page_for(self, request: Request, theme: SiteTheme, viewer: Viewer) -> Page:
         token, fresh = self.csrf.token(request)
         return Page(
             request=request,
