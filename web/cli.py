@@ -138,12 +138,35 @@ def serve(
 def worker(
     processes: int = typer.Option(2, min=1, max=64, help="Worker processes"),
     threads: int = typer.Option(8, min=1, max=256, help="Threads per worker process"),
+    group: str | None = typer.Option(
+        None, help="Consume only this queue group's queues (workers/groups.py) [default: all]"
+    ),
+    metrics_port: int = typer.Option(
+        0,
+        min=0,
+        max=65535,
+        envvar="STAKEHOUSE_WORKER_METRICS_PORT",
+        help="Serve per-actor Prometheus metrics on this port (one process only); 0: off",
+    ),
 ) -> None:
     """Dramatiq workers for the actors in `workers.actors`."""
+    from workers.groups import UnknownQueueGroup, queues_of  # noqa: PLC0415
+    from workers.metrics import METRICS_PORT_ENV  # noqa: PLC0415
+
     settings = load_settings_or_exit()
     _require("worker", settings, database=True, broker=True)
     command = [sys.executable, "-m", "dramatiq", "workers.actors"]
     command += ["--processes", str(processes), "--threads", str(threads)]
+    if group is not None:
+        try:
+            command += ["--queues", *queues_of(group)]
+        except UnknownQueueGroup as error:
+            raise typer.BadParameter(str(error), param_hint="--group") from None
+    if metrics_port:
+        if processes != 1:
+            # Each process would bind the same port; Kubernetes runs one process per pod.
+            raise typer.BadParameter("needs --processes 1", param_hint="--metrics-port")
+        os.environ[METRICS_PORT_ENV] = str(metrics_port)
     sys.stdout.flush()
     sys.stderr.flush()
     # exec, not a child: SIGTERM from Kubernetes (or `dev`) reaches Dramatiq directly.

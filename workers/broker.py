@@ -31,6 +31,7 @@ from redis.retry import Retry
 
 from domain.kernel.errors import DomainError
 from domain.kernel.settings import ENV_PREFIX, ConfigurationError, get_settings
+from workers.metrics import ActorMetrics
 from workers.retry_logging import quieten_retries
 from workers.runtime import DatabaseLifecycle
 
@@ -104,6 +105,7 @@ def broker_middleware() -> list[Middleware]:
         AsyncIO(),
         DatabaseLifecycle(),
         DeadLetterMetrics(),
+        ActorMetrics(),
     ]
 
 
