@@ -8,12 +8,15 @@ Every command validates the configuration first and exits 2 naming each bad vari
 from __future__ import annotations
 
 import asyncio
+import functools
+import getpass
 import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -29,6 +32,8 @@ from web.runtime import (
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="stakehouse",
@@ -322,6 +327,122 @@ async def _verify(database_url: str) -> object:
             return await integrity.verify(uow)
     finally:
         await db.dispose()
+
+
+dlq_app = typer.Typer(
+    help="Dead-lettered messages per queue: list, show, replay, drop (replay and drop are "
+    "audited with a reason).",
+    no_args_is_help=True,
+)
+app.add_typer(dlq_app, name="dlq")
+
+
+def _broker_for(command: str) -> Any:
+    settings = load_settings_or_exit()
+    _require(f"dlq {command}", settings, database=command in ("replay", "drop"), broker=True)
+    configure_logging(settings)
+    from workers.actors import broker  # noqa: PLC0415 (declares every queue)
+
+    return broker
+
+
+@dlq_app.command("list")
+def dlq_list(
+    queue: str | None = typer.Argument(None, help="A queue; without it, every queue's counts"),
+    limit: int = typer.Option(50, min=1, max=1000, help="Most recent first, at most this many"),
+) -> None:
+    """Every queue's depth, oldest wait and dead letters; or one queue's dead letters."""
+    from workers import queues  # noqa: PLC0415
+
+    broker = _broker_for("list")
+    if queue is None:
+        typer.echo(f"{'queue':<16}{'waiting':>9}{'oldest (s)':>12}{'dead':>7}")
+        for state in queues.queue_states(broker, broker.get_declared_queues()):
+            age = "-" if state.oldest_age_s is None else f"{state.oldest_age_s:.1f}"
+            typer.echo(f"{state.queue:<16}{state.depth:>9}{age:>12}{state.dead:>7}")
+        return
+    for letter in _guarded(lambda: queues.dead_letters(broker, queue, limit=limit)):
+        died = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(letter.dead_at_ms / 1000))
+        typer.echo(f"{letter.key}  {died}Z  {letter.message.actor_name}  {letter.reason}")
+
+
+@dlq_app.command("show")
+def dlq_show(queue: str, key: str) -> None:
+    """One dead letter: its actor, arguments, options and the last failure's traceback."""
+    import json  # noqa: PLC0415
+
+    from workers import queues  # noqa: PLC0415
+
+    broker = _broker_for("show")
+    letter = _guarded(lambda: queues.dead_letter(broker, queue, key))
+    message = letter.message
+    options = {k: v for k, v in message.options.items() if k != "traceback"}
+    typer.echo(f"actor      {message.actor_name}\nmessage id {message.message_id}")
+    typer.echo(f"arguments  {json.dumps(message.args)} {json.dumps(message.kwargs)}")
+    typer.echo(f"options    {json.dumps(options, default=str)}")
+    typer.echo(str(message.options.get("traceback") or "(no traceback kept)"))
+
+
+def _dlq_act(action: str, queue: str, keys: list[str], reason: str, operator: str) -> None:
+    from domain.kernel.db import Database  # noqa: PLC0415
+    from workers import queues  # noqa: PLC0415
+
+    broker = _broker_for(action)
+    if not reason.strip():
+        raise typer.BadParameter("say why (it goes to the audit log)", param_hint="--reason")
+    letters = [_guarded(functools.partial(queues.dead_letter, broker, queue, key)) for key in keys]
+    database_url = get_settings().database_url
+    assert database_url is not None
+
+    async def act() -> None:
+        db = Database.connect(database_url, pool_size=1)
+        try:
+            for letter in letters:
+                # Audited first: an action the log does not show never happens.
+                await queues.record_operator_action(
+                    db, action=f"dlq.{action}", letter=letter, operator=operator, reason=reason
+                )
+                if action == "replay":
+                    queues.replay(broker, letter)
+                else:
+                    queues.drop(broker, letter)
+                typer.echo(f"{action}: {letter.key} ({letter.message.actor_name})")
+        finally:
+            await db.dispose()
+
+    asyncio.run(act())
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    queue: str,
+    keys: list[str] = typer.Argument(..., help="Keys as `dlq list QUEUE` prints them"),
+    reason: str = typer.Option(..., help="Why (kept in the audit log)"),
+    operator: str = typer.Option(getpass.getuser(), help="Who (kept in the audit log)"),
+) -> None:
+    """Enqueue dead letters again with a fresh retry budget (actors are idempotent)."""
+    _dlq_act("replay", queue, keys, reason, operator)
+
+
+@dlq_app.command("drop")
+def dlq_drop(
+    queue: str,
+    keys: list[str] = typer.Argument(..., help="Keys as `dlq list QUEUE` prints them"),
+    reason: str = typer.Option(..., help="Why (kept in the audit log)"),
+    operator: str = typer.Option(getpass.getuser(), help="Who (kept in the audit log)"),
+) -> None:
+    """Forget dead letters for good."""
+    _dlq_act("drop", queue, keys, reason, operator)
+
+
+def _guarded(read: Callable[[], T]) -> T:
+    from workers.queues import DeadLetterNotFound, DeadLettersUnsupported  # noqa: PLC0415
+
+    try:
+        return read()
+    except (DeadLetterNotFound, DeadLettersUnsupported) as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
 
 
 themes_app = typer.Typer(help="Brand themes: check them before deploying.", no_args_is_help=True)

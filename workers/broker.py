@@ -31,6 +31,7 @@ from redis.retry import Retry
 
 from domain.kernel.errors import DomainError
 from domain.kernel.settings import ENV_PREFIX, ConfigurationError, get_settings
+from workers import queues
 from workers.metrics import ActorMetrics
 from workers.retry_logging import quieten_retries
 from workers.runtime import DatabaseLifecycle
@@ -78,8 +79,11 @@ class DeadLetterMetrics(Middleware):
     dies is rare and needs a person, so it must show on a dashboard, not only in Redis."""
 
     def after_nack(self, broker: dramatiq.Broker, message: Any) -> None:
-        reason = dead_letter_reason(getattr(message, "_exception", None))
+        exception = getattr(message, "_exception", None)
+        reason = dead_letter_reason(exception)
         MESSAGES_DEAD_LETTERED.labels(actor=message.actor_name, reason=reason).inc()
+        # For `stakehouse dlq`: the broker keeps the message, not why it died.
+        queues.remember_reason(broker, message, f"{reason}: {exception}")
         log.warning(
             "message %s of %s dead-lettered: %s", message.message_id, message.actor_name, reason
         )

@@ -44,6 +44,12 @@ PUBLISHED_RETENTION: Final = timedelta(days=7)
 OUTBOX_UNPUBLISHED: Final = Gauge(
     "stakehouse_outbox_unpublished", "Committed outbox events the relay has not published yet"
 )
+# The lag that matters to a player (a settlement, a payout waits behind it): how long the
+# oldest committed event has waited. 0 when nothing waits.
+OUTBOX_OLDEST_AGE: Final = Gauge(
+    "stakehouse_outbox_oldest_unpublished_age_seconds",
+    "Seconds since the oldest unpublished outbox event was committed (0: none waiting)",
+)
 
 RELAY_TASK: Final = "outbox-relay"
 
@@ -167,15 +173,27 @@ async def _measure_unpublished(db: Database) -> None:
     # Cheap: the partial index ix_outbox_events_unpublished holds only unpublished rows.
     try:
         async with db.uow() as uow:
-            count = await uow.session.scalar(
-                select(func.count())
-                .select_from(OutboxEvent)
-                .where(OutboxEvent.published_at.is_(None))
+            waiting = OutboxEvent.published_at.is_(None)
+            oldest = (
+                select(OutboxEvent.created_at)
+                .where(waiting)
+                .order_by(OutboxEvent.id)
+                .limit(1)
+                .scalar_subquery()
             )
+            row = (
+                await uow.session.execute(
+                    select(func.count(), func.extract("epoch", func.now() - oldest))
+                    .select_from(OutboxEvent)
+                    .where(waiting)
+                )
+            ).one()
     except Exception:
         log.warning("outbox relay cannot count unpublished events", exc_info=True)
         return
+    count, age_s = row
     OUTBOX_UNPUBLISHED.set(count or 0)
+    OUTBOX_OLDEST_AGE.set(max(float(age_s or 0), 0.0))
 
 
 async def _wait_for_any(events: Sequence[asyncio.Event], timeout_s: float) -> None:

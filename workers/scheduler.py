@@ -29,6 +29,7 @@ from domain.kernel.supervision import TaskHealth, supervise
 from domain.sportsbook import live_delay
 from domain.sportsbook.feed import heartbeats
 from domain.wallets import integrity, invariants
+from workers import queues
 from workers.payouts import sweep_stuck_payouts
 from workers.relay import PUBLISHED_RETENTION
 
@@ -161,6 +162,14 @@ async def verify_integrity(db: Database) -> int:
     return progress.audit_rows + progress.ledger_transactions
 
 
+async def measure_queues(_db: Database) -> int:
+    """Set each queue's depth, oldest wait and dead-letter gauges from the broker."""
+    from workers.actors import broker  # noqa: PLC0415 (declares the queues)
+
+    states = await asyncio.to_thread(queues.queue_states, broker, broker.get_declared_queues())
+    return sum(state.dead for state in states)
+
+
 async def check_feed_heartbeats(db: Database) -> int:
     """Suspend the markets of feed producers whose heartbeats stopped."""
     async with db.transaction() as uow:
@@ -180,6 +189,8 @@ async def decide_pending_bets(db: Database) -> int:
 PENDING_BETS_INTERVAL_S: Final = 1.0
 PENDING_BETS_BATCH_SIZE: Final = 100
 PENDING_BETS_BATCHES_MAX: Final = 20
+# Often enough for an alert on a growing queue or a new dead letter within a minute.
+QUEUE_METRICS_INTERVAL_S: Final = 15.0
 # Well under the heartbeat timeout, so a silent producer is caught within a few seconds.
 FEED_HEARTBEAT_CHECK_INTERVAL_S: Final = 2.0
 
@@ -196,6 +207,7 @@ JOBS: Final[tuple[Job, ...]] = (
         interval_s=FEED_HEARTBEAT_CHECK_INTERVAL_S,
         run=check_feed_heartbeats,
     ),
+    Job("broker.measure_queues", interval_s=QUEUE_METRICS_INTERVAL_S, run=measure_queues),
     Job(
         "sportsbook.decide_pending_bets",
         interval_s=PENDING_BETS_INTERVAL_S,
