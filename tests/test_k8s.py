@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import re
 import shutil
 import subprocess
 import tomllib
@@ -98,7 +99,9 @@ def test_every_file_a_kustomization_names_exists(folder: str) -> None:
 
 
 @needs_kubectl
-@pytest.mark.parametrize("folder", ["base", *(f"overlays/{name}" for name in OVERLAYS)])
+@pytest.mark.parametrize(
+    "folder", ["base", "monitoring", *(f"overlays/{name}" for name in OVERLAYS)]
+)
 def test_every_rendered_resource_is_valid_against_its_schema(folder: str) -> None:
     """Built-in kinds against Kubernetes' own OpenAPI schemas (strict: an unknown or
     misspelt field fails); KEDA's custom resources against the schemas in k8s/schemas."""
@@ -107,11 +110,9 @@ def test_every_rendered_resource_is_valid_against_its_schema(folder: str) -> Non
 
     for resource in rendered(folder):
         name = f"{folder}: {resource['kind']}/{resource['metadata']['name']}"
-        group = resource["apiVersion"].split("/")[0]
-        if group.endswith(".sh"):
-            version = resource["apiVersion"].split("/")[1]
-            schema_path = K8S / "schemas" / f"{group}-{version}-{resource['kind']}.json"
-            assert schema_path.exists(), f"{name}: no schema for this custom resource"
+        group, _, version = resource["apiVersion"].rpartition("/")
+        schema_path = K8S / "schemas" / f"{group}-{version}-{resource['kind']}.json"
+        if schema_path.exists():  # a custom resource (KEDA, the Prometheus Operator)
             schema = json.loads(schema_path.read_text(encoding="utf-8"))
             jsonschema.validate(resource, schema)
         else:
@@ -357,3 +358,62 @@ def test_the_api_believes_forwarded_addresses_from_the_cluster_only() -> None:
     ]
     assert {"configMapRef": {"name": "stakehouse-config"}} in api["envFrom"]
     assert networks and all(network.is_private for network in networks)
+
+
+def _exported_metric_names() -> set[str]:
+    """Every series name the platform's processes export (API, workers, scheduler)."""
+    from prometheus_client import REGISTRY
+
+    import web.app  # noqa: F401
+    import workers.actors
+    import workers.scheduler  # noqa: F401
+
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+    return {
+        family.name + suffix
+        for family in REGISTRY.collect()
+        if family.name.startswith("stakehouse_")
+        for suffix in suffixes.get(family.type, ("",))
+    }
+
+
+def _monitoring_expressions() -> list[tuple[str, str]]:
+    rules = documents(K8S / "monitoring" / "prometheus-rules.yaml")[0]
+    found = [
+        (rule["alert"], rule["expr"])
+        for group in rules["spec"]["groups"]
+        for rule in group["rules"]
+    ]
+    dashboard = json.loads((K8S / "monitoring" / "stakehouse-dashboard.json").read_text("utf-8"))
+    found += [
+        (panel["title"], target["expr"])
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+    ]
+    return found
+
+
+def test_alerts_and_dashboard_query_only_metrics_the_platform_exports() -> None:
+    exported = _exported_metric_names()
+    expressions = _monitoring_expressions()
+
+    assert len(expressions) >= 15
+    for name, expr in expressions:
+        used = set(re.findall(r"\bstakehouse_[a-z_]+", expr))
+        assert used, f"{name}: queries no Stakehouse metric"
+        assert used <= exported, f"{name}: {sorted(used - exported)} is not exported"
+        depth = 0
+        for char in expr:
+            depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(char, 0)
+            assert depth >= 0, f"{name}: unbalanced brackets"
+        assert depth == 0, f"{name}: unbalanced brackets"
+
+
+def test_the_dashboard_is_a_grafana_dashboard_with_unique_panels() -> None:
+    dashboard = json.loads((K8S / "monitoring" / "stakehouse-dashboard.json").read_text("utf-8"))
+
+    assert dashboard["uid"] and dashboard["title"]
+    ids = [panel["id"] for panel in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+    for panel in dashboard["panels"]:
+        assert panel["targets"] and panel["gridPos"]["w"] <= 24
