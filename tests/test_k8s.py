@@ -191,6 +191,7 @@ def test_every_queue_belongs_to_one_group_and_each_group_runs_its_own_workers() 
     assert {d["metadata"]["name"] for d in of_kind(resources, "Deployment")} == {
         "api",
         "scheduler",
+        "relay",
         *(f"worker-{group}" for group in groups),
     }
 
@@ -417,3 +418,16 @@ def test_the_dashboard_is_a_grafana_dashboard_with_unique_panels() -> None:
     assert len(ids) == len(set(ids))
     for panel in dashboard["panels"]:
         assert panel["targets"] and panel["gridPos"]["w"] <= 24
+
+
+@needs_kubectl
+def test_the_relay_runs_apart_from_the_api_with_a_standby() -> None:
+    resources = base_resources()
+    relay = find(resources, "Deployment", "relay")
+    (container,) = pod_spec(relay)["containers"]
+    config = find(resources, "ConfigMap", "stakehouse-config")["data"]
+
+    assert container["command"][:2] == ["stakehouse", "relay"]
+    assert relay["spec"]["replicas"] == 2, "one relays under the lease, one stands by"
+    assert container["livenessProbe"]["httpGet"]["port"] == "metrics"
+    assert config["STAKEHOUSE_RELAY_IN_API"] == "false"

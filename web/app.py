@@ -56,8 +56,12 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         await hub.start()
         stop = asyncio.Event()
         relay_health = TaskHealth(RELAY_TASK)
-        relay = asyncio.create_task(
-            run_relay(db, database_url, stop, health=relay_health), name=RELAY_TASK
+        relay = (
+            asyncio.create_task(
+                run_relay(db, database_url, stop, health=relay_health), name=RELAY_TASK
+            )
+            if settings.relay_in_api
+            else None
         )
         try:
             yield {
@@ -65,7 +69,7 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
                 "hub": hub,
                 # Long-lived tasks this replica cannot serve without, besides the hub's
                 # (readiness).
-                "tasks": (relay_health,),
+                "tasks": (relay_health,) if relay is not None else (),
                 "registry": registry,
                 "settings": settings,
                 "broker_url": settings.broker_url,
@@ -73,8 +77,9 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         finally:
             stop.set()
             # A relay stuck past the grace period is cancelled by wait_for; shutdown goes on.
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(relay, timeout=10)
+            if relay is not None:
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(relay, timeout=10)
             await hub.stop()
             await db.dispose()
 

@@ -1,6 +1,6 @@
 """The `stakehouse` command: `dev` runs everything on one machine with nothing installed;
-`serve`, `worker`, `scheduler`, `migrate`, `seed` and `export-schema` are the pieces a
-deployment runs separately.
+`serve`, `worker`, `scheduler`, `relay`, `migrate`, `seed` and `export-schema` are the
+pieces a deployment runs separately; `dlq`, `audit` and `themes` are for operators.
 
 Every command validates the configuration first and exits 2 naming each bad variable.
 """
@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -193,18 +193,48 @@ def scheduler(
     # Its jobs import the relay, which configures the broker.
     _require("scheduler", settings, database=True, broker=True)
     configure_logging(settings)
-    if metrics_port:
-        # The scheduler serves no HTTP otherwise; its gauges (ledger audit) need a scrape
-        # target of their own. A daemon thread: it dies with the process.
+    _serve_metrics(metrics_port)
+    from workers.scheduler import run_scheduler  # noqa: PLC0415
+
+    asyncio.run(_until_signalled(settings, run_scheduler))
+
+
+@app.command()
+def relay(
+    metrics_port: int = typer.Option(
+        9103,
+        min=0,
+        max=65535,
+        envvar="STAKEHOUSE_RELAY_METRICS_PORT",
+        help="Serve Prometheus metrics (outbox lag, lease) on this port; 0: off",
+    ),
+) -> None:
+    """The outbox relay on its own (with STAKEHOUSE_RELAY_IN_API=false on the API). Run two
+    for a hot standby: one holds the lease and relays. Stops on SIGINT or SIGTERM."""
+    settings = load_settings_or_exit()
+    _require("relay", settings, database=True, broker=True)
+    configure_logging(settings)
+    _serve_metrics(metrics_port)
+    from workers.relay import run_relay  # noqa: PLC0415
+
+    assert settings.database_url is not None
+    database_url = settings.database_url
+    asyncio.run(_until_signalled(settings, lambda db, stop: run_relay(db, database_url, stop)))
+
+
+def _serve_metrics(port: int) -> None:
+    """These processes serve no HTTP otherwise; their gauges need a scrape target (and
+    probe) of their own. A daemon thread: it dies with the process."""
+    if port:
         from prometheus_client import start_http_server  # noqa: PLC0415
 
-        start_http_server(metrics_port)
-    asyncio.run(_run_scheduler(settings))
+        start_http_server(port)
 
 
-async def _run_scheduler(settings: Settings) -> None:
+async def _until_signalled(
+    settings: Settings, body: Callable[[Any, asyncio.Event], Awaitable[None]]
+) -> None:
     from domain.kernel.db import Database  # noqa: PLC0415
-    from workers.scheduler import run_scheduler  # noqa: PLC0415
 
     assert settings.database_url is not None
     stop = asyncio.Event()
@@ -213,7 +243,7 @@ async def _run_scheduler(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     db = Database.connect(settings.database_url, pool_size=settings.database_pool_size)
     try:
-        await run_scheduler(db, stop)
+        await body(db, stop)
     finally:
         await db.dispose()
 

@@ -7,8 +7,15 @@ fsyncs its append-only file before it answers; RabbitMQ publishes with confirms)
 anything fails the transaction rolls back, the NOTIFYs are discarded with it (PostgreSQL
 sends them only at commit) and the rows are retried, so an actor may see an event twice
 (actors are idempotent) but pub/sub never sees an uncommitted one. Relays may run on
-several replicas: each claims its rows with `FOR UPDATE SKIP LOCKED`, so batches never
-overlap (and order across replicas is not guaranteed: consumers must not depend on it).
+several replicas, but one at a time relays: each holds its LISTEN connection open and
+tries to take a lease on it (a PostgreSQL advisory lock, released by the server the moment
+that connection dies); the others stand by and try again every LEASE_RETRY_S. So N API
+replicas no longer race N relays for the same rows, and a relay that dies hands over within
+seconds. (Rows are still claimed with `FOR UPDATE SKIP LOCKED`, so even two leaders, say
+across a network partition that the server has not noticed yet, never publish one batch
+twice; consumers must not depend on order across batches.) In production the relay runs as
+its own Deployment (`stakehouse relay`) and `STAKEHOUSE_RELAY_IN_API=false` keeps it out of
+the API processes, where it would queue behind subscription fan-out.
 """
 
 from __future__ import annotations
@@ -37,6 +44,13 @@ log = logging.getLogger(__name__)
 SWEEP_INTERVAL_S: Final = 5.0
 LISTENER_CONNECT_TIMEOUT_S: Final = 10.0
 LISTENER_APPLICATION_NAME: Final = "stakehouse-relay"
+# The lease: one advisory lock key for the outbox relay of a database.
+RELAY_LEASE_KEY: Final = 0x5354_4B48_5245_4C59 % (2**63)  # "STKHRELY"
+LEASE_RETRY_S: Final = 2.0
+RELAY_LEADER: Final = Gauge(
+    "stakehouse_outbox_relay_leader",
+    "1 while this process holds the outbox relay's lease and relays; 0 while it stands by",
+)
 # Published rows are kept a week for debugging and replays, then pruned by the scheduler.
 PUBLISHED_RETENTION: Final = timedelta(days=7)
 
@@ -128,6 +142,15 @@ async def run_relay(
         wake = asyncio.Event()
         listener = await _listen(database_url, wake)
         try:
+            while not await listener.fetchval(_TAKE_LEASE, RELAY_LEASE_KEY):
+                # Another process relays; standing by is healthy.
+                RELAY_LEADER.set(0)
+                task.mark_up()
+                await _wait_for_any((stop,), LEASE_RETRY_S)
+                if stop.is_set():
+                    return
+            RELAY_LEADER.set(1)
+            log.info("outbox relay: this process holds the lease and relays")
             while not stop.is_set():
                 # Cleared before draining: a commit during the drain wakes the next round.
                 wake.clear()
@@ -139,9 +162,14 @@ async def run_relay(
                 task.mark_up()
                 await _wait_for_any((stop, wake), sweep_interval_s)
         finally:
+            RELAY_LEADER.set(0)
+            # Closing the connection ends its session, which releases the lease.
             listener.terminate()
 
     await supervise(relay_health, relay_until_stopped, stop=stop)
+
+
+_TAKE_LEASE: Final = "SELECT pg_try_advisory_lock($1)"
 
 
 async def _drain(db: Database, limit: int, stop: asyncio.Event) -> None:

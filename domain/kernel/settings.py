@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     settlement_lanes: int = Field(default=2, ge=1, le=64)
 
     relay_batch_size: int = Field(default=200, ge=1, le=10_000)
+    # The outbox relay runs inside each API process (one holds the lease at a time) unless
+    # this is false: production runs it as its own Deployment (`stakehouse relay`).
+    relay_in_api: bool = True
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     log_json: bool = True
 

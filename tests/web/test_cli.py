@@ -23,7 +23,7 @@ from web.cli import app
 from web.devserver import AlreadyRunning, take_dev_lock
 from web.seed import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_USERNAME
 
-COMMANDS = ("dev", "serve", "worker", "scheduler", "migrate", "seed", "export-schema")
+COMMANDS = ("dev", "serve", "worker", "scheduler", "relay", "migrate", "seed", "export-schema")
 STAKEHOUSE = Path(sys.executable).with_name("stakehouse")
 SUBPROCESS_TIMEOUT_SECONDS = 120
 
@@ -78,6 +78,8 @@ def test_every_bad_setting_is_named_by_the_installed_command() -> None:
         ("serve", "STAKEHOUSE_BROKER_URL"),
         ("worker", "STAKEHOUSE_DATABASE_URL"),
         ("worker", "STAKEHOUSE_BROKER_URL"),
+        ("relay", "STAKEHOUSE_DATABASE_URL"),
+        ("relay", "STAKEHOUSE_BROKER_URL"),
     ],
 )
 def test_commands_without_their_server_url_say_which_is_missing(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import ClassVar
 
+import asyncpg
 import dramatiq
 import pytest
 import redis
@@ -19,7 +20,7 @@ from sqlalchemy import insert, select
 from domain.accounts.events import PlayerRegistered
 from domain.accounts.models import LoginFailure
 from domain.kernel import clock
-from domain.kernel.db import Database
+from domain.kernel.db import Database, plain_url
 from domain.kernel.outbox import Event, OutboxEvent, emit
 from domain.kernel.pubsub import (
     NOTIFY_PAYLOAD_MAX_BYTES,
@@ -32,7 +33,7 @@ from domain.kernel.supervision import TaskHealth
 from tests.workers import eventually, flushed_broker, queued_messages  # noqa: F401 (fixture)
 from workers.actors import messaging
 from workers.broker import build_broker
-from workers.relay import RELAY_TASK, relay_batch, run_relay
+from workers.relay import LEASE_RETRY_S, RELAY_LEASE_KEY, RELAY_TASK, relay_batch, run_relay
 from workers.scheduler import run_scheduler
 
 TIMEOUT_S = 5.0
@@ -297,3 +298,63 @@ async def test_scheduler_prunes_old_published_events_and_login_failures(db: Data
     assert await outbox_ids(db) == [recent_published, old_unpublished]
     async with db.uow() as uow:
         assert list(await uow.session.scalars(select(LoginFailure.key))) == ["recent"]
+
+
+async def lease_holders(admin_database_url: str) -> list[int]:
+    """The server pids holding the relay's lease in this test's database."""
+    connection = await asyncpg.connect(plain_url(admin_database_url))
+    try:
+        rows = await connection.fetch(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND ((classid::bigint << 32) | objid::bigint) = $1"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            RELAY_LEASE_KEY,
+        )
+        return [row["pid"] for row in rows]
+    finally:
+        await connection.close()
+
+
+async def test_one_relay_holds_the_lease_and_a_standby_takes_over_when_it_dies(
+    db: Database, database_url: str, admin_database_url: str, hub: EventHub
+) -> None:
+    stop = asyncio.Event()
+    healths = [TaskHealth(f"{RELAY_TASK}-{n}") for n in range(2)]
+    relays = [
+        asyncio.create_task(run_relay(db, database_url, stop, sweep_interval_s=3600, health=h))
+        for h in healths
+    ]
+    try:
+
+        async def one_leader() -> bool:
+            return len(await lease_holders(admin_database_url)) == 1
+
+        await eventually(one_leader)
+        (leader,) = await lease_holders(admin_database_url)
+        # The standby stands by healthily (readiness counts it as up).
+        await eventually(lambda: _all_up(healths))
+        async with hub.subscribe(Ping.topic) as events:
+            (first,) = await commit(db, Ping(text="first"))
+            assert (await next_event(events)).id == first
+
+            # The leader's connection dies (a node lost, a killed backend): the server frees
+            # the lease and the standby takes it within its retry interval.
+            killer = await asyncpg.connect(plain_url(admin_database_url))
+            await killer.execute("SELECT pg_terminate_backend($1)", leader)
+            await killer.close()
+
+            async def handed_over() -> bool:
+                holders = await lease_holders(admin_database_url)
+                return len(holders) == 1 and holders != [leader]
+
+            await eventually(handed_over, timeout_s=LEASE_RETRY_S * 4)
+            second = (await commit(db, Ping(text="second")))[-1]
+            assert (await next_event(events)).id == second
+        assert await outbox_ids(db, published=False) == []
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*relays), TIMEOUT_S * 2)
+
+
+async def _all_up(healths: list[TaskHealth]) -> bool:
+    return all(health.up for health in healths)
