@@ -9,7 +9,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 from graphql import (
@@ -46,6 +46,7 @@ from strawberry.types.scalar import ScalarDefinition
 
 from domain.kernel.errors import DomainError
 from domain.kernel.settings import Environment, Settings
+from schema.cost import operation_cost
 
 log = logging.getLogger("stakehouse.graphql")
 
@@ -317,6 +318,69 @@ class Validation(ValidationCache):
         yield from super().on_validate()
 
 
+COST_LIMIT_EXCEEDED = "QUERY_TOO_COSTLY"
+COSTS_CACHED_MAX = 512
+
+
+class QueryCost(SchemaExtension):
+    """Refuses an operation whose estimated cost (schema/cost.py: fields resolved, lists and
+    pages multiplied) is over the limit, before it runs, as a request error with the cost
+    and the limit; and answers every operation's estimate in `extensions.cost`, so a client
+    sees how close it is. Estimates are cached per parsed document and page-size values."""
+
+    # (id(document), operation name) -> (document, variables read, {their values: cost}).
+    _costs: ClassVar[
+        OrderedDict[tuple[int, str | None], tuple[Any, tuple[str, ...], dict[str, int]]]
+    ]
+    _costs = OrderedDict()
+
+    def __init__(self, *, limit: int) -> None:
+        self.limit = limit
+        self.cost: int | None = None
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if not context.pre_execution_errors and context.graphql_document is not None:
+            self.cost = self._estimate(context)
+            if self.cost > self.limit:
+                context.pre_execution_errors = [
+                    GraphQLError(
+                        f"This operation would cost {self.cost}, over the limit of "
+                        f"{self.limit}: ask for smaller pages or fewer nested lists.",
+                        extensions={
+                            "code": COST_LIMIT_EXCEEDED,
+                            "cost": self.cost,
+                            "limit": self.limit,
+                        },
+                    )
+                ]
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        if self.cost is None:
+            return {}
+        return {"cost": {"estimated": self.cost, "limit": self.limit}}
+
+    def _estimate(self, context: Any) -> int:
+        document, name = context.graphql_document, context.operation_name
+        variables = context.variables or {}
+        key = (id(document), name)
+        entry = self._costs.get(key)
+        if entry is not None and entry[0] is document:
+            values = repr([variables.get(read) for read in entry[1]])
+            if (known := entry[2].get(values)) is not None:
+                return known
+        cost = operation_cost(graphql_core_schema(context.schema), document, name, variables)
+        values = repr([variables.get(read) for read in cost.variables_read])
+        if entry is None or entry[0] is not document:
+            entry = self._costs[key] = (document, cost.variables_read, {})
+            if len(self._costs) > COSTS_CACHED_MAX:
+                self._costs.popitem(last=False)
+        if len(entry[2]) < COSTS_CACHED_MAX:
+            entry[2][values] = cost.value
+        return cost.value
+
+
 # graphql-core's "Did you mean 'wallets'?" (fields, arguments, types, enum values, input
 # fields): names inside are GraphQL names, which never contain "?".
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
@@ -432,6 +496,8 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
         partial(AddValidationRules, limit_rules),
         Validation,
+        # After validation: only documents that validate are estimated.
+        partial(QueryCost, limit=settings.graphql_max_cost),
         MaskUnexpectedErrors,
     ]
     if settings.env is not Environment.DEV:

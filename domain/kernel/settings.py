@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=12, ge=2, le=64)
     graphql_max_aliases: int = Field(default=15, ge=1, le=1000)
     graphql_max_tokens: int = Field(default=2_000, ge=50, le=100_000)
+    # The estimated fields an operation may resolve (schema/cost.py); the site's heaviest
+    # page (the sports list at the largest page) costs under 40,000.
+    graphql_max_cost: int = Field(default=50_000, ge=100, le=10_000_000)
     graphql_max_body_bytes: int = Field(default=100_000, ge=1_000)
     websocket_init_timeout_seconds: int = Field(default=10, ge=1, le=120)
 
