@@ -196,6 +196,9 @@ class SportsbookEvent(relay.Node):
     status: models.EventStatus
     starts_at: datetime
     score: JSON = strawberry.field(description="The live score as the feed sends it.")
+    clock: JSON = strawberry.field(
+        description='The match clock as the feed sends it, e.g. {"period": "2H", "minute": 67}.'
+    )
     _competition_id: strawberry.Private[int]
     # Read up front with a page of events (None: through the loaders).
     _competition: strawberry.Private[Competition | None] = None
@@ -217,6 +220,7 @@ class SportsbookEvent(relay.Node):
             status=models.EventStatus(row.status),
             starts_at=row.starts_at,
             score=cast(JSON, dict(row.score or {})),
+            clock=cast(JSON, dict(row.clock or {})),
             _competition_id=row.competition_id,
             _competition=competition,
             _markets=markets,
