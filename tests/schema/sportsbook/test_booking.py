@@ -118,6 +118,16 @@ async def _bet(
     return (await api.query(PLACE_BET, {"i": slip})).data["placeBet"]  # type: ignore[no-any-return]
 
 
+LEGS = """{ viewer { player { bets(first: 5) { edges { node { legs {
+  result deadHeatFactor placeResult } } } } } } }"""
+
+
+async def _legs(api: Api) -> list[Any]:
+    """The legs of the player's bets as their bet history shows them."""
+    edges = (await api.query(LEGS)).data["viewer"]["player"]["bets"]["edges"]
+    return [edge["node"]["legs"] for edge in edges]
+
+
 def _results(ids: dict[str, str], winner: str, **extra: Any) -> list[dict[str, Any]]:
     return [
         {"outcome": outcome, "result": "WIN" if key == winner else "LOSE", **extra.get(key, {})}
@@ -185,11 +195,11 @@ async def test_a_rollback_and_resettlement_leave_balances_as_the_second_settleme
     trader = await _trader(server, db)
     market = await _match_result(trader, await _event(trader))
     ids = _ids(market)
-    bettors = {}
+    bettors, apis = {}, {}
     for key, odds in (("home", "2.50"), ("draw", "3.20"), ("away", "2.80")):
         api, player = await signed_in_bettor(server, AURORA, db)
         assert (await _bet(api, ids[key], odds))["errors"] == []
-        bettors[key] = player
+        bettors[key], apis[key] = player, api
     market_id = market["id"]
 
     await _ok(trader, RESULT_MARKET, {"market": market_id, "outcomes": _results(ids, "home")})
@@ -206,6 +216,11 @@ async def test_a_rollback_and_resettlement_leave_balances_as_the_second_settleme
     assert rolled_back["status"] == "SUSPENDED"
     assert after_rollback == {"home": 90_00, "draw": 90_00, "away": 90_00}
     assert resettled["status"] == "SETTLED"
+    assert {key: await _legs(api) for key, api in apis.items()} == {
+        "home": [[{"result": "LOSE", "deadHeatFactor": None, "placeResult": None}]],
+        "draw": [[{"result": "WIN", "deadHeatFactor": "1/2", "placeResult": None}]],
+        "away": [[{"result": "WIN", "deadHeatFactor": "1/2", "placeResult": None}]],
+    }
     assert {key: await cash_of(db, player) for key, player in bettors.items()} == {
         "home": 90_00,
         "draw": 90_00 + 16_00,  # 10.00 * 3.20 * 1/2

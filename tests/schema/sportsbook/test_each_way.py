@@ -20,6 +20,8 @@ from tests.schema.sportsbook.test_booking import (
 )
 from tests.support import AURORA, Api
 
+LEGS = """{ viewer { player { bets(first: 5) { edges { node { legs {
+  result deadHeatFactor placeResult eachWayPlaces eachWayFraction } } } } } } }"""
 RUNNERS = [("r1", "3.00"), ("r2", "11.00"), ("r3", "5.00"), ("r4", "8.00"), ("r5", "13.00")]
 
 
@@ -70,6 +72,11 @@ async def test_the_worked_example_five_pounds_each_way_at_eleven_finishing_secon
     assert await cash_of(db, player) == 90_00 + 15_00
     bet = (await api.query(BET, {"id": placed["bet"]["id"]})).data["node"]
     assert bet == {"status": "WON", "payout": {"amount": "15.00"}}
+    history = (await api.query(LEGS)).data["viewer"]["player"]["bets"]["edges"]
+    assert [edge["node"]["legs"] for edge in history] == [
+        [{"result": "LOSE", "deadHeatFactor": None, "placeResult": "WIN",
+          "eachWayPlaces": 3, "eachWayFraction": "1/5"}]
+    ]  # fmt: skip
 
 
 async def test_each_way_winners_are_paid_both_parts_and_unplaced_runners_nothing(
