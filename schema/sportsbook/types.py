@@ -375,7 +375,7 @@ class BetLeg:
         )
 
     @strawberry.field(
-        description='A won leg in a dead heat: the share of the stake paid at the full odds, '
+        description="A won leg in a dead heat: the share of the stake paid at the full odds, "
         'e.g. "1/2" for a tie of two. Null otherwise.'
     )
     async def dead_heat_factor(self, info: Info) -> str | None:
