@@ -39,6 +39,7 @@ from domain.sportsbook.errors import InvalidOdds, MarketNotFound
 from domain.sportsbook.feed.port import (
     FRACTION_TERM_MAX,
     PLACES_MAX,
+    TRADER_PRODUCER,
     Fixture,
     FixtureChange,
     MarketOdds,
@@ -46,7 +47,7 @@ from domain.sportsbook.feed.port import (
     OutcomeOdds,
     PlaceTerms,
 )
-from domain.sportsbook.feed.processing import TRADER_PRODUCER, Applied, process_message
+from domain.sportsbook.feed.processing import Applied, process_message
 from domain.sportsbook.models import (
     Competition,
     Event,

@@ -46,6 +46,10 @@ class InvalidFeedMessage(DomainError):
     message = "The feed message is malformed."
 
 
+# The producer traders speak as (domain.sportsbook.booking, resulting). Their messages are
+# applied in process, never sent on a wire: one arriving from outside is refused, since a
+# trader's state messages are not ordered by sequence.
+TRADER_PRODUCER = "trader"
 # The highest price a feed may quote; anything above is a provider's error, not odds.
 ODDS_MAX = Decimal(100_000)
 VOID_FACTORS = frozenset({Decimal(0), Decimal("0.5"), Decimal(1)})
@@ -266,6 +270,8 @@ def from_wire(raw: Mapping[str, Any]) -> FeedMessage:
 def _decode(raw: Mapping[str, Any]) -> FeedMessage:  # noqa: PLR0911 (one per kind)
     kind = MessageKind(raw["kind"])
     sent_at = _datetime(raw["sent_at"])
+    if raw["producer"] == TRADER_PRODUCER:
+        raise ValueError("only traders in process speak as the trader producer")
     if kind is MessageKind.ALIVE:
         return Alive(
             producer=str(raw["producer"]),

@@ -44,6 +44,7 @@ from domain.kernel.outbox import emit
 from domain.sportsbook.feed import heartbeats, results
 from domain.sportsbook.feed.events import EventUpdated, OddsChanged
 from domain.sportsbook.feed.port import (
+    TRADER_PRODUCER,
     Alive,
     BetCancel,
     BetSettlement,
@@ -74,8 +75,6 @@ from domain.sportsbook.models import (
 from domain.sportsbook.trading import margins_for, with_margin
 
 log = logging.getLogger(__name__)
-
-TRADER_PRODUCER = "trader"
 
 FEED_MARKET_STATUSES = frozenset(
     {MarketStatus.ACTIVE, MarketStatus.SUSPENDED, MarketStatus.DEACTIVATED}

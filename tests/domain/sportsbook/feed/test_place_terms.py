@@ -135,3 +135,11 @@ async def test_a_feed_that_never_sends_place_terms_leaves_a_markets_terms_alone(
     async with db.uow() as uow:
         market = (await uow.session.scalars(select(Market))).one()
     assert (market.each_way_places, market.each_way_fraction_denominator) == (3, 5)
+
+
+def test_a_message_from_outside_cannot_speak_as_the_trader() -> None:
+    raw = race_odds(1)
+    raw["producer"] = "trader"
+
+    with pytest.raises(InvalidFeedMessage):
+        from_wire(raw)
