@@ -19,6 +19,7 @@ from schema.money import DECIMAL_SCALARS
 from schema.payments import PaymentsMutation, PaymentsQuery
 from schema.sportsbook import SportsbookMutation, SportsbookQuery, SportsbookSubscription
 from schema.sportsbook.booking import BookingMutation, BookingQuery
+from schema.sportsbook.resulting import ResultingMutation
 from schema.sportsbook.subscriptions import pass_published_values
 from schema.sportsbook.trading import TradingMutation, TradingQuery
 from schema.wallets import WalletsMutation, WalletsQuery, WalletsSubscription
@@ -51,6 +52,7 @@ class Mutation(
     SportsbookMutation,
     TradingMutation,
     BookingMutation,
+    ResultingMutation,
     ComplianceMutation,
 ):
     pass

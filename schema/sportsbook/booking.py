@@ -1,8 +1,7 @@
-"""Traders build and result the book: sports, competitions, events (fixtures, status,
-score) and markets (type, specifiers, each-way place terms, outcomes with prices); results
-(win, lose, void, half-win/half-lose, dead heats, finishing positions), voids, windowed
-cancellations and rollbacks. And the trading view of a market: what the feed says beside
-what the trader set.
+"""Traders build the book: sports, competitions, events (fixtures, status, score) and
+markets (type, specifiers, each-way place terms, outcomes with prices); results are in
+schema/sportsbook/resulting.py. And the trading view of a market: what the feed says
+beside what the trader set.
 
 Staff of the trading desk only (market.trade over every brand: the book is shared). Each
 mutation takes one `input` with a mandatory reason (kept in the audit log) and returns
@@ -12,14 +11,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal
 
 import strawberry
 from strawberry import relay
 
 from domain.accounts.permissions import Permission
 from domain.kernel.errors import DomainError
-from domain.sportsbook import booking, resulting, trading
+from domain.sportsbook import booking, trading
 from domain.sportsbook import errors as sportsbook_errors
 from domain.sportsbook import models as sportsbook_models
 from domain.sportsbook.feed.port import PlaceTerms
@@ -29,7 +27,7 @@ from resolvers.sportsbook import catalog as catalog_resolvers
 from schema.context import Info
 from schema.errors import MutationError, as_query_error, mutation_error, to_errors
 from schema.ids import int_of
-from schema.money import DecimalText, decimal_or_nan
+from schema.money import DecimalText
 from schema.sportsbook.trading import _DESK, _REASON, _STAFF_ERRORS
 from schema.sportsbook.types import (
     Competition,
@@ -48,7 +46,6 @@ _MARKET_ERRORS = (
     booking.InvalidPlaceTerms,
     sportsbook_errors.InvalidOdds,
 )
-_RESULT_ERRORS = (*_STAFF_ERRORS, sportsbook_errors.MarketNotFound)
 
 
 @mutation_error(*_STAFF_ERRORS, booking.AlreadyExists)
@@ -82,26 +79,6 @@ class CreateMarketError(MutationError): ...
     booking.MarketFedByFeed,
 )
 class EditMarketError(MutationError): ...
-
-
-@mutation_error(*_RESULT_ERRORS, sportsbook_errors.InvalidResults)
-class ResultMarketError(MutationError): ...
-
-
-@mutation_error(*_RESULT_ERRORS)
-class VoidMarketError(MutationError): ...
-
-
-@mutation_error(*_RESULT_ERRORS, resulting.InvalidCancelWindow)
-class CancelBetsError(MutationError): ...
-
-
-@mutation_error(*_RESULT_ERRORS, sportsbook_errors.MarketNotSettled)
-class RollbackSettlementError(MutationError): ...
-
-
-@mutation_error(*_RESULT_ERRORS, resulting.MarketNotCancelled)
-class RollbackCancellationError(MutationError): ...
 
 
 # ---- inputs and payloads -----------------------------------------------------------------
@@ -239,73 +216,6 @@ class EditMarketPayload:
     errors: list[EditMarketError]
 
 
-@strawberry.input
-class OutcomeResultInput:
-    outcome: relay.GlobalID = strawberry.field(description="The outcome's `id`.")
-    result: sportsbook_models.ResultKind
-    dead_heat_factor: DecimalText | None = strawberry.field(
-        default=None, description='A tied winner\'s share, e.g. "0.5" for two (null: no tie).'
-    )
-    place: int | None = strawberry.field(
-        default=None,
-        description="Racing: the finishing position; within the place terms, each-way "
-        "bets' place part wins.",
-    )
-
-
-@strawberry.input
-class ResultMarketInput:
-    market: relay.GlobalID = strawberry.field(description="The market's `id`.")
-    outcomes: list[OutcomeResultInput] = strawberry.field(
-        description="Every outcome of the market, once."
-    )
-    reason: str = strawberry.field(description=_REASON)
-
-
-@strawberry.type
-class ResultMarketPayload:
-    market: Market | None = None
-    errors: list[ResultMarketError]
-
-
-@strawberry.input
-class MarketCorrectionInput:
-    market: relay.GlobalID = strawberry.field(description="The market's `id`.")
-    reason: str = strawberry.field(description=_REASON)
-
-
-@strawberry.type
-class VoidMarketPayload:
-    market: Market | None = None
-    errors: list[VoidMarketError]
-
-
-@strawberry.input
-class CancelBetsInput:
-    market: relay.GlobalID = strawberry.field(description="The market's `id`.")
-    placed_from: datetime = strawberry.field(description="From this time (included).")
-    placed_to: datetime = strawberry.field(description="To this time (excluded).")
-    reason: str = strawberry.field(description=_REASON)
-
-
-@strawberry.type
-class CancelBetsPayload:
-    market: Market | None = None
-    errors: list[CancelBetsError]
-
-
-@strawberry.type
-class RollbackSettlementPayload:
-    market: Market | None = None
-    errors: list[RollbackSettlementError]
-
-
-@strawberry.type
-class RollbackCancellationPayload:
-    market: Market | None = None
-    errors: list[RollbackCancellationError]
-
-
 @strawberry.type(description="An outcome as the trader sees it: the price, the feed's.")
 class TradingOutcome:
     outcome: Outcome
@@ -337,7 +247,7 @@ class TradingMarket:
 # ---- conversions -------------------------------------------------------------------------
 
 
-def _id(global_id: relay.GlobalID, type_name: str) -> int:
+def node_id(global_id: relay.GlobalID, type_name: str) -> int:
     return int_of(global_id, type_name) or booking_resolvers.NONE_ID
 
 
@@ -367,22 +277,7 @@ def _spec(
     )
 
 
-def _heat(text: DecimalText | None) -> Decimal:
-    if text is None:
-        return Decimal(1)
-    return decimal_or_nan(text, places_max=4, integer_digits_max=1)
-
-
-def _results(outcomes: list[OutcomeResultInput]) -> list[resulting.TraderResult]:
-    return [
-        resulting.TraderResult(
-            _id(o.outcome, "Outcome"), o.result, _heat(o.dead_heat_factor), o.place
-        )
-        for o in outcomes
-    ]
-
-
-def _market(row: sportsbook_models.Market | None) -> Market | None:
+def market_of(row: sportsbook_models.Market | None) -> Market | None:
     return Market.from_model(row) if row is not None else None
 
 
@@ -417,7 +312,7 @@ class BookingMutation:
             lambda uow, actor: booking.create_competition(
                 uow,
                 actor,
-                _id(input.sport, "Sport"),
+                node_id(input.sport, "Sport"),
                 key=input.key,
                 name=input.name,
                 country=input.country,
@@ -436,7 +331,7 @@ class BookingMutation:
             lambda uow, actor: booking.create_event(
                 uow,
                 actor,
-                _id(input.competition, "Competition"),
+                node_id(input.competition, "Competition"),
                 name=input.name,
                 home=input.home,
                 away=input.away,
@@ -458,7 +353,7 @@ class BookingMutation:
             lambda uow, actor: booking.edit_event(
                 uow,
                 actor,
-                _id(input.event, "SportsbookEvent"),
+                node_id(input.event, "SportsbookEvent"),
                 name=input.name,
                 home=input.home,
                 away=input.away,
@@ -481,7 +376,7 @@ class BookingMutation:
             lambda uow, actor: booking.set_score(
                 uow,
                 actor,
-                _id(input.event, "SportsbookEvent"),
+                node_id(input.event, "SportsbookEvent"),
                 score={"home": input.home, "away": input.away},
                 match_clock=clock,
                 reason=input.reason,
@@ -505,11 +400,11 @@ class BookingMutation:
         done = await booking_resolvers.by_trader(
             info.context,
             lambda uow, actor: booking.create_market(
-                uow, actor, _id(input.event, "SportsbookEvent"), spec, reason=input.reason
+                uow, actor, node_id(input.event, "SportsbookEvent"), spec, reason=input.reason
             ),
         )
         return CreateMarketPayload(
-            market=_market(done.value), errors=to_errors(CreateMarketError, done.errors)
+            market=market_of(done.value), errors=to_errors(CreateMarketError, done.errors)
         )
 
     @strawberry.mutation(
@@ -524,101 +419,11 @@ class BookingMutation:
         done = await booking_resolvers.by_trader(
             info.context,
             lambda uow, actor: booking.edit_market(
-                uow, actor, _id(input.market, "Market"), spec, reason=input.reason
+                uow, actor, node_id(input.market, "Market"), spec, reason=input.reason
             ),
         )
         return EditMarketPayload(
-            market=_market(done.value), errors=to_errors(EditMarketError, done.errors)
-        )
-
-    @strawberry.mutation(
-        description=_DESK + "result every outcome of a market (win, lose, void, half-win, "
-        "half-lose, dead heats, finishing positions); its bets are settled, and a market "
-        "resulted before is corrected. Audited."
-    )
-    async def result_market(self, info: Info, input: ResultMarketInput) -> ResultMarketPayload:
-        results = _results(input.outcomes)
-        done = await booking_resolvers.correct(
-            info.context,
-            _id(input.market, "Market"),
-            lambda uow, actor, market_id: resulting.result_market(
-                uow, actor, market_id, results, reason=input.reason
-            ),
-        )
-        return ResultMarketPayload(
-            market=_market(done.value), errors=to_errors(ResultMarketError, done.errors)
-        )
-
-    @strawberry.mutation(
-        description=_DESK + "void a market: every bet on it is void, stakes returned. Audited."
-    )
-    async def void_market(self, info: Info, input: MarketCorrectionInput) -> VoidMarketPayload:
-        done = await booking_resolvers.correct(
-            info.context,
-            _id(input.market, "Market"),
-            lambda uow, actor, market_id: resulting.cancel_bets(
-                uow, actor, market_id, placed_from=None, placed_to=None, reason=input.reason
-            ),
-        )
-        return VoidMarketPayload(
-            market=_market(done.value), errors=to_errors(VoidMarketError, done.errors)
-        )
-
-    @strawberry.mutation(
-        description=_DESK + "void the market's bets placed in a time window (stakes "
-        "returned); the market trades on. Audited."
-    )
-    async def cancel_bets(self, info: Info, input: CancelBetsInput) -> CancelBetsPayload:
-        done = await booking_resolvers.correct(
-            info.context,
-            _id(input.market, "Market"),
-            lambda uow, actor, market_id: resulting.cancel_bets(
-                uow,
-                actor,
-                market_id,
-                placed_from=input.placed_from,
-                placed_to=input.placed_to,
-                reason=input.reason,
-            ),
-        )
-        return CancelBetsPayload(
-            market=_market(done.value), errors=to_errors(CancelBetsError, done.errors)
-        )
-
-    @strawberry.mutation(
-        description=_DESK + "roll back a market's settlement: payouts reversed, bets open "
-        "again until the market is resulted again. Audited."
-    )
-    async def rollback_settlement(
-        self, info: Info, input: MarketCorrectionInput
-    ) -> RollbackSettlementPayload:
-        done = await booking_resolvers.correct(
-            info.context,
-            _id(input.market, "Market"),
-            lambda uow, actor, market_id: resulting.rollback_settlement(
-                uow, actor, market_id, reason=input.reason
-            ),
-        )
-        return RollbackSettlementPayload(
-            market=_market(done.value), errors=to_errors(RollbackSettlementError, done.errors)
-        )
-
-    @strawberry.mutation(
-        description=_DESK + "roll back a void or cancellation: the bets it voided stand "
-        "again. Audited."
-    )
-    async def rollback_cancellation(
-        self, info: Info, input: MarketCorrectionInput
-    ) -> RollbackCancellationPayload:
-        done = await booking_resolvers.correct(
-            info.context,
-            _id(input.market, "Market"),
-            lambda uow, actor, market_id: resulting.rollback_cancellation(
-                uow, actor, market_id, reason=input.reason
-            ),
-        )
-        return RollbackCancellationPayload(
-            market=_market(done.value), errors=to_errors(RollbackCancellationError, done.errors)
+            market=market_of(done.value), errors=to_errors(EditMarketError, done.errors)
         )
 
 
@@ -631,7 +436,7 @@ class BookingQuery:
     )
     async def trading_market(self, info: Info, market: relay.GlobalID) -> TradingMarket | None:
         with as_query_error():
-            row = await booking_resolvers.trading_market(info.context, _id(market, "Market"))
+            row = await booking_resolvers.trading_market(info.context, node_id(market, "Market"))
         if row is None:
             return None
         outcomes = await catalog_resolvers.outcomes_of(info.context, row.id)
