@@ -397,3 +397,43 @@ async def test_refusals_are_typed_and_change_nothing(server: str, db: Database) 
             {"m": node_int(market["id"])},
         )
     assert registers == 0
+
+
+async def test_every_trader_action_is_audited_with_its_reason(server: str, db: Database) -> None:
+    async with db.uow() as uow:
+        mark = await uow.session.scalar(text("SELECT coalesce(max(id), 0) FROM audit_log"))
+    trader = await _trader(server, db)
+
+    event = await _event(trader)
+    market = await _match_result(trader, event)
+    await _ok(trader, EDIT_EVENT, {"event": event["id"], "status": "LIVE"})
+    await _ok(trader, SET_SCORE, {"event": event["id"], "home": 0, "away": 1})
+    ids = _ids(market)
+    await _ok(trader, RESULT_MARKET, {"market": market["id"], "outcomes": _results(ids, "away")})
+    await _ok(trader, ROLLBACK_SETTLEMENT, {"market": market["id"]})
+    await _ok(trader, VOID_MARKET, {"market": market["id"]})
+
+    async with db.uow() as uow:
+        rows = (
+            await uow.session.execute(
+                text(
+                    "SELECT action, reason FROM audit_log WHERE id > :m "
+                    "AND action LIKE 'sportsbook.%' ORDER BY id"
+                ),
+                {"m": mark},
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        (action, WHY["reason"])
+        for action in (
+            "sportsbook.sport.create",
+            "sportsbook.competition.create",
+            "sportsbook.event.create",
+            "sportsbook.market.create",
+            "sportsbook.event.edit",
+            "sportsbook.event.score",
+            "sportsbook.market.result",
+            "sportsbook.market.rollback",
+            "sportsbook.market.void",
+        )
+    ]
