@@ -18,13 +18,23 @@ from schema.inputs import DATETIME
 from schema.money import DECIMAL_SCALARS
 from schema.payments import PaymentsMutation, PaymentsQuery
 from schema.sportsbook import SportsbookMutation, SportsbookQuery, SportsbookSubscription
+from schema.sportsbook.booking import BookingMutation, BookingQuery
+from schema.sportsbook.resulting import ResultingMutation
 from schema.sportsbook.subscriptions import pass_published_values
 from schema.sportsbook.trading import TradingMutation, TradingQuery
 from schema.wallets import WalletsMutation, WalletsQuery, WalletsSubscription
 
 
 @strawberry.type
-class Query(AccountsQuery, WalletsQuery, PaymentsQuery, CasinoQuery, SportsbookQuery, TradingQuery):
+class Query(
+    AccountsQuery,
+    WalletsQuery,
+    PaymentsQuery,
+    CasinoQuery,
+    SportsbookQuery,
+    TradingQuery,
+    BookingQuery,
+):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         try:
@@ -41,6 +51,8 @@ class Mutation(
     CasinoMutation,
     SportsbookMutation,
     TradingMutation,
+    BookingMutation,
+    ResultingMutation,
     ComplianceMutation,
 ):
     pass

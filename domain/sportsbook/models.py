@@ -161,6 +161,10 @@ class Event(Base):
     score: Mapped[dict[str, Any]] = mapped_column(
         JSONB, default=dict, server_default=text("'{}'::jsonb")
     )
+    # The match clock as the feed or a trader last sent it, e.g. {"period": "2H", "minute": 67}.
+    clock: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     # The highest feed sequence applied to the event's state (odds, statuses, fixture):
     # an older message arriving late is ignored (domain.sportsbook.feed).
     feed_sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
@@ -205,6 +209,9 @@ class Market(Base):
     # Why a SUSPENDED market is suspended (SuspensionReason); NULL otherwise. Each party
     # lifts only its own suspensions: a feed recovery never reopens a trader's.
     suspended_by: Mapped[str | None] = mapped_column(Text)
+    # The status the feed last sent (NULL: a trader's market, or never priced by the feed),
+    # kept beside `status` so a trader sees what the feed says under their suspension.
+    feed_status: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (

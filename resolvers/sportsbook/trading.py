@@ -20,10 +20,17 @@ T = TypeVar("T")
 # after the permission check like any unknown id.
 _NONE = 0
 # The domain names its ids (`marketId`); the API's inputs name the object (`market`).
-_FIELDS = {"marketId": "market", "eventId": "event", "outcomeId": "outcome", "betId": "bet"}
+_FIELDS = {
+    "marketId": "market",
+    "eventId": "event",
+    "outcomeId": "outcome",
+    "betId": "bet",
+    "sportId": "sport",
+    "competitionId": "competition",
+}
 
 
-async def _in_transaction(
+async def in_transaction(
     ctx: Context, operation: Callable[[UnitOfWork], Awaitable[T]]
 ) -> Result[T]:
     async def run() -> T:
@@ -48,7 +55,7 @@ async def set_market_suspended(
             uow, actor, market_id or _NONE, suspended=suspended, reason=reason
         )
 
-    return await _in_transaction(ctx, run)
+    return await in_transaction(ctx, run)
 
 
 async def set_event_suspended(
@@ -61,7 +68,7 @@ async def set_event_suspended(
             uow, actor, event_id or _NONE, suspended=suspended, reason=reason
         )
 
-    return await _in_transaction(ctx, run)
+    return await in_transaction(ctx, run)
 
 
 async def override_odds(
@@ -76,7 +83,7 @@ async def override_odds(
         await uow.session.refresh(outcome)  # the odds as stored (four places)
         return outcome
 
-    return await _in_transaction(ctx, run)
+    return await in_transaction(ctx, run)
 
 
 async def release_odds_override(
@@ -91,7 +98,7 @@ async def release_odds_override(
         await uow.session.refresh(outcome)
         return outcome
 
-    return await _in_transaction(ctx, run)
+    return await in_transaction(ctx, run)
 
 
 async def set_market_margin(
@@ -105,7 +112,7 @@ async def set_market_margin(
         )
         return margin_set.quantize(trading.MARGIN_PLACES)
 
-    return await _in_transaction(ctx, run)
+    return await in_transaction(ctx, run)
 
 
 async def void_bet(ctx: Context, bet_id: int | None, *, reason: str) -> Result[Bet]:
@@ -114,7 +121,7 @@ async def void_bet(ctx: Context, bet_id: int | None, *, reason: str) -> Result[B
     async def run(uow: UnitOfWork) -> Bet:
         return await trading.void_bet(uow, actor, ctx.brand.slug, bet_id or _NONE, reason=reason)
 
-    return await _in_transaction(ctx, run)
+    return await in_transaction(ctx, run)
 
 
 async def outcome_liabilities(

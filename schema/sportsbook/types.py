@@ -13,7 +13,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from domain.accounts import models as accounts_models
-from domain.sportsbook import bet_history, catalog, models
+from domain.sportsbook import bet_history, catalog, models, returns
 from domain.sportsbook import odds as odds_math
 from resolvers.context import Context
 from resolvers.sportsbook import bets as bet_resolvers
@@ -196,6 +196,9 @@ class SportsbookEvent(relay.Node):
     status: models.EventStatus
     starts_at: datetime
     score: JSON = strawberry.field(description="The live score as the feed sends it.")
+    clock: JSON = strawberry.field(
+        description='The match clock as the feed sends it, e.g. {"period": "2H", "minute": 67}.'
+    )
     _competition_id: strawberry.Private[int]
     # Read up front with a page of events (None: through the loaders).
     _competition: strawberry.Private[Competition | None] = None
@@ -217,6 +220,7 @@ class SportsbookEvent(relay.Node):
             status=models.EventStatus(row.status),
             starts_at=row.starts_at,
             score=cast(JSON, dict(row.score or {})),
+            clock=cast(JSON, dict(row.clock or {})),
             _competition_id=row.competition_id,
             _competition=competition,
             _markets=markets,
@@ -341,20 +345,59 @@ class BetLeg:
     odds: Decimal = strawberry.field(description="The odds the bet took.")
     requested_odds: Decimal = strawberry.field(description="The odds the player asked for.")
     result: models.ResultKind | None = strawberry.field(description="Null until settled.")
+    each_way_places: int | None = strawberry.field(
+        description="Each-way terms the leg was placed on: how many places pay (null: none)."
+    )
+    each_way_fraction: str | None = strawberry.field(
+        description='Each-way terms the leg was placed on: the fraction of the odds, e.g. "1/5".'
+    )
     _outcome_id: strawberry.Private[int]
+    # Settled each-way: the place part's multiplier was written (None: not each-way, or open).
+    _place_settled: strawberry.Private[bool] = False
     # Read with the bet right after a mutation (None: through the loader).
     _outcome: strawberry.Private[Outcome | None] = None
 
     @classmethod
     def from_model(cls, row: models.BetLeg, *, outcome: Outcome | None = None) -> Self:
+        fraction = None
+        if row.each_way_places is not None:
+            fraction = f"{row.each_way_fraction_numerator}/{row.each_way_fraction_denominator}"
         return cls(
             leg_number=row.leg_number,
             odds=row.odds,
             requested_odds=row.requested_odds,
             result=models.ResultKind(row.result) if row.result else None,
+            each_way_places=row.each_way_places,
+            each_way_fraction=fraction,
             _outcome_id=row.outcome_id,
+            _place_settled=row.place_factor is not None,
             _outcome=outcome,
         )
+
+    @strawberry.field(
+        description="A won leg in a dead heat: the share of the stake paid at the full odds, "
+        'e.g. "1/2" for a tie of two. Null otherwise.'
+    )
+    async def dead_heat_factor(self, info: Info) -> str | None:
+        if self.result is not models.ResultKind.WIN:
+            return None
+        row = await catalog_resolvers.outcome(info.context, self._outcome_id)
+        if row is None or row.dead_heat_numerator == row.dead_heat_denominator:
+            return None
+        return f"{row.dead_heat_numerator}/{row.dead_heat_denominator}"
+
+    @strawberry.field(
+        description="A settled each-way leg: the place part's result (WIN: placed). Null "
+        "for other legs."
+    )
+    async def place_result(self, info: Info) -> models.ResultKind | None:
+        if not self._place_settled or self.result is None:
+            return None
+        row = await catalog_resolvers.outcome(info.context, self._outcome_id)
+        if row is None:
+            return None
+        place = models.ResultKind(row.place_result) if row.place_result else None
+        return returns.LegResult(self.result, place_result=place).effective_place_result
 
     display: str = odds_display_field("The odds taken, written in `format`.")
 

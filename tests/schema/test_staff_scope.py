@@ -122,6 +122,9 @@ class Case:
     refused_with: str | None = None
 
 
+# Reads of the trading desk alone (market.trade over every brand): an admin of one brand is
+# refused them like northstar's.
+DESK_READS = frozenset({"Query.tradingMarket"})
 # Objects staff read by global id (`node`), beyond those the staff fields above reach.
 NODE_CASES = ("Query.node(Bet)", "Query.node(Payment)", "Query.node(WalletTransaction)")
 
@@ -260,6 +263,71 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             "PERMISSION_DENIED",
         ),
         "Mutation.voidBet": write("voidBet", {"bet": world.bet, **why}, "BET_NOT_FOUND"),
+        **_booking_cases(write, world),
+        "Query.tradingMarket": Case(
+            "query($m: ID!) { tradingMarket(market: $m) { status feedStatus "
+            "outcomes { odds feedOdds } } }",
+            {"m": market},
+            "PERMISSION_DENIED",
+        ),
+    }
+
+
+def _booking_cases(write: Any, world: World) -> dict[str, Case]:
+    """Building and resulting the shared book: the trading desk's alone (every brand), so
+    staff of some brands are refused before anything is looked up."""
+    why = {"reason": REASON}
+    market = {"market": gid("Market", world.market.market_id), **why}
+    event = gid("SportsbookEvent", world.market.event_id)
+    home = gid("Outcome", world.market.outcomes["home"])
+    outcomes = [{"key": "home", "name": "Home", "odds": "9.99"}]
+    denied = "PERMISSION_DENIED"
+    return {
+        "Mutation.createSport": write("createSport", {"key": "k", "name": "K", **why}, denied),
+        "Mutation.createCompetition": write(
+            "createCompetition",
+            {"sport": gid("Sport", 1), "key": "k", "name": "K", **why},
+            denied,
+        ),
+        "Mutation.createEvent": write(
+            "createEvent",
+            {
+                "competition": gid("Competition", 1),
+                "name": "X v Y",
+                "startsAt": datetime.now(UTC).isoformat(),
+                **why,
+            },
+            denied,
+        ),
+        "Mutation.editEvent": write("editEvent", {"event": event, "status": "LIVE", **why}, denied),
+        "Mutation.setEventScore": write(
+            "setEventScore", {"event": event, "home": 9, "away": 0, **why}, denied
+        ),
+        "Mutation.createMarket": write(
+            "createMarket",
+            {"event": event, "type": "other", "name": "O", "outcomes": outcomes, **why},
+            denied,
+        ),
+        "Mutation.editMarket": write(
+            "editMarket", {**market, "name": "Renamed", "outcomes": outcomes}, denied
+        ),
+        "Mutation.resultMarket": write(
+            "resultMarket",
+            {**market, "outcomes": [{"outcome": home, "result": "WIN"}]},
+            denied,
+        ),
+        "Mutation.voidMarket": write("voidMarket", market, denied),
+        "Mutation.cancelBets": write(
+            "cancelBets",
+            {
+                **market,
+                "placedFrom": "2000-01-01T00:00:00+00:00",
+                "placedTo": "2100-01-01T00:00:00+00:00",
+            },
+            denied,
+        ),
+        "Mutation.rollbackSettlement": write("rollbackSettlement", market, denied),
+        "Mutation.rollbackCancellation": write("rollbackCancellation", market, denied),
     }
 
 
@@ -305,12 +373,16 @@ def refused(
 # Everything a staff field could change. auth_sessions: only revocations (reads bump
 # last_seen_at); outbox_events: only how many (the relay marks rows published).
 _FINGERPRINT = (
+    "sportsbook_sports",
+    "sportsbook_competitions",
     "sportsbook_events",
     "sportsbook_markets",
     "sportsbook_outcomes",
     "sportsbook_market_margins",
     "sportsbook_outcome_liabilities",
     "sportsbook_bets",
+    "sportsbook_feed_market_results",
+    "sportsbook_feed_messages",
     "ledger_transactions",
     "ledger_entries",
     "ledger_accounts",
@@ -519,19 +591,23 @@ async def test_every_staff_field_is_refused_to_staff_of_another_brand(
 async def test_aurora_staff_see_what_the_matrix_reads(
     server: str, db: Database, world: World
 ) -> None:
-    """The control: the same reads by an admin of aurora show aurora's data."""
+    """The control: the same reads by an admin of aurora show aurora's data; the trading
+    desk's reads (the shared book's internals) show it to the desk, staff of every brand."""
     schema = build_schema(SCHEMA.read_text(encoding="utf-8"))
     admin = await signed_in_staff(
         Api(server, AURORA), db, "aurora-admin@op.example", ["admin"], ["aurora"]
     )
+    desk = await signed_in_staff(Api(server, AURORA), db, "desk@op.example", ["trader"])
 
     for name, case in cases(schema, world).items():
         if case.document.startswith("mutation"):
             continue
-        codes, data = answer(await admin.query(case.document, case.variables), case.document)
+        reader = desk if name in DESK_READS else admin
+        codes, data = answer(await reader.query(case.document, case.variables), case.document)
         assert codes == [], (name, codes)
         assert not blank(data), (name, data)
     await admin.aclose()
+    await desk.aclose()
 
 
 # ---- nothing reads a principal's permissions or brands around the gate --------------------

@@ -66,11 +66,21 @@ def dom_id(global_id: str) -> str:
     return _SAFE.sub("", global_id)
 
 
+# A market's each-way terms as its form sends them: places|fraction, e.g. "3|1/5".
+_PLACE_TERMS = re.compile(r"([1-9][0-9]?)\|([1-9][0-9]{0,2})/([1-9][0-9]{0,2})")
+
+
 @dataclass
 class Selection:
     outcome: str
     odds: str
     label: str
+    # The market's each-way terms ("3|1/5"); "" when it has none.
+    place_terms: str = ""
+
+    def place_fraction(self) -> Decimal | None:
+        found = _PLACE_TERMS.fullmatch(self.place_terms)
+        return Decimal(found[2]) / Decimal(found[3]) if found else None
 
 
 @dataclass
@@ -80,6 +90,18 @@ class Slip:
     stake: str = ""
     bet_type: str = "SINGLE"
     policy: str = "NONE"
+    each_way: bool = False
+
+    def offers_each_way(self) -> bool:
+        """Each-way singles, where every selection's market has place terms."""
+        return (
+            self.bet_type == "SINGLE"
+            and bool(self.selections)
+            and all(s.place_fraction() is not None for s in self.selections)
+        )
+
+    def is_each_way(self) -> bool:
+        return self.each_way and self.offers_each_way()
 
     def renew_key(self) -> None:
         self.key = "slip-" + secrets.token_urlsafe(16)
@@ -90,11 +112,12 @@ class Slip:
     def to_json(self) -> str:
         return json.dumps(
             {
-                "s": [[s.outcome, s.odds, s.label] for s in self.selections],
+                "s": [[s.outcome, s.odds, s.label, s.place_terms] for s in self.selections],
                 "k": self.key,
                 "a": self.stake,
                 "t": self.bet_type,
                 "p": self.policy,
+                "e": self.each_way,
             },
             separators=(",", ":"),
         )
@@ -103,11 +126,13 @@ class Slip:
     def from_json(cls, raw: str) -> Slip:
         data = json.loads(raw)
         slip = cls(
-            selections=[Selection(str(o), str(d), str(n)) for o, d, n in data["s"]],
+            # A slip written before each-way has three fields per selection.
+            selections=[Selection(*(str(v) for v in s[:4])) for s in data["s"]],
             key=str(data["k"]),
             stake=str(data.get("a", "")),
             bet_type=str(data.get("t", "SINGLE")),
             policy=str(data.get("p", "NONE")),
+            each_way=data.get("e") is True,
         )
         if slip.bet_type not in BET_TYPES:
             slip.bet_type = "SINGLE"
@@ -171,6 +196,13 @@ def preview(slip: Slip, stake: Decimal, currency: str) -> Preview | None:
         lines, gross = 1, stake * product
     else:
         lines, gross = len(odds), sum((stake * price for price in odds), Decimal(0))
+    if slip.is_each_way():
+        # The place part: a second stake per line at (odds - 1) * fraction + 1.
+        for selection, price in zip(slip.selections, odds, strict=True):
+            fraction = selection.place_fraction()
+            assert fraction is not None
+            gross += stake * ((price - 1) * fraction + 1)
+        lines *= 2
     return Preview(
         lines=lines,
         total_stake=(stake * lines).quantize(unit),
@@ -367,7 +399,9 @@ class SportsPages:
             return
         if len(slip.selections) >= SLIP_SELECTIONS_MAX:
             return
-        slip.selections.append(Selection(outcome, str(odds), label))
+        terms = form.get("place_terms")
+        place_terms = terms if isinstance(terms, str) and _PLACE_TERMS.fullmatch(terms) else ""
+        slip.selections.append(Selection(outcome, str(odds), label, place_terms))
         slip.renew_key()
 
     def _update(self, slip: Slip, form: FormData) -> None:
@@ -380,6 +414,8 @@ class SportsPages:
         policy = form.get("policy")
         if policy in ODDS_POLICIES:
             slip.policy = str(policy)
+        # A checkbox sends nothing when unticked: the slip form always carries the choice.
+        slip.each_way = form.get("each_way") == "on"
 
     async def _place(
         self, request: Request, page: Page, slip: Slip, form: FormData, *, htmx: bool, back: str
@@ -409,13 +445,16 @@ class SportsPages:
                 "type": slip.bet_type,
                 "stake": {"amount": str(stake), "currency": currency},
                 "oddsPolicy": slip.policy,
+                "eachWay": slip.is_each_way(),
                 "idempotencyKey": key,
             }
         }
         result = await self.site.graphql.run(request, "PlaceBet", variables)
         payload = result.data["placeBet"]
         if payload["bet"] is not None and not payload["errors"]:
-            fresh = Slip(stake=slip.stake, bet_type=slip.bet_type, policy=slip.policy)
+            fresh = Slip(
+                stake=slip.stake, bet_type=slip.bet_type, policy=slip.policy, each_way=slip.each_way
+            )
             return await self._slip_response(
                 request, page, fresh, htmx, back, receipt={
                     "bet": payload["bet"], "replayed": payload["replayed"],

@@ -11,7 +11,8 @@ On the wire (the broker, a provider's adapter) a message is a JSON object with a
 `to_wire` and `from_wire` convert both ways and reject what does not fit: every value that
 could never be applied (odds that are NaN, infinite, negative or absurd; a result other
 than 0 or 1; a void factor other than 0, 0.5 or 1; a dead-heat factor outside (0, 1]; a
-negative sequence) is refused here, on receipt, so such a message fails at once as
+negative sequence; place terms that pay nothing or more than the win; a finishing position
+below 1) is refused here, on receipt, so such a message fails at once as
 InvalidFeedMessage (permanent: the actor dead-letters it without retrying) instead of
 failing again and again deeper in.
 """
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from fractions import Fraction
 from typing import Any, Protocol
 
 from domain.kernel.errors import DomainError
@@ -44,9 +46,18 @@ class InvalidFeedMessage(DomainError):
     message = "The feed message is malformed."
 
 
+# The producer traders speak as (domain.sportsbook.booking, resulting). Their messages are
+# applied in process, never sent on a wire: one arriving from outside is refused, since a
+# trader's state messages are not ordered by sequence.
+TRADER_PRODUCER = "trader"
 # The highest price a feed may quote; anything above is a provider's error, not odds.
 ODDS_MAX = Decimal(100_000)
 VOID_FACTORS = frozenset({Decimal(0), Decimal("0.5"), Decimal(1)})
+# Each-way terms as racing quotes them: at most this many places, a fraction's terms at
+# most this large (the columns are small integers).
+PLACES_MAX = 20
+FRACTION_TERM_MAX = 100
+POSITION_MAX = 1_000
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,15 @@ class OutcomeOdds:
 
 
 @dataclass(frozen=True)
+class PlaceTerms:
+    """Each-way terms: the first `places` finishers are placed, paid at `fraction` of the
+    win odds (on the wire `{"places": 3, "fraction": "1/5"}`)."""
+
+    places: int
+    fraction: Fraction
+
+
+@dataclass(frozen=True)
 class MarketOdds:
     """One market's full price: every outcome (the margin is computed over them)."""
 
@@ -82,6 +102,8 @@ class MarketOdds:
     status: str
     outcomes: tuple[OutcomeOdds, ...]
     specifiers: str = ""
+    # None: the market's terms stay as they are (a feed that never sends them).
+    place_terms: PlaceTerms | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +121,9 @@ class OutcomeResult:
     result: int
     void_factor: Decimal = Decimal(0)
     dead_heat_factor: Decimal = Decimal(1)
+    # The finishing position (racing): within the market's places, each-way bets' place
+    # part wins. None: the place part follows `result` (a winner is placed).
+    place: int | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +150,8 @@ class OddsChange(EventMessage):
     # scheduled | live | ended | cancelled; None: unchanged.
     event_status: str | None = None
     score: Mapping[str, Any] | None = None
+    # The match clock, e.g. {"period": "2H", "minute": 67}; None: unchanged.
+    clock: Mapping[str, Any] | None = None
     # Lets the first message about an event create it.
     fixture: Fixture | None = None
 
@@ -219,7 +246,7 @@ def to_wire(message: FeedMessage) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | Fraction):
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
@@ -243,6 +270,8 @@ def from_wire(raw: Mapping[str, Any]) -> FeedMessage:
 def _decode(raw: Mapping[str, Any]) -> FeedMessage:  # noqa: PLR0911 (one per kind)
     kind = MessageKind(raw["kind"])
     sent_at = _datetime(raw["sent_at"])
+    if raw["producer"] == TRADER_PRODUCER:
+        raise ValueError("only traders in process speak as the trader producer")
     if kind is MessageKind.ALIVE:
         return Alive(
             producer=str(raw["producer"]),
@@ -262,7 +291,8 @@ def _decode(raw: Mapping[str, Any]) -> FeedMessage:  # noqa: PLR0911 (one per ki
             **common,
             markets=tuple(_market_odds(m) for m in raw.get("markets") or ()),
             event_status=raw.get("event_status"),
-            score=raw.get("score"),
+            score=_object(raw.get("score")),
+            clock=_object(raw.get("clock")),
             fixture=_fixture(raw["fixture"]) if raw.get("fixture") else None,
         )
     if kind is MessageKind.BET_STOP:
@@ -316,6 +346,7 @@ def _market_odds(raw: Mapping[str, Any]) -> MarketOdds:
         name=raw["name"],
         status=raw["status"],
         specifiers=raw.get("specifiers", ""),
+        place_terms=_place_terms(raw["place_terms"]) if raw.get("place_terms") else None,
         outcomes=tuple(
             OutcomeOdds(o["key"], o["name"], _odds(o["odds"]), bool(o.get("active", True)))
             for o in raw["outcomes"]
@@ -333,6 +364,7 @@ def _market_result(raw: Mapping[str, Any]) -> MarketResult:
                 _result(o["result"]),
                 _void_factor(o.get("void_factor", "0")),
                 _dead_heat_factor(o.get("dead_heat_factor", "1")),
+                _position(o["place"]) if o.get("place") is not None else None,
             )
             for o in raw["outcomes"]
         ),
@@ -384,4 +416,36 @@ def _dead_heat_factor(value: Any) -> Decimal:
 def _sequence(value: Any) -> int:
     if type(value) is not int or value < 0:
         raise ValueError("a sequence is a non-negative integer")
+    return value
+
+
+def _object(value: Any) -> Mapping[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ValueError("a score or clock is an object")
+    return value
+
+
+def _place_terms(raw: Mapping[str, Any]) -> PlaceTerms:
+    places, fraction = raw["places"], raw["fraction"]
+    if type(places) is not int or not 1 <= places <= PLACES_MAX:
+        raise ValueError(f"places are 1 to {PLACES_MAX}")
+    if not isinstance(fraction, str):
+        raise ValueError('a place fraction is a string such as "1/5"')
+    numerator, denominator = (_term(part) for part in fraction.split("/"))
+    if not 0 < numerator <= denominator:
+        raise ValueError("a place fraction is in (0, 1]")
+    return PlaceTerms(places, Fraction(numerator, denominator))
+
+
+def _term(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) <= FRACTION_TERM_MAX:
+        raise ValueError("a fraction's terms are small positive integers")
+    return int(text)
+
+
+def _position(value: Any) -> int:
+    if type(value) is not int or not 1 <= value <= POSITION_MAX:
+        raise ValueError("a finishing position is a positive integer")
     return value

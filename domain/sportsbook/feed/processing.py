@@ -16,6 +16,14 @@ brings the market's bets into line, one run at a time.
 Events, markets and outcomes are upserted by the feed's event reference, the market's
 (type, specifiers) and the outcome's key. Our margin per market type
 (domain.sportsbook.trading) re-prices the feed's odds; a trader's override holds.
+
+Traders are a producer of their own (`TRADER_PRODUCER`, domain.sportsbook.booking and
+resulting): what they create, price and result goes through this same path, so a
+trader's settlement and its rollback converge exactly as the feed's do. Two differences:
+a trader's prices are the book's own (no margin on them, and they are not the feed's
+price), and a trader's state message is not ordered against the feed's sequence (a
+trader acts now, on the state the trader saw; bumping the event's sequence would make the
+feed's next message look late).
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from domain.kernel.outbox import emit
 from domain.sportsbook.feed import heartbeats, results
 from domain.sportsbook.feed.events import EventUpdated, OddsChanged
 from domain.sportsbook.feed.port import (
+    TRADER_PRODUCER,
     Alive,
     BetCancel,
     BetSettlement,
@@ -104,9 +113,10 @@ async def process_message(uow: UnitOfWork, message: FeedMessage) -> Applied:
         log.info("feed message %s about unknown event %s", message.message_id, message.event_ref)
         return Applied.UNKNOWN_EVENT
     if isinstance(message, OddsChange | BetStop | FixtureChange):
-        if message.sequence <= event.feed_sequence:
-            return Applied.STALE
-        event.feed_sequence = message.sequence
+        if message.producer != TRADER_PRODUCER:
+            if message.sequence <= event.feed_sequence:
+                return Applied.STALE
+            event.feed_sequence = message.sequence
         changes = await _apply_state(uow, event, message)
         await _emit_changes(uow, event, changes)
         await uow.flush()
@@ -205,7 +215,14 @@ async def _apply_state(
         if message.score is not None and dict(message.score) != event.score:
             event.score = dict(message.score)
             changes.event_changed = True
-        margins = await margins_for(uow, {m.type for m in message.markets})
+        if message.clock is not None and dict(message.clock) != event.clock:
+            event.clock = dict(message.clock)
+            changes.event_changed = True
+        margins = (
+            {}
+            if message.producer == TRADER_PRODUCER
+            else await margins_for(uow, {m.type for m in message.markets})
+        )
         for market_odds in message.markets:
             await _apply_market(
                 uow, event, producer=message.producer, odds=market_odds, margins=margins,
@@ -266,8 +283,37 @@ async def _apply_market(
     if market.status in CLOSED_MARKET_STATUSES:
         return  # results decide a closed market now, not prices
     market.feed_producer = producer
+    by_trader = producer == TRADER_PRODUCER
+    if by_trader:
+        market.name = odds.name
+    else:
+        market.feed_status = odds.status  # shown beside a trader's suspension
+    if odds.place_terms is not None:
+        _apply_place_terms(market, odds, changes)
     _apply_market_status(market, MarketStatus(odds.status), changes)
-    await _apply_outcomes(uow, market, odds, margins.get(odds.type), changes)
+    await _apply_outcomes(uow, market, odds, margins.get(odds.type), changes, by_trader=by_trader)
+
+
+def _apply_place_terms(market: Market, odds: MarketOdds, changes: _Changes) -> None:
+    """New each-way terms apply to bets placed from now on (each leg keeps the terms it
+    was placed on)."""
+    assert odds.place_terms is not None
+    terms = (
+        odds.place_terms.places,
+        odds.place_terms.fraction.numerator,
+        odds.place_terms.fraction.denominator,
+    )
+    if terms != (
+        market.each_way_places,
+        market.each_way_fraction_numerator,
+        market.each_way_fraction_denominator,
+    ):
+        (
+            market.each_way_places,
+            market.each_way_fraction_numerator,
+            market.each_way_fraction_denominator,
+        ) = terms
+        changes.event_changed = True
 
 
 def _apply_market_status(market: Market, status: MarketStatus, changes: _Changes) -> None:
@@ -294,6 +340,8 @@ async def _apply_outcomes(
     odds: MarketOdds,
     margin: Decimal | None,
     changes: _Changes,
+    *,
+    by_trader: bool = False,
 ) -> None:
     existing = {
         o.key: o
@@ -322,8 +370,11 @@ async def _apply_outcomes(
             before: tuple[Decimal | None, str | None] = (None, None)
         else:
             before = (outcome.odds, outcome.status)
-        outcome.feed_odds = outcome_odds.odds
-        if not outcome.odds_overridden:
+        if by_trader:
+            outcome.name = outcome_odds.name  # a trader's price is the book's, not the feed's
+        else:
+            outcome.feed_odds = outcome_odds.odds
+        if by_trader or not outcome.odds_overridden:
             outcome.odds = priced[outcome_odds.key]
         outcome.status = status.value
         if (outcome.odds, outcome.status) != before:

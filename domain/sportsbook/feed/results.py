@@ -154,27 +154,39 @@ async def _results_of(
             select(Outcome.key, Outcome.id).where(Outcome.market_id == market.id)
         )).all()
     )  # fmt: skip
-    legs = {r.key: leg for r in outcomes if (leg := leg_result(r)) is not None}
+    places = market.each_way_places
+    legs = {r.key: leg for r in outcomes if (leg := leg_result(r, places)) is not None}
     if set(legs) != set(ids) or len(legs) != len(outcomes):
         return None
     return results_to_json({ids[key]: leg for key, leg in legs.items()})
 
 
-def leg_result(result: OutcomeResult) -> LegResult | None:
-    """The industry's (result, void factor, dead-heat factor) as our LegResult; None when
-    the combination means nothing. Pure."""
+def leg_result(  # noqa: PLR0911 (one return per meaningless combination)
+    result: OutcomeResult, places: int | None = None
+) -> LegResult | None:
+    """The industry's (result, void factor, dead-heat factor, finishing position) as our
+    LegResult; None when the combination means nothing. With the market's each-way
+    `places`, a finishing position decides the place part: placed within them, else lost
+    (without a position, a winner is placed and a loser is not). Pure."""
     dead_heat = Fraction(result.dead_heat_factor)
     if not 0 < dead_heat <= 1 or result.result not in (0, 1):
         return None
+    if result.place is not None and (places is None or result.void_factor != 0):
+        return None  # a position means something only on a market with place terms
     if result.void_factor == 1:
         return LegResult(ResultKind.VOID)
     if result.void_factor == Decimal("0.5"):
         return LegResult(ResultKind.HALF_WIN if result.result else ResultKind.HALF_LOSE)
     if result.void_factor != 0:
         return None
+    placed = None
+    if result.place is not None and places is not None:
+        placed = ResultKind.WIN if result.place <= places else ResultKind.LOSE
+        if result.result == 1 and placed is ResultKind.LOSE:
+            return None  # a winner finished outside the places: contradictory
     if result.result == 1:
-        return LegResult(ResultKind.WIN, dead_heat)
-    return LegResult(ResultKind.LOSE)
+        return LegResult(ResultKind.WIN, dead_heat, place_result=placed)
+    return LegResult(ResultKind.LOSE, place_result=placed)
 
 
 # ---- bringing the bets into line ---------------------------------------------------------

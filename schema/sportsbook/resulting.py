@@ -1,0 +1,227 @@
+"""Traders result the book: results (win, lose, void, half-win/half-lose, dead heats,
+finishing positions), voids, windowed cancellations and their rollbacks, each the feed
+message that says the same from the producer `trader` (domain.sportsbook.resulting), so
+the market's bets converge as they do for the feed's.
+
+Staff of the trading desk only (market.trade over every brand). Each mutation takes one
+`input` with a mandatory reason (kept in the audit log) and returns `{ market, errors }`,
+the market as it stands once its bets followed; refusals are typed and change nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+
+from domain.sportsbook import errors as sportsbook_errors
+from domain.sportsbook import models as sportsbook_models
+from domain.sportsbook import resulting
+from resolvers.sportsbook import booking as booking_resolvers
+from schema.context import Info
+from schema.errors import MutationError, mutation_error, to_errors
+from schema.money import DecimalText, decimal_or_nan
+from schema.sportsbook.booking import market_of, node_id
+from schema.sportsbook.trading import _DESK, _REASON, _STAFF_ERRORS
+from schema.sportsbook.types import Market
+
+_RESULT_ERRORS = (*_STAFF_ERRORS, sportsbook_errors.MarketNotFound)
+
+
+@mutation_error(*_RESULT_ERRORS, sportsbook_errors.InvalidResults)
+class ResultMarketError(MutationError): ...
+
+
+@mutation_error(*_RESULT_ERRORS)
+class VoidMarketError(MutationError): ...
+
+
+@mutation_error(*_RESULT_ERRORS, resulting.InvalidCancelWindow)
+class CancelBetsError(MutationError): ...
+
+
+@mutation_error(*_RESULT_ERRORS, sportsbook_errors.MarketNotSettled)
+class RollbackSettlementError(MutationError): ...
+
+
+@mutation_error(*_RESULT_ERRORS, resulting.MarketNotCancelled)
+class RollbackCancellationError(MutationError): ...
+
+
+@strawberry.input
+class OutcomeResultInput:
+    outcome: relay.GlobalID = strawberry.field(description="The outcome's `id`.")
+    result: sportsbook_models.ResultKind
+    dead_heat_factor: DecimalText | None = strawberry.field(
+        default=None, description='A tied winner\'s share, e.g. "0.5" for two (null: no tie).'
+    )
+    place: int | None = strawberry.field(
+        default=None,
+        description="Racing: the finishing position; within the place terms, each-way "
+        "bets' place part wins.",
+    )
+
+
+@strawberry.input
+class ResultMarketInput:
+    market: relay.GlobalID = strawberry.field(description="The market's `id`.")
+    outcomes: list[OutcomeResultInput] = strawberry.field(
+        description="Every outcome of the market, once."
+    )
+    reason: str = strawberry.field(description=_REASON)
+
+
+@strawberry.type
+class ResultMarketPayload:
+    market: Market | None = None
+    errors: list[ResultMarketError]
+
+
+@strawberry.input
+class MarketCorrectionInput:
+    market: relay.GlobalID = strawberry.field(description="The market's `id`.")
+    reason: str = strawberry.field(description=_REASON)
+
+
+@strawberry.type
+class VoidMarketPayload:
+    market: Market | None = None
+    errors: list[VoidMarketError]
+
+
+@strawberry.input
+class CancelBetsInput:
+    market: relay.GlobalID = strawberry.field(description="The market's `id`.")
+    placed_from: datetime = strawberry.field(description="From this time (included).")
+    placed_to: datetime = strawberry.field(description="To this time (excluded).")
+    reason: str = strawberry.field(description=_REASON)
+
+
+@strawberry.type
+class CancelBetsPayload:
+    market: Market | None = None
+    errors: list[CancelBetsError]
+
+
+@strawberry.type
+class RollbackSettlementPayload:
+    market: Market | None = None
+    errors: list[RollbackSettlementError]
+
+
+@strawberry.type
+class RollbackCancellationPayload:
+    market: Market | None = None
+    errors: list[RollbackCancellationError]
+
+
+# ---- conversions and root fields ---------------------------------------------------------
+
+
+def _heat(text: DecimalText | None) -> Decimal:
+    if text is None:
+        return Decimal(1)
+    return decimal_or_nan(text, places_max=4, integer_digits_max=1)
+
+
+def _results(outcomes: list[OutcomeResultInput]) -> list[resulting.TraderResult]:
+    return [
+        resulting.TraderResult(
+            node_id(o.outcome, "Outcome"), o.result, _heat(o.dead_heat_factor), o.place
+        )
+        for o in outcomes
+    ]
+
+
+@strawberry.type
+class ResultingMutation:
+    @strawberry.mutation(
+        description=_DESK + "result every outcome of a market (win, lose, void, half-win, "
+        "half-lose, dead heats, finishing positions); its bets are settled, and a market "
+        "resulted before is corrected. Audited."
+    )
+    async def result_market(self, info: Info, input: ResultMarketInput) -> ResultMarketPayload:
+        results = _results(input.outcomes)
+        done = await booking_resolvers.correct(
+            info.context,
+            node_id(input.market, "Market"),
+            lambda uow, actor, market_id: resulting.result_market(
+                uow, actor, market_id, results, reason=input.reason
+            ),
+        )
+        return ResultMarketPayload(
+            market=market_of(done.value), errors=to_errors(ResultMarketError, done.errors)
+        )
+
+    @strawberry.mutation(
+        description=_DESK + "void a market: every bet on it is void, stakes returned. Audited."
+    )
+    async def void_market(self, info: Info, input: MarketCorrectionInput) -> VoidMarketPayload:
+        done = await booking_resolvers.correct(
+            info.context,
+            node_id(input.market, "Market"),
+            lambda uow, actor, market_id: resulting.cancel_bets(
+                uow, actor, market_id, placed_from=None, placed_to=None, reason=input.reason
+            ),
+        )
+        return VoidMarketPayload(
+            market=market_of(done.value), errors=to_errors(VoidMarketError, done.errors)
+        )
+
+    @strawberry.mutation(
+        description=_DESK + "void the market's bets placed in a time window (stakes "
+        "returned); the market trades on. Audited."
+    )
+    async def cancel_bets(self, info: Info, input: CancelBetsInput) -> CancelBetsPayload:
+        done = await booking_resolvers.correct(
+            info.context,
+            node_id(input.market, "Market"),
+            lambda uow, actor, market_id: resulting.cancel_bets(
+                uow,
+                actor,
+                market_id,
+                placed_from=input.placed_from,
+                placed_to=input.placed_to,
+                reason=input.reason,
+            ),
+        )
+        return CancelBetsPayload(
+            market=market_of(done.value), errors=to_errors(CancelBetsError, done.errors)
+        )
+
+    @strawberry.mutation(
+        description=_DESK + "roll back a market's settlement: payouts reversed, bets open "
+        "again until the market is resulted again. Audited."
+    )
+    async def rollback_settlement(
+        self, info: Info, input: MarketCorrectionInput
+    ) -> RollbackSettlementPayload:
+        done = await booking_resolvers.correct(
+            info.context,
+            node_id(input.market, "Market"),
+            lambda uow, actor, market_id: resulting.rollback_settlement(
+                uow, actor, market_id, reason=input.reason
+            ),
+        )
+        return RollbackSettlementPayload(
+            market=market_of(done.value), errors=to_errors(RollbackSettlementError, done.errors)
+        )
+
+    @strawberry.mutation(
+        description=_DESK + "roll back a void or cancellation: the bets it voided stand "
+        "again. Audited."
+    )
+    async def rollback_cancellation(
+        self, info: Info, input: MarketCorrectionInput
+    ) -> RollbackCancellationPayload:
+        done = await booking_resolvers.correct(
+            info.context,
+            node_id(input.market, "Market"),
+            lambda uow, actor, market_id: resulting.rollback_cancellation(
+                uow, actor, market_id, reason=input.reason
+            ),
+        )
+        return RollbackCancellationPayload(
+            market=market_of(done.value), errors=to_errors(RollbackCancellationError, done.errors)
+        )
