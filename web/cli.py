@@ -262,6 +262,41 @@ def seed(
         )
 
 
+feed_app = typer.Typer(
+    help="The odds feed over HTTP (POST /feed/v1/messages).", no_args_is_help=True
+)
+app.add_typer(feed_app, name="feed")
+
+
+@feed_app.command("replay")
+def feed_replay(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON or JSON Lines"),
+    url: str = typer.Option("http://127.0.0.1:8000", help="The platform's base URL"),
+    producer: str = typer.Option("replay", help="The producer the messages come from"),
+    secret_file: Path | None = typer.Option(
+        None, help="The producer's signing secret [default outside production: the dev one]"
+    ),
+    batch_size: int = typer.Option(20, min=1, max=100, help="Messages per request"),
+) -> None:
+    """Post a file of feed messages as the built-in test producer: signed, numbered in
+    file order (unless they carry producer_sequence), recovering after a gap."""
+    from domain.kernel.settings import DEV_FEED_PRODUCER_SECRET  # noqa: PLC0415
+    from web.feed_producer import TestFeedProducer, read_replay_file  # noqa: PLC0415
+
+    try:
+        wires = read_replay_file(file.read_text(encoding="utf-8"))
+    except ValueError as error:
+        typer.echo(f"feed replay: {error}", err=True)
+        raise typer.Exit(2) from None
+    secret = (
+        secret_file.read_text(encoding="utf-8").strip() if secret_file else DEV_FEED_PRODUCER_SECRET
+    )
+    client = TestFeedProducer(url, producer, secret.encode(), batch_size=batch_size)
+    asyncio.run(client.send_wires(wires))
+    applied = client.sent[-1]["producer_sequence"] if client.sent else 0
+    typer.echo(f"feed replay: {len(wires)} messages sent as {producer}, last sequence {applied}")
+
+
 audit_app = typer.Typer(help="Tamper evidence of the ledger and audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
