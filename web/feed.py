@@ -94,25 +94,22 @@ async def _verified(request: Request, settings: Settings) -> tuple[str, bytes]:
 async def apply_messages(
     db: Database, producer: str, messages: list[wire_v1.NumberedMessage]
 ) -> tuple[int, dict[str, Any]]:
-    """Apply validated messages in order, each in its own transaction; stop at a gap."""
-    statuses: list[dict[str, Any]] = []
-    state: ProducerState | None = None
-    gap = False
-    for index, numbered in enumerate(messages):
-        entry = {"index": index, "message_id": numbered.message.message_id}
-        if gap:
-            statuses.append(entry | {"status": NOT_APPLIED})
-            continue
-        async with db.uow() as uow:
-            receipt, state = await producers.receive(
-                uow, numbered.message, numbered.producer_sequence, now=clock.now()
-            )
-            await uow.commit()
-        gap = receipt is Receipt.GAP
-        statuses.append(entry | {"status": NOT_APPLIED if gap else receipt.value})
-    assert state is not None, "a body has at least one message"
+    """Apply validated messages in order (domain.sportsbook.feed.producers.receive_batch)
+    and say what became of each."""
+    batch = await producers.receive_batch(
+        db, [(numbered.message, numbered.producer_sequence) for numbered in messages]
+    )
+    statuses = [
+        {
+            "index": index,
+            "message_id": numbered.message.message_id,
+            "status": NOT_APPLIED if receipt in (None, Receipt.GAP) else receipt.value,
+        }
+        for index, (numbered, receipt) in enumerate(zip(messages, batch.receipts, strict=True))
+    ]
+    state = batch.state
     body = _state(state) | {"messages": statuses}
-    if not gap:
+    if not batch.gap:
         return 200, body
     log.warning("feed producer %s: sequence gap after %s", producer, state.applied_sequence)
     error = {

@@ -20,6 +20,7 @@ producers, workers/actors/feed.py) does not number messages and never comes here
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -27,7 +28,8 @@ from enum import StrEnum
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from domain.kernel.db import UnitOfWork
+from domain.kernel import clock
+from domain.kernel.db import Database, UnitOfWork
 from domain.sportsbook.feed.heartbeats import emit_market_updates
 from domain.sportsbook.feed.port import Alive, FeedMessage, SnapshotComplete
 from domain.sportsbook.feed.processing import Applied, process_message
@@ -88,6 +90,37 @@ async def receive(
             await _hold(uow, row.producer)
     await uow.flush()
     return receipt, _state(row)
+
+
+@dataclass(frozen=True)
+class BatchReceipt:
+    # One per message, in order; None: not attempted (after a gap).
+    receipts: list[Receipt | None]
+    state: ProducerState
+
+    @property
+    def gap(self) -> bool:
+        return Receipt.GAP in self.receipts
+
+
+async def receive_batch(
+    db: Database, messages: Sequence[tuple[FeedMessage, int | None]]
+) -> BatchReceipt:
+    """A flow: each (message, producer sequence) in order, each in its own transaction
+    (a retry of the batch finds the ones applied and skips them), stopping at a gap."""
+    assert messages, "a batch has at least one message"
+    receipts: list[Receipt | None] = []
+    state: ProducerState | None = None
+    for message, producer_sequence in messages:
+        if Receipt.GAP in receipts:
+            receipts.append(None)
+            continue
+        async with db.uow() as uow:
+            receipt, state = await receive(uow, message, producer_sequence, now=clock.now())
+            await uow.commit()
+        receipts.append(receipt)
+    assert state is not None
+    return BatchReceipt(receipts, state)
 
 
 async def recovery_point(uow: UnitOfWork, producer: str, *, now: datetime) -> ProducerState:
