@@ -1,0 +1,82 @@
+"""`liabilityChanged` over graphql-transport-ws: a trader's frame moves when a bet is
+placed, after commit; a bettor may not subscribe."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from domain.kernel.db import Database
+from tests.schema.sportsbook.support import (
+    add_market,
+    gid,
+    next_raw,
+    signed_in_bettor,
+    subscribe,
+)
+from tests.schema.sportsbook.test_place_bet import PLACE_BET, single
+from tests.schema.sportsbook.test_trading import _trader
+from tests.support import AURORA
+
+LIABILITY_CHANGED = """subscription($m: ID!) { liabilityChanged(market: $m) {
+  market outcomes { outcome { key } liabilities { amount currency } } } }"""
+ATTEMPTS = 20
+
+
+async def test_a_bet_placed_moves_the_traders_liability_frame(server: str, db: Database) -> None:
+    market = await add_market(db, {"home": "2.50", "away": "1.60"})
+    bettor, _ = await signed_in_bettor(server, AURORA, db)
+    trader = await _trader(server, db)
+    socket = await subscribe(
+        server, AURORA, trader.token, LIABILITY_CHANGED, {"m": gid("Market", market.market_id)}
+    )
+    # The subscription starts asynchronously: small bets on `away` until a frame arrives.
+    frame = None
+    for _ in range(ATTEMPTS):
+        warm_up = single(market.outcomes["away"], "1.60", str(uuid.uuid4()), amount="1.00")
+        assert (await bettor.query(PLACE_BET, {"i": warm_up})).data["placeBet"]["errors"] == []
+        frame = await next_raw(socket, 0.5)
+        if frame is not None:
+            break
+    assert frame is not None
+    while await next_raw(socket, 0.3) is not None:
+        pass  # frames of the other warm-up bets
+    away = json.loads(frame)["payload"]["data"]["liabilityChanged"]["outcomes"][1]
+
+    placed = await bettor.query(
+        PLACE_BET, {"i": single(market.outcomes["home"], "2.50", str(uuid.uuid4()))}
+    )
+    moved = await next_raw(socket, 5)
+
+    assert placed.data["placeBet"]["errors"] == []
+    assert moved is not None
+    assert json.loads(moved)["payload"]["data"] == {
+        "liabilityChanged": {
+            "market": gid("Market", market.market_id),
+            "outcomes": [
+                {"outcome": {"key": "home"}, "liabilities": [{"amount": "25.00", "currency": "GBP"}]},
+                {"outcome": {"key": "away"}, "liabilities": away["liabilities"]},
+            ],
+        }
+    }  # fmt: skip
+    assert away["liabilities"][0]["currency"] == "GBP"
+    await socket.close()
+    for api in (bettor, trader):
+        await api.aclose()
+
+
+async def test_a_bettor_cannot_watch_liabilities(server: str, db: Database) -> None:
+    market = await add_market(db, {"home": "2.50", "away": "1.60"})
+    bettor, _ = await signed_in_bettor(server, AURORA, db)
+
+    socket = await subscribe(
+        server, AURORA, bettor.token, LIABILITY_CHANGED, {"m": gid("Market", market.market_id)}
+    )
+    refused = await next_raw(socket, 5)
+
+    assert refused is not None
+    payload = json.loads(refused)["payload"]
+    assert payload["data"] is None
+    assert [e["extensions"]["code"] for e in payload["errors"]] == ["PERMISSION_DENIED"]
+    await socket.close()
+    await bettor.aclose()
