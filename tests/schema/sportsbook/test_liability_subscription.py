@@ -1,5 +1,6 @@
 """`liabilityChanged` over graphql-transport-ws: a trader's frame moves when a bet is
-placed, after commit; a bettor may not subscribe."""
+placed, after commit; a trader of another brand hears nothing of it; a bettor may not
+subscribe."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import uuid
 
 from domain.kernel.db import Database
+from tests.schema.accounts.test_staff import signed_in_staff
 from tests.schema.sportsbook.support import (
     add_market,
     gid,
@@ -16,7 +18,7 @@ from tests.schema.sportsbook.support import (
 )
 from tests.schema.sportsbook.test_place_bet import PLACE_BET, single
 from tests.schema.sportsbook.test_trading import _trader
-from tests.support import AURORA
+from tests.support import AURORA, NORTHSTAR, Api
 
 LIABILITY_CHANGED = """subscription($m: ID!) { liabilityChanged(market: $m) {
   market outcomes { outcome { key } liabilities { amount currency } } } }"""
@@ -62,6 +64,40 @@ async def test_a_bet_placed_moves_the_traders_liability_frame(server: str, db: D
     assert away["liabilities"][0]["currency"] == "GBP"
     await socket.close()
     for api in (bettor, trader):
+        await api.aclose()
+
+
+async def test_a_trader_of_another_brand_hears_nothing_of_this_brands_bets(
+    server: str, db: Database
+) -> None:
+    market = await add_market(db, {"home": "2.50", "away": "1.60"})
+    bettor, _ = await signed_in_bettor(server, AURORA, db)
+    elsewhere = await signed_in_staff(
+        Api(server, NORTHSTAR), db, "ns-trader@op.example", ["trader"], ["northstar"]
+    )
+    here = await signed_in_staff(
+        Api(server, AURORA), db, "au-trader@op.example", ["trader"], ["aurora"]
+    )
+    variables = {"m": gid("Market", market.market_id)}
+    # Northstar's first: by the time aurora's hears a bet, northstar's listens too.
+    theirs = await subscribe(server, NORTHSTAR, elsewhere.token, LIABILITY_CHANGED, variables)
+    mine = await subscribe(server, AURORA, here.token, LIABILITY_CHANGED, variables)
+    frame = None
+    for _ in range(ATTEMPTS):
+        slip = single(market.outcomes["home"], "2.50", str(uuid.uuid4()), amount="1.00")
+        assert (await bettor.query(PLACE_BET, {"i": slip})).data["placeBet"]["errors"] == []
+        frame = await next_raw(mine, 0.5)
+        if frame is not None:
+            break
+    leaked = await next_raw(theirs, 1.0)
+
+    assert frame is not None
+    home = json.loads(frame)["payload"]["data"]["liabilityChanged"]["outcomes"][0]
+    assert home["liabilities"][0]["currency"] == "GBP"
+    assert leaked is None
+    for socket in (theirs, mine):
+        await socket.close()
+    for api in (bettor, elsewhere, here):
         await api.aclose()
 
 
