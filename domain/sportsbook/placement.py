@@ -27,7 +27,6 @@ from domain.brands.service import Brand
 from domain.compliance.service import Activity, check_protection, check_status
 from domain.kernel import clock
 from domain.kernel.db import UnitOfWork
-from domain.kernel.outbox import emit
 from domain.sportsbook import odds as odds_math
 from domain.sportsbook import queries, repository, returns, systems
 from domain.sportsbook.errors import (
@@ -44,7 +43,6 @@ from domain.sportsbook.errors import (
     StakeTooHigh,
     StakeTooLow,
 )
-from domain.sportsbook.events import LiabilityChanged
 from domain.sportsbook.models import BetStatus, BetType, EventStatus, OddsPolicy
 from domain.sportsbook.queries import PlacedBet
 from domain.sportsbook.repository import PlacementContext, SelectionRow
@@ -162,9 +160,6 @@ async def place_bet(
             ),
         )
         if result["outcome"] == "accepted":
-            # Published after commit (the outbox): a trader's screen sees the new liability.
-            markets = sorted({row.market_id for row in rows.values()})
-            await emit(uow, LiabilityChanged(market_ids=markets), brand=brand.slug)
             return PlacedBet(
                 bet_id=int(result["bet_id"]),
                 status=decision.status,
