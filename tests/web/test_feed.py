@@ -22,6 +22,7 @@ from domain.integrations.feed import signed_headers
 from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.settings import DEV_FEED_PRODUCER_SECRET
+from domain.sportsbook.feed import heartbeats
 from domain.sportsbook.feed.port import (
     Alive,
     BetCancel,
@@ -352,6 +353,31 @@ async def test_a_gap_suspends_the_producers_markets_until_its_recovery_completes
         producer = await uow.session.get(FeedProducer, client.producer)
     assert producer is not None
     assert (producer.applied_sequence, producer.recovering_since) == (4, None)
+
+
+async def test_heartbeats_over_http_suspend_and_resume_and_never_lift_a_recovery(
+    server: str, db: Database
+) -> None:
+    client = _producer(server)
+    script = Script(client.producer, f"ev-{uuid.uuid4().hex[:8]}")
+    await client.send([script.odds(fixture=True), _alive(client.producer)])
+    async with db.transaction() as uow:
+        silent = await heartbeats.suspend_silent_producers(
+            uow, now=clock.now() + timedelta(minutes=1), timeout_s=20
+        )
+    assert silent >= 3
+    assert set((await _markets(db, script.ref)).values()) == {("suspended", "heartbeat")}
+
+    # A gap while silent: the recovery takes the markets over from the heartbeat.
+    client.number(script.odds(home="2.20"))  # lost
+    gap = await client.post_messages([client.number(script.odds(home="2.40"))])
+    back = await client.post_messages([client.number(_alive(client.producer))])
+
+    assert gap.status_code == 409
+    assert back.status_code == 200
+    assert set((await _markets(db, script.ref)).values()) == {("suspended", "recovery")}
+    await client.recover()
+    assert set((await _markets(db, script.ref)).values()) == {("active", None)}
 
 
 async def _play(
