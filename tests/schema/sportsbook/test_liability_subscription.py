@@ -8,6 +8,7 @@ import json
 import uuid
 
 from domain.kernel.db import Database
+from schema.sportsbook.subscriptions import PAYLOAD_BUILDS
 from tests.schema.accounts.test_staff import signed_in_staff
 from tests.schema.sportsbook.support import (
     add_market,
@@ -63,6 +64,40 @@ async def test_a_bet_placed_moves_the_traders_liability_frame(server: str, db: D
     }  # fmt: skip
     assert away["liabilities"][0]["currency"] == "GBP"
     await socket.close()
+    for api in (bettor, trader):
+        await api.aclose()
+
+
+async def test_identical_trader_subscriptions_share_one_payload_build(
+    server: str, db: Database
+) -> None:
+    market = await add_market(db, {"home": "2.50", "away": "1.60"})
+    bettor, _ = await signed_in_bettor(server, AURORA, db)
+    trader = await _trader(server, db)
+    variables = {"m": gid("Market", market.market_id)}
+    sockets = [
+        await subscribe(server, AURORA, trader.token, LIABILITY_CHANGED, variables)
+        for _ in range(3)
+    ]
+    for _ in range(ATTEMPTS):
+        slip = single(market.outcomes["away"], "1.60", str(uuid.uuid4()), amount="1.00")
+        assert (await bettor.query(PLACE_BET, {"i": slip})).data["placeBet"]["errors"] == []
+        if all([await next_raw(socket, 0.5) is not None for socket in sockets]):
+            break
+    for socket in sockets:
+        while await next_raw(socket, 0.3) is not None:
+            pass
+    builds_before = PAYLOAD_BUILDS["liabilityChanged"]
+
+    slip = single(market.outcomes["home"], "2.50", str(uuid.uuid4()))
+    assert (await bettor.query(PLACE_BET, {"i": slip})).data["placeBet"]["errors"] == []
+    received = [await next_raw(socket, 5) for socket in sockets]
+
+    assert PAYLOAD_BUILDS["liabilityChanged"] - builds_before == 1
+    assert received[0] is not None
+    assert received == [received[0]] * 3
+    for socket in sockets:
+        await socket.close()
     for api in (bettor, trader):
         await api.aclose()
 
