@@ -292,6 +292,19 @@ async def test_a_message_of_an_unknown_kind_or_missing_its_sequence_is_refused(
     await _nothing_recorded(db, client.producer, script.ref)
 
 
+async def test_a_body_over_the_cap_is_refused_before_it_is_read(server: str, db: Database) -> None:
+    client = _producer(server)
+    script = Script(client.producer, f"ev-{uuid.uuid4().hex[:8]}")
+    wire = client.number(script.odds(fixture=True))
+    wire["markets"][0]["name"] = "x" * (70 * 1024)  # past the 64 KiB cap
+
+    response = await client.post_messages([wire])
+
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "BODY_TOO_LARGE"
+    await _nothing_recorded(db, client.producer, script.ref)
+
+
 async def test_a_message_of_another_producer_is_refused(server: str, db: Database) -> None:
     client = _producer(server)
     script = Script("someone-else", f"ev-{uuid.uuid4().hex[:8]}")
