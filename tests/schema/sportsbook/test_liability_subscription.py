@@ -18,7 +18,7 @@ from tests.schema.sportsbook.support import (
     subscribe,
 )
 from tests.schema.sportsbook.test_place_bet import PLACE_BET, single
-from tests.schema.sportsbook.test_trading import _trader
+from tests.schema.sportsbook.test_trading import VOID_BET, _trader
 from tests.support import AURORA, NORTHSTAR, Api
 
 LIABILITY_CHANGED = """subscription($m: ID!) { liabilityChanged(market: $m) {
@@ -63,6 +63,37 @@ async def test_a_bet_placed_moves_the_traders_liability_frame(server: str, db: D
         }
     }  # fmt: skip
     assert away["liabilities"][0]["currency"] == "GBP"
+    await socket.close()
+    for api in (bettor, trader):
+        await api.aclose()
+
+
+async def test_a_voided_bet_moves_the_frame_back(server: str, db: Database) -> None:
+    market = await add_market(db, {"home": "2.50", "away": "1.60"})
+    bettor, _ = await signed_in_bettor(server, AURORA, db)
+    trader = await _trader(server, db)
+    home = single(market.outcomes["home"], "2.50", str(uuid.uuid4()))
+    placed = (await bettor.query(PLACE_BET, {"i": home})).data["placeBet"]
+    socket = await subscribe(
+        server, AURORA, trader.token, LIABILITY_CHANGED, {"m": gid("Market", market.market_id)}
+    )
+    for _ in range(ATTEMPTS):
+        slip = single(market.outcomes["away"], "1.60", str(uuid.uuid4()), amount="1.00")
+        assert (await bettor.query(PLACE_BET, {"i": slip})).data["placeBet"]["errors"] == []
+        if await next_raw(socket, 0.5) is not None:
+            break
+    while await next_raw(socket, 0.3) is not None:
+        pass
+
+    voided = await trader.query(VOID_BET, {"i": {"bet": placed["bet"]["id"], "reason": "Error"}})
+    moved = await next_raw(socket, 5)
+
+    assert voided.data["voidBet"]["errors"] == []
+    assert moved is not None
+    outcomes = json.loads(moved)["payload"]["data"]["liabilityChanged"]["outcomes"]
+    assert outcomes[0] == {
+        "outcome": {"key": "home"}, "liabilities": [{"amount": "0.00", "currency": "GBP"}],
+    }  # fmt: skip
     await socket.close()
     for api in (bettor, trader):
         await api.aclose()
