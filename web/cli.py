@@ -194,24 +194,39 @@ async def _run_scheduler(settings: Settings) -> None:
 def feed_simulator(
     seed: int = typer.Option(7, help="The simulation's seed: the same seed, the same feed"),
     tick_seconds: float = typer.Option(1.0, min=0.1, max=60.0, help="Seconds per tick"),
+    url: str | None = typer.Option(
+        None, help="Post over HTTP to this platform (POST /feed/v1/messages) instead"
+    ),
 ) -> None:
-    """A simulated odds feed onto the broker's `feed` queue (what `dev` runs). Stops on
-    SIGINT or SIGTERM."""
+    """A simulated odds feed onto the broker's `feed` queue (what `dev` runs), or with
+    --url signed over HTTP as an outside provider would. Stops on SIGINT or SIGTERM."""
     settings = load_settings_or_exit()
-    _require("feed-simulator", settings, database=False, broker=True)
+    _require("feed-simulator", settings, database=False, broker=url is None)
     configure_logging(settings)
-    asyncio.run(_run_feed_simulator(seed, tick_seconds))
+    asyncio.run(_run_feed_simulator(settings, seed, tick_seconds, url))
 
 
-async def _run_feed_simulator(seed: int, tick_seconds: float) -> None:
+async def _run_feed_simulator(
+    settings: Settings, seed: int, tick_seconds: float, url: str | None
+) -> None:
+    from domain.integrations.feed import producer_secret  # noqa: PLC0415
+    from domain.sportsbook.feed.port import FeedSink  # noqa: PLC0415
     from domain.sportsbook.feed.simulator import run_feed_simulator  # noqa: PLC0415
-    from workers.actors.feed import BrokerFeedSink  # noqa: PLC0415
 
+    sink: FeedSink
+    if url is None:
+        from workers.actors.feed import BrokerFeedSink  # noqa: PLC0415
+
+        sink = BrokerFeedSink()
+    else:
+        from web.feed_producer import HttpFeedSink  # noqa: PLC0415
+
+        sink = HttpFeedSink(url, lambda producer: producer_secret(settings, producer))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await run_feed_simulator(stop, BrokerFeedSink(), seed=seed, tick_s=tick_seconds)
+    await run_feed_simulator(stop, sink, seed=seed, tick_s=tick_seconds)
 
 
 @app.command()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -146,6 +146,28 @@ class TestFeedProducer:
             if not gaps:
                 return
         raise RuntimeError(f"producer {self.producer}: recovery did not complete")
+
+
+class HttpFeedSink:
+    """A FeedSink that posts over HTTP, one test producer per producer name: the simulator
+    (`stakehouse feed-simulator --url`) driving a platform as an outside provider would."""
+
+    def __init__(self, base_url: str, secrets: Callable[[str], bytes | None]) -> None:
+        self._base_url = base_url
+        self._secrets = secrets
+        self._producers: dict[str, TestFeedProducer] = {}
+
+    async def deliver(self, message: FeedMessage) -> None:
+        producer = self._producers.get(message.producer)
+        if producer is None:
+            secret = self._secrets(message.producer)
+            if secret is None:
+                raise RuntimeError(f"no signing secret for producer {message.producer}")
+            producer = TestFeedProducer(self._base_url, message.producer, secret)
+            self._producers[message.producer] = producer
+        await producer.send([message])
+        # A long run keeps only what a recovery may still need: the platform's answers.
+        producer.responses.clear()
 
 
 def read_replay_file(text: str) -> list[dict[str, Any]]:

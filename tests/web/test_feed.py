@@ -38,6 +38,7 @@ from domain.sportsbook.feed.port import (
     RollbackBetSettlement,
 )
 from domain.sportsbook.feed.results import converge
+from domain.sportsbook.feed.simulator import FeedSimulator
 from domain.sportsbook.models import (
     Bet,
     BetLeg,
@@ -53,7 +54,7 @@ from domain.sportsbook.models import (
 from domain.sportsbook.placement import BetSlip, Selection
 from tests.domain.sportsbook.support import funded_player, place, wallets
 from web.cli import app
-from web.feed_producer import Faults, TestFeedProducer
+from web.feed_producer import Faults, HttpFeedSink, TestFeedProducer
 
 SECRET = DEV_FEED_PRODUCER_SECRET.encode()
 ODDS_1X2 = {"home": "2.10", "draw": "3.40", "away": "3.60"}
@@ -534,3 +535,28 @@ async def test_stakehouse_feed_replay_posts_a_file_as_a_signed_producer(
         row = await uow.session.get(FeedProducer, producer)
     assert row is not None
     assert row.applied_sequence == 1
+
+
+async def test_the_simulator_drives_the_platform_over_http_as_an_outside_provider(
+    server: str, db: Database
+) -> None:
+    simulator = FeedSimulator(seed=3, start=clock.now(), matches=2)
+    sink = HttpFeedSink(server, lambda producer: SECRET)
+    messages = [message for _ in range(40) for message in simulator.tick()]
+
+    for message in messages:
+        await sink.deliver(message)
+
+    producers = {message.producer for message in messages}
+    async with db.uow() as uow:
+        rows = {
+            row.producer: row.applied_sequence
+            for row in await uow.session.scalars(
+                select(FeedProducer).where(FeedProducer.producer.in_(producers))
+            )
+        }
+        events = await uow.session.scalar(select(func.count()).select_from(Event))
+    numbered = [m for m in messages if not isinstance(m, Alive)]
+    assert len(numbered) >= 10
+    assert rows == {p: sum(m.producer == p for m in numbered) for p in producers}
+    assert events == len({m.event_ref for m in numbered})
