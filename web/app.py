@@ -23,6 +23,7 @@ from domain.kernel.settings import Settings
 from domain.kernel.supervision import TaskHealth
 from web import exports, health
 from web.callbacks import callback_routes
+from web.feed import feed_routes
 from web.graphql import StakehouseGraphQL
 from web.middleware import (
     BodyLimitMiddleware,
@@ -92,6 +93,8 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         WebSocketRoute("/graphql", graphql),
         Route("/account/transactions.csv", exports.transactions_csv, methods=["GET"]),
         *callback_routes(settings),
+        # Odds feed producers outside the cluster (signed, brandless).
+        *feed_routes(settings),
         *provider_routes(settings),
         # The in-house studio's game server (talks to the wallet only over HTTP).
         *originals_routes(),

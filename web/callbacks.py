@@ -95,7 +95,7 @@ def _refusal(error: DomainError) -> WebhookReply:
     return WebhookReply(status, {"error": {"code": error.code, "message": error.message}})
 
 
-async def _read_body(request: Request) -> bytes:
+async def read_body(request: Request) -> bytes:
     """The raw body (signatures cover the exact bytes), refused past the cap as it streams."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > WEBHOOK_BODY_MAX_BYTES:
@@ -121,7 +121,7 @@ def _webhook_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respo
     async def psp_webhook(request: Request) -> Response:
         try:
             provider = payment_provider(settings, request.path_params["provider"])
-            body = await _read_body(request)
+            body = await read_body(request)
         except DomainError as error:
             return _json(_refusal(error))
         state = request.scope["state"]

@@ -252,24 +252,39 @@ async def _until_signalled(
 def feed_simulator(
     seed: int = typer.Option(7, help="The simulation's seed: the same seed, the same feed"),
     tick_seconds: float = typer.Option(1.0, min=0.1, max=60.0, help="Seconds per tick"),
+    url: str | None = typer.Option(
+        None, help="Post over HTTP to this platform (POST /feed/v1/messages) instead"
+    ),
 ) -> None:
-    """A simulated odds feed onto the broker's `feed` queue (what `dev` runs). Stops on
-    SIGINT or SIGTERM."""
+    """A simulated odds feed onto the broker's `feed` queue (what `dev` runs), or with
+    --url signed over HTTP as an outside provider would. Stops on SIGINT or SIGTERM."""
     settings = load_settings_or_exit()
-    _require("feed-simulator", settings, database=False, broker=True)
+    _require("feed-simulator", settings, database=False, broker=url is None)
     configure_logging(settings)
-    asyncio.run(_run_feed_simulator(seed, tick_seconds))
+    asyncio.run(_run_feed_simulator(settings, seed, tick_seconds, url))
 
 
-async def _run_feed_simulator(seed: int, tick_seconds: float) -> None:
+async def _run_feed_simulator(
+    settings: Settings, seed: int, tick_seconds: float, url: str | None
+) -> None:
+    from domain.integrations.feed import producer_secret  # noqa: PLC0415
+    from domain.sportsbook.feed.port import FeedSink  # noqa: PLC0415
     from domain.sportsbook.feed.simulator import run_feed_simulator  # noqa: PLC0415
-    from workers.actors.feed import BrokerFeedSink  # noqa: PLC0415
 
+    sink: FeedSink
+    if url is None:
+        from workers.actors.feed import BrokerFeedSink  # noqa: PLC0415
+
+        sink = BrokerFeedSink()
+    else:
+        from web.feed_producer import HttpFeedSink  # noqa: PLC0415
+
+        sink = HttpFeedSink(url, lambda producer: producer_secret(settings, producer))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await run_feed_simulator(stop, BrokerFeedSink(), seed=seed, tick_s=tick_seconds)
+    await run_feed_simulator(stop, sink, seed=seed, tick_s=tick_seconds)
 
 
 @app.command()
@@ -318,6 +333,41 @@ def seed(
             f"Demo player on {player.brand} {state}: username {player.username} or "
             f"{player.email}, password {player.password}"
         )
+
+
+feed_app = typer.Typer(
+    help="The odds feed over HTTP (POST /feed/v1/messages).", no_args_is_help=True
+)
+app.add_typer(feed_app, name="feed")
+
+
+@feed_app.command("replay")
+def feed_replay(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON or JSON Lines"),
+    url: str = typer.Option("http://127.0.0.1:8000", help="The platform's base URL"),
+    producer: str = typer.Option("replay", help="The producer the messages come from"),
+    secret_file: Path | None = typer.Option(
+        None, help="The producer's signing secret [default outside production: the dev one]"
+    ),
+    batch_size: int = typer.Option(20, min=1, max=100, help="Messages per request"),
+) -> None:
+    """Post a file of feed messages as the built-in test producer: signed, numbered in
+    file order (unless they carry producer_sequence), recovering after a gap."""
+    from domain.kernel.settings import DEV_FEED_PRODUCER_SECRET  # noqa: PLC0415
+    from web.feed_producer import TestFeedProducer, read_replay_file  # noqa: PLC0415
+
+    try:
+        wires = read_replay_file(file.read_text(encoding="utf-8"))
+    except ValueError as error:
+        typer.echo(f"feed replay: {error}", err=True)
+        raise typer.Exit(2) from None
+    secret = (
+        secret_file.read_text(encoding="utf-8").strip() if secret_file else DEV_FEED_PRODUCER_SECRET
+    )
+    client = TestFeedProducer(url, producer, secret.encode(), batch_size=batch_size)
+    asyncio.run(client.send_wires(wires))
+    applied = client.sent[-1]["producer_sequence"] if client.sent else 0
+    typer.echo(f"feed replay: {len(wires)} messages sent as {producer}, last sequence {applied}")
 
 
 audit_app = typer.Typer(help="Tamper evidence of the ledger and audit log.", no_args_is_help=True)

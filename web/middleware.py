@@ -26,7 +26,11 @@ BRAND_HEADER = "x-stakehouse-brand"
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Paths that answer on any host: probes from the cluster address pods by IP.
-BRANDLESS_PATHS = frozenset({"/livez", "/readyz", "/metrics"})
+PROBE_PATHS = frozenset({"/livez", "/readyz", "/metrics"})
+# The odds feed's endpoints (web/feed.py): the catalogue is shared by every brand, and
+# producers are authenticated by their signature, not by a brand.
+FEED_PATHS = frozenset({"/feed/v1/messages", "/feed/v1/recovery", "/feed/v1/schema.json"})
+BRANDLESS_PATHS = PROBE_PATHS | FEED_PATHS
 # Operational detail for the cluster only: never served on a public (brand or API) host.
 INTERNAL_PATHS = frozenset({"/metrics"})
 
@@ -133,7 +137,7 @@ class RequestContextMiddleware:
             method = scope.get("method", "WS")
             HTTP_REQUESTS.labels(method, route, str(status_holder["status"])).inc()
             HTTP_LATENCY.labels(method, route).observe(elapsed)
-            if scope["path"] not in BRANDLESS_PATHS:
+            if scope["path"] not in PROBE_PATHS:
                 log.info(
                     "%s %s %s %.1fms",
                     method,

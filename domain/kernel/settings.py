@@ -22,6 +22,9 @@ ENV_PREFIX = "STAKEHOUSE_"
 DEV_PSP_WEBHOOK_SECRET = "whsec_stakehouse_test_psp_dev_only"  # noqa: S105
 # Public on purpose too: signs the demo casino provider's wallet callbacks in dev and test.
 DEV_CASINO_PROVIDER_SECRET = "casino_stakehouse_originals_dev_only"  # noqa: S105
+# Public on purpose as well: outside production, any feed producer without a configured
+# secret signs with it (the built-in test producer, `stakehouse feed replay`).
+DEV_FEED_PRODUCER_SECRET = "feed_stakehouse_test_producer_dev_only"  # noqa: S105
 
 
 class Environment(StrEnum):
@@ -107,6 +110,10 @@ class Settings(BaseSettings):
         default_factory=dict
     )
 
+    # Odds feed producers that post over HTTP (POST /feed/v1/messages), `producer=secret,…`
+    # (HMAC-SHA256 over `timestamp.body`). A producer without a secret is refused; outside
+    # production, unnamed producers may sign with DEV_FEED_PRODUCER_SECRET.
+    feed_producer_secrets: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     # Odds feed: a producer silent for this long has its markets suspended until it is back.
     feed_heartbeat_timeout_seconds: int = Field(default=20, ge=2, le=3600)
     # A huge market's settlement is split into this many lanes, one message (worker) each:
@@ -127,7 +134,7 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("casino_provider_secrets", mode="before")
+    @field_validator("casino_provider_secrets", "feed_producer_secrets", mode="before")
     @classmethod
     def _provider_secrets(cls, value: object) -> object:
         if not isinstance(value, str):
@@ -216,6 +223,13 @@ def load_settings() -> Settings:
         raise ConfigurationError(
             "invalid configuration:\n"
             f"  {ENV_PREFIX}CASINO_PROVIDER_SECRETS: must be set in production"
+        )
+    if settings.is_production and DEV_FEED_PRODUCER_SECRET in (
+        settings.feed_producer_secrets.values()
+    ):
+        raise ConfigurationError(
+            "invalid configuration:\n"
+            f"  {ENV_PREFIX}FEED_PRODUCER_SECRETS: must not be the public dev secret"
         )
     return settings
 

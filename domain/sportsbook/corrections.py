@@ -26,13 +26,16 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 
 from domain.kernel.db import Database, UnitOfWork
+from domain.kernel.outbox import emit
 from domain.sportsbook.errors import MarketNotSettled
+from domain.sportsbook.events import LiabilityChanged
 from domain.sportsbook.models import (
     SETTLED_STATUSES,
+    BetLeg,
     BetStatus,
     Market,
     MarketStatus,
@@ -122,6 +125,11 @@ async def release_liabilities(uow: UnitOfWork, bet_ids: Sequence[int]) -> None:
     if bet_ids:
         await uow.session.execute(_LOCK_LIABILITIES, {"ids": list(bet_ids)})
         await uow.session.execute(_MOVE_LIABILITIES, {"ids": list(bet_ids), "sign": -1})
+        markets = await uow.session.scalars(
+            select(BetLeg.market_id).where(BetLeg.bet_id.in_(bet_ids)).distinct()
+        )
+        # The bets may span brands: every trader watching these markets hears of it.
+        await emit(uow, LiabilityChanged(market_ids=sorted(markets)), brand=None)
 
 
 def refund_key(bet_id: int, settlement_number: int) -> str:

@@ -40,3 +40,13 @@ class BetUpdated(Event):
     bet_id: int
     player_id: uuid.UUID
     status: str
+
+
+@dataclass(frozen=True)
+class LiabilityChanged(Event):
+    """Bets came onto or left these markets' books (placed, voided, cancelled, refused):
+    their outcomes' liabilities moved. Pub/sub only: traders' `liabilityChanged`. Placement
+    writes it inside stakehouse_sportsbook_place (sql/), the same topic and payload."""
+
+    topic = "sportsbook.liability_changed"
+    market_ids: list[int]

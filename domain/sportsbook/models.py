@@ -59,6 +59,9 @@ class SuspensionReason(StrEnum):
     FEED = "feed"  # the feed said so (bet_stop, a market status)
     HEARTBEAT = "heartbeat"  # the producer's heartbeats stopped
     TRADER = "trader"  # a trader suspended it
+    # The producer's messages have a gap: held until its recovery completes
+    # (domain.sportsbook.feed.producers).
+    RECOVERY = "recovery"
 
 
 class OutcomeStatus(StrEnum):
@@ -456,6 +459,12 @@ class FeedProducer(Base):
     producer: Mapped[str] = mapped_column(Text, primary_key=True)
     last_alive_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     down_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The producer sequence of the last message applied (HTTP producers number every
+    # message 1, 2, 3, …; domain.sportsbook.feed.producers): 0 before the first.
+    applied_sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Set from a gap in its sequence until its snapshot_complete: its markets are held
+    # suspended (SuspensionReason.RECOVERY) meanwhile.
+    recovering_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class MarketMargin(Base):

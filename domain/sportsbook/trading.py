@@ -358,8 +358,23 @@ async def market_liabilities(
     for staff of every brand; only the bets of `brand` for staff of some brands, since the
     other brands' bets are not theirs to read. Errors: NotAuthenticated, PermissionDenied,
     TwoFactorRequired, PasswordChangeRequired."""
+    return await liabilities_in_scope(uow, market_id, liability_scope(actor, brand))
+
+
+def liability_scope(actor: Principal | None, brand: str) -> str | None:
+    """Whose bets' liabilities the actor reads: None for the whole book (staff of every
+    brand), else `brand`'s. Errors: NotAuthenticated, PermissionDenied,
+    TwoFactorRequired, PasswordChangeRequired."""
     staff = require_permission(actor, Permission.MARKET_TRADE, brand)
-    if reaches(staff, EVERY_BRAND):
+    return None if reaches(staff, EVERY_BRAND) else brand
+
+
+async def liabilities_in_scope(
+    uow: UnitOfWork, market_id: int, brand: str | None
+) -> list[LiabilityRow]:
+    """The liabilities of the market's outcomes over the whole book (`brand` None) or one
+    brand's bets; the caller checked the scope (liability_scope)."""
+    if brand is None:
         statement = (
             select(
                 Outcome.id, Outcome.key, OutcomeLiability.currency, OutcomeLiability.liability_minor
@@ -372,6 +387,19 @@ async def market_liabilities(
         statement = _brand_liabilities(brand, market_id)
     rows = await uow.session.execute(statement)
     return [LiabilityRow(*row) for row in rows]
+
+
+async def outcome_liabilities_in_scope(
+    uow: UnitOfWork, market_id: int, brand: str | None
+) -> list[tuple[Outcome, list[LiabilityRow]]]:
+    """Every outcome of the market with its liabilities (liabilities_in_scope)."""
+    outcomes = await uow.session.scalars(
+        select(Outcome).where(Outcome.market_id == market_id).order_by(Outcome.id)
+    )
+    by_outcome: dict[int, list[LiabilityRow]] = {}
+    for row in await liabilities_in_scope(uow, market_id, brand):
+        by_outcome.setdefault(row.outcome_id, []).append(row)
+    return [(outcome, by_outcome.get(outcome.id, [])) for outcome in outcomes]
 
 
 # The bets that still carry liability: the rest released it when they left the book.

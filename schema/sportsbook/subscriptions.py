@@ -19,10 +19,10 @@ from strawberry.schema.base import BaseSchema
 from domain.accounts.principal import Principal, require_player
 from domain.kernel.db import Database
 from domain.kernel.pubsub import EventHub, PublishedEvent, SubscriptionInterrupted
-from domain.sportsbook import bet_history, catalog, models
+from domain.sportsbook import bet_history, catalog, models, trading
 from domain.sportsbook import odds as odds_math
 from domain.sportsbook.errors import BetNotFound
-from domain.sportsbook.events import BetsSettled, BetUpdated
+from domain.sportsbook.events import BetsSettled, BetUpdated, LiabilityChanged
 from domain.sportsbook.feed.events import EventUpdated, OddsChanged
 from resolvers.sportsbook import bets as bet_resolvers
 from resolvers.sportsbook.fanout import fanout_for
@@ -32,8 +32,10 @@ from schema.errors import as_query_error, query_error
 from schema.extensions import published_value_passes_through
 from schema.ids import int_of
 from schema.money import Money
+from schema.sportsbook.trading import OutcomeLiability
 from schema.sportsbook.types import (
     Bet,
+    Outcome,
     SportsbookEvent,
     odds_display_field,
 )
@@ -64,6 +66,44 @@ class OddsUpdate:
 class CashOutOffer:
     bet: relay.GlobalID
     value: Money | None
+
+
+@strawberry.type(description="A market's liabilities after bets came onto or left its book.")
+class LiabilityUpdate:
+    market: relay.GlobalID
+    outcomes: list[OutcomeLiability]
+
+
+async def build_liability_update(
+    db: Database, market_id: int, scope: str | None
+) -> LiabilityUpdate:
+    """The market's liabilities now, over the whole book (`scope` None) or one brand's
+    bets: read once per group, whatever the number of sockets."""
+    PAYLOAD_BUILDS["liabilityChanged"] += 1
+    async with db.uow() as uow:
+        rows = await trading.outcome_liabilities_in_scope(uow, market_id, scope)
+    return LiabilityUpdate(
+        market=relay.GlobalID("Market", str(market_id)),
+        outcomes=[
+            OutcomeLiability(
+                outcome=Outcome.from_model(outcome),
+                liabilities=[Money.of(r.liability_minor, r.currency) for r in liabilities],
+            )
+            for outcome, liabilities in rows
+        ],
+    )
+
+
+async def _liability_updates(
+    hub: EventHub, db: Database, brand: str, market_id: int, scope: str | None
+) -> AsyncIterator[LiabilityUpdate]:
+    async with hub.subscribe(LiabilityChanged.topic, brand=None) as events:
+        async for event in events:
+            # A brand's trader reads only that brand's bets: another brand's move nothing.
+            if scope is not None and event.brand not in (None, brand):
+                continue
+            if market_id in event.payload["market_ids"]:
+                yield await build_liability_update(db, market_id, scope)
 
 
 def build_odds_update(payload: dict[str, Any], wanted: frozenset[int]) -> OddsUpdate | None:
@@ -193,6 +233,25 @@ class SportsbookSubscription:
         hub, brand = info.context.hub, info.context.brand.slug
         key = ("oddsChanged", brand, wanted)
         async with fanout_for(hub).join(key, lambda: _odds_updates(hub, brand, wanted)) as stream:
+            async for update in _until_interrupted(stream):  # type: ignore[arg-type]
+                yield update  # type: ignore[misc]
+
+    @strawberry.subscription(
+        description="Staff (market.trade): the market's outcomes with what the book pays if "
+        "each wins, per currency, each time bets come onto or leave its book (after commit): "
+        "over the whole book for staff of every brand, over this brand's bets for others."
+    )
+    async def liability_changed(
+        self, info: Info, market: relay.GlobalID
+    ) -> AsyncGenerator[LiabilityUpdate, None]:
+        with as_query_error():
+            scope = trading.liability_scope(await info.context.principal(), info.context.brand.slug)
+        market_id = int_of(market, "Market") or 0
+        hub, db, brand = info.context.hub, info.context.db, info.context.brand.slug
+        # Subscribers with the same market and the same scope share one payload build.
+        key = ("liabilityChanged", brand if scope else None, market_id, scope)
+        produce = lambda: _liability_updates(hub, db, brand, market_id, scope)  # noqa: E731
+        async with fanout_for(hub).join(key, produce) as stream:
             async for update in _until_interrupted(stream):  # type: ignore[arg-type]
                 yield update  # type: ignore[misc]
 

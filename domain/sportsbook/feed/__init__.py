@@ -8,6 +8,10 @@
 - `results`: what the feed says of a market's results and cancellation, and the runs that
   bring its bets into line (corrections in any delivery order converge).
 - `heartbeats`: producers' `alive` messages; a silent producer's markets are suspended.
+- `wire_v1` and `schema/v1.json`: the versioned HTTP format (web/feed.py), validated on
+  receipt, all or nothing.
+- `producers`: per-producer sequence for HTTP producers; a gap holds the producer's
+  markets suspended until its recovery ends with `snapshot_complete`.
 - `events`: the outbox events the feed (and the trading tools) emit.
 
 The worker's actor (`workers/actors/feed.py`) only decodes a message and calls

@@ -63,7 +63,7 @@ async def record_alive(
         .returning(Market.id, Market.event_id)
     )
     rows = resumed.all()
-    await _emit_updates(uow, rows, MarketStatus.ACTIVE)
+    await emit_market_updates(uow, rows, MarketStatus.ACTIVE)
     return sorted(market_id for market_id, _ in rows)
 
 
@@ -98,12 +98,12 @@ async def _suspend_producer(uow: UnitOfWork, producer: FeedProducer, now: dateti
         .returning(Market.id, Market.event_id)
     )
     rows = result.all()
-    await _emit_updates(uow, rows, MarketStatus.SUSPENDED)
+    await emit_market_updates(uow, rows, MarketStatus.SUSPENDED)
     await uow.flush()
     return len(rows)
 
 
-async def _emit_updates(
+async def emit_market_updates(
     uow: UnitOfWork, rows: Sequence[tuple[int, int]], status: MarketStatus
 ) -> None:
     by_event: dict[int, list[int]] = {}

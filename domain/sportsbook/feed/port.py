@@ -39,6 +39,8 @@ class MessageKind(StrEnum):
     ROLLBACK_BET_CANCEL = "rollback_bet_cancel"
     FIXTURE_CHANGE = "fixture_change"
     ALIVE = "alive"
+    # The end of a producer's recovery (domain.sportsbook.feed.producers).
+    SNAPSHOT_COMPLETE = "snapshot_complete"
 
 
 class InvalidFeedMessage(DomainError):
@@ -211,6 +213,18 @@ class Alive:
     subscribed: bool = field(default=True)
 
 
+@dataclass(frozen=True, kw_only=True)
+class SnapshotComplete:
+    """A producer has re-sent everything after the gap that started its recovery: its
+    markets, held suspended since, may trade again. Over HTTP it is numbered like every
+    message of the producer, so it takes effect only once all before it are applied."""
+
+    kind = MessageKind.SNAPSHOT_COMPLETE
+    producer: str
+    message_id: str
+    sent_at: datetime
+
+
 FeedMessage = (
     OddsChange
     | BetStop
@@ -220,6 +234,7 @@ FeedMessage = (
     | RollbackBetCancel
     | FixtureChange
     | Alive
+    | SnapshotComplete
 )
 
 
@@ -278,6 +293,10 @@ def _decode(raw: Mapping[str, Any]) -> FeedMessage:  # noqa: PLR0911 (one per ki
             message_id=str(raw["message_id"]),
             sent_at=sent_at,
             subscribed=bool(raw.get("subscribed", True)),
+        )
+    if kind is MessageKind.SNAPSHOT_COMPLETE:
+        return SnapshotComplete(
+            producer=str(raw["producer"]), message_id=str(raw["message_id"]), sent_at=sent_at
         )
     common: dict[str, Any] = {
         "producer": str(raw["producer"]),

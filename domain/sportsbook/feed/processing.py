@@ -57,6 +57,7 @@ from domain.sportsbook.feed.port import (
     OddsChange,
     RollbackBetCancel,
     RollbackBetSettlement,
+    SnapshotComplete,
 )
 from domain.sportsbook.models import (
     Competition,
@@ -102,10 +103,13 @@ async def process_message(uow: UnitOfWork, message: FeedMessage) -> Applied:
     """Apply one feed message (see the module docstring). Flushes, never commits."""
     if not await _claim(uow, message):
         return Applied.DUPLICATE
-    if isinstance(message, Alive):
-        await heartbeats.record_alive(
-            uow, message.producer, now=clock.now(), subscribed=message.subscribed
-        )
+    if isinstance(message, Alive | SnapshotComplete):
+        # A snapshot_complete's effect is the producer's (domain.sportsbook.feed.producers),
+        # not the book's.
+        if isinstance(message, Alive):
+            await heartbeats.record_alive(
+                uow, message.producer, now=clock.now(), subscribed=message.subscribed
+            )
         return Applied.APPLIED
     fixture = message.fixture if isinstance(message, OddsChange | FixtureChange) else None
     event = await _event(uow, message.event_ref, fixture)
@@ -318,11 +322,12 @@ def _apply_place_terms(market: Market, odds: MarketOdds, changes: _Changes) -> N
 
 def _apply_market_status(market: Market, status: MarketStatus, changes: _Changes) -> None:
     """The feed lifts only its own suspensions: a trader's holds until the trader resumes,
-    a heartbeat's until the producer is back."""
+    a heartbeat's until the producer is back, a recovery's until the recovery completes."""
     before = market.status
     held = market.status == MarketStatus.SUSPENDED and market.suspended_by in (
         SuspensionReason.TRADER,
         SuspensionReason.HEARTBEAT,
+        SuspensionReason.RECOVERY,
     )
     if status is MarketStatus.ACTIVE and not held:
         market.status, market.suspended_by = MarketStatus.ACTIVE.value, None

@@ -93,6 +93,12 @@ BEGIN
           leg_number smallint, outcome_id bigint, market_id bigint, event_id bigint,
           requested_odds numeric, odds numeric, each_way_places smallint,
           each_way_fraction_numerator smallint, each_way_fraction_denominator smallint);
+    -- Traders' liabilityChanged (domain.sportsbook.events.LiabilityChanged), published
+    -- after commit; here, not from Python, so placement stays one round trip.
+    INSERT INTO outbox_events (topic, brand, payload)
+    SELECT 'sportsbook.liability_changed', p_brand,
+           jsonb_build_object('market_ids', jsonb_agg(DISTINCT l.market_id ORDER BY l.market_id))
+      FROM jsonb_to_recordset(p_legs) AS l(market_id bigint);
     RETURN jsonb_build_object(
         'outcome', 'accepted', 'bet_id', v_bet,
         'stake_split', v_stake -> 'metadata' -> 'split',
