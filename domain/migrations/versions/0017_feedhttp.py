@@ -1,7 +1,7 @@
 """feed producers over HTTP: per-producer sequence and recovery
 
-Revision ID: 0016_feedhttp
-Revises: 0015
+Revision ID: 0017_feedhttp
+Revises: 0016_trading
 Create Date: 2026-12-07 04:40:00
 
 - `sportsbook_feed_producers.applied_sequence`: the producer sequence of the last message
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016_feedhttp"
-down_revision: str | Sequence[str] | None = "0015"
+revision: str = "0017_feedhttp"
+down_revision: str | Sequence[str] | None = "0016_trading"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
