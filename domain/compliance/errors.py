@@ -98,3 +98,15 @@ class CoolingOff(DomainError):
 class InvalidLimit(DomainError):
     code = "INVALID_LIMIT"
     message = "This limit is not valid."
+
+
+class InvalidPack(DomainError):
+    """A jurisdiction pack fails validation (at start-up: the process does not boot)."""
+
+    code = "INVALID_PACK"
+    message = "A jurisdiction pack is invalid."
+
+
+class PeriodNotOffered(DomainError):
+    code = "PERIOD_NOT_OFFERED"
+    message = "This period is not offered under this brand's licence."

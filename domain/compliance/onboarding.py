@@ -15,9 +15,12 @@ from domain.accounts.errors import AccountClosed
 from domain.accounts.models import Player, PlayerStatus
 from domain.accounts.sign_in import Attempt, SignInResult
 from domain.brands.service import Brand
+from domain.compliance import exclusion, identity
 from domain.compliance.errors import AccountSuspended, SelfExcluded
+from domain.compliance.jurisdictions import pack_for
 from domain.compliance.limits import refresh_protection
 from domain.compliance.protection import time_out_refusal
+from domain.kernel import audit
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError
 from domain.wallets import service as wallets
@@ -27,10 +30,36 @@ async def register(
     uow: UnitOfWork, brand: Brand, form: players.Registration, *, address: str | None = None
 ) -> Player:
     """Create a player on `brand` with every wallet open in their currency.
+    The minimum age is the brand's jurisdiction pack's. The player is linked to their
+    person (domain.compliance.identity); a person under a self-exclusion taken on another
+    brand is excluded here too, from the start.
     Errors: those of accounts.players.register (InvalidInput, RegistrationThrottled)."""
-    player = await players.register(uow, brand, form, address=address)
+    pack = pack_for(brand.jurisdiction)
+    player = await players.register(
+        uow, brand, form, address=address, minimum_age_years=pack.minimum_age_years
+    )
     await wallets.open_wallets(uow, brand.slug, player.id, player.currency)
+    await identity.link_player(uow, player)
+    if await exclusion.excluded_person(uow, player):
+        await _excluded_from_the_start(uow, player)
     return player
+
+
+async def _excluded_from_the_start(uow: UnitOfWork, player: Player) -> None:
+    player.status = PlayerStatus.SELF_EXCLUDED
+    await audit.record(
+        uow,
+        actor_kind="player",
+        actor_id=player.id,
+        action="player.self_exclude",
+        subject_type="player",
+        subject_id=player.id,
+        brand=player.brand,
+        reason="registered while self-excluded on another brand of the operator",
+        before={"status": PlayerStatus.ACTIVE.value},
+        after={"status": PlayerStatus.SELF_EXCLUDED.value},
+    )
+    await uow.flush()
 
 
 def sign_in_refusal(player: Player) -> DomainError | None:

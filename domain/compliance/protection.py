@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from types import MappingProxyType
-from typing import Final
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -25,6 +23,7 @@ from domain.accounts.errors import ConfirmationRequired
 from domain.accounts.models import AuthSession, Player, PrincipalKind
 from domain.accounts.principal import Principal, require_player
 from domain.compliance.errors import InvalidLimit, TimedOut
+from domain.compliance.jurisdictions import brand_pack
 from domain.compliance.limits import GAMING_ENTRIES, lock_player
 from domain.compliance.models import RealityCheck, time_out_running
 from domain.kernel import audit, clock
@@ -37,15 +36,8 @@ class TimeOutPeriod(StrEnum):
     ONE_MONTH = "one_month"
 
 
-# The one list of time-out lengths offered (a jurisdiction pack may narrow it later).
-TIME_OUT_LENGTHS: Final = MappingProxyType(
-    {
-        TimeOutPeriod.ONE_DAY: timedelta(hours=24),
-        TimeOutPeriod.ONE_WEEK: timedelta(days=7),
-        TimeOutPeriod.ONE_MONTH: timedelta(days=30),
-    }
-)
-REALITY_CHECK_MINUTES: Final = (15, 30, 60)
+# The lengths of the breaks and the reality-check intervals offered come from the brand's
+# jurisdiction pack (`[time_out]`, `[reality_check]`).
 
 
 def time_out_refusal(player: Player) -> TimedOut | None:
@@ -71,15 +63,19 @@ async def take_time_out(
 ) -> datetime:
     """The signed-in player takes a break, at once: audited, every session ended. A running
     time-out is never shortened. Returns its end.
-    Errors: NotAuthenticated, TwoFactorRequired, ConfirmationRequired, PlayerNotFound."""
+    Errors: NotAuthenticated, TwoFactorRequired, ConfirmationRequired, InvalidLimit (a length
+    the pack does not offer), PlayerNotFound."""
     principal = require_player(actor)
     if not confirmed:
         raise ConfirmationRequired(
             "Confirm that you understand the break cannot be ended early.", field="confirm"
         )
+    days = (await brand_pack(uow, brand)).time_out.lengths_days.get(period.value)
+    if days is None:
+        raise InvalidLimit("This break length is not offered here.", field="period")
     player = await lock_player(uow, brand, principal.id)
     before = time_out_until(player)
-    until = clock.now() + TIME_OUT_LENGTHS[period]
+    until = clock.now() + timedelta(days=days)
     if before is not None and before > until:
         until = before
     player.time_out_until = until
@@ -109,10 +105,10 @@ async def set_reality_check(
     """Choose the reality-check interval (None: off), audited.
     Errors: NotAuthenticated, TwoFactorRequired, InvalidLimit, PlayerNotFound."""
     principal = require_player(actor)
-    if minutes is not None and minutes not in REALITY_CHECK_MINUTES:
-        raise InvalidLimit(
-            "Choose a reminder every 15, 30 or 60 minutes, or none.", field="minutes"
-        )
+    choices = (await brand_pack(uow, brand)).reality_check.choices_minutes
+    if minutes is not None and minutes not in choices:
+        offered = ", ".join(str(choice) for choice in choices)
+        raise InvalidLimit(f"Choose a reminder every {offered} minutes, or none.", field="minutes")
     player = await lock_player(uow, brand, principal.id)
     before = player.reality_check_minutes
     if before != minutes:
