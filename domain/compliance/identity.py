@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 
 from domain.accounts.models import Player
 from domain.accounts.permissions import Permission
-from domain.accounts.principal import Principal, require_permission
+from domain.accounts.principal import Principal, reaches, require_permission
 from domain.compliance.models import Person, PersonLink
 from domain.kernel.db import UnitOfWork
 
@@ -109,7 +109,10 @@ async def linked_players(
         .where(PersonLink.person_id == person)
         .order_by(PersonLink.linked_at, PersonLink.player_id)
     )
-    if principal.staff_brands is not None:
-        statement = statement.where(PersonLink.brand.in_(principal.staff_brands))
     rows = (await uow.session.execute(statement)).all()
-    return [LinkedPlayer(row.player_id, row.brand, row.rule, row.status) for row in rows]
+    # The gate's own scope rule, per linked player: other brands stay out of sight.
+    return [
+        LinkedPlayer(row.player_id, row.brand, row.rule, row.status)
+        for row in rows
+        if reaches(principal, row.brand)
+    ]

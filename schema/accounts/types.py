@@ -131,6 +131,7 @@ class Player(relay.Node):
         "follows it. Change it with `setOddsFormat`."
     )
     limits = compliance_fields.limits_field
+    linked_players = compliance_fields.linked_players_field
     reality_check = compliance_fields.reality_check_field
     wallets = wallet_fields.wallets_field
     transactions = wallet_fields.transactions_field
