@@ -13,6 +13,7 @@ the player asks after the date, then the pack's cooling-off.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,11 +25,11 @@ from domain.accounts.models import Player, PlayerStatus
 from domain.accounts.players import SelfExclusionPeriod
 from domain.accounts.principal import Principal, require_player
 from domain.compliance import identity
-from domain.compliance.errors import PeriodNotOffered
+from domain.compliance.errors import ExclusionRunning, NoExclusion, PeriodNotOffered
 from domain.compliance.events import PlayerSelfExcluded
-from domain.compliance.jurisdictions import brand_pack
+from domain.compliance.jurisdictions import brand_pack, pack_for
 from domain.compliance.models import SelfExclusionRow
-from domain.kernel import clock
+from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
 from domain.kernel.outbox import emit
 
@@ -81,7 +82,7 @@ async def self_exclude(
     )
     excluded = 0
     for player in await identity.players_of_person(uow, person):
-        if await _exclude(uow, principal, player, requested_on=brand, until=until):
+        if await _exclude(uow, principal, player, requested_on=brand, period=period, until=until):
             excluded += 1
         await emit(
             uow,
@@ -98,7 +99,13 @@ async def self_exclude(
 
 
 async def _exclude(
-    uow: UnitOfWork, actor: Principal, player: Player, *, requested_on: str, until: datetime | None
+    uow: UnitOfWork,
+    actor: Principal,
+    player: Player,
+    *,
+    requested_on: str,
+    period: SelfExclusionPeriod,
+    until: datetime | None,
 ) -> bool:
     """One player of the person: active becomes self_excluded, sessions end. A suspended or
     closed player keeps the stricter status it has (it moves no money either)."""
@@ -111,9 +118,110 @@ async def _exclude(
         PlayerStatus.SELF_EXCLUDED,
         action="player.self_exclude",
         reason=f"self-exclusion requested by the player on {requested_on}",
-        audit_after={"requested_on": requested_on, "until": until.isoformat() if until else None},
+        audit_after={
+            "period": period.value,
+            "requested_on": requested_on,
+            "until": until.isoformat() if until else None,
+        },
     )
     return True
+
+
+async def _open_exclusion(uow: UnitOfWork, person: uuid.UUID) -> SelfExclusionRow | None:
+    """The person's exclusion not yet lifted (the latest, if several), locked."""
+    return await uow.session.scalar(
+        select(SelfExclusionRow)
+        .where(SelfExclusionRow.person_id == person, SelfExclusionRow.lifted_at.is_(None))
+        .order_by(SelfExclusionRow.started_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+
+
+def _over(row: SelfExclusionRow, now: datetime) -> bool:
+    """Whether the exclusion has ended by its pack's rule: at its date ("at_date"), or once
+    the cooling-off after the player's request has passed ("on_request")."""
+    if row.at_end == "at_date":
+        return row.ends_at is not None and row.ends_at <= now
+    return row.lifts_at is not None and row.lifts_at <= now
+
+
+async def lift_if_over(uow: UnitOfWork, player: Player) -> bool:
+    """If the person's exclusion has ended, lift it: every self-excluded player of the
+    person becomes active again (audited). Returns whether it was lifted. Every other
+    exclusion of the person must have ended too (a later, longer one keeps them out)."""
+    person = await identity.person_of(uow, player.id)
+    if person is None:
+        return False
+    now = clock.now()
+    rows = list(
+        await uow.session.scalars(
+            select(SelfExclusionRow)
+            .where(SelfExclusionRow.person_id == person, SelfExclusionRow.lifted_at.is_(None))
+            .with_for_update()
+        )
+    )
+    if not rows or not all(_over(row, now) for row in rows):
+        return False
+    for row in rows:
+        row.lifted_at = now
+    for each in await identity.players_of_person(uow, person):
+        if each.status != PlayerStatus.SELF_EXCLUDED:
+            continue
+        each.status = PlayerStatus.ACTIVE
+        await audit.record(
+            uow,
+            actor_kind="system",
+            actor_id=None,
+            action="player.self_exclusion.end",
+            subject_type="player",
+            subject_id=each.id,
+            brand=each.brand,
+            reason="the self-exclusion ended by its jurisdiction's rule",
+            before={"status": PlayerStatus.SELF_EXCLUDED.value},
+            after={"status": PlayerStatus.ACTIVE.value, "at_end": rows[0].at_end},
+        )
+    await uow.flush()
+    return True
+
+
+@dataclass(frozen=True)
+class EndRequest:
+    # When the player may play again (their next sign-in after it lifts the exclusion).
+    lifts_at: datetime
+
+
+async def request_end(uow: UnitOfWork, actor: Principal | None, brand: str) -> EndRequest:
+    """A self-excluded player (withdraw-only session) asks to end an exclusion whose period
+    is over, where the pack keeps it until asked ("on_request"): it lifts after the pack's
+    cooling-off. Audited. Errors: NotAuthenticated, TwoFactorRequired, NoExclusion,
+    ExclusionRunning (its period is not over, or it ends at its date by itself)."""
+    principal = require_player(actor, withdraw_only_allowed=True)
+    person = await identity.person_of(uow, principal.id)
+    row = await _open_exclusion(uow, person) if person is not None else None
+    if row is None:
+        raise NoExclusion()
+    now = clock.now()
+    if row.at_end != "on_request" or row.ends_at is None or row.ends_at > now:
+        raise ExclusionRunning(row.ends_at)
+    if row.lifts_at is None:
+        pack = pack_for(row.jurisdiction)
+        row.end_requested_at = now
+        row.lifts_at = now + pack.self_exclusion.end_cooling_off
+        await audit.record(
+            uow,
+            actor_kind=principal.actor_kind,
+            actor_id=principal.id,
+            action="player.self_exclusion.end_requested",
+            subject_type="player",
+            subject_id=principal.id,
+            brand=brand,
+            reason="the player asked to end a self-exclusion whose period is over",
+            before={"lifts_at": None},
+            after={"lifts_at": row.lifts_at.isoformat()},
+        )
+        await uow.flush()
+    return EndRequest(row.lifts_at)
 
 
 async def excluded_person(uow: UnitOfWork, player: Player) -> bool:

@@ -197,7 +197,7 @@ async def limits_of(
     """The player's limits with usage: the player themself, or staff with player.read.
     Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired."""
     if actor is None or actor.is_player:
-        if require_player(actor).id != player_id:
+        if require_player(actor, withdraw_only_allowed=True).id != player_id:
             return []
     else:
         require_permission(actor, Permission.PLAYER_READ, brand)

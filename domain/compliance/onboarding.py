@@ -62,10 +62,12 @@ async def _excluded_from_the_start(uow: UnitOfWork, player: Player) -> None:
     await uow.flush()
 
 
-def sign_in_refusal(player: Player) -> DomainError | None:
-    """Why this player may not sign in (None: they may). Self-excluded players are kept
-    out entirely until withdrawal-only access exists; a running time-out keeps them out
-    until it ends."""
+def sign_in_refusal(player: Player, *, withdraw_only: bool = False) -> DomainError | None:
+    """Why this player may not sign in (None: they may). A self-excluded player signs in
+    only when asking for a withdraw-only session (`withdraw_only`); a running time-out
+    keeps them out until it ends."""
+    if withdraw_only and player.status == PlayerStatus.SELF_EXCLUDED:
+        return None
     by_status: dict[PlayerStatus, DomainError] = {
         PlayerStatus.SUSPENDED: AccountSuspended(),
         PlayerStatus.SELF_EXCLUDED: SelfExcluded(),
@@ -74,11 +76,24 @@ def sign_in_refusal(player: Player) -> DomainError | None:
     return by_status.get(PlayerStatus(player.status)) or time_out_refusal(player)
 
 
-async def login(uow: UnitOfWork, brand: Brand, identifier: str, attempt: Attempt) -> SignInResult:
-    """Sign a player in with an email, phone or username on `brand`. Returns the failure
-    (InvalidCredentials, LoginThrottled, AccountSuspended, SelfExcluded, AccountClosed,
-    TimedOut) rather than raising it, so the caller can commit the failure count."""
-    result, player = await players.login(uow, brand, identifier, attempt, refusal=sign_in_refusal)
+async def login(
+    uow: UnitOfWork, brand: Brand, identifier: str, attempt: Attempt, *, withdraw_only: bool = False
+) -> SignInResult:
+    """Sign a player in with an email, phone or username on `brand`. A self-exclusion whose
+    end has come (by its pack's rule) is lifted first, for the whole person; a running one
+    refuses sign-in unless `withdraw_only` asks for a withdraw-only session. Returns the
+    failure (InvalidCredentials, LoginThrottled, AccountSuspended, SelfExcluded,
+    AccountClosed, TimedOut) rather than raising it, so the caller can commit the failure
+    count."""
+    known = await players.find_by_identifier(uow, brand.slug, identifier)
+    if known is not None and known.status == PlayerStatus.SELF_EXCLUDED:
+        # Only what the clock already says: an ended exclusion's players become active.
+        await exclusion.lift_if_over(uow, known)
+
+    def refusal(player: Player) -> DomainError | None:
+        return sign_in_refusal(player, withdraw_only=withdraw_only)
+
+    result, player = await players.login(uow, brand, identifier, attempt, refusal=refusal)
     if result.issued and player and player.protection_active:
         # Back from a break that ended: drop the flag unless limits keep it.
         await refresh_protection(uow, player)

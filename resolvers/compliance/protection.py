@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.accounts.models import Player
-from domain.compliance import identity, limits, protection
+from domain.compliance import exclusion, identity, limits, protection
 from domain.compliance.errors import InvalidLimit
 from domain.compliance.models import LimitKind, LimitPeriod
 from domain.kernel.db import UnitOfWork
@@ -139,6 +139,16 @@ async def set_reality_check(ctx: Context, minutes: int | None) -> Outcome[int | 
             )
             await uow.commit()
         return chosen
+
+    return await attempt(run)
+
+
+async def request_self_exclusion_end(ctx: Context) -> Outcome[datetime]:
+    async def run() -> datetime:
+        async with ctx.db.uow() as uow:
+            request = await exclusion.request_end(uow, await ctx.principal(), ctx.brand.slug)
+            await uow.commit()
+        return request.lifts_at
 
     return await attempt(run)
 

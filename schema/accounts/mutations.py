@@ -161,6 +161,12 @@ class LoginInput:
         default=SessionTransport.BEARER,
         description="BEARER returns a token; COOKIE sets the site's session cookie instead.",
     )
+    withdraw_only: bool = strawberry.field(
+        default=False,
+        description="A self-excluded player signs in only with this: a withdraw-only session "
+        "that sees balances and history, withdraws and reads messages; every other "
+        "mutation answers WITHDRAW_ONLY.",
+    )
 
 
 @strawberry.type
@@ -360,6 +366,7 @@ class AccountsMutation(PreferencesMutation):
             input.identifier,
             input.password,
             SessionTransportModel(input.transport.value),
+            withdraw_only=input.withdraw_only,
         )
         signed_in = outcome.value
         return LoginPayload(

@@ -213,6 +213,13 @@ class Viewer:
     permissions: list[str]
     _principal: strawberry.Private[Any]
 
+    @strawberry.field(
+        description="A self-excluded player's withdraw-only session: balances, history, "
+        "withdrawals and messages only (show a banner; hide play and deposits)."
+    )
+    def withdraw_only(self) -> bool:
+        return bool(getattr(self._principal, "withdraw_only", False))
+
     @strawberry.field(description="The viewer's live sessions, newest first.")
     async def sessions(self, info: Info) -> list[Session]:
         rows = await auth_resolvers.my_sessions(info.context, self._principal)
