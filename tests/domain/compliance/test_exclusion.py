@@ -1,0 +1,154 @@
+"""Self-exclusion ends by the pack of the brand it was asked on: Malta's at its date (the
+next sign-in finds the person active on every brand), Great Britain's only once the player
+asks after the period, then a day's cooling-off. Periods the pack does not offer are
+refused."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from domain.accounts import sessions
+from domain.accounts.models import Player, PrincipalKind, SessionState, SessionTransport
+from domain.accounts.players import Registration, SelfExclusionPeriod
+from domain.accounts.principal import Principal
+from domain.accounts.sign_in import Attempt
+from domain.brands.service import Brand, BrandRegistry, sync_brands
+from domain.compliance import exclusion, onboarding
+from domain.compliance.errors import ExclusionRunning, PeriodNotOffered
+from domain.kernel.db import Database
+from domain.kernel.errors import DomainError
+from tests.domain.compliance.support import advance
+from tests.support import STRONG_PASSWORD
+
+BIRTH = date(1984, 4, 4)
+
+
+def _albion(registry: BrandRegistry) -> Brand:
+    """A brand licensed in Great Britain (none of the shipped themes is)."""
+    return registry.get("aurora").model_copy(
+        update={"slug": "albion", "jurisdiction": "GB", "domains": ("albion.localhost",)}
+    )
+
+
+@pytest.fixture
+async def albion(db: Database, registry: BrandRegistry) -> Brand:
+    brand = _albion(registry)
+    async with db.transaction() as uow:
+        await sync_brands(uow, BrandRegistry.from_brands([brand]))
+    return brand
+
+
+async def _register(db: Database, brand: Brand, email: str, currency: str) -> uuid.UUID:
+    async with db.transaction() as uow:
+        form = Registration(
+            email=email, phone=None, username=None, password=STRONG_PASSWORD,
+            date_of_birth=BIRTH, country="SE", currency=currency,
+        )  # fmt: skip
+        return (await onboarding.register(uow, brand, form)).id
+
+
+async def _signed_in(db: Database, brand: str, player_id: uuid.UUID) -> Principal:
+    async with db.transaction() as uow:
+        issued = await sessions.issue(
+            uow, kind=PrincipalKind.PLAYER, principal_id=player_id, brand=brand,
+            transport=SessionTransport.BEARER, state=SessionState.ACTIVE, ip_address=None,
+            user_agent=None,
+        )  # fmt: skip
+    return Principal(PrincipalKind.PLAYER, player_id, issued.session.id, brand, True)
+
+
+async def _exclude(
+    db: Database, principal: Principal, period: SelfExclusionPeriod
+) -> exclusion.SelfExclusion:
+    async with db.transaction() as uow:
+        assert principal.brand is not None
+        return await exclusion.self_exclude(
+            uow, principal, principal.brand, period=period, confirmed=True
+        )
+
+
+async def _login(db: Database, brand: Brand, email: str) -> str | None:
+    """The refusal's code, or None when a session was issued."""
+    async with db.transaction() as uow:
+        attempt = Attempt("", STRONG_PASSWORD, SessionTransport.BEARER, None, None)
+        result = await onboarding.login(uow, brand, email, attempt)
+    return result.error.code if result.error else None
+
+
+async def _statuses(db: Database, email: str) -> dict[str, str]:
+    async with db.uow() as uow:
+        rows = await uow.session.execute(
+            select(Player.brand, Player.status).where(Player.email == email)
+        )
+        return {brand: status for brand, status in rows}
+
+
+async def test_under_malta_s_pack_the_exclusion_ends_at_its_date_on_every_brand(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    aurora, northstar = registry.get("aurora"), registry.get("northstar")
+    player = await _register(db, aurora, email, "EUR")
+    await _register(db, northstar, email, "SEK")
+    excluded = await _exclude(
+        db, await _signed_in(db, "aurora", player), SelfExclusionPeriod.SIX_MONTHS
+    )
+
+    early = await _login(db, northstar, email)
+    with pytest.raises(ExclusionRunning):
+        async with db.transaction() as uow:
+            withdraw_only = await _signed_in(db, "aurora", player)
+            await exclusion.request_end(uow, replace(withdraw_only, withdraw_only=True), "aurora")
+    assert excluded.until is not None
+    advance(monkeypatch, timedelta(days=183, minutes=1))
+    back = await _login(db, northstar, email)
+
+    assert (excluded.at_end, excluded.players_excluded) == ("at_date", 2)
+    assert early == "SELF_EXCLUDED"
+    assert back is None
+    assert await _statuses(db, email) == {"aurora": "active", "northstar": "active"}
+
+
+async def test_under_the_uk_pack_it_lasts_until_asked_then_a_day_of_cooling_off(
+    db: Database, registry: BrandRegistry, albion: Brand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    player = await _register(db, albion, email, "GBP")
+    await _register(db, registry.get("aurora"), email, "EUR")
+    excluded = await _exclude(
+        db, await _signed_in(db, "albion", player), SelfExclusionPeriod.SIX_MONTHS
+    )
+
+    advance(monkeypatch, timedelta(days=200))
+    unasked = await _login(db, albion, email)
+    async with db.transaction() as uow:
+        session = await _signed_in(db, "albion", player)
+        asked = await exclusion.request_end(uow, replace(session, withdraw_only=True), "albion")
+    cooling = await _login(db, registry.get("aurora"), email)
+    advance(monkeypatch, timedelta(days=201, minutes=1))
+    back = await _login(db, registry.get("aurora"), email)
+
+    assert excluded.at_end == "on_request"
+    assert unasked == "SELF_EXCLUDED"
+    assert cooling == "SELF_EXCLUDED"
+    assert back is None
+    assert asked.lifts_at is not None
+    assert await _statuses(db, email) == {"albion": "active", "aurora": "active"}
+
+
+async def test_a_period_the_pack_does_not_offer_is_refused_and_nothing_changes(
+    db: Database, albion: Brand
+) -> None:
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    player = await _register(db, albion, email, "GBP")
+
+    with pytest.raises(DomainError) as refused:
+        await _exclude(db, await _signed_in(db, "albion", player), SelfExclusionPeriod.PERMANENT)
+
+    assert isinstance(refused.value, PeriodNotOffered)
+    assert await _statuses(db, email) == {"albion": "active"}
