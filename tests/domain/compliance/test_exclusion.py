@@ -85,7 +85,7 @@ async def _statuses(db: Database, email: str) -> dict[str, str]:
         rows = await uow.session.execute(
             select(Player.brand, Player.status).where(Player.email == email)
         )
-        return {brand: status for brand, status in rows}
+        return {str(brand): str(status) for brand, status in rows.all()}
 
 
 async def test_under_malta_s_pack_the_exclusion_ends_at_its_date_on_every_brand(
@@ -100,10 +100,10 @@ async def test_under_malta_s_pack_the_exclusion_ends_at_its_date_on_every_brand(
     )
 
     early = await _login(db, northstar, email)
-    with pytest.raises(ExclusionRunning):
-        async with db.transaction() as uow:
-            withdraw_only = await _signed_in(db, "aurora", player)
-            await exclusion.request_end(uow, replace(withdraw_only, withdraw_only=True), "aurora")
+    withdraw_only = replace(await _signed_in(db, "aurora", player), withdraw_only=True)
+    async with db.transaction() as uow:
+        with pytest.raises(ExclusionRunning):
+            await exclusion.request_end(uow, withdraw_only, "aurora")
     assert excluded.until is not None
     advance(monkeypatch, timedelta(days=183, minutes=1))
     back = await _login(db, northstar, email)
