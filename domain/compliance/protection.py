@@ -22,6 +22,7 @@ from domain.accounts import sessions
 from domain.accounts.errors import ConfirmationRequired
 from domain.accounts.models import AuthSession, Player, PrincipalKind
 from domain.accounts.principal import Principal, require_player
+from domain.compliance import identity
 from domain.compliance.errors import InvalidLimit, TimedOut
 from domain.compliance.jurisdictions import brand_pack
 from domain.compliance.limits import GAMING_ENTRIES, lock_player
@@ -61,8 +62,8 @@ async def take_time_out(
     period: TimeOutPeriod,
     confirmed: bool,
 ) -> datetime:
-    """The signed-in player takes a break, at once: audited, every session ended. A running
-    time-out is never shortened. Returns its end.
+    """The signed-in player takes a break, at once, on every brand of their person: audited,
+    every session ended. A running time-out is never shortened. Returns its end.
     Errors: NotAuthenticated, TwoFactorRequired, ConfirmationRequired, InvalidLimit (a length
     the pack does not offer), PlayerNotFound."""
     principal = require_player(actor)
@@ -73,30 +74,46 @@ async def take_time_out(
     days = (await brand_pack(uow, brand)).time_out.lengths_days.get(period.value)
     if days is None:
         raise InvalidLimit("This break length is not offered here.", field="period")
-    player = await lock_player(uow, brand, principal.id)
-    before = time_out_until(player)
+    # The break covers the person: every player of theirs on every brand (locked in id
+    # order, as self-exclusion locks them).
+    person = await identity.person_of(uow, principal.id)
+    if person is None:
+        players = [await lock_player(uow, brand, principal.id)]
+    else:
+        players = await identity.players_of_person(uow, person)
+    own = next(player for player in players if player.id == principal.id)
     until = clock.now() + timedelta(days=days)
+    for player in players:
+        await _break(uow, principal, player, period=period, until=until)
+    await uow.flush()
+    assert own.time_out_until is not None
+    return own.time_out_until
+
+
+async def _break(
+    uow: UnitOfWork, actor: Principal, player: Player, *, period: TimeOutPeriod, until: datetime
+) -> None:
+    """One player of the person: the break (never shortened), audited, sessions ended."""
+    before = time_out_until(player)
     if before is not None and before > until:
         until = before
     player.time_out_until = until
     player.protection_active = True
     await audit.record(
         uow,
-        actor_kind=principal.actor_kind,
-        actor_id=principal.id,
+        actor_kind=actor.actor_kind,
+        actor_id=actor.id,
         action="player.time_out",
         subject_type="player",
         subject_id=player.id,
         brand=player.brand,
-        reason="time-out requested by the player",
+        reason=f"time-out requested by the player on {actor.brand}",
         before={"time_out_until": before},
         after={"period": period.value, "time_out_until": until},
     )
     await sessions.revoke_all(
         uow, kind=PrincipalKind.PLAYER, principal_id=player.id, reason="time_out"
     )
-    await uow.flush()
-    return until
 
 
 async def set_reality_check(

@@ -18,8 +18,10 @@ from domain.accounts.players import Registration, SelfExclusionPeriod
 from domain.accounts.principal import Principal
 from domain.accounts.sign_in import Attempt
 from domain.brands.service import Brand, BrandRegistry, sync_brands
-from domain.compliance import exclusion, onboarding
+from domain.compliance import exclusion, onboarding, protection
 from domain.compliance.errors import ExclusionRunning, PeriodNotOffered
+from domain.compliance.protection import TimeOutPeriod
+from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.errors import DomainError
 from tests.domain.compliance.support import advance
@@ -152,3 +154,24 @@ async def test_a_period_the_pack_does_not_offer_is_refused_and_nothing_changes(
 
     assert isinstance(refused.value, PeriodNotOffered)
     assert await _statuses(db, email) == {"albion": "active"}
+
+
+async def test_a_time_out_on_one_brand_is_a_break_on_every_brand_of_the_person(
+    db: Database, registry: BrandRegistry
+) -> None:
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    player = await _register(db, registry.get("aurora"), email, "EUR")
+    await _register(db, registry.get("northstar"), email, "SEK")
+    # Another person (another e-mail) on the same brand keeps playing.
+    await _register(db, registry.get("northstar"), "x" + email, "SEK")
+
+    async with db.transaction() as uow:
+        until = await protection.take_time_out(
+            uow, await _signed_in(db, "aurora", player), "aurora",
+            period=TimeOutPeriod.ONE_WEEK, confirmed=True,
+        )  # fmt: skip
+    refused = await _login(db, registry.get("northstar"), email)
+    other = await _login(db, registry.get("northstar"), "x" + email)
+
+    assert until > clock.now() + timedelta(days=6)
+    assert (refused, other) == ("TIMED_OUT", None)
