@@ -214,3 +214,35 @@ async def acknowledge_reality_check(
         )
     )
     return now
+
+
+@dataclass(frozen=True)
+class SessionDisplay:
+    """What a jurisdiction's display rules show a signed-in player: when the session
+    began (the session clock) and the net position since then (returns - stakes)."""
+
+    started_at: datetime
+    net_position_minor: int
+    currency: str
+
+
+async def session_display(
+    uow: UnitOfWork, actor: Principal | None, brand: str
+) -> SessionDisplay | None:
+    """The caller's own session clock and net position (None: not a player session). Two
+    statements; the site asks only where the brand's pack shows them."""
+    if actor is None or not actor.is_player:
+        return None
+    row = (
+        await uow.session.execute(
+            select(AuthSession.created_at, Player.currency)
+            .join(Player, Player.id == AuthSession.player_id)
+            .where(AuthSession.id == actor.session_id, AuthSession.player_id == actor.id)
+        )
+    ).first()
+    if row is None:
+        return None
+    loss = await uow.session.scalar(
+        _NET_SINCE, {"brand": brand, "player": actor.id, "since": row.created_at}
+    )
+    return SessionDisplay(row.created_at, -int(loss or 0), row.currency)

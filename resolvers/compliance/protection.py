@@ -143,6 +143,12 @@ async def set_reality_check(ctx: Context, minutes: int | None) -> Outcome[int | 
     return await attempt(run)
 
 
+async def session_display(ctx: Context) -> protection.SessionDisplay | None:
+    principal = await ctx.principal()
+    async with ctx.db.uow() as uow:
+        return await protection.session_display(uow, principal, ctx.brand.slug)
+
+
 async def request_self_exclusion_end(ctx: Context) -> Outcome[datetime]:
     async def run() -> datetime:
         async with ctx.db.uow() as uow:

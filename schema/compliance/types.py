@@ -134,3 +134,21 @@ class LinkedPlayer:
             status=linked.status.upper(),
             rule=linked.rule,
         )
+
+
+@strawberry.type(
+    description="The viewer's session as the brand's jurisdiction asks to show it: a "
+    "session clock and the net position (wins - stakes) since sign-in."
+)
+class ViewerSession:
+    started_at: datetime
+    net_position: Money = strawberry.field(
+        description="Returns minus stakes since the session began (negative: a loss)."
+    )
+
+    @classmethod
+    def of(cls, state: protection.SessionDisplay) -> Self:
+        return cls(
+            started_at=state.started_at,
+            net_position=Money.of(state.net_position_minor, state.currency),
+        )
