@@ -63,6 +63,7 @@ async def self_exclude(
     days = pack.self_exclusion.lengths_days.get(period.value)
     if days is None:
         raise PeriodNotOffered(field="period")
+    await identity.serialise_with_registrations(uow, principal.id)
     person = await identity.person_of(uow, principal.id)
     if person is None:
         raise PlayerNotFound()

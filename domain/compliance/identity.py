@@ -62,6 +62,20 @@ async def link_player(uow: UnitOfWork, player: Player) -> uuid.UUID:
     return person_id
 
 
+async def serialise_with_registrations(uow: UnitOfWork, player_id: uuid.UUID) -> None:
+    """Take the lock a registration of the same person holds until it commits (link_player),
+    so an exclusion and a new player of the person never miss each other: the exclusion
+    sees the committed player, or the registration sees the committed exclusion."""
+    row = (
+        await uow.session.execute(
+            select(Player.email, Player.date_of_birth).where(Player.id == player_id)
+        )
+    ).first()
+    key = match_key(row.email, row.date_of_birth) if row is not None else None
+    if key is not None:
+        await uow.session.execute(_LOCK, {"key": key})
+
+
 async def person_of(uow: UnitOfWork, player_id: uuid.UUID) -> uuid.UUID | None:
     return await uow.session.scalar(
         select(PersonLink.person_id).where(PersonLink.player_id == player_id)
