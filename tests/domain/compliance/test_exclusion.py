@@ -1,4 +1,4 @@
-"""Self-exclusion ends by the pack of the brand it was asked on: Malta's at its date (the
+"""Rules the code reads from the brand's jurisdiction pack. Self-exclusion ends by the pack of the brand it was asked on: Malta's at its date (the
 next sign-in finds the person active on every brand), Great Britain's only once the player
 asks after the period, then a day's cooling-off. Periods the pack does not offer are
 refused."""
@@ -13,13 +13,15 @@ import pytest
 from sqlalchemy import select
 
 from domain.accounts import sessions
+from domain.accounts.errors import InvalidInput
 from domain.accounts.models import Player, PrincipalKind, SessionState, SessionTransport
 from domain.accounts.players import Registration, SelfExclusionPeriod
 from domain.accounts.principal import Principal
 from domain.accounts.sign_in import Attempt
 from domain.brands.service import Brand, BrandRegistry, sync_brands
-from domain.compliance import exclusion, onboarding, protection
-from domain.compliance.errors import ExclusionRunning, PeriodNotOffered
+from domain.compliance import exclusion, limits, onboarding, protection
+from domain.compliance.errors import CoolingOff, ExclusionRunning, PeriodNotOffered
+from domain.compliance.models import LimitKind, LimitPeriod
 from domain.compliance.protection import TimeOutPeriod
 from domain.kernel import clock
 from domain.kernel.db import Database
@@ -175,3 +177,57 @@ async def test_a_time_out_on_one_brand_is_a_break_on_every_brand_of_the_person(
 
     assert until > clock.now() + timedelta(days=6)
     assert (refused, other) == ("TIMED_OUT", None)
+
+
+async def test_sweden_s_pack_makes_a_limit_increase_wait_72_hours(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    player = await _signed_in(
+        db, "northstar", await _register(db, registry.get("northstar"), email, "SEK")
+    )
+    week = {"kind": LimitKind.DEPOSIT, "period": LimitPeriod.WEEK}
+    async with db.transaction() as uow:
+        await limits.set_limit(
+            uow, player, "northstar", **week, amount_minor=100_00, currency="SEK"
+        )
+    async with db.transaction() as uow:
+        raised = await limits.set_limit(
+            uow, player, "northstar", **week, amount_minor=500_00, currency="SEK"
+        )
+    assert raised.pending is not None
+
+    advance(monkeypatch, timedelta(hours=71, minutes=59))
+    async with db.uow() as uow:
+        with pytest.raises(CoolingOff) as early:
+            await limits.confirm_change(uow, player, "northstar", **week)
+    advance(monkeypatch, timedelta(hours=72, minutes=1))
+    async with db.transaction() as uow:
+        confirmed = await limits.confirm_change(uow, player, "northstar", **week)
+
+    assert raised.pending.can_confirm_at - raised.pending.requested_at == timedelta(hours=72)
+    assert early.value.can_confirm_at == raised.pending.can_confirm_at
+    assert confirmed is not None
+    assert confirmed.amount_minor == 500_00
+
+
+@pytest.mark.parametrize(("jurisdiction", "accepted"), [("CA-ON", False), ("MT", True)])
+async def test_the_minimum_age_is_the_pack_s_ontario_19_malta_18(
+    db: Database, registry: BrandRegistry, jurisdiction: str, accepted: bool
+) -> None:
+    brand = registry.get("aurora").model_copy(update={"jurisdiction": jurisdiction})
+    today = clock.today()
+    eighteen = date(today.year - 18, today.month, min(today.day, 28))
+    form = Registration(
+        email=f"{uuid.uuid4().hex[:10]}@example.com", phone=None, username=None,
+        password=STRONG_PASSWORD, date_of_birth=eighteen, country="MT", currency="EUR",
+    )  # fmt: skip
+
+    async with db.transaction() as uow:
+        try:
+            await onboarding.register(uow, brand, form)
+            codes = []
+        except InvalidInput as refused:
+            codes = [(error.code, error.field) for error in refused.errors]
+
+    assert codes == ([] if accepted else [("UNDERAGE", "dateOfBirth")])
