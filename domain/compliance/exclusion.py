@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, or_, select
 
 from domain.accounts import players as accounts_players
 from domain.accounts.errors import ConfirmationRequired, PlayerNotFound
@@ -154,7 +154,39 @@ async def lift_if_over(uow: UnitOfWork, player: Player) -> bool:
     person = await identity.person_of(uow, player.id)
     if person is None:
         return False
+    return await _lift_person(uow, person, clock.now())
+
+
+def _ended(now: datetime) -> Select[uuid.UUID]:
+    """Persons with an exclusion that has ended by its rule (the partial index
+    ix_self_exclusions_person_open narrows to the open ones)."""
+    return (
+        select(SelfExclusionRow.person_id)
+        .where(
+            SelfExclusionRow.lifted_at.is_(None),
+            or_(
+                and_(SelfExclusionRow.at_end == "at_date", SelfExclusionRow.ends_at <= now),
+                SelfExclusionRow.lifts_at <= now,
+            ),
+        )
+        .distinct()
+    )
+
+
+async def lift_ended(uow: UnitOfWork, *, persons_max: int = 100) -> int:
+    """The scheduler's sweep: lift the exclusions that have ended (at most `persons_max`
+    persons a run), so statuses are right without waiting for a sign-in. Returns how many
+    persons were lifted."""
     now = clock.now()
+    persons = list(await uow.session.scalars(_ended(now).limit(persons_max)))
+    lifted = 0
+    for person in persons:
+        if await _lift_person(uow, person, now):
+            lifted += 1
+    return lifted
+
+
+async def _lift_person(uow: UnitOfWork, person: uuid.UUID, now: datetime) -> bool:
     rows = list(
         await uow.session.scalars(
             select(SelfExclusionRow)

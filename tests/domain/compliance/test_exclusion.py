@@ -28,6 +28,7 @@ from domain.kernel.db import Database
 from domain.kernel.errors import DomainError
 from tests.domain.compliance.support import advance
 from tests.support import STRONG_PASSWORD
+from workers.scheduler import JOBS
 
 BIRTH = date(1984, 4, 4)
 
@@ -231,3 +232,21 @@ async def test_the_minimum_age_is_the_pack_s_ontario_19_malta_18(
             codes = [(error.code, error.field) for error in refused.errors]
 
     assert codes == ([] if accepted else [("UNDERAGE", "dateOfBirth")])
+
+
+async def test_the_scheduler_lifts_ended_exclusions_without_waiting_for_a_sign_in(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    player = await _register(db, registry.get("aurora"), email, "EUR")
+    await _register(db, registry.get("northstar"), email, "SEK")
+    await _exclude(db, await _signed_in(db, "aurora", player), SelfExclusionPeriod.SIX_MONTHS)
+    (job,) = [job for job in JOBS if job.name == "compliance.lift_ended_exclusions"]
+
+    before = await job.run(db)
+    advance(monkeypatch, timedelta(days=183, minutes=1))
+    lifted = await job.run(db)
+    again = await job.run(db)
+
+    assert (before, lifted, again) == (0, 1, 0)
+    assert await _statuses(db, email) == {"aurora": "active", "northstar": "active"}
