@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response, Stream
 from strawberry.schema.base import BaseSchema
 
 from domain.brands.service import Brand
-from domain.compliance.jurisdictions import pack_for
+from domain.compliance.jurisdictions import JurisdictionPack, pack_for
 from domain.compliance.jurisdictions.rules import DisplayRules
 from domain.kernel import clock
 from domain.kernel.money import AMOUNT_INTEGER_DIGITS_MAX, AmountError, parse_decimal
@@ -120,10 +120,15 @@ class Page:
         return self.theme.brand
 
     @property
+    def pack(self) -> JurisdictionPack:
+        """The rules of the brand's jurisdiction (validated at start-up)."""
+        return pack_for(self.brand.jurisdiction)
+
+    @property
     def display(self) -> DisplayRules:
         """What the brand's jurisdiction shows a signed-in player (session clock, net
         position)."""
-        return pack_for(self.brand.jurisdiction).display
+        return self.pack.display
 
     def session_minutes(self) -> int | None:
         """Minutes since the viewer's session began (the session clock), when shown."""

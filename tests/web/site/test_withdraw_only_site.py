@@ -85,3 +85,15 @@ async def test_the_session_clock_and_net_position_follow_the_brand_s_pack(
     if clock:
         assert clock in page
     assert ("Net position" in page or "Nettoresultat" in page) is (net is not None)
+
+
+@pytest.mark.parametrize(("host", "asked"), [("aurora.localhost", True), ("kumo.localhost", False)])
+async def test_registration_asks_for_a_deposit_limit_where_the_pack_says_so(
+    server: str, host: str, asked: bool
+) -> None:
+    site = SiteClient(server, host)
+
+    page = (await site.get("/register")).text
+    await site.aclose()
+
+    assert ('name="deposit_limit_period"' in page) is asked
