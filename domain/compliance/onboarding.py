@@ -30,7 +30,8 @@ async def register(
     uow: UnitOfWork, brand: Brand, form: players.Registration, *, address: str | None = None
 ) -> Player:
     """Create a player on `brand` with every wallet open in their currency.
-    The minimum age is the brand's jurisdiction pack's. The player is linked to their
+    The minimum age and the reality-check interval to start with are the brand's
+    jurisdiction pack's. The player is linked to their
     person (domain.compliance.identity); a person under a self-exclusion taken on another
     brand is excluded here too, from the start.
     Errors: those of accounts.players.register (InvalidInput, RegistrationThrottled)."""
@@ -39,6 +40,9 @@ async def register(
         uow, brand, form, address=address, minimum_age_years=pack.minimum_age_years
     )
     await wallets.open_wallets(uow, brand.slug, player.id, player.currency)
+    if pack.reality_check.default_minutes:
+        # The jurisdiction's default reminder; the player may change or switch it off.
+        player.reality_check_minutes = pack.reality_check.default_minutes
     await identity.link_player(uow, player)
     if await exclusion.excluded_person(uow, player):
         await _excluded_from_the_start(uow, player)

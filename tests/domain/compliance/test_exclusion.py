@@ -250,3 +250,21 @@ async def test_the_scheduler_lifts_ended_exclusions_without_waiting_for_a_sign_i
 
     assert (before, lifted, again) == (0, 1, 0)
     assert await _statuses(db, email) == {"aurora": "active", "northstar": "active"}
+
+
+async def test_reality_checks_start_at_the_pack_s_default_sweden_60_malta_off(
+    db: Database, registry: BrandRegistry
+) -> None:
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    in_sweden = await _register(db, registry.get("northstar"), email, "SEK")
+    in_malta = await _register(db, registry.get("aurora"), email, "EUR")
+
+    async with db.uow() as uow:
+        minutes = {
+            player_id: await uow.session.scalar(
+                select(Player.reality_check_minutes).where(Player.id == player_id)
+            )
+            for player_id in (in_sweden, in_malta)
+        }
+
+    assert minutes == {in_sweden: 60, in_malta: None}
