@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry.exceptions import StrawberryGraphQLError
 
-from domain.kernel.errors import DomainError, NotAuthenticated
+from domain.kernel.errors import DomainError, NotAuthenticated, WithdrawOnly
 
 E = TypeVar("E", bound="MutationError")
 
@@ -42,9 +42,11 @@ def mutation_error(*errors: type[DomainError]) -> Callable[[type[E]], type[E]]:
     """Make the decorated `<Name>Error(MutationError)` the GraphQL type
     `<Name>Error { code: <Name>ErrorCode!, field: String, message: String! }`.
 
-    Every mutation can answer NOT_AUTHENTICATED and INVALID (a generic input error).
+    Every mutation can answer NOT_AUTHENTICATED, INVALID (a generic input error) and
+    WITHDRAW_ONLY (a self-excluded player's withdraw-only session asked for something else).
     """
-    codes = sorted({error.code for error in errors} | {NotAuthenticated.code, DomainError.code})
+    generic = {NotAuthenticated.code, DomainError.code, WithdrawOnly.code}
+    codes = sorted({error.code for error in errors} | generic)
 
     def build(error_type: type[E]) -> type[E]:
         name = error_type.__name__.removesuffix("Error")

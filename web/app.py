@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from domain.brands.service import BrandRegistry
+from domain.compliance.jurisdictions import check_packs
 from domain.kernel.db import Database
 from domain.kernel.pubsub import EventHub
 from domain.kernel.settings import Settings
@@ -48,6 +49,8 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         )
     database_url = settings.database_url
     registry = registry or BrandRegistry.load(settings.themes_dir)
+    # Like the themes: a broken jurisdiction pack, or a brand without one, stops the boot.
+    check_packs(brand.jurisdiction for brand in registry.by_slug.values())
     graphql = StakehouseGraphQL(settings)
 
     @contextlib.asynccontextmanager

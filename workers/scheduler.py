@@ -22,6 +22,7 @@ from typing import Final
 from prometheus_client import Counter, Gauge
 
 from domain.accounts import throttle
+from domain.compliance import exclusion
 from domain.kernel import clock, outbox
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
@@ -178,6 +179,13 @@ async def check_feed_heartbeats(db: Database) -> int:
         )
 
 
+async def lift_ended_exclusions(db: Database) -> int:
+    """Lift the self-exclusions whose end has come by their pack's rule (sign-in lifts them
+    too; this keeps statuses right for everyone else)."""
+    async with db.transaction() as uow:
+        return await exclusion.lift_ended(uow)
+
+
 async def decide_pending_bets(db: Database) -> int:
     """Accept or refuse the live bets whose delay is over (the sportsbook's flow)."""
     return await live_delay.decide_due_bets(
@@ -208,6 +216,7 @@ JOBS: Final[tuple[Job, ...]] = (
         run=check_feed_heartbeats,
     ),
     Job("broker.measure_queues", interval_s=QUEUE_METRICS_INTERVAL_S, run=measure_queues),
+    Job("compliance.lift_ended_exclusions", interval_s=15 * 60, run=lift_ended_exclusions),
     Job(
         "sportsbook.decide_pending_bets",
         interval_s=PENDING_BETS_INTERVAL_S,

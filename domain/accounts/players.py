@@ -6,7 +6,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import or_, select
@@ -14,7 +14,6 @@ from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts import passwords, sessions, throttle
 from domain.accounts.errors import (
-    ConfirmationRequired,
     IdentifierRequired,
     IdentifierTaken,
     InvalidCountry,
@@ -75,7 +74,9 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def _validated(brand: Brand, form: Registration) -> tuple[dict[str, str | None], list[DomainError]]:
+def _validated(
+    brand: Brand, form: Registration, minimum_age_years: int
+) -> tuple[dict[str, str | None], list[DomainError]]:
     errors: list[DomainError] = []
     identifiers: dict[str, str | None] = {"email": None, "phone": None, "username": None}
     for name, normalise, value in (
@@ -96,7 +97,7 @@ def _validated(brand: Brand, form: Registration) -> tuple[dict[str, str | None],
     today = clock.today()
     if form.date_of_birth > today or age_on(form.date_of_birth, today) > AGE_MAX_YEARS:
         errors.append(InvalidDateOfBirth(field="dateOfBirth"))
-    elif age_on(form.date_of_birth, today) < get_settings().minimum_age_years:
+    elif age_on(form.date_of_birth, today) < minimum_age_years:
         errors.append(Underage(field="dateOfBirth"))
     if not _COUNTRY.fullmatch(form.country) or not brand.allows_country(form.country.upper()):
         errors.append(InvalidCountry(field="country"))
@@ -108,7 +109,12 @@ def _validated(brand: Brand, form: Registration) -> tuple[dict[str, str | None],
 
 
 async def register(
-    uow: UnitOfWork, brand: Brand, form: Registration, *, address: str | None = None
+    uow: UnitOfWork,
+    brand: Brand,
+    form: Registration,
+    *,
+    address: str | None = None,
+    minimum_age_years: int = 0,
 ) -> Player:
     """Create a player on `brand`. The same email may register separately on another brand.
     Opens no wallet: accounts sits below the ledger, so the caller composes the two
@@ -117,14 +123,16 @@ async def register(
     A well-formed attempt is counted per client `address` and per identifier before the
     uniqueness check, since IdentifierTaken tells whoever asks that an identifier is
     registered: probing is throttled like sign-in. Failures write nothing but that count,
-    so the caller commits on failure too, for the count to stick.
+    so the caller commits on failure too, for the count to stick. `minimum_age_years`: the
+    brand's jurisdiction's (its pack); the deployment's setting is a floor under it.
 
     Errors: InvalidInput, holding every field error found (InvalidEmail, InvalidPhone,
     InvalidUsername, IdentifierRequired, PasswordTooShort/TooLong/TooWeak, Underage,
     InvalidDateOfBirth, InvalidCountry, UnsupportedCurrency, UnsupportedLocale,
     IdentifierTaken); RegistrationThrottled.
     """
-    identifiers, errors = _validated(brand, form)
+    minimum_age = max(minimum_age_years, get_settings().minimum_age_years)
+    identifiers, errors = _validated(brand, form, minimum_age)
     if errors:
         raise InvalidInput(errors)
     await throttle.count_registration(
@@ -300,13 +308,13 @@ async def set_status(
         # Exclusion periods (at least six months, DESIGN.md section 6) come with the
         # compliance rules; until then nobody may lift one early.
         raise SelfExclusionActive(field="status")
-    await _apply_status(
+    await apply_status(
         uow, actor, player, status, action="player.status.change", reason=reason.strip()
     )
     return player
 
 
-async def _apply_status(
+async def apply_status(
     uow: UnitOfWork,
     actor: Principal,
     player: Player,
@@ -349,61 +357,6 @@ class SelfExclusionPeriod(StrEnum):
     ONE_YEAR = "one_year"
     FIVE_YEARS = "five_years"
     PERMANENT = "permanent"
-
-
-# Days per period (DESIGN.md section 6: at least six months); None: no end.
-SELF_EXCLUSION_DAYS: dict[SelfExclusionPeriod, int | None] = {
-    SelfExclusionPeriod.SIX_MONTHS: 183,
-    SelfExclusionPeriod.ONE_YEAR: 365,
-    SelfExclusionPeriod.FIVE_YEARS: 5 * 365 + 1,
-    SelfExclusionPeriod.PERMANENT: None,
-}
-
-
-@dataclass(frozen=True)
-class SelfExclusion:
-    player_id: uuid.UUID
-    period: SelfExclusionPeriod
-    # None: permanent.
-    until: datetime | None
-
-
-async def self_exclude(
-    uow: UnitOfWork,
-    actor: Principal | None,
-    brand: str,
-    *,
-    period: SelfExclusionPeriod,
-    confirmed: bool,
-) -> SelfExclusion:
-    """The signed-in player excludes themselves, at once: status self_excluded (audited
-    with the period and its end), every session ended. Nobody may lift it early
-    (set_status refuses). The end date lives in the audit row until compliance keeps
-    exclusions of its own. Errors: NotAuthenticated, TwoFactorRequired,
-    ConfirmationRequired, PlayerNotFound."""
-    player_principal = require_player(actor)
-    if not confirmed:
-        raise ConfirmationRequired(field="confirm")
-    player = await uow.session.scalar(
-        select(Player)
-        .where(Player.id == player_principal.id, Player.brand == brand)
-        .with_for_update()
-    )
-    if player is None:
-        raise PlayerNotFound()
-    days = SELF_EXCLUSION_DAYS[period]
-    until = clock.now() + timedelta(days=days) if days is not None else None
-    if player.status != PlayerStatus.SELF_EXCLUDED:
-        await _apply_status(
-            uow,
-            player_principal,
-            player,
-            PlayerStatus.SELF_EXCLUDED,
-            action="player.self_exclude",
-            reason="self-exclusion requested by the player",
-            audit_after={"period": period.value, "until": until.isoformat() if until else None},
-        )
-    return SelfExclusion(player.id, period, until)
 
 
 async def set_odds_format(

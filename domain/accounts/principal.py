@@ -11,7 +11,7 @@ from typing import Final
 from domain.accounts.errors import PasswordChangeRequired, TwoFactorRequired
 from domain.accounts.models import OddsFormat, PrincipalKind
 from domain.accounts.permissions import Permission
-from domain.kernel.errors import DomainError, NotAuthenticated, PermissionDenied
+from domain.kernel.errors import DomainError, NotAuthenticated, PermissionDenied, WithdrawOnly
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,9 @@ class Principal:
     staff_brands: tuple[str, ...] | None = None
     # Players: how odds are written for them, read with the session (no statement of its own).
     odds_format: OddsFormat = OddsFormat.DECIMAL
+    # Players: a self-excluded player's session, open only to balances, history, withdrawals
+    # and messages (require_player refuses the rest with WithdrawOnly).
+    withdraw_only: bool = False
 
     @property
     def is_player(self) -> bool:
@@ -43,11 +46,18 @@ class Principal:
         return self.kind.value
 
 
-def require_player(principal: Principal | None) -> Principal:
+def require_player(
+    principal: Principal | None, *, withdraw_only_allowed: bool = False
+) -> Principal:
+    """The signed-in player. `withdraw_only_allowed`: the few actions a self-excluded
+    player's withdraw-only session keeps (balances, history, withdrawing, messages).
+    Errors: NotAuthenticated, TwoFactorRequired, WithdrawOnly."""
     if principal is None or not principal.is_player:
         raise NotAuthenticated()
     if not principal.fully_authenticated:
         raise TwoFactorRequired()
+    if principal.withdraw_only and not withdraw_only_allowed:
+        raise WithdrawOnly()
     return principal
 
 

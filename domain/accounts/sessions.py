@@ -150,7 +150,10 @@ async def authenticate_token(uow: UnitOfWork, token: str, brand: str) -> Princip
 def _principal_for(row: Any, brand: str) -> Principal | None:  # _SESSION_WITH_PRINCIPAL
     fully = row.state == SessionState.ACTIVE
     if row.player_id is not None:
-        if row.brand != brand or row.player_status != PlayerStatus.ACTIVE:
+        # A self-excluded player keeps a withdraw-only session (sign-in issues one only
+        # when asked for); every other status ends the session's use.
+        usable = (PlayerStatus.ACTIVE, PlayerStatus.SELF_EXCLUDED)
+        if row.brand != brand or row.player_status not in usable:
             return None
         return Principal(
             PrincipalKind.PLAYER,
@@ -159,6 +162,7 @@ def _principal_for(row: Any, brand: str) -> Principal | None:  # _SESSION_WITH_P
             row.brand,
             fully,
             odds_format=OddsFormat(row.odds_format),
+            withdraw_only=row.player_status == PlayerStatus.SELF_EXCLUDED,
         )
     staff_brands: list[str] | None = row.staff_brands
     if not row.staff_active or (staff_brands is not None and brand not in staff_brands):

@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, text, update
@@ -76,6 +76,10 @@ class BetContext:
     existing: TransactionRow | None
     # The player has limits or a time-out (domain.compliance): only then are they read.
     protection_active: bool = False
+    # For the jurisdiction's slot stake limit by age, read with the player (no extra trip).
+    date_of_birth: date | None = None
+    # A slot (category "slots" or tagged "slot"): the pack's slot rules apply.
+    is_slot: bool = False
 
 
 # Session, player status (FOR SHARE, as the compliance guard reads it, so a suspension
@@ -86,7 +90,8 @@ class BetContext:
 # bet needs, in one round trip.
 _BET_CONTEXT = text("""
 SELECT s.player_id, s.currency, s.expires_at, g.code AS game_code, p.status,
-       p.protection_active,
+       p.protection_active, p.date_of_birth,
+       (g.category = 'slots' OR 'slot' = ANY(g.tags)) AS is_slot,
        (coalesce(bg.enabled, false) AND coalesce(bp.enabled, true)
         AND NOT (:jurisdiction = ANY(g.restricted_jurisdictions))) AS game_playable,
        ARRAY(
@@ -179,6 +184,8 @@ async def bet_context(
         counter_id=row.counter_id,
         existing=None if existing is None else TransactionRow.from_json(existing),
         protection_active=bool(row.protection_active),
+        date_of_birth=row.date_of_birth,
+        is_slot=bool(row.is_slot),
     )
 
 

@@ -98,3 +98,35 @@ class CoolingOff(DomainError):
 class InvalidLimit(DomainError):
     code = "INVALID_LIMIT"
     message = "This limit is not valid."
+
+
+class InvalidPack(DomainError):
+    """A jurisdiction pack fails validation (at start-up: the process does not boot)."""
+
+    code = "INVALID_PACK"
+    message = "A jurisdiction pack is invalid."
+
+
+class PeriodNotOffered(DomainError):
+    code = "PERIOD_NOT_OFFERED"
+    message = "This period is not offered under this brand's licence."
+
+
+class NoExclusion(DomainError):
+    code = "NO_EXCLUSION"
+    message = "This account has no self-exclusion to end."
+
+
+class ExclusionRunning(DomainError):
+    """The exclusion's period is not over (or it ends at its date by itself)."""
+
+    code = "EXCLUSION_RUNNING"
+    message = "This self-exclusion has not reached its end."
+
+    def __init__(self, ends_at: datetime | None) -> None:
+        if ends_at is None:
+            text = "This self-exclusion is permanent."
+        else:
+            text = f"This self-exclusion runs until {ends_at:%Y-%m-%d} and cannot end before."
+        super().__init__(text)
+        self.ends_at = ends_at

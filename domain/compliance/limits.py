@@ -2,8 +2,9 @@
 
 A player may keep several limits at once (a kind over a period); the lowest remaining one
 decides. A new limit or a decrease applies at once. An increase or a removal waits: it can
-be confirmed only after COOLING_OFF has passed since it was asked for, and until the player
-confirms it the old limit holds. Every change writes an audit row.
+be confirmed only after the cooling-off of the brand's jurisdiction pack (`[limits]`) has
+passed since it was asked for, and until the player confirms it the old limit holds; the
+pack also says over which periods a money limit may be set. Every change writes an audit row.
 
 Usage comes from the ledger and the payments over rolling windows, and is computed only for
 players who have limits (`players.protection_active`): the others pay nothing.
@@ -34,12 +35,12 @@ from domain.compliance.errors import (
     LimitNotFound,
     NoPendingChange,
 )
+from domain.compliance.jurisdictions import JurisdictionPack, brand_pack
 from domain.compliance.models import LimitKind, LimitPeriod, PlayerLimit, time_out_running
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
 from domain.wallets.service import AMOUNT_MAX_MINOR
 
-COOLING_OFF: Final = timedelta(hours=24)
 # Rolling windows: the last 24 hours, 7 days, 30 days.
 PERIOD_LENGTHS: Final = MappingProxyType(
     {
@@ -57,10 +58,8 @@ class PendingChange:
     # None: the limit is to be removed.
     amount_minor: int | None
     requested_at: datetime
-
-    @property
-    def can_confirm_at(self) -> datetime:
-        return self.requested_at + COOLING_OFF
+    # requested_at + the pack's cooling-off.
+    can_confirm_at: datetime
 
 
 @dataclass(frozen=True)
@@ -172,11 +171,13 @@ async def rows_of(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> list[Pla
     return list(result)
 
 
-def to_limit(row: PlayerLimit, found: Usage | None) -> Limit:
+def to_limit(row: PlayerLimit, found: Usage | None, cooling_off: timedelta) -> Limit:
     pending = None
     if row.pending_requested_at is not None:
         pending = PendingChange(
-            None if row.pending_removal else row.pending_amount_minor, row.pending_requested_at
+            None if row.pending_removal else row.pending_amount_minor,
+            row.pending_requested_at,
+            row.pending_requested_at + cooling_off,
         )
     kind = LimitKind(row.kind)
     period = LimitPeriod(row.period)
@@ -196,7 +197,7 @@ async def limits_of(
     """The player's limits with usage: the player themself, or staff with player.read.
     Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired."""
     if actor is None or actor.is_player:
-        if require_player(actor).id != player_id:
+        if require_player(actor, withdraw_only_allowed=True).id != player_id:
             return []
     else:
         require_permission(actor, Permission.PLAYER_READ, brand)
@@ -204,15 +205,20 @@ async def limits_of(
     if not rows:
         return []
     found = await usage(uow, brand, player_id)
-    return [to_limit(row, found) for row in rows]
+    cooling_off = (await brand_pack(uow, brand)).limits.increase_cooling_off
+    return [to_limit(row, found, cooling_off) for row in rows]
 
 
-def _check(kind: LimitKind, period: LimitPeriod, amount_minor: int) -> None:
+def _check(pack: JurisdictionPack, kind: LimitKind, period: LimitPeriod, amount_minor: int) -> None:
     """Errors: InvalidLimit."""
     if (kind is LimitKind.SESSION) != (period is LimitPeriod.SESSION):
         raise InvalidLimit(
             "A session limit counts minutes per session; other limits a day, week or month.",
             field="period",
+        )
+    if kind is not LimitKind.SESSION and period.value not in pack.limits.periods:
+        raise InvalidLimit(
+            "Limits here are set per " + ", ".join(pack.limits.periods) + ".", field="period"
         )
     ceiling = SESSION_MINUTES_MAX if kind is LimitKind.SESSION else AMOUNT_MAX_MINOR
     if type(amount_minor) is not int or not 0 < amount_minor <= ceiling:
@@ -328,7 +334,8 @@ async def apply_limit(
 ) -> Limit:
     """set_limit for `player_id` (registration sets a limit before any session exists).
     Errors: InvalidLimit, PlayerNotFound."""
-    _check(kind, period, amount_minor)
+    pack = await brand_pack(uow, brand)
+    _check(pack, kind, period, amount_minor)
     player = await lock_player(uow, brand, player_id)
     expected = None if kind is LimitKind.SESSION else player.currency
     if currency != expected:
@@ -363,7 +370,7 @@ async def apply_limit(
     player.protection_active = True
     await _audit(uow, actor, player, action, limit=(kind, period), before=before, after=_state(row))
     await uow.flush()
-    return to_limit(row, await usage(uow, brand, player.id))
+    return to_limit(row, await usage(uow, brand, player.id), pack.limits.increase_cooling_off)
 
 
 def _clear_pending(row: PlayerLimit) -> None:
@@ -396,7 +403,8 @@ async def remove_limit(
         after=_state(row),
     )
     await uow.flush()
-    return to_limit(row, await usage(uow, brand, player.id))
+    cooling_off = (await brand_pack(uow, brand)).limits.increase_cooling_off
+    return to_limit(row, await usage(uow, brand, player.id), cooling_off)
 
 
 async def confirm_change(
@@ -413,7 +421,8 @@ async def confirm_change(
         raise LimitNotFound(field="kind")
     if row.pending_requested_at is None:
         raise NoPendingChange(field="kind")
-    can_confirm_at = row.pending_requested_at + COOLING_OFF
+    cooling_off = (await brand_pack(uow, brand)).limits.increase_cooling_off
+    can_confirm_at = row.pending_requested_at + cooling_off
     if clock.now() < can_confirm_at:
         raise CoolingOff(can_confirm_at)
     before = _state(row)
@@ -445,7 +454,7 @@ async def confirm_change(
         after=_state(row),
     )
     await uow.flush()
-    return to_limit(row, await usage(uow, brand, player.id))
+    return to_limit(row, await usage(uow, brand, player.id), cooling_off)
 
 
 async def refresh_protection(uow: UnitOfWork, player: Player) -> None:

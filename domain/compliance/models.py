@@ -14,6 +14,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Text,
     UniqueConstraint,
     func,
@@ -101,3 +102,56 @@ class RealityCheck(Base):
     brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
     player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
     acknowledged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Person(Base):
+    """One human behind players on several brands of the operator (domain.compliance.identity
+    holds the rule that links them)."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PersonLink(Base):
+    """A player's person: set at registration by the identity rule (`rule` names what
+    matched: "email_dob" or "new")."""
+
+    __tablename__ = "person_links"
+
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"), primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("persons.id"), index=True)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    rule: Mapped[str] = mapped_column(Text)
+    # The matching key the rule computed (a digest, never the e-mail itself).
+    match_key: Mapped[str | None] = mapped_column(Text, index=True)
+    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SelfExclusionRow(Base):
+    """A self-exclusion of a person, asked for on one brand and applied on all. Its end
+    follows the pack of the brand it was asked on: "at_date" lifts it at `ends_at`;
+    "on_request" keeps it until the player asks after `ends_at`, then a cooling-off."""
+
+    __tablename__ = "self_exclusions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("persons.id"), index=True)
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    jurisdiction: Mapped[str] = mapped_column(Text)
+    period: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # None: permanent.
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    at_end: Mapped[str] = mapped_column(Text)
+    end_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the player may return (on_request: the request + the pack's cooling-off).
+    lifts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("at_end IN ('at_date', 'on_request')", name="at_end"),
+        Index("ix_self_exclusions_person_open", "person_id", postgresql_where="lifted_at IS NULL"),
+    )

@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from types import MappingProxyType
-from typing import Final
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -24,7 +22,9 @@ from domain.accounts import sessions
 from domain.accounts.errors import ConfirmationRequired
 from domain.accounts.models import AuthSession, Player, PrincipalKind
 from domain.accounts.principal import Principal, require_player
+from domain.compliance import identity
 from domain.compliance.errors import InvalidLimit, TimedOut
+from domain.compliance.jurisdictions import brand_pack
 from domain.compliance.limits import GAMING_ENTRIES, lock_player
 from domain.compliance.models import RealityCheck, time_out_running
 from domain.kernel import audit, clock
@@ -37,15 +37,8 @@ class TimeOutPeriod(StrEnum):
     ONE_MONTH = "one_month"
 
 
-# The one list of time-out lengths offered (a jurisdiction pack may narrow it later).
-TIME_OUT_LENGTHS: Final = MappingProxyType(
-    {
-        TimeOutPeriod.ONE_DAY: timedelta(hours=24),
-        TimeOutPeriod.ONE_WEEK: timedelta(days=7),
-        TimeOutPeriod.ONE_MONTH: timedelta(days=30),
-    }
-)
-REALITY_CHECK_MINUTES: Final = (15, 30, 60)
+# The lengths of the breaks and the reality-check intervals offered come from the brand's
+# jurisdiction pack (`[time_out]`, `[reality_check]`).
 
 
 def time_out_refusal(player: Player) -> TimedOut | None:
@@ -69,38 +62,58 @@ async def take_time_out(
     period: TimeOutPeriod,
     confirmed: bool,
 ) -> datetime:
-    """The signed-in player takes a break, at once: audited, every session ended. A running
-    time-out is never shortened. Returns its end.
-    Errors: NotAuthenticated, TwoFactorRequired, ConfirmationRequired, PlayerNotFound."""
+    """The signed-in player takes a break, at once, on every brand of their person: audited,
+    every session ended. A running time-out is never shortened. Returns its end.
+    Errors: NotAuthenticated, TwoFactorRequired, ConfirmationRequired, InvalidLimit (a length
+    the pack does not offer), PlayerNotFound."""
     principal = require_player(actor)
     if not confirmed:
         raise ConfirmationRequired(
             "Confirm that you understand the break cannot be ended early.", field="confirm"
         )
-    player = await lock_player(uow, brand, principal.id)
+    days = (await brand_pack(uow, brand)).time_out.lengths_days.get(period.value)
+    if days is None:
+        raise InvalidLimit("This break length is not offered here.", field="period")
+    # The break covers the person: every player of theirs on every brand (locked in id
+    # order, as self-exclusion locks them).
+    person = await identity.person_of(uow, principal.id)
+    if person is None:
+        players = [await lock_player(uow, brand, principal.id)]
+    else:
+        players = await identity.players_of_person(uow, person)
+    own = next(player for player in players if player.id == principal.id)
+    until = clock.now() + timedelta(days=days)
+    for player in players:
+        await _break(uow, principal, player, period=period, until=until)
+    await uow.flush()
+    assert own.time_out_until is not None
+    return own.time_out_until
+
+
+async def _break(
+    uow: UnitOfWork, actor: Principal, player: Player, *, period: TimeOutPeriod, until: datetime
+) -> None:
+    """One player of the person: the break (never shortened), audited, sessions ended."""
     before = time_out_until(player)
-    until = clock.now() + TIME_OUT_LENGTHS[period]
     if before is not None and before > until:
         until = before
     player.time_out_until = until
     player.protection_active = True
     await audit.record(
         uow,
-        actor_kind=principal.actor_kind,
-        actor_id=principal.id,
+        actor_kind=actor.actor_kind,
+        actor_id=actor.id,
         action="player.time_out",
         subject_type="player",
         subject_id=player.id,
         brand=player.brand,
-        reason="time-out requested by the player",
+        reason=f"time-out requested by the player on {actor.brand}",
         before={"time_out_until": before},
         after={"period": period.value, "time_out_until": until},
     )
     await sessions.revoke_all(
         uow, kind=PrincipalKind.PLAYER, principal_id=player.id, reason="time_out"
     )
-    await uow.flush()
-    return until
 
 
 async def set_reality_check(
@@ -109,10 +122,10 @@ async def set_reality_check(
     """Choose the reality-check interval (None: off), audited.
     Errors: NotAuthenticated, TwoFactorRequired, InvalidLimit, PlayerNotFound."""
     principal = require_player(actor)
-    if minutes is not None and minutes not in REALITY_CHECK_MINUTES:
-        raise InvalidLimit(
-            "Choose a reminder every 15, 30 or 60 minutes, or none.", field="minutes"
-        )
+    choices = (await brand_pack(uow, brand)).reality_check.choices_minutes
+    if minutes is not None and minutes not in choices:
+        offered = ", ".join(str(choice) for choice in choices)
+        raise InvalidLimit(f"Choose a reminder every {offered} minutes, or none.", field="minutes")
     player = await lock_player(uow, brand, principal.id)
     before = player.reality_check_minutes
     if before != minutes:
@@ -201,3 +214,35 @@ async def acknowledge_reality_check(
         )
     )
     return now
+
+
+@dataclass(frozen=True)
+class SessionDisplay:
+    """What a jurisdiction's display rules show a signed-in player: when the session
+    began (the session clock) and the net position since then (returns - stakes)."""
+
+    started_at: datetime
+    net_position_minor: int
+    currency: str
+
+
+async def session_display(
+    uow: UnitOfWork, actor: Principal | None, brand: str
+) -> SessionDisplay | None:
+    """The caller's own session clock and net position (None: not a player session). Two
+    statements; the site asks only where the brand's pack shows them."""
+    if actor is None or not actor.is_player:
+        return None
+    row = (
+        await uow.session.execute(
+            select(AuthSession.created_at, Player.currency)
+            .join(Player, Player.id == AuthSession.player_id)
+            .where(AuthSession.id == actor.session_id, AuthSession.player_id == actor.id)
+        )
+    ).first()
+    if row is None:
+        return None
+    loss = await uow.session.scalar(
+        _NET_SINCE, {"brand": brand, "player": actor.id, "since": row.created_at}
+    )
+    return SessionDisplay(row.created_at, -int(loss or 0), row.currency)

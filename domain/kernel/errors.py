@@ -33,3 +33,14 @@ class NotAuthenticated(DomainError):
 class ReasonRequired(DomainError):
     code = "REASON_REQUIRED"
     message = "Give a reason for this action."
+
+
+class WithdrawOnly(DomainError):
+    """A self-excluded player's withdraw-only session asked for something else (DESIGN.md
+    section 6: they may see balances and history, withdraw and read messages)."""
+
+    code = "WITHDRAW_ONLY"
+    message = (
+        "This account is self-excluded: you can see your balances and history, withdraw and "
+        "contact support, nothing else."
+    )

@@ -58,11 +58,20 @@ async def _finish_sign_in(ctx: Context, result: SignInResult) -> Outcome[SignedI
 
 
 async def login_player(
-    ctx: Context, identifier: str, password: str, transport: SessionTransport
+    ctx: Context,
+    identifier: str,
+    password: str,
+    transport: SessionTransport,
+    *,
+    withdraw_only: bool = False,
 ) -> Outcome[SignedIn]:
     async with ctx.db.uow() as uow:
         result = await onboarding.login(
-            uow, ctx.brand, identifier, _attempt(ctx, password, transport)
+            uow,
+            ctx.brand,
+            identifier,
+            _attempt(ctx, password, transport),
+            withdraw_only=withdraw_only,
         )
         # Commit failures too: the throttle counts them.
         await uow.commit()

@@ -20,7 +20,7 @@ from domain.accounts.models import (
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, holds_permission, require_permission
 from domain.accounts.staff import CreatedStaff
-from domain.compliance import onboarding
+from domain.compliance import exclusion, onboarding
 from domain.kernel.errors import DomainError, NotFound
 from domain.messaging import service as messaging
 from domain.messaging.models import InboxMessage
@@ -199,15 +199,15 @@ async def set_staff_roles(
 
 async def self_exclude(
     ctx: Context, period: players.SelfExclusionPeriod, confirmed: bool
-) -> Outcome[players.SelfExclusion]:
-    async def run() -> players.SelfExclusion:
+) -> Outcome[exclusion.SelfExclusion]:
+    async def run() -> exclusion.SelfExclusion:
         async with ctx.db.uow() as uow:
-            exclusion = await players.self_exclude(
+            excluded = await exclusion.self_exclude(
                 uow, await ctx.principal(), ctx.brand.slug, period=period, confirmed=confirmed
             )
             await uow.commit()
         ctx.signed_out()
-        return exclusion
+        return excluded
 
     return await attempt(run)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.accounts.models import Player
-from domain.compliance import limits, protection
+from domain.compliance import exclusion, identity, limits, protection
 from domain.compliance.errors import InvalidLimit
 from domain.compliance.models import LimitKind, LimitPeriod
 from domain.kernel.db import UnitOfWork
@@ -23,6 +23,13 @@ async def limits_of(ctx: Context, player_id: uuid.UUID) -> list[limits.Limit]:
     principal = await ctx.principal()
     async with ctx.db.uow() as uow:
         return await limits.limits_of(uow, principal, ctx.brand.slug, player_id)
+
+
+async def linked_players(ctx: Context, player_id: uuid.UUID) -> list[identity.LinkedPlayer]:
+    """Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired."""
+    principal = await ctx.principal()
+    async with ctx.db.uow() as uow:
+        return await identity.linked_players(uow, principal, ctx.brand.slug, player_id)
 
 
 async def reality_check(
@@ -132,6 +139,22 @@ async def set_reality_check(ctx: Context, minutes: int | None) -> Outcome[int | 
             )
             await uow.commit()
         return chosen
+
+    return await attempt(run)
+
+
+async def session_display(ctx: Context) -> protection.SessionDisplay | None:
+    principal = await ctx.principal()
+    async with ctx.db.uow() as uow:
+        return await protection.session_display(uow, principal, ctx.brand.slug)
+
+
+async def request_self_exclusion_end(ctx: Context) -> Outcome[datetime]:
+    async def run() -> datetime:
+        async with ctx.db.uow() as uow:
+            request = await exclusion.request_end(uow, await ctx.principal(), ctx.brand.slug)
+            await uow.commit()
+        return request.lifts_at
 
     return await attempt(run)
 

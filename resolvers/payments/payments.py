@@ -64,7 +64,8 @@ async def request_withdrawal(
     """Move the amount from cash to withdrawal_pending for finance to review."""
 
     async def run() -> Payment:
-        player = require_player(await ctx.principal())
+        # What a withdraw-only session is for.
+        player = require_player(await ctx.principal(), withdraw_only_allowed=True)
         minor = amount_minor(amount, currency)
         provider = default_payment_provider(ctx.settings, ctx.brand.slug)
         async with ctx.db.uow() as uow:

@@ -41,7 +41,7 @@ async def require_bet_reader(ctx: Context, player_id: uuid.UUID) -> Principal:
     if principal is None:
         raise NotAuthenticated()
     if principal.is_player:
-        require_player(principal)
+        require_player(principal, withdraw_only_allowed=True)
         if principal.id != player_id:
             raise PermissionDenied()
         return principal

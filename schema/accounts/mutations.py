@@ -108,7 +108,12 @@ class CreateStaffMemberError(MutationError): ...
 class SetStaffRolesError(MutationError): ...
 
 
-@mutation_error(E.TwoFactorRequired, E.ConfirmationRequired, E.PlayerNotFound)
+@mutation_error(
+    E.TwoFactorRequired,
+    E.ConfirmationRequired,
+    E.PlayerNotFound,
+    compliance_errors.PeriodNotOffered,
+)
 class SelfExcludeError(MutationError): ...
 
 
@@ -155,6 +160,12 @@ class LoginInput:
     transport: SessionTransport = strawberry.field(
         default=SessionTransport.BEARER,
         description="BEARER returns a token; COOKIE sets the site's session cookie instead.",
+    )
+    withdraw_only: bool = strawberry.field(
+        default=False,
+        description="A self-excluded player signs in only with this: a withdraw-only session "
+        "that sees balances and history, withdraws and reads messages; every other "
+        "mutation answers WITHDRAW_ONLY.",
     )
 
 
@@ -355,6 +366,7 @@ class AccountsMutation(PreferencesMutation):
             input.identifier,
             input.password,
             SessionTransportModel(input.transport.value),
+            withdraw_only=input.withdraw_only,
         )
         signed_in = outcome.value
         return LoginPayload(
@@ -508,8 +520,10 @@ class AccountsMutation(PreferencesMutation):
         )
 
     @strawberry.mutation(
-        description="Player: exclude yourself from play on this brand at once, for a period "
-        "or for good. It cannot be lifted before it ends; every session ends now."
+        description="Player: exclude yourself from play at once, for a period or for good, "
+        "on this brand and every other brand of the operator where you have an account (the "
+        "same e-mail and date of birth). It cannot be lifted before it ends; what happens at "
+        "the end follows the brand's jurisdiction; every session ends now."
     )
     async def self_exclude(self, info: Info, input: SelfExcludeInput) -> SelfExcludePayload:
         outcome = await players.self_exclude(info.context, input.period, input.confirm)

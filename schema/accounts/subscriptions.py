@@ -59,7 +59,7 @@ class AccountsSubscription:
             if principal is None:
                 raise NotAuthenticated()
             if principal.is_player:
-                require_player(principal)
+                require_player(principal, withdraw_only_allowed=True)
         mine = str(principal.id)
         # Player sessions belong to one brand; staff sessions to none.
         brand = info.context.brand.slug if principal.is_player else None

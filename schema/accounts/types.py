@@ -18,8 +18,10 @@ from domain.compliance.protection import time_out_until
 from domain.messaging.models import InboxMessage as InboxMessageModel
 from resolvers.accounts import auth as auth_resolvers
 from resolvers.accounts import players as player_resolvers
+from resolvers.compliance import protection as protection_resolvers
 from schema.casino import fields as casino_fields
 from schema.compliance import fields as compliance_fields
+from schema.compliance.types import ViewerSession
 from schema.context import Info
 from schema.ids import global_id, uuid_key
 from schema.sportsbook import fields as sportsbook_fields
@@ -131,6 +133,7 @@ class Player(relay.Node):
         "follows it. Change it with `setOddsFormat`."
     )
     limits = compliance_fields.limits_field
+    linked_players = compliance_fields.linked_players_field
     reality_check = compliance_fields.reality_check_field
     wallets = wallet_fields.wallets_field
     transactions = wallet_fields.transactions_field
@@ -211,6 +214,21 @@ class Viewer:
     )
     permissions: list[str]
     _principal: strawberry.Private[Any]
+
+    @strawberry.field(
+        description="A self-excluded player's withdraw-only session: balances, history, "
+        "withdrawals and messages only (show a banner; hide play and deposits)."
+    )
+    def withdraw_only(self) -> bool:
+        return bool(getattr(self._principal, "withdraw_only", False))
+
+    @strawberry.field(
+        description="The player's own session: its clock and net position, for brands whose "
+        "jurisdiction shows them (null for staff)."
+    )
+    async def session(self, info: Info) -> ViewerSession | None:
+        state = await protection_resolvers.session_display(info.context)
+        return ViewerSession.of(state) if state else None
 
     @strawberry.field(description="The viewer's live sessions, newest first.")
     async def sessions(self, info: Info) -> list[Session]:

@@ -10,7 +10,7 @@ from typing import Protocol
 import strawberry
 
 from resolvers.compliance import protection as protection_resolvers
-from schema.compliance.types import Limit, RealityCheck
+from schema.compliance.types import Limit, LinkedPlayer, RealityCheck
 from schema.context import Info
 from schema.errors import as_query_error
 
@@ -34,6 +34,17 @@ async def player_reality_check(root: _PlayerLike, info: Info) -> RealityCheck | 
     return RealityCheck.of(state) if state else None
 
 
+async def player_linked_players(root: _PlayerLike, info: Info) -> list[LinkedPlayer]:
+    with as_query_error():
+        found = await protection_resolvers.linked_players(info.context, uuid.UUID(root.id))
+    return [LinkedPlayer.of(linked) for linked in found]
+
+
+linked_players_field = strawberry.field(
+    resolver=player_linked_players,
+    description="Staff with player.read: the players of this player's person on the "
+    "operator's brands (itself included), only on brands within the staff member's scope.",
+)
 limits_field = strawberry.field(
     resolver=player_limits,
     description="The player's deposit, loss, wager and session limits with their usage "

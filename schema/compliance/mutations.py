@@ -132,6 +132,23 @@ class AcknowledgeRealityCheckPayload:
     errors: list[AcknowledgeRealityCheckError]
 
 
+@mutation_error(
+    account_errors.TwoFactorRequired, compliance_errors.NoExclusion,
+    compliance_errors.ExclusionRunning,
+)  # fmt: skip
+class RequestSelfExclusionEndError(MutationError): ...
+
+
+@strawberry.type
+class RequestSelfExclusionEndPayload:
+    lifts_at: datetime | None = strawberry.field(
+        default=None,
+        description="When the exclusion lifts on every brand: your next sign-in from then "
+        "is a normal one.",
+    )
+    errors: list[RequestSelfExclusionEndError]
+
+
 @strawberry.type
 class ComplianceMutation:
     @strawberry.mutation(
@@ -215,4 +232,17 @@ class ComplianceMutation:
         return AcknowledgeRealityCheckPayload(
             acknowledged_at=outcome.value,
             errors=to_errors(AcknowledgeRealityCheckError, outcome.errors),
+        )
+
+    @strawberry.mutation(
+        description="Self-excluded player (withdraw-only session): end a self-exclusion whose "
+        "period is over, where the brand's jurisdiction keeps it until asked (e.g. Great "
+        "Britain). It lifts on every brand after the jurisdiction's cooling-off. Where the "
+        "exclusion ends at its date by itself, EXCLUSION_RUNNING."
+    )
+    async def request_self_exclusion_end(self, info: Info) -> RequestSelfExclusionEndPayload:
+        outcome = await protection_resolvers.request_self_exclusion_end(info.context)
+        return RequestSelfExclusionEndPayload(
+            lifts_at=outcome.value,
+            errors=to_errors(RequestSelfExclusionEndError, outcome.errors),
         )

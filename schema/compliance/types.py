@@ -8,8 +8,9 @@ from typing import Self
 
 import strawberry
 
-from domain.compliance import limits, protection
+from domain.compliance import identity, limits, protection
 from domain.compliance import models as compliance_models
+from schema.ids import global_id
 from schema.money import Money
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
@@ -109,4 +110,45 @@ class RealityCheck:
             due_at=state.due_at,
             due=state.due,
             net_loss=Money.of(state.net_loss_minor, state.currency),
+        )
+
+
+@strawberry.type(
+    description="A player of the same person (one human across the operator's brands), as "
+    "risk staff see it: only on brands within their scope."
+)
+class LinkedPlayer:
+    player_id: strawberry.ID = strawberry.field(description="The linked player's `Player.id`.")
+    brand: str
+    status: str = strawberry.field(description="ACTIVE, SUSPENDED, SELF_EXCLUDED or CLOSED.")
+    rule: str = strawberry.field(
+        description="What linked it: `email_dob` (same e-mail and date of birth) or `new` "
+        "(nothing to match on)."
+    )
+
+    @classmethod
+    def of(cls, linked: identity.LinkedPlayer) -> Self:
+        return cls(
+            player_id=global_id("Player", linked.player_id),
+            brand=linked.brand,
+            status=linked.status.upper(),
+            rule=linked.rule,
+        )
+
+
+@strawberry.type(
+    description="The viewer's session as the brand's jurisdiction asks to show it: a "
+    "session clock and the net position (wins - stakes) since sign-in."
+)
+class ViewerSession:
+    started_at: datetime
+    net_position: Money = strawberry.field(
+        description="Returns minus stakes since the session began (negative: a loss)."
+    )
+
+    @classmethod
+    def of(cls, state: protection.SessionDisplay) -> Self:
+        return cls(
+            started_at=state.started_at,
+            net_position=Money.of(state.net_position_minor, state.currency),
         )

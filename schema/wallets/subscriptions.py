@@ -21,7 +21,7 @@ class WalletsSubscription:
     )
     async def balance_changed(self, info: Info) -> AsyncGenerator[BalanceChange, None]:
         with as_query_error():
-            player = require_player(await info.context.principal())
+            player = require_player(await info.context.principal(), withdraw_only_allowed=True)
         mine = str(player.id)
         brand = info.context.brand.slug
         async with info.context.hub.subscribe(BALANCE_CHANGED, brand=brand) as events:

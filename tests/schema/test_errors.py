@@ -21,13 +21,15 @@ HOME = SCHEMA_ROOT / "errors.py"
 class ProbeError(MutationError): ...
 
 
-def test_a_mutation_error_lists_its_codes_and_the_two_every_mutation_answers() -> None:
+def test_a_mutation_error_lists_its_codes_and_the_three_every_mutation_answers() -> None:
     code_enum = ProbeError.__annotations__["code"]
 
+    # WITHDRAW_ONLY: a self-excluded player's withdraw-only session asked for anything else.
     assert [member.value for member in code_enum] == [
         "INVALID",
         "NOT_AUTHENTICATED",
         "REASON_REQUIRED",
+        "WITHDRAW_ONLY",
     ]
     assert code_enum.__name__ == "ProbeErrorCode"
 

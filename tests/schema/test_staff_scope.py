@@ -201,6 +201,9 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
         "Query.node(Payment)": Case(_node("Payment"), {"id": world.withdrawal}),
         "Query.node(WalletTransaction)": Case(_node("WalletTransaction"), {"id": world.movement}),
         "Player.limits": Case(_player_field("limits { kind }"), {"id": world.player}),
+        "Player.linkedPlayers": Case(
+            _player_field("linkedPlayers { brand }"), {"id": world.player}
+        ),
         "Player.wallets": Case(_player_field("wallets { kind }"), {"id": world.player}),
         "Player.transactions": Case(
             _player_field(f"transactions {{ {edges} }}"), {"id": world.player}

@@ -37,7 +37,7 @@ LOBBY_MAX_AGE_S: Final = 5.0
 # wager now, or the player is not signed in).
 DEMO_FALLBACK_CODES: Final = frozenset(
     {"NOT_AUTHENTICATED", "TWO_FACTOR_REQUIRED", "SELF_EXCLUDED", "ACCOUNT_SUSPENDED",
-     "ACCOUNT_CLOSED", "PLAYER_BLOCKED"}
+     "ACCOUNT_CLOSED", "PLAYER_BLOCKED", "WITHDRAW_ONLY"}
 )  # fmt: skip
 
 

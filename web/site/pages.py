@@ -168,6 +168,7 @@ class SignInPages:
                 identifier="",
                 next_path=next_path,
                 registered=request.query_params.get("registered") == "1",
+                withdraw_only_offered=False,
             )
         form = await self.site.form(request)
         if form is None:
@@ -178,6 +179,8 @@ class SignInPages:
                 "identifier": identifier,
                 "password": str(form.get("password") or ""),
                 "transport": "COOKIE",
+                # A self-excluded player's way to their money (offered after SELF_EXCLUDED).
+                "withdrawOnly": form.get("withdraw_only") == "1",
             }
         }
         result = await self.site.graphql.run(request, "Login", variables)
@@ -192,6 +195,9 @@ class SignInPages:
                 identifier=identifier,
                 next_path=next_path,
                 registered=False,
+                withdraw_only_offered=any(
+                    error["code"] == "SELF_EXCLUDED" for error in payload["errors"]
+                ),
             )
         if payload["twoFactorRequired"]:
             return self.site.redirect(request, "/login/two-factor?next=" + quote(next_path))

@@ -16,8 +16,8 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from domain.compliance.jurisdictions import pack_for
 from domain.compliance.limits import SESSION_MINUTES_MAX
-from domain.compliance.protection import REALITY_CHECK_MINUTES
 from domain.kernel import clock
 from web.site.refusals import field_errors, refusal
 from web.site.site import Page, Site, local_path, parse_amount
@@ -283,7 +283,7 @@ class PlayerProtectionPages:
             return self.site.forbidden(page)
         chosen = str(form.get("minutes") or "")
         minutes = int(chosen) if chosen.isdigit() else None
-        if chosen != "off" and minutes not in REALITY_CHECK_MINUTES:
+        if chosen != "off" and minutes not in _reality_choices(page):
             message = page.gettext("Choose how often to be reminded.")
             return self._reality_check_form(page, minutes=None, notice=None, error=message)
         variables = {"input": {"minutes": minutes}}
@@ -303,7 +303,7 @@ class PlayerProtectionPages:
             "responsible/reality_check.html",
             status=400 if error else 200,
             personal=True,
-            choices=REALITY_CHECK_MINUTES,
+            choices=_reality_choices(page),
             minutes=minutes,
             notice=notice,
             error=error,
@@ -319,3 +319,8 @@ class PlayerProtectionPages:
             return self.site.forbidden(page)
         await self.site.graphql.run(request, "AcknowledgeRealityCheck")
         return self.site.redirect(request, local_path(form.get("next"), default="/"))
+
+
+def _reality_choices(page: Page) -> tuple[int, ...]:
+    """The reminder intervals the brand's jurisdiction pack offers."""
+    return pack_for(page.brand.jurisdiction).reality_check.choices_minutes

@@ -65,6 +65,11 @@ REFUSALS: Final[Mapping[str, str]] = {
     "PLAYER_BLOCKED": N_("This account cannot do that right now."),
     "PLAYER_NOT_FOUND": N_("This account cannot do that right now."),
     "SELF_EXCLUDED": N_("This account is self-excluded."),
+    "WITHDRAW_ONLY": N_(
+        "Your account is self-excluded: you can see your balances and history, withdraw and "
+        "contact support, nothing else."
+    ),
+    "PERIOD_NOT_OFFERED": N_("This period is not offered under this brand's licence."),
     "TIMED_OUT": N_("This account is taking a break until the time-out ends."),
     "NOT_AUTHENTICATED": N_("Sign in to do this."),
     "TWO_FACTOR_REQUIRED": N_("Confirm your sign-in with your two-factor code first."),

@@ -19,6 +19,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response, Stream
 from strawberry.schema.base import BaseSchema
 
 from domain.brands.service import Brand
+from domain.compliance.jurisdictions import JurisdictionPack, pack_for
+from domain.compliance.jurisdictions.rules import DisplayRules
 from domain.kernel import clock
 from domain.kernel.money import AMOUNT_INTEGER_DIGITS_MAX, AmountError, parse_decimal
 from domain.kernel.settings import Settings
@@ -73,6 +75,10 @@ def _moment(value: str | datetime, locale: str) -> str:
 class Viewer:
     player: dict[str, Any] | None
     two_factor_pending: bool
+    # A self-excluded player's withdraw-only session: a banner, and no play or deposits.
+    withdraw_only: bool = False
+    # {startedAt, netPosition} where the brand's jurisdiction shows them, else None.
+    session: dict[str, Any] | None = None
 
     @property
     def signed_in(self) -> bool:
@@ -112,6 +118,25 @@ class Page:
     @property
     def brand(self) -> Brand:
         return self.theme.brand
+
+    @property
+    def pack(self) -> JurisdictionPack:
+        """The rules of the brand's jurisdiction (validated at start-up)."""
+        return pack_for(self.brand.jurisdiction)
+
+    @property
+    def display(self) -> DisplayRules:
+        """What the brand's jurisdiction shows a signed-in player (session clock, net
+        position)."""
+        return self.pack.display
+
+    def session_minutes(self) -> int | None:
+        """Minutes since the viewer's session began (the session clock), when shown."""
+        started = (self.viewer.session or {}).get("startedAt")
+        if not started or not self.display.session_clock:
+            return None
+        began = datetime.fromisoformat(str(started))
+        return max(0, int((clock.now() - began).total_seconds()) // 60)
 
     def gettext(self, message: str) -> str:
         return self.theme.translations_for(self.locale).gettext(message)
@@ -177,9 +202,16 @@ class Site:
         # The site authenticates by its session cookie only: without one the viewer is
         # nobody, and a first visit spares the in-process query.
         if request.cookies.get(SESSION_COOKIE):
-            result = await self.graphql.run(request, "SiteViewer")
+            display = pack_for(theme.brand.jurisdiction).display
+            shown = {"sessionDisplay": display.session_clock or display.net_position}
+            result = await self.graphql.run(request, "SiteViewer", shown)
             viewer_data = result.data.get("viewer") or {}
-        viewer = Viewer(viewer_data.get("player"), bool(viewer_data.get("twoFactorPending")))
+        viewer = Viewer(
+            viewer_data.get("player"),
+            bool(viewer_data.get("twoFactorPending")),
+            withdraw_only=bool(viewer_data.get("withdrawOnly")),
+            session=viewer_data.get("session"),
+        )
         return self.page_for(request, theme, viewer)
 
     def signed_out_page(self, request: Request) -> Page:

@@ -35,6 +35,7 @@ from domain.casino.service.common import (
 from domain.casino.service.launch import token_hash
 from domain.compliance.errors import LimitReached as PlayerLimitReached
 from domain.compliance.errors import PlayerBlocked, TimedOut
+from domain.compliance.jurisdictions import pack_for
 from domain.compliance.service import Activity, check_protection, check_status
 from domain.kernel import clock
 from domain.kernel.db import UnitOfWork
@@ -95,6 +96,7 @@ async def bet(
     if context.existing is not None:
         return replay(context.existing, request, context.session.player_id)
     _check_bet(context, request)
+    _check_stake(brand, context, request.amount_minor)
     if context.protection_active:
         await _check_protection(uow, brand, context, request.amount_minor)
     wallets, counter = await _accounts(uow, brand, context)
@@ -155,6 +157,19 @@ def _check_bet(context: BetContext, request: WalletRequest) -> None:
         check_status(PlayerStatus(context.player_status), Activity.WAGER)
     except PlayerBlocked:
         raise UserDisabled(field="user") from None
+
+
+def _check_stake(brand: Brand, context: BetContext, amount_minor: int) -> None:
+    """On a slot, the largest stake per spin the brand's jurisdiction allows at the
+    player's age (its pack's `[slots] stake_bands`), checked inside the bet's transaction
+    before the debit.
+    Errors: LimitReached (the protocol's limit code)."""
+    if not context.is_slot or context.date_of_birth is None:
+        return
+    pack = pack_for(brand.jurisdiction)
+    cap = pack.max_stake_minor(context.session.currency, context.date_of_birth, clock.today())
+    if cap is not None and amount_minor > cap:
+        raise LimitReached(field="amount")
 
 
 async def _check_protection(

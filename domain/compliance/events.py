@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from domain.kernel.outbox import Event
+
+
+@dataclass(frozen=True)
+class PlayerSelfExcluded(Event):
+    """One per player of the excluded person, on that player's brand (the outbox row's
+    brand): what consumers act on per player (bonuses forfeit active grants)."""
+
+    topic: ClassVar[str] = "compliance.player_self_excluded"
+    player_id: str
+    person_id: str
+    # The brand the person asked on, and when the exclusion ends (None: permanent).
+    requested_on: str
+    until: str | None
