@@ -108,8 +108,8 @@ def markets(
     handicaps = (hcp,) if live else (hcp - Decimal("0.25"), hcp, hcp + Decimal("0.25"))
     offered: list[tuple[str, str]] = [
         ("match_result", ""),
-        *((("total_goals", f"total={line}") for line in TOTAL_LINES)),
-        *((("asian_handicap", f"hcp={line}") for line in handicaps)),
+        *(("total_goals", f"total={line}") for line in TOTAL_LINES),
+        *(("asian_handicap", f"hcp={line}") for line in handicaps),
         ("both_teams_to_score", ""),
     ]
     if not live:
