@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from domain.sportsbook.markets.catalogue import MARKET_TYPES
+from domain.sportsbook.markets.lines import handicap
 from domain.sportsbook.markets.pricing import Distribution, fair_probabilities, with_margin
 from domain.sportsbook.markets.scores import MatchScore
 
@@ -79,18 +81,30 @@ def distribution(
     return cells
 
 
+@lru_cache(maxsize=4096)
+def _handicap_shares(margin: int, line: Decimal) -> tuple[float, float]:
+    grade = handicap(margin, line)
+    return float(grade.win_share), float(grade.void_share)
+
+
 def main_handicap(cells: Distribution) -> Decimal:
-    """The quarter line on which the two sides are closest to even money: searched around
-    the expected margin (each quarter of a goal moves the price one way only)."""
-    expected_margin = sum(score.margin * probability for score, probability in cells)
+    """The quarter line on which the two sides are closest to even money, searched on the
+    distribution of the margin (all a handicap reads) around the expected margin."""
+    margins: dict[int, float] = {}
+    for score, probability in cells:
+        margins[score.margin] = margins.get(score.margin, 0.0) + probability
+    expected_margin = sum(margin * p for margin, p in margins.items())
     centre = -round(expected_margin * 4)
-    lines = [Decimal(quarter) / 4 for quarter in range(centre - 3, centre + 4)]
 
     def imbalance(line: Decimal) -> float:
-        fair = fair_probabilities("asian_handicap", f"hcp={line}", ("home",), cells)
-        return abs(fair["home"] - 0.5)
+        win = void = 0.0
+        for margin, probability in margins.items():
+            win_share, void_share = _handicap_shares(margin, line)
+            win += probability * win_share
+            void += probability * void_share
+        return abs(win / (1 - void) - 0.5) if void < 1 else 1.0
 
-    return min(lines, key=imbalance)
+    return min((Decimal(quarter) / 4 for quarter in range(centre - 3, centre + 4)), key=imbalance)
 
 
 def markets(

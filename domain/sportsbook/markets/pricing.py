@@ -30,26 +30,38 @@ Distribution = Sequence[tuple[Any, float]]
 
 
 @lru_cache(maxsize=200_000)
-def _shares(market_type: str, specifiers: str, key: str, final: Any) -> tuple[float, float]:
-    # The rules are pure and the finals few (scores repeat across prices), so caching the
-    # grades makes a live reprice a lookup per cell.
-    grade: Grade = MARKET_TYPES[market_type].grade(parse_specifiers(specifiers), key, final)
-    return float(grade.win_share), float(grade.void_share)
+def _shares(
+    market_type: str, specifiers: str, keys: tuple[str, ...], final: Any
+) -> tuple[tuple[float, float], ...]:
+    # The rules are pure and the finals few (scores repeat from one price to the next),
+    # so each market's grades of a final are computed once: a reprice is a lookup per cell.
+    rule = MARKET_TYPES[market_type].grade
+    parsed = parse_specifiers(specifiers)
+    grades: list[Grade] = [rule(parsed, key, final) for key in keys]
+    return tuple((float(g.win_share), float(g.void_share)) for g in grades)
 
 
 def fair_probabilities(
     market_type: str, specifiers: str, keys: Sequence[str], distribution: Distribution
 ) -> dict[str, float]:
     """Each outcome's implied fair probability, W / (1 - V), over the distribution."""
-    fair = {}
-    for key in keys:
-        win = void = 0.0
-        for final, probability in distribution:
-            win_share, void_share = _shares(market_type, specifiers, key, final)
-            win += probability * win_share
-            void += probability * void_share
-        fair[key] = win / (1 - void) if void < 1 - NEGLIGIBLE else 0.0
-    return fair
+    keys = tuple(keys)
+    # Cells graded alike are summed first: a market has few distinct gradings (1X2 has
+    # three), so the per-key work is over those, not over every score.
+    by_grading: dict[tuple[tuple[float, float], ...], float] = {}
+    for final, probability in distribution:
+        grading = _shares(market_type, specifiers, keys, final)
+        by_grading[grading] = by_grading.get(grading, 0.0) + probability
+    win = [0.0] * len(keys)
+    void = [0.0] * len(keys)
+    for grading, probability in by_grading.items():
+        for index, (win_share, void_share) in enumerate(grading):
+            win[index] += probability * win_share
+            void[index] += probability * void_share
+    return {
+        key: win[i] / (1 - void[i]) if void[i] < 1 - NEGLIGIBLE else 0.0
+        for i, key in enumerate(keys)
+    }
 
 
 def with_margin(

@@ -31,12 +31,15 @@ class TennisState:
     games_played: int = 0
 
 
+def set_over(home: int, away: int) -> bool:
+    """Six games with two clear, or seven (after 7-5, or the tie-break at 6-6)."""
+    return SET_GAMES + 1 in (home, away) or (max(home, away) == SET_GAMES and abs(home - away) >= 2)
+
+
 @lru_cache(maxsize=4096)
 def set_scores(game: float, home: int, away: int) -> tuple[tuple[tuple[int, int], float], ...]:
     """Final games of the set from (home, away), with probabilities."""
-    if home == SET_GAMES + 1 or away == SET_GAMES + 1:
-        return (((home, away), 1.0),)
-    if max(home, away) == SET_GAMES and abs(home - away) >= 2:
+    if set_over(home, away):
         return (((home, away), 1.0),)
     if home == away == SET_GAMES:  # the tie-break
         return (((7, 6), game), ((6, 7), 1 - game))
