@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.sportsbook.markets.catalogue import MARKET_TYPES
+from domain.sportsbook.markets.lines import line_text
 from domain.sportsbook.markets.pricing import Distribution, fair_probabilities, with_margin
 from domain.sportsbook.markets.scores import MatchScore
 
@@ -86,8 +87,8 @@ def markets(
     total_mean = sum(score.total * p for score, p in by_total)
     offered = [
         ("moneyline", ""),
-        ("point_spread", f"hcp={Decimal(-round(margin_mean)) + Decimal('0.5')}"),
-        ("total_points", f"total={Decimal(round(total_mean)) + Decimal('0.5')}"),
+        ("point_spread", f"hcp={line_text(Decimal(-round(margin_mean)) + Decimal('0.5'))}"),
+        ("total_points", f"total={line_text(Decimal(round(total_mean)) + Decimal('0.5'))}"),
     ]
     quoted = []
     for market_type, specifiers in offered:

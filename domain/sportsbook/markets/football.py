@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from domain.sportsbook.markets.catalogue import MARKET_TYPES
-from domain.sportsbook.markets.lines import handicap
+from domain.sportsbook.markets.lines import handicap, line_text
 from domain.sportsbook.markets.pricing import Distribution, fair_probabilities, with_margin
 from domain.sportsbook.markets.scores import MatchScore
 
@@ -122,8 +122,8 @@ def markets(
     handicaps = (hcp,) if live else (hcp - Decimal("0.25"), hcp, hcp + Decimal("0.25"))
     offered: list[tuple[str, str]] = [
         ("match_result", ""),
-        *(("total_goals", f"total={line}") for line in TOTAL_LINES),
-        *(("asian_handicap", f"hcp={line}") for line in handicaps),
+        *(("total_goals", f"total={line_text(line)}") for line in TOTAL_LINES),
+        *(("asian_handicap", f"hcp={line_text(line)}") for line in handicaps),
         ("both_teams_to_score", ""),
     ]
     if not live:

@@ -83,3 +83,10 @@ def parse_line(text: str) -> Decimal:
     if not line.is_finite() or line % QUARTER != 0:
         raise ValueError(f"a line is a multiple of 0.25, not {text!r}")
     return line
+
+
+def line_text(line: Decimal) -> str:
+    """A line as specifiers write it: the shortest exact form ("-1.5", not "-1.50"), so one
+    line always names one market."""
+    text = f"{line.normalize():f}"
+    return "0" if text == "-0" else text

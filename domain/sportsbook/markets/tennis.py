@@ -11,6 +11,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from domain.sportsbook.markets.catalogue import MARKET_TYPES
+from domain.sportsbook.markets.lines import line_text
 from domain.sportsbook.markets.pricing import Distribution, fair_probabilities, with_margin
 
 SET_GAMES = 6
@@ -91,7 +92,7 @@ def markets(
     offered = [
         ("match_winner", ""),
         ("set_betting", f"sets={best_of}"),
-        ("total_games", f"total={main}"),
+        ("total_games", f"total={line_text(main)}"),
     ]
     quoted = []
     for market_type, specifiers in offered:
