@@ -137,7 +137,10 @@ class FeedSimulator:
 
     def _numbered(self, message: dict[str, Any]) -> dict[str, Any]:
         self._messages += 1
-        return {**message, "message_id": f"sim-{self._messages}"}
+        # Unique per run too: a restarted simulator's ids must not be taken for the
+        # redeliveries of an earlier run's (the book applies a message id once).
+        run = int(self._start.timestamp())
+        return {**message, "message_id": f"sim-{run}-{self._messages}"}
 
     def _time(self, tick: int) -> datetime:
         return self._start + timedelta(seconds=tick * self._tick_s)

@@ -144,7 +144,9 @@ class SimulatedEvent:
     # ---- messages -----------------------------------------------------------------------
 
     def _message(self, kind: str, at: datetime, producer: str) -> Wire:
-        self.sequence += 1
+        # Grows with the clock (milliseconds), so a simulator restarted mid-match (its
+        # story replayed silently) still sends sequences above those the book has applied.
+        self.sequence = max(self.sequence + 1, int(at.timestamp() * 1000))
         return {
             "kind": kind, "producer": producer, "event_ref": self.ref,
             "sequence": self.sequence, "sent_at": at.isoformat(),
@@ -225,7 +227,6 @@ class SimulatedEvent:
     def settlement(self, at: datetime, final: object, *, only: str | None = None) -> Wire | None:
         """Every offered, unsettled market (of type `only`, if given) resulted from the
         final score by its rule; None when there is none."""
-        message = self._message("bet_settlement", at, LIVE)
         markets = []
         for ref, offered in self._offered.items():
             if ref in self._settled or (only is not None and ref[0] != only):
@@ -240,8 +241,8 @@ class SimulatedEvent:
                 "outcomes": [o.wire() for o in outcomes if o.key in offered.outcomes],
             })  # fmt: skip
         if not markets:
-            self.sequence -= 1
             return None
+        message = self._message("bet_settlement", at, LIVE)
         message["markets"] = markets
         return message
 

@@ -168,3 +168,22 @@ async def test_the_simulated_feed_builds_a_book_through_the_same_processing(
     assert markets is not None
     assert markets > 2 * events  # races have one market, matches many
     assert live
+
+
+def test_a_restarted_simulator_is_heard_by_a_book_that_heard_the_first() -> None:
+    first = run(7, 30)
+    # Stopped after its tick of 14:30, started again half a minute later.
+    restarted_at = START + timedelta(minutes=30, seconds=30)
+    again = FeedSimulator(seed=7, start=restarted_at, tick_s=60).poll_wire(
+        restarted_at + timedelta(minutes=1)
+    )
+
+    last_sequence: dict[str, int] = {}
+    for message in first:
+        if "event_ref" in message:
+            last_sequence[message["event_ref"]] = message["sequence"]
+    rejoined = [m for m in again if m.get("event_ref") in last_sequence]
+    assert rejoined
+    # Neither stale nor taken for redeliveries: newer sequences, new message ids.
+    assert all(m["sequence"] > last_sequence[m["event_ref"]] for m in rejoined)
+    assert not {m["message_id"] for m in first} & {m["message_id"] for m in again}
