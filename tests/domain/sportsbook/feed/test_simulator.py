@@ -18,7 +18,7 @@ from domain.sportsbook.feed.processing import process_message
 from domain.sportsbook.feed.simulated.event import PREMATCH
 from domain.sportsbook.feed.simulated.schedule import CALENDARS, Schedule
 from domain.sportsbook.feed.simulator import FeedSimulator
-from domain.sportsbook.models import Event, Market
+from domain.sportsbook.models import Event, FeedMarketResults, Market
 
 # A Saturday afternoon in London.
 START = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
@@ -164,6 +164,20 @@ async def test_the_simulated_feed_builds_a_book_through_the_same_processing(
         live = await uow.session.scalar(
             select(func.count()).select_from(Event).where(Event.status == "live")
         )
+        # The book took every settlement: each names exactly the outcomes it knows.
+        resulted = await uow.session.scalar(
+            select(func.count())
+            .select_from(FeedMarketResults)
+            .where(FeedMarketResults.results.is_not(None))
+        )
+    settled = {
+        (m["event_ref"], market["type"], market["specifiers"])
+        for m in run(1, 20)
+        if m["kind"] == "bet_settlement"
+        for market in m["markets"]
+    }
+    assert settled
+    assert resulted == len(settled)
     assert events == len(fixtures)
     assert markets is not None
     assert markets > 2 * events  # races have one market, matches many
