@@ -492,3 +492,34 @@ async def add_book_events(
                 event_markets.append(BookMarket(event.id, market.id, outcomes, list(odds)))
             made.append(event_markets)
     return made
+
+
+async def add_simulated_football(db: Database, events: int, *, seed: int = 7) -> int:
+    """`events` football fixtures of the feed simulator with every prematch market it
+    prices (1X2, double chance, draw no bet, totals, Asian handicaps, both teams to score,
+    correct score, first half: about a dozen markets and 42 outcomes each), applied
+    through the feed's own processing as a real feed's messages are. Returns the number of
+    markets per event (the most any has)."""
+    from domain.kernel import clock  # noqa: PLC0415
+    from domain.sportsbook.feed.port import OddsChange  # noqa: PLC0415
+    from domain.sportsbook.feed.processing import process_message  # noqa: PLC0415
+    from domain.sportsbook.feed.simulator import FeedSimulator  # noqa: PLC0415
+
+    simulator = FeedSimulator(seed=seed, start=clock.now(), tick_s=1)
+    chosen: list[OddsChange] = []
+    for message in simulator.tick():
+        if (
+            isinstance(message, OddsChange)
+            and message.fixture is not None
+            and message.fixture.sport_key == "football"
+            and message.event_status == "scheduled"
+            and len(message.markets) > 1  # a match, not an outright
+            and len(chosen) < events
+        ):
+            chosen.append(message)
+    if len(chosen) < events:
+        raise RuntimeError(f"the simulator's week has {len(chosen)} football matches")
+    async with db.transaction() as uow:
+        for message in chosen:
+            await process_message(uow, message)
+    return max(len(message.markets) for message in chosen)

@@ -668,6 +668,17 @@ async def sequential(name: str, call: Callable[[], Awaitable[None]], calls: int)
     return Result(name, calls, time.perf_counter() - started, latencies)
 
 
+async def _seed_events(args: argparse.Namespace, db: Database) -> int:
+    """The listed events; returns the markets each has."""
+    if args.simulated_markets:
+        return await fixtures.add_simulated_football(db, args.events)
+    for index in range(args.events):
+        await fixtures.add_book_market(
+            db, ["2.50", "3.40", "2.90"], name=f"Event {index}", markets=args.event_markets
+        )
+    return int(args.event_markets)
+
+
 async def event_phases(args: argparse.Namespace, url: str, registry: BrandRegistry) -> None:
     import graphql  # noqa: PLC0415
 
@@ -678,10 +689,7 @@ async def event_phases(args: argparse.Namespace, url: str, registry: BrandRegist
 
     db = Database.connect(url, pool_size=4)
     try:
-        for index in range(args.events):
-            await fixtures.add_book_market(
-                db, ["2.50", "3.40", "2.90"], name=f"Event {index}", markets=args.event_markets
-            )
+        markets_each = await _seed_events(args, db)
         settings = get_settings()
         schema = build_schema(settings)
         hub = EventHub(settings.database_url or "")
@@ -736,7 +744,8 @@ async def event_phases(args: argparse.Namespace, url: str, registry: BrandRegist
         outcomes = sum(len(m["outcomes"]) for e in edges for m in e["node"]["markets"])
         say()
         say(f"sportsbookEvents: one caller, {args.rounds} rounds x {args.event_calls} calls; "
-            f"page of {len(edges)} events, {args.event_markets} markets each, "
+            f"page of {len(edges)} events, {markets_each} markets each"
+            f"{' (the simulator set)' * args.simulated_markets}, "
             f"{outcomes} outcomes")  # fmt: skip
         floor_result = results[0]
         say(f"{'phase':<24}{'calls':>8}{'calls/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'x floor':>9}")
@@ -800,6 +809,11 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=25, help="events: events seeded")
     parser.add_argument("--event-markets", type=int, default=3, help="events: markets each")
     parser.add_argument("--event-calls", type=int, default=100, help="events: calls per round")
+    parser.add_argument(
+        "--simulated-markets", action="store_true",
+        help="events: the feed simulator's football matches with all their prematch markets "
+        "(through feed processing) instead of --event-markets markets of 3 outcomes",
+    )  # fmt: skip
     parser.add_argument(
         "--profile", metavar="FILE",
         help="cProfile the GraphQL phase of events and place; stats saved to FILE.<part>",

@@ -4,6 +4,7 @@ viewer) and rendering with the right security headers."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +41,8 @@ from web.site.themes import SiteTheme
 
 LOCALE_COOKIE: Final = "__Host-stakehouse_locale"
 LOCALE_COOKIE_MAX_AGE_S: Final = 365 * 24 * 3600
+# The line a market's name may end with ("Total goals 2.5", "Asian handicap -0.75").
+_LINE: Final = re.compile(r"[+-]?\d+(\.\d+)?")
 # htmx settings for a strict CSP: no eval, no injected <style>, no history snapshots of
 # pages that show balances.
 HTMX_CONFIG: Final = (
@@ -164,8 +167,15 @@ class Page:
 
     def name(self, name: str) -> str:
         """A catalogue name: generic ones ("Match result", "Draw") in the page's language,
-        team and competition names as they are."""
-        return self.gettext(name) if name in labels.CATALOGUE_NAMES else name
+        with their line if they carry one ("Total goals 2.5" -> "Tore gesamt 2,5"), team
+        and competition names as they are."""
+        if name in labels.CATALOGUE_NAMES:
+            return self.gettext(name)
+        generic, _, line = name.rpartition(" ")
+        if generic in labels.CATALOGUE_NAMES and _LINE.fullmatch(line):
+            sign = "+" if line.startswith("+") else ""
+            return f"{self.gettext(generic)} {sign}{self.number(line)}"
+        return name
 
     def odds(self, value: str) -> str:
         """Decimal odds kept by the site (the bet slip) written in the viewer's format, as

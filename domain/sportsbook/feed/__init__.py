@@ -3,7 +3,8 @@
 - `port`: the messages an odds provider sends, their wire form and validation, and the two
   sides of the port (a source of messages, the sink that applies them).
 - `simulator`: a simulated producer behind the port, and the loop that runs it in real time
-  (`stakehouse dev`, `stakehouse feed-simulator`).
+  (`stakehouse dev`, `stakehouse feed-simulator`); `simulated`: the sports it plays, their
+  calendar and stories (priced and settled by domain.sportsbook.markets).
 - `processing`: applying one message to the book, in producer order per event, once.
 - `results`: what the feed says of a market's results and cancellation, and the runs that
   bring its bets into line (corrections in any delivery order converge).
