@@ -1,0 +1,142 @@
+"""The read model's statements: claims, cell upserts, activity and first deposits.
+Every statement names its brand."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+
+from domain.kernel.db import UnitOfWork
+from domain.reporting.models import (
+    DIMENSIONS,
+    AppliedSource,
+    DailyFigures,
+    FirstDeposit,
+    PlayerActivity,
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    day: date
+    brand: str
+    product: str
+    currency: str
+    game: str = ""
+    provider: str = ""
+    sport: str = ""
+    competition: str = ""
+    market_type: str = ""
+
+    def key(self) -> dict[str, object]:
+        return asdict(self)
+
+
+_LOCK_DAY_SHARED = text("SELECT pg_advisory_xact_lock_shared(hashtext(:name))")
+_LOCK_DAY = text("SELECT pg_advisory_xact_lock(hashtext(:name))")
+
+
+def _lock_name(brand: str, day: date) -> str:
+    return f"reporting:{brand}:{day.isoformat()}"
+
+
+async def lock_day_shared(uow: UnitOfWork, brand: str, day: date) -> None:
+    """Appliers share a day; a rebuild of it takes it alone (lock_day)."""
+    await uow.session.execute(_LOCK_DAY_SHARED, {"name": _lock_name(brand, day)})
+
+
+async def lock_day(uow: UnitOfWork, brand: str, day: date) -> None:
+    await uow.session.execute(_LOCK_DAY, {"name": _lock_name(brand, day)})
+
+
+async def claim(uow: UnitOfWork, source: str, brand: str, day: date) -> bool:
+    """Claim a source for the figures; False when it was counted already."""
+    claimed = await uow.session.scalar(
+        insert(AppliedSource)
+        .values(source=source, brand=brand, day=day)
+        .on_conflict_do_nothing()
+        .returning(AppliedSource.source)
+    )
+    return claimed is not None
+
+
+async def add(uow: UnitOfWork, cell: Cell, figures: Mapping[str, int]) -> None:
+    """Add `figures` to the cell, creating it at zero first: one upsert."""
+    if not any(figures.values()):
+        return
+    table = DailyFigures.__table__
+    statement = insert(DailyFigures).values(**cell.key(), **figures)
+    await uow.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(DIMENSIONS),
+            set_={
+                **{name: table.c[name] + statement.excluded[name] for name in figures},
+                "updated_at": func.now(),
+            },
+        )
+    )
+
+
+async def mark_active(uow: UnitOfWork, cell: Cell, player_id: uuid.UUID) -> bool:
+    """Record the player active in the cell; True when this is the day's first time."""
+    inserted = await uow.session.scalar(
+        insert(PlayerActivity)
+        .values(**cell.key(), player_id=player_id)
+        .on_conflict_do_nothing()
+        .returning(PlayerActivity.player_id)
+    )
+    return inserted is not None
+
+
+@dataclass(frozen=True)
+class EarlierFirstDeposit:
+    day: date
+    currency: str
+
+
+async def record_first_deposit(
+    uow: UnitOfWork, brand: str, player_id: uuid.UUID, transaction_id: int, day: date,
+    currency: str,
+) -> tuple[bool, EarlierFirstDeposit | None]:
+    """Make this deposit the player's first if none with a lower transaction id is known.
+    Returns (it is the first now, the one it displaced if any)."""  # fmt: skip
+    previous = (
+        await uow.session.execute(
+            select(FirstDeposit.transaction_id, FirstDeposit.day, FirstDeposit.currency)
+            .where(FirstDeposit.brand == brand, FirstDeposit.player_id == player_id)
+            .with_for_update()
+        )
+    ).one_or_none()
+    if previous is not None and previous.transaction_id <= transaction_id:
+        return False, None
+    statement = insert(FirstDeposit).values(
+        brand=brand, player_id=player_id, transaction_id=transaction_id, day=day,
+        currency=currency,
+    )  # fmt: skip
+    await uow.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["brand", "player_id"],
+            set_={
+                "transaction_id": statement.excluded.transaction_id,
+                "day": statement.excluded.day,
+                "currency": statement.excluded.currency,
+            },
+        )
+    )
+    displaced = None if previous is None else EarlierFirstDeposit(previous.day, previous.currency)
+    return True, displaced
+
+
+async def forget_day(uow: UnitOfWork, brand: str, day: date) -> None:
+    """Drop everything the read model counted for the brand's day (a rebuild's first step)."""
+    for model in (DailyFigures, PlayerActivity, AppliedSource, FirstDeposit):
+        await uow.session.execute(
+            delete(model)
+            .where(model.brand == brand, model.day == day)  # type: ignore[attr-defined]
+            .execution_options(synchronize_session=False)
+        )
