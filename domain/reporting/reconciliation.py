@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from domain.kernel.db import UnitOfWork
+from domain.kernel.db import Database, UnitOfWork
 from domain.reporting.kinds import LEDGER_FIGURES, RULES
 from domain.reporting.models import DailyFigures
 from domain.wallets import facts as ledger_facts
@@ -80,3 +80,28 @@ async def reconcile(uow: UnitOfWork, brand: str, day_from: date, day_to: date) -
             if expected[figure] != actual[figure]:
                 mismatches.append(Mismatch(*key, figure, expected[figure], actual[figure]))
     return mismatches
+
+
+# The scheduled check looks back this far over closed days (today is still moving).
+RECENT_DAYS = 7
+
+
+async def reconcile_recent(db: Database, *, days: int = RECENT_DAYS) -> dict[str, list[Mismatch]]:
+    """Reconcile each brand's last `days` closed days (yesterday back, in the brand's time
+    zone), one read-only snapshot per brand. A flow: it opens its own units of work."""
+    async with db.uow() as uow:
+        brands = (
+            await uow.session.execute(
+                text("SELECT slug, (now() AT TIME ZONE time_zone)::date FROM brands ORDER BY slug")
+            )
+        ).all()
+    found: dict[str, list[Mismatch]] = {}
+    for brand, today in brands:
+        async with db.uow() as uow:
+            await uow.session.execute(
+                text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            )
+            found[brand] = await reconcile(
+                uow, brand, today - timedelta(days=days), today - timedelta(days=1)
+            )
+    return found
