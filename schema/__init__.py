@@ -17,6 +17,7 @@ from schema.extensions import StakehouseSchema, extensions_for
 from schema.inputs import DATETIME
 from schema.money import DECIMAL_SCALARS
 from schema.payments import PaymentsMutation, PaymentsQuery
+from schema.reporting import ReportingQuery
 from schema.sportsbook import SportsbookMutation, SportsbookQuery, SportsbookSubscription
 from schema.sportsbook.subscriptions import pass_published_values
 from schema.sportsbook.trading import TradingMutation, TradingQuery
@@ -24,7 +25,15 @@ from schema.wallets import WalletsMutation, WalletsQuery, WalletsSubscription
 
 
 @strawberry.type
-class Query(AccountsQuery, WalletsQuery, PaymentsQuery, CasinoQuery, SportsbookQuery, TradingQuery):
+class Query(
+    AccountsQuery,
+    WalletsQuery,
+    PaymentsQuery,
+    CasinoQuery,
+    SportsbookQuery,
+    TradingQuery,
+    ReportingQuery,
+):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         try:

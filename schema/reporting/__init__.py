@@ -1,0 +1,3 @@
+from schema.reporting.queries import ReportingQuery
+
+__all__ = ["ReportingQuery"]

@@ -1,0 +1,144 @@
+"""Report types: one row per group of the requested dimensions, figures in the group's
+currency (amounts never mix currencies)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+
+import strawberry
+
+from domain.reporting.queries import Dimension, ReportPage, ReportRow
+from schema.money import Money
+
+
+@strawberry.enum(description="What a report groups by (currency always applies).")
+class ReportDimension(Enum):
+    DAY = Dimension.DAY.value
+    MONTH = Dimension.MONTH.value
+    PRODUCT = Dimension.PRODUCT.value
+    GAME = Dimension.GAME.value
+    PROVIDER = Dimension.PROVIDER.value
+    SPORT = Dimension.SPORT.value
+    COMPETITION = Dimension.COMPETITION.value
+    MARKET_TYPE = Dimension.MARKET_TYPE.value
+    CURRENCY = Dimension.CURRENCY.value
+
+
+@strawberry.input(description="Only rows whose dimension is one of the values (each 1-100).")
+class ReportFilter:
+    products: list[str] | None = None
+    games: list[str] | None = None
+    providers: list[str] | None = None
+    sports: list[str] | None = None
+    competitions: list[str] | None = None
+    market_types: list[str] | None = None
+    currencies: list[str] | None = None
+
+    def by_dimension(self) -> dict[Dimension, tuple[str, ...]]:
+        values = {
+            Dimension.PRODUCT: self.products,
+            Dimension.GAME: self.games,
+            Dimension.PROVIDER: self.providers,
+            Dimension.SPORT: self.sports,
+            Dimension.COMPETITION: self.competitions,
+            Dimension.MARKET_TYPE: self.market_types,
+            Dimension.CURRENCY: self.currencies,
+        }
+        return {d: tuple(v) for d, v in values.items() if v is not None}
+
+
+def _date(row: ReportRow, dimension: Dimension) -> date | None:
+    value = row.keys.get(dimension)
+    return date.fromisoformat(value) if value is not None else None
+
+
+@strawberry.type(
+    description="A group's figures. Dimensions not asked for are null; '' is an empty "
+    "dimension (e.g. the game of a deposit). GGR = stakes - wins; NGR = GGR - the configured "
+    "deductions (README: Reporting)."
+)
+class ReportLine:
+    day: date | None
+    month: date | None
+    product: str | None
+    game: str | None
+    provider: str | None
+    sport: str | None
+    competition: str | None
+    market_type: str | None
+    currency: str
+    bets: int
+    stakes: Money
+    wins: Money
+    ggr: Money
+    ngr: Money
+    bonus_granted: Money
+    bonus_converted: Money
+    bonus_forfeited: Money
+    bonus_cost: Money
+    jackpot_contributions: Money
+    provider_fees: Money
+    taxes: Money
+    deposit_count: int
+    deposits: Money
+    withdrawal_count: int
+    withdrawals: Money
+    net_deposits: Money
+    active_players: int
+    registrations: int
+    first_time_depositors: int
+    cursor: str
+
+    @classmethod
+    def of(cls, row: ReportRow) -> ReportLine:
+        currency = row.keys[Dimension.CURRENCY]
+        f = row.figures
+
+        def money(amount_minor: int) -> Money:
+            return Money.of(amount_minor, currency)
+
+        return cls(
+            day=_date(row, Dimension.DAY),
+            month=_date(row, Dimension.MONTH),
+            product=row.keys.get(Dimension.PRODUCT),
+            game=row.keys.get(Dimension.GAME),
+            provider=row.keys.get(Dimension.PROVIDER),
+            sport=row.keys.get(Dimension.SPORT),
+            competition=row.keys.get(Dimension.COMPETITION),
+            market_type=row.keys.get(Dimension.MARKET_TYPE),
+            currency=currency,
+            bets=f["bets"],
+            stakes=money(f["stakes_minor"]),
+            wins=money(f["wins_minor"]),
+            ggr=money(row.ggr_minor),
+            ngr=money(row.ngr_minor),
+            bonus_granted=money(f["bonus_granted_minor"]),
+            bonus_converted=money(f["bonus_converted_minor"]),
+            bonus_forfeited=money(f["bonus_forfeited_minor"]),
+            bonus_cost=money(row.bonus_cost_minor),
+            jackpot_contributions=money(f["jackpot_contributions_minor"]),
+            provider_fees=money(f["provider_fees_minor"]),
+            taxes=money(f["taxes_minor"]),
+            deposit_count=f["deposits"],
+            deposits=money(f["deposits_minor"]),
+            withdrawal_count=f["withdrawals"],
+            withdrawals=money(f["withdrawals_minor"]),
+            net_deposits=money(row.net_deposits_minor),
+            active_players=f["active_players"],
+            registrations=f["registrations"],
+            first_time_depositors=f["first_depositors"],
+            cursor=row.cursor,
+        )
+
+
+@strawberry.type(description="A page of report lines, ordered by the dimensions' values.")
+class Report:
+    lines: list[ReportLine]
+    has_next_page: bool
+    end_cursor: str | None
+
+    @classmethod
+    def of(cls, page: ReportPage) -> Report:
+        lines = [ReportLine.of(row) for row in page.rows]
+        return cls(lines=lines, has_next_page=page.has_next_page, end_cursor=lines[-1].cursor if lines else None)
