@@ -47,7 +47,9 @@ class Rule:
 
     def amount_minor(self, deltas: dict[str, int]) -> int:
         """The figure's change for a transaction's summed entries by wallet kind."""
-        return self.sign * sum(amount for wallet, amount in deltas.items() if wallet in self.wallets)
+        return self.sign * sum(
+            amount for wallet, amount in deltas.items() if wallet in self.wallets
+        )
 
 
 _CASINO, _SPORTSBOOK, _ACCOUNT = Product.CASINO, Product.SPORTSBOOK, Product.ACCOUNT
@@ -77,5 +79,8 @@ RULES: Final = MappingProxyType(
 # The figures reconciliation proves against the ledger (active players, registrations and
 # first-time depositors are not ledger sums: the acceptance test checks them per cell).
 LEDGER_FIGURES: Final = tuple(
-    sorted({r.figure for r in RULES.values()} | {r.count_figure for r in RULES.values() if r.count_figure})
+    sorted(
+        {r.figure for r in RULES.values()}
+        | {r.count_figure for r in RULES.values() if r.count_figure}
+    )
 )

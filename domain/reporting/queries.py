@@ -117,12 +117,13 @@ def _keyset(model: Any, request: ReportRequest) -> list[ColumnElement[bool]]:
         return []
     try:
         values = json.loads(base64.urlsafe_b64decode(request.after.encode()))
-        assert isinstance(values, list) and len(values) == len(request.dimensions)
+        if not isinstance(values, list) or len(values) != len(request.dimensions):
+            raise InvalidCursor(field="after")
         typed: list[Any] = [
             date.fromisoformat(v) if d in (Dimension.DAY, Dimension.MONTH) else str(v)
             for d, v in zip(request.dimensions, values, strict=True)
         ]
-    except (ValueError, AssertionError, TypeError):
+    except (ValueError, TypeError):
         raise InvalidCursor(field="after") from None
     expressions = [_expression(model, d) for d in request.dimensions]
     return [tuple_(*expressions) > tuple_(*[cast_value(v) for v in typed])]
@@ -154,7 +155,7 @@ async def report(uow: UnitOfWork, request: ReportRequest, formula: Formula) -> R
     has_next = len(rows) > request.first
     rows = rows[: request.first]
     distinct: dict[tuple[str, ...], int] = {}
-    if rows and not _CELL <= set(request.dimensions):
+    if rows and not set(request.dimensions) >= _CELL:
         counted = await uow.session.execute(
             _grouped(PlayerActivity, request, [func.count(func.distinct(PlayerActivity.player_id))])
         )
@@ -163,7 +164,7 @@ async def report(uow: UnitOfWork, request: ReportRequest, formula: Formula) -> R
     for row in rows:
         keys = tuple(_as_text(v) for v in row[:width])
         figures = {name: int(v or 0) for name, v in zip(FIGURES, row[width:], strict=True)}
-        if distinct or not _CELL <= set(request.dimensions):
+        if distinct or not set(request.dimensions) >= _CELL:
             figures["active_players"] = distinct.get(keys, 0)
         cursor = base64.urlsafe_b64encode(json.dumps(list(keys)).encode()).decode()
         page.append(

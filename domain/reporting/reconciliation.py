@@ -47,7 +47,9 @@ async def ledger_totals(uow: UnitOfWork, brand: str, day_from: date, day_to: dat
     for count in counts:
         rule = RULES[count.kind]
         if rule.count_figure:
-            totals[(count.day, count.currency)][rule.count_figure] += rule.count * count.transactions
+            totals[(count.day, count.currency)][rule.count_figure] += (
+                rule.count * count.transactions
+            )
     return totals
 
 

@@ -100,7 +100,12 @@ class EarlierFirstDeposit:
 
 
 async def record_first_deposit(
-    uow: UnitOfWork, brand: str, player_id: uuid.UUID, transaction_id: int, day: date,
+    uow: UnitOfWork,
+    *,
+    brand: str,
+    player_id: uuid.UUID,
+    transaction_id: int,
+    day: date,
     currency: str,
 ) -> tuple[bool, EarlierFirstDeposit | None]:
     """Make this deposit the player's first if none with a lower transaction id is known.
@@ -137,6 +142,6 @@ async def forget_day(uow: UnitOfWork, brand: str, day: date) -> None:
     for model in (DailyFigures, PlayerActivity, AppliedSource, FirstDeposit):
         await uow.session.execute(
             delete(model)
-            .where(model.brand == brand, model.day == day)  # type: ignore[attr-defined]
+            .where(model.brand == brand, model.day == day)
             .execution_options(synchronize_session=False)
         )

@@ -92,8 +92,9 @@ async def _first_deposit(
     figures: dict[str, int],
 ) -> None:  # fmt: skip
     first, displaced = await repository.record_first_deposit(
-        uow, fact.brand, player_id, fact.id, fact.day, cell.currency
-    )
+        uow, brand=fact.brand, player_id=player_id, transaction_id=fact.id, day=fact.day,
+        currency=cell.currency,
+    )  # fmt: skip
     if not first:
         return
     figures["first_depositors"] = 1

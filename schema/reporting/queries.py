@@ -29,6 +29,7 @@ class ReportingQuery:
     async def report(
         self,
         info: Info,
+        *,
         from_: Annotated[date, strawberry.argument(name="from", description="First day.")],
         to: Annotated[date, strawberry.argument(description="Last day, inclusive.")],
         dimensions: list[ReportDimension],

@@ -141,4 +141,8 @@ class Report:
     @classmethod
     def of(cls, page: ReportPage) -> Report:
         lines = [ReportLine.of(row) for row in page.rows]
-        return cls(lines=lines, has_next_page=page.has_next_page, end_cursor=lines[-1].cursor if lines else None)
+        return cls(
+            lines=lines,
+            has_next_page=page.has_next_page,
+            end_cursor=lines[-1].cursor if lines else None,
+        )

@@ -59,9 +59,7 @@ def _cell_columns() -> list[sa.Column]:  # type: ignore[type-arg]
 
 
 def upgrade() -> None:
-    op.add_column(
-        "brands", sa.Column("time_zone", sa.Text(), server_default="UTC", nullable=False)
-    )
+    op.add_column("brands", sa.Column("time_zone", sa.Text(), server_default="UTC", nullable=False))
     keys = ["day", "brand", *DIMENSIONS]
     op.create_table(
         "reporting_daily",

@@ -87,9 +87,7 @@ class Casino:
         )  # fmt: skip
 
     async def bet(self, tx: str, round_ref: str, amount_minor: int) -> None:
-        request = self._request(
-            WalletOperation.BET, tx, round=round_ref, amount_minor=amount_minor
-        )
+        request = self._request(WalletOperation.BET, tx, round=round_ref, amount_minor=amount_minor)
         async with self.db.transaction() as uow:
             await bet(uow, brand=self.brand, provider=ORIGINALS.code, request=request)
 
@@ -110,8 +108,8 @@ class Casino:
 
 
 async def sportsbook_bet(
-    db: Database, registry: BrandRegistry, brand: str, player_id: uuid.UUID, outcome_id: int,
-    odds: str, stake_minor: int,
+    db: Database, registry: BrandRegistry, brand: str, player_id: uuid.UUID,
+    *, outcome_id: int, odds: str, stake_minor: int,
 ) -> int:  # fmt: skip
     slip = BetSlip(
         selections=(Selection(outcome_id, Decimal(odds)),), stake_minor=stake_minor,

@@ -133,14 +133,10 @@ async def expected_cells(db: Database) -> Cells:
 
 
 async def reported_cells(db: Database) -> Cells:
-    columns = ", ".join(FIGURES)
+    keys = "day, brand, product, game, provider, sport, competition, market_type, currency"
+    statement = f"SELECT {keys}, {', '.join(FIGURES)} FROM reporting_daily"  # noqa: S608
     async with db.uow() as uow:
-        rows = await uow.session.execute(
-            text(
-                "SELECT day, brand, product, game, provider, sport, competition, market_type, "
-                f"currency, {columns} FROM reporting_daily"
-            )
-        )
+        rows = await uow.session.execute(text(statement))
         cells = {tuple(r[:9]): dict(zip(FIGURES, map(int, r[9:]), strict=True)) for r in rows}
     return {key: value for key, value in cells.items() if any(value.values())}
 
@@ -185,8 +181,12 @@ async def seed(db: Database, registry: BrandRegistry) -> None:
 
     market = await add_market(db, {"home": "2.50", "away": "3.00"})
     home, away = market.outcomes["home"], market.outcomes["away"]
-    await sportsbook_bet(db, registry, "aurora", euro, home, "2.50", 10_00)
-    await sportsbook_bet(db, registry, "northstar", krona, away, "3.00", 40_00)
+    await sportsbook_bet(
+        db, registry, "aurora", euro, outcome_id=home, odds="2.50", stake_minor=10_00
+    )
+    await sportsbook_bet(
+        db, registry, "northstar", krona, outcome_id=away, odds="3.00", stake_minor=40_00
+    )
     win, lose = LegResult(ResultKind.WIN), LegResult(ResultKind.LOSE)
     await settle_market(
         db, market_id=market.market_id, results={home: win, away: lose}, run_id=uuid.uuid4()
