@@ -17,7 +17,7 @@ from schema.extensions import StakehouseSchema, extensions_for
 from schema.inputs import DATETIME
 from schema.money import DECIMAL_SCALARS
 from schema.payments import PaymentsMutation, PaymentsQuery
-from schema.reporting import ReportingQuery
+from schema.reporting import ReportingQuery, ReportingSubscription
 from schema.sportsbook import SportsbookMutation, SportsbookQuery, SportsbookSubscription
 from schema.sportsbook.subscriptions import pass_published_values
 from schema.sportsbook.trading import TradingMutation, TradingQuery
@@ -56,7 +56,9 @@ class Mutation(
 
 
 @strawberry.type
-class Subscription(AccountsSubscription, WalletsSubscription, SportsbookSubscription):
+class Subscription(
+    AccountsSubscription, WalletsSubscription, SportsbookSubscription, ReportingSubscription
+):
     pass
 
 

@@ -126,6 +126,16 @@ class PlayerActivity(Base):
     player_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
 
 
+class UpdateSignal(Base):
+    """When the brand's last `reporting.updated` went out: a dashboard is told at most once
+    per interval, however many bets land (domain/reporting/service.py)."""
+
+    __tablename__ = "reporting_signals"
+
+    brand: Mapped[str] = mapped_column(Text, primary_key=True)
+    signalled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class FirstDeposit(Base):
     """Each player's first deposit (the lowest ledger transaction id of kind deposit seen),
     which makes them a first-time depositor on its day."""

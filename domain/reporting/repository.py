@@ -137,6 +137,26 @@ async def record_first_deposit(
     return True, displaced
 
 
+_SIGNAL_DUE = text(
+    "UPDATE reporting_signals SET signalled_at = now() WHERE brand = :brand "
+    "AND signalled_at < now() - make_interval(secs => :interval_s) RETURNING brand"
+)
+_FIRST_SIGNAL = text(
+    "INSERT INTO reporting_signals (brand, signalled_at) VALUES (:brand, now()) "
+    "ON CONFLICT (brand) DO NOTHING RETURNING brand"
+)
+
+
+async def signal_due(uow: UnitOfWork, brand: str, interval_s: float) -> bool:
+    """Take the brand's signal if the last one is older than `interval_s`. A plain
+    conditional UPDATE locks nothing when it does not match, so appliers never queue on
+    this row between signals."""
+    params = {"brand": brand, "interval_s": interval_s}
+    if await uow.session.scalar(_SIGNAL_DUE, params) is not None:
+        return True
+    return await uow.session.scalar(_FIRST_SIGNAL, params) is not None
+
+
 async def forget_day(uow: UnitOfWork, brand: str, day: date) -> None:
     """Drop everything the read model counted for the brand's day (a rebuild's first step)."""
     for model in (DailyFigures, PlayerActivity, AppliedSource, FirstDeposit):

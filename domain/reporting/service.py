@@ -20,7 +20,9 @@ from sqlalchemy import text
 
 from domain.accounts.events import PlayerRegistered
 from domain.kernel.db import Database, UnitOfWork
+from domain.kernel.outbox import emit
 from domain.reporting import dimensions, repository
+from domain.reporting.events import ReportUpdated
 from domain.reporting.kinds import RULES, Product, Rule
 from domain.reporting.repository import Cell
 from domain.wallets import events as wallet_events
@@ -31,6 +33,8 @@ from domain.wallets.facts import TransactionFacts
 BALANCE_CHANGED: Final = wallet_events.BALANCE_CHANGED
 PLAYER_REGISTERED: Final = PlayerRegistered.topic
 TOPICS: Final = (BALANCE_CHANGED, PLAYER_REGISTERED)
+# Dashboards hear of changes at most this often per brand.
+SIGNAL_INTERVAL_S: Final = 5.0
 # A rebuild reads a day's transactions this many at a time.
 REBUILD_CHUNK = 500
 REBUILD_DAYS_MAX = 400
@@ -64,6 +68,7 @@ async def _apply(uow: UnitOfWork, fact: TransactionFacts, rule: Rule) -> bool:
     await repository.lock_day_shared(uow, fact.brand, fact.day)
     if not await repository.claim(uow, f"ledger:{fact.id}", fact.brand, fact.day):
         return False
+    await _signal(uow, fact.brand, fact.day)
     found = await dimensions.of_transaction(uow, rule.product, fact.id, fact.metadata)
     # Per player and currency (a transaction moves one player's wallets in one currency,
     # but nothing here depends on it).
@@ -125,7 +130,15 @@ async def apply_registration(uow: UnitOfWork, brand: str, player_id: uuid.UUID) 
     await repository.add(
         uow, Cell(day, brand, Product.ACCOUNT.value, currency), {"registrations": 1}
     )
+    await _signal(uow, brand, day)
     return True
+
+
+async def _signal(uow: UnitOfWork, brand: str, day: date) -> None:
+    """Tell dashboards the brand's figures moved, at most once per SIGNAL_INTERVAL_S (the
+    event leaves with this transaction's commit)."""
+    if await repository.signal_due(uow, brand, SIGNAL_INTERVAL_S):
+        await emit(uow, ReportUpdated(day=day.isoformat()), brand=brand)
 
 
 async def _registrations_of_day(uow: UnitOfWork, brand: str, day: date) -> list[uuid.UUID]:

@@ -10,6 +10,7 @@ Create Date: 2026-12-07 04:40:00
 - `reporting_daily`: additive figures per day x brand x product x game/provider or
   sport/competition/market type x currency (domain/reporting/models.py).
 - `reporting_applied`: one claim per ledger transaction or registration counted.
+- `reporting_signals`: when each brand's last `reporting.updated` went out (throttle).
 - `reporting_player_activity`, `reporting_first_deposits`: distinct active players and
   first-time depositors.
 - A BRIN index on `ledger_transactions.created_at` for rebuilds and reconciliation by day.
@@ -90,6 +91,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(*keys, "player_id", name=op.f("pk_reporting_player_activity")),
     )
     op.create_table(
+        "reporting_signals",
+        sa.Column("brand", sa.Text(), nullable=False),
+        sa.Column("signalled_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("brand", name=op.f("pk_reporting_signals")),
+    )
+    op.create_table(
         "reporting_first_deposits",
         sa.Column("brand", sa.Text(), nullable=False),
         sa.Column("player_id", postgresql.UUID(), nullable=False),
@@ -113,6 +120,7 @@ def downgrade() -> None:
     op.drop_index("ix_ledger_transactions_created_at", table_name="ledger_transactions")
     op.drop_index("ix_sportsbook_bets_stake_transaction_id", table_name="sportsbook_bets")
     op.drop_table("reporting_first_deposits")
+    op.drop_table("reporting_signals")
     op.drop_table("reporting_player_activity")
     op.drop_index("ix_reporting_applied_brand_day", table_name="reporting_applied")
     op.drop_table("reporting_applied")

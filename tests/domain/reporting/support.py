@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from domain.accounts.players import Registration
 from domain.brands.service import BrandRegistry
@@ -136,3 +136,9 @@ async def apply_outbox(db: Database) -> int:
         async with db.transaction() as uow:
             applied += await service.apply_event(uow, event.topic, event.brand, event.payload)
     return applied
+
+
+async def execute(db: Database, statement: str, **params: object) -> list[tuple[object, ...]]:
+    async with db.transaction() as uow:
+        result = await uow.session.execute(text(statement), params)
+        return [tuple(row) for row in result] if result.returns_rows else []
