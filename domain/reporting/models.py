@@ -126,6 +126,45 @@ class PlayerActivity(Base):
     player_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
 
 
+# The money figures kept per player (CRM's, risk's and segments' player value).
+PLAYER_FIGURES = (
+    "stakes_minor",
+    "wins_minor",
+    "bonus_granted_minor",
+    "bonus_converted_minor",
+    "bonus_forfeited_minor",
+    "jackpot_contributions_minor",
+    "provider_fees_minor",
+    "taxes_minor",
+    "deposits_minor",
+    "withdrawals_minor",
+)
+
+
+class PlayerDay(Base):
+    """A player's money figures on a business day, kept with the cells (same claim, same
+    transaction): lifetime and any period are sums of days."""
+
+    __tablename__ = "reporting_player_daily"
+
+    brand: Mapped[str] = mapped_column(Text, primary_key=True)
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(Text, primary_key=True)
+    stakes_minor: Mapped[int] = _figure()
+    wins_minor: Mapped[int] = _figure()
+    bonus_granted_minor: Mapped[int] = _figure()
+    bonus_converted_minor: Mapped[int] = _figure()
+    bonus_forfeited_minor: Mapped[int] = _figure()
+    jackpot_contributions_minor: Mapped[int] = _figure()
+    provider_fees_minor: Mapped[int] = _figure()
+    taxes_minor: Mapped[int] = _figure()
+    deposits_minor: Mapped[int] = _figure()
+    withdrawals_minor: Mapped[int] = _figure()
+    # The latest money movement of the player that day (stake, win, payment, bonus).
+    last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class UpdateSignal(Base):
     """When the brand's last `reporting.updated` went out: a dashboard is told at most once
     per interval, however many bets land (domain/reporting/service.py)."""

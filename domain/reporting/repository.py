@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -18,6 +18,7 @@ from domain.reporting.models import (
     DailyFigures,
     FirstDeposit,
     PlayerActivity,
+    PlayerDay,
 )
 
 
@@ -77,6 +78,29 @@ async def add(uow: UnitOfWork, cell: Cell, figures: Mapping[str, int]) -> None:
             set_={
                 **{name: table.c[name] + statement.excluded[name] for name in figures},
                 "updated_at": func.now(),
+            },
+        )
+    )
+
+
+async def add_player_day(
+    uow: UnitOfWork, cell: Cell, player_id: uuid.UUID, figures: Mapping[str, int],
+    at: datetime,
+) -> None:  # fmt: skip
+    """Add money figures to the player's day (and move its last activity up to `at`)."""
+    table = PlayerDay.__table__
+    statement = insert(PlayerDay).values(
+        brand=cell.brand, player_id=player_id, day=cell.day, currency=cell.currency,
+        last_activity_at=at, **figures,
+    )  # fmt: skip
+    await uow.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["brand", "player_id", "day", "currency"],
+            set_={
+                **{name: table.c[name] + statement.excluded[name] for name in figures},
+                "last_activity_at": func.greatest(
+                    table.c.last_activity_at, statement.excluded.last_activity_at
+                ),
             },
         )
     )
@@ -159,7 +183,7 @@ async def signal_due(uow: UnitOfWork, brand: str, interval_s: float) -> bool:
 
 async def forget_day(uow: UnitOfWork, brand: str, day: date) -> None:
     """Drop everything the read model counted for the brand's day (a rebuild's first step)."""
-    for model in (DailyFigures, PlayerActivity, AppliedSource, FirstDeposit):
+    for model in (DailyFigures, PlayerActivity, AppliedSource, FirstDeposit, PlayerDay):
         await uow.session.execute(
             delete(model)
             .where(model.brand == brand, model.day == day)

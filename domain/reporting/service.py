@@ -24,6 +24,7 @@ from domain.kernel.outbox import emit
 from domain.reporting import dimensions, repository
 from domain.reporting.events import ReportUpdated
 from domain.reporting.kinds import RULES, Product, Rule
+from domain.reporting.models import PLAYER_FIGURES
 from domain.reporting.repository import Cell
 from domain.wallets import events as wallet_events
 from domain.wallets import facts as ledger_facts
@@ -89,6 +90,10 @@ async def _apply(uow: UnitOfWork, fact: TransactionFacts, rule: Rule) -> bool:
         if rule.first_deposit:
             await _first_deposit(uow, fact, cell, player_id, figures)
         await repository.add(uow, cell, figures)
+        if rule.figure in PLAYER_FIGURES:
+            await repository.add_player_day(
+                uow, cell, player_id, {rule.figure: figures[rule.figure]}, fact.created_at
+            )
     return True
 
 

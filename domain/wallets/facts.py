@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -35,6 +35,7 @@ class TransactionFacts:
     kind: str
     # The brand's business day of the transaction.
     day: date
+    created_at: datetime
     metadata: Mapping[str, Any]
     # A reversal's own metadata over that of the transaction it reverses.
     # Its entries on player wallets, in entry order (house accounts left out).
@@ -64,7 +65,7 @@ class DailyCount:
 
 _FACTS = text(
     """
-    SELECT t.id, t.brand, t.kind,
+    SELECT t.id, t.brand, t.kind, t.created_at,
            -- A reversal's metadata names only what it reverses: it takes that one's too.
            coalesce((SELECT r.metadata FROM ledger_transactions r
                       WHERE r.id = (t.metadata ->> 'reverses')::bigint), '{}'::jsonb)
@@ -133,14 +134,16 @@ async def transaction_facts(uow: UnitOfWork, ids: Sequence[int]) -> list[Transac
     for row in rows:
         if row.id not in found:
             found[row.id] = TransactionFacts(
-                row.id, row.brand, row.kind, row.day, row.metadata or {}, ()
+                row.id, row.brand, row.kind, row.day, row.created_at, row.metadata or {}, ()
             )
             movements[row.id] = []
         movements[row.id].append(
             PlayerMovement(row.player_id, row.wallet, row.currency, int(row.amount))
         )
     return [
-        TransactionFacts(f.id, f.brand, f.kind, f.day, f.metadata, tuple(movements[f.id]))
+        TransactionFacts(
+            f.id, f.brand, f.kind, f.day, f.created_at, f.metadata, tuple(movements[f.id])
+        )
         for f in found.values()
     ]
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+from domain.accounts.models import Player
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import require_permission
-from domain.reporting import queries
+from domain.reporting import players, queries
 from domain.reporting.formula import Formula
 from domain.reporting.queries import Dimension, ReportPage, ReportRequest
 from resolvers.context import Context
@@ -35,3 +37,20 @@ async def report(
     )
     async with ctx.db.uow() as uow:
         return await queries.report(uow, request, formula(ctx))
+
+
+async def player_value(
+    ctx: Context, player_id: uuid.UUID | None, period: tuple[date, date] | None
+) -> list[players.PlayerValue] | None:
+    """A player's value per currency for staff with player.read and report.read; None when
+    this brand has no such player. Errors: those of require_permission, INVALID_RANGE."""
+    principal = await ctx.principal()
+    require_permission(principal, Permission.PLAYER_READ, ctx.brand.slug)
+    require_permission(principal, Permission.REPORT_READ, ctx.brand.slug)
+    if player_id is None:
+        return None
+    async with ctx.db.uow() as uow:
+        player = await uow.session.get(Player, player_id)
+        if player is None or player.brand != ctx.brand.slug:
+            return None
+        return await players.player_value(uow, ctx.brand.slug, player_id, formula(ctx), period)

@@ -6,15 +6,18 @@ from datetime import date
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 
 from domain.accounts.permissions import Permission
 from domain.reporting import queries
+from domain.reporting.errors import InvalidRange
 from domain.reporting.queries import Dimension
 from resolvers.permissions import HasPermission
 from resolvers.reporting import reports
 from schema.context import Info
 from schema.errors import as_query_error
-from schema.reporting.types import Report, ReportDimension, ReportFilter
+from schema.ids import uuid_of
+from schema.reporting.types import PlayerValue, Report, ReportDimension, ReportFilter
 
 
 @strawberry.type
@@ -50,3 +53,28 @@ class ReportingQuery:
                 after=after,
             )
         return Report.of(page)
+
+    @strawberry.field(
+        description="Staff (player.read and report.read): what a player has brought, per "
+        "currency, over their lifetime and (with from and to, the brand's days, at most "
+        "400) over a period, from the reporting read model; null when this brand has no "
+        "such player, empty before their first money movement.",
+        extensions=[HasPermission.extension(Permission.REPORT_READ)],
+    )
+    async def player_value(
+        self,
+        info: Info,
+        player_id: relay.GlobalID,
+        from_: Annotated[
+            date | None, strawberry.argument(name="from", description="First day of the period.")
+        ] = None,
+        to: Annotated[
+            date | None, strawberry.argument(description="Last day of the period, inclusive.")
+        ] = None,
+    ) -> list[PlayerValue] | None:
+        period = (from_, to) if from_ is not None and to is not None else None
+        with as_query_error():
+            if (from_ is None) != (to is None):
+                raise InvalidRange("Give both from and to, or neither.", field="from")
+            found = await reports.player_value(info.context, uuid_of(player_id, "Player"), period)
+        return None if found is None else [PlayerValue.of(value) for value in found]

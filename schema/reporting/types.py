@@ -3,11 +3,12 @@ currency (amounts never mix currencies)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 
 import strawberry
 
+from domain.reporting import players
 from domain.reporting.queries import Dimension, ReportPage, ReportRow
 from schema.money import Money
 
@@ -145,4 +146,50 @@ class Report:
             lines=lines,
             has_next_page=page.has_next_page,
             end_cursor=lines[-1].cursor if lines else None,
+        )
+
+
+@strawberry.type(description="A player's money figures over a span, in one currency.")
+class PlayerFigures:
+    deposits: Money
+    withdrawals: Money
+    net_deposits: Money
+    stakes: Money
+    wins: Money
+    ggr: Money
+    ngr: Money
+    bonus_cost: Money
+
+    @classmethod
+    def of(cls, figures: players.PlayerFigures, currency: str) -> PlayerFigures:
+        return cls(
+            deposits=Money.of(figures.deposits_minor, currency),
+            withdrawals=Money.of(figures.withdrawals_minor, currency),
+            net_deposits=Money.of(figures.net_deposits_minor, currency),
+            stakes=Money.of(figures.stakes_minor, currency),
+            wins=Money.of(figures.wins_minor, currency),
+            ggr=Money.of(figures.ggr_minor, currency),
+            ngr=Money.of(figures.ngr_minor, currency),
+            bonus_cost=Money.of(figures.bonus_cost_minor, currency),
+        )
+
+
+@strawberry.type(description="What a player has brought, in one currency (README: Reporting).")
+class PlayerValue:
+    currency: str
+    lifetime: PlayerFigures
+    period: PlayerFigures | None = strawberry.field(
+        description="Over the asked period; null when none was asked."
+    )
+    last_activity_at: datetime = strawberry.field(
+        description="The player's latest money movement (stake, win, payment, bonus)."
+    )
+
+    @classmethod
+    def of(cls, value: players.PlayerValue) -> PlayerValue:
+        return cls(
+            currency=value.currency,
+            lifetime=PlayerFigures.of(value.lifetime, value.currency),
+            period=PlayerFigures.of(value.period, value.currency) if value.period else None,
+            last_activity_at=value.last_activity_at,
         )

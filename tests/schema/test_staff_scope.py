@@ -181,6 +181,11 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
                 "to": (datetime.now(UTC) + timedelta(days=2)).date().isoformat(),
             },
         ),
+        "Query.playerValue": Case(
+            "query($p: ID!) { playerValue(playerId: $p) { currency lifetime { deposits "
+            "{ amount } } } }",
+            {"p": world.player},
+        ),
         "Subscription.reportUpdated": Case("subscription { reportUpdated { day } }", {}),
         "Query.bigWins": Case(
             f"query($from: DateTime!, $to: DateTime!) {{ bigWins(from: $from, to: $to) {{ {edges} }} }}",

@@ -10,6 +10,7 @@ Create Date: 2026-12-07 04:40:00
 - `reporting_daily`: additive figures per day x brand x product x game/provider or
   sport/competition/market type x currency (domain/reporting/models.py).
 - `reporting_applied`: one claim per ledger transaction or registration counted.
+- `reporting_player_daily`: each player's money figures per day (player value).
 - `reporting_signals`: when each brand's last `reporting.updated` went out (throttle).
 - `reporting_player_activity`, `reporting_first_deposits`: distinct active players and
   first-time depositors.
@@ -90,6 +91,26 @@ def upgrade() -> None:
         sa.Column("player_id", postgresql.UUID(), nullable=False),
         sa.PrimaryKeyConstraint(*keys, "player_id", name=op.f("pk_reporting_player_activity")),
     )
+    player_figures = (
+        "stakes_minor", "wins_minor", "bonus_granted_minor", "bonus_converted_minor",
+        "bonus_forfeited_minor", "jackpot_contributions_minor", "provider_fees_minor",
+        "taxes_minor", "deposits_minor", "withdrawals_minor",
+    )  # fmt: skip
+    op.create_table(
+        "reporting_player_daily",
+        sa.Column("brand", sa.Text(), nullable=False),
+        sa.Column("player_id", postgresql.UUID(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("currency", sa.Text(), nullable=False),
+        *(
+            sa.Column(name, sa.BigInteger(), server_default=sa.text("0"), nullable=False)
+            for name in player_figures
+        ),
+        sa.Column("last_activity_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "brand", "player_id", "day", "currency", name=op.f("pk_reporting_player_daily")
+        ),
+    )
     op.create_table(
         "reporting_signals",
         sa.Column("brand", sa.Text(), nullable=False),
@@ -121,6 +142,7 @@ def downgrade() -> None:
     op.drop_index("ix_sportsbook_bets_stake_transaction_id", table_name="sportsbook_bets")
     op.drop_table("reporting_first_deposits")
     op.drop_table("reporting_signals")
+    op.drop_table("reporting_player_daily")
     op.drop_table("reporting_player_activity")
     op.drop_index("ix_reporting_applied_brand_day", table_name="reporting_applied")
     op.drop_table("reporting_applied")

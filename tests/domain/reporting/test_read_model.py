@@ -116,6 +116,30 @@ SELECT DISTINCT ON (a.player_id) (t.created_at AT TIME ZONE b.time_zone)::date, 
  ORDER BY a.player_id, t.id
 """
 
+PLAYER_DAYS_FROM_LEDGER = """
+SELECT t.brand, a.player_id, (t.created_at AT TIME ZONE b.time_zone)::date, e.currency,
+  coalesce(sum(-e.amount) FILTER (WHERE t.kind IN ('casino.bet', 'casino.rollback',
+     'sportsbook.stake', 'sportsbook.refund', 'sportsbook.refund_reversal')), 0),
+  coalesce(sum(e.amount) FILTER (WHERE t.kind IN ('casino.win', 'sportsbook.payout',
+     'sportsbook.cash_out', 'sportsbook.payout_reversal')), 0),
+  coalesce(sum(e.amount) FILTER (WHERE t.kind = 'deposit'), 0),
+  coalesce(sum(-e.amount) FILTER (WHERE t.kind = 'withdrawal.payout'), 0),
+  coalesce(sum(e.amount) FILTER (WHERE t.kind = 'bonus.grant' AND a.kind = 'bonus'), 0),
+  coalesce(sum(-e.amount) FILTER (WHERE t.kind = 'bonus.forfeit' AND a.kind = 'bonus'), 0),
+  max(t.created_at)
+  FROM ledger_transactions t
+  JOIN brands b ON b.slug = t.brand
+  JOIN ledger_entries e ON e.transaction_id = t.id
+  JOIN ledger_accounts a ON a.id = e.account_id AND a.player_id IS NOT NULL
+ WHERE t.kind = ANY(:kinds)
+ GROUP BY 1, 2, 3, 4
+"""
+PLAYER_DAYS_REPORTED = """
+SELECT brand, player_id, day, currency, stakes_minor, wins_minor, deposits_minor,
+       withdrawals_minor, bonus_granted_minor, bonus_forfeited_minor, last_activity_at
+  FROM reporting_player_daily
+"""
+
 Cells = dict[tuple[object, ...], dict[str, int]]
 
 
@@ -226,6 +250,13 @@ async def test_every_daily_cell_equals_the_ledger_and_months_are_sums_of_days(
             assert await reconciliation.reconcile(uow, brand, min(days), max(days)) == []
 
     await _assert_month_is_sum_of_days(db, expected)
+    async with db.uow() as uow:
+        ledger_days = await uow.session.execute(
+            text(PLAYER_DAYS_FROM_LEDGER), {"kinds": list(MAPPED)}
+        )
+        player_days = {tuple(row[:4]): tuple(row[4:]) for row in ledger_days}
+        reported = await uow.session.execute(text(PLAYER_DAYS_REPORTED))
+        assert {tuple(row[:4]): tuple(row[4:]) for row in reported} == player_days
 
 
 async def _assert_month_is_sum_of_days(db: Database, expected: Cells) -> None:

@@ -7,6 +7,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import text
+from strawberry.relay import to_base64
+
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from tests.domain.reporting.support import Casino, apply_outbox, ledger_move, player
@@ -122,3 +125,66 @@ async def test_players_and_staff_without_report_read_are_refused(
         assert response.body["errors"][0]["extensions"]["code"] in {
             "PERMISSION_DENIED", "NOT_AUTHENTICATED",
         }  # fmt: skip
+
+
+PLAYER_VALUE = """
+query($p: ID!, $from: Date, $to: Date) {
+  playerValue(playerId: $p, from: $from, to: $to) {
+    currency lastActivityAt
+    lifetime { deposits { amount } withdrawals { amount } netDeposits { amount }
+               stakes { amount } wins { amount } ggr { amount } ngr { amount }
+               bonusCost { amount } }
+    period { deposits { amount } ggr { amount } }
+  }
+}
+"""
+
+
+async def test_crm_reads_a_players_value_over_the_lifetime_and_a_period(
+    server: str, db: Database, registry: BrandRegistry
+) -> None:
+    await seed(db, registry)
+    crm = await signed_in_staff(Api(server, AURORA), db, "crm@op.example", ["crm"])
+    async with db.uow() as uow:
+        (player_id,) = (
+            await uow.session.execute(
+                text("SELECT id FROM players WHERE brand = 'aurora' AND currency = 'EUR'")
+            )
+        ).one()
+    today = date.today()
+    global_id = to_base64("Player", str(player_id))
+
+    now = await crm.query(
+        PLAYER_VALUE, {"p": global_id, "from": today.isoformat(), "to": today.isoformat()}
+    )
+    long_ago = await crm.query(
+        PLAYER_VALUE, {"p": global_id, "from": "2020-01-01", "to": "2020-01-31"}
+    )
+
+    (value,) = now.data["playerValue"]
+    assert value["currency"] == "EUR"
+    assert value["lastActivityAt"] is not None
+    assert {k: v["amount"] for k, v in value["lifetime"].items()} == {
+        "deposits": "100.00", "withdrawals": "0.00", "netDeposits": "100.00",
+        "stakes": "13.00", "wins": "4.00", "ggr": "9.00", "ngr": "9.00", "bonusCost": "0.00",
+    }  # fmt: skip
+    assert value["period"] == {"deposits": {"amount": "100.00"}, "ggr": {"amount": "9.00"}}
+    (old,) = long_ago.data["playerValue"]
+    assert old["period"] == {"deposits": {"amount": "0.00"}, "ggr": {"amount": "0.00"}}
+    assert old["lifetime"] == value["lifetime"]
+
+
+async def test_player_value_needs_player_read_and_report_read(
+    server: str, db: Database, registry: BrandRegistry
+) -> None:
+    await seed(db, registry)
+    trader = await signed_in_staff(Api(server, AURORA), db, "trader@op.example", ["trader"])
+    async with db.uow() as uow:
+        (player_id,) = (
+            await uow.session.execute(text("SELECT id FROM players WHERE brand = 'aurora'"))
+        ).one()
+
+    response = await trader.query(PLAYER_VALUE, {"p": to_base64("Player", str(player_id))})
+
+    assert response.body["data"] == {"playerValue": None}
+    assert response.body["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
