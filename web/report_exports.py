@@ -84,19 +84,8 @@ def _line(request: ReportRequest, row: ReportRow) -> tuple[str, ...]:
 
 async def _stream(db: Database, request: ReportRequest, formula: Formula) -> AsyncIterator[str]:
     yield _csv([_header(request)])
-    sent, after = 0, None
-    while sent < EXPORT_ROWS_MAX:
-        page_request = ReportRequest(
-            request.brand, request.day_from, request.day_to, request.dimensions,
-            request.filters, min(queries.PAGE_SIZE_MAX, EXPORT_ROWS_MAX - sent), after,
-        )  # fmt: skip
-        async with db.uow() as uow:
-            page = await queries.report(uow, page_request, formula)
-        yield _csv([_line(request, row) for row in page.rows])
-        sent += len(page.rows)
-        if not page.has_next_page or not page.rows:
-            return
-        after = page.rows[-1].cursor
+    async for rows in queries.report_pages(db, request, formula, rows_max=EXPORT_ROWS_MAX):
+        yield _csv([_line(request, row) for row in rows])
 
 
 async def report_csv(request: Request) -> Response:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
 from sqlalchemy.sql.expression import cast
 from sqlalchemy.types import Date, Text
 
-from domain.kernel.db import UnitOfWork
+from domain.kernel.db import Database, UnitOfWork
 from domain.reporting.errors import InvalidCursor, InvalidRange, TooManyGroups
 from domain.reporting.formula import Formula
 from domain.reporting.models import FIGURES, DailyFigures, PlayerActivity
@@ -179,3 +179,24 @@ async def report(uow: UnitOfWork, request: ReportRequest, formula: Formula) -> R
             )
         )
     return ReportPage(page, has_next)
+
+
+async def report_pages(
+    db: Database, request: ReportRequest, formula: Formula, *, rows_max: int
+) -> AsyncIterator[list[ReportRow]]:
+    """Every page of a report, up to `rows_max` rows, each read in its own short
+    transaction (keyset over the groups: no snapshot held across the whole walk). A flow:
+    it opens its own units of work. Errors: those of `report`, before the first page."""
+    sent, after = 0, request.after
+    while sent < rows_max:
+        page_request = ReportRequest(
+            request.brand, request.day_from, request.day_to, request.dimensions,
+            request.filters, min(PAGE_SIZE_MAX, rows_max - sent), after,
+        )  # fmt: skip
+        async with db.uow() as uow:
+            page = await report(uow, page_request, formula)
+        yield page.rows
+        sent += len(page.rows)
+        if not page.has_next_page or not page.rows:
+            return
+        after = page.rows[-1].cursor
