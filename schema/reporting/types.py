@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 
@@ -54,6 +55,16 @@ def _date(row: ReportRow, dimension: Dimension) -> date | None:
     return date.fromisoformat(value) if value is not None else None
 
 
+def _money_field(figure: str, description: str) -> Any:
+    """A Money field read from the line's figures only when selected: a page has 500
+    lines and a dashboard selects a few of their amounts."""
+
+    def resolve(root: ReportLine) -> Money:
+        return Money.of(root.amounts_minor[figure], root.currency)
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
 @strawberry.type(
     description="A group's figures. Dimensions not asked for are null; '' is an empty "
     "dimension (e.g. the game of a deposit). GGR = stakes - wins; NGR = GGR - the configured "
@@ -70,35 +81,32 @@ class ReportLine:
     market_type: str | None
     currency: str
     bets: int
-    stakes: Money
-    wins: Money
-    ggr: Money
-    ngr: Money
-    bonus_granted: Money
-    bonus_converted: Money
-    bonus_forfeited: Money
-    bonus_cost: Money
-    jackpot_contributions: Money
-    provider_fees: Money
-    taxes: Money
     deposit_count: int
-    deposits: Money
     withdrawal_count: int
-    withdrawals: Money
-    net_deposits: Money
     active_players: int
     registrations: int
     first_time_depositors: int
     cursor: str
+    amounts_minor: strawberry.Private[dict[str, int]]
+
+    stakes: Money = _money_field("stakes_minor", "Stakes, net of rollbacks and refunds.")
+    wins: Money = _money_field("wins_minor", "Wins, net of payout reversals.")
+    ggr: Money = _money_field("ggr", "Stakes - wins.")
+    ngr: Money = _money_field("ngr", "GGR - the configured deductions.")
+    bonus_granted: Money = _money_field("bonus_granted_minor", "Bonus money granted.")
+    bonus_converted: Money = _money_field("bonus_converted_minor", "Bonus money made cash.")
+    bonus_forfeited: Money = _money_field("bonus_forfeited_minor", "Bonus money forfeited.")
+    bonus_cost: Money = _money_field("bonus_cost", "As configured (README: Reporting).")
+    jackpot_contributions: Money = _money_field("jackpot_contributions_minor", "Zero for now.")
+    provider_fees: Money = _money_field("provider_fees_minor", "Zero for now.")
+    taxes: Money = _money_field("taxes_minor", "Zero for now.")
+    deposits: Money = _money_field("deposits_minor", "Deposits credited.")
+    withdrawals: Money = _money_field("withdrawals_minor", "Withdrawals paid out.")
+    net_deposits: Money = _money_field("net_deposits", "Deposits - withdrawals.")
 
     @classmethod
     def of(cls, row: ReportRow) -> ReportLine:
-        currency = row.keys[Dimension.CURRENCY]
         f = row.figures
-
-        def money(amount_minor: int) -> Money:
-            return Money.of(amount_minor, currency)
-
         return cls(
             day=_date(row, Dimension.DAY),
             month=_date(row, Dimension.MONTH),
@@ -108,28 +116,21 @@ class ReportLine:
             sport=row.keys.get(Dimension.SPORT),
             competition=row.keys.get(Dimension.COMPETITION),
             market_type=row.keys.get(Dimension.MARKET_TYPE),
-            currency=currency,
+            currency=row.keys[Dimension.CURRENCY],
             bets=f["bets"],
-            stakes=money(f["stakes_minor"]),
-            wins=money(f["wins_minor"]),
-            ggr=money(row.ggr_minor),
-            ngr=money(row.ngr_minor),
-            bonus_granted=money(f["bonus_granted_minor"]),
-            bonus_converted=money(f["bonus_converted_minor"]),
-            bonus_forfeited=money(f["bonus_forfeited_minor"]),
-            bonus_cost=money(row.bonus_cost_minor),
-            jackpot_contributions=money(f["jackpot_contributions_minor"]),
-            provider_fees=money(f["provider_fees_minor"]),
-            taxes=money(f["taxes_minor"]),
             deposit_count=f["deposits"],
-            deposits=money(f["deposits_minor"]),
             withdrawal_count=f["withdrawals"],
-            withdrawals=money(f["withdrawals_minor"]),
-            net_deposits=money(row.net_deposits_minor),
             active_players=f["active_players"],
             registrations=f["registrations"],
             first_time_depositors=f["first_depositors"],
             cursor=row.cursor,
+            amounts_minor={
+                **f,
+                "ggr": row.ggr_minor,
+                "ngr": row.ngr_minor,
+                "bonus_cost": row.bonus_cost_minor,
+                "net_deposits": row.net_deposits_minor,
+            },
         )
 
 
