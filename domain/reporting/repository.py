@@ -38,7 +38,6 @@ class Cell:
         return asdict(self)
 
 
-_LOCK_DAY_SHARED = text("SELECT pg_advisory_xact_lock_shared(hashtext(:name))")
 _LOCK_DAY = text("SELECT pg_advisory_xact_lock(hashtext(:name))")
 
 
@@ -46,22 +45,29 @@ def _lock_name(brand: str, day: date) -> str:
     return f"reporting:{brand}:{day.isoformat()}"
 
 
-async def lock_day_shared(uow: UnitOfWork, brand: str, day: date) -> None:
-    """Appliers share a day; a rebuild of it takes it alone (lock_day)."""
-    await uow.session.execute(_LOCK_DAY_SHARED, {"name": _lock_name(brand, day)})
-
-
 async def lock_day(uow: UnitOfWork, brand: str, day: date) -> None:
+    """The brand's day alone: appliers (claim) wait until the rebuild commits."""
     await uow.session.execute(_LOCK_DAY, {"name": _lock_name(brand, day)})
 
 
+# The day's shared lock, then the claim, in one round trip: the lock's subquery yields
+# the row the insert claims, so it is taken first.
+_CLAIM = text(
+    """
+    INSERT INTO reporting_applied (source, brand, day)
+    SELECT CAST(:source AS text), CAST(:brand AS text), CAST(:day AS date)
+      FROM (SELECT pg_advisory_xact_lock_shared(hashtext(:name))) AS locked
+    ON CONFLICT DO NOTHING
+    RETURNING source
+    """
+)
+
+
 async def claim(uow: UnitOfWork, source: str, brand: str, day: date) -> bool:
-    """Claim a source for the figures; False when it was counted already."""
+    """Take the brand's day in shared mode (a rebuild takes it alone: lock_day) and claim
+    a source for the figures; False when it was counted already."""
     claimed = await uow.session.scalar(
-        insert(AppliedSource)
-        .values(source=source, brand=brand, day=day)
-        .on_conflict_do_nothing()
-        .returning(AppliedSource.source)
+        _CLAIM, {"source": source, "brand": brand, "day": day, "name": _lock_name(brand, day)}
     )
     return claimed is not None
 
@@ -161,24 +167,30 @@ async def record_first_deposit(
     return True, displaced
 
 
-_SIGNAL_DUE = text(
-    "UPDATE reporting_signals SET signalled_at = now() WHERE brand = :brand "
-    "AND signalled_at < now() - make_interval(secs => :interval_s) RETURNING brand"
-)
-_FIRST_SIGNAL = text(
-    "INSERT INTO reporting_signals (brand, signalled_at) VALUES (:brand, now()) "
-    "ON CONFLICT (brand) DO NOTHING RETURNING brand"
+_SIGNAL = text(
+    """
+    WITH due AS (
+        UPDATE reporting_signals SET signalled_at = now()
+         WHERE brand = :brand AND signalled_at < now() - make_interval(secs => :interval_s)
+        RETURNING brand
+    ), first AS (
+        INSERT INTO reporting_signals (brand, signalled_at)
+        SELECT :brand, now()
+         WHERE NOT EXISTS (SELECT 1 FROM reporting_signals WHERE brand = :brand)
+        ON CONFLICT (brand) DO NOTHING
+        RETURNING brand
+    )
+    SELECT (SELECT count(*) FROM due) + (SELECT count(*) FROM first)
+    """
 )
 
 
 async def signal_due(uow: UnitOfWork, brand: str, interval_s: float) -> bool:
-    """Take the brand's signal if the last one is older than `interval_s`. A plain
-    conditional UPDATE locks nothing when it does not match, so appliers never queue on
-    this row between signals."""
-    params = {"brand": brand, "interval_s": interval_s}
-    if await uow.session.scalar(_SIGNAL_DUE, params) is not None:
-        return True
-    return await uow.session.scalar(_FIRST_SIGNAL, params) is not None
+    """Take the brand's signal if the last one is older than `interval_s` (or there was
+    none), in one statement. A conditional UPDATE that does not match locks nothing, so
+    appliers never queue on this row between signals."""
+    taken = await uow.session.scalar(_SIGNAL, {"brand": brand, "interval_s": interval_s})
+    return bool(taken)
 
 
 async def forget_day(uow: UnitOfWork, brand: str, day: date) -> None:

@@ -66,7 +66,6 @@ async def apply_transactions(uow: UnitOfWork, transaction_ids: Sequence[int]) ->
 
 
 async def _apply(uow: UnitOfWork, fact: TransactionFacts, rule: Rule) -> bool:
-    await repository.lock_day_shared(uow, fact.brand, fact.day)
     if not await repository.claim(uow, f"ledger:{fact.id}", fact.brand, fact.day):
         return False
     await _signal(uow, fact.brand, fact.day)
@@ -129,7 +128,6 @@ async def apply_registration(uow: UnitOfWork, brand: str, player_id: uuid.UUID) 
     if row is None:
         return False
     currency, day = row
-    await repository.lock_day_shared(uow, brand, day)
     if not await repository.claim(uow, f"player:{player_id}", brand, day):
         return False
     await repository.add(

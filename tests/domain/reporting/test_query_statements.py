@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
-from domain.reporting import players
+from domain.reporting import players, service
 from domain.reporting.formula import Formula
 from domain.reporting.queries import Dimension, ReportRequest, report
-from tests.domain.reporting.support import execute, player
+from tests.domain.reporting.support import Casino, apply_outbox, execute, ledger_move, player
 from tests.support import statements_of
 
 FILL = """
@@ -61,3 +61,25 @@ async def test_a_players_value_is_one_statement_whatever_their_history(
         30_000, 3_100,
     )  # fmt: skip
     assert len(statements) == 1, statements
+
+
+async def test_applying_a_casino_bet_is_six_statements_after_its_commit(
+    db: Database, registry: BrandRegistry
+) -> None:
+    euro = await player(db, registry, "aurora", "EUR")
+    await ledger_move(db, "aurora", euro, "EUR", 10_00)
+    dice = await Casino(db, registry, "aurora", "EUR").open(euro)
+    await apply_outbox(db)
+    await dice.bet("count-b1", "count-r1", 1_00)
+    (transaction_id,) = (
+        await execute(db, "SELECT max(id) FROM ledger_transactions WHERE kind = 'casino.bet'")
+    )[0]
+
+    with statements_of(db) as statements:
+        async with db.transaction() as uow:
+            applied = await service.apply_transactions(uow, [int(transaction_id)])
+
+    assert applied == 1
+    # The ledger facts, the claim (with the day's shared lock), the refresh signal, the
+    # player's activity, the cell and the player's day: the game is in the bet's metadata.
+    assert len(statements) == 6, statements
