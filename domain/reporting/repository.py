@@ -153,7 +153,7 @@ async def record_first_deposit(
         brand=brand, player_id=player_id, transaction_id=transaction_id, day=day,
         currency=currency,
     )  # fmt: skip
-    await uow.session.execute(
+    taken = await uow.session.execute(
         statement.on_conflict_do_update(
             index_elements=["brand", "player_id"],
             set_={
@@ -161,8 +161,13 @@ async def record_first_deposit(
                 "day": statement.excluded.day,
                 "currency": statement.excluded.currency,
             },
-        )
+            # A concurrent applier may have recorded a deposit since the read above: only
+            # an earlier one is replaced, never a later one.
+            where=FirstDeposit.transaction_id > statement.excluded.transaction_id,
+        ).returning(FirstDeposit.transaction_id)
     )
+    if taken.scalar_one_or_none() is None:
+        return False, None
     displaced = None if previous is None else EarlierFirstDeposit(previous.day, previous.currency)
     return True, displaced
 
