@@ -9,6 +9,7 @@ from domain.kernel.db import Base
 from domain.messaging import models as messaging_models
 from domain.originals import models as originals_models
 from domain.payments import models as payments_models
+from domain.reporting import models as reporting_models
 from domain.sportsbook import models as sportsbook_models
 from domain.wallets import models as wallets_models
 
@@ -24,6 +25,7 @@ __all__ = [
     "originals_models",
     "outbox",
     "payments_models",
+    "reporting_models",
     "sportsbook_models",
     "wallets_models",
 ]

@@ -17,6 +17,7 @@ from schema.extensions import StakehouseSchema, extensions_for
 from schema.inputs import DATETIME
 from schema.money import DECIMAL_SCALARS
 from schema.payments import PaymentsMutation, PaymentsQuery
+from schema.reporting import ReportingQuery, ReportingSubscription
 from schema.sportsbook import SportsbookMutation, SportsbookQuery, SportsbookSubscription
 from schema.sportsbook.booking import BookingMutation, BookingQuery
 from schema.sportsbook.resulting import ResultingMutation
@@ -34,6 +35,7 @@ class Query(
     SportsbookQuery,
     TradingQuery,
     BookingQuery,
+    ReportingQuery,
 ):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
@@ -59,7 +61,9 @@ class Mutation(
 
 
 @strawberry.type
-class Subscription(AccountsSubscription, WalletsSubscription, SportsbookSubscription):
+class Subscription(
+    AccountsSubscription, WalletsSubscription, SportsbookSubscription, ReportingSubscription
+):
     pass
 
 

@@ -22,7 +22,7 @@ from domain.kernel.db import Database
 from domain.kernel.pubsub import EventHub
 from domain.kernel.settings import Settings
 from domain.kernel.supervision import TaskHealth
-from web import exports, health
+from web import exports, health, report_exports
 from web.callbacks import callback_routes
 from web.feed import feed_routes
 from web.graphql import StakehouseGraphQL
@@ -95,6 +95,7 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         Route("/graphql", graphql, methods=["POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/account/transactions.csv", exports.transactions_csv, methods=["GET"]),
+        Route("/reports/report.csv", report_exports.report_csv, methods=["GET"]),
         *callback_routes(settings),
         # Odds feed producers outside the cluster (signed, brandless).
         *feed_routes(settings),

@@ -23,6 +23,8 @@ QUEUE_GROUPS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         "payments": ("payments",),
         # Inbox, e-mail and other messages to players.
         "messaging": ("messaging",),
+        # The reporting read model: bulk upkeep that must never delay money.
+        "reporting": ("reporting",),
     }
 )
 

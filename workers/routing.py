@@ -17,13 +17,15 @@ from domain.accounts.events import PlayerRegistered
 from domain.payments.events import PayoutRequested
 from domain.sportsbook.events import MarketResulted
 from domain.sportsbook.feed.events import MarketCorrectionRequested
-from workers.actors import feed, messaging, payments, sportsbook
+from domain.wallets.events import BALANCE_CHANGED
+from workers.actors import feed, messaging, payments, reporting, sportsbook
 
 Actor = dramatiq.Actor[..., Any]
 
 ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
     {
-        PlayerRegistered.topic: (messaging.send_welcome,),
+        PlayerRegistered.topic: (messaging.send_welcome, reporting.apply_registration),
+        BALANCE_CHANGED: (reporting.apply_transaction,),
         MarketResulted.topic: (sportsbook.settle_market,),
         PayoutRequested.topic: (payments.submit_payout,),
         MarketCorrectionRequested.topic: (feed.correct_market,),

@@ -19,4 +19,6 @@ class BrandRow(Base):
     slug: Mapped[str] = mapped_column(Text, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
     jurisdiction: Mapped[str] = mapped_column(Text)
+    # The brand's IANA time zone: reporting cuts its days there.
+    time_zone: Mapped[str] = mapped_column(Text, server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -50,6 +51,8 @@ class Brand(BaseModel):
     currencies: tuple[str, ...] = Field(min_length=1)
     default_currency: str | None = None
     jurisdiction: str = Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+    # The IANA zone the brand's business day runs in (reports cut days here).
+    time_zone: str = "UTC"
     countries: tuple[str, ...] = ()
     # Which wallets pay a stake, in order (wins go back in the same proportion).
     stake_consumption_order: tuple[str, ...] = ("cash", "bonus")
@@ -65,6 +68,15 @@ class Brand(BaseModel):
             if not HOST_PATTERN.match(domain):
                 raise ValueError(f"{domain!r} is not a host name")
         return lowered
+
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}") from None
+        return name
 
     @field_validator("currencies")
     @classmethod
@@ -200,7 +212,10 @@ async def sync_brands(uow: UnitOfWork, registry: BrandRegistry) -> None:
     """Upsert the database's brand rows from the themes."""
     for brand in registry.by_slug.values():
         statement = insert(BrandRow).values(
-            slug=brand.slug, name=brand.name, jurisdiction=brand.jurisdiction
+            slug=brand.slug,
+            name=brand.name,
+            jurisdiction=brand.jurisdiction,
+            time_zone=brand.time_zone,
         )
         await uow.session.execute(
             statement.on_conflict_do_update(
@@ -208,6 +223,7 @@ async def sync_brands(uow: UnitOfWork, registry: BrandRegistry) -> None:
                 set_={
                     "name": statement.excluded.name,
                     "jurisdiction": statement.excluded.jurisdiction,
+                    "time_zone": statement.excluded.time_zone,
                 },
             )
         )

@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -104,6 +104,14 @@ class Settings(BaseSettings):
     # Casino big wins (flagged for risk and finance): a round whose wins reach both this
     # multiple of its stake and a minimum amount, in the currency's major units:
     # casino_big_win_min_amounts per currency (`EUR=1000,JPY=150000`), else the default.
+    # Reporting's NGR formula (domain/reporting/formula.py): bonus cost is what was
+    # converted to cash (`converted`) or what was granted less forfeited (`granted`); NGR is
+    # GGR less the listed deductions (bonus_cost, jackpot_contributions, provider_fees,
+    # taxes; comma-separated, may be empty).
+    report_bonus_cost: Literal["converted", "granted"] = "converted"
+    report_ngr_deductions: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["bonus_cost", "jackpot_contributions", "provider_fees", "taxes"]
+    )
     casino_big_win_stake_multiple: int = Field(default=350, ge=1, le=1_000_000)
     casino_big_win_min_amount: Decimal = Field(default=Decimal(1000), gt=0)
     casino_big_win_min_amounts: Annotated[dict[str, Decimal], NoDecode] = Field(
@@ -146,6 +154,16 @@ class Settings(BaseSettings):
                 raise ValueError("must be provider=secret pairs, secrets of 16+ characters")
             secrets[provider.strip()] = secret.strip()
         return secrets
+
+    @field_validator("report_ngr_deductions", mode="before")
+    @classmethod
+    def _deductions(cls, value: object) -> object:
+        allowed = {"bonus_cost", "jackpot_contributions", "provider_fees", "taxes"}
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list) and not set(value) <= allowed:
+            raise ValueError(f"deductions are some of {sorted(allowed)}")
+        return value
 
     @field_validator("casino_big_win_min_amounts", mode="before")
     @classmethod

@@ -343,6 +343,8 @@ class Bet(Base):
         CheckConstraint("payout_minor IS NULL OR payout_minor >= 0", name="payout"),
         UniqueConstraint("brand", "player_id", "idempotency_key"),
         Index("ix_sportsbook_bets_player_id_id", "player_id", "id"),
+        # Reporting finds a stake's bet by its ledger transaction (domain/reporting).
+        Index("ix_sportsbook_bets_stake_transaction_id", "stake_transaction_id"),
         Index(
             "ix_sportsbook_bets_pending",
             "accept_after",

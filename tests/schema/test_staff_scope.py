@@ -41,6 +41,7 @@ from domain.kernel.db import Database
 from domain.messaging.service import deliver_welcome
 from domain.payments import service as payments
 from tests.domain.payments.support import PSP
+from tests.domain.reporting.support import apply_outbox
 from tests.schema.accounts.test_staff import signed_in_staff
 from tests.schema.sportsbook.support import (
     BookMarket,
@@ -180,6 +181,20 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             f"{{ totals {{ currency }} rounds {{ {edges} }} }} }}",
             period,
         ),
+        "Query.report": Case(
+            "query($from: Date!, $to: Date!) { report(from: $from, to: $to, "
+            "dimensions: [DAY, PRODUCT]) { lines { currency bets deposits { amount } } } }",
+            {
+                "from": (datetime.now(UTC) - timedelta(days=2)).date().isoformat(),
+                "to": (datetime.now(UTC) + timedelta(days=2)).date().isoformat(),
+            },
+        ),
+        "Query.playerValue": Case(
+            "query($p: ID!) { playerValue(playerId: $p) { currency lifetime { deposits "
+            "{ amount } } } }",
+            {"p": world.player},
+        ),
+        "Subscription.reportUpdated": Case("subscription { reportUpdated { day } }", {}),
         "Query.bigWins": Case(
             f"query($from: DateTime!, $to: DateTime!) {{ bigWins(from: $from, to: $to) {{ {edges} }} }}",
             period,
@@ -582,6 +597,8 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
             {"p": player_id},
         )
     game, round_id = await _aurora_casino(db, player_id)
+    # What the reporting actor does after commit: aurora's report has lines to refuse.
+    await apply_outbox(db)
     yield World(
         player=to_base64("Player", str(player_id)),
         player_email=email,

@@ -1,0 +1,356 @@
+"""Reporting: what keeping the read model costs the casino bet callback, and how fast the
+report query answers on a read model the size 2 million settled bets make.
+
+    .venv/bin/python -m bench.reporting [--workers 8] [--rounds 3] [--duration 3]
+                                        [--days 90] [--games 200] [--bets 2000000]
+                                        [--queries 30]
+
+1. Rollups off / on, alternating rounds in one run: `domain.casino.service.bet` in a unit
+   of work, committed, as the callback runs it, from N concurrent workers. "On" runs the
+   reporting actor's work beside it in a child process (each committed
+   `wallets.balance_changed` event applied in its own transaction by
+   `domain.reporting.service.apply_event`, as `reporting.apply_transaction` does), so the
+   two compete for the same CPUs and database, as a worker pod would. The bet path itself
+   carries no reporting statement either way. Prints bets/s of both and the ratio (goal
+   >= 0.9), and how many of the "on" bets the applier had applied by the phase's end.
+2. The report query: the read model is filled with the rows `--bets` bets over `--days`
+   days on `--games` games of one brand produce (one row per day and game: the read model
+   grows with days x games, not with bets), then "GGR by day x game for one brand, one
+   month" runs `--queries` times over HTTP through GraphQL as a finance staff member;
+   prints the rows, the lines answered and p50/p99 of the first page (500 lines) and of
+   walking every page of the month.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
+from sqlalchemy import select, text
+
+from bench import fixtures
+from bench.casino_bet import Bets, domain_operation
+from bench.ledger_debit import Result, pooled, run, run_phase, say
+from domain.brands.service import BrandRegistry
+from domain.kernel.db import Database
+from domain.kernel.outbox import OutboxEvent
+from domain.kernel.settings import get_settings
+from domain.reporting import service
+from domain.reporting.formula import Formula
+from domain.reporting.queries import Dimension, ReportRequest
+from domain.reporting.queries import report as report_query
+
+OFF, ON = "rollups off", "rollups on"
+RATIO_GOAL = 0.9
+P50_GOAL_MS = 50.0
+APPLIER_BATCH = 200
+REPORT = """query($from: Date!, $to: Date!, $after: String) {
+  report(from: $from, to: $to, dimensions: [DAY, GAME], first: 500, after: $after) {
+    lines { day game bets ggr { amount } } hasNextPage endCursor } }"""
+
+
+# ---- the applier: the reporting actor's work, in a process of its own ----------------------
+
+
+async def apply_loop(url: str) -> None:
+    """Apply committed balance events in id order, one transaction each, until killed."""
+    db = Database.connect(url, pool_size=2)
+    last = 0
+    while True:
+        async with db.uow() as uow:
+            rows = (
+                await uow.session.execute(
+                    select(OutboxEvent.id, OutboxEvent.brand, OutboxEvent.payload)
+                    .where(OutboxEvent.id > last, OutboxEvent.topic == service.BALANCE_CHANGED)
+                    .order_by(OutboxEvent.id)
+                    .limit(APPLIER_BATCH)
+                )
+            ).all()
+        for row in rows:
+            async with db.transaction() as uow:
+                await service.apply_event(uow, service.BALANCE_CHANGED, row.brand, row.payload)
+            last = row.id
+        if not rows:
+            await asyncio.sleep(0.05)
+
+
+def start_applier(url: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: S603 (this interpreter, this module)
+        [sys.executable, "-m", "bench.reporting", "--apply-loop", url]
+    )
+
+
+def stop_applier(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+async def applied_share(db: Database, since_outbox_id: int) -> tuple[int, int]:
+    """(balance events since the id, how many of them the read model has applied)."""
+    async with db.uow() as uow:
+        row = (
+            await uow.session.execute(
+                text(
+                    "SELECT count(*), count(a.source) FROM outbox_events o "
+                    "LEFT JOIN reporting_applied a ON a.source = 'ledger:' || "
+                    "(o.payload ->> 'transaction_id') "
+                    "WHERE o.id > :since AND o.topic = 'wallets.balance_changed' "
+                    "AND o.payload ->> 'kind' = 'casino.bet'"
+                ),
+                {"since": since_outbox_id},
+            )
+        ).one()
+    return int(row[0]), int(row[1])
+
+
+async def caught_up(db: Database, since: int, timeout_s: float = 120.0) -> None:
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        produced, applied = await applied_share(db, since)
+        if produced and applied == produced:
+            return
+        await asyncio.sleep(0.5)
+    raise RuntimeError("the applier never caught up with the prime phase")
+
+
+async def last_outbox_id(db: Database) -> int:
+    async with db.uow() as uow:
+        return int(
+            await uow.session.scalar(text("SELECT coalesce(max(id), 0) FROM outbox_events")) or 0
+        )
+
+
+async def callback_phases(
+    args: argparse.Namespace, url: str
+) -> tuple[list[Result], tuple[int, int]]:
+    registry = BrandRegistry.load(get_settings().themes_dir)
+    brand = registry.get(fixtures.BRAND)
+    db = Database.connect(url, pool_size=args.workers + 2)
+    try:
+        bets = Bets(await fixtures.prepare_casino(db, registry, args.workers))
+        operation = domain_operation(db, brand, bets)
+        timing = {"workers": args.workers, "warmup_s": args.warmup, "duration_s": args.duration}
+        await run_phase("prime", operation, **{**timing, "duration_s": 2.0})
+        # The applier starts once (imports take seconds on a busy machine, and a starting
+        # process is no steady state), catches up with the prime phase, then only runs
+        # during the "on" phases: SIGSTOP / SIGCONT around them. Resumed, it also applies
+        # what the "off" phase before left: a pessimistic "on".
+        applier = start_applier(url)
+        rounds: dict[str, list[Result]] = {OFF: [], ON: []}
+        on_share = (0, 0)
+        try:
+            await caught_up(db, 0)
+            applier.send_signal(signal.SIGSTOP)
+            for turn in range(args.rounds):
+                rounds[OFF].append(await run_phase(OFF, operation, **timing))
+                since = await last_outbox_id(db)
+                applier.send_signal(signal.SIGCONT)
+                try:
+                    rounds[ON].append(await run_phase(ON, operation, **timing))
+                    share = await applied_share(db, since)
+                finally:
+                    applier.send_signal(signal.SIGSTOP)
+                on_share = (on_share[0] + share[0], on_share[1] + share[1])
+                say(f"  done: round {turn + 1} of {args.rounds}")
+        finally:
+            applier.send_signal(signal.SIGCONT)
+            stop_applier(applier)
+        return [pooled(name, results) for name, results in rounds.items()], on_share
+    finally:
+        await db.dispose()
+
+
+# ---- the report query ------------------------------------------------------------------------
+
+FILL = """
+INSERT INTO reporting_daily (day, brand, product, game, provider, sport, competition,
+                             market_type, currency, bets, stakes_minor, wins_minor,
+                             active_players)
+SELECT CAST(:last AS date) - d, :brand, 'casino', 'game-' || g, 'bench-provider', '', '', '',
+       'EUR', c.bets, c.bets * 100, c.bets * 96, 20
+  FROM generate_series(0, CAST(:days AS int) - 1) AS d,
+       generate_series(1, CAST(:games AS int)) AS g,
+       (SELECT CAST(:bets_per_cell AS bigint) AS bets) AS c
+"""
+
+
+async def fill_read_model(url: str, args: argparse.Namespace) -> tuple[int, date]:
+    db = Database.connect(url, pool_size=1)
+    last = datetime.now(UTC).date()
+    try:
+        async with db.transaction() as uow:
+            await uow.session.execute(
+                text(FILL),
+                {
+                    "last": last, "brand": fixtures.BRAND, "days": args.days,
+                    "games": args.games, "bets_per_cell": args.bets // (args.days * args.games),
+                },
+            )  # fmt: skip
+            await uow.session.execute(text("ANALYZE reporting_daily"))
+            rows = int(await uow.session.scalar(text("SELECT count(*) FROM reporting_daily")) or 0)
+        return rows, last
+    finally:
+        await db.dispose()
+
+
+async def query_phase(
+    base_url: str, token: str, last: date, queries: int
+) -> tuple[list[float], list[float], int]:
+    month_from = last - timedelta(days=29)
+    headers = {
+        "host": f"{fixtures.BRAND}.localhost",
+        "content-type": "application/json",
+        "authorization": f"Bearer {token}",
+    }
+    first_page: list[float] = []
+    whole_month: list[float] = []
+    lines = 0
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as client:
+
+        async def page(after: str | None) -> dict[str, object]:
+            variables = {"from": month_from.isoformat(), "to": last.isoformat(), "after": after}
+            response = await client.post("/graphql", json={"query": REPORT, "variables": variables})
+            body = response.json()
+            assert "errors" not in body, body
+            return body["data"]["report"]  # type: ignore[no-any-return]
+
+        await page(None)  # warm the connection and the statement cache
+        for _ in range(queries):
+            started = time.perf_counter()
+            answer = await page(None)
+            first_page.append((time.perf_counter() - started) * 1000)
+            count = len(answer["lines"])  # type: ignore[arg-type]
+            while answer["hasNextPage"]:
+                answer = await page(str(answer["endCursor"]))
+                count += len(answer["lines"])  # type: ignore[arg-type]
+            whole_month.append((time.perf_counter() - started) * 1000)
+            lines = count
+    return first_page, whole_month, lines
+
+
+async def domain_query(url: str, last: date, queries: int) -> tuple[list[float], list[float]]:
+    """The same month through `domain.reporting.queries.report` alone (SQL and the rows'
+    assembly, no GraphQL): where the time goes."""
+    db = Database.connect(url, pool_size=1)
+    dims = (Dimension.DAY, Dimension.GAME)
+    first_page: list[float] = []
+    whole_month: list[float] = []
+    try:
+        for _ in range(queries + 1):
+            started = time.perf_counter()
+            after = None
+            pages = 0
+            while True:
+                request = ReportRequest(
+                    fixtures.BRAND, last - timedelta(days=29), last, dims, first=500, after=after
+                )
+                async with db.uow() as uow:
+                    page = await report_query(uow, request, Formula())
+                pages += 1
+                if pages == 1:
+                    first_page.append((time.perf_counter() - started) * 1000)
+                if not page.has_next_page:
+                    break
+                after = page.rows[-1].cursor
+            whole_month.append((time.perf_counter() - started) * 1000)
+    finally:
+        await db.dispose()
+    # The first run warms the connection and the statement cache.
+    return first_page[1:], whole_month[1:]
+
+
+def percentile(values: list[float], share: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[share - 1]
+
+
+async def staff_token(url: str) -> str:
+    db = Database.connect(url, pool_size=1)
+    try:
+        return await fixtures._staff_token(db)
+    finally:
+        await db.dispose()
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--apply-loop", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=3.0)
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--games", type=int, default=200)
+    parser.add_argument("--bets", type=int, default=2_000_000)
+    parser.add_argument("--queries", type=int, default=30)
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_arguments()
+    os.environ.setdefault("STAKEHOUSE_LOG_LEVEL", "WARNING")
+    if args.apply_loop:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        run(apply_loop(args.apply_loop), args.loop)
+        return
+    say(
+        f"reporting benchmark: {args.workers} workers, {args.rounds} rounds of {args.duration}s "
+        f"per phase; read model of {args.bets} bets over {args.days} days x {args.games} games; "
+        f"{os.cpu_count()} CPUs"
+    )
+    with fixtures.bench_database() as (url, broker_url):
+        os.environ["STAKEHOUSE_DATABASE_URL"] = url
+        if broker_url:
+            os.environ["STAKEHOUSE_BROKER_URL"] = broker_url
+        get_settings.cache_clear()
+        results, (on_bets, on_applied) = run(callback_phases(args, url), args.loop)
+        rows, last = run(fill_read_model(url, args), args.loop)
+        token = run(staff_token(url), args.loop)
+        domain_first, domain_month = run(domain_query(url, last, args.queries), args.loop)
+        with fixtures.app_server(url, broker_url) as base_url:
+            first_page, whole_month, lines = run(
+                query_phase(base_url, token, last, args.queries), args.loop
+            )
+    by_name = {result.name: result for result in results}
+    say()
+    say(f"{'phase':<14}{'calls':>8}{'bets/s':>9}{'p50 ms':>9}{'p99 ms':>9}")
+    for result in results:
+        say(
+            f"{result.name:<14}{result.count:>8}{result.rate:>9.0f}"
+            f"{result.percentile_ms(50):>9.2f}{result.percentile_ms(99):>9.2f}"
+        )
+    say(f"on / off        {by_name[ON].rate / by_name[OFF].rate:.2f}   (goal >= {RATIO_GOAL})")
+    say(f"applied by the end of the 'on' phases: {on_applied} of {on_bets} bets")
+    say()
+    say(
+        f"read model: {rows} rows ({args.days} days x {args.games} games, "
+        f"{args.bets} bets); GGR by day x game, one brand, one month = {lines} lines"
+    )
+    say(
+        f"first page (500 lines): p50 {percentile(first_page, 50):.1f} ms, "
+        f"p99 {percentile(first_page, 99):.1f} ms (goal p50 <= {P50_GOAL_MS:.0f} ms)"
+    )
+    say(
+        f"  the domain query alone: first page p50 {percentile(domain_first, 50):.1f} ms, "
+        f"whole month p50 {percentile(domain_month, 50):.1f} ms (SQL and rows, no GraphQL)"
+    )
+    say(
+        f"whole month ({-(-lines // 500)} pages): p50 {percentile(whole_month, 50):.1f} ms, "
+        f"p99 {percentile(whole_month, 99):.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Report types: one row per group of the requested dimensions, figures in the group's
+currency (amounts never mix currencies)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from domain.reporting import players
+from domain.reporting.queries import Dimension, ReportPage, ReportRow
+from schema.money import Money
+
+
+@strawberry.enum(description="What a report groups by (currency always applies).")
+class ReportDimension(Enum):
+    DAY = Dimension.DAY.value
+    MONTH = Dimension.MONTH.value
+    PRODUCT = Dimension.PRODUCT.value
+    GAME = Dimension.GAME.value
+    PROVIDER = Dimension.PROVIDER.value
+    SPORT = Dimension.SPORT.value
+    COMPETITION = Dimension.COMPETITION.value
+    MARKET_TYPE = Dimension.MARKET_TYPE.value
+    CURRENCY = Dimension.CURRENCY.value
+
+
+@strawberry.input(description="Only rows whose dimension is one of the values (each 1-100).")
+class ReportFilter:
+    products: list[str] | None = None
+    games: list[str] | None = None
+    providers: list[str] | None = None
+    sports: list[str] | None = None
+    competitions: list[str] | None = None
+    market_types: list[str] | None = None
+    currencies: list[str] | None = None
+
+    def by_dimension(self) -> dict[Dimension, tuple[str, ...]]:
+        values = {
+            Dimension.PRODUCT: self.products,
+            Dimension.GAME: self.games,
+            Dimension.PROVIDER: self.providers,
+            Dimension.SPORT: self.sports,
+            Dimension.COMPETITION: self.competitions,
+            Dimension.MARKET_TYPE: self.market_types,
+            Dimension.CURRENCY: self.currencies,
+        }
+        return {d: tuple(v) for d, v in values.items() if v is not None}
+
+
+def _date(row: ReportRow, dimension: Dimension) -> date | None:
+    value = row.keys.get(dimension)
+    return date.fromisoformat(value) if value is not None else None
+
+
+def _money_field(figure: str, description: str) -> Any:
+    """A Money field read from the line's figures only when selected: a page has 500
+    lines and a dashboard selects a few of their amounts."""
+
+    def resolve(root: ReportLine) -> Money:
+        return Money.of(root.amounts_minor[figure], root.currency)
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
+@strawberry.type(
+    description="A group's figures. Dimensions not asked for are null; '' is an empty "
+    "dimension (e.g. the game of a deposit). GGR = stakes - wins; NGR = GGR - the configured "
+    "deductions (README: Reporting)."
+)
+class ReportLine:
+    day: date | None
+    month: date | None
+    product: str | None
+    game: str | None
+    provider: str | None
+    sport: str | None
+    competition: str | None
+    market_type: str | None
+    currency: str
+    bets: int
+    deposit_count: int
+    withdrawal_count: int
+    active_players: int
+    registrations: int
+    first_time_depositors: int
+    cursor: str
+    amounts_minor: strawberry.Private[dict[str, int]]
+
+    stakes: Money = _money_field("stakes_minor", "Stakes, net of rollbacks and refunds.")
+    wins: Money = _money_field("wins_minor", "Wins, net of payout reversals.")
+    ggr: Money = _money_field("ggr", "Stakes - wins.")
+    ngr: Money = _money_field("ngr", "GGR - the configured deductions.")
+    bonus_granted: Money = _money_field("bonus_granted_minor", "Bonus money granted.")
+    bonus_converted: Money = _money_field("bonus_converted_minor", "Bonus money made cash.")
+    bonus_forfeited: Money = _money_field("bonus_forfeited_minor", "Bonus money forfeited.")
+    bonus_cost: Money = _money_field("bonus_cost", "As configured (README: Reporting).")
+    jackpot_contributions: Money = _money_field("jackpot_contributions_minor", "Zero for now.")
+    provider_fees: Money = _money_field("provider_fees_minor", "Zero for now.")
+    taxes: Money = _money_field("taxes_minor", "Zero for now.")
+    deposits: Money = _money_field("deposits_minor", "Deposits credited.")
+    withdrawals: Money = _money_field("withdrawals_minor", "Withdrawals paid out.")
+    net_deposits: Money = _money_field("net_deposits", "Deposits - withdrawals.")
+
+    @classmethod
+    def of(cls, row: ReportRow) -> ReportLine:
+        f = row.figures
+        return cls(
+            day=_date(row, Dimension.DAY),
+            month=_date(row, Dimension.MONTH),
+            product=row.keys.get(Dimension.PRODUCT),
+            game=row.keys.get(Dimension.GAME),
+            provider=row.keys.get(Dimension.PROVIDER),
+            sport=row.keys.get(Dimension.SPORT),
+            competition=row.keys.get(Dimension.COMPETITION),
+            market_type=row.keys.get(Dimension.MARKET_TYPE),
+            currency=row.keys[Dimension.CURRENCY],
+            bets=f["bets"],
+            deposit_count=f["deposits"],
+            withdrawal_count=f["withdrawals"],
+            active_players=f["active_players"],
+            registrations=f["registrations"],
+            first_time_depositors=f["first_depositors"],
+            cursor=row.cursor,
+            amounts_minor={
+                **f,
+                "ggr": row.ggr_minor,
+                "ngr": row.ngr_minor,
+                "bonus_cost": row.bonus_cost_minor,
+                "net_deposits": row.net_deposits_minor,
+            },
+        )
+
+
+@strawberry.type(description="A page of report lines, ordered by the dimensions' values.")
+class Report:
+    lines: list[ReportLine]
+    has_next_page: bool
+    end_cursor: str | None
+
+    @classmethod
+    def of(cls, page: ReportPage) -> Report:
+        lines = [ReportLine.of(row) for row in page.rows]
+        return cls(
+            lines=lines,
+            has_next_page=page.has_next_page,
+            end_cursor=lines[-1].cursor if lines else None,
+        )
+
+
+@strawberry.type(description="A player's money figures over a span, in one currency.")
+class PlayerFigures:
+    deposits: Money
+    withdrawals: Money
+    net_deposits: Money
+    stakes: Money
+    wins: Money
+    ggr: Money
+    ngr: Money
+    bonus_cost: Money
+
+    @classmethod
+    def of(cls, figures: players.PlayerFigures, currency: str) -> PlayerFigures:
+        return cls(
+            deposits=Money.of(figures.deposits_minor, currency),
+            withdrawals=Money.of(figures.withdrawals_minor, currency),
+            net_deposits=Money.of(figures.net_deposits_minor, currency),
+            stakes=Money.of(figures.stakes_minor, currency),
+            wins=Money.of(figures.wins_minor, currency),
+            ggr=Money.of(figures.ggr_minor, currency),
+            ngr=Money.of(figures.ngr_minor, currency),
+            bonus_cost=Money.of(figures.bonus_cost_minor, currency),
+        )
+
+
+@strawberry.type(description="What a player has brought, in one currency (README: Reporting).")
+class PlayerValue:
+    currency: str
+    lifetime: PlayerFigures
+    period: PlayerFigures | None = strawberry.field(
+        description="Over the asked period; null when none was asked."
+    )
+    last_activity_at: datetime = strawberry.field(
+        description="The player's latest money movement (stake, win, payment, bonus)."
+    )
+
+    @classmethod
+    def of(cls, value: players.PlayerValue) -> PlayerValue:
+        return cls(
+            currency=value.currency,
+            lifetime=PlayerFigures.of(value.lifetime, value.currency),
+            period=PlayerFigures.of(value.period, value.currency) if value.period else None,
+            last_activity_at=value.last_activity_at,
+        )

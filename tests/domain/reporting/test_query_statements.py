@@ -1,0 +1,85 @@
+"""The report and player-value queries read a page in a fixed number of statements,
+however many lines or days it holds (no N+1)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from domain.brands.service import BrandRegistry
+from domain.kernel.db import Database
+from domain.reporting import players, service
+from domain.reporting.formula import Formula
+from domain.reporting.queries import Dimension, ReportRequest, report
+from tests.domain.reporting.support import Casino, apply_outbox, execute, ledger_move, player
+from tests.support import statements_of
+
+FILL = """
+INSERT INTO reporting_daily (day, brand, product, game, provider, sport, competition,
+                             market_type, currency, bets, stakes_minor, wins_minor)
+SELECT CAST(:last AS date) - d, 'aurora', 'casino', 'game-' || g, 'p', '', '', '', 'EUR',
+       3, 300, 250
+  FROM generate_series(0, 9) AS d, generate_series(1, 40) AS g
+"""
+
+
+async def test_a_page_of_400_lines_is_two_statements(db: Database) -> None:
+    last = date(2026, 11, 30)
+    await execute(db, FILL, last=last)
+    request = ReportRequest(
+        "aurora", last - timedelta(days=9), last, (Dimension.DAY, Dimension.GAME), first=400
+    )
+
+    with statements_of(db) as statements:
+        async with db.uow() as uow:
+            page = await report(uow, request, Formula())
+
+    assert len(page.rows) == 400
+    assert {row.ggr_minor for row in page.rows} == {50}
+    # The figures, and the distinct active players of the same groups.
+    assert len(statements) == 2, statements
+
+
+async def test_a_players_value_is_one_statement_whatever_their_history(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player_id = await player(db, registry, "aurora", "EUR")
+    await execute(
+        db,
+        "INSERT INTO reporting_player_daily (brand, player_id, day, currency, deposits_minor, "
+        "last_activity_at) SELECT 'aurora', :p, DATE '2026-01-01' + d, 'EUR', 100, now() "
+        "FROM generate_series(0, 299) AS d",
+        p=player_id,
+    )
+
+    with statements_of(db) as statements:
+        async with db.uow() as uow:
+            (value,) = await players.player_value(
+                uow, "aurora", player_id, Formula(), (date(2026, 1, 1), date(2026, 1, 31))
+            )
+
+    assert (value.lifetime.deposits_minor, value.period.deposits_minor if value.period else None) == (
+        30_000, 3_100,
+    )  # fmt: skip
+    assert len(statements) == 1, statements
+
+
+async def test_applying_a_casino_bet_is_six_statements_after_its_commit(
+    db: Database, registry: BrandRegistry
+) -> None:
+    euro = await player(db, registry, "aurora", "EUR")
+    await ledger_move(db, "aurora", euro, "EUR", 10_00)
+    dice = await Casino(db, registry, "aurora", "EUR").open(euro)
+    await apply_outbox(db)
+    await dice.bet("count-b1", "count-r1", 1_00)
+    (transaction_id,) = (
+        await execute(db, "SELECT max(id) FROM ledger_transactions WHERE kind = 'casino.bet'")
+    )[0]
+
+    with statements_of(db) as statements:
+        async with db.transaction() as uow:
+            applied = await service.apply_transactions(uow, [int(transaction_id)])
+
+    assert applied == 1
+    # The ledger facts, the claim (with the day's shared lock), the refresh signal, the
+    # player's activity, the cell and the player's day: the game is in the bet's metadata.
+    assert len(statements) == 6, statements

@@ -1,0 +1,35 @@
+"""Reporting actors: keep the read model from committed events, after their commit, so
+the stake's own transaction carries no reporting statement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+
+from domain.reporting import service
+from workers.broker import setup_broker
+from workers.runtime import database
+
+# Its own queue: a burst of bets never delays payouts or settlement, and KEDA can scale
+# reporting workers on this queue's length alone.
+QUEUE = "reporting"
+
+
+async def _apply(topic: str, brand: str | None, payload: dict[str, Any]) -> None:
+    async with database().uow() as uow:
+        await service.apply_event(uow, topic, brand, payload)
+        await uow.commit()
+
+
+@dramatiq.actor(actor_name="reporting.apply_transaction", queue_name=QUEUE, broker=setup_broker())
+async def apply_transaction(event_id: int, brand: str | None, payload: dict[str, Any]) -> None:
+    """Add a committed ledger transaction (`wallets.balance_changed`) to the read model,
+    once however often it arrives (its id is claimed with the figures it adds)."""
+    await _apply(service.BALANCE_CHANGED, brand, payload)
+
+
+@dramatiq.actor(actor_name="reporting.apply_registration", queue_name=QUEUE, broker=setup_broker())
+async def apply_registration(event_id: int, brand: str | None, payload: dict[str, Any]) -> None:
+    """Count a registration (`accounts.player_registered`) once."""
+    await _apply(service.PLAYER_REGISTERED, brand, payload)
