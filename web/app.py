@@ -23,7 +23,9 @@ from domain.kernel.settings import Settings
 from domain.kernel.supervision import TaskHealth
 from web import exports, health
 from web.callbacks import callback_routes
+from web.devmail import mailbox_routes
 from web.graphql import StakehouseGraphQL
+from web.mailhooks import mail_webhook_routes
 from web.middleware import (
     BodyLimitMiddleware,
     BrandMiddleware,
@@ -87,6 +89,9 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         WebSocketRoute("/graphql", graphql),
         Route("/account/transactions.csv", exports.transactions_csv, methods=["GET"]),
         *callback_routes(settings),
+        *mail_webhook_routes(settings),
+        # The dev mailbox (none in production).
+        *mailbox_routes(settings),
         *provider_routes(settings),
         # The in-house studio's game server (talks to the wallet only over HTTP).
         *originals_routes(),

@@ -14,6 +14,7 @@ from typing import Any, Final
 import dramatiq
 
 from domain.accounts.events import PlayerRegistered
+from domain.messaging.events import EmailQueued
 from domain.payments.events import PayoutRequested
 from domain.sportsbook.events import MarketResulted
 from domain.sportsbook.feed.events import MarketCorrectionRequested
@@ -24,6 +25,7 @@ Actor = dramatiq.Actor[..., Any]
 ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
     {
         PlayerRegistered.topic: (messaging.send_welcome,),
+        EmailQueued.topic: (messaging.send_email,),
         MarketResulted.topic: (sportsbook.settle_market,),
         PayoutRequested.topic: (payments.submit_payout,),
         MarketCorrectionRequested.topic: (feed.correct_market,),

@@ -130,6 +130,9 @@ class Player(relay.Node):
         description="How odds are written for this player: `display` without a `format` "
         "follows it. Change it with `setOddsFormat`."
     )
+    email_verified: bool = strawberry.field(
+        description="Whether the player followed the link of a verification e-mail (`verifyEmail`)."
+    )
     limits = compliance_fields.limits_field
     reality_check = compliance_fields.reality_check_field
     wallets = wallet_fields.wallets_field
@@ -154,6 +157,7 @@ class Player(relay.Node):
             reality_check_minutes=player.reality_check_minutes,
             time_out_until=time_out_until(player),
             odds_format=OddsFormat(player.odds_format),
+            email_verified=player.email_verified_at is not None,
         )
 
     @classmethod

@@ -9,8 +9,12 @@ from typing import Any
 import dramatiq
 
 from domain.brands.errors import UnknownBrand
+from domain.integrations.mail import MailRejected, MailUnavailable
+from domain.kernel.settings import get_settings
+from domain.messaging import mail
 from domain.messaging.service import WELCOME_CONSUMER, deliver_welcome
 from workers.broker import setup_broker
+from workers.mail import mailer, renderer, sender_of
 from workers.runtime import brands, database
 
 log = logging.getLogger(__name__)
@@ -37,3 +41,50 @@ async def send_welcome(event_id: int, brand: str, payload: dict[str, Any]) -> No
         await uow.commit()
     if not delivered:
         log.info("welcome for event %s skipped: already delivered or no such player", event_id)
+
+
+SEND_EMAIL = "messaging.send_email"
+# Backoff between attempts: a relay that is down for a few minutes loses nothing.
+SEND_EMAIL_BACKOFF_MIN_MS = 1_000
+SEND_EMAIL_BACKOFF_MAX_MS = 300_000
+
+
+@dramatiq.actor(
+    actor_name=SEND_EMAIL,
+    queue_name=QUEUE,
+    broker=setup_broker(),
+    throws=(UnknownBrand,),
+    # The message row counts attempts and fails itself at mail_send_attempts_max; the
+    # broker's retries only have to outlast that.
+    max_retries=50,
+    min_backoff=SEND_EMAIL_BACKOFF_MIN_MS,
+    max_backoff=SEND_EMAIL_BACKOFF_MAX_MS,
+)
+async def send_email(event_id: int, brand: str, payload: dict[str, Any]) -> None:
+    """Send one queued e-mail. Idempotent: only a message still queued is sent, and it is
+    marked sent in the transaction that sent it, so a redelivery sends nothing. A transient
+    failure is counted and retried with backoff; a refusal or the last attempt fails it."""
+    message_id = uuid.UUID(str(payload["message_id"]))
+    sender = sender_of(brands().get(brand))
+    try:
+        async with database().uow() as uow:
+            sent = await mail.send(
+                uow, message_id, mailer=mailer(), render=renderer(), sender=sender
+            )
+            await uow.commit()
+    except (MailUnavailable, MailRejected) as error:
+        async with database().uow() as uow:
+            final = await mail.record_failure(
+                uow,
+                message_id,
+                error.message,
+                final=isinstance(error, MailRejected),
+                attempts_max=get_settings().mail_send_attempts_max,
+            )
+            await uow.commit()
+        log.warning("e-mail %s not sent (%s): %s", message_id, error.code, error.message)
+        if not final:
+            raise
+        return
+    if not sent:
+        log.info("e-mail %s skipped: already sent, failed or being sent", message_id)
