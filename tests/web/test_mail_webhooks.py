@@ -23,6 +23,7 @@ from domain.messaging.models import EmailMessage, EmailStatus
 from tests.mail import mail_to
 from tests.support import AURORA, NORTHSTAR, Api
 from tests.workers import flushed_broker, running_worker  # noqa: F401 (autouse fixture)
+from web.devmail import read_mailbox
 from workers.actors import messaging
 
 BOUNCES = "/callbacks/mail/bounces"
@@ -128,7 +129,7 @@ async def test_the_dev_mailbox_lists_the_brands_mail_with_its_rendered_html(
     message = await sent_verification(aurora, mailbox, db)
     async with httpx.AsyncClient(base_url=server, headers={"host": AURORA}) as site:
         listing = await site.get("/dev/mailbox")
-        (key,) = [path.stem for path in mailbox.glob("*.eml")]
+        (key,) = [mail.key for mail in read_mailbox(mailbox)]
         rendered = await site.get(f"/dev/mailbox/{key}.html")
     async with httpx.AsyncClient(base_url=server, headers={"host": NORTHSTAR}) as other:
         other_listing = await other.get("/dev/mailbox")

@@ -16,6 +16,7 @@ from domain.messaging import mail, recovery
 from domain.messaging.models import EmailKind, EmailMessage, EmailStatus
 from tests.conftest import REPO_ROOT
 from tests.support import create_player, statements_of
+from web.devmail import read_mailbox
 from workers.mail import MailRenderer, sender_of
 
 
@@ -90,7 +91,7 @@ async def test_a_message_that_recovers_is_sent_once_and_not_again(
 
     sent = await row(db, message_id)
     assert (sent.status, sent.attempts, sent.last_error) == (EmailStatus.SENT, 2, None)
-    assert len(list(mailbox.glob("*.eml"))) == 1
+    assert len(read_mailbox(mailbox)) == 1
 
 
 @pytest.mark.parametrize("known", [True, False])
