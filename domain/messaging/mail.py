@@ -21,9 +21,15 @@ from sqlalchemy import select, update
 
 from domain.accounts import recovery
 from domain.accounts.models import Player, TokenPurpose
-from domain.integrations.mail import Mailer, OutgoingMail, message_id_for
+from domain.integrations.mail import (
+    Mailer,
+    MailRejected,
+    MailUnavailable,
+    OutgoingMail,
+    message_id_for,
+)
 from domain.kernel import clock
-from domain.kernel.db import UnitOfWork
+from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.outbox import emit
 from domain.messaging.events import EmailBounced, EmailQueued
 from domain.messaging.models import EmailKind, EmailMessage, EmailStatus
@@ -186,3 +192,42 @@ async def record_bounce(uow: UnitOfWork, message_id: uuid.UUID, reason: str) -> 
         brand=brand,
     )
     return True
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How one attempt ended: sent, nothing to do, or failed (for good, or to retry)."""
+
+    sent: bool
+    error: MailUnavailable | MailRejected | None = None
+    retry: bool = False
+
+
+async def deliver(
+    database: Database,
+    message_id: uuid.UUID,
+    *,
+    mailer: Mailer,
+    render: Render,
+    sender: Sender,
+    attempts_max: int,
+) -> Delivery:
+    """One attempt at a queued message, as the worker makes it (a flow: it commits its own
+    units of work). The send and its `sent` mark commit together; a failed send rolls back
+    (its token with it) and is counted in a transaction of its own. `retry` says the
+    caller should try again later (the relay may recover); a refusal (MailRejected) or the
+    last attempt fails the message for good."""
+    try:
+        async with database.transaction() as uow:
+            sent = await send(uow, message_id, mailer=mailer, render=render, sender=sender)
+    except (MailUnavailable, MailRejected) as error:
+        async with database.transaction() as uow:
+            final = await record_failure(
+                uow,
+                message_id,
+                error.message,
+                final=isinstance(error, MailRejected),
+                attempts_max=attempts_max,
+            )
+        return Delivery(sent=False, error=error, retry=not final)
+    return Delivery(sent=sent)

@@ -9,7 +9,6 @@ from typing import Any
 import dramatiq
 
 from domain.brands.errors import UnknownBrand
-from domain.integrations.mail import MailRejected, MailUnavailable
 from domain.kernel.settings import get_settings
 from domain.messaging import mail
 from domain.messaging.service import WELCOME_CONSUMER, deliver_welcome
@@ -65,26 +64,20 @@ async def send_email(event_id: int, brand: str, payload: dict[str, Any]) -> None
     marked sent in the transaction that sent it, so a redelivery sends nothing. A transient
     failure is counted and retried with backoff; a refusal or the last attempt fails it."""
     message_id = uuid.UUID(str(payload["message_id"]))
-    sender = sender_of(brands().get(brand))
-    try:
-        async with database().uow() as uow:
-            sent = await mail.send(
-                uow, message_id, mailer=mailer(), render=renderer(), sender=sender
-            )
-            await uow.commit()
-    except (MailUnavailable, MailRejected) as error:
-        async with database().uow() as uow:
-            final = await mail.record_failure(
-                uow,
-                message_id,
-                error.message,
-                final=isinstance(error, MailRejected),
-                attempts_max=get_settings().mail_send_attempts_max,
-            )
-            await uow.commit()
-        log.warning("e-mail %s not sent (%s): %s", message_id, error.code, error.message)
-        if not final:
-            raise
-        return
-    if not sent:
+    delivery = await mail.deliver(
+        database(),
+        message_id,
+        mailer=mailer(),
+        render=renderer(),
+        sender=sender_of(brands().get(brand)),
+        attempts_max=get_settings().mail_send_attempts_max,
+    )
+    if delivery.error is not None:
+        log.warning(
+            "e-mail %s not sent (%s): %s", message_id, delivery.error.code, delivery.error.message
+        )
+        if delivery.retry:
+            # Dramatiq retries with backoff; the row counts the attempts.
+            raise delivery.error
+    elif not delivery.sent:
         log.info("e-mail %s skipped: already sent, failed or being sent", message_id)

@@ -41,17 +41,16 @@ async def queued(db: Database, registry: BrandRegistry) -> uuid.UUID:
 
 async def attempt_with(
     db: Database, registry: BrandRegistry, message_id: uuid.UUID, mailer: SmtpMailer
-) -> bool:
-    """One attempt as the actor makes it: send, or roll back and count the failure."""
-    renderer = MailRenderer(registry, REPO_ROOT / "themes")
-    sender = sender_of(registry.get("aurora"))
-    try:
-        async with db.transaction() as uow:
-            return await mail.send(uow, message_id, mailer=mailer, render=renderer, sender=sender)
-    except MailUnavailable as error:
-        async with db.transaction() as uow:
-            await mail.record_failure(uow, message_id, error.message, final=False, attempts_max=3)
-        return False
+) -> mail.Delivery:
+    """One attempt, as the actor makes it."""
+    return await mail.deliver(
+        db,
+        message_id,
+        mailer=mailer,
+        render=MailRenderer(registry, REPO_ROOT / "themes"),
+        sender=sender_of(registry.get("aurora")),
+        attempts_max=3,
+    )
 
 
 async def row(db: Database, message_id: uuid.UUID) -> EmailMessage:
@@ -67,13 +66,16 @@ async def test_an_unreachable_relay_keeps_the_message_queued_then_fails_it(
     message_id = await queued(db, registry)
     down = SmtpMailer("127.0.0.1", closed_port(), timeout_s=2)
 
-    assert await attempt_with(db, registry, message_id, down) is False
+    first = await attempt_with(db, registry, message_id, down)
+    assert (first.sent, first.retry) == (False, True)
+    assert isinstance(first.error, MailUnavailable)
     after_one = await row(db, message_id)
     assert (after_one.status, after_one.attempts) == (EmailStatus.QUEUED, 1)
     assert after_one.last_error and "ConnectionRefusedError" in after_one.last_error
 
-    for _ in range(2):
-        await attempt_with(db, registry, message_id, down)
+    await attempt_with(db, registry, message_id, down)
+    last = await attempt_with(db, registry, message_id, down)
+    assert (last.sent, last.retry) == (False, False)
     failed = await row(db, message_id)
     assert (failed.status, failed.attempts) == (EmailStatus.FAILED, 3)
 
@@ -86,8 +88,8 @@ async def test_a_message_that_recovers_is_sent_once_and_not_again(
     relay = SmtpMailer.from_settings(get_settings())
 
     await attempt_with(db, registry, message_id, down)
-    assert await attempt_with(db, registry, message_id, relay) is True
-    assert await attempt_with(db, registry, message_id, relay) is False
+    assert (await attempt_with(db, registry, message_id, relay)).sent is True
+    assert await attempt_with(db, registry, message_id, relay) == mail.Delivery(sent=False)
 
     sent = await row(db, message_id)
     assert (sent.status, sent.attempts, sent.last_error) == (EmailStatus.SENT, 2, None)
