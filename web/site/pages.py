@@ -168,6 +168,7 @@ class SignInPages:
                 identifier="",
                 next_path=next_path,
                 registered=request.query_params.get("registered") == "1",
+                password_reset=request.query_params.get("reset") == "1",
             )
         form = await self.site.form(request)
         if form is None:
@@ -192,6 +193,7 @@ class SignInPages:
                 identifier=identifier,
                 next_path=next_path,
                 registered=False,
+                password_reset=False,
             )
         if payload["twoFactorRequired"]:
             return self.site.redirect(request, "/login/two-factor?next=" + quote(next_path))

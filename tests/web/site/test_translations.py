@@ -251,6 +251,9 @@ def _paths(market: BookMarket) -> dict[str, str]:
         "/sports/event/{id}": f"/sports/event/{gid('SportsbookEvent', market.event_id)}",
         "/sports/slip": "/sports/slip",
         "/account/bets": "/account/bets",
+        "/forgot-password": "/forgot-password",
+        "/reset-password": "/reset-password?token=not-a-token",
+        "/verify-email": "/verify-email?token=not-a-token",
     }
 
 
