@@ -15,6 +15,7 @@ from schema.compliance import ComplianceMutation
 from schema.context import Info
 from schema.extensions import StakehouseSchema, extensions_for
 from schema.inputs import DATETIME
+from schema.messaging import MessagingMutation, MessagingSubscription
 from schema.money import DECIMAL_SCALARS
 from schema.payments import PaymentsMutation, PaymentsQuery
 from schema.sportsbook import SportsbookMutation, SportsbookQuery, SportsbookSubscription
@@ -42,12 +43,15 @@ class Mutation(
     SportsbookMutation,
     TradingMutation,
     ComplianceMutation,
+    MessagingMutation,
 ):
     pass
 
 
 @strawberry.type
-class Subscription(AccountsSubscription, WalletsSubscription, SportsbookSubscription):
+class Subscription(
+    AccountsSubscription, WalletsSubscription, SportsbookSubscription, MessagingSubscription
+):
     pass
 
 

@@ -21,3 +21,13 @@ class EmailBounced(Event):
     topic: ClassVar[str] = "messaging.email_bounced"
     message_id: str
     player_id: str | None
+
+
+@dataclass(frozen=True)
+class InboxChanged(Event):
+    """A player's inbox changed (a message arrived, was read or deleted): its unread count
+    now. Subscriptions and the site's badge follow it."""
+
+    topic: ClassVar[str] = "messaging.inbox_changed"
+    player_id: str
+    unread_count: int

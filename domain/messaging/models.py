@@ -24,6 +24,9 @@ class InboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Deleted by the player: gone from their inbox, kept for the operator's record of what
+    # was sent.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_inbox_messages_player_created", "player_id", "created_at"),)
 

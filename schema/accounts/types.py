@@ -18,6 +18,7 @@ from domain.compliance.protection import time_out_until
 from domain.messaging.models import InboxMessage as InboxMessageModel
 from resolvers.accounts import auth as auth_resolvers
 from resolvers.accounts import players as player_resolvers
+from resolvers.messaging import inbox as inbox_resolvers
 from schema.casino import fields as casino_fields
 from schema.compliance import fields as compliance_fields
 from schema.context import Info
@@ -176,6 +177,13 @@ class Player(relay.Node):
     async def inbox(self, info: Info, first: int = INBOX_PAGE_DEFAULT) -> list[InboxMessage]:
         messages = await player_resolvers.inbox(info.context, uuid.UUID(self.id), first)
         return [InboxMessage.from_model(message) for message in messages]
+
+    @strawberry.field(
+        description="Unread messages in the player's inbox (the player, or staff with "
+        "player.read; null for anyone else). Live: the `inboxChanged` subscription."
+    )
+    async def unread_inbox_count(self, info: Info) -> int | None:
+        return await inbox_resolvers.unread_count(info.context, uuid.UUID(self.id))
 
 
 @strawberry.type(description="An operator staff user.")

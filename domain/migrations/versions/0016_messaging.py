@@ -1,5 +1,5 @@
-"""e-mail delivery and account recovery: email_messages, account_tokens,
-players.email_verified_at
+"""e-mail delivery, account recovery and the inbox: email_messages, account_tokens,
+players.email_verified_at, inbox_messages.deleted_at
 
 Revision ID: 0016_messaging
 Revises: 0015
@@ -9,6 +9,7 @@ Create Date: 2026-12-07 04:40:00
 - `account_tokens`: single-use verification and reset tokens, only their SHA-256 stored.
 - `players.email_verified_at`: set when the verification link is followed. Existing players
   stay unverified: nothing proved their addresses.
+- `inbox_messages.deleted_at`: a message the player deleted (kept for the record).
 """
 
 from collections.abc import Sequence
@@ -24,6 +25,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column(
+        "inbox_messages", sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True)
+    )
     op.add_column(
         "players", sa.Column("email_verified_at", sa.DateTime(timezone=True), nullable=True)
     )
@@ -96,3 +100,4 @@ def downgrade() -> None:
     op.drop_index("ix_account_tokens_player_purpose", table_name="account_tokens")
     op.drop_table("account_tokens")
     op.drop_column("players", "email_verified_at")
+    op.drop_column("inbox_messages", "deleted_at")
