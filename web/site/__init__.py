@@ -21,6 +21,7 @@ from domain.kernel.settings import Environment, Settings
 from web.site import assets
 from web.site.account import AccountPages
 from web.site.casino import CasinoPages
+from web.site.inbox import InboxPages
 from web.site.pages import PublicPages, SignInPages
 from web.site.protection import PlayerProtectionPages
 from web.site.recovery import RecoveryPages
@@ -101,6 +102,7 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
     protection = PlayerProtectionPages(site)
     sports = SportsPages(site)
     recovery = RecoveryPages(site)
+    inbox = InboxPages(site)
     both = ["GET", "POST"]
     routes = [
         Route("/", public.home, methods=["GET"]),
@@ -129,6 +131,8 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/account/deposit", account.deposit, methods=both),
         Route("/account/withdraw", account.withdraw, methods=both),
         Route("/account/inbox", account.inbox, methods=["GET"]),
+        Route("/account/inbox/stream", inbox.badge_stream, methods=["GET"]),
+        Route("/account/inbox/{message_id}/{action}", inbox.act, methods=["POST"]),
         Route("/casino", casino.lobby, methods=["GET"]),
         Route("/casino/games", casino.games, methods=["GET"]),
         Route("/casino/favourite", casino.favourite, methods=["POST"]),
