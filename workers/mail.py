@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import functools
 import io
+import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_currency
 from babel.support import Translations
 
 from domain.brands.service import Brand, BrandRegistry
 from domain.integrations.mail import Mailer, SmtpMailer
+from domain.kernel.money import from_minor
 from domain.kernel.settings import get_settings
 from domain.messaging.mail import Draft, Rendered, Sender
+
+_LINE_BREAKS = re.compile(r"[ \t\r\n]+")
 
 
 def _catalog(path: Path) -> Translations | None:
@@ -65,6 +72,13 @@ class MailRenderer:
         environment.install_gettext_translations(  # type: ignore[attr-defined]
             self._translations(brand, language), newstyle=True
         )
+        # Amounts and moments as the reader's language writes them.
+        environment.globals["money"] = lambda amount_minor, currency: format_currency(
+            from_minor(int(amount_minor), currency), currency, locale=language
+        )
+        environment.globals["moment"] = lambda text: format_datetime(
+            datetime.fromisoformat(text), "long", locale=language
+        )
         return environment
 
     @functools.cache  # noqa: B019
@@ -90,7 +104,8 @@ class MailRenderer:
             return environment.get_template(name).render(values)
 
         return Rendered(
-            subject=" ".join(render(f"{draft.kind}.subject.txt").split()),
+            # One line; the no-break spaces of formatted amounts stay.
+            subject=_LINE_BREAKS.sub(" ", render(f"{draft.kind}.subject.txt")).strip(),
             text=render(f"{draft.kind}.txt"),
             html=render(f"{draft.kind}.html"),
         )

@@ -13,9 +13,9 @@ from typing import Any, Final
 
 import dramatiq
 
-from domain.accounts.events import PlayerRegistered
+from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
 from domain.messaging.events import EmailQueued
-from domain.payments.events import PayoutRequested
+from domain.payments.events import PaymentStatusChanged, PayoutRequested
 from domain.sportsbook.events import MarketResulted
 from domain.sportsbook.feed.events import MarketCorrectionRequested
 from workers.actors import feed, messaging, payments, sportsbook
@@ -26,6 +26,8 @@ ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
     {
         PlayerRegistered.topic: (messaging.send_welcome,),
         EmailQueued.topic: (messaging.send_email,),
+        PaymentStatusChanged.topic: (messaging.queue_payment_receipt,),
+        PlayerStatusChanged.topic: (messaging.queue_exclusion_confirmation,),
         MarketResulted.topic: (sportsbook.settle_market,),
         PayoutRequested.topic: (payments.submit_payout,),
         MarketCorrectionRequested.topic: (feed.correct_market,),

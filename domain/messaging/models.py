@@ -44,6 +44,10 @@ class EmailKind(StrEnum):
     # A reset asked for an address with no account here: the owner of the address learns
     # that someone tried, and the requester sees the same reply as for a known account.
     PASSWORD_RESET_UNKNOWN = "password_reset_unknown"  # noqa: S105 (a kind)
+    DEPOSIT_RECEIPT = "deposit_receipt"
+    WITHDRAWAL_RECEIPT = "withdrawal_receipt"
+    SELF_EXCLUSION_CONFIRMATION = "self_exclusion_confirmation"
+    NEW_DEVICE_SIGN_IN = "new_device_sign_in"
 
 
 class EmailMessage(Base):

@@ -16,6 +16,7 @@ from domain.accounts.sign_in import Attempt, SignInResult
 from domain.compliance import onboarding
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError, NotAuthenticated
+from domain.messaging import notices
 from resolvers.context import Context, Credentials
 from resolvers.results import Outcome, attempt, failed
 
@@ -64,6 +65,8 @@ async def login_player(
         result = await onboarding.login(
             uow, ctx.brand, identifier, _attempt(ctx, password, transport)
         )
+        if result.issued is not None:
+            await notices.queue_new_device_notice(uow, result.issued.session)
         # Commit failures too: the throttle counts them.
         await uow.commit()
     return await _finish_sign_in(ctx, result)

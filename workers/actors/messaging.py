@@ -10,7 +10,7 @@ import dramatiq
 
 from domain.brands.errors import UnknownBrand
 from domain.kernel.settings import get_settings
-from domain.messaging import mail
+from domain.messaging import mail, notices
 from domain.messaging.service import WELCOME_CONSUMER, deliver_welcome
 from workers.broker import setup_broker
 from workers.mail import mailer, renderer, sender_of
@@ -43,6 +43,7 @@ async def send_welcome(event_id: int, brand: str, payload: dict[str, Any]) -> No
 
 
 SEND_EMAIL = "messaging.send_email"
+EXCLUSION_CONFIRMATION = notices.EXCLUSION_CONFIRMATION_CONSUMER
 # Backoff between attempts: a relay that is down for a few minutes loses nothing.
 SEND_EMAIL_BACKOFF_MIN_MS = 1_000
 SEND_EMAIL_BACKOFF_MAX_MS = 300_000
@@ -81,3 +82,25 @@ async def send_email(event_id: int, brand: str, payload: dict[str, Any]) -> None
             raise delivery.error
     elif not delivery.sent:
         log.info("e-mail %s skipped: already sent, failed or being sent", message_id)
+
+
+@dramatiq.actor(
+    actor_name=notices.PAYMENT_RECEIPT_CONSUMER, queue_name=QUEUE, broker=setup_broker()
+)
+async def queue_payment_receipt(event_id: int, brand: str, payload: dict[str, Any]) -> None:
+    """Queue the receipt of a credited deposit or a withdrawal (once per event)."""
+    async with database().uow() as uow:
+        await notices.queue_payment_receipt(uow, event_id=event_id, brand=brand, payload=payload)
+        await uow.commit()
+
+
+@dramatiq.actor(
+    actor_name=notices.EXCLUSION_CONFIRMATION_CONSUMER, queue_name=QUEUE, broker=setup_broker()
+)
+async def queue_exclusion_confirmation(event_id: int, brand: str, payload: dict[str, Any]) -> None:
+    """Queue the confirmation of a self-exclusion (once per event)."""
+    async with database().uow() as uow:
+        await notices.queue_exclusion_confirmation(
+            uow, event_id=event_id, brand=brand, payload=payload
+        )
+        await uow.commit()
