@@ -47,6 +47,7 @@ class EmailKind(StrEnum):
     DEPOSIT_RECEIPT = "deposit_receipt"
     WITHDRAWAL_RECEIPT = "withdrawal_receipt"
     SELF_EXCLUSION_CONFIRMATION = "self_exclusion_confirmation"
+    LIMIT_CONFIRMATION = "limit_confirmation"
     NEW_DEVICE_SIGN_IN = "new_device_sign_in"
 
 

@@ -1,21 +1,26 @@
 """Transactional notices by e-mail, each queued from an outbox event of another context (or,
 for a sign-in, in the sign-in's own transaction), in the player's language: deposit and
-withdrawal receipts, the self-exclusion confirmation, and a new-device sign-in notice.
+withdrawal receipts, limit and self-exclusion confirmations, and a new-device sign-in
+notice.
 
 Each consumer claims its event in the transaction that queues the e-mail, so a redelivered
-event queues nothing more. Players without an e-mail address get no notice. Messaging
-imports neither payments nor compliance: the events' payloads are their contract.
+event queues nothing more; notices queued in the change's own transaction (sign-in,
+limits) exist exactly when the change does. Players without an e-mail address get no
+notice. Messaging imports neither payments nor compliance: event payloads and plain values
+are the contract.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
 from domain.accounts.models import AuthSession, Player, PlayerStatus
+from domain.accounts.principal import Principal
 from domain.kernel import clock
 from domain.kernel.db import UnitOfWork
 from domain.kernel.outbox import claim_message
@@ -130,5 +135,46 @@ async def queue_new_device_notice(uow: UnitOfWork, session: AuthSession) -> Emai
             "device": (session.user_agent or "")[:USER_AGENT_SHOWN_MAX],
             "address": str(session.ip_address or ""),
             "at": clock.now().isoformat(),
+        },
+    )
+
+
+async def queue_limit_confirmation(
+    uow: UnitOfWork,
+    actor: Principal | None,
+    brand: str,
+    *,
+    kind: str,
+    period: str,
+    amount_minor: int | None,
+    currency: str | None,
+    pending_amount_minor: int | None = None,
+    pending_from: datetime | None = None,
+) -> EmailMessage | None:
+    """In the transaction that changed a limit: confirm it to the player (compliance
+    decides; this only writes to them). `amount_minor` None: the limit is gone. A pending
+    raise or removal (cooling-off) is confirmed with the moment it may take effect."""
+    if actor is None or not actor.is_player:
+        return None
+    player = await _player(uow, brand, actor.id)
+    if player is None:
+        return None
+    if pending_from is not None:
+        state, shown = "pending", pending_amount_minor
+    elif amount_minor is None:
+        state, shown = "removed", None
+    else:
+        state, shown = "set", amount_minor
+    return await _queue_for(
+        uow,
+        player,
+        EmailKind.LIMIT_CONFIRMATION,
+        {
+            "state": state,
+            "limit_kind": kind,
+            "period": period,
+            "amount_minor": shown,
+            "currency": currency,
+            "pending_from": pending_from.isoformat() if pending_from else None,
         },
     )

@@ -64,3 +64,46 @@ async def test_a_sign_in_from_a_new_device_sends_a_notice_and_a_known_one_does_n
     assert "127.0.0.1" in notice.text
     await asyncio.to_thread(broker.join, messaging.QUEUE, timeout=10_000)
     assert await kinds_sent_to(db, email) == ["new_device_sign_in", "verify_email"]
+
+
+SET_LIMIT = """
+mutation SetLimit($input: SetLimitInput!) {
+  setLimit(input: $input) { limit { kind } errors { code field message } }
+}
+"""
+REMOVE_LIMIT = """
+mutation RemoveLimit($input: LimitChangeInput!) {
+  removeLimit(input: $input) { limit { kind } errors { code field message } }
+}
+"""
+
+
+async def test_limit_changes_are_confirmed_by_email_in_the_players_language(
+    aurora: Api, mailbox: Path
+) -> None:
+    email = f"{uuid.uuid4().hex[:12]}@example.com"
+    assert (await aurora.register(email=email, locale="de"))["errors"] == []
+    await aurora.login(email)
+    daily = {"kind": "DEPOSIT", "period": "DAY"}
+
+    for document, variables in (
+        (SET_LIMIT, {**daily, "amount": {"amount": "100.00", "currency": "EUR"}}),
+        (SET_LIMIT, {**daily, "amount": {"amount": "250.00", "currency": "EUR"}}),
+        (REMOVE_LIMIT, daily),
+    ):
+        result = await aurora.query(document, {"input": variables})
+        assert next(iter(result.data.values()))["errors"] == []
+
+    mails = await mail_to(mailbox, email, count=4)
+    limits = sorted(mail.text for mail in mails if mail.kind == "limit_confirmation")
+    assert len(limits) == 3
+    assert {mail.subject for mail in mails if mail.kind == "limit_confirmation"} == {
+        "Ihre Limits bei Aurora Casino"
+    }
+    assert any(
+        "Einzahlungslimit: 100,00\xa0€ pro Tag, ab sofort gültig." in text for text in limits
+    )
+    assert any(
+        "Sie haben eine Erhöhung auf 250,00\xa0€ pro Tag beantragt" in text for text in limits
+    )
+    assert any("Sie haben die Aufhebung beantragt" in text for text in limits)
