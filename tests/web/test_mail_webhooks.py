@@ -12,17 +12,19 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
+from starlette.testclient import TestClient
 
 from domain.brands.service import BrandRegistry
 from domain.integrations.mail import bounce_signature
 from domain.kernel.db import Database
 from domain.kernel.outbox import OutboxEvent
-from domain.kernel.settings import get_settings
+from domain.kernel.settings import ConfigurationError, Environment, get_settings, load_settings
 from domain.messaging.events import EmailBounced
 from domain.messaging.models import EmailMessage, EmailStatus
 from tests.mail import mail_to
 from tests.support import AURORA, NORTHSTAR, Api
 from tests.workers import flushed_broker, running_worker  # noqa: F401 (autouse fixture)
+from web.app import create_app
 from web.devmail import read_mailbox
 from workers.actors import messaging
 
@@ -144,3 +146,27 @@ async def test_the_dev_mailbox_lists_the_brands_mail_with_its_rendered_html(
     # Another brand's mailbox does not show it.
     assert message.recipient not in other_listing.text
     assert other_rendered.status_code == 404
+
+
+def test_production_refuses_the_public_dev_mail_webhook_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STAKEHOUSE_ENV", "production")
+    monkeypatch.setenv("STAKEHOUSE_SECRET_KEY", "s" * 32)
+    monkeypatch.setenv("STAKEHOUSE_PSP_WEBHOOK_SECRET", "whsec_" + "r" * 32)
+    monkeypatch.delenv("STAKEHOUSE_MAIL_WEBHOOK_SECRET", raising=False)
+
+    with pytest.raises(ConfigurationError, match="STAKEHOUSE_MAIL_WEBHOOK_SECRET"):
+        load_settings()
+    monkeypatch.setenv("STAKEHOUSE_MAIL_WEBHOOK_SECRET", "mail_" + "m" * 32)
+    assert load_settings().mail_webhook_secret == "mail_" + "m" * 32
+
+
+def test_production_has_no_dev_mailbox(registry: BrandRegistry) -> None:
+    settings = get_settings().model_copy(
+        update={"env": Environment.PRODUCTION, "secret_key": "x" * 32}
+    )
+    # No lifespan: the request must not reach anything.
+    client = TestClient(create_app(settings, registry), base_url="http://aurora.localhost")
+
+    assert client.get("/dev/mailbox").status_code == 404
