@@ -5,23 +5,28 @@ the brand and locale and sends it over SMTP to the dev SMTP server process."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from domain.accounts.models import AccountToken, Player
 from domain.brands.service import BrandRegistry
+from domain.integrations.mail import SmtpMailer
 from domain.kernel.db import Database
 from domain.messaging import recovery
 from domain.messaging.models import EmailMessage, EmailStatus
 from tests.mail import link_token, mail_to
 from tests.support import create_player
 from tests.workers import (
+    eventually,
     flushed_broker,  # noqa: F401 (autouse fixture)
     queued_messages,
     running_worker,
 )
+from web import devmail
 from web.devmail import read_mailbox
 from workers.actors import broker, messaging
 from workers.relay import relay_batch
@@ -99,3 +104,40 @@ async def test_a_redelivered_event_sends_the_email_once(
     assert len([mail for mail in read_mailbox(mailbox) if mail.recipient == email]) == 1
     sent = await message_row(db, message_id)
     assert (sent.status, sent.attempts) == (EmailStatus.SENT, 1)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_a_relay_that_was_down_gets_the_message_on_the_brokers_retry(
+    db: Database, registry: BrandRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The relay's address has nobody listening yet: the first attempt fails.
+    port = free_port()
+    monkeypatch.setattr(messaging, "mailer", lambda: SmtpMailer("127.0.0.1", port, timeout_s=2))
+    email, message_id = await queued_verification(db, registry)
+    await relay_batch(db, limit=100)
+
+    async def attempted() -> bool:
+        return (await message_row(db, message_id)).attempts >= 1
+
+    async with running_worker(messaging.QUEUE):
+        await eventually(attempted, timeout_s=10)
+        failed_once = await message_row(db, message_id)
+        # The relay comes up (a real SMTP server process); Dramatiq's retry delivers.
+        relay = await asyncio.to_thread(devmail.start_process, "127.0.0.1", port, tmp_path)
+        try:
+            (mail,) = await mail_to(tmp_path, email)
+        finally:
+            devmail.stop_process(relay)
+
+    assert (failed_once.status, failed_once.attempts) == (EmailStatus.QUEUED, 1)
+    assert failed_once.last_error and "ConnectionRefusedError" in failed_once.last_error
+    sent = await message_row(db, message_id)
+    # Sent on a retry (how many failed before the relay was up depends on the backoff).
+    assert (sent.status, sent.last_error) == (EmailStatus.SENT, None)
+    assert sent.attempts >= 2
+    assert mail.kind == "verify_email"
