@@ -16,6 +16,7 @@ import contextlib
 import html
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -53,10 +54,19 @@ class MailboxHandler:
         return "250 Message accepted for delivery"
 
 
-def serve(host: str, port: int, folder: Path) -> None:
+def serve(
+    host: str, port: int, folder: Path, *, tls_cert: Path | None = None, tls_key: Path | None = None
+) -> None:
+    """Serve until interrupted. With a certificate, clients must STARTTLS before sending
+    (as a production relay on port 587 would have them)."""
     from aiosmtpd.controller import Controller  # noqa: PLC0415
 
-    controller = Controller(MailboxHandler(folder), hostname=host, port=port)
+    tls: dict[str, Any] = {}
+    if tls_cert is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls_cert, tls_key)
+        tls = {"tls_context": context, "require_starttls": True}
+    controller = Controller(MailboxHandler(folder), hostname=host, port=port, **tls)
     controller.start()
     try:
         while True:
@@ -67,10 +77,14 @@ def serve(host: str, port: int, folder: Path) -> None:
         controller.stop()
 
 
-def start_process(host: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
+def start_process(
+    host: str, port: int, folder: Path, *, tls_cert: Path | None = None, tls_key: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start the server as a process of its own; returns once it accepts connections."""
     command = [sys.executable, "-m", "web.devmail", "--host", host, "--port", str(port)]
     command += ["--dir", str(folder)]
+    if tls_cert is not None and tls_key is not None:
+        command += ["--tls-cert", str(tls_cert), "--tls-key", str(tls_key)]
     process = subprocess.Popen(command, start_new_session=True)  # noqa: S603 (our own argv)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -211,8 +225,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=2525)
     parser.add_argument("--dir", type=Path, default=Path(os.environ.get("MAILBOX", "mailbox")))
+    parser.add_argument("--tls-cert", type=Path, help="PEM certificate: require STARTTLS")
+    parser.add_argument("--tls-key", type=Path, help="its PEM private key")
     arguments = parser.parse_args(argv)
-    serve(arguments.host, arguments.port, arguments.dir)
+    serve(
+        arguments.host,
+        arguments.port,
+        arguments.dir,
+        tls_cert=arguments.tls_cert,
+        tls_key=arguments.tls_key,
+    )
 
 
 if __name__ == "__main__":

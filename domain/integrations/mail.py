@@ -98,8 +98,12 @@ class SmtpMailer:
         username: str | None = None,
         password: str | None = None,
         timeout_s: float = 10.0,
+        ca_file: str | None = None,
     ) -> None:
         self.host = host
+        # Certificates are always verified: against `ca_file` (a private CA) when set, else
+        # against the system's CAs.
+        self.ca_file = ca_file
         self.port = port
         self.security = security
         self.username = username
@@ -115,19 +119,23 @@ class SmtpMailer:
             username=settings.smtp_username,
             password=settings.smtp_password,
             timeout_s=settings.smtp_timeout_seconds,
+            ca_file=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
         )
 
     async def send(self, mail: OutgoingMail) -> None:
         await asyncio.to_thread(self._send, mail.to_mime())
 
     def _connect(self) -> smtplib.SMTP:
+        context = ssl.create_default_context(cafile=self.ca_file)
         if self.security is SmtpSecurity.TLS:
-            return smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout_s, context=ssl.create_default_context()
-            )
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout_s, context=context)
         client = smtplib.SMTP(self.host, self.port, timeout=self.timeout_s)
         if self.security is SmtpSecurity.STARTTLS:
-            client.starttls(context=ssl.create_default_context())
+            try:
+                client.starttls(context=context)
+            except BaseException:
+                client.close()
+                raise
         return client
 
     def _send(self, message: EmailMessage) -> None:

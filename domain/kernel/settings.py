@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_timeout_seconds: int = Field(default=10, ge=1, le=120)
+    # A CA bundle (PEM) that verifies the relay's certificate instead of the system's CAs.
+    smtp_ca_file: Path | None = None
     # The From address's domain; unset: the brand's first domain (no-reply@<domain>).
     mail_from_domain: str | None = None
     # Attempts per message before it is marked failed (the worker retries with backoff).
