@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
+from domain.kernel.db import Database
 from tests.browser.test_site import BRANDS, _axe_violations, _port, _register_and_sign_in
+from tests.mail import all_sent
 from tests.support import STRONG_PASSWORD
 from tests.workers import flushed_broker, running_worker  # noqa: F401 (autouse fixture)
 from workers.actors import messaging
@@ -35,12 +37,13 @@ async def _phone(browser: Any, axe_script: Path) -> tuple[Any, Any]:
     return context, await context.new_page()
 
 
-async def _open_mail(page: Any, base: str, recipient: str, kind: str) -> None:
-    """Find the mail in the dev mailbox (reloading until it arrived) and open its HTML."""
+async def _open_mail(page: Any, base: str, recipient: str, kind: str, db: Database) -> None:
+    """Find the mail in the dev mailbox (reloading until it arrived, and its sending
+    committed, with the token its link carries) and open its HTML."""
     mail = page.locator(f'article.mail[data-to="{recipient}"][data-kind="{kind}"]')
     for _ in range(50):
         await page.goto(f"{base}/dev/mailbox")
-        if await mail.count():
+        if await mail.count() and await all_sent(db, recipient):
             break
         await page.wait_for_timeout(200)
     await mail.first.get_by_role("link", name="Rendered HTML").click()
@@ -53,7 +56,13 @@ async def _fits_the_phone(page: Any) -> None:
 
 @pytest.mark.parametrize("case", BRANDS, ids=[b[0] for b in BRANDS])
 async def test_verify_the_address_then_reset_the_password_from_the_emails(
-    browser: Any, server: str, axe_script: Path, mailbox: Path, case: tuple[str, ...]
+    browser: Any,
+    server: str,
+    *,
+    axe_script: Path,
+    mailbox: Path,
+    db: Database,
+    case: tuple[str, ...],
 ) -> None:
     brand, country = case[0], case[1]
     base = f"http://{brand}.localhost:{_port(server)}"
@@ -62,7 +71,7 @@ async def test_verify_the_address_then_reset_the_password_from_the_emails(
 
     # Register: the verification e-mail arrives; its link confirms the address.
     await _register_and_sign_in(page, base, country, email)
-    await _open_mail(page, base, email, "verify_email")
+    await _open_mail(page, base, email, "verify_email", db)
     # The mail's button (in the player's language).
     await page.locator("a[href*='/verify-email?token=']").first.click()
     await page.wait_for_url(re.compile(r"/verify-email\?token="))
@@ -89,7 +98,7 @@ async def test_verify_the_address_then_reset_the_password_from_the_emails(
     await reset_page.click("form[action='/forgot-password'] button[type=submit]")
     known_reply = await reset_page.locator("main").inner_text()
 
-    await _open_mail(reset_page, base, email, "password_reset")
+    await _open_mail(reset_page, base, email, "password_reset", db)
     await reset_page.locator("a[href*='/reset-password?token=']").first.click()
     await reset_page.wait_for_url(re.compile(r"/reset-password\?token="))
     assert await _axe_violations(reset_page) == []

@@ -41,7 +41,7 @@ async def sent_verification(aurora: Api, mailbox: Path, db: Database) -> EmailMe
     email = f"{uuid.uuid4().hex[:12]}@example.com"
     async with running_worker(messaging.QUEUE):
         assert (await aurora.register(email=email))["errors"] == []
-        await mail_to(mailbox, email)
+        await mail_to(mailbox, email, db=db)
     async with db.uow() as uow:
         message = await uow.session.scalar(
             select(EmailMessage).where(EmailMessage.recipient == email)

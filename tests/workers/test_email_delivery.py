@@ -63,7 +63,7 @@ async def test_a_queued_email_is_sent_over_smtp_in_the_players_language_and_bran
     assert await relay_batch(db, limit=100) == 2
 
     async with running_worker(messaging.QUEUE):
-        (mail,) = await mail_to(mailbox, email)
+        (mail,) = await mail_to(mailbox, email, db=db)
 
     aurora = registry.get("aurora")
     assert mail.brand == "aurora"
@@ -130,7 +130,7 @@ async def test_a_relay_that_was_down_gets_the_message_on_the_brokers_retry(
         # The relay comes up (a real SMTP server process); Dramatiq's retry delivers.
         relay = await asyncio.to_thread(devmail.start_process, "127.0.0.1", port, tmp_path)
         try:
-            (mail,) = await mail_to(tmp_path, email)
+            (mail,) = await mail_to(tmp_path, email, db=db)
         finally:
             devmail.stop_process(relay)
 

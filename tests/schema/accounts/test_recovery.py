@@ -63,13 +63,13 @@ async def email_verified(api: Api) -> bool:
 
 
 async def test_the_registration_email_link_verifies_the_address_once(
-    aurora: Api, mailbox: Path
+    aurora: Api, mailbox: Path, db: Database
 ) -> None:
     email = await registered(aurora)
     await aurora.login(email)
     assert await email_verified(aurora) is False
 
-    (mail,) = await mail_to(mailbox, email)
+    (mail,) = await mail_to(mailbox, email, db=db)
     token = link_token(mail)
     first = await aurora.query(VERIFY, {"input": {"token": token}})
     again = await aurora.query(VERIFY, {"input": {"token": token}})
@@ -80,10 +80,10 @@ async def test_the_registration_email_link_verifies_the_address_once(
 
 
 async def test_a_token_of_one_brand_does_not_verify_on_another(
-    aurora: Api, northstar: Api, mailbox: Path
+    aurora: Api, northstar: Api, mailbox: Path, db: Database
 ) -> None:
     email = await registered(aurora)
-    (mail,) = await mail_to(mailbox, email)
+    (mail,) = await mail_to(mailbox, email, db=db)
 
     elsewhere = await northstar.query(VERIFY, {"input": {"token": link_token(mail)}})
     here = await aurora.query(VERIFY, {"input": {"token": link_token(mail)}})
@@ -94,7 +94,7 @@ async def test_a_token_of_one_brand_does_not_verify_on_another(
 
 async def test_an_expired_token_is_refused(aurora: Api, mailbox: Path, db: Database) -> None:
     email = await registered(aurora)
-    (mail,) = await mail_to(mailbox, email)
+    (mail,) = await mail_to(mailbox, email, db=db)
     async with db.transaction() as uow:
         await uow.session.execute(
             update(AccountToken).values(expires_at=clock.now() - timedelta(seconds=1))
@@ -106,17 +106,17 @@ async def test_an_expired_token_is_refused(aurora: Api, mailbox: Path, db: Datab
 
 
 async def test_resending_the_verification_voids_the_older_link_and_is_throttled(
-    aurora: Api, mailbox: Path
+    aurora: Api, mailbox: Path, db: Database
 ) -> None:
     email = await registered(aurora)
     await aurora.login(email)
-    (first,) = await mail_to(mailbox, email)
+    (first,) = await mail_to(mailbox, email, db=db)
 
     sent = [(await aurora.query(RESEND)).data["resendVerificationEmail"] for _ in range(4)]
 
     assert [payload["sent"] for payload in sent] == [True, True, True, False]
     assert sent[3]["errors"][0]["code"] == "TOO_MANY_REQUESTS"
-    newest = (await mail_to(mailbox, email, count=4))[0]
+    newest = (await mail_to(mailbox, email, count=4, db=db))[0]
     old = await aurora.query(VERIFY, {"input": {"token": link_token(first)}})
     assert old.data["verifyEmail"]["errors"][0]["code"] == "INVALID_TOKEN"
     new = await aurora.query(VERIFY, {"input": {"token": link_token(newest)}})
@@ -137,7 +137,9 @@ async def test_a_password_reset_sets_the_password_and_ends_every_session(
     requested = await anonymous.query(REQUEST_RESET, {"input": {"email": email.upper()}})
     assert requested.data["requestPasswordReset"] == {"accepted": True, "errors": []}
     reset_mail = next(
-        mail for mail in await mail_to(mailbox, email, count=2) if mail.kind == "password_reset"
+        mail
+        for mail in await mail_to(mailbox, email, count=2, db=db)
+        if mail.kind == "password_reset"
     )
     token = link_token(reset_mail)
 
@@ -182,7 +184,7 @@ async def test_an_unknown_address_gets_the_same_reply_and_the_same_work(
 
     assert for_known.status_code == for_unknown.status_code == 200
     assert for_known.content == for_unknown.content
-    (note,) = await mail_to(mailbox, unknown)
+    (note,) = await mail_to(mailbox, unknown, db=db)
     assert note.kind == "password_reset_unknown"
     assert "token=" not in note.text
     async with db.uow() as uow:
