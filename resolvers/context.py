@@ -55,6 +55,9 @@ class Context:
     # The HTTP request/response (or the WebSocket); only web/ touches them.
     request: Any = None
     response: Any = None
+    # The brand site's origin the request came to (scheme, host, port), when it came to a
+    # brand host: links in e-mails lead back there. None on API hosts.
+    site_origin: str | None = None
     # Set by the WebSocket handshake (graphql-transport-ws connection_init payload).
     connection_params: dict[str, Any] | None = None
     # Cookie to set or clear on the HTTP response: (token or None to clear).
@@ -70,6 +73,12 @@ class Context:
     _odds_format: OddsFormat | None = None
     _odds_format_read_at: float = 0.0
     _odds_format_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def link_origin(self) -> str:
+        """Where links sent to the player (e-mails) point: the site they used, else the
+        brand's first domain over HTTPS."""
+        return self.site_origin or f"https://{self.brand.domains[0]}"
 
     async def principal(self) -> Principal | None:
         """Who is calling (None: nobody, or a session that is no longer valid)."""

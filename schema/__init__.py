@@ -15,6 +15,7 @@ from schema.compliance import ComplianceMutation
 from schema.context import Info
 from schema.extensions import StakehouseSchema, extensions_for
 from schema.inputs import DATETIME
+from schema.messaging import MessagingMutation, MessagingSubscription
 from schema.money import DECIMAL_SCALARS
 from schema.payments import PaymentsMutation, PaymentsQuery
 from schema.reporting import ReportingQuery, ReportingSubscription
@@ -56,13 +57,18 @@ class Mutation(
     BookingMutation,
     ResultingMutation,
     ComplianceMutation,
+    MessagingMutation,
 ):
     pass
 
 
 @strawberry.type
 class Subscription(
-    AccountsSubscription, WalletsSubscription, SportsbookSubscription, ReportingSubscription
+    AccountsSubscription,
+    WalletsSubscription,
+    SportsbookSubscription,
+    ReportingSubscription,
+    MessagingSubscription,
 ):
     pass
 

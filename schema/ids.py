@@ -68,6 +68,16 @@ def int_of_text(text: str, type_name: str) -> int | None:
     return int_key(node_id) if decoded_type == type_name else None
 
 
+def uuid_of_text(text: str, type_name: str) -> uuid.UUID | None:
+    """The UUID key of a global id given as text (an `ID` argument of a type that is not a
+    relay Node), or None when it is not a global id of `type_name`."""
+    try:
+        decoded_type, node_id = relay.from_base64(text)
+    except ValueError:
+        return None
+    return uuid_key(node_id) if decoded_type == type_name else None
+
+
 # The type part of a ledger transaction's id (ledger transactions are not a GraphQL type:
 # the movements that share one carry it).
 LEDGER_TRANSACTION = "LedgerTransaction"

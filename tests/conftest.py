@@ -95,6 +95,21 @@ elif (worker := os.environ.get("PYTEST_XDIST_WORKER")) and os.environ[_BROKER_EN
     )
 
 
+# Each test process has a dev SMTP server process of its own (started on first use, see the
+# `mailbox` fixture), on a port and into a folder fixed now, before settings are read.
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+os.environ["STAKEHOUSE_SMTP_HOST"] = "127.0.0.1"
+os.environ["STAKEHOUSE_SMTP_PORT"] = str(_free_port())
+os.environ["STAKEHOUSE_DEV_MAILBOX_DIR"] = str(TEST_DATA_DIR / f"mailbox-{os.getpid()}")
+
+
 async def _create_database(name: str, template: str | None) -> None:
     """A database for this run. Its commits need not wait for the WAL to reach the disk: it
     is thrown away at the end of the run."""
@@ -370,3 +385,25 @@ async def northstar(server: str) -> AsyncIterator[Api]:
     api = Api(server, NORTHSTAR)
     yield api
     await api.aclose()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[Path]:
+    """The dev SMTP server as a separate process (web/devmail.py) on this process's port;
+    yields the folder it keeps received mail in."""
+    from web import devmail
+
+    folder = Path(os.environ["STAKEHOUSE_DEV_MAILBOX_DIR"])
+    process = devmail.start_process("127.0.0.1", int(os.environ["STAKEHOUSE_SMTP_PORT"]), folder)
+    yield folder
+    devmail.stop_process(process)
+    for path in folder.glob("*.eml"):
+        path.unlink()
+
+
+@pytest.fixture
+def mailbox(smtp_server: Path) -> Path:
+    """The dev SMTP server's folder, emptied for this test."""
+    for path in smtp_server.glob("*.eml"):
+        path.unlink()
+    return smtp_server

@@ -25,7 +25,9 @@ from domain.kernel.supervision import TaskHealth
 from web import exports, health, report_exports
 from web.callbacks import callback_routes
 from web.feed import feed_routes
+from web.devmail import mailbox_routes
 from web.graphql import StakehouseGraphQL
+from web.mailhooks import mail_webhook_routes
 from web.middleware import (
     BodyLimitMiddleware,
     BrandMiddleware,
@@ -99,6 +101,9 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         *callback_routes(settings),
         # Odds feed producers outside the cluster (signed, brandless).
         *feed_routes(settings),
+        *mail_webhook_routes(settings),
+        # The dev mailbox (none in production).
+        *mailbox_routes(settings),
         *provider_routes(settings),
         # The in-house studio's game server (talks to the wallet only over HTTP).
         *originals_routes(),

@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -148,6 +149,23 @@ def _start_embedded_redis(stack: contextlib.ExitStack, data_dir: Path) -> str:
     server = embedded.start_redis(data_dir)
     stack.callback(_stop_quietly, "Redis", server.stop)
     return server.url
+
+
+def _start_dev_smtp(stack: contextlib.ExitStack, settings: Settings) -> bool:
+    """The dev SMTP server process (web/devmail.py) when mail goes to this machine and
+    nothing listens there yet; mail then shows on /dev/mailbox. Returns whether it started."""
+    from web import devmail  # noqa: PLC0415
+
+    if settings.smtp_host not in ("127.0.0.1", "localhost"):
+        return False
+    with (
+        contextlib.suppress(OSError),
+        socket.create_connection((settings.smtp_host, settings.smtp_port), timeout=0.2),
+    ):
+        return False  # a mail server of the developer's own (or a previous dev run's)
+    process = devmail.start_process(settings.smtp_host, settings.smtp_port, settings.mailbox_dir)
+    stack.callback(_stop_quietly, "SMTP server", lambda: devmail.stop_process(process))
+    return True
 
 
 def _start_worker(stack: contextlib.ExitStack, data_dir: Path) -> subprocess.Popen[bytes]:
@@ -405,6 +423,12 @@ def _dev(settings: Settings, data_dir: Path, lock_file: IO[str], started: float)
         upgrade(migration_url, app_role=app_role)
         report = asyncio.run(seed_database(database_url, registry, demo=True))
         log.info("migrated and seeded (%.1fs)", time.perf_counter() - phase)
+        if _start_dev_smtp(stack, settings):
+            log.info(
+                "dev SMTP server on %s:%s (mail shows on /dev/mailbox)",
+                settings.smtp_host,
+                settings.smtp_port,
+            )
         worker = _start_worker(stack, data_dir)
         # npm may take a minute on the first run; the explorer page says so until then,
         # and nothing else waits for it.

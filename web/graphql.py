@@ -61,6 +61,15 @@ def brand_origins(brand: Brand, scheme: str, port: int | None) -> set[str]:
     return origins
 
 
+def site_origin(request: Request | WebSocket, brand: Brand) -> str | None:
+    """The origin of a request that came to one of the brand's own hosts (the brand
+    middleware allow-lists hosts, so this is never an attacker's name); None otherwise."""
+    if request.url.hostname not in brand.domains:
+        return None
+    scheme = {"ws": "http", "wss": "https"}.get(request.url.scheme, request.url.scheme)
+    return f"{scheme}://{request.url.netloc}"
+
+
 def same_origin(request: Request | WebSocket, brand: Brand) -> bool:
     origin = request.headers.get("origin")
     if not origin:
@@ -149,6 +158,7 @@ class StakehouseGraphQL(GraphQL[Context, None]):
             client_address=client.host if client else None,
             user_agent=request.headers.get("user-agent"),
             credentials=credentials,
+            site_origin=site_origin(request, brand),
             request=request,
             response=response,
             cache_principal=not isinstance(request, WebSocket),

@@ -13,8 +13,9 @@ from typing import Any, Final
 
 import dramatiq
 
-from domain.accounts.events import PlayerRegistered
-from domain.payments.events import PayoutRequested
+from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
+from domain.messaging.events import EmailQueued
+from domain.payments.events import PaymentStatusChanged, PayoutRequested
 from domain.sportsbook.events import MarketResulted
 from domain.sportsbook.feed.events import MarketCorrectionRequested
 from domain.wallets.events import BALANCE_CHANGED
@@ -26,6 +27,9 @@ ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
     {
         PlayerRegistered.topic: (messaging.send_welcome, reporting.apply_registration),
         BALANCE_CHANGED: (reporting.apply_transaction,),
+        EmailQueued.topic: (messaging.send_email,),
+        PaymentStatusChanged.topic: (messaging.queue_payment_receipt,),
+        PlayerStatusChanged.topic: (messaging.queue_exclusion_confirmation,),
         MarketResulted.topic: (sportsbook.settle_market,),
         PayoutRequested.topic: (payments.submit_payout,),
         MarketCorrectionRequested.topic: (feed.correct_market,),

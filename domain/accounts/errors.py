@@ -176,3 +176,24 @@ class SelfExclusionActive(DomainError):
 class ConfirmationRequired(DomainError):
     code = "CONFIRMATION_REQUIRED"
     message = "Confirm that you understand this cannot be undone before it ends."
+
+
+class InvalidToken(DomainError):
+    # One reply for unknown, used and expired tokens: a guess learns nothing.
+    code = "INVALID_TOKEN"
+    message = "This link is invalid or has expired. Ask for a new one."
+
+
+class EmailAlreadyVerified(DomainError):
+    code = "EMAIL_ALREADY_VERIFIED"
+    message = "Your e-mail address is already verified."
+
+
+class NoEmailAddress(DomainError):
+    code = "NO_EMAIL_ADDRESS"
+    message = "The account has no e-mail address."
+
+
+class RecoveryThrottled(DomainError):
+    code = "TOO_MANY_REQUESTS"
+    message = "Too many requests. Wait a few minutes and try again."

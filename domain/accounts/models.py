@@ -90,6 +90,8 @@ class Player(Base):
     odds_format: Mapped[str] = mapped_column(
         Text, default=OddsFormat.DECIMAL, server_default=text("'decimal'")
     )
+    # Set when the player followed the link of a verification e-mail (accounts.recovery).
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         UniqueConstraint("brand", "email"),
@@ -168,3 +170,28 @@ class LoginFailure(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (Index("ix_login_failures_scope_key_at", "scope", "key", "at"),)
+
+
+class TokenPurpose(StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 (a purpose, not a secret)
+
+
+class AccountToken(Base):
+    """A single-use token sent by e-mail (verification, password reset). Only its SHA-256
+    is stored; the token itself exists only in the e-mail."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    purpose: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("purpose IN ('verify_email', 'reset_password')", name="purpose"),
+        Index("ix_account_tokens_player_purpose", "player_id", "purpose"),
+    )

@@ -146,3 +146,22 @@ async def prune(uow: UnitOfWork) -> int:
     """Delete rows older than the window (run by the scheduler)."""
     result = await uow.session.execute(delete(LoginFailure).where(LoginFailure.at <= _since()))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def count_request(
+    uow: UnitOfWork, counted: Iterable[tuple[str, str, int]], refusal: Exception
+) -> None:
+    """Count one request under each `(scope, key, limit)`, or raise `refusal` (counting
+    nothing) when any of them already reached its limit within the window. For requests
+    that send something (a recovery e-mail): each costs the recipient, so each is counted.
+    Locks in sorted order, as count_registration."""
+    limits = {(scope, key): limit for scope, key, limit in counted}
+    pairs = sorted(limits)
+    for scope, key in pairs:
+        await serialise(uow, f"{scope}:{key}")
+    counts = await _counts(uow, pairs)
+    if any(count >= limits[pair] for pair, count in counts.items()):
+        raise refusal
+    await uow.session.execute(
+        insert(LoginFailure), [{"scope": scope, "key": key} for scope, key in pairs]
+    )

@@ -25,6 +25,17 @@ DEV_CASINO_PROVIDER_SECRET = "casino_stakehouse_originals_dev_only"  # noqa: S10
 # Public on purpose as well: outside production, any feed producer without a configured
 # secret signs with it (the built-in test producer, `stakehouse feed replay`).
 DEV_FEED_PRODUCER_SECRET = "feed_stakehouse_test_producer_dev_only"  # noqa: S105
+# Public on purpose too: signs the mail provider's bounce webhooks in dev and test.
+DEV_MAIL_WEBHOOK_SECRET = "mail_stakehouse_bounces_dev_only"  # noqa: S105
+
+
+class SmtpSecurity(StrEnum):
+    """How the SMTP connection is protected: none (a local relay), STARTTLS after a plain
+    connect (port 587), or TLS from the first byte (port 465)."""
+
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
 
 
 class Environment(StrEnum):
@@ -128,6 +139,34 @@ class Settings(BaseSettings):
     # about the number of settlement worker processes that may share one market.
     settlement_lanes: int = Field(default=2, ge=1, le=64)
 
+    # Outgoing e-mail (domain/integrations/mail.py). The default is the dev SMTP server that
+    # `stakehouse dev` starts (web/devmail.py); production points these at a real relay.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=2525, ge=1, le=65535)
+    smtp_security: SmtpSecurity = SmtpSecurity.NONE
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: int = Field(default=10, ge=1, le=120)
+    # A CA bundle (PEM) that verifies the relay's certificate instead of the system's CAs.
+    smtp_ca_file: Path | None = None
+    # The From address's domain; unset: the brand's first domain (no-reply@<domain>).
+    mail_from_domain: str | None = None
+    # Attempts per message before it is marked failed (the worker retries with backoff).
+    mail_send_attempts_max: int = Field(default=5, ge=1, le=50)
+    # The mail provider's bounce webhooks (HMAC-SHA256 over `timestamp.body`).
+    mail_webhook_secret: str = Field(default=DEV_MAIL_WEBHOOK_SECRET, min_length=16)
+    # Where the dev SMTP server stores what it receives (the dev mailbox page reads it).
+    # Unset: <data_dir>/mailbox.
+    dev_mailbox_dir: Path | None = None
+
+    # Account recovery: links in e-mails, single use, stored hashed.
+    email_verification_hours: int = Field(default=48, ge=1, le=24 * 30)
+    password_reset_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    # Requests per throttle window (login_throttle_window_minutes).
+    password_resets_per_email: int = Field(default=3, ge=1, le=1000)
+    password_resets_per_address: int = Field(default=20, ge=1, le=100_000)
+    verification_resends_per_player: int = Field(default=3, ge=1, le=1000)
+
     relay_batch_size: int = Field(default=200, ge=1, le=10_000)
     # The outbox relay runs inside each API process (one holds the lease at a time) unless
     # this is false: production runs it as its own Deployment (`stakehouse relay`).
@@ -203,6 +242,10 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
 
+    @property
+    def mailbox_dir(self) -> Path:
+        return self.dev_mailbox_dir or self.data_dir / "mailbox"
+
 
 class ConfigurationError(Exception):
     """Bad configuration; the message names each bad variable."""
@@ -234,6 +277,10 @@ def load_settings() -> Settings:
     if settings.is_production and settings.psp_webhook_secret == DEV_PSP_WEBHOOK_SECRET:
         raise ConfigurationError(
             f"invalid configuration:\n  {ENV_PREFIX}PSP_WEBHOOK_SECRET: must be set in production"
+        )
+    if settings.is_production and settings.mail_webhook_secret == DEV_MAIL_WEBHOOK_SECRET:
+        raise ConfigurationError(
+            f"invalid configuration:\n  {ENV_PREFIX}MAIL_WEBHOOK_SECRET: must be set in production"
         )
     if settings.is_production and DEV_CASINO_PROVIDER_SECRET in (
         settings.casino_provider_secrets.values()

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Text, func
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, SmallInteger, Text, func
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.kernel.db import Base
@@ -22,5 +24,57 @@ class InboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Deleted by the player: gone from their inbox, kept for the operator's record of what
+    # was sent.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_inbox_messages_player_created", "player_id", "created_at"),)
+
+
+class EmailStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+
+
+class EmailKind(StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind, not a secret)
+    # A reset asked for an address with no account here: the owner of the address learns
+    # that someone tried, and the requester sees the same reply as for a known account.
+    PASSWORD_RESET_UNKNOWN = "password_reset_unknown"  # noqa: S105 (a kind)
+    DEPOSIT_RECEIPT = "deposit_receipt"
+    WITHDRAWAL_RECEIPT = "withdrawal_receipt"
+    SELF_EXCLUSION_CONFIRMATION = "self_exclusion_confirmation"
+    LIMIT_CONFIRMATION = "limit_confirmation"
+    NEW_DEVICE_SIGN_IN = "new_device_sign_in"
+
+
+class EmailMessage(Base):
+    """One e-mail to one recipient and its delivery status. What it says is rendered when
+    it is sent (per brand and locale); `parameters` holds what the template needs and
+    never a secret: links with tokens are made at send time and exist only in the mail."""
+
+    __tablename__ = "email_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID | None] = mapped_column(UUID, ForeignKey("players.id"))
+    kind: Mapped[str] = mapped_column(Text)
+    recipient: Mapped[str] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(Text)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    status: Mapped[str] = mapped_column(Text, default=EmailStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    bounced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    bounce_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'sent', 'failed', 'bounced')", name="status"),
+        Index("ix_email_messages_player_created", "player_id", "created_at"),
+    )

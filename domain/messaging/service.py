@@ -1,4 +1,5 @@
-"""Inbox delivery and reading. Delivery is idempotent per (consumer, event)."""
+"""The inbox: delivery (idempotent per consumer and event), reading, marking read and
+deleting. Each change emits InboxChanged with the unread count, for live badges."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 
 from domain.accounts.models import Player
+from domain.accounts.principal import Principal, require_player
+from domain.kernel import clock
 from domain.kernel.db import UnitOfWork
-from domain.kernel.outbox import claim_message
+from domain.kernel.outbox import claim_message, emit
+from domain.messaging.errors import InboxMessageNotFound
+from domain.messaging.events import InboxChanged
 from domain.messaging.models import InboxMessage
 
 WELCOME_CONSUMER = "messaging.send_welcome"
@@ -46,7 +51,78 @@ async def deliver_welcome(
         )
     )
     await uow.flush()
+    await _inbox_changed(uow, player.brand, player.id)
     return True
+
+
+async def unread_counts(
+    uow: UnitOfWork, brand: str, player_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Each player's unread (and not deleted) messages, in one statement."""
+    rows = await uow.session.execute(
+        select(InboxMessage.player_id, func.count())
+        .where(
+            InboxMessage.brand == brand,
+            InboxMessage.player_id.in_(player_ids),
+            InboxMessage.read_at.is_(None),
+            InboxMessage.deleted_at.is_(None),
+        )
+        .group_by(InboxMessage.player_id)
+    )
+    found = {player_id: int(count) for player_id, count in rows.all()}
+    return {player_id: found.get(player_id, 0) for player_id in player_ids}
+
+
+async def _inbox_changed(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> None:
+    unread = (await unread_counts(uow, brand, [player_id]))[player_id]
+    await emit(uow, InboxChanged(player_id=str(player_id), unread_count=unread), brand=brand)
+
+
+async def _own_message(
+    uow: UnitOfWork, actor: Principal | None, brand: str, message_id: uuid.UUID | None
+) -> InboxMessage:
+    player = require_player(actor)
+    message = (
+        await uow.session.scalar(
+            select(InboxMessage)
+            .where(
+                InboxMessage.id == message_id,
+                InboxMessage.brand == brand,
+                InboxMessage.player_id == player.id,
+                InboxMessage.deleted_at.is_(None),
+            )
+            .with_for_update()
+        )
+        if message_id is not None
+        else None
+    )
+    if message is None:
+        raise InboxMessageNotFound(field="messageId")
+    return message
+
+
+async def mark_read(
+    uow: UnitOfWork, actor: Principal | None, brand: str, message_id: uuid.UUID | None
+) -> InboxMessage:
+    """The signed-in player marks one of their messages read (again: no change).
+    Errors: NotAuthenticated, TwoFactorRequired, InboxMessageNotFound."""
+    message = await _own_message(uow, actor, brand, message_id)
+    if message.read_at is None:
+        message.read_at = clock.now()
+        await uow.flush()
+        await _inbox_changed(uow, brand, message.player_id)
+    return message
+
+
+async def delete(
+    uow: UnitOfWork, actor: Principal | None, brand: str, message_id: uuid.UUID | None
+) -> None:
+    """The signed-in player deletes one of their messages from their inbox.
+    Errors: NotAuthenticated, TwoFactorRequired, InboxMessageNotFound."""
+    message = await _own_message(uow, actor, brand, message_id)
+    message.deleted_at = clock.now()
+    await uow.flush()
+    await _inbox_changed(uow, brand, message.player_id)
 
 
 async def inboxes(
@@ -63,7 +139,11 @@ async def inboxes(
     )
     ranked = (
         select(InboxMessage.id, newest)
-        .where(InboxMessage.brand == brand, InboxMessage.player_id.in_(player_ids))
+        .where(
+            InboxMessage.brand == brand,
+            InboxMessage.player_id.in_(player_ids),
+            InboxMessage.deleted_at.is_(None),
+        )
         .subquery()
     )
     rows = await uow.session.scalars(

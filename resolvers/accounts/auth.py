@@ -16,6 +16,7 @@ from domain.accounts.sign_in import Attempt, SignInResult
 from domain.compliance import onboarding
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError, NotAuthenticated
+from domain.messaging import notices
 from resolvers.context import Context, Credentials
 from resolvers.results import Outcome, attempt, failed
 
@@ -73,6 +74,8 @@ async def login_player(
             _attempt(ctx, password, transport),
             withdraw_only=withdraw_only,
         )
+        if result.issued is not None:
+            await notices.queue_new_device_notice(uow, result.issued.session)
         # Commit failures too: the throttle counts them.
         await uow.commit()
     return await _finish_sign_in(ctx, result)

@@ -22,6 +22,7 @@ from domain.accounts.principal import Principal, holds_permission, require_permi
 from domain.accounts.staff import CreatedStaff
 from domain.compliance import exclusion, onboarding
 from domain.kernel.errors import DomainError, NotFound
+from domain.messaging import recovery as recovery_mail
 from domain.messaging import service as messaging
 from domain.messaging.models import InboxMessage
 from resolvers.compliance.protection import RegistrationLimit, apply_registration_limit
@@ -63,6 +64,7 @@ async def register(
                 raise
             if deposit_limit is not None:
                 await apply_registration_limit(uow, player, deposit_limit)
+            await recovery_mail.queue_verification(uow, player, origin=ctx.link_origin)
             await uow.commit()
         return player
 

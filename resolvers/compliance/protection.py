@@ -13,6 +13,7 @@ from domain.compliance.errors import InvalidLimit
 from domain.compliance.models import LimitKind, LimitPeriod
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError
+from domain.messaging import notices
 from resolvers.context import Context
 from resolvers.results import Outcome, attempt
 from resolvers.wallets.adjustments import amount_minor
@@ -82,10 +83,35 @@ async def set_limit(
                 amount_minor=value,
                 currency=limit_currency,
             )
+            await _confirm_by_email(uow, ctx, limit)
             await uow.commit()
         return limit
 
     return await attempt(run)
+
+
+async def _confirm_by_email(
+    uow: UnitOfWork,
+    ctx: Context,
+    limit: limits.Limit | None,
+    *,
+    kind: LimitKind | None = None,
+    period: LimitPeriod | None = None,
+) -> None:
+    """The player's e-mail confirming a limit change, queued with the change (None: the
+    limit is gone)."""
+    pending = limit.pending if limit is not None else None
+    await notices.queue_limit_confirmation(
+        uow,
+        await ctx.principal(),
+        ctx.brand.slug,
+        kind=str(limit.kind if limit else kind),
+        period=str(limit.period if limit else period),
+        amount_minor=limit.amount_minor if limit else None,
+        currency=limit.currency if limit else None,
+        pending_amount_minor=pending.amount_minor if pending else None,
+        pending_from=pending.can_confirm_at if pending else None,
+    )
 
 
 async def remove_limit(
@@ -96,6 +122,7 @@ async def remove_limit(
             limit = await limits.remove_limit(
                 uow, await ctx.principal(), ctx.brand.slug, kind=kind, period=period
             )
+            await _confirm_by_email(uow, ctx, limit)
             await uow.commit()
         return limit
 
@@ -110,6 +137,7 @@ async def confirm_limit_change(
             limit = await limits.confirm_change(
                 uow, await ctx.principal(), ctx.brand.slug, kind=kind, period=period
             )
+            await _confirm_by_email(uow, ctx, limit, kind=kind, period=period)
             await uow.commit()
         return limit
 

@@ -19,6 +19,7 @@ from domain.kernel.errors import NotFound, PermissionDenied, ReasonRequired
 from resolvers.accounts import auth, players
 from resolvers.compliance.protection import RegistrationLimit
 from schema.accounts.preferences import PreferencesMutation
+from schema.accounts.recovery import RecoveryMutation
 from schema.accounts.types import Player, SessionTransport, StaffMember
 from schema.context import Info
 from schema.errors import MutationError, mutation_error, to_errors
@@ -339,7 +340,7 @@ def _node_uuid(global_id: relay.GlobalID, type_name: str) -> object:
 
 
 @strawberry.type
-class AccountsMutation(PreferencesMutation):
+class AccountsMutation(PreferencesMutation, RecoveryMutation):
     @strawberry.mutation(description="Create a player account on this brand.")
     async def register(self, info: Info, input: RegisterInput) -> RegisterPayload:
         outcome = await players.register(

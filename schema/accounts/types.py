@@ -19,6 +19,7 @@ from domain.messaging.models import InboxMessage as InboxMessageModel
 from resolvers.accounts import auth as auth_resolvers
 from resolvers.accounts import players as player_resolvers
 from resolvers.compliance import protection as protection_resolvers
+from resolvers.messaging import inbox as inbox_resolvers
 from schema.casino import fields as casino_fields
 from schema.compliance import fields as compliance_fields
 from schema.compliance.types import ViewerSession
@@ -132,6 +133,9 @@ class Player(relay.Node):
         description="How odds are written for this player: `display` without a `format` "
         "follows it. Change it with `setOddsFormat`."
     )
+    email_verified: bool = strawberry.field(
+        description="Whether the player followed the link of a verification e-mail (`verifyEmail`)."
+    )
     limits = compliance_fields.limits_field
     linked_players = compliance_fields.linked_players_field
     reality_check = compliance_fields.reality_check_field
@@ -157,6 +161,7 @@ class Player(relay.Node):
             reality_check_minutes=player.reality_check_minutes,
             time_out_until=time_out_until(player),
             odds_format=OddsFormat(player.odds_format),
+            email_verified=player.email_verified_at is not None,
         )
 
     @classmethod
@@ -175,6 +180,13 @@ class Player(relay.Node):
     async def inbox(self, info: Info, first: int = INBOX_PAGE_DEFAULT) -> list[InboxMessage]:
         messages = await player_resolvers.inbox(info.context, uuid.UUID(self.id), first)
         return [InboxMessage.from_model(message) for message in messages]
+
+    @strawberry.field(
+        description="Unread messages in the player's inbox (the player, or staff with "
+        "player.read; null for anyone else). Live: the `inboxChanged` subscription."
+    )
+    async def unread_inbox_count(self, info: Info) -> int | None:
+        return await inbox_resolvers.unread_count(info.context, uuid.UUID(self.id))
 
 
 @strawberry.type(description="An operator staff user.")

@@ -21,8 +21,10 @@ from domain.kernel.settings import Environment, Settings
 from web.site import assets
 from web.site.account import AccountPages
 from web.site.casino import CasinoPages
+from web.site.inbox import InboxPages
 from web.site.pages import PublicPages, SignInPages
 from web.site.protection import PlayerProtectionPages
+from web.site.recovery import RecoveryPages
 from web.site.responsible import ResponsibleGamblingPages
 from web.site.site import Site
 from web.site.sports import SportsPages
@@ -99,6 +101,8 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
     responsible = ResponsibleGamblingPages(site)
     protection = PlayerProtectionPages(site)
     sports = SportsPages(site)
+    recovery = RecoveryPages(site)
+    inbox = InboxPages(site)
     both = ["GET", "POST"]
     routes = [
         Route("/", public.home, methods=["GET"]),
@@ -118,12 +122,17 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/login", sign_in.login, methods=both),
         Route("/login/two-factor", sign_in.two_factor, methods=both),
         Route("/logout", sign_in.logout, methods=["POST"]),
+        Route("/forgot-password", recovery.forgot_password, methods=both),
+        Route("/reset-password", recovery.reset_password, methods=both),
+        Route("/verify-email", recovery.verify_email, methods=both),
         Route("/account", account.overview, methods=["GET"]),
         Route("/account/balance/stream", account.balance_stream, methods=["GET"]),
         Route("/account/transactions", account.transactions, methods=["GET"]),
         Route("/account/deposit", account.deposit, methods=both),
         Route("/account/withdraw", account.withdraw, methods=both),
         Route("/account/inbox", account.inbox, methods=["GET"]),
+        Route("/account/inbox/stream", inbox.badge_stream, methods=["GET"]),
+        Route("/account/inbox/{message_id}/{action}", inbox.act, methods=["POST"]),
         Route("/casino", casino.lobby, methods=["GET"]),
         Route("/casino/games", casino.games, methods=["GET"]),
         Route("/casino/favourite", casino.favourite, methods=["POST"]),

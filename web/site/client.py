@@ -29,7 +29,7 @@ from strawberry.schema.base import BaseSchema
 from domain.accounts.models import SessionTransport
 from domain.kernel.settings import Environment, Settings
 from resolvers.context import SESSION_COOKIE, Credentials
-from web.graphql import GraphQLContext
+from web.graphql import GraphQLContext, site_origin
 
 DOCUMENTS_DIR: Final = Path(__file__).parent / "documents"
 _CONTEXT_KEY: Final = "site_graphql_context"
@@ -100,6 +100,7 @@ class SiteGraphQL:
             client_address=client.host if client else None,
             user_agent=request.headers.get("user-agent"),
             credentials=Credentials(cookie, SessionTransport.COOKIE) if cookie else None,
+            site_origin=site_origin(request, state["brand"]),
             request=request,
             # A live stream outlasts sessions: look the principal up again for each event.
             cache_principal=not long_lived,

@@ -169,6 +169,7 @@ class SignInPages:
                 next_path=next_path,
                 registered=request.query_params.get("registered") == "1",
                 withdraw_only_offered=False,
+                password_reset=request.query_params.get("reset") == "1",
             )
         form = await self.site.form(request)
         if form is None:
@@ -198,6 +199,7 @@ class SignInPages:
                 withdraw_only_offered=any(
                     error["code"] == "SELF_EXCLUDED" for error in payload["errors"]
                 ),
+                password_reset=False,
             )
         if payload["twoFactorRequired"]:
             return self.site.redirect(request, "/login/two-factor?next=" + quote(next_path))

@@ -98,6 +98,9 @@ REFUSALS: Final[Mapping[str, str]] = {
     "INVALID_IDEMPOTENCY_KEY": N_("This form has expired. Reload the page and try again."),
     # Sign-in and registration
     "INVALID_CREDENTIALS": N_("The email, username or password is not right."),
+    "INBOX_MESSAGE_NOT_FOUND": N_("This message is no longer in your inbox."),
+    "INVALID_TOKEN": N_("This link is not valid any more. Ask for a new one."),
+    "TOO_MANY_REQUESTS": N_("Too many requests. Wait a few minutes and try again."),
     "TOO_MANY_ATTEMPTS": N_("Too many attempts. Wait a few minutes and try again."),
     "INVALID_TWO_FACTOR_CODE": N_("This code is not right. Enter the current code."),
     "IDENTIFIER_REQUIRED": N_("Enter an email address or a username."),

@@ -9,8 +9,11 @@ from typing import Any
 import dramatiq
 
 from domain.brands.errors import UnknownBrand
+from domain.kernel.settings import get_settings
+from domain.messaging import mail, notices
 from domain.messaging.service import WELCOME_CONSUMER, deliver_welcome
 from workers.broker import setup_broker
+from workers.mail import mailer, renderer, sender_of
 from workers.runtime import brands, database
 
 log = logging.getLogger(__name__)
@@ -37,3 +40,67 @@ async def send_welcome(event_id: int, brand: str, payload: dict[str, Any]) -> No
         await uow.commit()
     if not delivered:
         log.info("welcome for event %s skipped: already delivered or no such player", event_id)
+
+
+SEND_EMAIL = "messaging.send_email"
+EXCLUSION_CONFIRMATION = notices.EXCLUSION_CONFIRMATION_CONSUMER
+# Backoff between attempts: a relay that is down for a few minutes loses nothing.
+SEND_EMAIL_BACKOFF_MIN_MS = 1_000
+SEND_EMAIL_BACKOFF_MAX_MS = 300_000
+
+
+@dramatiq.actor(
+    actor_name=SEND_EMAIL,
+    queue_name=QUEUE,
+    broker=setup_broker(),
+    throws=(UnknownBrand,),
+    # The message row counts attempts and fails itself at mail_send_attempts_max; the
+    # broker's retries only have to outlast that.
+    max_retries=50,
+    min_backoff=SEND_EMAIL_BACKOFF_MIN_MS,
+    max_backoff=SEND_EMAIL_BACKOFF_MAX_MS,
+)
+async def send_email(event_id: int, brand: str, payload: dict[str, Any]) -> None:
+    """Send one queued e-mail. Idempotent: only a message still queued is sent, and it is
+    marked sent in the transaction that sent it, so a redelivery sends nothing. A transient
+    failure is counted and retried with backoff; a refusal or the last attempt fails it."""
+    message_id = uuid.UUID(str(payload["message_id"]))
+    delivery = await mail.deliver(
+        database(),
+        message_id,
+        mailer=mailer(),
+        render=renderer(),
+        sender=sender_of(brands().get(brand)),
+        attempts_max=get_settings().mail_send_attempts_max,
+    )
+    if delivery.error is not None:
+        log.warning(
+            "e-mail %s not sent (%s): %s", message_id, delivery.error.code, delivery.error.message
+        )
+        if delivery.retry:
+            # Dramatiq retries with backoff; the row counts the attempts.
+            raise delivery.error
+    elif not delivery.sent:
+        log.info("e-mail %s skipped: already sent, failed or being sent", message_id)
+
+
+@dramatiq.actor(
+    actor_name=notices.PAYMENT_RECEIPT_CONSUMER, queue_name=QUEUE, broker=setup_broker()
+)
+async def queue_payment_receipt(event_id: int, brand: str, payload: dict[str, Any]) -> None:
+    """Queue the receipt of a credited deposit or a withdrawal (once per event)."""
+    async with database().uow() as uow:
+        await notices.queue_payment_receipt(uow, event_id=event_id, brand=brand, payload=payload)
+        await uow.commit()
+
+
+@dramatiq.actor(
+    actor_name=notices.EXCLUSION_CONFIRMATION_CONSUMER, queue_name=QUEUE, broker=setup_broker()
+)
+async def queue_exclusion_confirmation(event_id: int, brand: str, payload: dict[str, Any]) -> None:
+    """Queue the confirmation of a self-exclusion (once per event)."""
+    async with database().uow() as uow:
+        await notices.queue_exclusion_confirmation(
+            uow, event_id=event_id, brand=brand, payload=payload
+        )
+        await uow.commit()

@@ -42,7 +42,14 @@ from web.site.refusals import REFUSALS
 LANGUAGES = ("de", "sv")
 _ROUTE = re.compile(r'Route\("([^"]+)", [a-z_.]+, methods=(both|\["GET"\])')
 # Routes that are no page: streams, the language switch (a redirect), htmx-only partials.
-NOT_PAGES = {"/account/balance/stream", "/sports/odds/stream", "/language/{code}", "/casino/games"}
+NOT_PAGES = {
+    "/account/balance/stream",
+    "/account/inbox/stream",
+    "/account/inbox/{message_id}/{action}",  # POST only: back to the inbox
+    "/sports/odds/stream",
+    "/language/{code}",
+    "/casino/games",
+}
 
 
 def test_every_message_the_site_marks_is_translated_in_every_catalogue() -> None:
@@ -251,6 +258,9 @@ def _paths(market: BookMarket) -> dict[str, str]:
         "/sports/event/{id}": f"/sports/event/{gid('SportsbookEvent', market.event_id)}",
         "/sports/slip": "/sports/slip",
         "/account/bets": "/account/bets",
+        "/forgot-password": "/forgot-password",
+        "/reset-password": "/reset-password?token=not-a-token",
+        "/verify-email": "/verify-email?token=not-a-token",
     }
 
 

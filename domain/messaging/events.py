@@ -1,0 +1,33 @@
+"""Events of the messaging context (outbox topics)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from domain.kernel.outbox import Event
+
+
+@dataclass(frozen=True)
+class EmailQueued(Event):
+    """An e-mail waits to be sent (workers: messaging.send_email)."""
+
+    topic: ClassVar[str] = "messaging.email_queued"
+    message_id: str
+
+
+@dataclass(frozen=True)
+class EmailBounced(Event):
+    topic: ClassVar[str] = "messaging.email_bounced"
+    message_id: str
+    player_id: str | None
+
+
+@dataclass(frozen=True)
+class InboxChanged(Event):
+    """A player's inbox changed (a message arrived, was read or deleted): its unread count
+    now. Subscriptions and the site's badge follow it."""
+
+    topic: ClassVar[str] = "messaging.inbox_changed"
+    player_id: str
+    unread_count: int
