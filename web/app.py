@@ -24,8 +24,8 @@ from domain.kernel.settings import Settings
 from domain.kernel.supervision import TaskHealth
 from web import exports, health, report_exports
 from web.callbacks import callback_routes
-from web.feed import feed_routes
 from web.devmail import mailbox_routes
+from web.feed import feed_routes
 from web.graphql import StakehouseGraphQL
 from web.mailhooks import mail_webhook_routes
 from web.middleware import (

@@ -524,6 +524,8 @@ def _guarded(read: Callable[[], T]) -> T:
     except (DeadLetterNotFound, DeadLettersUnsupported) as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
+
+
 reports_app = typer.Typer(help="The reporting read model.", no_args_is_help=True)
 app.add_typer(reports_app, name="reports")
 

@@ -170,6 +170,8 @@ async def measure_queues(_db: Database) -> int:
 
     states = await asyncio.to_thread(queues.queue_states, broker, broker.get_declared_queues())
     return sum(state.dead for state in states)
+
+
 # Per brand: figures of its last closed days where the read model and the ledger differ
 # (0 = proven equal). Alert on > 0; `stakehouse reports rebuild` repairs a range.
 REPORTING_MISMATCHES: Final = Gauge(
