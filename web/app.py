@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
@@ -22,6 +22,7 @@ from domain.kernel.pubsub import EventHub
 from domain.kernel.settings import Settings
 from domain.kernel.supervision import TaskHealth
 from web import exports, health
+from web.backoffice import backoffice_routes, build_console
 from web.callbacks import callback_routes
 from web.graphql import StakehouseGraphQL
 from web.middleware import (
@@ -78,7 +79,10 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
             await hub.stop()
             await db.dispose()
 
-    routes = [
+    # The staff back office first: an admin host serves only the console (web/backoffice).
+    console = build_console(settings, graphql.schema, registry)
+    routes: list[BaseRoute] = [
+        *backoffice_routes(console, settings),
         Route("/livez", health.livez),
         Route("/readyz", health.readyz),
         Route("/metrics", health.metrics),
@@ -103,7 +107,12 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         routes=routes, lifespan=lifespan, exception_handlers={404: error_pages.not_found}
     )
     app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.graphql_max_body_bytes)
-    app.add_middleware(BrandMiddleware, registry_of=lambda: registry, api_hosts=settings.api_hosts)
+    app.add_middleware(
+        BrandMiddleware,
+        registry_of=lambda: registry,
+        api_hosts=settings.api_hosts,
+        admin_hosts=settings.admin_hosts,
+    )
     # Inside the request id and security headers (added later: outer), so an unexpected
     # error's answer carries both; outside the brand and body checks, so it catches theirs.
     app.add_middleware(ErrorPageMiddleware, server_error=error_pages.server_error)
