@@ -45,6 +45,7 @@ TEXT: Final = MappingProxyType(
         "not_found_title": "Not found",
         "not_found": "There is no such page or record on this brand.",
         "reason": "Reason (kept in the audit log)",
+        "reason_placeholder": "Reason",
         "reason_required": "Give a reason: it is kept in the audit log.",
         "dashboard": "Dashboard",
         "players": "Players",
