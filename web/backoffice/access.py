@@ -30,6 +30,7 @@ from strawberry.schema.base import BaseSchema
 
 from domain.accounts.permissions import Permission
 from resolvers.permissions import HasPermission
+from schema.extensions import graphql_core_schema
 
 # "Staff (market.trade, every brand...)" or "staff with casino.reconcile".
 _NAMED: Final = re.compile(r"\b[Ss]taff (?:\(|with )([a-z]+(?:\.[a-z]+)+)")
@@ -108,7 +109,7 @@ class Permissions:
     """The permissions of every document of the console, computed once at start-up."""
 
     def __init__(self, schema: BaseSchema, documents: Mapping[str, str]) -> None:
-        graphql_schema: GraphQLSchema = schema._schema  # type: ignore[attr-defined]
+        graphql_schema = graphql_core_schema(schema)
         self.of: dict[str, frozenset[Permission]] = {
             name: document_permissions(graphql_schema, text) for name, text in documents.items()
         }

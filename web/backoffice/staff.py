@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 from starlette.requests import Request
@@ -16,7 +17,7 @@ AREA: Final = "staff"
 ROLES: Final = tuple(role.name for role in Role)
 
 
-def _roles(values: list[object]) -> list[str]:
+def _roles(values: Sequence[object]) -> list[str]:
     return [value for value in values if isinstance(value, str) and value in ROLES]
 
 
