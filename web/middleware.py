@@ -216,7 +216,6 @@ class BrandMiddleware:
     def _admin_brand(self, registry: BrandRegistry, scope: Scope) -> Brand | None:
         if normalise_host(_header(scope, "host") or "") not in self.admin_hosts:
             return None
-        scope["state"]["admin_host"] = True
         chosen = cookie_parser(_header(scope, "cookie") or "").get(ADMIN_BRAND_COOKIE, "")
         brand = registry.by_slug.get(chosen)
         return brand if brand is not None else registry.by_slug[min(registry.by_slug)]

@@ -139,6 +139,9 @@ def backoffice_routes(console: Console, settings: Settings) -> list[BaseRoute]:
     GraphQL endpoint, whose cookie rule is the brand sites')."""
 
     async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
         response = PlainTextResponse("Not found", status_code=404)
         await response(scope, receive, send)
 
