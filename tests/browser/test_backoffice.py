@@ -26,7 +26,8 @@ from tests.workers import eventually, flushed_broker, running_worker  # noqa: F4
 from workers.actors import payments as payment_actors
 
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
-STAFF_PAGES = ["/", "/players", "/players/{player}", "/payments", "/trading", "/casino",
+STAFF_PAGES = ["/", "/players", "/players/{player}", "/payments", "/trading",
+               "/trading/market/{market}", "/casino",
                "/casino/reconciliation", "/staff"]  # fmt: skip
 
 
@@ -180,7 +181,6 @@ async def test_every_staff_page_passes_axe_and_is_photographed(
     browser: Any, server: str, db: Database, axe_script: Path, artifacts: Path
 ) -> None:
     market = await add_market(db, {"home": "1.80", "draw": "3.40", "away": "4.50"})
-    assert market.market_id
     player = Api(server, AURORA)
     registered = await player.register(email="shown@example.com", phone="+35699000111")
     player_uuid = await _player_id(db, "shown@example.com")
@@ -202,8 +202,10 @@ async def test_every_staff_page_passes_axe_and_is_photographed(
     await audit("/login", "login")
     await _sign_in_staff(page, server, db, "admin@op.example", "admin")
     for path in STAFF_PAGES:
-        name = path.strip("/").replace("/", "-").replace("{player}", "profile") or "dashboard"
-        await audit(path.format(player=registered["player"]["id"]), name)
+        name = path.strip("/").replace("/", "-").replace("{player}", "profile")
+        name = name.replace("{market}", "liabilities") or "dashboard"
+        market_id = gid("Market", market.market_id)
+        await audit(path.format(player=registered["player"]["id"], market=market_id), name)
 
     assert found == {key: [] for key in found}
     assert problems == []

@@ -78,6 +78,59 @@ class TradingPages:
     async def resume(self, request: Request) -> Response:
         return await self._market(request, "ResumeMarket", "resumeMarket", "market_resumed")
 
+    async def market(self, request: Request) -> Response:
+        """One market: its outcomes with prices and the book's liability on each, and the
+        price overrides."""
+        page, refused = await self.console.open_area(request, AREA)
+        if refused is not None:
+            return refused
+        return await self._market_page(request, page)
+
+    async def _market_page(
+        self, request: Request, page: Page, *, status: int = 200, error: str | None = None
+    ) -> Response:
+        result = await self.console.run(
+            request, "MarketLiabilities", {"market": request.path_params["id"][:200]}
+        )
+        rows = result.data.get("outcomeLiabilities") or []
+        if result.error_codes or not rows:
+            return self.console.not_found(page)
+        return self.console.render(
+            page,
+            "market.html",
+            status=status,
+            rows=rows,
+            market=rows[0]["outcome"]["market"],
+            error=error,
+            notice=strings.TEXT.get(request.query_params.get("notice", ""), None),
+        )
+
+    async def _price(self, request: Request, operation: str, field: str, notice: str) -> Response:
+        page, form, refused = await self.console.act(request, AREA, operation)
+        if refused is not None:
+            return refused
+        reason = reason_of(form)
+        values = {"outcome": text_field(form, "outcome", 200), "reason": reason}
+        if operation == "OverrideOdds":
+            values["odds"] = text_field(form, "odds", 20)
+        if not reason or values.get("odds") == "":
+            problem = "reason_required" if not reason else "invalid_input"
+            return await self._market_page(request, page, status=400, error=strings.TEXT[problem])
+        result = await self.console.run(request, operation, {"input": values})
+        error = first_error(result.data[field])
+        if error is not None:
+            return await self._market_page(request, page, status=400, error=error)
+        market_id = request.path_params["id"][:200]
+        return self.console.redirect(request, f"/trading/market/{market_id}?notice={notice}")
+
+    async def override(self, request: Request) -> Response:
+        return await self._price(request, "OverrideOdds", "overrideOdds", "odds_overridden")
+
+    async def release(self, request: Request) -> Response:
+        return await self._price(
+            request, "ReleaseOddsOverride", "releaseOddsOverride", "override_released"
+        )
+
     async def margin(self, request: Request) -> Response:
         page, form, refused = await self.console.act(request, AREA, "SetMarketMargin")
         if refused is not None:

@@ -13,7 +13,11 @@ from strawberry.relay import from_base64, to_base64
 from domain.accounts.models import AuthSession, Player
 from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
+from domain.sportsbook.models import Outcome
 from tests.domain.payments.support import deposited, wallet_balances
+from tests.domain.sportsbook.support import add_market
+from tests.schema.sportsbook.support import gid, signed_in_bettor
+from tests.schema.sportsbook.test_place_bet import PLACE_BET, single
 from tests.support import AURORA, Api, fresh_code
 from tests.web.backoffice.support import (
     ADMIN_HOST,
@@ -323,3 +327,57 @@ async def test_a_player_session_is_no_staff_session(server: str, db: Database) -
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
     await player.aclose()
     await console.aclose()
+
+
+async def test_a_trader_sees_a_markets_liabilities_and_overrides_a_price(
+    server: str, db: Database
+) -> None:
+    book = await add_market(db, {"home": "2.00", "away": "1.80"})
+    bettor, _ = await signed_in_bettor(server, AURORA, db)
+    placed = await bettor.query(PLACE_BET, {"i": single(book.outcomes["home"], "2.00", "b-1")})
+    assert placed.data["placeBet"]["errors"] == []
+    trader = await signed_in_console(server, db, "trader@op.example", ["trader"])
+    market_id = gid("Market", book.market_id)
+    home = gid("Outcome", book.outcomes["home"])
+
+    market = await trader.get(f"/trading/market/{market_id}")
+    no_reason = await trader.post(
+        f"/trading/market/{market_id}/override", {"outcome": home, "odds": "2.50"}
+    )
+    overridden = await trader.post(
+        f"/trading/market/{market_id}/override",
+        {"outcome": home, "odds": "2.50", "reason": "sharp money"},
+    )
+    after = await trader.get(overridden.headers["location"])
+
+    assert market.status_code == 200
+    assert "20.00 GBP" in market.text  # the book pays 10.00 x 2.00 if home wins
+    assert no_reason.status_code == 400
+    assert overridden.status_code == 303
+    assert "price was overridden" in after.text
+    async with db.uow() as uow:
+        odds = await uow.session.scalar(
+            select(Outcome.odds).where(Outcome.id == book.outcomes["home"])
+        )
+    assert str(odds).startswith("2.5")
+    await bettor.aclose()
+    await trader.aclose()
+
+
+async def test_a_role_without_market_trade_cannot_open_a_market(server: str, db: Database) -> None:
+    book = await add_market(db, {"home": "2.00", "away": "1.80"})
+    finance = await signed_in_console(server, db, "finance@op.example", ["finance"])
+
+    market = await finance.get(f"/trading/market/{gid('Market', book.market_id)}")
+    forced = await finance.post(
+        f"/trading/market/{gid('Market', book.market_id)}/override",
+        {"outcome": gid("Outcome", book.outcomes["home"]), "odds": "9.00", "reason": "x"},
+    )
+
+    assert market.status_code == forced.status_code == 403
+    async with db.uow() as uow:
+        odds = await uow.session.scalar(
+            select(Outcome.odds).where(Outcome.id == book.outcomes["home"])
+        )
+    assert str(odds).startswith("2.0")
+    await finance.aclose()
