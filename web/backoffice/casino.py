@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from domain.kernel import clock
 from web.backoffice import strings
-from web.backoffice.console import Console, Page, first_error, reason_of, text_field
+from web.backoffice.console import Console, Page, first_error, id_field, reason_of, text_field
 
 AREA: Final = "casino"
 RECONCILIATION_AREA: Final = "reconciliation"
@@ -70,14 +70,14 @@ class CasinoPages:
         if refused is not None:
             return refused
         reason = reason_of(form)
-        if not reason:
-            return await self._games(
-                request, page, status=400, error=strings.TEXT["reason_required"]
-            )
+        game = id_field(form, "game", "CasinoGame")
+        if not reason or game is None:
+            problem = "reason_required" if not reason else "invalid_input"
+            return await self._games(request, page, status=400, error=strings.TEXT[problem])
         result = await self.console.run(
             request,
             "SetCasinoGameEnabled",
-            {"input": {"game": text_field(form, "game", 200),
+            {"input": {"game": game,
                        "enabled": form.get("enabled") == "true", "reason": reason}},
         )  # fmt: skip
         error = first_error(result.data["setCasinoGameEnabled"])

@@ -15,10 +15,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from strawberry import relay
 from strawberry.schema.base import BaseSchema
 
 from domain.brands.service import Brand, BrandRegistry
 from domain.kernel.settings import Settings
+from schema.ids import int_key, uuid_key
 from web.backoffice import strings
 from web.backoffice.access import Area, Permissions
 from web.backoffice.security import (
@@ -267,6 +269,24 @@ def money(value: Mapping[str, Any] | None) -> str:
         return "-"
     amount = Decimal(str(value["amount"]))
     return f"{amount:,} {value['currency']}"
+
+
+def is_global_id(text: str, type_name: str) -> bool:
+    """Whether `text` is a global id of `type_name` with a well-formed key: the schema
+    refuses anything else as a malformed document, which no page should send."""
+    try:
+        decoded_type, node_id = relay.from_base64(text)
+    except ValueError:
+        return False
+    if decoded_type != type_name:
+        return False
+    return int_key(node_id) is not None or uuid_key(node_id) is not None
+
+
+def id_field(form: FormData, name: str, type_name: str) -> str | None:
+    """A form's global id of `type_name`, or None when it is missing or malformed."""
+    value = text_field(form, name, 200)
+    return value if is_global_id(value, type_name) else None
 
 
 def text_field(form: FormData, name: str, chars_max: int = 200) -> str:

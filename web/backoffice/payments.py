@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from web.backoffice import strings
-from web.backoffice.console import Console, Page, first_error, reason_of, text_field
+from web.backoffice.console import Console, Page, first_error, id_field, reason_of
 
 AREA: Final = "payments"
 QUEUE_PAGE_SIZE: Final = 50
@@ -48,10 +48,11 @@ class PaymentPages:
         page, form, refused = await self.console.act(request, AREA, "ApproveWithdrawal")
         if refused is not None:
             return refused
+        withdrawal = id_field(form, "withdrawal", "Payment")
+        if withdrawal is None:
+            return await self._queue(request, page, status=400, error=strings.TEXT["invalid_input"])
         result = await self.console.run(
-            request,
-            "ApproveWithdrawal",
-            {"input": {"withdrawalId": text_field(form, "withdrawal", 200)}},
+            request, "ApproveWithdrawal", {"input": {"withdrawalId": withdrawal}}
         )
         error = first_error(result.data["approveWithdrawal"])
         if error is not None:
@@ -63,14 +64,12 @@ class PaymentPages:
         if refused is not None:
             return refused
         reason = reason_of(form)
-        if not reason:
-            return await self._queue(
-                request, page, status=400, error=strings.TEXT["reason_required"]
-            )
+        withdrawal = id_field(form, "withdrawal", "Payment")
+        if not reason or withdrawal is None:
+            problem = "reason_required" if not reason else "invalid_input"
+            return await self._queue(request, page, status=400, error=strings.TEXT[problem])
         result = await self.console.run(
-            request,
-            "RejectWithdrawal",
-            {"input": {"withdrawalId": text_field(form, "withdrawal", 200), "reason": reason}},
+            request, "RejectWithdrawal", {"input": {"withdrawalId": withdrawal, "reason": reason}}
         )
         error = first_error(result.data["rejectWithdrawal"])
         if error is not None:

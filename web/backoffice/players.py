@@ -14,7 +14,14 @@ from starlette.responses import Response
 from strawberry.relay import to_base64
 
 from web.backoffice import strings
-from web.backoffice.console import Console, Page, first_error, reason_of, text_field
+from web.backoffice.console import (
+    Console,
+    Page,
+    first_error,
+    is_global_id,
+    reason_of,
+    text_field,
+)
 from web.site.site import parse_amount
 
 AREA: Final = "players"
@@ -68,6 +75,8 @@ class PlayerPages:
         self, request: Request, page: Page, *, status: int = 200, error: str | None = None
     ) -> Response:
         player_id = request.path_params["id"][:200]
+        if not is_global_id(player_id, "Player"):
+            return self.console.not_found(page)
         profile = await self.console.run(
             request,
             "PlayerProfile",
@@ -119,6 +128,8 @@ class PlayerPages:
         page, form, refused = await self.console.act(request, AREA, "SetPlayerStatus")
         if refused is not None:
             return refused
+        if not is_global_id(request.path_params["id"], "Player"):
+            return self.console.not_found(page)
         status = text_field(form, "status", 20)
         reason = reason_of(form)
         if status not in STATUSES or not reason:
@@ -137,6 +148,8 @@ class PlayerPages:
         page, _, refused = await self.console.act(request, AREA, "RevokePlayerSessions")
         if refused is not None:
             return refused
+        if not is_global_id(request.path_params["id"], "Player"):
+            return self.console.not_found(page)
         result = await self.console.run(
             request,
             "RevokePlayerSessions",
@@ -150,6 +163,8 @@ class PlayerPages:
         page, form, refused = await self.console.act(request, AREA, "AdjustBalance")
         if refused is not None:
             return refused
+        if not is_global_id(request.path_params["id"], "Player"):
+            return self.console.not_found(page)
         amount = parse_amount(form.get("amount"))
         reason = reason_of(form)
         wallet = text_field(form, "wallet", 20)

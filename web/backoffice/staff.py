@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from domain.accounts.permissions import Role
 from web.backoffice import strings
-from web.backoffice.console import Console, Page, first_error, text_field
+from web.backoffice.console import Console, Page, first_error, id_field, text_field
 
 AREA: Final = "staff"
 ROLES: Final = tuple(role.name for role in Role)
@@ -60,10 +60,13 @@ class StaffPages:
         page, form, refused = await self.console.act(request, AREA, "SetStaffRoles")
         if refused is not None:
             return refused
+        staff_id = id_field(form, "staff", "StaffMember")
+        if staff_id is None:
+            return self._render(page, status=400, error=strings.TEXT["invalid_input"])
         result = await self.console.run(
             request,
             "SetStaffRoles",
-            {"input": {"staffId": text_field(form, "staff", 200),
+            {"input": {"staffId": staff_id,
                        "roles": _roles(form.getlist("roles"))}},
         )  # fmt: skip
         error = first_error(result.data["setStaffRoles"])

@@ -9,7 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from web.backoffice import strings
-from web.backoffice.console import Console, Page, first_error, reason_of, text_field
+from web.backoffice.console import (
+    Console,
+    Page,
+    first_error,
+    id_field,
+    is_global_id,
+    reason_of,
+    text_field,
+)
 
 AREA: Final = "trading"
 EVENTS_PAGE_SIZE: Final = 20
@@ -58,14 +66,12 @@ class TradingPages:
         if refused is not None:
             return refused
         reason = reason_of(form)
-        if not reason:
-            return await self._events(
-                request, page, status=400, error=strings.TEXT["reason_required"]
-            )
+        market = id_field(form, "market", "Market")
+        if not reason or market is None:
+            problem = "reason_required" if not reason else "invalid_input"
+            return await self._events(request, page, status=400, error=strings.TEXT[problem])
         result = await self.console.run(
-            request,
-            operation,
-            {"input": {"market": text_field(form, "market", 200), "reason": reason}},
+            request, operation, {"input": {"market": market, "reason": reason}}
         )
         error = first_error(result.data[field])
         if error is not None:
@@ -89,9 +95,10 @@ class TradingPages:
     async def _market_page(
         self, request: Request, page: Page, *, status: int = 200, error: str | None = None
     ) -> Response:
-        result = await self.console.run(
-            request, "MarketLiabilities", {"market": request.path_params["id"][:200]}
-        )
+        market_id = request.path_params["id"][:200]
+        if not is_global_id(market_id, "Market"):
+            return self.console.not_found(page)
+        result = await self.console.run(request, "MarketLiabilities", {"market": market_id})
         rows = result.data.get("outcomeLiabilities") or []
         if result.error_codes or not rows:
             return self.console.not_found(page)
@@ -110,10 +117,11 @@ class TradingPages:
         if refused is not None:
             return refused
         reason = reason_of(form)
-        values = {"outcome": text_field(form, "outcome", 200), "reason": reason}
+        outcome = id_field(form, "outcome", "Outcome")
+        values = {"outcome": outcome or "", "reason": reason}
         if operation == "OverrideOdds":
             values["odds"] = text_field(form, "odds", 20)
-        if not reason or values.get("odds") == "":
+        if not reason or outcome is None or values.get("odds") == "":
             problem = "reason_required" if not reason else "invalid_input"
             return await self._market_page(request, page, status=400, error=strings.TEXT[problem])
         result = await self.console.run(request, operation, {"input": values})

@@ -381,3 +381,23 @@ async def test_a_role_without_market_trade_cannot_open_a_market(server: str, db:
         )
     assert str(odds).startswith("2.0")
     await finance.aclose()
+
+
+async def test_malformed_or_unknown_ids_answer_not_found(server: str, db: Database) -> None:
+    admin = await signed_in_console(server, db, "admin@op.example", ["admin"])
+    unknown_player = to_base64("Player", str(uuid.uuid4()))
+
+    answers = [
+        (await admin.get(path)).status_code
+        for path in (
+            "/players/not-an-id",
+            f"/players/{unknown_player}",
+            "/trading/market/not-an-id",
+            f"/trading/market/{to_base64('Market', '999999')}",
+        )
+    ]
+    approve = await admin.post("/payments/approve", {"withdrawal": "not-an-id"})
+
+    assert answers == [404, 404, 404, 404]
+    assert approve.status_code == 400
+    await admin.aclose()
