@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from strawberry.relay import to_base64
 
 from domain.accounts.models import AuthSession, Player
 from domain.kernel.db import Database
@@ -22,7 +23,7 @@ from tests.domain.sportsbook.support import add_market
 from tests.schema.sportsbook.support import gid
 from tests.support import AURORA, Api, fresh_code
 from tests.web.backoffice.support import ADMIN_HOST, STAFF_PASSWORD, create_staff
-from tests.workers import eventually, flushed_broker, running_worker  # noqa: F401 (fixture)
+from tests.workers import flushed_broker, running_worker  # noqa: F401 (fixture)
 from workers.actors import payments as payment_actors
 
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
@@ -112,7 +113,7 @@ async def test_finance_approves_a_withdrawal_and_the_players_balance_page_change
         await row.get_by_role("button", name="Approve").click()
         await page.get_by_role("status").filter(has_text="withdrawal was approved").wait_for()
         # The payout worker pays it out; the player's open page hears of it, no reload.
-        await pending.filter(has_text="€0.00").wait_for(timeout=15_000)
+        await pending.filter(has_text="€0.00").wait_for(timeout=30_000)
 
     assert await player_page.evaluate("window.stillTheSamePage") is True
     assert await page.get_by_role("row").filter(has_text="20.00 EUR").count() == 0
@@ -152,7 +153,6 @@ async def test_a_trader_suspends_a_market_and_the_bettors_event_page_shows_it(
 async def test_support_sees_no_finance_action_and_is_refused_when_forcing_one(
     browser: Any, server: str, db: Database, axe_script: Path
 ) -> None:
-    player_id = uuid.uuid4()
     context, page, problems = await _new_page(browser, axe_script)
     await _sign_in_staff(page, server, db, "support2@op.example", "support")
 
@@ -167,7 +167,7 @@ async def test_support_sees_no_finance_action_and_is_refused_when_forcing_one(
           body.append('withdrawal', withdrawal);
           return (await fetch('/payments/approve', {method: 'POST', body})).status;
         }""",
-        gid("Payment", 1).replace("1", str(player_id)[:1]),
+        to_base64("Payment", str(uuid.uuid4())),
     )
 
     assert "Payments" not in navigation and "Players" in navigation
