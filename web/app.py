@@ -36,6 +36,7 @@ from web.originals import originals_routes
 from web.providers import provider_routes
 from web.site import build_site, site_routes
 from web.site.errors import ErrorPages
+from web.site.live_themes import LIVE_THEMES_TASK, follow_live_themes
 from workers.relay import RELAY_TASK, run_relay
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,11 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         relay = asyncio.create_task(
             run_relay(db, database_url, stop, health=relay_health), name=RELAY_TASK
         )
+        # Palettes published in the back office reach this replica's site (no restart).
+        live_themes = asyncio.create_task(
+            follow_live_themes(db, hub, site.themes, stop, health=TaskHealth(LIVE_THEMES_TASK)),
+            name=LIVE_THEMES_TASK,
+        )
         try:
             yield {
                 "db": db,
@@ -73,6 +79,9 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
             }
         finally:
             stop.set()
+            live_themes.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await live_themes
             # A relay stuck past the grace period is cancelled by wait_for; shutdown goes on.
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(relay, timeout=10)

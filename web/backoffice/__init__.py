@@ -29,6 +29,7 @@ from web.backoffice.payments import PaymentPages
 from web.backoffice.players import PlayerPages
 from web.backoffice.sign_in import SignInPages
 from web.backoffice.staff import StaffPages
+from web.backoffice.themes import ThemePages
 from web.backoffice.trading import TradingPages
 
 STYLESHEET: Final = PACKAGE_DIR / "static" / "backoffice.css"
@@ -79,6 +80,13 @@ AREAS: Final = [
         reads=("CasinoReconciliation",),
     ),
     Area(
+        "themes",
+        "/themes",
+        strings.TEXT["themes"],
+        reads=("ThemeVersions",),
+        actions=("SaveThemeDraft", "PublishTheme"),
+    ),
+    Area(
         "staff",
         "/staff",
         strings.TEXT["staff"],
@@ -100,6 +108,7 @@ def console_routes(console: Console) -> list[Route]:
     trading = TradingPages(console)
     casino = CasinoPages(console)
     staff = StaffPages(console)
+    themes = ThemePages(console)
     both = ["GET", "POST"]
     post = ["POST"]
 
@@ -136,6 +145,9 @@ def console_routes(console: Console) -> list[Route]:
         Route("/casino/game", casino.switch_game, methods=post),
         Route("/casino/provider", casino.switch_provider, methods=post),
         Route("/casino/reconciliation", casino.reconciliation, methods=["GET"]),
+        Route("/themes", themes.editor, methods=["GET"]),
+        Route("/themes/save", themes.save, methods=post),
+        Route("/themes/publish", themes.publish, methods=post),
         Route("/staff", staff.overview, methods=["GET"]),
         Route("/staff/create", staff.create, methods=post),
         Route("/staff/roles", staff.set_roles, methods=post),

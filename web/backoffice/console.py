@@ -51,14 +51,15 @@ class StaffViewer:
     # Null until the second factor is done (the API shows nothing more before it).
     staff: dict[str, Any] | None
     two_factor_pending: bool
-    permissions: frozenset[str]
+    # The permissions the API reports (for navigation and forms; the API enforces them).
+    granted: frozenset[str]
 
     @property
     def signed_in(self) -> bool:
         return self.staff is not None and not self.two_factor_pending
 
 
-NOBODY: Final = StaffViewer(False, None, two_factor_pending=False, permissions=frozenset())
+NOBODY: Final = StaffViewer(False, None, two_factor_pending=False, granted=frozenset())
 
 
 @dataclass
@@ -76,7 +77,7 @@ class Page:
     notices: list[str] = field(default_factory=list)
 
     def can(self, *held: str) -> bool:
-        return set(held) <= self.viewer.permissions
+        return set(held) <= self.viewer.granted
 
 
 class Console:
@@ -95,9 +96,9 @@ class Console:
         self.graphql = SiteGraphQL(
             schema, settings, documents=DOCUMENTS_DIR, session_cookie=STAFF_SESSION_COOKIE
         )
-        self.permissions = Permissions(schema, self.graphql.documents)
+        self.needs = Permissions(schema, self.graphql.documents)
         self.areas = areas
-        self.requirements = {area.slug: self.permissions.requirement(area) for area in areas}
+        self.requirements = {area.slug: self.needs.requirement(area) for area in areas}
         self.csrf = StaffCsrfGuard(settings.secret_key, settings.admin_hosts)
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES_DIR),
@@ -158,7 +159,7 @@ class Console:
         navigation = [
             area
             for area in self.areas
-            if viewer.signed_in and self.requirements[area.slug].met_by(viewer.permissions)
+            if viewer.signed_in and self.requirements[area.slug].met_by(viewer.granted)
         ]
         return Page(
             request=request,
@@ -181,7 +182,7 @@ class Console:
         page = self.page_for(request, viewer)
         if (unfinished := self.unfinished_sign_in(request, viewer)) is not None:
             return page, unfinished
-        if not self.requirements[slug].met_by(viewer.permissions):
+        if not self.requirements[slug].met_by(viewer.granted):
             return page, self.forbidden(page)
         return page, None
 
@@ -203,8 +204,8 @@ class Console:
         form = await request.form(max_files=0, max_fields=FORM_FIELDS_MAX)
         if refused is not None:
             return page, form, refused
-        if not self.csrf.check(request, form) or not self.permissions.allows(
-            operation, page.viewer.permissions
+        if not self.csrf.check(request, form) or not self.needs.allows(
+            operation, page.viewer.granted
         ):
             return page, form, self.forbidden(page)
         return page, form, None

@@ -24,9 +24,9 @@ class DashboardPage:
         page, refused = await self.console.open_area(request, AREA)
         if refused is not None:
             return refused
-        held = page.viewer.permissions
+        held = page.viewer.granted
         panels: dict[str, Any] = {}
-        if self.console.permissions.allows("PendingWithdrawals", held):
+        if self.console.needs.allows("PendingWithdrawals", held):
             result = await self.console.run(
                 request, "PendingWithdrawals", {"first": PANEL_COUNT_MAX, "after": None}
             )

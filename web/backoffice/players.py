@@ -86,17 +86,17 @@ class PlayerPages:
         if not player:
             return self.console.not_found(page)
         money: dict[str, Any] | None = None
-        if self.console.permissions.allows("PlayerMoney", page.viewer.permissions):
+        if self.console.needs.allows("PlayerMoney", page.viewer.granted):
             after = request.query_params.get("after")
             result = await self.console.run(
                 request, "PlayerMoney", {"id": player_id, "after": after}
             )
             money = result.data.get("node")
         rounds: dict[str, Any] | None = None
-        if self.console.permissions.allows("PlayerGameRounds", page.viewer.permissions):
+        if self.console.needs.allows("PlayerGameRounds", page.viewer.granted):
             result = await self.console.run(request, "PlayerGameRounds", {"id": player_id})
             rounds = result.data.get("node")
-        allows = self.console.permissions.allows
+        allows = self.console.needs.allows
         return self.console.render(
             page,
             "player.html",
@@ -108,9 +108,9 @@ class PlayerPages:
             notice=strings.TEXT.get(request.query_params.get("notice", ""), None),
             statuses=STATUSES,
             wallet_kinds=WALLET_KINDS,
-            may_set_status=allows("SetPlayerStatus", page.viewer.permissions),
-            may_revoke=allows("RevokePlayerSessions", page.viewer.permissions),
-            may_adjust=allows("AdjustBalance", page.viewer.permissions),
+            may_set_status=allows("SetPlayerStatus", page.viewer.granted),
+            may_revoke=allows("RevokePlayerSessions", page.viewer.granted),
+            may_adjust=allows("AdjustBalance", page.viewer.granted),
             idempotency_key=secrets.token_urlsafe(16),
         )
 

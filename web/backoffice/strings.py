@@ -121,6 +121,21 @@ TEXT: Final = MappingProxyType(
         "stakes": "Stakes",
         "wins": "Wins",
         "ggr": "GGR",
+        "themes": "Theme",
+        "themes_intro": (
+            "The brand's colours. A palette is saved as a new version only when every "
+            "text/background pair meets WCAG 2.2 AA contrast; publishing puts it live on "
+            "every server within seconds. Publish an earlier version to roll back."
+        ),
+        "palette": "Palette",
+        "save_draft": "Save as a new version",
+        "versions": "Versions",
+        "live": "live",
+        "publish": "Publish",
+        "rollback": "Roll back to this",
+        "no_versions": "No saved version: the brand shows its theme folder's palette.",
+        "theme_saved": "The palette was saved as a new version (not live until published).",
+        "theme_published": "The version is live on the brand.",
         "new_staff": "New staff member",
         "roles": "Roles",
         "brands": "Brands (empty: every brand)",

@@ -58,7 +58,7 @@ class TradingPages:
             chosen_status=chosen,
             error=error,
             notice=strings.TEXT.get(request.query_params.get("notice", ""), None),
-            may_trade=self.console.permissions.allows("SuspendMarket", page.viewer.permissions),
+            may_trade=self.console.needs.allows("SuspendMarket", page.viewer.granted),
         )
 
     async def _market(self, request: Request, operation: str, field: str, notice: str) -> Response:
