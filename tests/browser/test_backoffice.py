@@ -3,10 +3,12 @@ and revokes their sessions; finance approves a withdrawal and the player's balan
 changes live; a trader suspends a market and a bettor's event page shows it suspended (on reload);
 support sees no finance action and is refused (403) when forcing one. axe-core finds no
 serious or critical violation on any staff page; every page is photographed at 1280x800
-and 390x844 into test-artifacts/."""
+and 390x844 into test-artifacts/; an admin changes aurora's primary colour, a visitor
+sees it without a restart, then the admin rolls back."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from pathlib import Path
@@ -29,7 +31,7 @@ from workers.actors import payments as payment_actors
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 STAFF_PAGES = ["/", "/players", "/players/{player}", "/payments", "/trading",
                "/trading/market/{market}", "/casino",
-               "/casino/reconciliation", "/staff"]  # fmt: skip
+               "/casino/reconciliation", "/themes", "/staff"]  # fmt: skip
 
 
 def _console(server: str) -> str:
@@ -175,6 +177,50 @@ async def test_support_sees_no_finance_action_and_is_refused_when_forcing_one(
     assert forced == 403
     assert problems == []
     await context.close()
+
+
+async def test_an_admin_changes_the_primary_colour_and_the_site_shows_it_then_rolls_back(
+    browser: Any, server: str, db: Database, axe_script: Path
+) -> None:
+    brand_page = f"http://aurora.localhost:{_port(server)}/"
+    visitor_context, visitor, visitor_problems = await _new_page(browser, axe_script)
+    primary = "getComputedStyle(document.documentElement).getPropertyValue('--colour-primary')"
+    await visitor.goto(brand_page)
+    shipped = (await visitor.evaluate(primary)).strip()
+    context, page, problems = await _new_page(browser, axe_script)
+    await _sign_in_staff(page, server, db, "admin@op.example", "admin")
+
+    async def save_and_publish(number: int, reason: str) -> None:
+        await page.get_by_role("button", name="Save as a new version").click()
+        await page.get_by_role("status").filter(has_text="saved as a new version").wait_for()
+        row = page.locator(f"tr[data-version='{number}']")
+        await row.get_by_label("Reason (kept in the audit log)").fill(reason)
+        await row.get_by_role("button", name="Publish").click()
+        await page.get_by_role("status").filter(has_text="live on the brand").wait_for()
+
+    async def visitor_sees(colour: str) -> bool:
+        for _ in range(50):
+            await visitor.reload()
+            if (await visitor.evaluate(primary)).strip() == colour:
+                return True
+            await asyncio.sleep(0.2)
+        return False
+
+    await page.get_by_role("link", name="Theme").click()
+    await save_and_publish(1, "the shipped look, kept as version 1")
+    await page.fill("#colour-primary", "#4a2fd0")
+    await save_and_publish(2, "spring look")
+    changed = await visitor_sees("#4a2fd0")
+    rollback = page.locator("tr[data-version='1']")
+    await rollback.get_by_label("Reason (kept in the audit log)").fill("back to the old look")
+    await rollback.get_by_role("button", name="Roll back to this").click()
+    await page.get_by_role("status").filter(has_text="live on the brand").wait_for()
+
+    assert changed
+    assert await visitor_sees(shipped)
+    assert problems == [] and visitor_problems == []
+    await context.close()
+    await visitor_context.close()
 
 
 async def test_every_staff_page_passes_axe_and_is_photographed(
