@@ -14,6 +14,7 @@ from domain.brands.models import ThemePublication, ThemeVersion
 from domain.brands.service import BrandRegistry
 from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
+from tests.conftest import app_server
 from tests.support import AURORA
 from tests.web.backoffice.support import signed_in_console
 from tests.web.site.support import SiteClient
@@ -118,3 +119,21 @@ async def test_only_a_role_holding_theme_manage_reaches_the_editor(
     assert page.status_code == forced.status_code == 403
     assert await _rows(db) == (0, 0)
     await finance.aclose()
+
+
+async def test_a_publication_reaches_another_replica(
+    server: str, db: Database, registry: BrandRegistry
+) -> None:
+    async with app_server(registry) as other_replica:
+        elsewhere = SiteClient(other_replica, AURORA)
+        admin = await signed_in_console(server, db, "admin@op.example", ["admin"])
+        await admin.get("/themes")
+        await admin.post("/themes/save", _palette(registry, primary="#3b1fc0"))
+        version = VERSION_ID.findall((await admin.get("/themes")).text)[0]
+
+        published = await admin.post("/themes/publish", {"version": version, "reason": "x"})
+
+        assert published.status_code == 303
+        assert await _stylesheet_shows(elsewhere, "#3b1fc0")
+        await elsewhere.aclose()
+        await admin.aclose()
