@@ -12,8 +12,9 @@ from starlette.responses import Response
 from web.backoffice.console import Console
 
 AREA: Final = "dashboard"
-# The panels count at most a page of each list: "100+" beyond it.
-PANEL_COUNT_MAX: Final = 100
+# The panels count at most a page of each list ("50+" beyond it): the events page selects
+# markets and outcomes, and a page of 50 stays well under the API's cost limit.
+PANEL_COUNT_MAX: Final = 50
 
 
 class DashboardPage:
