@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from domain.kernel.settings import Settings, get_settings
 from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
+from schema.brands import ThemeMutation, ThemeQuery
 from schema.casino import CasinoMutation, CasinoQuery
 from schema.compliance import ComplianceMutation
 from schema.context import Info
@@ -37,6 +38,7 @@ class Query(
     TradingQuery,
     BookingQuery,
     ReportingQuery,
+    ThemeQuery,
 ):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
@@ -58,6 +60,7 @@ class Mutation(
     ResultingMutation,
     ComplianceMutation,
     MessagingMutation,
+    ThemeMutation,
 ):
     pass
 

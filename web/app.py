@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from domain.brands.service import BrandRegistry
 from domain.compliance.jurisdictions import check_packs
@@ -23,6 +23,7 @@ from domain.kernel.pubsub import EventHub
 from domain.kernel.settings import Settings
 from domain.kernel.supervision import TaskHealth
 from web import exports, health, report_exports
+from web.backoffice import backoffice_routes, build_console
 from web.callbacks import callback_routes
 from web.devmail import mailbox_routes
 from web.feed import feed_routes
@@ -39,6 +40,7 @@ from web.originals import originals_routes
 from web.providers import provider_routes
 from web.site import build_site, site_routes
 from web.site.errors import ErrorPages
+from web.site.live_themes import LIVE_THEMES_TASK, follow_live_themes
 from workers.relay import RELAY_TASK, run_relay
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,11 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
             if settings.relay_in_api
             else None
         )
+        # Palettes published in the back office reach this replica's site (no restart).
+        live_themes = asyncio.create_task(
+            follow_live_themes(db, hub, site.themes, stop, health=TaskHealth(LIVE_THEMES_TASK)),
+            name=LIVE_THEMES_TASK,
+        )
         try:
             yield {
                 "db": db,
@@ -82,6 +89,9 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
             }
         finally:
             stop.set()
+            live_themes.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await live_themes
             # A relay stuck past the grace period is cancelled by wait_for; shutdown goes on.
             if relay is not None:
                 with contextlib.suppress(asyncio.CancelledError, TimeoutError):
@@ -89,7 +99,10 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
             await hub.stop()
             await db.dispose()
 
-    routes = [
+    # The staff back office first: an admin host serves only the console (web/backoffice).
+    console = build_console(settings, graphql.schema, registry)
+    routes: list[BaseRoute] = [
+        *backoffice_routes(console, settings),
         Route("/livez", health.livez),
         Route("/readyz", health.readyz),
         Route("/metrics", health.metrics),
@@ -120,7 +133,12 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         routes=routes, lifespan=lifespan, exception_handlers={404: error_pages.not_found}
     )
     app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.graphql_max_body_bytes)
-    app.add_middleware(BrandMiddleware, registry_of=lambda: registry, api_hosts=settings.api_hosts)
+    app.add_middleware(
+        BrandMiddleware,
+        registry_of=lambda: registry,
+        api_hosts=settings.api_hosts,
+        admin_hosts=settings.admin_hosts,
+    )
     # Inside the request id and security headers (added later: outer), so an unexpected
     # error's answer carries both; outside the brand and body checks, so it catches theirs.
     app.add_middleware(ErrorPageMiddleware, server_error=error_pages.server_error)

@@ -334,6 +334,8 @@ def _print_ready(
     lines.append(f"  GraphiQL     http://{first_domain}:{port}/graphiql{explorer_state}")
     for slug, brand in registry.by_slug.items():
         lines.append(f"  Site         {slug}: http://{brand.domains[0]}:{port}/")
+    for host in settings.admin_hosts:
+        lines.append(f"  Back office  http://{host}:{port}/  (staff sign-in, two-factor)")
     if report.admin_one_time_password:
         lines.append(
             f"  Admin        {report.admin_email}  one-time password: "

@@ -12,17 +12,20 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.brands.errors import UnknownBrand
-from domain.brands.service import BrandRegistry, normalise_host, resolve_request_brand
+from domain.brands.service import Brand, BrandRegistry, normalise_host, resolve_request_brand
 from web.observability import HTTP_LATENCY, HTTP_REQUESTS, bind_log_context, reset_log_context
 
 log = logging.getLogger("stakehouse.http")
 
 BRAND_HEADER = "x-stakehouse-brand"
+# On an admin (back office) host the brand is the staff member's choice, kept in this cookie;
+# the API still checks every read and write against their brands.
+ADMIN_BRAND_COOKIE = "__Host-stakehouse_staff_brand"
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Paths that answer on any host: probes from the cluster address pods by IP.
@@ -164,13 +167,22 @@ def _route_label(scope: Scope) -> str:
 
 
 class BrandMiddleware:
-    """Resolve the brand from an allow-listed Host, or the brand header on an API host.
+    """Resolve the brand from an allow-listed Host, or the brand header on an API host, or
+    on an admin host the brand chosen in the back office (else the first brand by slug).
     Unknown hosts get 421 and never a default brand."""
 
-    def __init__(self, app: ASGIApp, *, registry_of: Any, api_hosts: list[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        registry_of: Any,
+        api_hosts: list[str],
+        admin_hosts: Iterable[str] = (),
+    ) -> None:
         self.app = app
         self.registry_of = registry_of
         self.api_hosts = api_hosts
+        self.admin_hosts = frozenset(host.lower() for host in admin_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -189,7 +201,7 @@ class BrandMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            brand = resolve_request_brand(
+            brand = self._admin_brand(registry, scope) or resolve_request_brand(
                 registry,
                 host=_header(scope, "host") or "",
                 api_hosts=self.api_hosts,
@@ -204,6 +216,13 @@ class BrandMiddleware:
             await self.app(scope, receive, send)
         finally:
             reset_log_context(token)
+
+    def _admin_brand(self, registry: BrandRegistry, scope: Scope) -> Brand | None:
+        if normalise_host(_header(scope, "host") or "") not in self.admin_hosts:
+            return None
+        chosen = cookie_parser(_header(scope, "cookie") or "").get(ADMIN_BRAND_COOKIE, "")
+        brand = registry.by_slug.get(chosen)
+        return brand if brand is not None else registry.by_slug[min(registry.by_slug)]
 
     def _public(self, registry: BrandRegistry, scope: Scope) -> bool:
         """Whether the request came by a public name (a brand's or the API's), i.e. through

@@ -22,6 +22,8 @@ class Permission(StrEnum):
     REPORT_READ = "report.read"
     STAFF_MANAGE = "staff.manage"
     AUDIT_READ = "audit.read"
+    # A brand's theme: save palettes, publish and roll back (admin only today).
+    THEME_MANAGE = "theme.manage"
 
 
 class Role(StrEnum):

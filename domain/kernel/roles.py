@@ -42,6 +42,9 @@ APPEND_ONLY_TABLES: Final = frozenset(
         "processed_messages",
         # Each feed message applied, once (the feed's dedup and its history).
         "sportsbook_feed_messages",
+        # The theme editor's palettes and their publications (a rollback publishes again).
+        "theme_publications",
+        "theme_versions",
     }
 )
 # Read by `alembic current`; written only by migrations.

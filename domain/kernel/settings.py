@@ -64,6 +64,9 @@ class Settings(BaseSettings):
 
     # Hosts that serve the API for every brand; the brand then comes from the brand header.
     api_hosts: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["api.localhost"])
+    # Hosts that serve the staff back office (web/backoffice) for every brand; the brand
+    # then comes from the staff member's brand switcher.
+    admin_hosts: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["admin.localhost"])
     # Extra origins allowed to open GraphQL WebSockets (brand origins are always allowed).
     websocket_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Proxies whose X-Forwarded-For is trusted (comma-separated IPs/CIDRs, or "*").
@@ -174,7 +177,7 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     log_json: bool = True
 
-    @field_validator("api_hosts", "websocket_origins", mode="before")
+    @field_validator("api_hosts", "admin_hosts", "websocket_origins", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):

@@ -35,6 +35,8 @@ from sqlalchemy import text
 from strawberry.relay import to_base64
 
 from domain.accounts import staff as staff_service
+from domain.brands import theme_editor
+from domain.brands.theme import ColourTokens
 from domain.casino.catalog import GameSpec, ProviderSpec, enable_games, sync_provider
 from domain.casino.models import GameRound, RoundTransaction
 from domain.kernel.db import Database
@@ -122,6 +124,7 @@ class World:
     game: str
     staff_member: str
     movement: str
+    theme_version: str
 
 
 @dataclass(frozen=True)
@@ -297,6 +300,15 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             "PERMISSION_DENIED",
         ),
         "Mutation.voidBet": write("voidBet", {"bet": world.bet, **why}, "BET_NOT_FOUND"),
+        # The palette is the request brand's: on its own host northstar's admin may save
+        # one (refused here only for a malformed colour); on aurora's it is nobody.
+        "Mutation.saveThemeDraft": write(
+            "saveThemeDraft", {"colours": [{"name": "text", "value": "red"}]}, "INVALID_COLOUR"
+        ),
+        "Mutation.publishTheme": write(
+            "publishTheme", {"version": world.theme_version, **why}, "THEME_VERSION_NOT_FOUND"
+        ),
+        "Query.themeVersions": Case("{ themeVersions { id number } }", {}),
         **_booking_cases(write, world),
         "Query.tradingMarket": Case(
             "query($m: ID!) { tradingMarket(market: $m) { status feedStatus "
@@ -450,6 +462,8 @@ _FINGERPRINT = (
     "casino_rounds",
     "casino_transactions",
     "audit_log",
+    "theme_versions",
+    "theme_publications",
 )
 
 
@@ -597,6 +611,10 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
             ),
             {"p": player_id},
         )
+        # A palette saved on aurora (by the platform: no staff session needed here).
+        version = await theme_editor.save_draft(
+            uow, theme_editor.Editor("staff", uuid.uuid4()), "aurora", ColourTokens().model_dump()
+        )
     game, round_id = await _aurora_casino(db, player_id)
     # What the reporting actor does after commit: aurora's report has lines to refuse.
     await apply_outbox(db)
@@ -610,6 +628,7 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
         game=game,
         staff_member=to_base64("StaffMember", str(member.staff.id)),
         movement=to_base64("WalletTransaction", str(movement)),
+        theme_version=to_base64("ThemeVersion", str(version.id)),
     )
     await bettor.aclose()
     await _remove_casino(db)
@@ -676,6 +695,9 @@ GATE_READERS = {
     "domain/accounts/principal.py",
     "domain/accounts/sessions.py",
     "schema/accounts/queries.py",
+    # The permission classes declared on schema fields (what a console page's documents
+    # need), not any principal's: the back office's navigation and guard are built on them.
+    "web/backoffice/access.py",
 }
 
 

@@ -70,10 +70,19 @@ class _SharedAnswer:
 
 
 class SiteGraphQL:
-    def __init__(self, schema: BaseSchema, settings: Settings) -> None:
+    def __init__(
+        self,
+        schema: BaseSchema,
+        settings: Settings,
+        *,
+        documents: Path = DOCUMENTS_DIR,
+        session_cookie: str = SESSION_COOKIE,
+    ) -> None:
         self.schema = schema
         self.settings = settings
-        self.documents = load_documents()
+        # The back office runs its own documents with its own cookie (web/backoffice).
+        self.documents = load_documents(documents)
+        self.session_cookie = session_cookie
         self._shared: dict[tuple[str, ...], _SharedAnswer] = {}
         # Off under test, where each test changes the data and reads the page at once; the
         # tests of `run_shared` turn it on.
@@ -88,7 +97,7 @@ class SiteGraphQL:
                 existing.cache_principal = False
                 existing.forget_principal()
             return existing
-        cookie = request.cookies.get(SESSION_COOKIE)
+        cookie = request.cookies.get(self.session_cookie)
         client = request.client
         context = GraphQLContext(
             db=state["db"],

@@ -10,6 +10,7 @@ Catalogs are compiled from `.po` in memory at start-up, so no `.mo` file is comm
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tomllib
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from markupsafe import Markup
 
 from domain.brands.errors import InvalidTheme
 from domain.brands.service import BASE_THEME, Brand, BrandRegistry
+from domain.brands.theme import ColourTokens
 
 SOURCE_LOCALE: Final = "en"
 LEGAL_PAGES: Final = ("terms", "privacy", "responsible-gambling")
@@ -108,6 +110,9 @@ class SiteTheme:
     translations: Mapping[str, Translations]
     legal: Mapping[tuple[str, str], Markup] = field(default_factory=dict)
     help_links: tuple[HelpLink, ...] = ()
+    # The palette published in the back office's theme editor (web.site.live_themes keeps
+    # it current on every replica); None: the theme folder's.
+    published_colours: ColourTokens | None = None
 
     def translations_for(self, locale: str) -> Translations:
         return self.translations.get(locale) or self.translations[self.brand.default_locale]
@@ -130,8 +135,17 @@ class SiteTheme:
             return f"/static/{name}.svg"
         return "/" + declared  # `static/...` is served under /static/
 
+    @property
+    def css_version(self) -> str:
+        """Changes with the stylesheet: pages link `theme.css?v=…`, so a browser holding
+        the old one (cached for an hour) fetches a newly published palette at once."""
+        return hashlib.sha256(self.css().encode()).hexdigest()[:12]
+
     def css(self) -> str:
-        lines = [f"  {name}: {value};" for name, value in self.brand.tokens.css_variables().items()]
+        tokens = self.brand.tokens
+        if self.published_colours is not None:
+            tokens = tokens.model_copy(update={"colour": self.published_colours})
+        lines = [f"  {name}: {value};" for name, value in tokens.css_variables().items()]
         return ":root {\n" + "\n".join(lines) + "\n}\n"
 
 

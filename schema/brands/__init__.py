@@ -1,0 +1,3 @@
+from schema.brands.themes import ThemeMutation, ThemeQuery
+
+__all__ = ["ThemeMutation", "ThemeQuery"]

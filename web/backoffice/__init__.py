@@ -1,0 +1,170 @@
+"""The staff back office: a server-rendered console on the admin hosts
+(`STAKEHOUSE_ADMIN_HOSTS`), shaped like the brand sites (web/site) and, like them, a client
+of the public GraphQL schema through named documents (`documents/*.graphql`) executed in
+process. It can do nothing the API does not allow; each page's access and the navigation
+are computed from the permissions its documents need (web.backoffice.access).
+
+A page joins the console as an `Area` here, a module with its handlers, a template and its
+documents.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Host, Route, Router
+from starlette.types import Receive, Scope, Send
+from strawberry.schema.base import BaseSchema
+
+from domain.brands.service import BrandRegistry
+from domain.kernel.settings import Settings
+from web.backoffice import strings
+from web.backoffice.access import Area
+from web.backoffice.casino import CasinoPages
+from web.backoffice.console import PACKAGE_DIR, Console
+from web.backoffice.dashboard import DashboardPage
+from web.backoffice.payments import PaymentPages
+from web.backoffice.players import PlayerPages
+from web.backoffice.sign_in import SignInPages
+from web.backoffice.staff import StaffPages
+from web.backoffice.themes import ThemePages
+from web.backoffice.trading import TradingPages
+
+STYLESHEET: Final = PACKAGE_DIR / "static" / "backoffice.css"
+STATIC_MAX_AGE_S: Final = 3600
+
+# The console's pages in navigation order: what each reads to show, and the actions it
+# offers. Access follows from these documents, never from a list of roles.
+AREAS: Final = [
+    Area("dashboard", "/", strings.TEXT["dashboard"], reads=("StaffViewer",)),
+    Area(
+        "players",
+        "/players",
+        strings.TEXT["players"],
+        reads=("FindPlayers", "PlayerProfile"),
+        actions=("SetPlayerStatus", "RevokePlayerSessions", "AdjustBalance"),
+    ),
+    Area(
+        "payments",
+        "/payments",
+        strings.TEXT["payments"],
+        reads=("PendingWithdrawals",),
+        actions=("ApproveWithdrawal", "RejectWithdrawal"),
+    ),
+    Area(
+        "trading",
+        "/trading",
+        strings.TEXT["trading"],
+        reads=("TradingEvents", "MarketLiabilities"),
+        actions=(
+            "SuspendMarket",
+            "ResumeMarket",
+            "SetMarketMargin",
+            "OverrideOdds",
+            "ReleaseOddsOverride",
+        ),
+    ),
+    Area(
+        "casino",
+        "/casino",
+        strings.TEXT["casino"],
+        reads=("CasinoManagement",),
+        actions=("SetCasinoGameEnabled", "SetCasinoProviderEnabled"),
+    ),
+    Area(
+        "reconciliation",
+        "/casino/reconciliation",
+        strings.TEXT["reconciliation"],
+        reads=("CasinoReconciliation",),
+    ),
+    Area(
+        "themes",
+        "/themes",
+        strings.TEXT["themes"],
+        reads=("ThemeVersions",),
+        actions=("SaveThemeDraft", "PublishTheme"),
+    ),
+    Area(
+        "staff",
+        "/staff",
+        strings.TEXT["staff"],
+        reads=(),
+        actions=("CreateStaffMember", "SetStaffRoles"),
+    ),
+]
+
+
+def build_console(settings: Settings, schema: BaseSchema, registry: BrandRegistry) -> Console:
+    return Console(settings, schema, registry, AREAS)
+
+
+def console_routes(console: Console) -> list[Route]:
+    sign_in = SignInPages(console)
+    dashboard = DashboardPage(console)
+    players = PlayerPages(console)
+    payments = PaymentPages(console)
+    trading = TradingPages(console)
+    casino = CasinoPages(console)
+    staff = StaffPages(console)
+    themes = ThemePages(console)
+    both = ["GET", "POST"]
+    post = ["POST"]
+
+    async def stylesheet(request: Request) -> Response:
+        return FileResponse(
+            STYLESHEET,
+            media_type="text/css",
+            headers={"cache-control": f"public, max-age={STATIC_MAX_AGE_S}"},
+        )
+
+    return [
+        Route("/", dashboard.show, methods=["GET"]),
+        Route("/login", sign_in.login, methods=both),
+        Route("/login/two-factor", sign_in.two_factor, methods=both),
+        Route("/password", sign_in.password, methods=both),
+        Route("/logout", sign_in.logout, methods=post),
+        Route("/brand", sign_in.switch_brand, methods=post),
+        Route("/players", players.search, methods=["GET"]),
+        Route("/players/{id}", players.profile, methods=["GET"]),
+        Route("/players/{id}/status", players.set_status, methods=post),
+        Route("/players/{id}/revoke-sessions", players.revoke_sessions, methods=post),
+        Route("/players/{id}/adjust-balance", players.adjust_balance, methods=post),
+        Route("/payments", payments.queue, methods=["GET"]),
+        Route("/payments/approve", payments.approve, methods=post),
+        Route("/payments/reject", payments.reject, methods=post),
+        Route("/trading", trading.events, methods=["GET"]),
+        Route("/trading/suspend", trading.suspend, methods=post),
+        Route("/trading/resume", trading.resume, methods=post),
+        Route("/trading/margin", trading.margin, methods=post),
+        Route("/trading/market/{id}", trading.market, methods=["GET"]),
+        Route("/trading/market/{id}/override", trading.override, methods=post),
+        Route("/trading/market/{id}/release", trading.release, methods=post),
+        Route("/casino", casino.games, methods=["GET"]),
+        Route("/casino/game", casino.switch_game, methods=post),
+        Route("/casino/provider", casino.switch_provider, methods=post),
+        Route("/casino/reconciliation", casino.reconciliation, methods=["GET"]),
+        Route("/themes", themes.editor, methods=["GET"]),
+        Route("/themes/save", themes.save, methods=post),
+        Route("/themes/publish", themes.publish, methods=post),
+        Route("/staff", staff.overview, methods=["GET"]),
+        Route("/staff/create", staff.create, methods=post),
+        Route("/staff/roles", staff.set_roles, methods=post),
+        Route("/static/backoffice.css", stylesheet, methods=["GET"]),
+    ]
+
+
+def backoffice_routes(console: Console, settings: Settings) -> list[BaseRoute]:
+    """The console on every admin host: these hosts serve nothing else (no brand pages, no
+    GraphQL endpoint, whose cookie rule is the brand sites')."""
+
+    async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        response = PlainTextResponse("Not found", status_code=404)
+        await response(scope, receive, send)
+
+    router = Router(routes=console_routes(console), default=not_found)
+    return [Host(host, app=router) for host in settings.admin_hosts]
