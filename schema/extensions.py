@@ -357,7 +357,9 @@ class QueryCost(SchemaExtension):
         yield
 
     def get_results(self) -> dict[str, Any]:
-        if self.cost is None:
+        # Not on a subscription's frames: its cost was told (or refused) when it began,
+        # and the same bytes go to every subscriber of a group.
+        if self.cost is None or self.execution_context.operation_type is OperationType.SUBSCRIPTION:
             return {}
         return {"cost": {"estimated": self.cost, "limit": self.limit}}
 

@@ -14,7 +14,9 @@ EVENT_LIST = """query($first: Int!) { sportsbookEvents(first: $first) {
     american: display(format: AMERICAN) } } } }
   pageInfo { hasNextPage } } }"""
 
-TREE = """{ sports { name competitions { name events(first: 10) {
+# A page of two events per competition: ten of every competition of every sport with all
+# their markets would cost over the operation limit (schema/cost.py), as it should.
+TREE = """{ sports { name competitions { name events(first: 2) {
   edges { node { id name markets { outcomes { name odds } } } } } } } }"""
 
 
