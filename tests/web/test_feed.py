@@ -540,7 +540,7 @@ async def test_stakehouse_feed_replay_posts_a_file_as_a_signed_producer(
 async def test_the_simulator_drives_the_platform_over_http_as_an_outside_provider(
     server: str, db: Database
 ) -> None:
-    simulator = FeedSimulator(seed=3, start=clock.now(), matches=2)
+    simulator = FeedSimulator(seed=3, start=clock.now(), horizon=timedelta(hours=6))
     sink = HttpFeedSink(server, lambda producer: SECRET)
     messages = [message for _ in range(40) for message in simulator.tick()]
 

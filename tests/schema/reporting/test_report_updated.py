@@ -4,16 +4,67 @@ brand's read model moved, after the figures commit; others are refused."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from websockets.exceptions import ConnectionClosed
 
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
+from domain.kernel.outbox import EVENTS_CHANNEL
+from domain.kernel.pubsub import PublishedEvent, encode_notification
+from domain.reporting.events import ReportUpdated
 from tests.domain.reporting.support import apply_outbox, execute, player
 from tests.schema.accounts.test_staff import signed_in_staff
-from tests.schema.test_staff_scope import streamed
 from tests.schema.wallets.support import next_message, subscribe
 from tests.support import AURORA, Api
 
 REPORT_UPDATED = "subscription { reportUpdated { day } }"
+
+
+# How long a subscription case listens while aurora's events are published.
+STREAM_LISTEN_S = 1.5
+
+
+async def streamed(
+    server: str, host: str, token: str | None, document: str, db: Database
+) -> tuple[list[str | None], Any]:
+    """What a subscription delivers on `host` while an aurora event of its topic is
+    published (NOTIFY, as the relay does, without writing a row the fingerprint counts):
+    the refusal codes and the data of the first message, or nothing."""
+    try:
+        socket = await subscribe(server, host, token, document)
+    except ConnectionClosed:
+        # The socket's init was refused (4403: the token is no session on this host).
+        return ["NOT_AUTHENTICATED"], None
+    try:
+        first = await next_message(socket, 0.3)
+        if first is None:
+            for _ in range(3):
+                await _publish_aurora_report_update(db)
+                first = await next_message(socket, STREAM_LISTEN_S / 3)
+                if first is not None:
+                    break
+    finally:
+        await socket.close()
+    if first is None:
+        return [], None
+    payload = first.get("payload")
+    if first["type"] == "error":
+        return [e.get("extensions", {}).get("code") for e in payload], None
+    codes = [e.get("extensions", {}).get("code") for e in payload.get("errors") or []]
+    data = payload.get("data")
+    return codes, next(iter(data.values())) if data else None
+
+
+async def _publish_aurora_report_update(db: Database) -> None:
+    event = PublishedEvent(0, ReportUpdated.topic, "aurora", {"day": "2026-01-01"})
+    async with db.uow() as uow:
+        await uow.session.execute(
+            text("SELECT pg_notify(:channel, :message)"),
+            {"channel": EVENTS_CHANNEL, "message": encode_notification(event)},
+        )
+        await uow.commit()
 
 
 async def test_finance_hears_of_a_registration_once_it_is_in_the_figures(

@@ -50,6 +50,11 @@ async def _live_sessions(db: Database, global_id: str) -> int:
     return int(count or 0)
 
 
+async def last_audit_id(db: Database) -> int:
+    async with db.uow() as uow:
+        return int(await uow.session.scalar(select(func.max(AuditEntry.id))) or 0)
+
+
 async def _audit_rows(db: Database) -> int:
     async with db.uow() as uow:
         return int(await uow.session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
@@ -225,6 +230,7 @@ async def test_finance_approves_a_withdrawal_from_the_queue(server: str, db: Dat
     )
     withdrawal_id = requested.data["requestWithdrawal"]["withdrawal"]["id"]
     finance = await signed_in_console(server, db, "finance@op.example", ["finance"])
+    since = await last_audit_id(db)  # the audit log is kept between tests
 
     queue = await finance.get("/payments")
     no_reason = await finance.post("/payments/reject", {"withdrawal": withdrawal_id})
@@ -237,7 +243,9 @@ async def test_finance_approves_a_withdrawal_from_the_queue(server: str, db: Dat
     assert "withdrawal was approved" in after.text
     assert withdrawal_id not in after.text
     async with db.uow() as uow:
-        actions = list(await uow.session.scalars(select(AuditEntry.action)))
+        actions = list(
+            await uow.session.scalars(select(AuditEntry.action).where(AuditEntry.id > since))
+        )
     assert "payment.withdrawal.approve" in actions
     assert "payment.withdrawal.reject" not in actions
     await player.aclose()
@@ -247,6 +255,7 @@ async def test_finance_approves_a_withdrawal_from_the_queue(server: str, db: Dat
 async def test_risk_suspends_a_player_with_a_reason(server: str, db: Database) -> None:
     player, player_id = await _player(server, "susp@example.com")
     risk = await signed_in_console(server, db, "risk@op.example", ["risk"])
+    since = await last_audit_id(db)  # the audit log is kept between tests
 
     without = await risk.post(f"/players/{player_id}/status", {"status": "SUSPENDED"})
     suspended = await risk.post(
@@ -259,7 +268,9 @@ async def test_risk_suspends_a_player_with_a_reason(server: str, db: Database) -
         assert await uow.session.scalar(select(Player.status)) == "suspended"
         reasons = list(
             await uow.session.scalars(
-                select(AuditEntry.reason).where(AuditEntry.action == "player.status.change")
+                select(AuditEntry.reason).where(
+                    AuditEntry.action == "player.status.change", AuditEntry.id > since
+                )
             )
         )
     assert reasons == ["chargeback"]
