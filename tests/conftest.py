@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -341,15 +342,16 @@ def broker_url() -> str:
 
 
 @contextlib.asynccontextmanager
-async def app_server(registry: BrandRegistry) -> AsyncIterator[str]:
+async def app_server(registry: BrandRegistry, settings: Any = None) -> AsyncIterator[str]:
     """The real app on a real uvicorn server on a free loopback port; yields its base URL.
-    Each has its own engine, event hub (LISTEN connection) and outbox relay."""
+    Each has its own engine, event hub (LISTEN connection) and outbox relay. `settings`:
+    the environment's unless given (a test of a setting passes a changed copy)."""
     import uvicorn
 
     from domain.kernel.settings import get_settings
     from web.app import create_app
 
-    app = create_app(get_settings(), registry)
+    app = create_app(settings or get_settings(), registry)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     uvicorn_server = uvicorn.Server(config)
     task = asyncio.create_task(uvicorn_server.serve())

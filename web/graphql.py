@@ -7,8 +7,10 @@ CSRF rule for GraphQL); bearer requests carry no ambient authority and need no s
 
 from __future__ import annotations
 
+import contextvars
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
@@ -32,6 +34,11 @@ from domain.kernel.settings import Settings
 from resolvers.context import SESSION_COOKIE, Context, Credentials
 from schema import build_schema
 from web.graphql_requests import RequestRejected, decode_json, message_problem, parse_http_request
+from web.trusted_documents import TrustedDocuments
+
+# The host of the HTTP request being decoded (parse_json sees only the body).
+_REQUEST_HOST: contextvars.ContextVar[str] = contextvars.ContextVar("graphql_request_host")
+BACK_OFFICE_DOCUMENTS = Path(__file__).parent / "backoffice" / "documents"
 
 GRAPHQL_RESPONSE_MEDIA_TYPE = "application/graphql-response+json"
 
@@ -86,6 +93,21 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if (problem := message_problem(message)) is not None:
             await self.handle_invalid_message(problem)
             return
+        if message["type"] == "subscribe":
+            request = self.context.request
+            trusted: TrustedDocuments = self.view.trusted  # type: ignore[attr-defined]
+            try:
+                payload = trusted.resolve(dict(message["payload"]), request.url.hostname or "")
+            except RequestRejected as error:
+                await self.send_message(
+                    {
+                        "id": message["id"],
+                        "type": "error",
+                        "payload": [{"message": error.reason, "extensions": {"code": error.code}}],
+                    }
+                )
+                return
+            message = {**message, "payload": payload}  # type: ignore[assignment,misc]
         await super().handle_message(message)
 
 
@@ -102,12 +124,22 @@ class StakehouseGraphQL(GraphQL[Context, None]):
             max_subscriptions_per_connection=20,
         )
         self.settings = settings
+        # Here: the site's client imports this module.
+        from web.site.client import DOCUMENTS_DIR, load_documents  # noqa: PLC0415
+
+        own = {
+            text
+            for folder in (DOCUMENTS_DIR, BACK_OFFICE_DOCUMENTS)
+            for text in load_documents(folder).values()
+        }
+        self.trusted = TrustedDocuments.for_settings(settings, own)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
+        _REQUEST_HOST.set(request.url.hostname or "")
         try:
             response = await self.run(request)
         except HTTPException as error:
@@ -122,8 +154,10 @@ class StakehouseGraphQL(GraphQL[Context, None]):
         return decode_json(data)
 
     def parse_json(self, data: str | bytes) -> Any:
-        # HTTP bodies: decoded and shape-checked, or refused with a typed 400.
-        return parse_http_request(data.encode() if isinstance(data, str) else data)
+        # HTTP bodies: decoded and shape-checked, or refused with a typed 400; a trusted
+        # document's id becomes its text, and trusted-only hosts refuse any other text.
+        request = parse_http_request(data.encode() if isinstance(data, str) else data)
+        return self.trusted.resolve(request, _REQUEST_HOST.get(""))
 
     def _check_websocket_origin(self, request: Any) -> bool:
         """Browsers may open sockets only from a brand's own origin or a configured one;

@@ -20,6 +20,8 @@ from cross_web import HTTPException
 # the JSON type each must have when present.
 _REQUEST_MEMBERS: dict[str, type] = {
     "query": str,
+    # A trusted document's id instead of its text (web/trusted_documents.py).
+    "documentId": str,
     "operationName": str,
     "variables": dict,
     "extensions": dict,
@@ -133,8 +135,10 @@ def message_problem(message: object) -> str | None:
 
 def _payload_problem(kind: str, payload: object) -> str | None:
     if kind == "subscribe":
-        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-            return "a subscribe payload needs a `query` string"
+        if not isinstance(payload, dict) or not (
+            isinstance(payload.get("query"), str) or isinstance(payload.get("documentId"), str)
+        ):
+            return "a subscribe payload needs a `query` or `documentId` string"
         if (problem := request_problem(payload)) is not None:
             return f"the subscribe payload is not a GraphQL request: {problem}"
     elif kind in ("ping", "pong") and payload is not None and not isinstance(payload, dict):

@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     # The estimated fields an operation may resolve (schema/cost.py); the site's heaviest
     # page (the sports list at the largest page) costs under 40,000.
     graphql_max_cost: int = Field(default=50_000, ge=100, le=10_000_000)
+    # Trusted documents (web/trusted_documents.py): a manifest of the operator's frontends'
+    # documents, and the hosts ("*": every host) that accept nothing else.
+    trusted_documents_file: Path | None = None
+    trusted_documents_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     graphql_max_body_bytes: int = Field(default=100_000, ge=1_000)
     websocket_init_timeout_seconds: int = Field(default=10, ge=1, le=120)
 
@@ -177,7 +181,9 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     log_json: bool = True
 
-    @field_validator("api_hosts", "admin_hosts", "websocket_origins", mode="before")
+    @field_validator(
+        "api_hosts", "admin_hosts", "websocket_origins", "trusted_documents_hosts", mode="before"
+    )
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
