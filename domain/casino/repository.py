@@ -18,7 +18,12 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, BYTEA, JSONB, TEXT, insert
 from sqlalchemy.exc import DBAPIError
 
-from domain.casino.errors import DuplicateTransaction, NotEnoughMoney, RoundClosed
+from domain.casino.errors import (
+    DuplicateTransaction,
+    LimitReached,
+    NotEnoughMoney,
+    RoundClosed,
+)
 from domain.casino.models import (
     CasinoGame,
     GameMode,
@@ -76,6 +81,8 @@ class BetContext:
     existing: TransactionRow | None
     # The player has limits or a time-out (domain.compliance): only then are they read.
     protection_active: bool = False
+    # The game's lobby category (bonus wagering contributions may name it).
+    category: str | None = None
 
 
 # Session, player status (FOR SHARE, as the compliance guard reads it, so a suspension
@@ -85,7 +92,7 @@ class BetContext:
 # and counter account ids and any row already holding the transaction id: everything the
 # bet needs, in one round trip.
 _BET_CONTEXT = text("""
-SELECT s.player_id, s.currency, s.expires_at, g.code AS game_code, p.status,
+SELECT s.player_id, s.currency, s.expires_at, g.code AS game_code, g.category, p.status,
        p.protection_active,
        (coalesce(bg.enabled, false) AND coalesce(bp.enabled, true)
         AND NOT (:jurisdiction = ANY(g.restricted_jurisdictions))) AS game_playable,
@@ -179,6 +186,7 @@ async def bet_context(
         counter_id=row.counter_id,
         existing=None if existing is None else TransactionRow.from_json(existing),
         protection_active=bool(row.protection_active),
+        category=row.category,
     )
 
 
@@ -210,6 +218,10 @@ def _domain_error(error: DBAPIError) -> Exception:
         return NotEnoughMoney(json.loads(detail)["balance"] if detail else None)
     if state == "SHC10":
         return RoundClosed(field="round")
+    if state == "SHB01":
+        # Above the max bet of the player's active bonus: refused inside the stake's own
+        # transaction (domain/bonuses/sql/stakehouse_bonus_wager.sql).
+        return LimitReached("The stake is above your bonus's maximum bet.", field="amount")
     if state == "SH409":
         # The ledger key (the transaction id) was used for another stake: never pay twice.
         return DuplicateTransaction(field="transaction_uuid")

@@ -36,6 +36,8 @@ DEV_ROLE_PASSWORD: Final = "stakehouse-dev-only"  # noqa: S105
 APPEND_ONLY_TABLES: Final = frozenset(
     {
         "audit_log",
+        # Every saved version of a bonus offer's terms.
+        "bonus_offer_versions",
         "integrity_checkpoints",
         "ledger_entries",
         "ledger_transactions",
