@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from domain.kernel.settings import Settings, get_settings
 from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
+from schema.bonuses import BonusesMutation, BonusesQuery
 from schema.casino import CasinoMutation, CasinoQuery
 from schema.compliance import ComplianceMutation
 from schema.context import Info
@@ -24,7 +25,15 @@ from schema.wallets import WalletsMutation, WalletsQuery, WalletsSubscription
 
 
 @strawberry.type
-class Query(AccountsQuery, WalletsQuery, PaymentsQuery, CasinoQuery, SportsbookQuery, TradingQuery):
+class Query(
+    AccountsQuery,
+    WalletsQuery,
+    PaymentsQuery,
+    CasinoQuery,
+    SportsbookQuery,
+    TradingQuery,
+    BonusesQuery,
+):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
         try:
@@ -42,6 +51,7 @@ class Mutation(
     SportsbookMutation,
     TradingMutation,
     ComplianceMutation,
+    BonusesMutation,
 ):
     pass
 

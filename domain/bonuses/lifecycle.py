@@ -77,7 +77,7 @@ async def end_grant(
         converted = held if cap is None else min(held, cap)
     forfeited = held - converted
     bonus_wallet = await wallet_id(uow, brand, grant.player_id, WalletKind.BONUS, grant.currency)
-    metadata = {"grant": str(grant.id), "reason": state.value}
+    metadata: dict[str, object] = {"grant": str(grant.id), "reason": state.value}
     if converted:
         cash = await wallet_id(uow, brand, grant.player_id, WalletKind.CASH, grant.currency)
         await transfer(

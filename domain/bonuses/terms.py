@@ -20,6 +20,7 @@ WAGERING_DAYS_MAX: Final = 365
 PLAYER_LIST_MAX: Final = 10_000
 AMOUNT_MAX_MINOR: Final = 10**12
 PRODUCTS: Final = ("casino", "sportsbook")
+NAME_LENGTH_MAX: Final = 100
 # Casino bonuses count casino stakes only unless the offer says otherwise.
 DEFAULT_CONTRIBUTIONS: Final = {"casino": 100, "sportsbook": 0}
 
@@ -172,6 +173,19 @@ def _amount(value: int | None, field_name: str) -> None:
 
 def validate(kind: OfferKind, terms: Terms, eligibility: Eligibility, rules: BonusRules) -> None:
     """Errors: InvalidTerms (naming the field), WageringCapExceeded, MixedProductOffer."""
+    _validate_amounts(kind, terms)
+    _validate_wagering(terms)
+    _validate_eligibility(eligibility)
+    cap = rules.max_wagering_multiplier
+    if cap is not None and terms.wagering_multiplier > cap:
+        raise WageringCapExceeded(
+            f"Wagering is capped at {cap}x in this jurisdiction.", field="terms.wageringMultiplier"
+        )
+    if not rules.mixed_product_offers and len(terms.contributions.products()) > 1:
+        raise MixedProductOffer(field="terms.contributions")
+
+
+def _validate_amounts(kind: OfferKind, terms: Terms) -> None:
     _percent(terms.match_percent, "terms.matchPercent", MATCH_PERCENT_MAX)
     for name, value in (
         ("terms.bonusCap", terms.bonus_cap_minor),
@@ -188,6 +202,9 @@ def validate(kind: OfferKind, terms: Terms, eligibility: Eligibility, rules: Bon
         raise InvalidTerms("A sign-up bonus needs an amount.", field="terms.bonusAmount")
     if kind is OfferKind.CASHBACK and not 0 < terms.cashback_percent <= PERCENT_MAX:
         raise InvalidTerms("Give a cashback percentage.", field="terms.cashbackPercent")
+
+
+def _validate_wagering(terms: Terms) -> None:
     if not 0 <= terms.wagering_multiplier <= WAGERING_MULTIPLIER_MAX:
         raise InvalidTerms("Give a wagering multiplier.", field="terms.wageringMultiplier")
     if not 1 <= terms.wagering_days <= WAGERING_DAYS_MAX:
@@ -195,30 +212,25 @@ def validate(kind: OfferKind, terms: Terms, eligibility: Eligibility, rules: Bon
     if terms.max_conversion_multiplier is not None and terms.max_conversion_multiplier < 1:
         raise InvalidTerms("Give a conversion cap of 1 or more.", field="terms.maxConversion")
     contributions = terms.contributions
-    for group, name in ((contributions.product, "product"), (contributions.category, "category"),
-                        (contributions.game, "game")):  # fmt: skip
+    groups = (contributions.product, contributions.category, contributions.game)
+    for group in groups:
         for key, percent in group.items():
-            _percent(percent, f"terms.contributions.{name}")
-            if not key or len(key) > 100:
+            _percent(percent, "terms.contributions")
+            if not key or len(key) > NAME_LENGTH_MAX:
                 raise InvalidTerms(
                     "Name what the contribution is for.", field="terms.contributions"
                 )
     if set(contributions.product) - set(PRODUCTS):
-        raise InvalidTerms("Unknown product.", field="terms.contributions.product")
+        raise InvalidTerms("Unknown product.", field="terms.contributions")
+
+
+def _validate_eligibility(eligibility: Eligibility) -> None:
     if len(eligibility.player_ids) > PLAYER_LIST_MAX:
         raise InvalidTerms("The player list is too long.", field="eligibility.playerIds")
-    if (
-        eligibility.starts_at
-        and eligibility.ends_at
-        and eligibility.ends_at <= eligibility.starts_at
-    ):
+    starts, ends = eligibility.starts_at, eligibility.ends_at
+    if starts and ends and ends <= starts:
         raise InvalidTerms("The offer must end after it starts.", field="eligibility.endsAt")
     if not 1 <= eligibility.claim_window_hours <= 24 * WAGERING_DAYS_MAX:
         raise InvalidTerms("Give the claim window in hours.", field="eligibility.claimWindowHours")
-    cap = rules.max_wagering_multiplier
-    if cap is not None and terms.wagering_multiplier > cap:
-        raise WageringCapExceeded(
-            f"Wagering is capped at {cap}x in this jurisdiction.", field="terms.wageringMultiplier"
-        )
-    if not rules.mixed_product_offers and len(contributions.products()) > 1:
-        raise MixedProductOffer(field="terms.contributions")
+    if any(len(country) != 2 or not country.isalpha() for country in eligibility.countries):
+        raise InvalidTerms("Give countries as ISO 3166 codes.", field="eligibility.countries")

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import strawberry
+
+from domain.accounts.permissions import Permission
+from domain.bonuses.models import GrantState as DomainGrantState
+from resolvers.bonuses import bonuses as resolvers
+from resolvers.permissions import HasPermission
+from schema.bonuses.types import BonusGrant, BonusOffer, GrantState
+from schema.context import Info
+from schema.errors import as_query_error
+
+GRANTS_PAGE_MAX = 100
+
+
+@strawberry.type
+class BonusesQuery:
+    @strawberry.field(
+        description="Offers the viewer can claim now (for a visitor: every open opt-in offer)."
+    )
+    async def available_bonus_offers(self, info: Info) -> list[BonusOffer]:
+        return [BonusOffer.of(offer) for offer in await resolvers.available_offers(info.context)]
+
+    @strawberry.field(description="The signed-in player's bonuses, newest first.")
+    async def my_bonuses(self, info: Info) -> list[BonusGrant]:
+        with as_query_error():
+            found = await resolvers.viewer_grants(info.context)
+        return [BonusGrant.of(grant) for grant in found]
+
+    @strawberry.field(
+        description="Staff (bonus.manage): every offer of the brand, withdrawn ones too.",
+        extensions=[HasPermission.extension(Permission.BONUS_MANAGE)],
+    )
+    async def bonus_offers(self, info: Info) -> list[BonusOffer]:
+        with as_query_error():
+            found = await resolvers.staff_offers(info.context)
+        return [BonusOffer.of(offer) for offer in found]
+
+    @strawberry.field(
+        description=f"Staff (bonus.manage): the brand's grants in a state, newest first (at "
+        f"most {GRANTS_PAGE_MAX}).",
+        extensions=[HasPermission.extension(Permission.BONUS_MANAGE)],
+    )
+    async def bonus_grants(
+        self,
+        info: Info,
+        state: GrantState,  # type: ignore[valid-type]
+        first: int = 50,
+    ) -> list[BonusGrant]:
+        with as_query_error():
+            found = await resolvers.grants_by_state(
+                info.context, DomainGrantState(state), max(1, min(first, GRANTS_PAGE_MAX))
+            )
+        return [BonusGrant.of(grant) for grant in found]
