@@ -13,17 +13,18 @@ from typing import Any, Final
 
 import dramatiq
 
-from domain.accounts.events import PlayerRegistered
+from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
 from domain.payments.events import PayoutRequested
 from domain.sportsbook.events import MarketResulted
 from domain.sportsbook.feed.events import MarketCorrectionRequested
-from workers.actors import feed, messaging, payments, sportsbook
+from workers.actors import bonuses, feed, messaging, payments, sportsbook
 
 Actor = dramatiq.Actor[..., Any]
 
 ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
     {
         PlayerRegistered.topic: (messaging.send_welcome,),
+        PlayerStatusChanged.topic: (bonuses.forfeit_on_status,),
         MarketResulted.topic: (sportsbook.settle_market,),
         PayoutRequested.topic: (payments.submit_payout,),
         MarketCorrectionRequested.topic: (feed.correct_market,),

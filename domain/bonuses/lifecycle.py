@@ -175,3 +175,35 @@ async def complete_if_wagered(uow: UnitOfWork, brand: str, grant_id: uuid.UUID) 
         reason="wagering completed",
     )  # fmt: skip
     return True
+
+
+EXCLUSION_CONSUMER: Final = "bonuses.forfeit_on_status"
+# A player in one of these states loses every active bonus (DESIGN.md section 6).
+_FORFEITING_STATUSES: Final = {"self_excluded": "self-exclusion", "closed": "account closed"}
+
+
+async def forfeit_on_status(
+    uow: UnitOfWork, *, event_id: int, brand: str, player_id: uuid.UUID, status: str
+) -> int:
+    """Forfeit the player's active grants when their status became self-excluded or
+    closed (from accounts' PlayerStatusChanged event: compliance does not import bonuses),
+    once per event. Returns how many grants ended."""
+    reason = _FORFEITING_STATUSES.get(status)
+    if reason is None or not await outbox.claim_message(uow, EXCLUSION_CONSUMER, event_id):
+        return 0
+    active = await uow.session.scalars(
+        select(BonusGrant.id)
+        .where(
+            BonusGrant.brand == brand,
+            BonusGrant.player_id == player_id,
+            BonusGrant.state == GrantState.ACTIVE.value,
+        )
+        .order_by(BonusGrant.expires_at)
+    )
+    ended = 0
+    for grant_id in list(active):
+        await end_grant(
+            uow, brand, grant_id, GrantState.FORFEITED, actor=Actor.system(), reason=reason
+        )
+        ended += 1
+    return ended

@@ -146,3 +146,20 @@ class BonusGrant(Base):
         # The expiry sweep and staff lists by state.
         Index("ix_bonus_grants_brand_state", "brand", "state", "expires_at"),
     )
+
+
+class CashbackPayout(Base):
+    """One cashback paid: the claim that makes a period's payout happen once per player
+    (append-only)."""
+
+    __tablename__ = "bonus_cashback_payouts"
+
+    offer_id: Mapped[uuid.UUID] = mapped_column(
+        UUID, ForeignKey("bonus_offers.id"), primary_key=True
+    )
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"), primary_key=True)
+    # An ISO week, "2026-W49".
+    period: Mapped[str] = mapped_column(Text, primary_key=True)
+    net_loss_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

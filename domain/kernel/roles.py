@@ -38,6 +38,8 @@ APPEND_ONLY_TABLES: Final = frozenset(
         "audit_log",
         # Every saved version of a bonus offer's terms.
         "bonus_offer_versions",
+        # One row per cashback paid (offer, player, period).
+        "bonus_cashback_payouts",
         "integrity_checkpoints",
         "ledger_entries",
         "ledger_transactions",

@@ -10,7 +10,9 @@ Create Date: 2026-12-07 05:00:00
 - `bonus_grants`: a player's bonus with the offer's terms copied at grant time, its
   wagering progress (moved only inside the stake's transaction) and how it ended;
 - `stakehouse_bonus_wager` (domain/bonuses/sql) and `stakehouse_casino_bet`, which now
-  calls it before staking: both (re)defined from their files.
+  calls it before staking: both (re)defined from their files;
+- `bonus_cashback_payouts`: one row per cashback paid (offer, player, ISO week), the claim
+  that makes a period pay once (append-only).
 """
 
 from collections.abc import Sequence
@@ -136,10 +138,31 @@ def upgrade() -> None:
         postgresql_where=sa.text("state = 'active'"),
     )
     op.create_index("ix_bonus_grants_brand_state", "bonus_grants", ["brand", "state", "expires_at"])
+    op.create_table(
+        "bonus_cashback_payouts",
+        sa.Column("offer_id", sa.UUID(), nullable=False),
+        sa.Column("player_id", sa.UUID(), nullable=False),
+        sa.Column("period", sa.Text(), nullable=False),
+        sa.Column("net_loss_minor", sa.BigInteger(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=_now(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["offer_id"],
+            ["bonus_offers.id"],
+            name=op.f("fk_bonus_cashback_payouts_offer_id_bonus_offers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["player_id"], ["players.id"], name=op.f("fk_bonus_cashback_payouts_player_id_players")
+        ),
+        sa.PrimaryKeyConstraint(
+            "offer_id", "player_id", "period", name=op.f("pk_bonus_cashback_payouts")
+        ),
+    )
     sql_functions.load_all(op.execute)
 
 
 def downgrade() -> None:
+    op.drop_table("bonus_cashback_payouts")
     op.drop_table("bonus_grants")
     op.drop_table("bonus_offer_versions")
     op.drop_index("uq_bonus_offers_code", table_name="bonus_offers")

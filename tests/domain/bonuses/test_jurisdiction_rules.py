@@ -38,7 +38,7 @@ def _draft(multiplier: int, contributions: Contributions | None = None) -> Offer
             max_bet_minor=500,
             max_conversion_multiplier=5,
             contributions=contributions or Contributions(),
-        ),  # fmt: skip
+        ),
         eligibility=Eligibility(),
     )
 
