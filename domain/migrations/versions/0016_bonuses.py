@@ -12,7 +12,9 @@ Create Date: 2026-12-07 05:00:00
 - `stakehouse_bonus_wager` (domain/bonuses/sql) and `stakehouse_casino_bet`, which now
   calls it before staking: both (re)defined from their files;
 - `bonus_cashback_payouts`: one row per cashback paid (offer, player, ISO week), the claim
-  that makes a period pay once (append-only).
+  that makes a period pay once (append-only);
+- `payments.bonus_offer_id`: the offer a deposit's bonus code named, claimed when the
+  deposit is credited.
 """
 
 from collections.abc import Sequence
@@ -158,10 +160,12 @@ def upgrade() -> None:
             "offer_id", "player_id", "period", name=op.f("pk_bonus_cashback_payouts")
         ),
     )
+    op.add_column("payments", sa.Column("bonus_offer_id", sa.UUID(), nullable=True))
     sql_functions.load_all(op.execute)
 
 
 def downgrade() -> None:
+    op.drop_column("payments", "bonus_offer_id")
     op.drop_table("bonus_cashback_payouts")
     op.drop_table("bonus_grants")
     op.drop_table("bonus_offer_versions")
