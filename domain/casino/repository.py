@@ -348,3 +348,16 @@ async def mark_rolled_back(uow: UnitOfWork, bet_id: int) -> None:
         .where(RoundTransaction.id == bet_id)
         .values(status=TransactionStatus.ROLLED_BACK.value)
     )
+
+
+async def stake_bonus(uow: UnitOfWork, bet_id: int) -> dict[str, Any] | None:
+    """What the bet counted toward a bonus (the "bonus" of its ledger metadata), if any."""
+    return _json(
+        await uow.session.scalar(
+            text(
+                "SELECT t.metadata -> 'bonus' FROM casino_transactions c "
+                "JOIN ledger_transactions t ON t.id = c.ledger_transaction_id WHERE c.id = :bet"
+            ),
+            {"bet": bet_id},
+        )
+    )

@@ -4,7 +4,8 @@
 -- stake's whole transaction aborts: nothing claimed, counted or moved, so nothing is ever
 -- voided afterwards); otherwise the earliest-expiring grant counts the stake times its
 -- contribution (game, then category, then product; unnamed: 0 %). NULL when the player
--- has no active grant. 'completed' tells the caller to convert the grant now.
+-- has no active grant. 'completed' tells the caller to convert the grant now; 'counted' and
+-- 'percent' go with the stake's ledger metadata, so a rollback can take them back.
 CREATE OR REPLACE FUNCTION stakehouse_bonus_wager(p_brand text, p_player uuid, p_currency text, p_amount bigint, p_product text, p_category text, p_game text)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -17,6 +18,7 @@ DECLARE
     v_percent integer;
     v_wagered bigint;
     v_required bigint;
+    v_counted bigint;
 BEGIN
     SELECT array_agg(g.id ORDER BY g.expires_at, g.granted_at, g.id), min(g.max_bet_minor)
       INTO v_grants, v_max_bet
@@ -40,8 +42,9 @@ BEGIN
         (v_terms -> 'contributions' -> 'category' ->> p_category)::integer,
         (v_terms -> 'contributions' -> 'product' ->> p_product)::integer,
         0);
+    v_counted := p_amount * v_percent / 100;
     UPDATE bonus_grants
-       SET wagered_minor = wagered_minor + p_amount * v_percent / 100,
+       SET wagered_minor = wagered_minor + v_counted,
            staked_by_contribution = staked_by_contribution || jsonb_build_object(
                v_percent::text,
                coalesce((staked_by_contribution ->> v_percent::text)::bigint, 0) + p_amount)
@@ -49,5 +52,6 @@ BEGIN
     RETURNING wagered_minor, required_minor INTO v_wagered, v_required;
     RETURN jsonb_build_object(
         'grant', v_grant, 'wagered', v_wagered, 'required', v_required,
+        'counted', v_counted, 'percent', v_percent, 'staked', p_amount,
         'completed', v_wagered >= v_required);
 END $$

@@ -50,7 +50,10 @@ BEGIN
         p_brand, p_player, p_currency, p_amount, 'casino', p_metadata ->> 'category', p_game
     );
     v_stake := stakehouse_stake(
-        p_brand, p_scope, p_transaction, p_request_hash, 'casino.bet', p_metadata,
+        p_brand, p_scope, p_transaction, p_request_hash, 'casino.bet',
+        CASE WHEN v_bonus IS NULL THEN p_metadata
+             ELSE p_metadata || jsonb_build_object('bonus', v_bonus - 'wagered' - 'required' - 'completed')
+        END,
         p_wallets, p_counter, p_amount
     );
     -- The wallets are locked by the stake: this total is the balance right after it.

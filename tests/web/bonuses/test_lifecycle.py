@@ -134,3 +134,26 @@ async def test_fifty_concurrent_stakes_respect_the_max_bet_and_count_exactly(
     assert await wallets(db, player_id) == {"cash": 20_000 - 25 * 500, "bonus": 20_000}
     await assert_invariants(db)
     await slot.aclose()
+
+
+async def test_a_rolled_back_stake_no_longer_counts_toward_wagering(
+    server: str, db: Database, registry: BrandRegistry
+) -> None:
+    staff = await crm(server, db)
+    await create_offer(staff)
+    player, player_id = await depositing_player(server)
+    await _claimed(player)
+    slot = (await sessions(server, db, registry, player_id))[SLOT]
+    assert (await slot.bet("kept", 300, "r-kept", round_closed=True)).status == "RS_OK"
+    assert (await slot.bet("undone", 500, "r-undone")).status == "RS_OK"
+
+    assert (await slot.rollback("rb", "undone", "r-undone")).status == "RS_OK"
+
+    (grant,) = (await player.query(MY_BONUSES)).data["myBonuses"]
+    assert grant["wagered"] == {"amountMinorUnits": "300"}
+    assert [(s["percent"], s["staked"]) for s in grant["byContribution"]] == [
+        (100, {"amountMinorUnits": "300"})
+    ]
+    assert await wallets(db, player_id) == {"cash": 10_000 - 300, "bonus": 10_000}
+    await assert_invariants(db)
+    await slot.aclose()
