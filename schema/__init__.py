@@ -10,7 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from domain.kernel.settings import Settings, get_settings
 from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
-from schema.bonuses import BonusesMutation, BonusesQuery
+from schema.bonuses import BonusesMutation, BonusesQuery, BonusesSubscription
 from schema.casino import CasinoMutation, CasinoQuery
 from schema.compliance import ComplianceMutation
 from schema.context import Info
@@ -57,7 +57,9 @@ class Mutation(
 
 
 @strawberry.type
-class Subscription(AccountsSubscription, WalletsSubscription, SportsbookSubscription):
+class Subscription(
+    AccountsSubscription, WalletsSubscription, SportsbookSubscription, BonusesSubscription
+):
     pass
 
 
