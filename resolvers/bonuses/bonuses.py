@@ -4,12 +4,13 @@ Outcome errors for the payload."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from domain.accounts import players
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import require_permission, require_player
-from domain.bonuses import grants, offers
+from domain.bonuses import grants, offers, reports
 from domain.bonuses.errors import GrantNotFound, OfferNotFound
 from domain.bonuses.lifecycle import Actor
 from domain.bonuses.models import BonusGrant, BonusOffer, GrantState
@@ -182,3 +183,8 @@ async def grants_by_state(ctx: Context, state: GrantState, limit: int) -> list[B
     require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
     async with ctx.db.uow() as uow:
         return await grants.grants_by_state(uow, ctx.brand.slug, state, limit=limit)
+
+
+async def cost_by_offer(ctx: Context, start: datetime, end: datetime) -> list[reports.OfferCost]:
+    async with ctx.db.uow() as uow:
+        return await reports.cost_by_offer(uow, await ctx.principal(), ctx.brand.slug, start, end)

@@ -204,3 +204,16 @@ class BonusGrant:
             forfeited=Money.of(grant.forfeited_minor, currency),
             terms=BonusTerms.of(Terms.from_json(grant.terms), currency),
         )
+
+
+@strawberry.type(description="What one offer gave and cost over a period.")
+class BonusOfferCost:
+    offer_id: strawberry.ID
+    name: str
+    granted: Money
+    converted: Money
+    forfeited: Money
+    cashback: Money
+    cost: Money = strawberry.field(
+        description="What left the house as cash: conversions and cashback."
+    )

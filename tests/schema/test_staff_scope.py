@@ -273,6 +273,11 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
         "Mutation.voidBet": write("voidBet", {"bet": world.bet, **why}, "BET_NOT_FOUND"),
         "Query.bonusOffers": Case("{ bonusOffers { id } }", {}),
         "Query.bonusGrants": Case("{ bonusGrants(state: ACTIVE) { id } }", {}),
+        "Query.bonusCost": Case(
+            "query($from: DateTime!, $to: DateTime!) { bonusCost(from: $from, to: $to) "
+            "{ offerId granted { amount } } }",
+            period,
+        ),
         # An offer is made on the request's brand: northstar's admin cannot aim at aurora,
         # and northstar has no EUR.
         "Mutation.createBonusOffer": write(

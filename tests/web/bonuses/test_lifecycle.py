@@ -26,6 +26,9 @@ CANCEL = f"""mutation($i: CancelBonusGrantInput!) {{ cancelBonusGrant(input: $i)
   grant {{ {GRANT} }} errors {{ code field }} }} }}"""
 GRANT_BONUS = f"""mutation($i: GrantBonusInput!) {{ grantBonus(input: $i) {{
   grant {{ {GRANT} }} errors {{ code field }} }} }}"""
+COST = """query($from: DateTime!, $to: DateTime!) { bonusCost(from: $from, to: $to) {
+  offerId granted { amount } converted { amount } forfeited { amount } cashback { amount }
+  cost { amount } } }"""
 GRANTS = "query($s: GrantState!) { bonusGrants(state: $s) { id state bonus { amount } } }"
 
 
@@ -104,6 +107,13 @@ async def test_staff_grant_list_and_cancel_with_a_reason(server: str, db: Databa
     ) == [("typo",)]
     (mine,) = (await player.query(MY_BONUSES)).data["myBonuses"]
     assert mine["state"] == "CANCELLED"
+    period = {"from": "2020-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
+    (cost,) = (await staff.query(COST, period)).data["bonusCost"]
+    assert cost == {
+        "offerId": offer["id"], "granted": {"amount": "10.00"}, "converted": {"amount": "0.00"},
+        "forfeited": {"amount": "10.00"}, "cashback": {"amount": "0.00"},
+        "cost": {"amount": "0.00"},
+    }  # fmt: skip
     await assert_invariants(db)
 
 
