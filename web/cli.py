@@ -362,10 +362,7 @@ async def _expire(database_url: str) -> int:
 
     db = Database.connect(database_url, pool_size=1)
     try:
-        async with db.uow() as uow:
-            ended = await lifecycle.expire_due(uow)
-            await uow.commit()
-        return ended
+        return await lifecycle.expire_due_batches(db)
     finally:
         await db.dispose()
 

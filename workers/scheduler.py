@@ -188,10 +188,7 @@ FEED_HEARTBEAT_CHECK_INTERVAL_S: Final = 2.0
 
 async def expire_bonus_grants(db: Database) -> int:
     """End the grants whose wagering window has passed (their bonus money forfeited)."""
-    async with db.uow() as uow:
-        ended = await lifecycle.expire_due(uow)
-        await uow.commit()
-    return ended
+    return await lifecycle.expire_due_batches(db)
 
 
 async def pay_last_weeks_cashback(db: Database) -> int:

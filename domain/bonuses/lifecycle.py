@@ -20,7 +20,7 @@ from domain.bonuses.errors import GrantNotActive, GrantNotFound
 from domain.bonuses.events import BonusUpdated
 from domain.bonuses.models import BonusGrant, GrantState
 from domain.kernel import audit, clock, outbox
-from domain.kernel.db import UnitOfWork
+from domain.kernel.db import Database, UnitOfWork
 from domain.wallets.ledger import IdempotencyScope
 from domain.wallets.models import HouseAccountKind, LedgerAccount, WalletKind
 from domain.wallets.service import house_account_id, transfer, wallet_id
@@ -206,4 +206,24 @@ async def forfeit_on_status(
             uow, brand, grant_id, GrantState.FORFEITED, actor=Actor.system(), reason=reason
         )
         ended += 1
+    return ended
+
+
+EXPIRY_BATCH: Final = 500
+EXPIRY_BATCHES_MAX: Final = 100
+
+
+async def expire_due_batches(
+    db: Database, *, batch_size: int = EXPIRY_BATCH, batches_max: int = EXPIRY_BATCHES_MAX
+) -> int:
+    """The expiry sweep as a flow: one committed transaction per batch of grants (bounded
+    locks and work), until none is due or `batches_max` ran. Returns how many ended."""
+    ended = 0
+    for _ in range(batches_max):
+        async with db.uow() as uow:
+            batch = await expire_due(uow, limit=batch_size)
+            await uow.commit()
+        ended += batch
+        if batch < batch_size:
+            break
     return ended

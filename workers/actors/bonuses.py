@@ -19,18 +19,13 @@ from workers.runtime import database
 log = logging.getLogger(__name__)
 
 QUEUE = "bonuses"
-EXPIRY_BATCH = 500
 
 
 @dramatiq.actor(actor_name="bonuses.expire_grants", queue_name=QUEUE, broker=setup_broker())
 async def expire_grants() -> None:
     """End every grant past its wagering window (bonus money forfeited, cash untouched)."""
-    while True:
-        async with database().uow() as uow:
-            ended = await lifecycle.expire_due(uow, limit=EXPIRY_BATCH)
-            await uow.commit()
-        if ended < EXPIRY_BATCH:
-            return
+    ended = await lifecycle.expire_due_batches(database())
+    log.info("%s bonus grants expired", ended)
 
 
 @dramatiq.actor(
