@@ -59,7 +59,18 @@ async def create_offer(
     """Errors: NotAuthenticated, PermissionDenied, InvalidTerms, WageringCapExceeded,
     MixedProductOffer, CodeTaken."""
     staff = require_permission(actor, Permission.BONUS_MANAGE, brand.slug)
-    clean = _clean(draft, brand)
+    return await _insert(uow, brand, _clean(draft, brand), staff)
+
+
+async def create_demo_offer(uow: UnitOfWork, brand: Brand, draft: OfferDraft) -> BonusOffer:
+    """An offer `stakehouse seed --demo` makes (by the system, within the brand's
+    jurisdiction rules). Errors: as create_offer, but for the permission."""
+    return await _insert(uow, brand, _clean(draft, brand), None)
+
+
+async def _insert(
+    uow: UnitOfWork, brand: Brand, clean: OfferDraft, staff: Principal | None
+) -> BonusOffer:
     offer = BonusOffer(
         id=uuid.uuid4(),
         brand=brand.slug,
@@ -120,7 +131,7 @@ async def _locked(uow: UnitOfWork, brand: str, offer_id: uuid.UUID) -> BonusOffe
     return offer
 
 
-async def _save_version(uow: UnitOfWork, offer: BonusOffer, staff: Principal) -> None:
+async def _save_version(uow: UnitOfWork, offer: BonusOffer, staff: Principal | None) -> None:
     uow.session.add(
         BonusOfferVersion(
             offer_id=offer.id,
@@ -129,7 +140,7 @@ async def _save_version(uow: UnitOfWork, offer: BonusOffer, staff: Principal) ->
             code=offer.code,
             terms=offer.terms,
             eligibility=offer.eligibility,
-            staff_id=staff.id,
+            staff_id=staff.id if staff else None,
         )
     )
     try:
@@ -153,15 +164,15 @@ def _state(offer: BonusOffer) -> dict[str, object]:
 
 async def _audit(
     uow: UnitOfWork,
-    staff: Principal,
+    staff: Principal | None,
     offer: BonusOffer,
     action: str,
     before: dict[str, object] | None,
 ) -> None:
     await audit.record(
         uow,
-        actor_kind=staff.actor_kind,
-        actor_id=staff.id,
+        actor_kind=staff.actor_kind if staff else "system",
+        actor_id=staff.id if staff else None,
         action=action,
         subject_type="bonus_offer",
         subject_id=offer.id,
