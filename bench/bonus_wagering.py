@@ -66,8 +66,8 @@ async def phases(args: argparse.Namespace, url: str) -> list[Result]:
         await _grant_each(db, brand, holding)
         timing = {"workers": args.workers, "warmup_s": args.warmup, "duration_s": args.duration}
         operations = {
-            WITHOUT: domain_operation(db, brand, Bets(plain)),
-            WITH: domain_operation(db, brand, Bets(holding)),
+            WITHOUT: domain_operation(db, brand, Bets(plain, run_id=uuid.uuid4().hex[:8])),
+            WITH: domain_operation(db, brand, Bets(holding, run_id=uuid.uuid4().hex[:8])),
         }
         for name, operation in operations.items():
             await run_phase(f"prime {name}", operation, **{**timing, "duration_s": PRIME_S})
