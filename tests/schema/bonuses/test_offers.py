@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from strawberry.relay import from_base64
+
 from domain.kernel.db import Database
 from tests.schema.wallets.support import signed_in_staff
 from tests.support import AURORA, NORTHSTAR
@@ -56,9 +58,12 @@ async def test_crm_makes_and_edits_an_offer_as_versions_with_audit_rows(
         "SELECT version, (terms ->> 'wagering_multiplier')::int FROM bonus_offer_versions "
         "ORDER BY version",
     ) == [(1, 35), (2, 30)]
+    # The audit log is kept between tests: this offer's rows only.
     assert await execute(
         db,
-        "SELECT action FROM audit_log WHERE subject_type = 'bonus_offer' ORDER BY id",
+        "SELECT action FROM audit_log WHERE subject_type = 'bonus_offer' AND subject_id = :s "
+        "ORDER BY id",
+        s=from_base64(offer["id"])[1],
     ) == [("bonus.offer.create",), ("bonus.offer.update",)]
     await staff.aclose()
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from strawberry.relay import from_base64
+
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from tests.support import Api
@@ -60,9 +62,12 @@ async def test_a_player_forfeits_the_bonus_and_keeps_the_deposit_and_its_winning
     assert await wallets(db, player_id) == {"cash": 11_000, "bonus": 0}
     # No active bonus: its max bet no longer holds.
     assert (await games[SLOT].bet("b2", 600, "r2")).status == "RS_OK"
+    # The audit log is kept between tests: this grant's rows only.
     assert await execute(
         db,
-        "SELECT actor_kind, action FROM audit_log WHERE subject_type = 'bonus_grant' ORDER BY id",
+        "SELECT actor_kind, action FROM audit_log WHERE subject_type = 'bonus_grant' "
+        "AND subject_id = :s ORDER BY id",
+        s=from_base64(grant["id"])[1],
     ) == [("player", "bonus.grant.active"), ("player", "bonus.grant.forfeited")]
     await assert_invariants(db)
     for simulator in games.values():
@@ -103,7 +108,9 @@ async def test_staff_grant_list_and_cancel_with_a_reason(server: str, db: Databa
         "CANCELLED"
     )
     assert await execute(
-        db, "SELECT reason FROM audit_log WHERE action = 'bonus.grant.cancelled'"
+        db,
+        "SELECT reason FROM audit_log WHERE action = 'bonus.grant.cancelled' AND subject_id = :s",
+        s=from_base64(granted["grant"]["id"])[1],
     ) == [("typo",)]
     (mine,) = (await player.query(MY_BONUSES)).data["myBonuses"]
     assert mine["state"] == "CANCELLED"
