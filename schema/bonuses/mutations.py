@@ -25,13 +25,9 @@ from resolvers.bonuses import bonuses as resolvers
 from resolvers.results import Outcome, failed
 from resolvers.wallets.adjustments import amount_minor
 from schema.bonuses.types import (
-    BonusAudience,
-    BonusCashbackWallet,
     BonusGrant,
     BonusOffer,
-    BonusWageringBase,
     ContributionScope,
-    OfferKind,
 )
 from schema.context import Info
 from schema.errors import MutationError, mutation_error, to_errors
@@ -68,7 +64,7 @@ class BonusTermsInput:
     minimum_deposit: DecimalText | None = None
     bonus_amount: DecimalText | None = None
     wagering_multiplier: int = 0
-    wagering_base: BonusWageringBase = WageringBase.BONUS  # type: ignore[valid-type]
+    wagering_base: WageringBase = WageringBase.BONUS
     max_bet: DecimalText | None = None
     wagering_days: int = 30
     max_conversion_multiplier: int | None = None
@@ -78,7 +74,7 @@ class BonusTermsInput:
     cashback_percent: int = 0
     cashback_minimum: DecimalText | None = None
     cashback_maximum: DecimalText | None = None
-    cashback_wallet: BonusCashbackWallet = CashbackWallet.CASH  # type: ignore[valid-type]
+    cashback_wallet: CashbackWallet = CashbackWallet.CASH
 
 
 @strawberry.input
@@ -86,7 +82,7 @@ class BonusEligibilityInput:
     countries: list[str] = strawberry.field(default_factory=list)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
-    audience: BonusAudience = Audience.ALL  # type: ignore[valid-type]
+    audience: Audience = Audience.ALL
     player_ids: list[relay.GlobalID] = strawberry.field(default_factory=list)
     once_per_player: bool = True
     opt_in: bool = True
@@ -164,7 +160,7 @@ class CreateBonusOfferError(MutationError): ...
 
 @strawberry.input
 class CreateBonusOfferInput:
-    kind: OfferKind  # type: ignore[valid-type]
+    kind: DomainOfferKind
     name: str
     code: str | None = None
     currency: str
@@ -185,7 +181,7 @@ class UpdateBonusOfferError(MutationError): ...
 @strawberry.input
 class UpdateBonusOfferInput:
     id: relay.GlobalID
-    kind: OfferKind  # type: ignore[valid-type]
+    kind: DomainOfferKind
     name: str
     code: str | None = None
     currency: str

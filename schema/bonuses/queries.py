@@ -9,7 +9,7 @@ from domain.accounts.permissions import Permission
 from domain.bonuses.models import GrantState as DomainGrantState
 from resolvers.bonuses import bonuses as resolvers
 from resolvers.permissions import HasPermission
-from schema.bonuses.types import BonusGrant, BonusOffer, BonusOfferCost, GrantState
+from schema.bonuses.types import BonusGrant, BonusOffer, BonusOfferCost
 from schema.context import Info
 from schema.errors import as_query_error
 from schema.ids import global_id
@@ -49,7 +49,7 @@ class BonusesQuery:
     async def bonus_grants(
         self,
         info: Info,
-        state: GrantState,  # type: ignore[valid-type]
+        state: DomainGrantState,
         first: int = 50,
     ) -> list[BonusGrant]:
         with as_query_error():

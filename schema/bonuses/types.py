@@ -13,11 +13,13 @@ from domain.kernel import clock
 from schema.ids import global_id
 from schema.money import Money
 
-OfferKind = strawberry.enum(models.OfferKind, description="What an offer gives.")
-GrantState = strawberry.enum(models.GrantState, description="Where a bonus is in its life.")
-BonusWageringBase = strawberry.enum(WageringBase, name="BonusWageringBase")
-BonusAudience = strawberry.enum(Audience, name="BonusAudience")
-BonusCashbackWallet = strawberry.enum(CashbackWallet, name="BonusCashbackWallet")
+# The domain's enums, registered with the schema's names (strawberry.enum returns the same
+# class, so fields annotate the domain type itself).
+strawberry.enum(models.OfferKind, description="What an offer gives.")
+strawberry.enum(models.GrantState, description="Where a bonus is in its life.")
+strawberry.enum(WageringBase, name="BonusWageringBase")
+strawberry.enum(Audience, name="BonusAudience")
+strawberry.enum(CashbackWallet, name="BonusCashbackWallet")
 
 
 @strawberry.enum(description="What a wagering contribution applies to (the most specific wins).")
@@ -41,13 +43,13 @@ class BonusTerms:
     minimum_deposit: Money
     bonus_amount: Money | None
     wagering_multiplier: int
-    wagering_base: BonusWageringBase  # type: ignore[valid-type]
+    wagering_base: WageringBase
     max_bet: Money | None
     wagering_days: int
     max_conversion_multiplier: int | None
     contributions: list[Contribution]
     cashback_percent: int
-    cashback_wallet: BonusCashbackWallet  # type: ignore[valid-type]
+    cashback_wallet: CashbackWallet
 
     @classmethod
     def of(cls, terms: Terms, currency: str) -> BonusTerms:
@@ -84,7 +86,7 @@ class BonusEligibility:
     countries: list[str]
     starts_at: datetime | None
     ends_at: datetime | None
-    audience: BonusAudience  # type: ignore[valid-type]
+    audience: Audience
     once_per_player: bool
     opt_in: bool
     claim_window_hours: int
@@ -107,7 +109,7 @@ class BonusEligibility:
 @strawberry.type(description="A bonus offer of the brand.")
 class BonusOffer:
     id: strawberry.ID
-    kind: OfferKind  # type: ignore[valid-type]
+    kind: models.OfferKind
     name: str
     code: str | None
     currency: str
@@ -143,7 +145,7 @@ class BonusGrant:
     id: strawberry.ID
     offer_id: strawberry.ID
     offer_version: int
-    state: GrantState  # type: ignore[valid-type]
+    state: models.GrantState
     bonus: Money
     deposit: Money
     wagered: Money = strawberry.field(description="Stakes counted so far, by contribution.")
