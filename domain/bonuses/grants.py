@@ -24,6 +24,7 @@ from domain.bonuses.errors import (
 from domain.bonuses.events import BonusUpdated
 from domain.bonuses.lifecycle import Actor, end_grant
 from domain.bonuses.models import BonusGrant, BonusOffer, GrantState, OfferKind
+from domain.bonuses.repository import grants_by_state, grants_of_player
 from domain.bonuses.terms import Audience, Eligibility, Terms
 from domain.kernel import audit, clock, outbox
 from domain.kernel.db import UnitOfWork
@@ -250,24 +251,14 @@ async def _owned(uow: UnitOfWork, brand: str, player_id: uuid.UUID, grant_id: uu
         raise GrantNotFound(field="grantId")
 
 
-async def grants_of_player(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> list[BonusGrant]:
-    return list(
-        await uow.session.scalars(
-            select(BonusGrant)
-            .where(BonusGrant.brand == brand, BonusGrant.player_id == player_id)
-            .order_by(BonusGrant.granted_at.desc())
-        )
-    )
-
-
-async def grants_by_state(
-    uow: UnitOfWork, brand: str, state: GrantState, *, limit: int
-) -> list[BonusGrant]:
-    return list(
-        await uow.session.scalars(
-            select(BonusGrant)
-            .where(BonusGrant.brand == brand, BonusGrant.state == state.value)
-            .order_by(BonusGrant.granted_at.desc())
-            .limit(limit)
-        )
-    )
+__all__ = [
+    "DepositFact",
+    "PlayerFacts",
+    "cancel",
+    "check_eligible",
+    "claim",
+    "forfeit",
+    "grant_by_staff",
+    "grants_by_state",
+    "grants_of_player",
+]

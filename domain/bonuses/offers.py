@@ -15,6 +15,7 @@ from domain.accounts.principal import Principal, require_permission
 from domain.bonuses import terms as terms_module
 from domain.bonuses.errors import CodeTaken, InvalidTerms, OfferNotFound
 from domain.bonuses.models import BonusOffer, BonusOfferVersion, OfferKind
+from domain.bonuses.repository import offer_by_code, offer_by_id, offers_of
 from domain.bonuses.rules import bonus_rules
 from domain.bonuses.terms import Eligibility, Terms
 from domain.brands.service import Brand
@@ -182,32 +183,12 @@ async def _audit(
     )
 
 
-async def offer_by_id(uow: UnitOfWork, brand: str, offer_id: uuid.UUID) -> BonusOffer:
-    """Errors: OfferNotFound."""
-    offer = await uow.session.scalar(
-        select(BonusOffer).where(BonusOffer.id == offer_id, BonusOffer.brand == brand)
-    )
-    if offer is None:
-        raise OfferNotFound(field="offerId")
-    return offer
-
-
-async def offer_by_code(uow: UnitOfWork, brand: str, code: str) -> BonusOffer:
-    """An active offer by its code (any case). Errors: OfferNotFound."""
-    offer = await uow.session.scalar(
-        select(BonusOffer).where(
-            BonusOffer.brand == brand,
-            BonusOffer.code == code.strip().upper(),
-            BonusOffer.active,
-        )
-    )
-    if offer is None:
-        raise OfferNotFound(field="code")
-    return offer
-
-
-async def offers_of(uow: UnitOfWork, brand: str, *, active_only: bool) -> list[BonusOffer]:
-    statement = select(BonusOffer).where(BonusOffer.brand == brand)
-    if active_only:
-        statement = statement.where(BonusOffer.active)
-    return list(await uow.session.scalars(statement.order_by(BonusOffer.created_at)))
+__all__ = [
+    "OfferDraft",
+    "create_demo_offer",
+    "create_offer",
+    "offer_by_code",
+    "offer_by_id",
+    "offers_of",
+    "update_offer",
+]
