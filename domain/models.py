@@ -1,6 +1,7 @@
 """Every context's tables in one metadata, for Alembic and the schema-drift test."""
 
 from domain.accounts import models as accounts_models
+from domain.bonuses import models as bonuses_models
 from domain.brands import models as brands_models
 from domain.casino import models as casino_models
 from domain.compliance import models as compliance_models
@@ -17,6 +18,7 @@ metadata = Base.metadata
 __all__ = [
     "accounts_models",
     "audit",
+    "bonuses_models",
     "brands_models",
     "casino_models",
     "compliance_models",

@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from domain.kernel.settings import Settings, get_settings
 from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
+from schema.bonuses import BonusesMutation, BonusesQuery, BonusesSubscription
 from schema.brands import ThemeMutation, ThemeQuery
 from schema.casino import CasinoMutation, CasinoQuery
 from schema.compliance import ComplianceMutation
@@ -39,6 +40,7 @@ class Query(
     BookingQuery,
     ReportingQuery,
     ThemeQuery,
+    BonusesQuery,
 ):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
@@ -61,6 +63,7 @@ class Mutation(
     ComplianceMutation,
     MessagingMutation,
     ThemeMutation,
+    BonusesMutation,
 ):
     pass
 
@@ -72,6 +75,7 @@ class Subscription(
     SportsbookSubscription,
     ReportingSubscription,
     MessagingSubscription,
+    BonusesSubscription,
 ):
     pass
 

@@ -571,6 +571,72 @@ async def _rebuild(database_url: str, brands: list[str], day_from: date, day_to:
         await db.dispose()
 
 
+bonuses_app = typer.Typer(help="Bonus jobs for operators.", no_args_is_help=True)
+app.add_typer(bonuses_app, name="bonuses")
+
+
+@bonuses_app.command("cashback")
+def bonuses_cashback(
+    period: str = typer.Option(
+        ..., "--period", help="The ISO week to pay, e.g. 2026-W49 (each player once)."
+    ),
+) -> None:
+    """Pay every active cashback offer for a week; safe to run again (pays nobody twice)."""
+    settings = load_settings_or_exit()
+    _require("bonuses cashback", settings, database=True)
+    configure_logging(settings)
+    assert settings.database_url is not None
+    from domain.bonuses import cashback  # noqa: PLC0415
+    from domain.bonuses.errors import InvalidTerms  # noqa: PLC0415
+
+    try:
+        chosen = cashback.Period.parse(period)
+    except InvalidTerms as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(2) from None
+    for run in asyncio.run(_cashback(settings.database_url, chosen)):
+        typer.echo(
+            f"offer {run.offer_id} {run.period}: paid {run.players_paid} players "
+            f"{run.paid_minor} minor units"
+        )
+
+
+async def _cashback(database_url: str, period: object) -> list[Any]:
+    from domain.bonuses import cashback  # noqa: PLC0415
+    from domain.kernel.db import Database  # noqa: PLC0415
+
+    assert isinstance(period, cashback.Period)
+    db = Database.connect(database_url, pool_size=1)
+    try:
+        async with db.uow() as uow:
+            runs = await cashback.pay_all_cashback(uow, period)
+            await uow.commit()
+        return list(runs)
+    finally:
+        await db.dispose()
+
+
+@bonuses_app.command("expire")
+def bonuses_expire() -> None:
+    """End every grant past its wagering window now (the scheduler does it every minute)."""
+    settings = load_settings_or_exit()
+    _require("bonuses expire", settings, database=True)
+    configure_logging(settings)
+    assert settings.database_url is not None
+    typer.echo(f"expired {asyncio.run(_expire(settings.database_url))} grants")
+
+
+async def _expire(database_url: str) -> int:
+    from domain.bonuses import lifecycle  # noqa: PLC0415
+    from domain.kernel.db import Database  # noqa: PLC0415
+
+    db = Database.connect(database_url, pool_size=1)
+    try:
+        return await lifecycle.expire_due_batches(db)
+    finally:
+        await db.dispose()
+
+
 themes_app = typer.Typer(help="Brand themes: check them before deploying.", no_args_is_help=True)
 app.add_typer(themes_app, name="themes")
 

@@ -15,6 +15,7 @@ from datetime import date
 
 from domain.accounts import players, staff
 from domain.accounts.errors import IdentifierTaken, InvalidInput, StaffEmailTaken
+from domain.bonuses.demo import seed_demo_offers
 from domain.brands.service import Brand, BrandRegistry, sync_brands
 from domain.casino.catalog import apply_catalogue, fetch_catalogue, seed_demo_catalog
 from domain.compliance import onboarding
@@ -73,6 +74,8 @@ async def seed(db: Database, registry: BrandRegistry, *, demo: bool) -> SeedRepo
                 demo_players.append(await _ensure_demo_player(uow, brand))
             await seed_demo_catalog(uow, registry.by_slug)
             await apply_catalogue(uow, catalogue, registry.by_slug)
+            for brand in registry.by_slug.values():
+                await seed_demo_offers(uow, brand)
     return SeedReport(
         brands=tuple(registry.by_slug),
         admin_email=ADMIN_EMAIL,

@@ -19,7 +19,7 @@ from domain.payments.events import PaymentStatusChanged, PayoutRequested
 from domain.sportsbook.events import MarketResulted
 from domain.sportsbook.feed.events import MarketCorrectionRequested
 from domain.wallets.events import BALANCE_CHANGED
-from workers.actors import feed, messaging, payments, reporting, sportsbook
+from workers.actors import bonuses, feed, messaging, payments, reporting, sportsbook
 
 Actor = dramatiq.Actor[..., Any]
 
@@ -29,7 +29,10 @@ ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
         BALANCE_CHANGED: (reporting.apply_transaction,),
         EmailQueued.topic: (messaging.send_email,),
         PaymentStatusChanged.topic: (messaging.queue_payment_receipt,),
-        PlayerStatusChanged.topic: (messaging.queue_exclusion_confirmation,),
+        PlayerStatusChanged.topic: (
+            messaging.queue_exclusion_confirmation,
+            bonuses.forfeit_on_status,
+        ),
         MarketResulted.topic: (sportsbook.settle_market,),
         PayoutRequested.topic: (payments.submit_payout,),
         MarketCorrectionRequested.topic: (feed.correct_market,),

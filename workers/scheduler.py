@@ -17,11 +17,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Final
 
 from prometheus_client import Counter, Gauge
 
 from domain.accounts import throttle
+from domain.bonuses import cashback, lifecycle
 from domain.compliance import exclusion
 from domain.kernel import clock, outbox
 from domain.kernel.db import Database
@@ -228,6 +230,22 @@ QUEUE_METRICS_INTERVAL_S: Final = 15.0
 # Well under the heartbeat timeout, so a silent producer is caught within a few seconds.
 FEED_HEARTBEAT_CHECK_INTERVAL_S: Final = 2.0
 
+
+async def expire_bonus_grants(db: Database) -> int:
+    """End the grants whose wagering window has passed (their bonus money forfeited)."""
+    return await lifecycle.expire_due_batches(db)
+
+
+async def pay_last_weeks_cashback(db: Database) -> int:
+    """Last ISO week's cashback: pays each player once per offer and week, so running
+    it every hour only pays what is still owed."""
+    period = cashback.Period.of(clock.today() - timedelta(days=7))
+    async with db.uow() as uow:
+        runs = await cashback.pay_all_cashback(uow, period)
+        await uow.commit()
+    return sum(run.players_paid for run in runs)
+
+
 SCHEDULER_TASK: Final = "scheduler"
 
 JOBS: Final[tuple[Job, ...]] = (
@@ -249,6 +267,8 @@ JOBS: Final[tuple[Job, ...]] = (
         interval_s=PENDING_BETS_INTERVAL_S,
         run=decide_pending_bets,
     ),
+    Job("bonuses.expire_grants", interval_s=60, run=expire_bonus_grants),
+    Job("bonuses.pay_cashback", interval_s=60 * 60, run=pay_last_weeks_cashback),
 )
 
 

@@ -20,6 +20,8 @@ class Permission(StrEnum):
     # Casino rounds with their provider transactions, totals and big wins (read only).
     CASINO_RECONCILE = "casino.reconcile"
     REPORT_READ = "report.read"
+    # Bonus offers, grants to players and cancelling grants (CRM).
+    BONUS_MANAGE = "bonus.manage"
     STAFF_MANAGE = "staff.manage"
     AUDIT_READ = "audit.read"
     # A brand's theme: save palettes, publish and roll back (admin only today).
@@ -44,7 +46,9 @@ ROLE_PERMISSIONS = MappingProxyType(
             {P.PLAYER_READ, P.PLAYER_STATUS_WRITE, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ,
              P.BET_VOID, P.AUDIT_READ, P.CASINO_RECONCILE}
         ),
-        Role.CRM: frozenset({P.PLAYER_READ, P.PLAYER_MESSAGE_SEND, P.REPORT_READ}),
+        Role.CRM: frozenset(
+            {P.PLAYER_READ, P.PLAYER_MESSAGE_SEND, P.REPORT_READ, P.BONUS_MANAGE}
+        ),
         Role.FINANCE: frozenset(
             {P.PLAYER_READ, P.WALLET_READ, P.WALLET_ADJUST, P.WITHDRAWAL_APPROVE, P.REPORT_READ,
              P.AUDIT_READ, P.CASINO_RECONCILE}

@@ -18,7 +18,12 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, BYTEA, JSONB, TEXT, insert
 from sqlalchemy.exc import DBAPIError
 
-from domain.casino.errors import DuplicateTransaction, NotEnoughMoney, RoundClosed
+from domain.casino.errors import (
+    DuplicateTransaction,
+    LimitReached,
+    NotEnoughMoney,
+    RoundClosed,
+)
 from domain.casino.models import (
     CasinoGame,
     GameMode,
@@ -80,6 +85,8 @@ class BetContext:
     date_of_birth: date | None = None
     # A slot (category "slots" or tagged "slot"): the pack's slot rules apply.
     is_slot: bool = False
+    # The game's lobby category (bonus wagering contributions may name it).
+    category: str | None = None
 
 
 # Session, player status (FOR SHARE, as the compliance guard reads it, so a suspension
@@ -89,7 +96,7 @@ class BetContext:
 # and counter account ids and any row already holding the transaction id: everything the
 # bet needs, in one round trip.
 _BET_CONTEXT = text("""
-SELECT s.player_id, s.currency, s.expires_at, g.code AS game_code, p.status,
+SELECT s.player_id, s.currency, s.expires_at, g.code AS game_code, g.category, p.status,
        p.protection_active, p.date_of_birth,
        (g.category = 'slots' OR 'slot' = ANY(g.tags)) AS is_slot,
        (coalesce(bg.enabled, false) AND coalesce(bp.enabled, true)
@@ -186,6 +193,7 @@ async def bet_context(
         protection_active=bool(row.protection_active),
         date_of_birth=row.date_of_birth,
         is_slot=bool(row.is_slot),
+        category=row.category,
     )
 
 
@@ -217,6 +225,10 @@ def _domain_error(error: DBAPIError) -> Exception:
         return NotEnoughMoney(json.loads(detail)["balance"] if detail else None)
     if state == "SHC10":
         return RoundClosed(field="round")
+    if state == "SHB01":
+        # Above the max bet of the player's active bonus: refused inside the stake's own
+        # transaction (domain/bonuses/sql/stakehouse_bonus_wager.sql).
+        return LimitReached("The stake is above your bonus's maximum bet.", field="amount")
     if state == "SH409":
         # The ledger key (the transaction id) was used for another stake: never pay twice.
         return DuplicateTransaction(field="transaction_uuid")
@@ -342,4 +354,17 @@ async def mark_rolled_back(uow: UnitOfWork, bet_id: int) -> None:
         update(RoundTransaction)
         .where(RoundTransaction.id == bet_id)
         .values(status=TransactionStatus.ROLLED_BACK.value)
+    )
+
+
+async def stake_bonus(uow: UnitOfWork, bet_id: int) -> dict[str, Any] | None:
+    """What the bet counted toward a bonus (the "bonus" of its ledger metadata), if any."""
+    return _json(
+        await uow.session.scalar(
+            text(
+                "SELECT t.metadata -> 'bonus' FROM casino_transactions c "
+                "JOIN ledger_transactions t ON t.id = c.ledger_transaction_id WHERE c.id = :bet"
+            ),
+            {"bet": bet_id},
+        )
     )

@@ -36,6 +36,10 @@ DEV_ROLE_PASSWORD: Final = "stakehouse-dev-only"  # noqa: S105
 APPEND_ONLY_TABLES: Final = frozenset(
     {
         "audit_log",
+        # Every saved version of a bonus offer's terms.
+        "bonus_offer_versions",
+        # One row per cashback paid (offer, player, period).
+        "bonus_cashback_payouts",
         "integrity_checkpoints",
         "ledger_entries",
         "ledger_transactions",

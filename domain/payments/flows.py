@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import uuid
 
+from domain.bonuses import offers
+from domain.bonuses.errors import OfferNotFound
+from domain.bonuses.models import OfferKind
 from domain.integrations import default_payment_provider, payment_provider
 from domain.integrations.psp import DepositFlow, call_provider
-from domain.kernel.db import Database
+from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.settings import Settings
 from domain.payments import service as payments
 from domain.payments.errors import PaymentNotFound
@@ -32,6 +35,7 @@ async def deposit(
     currency: str,
     idempotency_key: str,
     flow: DepositFlow,
+    bonus_code: str | None = None,
 ) -> Payment:
     """Claim a deposit under the key (committed), open it at the PSP (outside any
     transaction, bounded by call_provider's timeout), record the session (a hosted
@@ -40,9 +44,13 @@ async def deposit(
 
     Errors: UnknownProvider; those of initiate_deposit (InvalidIdempotencyKey,
     PlayerNotFound, AccountSuspended, SelfExcluded, AccountClosed, InvalidAmount,
-    CurrencyMismatch, IdempotencyConflict); ProviderUnavailable; PaymentNotFound."""
+    CurrencyMismatch, IdempotencyConflict); ProviderUnavailable; PaymentNotFound;
+    OfferNotFound (a bonus code no active deposit offer of the brand has)."""
     provider = default_payment_provider(settings, brand)
     async with database.uow() as uow:
+        bonus_offer_id = None
+        if bonus_code:
+            bonus_offer_id = await _deposit_offer(uow, brand, bonus_code)
         payment = await payments.initiate_deposit(
             uow,
             brand=brand,
@@ -51,6 +59,7 @@ async def deposit(
             currency=currency,
             idempotency_key=idempotency_key,
             provider=provider.name,
+            bonus_offer_id=bonus_offer_id,
         )
         await uow.commit()
     if payment.status != PaymentStatus.INITIATED:
@@ -65,6 +74,17 @@ async def deposit(
         )
         await uow.commit()
     return payment
+
+
+async def _deposit_offer(uow: UnitOfWork, brand: str, code: str) -> uuid.UUID:
+    """The deposit offer a bonus code names. Errors: OfferNotFound (field bonusCode)."""
+    try:
+        offer = await offers.offer_by_code(uow, brand, code)
+    except OfferNotFound:
+        raise OfferNotFound(field="bonusCode") from None
+    if offer.kind != OfferKind.DEPOSIT_MATCH.value:
+        raise OfferNotFound("This code is not for a deposit bonus.", field="bonusCode")
+    return offer.id
 
 
 async def submit_payout(

@@ -101,6 +101,8 @@ class Payment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A deposit made with a bonus code: the offer claimed when it is credited.
+    bonus_offer_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
 
     __table_args__ = (
         UniqueConstraint("brand", "player_id", "kind", "idempotency_key"),

@@ -82,6 +82,11 @@ class MaxPayoutExceeded(BetRejected):
     message = "The potential return is above the maximum payout."
 
 
+class BonusMaxBetExceeded(BetRejected):
+    code = "BONUS_MAX_BET_EXCEEDED"
+    message = "The stake is above the maximum bet of your active bonus."
+
+
 class LiabilityLimitExceeded(BetRejected):
     code = "LIABILITY_LIMIT_EXCEEDED"
     message = "The bet is above what we can accept on a selection."

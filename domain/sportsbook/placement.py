@@ -23,6 +23,7 @@ from typing import Any
 
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import PlayerStatus
+from domain.bonuses.lifecycle import complete_if_wagered
 from domain.brands.service import Brand
 from domain.compliance.service import Activity, check_protection, check_status
 from domain.kernel import clock
@@ -160,6 +161,10 @@ async def place_bet(
             ),
         )
         if result["outcome"] == "accepted":
+            bonus = result.get("bonus")
+            if bonus and bonus["completed"]:
+                # This stake met the grant's wagering: convert it in the same transaction.
+                await complete_if_wagered(uow, brand.slug, uuid.UUID(bonus["grant"]))
             return PlacedBet(
                 bet_id=int(result["bet_id"]),
                 status=decision.status,

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, BYTEA, JSONB, TEXT
 from sqlalchemy.exc import DBAPIError
 
 from domain.kernel.db import UnitOfWork
-from domain.sportsbook.errors import LiabilityLimitExceeded
+from domain.sportsbook.errors import BonusMaxBetExceeded, LiabilityLimitExceeded
 from domain.sportsbook.models import Event, Market, Outcome, OutcomeLiability
 from domain.wallets.errors import IdempotencyConflict, InsufficientFunds
 
@@ -171,7 +171,8 @@ async def place(uow: UnitOfWork, params: Mapping[str, Any]) -> dict[str, Any]:
     """Call `stakehouse_sportsbook_place`. Its result is {"outcome": "accepted", "bet_id",
     "stake_split", "stake_transaction_id"}, {"outcome": "moved"} (a selection changed since
     it was read: nothing written) or {"outcome": "existing"} (the key is taken).
-    Errors: InsufficientFunds, LiabilityLimitExceeded, IdempotencyConflict."""
+    Errors: InsufficientFunds, LiabilityLimitExceeded, BonusMaxBetExceeded,
+    IdempotencyConflict."""
     try:
         raw = await uow.session.scalar(_PLACE, params)
     except DBAPIError as error:
@@ -186,6 +187,9 @@ def _domain_error(error: DBAPIError) -> Exception:
     detail = getattr(getattr(original, "__cause__", None), "detail", None)
     if state == "SH402":
         return InsufficientFunds(json.loads(detail)["balance"] if detail else None)
+    if state == "SHB01":
+        # Above the max bet of the player's active bonus, refused inside the placement.
+        return BonusMaxBetExceeded(field="stake")
     if state == "SHS01":
         return LiabilityLimitExceeded(
             field="selections", outcome_id=int(detail) if detail else None

@@ -33,7 +33,13 @@ _STEP_UP_ERRORS = (StepUpCodeRequired, InvalidTwoFactorCode, LoginThrottled)
 
 
 async def deposit(
-    ctx: Context, *, amount: str, currency: str, idempotency_key: str, flow: DepositFlow
+    ctx: Context,
+    *,
+    amount: str,
+    currency: str,
+    idempotency_key: str,
+    flow: DepositFlow,
+    bonus_code: str | None = None,
 ) -> Outcome[Payment]:
     """The deposit flow (domain.payments.flows.deposit) for the signed-in player."""
 
@@ -48,6 +54,7 @@ async def deposit(
             currency=currency,
             idempotency_key=idempotency_key,
             flow=flow,
+            bonus_code=bonus_code,
         )
 
     return await attempt(run)

@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 
 from domain.accounts import errors as account_errors
+from domain.bonuses import errors as bonus_errors
 from domain.compliance import errors as compliance_errors
 from domain.integrations import psp
 from domain.kernel.errors import PermissionDenied, ReasonRequired
@@ -51,6 +52,7 @@ _STAFF_ERRORS = (
     psp.ProviderUnavailable,
     compliance_errors.TimedOut,
     compliance_errors.DepositLimitReached,
+    bonus_errors.OfferNotFound,
 )
 class DepositError(MutationError): ...
 
@@ -84,6 +86,11 @@ class DepositInput:
     amount: MoneyInput = strawberry.field(description="Positive, in the player's currency.")
     idempotency_key: str = strawberry.field(description=_KEY_DESCRIPTION)
     flow: psp.DepositFlow = psp.DepositFlow.HOSTED
+    bonus_code: str | None = strawberry.field(
+        default=None,
+        description="A deposit bonus code: the offer is claimed on this deposit when it is "
+        "credited (if the deposit qualifies; the deposit is credited either way).",
+    )
 
 
 @strawberry.type
@@ -170,6 +177,7 @@ class PaymentsMutation:
             currency=input.amount.currency,
             idempotency_key=input.idempotency_key,
             flow=input.flow,
+            bonus_code=input.bonus_code,
         )
         return DepositPayload(
             payment=_payment(outcome), errors=to_errors(DepositError, outcome.errors)

@@ -49,6 +49,7 @@ from schema.sportsbook.types import Bet, odds_display_field, odds_value
     sportsbook_errors.StakeTooHigh,
     sportsbook_errors.MaxPayoutExceeded,
     sportsbook_errors.LiabilityLimitExceeded,
+    sportsbook_errors.BonusMaxBetExceeded,
     sportsbook_errors.PricesMoving,
     wallet_errors.InsufficientFunds,
     wallet_errors.InvalidAmount,

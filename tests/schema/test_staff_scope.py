@@ -35,7 +35,15 @@ from sqlalchemy import text
 from strawberry.relay import to_base64
 
 from domain.accounts import staff as staff_service
+from domain.accounts.models import PrincipalKind
+from domain.accounts.permissions import permissions_for
+from domain.accounts.principal import Principal
+from domain.bonuses import grants, offers
+from domain.bonuses.models import OfferKind
+from domain.bonuses.offers import OfferDraft
+from domain.bonuses.terms import Eligibility, Terms
 from domain.brands import theme_editor
+from domain.brands.service import BrandRegistry
 from domain.brands.theme import ColourTokens
 from domain.casino.catalog import GameSpec, ProviderSpec, enable_games, sync_provider
 from domain.casino.models import GameRound, RoundTransaction
@@ -57,6 +65,7 @@ from tests.schema.sportsbook.test_place_bet import PLACE_BET, single
 from tests.support import AURORA, NORTHSTAR, Api, GraphQLResponse
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schema.graphql"
+THEMES = Path(__file__).resolve().parents[2] / "themes"
 STAFF_DESCRIPTION = re.compile(r"\b[Ss]taff (?:\(|with )")
 PROVIDER = "scope-test"  # casino games only aurora offers
 REASON = "scope check"
@@ -125,6 +134,8 @@ class World:
     staff_member: str
     movement: str
     theme_version: str
+    offer: str
+    grant: str
 
 
 @dataclass(frozen=True)
@@ -300,6 +311,43 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             "PERMISSION_DENIED",
         ),
         "Mutation.voidBet": write("voidBet", {"bet": world.bet, **why}, "BET_NOT_FOUND"),
+        "Query.bonusOffers": Case("{ bonusOffers { id } }", {}),
+        "Query.bonusGrants": Case("{ bonusGrants(state: ACTIVE) { id } }", {}),
+        "Query.bonusCost": Case(
+            "query($from: DateTime!, $to: DateTime!) { bonusCost(from: $from, to: $to) "
+            "{ offerId granted { amount } } }",
+            period,
+        ),
+        # An offer is made on the request's brand: northstar's admin cannot aim at aurora,
+        # and northstar has no EUR.
+        "Mutation.createBonusOffer": write(
+            "createBonusOffer",
+            {
+                "kind": "SIGN_UP",
+                "name": "Mole",
+                "currency": "EUR",
+                "terms": {"bonusAmount": "5.00"},
+            },
+            "INVALID_TERMS",
+        ),
+        "Mutation.updateBonusOffer": write(
+            "updateBonusOffer",
+            {
+                "id": world.offer,
+                "kind": "SIGN_UP",
+                "name": "Mole",
+                "currency": "SEK",
+                "terms": {"bonusAmount": "5.00"},
+                "active": False,
+            },
+            "OFFER_NOT_FOUND",
+        ),
+        "Mutation.grantBonus": write(
+            "grantBonus", {"offerId": world.offer, **player, **why}, "PLAYER_NOT_FOUND"
+        ),
+        "Mutation.cancelBonusGrant": write(
+            "cancelBonusGrant", {"grantId": world.grant, **why}, "GRANT_NOT_FOUND"
+        ),
         # The palette is the request brand's: on its own host northstar's admin may save
         # one (refused here only for a malformed colour); on aurora's it is nobody.
         "Mutation.saveThemeDraft": write(
@@ -464,6 +512,8 @@ _FINGERPRINT = (
     "audit_log",
     "theme_versions",
     "theme_publications",
+    "bonus_offers",
+    "bonus_grants",
 )
 
 
@@ -554,6 +604,27 @@ async def _aurora_casino(db: Database, player_id: uuid.UUID) -> tuple[str, str]:
         return to_base64("CasinoGame", str(games["aurora-only"])), to_base64("GameRound", won.id)
 
 
+async def _aurora_bonus(
+    db: Database, player_id: uuid.UUID, staff_id: uuid.UUID
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """A sign-up offer of aurora, granted to the player by aurora's CRM."""
+    crm = Principal(
+        kind=PrincipalKind.STAFF, id=staff_id, session_id=uuid.uuid4(), brand=None,
+        fully_authenticated=True, roles=("crm",), permissions=permissions_for(["crm"]),
+        staff_brands=("aurora",),
+    )  # fmt: skip
+    draft = OfferDraft(
+        kind=OfferKind.SIGN_UP, name="Aurora welcome", code=None, currency="EUR",
+        terms=Terms(bonus_minor=5_00, wagering_multiplier=10), eligibility=Eligibility(),
+    )  # fmt: skip
+    async with db.transaction() as uow:
+        offer = await offers.create_offer(uow, crm, BrandRegistry.load(THEMES).get("aurora"), draft)
+        grant = await grants.grant_by_staff(
+            uow, crm, "aurora", offer, player_id, bonus_minor=None, reason=REASON
+        )
+        return offer.id, grant.id
+
+
 async def _remove_casino(db: Database) -> None:
     async with db.transaction() as uow:
         for statement in (
@@ -618,6 +689,7 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
     game, round_id = await _aurora_casino(db, player_id)
     # What the reporting actor does after commit: aurora's report has lines to refuse.
     await apply_outbox(db)
+    offer, grant = await _aurora_bonus(db, player_id, member.staff.id)
     yield World(
         player=to_base64("Player", str(player_id)),
         player_email=email,
@@ -629,6 +701,8 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
         staff_member=to_base64("StaffMember", str(member.staff.id)),
         movement=to_base64("WalletTransaction", str(movement)),
         theme_version=to_base64("ThemeVersion", str(version.id)),
+        offer=to_base64("BonusOffer", str(offer)),
+        grant=to_base64("BonusGrant", str(grant)),
     )
     await bettor.aclose()
     await _remove_casino(db)

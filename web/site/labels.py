@@ -31,6 +31,10 @@ TRANSACTION_KINDS: Final[Mapping[str, str]] = {
     "sportsbook.cash_out": N_("Cash-out"),
     "stake": N_("Stake"),
     "win": N_("Win"),
+    "bonus.grant": N_("Bonus granted"),
+    "bonus.conversion": N_("Bonus converted to cash"),
+    "bonus.forfeit": N_("Bonus forfeited"),
+    "bonus.cashback": N_("Cashback"),
 }
 WALLET_KINDS: Final[Mapping[str, str]] = {
     "CASH": N_("Cash"),

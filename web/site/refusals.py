@@ -132,6 +132,8 @@ REFUSALS: Final[Mapping[str, str]] = {
     "STAKE_TOO_HIGH": N_("The stake is above the maximum."),
     "MAX_PAYOUT_EXCEEDED": N_("The potential return is above the maximum payout."),
     "LIABILITY_LIMIT_EXCEEDED": N_("This bet is above what we can accept on a selection."),
+    "BONUS_MAX_BET_EXCEEDED": N_("The stake is above the maximum bet of your active bonus."),
+    "OFFER_NOT_FOUND": N_("There is no such bonus code."),
     "PRICES_MOVING": N_("The prices are moving fast. Please try again."),
     "BET_NOT_FOUND": N_("No such bet."),
     "CASH_OUT_UNAVAILABLE": N_("Cash-out is not available for this bet right now."),

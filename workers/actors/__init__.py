@@ -8,6 +8,6 @@ from workers.broker import setup_broker
 broker = setup_broker()
 
 # Imported after the broker is set, for their side effect of declaring actors on it.
-from workers.actors import feed, messaging, payments, reporting, sportsbook  # noqa: E402
+from workers.actors import bonuses, feed, messaging, payments, reporting, sportsbook  # noqa: E402
 
-__all__ = ["broker", "feed", "messaging", "payments", "reporting", "sportsbook"]
+__all__ = ["bonuses", "broker", "feed", "messaging", "payments", "reporting", "sportsbook"]

@@ -10,6 +10,7 @@ refuses rollbacks.
 
 from __future__ import annotations
 
+from domain.bonuses.wagering import unwind
 from domain.brands.service import Brand
 from domain.casino import repository
 from domain.casino.errors import RoundSettled, TransactionNotFound, WalletStatus
@@ -171,6 +172,8 @@ async def _refund(
         metadata={"provider": provider, "round": bet.round_ref, "bet": bet.id},
     )
     await repository.mark_rolled_back(uow, bet.id)
+    # A refunded stake no longer counts toward the bonus it fed.
+    await unwind(uow, brand.slug, await repository.stake_bonus(uow, bet.id))
     return posting.transaction_id
 
 

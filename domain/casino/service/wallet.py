@@ -8,9 +8,11 @@ the ledger and records the reply. Two statements, inside the caller's transactio
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from domain.accounts.models import PlayerStatus
+from domain.bonuses.lifecycle import complete_if_wagered
 from domain.brands.service import Brand
 from domain.casino import repository
 from domain.casino.errors import (
@@ -108,7 +110,15 @@ async def bet(
         existing = await repository.find_transaction(uow, provider, request.transaction_uuid)
         assert existing is not None, "a taken id has a committed row"
         return replay(existing, request, context.session.player_id)
-    return WalletReply(WalletStatus.OK, context.session.currency, int(result["balance"]))
+    balance_minor = int(result["balance"])
+    bonus = result.get("bonus")
+    if bonus and bonus["completed"]:
+        # This stake met the grant's wagering: convert it in the same transaction.
+        await complete_if_wagered(uow, brand.slug, uuid.UUID(bonus["grant"]))
+        balance_minor = await playable_balance(
+            uow, brand, context.session.player_id, context.session.currency
+        )
+    return WalletReply(WalletStatus.OK, context.session.currency, balance_minor)
 
 
 def _bet_parameters(
@@ -122,7 +132,12 @@ def _bet_parameters(
 ) -> dict[str, Any]:
     """The arguments of `stakehouse_casino_bet`: the transaction id is also the ledger's
     idempotency key (scoped to the provider), so the ledger itself refuses a second stake."""
-    metadata = {"provider": provider, "round": request.round, "game": request.game_code}
+    metadata = {
+        "provider": provider,
+        "round": request.round,
+        "game": request.game_code,
+        "category": context.category,
+    }
     return {
         "provider": provider,
         "transaction": request.transaction_uuid,

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
+from sqlalchemy import func, select
+
+from domain.accounts import players
+from domain.bonuses import grants, lifecycle, offers
 from domain.integrations.psp import DepositFlow, DepositRequest, DepositSession, ProviderStatus
 from domain.kernel.db import UnitOfWork
+from domain.kernel.errors import DomainError
 from domain.payments.models import Payment, PaymentKind, PaymentStatus, can_move
 from domain.payments.service.steps import Actor, claim, ledger_metadata, lock, move, record
 from domain.wallets.ledger import IdempotencyScope
 from domain.wallets.models import HouseAccountKind, WalletKind
 from domain.wallets.service import house_account_id, transfer, wallet_id
+
+log = logging.getLogger(__name__)
 
 
 async def initiate_deposit(
@@ -22,6 +30,7 @@ async def initiate_deposit(
     currency: str,
     idempotency_key: str,
     provider: str,
+    bonus_offer_id: uuid.UUID | None = None,
 ) -> Payment:
     """Claim a deposit under the client's key (`initiated`). A retry with the same key and
     amount returns the same payment; the caller then opens it at the PSP unless it is open.
@@ -38,6 +47,7 @@ async def initiate_deposit(
         currency=currency,
         key=idempotency_key,
         provider=provider,
+        bonus_offer_id=bonus_offer_id,
     )
     if created:
         await record(uow, payment, None, Actor.player(player_id), "payment.deposit.initiate")
@@ -111,4 +121,36 @@ async def settle_deposit(
     )
     payment.failure_reason = None
     await move(uow, payment, PaymentStatus.SUCCEEDED, actor, "payment.deposit.succeed")
+    if payment.bonus_offer_id is not None:
+        await _claim_bonus(uow, payment)
     return True
+
+
+async def _claim_bonus(uow: UnitOfWork, payment: Payment) -> None:
+    """Claim the offer the deposit's bonus code named, on this deposit. A claim that fails
+    (no longer eligible, below the minimum, already claimed) grants nothing and leaves the
+    deposit credited: it runs in a savepoint."""
+    assert payment.bonus_offer_id is not None
+    assert payment.completed_at is not None
+    player = await players.get(uow, payment.brand, payment.player_id)
+    earlier = await uow.session.scalar(
+        select(func.count()).where(
+            Payment.player_id == payment.player_id,
+            Payment.kind == PaymentKind.DEPOSIT.value,
+            Payment.status == PaymentStatus.SUCCEEDED.value,
+            Payment.id != payment.id,
+        )
+    )
+    deposit = grants.DepositFact(
+        payment.id, payment.amount_minor, payment.currency, payment.completed_at, int(earlier or 0)
+    )
+    facts = grants.PlayerFacts(player.id, player.country, player.currency, player.created_at)
+    try:
+        async with uow.session.begin_nested():
+            offer = await offers.offer_by_id(uow, payment.brand, payment.bonus_offer_id)
+            await grants.claim(
+                uow, payment.brand, offer, facts, deposit,
+                actor=lifecycle.Actor("player", payment.player_id),
+            )  # fmt: skip
+    except DomainError as error:
+        log.info("deposit %s: bonus not granted (%s)", payment.id, error.code)

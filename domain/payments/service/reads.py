@@ -107,3 +107,23 @@ async def payments_by_id(
     if player_id is not None:
         query = query.where(Payment.player_id == player_id)
     return {payment.id: payment for payment in await uow.session.scalars(query)}
+
+
+async def latest_deposit(
+    uow: UnitOfWork, brand: str, player_id: uuid.UUID
+) -> tuple[Payment, int] | None:
+    """The player's latest credited deposit and how many were credited before it (what a
+    deposit bonus qualifies on); None before the first."""
+    rows = list(
+        await uow.session.scalars(
+            select(Payment)
+            .where(
+                Payment.brand == brand,
+                Payment.player_id == player_id,
+                Payment.kind == PaymentKind.DEPOSIT.value,
+                Payment.status == PaymentStatus.SUCCEEDED.value,
+            )
+            .order_by(Payment.completed_at.desc(), Payment.id)
+        )
+    )
+    return (rows[0], len(rows) - 1) if rows else None

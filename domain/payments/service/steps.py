@@ -75,6 +75,7 @@ async def claim(
     currency: str,
     key: str,
     provider: str,
+    bonus_offer_id: uuid.UUID | None = None,
 ) -> tuple[Payment, bool]:
     """Check the request, then insert the payment or find the one this key already made (a
     concurrent twin waits here for the first to commit). Returns (payment, created).
@@ -101,6 +102,7 @@ async def claim(
             currency=currency,
             idempotency_key=key,
             provider=provider,
+            bonus_offer_id=bonus_offer_id,
         )
         .on_conflict_do_nothing(index_elements=["brand", "player_id", "kind", "idempotency_key"])
         .returning(Payment.id)

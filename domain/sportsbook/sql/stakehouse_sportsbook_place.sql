@@ -1,8 +1,9 @@
 -- Bet placement after one context read: share-lock the legs' outcomes and markets and check
 -- they are as read ('moved' otherwise, nothing written); claim the key with the bet row;
 -- add the potential return to each outcome's liability in outcome-id order (SHS01 over the
--- limit); stake through stakehouse_stake (SH402 when short); write the legs. Any error:
--- no bet, no liability, no money moved.
+-- limit); count a paid stake toward the player's bonus wagering (stakehouse_bonus_wager:
+-- SHB01 above the bonus max bet); stake through stakehouse_stake (SH402 when short); write
+-- the legs. Any error: no bet, no liability, no progress, no money moved.
 CREATE OR REPLACE FUNCTION stakehouse_sportsbook_place(p_brand text, p_player uuid, p_currency text, p_key text, p_request_hash bytea, p_bet jsonb, p_legs jsonb, p_wallets bigint[], p_counter bigint, p_scope text, p_stake_hash bytea, p_metadata jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -13,6 +14,7 @@ DECLARE
     v_leg record;
     v_stake jsonb;
     v_potential bigint := (p_bet ->> 'potential_return_minor')::bigint;
+    v_bonus jsonb;
 BEGIN
     PERFORM 1 FROM sportsbook_outcomes o JOIN sportsbook_markets m ON m.id = o.market_id
      WHERE o.id IN (SELECT (l ->> 'outcome_id')::bigint FROM jsonb_array_elements(p_legs) l)
@@ -73,6 +75,12 @@ BEGIN
         END IF;
     END LOOP;
 
+    IF NOT (p_bet ->> 'free_bet')::boolean THEN
+        v_bonus := stakehouse_bonus_wager(
+            p_brand, p_player, p_currency, (p_bet ->> 'total_stake_minor')::bigint,
+            'sportsbook', NULL, NULL
+        );
+    END IF;
     v_stake := stakehouse_stake(
         p_brand, p_scope, p_key, p_stake_hash, 'sportsbook.stake',
         p_metadata || jsonb_build_object('bet_id', v_bet), p_wallets, p_counter,
@@ -102,6 +110,7 @@ BEGIN
     RETURN jsonb_build_object(
         'outcome', 'accepted', 'bet_id', v_bet,
         'stake_split', v_stake -> 'metadata' -> 'split',
-        'stake_transaction_id', (v_stake ->> 'transaction_id')::bigint
+        'stake_transaction_id', (v_stake ->> 'transaction_id')::bigint,
+        'bonus', v_bonus
     );
 END $$

@@ -1,0 +1,264 @@
+"""Grants: a player claims an offer (by offer or code, after a qualifying deposit), or
+staff grant one. The grant copies the offer's terms as they are now; its bonus comes from
+the house bonus account through the ledger (`bonus.grant`), once per claim."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from domain.accounts.permissions import Permission
+from domain.accounts.principal import Principal, require_permission
+from domain.bonuses.errors import (
+    AlreadyClaimed,
+    GrantNotFound,
+    InvalidTerms,
+    NoQualifyingDeposit,
+    NotEligible,
+)
+from domain.bonuses.events import BonusUpdated
+from domain.bonuses.lifecycle import Actor, end_grant
+from domain.bonuses.models import BonusGrant, BonusOffer, GrantState, OfferKind
+from domain.bonuses.repository import grants_by_state, grants_of_player
+from domain.bonuses.terms import Audience, Eligibility, Terms
+from domain.kernel import audit, clock, outbox
+from domain.kernel.db import UnitOfWork
+from domain.kernel.errors import ReasonRequired
+from domain.wallets.ledger import IdempotencyScope
+from domain.wallets.models import HouseAccountKind, WalletKind
+from domain.wallets.service import house_account_id, transfer, wallet_id
+
+GRANT_KIND: Final = "bonus.grant"
+LEDGER_SCOPE: Final = IdempotencyScope("system:bonuses", "bonuses.grant")
+REASON_LENGTH_MAX: Final = 500
+
+
+@dataclass(frozen=True)
+class PlayerFacts:
+    """What eligibility needs to know of the player (read by the caller)."""
+
+    player_id: uuid.UUID
+    country: str
+    currency: str
+    registered_at: datetime
+
+
+@dataclass(frozen=True)
+class DepositFact:
+    """A completed deposit, from payments (which bonuses does not import)."""
+
+    payment_id: uuid.UUID
+    amount_minor: int
+    currency: str
+    completed_at: datetime
+    # Completed deposits the player made before this one.
+    earlier_deposits: int
+
+
+def check_eligible(
+    offer: BonusOffer, player: PlayerFacts, deposit: DepositFact | None, at: datetime
+) -> None:
+    """Errors: NotEligible, NoQualifyingDeposit."""
+    rules = Eligibility.from_json(offer.eligibility)
+    terms = Terms.from_json(offer.terms)
+    if not offer.active or not rules.open_at(at) or offer.kind == OfferKind.CASHBACK.value:
+        raise NotEligible("This offer is not open now.", field="offerId")
+    if player.currency != offer.currency:
+        raise NotEligible("This offer is for another currency.", field="offerId")
+    if rules.countries and player.country not in rules.countries:
+        raise NotEligible(field="offerId")
+    if rules.player_ids and player.player_id not in rules.player_ids:
+        raise NotEligible(field="offerId")
+    window = timedelta(hours=rules.claim_window_hours)
+    if offer.kind == OfferKind.DEPOSIT_MATCH.value:
+        if (
+            deposit is None
+            or deposit.currency != offer.currency
+            or deposit.amount_minor < terms.min_deposit_minor
+            or at - deposit.completed_at > window
+        ):
+            raise NoQualifyingDeposit(field="offerId")
+        first = deposit.earlier_deposits == 0
+        if (rules.audience is Audience.NEW and not first) or (
+            rules.audience is Audience.EXISTING and first
+        ):
+            raise NotEligible(field="offerId")
+    elif at - player.registered_at > window:
+        raise NotEligible("The time to claim this offer has passed.", field="offerId")
+
+
+async def claim(
+    uow: UnitOfWork,
+    brand: str,
+    offer: BonusOffer,
+    player: PlayerFacts,
+    deposit: DepositFact | None,
+    *,
+    actor: Actor,
+) -> BonusGrant:
+    """Grant `offer` to the player if eligible. Errors: NotEligible, NoQualifyingDeposit,
+    AlreadyClaimed."""
+    at = clock.now()
+    check_eligible(offer, player, deposit, at)
+    terms = Terms.from_json(offer.terms)
+    deposit_minor = deposit.amount_minor if deposit else 0
+    if offer.kind == OfferKind.DEPOSIT_MATCH.value:
+        bonus_minor = terms.bonus_for_deposit(deposit_minor)
+    else:
+        bonus_minor = terms.bonus_minor
+    return await _grant(
+        uow, brand, offer, player.player_id, bonus_minor=bonus_minor,
+        deposit=deposit, actor=actor, reason=None, at=at,
+    )  # fmt: skip
+
+
+async def grant_by_staff(
+    uow: UnitOfWork,
+    staff: Principal | None,
+    brand: str,
+    offer: BonusOffer,
+    player_id: uuid.UUID,
+    *,
+    bonus_minor: int | None,
+    reason: str,
+) -> BonusGrant:
+    """Staff (bonus.manage) grant an offer to a player of their brand, skipping its
+    eligibility, with a reason; a deposit match needs the amount. Errors: NotAuthenticated,
+    PermissionDenied, ReasonRequired, InvalidTerms, AlreadyClaimed."""
+    actor = require_permission(staff, Permission.BONUS_MANAGE, brand)
+    clean = reason.strip()
+    if not clean or len(clean) > REASON_LENGTH_MAX or not clean.isprintable():
+        raise ReasonRequired(field="reason")
+    terms = Terms.from_json(offer.terms)
+    amount = bonus_minor if bonus_minor is not None else terms.bonus_minor
+    if amount <= 0:
+        raise InvalidTerms("Give the bonus amount.", field="amount")
+    return await _grant(
+        uow, brand, offer, player_id, bonus_minor=amount, deposit=None,
+        actor=Actor("staff", actor.id), reason=clean, at=clock.now(),
+    )  # fmt: skip
+
+
+async def _grant(
+    uow: UnitOfWork,
+    brand: str,
+    offer: BonusOffer,
+    player_id: uuid.UUID,
+    *,
+    bonus_minor: int,
+    deposit: DepositFact | None,
+    actor: Actor,
+    reason: str | None,
+    at: datetime,
+) -> BonusGrant:
+    if bonus_minor <= 0:
+        raise NoQualifyingDeposit(field="offerId")
+    terms = Terms.from_json(offer.terms)
+    once = Eligibility.from_json(offer.eligibility).once_per_player
+    claim_key = str(offer.id) if once or deposit is None else f"{offer.id}:{deposit.payment_id}"
+    deposit_minor = deposit.amount_minor if deposit else 0
+    grant_id = uuid.uuid4()
+    # The claim key is unique per player: a second claim (or a concurrent one) inserts
+    # nothing and moves no money.
+    inserted = await uow.session.scalar(
+        insert(BonusGrant)
+        .values(
+            id=grant_id,
+            brand=brand,
+            player_id=player_id,
+            offer_id=offer.id,
+            offer_version=offer.version,
+            claim_key=claim_key,
+            currency=offer.currency,
+            state=GrantState.ACTIVE.value,
+            terms=offer.terms,
+            bonus_minor=bonus_minor,
+            deposit_minor=deposit_minor,
+            required_minor=terms.required_minor(bonus_minor, deposit_minor),
+            max_bet_minor=terms.max_bet_minor,
+            max_conversion_minor=terms.max_conversion_minor(bonus_minor),
+            payment_id=deposit.payment_id if deposit else None,
+            granted_at=at,
+            expires_at=at + timedelta(days=terms.wagering_days),
+        )
+        .on_conflict_do_nothing()
+        .returning(BonusGrant.id)
+    )
+    if inserted is None:
+        raise AlreadyClaimed(field="offerId")
+    house = await house_account_id(uow, brand, HouseAccountKind.BONUS_POOL, offer.currency)
+    bonus_wallet = await wallet_id(uow, brand, player_id, WalletKind.BONUS, offer.currency)
+    await transfer(
+        uow, brand=brand, kind=GRANT_KIND, source=house, destination=bonus_wallet,
+        amount_minor=bonus_minor, scope=LEDGER_SCOPE, key=str(grant_id),
+        metadata={"grant": str(grant_id), "offer": str(offer.id), "version": offer.version},
+    )  # fmt: skip
+    await audit.record(
+        uow,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        action="bonus.grant.active",
+        subject_type="bonus_grant",
+        subject_id=grant_id,
+        brand=brand,
+        reason=reason,
+        after={"offer": str(offer.id), "version": offer.version, "bonus_minor": bonus_minor},
+    )
+    await outbox.emit(
+        uow, BonusUpdated(str(grant_id), str(player_id), GrantState.ACTIVE.value), brand=brand
+    )
+    grant = await uow.session.get(BonusGrant, grant_id)
+    assert grant is not None
+    return grant
+
+
+async def forfeit(
+    uow: UnitOfWork, player_id: uuid.UUID, brand: str, grant_id: uuid.UUID
+) -> BonusGrant:
+    """The player gives up a bonus: its bonus money goes back to the house; the player
+    keeps their deposit and its winnings (cash). Errors: GrantNotFound, GrantNotActive."""
+    await _owned(uow, brand, player_id, grant_id)
+    return await end_grant(
+        uow, brand, grant_id, GrantState.FORFEITED, actor=Actor("player", player_id),
+        reason="forfeited by the player",
+    )  # fmt: skip
+
+
+async def cancel(
+    uow: UnitOfWork, staff: Principal | None, brand: str, grant_id: uuid.UUID, reason: str
+) -> BonusGrant:
+    """Staff (bonus.manage) cancel a grant with a reason. Errors: NotAuthenticated,
+    PermissionDenied, ReasonRequired, GrantNotFound, GrantNotActive."""
+    actor = require_permission(staff, Permission.BONUS_MANAGE, brand)
+    clean = reason.strip()
+    if not clean or len(clean) > REASON_LENGTH_MAX or not clean.isprintable():
+        raise ReasonRequired(field="reason")
+    return await end_grant(
+        uow, brand, grant_id, GrantState.CANCELLED, actor=Actor("staff", actor.id), reason=clean
+    )
+
+
+async def _owned(uow: UnitOfWork, brand: str, player_id: uuid.UUID, grant_id: uuid.UUID) -> None:
+    owner = await uow.session.scalar(
+        select(BonusGrant.player_id).where(BonusGrant.id == grant_id, BonusGrant.brand == brand)
+    )
+    if owner != player_id:
+        raise GrantNotFound(field="grantId")
+
+
+__all__ = [
+    "DepositFact",
+    "PlayerFacts",
+    "cancel",
+    "check_eligible",
+    "claim",
+    "forfeit",
+    "grant_by_staff",
+    "grants_by_state",
+    "grants_of_player",
+]

@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.kernel.db import Base
+from domain.kernel.ids import new_id
+
+
+class OfferKind(StrEnum):
+    DEPOSIT_MATCH = "deposit_match"
+    SIGN_UP = "sign_up"
+    CASHBACK = "cashback"
+
+
+class GrantState(StrEnum):
+    ACTIVE = "active"
+    # Terminal states: each reached by one code path (domain/bonuses/lifecycle.py).
+    CONVERTED = "converted"
+    FORFEITED = "forfeited"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STATES = frozenset(GrantState) - {GrantState.ACTIVE}
+
+
+class BonusOffer(Base):
+    """An offer as it is now. Every edit raises `version` and appends the new terms to
+    `bonus_offer_versions`; grants copy the terms, so an edit never reaches them."""
+
+    __tablename__ = "bonus_offers"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    kind: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    # Upper case; unique among a brand's active offers.
+    code: Mapped[str | None] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    terms: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    eligibility: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('deposit_match', 'sign_up', 'cashback')", name="kind"),
+        Index(
+            "uq_bonus_offers_code",
+            "brand",
+            "code",
+            unique=True,
+            postgresql_where=text("code IS NOT NULL AND active"),
+        ),
+    )
+
+
+class BonusOfferVersion(Base):
+    """Every version of an offer's terms, as it was saved (append-only)."""
+
+    __tablename__ = "bonus_offer_versions"
+
+    offer_id: Mapped[uuid.UUID] = mapped_column(
+        UUID, ForeignKey("bonus_offers.id"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    code: Mapped[str | None] = mapped_column(Text)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    eligibility: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    staff_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class BonusGrant(Base):
+    """A bonus a player holds, with the offer's terms as they were at grant time.
+
+    `wagered_minor` is the weighted progress (stake x contribution), moved only by
+    `stakehouse_bonus_wager` inside the stake's own transaction; `staked_by_contribution`
+    is the raw stake by contribution percent ("100", "10", "0"), for the progress view."""
+
+    __tablename__ = "bonus_grants"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    offer_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("bonus_offers.id"))
+    offer_version: Mapped[int] = mapped_column(Integer)
+    # What makes a second claim the same claim (the offer for one-per-person offers, the
+    # offer and the deposit otherwise): unique per player, so a double claim grants once.
+    claim_key: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    bonus_minor: Mapped[int] = mapped_column(BigInteger)
+    deposit_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    required_minor: Mapped[int] = mapped_column(BigInteger)
+    wagered_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    staked_by_contribution: Mapped[dict[str, int]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
+    max_bet_minor: Mapped[int | None] = mapped_column(BigInteger)
+    max_conversion_minor: Mapped[int | None] = mapped_column(BigInteger)
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    converted_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    forfeited_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+
+    __table_args__ = (
+        UniqueConstraint("player_id", "claim_key"),
+        CheckConstraint(
+            "state IN ('active', 'converted', 'forfeited', 'expired', 'cancelled')", name="state"
+        ),
+        CheckConstraint("bonus_minor > 0 AND required_minor >= 0", name="amounts"),
+        # The grant a stake feeds: the player's active ones in its currency, earliest expiry.
+        Index(
+            "ix_bonus_grants_active",
+            "player_id",
+            "currency",
+            "expires_at",
+            postgresql_where=text("state = 'active'"),
+        ),
+        # The expiry sweep and staff lists by state.
+        Index("ix_bonus_grants_brand_state", "brand", "state", "expires_at"),
+    )
+
+
+class CashbackPayout(Base):
+    """One cashback paid: the claim that makes a period's payout happen once per player
+    (append-only)."""
+
+    __tablename__ = "bonus_cashback_payouts"
+
+    offer_id: Mapped[uuid.UUID] = mapped_column(
+        UUID, ForeignKey("bonus_offers.id"), primary_key=True
+    )
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"), primary_key=True)
+    # An ISO week, "2026-W49".
+    period: Mapped[str] = mapped_column(Text, primary_key=True)
+    net_loss_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

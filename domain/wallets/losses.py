@@ -1,0 +1,44 @@
+"""Net gaming loss by player over a period, read from the ledger: every stake, win, refund
+and payout posts against the brand's house `wagers` account, so a player's net loss is the
+negated sum of their wallet entries in the transactions of that account's entries in the
+window (served by the (account_id, created_at) index of ledger_entries)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import text
+
+from domain.kernel.db import UnitOfWork
+from domain.wallets.models import HouseAccountKind
+
+_NET_LOSSES = text("""
+SELECT a.player_id, (-sum(e.amount))::bigint AS net_loss
+  FROM ledger_accounts h
+  JOIN ledger_entries he ON he.account_id = h.id
+       AND he.created_at >= :start AND he.created_at < :end
+  JOIN ledger_entries e ON e.transaction_id = he.transaction_id AND e.account_id <> h.id
+  JOIN ledger_accounts a ON a.id = e.account_id AND a.player_id IS NOT NULL
+ WHERE h.brand = :brand AND h.player_id IS NULL AND h.kind = :house AND h.currency = :currency
+ GROUP BY a.player_id
+HAVING -sum(e.amount) > 0
+ ORDER BY a.player_id
+""")
+
+
+async def net_losses(
+    uow: UnitOfWork, brand: str, currency: str, start: datetime, end: datetime
+) -> dict[uuid.UUID, int]:
+    """Each player's net loss (> 0 only) in `currency` on `brand` over [start, end)."""
+    rows = await uow.session.execute(
+        _NET_LOSSES,
+        {
+            "brand": brand,
+            "currency": currency,
+            "house": HouseAccountKind.WAGERS.value,
+            "start": start,
+            "end": end,
+        },
+    )
+    return {player: int(loss) for player, loss in rows}

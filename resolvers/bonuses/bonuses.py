@@ -1,0 +1,190 @@
+"""Bonuses: the transaction of each mutation is owned here; domain errors come back as
+Outcome errors for the payload."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from domain.accounts import players
+from domain.accounts.errors import PlayerNotFound
+from domain.accounts.permissions import Permission
+from domain.accounts.principal import require_permission, require_player
+from domain.bonuses import grants, offers, reports
+from domain.bonuses.errors import GrantNotFound, OfferNotFound
+from domain.bonuses.lifecycle import Actor
+from domain.bonuses.models import BonusGrant, BonusOffer, GrantState
+from domain.bonuses.offers import OfferDraft
+from domain.bonuses.terms import Eligibility
+from domain.kernel import clock
+from domain.kernel.db import UnitOfWork
+from domain.payments.service.reads import latest_deposit
+from resolvers.context import Context
+from resolvers.results import Outcome, attempt
+from resolvers.wallets.adjustments import amount_minor
+
+
+async def create_offer(ctx: Context, draft: OfferDraft) -> Outcome[BonusOffer]:
+    async def run() -> BonusOffer:
+        async with ctx.db.uow() as uow:
+            offer = await offers.create_offer(uow, await ctx.principal(), ctx.brand, draft)
+            await uow.commit()
+        return offer
+
+    return await attempt(run)
+
+
+async def update_offer(
+    ctx: Context, offer_id: uuid.UUID | None, draft: OfferDraft, *, active: bool
+) -> Outcome[BonusOffer]:
+    async def run() -> BonusOffer:
+        actor = require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
+        if offer_id is None:
+            raise OfferNotFound(field="id")
+        async with ctx.db.uow() as uow:
+            offer = await offers.update_offer(uow, actor, ctx.brand, offer_id, draft, active=active)
+            await uow.commit()
+        return offer
+
+    return await attempt(run)
+
+
+async def _player_facts(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> grants.PlayerFacts:
+    player = await players.get(uow, brand, player_id)
+    return grants.PlayerFacts(player.id, player.country, player.currency, player.created_at)
+
+
+async def _deposit_fact(
+    uow: UnitOfWork, brand: str, player_id: uuid.UUID
+) -> grants.DepositFact | None:
+    found = await latest_deposit(uow, brand, player_id)
+    if found is None:
+        return None
+    payment, earlier = found
+    assert payment.completed_at is not None
+    return grants.DepositFact(
+        payment.id, payment.amount_minor, payment.currency, payment.completed_at, earlier
+    )
+
+
+async def claim(ctx: Context, offer_id: uuid.UUID | None, code: str | None) -> Outcome[BonusGrant]:
+    """Claim by offer id or by code, on the player's latest deposit for a deposit match."""
+
+    async def run() -> BonusGrant:
+        player = require_player(await ctx.principal())
+        async with ctx.db.uow() as uow:
+            if code:
+                offer = await offers.offer_by_code(uow, ctx.brand.slug, code)
+            elif offer_id is not None:
+                offer = await offers.offer_by_id(uow, ctx.brand.slug, offer_id)
+            else:
+                raise OfferNotFound(field="offerId")
+            facts = await _player_facts(uow, ctx.brand.slug, player.id)
+            deposit = await _deposit_fact(uow, ctx.brand.slug, player.id)
+            grant = await grants.claim(
+                uow, ctx.brand.slug, offer, facts, deposit, actor=Actor("player", player.id)
+            )
+            await uow.commit()
+        return grant
+
+    return await attempt(run)
+
+
+async def forfeit(ctx: Context, grant_id: uuid.UUID | None) -> Outcome[BonusGrant]:
+    async def run() -> BonusGrant:
+        player = require_player(await ctx.principal())
+        if grant_id is None:
+            raise GrantNotFound(field="grantId")
+        async with ctx.db.uow() as uow:
+            grant = await grants.forfeit(uow, player.id, ctx.brand.slug, grant_id)
+            await uow.commit()
+        return grant
+
+    return await attempt(run)
+
+
+async def cancel(ctx: Context, grant_id: uuid.UUID | None, reason: str) -> Outcome[BonusGrant]:
+    async def run() -> BonusGrant:
+        actor = require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
+        if grant_id is None:
+            raise GrantNotFound(field="grantId")
+        async with ctx.db.uow() as uow:
+            grant = await grants.cancel(uow, actor, ctx.brand.slug, grant_id, reason)
+            await uow.commit()
+        return grant
+
+    return await attempt(run)
+
+
+async def grant_to_player(
+    ctx: Context,
+    offer_id: uuid.UUID | None,
+    player_id: uuid.UUID | None,
+    amount: str | None,
+    reason: str,
+) -> Outcome[BonusGrant]:
+    async def run() -> BonusGrant:
+        actor = require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
+        if offer_id is None:
+            raise OfferNotFound(field="offerId")
+        async with ctx.db.uow() as uow:
+            if player_id is None:
+                raise PlayerNotFound(field="playerId")
+            await players.get(uow, ctx.brand.slug, player_id)
+            offer = await offers.offer_by_id(uow, ctx.brand.slug, offer_id)
+            bonus_minor = None if amount is None else amount_minor(amount, offer.currency)
+            grant = await grants.grant_by_staff(
+                uow, actor, ctx.brand.slug, offer, player_id, bonus_minor=bonus_minor, reason=reason
+            )
+            await uow.commit()
+        return grant
+
+    return await attempt(run)
+
+
+async def available_offers(ctx: Context) -> list[BonusOffer]:
+    """Open opt-in offers of the brand in the viewer's currency and country (all open
+    offers for a visitor)."""
+    principal = await ctx.principal()
+    async with ctx.db.uow() as uow:
+        found = await offers.offers_of(uow, ctx.brand.slug, active_only=True)
+        facts = None
+        if principal is not None and principal.is_player:
+            facts = await _player_facts(uow, ctx.brand.slug, principal.id)
+    now = clock.now()
+    visible = []
+    for offer in found:
+        rules = Eligibility.from_json(offer.eligibility)
+        if not rules.opt_in or not rules.open_at(now):
+            continue
+        if facts is not None and (
+            offer.currency != facts.currency
+            or (rules.countries and facts.country not in rules.countries)
+            or (rules.player_ids and facts.player_id not in rules.player_ids)
+        ):
+            continue
+        visible.append(offer)
+    return visible
+
+
+async def staff_offers(ctx: Context) -> list[BonusOffer]:
+    require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
+    async with ctx.db.uow() as uow:
+        return await offers.offers_of(uow, ctx.brand.slug, active_only=False)
+
+
+async def viewer_grants(ctx: Context) -> list[BonusGrant]:
+    player = require_player(await ctx.principal())
+    async with ctx.db.uow() as uow:
+        return await grants.grants_of_player(uow, ctx.brand.slug, player.id)
+
+
+async def grants_by_state(ctx: Context, state: GrantState, limit: int) -> list[BonusGrant]:
+    require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
+    async with ctx.db.uow() as uow:
+        return await grants.grants_by_state(uow, ctx.brand.slug, state, limit=limit)
+
+
+async def cost_by_offer(ctx: Context, start: datetime, end: datetime) -> list[reports.OfferCost]:
+    async with ctx.db.uow() as uow:
+        return await reports.cost_by_offer(uow, await ctx.principal(), ctx.brand.slug, start, end)

@@ -1,0 +1,370 @@
+"""Bonus mutations. Each takes one `input` and returns `{ <result>, errors }`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from domain.accounts import errors as account_errors
+from domain.bonuses import errors as bonus_errors
+from domain.bonuses.models import OfferKind as DomainOfferKind
+from domain.bonuses.offers import OfferDraft
+from domain.bonuses.terms import (
+    Audience,
+    CashbackWallet,
+    Contributions,
+    Eligibility,
+    Terms,
+    WageringBase,
+)
+from domain.kernel.errors import DomainError, PermissionDenied, ReasonRequired
+from domain.wallets import errors as wallet_errors
+from resolvers.bonuses import bonuses as resolvers
+from resolvers.results import Outcome, failed
+from resolvers.wallets.adjustments import amount_minor
+from schema.bonuses.types import (
+    BonusGrant,
+    BonusOffer,
+    ContributionScope,
+)
+from schema.context import Info
+from schema.errors import MutationError, mutation_error, to_errors
+from schema.ids import uuid_of
+from schema.money import DecimalText
+
+_STAFF_ERRORS = (
+    PermissionDenied,
+    account_errors.TwoFactorRequired,
+    account_errors.PasswordChangeRequired,
+)
+_OFFER_ERRORS = (
+    *_STAFF_ERRORS,
+    bonus_errors.InvalidTerms,
+    bonus_errors.WageringCapExceeded,
+    bonus_errors.MixedProductOffer,
+    bonus_errors.CodeTaken,
+    wallet_errors.InvalidAmount,
+    wallet_errors.UnsupportedCurrency,
+)
+
+
+@strawberry.input
+class ContributionInput:
+    scope: ContributionScope
+    name: str
+    percent: int
+
+
+@strawberry.input(description="Amounts are decimal strings in the offer's currency.")
+class BonusTermsInput:
+    match_percent: int = 0
+    bonus_cap: DecimalText | None = None
+    minimum_deposit: DecimalText | None = None
+    bonus_amount: DecimalText | None = None
+    wagering_multiplier: int = 0
+    wagering_base: WageringBase = WageringBase.BONUS
+    max_bet: DecimalText | None = None
+    wagering_days: int = 30
+    max_conversion_multiplier: int | None = None
+    contributions: list[ContributionInput] | None = strawberry.field(
+        default=None, description="Default: casino 100 %, sportsbook 0 %."
+    )
+    cashback_percent: int = 0
+    cashback_minimum: DecimalText | None = None
+    cashback_maximum: DecimalText | None = None
+    cashback_wallet: CashbackWallet = CashbackWallet.CASH
+
+
+@strawberry.input
+class BonusEligibilityInput:
+    countries: list[str] = strawberry.field(default_factory=list)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    audience: Audience = Audience.ALL
+    player_ids: list[relay.GlobalID] = strawberry.field(default_factory=list)
+    once_per_player: bool = True
+    opt_in: bool = True
+    claim_window_hours: int = 72
+
+
+def _minor(text: DecimalText | None, currency: str, field: str) -> int | None:
+    return None if text is None else amount_minor(text, currency, field=field)
+
+
+def _terms(given: BonusTermsInput, currency: str) -> Terms:
+    contributions = Contributions()
+    if given.contributions is not None:
+        groups: dict[ContributionScope, dict[str, int]] = {scope: {} for scope in ContributionScope}
+        for item in given.contributions:
+            groups[item.scope][item.name] = item.percent
+        contributions = Contributions(
+            product=groups[ContributionScope.PRODUCT],
+            category=groups[ContributionScope.CATEGORY],
+            game=groups[ContributionScope.GAME],
+        )
+    return Terms(
+        match_percent=given.match_percent,
+        bonus_cap_minor=_minor(given.bonus_cap, currency, "terms.bonusCap"),
+        min_deposit_minor=_minor(given.minimum_deposit, currency, "terms.minimumDeposit") or 0,
+        bonus_minor=_minor(given.bonus_amount, currency, "terms.bonusAmount") or 0,
+        wagering_multiplier=given.wagering_multiplier,
+        wagering_base=WageringBase(given.wagering_base),
+        max_bet_minor=_minor(given.max_bet, currency, "terms.maxBet"),
+        wagering_days=given.wagering_days,
+        max_conversion_multiplier=given.max_conversion_multiplier,
+        contributions=contributions,
+        cashback_percent=given.cashback_percent,
+        cashback_min_minor=_minor(given.cashback_minimum, currency, "terms.cashbackMinimum") or 0,
+        cashback_max_minor=_minor(given.cashback_maximum, currency, "terms.cashbackMaximum"),
+        cashback_wallet=CashbackWallet(given.cashback_wallet),
+    )
+
+
+def _eligibility(given: BonusEligibilityInput) -> Eligibility:
+    player_ids = []
+    for player in given.player_ids:
+        key = uuid_of(player, "Player")
+        if key is None:
+            raise bonus_errors.InvalidTerms("Unknown player.", field="eligibility.playerIds")
+        player_ids.append(key)
+    return Eligibility(
+        countries=tuple(given.countries),
+        starts_at=given.starts_at,
+        ends_at=given.ends_at,
+        audience=Audience(given.audience),
+        player_ids=tuple(player_ids),
+        once_per_player=given.once_per_player,
+        opt_in=given.opt_in,
+        claim_window_hours=given.claim_window_hours,
+    )
+
+
+def _draft(given: CreateBonusOfferInput | UpdateBonusOfferInput) -> OfferDraft:
+    """The domain's draft of an offer input. Errors: InvalidAmount, UnsupportedCurrency,
+    InvalidTerms (an amount or player id that cannot be one)."""
+    return OfferDraft(
+        kind=DomainOfferKind(given.kind),
+        name=given.name,
+        code=given.code,
+        currency=given.currency,
+        terms=_terms(given.terms, given.currency),
+        eligibility=_eligibility(given.eligibility),
+    )
+
+
+@mutation_error(*_OFFER_ERRORS)
+class CreateBonusOfferError(MutationError): ...
+
+
+@strawberry.input
+class CreateBonusOfferInput:
+    kind: DomainOfferKind
+    name: str
+    code: str | None = None
+    currency: str
+    terms: BonusTermsInput
+    eligibility: BonusEligibilityInput = strawberry.field(default_factory=BonusEligibilityInput)
+
+
+@strawberry.type
+class CreateBonusOfferPayload:
+    offer: BonusOffer | None = None
+    errors: list[CreateBonusOfferError]
+
+
+@mutation_error(*_OFFER_ERRORS, bonus_errors.OfferNotFound)
+class UpdateBonusOfferError(MutationError): ...
+
+
+@strawberry.input
+class UpdateBonusOfferInput:
+    id: relay.GlobalID
+    kind: DomainOfferKind
+    name: str
+    code: str | None = None
+    currency: str
+    terms: BonusTermsInput
+    eligibility: BonusEligibilityInput = strawberry.field(default_factory=BonusEligibilityInput)
+    active: bool = True
+
+
+@strawberry.type
+class UpdateBonusOfferPayload:
+    offer: BonusOffer | None = None
+    errors: list[UpdateBonusOfferError]
+
+
+@mutation_error(
+    bonus_errors.OfferNotFound,
+    bonus_errors.NotEligible,
+    bonus_errors.NoQualifyingDeposit,
+    bonus_errors.AlreadyClaimed,
+    account_errors.TwoFactorRequired,
+)
+class ClaimBonusError(MutationError): ...
+
+
+@strawberry.input
+class ClaimBonusInput:
+    offer_id: relay.GlobalID | None = None
+    code: str | None = strawberry.field(default=None, description="A bonus code instead.")
+
+
+@strawberry.type
+class ClaimBonusPayload:
+    grant: BonusGrant | None = None
+    errors: list[ClaimBonusError]
+
+
+@mutation_error(
+    bonus_errors.GrantNotFound, bonus_errors.GrantNotActive, account_errors.TwoFactorRequired
+)
+class ForfeitBonusError(MutationError): ...
+
+
+@strawberry.input
+class ForfeitBonusInput:
+    grant_id: relay.GlobalID
+
+
+@strawberry.type
+class ForfeitBonusPayload:
+    grant: BonusGrant | None = None
+    errors: list[ForfeitBonusError]
+
+
+@mutation_error(
+    *_STAFF_ERRORS, ReasonRequired, bonus_errors.GrantNotFound, bonus_errors.GrantNotActive
+)
+class CancelBonusGrantError(MutationError): ...
+
+
+@strawberry.input
+class CancelBonusGrantInput:
+    grant_id: relay.GlobalID
+    reason: str
+
+
+@strawberry.type
+class CancelBonusGrantPayload:
+    grant: BonusGrant | None = None
+    errors: list[CancelBonusGrantError]
+
+
+@mutation_error(
+    *_STAFF_ERRORS,
+    ReasonRequired,
+    bonus_errors.OfferNotFound,
+    bonus_errors.InvalidTerms,
+    bonus_errors.AlreadyClaimed,
+    account_errors.PlayerNotFound,
+    wallet_errors.InvalidAmount,
+    wallet_errors.UnsupportedCurrency,
+)
+class GrantBonusError(MutationError): ...
+
+
+@strawberry.input
+class GrantBonusInput:
+    offer_id: relay.GlobalID
+    player_id: relay.GlobalID
+    amount: DecimalText | None = strawberry.field(
+        default=None, description="The bonus, in the offer's currency (default: the offer's)."
+    )
+    reason: str
+
+
+@strawberry.type
+class GrantBonusPayload:
+    grant: BonusGrant | None = None
+    errors: list[GrantBonusError]
+
+
+@strawberry.type
+class BonusesMutation:
+    @strawberry.mutation(description="Staff (bonus.manage): make a bonus offer; audited.")
+    async def create_bonus_offer(
+        self, info: Info, input: CreateBonusOfferInput
+    ) -> CreateBonusOfferPayload:
+        try:
+            draft = _draft(input)
+        except DomainError as error:
+            outcome: Outcome[object] = failed(error)
+            return CreateBonusOfferPayload(errors=to_errors(CreateBonusOfferError, outcome.errors))
+        result = await resolvers.create_offer(info.context, draft)
+        if result.value is None:
+            return CreateBonusOfferPayload(errors=to_errors(CreateBonusOfferError, result.errors))
+        return CreateBonusOfferPayload(offer=BonusOffer.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="Staff (bonus.manage): save a new version of an offer (grants already "
+        "made keep their terms); `active: false` withdraws it; audited."
+    )
+    async def update_bonus_offer(
+        self, info: Info, input: UpdateBonusOfferInput
+    ) -> UpdateBonusOfferPayload:
+        try:
+            draft = _draft(input)
+        except DomainError as error:
+            return UpdateBonusOfferPayload(
+                errors=to_errors(UpdateBonusOfferError, failed(error).errors)
+            )
+        result = await resolvers.update_offer(
+            info.context, uuid_of(input.id, "BonusOffer"), draft, active=input.active
+        )
+        if result.value is None:
+            return UpdateBonusOfferPayload(errors=to_errors(UpdateBonusOfferError, result.errors))
+        return UpdateBonusOfferPayload(offer=BonusOffer.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="The player claims an offer by id or code (a deposit match on their "
+        "latest deposit, within the claim window)."
+    )
+    async def claim_bonus(self, info: Info, input: ClaimBonusInput) -> ClaimBonusPayload:
+        offer_id = None if input.offer_id is None else uuid_of(input.offer_id, "BonusOffer")
+        if input.offer_id is not None and offer_id is None and not input.code:
+            return ClaimBonusPayload(
+                errors=to_errors(ClaimBonusError, [bonus_errors.OfferNotFound(field="offerId")])
+            )
+        result = await resolvers.claim(info.context, offer_id, input.code)
+        if result.value is None:
+            return ClaimBonusPayload(errors=to_errors(ClaimBonusError, result.errors))
+        return ClaimBonusPayload(grant=BonusGrant.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="The player gives up a bonus: its bonus money is forfeited; the deposit "
+        "and its winnings stay."
+    )
+    async def forfeit_bonus(self, info: Info, input: ForfeitBonusInput) -> ForfeitBonusPayload:
+        result = await resolvers.forfeit(info.context, uuid_of(input.grant_id, "BonusGrant"))
+        if result.value is None:
+            return ForfeitBonusPayload(errors=to_errors(ForfeitBonusError, result.errors))
+        return ForfeitBonusPayload(grant=BonusGrant.of(result.value), errors=[])
+
+    @strawberry.mutation(description="Staff (bonus.manage): cancel a grant with a reason.")
+    async def cancel_bonus_grant(
+        self, info: Info, input: CancelBonusGrantInput
+    ) -> CancelBonusGrantPayload:
+        result = await resolvers.cancel(
+            info.context, uuid_of(input.grant_id, "BonusGrant"), input.reason
+        )
+        if result.value is None:
+            return CancelBonusGrantPayload(errors=to_errors(CancelBonusGrantError, result.errors))
+        return CancelBonusGrantPayload(grant=BonusGrant.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="Staff (bonus.manage): grant an offer to a player, with a reason."
+    )
+    async def grant_bonus(self, info: Info, input: GrantBonusInput) -> GrantBonusPayload:
+        result = await resolvers.grant_to_player(
+            info.context,
+            uuid_of(input.offer_id, "BonusOffer"),
+            uuid_of(input.player_id, "Player"),
+            input.amount,
+            input.reason,
+        )
+        if result.value is None:
+            return GrantBonusPayload(errors=to_errors(GrantBonusError, result.errors))
+        return GrantBonusPayload(grant=BonusGrant.of(result.value), errors=[])

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from domain.accounts.permissions import Permission
+from domain.bonuses.models import GrantState as DomainGrantState
+from resolvers.bonuses import bonuses as resolvers
+from resolvers.permissions import HasPermission
+from schema.bonuses.types import BonusGrant, BonusOffer, BonusOfferCost
+from schema.context import Info
+from schema.errors import as_query_error
+from schema.ids import global_id
+from schema.money import Money
+
+GRANTS_PAGE_MAX = 100
+
+
+@strawberry.type
+class BonusesQuery:
+    @strawberry.field(
+        description="Offers the viewer can claim now (for a visitor: every open opt-in offer)."
+    )
+    async def available_bonus_offers(self, info: Info) -> list[BonusOffer]:
+        return [BonusOffer.of(offer) for offer in await resolvers.available_offers(info.context)]
+
+    @strawberry.field(description="The signed-in player's bonuses, newest first.")
+    async def my_bonuses(self, info: Info) -> list[BonusGrant]:
+        with as_query_error():
+            found = await resolvers.viewer_grants(info.context)
+        return [BonusGrant.of(grant) for grant in found]
+
+    @strawberry.field(
+        description="Staff (bonus.manage): every offer of the brand, withdrawn ones too.",
+        extensions=[HasPermission.extension(Permission.BONUS_MANAGE)],
+    )
+    async def bonus_offers(self, info: Info) -> list[BonusOffer]:
+        with as_query_error():
+            found = await resolvers.staff_offers(info.context)
+        return [BonusOffer.of(offer) for offer in found]
+
+    @strawberry.field(
+        description=f"Staff (bonus.manage): the brand's grants in a state, newest first (at "
+        f"most {GRANTS_PAGE_MAX}).",
+        extensions=[HasPermission.extension(Permission.BONUS_MANAGE)],
+    )
+    async def bonus_grants(
+        self,
+        info: Info,
+        state: DomainGrantState,
+        first: int = 50,
+    ) -> list[BonusGrant]:
+        with as_query_error():
+            found = await resolvers.grants_by_state(
+                info.context, DomainGrantState(state), max(1, min(first, GRANTS_PAGE_MAX))
+            )
+        return [BonusGrant.of(grant) for grant in found]
+
+    @strawberry.field(
+        description="Staff (bonus.manage): each offer's bonus cost over [from, to): granted, "
+        "converted, forfeited, cashback.",
+        extensions=[HasPermission.extension(Permission.BONUS_MANAGE)],
+    )
+    async def bonus_cost(
+        self,
+        info: Info,
+        *,
+        from_: Annotated[datetime, strawberry.argument(name="from", description="Inclusive.")],
+        to: Annotated[datetime, strawberry.argument(description="Exclusive.")],
+    ) -> list[BonusOfferCost]:
+        with as_query_error():
+            found = await resolvers.cost_by_offer(info.context, from_, to)
+        return [
+            BonusOfferCost(
+                offer_id=global_id("BonusOffer", row.offer_id),
+                name=row.name,
+                granted=Money.of(row.granted_minor, row.currency),
+                converted=Money.of(row.converted_minor, row.currency),
+                forfeited=Money.of(row.forfeited_minor, row.currency),
+                cashback=Money.of(row.cashback_minor, row.currency),
+                cost=Money.of(row.cost_minor, row.currency),
+            )
+            for row in found
+        ]

@@ -1,0 +1,221 @@
+"""Bonus offers and grants as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from domain.bonuses import models
+from domain.bonuses.terms import Audience, CashbackWallet, Eligibility, Terms, WageringBase
+from domain.kernel import clock
+from schema.ids import global_id
+from schema.money import Money
+
+# The domain's enums, registered with the schema's names (strawberry.enum returns the same
+# class, so fields annotate the domain type itself).
+strawberry.enum(models.OfferKind, description="What an offer gives.")
+strawberry.enum(models.GrantState, description="Where a bonus is in its life.")
+strawberry.enum(WageringBase, name="BonusWageringBase")
+strawberry.enum(Audience, name="BonusAudience")
+strawberry.enum(CashbackWallet, name="BonusCashbackWallet")
+
+
+@strawberry.enum(description="What a wagering contribution applies to (the most specific wins).")
+class ContributionScope(Enum):
+    PRODUCT = "product"
+    CATEGORY = "category"
+    GAME = "game"
+
+
+@strawberry.type(description="The percent of a stake that counts toward wagering.")
+class Contribution:
+    scope: ContributionScope
+    name: str
+    percent: int
+
+
+@strawberry.type(description="An offer's terms (on a grant: as they were when it was granted).")
+class BonusTerms:
+    match_percent: int
+    bonus_cap: Money | None
+    minimum_deposit: Money
+    bonus_amount: Money | None
+    wagering_multiplier: int
+    wagering_base: WageringBase
+    max_bet: Money | None
+    wagering_days: int
+    max_conversion_multiplier: int | None
+    contributions: list[Contribution]
+    cashback_percent: int
+    cashback_wallet: CashbackWallet
+
+    @classmethod
+    def of(cls, terms: Terms, currency: str) -> BonusTerms:
+        def money(minor: int | None) -> Money | None:
+            return None if minor is None else Money.of(minor, currency)
+
+        contributions = [
+            Contribution(scope=scope, name=name, percent=percent)
+            for scope, group in (
+                (ContributionScope.PRODUCT, terms.contributions.product),
+                (ContributionScope.CATEGORY, terms.contributions.category),
+                (ContributionScope.GAME, terms.contributions.game),
+            )
+            for name, percent in sorted(group.items())
+        ]
+        return cls(
+            match_percent=terms.match_percent,
+            bonus_cap=money(terms.bonus_cap_minor),
+            minimum_deposit=Money.of(terms.min_deposit_minor, currency),
+            bonus_amount=money(terms.bonus_minor or None),
+            wagering_multiplier=terms.wagering_multiplier,
+            wagering_base=terms.wagering_base,
+            max_bet=money(terms.max_bet_minor),
+            wagering_days=terms.wagering_days,
+            max_conversion_multiplier=terms.max_conversion_multiplier,
+            contributions=contributions,
+            cashback_percent=terms.cashback_percent,
+            cashback_wallet=terms.cashback_wallet,
+        )
+
+
+@strawberry.type(description="Who may claim an offer, and when.")
+class BonusEligibility:
+    countries: list[str]
+    starts_at: datetime | None
+    ends_at: datetime | None
+    audience: Audience
+    once_per_player: bool
+    opt_in: bool
+    claim_window_hours: int
+    player_list_size: int
+
+    @classmethod
+    def of(cls, rules: Eligibility) -> BonusEligibility:
+        return cls(
+            countries=list(rules.countries),
+            starts_at=rules.starts_at,
+            ends_at=rules.ends_at,
+            audience=rules.audience,
+            once_per_player=rules.once_per_player,
+            opt_in=rules.opt_in,
+            claim_window_hours=rules.claim_window_hours,
+            player_list_size=len(rules.player_ids),
+        )
+
+
+@strawberry.type(description="A bonus offer of the brand.")
+class BonusOffer:
+    id: strawberry.ID
+    kind: models.OfferKind
+    name: str
+    code: str | None
+    currency: str
+    version: int
+    active: bool
+    terms: BonusTerms
+    eligibility: BonusEligibility
+
+    @classmethod
+    def of(cls, offer: models.BonusOffer) -> BonusOffer:
+        return cls(
+            id=global_id("BonusOffer", offer.id),
+            kind=models.OfferKind(offer.kind),
+            name=offer.name,
+            code=offer.code,
+            currency=offer.currency,
+            version=offer.version,
+            active=offer.active,
+            terms=BonusTerms.of(Terms.from_json(offer.terms), offer.currency),
+            eligibility=BonusEligibility.of(Eligibility.from_json(offer.eligibility)),
+        )
+
+
+@strawberry.type(description="Stakes that counted toward wagering at one contribution.")
+class WageringShare:
+    percent: int
+    staked: Money
+    counted: Money
+
+
+@strawberry.type(description="A bonus a player holds or held, with the terms as granted.")
+class BonusGrant:
+    id: strawberry.ID
+    offer_id: strawberry.ID
+    offer_version: int
+    state: models.GrantState
+    bonus: Money
+    deposit: Money
+    wagered: Money = strawberry.field(description="Stakes counted so far, by contribution.")
+    required: Money
+    progress_basis_points: int = strawberry.field(
+        description="wagered / required in hundredths of a percent (7142 = 71.42 %)."
+    )
+    by_contribution: list[WageringShare]
+    max_bet: Money | None
+    granted_at: datetime
+    expires_at: datetime
+    remaining_seconds: int = strawberry.field(description="0 once expired or ended.")
+    ended_at: datetime | None
+    end_reason: str | None
+    converted: Money
+    forfeited: Money
+    terms: BonusTerms
+
+    @classmethod
+    def of(cls, grant: models.BonusGrant) -> BonusGrant:
+        currency = grant.currency
+        required = grant.required_minor
+        progress = (
+            10_000 if required == 0 else min(10_000, grant.wagered_minor * 10_000 // required)
+        )
+        active = grant.state == models.GrantState.ACTIVE.value
+        remaining = max(0, int((grant.expires_at - clock.now()).total_seconds())) if active else 0
+        shares = [
+            WageringShare(
+                percent=int(percent),
+                staked=Money.of(int(staked), currency),
+                counted=Money.of(int(staked) * int(percent) // 100, currency),
+            )
+            for percent, staked in sorted(
+                grant.staked_by_contribution.items(), key=lambda item: -int(item[0])
+            )
+        ]
+        return cls(
+            id=global_id("BonusGrant", grant.id),
+            offer_id=global_id("BonusOffer", grant.offer_id),
+            offer_version=grant.offer_version,
+            state=models.GrantState(grant.state),
+            bonus=Money.of(grant.bonus_minor, currency),
+            deposit=Money.of(grant.deposit_minor, currency),
+            wagered=Money.of(grant.wagered_minor, currency),
+            required=Money.of(required, currency),
+            progress_basis_points=progress,
+            by_contribution=shares,
+            max_bet=None
+            if grant.max_bet_minor is None
+            else Money.of(grant.max_bet_minor, currency),
+            granted_at=grant.granted_at,
+            expires_at=grant.expires_at,
+            remaining_seconds=remaining,
+            ended_at=grant.ended_at,
+            end_reason=grant.end_reason,
+            converted=Money.of(grant.converted_minor, currency),
+            forfeited=Money.of(grant.forfeited_minor, currency),
+            terms=BonusTerms.of(Terms.from_json(grant.terms), currency),
+        )
+
+
+@strawberry.type(description="What one offer gave and cost over a period.")
+class BonusOfferCost:
+    offer_id: strawberry.ID
+    name: str
+    granted: Money
+    converted: Money
+    forfeited: Money
+    cashback: Money
+    cost: Money = strawberry.field(
+        description="What left the house as cash: conversions and cashback."
+    )

@@ -1,0 +1,44 @@
+"""Demo offers: each demo brand gets a welcome deposit match and a weekly cashback in its
+own currency, within its jurisdiction's rules, once."""
+
+from __future__ import annotations
+
+from domain.bonuses.demo import seed_demo_offers
+from domain.brands.service import BrandRegistry
+from domain.kernel.db import Database
+from tests.web.providers.conftest import execute
+
+
+async def test_every_demo_brand_gets_its_offers_once_within_its_rules(
+    db: Database, registry: BrandRegistry
+) -> None:
+    async with db.transaction() as uow:
+        made = [await seed_demo_offers(uow, brand) for brand in registry.by_slug.values()]
+    async with db.transaction() as uow:
+        again = [await seed_demo_offers(uow, brand) for brand in registry.by_slug.values()]
+
+    assert made == [2] * len(registry.by_slug)
+    assert again == [0] * len(registry.by_slug)
+    assert await execute(
+        db,
+        "SELECT brand, kind, code, currency, (terms ->> 'wagering_multiplier')::int "
+        "FROM bonus_offers ORDER BY brand, kind",
+    ) == [
+        ("aurora", "cashback", None, "EUR", 0),
+        ("aurora", "deposit_match", "WELCOME", "EUR", 35),
+        ("kumo", "cashback", None, "JPY", 0),
+        ("kumo", "deposit_match", "WELCOME", "JPY", 35),
+        ("northstar", "cashback", None, "SEK", 0),
+        ("northstar", "deposit_match", "WELCOME", "SEK", 35),
+    ]
+
+
+async def test_a_uk_brand_gets_its_welcome_offer_at_10x(
+    db: Database, registry: BrandRegistry
+) -> None:
+    uk = registry.get("aurora").model_copy(update={"jurisdiction": "GB"})
+    async with db.transaction() as uow:
+        assert await seed_demo_offers(uow, uk) == 2
+    assert await execute(
+        db, "SELECT (terms ->> 'wagering_multiplier')::int FROM bonus_offers WHERE code = 'WELCOME'"
+    ) == [(10,)]
