@@ -93,6 +93,7 @@ async def _worker(
     axe_script: Path,
     base: str,
     db: Database,
+    *,
     worker: int,
     tiles: list[dict[str, str]],
 ) -> list[tuple[str, str, str, str]]:
@@ -138,6 +139,7 @@ async def _photograph(browser: Any, base: str, artifacts: Path, game: dict[str, 
 
 async def test_every_tile_of_the_dev_lobby_plays_for_fun_and_for_real_money(
     browser: Any,
+    *,
     server: str,
     db: Database,
     registry: BrandRegistry,
@@ -163,7 +165,7 @@ async def test_every_tile_of_the_dev_lobby_plays_for_fun_and_for_real_money(
     shares = [tiles[worker::WORKERS] for worker in range(WORKERS)]
     results = await asyncio.gather(
         *(
-            _worker(browser, axe_script, base, db, worker, share)
+            _worker(browser, axe_script, base, db, worker=worker, tiles=share)
             for worker, share in enumerate(shares)
         )
     )

@@ -87,12 +87,12 @@ async def _decide(
     demo_game = studio.STUDIO_GAMES.get(session.game_code)
     if demo_game is not None:
         # A fresh seed per round from the OS CSPRNG; the round keeps it (replayable).
-        draw = studio.SeededDraw.fresh()
+        seeded = studio.SeededDraw.fresh()
         if demo_game.kind == "roulette":
             assert bet.choice is not None
-            payout, detail = studio.roulette_outcome(bet.stake_minor, bet.choice, draw)
+            payout, detail = studio.roulette_outcome(bet.stake_minor, bet.choice, seeded)
         else:
-            payout, detail = studio.slot_outcome(demo_game, bet.stake_minor, draw)
+            payout, detail = studio.slot_outcome(demo_game, bet.stake_minor, seeded)
         return games.Outcome(payout, detail), None
     if session.game_code == games.DICE:
         assert bet.target is not None
