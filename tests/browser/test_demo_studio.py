@@ -21,7 +21,7 @@ from domain.brands.service import BrandRegistry
 from domain.casino.catalog import ORIGINALS
 from domain.kernel.db import Database
 from domain.originals import studio
-from tests.browser.test_site import _new_page, _port, _register_and_sign_in
+from tests.browser.test_site import _axe_violations, _new_page, _port, _register_and_sign_in
 from tests.schema.wallets.support import fund
 from web.seed import seed
 
@@ -151,6 +151,14 @@ async def test_every_tile_of_the_dev_lobby_plays_for_fun_and_for_real_money(
     context, page, problems = await _new_page(browser, axe_script)
     await page.goto(f"{base}/casino")
     tiles = await _all_tiles(page)
+    lobby_issues = await _axe_violations(page)
+    # The studio's game client of each kind, as it opens in the frame (play money).
+    game_issues = []
+    for code in ("quillmoor-002", "velvetine-marble-wheel"):
+        await page.goto(f"{base}/studio/launch?game={code}&mode=demo&currency=EUR")
+        await page.locator("#spin").click()
+        await page.locator("#result:not(:empty)").wait_for()
+        game_issues += await _axe_violations(page)
     await context.close()
 
     # The dev lobby is the Originals and every game of the demo studios, each with art,
@@ -161,6 +169,7 @@ async def test_every_tile_of_the_dev_lobby_plays_for_fun_and_for_real_money(
     assert all(tile["demo"] and tile["art"].startswith("/") for tile in tiles)
     assert all(tile["alt"] and tile["volatility"].endswith("volatility") for tile in tiles)
     assert len({tile["art"] for tile in tiles}) == len(tiles)
+    assert {"lobby": lobby_issues, "games": game_issues} == {"lobby": [], "games": []}
 
     shares = [tiles[worker::WORKERS] for worker in range(WORKERS)]
     results = await asyncio.gather(
