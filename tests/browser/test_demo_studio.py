@@ -128,7 +128,9 @@ async def _photograph(browser: Any, base: str, artifacts: Path, game: dict[str, 
         context = await browser.new_context(viewport={"width": width, "height": height})
         page = await context.new_page()
         await page.goto(f"{base}/casino")
-        await page.screenshot(path=str(artifacts / f"demo-studio-lobby-{name}.png"))
+        await page.screenshot(
+            path=str(artifacts / f"demo-studio-lobby-{name}.png"), full_page=name == "phone"
+        )
         # The game itself, as the studio serves it into the site's frame.
         await page.goto(f"{base}/studio/launch?game={game['code']}&mode=demo&currency=EUR")
         await page.locator("#spin").click()

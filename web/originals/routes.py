@@ -8,6 +8,10 @@
     GET  /originals/history?session=<key>                   past rounds, seeds once revealed
     GET  /originals/dice/verify?server_seed&client_seed&nonce  recompute any roll
 
+The same server hosts the built-in aggregator's demo studios (`domain/originals/studio.py`)
+under `/studio/...` (launch, play, history, api/play), and their artwork at
+`GET /studio/art/<version>/<code>.svg`; their wallet calls are signed as their own studio.
+
 The page holds a session key (not a cookie: nothing ambient for a cross-site request to
 ride on). Money moves only through the operator's wallet API (`web.originals.wallet`).
 """

@@ -58,6 +58,9 @@ async def test_real_money_rounds_move_the_players_cash_through_the_signed_wallet
     expected = Decimal("100.00") - 3 * stake + sum(Decimal(r["payout"]) for r in played)
     assert replies[-1].json()["balance"] == str(expected)
     assert await cash_balance(player.api) == str(expected)
+    history = await browser.client.get(f"/studio/history?session={browser.key}")
+    assert history.status_code == 200
+    assert history.text.count('class="mono round-seed"') == 3
     # The operator's ledger knows each bet under the studio's own provider code.
     provider = studio.STUDIO_GAMES[code].provider
     bets = await rows(
