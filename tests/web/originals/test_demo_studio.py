@@ -97,6 +97,12 @@ async def test_demo_rounds_use_play_money_and_leave_the_wallet_alone(
         Decimal("1000.00") - stake + Decimal(reply.json()["round"]["payout"])
     )
     assert await cash_balance(player.api) == before
+    # Play money never reaches the operator: no wallet call was made.
+    calls = await rows(
+        db, "SELECT count(*) FROM casino_transactions WHERE player_id = :player",
+        player=player.player_id,
+    )  # fmt: skip
+    assert calls == [(0,)]
 
 
 async def test_a_bet_the_game_does_not_offer_is_refused_and_moves_nothing(
