@@ -96,6 +96,9 @@ _STUDIOS = (
 )
 TEST_AGGREGATOR_STUDIOS = tuple(studio.code for studio in _STUDIOS)
 DEMO_STUDIO_NAMES = {studio.code: studio.name for studio in _STUDIOS}
+# Studios that earlier versions of this aggregator listed: their games framed hosts that do
+# not exist. The dev seed switches them off on a database seeded back then.
+FORMER_TEST_AGGREGATOR_STUDIOS = ("northlight", "tidewater")
 # Bumped whenever the artwork generator draws differently: the art is cached for a year.
 STUDIO_ART_VERSION = "v1"
 # RTP in basis points of each slot variant (by volatility) and of single-zero roulette.
