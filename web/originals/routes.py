@@ -211,7 +211,7 @@ async def play_page(request: Request) -> Response:
                 for symbol, name in slot.SYMBOL_NAMES.items()
             },
             "pays": [
-                (slot.SYMBOL_NAMES[symbol], sorted(runs.items(), reverse=True))
+                (symbol, slot.SYMBOL_NAMES[symbol], sorted(runs.items(), reverse=True))
                 for symbol, runs in machine.pays.items()
             ],
             "rtp": f"{float(machine.rtp_exact()) * 100:.2f}",
