@@ -30,7 +30,10 @@ os.environ.setdefault("STAKEHOUSE_DATA_DIR", str(TEST_DATA_DIR))
 
 from domain.accounts import passwords  # noqa: E402
 from domain.brands.service import BrandRegistry, sync_brands  # noqa: E402
-from domain.integrations.aggregator import TEST_AGGREGATOR_STUDIOS  # noqa: E402
+from domain.integrations.aggregator import (  # noqa: E402
+    FORMER_TEST_AGGREGATOR_STUDIOS,
+    TEST_AGGREGATOR_STUDIOS,
+)
 from domain.kernel import roles  # noqa: E402
 from domain.kernel.db import Database  # noqa: E402
 from domain.kernel.migrate import upgrade  # noqa: E402
@@ -290,7 +293,7 @@ async def _clean_tables(owner_db: Database, _cleanup: _Cleanup) -> AsyncIterator
 
 
 async def _clean(owner_db: Database, _cleanup: _Cleanup) -> None:
-    studios = {"studios": list(TEST_AGGREGATOR_STUDIOS)}
+    studios = {"studios": [*TEST_AGGREGATOR_STUDIOS, *FORMER_TEST_AGGREGATOR_STUDIOS]}
     async with owner_db.engine.begin() as connection:
         dirty = set((await connection.execute(text(_cleanup.dirty_query), studios)).scalars())
         statement = _cleanup.statement(dirty)

@@ -17,9 +17,14 @@ from domain.accounts import players, staff
 from domain.accounts.errors import IdentifierTaken, InvalidInput, StaffEmailTaken
 from domain.bonuses.demo import seed_demo_offers
 from domain.brands.service import Brand, BrandRegistry, sync_brands
-from domain.casino.catalog import apply_catalogue, fetch_catalogue, seed_demo_catalog
+from domain.casino.catalog import (
+    apply_catalogue,
+    fetch_catalogue,
+    retire_provider_games,
+    seed_demo_catalog,
+)
 from domain.compliance import onboarding
-from domain.integrations.aggregator import TestAggregator
+from domain.integrations.aggregator import FORMER_TEST_AGGREGATOR_STUDIOS, TestAggregator
 from domain.kernel.db import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -76,6 +81,8 @@ async def seed(db: Database, registry: BrandRegistry, *, demo: bool) -> SeedRepo
             await apply_catalogue(uow, catalogue, registry.by_slug)
             for brand in registry.by_slug.values():
                 await seed_demo_offers(uow, brand)
+            for studio in FORMER_TEST_AGGREGATOR_STUDIOS:
+                await retire_provider_games(uow, studio)
     return SeedReport(
         brands=tuple(registry.by_slug),
         admin_email=ADMIN_EMAIL,

@@ -224,6 +224,11 @@ async def apply_catalogue(
     return CatalogueSync(providers, games, tuple(rejected), retired)
 
 
+async def retire_provider_games(uow: UnitOfWork, provider: str) -> int:
+    """Switch off every game of a provider on every brand (the rows stay, for history)."""
+    return await _retire(uow, provider, [])
+
+
 async def _retire(uow: UnitOfWork, provider: str, listed: list[str]) -> int:
     gone = select(CasinoGame.id).where(
         CasinoGame.provider == provider, CasinoGame.code.not_in(listed)

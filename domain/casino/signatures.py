@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from domain.casino.errors import InvalidSignature
+from domain.integrations.aggregator import TEST_AGGREGATOR_STUDIOS
 from domain.kernel.settings import DEV_CASINO_PROVIDER_SECRET, Settings
 
 SIGNATURE_HEADER = "X-Stakehouse-Signature"
@@ -24,9 +25,12 @@ TOLERANCE_S = 300
 # Wallet callbacks are a few hundred bytes; anything near this is not one.
 BODY_MAX_BYTES = 16 * 1024
 SIGNATURES_PER_HEADER_MAX = 5
-# The demo provider's public secret, accepted outside production only (production refuses
-# to start with it configured, and never falls back to it).
-_DEV_SECRETS = {"stakehouse-originals": DEV_CASINO_PROVIDER_SECRET}
+# The demo providers' public secret (the Originals and the built-in aggregator's demo
+# studios, all served by this platform's game server), accepted outside production only
+# (production refuses to start with it configured, and never falls back to it).
+_DEV_SECRETS = dict.fromkeys(
+    ("stakehouse-originals", *TEST_AGGREGATOR_STUDIOS), DEV_CASINO_PROVIDER_SECRET
+)
 
 
 def provider_secrets(settings: Settings, provider: str) -> tuple[str, ...]:

@@ -4,7 +4,8 @@ Operators reach dozens of studios through an aggregator that lists each studio's
 (paginated, with opaque cursors) and later calls the seamless-wallet API for their rounds.
 This port covers the listing; `TestAggregator` is a built-in provider that behaves like a
 real one: several studios, pages and cursors, an invalid entry now and then, refused
-cursors, and an answer that can be too slow (every call is bounded by a timeout).
+cursors, and an answer that can be too slow (every call is bounded by a timeout). Its two
+invented studios' games really play, on the platform's demo game server.
 """
 
 from __future__ import annotations
@@ -82,49 +83,92 @@ async def call_aggregator(
         raise AggregatorUnavailable() from None
 
 
+# The built-in studios (invented names): their games run on this platform's own demo game
+# server (web/originals, under /studio), behind the same signed seamless-wallet API as any
+# outside studio, so every game of the dev lobby plays. The certified RTPs below are the
+# exact returns of the games' maths (domain/originals/studio.py; a test compares them).
+DEMO_SLOT_STUDIO = "quillmoor"
+DEMO_TABLE_STUDIO = "velvetine"
+DEMO_STUDIO_LAUNCH_URL = "/studio/launch"
 _STUDIOS = (
-    CatalogueProvider("northlight", "Northlight Gaming", "https://games.northlight.example/launch"),
-    CatalogueProvider("tidewater", "Tidewater Live", "https://live.tidewater.example/launch"),
+    CatalogueProvider(DEMO_SLOT_STUDIO, "Quillmoor Games", DEMO_STUDIO_LAUNCH_URL),
+    CatalogueProvider(DEMO_TABLE_STUDIO, "Velvetine Tables", DEMO_STUDIO_LAUNCH_URL),
 )
 TEST_AGGREGATOR_STUDIOS = tuple(studio.code for studio in _STUDIOS)
-_THEMES = ("Book of", "Gates of", "Fortune", "Lucky", "Golden", "Wild", "Mystic", "Royal")
-_NOUNS = ("Ra", "Olympus", "Dragons", "Sevens", "Fruits", "Wolves", "Pearls", "Crowns")
+DEMO_STUDIO_NAMES = {studio.code: studio.name for studio in _STUDIOS}
+# Studios that earlier versions of this aggregator listed: their games framed hosts that do
+# not exist. The dev seed switches them off on a database seeded back then.
+FORMER_TEST_AGGREGATOR_STUDIOS = ("northlight", "tidewater")
+# Bumped whenever the artwork generator draws differently: the art is cached for a year.
+STUDIO_ART_VERSION = "v1"
+# RTP in basis points of each slot variant (by volatility) and of single-zero roulette.
+DEMO_SLOT_RTP_BASIS_POINTS = {"low": 9589, "medium": 9591, "high": 9540}
+DEMO_ROULETTE_RTP_BASIS_POINTS = 9730
+_ADJECTIVES = (
+    "Ember", "Frostbound", "Copper", "Velvet", "Thistle", "Lantern", "Saffron", "Moonlit",
+)  # fmt: skip
+_NOUNS = ("Owls", "Comets", "Harbour", "Orchard", "Foxes", "Beacons", "Meadow", "Kites")
+_TABLES = ("Quayside Roulette", "Marble Wheel", "Salt and Silk Roulette", "Cinder Wheel")
+SLOT_GAMES_PER_STUDIO = len(_ADJECTIVES) * 3
+
+
+def studio_art_url(code: str) -> str:
+    return f"/studio/art/{STUDIO_ART_VERSION}/{code}.svg"
+
+
+def _slot_name(index: int) -> str:
+    # Adjective and noun walk at different strides, so the 24 names never repeat.
+    adjective = _ADJECTIVES[index % len(_ADJECTIVES)]
+    noun = _NOUNS[(index * 3 + index // len(_ADJECTIVES)) % len(_NOUNS)]
+    return f"{adjective} {noun}"
 
 
 def _studio_games(studio: str) -> tuple[CatalogueGame, ...]:
-    """A studio's catalogue: made up, but shaped like the real ones."""
-    if studio == "tidewater":
-        return tuple(
-            CatalogueGame(
-                code=f"tidewater-{name.lower().replace(' ', '-')}",
-                name=name,
-                category="live",
-                rtp_basis_points=rtp,
-                volatility="low",
-                tags=("live", "table"),
-                demo_available=False,
+    """A studio's catalogue: invented, but shaped like the real ones."""
+    if studio == DEMO_TABLE_STUDIO:
+        tables = []
+        for name in _TABLES:
+            code = f"{DEMO_TABLE_STUDIO}-{name.lower().replace(' ', '-')}"
+            tables.append(
+                CatalogueGame(
+                    code=code,
+                    name=name,
+                    category="table",
+                    rtp_basis_points=DEMO_ROULETTE_RTP_BASIS_POINTS,
+                    volatility="low",
+                    tags=("table", "roulette"),
+                    thumbnail_url=studio_art_url(code),
+                )
             )
-            for name, rtp in (
-                ("Lightning Roulette", 9730), ("Live Blackjack", 9950),
-                ("Speed Baccarat", 9894), ("Dream Catcher", 9642),
-            )
-        )  # fmt: skip
+        return tuple(tables)
+    if studio != DEMO_SLOT_STUDIO:
+        return ()
     games = []
-    for index in range(len(_THEMES) * 3):
-        name = f"{_THEMES[index % len(_THEMES)]} {_NOUNS[(index * 3) % len(_NOUNS)]}"
+    for index in range(SLOT_GAMES_PER_STUDIO):
+        name = _slot_name(index)
+        volatility = ("low", "medium", "high")[index % 3]
+        code = f"{DEMO_SLOT_STUDIO}-{index:03d}"
         games.append(
             CatalogueGame(
-                code=f"northlight-{index:03d}",
+                code=code,
                 name=name,
                 category="slots",
-                rtp_basis_points=9400 + (index * 37) % 300,
-                volatility=("low", "medium", "high")[index % 3],
+                rtp_basis_points=DEMO_SLOT_RTP_BASIS_POINTS[volatility],
+                volatility=volatility,
                 tags=("slots", name.split(maxsplit=1)[0].lower()),
+                thumbnail_url=studio_art_url(code),
                 # Not certified in Sweden: a jurisdiction rule the lobby applies.
                 restricted_jurisdictions=("SE",) if index % 7 == 0 else (),
             )
         )
     return tuple(games)
+
+
+def demo_studio_games() -> dict[str, tuple[str, CatalogueGame]]:
+    """Every game of the built-in studios by code, with its studio."""
+    return {
+        game.code: (studio.code, game) for studio in _STUDIOS for game in _studio_games(studio.code)
+    }
 
 
 @dataclass

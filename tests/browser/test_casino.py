@@ -60,7 +60,7 @@ async def test_search_the_lobby_and_play_dice_for_real_money(
     )
     assert await cards.locator(".game-name").all_inner_texts() == ["Dice"]
     assert re.search(r"/casino\?q=dice$", page.url)
-    await cards.get_by_role("link", name="Dice").click()
+    await cards.get_by_role("link", name="Dice", exact=True).click()
     await page.wait_for_url(re.compile(r"/casino/originals-dice\?provider=stakehouse-originals$"))
     await page.evaluate("window.stillTheSamePage = true")
     cash = page.locator("#balances [data-wallet=CASH]")

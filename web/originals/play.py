@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from domain.kernel import clock
 from domain.kernel.db import Database, UnitOfWork
-from domain.originals import games, store
+from domain.originals import games, store, studio
 from domain.originals.models import OriginalsRound, OriginalsSession, RoundStatus
 from domain.originals.store import Draw
 from web.originals.wallet import OperatorWallet, WalletAnswer, WalletUnavailable
@@ -69,6 +69,8 @@ class Bet:
     stake_minor: int
     # Dice: roll under this, in hundredths.
     target: int | None = None
+    # Roulette: the bet's name (studio.ROULETTE_BETS).
+    choice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,16 @@ class PlayResult:
 async def _decide(
     uow: UnitOfWork, session: OriginalsSession, bet: Bet
 ) -> tuple[games.Outcome, Draw | None]:
+    demo_game = studio.STUDIO_GAMES.get(session.game_code)
+    if demo_game is not None:
+        # A fresh seed per round from the OS CSPRNG; the round keeps it (replayable).
+        seeded = studio.SeededDraw.fresh()
+        if demo_game.kind == "roulette":
+            assert bet.choice is not None
+            payout, detail = studio.roulette_outcome(bet.stake_minor, bet.choice, seeded)
+        else:
+            payout, detail = studio.slot_outcome(demo_game, bet.stake_minor, seeded)
+        return games.Outcome(payout, detail), None
     if session.game_code == games.DICE:
         assert bet.target is not None
         draw = await store.take_nonce(uow, session.owner)

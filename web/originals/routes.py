@@ -8,6 +8,10 @@
     GET  /originals/history?session=<key>                   past rounds, seeds once revealed
     GET  /originals/dice/verify?server_seed&client_seed&nonce  recompute any roll
 
+The same server hosts the built-in aggregator's demo studios (`domain/originals/studio.py`)
+under `/studio/...` (launch, play, history, api/play), and their artwork at
+`GET /studio/art/<version>/<code>.svg`; their wallet calls are signed as their own studio.
+
 The page holds a session key (not a cookie: nothing ambient for a cross-site request to
 ride on). Money moves only through the operator's wallet API (`web.originals.wallet`).
 """
@@ -26,14 +30,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from domain.integrations.aggregator import (
+    DEMO_STUDIO_NAMES,
+    STUDIO_ART_VERSION,
+    studio_art_url,
+)
+from domain.integrations.studio_art import symbol_svg, tile_svg
 from domain.kernel.db import Database
 from domain.kernel.money import AmountError, exponent, is_supported_currency, to_minor
 from domain.kernel.settings import Settings
-from domain.originals import dice, games, slot, store
+from domain.originals import dice, games, slot, store, studio
 from domain.originals.models import OriginalsSession, PlayMode
 from web.originals.pages import error_page, json_reply, money, render
 from web.originals.play import Bet, PlayRefused, PlayResult, play_demo, play_real
-from web.originals.wallet import OperatorWallet, WalletUnavailable, provider_secret
+from web.originals.wallet import PROVIDER, OperatorWallet, WalletUnavailable, provider_secret
 
 JSON_BODY_MAX_BYTES = 4_096
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
@@ -68,16 +78,26 @@ def _operator_address(request: Request, settings: Settings) -> tuple[str, str | 
 
 
 @asynccontextmanager
-async def operator_wallet(request: Request, brand: str) -> AsyncIterator[OperatorWallet]:
-    """Errors: PlayRefused (no signing secret configured)."""
+async def operator_wallet(
+    request: Request, brand: str, game_code: str
+) -> AsyncIterator[OperatorWallet]:
+    """The operator's wallet API as the game's studio reaches it. Errors: PlayRefused (no
+    signing secret configured)."""
     settings = _settings(request)
-    secret = provider_secret(settings)
+    provider = studio_of(game_code)
+    secret = provider_secret(settings, provider)
     if secret is None:
         raise PlayRefused("NOT_CONFIGURED", "Real-money play is not configured.", 503)
     base_url, host = _operator_address(request, settings)
     timeout = httpx.Timeout(settings.originals_wallet_timeout_ms / 1000)
     async with httpx.AsyncClient(base_url=base_url, timeout=timeout) as client:
-        yield OperatorWallet(client, secret=secret, brand=brand, host=host)
+        yield OperatorWallet(client, secret=secret, brand=brand, host=host, provider=provider)
+
+
+def studio_of(game_code: str) -> str:
+    """The studio a game belongs to (it signs the game's wallet calls)."""
+    demo_game = studio.STUDIO_GAMES.get(game_code)
+    return demo_game.provider if demo_game is not None else PROVIDER
 
 
 async def _session(request: Request, key: object) -> OriginalsSession | None:
@@ -95,7 +115,10 @@ async def launch(request: Request) -> Response:
     query = request.query_params
     game, mode = query.get("game", ""), query.get("mode", PlayMode.REAL.value)
     currency = query.get("currency", "")
-    if game not in games.GAMES or mode not in ("real", "demo"):
+    if (game not in games.GAMES and game not in studio.STUDIO_GAMES) or mode not in (
+        "real",
+        "demo",
+    ):
         return error_page(request, 404, "Game not found", "This game is not offered.")
     if not _CURRENCY.match(currency) or not is_supported_currency(currency):
         return error_page(request, 400, "Unsupported currency", "This currency is not offered.")
@@ -120,7 +143,7 @@ async def _launch_real(request: Request, game: str, currency: str) -> Response:
     if not _TOKEN.match(token) or not _USER.match(user):
         return error_page(request, 403, "Invalid game link", "This game link is not valid.")
     try:
-        async with operator_wallet(request, request.state.brand.slug) as wallet:
+        async with operator_wallet(request, request.state.brand.slug, game) as wallet:
             answer = await wallet.call(
                 "authenticate", {"token": token, "user": user, "currency": currency}
             )
@@ -161,7 +184,7 @@ async def play_page(request: Request) -> Response:
     balance = session.demo_balance_minor
     if session.mode == PlayMode.REAL:
         try:
-            async with operator_wallet(request, session.brand) as wallet:
+            async with operator_wallet(request, session.brand, session.game_code) as wallet:
                 answer = await wallet.call(
                     "balance", {"token": session.operator_token, "user": session.user_ref}
                 )
@@ -176,13 +199,19 @@ async def play_page(request: Request) -> Response:
         "balance": money(balance, session.currency),
         "seed": await _seed_view(request, session.owner),
     }
+    demo_game = studio.STUDIO_GAMES.get(session.game_code)
+    if demo_game is not None:
+        return render(request, *_studio_page(session, demo_game, context))
     if session.game_code == games.SLOT:
         machine = slot.ORIGINALS_SLOT
         context |= {
             "stakes": [money(stake, session.currency) for stake in slot.STAKES_MINOR],
-            "symbols": slot.SYMBOL_NAMES,
+            "symbols": {
+                symbol: symbol_svg(symbol, games.SLOT, name)
+                for symbol, name in slot.SYMBOL_NAMES.items()
+            },
             "pays": [
-                (slot.SYMBOL_NAMES[symbol], sorted(runs.items(), reverse=True))
+                (symbol, slot.SYMBOL_NAMES[symbol], sorted(runs.items(), reverse=True))
                 for symbol, runs in machine.pays.items()
             ],
             "rtp": f"{float(machine.rtp_exact()) * 100:.2f}",
@@ -195,6 +224,72 @@ async def play_page(request: Request) -> Response:
         "edge": f"{dice.HOUSE_EDGE_BASIS_POINTS / 100:.2f}",
     }
     return render(request, "dice.html", context)
+
+
+def _studio_page(
+    session: OriginalsSession, demo_game: studio.StudioGame, context: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """The template and context of a demo studio game's page."""
+    context |= {
+        "title": demo_game.game.name,
+        "studio_name": DEMO_STUDIO_NAMES[demo_game.provider],
+        "art_url": studio_art_url(demo_game.code),
+        "stakes": [money(stake, session.currency) for stake in demo_game.stakes_minor],
+        "rtp": f"{demo_game.game.rtp_basis_points / 100:.2f}",
+    }
+    if demo_game.kind == "roulette":
+        context |= {
+            "numbers": [
+                (number, studio.roulette_colour(number))
+                for number in range(studio.ROULETTE_POCKETS)
+            ],
+            "outside_bets": [
+                ("red", "Red", "1:1"),
+                ("black", "Black", "1:1"),
+                ("odd", "Odd", "1:1"),
+                ("even", "Even", "1:1"),
+                ("low", "1-18", "1:1"),
+                ("high", "19-36", "1:1"),
+                ("dozen-1", "1st 12", "2:1"),
+                ("dozen-2", "2nd 12", "2:1"),
+                ("dozen-3", "3rd 12", "2:1"),
+            ],
+        }
+        return "roulette.html", context
+    machine = demo_game.variant.machine
+    context |= {
+        "reels": len(machine.reels),
+        "rows": machine.rows,
+        "lines": [list(line) for line in machine.lines],
+        "volatility": demo_game.game.volatility,
+        "symbols": {
+            symbol: symbol_svg(symbol, demo_game.code, name)
+            for symbol, name in studio.SYMBOL_NAMES.items()
+        },
+        "pays": [
+            (symbol, studio.SYMBOL_NAMES[symbol], sorted(runs.items(), reverse=True))
+            for symbol, runs in machine.pays.items()
+        ],
+    }
+    return "studio_slot.html", context
+
+
+async def studio_art(request: Request) -> Response:
+    """A demo studio game's tile, drawn from its code: the same bytes for ever under this
+    version, so browsers and CDNs keep it for a year."""
+    listed = studio.STUDIO_GAMES.get(request.path_params["code"])
+    if request.path_params["version"] != STUDIO_ART_VERSION or listed is None:
+        return Response("not found", 404, media_type="text/plain")
+    kind = "table" if listed.kind == "roulette" else "slots"
+    return Response(
+        tile_svg(listed.code, listed.game.name, kind),
+        media_type="image/svg+xml",
+        headers={
+            "cache-control": "public, max-age=31536000, immutable",
+            "content-security-policy": "default-src 'none'",
+            "x-content-type-options": "nosniff",
+        },
+    )
 
 
 async def _json_body(request: Request) -> dict[str, Any] | None:
@@ -230,6 +325,16 @@ def _bet(session: OriginalsSession, document: dict[str, Any]) -> Bet:
         stake_minor = to_minor(stake, session.currency) if stake is not None else 0
     except AmountError:
         stake_minor = 0
+    demo_game = studio.STUDIO_GAMES.get(session.game_code)
+    if demo_game is not None:
+        if stake_minor not in demo_game.stakes_minor:
+            raise games.InvalidBet("stake", "Choose one of the offered stakes.")
+        if demo_game.kind != "roulette":
+            return Bet(stake_minor)
+        choice = document.get("bet")
+        if not isinstance(choice, str) or choice not in studio.ROULETTE_BETS:
+            raise games.InvalidBet("bet", "Choose a bet on the table.")
+        return Bet(stake_minor, choice=choice)
     target = None
     if session.game_code == games.DICE:
         chance = _decimal(document.get("target"))
@@ -273,7 +378,7 @@ async def play(request: Request) -> Response:
         if session.mode == PlayMode.DEMO:
             result = await play_demo(_db(request), session, bet)
         else:
-            async with operator_wallet(request, session.brand) as wallet:
+            async with operator_wallet(request, session.brand, session.game_code) as wallet:
                 result = await play_real(_db(request), wallet, session, bet)
     except PlayRefused as refused:
         return _error(
@@ -386,16 +491,27 @@ async def verify_page(request: Request) -> Response:
 
 
 def originals_routes() -> list[BaseRoute]:
+    game_server = [
+        Route("/launch", launch, methods=["GET"]),
+        Route("/play", play_page, methods=["GET"]),
+        Route("/history", history_page, methods=["GET"]),
+        Route("/api/play", play, methods=["POST"]),
+    ]
     return [
         Mount(
             "/originals",
             routes=[
-                Route("/launch", launch, methods=["GET"]),
-                Route("/play", play_page, methods=["GET"]),
-                Route("/history", history_page, methods=["GET"]),
+                *game_server,
                 Route("/dice/verify", verify_page, methods=["GET"]),
-                Route("/api/play", play, methods=["POST"]),
                 Route("/api/seeds", rotate_seeds, methods=["POST"]),
             ],
-        )
+        ),
+        # The built-in aggregator's demo studios, on the same game server.
+        Mount(
+            "/studio",
+            routes=[
+                *game_server,
+                Route("/art/{version}/{code}.svg", studio_art, methods=["GET"]),
+            ],
+        ),
     ]

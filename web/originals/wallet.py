@@ -2,7 +2,7 @@
 outside studio would write it: signed JSON over HTTP, a timeout on every call, and no
 import of the operator's wallet or casino code.
 
-    POST {operator}/providers/stakehouse-originals/wallet/{operation}
+    POST {operator}/providers/{provider}/wallet/{operation}
     X-Stakehouse-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
 
 A reply with a status is definitive (the operator applied it, or refused it and changed
@@ -46,9 +46,10 @@ class WalletAnswer:
         return self.status == RS_OK
 
 
-def provider_secret(settings: Settings) -> str | None:
-    """The studio's signing secret: configured, or the public dev one outside production."""
-    configured = settings.casino_provider_secrets.get(PROVIDER)
+def provider_secret(settings: Settings, provider: str = PROVIDER) -> str | None:
+    """A studio's signing secret: configured, or the public dev one outside production
+    (this game server signs for the Originals and for the built-in demo studios)."""
+    configured = settings.casino_provider_secrets.get(provider)
     if configured:
         return configured
     return None if settings.is_production else DEV_CASINO_PROVIDER_SECRET
@@ -65,9 +66,16 @@ class OperatorWallet:
     """One brand's wallet API, over an httpx client the caller owns (base URL, timeout)."""
 
     def __init__(
-        self, client: httpx.AsyncClient, *, secret: str, brand: str, host: str | None
+        self,
+        client: httpx.AsyncClient,
+        *,
+        secret: str,
+        brand: str,
+        host: str | None,
+        provider: str = PROVIDER,
     ) -> None:
         self.client = client
+        self.provider = provider
         self.secret = secret
         self.brand = brand
         self.host = host
@@ -84,7 +92,7 @@ class OperatorWallet:
             headers["host"] = self.host
         try:
             response = await self.client.post(
-                f"/providers/{PROVIDER}/wallet/{operation}", content=body, headers=headers
+                f"/providers/{self.provider}/wallet/{operation}", content=body, headers=headers
             )
         except httpx.HTTPError as error:
             raise WalletUnavailable(f"{operation}: {type(error).__name__}") from error

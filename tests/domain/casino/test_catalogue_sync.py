@@ -41,18 +41,18 @@ async def test_every_page_of_every_studio_is_synced_and_offered(db: Database) ->
     report = await _sync(db, aggregator)
 
     assert report.providers == 2
-    assert report.games == 28  # 24 slots, 4 live tables
-    assert aggregator.calls == 1 + 4 + 1  # providers, 4 pages of slots, 1 of live
+    assert report.games == 28  # 24 slots, 4 roulette tables
+    assert aggregator.calls == 1 + 4 + 1  # providers, 4 pages of slots, 1 of tables
     synced = {game.code for spec in await fetch_catalogue(TestAggregator()) for game in spec.games}
     assert synced <= await _enabled(db, "aurora")
     assert synced <= await _enabled(db, "northstar")
     async with db.uow() as uow:
         roulette = await uow.session.scalar(
-            select(CasinoGame).where(CasinoGame.code == "tidewater-lightning-roulette")
+            select(CasinoGame).where(CasinoGame.code == "velvetine-quayside-roulette")
         )
     assert roulette is not None
     assert (roulette.name, roulette.rtp_basis_points, roulette.demo_available) == (
-        "Lightning Roulette", 9730, False,
+        "Quayside Roulette", 9730, True,
     )  # fmt: skip
 
 
@@ -62,19 +62,19 @@ async def test_withdrawn_games_leave_the_lobbies_and_a_resync_changes_nothing(
     await _sync(db, TestAggregator())
     before = await _enabled(db, "aurora")
 
-    report = await _sync(db, TestAggregator(withdrawn=frozenset({"northlight-001"})))
-    again = await _sync(db, TestAggregator(withdrawn=frozenset({"northlight-001"})))
+    report = await _sync(db, TestAggregator(withdrawn=frozenset({"quillmoor-001"})))
+    again = await _sync(db, TestAggregator(withdrawn=frozenset({"quillmoor-001"})))
 
     assert report.retired == 2  # one game, two brands
     assert again.retired == 0
-    assert before - await _enabled(db, "aurora") == {"northlight-001"}
+    assert before - await _enabled(db, "aurora") == {"quillmoor-001"}
 
 
 async def test_entries_no_lobby_may_show_are_refused(db: Database) -> None:
     report = await _sync(db, TestAggregator(broken=True))
 
     assert sorted(report.rejected) == [
-        "northlight-broken", "northlight-impossible", "tidewater-broken", "tidewater-impossible",
+        "quillmoor-broken", "quillmoor-impossible", "velvetine-broken", "velvetine-impossible",
     ]  # fmt: skip
     async with db.uow() as uow:
         stored = await uow.session.scalar(
@@ -89,6 +89,6 @@ async def test_a_slow_aggregator_or_a_bad_cursor_changes_nothing(db: Database) -
     with pytest.raises(AggregatorUnavailable):
         await fetch_catalogue(TestAggregator(delay_s=0.2), timeout_s=0.05)
     with pytest.raises(InvalidCatalogueCursor):
-        await TestAggregator().games("northlight", "bm90LWEtY3Vyc29y")
+        await TestAggregator().games("quillmoor", "bm90LWEtY3Vyc29y")
 
     assert await _enabled(db, "aurora") == before
