@@ -25,6 +25,8 @@ QUEUE_GROUPS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         "messaging": ("messaging",),
         # The reporting read model: bulk upkeep that must never delay money.
         "reporting": ("reporting",),
+        # Bonus upkeep (cashback runs, forfeits on exclusion): batches, apart from bets.
+        "bonuses": ("bonuses",),
     }
 )
 
