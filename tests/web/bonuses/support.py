@@ -8,6 +8,8 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import text
+
 from domain.brands.service import BrandRegistry
 from domain.casino.catalog import ORIGINALS, GameSpec, enable_games, sync_provider
 from domain.casino.service import launch
@@ -101,6 +103,15 @@ async def sessions(
     async with db.transaction() as uow:
         await sync_provider(uow, replace(ORIGINALS, games=ORIGINALS.games + EXTRA_GAMES))
         await enable_games(uow, "aurora", ORIGINALS.code)
+        # The catalogue outlives each test, and another test's sync of the Originals (the
+        # seed's) switches these two test games off: switch them on again for this one.
+        await uow.session.execute(
+            text(
+                "UPDATE casino_brand_games SET enabled = true WHERE brand = 'aurora' AND game_id IN"
+                " (SELECT id FROM casino_games WHERE provider = :provider AND code = ANY(:codes))"
+            ),
+            {"provider": ORIGINALS.code, "codes": [SLOT, BLACKJACK, LIVE]},
+        )
     found = {}
     for game in (SLOT, BLACKJACK, LIVE):
         async with db.transaction() as uow:
