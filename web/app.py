@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from domain.brands.service import BrandRegistry
+from domain.kernel import telemetry
 from domain.kernel.db import Database
 from domain.kernel.pubsub import EventHub
 from domain.kernel.settings import Settings
@@ -31,6 +32,7 @@ from web.middleware import (
     ErrorPageMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
+    TracingMiddleware,
 )
 from web.originals import originals_routes
 from web.providers import provider_routes
@@ -48,6 +50,7 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         )
     database_url = settings.database_url
     registry = registry or BrandRegistry.load(settings.themes_dir)
+    telemetry.configure_tracing(settings, service="api")
     graphql = StakehouseGraphQL(settings)
 
     @contextlib.asynccontextmanager
@@ -117,4 +120,6 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
     app.add_middleware(ErrorPageMiddleware, server_error=error_pages.server_error)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: the request's span covers every other middleware.
+    app.add_middleware(TracingMiddleware)
     return app

@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     relay_in_api: bool = True
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     log_json: bool = True
+    # Traces go over OTLP/HTTP to this collector (e.g. http://otel-collector:4318) when set,
+    # or when the standard OTEL_EXPORTER_OTLP_ENDPOINT is; tracing is off otherwise.
+    otlp_endpoint: str | None = Field(default=None, pattern="^https?://")
 
     @field_validator("api_hosts", "websocket_origins", mode="before")
     @classmethod

@@ -25,7 +25,7 @@ from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import PlayerStatus
 from domain.brands.service import Brand
 from domain.compliance.service import Activity, check_protection, check_status
-from domain.kernel import clock
+from domain.kernel import clock, telemetry
 from domain.kernel.db import UnitOfWork
 from domain.sportsbook import odds as odds_math
 from domain.sportsbook import queries, repository, returns, systems
@@ -402,7 +402,7 @@ def _parameters(
         "currency": currency,
         "key": slip.idempotency_key,
         "request_hash": fingerprint,
-        "bet": decision.bet,
+        "bet": {**decision.bet, "trace_parent": telemetry.current_traceparent()},
         "legs": decision.legs,
         "wallets": wallets,
         "counter": counter,

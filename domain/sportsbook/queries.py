@@ -57,3 +57,22 @@ async def placed_bet(uow: UnitOfWork, bet_id: int, *, replayed: bool = False) ->
         accept_after=bet.accept_after,
         replayed=replayed,
     )
+
+
+# A span keeps at most 128 links by default (the SDK's limit); more would be dropped.
+PLACEMENT_TRACES_MAX = 128
+
+
+async def placement_traces(
+    uow: UnitOfWork, market_id: int, *, limit: int = PLACEMENT_TRACES_MAX
+) -> list[str]:
+    """The `traceparent`s of traced bets with a leg on `market_id`, oldest first: what a
+    settlement of the market links its span to. Read only while tracing is on."""
+    rows = await uow.session.scalars(
+        select(Bet.trace_parent)
+        .join(BetLeg, BetLeg.bet_id == Bet.id)
+        .where(BetLeg.market_id == market_id, Bet.trace_parent.is_not(None))
+        .order_by(Bet.id)
+        .limit(limit)
+    )
+    return [row for row in rows if row]
