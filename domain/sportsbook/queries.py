@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from domain.kernel.db import UnitOfWork
 from domain.sportsbook.errors import BetNotFound
-from domain.sportsbook.models import Bet, BetLeg, BetStatus
+from domain.sportsbook.models import Bet, BetLeg, BetStatus, Outcome
 
 
 @dataclass(frozen=True)
@@ -76,3 +76,21 @@ async def placement_traces(
         .limit(limit)
     )
     return [row for row in rows if row]
+
+
+async def settlement_backlog(uow: UnitOfWork) -> int:
+    """Open bets with a leg on a resulted outcome that settlement has not reached yet: the
+    bets players wait on to be paid. (Results still in the outbox or the queue show as
+    their lag, not here.)"""
+    count = await uow.session.scalar(
+        select(func.count(func.distinct(BetLeg.bet_id)))
+        .select_from(BetLeg)
+        .join(Outcome, Outcome.id == BetLeg.outcome_id)
+        .join(Bet, Bet.id == BetLeg.bet_id)
+        .where(
+            Outcome.result.is_not(None),
+            BetLeg.result.is_(None),
+            Bet.status == BetStatus.OPEN.value,
+        )
+    )
+    return int(count or 0)
