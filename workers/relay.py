@@ -24,7 +24,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import asyncpg
 from prometheus_client import Gauge
@@ -120,7 +120,7 @@ def _send_to_actors(claimed: Sequence[_Claimed]) -> None:
     for event, context in claimed:
         # The message carries the context, so the actor's span is a child of the request
         # that emitted the event and its log lines carry that request's id.
-        options = {CONTEXT_OPTION: context} if context else {}
+        options: dict[str, Any] = {CONTEXT_OPTION: context} if context else {}
         for actor in actors_for(event.topic):
             actor.send_with_options(args=(event.id, event.brand, event.payload), **options)
 
