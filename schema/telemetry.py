@@ -23,6 +23,7 @@ from domain.kernel import telemetry
 
 OTHER_OPERATION: Final = "other"
 UNKNOWN_TYPE: Final = "unknown"
+SUBSCRIPTION: Final = "subscription"
 # The known set is the platform's own documents (a few dozen); a cap in case a caller
 # registers more than it should.
 KNOWN_OPERATIONS_MAX: Final = 500
@@ -74,7 +75,10 @@ class OperationTelemetry(SchemaExtension):
             kind = _operation_type(context)
             label = operation_label(name)
             errors = _has_errors(context)
-            OPERATION_DURATION.labels(label, kind).observe(time.perf_counter() - started)
+            if kind != SUBSCRIPTION:
+                # A subscription lives as long as its socket: its "duration" would bury
+                # the operations' figures, so it is counted in errors only.
+                OPERATION_DURATION.labels(label, kind).observe(time.perf_counter() - started)
             if errors:
                 OPERATION_ERRORS.labels(label, kind).inc()
             if span is not None:

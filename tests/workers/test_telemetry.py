@@ -16,6 +16,8 @@ from sqlalchemy import select
 from domain.kernel import telemetry
 from domain.kernel.db import Database
 from domain.kernel.logs import JsonFormatter, bind_log_context, reset_log_context
+from domain.kernel.outbox import OutboxEvent
+from domain.sportsbook.events import BetUpdated
 from domain.sportsbook.models import Bet, ResultKind
 from domain.sportsbook.returns import LegResult
 from domain.sportsbook.settlement import request_settlement
@@ -220,3 +222,37 @@ async def test_a_message_sent_inside_a_context_carries_request_brand_and_player(
 
     line = next(line for line in worker_lines.lines if line["actor"] == "sportsbook.settle_lane")
     assert (line["request_id"], line["brand"], line["player"]) == ("req-7", "northstar", "p-1")
+
+
+CASH_OUT = """mutation CashOut($input: CashOutInput!) { cashOut(input: $input) {
+  payout { amount } errors { code field } } }"""
+
+
+async def test_an_event_emitted_by_a_signed_in_request_keeps_its_request_brand_and_player(
+    server: str, db: Database
+) -> None:
+    market = await add_market(db, {"home": "3.00", "away": "1.40"})
+    api, player = await signed_in_bettor(server, AURORA, db)
+    slip = {
+        "selections": [{"outcome": gid("Outcome", market.outcomes["home"]), "odds": "3.00"}],
+        "type": "SINGLE",
+        "stake": {"amount": "10.00", "currency": "GBP"},
+        "idempotencyKey": str(uuid.uuid4()),
+    }
+    bet = (await api.query(PLACE_BET, {"input": slip})).data["placeBet"]["bet"]["id"]
+    cash_out = {"bet": bet, "expectedValue": {"amount": "9.50", "currency": "GBP"},
+                "idempotencyKey": "co-1"}  # fmt: skip
+    paid = await api.query(
+        CASH_OUT, {"input": cash_out}, headers={"X-Request-Id": "req-cash-out-1"}
+    )
+    await api.aclose()
+
+    assert paid.data["cashOut"]["errors"] == []
+    async with db.uow() as uow:
+        contexts = list(
+            await uow.session.scalars(
+                select(OutboxEvent.context).where(OutboxEvent.topic == BetUpdated.topic)
+            )
+        )
+    # Tracing is off: the log context alone, no trace context.
+    assert contexts == [{"request_id": "req-cash-out-1", "brand": "aurora", "player": str(player)}]
