@@ -30,6 +30,7 @@ import asyncpg
 from prometheus_client import Gauge
 from sqlalchemy import func, select, text, update
 
+from domain.kernel import telemetry
 from domain.kernel.db import Database, UnitOfWork, plain_url
 from domain.kernel.outbox import EVENTS_CHANNEL, RELAY_CHANNEL, OutboxEvent
 from domain.kernel.pubsub import PublishedEvent, encode_notification
@@ -118,11 +119,21 @@ class _Claimed(NamedTuple):
 
 def _send_to_actors(claimed: Sequence[_Claimed]) -> None:
     for event, context in claimed:
+        actors = actors_for(event.topic)
+        if not actors:
+            continue
         # The message carries the context, so the actor's span is a child of the request
-        # that emitted the event and its log lines carry that request's id.
-        options: dict[str, Any] = {CONTEXT_OPTION: context} if context else {}
-        for actor in actors_for(event.topic):
-            actor.send_with_options(args=(event.id, event.brand, event.payload), **options)
+        # that emitted the event (through this publish span, which shows the outbox's lag
+        # in the trace) and its log lines carry that request's id.
+        span = telemetry.publish_span(event.topic, event.id, context)
+        carried = telemetry.with_span(context, span)
+        options: dict[str, Any] = {CONTEXT_OPTION: carried} if carried else {}
+        try:
+            for actor in actors:
+                actor.send_with_options(args=(event.id, event.brand, event.payload), **options)
+        finally:
+            if span is not None:
+                span.end()
 
 
 async def _notify(uow: UnitOfWork, events: Sequence[PublishedEvent]) -> None:

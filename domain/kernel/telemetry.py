@@ -92,6 +92,33 @@ def context_from(carried: Mapping[str, str] | None) -> Context | None:
     return propagate.extract(dict(carried))
 
 
+def publish_span(topic: str, event_id: int, carried: Mapping[str, str] | None) -> Any:
+    """The relay's span for handing one outbox event to the broker, a child of the
+    request that emitted it (None when tracing is off or the event carries no trace)."""
+    parent = context_from(carried)
+    if parent is None or not trace.get_current_span(parent).get_span_context().is_valid:
+        return None
+    return tracer().start_span(
+        f"{topic} publish",
+        context=parent,
+        kind=trace.SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": "dramatiq",
+            "messaging.operation.type": "send",
+            "stakehouse.outbox_event_id": event_id,
+        },
+    )
+
+
+def with_span(carried: Mapping[str, str] | None, span: Any) -> dict[str, str] | None:
+    """`carried` with its trace context replaced by `span`'s (as is, without a span)."""
+    if span is None:
+        return dict(carried) if carried else None
+    replaced = dict(carried or {})
+    propagate.inject(replaced, context=trace.set_span_in_context(span))
+    return replaced
+
+
 def link_to(traceparent: str) -> trace.Link | None:
     """A span link to the span a stored `traceparent` names (None if it is malformed)."""
     span_context = trace.get_current_span(

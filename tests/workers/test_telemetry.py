@@ -127,7 +127,9 @@ async def test_a_placed_bet_traces_to_its_sql_and_to_the_settlement_that_paid_it
     # The settlement actor: a child of the request that resulted the market (carried by
     # the outbox and the message), linked to the request that placed the bet.
     settlement = _one([s for s in finished if s.name == "sportsbook.settle_market process"])
-    assert settlement.parent.span_id == resulting.get_span_context().span_id
+    publish = _one([s for s in finished if s.name == "sportsbook.market_resulted publish"])
+    assert settlement.parent.span_id == publish.context.span_id
+    assert publish.parent.span_id == resulting.get_span_context().span_id
     assert settlement.context.trace_id == resulting.get_span_context().trace_id
     assert [(link.context.trace_id, link.context.span_id) for link in settlement.links] == [
         (operation.context.trace_id, operation.context.span_id)
