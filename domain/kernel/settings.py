@@ -130,6 +130,12 @@ class Settings(BaseSettings):
     # or when the standard OTEL_EXPORTER_OTLP_ENDPOINT is; tracing is off otherwise.
     otlp_endpoint: str | None = Field(default=None, pattern="^https?://")
 
+    @field_validator("otlp_endpoint", mode="before")
+    @classmethod
+    def _no_endpoint(cls, value: object) -> object:
+        # An empty variable (a ConfigMap's placeholder) means off, not a bad URL.
+        return None if value == "" else value
+
     @field_validator("api_hosts", "websocket_origins", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
