@@ -141,6 +141,9 @@ def configure_tracing(settings: Settings, *, service: str) -> bool:
     endpoint = otlp_endpoint(settings)
     if endpoint is None:
         return False
+    if _switch.enabled:
+        # Once per process: a second app in the same process shares the first's exporter.
+        return True
     # Loaded only when tracing is on: the SDK and exporter cost import time and memory.
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
         OTLPSpanExporter,
