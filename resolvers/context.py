@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from domain.accounts import sessions
-from domain.accounts.models import OddsFormat, SessionTransport
+from domain.accounts.models import OddsFormat, PrincipalKind, SessionTransport
 from domain.accounts.principal import Principal
 from domain.brands.service import Brand, BrandRegistry
 from domain.kernel.db import Database
+from domain.kernel.logs import bind_log_context
 from domain.kernel.settings import Settings
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ class Context:
             if not self._principal_loaded:
                 self._principal = await self._authenticate()
                 self._principal_loaded = True
+                _bind_player(self._principal)
             return self._principal
 
     def known_odds_format(self) -> OddsFormat | None:
@@ -167,3 +169,11 @@ def _odds_format_of(principal: Principal | None) -> OddsFormat:
     if principal is None or not principal.is_player:
         return OddsFormat.DECIMAL
     return principal.odds_format
+
+
+def _bind_player(principal: Principal | None) -> None:
+    """The signed-in player's id on the request's log lines (and on the outbox events it
+    emits, so the actors' lines carry it too). Not reset here: the request's middleware
+    restores the log context as it was when the request ends."""
+    if principal is not None and principal.kind is PrincipalKind.PLAYER:
+        bind_log_context(player=principal.id)

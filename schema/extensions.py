@@ -47,6 +47,7 @@ from strawberry.types.scalar import ScalarDefinition
 from domain.kernel.errors import DomainError
 from domain.kernel.settings import Environment, Settings
 from schema.cost import operation_cost
+from schema.telemetry import OperationTelemetry
 
 log = logging.getLogger("stakehouse.graphql")
 
@@ -493,6 +494,8 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
     ]
     extensions: list[Callable[[], SchemaExtension]] = [
+        # First, so its span and timing wrap every other extension's work.
+        OperationTelemetry,
         RequestErrors,
         ParsedDocuments,
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),

@@ -159,3 +159,31 @@ def request_context(
         hub=None, request_id="in-process", client_address=None, user_agent=None,
         credentials=Credentials(token, SessionTransport.BEARER) if token else None,
     )  # fmt: skip
+
+
+class _Tracing:
+    """One SDK tracer provider per test process (the global provider is set once), with
+    the SDK's own in-memory exporter behind a synchronous processor."""
+
+    exporter: Any = None
+
+
+def traced_spans() -> Any:
+    """Turn tracing on (domain/kernel/telemetry.py) and return the in-memory exporter,
+    emptied; the caller turns it off again with `telemetry.disable_tracing()`."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+        InMemorySpanExporter,
+    )
+
+    from domain.kernel import telemetry
+
+    if _Tracing.exporter is None:
+        _Tracing.exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(_Tracing.exporter))
+        telemetry.enable_tracing(provider)
+    telemetry.enable_tracing(provider=None)
+    _Tracing.exporter.clear()
+    return _Tracing.exporter

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from domain.brands.service import BrandRegistry
 from domain.compliance.jurisdictions import check_packs
+from domain.kernel import telemetry
 from domain.kernel.db import Database
 from domain.kernel.pubsub import EventHub
 from domain.kernel.settings import Settings
@@ -35,6 +36,7 @@ from web.middleware import (
     ErrorPageMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
+    TracingMiddleware,
 )
 from web.originals import originals_routes
 from web.providers import provider_routes
@@ -55,6 +57,7 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
     registry = registry or BrandRegistry.load(settings.themes_dir)
     # Like the themes: a broken jurisdiction pack, or a brand without one, stops the boot.
     check_packs(brand.jurisdiction for brand in registry.by_slug.values())
+    telemetry.configure_tracing(settings, service="api")
     graphql = StakehouseGraphQL(settings)
 
     @contextlib.asynccontextmanager
@@ -144,4 +147,6 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
     app.add_middleware(ErrorPageMiddleware, server_error=error_pages.server_error)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: the request's span covers every other middleware.
+    app.add_middleware(TracingMiddleware)
     return app

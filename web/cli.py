@@ -215,6 +215,10 @@ def relay(
     settings = load_settings_or_exit()
     _require("relay", settings, database=True, broker=True)
     configure_logging(settings)
+    from domain.kernel.telemetry import configure_tracing  # noqa: PLC0415
+
+    # The relay's publish spans join each event's trace to its actor's.
+    configure_tracing(settings, service="relay")
     _serve_metrics(metrics_port)
     from workers.relay import run_relay  # noqa: PLC0415
 

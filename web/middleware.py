@@ -12,12 +12,14 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from opentelemetry import trace
 from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.brands.errors import UnknownBrand
 from domain.brands.service import Brand, BrandRegistry, normalise_host, resolve_request_brand
+from domain.kernel import telemetry
 from web.observability import HTTP_LATENCY, HTTP_REQUESTS, bind_log_context, reset_log_context
 
 log = logging.getLogger("stakehouse.http")
@@ -108,6 +110,33 @@ async def refuse(
     await send_json(send, status, {"error": {"code": code, "message": message, "field": field}})
 
 
+class TracingMiddleware:
+    """A server span per HTTP request and WebSocket while tracing is on (an incoming
+    `traceparent` continues the caller's trace); otherwise a pass-through that costs one
+    flag read. Probes and scrapes are not traced."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._traced: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not telemetry.tracing_enabled() or scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        if self._traced is None:
+            # Loaded when tracing is first on: the instrumentation is not needed otherwise.
+            from opentelemetry.instrumentation.asgi import (  # noqa: PLC0415
+                OpenTelemetryMiddleware,
+            )
+
+            self._traced = OpenTelemetryMiddleware(
+                self.app,
+                excluded_urls=",".join(PROBE_PATHS),
+                exclude_spans=["receive", "send"],
+            )
+        await self._traced(scope, receive, send)
+
+
 class RequestContextMiddleware:
     """Request id (kept from a sane `X-Request-Id`, else new), log context, access log, metrics."""
 
@@ -122,6 +151,8 @@ class RequestContextMiddleware:
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
         token = bind_log_context(request_id=request_id)
+        if telemetry.tracing_enabled():
+            trace.get_current_span().set_attribute("stakehouse.request_id", request_id)
         started = time.perf_counter()
         status_holder = {"status": 101 if scope["type"] == "websocket" else 500}
 

@@ -35,6 +35,7 @@ from workers import queues
 from workers.metrics import ActorMetrics
 from workers.retry_logging import quieten_retries
 from workers.runtime import DatabaseLifecycle
+from workers.telemetry import MessageContext
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ def broker_middleware() -> list[Middleware]:
         DatabaseLifecycle(),
         DeadLetterMetrics(),
         ActorMetrics(),
+        MessageContext(),
     ]
 
 

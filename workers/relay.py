@@ -24,18 +24,20 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Final
+from typing import Any, Final, NamedTuple
 
 import asyncpg
 from prometheus_client import Gauge
 from sqlalchemy import func, select, text, update
 
+from domain.kernel import telemetry
 from domain.kernel.db import Database, UnitOfWork, plain_url
 from domain.kernel.outbox import EVENTS_CHANNEL, RELAY_CHANNEL, OutboxEvent
 from domain.kernel.pubsub import PublishedEvent, encode_notification
 from domain.kernel.settings import get_settings
 from domain.kernel.supervision import TaskHealth, supervise
 from workers.routing import actors_for
+from workers.telemetry import CONTEXT_OPTION
 
 log = logging.getLogger(__name__)
 
@@ -76,33 +78,62 @@ async def relay_batch(db: Database, *, limit: int) -> int:
     """
     assert limit >= 1
     async with db.uow() as uow:
-        events = await _claim_unpublished(uow, limit)
-        if not events:
+        claimed = await _claim_unpublished(uow, limit)
+        if not claimed:
             return 0
+        events = [item.event for item in claimed]
         # The broker client blocks; sending from a thread keeps the event loop serving.
-        await asyncio.to_thread(_send_to_actors, events)
+        await asyncio.to_thread(_send_to_actors, claimed)
         await _notify(uow, events)
         await _mark_published(uow, [event.id for event in events])
         await uow.commit()
     return len(events)
 
 
-async def _claim_unpublished(uow: UnitOfWork, limit: int) -> list[PublishedEvent]:
+async def _claim_unpublished(uow: UnitOfWork, limit: int) -> list[_Claimed]:
     # SKIP LOCKED: rows another relay is publishing are left to it, not waited for.
     rows = await uow.session.execute(
-        select(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.brand, OutboxEvent.payload)
+        select(
+            OutboxEvent.id,
+            OutboxEvent.topic,
+            OutboxEvent.brand,
+            OutboxEvent.payload,
+            OutboxEvent.context,
+        )
         .where(OutboxEvent.published_at.is_(None))
         .order_by(OutboxEvent.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return [PublishedEvent(row.id, row.topic, row.brand, row.payload) for row in rows]
+    return [
+        _Claimed(PublishedEvent(row.id, row.topic, row.brand, row.payload), row.context)
+        for row in rows
+    ]
 
 
-def _send_to_actors(events: Sequence[PublishedEvent]) -> None:
-    for event in events:
-        for actor in actors_for(event.topic):
-            actor.send_with_options(args=(event.id, event.brand, event.payload))
+class _Claimed(NamedTuple):
+    event: PublishedEvent
+    # The emitting request's trace and log context (domain/kernel/telemetry.py), or None.
+    context: dict[str, str] | None
+
+
+def _send_to_actors(claimed: Sequence[_Claimed]) -> None:
+    for event, context in claimed:
+        actors = actors_for(event.topic)
+        if not actors:
+            continue
+        # The message carries the context, so the actor's span is a child of the request
+        # that emitted the event (through this publish span, which shows the outbox's lag
+        # in the trace) and its log lines carry that request's id.
+        span = telemetry.publish_span(event.topic, event.id, context)
+        carried = telemetry.with_span(context, span)
+        options: dict[str, Any] = {CONTEXT_OPTION: carried} if carried else {}
+        try:
+            for actor in actors:
+                actor.send_with_options(args=(event.id, event.brand, event.payload), **options)
+        finally:
+            if span is not None:
+                span.end()
 
 
 async def _notify(uow: UnitOfWork, events: Sequence[PublishedEvent]) -> None:

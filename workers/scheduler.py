@@ -32,6 +32,8 @@ from domain.kernel.supervision import TaskHealth, supervise
 from domain.reporting import reconciliation as report_reconciliation
 from domain.sportsbook import live_delay
 from domain.sportsbook.feed import heartbeats
+from domain.sportsbook.feed.producers import ProducerHealth, producer_health
+from domain.sportsbook.queries import settlement_backlog
 from domain.wallets import integrity, invariants
 from workers import queues
 from workers.payouts import sweep_stuck_payouts
@@ -199,6 +201,31 @@ async def reconcile_reports(db: Database) -> int:
     return sum(len(m) for m in found.values())
 
 
+FEED_PRODUCER_STATE: Final = Gauge(
+    "stakehouse_feed_producer_state",
+    "1 for each feed producer's current state (up, suspended: heartbeats stopped, "
+    "recovering: a sequence gap until its snapshot), 0 for the others",
+    ["producer", "state"],
+)
+SETTLEMENT_BACKLOG: Final = Gauge(
+    "stakehouse_settlement_backlog_bets",
+    "Open bets with a leg on a resulted outcome that settlement has not reached yet",
+)
+
+
+async def measure_sportsbook(db: Database) -> int:
+    """Set the feed producers' state and the settlement backlog gauges; returns the
+    backlog."""
+    async with db.uow() as uow:
+        health = await producer_health(uow)
+        backlog = await settlement_backlog(uow)
+    for producer, current in health.items():
+        for state in ProducerHealth:
+            FEED_PRODUCER_STATE.labels(producer, state.value).set(1 if state is current else 0)
+    SETTLEMENT_BACKLOG.set(backlog)
+    return backlog
+
+
 async def check_feed_heartbeats(db: Database) -> int:
     """Suspend the markets of feed producers whose heartbeats stopped."""
     async with db.transaction() as uow:
@@ -262,6 +289,11 @@ JOBS: Final[tuple[Job, ...]] = (
     ),
     Job("broker.measure_queues", interval_s=QUEUE_METRICS_INTERVAL_S, run=measure_queues),
     Job("compliance.lift_ended_exclusions", interval_s=15 * 60, run=lift_ended_exclusions),
+    Job(
+        "sportsbook.measure",
+        interval_s=QUEUE_METRICS_INTERVAL_S,
+        run=measure_sportsbook,
+    ),
     Job(
         "sportsbook.decide_pending_bets",
         interval_s=PENDING_BETS_INTERVAL_S,

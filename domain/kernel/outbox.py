@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
+from domain.kernel import telemetry
 from domain.kernel.db import Base, Database, UnitOfWork
 
 RELAY_CHANNEL = "stakehouse_outbox"
@@ -33,6 +34,9 @@ class OutboxEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The trace and log context of the request that emitted it (domain/kernel/telemetry.py),
+    # carried by the relay into the actors' messages.
+    context: Mapped[dict[str, str] | None] = mapped_column(JSONB)
 
     __table_args__ = (
         Index("ix_outbox_events_unpublished", "id", postgresql_where=text("published_at IS NULL")),
@@ -90,7 +94,12 @@ def _json_value(value: object) -> object:
 async def emit(uow: UnitOfWork, event: Event, *, brand: str | None) -> None:
     """Record `event` in the caller's transaction; it is published after commit."""
     await uow.session.execute(
-        insert(OutboxEvent).values(topic=event.topic, brand=brand, payload=event.payload())
+        insert(OutboxEvent).values(
+            topic=event.topic,
+            brand=brand,
+            payload=event.payload(),
+            context=telemetry.carried_context(),
+        )
     )
 
 

@@ -180,6 +180,15 @@ class Settings(BaseSettings):
     relay_in_api: bool = True
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     log_json: bool = True
+    # Traces go over OTLP/HTTP to this collector (e.g. http://otel-collector:4318) when set,
+    # or when the standard OTEL_EXPORTER_OTLP_ENDPOINT is; tracing is off otherwise.
+    otlp_endpoint: str | None = Field(default=None, pattern="^https?://")
+
+    @field_validator("otlp_endpoint", mode="before")
+    @classmethod
+    def _no_endpoint(cls, value: object) -> object:
+        # An empty variable (a ConfigMap's placeholder) means off, not a bad URL.
+        return None if value == "" else value
 
     @field_validator(
         "api_hosts", "admin_hosts", "websocket_origins", "trusted_documents_hosts", mode="before"

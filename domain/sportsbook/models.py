@@ -334,6 +334,8 @@ class Bet(Base):
     # Live delay: the earliest acceptance time of a PENDING bet.
     accept_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The placing request's W3C traceparent when it was traced: the settlement links to it.
+    trace_parent: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint(_in("bet_type", BetType), name="bet_type"),

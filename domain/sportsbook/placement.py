@@ -26,7 +26,7 @@ from domain.accounts.models import PlayerStatus
 from domain.bonuses.lifecycle import complete_if_wagered
 from domain.brands.service import Brand
 from domain.compliance.service import Activity, check_protection, check_status
-from domain.kernel import clock
+from domain.kernel import clock, telemetry
 from domain.kernel.db import UnitOfWork
 from domain.sportsbook import odds as odds_math
 from domain.sportsbook import queries, repository, returns, systems
@@ -407,7 +407,7 @@ def _parameters(
         "currency": currency,
         "key": slip.idempotency_key,
         "request_hash": fingerprint,
-        "bet": decision.bet,
+        "bet": {**decision.bet, "trace_parent": telemetry.current_traceparent()},
         "legs": decision.legs,
         "wallets": wallets,
         "counter": counter,

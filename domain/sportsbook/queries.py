@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from domain.kernel.db import UnitOfWork
 from domain.sportsbook.errors import BetNotFound
-from domain.sportsbook.models import Bet, BetLeg, BetStatus
+from domain.sportsbook.models import Bet, BetLeg, BetStatus, Outcome
 
 
 @dataclass(frozen=True)
@@ -57,3 +57,40 @@ async def placed_bet(uow: UnitOfWork, bet_id: int, *, replayed: bool = False) ->
         accept_after=bet.accept_after,
         replayed=replayed,
     )
+
+
+# A span keeps at most 128 links by default (the SDK's limit); more would be dropped.
+PLACEMENT_TRACES_MAX = 128
+
+
+async def placement_traces(
+    uow: UnitOfWork, market_id: int, *, limit: int = PLACEMENT_TRACES_MAX
+) -> list[str]:
+    """The `traceparent`s of traced bets with a leg on `market_id`, oldest first: what a
+    settlement of the market links its span to. Read only while tracing is on."""
+    rows = await uow.session.scalars(
+        select(Bet.trace_parent)
+        .join(BetLeg, BetLeg.bet_id == Bet.id)
+        .where(BetLeg.market_id == market_id, Bet.trace_parent.is_not(None))
+        .order_by(Bet.id)
+        .limit(limit)
+    )
+    return [row for row in rows if row]
+
+
+async def settlement_backlog(uow: UnitOfWork) -> int:
+    """Open bets with a leg on a resulted outcome that settlement has not reached yet: the
+    bets players wait on to be paid. (Results still in the outbox or the queue show as
+    their lag, not here.)"""
+    count = await uow.session.scalar(
+        select(func.count(func.distinct(BetLeg.bet_id)))
+        .select_from(BetLeg)
+        .join(Outcome, Outcome.id == BetLeg.outcome_id)
+        .join(Bet, Bet.id == BetLeg.bet_id)
+        .where(
+            Outcome.result.is_not(None),
+            BetLeg.result.is_(None),
+            Bet.status == BetStatus.OPEN.value,
+        )
+    )
+    return int(count or 0)

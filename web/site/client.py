@@ -29,6 +29,7 @@ from strawberry.schema.base import BaseSchema
 from domain.accounts.models import SessionTransport
 from domain.kernel.settings import Environment, Settings
 from resolvers.context import SESSION_COOKIE, Credentials
+from schema.telemetry import know_operations
 from web.graphql import GraphQLContext, site_origin
 
 DOCUMENTS_DIR: Final = Path(__file__).parent / "documents"
@@ -83,6 +84,8 @@ class SiteGraphQL:
         # The back office runs its own documents with its own cookie (web/backoffice).
         self.documents = load_documents(documents)
         self.session_cookie = session_cookie
+        # The site's operations are the known set that GraphQL metrics label by name.
+        know_operations(self.documents)
         self._shared: dict[tuple[str, ...], _SharedAnswer] = {}
         # Off under test, where each test changes the data and reads the page at once; the
         # tests of `run_shared` turn it on.

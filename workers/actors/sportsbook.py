@@ -7,13 +7,16 @@ import uuid
 from typing import Any
 
 import dramatiq
+from opentelemetry import trace
 
+from domain.kernel import telemetry
 from domain.sportsbook.errors import (
     InvalidResults,
     MarketAlreadySettled,
     MarketNotFound,
     SettlementConflict,
 )
+from domain.sportsbook.queries import placement_traces
 from domain.sportsbook.settlement import results_from_json, settle_lanes, start_settlement
 from workers.broker import ACTOR_TIME_LIMIT_MS, setup_broker
 from workers.runtime import database
@@ -41,6 +44,7 @@ async def settle_market(event_id: int, brand: str | None, payload: dict[str, Any
     its own, so several workers (processes, pods) settle it side by side. At-least-once
     delivery is harmless: the run id resumes the run where it stopped, or finds it done."""
     run_id = uuid.UUID(str(payload["run_id"]))
+    await _link_placements(int(payload["market_id"]))
     lanes = await start_settlement(
         database(),
         market_id=int(payload["market_id"]),
@@ -58,6 +62,20 @@ async def settle_lane(run_id: str, lane: int) -> None:
     """Settle one lane of a started run, continuing in a new message past the time budget.
     A duplicate delivery takes turns with the first, chunk by chunk, on the lane's lock."""
     await _settle(uuid.UUID(run_id), lane)
+
+
+async def _link_placements(market_id: int) -> None:
+    """Link this settlement's span to the requests that placed the market's bets (traced
+    bets keep their `traceparent`), so a bet's trace leads to the run that paid it."""
+    if not telemetry.tracing_enabled():
+        return
+    span = trace.get_current_span()
+    async with database().uow() as uow:
+        traceparents = await placement_traces(uow, market_id)
+    for traceparent in traceparents:
+        link = telemetry.link_to(traceparent)
+        if link is not None:
+            span.add_link(link.context, {"stakehouse.link": "placed_bet"})
 
 
 async def _settle(run_id: uuid.UUID, lane: int) -> None:

@@ -209,3 +209,34 @@ async def _complete_recovery(uow: UnitOfWork, row: FeedProducer) -> None:
     await emit_market_updates(
         uow, result.all(), MarketStatus.SUSPENDED if down else MarketStatus.ACTIVE
     )
+
+
+class ProducerHealth(StrEnum):
+    """What the feed producer gauge reports per producer."""
+
+    UP = "up"
+    SUSPENDED = "suspended"  # heartbeats stopped: its markets are suspended
+    RECOVERING = "recovering"  # a sequence gap: held until its snapshot completes
+
+
+async def producer_health(uow: UnitOfWork) -> dict[str, ProducerHealth]:
+    """Every known producer's state (a handful: the feeds this operator buys)."""
+    rows = await uow.session.execute(
+        select(FeedProducer.producer, FeedProducer.down_since, FeedProducer.recovering_since)
+        .order_by(FeedProducer.producer)
+        .limit(PRODUCERS_REPORTED_MAX)
+    )
+    return {
+        row.producer: (
+            ProducerHealth.SUSPENDED
+            if row.down_since is not None
+            else ProducerHealth.RECOVERING
+            if row.recovering_since is not None
+            else ProducerHealth.UP
+        )
+        for row in rows
+    }
+
+
+# A bound on the gauge's series; an operator has a few producers.
+PRODUCERS_REPORTED_MAX = 100

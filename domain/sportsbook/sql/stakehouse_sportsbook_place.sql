@@ -38,17 +38,17 @@ BEGIN
     INSERT INTO sportsbook_bets (
         brand, player_id, currency, bet_type, system_name, combination_sizes, line_count,
         stake_minor, total_stake_minor, each_way, free_bet, odds_policy, status,
-        potential_return_minor, idempotency_key, request_hash, accept_after
+        potential_return_minor, idempotency_key, request_hash, accept_after, trace_parent
     )
     SELECT p_brand, p_player, p_currency, b.bet_type, b.system_name, b.combination_sizes,
            b.line_count, b.stake_minor, b.total_stake_minor, b.each_way, b.free_bet,
            b.odds_policy, b.status, b.potential_return_minor, p_key, p_request_hash,
-           b.accept_after
+           b.accept_after, b.trace_parent
       FROM jsonb_to_record(p_bet) AS b(
           bet_type text, system_name text, combination_sizes smallint[], line_count integer,
           stake_minor bigint, total_stake_minor bigint, each_way boolean, free_bet boolean,
           odds_policy text, status text, potential_return_minor bigint,
-          accept_after timestamptz)
+          accept_after timestamptz, trace_parent text)
     ON CONFLICT (brand, player_id, idempotency_key) DO NOTHING
     RETURNING id INTO v_bet;
     IF v_bet IS NULL THEN
