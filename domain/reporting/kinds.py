@@ -2,7 +2,7 @@
 
 A rule adds `sign` x (the transaction's player-wallet entries on `wallets`, summed) to one
 amount figure, and `count` (+1 or -1) to one count figure. A kind without a rule is not a
-reporting fact (test funding, staff adjustments). New money flows (bonus grant, convert,
+reporting fact (test funding, staff adjustments). New money flows (bonus grant, conversion,
 forfeit, jackpots, taxes) arrive by adding their kinds here: the columns exist already.
 
 Corrections are their own kinds and land on the day their ledger transaction happened:
@@ -71,7 +71,7 @@ RULES: Final = MappingProxyType(
         # Bonus money (the bonuses context's kinds): measured on the bonus wallets alone,
         # since a conversion moves bonus to cash and nets to zero over all wallets.
         "bonus.grant": Rule(_ACCOUNT, "bonus_granted_minor", +1, wallets=BONUS_WALLETS),
-        "bonus.convert": Rule(_ACCOUNT, "bonus_converted_minor", -1, wallets=BONUS_WALLETS),
+        "bonus.conversion": Rule(_ACCOUNT, "bonus_converted_minor", -1, wallets=BONUS_WALLETS),
         "bonus.forfeit": Rule(_ACCOUNT, "bonus_forfeited_minor", -1, wallets=BONUS_WALLETS),
     }
 )

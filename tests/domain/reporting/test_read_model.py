@@ -40,7 +40,7 @@ FIGURES = (
 MAPPED = (
     "casino.bet", "casino.win", "casino.rollback", "sportsbook.stake", "sportsbook.payout",
     "sportsbook.payout_reversal", "sportsbook.refund", "sportsbook.refund_reversal",
-    "sportsbook.cash_out", "deposit", "withdrawal.payout", "bonus.grant", "bonus.convert",
+    "sportsbook.cash_out", "deposit", "withdrawal.payout", "bonus.grant", "bonus.conversion",
     "bonus.forfeit",
 )  # fmt: skip
 
@@ -94,7 +94,7 @@ SELECT day, brand, product, game, provider, sport, competition, market_type, cur
   count(DISTINCT id) FILTER (WHERE kind = 'withdrawal.payout') AS withdrawals,
   coalesce(sum(-amount) FILTER (WHERE kind = 'withdrawal.payout'), 0) AS withdrawals_minor,
   coalesce(sum(amount) FILTER (WHERE kind = 'bonus.grant' AND wallet = 'bonus'), 0),
-  coalesce(sum(-amount) FILTER (WHERE kind = 'bonus.convert' AND wallet = 'bonus'), 0),
+  coalesce(sum(-amount) FILTER (WHERE kind = 'bonus.conversion' AND wallet = 'bonus'), 0),
   coalesce(sum(-amount) FILTER (WHERE kind = 'bonus.forfeit' AND wallet = 'bonus'), 0),
   count(DISTINCT player_id) FILTER (WHERE kind IN ('casino.bet', 'sportsbook.stake')),
   0 AS registrations, 0 AS first_depositors
