@@ -26,9 +26,8 @@ from resolvers.sportsbook import booking as booking_resolvers
 from resolvers.sportsbook import catalog as catalog_resolvers
 from schema.context import Info
 from schema.errors import MutationError, as_query_error, mutation_error, to_errors
-from schema.ids import int_of
 from schema.money import DecimalText
-from schema.sportsbook.trading import _DESK, _REASON, _STAFF_ERRORS
+from schema.sportsbook.desk import DESK, REASON, STAFF_ERRORS, market_of, node_id
 from schema.sportsbook.types import (
     Competition,
     Market,
@@ -40,7 +39,7 @@ from schema.sportsbook.types import (
 
 _FRACTION = re.compile(r"(\d{1,3})/(\d{1,3})")
 _MARKET_ERRORS = (
-    *_STAFF_ERRORS,
+    *STAFF_ERRORS,
     trading.EventNotFound,
     booking.InvalidOutcomes,
     booking.InvalidPlaceTerms,
@@ -48,23 +47,23 @@ _MARKET_ERRORS = (
 )
 
 
-@mutation_error(*_STAFF_ERRORS, booking.AlreadyExists)
+@mutation_error(*STAFF_ERRORS, booking.AlreadyExists)
 class CreateSportError(MutationError): ...
 
 
-@mutation_error(*_STAFF_ERRORS, booking.AlreadyExists, booking.SportNotFound)
+@mutation_error(*STAFF_ERRORS, booking.AlreadyExists, booking.SportNotFound)
 class CreateCompetitionError(MutationError): ...
 
 
-@mutation_error(*_STAFF_ERRORS, booking.CompetitionNotFound)
+@mutation_error(*STAFF_ERRORS, booking.CompetitionNotFound)
 class CreateEventError(MutationError): ...
 
 
-@mutation_error(*_STAFF_ERRORS, trading.EventNotFound)
+@mutation_error(*STAFF_ERRORS, trading.EventNotFound)
 class EditEventError(MutationError): ...
 
 
-@mutation_error(*_STAFF_ERRORS, trading.EventNotFound, booking.InvalidScore)
+@mutation_error(*STAFF_ERRORS, trading.EventNotFound, booking.InvalidScore)
 class SetEventScoreError(MutationError): ...
 
 
@@ -88,7 +87,7 @@ class EditMarketError(MutationError): ...
 class CreateSportInput:
     key: str = strawberry.field(description='A stable key, e.g. "football".')
     name: str
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -103,7 +102,7 @@ class CreateCompetitionInput:
     key: str = strawberry.field(description='A key unique in the sport, e.g. "premier-league".')
     name: str
     country: str | None = strawberry.field(default=None, description="ISO 3166 alpha-2.")
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -119,7 +118,7 @@ class CreateEventInput:
     home: str | None = None
     away: str | None = None
     starts_at: datetime
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -138,7 +137,7 @@ class EditEventInput:
     status: sportsbook_models.EventStatus | None = strawberry.field(
         default=None, description="LIVE starts the event, ENDED ends it. Null: unchanged."
     )
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -156,7 +155,7 @@ class SetEventScoreInput:
         default=None, description='The clock\'s period, e.g. "2H" (with `minute`).'
     )
     minute: int | None = None
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -188,7 +187,7 @@ class CreateMarketInput:
         default=None, description="Each-way terms (null: no each-way)."
     )
     outcomes: list[OutcomeInput]
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -207,7 +206,7 @@ class EditMarketInput:
     outcomes: list[OutcomeInput] = strawberry.field(
         description="Outcomes to reprice (by key) or add; those not named keep their price."
     )
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -247,10 +246,6 @@ class TradingMarket:
 # ---- conversions -------------------------------------------------------------------------
 
 
-def node_id(global_id: relay.GlobalID, type_name: str) -> int:
-    return int_of(global_id, type_name) or booking_resolvers.NONE_ID
-
-
 def _place_terms(terms: PlaceTermsInput | None) -> PlaceTerms | None:
     """Errors: InvalidPlaceTerms."""
     if terms is None:
@@ -277,10 +272,6 @@ def _spec(
     )
 
 
-def market_of(row: sportsbook_models.Market | None) -> Market | None:
-    return Market.from_model(row) if row is not None else None
-
-
 def _event(row: sportsbook_models.Event | None) -> SportsbookEvent | None:
     return SportsbookEvent.from_model(row) if row is not None else None
 
@@ -290,7 +281,7 @@ def _event(row: sportsbook_models.Event | None) -> SportsbookEvent | None:
 
 @strawberry.type
 class BookingMutation:
-    @strawberry.mutation(description=_DESK + "add a sport. Audited.")
+    @strawberry.mutation(description=DESK + "add a sport. Audited.")
     async def create_sport(self, info: Info, input: CreateSportInput) -> CreateSportPayload:
         done = await booking_resolvers.by_trader(
             info.context,
@@ -303,7 +294,7 @@ class BookingMutation:
             errors=to_errors(CreateSportError, done.errors),
         )
 
-    @strawberry.mutation(description=_DESK + "add a competition to a sport. Audited.")
+    @strawberry.mutation(description=DESK + "add a competition to a sport. Audited.")
     async def create_competition(
         self, info: Info, input: CreateCompetitionInput
     ) -> CreateCompetitionPayload:
@@ -324,7 +315,7 @@ class BookingMutation:
             errors=to_errors(CreateCompetitionError, done.errors),
         )
 
-    @strawberry.mutation(description=_DESK + "add an event (a fixture), scheduled. Audited.")
+    @strawberry.mutation(description=DESK + "add an event (a fixture), scheduled. Audited.")
     async def create_event(self, info: Info, input: CreateEventInput) -> CreateEventPayload:
         done = await booking_resolvers.by_trader(
             info.context,
@@ -344,7 +335,7 @@ class BookingMutation:
         )
 
     @strawberry.mutation(
-        description=_DESK + "change an event: name, teams, start time, or status (LIVE starts "
+        description=DESK + "change an event: name, teams, start time, or status (LIVE starts "
         "it, ENDED ends it). Audited."
     )
     async def edit_event(self, info: Info, input: EditEventInput) -> EditEventPayload:
@@ -366,7 +357,7 @@ class BookingMutation:
             event=_event(done.value), errors=to_errors(EditEventError, done.errors)
         )
 
-    @strawberry.mutation(description=_DESK + "set an event's score (and clock). Audited.")
+    @strawberry.mutation(description=DESK + "set an event's score (and clock). Audited.")
     async def set_event_score(self, info: Info, input: SetEventScoreInput) -> SetEventScorePayload:
         clock = None
         if input.period is not None or input.minute is not None:
@@ -387,7 +378,7 @@ class BookingMutation:
         )
 
     @strawberry.mutation(
-        description=_DESK + "add a market to an event, open for bets at the prices given, "
+        description=DESK + "add a market to an event, open for bets at the prices given, "
         "with each-way place terms if given. Audited."
     )
     async def create_market(self, info: Info, input: CreateMarketInput) -> CreateMarketPayload:
@@ -408,7 +399,7 @@ class BookingMutation:
         )
 
     @strawberry.mutation(
-        description=_DESK + "rename a trader's market, change its place terms, reprice or "
+        description=DESK + "rename a trader's market, change its place terms, reprice or "
         "add outcomes (a feed's market: override the odds instead). Audited."
     )
     async def edit_market(self, info: Info, input: EditMarketInput) -> EditMarketPayload:
@@ -430,7 +421,7 @@ class BookingMutation:
 @strawberry.type
 class BookingQuery:
     @strawberry.field(
-        description=_DESK + "a market as the trader sees it: each outcome's price beside "
+        description=DESK + "a market as the trader sees it: each outcome's price beside "
         "the feed's, and the market's status beside the feed's.",
         extensions=[HasPermission.extension(Permission.MARKET_TRADE)],
     )

@@ -9,24 +9,26 @@ the market as it stands once its bets followed; refusals are typed and change no
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 
 import strawberry
 from strawberry import relay
 
+from domain.accounts.principal import Principal
+from domain.kernel.db import UnitOfWork
 from domain.sportsbook import errors as sportsbook_errors
 from domain.sportsbook import models as sportsbook_models
 from domain.sportsbook import resulting
 from resolvers.sportsbook import booking as booking_resolvers
 from schema.context import Info
-from schema.errors import MutationError, mutation_error, to_errors
+from schema.errors import E, MutationError, mutation_error, to_errors
 from schema.money import DecimalText, decimal_or_nan
-from schema.sportsbook.booking import market_of, node_id
-from schema.sportsbook.trading import _DESK, _REASON, _STAFF_ERRORS
+from schema.sportsbook.desk import DESK, REASON, STAFF_ERRORS, market_of, node_id
 from schema.sportsbook.types import Market
 
-_RESULT_ERRORS = (*_STAFF_ERRORS, sportsbook_errors.MarketNotFound)
+_RESULT_ERRORS = (*STAFF_ERRORS, sportsbook_errors.MarketNotFound)
 
 
 @mutation_error(*_RESULT_ERRORS, sportsbook_errors.InvalidResults)
@@ -69,7 +71,7 @@ class ResultMarketInput:
     outcomes: list[OutcomeResultInput] = strawberry.field(
         description="Every outcome of the market, once."
     )
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -81,7 +83,7 @@ class ResultMarketPayload:
 @strawberry.input
 class MarketCorrectionInput:
     market: relay.GlobalID = strawberry.field(description="The market's `id`.")
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -95,7 +97,7 @@ class CancelBetsInput:
     market: relay.GlobalID = strawberry.field(description="The market's `id`.")
     placed_from: datetime = strawberry.field(description="From this time (included).")
     placed_to: datetime = strawberry.field(description="To this time (excluded).")
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -134,49 +136,60 @@ def _results(outcomes: list[OutcomeResultInput]) -> list[resulting.TraderResult]
     ]
 
 
+async def _corrected(
+    info: Info,
+    market: relay.GlobalID,
+    error_type: type[E],
+    operation: Callable[[UnitOfWork, Principal | None, int], Awaitable[sportsbook_models.Market]],
+) -> tuple[Market | None, list[E]]:
+    """Every resulting mutation's body: run the operation on the market, its bets converge,
+    and answer with the market as it stands and the typed errors."""
+    done = await booking_resolvers.correct(info.context, node_id(market, "Market"), operation)
+    return market_of(done.value), to_errors(error_type, done.errors)
+
+
 @strawberry.type
 class ResultingMutation:
     @strawberry.mutation(
-        description=_DESK + "result every outcome of a market (win, lose, void, half-win, "
+        description=DESK + "result every outcome of a market (win, lose, void, half-win, "
         "half-lose, dead heats, finishing positions); its bets are settled, and a market "
         "resulted before is corrected. Audited."
     )
     async def result_market(self, info: Info, input: ResultMarketInput) -> ResultMarketPayload:
         results = _results(input.outcomes)
-        done = await booking_resolvers.correct(
-            info.context,
-            node_id(input.market, "Market"),
+        market, errors = await _corrected(
+            info,
+            input.market,
+            ResultMarketError,
             lambda uow, actor, market_id: resulting.result_market(
                 uow, actor, market_id, results, reason=input.reason
             ),
         )
-        return ResultMarketPayload(
-            market=market_of(done.value), errors=to_errors(ResultMarketError, done.errors)
-        )
+        return ResultMarketPayload(market=market, errors=errors)
 
     @strawberry.mutation(
-        description=_DESK + "void a market: every bet on it is void, stakes returned. Audited."
+        description=DESK + "void a market: every bet on it is void, stakes returned. Audited."
     )
     async def void_market(self, info: Info, input: MarketCorrectionInput) -> VoidMarketPayload:
-        done = await booking_resolvers.correct(
-            info.context,
-            node_id(input.market, "Market"),
+        market, errors = await _corrected(
+            info,
+            input.market,
+            VoidMarketError,
             lambda uow, actor, market_id: resulting.cancel_bets(
                 uow, actor, market_id, placed_from=None, placed_to=None, reason=input.reason
             ),
         )
-        return VoidMarketPayload(
-            market=market_of(done.value), errors=to_errors(VoidMarketError, done.errors)
-        )
+        return VoidMarketPayload(market=market, errors=errors)
 
     @strawberry.mutation(
-        description=_DESK + "void the market's bets placed in a time window (stakes "
+        description=DESK + "void the market's bets placed in a time window (stakes "
         "returned); the market trades on. Audited."
     )
     async def cancel_bets(self, info: Info, input: CancelBetsInput) -> CancelBetsPayload:
-        done = await booking_resolvers.correct(
-            info.context,
-            node_id(input.market, "Market"),
+        market, errors = await _corrected(
+            info,
+            input.market,
+            CancelBetsError,
             lambda uow, actor, market_id: resulting.cancel_bets(
                 uow,
                 actor,
@@ -186,42 +199,38 @@ class ResultingMutation:
                 reason=input.reason,
             ),
         )
-        return CancelBetsPayload(
-            market=market_of(done.value), errors=to_errors(CancelBetsError, done.errors)
-        )
+        return CancelBetsPayload(market=market, errors=errors)
 
     @strawberry.mutation(
-        description=_DESK + "roll back a market's settlement: payouts reversed, bets open "
+        description=DESK + "roll back a market's settlement: payouts reversed, bets open "
         "again until the market is resulted again. Audited."
     )
     async def rollback_settlement(
         self, info: Info, input: MarketCorrectionInput
     ) -> RollbackSettlementPayload:
-        done = await booking_resolvers.correct(
-            info.context,
-            node_id(input.market, "Market"),
+        market, errors = await _corrected(
+            info,
+            input.market,
+            RollbackSettlementError,
             lambda uow, actor, market_id: resulting.rollback_settlement(
                 uow, actor, market_id, reason=input.reason
             ),
         )
-        return RollbackSettlementPayload(
-            market=market_of(done.value), errors=to_errors(RollbackSettlementError, done.errors)
-        )
+        return RollbackSettlementPayload(market=market, errors=errors)
 
     @strawberry.mutation(
-        description=_DESK + "roll back a void or cancellation: the bets it voided stand "
+        description=DESK + "roll back a void or cancellation: the bets it voided stand "
         "again. Audited."
     )
     async def rollback_cancellation(
         self, info: Info, input: MarketCorrectionInput
     ) -> RollbackCancellationPayload:
-        done = await booking_resolvers.correct(
-            info.context,
-            node_id(input.market, "Market"),
+        market, errors = await _corrected(
+            info,
+            input.market,
+            RollbackCancellationError,
             lambda uow, actor, market_id: resulting.rollback_cancellation(
                 uow, actor, market_id, reason=input.reason
             ),
         )
-        return RollbackCancellationPayload(
-            market=market_of(done.value), errors=to_errors(RollbackCancellationError, done.errors)
-        )
+        return RollbackCancellationPayload(market=market, errors=errors)

@@ -12,9 +12,7 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
-from domain.accounts import errors as account_errors
 from domain.accounts.permissions import Permission
-from domain.kernel.errors import PermissionDenied, ReasonRequired
 from domain.sportsbook import errors as sportsbook_errors
 from domain.sportsbook import trading
 from resolvers.permissions import HasPermission
@@ -24,34 +22,28 @@ from schema.context import Info
 from schema.errors import MutationError, as_query_error, mutation_error, to_errors
 from schema.ids import int_of
 from schema.money import DecimalText, Money, decimal_or_nan
+from schema.sportsbook.desk import DESK, REASON, STAFF_ERRORS, market_of
 from schema.sportsbook.types import Bet, Market, Outcome, SportsbookEvent, odds_value
 
-_STAFF_ERRORS = (
-    PermissionDenied,
-    account_errors.TwoFactorRequired,
-    account_errors.PasswordChangeRequired,
-    ReasonRequired,
-)
 
-
-@mutation_error(*_STAFF_ERRORS, sportsbook_errors.MarketNotFound, trading.MarketNotTradable)
+@mutation_error(*STAFF_ERRORS, sportsbook_errors.MarketNotFound, trading.MarketNotTradable)
 class SuspendMarketError(MutationError): ...
 
 
-@mutation_error(*_STAFF_ERRORS, sportsbook_errors.MarketNotFound, trading.MarketNotTradable)
+@mutation_error(*STAFF_ERRORS, sportsbook_errors.MarketNotFound, trading.MarketNotTradable)
 class ResumeMarketError(MutationError): ...
 
 
-@mutation_error(*_STAFF_ERRORS, trading.EventNotFound)
+@mutation_error(*STAFF_ERRORS, trading.EventNotFound)
 class SuspendEventError(MutationError): ...
 
 
-@mutation_error(*_STAFF_ERRORS, trading.EventNotFound)
+@mutation_error(*STAFF_ERRORS, trading.EventNotFound)
 class ResumeEventError(MutationError): ...
 
 
 @mutation_error(
-    *_STAFF_ERRORS,
+    *STAFF_ERRORS,
     sportsbook_errors.InvalidOdds,
     trading.OutcomeNotFound,
     trading.MarketNotTradable,
@@ -59,21 +51,16 @@ class ResumeEventError(MutationError): ...
 class OverrideOddsError(MutationError): ...
 
 
-@mutation_error(*_STAFF_ERRORS, trading.OutcomeNotFound, trading.MarketNotTradable)
+@mutation_error(*STAFF_ERRORS, trading.OutcomeNotFound, trading.MarketNotTradable)
 class ReleaseOddsOverrideError(MutationError): ...
 
 
-@mutation_error(*_STAFF_ERRORS, trading.InvalidMargin)
+@mutation_error(*STAFF_ERRORS, trading.InvalidMargin)
 class SetMarketMarginError(MutationError): ...
 
 
-@mutation_error(*_STAFF_ERRORS, sportsbook_errors.BetNotFound, trading.BetNotVoidable)
+@mutation_error(*STAFF_ERRORS, sportsbook_errors.BetNotFound, trading.BetNotVoidable)
 class VoidBetError(MutationError): ...
-
-
-_REASON = f"Why (mandatory, at most {trading.REASON_LENGTH_MAX} characters); kept in the audit log."
-# The catalogue is one book for every brand: changing it is the platform trading desk's.
-_DESK = "Staff (market.trade, every brand: the catalogue is shared): "
 
 
 def _int_id(global_id: relay.GlobalID, type_name: str) -> int | None:
@@ -86,7 +73,7 @@ def _int_id(global_id: relay.GlobalID, type_name: str) -> int | None:
 @strawberry.input
 class MarketSuspensionInput:
     market: relay.GlobalID = strawberry.field(description="The market's `id`.")
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -104,7 +91,7 @@ class ResumeMarketPayload:
 @strawberry.input
 class EventSuspensionInput:
     event: relay.GlobalID = strawberry.field(description="The event's `id`.")
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -130,7 +117,7 @@ class ResumeEventPayload:
 class OverrideOddsInput:
     outcome: relay.GlobalID = strawberry.field(description="The outcome's `id`.")
     odds: DecimalText = strawberry.field(description='Decimal odds as a string, e.g. "2.75".')
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -142,7 +129,7 @@ class OverrideOddsPayload:
 @strawberry.input
 class ReleaseOddsOverrideInput:
     outcome: relay.GlobalID = strawberry.field(description="The outcome's `id`.")
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -157,7 +144,7 @@ class SetMarketMarginInput:
     margin: DecimalText = strawberry.field(
         description=f'A fraction from 0 to {trading.MARGIN_MAX}, at most four places, e.g. "0.05".'
     )
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -172,7 +159,7 @@ class SetMarketMarginPayload:
 @strawberry.input
 class VoidBetInput:
     bet: relay.GlobalID = strawberry.field(description="The bet's `id`.")
-    reason: str = strawberry.field(description=_REASON)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.type
@@ -208,7 +195,7 @@ async def _event_and_markets(
 @strawberry.type
 class TradingMutation:
     @strawberry.mutation(
-        description=_DESK + "suspend a market; it takes no bets, and the "
+        description=DESK + "suspend a market; it takes no bets, and the "
         "suspension holds against the feed until a trader resumes it. Audited."
     )
     async def suspend_market(
@@ -217,25 +204,25 @@ class TradingMutation:
         outcome = await trading_resolvers.set_market_suspended(
             info.context, _int_id(input.market, "Market"), suspended=True, reason=input.reason
         )
-        market = Market.from_model(outcome.value) if outcome.value is not None else None
+        market = market_of(outcome.value)
         return SuspendMarketPayload(
             market=market, errors=to_errors(SuspendMarketError, outcome.errors)
         )
 
     @strawberry.mutation(
-        description=_DESK + "resume a suspended market, whatever suspended it. Audited."
+        description=DESK + "resume a suspended market, whatever suspended it. Audited."
     )
     async def resume_market(self, info: Info, input: MarketSuspensionInput) -> ResumeMarketPayload:
         outcome = await trading_resolvers.set_market_suspended(
             info.context, _int_id(input.market, "Market"), suspended=False, reason=input.reason
         )
-        market = Market.from_model(outcome.value) if outcome.value is not None else None
+        market = market_of(outcome.value)
         return ResumeMarketPayload(
             market=market, errors=to_errors(ResumeMarketError, outcome.errors)
         )
 
     @strawberry.mutation(
-        description=_DESK + "suspend every active market of an event. Audited per market."
+        description=DESK + "suspend every active market of an event. Audited per market."
     )
     async def suspend_event(self, info: Info, input: EventSuspensionInput) -> SuspendEventPayload:
         event_id = _int_id(input.event, "SportsbookEvent")
@@ -248,7 +235,7 @@ class TradingMutation:
         )
 
     @strawberry.mutation(
-        description=_DESK + "resume the markets of an event a trader suspended "
+        description=DESK + "resume the markets of an event a trader suspended "
         "(those the feed suspended stay so). Audited per market."
     )
     async def resume_event(self, info: Info, input: EventSuspensionInput) -> ResumeEventPayload:
@@ -262,7 +249,7 @@ class TradingMutation:
         )
 
     @strawberry.mutation(
-        description=_DESK + "set an outcome's odds by hand; they hold against "
+        description=DESK + "set an outcome's odds by hand; they hold against "
         "feed updates until released. Audited."
     )
     async def override_odds(self, info: Info, input: OverrideOddsInput) -> OverrideOddsPayload:
@@ -279,7 +266,7 @@ class TradingMutation:
         )
 
     @strawberry.mutation(
-        description=_DESK + "end an odds override; the feed's price (with the "
+        description=DESK + "end an odds override; the feed's price (with the "
         "margin) returns. Audited."
     )
     async def release_odds_override(
@@ -295,7 +282,7 @@ class TradingMutation:
         )
 
     @strawberry.mutation(
-        description=_DESK + "the margin of a market type, applied to the "
+        description=DESK + "the margin of a market type, applied to the "
         "feed's odds from its next update on. Audited."
     )
     async def set_market_margin(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Final
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Host, Route, Router
 from starlette.types import Receive, Scope, Send
 from strawberry.schema.base import BaseSchema
@@ -31,9 +31,9 @@ from web.backoffice.sign_in import SignInPages
 from web.backoffice.staff import StaffPages
 from web.backoffice.themes import ThemePages
 from web.backoffice.trading import TradingPages
+from web.static_assets import static_file
 
 STYLESHEET: Final = PACKAGE_DIR / "static" / "backoffice.css"
-STATIC_MAX_AGE_S: Final = 3600
 
 # The console's pages in navigation order: what each reads to show, and the actions it
 # offers. Access follows from these documents, never from a list of roles.
@@ -113,11 +113,7 @@ def console_routes(console: Console) -> list[Route]:
     post = ["POST"]
 
     async def stylesheet(request: Request) -> Response:
-        return FileResponse(
-            STYLESHEET,
-            media_type="text/css",
-            headers={"cache-control": f"public, max-age={STATIC_MAX_AGE_S}"},
-        )
+        return static_file(STYLESHEET, media_type="text/css")
 
     return [
         Route("/", dashboard.show, methods=["GET"]),

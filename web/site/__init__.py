@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry.schema.base import BaseSchema
 
@@ -29,10 +29,9 @@ from web.site.responsible import ResponsibleGamblingPages
 from web.site.site import Site
 from web.site.sports import SportsPages
 from web.site.themes import load_site_themes
+from web.static_assets import STATIC_CACHE_CONTROL, static_file
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-STATIC_MAX_AGE_S = 3600
 
 
 def _brand_hosts_only(registry: BrandRegistry, endpoint: Endpoint) -> Endpoint:
@@ -57,24 +56,20 @@ def _static_routes(site: Site, settings: Settings) -> list[Route]:
         return PlainTextResponse(
             css,
             media_type="text/css",
-            headers={"etag": etag, "cache-control": f"public, max-age={STATIC_MAX_AGE_S}"},
+            headers={"etag": etag, "cache-control": STATIC_CACHE_CONTROL},
         )
 
     async def vendor(request: Request) -> Response:
         relative = assets.VENDOR_FILES.get(request.path_params["name"])
         if relative is None or not (modules / relative).is_file():
             return Response(status_code=404)
-        return FileResponse(
-            modules / relative,
-            media_type="text/javascript",
-            headers={"cache-control": f"public, max-age={STATIC_MAX_AGE_S}"},
-        )
+        return static_file(modules / relative, media_type="text/javascript")
 
     async def static(request: Request) -> Response:
         path: Path | None = site.theme(request).static_file(request.path_params["path"])
         if path is None:
             return Response(status_code=404)
-        return FileResponse(path, headers={"cache-control": f"public, max-age={STATIC_MAX_AGE_S}"})
+        return static_file(path)
 
     return [
         Route("/static/theme.css", theme_css, methods=["GET"]),
