@@ -20,7 +20,7 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Final
@@ -520,7 +520,9 @@ class SportsPages:
 
     async def odds_stream(self, request: Request) -> Response:
         """Server-sent events: each changed outcome's button again (with ↑/↓), and each
-        market's status label, from the `oddsChanged` subscription of the page's events."""
+        market's status label, from the `oddsChanged` subscription of the page's events;
+        each event's live line (status, score, clock) and the markets whose status changed,
+        from `eventUpdated` of each of them."""
         page = await self.site.page(request)
         raw = request.query_params.get("events", "")
         ids = [i for i in raw.split(",") if i and len(i) <= _ID_LENGTH_MAX][:STREAM_EVENTS_MAX]
@@ -535,46 +537,55 @@ class SportsPages:
     async def _odds_events(
         self, request: Request, page: Page, ids: list[str]
     ) -> AsyncIterator[str]:
-        # What each outcome is called and costs now, to render its button and the move.
-        known: dict[str, dict[str, Any]] = {}
+        live = await self._live_state(request, page, ids)
+        # One stream of the page's odds (the buttons written as the page's were, in the
+        # viewer's odds format) and of each event's score, clock and statuses.
+        streams = [
+            self.site.graphql.subscribe(
+                request, "OddsChanged", {"events": ids, "format": page.viewer.odds_format}
+            ),
+            *(
+                self.site.graphql.subscribe(request, "EventUpdated", {"event": e})
+                for e in live.events
+            ),
+        ]
+        # Closed with the response, so every subscription ends when the browser leaves.
+        async with contextlib.aclosing(_merged(streams, KEEPALIVE_INTERVAL_S)) as merged:
+            async for data in merged:
+                if data is None:
+                    yield ": keep-alive\n\n"
+                elif "oddsChanged" in data:
+                    for change in data["oddsChanged"]["outcomes"]:
+                        for message in self._changed(page, live, change):
+                            yield message
+                elif data.get("eventUpdated"):
+                    for message in self._event_changed(page, live, data["eventUpdated"]):
+                        yield message
+
+    async def _live_state(self, request: Request, page: Page, ids: list[str]) -> _Live:
+        """What each outcome is called and costs now, to render its button and the move,
+        and each market's status, to tell a suspension the event's update brings."""
+        live = _Live()
         for event_id in ids:
             variables = {"id": event_id, "format": page.viewer.odds_format}
             found = await self.site.graphql.run(request, "SportsEvent", variables)
             event = found.data.get("node")
             if not event or "markets" not in event:
                 continue
+            live.events.append(event["id"])
             for market in event["markets"]:
+                live.market_status[market["id"]] = market["status"]
                 for outcome in market["outcomes"]:
-                    known[outcome["id"]] = {"outcome": outcome}
-        # The buttons it sends are written as the page's were (the viewer's odds format).
-        events = self.site.graphql.subscribe(
-            request, "OddsChanged", {"events": ids, "format": page.viewer.odds_format}
-        )
-        next_event = asyncio.ensure_future(anext(events))
-        try:
-            while True:
-                done, _ = await asyncio.wait({next_event}, timeout=KEEPALIVE_INTERVAL_S)
-                if not done:
-                    yield ": keep-alive\n\n"
-                    continue
-                try:
-                    data = next_event.result()
-                except (StopAsyncIteration, SubscriptionInterrupted):
-                    return
-                next_event = asyncio.ensure_future(anext(events))
-                for change in data["oddsChanged"]["outcomes"]:
-                    for message in self._changed(page, known, change):
-                        yield message
-        finally:
-            next_event.cancel()
-            with contextlib.suppress(BaseException):
-                await next_event
-            await events.aclose()
+                    live.known[outcome["id"]] = {"outcome": outcome, "market": market["id"]}
+        return live
 
-    def _changed(
-        self, page: Page, known: dict[str, dict[str, Any]], change: dict[str, Any]
-    ) -> list[str]:
-        entry = known.get(change["outcome"])
+    def _render_part(self, page: Page, template: str, **values: Any) -> str:
+        return page.theme.environment.get_template(template).render(
+            page=page, translations=page.theme.translations_for(page.locale), **values
+        )
+
+    def _changed(self, page: Page, live: _Live, change: dict[str, Any]) -> list[str]:
+        entry = live.known.get(change["outcome"])
         if entry is None:
             return []
         before = Decimal(str(entry["outcome"]["odds"]))
@@ -587,19 +598,40 @@ class SportsPages:
             "status": change["status"],
         }
         entry["outcome"] = outcome
-        environment = page.theme.environment
-        translations = page.theme.translations_for(page.locale)
+        live.market_status[change["market"]] = change["marketStatus"]
         market = {"id": change["market"], "status": change["marketStatus"]}
-        button = environment.get_template("sports/_outcome.html").render(
-            page=page, translations=translations, outcome=outcome, market=market, move=move
+        button = self._render_part(
+            page, "sports/_outcome.html", outcome=outcome, market=market, move=move
         )
-        status = environment.get_template("sports/_market_status.html").render(
-            page=page, translations=translations, market=market
-        )
+        status = self._render_part(page, "sports/_market_status.html", market=market)
         return [
             _sse(f"odds-{dom_id(change['outcome'])}", button),
             _sse(f"market-{dom_id(change['market'])}", status),
         ]
+
+    def _event_changed(self, page: Page, live: _Live, event: dict[str, Any]) -> list[str]:
+        """The event's live line again, and, for each market whose status changed (a
+        trader's suspension comes this way, not as odds), its status label and buttons."""
+        line = self._render_part(page, "sports/_live.html", event=event)
+        messages = [_sse(f"event-{dom_id(event['id'])}", line)]
+        for market in event["markets"]:
+            if live.market_status.get(market["id"], market["status"]) == market["status"]:
+                continue
+            live.market_status[market["id"]] = market["status"]
+            messages.append(
+                _sse(
+                    f"market-{dom_id(market['id'])}",
+                    self._render_part(page, "sports/_market_status.html", market=market),
+                )
+            )
+            for outcome_id, entry in live.known.items():
+                if entry["market"] == market["id"]:
+                    button = self._render_part(
+                        page, "sports/_outcome.html", outcome=entry["outcome"], market=market,
+                        move=None,
+                    )  # fmt: skip
+                    messages.append(_sse(f"odds-{dom_id(outcome_id)}", button))
+        return messages
 
     async def my_bets(self, request: Request) -> Response:
         page = await self.site.page(request)
@@ -697,6 +729,51 @@ def _form_selections(form: FormData) -> list[tuple[str, str]]:
         if outcome and parsed is not None:
             selections.append((outcome[:_ID_LENGTH_MAX], str(parsed)))
     return selections
+
+
+@dataclass
+class _Live:
+    """What one page's stream knows: each outcome (as last sent, with its market's id)
+    and each market's status."""
+
+    events: list[str] = field(default_factory=list)
+    known: dict[str, dict[str, Any]] = field(default_factory=dict)
+    market_status: dict[str, str] = field(default_factory=dict)
+
+
+async def _merged(
+    streams: list[AsyncGenerator[dict[str, Any], None]], keepalive_s: float
+) -> AsyncGenerator[dict[str, Any] | None, None]:
+    """The items of several subscription streams as they come, and None after each
+    `keepalive_s` without any; ends when any stream ends (the browser reconnects to all)."""
+    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+    async def pump(stream: AsyncIterator[dict[str, Any]]) -> None:
+        with contextlib.suppress(SubscriptionInterrupted):
+            async for data in stream:
+                queue.put_nowait(data)
+        queue.put_nowait(None)
+
+    pumps = [asyncio.ensure_future(pump(stream)) for stream in streams]
+    try:
+        while True:
+            try:
+                data = await asyncio.wait_for(queue.get(), timeout=keepalive_s)
+            except TimeoutError:
+                yield None
+                continue
+            if data is None:
+                return
+            yield data
+    finally:
+        for task in pumps:
+            task.cancel()
+        for task in pumps:
+            with contextlib.suppress(BaseException):
+                await task
+        for stream in streams:
+            with contextlib.suppress(BaseException):
+                await stream.aclose()
 
 
 def _sse(name: str, html: str) -> str:
