@@ -315,6 +315,10 @@ class SportsPages:
         events = _events_of(result.data)
         if sport:
             events = [e for e in events if e["competition"]["sport"]["key"] == sport]
+        # The in-play section alone (/sports?status=live).
+        live_only = request.query_params.get("status") == "live"
+        if live_only:
+            events = [e for e in events if e["status"] == "LIVE"]
         return self._render(
             request,
             page,
@@ -324,6 +328,7 @@ class SportsPages:
             wallets=await self._wallets(request, page),
             sports=result.data["sports"],
             current_sport=sport,
+            live_only=live_only,
             events=events,
             stream_url=_stream_url(events) if events else None,
             return_path="/sports" + (f"?{request.url.query}" if request.url.query else ""),

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from domain.accounts.models import Player
 from domain.kernel.db import Database
-from domain.sportsbook.models import Bet
+from domain.sportsbook.models import Bet, Event
 from tests.domain.sportsbook.support import BookMarket, add_market, fund, wallets
 from tests.schema.sportsbook.support import gid, publish_odds, set_market_status, set_odds
 from tests.support import STRONG_PASSWORD
@@ -299,3 +299,37 @@ async def test_a_long_page_is_sent_in_parts_and_arrives_whole(
     assert f'data-outcome="{last}"' in page.text
     assert page.headers["content-security-policy"].startswith("default-src")
     assert int(short.headers["content-length"]) == len(short.content)
+
+
+async def test_live_events_show_score_and_clock_in_play_first_and_alone_on_request(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    live = await add_market(db, {"home": "1.40", "away": "6.00"}, event_status="live")
+    later = await add_market(db, {"home": "2.50", "away": "1.50"})
+    async with db.transaction() as uow:
+        event = await uow.session.get_one(Event, live.event_id)
+        event.score = {"home": 2, "away": 1}
+        event.clock = {"period": "2H", "minute": 67}
+    live_id, later_id = (gid("SportsbookEvent", m.event_id) for m in (live, later))
+
+    page = (await aurora_site.get("/sports")).text
+    in_play = (await aurora_site.get("/sports?status=live")).text
+    event_page = (await aurora_site.get(f"/sports/event/{live_id}")).text
+
+    # In play first, under its heading, with the score and the minute; then the rest.
+    order = [page.index(s) for s in ("In play", f'data-event="{live_id}"', "Upcoming")]
+    assert order == sorted(order) and page.index(f'data-event="{later_id}"') > order[-1]
+    for text in (page, event_page):
+        line = text[text.index(f'data-live="{live_id}"') :]
+        line = line[: line.index("</span></p>")]
+        assert f'sse-swap="event-{dom_id(live_id)}"' in line
+        assert (
+            '<span class="score-home">2</span>\N{EN DASH}<span class="score-away">1</span>' in line
+        )
+        assert "67\N{PRIME} (2H)" in line
+    # The scheduled event has its live line (empty until it starts) to be swapped into.
+    assert f'data-live="{later_id}"' in page and "score-home" not in page.split(later_id)[-1]
+    assert f'data-event="{live_id}"' in in_play and f'data-event="{later_id}"' not in in_play
+    assert 'href="/sports?status=live" aria-current="page"' in in_play
+    empty = await aurora_site.get(f"/sports?status=live&sport=none-{uuid.uuid4().hex[:4]}")
+    assert "Nothing is in play right now." in empty.text
