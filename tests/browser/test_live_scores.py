@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from domain.kernel.db import Database
-from tests.browser.test_site import _new_page, _port, _register_and_sign_in
+from tests.browser.test_site import _axe_violations, _new_page, _port, _register_and_sign_in
 from tests.domain.sportsbook.support import BookMarket, add_market
 from tests.schema.accounts.test_staff import signed_in_staff
 from tests.schema.sportsbook.support import gid
@@ -88,6 +88,11 @@ async def test_a_score_changes_in_place_on_the_list_and_the_event_page_and_the_s
     assert await page.evaluate("window.stillTheSamePage") is True
     assert await page.locator("#bet-slip .slip-selection").count() == 1
     assert "home" in await page.locator("#bet-slip .slip-selection").inner_text()
+    # The swapped line is accessible, and on a 360 px phone the page does not scroll sideways.
+    assert await _axe_violations(page) == []
+    await page.set_viewport_size({"width": 360, "height": 740})
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert await line.locator(".event-score").is_visible()
 
     # The event page: the same in place, with the slip (a cookie) still holding it.
     await page.goto(f"{base}/sports/event/{event}")
