@@ -4,6 +4,7 @@ even when the form is sent twice, my bets with cash-out, live prices over SSE.""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import uuid
@@ -12,11 +13,18 @@ from sqlalchemy import func, select
 
 from domain.accounts.models import Player
 from domain.kernel.db import Database
-from domain.sportsbook.models import Bet, Event
+from domain.kernel.outbox import emit
+from domain.sportsbook.feed.events import EventUpdated
+from domain.sportsbook.models import Bet, Event, Market
 from tests.domain.sportsbook.support import BookMarket, add_market, fund, wallets
 from tests.schema.sportsbook.support import gid, publish_odds, set_market_status, set_odds
 from tests.support import STRONG_PASSWORD
-from tests.web.site.support import SiteClient, odds_stream_after, register_and_sign_in
+from tests.web.site.support import (
+    SiteClient,
+    check_sse_fragments,
+    odds_stream_after,
+    register_and_sign_in,
+)
 from web.site.sports import dom_id
 
 HTMX = {"hx-request": "true"}
@@ -333,3 +341,46 @@ async def test_live_events_show_score_and_clock_in_play_first_and_alone_on_reque
     assert 'href="/sports?status=live" aria-current="page"' in in_play
     empty = await aurora_site.get(f"/sports?status=live&sport=none-{uuid.uuid4().hex[:4]}")
     assert "Nothing is in play right now." in empty.text
+
+
+async def test_a_score_and_a_suspension_reach_the_page_over_server_sent_events(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    """eventUpdated (a score, a clock, a market suspended by a trader: no odds change) is
+    sent as the event's live line and the market's status label and disabled buttons."""
+    market = await add_market(db, {"home": "2.50", "away": "1.50"}, event_status="live")
+    event = gid("SportsbookEvent", market.event_id)
+    received: list[str] = []
+
+    async def read() -> None:
+        async with aurora_site.client.stream(
+            "GET", f"/sports/odds/stream?events={event}", headers=aurora_site._cookie_header()
+        ) as response:
+            async for line in response.aiter_lines():
+                received.append(line)
+                # Up to the end of the first price button sent again.
+                if not line and any(r.startswith("event: odds-") for r in received):
+                    return
+
+    reader = asyncio.ensure_future(read())
+    await asyncio.sleep(1.0)
+    async with db.transaction() as uow:
+        row = await uow.session.get_one(Event, market.event_id)
+        row.score, row.clock = {"home": 1, "away": 0}, {"period": "1H", "minute": 9}
+        (await uow.session.get_one(Market, market.market_id)).status = "suspended"
+        suspended = [{"market_id": market.market_id, "status": "suspended"}]
+        update = EventUpdated(
+            event_id=market.event_id, status="live", score=row.score, markets=suspended
+        )
+        await emit(uow, update, brand=None)
+    await asyncio.wait_for(reader, timeout=20)
+    text = "\n".join(received)
+    check_sse_fragments(text)
+
+    line = text[text.index(f"event: event-{dom_id(event)}") :]
+    assert '<span class="score-home">1</span>\N{EN DASH}<span class="score-away">0</span>' in line
+    assert "9\N{PRIME} (1H)" in line
+    assert f"event: market-{dom_id(gid('Market', market.market_id))}" in text
+    assert "Suspended: no bets for now" in text
+    home = gid("Outcome", market.outcomes["home"])
+    assert re.search(rf'data-outcome="{re.escape(home)}" disabled>', text)
