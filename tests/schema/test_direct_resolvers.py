@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from graphql import execute, parse
+from sqlalchemy import select
 from strawberry import relay
 from strawberry.relay import from_base64, to_base64
 
@@ -29,11 +30,13 @@ from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
 from domain.messaging import recovery as recovery_mail
-from domain.sportsbook.models import MarketStatus, OutcomeStatus
+from domain.sportsbook import catalog
+from domain.sportsbook.models import Event, MarketStatus, OutcomeStatus
 from schema import build_schema
 from schema.extensions import graphql_core_schema
 from schema.messaging.subscriptions import InboxChange
 from schema.sportsbook.subscriptions import OddsUpdate, OutcomeOdds
+from schema.sportsbook.types import SportsbookEvent
 from schema.wallets.types import BalanceChange
 from tests.schema.sportsbook.support import add_market
 from tests.schema.wallets.support import fund
@@ -66,12 +69,23 @@ def _balance_change() -> BalanceChange | None:
                                      "changes": [change]}, "p")  # fmt: skip
 
 
+async def _event_updated(db: Database) -> SportsbookEvent:
+    """The event as `eventUpdated` yields it: the world's event, read as the stream does."""
+    async with db.uow() as uow:
+        event_id = await uow.session.scalar(select(Event.id).order_by(Event.id).limit(1))
+        assert event_id is not None
+        found = await catalog.events_by_id(uow, [event_id])
+    return SportsbookEvent.from_model(found[event_id])
+
+
 # Subscription documents: the value a stream yields, resolved through the document.
-PUBLISHED = {
+PUBLISHED: dict[str, Any] = {
     "OddsChanged": _odds_update,
     "BalanceChanged": _balance_change,
     "InboxChanged": lambda: InboxChange(unread_count=3),
 }
+# Those whose value is read from the database, as their stream reads it.
+PUBLISHED_FROM_DB = {"EventUpdated": _event_updated}
 
 WITH_DIRECT = build_schema(get_settings())
 WITHOUT_DIRECT = build_schema(get_settings(), direct_resolvers=False)
@@ -84,11 +98,16 @@ def _context(db: Database, registry: BrandRegistry, token: str | None) -> GraphQ
 async def _run(
     schema: Any, context: GraphQLContext, operation: str, variables: dict[str, Any]
 ) -> dict[str, Any]:
-    if operation in PUBLISHED:
+    if operation in PUBLISHED or operation in PUBLISHED_FROM_DB:
+        root = (
+            PUBLISHED[operation]()
+            if operation in PUBLISHED
+            else await PUBLISHED_FROM_DB[operation](context.db)
+        )
         result = execute(
             graphql_core_schema(schema),
             parse(DOCUMENTS[operation]),
-            root_value=PUBLISHED[operation](),
+            root_value=root,
             context_value=context,
             variable_values=variables,
             operation_name=operation,
@@ -141,6 +160,7 @@ def _variables(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "ResetPassword": {"input": {"token": "not-a-token", "newPassword": DEMO_PASSWORD}},
         "VerifyEmail": {"input": {"token": "not-a-token"}},
         "OddsChanged": {"events": [world["event"]]},
+        "EventUpdated": {"event": world["event"]},
         "PlaceBet": {"input": world["slip"]},
         "Register": {
             "input": {
