@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 from urllib.parse import quote
 
-from babel.dates import format_datetime
+from babel.dates import format_datetime, get_date_format, get_datetime_format, get_time_format
 from babel.numbers import format_currency, format_decimal
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -71,7 +71,17 @@ def _odds_written(odds: str) -> Mapping[str, str] | None:
 @functools.lru_cache(maxsize=MOMENTS_CACHED_MAX)
 def _moment(value: str | datetime, locale: str) -> str:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return format_datetime(moment, "medium", locale=locale)
+    return format_datetime(moment, _moment_pattern(locale), locale=locale)
+
+
+@functools.lru_cache(maxsize=16)
+def _moment_pattern(locale: str) -> str:
+    """The locale's medium date and short time, as its medium date-time joins them: a kick-off
+    or a bet reads "7 dec. 2026 04:00", not with seconds nobody needs."""
+    joined = str(get_datetime_format("medium", locale=locale))
+    date = get_date_format("medium", locale=locale).pattern
+    time = get_time_format("short", locale=locale).pattern
+    return joined.replace("{1}", date).replace("{0}", time)
 
 
 @dataclass

@@ -9,6 +9,7 @@ import html
 import re
 import uuid
 
+from babel.dates import format_date, format_datetime, format_time
 from sqlalchemy import func, select
 
 from domain.accounts.models import Player
@@ -384,3 +385,25 @@ async def test_a_score_and_a_suspension_reach_the_page_over_server_sent_events(
     assert "Suspended: no bets for now" in text
     home = gid("Outcome", market.outcomes["home"])
     assert re.search(rf'data-outcome="{re.escape(home)}" disabled>', text)
+
+
+async def test_an_events_start_reads_as_date_and_minutes_not_seconds(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    market = await add_market(db, {"home": "2.50", "draw": "3.20", "away": "2.80"})
+    async with db.uow() as uow:
+        starts = await uow.session.scalar(
+            select(Event.starts_at).where(Event.id == market.event_id)
+        )
+    assert starts is not None
+
+    page = await aurora_site.get("/sports")
+
+    with_seconds = format_datetime(starts, "medium", locale="en")
+    written = (
+        format_date(starts, "medium", locale="en")
+        + ", "
+        + format_time(starts, "short", locale="en")
+    )
+    assert written in page.text
+    assert with_seconds not in page.text
