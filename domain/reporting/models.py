@@ -55,8 +55,9 @@ def _figure() -> Mapped[int]:
     return mapped_column(BigInteger, default=0, server_default=text("0"))
 
 
-class DailyFigures(Base):
-    __tablename__ = "reporting_daily"
+class _Cell:
+    """A cell of the read model: brand-day, product, game and provider or sport, competition and
+    market type, and currency (the key of the figures and of who was active in them)."""
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     brand: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -68,6 +69,10 @@ class DailyFigures(Base):
     competition: Mapped[str] = mapped_column(Text, primary_key=True)
     market_type: Mapped[str] = mapped_column(Text, primary_key=True)
     currency: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class DailyFigures(_Cell, Base):
+    __tablename__ = "reporting_daily"
 
     bets: Mapped[int] = _figure()
     stakes_minor: Mapped[int] = _figure()
@@ -108,22 +113,14 @@ class AppliedSource(Base):
     __table_args__ = (Index("ix_reporting_applied_brand_day", "brand", "day"),)
 
 
-class PlayerActivity(Base):
+class PlayerActivity(_Cell, Base):
     """That a player staked in a cell on a day: active players are distinct, so the cell's
     `active_players` grows only when this row is new (and ranges count these rows)."""
 
     __tablename__ = "reporting_player_activity"
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    brand: Mapped[str] = mapped_column(Text, primary_key=True)
-    product: Mapped[str] = mapped_column(Text, primary_key=True)
-    game: Mapped[str] = mapped_column(Text, primary_key=True)
-    provider: Mapped[str] = mapped_column(Text, primary_key=True)
-    sport: Mapped[str] = mapped_column(Text, primary_key=True)
-    competition: Mapped[str] = mapped_column(Text, primary_key=True)
-    market_type: Mapped[str] = mapped_column(Text, primary_key=True)
-    currency: Mapped[str] = mapped_column(Text, primary_key=True)
-    player_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    # After the cell's key, as the table has it.
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, sort_order=1)
 
 
 # The money figures kept per player (CRM's, risk's and segments' player value).
@@ -148,7 +145,8 @@ class PlayerDay(Base):
     __tablename__ = "reporting_player_daily"
 
     brand: Mapped[str] = mapped_column(Text, primary_key=True)
-    player_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    # After the cell's key, as the table has it.
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, sort_order=1)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     currency: Mapped[str] = mapped_column(Text, primary_key=True)
     stakes_minor: Mapped[int] = _figure()
@@ -182,7 +180,8 @@ class FirstDeposit(Base):
     __tablename__ = "reporting_first_deposits"
 
     brand: Mapped[str] = mapped_column(Text, primary_key=True)
-    player_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    # After the cell's key, as the table has it.
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, sort_order=1)
     transaction_id: Mapped[int] = mapped_column(BigInteger)
     day: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(Text)
