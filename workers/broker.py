@@ -14,7 +14,9 @@ from typing import Any, Final
 
 import dramatiq
 import redis
-from dramatiq.brokers.redis import RedisBroker
+from dramatiq.broker import MessageProxy
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
+from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import (
     AgeLimit,
     AsyncIO,
@@ -60,6 +62,12 @@ REDIS_SOCKET_TIMEOUT_S = 10.0
 REDIS_RETRIES_MAX = 3
 
 
+ORPHANS_REQUEUED: Final = Counter(
+    "stakehouse_broker_orphans_requeued",
+    "Messages this worker had fetched but lost track of when its broker connection broke, "
+    "put back on their queue",
+    ["queue"],
+)
 MESSAGES_DEAD_LETTERED: Final = Counter(
     "stakehouse_messages_dead_lettered",
     "Messages dead-lettered (never to be retried): a permanent error, or retries exhausted",
@@ -88,6 +96,75 @@ class DeadLetterMetrics(Middleware):
         log.warning(
             "message %s of %s dead-lettered: %s", message.message_id, message.actor_name, reason
         )
+
+
+class _RecoveringConsumer(_RedisConsumer):
+    """Dramatiq's Redis consumer, which loses no message when the connection breaks.
+
+    A fetch moves messages into this worker's "acks" set on the server before the reply
+    comes back. When the connection breaks around a fetch (the reply lost, or redis-py
+    retrying the command), or while messages wait in the consumer's prefetch cache, the
+    consumer is replaced and those messages stay in the set: the server gives them to
+    nobody else while this worker's heartbeat lives, so they would wait for its restart.
+    Each new consumer therefore starts by putting back every message of its set that no
+    worker thread holds; a message held by a thread is acked by it as usual."""
+
+    def __init__(
+        self, broker: StakehouseRedisBroker, queue_name: str, prefetch: int, timeout: int
+    ) -> None:
+        super().__init__(broker, queue_name, prefetch, timeout)  # type: ignore[no-untyped-call]
+        self._held = broker.held(queue_name)
+        self._recovered = False
+
+    def __next__(self) -> MessageProxy | None:
+        if not self._recovered:
+            self._requeue_orphans()
+            self._recovered = True
+        proxy: MessageProxy | None = super().__next__()  # type: ignore[no-untyped-call]
+        if proxy is not None:
+            self._held.add(proxy.options["redis_message_id"])
+        return proxy
+
+    def ack(self, message: MessageProxy) -> None:
+        self._held.discard(message.options["redis_message_id"])
+        super().ack(message)  # type: ignore[no-untyped-call]
+
+    def nack(self, message: MessageProxy) -> None:
+        self._held.discard(message.options["redis_message_id"])
+        super().nack(message)  # type: ignore[no-untyped-call]
+
+    def _requeue_orphans(self) -> None:
+        broker = self.broker
+        acks = f"{broker.namespace}:__acks__.{broker.broker_id}.{self.queue_name}"
+        try:
+            orphans = {member.decode() for member in broker.client.smembers(acks)} - self._held
+            if orphans:
+                broker.do_requeue(self.queue_name, *orphans)
+        except redis.ConnectionError as error:
+            raise ConnectionClosed(error) from None  # type: ignore[no-untyped-call]
+        if orphans:
+            ORPHANS_REQUEUED.labels(queue=self.queue_name).inc(len(orphans))
+            log.warning(
+                "requeued %d message(s) of %s lost by a broken connection",
+                len(orphans),
+                self.queue_name,
+            )
+
+
+class StakehouseRedisBroker(RedisBroker):
+    """Dramatiq's Redis broker with consumers that recover what a broken connection left."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)  # type: ignore[no-untyped-call]
+        # Per queue, the messages this process's worker threads hold (fetched, not acked).
+        self._held: dict[str, set[str]] = {}
+
+    def held(self, queue_name: str) -> set[str]:
+        return self._held.setdefault(queue_name, set())
+
+    @property
+    def consumer_class(self) -> type[_RecoveringConsumer]:
+        return _RecoveringConsumer
 
 
 def broker_middleware() -> list[Middleware]:
@@ -136,7 +213,7 @@ def _redis_broker(url: str) -> dramatiq.Broker:
         retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), REDIS_RETRIES_MAX),
         health_check_interval=30,
     )
-    broker: dramatiq.Broker = RedisBroker(  # type: ignore[no-untyped-call]  # untyped upstream
+    broker: dramatiq.Broker = StakehouseRedisBroker(
         client=client, namespace=REDIS_NAMESPACE, middleware=broker_middleware()
     )
     return broker
