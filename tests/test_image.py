@@ -12,6 +12,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -55,18 +56,52 @@ def test_the_image_runs_as_the_non_root_user_the_pods_require() -> None:
     assert "runAsUser: 10001" in deployment
 
 
-def test_the_lock_pins_every_dependency_with_hashes() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    pins = dict(re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+) \\$", LOCK, flags=re.MULTILINE))
-    locked = {canonicalize_name(name): version for name, version in pins.items()}
+def _pins(lock: str) -> dict[str, str]:
+    pins = re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+) \\$", lock, flags=re.MULTILINE)
+    return {canonicalize_name(name): version for name, version in pins}
 
-    for dependency in project["dependencies"]:
+
+@pytest.mark.parametrize(
+    ("lock_file", "extras"),
+    [("requirements.lock", ()), ("requirements-test.lock", ("test",))],
+)
+def test_each_lock_pins_every_dependency_with_hashes(
+    lock_file: str, extras: tuple[str, ...]
+) -> None:
+    """requirements.lock is what the image installs, requirements-test.lock what the README's
+    test command installs: both are pip-compile's output for pyproject.toml (the second with
+    the test extra), every pin with its hashes."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lock = (ROOT / lock_file).read_text(encoding="utf-8")
+    locked = _pins(lock)
+    wanted = list(project["dependencies"])
+    for extra in extras:
+        wanted += project["optional-dependencies"][extra]
+
+    for dependency in wanted:
         requirement = Requirement(dependency)
         name = canonicalize_name(requirement.name)
-        assert name in locked, f"{name} is not in requirements.lock (re-run pip-compile)"
+        assert name in locked, f"{name} is not in {lock_file} (re-run pip-compile)"
         assert requirement.specifier.contains(locked[name]), f"{name}=={locked[name]}"
-    blocks = re.split(r"\n(?=[A-Za-z0-9])", LOCK.split("\n\n", 1)[-1].strip())
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", lock.split("\n\n", 1)[-1].strip())
     assert all("--hash=sha256:" in block for block in blocks if "==" in block)
+
+
+def test_the_tests_run_on_the_versions_the_image_ships() -> None:
+    image, tests = _pins(LOCK), _pins((ROOT / "requirements-test.lock").read_text("utf-8"))
+
+    assert {name: tests.get(name) for name in image} == image
+
+
+def test_the_readme_installs_from_the_locks() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    install = ".venv/bin/pip install --require-hashes -r {} && .venv/bin/pip install --no-deps -e ."
+
+    assert install.format("requirements.lock") + " && .venv/bin/stakehouse dev" in readme
+    test_command = install.format("requirements-test.lock") + " && .venv/bin/pytest"
+    assert test_command in readme
+    assert f"python3 -m venv .venv && {test_command}\n" in ci
 
 
 def test_the_installed_package_ships_every_file_the_application_reads(tmp_path: Path) -> None:
