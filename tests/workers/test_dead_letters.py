@@ -7,12 +7,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 
 import pytest
-from sqlalchemy import select
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
 
+from domain.brands.service import BrandRegistry
 from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
+from domain.messaging.models import InboxMessage
+from tests.support import create_player
 from tests.workers import (
     eventually,
     flushed_broker,  # noqa: F401 (autouse fixture)
@@ -20,7 +25,7 @@ from tests.workers import (
     running_worker,
 )
 from workers import queues
-from workers.actors import broker, feed
+from workers.actors import broker, feed, messaging
 from workers.scheduler import measure_queues
 
 POISON = {"kind": "no-such-kind", "producer": "drill", "message_id": "poison-1"}
@@ -150,3 +155,74 @@ def test_a_blank_reason_is_refused(command: str, database_url: str, broker_url: 
 
     assert result.returncode == 2
     assert "say why" in result.stderr
+
+
+async def test_a_message_that_keeps_failing_is_dead_lettered_after_its_retries_while_others_flow(
+    db: Database, registry: BrandRegistry
+) -> None:
+    """The drill's poison fails the same way on every delivery (a payload the welcome actor
+    cannot read: a bug, not a domain refusal), so it is retried with backoff, then dead-
+    lettered; the welcomes sent before and after it are all delivered meanwhile."""
+    players = [await create_player(db, registry) for _ in range(12)]
+    dead_before = _dead_lettered_count(messaging.WELCOME_CONSUMER, "KeyError")
+
+    def welcome(player: uuid.UUID, event_id: int) -> None:
+        messaging.send_welcome.send(event_id, "aurora", {"player_id": str(player)})
+
+    for number, player in enumerate(players[:6]):
+        welcome(player, -1_000_000 - number)
+    # Its own retry budget and backoff keep the drill short; the actor's are 10 and minutes.
+    messaging.send_welcome.send_with_options(
+        args=(-1, "aurora", {}), max_retries=3, min_backoff=1_000, max_backoff=4_000
+    )
+    for number, player in enumerate(players[6:]):
+        welcome(player, -2_000_000 - number)
+
+    async def poison_dead_and_welcomes_delivered() -> bool:
+        return bool(queues.dead_letters(broker, messaging.QUEUE)) and (
+            await _welcomed(db, players) == len(players)
+        )
+
+    async with running_worker(messaging.QUEUE):
+        await eventually(poison_dead_and_welcomes_delivered, timeout_s=30)
+
+    (letter,) = queues.dead_letters(broker, messaging.QUEUE)
+    assert letter.message.args == (-1, "aurora", {})
+    assert letter.message.options["retries"] == 3
+    assert letter.reason.startswith("KeyError")
+    assert _dead_lettered_count(messaging.WELCOME_CONSUMER, "KeyError") == dead_before + 1
+    await measure_queues(db)
+    assert queues.DEAD_LETTERS.labels(queue=messaging.QUEUE)._value.get() == 1
+    assert not queued_messages(messaging.QUEUE)
+    # Flowing: every welcome, those sent after the poison too, was in before it died.
+    assert await _last_welcome_ms(db, players) < letter.dead_at_ms
+
+
+def _dead_lettered_count(actor: str, reason: str) -> float:
+    return (
+        REGISTRY.get_sample_value(
+            "stakehouse_messages_dead_lettered_total", {"actor": actor, "reason": reason}
+        )
+        or 0.0
+    )
+
+
+async def _welcomed(db: Database, players: list[uuid.UUID]) -> int:
+    async with db.uow() as uow:
+        return int(
+            await uow.session.scalar(
+                select(func.count(func.distinct(InboxMessage.player_id))).where(
+                    InboxMessage.player_id.in_(players), InboxMessage.kind == "welcome"
+                )
+            )
+            or 0
+        )
+
+
+async def _last_welcome_ms(db: Database, players: list[uuid.UUID]) -> int:
+    async with db.uow() as uow:
+        last = await uow.session.scalar(
+            select(func.max(InboxMessage.created_at)).where(InboxMessage.player_id.in_(players))
+        )
+    assert last is not None
+    return int(last.timestamp() * 1000)
