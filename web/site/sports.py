@@ -351,6 +351,8 @@ class SportsPages:
                 title=page.gettext("Event not found"),
                 message=page.gettext("This event is not offered."),
             )
+        for market in event["markets"]:
+            market["runners"] = race_card(market)
         return self._render(
             request,
             page,
@@ -644,6 +646,36 @@ class SportsPages:
             return self.site.sign_in_first(request, page)
         return await self._bets_page(request, page)
 
+    async def bet(self, request: Request) -> Response:
+        """One of the player's bets, as a statement row links to it: the same card as the
+        history's. Another player's bet, or no bet, is the same 404."""
+        page = await self.site.page(request)
+        if not page.viewer.signed_in:
+            return self.site.sign_in_first(request, page)
+        bet_id = request.path_params["id"][:_ID_LENGTH_MAX]
+        bet = None
+        if int_of_text(bet_id, "Bet") is not None:
+            variables = {"id": bet_id, "format": page.viewer.odds_format}
+            result = await self.site.graphql.run(request, "MyBet", variables)
+            bet = result.data.get("node")
+        if not bet or "legs" not in bet:
+            return self.site.render(
+                page,
+                "error.html",
+                status=404,
+                personal=True,
+                title=page.gettext("Bet not found"),
+                message=page.gettext("This bet is not one of yours."),
+            )
+        return self.site.render(
+            page,
+            "sports/bet.html",
+            personal=True,
+            bet=bet,
+            tab="settled" if bet["settledAt"] else "open",
+            new_key=lambda: "co-" + secrets.token_urlsafe(16),
+        )
+
     async def _bets_page(
         self, request: Request, page: Page, *, status: int = 200, notice: str | None = None,
         problem: str | None = None, tab: str | None = None,
@@ -708,6 +740,22 @@ class SportsPages:
         else:
             problem = refusal(page, error)
         return await self._bets_page(request, page, status=409, problem=problem, tab="open")
+
+
+# Markets a race's card shows: its runners, in number order, then by finishing position.
+RACE_MARKET_TYPES: Final = frozenset({"race_winner"})
+
+
+def race_card(market: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A race market's runners for its card (None for other markets): each outcome with
+    its number (its place on the card, as the market lists them), in number order; once
+    resulted, by finishing position, non-runners last."""
+    if market.get("type") not in RACE_MARKET_TYPES:
+        return None
+    runners = [{**outcome, "number": n} for n, outcome in enumerate(market["outcomes"], 1)]
+    if market["status"] == "SETTLED":
+        runners.sort(key=lambda r: (r["position"] is None, r["position"] or 0, r["number"]))
+    return runners
 
 
 def _picked(form: FormData) -> tuple[str, Decimal | None, str]:
