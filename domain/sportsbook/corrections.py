@@ -183,6 +183,7 @@ async def begin_rollback(uow: UnitOfWork, market: Market, run_id: uuid.UUID) -> 
             place_result=None,
             place_dead_heat_numerator=1,
             place_dead_heat_denominator=1,
+            position=None,
         )
     )
     market.status = MarketStatus.SUSPENDED.value

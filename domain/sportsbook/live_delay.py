@@ -28,7 +28,7 @@ from domain.kernel.outbox import emit
 from domain.sportsbook import returns
 from domain.sportsbook.corrections import REFUND_SCOPE, refund, release_liabilities
 from domain.sportsbook.errors import BetNotFound
-from domain.sportsbook.events import BetUpdated
+from domain.sportsbook.events import BetUpdated, LiabilityChanged
 from domain.sportsbook.models import Bet, BetLeg, BetStatus, OddsPolicy
 from domain.sportsbook.placement import is_open, odds_accepted
 from domain.sportsbook.repository import selections
@@ -127,6 +127,11 @@ async def decide_pending_bet(uow: UnitOfWork, *, bet_id: int) -> PendingDecision
     row.status = BetStatus.OPEN.value
     await uow.flush()
     await _emit_updated(uow, bet, BetStatus.OPEN)
+    # Traders' liabilityChanged: the bet is on the book now, at the odds it took (its
+    # liability moved with them). Brand-less, like every liability announcement: a
+    # trader of every brand may watch the market.
+    markets = sorted({leg.market_id for leg in legs})
+    await emit(uow, LiabilityChanged(market_ids=markets), brand=None)
     return PendingDecision(bet_id, BetStatus.OPEN)
 
 

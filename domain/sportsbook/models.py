@@ -256,6 +256,8 @@ class Outcome(Base):
     place_result: Mapped[str | None] = mapped_column(Text)
     place_dead_heat_numerator: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     place_dead_heat_denominator: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Races: the finishing position once resulted (NULL: not a race, not run, or open).
+    position: Mapped[int | None] = mapped_column(SmallInteger)
     # The price as the feed last sent it (before our margin); NULL for manual markets.
     feed_odds: Mapped[Decimal | None] = mapped_column(ODDS)
     # A trader's price holds against feed updates until released (domain.sportsbook.trading).

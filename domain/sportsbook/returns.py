@@ -36,6 +36,9 @@ class LegResult:
     # The place part's result; None derives it (a winner is placed, a void is void).
     place_result: ResultKind | None = None
     place_dead_heat: Fraction = ONE
+    # Races: the finishing position (None: not a race, a non-runner, or not given). Only
+    # shown to the player: the place part's result above is what pays.
+    position: int | None = None
 
     @property
     def effective_place_result(self) -> ResultKind:

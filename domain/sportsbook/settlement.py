@@ -100,6 +100,7 @@ def results_to_json(results: Mapping[int, returns.LegResult]) -> dict[str, dict[
             "dead_heat": str(r.dead_heat),
             **({"place_result": r.place_result.value} if r.place_result else {}),
             "place_dead_heat": str(r.place_dead_heat),
+            **({"position": str(r.position)} if r.position is not None else {}),
         }
         for outcome, r in sorted(results.items())
     }
@@ -114,6 +115,7 @@ def results_from_json(raw: Mapping[str, Mapping[str, str]]) -> dict[int, returns
                 Fraction(r.get("dead_heat", "1")),
                 ResultKind(r["place_result"]) if r.get("place_result") else None,
                 Fraction(r.get("place_dead_heat", "1")),
+                int(r["position"]) if r.get("position") else None,
             )
             for outcome, r in raw.items()
         }
@@ -173,6 +175,7 @@ async def write_results(
                 place_result=result.place_result.value if result.place_result else None,
                 place_dead_heat_numerator=result.place_dead_heat.numerator,
                 place_dead_heat_denominator=result.place_dead_heat.denominator,
+                position=result.position,
             )
         )
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, TypeAlias
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, Select, and_, func, select
+from sqlalchemy.orm import aliased
 
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError
@@ -111,6 +112,9 @@ class Movement:
     amount_minor: int
     balance_after_minor: int
     created_at: datetime
+    # The sportsbook bet the transaction moved money for (its stake, payout, refund,
+    # cash-out, or the reversal of one), from the posting's metadata; None otherwise.
+    bet_id: int | None = None
 
     @property
     def cursor(self) -> Cursor:
@@ -130,10 +134,13 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 # entry id, transaction id, player id, transaction kind, wallet kind, currency, amount,
-# balance after, created at.
+# balance after, created at, bet id.
 _MovementSelect: TypeAlias = Select[
-    int, int, uuid.UUID | None, str, str, str, int, int | None, datetime
+    int, int, uuid.UUID | None, str, str, str, int, int | None, datetime, int | None
 ]
+# The transaction a reversal reverses (its metadata names it): a reversed payout's
+# reversal names the bet through it.
+_REVERSED = aliased(LedgerTransaction, name="reversed")
 
 
 def _movements() -> _MovementSelect:
@@ -147,10 +154,22 @@ def _movements() -> _MovementSelect:
         LedgerEntry.amount,
         LedgerEntry.balance_after,
         LedgerEntry.created_at,
+        func.coalesce(
+            LedgerTransaction.metadata_["bet_id"].as_integer(),
+            _REVERSED.metadata_["bet_id"].as_integer(),
+        ),
     ).select_from(
         LedgerEntry.__table__.join(
             LedgerAccount.__table__, LedgerAccount.id == LedgerEntry.account_id
-        ).join(LedgerTransaction.__table__, LedgerTransaction.id == LedgerEntry.transaction_id)
+        )
+        .join(LedgerTransaction.__table__, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .outerjoin(
+            _REVERSED,
+            and_(
+                _REVERSED.id == LedgerTransaction.metadata_["reverses"].as_integer(),
+                _REVERSED.brand == LedgerTransaction.brand,
+            ),
+        )
     )
 
 
@@ -181,9 +200,9 @@ def _history_statement(
 
 
 def _movement(
-    row: Row[int, int, uuid.UUID | None, str, str, str, int, int | None, datetime],
+    row: Row[int, int, uuid.UUID | None, str, str, str, int, int | None, datetime, int | None],
 ) -> Movement:
-    entry_id, transaction_id, player_id, kind, wallet, currency, amount, balance, at = row
+    entry_id, transaction_id, player_id, kind, wallet, currency, amount, balance, at, bet = row
     # Programmer errors: callers select player wallets only, which record running balances.
     assert player_id is not None, "a movement is on a player wallet"
     assert balance is not None, "player wallets record their running balance"
@@ -197,6 +216,7 @@ def _movement(
         amount_minor=amount,
         balance_after_minor=balance,
         created_at=at,
+        bet_id=bet,
     )
 
 

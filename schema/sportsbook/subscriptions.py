@@ -168,6 +168,21 @@ async def _event_updates(
                     yield update
 
 
+async def _events_updates(
+    hub: EventHub, db: Database, brand: str, wanted: frozenset[int]
+) -> AsyncIterator[SportsbookEvent]:
+    """`eventsUpdated`: each watched event as it is now, whenever it changes."""
+    async with hub.subscribe(EventUpdated.topic, brand=None) as events:
+        async for event in events:
+            if event.brand not in (None, brand):
+                continue
+            event_id = int(event.payload["event_id"])
+            if event_id in wanted:
+                update = await build_event_update(db, event_id)
+                if update is not None:
+                    yield update
+
+
 @contextlib.asynccontextmanager
 async def _merged(
     hub: EventHub, topics: Sequence[str], brand: str | None
@@ -268,6 +283,22 @@ class SportsbookSubscription:
         hub, db, brand = info.context.hub, info.context.db, info.context.brand.slug
         key = ("eventUpdated", brand, event_id)
         produce = lambda: _event_updates(hub, db, brand, event_id)  # noqa: E731
+        async with fanout_for(hub).join(key, produce) as stream:
+            async for update in _until_interrupted(stream):  # type: ignore[arg-type]
+                yield update  # type: ignore[misc]
+
+    @strawberry.subscription(
+        description="Each of these events (at most "
+        f"{EVENTS_PER_SUBSCRIPTION_MAX}) each time its status, score or market statuses "
+        "change: one subscription for a whole list of events. Public."
+    )
+    async def events_updated(
+        self, info: Info, events: list[relay.GlobalID]
+    ) -> AsyncGenerator[SportsbookEvent, None]:
+        wanted = _event_ids(events)
+        hub, db, brand = info.context.hub, info.context.db, info.context.brand.slug
+        key = ("eventsUpdated", brand, wanted)
+        produce = lambda: _events_updates(hub, db, brand, wanted)  # noqa: E731
         async with fanout_for(hub).join(key, produce) as stream:
             async for update in _until_interrupted(stream):  # type: ignore[arg-type]
                 yield update  # type: ignore[misc]

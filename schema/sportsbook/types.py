@@ -308,6 +308,10 @@ class Outcome(relay.Node):
     name: str
     odds: Decimal = strawberry.field(description='Decimal odds as a string, e.g. "2.5".')
     status: models.OutcomeStatus
+    position: int | None = strawberry.field(
+        description="Races: the runner's finishing position once the race is resulted "
+        "(null before, for a non-runner, and outside races)."
+    )
     _market_id: strawberry.Private[int]
 
     @classmethod
@@ -318,6 +322,7 @@ class Outcome(relay.Node):
             name=row.name,
             odds=row.odds,
             status=models.OutcomeStatus(row.status),
+            position=row.position,
             _market_id=row.market_id,
         )
 
@@ -398,6 +403,29 @@ class BetLeg:
             return None
         place = models.ResultKind(row.place_result) if row.place_result else None
         return returns.LegResult(self.result, place_result=place).effective_place_result
+
+    @strawberry.field(
+        description="A settled each-way leg placed in a dead heat across the last place: "
+        'the share of the place stake paid at the place odds, e.g. "1/2" for two tied for '
+        "the last place. Null otherwise."
+    )
+    async def place_dead_heat_factor(self, info: Info) -> str | None:
+        if not self._place_settled or self.result is None:
+            return None
+        row = await catalog_resolvers.outcome(info.context, self._outcome_id)
+        if row is None or row.place_dead_heat_numerator == row.place_dead_heat_denominator:
+            return None
+        return f"{row.place_dead_heat_numerator}/{row.place_dead_heat_denominator}"
+
+    @strawberry.field(
+        description="A settled race leg: the runner's finishing position (null: not a "
+        "race, a non-runner, or not resulted yet)."
+    )
+    async def finishing_position(self, info: Info) -> int | None:
+        if self.result is None:
+            return None
+        row = await catalog_resolvers.outcome(info.context, self._outcome_id)
+        return row.position if row is not None else None
 
     display: str = odds_display_field("The odds taken, written in `format`.")
 

@@ -13,7 +13,7 @@ from domain.wallets import adjustments, history, models
 from domain.wallets.service import Balance
 from resolvers.wallets import wallets as wallet_resolvers
 from schema.context import Info
-from schema.ids import int_keys, ledger_transaction_id
+from schema.ids import global_id, int_keys, ledger_transaction_id
 from schema.money import Money
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
@@ -54,6 +54,12 @@ class WalletTransaction(relay.Node):
     amount: Money = strawberry.field(description="Signed: negative when money left the wallet.")
     balance_after: Money = strawberry.field(description="The wallet's balance right after.")
     created_at: datetime
+    bet_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The sportsbook bet this moved money for (its stake, payout, refund, "
+        "cash-out, or a correction of one): the `Bet` id to open with `node(id:)`. Null "
+        "for other movements.",
+    )
 
     @classmethod
     def from_movement(cls, movement: history.Movement) -> Self:
@@ -65,6 +71,7 @@ class WalletTransaction(relay.Node):
             amount=Money.of(movement.amount_minor, movement.currency),
             balance_after=Money.of(movement.balance_after_minor, movement.currency),
             created_at=movement.created_at,
+            bet_id=global_id("Bet", movement.bet_id) if movement.bet_id is not None else None,
         )
 
     @classmethod

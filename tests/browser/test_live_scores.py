@@ -139,3 +139,49 @@ async def test_a_market_the_trader_suspends_shows_suspended_in_place_on_the_even
     assert await page.evaluate("window.stillTheSamePage") is True
     assert problems == []
     await context.close()
+
+
+async def test_an_event_a_trader_starts_moves_under_in_play_without_a_reload_and_the_slip_stays(
+    browser: Any, server: str, db: Database, axe_script: Any
+) -> None:
+    market = await add_market(db, {"home": "2.50", "draw": "3.20", "away": "2.80"})
+    trader = await signed_in_staff(Api(server, AURORA), db, "start-desk@op.example", ["trader"])
+    event = gid("SportsbookEvent", market.event_id)
+    card = f"[data-event='{event}']"
+    base = f"http://aurora.localhost:{_port(server)}"
+    context, page, problems = await _new_page(browser, axe_script)
+    await _register_and_sign_in(page, base, "MT", "starts@aurora.example")
+    await page.goto(f"{base}/sports")
+    upcoming_before = await page.locator(f"#upcoming {card}").count()
+    in_play_before = await page.locator(f"#in-play {card}").count()
+    await page.locator(f"{card} .outcome-button", has_text="home").click()
+    await page.locator("#bet-slip .slip-selection").wait_for()
+    await page.evaluate("window.stillTheSamePage = true")
+    await _stream_listening(page)
+
+    await _ok(trader, EDIT_EVENT, {"event": event, "status": "LIVE"})
+
+    await page.locator(f"#in-play {card}").wait_for(timeout=15_000)
+    assert (upcoming_before, in_play_before) == (1, 0)
+    assert await page.locator(f"#upcoming {card}").count() == 0
+    assert await page.locator(card).count() == 1
+    assert "Live" in await page.locator(f"#in-play {card} .event-live").inner_text()
+    assert await page.locator("#in-play-heading").is_visible()
+    assert await page.evaluate("window.stillTheSamePage") is True
+    assert await page.locator("#bet-slip .slip-selection").count() == 1
+    assert "home" in await page.locator("#bet-slip .slip-selection").inner_text()
+    # The moved card still follows the stream: a score lands in place, a price can be added.
+    await _ok(
+        trader, SET_SCORE, {"event": event, "home": 1, "away": 0, "period": "1H", "minute": 4}
+    )
+    await page.locator(f"#in-play {card} .event-score", has_text=score(1, 0)).wait_for(
+        timeout=15_000
+    )
+    await page.locator(f"#in-play {card} .outcome-button", has_text="away").click()
+    await page.locator("#bet-slip .slip-selection", has_text="away").wait_for()
+    assert await _axe_violations(page) == []
+    await page.set_viewport_size({"width": 360, "height": 740})
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert await page.evaluate("window.stillTheSamePage") is True
+    assert problems == []
+    await context.close()

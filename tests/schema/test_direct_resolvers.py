@@ -70,7 +70,7 @@ def _balance_change() -> BalanceChange | None:
 
 
 async def _event_updated(db: Database) -> SportsbookEvent:
-    """The event as `eventUpdated` yields it: the world's event, read as the stream does."""
+    """The event as `eventsUpdated` yields it: the world's event, read as the stream does."""
     async with db.uow() as uow:
         event_id = await uow.session.scalar(select(Event.id).order_by(Event.id).limit(1))
         assert event_id is not None
@@ -85,7 +85,7 @@ PUBLISHED: dict[str, Any] = {
     "InboxChanged": lambda: InboxChange(unread_count=3),
 }
 # Those whose value is read from the database, as their stream reads it.
-PUBLISHED_FROM_DB = {"EventUpdated": _event_updated}
+PUBLISHED_FROM_DB = {"EventsUpdated": _event_updated}
 
 WITH_DIRECT = build_schema(get_settings())
 WITHOUT_DIRECT = build_schema(get_settings(), direct_resolvers=False)
@@ -154,13 +154,14 @@ def _variables(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "LaunchGame": {"input": {"game": world["game"], "mode": "DEMO"}},
         "Login": {"input": {"identifier": DEMO_USERNAME, "password": "not the password"}},
         "MyBets": {"status": "OPEN", "first": 10},
+        "MyBet": {"id": world["bet"]},
         "MarkInboxMessageRead": {"input": {"messageId": "not-a-message"}},
         "DeleteInboxMessage": {"input": {"messageId": "not-a-message"}},
         "RequestPasswordReset": {"input": {"email": "nobody@example.com"}},
         "ResetPassword": {"input": {"token": "not-a-token", "newPassword": DEMO_PASSWORD}},
         "VerifyEmail": {"input": {"token": "not-a-token"}},
         "OddsChanged": {"events": [world["event"]]},
-        "EventUpdated": {"event": world["event"]},
+        "EventsUpdated": {"events": [world["event"]]},
         "PlaceBet": {"input": world["slip"]},
         "Register": {
             "input": {

@@ -141,6 +141,7 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/sports/odds-format", sports.odds_format, methods=["POST"]),
         Route("/account/bets", sports.my_bets, methods=["GET"]),
         Route("/account/bets/cash-out", sports.cash_out, methods=["POST"]),
+        Route("/account/bets/{id}", sports.bet, methods=["GET"]),
         *_static_routes(site, settings),
     ]
     return [

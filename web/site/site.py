@@ -196,10 +196,28 @@ class Page:
     def moment(self, value: str | datetime) -> str:
         return _moment(value, self.locale)
 
+    def ordinal(self, position: int) -> str:
+        """A finishing position as the page's language writes it: "2nd", "2.", "2:a"."""
+        return ordinal(position, self.locale)
+
     def minutes_since(self, value: str) -> int:
         """Whole minutes from an ISO time until now (e.g. time played in a session)."""
         elapsed = clock.now() - datetime.fromisoformat(value)
         return max(0, int(elapsed.total_seconds()) // 60)
+
+
+def ordinal(position: int, locale: str) -> str:
+    """An ordinal number in `locale` (English: 1st, 2nd, 3rd, 4th, 11th, 21st; German:
+    2.; Swedish: 1:a, 2:a, 3:e, 11:e, 21:a)."""
+    language = locale.split("_", maxsplit=1)[0].split("-", maxsplit=1)[0]
+    last, last_two = position % 10, position % 100
+    if language == "sv":
+        return f"{position}:{'a' if last in (1, 2) and last_two not in (11, 12) else 'e'}"
+    if language == "en":
+        suffixes = {1: "st", 2: "nd", 3: "rd"}
+        suffix = "th" if 11 <= last_two <= 13 else suffixes.get(last, "th")
+        return f"{position}{suffix}"
+    return f"{position}."
 
 
 class Site:

@@ -40,6 +40,7 @@ from domain.kernel.pubsub import SubscriptionInterrupted
 from schema.ids import int_of_text
 from web.site.account import KEEPALIVE_INTERVAL_S
 from web.site.refusals import refusal, refusals
+from web.site.security import CSRF_FIELD
 from web.site.site import ODDS_FORMATS, Page, Site, local_path
 
 SLIP_COOKIE: Final = "__Host-stakehouse_slip"
@@ -252,9 +253,11 @@ def _events_of(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [edge["node"] for edge in data["sportsbookEvents"]["edges"]]
 
 
-def _stream_url(events: list[dict[str, Any]]) -> str:
+def _stream_url(events: list[dict[str, Any]], *, listing: bool = False) -> str:
+    """The page's live stream; a list's (`listing`) also moves an event that starts from
+    "Upcoming" to "In play"."""
     ids = ",".join(event["id"] for event in events[:STREAM_EVENTS_MAX])
-    return "/sports/odds/stream?events=" + ids
+    return "/sports/odds/stream?events=" + ids + ("&list=1" if listing else "")
 
 
 class SportsPages:
@@ -330,7 +333,7 @@ class SportsPages:
             current_sport=sport,
             live_only=live_only,
             events=events,
-            stream_url=_stream_url(events) if events else None,
+            stream_url=_stream_url(events, listing=True) if events else None,
             return_path="/sports" + (f"?{request.url.query}" if request.url.query else ""),
         )
 
@@ -351,6 +354,8 @@ class SportsPages:
                 title=page.gettext("Event not found"),
                 message=page.gettext("This event is not offered."),
             )
+        for market in event["markets"]:
+            market["runners"] = race_card(market)
         return self._render(
             request,
             page,
@@ -527,33 +532,36 @@ class SportsPages:
         """Server-sent events: each changed outcome's button again (with ↑/↓), and each
         market's status label, from the `oddsChanged` subscription of the page's events;
         each event's live line (status, score, clock) and the markets whose status changed,
-        from `eventUpdated` of each of them."""
+        from one `eventsUpdated` subscription of all of them; on a list (`list=1`), an
+        event that starts moves from "Upcoming" to "In play"."""
         page = await self.site.page(request)
         raw = request.query_params.get("events", "")
         ids = [i for i in raw.split(",") if i and len(i) <= _ID_LENGTH_MAX][:STREAM_EVENTS_MAX]
         if not ids:
             return Response(status_code=204)
+        listing = request.query_params.get("list") == "1"
         return StreamingResponse(
-            self._odds_events(request, page, ids),
+            self._odds_events(request, page, ids, listing=listing),
             media_type="text/event-stream",
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
 
     async def _odds_events(
-        self, request: Request, page: Page, ids: list[str]
+        self, request: Request, page: Page, ids: list[str], *, listing: bool = False
     ) -> AsyncIterator[str]:
         live = await self._live_state(request, page, ids)
-        # One stream of the page's odds (the buttons written as the page's were, in the
-        # viewer's odds format) and of each event's score, clock and statuses.
+        # Two subscriptions, whatever the number of events: the page's odds (the buttons
+        # written as the page's were, in the viewer's odds format), and every event's
+        # score, clock and statuses.
         streams = [
             self.site.graphql.subscribe(
                 request, "OddsChanged", {"events": ids, "format": page.viewer.odds_format}
-            ),
-            *(
-                self.site.graphql.subscribe(request, "EventUpdated", {"event": e})
-                for e in live.events
-            ),
+            )
         ]
+        if live.events:
+            streams.append(
+                self.site.graphql.subscribe(request, "EventsUpdated", {"events": live.events})
+            )
         # Closed with the response, so every subscription ends when the browser leaves.
         async with contextlib.aclosing(_merged(streams, KEEPALIVE_INTERVAL_S)) as merged:
             async for data in merged:
@@ -563,9 +571,12 @@ class SportsPages:
                     for change in data["oddsChanged"]["outcomes"]:
                         for message in self._changed(page, live, change):
                             yield message
-                elif data.get("eventUpdated"):
-                    for message in self._event_changed(page, live, data["eventUpdated"]):
+                elif data.get("eventsUpdated"):
+                    event = data["eventsUpdated"]
+                    for message in self._event_changed(page, live, event):
                         yield message
+                    if listing and live.started(event):
+                        yield await self._moved_in_play(request, page, live, event["id"])
 
     async def _live_state(self, request: Request, page: Page, ids: list[str]) -> _Live:
         """What each outcome is called and costs now, to render its button and the move,
@@ -578,6 +589,7 @@ class SportsPages:
             if not event or "markets" not in event:
                 continue
             live.events.append(event["id"])
+            live.status[event["id"]] = event["status"]
             for market in event["markets"]:
                 live.market_status[market["id"]] = market["status"]
                 for outcome in market["outcomes"]:
@@ -588,6 +600,30 @@ class SportsPages:
         return page.theme.environment.get_template(template).render(
             page=page, translations=page.theme.translations_for(page.locale), **values
         )
+
+    async def _moved_in_play(self, request: Request, page: Page, live: _Live, event_id: str) -> str:
+        """An event of the list that started: its card, read again, leaves "Upcoming" and
+        joins "In play" (out-of-band swaps into the page's `moves` listener; the slip is
+        not touched)."""
+        found = await self.site.graphql.run(
+            request, "SportsEvent", {"id": event_id, "format": page.viewer.odds_format}
+        )
+        event = found.data.get("node")
+        if not event or "markets" not in event:
+            return ""
+        for market in event["markets"]:
+            live.market_status[market["id"]] = market["status"]
+            for outcome in market["outcomes"]:
+                live.known[outcome["id"]] = {"outcome": outcome, "market": market["id"]}
+        card = self._render_part(
+            page, "sports/_event.html", event=event, dom_id=dom_id, csrf_field=CSRF_FIELD,
+            return_path="/sports",
+        )  # fmt: skip
+        html = (
+            f'<div id="event-card-{dom_id(event_id)}" hx-swap-oob="delete"></div>'
+            f'<div hx-swap-oob="beforeend:#in-play-events">{card}</div>'
+        )
+        return _sse("moves", html)
 
     def _changed(self, page: Page, live: _Live, change: dict[str, Any]) -> list[str]:
         entry = live.known.get(change["outcome"])
@@ -643,6 +679,36 @@ class SportsPages:
         if not page.viewer.signed_in:
             return self.site.sign_in_first(request, page)
         return await self._bets_page(request, page)
+
+    async def bet(self, request: Request) -> Response:
+        """One of the player's bets, as a statement row links to it: the same card as the
+        history's. Another player's bet, or no bet, is the same 404."""
+        page = await self.site.page(request)
+        if not page.viewer.signed_in:
+            return self.site.sign_in_first(request, page)
+        bet_id = request.path_params["id"][:_ID_LENGTH_MAX]
+        bet = None
+        if int_of_text(bet_id, "Bet") is not None:
+            variables = {"id": bet_id, "format": page.viewer.odds_format}
+            result = await self.site.graphql.run(request, "MyBet", variables)
+            bet = result.data.get("node")
+        if not bet or "legs" not in bet:
+            return self.site.render(
+                page,
+                "error.html",
+                status=404,
+                personal=True,
+                title=page.gettext("Bet not found"),
+                message=page.gettext("This bet is not one of yours."),
+            )
+        return self.site.render(
+            page,
+            "sports/bet.html",
+            personal=True,
+            bet=bet,
+            tab="settled" if bet["settledAt"] else "open",
+            new_key=lambda: "co-" + secrets.token_urlsafe(16),
+        )
 
     async def _bets_page(
         self, request: Request, page: Page, *, status: int = 200, notice: str | None = None,
@@ -710,6 +776,22 @@ class SportsPages:
         return await self._bets_page(request, page, status=409, problem=problem, tab="open")
 
 
+# Markets a race's card shows: its runners, in number order, then by finishing position.
+RACE_MARKET_TYPES: Final = frozenset({"race_winner"})
+
+
+def race_card(market: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A race market's runners for its card (None for other markets): each outcome with
+    its number (its place on the card, as the market lists them), in number order; once
+    resulted, by finishing position, non-runners last."""
+    if market.get("type") not in RACE_MARKET_TYPES:
+        return None
+    runners = [{**outcome, "number": n} for n, outcome in enumerate(market["outcomes"], 1)]
+    if market["status"] == "SETTLED":
+        runners.sort(key=lambda r: (r["position"] is None, r["position"] or 0, r["number"]))
+    return runners
+
+
 def _picked(form: FormData) -> tuple[str, Decimal | None, str]:
     """The outcome, price and slip label a price button adds: its `pick` (outcome|odds|name)
     with its market's `market` label (sports/_market.html), or the fields `outcome`, `odds`
@@ -744,6 +826,14 @@ class _Live:
     events: list[str] = field(default_factory=list)
     known: dict[str, dict[str, Any]] = field(default_factory=dict)
     market_status: dict[str, str] = field(default_factory=dict)
+    # Each event's status as last seen.
+    status: dict[str, str] = field(default_factory=dict)
+
+    def started(self, event: dict[str, Any]) -> bool:
+        """Whether this update is the event going live (remembering its status)."""
+        before = self.status.get(event["id"])
+        self.status[event["id"]] = event["status"]
+        return event["status"] == "LIVE" and before not in (None, "LIVE")
 
 
 async def _merged(

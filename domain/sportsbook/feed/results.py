@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -155,19 +156,26 @@ async def _results_of(
         )).all()
     )  # fmt: skip
     places = market.each_way_places
-    legs = {r.key: leg for r in outcomes if (leg := leg_result(r, places)) is not None}
+    tied = Counter(r.place for r in outcomes if r.place is not None)
+    legs = {
+        r.key: leg
+        for r in outcomes
+        if (leg := leg_result(r, places, tied=tied.get(r.place, 1) if r.place else 1)) is not None
+    }
     if set(legs) != set(ids) or len(legs) != len(outcomes):
         return None
     return results_to_json({ids[key]: leg for key, leg in legs.items()})
 
 
 def leg_result(  # noqa: PLR0911 (one return per meaningless combination)
-    result: OutcomeResult, places: int | None = None
+    result: OutcomeResult, places: int | None = None, *, tied: int = 1
 ) -> LegResult | None:
     """The industry's (result, void factor, dead-heat factor, finishing position) as our
     LegResult; None when the combination means nothing. With the market's each-way
     `places`, a finishing position decides the place part: placed within them, else lost
-    (without a position, a winner is placed and a loser is not). Pure."""
+    (without a position, a winner is placed and a loser is not). `tied` runners sharing
+    the position across the last place share the places left (two tied for 3rd of 3
+    places: the place part's dead-heat factor is 1/2). Pure."""
     dead_heat = Fraction(result.dead_heat_factor)
     if not 0 < dead_heat <= 1 or result.result not in (0, 1):
         return None
@@ -180,13 +188,19 @@ def leg_result(  # noqa: PLR0911 (one return per meaningless combination)
     if result.void_factor != 0:
         return None
     placed = None
+    place_heat = Fraction(1)
     if result.place is not None and places is not None:
         placed = ResultKind.WIN if result.place <= places else ResultKind.LOSE
         if result.result == 1 and placed is ResultKind.LOSE:
             return None  # a winner finished outside the places: contradictory
+        if placed is ResultKind.WIN and tied > 1:
+            place_heat = Fraction(min(places - result.place + 1, tied), tied)
+    position = result.place
     if result.result == 1:
-        return LegResult(ResultKind.WIN, dead_heat, place_result=placed)
-    return LegResult(ResultKind.LOSE, place_result=placed)
+        return LegResult(ResultKind.WIN, dead_heat, placed, place_heat, position)
+    return LegResult(
+        ResultKind.LOSE, place_result=placed, place_dead_heat=place_heat, position=position
+    )
 
 
 # ---- bringing the bets into line ---------------------------------------------------------

@@ -8,12 +8,16 @@ import json
 import uuid
 
 from domain.kernel.db import Database
+from domain.sportsbook.live_delay import decide_pending_bet
+from domain.sportsbook.models import BetStatus
 from schema.sportsbook.subscriptions import PAYLOAD_BUILDS
 from tests.schema.accounts.test_staff import signed_in_staff
 from tests.schema.sportsbook.support import (
     add_market,
     gid,
     next_raw,
+    node_int,
+    set_odds,
     signed_in_bettor,
     subscribe,
 )
@@ -63,6 +67,44 @@ async def test_a_bet_placed_moves_the_traders_liability_frame(server: str, db: D
         }
     }  # fmt: skip
     assert away["liabilities"][0]["currency"] == "GBP"
+    await socket.close()
+    for api in (bettor, trader):
+        await api.aclose()
+
+
+async def test_a_live_bet_accepted_after_its_delay_moves_the_frame_to_the_odds_it_took(
+    server: str, db: Database
+) -> None:
+    market = await add_market(
+        db, {"home": "2.50", "away": "1.60"}, event_status="live", bet_delay_seconds=5
+    )
+    bettor, _ = await signed_in_bettor(server, AURORA, db)
+    trader = await _trader(server, db)
+    home = {**single(market.outcomes["home"], "2.50", str(uuid.uuid4())), "oddsPolicy": "ANY"}
+    placed = (await bettor.query(PLACE_BET, {"i": home})).data["placeBet"]
+    socket = await subscribe(
+        server, AURORA, trader.token, LIABILITY_CHANGED, {"m": gid("Market", market.market_id)}
+    )
+    for _ in range(ATTEMPTS):
+        warm_up = single(market.outcomes["away"], "1.60", str(uuid.uuid4()), amount="1.00")
+        assert (await bettor.query(PLACE_BET, {"i": warm_up})).data["placeBet"]["errors"] == []
+        if await next_raw(socket, 0.5) is not None:
+            break
+    while await next_raw(socket, 0.3) is not None:
+        pass
+
+    # The price moves during the delay; the bet (policy ANY) is accepted at 3.00.
+    await set_odds(db, market.outcomes["home"], "3.00")
+    async with db.transaction() as uow:
+        decision = await decide_pending_bet(uow, bet_id=node_int(placed["bet"]["id"]))
+    moved = await next_raw(socket, 5)
+
+    assert decision.status is BetStatus.OPEN
+    assert moved is not None
+    outcomes = json.loads(moved)["payload"]["data"]["liabilityChanged"]["outcomes"]
+    assert outcomes[0] == {
+        "outcome": {"key": "home"}, "liabilities": [{"amount": "30.00", "currency": "GBP"}]
+    }  # fmt: skip
     await socket.close()
     for api in (bettor, trader):
         await api.aclose()

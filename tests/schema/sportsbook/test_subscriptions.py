@@ -170,6 +170,39 @@ async def test_event_updates_read_the_event_once_per_group(server: str, db: Data
         await socket.close()
 
 
+EVENTS_UPDATED = """subscription($events: [ID!]!) { eventsUpdated(events: $events) {
+  id status score } }"""
+
+
+async def test_one_subscription_follows_every_event_of_a_list_and_no_other(
+    server: str, db: Database
+) -> None:
+    first, second, other = [
+        await add_market(db, {"home": "2.00", "away": "1.80"}) for _ in range(3)
+    ]
+    listed = [gid("SportsbookEvent", m.event_id) for m in (first, second)]
+    socket = await subscribe(server, AURORA, None, EVENTS_UPDATED, {"events": listed})
+    for attempt in range(20):
+        await _announce(db, first.event_id, "scheduled", {"home": attempt, "away": 0})
+        if await next_raw(socket, 0.5):
+            break
+    while await next_raw(socket, 0.2):
+        pass
+
+    await _announce(db, other.event_id, "live", {"home": 3, "away": 3})
+    await _announce(db, second.event_id, "live", {"home": 0, "away": 0})
+    await _announce(db, first.event_id, "live", {"home": 1, "away": 0})
+    received = [await next_raw(socket, 5) for _ in range(2)]
+    extra = await next_raw(socket, 1)
+
+    assert extra is None
+    assert [json.loads(r or "{}")["payload"]["data"]["eventsUpdated"] for r in received] == [
+        {"id": listed[1], "status": "LIVE", "score": {"home": 0, "away": 0}},
+        {"id": listed[0], "status": "LIVE", "score": {"home": 1, "away": 0}},
+    ]
+    await socket.close()
+
+
 CASH_OUT_OFFER = "subscription($b: ID!) { cashOutOffer(bet: $b) { bet value { amount } } }"
 
 

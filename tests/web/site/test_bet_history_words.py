@@ -3,8 +3,10 @@ dead heat's share of the stake, each-way terms and the place part's result."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
+from gettext import NullTranslations
 
 import pytest
 from sqlalchemy import select
@@ -86,3 +88,54 @@ async def test_settled_legs_say_their_dead_heat_and_place_part_in_the_players_la
     assert normalise(place_part % {"result": words.gettext("won")}) in shown
     assert normalise(dead_heat % {"share": "1/2"}) in shown
     assert english_left(page.text, language) == []
+
+
+@pytest.mark.parametrize(
+    "case",
+    [(AURORA, "de", "MT", "2."), (NORTHSTAR, "sv", "", "2:a"), (AURORA, "en", "MT", "2nd")],
+    ids=["de", "sv", "en"],
+)
+async def test_a_statement_row_opens_its_bet_which_says_where_the_runner_was_placed(
+    server: str, db: Database, registry: BrandRegistry, case: tuple[str, str, str, str]
+) -> None:
+    host, language, country, second = case
+    trader = await _trader(server, db)
+    race = await _race(trader)
+    runners = _ids(race)
+    site = SiteClient(server, host)
+    await site.get(f"/language/{language}")
+    email = f"{language}-{uuid.uuid4().hex[:6]}@example.com"
+    await register_and_sign_in(site, email=email, password=STRONG_PASSWORD, country=country)
+    await _fund(db, email, 50_00)
+    await _bet(db, registry, email, runners["r2"], "11.00", each_way=True)
+    await _ok(
+        trader,
+        RESULT_MARKET,
+        {"market": race["id"], "outcomes": _finish(runners, ["r1", "r2", "r3", "r4", "r5"])},
+    )
+
+    statement = await site.get("/account/transactions")
+    links = re.findall(r'href="(/account/bets/[^"]+)"', statement.text)
+    opened = await site.get(links[0])
+    stranger = SiteClient(server, host)
+    await register_and_sign_in(
+        stranger, email=f"x-{uuid.uuid4().hex[:6]}@example.com", password=STRONG_PASSWORD,
+        country=country,
+    )  # fmt: skip
+    refused = await stranger.get(links[0])
+    await site.aclose()
+    await stranger.aclose()
+
+    words = catalogue(language) if language != "en" else NullTranslations()
+    placed = words.gettext(
+        "Placed %(position)s — each-way terms %(fraction)s for %(places)s places"
+    )
+    # The payout and the stake both name the bet.
+    assert len(links) == 2 and len(set(links)) == 1
+    assert opened.status_code == 200
+    assert normalise(placed % {"position": second, "fraction": "1/5", "places": 3}) in normalise(
+        opened.text
+    )
+    if language != "en":
+        assert english_left(opened.text, language) == []
+    assert refused.status_code == 404

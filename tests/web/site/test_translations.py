@@ -258,6 +258,8 @@ def _paths(market: BookMarket) -> dict[str, str]:
         "/sports/event/{id}": f"/sports/event/{gid('SportsbookEvent', market.event_id)}",
         "/sports/slip": "/sports/slip",
         "/account/bets": "/account/bets",
+        # Nobody's bet (the not-found page); the player's own is opened from the statement.
+        "/account/bets/{id}": f"/account/bets/{gid('Bet', 999_999_999)}",
         "/forgot-password": "/forgot-password",
         "/reset-password": "/reset-password?token=not-a-token",
         "/verify-email": "/verify-email?token=not-a-token",
@@ -291,6 +293,12 @@ async def test_every_page_in_german_and_swedish_has_no_english_left(
         page = await site.get(path)
         shown[path] = normalise(page.text)
         english[f"signed in {path}"] = english_left(page.text, language)
+    statement = (await site.get("/account/transactions")).text
+    bet_page = re.search(r'href="(/account/bets/[^"]+)"', statement)
+    assert bet_page is not None, "the stake's row links to its bet"
+    english["signed in: a bet opened from the statement"] = english_left(
+        (await site.get(bet_page.group(1))).text, language
+    )
     await site.aclose()
 
     assert {where: texts for where, texts in english.items() if texts} == {}
