@@ -641,6 +641,35 @@ async def _expire(database_url: str) -> int:
         await db.dispose()
 
 
+@bonuses_app.command("free-rounds-sync")
+def bonuses_free_rounds_sync() -> None:
+    """Free rounds at the game providers: expire those past their window, send pending
+    grants again, end those the provider ended, withdraw cancelled ones still live there.
+    Safe to run again (the scheduler runs it every few minutes)."""
+    settings = load_settings_or_exit()
+    _require("bonuses free-rounds-sync", settings, database=True)
+    configure_logging(settings)
+    assert settings.database_url is not None
+    report = asyncio.run(_free_rounds_sync(settings.database_url))
+    typer.echo(
+        f"expired {report.expired}, sent {report.sent} (confirmed {report.confirmed}), "
+        f"ended {report.ended}, withdrawn {report.withdrawn}, "
+        f"provider unavailable {report.unavailable}"
+    )
+
+
+async def _free_rounds_sync(database_url: str) -> Any:
+    from domain.bonuses import free_rounds  # noqa: PLC0415
+    from domain.kernel.db import Database  # noqa: PLC0415
+    from domain.originals.free_rounds import StudioFreeRounds  # noqa: PLC0415
+
+    db = Database.connect(database_url, pool_size=1)
+    try:
+        return await free_rounds.sync(db, StudioFreeRounds(db))
+    finally:
+        await db.dispose()
+
+
 themes_app = typer.Typer(help="Brand themes: check them before deploying.", no_args_is_help=True)
 app.add_typer(themes_app, name="themes")
 

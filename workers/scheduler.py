@@ -23,12 +23,13 @@ from typing import Final
 from prometheus_client import Counter, Gauge
 
 from domain.accounts import throttle
-from domain.bonuses import cashback, lifecycle
+from domain.bonuses import cashback, free_rounds, lifecycle
 from domain.compliance import exclusion
 from domain.kernel import clock, outbox
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
 from domain.kernel.supervision import TaskHealth, supervise
+from domain.originals.free_rounds import StudioFreeRounds
 from domain.reporting import reconciliation as report_reconciliation
 from domain.sportsbook import live_delay
 from domain.sportsbook.feed import heartbeats
@@ -273,6 +274,13 @@ async def pay_last_weeks_cashback(db: Database) -> int:
     return sum(run.players_paid for run in runs)
 
 
+async def sync_free_rounds(db: Database) -> int:
+    """Free rounds at the providers (the built-in studio serves the dev ones): expire,
+    send again, end and withdraw as the provider's status says; idempotent."""
+    report = await free_rounds.sync(db, StudioFreeRounds(db))
+    return report.expired + report.confirmed + report.ended + report.withdrawn
+
+
 SCHEDULER_TASK: Final = "scheduler"
 
 JOBS: Final[tuple[Job, ...]] = (
@@ -301,6 +309,7 @@ JOBS: Final[tuple[Job, ...]] = (
     ),
     Job("bonuses.expire_grants", interval_s=60, run=expire_bonus_grants),
     Job("bonuses.pay_cashback", interval_s=60 * 60, run=pay_last_weeks_cashback),
+    Job("bonuses.sync_free_rounds", interval_s=5 * 60, run=sync_free_rounds),
 )
 
 

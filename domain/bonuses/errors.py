@@ -58,3 +58,13 @@ class GrantNotActive(DomainError):
 class BonusMaxBetExceeded(DomainError):
     code = "BONUS_MAX_BET_EXCEEDED"
     message = "The stake is above the maximum bet of your active bonus."
+
+
+class FreeRoundsNotAvailable(DomainError):
+    code = "FREE_ROUNDS_NOT_AVAILABLE"
+    message = "These free rounds cannot be played (used up, ended, or for another game)."
+
+
+class FreeRoundsNotFound(NotFound):
+    code = "FREE_ROUNDS_NOT_FOUND"
+    message = "There are no such free rounds."

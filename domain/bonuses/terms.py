@@ -21,6 +21,8 @@ PLAYER_LIST_MAX: Final = 10_000
 AMOUNT_MAX_MINOR: Final = 10**12
 PRODUCTS: Final = ("casino", "sportsbook")
 NAME_LENGTH_MAX: Final = 100
+FREE_SPINS_MAX: Final = 1_000
+FREE_SPIN_GAMES_MAX: Final = 50
 # Casino bonuses count casino stakes only unless the offer says otherwise.
 DEFAULT_CONTRIBUTIONS: Final = {"casino": 100, "sportsbook": 0}
 
@@ -39,6 +41,10 @@ class Audience(StrEnum):
 class CashbackWallet(StrEnum):
     CASH = "cash"
     BONUS = "bonus"
+
+
+# Free-spin winnings are paid to cash, or as bonus money under the terms' wagering.
+WinningsWallet = CashbackWallet
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,12 @@ class Terms:
     cashback_min_minor: int = 0
     cashback_max_minor: int | None = None
     cashback_wallet: CashbackWallet = CashbackWallet.CASH
+    # Free spins: rounds at a fixed stake on the provider's eligible games.
+    free_spins: int = 0
+    free_spin_stake_minor: int = 0
+    free_spins_provider: str | None = None
+    free_spin_games: tuple[str, ...] = ()
+    winnings_wallet: WinningsWallet = WinningsWallet.CASH
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,6 +107,8 @@ class Terms:
         values["contributions"] = Contributions(**values.get("contributions", {}))
         values["wagering_base"] = WageringBase(values.get("wagering_base", "bonus"))
         values["cashback_wallet"] = CashbackWallet(values.get("cashback_wallet", "cash"))
+        values["winnings_wallet"] = WinningsWallet(values.get("winnings_wallet", "cash"))
+        values["free_spin_games"] = tuple(values.get("free_spin_games", ()))
         return cls(**values)
 
     def bonus_for_deposit(self, deposit_minor: int) -> int:
@@ -194,6 +208,7 @@ def _validate_amounts(kind: OfferKind, terms: Terms) -> None:
         ("terms.maxBet", terms.max_bet_minor),
         ("terms.cashbackMinimum", terms.cashback_min_minor),
         ("terms.cashbackMaximum", terms.cashback_max_minor),
+        ("terms.freeSpinStake", terms.free_spin_stake_minor),
     ):
         _amount(value, name)
     if kind is OfferKind.DEPOSIT_MATCH and terms.match_percent <= 0:
@@ -202,6 +217,23 @@ def _validate_amounts(kind: OfferKind, terms: Terms) -> None:
         raise InvalidTerms("A sign-up bonus needs an amount.", field="terms.bonusAmount")
     if kind is OfferKind.CASHBACK and not 0 < terms.cashback_percent <= PERCENT_MAX:
         raise InvalidTerms("Give a cashback percentage.", field="terms.cashbackPercent")
+    if kind is OfferKind.FREE_SPINS:
+        _validate_free_spins(terms)
+
+
+def _validate_free_spins(terms: Terms) -> None:
+    if not 1 <= terms.free_spins <= FREE_SPINS_MAX:
+        raise InvalidTerms(f"Give from 1 to {FREE_SPINS_MAX} free spins.", field="terms.freeSpins")
+    if terms.free_spin_stake_minor <= 0:
+        raise InvalidTerms("Give the stake of each free spin.", field="terms.freeSpinStake")
+    provider = terms.free_spins_provider
+    if not provider or len(provider) > NAME_LENGTH_MAX or not provider.isprintable():
+        raise InvalidTerms("Name the games' provider.", field="terms.freeSpinsProvider")
+    games = terms.free_spin_games
+    if not 1 <= len(games) <= FREE_SPIN_GAMES_MAX or any(
+        not game or len(game) > NAME_LENGTH_MAX or not game.isprintable() for game in games
+    ):
+        raise InvalidTerms("Name the games the free spins are for.", field="terms.freeSpinGames")
 
 
 def _validate_wagering(terms: Terms) -> None:
