@@ -28,6 +28,7 @@ from schema.bonuses.types import (
     BonusGrant,
     BonusOffer,
     ContributionScope,
+    FreeSpins,
 )
 from schema.context import Info
 from schema.errors import MutationError, mutation_error, to_errors
@@ -75,6 +76,14 @@ class BonusTermsInput:
     cashback_minimum: DecimalText | None = None
     cashback_maximum: DecimalText | None = None
     cashback_wallet: CashbackWallet = CashbackWallet.CASH
+    free_spins: int = 0
+    free_spin_stake: DecimalText | None = None
+    free_spins_provider: str | None = None
+    free_spin_games: list[str] = strawberry.field(default_factory=list)
+    winnings_wallet: CashbackWallet = strawberry.field(
+        default=CashbackWallet.CASH,
+        description="Free spins: winnings to cash, or as bonus under the offer's wagering.",
+    )
 
 
 @strawberry.input
@@ -119,6 +128,11 @@ def _terms(given: BonusTermsInput, currency: str) -> Terms:
         cashback_min_minor=_minor(given.cashback_minimum, currency, "terms.cashbackMinimum") or 0,
         cashback_max_minor=_minor(given.cashback_maximum, currency, "terms.cashbackMaximum"),
         cashback_wallet=CashbackWallet(given.cashback_wallet),
+        free_spins=given.free_spins,
+        free_spin_stake_minor=_minor(given.free_spin_stake, currency, "terms.freeSpinStake") or 0,
+        free_spins_provider=given.free_spins_provider,
+        free_spin_games=tuple(given.free_spin_games),
+        winnings_wallet=CashbackWallet(given.winnings_wallet),
     )
 
 
@@ -282,6 +296,72 @@ class GrantBonusPayload:
     errors: list[GrantBonusError]
 
 
+@mutation_error(
+    *_STAFF_ERRORS,
+    ReasonRequired,
+    bonus_errors.OfferNotFound,
+    bonus_errors.NotEligible,
+    bonus_errors.AlreadyClaimed,
+    account_errors.PlayerNotFound,
+)
+class GrantFreeSpinsError(MutationError): ...
+
+
+@strawberry.input
+class GrantFreeSpinsInput:
+    offer_id: relay.GlobalID
+    player_id: relay.GlobalID
+    reason: str
+
+
+@strawberry.type
+class GrantFreeSpinsPayload:
+    free_spins: FreeSpins | None = None
+    errors: list[GrantFreeSpinsError]
+
+
+@mutation_error(
+    bonus_errors.OfferNotFound,
+    bonus_errors.NotEligible,
+    bonus_errors.AlreadyClaimed,
+    account_errors.TwoFactorRequired,
+)
+class ClaimFreeSpinsError(MutationError): ...
+
+
+@strawberry.input
+class ClaimFreeSpinsInput:
+    offer_id: relay.GlobalID | None = None
+    code: str | None = strawberry.field(default=None, description="A bonus code instead.")
+
+
+@strawberry.type
+class ClaimFreeSpinsPayload:
+    free_spins: FreeSpins | None = None
+    errors: list[ClaimFreeSpinsError]
+
+
+@mutation_error(
+    *_STAFF_ERRORS,
+    ReasonRequired,
+    bonus_errors.FreeRoundsNotFound,
+    bonus_errors.FreeRoundsNotAvailable,
+)
+class CancelFreeSpinsError(MutationError): ...
+
+
+@strawberry.input
+class CancelFreeSpinsInput:
+    free_spins_id: relay.GlobalID
+    reason: str
+
+
+@strawberry.type
+class CancelFreeSpinsPayload:
+    free_spins: FreeSpins | None = None
+    errors: list[CancelFreeSpinsError]
+
+
 @strawberry.type
 class BonusesMutation:
     @strawberry.mutation(description="Staff (bonus.manage): make a bonus offer; audited.")
@@ -368,3 +448,47 @@ class BonusesMutation:
         if result.value is None:
             return GrantBonusPayload(errors=to_errors(GrantBonusError, result.errors))
         return GrantBonusPayload(grant=BonusGrant.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="Staff (bonus.manage): grant a free-spins offer to a player, with a reason; "
+        "the provider is asked at once (PENDING until it confirms; the sync sends it again)."
+    )
+    async def grant_free_spins(
+        self, info: Info, input: GrantFreeSpinsInput
+    ) -> GrantFreeSpinsPayload:
+        result = await resolvers.grant_free_spins(
+            info.context,
+            uuid_of(input.offer_id, "BonusOffer"),
+            uuid_of(input.player_id, "Player"),
+            input.reason,
+        )
+        if result.value is None:
+            return GrantFreeSpinsPayload(errors=to_errors(GrantFreeSpinsError, result.errors))
+        return GrantFreeSpinsPayload(free_spins=FreeSpins.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="The player claims a free-spins offer by id or code (within its claim "
+        "window after registration)."
+    )
+    async def claim_free_spins(
+        self, info: Info, input: ClaimFreeSpinsInput
+    ) -> ClaimFreeSpinsPayload:
+        offer_id = None if input.offer_id is None else uuid_of(input.offer_id, "BonusOffer")
+        result = await resolvers.claim_free_spins(info.context, offer_id, input.code)
+        if result.value is None:
+            return ClaimFreeSpinsPayload(errors=to_errors(ClaimFreeSpinsError, result.errors))
+        return ClaimFreeSpinsPayload(free_spins=FreeSpins.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="Staff (bonus.manage): cancel free spins with a reason; the provider "
+        "withdraws the spins not played; winnings already paid stay."
+    )
+    async def cancel_free_spins(
+        self, info: Info, input: CancelFreeSpinsInput
+    ) -> CancelFreeSpinsPayload:
+        result = await resolvers.cancel_free_spins(
+            info.context, uuid_of(input.free_spins_id, "FreeSpins"), input.reason
+        )
+        if result.value is None:
+            return CancelFreeSpinsPayload(errors=to_errors(CancelFreeSpinsError, result.errors))
+        return CancelFreeSpinsPayload(free_spins=FreeSpins.of(result.value), errors=[])

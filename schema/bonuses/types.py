@@ -17,6 +17,7 @@ from schema.money import Money
 # class, so fields annotate the domain type itself).
 strawberry.enum(models.OfferKind, description="What an offer gives.")
 strawberry.enum(models.GrantState, description="Where a bonus is in its life.")
+strawberry.enum(models.FreeRoundsState, description="Where free spins are in their life.")
 strawberry.enum(WageringBase, name="BonusWageringBase")
 strawberry.enum(Audience, name="BonusAudience")
 strawberry.enum(CashbackWallet, name="BonusCashbackWallet")
@@ -50,6 +51,13 @@ class BonusTerms:
     contributions: list[Contribution]
     cashback_percent: int
     cashback_wallet: CashbackWallet
+    free_spins: int = strawberry.field(description="Free spins: how many (0 for other kinds).")
+    free_spin_stake: Money | None
+    free_spins_provider: str | None
+    free_spin_games: list[str]
+    winnings_wallet: CashbackWallet = strawberry.field(
+        description="Free spins: winnings paid to cash, or as bonus under these terms' wagering."
+    )
 
     @classmethod
     def of(cls, terms: Terms, currency: str) -> BonusTerms:
@@ -78,6 +86,11 @@ class BonusTerms:
             contributions=contributions,
             cashback_percent=terms.cashback_percent,
             cashback_wallet=terms.cashback_wallet,
+            free_spins=terms.free_spins,
+            free_spin_stake=money(terms.free_spin_stake_minor or None),
+            free_spins_provider=terms.free_spins_provider,
+            free_spin_games=list(terms.free_spin_games),
+            winnings_wallet=terms.winnings_wallet,
         )
 
 
@@ -219,3 +232,53 @@ class BonusOfferCost:
     cost: Money = strawberry.field(
         description="What left the house as cash: conversions and cashback."
     )
+
+
+@strawberry.type(
+    description="Free spins a player holds at a game provider, with the terms as granted."
+)
+class FreeSpins:
+    id: strawberry.ID = strawberry.field(description="Also the reward id the provider knows.")
+    offer_id: strawberry.ID
+    offer_version: int
+    state: models.FreeRoundsState
+    provider: str
+    games: list[str]
+    rounds: int
+    rounds_used: int
+    rounds_left: int
+    stake: Money = strawberry.field(description="The stake of each free spin.")
+    won: Money
+    winnings_wallet: CashbackWallet
+    granted_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+    bonus_grant_id: strawberry.ID | None = strawberry.field(
+        description="The bonus holding the winnings, when they are paid as bonus."
+    )
+
+    @classmethod
+    def of(cls, rounds: models.FreeRounds) -> FreeSpins:
+        open_ = models.FreeRoundsState(rounds.state) in models.FREE_ROUNDS_OPEN
+        return cls(
+            id=global_id("FreeSpins", rounds.id),
+            offer_id=global_id("BonusOffer", rounds.offer_id),
+            offer_version=rounds.offer_version,
+            state=models.FreeRoundsState(rounds.state),
+            provider=rounds.provider,
+            games=list(rounds.games),
+            rounds=rounds.rounds,
+            rounds_used=rounds.rounds_used,
+            rounds_left=rounds.rounds - rounds.rounds_used if open_ else 0,
+            stake=Money.of(rounds.stake_minor, rounds.currency),
+            won=Money.of(rounds.won_minor, rounds.currency),
+            winnings_wallet=CashbackWallet(rounds.winnings_wallet),
+            granted_at=rounds.granted_at,
+            expires_at=rounds.expires_at,
+            ended_at=rounds.ended_at,
+            end_reason=rounds.end_reason,
+            bonus_grant_id=None
+            if rounds.grant_id is None
+            else global_id("BonusGrant", rounds.grant_id),
+        )

@@ -348,6 +348,14 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
         "Mutation.cancelBonusGrant": write(
             "cancelBonusGrant", {"grantId": world.grant, **why}, "GRANT_NOT_FOUND"
         ),
+        "Mutation.grantFreeSpins": write(
+            "grantFreeSpins", {"offerId": world.offer, **player, **why}, "PLAYER_NOT_FOUND"
+        ),
+        "Mutation.cancelFreeSpins": write(
+            "cancelFreeSpins",
+            {"freeSpinsId": gid("FreeSpins", uuid.uuid4()), **why},
+            "FREE_ROUNDS_NOT_FOUND",
+        ),
         # The palette is the request brand's: on its own host northstar's admin may save
         # one (refused here only for a malformed colour); on aurora's it is nobody.
         "Mutation.saveThemeDraft": write(
@@ -514,6 +522,7 @@ _FINGERPRINT = (
     "theme_publications",
     "bonus_offers",
     "bonus_grants",
+    "bonus_free_rounds",
 )
 
 

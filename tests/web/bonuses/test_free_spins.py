@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from strawberry.relay import from_base64, to_base64
 
 from domain.bonuses import free_rounds
 from domain.bonuses.lifecycle import Actor
@@ -24,6 +25,7 @@ from domain.kernel.db import Database
 from domain.originals.free_rounds import StudioFreeRounds
 from domain.wallets.models import WalletKind
 from tests.support import create_player
+from tests.web.bonuses.support import create_offer, crm, depositing_player
 from tests.web.provider_simulator import ProviderSimulator
 from tests.web.providers.conftest import (
     BRAND,
@@ -230,3 +232,80 @@ async def test_the_status_sync_sends_again_ends_and_expires_and_runs_twice_safel
     assert swept.expired == 1
     assert (await _rounds(db, expiring.id))[0] == "expired"
     assert (await free_rounds.sync(db, studio)).expired == 0
+
+
+FREE_SPINS = (
+    "id state provider games rounds roundsUsed roundsLeft stake { amount } won { amount } "
+    "winningsWallet"
+)
+GRANT_FREE_SPINS = f"""mutation($i: GrantFreeSpinsInput!) {{ grantFreeSpins(input: $i) {{
+  freeSpins {{ {FREE_SPINS} }} errors {{ code field }} }} }}"""
+CANCEL_FREE_SPINS = f"""mutation($i: CancelFreeSpinsInput!) {{ cancelFreeSpins(input: $i) {{
+  freeSpins {{ {FREE_SPINS} }} errors {{ code field }} }} }}"""
+MY_FREE_SPINS = f"query {{ myFreeSpins {{ {FREE_SPINS} }} }}"
+
+
+async def test_crm_grants_free_spins_over_graphql_the_player_plays_them_and_crm_cancels(
+    server: str, db: Database, registry: BrandRegistry
+) -> None:
+    staff = await crm(server, db)
+    offer = await create_offer(
+        staff,
+        code="SPINS10",
+        kind="FREE_SPINS",
+        name="Ten spins",
+        terms={
+            "freeSpins": 10,
+            "freeSpinStake": "0.20",
+            "freeSpinsProvider": ORIGINALS.code,
+            "freeSpinGames": [SLOT],
+            "winningsWallet": "CASH",
+        },
+    )
+    player, player_id = await depositing_player(server)
+    grant_input = {
+        "offerId": offer["id"],
+        "playerId": to_base64("Player", str(player_id)),
+        "reason": "VIP welcome",
+    }
+    granted = (await staff.query(GRANT_FREE_SPINS, {"i": grant_input})).data["grantFreeSpins"]
+    assert granted["errors"] == []
+    spins = granted["freeSpins"]
+    assert (spins["state"], spins["rounds"], spins["stake"], spins["games"]) == (
+        "ACTIVE", 10, {"amount": "0.20"}, [SLOT],
+    )  # fmt: skip
+    again = (await staff.query(GRANT_FREE_SPINS, {"i": grant_input})).data["grantFreeSpins"]
+    assert [e["code"] for e in again["errors"]] == ["ALREADY_CLAIMED"]
+
+    async with db.transaction() as uow:
+        await seed_demo_catalog(uow, [BRAND])
+
+    slot = await _session(db, server, player_id, SLOT)
+    reward = from_base64(spins["id"])[1]
+    assert (await slot.bet("g-1", STAKE, "g1", is_free=True, reward_uuid=reward)).status == "RS_OK"
+    assert (await slot.win("gw-1", "g-1", 250, "g1", round_closed=True)).status == "RS_OK"
+    mine = (await player.query(MY_FREE_SPINS)).data["myFreeSpins"]
+    assert [(s["roundsUsed"], s["roundsLeft"], s["won"]) for s in mine] == [
+        (1, 9, {"amount": "2.50"})
+    ]
+
+    cancelled = (
+        await staff.query(
+            CANCEL_FREE_SPINS, {"i": {"freeSpinsId": spins["id"], "reason": "Sent by mistake"}}
+        )
+    ).data["cancelFreeSpins"]
+    assert cancelled["errors"] == []
+    assert (cancelled["freeSpins"]["state"], cancelled["freeSpins"]["roundsLeft"]) == (
+        "CANCELLED", 0,
+    )  # fmt: skip
+    # The provider withdrew the rest; a spin after the cancel is refused; the win stays.
+    studio = StudioFreeRounds(db)
+    assert (await studio.free_rounds_status(ORIGINALS.code, reward)).status is (
+        RewardStatus.CANCELLED
+    )
+    assert (await slot.bet("g-2", STAKE, "g2", is_free=True, reward_uuid=reward)).status == (
+        "RS_ERROR_UNKNOWN"
+    )
+    assert await wallets(db, player_id) == {"cash": 100_00 + 250, "bonus": 0}
+    await assert_invariants(db)
+    await slot.aclose()
