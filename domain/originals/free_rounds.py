@@ -122,7 +122,7 @@ class StudioFreeRounds:
         return RewardReport(reward_id, status, row.rounds_played)
 
     async def take_round(
-        self, *, brand: str, user: str, game_code: str, currency: str
+        self, *, provider: str, brand: str, user: str, game_code: str, currency: str
     ) -> tuple[str, int] | None:
         """The game server plays a free round: the player's oldest open reward on this game
         gives one round (reward id, stake), or None when there is none."""
@@ -130,6 +130,7 @@ class StudioFreeRounds:
             row = await uow.session.scalar(
                 select(OriginalsFreeRounds)
                 .where(
+                    OriginalsFreeRounds.provider == provider,
                     OriginalsFreeRounds.brand == brand,
                     OriginalsFreeRounds.user_ref == user,
                     OriginalsFreeRounds.currency == currency,
