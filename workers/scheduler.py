@@ -23,7 +23,7 @@ from typing import Final
 from prometheus_client import Counter, Gauge
 
 from domain.accounts import throttle
-from domain.bonuses import cashback, free_rounds, lifecycle
+from domain.bonuses import cashback, free_bets, free_rounds, lifecycle
 from domain.compliance import exclusion
 from domain.kernel import clock, outbox
 from domain.kernel.db import Database
@@ -260,8 +260,9 @@ FEED_HEARTBEAT_CHECK_INTERVAL_S: Final = 2.0
 
 
 async def expire_bonus_grants(db: Database) -> int:
-    """End the grants whose wagering window has passed (their bonus money forfeited)."""
-    return await lifecycle.expire_due_batches(db)
+    """End the grants whose wagering window has passed (their bonus money forfeited), and
+    the unused free bets past their time."""
+    return await lifecycle.expire_due_batches(db) + await free_bets.expire_due(db)
 
 
 async def pay_last_weeks_cashback(db: Database) -> int:

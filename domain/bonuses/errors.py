@@ -68,3 +68,23 @@ class FreeRoundsNotAvailable(DomainError):
 class FreeRoundsNotFound(NotFound):
     code = "FREE_ROUNDS_NOT_FOUND"
     message = "There are no such free rounds."
+
+
+class FreeBetNotFound(NotFound):
+    code = "FREE_BET_NOT_FOUND"
+    message = "There is no such free bet."
+
+
+class FreeBetStakeMismatch(DomainError):
+    code = "FREE_BET_STAKE_MISMATCH"
+    message = "A free bet is staked whole: make the stake your free bet's amount."
+
+
+class FreeBetOddsTooLow(DomainError):
+    code = "FREE_BET_ODDS_TOO_LOW"
+    message = "Your free bet needs higher odds."
+
+
+class FreeBetNotEligible(DomainError):
+    code = "FREE_BET_NOT_ELIGIBLE"
+    message = "Your free bet cannot be used on this sport or market."

@@ -30,6 +30,7 @@ class OfferKind(StrEnum):
     SIGN_UP = "sign_up"
     CASHBACK = "cashback"
     FREE_SPINS = "free_spins"
+    FREE_BET = "free_bet"
 
 
 class GrantState(StrEnum):
@@ -66,7 +67,8 @@ class BonusOffer(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('deposit_match', 'sign_up', 'cashback', 'free_spins')", name="kind"
+            "kind IN ('deposit_match', 'sign_up', 'cashback', 'free_spins', 'free_bet')",
+            name="kind",
         ),
         Index(
             "uq_bonus_offers_code",
@@ -235,4 +237,55 @@ class FreeRounds(Base):
             postgresql_where=text("state IN ('pending', 'active')"),
         ),
         Index("ix_bonus_free_rounds_player", "player_id", "granted_at"),
+    )
+
+
+class FreeBetState(StrEnum):
+    ACTIVE = "active"
+    # Staked by an open bet (back to ACTIVE when that bet is void).
+    USED = "used"
+    # Terminal: the bet settled (won or lost), or the free bet expired / was cancelled.
+    SETTLED = "settled"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class FreeBet(Base):
+    """A free bet a player holds: `amount_minor` in the sportsbook free-bet wallet (granted
+    from the house bonus account), staked whole by one bet that meets the terms as granted
+    (minimum odds, sports, market types); its stake is not returned with a win."""
+
+    __tablename__ = "bonus_free_bets"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    offer_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("bonus_offers.id"))
+    offer_version: Mapped[int] = mapped_column(Integer)
+    claim_key: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    # The sportsbook bet that staked it (a link by id: sportsbook is another context).
+    bet_id: Mapped[int | None] = mapped_column(BigInteger)
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("player_id", "claim_key"),
+        CheckConstraint(
+            "state IN ('active', 'used', 'settled', 'expired', 'cancelled')", name="state"
+        ),
+        CheckConstraint("amount_minor > 0", name="amount"),
+        Index(
+            "ix_bonus_free_bets_active",
+            "player_id",
+            "currency",
+            "expires_at",
+            postgresql_where=text("state = 'active'"),
+        ),
+        Index("ix_bonus_free_bets_bet", "bet_id", postgresql_where=text("bet_id IS NOT NULL")),
     )

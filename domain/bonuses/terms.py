@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
 
@@ -23,6 +24,7 @@ PRODUCTS: Final = ("casino", "sportsbook")
 NAME_LENGTH_MAX: Final = 100
 FREE_SPINS_MAX: Final = 1_000
 FREE_SPIN_GAMES_MAX: Final = 50
+FREE_BET_ODDS_MAX: Final = Decimal(1000)
 # Casino bonuses count casino stakes only unless the offer says otherwise.
 DEFAULT_CONTRIBUTIONS: Final = {"casino": 100, "sportsbook": 0}
 
@@ -97,6 +99,12 @@ class Terms:
     free_spins_provider: str | None = None
     free_spin_games: tuple[str, ...] = ()
     winnings_wallet: WinningsWallet = WinningsWallet.CASH
+    # Free bet: a stake, staked whole by one bet at these odds or more (decimal text, e.g.
+    # "1.50"), on these sports / market types (empty: any).
+    free_bet_minor: int = 0
+    free_bet_min_odds: str | None = None
+    free_bet_sports: tuple[str, ...] = ()
+    free_bet_market_types: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,6 +117,8 @@ class Terms:
         values["cashback_wallet"] = CashbackWallet(values.get("cashback_wallet", "cash"))
         values["winnings_wallet"] = WinningsWallet(values.get("winnings_wallet", "cash"))
         values["free_spin_games"] = tuple(values.get("free_spin_games", ()))
+        values["free_bet_sports"] = tuple(values.get("free_bet_sports", ()))
+        values["free_bet_market_types"] = tuple(values.get("free_bet_market_types", ()))
         return cls(**values)
 
     def bonus_for_deposit(self, deposit_minor: int) -> int:
@@ -209,6 +219,7 @@ def _validate_amounts(kind: OfferKind, terms: Terms) -> None:
         ("terms.cashbackMinimum", terms.cashback_min_minor),
         ("terms.cashbackMaximum", terms.cashback_max_minor),
         ("terms.freeSpinStake", terms.free_spin_stake_minor),
+        ("terms.freeBetAmount", terms.free_bet_minor),
     ):
         _amount(value, name)
     if kind is OfferKind.DEPOSIT_MATCH and terms.match_percent <= 0:
@@ -219,6 +230,30 @@ def _validate_amounts(kind: OfferKind, terms: Terms) -> None:
         raise InvalidTerms("Give a cashback percentage.", field="terms.cashbackPercent")
     if kind is OfferKind.FREE_SPINS:
         _validate_free_spins(terms)
+    if kind is OfferKind.FREE_BET:
+        _validate_free_bet(terms)
+
+
+def _validate_free_bet(terms: Terms) -> None:
+    if terms.free_bet_minor <= 0:
+        raise InvalidTerms("Give the free bet's stake.", field="terms.freeBetAmount")
+    if terms.free_bet_min_odds is not None:
+        try:
+            odds = Decimal(terms.free_bet_min_odds)
+        except ArithmeticError:
+            odds = Decimal(0)
+        if not odds.is_finite() or not Decimal(1) <= odds <= FREE_BET_ODDS_MAX:
+            raise InvalidTerms(
+                "Give the minimum odds as decimal odds.", field="terms.freeBetMinimumOdds"
+            )
+    for name, values in (
+        ("terms.freeBetSports", terms.free_bet_sports),
+        ("terms.freeBetMarketTypes", terms.free_bet_market_types),
+    ):
+        if len(values) > FREE_SPIN_GAMES_MAX or any(
+            not value or len(value) > NAME_LENGTH_MAX or not value.isprintable() for value in values
+        ):
+            raise InvalidTerms("Name each one, or none for any.", field=name)
 
 
 def _validate_free_spins(terms: Terms) -> None:

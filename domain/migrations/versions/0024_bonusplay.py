@@ -8,7 +8,9 @@ Create Date: 2026-12-07 14:30:00
 - `bonus_free_rounds`: free rounds a player holds at a provider, with the offer's terms as
   granted, the rounds used and what they won (the reward id is the row's id);
 - `casino_transactions.reward_uuid`: the reward id of a free round's bet (no money staked);
-- `originals_free_rounds`: the Originals studio's side of the free-rounds API.
+- `originals_free_rounds`: the Originals studio's side of the free-rounds API;
+- `bonus_offers.kind` also accepts `free_bet`; `bonus_free_bets`: free bets a player holds,
+  with the terms as granted and the bet that staked each.
 """
 
 from collections.abc import Sequence
@@ -23,7 +25,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _KINDS_BEFORE = "kind IN ('deposit_match', 'sign_up', 'cashback')"
-_KINDS = "kind IN ('deposit_match', 'sign_up', 'cashback', 'free_spins')"
+_KINDS = "kind IN ('deposit_match', 'sign_up', 'cashback', 'free_spins', 'free_bet')"
 
 
 def upgrade() -> None:
@@ -127,8 +129,62 @@ def upgrade() -> None:
     )
     op.create_index("ix_originals_free_rounds_user", "originals_free_rounds", ["brand", "user_ref"])
 
+    op.create_table(
+        "bonus_free_bets",
+        sa.Column("id", postgresql.UUID(), nullable=False),
+        sa.Column("brand", sa.Text(), nullable=False),
+        sa.Column("player_id", postgresql.UUID(), nullable=False),
+        sa.Column("offer_id", postgresql.UUID(), nullable=False),
+        sa.Column("offer_version", sa.Integer(), nullable=False),
+        sa.Column("claim_key", sa.Text(), nullable=False),
+        sa.Column("currency", sa.Text(), nullable=False),
+        sa.Column("state", sa.Text(), nullable=False),
+        sa.Column("terms", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("bet_id", sa.BigInteger(), nullable=True),
+        sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("end_reason", sa.Text(), nullable=True),
+        sa.CheckConstraint(
+            "state IN ('active', 'used', 'settled', 'expired', 'cancelled')",
+            name=op.f("ck_bonus_free_bets_state"),
+        ),
+        sa.CheckConstraint("amount_minor > 0", name=op.f("ck_bonus_free_bets_amount")),
+        sa.ForeignKeyConstraint(
+            ["brand"], ["brands.slug"], name=op.f("fk_bonus_free_bets_brand_brands")
+        ),
+        sa.ForeignKeyConstraint(
+            ["offer_id"],
+            ["bonus_offers.id"],
+            name=op.f("fk_bonus_free_bets_offer_id_bonus_offers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["player_id"], ["players.id"], name=op.f("fk_bonus_free_bets_player_id_players")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bonus_free_bets")),
+        sa.UniqueConstraint(
+            "player_id", "claim_key", name=op.f("uq_bonus_free_bets_player_id_claim_key")
+        ),
+    )
+    op.create_index(
+        "ix_bonus_free_bets_active",
+        "bonus_free_bets",
+        ["player_id", "currency", "expires_at"],
+        postgresql_where=sa.text("state = 'active'"),
+    )
+    op.create_index(
+        "ix_bonus_free_bets_bet",
+        "bonus_free_bets",
+        ["bet_id"],
+        postgresql_where=sa.text("bet_id IS NOT NULL"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_bonus_free_bets_bet", table_name="bonus_free_bets")
+    op.drop_index("ix_bonus_free_bets_active", table_name="bonus_free_bets")
+    op.drop_table("bonus_free_bets")
     op.drop_index("ix_originals_free_rounds_user", table_name="originals_free_rounds")
     op.drop_table("originals_free_rounds")
     op.drop_index("ix_bonus_free_rounds_player", table_name="bonus_free_rounds")
