@@ -10,10 +10,15 @@ from domain.accounts import players
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import require_permission, require_player
-from domain.bonuses import free_rounds, grants, offers, reports
-from domain.bonuses.errors import FreeRoundsNotFound, GrantNotFound, OfferNotFound
+from domain.bonuses import free_bets, free_rounds, grants, offers, reports
+from domain.bonuses.errors import (
+    FreeBetNotFound,
+    FreeRoundsNotFound,
+    GrantNotFound,
+    OfferNotFound,
+)
 from domain.bonuses.lifecycle import Actor
-from domain.bonuses.models import BonusGrant, BonusOffer, FreeRounds, GrantState
+from domain.bonuses.models import BonusGrant, BonusOffer, FreeBet, FreeRounds, GrantState
 from domain.bonuses.offers import OfferDraft
 from domain.bonuses.terms import Eligibility
 from domain.integrations.aggregator import AggregatorUnavailable
@@ -266,3 +271,45 @@ async def viewer_free_spins(ctx: Context) -> list[FreeRounds]:
     player = require_player(await ctx.principal())
     async with ctx.db.uow() as uow:
         return await free_rounds.free_rounds_of_player(uow, ctx.brand.slug, player.id)
+
+
+async def grant_free_bet(
+    ctx: Context, offer_id: uuid.UUID | None, player_id: uuid.UUID | None, reason: str
+) -> Outcome[FreeBet]:
+    async def run() -> FreeBet:
+        actor = require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
+        if offer_id is None:
+            raise OfferNotFound(field="offerId")
+        async with ctx.db.uow() as uow:
+            if player_id is None:
+                raise PlayerNotFound(field="playerId")
+            await players.get(uow, ctx.brand.slug, player_id)
+            offer = await offers.offer_by_id(uow, ctx.brand.slug, offer_id)
+            free_bet = await free_bets.grant_free_bet_by_staff(
+                uow, actor, ctx.brand.slug, offer, player_id, reason=reason
+            )
+            await uow.commit()
+        return free_bet
+
+    return await attempt(run)
+
+
+async def cancel_free_bet(
+    ctx: Context, free_bet_id: uuid.UUID | None, reason: str
+) -> Outcome[FreeBet]:
+    async def run() -> FreeBet:
+        actor = require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
+        if free_bet_id is None:
+            raise FreeBetNotFound(field="freeBetId")
+        async with ctx.db.uow() as uow:
+            free_bet = await free_bets.cancel(uow, actor, ctx.brand.slug, free_bet_id, reason)
+            await uow.commit()
+        return free_bet
+
+    return await attempt(run)
+
+
+async def viewer_free_bets(ctx: Context) -> list[FreeBet]:
+    player = require_player(await ctx.principal())
+    async with ctx.db.uow() as uow:
+        return await free_bets.free_bets_of_player(uow, ctx.brand.slug, player.id)

@@ -28,6 +28,7 @@ from schema.bonuses.types import (
     BonusGrant,
     BonusOffer,
     ContributionScope,
+    FreeBet,
     FreeSpins,
 )
 from schema.context import Info
@@ -84,6 +85,12 @@ class BonusTermsInput:
         default=CashbackWallet.CASH,
         description="Free spins: winnings to cash, or as bonus under the offer's wagering.",
     )
+    free_bet_amount: DecimalText | None = None
+    free_bet_minimum_odds: str | None = strawberry.field(
+        default=None, description='Decimal odds, e.g. "1.50".'
+    )
+    free_bet_sports: list[str] = strawberry.field(default_factory=list)
+    free_bet_market_types: list[str] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -133,6 +140,10 @@ def _terms(given: BonusTermsInput, currency: str) -> Terms:
         free_spins_provider=given.free_spins_provider,
         free_spin_games=tuple(given.free_spin_games),
         winnings_wallet=CashbackWallet(given.winnings_wallet),
+        free_bet_minor=_minor(given.free_bet_amount, currency, "terms.freeBetAmount") or 0,
+        free_bet_min_odds=given.free_bet_minimum_odds,
+        free_bet_sports=tuple(given.free_bet_sports),
+        free_bet_market_types=tuple(given.free_bet_market_types),
     )
 
 
@@ -362,6 +373,46 @@ class CancelFreeSpinsPayload:
     errors: list[CancelFreeSpinsError]
 
 
+@mutation_error(
+    *_STAFF_ERRORS,
+    ReasonRequired,
+    bonus_errors.OfferNotFound,
+    bonus_errors.NotEligible,
+    bonus_errors.AlreadyClaimed,
+    account_errors.PlayerNotFound,
+)
+class GrantFreeBetError(MutationError): ...
+
+
+@strawberry.input
+class GrantFreeBetInput:
+    offer_id: relay.GlobalID
+    player_id: relay.GlobalID
+    reason: str
+
+
+@strawberry.type
+class GrantFreeBetPayload:
+    free_bet: FreeBet | None = None
+    errors: list[GrantFreeBetError]
+
+
+@mutation_error(*_STAFF_ERRORS, ReasonRequired, bonus_errors.FreeBetNotFound)
+class CancelFreeBetError(MutationError): ...
+
+
+@strawberry.input
+class CancelFreeBetInput:
+    free_bet_id: relay.GlobalID
+    reason: str
+
+
+@strawberry.type
+class CancelFreeBetPayload:
+    free_bet: FreeBet | None = None
+    errors: list[CancelFreeBetError]
+
+
 @strawberry.type
 class BonusesMutation:
     @strawberry.mutation(description="Staff (bonus.manage): make a bonus offer; audited.")
@@ -492,3 +543,30 @@ class BonusesMutation:
         if result.value is None:
             return CancelFreeSpinsPayload(errors=to_errors(CancelFreeSpinsError, result.errors))
         return CancelFreeSpinsPayload(free_spins=FreeSpins.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="Staff (bonus.manage): grant a free-bet offer to a player, with a reason "
+        "(its stake into the player's free-bet wallet)."
+    )
+    async def grant_free_bet(self, info: Info, input: GrantFreeBetInput) -> GrantFreeBetPayload:
+        result = await resolvers.grant_free_bet(
+            info.context,
+            uuid_of(input.offer_id, "BonusOffer"),
+            uuid_of(input.player_id, "Player"),
+            input.reason,
+        )
+        if result.value is None:
+            return GrantFreeBetPayload(errors=to_errors(GrantFreeBetError, result.errors))
+        return GrantFreeBetPayload(free_bet=FreeBet.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="Staff (bonus.manage): cancel an unused free bet with a reason (its stake "
+        "goes back to the house)."
+    )
+    async def cancel_free_bet(self, info: Info, input: CancelFreeBetInput) -> CancelFreeBetPayload:
+        result = await resolvers.cancel_free_bet(
+            info.context, uuid_of(input.free_bet_id, "FreeBet"), input.reason
+        )
+        if result.value is None:
+            return CancelFreeBetPayload(errors=to_errors(CancelFreeBetError, result.errors))
+        return CancelFreeBetPayload(free_bet=FreeBet.of(result.value), errors=[])

@@ -9,7 +9,7 @@ from domain.accounts.permissions import Permission
 from domain.bonuses.models import GrantState as DomainGrantState
 from resolvers.bonuses import bonuses as resolvers
 from resolvers.permissions import HasPermission
-from schema.bonuses.types import BonusGrant, BonusOffer, BonusOfferCost, FreeSpins
+from schema.bonuses.types import BonusGrant, BonusOffer, BonusOfferCost, FreeBet, FreeSpins
 from schema.context import Info
 from schema.errors import as_query_error
 from schema.ids import global_id
@@ -37,6 +37,12 @@ class BonusesQuery:
         with as_query_error():
             found = await resolvers.viewer_free_spins(info.context)
         return [FreeSpins.of(rounds) for rounds in found]
+
+    @strawberry.field(description="The signed-in player's free bets, newest first.")
+    async def my_free_bets(self, info: Info) -> list[FreeBet]:
+        with as_query_error():
+            found = await resolvers.viewer_free_bets(info.context)
+        return [FreeBet.of(free_bet) for free_bet in found]
 
     @strawberry.field(
         description="Staff (bonus.manage): every offer of the brand, withdrawn ones too.",

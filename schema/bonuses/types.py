@@ -18,6 +18,7 @@ from schema.money import Money
 strawberry.enum(models.OfferKind, description="What an offer gives.")
 strawberry.enum(models.GrantState, description="Where a bonus is in its life.")
 strawberry.enum(models.FreeRoundsState, description="Where free spins are in their life.")
+strawberry.enum(models.FreeBetState, description="Where a free bet is in its life.")
 strawberry.enum(WageringBase, name="BonusWageringBase")
 strawberry.enum(Audience, name="BonusAudience")
 strawberry.enum(CashbackWallet, name="BonusCashbackWallet")
@@ -58,6 +59,14 @@ class BonusTerms:
     winnings_wallet: CashbackWallet = strawberry.field(
         description="Free spins: winnings paid to cash, or as bonus under these terms' wagering."
     )
+    free_bet_amount: Money | None = strawberry.field(description="Free bet: its stake.")
+    free_bet_minimum_odds: str | None = strawberry.field(
+        description="Free bet: decimal odds the bet needs at least (all legs multiplied)."
+    )
+    free_bet_sports: list[str] = strawberry.field(description="Free bet: sport keys (empty: any).")
+    free_bet_market_types: list[str] = strawberry.field(
+        description="Free bet: market types (empty: any)."
+    )
 
     @classmethod
     def of(cls, terms: Terms, currency: str) -> BonusTerms:
@@ -91,6 +100,10 @@ class BonusTerms:
             free_spins_provider=terms.free_spins_provider,
             free_spin_games=list(terms.free_spin_games),
             winnings_wallet=terms.winnings_wallet,
+            free_bet_amount=money(terms.free_bet_minor or None),
+            free_bet_minimum_odds=terms.free_bet_min_odds,
+            free_bet_sports=list(terms.free_bet_sports),
+            free_bet_market_types=list(terms.free_bet_market_types),
         )
 
 
@@ -281,4 +294,40 @@ class FreeSpins:
             bonus_grant_id=None
             if rounds.grant_id is None
             else global_id("BonusGrant", rounds.grant_id),
+        )
+
+
+@strawberry.type(description="A free bet a player holds, with the terms as granted.")
+class FreeBet:
+    id: strawberry.ID
+    offer_id: strawberry.ID
+    offer_version: int
+    state: models.FreeBetState
+    amount: Money = strawberry.field(description="The stake, staked whole by one bet.")
+    minimum_odds: str | None
+    sports: list[str]
+    market_types: list[str]
+    bet_id: strawberry.ID | None = strawberry.field(description="The bet that staked it.")
+    granted_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+
+    @classmethod
+    def of(cls, free_bet: models.FreeBet) -> FreeBet:
+        terms = Terms.from_json(free_bet.terms)
+        return cls(
+            id=global_id("FreeBet", free_bet.id),
+            offer_id=global_id("BonusOffer", free_bet.offer_id),
+            offer_version=free_bet.offer_version,
+            state=models.FreeBetState(free_bet.state),
+            amount=Money.of(free_bet.amount_minor, free_bet.currency),
+            minimum_odds=terms.free_bet_min_odds,
+            sports=list(terms.free_bet_sports),
+            market_types=list(terms.free_bet_market_types),
+            bet_id=None if free_bet.bet_id is None else global_id("Bet", free_bet.bet_id),
+            granted_at=free_bet.granted_at,
+            expires_at=free_bet.expires_at,
+            ended_at=free_bet.ended_at,
+            end_reason=free_bet.end_reason,
         )

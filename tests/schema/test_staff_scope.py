@@ -348,6 +348,14 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
         "Mutation.cancelBonusGrant": write(
             "cancelBonusGrant", {"grantId": world.grant, **why}, "GRANT_NOT_FOUND"
         ),
+        "Mutation.grantFreeBet": write(
+            "grantFreeBet", {"offerId": world.offer, **player, **why}, "PLAYER_NOT_FOUND"
+        ),
+        "Mutation.cancelFreeBet": write(
+            "cancelFreeBet",
+            {"freeBetId": gid("FreeBet", uuid.uuid4()), **why},
+            "FREE_BET_NOT_FOUND",
+        ),
         "Mutation.grantFreeSpins": write(
             "grantFreeSpins", {"offerId": world.offer, **player, **why}, "PLAYER_NOT_FOUND"
         ),
@@ -523,6 +531,7 @@ _FINGERPRINT = (
     "bonus_offers",
     "bonus_grants",
     "bonus_free_rounds",
+    "bonus_free_bets",
 )
 
 
