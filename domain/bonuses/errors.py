@@ -88,3 +88,13 @@ class FreeBetOddsTooLow(DomainError):
 class FreeBetNotEligible(DomainError):
     code = "FREE_BET_NOT_ELIGIBLE"
     message = "Your free bet cannot be used on this sport or market."
+
+
+class LoyaltyNotOffered(DomainError):
+    code = "LOYALTY_NOT_OFFERED"
+    message = "This brand has no loyalty programme."
+
+
+class NotEnoughPoints(DomainError):
+    code = "NOT_ENOUGH_POINTS"
+    message = "You do not have that many loyalty points."

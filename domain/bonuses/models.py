@@ -289,3 +289,47 @@ class FreeBet(Base):
         ),
         Index("ix_bonus_free_bets_bet", "bet_id", postgresql_where=text("bet_id IS NOT NULL")),
     )
+
+
+class LoyaltyProgramme(Base):
+    """A brand's loyalty programme (bonuses.loyalty.Programme as JSON): points per stake by
+    product, tiers over a rolling window, the redemption rate. Every save raises `version`."""
+
+    __tablename__ = "loyalty_programmes"
+
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"), primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LoyaltyEarning(Base):
+    """One stake's points (append-only): the claim that makes a stake earn once."""
+
+    __tablename__ = "loyalty_earnings"
+
+    # The stake's ledger transaction.
+    ledger_transaction_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    product: Mapped[str] = mapped_column(Text)
+    staked_minor: Mapped[int] = mapped_column(BigInteger)
+    points: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        # The rolling window of a player's points (tiers).
+        Index("ix_loyalty_earnings_player", "player_id", "created_at"),
+    )
+
+
+class LoyaltyStatus(Base):
+    """A player's tier, as the last recalculation found it over the rolling window."""
+
+    __tablename__ = "loyalty_statuses"
+
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"), primary_key=True)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    tier: Mapped[str] = mapped_column(Text)
+    window_points: Mapped[int] = mapped_column(BigInteger)
+    recalculated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

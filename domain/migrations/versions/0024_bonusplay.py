@@ -10,7 +10,10 @@ Create Date: 2026-12-07 14:30:00
 - `casino_transactions.reward_uuid`: the reward id of a free round's bet (no money staked);
 - `originals_free_rounds`: the Originals studio's side of the free-rounds API;
 - `bonus_offers.kind` also accepts `free_bet`; `bonus_free_bets`: free bets a player holds,
-  with the terms as granted and the bet that staked each.
+  with the terms as granted and the bet that staked each;
+- loyalty: `loyalty_programmes` (a brand's rates, tiers and redemption rate),
+  `loyalty_earnings` (one row per stake that earned points, append-only), `loyalty_statuses`
+  (each player's tier over the rolling window).
 """
 
 from collections.abc import Sequence
@@ -180,8 +183,67 @@ def upgrade() -> None:
         postgresql_where=sa.text("bet_id IS NOT NULL"),
     )
 
+    op.create_table(
+        "loyalty_programmes",
+        sa.Column("brand", sa.Text(), nullable=False),
+        sa.Column("config", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["brand"], ["brands.slug"], name=op.f("fk_loyalty_programmes_brand_brands")
+        ),
+        sa.PrimaryKeyConstraint("brand", name=op.f("pk_loyalty_programmes")),
+    )
+    op.create_table(
+        "loyalty_earnings",
+        sa.Column("ledger_transaction_id", sa.BigInteger(), nullable=False),
+        sa.Column("brand", sa.Text(), nullable=False),
+        sa.Column("player_id", postgresql.UUID(), nullable=False),
+        sa.Column("product", sa.Text(), nullable=False),
+        sa.Column("staked_minor", sa.BigInteger(), nullable=False),
+        sa.Column("points", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["brand"], ["brands.slug"], name=op.f("fk_loyalty_earnings_brand_brands")
+        ),
+        sa.ForeignKeyConstraint(
+            ["player_id"], ["players.id"], name=op.f("fk_loyalty_earnings_player_id_players")
+        ),
+        sa.PrimaryKeyConstraint("ledger_transaction_id", name=op.f("pk_loyalty_earnings")),
+    )
+    op.create_index("ix_loyalty_earnings_player", "loyalty_earnings", ["player_id", "created_at"])
+    op.create_table(
+        "loyalty_statuses",
+        sa.Column("player_id", postgresql.UUID(), nullable=False),
+        sa.Column("brand", sa.Text(), nullable=False),
+        sa.Column("tier", sa.Text(), nullable=False),
+        sa.Column("window_points", sa.BigInteger(), nullable=False),
+        sa.Column("recalculated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["brand"], ["brands.slug"], name=op.f("fk_loyalty_statuses_brand_brands")
+        ),
+        sa.ForeignKeyConstraint(
+            ["player_id"], ["players.id"], name=op.f("fk_loyalty_statuses_player_id_players")
+        ),
+        sa.PrimaryKeyConstraint("player_id", name=op.f("pk_loyalty_statuses")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("loyalty_statuses")
+    op.drop_index("ix_loyalty_earnings_player", table_name="loyalty_earnings")
+    op.drop_table("loyalty_earnings")
+    op.drop_table("loyalty_programmes")
     op.drop_index("ix_bonus_free_bets_bet", table_name="bonus_free_bets")
     op.drop_index("ix_bonus_free_bets_active", table_name="bonus_free_bets")
     op.drop_table("bonus_free_bets")
