@@ -10,7 +10,7 @@ from domain.accounts import players
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import require_permission, require_player
-from domain.bonuses import free_bets, free_rounds, grants, offers, reports
+from domain.bonuses import free_bets, free_rounds, grants, loyalty, offers, reports
 from domain.bonuses.errors import (
     FreeBetNotFound,
     FreeRoundsNotFound,
@@ -313,3 +313,46 @@ async def viewer_free_bets(ctx: Context) -> list[FreeBet]:
     player = require_player(await ctx.principal())
     async with ctx.db.uow() as uow:
         return await free_bets.free_bets_of_player(uow, ctx.brand.slug, player.id)
+
+
+async def viewer_loyalty(ctx: Context) -> loyalty.LoyaltyView:
+    player = require_player(await ctx.principal())
+    async with ctx.db.uow() as uow:
+        return await loyalty.view(uow, ctx.brand.slug, player.id)
+
+
+async def staff_loyalty_programme(ctx: Context) -> loyalty.Programme | None:
+    require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
+    async with ctx.db.uow() as uow:
+        return await loyalty.programme_of(uow, ctx.brand.slug)
+
+
+async def set_loyalty_programme(
+    ctx: Context, programme: loyalty.Programme
+) -> Outcome[loyalty.Programme]:
+    async def run() -> loyalty.Programme:
+        async with ctx.db.uow() as uow:
+            row = await loyalty.set_programme(uow, await ctx.principal(), ctx.brand.slug, programme)
+            await uow.commit()
+        return loyalty.Programme.from_json(row.config)
+
+    return await attempt(run)
+
+
+async def redeem_loyalty_points(
+    ctx: Context, points: int, idempotency_key: str
+) -> Outcome[tuple[int, str, loyalty.LoyaltyView]]:
+    async def run() -> tuple[int, str, loyalty.LoyaltyView]:
+        player = require_player(await ctx.principal())
+        async with ctx.db.uow() as uow:
+            facts = await players.get(uow, ctx.brand.slug, player.id)
+            cash = await loyalty.redeem(
+                uow, ctx.brand.slug, player.id, facts.currency,
+                points=points, idempotency_key=idempotency_key,
+            )  # fmt: skip
+            await uow.commit()
+        async with ctx.db.uow() as uow:
+            seen = await loyalty.view(uow, ctx.brand.slug, player.id)
+        return cash, facts.currency, seen
+
+    return await attempt(run)

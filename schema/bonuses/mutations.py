@@ -9,6 +9,7 @@ from strawberry import relay
 
 from domain.accounts import errors as account_errors
 from domain.bonuses import errors as bonus_errors
+from domain.bonuses import loyalty
 from domain.bonuses.models import OfferKind as DomainOfferKind
 from domain.bonuses.offers import OfferDraft
 from domain.bonuses.terms import (
@@ -30,11 +31,13 @@ from schema.bonuses.types import (
     ContributionScope,
     FreeBet,
     FreeSpins,
+    Loyalty,
+    LoyaltyProgramme,
 )
 from schema.context import Info
 from schema.errors import MutationError, mutation_error, to_errors
 from schema.ids import uuid_of
-from schema.money import DecimalText
+from schema.money import DecimalText, Money
 
 _STAFF_ERRORS = (
     PermissionDenied,
@@ -413,6 +416,58 @@ class CancelFreeBetPayload:
     errors: list[CancelFreeBetError]
 
 
+@strawberry.input
+class LoyaltyTierInput:
+    name: str
+    min_points: int
+    multiplier_percent: int = 100
+    cashback_percent: int = 0
+
+
+@strawberry.input
+class SetLoyaltyProgrammeInput:
+    casino_rate: int = strawberry.field(description="Points per 1.00 staked at the casino.")
+    sportsbook_rate: int
+    window_days: int = 90
+    tiers: list[LoyaltyTierInput]
+    redeem_points: int
+    redeem_minor_units: int
+
+
+@mutation_error(*_STAFF_ERRORS, bonus_errors.InvalidTerms)
+class SetLoyaltyProgrammeError(MutationError): ...
+
+
+@strawberry.type
+class SetLoyaltyProgrammePayload:
+    programme: LoyaltyProgramme | None = None
+    errors: list[SetLoyaltyProgrammeError]
+
+
+@strawberry.input
+class RedeemLoyaltyPointsInput:
+    points: int
+    idempotency_key: str
+
+
+@mutation_error(
+    bonus_errors.LoyaltyNotOffered,
+    bonus_errors.InvalidTerms,
+    bonus_errors.NotEnoughPoints,
+    wallet_errors.IdempotencyConflict,
+    wallet_errors.InvalidIdempotencyKey,
+    account_errors.TwoFactorRequired,
+)
+class RedeemLoyaltyPointsError(MutationError): ...
+
+
+@strawberry.type
+class RedeemLoyaltyPointsPayload:
+    cash: Money | None = None
+    loyalty: Loyalty | None = None
+    errors: list[RedeemLoyaltyPointsError]
+
+
 @strawberry.type
 class BonusesMutation:
     @strawberry.mutation(description="Staff (bonus.manage): make a bonus offer; audited.")
@@ -570,3 +625,46 @@ class BonusesMutation:
         if result.value is None:
             return CancelFreeBetPayload(errors=to_errors(CancelFreeBetError, result.errors))
         return CancelFreeBetPayload(free_bet=FreeBet.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="Staff (bonus.manage): set the brand's loyalty programme (rates, tiers, "
+        "redemption rate); audited."
+    )
+    async def set_loyalty_programme(
+        self, info: Info, input: SetLoyaltyProgrammeInput
+    ) -> SetLoyaltyProgrammePayload:
+        programme = loyalty.Programme(
+            rates={"casino": input.casino_rate, "sportsbook": input.sportsbook_rate},
+            window_days=input.window_days,
+            tiers=tuple(
+                loyalty.Tier(t.name, t.min_points, t.multiplier_percent, t.cashback_percent)
+                for t in input.tiers
+            ),
+            redeem_points=input.redeem_points,
+            redeem_minor=input.redeem_minor_units,
+        )
+        result = await resolvers.set_loyalty_programme(info.context, programme)
+        if result.value is None:
+            return SetLoyaltyProgrammePayload(
+                errors=to_errors(SetLoyaltyProgrammeError, result.errors)
+            )
+        return SetLoyaltyProgrammePayload(programme=LoyaltyProgramme.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="The player redeems loyalty points for cash at the programme's rate, "
+        "once per idempotency key."
+    )
+    async def redeem_loyalty_points(
+        self, info: Info, input: RedeemLoyaltyPointsInput
+    ) -> RedeemLoyaltyPointsPayload:
+        result = await resolvers.redeem_loyalty_points(
+            info.context, input.points, input.idempotency_key
+        )
+        if result.value is None:
+            return RedeemLoyaltyPointsPayload(
+                errors=to_errors(RedeemLoyaltyPointsError, result.errors)
+            )
+        cash, currency, seen = result.value
+        return RedeemLoyaltyPointsPayload(
+            cash=Money.of(cash, currency), loyalty=Loyalty.of(seen), errors=[]
+        )

@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from domain.bonuses import models
+from domain.bonuses import loyalty, models
 from domain.bonuses.terms import Audience, CashbackWallet, Eligibility, Terms, WageringBase
 from domain.kernel import clock
 from schema.ids import global_id
@@ -330,4 +330,70 @@ class FreeBet:
             expires_at=free_bet.expires_at,
             ended_at=free_bet.ended_at,
             end_reason=free_bet.end_reason,
+        )
+
+
+@strawberry.type(description="A loyalty tier and what it brings.")
+class LoyaltyTier:
+    name: str
+    min_points: int = strawberry.field(description="Points over the window to reach it.")
+    multiplier_percent: int = strawberry.field(description="Points earned x this / 100.")
+    cashback_percent: int
+
+    @classmethod
+    def of(cls, tier: loyalty.Tier) -> LoyaltyTier:
+        return cls(
+            name=tier.name,
+            min_points=tier.min_points,
+            multiplier_percent=tier.multiplier_percent,
+            cashback_percent=tier.cashback_percent,
+        )
+
+
+@strawberry.type(description="A brand's loyalty programme.")
+class LoyaltyProgramme:
+    casino_rate: int = strawberry.field(description="Points per 1.00 staked at the casino.")
+    sportsbook_rate: int = strawberry.field(description="Points per 1.00 staked on sports.")
+    window_days: int = strawberry.field(description="The rolling window tiers are read over.")
+    tiers: list[LoyaltyTier]
+    redeem_points: int = strawberry.field(description="This many points buy redeemMinorUnits.")
+    redeem_minor_units: int
+
+    @classmethod
+    def of(cls, programme: loyalty.Programme) -> LoyaltyProgramme:
+        return cls(
+            casino_rate=programme.rates.get("casino", 0),
+            sportsbook_rate=programme.rates.get("sportsbook", 0),
+            window_days=programme.window_days,
+            tiers=[LoyaltyTier.of(tier) for tier in sorted(programme.tiers, key=_min_points)],
+            redeem_points=programme.redeem_points,
+            redeem_minor_units=programme.redeem_minor,
+        )
+
+
+def _min_points(tier: loyalty.Tier) -> int:
+    return tier.min_points
+
+
+@strawberry.type(description="The player's loyalty points (points, not money) and tier.")
+class Loyalty:
+    points: int
+    tier: LoyaltyTier
+    window_points: int = strawberry.field(description="Points earned over the window.")
+    next_tier: LoyaltyTier | None
+    points_to_next_tier: int | None
+    programme: LoyaltyProgramme
+
+    @classmethod
+    def of(cls, seen: loyalty.LoyaltyView) -> Loyalty:
+        following = seen.next_tier
+        return cls(
+            points=seen.points,
+            tier=LoyaltyTier.of(seen.tier),
+            window_points=seen.window_points,
+            next_tier=None if following is None else LoyaltyTier.of(following),
+            points_to_next_tier=None
+            if following is None
+            else following.min_points - seen.window_points,
+            programme=LoyaltyProgramme.of(seen.programme),
         )

@@ -38,7 +38,7 @@ from domain.accounts import staff as staff_service
 from domain.accounts.models import PrincipalKind
 from domain.accounts.permissions import permissions_for
 from domain.accounts.principal import Principal
-from domain.bonuses import grants, offers
+from domain.bonuses import grants, loyalty, offers
 from domain.bonuses.models import OfferKind
 from domain.bonuses.offers import OfferDraft
 from domain.bonuses.terms import Eligibility, Terms
@@ -348,6 +348,20 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
         "Mutation.cancelBonusGrant": write(
             "cancelBonusGrant", {"grantId": world.grant, **why}, "GRANT_NOT_FOUND"
         ),
+        "Query.loyaltyProgramme": Case("{ loyaltyProgramme { windowDays } }", {}),
+        # The programme is the request brand's: northstar's admin may set northstar's (here
+        # refused for having no tier at 0 points), never aurora's.
+        "Mutation.setLoyaltyProgramme": write(
+            "setLoyaltyProgramme",
+            {
+                "casinoRate": 1,
+                "sportsbookRate": 1,
+                "tiers": [{"name": "Mole", "minPoints": 5}],
+                "redeemPoints": 100,
+                "redeemMinorUnits": 100,
+            },
+            "INVALID_TERMS",
+        ),
         "Mutation.grantFreeBet": write(
             "grantFreeBet", {"offerId": world.offer, **player, **why}, "PLAYER_NOT_FOUND"
         ),
@@ -640,6 +654,8 @@ async def _aurora_bonus(
         grant = await grants.grant_by_staff(
             uow, crm, "aurora", offer, player_id, bonus_minor=None, reason=REASON
         )
+        # Aurora's loyalty programme, for the staff read of it.
+        await loyalty.set_programme(uow, crm, "aurora", loyalty.Programme())
         return offer.id, grant.id
 
 
