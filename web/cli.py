@@ -622,21 +622,52 @@ async def _cashback(database_url: str, period: object) -> list[Any]:
 
 @bonuses_app.command("expire")
 def bonuses_expire() -> None:
-    """End every grant past its wagering window now (the scheduler does it every minute)."""
+    """End every grant past its wagering window, and every unused free bet past its time,
+    now (the scheduler does it every minute); safe to run again."""
     settings = load_settings_or_exit()
     _require("bonuses expire", settings, database=True)
     configure_logging(settings)
     assert settings.database_url is not None
-    typer.echo(f"expired {asyncio.run(_expire(settings.database_url))} grants")
+    grants, bets = asyncio.run(_expire(settings.database_url))
+    typer.echo(f"expired {grants} grants, {bets} free bets")
 
 
-async def _expire(database_url: str) -> int:
-    from domain.bonuses import lifecycle  # noqa: PLC0415
+async def _expire(database_url: str) -> tuple[int, int]:
+    from domain.bonuses import free_bets, lifecycle  # noqa: PLC0415
     from domain.kernel.db import Database  # noqa: PLC0415
 
     db = Database.connect(database_url, pool_size=1)
     try:
-        return await lifecycle.expire_due_batches(db)
+        return await lifecycle.expire_due_batches(db), await free_bets.expire_due(db)
+    finally:
+        await db.dispose()
+
+
+@bonuses_app.command("free-rounds-sync")
+def bonuses_free_rounds_sync() -> None:
+    """Free rounds at the game providers: expire those past their window, send pending
+    grants again, end those the provider ended, withdraw cancelled ones still live there.
+    Safe to run again (the scheduler runs it every few minutes)."""
+    settings = load_settings_or_exit()
+    _require("bonuses free-rounds-sync", settings, database=True)
+    configure_logging(settings)
+    assert settings.database_url is not None
+    report = asyncio.run(_free_rounds_sync(settings.database_url))
+    typer.echo(
+        f"expired {report.expired}, sent {report.sent} (confirmed {report.confirmed}), "
+        f"ended {report.ended}, withdrawn {report.withdrawn}, "
+        f"provider unavailable {report.unavailable}"
+    )
+
+
+async def _free_rounds_sync(database_url: str) -> Any:
+    from domain.bonuses import free_rounds  # noqa: PLC0415
+    from domain.kernel.db import Database  # noqa: PLC0415
+    from domain.originals.free_rounds import StudioFreeRounds  # noqa: PLC0415
+
+    db = Database.connect(database_url, pool_size=1)
+    try:
+        return await free_rounds.sync(db, StudioFreeRounds(db))
     finally:
         await db.dispose()
 

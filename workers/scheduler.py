@@ -23,12 +23,13 @@ from typing import Final
 from prometheus_client import Counter, Gauge
 
 from domain.accounts import throttle
-from domain.bonuses import cashback, lifecycle
+from domain.bonuses import cashback, free_bets, free_rounds, lifecycle
 from domain.compliance import exclusion
 from domain.kernel import clock, outbox
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
 from domain.kernel.supervision import TaskHealth, supervise
+from domain.originals.free_rounds import StudioFreeRounds
 from domain.reporting import reconciliation as report_reconciliation
 from domain.sportsbook import live_delay
 from domain.sportsbook.feed import heartbeats
@@ -259,8 +260,9 @@ FEED_HEARTBEAT_CHECK_INTERVAL_S: Final = 2.0
 
 
 async def expire_bonus_grants(db: Database) -> int:
-    """End the grants whose wagering window has passed (their bonus money forfeited)."""
-    return await lifecycle.expire_due_batches(db)
+    """End the grants whose wagering window has passed (their bonus money forfeited), and
+    the unused free bets past their time."""
+    return await lifecycle.expire_due_batches(db) + await free_bets.expire_due(db)
 
 
 async def pay_last_weeks_cashback(db: Database) -> int:
@@ -271,6 +273,13 @@ async def pay_last_weeks_cashback(db: Database) -> int:
         runs = await cashback.pay_all_cashback(uow, period)
         await uow.commit()
     return sum(run.players_paid for run in runs)
+
+
+async def sync_free_rounds(db: Database) -> int:
+    """Free rounds at the providers (the built-in studio serves the dev ones): expire,
+    send again, end and withdraw as the provider's status says; idempotent."""
+    report = await free_rounds.sync(db, StudioFreeRounds(db))
+    return report.expired + report.confirmed + report.ended + report.withdrawn
 
 
 SCHEDULER_TASK: Final = "scheduler"
@@ -301,6 +310,7 @@ JOBS: Final[tuple[Job, ...]] = (
     ),
     Job("bonuses.expire_grants", interval_s=60, run=expire_bonus_grants),
     Job("bonuses.pay_cashback", interval_s=60 * 60, run=pay_last_weeks_cashback),
+    Job("bonuses.sync_free_rounds", interval_s=5 * 60, run=sync_free_rounds),
 )
 
 

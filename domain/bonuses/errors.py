@@ -58,3 +58,43 @@ class GrantNotActive(DomainError):
 class BonusMaxBetExceeded(DomainError):
     code = "BONUS_MAX_BET_EXCEEDED"
     message = "The stake is above the maximum bet of your active bonus."
+
+
+class FreeRoundsNotAvailable(DomainError):
+    code = "FREE_ROUNDS_NOT_AVAILABLE"
+    message = "These free rounds cannot be played (used up, ended, or for another game)."
+
+
+class FreeRoundsNotFound(NotFound):
+    code = "FREE_ROUNDS_NOT_FOUND"
+    message = "There are no such free rounds."
+
+
+class FreeBetNotFound(NotFound):
+    code = "FREE_BET_NOT_FOUND"
+    message = "There is no such free bet."
+
+
+class FreeBetStakeMismatch(DomainError):
+    code = "FREE_BET_STAKE_MISMATCH"
+    message = "A free bet is staked whole: make the stake your free bet's amount."
+
+
+class FreeBetOddsTooLow(DomainError):
+    code = "FREE_BET_ODDS_TOO_LOW"
+    message = "Your free bet needs higher odds."
+
+
+class FreeBetNotEligible(DomainError):
+    code = "FREE_BET_NOT_ELIGIBLE"
+    message = "Your free bet cannot be used on this sport or market."
+
+
+class LoyaltyNotOffered(DomainError):
+    code = "LOYALTY_NOT_OFFERED"
+    message = "This brand has no loyalty programme."
+
+
+class NotEnoughPoints(DomainError):
+    code = "NOT_ENOUGH_POINTS"
+    message = "You do not have that many loyalty points."

@@ -18,7 +18,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.kernel.db import Base
@@ -29,6 +29,8 @@ class OfferKind(StrEnum):
     DEPOSIT_MATCH = "deposit_match"
     SIGN_UP = "sign_up"
     CASHBACK = "cashback"
+    FREE_SPINS = "free_spins"
+    FREE_BET = "free_bet"
 
 
 class GrantState(StrEnum):
@@ -64,7 +66,10 @@ class BonusOffer(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
-        CheckConstraint("kind IN ('deposit_match', 'sign_up', 'cashback')", name="kind"),
+        CheckConstraint(
+            "kind IN ('deposit_match', 'sign_up', 'cashback', 'free_spins', 'free_bet')",
+            name="kind",
+        ),
         Index(
             "uq_bonus_offers_code",
             "brand",
@@ -163,3 +168,168 @@ class CashbackPayout(Base):
     net_loss_minor: Mapped[int] = mapped_column(BigInteger)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class FreeRoundsState(StrEnum):
+    # Recorded here; the provider's grant call is made after the commit (or by the sync).
+    PENDING = "pending"
+    ACTIVE = "active"
+    # Terminal: every round played, or ended by staff, the provider or the clock.
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+FREE_ROUNDS_OPEN = frozenset({FreeRoundsState.PENDING, FreeRoundsState.ACTIVE})
+
+
+class FreeRounds(Base):
+    """Free rounds (free spins) a player holds at a game provider, with the offer's terms
+    as they were at grant time. The id is the reward id the provider's callbacks carry;
+    each free round's bet claims one of `rounds` (under this row's lock) and its win is
+    paid from the house bonus account to the wallet the terms name."""
+
+    __tablename__ = "bonus_free_rounds"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    offer_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("bonus_offers.id"))
+    offer_version: Mapped[int] = mapped_column(Integer)
+    # As for grants: a second claim of the same offer grants nothing.
+    claim_key: Mapped[str] = mapped_column(Text)
+    provider: Mapped[str] = mapped_column(Text)
+    games: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    currency: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    rounds: Mapped[int] = mapped_column(Integer)
+    stake_minor: Mapped[int] = mapped_column(BigInteger)
+    rounds_used: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    won_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # "cash" or "bonus" (then the winnings are a grant with the terms' wagering).
+    winnings_wallet: Mapped[str] = mapped_column(Text)
+    # The grant holding bonus winnings (made by the first win that is paid as bonus).
+    grant_id: Mapped[uuid.UUID | None] = mapped_column(UUID, ForeignKey("bonus_grants.id"))
+    # What the provider last said of the reward (its status call), and when.
+    provider_status: Mapped[str | None] = mapped_column(Text)
+    synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("player_id", "claim_key"),
+        CheckConstraint(
+            "state IN ('pending', 'active', 'completed', 'cancelled', 'expired')", name="state"
+        ),
+        CheckConstraint(
+            "rounds > 0 AND stake_minor > 0 AND rounds_used BETWEEN 0 AND rounds "
+            "AND won_minor >= 0",
+            name="rounds",
+        ),
+        CheckConstraint("winnings_wallet IN ('cash', 'bonus')", name="winnings_wallet"),
+        # The sync and the expiry sweep read the open ones.
+        Index(
+            "ix_bonus_free_rounds_open",
+            "expires_at",
+            postgresql_where=text("state IN ('pending', 'active')"),
+        ),
+        Index("ix_bonus_free_rounds_player", "player_id", "granted_at"),
+    )
+
+
+class FreeBetState(StrEnum):
+    ACTIVE = "active"
+    # Staked by an open bet (back to ACTIVE when that bet is void).
+    USED = "used"
+    # Terminal: the bet settled (won or lost), or the free bet expired / was cancelled.
+    SETTLED = "settled"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class FreeBet(Base):
+    """A free bet a player holds: `amount_minor` in the sportsbook free-bet wallet (granted
+    from the house bonus account), staked whole by one bet that meets the terms as granted
+    (minimum odds, sports, market types); its stake is not returned with a win."""
+
+    __tablename__ = "bonus_free_bets"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    offer_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("bonus_offers.id"))
+    offer_version: Mapped[int] = mapped_column(Integer)
+    claim_key: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    # The sportsbook bet that staked it (a link by id: sportsbook is another context).
+    bet_id: Mapped[int | None] = mapped_column(BigInteger)
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("player_id", "claim_key"),
+        CheckConstraint(
+            "state IN ('active', 'used', 'settled', 'expired', 'cancelled')", name="state"
+        ),
+        CheckConstraint("amount_minor > 0", name="amount"),
+        Index(
+            "ix_bonus_free_bets_active",
+            "player_id",
+            "currency",
+            "expires_at",
+            postgresql_where=text("state = 'active'"),
+        ),
+        Index("ix_bonus_free_bets_bet", "bet_id", postgresql_where=text("bet_id IS NOT NULL")),
+    )
+
+
+class LoyaltyProgramme(Base):
+    """A brand's loyalty programme (bonuses.loyalty.Programme as JSON): points per stake by
+    product, tiers over a rolling window, the redemption rate. Every save raises `version`."""
+
+    __tablename__ = "loyalty_programmes"
+
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"), primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LoyaltyEarning(Base):
+    """One stake's points (append-only): the claim that makes a stake earn once."""
+
+    __tablename__ = "loyalty_earnings"
+
+    # The stake's ledger transaction.
+    ledger_transaction_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    product: Mapped[str] = mapped_column(Text)
+    staked_minor: Mapped[int] = mapped_column(BigInteger)
+    points: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        # The rolling window of a player's points (tiers).
+        Index("ix_loyalty_earnings_player", "player_id", "created_at"),
+    )
+
+
+class LoyaltyStatus(Base):
+    """A player's tier, as the last recalculation found it over the rolling window."""
+
+    __tablename__ = "loyalty_statuses"
+
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"), primary_key=True)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    tier: Mapped[str] = mapped_column(Text)
+    window_points: Mapped[int] = mapped_column(BigInteger)
+    recalculated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
 
@@ -21,6 +22,9 @@ PLAYER_LIST_MAX: Final = 10_000
 AMOUNT_MAX_MINOR: Final = 10**12
 PRODUCTS: Final = ("casino", "sportsbook")
 NAME_LENGTH_MAX: Final = 100
+FREE_SPINS_MAX: Final = 1_000
+FREE_SPIN_GAMES_MAX: Final = 50
+FREE_BET_ODDS_MAX: Final = Decimal(1000)
 # Casino bonuses count casino stakes only unless the offer says otherwise.
 DEFAULT_CONTRIBUTIONS: Final = {"casino": 100, "sportsbook": 0}
 
@@ -39,6 +43,10 @@ class Audience(StrEnum):
 class CashbackWallet(StrEnum):
     CASH = "cash"
     BONUS = "bonus"
+
+
+# Free-spin winnings are paid to cash, or as bonus money under the terms' wagering.
+WinningsWallet = CashbackWallet
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,18 @@ class Terms:
     cashback_min_minor: int = 0
     cashback_max_minor: int | None = None
     cashback_wallet: CashbackWallet = CashbackWallet.CASH
+    # Free spins: rounds at a fixed stake on the provider's eligible games.
+    free_spins: int = 0
+    free_spin_stake_minor: int = 0
+    free_spins_provider: str | None = None
+    free_spin_games: tuple[str, ...] = ()
+    winnings_wallet: WinningsWallet = WinningsWallet.CASH
+    # Free bet: a stake, staked whole by one bet at these odds or more (decimal text, e.g.
+    # "1.50"), on these sports / market types (empty: any).
+    free_bet_minor: int = 0
+    free_bet_min_odds: str | None = None
+    free_bet_sports: tuple[str, ...] = ()
+    free_bet_market_types: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,6 +115,10 @@ class Terms:
         values["contributions"] = Contributions(**values.get("contributions", {}))
         values["wagering_base"] = WageringBase(values.get("wagering_base", "bonus"))
         values["cashback_wallet"] = CashbackWallet(values.get("cashback_wallet", "cash"))
+        values["winnings_wallet"] = WinningsWallet(values.get("winnings_wallet", "cash"))
+        values["free_spin_games"] = tuple(values.get("free_spin_games", ()))
+        values["free_bet_sports"] = tuple(values.get("free_bet_sports", ()))
+        values["free_bet_market_types"] = tuple(values.get("free_bet_market_types", ()))
         return cls(**values)
 
     def bonus_for_deposit(self, deposit_minor: int) -> int:
@@ -194,6 +218,8 @@ def _validate_amounts(kind: OfferKind, terms: Terms) -> None:
         ("terms.maxBet", terms.max_bet_minor),
         ("terms.cashbackMinimum", terms.cashback_min_minor),
         ("terms.cashbackMaximum", terms.cashback_max_minor),
+        ("terms.freeSpinStake", terms.free_spin_stake_minor),
+        ("terms.freeBetAmount", terms.free_bet_minor),
     ):
         _amount(value, name)
     if kind is OfferKind.DEPOSIT_MATCH and terms.match_percent <= 0:
@@ -202,6 +228,47 @@ def _validate_amounts(kind: OfferKind, terms: Terms) -> None:
         raise InvalidTerms("A sign-up bonus needs an amount.", field="terms.bonusAmount")
     if kind is OfferKind.CASHBACK and not 0 < terms.cashback_percent <= PERCENT_MAX:
         raise InvalidTerms("Give a cashback percentage.", field="terms.cashbackPercent")
+    if kind is OfferKind.FREE_SPINS:
+        _validate_free_spins(terms)
+    if kind is OfferKind.FREE_BET:
+        _validate_free_bet(terms)
+
+
+def _validate_free_bet(terms: Terms) -> None:
+    if terms.free_bet_minor <= 0:
+        raise InvalidTerms("Give the free bet's stake.", field="terms.freeBetAmount")
+    if terms.free_bet_min_odds is not None:
+        try:
+            odds = Decimal(terms.free_bet_min_odds)
+        except ArithmeticError:
+            odds = Decimal(0)
+        if not odds.is_finite() or not Decimal(1) <= odds <= FREE_BET_ODDS_MAX:
+            raise InvalidTerms(
+                "Give the minimum odds as decimal odds.", field="terms.freeBetMinimumOdds"
+            )
+    for name, values in (
+        ("terms.freeBetSports", terms.free_bet_sports),
+        ("terms.freeBetMarketTypes", terms.free_bet_market_types),
+    ):
+        if len(values) > FREE_SPIN_GAMES_MAX or any(
+            not value or len(value) > NAME_LENGTH_MAX or not value.isprintable() for value in values
+        ):
+            raise InvalidTerms("Name each one, or none for any.", field=name)
+
+
+def _validate_free_spins(terms: Terms) -> None:
+    if not 1 <= terms.free_spins <= FREE_SPINS_MAX:
+        raise InvalidTerms(f"Give from 1 to {FREE_SPINS_MAX} free spins.", field="terms.freeSpins")
+    if terms.free_spin_stake_minor <= 0:
+        raise InvalidTerms("Give the stake of each free spin.", field="terms.freeSpinStake")
+    provider = terms.free_spins_provider
+    if not provider or len(provider) > NAME_LENGTH_MAX or not provider.isprintable():
+        raise InvalidTerms("Name the games' provider.", field="terms.freeSpinsProvider")
+    games = terms.free_spin_games
+    if not 1 <= len(games) <= FREE_SPIN_GAMES_MAX or any(
+        not game or len(game) > NAME_LENGTH_MAX or not game.isprintable() for game in games
+    ):
+        raise InvalidTerms("Name the games the free spins are for.", field="terms.freeSpinGames")
 
 
 def _validate_wagering(terms: Terms) -> None:

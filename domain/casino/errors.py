@@ -112,9 +112,12 @@ class RoundSettled(WalletError):
     message = "The round already has a win: its bets cannot be rolled back."
 
 
-class FreeRoundsUnsupported(WalletError):
-    code = "FREE_ROUNDS_UNSUPPORTED"
-    message = "Free rounds (is_free) are not supported yet."
+class InvalidFreeRound(WalletError):
+    code = "INVALID_FREE_ROUND"
+    message = (
+        "No free rounds of this player have this reward id, or they cannot take this round "
+        "(used up, ended, another game, currency or stake)."
+    )
 
 
 class GameNotFound(DomainError):

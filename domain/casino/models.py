@@ -222,6 +222,8 @@ class RoundTransaction(Base):
     # What we answered, so a replay answers the same.
     response_status: Mapped[str | None] = mapped_column(Text)
     balance_after_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # A free round's bet: the provider's reward id (bonuses' free rounds); no money staked.
+    reward_uuid: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (

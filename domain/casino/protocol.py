@@ -5,6 +5,10 @@ POST /providers/{provider}/wallet/{authenticate|balance|bet|win|rollback}
  "round", "round_closed", "game_code", "amount" (integer minor units), "currency",
  "is_free", "reward_uuid"}
 -> {"status", "request_uuid", "user", "currency", "balance"}
+
+A free round (free spin) is a bet with `is_free: true` and the `reward_uuid` of free rounds
+the operator granted at the provider: it stakes no money (its amount is the reward's stake
+per round); its win is paid by the operator's bonus engine, per the reward's terms.
 """
 
 from __future__ import annotations
@@ -82,6 +86,10 @@ def parse_request(operation: WalletOperation, body: bytes) -> WalletRequest:
     for name in ("request_uuid", "token", "user", *_REQUIRED[operation]):
         if document.get(name) is None:
             raise MalformedRequest(field=name)
+    # A free round names the reward (the operator's free rounds) it is played from.
+    free = operation is WalletOperation.BET and document.get("is_free") is True
+    if free and document.get("reward_uuid") is None:
+        raise MalformedRequest(field="reward_uuid")
     return WalletRequest(
         operation=operation,
         request_uuid=_identifier(document, "request_uuid") or "",

@@ -62,10 +62,13 @@ class TransactionRow:
     stake_split: Mapping[str, int] | None
     response_status: str | None
     balance_after_minor: int | None
+    # A free round's bet: the reward it was played from (no money staked).
+    reward_uuid: str | None = None
 
     @classmethod
     def from_json(cls, row: Mapping[str, Any]) -> TransactionRow:
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+        values: dict[str, Any] = {name: row.get(name) for name in cls.__dataclass_fields__}
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,7 @@ async def claim(
     round_ref: str | None,
     game_code: str | None,
     reference: str | None,
+    reward_uuid: str | None = None,
 ) -> int | None:
     """Insert the row of a provider transaction id; None when the id is already taken (a
     concurrent claimer waits on the unique index until the first commits or aborts)."""
@@ -280,11 +284,58 @@ async def claim(
             round_ref=round_ref,
             game_code=game_code,
             reference_transaction_uuid=reference,
+            reward_uuid=reward_uuid,
         )
         .on_conflict_do_nothing(index_elements=["provider", "transaction_uuid"])
         .returning(RoundTransaction.id)
     )
     return claimed
+
+
+_FREE_ROUND = text("""
+INSERT INTO casino_rounds AS r (
+    brand, provider, player_id, round_ref, game_code, currency, status, bet_minor,
+    win_minor, refund_minor, win_count, closed_at
+) VALUES (
+    :brand, :provider, :player, :round, :game, :currency,
+    CASE WHEN :closed THEN 'closed' ELSE 'open' END, 0, 0, 0, 0,
+    CASE WHEN :closed THEN now() END
+)
+ON CONFLICT (brand, provider, player_id, round_ref) DO UPDATE
+   SET status = excluded.status, closed_at = excluded.closed_at
+ WHERE r.status = 'open'
+RETURNING id
+""")
+
+
+async def open_free_round(
+    uow: UnitOfWork,
+    *,
+    brand: str,
+    provider: str,
+    player_id: uuid.UUID,
+    round_ref: str | None,
+    game_code: str | None,
+    currency: str,
+    closed: bool,
+) -> int:
+    """Open (or extend, under its row lock) the round of a free round's bet: it adds no
+    stake (the house staked nothing of the player's). Errors: RoundClosed."""
+    round_id: int | None = await uow.session.scalar(
+        _FREE_ROUND,
+        {
+            "brand": brand,
+            "provider": provider,
+            "player": player_id,
+            "round": round_ref,
+            "game": game_code,
+            "currency": currency,
+            "closed": closed,
+        },
+    )
+    if round_id is None:
+        raise RoundClosed(field="round")
+    return round_id
 
 
 async def lock_round(uow: UnitOfWork, round_id: int) -> int:

@@ -41,6 +41,8 @@ APPEND_ONLY_TABLES: Final = frozenset(
         # One row per cashback paid (offer, player, period).
         "bonus_cashback_payouts",
         "integrity_checkpoints",
+        # One row per stake that earned loyalty points.
+        "loyalty_earnings",
         "ledger_entries",
         "ledger_transactions",
         "processed_messages",

@@ -28,7 +28,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.kernel.db import Base
@@ -132,4 +132,31 @@ class OriginalsRound(Base):
         ),
         Index("ix_originals_rounds_owner_id", "owner", "id"),
         Index("ix_originals_rounds_session_id_status", "session_id", "status"),
+    )
+
+
+class OriginalsFreeRounds(Base):
+    """Free rounds the operator granted (the studio's side of the free-rounds API): the
+    reward id is the operator's; each free round played takes one (under the row lock)."""
+
+    __tablename__ = "originals_free_rounds"
+
+    reward_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    provider: Mapped[str] = mapped_column(Text)
+    brand: Mapped[str] = mapped_column(Text)
+    user_ref: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(Text)
+    games: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    rounds: Mapped[int] = mapped_column(Integer)
+    stake_minor: Mapped[int] = mapped_column(BigInteger)
+    rounds_played: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # active | completed | cancelled (expiry is read from expires_at)
+    status: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'completed', 'cancelled')", name="status"),
+        CheckConstraint("rounds_played BETWEEN 0 AND rounds", name="rounds"),
+        Index("ix_originals_free_rounds_user", "brand", "user_ref"),
     )

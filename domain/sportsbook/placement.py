@@ -23,6 +23,7 @@ from typing import Any
 
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import PlayerStatus
+from domain.bonuses import free_bets
 from domain.bonuses.lifecycle import complete_if_wagered
 from domain.brands.service import Brand
 from domain.compliance.service import Activity, check_protection, check_status
@@ -147,6 +148,12 @@ async def place_bet(
             uow, [s.outcome_id for s in slip.selections], context.currency
         )
         decision = decide(slip, shape, rows, now=clock.now())
+        free_bet_id = None
+        if slip.free_bet:
+            free_bet_id = await _free_bet_for(
+                uow, brand, player_id=player_id, slip=slip, currency=context.currency,
+                decision=decision,
+            )  # fmt: skip
         result = await repository.place(
             uow,
             _parameters(
@@ -161,6 +168,8 @@ async def place_bet(
             ),
         )
         if result["outcome"] == "accepted":
+            if free_bet_id is not None:
+                await free_bets.attach_bet(uow, free_bet_id, int(result["bet_id"]))
             bonus = result.get("bonus")
             if bonus and bonus["completed"]:
                 # This stake met the grant's wagering: convert it in the same transaction.
@@ -177,6 +186,32 @@ async def place_bet(
             # A concurrent duplicate committed first.
             return await _replay_by_key(uow, brand.slug, player_id, slip, fingerprint)
     raise PricesMoving(field="selections")
+
+
+async def _free_bet_for(
+    uow: UnitOfWork,
+    brand: Brand,
+    *,
+    player_id: uuid.UUID,
+    slip: BetSlip,
+    currency: str,
+    decision: Decision,
+) -> uuid.UUID | None:
+    """The player's free bet this slip stakes, by its terms (None: the player holds none).
+    Errors: FreeBetStakeMismatch, FreeBetOddsTooLow, FreeBetNotEligible."""
+    kinds = await repository.selection_kinds(uow, [s.outcome_id for s in slip.selections])
+    combined = Decimal(1)
+    for taken in decision.odds:
+        combined *= taken
+    return await free_bets.choose_for_bet(
+        uow,
+        brand.slug,
+        player_id,
+        currency,
+        total_stake_minor=decision.total_stake_minor,
+        combined_odds=combined,
+        legs=[free_bets.LegFacts(*kinds[s.outcome_id]) for s in slip.selections],
+    )
 
 
 def _consumption_order(brand: Brand) -> tuple[WalletKind, ...]:

@@ -20,7 +20,14 @@ from sqlalchemy.exc import DBAPIError
 
 from domain.kernel.db import UnitOfWork
 from domain.sportsbook.errors import BonusMaxBetExceeded, LiabilityLimitExceeded
-from domain.sportsbook.models import Event, Market, Outcome, OutcomeLiability
+from domain.sportsbook.models import (
+    Competition,
+    Event,
+    Market,
+    Outcome,
+    OutcomeLiability,
+    Sport,
+)
 from domain.wallets.errors import IdempotencyConflict, InsufficientFunds
 
 
@@ -124,6 +131,22 @@ async def placement_context(
         existing_request_hash=row.existing_request_hash,
         protection_active=bool(row.protection_active),
     )
+
+
+async def selection_kinds(
+    uow: UnitOfWork, outcome_ids: Sequence[int]
+) -> dict[int, tuple[str, str]]:
+    """Each outcome's sport key and market type (read for free bets only, whose terms name
+    them: one statement)."""
+    rows = await uow.session.execute(
+        select(Outcome.id, Sport.key, Market.type)
+        .join(Market, Market.id == Outcome.market_id)
+        .join(Event, Event.id == Market.event_id)
+        .join(Competition, Competition.id == Event.competition_id)
+        .join(Sport, Sport.id == Competition.sport_id)
+        .where(Outcome.id.in_(list(outcome_ids)))
+    )
+    return {outcome_id: (sport, market_type) for outcome_id, sport, market_type in rows}
 
 
 async def selections(

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 
+from domain.bonuses import free_bets
 from domain.kernel import clock
 from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.outbox import emit
@@ -232,6 +233,14 @@ async def settle_chunk(
         kind="sportsbook.payout",
     )
     await _write_settled(uow, run.id, settled, transactions)
+    free = [s for s in settled if s.bet.free_bet]
+    if free:
+        # A void free bet is usable again (its stake is back); a won or lost one is spent.
+        await free_bets.bets_settled(
+            uow,
+            void_bet_ids=[s.bet.id for s in free if s.status is BetStatus.VOID],
+            settled_bet_ids=[s.bet.id for s in free if s.status is not BetStatus.VOID],
+        )
     chunk = await advance(uow, walk, scanned, len(settled), limit)
     if settled:
         await emit(

@@ -10,14 +10,22 @@ from domain.accounts import players
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import require_permission, require_player
-from domain.bonuses import grants, offers, reports
-from domain.bonuses.errors import GrantNotFound, OfferNotFound
+from domain.bonuses import free_bets, free_rounds, grants, loyalty, offers, reports
+from domain.bonuses.errors import (
+    FreeBetNotFound,
+    FreeRoundsNotFound,
+    GrantNotFound,
+    OfferNotFound,
+)
 from domain.bonuses.lifecycle import Actor
-from domain.bonuses.models import BonusGrant, BonusOffer, GrantState
+from domain.bonuses.models import BonusGrant, BonusOffer, FreeBet, FreeRounds, GrantState
 from domain.bonuses.offers import OfferDraft
 from domain.bonuses.terms import Eligibility
+from domain.integrations.aggregator import AggregatorUnavailable
+from domain.integrations.free_rounds import FreeRoundsApi
 from domain.kernel import clock
-from domain.kernel.db import UnitOfWork
+from domain.kernel.db import Database, UnitOfWork
+from domain.originals.free_rounds import StudioFreeRounds
 from domain.payments.service.reads import latest_deposit
 from resolvers.context import Context
 from resolvers.results import Outcome, attempt
@@ -188,3 +196,163 @@ async def grants_by_state(ctx: Context, state: GrantState, limit: int) -> list[B
 async def cost_by_offer(ctx: Context, start: datetime, end: datetime) -> list[reports.OfferCost]:
     async with ctx.db.uow() as uow:
         return await reports.cost_by_offer(uow, await ctx.principal(), ctx.brand.slug, start, end)
+
+
+def free_rounds_api(db: Database) -> FreeRoundsApi:
+    """The providers' free-rounds API: the built-in studio serves Stakehouse Originals and
+    the demo studios (an outside aggregator's adapter would be chosen here by provider)."""
+    return StudioFreeRounds(db)
+
+
+async def grant_free_spins(
+    ctx: Context, offer_id: uuid.UUID | None, player_id: uuid.UUID | None, reason: str
+) -> Outcome[FreeRounds]:
+    async def run() -> FreeRounds:
+        actor = require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
+        if offer_id is None:
+            raise OfferNotFound(field="offerId")
+        async with ctx.db.uow() as uow:
+            if player_id is None:
+                raise PlayerNotFound(field="playerId")
+            await players.get(uow, ctx.brand.slug, player_id)
+            offer = await offers.offer_by_id(uow, ctx.brand.slug, offer_id)
+            rounds = await free_rounds.grant_free_spins_by_staff(
+                uow, actor, ctx.brand.slug, offer, player_id, reason=reason
+            )
+            await uow.commit()
+        return await free_rounds.activate(ctx.db, free_rounds_api(ctx.db), rounds.id)
+
+    return await attempt(run)
+
+
+async def claim_free_spins(
+    ctx: Context, offer_id: uuid.UUID | None, code: str | None
+) -> Outcome[FreeRounds]:
+    async def run() -> FreeRounds:
+        player = require_player(await ctx.principal())
+        async with ctx.db.uow() as uow:
+            if code:
+                offer = await offers.offer_by_code(uow, ctx.brand.slug, code)
+            elif offer_id is not None:
+                offer = await offers.offer_by_id(uow, ctx.brand.slug, offer_id)
+            else:
+                raise OfferNotFound(field="offerId")
+            facts = await _player_facts(uow, ctx.brand.slug, player.id)
+            grants.check_eligible(offer, facts, None, clock.now())
+            rounds = await free_rounds.grant_free_spins(
+                uow, ctx.brand.slug, offer, player.id, actor=Actor("player", player.id)
+            )
+            await uow.commit()
+        return await free_rounds.activate(ctx.db, free_rounds_api(ctx.db), rounds.id)
+
+    return await attempt(run)
+
+
+async def cancel_free_spins(
+    ctx: Context, rounds_id: uuid.UUID | None, reason: str
+) -> Outcome[FreeRounds]:
+    async def run() -> FreeRounds:
+        actor = require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
+        if rounds_id is None:
+            raise FreeRoundsNotFound(field="freeSpinsId")
+        async with ctx.db.uow() as uow:
+            rounds = await free_rounds.cancel(uow, actor, ctx.brand.slug, rounds_id, reason)
+            await uow.commit()
+        try:
+            return await free_rounds.withdraw(ctx.db, free_rounds_api(ctx.db), rounds.id)
+        except AggregatorUnavailable:
+            # Cancelled here; the sync withdraws it at the provider later.
+            return rounds
+
+    return await attempt(run)
+
+
+async def viewer_free_spins(ctx: Context) -> list[FreeRounds]:
+    player = require_player(await ctx.principal())
+    async with ctx.db.uow() as uow:
+        return await free_rounds.free_rounds_of_player(uow, ctx.brand.slug, player.id)
+
+
+async def grant_free_bet(
+    ctx: Context, offer_id: uuid.UUID | None, player_id: uuid.UUID | None, reason: str
+) -> Outcome[FreeBet]:
+    async def run() -> FreeBet:
+        actor = require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
+        if offer_id is None:
+            raise OfferNotFound(field="offerId")
+        async with ctx.db.uow() as uow:
+            if player_id is None:
+                raise PlayerNotFound(field="playerId")
+            await players.get(uow, ctx.brand.slug, player_id)
+            offer = await offers.offer_by_id(uow, ctx.brand.slug, offer_id)
+            free_bet = await free_bets.grant_free_bet_by_staff(
+                uow, actor, ctx.brand.slug, offer, player_id, reason=reason
+            )
+            await uow.commit()
+        return free_bet
+
+    return await attempt(run)
+
+
+async def cancel_free_bet(
+    ctx: Context, free_bet_id: uuid.UUID | None, reason: str
+) -> Outcome[FreeBet]:
+    async def run() -> FreeBet:
+        actor = require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
+        if free_bet_id is None:
+            raise FreeBetNotFound(field="freeBetId")
+        async with ctx.db.uow() as uow:
+            free_bet = await free_bets.cancel(uow, actor, ctx.brand.slug, free_bet_id, reason)
+            await uow.commit()
+        return free_bet
+
+    return await attempt(run)
+
+
+async def viewer_free_bets(ctx: Context) -> list[FreeBet]:
+    player = require_player(await ctx.principal())
+    async with ctx.db.uow() as uow:
+        return await free_bets.free_bets_of_player(uow, ctx.brand.slug, player.id)
+
+
+async def viewer_loyalty(ctx: Context) -> loyalty.LoyaltyView:
+    player = require_player(await ctx.principal())
+    async with ctx.db.uow() as uow:
+        return await loyalty.view(uow, ctx.brand.slug, player.id)
+
+
+async def staff_loyalty_programme(ctx: Context) -> loyalty.Programme | None:
+    require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
+    async with ctx.db.uow() as uow:
+        return await loyalty.programme_of(uow, ctx.brand.slug)
+
+
+async def set_loyalty_programme(
+    ctx: Context, programme: loyalty.Programme
+) -> Outcome[loyalty.Programme]:
+    async def run() -> loyalty.Programme:
+        async with ctx.db.uow() as uow:
+            row = await loyalty.set_programme(uow, await ctx.principal(), ctx.brand.slug, programme)
+            await uow.commit()
+        return loyalty.Programme.from_json(row.config)
+
+    return await attempt(run)
+
+
+async def redeem_loyalty_points(
+    ctx: Context, points: int, idempotency_key: str
+) -> Outcome[tuple[int, str, loyalty.LoyaltyView]]:
+    async def run() -> tuple[int, str, loyalty.LoyaltyView]:
+        player = require_player(await ctx.principal())
+        async with ctx.db.uow() as uow:
+            facts = await players.get(uow, ctx.brand.slug, player.id)
+            cash = await loyalty.redeem(
+                uow, ctx.brand.slug, player.id, facts.currency,
+                points=points, idempotency_key=idempotency_key,
+            )  # fmt: skip
+            await uow.commit()
+        async with ctx.db.uow() as uow:
+            seen = await loyalty.view(uow, ctx.brand.slug, player.id)
+        return cash, facts.currency, seen
+
+    return await attempt(run)

@@ -9,6 +9,7 @@ from strawberry import relay
 
 from domain.accounts import errors as account_errors
 from domain.bonuses import errors as bonus_errors
+from domain.bonuses import loyalty
 from domain.bonuses.models import OfferKind as DomainOfferKind
 from domain.bonuses.offers import OfferDraft
 from domain.bonuses.terms import (
@@ -28,11 +29,15 @@ from schema.bonuses.types import (
     BonusGrant,
     BonusOffer,
     ContributionScope,
+    FreeBet,
+    FreeSpins,
+    Loyalty,
+    LoyaltyProgramme,
 )
 from schema.context import Info
 from schema.errors import MutationError, mutation_error, to_errors
 from schema.ids import uuid_of
-from schema.money import DecimalText
+from schema.money import DecimalText, Money
 
 _STAFF_ERRORS = (
     PermissionDenied,
@@ -75,6 +80,20 @@ class BonusTermsInput:
     cashback_minimum: DecimalText | None = None
     cashback_maximum: DecimalText | None = None
     cashback_wallet: CashbackWallet = CashbackWallet.CASH
+    free_spins: int = 0
+    free_spin_stake: DecimalText | None = None
+    free_spins_provider: str | None = None
+    free_spin_games: list[str] = strawberry.field(default_factory=list)
+    winnings_wallet: CashbackWallet = strawberry.field(
+        default=CashbackWallet.CASH,
+        description="Free spins: winnings to cash, or as bonus under the offer's wagering.",
+    )
+    free_bet_amount: DecimalText | None = None
+    free_bet_minimum_odds: str | None = strawberry.field(
+        default=None, description='Decimal odds, e.g. "1.50".'
+    )
+    free_bet_sports: list[str] = strawberry.field(default_factory=list)
+    free_bet_market_types: list[str] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -119,6 +138,15 @@ def _terms(given: BonusTermsInput, currency: str) -> Terms:
         cashback_min_minor=_minor(given.cashback_minimum, currency, "terms.cashbackMinimum") or 0,
         cashback_max_minor=_minor(given.cashback_maximum, currency, "terms.cashbackMaximum"),
         cashback_wallet=CashbackWallet(given.cashback_wallet),
+        free_spins=given.free_spins,
+        free_spin_stake_minor=_minor(given.free_spin_stake, currency, "terms.freeSpinStake") or 0,
+        free_spins_provider=given.free_spins_provider,
+        free_spin_games=tuple(given.free_spin_games),
+        winnings_wallet=CashbackWallet(given.winnings_wallet),
+        free_bet_minor=_minor(given.free_bet_amount, currency, "terms.freeBetAmount") or 0,
+        free_bet_min_odds=given.free_bet_minimum_odds,
+        free_bet_sports=tuple(given.free_bet_sports),
+        free_bet_market_types=tuple(given.free_bet_market_types),
     )
 
 
@@ -282,6 +310,164 @@ class GrantBonusPayload:
     errors: list[GrantBonusError]
 
 
+@mutation_error(
+    *_STAFF_ERRORS,
+    ReasonRequired,
+    bonus_errors.OfferNotFound,
+    bonus_errors.NotEligible,
+    bonus_errors.AlreadyClaimed,
+    account_errors.PlayerNotFound,
+)
+class GrantFreeSpinsError(MutationError): ...
+
+
+@strawberry.input
+class GrantFreeSpinsInput:
+    offer_id: relay.GlobalID
+    player_id: relay.GlobalID
+    reason: str
+
+
+@strawberry.type
+class GrantFreeSpinsPayload:
+    free_spins: FreeSpins | None = None
+    errors: list[GrantFreeSpinsError]
+
+
+@mutation_error(
+    bonus_errors.OfferNotFound,
+    bonus_errors.NotEligible,
+    bonus_errors.AlreadyClaimed,
+    account_errors.TwoFactorRequired,
+)
+class ClaimFreeSpinsError(MutationError): ...
+
+
+@strawberry.input
+class ClaimFreeSpinsInput:
+    offer_id: relay.GlobalID | None = None
+    code: str | None = strawberry.field(default=None, description="A bonus code instead.")
+
+
+@strawberry.type
+class ClaimFreeSpinsPayload:
+    free_spins: FreeSpins | None = None
+    errors: list[ClaimFreeSpinsError]
+
+
+@mutation_error(
+    *_STAFF_ERRORS,
+    ReasonRequired,
+    bonus_errors.FreeRoundsNotFound,
+    bonus_errors.FreeRoundsNotAvailable,
+)
+class CancelFreeSpinsError(MutationError): ...
+
+
+@strawberry.input
+class CancelFreeSpinsInput:
+    free_spins_id: relay.GlobalID
+    reason: str
+
+
+@strawberry.type
+class CancelFreeSpinsPayload:
+    free_spins: FreeSpins | None = None
+    errors: list[CancelFreeSpinsError]
+
+
+@mutation_error(
+    *_STAFF_ERRORS,
+    ReasonRequired,
+    bonus_errors.OfferNotFound,
+    bonus_errors.NotEligible,
+    bonus_errors.AlreadyClaimed,
+    account_errors.PlayerNotFound,
+)
+class GrantFreeBetError(MutationError): ...
+
+
+@strawberry.input
+class GrantFreeBetInput:
+    offer_id: relay.GlobalID
+    player_id: relay.GlobalID
+    reason: str
+
+
+@strawberry.type
+class GrantFreeBetPayload:
+    free_bet: FreeBet | None = None
+    errors: list[GrantFreeBetError]
+
+
+@mutation_error(*_STAFF_ERRORS, ReasonRequired, bonus_errors.FreeBetNotFound)
+class CancelFreeBetError(MutationError): ...
+
+
+@strawberry.input
+class CancelFreeBetInput:
+    free_bet_id: relay.GlobalID
+    reason: str
+
+
+@strawberry.type
+class CancelFreeBetPayload:
+    free_bet: FreeBet | None = None
+    errors: list[CancelFreeBetError]
+
+
+@strawberry.input
+class LoyaltyTierInput:
+    name: str
+    min_points: int
+    multiplier_percent: int = 100
+    cashback_percent: int = 0
+
+
+@strawberry.input
+class SetLoyaltyProgrammeInput:
+    casino_rate: int = strawberry.field(description="Points per 1.00 staked at the casino.")
+    sportsbook_rate: int
+    window_days: int = 90
+    tiers: list[LoyaltyTierInput]
+    redeem_points: int
+    redeem_minor_units: int
+
+
+@mutation_error(*_STAFF_ERRORS, bonus_errors.InvalidTerms)
+class SetLoyaltyProgrammeError(MutationError): ...
+
+
+@strawberry.type
+class SetLoyaltyProgrammePayload:
+    programme: LoyaltyProgramme | None = None
+    errors: list[SetLoyaltyProgrammeError]
+
+
+@strawberry.input
+class RedeemLoyaltyPointsInput:
+    points: int
+    idempotency_key: str
+
+
+@mutation_error(
+    bonus_errors.LoyaltyNotOffered,
+    bonus_errors.InvalidTerms,
+    bonus_errors.NotEnoughPoints,
+    wallet_errors.IdempotencyConflict,
+    wallet_errors.InvalidIdempotencyKey,
+    account_errors.TwoFactorRequired,
+)
+class RedeemLoyaltyPointsError(MutationError): ...
+
+
+@strawberry.type
+class RedeemLoyaltyPointsPayload:
+    cash: Money | None = None
+    loyalty: Loyalty | None = None
+    errors: list[RedeemLoyaltyPointsError]
+
+
 @strawberry.type
 class BonusesMutation:
     @strawberry.mutation(description="Staff (bonus.manage): make a bonus offer; audited.")
@@ -368,3 +554,117 @@ class BonusesMutation:
         if result.value is None:
             return GrantBonusPayload(errors=to_errors(GrantBonusError, result.errors))
         return GrantBonusPayload(grant=BonusGrant.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="Staff (bonus.manage): grant a free-spins offer to a player, with a reason; "
+        "the provider is asked at once (PENDING until it confirms; the sync sends it again)."
+    )
+    async def grant_free_spins(
+        self, info: Info, input: GrantFreeSpinsInput
+    ) -> GrantFreeSpinsPayload:
+        result = await resolvers.grant_free_spins(
+            info.context,
+            uuid_of(input.offer_id, "BonusOffer"),
+            uuid_of(input.player_id, "Player"),
+            input.reason,
+        )
+        if result.value is None:
+            return GrantFreeSpinsPayload(errors=to_errors(GrantFreeSpinsError, result.errors))
+        return GrantFreeSpinsPayload(free_spins=FreeSpins.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="The player claims a free-spins offer by id or code (within its claim "
+        "window after registration)."
+    )
+    async def claim_free_spins(
+        self, info: Info, input: ClaimFreeSpinsInput
+    ) -> ClaimFreeSpinsPayload:
+        offer_id = None if input.offer_id is None else uuid_of(input.offer_id, "BonusOffer")
+        result = await resolvers.claim_free_spins(info.context, offer_id, input.code)
+        if result.value is None:
+            return ClaimFreeSpinsPayload(errors=to_errors(ClaimFreeSpinsError, result.errors))
+        return ClaimFreeSpinsPayload(free_spins=FreeSpins.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="Staff (bonus.manage): cancel free spins with a reason; the provider "
+        "withdraws the spins not played; winnings already paid stay."
+    )
+    async def cancel_free_spins(
+        self, info: Info, input: CancelFreeSpinsInput
+    ) -> CancelFreeSpinsPayload:
+        result = await resolvers.cancel_free_spins(
+            info.context, uuid_of(input.free_spins_id, "FreeSpins"), input.reason
+        )
+        if result.value is None:
+            return CancelFreeSpinsPayload(errors=to_errors(CancelFreeSpinsError, result.errors))
+        return CancelFreeSpinsPayload(free_spins=FreeSpins.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="Staff (bonus.manage): grant a free-bet offer to a player, with a reason "
+        "(its stake into the player's free-bet wallet)."
+    )
+    async def grant_free_bet(self, info: Info, input: GrantFreeBetInput) -> GrantFreeBetPayload:
+        result = await resolvers.grant_free_bet(
+            info.context,
+            uuid_of(input.offer_id, "BonusOffer"),
+            uuid_of(input.player_id, "Player"),
+            input.reason,
+        )
+        if result.value is None:
+            return GrantFreeBetPayload(errors=to_errors(GrantFreeBetError, result.errors))
+        return GrantFreeBetPayload(free_bet=FreeBet.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="Staff (bonus.manage): cancel an unused free bet with a reason (its stake "
+        "goes back to the house)."
+    )
+    async def cancel_free_bet(self, info: Info, input: CancelFreeBetInput) -> CancelFreeBetPayload:
+        result = await resolvers.cancel_free_bet(
+            info.context, uuid_of(input.free_bet_id, "FreeBet"), input.reason
+        )
+        if result.value is None:
+            return CancelFreeBetPayload(errors=to_errors(CancelFreeBetError, result.errors))
+        return CancelFreeBetPayload(free_bet=FreeBet.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="Staff (bonus.manage): set the brand's loyalty programme (rates, tiers, "
+        "redemption rate); audited."
+    )
+    async def set_loyalty_programme(
+        self, info: Info, input: SetLoyaltyProgrammeInput
+    ) -> SetLoyaltyProgrammePayload:
+        programme = loyalty.Programme(
+            rates={"casino": input.casino_rate, "sportsbook": input.sportsbook_rate},
+            window_days=input.window_days,
+            tiers=tuple(
+                loyalty.Tier(t.name, t.min_points, t.multiplier_percent, t.cashback_percent)
+                for t in input.tiers
+            ),
+            redeem_points=input.redeem_points,
+            redeem_minor=input.redeem_minor_units,
+        )
+        result = await resolvers.set_loyalty_programme(info.context, programme)
+        if result.value is None:
+            return SetLoyaltyProgrammePayload(
+                errors=to_errors(SetLoyaltyProgrammeError, result.errors)
+            )
+        return SetLoyaltyProgrammePayload(programme=LoyaltyProgramme.of(result.value), errors=[])
+
+    @strawberry.mutation(
+        description="The player redeems loyalty points for cash at the programme's rate, "
+        "once per idempotency key."
+    )
+    async def redeem_loyalty_points(
+        self, info: Info, input: RedeemLoyaltyPointsInput
+    ) -> RedeemLoyaltyPointsPayload:
+        result = await resolvers.redeem_loyalty_points(
+            info.context, input.points, input.idempotency_key
+        )
+        if result.value is None:
+            return RedeemLoyaltyPointsPayload(
+                errors=to_errors(RedeemLoyaltyPointsError, result.errors)
+            )
+        cash, currency, seen = result.value
+        return RedeemLoyaltyPointsPayload(
+            cash=Money.of(cash, currency), loyalty=Loyalty.of(seen), errors=[]
+        )

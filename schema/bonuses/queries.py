@@ -9,7 +9,15 @@ from domain.accounts.permissions import Permission
 from domain.bonuses.models import GrantState as DomainGrantState
 from resolvers.bonuses import bonuses as resolvers
 from resolvers.permissions import HasPermission
-from schema.bonuses.types import BonusGrant, BonusOffer, BonusOfferCost
+from schema.bonuses.types import (
+    BonusGrant,
+    BonusOffer,
+    BonusOfferCost,
+    FreeBet,
+    FreeSpins,
+    Loyalty,
+    LoyaltyProgramme,
+)
 from schema.context import Info
 from schema.errors import as_query_error
 from schema.ids import global_id
@@ -31,6 +39,35 @@ class BonusesQuery:
         with as_query_error():
             found = await resolvers.viewer_grants(info.context)
         return [BonusGrant.of(grant) for grant in found]
+
+    @strawberry.field(description="The signed-in player's free spins, newest first.")
+    async def my_free_spins(self, info: Info) -> list[FreeSpins]:
+        with as_query_error():
+            found = await resolvers.viewer_free_spins(info.context)
+        return [FreeSpins.of(rounds) for rounds in found]
+
+    @strawberry.field(description="The signed-in player's free bets, newest first.")
+    async def my_free_bets(self, info: Info) -> list[FreeBet]:
+        with as_query_error():
+            found = await resolvers.viewer_free_bets(info.context)
+        return [FreeBet.of(free_bet) for free_bet in found]
+
+    @strawberry.field(
+        description="The signed-in player's loyalty points, tier and progress to the next."
+    )
+    async def my_loyalty(self, info: Info) -> Loyalty:
+        with as_query_error():
+            seen = await resolvers.viewer_loyalty(info.context)
+        return Loyalty.of(seen)
+
+    @strawberry.field(
+        description="Staff (bonus.manage): the brand's loyalty programme (null: none yet).",
+        extensions=[HasPermission.extension(Permission.BONUS_MANAGE)],
+    )
+    async def loyalty_programme(self, info: Info) -> LoyaltyProgramme | None:
+        with as_query_error():
+            found = await resolvers.staff_loyalty_programme(info.context)
+        return None if found is None else LoyaltyProgramme.of(found)
 
     @strawberry.field(
         description="Staff (bonus.manage): every offer of the brand, withdrawn ones too.",

@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from domain.bonuses import models
+from domain.bonuses import loyalty, models
 from domain.bonuses.terms import Audience, CashbackWallet, Eligibility, Terms, WageringBase
 from domain.kernel import clock
 from schema.ids import global_id
@@ -17,6 +17,8 @@ from schema.money import Money
 # class, so fields annotate the domain type itself).
 strawberry.enum(models.OfferKind, description="What an offer gives.")
 strawberry.enum(models.GrantState, description="Where a bonus is in its life.")
+strawberry.enum(models.FreeRoundsState, description="Where free spins are in their life.")
+strawberry.enum(models.FreeBetState, description="Where a free bet is in its life.")
 strawberry.enum(WageringBase, name="BonusWageringBase")
 strawberry.enum(Audience, name="BonusAudience")
 strawberry.enum(CashbackWallet, name="BonusCashbackWallet")
@@ -50,6 +52,21 @@ class BonusTerms:
     contributions: list[Contribution]
     cashback_percent: int
     cashback_wallet: CashbackWallet
+    free_spins: int = strawberry.field(description="Free spins: how many (0 for other kinds).")
+    free_spin_stake: Money | None
+    free_spins_provider: str | None
+    free_spin_games: list[str]
+    winnings_wallet: CashbackWallet = strawberry.field(
+        description="Free spins: winnings paid to cash, or as bonus under these terms' wagering."
+    )
+    free_bet_amount: Money | None = strawberry.field(description="Free bet: its stake.")
+    free_bet_minimum_odds: str | None = strawberry.field(
+        description="Free bet: decimal odds the bet needs at least (all legs multiplied)."
+    )
+    free_bet_sports: list[str] = strawberry.field(description="Free bet: sport keys (empty: any).")
+    free_bet_market_types: list[str] = strawberry.field(
+        description="Free bet: market types (empty: any)."
+    )
 
     @classmethod
     def of(cls, terms: Terms, currency: str) -> BonusTerms:
@@ -78,6 +95,15 @@ class BonusTerms:
             contributions=contributions,
             cashback_percent=terms.cashback_percent,
             cashback_wallet=terms.cashback_wallet,
+            free_spins=terms.free_spins,
+            free_spin_stake=money(terms.free_spin_stake_minor or None),
+            free_spins_provider=terms.free_spins_provider,
+            free_spin_games=list(terms.free_spin_games),
+            winnings_wallet=terms.winnings_wallet,
+            free_bet_amount=money(terms.free_bet_minor or None),
+            free_bet_minimum_odds=terms.free_bet_min_odds,
+            free_bet_sports=list(terms.free_bet_sports),
+            free_bet_market_types=list(terms.free_bet_market_types),
         )
 
 
@@ -219,3 +245,155 @@ class BonusOfferCost:
     cost: Money = strawberry.field(
         description="What left the house as cash: conversions and cashback."
     )
+
+
+@strawberry.type(
+    description="Free spins a player holds at a game provider, with the terms as granted."
+)
+class FreeSpins:
+    id: strawberry.ID = strawberry.field(description="Also the reward id the provider knows.")
+    offer_id: strawberry.ID
+    offer_version: int
+    state: models.FreeRoundsState
+    provider: str
+    games: list[str]
+    rounds: int
+    rounds_used: int
+    rounds_left: int
+    stake: Money = strawberry.field(description="The stake of each free spin.")
+    won: Money
+    winnings_wallet: CashbackWallet
+    granted_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+    bonus_grant_id: strawberry.ID | None = strawberry.field(
+        description="The bonus holding the winnings, when they are paid as bonus."
+    )
+
+    @classmethod
+    def of(cls, rounds: models.FreeRounds) -> FreeSpins:
+        open_ = models.FreeRoundsState(rounds.state) in models.FREE_ROUNDS_OPEN
+        return cls(
+            id=global_id("FreeSpins", rounds.id),
+            offer_id=global_id("BonusOffer", rounds.offer_id),
+            offer_version=rounds.offer_version,
+            state=models.FreeRoundsState(rounds.state),
+            provider=rounds.provider,
+            games=list(rounds.games),
+            rounds=rounds.rounds,
+            rounds_used=rounds.rounds_used,
+            rounds_left=rounds.rounds - rounds.rounds_used if open_ else 0,
+            stake=Money.of(rounds.stake_minor, rounds.currency),
+            won=Money.of(rounds.won_minor, rounds.currency),
+            winnings_wallet=CashbackWallet(rounds.winnings_wallet),
+            granted_at=rounds.granted_at,
+            expires_at=rounds.expires_at,
+            ended_at=rounds.ended_at,
+            end_reason=rounds.end_reason,
+            bonus_grant_id=None
+            if rounds.grant_id is None
+            else global_id("BonusGrant", rounds.grant_id),
+        )
+
+
+@strawberry.type(description="A free bet a player holds, with the terms as granted.")
+class FreeBet:
+    id: strawberry.ID
+    offer_id: strawberry.ID
+    offer_version: int
+    state: models.FreeBetState
+    amount: Money = strawberry.field(description="The stake, staked whole by one bet.")
+    minimum_odds: str | None
+    sports: list[str]
+    market_types: list[str]
+    bet_id: strawberry.ID | None = strawberry.field(description="The bet that staked it.")
+    granted_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+
+    @classmethod
+    def of(cls, free_bet: models.FreeBet) -> FreeBet:
+        terms = Terms.from_json(free_bet.terms)
+        return cls(
+            id=global_id("FreeBet", free_bet.id),
+            offer_id=global_id("BonusOffer", free_bet.offer_id),
+            offer_version=free_bet.offer_version,
+            state=models.FreeBetState(free_bet.state),
+            amount=Money.of(free_bet.amount_minor, free_bet.currency),
+            minimum_odds=terms.free_bet_min_odds,
+            sports=list(terms.free_bet_sports),
+            market_types=list(terms.free_bet_market_types),
+            bet_id=None if free_bet.bet_id is None else global_id("Bet", free_bet.bet_id),
+            granted_at=free_bet.granted_at,
+            expires_at=free_bet.expires_at,
+            ended_at=free_bet.ended_at,
+            end_reason=free_bet.end_reason,
+        )
+
+
+@strawberry.type(description="A loyalty tier and what it brings.")
+class LoyaltyTier:
+    name: str
+    min_points: int = strawberry.field(description="Points over the window to reach it.")
+    multiplier_percent: int = strawberry.field(description="Points earned x this / 100.")
+    cashback_percent: int
+
+    @classmethod
+    def of(cls, tier: loyalty.Tier) -> LoyaltyTier:
+        return cls(
+            name=tier.name,
+            min_points=tier.min_points,
+            multiplier_percent=tier.multiplier_percent,
+            cashback_percent=tier.cashback_percent,
+        )
+
+
+@strawberry.type(description="A brand's loyalty programme.")
+class LoyaltyProgramme:
+    casino_rate: int = strawberry.field(description="Points per 1.00 staked at the casino.")
+    sportsbook_rate: int = strawberry.field(description="Points per 1.00 staked on sports.")
+    window_days: int = strawberry.field(description="The rolling window tiers are read over.")
+    tiers: list[LoyaltyTier]
+    redeem_points: int = strawberry.field(description="This many points buy redeemMinorUnits.")
+    redeem_minor_units: int
+
+    @classmethod
+    def of(cls, programme: loyalty.Programme) -> LoyaltyProgramme:
+        return cls(
+            casino_rate=programme.rates.get("casino", 0),
+            sportsbook_rate=programme.rates.get("sportsbook", 0),
+            window_days=programme.window_days,
+            tiers=[LoyaltyTier.of(tier) for tier in sorted(programme.tiers, key=_min_points)],
+            redeem_points=programme.redeem_points,
+            redeem_minor_units=programme.redeem_minor,
+        )
+
+
+def _min_points(tier: loyalty.Tier) -> int:
+    return tier.min_points
+
+
+@strawberry.type(description="The player's loyalty points (points, not money) and tier.")
+class Loyalty:
+    points: int
+    tier: LoyaltyTier
+    window_points: int = strawberry.field(description="Points earned over the window.")
+    next_tier: LoyaltyTier | None
+    points_to_next_tier: int | None
+    programme: LoyaltyProgramme
+
+    @classmethod
+    def of(cls, seen: loyalty.LoyaltyView) -> Loyalty:
+        following = seen.next_tier
+        return cls(
+            points=seen.points,
+            tier=LoyaltyTier.of(seen.tier),
+            window_points=seen.window_points,
+            next_tier=None if following is None else LoyaltyTier.of(following),
+            points_to_next_tier=None
+            if following is None
+            else following.min_points - seen.window_points,
+            programme=LoyaltyProgramme.of(seen.programme),
+        )

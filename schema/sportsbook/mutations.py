@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 
 from domain.accounts import errors as account_errors
+from domain.bonuses import errors as bonus_errors
 from domain.compliance import errors as compliance_errors
 from domain.kernel.errors import DomainError, PermissionDenied
 from domain.sportsbook import cashout, models
@@ -50,6 +51,9 @@ from schema.sportsbook.types import Bet, odds_display_field, odds_value
     sportsbook_errors.MaxPayoutExceeded,
     sportsbook_errors.LiabilityLimitExceeded,
     sportsbook_errors.BonusMaxBetExceeded,
+    bonus_errors.FreeBetStakeMismatch,
+    bonus_errors.FreeBetOddsTooLow,
+    bonus_errors.FreeBetNotEligible,
     sportsbook_errors.PricesMoving,
     wallet_errors.InsufficientFunds,
     wallet_errors.InvalidAmount,

@@ -38,7 +38,7 @@ from domain.accounts import staff as staff_service
 from domain.accounts.models import PrincipalKind
 from domain.accounts.permissions import permissions_for
 from domain.accounts.principal import Principal
-from domain.bonuses import grants, offers
+from domain.bonuses import grants, loyalty, offers
 from domain.bonuses.models import OfferKind
 from domain.bonuses.offers import OfferDraft
 from domain.bonuses.terms import Eligibility, Terms
@@ -348,6 +348,36 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
         "Mutation.cancelBonusGrant": write(
             "cancelBonusGrant", {"grantId": world.grant, **why}, "GRANT_NOT_FOUND"
         ),
+        "Query.loyaltyProgramme": Case("{ loyaltyProgramme { windowDays } }", {}),
+        # The programme is the request brand's: northstar's admin may set northstar's (here
+        # refused for having no tier at 0 points), never aurora's.
+        "Mutation.setLoyaltyProgramme": write(
+            "setLoyaltyProgramme",
+            {
+                "casinoRate": 1,
+                "sportsbookRate": 1,
+                "tiers": [{"name": "Mole", "minPoints": 5}],
+                "redeemPoints": 100,
+                "redeemMinorUnits": 100,
+            },
+            "INVALID_TERMS",
+        ),
+        "Mutation.grantFreeBet": write(
+            "grantFreeBet", {"offerId": world.offer, **player, **why}, "PLAYER_NOT_FOUND"
+        ),
+        "Mutation.cancelFreeBet": write(
+            "cancelFreeBet",
+            {"freeBetId": gid("FreeBet", uuid.uuid4()), **why},
+            "FREE_BET_NOT_FOUND",
+        ),
+        "Mutation.grantFreeSpins": write(
+            "grantFreeSpins", {"offerId": world.offer, **player, **why}, "PLAYER_NOT_FOUND"
+        ),
+        "Mutation.cancelFreeSpins": write(
+            "cancelFreeSpins",
+            {"freeSpinsId": gid("FreeSpins", uuid.uuid4()), **why},
+            "FREE_ROUNDS_NOT_FOUND",
+        ),
         # The palette is the request brand's: on its own host northstar's admin may save
         # one (refused here only for a malformed colour); on aurora's it is nobody.
         "Mutation.saveThemeDraft": write(
@@ -514,6 +544,8 @@ _FINGERPRINT = (
     "theme_publications",
     "bonus_offers",
     "bonus_grants",
+    "bonus_free_rounds",
+    "bonus_free_bets",
 )
 
 
@@ -622,6 +654,8 @@ async def _aurora_bonus(
         grant = await grants.grant_by_staff(
             uow, crm, "aurora", offer, player_id, bonus_minor=None, reason=REASON
         )
+        # Aurora's loyalty programme, for the staff read of it.
+        await loyalty.set_programme(uow, crm, "aurora", loyalty.Programme())
         return offer.id, grant.id
 
 

@@ -9,6 +9,9 @@ call):
      5xx): the bet's fate is unknown, so it is cancelled with a `rollback` (retried; the
      operator refunds a bet it holds, or tombstones one it never saw): `rolled_back`;
   3. `win` the payout, 0 for a loss, closing the round (retried with the same id): `settled`.
+When the operator granted the player free rounds on this game (domain/originals/
+free_rounds.py), the round is one of them: played at the reward's stake, its bet sent with
+`is_free` and the `reward_uuid` (no money staked); a refused or cancelled one is given back.
 A round left `open` (win unconfirmed) or `pending` (rollback unconfirmed) is finished by
 the session's next play.
 """
@@ -24,6 +27,7 @@ from datetime import timedelta
 from domain.kernel import clock
 from domain.kernel.db import Database, UnitOfWork
 from domain.originals import games, store, studio
+from domain.originals.free_rounds import StudioFreeRounds
 from domain.originals.models import OriginalsRound, OriginalsSession, RoundStatus
 from domain.originals.store import Draw
 from web.originals.wallet import OperatorWallet, WalletAnswer, WalletUnavailable
@@ -151,6 +155,20 @@ async def play_real(
     """Errors: PlayRefused (the operator refused the bet, or never confirmed it and it was
     cancelled)."""
     await settle_owed(db, wallet, session)
+    free_rounds = StudioFreeRounds(db)
+    assert session.user_ref is not None
+    free = await free_rounds.take_round(
+        provider=wallet.provider,
+        brand=session.brand,
+        user=session.user_ref,
+        game_code=session.game_code,
+        currency=session.currency,
+    )
+    free_fields: dict[str, object] = {}
+    if free is not None:
+        reward_id, free_stake = free
+        bet = Bet(free_stake, bet.target, bet.choice)
+        free_fields = {"is_free": True, "reward_uuid": reward_id}
     async with db.transaction() as uow:
         outcome, draw = await _decide(uow, session, bet)
         round_row = await store.add_round(
@@ -158,7 +176,7 @@ async def play_real(
             session,
             stake_minor=bet.stake_minor,
             payout_minor=outcome.payout_minor,
-            outcome=outcome.detail,
+            outcome=outcome.detail if free is None else {**outcome.detail, "free_round": True},
             status=RoundStatus.PENDING,
             draw=draw,
         )
@@ -171,11 +189,13 @@ async def play_real(
                 "transaction_uuid": _bet_id(round_row),
                 "amount": bet.stake_minor,
                 "round_closed": False,
+                **free_fields,
             },
         )
     except WalletUnavailable as error:
         log.warning("originals bet %s unconfirmed (%s): cancelling", round_row.round_ref, error)
-        await cancel(db, wallet, session, round_row)
+        if await cancel(db, wallet, session, round_row) and free is not None:
+            await free_rounds.give_back_round(free[0])
         raise PlayRefused(
             "WALLET_UNAVAILABLE",
             "The casino did not confirm the bet, so it was cancelled. Please try again.",
@@ -183,6 +203,8 @@ async def play_real(
         ) from None
     if not answer.ok:
         await _move(db, round_row, RoundStatus.REFUSED, (RoundStatus.PENDING,))
+        if free is not None:
+            await free_rounds.give_back_round(free[0])
         code, message, http_status = _REFUSALS.get(answer.status, _REFUSED)
         raise PlayRefused(code, message, http_status, answer.balance_minor)
     await _move(

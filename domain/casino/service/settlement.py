@@ -10,6 +10,7 @@ refuses rollbacks.
 
 from __future__ import annotations
 
+from domain.bonuses import free_rounds
 from domain.bonuses.wagering import unwind
 from domain.brands.service import Brand
 from domain.casino import repository
@@ -44,12 +45,23 @@ async def win(
     if bet is None or bet.round_ref != request.round:
         raise TransactionNotFound(field="reference_transaction_uuid")
     assert bet.round_id is not None
-    assert bet.stake_split
     await repository.lock_round(uow, bet.round_id)
     if await repository.transaction_status(uow, bet.id) != TransactionStatus.ACCEPTED:
         raise TransactionNotFound(field="reference_transaction_uuid")
     ledger_transaction = None
-    if request.amount_minor > 0:
+    if bet.reward_uuid is not None:
+        # A free round's win: the bonus engine pays it per the reward's terms, once per id.
+        ledger_transaction = await free_rounds.pay_win(
+            uow,
+            brand.slug,
+            reward_uuid=bet.reward_uuid,
+            player_id=session.player_id,
+            amount_minor=request.amount_minor,
+            key=f"{provider}:{request.transaction_uuid}",
+            metadata={"provider": provider, "round": request.round, "bet": bet.id},
+        )
+    elif request.amount_minor > 0:
+        assert bet.stake_split
         posting = await pay_win(
             uow,
             brand=brand.slug,
@@ -107,13 +119,18 @@ async def rollback(
             uow, brand, session, claimed, status=WalletStatus.TRANSACTION_DOES_NOT_EXIST
         )
     assert bet.round_id is not None
-    assert bet.stake_split
     wins = await repository.lock_round(uow, bet.round_id)
     if await repository.transaction_status(uow, bet.id) != TransactionStatus.ACCEPTED:
         # Already refunded (by another rollback id): the provider's intent holds; pay nothing.
         return await _finish(uow, brand, session, claimed, round_id=bet.round_id)
     if wins > 0:
         raise RoundSettled(field="reference_transaction_uuid")
+    if bet.reward_uuid is not None:
+        # A free round staked no money: the round goes back to the player's reward.
+        await repository.mark_rolled_back(uow, bet.id)
+        await free_rounds.give_back_round(uow, brand.slug, bet.reward_uuid)
+        await repository.add_to_round(uow, bet.round_id, closed=request.round_closed)
+        return await _finish(uow, brand, session, claimed, round_id=bet.round_id)
     ledger_transaction = await _refund(uow, brand, provider, session, bet)
     await repository.add_to_round(
         uow, bet.round_id, refund_minor=bet.amount_minor, closed=request.round_closed

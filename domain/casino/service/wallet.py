@@ -12,11 +12,13 @@ import uuid
 from typing import Any
 
 from domain.accounts.models import PlayerStatus
+from domain.bonuses import free_rounds
+from domain.bonuses.errors import FreeRoundsNotAvailable, FreeRoundsNotFound
 from domain.bonuses.lifecycle import complete_if_wagered
 from domain.brands.service import Brand
 from domain.casino import repository
 from domain.casino.errors import (
-    FreeRoundsUnsupported,
+    InvalidFreeRound,
     InvalidGame,
     InvalidToken,
     LimitReached,
@@ -24,6 +26,7 @@ from domain.casino.errors import (
     UserDisabled,
     WalletStatus,
 )
+from domain.casino.models import TransactionKind, TransactionStatus
 from domain.casino.protocol import WalletReply, WalletRequest
 from domain.casino.repository import BetContext
 from domain.casino.service.common import (
@@ -76,12 +79,10 @@ async def bet(
 
     Errors: InvalidToken, WrongCurrency, InvalidGame, TokenExpired, UserDisabled,
     NotEnoughMoney (with the balance), DuplicateTransaction, RoundClosed,
-    FreeRoundsUnsupported, MalformedRequest.
+    InvalidFreeRound (a free round: see `_free_bet`), MalformedRequest.
     """
     assert request.transaction_uuid is not None
     assert request.amount_minor is not None
-    if request.is_free:
-        raise FreeRoundsUnsupported(field="is_free")
     order = consumption_order(brand)
     context = await repository.bet_context(
         uow,
@@ -101,6 +102,8 @@ async def bet(
     _check_stake(brand, context, request.amount_minor)
     if context.protection_active:
         await _check_protection(uow, brand, context, request.amount_minor)
+    if request.is_free:
+        return await _free_bet(uow, brand, provider, request, context)
     wallets, counter = await _accounts(uow, brand, context)
     result = await repository.place_bet(
         uow, _bet_parameters(brand, provider, request, context, wallets=wallets, counter=counter)
@@ -119,6 +122,67 @@ async def bet(
             uow, brand, context.session.player_id, context.session.currency
         )
     return WalletReply(WalletStatus.OK, context.session.currency, balance_minor)
+
+
+async def _free_bet(
+    uow: UnitOfWork, brand: Brand, provider: str, request: WalletRequest, context: BetContext
+) -> WalletReply:
+    """A free round: claim the transaction id, take one round of the reward (the bonus
+    engine checks player, game, currency and stake under the reward's lock) and open the
+    round; no money moves, nothing counts toward wagering. Errors: InvalidFreeRound,
+    RoundClosed."""
+    assert request.transaction_uuid is not None
+    assert request.amount_minor is not None
+    assert request.reward_uuid is not None
+    session = context.session
+    claimed = await repository.claim(
+        uow,
+        provider=provider,
+        transaction_uuid=request.transaction_uuid,
+        brand=brand.slug,
+        player_id=session.player_id,
+        kind=TransactionKind.BET,
+        status=TransactionStatus.ACCEPTED,
+        currency=session.currency,
+        amount_minor=request.amount_minor,
+        round_ref=request.round,
+        game_code=request.game_code,
+        reference=None,
+        reward_uuid=request.reward_uuid,
+    )
+    if claimed is None:
+        existing = await repository.find_transaction(uow, provider, request.transaction_uuid)
+        assert existing is not None, "a taken id has a committed row"
+        return replay(existing, request, session.player_id)
+    try:
+        await free_rounds.use_round(
+            uow,
+            brand.slug,
+            provider=provider,
+            reward_uuid=request.reward_uuid,
+            player_id=session.player_id,
+            game_code=request.game_code,
+            currency=session.currency,
+            stake_minor=request.amount_minor,
+        )
+    except (FreeRoundsNotFound, FreeRoundsNotAvailable):
+        raise InvalidFreeRound(field="reward_uuid") from None
+    round_id = await repository.open_free_round(
+        uow,
+        brand=brand.slug,
+        provider=provider,
+        player_id=session.player_id,
+        round_ref=request.round,
+        game_code=request.game_code,
+        currency=session.currency,
+        closed=request.round_closed,
+    )
+    balance_minor = await playable_balance(uow, brand, session.player_id, session.currency)
+    await repository.finish(
+        uow, claimed, response_status=WalletStatus.OK.value, balance_minor=balance_minor,
+        round_id=round_id,
+    )  # fmt: skip
+    return WalletReply(WalletStatus.OK, session.currency, balance_minor)
 
 
 def _bet_parameters(

@@ -95,12 +95,14 @@ async def test_a_signed_but_malformed_request_is_refused_with_no_effect(
     assert await wallets(db, player.player_id) == {"cash": 300, "bonus": 500}
 
 
-async def test_free_rounds_are_refused_until_they_are_supported(
+async def test_a_free_round_without_a_granted_reward_is_refused_with_no_effect(
     db: Database, provider: ProviderSimulator, player: GamePlayer
 ) -> None:
-    reply = await provider.bet("bet-1", 100, is_free=True)
+    unnamed = await provider.bet("bet-1", 100, is_free=True)
+    unknown = await provider.bet("bet-2", 100, is_free=True, reward_uuid="no-such-reward")
 
-    assert reply.status == "RS_ERROR_UNKNOWN"
+    assert (unnamed.http_status, unnamed.status) == (400, "RS_ERROR_UNKNOWN")
+    assert (unknown.http_status, unknown.status) == (200, "RS_ERROR_UNKNOWN")
     assert await wallets(db, player.player_id) == {"cash": 300, "bonus": 500}
 
 

@@ -1,0 +1,144 @@
+"""Free bets by rule, the worked example: a €10 free bet at odds 2.00 or more on match
+results. Refused below the minimum odds, on another market type and at another stake (typed
+errors, nothing changed); staked at 3.00 it wins €20 (the €30 return less the €10 stake)
+to cash; a void bet gives the free bet back; an unused one expires to the house."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+
+from domain.bonuses import free_bets
+from domain.bonuses.errors import FreeBetNotEligible, FreeBetOddsTooLow, FreeBetStakeMismatch
+from domain.bonuses.lifecycle import Actor
+from domain.bonuses.models import BonusOffer, FreeBet, OfferKind
+from domain.bonuses.offers import OfferDraft, create_demo_offer
+from domain.bonuses.terms import Eligibility, Terms
+from domain.brands.service import BrandRegistry
+from domain.kernel import clock
+from domain.kernel.db import Database
+from domain.sportsbook import settlement
+from domain.sportsbook.models import BetType, ResultKind
+from domain.sportsbook.placement import BetSlip, Selection
+from domain.sportsbook.returns import LegResult
+from domain.wallets.models import WalletKind
+from tests.domain.sportsbook.support import (
+    BRAND,
+    BookMarket,
+    add_market,
+    assert_ledger_ok,
+    funded_player,
+    place,
+    wallets,
+)
+
+WIN = LegResult(ResultKind.WIN)
+LOSE = LegResult(ResultKind.LOSE)
+VOID = LegResult(ResultKind.VOID)
+
+
+def _slip(outcome_id: int, odds: str, stake_minor: int = 10_00) -> BetSlip:
+    return BetSlip(
+        selections=(Selection(outcome_id, Decimal(odds)),),
+        stake_minor=stake_minor,
+        bet_type=BetType.SINGLE,
+        idempotency_key=uuid.uuid4().hex,
+        free_bet=True,
+    )
+
+
+async def _offer(db: Database, registry: BrandRegistry) -> BonusOffer:
+    terms = Terms(
+        free_bet_minor=10_00,
+        free_bet_min_odds="2.00",
+        free_bet_market_types=("match_result",),
+        wagering_days=7,
+    )
+    draft = OfferDraft(
+        OfferKind.FREE_BET, f"Free bet {uuid.uuid4().hex[:6]}", None, "EUR", terms, Eligibility()
+    )
+    async with db.transaction() as uow:
+        return await create_demo_offer(uow, registry.get(BRAND), draft)
+
+
+async def _granted(db: Database, offer: BonusOffer, player_id: uuid.UUID) -> FreeBet:
+    async with db.transaction() as uow:
+        return await free_bets.grant_free_bet(uow, BRAND, offer, player_id, actor=Actor.system())
+
+
+async def _state(db: Database, free_bet_id: uuid.UUID) -> tuple[str, int | None]:
+    async with db.uow() as uow:
+        row = (
+            await uow.session.execute(
+                text("SELECT state, bet_id FROM bonus_free_bets WHERE id = :i"), {"i": free_bet_id}
+            )
+        ).one()
+    return str(row[0]), row[1]
+
+
+async def _settle(db: Database, market: BookMarket, results: dict[str, LegResult]) -> None:
+    await settlement.settle_market(
+        db,
+        market_id=market.market_id,
+        results={market.outcomes[key]: result for key, result in results.items()},
+        run_id=uuid.uuid4(),
+    )
+
+
+async def test_the_free_bet_worked_example(db: Database, registry: BrandRegistry) -> None:
+    player = await funded_player(db, registry, 5_00)
+    granted = await _granted(db, await _offer(db, registry), player)
+    assert await wallets(db, player) == {
+        WalletKind.CASH: 5_00,
+        WalletKind.SPORTSBOOK_FREE_BET: 10_00,
+    }
+    result = await add_market(db, {"home": "3.00", "draw": "1.50", "away": "2.50"})
+    goals = await add_market(db, {"over": "2.10", "under": "1.80"}, market_type="total_goals")
+
+    with pytest.raises(FreeBetOddsTooLow):
+        await place(db, registry, player, _slip(result.outcomes["draw"], "1.50"))
+    with pytest.raises(FreeBetNotEligible):
+        await place(db, registry, player, _slip(goals.outcomes["over"], "2.10"))
+    with pytest.raises(FreeBetStakeMismatch):
+        await place(db, registry, player, _slip(result.outcomes["home"], "3.00", 5_00))
+    assert await _state(db, granted.id) == ("active", None)
+
+    placed = await place(db, registry, player, _slip(result.outcomes["home"], "3.00"))
+
+    assert placed.potential_return_minor == 20_00
+    assert await _state(db, granted.id) == ("used", placed.bet_id)
+    assert await wallets(db, player) == {WalletKind.CASH: 5_00}
+    await _settle(db, result, {"home": WIN, "draw": LOSE, "away": LOSE})
+    assert await wallets(db, player) == {WalletKind.CASH: 25_00}
+    assert (await _state(db, granted.id))[0] == "settled"
+    await assert_ledger_ok(db)
+
+
+async def test_a_void_bet_gives_the_free_bet_back_and_an_unused_one_expires(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    player = await funded_player(db, registry, 5_00)
+    granted = await _granted(db, await _offer(db, registry), player)
+    market = await add_market(db, {"home": "3.00", "away": "2.50"})
+    placed = await place(db, registry, player, _slip(market.outcomes["home"], "3.00"))
+
+    await _settle(db, market, {"home": VOID, "away": VOID})
+
+    assert await _state(db, granted.id) == ("active", None)
+    assert await wallets(db, player) == {
+        WalletKind.CASH: 5_00,
+        WalletKind.SPORTSBOOK_FREE_BET: 10_00,
+    }
+    assert placed.bet_id
+
+    later = clock.now() + timedelta(days=7, minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert await free_bets.expire_due(db) == 1
+    assert await free_bets.expire_due(db) == 0
+    assert (await _state(db, granted.id))[0] == "expired"
+    assert await wallets(db, player) == {WalletKind.CASH: 5_00}
+    await assert_ledger_ok(db)
