@@ -150,9 +150,9 @@ async def grant_to_player(
     return await attempt(run)
 
 
-async def available_offers(ctx: Context) -> list[BonusOffer]:
+async def available_offers(ctx: Context, *, include_automatic: bool = False) -> list[BonusOffer]:
     """Open opt-in offers of the brand in the viewer's currency and country (all open
-    offers for a visitor)."""
+    offers for a visitor); with `include_automatic`, the open automatic ones too."""
     principal = await ctx.principal()
     async with ctx.db.uow() as uow:
         found = await offers.offers_of(uow, ctx.brand.slug, active_only=True)
@@ -163,7 +163,7 @@ async def available_offers(ctx: Context) -> list[BonusOffer]:
     visible = []
     for offer in found:
         rules = Eligibility.from_json(offer.eligibility)
-        if not rules.opt_in or not rules.open_at(now):
+        if not (rules.opt_in or include_automatic) or not rules.open_at(now):
             continue
         if facts is not None and (
             offer.currency != facts.currency

@@ -31,8 +31,19 @@ class BonusesQuery:
     @strawberry.field(
         description="Offers the viewer can claim now (for a visitor: every open opt-in offer)."
     )
-    async def available_bonus_offers(self, info: Info) -> list[BonusOffer]:
-        return [BonusOffer.of(offer) for offer in await resolvers.available_offers(info.context)]
+    async def available_bonus_offers(
+        self,
+        info: Info,
+        include_automatic: Annotated[
+            bool,
+            strawberry.argument(
+                description="Also the open offers nobody claims (`optIn: false`, e.g. a "
+                "weekly cashback) that the viewer would receive, for a promotions page."
+            ),
+        ] = False,
+    ) -> list[BonusOffer]:
+        found = await resolvers.available_offers(info.context, include_automatic=include_automatic)
+        return [BonusOffer.of(offer) for offer in found]
 
     @strawberry.field(description="The signed-in player's bonuses, newest first.")
     async def my_bonuses(self, info: Info) -> list[BonusGrant]:

@@ -20,6 +20,7 @@ from domain.brands.service import BrandRegistry
 from domain.kernel.settings import Environment, Settings
 from web.site import assets
 from web.site.account import AccountPages
+from web.site.bonuses import BonusPages
 from web.site.casino import CasinoPages
 from web.site.inbox import InboxPages
 from web.site.pages import PublicPages, SignInPages
@@ -98,6 +99,7 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
     sports = SportsPages(site)
     recovery = RecoveryPages(site)
     inbox = InboxPages(site)
+    bonuses = BonusPages(site)
     both = ["GET", "POST"]
     routes = [
         Route("/", public.home, methods=["GET"]),
@@ -126,6 +128,11 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/account/deposit", account.deposit, methods=both),
         Route("/account/withdraw", account.withdraw, methods=both),
         Route("/account/inbox", account.inbox, methods=["GET"]),
+        Route("/account/bonuses", bonuses.account_bonuses, methods=["GET"]),
+        Route("/account/bonuses/stream", bonuses.progress_stream, methods=["GET"]),
+        Route("/account/bonuses/forfeit", bonuses.forfeit, methods=["POST"]),
+        Route("/promotions", bonuses.promotions, methods=["GET"]),
+        Route("/promotions/claim", bonuses.claim, methods=["POST"]),
         Route("/account/inbox/stream", inbox.badge_stream, methods=["GET"]),
         Route("/account/inbox/{message_id}/{action}", inbox.act, methods=["POST"]),
         Route("/casino", casino.lobby, methods=["GET"]),

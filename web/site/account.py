@@ -31,6 +31,7 @@ WALLET_KINDS: Final = tuple(labels.WALLET_KINDS)
 KEEPALIVE_INTERVAL_S: Final = 15.0
 # After this long without news, a new stream reads the balances once more (see below).
 RESYNC_AFTER_S: Final = 2.0
+BONUS_CODE_LENGTH_MAX: Final = 64
 
 
 def _history_filters(request: Request) -> dict[str, str]:
@@ -72,7 +73,11 @@ class AccountPages:
         if refused:
             return refused
         wallets = await self._wallets(request)
-        return self.site.render(page, "account/overview.html", personal=True, wallets=wallets)
+        bonuses = await self.site.graphql.run(request, "MyBonuses")
+        active = [g for g in bonuses.data.get("myBonuses") or [] if g["state"] == "ACTIVE"]
+        return self.site.render(
+            page, "account/overview.html", personal=True, wallets=wallets, active_bonuses=active
+        )
 
     async def balance_stream(self, request: Request) -> Response:
         """Server-sent events: the balances partial again after each committed change, from
@@ -206,6 +211,9 @@ class AccountPages:
             "wallets": await self._wallets(request),
             "two_factor": False,
         }
+        if kind == "deposit":
+            # A code from the promotions page arrives filled in (?code=); the API checks it.
+            values["bonus_code"] = request.query_params.get("code", "")[:BONUS_CODE_LENGTH_MAX]
         if kind == "withdraw":
             # A player with 2FA confirms each withdrawal with a fresh code (step-up).
             form_data = await self.site.graphql.run(request, "WithdrawForm")
@@ -230,6 +238,11 @@ class AccountPages:
                 ("RequestWithdrawal", "requestWithdrawal")
             )  # fmt: skip
             variables: dict[str, Any] = {"input": {"amount": money, "idempotencyKey": key}}
+            if kind == "deposit":
+                bonus_code = str(form.get("bonus_code") or "").strip()[:BONUS_CODE_LENGTH_MAX]
+                values["bonus_code"] = bonus_code
+                if bonus_code:
+                    variables["input"]["bonusCode"] = bonus_code
             code = str(form.get("two_factor_code") or "").strip()
             if kind == "withdraw" and code:
                 variables["input"]["twoFactorCode"] = code

@@ -68,7 +68,31 @@ LEG_RESULTS: Final[Mapping[str, str]] = {
     "HALF_WIN": N_("half won"),
     "HALF_LOSE": N_("half lost"),
 }
+# What a wagering contribution's product or category is called (a game keeps its code).
+CONTRIBUTION_NAMES: Final[Mapping[str, str]] = {
+    "casino": N_("Casino"),
+    "sportsbook": N_("Sports betting"),
+    "slots": N_("Slots"),
+    "table": N_("Table games"),
+    "live": N_("Live casino"),
+    "originals": N_("Originals"),
+}
+OFFER_KINDS: Final[Mapping[str, str]] = {
+    "DEPOSIT_MATCH": N_("Deposit bonus"),
+    "SIGN_UP": N_("Sign-up bonus"),
+    "CASHBACK": N_("Cashback"),
+}
+GRANT_STATES: Final[Mapping[str, str]] = {
+    "ACTIVE": N_("active"),
+    "CONVERTED": N_("completed and converted to cash"),
+    "FORFEITED": N_("forfeited"),
+    "EXPIRED": N_("expired"),
+    "CANCELLED": N_("cancelled"),
+}
 LABELS: Final[Mapping[str, Mapping[str, str]]] = {
+    "contribution": CONTRIBUTION_NAMES,
+    "offer_kind": OFFER_KINDS,
+    "grant_state": GRANT_STATES,
     "transaction": TRANSACTION_KINDS,
     "wallet": WALLET_KINDS,
     "bet_type": BET_TYPES,

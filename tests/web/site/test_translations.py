@@ -17,6 +17,8 @@ from graphql import OperationDefinitionNode, build_schema, parse
 from sqlalchemy import select, update
 
 from domain.accounts.models import Player
+from domain.bonuses.demo import seed_demo_offers
+from domain.brands.service import BrandRegistry
 from domain.casino.catalog import seed_demo_catalog
 from domain.kernel.db import Database
 from domain.sportsbook.models import Market, Outcome
@@ -45,6 +47,7 @@ _ROUTE = re.compile(r'Route\("([^"]+)", [a-z_.]+, methods=(both|\["GET"\])')
 NOT_PAGES = {
     "/account/balance/stream",
     "/account/inbox/stream",
+    "/account/bonuses/stream",
     "/account/inbox/{message_id}/{action}",  # POST only: back to the inbox
     "/sports/odds/stream",
     "/language/{code}",
@@ -146,10 +149,13 @@ def _site_pages() -> set[str]:
 
 
 @pytest.fixture
-async def catalogue_data(db: Database) -> BookMarket:
+async def catalogue_data(db: Database, registry: BrandRegistry) -> BookMarket:
     """A casino and a match whose market and draw carry the feed's generic English names."""
     async with db.transaction() as uow:
         await seed_demo_catalog(uow, ["aurora", "northstar", "kumo"])
+        # The promotions page in words: a deposit match with every term, and a cashback.
+        for brand in registry.by_slug.values():
+            await seed_demo_offers(uow, brand)
     market = await add_market(db, {"home": "2.50", "draw": "3.20", "away": "2.80"})
     async with db.transaction() as uow:
         await uow.session.execute(
@@ -251,6 +257,8 @@ def _paths(market: BookMarket) -> dict[str, str]:
         "/account/deposit": "/account/deposit",
         "/account/withdraw": "/account/withdraw",
         "/account/inbox": "/account/inbox",
+        "/account/bonuses": "/account/bonuses",
+        "/promotions": "/promotions",
         "/casino": "/casino",
         "/casino/{code}": "/casino/originals-dice?provider=stakehouse-originals",
         "/casino/{code}/rounds": "/casino/originals-dice/rounds?provider=stakehouse-originals",
