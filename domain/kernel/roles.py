@@ -41,6 +41,8 @@ APPEND_ONLY_TABLES: Final = frozenset(
         # One row per cashback paid (offer, player, period).
         "bonus_cashback_payouts",
         "integrity_checkpoints",
+        # Every KYC decision received from a provider or taken by risk staff.
+        "kyc_decisions",
         "ledger_entries",
         "ledger_transactions",
         "processed_messages",
