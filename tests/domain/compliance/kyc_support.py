@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from domain.accounts import sessions
@@ -15,21 +16,30 @@ from domain.accounts.players import Registration
 from domain.accounts.principal import Principal
 from domain.brands.service import Brand, BrandRegistry, sync_brands
 from domain.compliance import onboarding
-from domain.compliance.kyc import checks
+from domain.compliance.kyc import checks, gates
 from domain.compliance.kyc.models import KycCheck, KycTier
 from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.integrations.psp_sandbox import WebhookDelivery
 from domain.kernel import clock
 from domain.kernel.db import Database
+from domain.kernel.settings import get_settings
 from tests.support import STRONG_PASSWORD
 
 BIRTH = date(1990, 2, 3)
 
 
-def brand_in(registry: BrandRegistry, slug: str, jurisdiction: str) -> Brand:
+def brand_in(
+    registry: BrandRegistry, slug: str, jurisdiction: str, currencies: tuple[str, ...] = ()
+) -> Brand:
     """A brand licensed in `jurisdiction` (built from aurora's theme)."""
-    return registry.get("aurora").model_copy(
-        update={"slug": slug, "jurisdiction": jurisdiction, "domains": (f"{slug}.localhost",)}
+    aurora = registry.get("aurora")
+    return aurora.model_copy(
+        update={
+            "slug": slug,
+            "jurisdiction": jurisdiction,
+            "domains": (f"{slug}.localhost",),
+            "currencies": currencies or aurora.currencies,
+        }
     )
 
 
@@ -39,12 +49,12 @@ async def synced(db: Database, brand: Brand) -> Brand:
     return brand
 
 
-async def register(db: Database, brand: Brand, currency: str) -> Principal:
+async def register(db: Database, brand: Brand, currency: str, country: str = "GB") -> Principal:
     """A new player of `brand`, signed in."""
     async with db.transaction() as uow:
         form = Registration(
             email=f"{uuid.uuid4().hex[:12]}@example.com", phone=None, username=None,
-            password=STRONG_PASSWORD, date_of_birth=BIRTH, country="GB", currency=currency,
+            password=STRONG_PASSWORD, date_of_birth=BIRTH, country=country, currency=currency,
         )  # fmt: skip
         player = await onboarding.register(uow, brand, form)
         issued = await sessions.issue(
@@ -82,3 +92,9 @@ async def deliver(
 async def tier_of(db: Database, player_id: uuid.UUID) -> str:
     async with db.uow() as uow:
         return str(await uow.session.scalar(select(Player.kyc_tier).where(Player.id == player_id)))
+
+
+def enforce_gates(monkeypatch: pytest.MonkeyPatch, enforced: bool = True) -> None:
+    """Run with settings.kyc_gates set (the deployment's choice; the suite leaves it unset)."""
+    chosen = get_settings().model_copy(update={"kyc_gates": enforced})
+    monkeypatch.setattr(gates, "get_settings", lambda: chosen)
