@@ -19,6 +19,7 @@ from domain.kernel import clock
 from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
 from resolvers.compliance import kyc as kyc_resolvers
+from tests.domain.compliance.kyc_support import enforce_gates
 from tests.schema.accounts.test_staff import signed_in_staff
 from tests.support import Api
 
@@ -275,3 +276,47 @@ async def test_a_failing_provider_answers_provider_unavailable(
 
     assert started == {"check": None, "errors": [{"code": "PROVIDER_UNAVAILABLE", "field": None}]}
     assert (await _verification(aurora))["checks"] == []
+
+
+DEPOSIT = """mutation($i: DepositInput!) { deposit(input: $i) {
+  payment { status } errors { code field message } } }"""
+WITHDRAW = """mutation($i: RequestWithdrawalInput!) { requestWithdrawal(input: $i) {
+  withdrawal { status } errors { code field message } } }"""
+
+
+async def test_a_deposit_before_the_pack_s_tier_answers_verification_required_naming_the_step(
+    server: str, northstar: Api, monkeypatch: Any
+) -> None:
+    """Sweden's pack: basic verification before a deposit, full before a withdrawal."""
+    enforce_gates(monkeypatch)
+    email = f"kyc-se-{uuid.uuid4().hex[:8]}@example.com"
+    await northstar.register(email=email, country="SE", currency="SEK", locale="sv")
+    await northstar.login(email)
+    sek = {"amount": "100", "currency": "SEK"}
+
+    refused = await northstar.query(DEPOSIT, {"i": {"amount": sek, "idempotencyKey": "se-1"}})
+    check = await _start(northstar, "BASIC")
+    (approval,) = PROVIDER.complete_flow(check["flowUrl"], KycOutcome.APPROVED)
+    assert (await _post(server, approval, host=northstar.host)).status_code == 200
+    accepted = await northstar.query(DEPOSIT, {"i": {"amount": sek, "idempotencyKey": "se-2"}})
+    withdrawal = await northstar.query(WITHDRAW, {"i": {"amount": sek, "idempotencyKey": "se-3"}})
+
+    assert refused.data["deposit"] == {
+        "payment": None,
+        "errors": [
+            {
+                "code": "VERIFICATION_REQUIRED",
+                "field": "amount",
+                "message": "Verify your identity first: deposit needs the basic verification.",
+            }
+        ],
+    }
+    assert accepted.data["deposit"]["errors"] == []
+    assert accepted.data["deposit"]["payment"]["status"] == "PENDING"
+    assert [e["code"] for e in withdrawal.data["requestWithdrawal"]["errors"]] == [
+        "VERIFICATION_REQUIRED"
+    ]
+    assert (
+        "withdrawal needs the full verification"
+        in (withdrawal.data["requestWithdrawal"]["errors"][0]["message"])
+    )
