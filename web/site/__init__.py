@@ -29,6 +29,7 @@ from web.site.responsible import ResponsibleGamblingPages
 from web.site.site import Site
 from web.site.sports import SportsPages
 from web.site.themes import load_site_themes
+from web.site.verification import VerificationPages
 from web.static_assets import STATIC_CACHE_CONTROL, static_file
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -98,6 +99,7 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
     sports = SportsPages(site)
     recovery = RecoveryPages(site)
     inbox = InboxPages(site)
+    verification = VerificationPages(site)
     both = ["GET", "POST"]
     routes = [
         Route("/", public.home, methods=["GET"]),
@@ -126,6 +128,8 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/account/deposit", account.deposit, methods=both),
         Route("/account/withdraw", account.withdraw, methods=both),
         Route("/account/inbox", account.inbox, methods=["GET"]),
+        Route("/account/profile", verification.profile, methods=both),
+        Route("/account/verification", verification.verification, methods=both),
         Route("/account/inbox/stream", inbox.badge_stream, methods=["GET"]),
         Route("/account/inbox/{message_id}/{action}", inbox.act, methods=["POST"]),
         Route("/casino", casino.lobby, methods=["GET"]),

@@ -251,6 +251,8 @@ def _paths(market: BookMarket) -> dict[str, str]:
         "/account/deposit": "/account/deposit",
         "/account/withdraw": "/account/withdraw",
         "/account/inbox": "/account/inbox",
+        "/account/profile": "/account/profile",
+        "/account/verification": "/account/verification",
         "/casino": "/casino",
         "/casino/{code}": "/casino/originals-dice?provider=stakehouse-originals",
         "/casino/{code}/rounds": "/casino/originals-dice/rounds?provider=stakehouse-originals",
