@@ -70,15 +70,11 @@ class VerificationPages:
             result = await self.site.graphql.run(request, "Profile")
             values = (result.data.get("viewer") or {}).get("profile") or {}
             notice = NOTICES.get(request.query_params.get("done", ""))
-            return self._profile_form(
-                page, values, {}, page.gettext(notice) if notice else None
-            )
+            return self._profile_form(page, values, {}, page.gettext(notice) if notice else None)
         form = await self.site.form(request)
         if form is None:
             return self.site.forbidden(page)
-        values = {
-            name: str(form.get(name) or "")[:FIELD_LENGTH_MAX] for name in PROFILE_FIELDS
-        }
+        values = {name: str(form.get(name) or "")[:FIELD_LENGTH_MAX] for name in PROFILE_FIELDS}
         variables = {"input": {"profile": {k: v or None for k, v in values.items()}}}
         result = await self.site.graphql.run(request, "UpdateProfile", variables)
         errors = result.data["updateProfile"]["errors"]
