@@ -65,6 +65,20 @@ def base_tier(
     return needed
 
 
+def check_play(
+    jurisdiction: str, tier: str, registered_at: datetime, *, field: str | None = None
+) -> None:
+    """The play gate for the wager paths that read the player in their own one-statement
+    context (sportsbook placement, casino callbacks): no statement of its own, since play
+    has no deposit threshold. Does nothing where the gates are not enforced.
+    Errors: VerificationRequired."""
+    if not gates_enforced():
+        return
+    needed = base_tier(pack_for(jurisdiction), Step.PLAY, registered_at, clock.now())
+    if not KycTier(tier).covers(needed):
+        raise VerificationRequired(tier=needed.value, step=Step.PLAY.value, field=field)
+
+
 @dataclass(frozen=True)
 class GateFacts:
     """What a gate needs to know of the player (read with the player's status)."""

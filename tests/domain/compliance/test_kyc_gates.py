@@ -29,6 +29,8 @@ from tests.domain.compliance.kyc_support import (
     synced,
 )
 from tests.domain.compliance.support import advance
+from tests.domain.sportsbook.support import add_market, funded_player, place
+from tests.domain.sportsbook.test_placement import single
 
 PROVIDER = SandboxKyc()
 V = "VERIFICATION_REQUIRED"
@@ -193,3 +195,21 @@ async def test_without_enforcement_the_guard_lets_an_unverified_player_deposit(
     player = await register(db, albion, "GBP")
 
     assert await _refusal(db, player, Activity.DEPOSIT) is None
+
+
+async def test_malta_sportsbook_bets_after_the_grace_days_need_full_verification(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Placement reads the tier in its own context statement (no extra trip)."""
+    market = await add_market(db, {"home": "2.50", "away": "1.60"})
+    player_id = await funded_player(db, registry)
+
+    within_grace = await place(db, registry, player_id, single(market.outcomes["home"], "2.50"))
+    advance(monkeypatch, timedelta(days=30, minutes=1))
+    with pytest.raises(VerificationRequired) as after_grace:
+        await place(db, registry, player_id, single(market.outcomes["home"], "2.50"))
+
+    assert within_grace.bet_id is not None
+    assert (after_grace.value.tier, after_grace.value.step, after_grace.value.field) == (
+        "full", "play", "stake",
+    )  # fmt: skip
