@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ARRAY, TEXT, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts.errors import PlayerNotFound
@@ -229,3 +229,37 @@ async def checks_of(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> list[C
         .limit(CHECKS_SHOWN_MAX)
     )
     return [view_of(row) for row in rows]
+
+
+# Players whose tier no approved check with a valid document holds any more.
+_LAPSED = text("""
+SELECT p.id FROM players p
+WHERE p.kyc_tier <> 'none'
+  AND NOT EXISTS (
+      SELECT 1 FROM kyc_checks c
+      WHERE c.player_id = p.id AND c.status = 'approved'
+        AND (c.document_expires_on IS NULL OR c.document_expires_on > :today)
+        AND array_position(:order, c.tier) >= array_position(:order, p.kyc_tier))
+ORDER BY p.id
+LIMIT :batch
+""").bindparams(bindparam("order", type_=ARRAY(TEXT)))
+EXPIRY_BATCH_MAX = 500
+
+
+async def expire_documents(uow: UnitOfWork) -> int:
+    """Lower the tier of players whose identity document has expired since their check was
+    approved (the scheduler's `compliance.expire_kyc_documents`, daily). Returns how many
+    tiers changed; audited like any tier change."""
+    lapsed = await uow.session.scalars(
+        _LAPSED,
+        {
+            "today": clock.now().date(),
+            "order": [tier.value for tier in KycTier],
+            "batch": EXPIRY_BATCH_MAX,
+        },
+    )
+    changed = 0
+    for player_id in list(lapsed):
+        await refresh_tier(uow, player_id, actor_id="kyc:document_expiry")
+        changed += 1
+    return changed

@@ -20,6 +20,8 @@ from domain.kernel import clock
 from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
 from tests.domain.compliance.kyc_support import deliver, register, start, tier_of
+from tests.domain.compliance.support import advance
+from workers.scheduler import JOBS
 
 PROVIDER = SandboxKyc()
 
@@ -190,4 +192,32 @@ async def test_a_decision_for_another_brand_s_check_is_not_found(
     with pytest.raises(CheckNotFound):
         await deliver(db, PROVIDER, "kumo", approve)
 
+    assert await tier_of(db, player.id) == "none"
+
+
+async def test_the_daily_job_lowers_the_tier_once_the_document_expires(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    player = await register(db, registry.get("aurora"), "EUR")
+    basic = await start(db, PROVIDER, player, KycTier.BASIC)
+    full = await start(db, PROVIDER, player, KycTier.FULL)
+    today = clock.now().date()
+    for check, valid_days in ((basic, 400), (full, 10)):
+        await deliver(
+            db, PROVIDER, "aurora",
+            PROVIDER.decision_webhook(
+                reference=check.reference, outcome=KycOutcome.APPROVED,
+                document_expires_on=today + timedelta(days=valid_days),
+            ),
+        )  # fmt: skip
+    (job,) = [job for job in JOBS if job.name == "compliance.expire_kyc_documents"]
+
+    before = await job.run(db)
+    advance(monkeypatch, timedelta(days=11))
+    lowered = await job.run(db)
+    again = await job.run(db)
+    advance(monkeypatch, timedelta(days=400))
+    lapsed = await job.run(db)
+
+    assert (before, lowered, again, lapsed) == (0, 1, 0, 1)
     assert await tier_of(db, player.id) == "none"
