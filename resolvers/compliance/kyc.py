@@ -4,7 +4,10 @@ the provider, and the staff review queue."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Any
 
+from domain.compliance import privacy
 from domain.compliance.kyc import checks, profile, review, status
 from domain.compliance.kyc.errors import CheckNotFound
 from domain.compliance.kyc.models import KycTier
@@ -97,5 +100,24 @@ async def decide_review(
             )
             await uow.commit()
         return decided
+
+    return await attempt(run)
+
+
+async def personal_data(ctx: Context) -> dict[str, Any]:
+    """Errors: NotAuthenticated, TwoFactorRequired, PlayerNotFound."""
+    principal = await ctx.principal()
+    async with ctx.db.uow() as uow:
+        return await privacy.personal_data(uow, principal, ctx.brand.slug)
+
+
+async def request_erasure(ctx: Context, confirmed: bool) -> Outcome[datetime]:
+    async def run() -> datetime:
+        async with ctx.db.uow() as uow:
+            retained = await privacy.request_erasure(
+                uow, await ctx.principal(), ctx.brand.slug, confirmed=confirmed
+            )
+            await uow.commit()
+        return retained
 
     return await attempt(run)

@@ -10,6 +10,7 @@ from typing import Any, Self
 
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 
 from domain.accounts import models
 from domain.accounts.permissions import Role
@@ -18,6 +19,7 @@ from domain.compliance.protection import time_out_until
 from domain.messaging.models import InboxMessage as InboxMessageModel
 from resolvers.accounts import auth as auth_resolvers
 from resolvers.accounts import players as player_resolvers
+from resolvers.compliance import kyc as kyc_resolvers
 from resolvers.compliance import protection as protection_resolvers
 from resolvers.messaging import inbox as inbox_resolvers
 from schema.casino import fields as casino_fields
@@ -25,6 +27,7 @@ from schema.compliance import fields as compliance_fields
 from schema.compliance import kyc as kyc_schema
 from schema.compliance.types import ViewerSession
 from schema.context import Info
+from schema.errors import as_query_error
 from schema.ids import global_id, uuid_key
 from schema.sportsbook import fields as sportsbook_fields
 from schema.sportsbook.types import OddsFormat
@@ -260,6 +263,18 @@ class Viewer:
         if not getattr(self._principal, "is_player", False):
             return None
         return await kyc_schema.player_profile(_Self(str(self._principal.id)), info)
+
+    @strawberry.field(
+        description="Everything held about the signed-in player, as one JSON document "
+        "(account, profile, verification, limits, exclusions, payments, wallet movements, "
+        "bets, casino rounds, inbox, sessions; amounts in minor units). Null for staff."
+    )
+    async def personal_data(self, info: Info) -> JSON | None:
+        if not getattr(self._principal, "is_player", False):
+            return None
+        with as_query_error():
+            document = await kyc_resolvers.personal_data(info.context)
+        return JSON(document)
 
     @strawberry.field(description="The viewer's live sessions, newest first.")
     async def sessions(self, info: Info) -> list[Session]:

@@ -12,6 +12,7 @@ from strawberry import relay
 
 from domain.accounts import errors as account_errors
 from domain.accounts.permissions import Permission
+from domain.compliance import privacy
 from domain.compliance.kyc import checks, profile, review, status
 from domain.compliance.kyc import errors as kyc_errors
 from domain.compliance.kyc import models as kyc_models
@@ -261,6 +262,30 @@ class StartVerificationPayload:
     errors: list[StartVerificationError]
 
 
+@mutation_error(
+    account_errors.TwoFactorRequired, account_errors.PlayerNotFound,
+    account_errors.ConfirmationRequired, privacy.BalanceRemaining,
+)  # fmt: skip
+class RequestErasureError(MutationError): ...
+
+
+@strawberry.input
+class RequestErasureInput:
+    confirm: bool = strawberry.field(
+        description="Must be true: the account closes and cannot be reopened."
+    )
+
+
+@strawberry.type
+class RequestErasurePayload:
+    retained_until: datetime | None = strawberry.field(
+        default=None,
+        description="Until when the records regulation makes us keep (identity, KYC, "
+        "payments, bets) are held; everything else is erased now.",
+    )
+    errors: list[RequestErasureError]
+
+
 @strawberry.input
 class DecideKycReviewInput:
     check_id: strawberry.ID
@@ -343,6 +368,20 @@ class KycMutation:
         return StartVerificationPayload(
             check=KycCheck.of(outcome.value) if outcome.value else None,
             errors=to_errors(StartVerificationError, outcome.errors),
+        )
+
+    @strawberry.mutation(
+        description="Player (also withdraw-only): erase your data and close the account. "
+        "Sign-in identifiers, password, phone, inbox and session devices go now; records "
+        "regulation keeps (identity, KYC, payments, bets) stay until `retainedUntil`. "
+        "Withdraw your balance first (BALANCE_REMAINING)."
+    )
+    async def request_erasure(
+        self, info: Info, input: RequestErasureInput
+    ) -> RequestErasurePayload:
+        outcome = await kyc_resolvers.request_erasure(info.context, input.confirm)
+        return RequestErasurePayload(
+            retained_until=outcome.value, errors=to_errors(RequestErasureError, outcome.errors)
         )
 
     @strawberry.mutation(
