@@ -130,6 +130,8 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/account/inbox", account.inbox, methods=["GET"]),
         Route("/account/profile", verification.profile, methods=both),
         Route("/account/verification", verification.verification, methods=both),
+        Route("/account/data.json", verification.personal_data, methods=["GET"]),
+        Route("/account/erasure", verification.erasure, methods=["POST"]),
         Route("/account/inbox/stream", inbox.badge_stream, methods=["GET"]),
         Route("/account/inbox/{message_id}/{action}", inbox.act, methods=["POST"]),
         Route("/casino", casino.lobby, methods=["GET"]),

@@ -158,6 +158,7 @@ REFUSALS: Final[Mapping[str, str]] = {
     "INVALID_PROFILE": N_("Check this field."),
     "TIER_NOT_OFFERED": N_("Choose a verification level."),
     "CHECK_RUNNING": N_("Your documents are being reviewed. We will let you know."),
+    "BALANCE_REMAINING": N_("Withdraw your balance before you ask for your data to be erased."),
 }
 
 

@@ -9,13 +9,14 @@ provider's hosted flow, which sends them back here.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final
 
 from babel.dates import format_date
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from web.graphql import set_session_cookie
 from web.site.refusals import N_, UNKNOWN, field_errors, refusal
 from web.site.site import Page, Site
 
@@ -45,6 +46,10 @@ CHECK_STATUSES: Final = {
     "MANUAL_REVIEW": N_("Being reviewed by our team"),
 }
 NOTICES: Final = {"saved": N_("Your profile is saved.")}
+ERASED: Final = N_(
+    "Your account is closed and your data erased. Records the law makes us keep are held "
+    "until %(day)s, then erased too."
+)
 
 
 def _flow_location(flow_url: str) -> str | None:
@@ -83,12 +88,59 @@ class VerificationPages:
         return self.site.redirect(request, "/account/profile?done=saved")
 
     def _profile_form(
-        self, page: Page, values: dict[str, Any], errors: dict[str, str], notice: str | None
+        self,
+        page: Page,
+        values: dict[str, Any],
+        errors: dict[str, str],
+        notice: str | None,
+        erasure_error: str | None = None,
     ) -> Response:
+        failed = bool(errors) or erasure_error is not None
         return self.site.render(
-            page, "account/profile.html", status=400 if errors else 200, personal=True,
-            values=values, errors=errors, notice=notice,
+            page, "account/profile.html", status=400 if failed else 200, personal=True,
+            values=values, errors=errors, notice=notice, erasure_error=erasure_error,
         )  # fmt: skip
+
+    async def personal_data(self, request: Request) -> Response:
+        """GET /account/data.json: everything held about the player, as a download."""
+        page, refused = await self.site.signed_in_page(request)
+        if refused:
+            return refused
+        result = await self.site.graphql.run(request, "PersonalData")
+        document = (result.data.get("viewer") or {}).get("personalData")
+        if document is None:
+            return self.site.forbidden(page)
+        response = JSONResponse(document)
+        response.headers["content-disposition"] = 'attachment; filename="my-data.json"'
+        self.site.secure(response, page, personal=True)
+        return response
+
+    async def erasure(self, request: Request) -> Response:
+        """POST /account/erasure: close the account and erase the data (confirmed)."""
+        page, refused = await self.site.signed_in_page(request)
+        if refused:
+            return refused
+        form = await self.site.form(request)
+        if form is None:
+            return self.site.forbidden(page)
+        variables = {"input": {"confirm": form.get("confirm") == "yes"}}
+        result = await self.site.graphql.run(request, "RequestErasure", variables)
+        answer = result.data["requestErasure"]
+        if answer["errors"]:
+            profile = await self.site.graphql.run(request, "Profile")
+            values = (profile.data.get("viewer") or {}).get("profile") or {}
+            return self._profile_form(
+                page, values, {}, None, erasure_error=refusal(page, answer["errors"][0])
+            )
+        until = datetime.fromisoformat(answer["retainedUntil"]).date()
+        day = format_date(until, format="medium", locale=page.locale)
+        response = self.site.render(
+            page, "account/erased.html", personal=True,
+            message=page.gettext(ERASED) % {"day": day},
+        )  # fmt: skip
+        # The session ended with the account: the browser forgets its cookie too.
+        set_session_cookie(response, None, 0)
+        return response
 
     async def verification(self, request: Request) -> Response:
         """GET: where verification stands. POST: start a check and go to the provider."""

@@ -46,6 +46,7 @@ NOT_PAGES = {
     "/account/balance/stream",
     "/account/inbox/stream",
     "/account/inbox/{message_id}/{action}",  # POST only: back to the inbox
+    "/account/data.json",  # the player's data as a JSON download
     "/sports/odds/stream",
     "/language/{code}",
     "/casino/games",

@@ -76,3 +76,32 @@ async def test_the_swedish_site_says_it_in_swedish(server: str) -> None:
     assert "Insättningar" in page.text
     assert "Min profil" in profile.text
     await site.aclose()
+
+
+async def test_the_player_downloads_their_data_and_erases_it(server: str) -> None:
+    site = SiteClient(server, "aurora.localhost")
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    await register_and_sign_in(site, email=email, password=STRONG_PASSWORD, country="MT")
+    await site.post("/account/profile", {"givenName": "Ingrid", "familyName": "Data"})
+
+    download = await site.get("/account/data.json")
+    profile = await site.get("/account/profile")
+    unconfirmed = await site.post("/account/erasure", {})
+    erased = await site.post("/account/erasure", {"confirm": "yes"})
+    afterwards = await site.get("/account")
+
+    assert download.status_code == 200
+    assert download.headers["content-disposition"] == 'attachment; filename="my-data.json"'
+    assert download.headers["cache-control"] == "no-store"
+    data = download.json()
+    assert data["account"]["email"] == email
+    assert data["profile"]["given_name"] == "Ingrid"
+    assert "Download my data (JSON)" in profile.text
+    assert unconfirmed.status_code == 400
+    assert "Confirm that you understand this cannot be undone" in unconfirmed.text
+    assert erased.status_code == 200
+    assert "Your account is closed and your data erased." in erased.text
+    assert (afterwards.status_code, afterwards.headers["location"].startswith("/login")) == (
+        303, True,
+    )  # fmt: skip
+    await site.aclose()
