@@ -5,6 +5,7 @@ from domain.bonuses import models as bonuses_models
 from domain.brands import models as brands_models
 from domain.casino import models as casino_models
 from domain.compliance import models as compliance_models
+from domain.compliance.kyc import models as kyc_models
 from domain.kernel import audit, outbox
 from domain.kernel.db import Base
 from domain.messaging import models as messaging_models
@@ -22,6 +23,7 @@ __all__ = [
     "brands_models",
     "casino_models",
     "compliance_models",
+    "kyc_models",
     "messaging_models",
     "metadata",
     "originals_models",

@@ -29,6 +29,7 @@ from web.callbacks import callback_routes
 from web.devmail import mailbox_routes
 from web.feed import feed_routes
 from web.graphql import StakehouseGraphQL
+from web.kyc_callbacks import kyc_callback_routes
 from web.mailhooks import mail_webhook_routes
 from web.middleware import (
     BodyLimitMiddleware,
@@ -115,6 +116,7 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         Route("/account/transactions.csv", exports.transactions_csv, methods=["GET"]),
         Route("/reports/report.csv", report_exports.report_csv, methods=["GET"]),
         *callback_routes(settings),
+        *kyc_callback_routes(settings),
         # Odds feed producers outside the cluster (signed, brandless).
         *feed_routes(settings),
         *mail_webhook_routes(settings),

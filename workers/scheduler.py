@@ -25,6 +25,7 @@ from prometheus_client import Counter, Gauge
 from domain.accounts import throttle
 from domain.bonuses import cashback, free_bets, free_rounds, lifecycle
 from domain.compliance import exclusion
+from domain.compliance.kyc import checks as kyc_checks
 from domain.kernel import clock, outbox
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
@@ -242,6 +243,12 @@ async def lift_ended_exclusions(db: Database) -> int:
         return await exclusion.lift_ended(uow)
 
 
+async def expire_kyc_documents(db: Database) -> int:
+    """Lower the KYC tier of players whose identity document has expired."""
+    async with db.transaction() as uow:
+        return await kyc_checks.expire_documents(uow)
+
+
 async def decide_pending_bets(db: Database) -> int:
     """Accept or refuse the live bets whose delay is over (the sportsbook's flow)."""
     return await live_delay.decide_due_bets(
@@ -298,6 +305,7 @@ JOBS: Final[tuple[Job, ...]] = (
     ),
     Job("broker.measure_queues", interval_s=QUEUE_METRICS_INTERVAL_S, run=measure_queues),
     Job("compliance.lift_ended_exclusions", interval_s=15 * 60, run=lift_ended_exclusions),
+    Job("compliance.expire_kyc_documents", interval_s=6 * 60 * 60, run=expire_kyc_documents),
     Job(
         "sportsbook.measure",
         interval_s=QUEUE_METRICS_INTERVAL_S,

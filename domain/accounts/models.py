@@ -92,6 +92,9 @@ class Player(Base):
     )
     # Set when the player followed the link of a verification e-mail (accounts.recovery).
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The KYC tier the player's approved checks give (domain.compliance.kyc): none, basic,
+    # full, enhanced. Read with the status by the deposit, play and withdrawal gates.
+    kyc_tier: Mapped[str] = mapped_column(Text, default="none", server_default=text("'none'"))
 
     __table_args__ = (
         UniqueConstraint("brand", "email"),
@@ -105,6 +108,7 @@ class Player(Base):
         ),
         CheckConstraint("reality_check_minutes IN (15, 30, 60)", name="reality_check_minutes"),
         CheckConstraint("odds_format IN ('decimal', 'fractional', 'american')", name="odds_format"),
+        CheckConstraint("kyc_tier IN ('none', 'basic', 'full', 'enhanced')", name="kyc_tier"),
     )
 
 

@@ -26,6 +26,8 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     # A brand's theme: save palettes, publish and roll back (admin only today).
     THEME_MANAGE = "theme.manage"
+    # The KYC review queue: decide checks the provider sent to manual review.
+    KYC_REVIEW = "kyc.review"
 
 
 class Role(StrEnum):
@@ -44,7 +46,7 @@ ROLE_PERMISSIONS = MappingProxyType(
         Role.SUPPORT: frozenset({P.PLAYER_READ, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ}),
         Role.RISK: frozenset(
             {P.PLAYER_READ, P.PLAYER_STATUS_WRITE, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ,
-             P.BET_VOID, P.AUDIT_READ, P.CASINO_RECONCILE}
+             P.BET_VOID, P.AUDIT_READ, P.CASINO_RECONCILE, P.KYC_REVIEW}
         ),
         Role.CRM: frozenset(
             {P.PLAYER_READ, P.PLAYER_MESSAGE_SEND, P.REPORT_READ, P.BONUS_MANAGE}

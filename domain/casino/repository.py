@@ -90,6 +90,9 @@ class BetContext:
     is_slot: bool = False
     # The game's lobby category (bonus wagering contributions may name it).
     category: str | None = None
+    # For the jurisdiction's KYC play gate, read with the player (no extra trip).
+    kyc_tier: str = "none"
+    registered_at: datetime | None = None
 
 
 # Session, player status (FOR SHARE, as the compliance guard reads it, so a suspension
@@ -100,7 +103,7 @@ class BetContext:
 # bet needs, in one round trip.
 _BET_CONTEXT = text("""
 SELECT s.player_id, s.currency, s.expires_at, g.code AS game_code, g.category, p.status,
-       p.protection_active, p.date_of_birth,
+       p.protection_active, p.date_of_birth, p.kyc_tier, p.created_at AS registered_at,
        (g.category = 'slots' OR 'slot' = ANY(g.tags)) AS is_slot,
        (coalesce(bg.enabled, false) AND coalesce(bp.enabled, true)
         AND NOT (:jurisdiction = ANY(g.restricted_jurisdictions))) AS game_playable,
@@ -197,6 +200,8 @@ async def bet_context(
         date_of_birth=row.date_of_birth,
         is_slot=bool(row.is_slot),
         category=row.category,
+        kyc_tier=row.kyc_tier,
+        registered_at=row.registered_at,
     )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player, PlayerStatus
+from domain.brands.models import BrandRow
 from domain.compliance import limits
 from domain.compliance.errors import (
     AccountClosed,
@@ -32,6 +33,8 @@ from domain.compliance.errors import (
     TimedOut,
     WagerLimitReached,
 )
+from domain.compliance.kyc import gates
+from domain.compliance.kyc.models import KycTier
 from domain.compliance.models import LimitKind, LimitPeriod, time_out_running
 from domain.kernel.db import UnitOfWork
 
@@ -42,6 +45,11 @@ class Activity(StrEnum):
     WAGER = "wager"
 
 
+_STEP = {
+    Activity.DEPOSIT: gates.Step.DEPOSIT,
+    Activity.WITHDRAWAL: gates.Step.WITHDRAWAL,
+    Activity.WAGER: gates.Step.PLAY,
+}
 # A self-excluded player may still take their money out; nothing else may move.
 _ALLOWED = {
     PlayerStatus.ACTIVE: frozenset(Activity),
@@ -73,17 +81,40 @@ async def ensure_allowed(
 ) -> None:
     """Errors: PlayerNotFound, AccountSuspended, SelfExcluded, AccountClosed, TimedOut,
     DepositLimitReached (a deposit of `amount_minor`; `payment_key` is the deposit's own
-    key, not counted against itself on a retry)."""
+    key, not counted against itself on a retry), VerificationRequired (the KYC tier the
+    brand's jurisdiction asks for before this step, where the gates are enforced)."""
     row = (
         await uow.session.execute(
-            select(Player.status, Player.protection_active)
+            select(
+                Player.status,
+                Player.protection_active,
+                Player.kyc_tier,
+                Player.created_at,
+                Player.currency,
+                BrandRow.jurisdiction,
+            )
+            .join(BrandRow, BrandRow.slug == Player.brand)
             .where(Player.id == player_id, Player.brand == brand)
-            .with_for_update(read=True)
+            .with_for_update(read=True, of=Player)
         )
     ).first()
     if row is None:
         raise PlayerNotFound(field="playerId")
     check_status(PlayerStatus(row.status), activity)
+    if gates.gates_enforced():
+        facts = gates.GateFacts(
+            KycTier(row.kyc_tier), row.created_at, row.currency, row.jurisdiction
+        )
+        await gates.check_gate(
+            uow,
+            brand,
+            player_id,
+            facts,
+            _STEP[activity],
+            amount_minor=amount_minor or 0,
+            payment_key=payment_key,
+            field="amount" if activity is not Activity.WAGER else None,
+        )
     if row.protection_active and activity is not Activity.WITHDRAWAL:
         await check_protection(
             uow,

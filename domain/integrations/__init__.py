@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from functools import cache
 from types import MappingProxyType
 
+from domain.integrations.kyc import KycProvider, UnknownKycProvider
+from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.integrations.psp import PaymentProvider, UnknownProvider
 from domain.integrations.psp_sandbox import SandboxPsp
 from domain.kernel.settings import Settings
@@ -56,11 +58,45 @@ def built_in_sandbox_psp(settings: Settings) -> SandboxPsp | None:
     return provider if isinstance(provider, SandboxPsp) else None
 
 
+@cache
+def _kyc_providers(production: bool, webhook_secret: str) -> Mapping[str, KycProvider]:
+    if production:
+        # Real KYC adapters register here as they are integrated.
+        return MappingProxyType({})
+    sandbox = SandboxKyc(webhook_secret)
+    return MappingProxyType({sandbox.name: sandbox})
+
+
+def kyc_providers(settings: Settings) -> Mapping[str, KycProvider]:
+    """The KYC providers this deployment accepts, by name (the webhook path segment)."""
+    return _kyc_providers(settings.is_production, settings.kyc_webhook_secret)
+
+
+def kyc_provider(settings: Settings, name: str | None = None) -> KycProvider:
+    """The named provider, or the deployment's default (the first). Errors:
+    UnknownKycProvider."""
+    providers = kyc_providers(settings)
+    provider = providers.get(name) if name else next(iter(providers.values()), None)
+    if provider is None:
+        raise UnknownKycProvider(field="provider")
+    return provider
+
+
+def built_in_sandbox_kyc(settings: Settings) -> SandboxKyc | None:
+    """The built-in test KYC provider of this deployment (None in production)."""
+    provider = kyc_providers(settings).get(SandboxKyc.default_name)
+    return provider if isinstance(provider, SandboxKyc) else None
+
+
 __all__ = [
+    "KycProvider",
     "PaymentProvider",
     "UnknownProvider",
+    "built_in_sandbox_kyc",
     "built_in_sandbox_psp",
     "default_payment_provider",
+    "kyc_provider",
+    "kyc_providers",
     "payment_provider",
     "payment_providers",
 ]

@@ -43,6 +43,8 @@ APPEND_ONLY_TABLES: Final = frozenset(
         "integrity_checkpoints",
         # One row per stake that earned loyalty points.
         "loyalty_earnings",
+        # Every KYC decision received from a provider or taken by risk staff.
+        "kyc_decisions",
         "ledger_entries",
         "ledger_transactions",
         "processed_messages",

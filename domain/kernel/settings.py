@@ -27,6 +27,8 @@ DEV_CASINO_PROVIDER_SECRET = "casino_stakehouse_originals_dev_only"  # noqa: S10
 DEV_FEED_PRODUCER_SECRET = "feed_stakehouse_test_producer_dev_only"  # noqa: S105
 # Public on purpose too: signs the mail provider's bounce webhooks in dev and test.
 DEV_MAIL_WEBHOOK_SECRET = "mail_stakehouse_bounces_dev_only"  # noqa: S105
+# Signs the built-in test KYC provider's webhooks and hosted-flow links (never production).
+DEV_KYC_WEBHOOK_SECRET = "kyc_stakehouse_test_provider_dev_only"  # noqa: S105
 
 
 class SmtpSecurity(StrEnum):
@@ -162,6 +164,12 @@ class Settings(BaseSettings):
     mail_send_attempts_max: int = Field(default=5, ge=1, le=50)
     # The mail provider's bounce webhooks (HMAC-SHA256 over `timestamp.body`).
     mail_webhook_secret: str = Field(default=DEV_MAIL_WEBHOOK_SECRET, min_length=16)
+    # The KYC provider's webhooks and hosted-flow links (HMAC-SHA256 over `timestamp.body`).
+    kyc_webhook_secret: str = Field(default=DEV_KYC_WEBHOOK_SECRET, min_length=16)
+    # Refuse deposits, play and withdrawals below the tier the brand's jurisdiction pack
+    # asks for. Unset: enforced in production only (dev and the test suite opt in), so the
+    # gates roll out without turning every existing player away.
+    kyc_gates: bool | None = None
     # Where the dev SMTP server stores what it receives (the dev mailbox page reads it).
     # Unset: <data_dir>/mailbox.
     dev_mailbox_dir: Path | None = None
@@ -259,6 +267,10 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @property
+    def kyc_gates_enforced(self) -> bool:
+        return self.is_production if self.kyc_gates is None else self.kyc_gates
 
     @property
     def mailbox_dir(self) -> Path:

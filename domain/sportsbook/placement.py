@@ -26,6 +26,7 @@ from domain.accounts.models import PlayerStatus
 from domain.bonuses import free_bets
 from domain.bonuses.lifecycle import complete_if_wagered
 from domain.brands.service import Brand
+from domain.compliance.kyc import gates
 from domain.compliance.service import Activity, check_protection, check_status
 from domain.kernel import clock, telemetry
 from domain.kernel.db import UnitOfWork
@@ -130,6 +131,8 @@ async def place_bet(
     if slip.stake_currency is not None and slip.stake_currency != context.currency:
         raise UnsupportedCurrency("Stake in your account's currency.", field="stake")
     check_status(PlayerStatus(context.player_status), Activity.WAGER)
+    if context.registered_at is not None:
+        gates.check_play(brand.jurisdiction, context.kyc_tier, context.registered_at, field="stake")
     fingerprint = slip_hash(slip, context.currency)
     if context.existing_bet_id is not None:
         return await _replay(

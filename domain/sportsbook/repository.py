@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +43,10 @@ class PlacementContext:
     existing_request_hash: bytes | None
     # The player has limits or a time-out (domain.compliance): only then are they read.
     protection_active: bool = False
+    # For the jurisdiction's KYC play gate (domain.compliance.kyc.gates), read with the
+    # player (no extra trip).
+    kyc_tier: str = "none"
+    registered_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class SelectionRow:
 # The compliance guard's FOR SHARE read of the player (a suspension commits before or after
 # the bet, never in between), with everything else placement needs of the player.
 _CONTEXT = text("""
-SELECT p.status, p.currency, p.protection_active,
+SELECT p.status, p.currency, p.protection_active, p.kyc_tier, p.created_at,
        ARRAY(
            SELECT a.id FROM unnest(:order) WITH ORDINALITY AS o(kind, position)
            JOIN ledger_accounts a ON a.brand = p.brand AND a.player_id = p.id
@@ -130,6 +135,8 @@ async def placement_context(
         existing_bet_id=row.existing_bet_id,
         existing_request_hash=row.existing_request_hash,
         protection_active=bool(row.protection_active),
+        kyc_tier=row.kyc_tier,
+        registered_at=row.created_at,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any, Self
 
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 
 from domain.accounts import models
 from domain.accounts.permissions import Role
@@ -18,12 +19,15 @@ from domain.compliance.protection import time_out_until
 from domain.messaging.models import InboxMessage as InboxMessageModel
 from resolvers.accounts import auth as auth_resolvers
 from resolvers.accounts import players as player_resolvers
+from resolvers.compliance import kyc as kyc_resolvers
 from resolvers.compliance import protection as protection_resolvers
 from resolvers.messaging import inbox as inbox_resolvers
 from schema.casino import fields as casino_fields
 from schema.compliance import fields as compliance_fields
+from schema.compliance import kyc as kyc_schema
 from schema.compliance.types import ViewerSession
 from schema.context import Info
+from schema.errors import as_query_error
 from schema.ids import global_id, uuid_key
 from schema.sportsbook import fields as sportsbook_fields
 from schema.sportsbook.types import OddsFormat
@@ -139,6 +143,8 @@ class Player(relay.Node):
     limits = compliance_fields.limits_field
     linked_players = compliance_fields.linked_players_field
     reality_check = compliance_fields.reality_check_field
+    profile = kyc_schema.profile_field
+    verification = kyc_schema.verification_field
     wallets = wallet_fields.wallets_field
     transactions = wallet_fields.transactions_field
     game_rounds = casino_fields.game_rounds_field
@@ -217,6 +223,13 @@ class StaffMember(relay.Node):
         return [None for _ in node_ids]
 
 
+class _Self:
+    """The viewer as the profile field's root (it reads only the id)."""
+
+    def __init__(self, player_id: str) -> None:
+        self.id = player_id
+
+
 @strawberry.type(description="Who is calling. Null fields mean no such principal.")
 class Viewer:
     player: Player | None
@@ -241,6 +254,27 @@ class Viewer:
     async def session(self, info: Info) -> ViewerSession | None:
         state = await protection_resolvers.session_display(info.context)
         return ViewerSession.of(state) if state else None
+
+    @strawberry.field(
+        description="The signed-in player's profile (legal name, address, nationality, "
+        "phone); null for staff."
+    )
+    async def profile(self, info: Info) -> kyc_schema.PlayerProfile | None:
+        if not getattr(self._principal, "is_player", False):
+            return None
+        return await kyc_schema.player_profile(_Self(str(self._principal.id)), info)
+
+    @strawberry.field(
+        description="Everything held about the signed-in player, as one JSON document "
+        "(account, profile, verification, limits, exclusions, payments, wallet movements, "
+        "bets, casino rounds, inbox, sessions; amounts in minor units). Null for staff."
+    )
+    async def personal_data(self, info: Info) -> JSON | None:
+        if not getattr(self._principal, "is_player", False):
+            return None
+        with as_query_error():
+            document = await kyc_resolvers.personal_data(info.context)
+        return JSON(document)
 
     @strawberry.field(description="The viewer's live sessions, newest first.")
     async def sessions(self, info: Info) -> list[Session]:

@@ -10,6 +10,7 @@ from domain.casino import errors as casino_errors
 from domain.casino import lobby, management
 from domain.casino.models import GameMode
 from domain.compliance import errors as compliance_errors
+from domain.compliance.kyc.errors import VerificationRequired
 from domain.kernel.errors import PermissionDenied, ReasonRequired
 from resolvers.casino import lobby as lobby_resolvers
 from resolvers.casino import management as management_resolvers
@@ -45,6 +46,7 @@ class RemoveFavouriteGameError(MutationError): ...
     compliance_errors.AccountSuspended,
     compliance_errors.SelfExcluded,
     compliance_errors.AccountClosed,
+    VerificationRequired,
     compliance_errors.TimedOut,
     compliance_errors.SessionLimitReached,
 )

@@ -10,6 +10,7 @@ from strawberry import relay
 from domain.accounts import errors as account_errors
 from domain.bonuses import errors as bonus_errors
 from domain.compliance import errors as compliance_errors
+from domain.compliance.kyc.errors import VerificationRequired
 from domain.integrations import psp
 from domain.kernel.errors import PermissionDenied, ReasonRequired
 from domain.payments import errors as payment_errors
@@ -31,6 +32,7 @@ _PLAYER_ERRORS = (
     compliance_errors.AccountSuspended,
     compliance_errors.SelfExcluded,
     compliance_errors.AccountClosed,
+    VerificationRequired,
     wallet_errors.InvalidAmount,
     wallet_errors.UnsupportedCurrency,
     wallet_errors.IdempotencyConflict,

@@ -12,6 +12,7 @@ from strawberry import relay
 from domain.accounts import errors as account_errors
 from domain.bonuses import errors as bonus_errors
 from domain.compliance import errors as compliance_errors
+from domain.compliance.kyc.errors import VerificationRequired
 from domain.kernel.errors import DomainError, PermissionDenied
 from domain.sportsbook import cashout, models
 from domain.sportsbook import errors as sportsbook_errors
@@ -35,6 +36,7 @@ from schema.sportsbook.types import Bet, odds_display_field, odds_value
     compliance_errors.AccountSuspended,
     compliance_errors.SelfExcluded,
     compliance_errors.AccountClosed,
+    VerificationRequired,
     compliance_errors.TimedOut,
     compliance_errors.WagerLimitReached,
     compliance_errors.LossLimitReached,

@@ -47,6 +47,8 @@ from domain.brands.service import BrandRegistry
 from domain.brands.theme import ColourTokens
 from domain.casino.catalog import GameSpec, ProviderSpec, enable_games, sync_provider
 from domain.casino.models import GameRound, RoundTransaction
+from domain.integrations.kyc import KycOutcome
+from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.kernel.db import Database
 from domain.messaging.service import deliver_welcome
 from domain.payments import service as payments
@@ -136,6 +138,7 @@ class World:
     theme_version: str
     offer: str
     grant: str
+    kyc_check: str
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,21 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
         "Player.bets": Case(_player_field(f"bets {{ {edges} }}"), {"id": world.player}),
         "Player.inbox": Case(_player_field("inbox { id }"), {"id": world.player}),
         "Player.unreadInboxCount": Case(_player_field("unreadInboxCount"), {"id": world.player}),
+        "Player.profile": Case(_player_field("profile { givenName }"), {"id": world.player}),
+        "Player.verification": Case(
+            _player_field("verification { tier checks { status } }"), {"id": world.player}
+        ),
+        "Query.kycReviewQueue": Case("{ kycReviewQueue { playerEmail } }", {}),
+        "Mutation.updatePlayerProfile": write(
+            "updatePlayerProfile",
+            {**player, "profile": {"givenName": "Mole"}, **why},
+            "PLAYER_NOT_FOUND",
+        ),
+        "Mutation.decideKycReview": write(
+            "decideKycReview",
+            {"checkId": world.kyc_check, "decision": "APPROVE", **why},
+            "CHECK_NOT_FOUND",
+        ),
         "Mutation.setPlayerStatus": write(
             "setPlayerStatus", {**player, "status": "SUSPENDED", **why}, "PLAYER_NOT_FOUND"
         ),
@@ -517,6 +535,9 @@ def refused(
 # Everything a staff field could change. auth_sessions: only revocations (reads bump
 # last_seen_at); outbox_events: only how many (the relay marks rows published).
 _FINGERPRINT = (
+    "player_profiles",
+    "kyc_checks",
+    "kyc_decisions",
     "sportsbook_sports",
     "sportsbook_competitions",
     "sportsbook_events",
@@ -659,6 +680,27 @@ async def _aurora_bonus(
         return offer.id, grant.id
 
 
+async def _aurora_review(bettor: Api) -> str:
+    """A profile and a check in manual review for the aurora player; the check's id."""
+    saved = await bettor.query(
+        "mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { errors { code } } }",
+        {"i": {"profile": {"givenName": "Ada"}}},
+    )
+    assert saved.data["updateProfile"]["errors"] == []
+    started = await bettor.query(
+        "mutation { startVerification(input: { tier: FULL }) { check { id flowUrl } } }"
+    )
+    check = started.data["startVerification"]["check"]
+    sandbox = SandboxKyc()
+    (review,) = sandbox.complete_flow(check["flowUrl"], KycOutcome.MANUAL_REVIEW)
+    async with httpx.AsyncClient(
+        base_url=str(bettor.client.base_url), headers={"host": AURORA}
+    ) as client:
+        sent = await client.post(review.path, content=review.body, headers=dict(review.headers))
+    assert sent.status_code == 200
+    return str(check["id"])
+
+
 async def _remove_casino(db: Database) -> None:
     async with db.transaction() as uow:
         for statement in (
@@ -724,6 +766,7 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
     # What the reporting actor does after commit: aurora's report has lines to refuse.
     await apply_outbox(db)
     offer, grant = await _aurora_bonus(db, player_id, member.staff.id)
+    kyc_check = await _aurora_review(bettor)
     yield World(
         player=to_base64("Player", str(player_id)),
         player_email=email,
@@ -737,6 +780,7 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
         theme_version=to_base64("ThemeVersion", str(version.id)),
         offer=to_base64("BonusOffer", str(offer)),
         grant=to_base64("BonusGrant", str(grant)),
+        kyc_check=kyc_check,
     )
     await bettor.aclose()
     await _remove_casino(db)

@@ -30,6 +30,7 @@ from web.site.responsible import ResponsibleGamblingPages
 from web.site.site import Site
 from web.site.sports import SportsPages
 from web.site.themes import load_site_themes
+from web.site.verification import VerificationPages
 from web.static_assets import STATIC_CACHE_CONTROL, static_file
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -100,6 +101,7 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
     recovery = RecoveryPages(site)
     inbox = InboxPages(site)
     bonuses = BonusPages(site)
+    verification = VerificationPages(site)
     both = ["GET", "POST"]
     routes = [
         Route("/", public.home, methods=["GET"]),
@@ -133,6 +135,10 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/account/bonuses/forfeit", bonuses.forfeit, methods=["POST"]),
         Route("/promotions", bonuses.promotions, methods=["GET"]),
         Route("/promotions/claim", bonuses.claim, methods=["POST"]),
+        Route("/account/profile", verification.profile, methods=both),
+        Route("/account/verification", verification.verification, methods=both),
+        Route("/account/data.json", verification.personal_data, methods=["GET"]),
+        Route("/account/erasure", verification.erasure, methods=["POST"]),
         Route("/account/inbox/stream", inbox.badge_stream, methods=["GET"]),
         Route("/account/inbox/{message_id}/{action}", inbox.act, methods=["POST"]),
         Route("/casino", casino.lobby, methods=["GET"]),

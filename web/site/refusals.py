@@ -57,6 +57,20 @@ FIELD_REFUSALS: Final[Mapping[tuple[str, str], str]] = {
     ),
 }
 
+# A step refused for want of KYC names the step and the level needed: the API's error
+# carries no parameters, but its message names both in this fixed English form.
+VERIFICATION_STEPS: Final[Mapping[str, str]] = {
+    "deposit": N_("Verify your identity before you deposit: %(level)s is needed."),
+    "play": N_("Verify your identity before you play: %(level)s is needed."),
+    "withdrawal": N_("Verify your identity before you withdraw: %(level)s is needed."),
+}
+VERIFICATION_LEVELS: Final[Mapping[str, str]] = {
+    "basic": N_("basic verification"),
+    "full": N_("full verification"),
+    "enhanced": N_("enhanced verification"),
+}
+_VERIFICATION = re.compile(r": (deposit|play|withdrawal) needs the (basic|full|enhanced) ")
+
 UNKNOWN: Final = N_("This was refused. Please try again or contact support.")
 REFUSALS: Final[Mapping[str, str]] = {
     # Account state
@@ -144,12 +158,22 @@ REFUSALS: Final[Mapping[str, str]] = {
     "CASH_OUT_UNAVAILABLE": N_("Cash-out is not available for this bet right now."),
     "CASH_OUT_VALUE_CHANGED": N_("The cash-out value has changed."),
     "INVALID": N_("This is not valid."),
+    # Verification and profile
+    "VERIFICATION_REQUIRED": N_("Verify your identity first: see the Verification page."),
+    "INVALID_PROFILE": N_("Check this field."),
+    "TIER_NOT_OFFERED": N_("Choose a verification level."),
+    "CHECK_RUNNING": N_("Your documents are being reviewed. We will let you know."),
+    "BALANCE_REMAINING": N_("Withdraw your balance before you ask for your data to be erased."),
 }
 
 
 def refusal(page: Page, error: Mapping[str, Any]) -> str:
     """One typed error in the page's language (never the API's English message)."""
     code = str(error.get("code") or "")
+    step = _VERIFICATION.search(str(error.get("message") or ""))
+    if code == "VERIFICATION_REQUIRED" and step is not None:
+        level = page.gettext(VERIFICATION_LEVELS[step.group(2)])
+        return page.gettext(VERIFICATION_STEPS[step.group(1)]) % {"level": level}
     found = _UTC_MOMENT.search(str(error.get("message") or "")) if code in MOMENT_REFUSALS else None
     if found is not None:
         moment = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)

@@ -41,6 +41,7 @@ from domain.casino.service.launch import token_hash
 from domain.compliance.errors import LimitReached as PlayerLimitReached
 from domain.compliance.errors import PlayerBlocked, TimedOut
 from domain.compliance.jurisdictions import pack_for
+from domain.compliance.kyc import gates
 from domain.compliance.service import Activity, check_protection, check_status
 from domain.kernel import clock
 from domain.kernel.db import UnitOfWork
@@ -98,7 +99,7 @@ async def bet(
         raise InvalidToken(field="token")
     if context.existing is not None:
         return replay(context.existing, request, context.session.player_id)
-    _check_bet(context, request)
+    _check_bet(context, request, brand.jurisdiction)
     _check_stake(brand, context, request.amount_minor)
     if context.protection_active:
         await _check_protection(uow, brand, context, request.amount_minor)
@@ -222,7 +223,7 @@ def _bet_parameters(
     }
 
 
-def _check_bet(context: BetContext, request: WalletRequest) -> None:
+def _check_bet(context: BetContext, request: WalletRequest, jurisdiction: str) -> None:
     """Errors: InvalidToken, WrongCurrency, InvalidGame, TokenExpired, UserDisabled."""
     check_session(context.session, request)
     if request.game_code != context.session.game_code or not context.game_playable:
@@ -234,6 +235,10 @@ def _check_bet(context: BetContext, request: WalletRequest) -> None:
     try:
         # The one compliance guard decides what a status allows (read FOR SHARE above).
         check_status(PlayerStatus(context.player_status), Activity.WAGER)
+        # And the tier the jurisdiction asks for before play (a check rejected since the
+        # launch stops new stakes too).
+        if context.registered_at is not None:
+            gates.check_play(jurisdiction, context.kyc_tier, context.registered_at)
     except PlayerBlocked:
         raise UserDisabled(field="user") from None
 

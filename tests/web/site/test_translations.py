@@ -49,6 +49,7 @@ NOT_PAGES = {
     "/account/inbox/stream",
     "/account/bonuses/stream",
     "/account/inbox/{message_id}/{action}",  # POST only: back to the inbox
+    "/account/data.json",  # the player's data as a JSON download
     "/sports/odds/stream",
     "/language/{code}",
     "/casino/games",
@@ -259,6 +260,8 @@ def _paths(market: BookMarket) -> dict[str, str]:
         "/account/inbox": "/account/inbox",
         "/account/bonuses": "/account/bonuses",
         "/promotions": "/promotions",
+        "/account/profile": "/account/profile",
+        "/account/verification": "/account/verification",
         "/casino": "/casino",
         "/casino/{code}": "/casino/originals-dice?provider=stakehouse-originals",
         "/casino/{code}/rounds": "/casino/originals-dice/rounds?provider=stakehouse-originals",

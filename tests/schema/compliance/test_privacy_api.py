@@ -1,0 +1,134 @@
+"""Data protection over the API: the player downloads everything held about them as one
+JSON document (one statement), and an erasure request closes the account, erases what may
+go now and keeps the regulated records for their retention period."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+from strawberry.relay import from_base64
+
+from domain.accounts.models import Player
+from domain.brands.service import BrandRegistry
+from domain.compliance import privacy
+from domain.compliance.kyc.models import PlayerProfile
+from domain.kernel import clock
+from domain.kernel.audit import AuditEntry
+from domain.kernel.db import Database
+from domain.wallets.models import HouseAccountKind, WalletKind
+from domain.wallets.service import house_account_id, transfer, wallet_id
+from tests.domain.compliance.kyc_support import register
+from tests.support import Api, statements_of
+
+EXPORT = "{ viewer { personalData } }"
+ERASE = """mutation($i: RequestErasureInput!) { requestErasure(input: $i) {
+  retainedUntil errors { code field } } }"""
+PROFILE = """mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { errors { code } } }"""
+
+
+async def _player(aurora: Api) -> tuple[str, str]:
+    email = f"gdpr-{uuid.uuid4().hex[:10]}@example.com"
+    registered = await aurora.register(email=email)
+    await aurora.login(email)
+    return registered["player"]["id"], email
+
+
+async def test_the_player_downloads_their_data_as_one_document(aurora: Api) -> None:
+    _, email = await _player(aurora)
+    saved = await aurora.query(
+        PROFILE, {"i": {"profile": {"givenName": "Grete", "familyName": "Data"}}}
+    )
+    assert saved.data["updateProfile"]["errors"] == []
+    await aurora.query("mutation { startVerification(input: { tier: BASIC }) { check { id } } }")
+
+    document = (await aurora.query(EXPORT)).data["viewer"]["personalData"]
+
+    assert document["account"]["email"] == email
+    assert document["account"]["kyc_tier"] == "none"
+    assert (document["profile"]["given_name"], document["profile"]["family_name"]) == (
+        "Grete", "Data",
+    )  # fmt: skip
+    assert [(c["tier"], c["status"]) for c in document["verification_checks"]] == [
+        ("basic", "pending")
+    ]
+    assert len(document["sessions"]) == 1
+    assert document["payments"] == [] and document["bets"] == []
+    assert set(document) >= {"limits", "self_exclusions", "wallet_movements", "inbox"}
+
+
+async def test_the_export_is_one_statement(db: Database, registry: BrandRegistry) -> None:
+    player = await register(db, registry.get("aurora"), "EUR")
+
+    with statements_of(db) as statements:
+        async with db.uow() as uow:
+            document = await privacy.personal_data(uow, player, "aurora")
+
+    assert document["account"]["id"] == str(player.id)
+    assert len(statements) == 1
+
+
+async def test_erasure_needs_an_empty_balance_and_a_confirmation(db: Database, aurora: Api) -> None:
+    player_id, _ = await _player(aurora)
+    unconfirmed = (await aurora.query(ERASE, {"i": {"confirm": False}})).data["requestErasure"]
+    async with db.transaction() as uow:
+        pid = uuid.UUID(from_base64(player_id)[1])
+        source = await house_account_id(uow, "aurora", HouseAccountKind.PSP_CLEARING, "EUR")
+        cash = await wallet_id(uow, "aurora", pid, WalletKind.CASH, "EUR")
+        await transfer(
+            uow, brand="aurora", kind="deposit", source=source, destination=cash,
+            amount_minor=5_00, scope=None, key=None,
+        )  # fmt: skip
+    funded = (await aurora.query(ERASE, {"i": {"confirm": True}})).data["requestErasure"]
+
+    assert unconfirmed == {
+        "retainedUntil": None,
+        "errors": [{"code": "CONFIRMATION_REQUIRED", "field": "confirm"}],
+    }
+    assert funded == {
+        "retainedUntil": None,
+        "errors": [{"code": "BALANCE_REMAINING", "field": "confirm"}],
+    }
+
+
+async def test_erasure_closes_the_account_and_keeps_only_the_regulated_records(
+    db: Database, aurora: Api
+) -> None:
+    _, email = await _player(aurora)
+    await aurora.query(
+        PROFILE,
+        {"i": {"profile": {"givenName": "Erik", "familyName": "Gone", "phone": "+46701234567"}}},
+    )
+
+    erased = (await aurora.query(ERASE, {"i": {"confirm": True}})).data["requestErasure"]
+    after = await aurora.query("{ viewer { player { id } } }")
+    again = await aurora.login(email)
+
+    assert erased["errors"] == []
+    retained = clock.now() + privacy.RETENTION
+    assert abs(retained - clock.now().fromisoformat(erased["retainedUntil"])) < timedelta(minutes=1)
+    assert after.data["viewer"] is None
+    assert again["token"] is None
+    async with db.uow() as uow:
+        player = await uow.session.scalar(
+            select(Player)
+            .where(Player.email.like("erased+%"), Player.brand == "aurora")
+            .order_by(Player.created_at.desc())
+            .limit(1)
+        )
+        assert player is not None
+        profile = await uow.session.get(PlayerProfile, player.id)
+        audited = await uow.session.scalar(
+            select(AuditEntry.action)
+            .where(AuditEntry.subject_id == str(player.id))
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        )
+    assert (player.status, player.email, player.username, player.phone) == (
+        "closed", f"erased+{player.id}@invalid", None, None,
+    )  # fmt: skip
+    assert player.date_of_birth is not None
+    assert profile is not None
+    assert (profile.given_name, profile.family_name, profile.phone) == ("Erik", "Gone", None)
+    assert audited == "player.erasure.request"
