@@ -13,7 +13,7 @@ from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscriptio
 from schema.bonuses import BonusesMutation, BonusesQuery, BonusesSubscription
 from schema.brands import ThemeMutation, ThemeQuery
 from schema.casino import CasinoMutation, CasinoQuery
-from schema.compliance import ComplianceMutation
+from schema.compliance import AmlMutation, AmlQuery, ComplianceMutation
 from schema.context import Info
 from schema.extensions import StakehouseSchema, extensions_for
 from schema.inputs import DATETIME
@@ -41,6 +41,7 @@ class Query(
     ReportingQuery,
     ThemeQuery,
     BonusesQuery,
+    AmlQuery,
 ):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
@@ -64,6 +65,7 @@ class Mutation(
     MessagingMutation,
     ThemeMutation,
     BonusesMutation,
+    AmlMutation,
 ):
     pass
 

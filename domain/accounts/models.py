@@ -82,6 +82,11 @@ class Player(Base):
     protection_active: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )
+    # An AML alert holds the player's deposits until risk staff record its outcome (the
+    # pack's answer to its 30-day threshold): read with the status by the deposit guard.
+    deposits_held: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     # A time-out (short break) ends by itself at this moment: compared with now, no job.
     time_out_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Reality-check interval chosen by the player; None: off.

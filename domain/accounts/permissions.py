@@ -26,6 +26,8 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     # A brand's theme: save palettes, publish and roll back (admin only today).
     THEME_MANAGE = "theme.manage"
+    # The AML and harm-monitoring risk queue: alerts, interactions and outcomes.
+    AML_REVIEW = "aml.review"
 
 
 class Role(StrEnum):
@@ -44,7 +46,7 @@ ROLE_PERMISSIONS = MappingProxyType(
         Role.SUPPORT: frozenset({P.PLAYER_READ, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ}),
         Role.RISK: frozenset(
             {P.PLAYER_READ, P.PLAYER_STATUS_WRITE, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ,
-             P.BET_VOID, P.AUDIT_READ, P.CASINO_RECONCILE}
+             P.BET_VOID, P.AUDIT_READ, P.CASINO_RECONCILE, P.AML_REVIEW}
         ),
         Role.CRM: frozenset(
             {P.PLAYER_READ, P.PLAYER_MESSAGE_SEND, P.REPORT_READ, P.BONUS_MANAGE}

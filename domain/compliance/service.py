@@ -20,6 +20,7 @@ from sqlalchemy import select, text
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player, PlayerStatus
 from domain.compliance import limits
+from domain.compliance.aml.errors import EnhancedChecksRequired
 from domain.compliance.errors import (
     AccountClosed,
     AccountSuspended,
@@ -71,12 +72,13 @@ async def ensure_allowed(
     amount_minor: int | None = None,
     payment_key: str | None = None,
 ) -> None:
-    """Errors: PlayerNotFound, AccountSuspended, SelfExcluded, AccountClosed, TimedOut,
+    """Errors: PlayerNotFound, AccountSuspended, SelfExcluded, AccountClosed,
+    EnhancedChecksRequired (a deposit while an AML alert holds them), TimedOut,
     DepositLimitReached (a deposit of `amount_minor`; `payment_key` is the deposit's own
     key, not counted against itself on a retry)."""
     row = (
         await uow.session.execute(
-            select(Player.status, Player.protection_active)
+            select(Player.status, Player.protection_active, Player.deposits_held)
             .where(Player.id == player_id, Player.brand == brand)
             .with_for_update(read=True)
         )
@@ -84,6 +86,8 @@ async def ensure_allowed(
     if row is None:
         raise PlayerNotFound(field="playerId")
     check_status(PlayerStatus(row.status), activity)
+    if row.deposits_held and activity is Activity.DEPOSIT:
+        raise EnhancedChecksRequired(field="amount")
     if row.protection_active and activity is not Activity.WITHDRAWAL:
         await check_protection(
             uow,

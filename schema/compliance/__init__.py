@@ -1,3 +1,4 @@
+from schema.compliance.aml import AmlMutation, AmlQuery
 from schema.compliance.mutations import ComplianceMutation
 
-__all__ = ["ComplianceMutation"]
+__all__ = ["AmlMutation", "AmlQuery", "ComplianceMutation"]
