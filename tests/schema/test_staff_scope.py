@@ -47,6 +47,8 @@ from domain.brands.service import BrandRegistry
 from domain.brands.theme import ColourTokens
 from domain.casino.catalog import GameSpec, ProviderSpec, enable_games, sync_provider
 from domain.casino.models import GameRound, RoundTransaction
+from domain.compliance.aml import monitoring
+from domain.compliance.aml.models import AlertRule
 from domain.kernel.db import Database
 from domain.messaging.service import deliver_welcome
 from domain.payments import service as payments
@@ -136,6 +138,7 @@ class World:
     theme_version: str
     offer: str
     grant: str
+    aml_alert: str
 
 
 @dataclass(frozen=True)
@@ -357,6 +360,22 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             "publishTheme", {"version": world.theme_version, **why}, "THEME_VERSION_NOT_FOUND"
         ),
         "Query.themeVersions": Case("{ themeVersions { id number } }", {}),
+        "Query.amlAlerts": Case(
+            "{ amlAlerts { id rule evidence { payments { paymentId } } } }", {}
+        ),
+        "Mutation.takeAmlAlert": write(
+            "takeAmlAlert", {"alertId": world.aml_alert}, "ALERT_NOT_FOUND"
+        ),
+        "Mutation.recordAmlInteraction": write(
+            "recordAmlInteraction",
+            {"alertId": world.aml_alert, "kind": "NOTE", "note": REASON},
+            "ALERT_NOT_FOUND",
+        ),
+        "Mutation.closeAmlAlert": write(
+            "closeAmlAlert",
+            {"alertId": world.aml_alert, "outcome": "CLEARED", **why},
+            "ALERT_NOT_FOUND",
+        ),
         **_booking_cases(write, world),
         "Query.tradingMarket": Case(
             "query($m: ID!) { tradingMarket(market: $m) { status feedStatus "
@@ -514,6 +533,8 @@ _FINGERPRINT = (
     "theme_publications",
     "bonus_offers",
     "bonus_grants",
+    "aml_alerts",
+    "aml_interactions",
 )
 
 
@@ -625,6 +646,24 @@ async def _aurora_bonus(
         return offer.id, grant.id
 
 
+async def _aurora_aml_alert(db: Database, player_id: uuid.UUID) -> uuid.UUID:
+    """An open alert in aurora's risk queue that holds the player's deposits."""
+    finding = monitoring.Finding(
+        AlertRule.CUMULATIVE_DEPOSITS,
+        "scope",
+        {"currency": "EUR", "threshold_minor": 2000_00, "total_minor": 2500_00, "payments": []},
+        holds_deposits=True,
+    )
+    async with db.transaction() as uow:
+        assert await monitoring.raise_alert(uow, "aurora", player_id, finding)
+        found = await uow.session.scalar(
+            text("SELECT id FROM aml_alerts WHERE player_id = :p AND window_key = 'scope'"),
+            {"p": player_id},
+        )
+    assert isinstance(found, uuid.UUID)
+    return found
+
+
 async def _remove_casino(db: Database) -> None:
     async with db.transaction() as uow:
         for statement in (
@@ -690,6 +729,7 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
     # What the reporting actor does after commit: aurora's report has lines to refuse.
     await apply_outbox(db)
     offer, grant = await _aurora_bonus(db, player_id, member.staff.id)
+    aml_alert = await _aurora_aml_alert(db, player_id)
     yield World(
         player=to_base64("Player", str(player_id)),
         player_email=email,
@@ -703,6 +743,7 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
         theme_version=to_base64("ThemeVersion", str(version.id)),
         offer=to_base64("BonusOffer", str(offer)),
         grant=to_base64("BonusGrant", str(grant)),
+        aml_alert=to_base64("AmlAlert", str(aml_alert)),
     )
     await bettor.aclose()
     await _remove_casino(db)
