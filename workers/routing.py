@@ -14,6 +14,7 @@ from typing import Any, Final
 import dramatiq
 
 from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
+from domain.compliance.events import LimitIncreaseRequested
 from domain.messaging.events import EmailQueued
 from domain.payments.events import PaymentStatusChanged, PayoutRequested
 from domain.sportsbook.events import MarketResulted
@@ -33,6 +34,7 @@ ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
             messaging.queue_exclusion_confirmation,
             bonuses.forfeit_on_status,
         ),
+        LimitIncreaseRequested.topic: (compliance.evaluate_limit_increase,),
         MarketResulted.topic: (sportsbook.settle_market,),
         PayoutRequested.topic: (payments.submit_payout,),
         MarketCorrectionRequested.topic: (feed.correct_market,),

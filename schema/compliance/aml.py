@@ -58,6 +58,9 @@ class AmlEvidence:
     window_from: datetime | None = None
     window_to: datetime | None = None
     withdrawal: AmlEvidencePayment | None = None
+    limit_requests_at: list[datetime] | None = strawberry.field(
+        default=None, description="LIMIT_INCREASES: when each increase or removal was asked."
+    )
     payments: list[AmlEvidencePayment]
 
     @classmethod
@@ -86,6 +89,9 @@ class AmlEvidence:
             window_from=datetime.fromisoformat(window["from"]) if window else None,
             window_to=datetime.fromisoformat(window["to"]) if window else None,
             withdrawal=payment(withdrawal) if withdrawal else None,
+            limit_requests_at=[datetime.fromisoformat(item["at"]) for item in evidence["requests"]]
+            if "requests" in evidence
+            else None,
             payments=[payment(item) for item in evidence.get("payments", [])],
         )
 

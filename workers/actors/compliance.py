@@ -30,3 +30,18 @@ async def evaluate_payment(event_id: int, brand: str, payload: dict[str, Any]) -
         await uow.commit()
     if raised:
         log.info("aml alerts %s for event %s", [rule.value for rule in raised], event_id)
+
+
+@dramatiq.actor(
+    actor_name="compliance.evaluate_limit_increase", queue_name=QUEUE, broker=setup_broker()
+)
+async def evaluate_limit_increase(event_id: int, brand: str, payload: dict[str, Any]) -> None:
+    """Count the player's limit increases against the pack (a marker of harm), once per
+    event."""
+    async with database().uow() as uow:
+        if not await claim_message(uow, "compliance.evaluate_limit_increase", event_id):
+            return
+        raised = await monitoring.evaluate_limit_increase(uow, brand, payload)
+        await uow.commit()
+    if raised:
+        log.info("harm alerts %s for event %s", [rule.value for rule in raised], event_id)

@@ -26,7 +26,7 @@ from domain.compliance.aml.events import AmlAlertRaised
 from domain.compliance.aml.models import AlertRule, AmlAlert
 from domain.compliance.jurisdictions import JurisdictionPack, brand_pack
 from domain.compliance.limits import GAMING_ENTRIES
-from domain.kernel import clock
+from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
 from domain.kernel.ids import new_id
 from domain.kernel.outbox import emit
@@ -341,3 +341,69 @@ async def _withdrawal(
         at=facts.now,
         staked_minor=int(staked or 0),
     )
+
+
+# ---- markers of harm from protection events --------------------------------------------
+
+# The player's limit increases and removals asked for since :since, from the audit log (on
+# the player's audit chain: a slice of the chain index, not the whole log).
+_LIMIT_REQUESTS = text("""
+SELECT at, before->>'kind' AS kind, before->>'period' AS period FROM audit_log
+WHERE chain = :chain AND subject_type = 'player' AND subject_id = :player
+  AND action IN ('player.limit.increase_requested', 'player.limit.removal_requested')
+  AND at >= :since
+ORDER BY at DESC
+LIMIT :limit
+""")
+_PLAYER_CURRENCY = text("SELECT currency FROM players WHERE id = :player AND brand = :brand")
+
+
+def limit_increases(
+    requests: Sequence[tuple[datetime, str, str]],
+    pack: JurisdictionPack,
+    now: datetime,
+    currency: str,
+) -> Finding | None:
+    """A marker of harm: the player keeps asking for more room."""
+    if len(requests) < pack.aml.limit_increases_30d:
+        return None
+    number, start, end = _period(now, MONTH)
+    return Finding(
+        AlertRule.LIMIT_INCREASES,
+        f"30d:{number}",
+        {
+            "currency": currency,
+            "count": len(requests),
+            "window": {"from": start.isoformat(), "to": end.isoformat()},
+            "requests": [
+                {"at": at.isoformat(), "kind": kind, "period": period}
+                for at, kind, period in requests[:EVIDENCE_PAYMENTS_MAX]
+            ],
+            "payments": [],
+        },
+    )
+
+
+async def evaluate_limit_increase(
+    uow: UnitOfWork, brand: str, payload: dict[str, Any]
+) -> list[AlertRule]:
+    """Count the player's limit increases and removals of the last 30 days against the
+    pack. Returns the rules that raised an alert now. Errors: InvalidPack."""
+    player_id = uuid.UUID(str(payload["player_id"]))
+    pack = await brand_pack(uow, brand)
+    now = clock.now()
+    rows = await uow.session.execute(
+        _LIMIT_REQUESTS,
+        {
+            "chain": audit.chain_of("player", str(player_id)),
+            "player": str(player_id),
+            "since": now - MONTH,
+            "limit": DEPOSITS_READ_MAX,
+        },
+    )
+    requests = [(row.at, str(row.kind), str(row.period)) for row in rows]
+    currency = await uow.session.scalar(_PLAYER_CURRENCY, {"player": player_id, "brand": brand})
+    found = limit_increases(requests, pack, now, str(currency))
+    if found is not None and await raise_alert(uow, brand, player_id, found):
+        return [found.rule]
+    return []

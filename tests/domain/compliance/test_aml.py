@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from domain.accounts.models import Player
 from domain.accounts.players import Registration
 from domain.brands.service import BrandRegistry
+from domain.compliance import limits
 from domain.compliance.aml import alerts, monitoring
 from domain.compliance.aml.errors import (
     AlertClosed,
@@ -24,6 +25,8 @@ from domain.compliance.aml.errors import (
     InvalidNote,
 )
 from domain.compliance.aml.models import AlertOutcome, AlertRule, AmlAlert, InteractionKind
+from domain.compliance.events import LimitIncreaseRequested
+from domain.compliance.models import LimitKind, LimitPeriod
 from domain.compliance.onboarding import register
 from domain.kernel.db import Database
 from domain.kernel.errors import PermissionDenied
@@ -278,3 +281,34 @@ async def test_staff_take_record_and_clear_releasing_the_hold_with_audit(
         "aml.alert.referred",
         "aml.alert.cleared",
     ]
+
+
+async def test_repeated_limit_increases_raise_a_harm_alert(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player_id = await create_player(db, registry)
+    for amount_minor in (100_00, 200_00, 300_00):  # set, then two increases (MT: 2 in 30 days)
+        async with db.transaction() as uow:
+            await limits.apply_limit(
+                uow, None, "aurora", player_id, kind=LimitKind.DEPOSIT, period=LimitPeriod.DAY,
+                amount_minor=amount_minor, currency="EUR",
+            )  # fmt: skip
+    async with db.uow() as uow:
+        events = (
+            await uow.session.scalars(
+                text("SELECT payload FROM outbox_events WHERE topic = :t ORDER BY id"),
+                {"t": LimitIncreaseRequested.topic},
+            )
+        ).all()
+
+    raised = []
+    for payload in [*events, *events]:  # each delivered twice
+        async with db.transaction() as uow:
+            raised += await monitoring.evaluate_limit_increase(uow, "aurora", payload)
+
+    assert len(events) == 2
+    assert raised == [AlertRule.LIMIT_INCREASES]
+    [alert] = await _alerts(db, player_id)
+    assert alert.evidence["count"] == 2
+    assert [item["kind"] for item in alert.evidence["requests"]] == ["deposit", "deposit"]
+    assert alert.holds_deposits is False
