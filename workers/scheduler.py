@@ -24,7 +24,7 @@ from prometheus_client import Counter, Gauge
 
 from domain.accounts import throttle
 from domain.bonuses import cashback, lifecycle
-from domain.compliance import exclusion
+from domain.compliance import exclusion, registers
 from domain.kernel import clock, outbox
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
@@ -241,6 +241,13 @@ async def lift_ended_exclusions(db: Database) -> int:
         return await exclusion.lift_ended(uow)
 
 
+async def screen_national_registers(db: Database) -> int:
+    """Ask the national self-exclusion registers about active players not screened for a
+    day (a batch per run); a listed player is excluded."""
+    screened, _excluded = await registers.screen_due(db)
+    return screened
+
+
 async def decide_pending_bets(db: Database) -> int:
     """Accept or refuse the live bets whose delay is over (the sportsbook's flow)."""
     return await live_delay.decide_due_bets(
@@ -289,6 +296,7 @@ JOBS: Final[tuple[Job, ...]] = (
     ),
     Job("broker.measure_queues", interval_s=QUEUE_METRICS_INTERVAL_S, run=measure_queues),
     Job("compliance.lift_ended_exclusions", interval_s=15 * 60, run=lift_ended_exclusions),
+    Job("compliance.screen_national_registers", interval_s=5 * 60, run=screen_national_registers),
     Job(
         "sportsbook.measure",
         interval_s=QUEUE_METRICS_INTERVAL_S,

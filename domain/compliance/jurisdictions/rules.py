@@ -109,6 +109,9 @@ class SelfExclusionRules(_Strict):
     at_end: Literal["at_date", "on_request"]
     end_cooling_off_hours: int = Field(default=0, ge=0, le=24 * 31)
     national_register: str | None = None
+    # When the register cannot answer: "refuse" fails closed (no registration or sign-in);
+    # "allow" lets the player in and leaves them to the periodic screening.
+    register_unavailable: Literal["refuse", "allow"] = "refuse"
 
     @field_validator("lengths_days")
     @classmethod

@@ -1,4 +1,4 @@
-"""aml: the risk queue's alerts and interactions, and the deposit hold they may set
+"""aml: national register screening, the risk queue's alerts and interactions, and the deposit hold they may set
 
 Revision ID: 0024_aml
 Revises: 0023_otel
@@ -37,6 +37,9 @@ def upgrade() -> None:
     op.add_column(
         "players",
         sa.Column("deposits_held", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+    )
+    op.add_column(
+        "players", sa.Column("register_checked_at", sa.DateTime(timezone=True), nullable=True)
     )
     op.create_table(
         "aml_alerts",
@@ -115,4 +118,5 @@ def downgrade() -> None:
     op.drop_index("ix_aml_alerts_player", table_name="aml_alerts")
     op.drop_index("ix_aml_alerts_queue", table_name="aml_alerts")
     op.drop_table("aml_alerts")
+    op.drop_column("players", "register_checked_at")
     op.drop_column("players", "deposits_held")
