@@ -6,6 +6,7 @@ from domain.brands import models as brands_models
 from domain.casino import models as casino_models
 from domain.compliance import models as compliance_models
 from domain.compliance.kyc import models as kyc_models
+from domain.compliance.aml import models as aml_models
 from domain.kernel import audit, outbox
 from domain.kernel.db import Base
 from domain.messaging import models as messaging_models
@@ -18,6 +19,7 @@ from domain.wallets import models as wallets_models
 metadata = Base.metadata
 __all__ = [
     "accounts_models",
+    "aml_models",
     "audit",
     "bonuses_models",
     "brands_models",

@@ -13,7 +13,7 @@ from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscriptio
 from schema.bonuses import BonusesMutation, BonusesQuery, BonusesSubscription
 from schema.brands import ThemeMutation, ThemeQuery
 from schema.casino import CasinoMutation, CasinoQuery
-from schema.compliance import ComplianceMutation, KycMutation, KycQuery
+from schema.compliance import AmlMutation, AmlQuery, ComplianceMutation, KycMutation, KycQuery
 from schema.context import Info
 from schema.extensions import StakehouseSchema, extensions_for
 from schema.inputs import DATETIME
@@ -42,6 +42,7 @@ class Query(
     ThemeQuery,
     BonusesQuery,
     KycQuery,
+    AmlQuery,
 ):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
@@ -66,6 +67,7 @@ class Mutation(
     ThemeMutation,
     BonusesMutation,
     KycMutation,
+    AmlMutation,
 ):
     pass
 

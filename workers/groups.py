@@ -27,6 +27,8 @@ QUEUE_GROUPS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         "reporting": ("reporting",),
         # Bonus upkeep (cashback runs, forfeits on exclusion): batches, apart from bets.
         "bonuses": ("bonuses",),
+        # AML and harm monitoring over committed payments: alerts to the risk queue.
+        "compliance": ("compliance",),
     }
 )
 

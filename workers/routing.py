@@ -14,12 +14,13 @@ from typing import Any, Final
 import dramatiq
 
 from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
+from domain.compliance.events import LimitIncreaseRequested
 from domain.messaging.events import EmailQueued
 from domain.payments.events import PaymentStatusChanged, PayoutRequested
 from domain.sportsbook.events import MarketResulted
 from domain.sportsbook.feed.events import MarketCorrectionRequested
 from domain.wallets.events import BALANCE_CHANGED
-from workers.actors import bonuses, feed, messaging, payments, reporting, sportsbook
+from workers.actors import bonuses, compliance, feed, messaging, payments, reporting, sportsbook
 
 Actor = dramatiq.Actor[..., Any]
 
@@ -28,11 +29,12 @@ ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
         PlayerRegistered.topic: (messaging.send_welcome, reporting.apply_registration),
         BALANCE_CHANGED: (reporting.apply_transaction,),
         EmailQueued.topic: (messaging.send_email,),
-        PaymentStatusChanged.topic: (messaging.queue_payment_receipt,),
+        PaymentStatusChanged.topic: (messaging.queue_payment_receipt, compliance.evaluate_payment),
         PlayerStatusChanged.topic: (
             messaging.queue_exclusion_confirmation,
             bonuses.forfeit_on_status,
         ),
+        LimitIncreaseRequested.topic: (compliance.evaluate_limit_increase,),
         MarketResulted.topic: (sportsbook.settle_market,),
         PayoutRequested.topic: (payments.submit_payout,),
         MarketCorrectionRequested.topic: (feed.correct_market,),

@@ -24,7 +24,7 @@ from prometheus_client import Counter, Gauge
 
 from domain.accounts import throttle
 from domain.bonuses import cashback, free_bets, free_rounds, lifecycle
-from domain.compliance import exclusion
+from domain.compliance import exclusion, registers
 from domain.compliance.kyc import checks as kyc_checks
 from domain.kernel import clock, outbox
 from domain.kernel.db import Database
@@ -247,6 +247,11 @@ async def expire_kyc_documents(db: Database) -> int:
     """Lower the KYC tier of players whose identity document has expired."""
     async with db.transaction() as uow:
         return await kyc_checks.expire_documents(uow)
+async def screen_national_registers(db: Database) -> int:
+    """Ask the national self-exclusion registers about active players not screened for a
+    day (a batch per run); a listed player is excluded."""
+    screened, _excluded = await registers.screen_due(db)
+    return screened
 
 
 async def decide_pending_bets(db: Database) -> int:
@@ -306,6 +311,7 @@ JOBS: Final[tuple[Job, ...]] = (
     Job("broker.measure_queues", interval_s=QUEUE_METRICS_INTERVAL_S, run=measure_queues),
     Job("compliance.lift_ended_exclusions", interval_s=15 * 60, run=lift_ended_exclusions),
     Job("compliance.expire_kyc_documents", interval_s=6 * 60 * 60, run=expire_kyc_documents),
+    Job("compliance.screen_national_registers", interval_s=5 * 60, run=screen_national_registers),
     Job(
         "sportsbook.measure",
         interval_s=QUEUE_METRICS_INTERVAL_S,

@@ -82,6 +82,13 @@ class Player(Base):
     protection_active: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )
+    # An AML alert holds the player's deposits until risk staff record its outcome (the
+    # pack's answer to its 30-day threshold): read with the status by the deposit guard.
+    deposits_held: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    # Last answer of the national self-exclusion register (domain.compliance.registers).
+    register_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # A time-out (short break) ends by itself at this moment: compared with now, no job.
     time_out_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Reality-check interval chosen by the player; None: off.

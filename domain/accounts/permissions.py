@@ -28,6 +28,8 @@ class Permission(StrEnum):
     THEME_MANAGE = "theme.manage"
     # The KYC review queue: decide checks the provider sent to manual review.
     KYC_REVIEW = "kyc.review"
+    # The AML and harm-monitoring risk queue: alerts, interactions and outcomes.
+    AML_REVIEW = "aml.review"
 
 
 class Role(StrEnum):
@@ -46,7 +48,7 @@ ROLE_PERMISSIONS = MappingProxyType(
         Role.SUPPORT: frozenset({P.PLAYER_READ, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ}),
         Role.RISK: frozenset(
             {P.PLAYER_READ, P.PLAYER_STATUS_WRITE, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ,
-             P.BET_VOID, P.AUDIT_READ, P.CASINO_RECONCILE, P.KYC_REVIEW}
+             P.BET_VOID, P.AUDIT_READ, P.CASINO_RECONCILE, P.KYC_REVIEW, P.AML_REVIEW}
         ),
         Role.CRM: frozenset(
             {P.PLAYER_READ, P.PLAYER_MESSAGE_SEND, P.REPORT_READ, P.BONUS_MANAGE}

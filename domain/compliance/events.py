@@ -17,3 +17,14 @@ class PlayerSelfExcluded(Event):
     # The brand the person asked on, and when the exclusion ends (None: permanent).
     requested_on: str
     until: str | None
+
+
+@dataclass(frozen=True)
+class LimitIncreaseRequested(Event):
+    """A player asked to raise or remove a limit (it waits for its cooling-off): a marker
+    of harm the AML monitoring counts."""
+
+    topic: ClassVar[str] = "compliance.limit_increase_requested"
+    player_id: str
+    kind: str
+    period: str

@@ -35,10 +35,12 @@ from domain.compliance.errors import (
     LimitNotFound,
     NoPendingChange,
 )
+from domain.compliance.events import LimitIncreaseRequested
 from domain.compliance.jurisdictions import JurisdictionPack, brand_pack
 from domain.compliance.models import LimitKind, LimitPeriod, PlayerLimit, time_out_running
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
+from domain.kernel.outbox import emit
 from domain.wallets.service import AMOUNT_MAX_MINOR
 
 # Rolling windows: the last 24 hours, 7 days, 30 days.
@@ -369,8 +371,20 @@ async def apply_limit(
     row.updated_at = now
     player.protection_active = True
     await _audit(uow, actor, player, action, limit=(kind, period), before=before, after=_state(row))
+    if action == "player.limit.increase_requested":
+        await _increase_requested(uow, player, kind, period)
     await uow.flush()
     return to_limit(row, await usage(uow, brand, player.id), pack.limits.increase_cooling_off)
+
+
+async def _increase_requested(
+    uow: UnitOfWork, player: Player, kind: LimitKind, period: LimitPeriod
+) -> None:
+    await emit(
+        uow,
+        LimitIncreaseRequested(player_id=str(player.id), kind=kind.value, period=period.value),
+        brand=player.brand,
+    )
 
 
 def _clear_pending(row: PlayerLimit) -> None:
@@ -402,6 +416,7 @@ async def remove_limit(
         before=before,
         after=_state(row),
     )
+    await _increase_requested(uow, player, kind, period)
     await uow.flush()
     cooling_off = (await brand_pack(uow, brand)).limits.increase_cooling_off
     return to_limit(row, await usage(uow, brand, player.id), cooling_off)

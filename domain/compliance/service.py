@@ -21,6 +21,7 @@ from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player, PlayerStatus
 from domain.brands.models import BrandRow
 from domain.compliance import limits
+from domain.compliance.aml.errors import EnhancedChecksRequired
 from domain.compliance.errors import (
     AccountClosed,
     AccountSuspended,
@@ -79,7 +80,8 @@ async def ensure_allowed(
     amount_minor: int | None = None,
     payment_key: str | None = None,
 ) -> None:
-    """Errors: PlayerNotFound, AccountSuspended, SelfExcluded, AccountClosed, TimedOut,
+    """Errors: PlayerNotFound, AccountSuspended, SelfExcluded, AccountClosed,
+    EnhancedChecksRequired (a deposit while an AML alert holds them), TimedOut,
     DepositLimitReached (a deposit of `amount_minor`; `payment_key` is the deposit's own
     key, not counted against itself on a retry), VerificationRequired (the KYC tier the
     brand's jurisdiction asks for before this step, where the gates are enforced)."""
@@ -92,6 +94,7 @@ async def ensure_allowed(
                 Player.created_at,
                 Player.currency,
                 BrandRow.jurisdiction,
+                Player.deposits_held,
             )
             .join(BrandRow, BrandRow.slug == Player.brand)
             .where(Player.id == player_id, Player.brand == brand)
@@ -101,6 +104,8 @@ async def ensure_allowed(
     if row is None:
         raise PlayerNotFound(field="playerId")
     check_status(PlayerStatus(row.status), activity)
+    if row.deposits_held and activity is Activity.DEPOSIT:
+        raise EnhancedChecksRequired(field="amount")
     if gates.gates_enforced():
         facts = gates.GateFacts(
             KycTier(row.kyc_tier), row.created_at, row.currency, row.jurisdiction

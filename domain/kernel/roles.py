@@ -35,6 +35,8 @@ DEV_ROLE_PASSWORD: Final = "stakehouse-dev-only"  # noqa: S105
 # (`stakehouse audit verify`).
 APPEND_ONLY_TABLES: Final = frozenset(
     {
+        # What risk staff did about an AML alert.
+        "aml_interactions",
         "audit_log",
         # Every saved version of a bonus offer's terms.
         "bonus_offer_versions",

@@ -13,7 +13,7 @@ from domain.accounts.errors import TwoFactorRequired
 from domain.accounts.models import AuthSession, SessionTransport
 from domain.accounts.principal import Principal
 from domain.accounts.sign_in import Attempt, SignInResult
-from domain.compliance import onboarding
+from domain.compliance import onboarding, registers
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError, NotAuthenticated
 from domain.messaging import notices
@@ -78,6 +78,14 @@ async def login_player(
             await notices.queue_new_device_notice(uow, result.issued.session)
         # Commit failures too: the throttle counts them.
         await uow.commit()
+    if result.issued is not None and not withdraw_only:
+        session = result.issued.session
+        assert session.player_id is not None
+        refusal = await registers.screen_sign_in(
+            ctx.db, ctx.brand.jurisdiction, session.player_id, session.id
+        )
+        if refusal is not None:
+            return failed(refusal)
     return await _finish_sign_in(ctx, result)
 
 

@@ -20,7 +20,7 @@ from domain.accounts.models import (
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, holds_permission, require_permission
 from domain.accounts.staff import CreatedStaff
-from domain.compliance import exclusion, onboarding
+from domain.compliance import exclusion, onboarding, registers
 from domain.kernel.errors import DomainError, NotFound
 from domain.messaging import recovery as recovery_mail
 from domain.messaging import service as messaging
@@ -55,6 +55,8 @@ async def register(
     )
 
     async def run() -> Player:
+        # The national self-exclusion register, asked outside the transaction.
+        screening = await registers.screen(ctx.brand.jurisdiction, email, phone, date_of_birth)
         async with ctx.db.uow() as uow:
             try:
                 player = await onboarding.register(uow, ctx.brand, form, address=ctx.client_address)
@@ -62,6 +64,8 @@ async def register(
                 # register wrote only the attempt's count (its docstring): keep it.
                 await uow.commit()
                 raise
+            if screening is not None and screening.answer is not None:
+                await registers.apply_hit(uow, player, screening.answer)
             if deposit_limit is not None:
                 await apply_registration_limit(uow, player, deposit_limit)
             await recovery_mail.queue_verification(uow, player, origin=ctx.link_origin)

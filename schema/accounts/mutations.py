@@ -15,6 +15,7 @@ from domain.accounts.players import SelfExclusionPeriod as SelfExclusionPeriodMo
 from domain.brands.errors import UnknownBrand
 from domain.compliance import errors as compliance_errors
 from domain.compliance.models import LimitPeriod as LimitPeriodModel
+from domain.integrations.registers import RegisterUnavailable
 from domain.kernel.errors import NotFound, PermissionDenied, ReasonRequired
 from resolvers.accounts import auth, players
 from resolvers.compliance.protection import RegistrationLimit
@@ -40,11 +41,13 @@ _LOGIN_ERRORS = (
 _STAFF_ERRORS = (PermissionDenied, E.TwoFactorRequired, E.PasswordChangeRequired)
 
 
-@mutation_error(*_FORM_ERRORS, E.RegistrationThrottled, compliance_errors.InvalidLimit)
+@mutation_error(
+    *_FORM_ERRORS, E.RegistrationThrottled, compliance_errors.InvalidLimit, RegisterUnavailable
+)
 class RegisterError(MutationError): ...
 
 
-@mutation_error(*_LOGIN_ERRORS)
+@mutation_error(*_LOGIN_ERRORS, RegisterUnavailable)
 class LoginError(MutationError): ...
 
 

@@ -11,6 +11,7 @@ from domain.accounts import errors as account_errors
 from domain.bonuses import errors as bonus_errors
 from domain.compliance import errors as compliance_errors
 from domain.compliance.kyc.errors import VerificationRequired
+from domain.compliance.aml.errors import EnhancedChecksRequired
 from domain.integrations import psp
 from domain.kernel.errors import PermissionDenied, ReasonRequired
 from domain.payments import errors as payment_errors
@@ -54,6 +55,7 @@ _STAFF_ERRORS = (
     psp.ProviderUnavailable,
     compliance_errors.TimedOut,
     compliance_errors.DepositLimitReached,
+    EnhancedChecksRequired,
     bonus_errors.OfferNotFound,
 )
 class DepositError(MutationError): ...

@@ -49,6 +49,8 @@ from domain.casino.catalog import GameSpec, ProviderSpec, enable_games, sync_pro
 from domain.casino.models import GameRound, RoundTransaction
 from domain.integrations.kyc import KycOutcome
 from domain.integrations.kyc_sandbox import SandboxKyc
+from domain.compliance.aml import monitoring
+from domain.compliance.aml.models import AlertRule
 from domain.kernel.db import Database
 from domain.messaging.service import deliver_welcome
 from domain.payments import service as payments
@@ -139,6 +141,7 @@ class World:
     offer: str
     grant: str
     kyc_check: str
+    aml_alert: str
 
 
 @dataclass(frozen=True)
@@ -405,6 +408,22 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             "publishTheme", {"version": world.theme_version, **why}, "THEME_VERSION_NOT_FOUND"
         ),
         "Query.themeVersions": Case("{ themeVersions { id number } }", {}),
+        "Query.amlAlerts": Case(
+            "{ amlAlerts { id rule evidence { payments { paymentId } } } }", {}
+        ),
+        "Mutation.takeAmlAlert": write(
+            "takeAmlAlert", {"alertId": world.aml_alert}, "ALERT_NOT_FOUND"
+        ),
+        "Mutation.recordAmlInteraction": write(
+            "recordAmlInteraction",
+            {"alertId": world.aml_alert, "kind": "NOTE", "note": REASON},
+            "ALERT_NOT_FOUND",
+        ),
+        "Mutation.closeAmlAlert": write(
+            "closeAmlAlert",
+            {"alertId": world.aml_alert, "outcome": "CLEARED", **why},
+            "ALERT_NOT_FOUND",
+        ),
         **_booking_cases(write, world),
         "Query.tradingMarket": Case(
             "query($m: ID!) { tradingMarket(market: $m) { status feedStatus "
@@ -567,6 +586,8 @@ _FINGERPRINT = (
     "bonus_grants",
     "bonus_free_rounds",
     "bonus_free_bets",
+    "aml_alerts",
+    "aml_interactions",
 )
 
 
@@ -699,6 +720,22 @@ async def _aurora_review(bettor: Api) -> str:
         sent = await client.post(review.path, content=review.body, headers=dict(review.headers))
     assert sent.status_code == 200
     return str(check["id"])
+async def _aurora_aml_alert(db: Database, player_id: uuid.UUID) -> uuid.UUID:
+    """An open alert in aurora's risk queue that holds the player's deposits."""
+    finding = monitoring.Finding(
+        AlertRule.CUMULATIVE_DEPOSITS,
+        "scope",
+        {"currency": "EUR", "threshold_minor": 2000_00, "total_minor": 2500_00, "payments": []},
+        holds_deposits=True,
+    )
+    async with db.transaction() as uow:
+        assert await monitoring.raise_alert(uow, "aurora", player_id, finding)
+        found = await uow.session.scalar(
+            text("SELECT id FROM aml_alerts WHERE player_id = :p AND window_key = 'scope'"),
+            {"p": player_id},
+        )
+    assert isinstance(found, uuid.UUID)
+    return found
 
 
 async def _remove_casino(db: Database) -> None:
@@ -767,6 +804,7 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
     await apply_outbox(db)
     offer, grant = await _aurora_bonus(db, player_id, member.staff.id)
     kyc_check = await _aurora_review(bettor)
+    aml_alert = await _aurora_aml_alert(db, player_id)
     yield World(
         player=to_base64("Player", str(player_id)),
         player_email=email,
@@ -781,6 +819,7 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
         offer=to_base64("BonusOffer", str(offer)),
         grant=to_base64("BonusGrant", str(grant)),
         kyc_check=kyc_check,
+        aml_alert=to_base64("AmlAlert", str(aml_alert)),
     )
     await bettor.aclose()
     await _remove_casino(db)

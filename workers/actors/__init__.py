@@ -8,6 +8,23 @@ from workers.broker import setup_broker
 broker = setup_broker()
 
 # Imported after the broker is set, for their side effect of declaring actors on it.
-from workers.actors import bonuses, feed, messaging, payments, reporting, sportsbook  # noqa: E402
+from workers.actors import (  # noqa: E402
+    bonuses,
+    compliance,
+    feed,
+    messaging,
+    payments,
+    reporting,
+    sportsbook,
+)
 
-__all__ = ["bonuses", "broker", "feed", "messaging", "payments", "reporting", "sportsbook"]
+__all__ = [
+    "bonuses",
+    "broker",
+    "compliance",
+    "feed",
+    "messaging",
+    "payments",
+    "reporting",
+    "sportsbook",
+]

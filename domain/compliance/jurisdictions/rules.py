@@ -109,6 +109,9 @@ class SelfExclusionRules(_Strict):
     at_end: Literal["at_date", "on_request"]
     end_cooling_off_hours: int = Field(default=0, ge=0, le=24 * 31)
     national_register: str | None = None
+    # When the register cannot answer: "refuse" fails closed (no registration or sign-in);
+    # "allow" lets the player in and leaves them to the periodic screening.
+    register_unavailable: Literal["refuse", "allow"] = "refuse"
 
     @field_validator("lengths_days")
     @classmethod
@@ -162,8 +165,30 @@ class DisplayRules(_Strict):
 
 
 class AmlRules(_Strict):
+    """The thresholds of AML and harm monitoring (domain.compliance.aml): each rule raises
+    one alert per player and window to the risk queue."""
+
+    # Deposits within 30 days from which the player needs enhanced checks.
     cumulative_deposits_30d: dict[str, int]
+    # What crossing it does beyond the alert: "hold_deposits" refuses further deposits
+    # (ENHANCED_CHECKS_REQUIRED) until risk staff record an outcome; "alert" only raises.
+    on_cumulative_deposits: Literal["hold_deposits", "alert"]
     single_deposit: dict[str, int] = {}
+    # This many deposits within `rapid_deposits_minutes`.
+    rapid_deposits_count: int = Field(ge=2, le=100)
+    rapid_deposits_minutes: int = Field(gt=0, le=24 * 60)
+    # This many payment methods (PSPs) used for deposits within 30 days.
+    payment_methods_30d: int = Field(ge=2, le=20)
+    # A withdrawal within `little_play_days` of deposits of which less than this percentage
+    # was staked since.
+    little_play_percent: int = Field(ge=1, le=100)
+    little_play_days: int = Field(gt=0, le=30)
+    # Markers of harm: deposits in the last 7 days at least this many times the weekly
+    # average of the 28 days before (and at least `rising_deposits_min` of them).
+    rising_deposits_factor: int = Field(ge=2, le=20)
+    rising_deposits_min: int = Field(ge=2, le=100)
+    # This many limit increases or removals asked for within 30 days.
+    limit_increases_30d: int = Field(ge=1, le=20)
 
     _money = field_validator("cumulative_deposits_30d", "single_deposit", mode="before")(_amounts)
 
