@@ -147,9 +147,10 @@ class Case:
     refused_with: str | None = None
 
 
-# Reads of the trading desk alone (market.trade over every brand): an admin of one brand is
-# refused them like northstar's.
-DESK_READS = frozenset({"Query.tradingMarket"})
+# Reads of the trading desk alone (market.trade over every brand) and of the whole audit
+# log's verification (audit.read over every brand): an admin of one brand is refused them
+# like northstar's.
+DESK_READS = frozenset({"Query.tradingMarket", "Query.auditChainVerification"})
 # Objects staff read by global id (`node`), beyond those the staff fields above reach.
 NODE_CASES = ("Query.node(Bet)", "Query.node(Payment)", "Query.node(WalletTransaction)")
 
@@ -357,6 +358,18 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             "publishTheme", {"version": world.theme_version, **why}, "THEME_VERSION_NOT_FOUND"
         ),
         "Query.themeVersions": Case("{ themeVersions { id number } }", {}),
+        # Aurora's desk member granted the bonus on aurora: their rows are aurora's.
+        "Query.auditLog": Case(
+            "query($a: String) { auditLog(actor: $a) { entries { number action reason } } }",
+            {"a": "aurora-desk@op.example"},
+        ),
+        "Query.auditChainVerification": Case(
+            "{ auditChainVerification { intact firstBrokenEntry } }", {}, "PERMISSION_DENIED"
+        ),
+        "Query.staffMembers": Case(
+            "query($s: String) { staffMembers(search: $s) { email brands } }",
+            {"s": "aurora-desk@"},
+        ),
         **_booking_cases(write, world),
         "Query.tradingMarket": Case(
             "query($m: ID!) { tradingMarket(market: $m) { status feedStatus "
@@ -746,7 +759,8 @@ async def test_aurora_staff_see_what_the_matrix_reads(
     admin = await signed_in_staff(
         Api(server, AURORA), db, "aurora-admin@op.example", ["admin"], ["aurora"]
     )
-    desk = await signed_in_staff(Api(server, AURORA), db, "desk@op.example", ["trader"])
+    # Of every brand: the trading desk, who also reads the audit log (risk).
+    desk = await signed_in_staff(Api(server, AURORA), db, "desk@op.example", ["trader", "risk"])
 
     for name, case in cases(schema, world).items():
         # A subscription shows nothing until something changes (its own tests cover that).
