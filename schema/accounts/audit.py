@@ -118,10 +118,10 @@ class AuditQuery:
     @strawberry.field(
         description="Staff (audit.read, every brand: the log is one whole): re-check every "
         "chain of the audit log now, every row of every brand, as `stakehouse audit verify` "
-        "does for the log.",
+        "does for the log; null with the error when refused.",
         extensions=[HasPermission.extension(Permission.AUDIT_READ)],
     )
-    async def audit_chain_verification(self, info: Info) -> AuditChainVerification:
+    async def audit_chain_verification(self, info: Info) -> AuditChainVerification | None:
         with as_query_error():
             found = await audit_resolvers.verify_audit_chain(info.context)
         return AuditChainVerification(
