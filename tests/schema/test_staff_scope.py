@@ -241,6 +241,7 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
         "Player.gameRounds": Case(_player_field(f"gameRounds {{ {edges} }}"), {"id": world.player}),
         "Player.bets": Case(_player_field(f"bets {{ {edges} }}"), {"id": world.player}),
         "Player.inbox": Case(_player_field("inbox { id }"), {"id": world.player}),
+        "Player.sessions": Case(_player_field("sessions { id createdAt }"), {"id": world.player}),
         "Player.unreadInboxCount": Case(_player_field("unreadInboxCount"), {"id": world.player}),
         "Mutation.setPlayerStatus": write(
             "setPlayerStatus", {**player, "status": "SUSPENDED", **why}, "PLAYER_NOT_FOUND"
