@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from domain.kernel.settings import Settings, get_settings
 from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
+from schema.accounts.audit import AuditQuery
 from schema.bonuses import BonusesMutation, BonusesQuery, BonusesSubscription
 from schema.brands import ThemeMutation, ThemeQuery
 from schema.casino import CasinoMutation, CasinoQuery
@@ -43,6 +44,7 @@ class Query(
     BonusesQuery,
     KycQuery,
     AmlQuery,
+    AuditQuery,
 ):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:

@@ -239,3 +239,31 @@ async def list_live(
         .limit(100)
     )
     return list(result)
+
+
+PLAYER_SESSIONS_MAX = 100
+
+
+async def live_of_players(
+    uow: UnitOfWork, brand: str, player_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[AuthSession]]:
+    """The live sessions of this brand's players, newest first, at most
+    PLAYER_SESSIONS_MAX each: one statement for every player of a page."""
+    found: dict[uuid.UUID, list[AuthSession]] = {player_id: [] for player_id in player_ids}
+    if not player_ids:
+        return found
+    rows = await uow.session.scalars(
+        select(AuthSession)
+        .where(
+            AuthSession.player_id.in_(player_ids),
+            AuthSession.brand == brand,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > clock.now(),
+        )
+        .order_by(AuthSession.player_id, AuthSession.created_at.desc())
+    )
+    for row in rows:
+        assert row.player_id is not None
+        if len(found[row.player_id]) < PLAYER_SESSIONS_MAX:
+            found[row.player_id].append(row)
+    return found

@@ -6,7 +6,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts import passwords
@@ -23,7 +23,7 @@ from domain.accounts.sign_in import Attempt, Candidate, SignInResult, sign_in
 from domain.accounts.throttle import account_key
 from domain.kernel import audit
 from domain.kernel.db import UnitOfWork
-from domain.kernel.errors import NotFound
+from domain.kernel.errors import DomainError, NotFound
 
 ONE_TIME_PASSWORD_BYTES = 18
 
@@ -144,3 +144,25 @@ async def set_roles(
         after={"roles": staff.roles},
     )
     return staff
+
+
+STAFF_LIST_MAX = 200
+
+
+async def members(
+    uow: UnitOfWork, actor: Principal | None, brand: str, search: str | None, limit: int
+) -> list[StaffUser]:
+    """The staff whose scope covers `brand` (theirs alone, or every brand), by e-mail; with
+    `search`, those whose e-mail contains it. For staff.manage over `brand`.
+    Errors: those of require_permission, INVALID (a limit outside 1 to STAFF_LIST_MAX)."""
+    require_permission(actor, Permission.STAFF_MANAGE, brand)
+    if not 1 <= limit <= STAFF_LIST_MAX:
+        raise DomainError(f"Ask for 1 to {STAFF_LIST_MAX} members.", field="first")
+    statement = select(StaffUser).where(
+        or_(StaffUser.brands.is_(None), StaffUser.brands.contains([brand]))
+    )
+    if search and search.strip():
+        pattern = "%" + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%") + "%"
+        statement = statement.where(StaffUser.email.like(pattern.replace("_", "\\_")))
+    rows = await uow.session.scalars(statement.order_by(StaffUser.email).limit(limit))
+    return list(rows)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from domain.accounts import players, sessions, staff
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import (
+    AuthSession,
     OddsFormat,
     Player,
     PlayerStatus,
@@ -128,6 +129,21 @@ async def inbox(ctx: Context, player_id: uuid.UUID, limit: int) -> list[InboxMes
         return [found[key] for key in keys]
 
     return await ctx.loader("accounts.inbox", load).load((player_id, limit))
+
+
+async def player_sessions(ctx: Context, player_id: uuid.UUID) -> list[AuthSession]:
+    """A player's live sessions for staff with player.read (nothing for anyone else); the
+    players of one page load together in one statement."""
+    principal = await ctx.principal()
+    if not holds_permission(principal, Permission.PLAYER_READ, ctx.brand.slug):
+        return []
+
+    async def load(keys: Sequence[uuid.UUID]) -> list[list[AuthSession]]:
+        async with ctx.db.uow() as uow:
+            found = await sessions.live_of_players(uow, ctx.brand.slug, list(keys))
+        return [found[key] for key in keys]
+
+    return await ctx.loader("accounts.player_sessions", load).load(player_id)
 
 
 async def search_players(ctx: Context, text: str, limit: int) -> list[Player]:

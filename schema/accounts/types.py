@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Self
+from typing import Any, Final, Self
 
 import strawberry
 from strawberry import relay
@@ -114,6 +114,10 @@ class Session:
         )
 
 
+# Staff reading a player's sessions: none of them is the caller's own.
+NO_SESSION: Final = uuid.UUID(int=0)
+
+
 @strawberry.type(description="A player of the current brand.")
 class Player(relay.Node):
     id: relay.NodeID[str]
@@ -186,6 +190,14 @@ class Player(relay.Node):
     async def inbox(self, info: Info, first: int = INBOX_PAGE_DEFAULT) -> list[InboxMessage]:
         messages = await player_resolvers.inbox(info.context, uuid.UUID(self.id), first)
         return [InboxMessage.from_model(message) for message in messages]
+
+    @strawberry.field(
+        description="Staff with player.read: the player's live sessions, newest first (at "
+        "most 100; revoke them with `revokePlayerSessions`). Empty for anyone else."
+    )
+    async def sessions(self, info: Info) -> list[Session]:
+        rows = await player_resolvers.player_sessions(info.context, uuid.UUID(self.id))
+        return [Session.from_model(row, NO_SESSION) for row in rows]
 
     @strawberry.field(
         description="Unread messages in the player's inbox (the player, or staff with "

@@ -153,9 +153,10 @@ class Case:
     refused_with: str | None = None
 
 
-# Reads of the trading desk alone (market.trade over every brand): an admin of one brand is
-# refused them like northstar's.
-DESK_READS = frozenset({"Query.tradingMarket"})
+# Reads of the trading desk alone (market.trade over every brand) and of the whole audit
+# log's verification (audit.read over every brand): an admin of one brand is refused them
+# like northstar's.
+DESK_READS = frozenset({"Query.tradingMarket", "Query.auditChainVerification"})
 # Objects staff read by global id (`node`), beyond those the staff fields above reach.
 NODE_CASES = ("Query.node(Bet)", "Query.node(Payment)", "Query.node(WalletTransaction)")
 
@@ -246,6 +247,7 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
         "Player.gameRounds": Case(_player_field(f"gameRounds {{ {edges} }}"), {"id": world.player}),
         "Player.bets": Case(_player_field(f"bets {{ {edges} }}"), {"id": world.player}),
         "Player.inbox": Case(_player_field("inbox { id }"), {"id": world.player}),
+        "Player.sessions": Case(_player_field("sessions { id createdAt }"), {"id": world.player}),
         "Player.unreadInboxCount": Case(_player_field("unreadInboxCount"), {"id": world.player}),
         "Player.profile": Case(_player_field("profile { givenName }"), {"id": world.player}),
         "Player.verification": Case(
@@ -423,6 +425,18 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             "closeAmlAlert",
             {"alertId": world.aml_alert, "outcome": "CLEARED", **why},
             "ALERT_NOT_FOUND",
+        ),
+        # Aurora's desk member granted the bonus on aurora: their rows are aurora's.
+        "Query.auditLog": Case(
+            "query($a: String) { auditLog(actor: $a) { entries { number action reason } } }",
+            {"a": "aurora-desk@op.example"},
+        ),
+        "Query.auditChainVerification": Case(
+            "{ auditChainVerification { intact firstBrokenEntry } }", {}, "PERMISSION_DENIED"
+        ),
+        "Query.staffMembers": Case(
+            "query($s: String) { staffMembers(search: $s) { email brands } }",
+            {"s": "aurora-desk@"},
         ),
         **_booking_cases(write, world),
         "Query.tradingMarket": Case(
@@ -863,7 +877,8 @@ async def test_aurora_staff_see_what_the_matrix_reads(
     admin = await signed_in_staff(
         Api(server, AURORA), db, "aurora-admin@op.example", ["admin"], ["aurora"]
     )
-    desk = await signed_in_staff(Api(server, AURORA), db, "desk@op.example", ["trader"])
+    # Of every brand: the trading desk, who also reads the audit log (risk).
+    desk = await signed_in_staff(Api(server, AURORA), db, "desk@op.example", ["trader", "risk"])
 
     for name, case in cases(schema, world).items():
         # A subscription shows nothing until something changes (its own tests cover that).

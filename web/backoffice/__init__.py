@@ -22,6 +22,7 @@ from domain.brands.service import BrandRegistry
 from domain.kernel.settings import Settings
 from web.backoffice import strings
 from web.backoffice.access import Area
+from web.backoffice.audit import AuditPages
 from web.backoffice.casino import CasinoPages
 from web.backoffice.console import PACKAGE_DIR, Console
 from web.backoffice.dashboard import DashboardPage
@@ -90,9 +91,10 @@ AREAS: Final = [
         "staff",
         "/staff",
         strings.TEXT["staff"],
-        reads=(),
+        reads=("StaffMembers",),
         actions=("CreateStaffMember", "SetStaffRoles"),
     ),
+    Area("audit", "/audit", strings.TEXT["audit"], reads=("AuditLog",)),
 ]
 
 
@@ -109,6 +111,7 @@ def console_routes(console: Console) -> list[Route]:
     casino = CasinoPages(console)
     staff = StaffPages(console)
     themes = ThemePages(console)
+    audit = AuditPages(console)
     both = ["GET", "POST"]
     post = ["POST"]
 
@@ -147,6 +150,8 @@ def console_routes(console: Console) -> list[Route]:
         Route("/staff", staff.overview, methods=["GET"]),
         Route("/staff/create", staff.create, methods=post),
         Route("/staff/roles", staff.set_roles, methods=post),
+        Route("/audit", audit.log, methods=["GET"]),
+        Route("/audit.csv", audit.csv, methods=["GET"]),
         Route("/static/backoffice.css", stylesheet, methods=["GET"]),
     ]
 

@@ -15,6 +15,8 @@ from web.backoffice.console import Console, Page, first_error, id_field, text_fi
 
 AREA: Final = "staff"
 ROLES: Final = tuple(role.name for role in Role)
+MEMBERS_MAX: Final = 200
+SEARCH_CHARS_MAX: Final = 100
 
 
 def _roles(values: Sequence[object]) -> list[str]:
@@ -29,12 +31,21 @@ class StaffPages:
         page, refused = await self.console.open_area(request, AREA)
         if refused is not None:
             return refused
-        return self._render(page, notice=strings.TEXT.get(request.query_params.get("notice", "")))
+        return await self._render(
+            request, page, notice=strings.TEXT.get(request.query_params.get("notice", ""))
+        )
 
-    def _render(self, page: Page, *, status: int = 200, **values: object) -> Response:
+    async def _render(
+        self, request: Request, page: Page, *, status: int = 200, **values: object
+    ) -> Response:
+        search = request.query_params.get("q", "").strip()[:SEARCH_CHARS_MAX]
+        result = await self.console.run(
+            request, "StaffMembers", {"search": search or None, "first": MEMBERS_MAX}
+        )
         return self.console.render(
             page, "staff.html", status=status, roles=ROLES,
-            brand_slugs=sorted(self.console.registry.by_slug), **values,
+            brand_slugs=sorted(self.console.registry.by_slug),
+            members=result.data.get("staffMembers") or [], search=search, **values,
         )  # fmt: skip
 
     async def create(self, request: Request) -> Response:
@@ -51,9 +62,12 @@ class StaffPages:
         payload = result.data["createStaffMember"]
         error = first_error(payload)
         if error is not None:
-            return self._render(page, status=400, error=error)
-        return self._render(
-            page, created=payload["staffMember"], one_time_password=payload["oneTimePassword"]
+            return await self._render(request, page, status=400, error=error)
+        return await self._render(
+            request,
+            page,
+            created=payload["staffMember"],
+            one_time_password=payload["oneTimePassword"],
         )
 
     async def set_roles(self, request: Request) -> Response:
@@ -62,7 +76,8 @@ class StaffPages:
             return refused
         staff_id = id_field(form, "staff", "StaffMember")
         if staff_id is None:
-            return self._render(page, status=400, error=strings.TEXT["invalid_input"])
+            invalid = strings.TEXT["invalid_input"]
+            return await self._render(request, page, status=400, error=invalid)
         result = await self.console.run(
             request,
             "SetStaffRoles",
@@ -71,5 +86,5 @@ class StaffPages:
         )  # fmt: skip
         error = first_error(result.data["setStaffRoles"])
         if error is not None:
-            return self._render(page, status=400, error=error)
+            return await self._render(request, page, status=400, error=error)
         return self.console.redirect(request, "/staff?notice=roles_set")
