@@ -47,6 +47,7 @@ NOT_PAGES = {
     "/account/inbox/stream",
     "/account/inbox/{message_id}/{action}",  # POST only: back to the inbox
     "/sports/odds/stream",
+    "/manifest.webmanifest",  # JSON: the brand's name, colours and icon
     "/language/{code}",
     "/casino/games",
 }
