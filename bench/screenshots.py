@@ -127,7 +127,8 @@ async def photograph_brand(
                     )
                 continue
             name = "event" if path == "EVENT" else (path.strip("/").replace("/", "-") or "home")
-            target = out / f"{brand}-{name}-{size}.png"
+            who = "-player" if signed_in else ""
+            target = out / f"{brand}-{name}{who}-{size}.png"
             await page.screenshot(path=str(target), full_page=True)
             report.shots.append(target)
         await context.close()
