@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import html
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from babel.numbers import format_currency, get_currency_precision
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -141,36 +144,81 @@ def _checkout_url(request: Request) -> str:
     return f"/test-psp/checkout/{reference}?{request.url.query}"
 
 
-def _page(title: str, content: str, status: int = 200) -> HTMLResponse:
+# The test checkout dressed in the brand's tokens (colours, fonts, radii), as a hosted
+# payment page is when the operator configures it: one small inline stylesheet.
+_CHECKOUT_CSS: Final = """
+*{box-sizing:border-box}
+body{margin:0;min-height:100vh;display:grid;place-items:center;padding:1rem;
+background:var(--colour-background);color:var(--colour-text);font-family:var(--font-body);line-height:1.5}
+main{width:100%;max-width:26rem;background:var(--colour-surface);
+border:1px solid var(--colour-border);border-radius:var(--radius-large);padding:1.5rem}
+h1{font-family:var(--font-heading);font-size:1.35rem;line-height:1.2;margin:0 0 1rem}
+.merchant{color:var(--colour-muted);margin:0}
+.amount{font-size:2rem;font-weight:700;margin:0 0 1.25rem;font-variant-numeric:tabular-nums}
+.actions{display:grid;gap:.6rem}
+form{margin:0}
+button{width:100%;min-height:2.75rem;font:inherit;font-weight:700;cursor:pointer;
+border-radius:var(--radius-small);background:var(--colour-primary);color:var(--colour-on-primary);
+border:2px solid var(--colour-primary)}
+.secondary button{background:var(--colour-accent);color:var(--colour-on-accent);
+border-color:var(--colour-accent)}
+a{color:var(--colour-link)}
+.note{color:var(--colour-muted);font-size:.85rem;margin:1rem 0 0}
+"""
+
+
+def _page(title: str, content: str, status: int = 200, brand: Brand | None = None) -> HTMLResponse:
+    nonce = secrets.token_urlsafe(16)
+    style = ""
+    if brand is not None:
+        tokens = "".join(f"{name}:{value};" for name, value in brand.tokens.css_variables().items())
+        style = f'<style nonce="{nonce}">:root{{{tokens}}}{_CHECKOUT_CSS}</style>'
     document = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title></head><body><main>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>{style}</head><body><main>"
         f"<h1>{html.escape(title)}</h1>{content}</main></body></html>"
     )
     headers = {
         "cache-control": "no-store",
-        "content-security-policy": "default-src 'none'; form-action 'self'",
+        "content-security-policy": (
+            f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'"
+        ),
     }
     return HTMLResponse(document, status, headers=headers)
 
 
+def _amount(amount_minor: int, currency: str) -> str:
+    """Minor units as the currency is written ("€25.00", "¥3,000")."""
+    places = get_currency_precision(currency)
+    return format_currency(Decimal(amount_minor).scaleb(-places), currency, locale="en")
+
+
 async def checkout_page(request: Request) -> Response:
     sandbox = built_in_sandbox_psp(request.scope["state"]["settings"])
+    brand: Brand | None = request.scope["state"].get("brand")
     url = _checkout_url(request)
     try:
         assert sandbox is not None, "these routes are mounted only with the test PSP"
         checkout = sandbox.read_checkout(url)
     except InvalidCheckout:
-        return _page("Unknown checkout", "<p>This checkout link is not valid.</p>", 404)
+        return _page("Unknown checkout", "<p>This checkout link is not valid.</p>", 404, brand)
     query = html.escape(request.url.query)
     base = html.escape(f"/test-psp/checkout/{checkout.reference}")
-    amount = html.escape(f"{checkout.amount_minor} {checkout.currency} (minor units)")
+    amount = html.escape(_amount(checkout.amount_minor, checkout.currency))
+    merchant = html.escape(brand.name if brand is not None else "")
     buttons = "".join(
-        f'<form method="post" action="{base}/{outcome}?{query}">'
+        f'<form method="post" action="{base}/{outcome}?{query}"'
+        f"{' class=secondary' if scenario is Scenario.FAILURE else ''}>"
         f'<button type="submit">{outcome.capitalize()}</button></form>'
-        for outcome in _CHECKOUT_OUTCOMES
+        for outcome, scenario in _CHECKOUT_OUTCOMES.items()
     )
-    return _page("Test PSP checkout", f"<p>Amount: {amount}</p>{buttons}")
+    content = (
+        f'<p class="merchant">Pay {merchant}</p><p class="amount">{amount}</p>'
+        f'<div class="actions">{buttons}</div>'
+        '<p class="note">Test payment: no real money moves. "Fail" declines it.</p>'
+    )
+    return _page("Test PSP checkout", content, brand=brand)
 
 
 def _same_origin(request: Request) -> bool:
@@ -186,15 +234,17 @@ async def complete_checkout(request: Request) -> Response:
     sandbox = built_in_sandbox_psp(state["settings"])
     scenario = _CHECKOUT_OUTCOMES.get(request.path_params["outcome"])
     if sandbox is None or scenario is None or not _same_origin(request):
-        return _page("Not allowed", "<p>This request is not allowed.</p>", 403)
+        return _page("Not allowed", "<p>This request is not allowed.</p>", 403, state.get("brand"))
     try:
         deliveries = sandbox.complete_checkout(_checkout_url(request), scenario=scenario)
     except InvalidCheckout:
-        return _page("Unknown checkout", "<p>This checkout link is not valid.</p>", 404)
+        return _page(
+            "Unknown checkout", "<p>This checkout link is not valid.</p>", 404, state.get("brand")
+        )
     statuses = [await _deliver(request, sandbox, delivery) for delivery in deliveries]
     paid = scenario is Scenario.SUCCESS and all(status == 200 for status in statuses)
     title = "Payment received" if paid else "Payment not completed"
-    return _page(title, '<p><a href="/">Back to the site</a></p>')
+    return _page(title, '<p><a href="/">Back to the site</a></p>', brand=state.get("brand"))
 
 
 async def _deliver(request: Request, provider: SandboxPsp, delivery: WebhookDelivery) -> int:

@@ -54,6 +54,18 @@ def npm_install(prefix: Path, packages: tuple[str, ...]) -> bool:
     return True
 
 
+def vendor_url(settings: Settings, name: str) -> str:
+    """`/static/vendor/<name>` with the installed file's fingerprint in it (cached for a
+    year), or the plain name while npm has not installed it yet."""
+    from web.site.themes import file_digest, fingerprinted  # noqa: PLC0415
+
+    relative = VENDOR_FILES.get(name)
+    path = modules_dir(settings) / relative if relative else None
+    if path is None or not path.is_file():
+        return f"/static/vendor/{name}"
+    return "/static/vendor/" + fingerprinted(name, file_digest(path))
+
+
 def ensure_assets(settings: Settings) -> bool:
     """Install htmx once (a no-op when present)."""
     modules = modules_dir(settings)

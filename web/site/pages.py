@@ -25,6 +25,11 @@ from web.site.themes import LEGAL_PAGES
 
 # Where a player lands once registered (and signed in).
 REGISTERED_NEXT: Final = "/account/deposit"
+# The home page's rails: games per rail and events in play (and starting soon) shown.
+HOME_GAMES: Final = 12
+HOME_EVENTS: Final = 4
+# How long the signed-out home page's answer is shared (as the lobby's, web.site.casino).
+HOME_MAX_AGE_S: Final = 5.0
 
 
 def _deposit_limit(values: dict[str, str]) -> dict[str, str] | None:
@@ -48,8 +53,18 @@ class PublicPages:
         self.site = site
 
     async def home(self, request: Request) -> Response:
+        """The home page: the brand's offer, games and events in play from one execution of
+        SiteHome (shared between signed-out visitors for a few seconds, like the lobby)."""
         page = await self.site.page(request)
-        return self.site.render(page, "home.html")
+        signed_in = page.viewer.signed_in and not page.viewer.withdraw_only
+        variables = {"signedIn": signed_in, "games": HOME_GAMES, "events": HOME_EVENTS}
+        if page.viewer.withdraw_only:
+            # A self-excluded player's session offers no play: the plain page.
+            return self.site.render(page, "home.html", home=None)
+        result = await self.site.graphql.run_shared(
+            request, "SiteHome", variables, max_age_s=HOME_MAX_AGE_S
+        )
+        return self.site.render(page, "home.html", home=result.data)
 
     async def legal(self, request: Request) -> Response:
         page = await self.site.page(request)

@@ -47,7 +47,8 @@ def content_security_policy(nonce: str, frame_sources: tuple[str, ...] = ()) -> 
             "default-src 'self'",
             *frames,
             f"script-src 'nonce-{nonce}'",
-            "style-src 'self'",
+            # The page's stylesheet is inline (web.site.themes.inline_css), under the nonce.
+            f"style-src 'self' 'nonce-{nonce}'",
             "img-src 'self' data:",
             "font-src 'self'",
             "connect-src 'self'",

@@ -28,7 +28,7 @@ from domain.kernel.settings import Settings
 from domain.sportsbook import odds as odds_math
 from resolvers.context import SESSION_COOKIE
 from web.graphql import set_session_cookie
-from web.site import labels
+from web.site import assets, labels
 from web.site.client import SiteGraphQL
 from web.site.security import (
     CSRF_FIELD,
@@ -230,6 +230,8 @@ class Site:
         self.themes = themes
         self.graphql = SiteGraphQL(schema, settings)
         self.csrf = CsrfGuard(settings.secret_key)
+        # The fingerprinted URL of htmx and its SSE extension (web.site.assets).
+        self.vendor_url = functools.partial(assets.vendor_url, settings)
 
     def theme(self, request: Request) -> SiteTheme:
         return self.themes[request.scope["state"]["brand"].slug]
@@ -300,6 +302,7 @@ class Site:
             translations=page.theme.translations_for(page.locale),
             csrf_field=CSRF_FIELD,
             htmx_config=HTMX_CONFIG,
+            vendor_url=self.vendor_url,
             personal=personal,
             **values,
         )
@@ -361,9 +364,10 @@ class Site:
         return self.redirect(request, "/login?next=" + quote(request.url.path, safe="/"))
 
 
-# A page of more than FIRST_PART_CHARS goes out as its first part (the head and the top of
-# the body), then in parts of about PART_CHARS as the template renders them.
-FIRST_PART_CHARS: Final = 16384
+# A page of more than FIRST_PART_CHARS goes out as its first part (the head, with the
+# inline stylesheet of about 18 KB, and the top of the body), then in parts of about
+# PART_CHARS as the template renders them.
+FIRST_PART_CHARS: Final = 32768
 PART_CHARS: Final = 32768
 
 

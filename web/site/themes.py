@@ -10,8 +10,10 @@ Catalogs are compiled from `.po` in memory at start-up, so no `.mo` file is comm
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +38,45 @@ HELP_FILE: Final = "help.toml"
 HELP_DEFAULT: Final = "default"
 # Raw HTML in Markdown is escaped, never passed through (themes are data, not code).
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+# A static file's URL carries the first characters of its content's SHA-256 before the
+# extension (`logo.3f2a9c01b7de.svg`), so it may be cached for a year: new content, new name.
+FINGERPRINT_CHARS: Final = 12
+_FINGERPRINTED: Final = re.compile(
+    rf"^(?P<stem>.+)\.(?P<digest>[0-9a-f]{{{FINGERPRINT_CHARS}}})(?P<suffix>\.[A-Za-z0-9]+)$"
+)
+_CSS_COMMENT: Final = re.compile(r"/\*.*?\*/", re.DOTALL)
+_CSS_SPACE: Final = re.compile(r"\s*\n\s*")
+
+
+@functools.lru_cache(maxsize=1024)
+def _digest(path: str, mtime_ns: int, size: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:FINGERPRINT_CHARS]
+
+
+def file_digest(path: Path) -> str:
+    """The fingerprint of a file's content (read once per version of the file)."""
+    status = path.stat()
+    return _digest(str(path), status.st_mtime_ns, status.st_size)
+
+
+def fingerprinted(relative: str, digest: str) -> str:
+    """`vendor/htmx.min.js` -> `vendor/htmx.min.<digest>.js`."""
+    stem, dot, suffix = relative.rpartition(".")
+    return f"{stem}.{digest}.{suffix}" if dot and "/" not in suffix else f"{relative}.{digest}"
+
+
+def split_fingerprint(relative: str) -> tuple[str, str | None]:
+    """(`logo.svg`, digest) for `logo.<digest>.svg`; (name, None) for a plain name."""
+    found = _FINGERPRINTED.match(relative)
+    if found is None:
+        return relative, None
+    return found["stem"] + found["suffix"], found["digest"]
+
+
+@functools.lru_cache(maxsize=16)
+def _minified_css(path: str, mtime_ns: int, size: int) -> str:
+    text = _CSS_COMMENT.sub("", Path(path).read_text(encoding="utf-8"))
+    return _CSS_SPACE.sub("\n", text).strip() + "\n"
 
 
 @jinja2.pass_context
@@ -113,6 +154,8 @@ class SiteTheme:
     # The palette published in the back office's theme editor (web.site.live_themes keeps
     # it current on every replica); None: the theme folder's.
     published_colours: ColourTokens | None = None
+    # css() per palette (the shipped one and each published one), computed once.
+    _css: dict[ColourTokens | None, str] = field(default_factory=dict, repr=False)
 
     def translations_for(self, locale: str) -> Translations:
         return self.translations.get(locale) or self.translations[self.brand.default_locale]
@@ -129,11 +172,32 @@ class SiteTheme:
         return None
 
     def asset_path(self, name: str) -> str:
-        """The URL of the logo or favicon."""
+        """The URL of the logo or favicon (fingerprinted, see `static_url`)."""
         declared: str | None = getattr(self.brand.assets, name)
         if declared is None:
-            return f"/static/{name}.svg"
-        return "/" + declared  # `static/...` is served under /static/
+            return self.static_url(f"{name}.svg")
+        return self.static_url(declared.removeprefix("static/"))
+
+    def static_url(self, relative: str) -> str:
+        """The URL of a file of the brand's (else the base's) `static/`, its content's
+        fingerprint in the name, so the browser may keep it for a year."""
+        path = self.static_file(relative)
+        if path is None:
+            return f"/static/{relative}"
+        return "/static/" + fingerprinted(relative, file_digest(path))
+
+    def inline_css(self) -> Markup:
+        """The page's whole stylesheet for a `<style>` in its head: the base (or brand)
+        `base.css` without comments, then the brand's tokens. No stylesheet request stands
+        between the HTML and the first paint."""
+        path = self.static_file("base.css")
+        base = ""
+        if path is not None:
+            status = path.stat()
+            base = _minified_css(str(path), status.st_mtime_ns, status.st_size)
+        # The files are the operator's and the palette is validated hex colours; a closing
+        # tag could still never end the <style> early.
+        return Markup((base + self.css()).replace("</", "<\\/"))  # noqa: S704
 
     @property
     def css_version(self) -> str:
@@ -142,11 +206,17 @@ class SiteTheme:
         return hashlib.sha256(self.css().encode()).hexdigest()[:12]
 
     def css(self) -> str:
+        published = self.published_colours
+        cached = self._css.get(published)
+        if cached is not None:
+            return cached
         tokens = self.brand.tokens
-        if self.published_colours is not None:
-            tokens = tokens.model_copy(update={"colour": self.published_colours})
+        if published is not None:
+            tokens = tokens.model_copy(update={"colour": published})
         lines = [f"  {name}: {value};" for name, value in tokens.css_variables().items()]
-        return ":root {\n" + "\n".join(lines) + "\n}\n"
+        css = ":root {\n" + "\n".join(lines) + "\n}\n"
+        self._css[published] = css
+        return css
 
 
 def _environment(folder: Path, base_folder: Path, *, auto_reload: bool) -> jinja2.Environment:

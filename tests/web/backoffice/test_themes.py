@@ -35,12 +35,13 @@ async def _rows(db: Database) -> tuple[int, int]:
 
 
 async def _stylesheet_shows(site: SiteClient, colour: str) -> bool:
-    """Whether aurora's stylesheet (as its pages link it) reaches `colour` within seconds."""
+    """Whether aurora's stylesheet (as its pages carry it, inline in their head) reaches
+    `colour` within seconds."""
     for _ in range(100):
         home = await site.get("/")
-        link = re.search(r'href="(/static/theme\.css\?v=[0-9a-f]+)"', home.text)
-        assert link is not None
-        if f"--colour-primary: {colour};" in (await site.get(link.group(1))).text:
+        style = re.search(r"<style nonce=\"[^\"]+\">(.*?)</style>", home.text, re.DOTALL)
+        assert style is not None
+        if f"--colour-primary: {colour};" in style.group(1):
             return True
         await asyncio.sleep(0.1)
     return False

@@ -218,3 +218,21 @@ async def test_a_player_with_two_factor_confirms_a_withdrawal_with_a_code_on_the
     assert "Enter the code from your authenticator app to confirm." in without.text
     assert with_code.status_code == 200, with_code.text
     assert "€10.00 requested" in with_code.text
+
+
+async def test_the_test_psp_checkout_wears_the_brand_and_writes_the_amount(
+    aurora_site: SiteClient,
+) -> None:
+    await register_and_sign_in(
+        aurora_site, email="pay@example.com", password=STRONG_PASSWORD, country="MT"
+    )
+    checkout = await _deposit(aurora_site, "25.00")
+
+    page = await aurora_site.get(checkout)
+
+    assert page.status_code == 200
+    assert "Pay Aurora Casino" in page.text and '<p class="amount">€25.00</p>' in page.text
+    nonce = re.search(r"style-src 'nonce-([^']+)'", page.headers["content-security-policy"])
+    assert nonce is not None and f'<style nonce="{nonce.group(1)}">' in page.text
+    assert "--colour-primary:#6d4aff;" in page.text  # aurora's own tokens
+    assert 'name="viewport"' in page.text

@@ -51,6 +51,7 @@ NOT_PAGES = {
     "/account/inbox/{message_id}/{action}",  # POST only: back to the inbox
     "/account/data.json",  # the player's data as a JSON download
     "/sports/odds/stream",
+    "/manifest.webmanifest",  # JSON: the brand's name, colours and icon
     "/language/{code}",
     "/casino/games",
 }

@@ -1,0 +1,127 @@
+"""The player site on a phone first, in Chromium: no key page of any brand scrolls sideways
+at 320 px; screenshots of each at 390x844 and 1280x800 land in test-artifacts/screenshots;
+the header stays compact, the main places sit in a bottom bar, the lobby shows games on
+the first screen, and the bet slip is a drawer whose count follows the selections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.screenshots import photograph_brand, sign_in
+from domain.brands.service import BrandRegistry
+from domain.kernel.db import Database
+from tests.browser.test_site import _axe_violations, _new_page, _port
+from tests.domain.sportsbook.support import add_market
+from web.seed import DEMO_PASSWORD, seed
+
+BRANDS = ("aurora", "kumo", "northstar")
+PHONE = {"width": 390, "height": 844}
+TOUCH_TARGET_PX = 44
+
+
+@pytest.fixture
+async def demo_site(db: Database, registry: BrandRegistry) -> None:
+    """The dev lobby (every demo game), the demo players, an event in play with a score."""
+    await seed(db, registry, demo=True)
+    await add_market(db, {"home": "2.10", "draw": "3.40", "away": "3.60"})
+    await add_market(db, {"home": "1.80", "away": "2.05"}, event_status="live")
+
+
+@pytest.mark.parametrize("brand", BRANDS)
+async def test_no_key_page_scrolls_sideways_at_320_px_and_each_is_photographed(
+    browser: Any, server: str, artifacts: Path, demo_site: None, brand: str
+) -> None:
+    base = f"http://{brand}.localhost:{_port(server)}"
+    out = artifacts / "screenshots"
+    out.mkdir(exist_ok=True)
+
+    async def signed_in(page: Any) -> None:
+        await sign_in(page, base, "demo", DEMO_PASSWORD)
+
+    public = await photograph_brand(browser, base, brand, out, signed_in=False)
+    account = await photograph_brand(
+        browser,
+        base,
+        brand,
+        out,
+        signed_in=True,
+        pages=("/", "/casino", "/account", "/account/deposit", "/account/bets"),
+        before=signed_in,
+    )
+
+    assert public.overflows + account.overflows == []
+    # Home, lobby, sports, an event and the rest, at both sizes.
+    assert len(public.shots) == 2 * 8
+    assert all(shot.stat().st_size > 0 for shot in public.shots + account.shots)
+
+
+async def test_a_phone_gets_a_compact_header_a_bottom_bar_and_games_on_the_first_screen(
+    browser: Any, server: str, axe_script: Path, demo_site: None
+) -> None:
+    base = f"http://aurora.localhost:{_port(server)}"
+    context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    await context.add_init_script(path=str(axe_script))
+    page = await context.new_page()
+
+    await page.goto(base + "/casino")
+    header = await page.locator(".site-header").bounding_box()
+    bar = page.get_by_role("navigation", name="Shortcuts")
+    places = await bar.get_by_role("link").all_inner_texts()
+    bar_box = await bar.bounding_box()
+    tiles = [await tile.bounding_box() for tile in await page.locator(".game-card").all()]
+    first_row = [box for box in tiles if box["y"] == tiles[0]["y"]]
+    small_targets = await page.evaluate(
+        """(minimum) => [...document.querySelectorAll('.bottom-nav a, .game-demo, .header-actions a')]
+            .filter(e => e.getBoundingClientRect().height < minimum).map(e => e.textContent.trim())""",
+        TOUCH_TARGET_PX,
+    )
+    lobby_issues = await _axe_violations(page)
+    await page.goto(base + "/")
+    home_issues = await _axe_violations(page)
+    await context.close()
+
+    assert header is not None and header["height"] <= 64
+    assert [text.strip() for text in places] == ["Home", "Casino", "Sports", "Sign in"]
+    assert bar_box is not None and bar_box["y"] + bar_box["height"] == PHONE["height"]
+    assert len(first_row) in (2, 3)
+    # The first games show without scrolling, above the bottom bar.
+    assert tiles[0]["y"] + tiles[0]["height"] <= bar_box["y"]
+    assert small_targets == []
+    assert lobby_issues == [] and home_issues == []
+
+
+async def test_the_bet_slip_is_a_drawer_whose_count_follows_the_selections(
+    browser: Any, server: str, axe_script: Path, demo_site: None
+) -> None:
+    base = f"http://aurora.localhost:{_port(server)}"
+    context, page, problems = await _new_page(browser, axe_script)
+    await page.set_viewport_size(PHONE)
+    await sign_in(page, base, "demo", DEMO_PASSWORD)
+    await page.goto(base + "/sports")
+    drawer = page.locator(".slip-drawer")
+    count = drawer.locator(".slip-count")
+    closed = await drawer.bounding_box()
+    place_hidden = not await page.locator("#place-bet").is_visible()
+
+    await page.locator(".outcome-button:not([disabled])").first.click()
+    await count.filter(has_text="1").wait_for()
+    await page.locator(".outcome-button:not([disabled])").nth(3).click()
+    await count.filter(has_text="2").wait_for()
+    still_closed = await drawer.bounding_box()
+    await drawer.locator(".slip-handle").click()
+    opened = await drawer.bounding_box()
+    place_shown = await page.locator("#place-bet").is_visible()
+    selections = await drawer.locator(".slip-selection").count()
+    cash_shown = await drawer.locator("[data-wallet=CASH]").is_visible()
+    await context.close()
+
+    assert closed is not None and closed["height"] <= 64
+    assert closed["y"] + closed["height"] <= PHONE["height"] - 56 + 1  # above the bottom bar
+    assert place_hidden
+    assert still_closed is not None and still_closed["height"] == closed["height"]
+    assert opened is not None and opened["height"] > 300
+    assert place_shown and selections == 2 and cash_shown
+    assert problems == []
