@@ -1,7 +1,7 @@
 """aml: national register screening, the risk queue's alerts and interactions, and the deposit hold they may set
 
 Revision ID: 0024_aml
-Revises: 0023_otel
+Revises: 0024_kyc
 Create Date: 2026-12-07 14:20:00
 
 - `aml_alerts`: one row per rule, player and window (unique), with the evidence that crossed
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0024_aml"
-down_revision: str | Sequence[str] | None = "0023_otel"
+down_revision: str | Sequence[str] | None = "0024_kyc"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

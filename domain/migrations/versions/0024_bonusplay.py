@@ -1,7 +1,7 @@
 """bonusplay: free rounds (free spins) granted at the game provider
 
 Revision ID: 0024_bonusplay
-Revises: 0023_otel
+Revises: 0024_sbfinish
 Create Date: 2026-12-07 14:30:00
 
 - `bonus_offers.kind` accepts `free_spins`;
@@ -23,7 +23,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0024_bonusplay"
-down_revision: str | Sequence[str] | None = "0023_otel"
+down_revision: str | Sequence[str] | None = "0024_sbfinish"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
