@@ -5,8 +5,8 @@ from domain.bonuses import models as bonuses_models
 from domain.brands import models as brands_models
 from domain.casino import models as casino_models
 from domain.compliance import models as compliance_models
-from domain.compliance.kyc import models as kyc_models
 from domain.compliance.aml import models as aml_models
+from domain.compliance.kyc import models as kyc_models
 from domain.kernel import audit, outbox
 from domain.kernel.db import Base
 from domain.messaging import models as messaging_models

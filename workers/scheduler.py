@@ -247,6 +247,8 @@ async def expire_kyc_documents(db: Database) -> int:
     """Lower the KYC tier of players whose identity document has expired."""
     async with db.transaction() as uow:
         return await kyc_checks.expire_documents(uow)
+
+
 async def screen_national_registers(db: Database) -> int:
     """Ask the national self-exclusion registers about active players not screened for a
     day (a batch per run); a listed player is excluded."""

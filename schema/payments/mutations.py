@@ -10,8 +10,8 @@ from strawberry import relay
 from domain.accounts import errors as account_errors
 from domain.bonuses import errors as bonus_errors
 from domain.compliance import errors as compliance_errors
-from domain.compliance.kyc.errors import VerificationRequired
 from domain.compliance.aml.errors import EnhancedChecksRequired
+from domain.compliance.kyc.errors import VerificationRequired
 from domain.integrations import psp
 from domain.kernel.errors import PermissionDenied, ReasonRequired
 from domain.payments import errors as payment_errors

@@ -47,10 +47,10 @@ from domain.brands.service import BrandRegistry
 from domain.brands.theme import ColourTokens
 from domain.casino.catalog import GameSpec, ProviderSpec, enable_games, sync_provider
 from domain.casino.models import GameRound, RoundTransaction
-from domain.integrations.kyc import KycOutcome
-from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.compliance.aml import monitoring
 from domain.compliance.aml.models import AlertRule
+from domain.integrations.kyc import KycOutcome
+from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.kernel.db import Database
 from domain.messaging.service import deliver_welcome
 from domain.payments import service as payments
@@ -734,6 +734,8 @@ async def _aurora_review(bettor: Api) -> str:
         sent = await client.post(review.path, content=review.body, headers=dict(review.headers))
     assert sent.status_code == 200
     return str(check["id"])
+
+
 async def _aurora_aml_alert(db: Database, player_id: uuid.UUID) -> uuid.UUID:
     """An open alert in aurora's risk queue that holds the player's deposits."""
     finding = monitoring.Finding(
