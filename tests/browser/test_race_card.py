@@ -1,7 +1,7 @@
 """A race card in a real browser: from /sports a player opens a race a trader built, reads
 each runner's number and price and the each-way terms, backs a runner each-way from the
 card, and after the trader results the race the card shows where each runner finished and
-which did not run."""
+which did not run; the statement's payout row opens the bet, which says where it placed."""
 
 from __future__ import annotations
 
@@ -61,6 +61,14 @@ async def test_a_player_opens_a_race_card_from_sports_backs_a_runner_each_way_an
     result_axe = await _axe_violations(page)
     await page.goto(f"{base}/account/bets?status=settled")
     history = await page.locator(".bet").first.inner_text()
+    # The statement's payout row opens the bet it paid.
+    await page.goto(f"{base}/account/transactions")
+    await page.locator("td[data-kind='sportsbook.payout'] a").click()
+    await page.locator("article.bet").wait_for()
+    opened = await page.locator("article.bet").inner_text()
+    opened_axe = await _axe_violations(page)
+    await page.set_viewport_size({"width": 360, "height": 740})
+    opened_width = await page.evaluate("document.documentElement.scrollWidth")
 
     assert numbers == ["1", "2", "3", "4", "5"]
     assert terms == "Each way: 3 places at 1/5 of the odds"
@@ -79,5 +87,7 @@ async def test_a_player_opens_a_race_card_from_sports_backs_a_runner_each_way_an
     # 5.00 at the place odds (11.00 - 1) / 5 + 1 = 3.00.
     assert "Placed 2nd — each-way terms 1/5 for 3 places" in history
     assert "€15.00" in history.replace("\xa0", " ")
+    assert "Placed 2nd — each-way terms 1/5 for 3 places" in opened
+    assert opened_axe == [] and opened_width <= 360
     assert problems == []
     await context.close()

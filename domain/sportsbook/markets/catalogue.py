@@ -127,8 +127,10 @@ class SettledOutcome:
 
     def wire(self) -> dict[str, Any]:
         """The feed's form of the result (bet_settlement's outcome): factors as decimal
-        strings; `place` only for a race (the agreed name), and the place part's dead heat
-        only where it differs from 1."""
+        strings; `place` only for a race (the agreed name). The place part's dead heat is
+        not sent: the platform derives it from the positions (runners tied across the last
+        place share the places left, domain.sportsbook.feed.results.leg_result), and the
+        v1 format has no field for it."""
         out: dict[str, Any] = {
             "key": self.key,
             "result": self.grade.result,
@@ -137,8 +139,6 @@ class SettledOutcome:
         }
         if self.position is not None:
             out["place"] = self.position
-        if self.place_grade is not None and self.place_grade.dead_heat_factor != 1:
-            out["place_dead_heat_factor"] = _decimal(self.place_grade.dead_heat_factor)
         return out
 
 

@@ -3,10 +3,13 @@ whole lines, half results on quarter lines, dead heats, non-runners."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 
+from domain.sportsbook.feed.port import OutcomeResult
+from domain.sportsbook.feed.results import leg_result
 from domain.sportsbook.markets.catalogue import MARKET_TYPES, PlaceTerms, settle
 from domain.sportsbook.markets.lines import HALF_LOSE, HALF_WIN, LOSE, PUSH, WIN, Grade
 from domain.sportsbook.markets.scores import MatchScore, SetsScore, Standings
@@ -190,7 +193,13 @@ def test_a_dead_heat_across_the_last_place_shares_the_places_left() -> None:
     half = Grade(1, dead_heat_factor=Fraction(1, 2))
     assert (settled["c"].place_grade, settled["d"].place_grade) == (half, half)
     assert settled["b"].place_grade == WIN
-    assert settled["c"].wire()["place_dead_heat_factor"] == "0.5"
+    # The wire carries the positions only (v1 has no place dead-heat field); the platform
+    # derives the same share from them.
+    wire = settled["c"].wire()
+    assert wire["place"] == 3 and "place_dead_heat_factor" not in wire
+    tied = OutcomeResult("c", 0, Decimal(wire["void_factor"]), Decimal("1"), wire["place"])
+    derived = leg_result(tied, 3, tied=2)
+    assert derived is not None and derived.place_dead_heat == Fraction(1, 2)
 
 
 def test_a_non_runner_is_void_win_and_place() -> None:
