@@ -5,6 +5,7 @@ ledger to cash or as bonus money under the offer's wagering, once per win id."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -34,6 +35,7 @@ from tests.web.providers.conftest import (
     fund,
     wallets,
 )
+from tests.web.test_cli import run_cli
 
 SLOT = "originals-slot"
 DICE = "originals-dice"
@@ -232,6 +234,9 @@ async def test_the_status_sync_sends_again_ends_and_expires_and_runs_twice_safel
     assert swept.expired == 1
     assert (await _rounds(db, expiring.id))[0] == "expired"
     assert (await free_rounds.sync(db, studio)).expired == 0
+    by_hand = await asyncio.to_thread(run_cli, "bonuses", "free-rounds-sync")
+    assert by_hand.returncode == 0, by_hand.stderr
+    assert by_hand.stdout.startswith("expired ")
 
 
 FREE_SPINS = (

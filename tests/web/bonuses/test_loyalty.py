@@ -5,11 +5,14 @@ are redeemed for cash once per idempotency key."""
 
 from __future__ import annotations
 
+import asyncio
+
 from domain.bonuses import loyalty
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from tests.web.bonuses.support import SLOT, crm, depositing_player, sessions
 from tests.web.providers.conftest import assert_invariants, wallets
+from tests.web.test_cli import run_cli
 
 SET = """mutation($i: SetLoyaltyProgrammeInput!) { setLoyaltyProgramme(input: $i) {
   programme { casinoRate windowDays tiers { name minPoints } } errors { code field } } }"""
@@ -47,9 +50,12 @@ async def test_stakes_earn_points_that_show_a_tier_and_redeem_for_cash(
         reply = await games[SLOT].bet(f"l-{index}", 500, f"lr-{index}", round_closed=True)
         assert reply.status == "RS_OK"
 
-    await loyalty.accrue(db)
-    await loyalty.accrue(db)
+    first = await asyncio.to_thread(run_cli, "bonuses", "loyalty-accrue")
+    second = await asyncio.to_thread(run_cli, "bonuses", "loyalty-accrue")
+    tiers = await asyncio.to_thread(run_cli, "bonuses", "tiers")
 
+    assert (first.returncode, second.returncode, tiers.returncode) == (0, 0, 0), first.stderr
+    assert "0 stakes earned points" in second.stdout
     mine = (await player.query(MINE)).data["myLoyalty"]
     assert mine == {
         "points": 50,
