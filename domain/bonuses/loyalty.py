@@ -250,6 +250,25 @@ async def _current_tier(uow: UnitOfWork, programme: Programme, player_id: uuid.U
     return found[0] if found else programme.tier_for(0)
 
 
+async def tier_cashback_percents(
+    uow: UnitOfWork, brand: str, player_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """The cashback rate each player's tier brings (players without a tier: absent), in
+    one read of the tiers and one of the programme."""
+    if not player_ids:
+        return {}
+    programme = await programme_of(uow, brand)
+    if programme is None:
+        return {}
+    rates = {tier.name: tier.cashback_percent for tier in programme.tiers}
+    rows = await uow.session.execute(
+        select(LoyaltyStatus.player_id, LoyaltyStatus.tier).where(
+            LoyaltyStatus.brand == brand, LoyaltyStatus.player_id.in_(player_ids)
+        )
+    )
+    return {player_id: rates.get(tier, 0) for player_id, tier in rows}
+
+
 async def window_points(uow: UnitOfWork, player_id: uuid.UUID, window_days: int) -> int:
     since = clock.now() - timedelta(days=window_days)
     return int(
