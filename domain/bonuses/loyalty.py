@@ -124,6 +124,17 @@ async def programme_of(uow: UnitOfWork, brand: str) -> Programme | None:
     return None if row is None else Programme.from_json(row.config)
 
 
+async def set_demo_programme(uow: UnitOfWork, brand: str, programme: Programme) -> None:
+    """The programme `stakehouse seed --demo` gives a brand (by the system), unless the
+    brand has one. Errors: InvalidTerms."""
+    validate(programme)
+    await uow.session.execute(
+        insert(LoyaltyProgramme)
+        .values(brand=brand, config=programme.to_json(), version=1)
+        .on_conflict_do_nothing(index_elements=["brand"])
+    )
+
+
 async def set_programme(
     uow: UnitOfWork, staff: Principal | None, brand: str, programme: Programme
 ) -> LoyaltyProgramme:
