@@ -80,6 +80,14 @@ async def test_stakes_earn_points_that_show_a_tier_and_redeem_for_cash(
     assert again["redeemLoyaltyPoints"]["cash"] == {"amount": "0.50"}
     # 100.00 deposited, 50.00 staked, 0.50 redeemed.
     assert (await wallets(db, player_id))["cash"] == 50_50
+
+    # A stake rolled back takes its points back.
+    assert (await games[SLOT].bet("l-10", 500, "lr-10")).status == "RS_OK"
+    await loyalty.accrue(db)
+    assert (await player.query(MINE)).data["myLoyalty"]["points"] == 10
+    assert (await games[SLOT].rollback("lb-10", "l-10", "lr-10")).status == "RS_OK"
+    await loyalty.accrue(db)
+    assert (await player.query(MINE)).data["myLoyalty"]["points"] == 0
     await assert_invariants(db)
     for simulator in games.values():
         await simulator.aclose()
