@@ -91,6 +91,8 @@ async def test_a_granted_free_bet_is_used_within_its_terms(server: str, db: Data
 CLAIM = (
     """mutation($i: ClaimBonusInput!) { claimBonus(input: $i) { grant { id } errors { code } } }"""
 )
+CLAIM_FREE_BET = """mutation($i: ClaimFreeBetInput!) { claimFreeBet(input: $i) {
+  freeBet { state amount { amount } } errors { code } } }"""
 GRANT_BONUS = """mutation($i: GrantBonusInput!) { grantBonus(input: $i) {
   grant { id } errors { code field } } }"""
 
@@ -113,3 +115,9 @@ async def test_a_free_bet_offer_is_not_a_money_bonus(server: str, db: Database) 
 
     assert claimed == {"grant": None, "errors": [{"code": "NOT_ELIGIBLE"}]}
     assert granted == {"grant": None, "errors": [{"code": "INVALID_TERMS", "field": "offerId"}]}
+
+    # The player claims it as what it is, once.
+    free_bet = (await bettor.query(CLAIM_FREE_BET, {"i": {"code": "FB5"}})).data["claimFreeBet"]
+    again = (await bettor.query(CLAIM_FREE_BET, {"i": {"code": "FB5"}})).data["claimFreeBet"]
+    assert free_bet == {"freeBet": {"state": "ACTIVE", "amount": {"amount": "5.00"}}, "errors": []}
+    assert again == {"freeBet": None, "errors": [{"code": "ALREADY_CLAIMED"}]}
