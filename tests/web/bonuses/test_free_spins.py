@@ -314,3 +314,35 @@ async def test_crm_grants_free_spins_over_graphql_the_player_plays_them_and_crm_
     assert await wallets(db, player_id) == {"cash": 100_00 + 250, "bonus": 0}
     await assert_invariants(db)
     await slot.aclose()
+
+
+CLAIM_FREE_SPINS = f"""mutation($i: ClaimFreeSpinsInput!) {{ claimFreeSpins(input: $i) {{
+  freeSpins {{ {FREE_SPINS} }} errors {{ code }} }} }}"""
+
+
+async def test_a_player_claims_free_spins_by_code_once(server: str, db: Database) -> None:
+    staff = await crm(server, db)
+    await create_offer(
+        staff,
+        code="SPINSME",
+        kind="FREE_SPINS",
+        name="Five spins",
+        terms={
+            "freeSpins": 5,
+            "freeSpinStake": "0.10",
+            "freeSpinsProvider": ORIGINALS.code,
+            "freeSpinGames": [SLOT],
+        },
+    )
+    player, _ = await depositing_player(server)
+
+    first = (await player.query(CLAIM_FREE_SPINS, {"i": {"code": "spinsme"}})).data
+    again = (await player.query(CLAIM_FREE_SPINS, {"i": {"code": "SPINSME"}})).data
+
+    spins = first["claimFreeSpins"]["freeSpins"]
+    assert (spins["state"], spins["roundsLeft"], spins["stake"]) == (
+        "ACTIVE",
+        5,
+        {"amount": "0.10"},
+    )
+    assert again["claimFreeSpins"] == {"freeSpins": None, "errors": [{"code": "ALREADY_CLAIMED"}]}
