@@ -672,6 +672,41 @@ async def _free_rounds_sync(database_url: str) -> Any:
         await db.dispose()
 
 
+@bonuses_app.command("loyalty-accrue")
+def bonuses_loyalty_accrue() -> None:
+    """Loyalty points for the stakes not counted yet (each stake earns once, however often
+    this runs; the scheduler runs it every minute)."""
+    settings = load_settings_or_exit()
+    _require("bonuses loyalty-accrue", settings, database=True)
+    configure_logging(settings)
+    assert settings.database_url is not None
+    typer.echo(f"{asyncio.run(_loyalty('accrue', settings.database_url))} stakes earned points")
+
+
+@bonuses_app.command("tiers")
+def bonuses_tiers() -> None:
+    """Recalculate every player's loyalty tier from the points of the rolling window
+    (idempotent; the scheduler runs it hourly)."""
+    settings = load_settings_or_exit()
+    _require("bonuses tiers", settings, database=True)
+    configure_logging(settings)
+    assert settings.database_url is not None
+    typer.echo(f"{asyncio.run(_loyalty('tiers', settings.database_url))} tiers changed")
+
+
+async def _loyalty(job: str, database_url: str) -> int:
+    from domain.bonuses import loyalty  # noqa: PLC0415
+    from domain.kernel.db import Database  # noqa: PLC0415
+
+    db = Database.connect(database_url, pool_size=1)
+    try:
+        if job == "accrue":
+            return await loyalty.accrue(db)
+        return await loyalty.recalculate_tiers(db)
+    finally:
+        await db.dispose()
+
+
 themes_app = typer.Typer(help="Brand themes: check them before deploying.", no_args_is_help=True)
 app.add_typer(themes_app, name="themes")
 

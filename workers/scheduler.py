@@ -23,7 +23,7 @@ from typing import Final
 from prometheus_client import Counter, Gauge
 
 from domain.accounts import throttle
-from domain.bonuses import cashback, free_bets, free_rounds, lifecycle
+from domain.bonuses import cashback, free_bets, free_rounds, lifecycle, loyalty
 from domain.compliance import exclusion, registers
 from domain.compliance.kyc import checks as kyc_checks
 from domain.kernel import clock, outbox
@@ -296,6 +296,16 @@ async def sync_free_rounds(db: Database) -> int:
     return report.expired + report.confirmed + report.ended + report.withdrawn
 
 
+async def accrue_loyalty_points(db: Database) -> int:
+    """Points for the stakes committed since the last run (each stake earns once)."""
+    return await loyalty.accrue(db)
+
+
+async def recalculate_loyalty_tiers(db: Database) -> int:
+    """Each player's tier from the points of the rolling window (idempotent)."""
+    return await loyalty.recalculate_tiers(db)
+
+
 SCHEDULER_TASK: Final = "scheduler"
 
 JOBS: Final[tuple[Job, ...]] = (
@@ -327,6 +337,8 @@ JOBS: Final[tuple[Job, ...]] = (
     Job("bonuses.expire_grants", interval_s=60, run=expire_bonus_grants),
     Job("bonuses.pay_cashback", interval_s=60 * 60, run=pay_last_weeks_cashback),
     Job("bonuses.sync_free_rounds", interval_s=5 * 60, run=sync_free_rounds),
+    Job("bonuses.accrue_loyalty", interval_s=60, run=accrue_loyalty_points),
+    Job("bonuses.loyalty_tiers", interval_s=60 * 60, run=recalculate_loyalty_tiers),
 )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.bonuses.errors import InvalidTerms
+from domain.bonuses.loyalty import tier_cashback_percents
 from domain.bonuses.models import BonusOffer, CashbackPayout, OfferKind
 from domain.bonuses.terms import CashbackWallet, Eligibility, Terms
 from domain.kernel import audit
@@ -80,11 +81,14 @@ async def pay_cashback(uow: UnitOfWork, offer: BonusOffer, period: Period) -> Ca
     terms = Terms.from_json(offer.terms)
     rules = Eligibility.from_json(offer.eligibility)
     losses = await net_losses(uow, offer.brand, offer.currency, period.start, period.end)
+    # A loyalty tier's cashback rate, when higher than the offer's, is the player's rate.
+    tier_percents = await tier_cashback_percents(uow, offer.brand, list(losses))
     house = await house_account_id(uow, offer.brand, HouseAccountKind.BONUS_POOL, offer.currency)
     wallet = WalletKind.BONUS if terms.cashback_wallet is CashbackWallet.BONUS else WalletKind.CASH
     paid = total = 0
     for player_id, loss in losses.items():
-        amount = cashback_for(terms, loss)
+        percent = max(terms.cashback_percent, tier_percents.get(player_id, 0))
+        amount = cashback_for(replace(terms, cashback_percent=percent), loss)
         if amount == 0 or (rules.player_ids and player_id not in rules.player_ids):
             continue
         claimed = await uow.session.scalar(

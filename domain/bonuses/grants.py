@@ -36,6 +36,7 @@ from domain.wallets.service import house_account_id, transfer, wallet_id
 GRANT_KIND: Final = "bonus.grant"
 LEDGER_SCOPE: Final = IdempotencyScope("system:bonuses", "bonuses.grant")
 REASON_LENGTH_MAX: Final = 500
+_NOT_CLAIMED_HERE: Final = frozenset({OfferKind.FREE_SPINS.value, OfferKind.FREE_BET.value})
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,9 @@ async def claim(
     """Grant `offer` to the player if eligible. Errors: NotEligible, NoQualifyingDeposit,
     AlreadyClaimed."""
     at = clock.now()
+    if offer.kind in _NOT_CLAIMED_HERE:
+        # Free spins and free bets are granted by their own paths (free_rounds, free_bets).
+        raise NotEligible("Claim this offer as free spins or a free bet.", field="offerId")
     check_eligible(offer, player, deposit, at)
     terms = Terms.from_json(offer.terms)
     deposit_minor = deposit.amount_minor if deposit else 0
@@ -134,6 +138,10 @@ async def grant_by_staff(
     clean = reason.strip()
     if not clean or len(clean) > REASON_LENGTH_MAX or not clean.isprintable():
         raise ReasonRequired(field="reason")
+    if offer.kind in _NOT_CLAIMED_HERE:
+        raise InvalidTerms(
+            "Grant free spins or a free bet with their own mutation.", field="offerId"
+        )
     terms = Terms.from_json(offer.terms)
     amount = bonus_minor if bonus_minor is not None else terms.bonus_minor
     if amount <= 0:

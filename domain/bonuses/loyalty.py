@@ -7,8 +7,9 @@ being 100 of its units (the site shows that wallet as points), moved against the
 - Earning (`accrue`, a job): each casino or sportsbook stake paid from the player's money
   wallets (not a free bet) earns `rate` points per 1.00 staked for its product, times the
   player's tier multiplier; once per stake (`loyalty_earnings` claims the stake's ledger
-  transaction id). Stakes are read from the ledger after they commit, so the stake's own
-  path is untouched.
+  transaction id). A refund (casino rollback, sportsbook refund) takes the points back, as
+  far as the wallet still holds them. Stakes are read from the ledger after they commit,
+  so the stake's own path is untouched.
 - Tiers (`recalculate_tiers`, a job): the points earned over the last `window_days` decide
   the tier (the highest whose minimum they reach); a tier brings a points multiplier and a
   cashback rate.
@@ -43,6 +44,8 @@ EARN_KIND: Final = "loyalty.earn"
 REDEEM_KIND: Final = "loyalty.redemption"
 EARN_SCOPE: Final = IdempotencyScope("system:loyalty", "loyalty.earn")
 PRODUCTS: Final = {"casino.bet": "casino", "sportsbook.stake": "sportsbook"}
+# A refunded stake takes its points back (what is left of them in the wallet).
+REFUNDS: Final = {"casino.rollback": "casino", "sportsbook.refund": "sportsbook"}
 # The wallets whose stakes earn (a free bet's stake is not the player's money).
 EARNING_WALLETS: Final = ("cash", "bonus", "casino_bonus")
 TIERS_MAX: Final = 10
@@ -124,6 +127,17 @@ async def programme_of(uow: UnitOfWork, brand: str) -> Programme | None:
     return None if row is None else Programme.from_json(row.config)
 
 
+async def set_demo_programme(uow: UnitOfWork, brand: str, programme: Programme) -> None:
+    """The programme `stakehouse seed --demo` gives a brand (by the system), unless the
+    brand has one. Errors: InvalidTerms."""
+    validate(programme)
+    await uow.session.execute(
+        insert(LoyaltyProgramme)
+        .values(brand=brand, config=programme.to_json(), version=1)
+        .on_conflict_do_nothing(index_elements=["brand"])
+    )
+
+
 async def set_programme(
     uow: UnitOfWork, staff: Principal | None, brand: str, programme: Programme
 ) -> LoyaltyProgramme:
@@ -156,13 +170,16 @@ async def set_programme(
 
 
 _STAKES = text("""
-SELECT t.id, t.brand, t.kind, a.player_id, a.currency, -sum(e.amount) AS staked
+SELECT t.id, t.brand, t.kind, a.player_id, a.currency, abs(sum(e.amount)) AS staked
   FROM ledger_transactions t
   JOIN ledger_entries e ON e.transaction_id = t.id
   JOIN ledger_accounts a ON a.id = e.account_id
- WHERE t.id > :after AND t.kind IN ('casino.bet', 'sportsbook.stake')
+ WHERE t.id > :after
+   AND t.kind IN ('casino.bet', 'sportsbook.stake', 'casino.rollback', 'sportsbook.refund')
    AND t.brand IN (SELECT brand FROM loyalty_programmes)
-   AND a.player_id IS NOT NULL AND a.kind = ANY(:wallets) AND e.amount < 0
+   AND a.player_id IS NOT NULL AND a.kind = ANY(:wallets)
+   AND (CASE WHEN t.kind IN ('casino.bet', 'sportsbook.stake') THEN e.amount < 0
+             ELSE e.amount > 0 END)
    AND NOT EXISTS (SELECT 1 FROM loyalty_earnings l WHERE l.ledger_transaction_id = t.id)
  GROUP BY t.id, t.brand, t.kind, a.player_id, a.currency
  ORDER BY t.id
@@ -194,10 +211,11 @@ async def accrue(db: Database, *, limit: int = ACCRUAL_BATCH) -> int:
                 programmes[brand] = await programme_of(uow, brand)
             programme = programmes[brand]
             assert programme is not None
+            refund = kind in REFUNDS
             earned += await _earn(
                 uow, programme, transaction_id=transaction_id, brand=brand,
-                product=PRODUCTS[kind], player_id=player_id, currency=currency,
-                staked_minor=int(staked),
+                product=REFUNDS[kind] if refund else PRODUCTS[kind], player_id=player_id,
+                currency=currency, staked_minor=-int(staked) if refund else int(staked),
             )  # fmt: skip
         return earned
 
@@ -214,8 +232,16 @@ async def _earn(
     staked_minor: int,
 ) -> int:
     tier = await _current_tier(uow, programme, player_id)
-    points = staked_minor * programme.rates.get(product, 0) // 100
+    points = abs(staked_minor) * programme.rates.get(product, 0) // 100
     points = points * tier.multiplier_percent // 100
+    house = await house_account_id(uow, brand, HouseAccountKind.LOYALTY, currency)
+    wallet = await wallet_id(uow, brand, player_id, WalletKind.LOYALTY_POINTS, currency)
+    if staked_minor < 0:
+        # A refund (negative stake): take the points back, as far as the wallet holds them.
+        held = await uow.session.scalar(
+            select(LedgerAccount.balance).where(LedgerAccount.id == wallet).with_for_update()
+        )
+        points = -min(points, int(held or 0) // POINT_UNITS)
     claimed = await uow.session.scalar(
         insert(LoyaltyEarning)
         .values(
@@ -231,8 +257,6 @@ async def _earn(
     )
     if claimed is None or points == 0:
         return 0 if claimed is None else 1
-    house = await house_account_id(uow, brand, HouseAccountKind.LOYALTY, currency)
-    wallet = await wallet_id(uow, brand, player_id, WalletKind.LOYALTY_POINTS, currency)
     units = points * POINT_UNITS
     await post(
         uow, brand=brand, kind=EARN_KIND, legs=[Leg(house, -units), Leg(wallet, units)],
@@ -248,6 +272,25 @@ async def _current_tier(uow: UnitOfWork, programme: Programme, player_id: uuid.U
     )
     found = [tier for tier in programme.tiers if tier.name == name]
     return found[0] if found else programme.tier_for(0)
+
+
+async def tier_cashback_percents(
+    uow: UnitOfWork, brand: str, player_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """The cashback rate each player's tier brings (players without a tier: absent), in
+    one read of the tiers and one of the programme."""
+    if not player_ids:
+        return {}
+    programme = await programme_of(uow, brand)
+    if programme is None:
+        return {}
+    rates = {tier.name: tier.cashback_percent for tier in programme.tiers}
+    rows = await uow.session.execute(
+        select(LoyaltyStatus.player_id, LoyaltyStatus.tier).where(
+            LoyaltyStatus.brand == brand, LoyaltyStatus.player_id.in_(player_ids)
+        )
+    )
+    return {player_id: rates.get(tier, 0) for player_id, tier in rows}
 
 
 async def window_points(uow: UnitOfWork, player_id: uuid.UUID, window_days: int) -> int:

@@ -304,11 +304,12 @@ class LoyaltyProgramme(Base):
 
 
 class LoyaltyEarning(Base):
-    """One stake's points (append-only): the claim that makes a stake earn once."""
+    """One stake's points, or a refund's points taken back (negative), append-only: the
+    claim that makes each count once."""
 
     __tablename__ = "loyalty_earnings"
 
-    # The stake's ledger transaction.
+    # The stake's (or refund's) ledger transaction.
     ledger_transaction_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
     player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))

@@ -356,3 +356,26 @@ async def redeem_loyalty_points(
         return cash, facts.currency, seen
 
     return await attempt(run)
+
+
+async def claim_free_bet(
+    ctx: Context, offer_id: uuid.UUID | None, code: str | None
+) -> Outcome[FreeBet]:
+    async def run() -> FreeBet:
+        player = require_player(await ctx.principal())
+        async with ctx.db.uow() as uow:
+            if code:
+                offer = await offers.offer_by_code(uow, ctx.brand.slug, code)
+            elif offer_id is not None:
+                offer = await offers.offer_by_id(uow, ctx.brand.slug, offer_id)
+            else:
+                raise OfferNotFound(field="offerId")
+            facts = await _player_facts(uow, ctx.brand.slug, player.id)
+            grants.check_eligible(offer, facts, None, clock.now())
+            free_bet = await free_bets.grant_free_bet(
+                uow, ctx.brand.slug, offer, player.id, actor=Actor("player", player.id)
+            )
+            await uow.commit()
+        return free_bet
+
+    return await attempt(run)

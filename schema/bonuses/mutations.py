@@ -400,6 +400,27 @@ class GrantFreeBetPayload:
     errors: list[GrantFreeBetError]
 
 
+@mutation_error(
+    bonus_errors.OfferNotFound,
+    bonus_errors.NotEligible,
+    bonus_errors.AlreadyClaimed,
+    account_errors.TwoFactorRequired,
+)
+class ClaimFreeBetError(MutationError): ...
+
+
+@strawberry.input
+class ClaimFreeBetInput:
+    offer_id: relay.GlobalID | None = None
+    code: str | None = strawberry.field(default=None, description="A bonus code instead.")
+
+
+@strawberry.type
+class ClaimFreeBetPayload:
+    free_bet: FreeBet | None = None
+    errors: list[ClaimFreeBetError]
+
+
 @mutation_error(*_STAFF_ERRORS, ReasonRequired, bonus_errors.FreeBetNotFound)
 class CancelFreeBetError(MutationError): ...
 
@@ -668,3 +689,14 @@ class BonusesMutation:
         return RedeemLoyaltyPointsPayload(
             cash=Money.of(cash, currency), loyalty=Loyalty.of(seen), errors=[]
         )
+
+    @strawberry.mutation(
+        description="The player claims a free-bet offer by id or code (within its claim "
+        "window after registration)."
+    )
+    async def claim_free_bet(self, info: Info, input: ClaimFreeBetInput) -> ClaimFreeBetPayload:
+        offer_id = None if input.offer_id is None else uuid_of(input.offer_id, "BonusOffer")
+        result = await resolvers.claim_free_bet(info.context, offer_id, input.code)
+        if result.value is None:
+            return ClaimFreeBetPayload(errors=to_errors(ClaimFreeBetError, result.errors))
+        return ClaimFreeBetPayload(free_bet=FreeBet.of(result.value), errors=[])

@@ -35,6 +35,9 @@ TRANSACTION_KINDS: Final[Mapping[str, str]] = {
     "bonus.conversion": N_("Bonus converted to cash"),
     "bonus.forfeit": N_("Bonus forfeited"),
     "bonus.cashback": N_("Cashback"),
+    "bonus.free_round_win": N_("Free spin win"),
+    "loyalty.earn": N_("Loyalty points earned"),
+    "loyalty.redemption": N_("Loyalty points redeemed"),
 }
 WALLET_KINDS: Final[Mapping[str, str]] = {
     "CASH": N_("Cash"),

@@ -147,6 +147,11 @@ REFUSALS: Final[Mapping[str, str]] = {
     "MAX_PAYOUT_EXCEEDED": N_("The potential return is above the maximum payout."),
     "LIABILITY_LIMIT_EXCEEDED": N_("This bet is above what we can accept on a selection."),
     "BONUS_MAX_BET_EXCEEDED": N_("The stake is above the maximum bet of your active bonus."),
+    "FREE_BET_STAKE_MISMATCH": N_(
+        "A free bet is staked whole: make the stake your free bet's amount."
+    ),
+    "FREE_BET_ODDS_TOO_LOW": N_("Your free bet needs higher odds."),
+    "FREE_BET_NOT_ELIGIBLE": N_("Your free bet cannot be used on this sport or market."),
     "OFFER_NOT_FOUND": N_("There is no such bonus code."),
     "ALREADY_CLAIMED": N_("You have already claimed this bonus."),
     "NOT_ELIGIBLE": N_("This bonus is not open to your account."),

@@ -2,7 +2,9 @@
 grants from the house bonus account), casino stakes through the bet callback's domain
 service (max bet refused inside the stake, wagering counted there, completion converting
 up to the cap and forfeiting the rest), wins split back in proportion, rollbacks (refund
-and progress taken back), player forfeits and expiry sweeps. A model predicts every
+and progress taken back), player forfeits and expiry sweeps, and free spins (granted at
+the studio, played as free-round bets, their wins paid to cash or into a grant of their
+own with the offer's wagering). A model predicts every
 outcome, each wallet and each grant's state and progress; after every step the database
 agrees with it and the ledger's invariants hold.
 
@@ -30,16 +32,17 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select, text
 
-from domain.bonuses import grants, lifecycle, offers
-from domain.bonuses.models import BonusGrant, OfferKind
+from domain.bonuses import free_rounds, grants, lifecycle, offers
+from domain.bonuses.models import BonusGrant, FreeRounds, OfferKind
 from domain.bonuses.offers import OfferDraft
-from domain.bonuses.terms import Eligibility, Terms
+from domain.bonuses.terms import Eligibility, Terms, WinningsWallet
 from domain.brands.service import Brand, BrandRegistry
 from domain.casino import service as casino
 from domain.casino.catalog import ORIGINALS, seed_demo_catalog
 from domain.casino.errors import LimitReached, NotEnoughMoney
 from domain.casino.protocol import WalletOperation, WalletRequest
 from domain.kernel.db import Database
+from domain.originals.free_rounds import StudioFreeRounds
 from domain.wallets import invariants
 from domain.wallets.models import HouseAccountKind, WalletKind
 from domain.wallets.service import balances, house_account_id, transfer, wallet_id
@@ -50,6 +53,7 @@ BRAND: Final = "aurora"
 GAME: Final = "originals-slot"
 STEP_TIMEOUT_S: Final = 30.0
 CASH_START: Final = 500
+SPIN_STAKE: Final = 20
 SETTINGS: Final = settings(
     max_examples=15,
     stateful_step_count=18,
@@ -68,6 +72,15 @@ class ModelGrant:
     max_conversion_minor: int
     wagered_minor: int = 0
     state: str = "active"
+
+
+@dataclass
+class ModelReward:
+    id: uuid.UUID
+    rounds_left: int
+    to_bonus: bool
+    multiplier: int
+    grant: ModelGrant | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,7 @@ class BonusMachine(RuleBasedStateMachine):
         self._cash = CASH_START
         self._bonus = 0
         self._grants: list[ModelGrant] = []
+        self._rewards: list[ModelReward] = []
         self._run(self._start())
 
     # -- rules ----------------------------------------------------------------------------
@@ -110,6 +124,40 @@ class BonusMachine(RuleBasedStateMachine):
         grant_id = self._run(self._claim(amount, multiplier, max_bet))
         self._grants.append(ModelGrant(grant_id, amount, amount * multiplier, max_bet, amount))
         self._bonus += amount
+
+    @rule(rounds=st.integers(1, 3), to_bonus=st.booleans(), multiplier=st.integers(0, 2))
+    def grant_free_spins(self, rounds: int, to_bonus: bool, multiplier: int) -> None:
+        reward = self._run(self._grant_spins(rounds, to_bonus, multiplier))
+        self._rewards.append(ModelReward(reward, rounds, to_bonus, multiplier))
+
+    @rule(amount=st.integers(0, 3_000))
+    def free_spin(self, amount: int) -> None:
+        """A free round and its win: no money staked; the win to cash, or into the spins'
+        grant (grown while it is active, a new one after it ended)."""
+        open_ = [r for r in self._rewards if r.rounds_left > 0]
+        if not open_:
+            return
+        reward = open_[0]
+        self._run(self._free_spin(reward.id, amount))
+        reward.rounds_left -= 1
+        if amount == 0:
+            return
+        if not reward.to_bonus:
+            self._cash += amount
+            return
+        self._bonus += amount
+        grant = reward.grant
+        if grant is not None and grant.state == "active":
+            grant.bonus_minor += amount
+        else:
+            grant_id = self._run(self._newest_grant_of(reward.id))
+            grant = ModelGrant(grant_id, amount, 0, None, 0)
+            self._grants.append(grant)
+            reward.grant = grant
+        grant.required_minor = grant.bonus_minor * reward.multiplier
+        grant.max_conversion_minor = grant.bonus_minor
+        if grant.wagered_minor >= grant.required_minor:
+            self._end(grant, "converted")
 
     @rule(target=stakes, share=st.integers(1, 120))
     def stake(self, share: int) -> Any:
@@ -250,6 +298,49 @@ class BonusMachine(RuleBasedStateMachine):
             )
         self._world.calls += 1
         return grant.id
+
+    async def _grant_spins(self, rounds: int, to_bonus: bool, multiplier: int) -> uuid.UUID:
+        draft = OfferDraft(
+            kind=OfferKind.FREE_SPINS, name="Spins", code=None, currency="EUR",
+            terms=Terms(free_spins=rounds, free_spin_stake_minor=SPIN_STAKE,
+                        free_spins_provider=ORIGINALS.code, free_spin_games=(GAME,),
+                        winnings_wallet=WinningsWallet.BONUS if to_bonus else WinningsWallet.CASH,
+                        wagering_multiplier=multiplier, max_conversion_multiplier=1),
+            eligibility=Eligibility(),
+        )  # fmt: skip
+        db = self._world.db
+        async with db.transaction() as uow:
+            offer = await offers.create_offer(uow, CRM, self._world.brand, draft)
+            spins = await free_rounds.grant_free_spins_by_staff(
+                uow, CRM, BRAND, offer, self._world.player_id, reason="test"
+            )
+        activated = await free_rounds.activate(db, StudioFreeRounds(db), spins.id)
+        assert activated.state == "active"
+        return spins.id
+
+    async def _free_spin(self, reward: uuid.UUID, amount: int) -> None:
+        ref = f"f-{uuid.uuid4().hex}"
+        bet = self._request(
+            WalletOperation.BET, transaction_uuid=ref, round=f"r-{ref}",
+            amount_minor=SPIN_STAKE, is_free=True, reward_uuid=str(reward),
+        )  # fmt: skip
+        win = self._request(
+            WalletOperation.WIN, transaction_uuid=f"w-{ref}", round=f"r-{ref}",
+            reference_transaction_uuid=ref, amount_minor=amount, round_closed=True,
+        )  # fmt: skip
+        async with self._world.db.transaction() as uow:
+            await casino.bet(uow, brand=self._world.brand, provider=ORIGINALS.code, request=bet)
+        async with self._world.db.transaction() as uow:
+            await casino.win(uow, brand=self._world.brand, provider=ORIGINALS.code, request=win)
+        self._world.calls += 1
+
+    async def _newest_grant_of(self, reward: uuid.UUID) -> uuid.UUID:
+        async with self._world.db.uow() as uow:
+            found = await uow.session.scalar(
+                select(FreeRounds.grant_id).where(FreeRounds.id == reward)
+            )
+        assert found is not None
+        return found
 
     async def _bet(self, ref: str, amount: int) -> None:
         request = self._request(

@@ -9,10 +9,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from domain.bonuses import loyalty
+from domain.bonuses.cashback import Period, pay_cashback
 from domain.bonuses.errors import InvalidTerms, NotEnoughPoints
 from domain.bonuses.loyalty import Programme, Tier
+from domain.bonuses.models import CashbackPayout, OfferKind
+from domain.bonuses.offers import OfferDraft, create_demo_offer
+from domain.bonuses.terms import Eligibility, Terms
 from domain.brands.service import BrandRegistry
 from domain.kernel import clock
 from domain.kernel.db import Database
@@ -86,6 +91,22 @@ async def test_points_tiers_and_redemption(
     await loyalty.accrue(db)
     assert await _view(db, player) == (60, "Silver", 60, None)  # 2 x 20 at Silver
 
+    # Silver's 5 % cashback beats a 2 % cashback offer: 5 % of the 25.00 staked this week
+    # (the wallets' net-loss read counts the free bet's 5.00 stake too).
+    draft = OfferDraft(
+        OfferKind.CASHBACK, "Weekly 2 %", None, "EUR", Terms(cashback_percent=2), Eligibility()
+    )
+    async with db.transaction() as uow:
+        offer = await create_demo_offer(uow, registry.get(BRAND), draft)
+        await pay_cashback(uow, offer, Period.of(clock.today()))
+        offer.active = False  # other tests' players are not this test's
+        paid = await uow.session.scalar(
+            select(CashbackPayout.amount_minor).where(
+                CashbackPayout.offer_id == offer.id, CashbackPayout.player_id == player
+            )
+        )
+    assert paid == 1_25
+
     async with db.transaction() as uow:
         paid = await loyalty.redeem(uow, BRAND, player, "EUR", points=50, idempotency_key="r-1")
     async with db.transaction() as uow:
@@ -97,7 +118,7 @@ async def test_points_tiers_and_redemption(
                 await loyalty.redeem(
                     uow, BRAND, player, "EUR", points=points, idempotency_key="r-2"
                 )
-    assert (await wallets(db, player))[WalletKind.CASH] == 80_00 + 50
+    assert (await wallets(db, player))[WalletKind.CASH] == 80_00 + 1_25 + 50
     assert (await _view(db, player))[0] == 10
 
     # Out of the window: back to the first tier.

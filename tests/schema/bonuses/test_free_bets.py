@@ -86,3 +86,38 @@ async def test_a_granted_free_bet_is_used_within_its_terms(server: str, db: Data
     assert {w["kind"]: w["balance"]["amount"] for w in wallets}.get(
         "SPORTSBOOK_FREE_BET", "0.00"
     ) == ("0.00")
+
+
+CLAIM = (
+    """mutation($i: ClaimBonusInput!) { claimBonus(input: $i) { grant { id } errors { code } } }"""
+)
+CLAIM_FREE_BET = """mutation($i: ClaimFreeBetInput!) { claimFreeBet(input: $i) {
+  freeBet { state amount { amount } } errors { code } } }"""
+GRANT_BONUS = """mutation($i: GrantBonusInput!) { grantBonus(input: $i) {
+  grant { id } errors { code field } } }"""
+
+
+async def test_a_free_bet_offer_is_not_a_money_bonus(server: str, db: Database) -> None:
+    staff = await crm(server, db)
+    offer = await create_offer(
+        staff, code="FB5", kind="FREE_BET", name="Free bet 5", terms={"freeBetAmount": "5.00"}
+    )
+    bettor, player_id = await signed_in_bettor(server, AURORA, db, currency="EUR", cash_minor=1_00)
+    player = to_base64("Player", str(player_id))
+
+    claimed = (await bettor.query(CLAIM, {"i": {"code": "FB5"}})).data["claimBonus"]
+    granted = (
+        await staff.query(
+            GRANT_BONUS,
+            {"i": {"offerId": offer["id"], "playerId": player, "amount": "50.00", "reason": "x"}},
+        )
+    ).data["grantBonus"]
+
+    assert claimed == {"grant": None, "errors": [{"code": "NOT_ELIGIBLE"}]}
+    assert granted == {"grant": None, "errors": [{"code": "INVALID_TERMS", "field": "offerId"}]}
+
+    # The player claims it as what it is, once.
+    free_bet = (await bettor.query(CLAIM_FREE_BET, {"i": {"code": "FB5"}})).data["claimFreeBet"]
+    again = (await bettor.query(CLAIM_FREE_BET, {"i": {"code": "FB5"}})).data["claimFreeBet"]
+    assert free_bet == {"freeBet": {"state": "ACTIVE", "amount": {"amount": "5.00"}}, "errors": []}
+    assert again == {"freeBet": None, "errors": [{"code": "ALREADY_CLAIMED"}]}

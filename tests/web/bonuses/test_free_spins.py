@@ -5,6 +5,7 @@ ledger to cash or as bonus money under the offer's wagering, once per win id."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -34,6 +35,7 @@ from tests.web.providers.conftest import (
     fund,
     wallets,
 )
+from tests.web.test_cli import run_cli
 
 SLOT = "originals-slot"
 DICE = "originals-dice"
@@ -232,6 +234,9 @@ async def test_the_status_sync_sends_again_ends_and_expires_and_runs_twice_safel
     assert swept.expired == 1
     assert (await _rounds(db, expiring.id))[0] == "expired"
     assert (await free_rounds.sync(db, studio)).expired == 0
+    by_hand = await asyncio.to_thread(run_cli, "bonuses", "free-rounds-sync")
+    assert by_hand.returncode == 0, by_hand.stderr
+    assert by_hand.stdout.startswith("expired ")
 
 
 FREE_SPINS = (
@@ -309,3 +314,35 @@ async def test_crm_grants_free_spins_over_graphql_the_player_plays_them_and_crm_
     assert await wallets(db, player_id) == {"cash": 100_00 + 250, "bonus": 0}
     await assert_invariants(db)
     await slot.aclose()
+
+
+CLAIM_FREE_SPINS = f"""mutation($i: ClaimFreeSpinsInput!) {{ claimFreeSpins(input: $i) {{
+  freeSpins {{ {FREE_SPINS} }} errors {{ code }} }} }}"""
+
+
+async def test_a_player_claims_free_spins_by_code_once(server: str, db: Database) -> None:
+    staff = await crm(server, db)
+    await create_offer(
+        staff,
+        code="SPINSME",
+        kind="FREE_SPINS",
+        name="Five spins",
+        terms={
+            "freeSpins": 5,
+            "freeSpinStake": "0.10",
+            "freeSpinsProvider": ORIGINALS.code,
+            "freeSpinGames": [SLOT],
+        },
+    )
+    player, _ = await depositing_player(server)
+
+    first = (await player.query(CLAIM_FREE_SPINS, {"i": {"code": "spinsme"}})).data
+    again = (await player.query(CLAIM_FREE_SPINS, {"i": {"code": "SPINSME"}})).data
+
+    spins = first["claimFreeSpins"]["freeSpins"]
+    assert (spins["state"], spins["roundsLeft"], spins["stake"]) == (
+        "ACTIVE",
+        5,
+        {"amount": "0.10"},
+    )
+    assert again["claimFreeSpins"] == {"freeSpins": None, "errors": [{"code": "ALREADY_CLAIMED"}]}

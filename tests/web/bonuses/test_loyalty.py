@@ -5,11 +5,14 @@ are redeemed for cash once per idempotency key."""
 
 from __future__ import annotations
 
+import asyncio
+
 from domain.bonuses import loyalty
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from tests.web.bonuses.support import SLOT, crm, depositing_player, sessions
 from tests.web.providers.conftest import assert_invariants, wallets
+from tests.web.test_cli import run_cli
 
 SET = """mutation($i: SetLoyaltyProgrammeInput!) { setLoyaltyProgramme(input: $i) {
   programme { casinoRate windowDays tiers { name minPoints } } errors { code field } } }"""
@@ -47,9 +50,12 @@ async def test_stakes_earn_points_that_show_a_tier_and_redeem_for_cash(
         reply = await games[SLOT].bet(f"l-{index}", 500, f"lr-{index}", round_closed=True)
         assert reply.status == "RS_OK"
 
-    await loyalty.accrue(db)
-    await loyalty.accrue(db)
+    first = await asyncio.to_thread(run_cli, "bonuses", "loyalty-accrue")
+    second = await asyncio.to_thread(run_cli, "bonuses", "loyalty-accrue")
+    tiers = await asyncio.to_thread(run_cli, "bonuses", "tiers")
 
+    assert (first.returncode, second.returncode, tiers.returncode) == (0, 0, 0), first.stderr
+    assert "0 stakes earned points" in second.stdout
     mine = (await player.query(MINE)).data["myLoyalty"]
     assert mine == {
         "points": 50,
@@ -74,6 +80,14 @@ async def test_stakes_earn_points_that_show_a_tier_and_redeem_for_cash(
     assert again["redeemLoyaltyPoints"]["cash"] == {"amount": "0.50"}
     # 100.00 deposited, 50.00 staked, 0.50 redeemed.
     assert (await wallets(db, player_id))["cash"] == 50_50
+
+    # A stake rolled back takes its points back.
+    assert (await games[SLOT].bet("l-10", 500, "lr-10")).status == "RS_OK"
+    await loyalty.accrue(db)
+    assert (await player.query(MINE)).data["myLoyalty"]["points"] == 10
+    assert (await games[SLOT].rollback("lb-10", "l-10", "lr-10")).status == "RS_OK"
+    await loyalty.accrue(db)
+    assert (await player.query(MINE)).data["myLoyalty"]["points"] == 0
     await assert_invariants(db)
     for simulator in games.values():
         await simulator.aclose()
