@@ -58,3 +58,10 @@ class GrantNotActive(DomainError):
 class BonusMaxBetExceeded(DomainError):
     code = "BONUS_MAX_BET_EXCEEDED"
     message = "The stake is above the maximum bet of your active bonus."
+
+
+class BonusForfeitUnconfirmed(DomainError):
+    code = "BONUS_FORFEIT_UNCONFIRMED"
+    message = (
+        "Withdrawing now forfeits your active bonuses: confirm with forfeitBonuses to go on."
+    )

@@ -165,3 +165,42 @@ async def test_a_deposit_with_a_code_grants_a_bonus_whose_progress_moves_live_un
     assert 'data-wallet="BONUS">€0.00' in balances.text
     # The stake came out of cash first; cash keeps the rest of the deposit.
     assert 'data-wallet="CASH">€46.00' in balances.text
+
+
+async def test_a_withdrawal_while_wagering_warns_and_forfeits_only_once_confirmed(
+    db: Database, registry: BrandRegistry, aurora_site: SiteClient
+) -> None:
+    await _seed(db, registry)
+    await register_and_sign_in(
+        aurora_site, email="wd@example.com", password=STRONG_PASSWORD, country="MT"
+    )
+    await _pay(aurora_site, await _deposit(aurora_site, "50.00", "WELCOME"))
+
+    form = await aurora_site.get("/account/withdraw")
+    key = _KEY.search(form.text)
+    assert key is not None
+    unconfirmed = await aurora_site.post(
+        "/account/withdraw", {"amount": "10", "idempotency_key": key.group(1)}
+    )
+    still = await aurora_site.get("/account/bonuses")
+    confirmed = await aurora_site.post(
+        "/account/withdraw",
+        {"amount": "10", "idempotency_key": key.group(1), "forfeit_bonuses": "yes"},
+    )
+    after = await aurora_site.get("/account/bonuses")
+    balances = await aurora_site.get("/account")
+
+    assert (
+        "You have an active bonus. Withdrawing now forfeits it: you lose €50.00 of bonus money"
+        in _text(form.text)
+    )
+    assert 'name="forfeit_bonuses" value="yes" required' in form.text
+    assert unconfirmed.status_code == 400
+    assert "Withdrawing now forfeits your active bonus: tick the box to confirm." in (
+        _text(unconfirmed.text)
+    )
+    assert "You have no active bonus." not in still.text
+    assert "Withdrawal of €10.00 requested" in _text(confirmed.text)
+    assert "Bonus of €50.00 · forfeited" in _text(after.text)
+    assert 'data-wallet="BONUS">€0.00' in balances.text
+    assert 'data-wallet="CASH">€40.00' in balances.text
