@@ -62,6 +62,4 @@ class BonusMaxBetExceeded(DomainError):
 
 class BonusForfeitUnconfirmed(DomainError):
     code = "BONUS_FORFEIT_UNCONFIRMED"
-    message = (
-        "Withdrawing now forfeits your active bonuses: confirm with forfeitBonuses to go on."
-    )
+    message = "Withdrawing now forfeits your active bonuses: confirm with forfeitBonuses to go on."
