@@ -1,13 +1,14 @@
 """Demo offers for `stakehouse seed --demo` (and `stakehouse dev`): a welcome deposit match
 with the code WELCOME and a weekly cashback on each demo brand, in its default currency and
-within its jurisdiction's rules (a UK brand gets 10x wagering). Only for a brand that has
-no offer yet, so running the seed again adds nothing."""
+within its jurisdiction's rules (a UK brand gets 10x wagering, casino only). Each demo offer
+is made once (by kind and name), so running the seed again adds nothing, and a demo offer
+added later (see `extra_demo_drafts`) reaches a database seeded before it."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from domain.bonuses.models import BonusOffer, OfferKind
 from domain.bonuses.offers import OfferDraft, create_demo_offer
@@ -43,17 +44,28 @@ def demo_drafts(brand: Brand) -> list[OfferDraft]:
                    Eligibility(claim_window_hours=72)),
         OfferDraft(OfferKind.CASHBACK, "Weekly cashback", None, currency, cashback,
                    Eligibility(opt_in=False, once_per_player=False)),
+        *extra_demo_drafts(brand),
     ]  # fmt: skip
 
 
+def extra_demo_drafts(brand: Brand) -> list[OfferDraft]:
+    """The hook for the demo offers of kinds this branch does not have yet: free spins on a
+    demo studio slot, a free bet and loyalty tiers (issue #14, item 11) join here, each
+    within `bonus_rules(brand.jurisdiction)`, and `seed_demo_offers` makes them on the next
+    seed of an existing database too."""
+    del brand
+    return []
+
+
 async def seed_demo_offers(uow: UnitOfWork, brand: Brand) -> int:
-    """The demo offers on `brand` unless it has offers already; how many were made."""
-    existing = await uow.session.scalar(
-        select(func.count()).select_from(BonusOffer).where(BonusOffer.brand == brand.slug)
+    """The demo offers `brand` does not have yet (by kind and name); how many were made."""
+    rows = await uow.session.execute(
+        select(BonusOffer.kind, BonusOffer.name).where(BonusOffer.brand == brand.slug)
     )
-    if existing:
-        return 0
-    drafts = demo_drafts(brand)
-    for draft in drafts:
-        await create_demo_offer(uow, brand, draft)
-    return len(drafts)
+    existing = {(kind, name) for kind, name in rows}
+    made = 0
+    for draft in demo_drafts(brand):
+        if (draft.kind.value, draft.name) not in existing:
+            await create_demo_offer(uow, brand, draft)
+            made += 1
+    return made

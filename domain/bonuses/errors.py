@@ -98,3 +98,8 @@ class LoyaltyNotOffered(DomainError):
 class NotEnoughPoints(DomainError):
     code = "NOT_ENOUGH_POINTS"
     message = "You do not have that many loyalty points."
+
+
+class BonusForfeitUnconfirmed(DomainError):
+    code = "BONUS_FORFEIT_UNCONFIRMED"
+    message = "Withdrawing now forfeits your active bonuses: confirm with forfeitBonuses to go on."

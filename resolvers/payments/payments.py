@@ -67,8 +67,10 @@ async def request_withdrawal(
     currency: str,
     idempotency_key: str,
     two_factor_code: str | None = None,
+    forfeit_bonuses: bool = False,
 ) -> Outcome[Payment]:
-    """Move the amount from cash to withdrawal_pending for finance to review."""
+    """Move the amount from cash to withdrawal_pending for finance to review (forfeiting
+    active bonuses where the brand's jurisdiction says so, once confirmed)."""
 
     async def run() -> Payment:
         # What a withdraw-only session is for.
@@ -86,6 +88,8 @@ async def request_withdrawal(
                     idempotency_key=idempotency_key,
                     provider=provider.name,
                     two_factor_code=two_factor_code,
+                    jurisdiction=ctx.brand.jurisdiction,
+                    forfeit_bonuses=forfeit_bonuses,
                 )
             except _STEP_UP_ERRORS:
                 # Refused before anything but the guess count was written: keep the count.

@@ -67,6 +67,7 @@ class DepositError(MutationError): ...
     account_errors.StepUpCodeRequired,
     account_errors.InvalidTwoFactorCode,
     account_errors.LoginThrottled,
+    bonus_errors.BonusForfeitUnconfirmed,
 )
 class RequestWithdrawalError(MutationError): ...
 
@@ -116,6 +117,12 @@ class RequestWithdrawalInput:
         description="A fresh code from the authenticator app, required when the player has "
         "two-factor authentication on (else TWO_FACTOR_REQUIRED on `twoFactorCode`). Each "
         "code works once; a retry under the same key needs none.",
+    )
+    forfeit_bonuses: bool = strawberry.field(
+        default=False,
+        description="The player confirms that withdrawing forfeits their active bonuses, "
+        "where the brand's jurisdiction says a withdrawal while wagering does (else "
+        "BONUS_FORFEIT_UNCONFIRMED on `forfeitBonuses`, nothing changed). Warn them first.",
     )
 
 
@@ -201,6 +208,7 @@ class PaymentsMutation:
             currency=input.amount.currency,
             idempotency_key=input.idempotency_key,
             two_factor_code=input.two_factor_code,
+            forfeit_bonuses=input.forfeit_bonuses,
         )
         return RequestWithdrawalPayload(
             withdrawal=_payment(outcome), errors=to_errors(RequestWithdrawalError, outcome.errors)

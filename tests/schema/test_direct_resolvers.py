@@ -25,6 +25,7 @@ from sqlalchemy import select
 from strawberry import relay
 from strawberry.relay import from_base64, to_base64
 
+from domain.bonuses.models import BonusGrant as BonusGrantRow
 from domain.brands.service import BrandRegistry
 from domain.kernel import clock
 from domain.kernel.db import Database
@@ -33,6 +34,7 @@ from domain.messaging import recovery as recovery_mail
 from domain.sportsbook import catalog
 from domain.sportsbook.models import Event, MarketStatus, OutcomeStatus
 from schema import build_schema
+from schema.bonuses.types import BonusGrant
 from schema.extensions import graphql_core_schema
 from schema.messaging.subscriptions import InboxChange
 from schema.sportsbook.subscriptions import OddsUpdate, OutcomeOdds
@@ -78,6 +80,15 @@ async def _event_updated(db: Database) -> SportsbookEvent:
     return SportsbookEvent.from_model(found[event_id])
 
 
+async def _bonus_updated(db: Database) -> list[BonusGrant]:
+    """The grants as `bonusUpdated` yields them (the brand's, read as the stream does)."""
+    async with db.uow() as uow:
+        found = await uow.session.scalars(
+            select(BonusGrantRow).where(BonusGrantRow.brand == BRAND).order_by(BonusGrantRow.id)
+        )
+        return [BonusGrant.of(grant) for grant in found]
+
+
 # Subscription documents: the value a stream yields, resolved through the document.
 PUBLISHED: dict[str, Any] = {
     "OddsChanged": _odds_update,
@@ -85,7 +96,7 @@ PUBLISHED: dict[str, Any] = {
     "InboxChanged": lambda: InboxChange(unread_count=3),
 }
 # Those whose value is read from the database, as their stream reads it.
-PUBLISHED_FROM_DB = {"EventsUpdated": _event_updated}
+PUBLISHED_FROM_DB = {"EventsUpdated": _event_updated, "BonusUpdated": _bonus_updated}
 
 WITH_DIRECT = build_schema(get_settings())
 WITHOUT_DIRECT = build_schema(get_settings(), direct_resolvers=False)
@@ -148,6 +159,8 @@ def _variables(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "CasinoGame": {"code": world["game_code"], "signedIn": True},
         "CasinoGames": lobby,
         "CasinoLobby": {**lobby, "signedIn": True},
+        "ClaimBonus": {"input": {"code": "WELCOME"}},
+        "ForfeitBonus": {"input": {"grantId": to_base64("BonusGrant", uuid.UUID(int=1))}},
         "CompleteTwoFactor": {"input": {"code": "000000"}},
         "ConfirmLimitChange": {"input": limit},
         "Deposit": {"input": {"amount": money, "idempotencyKey": "deposit-1"}},

@@ -73,11 +73,14 @@ class AccountPages:
         if refused:
             return refused
         wallets = await self._wallets(request)
-        bonuses = await self.site.graphql.run(request, "MyBonuses")
-        active = [g for g in bonuses.data.get("myBonuses") or [] if g["state"] == "ACTIVE"]
+        active = [] if page.viewer.withdraw_only else await self._active_bonuses(request)
         return self.site.render(
             page, "account/overview.html", personal=True, wallets=wallets, active_bonuses=active
         )
+
+    async def _active_bonuses(self, request: Request) -> list[dict[str, Any]]:
+        result = await self.site.graphql.run(request, "MyBonuses")
+        return [grant for grant in result.data.get("myBonuses") or [] if grant["state"] == "ACTIVE"]
 
     async def balance_stream(self, request: Request) -> Response:
         """Server-sent events: the balances partial again after each committed change, from
@@ -218,6 +221,15 @@ class AccountPages:
             # A player with 2FA confirms each withdrawal with a fresh code (step-up).
             form_data = await self.site.graphql.run(request, "WithdrawForm")
             values["two_factor"] = bool(form_data.data["viewer"]["player"]["twoFactorEnabled"])
+            # Where the jurisdiction forfeits bonuses on withdrawal, the form warns, says
+            # what is lost and asks for the confirmation the API requires.
+            # (A withdraw-only session holds none: exclusion forfeited them.)
+            forfeits = page.pack.bonus.forfeit_on_withdrawal and not page.viewer.withdraw_only
+            if forfeits and await self._active_bonuses(request):
+                values["bonus_forfeit"] = next(
+                    (w["balance"] for w in values["wallets"] if w["kind"] == "BONUS"),
+                    {"amount": "0", "currency": currency},
+                )
         if request.method == "GET":
             return self.site.render(
                 page, template, personal=True, outcome=None, key=secrets.token_urlsafe(16),
@@ -246,6 +258,8 @@ class AccountPages:
             code = str(form.get("two_factor_code") or "").strip()
             if kind == "withdraw" and code:
                 variables["input"]["twoFactorCode"] = code
+            if kind == "withdraw" and form.get("forfeit_bonuses") == "yes":
+                variables["input"]["forfeitBonuses"] = True
             result = await self.site.graphql.run(request, operation, variables)
             outcome = dict(result.data[field])
             # The API's English messages stay with API clients: the page says them in

@@ -93,7 +93,7 @@ class BonusPages:
         page, refused = await self.site.signed_in_page(request)
         if refused:
             return refused
-        grants, bonus_wallet = await self._grants_and_bonus_wallet(request)
+        grants, bonus_wallet = await self._grants_and_bonus_wallet(request, page)
         forfeited = request.query_params.get("forfeited") == "1"
         return self.site.render(
             page,
@@ -122,7 +122,7 @@ class BonusPages:
         errors = result.data["forfeitBonus"]["errors"]
         if not errors:
             return self.site.redirect(request, "/account/bonuses?forfeited=1")
-        grants, bonus_wallet = await self._grants_and_bonus_wallet(request)
+        grants, bonus_wallet = await self._grants_and_bonus_wallet(request, page)
         return self.site.render(
             page,
             "account/bonuses.html",
@@ -135,8 +135,10 @@ class BonusPages:
             problem=" ".join(await refusals(self.site, request, page, errors)),
         )
 
-    async def _grants_and_bonus_wallet(self, request: Request) -> tuple[list[dict[str, Any]], str]:
-        grants = await self._grants(request)
+    async def _grants_and_bonus_wallet(
+        self, request: Request, page: Page
+    ) -> tuple[list[dict[str, Any]], str]:
+        grants = await self._grants(request, page)
         balances = await self.site.graphql.run(request, "AccountBalances")
         player = (balances.data.get("viewer") or {}).get("player") or {}
         bonus = next(
@@ -145,7 +147,9 @@ class BonusPages:
         )
         return grants, bonus
 
-    async def _grants(self, request: Request) -> list[dict[str, Any]]:
+    async def _grants(self, request: Request, page: Page) -> list[dict[str, Any]]:
+        if page.viewer.withdraw_only:
+            return []  # self-exclusion forfeited them, and such a session reads balances only
         result = await self.site.graphql.run(request, "MyBonuses")
         grants: list[dict[str, Any]] = result.data.get("myBonuses") or []
         return grants
@@ -165,14 +169,14 @@ class BonusPages:
         events = self.site.graphql.subscribe(request, "BonusUpdated")
         next_event = asyncio.ensure_future(anext(events))
         try:
-            yield self._progress_event(page, await self._grants(request))
+            yield self._progress_event(page, await self._grants(request, page))
             resync = True
             while True:
                 wait_s = RESYNC_AFTER_S if resync else KEEPALIVE_INTERVAL_S
                 done, _ = await asyncio.wait({next_event}, timeout=wait_s)
                 if not done and resync:
                     resync = False
-                    yield self._progress_event(page, await self._grants(request))
+                    yield self._progress_event(page, await self._grants(request, page))
                     continue
                 if not done:
                     yield ": keep-alive\n\n"

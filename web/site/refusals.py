@@ -158,6 +158,9 @@ REFUSALS: Final[Mapping[str, str]] = {
     "NO_QUALIFYING_DEPOSIT": N_("Make a qualifying deposit first to claim this bonus."),
     "GRANT_NOT_FOUND": N_("There is no such bonus."),
     "GRANT_NOT_ACTIVE": N_("This bonus has already ended."),
+    "BONUS_FORFEIT_UNCONFIRMED": N_(
+        "Withdrawing now forfeits your active bonus: tick the box to confirm."
+    ),
     "PRICES_MOVING": N_("The prices are moving fast. Please try again."),
     "BET_NOT_FOUND": N_("No such bet."),
     "CASH_OUT_UNAVAILABLE": N_("Cash-out is not available for this bet right now."),

@@ -157,6 +157,9 @@ class SlotRules(_Strict):
 class BonusRules(_Strict):
     max_wagering_multiplier: int | None = Field(default=None, gt=0, le=100)
     mixed_product_offers: bool
+    # A withdrawal while wagering forfeits the player's active bonuses (the player is
+    # warned and confirms first); false: bonuses stay and only cash leaves.
+    forfeit_on_withdrawal: bool = True
 
 
 class DisplayRules(_Strict):

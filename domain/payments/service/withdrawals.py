@@ -10,6 +10,7 @@ from sqlalchemy import select
 from domain.accounts import two_factor
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
+from domain.bonuses import withdrawals as bonus_withdrawals
 from domain.integrations.psp import (
     PaymentProvider,
     PayoutRequest,
@@ -49,6 +50,8 @@ async def request_withdrawal(
     idempotency_key: str,
     provider: str,
     two_factor_code: str | None = None,
+    jurisdiction: str | None = None,
+    forfeit_bonuses: bool = False,
 ) -> Payment:
     """Ask to withdraw: the amount moves from cash to withdrawal_pending at once, and only
     finance can move it on (approve) or back (reject). A retry with the same key and amount
@@ -62,10 +65,19 @@ async def request_withdrawal(
 
     Errors: InvalidIdempotencyKey, StepUpCodeRequired, InvalidTwoFactorCode, LoginThrottled,
     PlayerNotFound, AccountSuspended, AccountClosed, InvalidAmount, CurrencyMismatch,
-    IdempotencyConflict, InsufficientFunds (which aborts the caller's transaction).
+    IdempotencyConflict, InsufficientFunds (which aborts the caller's transaction),
+    BonusForfeitUnconfirmed.
+
+    With the brand's `jurisdiction`, a pack that forfeits bonuses on withdrawal refuses a
+    player holding an active bonus until `forfeit_bonuses` confirms it, then forfeits them
+    in this transaction before the cash moves (domain.bonuses.withdrawals).
     """
     check_key(idempotency_key)
     if not await exists(uow, PaymentKind.WITHDRAWAL, brand, player_id, idempotency_key):
+        if jurisdiction is not None:
+            await bonus_withdrawals.check_withdrawal(
+                uow, brand, jurisdiction, player_id, confirmed=forfeit_bonuses
+            )
         await two_factor.step_up(uow, player_id, two_factor_code)
     payment, created = await claim(
         uow,
@@ -79,6 +91,8 @@ async def request_withdrawal(
     )
     if not created:
         return payment
+    if jurisdiction is not None:
+        await bonus_withdrawals.forfeit_on_withdrawal(uow, brand, jurisdiction, player_id)
     await shift(uow, payment, WalletKind.CASH, WalletKind.WITHDRAWAL_PENDING, "withdrawal.request")
     await record(uow, payment, None, Actor.player(player_id), "payment.withdrawal.request")
     return payment

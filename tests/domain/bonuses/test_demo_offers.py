@@ -3,7 +3,8 @@ own currency, within its jurisdiction's rules, once."""
 
 from __future__ import annotations
 
-from domain.bonuses.demo import seed_demo_offers
+from domain.bonuses.demo import demo_drafts, seed_demo_offers
+from domain.bonuses.offers import create_demo_offer
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from tests.web.providers.conftest import execute
@@ -42,3 +43,20 @@ async def test_a_uk_brand_gets_its_welcome_offer_at_10x(
     assert await execute(
         db, "SELECT (terms ->> 'wagering_multiplier')::int FROM bonus_offers WHERE code = 'WELCOME'"
     ) == [(10,)]
+
+
+async def test_a_demo_offer_missing_from_an_earlier_seed_is_added_alone(
+    db: Database, registry: BrandRegistry
+) -> None:
+    aurora = registry.get("aurora")
+    welcome = demo_drafts(aurora)[0]
+    async with db.transaction() as uow:
+        await create_demo_offer(uow, aurora, welcome)  # an earlier seed made this one only
+    async with db.transaction() as uow:
+        made = await seed_demo_offers(uow, aurora)
+
+    assert made == 1
+    assert await execute(db, "SELECT kind FROM bonus_offers ORDER BY kind") == [
+        ("cashback",),
+        ("deposit_match",),
+    ]

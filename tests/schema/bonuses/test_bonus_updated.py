@@ -1,5 +1,6 @@
 """`bonusUpdated` over graphql-transport-ws: a stake's committed wagering progress reaches
-the player's socket (what the account page's progress bar follows), and nobody else's."""
+the player's socket (what the account page's progress bar follows), and nobody else's; a
+bonus that ends with no money left to move (all of it lost) reaches it too."""
 
 from __future__ import annotations
 
@@ -7,8 +8,17 @@ from typing import Any
 
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
-from tests.schema.wallets.support import next_message, subscribe, wait_until_live
-from tests.web.bonuses.support import CLAIM, SLOT, create_offer, crm, depositing_player, sessions
+from domain.wallets.models import WalletKind
+from tests.schema.wallets.support import next_message, spend, subscribe, wait_until_live
+from tests.web.bonuses.support import (
+    CLAIM,
+    FORFEIT,
+    SLOT,
+    create_offer,
+    crm,
+    depositing_player,
+    sessions,
+)
 
 BONUS_UPDATED = (
     "subscription { bonusUpdated { state wagered { amountMinorUnits } progressBasisPoints } }"
@@ -52,3 +62,29 @@ async def test_a_stake_moves_the_progress_on_the_players_socket(
     for closing in (socket, others):
         await closing.close()
     await slot.aclose()
+
+
+async def test_a_bonus_ending_with_nothing_left_to_move_still_reaches_the_socket(
+    server: str, db: Database
+) -> None:
+    staff = await crm(server, db)
+    await create_offer(staff)
+    player, player_id = await depositing_player(server)
+    claimed = (await player.query(CLAIM, {"i": {"code": "WELCOME"}})).data["claimBonus"]
+    assert claimed["errors"] == []
+    # All of the bonus money lost: forfeiting moves no money, so no balance change is sent.
+    await spend(db, player_id, 100_00, wallet=WalletKind.BONUS)
+    socket = await subscribe(server, "aurora.localhost", player.token, BONUS_UPDATED)
+    await wait_until_live(socket, db, player_id)
+
+    forfeited = await player.query(FORFEIT, {"i": {"grantId": claimed["grant"]["id"]}})
+    states = []
+    while states != ["FORFEITED"] and (message := await next_message(socket, 5.0)) is not None:
+        # (A late warm-up change may come first, still showing the bonus active.)
+        assert message["type"] == "next", message
+        states = [grant["state"] for grant in message["payload"]["data"]["bonusUpdated"]]
+
+    assert forfeited.data["forfeitBonus"]["errors"] == []
+    assert forfeited.data["forfeitBonus"]["grant"]["forfeited"] == {"amountMinorUnits": "0"}
+    assert states == ["FORFEITED"]
+    await socket.close()

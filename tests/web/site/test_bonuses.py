@@ -13,17 +13,24 @@ import re
 from sqlalchemy import func, select
 
 from domain.accounts.models import Player
+from domain.bonuses import offers
 from domain.bonuses.demo import seed_demo_offers
+from domain.bonuses.models import OfferKind
+from domain.bonuses.offers import OfferDraft
+from domain.bonuses.terms import Eligibility, Terms
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from domain.payments.models import Payment
+from tests.domain.bonuses.test_jurisdiction_rules import CRM
 from tests.support import STRONG_PASSWORD
 from tests.web.bonuses.support import SLOT, sessions
 from tests.web.site.support import SiteClient, check_sse_fragments, register_and_sign_in
+from tests.web.site.translation_check import english_left, normalise
 
 _KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 _CHECKOUT = re.compile(r'href="(/test-psp/checkout/[^"]+)"')
 _GRANT = re.compile(r'name="grant_id" value="([^"]+)"')
+_OFFER = re.compile(r'name="offer_id" value="([^"]+)"')
 
 
 async def _seed(db: Database, registry: BrandRegistry) -> None:
@@ -165,3 +172,97 @@ async def test_a_deposit_with_a_code_grants_a_bonus_whose_progress_moves_live_un
     assert 'data-wallet="BONUS">€0.00' in balances.text
     # The stake came out of cash first; cash keeps the rest of the deposit.
     assert 'data-wallet="CASH">€46.00' in balances.text
+
+
+async def test_a_withdrawal_while_wagering_warns_and_forfeits_only_once_confirmed(
+    db: Database, registry: BrandRegistry, aurora_site: SiteClient
+) -> None:
+    await _seed(db, registry)
+    await register_and_sign_in(
+        aurora_site, email="wd@example.com", password=STRONG_PASSWORD, country="MT"
+    )
+    await _pay(aurora_site, await _deposit(aurora_site, "50.00", "WELCOME"))
+
+    form = await aurora_site.get("/account/withdraw")
+    key = _KEY.search(form.text)
+    assert key is not None
+    unconfirmed = await aurora_site.post(
+        "/account/withdraw", {"amount": "10", "idempotency_key": key.group(1)}
+    )
+    still = await aurora_site.get("/account/bonuses")
+    confirmed = await aurora_site.post(
+        "/account/withdraw",
+        {"amount": "10", "idempotency_key": key.group(1), "forfeit_bonuses": "yes"},
+    )
+    after = await aurora_site.get("/account/bonuses")
+    balances = await aurora_site.get("/account")
+
+    assert (
+        "You have an active bonus. Withdrawing now forfeits it: you lose €50.00 of bonus money"
+        in _text(form.text)
+    )
+    assert 'name="forfeit_bonuses" value="yes" required' in form.text
+    assert unconfirmed.status_code == 400
+    assert "Withdrawing now forfeits your active bonus: tick the box to confirm." in (
+        _text(unconfirmed.text)
+    )
+    assert "You have no active bonus." not in still.text
+    assert "Withdrawal of €10.00 requested" in _text(confirmed.text)
+    assert "Bonus of €50.00 · forfeited" in _text(after.text)
+    assert 'data-wallet="BONUS">€0.00' in balances.text
+    assert 'data-wallet="CASH">€40.00' in balances.text
+
+
+async def test_an_opt_in_offer_is_claimed_from_the_promotions_page_once(
+    db: Database, registry: BrandRegistry, aurora_site: SiteClient
+) -> None:
+    draft = OfferDraft(
+        kind=OfferKind.SIGN_UP, name="Starter gift", code=None, currency="EUR",
+        terms=Terms(bonus_minor=5_00, wagering_multiplier=10, max_bet_minor=2_00),
+        eligibility=Eligibility(),
+    )  # fmt: skip
+    async with db.transaction() as uow:
+        await offers.create_offer(uow, CRM, registry.get("aurora"), draft)
+    await register_and_sign_in(
+        aurora_site, email="gift@example.com", password=STRONG_PASSWORD, country="MT"
+    )
+
+    page = await aurora_site.get("/promotions")
+    offer = _OFFER.search(page.text)
+    assert offer is not None
+    claimed = await aurora_site.post("/promotions/claim", {"offer_id": offer.group(1)})
+    again = await aurora_site.post("/promotions/claim", {"offer_id": offer.group(1)})
+    bonuses = await aurora_site.get("/account/bonuses")
+
+    assert "Bonus: €5.00" in _text(page.text)
+    assert "Wagering: bet 10 times the bonus before it becomes cash" in _text(page.text)
+    assert claimed.status_code == 303 and claimed.headers["location"] == "/account/bonuses"
+    assert again.status_code == 400
+    assert "You have already claimed this bonus." in again.text
+    assert "Bonus of €5.00" in _text(bonuses.text)
+    assert "Wagered €0.00 of €50.00" in _text(bonuses.text)
+
+
+async def test_the_bonuses_page_in_german_has_no_english_left(
+    db: Database, registry: BrandRegistry, aurora_site: SiteClient
+) -> None:
+    await _seed(db, registry)
+    await aurora_site.get("/language/de")
+    await register_and_sign_in(
+        aurora_site, email="de@example.com", password=STRONG_PASSWORD, country="DE"
+    )
+    await _pay(aurora_site, await _deposit(aurora_site, "50.00", "WELCOME"))
+
+    pages = {
+        path: (await aurora_site.get(path)).text
+        for path in ("/account/bonuses", "/account", "/promotions", "/account/withdraw")
+    }
+
+    assert {path: english_left(body, "de") for path, body in pages.items()} == {
+        path: [] for path in pages
+    }
+    bonuses = normalise(_text(pages["/account/bonuses"]))
+    assert "Bonus über 50,00 €" in bonuses
+    assert "0,00 € von 1.750,00 € umgesetzt" in bonuses
+    assert "Umsatz: Setzen Sie das 35-Fache des Bonus, bevor er zu Echtgeld wird" in bonuses
+    assert "Verbleibend: 30 Tage" in bonuses or "Verbleibend: 29 Tage" in bonuses
