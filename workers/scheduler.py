@@ -24,7 +24,7 @@ from prometheus_client import Counter, Gauge
 
 from domain.accounts import throttle
 from domain.bonuses import cashback, lifecycle
-from domain.compliance import exclusion
+from domain.compliance import exclusion, privacy
 from domain.compliance.kyc import checks as kyc_checks
 from domain.kernel import clock, outbox
 from domain.kernel.db import Database
@@ -248,6 +248,12 @@ async def expire_kyc_documents(db: Database) -> int:
         return await kyc_checks.expire_documents(uow)
 
 
+async def complete_erasures(db: Database) -> int:
+    """Erase the regulated records' personal parts once their retention is over."""
+    async with db.transaction() as uow:
+        return await privacy.complete_erasures(uow)
+
+
 async def decide_pending_bets(db: Database) -> int:
     """Accept or refuse the live bets whose delay is over (the sportsbook's flow)."""
     return await live_delay.decide_due_bets(
@@ -297,6 +303,7 @@ JOBS: Final[tuple[Job, ...]] = (
     Job("broker.measure_queues", interval_s=QUEUE_METRICS_INTERVAL_S, run=measure_queues),
     Job("compliance.lift_ended_exclusions", interval_s=15 * 60, run=lift_ended_exclusions),
     Job("compliance.expire_kyc_documents", interval_s=6 * 60 * 60, run=expire_kyc_documents),
+    Job("compliance.complete_erasures", interval_s=24 * 60 * 60, run=complete_erasures),
     Job(
         "sportsbook.measure",
         interval_s=QUEUE_METRICS_INTERVAL_S,
