@@ -24,7 +24,7 @@ from prometheus_client import Counter, Gauge
 
 from domain.accounts import throttle
 from domain.bonuses import cashback, free_bets, free_rounds, lifecycle, loyalty
-from domain.compliance import exclusion, registers
+from domain.compliance import exclusion, privacy, registers
 from domain.compliance.kyc import checks as kyc_checks
 from domain.kernel import clock, outbox
 from domain.kernel.db import Database
@@ -254,6 +254,10 @@ async def screen_national_registers(db: Database) -> int:
     day (a batch per run); a listed player is excluded."""
     screened, _excluded = await registers.screen_due(db)
     return screened
+async def complete_erasures(db: Database) -> int:
+    """Erase the regulated records' personal parts once their retention is over."""
+    async with db.transaction() as uow:
+        return await privacy.complete_erasures(uow)
 
 
 async def decide_pending_bets(db: Database) -> int:
@@ -324,6 +328,7 @@ JOBS: Final[tuple[Job, ...]] = (
     Job("compliance.lift_ended_exclusions", interval_s=15 * 60, run=lift_ended_exclusions),
     Job("compliance.expire_kyc_documents", interval_s=6 * 60 * 60, run=expire_kyc_documents),
     Job("compliance.screen_national_registers", interval_s=5 * 60, run=screen_national_registers),
+    Job("compliance.complete_erasures", interval_s=24 * 60 * 60, run=complete_erasures),
     Job(
         "sportsbook.measure",
         interval_s=QUEUE_METRICS_INTERVAL_S,

@@ -11,6 +11,7 @@ sessions) and keeps the regulated records (legal identity, date of birth, KYC ch
 payments, the ledger, bets and rounds, the audit log) until the retention period after the
 relationship ends (`RETENTION`, the anti-money-laundering rules' five years); the person
 link keeps only a digest, so a self-exclusion still reaches the person's other players.
+`complete_erasures` erases the legal identity and date of birth once that time is over.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from domain.accounts import sessions
 from domain.accounts.errors import ConfirmationRequired, PlayerNotFound
 from domain.accounts.models import PlayerStatus, PrincipalKind
 from domain.accounts.principal import Principal, require_player
+from domain.compliance.kyc.models import ErasureRequest
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError
@@ -154,6 +156,12 @@ async def request_erasure(
     )
     await uow.session.execute(_FORGET_DEVICES, parameters)
     retained_until = now + RETENTION
+    uow.session.add(
+        ErasureRequest(
+            player_id=principal.id, brand=brand, requested_at=now, retain_until=retained_until
+        )
+    )
+    await uow.flush()
     await audit.record(
         uow,
         actor_kind=principal.actor_kind,
@@ -167,3 +175,48 @@ async def request_erasure(
         after={"status": PlayerStatus.CLOSED.value, "retained_until": retained_until.date()},
     )
     return retained_until
+
+
+# The regulated records' personal parts, once their retention is over: the legal identity
+# goes; the amounts, bets and ledger stay (no longer anyone's) for the books.
+_ERASE_IDENTITY = text("""
+UPDATE player_profiles SET given_name = NULL, family_name = NULL, address_line1 = NULL,
+       address_line2 = NULL, city = NULL, postal_code = NULL, address_country = NULL,
+       nationality = NULL, updated_at = :now
+WHERE player_id = :player
+""")
+_ERASE_BIRTH = text("UPDATE players SET date_of_birth = DATE '1900-01-01' WHERE id = :player")
+ERASURE_BATCH_MAX = 200
+
+
+async def complete_erasures(uow: UnitOfWork) -> int:
+    """Erase the legal identity and date of birth of players whose erasure request's
+    retention is over (the scheduler's `compliance.complete_erasures`, daily); audited.
+    Returns how many were completed."""
+    now = clock.now()
+    due = list(
+        await uow.session.scalars(
+            select(ErasureRequest)
+            .where(ErasureRequest.completed_at.is_(None), ErasureRequest.retain_until <= now)
+            .order_by(ErasureRequest.retain_until)
+            .limit(ERASURE_BATCH_MAX)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for request in due:
+        parameters = {"player": request.player_id, "now": now}
+        await uow.session.execute(_ERASE_IDENTITY, parameters)
+        await uow.session.execute(_ERASE_BIRTH, parameters)
+        request.completed_at = now
+        await audit.record(
+            uow,
+            actor_kind="system",
+            actor_id="compliance.complete_erasures",
+            action="player.erasure.complete",
+            subject_type="player",
+            subject_id=request.player_id,
+            brand=request.brand,
+            reason="retention period over",
+        )
+    await uow.flush()
+    return len(due)

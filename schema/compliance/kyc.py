@@ -81,7 +81,8 @@ class KycCheck:
     created_at: datetime
     decided_at: datetime | None
     flow_url: str = strawberry.field(
-        description="The provider's hosted flow: send the player there to finish the check."
+        description="The provider's hosted flow: send the player there to finish the check "
+        "(empty for staff: the link acts for the player)."
     )
 
     @classmethod

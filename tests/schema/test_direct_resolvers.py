@@ -197,6 +197,11 @@ def _variables(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "AddFavouriteGame": {"input": {"game": world["game"]}},
         "RemoveFavouriteGame": {"input": {"game": world["game"]}},
         "Transactions": {"first": 10},
+        "UpdateProfile": {"input": {"profile": {"givenName": "Demo", "nationality": "MT"}}},
+        # Refused (no check to start at NONE; not confirmed): a check or an erasure would
+        # make each run differ, or close the account the later documents use.
+        "StartVerification": {"input": {"tier": "NONE"}},
+        "RequestErasure": {"input": {"confirm": False}},
     }
 
 

@@ -26,6 +26,7 @@ from web.backoffice.audit import AuditPages
 from web.backoffice.casino import CasinoPages
 from web.backoffice.console import PACKAGE_DIR, Console
 from web.backoffice.dashboard import DashboardPage
+from web.backoffice.kyc import KycPages
 from web.backoffice.payments import PaymentPages
 from web.backoffice.players import PlayerPages
 from web.backoffice.sign_in import SignInPages
@@ -53,6 +54,13 @@ AREAS: Final = [
         strings.TEXT["payments"],
         reads=("PendingWithdrawals",),
         actions=("ApproveWithdrawal", "RejectWithdrawal"),
+    ),
+    Area(
+        "kyc",
+        "/kyc",
+        strings.TEXT["kyc"],
+        reads=("KycReviewQueue",),
+        actions=("DecideKycReview",),
     ),
     Area(
         "trading",
@@ -107,6 +115,7 @@ def console_routes(console: Console) -> list[Route]:
     dashboard = DashboardPage(console)
     players = PlayerPages(console)
     payments = PaymentPages(console)
+    kyc = KycPages(console)
     trading = TradingPages(console)
     casino = CasinoPages(console)
     staff = StaffPages(console)
@@ -133,6 +142,8 @@ def console_routes(console: Console) -> list[Route]:
         Route("/payments", payments.queue, methods=["GET"]),
         Route("/payments/approve", payments.approve, methods=post),
         Route("/payments/reject", payments.reject, methods=post),
+        Route("/kyc", kyc.queue, methods=["GET"]),
+        Route("/kyc/decide", kyc.decide, methods=post),
         Route("/trading", trading.events, methods=["GET"]),
         Route("/trading/suspend", trading.suspend, methods=post),
         Route("/trading/resume", trading.resume, methods=post),

@@ -22,10 +22,12 @@ from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player
 from domain.accounts.principal import Principal, require_player
 from domain.compliance.kyc.errors import CheckNotFound, CheckRunning, TierNotOffered
+from domain.compliance.kyc.events import KycTierChanged
 from domain.compliance.kyc.models import CheckStatus, KycCheck, KycDecision, KycTier
 from domain.integrations.kyc import CheckRequest, CheckSession, DecisionEvent
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
+from domain.kernel.outbox import emit
 
 # How many checks a player's verification status lists (newest first).
 CHECKS_SHOWN_MAX = 10
@@ -196,6 +198,11 @@ async def refresh_tier(
         reason="kyc decision",
         before={"kyc_tier": player.kyc_tier},
         after={"kyc_tier": tier.value},
+    )
+    await emit(
+        uow,
+        KycTierChanged(player_id=str(player_id), before=player.kyc_tier, after=tier.value),
+        brand=player.brand,
     )
     return tier
 

@@ -151,3 +151,20 @@ class KycDecision(Base):
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class ErasureRequest(Base):
+    """A player's erasure request: what could go went at once; the regulated records are
+    kept until `retain_until`, then the scheduler erases them (`completed_at`)."""
+
+    __tablename__ = "erasure_requests"
+
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"), primary_key=True)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retain_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_erasure_requests_due", "retain_until", postgresql_where="completed_at IS NULL"),
+    )

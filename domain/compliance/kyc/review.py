@@ -4,7 +4,7 @@ staff with kyc.review on the check's brand, with a reason, audited."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -48,7 +48,11 @@ async def review_queue(
             .limit(max(1, min(first, QUEUE_PAGE_MAX)))
         )
     ).all()
-    return [QueuedCheck(view_of(check), check.player_id, email) for check, email in rows]
+    # The hosted flow's link acts for the player at the provider: staff never get it.
+    return [
+        QueuedCheck(replace(view_of(check), flow_url=""), check.player_id, email)
+        for check, email in rows
+    ]
 
 
 async def decide_review(

@@ -5,7 +5,7 @@ player holds it — what a verification unlocks."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission, require_player
@@ -43,7 +43,8 @@ async def verification_of(
     """The player's own, or any of the brand's for staff with player.read (three
     statements). Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired,
     PlayerNotFound."""
-    if actor is not None and actor.is_player and actor.id == player_id:
+    own = actor is not None and actor.is_player and actor.id == player_id
+    if own:
         require_player(actor, withdraw_only_allowed=True)
     else:
         require_permission(actor, Permission.PLAYER_READ, brand)
@@ -52,6 +53,8 @@ async def verification_of(
     for step in gates.Step:
         needed = await gates.required_tier(uow, brand, player_id, facts, step)
         steps.append(StepRequirement(step, needed, facts.tier.covers(needed)))
-    return Verification(
-        facts.tier, await checks_of(uow, brand, player_id), steps, gates.gates_enforced()
-    )
+    found = await checks_of(uow, brand, player_id)
+    if not own:
+        # The hosted flow's link acts for the player at the provider: staff never get it.
+        found = [replace(check, flow_url="") for check in found]
+    return Verification(facts.tier, found, steps, gates.gates_enforced())

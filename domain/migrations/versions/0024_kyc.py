@@ -10,6 +10,7 @@ Create Date: 2026-12-07 14:20:00
   latest decision (by the provider's sequence), document type and expiry.
 - `kyc_decisions`: every decision received, once per provider event (append-only).
 - `players.kyc_tier`: the tier the approved checks give; existing players start at none.
+- `erasure_requests`: a player's erasure request and until when the regulated records stay.
 """
 
 from collections.abc import Sequence
@@ -129,9 +130,32 @@ def upgrade() -> None:
         sa.UniqueConstraint("event_id", name=op.f("uq_kyc_decisions_event_id")),
     )
     op.create_index(op.f("ix_kyc_decisions_check_id"), "kyc_decisions", ["check_id"])
+    op.create_table(
+        "erasure_requests",
+        sa.Column("player_id", postgresql.UUID(), nullable=False),
+        sa.Column("brand", sa.Text(), nullable=False),
+        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("retain_until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["brand"], ["brands.slug"], name=op.f("fk_erasure_requests_brand_brands")
+        ),
+        sa.ForeignKeyConstraint(
+            ["player_id"], ["players.id"], name=op.f("fk_erasure_requests_player_id_players")
+        ),
+        sa.PrimaryKeyConstraint("player_id", name=op.f("pk_erasure_requests")),
+    )
+    op.create_index(
+        "ix_erasure_requests_due",
+        "erasure_requests",
+        ["retain_until"],
+        postgresql_where="completed_at IS NULL",
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_erasure_requests_due", table_name="erasure_requests")
+    op.drop_table("erasure_requests")
     op.drop_table("kyc_decisions")
     op.drop_index("ix_kyc_checks_review", table_name="kyc_checks")
     op.drop_index("ix_kyc_checks_player", table_name="kyc_checks")

@@ -19,6 +19,7 @@ from domain.integrations.psp_sandbox import WebhookDelivery
 from domain.kernel import clock
 from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
+from domain.kernel.outbox import OutboxEvent
 from tests.domain.compliance.kyc_support import deliver, register, start, tier_of
 from tests.domain.compliance.support import advance
 from workers.scheduler import JOBS
@@ -129,6 +130,20 @@ async def test_a_later_rejection_takes_the_tier_back_and_both_changes_are_audite
     assert [(row.actor_id, row.before, row.after) for row in changes] == [
         ("kyc:test", {"kyc_tier": "none"}, {"kyc_tier": "basic"}),
         ("kyc:test", {"kyc_tier": "basic"}, {"kyc_tier": "none"}),
+    ]
+    async with db.uow() as uow:
+        events = (
+            await uow.session.execute(
+                select(OutboxEvent.brand, OutboxEvent.payload)
+                .where(OutboxEvent.topic == "compliance.kyc_tier_changed")
+                .order_by(OutboxEvent.id)
+            )
+        ).all()
+    assert [
+        (brand, payload) for brand, payload in events if payload["player_id"] == str(player.id)
+    ] == [
+        ("aurora", {"player_id": str(player.id), "before": "none", "after": "basic"}),
+        ("aurora", {"player_id": str(player.id), "before": "basic", "after": "none"}),
     ]
 
 

@@ -34,7 +34,9 @@ START = """mutation($i: StartVerificationInput!) { startVerification(input: $i) 
 VERIFICATION = """{ viewer { player { verification {
   tier nextTier enforced requirements { step tier met }
   checks { tier status reason documentType documentExpiresOn } } } } }"""
-QUEUE = "{ kycReviewQueue { playerEmail check { id tier status reason } } }"
+QUEUE = "{ kycReviewQueue { playerEmail check { id tier status reason flowUrl } } }"
+STAFF_VERIFICATION = """query($id: ID!) { node(id: $id) { ... on Player {
+  verification { tier checks { status flowUrl } } } } }"""
 DECIDE = """mutation($i: DecideKycReviewInput!) { decideKycReview(input: $i) {
   check { status reason } playerTier errors { code field } } }"""
 STAFF_PROFILE = """mutation($i: UpdatePlayerProfileInput!) { updatePlayerProfile(input: $i) {
@@ -170,7 +172,7 @@ async def test_webhooks_forged_stale_repeated_and_reordered_leave_the_last_decis
 async def test_risk_staff_decide_a_manual_review_of_their_brand_with_a_reason(
     server: str, db: Database, aurora: Api
 ) -> None:
-    _, email = await _player(aurora)
+    player_id, email = await _player(aurora)
     check = await _start(aurora, "FULL")
     (review,) = PROVIDER.complete_flow(check["flowUrl"], KycOutcome.MANUAL_REVIEW)
     assert (await _post(server, review)).status_code == 200
@@ -202,6 +204,10 @@ async def test_risk_staff_decide_a_manual_review_of_their_brand_with_a_reason(
 
     mine = [item for item in queue if item["playerEmail"] == email]
     assert [(i["check"]["tier"], i["check"]["status"]) for i in mine] == [("FULL", "MANUAL_REVIEW")]
+    # The hosted flow's link acts for the player: staff never see it.
+    assert mine[0]["check"]["flowUrl"] == ""
+    seen = (await risk.query(STAFF_VERIFICATION, {"id": player_id})).data["node"]["verification"]
+    assert seen == {"tier": "FULL", "checks": [{"status": "APPROVED", "flowUrl": ""}]}
     assert denied.body["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
     assert [e["code"] for e in no_reason["errors"]] == ["REASON_REQUIRED"]
     assert decided == {

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from strawberry.relay import from_base64
 
@@ -14,13 +15,16 @@ from domain.accounts.models import Player
 from domain.brands.service import BrandRegistry
 from domain.compliance import privacy
 from domain.compliance.kyc.models import PlayerProfile
+from domain.compliance.kyc.profile import ProfileFields, update_profile
 from domain.kernel import clock
 from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
 from domain.wallets.models import HouseAccountKind, WalletKind
 from domain.wallets.service import house_account_id, transfer, wallet_id
 from tests.domain.compliance.kyc_support import register
+from tests.domain.compliance.support import advance
 from tests.support import Api, statements_of
+from workers.scheduler import JOBS
 
 EXPORT = "{ viewer { personalData } }"
 ERASE = """mutation($i: RequestErasureInput!) { requestErasure(input: $i) {
@@ -132,3 +136,28 @@ async def test_erasure_closes_the_account_and_keeps_only_the_regulated_records(
     assert profile is not None
     assert (profile.given_name, profile.family_name, profile.phone) == ("Erik", "Gone", None)
     assert audited == "player.erasure.request"
+
+
+async def test_the_regulated_identity_is_erased_once_the_retention_is_over(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    player = await register(db, registry.get("aurora"), "EUR")
+    async with db.transaction() as uow:
+        await update_profile(
+            uow, player, "aurora", ProfileFields(given_name="Olga", family_name="Kept", city="Rome")
+        )
+        await privacy.request_erasure(uow, player, "aurora", confirmed=True)
+    (job,) = [job for job in JOBS if job.name == "compliance.complete_erasures"]
+
+    during = await job.run(db)
+    advance(monkeypatch, privacy.RETENTION + timedelta(days=1))
+    done = await job.run(db)
+    again = await job.run(db)
+
+    async with db.uow() as uow:
+        profile = await uow.session.get(PlayerProfile, player.id)
+        birth = await uow.session.scalar(select(Player.date_of_birth).where(Player.id == player.id))
+    assert (during, done, again) == (0, 1, 0)
+    assert profile is not None
+    assert (profile.given_name, profile.family_name, profile.city) == (None, None, None)
+    assert str(birth) == "1900-01-01"

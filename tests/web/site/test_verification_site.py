@@ -8,6 +8,9 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
+
+from tests.domain.compliance.kyc_support import enforce_gates
 from tests.support import STRONG_PASSWORD
 from tests.web.site.support import SiteClient, register_and_sign_in
 
@@ -104,4 +107,26 @@ async def test_the_player_downloads_their_data_and_erases_it(server: str) -> Non
     assert (afterwards.status_code, afterwards.headers["location"].startswith("/login")) == (
         303, True,
     )  # fmt: skip
+    await site.aclose()
+
+
+async def test_a_deposit_before_verification_is_refused_in_swedish_naming_the_step(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sweden's pack asks for basic verification before a deposit (gates enforced)."""
+    enforce_gates(monkeypatch)
+    site = await _signed_in(server, "northstar.localhost", country="SE", currency="SEK")
+    form = await site.get("/account/deposit")
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form.text)
+    assert key is not None
+
+    refused = await site.post("/account/deposit", {"amount": "100", "idempotency_key": key[1]})
+    status = await site.get("/account/verification")
+
+    assert refused.status_code == 400
+    assert (
+        "Verifiera din identitet innan du gör en insättning: grundläggande verifiering krävs."
+        in refused.text
+    )
+    assert "Insättningar: kräver Grundläggande verifiering" in status.text
     await site.aclose()
