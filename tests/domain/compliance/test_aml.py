@@ -356,3 +356,52 @@ async def test_night_play_counts_stakes_in_the_packs_night_hours_of_the_brands_z
     assert monitoring.night_play(by_day, day, now, "EUR") is None
     # The shipped pack asks for 20 night stakes at least.
     assert monitoring.night_play(at_night, mt, now, "EUR") is None
+
+
+async def test_deposits_through_many_payment_methods_raise_an_alert(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player_id = await create_player(db, registry)
+    await deposited(db, player_id, 10_00)
+    async with db.transaction() as uow:
+        # Two more deposits through other payment providers (MT: 3 in 30 days).
+        for provider in ("other-psp", "third-psp"):
+            await uow.session.execute(
+                text(
+                    "INSERT INTO payments (id, brand, player_id, kind, status, amount_minor, "
+                    "currency, idempotency_key, provider, completed_at) VALUES (:id, 'aurora', "
+                    ":p, 'deposit', 'succeeded', 1000, 'EUR', :k, :provider, now())"
+                ),
+                {"id": uuid.uuid4(), "p": player_id, "k": provider, "provider": provider},
+            )
+
+    raised = await _evaluate_all(db)
+
+    assert raised == [AlertRule.PAYMENT_METHODS]
+    [alert] = await _alerts(db, player_id)
+    assert alert.evidence["methods"] == ["other-psp", "test", "third-psp"]
+
+
+async def test_deposits_rising_against_the_weeks_before_raise_a_harm_alert(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player_id = await create_player(db, registry)
+    await deposited(db, player_id, 10_00)
+    async with db.transaction() as uow:
+        # One deposit in the four weeks before this one (MT: 3x the weekly average, 4 at least).
+        await uow.session.execute(
+            text(
+                "UPDATE payments SET completed_at = now() - interval '20 days' WHERE player_id = :p"
+            ),
+            {"p": player_id},
+        )
+    for _ in range(3):
+        await deposited(db, player_id, 10_00)
+    assert await _evaluate_all(db) == []  # 3 this week: under the minimum of 4
+    await deposited(db, player_id, 10_00)
+
+    raised = await _evaluate_all(db)
+
+    assert raised == [AlertRule.RISING_DEPOSIT_FREQUENCY]
+    [alert] = await _alerts(db, player_id)
+    assert (alert.evidence["count"], alert.evidence["count_before_28d"]) == (4, 1)
