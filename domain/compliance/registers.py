@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from domain.accounts import sessions
 from domain.accounts.events import PlayerStatusChanged
@@ -39,6 +39,9 @@ from domain.kernel.outbox import emit
 # How often an active player is screened again by the periodic job.
 SCREEN_INTERVAL: Final = timedelta(hours=24)
 SCREEN_BATCH_MAX: Final = 100
+# A player the register could not answer for is asked again after this, not at once (so a
+# batch of unanswered players never keeps the others waiting).
+SCREEN_RETRY_AFTER: Final = timedelta(hours=1)
 
 
 def register_named(name: str) -> NationalRegister:
@@ -164,8 +167,9 @@ async def _screen_one(
     try:
         found = await screen(jurisdiction[brand], email, phone, born)
     except RegisterUnavailable:
-        return None
+        found = None
     if found is None or found.answer is None:
+        await _retry_later(database, player_id)
         return None
     async with database.uow() as uow:
         player = await uow.session.scalar(
@@ -207,3 +211,15 @@ async def screen_sign_in(
         excluded = await apply_hit(uow, player, found.answer)
         await uow.commit()
     return SelfExcluded() if excluded else None
+
+
+async def _retry_later(database: Database, player_id: uuid.UUID) -> None:
+    """Due again SCREEN_RETRY_AFTER from now (the screening takes players not screened
+    within SCREEN_INTERVAL)."""
+    async with database.uow() as uow:
+        await uow.session.execute(
+            update(Player)
+            .where(Player.id == player_id)
+            .values(register_checked_at=clock.now() - SCREEN_INTERVAL + SCREEN_RETRY_AFTER)
+        )
+        await uow.commit()

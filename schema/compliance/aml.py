@@ -28,7 +28,7 @@ AmlAlertRule = strawberry.enum(
     description="The rule that raised an alert. Money movement: CUMULATIVE_DEPOSITS (30-day "
     "deposits over the pack's threshold: enhanced checks), LARGE_DEPOSIT, RAPID_DEPOSITS, "
     "PAYMENT_METHODS, LITTLE_PLAY (a withdrawal soon after deposits with little staked). "
-    "Markers of harm: RISING_DEPOSIT_FREQUENCY, LIMIT_INCREASES.",
+    "Markers of harm: RISING_DEPOSIT_FREQUENCY, NIGHT_PLAY, LIMIT_INCREASES.",
 )
 AmlAlertStatus = strawberry.enum(aml_models.AlertStatus, name="AmlAlertStatus")
 AmlAlertOutcome = strawberry.enum(

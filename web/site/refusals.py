@@ -85,6 +85,12 @@ REFUSALS: Final[Mapping[str, str]] = {
     ),
     "PERIOD_NOT_OFFERED": N_("This period is not offered under this brand's licence."),
     "TIMED_OUT": N_("This account is taking a break until the time-out ends."),
+    "ENHANCED_CHECKS_REQUIRED": N_(
+        "We need to run some extra checks before you can deposit again. Our team will contact you."
+    ),
+    "REGISTER_UNAVAILABLE": N_(
+        "We cannot check the national self-exclusion register right now. Please try again later."
+    ),
     "NOT_AUTHENTICATED": N_("Sign in to do this."),
     "TWO_FACTOR_REQUIRED": N_("Confirm your sign-in with your two-factor code first."),
     "TWO_FACTOR_ENROLMENT_REQUIRED": N_("Set up two-factor authentication first."),

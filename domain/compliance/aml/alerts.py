@@ -220,7 +220,10 @@ async def close(
 
 
 async def _release(uow: UnitOfWork, player_id: uuid.UUID) -> None:
-    """Deposits stay held while any alert of the player holds them (open, or referred)."""
+    """Deposits stay held while any alert of the player holds them (open, or referred).
+    The player's row is locked first, so the statement that decides sees every alert whose
+    raise committed before it (a raise sets the hold under the same row lock)."""
+    await uow.session.execute(select(Player.id).where(Player.id == player_id).with_for_update())
     holding = exists().where(
         AmlAlert.player_id == player_id,
         AmlAlert.holds_deposits,

@@ -36,6 +36,7 @@ class AlertRule(StrEnum):
     LITTLE_PLAY = "little_play"
     # Markers of harm.
     RISING_DEPOSIT_FREQUENCY = "rising_deposit_frequency"
+    NIGHT_PLAY = "night_play"
     LIMIT_INCREASES = "limit_increases"
 
 

@@ -222,6 +222,41 @@ def little_play(facts: Facts, pack: JurisdictionPack, withdrawal: Withdrawal) ->
     )
 
 
+@dataclass(frozen=True)
+class NightPlay:
+    """The last 7 days' stakes from cash, and those placed in the pack's night hours."""
+
+    stakes: int
+    night_stakes: int
+    staked_minor: int
+    night_staked_minor: int
+
+
+def night_play(
+    counts: NightPlay, pack: JurisdictionPack, now: datetime, currency: str
+) -> Finding | None:
+    """A marker of harm: much of the week's play happens at night."""
+    rules = pack.aml
+    if counts.night_stakes < rules.night_stakes_min:
+        return None
+    if 100 * counts.night_stakes < rules.night_stakes_percent * counts.stakes:
+        return None
+    number, _start, _end = _period(now, WEEK)
+    return Finding(
+        AlertRule.NIGHT_PLAY,
+        f"7d:{number}",
+        {
+            "currency": currency,
+            "count": counts.night_stakes,
+            "stakes": counts.stakes,
+            "total_minor": counts.night_staked_minor,
+            "staked_minor": counts.staked_minor,
+            "night_hours": [rules.night_from_hour, rules.night_to_hour],
+            "payments": [],
+        },
+    )
+
+
 # ---- reading the facts and raising -----------------------------------------------------
 
 # The player's credited deposits of the look-back, newest first (index ix_payments_player).
@@ -235,6 +270,42 @@ LIMIT :limit
 _STAKED = text(f"""
 SELECT coalesce(sum(-amount), 0) FROM ({GAMING_ENTRIES}) AS gaming WHERE amount < 0
 """)  # noqa: S608 - GAMING_ENTRIES is a constant
+
+
+_NIGHT = text(f"""
+WITH gaming AS ({GAMING_ENTRIES}), stakes AS (
+    SELECT -amount AS staked,
+           extract(hour FROM created_at AT TIME ZONE
+                   (SELECT time_zone FROM brands WHERE slug = :brand)) AS hour
+    FROM gaming WHERE amount < 0
+)
+SELECT count(*) AS stakes,
+       count(*) FILTER (WHERE hour >= :night_from AND hour < :night_to) AS night_stakes,
+       coalesce(sum(staked), 0) AS staked,
+       coalesce(sum(staked) FILTER (WHERE hour >= :night_from AND hour < :night_to), 0)
+           AS night_staked
+FROM stakes
+""")  # noqa: S608 - GAMING_ENTRIES is a constant
+
+
+async def night_counts(
+    uow: UnitOfWork, brand: str, player_id: uuid.UUID, pack: JurisdictionPack, now: datetime
+) -> NightPlay:
+    """The player's stakes of the last 7 days, and those in the pack's night hours of the
+    brand's time zone (one statement)."""
+    row = (
+        await uow.session.execute(
+            _NIGHT,
+            {
+                "brand": brand,
+                "player": player_id,
+                "since": now - WEEK,
+                "night_from": pack.aml.night_from_hour,
+                "night_to": pack.aml.night_to_hour,
+            },
+        )
+    ).one()
+    return NightPlay(int(row.stakes), int(row.night_stakes), int(row.staked), int(row.night_staked))
 
 
 async def _facts(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> Facts:
@@ -307,6 +378,12 @@ async def evaluate_payment(uow: UnitOfWork, brand: str, payload: dict[str, Any])
             rapid_deposits(facts, pack, currency),
             payment_methods(facts, pack, currency),
             rising_deposit_frequency(facts, pack, currency),
+            night_play(
+                await night_counts(uow, brand, player_id, pack, facts.now),
+                pack,
+                facts.now,
+                currency,
+            ),
         ]
     else:
         withdrawal = await _withdrawal(uow, brand, player_id, facts, pack=pack, payload=payload)

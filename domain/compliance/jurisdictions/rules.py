@@ -192,6 +192,19 @@ class AmlRules(_Strict):
     rising_deposits_min: int = Field(ge=2, le=100)
     # This many limit increases or removals asked for within 30 days.
     limit_increases_30d: int = Field(ge=1, le=20)
+    # Night play (a marker of harm): of the last 7 days' stakes, at least
+    # `night_stakes_percent` % (and `night_stakes_min` of them) placed between these hours
+    # of the brand's time zone ([from, to)).
+    night_from_hour: int = Field(ge=0, le=23)
+    night_to_hour: int = Field(ge=1, le=24)
+    night_stakes_min: int = Field(ge=1, le=10_000)
+    night_stakes_percent: int = Field(ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _night_is_a_span(self) -> AmlRules:
+        if self.night_to_hour <= self.night_from_hour:
+            raise ValueError("night_to_hour must come after night_from_hour")
+        return self
 
     _money = field_validator("cumulative_deposits_30d", "single_deposit", mode="before")(_amounts)
 

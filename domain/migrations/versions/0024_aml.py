@@ -25,7 +25,7 @@ depends_on: str | Sequence[str] | None = None
 
 _RULES = (
     "'cumulative_deposits', 'large_deposit', 'rapid_deposits', 'payment_methods', "
-    "'little_play', 'rising_deposit_frequency', 'limit_increases'"
+    "'little_play', 'rising_deposit_frequency', 'night_play', 'limit_increases'"
 )
 
 

@@ -9,6 +9,7 @@ import dataclasses
 import uuid
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
@@ -26,11 +27,14 @@ from domain.compliance.aml.errors import (
 )
 from domain.compliance.aml.models import AlertOutcome, AlertRule, AmlAlert, InteractionKind
 from domain.compliance.events import LimitIncreaseRequested
+from domain.compliance.jurisdictions import pack_for
 from domain.compliance.models import LimitKind, LimitPeriod
 from domain.compliance.onboarding import register
+from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.errors import PermissionDenied
 from domain.payments.events import PaymentStatusChanged
+from tests.domain.compliance.support import casino_call, casino_request
 from tests.domain.payments.support import (
     deposited,
     opened_deposit,
@@ -39,6 +43,7 @@ from tests.domain.payments.support import (
     wallet_balances,
 )
 from tests.support import STRONG_PASSWORD, create_player
+from tests.web.providers.conftest import game_player
 
 
 async def _evaluate_all(db: Database) -> list[AlertRule]:
@@ -312,3 +317,91 @@ async def test_repeated_limit_increases_raise_a_harm_alert(
     assert alert.evidence["count"] == 2
     assert [item["kind"] for item in alert.evidence["requests"]] == ["deposit", "deposit"]
     assert alert.holds_deposits is False
+
+
+async def test_night_play_counts_stakes_in_the_packs_night_hours_of_the_brands_zone(
+    db: Database, registry: BrandRegistry
+) -> None:
+    game = await game_player(db, registry, cash=1000, bonus=0)
+    for n in range(3):
+        await casino_call(db, registry, casino_request(game.player_id, game.token, n, 100))
+    mt = pack_for("MT")
+    now = clock.now()
+    hour = now.astimezone(ZoneInfo("Europe/Malta")).hour  # aurora's time zone
+    # A night that holds this hour of Malta's, and one that does not.
+    night = mt.model_copy(
+        update={
+            "aml": mt.aml.model_copy(
+                update={"night_from_hour": hour, "night_to_hour": hour + 1, "night_stakes_min": 3}
+            )
+        }
+    )
+    day = mt.model_copy(
+        update={
+            "aml": night.aml.model_copy(
+                update={"night_from_hour": (hour + 12) % 24, "night_to_hour": (hour + 12) % 24 + 1}
+            )
+        }
+    )
+
+    async with db.uow() as uow:
+        at_night = await monitoring.night_counts(uow, "aurora", game.player_id, night, now)
+        by_day = await monitoring.night_counts(uow, "aurora", game.player_id, day, now)
+
+    assert at_night == monitoring.NightPlay(3, 3, 300, 300)
+    assert by_day == monitoring.NightPlay(3, 0, 300, 0)
+    found = monitoring.night_play(at_night, night, now, "EUR")
+    assert found is not None and found.rule is AlertRule.NIGHT_PLAY
+    assert (found.evidence["count"], found.evidence["total_minor"]) == (3, 300)
+    assert monitoring.night_play(by_day, day, now, "EUR") is None
+    # The shipped pack asks for 20 night stakes at least.
+    assert monitoring.night_play(at_night, mt, now, "EUR") is None
+
+
+async def test_deposits_through_many_payment_methods_raise_an_alert(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player_id = await create_player(db, registry)
+    await deposited(db, player_id, 10_00)
+    async with db.transaction() as uow:
+        # Two more deposits through other payment providers (MT: 3 in 30 days).
+        for provider in ("other-psp", "third-psp"):
+            await uow.session.execute(
+                text(
+                    "INSERT INTO payments (id, brand, player_id, kind, status, amount_minor, "
+                    "currency, idempotency_key, provider, completed_at) VALUES (:id, 'aurora', "
+                    ":p, 'deposit', 'succeeded', 1000, 'EUR', :k, :provider, now())"
+                ),
+                {"id": uuid.uuid4(), "p": player_id, "k": provider, "provider": provider},
+            )
+
+    raised = await _evaluate_all(db)
+
+    assert raised == [AlertRule.PAYMENT_METHODS]
+    [alert] = await _alerts(db, player_id)
+    assert alert.evidence["methods"] == ["other-psp", "test", "third-psp"]
+
+
+async def test_deposits_rising_against_the_weeks_before_raise_a_harm_alert(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player_id = await create_player(db, registry)
+    await deposited(db, player_id, 10_00)
+    async with db.transaction() as uow:
+        # One deposit in the four weeks before this one (MT: 3x the weekly average, 4 at least).
+        await uow.session.execute(
+            text(
+                "UPDATE payments SET completed_at = now() - interval '20 days' WHERE player_id = :p"
+            ),
+            {"p": player_id},
+        )
+    for _ in range(3):
+        await deposited(db, player_id, 10_00)
+    assert await _evaluate_all(db) == []  # 3 this week: under the minimum of 4
+    await deposited(db, player_id, 10_00)
+
+    raised = await _evaluate_all(db)
+
+    assert raised == [AlertRule.RISING_DEPOSIT_FREQUENCY]
+    [alert] = await _alerts(db, player_id)
+    assert (alert.evidence["count"], alert.evidence["count_before_28d"]) == (4, 1)

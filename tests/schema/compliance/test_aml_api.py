@@ -11,14 +11,21 @@ from typing import Any
 from sqlalchemy import text
 from strawberry.relay import from_base64
 
+from domain.brands.service import BrandRegistry
+from domain.compliance.aml import alerts, monitoring
+from domain.compliance.aml.models import AlertRule, InteractionKind
 from domain.kernel.db import Database
+from domain.kernel.settings import get_settings
 from domain.payments.events import PaymentStatusChanged
-from tests.domain.payments.support import wallet_balances
+from schema import build_schema
+from tests.domain.payments.support import staff, wallet_balances
 from tests.schema.accounts.test_staff import signed_in_staff
-from tests.support import AURORA, Api
+from tests.support import AURORA, Api, create_player, request_context, statements_of
 from tests.workers import eventually, flushed_broker, running_worker  # noqa: F401 (fixture)
 from workers.actors import compliance as compliance_actors
 
+SCHEMA = build_schema(get_settings())
+AURORA_SLUG = "aurora"
 DEPOSIT = """mutation($i: DepositInput!) {
   deposit(input: $i) { payment { id status } errors { code field message } } }"""
 ALERTS = """query($status: AmlAlertStatus, $player: ID) {
@@ -200,3 +207,55 @@ async def test_staff_without_aml_review_see_no_queue(server: str, db: Database) 
     assert answer.body["data"] is None
     assert [error["extensions"]["code"] for error in answer.body["errors"]] == ["PERMISSION_DENIED"]
     await support.aclose()
+
+
+async def _raised(db: Database, registry: BrandRegistry, count: int) -> None:
+    """`count` alerts in aurora's queue, each with an interaction."""
+    for n in range(count):
+        player_id = await create_player(db, registry)
+        finding = monitoring.Finding(
+            AlertRule.LARGE_DEPOSIT,
+            f"payment:{n}",
+            {"currency": "EUR", "threshold_minor": 2000_00, "payments": []},
+        )
+        async with db.transaction() as uow:
+            await monitoring.raise_alert(uow, "aurora", player_id, finding)
+            alert_id = await uow.session.scalar(
+                text("SELECT id FROM aml_alerts WHERE player_id = :p"), {"p": player_id}
+            )
+            await alerts.record_interaction(
+                uow, staff("risk"), "aurora", alert_id, kind=InteractionKind.NOTE, note="seen"
+            )
+
+
+async def _listed(db: Database, registry: BrandRegistry, token: str) -> tuple[int, int]:
+    """(alerts listed, statements sent) for the risk queue with evidence and interactions."""
+    with statements_of(db) as statements:
+        result = await SCHEMA.execute(
+            ALERTS,
+            variable_values={},
+            context_value=request_context(db, registry, AURORA_SLUG, token),
+        )
+    assert result.errors is None, result.errors
+    return len(result.data["amlAlerts"]), len(statements)  # type: ignore[index]
+
+
+async def test_the_risk_queue_reads_in_the_same_statements_however_long(
+    server: str, db: Database, registry: BrandRegistry
+) -> None:
+    risk = await signed_in_staff(
+        Api(server, AURORA), db, "risk-count@op.example", ["risk"], ["aurora"]
+    )
+    async with db.transaction() as uow:
+        # Earlier tests' alerts leave the queue (interactions are append-only).
+        await uow.session.execute(
+            text("UPDATE aml_alerts SET status = 'closed', outcome = 'cleared'")
+        )
+    await _raised(db, registry, 1)
+    one = await _listed(db, registry, str(risk.token))
+    await _raised(db, registry, 5)
+    six = await _listed(db, registry, str(risk.token))
+
+    assert (one[0], six[0]) == (1, 6)
+    assert six[1] == one[1]
+    await risk.aclose()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -117,6 +117,7 @@ async def test_the_periodic_screening_excludes_listed_active_players_once(
     api = Api(server, NORTHSTAR)
     listed = await _register(api, "periodic@example.com")
     clear = await _register(api, "clear@example.com")
+    await _register(api, "y+register-down@example.com")
     SandboxRegister.exclude("Spelpaus", "periodic@example.com", BORN)
     # Both were screened at registration; a day passes.
     async with db.transaction() as uow:
@@ -133,7 +134,17 @@ async def test_the_periodic_screening_excludes_listed_active_players_once(
 
     assert job.name == "compliance.screen_national_registers"
     assert first[1] == 1  # one excluded
-    assert again == (0, 0)  # everyone screened within the day
+    # Everyone screened within the day; the one the register could not answer for
+    # (y+register-down, Sweden lets them in) is asked again in an hour, not at once.
+    assert again == (0, 0)
+    async with db.uow() as uow:
+        retry_in = await uow.session.scalar(
+            text(
+                "SELECT register_checked_at + interval '24 hours' - now() FROM players "
+                "WHERE email = 'y+register-down@example.com'"
+            )
+        )
+    assert timedelta(minutes=55) < retry_in <= timedelta(hours=1)
     assert (await _status_and_audit(db, listed["player"]["id"]))[0] == "self_excluded"  # type: ignore[index]
     assert (await _status_and_audit(db, clear["player"]["id"]))[0] == "active"  # type: ignore[index]
     await api.aclose()
