@@ -197,6 +197,13 @@ TEXT: Final = MappingProxyType(
         "password_pending": "Must change password",
         "yes": "yes",
         "no": "no",
+        "sessions": "Live sessions",
+        "signed_in_at": "Signed in (UTC)",
+        "last_seen": "Last seen (UTC)",
+        "transport": "Transport",
+        "address": "Address",
+        "device": "Device",
+        "no_sessions": "No live session.",
         "invalid_input": "Check the form: something is missing or malformed.",
     }
 )
