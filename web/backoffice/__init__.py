@@ -23,6 +23,7 @@ from domain.kernel.settings import Settings
 from web.backoffice import strings
 from web.backoffice.access import Area
 from web.backoffice.audit import AuditPages
+from web.backoffice.bonuses import BonusPages
 from web.backoffice.casino import CasinoPages
 from web.backoffice.console import PACKAGE_DIR, Console
 from web.backoffice.dashboard import DashboardPage
@@ -94,6 +95,13 @@ AREAS: Final = [
         reads=("StaffMembers",),
         actions=("CreateStaffMember", "SetStaffRoles"),
     ),
+    Area(
+        "bonuses",
+        "/bonuses",
+        strings.TEXT["bonuses"],
+        reads=("BonusDesk",),
+        actions=("CancelBonusGrant",),
+    ),
     Area("audit", "/audit", strings.TEXT["audit"], reads=("AuditLog",)),
 ]
 
@@ -112,6 +120,7 @@ def console_routes(console: Console) -> list[Route]:
     staff = StaffPages(console)
     themes = ThemePages(console)
     audit = AuditPages(console)
+    bonuses = BonusPages(console)
     both = ["GET", "POST"]
     post = ["POST"]
 
@@ -150,6 +159,8 @@ def console_routes(console: Console) -> list[Route]:
         Route("/staff", staff.overview, methods=["GET"]),
         Route("/staff/create", staff.create, methods=post),
         Route("/staff/roles", staff.set_roles, methods=post),
+        Route("/bonuses", bonuses.desk, methods=["GET"]),
+        Route("/bonuses/cancel", bonuses.cancel, methods=post),
         Route("/audit", audit.log, methods=["GET"]),
         Route("/audit.csv", audit.csv, methods=["GET"]),
         Route("/static/backoffice.css", stylesheet, methods=["GET"]),
