@@ -29,6 +29,7 @@ from web.backoffice.console import PACKAGE_DIR, Console
 from web.backoffice.dashboard import DashboardPage
 from web.backoffice.payments import PaymentPages
 from web.backoffice.players import PlayerPages
+from web.backoffice.reports import ReportPages
 from web.backoffice.sign_in import SignInPages
 from web.backoffice.staff import StaffPages
 from web.backoffice.themes import ThemePages
@@ -95,6 +96,7 @@ AREAS: Final = [
         reads=("StaffMembers",),
         actions=("CreateStaffMember", "SetStaffRoles"),
     ),
+    Area("reports", "/reports", strings.TEXT["reports"], reads=("ReportLines",)),
     Area(
         "bonuses",
         "/bonuses",
@@ -121,6 +123,7 @@ def console_routes(console: Console) -> list[Route]:
     themes = ThemePages(console)
     audit = AuditPages(console)
     bonuses = BonusPages(console)
+    reports = ReportPages(console)
     both = ["GET", "POST"]
     post = ["POST"]
 
@@ -159,6 +162,8 @@ def console_routes(console: Console) -> list[Route]:
         Route("/staff", staff.overview, methods=["GET"]),
         Route("/staff/create", staff.create, methods=post),
         Route("/staff/roles", staff.set_roles, methods=post),
+        Route("/reports", reports.report, methods=["GET"]),
+        Route("/reports.csv", reports.csv, methods=["GET"]),
         Route("/bonuses", bonuses.desk, methods=["GET"]),
         Route("/bonuses/cancel", bonuses.cancel, methods=post),
         Route("/audit", audit.log, methods=["GET"]),

@@ -222,6 +222,12 @@ TEXT: Final = MappingProxyType(
         "expires": "Expires (UTC)",
         "cancel_grant": "Cancel grant",
         "grant_cancelled": "The grant was cancelled; its bonus money was taken back.",
+        "reports": "Reports",
+        "first_day": "First day",
+        "last_day": "Last day (inclusive)",
+        "group_by": "Group by (currency always)",
+        "unreadable_day": "A day could not be read: use the date fields.",
+        "report_range": "The first day must come before the last; a range is at most 400 days.",
         "invalid_input": "Check the form: something is missing or malformed.",
     }
 )
