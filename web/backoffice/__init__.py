@@ -27,6 +27,7 @@ from web.backoffice.bonuses import BonusPages
 from web.backoffice.casino import CasinoPages
 from web.backoffice.console import PACKAGE_DIR, Console
 from web.backoffice.dashboard import DashboardPage
+from web.backoffice.deposits import DepositPages
 from web.backoffice.payments import PaymentPages
 from web.backoffice.players import PlayerPages
 from web.backoffice.reports import ReportPages
@@ -55,6 +56,12 @@ AREAS: Final = [
         strings.TEXT["payments"],
         reads=("PendingWithdrawals",),
         actions=("ApproveWithdrawal", "RejectWithdrawal"),
+    ),
+    Area(
+        "deposits",
+        "/payments/deposits",
+        strings.TEXT["deposit_search"],
+        reads=("SearchDeposits",),
     ),
     Area(
         "trading",
@@ -124,6 +131,7 @@ def console_routes(console: Console) -> list[Route]:
     audit = AuditPages(console)
     bonuses = BonusPages(console)
     reports = ReportPages(console)
+    deposits = DepositPages(console)
     both = ["GET", "POST"]
     post = ["POST"]
 
@@ -143,6 +151,8 @@ def console_routes(console: Console) -> list[Route]:
         Route("/players/{id}/revoke-sessions", players.revoke_sessions, methods=post),
         Route("/players/{id}/adjust-balance", players.adjust_balance, methods=post),
         Route("/payments", payments.queue, methods=["GET"]),
+        Route("/payments/deposits", deposits.search, methods=["GET"]),
+        Route("/payments/deposits.csv", deposits.csv, methods=["GET"]),
         Route("/payments/approve", payments.approve, methods=post),
         Route("/payments/reject", payments.reject, methods=post),
         Route("/trading", trading.events, methods=["GET"]),

@@ -228,6 +228,13 @@ TEXT: Final = MappingProxyType(
         "group_by": "Group by (currency always)",
         "unreadable_day": "A day could not be read: use the date fields.",
         "report_range": "The first day must come before the last; a range is at most 400 days.",
+        "deposit_search": "Deposit search",
+        "player_id": "Player id",
+        "any": "any",
+        "amount_min": "Amount from",
+        "amount_max": "Amount to",
+        "amount_needs_currency": "Give the currency of the amounts.",
+        "search_refused": "The search was refused ({code}).",
         "invalid_input": "Check the form: something is missing or malformed.",
     }
 )
