@@ -9,6 +9,7 @@ queued by the approval.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from domain.accounts.errors import InvalidTwoFactorCode, LoginThrottled, StepUpCodeRequired
 from domain.accounts.models import Player
@@ -21,6 +22,7 @@ from domain.accounts.principal import (
 )
 from domain.integrations import default_payment_provider
 from domain.integrations.psp import DepositFlow
+from domain.kernel.errors import DomainError
 from domain.payments import flows as payment_flows
 from domain.payments import service as payments
 from domain.payments.errors import PaymentNotFound
@@ -149,6 +151,47 @@ async def pending_withdrawals(ctx: Context, *, first: int, after: str | None) ->
     async with ctx.db.uow() as uow:
         return await payments.pending_withdrawals(
             uow, actor, brand=ctx.brand.slug, first=first, after=cursor
+        )
+
+
+async def search_deposits(
+    ctx: Context,
+    *,
+    player_id: uuid.UUID | None,
+    matches_player: bool,
+    statuses: list[str],
+    currency: str | None,
+    amount_min: str | None,
+    amount_max: str | None,
+    at_from: datetime | None,
+    at_to: datetime | None,
+    first: int,
+    after: str | None,
+) -> payments.QueuePage:
+    """The brand's deposits by player, status, amount range (in `currency`) and time, for
+    staff with wallet.read. Errors: those of require_permission, INVALID (amounts without
+    a currency), InvalidAmount, UnsupportedCurrency, InvalidCursor, InvalidPageSize."""
+    actor = require_permission(await ctx.principal(), Permission.WALLET_READ, ctx.brand.slug)
+    if (amount_min or amount_max) and not currency:
+        raise DomainError("Give the currency of the amounts.", field="currency")
+    found = payments.DepositFilter(
+        # A malformed player id matches no player (rather than every deposit).
+        player_id=player_id if matches_player else uuid.UUID(int=0),
+        statuses=tuple(statuses),
+        currency=currency or None,
+        min_minor=amount_minor(amount_min, currency, field="amountMin")
+        if amount_min and currency
+        else None,
+        max_minor=amount_minor(amount_max, currency, field="amountMax")
+        if amount_max and currency
+        else None,
+        at_from=at_from,
+        at_to=at_to,
+    )
+    cursor = payments.QueueCursor.decode(after) if after is not None else None
+    async with ctx.db.uow() as uow:
+        return await payments.search_deposits(
+            uow, actor, brand=ctx.brand.slug, found=found, first=first, after=cursor
         )
 
 

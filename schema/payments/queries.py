@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
 from strawberry import relay
 
 from domain.accounts.permissions import Permission
+from domain.payments import models
 from domain.payments import service as payment_service
 from resolvers.payments import payments as payment_resolvers
 from resolvers.permissions import HasPermission
@@ -56,6 +58,58 @@ class PaymentsQuery:
         with as_query_error():
             page = await payment_resolvers.pending_withdrawals(
                 info.context, first=first, after=after
+            )
+        return _connection(page, after=after)
+
+    @strawberry.field(
+        description="Staff (wallet.read): this brand's deposits, newest first, by player, "
+        "status, amount range (in `currency`, inclusive) and time (keyset pagination, at "
+        f"most {payment_service.PAGE_SIZE_MAX} per page).",
+        extensions=[HasPermission.extension(Permission.WALLET_READ)],
+    )
+    async def deposits(
+        self,
+        info: Info,
+        *,
+        player_id: relay.GlobalID | None = None,
+        status: list[models.PaymentStatus] | None = None,
+        currency: Annotated[
+            str | None, strawberry.argument(description="Needed with an amount bound.")
+        ] = None,
+        amount_min: Annotated[
+            str | None, strawberry.argument(description='Decimal text, e.g. "10.00".')
+        ] = None,
+        amount_max: Annotated[
+            str | None, strawberry.argument(description='Decimal text, e.g. "500.00".')
+        ] = None,
+        from_: Annotated[
+            datetime | None,
+            strawberry.argument(name="from", description="Inclusive; without a zone, UTC."),
+        ] = None,
+        to: Annotated[
+            datetime | None, strawberry.argument(description="Exclusive; without a zone, UTC.")
+        ] = None,
+        first: Annotated[
+            int, strawberry.argument(description=f"1 to {payment_service.PAGE_SIZE_MAX}.")
+        ] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="The `endCursor` of the previous page.")
+        ] = None,
+    ) -> relay.Connection[Payment]:
+        player = uuid_of(player_id, "Player") if player_id is not None else None
+        with as_query_error():
+            page = await payment_resolvers.search_deposits(
+                info.context,
+                player_id=player,
+                matches_player=player_id is None or player is not None,
+                statuses=[s.value for s in status or []],
+                currency=currency,
+                amount_min=amount_min,
+                amount_max=amount_max,
+                at_from=from_,
+                at_to=to,
+                first=first,
+                after=after,
             )
         return _connection(page, after=after)
 

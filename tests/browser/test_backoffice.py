@@ -33,9 +33,10 @@ from tests.workers import flushed_broker, running_worker  # noqa: F401 (fixture)
 from workers.actors import payments as payment_actors
 
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
-STAFF_PAGES = ["/", "/players", "/players/{player}", "/payments", "/kyc", "/trading",
+STAFF_PAGES = ["/", "/players", "/players/{player}", "/payments", "/payments/deposits",
+               "/kyc", "/trading",
                "/trading/market/{market}", "/casino",
-               "/casino/reconciliation", "/themes", "/staff", "/audit",
+               "/casino/reconciliation", "/themes", "/staff", "/reports", "/bonuses", "/audit",
                "/audit?verify=1"]  # fmt: skip
 
 

@@ -54,7 +54,7 @@ from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.kernel.db import Database
 from domain.messaging.service import deliver_welcome
 from domain.payments import service as payments
-from tests.domain.payments.support import PSP
+from tests.domain.payments.support import PSP, deposited
 from tests.domain.reporting.support import apply_outbox
 from tests.schema.accounts.test_staff import signed_in_staff
 from tests.schema.sportsbook.support import (
@@ -190,6 +190,9 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             "query($p: ID!) { playerWallets(playerId: $p) { kind } }", {"p": world.player}
         ),
         "Query.pendingWithdrawals": Case(f"{{ pendingWithdrawals {{ {edges} }} }}", {}),
+        "Query.deposits": Case(
+            f"query($p: ID) {{ deposits(playerId: $p) {{ {edges} }} }}", {"p": world.player}
+        ),
         "Query.playerNetDeposits": Case(
             "query($p: ID!) { playerNetDeposits(playerId: $p) { amount } }", {"p": world.player}
         ),
@@ -816,6 +819,7 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
             uow, theme_editor.Editor("staff", uuid.uuid4()), "aurora", ColourTokens().model_dump()
         )
     game, round_id = await _aurora_casino(db, player_id)
+    await deposited(db, player_id, 20_00)  # a deposit for the deposit search to find
     # What the reporting actor does after commit: aurora's report has lines to refuse.
     await apply_outbox(db)
     offer, grant = await _aurora_bonus(db, player_id, member.staff.id)

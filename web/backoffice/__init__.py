@@ -23,12 +23,15 @@ from domain.kernel.settings import Settings
 from web.backoffice import strings
 from web.backoffice.access import Area
 from web.backoffice.audit import AuditPages
+from web.backoffice.bonuses import BonusPages
 from web.backoffice.casino import CasinoPages
 from web.backoffice.console import PACKAGE_DIR, Console
 from web.backoffice.dashboard import DashboardPage
+from web.backoffice.deposits import DepositPages
 from web.backoffice.kyc import KycPages
 from web.backoffice.payments import PaymentPages
 from web.backoffice.players import PlayerPages
+from web.backoffice.reports import ReportPages
 from web.backoffice.sign_in import SignInPages
 from web.backoffice.staff import StaffPages
 from web.backoffice.themes import ThemePages
@@ -54,6 +57,12 @@ AREAS: Final = [
         strings.TEXT["payments"],
         reads=("PendingWithdrawals",),
         actions=("ApproveWithdrawal", "RejectWithdrawal"),
+    ),
+    Area(
+        "deposits",
+        "/payments/deposits",
+        strings.TEXT["deposit_search"],
+        reads=("SearchDeposits",),
     ),
     Area(
         "kyc",
@@ -102,6 +111,14 @@ AREAS: Final = [
         reads=("StaffMembers",),
         actions=("CreateStaffMember", "SetStaffRoles"),
     ),
+    Area("reports", "/reports", strings.TEXT["reports"], reads=("ReportLines",)),
+    Area(
+        "bonuses",
+        "/bonuses",
+        strings.TEXT["bonuses"],
+        reads=("BonusDesk",),
+        actions=("CancelBonusGrant",),
+    ),
     Area("audit", "/audit", strings.TEXT["audit"], reads=("AuditLog",)),
 ]
 
@@ -121,6 +138,9 @@ def console_routes(console: Console) -> list[Route]:
     staff = StaffPages(console)
     themes = ThemePages(console)
     audit = AuditPages(console)
+    bonuses = BonusPages(console)
+    reports = ReportPages(console)
+    deposits = DepositPages(console)
     both = ["GET", "POST"]
     post = ["POST"]
 
@@ -140,6 +160,8 @@ def console_routes(console: Console) -> list[Route]:
         Route("/players/{id}/revoke-sessions", players.revoke_sessions, methods=post),
         Route("/players/{id}/adjust-balance", players.adjust_balance, methods=post),
         Route("/payments", payments.queue, methods=["GET"]),
+        Route("/payments/deposits", deposits.search, methods=["GET"]),
+        Route("/payments/deposits.csv", deposits.csv, methods=["GET"]),
         Route("/payments/approve", payments.approve, methods=post),
         Route("/payments/reject", payments.reject, methods=post),
         Route("/kyc", kyc.queue, methods=["GET"]),
@@ -161,6 +183,10 @@ def console_routes(console: Console) -> list[Route]:
         Route("/staff", staff.overview, methods=["GET"]),
         Route("/staff/create", staff.create, methods=post),
         Route("/staff/roles", staff.set_roles, methods=post),
+        Route("/reports", reports.report, methods=["GET"]),
+        Route("/reports.csv", reports.csv, methods=["GET"]),
+        Route("/bonuses", bonuses.desk, methods=["GET"]),
+        Route("/bonuses/cancel", bonuses.cancel, methods=post),
         Route("/audit", audit.log, methods=["GET"]),
         Route("/audit.csv", audit.csv, methods=["GET"]),
         Route("/static/backoffice.css", stylesheet, methods=["GET"]),

@@ -27,11 +27,13 @@ same transaction.
 from domain.payments.service.deposits import deposit_request, initiate_deposit, open_deposit
 from domain.payments.service.reads import (
     PAGE_SIZE_MAX,
+    DepositFilter,
     QueueCursor,
     QueuePage,
     net_deposits,
     payments_by_id,
     pending_withdrawals,
+    search_deposits,
 )
 from domain.payments.service.steps import Actor
 from domain.payments.service.webhooks import WebhookResult, apply_webhook
@@ -55,6 +57,7 @@ __all__ = [
     "PAYOUT_STUCK_AFTER",
     "REASON_LENGTH_MAX",
     "Actor",
+    "DepositFilter",
     "QueueCursor",
     "QueuePage",
     "WebhookResult",
@@ -71,6 +74,7 @@ __all__ = [
     "record_payout",
     "reject_withdrawal",
     "request_withdrawal",
+    "search_deposits",
     "stuck_payouts",
     "submit_payout",
 ]

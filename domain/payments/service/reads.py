@@ -127,3 +127,59 @@ async def latest_deposit(
         )
     )
     return (rows[0], len(rows) - 1) if rows else None
+
+
+@dataclass(frozen=True)
+class DepositFilter:
+    """What finance searches deposits by; every part is optional and they combine. The
+    amount bounds are minor units of `currency` (inclusive) and need it."""
+
+    player_id: uuid.UUID | None = None
+    statuses: tuple[str, ...] = ()
+    currency: str | None = None
+    min_minor: int | None = None
+    max_minor: int | None = None
+    at_from: datetime | None = None
+    at_to: datetime | None = None
+
+
+async def search_deposits(
+    uow: UnitOfWork,
+    actor: Principal | None,
+    *,
+    brand: str,
+    found: DepositFilter,
+    first: int = PAGE_SIZE_DEFAULT,
+    after: QueueCursor | None = None,
+) -> QueuePage:
+    """The brand's deposits matching `found`, newest first, before `after` (its cursors
+    are the queue's: a position (created_at, id)). One statement.
+
+    Errors: those of require_permission(WALLET_READ), InvalidPageSize."""
+    require_permission(actor, Permission.WALLET_READ, brand)
+    check_page_size(first)
+    query = select(Payment).where(Payment.brand == brand, Payment.kind == PaymentKind.DEPOSIT)
+    if found.player_id is not None:
+        query = query.where(Payment.player_id == found.player_id)
+    if found.statuses:
+        query = query.where(Payment.status.in_(found.statuses))
+    if found.currency is not None:
+        query = query.where(Payment.currency == found.currency)
+    if found.min_minor is not None:
+        query = query.where(Payment.amount_minor >= found.min_minor)
+    if found.max_minor is not None:
+        query = query.where(Payment.amount_minor <= found.max_minor)
+    if found.at_from is not None:
+        query = query.where(Payment.created_at >= found.at_from)
+    if found.at_to is not None:
+        query = query.where(Payment.created_at < found.at_to)
+    if after is not None:
+        query = query.where(
+            tuple_(Payment.created_at, Payment.id) < tuple_(after.created_at, after.payment_id)
+        )
+    rows = list(
+        await uow.session.scalars(
+            query.order_by(Payment.created_at.desc(), Payment.id.desc()).limit(first + 1)
+        )
+    )
+    return QueuePage(rows[:first], has_next_page=len(rows) > first)

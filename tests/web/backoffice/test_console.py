@@ -171,6 +171,9 @@ async def test_support_finds_a_player_by_phone_and_revokes_their_sessions(
     assert 'action="/players/' + player_id + '/status"' not in profile.text
     assert revoked.status_code == 303
     assert "sessions were revoked" in after.text
+    sessions = profile.text[profile.text.index('id="player-sessions"') :].split("</table>")[0]
+    assert sessions.count("<tr><td>") == 1 and "bearer" in sessions
+    assert "No live session." in after.text.split('id="player-sessions"')[1]
     assert await _live_sessions(db, player_id) == 0
     assert (await player.query("query { viewer { player { id } } }")).data["viewer"] is None
     await player.aclose()
