@@ -44,9 +44,16 @@ BRANDS: Final = ("aurora", "kumo", "northstar")
 # EVENT: the first event the sports page links to.
 PAGES: Final = ("/", "/casino", "/sports", "EVENT")
 RUN_TIMEOUT_S: Final = 180
+# A run may fail on a loaded machine (Chromium slow to start, a page load timing out):
+# tried once more before the page counts as missed.
+RUN_ATTEMPTS: Final = 2
 GOAL_SCORE: Final = 100
 GOAL_LCP_MS: Final = 1500.0
 GOAL_CLS: Final = 0.05
+
+
+class LighthouseFailed(RuntimeError):
+    """Lighthouse gave no report for a page (its own error, or a timeout)."""
 
 
 @dataclass
@@ -87,9 +94,19 @@ def run_lighthouse(cli: Path, url: str, report: Path) -> Result:
         f"--chrome-flags={CHROME_FLAGS}",
     ]  # fmt: skip
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
-    subprocess.run(  # noqa: S603 (fixed argument list, no shell)
-        command, check=True, timeout=RUN_TIMEOUT_S, env=env, capture_output=True
-    )
+    for attempt in range(1, RUN_ATTEMPTS + 1):
+        try:
+            subprocess.run(  # noqa: S603 (fixed argument list, no shell)
+                command, check=True, timeout=RUN_TIMEOUT_S, env=env, capture_output=True
+            )
+            break
+        except subprocess.CalledProcessError as error:
+            if attempt == RUN_ATTEMPTS:
+                tail = error.stderr.decode(errors="replace").strip().splitlines()[-3:]
+                raise LighthouseFailed(f"{url}: {' / '.join(tail)}") from None
+        except subprocess.TimeoutExpired:
+            if attempt == RUN_ATTEMPTS:
+                raise LighthouseFailed(f"{url}: no report within {RUN_TIMEOUT_S} s") from None
     return read_report(json.loads(report.read_text(encoding="utf-8")))
 
 
@@ -122,6 +139,10 @@ def event_path(port: int, host: str) -> str | None:
     return page[start : page.index('"', start)]
 
 
+# The pages of the last audit_site that Lighthouse could not audit.
+failures: list[str] = []
+
+
 def _say(line: str) -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
@@ -135,9 +156,12 @@ def format_result(brand: str, path: str, result: Result) -> str:
 def audit_site(
     port: int, brands: Sequence[str], pages: Sequence[str], out: Path
 ) -> list[tuple[str, str, Result]]:
+    """Every page of every brand; a page Lighthouse could not audit is printed and left
+    out (`failures` counts them). Errors: RuntimeError when Lighthouse cannot be installed."""
     cli = ensure_lighthouse()
     out.mkdir(parents=True, exist_ok=True)
     results = []
+    failures.clear()
     _say(f"{'brand':<10} {'page':<44} perf a11y best seo")
     for brand in brands:
         base = f"http://{brand}.localhost:{port}"
@@ -148,7 +172,12 @@ def audit_site(
                 _say(f"{brand:<10} {path:<44} (no event open)")
                 continue
             name = "event" if path == "EVENT" else (path.strip("/").replace("/", "-") or "home")
-            result = run_lighthouse(cli, base + resolved, out / f"{brand}-{name}.json")
+            try:
+                result = run_lighthouse(cli, base + resolved, out / f"{brand}-{name}.json")
+            except LighthouseFailed as error:
+                _say(f"{brand:<10} {resolved:<44} NO REPORT: {error}")
+                failures.append(str(error))
+                continue
             _say(format_result(brand, resolved, result))
             if result.failing:
                 _say(f"{'':<10} not passing: {', '.join(result.failing)}")
@@ -172,9 +201,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for brand, path, result in results
         if (misses := result.misses(args.min_score, args.max_lcp_ms, args.max_cls))
     ]
+    missed += [f"no report: {failure}" for failure in failures]
     for line in missed:
         _say(f"MISSED {line}")
-    _say(f"{len(results) - len(missed)} of {len(results)} pages meet the goals")
+    total = len(results) + len(failures)
+    _say(f"{total - len(missed)} of {total} pages meet the goals")
     return 1 if missed else 0
 
 
