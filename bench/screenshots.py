@@ -38,9 +38,14 @@ PUBLIC_PAGES: Final = (
     "/", "/casino", "/sports", "EVENT", "/login", "/register", "/responsible-gambling",
     "/legal/terms",
 )  # fmt: skip
-ACCOUNT_PAGES: Final = ("/account", "/account/deposit", "/account/transactions", "/account/bets")
-# The first event of the sports page stands for "an event page".
+ACCOUNT_PAGES: Final = (
+    "/account", "/account/deposit", "/account/transactions", "/account/bets", "GAME",
+)  # fmt: skip
+# The first event of the sports page stands for "an event page", the lobby's first game
+# (in play money) for "a game page".
 EVENT_LINK: Final = "a[href^='/sports/event/']"
+GAME_LINK: Final = "#game-list a.game-demo"
+PSEUDO_PAGES: Final = {"EVENT": ("/sports", EVENT_LINK), "GAME": ("/casino", GAME_LINK)}
 # Widest element of the page against the viewport: what makes it scroll sideways.
 OVERFLOW_SCRIPT: Final = """() => {
   const width = document.documentElement.clientWidth;
@@ -70,9 +75,11 @@ def brand_url(brand: str, port: int) -> str:
     return f"http://{brand}.localhost:{port}"
 
 
-async def _event_path(page: Any, base: str) -> str | None:
-    await page.goto(base + "/sports")
-    link = page.locator(EVENT_LINK).first
+async def _linked_path(page: Any, base: str, pseudo: str) -> str | None:
+    """The path of the first link of a kind (an event, a game) on the page that lists them."""
+    listing, selector = PSEUDO_PAGES[pseudo]
+    await page.goto(base + listing)
+    link = page.locator(selector).first
     if await link.count() == 0:
         return None
     href: str = await link.get_attribute("href")
@@ -113,7 +120,8 @@ async def photograph_brand(
         if before is not None:
             await before(page)
         for path in paths:
-            resolved = await _event_path(page, base) if path == "EVENT" else path
+            pseudo = path in PSEUDO_PAGES
+            resolved = await _linked_path(page, base, path) if pseudo else path
             if resolved is None:
                 continue
             await page.goto(base + resolved)
@@ -126,7 +134,7 @@ async def photograph_brand(
                         f"({', '.join(found['wide'])})"
                     )
                 continue
-            name = "event" if path == "EVENT" else (path.strip("/").replace("/", "-") or "home")
+            name = path.lower() if pseudo else (path.strip("/").replace("/", "-") or "home")
             who = "-player" if signed_in else ""
             target = out / f"{brand}-{name}{who}-{size}.png"
             await page.screenshot(path=str(target), full_page=True)

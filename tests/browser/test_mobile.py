@@ -1,7 +1,8 @@
 """The player site on a phone first, in Chromium: no key page of any brand scrolls sideways
 at 320 px; screenshots of each at 390x844 and 1280x800 land in test-artifacts/screenshots;
 the header stays compact, the main places sit in a bottom bar, the lobby shows games on
-the first screen, and the bet slip is a drawer whose count follows the selections."""
+the first screen, the bet slip is a drawer whose count follows the selections, and a game's
+page keeps the balance in sight."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ async def test_no_key_page_scrolls_sideways_at_320_px_and_each_is_photographed(
         brand,
         out,
         signed_in=True,
-        pages=("/", "/casino", "/account", "/account/deposit", "/account/bets"),
+        pages=("/", "/casino", "/account", "/account/deposit", "/account/bets", "GAME"),
         before=signed_in,
     )
 
@@ -116,6 +117,9 @@ async def test_the_bet_slip_is_a_drawer_whose_count_follows_the_selections(
     place_shown = await page.locator("#place-bet").is_visible()
     selections = await drawer.locator(".slip-selection").count()
     cash_shown = await drawer.locator("[data-wallet=CASH]").is_visible()
+    # A game's page keeps the balance in sight too, over the bottom bar.
+    await page.goto(base + "/casino/quillmoor-002?provider=quillmoor&mode=demo")
+    game_cash = await page.locator("#balances [data-wallet=CASH]").bounding_box()
     await context.close()
 
     assert closed is not None and closed["height"] <= 64
@@ -124,4 +128,5 @@ async def test_the_bet_slip_is_a_drawer_whose_count_follows_the_selections(
     assert still_closed is not None and still_closed["height"] == closed["height"]
     assert opened is not None and opened["height"] > 300
     assert place_shown and selections == 2 and cash_shown
+    assert game_cash is not None and game_cash["y"] + game_cash["height"] <= PHONE["height"] - 56
     assert problems == []

@@ -1,0 +1,71 @@
+"""The home page's one GraphQL execution (SiteHome) reads its rails in a fixed number of
+statements, however many games and events they show: no N+1 as the lobby or the book grows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.brands.service import BrandRegistry
+from domain.kernel.db import Database
+from domain.kernel.settings import get_settings
+from schema import build_schema
+from tests.domain.sportsbook.support import add_market
+from tests.support import LOGIN, create_player, request_context, statements_of
+from web.seed import seed
+from web.site.client import load_documents
+from web.site.pages import HOME_EVENTS, HOME_GAMES
+
+SCHEMA = build_schema(get_settings())
+HOME = load_documents()["SiteHome"]
+
+
+async def _home(
+    db: Database, registry: BrandRegistry, token: str | None
+) -> tuple[dict[str, Any], int]:
+    variables = {"signedIn": token is not None, "games": HOME_GAMES, "events": HOME_EVENTS}
+    with statements_of(db) as statements:
+        result = await SCHEMA.execute(
+            HOME,
+            variable_values=variables,
+            context_value=request_context(db, registry, "aurora", token),
+            operation_name="SiteHome",
+        )
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    return result.data, len(statements)
+
+
+async def _token(db: Database, registry: BrandRegistry) -> str:
+    await create_player(db, registry, email="home@example.com")
+    signed_in = await SCHEMA.execute(
+        LOGIN,
+        variable_values={
+            "input": {"identifier": "home@example.com", "password": "correct horse battery"}
+        },
+        context_value=request_context(db, registry, "aurora", None),
+    )
+    assert signed_in.errors is None, signed_in.errors
+    return str(signed_in.data["login"]["token"])  # type: ignore[index]
+
+
+async def test_the_home_page_reads_in_the_same_statements_for_one_event_or_many(
+    db: Database, registry: BrandRegistry
+) -> None:
+    await seed(db, registry, demo=True)
+    token = await _token(db, registry)
+    await add_market(db, {"home": "1.80", "away": "2.05"}, event_status="live")
+    await add_market(db, {"home": "2.40", "away": "1.55"})
+    _, anonymous_few = await _home(db, registry, None)
+    _, player_few = await _home(db, registry, token)
+    for _ in range(HOME_EVENTS - 1):
+        await add_market(db, {"home": "1.80", "away": "2.05"}, event_status="live")
+        await add_market(db, {"home": "2.40", "away": "1.55"})
+
+    data, anonymous_many = await _home(db, registry, None)
+    _, player_many = await _home(db, registry, token)
+
+    assert len(data["live"]["edges"]) == HOME_EVENTS
+    assert len(data["featured"]["edges"]) == HOME_GAMES
+    assert data["tables"]["edges"] and data["casinoProviders"]
+    assert (anonymous_many, player_many) == (anonymous_few, player_few)
+    assert anonymous_many <= 12 and player_many <= 16
