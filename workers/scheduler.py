@@ -254,6 +254,8 @@ async def screen_national_registers(db: Database) -> int:
     day (a batch per run); a listed player is excluded."""
     screened, _excluded = await registers.screen_due(db)
     return screened
+
+
 async def complete_erasures(db: Database) -> int:
     """Erase the regulated records' personal parts once their retention is over."""
     async with db.transaction() as uow:
