@@ -350,9 +350,8 @@ async def redeem_loyalty_points(
                 uow, ctx.brand.slug, player.id, facts.currency,
                 points=points, idempotency_key=idempotency_key,
             )  # fmt: skip
-            await uow.commit()
-        async with ctx.db.uow() as uow:
             seen = await loyalty.view(uow, ctx.brand.slug, player.id)
+            await uow.commit()
         return cash, facts.currency, seen
 
     return await attempt(run)

@@ -12,7 +12,6 @@ from domain.compliance.kyc import checks, profile, review, status
 from domain.compliance.kyc.errors import CheckNotFound
 from domain.compliance.kyc.models import KycTier
 from domain.integrations import kyc_provider
-from domain.integrations.kyc import call_provider
 from resolvers.context import Context
 from resolvers.results import Outcome, attempt
 
@@ -58,19 +57,10 @@ async def start_verification(ctx: Context, tier: KycTier) -> Outcome[checks.Chec
     connection), then store it."""
 
     async def run() -> checks.CheckView:
-        provider = kyc_provider(ctx.settings)
-        async with ctx.db.uow() as uow:
-            prepared = await checks.prepare_check(
-                uow, await ctx.principal(), ctx.brand.slug, tier, RETURN_PATH
-            )
-        # A timeout or a refused connection: ProviderUnavailable, nothing stored.
-        session = await call_provider(provider.start_check(prepared.request))
-        async with ctx.db.uow() as uow:
-            check = await checks.record_check(
-                uow, prepared, brand=ctx.brand.slug, provider=provider.name, session=session
-            )
-            await uow.commit()
-            return checks.view_of(check)
+        return await checks.start_check(
+            ctx.db, await ctx.principal(), brand=ctx.brand.slug, tier=tier,
+            return_path=RETURN_PATH, provider=kyc_provider(ctx.settings),
+        )  # fmt: skip
 
     return await attempt(run)
 

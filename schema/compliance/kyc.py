@@ -139,7 +139,7 @@ class KycReviewItem:
     def of(cls, queued: review.QueuedCheck) -> Self:
         return cls(
             check=KycCheck.of(queued.check),
-            player_id=strawberry.ID(relay.to_base64("Player", queued.player_id)),
+            player_id=global_id("Player", queued.player_id),
             player_email=queued.player_email,
         )
 

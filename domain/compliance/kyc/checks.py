@@ -24,9 +24,15 @@ from domain.accounts.principal import Principal, require_player
 from domain.compliance.kyc.errors import CheckNotFound, CheckRunning, TierNotOffered
 from domain.compliance.kyc.events import KycTierChanged
 from domain.compliance.kyc.models import CheckStatus, KycCheck, KycDecision, KycTier
-from domain.integrations.kyc import CheckRequest, CheckSession, DecisionEvent
+from domain.integrations.kyc import (
+    CheckRequest,
+    CheckSession,
+    DecisionEvent,
+    KycProvider,
+    call_provider,
+)
 from domain.kernel import audit, clock
-from domain.kernel.db import UnitOfWork
+from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.outbox import emit
 
 # How many checks a player's verification status lists (newest first).
@@ -270,3 +276,25 @@ async def expire_documents(uow: UnitOfWork) -> int:
         await refresh_tier(uow, player_id, actor_id="kyc:document_expiry")
         changed += 1
     return changed
+
+
+async def start_check(
+    db: Database,
+    principal: Principal | None,
+    *,
+    brand: str,
+    tier: KycTier,
+    return_path: str,
+    provider: KycProvider,
+) -> CheckView:
+    """The flow of starting a check: prepare it, ask the provider for a session outside any
+    transaction (a slow provider holds no connection), then store it. A timeout or a
+    refused connection raises ProviderUnavailable, with nothing stored."""
+    async with db.uow() as uow:
+        prepared = await prepare_check(uow, principal, brand, tier, return_path)
+    session = await call_provider(provider.start_check(prepared.request))
+    async with db.transaction() as uow:
+        check = await record_check(
+            uow, prepared, brand=brand, provider=provider.name, session=session
+        )
+        return view_of(check)

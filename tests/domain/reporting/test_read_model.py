@@ -321,7 +321,12 @@ async def test_a_rebuild_restores_a_day_the_read_model_lost(
     before = await reported_cells(db)
     cell = next(key for key in before if key[2] == "casino")
     async with owner_db.transaction() as uow:
-        await uow.session.execute(text("UPDATE reporting_daily SET wins_minor = wins_minor + 1"))
+        # Only that day: the brands' business days differ (Tokyo's is a day ahead of
+        # Malta's from 15:00 UTC), and the rebuild below restores that day alone.
+        await uow.session.execute(
+            text("UPDATE reporting_daily SET wins_minor = wins_minor + 1 WHERE day = :day"),
+            {"day": cell[0]},
+        )
     async with db.uow() as uow:
         broken = await reconciliation.reconcile(uow, "aurora", cell[0], cell[0])  # type: ignore[arg-type]
     assert {m.figure for m in broken} == {"wins_minor"}

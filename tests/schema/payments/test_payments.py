@@ -102,7 +102,7 @@ async def test_hosted_deposit_credits_the_balance_once(server: str, db: Database
     assert (payment["kind"], payment["status"]) == ("DEPOSIT", "PENDING")
     page = await player.client.get(payment["redirectUrl"])
     assert page.status_code == 200
-    assert "2500 EUR" in page.text
+    assert "€25.00" in page.text
     reference = urlsplit(payment["redirectUrl"]).path.rsplit("/", 1)[-1]
     query = urlsplit(payment["redirectUrl"]).query
     paid = await player.client.post(f"/test-psp/checkout/{reference}/pay?{query}")
