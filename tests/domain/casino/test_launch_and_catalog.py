@@ -32,17 +32,22 @@ async def test_seeding_the_demo_catalogue_twice_keeps_one_copy(db: Database) -> 
     async with db.transaction() as uow:
         await seed_demo_catalog(uow, ["aurora", "northstar"])
         await seed_demo_catalog(uow, ["aurora", "northstar"])
+        # The catalogue is reference data that outlives tests: other tests' seeding, and
+        # their own test games of this provider, may be there too. Count the seed's games.
+        codes = [game.code for game in ORIGINALS.games]
         games = await uow.session.scalar(
             select(func.count())
             .select_from(CasinoGame)
-            .where(CasinoGame.provider == ORIGINALS.code)
+            .where(CasinoGame.provider == ORIGINALS.code, CasinoGame.code.in_(codes))
         )
         offered = await uow.session.execute(
-            # Other brands may hold the catalogue from other tests' seeding (it is reference data).
             text(
-                "SELECT brand, count(*) FROM casino_brand_games "
-                "WHERE brand IN ('aurora', 'northstar') GROUP BY brand ORDER BY brand"
-            )
+                "SELECT b.brand, count(*) FROM casino_brand_games b "
+                "JOIN casino_games g ON g.id = b.game_id "
+                "WHERE b.brand IN ('aurora', 'northstar') AND g.provider = :provider "
+                "AND g.code = ANY(:codes) GROUP BY b.brand ORDER BY b.brand"
+            ),
+            {"provider": ORIGINALS.code, "codes": codes},
         )
         assert games == 2
         assert list(offered) == [("aurora", 2), ("northstar", 2)]

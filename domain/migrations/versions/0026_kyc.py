@@ -1,7 +1,7 @@
 """kyc: the player's profile, KYC checks at a provider and their decisions, the player's tier
 
-Revision ID: 0024_kyc
-Revises: 0024_bonusplay
+Revision ID: 0026_kyc
+Revises: 0025_free_play_loyalty
 Create Date: 2026-12-07 14:20:00
 
 - `player_profiles`: legal name, address, nationality and phone of a player (one row each,
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0024_kyc"
-down_revision: str | Sequence[str] | None = "0024_bonusplay"
+revision: str = "0026_kyc"
+down_revision: str | Sequence[str] | None = "0025_free_play_loyalty"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

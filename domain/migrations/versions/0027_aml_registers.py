@@ -1,7 +1,7 @@
 """aml: national register screening, the risk queue's alerts and interactions, and the deposit hold they may set
 
-Revision ID: 0024_aml
-Revises: 0024_kyc
+Revision ID: 0027_aml_registers
+Revises: 0026_kyc
 Create Date: 2026-12-07 14:20:00
 
 - `aml_alerts`: one row per rule, player and window (unique), with the evidence that crossed
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0024_aml"
-down_revision: str | Sequence[str] | None = "0024_kyc"
+revision: str = "0027_aml_registers"
+down_revision: str | Sequence[str] | None = "0026_kyc"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

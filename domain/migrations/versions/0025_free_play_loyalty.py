@@ -1,7 +1,7 @@
 """bonusplay: free rounds (free spins) granted at the game provider
 
-Revision ID: 0024_bonusplay
-Revises: 0024_sbfinish
+Revision ID: 0025_free_play_loyalty
+Revises: 0024_outcome_positions
 Create Date: 2026-12-07 14:30:00
 
 - `bonus_offers.kind` accepts `free_spins`;
@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0024_bonusplay"
-down_revision: str | Sequence[str] | None = "0024_sbfinish"
+revision: str = "0025_free_play_loyalty"
+down_revision: str | Sequence[str] | None = "0024_outcome_positions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """sbfinish: a race runner's finishing position kept with its result
 
-Revision ID: 0024_sbfinish
+Revision ID: 0024_outcome_positions
 Revises: 0023_otel
 Create Date: 2026-12-07 14:20:00
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0024_sbfinish"
+revision: str = "0024_outcome_positions"
 down_revision: str | Sequence[str] | None = "0023_otel"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
