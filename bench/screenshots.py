@@ -46,9 +46,10 @@ ACCOUNT_PAGES: Final = (
 EVENT_LINK: Final = "a[href^='/sports/event/']"
 GAME_LINK: Final = "#game-list a.game-demo"
 PSEUDO_PAGES: Final = {"EVENT": ("/sports", EVENT_LINK), "GAME": ("/casino", GAME_LINK)}
-# Widest element of the page against the viewport: what makes it scroll sideways.
-OVERFLOW_SCRIPT: Final = """() => {
-  const width = document.documentElement.clientWidth;
+# Widest element of the page against the viewport: what makes it scroll sideways. The
+# width is the one the context was given: a mobile viewport widens its layout to fit
+# overflowing content (as a phone zooms out), so clientWidth would hide the overflow.
+OVERFLOW_SCRIPT: Final = """(width) => {
   const wide = [...document.querySelectorAll('body *')]
     .filter(e => e.getBoundingClientRect().right > width + 1)
     .filter(e => getComputedStyle(e).position !== 'fixed')
@@ -127,10 +128,10 @@ async def photograph_brand(
             await page.goto(base + resolved)
             await page.wait_for_load_state("load")
             if size == "narrow":
-                found = await page.evaluate(OVERFLOW_SCRIPT)
-                if found["scroll"] > found["width"]:
+                found = await page.evaluate(OVERFLOW_SCRIPT, width)
+                if found["scroll"] > width:
                     report.overflows.append(
-                        f"{brand} {resolved}: {found['scroll']} px > {found['width']} px "
+                        f"{brand} {resolved}: {found['scroll']} px > {width} px "
                         f"({', '.join(found['wide'])})"
                     )
                 continue

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from bench.screenshots import photograph_brand, sign_in
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
+from domain.sportsbook.models import Event
 from tests.browser.test_site import _axe_violations, _new_page, _port
 from tests.domain.sportsbook.support import add_market
 from web.seed import DEMO_PASSWORD, seed
@@ -25,10 +27,21 @@ TOUCH_TARGET_PX = 44
 
 @pytest.fixture
 async def demo_site(db: Database, registry: BrandRegistry) -> None:
-    """The dev lobby (every demo game), the demo players, an event in play with a score."""
+    """The dev lobby (every demo game), the demo players, and events in play with scores:
+    enough of them that the home page's live rail runs past the phone's edge, as in dev
+    (a rail's off-screen items must not widen the page)."""
     await seed(db, registry, demo=True)
     await add_market(db, {"home": "2.10", "draw": "3.40", "away": "3.60"})
-    await add_market(db, {"home": "1.80", "away": "2.05"}, event_status="live")
+    live = [
+        (await add_market(db, {"home": "1.80", "away": "2.05"}, event_status="live")).event_id
+        for _ in range(3)
+    ]
+    async with db.transaction() as uow:
+        await uow.session.execute(
+            update(Event)
+            .where(Event.id.in_(live))
+            .values(score={"home": 1, "away": 0}, clock={"period": "2H", "minute": 67})
+        )
 
 
 @pytest.mark.parametrize("brand", BRANDS)
