@@ -74,6 +74,7 @@ async def grant_free_bet(
         raise NotEligible("This offer is not open now.", field="offerId")
     terms = Terms.from_json(offer.terms)
     once = Eligibility.from_json(offer.eligibility).once_per_player
+    repeatable = not once and actor.kind != "player"
     at = clock.now()
     free_bet_id = uuid.uuid4()
     inserted = await uow.session.scalar(
@@ -84,7 +85,8 @@ async def grant_free_bet(
             player_id=player_id,
             offer_id=offer.id,
             offer_version=offer.version,
-            claim_key=str(offer.id) if once else f"{offer.id}:{free_bet_id}",
+            # A player claims an offer once (the key is the offer); staff and jobs may grant again.
+            claim_key=f"{offer.id}:{free_bet_id}" if repeatable else str(offer.id),
             currency=offer.currency,
             state=FreeBetState.ACTIVE.value,
             terms=offer.terms,

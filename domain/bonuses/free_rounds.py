@@ -87,7 +87,9 @@ async def grant_free_spins(
     once = Eligibility.from_json(offer.eligibility).once_per_player
     at = clock.now()
     rounds_id = uuid.uuid4()
-    claim_key = str(offer.id) if once else f"{offer.id}:{rounds_id}"
+    # A player claims an offer once (the key is the offer); staff and jobs may grant again.
+    repeatable = not once and actor.kind != "player"
+    claim_key = f"{offer.id}:{rounds_id}" if repeatable else str(offer.id)
     inserted = await uow.session.scalar(
         insert(FreeRounds)
         .values(

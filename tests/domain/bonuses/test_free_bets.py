@@ -13,7 +13,12 @@ import pytest
 from sqlalchemy import text
 
 from domain.bonuses import free_bets
-from domain.bonuses.errors import FreeBetNotEligible, FreeBetOddsTooLow, FreeBetStakeMismatch
+from domain.bonuses.errors import (
+    AlreadyClaimed,
+    FreeBetNotEligible,
+    FreeBetOddsTooLow,
+    FreeBetStakeMismatch,
+)
 from domain.bonuses.lifecycle import Actor
 from domain.bonuses.models import BonusOffer, FreeBet, OfferKind
 from domain.bonuses.offers import OfferDraft, create_demo_offer
@@ -51,7 +56,9 @@ def _slip(outcome_id: int, odds: str, stake_minor: int = 10_00) -> BetSlip:
     )
 
 
-async def _offer(db: Database, registry: BrandRegistry) -> BonusOffer:
+async def _offer(
+    db: Database, registry: BrandRegistry, eligibility: Eligibility | None = None
+) -> BonusOffer:
     terms = Terms(
         free_bet_minor=10_00,
         free_bet_min_odds="2.00",
@@ -59,7 +66,12 @@ async def _offer(db: Database, registry: BrandRegistry) -> BonusOffer:
         wagering_days=7,
     )
     draft = OfferDraft(
-        OfferKind.FREE_BET, f"Free bet {uuid.uuid4().hex[:6]}", None, "EUR", terms, Eligibility()
+        OfferKind.FREE_BET,
+        f"Free bet {uuid.uuid4().hex[:6]}",
+        None,
+        "EUR",
+        terms,
+        eligibility or Eligibility(),
     )
     async with db.transaction() as uow:
         return await create_demo_offer(uow, registry.get(BRAND), draft)
@@ -141,4 +153,34 @@ async def test_a_void_bet_gives_the_free_bet_back_and_an_unused_one_expires(
     assert await free_bets.expire_due(db) == 0
     assert (await _state(db, granted.id))[0] == "expired"
     assert await wallets(db, player) == {WalletKind.CASH: 5_00}
+    await assert_ledger_ok(db)
+
+
+async def test_a_player_claims_a_free_bet_offer_once_and_staff_may_grant_it_again(
+    db: Database, registry: BrandRegistry
+) -> None:
+    """An offer open to repeated grants (not once per player) is still claimed once by the
+    player: claiming again must not move the free bet's stake into the wallet again."""
+    player = await funded_player(db, registry, 1_00)
+    offer = await _offer(db, registry, Eligibility(once_per_player=False))
+    assert not Eligibility.from_json(offer.eligibility).once_per_player
+
+    async with db.transaction() as uow:
+        await free_bets.grant_free_bet(uow, BRAND, offer, player, actor=Actor("player", player))
+    with pytest.raises(AlreadyClaimed):
+        async with db.transaction() as uow:
+            await free_bets.grant_free_bet(uow, BRAND, offer, player, actor=Actor("player", player))
+    assert await wallets(db, player) == {
+        WalletKind.CASH: 1_00,
+        WalletKind.SPORTSBOOK_FREE_BET: 10_00,
+    }
+
+    async with db.transaction() as uow:
+        await free_bets.grant_free_bet(
+            uow, BRAND, offer, player, actor=Actor("staff", uuid.uuid4()), reason="goodwill"
+        )
+    assert await wallets(db, player) == {
+        WalletKind.CASH: 1_00,
+        WalletKind.SPORTSBOOK_FREE_BET: 20_00,
+    }
     await assert_ledger_ok(db)
