@@ -35,6 +35,7 @@ from domain.kernel import audit, clock
 from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.errors import DomainError
 from domain.kernel.outbox import emit
+from domain.kernel.settings import get_settings
 
 # How often an active player is screened again by the periodic job.
 SCREEN_INTERVAL: Final = timedelta(hours=24)
@@ -44,9 +45,13 @@ SCREEN_BATCH_MAX: Final = 100
 SCREEN_RETRY_AFTER: Final = timedelta(hours=1)
 
 
-def register_named(name: str) -> NationalRegister:
-    """The adapter of a named register. Only the built-in test register ships today: every
-    name is served by it (a real adapter replaces it per name)."""
+def register_named(name: str, *, production: bool) -> NationalRegister:
+    """The adapter of a named register. Only the built-in test register ships today, and
+    only outside production, where it serves every name. In production no register has an
+    adapter yet: RegisterUnavailable, so the pack's rule for an unanswered register decides
+    (the UK refuses) instead of an empty test list answering "not excluded"."""
+    if production:
+        raise RegisterUnavailable()
     return SandboxRegister(name)
 
 
@@ -67,7 +72,8 @@ async def screen(
         return None
     subject = RegisterSubject(email=email, phone=phone, date_of_birth=date_of_birth)
     try:
-        answer = await ask(register_named(name), subject, DEV_REGISTER_SECRET)
+        adapter = register_named(name, production=get_settings().is_production)
+        answer = await ask(adapter, subject, DEV_REGISTER_SECRET)
     except RegisterUnavailable:
         if pack.self_exclusion.register_unavailable == "refuse":
             raise
