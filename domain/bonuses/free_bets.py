@@ -34,12 +34,11 @@ from domain.bonuses.errors import (
     NotEligible,
 )
 from domain.bonuses.events import BonusUpdated
-from domain.bonuses.lifecycle import Actor
+from domain.bonuses.lifecycle import Actor, staff_reason
 from domain.bonuses.models import BonusOffer, FreeBet, FreeBetState, OfferKind
 from domain.bonuses.terms import Eligibility, Terms
 from domain.kernel import audit, clock, outbox
 from domain.kernel.db import Database, UnitOfWork
-from domain.kernel.errors import ReasonRequired
 from domain.wallets.ledger import IdempotencyScope
 from domain.wallets.models import HouseAccountKind, LedgerAccount, WalletKind
 from domain.wallets.service import house_account_id, transfer, wallet_id
@@ -47,7 +46,6 @@ from domain.wallets.service import house_account_id, transfer, wallet_id
 GRANT_KIND: Final = "bonus.grant"
 FORFEIT_KIND: Final = "bonus.forfeit"
 LEDGER_SCOPE: Final = IdempotencyScope("system:bonuses", "bonuses.free_bets")
-REASON_LENGTH_MAX: Final = 500
 EXPIRY_BATCH: Final = 500
 
 
@@ -135,9 +133,7 @@ async def grant_free_bet_by_staff(
     """CRM staff (bonus.manage) grant a free-bet offer to a player of their brand.
     Errors: NotAuthenticated, PermissionDenied, ReasonRequired, NotEligible, AlreadyClaimed."""
     actor = require_permission(staff, Permission.BONUS_MANAGE, brand)
-    clean = reason.strip()
-    if not clean or len(clean) > REASON_LENGTH_MAX or not clean.isprintable():
-        raise ReasonRequired(field="reason")
+    clean = staff_reason(reason)
     return await grant_free_bet(
         uow, brand, offer, player_id, actor=Actor("staff", actor.id), reason=clean
     )
@@ -271,9 +267,7 @@ async def cancel(
     """Staff (bonus.manage) cancel an unused free bet with a reason: its stake goes back to
     the house. Errors: NotAuthenticated, PermissionDenied, ReasonRequired, FreeBetNotFound."""
     actor = require_permission(staff, Permission.BONUS_MANAGE, brand)
-    clean = reason.strip()
-    if not clean or len(clean) > REASON_LENGTH_MAX or not clean.isprintable():
-        raise ReasonRequired(field="reason")
+    clean = staff_reason(reason)
     free_bet = await uow.session.scalar(
         select(FreeBet)
         .where(

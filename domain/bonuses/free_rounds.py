@@ -30,7 +30,7 @@ from domain.bonuses.errors import (
     NotEligible,
 )
 from domain.bonuses.events import BonusUpdated
-from domain.bonuses.lifecycle import Actor, complete_if_wagered
+from domain.bonuses.lifecycle import Actor, complete_if_wagered, staff_reason
 from domain.bonuses.models import (
     FREE_ROUNDS_OPEN,
     BonusGrant,
@@ -51,7 +51,6 @@ from domain.integrations.free_rounds import (
 )
 from domain.kernel import audit, clock, outbox
 from domain.kernel.db import Database, UnitOfWork
-from domain.kernel.errors import ReasonRequired
 from domain.wallets.ledger import IdempotencyScope
 from domain.wallets.models import HouseAccountKind, WalletKind
 from domain.wallets.service import house_account_id, transfer, wallet_id
@@ -59,7 +58,6 @@ from domain.wallets.service import house_account_id, transfer, wallet_id
 WIN_KIND: Final = "bonus.free_round_win"
 BONUS_WIN_KIND: Final = "bonus.grant"
 LEDGER_SCOPE: Final = IdempotencyScope("system:bonuses", "bonuses.free_rounds")
-REASON_LENGTH_MAX: Final = 500
 SYNC_BATCH: Final = 200
 _ENDED_BY_PROVIDER: Final = {
     RewardStatus.COMPLETED: FreeRoundsState.COMPLETED,
@@ -145,17 +143,10 @@ async def grant_free_spins_by_staff(
     reason. Errors: NotAuthenticated, PermissionDenied, ReasonRequired, NotEligible,
     AlreadyClaimed."""
     actor = require_permission(staff, Permission.BONUS_MANAGE, brand)
-    clean = _reason(reason)
+    clean = staff_reason(reason)
     return await grant_free_spins(
         uow, brand, offer, player_id, actor=Actor("staff", actor.id), reason=clean
     )
-
-
-def _reason(reason: str) -> str:
-    clean = reason.strip()
-    if not clean or len(clean) > REASON_LENGTH_MAX or not clean.isprintable():
-        raise ReasonRequired(field="reason")
-    return clean
 
 
 async def activate(db: Database, api: FreeRoundsApi, rounds_id: uuid.UUID) -> FreeRounds:
@@ -461,7 +452,7 @@ async def cancel(
     Errors: NotAuthenticated, PermissionDenied, ReasonRequired, FreeRoundsNotFound,
     FreeRoundsNotAvailable."""
     actor = require_permission(staff, Permission.BONUS_MANAGE, brand)
-    clean = _reason(reason)
+    clean = staff_reason(reason)
     rounds = await _locked(uow, rounds_id)
     if rounds.brand != brand:
         raise FreeRoundsNotFound(field="id")

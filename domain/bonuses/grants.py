@@ -22,20 +22,18 @@ from domain.bonuses.errors import (
     NotEligible,
 )
 from domain.bonuses.events import BonusUpdated
-from domain.bonuses.lifecycle import Actor, end_grant
+from domain.bonuses.lifecycle import Actor, end_grant, staff_reason
 from domain.bonuses.models import BonusGrant, BonusOffer, GrantState, OfferKind
 from domain.bonuses.repository import grants_by_state, grants_of_player
 from domain.bonuses.terms import Audience, Eligibility, Terms
 from domain.kernel import audit, clock, outbox
 from domain.kernel.db import UnitOfWork
-from domain.kernel.errors import ReasonRequired
 from domain.wallets.ledger import IdempotencyScope
 from domain.wallets.models import HouseAccountKind, WalletKind
 from domain.wallets.service import house_account_id, transfer, wallet_id
 
 GRANT_KIND: Final = "bonus.grant"
 LEDGER_SCOPE: Final = IdempotencyScope("system:bonuses", "bonuses.grant")
-REASON_LENGTH_MAX: Final = 500
 _NOT_CLAIMED_HERE: Final = frozenset({OfferKind.FREE_SPINS.value, OfferKind.FREE_BET.value})
 
 
@@ -135,9 +133,7 @@ async def grant_by_staff(
     eligibility, with a reason; a deposit match needs the amount. Errors: NotAuthenticated,
     PermissionDenied, ReasonRequired, InvalidTerms, AlreadyClaimed."""
     actor = require_permission(staff, Permission.BONUS_MANAGE, brand)
-    clean = reason.strip()
-    if not clean or len(clean) > REASON_LENGTH_MAX or not clean.isprintable():
-        raise ReasonRequired(field="reason")
+    clean = staff_reason(reason)
     if offer.kind in _NOT_CLAIMED_HERE:
         raise InvalidTerms(
             "Grant free spins or a free bet with their own mutation.", field="offerId"
@@ -243,9 +239,7 @@ async def cancel(
     """Staff (bonus.manage) cancel a grant with a reason. Errors: NotAuthenticated,
     PermissionDenied, ReasonRequired, GrantNotFound, GrantNotActive."""
     actor = require_permission(staff, Permission.BONUS_MANAGE, brand)
-    clean = reason.strip()
-    if not clean or len(clean) > REASON_LENGTH_MAX or not clean.isprintable():
-        raise ReasonRequired(field="reason")
+    clean = staff_reason(reason)
     return await end_grant(
         uow, brand, grant_id, GrantState.CANCELLED, actor=Actor("staff", actor.id), reason=clean
     )

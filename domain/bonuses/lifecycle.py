@@ -21,6 +21,7 @@ from domain.bonuses.events import BonusUpdated
 from domain.bonuses.models import BonusGrant, GrantState
 from domain.kernel import audit, clock, outbox
 from domain.kernel.db import Database, UnitOfWork
+from domain.kernel.errors import ReasonRequired
 from domain.wallets.ledger import IdempotencyScope
 from domain.wallets.models import HouseAccountKind, LedgerAccount, WalletKind
 from domain.wallets.service import house_account_id, transfer, wallet_id
@@ -28,6 +29,19 @@ from domain.wallets.service import house_account_id, transfer, wallet_id
 CONVERSION_KIND: Final = "bonus.conversion"
 FORFEIT_KIND: Final = "bonus.forfeit"
 LEDGER_SCOPE: Final = IdempotencyScope("system:bonuses", "bonuses.end")
+
+
+# Staff give a reason for what they do to a bonus; it goes into the audit row.
+REASON_LENGTH_MAX: Final = 500
+
+
+def staff_reason(reason: str) -> str:
+    """The reason stripped: one printable line of at most REASON_LENGTH_MAX characters.
+    Errors: ReasonRequired."""
+    clean = reason.strip()
+    if not clean or len(clean) > REASON_LENGTH_MAX or not clean.isprintable():
+        raise ReasonRequired(field="reason")
+    return clean
 
 
 @dataclass(frozen=True)
