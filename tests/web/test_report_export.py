@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from tests.schema.accounts.test_staff import signed_in_staff
-from tests.schema.reporting.test_report import seed
+from tests.schema.reporting.test_report import aurora_today, seed
 from tests.support import AURORA, Api
 
 
 def span() -> dict[str, str]:
-    today = date.today()
+    today = aurora_today()
     return {"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()}
 
 

@@ -4,8 +4,9 @@ range over 400 days is a typed error."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from strawberry.relay import to_base64
@@ -31,8 +32,14 @@ query($from: Date!, $to: Date!, $dims: [ReportDimension!]!, $filters: ReportFilt
 """
 
 
+def aurora_today() -> date:
+    """Aurora's business day (Malta): reports are kept by the brand's day, which is a day ahead
+    of UTC's between 22:00 and 24:00 UTC."""
+    return datetime.now(ZoneInfo("Europe/Malta")).date()
+
+
 def around_today(**extra: Any) -> dict[str, Any]:
-    today = date.today()
+    today = aurora_today()
     return {
         "from": (today - timedelta(days=1)).isoformat(),
         "to": (today + timedelta(days=1)).isoformat(),
@@ -76,7 +83,7 @@ async def test_finance_staff_read_the_brands_month_by_product_and_game(
     assert (casino["wins"]["amount"], casino["ggr"]["amount"], casino["ngr"]["amount"]) == (
         "4.00", "9.00", "9.00",
     )  # fmt: skip
-    assert casino["month"] == date.today().replace(day=1).isoformat()
+    assert casino["month"] == aurora_today().replace(day=1).isoformat()
     assert (account["depositCount"], account["firstTimeDepositors"], account["registrations"]) == (
         1, 1, 1,
     )  # fmt: skip
@@ -151,7 +158,7 @@ async def test_crm_reads_a_players_value_over_the_lifetime_and_a_period(
                 text("SELECT id FROM players WHERE brand = 'aurora' AND currency = 'EUR'")
             )
         ).one()
-    today = date.today()
+    today = aurora_today()
     global_id = to_base64("Player", str(player_id))
 
     now = await crm.query(
