@@ -7,7 +7,7 @@ and a check that no page scrolls sideways on the narrowest phone (320 px).
 Against a running `stakehouse dev` (brands on `<slug>.localhost:<port>`), driving Debian's
 Chromium. Signed out it photographs the public pages; with `--user` it signs in on each
 brand and adds the account pages. Prints one line per page and size and each page that
-overflows at 320 px, and exits 1 if any does. tests/browser/test_mobile.py runs the same
+overflows at 320 px, and exits 1 if any does. tests/browser/test_mobile_<brand>.py run the same
 code against the test server.
 """
 

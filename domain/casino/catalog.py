@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.casino.models import BrandGame, CasinoGame, CasinoProvider
@@ -35,6 +36,8 @@ class GameSpec:
     demo_available: bool = True
     # Jurisdictions where the game is not certified (no brand there lists it).
     restricted_jurisdictions: tuple[str, ...] = ()
+    # The studio's release day (None: not said; a day said before is kept).
+    released_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ ORIGINALS = ProviderSpec(
             volatility="low",
             tags=("dice", "provably-fair"),
             thumbnail_url="/static/originals/dice.svg",
+            released_on=date(2024, 11, 4),
         ),
         GameSpec(
             code="originals-slot",
@@ -69,6 +73,7 @@ ORIGINALS = ProviderSpec(
             volatility="low",
             tags=("slot", "classic"),
             thumbnail_url="/static/originals/slot.svg",
+            released_on=date(2025, 6, 2),
         ),
     ),
 )
@@ -100,6 +105,7 @@ async def sync_provider(uow: UnitOfWork, spec: ProviderSpec) -> None:
                 "thumbnail_url": game.thumbnail_url,
                 "demo_available": game.demo_available,
                 "restricted_jurisdictions": list(game.restricted_jurisdictions),
+                "released_on": game.released_on,
             }
             for game in spec.games
         ]
@@ -119,6 +125,7 @@ async def sync_provider(uow: UnitOfWork, spec: ProviderSpec) -> None:
             set_={
                 **{name: games.excluded[name] for name in updated},
                 "demo_available": games.excluded.demo_available,
+                "released_on": func.coalesce(games.excluded.released_on, CasinoGame.released_on),
             },
         )
     )
@@ -196,6 +203,7 @@ def _spec(game: CatalogueGame) -> GameSpec:
         thumbnail_url=game.thumbnail_url,
         demo_available=game.demo_available,
         restricted_jurisdictions=game.restricted_jurisdictions,
+        released_on=game.released_on,
     )
 
 

@@ -16,6 +16,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, Final, TypeAlias
 
 from sqlalchemy import (
@@ -40,9 +41,10 @@ from domain.casino.models import (
     CasinoGame,
     CasinoProvider,
     FavouriteGame,
+    GameRound,
     GameSession,
 )
-from domain.kernel import paging
+from domain.kernel import clock, paging
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError
 from domain.kernel.paging import (
@@ -64,6 +66,11 @@ SEARCH_LENGTH_MAX: Final = 100
 TAGS_MAX: Final = 10
 TAG_LENGTH_MAX: Final = 40
 RECENTLY_PLAYED_MAX: Final = 50
+# The home page's "top" and "new" rails: at most this many games each.
+RAIL_MAX: Final = 50
+# "Top" counts the rounds played on the brand over this many days.
+TOP_WINDOW_DAYS_DEFAULT: Final = 30
+TOP_WINDOW_DAYS_MAX: Final = 365
 _CURSOR_VERSION: Final = "g2"
 # Cursors issued before the paging kit (base64 of a JSON list); still accepted, so a client
 # paging across a deploy does not fail.
@@ -95,6 +102,8 @@ class Game:
     demo_available: bool
     # The game's and its provider's switches on the brand, together.
     enabled: bool
+    # The studio's release day, else the day the game reached the lobby.
+    released_on: date
 
     @property
     def cursor(self) -> LobbyCursor:
@@ -223,6 +232,7 @@ def _game(row: Any) -> Game:
         thumbnail_url=game.thumbnail_url,
         demo_available=game.demo_available,
         enabled=bool(enabled),
+        released_on=game.released_on or game.created_at.date(),
     )
 
 
@@ -374,6 +384,73 @@ async def recently_played(
         _offered(brand)
         .join(launches, launches.c.game_id == CasinoGame.id)
         .order_by(launches.c.last_played.desc(), CasinoGame.id)
+        .limit(limit)
+    )
+    return [_game(row) for row in await uow.session.execute(statement)]
+
+
+def _rail_size(limit: int) -> None:
+    if type(limit) is not int or not 1 <= limit <= RAIL_MAX:
+        raise InvalidPageSize(f"Ask for 1 to {RAIL_MAX} games.", field="first")
+
+
+def _released() -> ColumnElement[date]:
+    """A game's release day: the studio's, else the day it reached the lobby."""
+    return func.coalesce(CasinoGame.released_on, func.date(CasinoGame.created_at))
+
+
+async def top_games(
+    uow: UnitOfWork,
+    brand: Brand,
+    *,
+    limit: int = 12,
+    category: str | None = None,
+    days: int = TOP_WINDOW_DAYS_DEFAULT,
+) -> list[tuple[Game, int]]:
+    """The brand's listed games by popularity: the rounds played on the brand over the last
+    `days` days (real money and demo alike), most first; games nobody played follow, the
+    newest first, so a new brand's rail is not empty. One statement, each game with its
+    round count. Errors: InvalidPageSize, InvalidLobbyFilter (days)."""
+    _rail_size(limit)
+    if type(days) is not int or not 1 <= days <= TOP_WINDOW_DAYS_MAX:
+        raise InvalidLobbyFilter(f"Count 1 to {TOP_WINDOW_DAYS_MAX} days.", field="days")
+    plays = (
+        select(
+            GameRound.provider,
+            GameRound.game_code,
+            func.count().label("rounds"),
+        )
+        .where(
+            GameRound.brand == brand.slug,
+            GameRound.opened_at >= clock.now() - timedelta(days=days),
+        )
+        .group_by(GameRound.provider, GameRound.game_code)
+        .subquery()
+    )
+    rounds = func.coalesce(plays.c.rounds, 0)
+    statement = (
+        _filtered(_offered(brand), LobbyFilter(category=category))
+        .add_columns(rounds)
+        .outerjoin(
+            plays,
+            and_(plays.c.provider == CasinoGame.provider, plays.c.game_code == CasinoGame.code),
+        )
+        .order_by(rounds.desc(), _released().desc(), CasinoGame.name, CasinoGame.id)
+        .limit(limit)
+    )
+    rows = await uow.session.execute(statement)
+    return [(_game(row[:3]), int(row[3])) for row in rows]
+
+
+async def new_games(
+    uow: UnitOfWork, brand: Brand, *, limit: int = 12, category: str | None = None
+) -> list[Game]:
+    """The brand's listed games, the latest released first (then by name): one statement.
+    Errors: InvalidPageSize."""
+    _rail_size(limit)
+    statement = (
+        _filtered(_offered(brand), LobbyFilter(category=category))
+        .order_by(_released().desc(), CasinoGame.name, CasinoGame.id)
         .limit(limit)
     )
     return [_game(row) for row in await uow.session.execute(statement)]

@@ -14,7 +14,7 @@ transaction moved what, so a replay answers the original result and nothing move
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -87,6 +88,9 @@ class CasinoGame(Base):
     thumbnail_url: Mapped[str | None] = mapped_column(Text)
     demo_available: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The day the studio released it, as its catalogue says (null: not said; the lobby then
+    # counts the day the game reached it, `created_at`). The "new games" rail orders by it.
+    released_on: Mapped[date | None] = mapped_column(Date)
     # Jurisdictions (a brand's `jurisdiction`, e.g. "GB") where the game is not certified:
     # no brand of those lists or launches it, whatever its own switch says.
     restricted_jurisdictions: Mapped[list[str]] = mapped_column(

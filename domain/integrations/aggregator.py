@@ -14,6 +14,7 @@ import asyncio
 import base64
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Protocol, TypeVar
 
 from domain.kernel.errors import DomainError
@@ -47,6 +48,8 @@ class CatalogueGame:
     thumbnail_url: str | None = None
     demo_available: bool = True
     restricted_jurisdictions: tuple[str, ...] = ()
+    # The day the studio released it (None: the studio does not say).
+    released_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,11 @@ _ADJECTIVES = (
 _NOUNS = ("Owls", "Comets", "Harbour", "Orchard", "Foxes", "Beacons", "Meadow", "Kites")
 _TABLES = ("Quayside Roulette", "Marble Wheel", "Salt and Silk Roulette", "Cinder Wheel")
 SLOT_GAMES_PER_STUDIO = len(_ADJECTIVES) * 3
+# The built-in studios' release days: a slot every 11 days from this day on (the last one
+# the newest), a table every 90 days from the other; fixed, so the "new" rail is the same
+# on every machine.
+_FIRST_SLOT_RELEASE = date(2025, 3, 3)
+_FIRST_TABLE_RELEASE = date(2024, 9, 2)
 
 
 def studio_art_url(code: str) -> str:
@@ -127,7 +135,7 @@ def _studio_games(studio: str) -> tuple[CatalogueGame, ...]:
     """A studio's catalogue: invented, but shaped like the real ones."""
     if studio == DEMO_TABLE_STUDIO:
         tables = []
-        for name in _TABLES:
+        for number, name in enumerate(_TABLES):
             code = f"{DEMO_TABLE_STUDIO}-{name.lower().replace(' ', '-')}"
             tables.append(
                 CatalogueGame(
@@ -138,6 +146,7 @@ def _studio_games(studio: str) -> tuple[CatalogueGame, ...]:
                     volatility="low",
                     tags=("table", "roulette"),
                     thumbnail_url=studio_art_url(code),
+                    released_on=_FIRST_TABLE_RELEASE + timedelta(days=90 * number),
                 )
             )
         return tuple(tables)
@@ -159,6 +168,7 @@ def _studio_games(studio: str) -> tuple[CatalogueGame, ...]:
                 thumbnail_url=studio_art_url(code),
                 # Not certified in Sweden: a jurisdiction rule the lobby applies.
                 restricted_jurisdictions=("SE",) if index % 7 == 0 else (),
+                released_on=_FIRST_SLOT_RELEASE + timedelta(days=11 * index),
             )
         )
     return tuple(games)

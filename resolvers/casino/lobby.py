@@ -111,6 +111,20 @@ async def is_favourite(ctx: Context, game_id: uuid.UUID) -> bool:
     return await ctx.loader("casino.is_favourite", load).load(game_id)
 
 
+async def top_games(
+    ctx: Context, first: int, category: str | None, days: int
+) -> list[tuple[lobby.Game, int]]:
+    """Public. Errors: InvalidPageSize, InvalidLobbyFilter."""
+    async with ctx.db.uow() as uow:
+        return await lobby.top_games(uow, ctx.brand, limit=first, category=category, days=days)
+
+
+async def new_games(ctx: Context, first: int, category: str | None) -> list[lobby.Game]:
+    """Public. Errors: InvalidPageSize."""
+    async with ctx.db.uow() as uow:
+        return await lobby.new_games(uow, ctx.brand, limit=first, category=category)
+
+
 async def recently_played(ctx: Context, first: int) -> list[lobby.Game]:
     """Errors: NotAuthenticated, TwoFactorRequired, InvalidPageSize."""
     player = require_player(await ctx.principal())

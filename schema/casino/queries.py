@@ -21,6 +21,7 @@ from schema.casino.types import (
     CasinoReconciliation,
     CasinoTotals,
     GameRound,
+    TopCasinoGame,
     game_connection,
     round_connection,
 )
@@ -82,6 +83,39 @@ class CasinoQuery:
                 include_disabled=include_disabled,
             )
         return game_connection(page, after=after)
+
+    @strawberry.field(
+        description="The games this brand lists by popularity: the rounds played on the "
+        "brand over the last `days` days, most first; games nobody played follow, the "
+        "newest first."
+    )
+    async def top_casino_games(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description=f"1 to {lobby.RAIL_MAX}.")] = 12,
+        category: str | None = None,
+        days: Annotated[
+            int, strawberry.argument(description=f"1 to {lobby.TOP_WINDOW_DAYS_MAX}.")
+        ] = lobby.TOP_WINDOW_DAYS_DEFAULT,
+    ) -> list[TopCasinoGame]:
+        with as_query_error():
+            found = await lobby_resolvers.top_games(info.context, first, category, days)
+        return [
+            TopCasinoGame(game=CasinoGame.from_game(game), rounds=rounds) for game, rounds in found
+        ]
+
+    @strawberry.field(
+        description="The games this brand lists, the latest released first (`releasedOn`)."
+    )
+    async def new_casino_games(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description=f"1 to {lobby.RAIL_MAX}.")] = 12,
+        category: str | None = None,
+    ) -> list[CasinoGame]:
+        with as_query_error():
+            found = await lobby_resolvers.new_games(info.context, first, category)
+        return [CasinoGame.from_game(game) for game in found]
 
     @strawberry.field(description="The lobby's categories on this brand, by code.")
     async def casino_categories(self, info: Info) -> list[CasinoCategory]:

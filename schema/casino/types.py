@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Self
@@ -84,6 +84,10 @@ class CasinoGame(relay.Node):
         description="Switched on for this brand (always true in the lobby; staff listing "
         "`includeDisabled` see the rest)."
     )
+    released_on: date = strawberry.field(
+        description="The day the studio released it (else the day it reached the lobby); "
+        "`newCasinoGames` orders by it."
+    )
 
     @classmethod
     def from_game(cls, game: lobby.Game) -> Self:
@@ -99,6 +103,7 @@ class CasinoGame(relay.Node):
             thumbnail_url=game.thumbnail_url,
             demo_available=game.demo_available,
             enabled=game.enabled,
+            released_on=game.released_on,
         )
 
     @strawberry.field(description="Whether the signed-in player marked it (false otherwise).")
@@ -112,6 +117,14 @@ class CasinoGame(relay.Node):
         wanted = [uuid_key(node_id) for node_id in node_ids]
         found = await lobby_resolvers.games_by_id(info.context, [i for i in wanted if i])
         return [cls.from_game(found[i]) if i in found else None for i in wanted]
+
+
+@strawberry.type(description="A game of `topCasinoGames` with what ranks it.")
+class TopCasinoGame:
+    game: CasinoGame
+    rounds: int = strawberry.field(
+        description="Rounds played on this brand (real money and demo) over the days asked."
+    )
 
 
 @strawberry.type(description="A launched game session.")

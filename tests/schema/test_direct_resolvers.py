@@ -167,6 +167,7 @@ def _variables(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "LaunchGame": {"input": {"game": world["game"], "mode": "DEMO"}},
         "Login": {"input": {"identifier": DEMO_USERNAME, "password": "not the password"}},
         "MyBets": {"status": "OPEN", "first": 10},
+        "AccountDashboard": {"bets": 5, "rounds": 5},
         "MyBet": {"id": world["bet"]},
         "MarkInboxMessageRead": {"input": {"messageId": "not-a-message"}},
         "DeleteInboxMessage": {"input": {"messageId": "not-a-message"}},

@@ -11,6 +11,7 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -19,6 +20,7 @@ from starlette.responses import Response, StreamingResponse
 
 from domain.kernel.pubsub import SubscriptionInterrupted
 from web.site import labels
+from web.site.protection import kind_names, period_names
 from web.site.refusals import refusals
 from web.site.site import Page, Site, parse_amount
 
@@ -32,6 +34,9 @@ KEEPALIVE_INTERVAL_S: Final = 15.0
 # After this long without news, a new stream reads the balances once more (see below).
 RESYNC_AFTER_S: Final = 2.0
 BONUS_CODE_LENGTH_MAX: Final = 64
+# The overview's dashboard: this many of the latest bets and casino rounds.
+DASHBOARD_BETS: Final = 5
+DASHBOARD_ROUNDS: Final = 5
 
 
 def _history_filters(request: Request) -> dict[str, str]:
@@ -54,6 +59,30 @@ def _history_filters(request: Request) -> dict[str, str]:
     return filters
 
 
+def _used_percent(used: Any, limit: Any) -> int:
+    """How much of a limit is used, in whole percent (0-100), exactly: amounts are decimal
+    strings, minutes whole numbers."""
+    try:
+        used_value, limit_value = Decimal(str(used)), Decimal(str(limit))
+    except InvalidOperation:
+        return 0
+    if limit_value <= 0:
+        return 100
+    return int(min(Decimal(100), max(Decimal(0), used_value * 100 / limit_value)))
+
+
+def _limit_rows(limits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each limit in force with the percentage of it used (money or minutes)."""
+    rows = []
+    for limit in limits:
+        if limit.get("amount"):
+            percent = _used_percent(limit["used"]["amount"], limit["amount"]["amount"])
+        else:
+            percent = _used_percent(limit.get("usedMinutes") or 0, limit.get("minutes") or 0)
+        rows.append({**limit, "percent": percent})
+    return rows
+
+
 def _start_of_day(value: str) -> str | None:
     return f"{value}T00:00:00+00:00" if value else None
 
@@ -74,8 +103,24 @@ class AccountPages:
             return refused
         wallets = await self._wallets(request)
         active = [] if page.viewer.withdraw_only else await self._active_bonuses(request)
+        variables = {
+            "bets": DASHBOARD_BETS,
+            "rounds": DASHBOARD_ROUNDS,
+            "format": page.viewer.odds_format,
+        }
+        found = await self.site.graphql.run(request, "AccountDashboard", variables)
+        player = (found.data.get("viewer") or {}).get("player") or {}
         return self.site.render(
-            page, "account/overview.html", personal=True, wallets=wallets, active_bonuses=active
+            page,
+            "account/overview.html",
+            personal=True,
+            wallets=wallets,
+            active_bonuses=active,
+            limits=_limit_rows(player.get("limits") or []),
+            limit_kinds=kind_names(page),
+            limit_periods=period_names(page),
+            bets=[edge["node"] for edge in (player.get("bets") or {}).get("edges") or []],
+            rounds=[edge["node"] for edge in (player.get("gameRounds") or {}).get("edges") or []],
         )
 
     async def _active_bonuses(self, request: Request) -> list[dict[str, Any]]:

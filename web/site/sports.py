@@ -529,10 +529,11 @@ class SportsPages:
         return self.site.redirect(request, local_path(form.get("next"), "/sports"))
 
     async def odds_stream(self, request: Request) -> Response:
-        """Server-sent events: each changed outcome's button again (with ↑/↓), and each
-        market's status label, from the `oddsChanged` subscription of the page's events;
-        each event's live line (status, score, clock) and the markets whose status changed,
-        from one `eventsUpdated` subscription of all of them; on a list (`list=1`), an
+        """Server-sent events, each a set of out-of-band swaps by element id for the page's
+        one listener: `odds`, a changed outcome's button again (with ↑/↓) and its market's
+        status label, from the `oddsChanged` subscription of the page's events; `live`, an
+        event's live line (status, score, clock) and the markets whose status changed, from
+        one `eventsUpdated` subscription of all of them; on a list (`list=1`), `moves`: an
         event that starts moves from "Upcoming" to "In play"."""
         page = await self.site.page(request)
         raw = request.query_params.get("events", "")
@@ -646,33 +647,32 @@ class SportsPages:
         )
         status = self._render_part(page, "sports/_market_status.html", market=market)
         return [
-            _sse(f"odds-{dom_id(change['outcome'])}", button),
-            _sse(f"market-{dom_id(change['market'])}", status),
+            _sse(
+                "odds",
+                _out_of_band(f"odds-{dom_id(change['outcome'])}", button)
+                + _out_of_band(f"market-{dom_id(change['market'])}", status),
+            )
         ]
 
     def _event_changed(self, page: Page, live: _Live, event: dict[str, Any]) -> list[str]:
         """The event's live line again, and, for each market whose status changed (a
         trader's suspension comes this way, not as odds), its status label and buttons."""
         line = self._render_part(page, "sports/_live.html", event=event)
-        messages = [_sse(f"event-{dom_id(event['id'])}", line)]
+        parts = [_out_of_band(f"live-{dom_id(event['id'])}", line)]
         for market in event["markets"]:
             if live.market_status.get(market["id"], market["status"]) == market["status"]:
                 continue
             live.market_status[market["id"]] = market["status"]
-            messages.append(
-                _sse(
-                    f"market-{dom_id(market['id'])}",
-                    self._render_part(page, "sports/_market_status.html", market=market),
-                )
-            )
+            status = self._render_part(page, "sports/_market_status.html", market=market)
+            parts.append(_out_of_band(f"market-{dom_id(market['id'])}", status))
             for outcome_id, entry in live.known.items():
                 if entry["market"] == market["id"]:
                     button = self._render_part(
                         page, "sports/_outcome.html", outcome=entry["outcome"], market=market,
                         move=None,
                     )  # fmt: skip
-                    messages.append(_sse(f"odds-{dom_id(outcome_id)}", button))
-        return messages
+                    parts.append(_out_of_band(f"odds-{dom_id(outcome_id)}", button))
+        return [_sse("live", "".join(parts))]
 
     async def my_bets(self, request: Request) -> Response:
         page = await self.site.page(request)
@@ -869,6 +869,13 @@ async def _merged(
         for stream in streams:
             with contextlib.suppress(BaseException):
                 await stream.aclose()
+
+
+def _out_of_band(target_id: str, html: str) -> str:
+    """`html` as the new content of the page's element `target_id`, swapped out of band by
+    the page's one stream listener (sports/index.html): a page holds no listener per price,
+    status or live line, so htmx has nothing to process for them at load."""
+    return f'<div id="{target_id}" hx-swap-oob="innerHTML">{html}</div>'
 
 
 def _sse(name: str, html: str) -> str:

@@ -122,7 +122,8 @@ async def odds_stream_after(
             assert response.headers["content-type"].startswith("text/event-stream")
             async for line in response.aiter_lines():
                 received.append(line)
-                if line.startswith("event: market-"):
+                # The blank line that ends the `odds` message.
+                if not line and any(r.startswith("event: odds") for r in received):
                     return
 
     reader = asyncio.ensure_future(read())

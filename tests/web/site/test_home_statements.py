@@ -65,7 +65,7 @@ async def test_the_home_page_reads_in_the_same_statements_for_one_event_or_many(
     _, player_many = await _home(db, registry, token)
 
     assert len(data["live"]["edges"]) == HOME_EVENTS
-    assert len(data["featured"]["edges"]) == HOME_GAMES
+    assert len(data["top"]) == len(data["newest"]) == HOME_GAMES
     assert data["tables"]["edges"] and data["casinoProviders"]
     assert (anonymous_many, player_many) == (anonymous_few, player_few)
     assert anonymous_many <= 12 and player_many <= 16

@@ -129,7 +129,7 @@ async def test_live_prices_arrive_in_the_players_format(
         aurora_site, event, lambda: publish_odds(db, market, "home", "3.00")
     )
 
-    assert f"event: odds-{dom_id(outcome)}" in text
+    assert f'<div id="odds-{dom_id(outcome)}" hx-swap-oob="innerHTML">' in text
     assert ">+200<" in text
     # The button still adds the decimal price to the slip.
     assert re.search(rf'name="pick" value="{re.escape(outcome)}\|3(\.0*)?\|home"', text)

@@ -264,7 +264,10 @@ async def test_a_changed_price_reaches_the_page_over_server_sent_events(
         aurora_site, event, lambda: publish_odds(db, market, "home", "3.00")
     )
 
-    assert f"event: odds-{dom_id(outcome)}" in text
+    # One `odds` message swaps the price's holder and its market's status, out of band.
+    assert "event: odds" in text
+    assert f'<div id="odds-{dom_id(outcome)}" hx-swap-oob="innerHTML">' in text
+    assert f'id="market-{dom_id(gid("Market", market.market_id))}"' in text
     assert "3.00" in text
     assert "↑" in text and "odds up" in text
     # The button adds the new price to the slip.
@@ -336,7 +339,7 @@ async def test_live_events_show_score_and_clock_in_play_first_and_alone_on_reque
     for text in (page, event_page):
         line = text[text.index(f'data-live="{live_id}"') :]
         line = line[: line.index("</span></p>")]
-        assert f'sse-swap="event-{dom_id(live_id)}"' in line
+        assert f'id="live-{dom_id(live_id)}"' in line
         assert (
             '<span class="score-home">2</span>\N{EN DASH}<span class="score-away">1</span>' in line
         )
@@ -364,8 +367,8 @@ async def test_a_score_and_a_suspension_reach_the_page_over_server_sent_events(
         ) as response:
             async for line in response.aiter_lines():
                 received.append(line)
-                # Up to the end of the first price button sent again.
-                if not line and any(r.startswith("event: odds-") for r in received):
+                # Up to the end of the `live` message (line, status and buttons).
+                if not line and any(r.startswith("event: live") for r in received):
                     return
 
     reader = asyncio.ensure_future(read())
@@ -383,10 +386,10 @@ async def test_a_score_and_a_suspension_reach_the_page_over_server_sent_events(
     text = "\n".join(received)
     check_sse_fragments(text)
 
-    line = text[text.index(f"event: event-{dom_id(event)}") :]
+    line = text[text.index(f'<div id="live-{dom_id(event)}" hx-swap-oob="innerHTML">') :]
     assert '<span class="score-home">1</span>\N{EN DASH}<span class="score-away">0</span>' in line
     assert "9\N{PRIME} (1H)" in line
-    assert f"event: market-{dom_id(gid('Market', market.market_id))}" in text
+    assert f'<div id="market-{dom_id(gid("Market", market.market_id))}"' in text
     assert "Suspended: no bets for now" in text
     home = gid("Outcome", market.outcomes["home"])
     assert re.search(rf'data-outcome="{re.escape(home)}" disabled>', text)
