@@ -3,7 +3,8 @@ risk staff for a manual review), and the tier they give.
 
 Decisions are applied in the provider's order, not the delivery order: each carries the
 provider's `sequence`; one older than the decision the check already holds is recorded and
-changes nothing, and an event delivered twice (same `event_id`) is recorded once. So after
+changes nothing (and once risk staff decided a check, only a provider decision taken after
+theirs counts), and an event delivered twice (same `event_id`) is recorded once. So after
 any mix of duplicates, late and reordered deliveries the check says what the provider
 decided last. The player's tier (`players.kyc_tier`) is then the highest tier of their
 approved checks whose document has not expired; each change of it is audited.
@@ -120,7 +121,7 @@ async def apply_decision(
     )
     if check is None:
         raise CheckNotFound(field="reference")
-    newer = event.sequence > check.decision_sequence
+    newer = _newer(check, event)
     claimed = await uow.session.scalar(
         insert(KycDecision)
         .values(
@@ -148,6 +149,19 @@ async def apply_decision(
     await uow.flush()
     tier = await refresh_tier(uow, check.player_id, actor_id=f"kyc:{provider}")
     return DecisionResult(True, tier)
+
+
+def _newer(check: KycCheck, event: DecisionEvent) -> bool:
+    """Whether a provider decision is newer than what the check holds. Provider decisions
+    compare by the provider's sequence; a staff decision is not on that axis (a provider
+    may number in counters or in nanoseconds), so once staff decided (or an identity edit
+    withdrew the approval), a provider decision counts only if the provider took it after
+    that: a late callback of a decision taken before it can never overwrite it, whatever
+    its sequence."""
+    if event.sequence <= check.decision_sequence:
+        return False
+    ours = check.decided_by not in (None, "provider")
+    return not (ours and check.decided_at is not None and event.decided_at <= check.decided_at)
 
 
 async def _tier_of(uow: UnitOfWork, player_id: uuid.UUID) -> KycTier:
@@ -211,6 +225,42 @@ async def refresh_tier(
         brand=player.brand,
     )
     return tier
+
+
+# Set on the checks an identity edit withdrew (decided_by), and their decisions' reason.
+IDENTITY_CHANGED = "identity_changed"
+
+
+async def withdraw_approvals(
+    uow: UnitOfWork, player_id: uuid.UUID, *, actor_id: str, actor_kind: str
+) -> KycTier:
+    """The player's identity changed after it was verified: every approved check asks for
+    the documents again (resubmission requested, decided by the edit, one decision row
+    each) and the tier follows (audited like any tier change). Returns the new tier."""
+    approved = list(
+        await uow.session.scalars(
+            select(KycCheck)
+            .where(KycCheck.player_id == player_id, KycCheck.status == CheckStatus.APPROVED)
+            .order_by(KycCheck.id)
+            .with_for_update()
+        )
+    )
+    now = clock.now()
+    for check in approved:
+        uow.session.add(
+            KycDecision(
+                check_id=check.id, event_id=f"profile:{uuid.uuid4()}",
+                outcome=CheckStatus.RESUBMISSION_REQUESTED.value,
+                sequence=check.decision_sequence, decided_at=now, reason=IDENTITY_CHANGED,
+                applied=True,
+            )
+        )  # fmt: skip
+        check.status = CheckStatus.RESUBMISSION_REQUESTED
+        check.reason = IDENTITY_CHANGED
+        check.decided_at = now
+        check.decided_by = f"profile:{actor_id}"
+    await uow.flush()
+    return await refresh_tier(uow, player_id, actor_id=actor_id, actor_kind=actor_kind)
 
 
 @dataclass(frozen=True)

@@ -65,8 +65,9 @@ async def decide_review(
     reason: str,
 ) -> tuple[CheckView, KycTier]:
     """Approve or reject a check in manual review; the player's tier follows. Audited
-    (`kyc.check.review`). The staff decision takes the time as its sequence, so a provider
-    decision taken before it and delivered later does not undo it.
+    (`kyc.check.review`). The check keeps the provider's sequence (staff decisions are not
+    numbered by the provider) and records who decided when, so a provider decision taken
+    before it and delivered later, whatever its sequence, does not undo it (checks._newer).
     Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired, ReasonRequired,
     CheckNotFound, CheckAlreadyDecided."""
     principal = require_permission(actor, Permission.KYC_REVIEW, brand)
@@ -79,7 +80,8 @@ async def decide_review(
     if check.status != CheckStatus.MANUAL_REVIEW:
         raise CheckAlreadyDecided(field="checkId")
     now = clock.now()
-    sequence = max(check.decision_sequence + 1, int(now.timestamp() * 1_000_000))
+    # The provider decision this one follows (the decision row's sequence is informative).
+    sequence = check.decision_sequence
     status = CheckStatus.APPROVED if decision is ReviewDecision.APPROVE else CheckStatus.REJECTED
     uow.session.add(
         KycDecision(
@@ -95,7 +97,6 @@ async def decide_review(
     before = check.status
     check.status = status
     check.reason = None if status is CheckStatus.APPROVED else stated
-    check.decision_sequence = sequence
     check.decided_at = now
     check.decided_by = f"staff:{principal.id}"
     await uow.flush()
