@@ -14,7 +14,14 @@ from schema.accounts.audit import AuditQuery
 from schema.bonuses import BonusesMutation, BonusesQuery, BonusesSubscription
 from schema.brands import ThemeMutation, ThemeQuery
 from schema.casino import CasinoMutation, CasinoQuery
-from schema.compliance import AmlMutation, AmlQuery, ComplianceMutation, KycMutation, KycQuery
+from schema.compliance import (
+    AmlMutation,
+    AmlQuery,
+    ComplianceMutation,
+    ComplianceSubscription,
+    KycMutation,
+    KycQuery,
+)
 from schema.context import Info
 from schema.extensions import StakehouseSchema, extensions_for
 from schema.inputs import DATETIME
@@ -82,6 +89,7 @@ class Subscription(
     ReportingSubscription,
     MessagingSubscription,
     BonusesSubscription,
+    ComplianceSubscription,
 ):
     pass
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ARRAY, TEXT, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -261,6 +261,42 @@ async def withdraw_approvals(
         check.decided_by = f"profile:{actor_id}"
     await uow.flush()
     return await refresh_tier(uow, player_id, actor_id=actor_id, actor_kind=actor_kind)
+
+
+# How long the demo players' documents are valid from the seed that verified them.
+DEMO_DOCUMENT_VALIDITY = timedelta(days=5 * 365)
+
+
+async def verify_demo_player(
+    uow: UnitOfWork, player_id: uuid.UUID, brand: str, *, provider: str
+) -> KycTier:
+    """Dev only (`stakehouse dev`'s seed): the demo player fully verified at the built-in
+    test provider, as if they had finished its hosted flow, so the gates the brand's pack
+    asks for let the demo play and withdraw. Does nothing when an approved check exists."""
+    approved = await uow.session.scalar(
+        select(KycCheck.id).where(
+            KycCheck.player_id == player_id, KycCheck.status == CheckStatus.APPROVED
+        )
+    )
+    if approved is None:
+        now = clock.now()
+        check = KycCheck(
+            id=uuid.uuid4(), brand=brand, player_id=player_id, provider=provider,
+            reference=f"demo-{player_id}", tier=KycTier.FULL.value,
+            status=CheckStatus.APPROVED.value, flow_url="", document_type="passport",
+            document_expires_on=(now + DEMO_DOCUMENT_VALIDITY).date(), decision_sequence=1,
+            decided_at=now, decided_by="seed",
+        )  # fmt: skip
+        uow.session.add(check)
+        await uow.flush()
+        uow.session.add(
+            KycDecision(
+                check_id=check.id, event_id=f"seed:{check.id}", outcome=check.status,
+                sequence=1, decided_at=now, reason=None, applied=True,
+            )
+        )  # fmt: skip
+        await uow.flush()
+    return await refresh_tier(uow, player_id, actor_id="seed")
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,6 @@ async def tier_of(db: Database, player_id: uuid.UUID) -> str:
 
 
 def enforce_gates(monkeypatch: pytest.MonkeyPatch, enforced: bool = True) -> None:
-    """Run with settings.kyc_gates set (the deployment's choice; the suite leaves it unset)."""
+    """Run with settings.kyc_gates set (on by default; the suite turns it off in conftest)."""
     chosen = get_settings().model_copy(update={"kyc_gates": enforced})
     monkeypatch.setattr(gates, "get_settings", lambda: chosen)
