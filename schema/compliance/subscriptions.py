@@ -32,9 +32,7 @@ class ComplianceSubscription:
         "transaction commits (also in withdraw-only mode). The stream ends when the session "
         "does."
     )
-    async def verification_changed(
-        self, info: Info
-    ) -> AsyncGenerator[VerificationChange, None]:
+    async def verification_changed(self, info: Info) -> AsyncGenerator[VerificationChange, None]:
         with as_query_error():
             player = require_player(await info.context.principal(), withdraw_only_allowed=True)
         mine = str(player.id)
