@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player
 from domain.accounts.principal import Principal, require_player
+from domain.compliance import linking
 from domain.compliance.kyc.errors import CheckNotFound, CheckRunning, TierNotOffered
 from domain.compliance.kyc.events import KycTierChanged
 from domain.compliance.kyc.models import CheckStatus, KycCheck, KycDecision, KycTier
@@ -146,8 +147,12 @@ async def apply_decision(
     if event.document_type is not None:
         check.document_type = event.document_type
         check.document_expires_on = event.document_expires_on
+    if event.document_type is not None and event.document_number is not None:
+        check.document_digest = linking.document_digest(event.document_type, event.document_number)
     await uow.flush()
     tier = await refresh_tier(uow, check.player_id, actor_id=f"kyc:{provider}")
+    if check.status == CheckStatus.APPROVED:
+        await linking.after_approval(uow, check.player_id, brand)
     return DecisionResult(True, tier)
 
 

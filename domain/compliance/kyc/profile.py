@@ -20,6 +20,7 @@ from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission, require_player
+from domain.compliance import linking
 from domain.compliance.kyc.checks import withdraw_approvals
 from domain.compliance.kyc.errors import InvalidProfile
 from domain.compliance.kyc.models import PlayerProfile
@@ -200,4 +201,5 @@ async def update_profile(
         await withdraw_approvals(
             uow, target, actor_id=str(principal.id), actor_kind=principal.actor_kind
         )
+        await linking.after_profile_save(uow, target, brand)
     return _of(target, row)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from domain.accounts.models import Player
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
+from domain.compliance import linking
 from domain.compliance.kyc.checks import CheckView, refresh_tier, view_of
 from domain.compliance.kyc.errors import CheckAlreadyDecided, CheckNotFound
 from domain.compliance.kyc.models import CheckStatus, KycCheck, KycDecision, KycTier
@@ -115,4 +116,6 @@ async def decide_review(
     tier = await refresh_tier(
         uow, check.player_id, actor_id=str(principal.id), actor_kind=principal.actor_kind
     )
+    if status is CheckStatus.APPROVED:
+        await linking.after_approval(uow, check.player_id, brand)
     return view_of(check), tier
