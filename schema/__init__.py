@@ -21,6 +21,8 @@ from schema.compliance import (
     ComplianceSubscription,
     KycMutation,
     KycQuery,
+    LinkingMutation,
+    LinkingQuery,
 )
 from schema.context import Info
 from schema.extensions import StakehouseSchema, extensions_for
@@ -51,6 +53,7 @@ class Query(
     BonusesQuery,
     KycQuery,
     AmlQuery,
+    LinkingQuery,
     AuditQuery,
 ):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
@@ -77,6 +80,7 @@ class Mutation(
     BonusesMutation,
     KycMutation,
     AmlMutation,
+    LinkingMutation,
 ):
     pass
 

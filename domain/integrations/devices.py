@@ -109,3 +109,12 @@ class SandboxDevices:
         device_id = "dev_" + hashlib.sha256(f"{self.name}:{device}".encode()).hexdigest()[:24]
         signals = frozenset(signal for signal in parts[2].split("+") if signal)
         return DeviceSignal(device_id, signals)
+
+
+def device_identifier(*, production: bool) -> DeviceIdentifier:
+    """The deployment's fingerprinting provider. Only the built-in test provider ships,
+    and only outside production; in production no provider has an adapter yet:
+    DeviceUnavailable (identification is a signal, so nothing else stops)."""
+    if production:
+        raise DeviceUnavailable()
+    return SandboxDevices()

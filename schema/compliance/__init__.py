@@ -1,5 +1,6 @@
 from schema.compliance.aml import AmlMutation, AmlQuery
 from schema.compliance.kyc import KycMutation, KycQuery
+from schema.compliance.linking import LinkingMutation, LinkingQuery
 from schema.compliance.mutations import ComplianceMutation
 from schema.compliance.subscriptions import ComplianceSubscription
 
@@ -10,4 +11,6 @@ __all__ = [
     "ComplianceSubscription",
     "KycMutation",
     "KycQuery",
+    "LinkingMutation",
+    "LinkingQuery",
 ]
