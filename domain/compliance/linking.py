@@ -12,7 +12,8 @@ verified identity, possible duplicate accounts flagged for risk staff, and devic
 
 A merge keeps the older person and moves the other's players and exclusions to it; when
 either was self-excluded, every player of the merged person is excluded at once (audited,
-signed out), so an exclusion reaches a person however late their accounts are linked.
+signed out), so an exclusion reaches a person however late their accounts are linked; an
+AML hold on deposits reaches them the same way.
 Flags are unique per pair and rule; both players' brands are the flag's brand.
 """
 
@@ -125,7 +126,10 @@ async def merge_persons(
         .limit(1)
     )
     players = await identity.players_of_person(uow, keep)
+    # An AML hold is the person's: it reaches the accounts linked now too.
+    held = any(player.deposits_held for player in players)
     for player in players:
+        player.deposits_held = held
         await audit.record(
             uow, actor_kind="system", actor_id="compliance.linking", action="player.person.link",
             subject_type="player", subject_id=player.id, brand=player.brand,
