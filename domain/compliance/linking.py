@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
 
@@ -55,6 +55,17 @@ FLAG_DEVICE = "device"
 FLAGS_PAGE_MAX = 100
 # Other players one rule looks at (a shared device of a café is not a reason to scan all).
 MATCHES_MAX = 50
+
+
+_APPROVALS_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended('kyc:approvals', 0))")
+
+
+async def serialise_approvals(uow: UnitOfWork) -> None:
+    """Taken first by every approval (before it locks its check and player): an approval
+    may merge two persons and lock the other's players, so two approvals of one human's
+    accounts at once would otherwise each hold the row the other waits for. Approvals are
+    few, so queueing them costs nothing that matters."""
+    await uow.session.execute(_APPROVALS_LOCK)
 
 
 def _digest(*parts: str) -> str:

@@ -30,6 +30,7 @@ from domain.integrations.kyc import (
     CheckRequest,
     CheckSession,
     DecisionEvent,
+    KycOutcome,
     KycProvider,
     call_provider,
 )
@@ -111,6 +112,8 @@ async def apply_decision(
 ) -> DecisionResult:
     """Apply one verified provider decision. Errors: CheckNotFound (no such check of this
     brand at this provider)."""
+    if event.outcome is KycOutcome.APPROVED:
+        await linking.serialise_approvals(uow)
     check = await uow.session.scalar(
         select(KycCheck)
         .where(

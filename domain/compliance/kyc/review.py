@@ -73,6 +73,8 @@ async def decide_review(
     CheckNotFound, CheckAlreadyDecided."""
     principal = require_permission(actor, Permission.KYC_REVIEW, brand)
     stated = audit.audit_reason(reason)
+    if decision is ReviewDecision.APPROVE:
+        await linking.serialise_approvals(uow)
     check = await uow.session.scalar(
         select(KycCheck).where(KycCheck.id == check_id, KycCheck.brand == brand).with_for_update()
     )

@@ -5,6 +5,7 @@ is flagged, never linked. Risk staff list the flags of their brands only."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -188,3 +189,28 @@ async def test_a_forged_or_unanswered_device_token_records_nothing(
         await linking.report_device(
             db, player, "aurora", DEVICES, DEVICES.token_for("phone-device-down")
         )
+
+
+async def test_two_accounts_approved_at_once_with_one_document_end_as_one_person(
+    db: Database, registry: BrandRegistry
+) -> None:
+    """Both approvals applied at once (each may merge and lock the other's rows; they
+    queue on linking.serialise_approvals) end on one person."""
+    kumo = registry.get("kumo")
+    on_aurora = await register(db, registry.get("aurora"), "EUR")
+    on_kumo = await register(db, kumo, kumo.primary_currency)
+    number = f"C{uuid.uuid4().hex[:8].upper()}"
+    deliveries = []
+    for player in (on_aurora, on_kumo):
+        check = await start(db, PROVIDER, player, KycTier.FULL)
+        (approval,) = PROVIDER.complete_flow(
+            check.flow_url, KycOutcome.APPROVED, document_number=number
+        )
+        deliveries.append((player.brand, approval))
+
+    results = await asyncio.gather(
+        *(deliver(db, PROVIDER, str(brand), approval) for brand, approval in deliveries)
+    )
+
+    assert [result.applied for result in results] == [True, True]
+    assert await _person(db, on_aurora) == await _person(db, on_kumo)
