@@ -287,10 +287,10 @@ async def verify_demo_player(
         )
     )
     if approved is None:
-        now = clock.now()
+        now, check_id = clock.now(), uuid.uuid4()
         check = KycCheck(
-            id=uuid.uuid4(), brand=brand, player_id=player_id, provider=provider,
-            reference=f"demo-{player_id}", tier=KycTier.FULL.value,
+            id=check_id, brand=brand, player_id=player_id, provider=provider,
+            reference=f"demo-{check_id}", tier=KycTier.FULL.value,
             status=CheckStatus.APPROVED.value, flow_url="", document_type="passport",
             document_expires_on=(now + DEMO_DOCUMENT_VALIDITY).date(), decision_sequence=1,
             decided_at=now, decided_by="seed",
