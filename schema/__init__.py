@@ -14,7 +14,16 @@ from schema.accounts.audit import AuditQuery
 from schema.bonuses import BonusesMutation, BonusesQuery, BonusesSubscription
 from schema.brands import ThemeMutation, ThemeQuery
 from schema.casino import CasinoMutation, CasinoQuery
-from schema.compliance import AmlMutation, AmlQuery, ComplianceMutation, KycMutation, KycQuery
+from schema.compliance import (
+    AmlMutation,
+    AmlQuery,
+    ComplianceMutation,
+    ComplianceSubscription,
+    KycMutation,
+    KycQuery,
+    LinkingMutation,
+    LinkingQuery,
+)
 from schema.context import Info
 from schema.extensions import StakehouseSchema, extensions_for
 from schema.inputs import DATETIME
@@ -44,6 +53,7 @@ class Query(
     BonusesQuery,
     KycQuery,
     AmlQuery,
+    LinkingQuery,
     AuditQuery,
 ):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
@@ -70,6 +80,7 @@ class Mutation(
     BonusesMutation,
     KycMutation,
     AmlMutation,
+    LinkingMutation,
 ):
     pass
 
@@ -82,6 +93,7 @@ class Subscription(
     ReportingSubscription,
     MessagingSubscription,
     BonusesSubscription,
+    ComplianceSubscription,
 ):
     pass
 

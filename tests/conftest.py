@@ -26,6 +26,9 @@ TEST_DATA_DIR = REPO_ROOT / ".stakehouse" / "test"
 _server_url = os.environ.get("STAKEHOUSE_DATABASE_URL") or None
 os.environ["STAKEHOUSE_ENV"] = "test"
 os.environ.setdefault("STAKEHOUSE_LOG_JSON", "false")
+# The KYC gates are on by default everywhere; the suite's money tests use unverified
+# players, so it turns them off, and the gate tests turn them on (kyc_support.enforce_gates).
+os.environ.setdefault("STAKEHOUSE_KYC_GATES", "false")
 os.environ.setdefault("STAKEHOUSE_DATA_DIR", str(TEST_DATA_DIR))
 
 from domain.accounts import passwords  # noqa: E402

@@ -2,7 +2,8 @@
 demo player per brand. Safe to run again: it only creates what is missing.
 
 Demo players (dev only, never seed them in production):
-    username `demo`, email `demo@<brand slug>.example`, password `stakehouse-play-1`.
+    username `demo`, email `demo@<brand slug>.example`, password `stakehouse-play-1`,
+    fully verified at the built-in test KYC provider (the KYC gates are on in dev too).
 The password policy refuses passwords that contain the username, so it is not
 `stakehouse-demo-1`.
 """
@@ -24,7 +25,9 @@ from domain.casino.catalog import (
     seed_demo_catalog,
 )
 from domain.compliance import onboarding
+from domain.compliance.kyc import checks
 from domain.integrations.aggregator import FORMER_TEST_AGGREGATOR_STUDIOS, TestAggregator
+from domain.integrations.kyc_sandbox import PROVIDER_NAME
 from domain.kernel.db import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -118,7 +121,7 @@ async def _ensure_demo_player(uow: UnitOfWork, brand: Brand) -> DemoPlayer:
             currency=brand.primary_currency,
         )
         try:
-            await onboarding.register(uow, brand, form)
+            player = await onboarding.register(uow, brand, form)
         except InvalidInput as error:
             # Taken identifiers mean a concurrent seed won; anything else is a real problem.
             if not all(isinstance(problem, IdentifierTaken) for problem in error.errors):
@@ -126,4 +129,8 @@ async def _ensure_demo_player(uow: UnitOfWork, brand: Brand) -> DemoPlayer:
             created = False
         else:
             log.info("created demo player %s on %s", DEMO_USERNAME, brand.slug)
+            existing = player
+    if existing is not None:
+        # Also for demo players of databases seeded before the gates were on everywhere.
+        await checks.verify_demo_player(uow, existing.id, brand.slug, provider=PROVIDER_NAME)
     return DemoPlayer(brand.slug, DEMO_USERNAME, email, DEMO_PASSWORD, created)

@@ -1,8 +1,9 @@
-"""Changing a signed-in account's password (players and staff alike)."""
+"""Changing a signed-in account's password (players and staff alike), and a player's fresh
+proof of who they are before an irreversible action."""
 
 from __future__ import annotations
 
-from domain.accounts import passwords, sessions, throttle
+from domain.accounts import passwords, sessions, throttle, two_factor
 from domain.accounts.errors import InvalidCredentials, TwoFactorRequired
 from domain.accounts.models import Player, StaffUser
 from domain.accounts.principal import Principal
@@ -67,3 +68,25 @@ async def change_password(
         brand=principal.brand if principal.is_player else None,
     )
     await uow.flush()
+
+
+async def reauthenticate(
+    uow: UnitOfWork, principal: Principal, *, password: str | None, two_factor_code: str | None
+) -> None:
+    """A fresh proof, before an irreversible action (an erasure), that the player at the
+    keyboard owns the account, not just its session: a fresh authenticator code when
+    they turned two-factor on, else their current password. Wrong guesses count like
+    sign-in guesses; nothing else is written, so the caller commits on failure too.
+    Errors: NotAuthenticated, StepUpCodeRequired, InvalidTwoFactorCode, LoginThrottled,
+    InvalidCredentials (on `password`)."""
+    player = await uow.session.get(Player, principal.id, with_for_update=True)
+    if player is None or not principal.is_player:
+        raise NotAuthenticated()
+    if player.two_factor_enabled:
+        await two_factor.step_up(uow, player.id, two_factor_code)
+        return
+    guesses_key = throttle.account_key("password", f"{principal.kind}:{principal.id}")
+    await throttle.guard_secret(uow, guesses_key)
+    if not password or not await passwords.verify_password(player.password_hash, password):
+        await throttle.record_failure(uow, guesses_key, None)
+        raise InvalidCredentials(field="password")

@@ -76,6 +76,18 @@ async def serialise_with_registrations(uow: UnitOfWork, player_id: uuid.UUID) ->
         await uow.session.execute(_LOCK, {"key": key})
 
 
+async def person_held(uow: UnitOfWork, person_id: uuid.UUID) -> bool:
+    """Whether an AML hold holds the deposits of any player of the person (a hold is the
+    person's: aml.monitoring.hold_person)."""
+    held = await uow.session.scalar(
+        select(Player.id)
+        .join(PersonLink, PersonLink.player_id == Player.id)
+        .where(PersonLink.person_id == person_id, Player.deposits_held)
+        .limit(1)
+    )
+    return held is not None
+
+
 async def person_of(uow: UnitOfWork, player_id: uuid.UUID) -> uuid.UUID | None:
     return await uow.session.scalar(
         select(PersonLink.person_id).where(PersonLink.player_id == player_id)

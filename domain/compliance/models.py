@@ -14,13 +14,14 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Text,
     UniqueConstraint,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.kernel import clock
@@ -154,4 +155,45 @@ class SelfExclusionRow(Base):
     __table_args__ = (
         CheckConstraint("at_end IN ('at_date', 'on_request')", name="at_end"),
         Index("ix_self_exclusions_person_open", "person_id", postgresql_where="lifted_at IS NULL"),
+    )
+
+
+class DeviceSighting(Base):
+    """A device the fingerprinting provider recognised for a player, with its latest risk
+    signals (compliance.linking)."""
+
+    __tablename__ = "device_sightings"
+
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"), primary_key=True)
+    device_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    risk_signals: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    first_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    last_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (Index("ix_device_sightings_device", "brand", "device_id"),)
+
+
+class DuplicateFlag(Base):
+    """A possible duplicate account within a brand: two players sharing a document, a name
+    with date of birth and address, or a device. For risk staff to review."""
+
+    __tablename__ = "duplicate_flags"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    other_player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    rule: Mapped[str] = mapped_column(Text)
+    flagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("player_id", "other_player_id", "rule"),
+        CheckConstraint("rule IN ('document', 'name_dob_address', 'device')", name="rule"),
+        CheckConstraint("player_id <> other_player_id", name="pair"),
+        Index("ix_duplicate_flags_brand", "brand", "flagged_at"),
     )

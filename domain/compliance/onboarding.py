@@ -43,7 +43,10 @@ async def register(
     if pack.reality_check.default_minutes:
         # The jurisdiction's default reminder; the player may change or switch it off.
         player.reality_check_minutes = pack.reality_check.default_minutes
-    await identity.link_player(uow, player)
+    person = await identity.link_player(uow, player)
+    if await identity.person_held(uow, person):
+        # The person's deposits are held by an AML alert: on a new account too.
+        player.deposits_held = True
     if await exclusion.excluded_person(uow, player):
         await _excluded_from_the_start(uow, player)
     return player

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from domain.accounts import sessions
+from domain.accounts import credentials, sessions
 from domain.accounts.errors import ConfirmationRequired, PlayerNotFound
 from domain.accounts.models import PlayerStatus, PrincipalKind
 from domain.accounts.principal import Principal, require_player
@@ -131,15 +131,27 @@ _FORGET_DEVICES = text("UPDATE auth_sessions SET ip_address = NULL, user_agent =
 
 
 async def request_erasure(
-    uow: UnitOfWork, actor: Principal | None, brand: str, *, confirmed: bool
+    uow: UnitOfWork,
+    actor: Principal | None,
+    brand: str,
+    *,
+    confirmed: bool,
+    password: str | None = None,
+    two_factor_code: str | None = None,
 ) -> datetime:
     """Erase what may go now and close the account; returns until when the regulated
-    records are kept. Audited (`player.erasure.request`).
-    Errors: NotAuthenticated, TwoFactorRequired, ConfirmationRequired, BalanceRemaining,
+    records are kept. A session alone cannot erase an account: the player proves who they
+    are again (credentials.reauthenticate: a fresh 2FA code where it is on, else their
+    password). Audited (`player.erasure.request`).
+    Errors: NotAuthenticated, TwoFactorRequired, ConfirmationRequired, StepUpCodeRequired,
+    InvalidTwoFactorCode, LoginThrottled, InvalidCredentials, BalanceRemaining,
     PlayerNotFound."""
     principal = require_player(actor, withdraw_only_allowed=True)
     if not confirmed:
         raise ConfirmationRequired(field="confirm")
+    await credentials.reauthenticate(
+        uow, principal, password=password, two_factor_code=two_factor_code
+    )
     parameters = {"player": principal.id, "brand": brand}
     if int(await uow.session.scalar(_BALANCE, parameters) or 0) > 0:
         raise BalanceRemaining(field="confirm")

@@ -89,6 +89,8 @@ class DecisionEvent:
     reason: str | None = None
     document_type: str | None = None
     document_expires_on: date | None = None
+    # The document's number as the provider read it (links one person's accounts).
+    document_number: str | None = None
 
 
 class KycProvider(Protocol):
@@ -114,7 +116,8 @@ def parse_decision(body: bytes) -> DecisionEvent:
          "data": {"reference": "…", "outcome": "approved" | "rejected"
                     | "resubmission_requested" | "manual_review",
                   "sequence": 17, "decided_at": <unix seconds>, "reason": null,
-                  "document": {"type": "passport", "expires_on": "2031-05-01"} | null}}
+                  "document": {"type": "passport", "expires_on": "2031-05-01",
+                               "number": "X1234567"} | null}}
 
     Errors: MalformedKycWebhook.
     """
@@ -136,6 +139,9 @@ def parse_decision(body: bytes) -> DecisionEvent:
                 None
                 if paper is None or paper.get("expires_on") is None
                 else date.fromisoformat(_text(paper["expires_on"]))
+            ),
+            document_number=(
+                None if paper is None or paper.get("number") is None else _text(paper["number"])
             ),
         )
     except (ValueError, KeyError, TypeError, AttributeError, OverflowError):

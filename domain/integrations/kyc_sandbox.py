@@ -152,12 +152,17 @@ class SandboxKyc:
         *,
         delivery: Delivery = Delivery.NORMAL,
         now: datetime | None = None,
+        document_number: str | None = None,
     ) -> list[WebhookDelivery]:
-        """The tester chose `outcome` on the hosted page: the webhooks the provider sends.
-        Errors: InvalidFlow."""
+        """The tester chose `outcome` on the hosted page (and, for an approval, the number
+        of the document shown; default: one of this check's own): the webhooks the
+        provider sends. Errors: InvalidFlow."""
         flow = self.read_flow(flow_url)
         at = now or clock.now()
-        webhook = self.decision_webhook(reference=flow.reference, outcome=outcome, decided_at=at)
+        webhook = self.decision_webhook(
+            reference=flow.reference, outcome=outcome, decided_at=at,
+            document_number=document_number,
+        )  # fmt: skip
         if delivery is Delivery.DUPLICATE:
             return [webhook, webhook]
         if delivery is Delivery.LATE:
@@ -178,6 +183,7 @@ class SandboxKyc:
         reason: str | None = None,
         document_type: str = "passport",
         document_expires_on: date | None = None,
+        document_number: str | None = None,
     ) -> WebhookDelivery:
         """A `check.decided` webhook for the decision taken at `decided_at` (default now),
         signed at `signed_at` (default: when decided)."""
@@ -196,7 +202,15 @@ class SandboxKyc:
                 "decided_at": int(decided.timestamp()),
                 "reason": None if approved else (reason or _REASONS[outcome]),
                 "document": (
-                    {"type": document_type, "expires_on": expires.isoformat()} if approved else None
+                    {
+                        "type": document_type,
+                        "expires_on": expires.isoformat(),
+                        # A number of this check's own unless the tester chose one.
+                        "number": document_number
+                        or "SBX" + hashlib.sha256(reference.encode()).hexdigest()[:9].upper(),
+                    }
+                    if approved
+                    else None
                 ),
             },
         }

@@ -167,9 +167,12 @@ class Settings(BaseSettings):
     # The KYC provider's webhooks and hosted-flow links (HMAC-SHA256 over `timestamp.body`).
     kyc_webhook_secret: str = Field(default=DEV_KYC_WEBHOOK_SECRET, min_length=16)
     # Refuse deposits, play and withdrawals below the tier the brand's jurisdiction pack
-    # asks for. Unset: enforced in production only (dev and the test suite opt in), so the
-    # gates roll out without turning every existing player away.
-    kyc_gates: bool | None = None
+    # asks for. On by default in every environment: whether a step needs a tier is the
+    # pack's to say (Malta and Curacao let unverified players deposit and play). `false`
+    # only reports the requirements, outside production (production enforces whatever it
+    # says); the test suite sets it so its money tests need no verification, and the gate
+    # tests turn it on.
+    kyc_gates: bool = True
     # Where the dev SMTP server stores what it receives (the dev mailbox page reads it).
     # Unset: <data_dir>/mailbox.
     dev_mailbox_dir: Path | None = None
@@ -270,7 +273,7 @@ class Settings(BaseSettings):
 
     @property
     def kyc_gates_enforced(self) -> bool:
-        return self.is_production if self.kyc_gates is None else self.kyc_gates
+        return self.kyc_gates or self.is_production
 
     @property
     def mailbox_dir(self) -> Path:

@@ -7,6 +7,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from domain.accounts.errors import (
+    InvalidCredentials,
+    InvalidTwoFactorCode,
+    LoginThrottled,
+    StepUpCodeRequired,
+)
 from domain.compliance import privacy
 from domain.compliance.kyc import checks, profile, review, status
 from domain.compliance.kyc.errors import CheckNotFound
@@ -101,12 +107,23 @@ async def personal_data(ctx: Context) -> dict[str, Any]:
         return await privacy.personal_data(uow, principal, ctx.brand.slug)
 
 
-async def request_erasure(ctx: Context, confirmed: bool) -> Outcome[datetime]:
+# Refusals of the re-authentication: only the guess count was written, and it must stick.
+_GUESS_ERRORS = (InvalidCredentials, StepUpCodeRequired, InvalidTwoFactorCode, LoginThrottled)
+
+
+async def request_erasure(
+    ctx: Context, confirmed: bool, *, password: str | None, two_factor_code: str | None
+) -> Outcome[datetime]:
     async def run() -> datetime:
         async with ctx.db.uow() as uow:
-            retained = await privacy.request_erasure(
-                uow, await ctx.principal(), ctx.brand.slug, confirmed=confirmed
-            )
+            try:
+                retained = await privacy.request_erasure(
+                    uow, await ctx.principal(), ctx.brand.slug, confirmed=confirmed,
+                    password=password, two_factor_code=two_factor_code,
+                )  # fmt: skip
+            except _GUESS_ERRORS:
+                await uow.commit()
+                raise
             await uow.commit()
         return retained
 

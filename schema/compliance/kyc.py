@@ -266,6 +266,8 @@ class StartVerificationPayload:
 @mutation_error(
     account_errors.TwoFactorRequired, account_errors.PlayerNotFound,
     account_errors.ConfirmationRequired, privacy.BalanceRemaining,
+    account_errors.InvalidCredentials, account_errors.StepUpCodeRequired,
+    account_errors.InvalidTwoFactorCode, account_errors.LoginThrottled,
 )  # fmt: skip
 class RequestErasureError(MutationError): ...
 
@@ -274,6 +276,18 @@ class RequestErasureError(MutationError): ...
 class RequestErasureInput:
     confirm: bool = strawberry.field(
         description="Must be true: the account closes and cannot be reopened."
+    )
+    password: str | None = strawberry.field(
+        default=None,
+        description="The player's current password, proving it is them and not just their "
+        "session (INVALID_CREDENTIALS on `password` when missing or wrong). Not needed when "
+        "two-factor authentication is on: then `twoFactorCode`.",
+    )
+    two_factor_code: str | None = strawberry.field(
+        default=None,
+        description="A fresh authenticator code, required instead of the password when the "
+        "player has two-factor authentication on (else TWO_FACTOR_REQUIRED on "
+        "`twoFactorCode`).",
     )
 
 
@@ -372,7 +386,8 @@ class KycMutation:
         )
 
     @strawberry.mutation(
-        description="Player (also withdraw-only): erase your data and close the account. "
+        description="Player (also withdraw-only): erase your data and close the account, "
+        "confirmed with the password (or a 2FA code when it is on). "
         "Sign-in identifiers, password, phone, inbox and session devices go now; records "
         "regulation keeps (identity, KYC, payments, bets) stay until `retainedUntil`. "
         "Withdraw your balance first (BALANCE_REMAINING)."
@@ -380,7 +395,10 @@ class KycMutation:
     async def request_erasure(
         self, info: Info, input: RequestErasureInput
     ) -> RequestErasurePayload:
-        outcome = await kyc_resolvers.request_erasure(info.context, input.confirm)
+        outcome = await kyc_resolvers.request_erasure(
+            info.context, input.confirm, password=input.password,
+            two_factor_code=input.two_factor_code,
+        )  # fmt: skip
         return RequestErasurePayload(
             retained_until=outcome.value, errors=to_errors(RequestErasureError, outcome.errors)
         )

@@ -47,13 +47,16 @@ from domain.brands.service import BrandRegistry
 from domain.brands.theme import ColourTokens
 from domain.casino.catalog import GameSpec, ProviderSpec, enable_games, sync_provider
 from domain.casino.models import GameRound, RoundTransaction
+from domain.compliance import linking
 from domain.compliance.aml import monitoring
 from domain.compliance.aml.models import AlertRule
+from domain.integrations.devices import DeviceSignal
 from domain.integrations.kyc import KycOutcome
 from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.kernel.db import Database
 from domain.messaging.service import deliver_welcome
 from domain.payments import service as payments
+from tests.domain.compliance.kyc_support import register
 from tests.domain.payments.support import PSP, deposited
 from tests.domain.reporting.support import apply_outbox
 from tests.schema.accounts.test_staff import signed_in_staff
@@ -257,6 +260,9 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             _player_field("verification { tier checks { status } }"), {"id": world.player}
         ),
         "Query.kycReviewQueue": Case("{ kycReviewQueue { playerEmail } }", {}),
+        "Query.duplicateAccountFlags": Case(
+            "{ duplicateAccountFlags { rule playerEmail otherPlayerEmail } }", {}
+        ),
         "Mutation.updatePlayerProfile": write(
             "updatePlayerProfile",
             {**player, "profile": {"givenName": "Mole"}, **why},
@@ -605,6 +611,8 @@ _FINGERPRINT = (
     "bonus_free_bets",
     "aml_alerts",
     "aml_interactions",
+    "duplicate_flags",
+    "device_sightings",
 )
 
 
@@ -757,6 +765,15 @@ async def _aurora_aml_alert(db: Database, player_id: uuid.UUID) -> uuid.UUID:
     return found
 
 
+async def _aurora_duplicate(db: Database, registry: BrandRegistry, player_id: uuid.UUID) -> None:
+    """A second aurora player on the player's device: a duplicate-account flag."""
+    other = await register(db, registry.get("aurora"), "EUR")
+    signal = DeviceSignal("dev_scope_device", frozenset())
+    async with db.transaction() as uow:
+        await linking.record_device(uow, "aurora", player_id, signal)
+        assert await linking.record_device(uow, "aurora", other.id, signal) == 1
+
+
 async def _remove_casino(db: Database) -> None:
     async with db.transaction() as uow:
         for statement in (
@@ -772,7 +789,7 @@ async def _remove_casino(db: Database) -> None:
 
 
 @pytest.fixture
-async def world(server: str, db: Database) -> AsyncIterator[World]:
+async def world(server: str, db: Database, registry: BrandRegistry) -> AsyncIterator[World]:
     market = await add_market(db, {"home": "2.50", "away": "1.60"})
     bettor, player_id = await signed_in_bettor(server, AURORA, db, currency="EUR")
     slip = single(market.outcomes["home"], "2.50", "s-1")
@@ -825,6 +842,7 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
     offer, grant = await _aurora_bonus(db, player_id, member.staff.id)
     kyc_check = await _aurora_review(bettor)
     aml_alert = await _aurora_aml_alert(db, player_id)
+    await _aurora_duplicate(db, registry, player_id)
     yield World(
         player=to_base64("Player", str(player_id)),
         player_email=email,

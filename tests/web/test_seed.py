@@ -1,15 +1,21 @@
 """The dev seed's casino: the demo studios' games are offered, and the games of studios the
-built-in aggregator listed in earlier versions are switched off."""
+built-in aggregator listed in earlier versions are switched off; the demo players are
+verified, so the KYC gates (on in dev) let them deposit, play and withdraw."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
+from domain.accounts import players
 from domain.brands.service import BrandRegistry
 from domain.casino.catalog import GameSpec, ProviderSpec, apply_catalogue
 from domain.casino.models import BrandGame, CasinoGame
+from domain.compliance.kyc.models import KycCheck
+from domain.compliance.service import Activity, ensure_allowed
 from domain.kernel.db import Database
-from web.seed import seed
+from tests.domain.compliance.kyc_support import enforce_gates
+from web.seed import DEMO_USERNAME, seed
 
 
 async def _enabled(db: Database, brand: str) -> set[str]:
@@ -41,3 +47,23 @@ async def test_the_dev_seed_switches_off_the_former_demo_studios_games(
 
     assert "northlight-000" not in await _enabled(db, "aurora")
     assert "quillmoor-000" in await _enabled(db, "aurora")
+
+
+async def test_the_dev_seed_verifies_the_demo_players_so_the_gates_let_them_play(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The KYC gates are on in dev too: the demo player of Sweden's brand (basic before a
+    deposit, full before a withdrawal) passes them, and a second seed changes nothing."""
+    enforce_gates(monkeypatch)
+    await seed(db, registry, demo=True)
+    await seed(db, registry, demo=True)
+
+    async with db.transaction() as uow:
+        demo = await players.find_by_identifier(uow, "northstar", DEMO_USERNAME)
+        assert demo is not None
+        approved = await uow.session.scalar(
+            select(func.count()).select_from(KycCheck).where(KycCheck.player_id == demo.id)
+        )
+        for activity in (Activity.DEPOSIT, Activity.WAGER, Activity.WITHDRAWAL):
+            await ensure_allowed(uow, "northstar", demo.id, activity, amount_minor=100_00)
+    assert (demo.kyc_tier, approved) == ("full", 1)

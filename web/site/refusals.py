@@ -55,6 +55,10 @@ FIELD_REFUSALS: Final[Mapping[tuple[str, str], str]] = {
     ("TWO_FACTOR_REQUIRED", "twoFactorCode"): N_(
         "Enter the code from your authenticator app to confirm."
     ),
+    # A re-authentication before an irreversible action (erasure), not a sign-in.
+    ("INVALID_CREDENTIALS", "password"): N_(
+        "The password is not right. Enter your current password to confirm."
+    ),
 }
 
 # A step refused for want of KYC names the step and the level needed: the API's error

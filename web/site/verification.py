@@ -123,7 +123,13 @@ class VerificationPages:
         form = await self.site.form(request)
         if form is None:
             return self.site.forbidden(page)
-        variables = {"input": {"confirm": form.get("confirm") == "yes"}}
+        variables = {
+            "input": {
+                "confirm": form.get("confirm") == "yes",
+                "password": form.get("erasure-password") or None,
+                "twoFactorCode": form.get("erasure-code") or None,
+            }
+        }
         result = await self.site.graphql.run(request, "RequestErasure", variables)
         answer = result.data["requestErasure"]
         if answer["errors"]:

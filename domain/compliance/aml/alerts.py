@@ -18,7 +18,14 @@ from sqlalchemy import exists, select, update
 from domain.accounts.models import Player
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
-from domain.compliance.aml.errors import AlertClosed, AlertNotFound, AlertTakenByOther, InvalidNote
+from domain.compliance import identity
+from domain.compliance.aml.errors import (
+    AlertClosed,
+    AlertNotFound,
+    AlertTakenByOther,
+    EnhancedDueDiligenceRequired,
+    InvalidNote,
+)
 from domain.compliance.aml.models import (
     AlertOutcome,
     AlertStatus,
@@ -26,6 +33,7 @@ from domain.compliance.aml.models import (
     AmlInteraction,
     InteractionKind,
 )
+from domain.compliance.kyc.models import KycTier
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
 
@@ -196,10 +204,12 @@ async def close(
     outcome: AlertOutcome,
     reason: str,
 ) -> AmlAlert:
-    """Record the outcome: the alert closes; CLEARED releases the player's deposits unless
-    another alert holds them. A referred alert may later be cleared; nothing else changes a
-    closed one. Errors: NotAuthenticated, PermissionDenied, ReasonRequired, DomainError
-    (reason too long), AlertNotFound, AlertTakenByOther, AlertClosed."""
+    """Record the outcome: the alert closes; CLEARED releases the person's deposits unless
+    another alert of the person holds them, and clears an alert that holds deposits only
+    once the player has completed enhanced due diligence (the KYC enhanced tier). A
+    referred alert may later be cleared; nothing else changes a closed one.
+    Errors: NotAuthenticated, PermissionDenied, ReasonRequired, DomainError (reason too
+    long), AlertNotFound, AlertTakenByOther, AlertClosed, EnhancedDueDiligenceRequired."""
     actor = require_permission(staff, Permission.AML_REVIEW, brand)
     clean = audit.audit_reason(reason)
     found = await _locked(uow, brand, alert_id)
@@ -209,6 +219,10 @@ async def close(
         raise AlertClosed(field="alertId")
     if found.status == AlertStatus.TAKEN.value and found.taken_by != actor.id:
         raise AlertTakenByOther(field="alertId")
+    if found.holds_deposits and outcome is AlertOutcome.CLEARED:
+        tier = await uow.session.scalar(select(Player.kyc_tier).where(Player.id == found.player_id))
+        if tier != KycTier.ENHANCED.value:
+            raise EnhancedDueDiligenceRequired(field="outcome")
     before = _state(found)
     found.status, found.outcome = AlertStatus.CLOSED.value, outcome.value
     found.closed_by, found.closed_at = actor.id, clock.now()
@@ -220,16 +234,20 @@ async def close(
 
 
 async def _release(uow: UnitOfWork, player_id: uuid.UUID) -> None:
-    """Deposits stay held while any alert of the player holds them (open, or referred).
-    The player's row is locked first, so the statement that decides sees every alert whose
-    raise committed before it (a raise sets the hold under the same row lock)."""
+    """Deposits stay held, on every player of the person, while any alert of any of them
+    holds them (open, or referred). The person's rows are locked first, in id order, so
+    the statement that decides sees every alert whose raise committed before it (a raise
+    sets the hold under the same row locks)."""
+    person = await identity.person_of(uow, player_id)
+    players = [p.id for p in await identity.players_of_person(uow, person)] if person else []
+    everyone = sorted({player_id, *players})
     await uow.session.execute(select(Player.id).where(Player.id == player_id).with_for_update())
     holding = exists().where(
-        AmlAlert.player_id == player_id,
+        AmlAlert.player_id.in_(everyone),
         AmlAlert.holds_deposits,
         (AmlAlert.status != AlertStatus.CLOSED.value)
         | (AmlAlert.outcome == AlertOutcome.REFERRED.value),
     )
     await uow.session.execute(
-        update(Player).where(Player.id == player_id).values(deposits_held=holding)
+        update(Player).where(Player.id.in_(everyone)).values(deposits_held=holding)
     )

@@ -36,3 +36,11 @@ class AlertClosed(DomainError):
 class InvalidNote(DomainError):
     code = "INVALID_NOTE"
     message = "Write a note of 1 to 2000 printable characters."
+
+
+class EnhancedDueDiligenceRequired(DomainError):
+    """A hold on deposits is released only once the player has completed enhanced due
+    diligence (the KYC enhanced tier)."""
+
+    code = "ENHANCED_DUE_DILIGENCE_REQUIRED"
+    message = "The player must complete enhanced verification before this hold can be cleared."

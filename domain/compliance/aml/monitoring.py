@@ -22,6 +22,7 @@ from sqlalchemy import text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts.models import Player
+from domain.compliance import identity
 from domain.compliance.aml.events import AmlAlertRaised
 from domain.compliance.aml.models import AlertRule, AmlAlert
 from domain.compliance.jurisdictions import JurisdictionPack, brand_pack
@@ -321,6 +322,17 @@ async def _facts(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> Facts:
     return Facts(now=now, deposits=deposits)
 
 
+async def hold_person(uow: UnitOfWork, player_id: uuid.UUID) -> None:
+    """Hold the deposits of every player of the player's person, on every brand: money
+    held back on one account must not flow in through the person's others. Their rows
+    are locked in id order (as a release locks them), so the two never deadlock."""
+    person = await identity.person_of(uow, player_id)
+    held = [p.id for p in await identity.players_of_person(uow, person)] if person else []
+    await uow.session.execute(
+        update(Player).where(Player.id.in_([player_id, *held])).values(deposits_held=True)
+    )
+
+
 async def raise_alert(uow: UnitOfWork, brand: str, player_id: uuid.UUID, found: Finding) -> bool:
     """Insert the finding's alert unless its window has one; hold the player's deposits when
     it says so. Returns whether it was raised now."""
@@ -341,9 +353,7 @@ async def raise_alert(uow: UnitOfWork, brand: str, player_id: uuid.UUID, found: 
     if alert_id is None:
         return False
     if found.holds_deposits:
-        await uow.session.execute(
-            update(Player).where(Player.id == player_id).values(deposits_held=True)
-        )
+        await hold_person(uow, player_id)
     await emit(
         uow,
         AmlAlertRaised(

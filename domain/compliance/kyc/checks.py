@@ -3,7 +3,8 @@ risk staff for a manual review), and the tier they give.
 
 Decisions are applied in the provider's order, not the delivery order: each carries the
 provider's `sequence`; one older than the decision the check already holds is recorded and
-changes nothing, and an event delivered twice (same `event_id`) is recorded once. So after
+changes nothing (and once risk staff decided a check, only a provider decision taken after
+theirs counts), and an event delivered twice (same `event_id`) is recorded once. So after
 any mix of duplicates, late and reordered deliveries the check says what the provider
 decided last. The player's tier (`players.kyc_tier`) is then the highest tier of their
 approved checks whose document has not expired; each change of it is audited.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ARRAY, TEXT, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -21,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player
 from domain.accounts.principal import Principal, require_player
+from domain.compliance import linking
 from domain.compliance.kyc.errors import CheckNotFound, CheckRunning, TierNotOffered
 from domain.compliance.kyc.events import KycTierChanged
 from domain.compliance.kyc.models import CheckStatus, KycCheck, KycDecision, KycTier
@@ -28,6 +30,7 @@ from domain.integrations.kyc import (
     CheckRequest,
     CheckSession,
     DecisionEvent,
+    KycOutcome,
     KycProvider,
     call_provider,
 )
@@ -109,6 +112,8 @@ async def apply_decision(
 ) -> DecisionResult:
     """Apply one verified provider decision. Errors: CheckNotFound (no such check of this
     brand at this provider)."""
+    if event.outcome is KycOutcome.APPROVED:
+        await linking.serialise_approvals(uow)
     check = await uow.session.scalar(
         select(KycCheck)
         .where(
@@ -120,7 +125,7 @@ async def apply_decision(
     )
     if check is None:
         raise CheckNotFound(field="reference")
-    newer = event.sequence > check.decision_sequence
+    newer = _newer(check, event)
     claimed = await uow.session.scalar(
         insert(KycDecision)
         .values(
@@ -145,9 +150,26 @@ async def apply_decision(
     if event.document_type is not None:
         check.document_type = event.document_type
         check.document_expires_on = event.document_expires_on
+    if event.document_type is not None and event.document_number is not None:
+        check.document_digest = linking.document_digest(event.document_type, event.document_number)
     await uow.flush()
     tier = await refresh_tier(uow, check.player_id, actor_id=f"kyc:{provider}")
+    if check.status == CheckStatus.APPROVED:
+        await linking.after_approval(uow, check.player_id, brand)
     return DecisionResult(True, tier)
+
+
+def _newer(check: KycCheck, event: DecisionEvent) -> bool:
+    """Whether a provider decision is newer than what the check holds. Provider decisions
+    compare by the provider's sequence; a staff decision is not on that axis (a provider
+    may number in counters or in nanoseconds), so once staff decided (or an identity edit
+    withdrew the approval), a provider decision counts only if the provider took it after
+    that: a late callback of a decision taken before it can never overwrite it, whatever
+    its sequence."""
+    if event.sequence <= check.decision_sequence:
+        return False
+    ours = check.decided_by not in (None, "provider")
+    return not (ours and check.decided_at is not None and event.decided_at <= check.decided_at)
 
 
 async def _tier_of(uow: UnitOfWork, player_id: uuid.UUID) -> KycTier:
@@ -211,6 +233,78 @@ async def refresh_tier(
         brand=player.brand,
     )
     return tier
+
+
+# Set on the checks an identity edit withdrew (decided_by), and their decisions' reason.
+IDENTITY_CHANGED = "identity_changed"
+
+
+async def withdraw_approvals(
+    uow: UnitOfWork, player_id: uuid.UUID, *, actor_id: str, actor_kind: str
+) -> KycTier:
+    """The player's identity changed after it was verified: every approved check asks for
+    the documents again (resubmission requested, decided by the edit, one decision row
+    each) and the tier follows (audited like any tier change). Returns the new tier."""
+    approved = list(
+        await uow.session.scalars(
+            select(KycCheck)
+            .where(KycCheck.player_id == player_id, KycCheck.status == CheckStatus.APPROVED)
+            .order_by(KycCheck.id)
+            .with_for_update()
+        )
+    )
+    now = clock.now()
+    for check in approved:
+        uow.session.add(
+            KycDecision(
+                check_id=check.id, event_id=f"profile:{uuid.uuid4()}",
+                outcome=CheckStatus.RESUBMISSION_REQUESTED.value,
+                sequence=check.decision_sequence, decided_at=now, reason=IDENTITY_CHANGED,
+                applied=True,
+            )
+        )  # fmt: skip
+        check.status = CheckStatus.RESUBMISSION_REQUESTED
+        check.reason = IDENTITY_CHANGED
+        check.decided_at = now
+        check.decided_by = f"profile:{actor_id}"
+    await uow.flush()
+    return await refresh_tier(uow, player_id, actor_id=actor_id, actor_kind=actor_kind)
+
+
+# How long the demo players' documents are valid from the seed that verified them.
+DEMO_DOCUMENT_VALIDITY = timedelta(days=5 * 365)
+
+
+async def verify_demo_player(
+    uow: UnitOfWork, player_id: uuid.UUID, brand: str, *, provider: str
+) -> KycTier:
+    """Dev only (`stakehouse dev`'s seed): the demo player fully verified at the built-in
+    test provider, as if they had finished its hosted flow, so the gates the brand's pack
+    asks for let the demo play and withdraw. Does nothing when an approved check exists."""
+    approved = await uow.session.scalar(
+        select(KycCheck.id).where(
+            KycCheck.player_id == player_id, KycCheck.status == CheckStatus.APPROVED
+        )
+    )
+    if approved is None:
+        now, check_id = clock.now(), uuid.uuid4()
+        check = KycCheck(
+            id=check_id, brand=brand, player_id=player_id, provider=provider,
+            reference=f"demo-{check_id}", tier=KycTier.FULL.value,
+            status=CheckStatus.APPROVED.value, flow_url="", document_type="passport",
+            document_expires_on=(now + DEMO_DOCUMENT_VALIDITY).date(), decision_sequence=1,
+            decided_at=now, decided_by="seed",
+        )  # fmt: skip
+        uow.session.add(check)
+        await uow.flush()
+        uow.session.add(
+            KycDecision(
+                check_id=check.id, event_id=f"seed:{check.id}", outcome=check.status,
+                sequence=1, decided_at=now, reason=None, applied=True,
+            )
+        )  # fmt: skip
+        await uow.flush()
+    return await refresh_tier(uow, player_id, actor_id="seed")
 
 
 @dataclass(frozen=True)

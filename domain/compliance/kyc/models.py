@@ -87,7 +87,17 @@ class PlayerProfile(Base):
     # E.164; verified when a KYC check approved it (or staff confirmed it).
     phone: Mapped[str | None] = mapped_column(Text)
     phone_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Name, date of birth and address as a digest, once all are given (compliance.linking).
+    identity_digest: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index(
+            "ix_player_profiles_identity_digest",
+            "identity_digest",
+            postgresql_where="identity_digest IS NOT NULL",
+        ),
+    )
 
 
 class KycCheck(Base):
@@ -114,10 +124,17 @@ class KycCheck(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # "provider" or the staff member who decided a manual review.
     decided_by: Mapped[str | None] = mapped_column(Text)
+    # The approved document's type and number as a digest (compliance.linking).
+    document_digest: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
         UniqueConstraint("provider", "reference"),
+        Index(
+            "ix_kyc_checks_document_digest",
+            "document_digest",
+            postgresql_where="document_digest IS NOT NULL",
+        ),
         CheckConstraint("tier IN ('basic', 'full', 'enhanced')", name="tier"),
         CheckConstraint(
             "status IN ('pending', 'approved', 'rejected', 'resubmission_requested', "

@@ -2,7 +2,9 @@
 
 The player edits their own; staff with player.status.write edit a player of their brands
 with a reason. Every change is audited (`player.profile.update`) with the changed fields
-before and after; an unchanged save writes nothing.
+before and after; an unchanged save writes nothing. A change of the legal identity (name,
+nationality, address) after a verification withdraws it: the approved checks ask for the
+documents again and the tier drops until the player is verified anew, whoever edited.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission, require_player
+from domain.compliance import linking
+from domain.compliance.kyc.checks import withdraw_approvals
 from domain.compliance.kyc.errors import InvalidProfile
 from domain.compliance.kyc.models import PlayerProfile
 from domain.kernel import audit, clock
@@ -28,6 +32,11 @@ ADDRESS_LENGTH_MAX = 200
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _POSTAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,11}$")
+# What a verification vouches for: changing any of them needs a new verification.
+IDENTITY_FIELDS = frozenset(
+    {"given_name", "family_name", "address_line1", "address_line2", "city", "postal_code",
+     "address_country", "nationality"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -139,7 +148,9 @@ async def update_profile(
 ) -> Profile:
     """Save a profile: the signed-in player's own (no `player_id`), or, for staff with
     player.status.write, the player `player_id` of the brand with a `reason`. A changed
-    phone number is unverified again. Audited with the changed fields.
+    phone number is unverified again; a changed name, nationality or address withdraws the
+    player's verifications (the tier drops, checks.withdraw_approvals). Audited with the
+    changed fields.
     Errors: NotAuthenticated, TwoFactorRequired, WithdrawOnly, PermissionDenied,
     ReasonRequired, PlayerNotFound, InvalidProfile."""
     if player_id is None:
@@ -186,4 +197,9 @@ async def update_profile(
         before={name: old for name, (old, _) in changed.items()},
         after={name: new for name, (_, new) in changed.items()},
     )
+    if IDENTITY_FIELDS & changed.keys():
+        await withdraw_approvals(
+            uow, target, actor_id=str(principal.id), actor_kind=principal.actor_kind
+        )
+        await linking.after_profile_save(uow, target, brand)
     return _of(target, row)

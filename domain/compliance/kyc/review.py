@@ -12,6 +12,7 @@ from sqlalchemy import select
 from domain.accounts.models import Player
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
+from domain.compliance import linking
 from domain.compliance.kyc.checks import CheckView, refresh_tier, view_of
 from domain.compliance.kyc.errors import CheckAlreadyDecided, CheckNotFound
 from domain.compliance.kyc.models import CheckStatus, KycCheck, KycDecision, KycTier
@@ -65,12 +66,15 @@ async def decide_review(
     reason: str,
 ) -> tuple[CheckView, KycTier]:
     """Approve or reject a check in manual review; the player's tier follows. Audited
-    (`kyc.check.review`). The staff decision takes the time as its sequence, so a provider
-    decision taken before it and delivered later does not undo it.
+    (`kyc.check.review`). The check keeps the provider's sequence (staff decisions are not
+    numbered by the provider) and records who decided when, so a provider decision taken
+    before it and delivered later, whatever its sequence, does not undo it (checks._newer).
     Errors: NotAuthenticated, PermissionDenied, TwoFactorRequired, ReasonRequired,
     CheckNotFound, CheckAlreadyDecided."""
     principal = require_permission(actor, Permission.KYC_REVIEW, brand)
     stated = audit.audit_reason(reason)
+    if decision is ReviewDecision.APPROVE:
+        await linking.serialise_approvals(uow)
     check = await uow.session.scalar(
         select(KycCheck).where(KycCheck.id == check_id, KycCheck.brand == brand).with_for_update()
     )
@@ -79,7 +83,8 @@ async def decide_review(
     if check.status != CheckStatus.MANUAL_REVIEW:
         raise CheckAlreadyDecided(field="checkId")
     now = clock.now()
-    sequence = max(check.decision_sequence + 1, int(now.timestamp() * 1_000_000))
+    # The provider decision this one follows (the decision row's sequence is informative).
+    sequence = check.decision_sequence
     status = CheckStatus.APPROVED if decision is ReviewDecision.APPROVE else CheckStatus.REJECTED
     uow.session.add(
         KycDecision(
@@ -95,7 +100,6 @@ async def decide_review(
     before = check.status
     check.status = status
     check.reason = None if status is CheckStatus.APPROVED else stated
-    check.decision_sequence = sequence
     check.decided_at = now
     check.decided_by = f"staff:{principal.id}"
     await uow.flush()
@@ -114,4 +118,6 @@ async def decide_review(
     tier = await refresh_tier(
         uow, check.player_id, actor_id=str(principal.id), actor_kind=principal.actor_kind
     )
+    if status is CheckStatus.APPROVED:
+        await linking.after_approval(uow, check.player_id, brand)
     return view_of(check), tier

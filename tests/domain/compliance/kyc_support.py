@@ -18,6 +18,7 @@ from domain.brands.service import Brand, BrandRegistry, sync_brands
 from domain.compliance import onboarding
 from domain.compliance.kyc import checks, gates
 from domain.compliance.kyc.models import KycCheck, KycTier
+from domain.integrations.kyc import KycOutcome
 from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.integrations.psp_sandbox import WebhookDelivery
 from domain.kernel import clock
@@ -95,6 +96,17 @@ async def tier_of(db: Database, player_id: uuid.UUID) -> str:
 
 
 def enforce_gates(monkeypatch: pytest.MonkeyPatch, enforced: bool = True) -> None:
-    """Run with settings.kyc_gates set (the deployment's choice; the suite leaves it unset)."""
+    """Run with settings.kyc_gates set (on by default; the suite turns it off in conftest)."""
     chosen = get_settings().model_copy(update={"kyc_gates": enforced})
     monkeypatch.setattr(gates, "get_settings", lambda: chosen)
+
+
+async def verified(
+    db: Database, brand: str, player_id: uuid.UUID, tier: KycTier = KycTier.ENHANCED
+) -> None:
+    """The player finishes the test provider's hosted flow for `tier`, approved."""
+    player = Principal(PrincipalKind.PLAYER, player_id, uuid.uuid4(), brand, True)
+    provider = SandboxKyc()
+    check = await start(db, provider, player, tier)
+    for delivery in provider.complete_flow(check.flow_url, KycOutcome.APPROVED):
+        await deliver(db, provider, brand, delivery)

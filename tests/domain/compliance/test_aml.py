@@ -23,17 +23,20 @@ from domain.compliance.aml.errors import (
     AlertClosed,
     AlertTakenByOther,
     EnhancedChecksRequired,
+    EnhancedDueDiligenceRequired,
     InvalidNote,
 )
 from domain.compliance.aml.models import AlertOutcome, AlertRule, AmlAlert, InteractionKind
 from domain.compliance.events import LimitIncreaseRequested
 from domain.compliance.jurisdictions import pack_for
+from domain.compliance.kyc.models import KycTier
 from domain.compliance.models import LimitKind, LimitPeriod
 from domain.compliance.onboarding import register
 from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.errors import PermissionDenied
 from domain.payments.events import PaymentStatusChanged
+from tests.domain.compliance.kyc_support import verified
 from tests.domain.compliance.support import casino_call, casino_request
 from tests.domain.payments.support import (
     deposited,
@@ -258,6 +261,14 @@ async def test_staff_take_record_and_clear_releasing_the_hold_with_audit(
             uow, risk, "aurora", cumulative.id, outcome=AlertOutcome.REFERRED, reason="MLRO"
         )
     assert await _held(db, player_id) is True  # a referral keeps the hold
+    # A hold is cleared only after enhanced due diligence.
+    async with db.transaction() as uow:
+        with pytest.raises(EnhancedDueDiligenceRequired):
+            await alerts.close(
+                uow, risk, "aurora", cumulative.id, outcome=AlertOutcome.CLEARED, reason="Ok"
+            )
+    assert await _held(db, player_id) is True
+    await verified(db, "aurora", player_id, KycTier.ENHANCED)
     async with db.transaction() as uow:
         await alerts.close(
             uow, risk, "aurora", cumulative.id, outcome=AlertOutcome.CLEARED, reason="Source ok"
@@ -405,3 +416,48 @@ async def test_deposits_rising_against_the_weeks_before_raise_a_harm_alert(
     assert raised == [AlertRule.RISING_DEPOSIT_FREQUENCY]
     [alert] = await _alerts(db, player_id)
     assert (alert.evidence["count"], alert.evidence["count_before_28d"]) == (4, 1)
+
+
+async def test_a_hold_reaches_the_person_on_every_brand_and_ends_after_enhanced_checks(
+    db: Database, registry: BrandRegistry
+) -> None:
+    """The same person (same e-mail and birth date) on aurora and kumo: a hold raised on
+    aurora holds kumo's deposits too, and clearing it after enhanced due diligence
+    releases both."""
+    email = f"held-{uuid.uuid4().hex[:8]}@example.com"
+    on_aurora = await create_player(db, registry, email=email)
+    on_kumo = await _on_kumo(db, registry, email)
+    stranger = await _on_kumo(db, registry, f"other-{email}")
+    await deposited(db, on_aurora, 2100_00)
+    await _evaluate_all(db)
+
+    # The person registers on a third brand while held: held there from the start.
+    later = await _on_kumo(db, registry, email, brand="northstar")
+    assert [await _held(db, p) for p in (on_aurora, on_kumo, stranger)] == [True, True, False]
+    assert await _held(db, later) is True
+    risk = dataclasses.replace(staff("risk"), staff_brands=("aurora",))
+    async with db.uow() as uow:
+        holding = [a for a in await alerts.alerts(uow, risk, "aurora") if a.holds_deposits]
+    await verified(db, "aurora", on_aurora, KycTier.ENHANCED)
+    for alert in holding:
+        async with db.transaction() as uow:
+            await alerts.close(
+                uow, risk, "aurora", alert.id, outcome=AlertOutcome.CLEARED, reason="EDD done"
+            )
+
+    assert [await _held(db, p) for p in (on_aurora, on_kumo, later)] == [False, False, False]
+
+
+async def _on_kumo(
+    db: Database, registry: BrandRegistry, email: str, *, brand: str = "kumo"
+) -> uuid.UUID:
+    country, currency = {"kumo": ("JP", "JPY"), "northstar": ("SE", "SEK")}[brand]
+    async with db.transaction() as uow:
+        player = await register(
+            uow, registry.get(brand),
+            Registration(
+                email=email, phone=None, username=None, password=STRONG_PASSWORD,
+                date_of_birth=date(1990, 1, 1), country=country, currency=currency,
+            ),
+        )  # fmt: skip
+        return player.id

@@ -14,12 +14,14 @@ from strawberry.relay import from_base64
 from domain.brands.service import BrandRegistry
 from domain.compliance.aml import alerts, monitoring
 from domain.compliance.aml.models import AlertRule, InteractionKind
+from domain.integrations.kyc import KycOutcome
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
 from domain.payments.events import PaymentStatusChanged
 from schema import build_schema
 from tests.domain.payments.support import staff, wallet_balances
 from tests.schema.accounts.test_staff import signed_in_staff
+from tests.schema.compliance.test_kyc_api import PROVIDER, _post, _start
 from tests.support import AURORA, Api, create_player, request_context, statements_of
 from tests.workers import eventually, flushed_broker, running_worker  # noqa: F401 (fixture)
 from workers.actors import compliance as compliance_actors
@@ -166,6 +168,16 @@ async def test_depositing_past_the_threshold_raises_one_alert_and_holds_deposits
         await risk.query(CLOSE, {"i": {"alertId": alert["id"], "outcome": "CLEARED", "reason": ""}})
     ).data["closeAmlAlert"]
     still_held = await _deposit(player, "10.00", "aml-still-held")
+    before_edd = (
+        await risk.query(
+            CLOSE,
+            {"i": {"alertId": alert["id"], "outcome": "CLEARED", "reason": "Payslips verified"}},
+        )
+    ).data["closeAmlAlert"]
+    # The player completes enhanced due diligence at the test provider.
+    check = await _start(player, "ENHANCED")
+    (approval,) = PROVIDER.complete_flow(check["flowUrl"], KycOutcome.APPROVED)
+    assert (await _post(server, approval)).status_code == 200
     cleared = (
         await risk.query(
             CLOSE,
@@ -185,6 +197,10 @@ async def test_depositing_past_the_threshold_raises_one_alert_and_holds_deposits
     }
     assert no_reason == {"alert": None, "errors": [{"code": "REASON_REQUIRED", "field": "reason"}]}
     assert still_held["errors"][0]["code"] == "ENHANCED_CHECKS_REQUIRED"
+    assert before_edd == {
+        "alert": None,
+        "errors": [{"code": "ENHANCED_DUE_DILIGENCE_REQUIRED", "field": "outcome"}],
+    }
     assert cleared == {"alert": {"status": "CLOSED", "outcome": "CLEARED"}, "errors": []}
     assert (after["errors"], after["payment"]["status"]) == ([], "SUCCEEDED")
     assert (await risk.query(ALERTS, {"player": player_gid})).data["amlAlerts"] == []

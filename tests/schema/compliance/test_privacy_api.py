@@ -23,7 +23,7 @@ from domain.wallets.models import HouseAccountKind, WalletKind
 from domain.wallets.service import house_account_id, transfer, wallet_id
 from tests.domain.compliance.kyc_support import register
 from tests.domain.compliance.support import advance
-from tests.support import Api, statements_of
+from tests.support import STRONG_PASSWORD, Api, fresh_code, statements_of
 from workers.scheduler import JOBS
 
 EXPORT = "{ viewer { personalData } }"
@@ -84,7 +84,9 @@ async def test_erasure_needs_an_empty_balance_and_a_confirmation(db: Database, a
             uow, brand="aurora", kind="deposit", source=source, destination=cash,
             amount_minor=5_00, scope=None, key=None,
         )  # fmt: skip
-    funded = (await aurora.query(ERASE, {"i": {"confirm": True}})).data["requestErasure"]
+    funded = (
+        await aurora.query(ERASE, {"i": {"confirm": True, "password": STRONG_PASSWORD}})
+    ).data["requestErasure"]
 
     assert unconfirmed == {
         "retainedUntil": None,
@@ -105,7 +107,9 @@ async def test_erasure_closes_the_account_and_keeps_only_the_regulated_records(
         {"i": {"profile": {"givenName": "Erik", "familyName": "Gone", "phone": "+46701234567"}}},
     )
 
-    erased = (await aurora.query(ERASE, {"i": {"confirm": True}})).data["requestErasure"]
+    erased = (
+        await aurora.query(ERASE, {"i": {"confirm": True, "password": STRONG_PASSWORD}})
+    ).data["requestErasure"]
     after = await aurora.query("{ viewer { player { id } } }")
     again = await aurora.login(email)
 
@@ -146,7 +150,9 @@ async def test_the_regulated_identity_is_erased_once_the_retention_is_over(
         await update_profile(
             uow, player, "aurora", ProfileFields(given_name="Olga", family_name="Kept", city="Rome")
         )
-        await privacy.request_erasure(uow, player, "aurora", confirmed=True)
+        await privacy.request_erasure(
+            uow, player, "aurora", confirmed=True, password=STRONG_PASSWORD
+        )
     (job,) = [job for job in JOBS if job.name == "compliance.complete_erasures"]
 
     during = await job.run(db)
@@ -161,3 +167,51 @@ async def test_the_regulated_identity_is_erased_once_the_retention_is_over(
     assert profile is not None
     assert (profile.given_name, profile.family_name, profile.city) == (None, None, None)
     assert str(birth) == "1900-01-01"
+
+
+BEGIN_2FA = "mutation { beginTwoFactorEnrolment { secret errors { code } } }"
+CONFIRM_2FA = "mutation($c: String!) { confirmTwoFactorEnrolment(input: {code: $c}) { enabled errors { code } } }"
+
+
+async def test_erasure_needs_the_password_again_and_a_wrong_one_changes_nothing(
+    aurora: Api,
+) -> None:
+    _, email = await _player(aurora)
+
+    missing = (await aurora.query(ERASE, {"i": {"confirm": True}})).data["requestErasure"]
+    wrong = (
+        await aurora.query(ERASE, {"i": {"confirm": True, "password": "not the password 1"}})
+    ).data["requestErasure"]
+    still = await aurora.query("{ viewer { player { email } } }")
+
+    refused = {
+        "retainedUntil": None,
+        "errors": [{"code": "INVALID_CREDENTIALS", "field": "password"}],
+    }
+    assert missing == refused
+    assert wrong == refused
+    assert still.data["viewer"]["player"]["email"] == email
+
+
+async def test_with_two_factor_on_erasure_needs_a_fresh_code(aurora: Api) -> None:
+    await _player(aurora)
+    secret = (await aurora.query(BEGIN_2FA)).data["beginTwoFactorEnrolment"]["secret"]
+    enabled = (await aurora.query(CONFIRM_2FA, {"c": fresh_code(secret)})).data
+    assert enabled["confirmTwoFactorEnrolment"] == {"enabled": True, "errors": []}
+
+    # The password alone is not enough once the second factor is on.
+    password_only = (
+        await aurora.query(ERASE, {"i": {"confirm": True, "password": STRONG_PASSWORD}})
+    ).data["requestErasure"]
+    wrong = (await aurora.query(ERASE, {"i": {"confirm": True, "twoFactorCode": "000000"}})).data[
+        "requestErasure"
+    ]
+    erased = (
+        await aurora.query(
+            ERASE, {"i": {"confirm": True, "twoFactorCode": fresh_code(secret, steps_ahead=1)}}
+        )
+    ).data["requestErasure"]
+
+    assert password_only["errors"] == [{"code": "TWO_FACTOR_REQUIRED", "field": "twoFactorCode"}]
+    assert wrong["errors"] == [{"code": "INVALID_TWO_FACTOR_CODE", "field": "twoFactorCode"}]
+    assert erased["errors"] == [] and erased["retainedUntil"] is not None

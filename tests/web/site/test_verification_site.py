@@ -90,7 +90,14 @@ async def test_the_player_downloads_their_data_and_erases_it(server: str) -> Non
     download = await site.get("/account/data.json")
     profile = await site.get("/account/profile")
     unconfirmed = await site.post("/account/erasure", {})
-    erased = await site.post("/account/erasure", {"confirm": "yes"})
+    no_password = await site.post("/account/erasure", {"confirm": "yes"})
+    wrong = await site.post(
+        "/account/erasure", {"confirm": "yes", "erasure-password": "not-my-password-1"}
+    )
+    still_open = await site.get("/account/profile")
+    erased = await site.post(
+        "/account/erasure", {"confirm": "yes", "erasure-password": STRONG_PASSWORD}
+    )
     afterwards = await site.get("/account")
 
     assert download.status_code == 200
@@ -102,6 +109,11 @@ async def test_the_player_downloads_their_data_and_erases_it(server: str) -> Non
     assert "Download my data (JSON)" in profile.text
     assert unconfirmed.status_code == 400
     assert "Confirm that you understand this cannot be undone" in unconfirmed.text
+    # A session alone cannot erase the account: the password proves it is the player.
+    assert [no_password.status_code, wrong.status_code] == [400, 400]
+    assert "The password is not right. Enter your current password to confirm." in wrong.text
+    assert still_open.status_code == 200
+    assert 'id="field-erasure-password"' in still_open.text
     assert erased.status_code == 200
     assert "Your account is closed and your data erased." in erased.text
     assert (afterwards.status_code, afterwards.headers["location"].startswith("/login")) == (

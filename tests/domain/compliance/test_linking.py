@@ -1,0 +1,216 @@
+"""The person behind accounts with different e-mails: one approved document links their
+players across brands (and an exclusion then reaches them all); the same name, birth date
+and address links verified players and flags a brand's duplicates at once; a shared device
+is flagged, never linked. Risk staff list the flags of their brands only."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from domain.accounts.models import Player, PrincipalKind
+from domain.accounts.permissions import permissions_for
+from domain.accounts.players import SelfExclusionPeriod
+from domain.accounts.principal import Principal
+from domain.brands.service import BrandRegistry
+from domain.compliance import exclusion, identity, linking
+from domain.compliance.kyc import profile
+from domain.compliance.kyc.models import KycTier
+from domain.integrations.devices import (
+    DeviceUnavailable,
+    InvalidDeviceToken,
+    SandboxDevices,
+)
+from domain.integrations.kyc import KycOutcome
+from domain.integrations.kyc_sandbox import SandboxKyc
+from domain.kernel.db import Database
+from domain.kernel.errors import PermissionDenied
+from tests.domain.compliance.kyc_support import deliver, register, start
+
+PROVIDER = SandboxKyc()
+DEVICES = SandboxDevices()
+IDENTITY = profile.ProfileFields(
+    given_name="Nils", family_name="Ekdahl", address_line1="Storgatan 3", city="Lund",
+    postal_code="222 21", address_country="SE", nationality="SE",
+)  # fmt: skip
+
+
+def staff(*roles: str, brands: tuple[str, ...] = ("aurora",)) -> Principal:
+    return Principal(
+        PrincipalKind.STAFF, uuid.uuid4(), uuid.uuid4(), brands[0], True, roles=roles,
+        permissions=permissions_for(list(roles)), staff_brands=brands,
+    )  # fmt: skip
+
+
+async def _verify(db: Database, player: Principal, number: str | None = None) -> None:
+    check = await start(db, PROVIDER, player, KycTier.FULL)
+    for delivery in PROVIDER.complete_flow(
+        check.flow_url, KycOutcome.APPROVED, document_number=number
+    ):
+        assert player.brand is not None
+        await deliver(db, PROVIDER, player.brand, delivery)
+
+
+async def _person(db: Database, player: Principal) -> uuid.UUID | None:
+    async with db.uow() as uow:
+        return await identity.person_of(uow, player.id)
+
+
+async def _flags(db: Database, brand: str = "aurora") -> list[tuple[str, set[uuid.UUID]]]:
+    async with db.uow() as uow:
+        found = await linking.duplicate_flags(uow, staff("risk", brands=(brand,)), brand, 100)
+    return [(flag.rule, {flag.player_id, flag.other_player_id}) for flag in found]
+
+
+async def _save(db: Database, player: Principal, values: profile.ProfileFields) -> None:
+    assert player.brand is not None
+    async with db.transaction() as uow:
+        await profile.update_profile(uow, player, player.brand, values)
+
+
+async def test_one_document_on_two_brands_is_one_person(
+    db: Database, registry: BrandRegistry
+) -> None:
+    kumo = registry.get("kumo")
+    on_aurora = await register(db, registry.get("aurora"), "EUR")
+    on_kumo = await register(db, kumo, kumo.primary_currency)
+    stranger = await register(db, kumo, kumo.primary_currency)
+    number = f"X{uuid.uuid4().hex[:8].upper()}"
+
+    await _verify(db, on_aurora, number)
+    await _verify(db, on_kumo, number.lower()[:3] + "-" + number[3:])  # typed differently
+    await _verify(db, stranger)
+
+    assert await _person(db, on_aurora) == await _person(db, on_kumo)
+    assert await _person(db, stranger) != await _person(db, on_aurora)
+    async with db.uow() as uow:
+        linked = await identity.linked_players(
+            uow, staff("risk", brands=("aurora", "kumo")), "aurora", on_aurora.id
+        )
+    # The older person stays (its own link keeps its rule); the other joins it by document.
+    assert {(p.player_id, p.rule) for p in linked} == {
+        (on_aurora.id, "email_dob"), (on_kumo.id, "document"),
+    }  # fmt: skip
+
+
+async def test_an_exclusion_reaches_an_account_linked_later_by_its_document(
+    db: Database, registry: BrandRegistry
+) -> None:
+    kumo = registry.get("kumo")
+    excluded = await register(db, registry.get("aurora"), "EUR")
+    later = await register(db, kumo, kumo.primary_currency)
+    number = f"E{uuid.uuid4().hex[:8].upper()}"
+    await _verify(db, excluded, number)
+    async with db.transaction() as uow:
+        await exclusion.self_exclude(
+            uow, excluded, "aurora", period=SelfExclusionPeriod.SIX_MONTHS, confirmed=True
+        )
+
+    await _verify(db, later, number)
+
+    async with db.uow() as uow:
+        status = await uow.session.scalar(select(Player.status).where(Player.id == later.id))
+    assert status == "self_excluded"
+
+
+async def test_the_same_document_twice_on_one_brand_is_flagged_for_risk_staff(
+    db: Database, registry: BrandRegistry
+) -> None:
+    first = await register(db, registry.get("aurora"), "EUR")
+    second = await register(db, registry.get("aurora"), "EUR")
+    number = f"D{uuid.uuid4().hex[:8].upper()}"
+
+    await _verify(db, first, number)
+    await _verify(db, second, number)
+
+    assert ("document", {first.id, second.id}) in await _flags(db)
+    assert all(pair != {first.id, second.id} for _, pair in await _flags(db, "kumo"))
+    async with db.uow() as uow:
+        with pytest.raises(PermissionDenied):
+            await linking.duplicate_flags(uow, staff("support"), "aurora", 10)
+        with pytest.raises(PermissionDenied):
+            await linking.duplicate_flags(uow, staff("risk"), "kumo", 10)
+
+
+async def test_the_same_name_birth_date_and_address_flags_at_once_and_links_once_verified(
+    db: Database, registry: BrandRegistry
+) -> None:
+    kumo = registry.get("kumo")
+    given = f"Nils{uuid.uuid4().hex[:6]}"
+    values = profile.ProfileFields(**{**IDENTITY.__dict__, "given_name": given})
+    first = await register(db, registry.get("aurora"), "EUR")
+    second = await register(db, registry.get("aurora"), "EUR")
+    elsewhere = await register(db, kumo, kumo.primary_currency)
+    for player in (first, second, elsewhere):
+        await _save(db, player, values)
+
+    assert ("name_dob_address", {first.id, second.id}) in await _flags(db)
+    # Unverified, the same identity on another brand links nobody.
+    assert await _person(db, elsewhere) != await _person(db, first)
+
+    await _verify(db, first)
+    await _verify(db, elsewhere)
+
+    assert await _person(db, elsewhere) == await _person(db, first)
+
+
+async def test_a_shared_device_is_flagged_within_the_brand_and_never_links(
+    db: Database, registry: BrandRegistry
+) -> None:
+    device = f"laptop-{uuid.uuid4().hex[:8]}"
+    first = await register(db, registry.get("aurora"), "EUR")
+    second = await register(db, registry.get("aurora"), "EUR")
+
+    seen = await linking.report_device(
+        db, first, "aurora", DEVICES, DEVICES.token_for(device, "proxy", "made-up")
+    )
+    await linking.report_device(db, second, "aurora", DEVICES, DEVICES.token_for(device))
+
+    assert seen.device_id.startswith("dev_") and device not in seen.device_id
+    assert seen.risk_signals == frozenset({"proxy"})
+    assert ("device", {first.id, second.id}) in await _flags(db)
+    assert await _person(db, first) != await _person(db, second)
+
+
+async def test_a_forged_or_unanswered_device_token_records_nothing(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player = await register(db, registry.get("aurora"), "EUR")
+    forged = SandboxDevices("another-key").token_for("laptop-x")
+
+    with pytest.raises(InvalidDeviceToken):
+        await linking.report_device(db, player, "aurora", DEVICES, forged)
+    with pytest.raises(InvalidDeviceToken):
+        await linking.report_device(db, player, "aurora", DEVICES, "sbx1.laptop..")
+    with pytest.raises(DeviceUnavailable):
+        await linking.report_device(
+            db, player, "aurora", DEVICES, DEVICES.token_for("phone-device-down")
+        )
+
+
+async def test_two_accounts_approved_at_once_with_one_document_end_as_one_person(
+    db: Database, registry: BrandRegistry
+) -> None:
+    """Both approvals applied at once (each may merge and lock the other's rows; they
+    queue on linking.serialise_approvals) end on one person."""
+    kumo = registry.get("kumo")
+    on_aurora = await register(db, registry.get("aurora"), "EUR")
+    on_kumo = await register(db, kumo, kumo.primary_currency)
+    number = f"C{uuid.uuid4().hex[:8].upper()}"
+    deliveries = []
+    for player in (on_aurora, on_kumo):
+        check = await start(db, PROVIDER, player, KycTier.FULL)
+        (approval,) = PROVIDER.complete_flow(
+            check.flow_url, KycOutcome.APPROVED, document_number=number
+        )
+        deliveries.append((player.brand, approval))
+
+    results = await asyncio.gather(
+        *(deliver(db, PROVIDER, str(brand), approval) for brand, approval in deliveries)
+    )
+
+    assert [result.applied for result in results] == [True, True]
+    assert await _person(db, on_aurora) == await _person(db, on_kumo)
