@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     report_ngr_deductions: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["bonus_cost", "jackpot_contributions", "provider_fees", "taxes"]
     )
+    # Affiliate attribution (domain/affiliates/attribution.py): the session's cookie keeps
+    # the first landing link's btag (`first`) or the latest one (`last`).
+    affiliate_touch: Literal["first", "last"] = "last"
     casino_big_win_stake_multiple: int = Field(default=350, ge=1, le=1_000_000)
     casino_big_win_min_amount: Decimal = Field(default=Decimal(1000), gt=0)
     casino_big_win_min_amounts: Annotated[dict[str, Decimal], NoDecode] = Field(
