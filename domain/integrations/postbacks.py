@@ -5,7 +5,7 @@ HMAC-SHA256 of `<timestamp>.<body>`, `X-Stakehouse-Timestamp` the Unix seconds, 
 receiver can refuse replays. Every call is bounded by a timeout; any answer but 2xx, a
 timeout or a network error is a failed attempt that the caller retries later.
 
-`TestPostbacks` is the built-in test receiver: it behaves like a remote one (it verifies
+`SandboxPostbacks` is the built-in test receiver: it behaves like a remote one (it verifies
 nothing for the sender but keeps what it received, answers 503 for a URL containing
 `postback-down` and times out for `postback-slow`), so retries and signing are exercised
 without a network.
@@ -67,7 +67,7 @@ class Received:
 
 
 @dataclass
-class TestPostbacks:
+class SandboxPostbacks:
     received: list[Received] = field(default_factory=list)
     delay_s: float = 0.0
 

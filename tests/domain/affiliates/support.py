@@ -14,7 +14,7 @@ from domain.affiliates.programme import CpaTerms, CreatedAffiliate, Plan
 from domain.brands.service import BrandRegistry
 from domain.compliance.onboarding import register
 from domain.kernel.db import Database
-from tests.domain.reporting.support import execute
+from tests.domain.reporting.support import COUNTRIES, execute
 from tests.support import STRONG_PASSWORD
 
 CPA_EUR = CpaTerms(amount_minor=50_00, min_deposit_minor=20_00, min_stakes_minor=10_00)
@@ -52,7 +52,7 @@ async def referred_player(
             registry.get(brand),
             Registration(
                 email=f"{uuid.uuid4().hex[:12]}@example.com", phone=None, username=None,
-                password=STRONG_PASSWORD, date_of_birth=date(1990, 1, 1), country="MT",
+                password=STRONG_PASSWORD, date_of_birth=date(1990, 1, 1), country=COUNTRIES[brand],
                 currency=currency,
             ),
         )  # fmt: skip
