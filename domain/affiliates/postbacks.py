@@ -18,7 +18,13 @@ from typing import Any, Final
 from sqlalchemy import select, update
 
 from domain.affiliates.models import Affiliate, Postback
-from domain.integrations.postbacks import PostbackFailed, PostbackSender, signed_headers
+from domain.integrations.postbacks import (
+    HttpPostbacks,
+    PostbackFailed,
+    PostbackSender,
+    SandboxPostbacks,
+    signed_headers,
+)
 from domain.kernel import clock
 from domain.kernel.db import Database, UnitOfWork
 
@@ -26,6 +32,12 @@ ATTEMPTS_MAX: Final = 8
 # Backoff doubles from this: 1, 2, 4 ... 64 minutes between the 8 attempts.
 RETRY_FIRST_DELAY_S: Final = 60
 DELIVERY_BATCH: Final = 50
+# Outside production postbacks go to the built-in receiver (dev and tests reach no one).
+_SANDBOX = SandboxPostbacks()
+
+
+def sender(*, production: bool) -> PostbackSender:
+    return HttpPostbacks() if production else _SANDBOX
 
 
 def referral_ref(affiliate: Affiliate, player_id: uuid.UUID) -> str:

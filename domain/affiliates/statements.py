@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -34,7 +35,9 @@ from domain.affiliates import postbacks
 from domain.affiliates.errors import MonthNotClosed
 from domain.affiliates.models import Affiliate, CpaAward, PlanKind, Referral, Statement
 from domain.affiliates.programme import Plan, plan_of
-from domain.kernel.db import UnitOfWork
+from domain.brands.models import BrandRow
+from domain.kernel import clock
+from domain.kernel.db import Database, UnitOfWork
 from domain.reporting.formula import Formula
 from domain.reporting.models import PLAYER_FIGURES, FirstDeposit, PlayerDay
 from domain.reporting.players import PlayerFigures
@@ -270,3 +273,22 @@ async def statements_of(
         .order_by(Statement.month, Statement.currency)
     )
     return list(rows)
+
+
+async def run_last_months(db: Database, formula: Formula) -> int:
+    """Last month's statements of every brand (its own time zone), one short transaction
+    per brand: what the scheduler runs every hour; idempotent, so only the first run after
+    a month ends writes anything. A flow (it opens its own units of work). Returns how many
+    statements it wrote."""
+    async with db.uow() as uow:
+        brands = (await uow.session.execute(select(BrandRow.slug, BrandRow.time_zone))).all()
+    written = 0
+    for slug, time_zone in brands:
+        today = clock.now().astimezone(ZoneInfo(time_zone)).date()
+        async with db.uow() as uow:
+            found = await run_month(
+                uow, slug, previous_month(today.replace(day=1)), today=today, formula=formula
+            )
+            await uow.commit()
+        written += len(found)
+    return written
