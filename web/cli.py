@@ -575,6 +575,61 @@ async def _rebuild(database_url: str, brands: list[str], day_from: date, day_to:
         await db.dispose()
 
 
+@reports_app.command("rates")
+def reports_rates(
+    from_: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD"),
+    to: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD, inclusive"),
+    provider: str = typer.Option("sandbox", help="The rates provider: sandbox (built in)"),
+) -> None:
+    """Load daily rates of every brand's currencies into the reporting currency
+    (STAKEHOUSE_REPORT_CURRENCY), one short transaction per day. Idempotent: a day loaded
+    again takes the provider's latest rate."""
+    settings = load_settings_or_exit()
+    _require("reports rates", settings, database=True)
+    configure_logging(settings)
+    try:
+        day_from, day_to = date.fromisoformat(from_), date.fromisoformat(to)
+    except ValueError:
+        typer.echo("--from and --to are dates: YYYY-MM-DD", err=True)
+        raise typer.Exit(EXIT_CONFIGURATION) from None
+    if provider != "sandbox":
+        typer.echo("--provider: only the built-in sandbox provider ships today", err=True)
+        raise typer.Exit(EXIT_CONFIGURATION)
+    from domain.brands.service import BrandRegistry  # noqa: PLC0415
+    from domain.kernel.errors import DomainError  # noqa: PLC0415
+
+    registry = BrandRegistry.load(settings.themes_dir)
+    currencies = sorted({c for brand in registry.by_slug.values() for c in brand.currencies})
+    assert settings.database_url is not None
+    try:
+        written = asyncio.run(
+            _load_rates(
+                settings.database_url, settings.report_currency, currencies, day_from, day_to
+            )
+        )
+    except DomainError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(EXIT_CONFIGURATION) from None
+    typer.echo(f"rates {day_from}..{day_to} in {settings.report_currency}: {written} written")
+
+
+async def _load_rates(
+    database_url: str, reporting_currency: str, currencies: list[str], day_from: date, day_to: date
+) -> int:
+    from domain.integrations.rates import SandboxRates  # noqa: PLC0415
+    from domain.kernel.db import Database  # noqa: PLC0415
+    from domain.reporting import rates  # noqa: PLC0415
+
+    db = Database.connect(database_url, pool_size=1)
+    try:
+        return await rates.load(
+            db, SandboxRates(), reporting_currency=reporting_currency, currencies=currencies,
+            day_from=day_from, day_to=day_to,
+        )  # fmt: skip
+    finally:
+        await db.dispose()
+
+
 bonuses_app = typer.Typer(help="Bonus jobs for operators.", no_args_is_help=True)
 app.add_typer(bonuses_app, name="bonuses")
 

@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     # GGR less the listed deductions (bonus_cost, jackpot_contributions, provider_fees,
     # taxes; comma-separated, may be empty).
     report_bonus_cost: Literal["converted", "granted"] = "converted"
+    # The operator's reporting currency: reports also show amounts in it, at each day's
+    # rate from the rates table (`stakehouse reports rates`).
+    report_currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     report_ngr_deductions: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["bonus_cost", "jackpot_contributions", "provider_fees", "taxes"]
     )

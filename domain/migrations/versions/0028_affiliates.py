@@ -12,6 +12,8 @@ Create Date: 2026-12-07 17:40:00
 - `affiliate_statements`: one per affiliate, month and currency (the job's idempotency).
 - `affiliate_cpa_awards`: one CPA per player, ever.
 - `affiliate_postbacks`: what is owed to affiliates' URLs, with attempts and backoff.
+- `reporting_rates`: daily reference rates into the operator's reporting currency
+  (`stakehouse reports rates`).
 """
 
 from collections.abc import Sequence
@@ -185,8 +187,23 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'pending'"),
     )
 
+    op.create_table(
+        "reporting_rates",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("currency", sa.Text(), nullable=False),
+        sa.Column("reporting_currency", sa.Text(), nullable=False),
+        sa.Column("rate", sa.Numeric(24, 12), nullable=False),
+        sa.Column("minor_rate", sa.Numeric(30, 15), nullable=False),
+        sa.Column("loaded_at", sa.DateTime(timezone=True), server_default=_now(), nullable=False),
+        sa.CheckConstraint("rate > 0 AND minor_rate > 0", name=op.f("ck_reporting_rates_positive")),
+        sa.PrimaryKeyConstraint(
+            "day", "currency", "reporting_currency", name=op.f("pk_reporting_rates")
+        ),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("reporting_rates")
     op.drop_index("ix_affiliate_postbacks_due", table_name="affiliate_postbacks")
     op.drop_table("affiliate_postbacks")
     op.drop_table("affiliate_cpa_awards")
