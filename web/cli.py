@@ -34,6 +34,9 @@ from web.runtime import (
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
+    from domain.brands.service import BrandRegistry
+    from web.demo_history import HistoryReport
+
 T = TypeVar("T")
 
 app = typer.Typer(
@@ -89,9 +92,18 @@ def dev(
     port: int | None = typer.Option(
         None, min=1, max=65535, help="Port [default: STAKEHOUSE_HTTP_PORT, else 8000]"
     ),
+    history_weeks: int | None = typer.Option(
+        None,
+        min=0,
+        max=12,
+        help="Weeks of demo history to generate on a fresh database "
+        "[default: STAKEHOUSE_DEMO_HISTORY_WEEKS, else 0]",
+    ),
 ) -> None:
     """Everything on one machine: embedded PostgreSQL and broker, migrations, demo data,
     the API, a worker and the scheduler. Ctrl-C stops it all."""
+    if history_weeks is not None:
+        os.environ["STAKEHOUSE_DEMO_HISTORY_WEEKS"] = str(history_weeks)
     # Through the environment, so the settings, the ready banner and the worker agree.
     if host is not None:
         os.environ["STAKEHOUSE_HTTP_HOST"] = host
@@ -313,6 +325,14 @@ def migrate() -> None:
 @app.command()
 def seed(
     demo: bool = typer.Option(False, "--demo/--no-demo", help="Also create demo players"),
+    history_weeks: int = typer.Option(
+        0,
+        min=0,
+        max=12,
+        help="With --demo: weeks of demo activity (registrations, affiliates, deposits, "
+        "casino rounds) ending yesterday, for reports and statements; needs the owner role "
+        "(STAKEHOUSE_MIGRATION_DATABASE_URL) to date it",
+    ),
 ) -> None:
     """Brand rows, the first admin (its one-time password is printed once) and, with --demo,
     a demo player per brand. Creates only what is missing."""
@@ -325,6 +345,17 @@ def seed(
     registry = BrandRegistry.load(settings.themes_dir)
     report = asyncio.run(seed_database(settings.database_url, registry, demo=demo))
     typer.echo(f"Brands: {', '.join(report.brands)}")
+    if demo and history_weeks:
+        from domain.kernel.roles import migration_target  # noqa: PLC0415
+
+        owner_url, _ = migration_target(settings.database_url, settings.migration_database_url)
+        made = asyncio.run(
+            generate_history(settings.database_url, owner_url, registry, history_weeks)
+        )
+        typer.echo(
+            f"Demo history: {made.days} days on {', '.join(made.brands) or 'no new brand'}: "
+            f"{made.players} players, {made.bets} bets, {made.statements} affiliate statements"
+        )
     if report.admin_one_time_password:
         typer.echo(
             f"Admin {report.admin_email} created. One-time password (shown only now; "
@@ -628,6 +659,21 @@ async def _load_rates(
         )  # fmt: skip
     finally:
         await db.dispose()
+
+
+async def generate_history(
+    database_url: str, owner_url: str, registry: BrandRegistry, weeks: int
+) -> HistoryReport:
+    from domain.kernel.db import Database  # noqa: PLC0415
+    from web import demo_history  # noqa: PLC0415
+
+    db = Database.connect(database_url, pool_size=2)
+    owner = Database.connect(owner_url, pool_size=1)
+    try:
+        return await demo_history.generate(db, owner, registry, weeks=weeks)
+    finally:
+        await db.dispose()
+        await owner.dispose()
 
 
 bonuses_app = typer.Typer(help="Bonus jobs for operators.", no_args_is_help=True)
