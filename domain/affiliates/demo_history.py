@@ -12,6 +12,10 @@ time), registrations and referrals back to that day. Then the read model is rebu
 the range, rates are loaded and the closed months' affiliate statements are written.
 Sportsbook activity is not generated yet (its markets come from the feed simulator).
 
+It lives in the affiliates context because that context sits at the top of the domain's
+layers (it may use every other context, as the history needs) and the demo affiliates are
+part of what it makes.
+
 Deterministic for a seed, and run once: a brand that already has the demo affiliates is
 left alone.
 """
@@ -44,6 +48,7 @@ from domain.kernel.errors import DomainError
 from domain.kernel.money import exponent
 from domain.reporting import rates, service
 from domain.reporting.formula import Formula
+from domain.wallets import redating
 from domain.wallets.models import HouseAccountKind, WalletKind
 from domain.wallets.service import house_account_id, transfer, wallet_id
 
@@ -54,23 +59,6 @@ DEMO_PASSWORD: Final = "stakehouse-history-1"  # noqa: S105 (dev-only generated 
 CPA_NAME: Final = "Demo CPA Partners"
 SHARE_NAME: Final = "Demo RevShare Media"
 WEEKS_MAX: Final = 12
-
-_REDATE_LEDGER = text(
-    """
-    UPDATE ledger_transactions t
-       SET created_at = t.created_at - make_interval(days => :days),
-           digest = stakehouse_ledger_digest(t.id, t.brand, t.kind, t.idempotency_scope,
-                        t.idempotency_key, t.metadata, t.created_at - make_interval(days => :days),
-                        l.accounts, l.amounts)
-      FROM (SELECT s.transaction_id, array_agg(s.account_id ORDER BY s.account_id) AS accounts,
-                   array_agg(s.amount ORDER BY s.account_id) AS amounts
-              FROM (SELECT transaction_id, account_id, sum(amount)::bigint AS amount
-                      FROM ledger_entries WHERE transaction_id > :after
-                     GROUP BY transaction_id, account_id HAVING sum(amount) <> 0) s
-             GROUP BY s.transaction_id) l
-     WHERE l.transaction_id = t.id AND t.id > :after
-    """
-)
 
 
 @dataclass
@@ -207,16 +195,13 @@ class _Brand:
 
 async def _ledger_watermark(db: Database) -> int:
     async with db.uow() as uow:
-        return int(
-            await uow.session.scalar(text("SELECT coalesce(max(id), 0) FROM ledger_transactions"))
-            or 0
-        )
+        return await redating.last_transaction_id(uow)
 
 
 async def _redate(owner: Database, after: int, since: object, days: int) -> None:
     """Move what the app wrote after `after` (ledger) and `since` (players) `days` back."""
     async with owner.uow() as uow:
-        await uow.session.execute(_REDATE_LEDGER, {"after": after, "days": days})
+        await redating.move_back(uow, after_id=after, days=days)
         for table, column in (("players", "created_at"), ("affiliate_referrals", "registered_at")):
             await uow.session.execute(
                 text(

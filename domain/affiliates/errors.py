@@ -30,6 +30,11 @@ class MonthNotClosed(DomainError):
     message = "A statement is computed once the month has ended in the brand's time zone."
 
 
+class InvalidMonth(DomainError):
+    code = "INVALID_MONTH"
+    message = "A month between the years 2000 and 9998."
+
+
 class InvalidPostbackUrl(DomainError):
     code = "INVALID_POSTBACK_URL"
     message = "A postback URL is an https:// address of at most 500 characters."

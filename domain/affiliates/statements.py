@@ -32,7 +32,7 @@ from sqlalchemy import and_, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.affiliates import postbacks
-from domain.affiliates.errors import MonthNotClosed
+from domain.affiliates.errors import InvalidMonth, MonthNotClosed
 from domain.affiliates.models import Affiliate, CpaAward, PlanKind, Referral, Statement
 from domain.affiliates.programme import Plan, plan_of
 from domain.brands.models import BrandRow
@@ -49,6 +49,20 @@ LEDGER_KIND: Final = "affiliate.commission"
 SCOPE: Final = IdempotencyScope("affiliates", "statement")
 COMMISSIONS: Final = HouseAccountKind.AFFILIATE_COMMISSIONS
 PAYABLE: Final = HouseAccountKind.AFFILIATE_PAYABLE
+
+
+# Months a statement (or a view) may name: far from date's own limits, so a month's
+# neighbours always exist.
+MONTH_FIRST: Final = date(2000, 1, 1)
+MONTH_LAST: Final = date(9998, 12, 1)
+
+
+def checked_month(month: date) -> date:
+    """The month's first day. Errors: InvalidMonth (outside MONTH_FIRST..MONTH_LAST)."""
+    first = month.replace(day=1)
+    if not MONTH_FIRST <= first <= MONTH_LAST:
+        raise InvalidMonth(field="month")
+    return first
 
 
 def month_bounds(month: date) -> tuple[date, date]:
@@ -151,8 +165,8 @@ async def run_month(
 ) -> list[Statement]:
     """Write (and book) this month's statements of every affiliate of the brand that has
     not got one; returns the statements written now (none on a second run).
-    `today` is the brand's business day. Errors: MonthNotClosed."""
-    first, last = month_bounds(month)
+    `today` is the brand's business day. Errors: InvalidMonth, MonthNotClosed."""
+    first, last = month_bounds(checked_month(month))
     if last >= today:
         raise MonthNotClosed(field="month")
     await uow.session.execute(

@@ -26,8 +26,11 @@ def brand_today(ctx: Context) -> date:
 
 
 def checked_months(month_from: date, month_to: date) -> tuple[date, date]:
-    """Errors: InvalidRange (backwards, or over portal.MONTHS_MAX months)."""
+    """Errors: InvalidRange (backwards, over portal.MONTHS_MAX months, or out of the
+    months a statement may name)."""
     first, last = month_from.replace(day=1), month_to.replace(day=1)
+    if not statements.MONTH_FIRST <= first <= last <= statements.MONTH_LAST:
+        raise InvalidRange(f"From 1 to {portal.MONTHS_MAX} months, in order.", field="from")
     months = (last.year - first.year) * 12 + last.month - first.month
     if not 0 <= months < portal.MONTHS_MAX:
         raise InvalidRange(f"From 1 to {portal.MONTHS_MAX} months, in order.", field="from")

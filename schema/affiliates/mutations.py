@@ -134,7 +134,7 @@ class AddAffiliateTrackingCodePayload:
     errors: list[AddAffiliateTrackingCodeError]
 
 
-@mutation_error(*_STAFF_ERRORS, affiliate_errors.MonthNotClosed)
+@mutation_error(*_STAFF_ERRORS, affiliate_errors.InvalidMonth, affiliate_errors.MonthNotClosed)
 class RunAffiliateStatementsError(MutationError): ...
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from domain.affiliates import statements
-from domain.affiliates.errors import MonthNotClosed
+from domain.affiliates.errors import InvalidMonth, MonthNotClosed
 from domain.affiliates.models import PlanKind, Statement
 from domain.affiliates.programme import Plan
 from domain.brands.service import BrandRegistry
@@ -159,3 +159,10 @@ def test_revshare_with_and_without_negative_carry_over(
 
 def test_a_cpa_plan_earns_no_revshare() -> None:
     assert statements.revshare_minor(100_00, 0, cpa_plan()) == (0, 0)
+
+
+@pytest.mark.parametrize("month", [date(1, 1, 1), date(9999, 12, 31), date(1999, 12, 1)])
+async def test_a_month_out_of_range_is_a_typed_error(db: Database, month: date) -> None:
+    async with db.transaction() as uow:
+        with pytest.raises(InvalidMonth):
+            await statements.run_month(uow, "aurora", month, today=clock.today(), formula=FORMULA)
