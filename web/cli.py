@@ -34,8 +34,8 @@ from web.runtime import (
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
+    from domain.affiliates.demo_history import HistoryReport
     from domain.brands.service import BrandRegistry
-    from web.demo_history import HistoryReport
 
 T = TypeVar("T")
 
@@ -664,13 +664,15 @@ async def _load_rates(
 async def generate_history(
     database_url: str, owner_url: str, registry: BrandRegistry, weeks: int
 ) -> HistoryReport:
+    from domain.affiliates import demo_history  # noqa: PLC0415
     from domain.kernel.db import Database  # noqa: PLC0415
-    from web import demo_history  # noqa: PLC0415
 
     db = Database.connect(database_url, pool_size=2)
     owner = Database.connect(owner_url, pool_size=1)
     try:
-        return await demo_history.generate(db, owner, registry, weeks=weeks)
+        return await demo_history.generate(
+            db, owner, registry, weeks=weeks, reporting_currency=get_settings().report_currency
+        )
     finally:
         await db.dispose()
         await owner.dispose()

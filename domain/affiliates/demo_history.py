@@ -214,8 +214,9 @@ async def _redate(owner: Database, after: int, since: object, days: int) -> None
 
 
 async def generate(
-    db: Database, owner: Database, registry: BrandRegistry, *, weeks: int, seed: int = 7
-) -> HistoryReport:
+    db: Database, owner: Database, registry: BrandRegistry, *, weeks: int, seed: int = 7,
+    reporting_currency: str = "EUR",
+) -> HistoryReport:  # fmt: skip
     """`weeks` of daily activity ending yesterday on every brand without it yet."""
     weeks = max(0, min(weeks, WEEKS_MAX))
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
@@ -223,10 +224,12 @@ async def generate(
     async with db.uow() as uow:
         await seed_demo_catalog(uow, registry.by_slug)
         await uow.commit()
-    brands = [b for b in brands if await b.affiliates()]
     days = weeks * 7
-    if not brands or days == 0:
-        return HistoryReport(tuple(b.brand.slug for b in brands), 0, 0, 0, 0)
+    if days == 0:
+        return HistoryReport((), 0, 0, 0, 0)
+    brands = [b for b in brands if await b.affiliates()]
+    if not brands:
+        return HistoryReport((), 0, 0, 0, 0)
     for back in range(days, 0, -1):
         after = await _ledger_watermark(db)
         since = clock.now() - timedelta(seconds=1)
@@ -236,9 +239,9 @@ async def generate(
     slugs = [b.brand.slug for b in brands]
     first_day = clock.today() - timedelta(days=days + 1)
     await service.rebuild(db, slugs, first_day, clock.today())
-    settings_currencies = sorted({b.currency for b in brands})
+    currencies = sorted({b.currency for b in brands})
     await rates.load(
-        db, SandboxRates(), reporting_currency="EUR", currencies=settings_currencies,
+        db, SandboxRates(), reporting_currency=reporting_currency, currencies=currencies,
         day_from=first_day, day_to=clock.today(),
     )  # fmt: skip
     written = 0
