@@ -166,3 +166,11 @@ async def test_a_month_out_of_range_is_a_typed_error(db: Database, month: date) 
     async with db.transaction() as uow:
         with pytest.raises(InvalidMonth):
             await statements.run_month(uow, "aurora", month, today=clock.today(), formula=FORMULA)
+
+
+def test_a_hybrid_plan_earns_revshare_besides_its_cpa() -> None:
+    hybrid = Plan(
+        PlanKind.HYBRID, cpa=cpa_plan().cpa, revshare_percent=Decimal(25), negative_carry_over=True
+    ).checked()
+    assert statements.revshare_minor(100_00, 0, hybrid) == (25_00, 0)
+    assert statements.revshare_minor(-10_00, 0, hybrid) == (0, -10_00)
