@@ -139,7 +139,7 @@ class Settings(BaseSettings):
     # the first landing link's btag (`first`) or the latest one (`last`).
     affiliate_touch: Literal["first", "last"] = "last"
     # `stakehouse dev` (and `seed --demo`) generates this many weeks of demo history
-    # (web/demo_history.py); 0 keeps start-up fast.
+    # (domain/affiliates/demo_history.py); 0 keeps start-up fast.
     demo_history_weeks: int = Field(default=0, ge=0, le=12)
     casino_big_win_stake_multiple: int = Field(default=350, ge=1, le=1_000_000)
     casino_big_win_min_amount: Decimal = Field(default=Decimal(1000), gt=0)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from domain.affiliates import demo_history
 from domain.brands.service import BrandRegistry
 from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.reporting import reconciliation
 from domain.wallets import integrity
 from tests.domain.reporting.support import execute
-from web import demo_history
 
 
 async def test_a_week_of_history_reconciles_and_verifies_and_runs_once(
