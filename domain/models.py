@@ -1,6 +1,7 @@
 """Every context's tables in one metadata, for Alembic and the schema-drift test."""
 
 from domain.accounts import models as accounts_models
+from domain.affiliates import models as affiliates_models
 from domain.bonuses import models as bonuses_models
 from domain.brands import models as brands_models
 from domain.casino import models as casino_models
@@ -19,6 +20,7 @@ from domain.wallets import models as wallets_models
 metadata = Base.metadata
 __all__ = [
     "accounts_models",
+    "affiliates_models",
     "aml_models",
     "audit",
     "bonuses_models",

@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from domain.kernel.settings import Settings, get_settings
 from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from schema.accounts.audit import AuditQuery
+from schema.affiliates import AffiliatesMutation, AffiliatesQuery
 from schema.bonuses import BonusesMutation, BonusesQuery, BonusesSubscription
 from schema.brands import ThemeMutation, ThemeQuery
 from schema.casino import CasinoMutation, CasinoQuery
@@ -49,6 +50,7 @@ class Query(
     TradingQuery,
     BookingQuery,
     ReportingQuery,
+    AffiliatesQuery,
     ThemeQuery,
     BonusesQuery,
     KycQuery,
@@ -81,6 +83,7 @@ class Mutation(
     KycMutation,
     AmlMutation,
     LinkingMutation,
+    AffiliatesMutation,
 ):
     pass
 

@@ -44,6 +44,7 @@ from web.providers import provider_routes
 from web.site import build_site, site_routes
 from web.site.errors import ErrorPages
 from web.site.live_themes import LIVE_THEMES_TASK, follow_live_themes
+from web.site.tracking import AffiliateTrackingMiddleware
 from workers.relay import RELAY_TASK, run_relay
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,7 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         routes=routes, lifespan=lifespan, exception_handlers={404: error_pages.not_found}
     )
     app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.graphql_max_body_bytes)
+    app.add_middleware(AffiliateTrackingMiddleware, touch=settings.affiliate_touch)
     app.add_middleware(
         BrandMiddleware,
         registry_of=lambda: registry,

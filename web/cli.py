@@ -34,6 +34,9 @@ from web.runtime import (
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
+    from domain.affiliates.demo_history import HistoryReport
+    from domain.brands.service import BrandRegistry
+
 T = TypeVar("T")
 
 app = typer.Typer(
@@ -89,9 +92,18 @@ def dev(
     port: int | None = typer.Option(
         None, min=1, max=65535, help="Port [default: STAKEHOUSE_HTTP_PORT, else 8000]"
     ),
+    history_weeks: int | None = typer.Option(
+        None,
+        min=0,
+        max=12,
+        help="Weeks of demo history to generate on a fresh database "
+        "[default: STAKEHOUSE_DEMO_HISTORY_WEEKS, else 0]",
+    ),
 ) -> None:
     """Everything on one machine: embedded PostgreSQL and broker, migrations, demo data,
     the API, a worker and the scheduler. Ctrl-C stops it all."""
+    if history_weeks is not None:
+        os.environ["STAKEHOUSE_DEMO_HISTORY_WEEKS"] = str(history_weeks)
     # Through the environment, so the settings, the ready banner and the worker agree.
     if host is not None:
         os.environ["STAKEHOUSE_HTTP_HOST"] = host
@@ -313,6 +325,14 @@ def migrate() -> None:
 @app.command()
 def seed(
     demo: bool = typer.Option(False, "--demo/--no-demo", help="Also create demo players"),
+    history_weeks: int = typer.Option(
+        0,
+        min=0,
+        max=12,
+        help="With --demo: weeks of demo activity (registrations, affiliates, deposits, "
+        "casino rounds) ending yesterday, for reports and statements; needs the owner role "
+        "(STAKEHOUSE_MIGRATION_DATABASE_URL) to date it",
+    ),
 ) -> None:
     """Brand rows, the first admin (its one-time password is printed once) and, with --demo,
     a demo player per brand. Creates only what is missing."""
@@ -325,6 +345,17 @@ def seed(
     registry = BrandRegistry.load(settings.themes_dir)
     report = asyncio.run(seed_database(settings.database_url, registry, demo=demo))
     typer.echo(f"Brands: {', '.join(report.brands)}")
+    if demo and history_weeks:
+        from domain.kernel.roles import migration_target  # noqa: PLC0415
+
+        owner_url, _ = migration_target(settings.database_url, settings.migration_database_url)
+        made = asyncio.run(
+            generate_history(settings.database_url, owner_url, registry, history_weeks)
+        )
+        typer.echo(
+            f"Demo history: {made.days} days on {', '.join(made.brands) or 'no new brand'}: "
+            f"{made.players} players, {made.bets} bets, {made.statements} affiliate statements"
+        )
     if report.admin_one_time_password:
         typer.echo(
             f"Admin {report.admin_email} created. One-time password (shown only now; "
@@ -573,6 +604,78 @@ async def _rebuild(database_url: str, brands: list[str], day_from: date, day_to:
         return await service.rebuild(db, brands, day_from, day_to)
     finally:
         await db.dispose()
+
+
+@reports_app.command("rates")
+def reports_rates(
+    from_: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD"),
+    to: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD, inclusive"),
+    provider: str = typer.Option("sandbox", help="The rates provider: sandbox (built in)"),
+) -> None:
+    """Load daily rates of every brand's currencies into the reporting currency
+    (STAKEHOUSE_REPORT_CURRENCY), one short transaction per day. Idempotent: a day loaded
+    again takes the provider's latest rate."""
+    settings = load_settings_or_exit()
+    _require("reports rates", settings, database=True)
+    configure_logging(settings)
+    try:
+        day_from, day_to = date.fromisoformat(from_), date.fromisoformat(to)
+    except ValueError:
+        typer.echo("--from and --to are dates: YYYY-MM-DD", err=True)
+        raise typer.Exit(EXIT_CONFIGURATION) from None
+    if provider != "sandbox":
+        typer.echo("--provider: only the built-in sandbox provider ships today", err=True)
+        raise typer.Exit(EXIT_CONFIGURATION)
+    from domain.brands.service import BrandRegistry  # noqa: PLC0415
+    from domain.kernel.errors import DomainError  # noqa: PLC0415
+
+    registry = BrandRegistry.load(settings.themes_dir)
+    currencies = sorted({c for brand in registry.by_slug.values() for c in brand.currencies})
+    assert settings.database_url is not None
+    try:
+        written = asyncio.run(
+            _load_rates(
+                settings.database_url, settings.report_currency, currencies, day_from, day_to
+            )
+        )
+    except DomainError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(EXIT_CONFIGURATION) from None
+    typer.echo(f"rates {day_from}..{day_to} in {settings.report_currency}: {written} written")
+
+
+async def _load_rates(
+    database_url: str, reporting_currency: str, currencies: list[str], day_from: date, day_to: date
+) -> int:
+    from domain.integrations.rates import SandboxRates  # noqa: PLC0415
+    from domain.kernel.db import Database  # noqa: PLC0415
+    from domain.reporting import rates  # noqa: PLC0415
+
+    db = Database.connect(database_url, pool_size=1)
+    try:
+        return await rates.load(
+            db, SandboxRates(), reporting_currency=reporting_currency, currencies=currencies,
+            day_from=day_from, day_to=day_to,
+        )  # fmt: skip
+    finally:
+        await db.dispose()
+
+
+async def generate_history(
+    database_url: str, owner_url: str, registry: BrandRegistry, weeks: int
+) -> HistoryReport:
+    from domain.affiliates import demo_history  # noqa: PLC0415
+    from domain.kernel.db import Database  # noqa: PLC0415
+
+    db = Database.connect(database_url, pool_size=2)
+    owner = Database.connect(owner_url, pool_size=1)
+    try:
+        return await demo_history.generate(
+            db, owner, registry, weeks=weeks, reporting_currency=get_settings().report_currency
+        )
+    finally:
+        await db.dispose()
+        await owner.dispose()
 
 
 bonuses_app = typer.Typer(help="Bonus jobs for operators.", no_args_is_help=True)

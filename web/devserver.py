@@ -425,6 +425,18 @@ def _dev(settings: Settings, data_dir: Path, lock_file: IO[str], started: float)
         upgrade(migration_url, app_role=app_role)
         report = asyncio.run(seed_database(database_url, registry, demo=True))
         log.info("migrated and seeded (%.1fs)", time.perf_counter() - phase)
+        if settings.demo_history_weeks:
+            # Slow (the domain's own paths, a transaction each): only when asked.
+            from web.cli import generate_history  # noqa: PLC0415
+
+            phase = time.perf_counter()
+            made = asyncio.run(
+                generate_history(database_url, migration_url, registry, settings.demo_history_weeks)
+            )
+            log.info(
+                "demo history: %d days, %d players, %d bets (%.1fs)",
+                made.days, made.players, made.bets, time.perf_counter() - phase,
+            )  # fmt: skip
         if _start_dev_smtp(stack, settings):
             log.info(
                 "dev SMTP server on %s:%s (mail shows on /dev/mailbox)",

@@ -23,6 +23,8 @@ from typing import Final
 from prometheus_client import Counter, Gauge
 
 from domain.accounts import throttle
+from domain.affiliates import postbacks as affiliate_postbacks
+from domain.affiliates import statements as affiliate_statements
 from domain.bonuses import cashback, free_bets, free_rounds, lifecycle, loyalty
 from domain.compliance import exclusion, privacy, registers
 from domain.compliance.kyc import checks as kyc_checks
@@ -32,6 +34,7 @@ from domain.kernel.settings import get_settings
 from domain.kernel.supervision import TaskHealth, supervise
 from domain.originals.free_rounds import StudioFreeRounds
 from domain.reporting import reconciliation as report_reconciliation
+from domain.reporting.formula import Formula
 from domain.sportsbook import live_delay
 from domain.sportsbook.feed import heartbeats
 from domain.sportsbook.feed.producers import ProducerHealth, producer_health
@@ -295,6 +298,22 @@ async def pay_last_weeks_cashback(db: Database) -> int:
     return sum(run.players_paid for run in runs)
 
 
+async def deliver_affiliate_postbacks(db: Database) -> int:
+    """Postbacks owed to affiliates that are due (new, or past their backoff)."""
+    production = get_settings().is_production
+    return await affiliate_postbacks.deliver_due(
+        db, affiliate_postbacks.sender(production=production)
+    )
+
+
+async def write_affiliate_statements(db: Database) -> int:
+    """Last month's affiliate statements of every brand, booked once (idempotent: after the
+    first run of a month, the hourly runs write nothing)."""
+    settings = get_settings()
+    formula = Formula.of(settings.report_bonus_cost, settings.report_ngr_deductions)
+    return await affiliate_statements.run_last_months(db, formula)
+
+
 async def sync_free_rounds(db: Database) -> int:
     """Free rounds at the providers (the built-in studio serves the dev ones): expire,
     send again, end and withdraw as the provider's status says; idempotent."""
@@ -346,6 +365,8 @@ JOBS: Final[tuple[Job, ...]] = (
     Job("bonuses.sync_free_rounds", interval_s=5 * 60, run=sync_free_rounds),
     Job("bonuses.accrue_loyalty", interval_s=60, run=accrue_loyalty_points),
     Job("bonuses.loyalty_tiers", interval_s=60 * 60, run=recalculate_loyalty_tiers),
+    Job("affiliates.deliver_postbacks", interval_s=60, run=deliver_affiliate_postbacks),
+    Job("affiliates.statements", interval_s=60 * 60, run=write_affiliate_statements),
 )
 
 

@@ -20,6 +20,9 @@ class Permission(StrEnum):
     # Casino rounds with their provider transactions, totals and big wins (read only).
     CASINO_RECONCILE = "casino.reconcile"
     REPORT_READ = "report.read"
+    # The affiliate programme: affiliates, their plans and tracking codes, and running
+    # monthly statements (which book commissions through the ledger).
+    AFFILIATE_MANAGE = "affiliate.manage"
     # Bonus offers, grants to players and cancelling grants (CRM).
     BONUS_MANAGE = "bonus.manage"
     STAFF_MANAGE = "staff.manage"
@@ -55,7 +58,7 @@ ROLE_PERMISSIONS = MappingProxyType(
         ),
         Role.FINANCE: frozenset(
             {P.PLAYER_READ, P.WALLET_READ, P.WALLET_ADJUST, P.WITHDRAWAL_APPROVE, P.REPORT_READ,
-             P.AUDIT_READ, P.CASINO_RECONCILE}
+             P.AUDIT_READ, P.CASINO_RECONCILE, P.AFFILIATE_MANAGE}
         ),
         Role.TRADER: frozenset({P.MARKET_TRADE, P.BET_VOID, P.REPORT_READ}),
     }

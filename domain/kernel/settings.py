@@ -129,9 +129,18 @@ class Settings(BaseSettings):
     # GGR less the listed deductions (bonus_cost, jackpot_contributions, provider_fees,
     # taxes; comma-separated, may be empty).
     report_bonus_cost: Literal["converted", "granted"] = "converted"
+    # The operator's reporting currency: reports also show amounts in it, at each day's
+    # rate from the rates table (`stakehouse reports rates`).
+    report_currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     report_ngr_deductions: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["bonus_cost", "jackpot_contributions", "provider_fees", "taxes"]
     )
+    # Affiliate attribution (domain/affiliates/attribution.py): the session's cookie keeps
+    # the first landing link's btag (`first`) or the latest one (`last`).
+    affiliate_touch: Literal["first", "last"] = "last"
+    # `stakehouse dev` (and `seed --demo`) generates this many weeks of demo history
+    # (domain/affiliates/demo_history.py); 0 keeps start-up fast.
+    demo_history_weeks: int = Field(default=0, ge=0, le=12)
     casino_big_win_stake_multiple: int = Field(default=350, ge=1, le=1_000_000)
     casino_big_win_min_amount: Decimal = Field(default=Decimal(1000), gt=0)
     casino_big_win_min_amounts: Annotated[dict[str, Decimal], NoDecode] = Field(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, DateTime, Index, Text, func, text
+from sqlalchemy import BigInteger, Date, DateTime, Index, Numeric, Text, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -185,3 +186,19 @@ class FirstDeposit(Base):
     transaction_id: Mapped[int] = mapped_column(BigInteger)
     day: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(Text)
+
+
+class ExchangeRate(Base):
+    """A day's reference rate of a currency in the operator's reporting currency, loaded
+    by `stakehouse reports rates` (domain/reporting/rates.py). `minor_rate` converts minor
+    units straight to the reporting currency's minor units (the exponents folded in)."""
+
+    __tablename__ = "reporting_rates"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(Text, primary_key=True)
+    reporting_currency: Mapped[str] = mapped_column(Text, primary_key=True)
+    # Units of the reporting currency per unit of `currency`.
+    rate: Mapped[Decimal] = mapped_column(Numeric(24, 12))
+    minor_rate: Mapped[Decimal] = mapped_column(Numeric(30, 15))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

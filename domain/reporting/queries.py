@@ -13,17 +13,18 @@ import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, tuple_
 from sqlalchemy.sql.expression import cast
 from sqlalchemy.types import Date, Text
 
 from domain.kernel.db import Database, UnitOfWork
 from domain.reporting.errors import InvalidCursor, InvalidRange, TooManyGroups
 from domain.reporting.formula import Formula
-from domain.reporting.models import FIGURES, DailyFigures, PlayerActivity
+from domain.reporting.models import FIGURES, DailyFigures, ExchangeRate, PlayerActivity
 
 RANGE_DAYS_MAX: Final = 400
 PAGE_SIZE_MAX: Final = 500
@@ -60,6 +61,8 @@ class ReportRequest:
     filters: Mapping[Dimension, tuple[str, ...]] = field(default_factory=dict)
     first: int = 100
     after: str | None = None
+    # Also convert the amounts into this currency at each day's rate (domain/reporting/rates.py).
+    reporting_currency: str | None = None
 
     def checked(self) -> ReportRequest:
         """Errors: InvalidRange, TooManyGroups (a page or filter over its bound)."""
@@ -73,8 +76,21 @@ class ReportRequest:
         if Dimension.DAY in dims and Dimension.MONTH in dims:
             dims = tuple(d for d in dims if d is not Dimension.MONTH)
         return ReportRequest(
-            self.brand, self.day_from, self.day_to, dims, self.filters, self.first, self.after
-        )
+            self.brand, self.day_from, self.day_to, dims, self.filters, self.first, self.after,
+            self.reporting_currency,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReportingAmounts:
+    """A line's money in the reporting currency: each day's amounts at that day's rate."""
+
+    currency: str
+    figures: Mapping[str, int]
+    ggr_minor: int
+    ngr_minor: int
+    bonus_cost_minor: int
+    net_deposits_minor: int
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,8 @@ class ReportRow:
     bonus_cost_minor: int
     net_deposits_minor: int
     cursor: str
+    # None when not asked, or when a day of the line has no rate loaded.
+    in_reporting: ReportingAmounts | None = None
 
 
 @dataclass(frozen=True)
@@ -135,15 +153,64 @@ def cast_value(value: object) -> ColumnElement[Any]:
     return literal(value, Date if isinstance(value, date) else Text)
 
 
-def _grouped(model: Any, request: ReportRequest, measures: Sequence[Any]) -> Select[Any]:
+def _grouped(
+    model: Any, request: ReportRequest, measures: Sequence[Any], *, rates: bool = False
+) -> Select[Any]:
     expressions = [_expression(model, d) for d in request.dimensions]
+    query = select(*expressions, *measures)
+    if rates:
+        query = query.outerjoin(
+            ExchangeRate,
+            and_(
+                ExchangeRate.day == model.day,
+                ExchangeRate.currency == model.currency,
+                ExchangeRate.reporting_currency == request.reporting_currency,
+            ),
+        )
     return (
-        select(*expressions, *measures)
-        .where(and_(*_where(model, request), *_keyset(model, request)))
+        query.where(and_(*_where(model, request), *_keyset(model, request)))
         .group_by(*expressions)
         .order_by(*expressions)
         .limit(request.first + 1)
     )
+
+
+MONEY_FIGURES: Final = tuple(name for name in FIGURES if name.endswith("_minor"))
+
+
+async def _in_reporting(
+    uow: UnitOfWork, request: ReportRequest, formula: Formula
+) -> dict[tuple[str, ...], ReportingAmounts | None]:
+    """Each group's money in the reporting currency (None for a group with a day without a
+    rate). Same groups, order and page as the report's own query."""
+    target = request.reporting_currency
+    assert target is not None
+    factor = func.coalesce(
+        ExchangeRate.minor_rate, case((DailyFigures.currency == target, literal(1)))
+    )
+    measures = [func.sum(getattr(DailyFigures, name) * factor) for name in MONEY_FIGURES]
+    missing = func.count().filter(factor.is_(None))
+    rows = await uow.session.execute(
+        _grouped(DailyFigures, request, [*measures, missing], rates=True)
+    )
+    width = len(request.dimensions)
+    found: dict[tuple[str, ...], ReportingAmounts | None] = {}
+    for row in rows:
+        keys = tuple(_as_text(v) for v in row[:width])
+        if row[-1]:
+            found[keys] = None
+            continue
+        amounts = [int(Decimal(v or 0).to_integral_value(ROUND_HALF_EVEN)) for v in row[width:-1]]
+        figures = dict.fromkeys(FIGURES, 0) | dict(zip(MONEY_FIGURES, amounts, strict=True))
+        found[keys] = ReportingAmounts(
+            currency=target,
+            figures=figures,
+            ggr_minor=formula.ggr_minor(figures),
+            ngr_minor=formula.ngr_minor(figures),
+            bonus_cost_minor=formula.bonus_cost_minor(figures),
+            net_deposits_minor=formula.net_deposits_minor(figures),
+        )
+    return found
 
 
 async def report(uow: UnitOfWork, request: ReportRequest, formula: Formula) -> ReportPage:
@@ -160,6 +227,11 @@ async def report(uow: UnitOfWork, request: ReportRequest, formula: Formula) -> R
             _grouped(PlayerActivity, request, [func.count(func.distinct(PlayerActivity.player_id))])
         )
         distinct = {tuple(_as_text(v) for v in row[:width]): int(row[width]) for row in counted}
+    converted = (
+        await _in_reporting(uow, request, formula)
+        if rows and request.reporting_currency is not None
+        else {}
+    )
     page = []
     for row in rows:
         keys = tuple(_as_text(v) for v in row[:width])
@@ -176,6 +248,7 @@ async def report(uow: UnitOfWork, request: ReportRequest, formula: Formula) -> R
                 bonus_cost_minor=formula.bonus_cost_minor(figures),
                 net_deposits_minor=formula.net_deposits_minor(figures),
                 cursor=cursor,
+                in_reporting=converted.get(keys),
             )
         )
     return ReportPage(page, has_next)
@@ -192,6 +265,7 @@ async def report_pages(
         page_request = ReportRequest(
             request.brand, request.day_from, request.day_to, request.dimensions,
             request.filters, min(PAGE_SIZE_MAX, rows_max - sent), after,
+            request.reporting_currency,
         )  # fmt: skip
         async with db.uow() as uow:
             page = await report(uow, page_request, formula)

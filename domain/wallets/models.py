@@ -44,6 +44,10 @@ class HouseAccountKind(StrEnum):
     BONUS_POOL = "bonus_pool"
     ADJUSTMENTS = "adjustments"
     LOYALTY = "loyalty"
+    # Affiliate commissions booked by monthly statements (a marketing cost), and what the
+    # operator owes its affiliates until paid out (domain/affiliates/statements.py).
+    AFFILIATE_COMMISSIONS = "affiliate_commissions"
+    AFFILIATE_PAYABLE = "affiliate_payable"
 
 
 class LedgerAccount(Base):

@@ -21,6 +21,7 @@ from domain.accounts.models import (
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, holds_permission, require_permission
 from domain.accounts.staff import CreatedStaff
+from domain.affiliates import attribution
 from domain.compliance import exclusion, onboarding, registers
 from domain.kernel.errors import DomainError, NotFound
 from domain.messaging import recovery as recovery_mail
@@ -43,6 +44,7 @@ async def register(
     currency: str,
     locale: str | None,
     deposit_limit: RegistrationLimit | None = None,
+    tracking_code: str | None = None,
 ) -> Outcome[Player]:
     form = players.Registration(
         email=email,
@@ -69,6 +71,8 @@ async def register(
                 await registers.apply_hit(uow, player, screening.answer)
             if deposit_limit is not None:
                 await apply_registration_limit(uow, player, deposit_limit)
+            # With the registration: a referral exists exactly when the player does.
+            await attribution.refer(uow, ctx.brand.slug, player.id, tracking_code)
             await recovery_mail.queue_verification(uow, player, origin=ctx.link_origin)
             await uow.commit()
         return player

@@ -28,13 +28,15 @@ async def report(
     filters: Mapping[Dimension, tuple[str, ...]],
     first: int,
     after: str | None,
+    in_reporting_currency: bool = False,
 ) -> ReportPage:
     """Errors: NotAuthenticated, PermissionDenied and friends first, then INVALID_RANGE,
     TOO_MANY_GROUPS, INVALID_CURSOR."""
     require_permission(await ctx.principal(), Permission.REPORT_READ, ctx.brand.slug)
     request = ReportRequest(
-        ctx.brand.slug, day_from, day_to, tuple(dimensions), filters, first, after
-    )
+        ctx.brand.slug, day_from, day_to, tuple(dimensions), filters, first, after,
+        ctx.settings.report_currency if in_reporting_currency else None,
+    )  # fmt: skip
     async with ctx.db.uow() as uow:
         return await queries.report(uow, request, formula(ctx))
 

@@ -143,6 +143,11 @@ class RegisterInput:
     deposit_limit: RegisterDepositLimitInput | None = strawberry.field(
         default=None, description="A deposit limit to start with (recommended)."
     )
+    tracking_code: str | None = strawberry.field(
+        default=None,
+        description="The affiliate tracking code (btag) the player landed with; an unknown "
+        "one is ignored.",
+    )
 
 
 @strawberry.input(description="A deposit limit set with the account, in its currency.")
@@ -359,6 +364,7 @@ class AccountsMutation(PreferencesMutation, RecoveryMutation):
             deposit_limit=RegistrationLimit(input.deposit_limit.period, input.deposit_limit.amount)
             if input.deposit_limit
             else None,
+            tracking_code=input.tracking_code,
         )
         player = Player.from_model(outcome.value) if outcome.value else None
         return RegisterPayload(player=player, errors=to_errors(RegisterError, outcome.errors))

@@ -18,6 +18,7 @@ from schema.context import Info
 from schema.errors import as_query_error
 from schema.ids import uuid_of
 from schema.reporting.types import PlayerValue, Report, ReportDimension, ReportFilter
+from schema.selection import selects
 
 
 @strawberry.type
@@ -51,6 +52,8 @@ class ReportingQuery:
                 filters=filters.by_dimension() if filters else {},
                 first=first,
                 after=after,
+                # Converted only when asked: one more grouped statement per page.
+                in_reporting_currency=selects(info, "lines", "inReportingCurrency"),
             )
         return Report.of(page)
 

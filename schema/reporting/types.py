@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 
 from domain.reporting import players
-from domain.reporting.queries import Dimension, ReportPage, ReportRow
+from domain.reporting.queries import Dimension, ReportingAmounts, ReportPage, ReportRow
 from schema.money import Money
 
 
@@ -66,6 +66,37 @@ def _money_field(figure: str, description: str) -> Any:
 
 
 @strawberry.type(
+    description="A line's money in the operator's reporting currency: each day's amounts "
+    "at that day's rate from the rates table (README: Reporting currency)."
+)
+class ReportAmounts:
+    currency: str
+    stakes: Money
+    wins: Money
+    ggr: Money
+    ngr: Money
+    bonus_cost: Money
+    deposits: Money
+    withdrawals: Money
+    net_deposits: Money
+
+    @classmethod
+    def of(cls, amounts: ReportingAmounts) -> ReportAmounts:
+        c, f = amounts.currency, amounts.figures
+        return cls(
+            currency=c,
+            stakes=Money.of(f["stakes_minor"], c),
+            wins=Money.of(f["wins_minor"], c),
+            ggr=Money.of(amounts.ggr_minor, c),
+            ngr=Money.of(amounts.ngr_minor, c),
+            bonus_cost=Money.of(amounts.bonus_cost_minor, c),
+            deposits=Money.of(f["deposits_minor"], c),
+            withdrawals=Money.of(f["withdrawals_minor"], c),
+            net_deposits=Money.of(amounts.net_deposits_minor, c),
+        )
+
+
+@strawberry.type(
     description="A group's figures. Dimensions not asked for are null; '' is an empty "
     "dimension (e.g. the game of a deposit). GGR = stakes - wins; NGR = GGR - the configured "
     "deductions (README: Reporting)."
@@ -87,6 +118,10 @@ class ReportLine:
     registrations: int
     first_time_depositors: int
     cursor: str
+    in_reporting_currency: ReportAmounts | None = strawberry.field(
+        description="The same amounts in the reporting currency; null when a day of the "
+        "line has no rate loaded."
+    )
     amounts_minor: strawberry.Private[dict[str, int]]
 
     stakes: Money = _money_field("stakes_minor", "Stakes, net of rollbacks and refunds.")
@@ -124,6 +159,7 @@ class ReportLine:
             registrations=f["registrations"],
             first_time_depositors=f["first_depositors"],
             cursor=row.cursor,
+            in_reporting_currency=ReportAmounts.of(row.in_reporting) if row.in_reporting else None,
             amounts_minor={
                 **f,
                 "ggr": row.ggr_minor,

@@ -17,7 +17,8 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,9 @@ from domain.accounts import staff as staff_service
 from domain.accounts.models import PrincipalKind
 from domain.accounts.permissions import permissions_for
 from domain.accounts.principal import Principal
+from domain.affiliates import programme
+from domain.affiliates.models import PlanKind, Statement
+from domain.affiliates.programme import Plan
 from domain.bonuses import grants, loyalty, offers
 from domain.bonuses.models import OfferKind
 from domain.bonuses.offers import OfferDraft
@@ -145,6 +149,7 @@ class World:
     grant: str
     kyc_check: str
     aml_alert: str
+    affiliate: str
 
 
 @dataclass(frozen=True)
@@ -215,6 +220,23 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
                 "from": (datetime.now(UTC) - timedelta(days=2)).date().isoformat(),
                 "to": (datetime.now(UTC) + timedelta(days=2)).date().isoformat(),
             },
+        ),
+        "Query.affiliates": Case("{ affiliates { name trackingCodes { code } } }", {}),
+        "Query.affiliateStatements": Case(
+            "query($a: ID!, $from: Date!, $to: Date!) { affiliateStatements(affiliateId: $a, "
+            "from: $from, to: $to) { month total { amount } } }",
+            {"a": world.affiliate, "from": _last_month().isoformat(), "to": _today().isoformat()},
+        ),
+        "Mutation.createAffiliate": write(
+            "createAffiliate", {"name": "Mole", "plan": "REVSHARE"}, "INVALID_PLAN"
+        ),
+        "Mutation.addAffiliateTrackingCode": write(
+            "addAffiliateTrackingCode",
+            {"affiliateId": world.affiliate, "code": "mole"},
+            "AFFILIATE_NOT_FOUND",
+        ),
+        "Mutation.runAffiliateStatements": write(
+            "runAffiliateStatements", {"month": _today().isoformat()}, "MONTH_NOT_CLOSED"
         ),
         "Query.playerValue": Case(
             "query($p: ID!) { playerValue(playerId: $p) { currency lifetime { deposits "
@@ -613,6 +635,9 @@ _FINGERPRINT = (
     "aml_interactions",
     "duplicate_flags",
     "device_sightings",
+    "affiliates",
+    "affiliate_tracking_codes",
+    "affiliate_statements",
 )
 
 
@@ -772,6 +797,33 @@ async def _aurora_duplicate(db: Database, registry: BrandRegistry, player_id: uu
     async with db.transaction() as uow:
         await linking.record_device(uow, "aurora", player_id, signal)
         assert await linking.record_device(uow, "aurora", other.id, signal) == 1
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _last_month() -> date:
+    return (_today().replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+async def _aurora_affiliate(db: Database) -> uuid.UUID:
+    """An affiliate of aurora with a code and last month's statement."""
+    async with db.transaction() as uow:
+        created = await programme.create_affiliate(
+            uow, None, brand="aurora", name="Scope Media",
+            plan=Plan(PlanKind.REVSHARE, revshare_percent=Decimal(25)),
+        )  # fmt: skip
+        await programme.add_tracking_code(
+            uow, None, brand="aurora", affiliate_id=created.affiliate.id, code="scope-1"
+        )
+        uow.session.add(
+            Statement(
+                brand="aurora", affiliate_id=created.affiliate.id, month=_last_month(),
+                currency="EUR", players=1, ngr_minor=40_00, carried_in_minor=0,
+                revshare_minor=10_00, cpa_players=0, cpa_minor=0, total_minor=10_00,
+                carried_out_minor=0,
+            )
+        )  # fmt: skip
+    return created.affiliate.id
 
 
 async def _remove_casino(db: Database) -> None:
@@ -843,6 +895,7 @@ async def world(server: str, db: Database, registry: BrandRegistry) -> AsyncIter
     kyc_check = await _aurora_review(bettor)
     aml_alert = await _aurora_aml_alert(db, player_id)
     await _aurora_duplicate(db, registry, player_id)
+    affiliate = await _aurora_affiliate(db)
     yield World(
         player=to_base64("Player", str(player_id)),
         player_email=email,
@@ -858,6 +911,7 @@ async def world(server: str, db: Database, registry: BrandRegistry) -> AsyncIter
         grant=to_base64("BonusGrant", str(grant)),
         kyc_check=kyc_check,
         aml_alert=to_base64("AmlAlert", str(aml_alert)),
+        affiliate=to_base64("Affiliate", str(affiliate)),
     )
     await bettor.aclose()
     await _remove_casino(db)

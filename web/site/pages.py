@@ -22,6 +22,7 @@ from web.site.site import (
     parse_amount,
 )
 from web.site.themes import LEGAL_PAGES
+from web.site.tracking import TRACKING_COOKIE
 
 # Where a player lands once registered (and signed in).
 REGISTERED_NEXT: Final = "/account/deposit"
@@ -134,6 +135,8 @@ class SignInPages:
                 "currency": values["currency"] or brand.primary_currency,
                 "locale": page.locale,
                 "depositLimit": deposit_limit,
+                # The affiliate code this visit landed with (web/site/tracking.py).
+                "trackingCode": request.cookies.get(TRACKING_COOKIE),
             }
         }
         errors = {}
