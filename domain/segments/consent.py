@@ -24,9 +24,11 @@ from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts.models import Player, PlayerStatus
+from domain.accounts.principal import Principal, require_player
 from domain.compliance.models import PersonLink, SelfExclusionRow
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
+from domain.kernel.errors import NotAuthenticated
 from domain.kernel.outbox import emit
 from domain.kernel.settings import get_settings
 from domain.segments.errors import InvalidUnsubscribeToken
@@ -99,6 +101,33 @@ async def set_consent(
         brand=player.brand,
     )
     return ConsentState(channel, granted, now)
+
+
+async def set_own_consent(
+    uow: UnitOfWork,
+    actor: Principal | None,
+    brand: str,
+    channel: ConsentChannel,
+    *,
+    granted: bool,
+    source: str,
+) -> ConsentState:
+    """The signed-in player gives or withdraws their own consent (a self-excluded player's
+    withdraw-only session may withdraw it too). Errors: NotAuthenticated,
+    TwoFactorRequired, WithdrawOnly (giving it while self-excluded)."""
+    principal = require_player(actor, withdraw_only_allowed=not granted)
+    player = await uow.session.scalar(
+        select(Player).where(Player.id == principal.id, Player.brand == brand)
+    )
+    if player is None:
+        raise NotAuthenticated()
+    return await set_consent(uow, player, channel, granted=granted, source=source)
+
+
+async def own_consents(uow: UnitOfWork, actor: Principal | None) -> list[ConsentState]:
+    """The signed-in player's consents. Errors: NotAuthenticated, TwoFactorRequired."""
+    principal = require_player(actor, withdraw_only_allowed=True)
+    return await consents_of(uow, principal.id)
 
 
 def consented(channel: ConsentChannel) -> ColumnElement[bool]:
