@@ -86,6 +86,8 @@ async def import_list(
         )
     )
     player_ids = set(found.all())
+    if not player_ids:
+        raise InvalidPlayerList("No player of this brand is on the list.")
     segment = Segment(
         id=uuid.uuid4(), brand=brand, name=segment_name, kind=SegmentKind.STATIC, rule=None,
         created_by=actor.id,

@@ -54,6 +54,9 @@ from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.kernel.db import Database
 from domain.messaging.service import deliver_welcome
 from domain.payments import service as payments
+from domain.segments import campaigns
+from domain.segments import service as segment_service
+from domain.segments.models import ConsentChannel
 from tests.domain.payments.support import PSP, deposited
 from tests.domain.reporting.support import apply_outbox
 from tests.schema.accounts.test_staff import signed_in_staff
@@ -142,6 +145,8 @@ class World:
     grant: str
     kyc_check: str
     aml_alert: str
+    segment: str
+    campaign: str
 
 
 @dataclass(frozen=True)
@@ -429,6 +434,7 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             {"alertId": world.aml_alert, "outcome": "CLEARED", **why},
             "ALERT_NOT_FOUND",
         ),
+        **_segment_cases(write, world),
         # Aurora's desk member granted the bonus on aurora: their rows are aurora's.
         "Query.auditLog": Case(
             "query($a: String) { auditLog(actor: $a) { entries { number action reason } } }",
@@ -447,6 +453,59 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             "outcomes { odds feedOdds } } }",
             {"m": market},
             "PERMISSION_DENIED",
+        ),
+    }
+
+
+def _segment_cases(write: Any, world: World) -> dict[str, Case]:
+    """CRM's segments and campaigns: northstar's admin may keep northstar's, so on its own
+    host a write is refused only for aurora's ids or for a list naming no northstar player."""
+    aurora_only = {"condition": {"field": "BRAND", "op": "IN", "values": ["aurora"]}}
+    now = datetime.now(UTC).isoformat()
+    return {
+        "Query.segments": Case("{ segments { id name memberCount } }", {}),
+        "Query.segment": Case(
+            "query($id: ID!) { segment(id: $id) { id name memberCount } }",
+            {"id": world.segment},
+            "SEGMENT_NOT_FOUND",
+        ),
+        "Query.segmentPreview": Case(
+            "query($r: SegmentRuleInput!) { segmentPreview(rule: $r) { count "
+            "sample { playerId email } } }",
+            {"r": aurora_only},
+        ),
+        "Query.segmentMembership": Case(
+            "query($s: ID!, $p: ID!, $at: DateTime!) "
+            "{ segmentMembership(segmentId: $s, playerId: $p, at: $at) }",
+            {"s": world.segment, "p": world.player, "at": now},
+            "SEGMENT_NOT_FOUND",
+        ),
+        "Query.campaigns": Case("{ campaigns { id name counts { targeted } } }", {}),
+        "Query.campaign": Case(
+            "query($id: ID!) { campaign(id: $id) { id name } }",
+            {"id": world.campaign},
+            "CAMPAIGN_NOT_FOUND",
+        ),
+        "Mutation.createSegment": write(
+            "createSegment", {"name": "Scope", "rule": {}}, "INVALID_RULE"
+        ),
+        "Mutation.importSegment": write(
+            "importSegment",
+            {"name": "Scope", "csv": world.player_email},
+            "INVALID_PLAYER_LIST",
+        ),
+        "Mutation.archiveSegment": write(
+            "archiveSegment", {"segmentId": world.segment}, "SEGMENT_NOT_FOUND"
+        ),
+        "Mutation.createCampaign": write(
+            "createCampaign",
+            {
+                "segmentId": world.segment,
+                "name": "Scope",
+                "channel": "INBOX",
+                "content": [{"locale": "en", "subject": "Hi", "text": "Hello"}],
+            },
+            "SEGMENT_NOT_FOUND",
         ),
     }
 
@@ -605,6 +664,10 @@ _FINGERPRINT = (
     "bonus_free_bets",
     "aml_alerts",
     "aml_interactions",
+    "segments",
+    "segment_members",
+    "campaigns",
+    "campaign_recipients",
 )
 
 
@@ -757,6 +820,23 @@ async def _aurora_aml_alert(db: Database, player_id: uuid.UUID) -> uuid.UUID:
     return found
 
 
+async def _aurora_segment(db: Database) -> tuple[uuid.UUID, uuid.UUID]:
+    """A segment of every aurora player and a campaign to it, by aurora's CRM."""
+    crm = Principal(
+        PrincipalKind.STAFF, uuid.uuid4(), uuid.uuid4(), "aurora", True, roles=("crm",),
+        permissions=permissions_for(["crm"]), staff_brands=("aurora",),
+    )  # fmt: skip
+    rule = {"condition": {"field": "brand", "op": "in", "values": ["aurora"]}}
+    async with db.transaction() as uow:
+        view = await segment_service.create_rule_segment(uow, crm, "aurora", "Everyone", rule)
+        sent = await campaigns.create(
+            uow, crm, "aurora", segment_id=view.segment.id, name="Hello", channel=ConsentChannel.INBOX,
+            content={"en": {"subject": "Hi", "text": "Hello"}}, send_at=None,
+            throttle_per_minute=10, origin="http://aurora.localhost",
+        )  # fmt: skip
+    return view.segment.id, sent.campaign.id
+
+
 async def _remove_casino(db: Database) -> None:
     async with db.transaction() as uow:
         for statement in (
@@ -825,6 +905,7 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
     offer, grant = await _aurora_bonus(db, player_id, member.staff.id)
     kyc_check = await _aurora_review(bettor)
     aml_alert = await _aurora_aml_alert(db, player_id)
+    segment, campaign = await _aurora_segment(db)
     yield World(
         player=to_base64("Player", str(player_id)),
         player_email=email,
@@ -840,6 +921,8 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
         grant=to_base64("BonusGrant", str(grant)),
         kyc_check=kyc_check,
         aml_alert=to_base64("AmlAlert", str(aml_alert)),
+        segment=to_base64("Segment", str(segment)),
+        campaign=to_base64("Campaign", str(campaign)),
     )
     await bettor.aclose()
     await _remove_casino(db)
