@@ -7,7 +7,9 @@ consent re-evaluate the player. Absent consent is no consent.
 Protection overrides any segment: a player who is not active (self-excluded, suspended,
 closed), is on a time-out, or whose person is self-excluded on any brand of the operator
 (the exclusion follows the jurisdiction pack of the brand it was asked on) is suppressed
-from every campaign.
+from every campaign. What a jurisdiction adds arrives through the same status: a player
+its national self-exclusion register lists (the pack's `national_register`, screened by
+domain.compliance.registers) becomes self-excluded, so no campaign reaches them either.
 """
 
 from __future__ import annotations
