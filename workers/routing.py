@@ -15,6 +15,7 @@ import dramatiq
 
 from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
 from domain.compliance.events import LimitIncreaseRequested
+from domain.compliance.kyc.events import KycTierChanged
 from domain.messaging.events import EmailQueued
 from domain.payments.events import PaymentStatusChanged, PayoutRequested
 from domain.segments.events import CampaignDue, MarketingConsentChanged
@@ -49,7 +50,11 @@ ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
             bonuses.forfeit_on_status,
             segments.evaluate_player,
         ),
-        LimitIncreaseRequested.topic: (compliance.evaluate_limit_increase,),
+        LimitIncreaseRequested.topic: (
+            compliance.evaluate_limit_increase,
+            segments.evaluate_player,
+        ),
+        KycTierChanged.topic: (segments.evaluate_player,),
         MarketResulted.topic: (sportsbook.settle_market,),
         PayoutRequested.topic: (payments.submit_payout,),
         MarketCorrectionRequested.topic: (feed.correct_market,),

@@ -10,12 +10,22 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
+from domain.compliance.events import LimitIncreaseRequested
+from domain.compliance.kyc.events import KycTierChanged
 from domain.kernel.db import UnitOfWork
 from domain.segments import facts, membership
 from domain.segments.events import MarketingConsentChanged
 
+# Events naming one player whose attributes a rule may test: registration, status
+# (self-exclusion, suspension), consent, verification tier, a limit raised or removed.
 PLAYER_TOPICS: Final = frozenset(
-    {PlayerRegistered.topic, PlayerStatusChanged.topic, MarketingConsentChanged.topic}
+    {
+        PlayerRegistered.topic,
+        PlayerStatusChanged.topic,
+        MarketingConsentChanged.topic,
+        KycTierChanged.topic,
+        LimitIncreaseRequested.topic,
+    }
 )
 
 
@@ -30,7 +40,7 @@ async def apply_ledger_event(
 
 
 async def apply_player_event(uow: UnitOfWork, brand: str | None, payload: Mapping[str, Any]) -> int:
-    """An event naming one player (registered, status changed, consent changed)."""
+    """An event naming one player (PLAYER_TOPICS)."""
     if brand is None or "player_id" not in payload:
         return 0
     return await membership.evaluate_players(uow, brand, {uuid.UUID(str(payload["player_id"]))})

@@ -19,9 +19,10 @@ from domain.accounts.models import Player
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from domain.kernel.outbox import OutboxEvent, emit
-from domain.segments import campaigns, consent, service
+from domain.segments import campaigns, consent, keeping, service
 from domain.segments.events import CampaignDue
 from domain.segments.models import ConsentChannel, SegmentMember
+from domain.wallets.events import BALANCE_CHANGED
 from tests.domain.payments.support import deposited
 from tests.domain.segments.support import (
     BRAND,
@@ -39,6 +40,7 @@ from tests.workers import (
 from web.devmail import read_mailbox
 from workers.actors import messaging, segments
 from workers.relay import relay_batch
+from workers.routing import ROUTES
 from workers.scheduler import release_due_campaigns
 
 ACCEPTANCE_S = 5.0
@@ -139,3 +141,12 @@ async def test_a_deposit_joins_the_segment_within_5s_and_self_exclusion_leaves_i
     unsubscribe = str(raw["List-Unsubscribe"])
     assert unsubscribe.startswith("<http://aurora.localhost:8000/unsubscribe?token=")
     assert str(raw["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
+
+
+def test_every_player_event_the_domain_keeps_segments_from_reaches_the_segments_worker() -> None:
+    routed = {
+        topic for topic, actors in ROUTES.items() if segments.evaluate_player in actors
+    }  # fmt: skip
+    assert routed == keeping.PLAYER_TOPICS
+    assert segments.apply_activity in ROUTES[BALANCE_CHANGED]
+    assert segments.send_campaign in ROUTES[CampaignDue.topic]

@@ -9,11 +9,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from domain.accounts.models import Player
 from domain.brands.service import BrandRegistry
+from domain.compliance.kyc.events import KycTierChanged
 from domain.kernel import clock
 from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
 from domain.kernel.errors import PermissionDenied
+from domain.kernel.outbox import emit
 from domain.segments import membership, service
 from domain.segments.errors import InvalidPlayerList, InvalidRule, SegmentNotFound
 from domain.segments.models import SegmentMembershipChange
@@ -236,3 +239,21 @@ async def test_only_crm_staff_of_the_brand_manage_segments(
             await service.segment(uow, CRM, "northstar", view.segment.id)
         listed = await service.segments(uow, CRM, BRAND, first=10)
     assert [item.segment.name for item in listed] == ["Malta"]
+
+
+async def test_a_verification_tier_change_moves_the_player(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player = await new_player(db, registry)
+    rule = {"condition": {"field": "kyc_tier", "op": "in", "values": ["full"]}}
+    async with db.transaction() as uow:
+        view = await service.create_rule_segment(uow, CRM, BRAND, "Verified", rule)
+    seen = await apply_outbox(db)
+    async with db.transaction() as uow:
+        found = await uow.session.get(Player, player)
+        assert found is not None
+        found.kyc_tier = "full"
+        await emit(uow, KycTierChanged(player_id=str(player), before="none", after="full"),
+                   brand=BRAND)  # fmt: skip
+    await apply_outbox(db, seen)
+    assert await members(db, view.segment.id) == {player}
