@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select, union
 
 from domain.accounts.models import Player
 from domain.kernel import clock
@@ -229,20 +229,49 @@ async def member_counts(uow: UnitOfWork, segment_ids: Sequence[uuid.UUID]) -> di
 
 
 async def refresh_windows(uow: UnitOfWork, brand: str, today: date | None = None) -> int:
-    """Re-evaluate the players whose match may have changed with the day alone: members of
-    the brand's windowed segments, and players whose facts are on a day that has just left
-    one of the windows. Returns how many memberships changed."""
+    """Re-evaluate the players whose match may have changed with the day alone, never the
+    whole brand: members of the brand's time-bound segments; players whose facts sit on a
+    day that has just left a window, or whose last activity crossed a `days_since_active`
+    number; players registered on a day a `days_since_registration` number just reached or
+    passed; and, when an age is tested, players whose birthday is today. Returns how many
+    memberships changed."""
     today = today or clock.today()
-    segments = await _live_rules(uow, brand)
-    windows = set().union(*(rules.windows_of(rule) for _, rule in segments)) if segments else set()
-    if not windows:
+    edges = rules.TimeEdges()
+    timed: list[uuid.UUID] = []
+    for segment_id, rule in await _live_rules(uow, brand):
+        segment_edges = rules.time_edges(rule)
+        if segment_edges.any:
+            edges.add(segment_edges)
+            timed.append(segment_id)
+    if not timed:
         return 0
-    members = select(SegmentMember.player_id).where(
-        SegmentMember.segment_id.in_([segment_id for segment_id, _ in segments])
-    )
-    leaving_day = [today - timedelta(days=window) for window in sorted(windows)]
-    aged = select(PlayerActivityDay.player_id).where(
-        PlayerActivityDay.brand == brand, PlayerActivityDay.day.in_(leaving_day)
-    )
-    candidates = set((await uow.session.scalars(members.union(aged))).all())
-    return await evaluate_players(uow, brand, candidates)
+    candidates: list[Select[uuid.UUID]] = [
+        select(SegmentMember.player_id).where(SegmentMember.segment_id.in_(timed))
+    ]
+    fact_days = [today - timedelta(days=window) for window in edges.windows]
+    fact_days += [today - timedelta(days=n + extra) for n in edges.active_days for extra in (0, 1)]
+    if fact_days:
+        candidates.append(
+            select(PlayerActivityDay.player_id).where(
+                PlayerActivityDay.brand == brand, PlayerActivityDay.day.in_(fact_days)
+            )
+        )
+    registered = [today - timedelta(days=n + extra) for n in edges.registration_days
+                  for extra in (0, 1)]  # fmt: skip
+    if registered:
+        candidates.append(
+            select(Player.id).where(
+                Player.brand == brand,
+                func.date(func.timezone("UTC", Player.created_at)).in_(registered),
+            )
+        )
+    if edges.ages:
+        candidates.append(
+            select(Player.id).where(
+                Player.brand == brand,
+                func.extract("month", Player.date_of_birth) == today.month,
+                func.extract("day", Player.date_of_birth) == today.day,
+            )
+        )
+    players = set((await uow.session.scalars(union(*candidates))).all())
+    return await evaluate_players(uow, brand, players)

@@ -25,6 +25,7 @@ a segment is saved, and the re-evaluation of one player when an event about them
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Final
 
@@ -204,17 +205,46 @@ def _amount(raw: Mapping[str, Any], path: str) -> dict[str, Any]:
     return {"amount_minor": amount_minor, "currency": currency}
 
 
-def windows_of(rule: Mapping[str, Any]) -> set[int]:
-    """The window lengths (days) a stored rule uses: where time alone can change a match."""
-    found: set[int] = set()
+@dataclass
+class TimeEdges:
+    """Where the passing of days alone can change what a rule matches: the rolling windows
+    (days), the `days_since_registration` and `days_since_active` numbers, and whether an
+    age is tested (a birthday moves it)."""
+
+    windows: set[int] = field(default_factory=set)
+    registration_days: set[int] = field(default_factory=set)
+    active_days: set[int] = field(default_factory=set)
+    ages: bool = False
+
+    def add(self, other: TimeEdges) -> None:
+        self.windows |= other.windows
+        self.registration_days |= other.registration_days
+        self.active_days |= other.active_days
+        self.ages = self.ages or other.ages
+
+    @property
+    def any(self) -> bool:
+        return bool(self.windows or self.registration_days or self.active_days or self.ages)
+
+
+def time_edges(rule: Mapping[str, Any]) -> TimeEdges:
+    """A stored rule's TimeEdges."""
+    found = TimeEdges()
     for key, value in rule.items():
         if key in ("all", "any"):
             for item in value:
-                found |= windows_of(item)
+                found.add(time_edges(item))
         elif key == "not":
-            found |= windows_of(value)
-        elif key == "condition" and value.get("window_days"):
-            found.add(int(value["window_days"]))
+            found.add(time_edges(value))
+        elif key == "condition":
+            if value.get("window_days"):
+                found.windows.add(int(value["window_days"]))
+            elif value["field"] == "days_since_registration":
+                found.registration_days.add(int(value["number"]))
+            elif value["field"] == "days_since_active":
+                found.active_days.add(int(value["number"]))
+            elif value["field"] == "age_years":
+                found.ages = True
     return found
 
 

@@ -257,3 +257,43 @@ async def test_a_verification_tier_change_moves_the_player(
                    brand=BRAND)  # fmt: skip
     await apply_outbox(db, seen)
     assert await members(db, view.segment.id) == {player}
+
+
+async def test_the_daily_refresh_moves_players_whom_time_alone_changed_and_no_one_else(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = clock.today()
+    young = today.replace(year=today.year - 25)
+    newcomer = await new_player(db, registry, date_of_birth=young)
+    birthday = await new_player(
+        db, registry, date_of_birth=today.replace(year=today.year - 30) + timedelta(days=1)
+    )
+    idle = await new_player(db, registry, date_of_birth=young)
+    await ledger_move(db, BRAND, idle, "EUR", 10_00)
+    untouched = await new_player(db, registry, date_of_birth=today.replace(year=1970))
+    await apply_outbox(db)
+    rules = {
+        "new": {"condition": {"field": "days_since_registration", "op": "<=", "number": 2}},
+        "thirty": {"condition": {"field": "age_years", "op": ">=", "number": 30}},
+        "lapsed": {"condition": {"field": "days_since_active", "op": ">=", "number": 3}},
+    }
+    ids = {}
+    for name, rule in rules.items():
+        async with db.transaction() as uow:
+            ids[name] = (await service.create_rule_segment(uow, CRM, BRAND, name, rule)).segment.id
+    assert await members(db, ids["new"]) == {newcomer, birthday, idle, untouched}
+    assert await members(db, ids["thirty"]) == {untouched}
+    assert await members(db, ids["lapsed"]) == {newcomer, birthday, untouched}  # never active
+
+    tomorrow = clock.now() + timedelta(days=1)
+    monkeypatch.setattr(clock, "now", lambda: tomorrow)
+    async with db.transaction() as uow:
+        assert await membership.refresh_windows(uow, BRAND) == 1
+    assert await members(db, ids["thirty"]) == {untouched, birthday}
+
+    three_days_later = tomorrow + timedelta(days=2)
+    monkeypatch.setattr(clock, "now", lambda: three_days_later)
+    async with db.transaction() as uow:
+        await membership.refresh_windows(uow, BRAND)
+    assert await members(db, ids["new"]) == set()
+    assert await members(db, ids["lapsed"]) == {newcomer, birthday, idle, untouched}
