@@ -214,6 +214,33 @@ async def create(
     return CampaignView(campaign, Counts())
 
 
+async def cancel(
+    uow: UnitOfWork, staff: Principal | None, brand: str, campaign_id: uuid.UUID | None
+) -> CampaignView:
+    """Stop a campaign that has not finished: recipients not yet messaged never are (those
+    already messaged keep their message). Cancelling again changes nothing. Audited.
+    Errors: PermissionDenied, CampaignNotFound."""
+    actor = require_permission(staff, PERMISSION, brand)
+    found = await uow.session.scalar(
+        select(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.brand == brand)
+        .with_for_update()
+    )
+    if campaign_id is None or found is None:
+        raise CampaignNotFound(field="campaignId")
+    if found.status in (CampaignStatus.SCHEDULED, CampaignStatus.SENDING):
+        before = found.status
+        found.status = CampaignStatus.CANCELLED
+        found.finished_at = clock.now()
+        await uow.flush()
+        await audit.record(
+            uow, actor_kind="staff", actor_id=actor.id, action="campaign.cancelled",
+            subject_type="campaign", subject_id=found.id, brand=brand,
+            before={"status": before}, after={"status": found.status},
+        )  # fmt: skip
+    return CampaignView(found, (await counts_of(uow, [found.id]))[found.id])
+
+
 async def _target(uow: UnitOfWork, campaign: Campaign, now: datetime) -> None:
     """Fix the audience: the segment's members now, each once, suppressed or pending."""
     channel = ConsentChannel(campaign.channel)

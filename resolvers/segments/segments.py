@@ -119,6 +119,20 @@ async def create_campaign(
     return await attempt(run)
 
 
+async def cancel_campaign(
+    ctx: Context, campaign_id: uuid.UUID | None
+) -> Outcome[campaigns.CampaignView]:
+    principal = await ctx.principal()
+
+    async def run() -> campaigns.CampaignView:
+        async with ctx.db.uow() as uow:
+            view = await campaigns.cancel(uow, principal, ctx.brand.slug, campaign_id)
+            await uow.commit()
+        return view
+
+    return await attempt(run)
+
+
 async def my_consents(ctx: Context) -> list[ConsentState]:
     principal = await ctx.principal()
     async with ctx.db.uow() as uow:

@@ -47,6 +47,10 @@ class ArchiveSegmentError(MutationError): ...
 class CreateCampaignError(MutationError): ...
 
 
+@mutation_error(*_STAFF, errors.CampaignNotFound)
+class CancelCampaignError(MutationError): ...
+
+
 @mutation_error(account_errors.TwoFactorRequired)
 class SetMarketingConsentError(MutationError): ...
 
@@ -103,6 +107,11 @@ class CreateCampaignInput:
 
 
 @strawberry.input
+class CancelCampaignInput:
+    campaign_id: relay.GlobalID
+
+
+@strawberry.input
 class SetMarketingConsentInput:
     channel: MarketingChannel  # type: ignore[valid-type]
     granted: bool
@@ -137,6 +146,12 @@ class ArchiveSegmentPayload(SegmentPayload):
 class CreateCampaignPayload:
     campaign: Campaign | None = None
     errors: list[CreateCampaignError]
+
+
+@strawberry.type
+class CancelCampaignPayload:
+    campaign: Campaign | None = None
+    errors: list[CancelCampaignError]
 
 
 @strawberry.type
@@ -212,6 +227,21 @@ class SegmentsMutation:
         return CreateCampaignPayload(
             campaign=Campaign.of(outcome.value) if outcome.value else None,
             errors=to_errors(CreateCampaignError, outcome.errors),
+        )
+
+    @strawberry.mutation(
+        description="Staff (player.message.send): stop a campaign that has not finished; "
+        "recipients not yet messaged never are. Audited."
+    )
+    async def cancel_campaign(
+        self, info: Info, input: CancelCampaignInput
+    ) -> CancelCampaignPayload:
+        outcome = await resolvers.cancel_campaign(
+            info.context, uuid_of(input.campaign_id, "Campaign")
+        )
+        return CancelCampaignPayload(
+            campaign=Campaign.of(outcome.value) if outcome.value else None,
+            errors=to_errors(CancelCampaignError, outcome.errors),
         )
 
     @strawberry.mutation(

@@ -497,6 +497,9 @@ def _segment_cases(write: Any, world: World) -> dict[str, Case]:
         "Mutation.archiveSegment": write(
             "archiveSegment", {"segmentId": world.segment}, "SEGMENT_NOT_FOUND"
         ),
+        "Mutation.cancelCampaign": write(
+            "cancelCampaign", {"campaignId": world.campaign}, "CAMPAIGN_NOT_FOUND"
+        ),
         "Mutation.createCampaign": write(
             "createCampaign",
             {

@@ -19,7 +19,11 @@ from domain.kernel.db import Database
 from domain.kernel.errors import PermissionDenied
 from domain.messaging.models import EmailMessage, InboxMessage
 from domain.segments import campaigns, consent, service
-from domain.segments.errors import ChannelUnavailable, InvalidUnsubscribeToken
+from domain.segments.errors import (
+    CampaignNotFound,
+    ChannelUnavailable,
+    InvalidUnsubscribeToken,
+)
 from domain.segments.models import ConsentChannel
 from tests.domain.segments.support import BRAND, CRM, new_player, self_excluded, staff
 
@@ -207,3 +211,25 @@ async def test_consent_changes_are_audited_and_a_signed_link_withdraws_it(
     assert states == {"email": False, "sms": False, "inbox": False, "push": False}
     assert actions == ["marketing_consent.granted", "marketing_consent.withdrawn"]
     assert reasons == 1
+
+
+async def test_a_cancelled_campaign_sends_nothing_more(
+    db: Database, registry: BrandRegistry
+) -> None:
+    players = [await new_player(db, registry) for _ in range(2)]
+    for player in players:
+        await consent_to(db, player, ConsentChannel.INBOX)
+    segment_id = await listed_segment(db, players)
+    campaign_id = await new_campaign(db, segment_id, ConsentChannel.INBOX, throttle=1)
+    assert await run_batch(db, campaign_id) == 1
+    async with db.transaction() as uow:
+        view = await campaigns.cancel(uow, CRM, BRAND, campaign_id)
+    assert view.campaign.status == "cancelled"
+    later = clock.now() + timedelta(minutes=2)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, "now", lambda: later)
+        assert await run_batch(db, campaign_id) == 0
+    assert await counts(db, campaign_id) == campaigns.Counts(targeted=2, pending=1, sent=1)
+    async with db.uow() as uow:
+        with pytest.raises(CampaignNotFound):
+            await campaigns.cancel(uow, CRM, "northstar", campaign_id)
