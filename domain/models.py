@@ -14,6 +14,7 @@ from domain.messaging import models as messaging_models
 from domain.originals import models as originals_models
 from domain.payments import models as payments_models
 from domain.reporting import models as reporting_models
+from domain.segments import models as segments_models
 from domain.sportsbook import models as sportsbook_models
 from domain.wallets import models as wallets_models
 
@@ -34,6 +35,7 @@ __all__ = [
     "outbox",
     "payments_models",
     "reporting_models",
+    "segments_models",
     "sportsbook_models",
     "wallets_models",
 ]

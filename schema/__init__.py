@@ -32,6 +32,7 @@ from schema.messaging import MessagingMutation, MessagingSubscription
 from schema.money import DECIMAL_SCALARS
 from schema.payments import PaymentsMutation, PaymentsQuery
 from schema.reporting import ReportingQuery, ReportingSubscription
+from schema.segments import SegmentsMutation, SegmentsQuery
 from schema.sportsbook import SportsbookMutation, SportsbookQuery, SportsbookSubscription
 from schema.sportsbook.booking import BookingMutation, BookingQuery
 from schema.sportsbook.resulting import ResultingMutation
@@ -57,6 +58,7 @@ class Query(
     AmlQuery,
     LinkingQuery,
     AuditQuery,
+    SegmentsQuery,
 ):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
@@ -84,6 +86,7 @@ class Mutation(
     AmlMutation,
     LinkingMutation,
     AffiliatesMutation,
+    SegmentsMutation,
 ):
     pass
 

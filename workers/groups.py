@@ -29,6 +29,9 @@ QUEUE_GROUPS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         "bonuses": ("bonuses",),
         # AML and harm monitoring over committed payments: alerts to the risk queue.
         "compliance": ("compliance",),
+        # Segment membership kept from events and CRM campaigns: a campaign's burst of
+        # e-mails and inbox messages never delays the transactional messages.
+        "segments": ("segments",),
     }
 )
 

@@ -15,29 +15,51 @@ import dramatiq
 
 from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
 from domain.compliance.events import LimitIncreaseRequested
+from domain.compliance.kyc.events import KycTierChanged
 from domain.messaging.events import EmailQueued
 from domain.payments.events import PaymentStatusChanged, PayoutRequested
+from domain.segments.events import CampaignDue, MarketingConsentChanged
 from domain.sportsbook.events import MarketResulted
 from domain.sportsbook.feed.events import MarketCorrectionRequested
 from domain.wallets.events import BALANCE_CHANGED
-from workers.actors import bonuses, compliance, feed, messaging, payments, reporting, sportsbook
+from workers.actors import (
+    bonuses,
+    compliance,
+    feed,
+    messaging,
+    payments,
+    reporting,
+    segments,
+    sportsbook,
+)
 
 Actor = dramatiq.Actor[..., Any]
 
 ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
     {
-        PlayerRegistered.topic: (messaging.send_welcome, reporting.apply_registration),
-        BALANCE_CHANGED: (reporting.apply_transaction,),
+        PlayerRegistered.topic: (
+            messaging.send_welcome,
+            reporting.apply_registration,
+            segments.evaluate_player,
+        ),
+        BALANCE_CHANGED: (reporting.apply_transaction, segments.apply_activity),
         EmailQueued.topic: (messaging.send_email,),
         PaymentStatusChanged.topic: (messaging.queue_payment_receipt, compliance.evaluate_payment),
         PlayerStatusChanged.topic: (
             messaging.queue_exclusion_confirmation,
             bonuses.forfeit_on_status,
+            segments.evaluate_player,
         ),
-        LimitIncreaseRequested.topic: (compliance.evaluate_limit_increase,),
+        LimitIncreaseRequested.topic: (
+            compliance.evaluate_limit_increase,
+            segments.evaluate_player,
+        ),
+        KycTierChanged.topic: (segments.evaluate_player,),
         MarketResulted.topic: (sportsbook.settle_market,),
         PayoutRequested.topic: (payments.submit_payout,),
         MarketCorrectionRequested.topic: (feed.correct_market,),
+        MarketingConsentChanged.topic: (segments.evaluate_player,),
+        CampaignDue.topic: (segments.send_campaign,),
     }
 )
 

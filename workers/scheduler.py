@@ -35,6 +35,7 @@ from domain.kernel.supervision import TaskHealth, supervise
 from domain.originals.free_rounds import StudioFreeRounds
 from domain.reporting import reconciliation as report_reconciliation
 from domain.reporting.formula import Formula
+from domain.segments import campaigns, membership
 from domain.sportsbook import live_delay
 from domain.sportsbook.feed import heartbeats
 from domain.sportsbook.feed.producers import ProducerHealth, producer_health
@@ -331,6 +332,26 @@ async def recalculate_loyalty_tiers(db: Database) -> int:
     return await loyalty.recalculate_tiers(db)
 
 
+async def release_due_campaigns(db: Database) -> int:
+    """Campaigns reaching their moment, and throttled ones owed their next batch: an event
+    each for `segments.send_campaign` (a batch sent twice sends nothing twice)."""
+    async with db.uow() as uow:
+        count = await campaigns.due(uow)
+        await uow.commit()
+    return count
+
+
+async def refresh_segment_windows(db: Database) -> int:
+    """Rolling windows move with the day: re-evaluate, per brand, only the players whose
+    match can change with it (members, and facts on the day leaving a window)."""
+    async with db.uow() as uow:
+        changed = 0
+        for brand in await membership.brands_with_rules(uow):
+            changed += await membership.refresh_windows(uow, brand)
+        await uow.commit()
+    return changed
+
+
 SCHEDULER_TASK: Final = "scheduler"
 
 JOBS: Final[tuple[Job, ...]] = (
@@ -367,6 +388,8 @@ JOBS: Final[tuple[Job, ...]] = (
     Job("bonuses.loyalty_tiers", interval_s=60 * 60, run=recalculate_loyalty_tiers),
     Job("affiliates.deliver_postbacks", interval_s=60, run=deliver_affiliate_postbacks),
     Job("affiliates.statements", interval_s=60 * 60, run=write_affiliate_statements),
+    Job("segments.release_campaigns", interval_s=30, run=release_due_campaigns),
+    Job("segments.refresh_windows", interval_s=60 * 60, run=refresh_segment_windows),
 )
 
 

@@ -50,6 +50,8 @@ APPEND_ONLY_TABLES: Final = frozenset(
         "ledger_entries",
         "ledger_transactions",
         "processed_messages",
+        # Who entered or left a segment when ("was this player in it at T").
+        "segment_membership_changes",
         # Each feed message applied, once (the feed's dedup and its history).
         "sportsbook_feed_messages",
         # The theme editor's palettes and their publications (a rollback publishes again).

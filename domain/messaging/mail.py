@@ -134,7 +134,7 @@ async def send(
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
-            headers={"X-Stakehouse-Brand": message.brand, "X-Stakehouse-Kind": message.kind},
+            headers=_headers(message.brand, message.kind, parameters),
             sent_at=now,
         )
     )
@@ -192,6 +192,16 @@ async def record_bounce(uow: UnitOfWork, message_id: uuid.UUID, reason: str) -> 
         brand=brand,
     )
     return True
+
+
+def _headers(brand: str, kind: str, parameters: Mapping[str, Any]) -> dict[str, str]:
+    headers = {"X-Stakehouse-Brand": brand, "X-Stakehouse-Kind": kind}
+    unsubscribe = parameters.get("unsubscribe_url")
+    if unsubscribe:
+        # RFC 2369 and RFC 8058: mail clients offer a one-click unsubscribe that POSTs here.
+        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers
 
 
 @dataclass(frozen=True)

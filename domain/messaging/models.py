@@ -49,6 +49,9 @@ class EmailKind(StrEnum):
     SELF_EXCLUSION_CONFIRMATION = "self_exclusion_confirmation"
     LIMIT_CONFIRMATION = "limit_confirmation"
     NEW_DEVICE_SIGN_IN = "new_device_sign_in"
+    # A CRM campaign (domain.segments.campaigns): words from staff, the brand's look, a
+    # one-click unsubscribe.
+    CAMPAIGN = "campaign"
 
 
 class EmailMessage(Base):

@@ -156,3 +156,17 @@ async def inboxes(
     for message in rows:
         found[message.player_id].append(message)
     return found
+
+
+async def deliver_to_inbox(
+    uow: UnitOfWork, *, brand: str, player_id: uuid.UUID, kind: str, subject: str, body: str
+) -> InboxMessage:
+    """Put one message in a player's inbox (the caller decided it is due and claims its own
+    idempotency); the unread count follows through the outbox."""
+    message = InboxMessage(
+        id=uuid.uuid4(), brand=brand, player_id=player_id, kind=kind, subject=subject, body=body
+    )
+    uow.session.add(message)
+    await uow.flush()
+    await _inbox_changed(uow, brand, player_id)
+    return message

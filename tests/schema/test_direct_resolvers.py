@@ -192,6 +192,8 @@ def _variables(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "SetLimit": {"input": {**limit, "amount": {**money, "amount": "50.00"}}},
         "SetOddsFormat": {"input": {"format": "FRACTIONAL"}},
         "SetRealityCheck": {"input": {"minutes": 30}},
+        "SetMarketingConsent": {"input": {"channel": "EMAIL", "granted": True}},
+        "Unsubscribe": {"input": {"token": "not-a-token"}},
         "SiteHome": {"signedIn": True, "games": 6, "events": 4},
         "SportsEvent": {"id": world["event"]},
         "SportsEvents": {"first": 10},

@@ -61,6 +61,9 @@ from domain.kernel.db import Database
 from domain.messaging.service import deliver_welcome
 from domain.payments import service as payments
 from tests.domain.compliance.kyc_support import register
+from domain.segments import campaigns
+from domain.segments import service as segment_service
+from domain.segments.models import ConsentChannel
 from tests.domain.payments.support import PSP, deposited
 from tests.domain.reporting.support import apply_outbox
 from tests.schema.accounts.test_staff import signed_in_staff
@@ -150,6 +153,8 @@ class World:
     kyc_check: str
     aml_alert: str
     affiliate: str
+    segment: str
+    campaign: str
 
 
 @dataclass(frozen=True)
@@ -457,6 +462,7 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             {"alertId": world.aml_alert, "outcome": "CLEARED", **why},
             "ALERT_NOT_FOUND",
         ),
+        **_segment_cases(write, world),
         # Aurora's desk member granted the bonus on aurora: their rows are aurora's.
         "Query.auditLog": Case(
             "query($a: String) { auditLog(actor: $a) { entries { number action reason } } }",
@@ -475,6 +481,62 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             "outcomes { odds feedOdds } } }",
             {"m": market},
             "PERMISSION_DENIED",
+        ),
+    }
+
+
+def _segment_cases(write: Any, world: World) -> dict[str, Case]:
+    """CRM's segments and campaigns: northstar's admin may keep northstar's, so on its own
+    host a write is refused only for aurora's ids or for a list naming no northstar player."""
+    aurora_only = {"condition": {"field": "BRAND", "op": "IN", "values": ["aurora"]}}
+    now = datetime.now(UTC).isoformat()
+    return {
+        "Query.segments": Case("{ segments { id name memberCount } }", {}),
+        "Query.segment": Case(
+            "query($id: ID!) { segment(id: $id) { id name memberCount } }",
+            {"id": world.segment},
+            "SEGMENT_NOT_FOUND",
+        ),
+        "Query.segmentPreview": Case(
+            "query($r: SegmentRuleInput!) { segmentPreview(rule: $r) { count "
+            "sample { playerId email } } }",
+            {"r": aurora_only},
+        ),
+        "Query.segmentMembership": Case(
+            "query($s: ID!, $p: ID!, $at: DateTime!) "
+            "{ segmentMembership(segmentId: $s, playerId: $p, at: $at) }",
+            {"s": world.segment, "p": world.player, "at": now},
+            "SEGMENT_NOT_FOUND",
+        ),
+        "Query.campaigns": Case("{ campaigns { id name counts { targeted } } }", {}),
+        "Query.campaign": Case(
+            "query($id: ID!) { campaign(id: $id) { id name } }",
+            {"id": world.campaign},
+            "CAMPAIGN_NOT_FOUND",
+        ),
+        "Mutation.createSegment": write(
+            "createSegment", {"name": "Scope", "rule": {}}, "INVALID_RULE"
+        ),
+        "Mutation.importSegment": write(
+            "importSegment",
+            {"name": "Scope", "csv": world.player_email},
+            "INVALID_PLAYER_LIST",
+        ),
+        "Mutation.archiveSegment": write(
+            "archiveSegment", {"segmentId": world.segment}, "SEGMENT_NOT_FOUND"
+        ),
+        "Mutation.cancelCampaign": write(
+            "cancelCampaign", {"campaignId": world.campaign}, "CAMPAIGN_NOT_FOUND"
+        ),
+        "Mutation.createCampaign": write(
+            "createCampaign",
+            {
+                "segmentId": world.segment,
+                "name": "Scope",
+                "channel": "INBOX",
+                "content": [{"locale": "en", "subject": "Hi", "text": "Hello"}],
+            },
+            "SEGMENT_NOT_FOUND",
         ),
     }
 
@@ -638,6 +700,10 @@ _FINGERPRINT = (
     "affiliates",
     "affiliate_tracking_codes",
     "affiliate_statements",
+    "segments",
+    "segment_members",
+    "campaigns",
+    "campaign_recipients",
 )
 
 
@@ -824,6 +890,21 @@ async def _aurora_affiliate(db: Database) -> uuid.UUID:
             )
         )  # fmt: skip
     return created.affiliate.id
+async def _aurora_segment(db: Database) -> tuple[uuid.UUID, uuid.UUID]:
+    """A segment of every aurora player and a campaign to it, by aurora's CRM."""
+    crm = Principal(
+        PrincipalKind.STAFF, uuid.uuid4(), uuid.uuid4(), "aurora", True, roles=("crm",),
+        permissions=permissions_for(["crm"]), staff_brands=("aurora",),
+    )  # fmt: skip
+    rule = {"condition": {"field": "brand", "op": "in", "values": ["aurora"]}}
+    async with db.transaction() as uow:
+        view = await segment_service.create_rule_segment(uow, crm, "aurora", "Everyone", rule)
+        sent = await campaigns.create(
+            uow, crm, "aurora", segment_id=view.segment.id, name="Hello", channel=ConsentChannel.INBOX,
+            content={"en": {"subject": "Hi", "text": "Hello"}}, send_at=None,
+            throttle_per_minute=10, origin="http://aurora.localhost",
+        )  # fmt: skip
+    return view.segment.id, sent.campaign.id
 
 
 async def _remove_casino(db: Database) -> None:
@@ -896,6 +977,7 @@ async def world(server: str, db: Database, registry: BrandRegistry) -> AsyncIter
     aml_alert = await _aurora_aml_alert(db, player_id)
     await _aurora_duplicate(db, registry, player_id)
     affiliate = await _aurora_affiliate(db)
+    segment, campaign = await _aurora_segment(db)
     yield World(
         player=to_base64("Player", str(player_id)),
         player_email=email,
@@ -912,6 +994,8 @@ async def world(server: str, db: Database, registry: BrandRegistry) -> AsyncIter
         kyc_check=kyc_check,
         aml_alert=to_base64("AmlAlert", str(aml_alert)),
         affiliate=to_base64("Affiliate", str(affiliate)),
+        segment=to_base64("Segment", str(segment)),
+        campaign=to_base64("Campaign", str(campaign)),
     )
     await bettor.aclose()
     await _remove_casino(db)

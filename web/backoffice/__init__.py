@@ -32,6 +32,7 @@ from web.backoffice.kyc import KycPages
 from web.backoffice.payments import PaymentPages
 from web.backoffice.players import PlayerPages
 from web.backoffice.reports import ReportPages
+from web.backoffice.segments import SegmentPages
 from web.backoffice.sign_in import SignInPages
 from web.backoffice.staff import StaffPages
 from web.backoffice.themes import ThemePages
@@ -119,6 +120,13 @@ AREAS: Final = [
         reads=("BonusDesk",),
         actions=("CancelBonusGrant",),
     ),
+    Area(
+        "segments",
+        "/segments",
+        strings.TEXT["segments"],
+        reads=("SegmentsDesk",),
+        actions=("ImportSegment", "CreateCampaign"),
+    ),
     Area("audit", "/audit", strings.TEXT["audit"], reads=("AuditLog",)),
 ]
 
@@ -133,6 +141,7 @@ def console_routes(console: Console) -> list[Route]:
     players = PlayerPages(console)
     payments = PaymentPages(console)
     kyc = KycPages(console)
+    segments = SegmentPages(console)
     trading = TradingPages(console)
     casino = CasinoPages(console)
     staff = StaffPages(console)
@@ -166,6 +175,9 @@ def console_routes(console: Console) -> list[Route]:
         Route("/payments/reject", payments.reject, methods=post),
         Route("/kyc", kyc.queue, methods=["GET"]),
         Route("/kyc/decide", kyc.decide, methods=post),
+        Route("/segments", segments.desk, methods=["GET"]),
+        Route("/segments/import", segments.import_list, methods=post),
+        Route("/segments/campaigns", segments.send, methods=post),
         Route("/trading", trading.events, methods=["GET"]),
         Route("/trading/suspend", trading.suspend, methods=post),
         Route("/trading/resume", trading.resume, methods=post),

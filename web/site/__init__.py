@@ -26,6 +26,7 @@ from web.site.account import AccountPages
 from web.site.bonuses import BonusPages
 from web.site.casino import CasinoPages
 from web.site.inbox import InboxPages
+from web.site.marketing import MarketingPages
 from web.site.pages import PublicPages, SignInPages
 from web.site.protection import PlayerProtectionPages
 from web.site.recovery import RecoveryPages
@@ -140,6 +141,7 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
     sports = SportsPages(site)
     recovery = RecoveryPages(site)
     inbox = InboxPages(site)
+    marketing = MarketingPages(site)
     bonuses = BonusPages(site)
     verification = VerificationPages(site)
     both = ["GET", "POST"]
@@ -180,6 +182,8 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/account/data.json", verification.personal_data, methods=["GET"]),
         Route("/account/erasure", verification.erasure, methods=["POST"]),
         Route("/account/inbox/stream", inbox.badge_stream, methods=["GET"]),
+        Route("/account/marketing", marketing.preferences, methods=both),
+        Route("/unsubscribe", marketing.unsubscribe, methods=both),
         Route("/account/inbox/{message_id}/{action}", inbox.act, methods=["POST"]),
         Route("/casino", casino.lobby, methods=["GET"]),
         Route("/casino/games", casino.games, methods=["GET"]),

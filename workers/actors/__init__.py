@@ -15,6 +15,7 @@ from workers.actors import (  # noqa: E402
     messaging,
     payments,
     reporting,
+    segments,
     sportsbook,
 )
 
@@ -26,5 +27,6 @@ __all__ = [
     "messaging",
     "payments",
     "reporting",
+    "segments",
     "sportsbook",
 ]

@@ -275,6 +275,8 @@ def _paths(market: BookMarket) -> dict[str, str]:
         "/forgot-password": "/forgot-password",
         "/reset-password": "/reset-password?token=not-a-token",
         "/verify-email": "/verify-email?token=not-a-token",
+        "/account/marketing": "/account/marketing",
+        "/unsubscribe": "/unsubscribe?token=not-a-token",
     }
 
 

@@ -1,0 +1,4 @@
+from schema.segments.mutations import SegmentsMutation
+from schema.segments.queries import SegmentsQuery
+
+__all__ = ["SegmentsMutation", "SegmentsQuery"]
