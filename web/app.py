@@ -44,6 +44,7 @@ from web.providers import provider_routes
 from web.site import build_site, site_routes
 from web.site.errors import ErrorPages
 from web.site.live_themes import LIVE_THEMES_TASK, follow_live_themes
+from web.test_idp import test_idp_routes
 from workers.relay import RELAY_TASK, run_relay
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,8 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         *mail_webhook_routes(settings),
         # The dev mailbox (none in production).
         *mailbox_routes(settings),
+        # The built-in test identity provider for connected login (none in production).
+        *test_idp_routes(settings),
         *provider_routes(settings),
         # The in-house studio's game server (talks to the wallet only over HTTP).
         *originals_routes(),

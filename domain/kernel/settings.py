@@ -174,6 +174,20 @@ class Settings(BaseSettings):
     # Unset: <data_dir>/mailbox.
     dev_mailbox_dir: Path | None = None
 
+    # Connected login (OpenID Connect) per brand: `brand=issuer` (the provider's issuer URL;
+    # its discovery document says the rest), `brand=client_id` and `brand=secret` pairs.
+    # Outside production a brand without an issuer uses the built-in test identity
+    # provider the app serves itself under /test-idp; in production it has no connected
+    # login.
+    connected_login_issuers: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    connected_login_client_ids: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    connected_login_client_secrets: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict
+    )
+    # How long a started connected login may take at the provider, and how long its
+    # verified answer waits for the registration or linking form.
+    connected_login_minutes: int = Field(default=15, ge=1, le=60)
+
     # Account recovery: links in e-mails, single use, stored hashed.
     email_verification_hours: int = Field(default=48, ge=1, le=24 * 30)
     password_reset_minutes: int = Field(default=30, ge=5, le=24 * 60)
@@ -207,7 +221,12 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("casino_provider_secrets", "feed_producer_secrets", mode="before")
+    @field_validator(
+        "casino_provider_secrets",
+        "feed_producer_secrets",
+        "connected_login_client_secrets",
+        mode="before",
+    )
     @classmethod
     def _provider_secrets(cls, value: object) -> object:
         if not isinstance(value, str):
@@ -219,6 +238,19 @@ class Settings(BaseSettings):
                 raise ValueError("must be provider=secret pairs, secrets of 16+ characters")
             secrets[provider.strip()] = secret.strip()
         return secrets
+
+    @field_validator("connected_login_issuers", "connected_login_client_ids", mode="before")
+    @classmethod
+    def _brand_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for part in filter(None, (item.strip() for item in value.split(","))):
+            brand, _, setting = part.partition("=")
+            if not brand.strip() or not setting.strip():
+                raise ValueError("must be brand=value pairs")
+            pairs[brand.strip()] = setting.strip()
+        return pairs
 
     @field_validator("report_ngr_deductions", mode="before")
     @classmethod

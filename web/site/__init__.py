@@ -25,6 +25,7 @@ from web.site import assets
 from web.site.account import AccountPages
 from web.site.bonuses import BonusPages
 from web.site.casino import CasinoPages
+from web.site.connected import ConnectedLoginPages
 from web.site.inbox import InboxPages
 from web.site.pages import PublicPages, SignInPages
 from web.site.protection import PlayerProtectionPages
@@ -142,6 +143,7 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
     inbox = InboxPages(site)
     bonuses = BonusPages(site)
     verification = VerificationPages(site)
+    connected = ConnectedLoginPages(site)
     both = ["GET", "POST"]
     routes = [
         Route("/", public.home, methods=["GET"]),
@@ -161,6 +163,10 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/login", sign_in.login, methods=both),
         Route("/login/two-factor", sign_in.two_factor, methods=both),
         Route("/logout", sign_in.logout, methods=["POST"]),
+        Route("/login/connected", connected.start, methods=["POST"]),
+        Route("/login/connected/callback", connected.callback, methods=["GET"]),
+        Route("/login/connected/register", connected.register, methods=["POST"]),
+        Route("/login/connected/link", connected.link, methods=["POST"]),
         Route("/forgot-password", recovery.forgot_password, methods=both),
         Route("/reset-password", recovery.reset_password, methods=both),
         Route("/verify-email", recovery.verify_email, methods=both),

@@ -1,0 +1,79 @@
+"""engage: connected login (OpenID Connect) attempts and the identities linked to players
+
+Revision ID: 0028_engage
+Revises: 0027_aml_registers
+Create Date: 2026-12-07 17:45:00
+
+- `connected_login_attempts`: one sign-in through a provider (hashed state claimed once,
+  nonce, PKCE verifier), then the verified identity behind a single-use ticket;
+- `player_identities`: a player's account at a provider (issuer, subject), one per
+  provider and player, one player per identity and brand.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0028_engage"
+down_revision: str | Sequence[str] | None = "0027_aml_registers"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _now() -> sa.TextClause:
+    return sa.text("now()")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "connected_login_attempts",
+        sa.Column("id", postgresql.UUID(), nullable=False),
+        sa.Column("brand", sa.Text(), nullable=False),
+        sa.Column("state_hash", sa.LargeBinary(), nullable=False),
+        sa.Column("nonce", sa.Text(), nullable=False),
+        sa.Column("code_verifier", sa.Text(), nullable=False),
+        sa.Column("redirect_uri", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=_now(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("issuer", sa.Text(), nullable=True),
+        sa.Column("subject", sa.Text(), nullable=True),
+        sa.Column("email", sa.Text(), nullable=True),
+        sa.Column("ticket_hash", sa.LargeBinary(), nullable=True),
+        sa.Column("ticket_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["brand"], ["brands.slug"], name=op.f("fk_connected_login_attempts_brand_brands")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_connected_login_attempts")),
+        sa.UniqueConstraint("state_hash", name=op.f("uq_connected_login_attempts_state_hash")),
+        sa.UniqueConstraint("ticket_hash", name=op.f("uq_connected_login_attempts_ticket_hash")),
+    )
+    op.create_table(
+        "player_identities",
+        sa.Column("id", postgresql.UUID(), nullable=False),
+        sa.Column("brand", sa.Text(), nullable=False),
+        sa.Column("player_id", postgresql.UUID(), nullable=False),
+        sa.Column("issuer", sa.Text(), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=_now(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["brand"], ["brands.slug"], name=op.f("fk_player_identities_brand_brands")
+        ),
+        sa.ForeignKeyConstraint(
+            ["player_id"], ["players.id"], name=op.f("fk_player_identities_player_id_players")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_player_identities")),
+        sa.UniqueConstraint(
+            "brand", "issuer", "subject", name=op.f("uq_player_identities_brand_issuer_subject")
+        ),
+        sa.UniqueConstraint(
+            "player_id", "issuer", name=op.f("uq_player_identities_player_id_issuer")
+        ),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("player_identities")
+    op.drop_table("connected_login_attempts")
