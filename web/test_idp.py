@@ -23,7 +23,7 @@ from domain.accounts.connected_login import CALLBACK_PATH
 from domain.accounts.identifiers import normalise_email
 from domain.brands.service import Brand
 from domain.integrations import identity_sandbox
-from domain.integrations.identity_provider import IdentityProviderUnavailable
+from domain.integrations.identity_provider import AuthorizationRefused
 from domain.kernel.errors import DomainError
 from domain.kernel.settings import Settings
 from web.graphql import site_origin
@@ -145,7 +145,7 @@ def test_idp_routes(settings: Settings) -> list[Route]:
                 code_verifier=str(form.get("code_verifier") or ""),
                 redirect_uri=str(form.get("redirect_uri") or ""),
             )
-        except IdentityProviderUnavailable:
+        except AuthorizationRefused:
             return JSONResponse({"error": "invalid_grant"}, status_code=400)
         return JSONResponse(
             {

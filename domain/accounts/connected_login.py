@@ -44,6 +44,7 @@ from domain.accounts.models import (
 from domain.brands.service import Brand
 from domain.integrations import identity_sandbox
 from domain.integrations.identity_provider import (
+    AuthorizationRefused,
     HttpIdentityProvider,
     IdentityProvider,
 )
@@ -66,13 +67,6 @@ _http_providers: dict[tuple[str, str, str], HttpIdentityProvider] = {}
 class ConnectedLoginUnavailable(DomainError):
     code = "CONNECTED_LOGIN_UNAVAILABLE"
     message = "Signing in with another account is not available here."
-
-
-class AuthorizationRefused(DomainError):
-    # The same reply for an unknown, replayed or expired state, a forged or foreign ID
-    # token and a wrong nonce: which check failed helps only an attacker.
-    code = "AUTHORIZATION_REFUSED"
-    message = "This sign-in could not be confirmed. Please start again."
 
 
 class IdentityAlreadyLinked(DomainError):

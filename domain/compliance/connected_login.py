@@ -12,14 +12,14 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from domain.accounts import connected_login, players
-from domain.accounts.connected_login import AuthorizationRefused, Settled
+from domain.accounts.connected_login import Settled
 from domain.accounts.models import AuthSession, Player, PlayerStatus
 from domain.accounts.sessions import IssuedSession
 from domain.accounts.sign_in import Attempt, SignInResult
 from domain.brands.service import Brand
 from domain.compliance import exclusion, onboarding
 from domain.compliance.limits import refresh_protection
-from domain.integrations.identity_provider import IdentityProvider
+from domain.integrations.identity_provider import AuthorizationRefused, IdentityProvider
 from domain.kernel import clock
 from domain.kernel.db import Database, UnitOfWork
 

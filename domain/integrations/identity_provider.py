@@ -34,6 +34,14 @@ class IdentityProviderUnavailable(DomainError):
     message = "The sign-in provider did not answer. Try again in a moment."
 
 
+class AuthorizationRefused(DomainError):
+    # The same reply for an unknown, replayed or expired state, a code the provider
+    # refuses, a forged or foreign ID token and a wrong nonce: which check failed helps
+    # only an attacker.
+    code = "AUTHORIZATION_REFUSED"
+    message = "This sign-in could not be confirmed. Please start again."
+
+
 @dataclass(frozen=True)
 class ProviderEndpoints:
     issuer: str
@@ -50,7 +58,8 @@ class IdentityProvider(Protocol):
 
     async def exchange_code(self, *, code: str, code_verifier: str, redirect_uri: str) -> str:
         """The ID token the provider gives for this authorization code (unverified).
-        Errors: IdentityProviderUnavailable (also for a code the provider refuses)."""
+        Errors: AuthorizationRefused (the provider refuses the code: unknown, expired,
+        used, or not matching the verifier), IdentityProviderUnavailable."""
         ...
 
     async def signing_keys(self, *, refresh: bool = False) -> dict[str, Any]:
@@ -127,6 +136,8 @@ class HttpIdentityProvider:
                 )
         except httpx.HTTPError:
             raise IdentityProviderUnavailable() from None
+        if response.status_code == 400:  # RFC 6749 section 5.2: invalid_grant and kin
+            raise AuthorizationRefused(field="code")
         token = (await self._json(response)).get("id_token")
         if not isinstance(token, str):
             raise IdentityProviderUnavailable()

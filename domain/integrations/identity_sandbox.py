@@ -24,7 +24,7 @@ from typing import Any, Final
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from domain.integrations.identity_provider import IdentityProviderUnavailable, ProviderEndpoints
+from domain.integrations.identity_provider import AuthorizationRefused, ProviderEndpoints
 
 PATH: Final = "/test-idp"
 CODE_SECONDS: Final = 120
@@ -131,8 +131,8 @@ def id_token(*, issuer: str, client_id: str, email: str, nonce: str) -> str:
 def redeem_code(
     *, issuer: str, client_id: str, code: str, code_verifier: str, redirect_uri: str
 ) -> str:
-    """The token endpoint: the ID token for a code, or IdentityProviderUnavailable for a
-    code it did not issue, an expired one, another redirect URI or a wrong verifier."""
+    """The token endpoint: the ID token for a code, or AuthorizationRefused for a code it
+    did not issue, an expired one, another redirect URI or a wrong verifier."""
     _, key = signing_key()
     try:
         claims = jwt.decode(
@@ -144,11 +144,11 @@ def redeem_code(
             options={"require": ["exp", "iat", "aud", "iss"]},
         )
     except jwt.PyJWTError:
-        raise IdentityProviderUnavailable() from None
+        raise AuthorizationRefused(field="code") from None
     if claims.get("redirect_uri") != redirect_uri or not hmac.compare_digest(
         str(claims.get("code_challenge")), pkce_challenge(code_verifier)
     ):
-        raise IdentityProviderUnavailable()
+        raise AuthorizationRefused(field="code")
     return id_token(
         issuer=issuer, client_id=client_id, email=str(claims["email"]), nonce=str(claims["nonce"])
     )

@@ -11,7 +11,7 @@ from domain.accounts import errors as account_errors
 from domain.accounts.models import SessionTransport as SessionTransportModel
 from domain.compliance import errors as compliance_errors
 from domain.compliance.models import LimitPeriod as LimitPeriodModel
-from domain.integrations.identity_provider import IdentityProviderUnavailable
+from domain.integrations.identity_provider import AuthorizationRefused, IdentityProviderUnavailable
 from resolvers.accounts import connected_login
 from resolvers.compliance.protection import RegistrationLimit
 from schema.accounts.types import Player, SessionTransport
@@ -20,7 +20,7 @@ from schema.errors import MutationError, mutation_error, to_errors
 from schema.money import DecimalText
 
 E = account_errors
-_REFUSALS = (domain_connected.AuthorizationRefused, IdentityProviderUnavailable)
+_REFUSALS = (AuthorizationRefused, IdentityProviderUnavailable)
 _UNAVAILABLE = domain_connected.ConnectedLoginUnavailable
 _PROTECTION = (
     E.AccountClosed,

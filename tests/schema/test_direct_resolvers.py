@@ -185,6 +185,19 @@ def _variables(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "currency": world["currency"],
             }
         },
+        "StartConnectedLogin": {
+            "input": {"redirectUri": "https://evil.example/login/connected/callback"}
+        },
+        "CompleteConnectedLogin": {"input": {"state": "not-a-state", "code": "not-a-code"}},
+        "RegisterWithConnectedLogin": {
+            "input": {
+                "ticket": "not-a-ticket",
+                "dateOfBirth": "1990-05-17",
+                "country": "MT",
+                "currency": world["currency"],
+            }
+        },
+        "LinkConnectedLogin": {"input": {"ticket": "not-a-ticket", "password": "not it"}},
         "RemoveLimit": {"input": limit},
         "RequestWithdrawal": {"input": {"amount": money, "idempotencyKey": "withdraw-1"}},
         "SelfExclude": {"input": {"period": "SIX_MONTHS", "confirm": True}},

@@ -18,7 +18,6 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from domain.accounts.connected_login import AuthorizationRefused, verify_id_token
 from domain.integrations import identity_sandbox
-from domain.integrations.identity_provider import IdentityProviderUnavailable
 
 ISSUER = "http://aurora.localhost/test-idp"
 CLIENT = identity_sandbox.client_id_for("aurora")
@@ -119,7 +118,7 @@ async def test_the_token_endpoint_answers_a_code_only_with_its_pkce_verifier() -
     )
     redirect = "http://aurora.localhost/login/connected/callback"
 
-    with pytest.raises(IdentityProviderUnavailable):
+    with pytest.raises(AuthorizationRefused):
         await provider().exchange_code(code=code, code_verifier="another", redirect_uri=redirect)
     token = await provider().exchange_code(code=code, code_verifier=verifier, redirect_uri=redirect)
 

@@ -254,6 +254,8 @@ def _paths(market: BookMarket) -> dict[str, str]:
         "/register": "/register",
         "/login": "/login",
         "/login/two-factor": "/login/two-factor",
+        # An answer this browser never asked for: the refusal page.
+        "/login/connected/callback": "/login/connected/callback?state=not-mine&code=x",
         "/account": "/account",
         "/account/transactions": "/account/transactions",
         "/account/deposit": "/account/deposit",
