@@ -44,6 +44,7 @@ from web.providers import provider_routes
 from web.site import build_site, site_routes
 from web.site.errors import ErrorPages
 from web.site.live_themes import LIVE_THEMES_TASK, follow_live_themes
+from web.smshooks import dev_sms_routes, sms_webhook_routes
 from web.test_idp import test_idp_routes
 from workers.relay import RELAY_TASK, run_relay
 
@@ -125,6 +126,9 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         *mailbox_routes(settings),
         # The built-in test identity provider for connected login (none in production).
         *test_idp_routes(settings),
+        # SMS delivery status; the test SMS provider and the dev SMS outbox (not production).
+        *sms_webhook_routes(settings),
+        *dev_sms_routes(settings),
         *provider_routes(settings),
         # The in-house studio's game server (talks to the wallet only over HTTP).
         *originals_routes(),

@@ -15,7 +15,7 @@ import dramatiq
 
 from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
 from domain.compliance.events import LimitIncreaseRequested
-from domain.messaging.events import EmailQueued
+from domain.messaging.events import EmailQueued, SmsQueued
 from domain.payments.events import PaymentStatusChanged, PayoutRequested
 from domain.sportsbook.events import MarketResulted
 from domain.sportsbook.feed.events import MarketCorrectionRequested
@@ -29,6 +29,7 @@ ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
         PlayerRegistered.topic: (messaging.send_welcome, reporting.apply_registration),
         BALANCE_CHANGED: (reporting.apply_transaction,),
         EmailQueued.topic: (messaging.send_email,),
+        SmsQueued.topic: (messaging.send_sms,),
         PaymentStatusChanged.topic: (messaging.queue_payment_receipt, compliance.evaluate_payment),
         PlayerStatusChanged.topic: (
             messaging.queue_exclusion_confirmation,

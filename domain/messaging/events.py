@@ -31,3 +31,11 @@ class InboxChanged(Event):
     topic: ClassVar[str] = "messaging.inbox_changed"
     player_id: str
     unread_count: int
+
+
+@dataclass(frozen=True)
+class SmsQueued(Event):
+    """A text message waits to be sent (workers: messaging.send_sms)."""
+
+    topic: ClassVar[str] = "messaging.sms_queued"
+    message_id: str

@@ -78,3 +78,35 @@ class EmailMessage(Base):
         CheckConstraint("status IN ('queued', 'sent', 'failed', 'bounced')", name="status"),
         Index("ix_email_messages_player_created", "player_id", "created_at"),
     )
+
+
+class SmsStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class SmsMessage(Base):
+    """One text message to one phone and its delivery status (the provider's webhook
+    moves a sent message to delivered or failed)."""
+
+    __tablename__ = "sms_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID | None] = mapped_column(UUID, ForeignKey("players.id"))
+    recipient: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, default=SmsStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'sent', 'delivered', 'failed')", name="status"),
+        Index("ix_sms_messages_player_created", "player_id", "created_at"),
+    )

@@ -1,4 +1,4 @@
-"""engage: connected login (OpenID Connect) attempts and the identities linked to players
+"""engage: connected login (OpenID Connect) attempts and the identities linked to players; SMS messages
 
 Revision ID: 0028_engage
 Revises: 0027_aml_registers
@@ -7,7 +7,8 @@ Create Date: 2026-12-07 17:45:00
 - `connected_login_attempts`: one sign-in through a provider (hashed state claimed once,
   nonce, PKCE verifier), then the verified identity behind a single-use ticket;
 - `player_identities`: a player's account at a provider (issuer, subject), one per
-  provider and player, one player per identity and brand.
+  provider and player, one player per identity and brand;
+- `sms_messages`: one text message, its attempts and its delivery status.
 """
 
 from collections.abc import Sequence
@@ -73,7 +74,37 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_table(
+        "sms_messages",
+        sa.Column("id", postgresql.UUID(), nullable=False),
+        sa.Column("brand", sa.Text(), nullable=False),
+        sa.Column("player_id", postgresql.UUID(), nullable=True),
+        sa.Column("recipient", sa.Text(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.Text(), nullable=False),
+        sa.Column("attempts", sa.SmallInteger(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("provider_id", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=_now(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("status_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('queued', 'sent', 'delivered', 'failed')",
+            name=op.f("ck_sms_messages_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["brand"], ["brands.slug"], name=op.f("fk_sms_messages_brand_brands")
+        ),
+        sa.ForeignKeyConstraint(
+            ["player_id"], ["players.id"], name=op.f("fk_sms_messages_player_id_players")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_messages")),
+        sa.UniqueConstraint("provider_id", name=op.f("uq_sms_messages_provider_id")),
+    )
+    op.create_index("ix_sms_messages_player_created", "sms_messages", ["player_id", "created_at"])
+
 
 def downgrade() -> None:
+    op.drop_table("sms_messages")
     op.drop_table("player_identities")
     op.drop_table("connected_login_attempts")
