@@ -1,7 +1,7 @@
 """The built-in test OpenID Connect provider (dev and tests, never production).
 
 It behaves like a real provider: the app serves its discovery document, its signing keys
-(JWKS) and its own sign-in page under `/test-idp` on each brand host (web.test_idp); a
+(JWKS) and its own sign-in page under `/test-idp` on each brand host (web.identity_sandbox_pages); a
 sign-in there redirects back with an authorization code, and the token endpoint answers
 the code, checked against its PKCE challenge and redirect URI, with an RS256-signed ID
 token carrying the nonce. Codes are themselves signed tokens (so any replica answers

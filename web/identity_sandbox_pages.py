@@ -76,7 +76,7 @@ def _authorization(request: Request, brand: Brand) -> dict[str, str] | None:
     return values
 
 
-def test_idp_routes(settings: Settings) -> list[Route]:
+def identity_sandbox_routes(settings: Settings) -> list[Route]:
     if settings.is_production:
         return []
 
