@@ -110,3 +110,50 @@ class SmsMessage(Base):
         CheckConstraint("status IN ('queued', 'sent', 'delivered', 'failed')", name="status"),
         Index("ix_sms_messages_player_created", "player_id", "created_at"),
     )
+
+
+class ConversationStatus(StrEnum):
+    WAITING = "waiting"  # in the support queue, nobody has taken it
+    TAKEN = "taken"  # an agent answers it
+    CLOSED = "closed"
+
+
+class SupportConversation(Base):
+    """A player's support chat on one brand (its transcript: support_messages)."""
+
+    __tablename__ = "support_conversations"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    status: Mapped[str] = mapped_column(Text, default=ConversationStatus.WAITING)
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(UUID, ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_message_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (
+        CheckConstraint("status IN ('waiting', 'taken', 'closed')", name="status"),
+        Index("ix_support_conversations_brand_status", "brand", "status", "last_message_at"),
+        Index("ix_support_conversations_player_created", "player_id", "created_at"),
+    )
+
+
+class SupportMessage(Base):
+    """One message of a support chat, by the player or by an agent (append-only)."""
+
+    __tablename__ = "support_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("support_conversations.id"))
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    author_kind: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("author_kind IN ('player', 'staff')", name="author_kind"),
+        Index("ix_support_messages_conversation_created", "conversation_id", "created_at"),
+    )

@@ -52,6 +52,7 @@ from domain.compliance.aml.models import AlertRule
 from domain.integrations.kyc import KycOutcome
 from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.kernel.db import Database
+from domain.messaging import chat
 from domain.messaging.service import deliver_welcome
 from domain.payments import service as payments
 from tests.domain.payments.support import PSP, deposited
@@ -142,6 +143,7 @@ class World:
     grant: str
     kyc_check: str
     aml_alert: str
+    conversation: str
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,36 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             _player_field("verification { tier checks { status } }"), {"id": world.player}
         ),
         "Query.kycReviewQueue": Case("{ kycReviewQueue { playerEmail } }", {}),
+        "Query.supportQueue": Case("{ supportQueue { id messages { body } } }", {}),
+        "Query.supportConversation": Case(
+            "query($id: ID!) { supportConversation(id: $id) { id } }", {"id": world.conversation}
+        ),
+        "SupportConversation.player": Case(
+            "query($id: ID!) { supportConversation(id: $id) { player { email } } }",
+            {"id": world.conversation},
+        ),
+        "SupportConversation.cannedReplies": Case(
+            "query($id: ID!) { supportConversation(id: $id) { cannedReplies { title } } }",
+            {"id": world.conversation},
+        ),
+        "Subscription.supportQueueChanged": Case(
+            "subscription { supportQueueChanged { conversationId } }", {}
+        ),
+        "Mutation.takeSupportConversation": write(
+            "takeSupportConversation",
+            {"conversationId": world.conversation},
+            "CONVERSATION_NOT_FOUND",
+        ),
+        "Mutation.replyToSupportConversation": write(
+            "replyToSupportConversation",
+            {"conversationId": world.conversation, "body": "mole"},
+            "CONVERSATION_NOT_FOUND",
+        ),
+        "Mutation.closeSupportConversation": write(
+            "closeSupportConversation",
+            {"conversationId": world.conversation},
+            "CONVERSATION_NOT_FOUND",
+        ),
         "Mutation.updatePlayerProfile": write(
             "updatePlayerProfile",
             {**player, "profile": {"givenName": "Mole"}, **why},
@@ -814,6 +846,19 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
             ),
             {"p": player_id},
         )
+        # A support chat of aurora's player, waiting in aurora's queue.
+        conversation, _ = await chat.player_writes(
+            uow,
+            Principal(
+                kind=PrincipalKind.PLAYER,
+                id=player_id,
+                session_id=uuid.uuid4(),
+                brand="aurora",
+                fully_authenticated=True,
+            ),
+            "aurora",
+            "Where is my withdrawal?",
+        )
         # A palette saved on aurora (by the platform: no staff session needed here).
         version = await theme_editor.save_draft(
             uow, theme_editor.Editor("staff", uuid.uuid4()), "aurora", ColourTokens().model_dump()
@@ -840,6 +885,7 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
         grant=to_base64("BonusGrant", str(grant)),
         kyc_check=kyc_check,
         aml_alert=to_base64("AmlAlert", str(aml_alert)),
+        conversation=to_base64("SupportConversation", str(conversation.id)),
     )
     await bettor.aclose()
     await _remove_casino(db)

@@ -8,7 +8,9 @@ Create Date: 2026-12-07 17:45:00
   nonce, PKCE verifier), then the verified identity behind a single-use ticket;
 - `player_identities`: a player's account at a provider (issuer, subject), one per
   provider and player, one player per identity and brand;
-- `sms_messages`: one text message, its attempts and its delivery status.
+- `sms_messages`: one text message, its attempts and its delivery status;
+- `support_conversations` and `support_messages`: support chats per player and brand and
+  their transcripts (messages append-only).
 """
 
 from collections.abc import Sequence
@@ -103,8 +105,76 @@ def upgrade() -> None:
     )
     op.create_index("ix_sms_messages_player_created", "sms_messages", ["player_id", "created_at"])
 
+    op.create_table(
+        "support_conversations",
+        sa.Column("id", postgresql.UUID(), nullable=False),
+        sa.Column("brand", sa.Text(), nullable=False),
+        sa.Column("player_id", postgresql.UUID(), nullable=False),
+        sa.Column("status", sa.Text(), nullable=False),
+        sa.Column("agent_id", postgresql.UUID(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=_now(), nullable=False),
+        sa.Column(
+            "last_message_at", sa.DateTime(timezone=True), server_default=_now(), nullable=False
+        ),
+        sa.CheckConstraint(
+            "status IN ('waiting', 'taken', 'closed')",
+            name=op.f("ck_support_conversations_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["brand"], ["brands.slug"], name=op.f("fk_support_conversations_brand_brands")
+        ),
+        sa.ForeignKeyConstraint(
+            ["player_id"], ["players.id"], name=op.f("fk_support_conversations_player_id_players")
+        ),
+        sa.ForeignKeyConstraint(
+            ["agent_id"],
+            ["staff_users.id"],
+            name=op.f("fk_support_conversations_agent_id_staff_users"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_support_conversations")),
+    )
+    op.create_index(
+        "ix_support_conversations_brand_status",
+        "support_conversations",
+        ["brand", "status", "last_message_at"],
+    )
+    op.create_index(
+        "ix_support_conversations_player_created",
+        "support_conversations",
+        ["player_id", "created_at"],
+    )
+    op.create_table(
+        "support_messages",
+        sa.Column("id", postgresql.UUID(), nullable=False),
+        sa.Column("conversation_id", postgresql.UUID(), nullable=False),
+        sa.Column("brand", sa.Text(), nullable=False),
+        sa.Column("author_kind", sa.Text(), nullable=False),
+        sa.Column("author_id", postgresql.UUID(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=_now(), nullable=False),
+        sa.CheckConstraint(
+            "author_kind IN ('player', 'staff')", name=op.f("ck_support_messages_author_kind")
+        ),
+        sa.ForeignKeyConstraint(
+            ["brand"], ["brands.slug"], name=op.f("fk_support_messages_brand_brands")
+        ),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["support_conversations.id"],
+            name=op.f("fk_support_messages_conversation_id_support_conversations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_support_messages")),
+    )
+    op.create_index(
+        "ix_support_messages_conversation_created",
+        "support_messages",
+        ["conversation_id", "created_at"],
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("support_messages")
+    op.drop_table("support_conversations")
     op.drop_table("sms_messages")
     op.drop_table("player_identities")
     op.drop_table("connected_login_attempts")
