@@ -33,6 +33,7 @@ from web.site.recovery import RecoveryPages
 from web.site.responsible import ResponsibleGamblingPages
 from web.site.site import Site
 from web.site.sports import SportsPages
+from web.site.support import SupportPages
 from web.site.themes import file_digest, load_site_themes, split_fingerprint
 from web.site.verification import VerificationPages
 from web.static_assets import STATIC_CACHE_CONTROL, static_file
@@ -144,6 +145,7 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
     bonuses = BonusPages(site)
     verification = VerificationPages(site)
     connected = ConnectedLoginPages(site)
+    support = SupportPages(site)
     both = ["GET", "POST"]
     routes = [
         Route("/", public.home, methods=["GET"]),
@@ -186,6 +188,8 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/account/data.json", verification.personal_data, methods=["GET"]),
         Route("/account/erasure", verification.erasure, methods=["POST"]),
         Route("/account/inbox/stream", inbox.badge_stream, methods=["GET"]),
+        Route("/support", support.chat, methods=both),
+        Route("/support/stream", support.stream, methods=["GET"]),
         Route("/account/inbox/{message_id}/{action}", inbox.act, methods=["POST"]),
         Route("/casino", casino.lobby, methods=["GET"]),
         Route("/casino/games", casino.games, methods=["GET"]),

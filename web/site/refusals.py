@@ -128,6 +128,7 @@ REFUSALS: Final[Mapping[str, str]] = {
     ),
     "CONNECTED_LOGIN_UNAVAILABLE": N_("Signing in with an identity provider is not offered here."),
     "IDENTITY_ALREADY_LINKED": N_("This identity is already linked to an account."),
+    "INVALID_MESSAGE": N_("Write a message of up to 2,000 characters."),
     "INVALID_TWO_FACTOR_CODE": N_("This code is not right. Enter the current code."),
     "IDENTIFIER_REQUIRED": N_("Enter an email address or a username."),
     "IDENTIFIER_TAKEN": N_("This email address or username is already registered."),
