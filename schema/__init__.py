@@ -28,7 +28,7 @@ from schema.compliance import (
 from schema.context import Info
 from schema.extensions import StakehouseSchema, extensions_for
 from schema.inputs import DATETIME
-from schema.messaging import MessagingMutation, MessagingSubscription
+from schema.messaging import MessagingMutation, MessagingQuery, MessagingSubscription
 from schema.money import DECIMAL_SCALARS
 from schema.payments import PaymentsMutation, PaymentsQuery
 from schema.reporting import ReportingQuery, ReportingSubscription
@@ -59,6 +59,7 @@ class Query(
     LinkingQuery,
     AuditQuery,
     SegmentsQuery,
+    MessagingQuery,
 ):
     @strawberry.field(description="Fetch any object by its global ID (null if not visible).")
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:

@@ -115,6 +115,7 @@ def _free_port() -> int:
 os.environ["STAKEHOUSE_SMTP_HOST"] = "127.0.0.1"
 os.environ["STAKEHOUSE_SMTP_PORT"] = str(_free_port())
 os.environ["STAKEHOUSE_DEV_MAILBOX_DIR"] = str(TEST_DATA_DIR / f"mailbox-{os.getpid()}")
+os.environ["STAKEHOUSE_DEV_SMS_OUTBOX_DIR"] = str(TEST_DATA_DIR / f"sms-outbox-{os.getpid()}")
 
 
 async def _create_database(name: str, template: str | None) -> None:

@@ -29,6 +29,7 @@ from web.callbacks import callback_routes
 from web.devmail import mailbox_routes
 from web.feed import feed_routes
 from web.graphql import StakehouseGraphQL
+from web.identity_sandbox_pages import identity_sandbox_routes
 from web.kyc_callbacks import kyc_callback_routes
 from web.mailhooks import mail_webhook_routes
 from web.middleware import (
@@ -45,6 +46,7 @@ from web.site import build_site, site_routes
 from web.site.errors import ErrorPages
 from web.site.live_themes import LIVE_THEMES_TASK, follow_live_themes
 from web.site.tracking import AffiliateTrackingMiddleware
+from web.smshooks import dev_sms_routes, sms_webhook_routes
 from workers.relay import RELAY_TASK, run_relay
 
 log = logging.getLogger(__name__)
@@ -123,6 +125,11 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
         *mail_webhook_routes(settings),
         # The dev mailbox (none in production).
         *mailbox_routes(settings),
+        # The built-in test identity provider for connected login (none in production).
+        *identity_sandbox_routes(settings),
+        # SMS delivery status; the test SMS provider and the dev SMS outbox (not production).
+        *sms_webhook_routes(settings),
+        *dev_sms_routes(settings),
         *provider_routes(settings),
         # The in-house studio's game server (talks to the wallet only over HTTP).
         *originals_routes(),

@@ -17,6 +17,7 @@ from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
 from domain.compliance.events import LimitIncreaseRequested
 from domain.compliance.kyc.events import KycTierChanged
 from domain.messaging.events import EmailQueued
+from domain.messaging.events import EmailQueued, SmsQueued
 from domain.payments.events import PaymentStatusChanged, PayoutRequested
 from domain.segments.events import CampaignDue, MarketingConsentChanged
 from domain.sportsbook.events import MarketResulted
@@ -44,6 +45,7 @@ ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
         ),
         BALANCE_CHANGED: (reporting.apply_transaction, segments.apply_activity),
         EmailQueued.topic: (messaging.send_email,),
+        SmsQueued.topic: (messaging.send_sms,),
         PaymentStatusChanged.topic: (messaging.queue_payment_receipt, compliance.evaluate_payment),
         PlayerStatusChanged.topic: (
             messaging.queue_exclusion_confirmation,

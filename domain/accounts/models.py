@@ -206,3 +206,47 @@ class AccountToken(Base):
         CheckConstraint("purpose IN ('verify_email', 'reset_password')", name="purpose"),
         Index("ix_account_tokens_player_purpose", "player_id", "purpose"),
     )
+
+
+class ConnectedLoginAttempt(Base):
+    """One sign-in through an OpenID Connect provider, from the redirect to its answer.
+    The state is stored hashed and claimed once (a replayed answer finds it used); the
+    nonce and the PKCE verifier never leave the server. Once the provider's ID token is
+    verified and no account is linked to it yet, the verified identity waits here behind a
+    single-use ticket for the registration or linking form."""
+
+    __tablename__ = "connected_login_attempts"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    state_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    nonce: Mapped[str] = mapped_column(Text)
+    code_verifier: Mapped[str] = mapped_column(Text)
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    issuer: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    ticket_hash: Mapped[bytes | None] = mapped_column(LargeBinary, unique=True)
+    ticket_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PlayerIdentity(Base):
+    """A player's account at an OpenID Connect provider (issuer and subject), linked after
+    the player registered through it or proved control of the account with its password."""
+
+    __tablename__ = "player_identities"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    issuer: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("brand", "issuer", "subject"),
+        UniqueConstraint("player_id", "issuer"),
+    )

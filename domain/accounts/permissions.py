@@ -33,6 +33,8 @@ class Permission(StrEnum):
     KYC_REVIEW = "kyc.review"
     # The AML and harm-monitoring risk queue: alerts, interactions and outcomes.
     AML_REVIEW = "aml.review"
+    # Support chat: the queue, taking conversations, replying, the player's context.
+    SUPPORT_CHAT = "support.chat"
 
 
 class Role(StrEnum):
@@ -48,7 +50,9 @@ P = Permission
 ROLE_PERMISSIONS = MappingProxyType(
     {
         Role.ADMIN: frozenset(Permission),
-        Role.SUPPORT: frozenset({P.PLAYER_READ, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ}),
+        Role.SUPPORT: frozenset(
+            {P.PLAYER_READ, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ, P.SUPPORT_CHAT}
+        ),
         Role.RISK: frozenset(
             {P.PLAYER_READ, P.PLAYER_STATUS_WRITE, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ,
              P.BET_VOID, P.AUDIT_READ, P.CASINO_RECONCILE, P.KYC_REVIEW, P.AML_REVIEW}

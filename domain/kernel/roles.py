@@ -54,6 +54,8 @@ APPEND_ONLY_TABLES: Final = frozenset(
         "segment_membership_changes",
         # Each feed message applied, once (the feed's dedup and its history).
         "sportsbook_feed_messages",
+        # Support chat transcripts: what the player and the agents wrote stays as written.
+        "support_messages",
         # The theme editor's palettes and their publications (a rollback publishes again).
         "theme_publications",
         "theme_versions",

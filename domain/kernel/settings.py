@@ -27,6 +27,8 @@ DEV_CASINO_PROVIDER_SECRET = "casino_stakehouse_originals_dev_only"  # noqa: S10
 DEV_FEED_PRODUCER_SECRET = "feed_stakehouse_test_producer_dev_only"  # noqa: S105
 # Public on purpose too: signs the mail provider's bounce webhooks in dev and test.
 DEV_MAIL_WEBHOOK_SECRET = "mail_stakehouse_bounces_dev_only"  # noqa: S105
+# Signs the SMS provider's delivery-status webhooks in dev and test (never production).
+DEV_SMS_WEBHOOK_SECRET = "sms_stakehouse_status_dev_only"  # noqa: S105
 # Signs the built-in test KYC provider's webhooks and hosted-flow links (never production).
 DEV_KYC_WEBHOOK_SECRET = "kyc_stakehouse_test_provider_dev_only"  # noqa: S105
 
@@ -186,6 +188,34 @@ class Settings(BaseSettings):
     # Unset: <data_dir>/mailbox.
     dev_mailbox_dir: Path | None = None
 
+    # Connected login (OpenID Connect) per brand: `brand=issuer` (the provider's issuer URL;
+    # its discovery document says the rest), `brand=client_id` and `brand=secret` pairs.
+    # Outside production a brand without an issuer uses the built-in test identity
+    # provider the app serves itself under /test-idp; in production it has no connected
+    # login.
+    connected_login_issuers: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    connected_login_client_ids: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    connected_login_client_secrets: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict
+    )
+    # How long a started connected login may take at the provider, and how long its
+    # verified answer waits for the registration or linking form.
+    connected_login_minutes: int = Field(default=15, ge=1, le=60)
+
+    # SMS through an HTTP provider with the common Messages API shape (form POST to
+    # <url>/Accounts/<account>/Messages.json, basic auth with account and token). Unset
+    # url: outside production, the built-in test provider (the dev SMS outbox page).
+    sms_provider_url: str | None = Field(default=None, pattern="^https?://")
+    sms_account_id: str | None = None
+    sms_auth_token: str | None = None
+    # The sender shown on the phone (a number or an alphanumeric sender id).
+    sms_sender: str = Field(default="Stakehouse", min_length=1, max_length=15)
+    sms_send_attempts_max: int = Field(default=5, ge=1, le=50)
+    # Delivery-status webhooks (HMAC-SHA256 over `timestamp.body`).
+    sms_webhook_secret: str = Field(default=DEV_SMS_WEBHOOK_SECRET, min_length=16)
+    # Where the built-in test provider keeps what it "sent". Unset: <data_dir>/sms-outbox.
+    dev_sms_outbox_dir: Path | None = None
+
     # Account recovery: links in e-mails, single use, stored hashed.
     email_verification_hours: int = Field(default=48, ge=1, le=24 * 30)
     password_reset_minutes: int = Field(default=30, ge=5, le=24 * 60)
@@ -219,7 +249,12 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("casino_provider_secrets", "feed_producer_secrets", mode="before")
+    @field_validator(
+        "casino_provider_secrets",
+        "feed_producer_secrets",
+        "connected_login_client_secrets",
+        mode="before",
+    )
     @classmethod
     def _provider_secrets(cls, value: object) -> object:
         if not isinstance(value, str):
@@ -231,6 +266,19 @@ class Settings(BaseSettings):
                 raise ValueError("must be provider=secret pairs, secrets of 16+ characters")
             secrets[provider.strip()] = secret.strip()
         return secrets
+
+    @field_validator("connected_login_issuers", "connected_login_client_ids", mode="before")
+    @classmethod
+    def _brand_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for part in filter(None, (item.strip() for item in value.split(","))):
+            brand, _, setting = part.partition("=")
+            if not brand.strip() or not setting.strip():
+                raise ValueError("must be brand=value pairs")
+            pairs[brand.strip()] = setting.strip()
+        return pairs
 
     @field_validator("report_ngr_deductions", mode="before")
     @classmethod
@@ -287,6 +335,10 @@ class Settings(BaseSettings):
     @property
     def mailbox_dir(self) -> Path:
         return self.dev_mailbox_dir or self.data_dir / "mailbox"
+
+    @property
+    def sms_outbox_dir(self) -> Path:
+        return self.dev_sms_outbox_dir or self.data_dir / "sms-outbox"
 
 
 class ConfigurationError(Exception):

@@ -31,3 +31,28 @@ class InboxChanged(Event):
     topic: ClassVar[str] = "messaging.inbox_changed"
     player_id: str
     unread_count: int
+
+
+@dataclass(frozen=True)
+class SmsQueued(Event):
+    """A text message waits to be sent (workers: messaging.send_sms)."""
+
+    topic: ClassVar[str] = "messaging.sms_queued"
+    message_id: str
+
+
+@dataclass(frozen=True)
+class SupportConversationChanged(Event):
+    """A support chat got a message or changed hands: the player's chat and the brand's
+    support queue follow it (subscriptions)."""
+
+    topic: ClassVar[str] = "messaging.support_conversation_changed"
+    conversation_id: str
+    player_id: str
+    status: str
+    # The message that arrived (None for a change of hands), carried whole so that each
+    # subscriber's update needs no read.
+    message_id: str | None = None
+    message_body: str | None = None
+    from_support: bool = False
+    sent_at: str | None = None

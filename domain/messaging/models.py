@@ -81,3 +81,82 @@ class EmailMessage(Base):
         CheckConstraint("status IN ('queued', 'sent', 'failed', 'bounced')", name="status"),
         Index("ix_email_messages_player_created", "player_id", "created_at"),
     )
+
+
+class SmsStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class SmsMessage(Base):
+    """One text message to one phone and its delivery status (the provider's webhook
+    moves a sent message to delivered or failed)."""
+
+    __tablename__ = "sms_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID | None] = mapped_column(UUID, ForeignKey("players.id"))
+    recipient: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, default=SmsStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'sent', 'delivered', 'failed')", name="status"),
+        Index("ix_sms_messages_player_created", "player_id", "created_at"),
+    )
+
+
+class ConversationStatus(StrEnum):
+    WAITING = "waiting"  # in the support queue, nobody has taken it
+    TAKEN = "taken"  # an agent answers it
+    CLOSED = "closed"
+
+
+class SupportConversation(Base):
+    """A player's support chat on one brand (its transcript: support_messages)."""
+
+    __tablename__ = "support_conversations"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    status: Mapped[str] = mapped_column(Text, default=ConversationStatus.WAITING)
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(UUID, ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_message_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (
+        CheckConstraint("status IN ('waiting', 'taken', 'closed')", name="status"),
+        Index("ix_support_conversations_brand_status", "brand", "status", "last_message_at"),
+        Index("ix_support_conversations_player_created", "player_id", "created_at"),
+    )
+
+
+class SupportMessage(Base):
+    """One message of a support chat, by the player or by an agent (append-only)."""
+
+    __tablename__ = "support_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("support_conversations.id"))
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    author_kind: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("author_kind IN ('player', 'staff')", name="author_kind"),
+        Index("ix_support_messages_conversation_created", "conversation_id", "created_at"),
+    )

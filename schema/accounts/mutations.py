@@ -19,6 +19,7 @@ from domain.integrations.registers import RegisterUnavailable
 from domain.kernel.errors import NotFound, PermissionDenied, ReasonRequired
 from resolvers.accounts import auth, players
 from resolvers.compliance.protection import RegistrationLimit
+from schema.accounts.connected_login import ConnectedLoginMutation
 from schema.accounts.preferences import PreferencesMutation
 from schema.accounts.recovery import RecoveryMutation
 from schema.accounts.types import Player, SessionTransport, StaffMember
@@ -348,7 +349,7 @@ def _node_uuid(global_id: relay.GlobalID, type_name: str) -> object:
 
 
 @strawberry.type
-class AccountsMutation(PreferencesMutation, RecoveryMutation):
+class AccountsMutation(PreferencesMutation, RecoveryMutation, ConnectedLoginMutation):
     @strawberry.mutation(description="Create a player account on this brand.")
     async def register(self, info: Info, input: RegisterInput) -> RegisterPayload:
         outcome = await players.register(

@@ -36,6 +36,7 @@ from domain.sportsbook.models import Event, MarketStatus, OutcomeStatus
 from schema import build_schema
 from schema.bonuses.types import BonusGrant
 from schema.extensions import graphql_core_schema
+from schema.messaging.chat import SupportConversationUpdate
 from schema.messaging.subscriptions import InboxChange
 from schema.sportsbook.subscriptions import OddsUpdate, OutcomeOdds
 from schema.sportsbook.types import SportsbookEvent
@@ -94,6 +95,16 @@ PUBLISHED: dict[str, Any] = {
     "OddsChanged": _odds_update,
     "BalanceChanged": _balance_change,
     "InboxChanged": lambda: InboxChange(unread_count=3),
+    "SupportConversationChanged": lambda: SupportConversationUpdate.from_payload(
+        {
+            "conversation_id": "c-1",
+            "status": "taken",
+            "message_id": "m-1",
+            "message_body": "Let me check.",
+            "from_support": True,
+            "sent_at": "2026-12-07T18:00:00+00:00",
+        }
+    ),
 }
 # Those whose value is read from the database, as their stream reads it.
 PUBLISHED_FROM_DB = {"EventsUpdated": _event_updated, "BonusUpdated": _bonus_updated}
@@ -186,6 +197,21 @@ def _variables(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "currency": world["currency"],
             }
         },
+        "StartConnectedLogin": {
+            "input": {"redirectUri": "https://evil.example/login/connected/callback"}
+        },
+        "CompleteConnectedLogin": {"input": {"state": "not-a-state", "code": "not-a-code"}},
+        "RegisterWithConnectedLogin": {
+            "input": {
+                "ticket": "not-a-ticket",
+                "dateOfBirth": "1990-05-17",
+                "country": "MT",
+                "currency": world["currency"],
+            }
+        },
+        # Refused (blank): a message sent would differ between the runs by its new id.
+        "SendSupportMessage": {"input": {"body": "   "}},
+        "LinkConnectedLogin": {"input": {"ticket": "not-a-ticket", "password": "not it"}},
         "RemoveLimit": {"input": limit},
         "RequestWithdrawal": {"input": {"amount": money, "idempotencyKey": "withdraw-1"}},
         "SelfExclude": {"input": {"period": "SIX_MONTHS", "confirm": True}},

@@ -58,6 +58,7 @@ from domain.integrations.devices import DeviceSignal
 from domain.integrations.kyc import KycOutcome
 from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.kernel.db import Database
+from domain.messaging import chat
 from domain.messaging.service import deliver_welcome
 from domain.payments import service as payments
 from tests.domain.compliance.kyc_support import register
@@ -155,6 +156,7 @@ class World:
     affiliate: str
     segment: str
     campaign: str
+    conversation: str
 
 
 @dataclass(frozen=True)
@@ -289,6 +291,35 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
         "Query.kycReviewQueue": Case("{ kycReviewQueue { playerEmail } }", {}),
         "Query.duplicateAccountFlags": Case(
             "{ duplicateAccountFlags { rule playerEmail otherPlayerEmail } }", {}
+        "Query.supportQueue": Case("{ supportQueue { id messages { body } } }", {}),
+        "Query.supportConversation": Case(
+            "query($id: ID!) { supportConversation(id: $id) { id } }", {"id": world.conversation}
+        ),
+        "SupportConversation.player": Case(
+            "query($id: ID!) { supportConversation(id: $id) { player { email } } }",
+            {"id": world.conversation},
+        ),
+        "SupportConversation.cannedReplies": Case(
+            "query($id: ID!) { supportConversation(id: $id) { cannedReplies { title } } }",
+            {"id": world.conversation},
+        ),
+        "Subscription.supportQueueChanged": Case(
+            "subscription { supportQueueChanged { conversationId } }", {}
+        ),
+        "Mutation.takeSupportConversation": write(
+            "takeSupportConversation",
+            {"conversationId": world.conversation},
+            "CONVERSATION_NOT_FOUND",
+        ),
+        "Mutation.replyToSupportConversation": write(
+            "replyToSupportConversation",
+            {"conversationId": world.conversation, "body": "mole"},
+            "CONVERSATION_NOT_FOUND",
+        ),
+        "Mutation.closeSupportConversation": write(
+            "closeSupportConversation",
+            {"conversationId": world.conversation},
+            "CONVERSATION_NOT_FOUND",
         ),
         "Mutation.updatePlayerProfile": write(
             "updatePlayerProfile",
@@ -964,6 +995,19 @@ async def world(server: str, db: Database, registry: BrandRegistry) -> AsyncIter
             ),
             {"p": player_id},
         )
+        # A support chat of aurora's player, waiting in aurora's queue.
+        conversation, _ = await chat.player_writes(
+            uow,
+            Principal(
+                kind=PrincipalKind.PLAYER,
+                id=player_id,
+                session_id=uuid.uuid4(),
+                brand="aurora",
+                fully_authenticated=True,
+            ),
+            "aurora",
+            "Where is my withdrawal?",
+        )
         # A palette saved on aurora (by the platform: no staff session needed here).
         version = await theme_editor.save_draft(
             uow, theme_editor.Editor("staff", uuid.uuid4()), "aurora", ColourTokens().model_dump()
@@ -996,6 +1040,7 @@ async def world(server: str, db: Database, registry: BrandRegistry) -> AsyncIter
         affiliate=to_base64("Affiliate", str(affiliate)),
         segment=to_base64("Segment", str(segment)),
         campaign=to_base64("Campaign", str(campaign)),
+        conversation=to_base64("SupportConversation", str(conversation.id)),
     )
     await bettor.aclose()
     await _remove_casino(db)

@@ -25,6 +25,7 @@ from web.site import assets
 from web.site.account import AccountPages
 from web.site.bonuses import BonusPages
 from web.site.casino import CasinoPages
+from web.site.connected import ConnectedLoginPages
 from web.site.inbox import InboxPages
 from web.site.marketing import MarketingPages
 from web.site.pages import PublicPages, SignInPages
@@ -33,6 +34,7 @@ from web.site.recovery import RecoveryPages
 from web.site.responsible import ResponsibleGamblingPages
 from web.site.site import Site
 from web.site.sports import SportsPages
+from web.site.support import SupportPages
 from web.site.themes import file_digest, load_site_themes, split_fingerprint
 from web.site.verification import VerificationPages
 from web.static_assets import STATIC_CACHE_CONTROL, static_file
@@ -144,6 +146,8 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
     marketing = MarketingPages(site)
     bonuses = BonusPages(site)
     verification = VerificationPages(site)
+    connected = ConnectedLoginPages(site)
+    support = SupportPages(site)
     both = ["GET", "POST"]
     routes = [
         Route("/", public.home, methods=["GET"]),
@@ -163,6 +167,10 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/login", sign_in.login, methods=both),
         Route("/login/two-factor", sign_in.two_factor, methods=both),
         Route("/logout", sign_in.logout, methods=["POST"]),
+        Route("/login/connected", connected.start, methods=["POST"]),
+        Route("/login/connected/callback", connected.callback, methods=["GET"]),
+        Route("/login/connected/register", connected.register, methods=["POST"]),
+        Route("/login/connected/link", connected.link, methods=["POST"]),
         Route("/forgot-password", recovery.forgot_password, methods=both),
         Route("/reset-password", recovery.reset_password, methods=both),
         Route("/verify-email", recovery.verify_email, methods=both),
@@ -184,6 +192,8 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/account/inbox/stream", inbox.badge_stream, methods=["GET"]),
         Route("/account/marketing", marketing.preferences, methods=both),
         Route("/unsubscribe", marketing.unsubscribe, methods=both),
+        Route("/support", support.chat, methods=both),
+        Route("/support/stream", support.stream, methods=["GET"]),
         Route("/account/inbox/{message_id}/{action}", inbox.act, methods=["POST"]),
         Route("/casino", casino.lobby, methods=["GET"]),
         Route("/casino/games", casino.games, methods=["GET"]),

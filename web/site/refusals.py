@@ -126,6 +126,13 @@ REFUSALS: Final[Mapping[str, str]] = {
     "INVALID_TOKEN": N_("This link is not valid any more. Ask for a new one."),
     "TOO_MANY_REQUESTS": N_("Too many requests. Wait a few minutes and try again."),
     "TOO_MANY_ATTEMPTS": N_("Too many attempts. Wait a few minutes and try again."),
+    "AUTHORIZATION_REFUSED": N_("This sign-in could not be confirmed. Please start again."),
+    "IDENTITY_PROVIDER_UNAVAILABLE": N_(
+        "Your identity provider did not answer. Please try again in a moment."
+    ),
+    "CONNECTED_LOGIN_UNAVAILABLE": N_("Signing in with an identity provider is not offered here."),
+    "IDENTITY_ALREADY_LINKED": N_("This identity is already linked to an account."),
+    "INVALID_MESSAGE": N_("Write a message of up to 2,000 characters."),
     "INVALID_TWO_FACTOR_CODE": N_("This code is not right. Enter the current code."),
     "IDENTIFIER_REQUIRED": N_("Enter an email address or a username."),
     "IDENTIFIER_TAKEN": N_("This email address or username is already registered."),

@@ -9,8 +9,10 @@ from typing import Any
 import dramatiq
 
 from domain.brands.errors import UnknownBrand
+from domain.integrations.sms import HttpSmsProvider, SandboxSms, SmsProvider, SmsUnavailable
+from domain.kernel import clock
 from domain.kernel.settings import get_settings
-from domain.messaging import mail, notices
+from domain.messaging import mail, notices, sms
 from domain.messaging.service import WELCOME_CONSUMER, deliver_welcome
 from workers.broker import setup_broker
 from workers.mail import mailer, renderer, sender_of
@@ -104,3 +106,52 @@ async def queue_exclusion_confirmation(event_id: int, brand: str, payload: dict[
             uow, event_id=event_id, brand=brand, payload=payload
         )
         await uow.commit()
+
+
+SEND_SMS = "messaging.send_sms"
+
+
+def sms_provider() -> SmsProvider:
+    """The configured SMS provider, or (outside production, none configured) the
+    built-in test provider writing to the dev SMS outbox."""
+    settings = get_settings()
+    if settings.sms_provider_url and settings.sms_account_id and settings.sms_auth_token:
+        return HttpSmsProvider(
+            settings.sms_provider_url, settings.sms_account_id, settings.sms_auth_token
+        )
+    if settings.is_production:
+        raise SmsUnavailable("no SMS provider is configured")
+    return SandboxSms(settings.sms_outbox_dir, clock.now())
+
+
+@dramatiq.actor(
+    actor_name=SEND_SMS,
+    queue_name=QUEUE,
+    broker=setup_broker(),
+    throws=(UnknownBrand,),
+    # The message row counts attempts and fails itself at sms_send_attempts_max.
+    max_retries=50,
+    min_backoff=SEND_EMAIL_BACKOFF_MIN_MS,
+    max_backoff=SEND_EMAIL_BACKOFF_MAX_MS,
+)
+async def send_sms(event_id: int, brand: str, payload: dict[str, Any]) -> None:
+    """Send one queued text message (idempotent like send_email); delivery status comes
+    back by the provider's webhook to the brand's /callbacks/sms/status."""
+    message_id = uuid.UUID(str(payload["message_id"]))
+    settings = get_settings()
+    delivery = await sms.deliver(
+        database(),
+        message_id,
+        provider=sms_provider(),
+        sender=settings.sms_sender,
+        status_callback=f"https://{brands().get(brand).domains[0]}/callbacks/sms/status",
+        attempts_max=settings.sms_send_attempts_max,
+    )
+    if delivery.error is not None:
+        log.warning(
+            "SMS %s not sent (%s): %s", message_id, delivery.error.code, delivery.error.message
+        )
+        if delivery.retry:
+            raise delivery.error
+    elif not delivery.sent:
+        log.info("SMS %s skipped: already sent, failed or being sent", message_id)

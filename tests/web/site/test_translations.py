@@ -47,6 +47,7 @@ _ROUTE = re.compile(r'Route\("([^"]+)", [a-z_.]+, methods=(both|\["GET"\])')
 NOT_PAGES = {
     "/account/balance/stream",
     "/account/inbox/stream",
+    "/support/stream",
     "/account/bonuses/stream",
     "/account/inbox/{message_id}/{action}",  # POST only: back to the inbox
     "/account/data.json",  # the player's data as a JSON download
@@ -254,11 +255,14 @@ def _paths(market: BookMarket) -> dict[str, str]:
         "/register": "/register",
         "/login": "/login",
         "/login/two-factor": "/login/two-factor",
+        # An answer this browser never asked for: the refusal page.
+        "/login/connected/callback": "/login/connected/callback?state=not-mine&code=x",
         "/account": "/account",
         "/account/transactions": "/account/transactions",
         "/account/deposit": "/account/deposit",
         "/account/withdraw": "/account/withdraw",
         "/account/inbox": "/account/inbox",
+        "/support": "/support",
         "/account/bonuses": "/account/bonuses",
         "/promotions": "/promotions",
         "/account/profile": "/account/profile",
