@@ -21,6 +21,7 @@ from strawberry.schema.base import BaseSchema
 from domain.brands.service import Brand, BrandRegistry
 from domain.kernel.settings import Settings
 from schema.ids import int_key, uuid_key
+from schema.inputs import TEXT_LENGTH_MAX
 from web.backoffice import strings
 from web.backoffice.access import Area, Permissions
 from web.backoffice.security import (
@@ -288,6 +289,29 @@ def id_field(form: FormData, name: str, type_name: str) -> str | None:
     """A form's global id of `type_name`, or None when it is missing or malformed."""
     value = text_field(form, name, 200)
     return value if is_global_id(value, type_name) else None
+
+
+def cursor_param(request: Request, name: str = "after") -> str | None:
+    """A page's `after` cursor from its link: None for the first page. Cut to the longest
+    text the API reads, so an overlong forged link is refused as a cursor (INVALID_CURSOR)
+    rather than as an overlong string; no cursor the API issues is that long."""
+    value = request.query_params.get(name, "")
+    return value[:TEXT_LENGTH_MAX] or None
+
+
+# Codes of a list read refused for its cursor: a link edited by hand or copied from
+# another list.
+CURSOR_CODES: Final = frozenset({"INVALID_CURSOR"})
+
+
+def read_problem(result: OperationResult) -> str | None:
+    """What a list page says when its read was refused: a page link the API did not issue,
+    or another typed refusal by its code; None when the read answered."""
+    if not result.error_codes:
+        return None
+    if set(result.error_codes) <= CURSOR_CODES:
+        return strings.TEXT["stale_page_link"]
+    return strings.TEXT["read_refused"].format(code=", ".join(result.error_codes))
 
 
 def text_field(form: FormData, name: str, chars_max: int = 200) -> str:

@@ -17,8 +17,10 @@ from web.backoffice import strings
 from web.backoffice.console import (
     Console,
     Page,
+    cursor_param,
     first_error,
     is_global_id,
+    read_problem,
     reason_of,
     text_field,
 )
@@ -80,18 +82,25 @@ class PlayerPages:
         profile = await self.console.run(
             request,
             "PlayerProfile",
-            {"id": player_id, "betsAfter": request.query_params.get("bets_after")},
+            {"id": player_id, "betsAfter": cursor_param(request, "bets_after")},
         )
+        problem = read_problem(profile)
+        if problem is not None:
+            # A forged bets link: the profile with its first page of bets, and why.
+            profile = await self.console.run(request, "PlayerProfile", {"id": player_id})
         player = profile.data.get("node")
         if not player:
             return self.console.not_found(page)
         money: dict[str, Any] | None = None
         if self.console.needs.allows("PlayerMoney", page.viewer.granted):
-            after = request.query_params.get("after")
             result = await self.console.run(
-                request, "PlayerMoney", {"id": player_id, "after": after}
+                request, "PlayerMoney", {"id": player_id, "after": cursor_param(request)}
             )
             money = result.data.get("node")
+            if (money_problem := read_problem(result)) is not None:
+                problem = problem or money_problem
+                result = await self.console.run(request, "PlayerMoney", {"id": player_id})
+                money = result.data.get("node")
         rounds: dict[str, Any] | None = None
         if self.console.needs.allows("PlayerGameRounds", page.viewer.granted):
             result = await self.console.run(request, "PlayerGameRounds", {"id": player_id})
@@ -100,11 +109,11 @@ class PlayerPages:
         return self.console.render(
             page,
             "player.html",
-            status=status,
+            status=400 if problem else status,
             player=player,
             money=money,
             rounds=rounds,
-            error=error,
+            error=error or problem,
             notice=strings.TEXT.get(request.query_params.get("notice", ""), None),
             statuses=STATUSES,
             wallet_kinds=WALLET_KINDS,

@@ -242,5 +242,11 @@ TEXT: Final = MappingProxyType(
         "amount_needs_currency": "Give the currency of the amounts.",
         "search_refused": "The search was refused ({code}).",
         "invalid_input": "Check the form: something is missing or malformed.",
+        "stale_page_link": (
+            "This page link is not valid (edited, or from another list): showing nothing;"
+            " start again from the first page."
+        ),
+        "first_page": "First page",
+        "read_refused": "The page could not be read ({code}).",
     }
 )
