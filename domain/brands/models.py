@@ -57,9 +57,7 @@ class ThemeVersion(Base):
     pages: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # Uploaded files; NULL: the theme folder's.
     logo_asset_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("theme_assets.id"))
-    favicon_asset_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("theme_assets.id")
-    )
+    favicon_asset_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("theme_assets.id"))
     author_id: Mapped[uuid.UUID] = mapped_column(UUID)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -197,12 +197,13 @@ class Console:
         return None
 
     async def act(
-        self, request: Request, slug: str, operation: str
+        self, request: Request, slug: str, operation: str, *, files_max: int = 0
     ) -> tuple[Page, FormData, Response | None]:
-        """A POSTed action of an area: its page and form, or the refusal (403) when the form
-        fails the CSRF check or the role lacks the action's permissions."""
+        """A POSTed action of an area: its page and form (with at most `files_max` uploaded
+        files), or the refusal (403) when the form fails the CSRF check or the role lacks
+        the action's permissions."""
         page, refused = await self.open_area(request, slug)
-        form = await request.form(max_files=0, max_fields=FORM_FIELDS_MAX)
+        form = await request.form(max_files=files_max, max_fields=FORM_FIELDS_MAX)
         if refused is not None:
             return page, form, refused
         if not self.csrf.check(request, form) or not self.needs.allows(
@@ -218,12 +219,22 @@ class Console:
 
     # -- responses ---------------------------------------------------------------------
 
-    def render(self, page: Page, template: str, *, status: int = 200, **values: Any) -> Response:
+    def render(
+        self,
+        page: Page,
+        template: str,
+        *,
+        status: int = 200,
+        frame_sources: tuple[str, ...] = (),
+        **values: Any,
+    ) -> Response:
         html = self.templates.get_template(template).render(
             page=page, csrf_field=CSRF_FIELD, money_of=money, **values
         )
         response = HTMLResponse(html, status_code=status)
-        response.headers["content-security-policy"] = content_security_policy(page.nonce)
+        response.headers["content-security-policy"] = content_security_policy(
+            page.nonce, frame_sources
+        )
         # Player data and balances: never kept by any cache, the browser's included.
         response.headers["cache-control"] = "no-store"
         if page.fresh_csrf_secret:

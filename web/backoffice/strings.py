@@ -129,10 +129,32 @@ TEXT: Final = MappingProxyType(
         "ggr": "GGR",
         "themes": "Theme",
         "themes_intro": (
-            "The brand's colours. A palette is saved as a new version only when every "
-            "text/background pair meets WCAG 2.2 AA contrast; publishing puts it live on "
-            "every server within seconds. Publish an earlier version to roll back."
+            "The brand's colours, fonts, corners, logo, favicon and legal pages. A theme is "
+            "saved as a new version only when every text/background pair meets WCAG 2.2 AA "
+            "contrast; publishing puts it live on every server within seconds. Publish an "
+            "earlier version to roll back."
         ),
+        "fonts": "Fonts",
+        "font_body": "Body text",
+        "font_heading": "Headings",
+        "radius": "Corner radius",
+        "radius_small": "Small",
+        "radius_medium": "Medium",
+        "radius_large": "Large",
+        "radius_hint": "0, or a length in px, rem or em (at most 32px).",
+        "logo_upload": "Logo (PNG or WebP, at most 48 KiB; empty: keep)",
+        "favicon_upload": "Favicon (PNG or WebP, at most 16 KiB; empty: keep)",
+        "legal_pages": (
+            "Legal pages (Markdown; raw HTML is shown as text; empty: the theme folder's)"
+        ),
+        "page_terms": "Terms and conditions",
+        "page_privacy": "Privacy notice",
+        "page_responsible-gambling": "Responsible gambling",
+        "preview": "Preview",
+        "preview_of": "Preview of version {number} on the brand's home page",
+        "preview_this": "Preview",
+        "upload_refused": "The {kind} was refused: {message}",
+        "theme_folder": "theme folder",
         "palette": "Palette",
         "save_draft": "Save as a new version",
         "versions": "Versions",
