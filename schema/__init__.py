@@ -13,6 +13,7 @@ from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscriptio
 from schema.accounts.audit import AuditQuery
 from schema.bonuses import BonusesMutation, BonusesQuery, BonusesSubscription
 from schema.brands import ThemeMutation, ThemeQuery
+from schema.brands.themes import MARKDOWN, Markdown
 from schema.casino import CasinoMutation, CasinoQuery
 from schema.compliance import AmlMutation, AmlQuery, ComplianceMutation, KycMutation, KycQuery
 from schema.context import Info
@@ -98,7 +99,8 @@ def build_schema(
         subscription=Subscription,
         extensions=extensions_for(settings),
         config=StrawberryConfig(
-            auto_camel_case=True, scalar_map={**DECIMAL_SCALARS, datetime: DATETIME}
+            auto_camel_case=True,
+            scalar_map={**DECIMAL_SCALARS, datetime: DATETIME, Markdown: MARKDOWN},
         ),
     )
     pass_published_values(schema)

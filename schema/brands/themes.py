@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import NewType
+from typing import Any
 
 import strawberry
+from graphql import StringValueNode, ValueNode
 from strawberry import relay
 from strawberry.scalars import Base64
+from strawberry.types.scalar import ScalarDefinition
 
 from domain.accounts import errors as account_errors
 from domain.accounts.permissions import Permission
@@ -23,13 +25,31 @@ from schema.context import Info
 from schema.errors import MutationError, mutation_error, to_errors
 from schema.ids import global_id, int_of
 
-# Markdown is longer than the API's 1,000-character texts: its own scalar, bounded by the
-# domain (theme_content.PAGE_CHARS_MAX) and the request's size.
-Markdown = strawberry.scalar(
-    NewType("Markdown", str),
-    serialize=str,
-    parse_value=str,
+
+class Markdown(str):
+    """Markdown text: longer than the API's 1,000-character texts, so its own scalar,
+    bounded by the domain (theme_content.PAGE_CHARS_MAX) and the request's size."""
+
+
+def _markdown_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Markdown:
+    if isinstance(node, StringValueNode):
+        return Markdown(node.value)
+    raise ValueError("Markdown is a string.")
+
+
+def _markdown_value(value: object) -> Markdown:
+    if not isinstance(value, str):
+        raise ValueError("Markdown is a string.")
+    return Markdown(value)
+
+
+MARKDOWN = ScalarDefinition(
+    name="Markdown",
     description="CommonMark text; raw HTML in it is shown as text, never run.",
+    specified_by_url=None,
+    serialize=str,
+    parse_value=_markdown_value,
+    parse_literal=_markdown_literal,
 )
 
 _STAFF_ERRORS = (
@@ -93,7 +113,7 @@ class ThemeRadius:
 @strawberry.type(description="A legal page of a theme, as Markdown.")
 class ThemePage:
     name: str = strawberry.field(description="terms, privacy or responsible-gambling.")
-    markdown: Markdown  # type: ignore[valid-type]
+    markdown: Markdown
 
 
 @mutation_error(*_STAFF_ERRORS, ReasonRequired, brand_errors.ThemeVersionNotFound)
@@ -139,7 +159,9 @@ class ThemeVersion:
             live=version.live,
             fonts=ThemeFonts(**font_names(version.fonts)) if version.fonts else None,
             radius=ThemeRadius(**version.radius) if version.radius else None,
-            pages=[ThemePage(name=k, markdown=v) for k, v in sorted(version.pages.items())],
+            pages=[
+                ThemePage(name=k, markdown=Markdown(v)) for k, v in sorted(version.pages.items())
+            ],
             logo=ThemeAsset.of(version.logo) if version.logo else None,
             favicon=ThemeAsset.of(version.favicon) if version.favicon else None,
             version_id=version.id,
@@ -170,7 +192,7 @@ class ThemeRadiusInput:
 @strawberry.input
 class ThemePageInput:
     name: str = strawberry.field(description="terms, privacy or responsible-gambling.")
-    markdown: Markdown = strawberry.field(  # type: ignore[valid-type]
+    markdown: Markdown = strawberry.field(
         description="At most 20,000 characters; empty: back to the theme folder's page."
     )
 
