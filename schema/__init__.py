@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from domain.kernel.settings import Settings, get_settings
 from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from schema.accounts.audit import AuditQuery
+from schema.accounts.notes import NotesMutation
 from schema.bonuses import BonusesMutation, BonusesQuery, BonusesSubscription
 from schema.brands import ThemeMutation, ThemeQuery
 from schema.brands.themes import MARKDOWN, Markdown
@@ -58,6 +59,7 @@ class Query(
 @strawberry.type
 class Mutation(
     AccountsMutation,
+    NotesMutation,
     WalletsMutation,
     PaymentsMutation,
     CasinoMutation,

@@ -34,6 +34,7 @@ from graphql import (
 from sqlalchemy import text
 from strawberry.relay import to_base64
 
+from domain.accounts import notes
 from domain.accounts import staff as staff_service
 from domain.accounts.models import PrincipalKind
 from domain.accounts.permissions import permissions_for
@@ -251,6 +252,10 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
         "Player.bets": Case(_player_field(f"bets {{ {edges} }}"), {"id": world.player}),
         "Player.inbox": Case(_player_field("inbox { id }"), {"id": world.player}),
         "Player.sessions": Case(_player_field("sessions { id createdAt }"), {"id": world.player}),
+        "Player.notes": Case(_player_field("notes { id body }"), {"id": world.player}),
+        "Mutation.addPlayerNote": write(
+            "addPlayerNote", {**player, "body": "called about a bonus"}, "PLAYER_NOT_FOUND"
+        ),
         "Player.unreadInboxCount": Case(_player_field("unreadInboxCount"), {"id": world.player}),
         "Player.profile": Case(_player_field("profile { givenName }"), {"id": world.player}),
         "Player.verification": Case(
@@ -603,6 +608,8 @@ _FINGERPRINT = (
     "audit_log",
     "theme_versions",
     "theme_publications",
+    "theme_assets",
+    "player_notes",
     "bonus_offers",
     "bonus_grants",
     "bonus_free_rounds",
@@ -818,6 +825,16 @@ async def world(server: str, db: Database) -> AsyncIterator[World]:
             ),
             {"p": player_id},
         )
+        # A note on aurora's player by aurora's own desk.
+        await notes.add_note(
+            uow,
+            Principal(
+                PrincipalKind.STAFF, member.staff.id, uuid.uuid4(), "aurora", True,
+                roles=("support",), permissions=permissions_for(["support"]),
+                staff_brands=("aurora",),
+            ),
+            "aurora", player_id, "asked about limits",
+        )  # fmt: skip
         # A palette saved on aurora (by the platform: no staff session needed here).
         version = await theme_editor.save_draft(
             uow, theme_editor.Editor("staff", uuid.uuid4()), "aurora", ColourTokens().model_dump()

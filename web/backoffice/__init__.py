@@ -158,6 +158,7 @@ def console_routes(console: Console) -> list[Route]:
         Route("/players/{id}", players.profile, methods=["GET"]),
         Route("/players/{id}/status", players.set_status, methods=post),
         Route("/players/{id}/revoke-sessions", players.revoke_sessions, methods=post),
+        Route("/players/{id}/notes", players.add_note, methods=post),
         Route("/players/{id}/adjust-balance", players.adjust_balance, methods=post),
         Route("/payments", payments.queue, methods=["GET"]),
         Route("/payments/deposits", deposits.search, methods=["GET"]),

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.relay import to_base64
 
+from domain.accounts.notes import NOTE_CHARS_MAX
 from web.backoffice import strings
 from web.backoffice.console import (
     Console,
@@ -120,6 +121,7 @@ class PlayerPages:
             may_set_status=allows("SetPlayerStatus", page.viewer.granted),
             may_revoke=allows("RevokePlayerSessions", page.viewer.granted),
             may_adjust=allows("AdjustBalance", page.viewer.granted),
+            may_note=allows("AddPlayerNote", page.viewer.granted),
             idempotency_key=secrets.token_urlsafe(16),
         )
 
@@ -152,6 +154,21 @@ class PlayerPages:
                        "reason": reason}},
         )  # fmt: skip
         return await self._acted(request, page, result.data["setPlayerStatus"], "status_changed")
+
+    async def add_note(self, request: Request) -> Response:
+        page, form, refused = await self.console.act(request, AREA, "AddPlayerNote")
+        if refused is not None:
+            return refused
+        if not is_global_id(request.path_params["id"], "Player"):
+            return self.console.not_found(page)
+        body = form.get("body")
+        result = await self.console.run(
+            request,
+            "AddPlayerNote",
+            {"input": {"playerId": request.path_params["id"][:200],
+                       "body": body[:NOTE_CHARS_MAX + 1] if isinstance(body, str) else ""}},
+        )  # fmt: skip
+        return await self._acted(request, page, result.data["addPlayerNote"], "note_added")
 
     async def revoke_sessions(self, request: Request) -> Response:
         page, _, refused = await self.console.act(request, AREA, "RevokePlayerSessions")
