@@ -24,6 +24,7 @@ from schema.messaging import MessagingMutation, MessagingSubscription
 from schema.money import DECIMAL_SCALARS
 from schema.payments import PaymentsMutation, PaymentsQuery
 from schema.reporting import ReportingQuery, ReportingSubscription
+from schema.reporting.operations import OperationsQuery
 from schema.sportsbook import SportsbookMutation, SportsbookQuery, SportsbookSubscription
 from schema.sportsbook.booking import BookingMutation, BookingQuery
 from schema.sportsbook.resulting import ResultingMutation
@@ -34,6 +35,7 @@ from schema.wallets import WalletsMutation, WalletsQuery, WalletsSubscription
 
 @strawberry.type
 class Query(
+    OperationsQuery,
     AccountsQuery,
     WalletsQuery,
     PaymentsQuery,

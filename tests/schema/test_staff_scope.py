@@ -253,6 +253,10 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
         "Player.inbox": Case(_player_field("inbox { id }"), {"id": world.player}),
         "Player.sessions": Case(_player_field("sessions { id createdAt }"), {"id": world.player}),
         "Player.notes": Case(_player_field("notes { id body }"), {"id": world.player}),
+        # Aurora's open bet is its liability; northstar's own overview shows none of it.
+        "Query.operationsOverview": Case(
+            "{ operationsOverview { openLiability { amount currency } failedPayments } }", {}
+        ),
         "Mutation.addPlayerNote": write(
             "addPlayerNote", {**player, "body": "called about a bonus"}, "PLAYER_NOT_FOUND"
         ),

@@ -22,6 +22,7 @@ from domain.brands.service import BrandRegistry
 from domain.kernel.settings import Settings
 from web.backoffice import strings
 from web.backoffice.access import Area
+from web.backoffice.aml import AmlPages
 from web.backoffice.audit import AuditPages
 from web.backoffice.bonuses import BonusPages
 from web.backoffice.casino import CasinoPages
@@ -49,7 +50,7 @@ AREAS: Final = [
         "/players",
         strings.TEXT["players"],
         reads=("FindPlayers", "PlayerProfile"),
-        actions=("SetPlayerStatus", "RevokePlayerSessions", "AdjustBalance"),
+        actions=("SetPlayerStatus", "RevokePlayerSessions", "AdjustBalance", "AddPlayerNote"),
     ),
     Area(
         "payments",
@@ -70,6 +71,13 @@ AREAS: Final = [
         strings.TEXT["kyc"],
         reads=("KycReviewQueue",),
         actions=("DecideKycReview",),
+    ),
+    Area(
+        "aml",
+        "/aml",
+        strings.TEXT["aml"],
+        reads=("AmlQueue",),
+        actions=("TakeAmlAlert", "CloseAmlAlert"),
     ),
     Area(
         "trading",
@@ -102,7 +110,7 @@ AREAS: Final = [
         "/themes",
         strings.TEXT["themes"],
         reads=("ThemeVersions",),
-        actions=("SaveThemeDraft", "PublishTheme"),
+        actions=("SaveThemeDraft", "UploadThemeAsset", "PublishTheme"),
     ),
     Area(
         "staff",
@@ -133,6 +141,7 @@ def console_routes(console: Console) -> list[Route]:
     players = PlayerPages(console)
     payments = PaymentPages(console)
     kyc = KycPages(console)
+    aml = AmlPages(console)
     trading = TradingPages(console)
     casino = CasinoPages(console)
     staff = StaffPages(console)
@@ -167,6 +176,9 @@ def console_routes(console: Console) -> list[Route]:
         Route("/payments/reject", payments.reject, methods=post),
         Route("/kyc", kyc.queue, methods=["GET"]),
         Route("/kyc/decide", kyc.decide, methods=post),
+        Route("/aml", aml.queue, methods=["GET"]),
+        Route("/aml/take", aml.take, methods=post),
+        Route("/aml/close", aml.close, methods=post),
         Route("/trading", trading.events, methods=["GET"]),
         Route("/trading/suspend", trading.suspend, methods=post),
         Route("/trading/resume", trading.resume, methods=post),
