@@ -64,9 +64,7 @@ async def test_a_forged_page_link_is_explained_on_every_list_page(
     answers = {}
     for document, (path, parameter) in PAGES.items():
         for forged in FORGED:
-            response = await admin.get(
-                path.replace("{player}", player), params={parameter: forged}
-            )
+            response = await admin.get(path.replace("{player}", player), params={parameter: forged})
             answers[(document, forged[:20])] = (
                 response.status_code,
                 message in response.text.replace("&#39;", "'"),
