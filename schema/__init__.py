@@ -12,8 +12,10 @@ from domain.kernel.settings import Settings, get_settings
 from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from schema.accounts.audit import AuditQuery
 from schema.affiliates import AffiliatesMutation, AffiliatesQuery
+from schema.accounts.notes import NotesMutation
 from schema.bonuses import BonusesMutation, BonusesQuery, BonusesSubscription
 from schema.brands import ThemeMutation, ThemeQuery
+from schema.brands.themes import MARKDOWN, Markdown
 from schema.casino import CasinoMutation, CasinoQuery
 from schema.compliance import (
     AmlMutation,
@@ -33,6 +35,7 @@ from schema.money import DECIMAL_SCALARS
 from schema.payments import PaymentsMutation, PaymentsQuery
 from schema.reporting import ReportingQuery, ReportingSubscription
 from schema.segments import SegmentsMutation, SegmentsQuery
+from schema.reporting.operations import OperationsQuery
 from schema.sportsbook import SportsbookMutation, SportsbookQuery, SportsbookSubscription
 from schema.sportsbook.booking import BookingMutation, BookingQuery
 from schema.sportsbook.resulting import ResultingMutation
@@ -43,6 +46,7 @@ from schema.wallets import WalletsMutation, WalletsQuery, WalletsSubscription
 
 @strawberry.type
 class Query(
+    OperationsQuery,
     AccountsQuery,
     WalletsQuery,
     PaymentsQuery,
@@ -72,6 +76,7 @@ class Query(
 @strawberry.type
 class Mutation(
     AccountsMutation,
+    NotesMutation,
     WalletsMutation,
     PaymentsMutation,
     CasinoMutation,
@@ -117,7 +122,8 @@ def build_schema(
         subscription=Subscription,
         extensions=extensions_for(settings),
         config=StrawberryConfig(
-            auto_camel_case=True, scalar_map={**DECIMAL_SCALARS, datetime: DATETIME}
+            auto_camel_case=True,
+            scalar_map={**DECIMAL_SCALARS, datetime: DATETIME, Markdown: MARKDOWN},
         ),
     )
     pass_published_values(schema)

@@ -197,3 +197,8 @@ class NoEmailAddress(DomainError):
 class RecoveryThrottled(DomainError):
     code = "TOO_MANY_REQUESTS"
     message = "Too many requests. Wait a few minutes and try again."
+
+
+class InvalidNote(DomainError):
+    code = "INVALID_NOTE"
+    message = "A note is 1 to 2,000 characters of text."

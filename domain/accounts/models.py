@@ -250,3 +250,15 @@ class PlayerIdentity(Base):
         UniqueConstraint("brand", "issuer", "subject"),
         UniqueConstraint("player_id", "issuer"),
     )
+class PlayerNote(Base):
+    """A staff note on a player's profile (append-only: a correction is a new note)."""
+
+    __tablename__ = "player_notes"
+    __table_args__ = (Index("ix_player_notes_player", "brand", "player_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    brand: Mapped[str] = mapped_column(Text)
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    author_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -11,6 +11,8 @@ class Permission(StrEnum):
     PLAYER_STATUS_WRITE = "player.status.write"
     PLAYER_SESSIONS_REVOKE = "player.sessions.revoke"
     PLAYER_MESSAGE_SEND = "player.message.send"
+    # Notes on a player's profile (support and risk write them; player.read reads them).
+    PLAYER_NOTE_WRITE = "player.note.write"
     WALLET_READ = "wallet.read"
     WALLET_ADJUST = "wallet.adjust"
     WITHDRAWAL_APPROVE = "withdrawal.approve"
@@ -52,9 +54,11 @@ ROLE_PERMISSIONS = MappingProxyType(
         Role.ADMIN: frozenset(Permission),
         Role.SUPPORT: frozenset(
             {P.PLAYER_READ, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ, P.SUPPORT_CHAT}
+            {P.PLAYER_READ, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ, P.PLAYER_NOTE_WRITE}
         ),
         Role.RISK: frozenset(
             {P.PLAYER_READ, P.PLAYER_STATUS_WRITE, P.PLAYER_SESSIONS_REVOKE, P.WALLET_READ,
+             P.PLAYER_NOTE_WRITE,
              P.BET_VOID, P.AUDIT_READ, P.CASINO_RECONCILE, P.KYC_REVIEW, P.AML_REVIEW}
         ),
         Role.CRM: frozenset(

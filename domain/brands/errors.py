@@ -26,3 +26,28 @@ class InvalidColour(DomainError):
 class ThemeVersionNotFound(DomainError):
     code = "THEME_VERSION_NOT_FOUND"
     message = "This brand has no such theme version."
+
+
+class InvalidFont(DomainError):
+    code = "INVALID_FONT"
+    message = "Choose each font from the editor's list."
+
+
+class InvalidRadius(DomainError):
+    code = "INVALID_RADIUS"
+    message = "Each radius is 0 or a length in px, rem or em of at most 32px (2rem)."
+
+
+class InvalidPage(DomainError):
+    code = "INVALID_PAGE"
+    message = "Only the legal pages can be edited, each at most 20,000 characters of text."
+
+
+class InvalidAsset(DomainError):
+    code = "INVALID_ASSET"
+    message = "Upload a PNG or WebP image (SVG is refused) within the size limit."
+
+
+class ThemeAssetNotFound(DomainError):
+    code = "THEME_ASSET_NOT_FOUND"
+    message = "This brand has no such uploaded file."

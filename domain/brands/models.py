@@ -4,7 +4,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,6 +50,14 @@ class ThemeVersion(Base):
     number: Mapped[int] = mapped_column(Integer)
     # Colour token name -> #rrggbb, every token of ColourTokens.
     colours: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # FontTokens and RadiusTokens as dicts; NULL: the theme folder's.
+    fonts: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    radius: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Legal/content page -> Markdown; a page absent: the theme folder's.
+    pages: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Uploaded files; NULL: the theme folder's.
+    logo_asset_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("theme_assets.id"))
+    favicon_asset_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("theme_assets.id"))
     author_id: Mapped[uuid.UUID] = mapped_column(UUID)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -58,3 +76,24 @@ class ThemePublication(Base):
     published_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class ThemeAsset(Base):
+    """A logo or favicon uploaded in the theme editor (append-only), already checked: a
+    PNG or WebP by its magic bytes, within its size. Versions name the ones they use."""
+
+    __tablename__ = "theme_assets"
+    __table_args__ = (
+        CheckConstraint("kind IN ('logo', 'favicon')", name="kind"),
+        CheckConstraint("media_type IN ('image/png', 'image/webp')", name="media_type"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    kind: Mapped[str] = mapped_column(Text)
+    media_type: Mapped[str] = mapped_column(Text)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # SHA-256 of the content, hex: the file's URL carries its start (cached for a year).
+    digest: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

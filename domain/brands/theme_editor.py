@@ -13,15 +13,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from domain.brands.errors import InvalidColour, LowContrast, ThemeVersionNotFound
+from domain.brands import theme_content
+from domain.brands.errors import (
+    InvalidColour,
+    LowContrast,
+    ThemeAssetNotFound,
+    ThemeVersionNotFound,
+)
 from domain.brands.events import ThemePublished
-from domain.brands.models import ThemePublication, ThemeVersion
+from domain.brands.models import ThemeAsset, ThemePublication, ThemeVersion
 from domain.brands.theme import ColourTokens, contrast_problems
 from domain.kernel import audit
 from domain.kernel.db import UnitOfWork
@@ -39,12 +45,46 @@ class Editor:
 
 
 @dataclass(frozen=True)
+class AssetRef:
+    """An uploaded file as pages link it: `/theme-assets/<id>.<digest>.<ext>`."""
+
+    id: int
+    kind: str
+    media_type: str
+    digest: str
+
+    @property
+    def path(self) -> str:
+        extension = "png" if self.media_type == "image/png" else "webp"
+        return f"/theme-assets/{self.id}.{self.digest[:12]}.{extension}"
+
+
+@dataclass(frozen=True)
 class Version:
     id: int
     number: int
     colours: dict[str, str]
     created_at: str
     live: bool
+    # None: the theme folder's (fonts, radius, logo, favicon); pages absent likewise.
+    fonts: dict[str, str] | None = None
+    radius: dict[str, str] | None = None
+    pages: dict[str, str] = field(default_factory=dict)
+    logo: AssetRef | None = None
+    favicon: AssetRef | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a draft sets beside its palette; None: the live version's (else the folder's).
+    `fonts` by name (theme_content.FONT_CHOICES), `radius` by slot, `pages` by name (a page
+    given as empty text goes back to the folder's), assets by upload id."""
+
+    fonts: Mapping[str, str] | None = None
+    radius: Mapping[str, str] | None = None
+    pages: Mapping[str, str] | None = None
+    logo_asset_id: int | None = None
+    favicon_asset_id: int | None = None
 
 
 def checked_palette(colours: Mapping[str, str]) -> ColourTokens:
@@ -62,27 +102,105 @@ def checked_palette(colours: Mapping[str, str]) -> ColourTokens:
 
 
 async def save_draft(
-    uow: UnitOfWork, staff: Editor, brand: str, colours: Mapping[str, str]
+    uow: UnitOfWork,
+    staff: Editor,
+    brand: str,
+    colours: Mapping[str, str],
+    draft: Draft = Draft(),  # frozen: one shared default is safe
 ) -> Version:
-    """Save a palette as the brand's next version (not live until published). Errors:
-    InvalidColour, LowContrast: nothing is stored then."""
+    """Save a theme as the brand's next version (not live until published): the palette,
+    and what `draft` sets over the live version's fonts, radii, pages and assets. Errors:
+    InvalidColour, LowContrast, InvalidFont, InvalidRadius, InvalidPage,
+    ThemeAssetNotFound: nothing is stored then."""
     palette = checked_palette(colours)
+    fonts = theme_content.font_tokens(draft.fonts) if draft.fonts is not None else None
+    radius = theme_content.radius_tokens(draft.radius) if draft.radius is not None else None
+    pages = theme_content.checked_pages(draft.pages) if draft.pages is not None else None
+    for asset_id, kind in ((draft.logo_asset_id, "logo"), (draft.favicon_asset_id, "favicon")):
+        if asset_id is not None and await _asset_row(uow, brand, asset_id, kind) is None:
+            raise ThemeAssetNotFound(field=kind)
+    live_id = await _live_version_id(uow, brand)
+    live = await uow.session.get(ThemeVersion, live_id) if live_id is not None else None
     # Numbered in order per brand; two saves at the same instant meet the unique
     # (brand, number) and the second fails whole, saving nothing.
     last = await uow.session.scalar(
         select(func.max(ThemeVersion.number)).where(ThemeVersion.brand == brand)
     )
+    kept_pages = dict(live.pages or {}) if live is not None else {}
+    if pages is not None:
+        kept_pages = {k: v for k, v in {**kept_pages, **pages}.items() if v.strip()}
     version = ThemeVersion(
-        brand=brand, number=(last or 0) + 1, colours=palette.model_dump(), author_id=staff.id
-    )
+        brand=brand, number=(last or 0) + 1, colours=palette.model_dump(), author_id=staff.id,
+        fonts=fonts.model_dump() if fonts else (live.fonts if live else None),
+        radius=radius.model_dump() if radius else (live.radius if live else None),
+        pages=kept_pages or None,
+        logo_asset_id=draft.logo_asset_id or (live.logo_asset_id if live else None),
+        favicon_asset_id=draft.favicon_asset_id or (live.favicon_asset_id if live else None),
+    )  # fmt: skip
     uow.session.add(version)
     await uow.flush()
     await audit.record(
         uow, actor_kind=staff.kind, actor_id=staff.id, action="brand.theme.draft",
         subject_type="brand", subject_id=brand, brand=brand,
-        after={"version": version.number, "colours": version.colours},
+        after={"version": version.number, "colours": version.colours, "fonts": version.fonts,
+               "radius": version.radius, "pages": sorted(kept_pages),
+               "logo": version.logo_asset_id, "favicon": version.favicon_asset_id},
     )  # fmt: skip
     return await _version(uow, version, live=False)
+
+
+async def upload_asset(
+    uow: UnitOfWork, staff: Editor, brand: str, kind: str, content: bytes
+) -> AssetRef:
+    """Keep an uploaded logo or favicon for the brand's drafts. Errors: InvalidAsset
+    (not a PNG or WebP by its bytes, SVG, or too large): nothing is stored then."""
+    checked = theme_content.checked_asset(kind, content)
+    row = ThemeAsset(
+        brand=brand, kind=kind, media_type=checked.media_type, content=checked.content,
+        digest=checked.digest, author_id=staff.id,
+    )  # fmt: skip
+    uow.session.add(row)
+    await uow.flush()
+    await audit.record(
+        uow, actor_kind=staff.kind, actor_id=staff.id, action="brand.theme.asset",
+        subject_type="brand", subject_id=brand, brand=brand,
+        after={"asset": row.id, "kind": kind, "media_type": checked.media_type,
+               "bytes": len(content), "sha256": checked.digest},
+    )  # fmt: skip
+    return AssetRef(row.id, kind, row.media_type, row.digest)
+
+
+@dataclass(frozen=True)
+class AssetFile:
+    media_type: str
+    content: bytes
+    digest: str
+
+
+async def asset_file(uow: UnitOfWork, brand: str, asset_id: int) -> AssetFile | None:
+    """An uploaded file of the brand, for the site to serve."""
+    row = await _asset_row(uow, brand, asset_id, None)
+    return AssetFile(row.media_type, row.content, row.digest) if row is not None else None
+
+
+async def version(uow: UnitOfWork, brand: str, version_id: int) -> Version | None:
+    """One version of the brand (a draft to preview), or None."""
+    row = await uow.session.scalar(
+        select(ThemeVersion).where(ThemeVersion.id == version_id, ThemeVersion.brand == brand)
+    )
+    if row is None:
+        return None
+    live = await _live_version_id(uow, brand)
+    return (await _with_assets(uow, [row], {live} if live is not None else set()))[0]
+
+
+async def _asset_row(
+    uow: UnitOfWork, brand: str, asset_id: int, kind: str | None
+) -> ThemeAsset | None:
+    query = select(ThemeAsset).where(ThemeAsset.id == asset_id, ThemeAsset.brand == brand)
+    if kind is not None:
+        query = query.where(ThemeAsset.kind == kind)
+    return await uow.session.scalar(query)
 
 
 async def publish(
@@ -121,23 +239,32 @@ async def versions(uow: UnitOfWork, brand: str) -> list[Version]:
         .order_by(ThemeVersion.number.desc())
         .limit(VERSIONS_LISTED_MAX)
     )
-    return [_as_version(row, live=row.id == live) for row in rows]
+    return await _with_assets(uow, list(rows), {live} if live is not None else set())
 
 
 async def live_palettes(uow: UnitOfWork) -> dict[str, dict[str, str]]:
     """Brand -> the colours of its live (latest published) version; brands that never
     published are absent (their theme folder's palette applies)."""
+    return {brand: version.colours for brand, version in (await live_versions(uow)).items()}
+
+
+async def live_versions(uow: UnitOfWork) -> dict[str, Version]:
+    """Brand -> its live (latest published) version, assets included (two statements);
+    brands that never published are absent (their theme folder applies)."""
     latest = (
         select(func.max(ThemePublication.id).label("id"))
         .group_by(ThemePublication.brand)
         .subquery()
     )
-    rows = await uow.session.execute(
-        select(ThemePublication.brand, ThemeVersion.colours)
-        .join(latest, latest.c.id == ThemePublication.id)
-        .join(ThemeVersion, ThemeVersion.id == ThemePublication.version_id)
+    rows = list(
+        await uow.session.scalars(
+            select(ThemeVersion)
+            .join(ThemePublication, ThemeVersion.id == ThemePublication.version_id)
+            .join(latest, latest.c.id == ThemePublication.id)
+        )
     )
-    return {brand: dict(colours) for brand, colours in rows}
+    found = await _with_assets(uow, rows, {row.id for row in rows})
+    return {version_row.brand: v for version_row, v in zip(rows, found, strict=True)}
 
 
 async def live_version_number(uow: UnitOfWork, brand: str) -> int | None:
@@ -158,14 +285,34 @@ async def _live_version_id(uow: UnitOfWork, brand: str) -> int | None:
 
 async def _version(uow: UnitOfWork, row: ThemeVersion, *, live: bool) -> Version:
     await uow.session.refresh(row, ["created_at"])
-    return _as_version(row, live=live)
+    return (await _with_assets(uow, [row], {row.id} if live else set()))[0]
 
 
-def _as_version(row: ThemeVersion, *, live: bool) -> Version:
-    return Version(
-        id=row.id,
-        number=row.number,
-        colours=dict(row.colours),
-        created_at=row.created_at.isoformat(),
-        live=live,
-    )
+async def _with_assets(
+    uow: UnitOfWork, rows: list[ThemeVersion], live_ids: set[int]
+) -> list[Version]:
+    """The versions with their assets' references (one statement for all of them)."""
+    ids = {i for row in rows for i in (row.logo_asset_id, row.favicon_asset_id) if i}
+    refs: dict[int, AssetRef] = {}
+    if ids:
+        found = await uow.session.execute(
+            select(ThemeAsset.id, ThemeAsset.kind, ThemeAsset.media_type, ThemeAsset.digest).where(
+                ThemeAsset.id.in_(ids)
+            )
+        )
+        refs = {row.id: AssetRef(row.id, row.kind, row.media_type, row.digest) for row in found}
+    return [
+        Version(
+            id=row.id,
+            number=row.number,
+            colours=dict(row.colours),
+            created_at=row.created_at.isoformat(),
+            live=row.id in live_ids,
+            fonts=dict(row.fonts) if row.fonts else None,
+            radius=dict(row.radius) if row.radius else None,
+            pages=dict(row.pages or {}),
+            logo=refs.get(row.logo_asset_id) if row.logo_asset_id else None,
+            favicon=refs.get(row.favicon_asset_id) if row.favicon_asset_id else None,
+        )
+        for row in rows
+    ]

@@ -147,3 +147,24 @@ async def prune_published_batches(
         if deleted < batch_size:
             break
     return total
+
+
+@dataclasses.dataclass(frozen=True)
+class Backlog:
+    """Events of a brand committed but not yet relayed: how many, and since when."""
+
+    pending: int
+    oldest_created_at: datetime | None
+
+
+async def backlog(uow: UnitOfWork, brand: str) -> Backlog:
+    """The brand's unpublished events (one statement on the partial index of the relay):
+    a growing count or an old oldest means the relay is behind or down."""
+    count, oldest = (
+        await uow.session.execute(
+            select(func.count(), func.min(OutboxEvent.created_at)).where(
+                OutboxEvent.published_at.is_(None), OutboxEvent.brand == brand
+            )
+        )
+    ).one()
+    return Backlog(int(count or 0), oldest)

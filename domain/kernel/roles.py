@@ -59,6 +59,10 @@ APPEND_ONLY_TABLES: Final = frozenset(
         # The theme editor's palettes and their publications (a rollback publishes again).
         "theme_publications",
         "theme_versions",
+        # Logos and favicons uploaded in the theme editor (a version names the ones it uses).
+        "theme_assets",
+        # Staff notes on a player's profile (a correction is a new note).
+        "player_notes",
     }
 )
 # Read by `alembic current`; written only by migrations.

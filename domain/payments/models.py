@@ -124,4 +124,20 @@ class Payment(Base):
         ),
         # Net deposits and a player's history.
         Index("ix_payments_player", "player_id", "kind", "status"),
+        # The back office's deposit search: a brand's deposits newest first (and a
+        # player's), keyset on (created_at, id).
+        Index(
+            "ix_payments_deposit_search",
+            "brand",
+            "created_at",
+            "id",
+            postgresql_where=text("kind = 'deposit'"),
+        ),
+        Index(
+            "ix_payments_player_deposits",
+            "player_id",
+            "created_at",
+            "id",
+            postgresql_where=text("kind = 'deposit'"),
+        ),
     )

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from domain.kernel import paging
 from domain.kernel.db import UnitOfWork
@@ -126,3 +126,15 @@ async def player_bet_ids(
         .order_by(Bet.id)
     )
     return list(rows)
+
+
+async def open_liability(uow: UnitOfWork, brand: str) -> dict[str, int]:
+    """Currency -> the potential returns of the brand's open and pending bets, in minor
+    units: what the book would pay if every one of them won (one statement)."""
+    rows = await uow.session.execute(
+        select(Bet.currency, func.sum(Bet.potential_return_minor))
+        .where(Bet.brand == brand, Bet.status.in_((BetStatus.OPEN, BetStatus.PENDING)))
+        .group_by(Bet.currency)
+        .order_by(Bet.currency)
+    )
+    return {currency: int(total or 0) for currency, total in rows}

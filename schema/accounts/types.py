@@ -22,6 +22,7 @@ from resolvers.accounts import players as player_resolvers
 from resolvers.compliance import kyc as kyc_resolvers
 from resolvers.compliance import protection as protection_resolvers
 from resolvers.messaging import inbox as inbox_resolvers
+from schema.accounts.notes import PlayerNote, notes_of
 from schema.casino import fields as casino_fields
 from schema.compliance import fields as compliance_fields
 from schema.compliance import kyc as kyc_schema
@@ -190,6 +191,13 @@ class Player(relay.Node):
     async def inbox(self, info: Info, first: int = INBOX_PAGE_DEFAULT) -> list[InboxMessage]:
         messages = await player_resolvers.inbox(info.context, uuid.UUID(self.id), first)
         return [InboxMessage.from_model(message) for message in messages]
+
+    @strawberry.field(
+        description="Staff with player.read: notes on the player, newest first (at most "
+        "100; add one with `addPlayerNote`). Empty for anyone else."
+    )
+    async def notes(self, info: Info) -> list[PlayerNote]:
+        return await notes_of(info, uuid.UUID(self.id))
 
     @strawberry.field(
         description="Staff with player.read: the player's live sessions, newest first (at "

@@ -29,12 +29,13 @@ from tests.domain.sportsbook.support import add_market
 from tests.schema.sportsbook.support import gid
 from tests.support import AURORA, Api, fresh_code
 from tests.web.backoffice.support import ADMIN_HOST, STAFF_PASSWORD, create_staff
+from tests.web.backoffice.test_theme_content import png
 from tests.workers import flushed_broker, running_worker  # noqa: F401 (fixture)
 from workers.actors import payments as payment_actors
 
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 STAFF_PAGES = ["/", "/players", "/players/{player}", "/payments", "/payments/deposits",
-               "/kyc", "/trading",
+               "/kyc", "/aml", "/trading",
                "/trading/market/{market}", "/casino",
                "/casino/reconciliation", "/themes", "/staff", "/reports", "/bonuses", "/audit",
                "/audit?verify=1"]  # fmt: skip
@@ -185,14 +186,16 @@ async def test_support_sees_no_finance_action_and_is_refused_when_forcing_one(
     await context.close()
 
 
-async def test_an_admin_changes_the_primary_colour_and_the_site_shows_it_then_rolls_back(
-    browser: Any, server: str, db: Database, axe_script: Path
+async def test_an_admin_changes_the_primary_colour_and_logo_and_the_site_shows_both_then_rolls_back(
+    browser: Any, server: str, db: Database, axe_script: Path, artifacts: Path
 ) -> None:
     brand_page = f"http://aurora.localhost:{_port(server)}/"
     visitor_context, visitor, visitor_problems = await _new_page(browser, axe_script)
     primary = "getComputedStyle(document.documentElement).getPropertyValue('--colour-primary')"
+    logo = "document.querySelector('a.logo img').getAttribute('src')"
     await visitor.goto(brand_page)
     shipped = (await visitor.evaluate(primary)).strip()
+    shipped_logo = await visitor.evaluate(logo)
     context, page, problems = await _new_page(browser, axe_script)
     await _sign_in_staff(page, server, db, "admin@op.example", "admin")
 
@@ -204,10 +207,12 @@ async def test_an_admin_changes_the_primary_colour_and_the_site_shows_it_then_ro
         await row.get_by_role("button", name="Publish").click()
         await page.get_by_role("status").filter(has_text="live on the brand").wait_for()
 
-    async def visitor_sees(colour: str) -> bool:
+    async def visitor_sees(colour: str, logo_starts: str) -> bool:
         for _ in range(50):
             await visitor.reload()
-            if (await visitor.evaluate(primary)).strip() == colour:
+            if (await visitor.evaluate(primary)).strip() == colour and (
+                await visitor.evaluate(logo)
+            ).startswith(logo_starts):
                 return True
             await asyncio.sleep(0.2)
         return False
@@ -215,15 +220,31 @@ async def test_an_admin_changes_the_primary_colour_and_the_site_shows_it_then_ro
     await page.get_by_role("link", name="Theme").click()
     await save_and_publish(1, "the shipped look, kept as version 1")
     await page.fill("#colour-primary", "#4a2fd0")
-    await save_and_publish(2, "spring look")
-    changed = await visitor_sees("#4a2fd0")
+    await page.set_input_files(
+        "#upload-logo", files=[{"name": "spring.png", "mimeType": "image/png", "buffer": png(8, 2)}]
+    )
+    await page.get_by_role("button", name="Save as a new version").click()
+    await page.get_by_role("status").filter(has_text="saved as a new version").wait_for()
+    # The editor frames the brand's home page in the new draft before anything is live.
+    preview = page.frame_locator("#theme-preview")
+    await preview.locator("a.logo img[src^='/theme-assets/']").wait_for()
+    framed_primary = await preview.locator("html").evaluate(
+        "e => getComputedStyle(e).getPropertyValue('--colour-primary')"
+    )
+    await page.screenshot(path=str(artifacts / "backoffice-themes-preview-desktop.png"))
+    row = page.locator("tr[data-version='2']")
+    await row.get_by_label("Reason (kept in the audit log)").fill("spring look")
+    await row.get_by_role("button", name="Publish").click()
+    await page.get_by_role("status").filter(has_text="live on the brand").wait_for()
+    changed = await visitor_sees("#4a2fd0", "/theme-assets/")
     rollback = page.locator("tr[data-version='1']")
     await rollback.get_by_label("Reason (kept in the audit log)").fill("back to the old look")
     await rollback.get_by_role("button", name="Roll back to this").click()
     await page.get_by_role("status").filter(has_text="live on the brand").wait_for()
 
+    assert framed_primary.strip() == "#4a2fd0"
     assert changed
-    assert await visitor_sees(shipped)
+    assert await visitor_sees(shipped, shipped_logo)
     assert problems == [] and visitor_problems == []
     await context.close()
     await visitor_context.close()

@@ -35,6 +35,7 @@ from graphql import (
 from sqlalchemy import text
 from strawberry.relay import to_base64
 
+from domain.accounts import notes
 from domain.accounts import staff as staff_service
 from domain.accounts.models import PrincipalKind
 from domain.accounts.permissions import permissions_for
@@ -283,6 +284,14 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
         "Player.bets": Case(_player_field(f"bets {{ {edges} }}"), {"id": world.player}),
         "Player.inbox": Case(_player_field("inbox { id }"), {"id": world.player}),
         "Player.sessions": Case(_player_field("sessions { id createdAt }"), {"id": world.player}),
+        "Player.notes": Case(_player_field("notes { id body }"), {"id": world.player}),
+        # Aurora's open bet is its liability; northstar's own overview shows none of it.
+        "Query.operationsOverview": Case(
+            "{ operationsOverview { openLiability { amount currency } failedPayments } }", {}
+        ),
+        "Mutation.addPlayerNote": write(
+            "addPlayerNote", {**player, "body": "called about a bonus"}, "PLAYER_NOT_FOUND"
+        ),
         "Player.unreadInboxCount": Case(_player_field("unreadInboxCount"), {"id": world.player}),
         "Player.profile": Case(_player_field("profile { givenName }"), {"id": world.player}),
         "Player.verification": Case(
@@ -477,6 +486,10 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             "publishTheme", {"version": world.theme_version, **why}, "THEME_VERSION_NOT_FOUND"
         ),
         "Query.themeVersions": Case("{ themeVersions { id number } }", {}),
+        # An SVG is refused by its bytes on northstar's own brand: nothing stored anywhere.
+        "Mutation.uploadThemeAsset": write(
+            "uploadThemeAsset", {"kind": "LOGO", "content": "PHN2Zz48L3N2Zz4="}, "INVALID_ASSET"
+        ),
         "Query.amlAlerts": Case(
             "{ amlAlerts { id rule evidence { payments { paymentId } } } }", {}
         ),
@@ -720,6 +733,8 @@ _FINGERPRINT = (
     "audit_log",
     "theme_versions",
     "theme_publications",
+    "theme_assets",
+    "player_notes",
     "bonus_offers",
     "bonus_grants",
     "bonus_free_rounds",
@@ -1008,6 +1023,16 @@ async def world(server: str, db: Database, registry: BrandRegistry) -> AsyncIter
             "aurora",
             "Where is my withdrawal?",
         )
+        # A note on aurora's player by aurora's own desk.
+        await notes.add_note(
+            uow,
+            Principal(
+                PrincipalKind.STAFF, member.staff.id, uuid.uuid4(), "aurora", True,
+                roles=("support",), permissions=permissions_for(["support"]),
+                staff_brands=("aurora",),
+            ),
+            "aurora", player_id, "asked about limits",
+        )  # fmt: skip
         # A palette saved on aurora (by the platform: no staff session needed here).
         version = await theme_editor.save_draft(
             uow, theme_editor.Editor("staff", uuid.uuid4()), "aurora", ColourTokens().model_dump()

@@ -22,6 +22,7 @@ from domain.brands.service import BrandRegistry
 from domain.kernel.settings import Settings
 from web.backoffice import strings
 from web.backoffice.access import Area
+from web.backoffice.aml import AmlPages
 from web.backoffice.audit import AuditPages
 from web.backoffice.bonuses import BonusPages
 from web.backoffice.casino import CasinoPages
@@ -50,7 +51,7 @@ AREAS: Final = [
         "/players",
         strings.TEXT["players"],
         reads=("FindPlayers", "PlayerProfile"),
-        actions=("SetPlayerStatus", "RevokePlayerSessions", "AdjustBalance"),
+        actions=("SetPlayerStatus", "RevokePlayerSessions", "AdjustBalance", "AddPlayerNote"),
     ),
     Area(
         "payments",
@@ -71,6 +72,13 @@ AREAS: Final = [
         strings.TEXT["kyc"],
         reads=("KycReviewQueue",),
         actions=("DecideKycReview",),
+    ),
+    Area(
+        "aml",
+        "/aml",
+        strings.TEXT["aml"],
+        reads=("AmlQueue",),
+        actions=("TakeAmlAlert", "CloseAmlAlert"),
     ),
     Area(
         "trading",
@@ -103,7 +111,7 @@ AREAS: Final = [
         "/themes",
         strings.TEXT["themes"],
         reads=("ThemeVersions",),
-        actions=("SaveThemeDraft", "PublishTheme"),
+        actions=("SaveThemeDraft", "UploadThemeAsset", "PublishTheme"),
     ),
     Area(
         "staff",
@@ -142,6 +150,7 @@ def console_routes(console: Console) -> list[Route]:
     payments = PaymentPages(console)
     kyc = KycPages(console)
     segments = SegmentPages(console)
+    aml = AmlPages(console)
     trading = TradingPages(console)
     casino = CasinoPages(console)
     staff = StaffPages(console)
@@ -167,6 +176,7 @@ def console_routes(console: Console) -> list[Route]:
         Route("/players/{id}", players.profile, methods=["GET"]),
         Route("/players/{id}/status", players.set_status, methods=post),
         Route("/players/{id}/revoke-sessions", players.revoke_sessions, methods=post),
+        Route("/players/{id}/notes", players.add_note, methods=post),
         Route("/players/{id}/adjust-balance", players.adjust_balance, methods=post),
         Route("/payments", payments.queue, methods=["GET"]),
         Route("/payments/deposits", deposits.search, methods=["GET"]),
@@ -178,6 +188,9 @@ def console_routes(console: Console) -> list[Route]:
         Route("/segments", segments.desk, methods=["GET"]),
         Route("/segments/import", segments.import_list, methods=post),
         Route("/segments/campaigns", segments.send, methods=post),
+        Route("/aml", aml.queue, methods=["GET"]),
+        Route("/aml/take", aml.take, methods=post),
+        Route("/aml/close", aml.close, methods=post),
         Route("/trading", trading.events, methods=["GET"]),
         Route("/trading/suspend", trading.suspend, methods=post),
         Route("/trading/resume", trading.resume, methods=post),

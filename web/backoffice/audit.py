@@ -14,7 +14,7 @@ from starlette.responses import Response
 from strawberry.relay import to_base64
 
 from web.backoffice import strings
-from web.backoffice.console import Console, Page
+from web.backoffice.console import Console, Page, cursor_param, read_problem
 from web.exports import _csv
 
 AREA: Final = "audit"
@@ -68,18 +68,14 @@ class AuditPages:
         result = await self.console.run(
             request,
             "AuditLog",
-            {**variables, "first": PAGE_SIZE, "after": request.query_params.get("after")},
+            {**variables, "first": PAGE_SIZE, "after": cursor_param(request)},
         )
         found: dict[str, Any] = result.data.get("auditLog") or {}
         verification = None
         if request.query_params.get("verify") == "1":
             verification = await self._verify(request, page)
         filters = {name: value for name, value in values.items() if value}
-        error = None
-        if unreadable:
-            error = strings.TEXT["unreadable_time"]
-        elif result.error_codes:
-            error = strings.TEXT["audit_refused"].format(code=", ".join(result.error_codes))
+        error = strings.TEXT["unreadable_time"] if unreadable else read_problem(result)
         return self.console.render(
             page,
             "audit.html",

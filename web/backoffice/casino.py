@@ -11,7 +11,16 @@ from starlette.responses import Response
 
 from domain.kernel import clock
 from web.backoffice import strings
-from web.backoffice.console import Console, Page, first_error, id_field, reason_of, text_field
+from web.backoffice.console import (
+    Console,
+    Page,
+    cursor_param,
+    first_error,
+    id_field,
+    read_problem,
+    reason_of,
+    text_field,
+)
 
 AREA: Final = "casino"
 RECONCILIATION_AREA: Final = "reconciliation"
@@ -46,16 +55,18 @@ class CasinoPages:
             "CasinoManagement",
             {
                 "first": GAMES_PAGE_SIZE,
-                "after": request.query_params.get("after"),
+                "after": cursor_param(request),
                 "search": search,
                 "provider": provider,
             },
         )
         connection: dict[str, Any] = result.data.get("casinoGames") or {}
+        problem = read_problem(result)
+        error = error or problem
         return self.console.render(
             page,
             "casino.html",
-            status=status,
+            status=400 if problem else status,
             games=[edge["node"] for edge in connection.get("edges", [])],
             providers=result.data.get("casinoProviders") or [],
             page_info=connection.get("pageInfo") or {},
@@ -119,7 +130,7 @@ class CasinoPages:
             request,
             "CasinoReconciliation",
             {"from": start.isoformat(), "to": end.isoformat(), "provider": provider,
-             "after": request.query_params.get("after")},
+             "after": cursor_param(request)},
         )  # fmt: skip
         report: dict[str, Any] = result.data.get("casinoReconciliation") or {}
         rounds = report.get("rounds") or {}
@@ -127,6 +138,7 @@ class CasinoPages:
             page,
             "reconciliation.html",
             status=400 if result.error_codes else 200,
+            error=read_problem(result),
             totals=report.get("totals") or [],
             rounds=[edge["node"] for edge in rounds.get("edges", [])],
             page_info=rounds.get("pageInfo") or {},

@@ -21,6 +21,7 @@ from strawberry.schema.base import BaseSchema
 from domain.brands.service import Brand, BrandRegistry
 from domain.kernel.settings import Settings
 from schema.ids import int_key, uuid_key
+from schema.inputs import TEXT_LENGTH_MAX
 from web.backoffice import strings
 from web.backoffice.access import Area, Permissions
 from web.backoffice.security import (
@@ -196,12 +197,13 @@ class Console:
         return None
 
     async def act(
-        self, request: Request, slug: str, operation: str
+        self, request: Request, slug: str, operation: str, *, files_max: int = 0
     ) -> tuple[Page, FormData, Response | None]:
-        """A POSTed action of an area: its page and form, or the refusal (403) when the form
-        fails the CSRF check or the role lacks the action's permissions."""
+        """A POSTed action of an area: its page and form (with at most `files_max` uploaded
+        files), or the refusal (403) when the form fails the CSRF check or the role lacks
+        the action's permissions."""
         page, refused = await self.open_area(request, slug)
-        form = await request.form(max_files=0, max_fields=FORM_FIELDS_MAX)
+        form = await request.form(max_files=files_max, max_fields=FORM_FIELDS_MAX)
         if refused is not None:
             return page, form, refused
         if not self.csrf.check(request, form) or not self.needs.allows(
@@ -217,12 +219,22 @@ class Console:
 
     # -- responses ---------------------------------------------------------------------
 
-    def render(self, page: Page, template: str, *, status: int = 200, **values: Any) -> Response:
+    def render(
+        self,
+        page: Page,
+        template: str,
+        *,
+        status: int = 200,
+        frame_sources: tuple[str, ...] = (),
+        **values: Any,
+    ) -> Response:
         html = self.templates.get_template(template).render(
             page=page, csrf_field=CSRF_FIELD, money_of=money, **values
         )
         response = HTMLResponse(html, status_code=status)
-        response.headers["content-security-policy"] = content_security_policy(page.nonce)
+        response.headers["content-security-policy"] = content_security_policy(
+            page.nonce, frame_sources
+        )
         # Player data and balances: never kept by any cache, the browser's included.
         response.headers["cache-control"] = "no-store"
         if page.fresh_csrf_secret:
@@ -288,6 +300,29 @@ def id_field(form: FormData, name: str, type_name: str) -> str | None:
     """A form's global id of `type_name`, or None when it is missing or malformed."""
     value = text_field(form, name, 200)
     return value if is_global_id(value, type_name) else None
+
+
+def cursor_param(request: Request, name: str = "after") -> str | None:
+    """A page's `after` cursor from its link: None for the first page. Cut to the longest
+    text the API reads, so an overlong forged link is refused as a cursor (INVALID_CURSOR)
+    rather than as an overlong string; no cursor the API issues is that long."""
+    value = request.query_params.get(name, "")
+    return value[:TEXT_LENGTH_MAX] or None
+
+
+# Codes of a list read refused for its cursor: a link edited by hand or copied from
+# another list.
+CURSOR_CODES: Final = frozenset({"INVALID_CURSOR"})
+
+
+def read_problem(result: OperationResult) -> str | None:
+    """What a list page says when its read was refused: a page link the API did not issue,
+    or another typed refusal by its code; None when the read answered."""
+    if not result.error_codes:
+        return None
+    if set(result.error_codes) <= CURSOR_CODES:
+        return strings.TEXT["stale_page_link"]
+    return strings.TEXT["read_refused"].format(code=", ".join(result.error_codes))
 
 
 def text_field(form: FormData, name: str, chars_max: int = 200) -> str:

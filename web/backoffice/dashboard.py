@@ -141,9 +141,41 @@ class DashboardPage:
                 {"first": PANEL_COUNT_MAX, "after": None, "status": ["SCHEDULED", "LIVE"]},
             )
             panels["upcoming_events"] = _count(result.data.get("sportsbookEvents") or {})
+        alerts, health = await self._alerts(request, held)
         return self.console.render(
-            page, "dashboard.html", panels=panels, reports=reports, today=today
+            page,
+            "dashboard.html",
+            panels=panels,
+            reports=reports,
+            today=today,
+            alerts=alerts,
+            health=health,
         )
+
+    async def _alerts(
+        self, request: Request, held: frozenset[str]
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """What needs someone: AML and KYC queues (for roles that work them), failed
+        payments and open liability, and the outbox's backlog (report.read)."""
+        alerts: dict[str, Any] = {}
+        health = None
+        if self.console.needs.allows("AmlQueue", held):
+            result = await self.console.run(request, "AmlQueue", {"first": PANEL_COUNT_MAX})
+            alerts["aml_open"] = _listed(result.data.get("amlAlerts") or [])
+        if self.console.needs.allows("KycReviewQueue", held):
+            result = await self.console.run(request, "KycReviewQueue", {"first": PANEL_COUNT_MAX})
+            alerts["kyc_waiting"] = _listed(result.data.get("kycReviewQueue") or [])
+        if self.console.needs.allows("OperationsOverview", held):
+            result = await self.console.run(request, "OperationsOverview")
+            overview = result.data.get("operationsOverview") or {}
+            if overview:
+                alerts["failed_payments"] = str(overview["failedPayments"])
+                health = overview
+        return alerts, health
+
+
+def _listed(items: list[Any]) -> str:
+    return f"{len(items)}+" if len(items) >= PANEL_COUNT_MAX else str(len(items))
 
 
 def _count(connection: dict[str, Any]) -> str:

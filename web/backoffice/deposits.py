@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from web.backoffice import strings
 from web.backoffice.audit import _instant
-from web.backoffice.console import Console, is_global_id
+from web.backoffice.console import Console, cursor_param, is_global_id, read_problem
 from web.exports import _csv
 
 AREA: Final = "deposits"
@@ -63,11 +63,10 @@ class DepositPages:
             result = await self.console.run(
                 request,
                 "SearchDeposits",
-                {**variables, "first": PAGE_SIZE, "after": request.query_params.get("after")},
+                {**variables, "first": PAGE_SIZE, "after": cursor_param(request)},
             )
             connection = result.data.get("deposits") or {}
-            if result.error_codes:
-                problem = strings.TEXT["search_refused"].format(code=", ".join(result.error_codes))
+            problem = read_problem(result)
         filters = {name: value for name, value in values.items() if value}
         info = connection.get("pageInfo") or {}
         return self.console.render(

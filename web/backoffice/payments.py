@@ -9,7 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from web.backoffice import strings
-from web.backoffice.console import Console, Page, first_error, id_field, reason_of
+from web.backoffice.console import (
+    Console,
+    Page,
+    cursor_param,
+    first_error,
+    id_field,
+    read_problem,
+    reason_of,
+)
 
 AREA: Final = "payments"
 QUEUE_PAGE_SIZE: Final = 50
@@ -31,13 +39,15 @@ class PaymentPages:
         result = await self.console.run(
             request,
             "PendingWithdrawals",
-            {"first": QUEUE_PAGE_SIZE, "after": request.query_params.get("after")},
+            {"first": QUEUE_PAGE_SIZE, "after": cursor_param(request)},
         )
         connection: dict[str, Any] = result.data.get("pendingWithdrawals") or {}
+        problem = read_problem(result)
+        error = error or problem
         return self.console.render(
             page,
             "payments.html",
-            status=status,
+            status=400 if problem else status,
             withdrawals=[edge["node"] for edge in connection.get("edges", [])],
             page_info=connection.get("pageInfo") or {},
             error=error,

@@ -13,12 +13,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.relay import to_base64
 
+from domain.accounts.notes import NOTE_CHARS_MAX
 from web.backoffice import strings
 from web.backoffice.console import (
     Console,
     Page,
+    cursor_param,
     first_error,
     is_global_id,
+    read_problem,
     reason_of,
     text_field,
 )
@@ -80,18 +83,25 @@ class PlayerPages:
         profile = await self.console.run(
             request,
             "PlayerProfile",
-            {"id": player_id, "betsAfter": request.query_params.get("bets_after")},
+            {"id": player_id, "betsAfter": cursor_param(request, "bets_after")},
         )
+        problem = read_problem(profile)
+        if problem is not None:
+            # A forged bets link: the profile with its first page of bets, and why.
+            profile = await self.console.run(request, "PlayerProfile", {"id": player_id})
         player = profile.data.get("node")
         if not player:
             return self.console.not_found(page)
         money: dict[str, Any] | None = None
         if self.console.needs.allows("PlayerMoney", page.viewer.granted):
-            after = request.query_params.get("after")
             result = await self.console.run(
-                request, "PlayerMoney", {"id": player_id, "after": after}
+                request, "PlayerMoney", {"id": player_id, "after": cursor_param(request)}
             )
             money = result.data.get("node")
+            if (money_problem := read_problem(result)) is not None:
+                problem = problem or money_problem
+                result = await self.console.run(request, "PlayerMoney", {"id": player_id})
+                money = result.data.get("node")
         rounds: dict[str, Any] | None = None
         if self.console.needs.allows("PlayerGameRounds", page.viewer.granted):
             result = await self.console.run(request, "PlayerGameRounds", {"id": player_id})
@@ -100,17 +110,18 @@ class PlayerPages:
         return self.console.render(
             page,
             "player.html",
-            status=status,
+            status=400 if problem else status,
             player=player,
             money=money,
             rounds=rounds,
-            error=error,
+            error=error or problem,
             notice=strings.TEXT.get(request.query_params.get("notice", ""), None),
             statuses=STATUSES,
             wallet_kinds=WALLET_KINDS,
             may_set_status=allows("SetPlayerStatus", page.viewer.granted),
             may_revoke=allows("RevokePlayerSessions", page.viewer.granted),
             may_adjust=allows("AdjustBalance", page.viewer.granted),
+            may_note=allows("AddPlayerNote", page.viewer.granted),
             idempotency_key=secrets.token_urlsafe(16),
         )
 
@@ -143,6 +154,21 @@ class PlayerPages:
                        "reason": reason}},
         )  # fmt: skip
         return await self._acted(request, page, result.data["setPlayerStatus"], "status_changed")
+
+    async def add_note(self, request: Request) -> Response:
+        page, form, refused = await self.console.act(request, AREA, "AddPlayerNote")
+        if refused is not None:
+            return refused
+        if not is_global_id(request.path_params["id"], "Player"):
+            return self.console.not_found(page)
+        body = form.get("body")
+        result = await self.console.run(
+            request,
+            "AddPlayerNote",
+            {"input": {"playerId": request.path_params["id"][:200],
+                       "body": body[:NOTE_CHARS_MAX + 1] if isinstance(body, str) else ""}},
+        )  # fmt: skip
+        return await self._acted(request, page, result.data["addPlayerNote"], "note_added")
 
     async def revoke_sessions(self, request: Request) -> Response:
         page, _, refused = await self.console.act(request, AREA, "RevokePlayerSessions")

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from web.backoffice import strings
-from web.backoffice.console import Console
+from web.backoffice.console import Console, cursor_param, read_problem
 from web.backoffice.dashboard import brand_today
 from web.exports import _csv
 
@@ -87,9 +87,10 @@ class ReportPages:
             result = await self.console.run(
                 request,
                 "ReportLines",
-                {**variables, "first": PAGE_SIZE, "after": request.query_params.get("after")},
+                {**variables, "first": PAGE_SIZE, "after": cursor_param(request)},
             )
             found = result.data.get("report") or {}
+            problem = read_problem(result)
         form = {"from": variables["from"], "to": variables["to"]}
         query = urlencode([*form.items(), *(("dimension", d) for d in chosen)])
         return self.console.render(

@@ -30,11 +30,14 @@ BRAND_COOKIE_MAX_AGE_S: Final = 365 * 24 * 3600
 _SAME_SITE_FETCHES: Final = frozenset({"same-origin", "none"})
 
 
-def content_security_policy(nonce: str) -> str:
-    """The console's CSP: nothing but its own styles, images and nonce'd scripts."""
+def content_security_policy(nonce: str, frame_sources: tuple[str, ...] = ()) -> str:
+    """The console's CSP: nothing but its own styles, images and nonce'd scripts; a page
+    that frames a brand's preview names that brand's origin in `frame_sources`."""
+    frames = (f"frame-src {' '.join(frame_sources)}",) if frame_sources else ()
     return "; ".join(
         (
             "default-src 'self'",
+            *frames,
             f"script-src 'nonce-{nonce}'",
             "style-src 'self'",
             "img-src 'self' data:",

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -36,7 +36,7 @@ class StaffPages:
         )
 
     async def _render(
-        self, request: Request, page: Page, *, status: int = 200, **values: object
+        self, request: Request, page: Page, *, status: int = 200, **values: Any
     ) -> Response:
         search = request.query_params.get("q", "").strip()[:SEARCH_CHARS_MAX]
         result = await self.console.run(

@@ -79,6 +79,32 @@ TEXT: Final = MappingProxyType(
         "set_status": "Change status",
         "revoke_sessions": "Sign out everywhere",
         "sessions_revoked": "The player's sessions were revoked.",
+        "aml": "AML",
+        "aml_queue": "Alerts not closed, oldest first",
+        "aml_raised": "Raised (UTC)",
+        "aml_rule": "Rule",
+        "aml_evidence": "Total / threshold",
+        "aml_holds_deposits": "deposits held",
+        "aml_take": "Take",
+        "aml_close": "Close",
+        "aml_outcome": "Outcome",
+        "aml_taken": "The alert is yours.",
+        "aml_closed": "The alert was closed.",
+        "alerts": "Alerts",
+        "aml_open": "AML alerts not closed",
+        "kyc_waiting": "KYC checks waiting for review",
+        "failed_payments": "Payments failed in the last 24 hours",
+        "open_liability": "Open sportsbook liability",
+        "queue_health": "Queue health",
+        "outbox_pending": "Events waiting for the relay",
+        "outbox_oldest": "Oldest waiting (seconds)",
+        "none_waiting": "none",
+        "no_liability": "No open bet.",
+        "notes": "Notes",
+        "note_new": "New note (kept for every staff member who reads this player; audited)",
+        "note_add": "Add note",
+        "note_added": "The note was added.",
+        "no_notes": "No note yet.",
         "status_changed": "The player's status changed.",
         "adjust_balance": "Adjust balance",
         "credit": "Credit",
@@ -129,10 +155,32 @@ TEXT: Final = MappingProxyType(
         "ggr": "GGR",
         "themes": "Theme",
         "themes_intro": (
-            "The brand's colours. A palette is saved as a new version only when every "
-            "text/background pair meets WCAG 2.2 AA contrast; publishing puts it live on "
-            "every server within seconds. Publish an earlier version to roll back."
+            "The brand's colours, fonts, corners, logo, favicon and legal pages. A theme is "
+            "saved as a new version only when every text/background pair meets WCAG 2.2 AA "
+            "contrast; publishing puts it live on every server within seconds. Publish an "
+            "earlier version to roll back."
         ),
+        "fonts": "Fonts",
+        "font_body": "Body text",
+        "font_heading": "Headings",
+        "radius": "Corner radius",
+        "radius_small": "Small",
+        "radius_medium": "Medium",
+        "radius_large": "Large",
+        "radius_hint": "0, or a length in px, rem or em (at most 32px).",
+        "logo_upload": "Logo (PNG or WebP, at most 48 KiB; empty: keep)",
+        "favicon_upload": "Favicon (PNG or WebP, at most 16 KiB; empty: keep)",
+        "legal_pages": (
+            "Legal pages (Markdown; raw HTML is shown as text; empty: the theme folder's)"
+        ),
+        "page_terms": "Terms and conditions",
+        "page_privacy": "Privacy notice",
+        "page_responsible-gambling": "Responsible gambling",
+        "preview": "Preview",
+        "preview_of": "Preview of version {number} on the brand's home page",
+        "preview_this": "Preview",
+        "upload_refused": "The {kind} was refused: {message}",
+        "theme_folder": "theme folder",
         "palette": "Palette",
         "save_draft": "Save as a new version",
         "versions": "Versions",
@@ -272,5 +320,11 @@ TEXT: Final = MappingProxyType(
         "rule_segments_note": (
             "Rule segments are saved over the API (createSegment) and kept from events."
         ),
+        "stale_page_link": (
+            "This page link is not valid (edited, or from another list): showing nothing;"
+            " start again from the first page."
+        ),
+        "first_page": "First page",
+        "read_refused": "The page could not be read ({code}).",
     }
 )

@@ -1,21 +1,35 @@
-"""Theme: the selected brand's palette (colour tokens), saved as versions that must pass
-WCAG 2.2 AA contrast (a refusal names each failing pair and its ratio), published live or
-rolled back to an earlier version with a reason. Fonts, logos and content pages stay in the
-theme folder for now."""
+"""Theme: the selected brand's look, saved as versions that must pass WCAG 2.2 AA contrast
+(a refusal names each failing pair and its ratio), published live or rolled back to an
+earlier version with a reason: colours, fonts (from a safe list), corner radii, logo and
+favicon (PNG or WebP uploads, checked by their bytes), and the legal pages in Markdown.
+Beside the form, the brand's real home page in a chosen version's look (a signed preview
+on the brand's own host, framed)."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Final
 
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
 from domain.brands.theme import ColourTokens
+from domain.brands.theme_content import (
+    ASSET_BYTES_MAX,
+    FONT_CHOICES,
+    FONT_SLOTS,
+    PAGE_CHARS_MAX,
+    PAGE_NAMES,
+    RADIUS_SLOTS,
+    font_names,
+)
 from web.backoffice import strings
 from web.backoffice.console import Console, Page, first_error, id_field, reason_of, text_field
 
 AREA: Final = "themes"
 TOKENS: Final = tuple(ColourTokens.model_fields)
+ASSET_KINDS: Final = ("logo", "favicon")
 
 
 class ThemePages:
@@ -35,38 +49,73 @@ class ThemePages:
         *,
         status: int = 200,
         error: str | None = None,
-        typed: dict[str, str] | None = None,
+        typed: dict[str, Any] | None = None,
     ) -> Response:
         result = await self.console.run(request, "ThemeVersions")
         versions: list[dict[str, Any]] = result.data.get("themeVersions") or []
         live = next((v for v in versions if v["live"]), None)
-        shown = (
-            {c["name"]: c["value"] for c in live["colours"]}
-            if live
-            else page.brand.tokens.colour.model_dump()
-        )
+        shown = _shown(page, live)
+        for group, values in (typed or {}).items():
+            shown[group] = {**shown[group], **values}
+        chosen = request.query_params.get("preview", "")
+        previewed = next((v for v in versions if str(v["number"]) == chosen), None)
+        previewed = previewed or (versions[0] if versions else None)
+        origin = _brand_origin(request, page)
         return self.console.render(
             page,
             "themes.html",
             status=status,
+            frame_sources=(origin,) if previewed else (),
             tokens=TOKENS,
-            colours={**shown, **(typed or {})},
+            shown=shown,
+            font_choices=tuple(FONT_CHOICES),
+            font_slots=FONT_SLOTS,
+            radius_slots=RADIUS_SLOTS,
+            page_names=PAGE_NAMES,
+            page_chars_max=PAGE_CHARS_MAX,
             versions=versions,
             live=live,
+            previewed=previewed,
+            preview_url=origin + previewed["previewPath"] if previewed else None,
             error=error,
             notice=strings.TEXT.get(request.query_params.get("notice", ""), None),
         )
 
     async def save(self, request: Request) -> Response:
-        page, form, refused = await self.console.act(request, AREA, "SaveThemeDraft")
+        page, form, refused = await self.console.act(
+            request, AREA, "SaveThemeDraft", files_max=len(ASSET_KINDS)
+        )
         if refused is not None:
             return refused
-        typed = {token: text_field(form, token, 7) for token in TOKENS}
-        result = await self.console.run(
-            request,
-            "SaveThemeDraft",
-            {"input": {"colours": [{"name": k, "value": v} for k, v in typed.items()]}},
-        )
+        typed = _typed(form)
+        draft: dict[str, Any] = {
+            "colours": [{"name": k, "value": v} for k, v in typed["colours"].items()],
+            "fonts": typed["fonts"] or None,
+            "radius": typed["radius"] or None,
+            "pages": [{"name": k, "markdown": v} for k, v in typed["pages"].items()] or None,
+        }
+        for kind in ASSET_KINDS:
+            upload = form.get(kind)
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                continue
+            # One byte past the limit is enough to refuse it; never read a large file.
+            content = await upload.read(ASSET_BYTES_MAX[kind] + 1)
+            if not content:
+                continue
+            result = await self.console.run(
+                request,
+                "UploadThemeAsset",
+                {"input": {"kind": kind.upper(), "content": base64.b64encode(content).decode()}},
+            )
+            payload = result.data.get("uploadThemeAsset") or {}
+            problem = first_error(payload)
+            if problem is not None or not payload.get("asset"):
+                message = strings.TEXT["upload_refused"].format(
+                    kind=kind, message=problem or strings.TEXT["invalid_input"]
+                )
+                return await self._editor(request, page, status=400, error=message, typed=typed)
+            draft[kind] = payload["asset"]["id"]
+        result = await self.console.run(request, "SaveThemeDraft", {"input": draft})
         error = first_error(result.data["saveThemeDraft"])
         if error is not None:
             return await self._editor(request, page, status=400, error=error, typed=typed)
@@ -88,3 +137,48 @@ class ThemePages:
         if error is not None:
             return await self._editor(request, page, status=400, error=error)
         return self.console.redirect(request, "/themes?notice=theme_published")
+
+
+def _shown(page: Page, live: dict[str, Any] | None) -> dict[str, dict[str, str]]:
+    """What the form starts from: the live version, else the theme folder's tokens."""
+    tokens = page.brand.tokens
+    if live is None:
+        return {
+            "colours": tokens.colour.model_dump(),
+            "fonts": font_names(tokens.font.model_dump()),
+            "radius": tokens.radius.model_dump(),
+            "pages": {},
+        }
+    return {
+        "colours": {c["name"]: c["value"] for c in live["colours"]},
+        "fonts": live["fonts"] or font_names(tokens.font.model_dump()),
+        "radius": live["radius"] or tokens.radius.model_dump(),
+        "pages": {p["name"]: p["markdown"] for p in live["pages"]},
+    }
+
+
+def _typed(form: FormData) -> dict[str, dict[str, str]]:
+    """The form's values by group; a font, radius or page the form does not carry (or
+    leaves empty, for fonts and radii) is not sent, so the live version's stays."""
+    pages = {}
+    for name in PAGE_NAMES:
+        value = form.get(f"page_{name}")
+        if isinstance(value, str):
+            # Cut one past the limit: the API refuses it with its own message.
+            pages[name] = value[: PAGE_CHARS_MAX + 1]
+    fonts = {slot: text_field(form, f"font_{slot}", 40) for slot in FONT_SLOTS}
+    radius = {slot: text_field(form, f"radius_{slot}", 12) for slot in RADIUS_SLOTS}
+    return {
+        "colours": {token: text_field(form, token, 7) for token in TOKENS},
+        "fonts": {slot: value for slot, value in fonts.items() if value},
+        "radius": {slot: value for slot, value in radius.items() if value},
+        "pages": pages,
+    }
+
+
+def _brand_origin(request: Request, page: Page) -> str:
+    """The brand site's origin as staff reach it: its first domain, on the console's own
+    scheme and port (dev and tests serve every host on one port)."""
+    port = request.url.port
+    host = page.brand.domains[0]
+    return f"{request.url.scheme}://{host}" + (f":{port}" if port else "")

@@ -12,9 +12,11 @@ from web.backoffice import strings
 from web.backoffice.console import (
     Console,
     Page,
+    cursor_param,
     first_error,
     id_field,
     is_global_id,
+    read_problem,
     reason_of,
     text_field,
 )
@@ -43,15 +45,17 @@ class TradingPages:
             "TradingEvents",
             {
                 "first": EVENTS_PAGE_SIZE,
-                "after": request.query_params.get("after"),
+                "after": cursor_param(request),
                 "status": [chosen] if chosen in STATUSES else None,
             },
         )
         connection: dict[str, Any] = result.data.get("sportsbookEvents") or {}
+        problem = read_problem(result)
+        error = error or problem
         return self.console.render(
             page,
             "trading.html",
-            status=status,
+            status=400 if problem else status,
             events=[edge["node"] for edge in connection.get("edges", [])],
             page_info=connection.get("pageInfo") or {},
             statuses=STATUSES,

@@ -35,6 +35,7 @@ from web.site.responsible import ResponsibleGamblingPages
 from web.site.site import Site
 from web.site.sports import SportsPages
 from web.site.support import SupportPages
+from web.site.theme_preview import ThemePreviewRoutes
 from web.site.themes import file_digest, load_site_themes, split_fingerprint
 from web.site.verification import VerificationPages
 from web.static_assets import STATIC_CACHE_CONTROL, static_file
@@ -106,7 +107,11 @@ def _static_routes(site: Site, settings: Settings) -> list[Route]:
             "background_color": colours.background,
             "theme_color": colours.surface,
             "icons": [
-                {"src": theme.asset_path("favicon"), "sizes": "any", "type": "image/svg+xml"}
+                {
+                    "src": theme.asset_path("favicon"),
+                    "sizes": "any",
+                    "type": theme.asset_type("favicon"),
+                }
             ],
         }
         return JSONResponse(
@@ -210,6 +215,7 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/account/bets/cash-out", sports.cash_out, methods=["POST"]),
         Route("/account/bets/{id}", sports.bet, methods=["GET"]),
         *_static_routes(site, settings),
+        *ThemePreviewRoutes(site, public.home, public.legal).routes(),
     ]
     return [
         Route(

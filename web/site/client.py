@@ -134,7 +134,10 @@ class SiteGraphQL:
         codes = []
         for error in result.errors or []:
             code = (error.extensions or {}).get("code")
-            if not code or code == "INTERNAL" or result.data is None:
+            # A typed error on a non-null root field (a forged `after` cursor on a list)
+            # nulls the whole answer: still an expected failure the page explains, with no
+            # data to show, not an unexpected one.
+            if not code or code == "INTERNAL":
                 raise UnexpectedGraphQLError(f"{operation}: {error.message}")
             codes.append(str(code))
         return OperationResult(data=result.data or {}, error_codes=codes)

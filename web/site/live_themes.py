@@ -17,7 +17,6 @@ from typing import Final
 
 from domain.brands import theme_editor
 from domain.brands.events import ThemePublished
-from domain.brands.theme import ColourTokens
 from domain.kernel.db import Database
 from domain.kernel.pubsub import EventHub, SubscriptionInterrupted
 from domain.kernel.supervision import TaskHealth, supervise
@@ -29,11 +28,11 @@ LIVE_THEMES_TASK: Final = "live-themes"
 
 
 async def load_live_palettes(db: Database, themes: Mapping[str, SiteTheme]) -> None:
+    """Each brand's live version (palette, fonts, radii, pages, logo and favicon)."""
     async with db.uow() as uow:
-        palettes = await theme_editor.live_palettes(uow)
+        live = await theme_editor.live_versions(uow)
     for slug, theme in themes.items():
-        colours = palettes.get(slug)
-        theme.published_colours = ColourTokens(**colours) if colours is not None else None
+        theme.published = live.get(slug)
 
 
 async def follow_live_themes(

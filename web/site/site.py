@@ -234,6 +234,10 @@ class Site:
         self.vendor_url = functools.partial(assets.vendor_url, settings)
 
     def theme(self, request: Request) -> SiteTheme:
+        # A signed theme preview (web.site.theme_preview) renders this request in a draft.
+        previewed: SiteTheme | None = request.scope["state"].get("theme_preview")
+        if previewed is not None:
+            return previewed
         return self.themes[request.scope["state"]["brand"].slug]
 
     async def page(self, request: Request) -> Page:

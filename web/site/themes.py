@@ -10,6 +10,7 @@ Catalogs are compiled from `.po` in memory at start-up, so no `.mo` file is comm
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import io
@@ -29,7 +30,8 @@ from markupsafe import Markup
 
 from domain.brands.errors import InvalidTheme
 from domain.brands.service import BASE_THEME, Brand, BrandRegistry
-from domain.brands.theme import ColourTokens
+from domain.brands.theme import ColourTokens, FontTokens, RadiusTokens
+from domain.brands.theme_editor import Version
 
 SOURCE_LOCALE: Final = "en"
 LEGAL_PAGES: Final = ("terms", "privacy", "responsible-gambling")
@@ -151,16 +153,37 @@ class SiteTheme:
     translations: Mapping[str, Translations]
     legal: Mapping[tuple[str, str], Markup] = field(default_factory=dict)
     help_links: tuple[HelpLink, ...] = ()
-    # The palette published in the back office's theme editor (web.site.live_themes keeps
-    # it current on every replica); None: the theme folder's.
-    published_colours: ColourTokens | None = None
-    # css() per palette (the shipped one and each published one), computed once.
-    _css: dict[ColourTokens | None, str] = field(default_factory=dict, repr=False)
+    # The version published in the back office's theme editor (web.site.live_themes keeps
+    # it current on every replica; a signed preview shows a draft); None: the folder's.
+    published: Version | None = None
+    # css() per version (the shipped look: None), computed once.
+    _css: dict[int | None, str] = field(default_factory=dict, repr=False)
+    # Published legal pages rendered, per (version, page).
+    _pages: dict[tuple[int, str], Markup] = field(default_factory=dict, repr=False)
+
+    @property
+    def published_colours(self) -> ColourTokens | None:
+        return ColourTokens(**self.published.colours) if self.published else None
+
+    def previewing(self, version: Version) -> SiteTheme:
+        """This brand in `version`'s look (a draft the editor previews), for one request."""
+        return dataclasses.replace(self, published=version, _css={}, _pages={})
 
     def translations_for(self, locale: str) -> Translations:
         return self.translations.get(locale) or self.translations[self.brand.default_locale]
 
     def legal_page(self, page: str, locale: str) -> Markup | None:
+        """The page in `locale` (else the brand's default); a published version's page,
+        written in the editor, comes first (one text for every locale)."""
+        version = self.published
+        if version is not None and page in version.pages:
+            key = (version.id, page)
+            if key not in self._pages:
+                text = version.pages[page].replace("{brand}", self.brand.name)
+                text = text.replace("{jurisdiction}", self.brand.jurisdiction)
+                # Raw HTML in it is escaped by the renderer (html=False).
+                self._pages[key] = Markup(_MARKDOWN.render(text))  # noqa: S704
+            return self._pages[key]
         return self.legal.get((page, locale)) or self.legal.get((page, self.brand.default_locale))
 
     def static_file(self, relative: str) -> Path | None:
@@ -172,11 +195,26 @@ class SiteTheme:
         return None
 
     def asset_path(self, name: str) -> str:
-        """The URL of the logo or favicon (fingerprinted, see `static_url`)."""
+        """The URL of the logo or favicon: an upload of the published version, else the
+        theme folder's file (fingerprinted, see `static_url`)."""
+        uploaded = getattr(self.published, name, None) if self.published else None
+        if uploaded is not None:
+            return str(uploaded.path)
         declared: str | None = getattr(self.brand.assets, name)
         if declared is None:
             return self.static_url(f"{name}.svg")
         return self.static_url(declared.removeprefix("static/"))
+
+    def asset_type(self, name: str) -> str:
+        """The media type of the logo or favicon `asset_path` names."""
+        uploaded = getattr(self.published, name, None) if self.published else None
+        if uploaded is not None:
+            return str(uploaded.media_type)
+        declared: str = getattr(self.brand.assets, name) or ".svg"
+        suffix = declared.rpartition(".")[2]
+        return {"svg": "image/svg+xml", "png": "image/png", "webp": "image/webp"}.get(
+            suffix, "image/x-icon"
+        )
 
     def static_url(self, relative: str) -> str:
         """The URL of a file of the brand's (else the base's) `static/`, its content's
@@ -206,16 +244,22 @@ class SiteTheme:
         return hashlib.sha256(self.css().encode()).hexdigest()[:12]
 
     def css(self) -> str:
-        published = self.published_colours
-        cached = self._css.get(published)
+        version = self.published
+        key = version.id if version is not None else None
+        cached = self._css.get(key)
         if cached is not None:
             return cached
         tokens = self.brand.tokens
-        if published is not None:
-            tokens = tokens.model_copy(update={"colour": published})
+        if version is not None:
+            update: dict[str, Any] = {"colour": ColourTokens(**version.colours)}
+            if version.fonts:
+                update["font"] = FontTokens(**version.fonts)
+            if version.radius:
+                update["radius"] = RadiusTokens(**version.radius)
+            tokens = tokens.model_copy(update=update)
         lines = [f"  {name}: {value};" for name, value in tokens.css_variables().items()]
         css = ":root {\n" + "\n".join(lines) + "\n}\n"
-        self._css[published] = css
+        self._css[key] = css
         return css
 
 

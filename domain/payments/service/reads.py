@@ -183,3 +183,15 @@ async def search_deposits(
         )
     )
     return QueuePage(rows[:first], has_next_page=len(rows) > first)
+
+
+async def failed_since(uow: UnitOfWork, brand: str, since: datetime) -> int:
+    """How many of the brand's payments (deposits and payouts) failed since `since`."""
+    total = await uow.session.scalar(
+        select(func.count()).where(
+            Payment.brand == brand,
+            Payment.status == PaymentStatus.FAILED,
+            Payment.created_at >= since,
+        )
+    )
+    return int(total or 0)

@@ -70,12 +70,13 @@ class SiteClient:
         csrf: bool = True,
         origin: str | None = None,
         headers: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> httpx.Response:
         form = dict(data or {})
         if csrf and self.csrf_token:
             form.setdefault("csrf_token", self.csrf_token)
         merged = {**self._cookie_header(), "origin": origin or self.origin, **(headers or {})}
-        response = await self.client.post(path, data=form, headers=merged)
+        response = await self.client.post(path, data=form, headers=merged, files=files)
         self._remember(response)
         return response
 
