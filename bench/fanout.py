@@ -441,7 +441,7 @@ async def ceiling_phase(args: argparse.Namespace, book: Book, offset: int) -> tu
     )
     try:
         url = f"ws://127.0.0.1:{port}"
-        for _ in range(100):
+        for _ in range(1200):  # up to 2 min: imports are slow on a loaded machine
             try:
                 control = await connect(url, compression=None)
                 break
@@ -490,7 +490,7 @@ def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--events", type=int, default=200, help="events whose prices change")
-    parser.add_argument("--watch", type=int, default=50, help="events per subscription (<= 50)")
+    parser.add_argument("--watch", type=int, default=1, help="events per subscription (<= 50)")
     parser.add_argument("--rate", type=float, default=100.0, help="price changes per second")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of changes")
     parser.add_argument("--drain", type=float, default=10.0, help="s without progress to give up")
