@@ -203,6 +203,8 @@ async def run_shared(handler: Any, operation: Any, group: Shared) -> None:
             context=group_context(context, odds_format),
         )
 
+    # What is per socket: this prefix, built once, and the send.
+    next_prefix = frame(operation.id, "next", "")[:-1]
     try:
         async with fanout_for(context.hub).join(key, produce) as member:
             try:
@@ -214,7 +216,7 @@ async def run_shared(handler: Any, operation: Any, group: Shared) -> None:
                         handler.operations.pop(operation.id, None)
                         await websocket.send_text(frame(operation.id, kind, payload))
                         return
-                    await websocket.send_text(frame(operation.id, kind, payload))
+                    await websocket.send_text(f"{next_prefix}{payload}}}")
             except SubscriptionInterrupted as interrupted:
                 interrupted_payload = json.loads(json.dumps(INTERRUPTED))
                 message = interrupted_payload["errors"][0]["message"]
