@@ -519,7 +519,9 @@ async def phases(args: argparse.Namespace, url: str, broker_url: str | None) -> 
                 phase, sample = await app_phase(name, args, base, book, db=db, offset=offset)
         results.append(phase)
         samples[name] = sample
-        say(f"  done: {name}")
+        p99 = percentile(phase.last_ms, 0.99)
+        say(f"  done: {name}: {phase.delivered} of {phase.expected} frames, "
+            f"{phase.rate:.0f} frames/s, last-socket p99 {p99:.0f} ms")  # fmt: skip
     await db.dispose()
     say()
     report(results, samples, book)
