@@ -51,6 +51,11 @@ DIALECT = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
 STAKE_MINOR = 100
 PLACE_ODDS = "5.00"
 SETTLE_ODDS = ["2.00", "3.00"]
+# Issue 19's goals: placeBet (GraphQL) at >= 0.40x raw asyncpg's rate; settlement within
+# 1.10x raw's time as the workers run it (a process per lane) and 1.5x in one process.
+PLACE_GOAL = 0.40
+SETTLE_LANES_GOAL = 1.10
+SETTLE_ONE_GOAL = 1.5
 
 PLACE_BET = """
 mutation PlaceBet($input: PlaceBetInput!) {
@@ -284,6 +289,9 @@ async def place_phases(args: argparse.Namespace, url: str, registry: BrandRegist
         say(f"placeBet: {args.workers} workers, {args.rounds} rounds x {args.duration}s, "
             f"one {STAKE_MINOR / 100:.2f} single per call under a new key")  # fmt: skip
         _table(results, "bets/s")
+        ratio = results[-1].rate / results[0].rate
+        say(f"goal: placeBet >= {PLACE_GOAL}x raw asyncpg: {ratio:.2f}x: "
+            f"{'holds' if ratio >= PLACE_GOAL else 'does not hold'}")  # fmt: skip
         say(f"ledger invariants after placement: {check}")
         if profiler is not None:
             save_profile(profiler, args.profile, "place", args.profile_lines)
@@ -650,6 +658,13 @@ async def settle_phases(  # noqa: PLR0915 (one straight script: seed, run, check
         measured = "measured" if args.settle_bets == 100_000 else "extrapolated linearly"
         say(f"  goal <= 10 s per 100k bets (as the workers settle, a process per lane): "
             f"{per_100k:.1f} s ({measured}): {verdict}")  # fmt: skip
+        for label, domain, ceiling, goal in (
+            ("a process per lane", DOMAIN_LANES, RAW_LANES, SETTLE_LANES_GOAL),
+            ("one process", DOMAIN_ONE, RAW_ONE, SETTLE_ONE_GOAL),
+        ):
+            ratio = timings[domain] / timings[ceiling]
+            say(f"  goal, {label}: <= {goal}x raw's time: {ratio:.2f}x: "
+                f"{'holds' if ratio <= goal else 'does not hold'}")  # fmt: skip
     finally:
         await pool.close()
         await db.dispose()

@@ -34,11 +34,12 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.extensions.validation_cache import DEFAULT_MAXSIZE, _get_validate_cache
+from strawberry.relay.types import GlobalIDValueError
 from strawberry.relay.utils import to_base64
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.schema.types.base_scalars import DateTimeDefinition
-from strawberry.types import Info
+from strawberry.types import ExecutionContext, Info
 from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
@@ -74,6 +75,53 @@ class StakehouseSchema(strawberry.Schema):
             set(kwargs.get("allowed_operation_types") or _QUERY_AND_MUTATION) & _QUERY_AND_MUTATION
         )
         return await super().execute(*args, **kwargs)
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Every error of every result (HTTP, in process, each subscription frame), before
+        masking. A malformed global id gets its code here (`code_input_errors`). Expected
+        errors (a code, or a refusal the API answers: a domain error, a typed GraphQL error,
+        a request error) are logged at INFO without a traceback: a staff member refused a
+        brand they do not hold is not an incident. Anything else is unexpected: ERROR with
+        its traceback (then masked by MaskUnexpectedErrors)."""
+        code_input_errors(errors)
+        context = getattr(execution_context, "context", None)
+        request_id = getattr(context, "request_id", None)
+        for error in errors:
+            code = (error.extensions or {}).get("code")
+            if code or _is_expected(error):
+                log.info(
+                    "graphql error %s at %s: %s",
+                    code or "-",
+                    ".".join(str(part) for part in error.path or []) or "-",
+                    error.message,
+                    extra={"request_id": request_id, "code": code},
+                )
+            else:
+                log.error(
+                    "graphql error at %s: %s",
+                    ".".join(str(part) for part in error.path or []) or "-",
+                    error.message,
+                    exc_info=error.original_error,
+                    extra={"request_id": request_id},
+                )
+
+
+# A global id that does not decode (not base64, no "<type>:<key>"): strawberry refuses it
+# where it converts the argument, with no code. Ids that decode but name another type or no
+# valid key are each caller's NOT_FOUND (schema/ids.py).
+BAD_INPUT = "BAD_INPUT"
+
+
+def code_input_errors(errors: list[GraphQLError]) -> None:
+    """Give a malformed global id's error the BAD_INPUT code (in place), wherever it came
+    in: an argument, an input object's field, a list item, a subscription's argument."""
+    for error in errors:
+        if isinstance(error.original_error, GlobalIDValueError) and not (
+            error.extensions or {}
+        ).get("code"):
+            error.extensions = {**(error.extensions or {}), "code": BAD_INPUT}
 
 
 _QUERY_AND_MUTATION = frozenset({OperationType.QUERY, OperationType.MUTATION})

@@ -24,6 +24,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 from strawberry.types import ExecutionResult
@@ -34,6 +35,7 @@ from domain.kernel.settings import Settings
 from resolvers.context import SESSION_COOKIE, Context, Credentials
 from schema import build_schema
 from web.graphql_requests import RequestRejected, decode_json, message_problem, parse_http_request
+from web.graphql_shared import run_shared, shared
 from web.trusted_documents import TrustedDocuments
 
 # The host of the HTTP request being decoded (parse_json sees only the body).
@@ -109,6 +111,17 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 return
             message = {**message, "payload": payload}  # type: ignore[assignment,misc]
         await super().handle_message(message)
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """Identical viewer-independent subscriptions share one execution and one
+        serialised payload per result (web/graphql_shared.py); the rest run per socket."""
+        group = await shared(
+            self.context, operation.query, operation.variables, operation.operation_name
+        )
+        if group is None:
+            await super().run_operation(operation)
+        else:
+            await run_shared(self, operation, group)
 
 
 class StakehouseGraphQL(GraphQL[Context, None]):

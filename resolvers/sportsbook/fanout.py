@@ -142,6 +142,94 @@ class FanOut:
                 member.end(reason)
 
 
+class Router:
+    """One hub subscription to a topic, routing each event to the members watching its key
+    (e.g. `oddsChanged` groups by event id): a change wakes the groups that watch it, not
+    every group of the process (200 groups on one topic each woke and filtered every
+    change). Brand filtering stays with the members. A member that falls behind is cut off
+    as the hub would cut it; when the hub interrupts or ends the subscription, every member
+    ends the same way and the next `watch` subscribes again."""
+
+    def __init__(
+        self, hub: Any, topic: str, key_of: Callable[[Any], Hashable], *, queue_size: int
+    ) -> None:
+        self._hub = hub
+        self._topic = topic
+        self._key_of = key_of
+        self._queue_size = queue_size
+        self._watchers: dict[Hashable, set[Member[Any]]] = {}
+        self._members: set[Member[Any]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+
+    @asynccontextmanager
+    async def watch(self, keys: frozenset[Hashable]) -> AsyncIterator[Member[Any]]:
+        """The events whose key is in `keys`, from the moment this returns."""
+        member: Member[Any] = Member(self._queue_size)
+        self._members.add(member)
+        for key in keys:
+            self._watchers.setdefault(key, set()).add(member)
+        try:
+            if self._task is None or self._task.done():
+                self._subscribed = asyncio.Event()
+                self._task = asyncio.create_task(self._run(self._subscribed))
+            subscribed = asyncio.ensure_future(self._subscribed.wait())
+            await asyncio.wait({subscribed, self._task}, return_when=asyncio.FIRST_COMPLETED)
+            subscribed.cancel()
+            yield member
+        finally:
+            self._leave(member, keys)
+
+    def _leave(self, member: Member[Any], keys: frozenset[Hashable]) -> None:
+        self._members.discard(member)
+        for key in keys:
+            watching = self._watchers.get(key)
+            if watching is not None:
+                watching.discard(member)
+                if not watching:
+                    del self._watchers[key]
+        if not self._members and self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self, subscribed: asyncio.Event) -> None:
+        reason: str | None = None
+        try:
+            async with self._hub.subscribe(self._topic, brand=None) as events:
+                subscribed.set()
+                async for event in events:
+                    for member in list(self._watchers.get(self._key_of(event), ())):
+                        member.offer(item=event)
+        except SubscriptionInterrupted as interrupted:
+            reason = str(interrupted)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            reason = "the stream failed"
+            raise
+        finally:
+            subscribed.set()
+            for member in list(self._members):
+                member.end(reason)
+
+
+_ROUTERS: weakref.WeakKeyDictionary[Any, dict[str, Router]] = weakref.WeakKeyDictionary()
+
+
+def router_for(hub: Any, topic: str, key_of: Callable[[Any], Hashable]) -> Router:
+    """The process's Router of `topic` on `hub` (one per topic: `key_of` is the first
+    caller's, so every caller of a topic must pass the same)."""
+    routers = _ROUTERS.get(hub)
+    if routers is None:
+        routers = {}
+        _ROUTERS[hub] = routers
+    router = routers.get(topic)
+    if router is None:
+        router = Router(hub, topic, key_of, queue_size=MEMBER_QUEUE_SIZE)
+        routers[topic] = router
+    return router
+
+
 _FANOUTS: weakref.WeakKeyDictionary[Any, FanOut] = weakref.WeakKeyDictionary()
 
 

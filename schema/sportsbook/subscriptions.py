@@ -25,7 +25,7 @@ from domain.sportsbook.errors import BetNotFound
 from domain.sportsbook.events import BetsSettled, BetUpdated, LiabilityChanged
 from domain.sportsbook.feed.events import EventUpdated, OddsChanged
 from resolvers.sportsbook import bets as bet_resolvers
-from resolvers.sportsbook.fanout import fanout_for
+from resolvers.sportsbook.fanout import fanout_for, router_for
 from schema.accounts.subscriptions import _until_interrupted
 from schema.context import Info
 from schema.errors import as_query_error, query_error
@@ -145,10 +145,16 @@ def _event_ids(ids: Sequence[relay.GlobalID]) -> frozenset[int]:
     return frozenset(filter(None, (int_of(i, "SportsbookEvent") for i in ids)))
 
 
+def _event_of(event: PublishedEvent) -> int:
+    return int(event.payload["event_id"])
+
+
 async def _odds_updates(
     hub: EventHub, brand: str, wanted: frozenset[int]
 ) -> AsyncIterator[OddsUpdate]:
-    async with hub.subscribe(OddsChanged.topic, brand=None) as events:
+    # Routed by event id: a change wakes only the groups watching its event.
+    router = router_for(hub, OddsChanged.topic, _event_of)
+    async with router.watch(wanted) as events:
         async for event in events:
             if event.brand not in (None, brand):
                 continue

@@ -1,0 +1,551 @@
+"""Odds fan-out: N graphql-transport-ws sockets subscribed to `oddsChanged` on the real app
+(uvicorn in a child process, its outbox relay included) while prices change at a fixed
+rate, against a plain `websockets` broadcast of the same bytes to the same number of sockets
+measured in the same run.
+
+    .venv/bin/python -m bench.fanout                    # 1,000 sockets, 100 changes/s, 5 s
+    .venv/bin/python -m bench.fanout --sockets 5000 --duration 10     # the issue's goal
+    .venv/bin/python -m bench.fanout --phases shared --profile-server /tmp/fanout.prof
+
+  ceiling    a minimal `websockets` server (child process, uvloop) that broadcasts each
+             frame, sent to it over one control socket, to the sockets watching its event
+  shared     the app: every socket of a group sends the same document and variables, so
+             the group runs one execution per change (web/graphql_shared.py)
+  per-socket (diagnostic, what the app did before) the same, but each socket's document
+             has an operation name of its own: a group per socket, one execution each
+
+Each socket watches one of `--events / --watch` lists of `--watch` events (round-robin), so
+each change reaches sockets / lists sockets. A change is an `OddsChanged` committed through
+the outbox (as the feed commits it) on the events in turn, its odds encoding the change's
+sequence number; client processes (`--clients`) record each change's frames. Latency runs
+from the commit (the ceiling: from the send to the server) to the first and the last
+socket's frame. See bench/README.md for how to read the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from bench import fixtures
+from bench.ledger_debit import run, say
+
+ODDS_BASE = 1.5
+SEQUENCE_SCALE = 10_000  # odds = 1.5 + sequence / 10,000: 4 places, unique per change
+CONNECT_BATCH = 200
+DOCUMENT = """subscription {name}($events: [ID!]!) {{ oddsChanged(events: $events) {{
+  event outcomes {{ outcome odds display status marketStatus }} }} }}"""
+
+
+def odds_of(sequence: int) -> str:
+    return f"{ODDS_BASE + sequence / SEQUENCE_SCALE:.4f}"
+
+
+def sequence_of(frame: str) -> int | None:
+    start = frame.find('"odds":"')
+    if start < 0:
+        return None
+    start += 8
+    return round((float(frame[start : frame.index('"', start)]) - ODDS_BASE) * SEQUENCE_SCALE)
+
+
+def gid(type_name: str, node_id: int) -> str:
+    from strawberry.relay import to_base64  # noqa: PLC0415
+
+    return to_base64(type_name, str(node_id))
+
+
+@dataclass(frozen=True)
+class Book:
+    # Per event: (event id, market id, first outcome id).
+    events: list[tuple[int, int, int]]
+    watch: int
+
+    def lists(self) -> int:
+        return max(1, len(self.events) // self.watch)
+
+    def list_of_event(self, index: int) -> int:
+        return (index // self.watch) % self.lists()
+
+    def variables(self, list_index: int) -> dict[str, Any]:
+        chosen = self.events[list_index * self.watch : (list_index + 1) * self.watch]
+        return {"events": [gid("SportsbookEvent", event_id) for event_id, _, _ in chosen]}
+
+    def frame(self, index: int, sequence: int) -> str:
+        """The bytes the app sends for this change (the ceiling sends the same)."""
+        from decimal import Decimal  # noqa: PLC0415
+
+        from domain.sportsbook import odds as odds_math  # noqa: PLC0415
+
+        event_id, _market, outcome_id = self.events[index]
+        odds = Decimal(odds_of(sequence))
+        display = odds_math.display(odds)["decimal"]
+        outcome = {
+            "outcome": gid("Outcome", outcome_id), "odds": str(odds), "display": display,
+            "status": "ACTIVE", "marketStatus": "ACTIVE",
+        }  # fmt: skip
+        data = {"oddsChanged": {"event": gid("SportsbookEvent", event_id), "outcomes": [outcome]}}
+        return json.dumps(
+            {"id": "1", "type": "next", "payload": {"data": data}}, separators=(",", ":")
+        )
+
+
+# ---- client processes ---------------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    """Per change: frames, first and last arrival (wall clock, comparable across processes)."""
+
+    count: dict[int, int] = field(default_factory=dict)
+    first: dict[int, float] = field(default_factory=dict)
+    last: dict[int, float] = field(default_factory=dict)
+    sockets_heard: int = 0
+    sample: str = ""
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    url: str
+    mode: str  # "app" (graphql-transport-ws) or "ceiling" (plain)
+    lists: list[int]  # per socket, the list of events it watches
+    variables: list[dict[str, Any]]  # per list
+    unique_names: bool  # an operation name per socket (no two sockets share a group)
+    offset: int  # the first socket's number
+
+
+def client_process(connection: Connection, spec: ClientSpec) -> None:
+    """Hold the sockets of `spec` until told to stop."""
+    import uvloop  # noqa: PLC0415
+
+    uvloop.run(_client(connection, spec))
+
+
+async def open_socket(spec: ClientSpec, number: int, list_index: int) -> Any:
+    from websockets.asyncio.client import connect  # noqa: PLC0415
+
+    if spec.mode != "app":
+        socket = await connect(spec.url, max_queue=None, compression=None, open_timeout=60)
+        await socket.send(str(list_index))
+        return socket
+    port = int(spec.url.rsplit(":", 1)[1].split("/", 1)[0])
+    socket = await connect(
+        f"ws://aurora.localhost:{port}/graphql", host="127.0.0.1", port=port,
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        max_queue=None, compression=None, open_timeout=60,
+    )  # fmt: skip
+    await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
+    assert json.loads(await socket.recv())["type"] == "connection_ack"
+    name = f"Odds{spec.offset + number}" if spec.unique_names else "Odds"
+    message = {
+        "query": DOCUMENT.format(name=name),
+        "variables": spec.variables[list_index], "operationName": name,
+    }  # fmt: skip
+    await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": message}))
+    return socket
+
+
+async def _client(connection: Connection, spec: ClientSpec) -> None:
+    received = Received()
+    heard: set[int] = set()
+    sockets: list[Any] = []
+
+    async def listen(number: int, socket: Any) -> None:
+        count, first, last = received.count, received.first, received.last
+        with contextlib.suppress(Exception):
+            async for frame in socket:
+                now = time.time()
+                sequence = sequence_of(frame)
+                if sequence is None:
+                    continue
+                if number not in heard:
+                    heard.add(number)
+                    received.sample = frame
+                count[sequence] = count.get(sequence, 0) + 1
+                if sequence not in first:
+                    first[sequence] = now
+                last[sequence] = now
+
+    numbered = list(enumerate(spec.lists))
+    for start in range(0, len(numbered), CONNECT_BATCH):
+        batch = numbered[start : start + CONNECT_BATCH]
+        sockets += await asyncio.gather(*(open_socket(spec, n, index) for n, index in batch))
+    listeners = [asyncio.create_task(listen(n, s)) for n, s in enumerate(sockets)]
+    connection.send("ready")
+    loop = asyncio.get_running_loop()
+    while True:
+        command = await loop.run_in_executor(None, connection.recv)
+        if command == "heard":
+            connection.send(len(heard))
+        elif command == "total":
+            connection.send(sum(received.count.values()))
+        elif command == "reset":
+            received.count.clear()
+            received.first.clear()
+            received.last.clear()
+            connection.send("ok")
+        else:
+            received.sockets_heard = len(heard)
+            connection.send(received)
+            break
+    for listener in listeners:
+        listener.cancel()
+    await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
+
+
+class Clients:
+    """`processes` client processes sharing `lists` (each entry a socket)."""
+
+    def __init__(
+        self, url: str, mode: str, book: Book, *, sockets: int, processes: int, unique: bool
+    ) -> None:
+        lists = [number % book.lists() for number in range(sockets)]
+        variables = [book.variables(index) for index in range(book.lists())]
+        context = multiprocessing.get_context("spawn")
+        self.pipes: list[Connection] = []
+        self.processes = []
+        share = -(-sockets // processes)
+        for part in range(processes):
+            mine = lists[part * share : (part + 1) * share]
+            if not mine:
+                continue
+            parent, child = context.Pipe()
+            process = context.Process(
+                target=client_process,
+                args=(child, ClientSpec(url, mode, mine, variables, unique, part * share)),
+                daemon=True,
+            )
+            process.start()
+            self.pipes.append(parent)
+            self.processes.append(process)
+        self.per_list = [lists.count(index) for index in range(book.lists())]
+
+    def wait_ready(self) -> None:
+        for pipe in self.pipes:
+            if pipe.recv() != "ready":
+                raise RuntimeError("a client process failed")
+
+    def ask(self, command: str) -> list[Any]:
+        for pipe in self.pipes:
+            pipe.send(command)
+        return [pipe.recv() for pipe in self.pipes]
+
+    def stop(self) -> list[Received]:
+        found = self.ask("stop")
+        for process in self.processes:
+            process.join(timeout=30)
+        return found
+
+
+# ---- the ceiling server -------------------------------------------------------------------------
+
+
+def ceiling_server(port: int) -> None:
+    """A plain websockets broadcast: a client's first message is the list it watches; the
+    control socket's messages are `<list>\\n<frame>`, sent as is to that list's sockets."""
+    import uvloop  # noqa: PLC0415
+
+    async def serve() -> None:
+        from websockets.asyncio.server import broadcast, serve  # noqa: PLC0415
+
+        watchers: dict[int, set[Any]] = {}
+
+        async def handler(socket: Any) -> None:
+            first = await socket.recv()
+            if first == "control":
+                async for message in socket:
+                    list_index, frame = str(message).split("\n", 1)
+                    broadcast(watchers.get(int(list_index), set()), frame)
+                return
+            mine = watchers.setdefault(int(first), set())
+            mine.add(socket)
+            try:
+                await socket.wait_closed()
+            finally:
+                mine.discard(socket)
+
+        async with serve(handler, "127.0.0.1", port, compression=None, max_queue=None):
+            await asyncio.get_running_loop().create_future()
+
+    uvloop.run(serve())
+
+
+# ---- publishing ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    name: str
+    changes: int
+    expected: int
+    delivered: int
+    seconds: float
+    first_ms: list[float]
+    last_ms: list[float]
+    missing_changes: int
+
+    @property
+    def rate(self) -> float:
+        return self.delivered / self.seconds if self.seconds else 0.0
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+async def publish(
+    book: Book, send: Any, sequences: range, rate: float, committed: dict[int, float]
+) -> None:
+    """Send `sequences` at `rate`/s (open loop: a slow send does not delay the next)."""
+    started = time.perf_counter()
+    tasks = []
+
+    async def one(sequence: int) -> None:
+        await send(sequence % len(book.events), sequence)
+        committed[sequence] = time.time()
+
+    for position, sequence in enumerate(sequences):
+        due = started + position / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(sequence)))
+    await asyncio.gather(*tasks)
+
+
+def app_sender(db: Any, book: Book) -> Any:
+    from domain.kernel.outbox import emit  # noqa: PLC0415
+    from domain.sportsbook.feed.events import OddsChanged  # noqa: PLC0415
+
+    async def send(index: int, sequence: int) -> None:
+        event_id, market_id, outcome_id = book.events[index]
+        row = {
+            "outcome_id": outcome_id, "market_id": market_id, "odds": odds_of(sequence),
+            "status": "active", "market_status": "active",
+        }  # fmt: skip
+        async with db.transaction() as uow:
+            await emit(uow, OddsChanged(event_id=event_id, outcomes=[row]), brand=None)
+
+    return send
+
+
+def ceiling_sender(control: Any, book: Book) -> Any:
+    async def send(index: int, sequence: int) -> None:
+        await control.send(f"{book.list_of_event(index)}\n{book.frame(index, sequence)}")
+
+    return send
+
+
+async def run_phase(
+    name: str, clients: Clients, book: Book, send: Any, *, args: argparse.Namespace, offset: int
+) -> tuple[Phase, str]:
+    """Warm up until every socket has heard a change, then publish for `--duration` s and
+    drain (until every frame arrived, or nothing arrived for `--drain` s)."""
+    warm = offset
+    deadline = time.monotonic() + 120
+    sockets = sum(clients.per_list)
+    while sum(clients.ask("heard")) < sockets:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name}: not every socket subscribed")
+        for index in range(0, len(book.events), book.watch):
+            await send(index, warm)
+            warm += 1
+        await asyncio.sleep(0.3)
+    await asyncio.sleep(1.0)
+    clients.ask("reset")
+    first = warm + 1
+    changes = int(args.rate * args.duration)
+    sequences = range(first, first + changes)
+    committed: dict[int, float] = {}
+    started = time.time()
+    await publish(book, send, sequences, args.rate, committed)
+    expected = sum(clients.per_list[book.list_of_event(s % len(book.events))] for s in sequences)
+    total, progress_at = 0, time.monotonic()
+    while total < expected and time.monotonic() - progress_at < args.drain:
+        await asyncio.sleep(0.25)
+        now_total = sum(clients.ask("total"))
+        if now_total > total:
+            total, progress_at = now_total, time.monotonic()
+    found = clients.stop()
+    firsts: dict[int, float] = {}
+    lasts: dict[int, float] = {}
+    delivered = 0
+    for received in found:
+        for sequence, count in received.count.items():
+            if sequence not in committed:
+                continue
+            delivered += count
+            firsts[sequence] = min(firsts.get(sequence, 1e18), received.first[sequence])
+            lasts[sequence] = max(lasts.get(sequence, 0.0), received.last[sequence])
+    end = max(lasts.values(), default=started)
+    first_ms = [(firsts[s] - committed[s]) * 1000 for s in firsts]
+    last_ms = [(lasts[s] - committed[s]) * 1000 for s in lasts]
+    missing = sum(1 for s in sequences if s not in lasts)
+    phase = Phase(name, changes, expected, delivered, end - started, first_ms, last_ms, missing)
+    sample = next((r.sample for r in found if r.sample), "")
+    return phase, sample
+
+
+# ---- phases -------------------------------------------------------------------------------------
+
+
+async def seed(args: argparse.Namespace) -> tuple[Book, Any]:
+    from domain.brands.service import BrandRegistry, sync_brands  # noqa: PLC0415
+    from domain.kernel.db import Database  # noqa: PLC0415
+    from domain.kernel.settings import get_settings  # noqa: PLC0415
+
+    settings = get_settings()
+    db = Database.connect(str(settings.database_url), pool_size=10)
+    registry = BrandRegistry.load(settings.themes_dir)
+    async with db.transaction() as uow:
+        await sync_brands(uow, registry)
+    events = []
+    for number in range(args.events):
+        (market,) = await fixtures.add_book_market(db, ["2.00", "1.80"], name=f"Match {number}")
+        events.append((market.event_id, market.market_id, market.outcomes[0]))
+    return Book(events, min(args.watch, args.events)), db
+
+
+async def app_phase(
+    name: str, args: argparse.Namespace, base_url: str, book: Book, *, db: Any, offset: int
+) -> tuple[Phase, str]:
+    url = base_url.replace("http://", "ws://") + "/graphql"
+    clients = Clients(
+        url, "app", book, sockets=args.sockets, processes=args.clients, unique=name == "per-socket"
+    )
+    await asyncio.get_running_loop().run_in_executor(None, clients.wait_ready)
+    return await run_phase(name, clients, book, app_sender(db, book), args=args, offset=offset)
+
+
+async def ceiling_phase(args: argparse.Namespace, book: Book, offset: int) -> tuple[Phase, str]:
+    from websockets.asyncio.client import connect  # noqa: PLC0415
+
+    port = fixtures._free_port()
+    server = subprocess.Popen(  # noqa: S603, ASYNC220
+        [sys.executable, "-m", "bench.fanout", "--ceiling-server", str(port)],
+        cwd=fixtures.REPO_ROOT,
+    )
+    try:
+        url = f"ws://127.0.0.1:{port}"
+        for _ in range(1200):  # up to 2 min: imports are slow on a loaded machine
+            try:
+                control = await connect(url, compression=None)
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError("the ceiling server did not start")
+        await control.send("control")
+        clients = Clients(
+            url, "ceiling", book, sockets=args.sockets, processes=args.clients, unique=False
+        )
+        await asyncio.get_running_loop().run_in_executor(None, clients.wait_ready)
+        result = await run_phase(
+            "ceiling", clients, book, ceiling_sender(control, book), args=args, offset=offset
+        )
+        await control.close()
+        return result
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+def report(phases: list[Phase], samples: dict[str, str], book: Book) -> None:
+    ceiling = next((p for p in phases if p.name == "ceiling"), None)
+    say(f"{'phase':<12}{'changes':>8}{'frames':>9}{'of':>9}{'frames/s':>10}{'x ceil':>8}"
+        f"{'first p50':>10}{'last p50':>10}{'last p99':>10}{'last max':>10}"
+        f"{'lost':>6}")  # fmt: skip
+    for phase in phases:
+        ratio = phase.rate / ceiling.rate if ceiling and ceiling.rate else float("nan")
+        say(f"{phase.name:<12}{phase.changes:>8}{phase.delivered:>9}{phase.expected:>9}"
+            f"{phase.rate:>10.0f}{ratio:>8.2f}{percentile(phase.first_ms, 0.5):>10.1f}"
+            f"{percentile(phase.last_ms, 0.5):>10.1f}{percentile(phase.last_ms, 0.99):>10.1f}"
+            f"{max(phase.last_ms, default=float('nan')):>10.1f}"
+            f"{phase.missing_changes:>6}")  # fmt: skip
+    say("(latencies in ms from commit, or from the send for the ceiling, to the first and the "
+        "last socket's frame of each change; lost: changes no socket received)")  # fmt: skip
+    for name, sample in samples.items():
+        say(f"{name}: a frame is {len(sample)} bytes")
+    shared = next((p for p in phases if p.name == "shared"), None)
+    if shared and ceiling:
+        say(f"goal: last-socket p99 {percentile(shared.last_ms, 0.99):.0f} ms (<= 200), "
+            f"throughput {shared.rate / ceiling.rate:.2f}x the broadcast (>= 0.8)")  # fmt: skip
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sockets", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=200, help="events whose prices change")
+    parser.add_argument("--watch", type=int, default=1, help="events per subscription (<= 50)")
+    parser.add_argument("--rate", type=float, default=100.0, help="price changes per second")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds of changes")
+    parser.add_argument("--drain", type=float, default=10.0, help="s without progress to give up")
+    parser.add_argument("--clients", type=int, default=2, help="client processes")
+    parser.add_argument(
+        "--phases", nargs="+", default=["ceiling", "shared", "per-socket"],
+        choices=["ceiling", "shared", "per-socket"],
+    )  # fmt: skip
+    parser.add_argument("--profile-server", help="run the app under cProfile, stats to this file")
+    parser.add_argument("--ceiling-server", type=int, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+async def phases(args: argparse.Namespace, url: str, broker_url: str | None) -> None:
+    book, db = await seed(args)
+    say(f"  seeded {len(book.events)} events; {book.lists()} lists of {book.watch} watched, "
+        f"{args.sockets // book.lists()} sockets per change")  # fmt: skip
+    results: list[Phase] = []
+    samples: dict[str, str] = {}
+    offset = 1
+    for name in args.phases:
+        if name == "ceiling":
+            phase, sample = await ceiling_phase(args, book, offset)
+        else:
+            with fixtures.app_server(url, broker_url, profile_path=args.profile_server) as base:
+                phase, sample = await app_phase(name, args, base, book, db=db, offset=offset)
+        results.append(phase)
+        samples[name] = sample
+        p99 = percentile(phase.last_ms, 0.99)
+        say(f"  done: {name}: {phase.delivered} of {phase.expected} frames, "
+            f"{phase.rate:.0f} frames/s, last-socket p99 {p99:.0f} ms")  # fmt: skip
+    await db.dispose()
+    say()
+    report(results, samples, book)
+
+
+def main() -> None:
+    args = parse_arguments()
+    if args.ceiling_server:
+        ceiling_server(args.ceiling_server)
+        return
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    os.environ.setdefault("STAKEHOUSE_LOG_LEVEL", "WARNING")
+    say(f"odds fan-out benchmark: {args.sockets} sockets, {args.rate:.0f} changes/s for "
+        f"{args.duration}s, {args.clients} client processes, {os.cpu_count()} CPUs")  # fmt: skip
+    from domain.kernel.settings import get_settings  # noqa: PLC0415
+
+    with fixtures.bench_database() as (url, broker_url):
+        os.environ["STAKEHOUSE_DATABASE_URL"] = url
+        if broker_url:
+            os.environ["STAKEHOUSE_BROKER_URL"] = broker_url
+        get_settings.cache_clear()
+        run(phases(args, url, broker_url), "uvloop")
+
+
+if __name__ == "__main__":
+    main()
