@@ -60,13 +60,27 @@ class DepositFact:
 
 
 def check_eligible(
-    offer: BonusOffer, player: PlayerFacts, deposit: DepositFact | None, at: datetime
+    offer: BonusOffer,
+    player: PlayerFacts,
+    deposit: DepositFact | None,
+    at: datetime,
+    *,
+    automatic: bool = False,
 ) -> None:
-    """Errors: NotEligible, NoQualifyingDeposit."""
+    """Whether the player may have the offer now: claimed by the player (an opt-in offer
+    only) or, `automatic`, granted by the system on the qualifying event (an automatic
+    offer only). Errors: NotEligible, NoQualifyingDeposit."""
     rules = Eligibility.from_json(offer.eligibility)
     terms = Terms.from_json(offer.terms)
     if not offer.active or not rules.open_at(at) or offer.kind == OfferKind.CASHBACK.value:
         raise NotEligible("This offer is not open now.", field="offerId")
+    if rules.opt_in == automatic:
+        message = (
+            "This offer is claimed by the player."
+            if automatic
+            else "This offer is given automatically: there is nothing to claim."
+        )
+        raise NotEligible(message, field="offerId")
     if player.currency != offer.currency:
         raise NotEligible("This offer is for another currency.", field="offerId")
     if rules.countries and player.country not in rules.countries:
@@ -106,7 +120,7 @@ async def claim(
     if offer.kind in _NOT_CLAIMED_HERE:
         # Free spins and free bets are granted by their own paths (free_rounds, free_bets).
         raise NotEligible("Claim this offer as free spins or a free bet.", field="offerId")
-    check_eligible(offer, player, deposit, at)
+    check_eligible(offer, player, deposit, at, automatic=actor.kind == "system")
     terms = Terms.from_json(offer.terms)
     deposit_minor = deposit.amount_minor if deposit else 0
     if offer.kind == OfferKind.DEPOSIT_MATCH.value:

@@ -453,6 +453,11 @@ class SetLoyaltyProgrammeInput:
     tiers: list[LoyaltyTierInput]
     redeem_points: int
     redeem_minor_units: int
+    redeem_hold_days: int = strawberry.field(
+        default=loyalty.REDEEM_HOLD_DAYS,
+        description="Points earned by a stake become redeemable this many days later, so a "
+        "refunded stake can still take its points back.",
+    )
 
 
 @mutation_error(*_STAFF_ERRORS, bonus_errors.InvalidTerms)
@@ -663,6 +668,7 @@ class BonusesMutation:
             ),
             redeem_points=input.redeem_points,
             redeem_minor=input.redeem_minor_units,
+            redeem_hold_days=input.redeem_hold_days,
         )
         result = await resolvers.set_loyalty_programme(info.context, programme)
         if result.value is None:

@@ -358,6 +358,9 @@ class LoyaltyProgramme:
     tiers: list[LoyaltyTier]
     redeem_points: int = strawberry.field(description="This many points buy redeemMinorUnits.")
     redeem_minor_units: int
+    redeem_hold_days: int = strawberry.field(
+        description="Points become redeemable this many days after the stake that earned them."
+    )
 
     @classmethod
     def of(cls, programme: loyalty.Programme) -> LoyaltyProgramme:
@@ -368,6 +371,7 @@ class LoyaltyProgramme:
             tiers=[LoyaltyTier.of(tier) for tier in sorted(programme.tiers, key=_min_points)],
             redeem_points=programme.redeem_points,
             redeem_minor_units=programme.redeem_minor,
+            redeem_hold_days=programme.redeem_hold_days,
         )
 
 
