@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
+from domain.bonuses import abuse
 from domain.bonuses.errors import (
     AlreadyClaimed,
     FreeBetNotEligible,
@@ -115,6 +116,8 @@ async def grant_free_bet(
         reason=reason,
         after={"offer": str(offer.id), "version": offer.version, "amount": terms.free_bet_minor},
     )
+    if actor.kind != "staff":
+        await abuse.check_claim(uow, brand, player_id, offer.id, free_bet_id, grant_type="FreeBet")
     await _emit(uow, brand, free_bet_id, player_id, FreeBetState.ACTIVE)
     free_bet = await uow.session.get(FreeBet, free_bet_id)
     assert free_bet is not None

@@ -17,6 +17,7 @@ from domain.bonuses.terms import (
     CashbackWallet,
     Contributions,
     Eligibility,
+    ReloadPeriod,
     Terms,
     WageringBase,
 )
@@ -106,6 +107,14 @@ class BonusEligibilityInput:
     once_per_player: bool = True
     opt_in: bool = True
     claim_window_hours: int = 72
+    stacks_with_active: bool = strawberry.field(
+        default=True,
+        description="Whether the offer may be claimed while the player holds an active bonus.",
+    )
+    reload_period: ReloadPeriod = strawberry.field(
+        default=ReloadPeriod.WEEK,
+        description="A RELOAD offer is claimed at most once per this period of the deposit.",
+    )
 
 
 def _minor(text: DecimalText | None, currency: str, field: str) -> int | None:
@@ -166,6 +175,8 @@ def _eligibility(given: BonusEligibilityInput) -> Eligibility:
         once_per_player=given.once_per_player,
         opt_in=given.opt_in,
         claim_window_hours=given.claim_window_hours,
+        stacks_with_active=given.stacks_with_active,
+        reload_period=ReloadPeriod(given.reload_period),
     )
 
 
