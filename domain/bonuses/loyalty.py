@@ -363,6 +363,8 @@ async def recalculate_tiers(db: Database) -> int:
 @dataclass(frozen=True)
 class LoyaltyView:
     points: int
+    # Points not held back by the redemption hold (held_points).
+    redeemable_points: int
     tier: Tier
     window_points: int
     next_tier: Tier | None
@@ -383,8 +385,11 @@ async def view(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> LoyaltyView
     )
     points_in_window = await window_points(uow, player_id, programme.window_days)
     tier = await _current_tier(uow, programme, player_id)
+    points = int(balance or 0) // POINT_UNITS
+    held = await held_points(uow, player_id, programme.redeem_hold_days)
     return LoyaltyView(
-        points=int(balance or 0) // POINT_UNITS,
+        points=points,
+        redeemable_points=max(0, points - held),
         tier=tier,
         window_points=points_in_window,
         next_tier=programme.next_tier(points_in_window),

@@ -402,6 +402,10 @@ def _min_points(tier: loyalty.Tier) -> int:
 @strawberry.type(description="The player's loyalty points (points, not money) and tier.")
 class Loyalty:
     points: int
+    redeemable_points: int = strawberry.field(
+        description="The points that can be redeemed now: those earned in the programme's "
+        "hold (redeemHoldDays) wait until a refund can no longer take them back."
+    )
     tier: LoyaltyTier
     window_points: int = strawberry.field(description="Points earned over the window.")
     next_tier: LoyaltyTier | None
@@ -413,6 +417,7 @@ class Loyalty:
         following = seen.next_tier
         return cls(
             points=seen.points,
+            redeemable_points=seen.redeemable_points,
             tier=LoyaltyTier.of(seen.tier),
             window_points=seen.window_points,
             next_tier=None if following is None else LoyaltyTier.of(following),

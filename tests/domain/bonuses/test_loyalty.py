@@ -147,6 +147,8 @@ async def test_points_are_held_until_a_refund_can_take_them_back_and_a_replay_pa
     await place(db, registry, player, _slip(market.outcomes["home"]))
     await loyalty.accrue(db)
     assert (await _view(db, player))[0] == 20
+    async with db.uow() as uow:
+        assert (await loyalty.view(uow, BRAND, player)).redeemable_points == 0
 
     # Earned just now: held, so no cash can leave for points a refund may take back.
     async with db.uow() as uow:
@@ -165,6 +167,8 @@ async def test_points_are_held_until_a_refund_can_take_them_back_and_a_replay_pa
     await loyalty.accrue(db)
     later = clock.now() + timedelta(days=7, minutes=1)
     monkeypatch.setattr(clock, "now", lambda: later)
+    async with db.uow() as uow:
+        assert (await loyalty.view(uow, BRAND, player)).redeemable_points == 20
     async with db.transaction() as uow:
         paid = await loyalty.redeem(uow, BRAND, player, "EUR", points=20, idempotency_key="h-1")
     assert paid == 20
