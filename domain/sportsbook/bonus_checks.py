@@ -16,15 +16,17 @@ from sqlalchemy import text
 from domain.bonuses import abuse
 from domain.kernel.db import UnitOfWork
 
+# Driven by the player's bets (ix_sportsbook_bets_player_id_id), not by the market's legs:
+# a popular market has many legs, a player few open bets.
 _OPPOSITE = text("""
-SELECT DISTINCT other.bet_id
-  FROM sportsbook_bet_legs mine
-  JOIN sportsbook_bet_legs other
-    ON other.market_id = mine.market_id AND other.outcome_id <> mine.outcome_id
-  JOIN sportsbook_bets b ON b.id = other.bet_id
- WHERE mine.bet_id = :bet AND b.player_id = :player AND b.id <> :bet
-   AND b.status IN ('open', 'pending')
- ORDER BY other.bet_id
+SELECT DISTINCT b.id
+  FROM sportsbook_bets b
+  JOIN sportsbook_bet_legs other ON other.bet_id = b.id
+  JOIN sportsbook_bet_legs mine
+    ON mine.bet_id = :bet AND mine.market_id = other.market_id
+   AND mine.outcome_id <> other.outcome_id
+ WHERE b.player_id = :player AND b.id <> :bet AND b.status IN ('open', 'pending')
+ ORDER BY b.id
 """)
 
 

@@ -9,7 +9,9 @@ Create Date: 2026-12-07 18:00:00
   market, very low odds; stakes refused over the max bet), once per subject (`dedup_key`),
   append-only, listed to risk staff by brand;
 - `bonus_offers.kind` also accepts `reload` (a deposit match for existing players,
-  repeatable once per period).
+  repeatable once per period);
+- `auth_sessions`: indexes on (player_id, ip_address) and ip_address, for the claim check
+  that looks for other holders of an offer who signed in from the player's addresses.
 """
 
 from collections.abc import Sequence
@@ -68,9 +70,20 @@ def upgrade() -> None:
     op.create_index(
         "ix_bonus_abuse_flags_brand_created", "bonus_abuse_flags", ["brand", "created_at"]
     )
+    op.create_index(
+        "ix_auth_sessions_player_id_ip_address", "auth_sessions", ["player_id", "ip_address"]
+    )
+    op.create_index(
+        "ix_auth_sessions_ip_address",
+        "auth_sessions",
+        ["ip_address"],
+        postgresql_where=sa.text("ip_address IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_auth_sessions_ip_address", table_name="auth_sessions")
+    op.drop_index("ix_auth_sessions_player_id_ip_address", table_name="auth_sessions")
     op.drop_index("ix_bonus_abuse_flags_brand_created", table_name="bonus_abuse_flags")
     op.drop_table("bonus_abuse_flags")
     # Refused while reload offers exist: a downgrade does not delete offers.
