@@ -17,6 +17,7 @@ looked up. A refused request changes nothing.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
@@ -24,9 +25,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from domain.bonuses import abuse
 from domain.brands.service import Brand
 from domain.casino import service
 from domain.casino.errors import (
+    BonusMaxBetRefused,
     InvalidSignature,
     MalformedRequest,
     NotEnoughMoney,
@@ -106,10 +109,25 @@ async def handle(
             await uow.commit()
     except NotEnoughMoney as error:
         return WalletReply(error.status, wallet_request.currency, error.balance_minor)
+    except BonusMaxBetRefused as error:
+        # Refused in the stake's own transaction (nothing moved); risk staff see it.
+        await _flag_max_bet(db, brand, wallet_request)
+        return WalletReply(error.status, wallet_request.currency)
     except WalletError as error:
         log.info("provider %s %s refused: %s", provider, wallet_request.operation, error.code)
         return WalletReply(error.status, wallet_request.currency)
     return reply
+
+
+async def _flag_max_bet(db: Database, brand: Brand, wallet_request: WalletRequest) -> None:
+    try:
+        player_id = uuid.UUID(str(wallet_request.user))
+    except ValueError:
+        return
+    await abuse.record_max_bet_refused(
+        db, brand.slug, player_id, product="casino",
+        stake_minor=int(wallet_request.amount_minor or 0),
+    )  # fmt: skip
 
 
 def _endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:

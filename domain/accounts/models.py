@@ -167,6 +167,11 @@ class AuthSession(Base):
         CheckConstraint("(player_id IS NULL) <> (staff_id IS NULL)", name="one_principal"),
         Index("ix_auth_sessions_player_live", "player_id", postgresql_where="revoked_at IS NULL"),
         Index("ix_auth_sessions_staff_live", "staff_id", postgresql_where="revoked_at IS NULL"),
+        # Bonus abuse checks: the addresses a player signed in from, and who else used them.
+        Index("ix_auth_sessions_player_id_ip_address", "player_id", "ip_address"),
+        Index(
+            "ix_auth_sessions_ip_address", "ip_address", postgresql_where="ip_address IS NOT NULL"
+        ),
     )
 
 

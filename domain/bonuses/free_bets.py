@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
+from domain.bonuses import abuse
 from domain.bonuses.errors import (
     AlreadyClaimed,
     FreeBetNotEligible,
@@ -115,6 +116,8 @@ async def grant_free_bet(
         reason=reason,
         after={"offer": str(offer.id), "version": offer.version, "amount": terms.free_bet_minor},
     )
+    if actor.kind != "staff":
+        await abuse.check_claim(uow, brand, player_id, offer.id, free_bet_id, grant_type="FreeBet")
     await _emit(uow, brand, free_bet_id, player_id, FreeBetState.ACTIVE)
     free_bet = await uow.session.get(FreeBet, free_bet_id)
     assert free_bet is not None
@@ -221,13 +224,15 @@ async def attach_bet(uow: UnitOfWork, free_bet_id: uuid.UUID, bet_id: int) -> No
 async def bets_settled(
     uow: UnitOfWork, *, void_bet_ids: Sequence[int], settled_bet_ids: Sequence[int]
 ) -> None:
-    """Settlement of free bets' bets (in its transaction): a void bet's free bet is usable
-    again (its stake is back in the free-bet wallet); a won or lost one's is settled."""
+    """Settlement (or cancellation) of free bets' bets (in its transaction): a void bet's
+    free bet is usable again (its stake is back in the free-bet wallet); a won or lost
+    one's is settled. The free bet keeps the bet's id until another bet stakes it, so a
+    rolled back settlement finds it (`bets_reopened`)."""
     if void_bet_ids:
         await uow.session.execute(
             update(FreeBet)
             .where(FreeBet.bet_id.in_(list(void_bet_ids)), FreeBet.state == FreeBetState.USED.value)
-            .values(state=FreeBetState.ACTIVE.value, bet_id=None)
+            .values(state=FreeBetState.ACTIVE.value)
         )
     if settled_bet_ids:
         await uow.session.execute(
@@ -239,6 +244,35 @@ async def bets_settled(
                 state=FreeBetState.SETTLED.value, ended_at=clock.now(), end_reason="bet settled"
             )
         )
+
+
+async def bets_reopened(uow: UnitOfWork, bet_ids: Sequence[int]) -> int:
+    """A settlement rolled back (or a cancellation reversed) reopened these bets, in its
+    transaction: each one's free bet is back as it was before the settlement, staked by the
+    open bet (a settled one, or a void one made usable again whose refund the rollback
+    took back). Idempotent: a free bet already staked by its bet is left alone; one another
+    bet stakes now is not this bet's any more. Returns how many came back."""
+    if not bet_ids:
+        return 0
+    restored = (
+        await uow.session.execute(
+            update(FreeBet)
+            .where(
+                FreeBet.bet_id.in_(list(bet_ids)),
+                FreeBet.state.in_([FreeBetState.SETTLED.value, FreeBetState.ACTIVE.value]),
+            )
+            .values(state=FreeBetState.USED.value, ended_at=None, end_reason=None)
+            .returning(FreeBet.id, FreeBet.brand, FreeBet.player_id, FreeBet.bet_id)
+        )
+    ).all()
+    for free_bet_id, brand, player_id, bet_id in restored:
+        await audit.record(
+            uow, actor_kind="system", actor_id=None, action="bonus.free_bet.used",
+            subject_type="bonus_free_bet", subject_id=free_bet_id, brand=brand,
+            reason="settlement rolled back", after={"state": "used", "bet_id": bet_id},
+        )  # fmt: skip
+        await _emit(uow, brand, free_bet_id, player_id, FreeBetState.USED)
+    return len(restored)
 
 
 async def expire_due(db: Database, *, limit: int = EXPIRY_BATCH) -> int:

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
+from domain.bonuses import abuse
 from domain.bonuses.errors import (
     AlreadyClaimed,
     FreeRoundsNotAvailable,
@@ -124,6 +125,8 @@ async def grant_free_spins(
         reason=reason,
         after={"offer": str(offer.id), "version": offer.version, "rounds": terms.free_spins},
     )
+    if actor.kind != "staff":
+        await abuse.check_claim(uow, brand, player_id, offer.id, rounds_id, grant_type="FreeSpins")
     await _emit(uow, brand, rounds_id, player_id, FreeRoundsState.PENDING)
     rounds = await uow.session.get(FreeRounds, rounds_id)
     assert rounds is not None

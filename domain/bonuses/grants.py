@@ -5,6 +5,7 @@ the house bonus account through the ledger (`bonus.grant`), once per claim."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -14,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
+from domain.bonuses import abuse
 from domain.bonuses.errors import (
     AlreadyClaimed,
     GrantNotFound,
@@ -35,6 +37,8 @@ from domain.wallets.service import house_account_id, transfer, wallet_id
 GRANT_KIND: Final = "bonus.grant"
 LEDGER_SCOPE: Final = IdempotencyScope("system:bonuses", "bonuses.grant")
 _NOT_CLAIMED_HERE: Final = frozenset({OfferKind.FREE_SPINS.value, OfferKind.FREE_BET.value})
+# Offers a deposit qualifies for: the bonus matches the deposit.
+_DEPOSIT_TRIGGERED: Final = frozenset({OfferKind.DEPOSIT_MATCH.value, OfferKind.RELOAD.value})
 
 
 @dataclass(frozen=True)
@@ -60,13 +64,27 @@ class DepositFact:
 
 
 def check_eligible(
-    offer: BonusOffer, player: PlayerFacts, deposit: DepositFact | None, at: datetime
+    offer: BonusOffer,
+    player: PlayerFacts,
+    deposit: DepositFact | None,
+    at: datetime,
+    *,
+    automatic: bool = False,
 ) -> None:
-    """Errors: NotEligible, NoQualifyingDeposit."""
+    """Whether the player may have the offer now: claimed by the player (an opt-in offer
+    only) or, `automatic`, granted by the system on the qualifying event (an automatic
+    offer only). Errors: NotEligible, NoQualifyingDeposit."""
     rules = Eligibility.from_json(offer.eligibility)
     terms = Terms.from_json(offer.terms)
     if not offer.active or not rules.open_at(at) or offer.kind == OfferKind.CASHBACK.value:
         raise NotEligible("This offer is not open now.", field="offerId")
+    if rules.opt_in == automatic:
+        message = (
+            "This offer is claimed by the player."
+            if automatic
+            else "This offer is given automatically: there is nothing to claim."
+        )
+        raise NotEligible(message, field="offerId")
     if player.currency != offer.currency:
         raise NotEligible("This offer is for another currency.", field="offerId")
     if rules.countries and player.country not in rules.countries:
@@ -74,7 +92,7 @@ def check_eligible(
     if rules.player_ids and player.player_id not in rules.player_ids:
         raise NotEligible(field="offerId")
     window = timedelta(hours=rules.claim_window_hours)
-    if offer.kind == OfferKind.DEPOSIT_MATCH.value:
+    if offer.kind in _DEPOSIT_TRIGGERED:
         if (
             deposit is None
             or deposit.currency != offer.currency
@@ -83,9 +101,9 @@ def check_eligible(
         ):
             raise NoQualifyingDeposit(field="offerId")
         first = deposit.earlier_deposits == 0
-        if (rules.audience is Audience.NEW and not first) or (
-            rules.audience is Audience.EXISTING and first
-        ):
+        # A reload rewards a player who deposited before.
+        existing_only = rules.audience is Audience.EXISTING or offer.kind == OfferKind.RELOAD
+        if (rules.audience is Audience.NEW and not first) or (existing_only and first):
             raise NotEligible(field="offerId")
     elif at - player.registered_at > window:
         raise NotEligible("The time to claim this offer has passed.", field="offerId")
@@ -106,10 +124,17 @@ async def claim(
     if offer.kind in _NOT_CLAIMED_HERE:
         # Free spins and free bets are granted by their own paths (free_rounds, free_bets).
         raise NotEligible("Claim this offer as free spins or a free bet.", field="offerId")
-    check_eligible(offer, player, deposit, at)
+    check_eligible(offer, player, deposit, at, automatic=actor.kind == "system")
+    if not Eligibility.from_json(offer.eligibility).stacks_with_active and (
+        await _holds_active(uow, brand, player.player_id, offer.currency)
+    ):
+        raise NotEligible(
+            "This offer does not stack with the bonus you hold: finish or forfeit it first.",
+            field="offerId",
+        )
     terms = Terms.from_json(offer.terms)
     deposit_minor = deposit.amount_minor if deposit else 0
-    if offer.kind == OfferKind.DEPOSIT_MATCH.value:
+    if offer.kind in _DEPOSIT_TRIGGERED:
         bonus_minor = terms.bonus_for_deposit(deposit_minor)
     else:
         bonus_minor = terms.bonus_minor
@@ -117,6 +142,59 @@ async def claim(
         uow, brand, offer, player.player_id, bonus_minor=bonus_minor,
         deposit=deposit, actor=actor, reason=None, at=at,
     )  # fmt: skip
+
+
+async def _holds_active(uow: UnitOfWork, brand: str, player_id: uuid.UUID, currency: str) -> bool:
+    held = await uow.session.scalar(
+        select(BonusGrant.id)
+        .where(
+            BonusGrant.brand == brand,
+            BonusGrant.player_id == player_id,
+            BonusGrant.currency == currency,
+            BonusGrant.state == GrantState.ACTIVE.value,
+        )
+        .limit(1)
+    )
+    return held is not None
+
+
+async def automatic_deposit_offers(uow: UnitOfWork, brand: str, currency: str) -> list[BonusOffer]:
+    """The brand's active automatic (not opt-in) deposit-match and reload offers in the
+    currency: a completed deposit may qualify for them."""
+    found = await uow.session.scalars(
+        select(BonusOffer)
+        .where(
+            BonusOffer.brand == brand,
+            BonusOffer.active,
+            BonusOffer.currency == currency,
+            BonusOffer.kind.in_(sorted(_DEPOSIT_TRIGGERED)),
+            BonusOffer.eligibility["opt_in"].as_boolean().is_(False),
+        )
+        .order_by(BonusOffer.created_at, BonusOffer.id)
+    )
+    return list(found)
+
+
+async def claim_automatic(
+    uow: UnitOfWork,
+    brand: str,
+    automatic: Sequence[BonusOffer],
+    player: PlayerFacts,
+    deposit: DepositFact,
+) -> list[BonusGrant]:
+    """Grant the player each of the `automatic` offers (automatic_deposit_offers) the
+    completed deposit qualifies for, in a savepoint each: a refusal grants nothing and
+    leaves the deposit alone."""
+    granted = []
+    for offer in automatic:
+        try:
+            async with uow.session.begin_nested():
+                granted.append(
+                    await claim(uow, brand, offer, player, deposit, actor=Actor.system())
+                )
+        except (NotEligible, NoQualifyingDeposit, AlreadyClaimed):
+            continue
+    return granted
 
 
 async def grant_by_staff(
@@ -163,8 +241,13 @@ async def _grant(
     if bonus_minor <= 0:
         raise NoQualifyingDeposit(field="offerId")
     terms = Terms.from_json(offer.terms)
-    once = Eligibility.from_json(offer.eligibility).once_per_player
-    claim_key = str(offer.id) if once or deposit is None else f"{offer.id}:{deposit.payment_id}"
+    rules = Eligibility.from_json(offer.eligibility)
+    claim_key = str(offer.id)
+    if offer.kind == OfferKind.RELOAD.value and deposit is not None:
+        # Once per period, whatever once_per_player says: a reload repeats by period.
+        claim_key = f"{offer.id}:{rules.reload_period.name_of(deposit.completed_at)}"
+    elif not rules.once_per_player and deposit is not None:
+        claim_key = f"{offer.id}:{deposit.payment_id}"
     deposit_minor = deposit.amount_minor if deposit else 0
     grant_id = uuid.uuid4()
     # The claim key is unique per player: a second claim (or a concurrent one) inserts
@@ -213,6 +296,8 @@ async def _grant(
         reason=reason,
         after={"offer": str(offer.id), "version": offer.version, "bonus_minor": bonus_minor},
     )
+    if actor.kind != "staff":
+        await abuse.check_claim(uow, brand, player_id, offer.id, grant_id)
     await outbox.emit(
         uow, BonusUpdated(str(grant_id), str(player_id), GrantState.ACTIVE.value), brand=brand
     )
@@ -256,9 +341,11 @@ async def _owned(uow: UnitOfWork, brand: str, player_id: uuid.UUID, grant_id: uu
 __all__ = [
     "DepositFact",
     "PlayerFacts",
+    "automatic_deposit_offers",
     "cancel",
     "check_eligible",
     "claim",
+    "claim_automatic",
     "forfeit",
     "grant_by_staff",
     "grants_by_state",

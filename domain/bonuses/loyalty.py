@@ -15,7 +15,9 @@ being 100 of its units (the site shows that wallet as points), moved against the
   cashback rate.
 - Redemption (`redeem`, the player): `redeem_points` points buy `redeem_minor` cash, in one
   ledger transaction (points to the house, cash from the house bonus account), once per
-  idempotency key.
+  idempotency key: a replay returns what the first call recorded, whatever the rate is now.
+  Points earned in the last `redeem_hold_days` are held (not redeemable), so a stake refunded
+  in that time still finds its points to take back instead of cash already paid for them.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ from domain.bonuses.errors import InvalidTerms, LoyaltyNotOffered, NotEnoughPoin
 from domain.bonuses.models import LoyaltyEarning, LoyaltyProgramme, LoyaltyStatus
 from domain.kernel import audit, clock
 from domain.kernel.db import Database, UnitOfWork
-from domain.wallets.errors import InsufficientFunds
-from domain.wallets.ledger import IdempotencyScope, Leg, check_key, post
+from domain.wallets.errors import IdempotencyConflict, InsufficientFunds
+from domain.wallets.ledger import IdempotencyScope, Leg, check_key, post, recorded
 from domain.wallets.models import HouseAccountKind, LedgerAccount, WalletKind
 from domain.wallets.service import house_account_id, wallet_id
 
@@ -51,6 +53,8 @@ EARNING_WALLETS: Final = ("cash", "bonus", "casino_bonus")
 TIERS_MAX: Final = 10
 RATE_MAX: Final = 1_000
 WINDOW_DAYS_MAX: Final = 366
+REDEEM_HOLD_DAYS: Final = 7
+REDEEM_HOLD_DAYS_MAX: Final = 90
 ACCRUAL_BATCH: Final = 1_000
 # Stakes commit out of id order: each run looks again this far behind the last id it saw.
 ACCRUAL_LOOKBACK_IDS: Final = 5_000
@@ -76,6 +80,7 @@ class Programme:
     tiers: tuple[Tier, ...] = (Tier("Bronze", 0),)
     redeem_points: int = 100
     redeem_minor: int = 100
+    redeem_hold_days: int = REDEEM_HOLD_DAYS
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,6 +125,10 @@ def validate(programme: Programme) -> None:
             raise InvalidTerms("A tier's values are out of range.", field="tiers")
     if programme.redeem_points <= 0 or programme.redeem_minor <= 0:
         raise InvalidTerms("Give the redemption rate.", field="redeemPoints")
+    if not 0 <= programme.redeem_hold_days <= REDEEM_HOLD_DAYS_MAX:
+        raise InvalidTerms(
+            f"Give the hold from 0 to {REDEEM_HOLD_DAYS_MAX} days.", field="redeemHoldDays"
+        )
 
 
 async def programme_of(uow: UnitOfWork, brand: str) -> Programme | None:
@@ -354,6 +363,8 @@ async def recalculate_tiers(db: Database) -> int:
 @dataclass(frozen=True)
 class LoyaltyView:
     points: int
+    # Points not held back by the redemption hold (held_points).
+    redeemable_points: int
     tier: Tier
     window_points: int
     next_tier: Tier | None
@@ -374,13 +385,30 @@ async def view(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> LoyaltyView
     )
     points_in_window = await window_points(uow, player_id, programme.window_days)
     tier = await _current_tier(uow, programme, player_id)
+    points = int(balance or 0) // POINT_UNITS
+    held = await held_points(uow, player_id, programme.redeem_hold_days)
     return LoyaltyView(
-        points=int(balance or 0) // POINT_UNITS,
+        points=points,
+        redeemable_points=max(0, points - held),
         tier=tier,
         window_points=points_in_window,
         next_tier=programme.next_tier(points_in_window),
         programme=programme,
     )
+
+
+async def held_points(uow: UnitOfWork, player_id: uuid.UUID, hold_days: int) -> int:
+    """Points earned in the last `hold_days` (net of the ones already taken back): not
+    redeemable yet."""
+    if hold_days == 0:
+        return 0
+    since = clock.now() - timedelta(days=hold_days)
+    held = await uow.session.scalar(
+        select(func.coalesce(func.sum(LoyaltyEarning.points), 0)).where(
+            LoyaltyEarning.player_id == player_id, LoyaltyEarning.created_at > since
+        )
+    )
+    return max(0, int(held or 0))
 
 
 async def redeem(
@@ -393,17 +421,30 @@ async def redeem(
     idempotency_key: str,
 ) -> int:
     """Redeem `points` (a multiple of the programme's `redeem_points`) for cash at the
-    programme's rate, in one ledger transaction, once per key (a replay moves nothing).
-    Returns the cash paid. Errors: LoyaltyNotOffered, InvalidTerms, NotEnoughPoints,
-    InvalidIdempotencyKey, IdempotencyConflict."""
+    programme's rate, in one ledger transaction, once per key: a replay moves nothing and
+    returns the cash the first call paid. Returns the cash paid. Errors: LoyaltyNotOffered,
+    InvalidTerms, NotEnoughPoints (held points included), InvalidIdempotencyKey,
+    IdempotencyConflict (the key was used for another number of points)."""
     programme = await programme_of(uow, brand)
     if programme is None:
         raise LoyaltyNotOffered()
     check_key(redeem_scope(player_id), idempotency_key)
+    earlier = await recorded(uow, brand, redeem_scope(player_id), idempotency_key)
+    if earlier is not None:
+        if earlier.metadata.get("points") != points:
+            raise IdempotencyConflict(field="idempotencyKey")
+        return int(earlier.metadata["cash_minor"])
     if points <= 0 or points % programme.redeem_points:
         raise InvalidTerms(f"Redeem points in steps of {programme.redeem_points}.", field="points")
     cash_minor = points // programme.redeem_points * programme.redeem_minor
     points_wallet = await wallet_id(uow, brand, player_id, WalletKind.LOYALTY_POINTS, currency)
+    # Locked first: a concurrent earning or takeback waits, so the hold is read once.
+    balance = await uow.session.scalar(
+        select(LedgerAccount.balance).where(LedgerAccount.id == points_wallet).with_for_update()
+    )
+    held = await held_points(uow, player_id, programme.redeem_hold_days)
+    if int(balance or 0) // POINT_UNITS - held < points:
+        raise NotEnoughPoints(field="points")
     cash = await wallet_id(uow, brand, player_id, WalletKind.CASH, currency)
     house_points = await house_account_id(uow, brand, HouseAccountKind.LOYALTY, currency)
     house_cash = await house_account_id(uow, brand, HouseAccountKind.BONUS_POOL, currency)
@@ -429,4 +470,4 @@ async def redeem(
             brand=brand,
             after={"points": points, "cash_minor": cash_minor},
         )
-    return cash_minor
+    return int(posting.metadata.get("cash_minor", cash_minor))

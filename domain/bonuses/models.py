@@ -31,6 +31,8 @@ class OfferKind(StrEnum):
     CASHBACK = "cashback"
     FREE_SPINS = "free_spins"
     FREE_BET = "free_bet"
+    # A deposit match for existing players, repeatable once per period.
+    RELOAD = "reload"
 
 
 class GrantState(StrEnum):
@@ -67,7 +69,7 @@ class BonusOffer(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('deposit_match', 'sign_up', 'cashback', 'free_spins', 'free_bet')",
+            "kind IN ('deposit_match', 'sign_up', 'cashback', 'free_spins', 'free_bet', 'reload')",
             name="kind",
         ),
         Index(
@@ -334,3 +336,41 @@ class LoyaltyStatus(Base):
     tier: Mapped[str] = mapped_column(Text)
     window_points: Mapped[int] = mapped_column(BigInteger)
     recalculated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AbuseFlagKind(StrEnum):
+    # Claims of one offer by accounts that signed in from one network address.
+    SHARED_ADDRESS = "shared_address"
+    # Low-risk wagering of bonus money.
+    OPPOSITE_BETS = "opposite_bets"
+    LOW_ODDS = "low_odds"
+    MAX_BET_REFUSED = "max_bet_refused"
+
+
+class AbuseFlag(Base):
+    """A pattern the bonus engine flags to risk staff, once per subject (`dedup_key`),
+    append-only: staff act on it elsewhere (a note, a cancelled grant, a closed account)."""
+
+    __tablename__ = "bonus_abuse_flags"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=new_id)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    kind: Mapped[str] = mapped_column(Text)
+    dedup_key: Mapped[str] = mapped_column(Text)
+    offer_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    grant_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    related_player_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID), server_default=text("'{}'")
+    )
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('shared_address', 'opposite_bets', 'low_odds', 'max_bet_refused')",
+            name="kind",
+        ),
+        UniqueConstraint("brand", "kind", "dedup_key"),
+        Index("ix_bonus_abuse_flags_brand_created", "brand", "created_at"),
+    )

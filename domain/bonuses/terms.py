@@ -40,6 +40,23 @@ class Audience(StrEnum):
     EXISTING = "existing"
 
 
+class ReloadPeriod(StrEnum):
+    """How often a reload offer may be claimed: once per calendar day, ISO week or month
+    (UTC) of the qualifying deposit."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+    def name_of(self, at: datetime) -> str:
+        if self is ReloadPeriod.DAY:
+            return at.date().isoformat()
+        if self is ReloadPeriod.WEEK:
+            year, week, _ = at.isocalendar()
+            return f"{year}-W{week:02d}"
+        return f"{at.year}-{at.month:02d}"
+
+
 class CashbackWallet(StrEnum):
     CASH = "cash"
     BONUS = "bonus"
@@ -149,6 +166,11 @@ class Eligibility:
     opt_in: bool = True
     # How long after the qualifying deposit (or registration) a claim is accepted.
     claim_window_hours: int = 72
+    # Stacking: whether this offer may be claimed while the player holds an active bonus
+    # in its currency.
+    stacks_with_active: bool = True
+    # A reload offer: claimed at most once per this period (of the qualifying deposit).
+    reload_period: ReloadPeriod = ReloadPeriod.WEEK
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -160,6 +182,8 @@ class Eligibility:
             "once_per_player": self.once_per_player,
             "opt_in": self.opt_in,
             "claim_window_hours": self.claim_window_hours,
+            "stacks_with_active": self.stacks_with_active,
+            "reload_period": self.reload_period.value,
         }
 
     @classmethod
@@ -173,6 +197,8 @@ class Eligibility:
             once_per_player=bool(data.get("once_per_player", True)),
             opt_in=bool(data.get("opt_in", True)),
             claim_window_hours=int(data.get("claim_window_hours", 72)),
+            stacks_with_active=bool(data.get("stacks_with_active", True)),
+            reload_period=ReloadPeriod(data.get("reload_period", "week")),
         )
 
     def open_at(self, at: datetime) -> bool:
@@ -222,7 +248,7 @@ def _validate_amounts(kind: OfferKind, terms: Terms) -> None:
         ("terms.freeBetAmount", terms.free_bet_minor),
     ):
         _amount(value, name)
-    if kind is OfferKind.DEPOSIT_MATCH and terms.match_percent <= 0:
+    if kind in {OfferKind.DEPOSIT_MATCH, OfferKind.RELOAD} and terms.match_percent <= 0:
         raise InvalidTerms("A deposit match needs a match percentage.", field="terms.matchPercent")
     if kind is OfferKind.SIGN_UP and terms.bonus_minor <= 0:
         raise InvalidTerms("A sign-up bonus needs an amount.", field="terms.bonusAmount")

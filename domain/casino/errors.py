@@ -68,6 +68,10 @@ class LimitReached(WalletError):
     status = WalletStatus.LIMIT_REACHED
 
 
+class BonusMaxBetRefused(LimitReached):
+    """A stake above the max bet of the player's active bonus (the protocol's limit code)."""
+
+
 class WrongCurrency(WalletError):
     code = "WRONG_CURRENCY"
     message = "The currency is not the game session's."

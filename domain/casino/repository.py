@@ -19,8 +19,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, BYTEA, JSONB, TEXT, in
 from sqlalchemy.exc import DBAPIError
 
 from domain.casino.errors import (
+    BonusMaxBetRefused,
     DuplicateTransaction,
-    LimitReached,
     NotEnoughMoney,
     RoundClosed,
 )
@@ -236,7 +236,7 @@ def _domain_error(error: DBAPIError) -> Exception:
     if state == "SHB01":
         # Above the max bet of the player's active bonus: refused inside the stake's own
         # transaction (domain/bonuses/sql/stakehouse_bonus_wager.sql).
-        return LimitReached("The stake is above your bonus's maximum bet.", field="amount")
+        return BonusMaxBetRefused("The stake is above your bonus's maximum bet.", field="amount")
     if state == "SH409":
         # The ledger key (the transaction id) was used for another stake: never pay twice.
         return DuplicateTransaction(field="transaction_uuid")

@@ -38,6 +38,8 @@ APPEND_ONLY_TABLES: Final = frozenset(
         # What risk staff did about an AML alert.
         "aml_interactions",
         "audit_log",
+        # What the bonus engine flagged to risk staff.
+        "bonus_abuse_flags",
         # Every saved version of a bonus offer's terms.
         "bonus_offer_versions",
         # One row per cashback paid (offer, player, period).

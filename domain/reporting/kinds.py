@@ -44,6 +44,9 @@ class Rule:
     marks_activity: bool = False
     # A deposit: the player's first makes them a first-time depositor.
     first_deposit: bool = False
+    # Where the cash wallet's entries go when they are another figure than `wallets`' (a
+    # cashback paid as cash is bonus money that left as cash; paid as bonus, a grant).
+    cash_figure: str | None = None
 
     def amount_minor(self, deltas: dict[str, int]) -> int:
         """The figure's change for a transaction's summed entries by wallet kind."""
@@ -51,9 +54,26 @@ class Rule:
             amount for wallet, amount in deltas.items() if wallet in self.wallets
         )
 
+    def figure_of(self, wallet: str) -> str | None:
+        """The figure an entry on this wallet kind moves (None: no figure)."""
+        if wallet in self.wallets:
+            return self.figure
+        if wallet == "cash" and self.cash_figure is not None:
+            return self.cash_figure
+        return None
+
+    def amounts_minor(self, deltas: dict[str, int]) -> dict[str, int]:
+        """Each figure's change for a transaction's summed entries by wallet kind."""
+        found = {self.figure: self.amount_minor(deltas)}
+        if self.cash_figure is not None:
+            found[self.cash_figure] = self.sign * deltas.get("cash", 0)
+        return found
+
 
 _CASINO, _SPORTSBOOK, _ACCOUNT = Product.CASINO, Product.SPORTSBOOK, Product.ACCOUNT
 STAKES, WINS = "stakes_minor", "wins_minor"
+GRANTED, CONVERTED = "bonus_granted_minor", "bonus_converted_minor"
+_CASH: Final = frozenset({"cash"})
 
 RULES: Final = MappingProxyType(
     {
@@ -70,9 +90,25 @@ RULES: Final = MappingProxyType(
         "withdrawal.payout": Rule(_ACCOUNT, "withdrawals_minor", -1, "withdrawals", +1),
         # Bonus money (the bonuses context's kinds): measured on the bonus wallets alone,
         # since a conversion moves bonus to cash and nets to zero over all wallets.
-        "bonus.grant": Rule(_ACCOUNT, "bonus_granted_minor", +1, wallets=BONUS_WALLETS),
-        "bonus.conversion": Rule(_ACCOUNT, "bonus_converted_minor", -1, wallets=BONUS_WALLETS),
+        "bonus.grant": Rule(_ACCOUNT, GRANTED, +1, wallets=BONUS_WALLETS),
+        "bonus.conversion": Rule(_ACCOUNT, CONVERTED, -1, wallets=BONUS_WALLETS),
         "bonus.forfeit": Rule(_ACCOUNT, "bonus_forfeited_minor", -1, wallets=BONUS_WALLETS),
+        # Money the house pays as cash for a promotion counts as bonus money that left as
+        # cash (the "converted" bonus cost): free-spin winnings paid as cash, loyalty points
+        # redeemed for cash (the points' own entries are not money), a cashback paid as
+        # cash; a cashback paid as bonus money is a grant.
+        "bonus.free_round_win": Rule(_ACCOUNT, CONVERTED, +1, wallets=_CASH),
+        "loyalty.redemption": Rule(_ACCOUNT, CONVERTED, +1, wallets=_CASH),
+        "bonus.cashback": Rule(_ACCOUNT, GRANTED, +1, wallets=BONUS_WALLETS, cash_figure=CONVERTED),
+    }
+)
+
+# The ledger kinds that are deliberately not reporting facts, and why: every kind the
+# platform posts is in RULES or here (tests/domain/reporting/test_kinds.py holds them to it).
+UNREPORTED: Final = MappingProxyType(
+    {
+        "adjustment": "staff corrections and test funding, not player activity",
+        "loyalty.earn": "loyalty points are not money (the points wallet only)",
     }
 )
 
@@ -82,5 +118,6 @@ LEDGER_FIGURES: Final = tuple(
     sorted(
         {r.figure for r in RULES.values()}
         | {r.count_figure for r in RULES.values() if r.count_figure}
+        | {r.cash_figure for r in RULES.values() if r.cash_figure}
     )
 )

@@ -40,10 +40,9 @@ async def ledger_totals(uow: UnitOfWork, brand: str, day_from: date, day_to: dat
     totals: Totals = defaultdict(lambda: dict.fromkeys(LEDGER_FIGURES, 0))
     for movement in movements:
         rule = RULES[movement.kind]
-        if movement.wallet in rule.wallets:
-            totals[(movement.day, movement.currency)][rule.figure] += (
-                rule.sign * movement.delta_minor
-            )
+        figure = rule.figure_of(movement.wallet)
+        if figure is not None:
+            totals[(movement.day, movement.currency)][figure] += rule.sign * movement.delta_minor
     for count in counts:
         rule = RULES[count.kind]
         if rule.count_figure:

@@ -81,7 +81,7 @@ async def _apply(uow: UnitOfWork, fact: TransactionFacts, rule: Rule) -> bool:
             game=found.game, provider=found.provider, sport=found.sport,
             competition=found.competition, market_type=found.market_type,
         )  # fmt: skip
-        figures = {rule.figure: rule.amount_minor(by_wallet)}
+        figures = rule.amounts_minor(by_wallet)
         if rule.count_figure:
             figures[rule.count_figure] = rule.count
         if rule.marks_activity and await repository.mark_active(uow, cell, player_id):
@@ -89,10 +89,9 @@ async def _apply(uow: UnitOfWork, fact: TransactionFacts, rule: Rule) -> bool:
         if rule.first_deposit:
             await _first_deposit(uow, fact, cell, player_id, figures)
         await repository.add(uow, cell, figures)
-        if rule.figure in PLAYER_FIGURES:
-            await repository.add_player_day(
-                uow, cell, player_id, {rule.figure: figures[rule.figure]}, fact.created_at
-            )
+        personal = {name: amount for name, amount in figures.items() if name in PLAYER_FIGURES}
+        if personal:
+            await repository.add_player_day(uow, cell, player_id, personal, fact.created_at)
     return True
 
 

@@ -29,6 +29,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 
+from domain.bonuses import free_bets
 from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.outbox import emit
 from domain.sportsbook.errors import MarketNotSettled
@@ -224,6 +225,10 @@ async def rollback_chunk(
     if reopened:
         await uow.session.execute(_REOPEN_BETS, {"ids": reopened})
         await uow.session.execute(_REOPEN_LEGS, {"ids": reopened})
+        # A reopened free bet's bet stakes its free bet again, as before the settlement.
+        await free_bets.bets_reopened(
+            uow, [bet.id for bet in bets if bet.free_bet and bet.id not in stuck]
+        )
     if stuck:
         await uow.session.execute(
             update(SettlementRun)
@@ -293,6 +298,10 @@ async def cancel_chunk(
                 "ids": [bet.id for bet in bets],
                 "transactions": [transactions[keys[bet.id]] for bet in bets],
             },
+        )
+        # A cancelled free bet's stake is back in the free-bet wallet: usable again.
+        await free_bets.bets_settled(
+            uow, void_bet_ids=[bet.id for bet in bets if bet.free_bet], settled_bet_ids=[]
         )
     chunk = await advance(uow, walk, scanned, len(bets), limit)
     await uow.flush()
@@ -365,6 +374,9 @@ async def uncancel_chunk(
     if reinstated:
         await uow.session.execute(_MOVE_LIABILITIES, {"ids": reinstated, "sign": 1})
         await uow.session.execute(_REINSTATE_BETS, {"ids": reinstated})
+        await free_bets.bets_reopened(
+            uow, [bet.id for bet in bets if bet.free_bet and bet.id not in stuck]
+        )
     if stuck:
         await uow.session.execute(
             update(SettlementRun)

@@ -30,8 +30,8 @@ from domain.compliance.kyc import gates
 from domain.compliance.service import Activity, check_protection, check_status
 from domain.kernel import clock, telemetry
 from domain.kernel.db import UnitOfWork
+from domain.sportsbook import bonus_checks, queries, repository, returns, systems
 from domain.sportsbook import odds as odds_math
-from domain.sportsbook import queries, repository, returns, systems
 from domain.sportsbook.errors import (
     EachWayUnavailable,
     InvalidBet,
@@ -174,6 +174,15 @@ async def place_bet(
             if free_bet_id is not None:
                 await free_bets.attach_bet(uow, free_bet_id, int(result["bet_id"]))
             bonus = result.get("bonus")
+            if bonus:
+                await bonus_checks.stake_counted(
+                    uow,
+                    brand.slug,
+                    player_id,
+                    int(result["bet_id"]),
+                    odds=decision.odds,
+                    bonus=bonus,
+                )
             if bonus and bonus["completed"]:
                 # This stake met the grant's wagering: convert it in the same transaction.
                 await complete_if_wagered(uow, brand.slug, uuid.UUID(bonus["grant"]))

@@ -122,6 +122,29 @@ async def post(
     )
 
 
+async def recorded(
+    uow: UnitOfWork, brand: str, scope: IdempotencyScope, key: str
+) -> Posting | None:
+    """The posting an earlier call made under this key (None: the key is unused), as a
+    replay returns it: for a caller whose replay must answer from what was recorded
+    rather than from values that may have changed since (a rate, a balance)."""
+    found = await uow.session.scalar(
+        text(
+            "SELECT result FROM idempotency_keys"
+            " WHERE brand = :brand AND scope = :scope AND key = :key"
+        ),
+        {"brand": brand, "scope": str(scope), "key": key},
+    )
+    if found is None:
+        return None
+    result: dict[str, Any] = found if isinstance(found, dict) else json.loads(found)
+    return Posting(
+        transaction_id=int(result["transaction_id"]),
+        replayed=True,
+        metadata=result.get("metadata") or {},
+    )
+
+
 def check_key(scope: IdempotencyScope | None, key: str | None) -> None:
     if key is not None and (scope is None or not KEY_PATTERN.match(key)):
         raise InvalidIdempotencyKey(field="idempotencyKey")

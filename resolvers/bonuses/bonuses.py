@@ -10,7 +10,7 @@ from domain.accounts import players
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import require_permission, require_player
-from domain.bonuses import free_bets, free_rounds, grants, loyalty, offers, reports
+from domain.bonuses import abuse, free_bets, free_rounds, grants, loyalty, offers, reports
 from domain.bonuses.errors import (
     FreeBetNotFound,
     FreeRoundsNotFound,
@@ -18,7 +18,15 @@ from domain.bonuses.errors import (
     OfferNotFound,
 )
 from domain.bonuses.lifecycle import Actor
-from domain.bonuses.models import BonusGrant, BonusOffer, FreeBet, FreeRounds, GrantState
+from domain.bonuses.models import (
+    AbuseFlag,
+    AbuseFlagKind,
+    BonusGrant,
+    BonusOffer,
+    FreeBet,
+    FreeRounds,
+    GrantState,
+)
 from domain.bonuses.offers import OfferDraft
 from domain.bonuses.terms import Eligibility
 from domain.integrations.aggregator import AggregatorUnavailable
@@ -191,6 +199,16 @@ async def grants_by_state(ctx: Context, state: GrantState, limit: int) -> list[B
     require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
     async with ctx.db.uow() as uow:
         return await grants.grants_by_state(uow, ctx.brand.slug, state, limit=limit)
+
+
+async def abuse_flags(
+    ctx: Context, kind: AbuseFlagKind | None, player_id: uuid.UUID | None, limit: int
+) -> list[AbuseFlag]:
+    async with ctx.db.uow() as uow:
+        return await abuse.flags_for_staff(
+            uow, await ctx.principal(), ctx.brand.slug, kind=kind, player_id=player_id,
+            limit=limit,
+        )  # fmt: skip
 
 
 async def cost_by_offer(ctx: Context, start: datetime, end: datetime) -> list[reports.OfferCost]:

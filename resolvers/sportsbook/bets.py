@@ -18,11 +18,12 @@ from domain.accounts.principal import (
     require_permission,
     require_player,
 )
+from domain.bonuses import abuse
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import NotAuthenticated, PermissionDenied
 from domain.sportsbook import bet_history, cashout
 from domain.sportsbook import catalog as book
-from domain.sportsbook.errors import BetNotFound
+from domain.sportsbook.errors import BetNotFound, BonusMaxBetExceeded
 from domain.sportsbook.models import Bet, BetLeg
 from domain.sportsbook.models import Outcome as BookOutcome
 from domain.sportsbook.placement import BetSlip, place_bet
@@ -86,10 +87,18 @@ async def place(ctx: Context, slip: BetSlip) -> Outcome[Placement]:
 
     async def run() -> Placement:
         player = require_player(await ctx.principal())
-        async with ctx.db.uow() as uow:
-            placed = await place_bet(uow, brand=ctx.brand, player_id=player.id, slip=slip)
-            read = await bet_history.bet_with_legs(uow, ctx.brand.slug, placed.bet_id)
-            await uow.commit()
+        try:
+            async with ctx.db.uow() as uow:
+                placed = await place_bet(uow, brand=ctx.brand, player_id=player.id, slip=slip)
+                read = await bet_history.bet_with_legs(uow, ctx.brand.slug, placed.bet_id)
+                await uow.commit()
+        except BonusMaxBetExceeded:
+            # Refused (nothing moved); risk staff see the attempt.
+            await abuse.record_max_bet_refused(
+                ctx.db, ctx.brand.slug, player.id, product="sportsbook",
+                stake_minor=slip.stake_minor,
+            )  # fmt: skip
+            raise
         assert read is not None, "a placed bet is the player's, in the placing brand"
         return Placement(placed, BetView(read.bet, read.legs, read.outcomes))
 

@@ -17,6 +17,7 @@ from domain.bonuses.terms import (
     CashbackWallet,
     Contributions,
     Eligibility,
+    ReloadPeriod,
     Terms,
     WageringBase,
 )
@@ -106,6 +107,14 @@ class BonusEligibilityInput:
     once_per_player: bool = True
     opt_in: bool = True
     claim_window_hours: int = 72
+    stacks_with_active: bool = strawberry.field(
+        default=True,
+        description="Whether the offer may be claimed while the player holds an active bonus.",
+    )
+    reload_period: ReloadPeriod = strawberry.field(
+        default=ReloadPeriod.WEEK,
+        description="A RELOAD offer is claimed at most once per this period of the deposit.",
+    )
 
 
 def _minor(text: DecimalText | None, currency: str, field: str) -> int | None:
@@ -166,6 +175,8 @@ def _eligibility(given: BonusEligibilityInput) -> Eligibility:
         once_per_player=given.once_per_player,
         opt_in=given.opt_in,
         claim_window_hours=given.claim_window_hours,
+        stacks_with_active=given.stacks_with_active,
+        reload_period=ReloadPeriod(given.reload_period),
     )
 
 
@@ -453,6 +464,11 @@ class SetLoyaltyProgrammeInput:
     tiers: list[LoyaltyTierInput]
     redeem_points: int
     redeem_minor_units: int
+    redeem_hold_days: int = strawberry.field(
+        default=loyalty.REDEEM_HOLD_DAYS,
+        description="Points earned by a stake become redeemable this many days later, so a "
+        "refunded stake can still take its points back.",
+    )
 
 
 @mutation_error(*_STAFF_ERRORS, bonus_errors.InvalidTerms)
@@ -663,6 +679,7 @@ class BonusesMutation:
             ),
             redeem_points=input.redeem_points,
             redeem_minor=input.redeem_minor_units,
+            redeem_hold_days=input.redeem_hold_days,
         )
         result = await resolvers.set_loyalty_programme(info.context, programme)
         if result.value is None:

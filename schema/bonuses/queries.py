@@ -6,10 +6,12 @@ from typing import Annotated
 import strawberry
 
 from domain.accounts.permissions import Permission
+from domain.bonuses.models import AbuseFlagKind
 from domain.bonuses.models import GrantState as DomainGrantState
 from resolvers.bonuses import bonuses as resolvers
 from resolvers.permissions import HasPermission
 from schema.bonuses.types import (
+    BonusAbuseFlag,
     BonusGrant,
     BonusOffer,
     BonusOfferCost,
@@ -20,7 +22,7 @@ from schema.bonuses.types import (
 )
 from schema.context import Info
 from schema.errors import as_query_error
-from schema.ids import global_id
+from schema.ids import global_id, uuid_of_text
 from schema.money import Money
 
 GRANTS_PAGE_MAX = 100
@@ -105,6 +107,27 @@ class BonusesQuery:
                 info.context, DomainGrantState(state), max(1, min(first, GRANTS_PAGE_MAX))
             )
         return [BonusGrant.of(grant) for grant in found]
+
+    @strawberry.field(
+        description=f"Staff (aml.review): the brand's bonus abuse flags, newest first (at "
+        f"most {GRANTS_PAGE_MAX}), of a kind or a player when given.",
+        extensions=[HasPermission.extension(Permission.AML_REVIEW)],
+    )
+    async def bonus_abuse_flags(
+        self,
+        info: Info,
+        kind: AbuseFlagKind | None = None,
+        player_id: strawberry.ID | None = None,
+        first: int = 50,
+    ) -> list[BonusAbuseFlag]:
+        player = None if player_id is None else uuid_of_text(str(player_id), "Player")
+        if player_id is not None and player is None:
+            return []  # no such player
+        with as_query_error():
+            found = await resolvers.abuse_flags(
+                info.context, kind, player, max(1, min(first, GRANTS_PAGE_MAX))
+            )
+        return [BonusAbuseFlag.of(row) for row in found]
 
     @strawberry.field(
         description="Staff (bonus.manage): each offer's bonus cost over [from, to): granted, "

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import Enum
 
 import strawberry
 
 from domain.bonuses import loyalty, models
-from domain.bonuses.terms import Audience, CashbackWallet, Eligibility, Terms, WageringBase
+from domain.bonuses.terms import (
+    Audience,
+    CashbackWallet,
+    Eligibility,
+    ReloadPeriod,
+    Terms,
+    WageringBase,
+)
 from domain.kernel import clock
 from schema.ids import global_id
 from schema.money import Money
@@ -19,9 +27,17 @@ strawberry.enum(models.OfferKind, description="What an offer gives.")
 strawberry.enum(models.GrantState, description="Where a bonus is in its life.")
 strawberry.enum(models.FreeRoundsState, description="Where free spins are in their life.")
 strawberry.enum(models.FreeBetState, description="Where a free bet is in its life.")
+strawberry.enum(
+    models.AbuseFlagKind,
+    name="BonusAbuseFlagKind",
+    description="A pattern of bonus abuse: accounts sharing an address claiming one offer "
+    "(SHARED_ADDRESS); bonus money wagered on both sides of a market (OPPOSITE_BETS) or at "
+    "very low odds (LOW_ODDS); stakes refused over a bonus's max bet (MAX_BET_REFUSED).",
+)
 strawberry.enum(WageringBase, name="BonusWageringBase")
 strawberry.enum(Audience, name="BonusAudience")
 strawberry.enum(CashbackWallet, name="BonusCashbackWallet")
+strawberry.enum(ReloadPeriod, name="BonusReloadPeriod")
 
 
 @strawberry.enum(description="What a wagering contribution applies to (the most specific wins).")
@@ -117,6 +133,8 @@ class BonusEligibility:
     opt_in: bool
     claim_window_hours: int
     player_list_size: int
+    stacks_with_active: bool
+    reload_period: ReloadPeriod
 
     @classmethod
     def of(cls, rules: Eligibility) -> BonusEligibility:
@@ -129,6 +147,8 @@ class BonusEligibility:
             opt_in=rules.opt_in,
             claim_window_hours=rules.claim_window_hours,
             player_list_size=len(rules.player_ids),
+            stacks_with_active=rules.stacks_with_active,
+            reload_period=rules.reload_period,
         )
 
 
@@ -358,6 +378,9 @@ class LoyaltyProgramme:
     tiers: list[LoyaltyTier]
     redeem_points: int = strawberry.field(description="This many points buy redeemMinorUnits.")
     redeem_minor_units: int
+    redeem_hold_days: int = strawberry.field(
+        description="Points become redeemable this many days after the stake that earned them."
+    )
 
     @classmethod
     def of(cls, programme: loyalty.Programme) -> LoyaltyProgramme:
@@ -368,6 +391,7 @@ class LoyaltyProgramme:
             tiers=[LoyaltyTier.of(tier) for tier in sorted(programme.tiers, key=_min_points)],
             redeem_points=programme.redeem_points,
             redeem_minor_units=programme.redeem_minor,
+            redeem_hold_days=programme.redeem_hold_days,
         )
 
 
@@ -378,6 +402,10 @@ def _min_points(tier: loyalty.Tier) -> int:
 @strawberry.type(description="The player's loyalty points (points, not money) and tier.")
 class Loyalty:
     points: int
+    redeemable_points: int = strawberry.field(
+        description="The points that can be redeemed now: those earned in the programme's "
+        "hold (redeemHoldDays) wait until a refund can no longer take them back."
+    )
     tier: LoyaltyTier
     window_points: int = strawberry.field(description="Points earned over the window.")
     next_tier: LoyaltyTier | None
@@ -389,6 +417,7 @@ class Loyalty:
         following = seen.next_tier
         return cls(
             points=seen.points,
+            redeemable_points=seen.redeemable_points,
             tier=LoyaltyTier.of(seen.tier),
             window_points=seen.window_points,
             next_tier=None if following is None else LoyaltyTier.of(following),
@@ -396,4 +425,41 @@ class Loyalty:
             if following is None
             else following.min_points - seen.window_points,
             programme=LoyaltyProgramme.of(seen.programme),
+        )
+
+
+@strawberry.type(
+    description="A pattern the bonus engine flagged to risk staff: a lead, not a verdict."
+)
+class BonusAbuseFlag:
+    id: strawberry.ID
+    kind: models.AbuseFlagKind
+    player_id: strawberry.ID
+    offer_id: strawberry.ID | None
+    grant_id: strawberry.ID | None = strawberry.field(
+        description="The bonus, free spins or free bet concerned."
+    )
+    related_player_ids: list[strawberry.ID] = strawberry.field(
+        description="The other accounts in the pattern (SHARED_ADDRESS)."
+    )
+    details: str = strawberry.field(
+        description="What was seen, as JSON text (addresses, bets, odds, stake)."
+    )
+    flagged_at: datetime
+
+    @classmethod
+    def of(cls, row: models.AbuseFlag) -> BonusAbuseFlag:
+        return cls(
+            id=global_id("BonusAbuseFlag", row.id),
+            kind=models.AbuseFlagKind(row.kind),
+            player_id=global_id("Player", row.player_id),
+            offer_id=global_id("BonusOffer", row.offer_id) if row.offer_id else None,
+            grant_id=(
+                global_id(str(row.details.get("grant_type", "BonusGrant")), row.grant_id)
+                if row.grant_id
+                else None
+            ),
+            related_player_ids=[global_id("Player", other) for other in row.related_player_ids],
+            details=json.dumps(row.details, sort_keys=True),
+            flagged_at=row.created_at,
         )

@@ -171,6 +171,8 @@ def _variables(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "CasinoGames": lobby,
         "CasinoLobby": {**lobby, "signedIn": True},
         "ClaimBonus": {"input": {"code": "WELCOME"}},
+        "ClaimFreeSpins": {"input": {"offerId": to_base64("BonusOffer", uuid.UUID(int=1))}},
+        "ClaimFreeBet": {"input": {"offerId": to_base64("BonusOffer", uuid.UUID(int=1))}},
         "ForfeitBonus": {"input": {"grantId": to_base64("BonusGrant", uuid.UUID(int=1))}},
         "CompleteTwoFactor": {"input": {"code": "000000"}},
         "ConfirmLimitChange": {"input": limit},

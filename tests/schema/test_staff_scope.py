@@ -45,6 +45,8 @@ from domain.affiliates.models import PlanKind, Statement
 from domain.affiliates.programme import Plan
 from domain.bonuses import grants, loyalty, offers
 from domain.bonuses.models import OfferKind
+from domain.bonuses import abuse, grants, loyalty, offers
+from domain.bonuses.models import AbuseFlagKind, OfferKind
 from domain.bonuses.offers import OfferDraft
 from domain.bonuses.terms import Eligibility, Terms
 from domain.brands import theme_editor
@@ -448,6 +450,7 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             "cancelBonusGrant", {"grantId": world.grant, **why}, "GRANT_NOT_FOUND"
         ),
         "Query.loyaltyProgramme": Case("{ loyaltyProgramme { windowDays } }", {}),
+        "Query.bonusAbuseFlags": Case("{ bonusAbuseFlags { id kind } }", {}),
         # The programme is the request brand's: northstar's admin may set northstar's (here
         # refused for having no tier at 0 points), never aurora's.
         "Mutation.setLoyaltyProgramme": write(
@@ -860,6 +863,11 @@ async def _aurora_bonus(
         )
         # Aurora's loyalty programme, for the staff read of it.
         await loyalty.set_programme(uow, crm, "aurora", loyalty.Programme())
+        # A bonus abuse flag in aurora, for risk staff's read of them.
+        await abuse.flag(
+            uow, brand="aurora", player_id=player_id, kind=AbuseFlagKind.LOW_ODDS,
+            dedup_key="scope", grant_id=grant.id, details={"odds": "1.01"},
+        )  # fmt: skip
         return offer.id, grant.id
 
 

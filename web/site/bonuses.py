@@ -30,6 +30,12 @@ KEEPALIVE_INTERVAL_S: Final = 15.0
 RESYNC_AFTER_S: Final = 2.0
 GRANT_ID_LENGTH_MAX: Final = 200
 OFFER_ID_LENGTH_MAX: Final = 200
+# The promotions page's claim form, by the offer's kind: the document and its result field.
+_CLAIMS: Final = {
+    "BONUS": ("ClaimBonus", "claimBonus"),
+    "FREE_SPINS": ("ClaimFreeSpins", "claimFreeSpins"),
+    "FREE_BET": ("ClaimFreeBet", "claimFreeBet"),
+}
 
 
 def held_bonus(grant: Mapping[str, Any], grants: list[dict[str, Any]], bonus_wallet: str) -> str:
@@ -77,10 +83,11 @@ class BonusPages:
         if form is None:
             return self.site.forbidden(page)
         offer_id = str(form.get("offer_id") or "")[:OFFER_ID_LENGTH_MAX]
-        result = await self.site.graphql.run(
-            request, "ClaimBonus", {"input": {"offerId": offer_id}}
-        )
-        errors = result.data["claimBonus"]["errors"]
+        # Free spins and a free bet are claimed by their own mutations; the form says which
+        # (a wrong kind is refused by the mutation, nothing is granted).
+        document, field = _CLAIMS.get(str(form.get("kind") or ""), _CLAIMS["BONUS"])
+        result = await self.site.graphql.run(request, document, {"input": {"offerId": offer_id}})
+        errors = result.data[field]["errors"]
         if errors:
             messages = await refusals(self.site, request, page, errors)
             return await self._promotions(

@@ -84,6 +84,7 @@ OFFER_KINDS: Final[Mapping[str, str]] = {
     "DEPOSIT_MATCH": N_("Deposit bonus"),
     "SIGN_UP": N_("Sign-up bonus"),
     "CASHBACK": N_("Cashback"),
+    "RELOAD": N_("Reload bonus"),
 }
 GRANT_STATES: Final[Mapping[str, str]] = {
     "ACTIVE": N_("active"),

@@ -121,17 +121,19 @@ async def settle_deposit(
     )
     payment.failure_reason = None
     await move(uow, payment, PaymentStatus.SUCCEEDED, actor, "payment.deposit.succeed")
-    if payment.bonus_offer_id is not None:
-        await _claim_bonus(uow, payment)
+    await _claim_bonus(uow, payment)
     return True
 
 
 async def _claim_bonus(uow: UnitOfWork, payment: Payment) -> None:
-    """Claim the offer the deposit's bonus code named, on this deposit. A claim that fails
-    (no longer eligible, below the minimum, already claimed) grants nothing and leaves the
-    deposit credited: it runs in a savepoint."""
-    assert payment.bonus_offer_id is not None
+    """Claim the offer the deposit's bonus code named, on this deposit, and the brand's
+    automatic deposit offers it qualifies for. A claim that fails (no longer eligible,
+    below the minimum, already claimed) grants nothing and leaves the deposit credited:
+    each runs in a savepoint."""
     assert payment.completed_at is not None
+    automatic = await grants.automatic_deposit_offers(uow, payment.brand, payment.currency)
+    if payment.bonus_offer_id is None and not automatic:
+        return
     player = await players.get(uow, payment.brand, payment.player_id)
     earlier = await uow.session.scalar(
         select(func.count()).where(
@@ -145,12 +147,14 @@ async def _claim_bonus(uow: UnitOfWork, payment: Payment) -> None:
         payment.id, payment.amount_minor, payment.currency, payment.completed_at, int(earlier or 0)
     )
     facts = grants.PlayerFacts(player.id, player.country, player.currency, player.created_at)
-    try:
-        async with uow.session.begin_nested():
-            offer = await offers.offer_by_id(uow, payment.brand, payment.bonus_offer_id)
-            await grants.claim(
-                uow, payment.brand, offer, facts, deposit,
-                actor=lifecycle.Actor("player", payment.player_id),
-            )  # fmt: skip
-    except DomainError as error:
-        log.info("deposit %s: bonus not granted (%s)", payment.id, error.code)
+    if payment.bonus_offer_id is not None:
+        try:
+            async with uow.session.begin_nested():
+                offer = await offers.offer_by_id(uow, payment.brand, payment.bonus_offer_id)
+                await grants.claim(
+                    uow, payment.brand, offer, facts, deposit,
+                    actor=lifecycle.Actor("player", payment.player_id),
+                )  # fmt: skip
+        except DomainError as error:
+            log.info("deposit %s: bonus not granted (%s)", payment.id, error.code)
+    await grants.claim_automatic(uow, payment.brand, automatic, facts, deposit)

@@ -6,6 +6,7 @@ to cash; a void bet gives the free bet back; an unused one expires to the house.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -26,10 +27,11 @@ from domain.bonuses.terms import Eligibility, Terms
 from domain.brands.service import BrandRegistry
 from domain.kernel import clock
 from domain.kernel.db import Database
-from domain.sportsbook import settlement
+from domain.sportsbook import corrections, settlement
 from domain.sportsbook.models import BetType, ResultKind
 from domain.sportsbook.placement import BetSlip, Selection
 from domain.sportsbook.returns import LegResult
+from domain.wallets.losses import net_losses
 from domain.wallets.models import WalletKind
 from tests.domain.sportsbook.support import (
     BRAND,
@@ -140,7 +142,7 @@ async def test_a_void_bet_gives_the_free_bet_back_and_an_unused_one_expires(
 
     await _settle(db, market, {"home": VOID, "away": VOID})
 
-    assert await _state(db, granted.id) == ("active", None)
+    assert await _state(db, granted.id) == ("active", placed.bet_id)
     assert await wallets(db, player) == {
         WalletKind.CASH: 5_00,
         WalletKind.SPORTSBOOK_FREE_BET: 10_00,
@@ -184,3 +186,98 @@ async def test_a_player_claims_a_free_bet_offer_once_and_staff_may_grant_it_agai
         WalletKind.SPORTSBOOK_FREE_BET: 20_00,
     }
     await assert_ledger_ok(db)
+
+
+async def _rollback(db: Database, market: BookMarket, run_id: uuid.UUID) -> None:
+    await corrections.rollback_settlement(db, market_id=market.market_id, run_id=run_id)
+
+
+async def test_a_rolled_back_settlement_puts_the_free_bet_back_as_it_was(
+    db: Database, registry: BrandRegistry
+) -> None:
+    """A won free bet's settlement rolled back: the winnings go back and the free bet is
+    staked by the reopened bet again (not settled), however often the rollback runs; the
+    new result settles it once more. A void one rolled back is staked again too: its
+    refunded stake left the free-bet wallet."""
+    player = await funded_player(db, registry, 5_00)
+    won = await _granted(db, await _offer(db, registry), player)
+    market = await add_market(db, {"home": "3.00", "away": "2.50"})
+    placed = await place(db, registry, player, _slip(market.outcomes["home"], "3.00"))
+    await _settle(db, market, {"home": WIN, "away": LOSE})
+    assert await _state(db, won.id) == ("settled", placed.bet_id)
+    assert await wallets(db, player) == {WalletKind.CASH: 25_00}
+
+    run_id = uuid.uuid4()
+    await _rollback(db, market, run_id)
+    await _rollback(db, market, run_id)
+
+    assert await _state(db, won.id) == ("used", placed.bet_id)
+    assert await wallets(db, player) == {WalletKind.CASH: 5_00}
+    await _settle(db, market, {"home": LOSE, "away": WIN})
+    assert await _state(db, won.id) == ("settled", placed.bet_id)
+    assert await wallets(db, player) == {WalletKind.CASH: 5_00}
+
+    other = await add_market(db, {"home": "3.00", "away": "2.50"})
+    voided = await _granted(db, await _offer(db, registry), player)
+    again = await place(db, registry, player, _slip(other.outcomes["home"], "3.00"))
+    await _settle(db, other, {"home": VOID, "away": VOID})
+    assert await _state(db, voided.id) == ("active", again.bet_id)
+    assert await wallets(db, player) == {
+        WalletKind.CASH: 5_00,
+        WalletKind.SPORTSBOOK_FREE_BET: 10_00,
+    }
+
+    await _rollback(db, other, uuid.uuid4())
+
+    assert await _state(db, voided.id) == ("used", again.bet_id)
+    assert await wallets(db, player) == {WalletKind.CASH: 5_00}
+    # Used by the reopened bet: a new free-bet slip finds nothing to stake.
+    legs = [free_bets.LegFacts("football", "match_result")]
+    async with db.uow() as uow:
+        chosen = await free_bets.choose_for_bet(
+            uow, BRAND, player, "EUR", total_stake_minor=10_00, combined_odds=Decimal("3.00"),
+            legs=legs,
+        )  # fmt: skip
+    assert chosen is None
+    await assert_ledger_ok(db)
+
+
+async def test_a_cancelled_free_bet_bet_gives_the_free_bet_back(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player = await funded_player(db, registry, 1_00)
+    granted = await _granted(db, await _offer(db, registry), player)
+    market = await add_market(db, {"home": "3.00", "away": "2.50"})
+    before = clock.now()
+    placed = await place(db, registry, player, _slip(market.outcomes["home"], "3.00"))
+
+    await corrections.cancel_bets(
+        db, market_id=market.market_id, placed_from=before - timedelta(minutes=1),
+        placed_to=clock.now() + timedelta(minutes=1), run_id=uuid.uuid4(),
+    )  # fmt: skip
+
+    assert await _state(db, granted.id) == ("active", placed.bet_id)
+    assert await wallets(db, player) == {
+        WalletKind.CASH: 1_00,
+        WalletKind.SPORTSBOOK_FREE_BET: 10_00,
+    }
+    await assert_ledger_ok(db)
+
+
+async def test_a_lost_free_bet_is_no_loss_of_the_players_for_cashback(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player = await funded_player(db, registry, 10_00)
+    await _granted(db, await _offer(db, registry), player)
+    market = await add_market(db, {"home": "3.00", "away": "2.50"})
+    start = clock.now() - timedelta(minutes=1)
+    await place(db, registry, player, _slip(market.outcomes["home"], "3.00"))
+    cash_slip = replace(_slip(market.outcomes["home"], "3.00"), free_bet=False)
+    await place(db, registry, player, cash_slip)
+    await _settle(db, market, {"home": LOSE, "away": WIN})
+
+    async with db.uow() as uow:
+        losses = await net_losses(uow, BRAND, "EUR", start, clock.now() + timedelta(minutes=1))
+
+    # 10.00 of cash lost; the free bet's 10.00 stake was the house's.
+    assert losses == {player: 10_00}

@@ -5,6 +5,7 @@ multiplier, points redeemed for cash at the brand's rate through the ledger, onc
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -21,8 +22,10 @@ from domain.bonuses.terms import Eligibility, Terms
 from domain.brands.service import BrandRegistry
 from domain.kernel import clock
 from domain.kernel.db import Database
+from domain.sportsbook import corrections
 from domain.sportsbook.models import BetType
 from domain.sportsbook.placement import BetSlip, Selection
+from domain.wallets.errors import IdempotencyConflict
 from domain.wallets.models import WalletKind
 from tests.domain.sportsbook.support import (
     BRAND,
@@ -41,6 +44,8 @@ PROGRAMME = Programme(
     tiers=(Tier("Bronze", 0), Tier("Silver", 15, multiplier_percent=200, cashback_percent=5)),
     redeem_points=10,
     redeem_minor=10,
+    # Redeemable at once here; the hold has its own test.
+    redeem_hold_days=0,
 )
 
 
@@ -91,8 +96,8 @@ async def test_points_tiers_and_redemption(
     await loyalty.accrue(db)
     assert await _view(db, player) == (60, "Silver", 60, None)  # 2 x 20 at Silver
 
-    # Silver's 5 % cashback beats a 2 % cashback offer: 5 % of the 25.00 staked this week
-    # (the wallets' net-loss read counts the free bet's 5.00 stake too).
+    # Silver's 5 % cashback beats a 2 % cashback offer: 5 % of the 20.00 the player staked
+    # this week (the free bet's 5.00 stake was the house's money, no loss of theirs).
     draft = OfferDraft(
         OfferKind.CASHBACK, "Weekly 2 %", None, "EUR", Terms(cashback_percent=2), Eligibility()
     )
@@ -105,7 +110,7 @@ async def test_points_tiers_and_redemption(
                 CashbackPayout.offer_id == offer.id, CashbackPayout.player_id == player
             )
         )
-    assert paid == 1_25
+    assert paid == 1_00
 
     async with db.transaction() as uow:
         paid = await loyalty.redeem(uow, BRAND, player, "EUR", points=50, idempotency_key="r-1")
@@ -118,7 +123,7 @@ async def test_points_tiers_and_redemption(
                 await loyalty.redeem(
                     uow, BRAND, player, "EUR", points=points, idempotency_key="r-2"
                 )
-    assert (await wallets(db, player))[WalletKind.CASH] == 80_00 + 1_25 + 50
+    assert (await wallets(db, player))[WalletKind.CASH] == 80_00 + 1_00 + 50
     assert (await _view(db, player))[0] == 10
 
     # Out of the window: back to the first tier.
@@ -126,4 +131,59 @@ async def test_points_tiers_and_redemption(
     monkeypatch.setattr(clock, "now", lambda: later)
     await loyalty.recalculate_tiers(db)
     assert await _view(db, player) == (10, "Bronze", 0, "Silver")
+    await assert_ledger_ok(db)
+
+
+async def test_points_are_held_until_a_refund_can_take_them_back_and_a_replay_pays_what_was_recorded(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = Programme(rates={"sportsbook": 2}, redeem_points=10, redeem_minor=10)
+    assert held.redeem_hold_days == loyalty.REDEEM_HOLD_DAYS == 7
+    async with db.transaction() as uow:
+        await loyalty.set_programme(uow, staff_principal("crm"), BRAND, held)
+    player = await funded_player(db, registry, 100_00)
+    market = await add_market(db, {"home": "2.00", "away": "2.00"})
+    start = clock.now() - timedelta(minutes=1)
+    await place(db, registry, player, _slip(market.outcomes["home"]))
+    await loyalty.accrue(db)
+    assert (await _view(db, player))[0] == 20
+    async with db.uow() as uow:
+        assert (await loyalty.view(uow, BRAND, player)).redeemable_points == 0
+
+    # Earned just now: held, so no cash can leave for points a refund may take back.
+    async with db.uow() as uow:
+        with pytest.raises(NotEnoughPoints):
+            await loyalty.redeem(uow, BRAND, player, "EUR", points=20, idempotency_key="h-0")
+    await corrections.cancel_bets(
+        db, market_id=market.market_id, placed_from=start,
+        placed_to=clock.now() + timedelta(minutes=1), run_id=uuid.uuid4(),
+    )  # fmt: skip
+    await loyalty.accrue(db)
+    assert (await _view(db, player))[0] == 0
+    assert (await wallets(db, player))[WalletKind.CASH] == 100_00
+
+    other = await add_market(db, {"home": "2.00", "away": "2.00"})
+    await place(db, registry, player, _slip(other.outcomes["home"]))
+    await loyalty.accrue(db)
+    later = clock.now() + timedelta(days=7, minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    async with db.uow() as uow:
+        assert (await loyalty.view(uow, BRAND, player)).redeemable_points == 20
+    async with db.transaction() as uow:
+        paid = await loyalty.redeem(uow, BRAND, player, "EUR", points=20, idempotency_key="h-1")
+    assert paid == 20
+
+    # The rate changes; the replay answers with what the first call paid and moves nothing.
+    async with db.transaction() as uow:
+        await loyalty.set_programme(
+            uow, staff_principal("crm"), BRAND, replace(held, redeem_minor=50)
+        )
+    async with db.transaction() as uow:
+        again = await loyalty.redeem(uow, BRAND, player, "EUR", points=20, idempotency_key="h-1")
+    assert again == 20
+    async with db.uow() as uow:
+        with pytest.raises(IdempotencyConflict):
+            await loyalty.redeem(uow, BRAND, player, "EUR", points=10, idempotency_key="h-1")
+    assert (await wallets(db, player))[WalletKind.CASH] == 90_00 + 20  # one stake refunded
+    assert (await _view(db, player))[0] == 0
     await assert_ledger_ok(db)

@@ -36,6 +36,8 @@ async def test_stakes_earn_points_that_show_a_tier_and_redeem_for_cash(
         ],
         "redeemPoints": 100,
         "redeemMinorUnits": 50,
+        # Redeemable at once here (tests/domain/bonuses/test_loyalty.py holds points back).
+        "redeemHoldDays": 0,
     }
     saved = (await staff.query(SET, {"i": programme})).data["setLoyaltyProgramme"]
     assert saved["errors"] == []

@@ -72,6 +72,13 @@ async def test_the_worked_example_counts_refuses_splits_converts_and_caps(
     ) == [(0,)]
     assert _minor((await _grant(player))["wagered"]) == 250_000
     assert await wallets(db, player_id) == {"cash": 200, "bonus": 10_000}
+    # Risk staff see the refused attempt (and nothing else changed).
+    assert await execute(
+        db,
+        "SELECT kind, details ->> 'product', (details ->> 'stake_minor')::int"
+        " FROM bonus_abuse_flags WHERE player_id = :p",
+        p=player_id,
+    ) == [("max_bet_refused", "casino", 600)]
 
     # 2.00 real + 3.00 bonus, then a 20.00 win splits 8.00 real / 12.00 bonus.
     assert (await games[SLOT].bet("split", 500, "r-split")).status == "RS_OK"

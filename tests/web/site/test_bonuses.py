@@ -10,7 +10,7 @@ import asyncio
 import html
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from domain.accounts.models import Player
 from domain.bonuses import offers
@@ -266,3 +266,49 @@ async def test_the_bonuses_page_in_german_has_no_english_left(
     assert "0,00 € von 1.750,00 € umgesetzt" in bonuses
     assert "Umsatz: Setzen Sie das 35-Fache des Bonus, bevor er zu Echtgeld wird" in bonuses
     assert "Verbleibend: 30 Tage" in bonuses or "Verbleibend: 29 Tage" in bonuses
+
+
+_KIND_FORM = re.compile(
+    r'name="offer_id" value="([^"]+)">\s*<input type="hidden" name="kind" value="(FREE_[A-Z]+)">'
+)
+
+
+async def test_free_spins_and_a_free_bet_are_claimed_from_the_promotions_page(
+    db: Database, registry: BrandRegistry, aurora_site: SiteClient
+) -> None:
+    await _seed(db, registry)
+    await register_and_sign_in(
+        aurora_site, email="spins@example.com", password=STRONG_PASSWORD, country="MT"
+    )
+
+    page = await aurora_site.get("/promotions")
+    forms = {kind: offer for offer, kind in _KIND_FORM.findall(page.text)}
+    answers = [
+        await aurora_site.post("/promotions/claim", {"offer_id": offer, "kind": kind})
+        for kind, offer in sorted(forms.items())
+    ]
+    again = await aurora_site.post(
+        "/promotions/claim", {"offer_id": forms["FREE_SPINS"], "kind": "FREE_SPINS"}
+    )
+    # Named as a money bonus, a free-spins offer is refused: nothing is granted twice.
+    wrong = await aurora_site.post("/promotions/claim", {"offer_id": forms["FREE_BET"]})
+
+    assert sorted(forms) == ["FREE_BET", "FREE_SPINS"]
+    assert [(answer.status_code, answer.headers["location"]) for answer in answers] == [
+        (303, "/account/bonuses"),
+        (303, "/account/bonuses"),
+    ]
+    assert (again.status_code, wrong.status_code) == (400, 400)
+    async with db.uow() as uow:
+        player_id = await uow.session.scalar(
+            select(Player.id).where(Player.email == "spins@example.com")
+        )
+        held = await uow.session.execute(
+            text(
+                "SELECT 'spins', state, rounds FROM bonus_free_rounds WHERE player_id = :p"
+                " UNION ALL SELECT 'bet', state, amount_minor FROM bonus_free_bets"
+                " WHERE player_id = :p ORDER BY 1"
+            ),
+            {"p": player_id},
+        )
+        assert [tuple(row) for row in held] == [("bet", "active", 5_00), ("spins", "active", 10)]
