@@ -11,8 +11,8 @@ from strawberry.schema.config import StrawberryConfig
 from domain.kernel.settings import Settings, get_settings
 from schema.accounts import AccountsMutation, AccountsQuery, AccountsSubscription
 from schema.accounts.audit import AuditQuery
-from schema.affiliates import AffiliatesMutation, AffiliatesQuery
 from schema.accounts.notes import NotesMutation
+from schema.affiliates import AffiliatesMutation, AffiliatesQuery
 from schema.bonuses import BonusesMutation, BonusesQuery, BonusesSubscription
 from schema.brands import ThemeMutation, ThemeQuery
 from schema.brands.themes import MARKDOWN, Markdown
@@ -34,8 +34,8 @@ from schema.messaging import MessagingMutation, MessagingQuery, MessagingSubscri
 from schema.money import DECIMAL_SCALARS
 from schema.payments import PaymentsMutation, PaymentsQuery
 from schema.reporting import ReportingQuery, ReportingSubscription
-from schema.segments import SegmentsMutation, SegmentsQuery
 from schema.reporting.operations import OperationsQuery
+from schema.segments import SegmentsMutation, SegmentsQuery
 from schema.sportsbook import SportsbookMutation, SportsbookQuery, SportsbookSubscription
 from schema.sportsbook.booking import BookingMutation, BookingQuery
 from schema.sportsbook.resulting import ResultingMutation

@@ -16,7 +16,6 @@ import dramatiq
 from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
 from domain.compliance.events import LimitIncreaseRequested
 from domain.compliance.kyc.events import KycTierChanged
-from domain.messaging.events import EmailQueued
 from domain.messaging.events import EmailQueued, SmsQueued
 from domain.payments.events import PaymentStatusChanged, PayoutRequested
 from domain.segments.events import CampaignDue, MarketingConsentChanged

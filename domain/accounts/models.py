@@ -255,6 +255,8 @@ class PlayerIdentity(Base):
         UniqueConstraint("brand", "issuer", "subject"),
         UniqueConstraint("player_id", "issuer"),
     )
+
+
 class PlayerNote(Base):
     """A staff note on a player's profile (append-only: a correction is a new note)."""
 

@@ -59,7 +59,15 @@ async def check_brand_on_a_phone(browser: Any, server: str, artifacts: Path, bra
         brand,
         out,
         signed_in=True,
-        pages=("/", "/casino", "/account", "/account/deposit", "/account/bets", "GAME"),
+        pages=(
+            "/",
+            "/casino",
+            "/account",
+            "/account/deposit",
+            "/account/bets",
+            "/account/marketing",
+            "GAME",
+        ),
         before=signed_in,
     )
 

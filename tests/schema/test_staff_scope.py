@@ -43,8 +43,6 @@ from domain.accounts.principal import Principal
 from domain.affiliates import programme
 from domain.affiliates.models import PlanKind, Statement
 from domain.affiliates.programme import Plan
-from domain.bonuses import grants, loyalty, offers
-from domain.bonuses.models import OfferKind
 from domain.bonuses import abuse, grants, loyalty, offers
 from domain.bonuses.models import AbuseFlagKind, OfferKind
 from domain.bonuses.offers import OfferDraft
@@ -64,10 +62,10 @@ from domain.kernel.db import Database
 from domain.messaging import chat
 from domain.messaging.service import deliver_welcome
 from domain.payments import service as payments
-from tests.domain.compliance.kyc_support import register
 from domain.segments import campaigns
 from domain.segments import service as segment_service
 from domain.segments.models import ConsentChannel
+from tests.domain.compliance.kyc_support import register
 from tests.domain.payments.support import PSP, deposited
 from tests.domain.reporting.support import apply_outbox
 from tests.schema.accounts.test_staff import signed_in_staff
@@ -302,6 +300,7 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
         "Query.kycReviewQueue": Case("{ kycReviewQueue { playerEmail } }", {}),
         "Query.duplicateAccountFlags": Case(
             "{ duplicateAccountFlags { rule playerEmail otherPlayerEmail } }", {}
+        ),
         "Query.supportQueue": Case("{ supportQueue { id messages { body } } }", {}),
         "Query.supportConversation": Case(
             "query($id: ID!) { supportConversation(id: $id) { id } }", {"id": world.conversation}
@@ -917,6 +916,8 @@ async def _aurora_duplicate(db: Database, registry: BrandRegistry, player_id: uu
     async with db.transaction() as uow:
         await linking.record_device(uow, "aurora", player_id, signal)
         assert await linking.record_device(uow, "aurora", other.id, signal) == 1
+
+
 def _today() -> date:
     return datetime.now(UTC).date()
 
@@ -944,6 +945,8 @@ async def _aurora_affiliate(db: Database) -> uuid.UUID:
             )
         )  # fmt: skip
     return created.affiliate.id
+
+
 async def _aurora_segment(db: Database) -> tuple[uuid.UUID, uuid.UUID]:
     """A segment of every aurora player and a campaign to it, by aurora's CRM."""
     crm = Principal(
