@@ -70,7 +70,7 @@ RECENTLY_PLAYED_MAX: Final = 50
 RAIL_MAX: Final = 50
 # "Top" counts the rounds played on the brand over this many days.
 TOP_WINDOW_DAYS_DEFAULT: Final = 30
-TOP_WINDOW_DAYS_MAX: Final = 365
+TOP_WINDOW_DAYS_MAX: Final = 90
 _CURSOR_VERSION: Final = "g2"
 # Cursors issued before the paging kit (base64 of a JSON list); still accepted, so a client
 # paging across a deploy does not fail.
