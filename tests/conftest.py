@@ -359,7 +359,11 @@ async def app_server(registry: BrandRegistry, settings: Any = None) -> AsyncIter
     from web.app import create_app
 
     app = create_app(settings or get_settings(), registry)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    # Idle connections stay open for the whole test: with uvicorn's 5 s default, a slow step
+    # on a loaded machine let the server close a connection the client was reusing (ReadError).
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", timeout_keep_alive=300
+    )
     uvicorn_server = uvicorn.Server(config)
     task = asyncio.create_task(uvicorn_server.serve())
     while not uvicorn_server.started:
