@@ -43,7 +43,8 @@ from workers.relay import relay_batch
 
 EVENTS = 50
 WORKER_THREADS = 4
-CONVERGE_TIMEOUT_S = 150.0
+# A budget, not a timing goal: on a loaded 2-core machine the book took over 200 s.
+CONVERGE_TIMEOUT_S = 400.0
 SEED = 2026
 
 
