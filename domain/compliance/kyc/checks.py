@@ -152,6 +152,8 @@ async def apply_decision(
         check.document_expires_on = event.document_expires_on
     if event.document_type is not None and event.document_number is not None:
         check.document_digest = linking.document_digest(event.document_type, event.document_number)
+    if event.identity is not None:
+        check.identity_digest = linking.verified_identity_digest(event.identity)
     await uow.flush()
     tier = await refresh_tier(uow, check.player_id, actor_id=f"kyc:{provider}")
     if check.status == CheckStatus.APPROVED:

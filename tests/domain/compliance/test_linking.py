@@ -1,12 +1,14 @@
 """The person behind accounts with different e-mails: one approved document links their
-players across brands (and an exclusion then reaches them all); the same name, birth date
-and address links verified players and flags a brand's duplicates at once; a shared device
-is flagged, never linked. Risk staff list the flags of their brands only."""
+players across brands (and an exclusion then reaches them all); the name, birth date and
+address the provider verified links them too, while the same typed ones only flag a
+brand's duplicates (never link); a shared device is flagged, never linked. Risk staff list the flags of their brands only."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -24,7 +26,7 @@ from domain.integrations.devices import (
     InvalidDeviceToken,
     SandboxDevices,
 )
-from domain.integrations.kyc import KycOutcome
+from domain.integrations.kyc import KycOutcome, VerifiedIdentity
 from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.kernel.db import Database
 from domain.kernel.errors import PermissionDenied
@@ -45,10 +47,16 @@ def staff(*roles: str, brands: tuple[str, ...] = ("aurora",)) -> Principal:
     )  # fmt: skip
 
 
-async def _verify(db: Database, player: Principal, number: str | None = None) -> None:
+async def _verify(
+    db: Database,
+    player: Principal,
+    number: str | None = None,
+    *,
+    person: VerifiedIdentity | None = None,
+) -> None:
     check = await start(db, PROVIDER, player, KycTier.FULL)
     for delivery in PROVIDER.complete_flow(
-        check.flow_url, KycOutcome.APPROVED, document_number=number
+        check.flow_url, KycOutcome.APPROVED, document_number=number, person=person
     ):
         assert player.brand is not None
         await deliver(db, PROVIDER, player.brand, delivery)
@@ -135,26 +143,65 @@ async def test_the_same_document_twice_on_one_brand_is_flagged_for_risk_staff(
             await linking.duplicate_flags(uow, staff("risk"), "kumo", 10)
 
 
-async def test_the_same_name_birth_date_and_address_flags_at_once_and_links_once_verified(
+async def test_a_typed_name_birth_date_and_address_flags_within_the_brand_and_never_links(
     db: Database, registry: BrandRegistry
 ) -> None:
+    """The attack: someone types a victim's name, birth date and address into their own
+    profile and verifies with their own passport. The provider vouched for neither the
+    victim's identity nor a shared document, so the two stay two persons: the attacker's
+    self-exclusion does not exclude the victim (nor would an AML hold spread)."""
     kumo = registry.get("kumo")
     given = f"Nils{uuid.uuid4().hex[:6]}"
     values = profile.ProfileFields(**{**IDENTITY.__dict__, "given_name": given})
-    first = await register(db, registry.get("aurora"), "EUR")
-    second = await register(db, registry.get("aurora"), "EUR")
-    elsewhere = await register(db, kumo, kumo.primary_currency)
-    for player in (first, second, elsewhere):
+    victim = await register(db, registry.get("aurora"), "EUR")
+    twin_on_brand = await register(db, registry.get("aurora"), "EUR")
+    attacker = await register(db, kumo, kumo.primary_currency)
+    for player in (victim, twin_on_brand, attacker):
         await _save(db, player, values)
 
-    assert ("name_dob_address", {first.id, second.id}) in await _flags(db)
-    # Unverified, the same identity on another brand links nobody.
-    assert await _person(db, elsewhere) != await _person(db, first)
+    assert ("name_dob_address", {victim.id, twin_on_brand.id}) in await _flags(db)
 
-    await _verify(db, first)
-    await _verify(db, elsewhere)
+    await _verify(db, victim)
+    await _verify(db, attacker)
+    async with db.transaction() as uow:
+        await exclusion.self_exclude(
+            uow, attacker, "kumo", period=SelfExclusionPeriod.SIX_MONTHS, confirmed=True
+        )
 
-    assert await _person(db, elsewhere) == await _person(db, first)
+    assert await _person(db, attacker) != await _person(db, victim)
+    async with db.uow() as uow:
+        status = await uow.session.scalar(select(Player.status).where(Player.id == victim.id))
+    assert status == "active"
+
+
+async def test_the_identity_the_provider_verified_links_across_brands(
+    db: Database, registry: BrandRegistry
+) -> None:
+    """Two documents (a passport here, an ID card there) with one verified name, birth date
+    and address: one person. A verified identity of someone else links nobody."""
+    kumo = registry.get("kumo")
+    verified = VerifiedIdentity(
+        given_name=f"Nils{uuid.uuid4().hex[:6]}", family_name="Ekdahl",
+        date_of_birth=date(1990, 2, 3), address_line1="Storgatan 3", postal_code="222 21",
+        address_country="SE",
+    )  # fmt: skip
+    on_aurora = await register(db, registry.get("aurora"), "EUR")
+    on_kumo = await register(db, kumo, kumo.primary_currency)
+    stranger = await register(db, kumo, kumo.primary_currency)
+
+    await _verify(db, on_aurora, person=verified)
+    await _verify(db, on_kumo, person=replace(verified, address_line1=" storgatan  3 "))
+    await _verify(db, stranger, person=replace(verified, family_name="Berg"))
+
+    assert await _person(db, on_aurora) == await _person(db, on_kumo)
+    assert await _person(db, stranger) != await _person(db, on_aurora)
+    async with db.uow() as uow:
+        linked = await identity.linked_players(
+            uow, staff("risk", brands=("aurora", "kumo")), "aurora", on_aurora.id
+        )
+    assert {(p.player_id, p.rule) for p in linked} == {
+        (on_aurora.id, "email_dob"), (on_kumo.id, "identity"),
+    }  # fmt: skip
 
 
 async def test_a_shared_device_is_flagged_within_the_brand_and_never_links(
