@@ -29,7 +29,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
 
@@ -128,12 +128,19 @@ async def _flag(
 async def merge_persons(
     uow: UnitOfWork, player_id: uuid.UUID, other_id: uuid.UUID, rule: str
 ) -> bool:
-    """One person for both players (the older person kept). Returns whether they were two.
-    An exclusion of either reaches every player of the merged person."""
+    """One person for both players (the older person kept; the other deleted). Returns
+    whether they were two. An exclusion of either reaches every player of the merged
+    person.
+
+    Registrations of either person are held off first (their locks, every match key of
+    both, in sorted order), so a player registered at the same moment is either visible
+    here and moved, or links after the merge to the kept person; a link to the deleted
+    person fails on its key and is retried."""
     mine = await identity.person_of(uow, player_id)
     theirs = await identity.person_of(uow, other_id)
     if mine is None or theirs is None or mine == theirs:
         return False
+    await identity.lock_persons(uow, (mine, theirs))
     persons = list(
         await uow.session.scalars(
             select(Person)
@@ -149,6 +156,7 @@ async def merge_persons(
     await uow.session.execute(
         update(SelfExclusionRow).where(SelfExclusionRow.person_id == gone).values(person_id=keep)
     )
+    await uow.session.execute(delete(Person).where(Person.id == gone))
     open_exclusion = await uow.session.scalar(
         select(SelfExclusionRow.id)
         .where(SelfExclusionRow.person_id == keep, SelfExclusionRow.lifted_at.is_(None))

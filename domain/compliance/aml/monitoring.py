@@ -325,7 +325,10 @@ async def _facts(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> Facts:
 async def hold_person(uow: UnitOfWork, player_id: uuid.UUID) -> None:
     """Hold the deposits of every player of the player's person, on every brand: money
     held back on one account must not flow in through the person's others. Their rows
-    are locked in id order (as a release locks them), so the two never deadlock."""
+    are locked in id order (as a release locks them), so the two never deadlock. The
+    person's registration locks are taken first, so a player registered at the same
+    moment is either held here or sees the hold when it links (onboarding)."""
+    await identity.serialise_with_registrations(uow, player_id)
     person = await identity.person_of(uow, player_id)
     held = [p.id for p in await identity.players_of_person(uow, person)] if person else []
     await uow.session.execute(

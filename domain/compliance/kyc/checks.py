@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player
 from domain.accounts.principal import Principal, require_player
-from domain.compliance import linking
+from domain.compliance import identity, linking
 from domain.compliance.kyc.errors import CheckNotFound, CheckRunning, TierNotOffered
 from domain.compliance.kyc.events import KycTierChanged
 from domain.compliance.kyc.models import CheckStatus, KycCheck, KycDecision, KycTier
@@ -125,6 +125,11 @@ async def apply_decision(
     )
     if check is None:
         raise CheckNotFound(field="reference")
+    if event.outcome is KycOutcome.APPROVED:
+        # The person's registration locks before the player's row (refresh_tier), in the
+        # order an exclusion or an AML hold takes them: the merge that may follow locks
+        # the other person's too.
+        await identity.serialise_with_registrations(uow, check.player_id)
     newer = _newer(check, event)
     claimed = await uow.session.scalar(
         insert(KycDecision)

@@ -11,16 +11,18 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from domain.accounts.models import Player, PrincipalKind
 from domain.accounts.permissions import permissions_for
-from domain.accounts.players import SelfExclusionPeriod
+from domain.accounts.players import Registration, SelfExclusionPeriod
 from domain.accounts.principal import Principal
-from domain.brands.service import BrandRegistry
-from domain.compliance import exclusion, identity, linking
+from domain.brands.service import Brand, BrandRegistry
+from domain.compliance import exclusion, identity, linking, onboarding
+from domain.compliance.aml import monitoring
 from domain.compliance.kyc import profile
 from domain.compliance.kyc.models import KycTier
+from domain.compliance.models import Person
 from domain.integrations.devices import (
     DeviceUnavailable,
     InvalidDeviceToken,
@@ -30,7 +32,8 @@ from domain.integrations.kyc import KycOutcome, VerifiedIdentity
 from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.kernel.db import Database
 from domain.kernel.errors import PermissionDenied
-from tests.domain.compliance.kyc_support import deliver, register, start
+from tests.domain.compliance.kyc_support import BIRTH, deliver, register, start
+from tests.support import STRONG_PASSWORD
 
 PROVIDER = SandboxKyc()
 DEVICES = SandboxDevices()
@@ -261,3 +264,77 @@ async def test_two_accounts_approved_at_once_with_one_document_end_as_one_person
 
     assert [result.applied for result in results] == [True, True]
     assert await _person(db, on_aurora) == await _person(db, on_kumo)
+
+
+async def _until_done_or_waiting(db: Database, task: asyncio.Task[uuid.UUID]) -> None:
+    """Until `task` finished or waits on a lock of this database (polled; nothing timed)."""
+    for _ in range(2000):
+        if task.done():
+            return
+        async with db.uow() as uow:
+            waiting = await uow.session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        if waiting:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the registration neither finished nor waited")
+
+
+async def _register_as(db: Database, brand: Brand, email: str) -> uuid.UUID:
+    async with db.transaction() as uow:
+        form = Registration(
+            email=email, phone=None, username=None, password=STRONG_PASSWORD,
+            date_of_birth=BIRTH, country="GB", currency=brand.primary_currency,
+        )  # fmt: skip
+        return (await onboarding.register(uow, brand, form)).id
+
+
+async def _email(db: Database, player: Principal) -> str:
+    async with db.uow() as uow:
+        email = await uow.session.scalar(select(Player.email).where(Player.id == player.id))
+    assert email is not None
+    return email
+
+
+async def test_a_registration_during_a_merge_joins_the_kept_person(
+    db: Database, registry: BrandRegistry
+) -> None:
+    """A player of the merged-away person registers on another brand while the merge is
+    uncommitted: the registration waits for it and links to the kept person (the merged-
+    away person is deleted, so no link can reach it later)."""
+    kumo = registry.get("kumo")
+    kept = await register(db, kumo, kumo.primary_currency)
+    merged = await register(db, registry.get("aurora"), "EUR")
+    gone = await _person(db, merged)
+    email = await _email(db, merged)
+
+    async with db.transaction() as uow:
+        assert await linking.merge_persons(uow, merged.id, kept.id, linking.RULE_DOCUMENT)
+        registering = asyncio.create_task(_register_as(db, kumo, email))
+        await _until_done_or_waiting(db, registering)
+    late = await registering
+
+    async with db.uow() as uow:
+        assert await identity.person_of(uow, late) == await identity.person_of(uow, kept.id)
+        assert await uow.session.get(Person, gone) is None
+
+
+async def test_a_registration_during_an_aml_hold_is_held_too(
+    db: Database, registry: BrandRegistry
+) -> None:
+    kumo = registry.get("kumo")
+    held = await register(db, registry.get("aurora"), "EUR")
+    email = await _email(db, held)
+
+    async with db.transaction() as uow:
+        await monitoring.hold_person(uow, held.id)
+        registering = asyncio.create_task(_register_as(db, kumo, email))
+        await _until_done_or_waiting(db, registering)
+    late = await registering
+
+    async with db.uow() as uow:
+        assert await uow.session.scalar(select(Player.deposits_held).where(Player.id == late))
