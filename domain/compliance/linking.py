@@ -25,6 +25,7 @@ Flags are unique per pair and rule; both players' brands are the flag's brand.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -52,6 +53,7 @@ from domain.integrations.kyc import VerifiedIdentity
 from domain.kernel import audit, clock
 from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.outbox import emit
+from domain.kernel.settings import get_settings
 
 RULE_DOCUMENT = "document"
 RULE_IDENTITY = "identity"
@@ -75,7 +77,11 @@ async def serialise_approvals(uow: UnitOfWork) -> None:
 
 
 def _digest(*parts: str) -> str:
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+    """HMAC-SHA256 keyed with the server's secret (settings.linking_digest_secret): a bare
+    hash of a passport number or a name and birth date could be tested against guesses by
+    anyone who reads the table."""
+    key = get_settings().linking_digest_key
+    return hmac.new(key, "|".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
 def document_digest(document_type: str, number: str) -> str:

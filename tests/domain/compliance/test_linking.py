@@ -6,6 +6,7 @@ brand's duplicates (never link); a shared device is flagged, never linked. Risk 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from dataclasses import replace
 from datetime import date
@@ -32,6 +33,7 @@ from domain.integrations.kyc import KycOutcome, VerifiedIdentity
 from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.kernel.db import Database
 from domain.kernel.errors import PermissionDenied
+from domain.kernel.settings import get_settings
 from tests.domain.compliance.kyc_support import BIRTH, deliver, register, start
 from tests.support import STRONG_PASSWORD
 
@@ -338,3 +340,15 @@ async def test_a_registration_during_an_aml_hold_is_held_too(
 
     async with db.uow() as uow:
         assert await uow.session.scalar(select(Player.deposits_held).where(Player.id == late))
+
+
+def test_the_digests_are_keyed_with_the_server_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bare SHA-256 of a passport number could be tested against guesses by anyone who
+    reads the table; the keyed digest cannot without the secret, and changes with it."""
+    bare = hashlib.sha256(b"document|passport|X1234567").hexdigest()
+    ours = linking.document_digest("passport", "X1234567")
+    other = get_settings().model_copy(update={"linking_digest_secret": "another-secret-16+"})
+    monkeypatch.setattr(linking, "get_settings", lambda: other)
+
+    assert ours != bare
+    assert linking.document_digest("passport", "X1234567") != ours
