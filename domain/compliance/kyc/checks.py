@@ -23,7 +23,7 @@ from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player
 from domain.accounts.principal import Principal, require_player
 from domain.compliance import identity, linking
-from domain.compliance.kyc.errors import CheckNotFound, CheckRunning, TierNotOffered
+from domain.compliance.kyc.errors import CheckNotFound, CheckRunning, DevOnly, TierNotOffered
 from domain.compliance.kyc.events import KycTierChanged
 from domain.compliance.kyc.models import CheckStatus, KycCheck, KycDecision, KycTier
 from domain.integrations.kyc import (
@@ -37,6 +37,7 @@ from domain.integrations.kyc import (
 from domain.kernel import audit, clock
 from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.outbox import emit
+from domain.kernel.settings import get_settings
 
 # How many checks a player's verification status lists (newest first).
 CHECKS_SHOWN_MAX = 10
@@ -287,7 +288,10 @@ async def verify_demo_player(
 ) -> KycTier:
     """Dev only (`stakehouse dev`'s seed): the demo player fully verified at the built-in
     test provider, as if they had finished its hosted flow, so the gates the brand's pack
-    asks for let the demo play and withdraw. Does nothing when an approved check exists."""
+    asks for let the demo play and withdraw. Does nothing when an approved check exists.
+    Errors: DevOnly (in production: nobody is verified without a provider)."""
+    if get_settings().is_production:
+        raise DevOnly()
     approved = await uow.session.scalar(
         select(KycCheck.id).where(
             KycCheck.player_id == player_id, KycCheck.status == CheckStatus.APPROVED
