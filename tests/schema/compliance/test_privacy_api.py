@@ -23,6 +23,7 @@ from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.kernel import clock
 from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
+from domain.kernel.settings import get_settings
 from domain.wallets.models import HouseAccountKind, WalletKind
 from domain.wallets.service import house_account_id, transfer, wallet_id
 from tests.domain.compliance.kyc_support import deliver, register, start
@@ -281,3 +282,23 @@ async def test_devices_and_duplicate_flags_are_exported_then_erased_with_the_dig
     assert requested[0] == 0 and requested[1] == 1
     assert requested[2] != (None,) and requested[3] is not None
     assert completed == (0, 0, (None,), None)
+
+
+async def test_wrong_erasure_passwords_count_towards_the_sign_in_throttle(aurora: Api) -> None:
+    """A stolen session guessing the password through the erasure is stopped like a sign-in
+    guesser: after the sign-in limit both refuse with TOO_MANY_ATTEMPTS, the right password
+    included."""
+    _, email = await _player(aurora)
+    wrong = {"i": {"confirm": True, "password": "not the password 1"}}
+    limit = get_settings().login_failures_per_account
+
+    answers = [(await aurora.query(ERASE, wrong)).data["requestErasure"] for _ in range(limit)]
+    throttled = (
+        await aurora.query(ERASE, {"i": {"confirm": True, "password": STRONG_PASSWORD}})
+    ).data["requestErasure"]
+    sign_in = await aurora.login(email)
+
+    assert {a["errors"][0]["code"] for a in answers} == {"INVALID_CREDENTIALS"}
+    assert throttled["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"
+    assert sign_in["token"] is None
+    assert sign_in["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"
