@@ -173,11 +173,22 @@ def _newer(check: KycCheck, event: DecisionEvent) -> bool:
     may number in counters or in nanoseconds), so once staff decided (or an identity edit
     withdrew the approval), a provider decision counts only if the provider took it after
     that: a late callback of a decision taken before it can never overwrite it, whatever
-    its sequence."""
+    its sequence.
+
+    Providers tell the time in whole seconds and ours has microseconds, so a decision the
+    provider took in the same second as (and after) ours would read as earlier: within
+    PROVIDER_TIME_TOLERANCE (the provider's one-second resolution) the provider's counts as
+    the later one."""
     if event.sequence <= check.decision_sequence:
         return False
     ours = check.decided_by not in (None, "provider")
-    return not (ours and check.decided_at is not None and event.decided_at <= check.decided_at)
+    if not ours or check.decided_at is None:
+        return True
+    return event.decided_at + PROVIDER_TIME_TOLERANCE > check.decided_at
+
+
+# The resolution of a provider's decision time (whole seconds): see _newer.
+PROVIDER_TIME_TOLERANCE = timedelta(seconds=1)
 
 
 async def _tier_of(uow: UnitOfWork, player_id: uuid.UUID) -> KycTier:

@@ -333,7 +333,7 @@ async def test_a_registration_during_an_aml_hold_is_held_too(
     email = await _email(db, held)
 
     async with db.transaction() as uow:
-        await monitoring.hold_person(uow, held.id)
+        await monitoring.hold_person(uow, held.id, "test-alert")
         registering = asyncio.create_task(_register_as(db, kumo, email))
         await _until_done_or_waiting(db, registering)
     late = await registering
