@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from domain.accounts.models import Player, PrincipalKind
 from domain.accounts.permissions import permissions_for
@@ -23,7 +23,7 @@ from domain.compliance import exclusion, identity, linking, onboarding
 from domain.compliance.aml import monitoring
 from domain.compliance.kyc import profile
 from domain.compliance.kyc.models import KycTier
-from domain.compliance.models import Person
+from domain.compliance.models import DeviceSighting, Person
 from domain.integrations.devices import (
     DeviceUnavailable,
     InvalidDeviceToken,
@@ -241,6 +241,12 @@ async def test_a_forged_or_unanswered_device_token_records_nothing(
         await linking.report_device(
             db, player, "aurora", DEVICES, DEVICES.token_for("phone-device-down")
         )
+
+    async with db.uow() as uow:
+        sightings = await uow.session.scalar(
+            select(func.count()).where(DeviceSighting.player_id == player.id)
+        )
+    assert sightings == 0
 
 
 async def test_two_accounts_approved_at_once_with_one_document_end_as_one_person(
