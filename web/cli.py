@@ -343,6 +343,9 @@ def seed(
 
     assert settings.database_url is not None
     registry = BrandRegistry.load(settings.themes_dir)
+    if demo and settings.is_production:
+        typer.echo("Refused: --demo creates demo players, never in production.", err=True)
+        raise typer.Exit(2)
     report = asyncio.run(seed_database(settings.database_url, registry, demo=demo))
     typer.echo(f"Brands: {', '.join(report.brands)}")
     if demo and history_weeks:

@@ -26,9 +26,11 @@ from domain.casino.catalog import (
 )
 from domain.compliance import onboarding
 from domain.compliance.kyc import checks
+from domain.compliance.kyc.errors import DevOnly
 from domain.integrations.aggregator import FORMER_TEST_AGGREGATOR_STUDIOS, TestAggregator
 from domain.integrations.kyc_sandbox import PROVIDER_NAME
 from domain.kernel.db import Database, UnitOfWork
+from domain.kernel.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,10 @@ async def seed(db: Database, registry: BrandRegistry, *, demo: bool) -> SeedRepo
     """Sync brand rows, create the first admin if absent and, with `demo`, a demo player per
     brand if absent, and the demo casino catalogue (Stakehouse Originals, and the studios of
     the built-in test aggregator, synced through the aggregator port). One transaction, so
-    a failure leaves nothing half-seeded."""
+    a failure leaves nothing half-seeded. Errors: DevOnly (`demo` in production: demo
+    players with a published password, verified without a provider, never exist there)."""
+    if demo and get_settings().is_production:
+        raise DevOnly()
     # Fetched before the transaction: a real aggregator is slow I/O.
     catalogue = await fetch_catalogue(TestAggregator()) if demo else []
     async with db.transaction() as uow:

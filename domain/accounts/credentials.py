@@ -85,7 +85,9 @@ async def reauthenticate(
     if player.two_factor_enabled:
         await two_factor.step_up(uow, player.id, two_factor_code)
         return
-    guesses_key = throttle.account_key("password", f"{principal.kind}:{principal.id}")
+    # The sign-in's own count (players.sign_in_key): a stolen session guessing the
+    # password here locks the sign-in too, and a locked sign-in refuses guesses here.
+    guesses_key = throttle.account_key("player", str(player.id))
     await throttle.guard_secret(uow, guesses_key)
     if not password or not await passwords.verify_password(player.password_hash, password):
         await throttle.record_failure(uow, guesses_key, None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -62,18 +63,38 @@ async def link_player(uow: UnitOfWork, player: Player) -> uuid.UUID:
     return person_id
 
 
+async def lock_persons(uow: UnitOfWork, person_ids: Iterable[uuid.UUID], *keys: str) -> None:
+    """Take the registration lock (link_player's) of every match key of the persons, and of
+    `keys`, in sorted order (so two callers never wait on each other in a circle): until
+    this transaction ends, no registration links a new player to them, and those committed
+    before are visible to what follows."""
+    ids = list(person_ids)
+    held = set(keys)
+    if ids:
+        held.update(
+            await uow.session.scalars(
+                select(PersonLink.match_key).where(
+                    PersonLink.person_id.in_(ids), PersonLink.match_key.is_not(None)
+                )
+            )
+        )
+    for key in sorted(k for k in held if k is not None):
+        await uow.session.execute(_LOCK, {"key": key})
+
+
 async def serialise_with_registrations(uow: UnitOfWork, player_id: uuid.UUID) -> None:
-    """Take the lock a registration of the same person holds until it commits (link_player),
-    so an exclusion and a new player of the person never miss each other: the exclusion
-    sees the committed player, or the registration sees the committed exclusion."""
+    """Take the locks a registration of the same person holds until it commits (link_player),
+    for every match key of the player's person, so an exclusion or a hold and a new player
+    of the person never miss each other: it sees the committed player, or the
+    registration sees what it committed."""
     row = (
         await uow.session.execute(
             select(Player.email, Player.date_of_birth).where(Player.id == player_id)
         )
     ).first()
     key = match_key(row.email, row.date_of_birth) if row is not None else None
-    if key is not None:
-        await uow.session.execute(_LOCK, {"key": key})
+    person = await person_of(uow, player_id)
+    await lock_persons(uow, [person] if person is not None else [], *([key] if key else []))
 
 
 async def person_held(uow: UnitOfWork, person_id: uuid.UUID) -> bool:

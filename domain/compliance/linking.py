@@ -1,12 +1,17 @@
 """The person beyond the registration rule: players linked by a verified document or a
 verified identity, possible duplicate accounts flagged for risk staff, and devices.
 
-- The same identity document (type and number, kept as a digest) approved for two players
-  is one human: their persons merge, on whatever brands they are; within one brand it is
-  also a duplicate account, flagged.
-- The same name, date of birth and address (a digest of the profile): two *verified*
-  players are one person (their persons merge); within one brand, the same identity is
-  flagged at once, verified or not.
+Only what the KYC provider vouched for links persons; what a player typed never does
+(anyone can type a stranger's name, birth date and address).
+
+- The same identity document (type and number as the provider read them, kept as a
+  digest) approved for two players is one human: their persons merge, on whatever brands
+  they are; within one brand it is also a duplicate account, flagged.
+- The same name, date of birth and address *as the provider verified them* (a digest kept
+  on the approved check) on two players: one person (their persons merge); within one
+  brand also flagged.
+- The same self-declared name, date of birth and address (a digest of the profile) on two
+  players of a brand is flagged at once for risk staff; it never links, verified or not.
 - The same device (from the fingerprinting port, domain.integrations.devices) on two
   players of a brand is flagged; a device proves no identity, so it never links.
 
@@ -20,11 +25,12 @@ Flags are unique per pair and rule; both players' brands are the flag's brand.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
 
@@ -43,9 +49,11 @@ from domain.compliance.models import (
     SelfExclusionRow,
 )
 from domain.integrations.devices import DeviceIdentifier, DeviceSignal, identify
+from domain.integrations.kyc import VerifiedIdentity
 from domain.kernel import audit, clock
 from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.outbox import emit
+from domain.kernel.settings import get_settings
 
 RULE_DOCUMENT = "document"
 RULE_IDENTITY = "identity"
@@ -69,7 +77,11 @@ async def serialise_approvals(uow: UnitOfWork) -> None:
 
 
 def _digest(*parts: str) -> str:
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+    """HMAC-SHA256 keyed with the server's secret (settings.linking_digest_secret): a bare
+    hash of a passport number or a name and birth date could be tested against guesses by
+    anyone who reads the table."""
+    key = get_settings().linking_digest_key
+    return hmac.new(key, "|".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
 def document_digest(document_type: str, number: str) -> str:
@@ -78,16 +90,28 @@ def document_digest(document_type: str, number: str) -> str:
     return _digest("document", document_type, clean)
 
 
-def identity_digest(profile: PlayerProfile, date_of_birth: date) -> str | None:
-    """Name, date of birth and address as one key (None: not all given)."""
-    parts = (
-        profile.given_name, profile.family_name, profile.address_line1, profile.postal_code,
-        profile.address_country,
-    )  # fmt: skip
+def _identity_key(date_of_birth: date, *parts: str | None) -> str | None:
     if not all(parts):
         return None
     clean = [" ".join(str(part).casefold().split()) for part in parts]
     return _digest("identity", date_of_birth.isoformat(), *clean)
+
+
+def identity_digest(profile: PlayerProfile, date_of_birth: date) -> str | None:
+    """The self-declared name, date of birth and address as one key (None: not all
+    given). It flags, never links."""
+    return _identity_key(
+        date_of_birth, profile.given_name, profile.family_name, profile.address_line1,
+        profile.postal_code, profile.address_country,
+    )  # fmt: skip
+
+
+def verified_identity_digest(person: VerifiedIdentity) -> str | None:
+    """The name, date of birth and address the KYC provider verified, as one key."""
+    return _identity_key(
+        person.date_of_birth, person.given_name, person.family_name, person.address_line1,
+        person.postal_code, person.address_country,
+    )  # fmt: skip
 
 
 async def _flag(
@@ -110,12 +134,19 @@ async def _flag(
 async def merge_persons(
     uow: UnitOfWork, player_id: uuid.UUID, other_id: uuid.UUID, rule: str
 ) -> bool:
-    """One person for both players (the older person kept). Returns whether they were two.
-    An exclusion of either reaches every player of the merged person."""
+    """One person for both players (the older person kept; the other deleted). Returns
+    whether they were two. An exclusion of either reaches every player of the merged
+    person.
+
+    Registrations of either person are held off first (their locks, every match key of
+    both, in sorted order), so a player registered at the same moment is either visible
+    here and moved, or links after the merge to the kept person; a link to the deleted
+    person fails on its key and is retried."""
     mine = await identity.person_of(uow, player_id)
     theirs = await identity.person_of(uow, other_id)
     if mine is None or theirs is None or mine == theirs:
         return False
+    await identity.lock_persons(uow, (mine, theirs))
     persons = list(
         await uow.session.scalars(
             select(Person)
@@ -131,6 +162,7 @@ async def merge_persons(
     await uow.session.execute(
         update(SelfExclusionRow).where(SelfExclusionRow.person_id == gone).values(person_id=keep)
     )
+    await uow.session.execute(delete(Person).where(Person.id == gone))
     open_exclusion = await uow.session.scalar(
         select(SelfExclusionRow.id)
         .where(SelfExclusionRow.person_id == keep, SelfExclusionRow.lifted_at.is_(None))
@@ -174,44 +206,32 @@ async def _exclude_linked(uow: UnitOfWork, player: Player, rule: str) -> None:
 
 
 async def after_approval(uow: UnitOfWork, player_id: uuid.UUID, brand: str) -> None:
-    """A check of the player was approved: link and flag by their document and identity."""
-    documents = select(KycCheck.document_digest).where(
-        KycCheck.player_id == player_id,
-        KycCheck.status == CheckStatus.APPROVED,
-        KycCheck.document_digest.is_not(None),
-    )
-    same_document = (
-        await uow.session.execute(
-            select(KycCheck.player_id, KycCheck.brand)
-            .where(
-                KycCheck.document_digest.in_(documents),
-                KycCheck.status == CheckStatus.APPROVED,
-                KycCheck.player_id != player_id,
+    """A check of the player was approved: link and flag by what the provider verified
+    (the document, and the identity when the provider returned one)."""
+    for column, rule, flag in (
+        (KycCheck.document_digest, RULE_DOCUMENT, FLAG_DOCUMENT),
+        (KycCheck.identity_digest, RULE_IDENTITY, FLAG_IDENTITY),
+    ):
+        verified = select(column).where(
+            KycCheck.player_id == player_id,
+            KycCheck.status == CheckStatus.APPROVED,
+            column.is_not(None),
+        )
+        same = (
+            await uow.session.execute(
+                select(KycCheck.player_id, KycCheck.brand)
+                .where(
+                    column.in_(verified),
+                    KycCheck.status == CheckStatus.APPROVED,
+                    KycCheck.player_id != player_id,
+                )
+                .distinct()
+                .limit(MATCHES_MAX)
             )
-            .distinct()
-            .limit(MATCHES_MAX)
-        )
-    ).all()
-    for other, _ in same_document:
-        await merge_persons(uow, player_id, other, RULE_DOCUMENT)
-    await _flag(uow, brand, player_id, [o for o, b in same_document if b == brand], FLAG_DOCUMENT)
-    mine = await uow.session.scalar(
-        select(PlayerProfile.identity_digest).where(PlayerProfile.player_id == player_id)
-    )
-    if mine is None:
-        return
-    verified_twins = await uow.session.scalars(
-        select(PlayerProfile.player_id)
-        .join(Player, Player.id == PlayerProfile.player_id)
-        .where(
-            PlayerProfile.identity_digest == mine,
-            PlayerProfile.player_id != player_id,
-            Player.kyc_tier != "none",
-        )
-        .limit(MATCHES_MAX)
-    )
-    for other in list(verified_twins):
-        await merge_persons(uow, player_id, other, RULE_IDENTITY)
+        ).all()
+        for other, _ in same:
+            await merge_persons(uow, player_id, other, rule)
+        await _flag(uow, brand, player_id, [o for o, b in same if b == brand], flag)
 
 
 async def after_profile_save(uow: UnitOfWork, player_id: uuid.UUID, brand: str) -> None:

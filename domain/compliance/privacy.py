@@ -2,16 +2,19 @@
 
 `personal_data` gathers what the platform holds about the signed-in player into one JSON
 document (one statement): the account, the profile, verification checks, limits,
-self-exclusions, payments, wallet movements, bets, casino rounds, inbox and sessions.
+self-exclusions, payments, wallet movements, bets, casino rounds, inbox, sessions, the
+devices the fingerprinting provider recognised and the duplicate-account flags naming them.
 Amounts are integer minor units with their currency.
 
 `request_erasure` closes the account and pseudonymises at once what regulation lets go
 (sign-in identifiers, password, second factor, phone, inbox, the devices and addresses of
-sessions) and keeps the regulated records (legal identity, date of birth, KYC checks,
-payments, the ledger, bets and rounds, the audit log) until the retention period after the
-relationship ends (`RETENTION`, the anti-money-laundering rules' five years); the person
-link keeps only a digest, so a self-exclusion still reaches the person's other players.
-`complete_erasures` erases the legal identity and date of birth once that time is over.
+sessions, device sightings) and keeps the regulated records (legal identity, date of
+birth, KYC checks, payments, the ledger, bets and rounds, the audit log) until the
+retention period after the relationship ends (`RETENTION`, the anti-money-laundering
+rules' five years); the person link keeps only a digest, so a self-exclusion still
+reaches the person's other players.
+`complete_erasures` erases the legal identity and date of birth once that time is over,
+with the keyed digests of the identity and documents and the duplicate-account flags.
 """
 
 from __future__ import annotations
@@ -95,7 +98,14 @@ SELECT json_build_object(
   'sessions', coalesce((SELECT json_agg(row_to_json(s) ORDER BY s.created_at) FROM (
       SELECT created_at, last_seen_at, revoked_at, host(ip_address) AS ip_address,
              user_agent FROM auth_sessions
-      WHERE player_id = :player ORDER BY created_at LIMIT {EXPORT_ROWS_MAX}) s), '[]')
+      WHERE player_id = :player ORDER BY created_at LIMIT {EXPORT_ROWS_MAX}) s), '[]'),
+  'devices', coalesce((SELECT json_agg(row_to_json(d) ORDER BY d.first_seen_at) FROM (
+      SELECT device_id, risk_signals, first_seen_at, last_seen_at FROM device_sightings
+      WHERE player_id = :player ORDER BY first_seen_at LIMIT {EXPORT_ROWS_MAX}) d), '[]'),
+  'duplicate_account_flags', coalesce((SELECT json_agg(row_to_json(g) ORDER BY g.flagged_at)
+    FROM (SELECT rule, flagged_at FROM duplicate_flags
+      WHERE :player IN (player_id, other_player_id)
+      ORDER BY flagged_at LIMIT {EXPORT_ROWS_MAX}) g), '[]')
 )
 """)  # noqa: S608 - the interpolated limit is a constant of this module
 
@@ -128,6 +138,7 @@ _FORGET_INBOX = text("UPDATE inbox_messages SET deleted_at = coalesce(deleted_at
                      "WHERE player_id = :player")  # fmt: skip
 _FORGET_DEVICES = text("UPDATE auth_sessions SET ip_address = NULL, user_agent = NULL "
                        "WHERE player_id = :player")  # fmt: skip
+_FORGET_SIGHTINGS = text("DELETE FROM device_sightings WHERE player_id = :player")
 
 
 async def request_erasure(
@@ -167,6 +178,7 @@ async def request_erasure(
         uow, kind=PrincipalKind.PLAYER, principal_id=principal.id, reason="erasure"
     )
     await uow.session.execute(_FORGET_DEVICES, parameters)
+    await uow.session.execute(_FORGET_SIGHTINGS, parameters)
     retained_until = now + RETENTION
     uow.session.add(
         ErasureRequest(
@@ -198,6 +210,16 @@ UPDATE player_profiles SET given_name = NULL, family_name = NULL, address_line1 
 WHERE player_id = :player
 """)
 _ERASE_BIRTH = text("UPDATE players SET date_of_birth = DATE '1900-01-01' WHERE id = :player")
+# The digests of the identity and documents (they would still single the human out) and
+# the duplicate-account flags naming the player go with it.
+_ERASE_IDENTITY_DIGEST = text(
+    "UPDATE player_profiles SET identity_digest = NULL WHERE player_id = :player"
+)
+_ERASE_CHECK_DIGESTS = text(
+    "UPDATE kyc_checks SET document_digest = NULL, identity_digest = NULL WHERE player_id = :player"
+)
+_ERASE_FLAGS = text("DELETE FROM duplicate_flags WHERE :player IN (player_id, other_player_id)")
+_ERASE_SIGHTINGS = _FORGET_SIGHTINGS
 ERASURE_BATCH_MAX = 200
 
 
@@ -219,6 +241,10 @@ async def complete_erasures(uow: UnitOfWork) -> int:
         parameters = {"player": request.player_id, "now": now}
         await uow.session.execute(_ERASE_IDENTITY, parameters)
         await uow.session.execute(_ERASE_BIRTH, parameters)
+        for statement in (
+            _ERASE_IDENTITY_DIGEST, _ERASE_CHECK_DIGESTS, _ERASE_FLAGS, _ERASE_SIGHTINGS,
+        ):  # fmt: skip
+            await uow.session.execute(statement, parameters)
         request.completed_at = now
         await audit.record(
             uow,

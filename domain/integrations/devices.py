@@ -64,7 +64,7 @@ async def identify(
     """Ask within `timeout_s`. Errors: InvalidDeviceToken (malformed or refused by the
     provider), DeviceUnavailable (no answer in time, or an error)."""
     if not token or len(token) > TOKEN_LENGTH_MAX or not token.isascii():
-        raise InvalidDeviceToken(field="deviceToken")
+        raise InvalidDeviceToken(field="token")
     try:
         async with asyncio.timeout(timeout_s):
             found = await provider.identify(token)
@@ -96,10 +96,10 @@ class SandboxDevices:
         await asyncio.sleep(self._delay_s)
         parts = token.split(".")
         if len(parts) != 4 or parts[0] != "sbx1":
-            raise InvalidDeviceToken(field="deviceToken")
+            raise InvalidDeviceToken(field="token")
         body, signature = ".".join(parts[:3]), parts[3]
         if not hmac.compare_digest(self._signature(body), signature):
-            raise InvalidDeviceToken(field="deviceToken")
+            raise InvalidDeviceToken(field="token")
         device = parts[1]
         if "device-down" in device:
             raise DeviceUnavailable()

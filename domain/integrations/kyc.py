@@ -33,6 +33,7 @@ __all__ = [
     "MalformedKycWebhook",
     "ProviderUnavailable",
     "UnknownKycProvider",
+    "VerifiedIdentity",
     "call_provider",
     "parse_decision",
 ]
@@ -78,6 +79,19 @@ class CheckSession:
 
 
 @dataclass(frozen=True)
+class VerifiedIdentity:
+    """Who the provider verified: the name and birth date read from the document and the
+    address it checked (not what the player typed into their profile)."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    address_line1: str
+    postal_code: str
+    address_country: str
+
+
+@dataclass(frozen=True)
 class DecisionEvent:
     """A verified decision. The same event may arrive several times (same `event_id`)."""
 
@@ -91,6 +105,8 @@ class DecisionEvent:
     document_expires_on: date | None = None
     # The document's number as the provider read it (links one person's accounts).
     document_number: str | None = None
+    # The identity the provider verified (approvals only; links one person's accounts).
+    identity: VerifiedIdentity | None = None
 
 
 class KycProvider(Protocol):
@@ -117,7 +133,10 @@ def parse_decision(body: bytes) -> DecisionEvent:
                     | "resubmission_requested" | "manual_review",
                   "sequence": 17, "decided_at": <unix seconds>, "reason": null,
                   "document": {"type": "passport", "expires_on": "2031-05-01",
-                               "number": "X1234567"} | null}}
+                               "number": "X1234567"} | null,
+                  "person": {"given_name": "…", "family_name": "…",
+                             "date_of_birth": "1990-04-01", "address_line1": "…",
+                             "postal_code": "…", "address_country": "SE"} | null}}
 
     Errors: MalformedKycWebhook.
     """
@@ -127,6 +146,7 @@ def parse_decision(body: bytes) -> DecisionEvent:
             raise ValueError("not a decision")
         data = document["data"]
         paper = data.get("document")
+        person = data.get("person")
         event = DecisionEvent(
             event_id=_text(document["id"]),
             reference=_text(data["reference"]),
@@ -143,12 +163,24 @@ def parse_decision(body: bytes) -> DecisionEvent:
             document_number=(
                 None if paper is None or paper.get("number") is None else _text(paper["number"])
             ),
+            identity=None if person is None else _identity(person),
         )
     except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
         raise MalformedKycWebhook() from None
     if not REFERENCE_PATTERN.match(event.reference) or not 0 < event.sequence <= SEQUENCE_MAX:
         raise MalformedKycWebhook()
     return event
+
+
+def _identity(person: Any) -> VerifiedIdentity:
+    return VerifiedIdentity(
+        given_name=_text(person["given_name"]),
+        family_name=_text(person["family_name"]),
+        date_of_birth=date.fromisoformat(_text(person["date_of_birth"])),
+        address_line1=_text(person["address_line1"]),
+        postal_code=_text(person["postal_code"]),
+        address_country=_text(person["address_country"]),
+    )
 
 
 def _integer(value: object) -> int:

@@ -38,6 +38,7 @@ from domain.integrations.kyc import (
     CheckSession,
     DecisionEvent,
     KycOutcome,
+    VerifiedIdentity,
     parse_decision,
 )
 from domain.integrations.psp import HmacSignatureScheme
@@ -153,15 +154,17 @@ class SandboxKyc:
         delivery: Delivery = Delivery.NORMAL,
         now: datetime | None = None,
         document_number: str | None = None,
+        person: VerifiedIdentity | None = None,
     ) -> list[WebhookDelivery]:
         """The tester chose `outcome` on the hosted page (and, for an approval, the number
-        of the document shown; default: one of this check's own): the webhooks the
-        provider sends. Errors: InvalidFlow."""
+        of the document shown, default one of this check's own, and the identity the
+        provider read and verified, default none): the webhooks the provider sends.
+        Errors: InvalidFlow."""
         flow = self.read_flow(flow_url)
         at = now or clock.now()
         webhook = self.decision_webhook(
             reference=flow.reference, outcome=outcome, decided_at=at,
-            document_number=document_number,
+            document_number=document_number, person=person,
         )  # fmt: skip
         if delivery is Delivery.DUPLICATE:
             return [webhook, webhook]
@@ -184,6 +187,7 @@ class SandboxKyc:
         document_type: str = "passport",
         document_expires_on: date | None = None,
         document_number: str | None = None,
+        person: VerifiedIdentity | None = None,
     ) -> WebhookDelivery:
         """A `check.decided` webhook for the decision taken at `decided_at` (default now),
         signed at `signed_at` (default: when decided)."""
@@ -210,6 +214,18 @@ class SandboxKyc:
                         or "SBX" + hashlib.sha256(reference.encode()).hexdigest()[:9].upper(),
                     }
                     if approved
+                    else None
+                ),
+                "person": (
+                    {
+                        "given_name": person.given_name,
+                        "family_name": person.family_name,
+                        "date_of_birth": person.date_of_birth.isoformat(),
+                        "address_line1": person.address_line1,
+                        "postal_code": person.postal_code,
+                        "address_country": person.address_country,
+                    }
+                    if approved and person is not None
                     else None
                 ),
             },

@@ -5,6 +5,8 @@ Secrets may come from files: `STAKEHOUSE_SECRET_KEY_FILE=/run/secrets/key` reads
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from decimal import Decimal
 from enum import StrEnum
@@ -177,6 +179,13 @@ class Settings(BaseSettings):
     mail_webhook_secret: str = Field(default=DEV_MAIL_WEBHOOK_SECRET, min_length=16)
     # The KYC provider's webhooks and hosted-flow links (HMAC-SHA256 over `timestamp.body`).
     kyc_webhook_secret: str = Field(default=DEV_KYC_WEBHOOK_SECRET, min_length=16)
+    # The key of the HMAC-SHA256 digests of identity documents and of name, date of birth
+    # and address (compliance.linking): without it nobody holding the database can test a
+    # guessed passport number or identity against them. Unset: derived from `secret_key`
+    # (which production must set; dev's default key then keys dev's digests). Changing it
+    # makes the stored digests match nothing new (existing links stay), so set it on its
+    # own before rotating `secret_key`.
+    linking_digest_secret: str | None = Field(default=None, min_length=16)
     # Refuse deposits, play and withdrawals below the tier the brand's jurisdiction pack
     # asks for. On by default in every environment: whether a step needs a tier is the
     # pack's to say (Malta and Curacao let unverified players deposit and play). `false`
@@ -327,6 +336,14 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
+
+    @property
+    def linking_digest_key(self) -> bytes:
+        """The key of compliance.linking's digests (see `linking_digest_secret`)."""
+        if self.linking_digest_secret is not None:
+            return self.linking_digest_secret.encode()
+        derived = hmac.new(self.secret_key.encode(), b"compliance.linking", hashlib.sha256)
+        return derived.digest()
 
     @property
     def kyc_gates_enforced(self) -> bool:

@@ -8,13 +8,18 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.accounts import players
+from domain.accounts.models import Player
 from domain.brands.service import BrandRegistry
 from domain.casino.catalog import GameSpec, ProviderSpec, apply_catalogue
 from domain.casino.models import BrandGame, CasinoGame
+from domain.compliance.kyc import checks
+from domain.compliance.kyc.errors import DevOnly
 from domain.compliance.kyc.models import KycCheck
 from domain.compliance.service import Activity, ensure_allowed
 from domain.kernel.db import Database
-from tests.domain.compliance.kyc_support import enforce_gates
+from domain.kernel.settings import Environment, get_settings
+from tests.domain.compliance.kyc_support import enforce_gates, register
+from web import seed as seed_module
 from web.seed import DEMO_USERNAME, seed
 
 
@@ -67,3 +72,32 @@ async def test_the_dev_seed_verifies_the_demo_players_so_the_gates_let_them_play
         for activity in (Activity.DEPOSIT, Activity.WAGER, Activity.WITHDRAWAL):
             await ensure_allowed(uow, "northstar", demo.id, activity, amount_minor=100_00)
     assert (demo.kyc_tier, approved) == ("full", 1)
+
+
+async def test_demo_data_is_refused_in_production(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Demo players have a published password and are verified without a provider: in
+    production neither the seed nor the verification creates them."""
+    production = get_settings().model_copy(update={"env": Environment.PRODUCTION})
+    monkeypatch.setattr(seed_module, "get_settings", lambda: production)
+    monkeypatch.setattr(checks, "get_settings", lambda: production)
+    someone = await register(db, registry.get("aurora"), "EUR")
+    before = await _players(db)
+
+    with pytest.raises(DevOnly):
+        await seed(db, registry, demo=True)
+    async with db.transaction() as uow:
+        with pytest.raises(DevOnly):
+            await checks.verify_demo_player(uow, someone.id, "aurora", provider="test")
+    async with db.uow() as uow:
+        verified = await uow.session.scalar(
+            select(func.count()).where(KycCheck.player_id == someone.id)
+        )
+    assert await _players(db) == before
+    assert verified == 0
+
+
+async def _players(db: Database) -> int:
+    async with db.uow() as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(Player)) or 0)

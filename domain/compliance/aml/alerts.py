@@ -228,16 +228,17 @@ async def close(
     found.closed_by, found.closed_at = actor.id, clock.now()
     await uow.flush()
     if found.holds_deposits and outcome is AlertOutcome.CLEARED:
-        await _release(uow, found.player_id)
+        await _release(uow, found.player_id, found.id)
     await _audit(uow, actor, found, f"aml.alert.{outcome.value}", reason=clean, before=before)
     return found
 
 
-async def _release(uow: UnitOfWork, player_id: uuid.UUID) -> None:
+async def _release(uow: UnitOfWork, player_id: uuid.UUID, alert_id: object) -> None:
     """Deposits stay held, on every player of the person, while any alert of any of them
     holds them (open, or referred). The person's rows are locked first, in id order, so
     the statement that decides sees every alert whose raise committed before it (a raise
-    sets the hold under the same row locks)."""
+    sets the hold under the same row locks). Each player released now gets an audit row
+    naming the cleared alert (`player.deposits.release`), whatever its brand."""
     person = await identity.person_of(uow, player_id)
     players = [p.id for p in await identity.players_of_person(uow, person)] if person else []
     everyone = sorted({player_id, *players})
@@ -248,6 +249,24 @@ async def _release(uow: UnitOfWork, player_id: uuid.UUID) -> None:
         (AmlAlert.status != AlertStatus.CLOSED.value)
         | (AmlAlert.outcome == AlertOutcome.REFERRED.value),
     )
-    await uow.session.execute(
-        update(Player).where(Player.id.in_(everyone)).values(deposits_held=holding)
+    rows = await uow.session.execute(
+        select(Player.id, Player.deposits_held).where(Player.id.in_(everyone))
     )
+    before = {row.id: row.deposits_held for row in rows}
+    after = (
+        await uow.session.execute(
+            update(Player)
+            .where(Player.id.in_(everyone))
+            .values(deposits_held=holding)
+            .returning(Player.id, Player.brand, Player.deposits_held)
+            .execution_options(synchronize_session="fetch")
+        )
+    ).all()
+    for released, brand, held in after:
+        if before.get(released) and not held:
+            await audit.record(
+                uow, actor_kind="system", actor_id="compliance.aml",
+                action="player.deposits.release", subject_type="player", subject_id=released,
+                brand=brand, reason=f"AML alert {alert_id} cleared",
+                before={"deposits_held": True}, after={"deposits_held": False},
+            )  # fmt: skip

@@ -322,15 +322,30 @@ async def _facts(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> Facts:
     return Facts(now=now, deposits=deposits)
 
 
-async def hold_person(uow: UnitOfWork, player_id: uuid.UUID) -> None:
+async def hold_person(uow: UnitOfWork, player_id: uuid.UUID, alert_id: object) -> None:
     """Hold the deposits of every player of the player's person, on every brand: money
     held back on one account must not flow in through the person's others. Their rows
-    are locked in id order (as a release locks them), so the two never deadlock."""
+    are locked in id order (as a release locks them), so the two never deadlock. The
+    person's registration locks are taken first, so a player registered at the same
+    moment is either held here or sees the hold when it links (onboarding). Each player
+    held now gets an audit row naming the alert (`player.deposits.hold`), whatever its
+    brand."""
+    await identity.serialise_with_registrations(uow, player_id)
     person = await identity.person_of(uow, player_id)
-    held = [p.id for p in await identity.players_of_person(uow, person)] if person else []
+    players = await identity.players_of_person(uow, person) if person else []
+    newly = [(p.id, p.brand) for p in players if not p.deposits_held]
     await uow.session.execute(
-        update(Player).where(Player.id.in_([player_id, *held])).values(deposits_held=True)
+        update(Player)
+        .where(Player.id.in_([player_id, *(p.id for p in players)]))
+        .values(deposits_held=True)
     )
+    for held_id, brand in newly:
+        await audit.record(
+            uow, actor_kind="system", actor_id="compliance.aml", action="player.deposits.hold",
+            subject_type="player", subject_id=held_id, brand=brand,
+            reason=f"AML alert {alert_id}", before={"deposits_held": False},
+            after={"deposits_held": True},
+        )  # fmt: skip
 
 
 async def raise_alert(uow: UnitOfWork, brand: str, player_id: uuid.UUID, found: Finding) -> bool:
@@ -353,7 +368,7 @@ async def raise_alert(uow: UnitOfWork, brand: str, player_id: uuid.UUID, found: 
     if alert_id is None:
         return False
     if found.holds_deposits:
-        await hold_person(uow, player_id)
+        await hold_person(uow, player_id, alert_id)
     await emit(
         uow,
         AmlAlertRaised(

@@ -22,8 +22,8 @@ from sqlalchemy.dialects.postgresql import insert
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import Player
 from domain.accounts.principal import Principal, require_player
-from domain.compliance import linking
-from domain.compliance.kyc.errors import CheckNotFound, CheckRunning, TierNotOffered
+from domain.compliance import identity, linking
+from domain.compliance.kyc.errors import CheckNotFound, CheckRunning, DevOnly, TierNotOffered
 from domain.compliance.kyc.events import KycTierChanged
 from domain.compliance.kyc.models import CheckStatus, KycCheck, KycDecision, KycTier
 from domain.integrations.kyc import (
@@ -37,6 +37,7 @@ from domain.integrations.kyc import (
 from domain.kernel import audit, clock
 from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.outbox import emit
+from domain.kernel.settings import get_settings
 
 # How many checks a player's verification status lists (newest first).
 CHECKS_SHOWN_MAX = 10
@@ -125,6 +126,11 @@ async def apply_decision(
     )
     if check is None:
         raise CheckNotFound(field="reference")
+    if event.outcome is KycOutcome.APPROVED:
+        # The person's registration locks before the player's row (refresh_tier), in the
+        # order an exclusion or an AML hold takes them: the merge that may follow locks
+        # the other person's too.
+        await identity.serialise_with_registrations(uow, check.player_id)
     newer = _newer(check, event)
     claimed = await uow.session.scalar(
         insert(KycDecision)
@@ -152,6 +158,8 @@ async def apply_decision(
         check.document_expires_on = event.document_expires_on
     if event.document_type is not None and event.document_number is not None:
         check.document_digest = linking.document_digest(event.document_type, event.document_number)
+    if event.identity is not None:
+        check.identity_digest = linking.verified_identity_digest(event.identity)
     await uow.flush()
     tier = await refresh_tier(uow, check.player_id, actor_id=f"kyc:{provider}")
     if check.status == CheckStatus.APPROVED:
@@ -165,11 +173,22 @@ def _newer(check: KycCheck, event: DecisionEvent) -> bool:
     may number in counters or in nanoseconds), so once staff decided (or an identity edit
     withdrew the approval), a provider decision counts only if the provider took it after
     that: a late callback of a decision taken before it can never overwrite it, whatever
-    its sequence."""
+    its sequence.
+
+    Providers tell the time in whole seconds and ours has microseconds, so a decision the
+    provider took in the same second as (and after) ours would read as earlier: within
+    PROVIDER_TIME_TOLERANCE (the provider's one-second resolution) the provider's counts as
+    the later one."""
     if event.sequence <= check.decision_sequence:
         return False
     ours = check.decided_by not in (None, "provider")
-    return not (ours and check.decided_at is not None and event.decided_at <= check.decided_at)
+    if not ours or check.decided_at is None:
+        return True
+    return event.decided_at + PROVIDER_TIME_TOLERANCE > check.decided_at
+
+
+# The resolution of a provider's decision time (whole seconds): see _newer.
+PROVIDER_TIME_TOLERANCE = timedelta(seconds=1)
 
 
 async def _tier_of(uow: UnitOfWork, player_id: uuid.UUID) -> KycTier:
@@ -280,7 +299,10 @@ async def verify_demo_player(
 ) -> KycTier:
     """Dev only (`stakehouse dev`'s seed): the demo player fully verified at the built-in
     test provider, as if they had finished its hosted flow, so the gates the brand's pack
-    asks for let the demo play and withdraw. Does nothing when an approved check exists."""
+    asks for let the demo play and withdraw. Does nothing when an approved check exists.
+    Errors: DevOnly (in production: nobody is verified without a provider)."""
+    if get_settings().is_production:
+        raise DevOnly()
     approved = await uow.session.scalar(
         select(KycCheck.id).where(
             KycCheck.player_id == player_id, KycCheck.status == CheckStatus.APPROVED

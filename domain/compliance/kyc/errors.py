@@ -44,3 +44,10 @@ class TierNotOffered(DomainError):
 class CheckRunning(DomainError):
     code = "CHECK_RUNNING"
     message = "A verification is already waiting for the provider's decision."
+
+
+class DevOnly(DomainError):
+    """A dev convenience (the demo players' verification) asked for in production."""
+
+    code = "DEV_ONLY"
+    message = "Demo data is never created in production."

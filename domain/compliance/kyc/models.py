@@ -126,6 +126,9 @@ class KycCheck(Base):
     decided_by: Mapped[str | None] = mapped_column(Text)
     # The approved document's type and number as a digest (compliance.linking).
     document_digest: Mapped[str | None] = mapped_column(Text)
+    # The name, date of birth and address the provider verified, as a digest: the only
+    # identity that links persons (a profile's own is self-declared and only flags).
+    identity_digest: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
@@ -134,6 +137,11 @@ class KycCheck(Base):
             "ix_kyc_checks_document_digest",
             "document_digest",
             postgresql_where="document_digest IS NOT NULL",
+        ),
+        Index(
+            "ix_kyc_checks_identity_digest",
+            "identity_digest",
+            postgresql_where="identity_digest IS NOT NULL",
         ),
         CheckConstraint("tier IN ('basic', 'full', 'enhanced')", name="tier"),
         CheckConstraint(

@@ -8,8 +8,10 @@ Create Date: 2026-12-07 18:00:00
 - `kyc_checks.document_digest`: a digest of the approved document's type and number (never
   the number itself): the same document on two players links their person across brands
   and flags a duplicate within one brand;
-- `player_profiles.identity_digest`: a digest of name, date of birth and address, for the
-  same rule (a verified identity links; an unverified one only flags);
+- `kyc_checks.identity_digest`: a digest of the name, date of birth and address the
+  provider verified at approval: the same verified identity links persons across brands;
+- `player_profiles.identity_digest`: a digest of the self-declared name, date of birth and
+  address: it only flags possible duplicates within a brand, never links;
 - `device_sightings`: the device ids the fingerprinting provider gave for a player, with
   its risk signals;
 - `duplicate_flags`: possible duplicate accounts within a brand (same document, same name,
@@ -35,6 +37,13 @@ def upgrade() -> None:
         "kyc_checks",
         ["document_digest"],
         postgresql_where=sa.text("document_digest IS NOT NULL"),
+    )
+    op.add_column("kyc_checks", sa.Column("identity_digest", sa.Text(), nullable=True))
+    op.create_index(
+        "ix_kyc_checks_identity_digest",
+        "kyc_checks",
+        ["identity_digest"],
+        postgresql_where=sa.text("identity_digest IS NOT NULL"),
     )
     op.add_column("player_profiles", sa.Column("identity_digest", sa.Text(), nullable=True))
     op.create_index(
@@ -117,5 +126,7 @@ def downgrade() -> None:
     op.drop_table("device_sightings")
     op.drop_index("ix_player_profiles_identity_digest", table_name="player_profiles")
     op.drop_column("player_profiles", "identity_digest")
+    op.drop_index("ix_kyc_checks_identity_digest", table_name="kyc_checks")
+    op.drop_column("kyc_checks", "identity_digest")
     op.drop_index("ix_kyc_checks_document_digest", table_name="kyc_checks")
     op.drop_column("kyc_checks", "document_digest")

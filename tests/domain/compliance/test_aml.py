@@ -33,6 +33,7 @@ from domain.compliance.kyc.models import KycTier
 from domain.compliance.models import LimitKind, LimitPeriod
 from domain.compliance.onboarding import register
 from domain.kernel import clock
+from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
 from domain.kernel.errors import PermissionDenied
 from domain.payments.events import PaymentStatusChanged
@@ -446,6 +447,26 @@ async def test_a_hold_reaches_the_person_on_every_brand_and_ends_after_enhanced_
             )
 
     assert [await _held(db, p) for p in (on_aurora, on_kumo, later)] == [False, False, False]
+    # Each account held and released on every brand has its audit row naming the alert.
+    audited = await _deposit_audit(db, on_kumo)
+    assert [(action, brand) for action, brand, _ in audited] == [
+        ("player.deposits.hold", "kumo"), ("player.deposits.release", "kumo"),
+    ]  # fmt: skip
+    ids = {str(alert.id) for alert in holding}
+    assert all(any(i in reason for i in ids) for _, _, reason in audited)
+
+
+async def _deposit_audit(db: Database, player_id: uuid.UUID) -> list[tuple[str, str, str]]:
+    async with db.uow() as uow:
+        rows = await uow.session.execute(
+            select(AuditEntry.action, AuditEntry.brand, AuditEntry.reason)
+            .where(
+                AuditEntry.subject_id == str(player_id),
+                AuditEntry.action.in_(("player.deposits.hold", "player.deposits.release")),
+            )
+            .order_by(AuditEntry.id)
+        )
+        return [(str(a), str(b), str(r)) for a, b, r in rows]
 
 
 async def _on_kumo(

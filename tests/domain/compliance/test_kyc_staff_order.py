@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from domain.accounts.models import PrincipalKind
 from domain.accounts.permissions import permissions_for
@@ -85,4 +86,34 @@ async def test_a_provider_decision_taken_after_the_staff_decision_applies(
     result = await deliver(db, PROVIDER, "aurora", later)
 
     assert result.applied is True
+    assert await tier_of(db, player.id) == "none"
+
+
+async def test_a_provider_decision_in_the_same_second_after_the_staff_decision_applies(
+    db: Database, registry: BrandRegistry
+) -> None:
+    """The provider's time has whole seconds only: its decision taken in the very second
+    staff decided (after them) reads as up to a second earlier, and still applies; one a
+    full second and more before does not."""
+    player, check = await _in_review(db, registry, 7)
+    await _staff_decide(db, check, review.ReviewDecision.APPROVE)
+    async with db.uow() as uow:
+        staff_at = await uow.session.scalar(
+            select(KycCheck.decided_at).where(KycCheck.id == check.id)
+        )
+    assert staff_at is not None
+    before = PROVIDER.decision_webhook(
+        reference=check.reference, outcome=KycOutcome.REJECTED, sequence=8,
+        decided_at=staff_at - timedelta(seconds=1, microseconds=1), signed_at=clock.now(),
+        reason="document_forged",
+    )  # fmt: skip
+    same_second = PROVIDER.decision_webhook(
+        reference=check.reference, outcome=KycOutcome.REJECTED, sequence=9,
+        decided_at=staff_at, signed_at=clock.now(), reason="document_forged",
+    )  # fmt: skip
+
+    refused = await deliver(db, PROVIDER, "aurora", before)
+    applied = await deliver(db, PROVIDER, "aurora", same_second)
+
+    assert (refused.applied, applied.applied) == (False, True)
     assert await tier_of(db, player.id) == "none"

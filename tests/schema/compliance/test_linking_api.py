@@ -50,7 +50,7 @@ async def test_two_accounts_on_one_device_are_listed_for_risk_staff(
     assert reported == [{"recorded": True, "errors": []}] * 2
     assert forged == {
         "recorded": False,
-        "errors": [{"code": "INVALID_DEVICE_TOKEN", "field": "deviceToken"}],
+        "errors": [{"code": "INVALID_DEVICE_TOKEN", "field": "token"}],
     }
     mine = [
         flag for flag in flags

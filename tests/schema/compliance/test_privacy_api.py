@@ -8,20 +8,25 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from strawberry.relay import from_base64
 
 from domain.accounts.models import Player
 from domain.brands.service import BrandRegistry
-from domain.compliance import privacy
-from domain.compliance.kyc.models import PlayerProfile
+from domain.compliance import linking, privacy
+from domain.compliance.kyc.models import KycCheck, KycTier, PlayerProfile
 from domain.compliance.kyc.profile import ProfileFields, update_profile
+from domain.compliance.models import DeviceSighting, DuplicateFlag
+from domain.integrations.devices import SandboxDevices
+from domain.integrations.kyc import KycOutcome
+from domain.integrations.kyc_sandbox import SandboxKyc
 from domain.kernel import clock
 from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
+from domain.kernel.settings import get_settings
 from domain.wallets.models import HouseAccountKind, WalletKind
 from domain.wallets.service import house_account_id, transfer, wallet_id
-from tests.domain.compliance.kyc_support import register
+from tests.domain.compliance.kyc_support import deliver, register, start
 from tests.domain.compliance.support import advance
 from tests.support import STRONG_PASSWORD, Api, fresh_code, statements_of
 from workers.scheduler import JOBS
@@ -215,3 +220,85 @@ async def test_with_two_factor_on_erasure_needs_a_fresh_code(aurora: Api) -> Non
     assert password_only["errors"] == [{"code": "TWO_FACTOR_REQUIRED", "field": "twoFactorCode"}]
     assert wrong["errors"] == [{"code": "INVALID_TWO_FACTOR_CODE", "field": "twoFactorCode"}]
     assert erased["errors"] == [] and erased["retainedUntil"] is not None
+
+
+async def test_devices_and_duplicate_flags_are_exported_then_erased_with_the_digests(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aurora = registry.get("aurora")
+    player = await register(db, aurora, "EUR")
+    twin = await register(db, aurora, "EUR")
+    devices, provider = SandboxDevices(), SandboxKyc()
+    token = devices.token_for(f"tablet-{uuid.uuid4().hex[:8]}", "proxy")
+    for someone in (player, twin):
+        await linking.report_device(db, someone, "aurora", devices, token)
+    async with db.transaction() as uow:
+        await update_profile(
+            uow, player, "aurora",
+            ProfileFields(given_name="Ada", family_name="Gone", address_line1="Via Roma 1",
+                          city="Rome", postal_code="00100", address_country="IT"),
+        )  # fmt: skip
+    check = await start(db, provider, player, KycTier.FULL)
+    for delivery in provider.complete_flow(check.flow_url, KycOutcome.APPROVED):
+        await deliver(db, provider, "aurora", delivery)
+
+    async with db.uow() as uow:
+        document = await privacy.personal_data(uow, player, "aurora")
+    async with db.transaction() as uow:
+        await privacy.request_erasure(
+            uow, player, "aurora", confirmed=True, password=STRONG_PASSWORD
+        )
+
+    async def held() -> tuple[int, int, tuple[object, ...], object]:
+        async with db.uow() as uow:
+            sightings = await uow.session.scalar(
+                select(func.count()).where(DeviceSighting.player_id == player.id)
+            )
+            flags = await uow.session.scalar(
+                select(func.count()).where(
+                    or_(DuplicateFlag.player_id == player.id,
+                        DuplicateFlag.other_player_id == player.id)
+                )
+            )  # fmt: skip
+            digests = (
+                await uow.session.execute(
+                    select(KycCheck.document_digest).where(KycCheck.player_id == player.id)
+                )
+            ).one()
+            profile = await uow.session.scalar(
+                select(PlayerProfile.identity_digest).where(PlayerProfile.player_id == player.id)
+            )
+        return int(sightings or 0), int(flags or 0), tuple(digests), profile
+
+    requested = await held()
+    advance(monkeypatch, privacy.RETENTION + timedelta(days=1))
+    (job,) = [job for job in JOBS if job.name == "compliance.complete_erasures"]
+    assert await job.run(db) == 1
+    completed = await held()
+
+    assert [d["risk_signals"] for d in document["devices"]] == [["proxy"]]
+    assert [f["rule"] for f in document["duplicate_account_flags"]] == ["device"]
+    # The device sightings go at once; the flags and digests stay for the retention period.
+    assert requested[0] == 0 and requested[1] == 1
+    assert requested[2] != (None,) and requested[3] is not None
+    assert completed == (0, 0, (None,), None)
+
+
+async def test_wrong_erasure_passwords_count_towards_the_sign_in_throttle(aurora: Api) -> None:
+    """A stolen session guessing the password through the erasure is stopped like a sign-in
+    guesser: after the sign-in limit both refuse with TOO_MANY_ATTEMPTS, the right password
+    included."""
+    _, email = await _player(aurora)
+    wrong = {"i": {"confirm": True, "password": "not the password 1"}}
+    limit = get_settings().login_failures_per_account
+
+    answers = [(await aurora.query(ERASE, wrong)).data["requestErasure"] for _ in range(limit)]
+    throttled = (
+        await aurora.query(ERASE, {"i": {"confirm": True, "password": STRONG_PASSWORD}})
+    ).data["requestErasure"]
+    sign_in = await aurora.login(email)
+
+    assert {a["errors"][0]["code"] for a in answers} == {"INVALID_CREDENTIALS"}
+    assert throttled["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"
+    assert sign_in["token"] is None
+    assert sign_in["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"
