@@ -45,4 +45,4 @@ class InvalidMonth(DomainError):
 
 class InvalidPostbackUrl(DomainError):
     code = "INVALID_POSTBACK_URL"
-    message = "A postback URL is an https:// address of at most 500 characters."
+    message = "A postback URL is an https:// address of at most 500 characters on a public host."
