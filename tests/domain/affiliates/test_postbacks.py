@@ -3,7 +3,9 @@ naming no person; an endpoint that is down is retried with backoff, then given u
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Mapping
 
 import pytest
 
@@ -118,3 +120,41 @@ async def test_a_postback_whose_host_became_internal_is_not_sent(
     assert await execute(db, "SELECT status, attempts, last_error FROM affiliate_postbacks") == [
         ("pending", 1, "not a public host")
     ]
+
+
+async def test_two_concurrent_batches_never_send_one_postback_twice(
+    db: Database, registry: BrandRegistry
+) -> None:
+    await affiliate(db, "Busy", cpa_plan(), "busy-1", postback_url="https://busy.example/pb")
+    for _ in range(4):
+        await referred_player(db, registry, "busy-1")
+    first, second = SandboxPostbacks(delay_s=0.05), SandboxPostbacks(delay_s=0.05)
+
+    sent = await asyncio.gather(postbacks.deliver_due(db, first), postbacks.deliver_due(db, second))
+
+    bodies = [json.loads(r.body)["id"] for r in first.received + second.received]
+    assert sum(sent) == 4
+    assert sorted(bodies) == sorted(set(bodies)) and len(bodies) == 4
+    assert (
+        await execute(db, "SELECT status, attempts FROM affiliate_postbacks")
+        == [("delivered", 1)] * 4
+    )
+    assert await postbacks.deliver_due(db, first) == 0
+
+
+async def test_a_claimed_postback_is_not_due_again_until_its_lease_passes(
+    db: Database, registry: BrandRegistry
+) -> None:
+    await affiliate(db, "Lease", cpa_plan(), "lease-1", postback_url="https://lease.example/pb")
+    await referred_player(db, registry, "lease-1")
+
+    class Dies(SandboxPostbacks):
+        async def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+            raise RuntimeError("the scheduler died mid-send")
+
+    with pytest.raises(RuntimeError):
+        await postbacks.deliver_due(db, Dies())
+    receiver = SandboxPostbacks()
+    assert await postbacks.deliver_due(db, receiver) == 0  # still leased to the dead batch
+    await execute(db, MAKE_DUE)  # the lease has passed
+    assert await postbacks.deliver_due(db, receiver) == 1
