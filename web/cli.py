@@ -342,6 +342,12 @@ def seed(
     from domain.brands.service import BrandRegistry  # noqa: PLC0415
 
     assert settings.database_url is not None
+    if demo and history_weeks and settings.is_production:
+        typer.echo(
+            "stakehouse seed --history-weeks is refused in production: it re-dates ledger rows.",
+            err=True,
+        )
+        raise typer.Exit(EXIT_CONFIGURATION)
     registry = BrandRegistry.load(settings.themes_dir)
     if demo and settings.is_production:
         typer.echo("Refused: --demo creates demo players, never in production.", err=True)
@@ -673,9 +679,11 @@ async def generate_history(
     db = Database.connect(database_url, pool_size=2)
     owner = Database.connect(owner_url, pool_size=1)
     try:
+        settings = get_settings()
         return await demo_history.generate(
-            db, owner, registry, weeks=weeks, reporting_currency=get_settings().report_currency
-        )
+            db, owner, registry, weeks=weeks, reporting_currency=settings.report_currency,
+            production=settings.is_production,
+        )  # fmt: skip
     finally:
         await db.dispose()
         await owner.dispose()

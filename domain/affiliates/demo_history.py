@@ -61,6 +61,13 @@ SHARE_NAME: Final = "Demo RevShare Media"
 WEEKS_MAX: Final = 12
 
 
+class HistoryRefused(DomainError):
+    """Demo history re-dates ledger rows: never on a production deployment."""
+
+    code = "REFUSED_IN_PRODUCTION"
+    message = "Demo history is refused in production (it re-dates ledger rows)."
+
+
 @dataclass
 class _Player:
     id: uuid.UUID
@@ -198,26 +205,37 @@ async def _ledger_watermark(db: Database) -> int:
         return await redating.last_transaction_id(uow)
 
 
-async def _redate(owner: Database, after: int, since: object, days: int) -> None:
-    """Move what the app wrote after `after` (ledger) and `since` (players) `days` back."""
+async def _redate(
+    owner: Database, after: int, players: list[uuid.UUID], new: list[uuid.UUID], days: int
+) -> None:
+    """Move `days` back what the generator wrote since `after`: the ledger transactions of
+    its own `players`, and the registrations and referrals of the `new` ones. Nothing else
+    (another writer's rows committed meanwhile keep their dates)."""
     async with owner.uow() as uow:
-        await redating.move_back(uow, after_id=after, days=days)
-        for table, column in (("players", "created_at"), ("affiliate_referrals", "registered_at")):
+        ids = await redating.moved_for(uow, after_id=after, players=players)
+        await redating.move_back(uow, ids=ids, days=days)
+        for table, column, key in (
+            ("players", "created_at", "id"),
+            ("affiliate_referrals", "registered_at", "player_id"),
+        ):
             await uow.session.execute(
                 text(
                     f"UPDATE {table} SET {column} = {column} - make_interval(days => :days) "  # noqa: S608 - constants
-                    f"WHERE {column} >= :since"
+                    f"WHERE {key} = ANY(:ids)"
                 ),
-                {"days": days, "since": since},
+                {"days": days, "ids": new},
             )
         await uow.commit()
 
 
 async def generate(
     db: Database, owner: Database, registry: BrandRegistry, *, weeks: int, seed: int = 7,
-    reporting_currency: str = "EUR",
+    reporting_currency: str = "EUR", production: bool,
 ) -> HistoryReport:  # fmt: skip
-    """`weeks` of daily activity ending yesterday on every brand without it yet."""
+    """`weeks` of daily activity ending yesterday on every brand without it yet. Refused in
+    production: it re-dates ledger rows."""
+    if production:
+        raise HistoryRefused
     weeks = max(0, min(weeks, WEEKS_MAX))
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     brands = [_Brand(db, brand, rng) for brand in registry.by_slug.values()]
@@ -232,10 +250,12 @@ async def generate(
         return HistoryReport((), 0, 0, 0, 0)
     for back in range(days, 0, -1):
         after = await _ledger_watermark(db)
-        since = clock.now() - timedelta(seconds=1)
+        known = {b.brand.slug: len(b.players) for b in brands}
         for brand in brands:
             await brand.day()
-        await _redate(owner, after, since, back)
+        mine = [p.id for b in brands for p in b.players]
+        new = [p.id for b in brands for p in b.players[known[b.brand.slug] :]]
+        await _redate(owner, after, mine, new, back)
     slugs = [b.brand.slug for b in brands]
     first_day = clock.today() - timedelta(days=days + 1)
     await service.rebuild(db, slugs, first_day, clock.today())

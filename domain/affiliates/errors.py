@@ -30,6 +30,14 @@ class MonthNotClosed(DomainError):
     message = "A statement is computed once the month has ended in the brand's time zone."
 
 
+class LaterMonthStated(DomainError):
+    code = "LATER_MONTH_STATED"
+    message = (
+        "A later month already has statements: months are stated in order, so carry-over "
+        "is never lost."
+    )
+
+
 class InvalidMonth(DomainError):
     code = "INVALID_MONTH"
     message = "A month between the years 2000 and 9998."
@@ -37,4 +45,4 @@ class InvalidMonth(DomainError):
 
 class InvalidPostbackUrl(DomainError):
     code = "INVALID_POSTBACK_URL"
-    message = "A postback URL is an https:// address of at most 500 characters."
+    message = "A postback URL is an https:// address of at most 500 characters on a public host."

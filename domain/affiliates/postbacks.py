@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from domain.affiliates.models import Affiliate, Postback
 from domain.integrations.postbacks import (
+    POSTBACK_TIMEOUT_S,
     HttpPostbacks,
     PostbackFailed,
     PostbackSender,
@@ -32,6 +33,10 @@ ATTEMPTS_MAX: Final = 8
 # Backoff doubles from this: 1, 2, 4 ... 64 minutes between the 8 attempts.
 RETRY_FIRST_DELAY_S: Final = 60
 DELIVERY_BATCH: Final = 50
+# A claimed postback is not due again for this long: longer than a batch of sends at
+# their timeout, so a second scheduler never sends it too; a sender that dies mid-batch
+# leaves it to be retried once the lease has passed.
+CLAIM_LEASE: Final = timedelta(seconds=DELIVERY_BATCH * POSTBACK_TIMEOUT_S + 60)
 # Outside production postbacks go to the built-in receiver (dev and tests reach no one).
 _SANDBOX = SandboxPostbacks()
 
@@ -64,9 +69,10 @@ async def queue(uow: UnitOfWork, affiliate: Affiliate, event: str, body: dict[st
 
 
 async def deliver_due(db: Database, sender: PostbackSender, *, limit: int = DELIVERY_BATCH) -> int:
-    """Send the postbacks that are due, each outside any transaction, and record each
-    outcome in a short one of its own. A flow (it opens its own units of work). Returns
-    how many were delivered."""
+    """Claim the postbacks that are due (rows another scheduler holds are skipped, and a
+    claim pushes them past a lease so no other batch takes them), send each outside any
+    transaction, and record each outcome in a short one of its own. A flow (it opens its
+    own units of work). Returns how many were delivered."""
     async with db.uow() as uow:
         due = (
             await uow.session.execute(
@@ -77,8 +83,16 @@ async def deliver_due(db: Database, sender: PostbackSender, *, limit: int = DELI
                 .where(Postback.status == "pending", Postback.next_attempt_at <= clock.now())
                 .order_by(Postback.next_attempt_at, Postback.id)
                 .limit(limit)
+                .with_for_update(of=Postback, skip_locked=True)
             )
         ).all()
+        if due:
+            await uow.session.execute(
+                update(Postback)
+                .where(Postback.id.in_([row[0] for row in due]))
+                .values(next_attempt_at=clock.now() + CLAIM_LEASE)
+            )
+        await uow.commit()
     delivered = 0
     for postback_id, body, url, secret in due:
         raw = json.dumps({"id": postback_id, **body}, sort_keys=True).encode()

@@ -24,6 +24,7 @@ from domain.affiliates.errors import (
     TrackingCodeTaken,
 )
 from domain.affiliates.models import Affiliate, PlanKind, TrackingCode
+from domain.integrations.postbacks import HttpPostbacks, PostbackSender
 from domain.kernel import audit
 from domain.kernel.db import UnitOfWork
 from domain.wallets.service import AMOUNT_MAX_MINOR
@@ -87,8 +88,14 @@ def key_digest(access_key: str) -> str:
     return hashlib.sha256(access_key.encode()).hexdigest()
 
 
-def _checked_url(url: str | None) -> str | None:
-    if url is not None and (not url.startswith("https://") or len(url) > URL_LENGTH_MAX):
+async def _checked_url(url: str | None, postbacks: PostbackSender | None) -> str | None:
+    """An https:// URL on a public host (resolved by the postback port, the real one by
+    default), or None."""
+    if url is None:
+        return None
+    if not url.startswith("https://") or len(url) > URL_LENGTH_MAX:
+        raise InvalidPostbackUrl(field="postbackUrl")
+    if not await (postbacks or HttpPostbacks()).allows(url):
         raise InvalidPostbackUrl(field="postbackUrl")
     return url
 
@@ -104,9 +111,10 @@ def plan_of(affiliate: Affiliate) -> Plan:
 
 async def create_affiliate(
     uow: UnitOfWork, staff: Principal | None, *, brand: str, name: str, plan: Plan,
-    postback_url: str | None = None,
+    postback_url: str | None = None, postbacks: PostbackSender | None = None,
 ) -> CreatedAffiliate:  # fmt: skip
-    """Errors: InvalidPlan, InvalidPostbackUrl, InvalidInput-like (a blank or long name)."""
+    """Errors: InvalidPlan, InvalidPostbackUrl (also a host that is not public, as judged
+    by `postbacks`, the real sender unless given), InvalidInput-like (a blank or long name)."""
     name = name.strip()
     if not 0 < len(name) <= NAME_LENGTH_MAX:
         raise InvalidPlan(f"A name is 1 to {NAME_LENGTH_MAX} characters.", field="name")
@@ -120,7 +128,7 @@ async def create_affiliate(
         cpa_terms={c: {k: getattr(t, k) for k in CPA_TERMS} for c, t in sorted(plan.cpa.items())},
         revshare_percent=plan.revshare_percent,
         negative_carry_over=plan.negative_carry_over,
-        postback_url=_checked_url(postback_url),
+        postback_url=await _checked_url(postback_url, postbacks),
         postback_secret=secret,
         access_key_sha256=key_digest(access_key),
     )

@@ -32,7 +32,7 @@ from sqlalchemy import and_, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.affiliates import postbacks
-from domain.affiliates.errors import InvalidMonth, MonthNotClosed
+from domain.affiliates.errors import InvalidMonth, LaterMonthStated, MonthNotClosed
 from domain.affiliates.models import Affiliate, CpaAward, PlanKind, Referral, Statement
 from domain.affiliates.programme import Plan, plan_of
 from domain.brands.models import BrandRow
@@ -165,13 +165,29 @@ async def run_month(
 ) -> list[Statement]:
     """Write (and book) this month's statements of every affiliate of the brand that has
     not got one; returns the statements written now (none on a second run).
-    `today` is the brand's business day. Errors: InvalidMonth, MonthNotClosed."""
+    `today` is the brand's business day. Errors: InvalidMonth, MonthNotClosed,
+    LaterMonthStated (an earlier month run after a later one would skip its carry-over)."""
     first, last = month_bounds(checked_month(month))
     if last >= today:
         raise MonthNotClosed(field="month")
     await uow.session.execute(
         text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"affiliates:{brand}"}
     )
+    # An affiliate stated for a later month is not stated for this one afterwards (its
+    # carry-over would be skipped); a month already stated is left as it is.
+    stated_later = set(
+        await uow.session.scalars(
+            select(Statement.affiliate_id).where(Statement.brand == brand, Statement.month > first)
+        )
+    )
+    stated_now = {
+        (row.affiliate_id, row.currency)
+        for row in await uow.session.execute(
+            select(Statement.affiliate_id, Statement.currency).where(
+                Statement.brand == brand, Statement.month == first
+            )
+        )
+    }
     affiliates = {
         a.id: a
         for a in await uow.session.scalars(select(Affiliate).where(Affiliate.brand == brand))
@@ -192,6 +208,8 @@ async def run_month(
     for (affiliate_id, currency), line in sorted(
         lines.items(), key=lambda i: (str(i[0][0]), i[0][1])
     ):
+        if affiliate_id in stated_later and (affiliate_id, currency) not in stated_now:
+            raise LaterMonthStated(field="month")
         statement = await _write(
             uow, affiliates[affiliate_id], first, currency=currency, line=line,
             carried_in=carried.get((affiliate_id, currency), 0),

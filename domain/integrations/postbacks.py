@@ -9,6 +9,12 @@ timeout or a network error is a failed attempt that the caller retries later.
 nothing for the sender but keeps what it received, answers 503 for a URL containing
 `postback-down` and times out for `postback-slow`), so retries and signing are exercised
 without a network.
+
+Only public hosts are sent to: a URL whose host resolves to a private, loopback,
+link-local, multicast, reserved or unspecified address is refused when it is set
+(`allows`) and again at every send (the name may resolve elsewhere by then), so a
+postback can never reach the platform's own network. The sandbox resolves nothing (it
+reaches no one) and refuses only such literal addresses.
 """
 
 from __future__ import annotations
@@ -16,9 +22,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -43,13 +52,67 @@ class PostbackFailed(Exception):
     """The affiliate's endpoint did not accept the postback (retried later)."""
 
 
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def is_public(address: Address) -> bool:
+    """Whether `address` is on the public internet (an IPv4-mapped IPv6 address is judged
+    by its IPv4 one)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not (
+        address.is_private or address.is_loopback or address.is_link_local
+        or address.is_multicast or address.is_reserved or address.is_unspecified
+    )  # fmt: skip
+
+
+def _host(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return parts.hostname if parts.scheme == "https" and parts.hostname else None
+
+
+def _literal(host: str) -> Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+async def resolves_publicly(url: str) -> bool:
+    """Whether every address `url`'s host resolves to is public (False when it does not
+    resolve)."""
+    host = _host(url)
+    if host is None:
+        return False
+    literal = _literal(host)
+    if literal is not None:
+        return is_public(literal)
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return False
+    addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found}
+    return bool(addresses) and all(is_public(a) for a in addresses)
+
+
 class PostbackSender(Protocol):
+    async def allows(self, url: str) -> bool:
+        """Whether postbacks may be sent to `url` (a public host)."""
+
     async def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
-        """Deliver or raise PostbackFailed."""
+        """Deliver or raise PostbackFailed (also for a host that is not public)."""
 
 
 class HttpPostbacks:
+    async def allows(self, url: str) -> bool:
+        return await resolves_publicly(url)
+
     async def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        if not await resolves_publicly(url):
+            raise PostbackFailed("not a public host")
         try:
             async with httpx.AsyncClient(timeout=POSTBACK_TIMEOUT_S) as client:
                 answer = await client.post(url, content=body, headers=dict(headers))
@@ -71,7 +134,16 @@ class SandboxPostbacks:
     received: list[Received] = field(default_factory=list)
     delay_s: float = 0.0
 
+    async def allows(self, url: str) -> bool:
+        """Names are taken as they are (nothing is resolved or reached); a literal address
+        must be public, as for the real sender."""
+        host = _host(url)
+        literal = _literal(host) if host is not None else None
+        return host is not None and (literal is None or is_public(literal))
+
     async def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        if not await self.allows(url):
+            raise PostbackFailed("not a public host")
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         if "postback-slow" in url:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import require_permission
-from domain.affiliates import portal, programme, statements
+from domain.affiliates import portal, postbacks, programme, statements
 from domain.affiliates.errors import AffiliateNotFound, InvalidPlan
 from domain.affiliates.models import Affiliate, Statement, TrackingCode
 from domain.affiliates.programme import CreatedAffiliate, Plan
@@ -89,8 +89,9 @@ async def create_affiliate(
             raise plan
         async with ctx.db.uow() as uow:
             created = await programme.create_affiliate(
-                uow, staff, brand=ctx.brand.slug, name=name, plan=plan, postback_url=postback_url
-            )
+                uow, staff, brand=ctx.brand.slug, name=name, plan=plan, postback_url=postback_url,
+                postbacks=postbacks.sender(production=ctx.settings.is_production),
+            )  # fmt: skip
             await uow.commit()
         return created
 

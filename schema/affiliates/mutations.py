@@ -134,7 +134,10 @@ class AddAffiliateTrackingCodePayload:
     errors: list[AddAffiliateTrackingCodeError]
 
 
-@mutation_error(*_STAFF_ERRORS, affiliate_errors.InvalidMonth, affiliate_errors.MonthNotClosed)
+@mutation_error(
+    *_STAFF_ERRORS, affiliate_errors.InvalidMonth, affiliate_errors.MonthNotClosed,
+    affiliate_errors.LaterMonthStated,
+)  # fmt: skip
 class RunAffiliateStatementsError(MutationError): ...
 
 

@@ -182,3 +182,18 @@ async def test_seed_is_idempotent_and_shows_the_admin_password_once(db: Database
     assert aurora_demo is not None
     assert aurora_demo.email == "demo@aurora.example"
     assert await passwords.verify_password(aurora_demo.password_hash, DEMO_PASSWORD)
+
+
+def test_seed_refuses_demo_history_in_production() -> None:
+    production = {
+        "STAKEHOUSE_ENV": "production",
+        "STAKEHOUSE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+        "STAKEHOUSE_SECRET_KEY": "a-production-secret-key-0123456789",
+        "STAKEHOUSE_PSP_WEBHOOK_SECRET": "a-production-psp-secret-0123456789",
+        "STAKEHOUSE_MAIL_WEBHOOK_SECRET": "a-production-mail-secret-0123456789",
+    }
+    result = CliRunner().invoke(app, ["seed", "--demo", "--history-weeks", "1"], env=production)
+
+    assert result.exit_code == 2, result.output
+    assert "refused in production" in result.stderr
+    assert "Brands:" not in result.stdout  # nothing seeded: the database is not even reached

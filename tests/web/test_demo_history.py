@@ -7,19 +7,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from domain.affiliates import demo_history
 from domain.brands.service import BrandRegistry
 from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.reporting import reconciliation
 from domain.wallets import integrity
+from domain.wallets.models import HouseAccountKind, WalletKind
+from domain.wallets.service import house_account_id, transfer, wallet_id
 from tests.domain.reporting.support import execute
+from tests.support import create_player
 
 
 async def test_a_week_of_history_reconciles_and_verifies_and_runs_once(
     db: Database, owner_db: Database, registry: BrandRegistry
 ) -> None:
-    made = await demo_history.generate(db, owner_db, registry, weeks=1)
+    made = await demo_history.generate(db, owner_db, registry, weeks=1, production=False)
 
     assert made.days == 7
     assert made.brands == tuple(registry.by_slug)
@@ -45,5 +50,61 @@ async def test_a_week_of_history_reconciles_and_verifies_and_runs_once(
     if (today - timedelta(days=7)).month != today.month:
         assert made.statements > 0  # the week crossed a month end: that month is stated
 
-    again = await demo_history.generate(db, owner_db, registry, weeks=1)
+    again = await demo_history.generate(db, owner_db, registry, weeks=1, production=False)
     assert (again.days, again.players) == (0, 0)
+
+
+async def test_only_what_the_generator_wrote_is_redated(
+    db: Database, owner_db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outsider = await create_player(db, registry)
+    written: list[int] = []
+    day = demo_history._Brand.day
+
+    async def day_and_real_traffic(self: demo_history._Brand) -> None:
+        await day(self)
+        if not written:  # someone else's deposit, committed while the history is made
+            async with db.uow() as uow:
+                posting = await transfer(
+                    uow, brand="aurora", kind="deposit",
+                    source=await house_account_id(
+                        uow, "aurora", HouseAccountKind.PSP_CLEARING, "EUR"
+                    ),
+                    destination=await wallet_id(uow, "aurora", outsider, WalletKind.CASH, "EUR"),
+                    amount_minor=500, scope=None, key=None,
+                )  # fmt: skip
+                await uow.commit()
+            written.append(posting.transaction_id)
+
+    monkeypatch.setattr(demo_history._Brand, "day", day_and_real_traffic)
+    made = await demo_history.generate(db, owner_db, registry, weeks=1, production=False)
+
+    assert made.days == 7
+    today = clock.today()
+    kept = await execute(
+        db,
+        "SELECT (SELECT created_at::date FROM ledger_transactions WHERE id = :tx), "
+        "(SELECT created_at::date FROM players WHERE id = :player)",
+        tx=written[0],
+        player=outsider,
+    )
+    assert kept == [(today, today)]
+    moved = await execute(
+        db,
+        "SELECT count(*) FROM ledger_transactions WHERE created_at::date = :today AND id <> :tx",
+        today=today,
+        tx=written[0],
+    )
+    assert moved == [(0,)]
+    async with db.uow() as uow:
+        assert await integrity.verify(uow) is None
+
+
+async def test_refused_in_production(
+    db: Database, owner_db: Database, registry: BrandRegistry
+) -> None:
+    with pytest.raises(demo_history.HistoryRefused):
+        await demo_history.generate(db, owner_db, registry, weeks=1, production=True)
+
+    assert await execute(db, "SELECT count(*) FROM ledger_transactions") == [(0,)]
+    assert await execute(db, "SELECT count(*) FROM affiliates") == [(0,)]

@@ -13,6 +13,7 @@ from domain.affiliates.models import PlanKind
 from domain.affiliates.programme import CpaTerms, CreatedAffiliate, Plan
 from domain.brands.service import BrandRegistry
 from domain.compliance.onboarding import register
+from domain.integrations.postbacks import SandboxPostbacks
 from domain.kernel.db import Database
 from tests.domain.reporting.support import COUNTRIES, execute
 from tests.support import STRONG_PASSWORD
@@ -26,8 +27,9 @@ async def affiliate(
 ) -> CreatedAffiliate:  # fmt: skip
     async with db.transaction() as uow:
         created = await programme.create_affiliate(
-            uow, None, brand=brand, name=name, plan=plan, postback_url=postback_url
-        )
+            uow, None, brand=brand, name=name, plan=plan, postback_url=postback_url,
+            postbacks=SandboxPostbacks(),
+        )  # fmt: skip
         await programme.add_tracking_code(
             uow, None, brand=brand, affiliate_id=created.affiliate.id, code=code
         )

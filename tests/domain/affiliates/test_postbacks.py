@@ -3,11 +3,16 @@ naming no person; an endpoint that is down is retried with backoff, then given u
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Mapping
 
-from domain.affiliates import postbacks
+import pytest
+
+from domain.affiliates import postbacks, programme
+from domain.affiliates.errors import InvalidPostbackUrl
 from domain.brands.service import BrandRegistry
-from domain.integrations.postbacks import SandboxPostbacks, signature
+from domain.integrations.postbacks import HttpPostbacks, SandboxPostbacks, signature
 from domain.kernel.db import Database
 from tests.domain.affiliates.support import affiliate, cpa_plan, referred_player, revshare_plan
 from tests.domain.reporting.support import execute
@@ -67,3 +72,89 @@ async def test_a_postback_to_an_endpoint_that_is_down_is_retried_then_given_up(
         ("failed", postbacks.ATTEMPTS_MAX, "HTTP 503")
     ]
     assert receiver.received == []
+
+
+INTERNAL_URLS = (
+    "https://localhost/pb",  # a name resolving to loopback
+    "https://127.0.0.1/pb",
+    "https://10.1.2.3/pb",
+    "https://192.168.0.10:8443/pb",
+    "https://169.254.169.254/latest/meta-data",  # cloud metadata (link-local)
+    "https://[::1]/pb",
+    "https://[::ffff:10.0.0.1]/pb",  # IPv4-mapped private
+    "https://224.0.0.1/pb",  # multicast
+    "https://240.0.0.1/pb",  # reserved
+    "https://0.0.0.0/pb",
+)
+
+
+@pytest.mark.parametrize("url", INTERNAL_URLS)
+async def test_a_postback_url_on_an_internal_host_is_refused_when_set(
+    db: Database, url: str
+) -> None:
+    with pytest.raises(InvalidPostbackUrl):
+        async with db.transaction() as uow:  # the real sender's check, by default
+            await programme.create_affiliate(
+                uow, None, brand="aurora", name="Inside", plan=cpa_plan(), postback_url=url
+            )
+    assert not await HttpPostbacks().allows(url)
+    assert await execute(db, "SELECT count(*) FROM affiliates") == [(0,)]
+
+
+async def test_a_public_address_is_allowed_and_the_sandbox_refuses_literal_internal_ones() -> None:
+    assert await HttpPostbacks().allows("https://93.184.216.34/pb")
+    sandbox = SandboxPostbacks()
+    assert await sandbox.allows("https://cpa.example/pb")  # a name: the sandbox reaches no one
+    for url in INTERNAL_URLS[1:]:
+        assert not await sandbox.allows(url), url
+
+
+async def test_a_postback_whose_host_became_internal_is_not_sent(
+    db: Database, registry: BrandRegistry
+) -> None:
+    await affiliate(db, "Moved", cpa_plan(), "moved-1", postback_url="https://93.184.216.34/pb")
+    await referred_player(db, registry, "moved-1")
+    await execute(db, "UPDATE affiliates SET postback_url = 'https://127.0.0.1:1/pb'")
+
+    assert await postbacks.deliver_due(db, HttpPostbacks()) == 0
+    assert await execute(db, "SELECT status, attempts, last_error FROM affiliate_postbacks") == [
+        ("pending", 1, "not a public host")
+    ]
+
+
+async def test_two_concurrent_batches_never_send_one_postback_twice(
+    db: Database, registry: BrandRegistry
+) -> None:
+    await affiliate(db, "Busy", cpa_plan(), "busy-1", postback_url="https://busy.example/pb")
+    for _ in range(4):
+        await referred_player(db, registry, "busy-1")
+    first, second = SandboxPostbacks(delay_s=0.05), SandboxPostbacks(delay_s=0.05)
+
+    sent = await asyncio.gather(postbacks.deliver_due(db, first), postbacks.deliver_due(db, second))
+
+    bodies = [json.loads(r.body)["id"] for r in first.received + second.received]
+    assert sum(sent) == 4
+    assert sorted(bodies) == sorted(set(bodies)) and len(bodies) == 4
+    assert (
+        await execute(db, "SELECT status, attempts FROM affiliate_postbacks")
+        == [("delivered", 1)] * 4
+    )
+    assert await postbacks.deliver_due(db, first) == 0
+
+
+async def test_a_claimed_postback_is_not_due_again_until_its_lease_passes(
+    db: Database, registry: BrandRegistry
+) -> None:
+    await affiliate(db, "Lease", cpa_plan(), "lease-1", postback_url="https://lease.example/pb")
+    await referred_player(db, registry, "lease-1")
+
+    class Dies(SandboxPostbacks):
+        async def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+            raise RuntimeError("the scheduler died mid-send")
+
+    with pytest.raises(RuntimeError):
+        await postbacks.deliver_due(db, Dies())
+    receiver = SandboxPostbacks()
+    assert await postbacks.deliver_due(db, receiver) == 0  # still leased to the dead batch
+    await execute(db, MAKE_DUE)  # the lease has passed
+    assert await postbacks.deliver_due(db, receiver) == 1

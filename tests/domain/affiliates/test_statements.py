@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from domain.affiliates import statements
-from domain.affiliates.errors import InvalidMonth, MonthNotClosed
+from domain.affiliates.errors import InvalidMonth, LaterMonthStated, MonthNotClosed
 from domain.affiliates.models import PlanKind, Statement
 from domain.affiliates.programme import Plan
 from domain.brands.service import BrandRegistry
@@ -127,6 +127,37 @@ async def test_cpa_and_revshare_statements_match_hand_computed_figures_and_pay_o
     assert len(await _commissions(db)) == 3
     assert await execute(db, "SELECT count(*) FROM affiliate_statements") == [(4,)]
     assert await execute(db, "SELECT count(*) FROM affiliate_cpa_awards") == [(2,)]
+
+
+async def test_an_earlier_month_after_a_later_one_is_refused_keeping_its_carry_over(
+    db: Database, owner_db: Database, registry: BrandRegistry
+) -> None:
+    month_a, month_b = _months()
+    await affiliate(db, "Share Media", revshare_plan("30"), "share-1")
+    player = await referred_player(db, registry, "share-1")
+    await ledger_move(db, "aurora", player, "EUR", 200_00)
+    casino = await Casino(db, registry, "aurora", "EUR").open(player)
+    await casino.bet("a-b", "a-r", 40_00)
+    await casino.win("a-w", "a-r", "a-b", 100_00)  # month A: NGR -60, to carry over
+    await age_everything(owner_db, 1)
+    casino = await Casino(db, registry, "aurora", "EUR").open(player)
+    await casino.bet("b-b", "b-r", 100_00)  # month B: NGR 100
+    await age_everything(owner_db, 1)
+    await apply_outbox(db)
+    async with db.transaction() as uow:
+        later = await statements.run_month(
+            uow, "aurora", month_b, today=clock.today(), formula=FORMULA
+        )
+    assert [s.total_minor for s in later] == [30_00]
+
+    async with db.transaction() as uow:
+        with pytest.raises(LaterMonthStated):
+            await statements.run_month(uow, "aurora", month_a, today=clock.today(), formula=FORMULA)
+
+    assert await execute(
+        db, "SELECT month FROM affiliate_statements ORDER BY month"
+    ) == [(month_b,)]  # fmt: skip
+    assert await _commissions(db) == [(30_00, "affiliate_payable")]
 
 
 async def test_the_current_month_is_not_computed_before_it_ends(db: Database) -> None:
