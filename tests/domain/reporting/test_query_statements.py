@@ -71,7 +71,8 @@ async def test_a_page_by_day_and_game_reads_one_page_of_rows_in_index_order(
         "aurora", last - timedelta(days=29), last, (Dimension.DAY, Dimension.GAME), first=100
     ).checked()
     query = _grouped(DailyFigures, request, [func.sum(getattr(DailyFigures, n)) for n in FIGURES])
-    sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
     ((plan,),) = await execute(db, "EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
 
