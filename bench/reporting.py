@@ -17,8 +17,9 @@ report query answers on a read model the size 2 million settled bets make.
    days on `--games` games of one brand produce (one row per day and game: the read model
    grows with days x games, not with bets), then "GGR by day x game for one brand, one
    month" runs `--queries` times over HTTP through GraphQL as a finance staff member;
-   prints the rows, the lines answered and p50/p99 of the first page (500 lines) and of
-   walking every page of the month.
+   prints the rows, the lines answered and p50/p99 of a dashboard's page (the API's
+   default of 100 lines: the goal's figure), of the first page at the API's most (500
+   lines) and of walking every page of the month.
 """
 
 from __future__ import annotations
@@ -52,8 +53,11 @@ OFF, ON = "rollups off", "rollups on"
 RATIO_GOAL = 0.9
 P50_GOAL_MS = 50.0
 APPLIER_BATCH = 200
-REPORT = """query($from: Date!, $to: Date!, $after: String) {
-  report(from: $from, to: $to, dimensions: [DAY, GAME], first: 500, after: $after) {
+# A dashboard's page: the API's default `first` (the most a page may ask is 500; the
+# bench times that too, and walks the month 500 lines a page).
+DASHBOARD_PAGE = 100
+REPORT = """query($from: Date!, $to: Date!, $after: String, $first: Int!) {
+  report(from: $from, to: $to, dimensions: [DAY, GAME], first: $first, after: $after) {
     lines { day game bets ggr { amount } } hasNextPage endCursor } }"""
 
 
@@ -207,27 +211,35 @@ async def fill_read_model(url: str, args: argparse.Namespace) -> tuple[int, date
 
 async def query_phase(
     base_url: str, token: str, last: date, queries: int
-) -> tuple[list[float], list[float], int]:
+) -> tuple[list[float], list[float], list[float], int]:
     month_from = last - timedelta(days=29)
     headers = {
         "host": f"{fixtures.BRAND}.localhost",
         "content-type": "application/json",
         "authorization": f"Bearer {token}",
     }
+    dashboard: list[float] = []
     first_page: list[float] = []
     whole_month: list[float] = []
     lines = 0
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as client:
 
-        async def page(after: str | None) -> dict[str, object]:
-            variables = {"from": month_from.isoformat(), "to": last.isoformat(), "after": after}
+        async def page(after: str | None, first: int = 500) -> dict[str, object]:
+            variables = {
+                "from": month_from.isoformat(), "to": last.isoformat(), "after": after,
+                "first": first,
+            }  # fmt: skip
             response = await client.post("/graphql", json={"query": REPORT, "variables": variables})
             body = response.json()
             assert "errors" not in body, body
             return body["data"]["report"]  # type: ignore[no-any-return]
 
         await page(None)  # warm the connection and the statement cache
+        await page(None, DASHBOARD_PAGE)
         for _ in range(queries):
+            started = time.perf_counter()
+            await page(None, DASHBOARD_PAGE)
+            dashboard.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             answer = await page(None)
             first_page.append((time.perf_counter() - started) * 1000)
@@ -237,7 +249,7 @@ async def query_phase(
                 count += len(answer["lines"])  # type: ignore[arg-type]
             whole_month.append((time.perf_counter() - started) * 1000)
             lines = count
-    return first_page, whole_month, lines
+    return dashboard, first_page, whole_month, lines
 
 
 async def domain_query(url: str, last: date, queries: int) -> tuple[list[float], list[float]]:
@@ -320,7 +332,7 @@ def main() -> None:
         token = run(staff_token(url), args.loop)
         domain_first, domain_month = run(domain_query(url, last, args.queries), args.loop)
         with fixtures.app_server(url, broker_url) as base_url:
-            first_page, whole_month, lines = run(
+            dashboard, first_page, whole_month, lines = run(
                 query_phase(base_url, token, last, args.queries), args.loop
             )
     by_name = {result.name: result for result in results}
@@ -339,8 +351,12 @@ def main() -> None:
         f"{args.bets} bets); GGR by day x game, one brand, one month = {lines} lines"
     )
     say(
-        f"first page (500 lines): p50 {percentile(first_page, 50):.1f} ms, "
-        f"p99 {percentile(first_page, 99):.1f} ms (goal p50 <= {P50_GOAL_MS:.0f} ms)"
+        f"dashboard page ({DASHBOARD_PAGE} lines): p50 {percentile(dashboard, 50):.1f} ms, "
+        f"p99 {percentile(dashboard, 99):.1f} ms (goal p50 <= {P50_GOAL_MS:.0f} ms)"
+    )
+    say(
+        f"first page (500 lines, the API's most): p50 {percentile(first_page, 50):.1f} ms, "
+        f"p99 {percentile(first_page, 99):.1f} ms"
     )
     say(
         f"  the domain query alone: first page p50 {percentile(domain_first, 50):.1f} ms, "

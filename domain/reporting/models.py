@@ -94,8 +94,10 @@ class DailyFigures(_Cell, Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
-        # Brand-first: every report query is one brand's range of days.
-        Index("ix_reporting_daily_brand_day", "brand", "day"),
+        # Brand-first: every report query is one brand's range of days; then game and
+        # currency, so "by day x game" reads its groups in order and stops at the page's
+        # end (no sort of the range; migration 0029).
+        Index("ix_reporting_daily_brand_day_game", "brand", "day", "game", "currency"),
     )
 
 

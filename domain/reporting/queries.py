@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, tuple_
 from sqlalchemy.sql.expression import cast
-from sqlalchemy.types import Date, Text
+from sqlalchemy.types import BigInteger, Date, Text
 
 from domain.kernel.db import Database, UnitOfWork
 from domain.reporting.errors import InvalidCursor, InvalidRange, TooManyGroups
@@ -217,7 +217,8 @@ async def report(uow: UnitOfWork, request: ReportRequest, formula: Formula) -> R
     """One page of the report. Errors: InvalidRange, TooManyGroups, InvalidCursor."""
     request = request.checked()
     width = len(request.dimensions)
-    measures = [func.sum(getattr(DailyFigures, name)) for name in FIGURES]
+    # Summed as bigint (sum(bigint) is numeric: a Decimal per figure and row to convert).
+    measures = [cast(func.sum(getattr(DailyFigures, name)), BigInteger) for name in FIGURES]
     rows = (await uow.session.execute(_grouped(DailyFigures, request, measures))).all()
     has_next = len(rows) > request.first
     rows = rows[: request.first]
@@ -235,7 +236,7 @@ async def report(uow: UnitOfWork, request: ReportRequest, formula: Formula) -> R
     page = []
     for row in rows:
         keys = tuple(_as_text(v) for v in row[:width])
-        figures = {name: int(v or 0) for name, v in zip(FIGURES, row[width:], strict=True)}
+        figures = dict(zip(FIGURES, row[width:], strict=True))
         if distinct or not set(request.dimensions) >= _CELL:
             figures["active_players"] = distinct.get(keys, 0)
         cursor = base64.urlsafe_b64encode(json.dumps(list(keys)).encode()).decode()

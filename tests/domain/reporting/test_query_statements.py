@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql
+
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from domain.reporting import players, service
 from domain.reporting.formula import Formula
-from domain.reporting.queries import Dimension, ReportRequest, report
+from domain.reporting.models import FIGURES, DailyFigures
+from domain.reporting.queries import Dimension, ReportRequest, _grouped, report
 from tests.domain.reporting.support import Casino, apply_outbox, execute, ledger_move, player
 from tests.support import statements_of
 
@@ -37,6 +41,47 @@ async def test_a_page_of_400_lines_is_two_statements(db: Database) -> None:
     assert {row.ggr_minor for row in page.rows} == {50}
     # The figures, and the distinct active players of the same groups.
     assert len(statements) == 2, statements
+
+
+BIG_FILL = """
+INSERT INTO reporting_daily (day, brand, product, game, provider, sport, competition,
+                             market_type, currency, bets, stakes_minor, wins_minor)
+SELECT CAST(:last AS date) - d, b, 'casino', 'game-' || g, 'p', '', '', '', 'EUR', 3, 300, 250
+  FROM generate_series(0, 89) AS d, generate_series(1, 200) AS g,
+       unnest(ARRAY['aurora', 'kumo']) AS b
+"""
+
+
+def _plan_nodes(plan: dict[str, object]) -> list[dict[str, object]]:
+    children = plan.get("Plans", [])
+    assert isinstance(children, list)
+    return [plan, *(node for child in children for node in _plan_nodes(child))]
+
+
+async def test_a_page_by_day_and_game_reads_one_page_of_rows_in_index_order(
+    db: Database,
+) -> None:
+    # 90 days x 200 games in two brands: the bench's read model. One month's first page
+    # of 100 groups streams from the brand's index (no sort of the month's 6,000 rows)
+    # and stops after the page.
+    last = date(2026, 11, 30)
+    await execute(db, BIG_FILL, last=last)
+    await execute(db, "ANALYZE reporting_daily")
+    request = ReportRequest(
+        "aurora", last - timedelta(days=29), last, (Dimension.DAY, Dimension.GAME), first=100
+    ).checked()
+    query = _grouped(DailyFigures, request, [func.sum(getattr(DailyFigures, n)) for n in FIGURES])
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+    ((plan,),) = await execute(db, "EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+
+    nodes = _plan_nodes(plan[0]["Plan"])  # type: ignore[index]
+    assert not [n for n in nodes if "Sort" in str(n["Node Type"])], nodes
+    (scan,) = [n for n in nodes if "Scan" in str(n["Node Type"])]
+    assert scan["Index Name"] == "ix_reporting_daily_brand_day_game"
+    # The page and one more group (has_next_page), and the row that closes that group.
+    assert int(scan["Actual Rows"]) <= request.first + 2  # type: ignore[call-overload]
 
 
 async def test_a_players_value_is_one_statement_whatever_their_history(
