@@ -294,11 +294,17 @@ async def send_batch(uow: UnitOfWork, campaign_id: uuid.UUID, default_locale: st
     batch = await _pending(uow, campaign, max(room, 0), now)
     sender = CHANNELS[ConsentChannel(campaign.channel)]
     messaged = 0
-    for player, is_protected in batch:
-        if is_protected:
+    for player, is_protected, has_consent in batch:
+        if is_protected or not has_consent:
+            # Re-checked at send time: a player protected or who withdrew consent since the
+            # audience was taken is not messaged.
+            suppressed = (
+                RecipientOutcome.SUPPRESSED_PROTECTED
+                if is_protected
+                else RecipientOutcome.SUPPRESSED_CONSENT
+            )
             await _decide(
-                uow, campaign, player_id=player.id,
-                outcome=RecipientOutcome.SUPPRESSED_PROTECTED, message_id=None, now=now,
+                uow, campaign, player_id=player.id, outcome=suppressed, message_id=None, now=now,
             )  # fmt: skip
             continue
         content = content_for(campaign, player.locale, default_locale)
@@ -323,11 +329,13 @@ async def send_batch(uow: UnitOfWork, campaign_id: uuid.UUID, default_locale: st
 
 async def _pending(
     uow: UnitOfWork, campaign: Campaign, limit: int, now: datetime
-) -> Sequence[tuple[Player, bool]]:
+) -> Sequence[tuple[Player, bool, bool]]:
+    """Up to `limit` pending recipients, each with whether it is protected and whether it
+    still consents to the campaign's channel (both as of now, not as of targeting)."""
     if limit <= 0:
         return []
     found = await uow.session.execute(
-        select(Player, consent.protected(now))
+        select(Player, consent.protected(now), consent.consented(ConsentChannel(campaign.channel)))
         .join(CampaignRecipient, CampaignRecipient.player_id == Player.id)
         .where(
             CampaignRecipient.campaign_id == campaign.id,
@@ -336,7 +344,10 @@ async def _pending(
         .order_by(Player.id)
         .limit(limit)
     )
-    return [(player, bool(is_protected)) for player, is_protected in found.all()]
+    return [
+        (player, bool(is_protected), bool(has_consent))
+        for player, is_protected, has_consent in found.all()
+    ]
 
 
 async def _decide(

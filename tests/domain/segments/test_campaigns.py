@@ -156,6 +156,44 @@ async def test_a_player_self_excluded_after_targeting_gets_nothing(
     assert sorted(received) == sorted([first, later[1]])
 
 
+async def test_a_player_who_withdraws_consent_mid_campaign_is_suppressed_not_sent(
+    db: Database, registry: BrandRegistry
+) -> None:
+    players = [await new_player(db, registry) for _ in range(2)]
+    for player in players:
+        await consent_to(db, player, ConsentChannel.INBOX)
+    segment_id = await listed_segment(db, players)
+    campaign_id = await new_campaign(db, segment_id, ConsentChannel.INBOX, throttle=1)
+    assert await run_batch(db, campaign_id) == 1
+    async with db.uow() as uow:
+        (first,) = (
+            await uow.session.scalars(
+                select(InboxMessage.player_id).where(InboxMessage.kind == "campaign")
+            )
+        ).all()
+    (later,) = [player for player in players if player != first]
+    async with db.transaction() as uow:
+        player = await uow.session.get(Player, later)
+        assert player is not None
+        await consent.set_consent(uow, player, ConsentChannel.INBOX, granted=False, source="site")
+
+    moved = clock.now() + timedelta(minutes=1, seconds=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, "now", lambda: moved)
+        assert await run_batch(db, campaign_id) == 0
+
+    assert await counts(db, campaign_id) == campaigns.Counts(
+        targeted=2, suppressed_consent=1, sent=1
+    )
+    async with db.uow() as uow:
+        received = (
+            await uow.session.scalars(
+                select(InboxMessage.player_id).where(InboxMessage.kind == "campaign")
+            )
+        ).all()
+    assert received == [first]
+
+
 async def test_campaigns_are_for_crm_staff_of_the_brand_on_channels_that_exist(
     db: Database, registry: BrandRegistry
 ) -> None:
