@@ -18,6 +18,7 @@ the SMS port exists.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -128,6 +129,12 @@ CHANNELS: Final[Mapping[ConsentChannel, Send]] = {
 }
 
 
+def _printable(line: str) -> bool:
+    """No control characters (\r, \n, \t ...) nor Unicode line or paragraph separators:
+    a subject is one line in every mail header and inbox row."""
+    return not any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in line)
+
+
 def _content(raw: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     if not raw or len(raw) > LOCALES_MAX:
         raise InvalidCampaign(f"Give words for 1-{LOCALES_MAX} locales.", field="content")
@@ -138,7 +145,7 @@ def _content(raw: Mapping[str, Any]) -> dict[str, dict[str, str]]:
         ):
             raise InvalidCampaign("Each locale is a code such as en or de_AT.", field="content")
         subject, text = str(words.get("subject", "")).strip(), str(words.get("text", "")).strip()
-        if not subject or len(subject) > SUBJECT_LENGTH_MAX or "\n" in subject:
+        if not subject or len(subject) > SUBJECT_LENGTH_MAX or not _printable(subject):
             raise InvalidCampaign(
                 f"Each subject is one line of 1-{SUBJECT_LENGTH_MAX} characters.", field="content"
             )

@@ -22,9 +22,10 @@ from domain.segments import campaigns, consent, service
 from domain.segments.errors import (
     CampaignNotFound,
     ChannelUnavailable,
+    InvalidCampaign,
     InvalidUnsubscribeToken,
 )
-from domain.segments.models import ConsentChannel
+from domain.segments.models import Campaign, ConsentChannel
 from tests.domain.segments.support import BRAND, CRM, new_player, self_excluded, staff
 
 WORDS = {
@@ -271,3 +272,25 @@ async def test_a_cancelled_campaign_sends_nothing_more(
     async with db.uow() as uow:
         with pytest.raises(CampaignNotFound):
             await campaigns.cancel(uow, CRM, "northstar", campaign_id)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Double\rpoints", "Double\npoints", "Double\r\nBcc: x@example.com", "Double\u2028points",
+     "Double\u2029points", "Double\x85points", "Double\tpoints", "Double\x00points"],
+)  # fmt: skip
+async def test_a_subject_must_be_one_printable_line(
+    db: Database, registry: BrandRegistry, subject: str
+) -> None:
+    segment_id = await listed_segment(db, [await new_player(db, registry)])
+    async with db.transaction() as uow:
+        with pytest.raises(InvalidCampaign) as refused:
+            await campaigns.create(
+                uow, CRM, BRAND, segment_id=segment_id, name="Weekend",
+                channel=ConsentChannel.INBOX,
+                content={"en": {"subject": subject, "text": "Play this weekend."}},
+                send_at=None, throttle_per_minute=10, origin="http://aurora.localhost:8000",
+            )  # fmt: skip
+    assert refused.value.field == "content"
+    async with db.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Campaign)) == 0
