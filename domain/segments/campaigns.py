@@ -18,6 +18,7 @@ the SMS port exists.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -128,6 +129,12 @@ CHANNELS: Final[Mapping[ConsentChannel, Send]] = {
 }
 
 
+def _printable(line: str) -> bool:
+    """No control characters (\r, \n, \t ...) nor Unicode line or paragraph separators:
+    a subject is one line in every mail header and inbox row."""
+    return not any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in line)
+
+
 def _content(raw: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     if not raw or len(raw) > LOCALES_MAX:
         raise InvalidCampaign(f"Give words for 1-{LOCALES_MAX} locales.", field="content")
@@ -138,7 +145,7 @@ def _content(raw: Mapping[str, Any]) -> dict[str, dict[str, str]]:
         ):
             raise InvalidCampaign("Each locale is a code such as en or de_AT.", field="content")
         subject, text = str(words.get("subject", "")).strip(), str(words.get("text", "")).strip()
-        if not subject or len(subject) > SUBJECT_LENGTH_MAX or "\n" in subject:
+        if not subject or len(subject) > SUBJECT_LENGTH_MAX or not _printable(subject):
             raise InvalidCampaign(
                 f"Each subject is one line of 1-{SUBJECT_LENGTH_MAX} characters.", field="content"
             )
@@ -294,11 +301,17 @@ async def send_batch(uow: UnitOfWork, campaign_id: uuid.UUID, default_locale: st
     batch = await _pending(uow, campaign, max(room, 0), now)
     sender = CHANNELS[ConsentChannel(campaign.channel)]
     messaged = 0
-    for player, is_protected in batch:
-        if is_protected:
+    for player, is_protected, has_consent in batch:
+        if is_protected or not has_consent:
+            # Re-checked at send time: a player protected or who withdrew consent since the
+            # audience was taken is not messaged.
+            suppressed = (
+                RecipientOutcome.SUPPRESSED_PROTECTED
+                if is_protected
+                else RecipientOutcome.SUPPRESSED_CONSENT
+            )
             await _decide(
-                uow, campaign, player_id=player.id,
-                outcome=RecipientOutcome.SUPPRESSED_PROTECTED, message_id=None, now=now,
+                uow, campaign, player_id=player.id, outcome=suppressed, message_id=None, now=now,
             )  # fmt: skip
             continue
         content = content_for(campaign, player.locale, default_locale)
@@ -323,11 +336,13 @@ async def send_batch(uow: UnitOfWork, campaign_id: uuid.UUID, default_locale: st
 
 async def _pending(
     uow: UnitOfWork, campaign: Campaign, limit: int, now: datetime
-) -> Sequence[tuple[Player, bool]]:
+) -> Sequence[tuple[Player, bool, bool]]:
+    """Up to `limit` pending recipients, each with whether it is protected and whether it
+    still consents to the campaign's channel (both as of now, not as of targeting)."""
     if limit <= 0:
         return []
     found = await uow.session.execute(
-        select(Player, consent.protected(now))
+        select(Player, consent.protected(now), consent.consented(ConsentChannel(campaign.channel)))
         .join(CampaignRecipient, CampaignRecipient.player_id == Player.id)
         .where(
             CampaignRecipient.campaign_id == campaign.id,
@@ -336,7 +351,10 @@ async def _pending(
         .order_by(Player.id)
         .limit(limit)
     )
-    return [(player, bool(is_protected)) for player, is_protected in found.all()]
+    return [
+        (player, bool(is_protected), bool(has_consent))
+        for player, is_protected, has_consent in found.all()
+    ]
 
 
 async def _decide(

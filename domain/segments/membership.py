@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Select, delete, func, insert, select, union
+from sqlalchemy import Select, delete, func, insert, select, text, union
 
 from domain.accounts.models import Player
 from domain.kernel import clock
@@ -33,6 +33,10 @@ from domain.segments.models import (
 )
 
 SAMPLE_MAX: Final = 20
+_PLAYER_LOCKS: Final = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended('segments:' || id, 0)) "
+    "FROM unnest(CAST(:ids AS text[])) AS id ORDER BY id"
+)
 # Players evaluated per statement when many are re-evaluated at once.
 EVALUATE_CHUNK: Final = 500
 
@@ -116,6 +120,11 @@ async def _evaluate_chunk(
     segments: Sequence[tuple[uuid.UUID, dict[str, Any]]],
     player_ids: Sequence[uuid.UUID],
 ) -> int:
+    # One evaluation of a player at a time: two events about one player handled at once
+    # (a deposit and a self-exclusion) would each compare a snapshot, and the later commit
+    # could write the older answer. Serialised, the second reads what the first committed.
+    # Locks are taken in id order (no deadlock) and end with the transaction.
+    await uow.session.execute(_PLAYER_LOCKS, {"ids": [str(player) for player in player_ids]})
     now = clock.now()
     today = now.date()
     columns = [rules.predicate(rule, today).label(f"s{i}") for i, (_, rule) in enumerate(segments)]

@@ -323,8 +323,12 @@ def _window_figure(c: Mapping[str, Any], today: date) -> Any:
             stakes = [stake_measure(p) for p in products]
             wins = [win_measure(p) for p in products]
             facts.append(PlayerActivityDay.measure.in_(stakes + wins))
-            signed = func.sum(PlayerActivityDay.amount_minor).filter(
-                PlayerActivityDay.measure.in_(stakes)
+            # Both sums coalesced: a player with wins only has a negative GGR, not none.
+            signed = func.coalesce(
+                func.sum(PlayerActivityDay.amount_minor).filter(
+                    PlayerActivityDay.measure.in_(stakes)
+                ),
+                0,
             ) - func.coalesce(
                 func.sum(PlayerActivityDay.amount_minor).filter(
                     PlayerActivityDay.measure.in_(wins)

@@ -35,3 +35,29 @@ def test_each_locale_gets_its_language_and_each_brand_its_colours(
     assert northstar.tokens.colour.primary in swedish.html
     assert registry.get("aurora").tokens.colour.primary in german.html
     assert "Reset" not in swedish.text
+
+
+def test_a_campaign_puts_the_staffs_words_in_the_brands_look_with_an_unsubscribe_link(
+    registry: BrandRegistry,
+) -> None:
+    renderer = MailRenderer(registry, REPO_ROOT / "themes")
+    unsubscribe = "https://aurora.localhost/unsubscribe?token=abc.def"
+    words = {
+        "subject": "Doppelte Punkte <heute>",
+        "text": "Erster Absatz & mehr.\n\nZweiter Absatz.",
+        "unsubscribe_url": unsubscribe,
+    }
+
+    german = renderer(Draft("aurora", "campaign", "de", words))
+
+    assert german.subject == "Doppelte Punkte <heute>"
+    assert "Doppelte Punkte &lt;heute&gt;" in german.html
+    assert '<p style="white-space:pre-line;">Erster Absatz &amp; mehr.</p>' in german.html
+    assert '<p style="white-space:pre-line;">Zweiter Absatz.</p>' in german.html
+    assert f'href="{unsubscribe}"' in german.html
+    assert ">Abmelden</a>" in german.html
+    assert f"Abmelden: {unsubscribe}" in german.text
+    assert "Sie erhalten diese E-Mail, weil Sie Neuigkeiten und Angeboten von Aurora Casino" in (
+        german.text
+    )
+    assert registry.get("aurora").tokens.colour.primary in german.html

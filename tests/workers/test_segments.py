@@ -70,6 +70,19 @@ async def within_acceptance(db: Database, check_member: bool, *ids: uuid.UUID) -
     return time.monotonic() - started
 
 
+async def all_handled(db: Database) -> bool:
+    """Relay what is committed; True once nothing is unpublished and the segments and
+    messaging queues hold no message not yet acknowledged."""
+    await relay_batch(db, limit=100)
+    async with db.uow() as uow:
+        unpublished = await uow.session.scalar(
+            select(func.count()).where(OutboxEvent.published_at.is_(None))
+        )
+    return not unpublished and not any(
+        queued_messages(queue) for queue in (segments.QUEUE, messaging.QUEUE)
+    )
+
+
 async def give_email_consent(db: Database, player_id: uuid.UUID) -> None:
     async with db.transaction() as uow:
         player = await uow.session.get(Player, player_id)
@@ -91,6 +104,9 @@ async def test_a_deposit_joins_the_segment_within_5s_and_self_exclusion_leaves_i
     assert view.member_count == 0
 
     async with running_worker(segments.QUEUE, messaging.QUEUE):
+        # The registrations' events first: the worker is connected and warm when the
+        # deposit's clock starts, as a running deployment is.
+        await eventually(lambda: all_handled(db), timeout_s=10)
         await deposited(db, depositor, 100_00)
         joined_s = await within_acceptance(db, True, segment_id, depositor)
         await deposited(db, quiet, 250_00)  # no consent: a member, never mailed
@@ -114,19 +130,9 @@ async def test_a_deposit_joins_the_segment_within_5s_and_self_exclusion_leaves_i
             await emit(uow, CampaignDue(campaign_id=str(campaign_id)), brand=BRAND)
         await release_due_campaigns(db)
 
-        async def all_runs_done() -> bool:
-            # Every event relayed, and every message of both queues acknowledged: all
-            # three runs of the campaign job and every e-mail they queued are done.
-            await relay_batch(db, limit=100)
-            async with db.uow() as uow:
-                unpublished = await uow.session.scalar(
-                    select(func.count()).where(OutboxEvent.published_at.is_(None))
-                )
-            return not unpublished and not any(
-                queued_messages(queue) for queue in (segments.QUEUE, messaging.QUEUE)
-            )
-
-        await eventually(all_runs_done, timeout_s=10)
+        # Every event relayed and every message of both queues acknowledged: all three
+        # runs of the campaign job and every e-mail they queued are done.
+        await eventually(lambda: all_handled(db), timeout_s=10)
 
     async with db.uow() as uow:
         figures = (await campaigns.counts_of(uow, [campaign_id]))[campaign_id]

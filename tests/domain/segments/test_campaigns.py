@@ -22,9 +22,10 @@ from domain.segments import campaigns, consent, service
 from domain.segments.errors import (
     CampaignNotFound,
     ChannelUnavailable,
+    InvalidCampaign,
     InvalidUnsubscribeToken,
 )
-from domain.segments.models import ConsentChannel
+from domain.segments.models import Campaign, ConsentChannel
 from tests.domain.segments.support import BRAND, CRM, new_player, self_excluded, staff
 
 WORDS = {
@@ -156,6 +157,44 @@ async def test_a_player_self_excluded_after_targeting_gets_nothing(
     assert sorted(received) == sorted([first, later[1]])
 
 
+async def test_a_player_who_withdraws_consent_mid_campaign_is_suppressed_not_sent(
+    db: Database, registry: BrandRegistry
+) -> None:
+    players = [await new_player(db, registry) for _ in range(2)]
+    for player in players:
+        await consent_to(db, player, ConsentChannel.INBOX)
+    segment_id = await listed_segment(db, players)
+    campaign_id = await new_campaign(db, segment_id, ConsentChannel.INBOX, throttle=1)
+    assert await run_batch(db, campaign_id) == 1
+    async with db.uow() as uow:
+        (first,) = (
+            await uow.session.scalars(
+                select(InboxMessage.player_id).where(InboxMessage.kind == "campaign")
+            )
+        ).all()
+    (later,) = [player for player in players if player != first]
+    async with db.transaction() as uow:
+        player = await uow.session.get(Player, later)
+        assert player is not None
+        await consent.set_consent(uow, player, ConsentChannel.INBOX, granted=False, source="site")
+
+    moved = clock.now() + timedelta(minutes=1, seconds=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, "now", lambda: moved)
+        assert await run_batch(db, campaign_id) == 0
+
+    assert await counts(db, campaign_id) == campaigns.Counts(
+        targeted=2, suppressed_consent=1, sent=1
+    )
+    async with db.uow() as uow:
+        received = (
+            await uow.session.scalars(
+                select(InboxMessage.player_id).where(InboxMessage.kind == "campaign")
+            )
+        ).all()
+    assert received == [first]
+
+
 async def test_campaigns_are_for_crm_staff_of_the_brand_on_channels_that_exist(
     db: Database, registry: BrandRegistry
 ) -> None:
@@ -233,3 +272,25 @@ async def test_a_cancelled_campaign_sends_nothing_more(
     async with db.uow() as uow:
         with pytest.raises(CampaignNotFound):
             await campaigns.cancel(uow, CRM, "northstar", campaign_id)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Double\rpoints", "Double\npoints", "Double\r\nBcc: x@example.com", "Double\u2028points",
+     "Double\u2029points", "Double\x85points", "Double\tpoints", "Double\x00points"],
+)  # fmt: skip
+async def test_a_subject_must_be_one_printable_line(
+    db: Database, registry: BrandRegistry, subject: str
+) -> None:
+    segment_id = await listed_segment(db, [await new_player(db, registry)])
+    async with db.transaction() as uow:
+        with pytest.raises(InvalidCampaign) as refused:
+            await campaigns.create(
+                uow, CRM, BRAND, segment_id=segment_id, name="Weekend",
+                channel=ConsentChannel.INBOX,
+                content={"en": {"subject": subject, "text": "Play this weekend."}},
+                send_at=None, throttle_per_minute=10, origin="http://aurora.localhost:8000",
+            )  # fmt: skip
+    assert refused.value.field == "content"
+    async with db.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Campaign)) == 0

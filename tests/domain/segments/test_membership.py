@@ -198,6 +198,26 @@ async def test_rules_combine_attributes_and_behaviour(
         assert (await service.preview(uow, CRM, BRAND, stricter, sample_size=10)).sample == [staker]
 
 
+async def test_a_player_with_wins_only_has_a_negative_ggr(
+    db: Database, registry: BrandRegistry
+) -> None:
+    winner = await new_player(db, registry)
+    await ledger_move(
+        db, BRAND, winner, "EUR", 15_00, kind="casino.win", house=HouseAccountKind.WAGERS
+    )  # a win with no stake in the window (the stake was placed before it)
+    await new_player(db, registry)  # no activity: GGR 0
+    await apply_outbox(db)
+    rule = {"condition": {"field": "ggr", "op": "<", "amount": "0.00", "currency": "EUR",
+                          "window_days": 30}}  # fmt: skip
+    async with db.uow() as uow:
+        found = await service.preview(uow, CRM, BRAND, rule, sample_size=10)
+    assert found.sample == [winner]
+    exact = {"condition": {"field": "ggr", "op": "=", "amount": "-15.00", "currency": "EUR",
+                           "window_days": 30}}  # fmt: skip
+    async with db.uow() as uow:
+        assert (await service.preview(uow, CRM, BRAND, exact, sample_size=10)).sample == [winner]
+
+
 async def test_a_static_list_is_imported_from_csv_for_the_brand_only(
     db: Database, registry: BrandRegistry
 ) -> None:
