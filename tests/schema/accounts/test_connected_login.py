@@ -365,3 +365,19 @@ async def test_a_person_self_excluded_on_another_brand_cannot_register_or_sign_i
     assert registered["errors"] == SELF_EXCLUDED and registered["token"] is None
     assert (await _status(db, email))["aurora"] == "self_excluded"
     assert signed_in["errors"] == SELF_EXCLUDED and signed_in["token"] is None
+
+
+ERROR_CODES = """query($name: String!) { __type(name: $name) { enumValues { name } } }"""
+
+
+@pytest.mark.parametrize(
+    "enum",
+    ["CompleteConnectedLoginErrorCode", "RegisterWithConnectedLoginErrorCode",
+     "LinkConnectedLoginErrorCode"],
+)  # fmt: skip
+async def test_a_register_that_cannot_answer_where_the_pack_fails_closed_is_a_typed_error(
+    aurora: Api, enum: str
+) -> None:
+    # As for a password (Great Britain's pack): REGISTER_UNAVAILABLE, never an unlisted code.
+    found = (await aurora.query(ERROR_CODES, {"name": enum})).data["__type"]
+    assert "REGISTER_UNAVAILABLE" in {value["name"] for value in found["enumValues"]}
