@@ -17,7 +17,7 @@ from domain.accounts.models import AuthSession, Player, PlayerStatus
 from domain.accounts.sessions import IssuedSession
 from domain.accounts.sign_in import Attempt, SignInResult
 from domain.brands.service import Brand
-from domain.compliance import exclusion, onboarding
+from domain.compliance import exclusion, onboarding, registers
 from domain.compliance.limits import refresh_protection
 from domain.integrations.identity_provider import AuthorizationRefused, IdentityProvider
 from domain.kernel import clock
@@ -47,7 +47,9 @@ async def complete(
     verify the ID token, then sign the linked player in, or hand back a ticket for
     registering or linking. `on_signed_in` runs in the sign-in's transaction (the caller's
     new-device notice). Errors: AuthorizationRefused, IdentityProviderUnavailable, and a
-    linked player's refusal (AccountSuspended, SelfExcluded, AccountClosed, TimedOut)."""
+    linked player's refusal (AccountSuspended, SelfExcluded, AccountClosed, TimedOut), and
+    the national register's (SelfExcluded, RegisterUnavailable), asked after the sign-in as
+    a password sign-in asks it (registers.screen_sign_in)."""
     if not code or len(code) > connected_login.CODE_LENGTH_MAX:
         raise AuthorizationRefused(field="code")
     async with database.uow() as uow:
@@ -66,7 +68,31 @@ async def complete(
         if on_signed_in is not None:
             await on_signed_in(uow, issued.session)
         await uow.commit()
+    await _screen_sign_in(database, brand, issued)
     return Completion(settled, issued)
+
+
+async def _screen_sign_in(database: Database, brand: Brand, issued: IssuedSession) -> None:
+    session = issued.session
+    assert session.player_id is not None
+    refusal = await registers.screen_sign_in(
+        database, brand.jurisdiction, session.player_id, session.id
+    )
+    if refusal is not None:
+        raise refusal
+
+
+async def screen_registration(
+    database: Database, brand: Brand, ticket: str, date_of_birth: date
+) -> registers.Screening | None:
+    """The national register's answer for the ticket's person, asked outside any
+    transaction, as registration with a password asks it (registers.screen); pass it to
+    `register`. Errors: AuthorizationRefused (ticket), RegisterUnavailable (the pack fails
+    closed)."""
+    async with database.uow() as uow:
+        # Read only: the ticket is taken for good by `register`.
+        email = (await connected_login.take_ticket(uow, brand.slug, ticket)).email
+    return await registers.screen(brand.jurisdiction, email, None, date_of_birth)
 
 
 async def _sign_in(uow: UnitOfWork, player: Player, attempt: Attempt) -> IssuedSession:
@@ -104,12 +130,16 @@ async def register(
     form: ConnectedRegistration,
     attempt: Attempt,
     *,
+    screening: registers.Screening | None,
     address: str | None = None,
 ) -> tuple[Player, IssuedSession]:
     """Register with the ticket's identity (its verified e-mail, already verified here)
-    and sign in. The registration asks what the jurisdiction asks of everyone.
-    Errors: AuthorizationRefused (ticket), IdentityAlreadyLinked, and those of
-    onboarding.register (InvalidInput, RegistrationThrottled)."""
+    and sign in. The registration asks what the jurisdiction asks of everyone, and a
+    person the national register lists (`screening`, from `screen_registration`) is
+    excluded as at a password registration (registers.apply_hit).
+    Errors: AuthorizationRefused (ticket), IdentityAlreadyLinked, those of
+    onboarding.register (InvalidInput, RegistrationThrottled), and the sign-in's refusal
+    of an excluded person (SelfExcluded): the account stays, excluded, as with a password."""
     verified = await connected_login.take_ticket(uow, brand.slug, ticket)
     player = await onboarding.register(
         uow,
@@ -126,6 +156,8 @@ async def register(
         ),
         address=address,
     )
+    if screening is not None and screening.answer is not None:
+        await registers.apply_hit(uow, player, screening.answer)
     if verified.email is not None:
         player.email_verified_at = clock.now()
     await connected_login.link(uow, player, verified)

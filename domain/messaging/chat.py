@@ -19,9 +19,14 @@ from domain.accounts.principal import Principal, require_permission, require_pla
 from domain.kernel import clock
 from domain.kernel.db import UnitOfWork
 from domain.kernel.outbox import emit
+from domain.messaging import service as inbox
 from domain.messaging.errors import ConversationClosed, ConversationNotFound, InvalidChatMessage
 from domain.messaging.events import SupportConversationChanged
-from domain.messaging.models import ConversationStatus, SupportConversation, SupportMessage
+from domain.messaging.models import (
+    ConversationStatus,
+    SupportConversation,
+    SupportMessage,
+)
 
 MESSAGE_LENGTH_MAX: Final = 2_000
 QUEUE_LIMIT_MAX: Final = 100
@@ -36,6 +41,16 @@ CANNED_REPLIES: Final = (
      "gambling. Lower limits apply at once."),
     ("Closing", "Is there anything else I can help you with?"),
 )  # fmt: skip
+
+
+# The inbox notice of support's reply, in the player's language.
+_REPLY_NOTICE = {
+    "en": ("Support replied", "Support answered your message. Open Support to read it."),
+    "de": ("Antwort vom Support", "Der Support hat Ihre Nachricht beantwortet. Öffnen Sie "
+           "Support, um sie zu lesen."),
+    "sv": ("Svar från supporten", "Supporten har svarat på ditt meddelande. Öppna Support "
+           "för att läsa det."),
+}  # fmt: skip
 
 
 def _text(body: str) -> str:
@@ -157,7 +172,25 @@ async def agent_replies(
     text = _text(body)
     conversation = await take(uow, actor, brand, conversation_id)
     assert actor is not None
-    return await _post(uow, conversation, actor, text)
+    previous = await uow.session.scalar(
+        select(SupportMessage.author_kind)
+        .where(SupportMessage.conversation_id == conversation.id)
+        .order_by(SupportMessage.created_at.desc(), SupportMessage.id.desc())
+        .limit(1)
+    )
+    message = await _post(uow, conversation, actor, text)
+    if previous != "staff":
+        await _reply_notice(uow, conversation)
+    return message
+
+
+async def _reply_notice(uow: UnitOfWork, conversation: SupportConversation) -> None:
+    """The first reply after the player wrote puts one notice in their inbox (a burst of
+    replies is one notice), so a player who has left the chat learns of it."""
+    player = await uow.session.get(Player, conversation.player_id)
+    assert player is not None
+    subject, body = _REPLY_NOTICE.get(player.locale.split("_")[0], _REPLY_NOTICE["en"])
+    await inbox.deliver_notice(uow, player, kind="support_reply", subject=subject, body=body)
 
 
 async def close(

@@ -55,6 +55,19 @@ async def deliver_welcome(
     return True
 
 
+async def deliver_notice(
+    uow: UnitOfWork, player: Player, *, kind: str, subject: str, body: str
+) -> InboxMessage:
+    """Put a notice in the player's inbox (a step: the caller's transaction)."""
+    message = InboxMessage(
+        brand=player.brand, player_id=player.id, kind=kind, subject=subject, body=body
+    )
+    uow.session.add(message)
+    await uow.flush()
+    await _inbox_changed(uow, player.brand, player.id)
+    return message
+
+
 async def unread_counts(
     uow: UnitOfWork, brand: str, player_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, int]:

@@ -78,7 +78,16 @@ async def login_player(
             await notices.queue_new_device_notice(uow, result.issued.session)
         # Commit failures too: the throttle counts them.
         await uow.commit()
-    if result.issued is not None and not withdraw_only:
+    if withdraw_only:
+        return await _finish_sign_in(ctx, result)
+    return await finish_screened_sign_in(ctx, result)
+
+
+async def finish_screened_sign_in(ctx: Context, result: SignInResult) -> Outcome[SignedIn]:
+    """A committed player sign-in, once the national register has been asked about the
+    player (registers.screen_sign_in): every way a player signs in with full rights
+    (password, or linking a connected login with it) ends here."""
+    if result.issued is not None:
         session = result.issued.session
         assert session.player_id is not None
         refusal = await registers.screen_sign_in(

@@ -14,7 +14,7 @@ from domain.compliance import connected_login
 from domain.integrations.identity_provider import IdentityProvider
 from domain.kernel.errors import DomainError
 from domain.messaging import notices
-from resolvers.accounts.auth import SignedIn, _attempt, _finish_sign_in, _signed_in
+from resolvers.accounts.auth import SignedIn, _attempt, _signed_in, finish_screened_sign_in
 from resolvers.compliance.protection import RegistrationLimit, apply_registration_limit
 from resolvers.context import Context
 from resolvers.results import Outcome, attempt, failed
@@ -89,6 +89,10 @@ async def register_with_connected_login(
     )
 
     async def run() -> tuple[Player, SignedIn]:
+        # The national register, asked outside the transaction as for a password registration.
+        screening = await connected_login.screen_registration(
+            ctx.db, ctx.brand, form.ticket, form.date_of_birth
+        )
         async with ctx.db.uow() as uow:
             try:
                 player, issued = await connected_login.register(
@@ -97,6 +101,7 @@ async def register_with_connected_login(
                     form.ticket,
                     registration,
                     _attempt(ctx, "", form.transport),
+                    screening=screening,
                     address=ctx.client_address,
                 )
             except DomainError:
@@ -123,4 +128,4 @@ async def link_connected_login(
             await uow.commit()
     except DomainError as error:
         return failed(error)
-    return await _finish_sign_in(ctx, result)
+    return await finish_screened_sign_in(ctx, result)

@@ -12,6 +12,7 @@ from domain.accounts.models import SessionTransport as SessionTransportModel
 from domain.compliance import errors as compliance_errors
 from domain.compliance.models import LimitPeriod as LimitPeriodModel
 from domain.integrations.identity_provider import AuthorizationRefused, IdentityProviderUnavailable
+from domain.integrations.registers import RegisterUnavailable
 from resolvers.accounts import connected_login
 from resolvers.compliance.protection import RegistrationLimit
 from schema.accounts.types import Player, SessionTransport
@@ -39,12 +40,17 @@ _FORM_ERRORS = (
 class StartConnectedLoginError(MutationError): ...
 
 
-@mutation_error(*_REFUSALS, _UNAVAILABLE, *_PROTECTION)
+@mutation_error(*_REFUSALS, _UNAVAILABLE, *_PROTECTION, RegisterUnavailable)
 class CompleteConnectedLoginError(MutationError): ...
 
 
 @mutation_error(
-    *_REFUSALS, _UNAVAILABLE, domain_connected.IdentityAlreadyLinked, *_PROTECTION, *_FORM_ERRORS
+    *_REFUSALS,
+    _UNAVAILABLE,
+    domain_connected.IdentityAlreadyLinked,
+    *_PROTECTION,
+    *_FORM_ERRORS,
+    RegisterUnavailable,
 )
 class RegisterWithConnectedLoginError(MutationError): ...
 
@@ -56,6 +62,7 @@ class RegisterWithConnectedLoginError(MutationError): ...
     E.InvalidCredentials,
     E.LoginThrottled,
     *_PROTECTION,
+    RegisterUnavailable,
 )
 class LinkConnectedLoginError(MutationError): ...
 

@@ -36,6 +36,7 @@ from workers.actors import payments as payment_actors
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 STAFF_PAGES = ["/", "/players", "/players/{player}", "/payments", "/payments/deposits",
                "/kyc", "/aml", "/trading",
+               "/kyc", "/support", "/trading",
                "/trading/market/{market}", "/casino",
                "/casino/reconciliation", "/themes", "/staff", "/reports", "/bonuses", "/audit",
                "/audit?verify=1"]  # fmt: skip

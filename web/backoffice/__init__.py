@@ -36,6 +36,7 @@ from web.backoffice.reports import ReportPages
 from web.backoffice.segments import SegmentPages
 from web.backoffice.sign_in import SignInPages
 from web.backoffice.staff import StaffPages
+from web.backoffice.support import SupportPages
 from web.backoffice.themes import ThemePages
 from web.backoffice.trading import TradingPages
 from web.static_assets import static_file
@@ -120,6 +121,13 @@ AREAS: Final = [
         reads=("StaffMembers",),
         actions=("CreateStaffMember", "SetStaffRoles"),
     ),
+    Area(
+        "support",
+        "/support",
+        strings.TEXT["support"],
+        reads=("SupportQueue",),
+        actions=("TakeSupportConversation", "ReplyToSupportConversation"),
+    ),
     Area("reports", "/reports", strings.TEXT["reports"], reads=("ReportLines",)),
     Area(
         "bonuses",
@@ -159,6 +167,7 @@ def console_routes(console: Console) -> list[Route]:
     bonuses = BonusPages(console)
     reports = ReportPages(console)
     deposits = DepositPages(console)
+    support = SupportPages(console)
     both = ["GET", "POST"]
     post = ["POST"]
 
@@ -191,6 +200,10 @@ def console_routes(console: Console) -> list[Route]:
         Route("/aml", aml.queue, methods=["GET"]),
         Route("/aml/take", aml.take, methods=post),
         Route("/aml/close", aml.close, methods=post),
+        Route("/support", support.queue, methods=["GET"]),
+        Route("/support/stream", support.stream, methods=["GET"]),
+        Route("/support/take", support.take, methods=post),
+        Route("/support/reply", support.reply, methods=post),
         Route("/trading", trading.events, methods=["GET"]),
         Route("/trading/suspend", trading.suspend, methods=post),
         Route("/trading/resume", trading.resume, methods=post),

@@ -38,9 +38,13 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(18)
 
 
-def content_security_policy(nonce: str, frame_sources: tuple[str, ...] = ()) -> str:
+def content_security_policy(
+    nonce: str, frame_sources: tuple[str, ...] = (), form_targets: tuple[str, ...] = ()
+) -> str:
     """The page's CSP; `frame_sources` only for a page that frames a game (the casino's
-    game page), so every other page keeps the default (same-origin) frame rule."""
+    game page), so every other page keeps the default (same-origin) frame rule.
+    `form_targets`: origins a form's answer may redirect to (the brand's connected-login
+    provider: browsers hold the redirect after a POST to form-action too)."""
     frames = (f"frame-src {' '.join(frame_sources)}",) if frame_sources else ()
     return "; ".join(
         (
@@ -52,7 +56,7 @@ def content_security_policy(nonce: str, frame_sources: tuple[str, ...] = ()) -> 
             "img-src 'self' data:",
             "font-src 'self'",
             "connect-src 'self'",
-            "form-action 'self'",
+            " ".join(("form-action 'self'", *form_targets)),
             "frame-ancestors 'none'",
             "base-uri 'none'",
             "object-src 'none'",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from babel.dates import format_datetime, get_date_format, get_datetime_format, get_time_format
 from babel.numbers import format_currency, format_decimal
@@ -233,6 +233,15 @@ class Site:
         # The fingerprinted URL of htmx and its SSE extension (web.site.assets).
         self.vendor_url = functools.partial(assets.vendor_url, settings)
 
+    def provider_origins(self, brand: str) -> tuple[str, ...]:
+        """The origin of the brand's configured connected-login provider (none for the
+        built-in one, which is the site itself): the connected-login form redirects there."""
+        issuer = self.settings.connected_login_issuers.get(brand)
+        if issuer is None:
+            return ()
+        parts = urlsplit(issuer)
+        return (f"{parts.scheme}://{parts.netloc}",)
+
     def theme(self, request: Request) -> SiteTheme:
         # A signed theme preview (web.site.theme_preview) renders this request in a draft.
         previewed: SiteTheme | None = request.scope["state"].get("theme_preview")
@@ -322,7 +331,9 @@ class Site:
         return response
 
     def secure(self, response: Response, page: Page, *, personal: bool) -> None:
-        response.headers["content-security-policy"] = content_security_policy(page.nonce)
+        response.headers["content-security-policy"] = content_security_policy(
+            page.nonce, form_targets=self.provider_origins(page.brand.slug)
+        )
         # Every page shows who is signed in and carries a CSRF token: never a shared cache;
         # balances and personal data not even the browser's.
         response.headers["cache-control"] = "no-store" if personal else "private, no-cache"

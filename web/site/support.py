@@ -75,7 +75,8 @@ class SupportPages:
                     return  # the browser reconnects
                 next_event = asyncio.ensure_future(anext(events))
                 message = data["mySupportConversationChanged"]["message"]
-                if message is not None:
+                # Support's messages: the player's own come back with the page they posted.
+                if message is not None and message["fromSupport"]:
                     yield self._message_event(page, message)
         finally:
             next_event.cancel()

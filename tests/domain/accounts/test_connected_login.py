@@ -123,3 +123,20 @@ async def test_the_token_endpoint_answers_a_code_only_with_its_pkce_verifier() -
     token = await provider().exchange_code(code=code, code_verifier=verifier, redirect_uri=redirect)
 
     assert (await verify_id_token(provider(), token, NONCE)).email == "someone@example.com"
+
+
+def test_pages_let_the_connected_login_form_redirect_to_the_configured_provider_only() -> None:
+    from types import SimpleNamespace
+
+    from domain.kernel.settings import Settings
+    from web.site.security import content_security_policy
+    from web.site.site import Site
+
+    issuers = {"aurora": "https://id.example.com/realms/players"}
+    site: Any = SimpleNamespace(settings=Settings(connected_login_issuers=issuers))
+
+    aurora = content_security_policy("n", form_targets=Site.provider_origins(site, "aurora"))
+    kumo = content_security_policy("n", form_targets=Site.provider_origins(site, "kumo"))
+
+    assert "form-action 'self' https://id.example.com;" in aurora
+    assert "form-action 'self';" in kumo

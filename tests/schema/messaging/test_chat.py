@@ -151,3 +151,43 @@ async def test_an_agent_of_another_brand_sees_nothing_of_the_chat_and_cannot_act
     await feed.close()
     await customer.aclose()
     await other.aclose()
+
+
+INBOX = "query { viewer { player { inbox { subject body } } } }"
+
+
+async def test_supports_replies_reach_the_players_inbox_once_per_burst(
+    server: str, db: Database
+) -> None:
+    customer, _ = await player(server)
+    agent = await signed_in_staff(
+        Api(server, AURORA), db, f"agent-{uuid.uuid4().hex[:6]}@op.example", ["support"], ["aurora"]
+    )
+    sent = (await customer.query(SEND, {"input": {"body": "Hello?"}})).data
+    conversation_id = sent["sendSupportMessage"]["conversation"]["id"]
+
+    async def reply(body: str) -> None:
+        replied = await agent.query(
+            REPLY, {"input": {"conversationId": conversation_id, "body": body}}
+        )
+        assert replied.data["replyToSupportConversation"]["errors"] == []
+
+    async def notices() -> list[dict[str, str]]:
+        inbox = (await customer.query(INBOX)).data["viewer"]["player"]["inbox"]
+        return [message for message in inbox if message["subject"] == "Support replied"]
+
+    await reply("Hi!")
+    await reply("Let me check your account.")
+    after_one_burst = await notices()
+    await customer.query(SEND, {"input": {"body": "Thanks, any news?"}})
+    await reply("Yes: it is paid.")
+
+    assert after_one_burst == [
+        {
+            "subject": "Support replied",
+            "body": "Support answered your message. Open Support to read it.",
+        }
+    ]
+    assert len(await notices()) == 2
+    await customer.aclose()
+    await agent.aclose()
