@@ -93,7 +93,7 @@ TEXT: Final = MappingProxyType(
         "alerts": "Alerts",
         "aml_open": "AML alerts not closed",
         "kyc_waiting": "KYC checks waiting for review",
-        "failed_payments": "Payments failed in the last 24 hours",
+        "failed_payments": "Failed deposits and payouts (last 24 hours)",
         "open_liability": "Open sportsbook liability",
         "queue_health": "Queue health",
         "outbox_pending": "Events waiting for the relay",
