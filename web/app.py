@@ -20,6 +20,7 @@ from domain.brands.service import BrandRegistry
 from domain.compliance.jurisdictions import check_packs
 from domain.kernel import telemetry
 from domain.kernel.db import Database
+from domain.kernel.dead_letters import DeadLetterCount
 from domain.kernel.pubsub import EventHub
 from domain.kernel.settings import Settings
 from domain.kernel.supervision import TaskHealth
@@ -49,7 +50,13 @@ from workers.relay import RELAY_TASK, run_relay
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Starlette:
+def create_app(
+    settings: Settings,
+    registry: BrandRegistry | None = None,
+    dead_letters: DeadLetterCount | None = None,
+) -> Starlette:
+    """`dead_letters`: how the dashboard counts the broker's dead letters; by default the
+    configured broker's (none without a broker URL: the figure reads as unknown)."""
     if settings.database_url is None:
         raise RuntimeError(
             "STAKEHOUSE_DATABASE_URL is required (stakehouse dev starts an embedded one)"
@@ -60,6 +67,8 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
     check_packs(brand.jurisdiction for brand in registry.by_slug.values())
     telemetry.configure_tracing(settings, service="api")
     graphql = StakehouseGraphQL(settings)
+    if dead_letters is None and settings.broker_url is not None:
+        dead_letters = _broker_dead_letters()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -90,6 +99,7 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
                 "registry": registry,
                 "settings": settings,
                 "broker_url": settings.broker_url,
+                "dead_letters": dead_letters,
             }
         finally:
             stop.set()
@@ -152,3 +162,10 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
     # Outermost: the request's span covers every other middleware.
     app.add_middleware(TracingMiddleware)
     return app
+
+
+def _broker_dead_letters() -> DeadLetterCount:
+    from workers.actors import broker  # noqa: PLC0415 (declares every queue)
+    from workers.queues import BrokerDeadLetters  # noqa: PLC0415
+
+    return BrokerDeadLetters(broker)

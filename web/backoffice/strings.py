@@ -98,6 +98,8 @@ TEXT: Final = MappingProxyType(
         "queue_health": "Queue health",
         "outbox_pending": "Events waiting for the relay",
         "outbox_oldest": "Oldest waiting (seconds)",
+        "dead_letters": "Dead letters (all queues; stakehouse dlq)",
+        "unknown": "unknown",
         "none_waiting": "none",
         "no_liability": "No open bet.",
         "notes": "Notes",
