@@ -25,7 +25,7 @@ from domain.kernel.pubsub import EventHub
 from domain.kernel.settings import Settings
 from domain.kernel.supervision import TaskHealth
 from web import exports, health, report_exports
-from web.backoffice import backoffice_routes, build_console
+from web.backoffice import backoffice_routes, build_console, themes
 from web.callbacks import callback_routes
 from web.devmail import mailbox_routes
 from web.feed import feed_routes
@@ -147,7 +147,13 @@ def create_app(
     app = Starlette(
         routes=routes, lifespan=lifespan, exception_handlers={404: error_pages.not_found}
     )
-    app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.graphql_max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit_bytes=settings.graphql_max_body_bytes,
+        # The theme editor's save carries uploads and pages: its own limit, admin hosts only.
+        raised={"/themes/save": themes.SAVE_BODY_BYTES_MAX},
+        raised_hosts=settings.admin_hosts,
+    )
     app.add_middleware(
         BrandMiddleware,
         registry_of=lambda: registry,
