@@ -10,7 +10,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry import trace
 from starlette.requests import Request, cookie_parser
@@ -438,6 +438,12 @@ class BodyTooLarge(Exception):
     pass
 
 
+# Set to True in the request's scope state by a handler whose response may be framed by the
+# hosts its CSP `frame-ancestors` names (the signed theme preview): that response goes
+# without X-Frame-Options, whose DENY would otherwise forbid what the CSP allows.
+FRAMING_BY_CSP_ONLY: Final = "framing_by_csp_only"
+
+
 class SecurityHeadersMiddleware:
     """Headers every response carries. The HTML site adds its nonce-based CSP per page."""
 
@@ -464,6 +470,8 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {key.lower() for key, _ in message.get("headers", [])}
+                if (scope.get("state") or {}).get(FRAMING_BY_CSP_ONLY):
+                    present.add(b"x-frame-options")
                 message["headers"] = [
                     *message.get("headers", []),
                     *(item for item in self.extra if item[0] not in present),

@@ -118,6 +118,13 @@ async def test_fonts_radius_logo_and_pages_show_in_the_preview_then_live_once_pu
     assert "--radius-large: 1rem;" in preview.text
     assert "frame-ancestors" in preview.headers["content-security-policy"]
     assert "admin.localhost" in preview.headers["content-security-policy"]
+    # CSP governs the preview's framing: no X-Frame-Options DENY beside it (its legal
+    # pages too); the brand's own pages keep both.
+    assert "x-frame-options" not in preview.headers
+    assert "x-frame-options" not in preview_terms.headers
+    assert live_before.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in live_before.headers["content-security-policy"]
+    assert forged.headers["x-frame-options"] == "DENY"
     logo_path = re.search(r'class="logo"[^>]*><img src="(/theme-assets/[^"]+)"', preview.text)
     assert logo_path is not None
     assert "<h1>House rules</h1>" in preview_terms.text
