@@ -23,6 +23,7 @@ from domain.kernel.logs import bind_log_context
 from domain.kernel.settings import Settings
 
 if TYPE_CHECKING:
+    from domain.kernel.dead_letters import DeadLetterCount
     from domain.kernel.pubsub import EventHub
 
 K = TypeVar("K")
@@ -59,6 +60,8 @@ class Context:
     # The brand site's origin the request came to (scheme, host, port), when it came to a
     # brand host: links in e-mails lead back there. None on API hosts.
     site_origin: str | None = None
+    # The broker's dead letters (a port the app injects); None: no broker, figure unknown.
+    dead_letters: DeadLetterCount | None = None
     # Set by the WebSocket handshake (graphql-transport-ws connection_init payload).
     connection_params: dict[str, Any] | None = None
     # Cookie to set or clear on the HTTP response: (token or None to clear).

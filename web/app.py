@@ -20,11 +20,12 @@ from domain.brands.service import BrandRegistry
 from domain.compliance.jurisdictions import check_packs
 from domain.kernel import telemetry
 from domain.kernel.db import Database
+from domain.kernel.dead_letters import DeadLetterCount
 from domain.kernel.pubsub import EventHub
 from domain.kernel.settings import Settings
 from domain.kernel.supervision import TaskHealth
 from web import exports, health, report_exports
-from web.backoffice import backoffice_routes, build_console
+from web.backoffice import backoffice_routes, build_console, themes
 from web.callbacks import callback_routes
 from web.devmail import mailbox_routes
 from web.feed import feed_routes
@@ -52,7 +53,13 @@ from workers.relay import RELAY_TASK, run_relay
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Starlette:
+def create_app(
+    settings: Settings,
+    registry: BrandRegistry | None = None,
+    dead_letters: DeadLetterCount | None = None,
+) -> Starlette:
+    """`dead_letters`: how the dashboard counts the broker's dead letters; by default the
+    configured broker's (none without a broker URL: the figure reads as unknown)."""
     if settings.database_url is None:
         raise RuntimeError(
             "STAKEHOUSE_DATABASE_URL is required (stakehouse dev starts an embedded one)"
@@ -63,6 +70,8 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
     check_packs(brand.jurisdiction for brand in registry.by_slug.values())
     telemetry.configure_tracing(settings, service="api")
     graphql = StakehouseGraphQL(settings)
+    if dead_letters is None and settings.broker_url is not None:
+        dead_letters = _broker_dead_letters()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -93,6 +102,7 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
                 "registry": registry,
                 "settings": settings,
                 "broker_url": settings.broker_url,
+                "dead_letters": dead_letters,
             }
         finally:
             stop.set()
@@ -148,6 +158,13 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
     app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.graphql_max_body_bytes)
     app.add_middleware(AffiliateTrackingMiddleware, touch=settings.affiliate_touch)
     app.add_middleware(
+        BodyLimitMiddleware,
+        limit_bytes=settings.graphql_max_body_bytes,
+        # The theme editor's save carries uploads and pages: its own limit, admin hosts only.
+        raised={"/themes/save": themes.SAVE_BODY_BYTES_MAX},
+        raised_hosts=settings.admin_hosts,
+    )
+    app.add_middleware(
         BrandMiddleware,
         registry_of=lambda: registry,
         api_hosts=settings.api_hosts,
@@ -161,3 +178,10 @@ def create_app(settings: Settings, registry: BrandRegistry | None = None) -> Sta
     # Outermost: the request's span covers every other middleware.
     app.add_middleware(TracingMiddleware)
     return app
+
+
+def _broker_dead_letters() -> DeadLetterCount:
+    from workers.actors import broker  # noqa: PLC0415 (declares every queue)
+    from workers.queues import BrokerDeadLetters  # noqa: PLC0415
+
+    return BrokerDeadLetters(broker)

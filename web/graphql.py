@@ -206,6 +206,7 @@ class StakehouseGraphQL(GraphQL[Context, None]):
             user_agent=request.headers.get("user-agent"),
             credentials=credentials,
             site_origin=site_origin(request, brand),
+            dead_letters=state.get("dead_letters"),
             request=request,
             response=response,
             cache_principal=not isinstance(request, WebSocket),

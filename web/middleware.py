@@ -9,8 +9,8 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
 
 from opentelemetry import trace
 from starlette.requests import Request, cookie_parser
@@ -79,6 +79,21 @@ def _header(scope: Scope, name: str) -> str | None:
         if key == wanted:
             return str(value.decode("latin-1"))
     return None
+
+
+async def send_text(send: Send, status: int, text: str) -> None:
+    payload = text.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
 
 
 async def send_json(
@@ -327,11 +342,46 @@ class ErrorPageMiddleware:
 class BodyLimitMiddleware:
     """Refuse request bodies over `limit_bytes` with 413, counted as they stream in; and
     WebSocket messages over the same limit (a GraphQL document is no bigger on a socket)
-    by closing the socket with 1009, Message Too Big, before the app decodes them."""
+    by closing the socket with 1009, Message Too Big, before the app decodes them.
 
-    def __init__(self, app: ASGIApp, *, limit_bytes: int) -> None:
+    `raised`: the few console endpoints (path on an admin host, in `raised_hosts`) whose
+    forms carry uploads get their own, documented limit and a plain message naming it;
+    every other request keeps `limit_bytes`."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit_bytes: int,
+        raised: Mapping[str, int] | None = None,
+        raised_hosts: Iterable[str] = (),
+    ) -> None:
         self.app = app
         self.limit_bytes = limit_bytes
+        self.raised = dict(raised or {})
+        self.raised_hosts = frozenset(normalise_host(host) for host in raised_hosts)
+
+    def _raised_limit(self, scope: Scope) -> int | None:
+        limit = self.raised.get(scope.get("path", ""))
+        if limit is None or scope.get("method") != "POST":
+            return None
+        host = normalise_host(_header(scope, "host") or "")
+        return limit if host in self.raised_hosts else None
+
+    async def _refuse(self, send: Send, raised: int | None) -> None:
+        if raised is None:
+            await send_json(
+                send,
+                413,
+                {"error": {"code": "BODY_TOO_LARGE", "message": "Request body too large."}},
+            )
+            return
+        await send_text(
+            send,
+            413,
+            f"This form is too large: at most {raised // 1024} KiB, pages and uploads "
+            "together. Make the files or pages smaller and save again.",
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -340,13 +390,11 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        raised = self._raised_limit(scope)
+        limit = raised if raised is not None else self.limit_bytes
         declared = _header(scope, "content-length")
-        if declared and declared.isdigit() and int(declared) > self.limit_bytes:
-            await send_json(
-                send,
-                413,
-                {"error": {"code": "BODY_TOO_LARGE", "message": "Request body too large."}},
-            )
+        if declared and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, raised)
             return
         received = 0
 
@@ -355,18 +403,14 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit_bytes:
+                if received > limit:
                     raise BodyTooLarge()
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await send_json(
-                send,
-                413,
-                {"error": {"code": "BODY_TOO_LARGE", "message": "Request body too large."}},
-            )
+            await self._refuse(send, raised)
 
     def _capped_messages(self, receive: Receive, send: Send) -> Receive:
         async def capped_receive() -> Message:
@@ -392,6 +436,12 @@ class BodyLimitMiddleware:
 
 class BodyTooLarge(Exception):
     pass
+
+
+# Set to True in the request's scope state by a handler whose response may be framed by the
+# hosts its CSP `frame-ancestors` names (the signed theme preview): that response goes
+# without X-Frame-Options, whose DENY would otherwise forbid what the CSP allows.
+FRAMING_BY_CSP_ONLY: Final = "framing_by_csp_only"
 
 
 class SecurityHeadersMiddleware:
@@ -420,6 +470,8 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {key.lower() for key, _ in message.get("headers", [])}
+                if (scope.get("state") or {}).get(FRAMING_BY_CSP_ONLY):
+                    present.add(b"x-frame-options")
                 message["headers"] = [
                     *message.get("headers", []),
                     *(item for item in self.extra if item[0] not in present),

@@ -10,6 +10,7 @@ there, read and move dead letters with its management tools.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -99,6 +100,18 @@ def queue_states(broker: dramatiq.Broker, queues: Iterable[str]) -> list[QueueSt
         QUEUE_OLDEST_AGE.labels(queue=state.queue).set(state.oldest_age_s or 0.0)
         DEAD_LETTERS.labels(queue=state.queue).set(state.dead)
     return states
+
+
+class BrokerDeadLetters:
+    """The domain's DeadLetterCount port over the broker (injected into the app)."""
+
+    def __init__(self, broker: dramatiq.Broker) -> None:
+        self.broker = broker
+
+    async def count(self) -> int:
+        declared = self.broker.get_declared_queues()
+        states = await asyncio.to_thread(queue_states, self.broker, declared)
+        return sum(state.dead for state in states)
 
 
 def _state(broker: dramatiq.Broker, queue: str) -> QueueState:

@@ -1,6 +1,7 @@
 """The dashboard's operations overview for staff with report.read, over the request's brand:
 the sportsbook's open liability, failed payments of the last day, and the outbox backlog
-(events committed but not yet relayed). Each figure comes from its own context's read."""
+(events committed but not yet relayed), and the broker's dead letters (platform-wide: the
+broker's queues serve every brand). Each figure comes from its own context's read."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ class Overview:
     failed_payments: int
     outbox_pending: int
     outbox_oldest_at: datetime | None
+    # None: the app has no broker to ask.
+    dead_letters: int | None
     measured_at: datetime
 
 
@@ -35,4 +38,5 @@ async def overview(ctx: Context) -> Overview:
         liability = await bet_history.open_liability(uow, ctx.brand.slug)
         failed = await payment_reads.failed_since(uow, ctx.brand.slug, now - FAILED_PAYMENTS_WINDOW)
         backlog = await outbox.backlog(uow, ctx.brand.slug)
-    return Overview(liability, failed, backlog.pending, backlog.oldest_created_at, now)
+    dead = await ctx.dead_letters.count() if ctx.dead_letters is not None else None
+    return Overview(liability, failed, backlog.pending, backlog.oldest_created_at, dead, now)

@@ -26,13 +26,18 @@ class OperationsOverview:
     outbox_oldest_age_seconds: int | None = strawberry.field(
         description="How long the oldest of them has waited; null when none waits."
     )
+    dead_letters: int | None = strawberry.field(
+        description="Messages the workers gave up on, kept by the broker for replay or drop "
+        "(`stakehouse dlq`), across every queue and brand; null when the API has no broker."
+    )
 
 
 @strawberry.type
 class OperationsQuery:
     @strawberry.field(
         description="Staff (report.read): the brand's open liability, failed payments of the "
-        "last 24 hours and outbox backlog, for the dashboard's alerts and queue health.",
+        "last 24 hours, outbox backlog and dead letters, for the dashboard's alerts and queue "
+        "health.",
         extensions=[HasPermission.extension(Permission.REPORT_READ)],
     )
     async def operations_overview(self, info: Info) -> OperationsOverview:
@@ -43,6 +48,7 @@ class OperationsQuery:
             open_liability=[Money.of(v, c) for c, v in found.open_liability_minor.items()],
             failed_payments=found.failed_payments,
             outbox_pending=found.outbox_pending,
+            dead_letters=found.dead_letters,
             outbox_oldest_age_seconds=(
                 max(0, int((found.measured_at - oldest).total_seconds())) if oldest else None
             ),

@@ -232,7 +232,9 @@ async def test_an_admin_changes_the_primary_colour_and_logo_and_the_site_shows_b
     framed_primary = await preview.locator("html").evaluate(
         "e => getComputedStyle(e).getPropertyValue('--colour-primary')"
     )
-    await page.screenshot(path=str(artifacts / "backoffice-themes-preview-desktop.png"))
+    shots = artifacts / "screenshots"
+    shots.mkdir(exist_ok=True)
+    await page.screenshot(path=str(shots / "backoffice-themes-preview-desktop.png"))
     row = page.locator("tr[data-version='2']")
     await row.get_by_label("Reason (kept in the audit log)").fill("spring look")
     await row.get_by_role("button", name="Publish").click()
@@ -277,6 +279,8 @@ async def test_every_staff_page_passes_axe_and_is_photographed(
     await _check_in_review(server, player)
     context, page, problems = await _new_page(browser, axe_script)
     found: dict[str, list[str]] = {}
+    shots = artifacts / "screenshots"
+    shots.mkdir(exist_ok=True)
 
     async def audit(path: str, name: str) -> None:
         for size, (width, height) in SIZES.items():
@@ -284,9 +288,7 @@ async def test_every_staff_page_passes_axe_and_is_photographed(
             response = await page.goto(_console(server) + path)
             assert response is not None and response.status == 200, path
             found[f"{path} {size}"] = await _axe_violations(page)
-            await page.screenshot(
-                path=str(artifacts / f"backoffice-{name}-{size}.png"), full_page=True
-            )
+            await page.screenshot(path=str(shots / f"backoffice-{name}-{size}.png"), full_page=True)
 
     await audit("/login", "login")
     await _sign_in_staff(page, server, db, "admin@op.example", "admin")

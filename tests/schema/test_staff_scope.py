@@ -287,7 +287,8 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
         "Player.notes": Case(_player_field("notes { id body }"), {"id": world.player}),
         # Aurora's open bet is its liability; northstar's own overview shows none of it.
         "Query.operationsOverview": Case(
-            "{ operationsOverview { openLiability { amount currency } failedPayments } }", {}
+            "{ operationsOverview { openLiability { amount currency } failedPayments deadLetters } }",
+            {},
         ),
         "Mutation.addPlayerNote": write(
             "addPlayerNote", {**player, "body": "called about a bonus"}, "PLAYER_NOT_FOUND"

@@ -5,6 +5,7 @@ drop forgets it, each with an audit row naming who and why. Real Redis, real wor
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -226,3 +227,35 @@ async def _last_welcome_ms(db: Database, players: list[uuid.UUID]) -> int:
         )
     assert last is not None
     return int(last.timestamp() * 1000)
+
+
+async def test_the_dashboard_and_operations_overview_count_the_brokers_dead_letters(
+    db: Database, registry: BrandRegistry
+) -> None:
+    """The API does not import the broker: the app gets the broker's count through the
+    domain's DeadLetterCount port at creation, and shows it in the dashboard's queue health."""
+    from domain.kernel.settings import get_settings
+    from tests.conftest import app_server
+    from tests.web.backoffice.support import signed_in_console
+
+    async with app_server(registry) as server:
+        admin = await signed_in_console(server, db, "dlq-dash@op.example", ["admin"])
+        before = await admin.get("/")
+        await dead_lettered_poison()
+        after = await admin.get("/")
+        await admin.aclose()
+    no_broker = get_settings().model_copy(update={"broker_url": None})
+    async with app_server(registry, no_broker) as server:
+        admin = await signed_in_console(server, db, "dlq-dash-2@op.example", ["admin"])
+        unknown = await admin.get("/")
+        await admin.aclose()
+
+    def figure(html: str) -> str:
+        found = re.search(r'data-figure="dead-letters">(.*?)</', html, re.DOTALL)
+        assert found is not None
+        return found.group(1).strip()
+
+    assert (before.status_code, figure(before.text)) == (200, "0")
+    assert figure(after.text) == "1"
+    assert "Dead letters" in after.text
+    assert figure(unknown.text) == "unknown"

@@ -28,6 +28,10 @@ from web.backoffice import strings
 from web.backoffice.console import Console, Page, first_error, id_field, reason_of, text_field
 
 AREA: Final = "themes"
+# The editor's save posts the palette, fonts, legal pages (up to 20,000 characters each)
+# and a logo (48 KiB) and favicon (16 KiB) in one form: more than the app-wide 100 KB
+# request limit (GraphQL documents), so this one endpoint gets its own (web/app.py).
+SAVE_BODY_BYTES_MAX: Final = 512 * 1024
 TOKENS: Final = tuple(ColourTokens.model_fields)
 ASSET_KINDS: Final = ("logo", "favicon")
 

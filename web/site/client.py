@@ -113,6 +113,7 @@ class SiteGraphQL:
             user_agent=request.headers.get("user-agent"),
             credentials=Credentials(cookie, SessionTransport.COOKIE) if cookie else None,
             site_origin=site_origin(request, state["brand"]),
+            dead_letters=state.get("dead_letters"),
             request=request,
             # A live stream outlasts sessions: look the principal up again for each event.
             cache_principal=not long_lived,

@@ -21,6 +21,7 @@ from domain.brands import theme_editor
 from domain.brands.preview import previewed_version
 from domain.kernel import clock
 from domain.kernel.db import Database
+from web.middleware import FRAMING_BY_CSP_ONLY
 from web.site.site import Site
 from web.static_assets import IMMUTABLE_CACHE_CONTROL
 
@@ -74,6 +75,8 @@ class ThemePreviewRoutes:
         response.headers["content-security-policy"] = policy.replace(
             "frame-ancestors 'none'", f"frame-ancestors {ancestors}"
         )
+        # The CSP alone says who may frame it (X-Frame-Options cannot name hosts).
+        state[FRAMING_BY_CSP_ONLY] = True
         # A draft is never cached nor indexed.
         response.headers["cache-control"] = "no-store"
         response.headers["x-robots-tag"] = "noindex"

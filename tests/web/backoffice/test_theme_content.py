@@ -15,6 +15,7 @@ from domain.brands.models import ThemeAsset, ThemeVersion
 from domain.brands.service import BrandRegistry
 from domain.brands.theme_content import FONT_CHOICES
 from domain.kernel.db import Database
+from domain.kernel.settings import get_settings
 from tests.support import AURORA
 from tests.web.backoffice.support import signed_in_console
 from tests.web.site.support import SiteClient
@@ -117,6 +118,13 @@ async def test_fonts_radius_logo_and_pages_show_in_the_preview_then_live_once_pu
     assert "--radius-large: 1rem;" in preview.text
     assert "frame-ancestors" in preview.headers["content-security-policy"]
     assert "admin.localhost" in preview.headers["content-security-policy"]
+    # CSP governs the preview's framing: no X-Frame-Options DENY beside it (its legal
+    # pages too); the brand's own pages keep both.
+    assert "x-frame-options" not in preview.headers
+    assert "x-frame-options" not in preview_terms.headers
+    assert live_before.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in live_before.headers["content-security-policy"]
+    assert forged.headers["x-frame-options"] == "DENY"
     logo_path = re.search(r'class="logo"[^>]*><img src="(/theme-assets/[^"]+)"', preview.text)
     assert logo_path is not None
     assert "<h1>House rules</h1>" in preview_terms.text
@@ -142,4 +150,50 @@ async def test_fonts_radius_logo_and_pages_show_in_the_preview_then_live_once_pu
     assert logo_path.group(1) in live.text and "--radius-large: 1rem;" in live.text
     assert "<h1>House rules</h1>" in live_terms.text
     await site.aclose()
+    await admin.aclose()
+
+
+async def test_a_full_save_under_the_editors_own_body_limit_succeeds_and_one_over_is_refused(
+    server: str, db: Database, registry: BrandRegistry
+) -> None:
+    """Three full legal pages, a 48 KiB logo and a 16 KiB favicon are more than the app-wide
+    100 KB limit: the editor's save has its own 512 KiB, on admin hosts only."""
+    admin = await signed_in_console(server, db, "theme-big@op.example", ["admin"])
+    await admin.get("/themes")
+    page = "Fair play at the tables.\n" * 800  # 20,000 characters: a page's most
+    logo = png(4, 2)
+    favicon = png()
+    full = {f"page_{name}": page for name in ("terms", "privacy", "responsible-gambling")}
+    files = {
+        "logo": ("logo.png", logo + b"\x00" * (48 * 1024 - len(logo)), "image/png"),
+        "favicon": ("favicon.png", favicon + b"\x00" * (16 * 1024 - len(favicon)), "image/png"),
+    }
+    before = await _counts(db)
+
+    saved = await admin.post("/themes/save", {**_form(registry), **full}, files=files)
+    # The same save padded to just under the limit (the form ignores fields it does not know).
+    padding = 512 * 1024 - int(saved.request.headers["content-length"]) - 300
+    near_limit = await admin.post(
+        "/themes/save", {**_form(registry), **full, "padding": "p" * padding}, files=files
+    )
+    after_save = await _counts(db)
+    too_large = await admin.post(
+        "/themes/save", {**_form(registry), "page_terms": "x" * (512 * 1024 + 1)}
+    )
+    # Elsewhere the app-wide limit stands: the API refuses the same bytes as before.
+    elsewhere = await admin.post("/aml/take", {"alert": "x" * 150_000})
+
+    assert int(saved.request.headers["content-length"]) > get_settings().graphql_max_body_bytes
+    assert 511 * 1024 < int(near_limit.request.headers["content-length"]) < 512 * 1024
+    for ok in (saved, near_limit):
+        assert ok.status_code in (302, 303), ok.text[:500]
+        assert ok.headers["location"] == "/themes?notice=theme_saved"
+    assert after_save == (before[0] + 2, before[1] + 4)
+    assert too_large.status_code == 413
+    assert "This form is too large: at most 512 KiB, pages and uploads together." in (
+        too_large.text
+    )
+    assert await _counts(db) == after_save
+    assert elsewhere.status_code == 413
+    assert elsewhere.json()["error"]["code"] == "BODY_TOO_LARGE"
     await admin.aclose()
