@@ -30,6 +30,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -58,6 +59,15 @@ def sequence_of(frame: str) -> int | None:
         return None
     start += 8
     return round((float(frame[start : frame.index('"', start)]) - ODDS_BASE) * SEQUENCE_SCALE)
+
+
+_ODDS_IN_JSON = re.compile(r'"odds":\s*"([0-9.]+)"')
+
+
+def sequence_in_event(payload: str) -> int | None:
+    """The sequence of a relayed event's NOTIFY payload (JSON written with any spacing)."""
+    found = _ODDS_IN_JSON.search(payload)
+    return round((float(found.group(1)) - ODDS_BASE) * SEQUENCE_SCALE) if found else None
 
 
 def gid(type_name: str, node_id: int) -> str:
@@ -294,6 +304,8 @@ class Phase:
     first_ms: list[float]
     last_ms: list[float]
     missing_changes: int
+    # The app: commit to the relay's NOTIFY on the events channel (what the hub hears).
+    relay_ms: list[float] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -325,6 +337,25 @@ async def publish(
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(sequence)))
     await asyncio.gather(*tasks)
+
+
+async def _listen_to_relay(notified: dict[int, float]) -> Any:
+    """A connection LISTENing where the relay NOTIFYs published events (as the hub does):
+    when each change left the relay."""
+    import asyncpg  # noqa: PLC0415
+
+    from domain.kernel.db import plain_url  # noqa: PLC0415
+    from domain.kernel.outbox import EVENTS_CHANNEL  # noqa: PLC0415
+    from domain.kernel.settings import get_settings  # noqa: PLC0415
+
+    def heard(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        sequence = sequence_in_event(payload)
+        if sequence is not None:
+            notified.setdefault(sequence, time.time())
+
+    connection = await asyncpg.connect(plain_url(str(get_settings().database_url)))
+    await connection.add_listener(EVENTS_CHANNEL, heard)
+    return connection
 
 
 def app_sender(db: Any, book: Book) -> Any:
@@ -371,6 +402,8 @@ async def run_phase(
     changes = int(args.rate * args.duration)
     sequences = range(first, first + changes)
     committed: dict[int, float] = {}
+    notified: dict[int, float] = {}
+    listener = await _listen_to_relay(notified) if name != "ceiling" else None
     started = time.time()
     await publish(book, send, sequences, args.rate, committed)
     expected = sum(clients.per_list[book.list_of_event(s % len(book.events))] for s in sequences)
@@ -396,6 +429,9 @@ async def run_phase(
     last_ms = [(lasts[s] - committed[s]) * 1000 for s in lasts]
     missing = sum(1 for s in sequences if s not in lasts)
     phase = Phase(name, changes, expected, delivered, end - started, first_ms, last_ms, missing)
+    if listener is not None:
+        await listener.close()
+        phase.relay_ms = [(notified[s] - committed[s]) * 1000 for s in notified if s in committed]
     sample = next((r.sample for r in found if r.sample), "")
     return phase, sample
 
@@ -480,6 +516,11 @@ def report(phases: list[Phase], samples: dict[str, str], book: Book) -> None:
         "last socket's frame of each change; lost: changes no socket received)")  # fmt: skip
     for name, sample in samples.items():
         say(f"{name}: a frame is {len(sample)} bytes")
+    for phase in phases:
+        if phase.relay_ms:
+            say(f"{phase.name}: commit to the relay's NOTIFY p50 "
+                f"{percentile(phase.relay_ms, 0.5):.1f} ms, p99 "
+                f"{percentile(phase.relay_ms, 0.99):.1f} ms (of the latencies above)")  # fmt: skip
     shared = next((p for p in phases if p.name == "shared"), None)
     if shared and ceiling:
         say(f"goal: last-socket p99 {percentile(shared.last_ms, 0.99):.0f} ms (<= 200), "

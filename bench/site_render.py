@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import cProfile
 import difflib
+import functools
 import os
 import re
 import statistics
@@ -150,6 +151,7 @@ async def floor_values(documents: Documents, theme: Any) -> dict[str, tuple[str,
     """Per page, its template and the values `Site.render` passes it for a signed-out
     visitor on the first page, built from the documents' answers as the handlers build them
     (web/site/casino.py `lobby`, web/site/sports.py `index`)."""
+    from web.site.assets import vendor_url  # noqa: PLC0415
     from web.site.casino import LobbyFilters  # noqa: PLC0415
     from web.site.security import CSRF_FIELD  # noqa: PLC0415
     from web.site.site import HTMX_CONFIG, Page, Viewer  # noqa: PLC0415
@@ -157,17 +159,23 @@ async def floor_values(documents: Documents, theme: Any) -> dict[str, tuple[str,
 
     viewer_data = (await documents.run("SiteViewer")).get("viewer") or {}
     viewer = Viewer(viewer_data.get("player"), bool(viewer_data.get("twoFactorPending")))
-    request = Request({"type": "http", "method": "GET", "path": "/", "headers": []})
-    page = Page(
-        request=request, theme=theme, locale=theme.brand.default_locale, nonce=NONCE,
-        csrf_token=CSRF_TOKEN, viewer=viewer, fresh_csrf_secret=None,
-    )  # fmt: skip
+
+    def page_at(path: str) -> Any:
+        # The page's own path: the navigation marks it as the current one.
+        request = Request({"type": "http", "method": "GET", "path": path, "headers": []})
+        return Page(
+            request=request, theme=theme, locale=theme.brand.default_locale, nonce=NONCE,
+            csrf_token=CSRF_TOKEN, viewer=viewer, fresh_csrf_secret=None,
+        )  # fmt: skip
+
+    page = page_at("/")
     common = {
         "page": page,
         "brand": page.brand,
         "translations": theme.translations_for(page.locale),
         "csrf_field": CSRF_FIELD,
         "htmx_config": HTMX_CONFIG,
+        "vendor_url": functools.partial(vendor_url, get_settings()),
         "personal": False,
     }
 
@@ -178,6 +186,7 @@ async def floor_values(documents: Documents, theme: Any) -> dict[str, tuple[str,
     more = filters.query(info["endCursor"]) if info["hasNextPage"] else None
     casino = {
         **common,
+        "page": page_at("/casino"),
         "filters": filters,
         "edges": connection["edges"],
         "next_url": f"/casino/games?{more}" if more else None,
@@ -188,10 +197,13 @@ async def floor_values(documents: Documents, theme: Any) -> dict[str, tuple[str,
         "return_path": "/casino",
     }
 
-    sports_data = await documents.run("SportsEvents", {"first": 20, "after": None})
+    sports_data = await documents.run(
+        "SportsEvents", {"first": 20, "after": None, "format": viewer.odds_format}
+    )
     events = [edge["node"] for edge in sports_data["sportsbookEvents"]["edges"]]
     sports = {
         **common,
+        "page": page_at("/sports"),
         "slip": Slip(key=SLIP_KEY),
         "currency": str(page.brand.currencies[0]),
         "preview": None,
@@ -202,8 +214,9 @@ async def floor_values(documents: Documents, theme: Any) -> dict[str, tuple[str,
         "wallets": [],
         "sports": sports_data["sports"],
         "current_sport": "",
+        "live_only": False,
         "events": events,
-        "stream_url": _stream_url(events) if events else None,
+        "stream_url": _stream_url(events, listing=True) if events else None,
         "return_path": "/sports",
     }
     return {"/casino": ("casino/lobby.html", casino), "/sports": ("sports/index.html", sports)}
@@ -217,7 +230,7 @@ PAGE_DOCUMENTS: dict[str, list[tuple[str, dict[str, Any] | None]]] = {
         ("CasinoLobby", {"first": 24, "after": None, "search": None, "category": None,
                          "provider": None, "favouritesOnly": False, "signedIn": False}),
     ],
-    "/sports": [("SportsEvents", {"first": 20, "after": None})],
+    "/sports": [("SportsEvents", {"first": 20, "after": None, "format": "DECIMAL"})],
 }  # fmt: skip
 
 
