@@ -36,7 +36,8 @@ SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 STAFF_PAGES = ["/", "/players", "/players/{player}", "/payments", "/payments/deposits",
                "/kyc", "/trading",
                "/trading/market/{market}", "/casino",
-               "/casino/reconciliation", "/themes", "/staff", "/reports", "/bonuses", "/audit",
+               "/casino/reconciliation", "/themes", "/staff", "/reports", "/bonuses", "/bonuses/abuse",
+               "/audit",
                "/audit?verify=1"]  # fmt: skip
 
 
