@@ -30,6 +30,7 @@ from web.site.pages import PublicPages, SignInPages
 from web.site.protection import PlayerProtectionPages
 from web.site.recovery import RecoveryPages
 from web.site.responsible import ResponsibleGamblingPages
+from web.site.rewards import RewardsPage
 from web.site.site import Site
 from web.site.sports import SportsPages
 from web.site.themes import file_digest, load_site_themes, split_fingerprint
@@ -141,6 +142,7 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
     recovery = RecoveryPages(site)
     inbox = InboxPages(site)
     bonuses = BonusPages(site)
+    rewards = RewardsPage(site)
     verification = VerificationPages(site)
     both = ["GET", "POST"]
     routes = [
@@ -173,6 +175,8 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/account/bonuses", bonuses.account_bonuses, methods=["GET"]),
         Route("/account/bonuses/stream", bonuses.progress_stream, methods=["GET"]),
         Route("/account/bonuses/forfeit", bonuses.forfeit, methods=["POST"]),
+        Route("/account/rewards", rewards.show, methods=["GET"]),
+        Route("/account/rewards/redeem", rewards.redeem, methods=["POST"]),
         Route("/promotions", bonuses.promotions, methods=["GET"]),
         Route("/promotions/claim", bonuses.claim, methods=["POST"]),
         Route("/account/profile", verification.profile, methods=both),

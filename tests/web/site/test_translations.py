@@ -260,6 +260,7 @@ def _paths(market: BookMarket) -> dict[str, str]:
         "/account/withdraw": "/account/withdraw",
         "/account/inbox": "/account/inbox",
         "/account/bonuses": "/account/bonuses",
+        "/account/rewards": "/account/rewards",
         "/promotions": "/promotions",
         "/account/profile": "/account/profile",
         "/account/verification": "/account/verification",
