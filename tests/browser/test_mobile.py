@@ -62,7 +62,15 @@ async def test_no_key_page_scrolls_sideways_at_320_px_and_each_is_photographed(
         brand,
         out,
         signed_in=True,
-        pages=("/", "/casino", "/account", "/account/deposit", "/account/bets", "GAME"),
+        pages=(
+            "/",
+            "/casino",
+            "/account",
+            "/account/deposit",
+            "/account/bets",
+            "/account/rewards",
+            "GAME",
+        ),
         before=signed_in,
     )
 
