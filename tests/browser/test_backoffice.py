@@ -38,7 +38,8 @@ STAFF_PAGES = ["/", "/players", "/players/{player}", "/payments", "/payments/dep
                "/kyc", "/aml", "/trading",
                "/kyc", "/support", "/trading",
                "/trading/market/{market}", "/casino",
-               "/casino/reconciliation", "/themes", "/staff", "/reports", "/bonuses", "/audit",
+               "/casino/reconciliation", "/themes", "/staff", "/reports", "/bonuses", "/bonuses/abuse",
+               "/audit",
                "/audit?verify=1"]  # fmt: skip
 
 

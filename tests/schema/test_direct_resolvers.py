@@ -174,6 +174,7 @@ def _variables(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "ClaimFreeSpins": {"input": {"offerId": to_base64("BonusOffer", uuid.UUID(int=1))}},
         "ClaimFreeBet": {"input": {"offerId": to_base64("BonusOffer", uuid.UUID(int=1))}},
         "ForfeitBonus": {"input": {"grantId": to_base64("BonusGrant", uuid.UUID(int=1))}},
+        "RedeemLoyaltyPoints": {"input": {"points": 100, "idempotencyKey": "redeem-1"}},
         "CompleteTwoFactor": {"input": {"code": "000000"}},
         "ConfirmLimitChange": {"input": limit},
         "Deposit": {"input": {"amount": money, "idempotencyKey": "deposit-1"}},

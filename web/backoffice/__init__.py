@@ -142,6 +142,10 @@ AREAS: Final = [
         strings.TEXT["segments"],
         reads=("SegmentsDesk",),
         actions=("ImportSegment", "CreateCampaign"),
+        "bonus_abuse",
+        "/bonuses/abuse",
+        strings.TEXT["bonus_abuse"],
+        reads=("BonusAbuseFlags",),
     ),
     Area("audit", "/audit", strings.TEXT["audit"], reads=("AuditLog",)),
 ]
@@ -225,6 +229,7 @@ def console_routes(console: Console) -> list[Route]:
         Route("/reports.csv", reports.csv, methods=["GET"]),
         Route("/bonuses", bonuses.desk, methods=["GET"]),
         Route("/bonuses/cancel", bonuses.cancel, methods=post),
+        Route("/bonuses/abuse", bonuses.abuse, methods=["GET"]),
         Route("/audit", audit.log, methods=["GET"]),
         Route("/audit.csv", audit.csv, methods=["GET"]),
         Route("/static/backoffice.css", stylesheet, methods=["GET"]),

@@ -1,8 +1,10 @@
 """Bonuses: the brand's offers, its grants by state (newest first), and cancelling an
-active grant with a reason (its bonus money is taken back; audited by the API)."""
+active grant with a reason (its bonus money is taken back; audited by the API); for risk
+staff, the brand's bonus abuse flags."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -12,6 +14,9 @@ from web.backoffice import strings
 from web.backoffice.console import Console, Page, first_error, id_field, reason_of
 
 AREA: Final = "bonuses"
+ABUSE_AREA: Final = "bonus_abuse"
+FLAGS_MAX: Final = 100
+FLAG_KINDS: Final = ("SHARED_ADDRESS", "OPPOSITE_BETS", "LOW_ODDS", "MAX_BET_REFUSED")
 GRANTS_MAX: Final = 100
 STATES: Final = ("ACTIVE", "CONVERTED", "FORFEITED", "EXPIRED", "CANCELLED")
 
@@ -69,3 +74,21 @@ class BonusPages:
         if error is not None:
             return await self._desk(request, page, state="ACTIVE", status=400, error=error)
         return self.console.redirect(request, "/bonuses?notice=grant_cancelled")
+
+    async def abuse(self, request: Request) -> Response:
+        """GET /bonuses/abuse: the brand's abuse flags for risk staff, of one kind or all."""
+        page, refused = await self.console.open_area(request, ABUSE_AREA)
+        if refused is not None:
+            return refused
+        kind = request.query_params.get("kind", "")
+        chosen = kind if kind in FLAG_KINDS else None
+        result = await self.console.run(
+            request, "BonusAbuseFlags", {"kind": chosen, "first": FLAGS_MAX}
+        )
+        flags = [
+            {**flag, "details": json.loads(flag["details"])}
+            for flag in result.data.get("bonusAbuseFlags") or []
+        ]
+        return self.console.render(
+            page, "bonus_abuse.html", flags=flags, kinds=FLAG_KINDS, kind=chosen
+        )

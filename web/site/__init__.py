@@ -32,6 +32,7 @@ from web.site.pages import PublicPages, SignInPages
 from web.site.protection import PlayerProtectionPages
 from web.site.recovery import RecoveryPages
 from web.site.responsible import ResponsibleGamblingPages
+from web.site.rewards import RewardsPage
 from web.site.site import Site
 from web.site.sports import SportsPages
 from web.site.support import SupportPages
@@ -150,6 +151,7 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
     inbox = InboxPages(site)
     marketing = MarketingPages(site)
     bonuses = BonusPages(site)
+    rewards = RewardsPage(site)
     verification = VerificationPages(site)
     connected = ConnectedLoginPages(site)
     support = SupportPages(site)
@@ -188,6 +190,8 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/account/bonuses", bonuses.account_bonuses, methods=["GET"]),
         Route("/account/bonuses/stream", bonuses.progress_stream, methods=["GET"]),
         Route("/account/bonuses/forfeit", bonuses.forfeit, methods=["POST"]),
+        Route("/account/rewards", rewards.show, methods=["GET"]),
+        Route("/account/rewards/redeem", rewards.redeem, methods=["POST"]),
         Route("/promotions", bonuses.promotions, methods=["GET"]),
         Route("/promotions/claim", bonuses.claim, methods=["POST"]),
         Route("/account/profile", verification.profile, methods=both),

@@ -93,8 +93,16 @@ GRANT_STATES: Final[Mapping[str, str]] = {
     "EXPIRED": N_("expired"),
     "CANCELLED": N_("cancelled"),
 }
+FREE_BET_STATES: Final[Mapping[str, str]] = {
+    "ACTIVE": N_("active"),
+    "USED": N_("placed"),
+    "SETTLED": N_("settled"),
+    "EXPIRED": N_("expired"),
+    "CANCELLED": N_("cancelled"),
+}
 LABELS: Final[Mapping[str, Mapping[str, str]]] = {
     "contribution": CONTRIBUTION_NAMES,
+    "free_bet_state": FREE_BET_STATES,
     "offer_kind": OFFER_KINDS,
     "grant_state": GRANT_STATES,
     "transaction": TRANSACTION_KINDS,

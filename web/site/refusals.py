@@ -59,6 +59,7 @@ FIELD_REFUSALS: Final[Mapping[tuple[str, str], str]] = {
     ("INVALID_CREDENTIALS", "password"): N_(
         "The password is not right. Enter your current password to confirm."
     ),
+    ("INVALID_TERMS", "points"): N_("Redeem points in the steps shown."),
 }
 
 # A step refused for want of KYC names the step and the level needed: the API's error
@@ -183,6 +184,9 @@ REFUSALS: Final[Mapping[str, str]] = {
     "CASH_OUT_UNAVAILABLE": N_("Cash-out is not available for this bet right now."),
     "CASH_OUT_VALUE_CHANGED": N_("The cash-out value has changed."),
     "INVALID": N_("This is not valid."),
+    "INVALID_TERMS": N_("These terms are not valid."),
+    "LOYALTY_NOT_OFFERED": N_("This site has no loyalty programme."),
+    "NOT_ENOUGH_POINTS": N_("You do not have that many points to redeem now."),
     # Verification and profile
     "VERIFICATION_REQUIRED": N_("Verify your identity first: see the Verification page."),
     "INVALID_PROFILE": N_("Check this field."),

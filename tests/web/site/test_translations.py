@@ -264,6 +264,7 @@ def _paths(market: BookMarket) -> dict[str, str]:
         "/account/inbox": "/account/inbox",
         "/support": "/support",
         "/account/bonuses": "/account/bonuses",
+        "/account/rewards": "/account/rewards",
         "/promotions": "/promotions",
         "/account/profile": "/account/profile",
         "/account/verification": "/account/verification",
