@@ -155,7 +155,6 @@ def create_app(
     app = Starlette(
         routes=routes, lifespan=lifespan, exception_handlers={404: error_pages.not_found}
     )
-    app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.graphql_max_body_bytes)
     app.add_middleware(AffiliateTrackingMiddleware, touch=settings.affiliate_touch)
     app.add_middleware(
         BodyLimitMiddleware,

@@ -17,7 +17,6 @@ from schema.errors import MutationError, mutation_error, to_errors
 from schema.ids import uuid_of
 from schema.segments.types import (
     Campaign,
-    MarketingChannel,
     MarketingConsent,
     Segment,
     SegmentRuleInput,
@@ -93,7 +92,7 @@ class CampaignContentInput:
 class CreateCampaignInput:
     segment_id: relay.GlobalID
     name: str
-    channel: MarketingChannel  # type: ignore[valid-type]
+    channel: ConsentChannel
     content: list[CampaignContentInput] = strawberry.field(
         description="Per locale; a player gets their locale, else their language, else the "
         "brand's default locale, else the first given."
@@ -113,7 +112,7 @@ class CancelCampaignInput:
 
 @strawberry.input
 class SetMarketingConsentInput:
-    channel: MarketingChannel  # type: ignore[valid-type]
+    channel: ConsentChannel
     granted: bool
 
 
@@ -162,7 +161,7 @@ class SetMarketingConsentPayload:
 
 @strawberry.type
 class UnsubscribePayload:
-    channel: MarketingChannel | None = None  # type: ignore[valid-type]
+    channel: ConsentChannel | None = None
     errors: list[UnsubscribeError]
 
 

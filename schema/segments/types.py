@@ -17,18 +17,20 @@ from domain.segments.service import SegmentView
 from schema.ids import global_id
 from schema.money import MoneyInput, NumberSent
 
-MarketingChannel = strawberry.enum(
+# The domain's enum registered under the schema's name (strawberry.enum returns the same
+# class, so fields annotate the domain type itself).
+strawberry.enum(
     ConsentChannel,
     name="MarketingChannel",
     description="A channel players consent to marketing on. Campaigns send on INBOX and "
     "EMAIL today.",
 )
-SegmentKindEnum = strawberry.enum(
+strawberry.enum(
     SegmentKind,
     name="SegmentKind",
     description="RULE: kept from events by its rule. STATIC: an imported list.",
 )
-CampaignStatusEnum = strawberry.enum(CampaignStatus, name="CampaignStatus")
+strawberry.enum(CampaignStatus, name="CampaignStatus")
 
 
 @strawberry.enum(description="What a segment condition looks at.")
@@ -85,7 +87,7 @@ class SegmentConditionInput:
     amount: MoneyInput | None = None
     product: SegmentProduct | None = None
     window_days: int | None = None
-    channel: MarketingChannel | None = None  # type: ignore[valid-type]
+    channel: ConsentChannel | None = None
     flag: bool | None = None
 
 
@@ -140,7 +142,7 @@ def _condition_of(condition: SegmentConditionInput) -> dict[str, Any]:
 class Segment:
     id: strawberry.ID
     name: str
-    kind: SegmentKindEnum  # type: ignore[valid-type]
+    kind: SegmentKind
     rule: str | None = strawberry.field(
         description="The rule as JSON (amounts in minor units); null for a static list."
     )
@@ -204,8 +206,8 @@ class Campaign:
     id: strawberry.ID
     segment_id: strawberry.ID
     name: str
-    channel: MarketingChannel  # type: ignore[valid-type]
-    status: CampaignStatusEnum  # type: ignore[valid-type]
+    channel: ConsentChannel
+    status: CampaignStatus
     send_at: datetime
     throttle_per_minute: int
     counts: CampaignCounts
@@ -238,7 +240,7 @@ class Campaign:
 
 @strawberry.type(description="The player's marketing consent on one channel.")
 class MarketingConsent:
-    channel: MarketingChannel  # type: ignore[valid-type]
+    channel: ConsentChannel
     granted: bool
     changed_at: datetime | None
 

@@ -66,6 +66,7 @@ async def check_brand_on_a_phone(browser: Any, server: str, artifacts: Path, bra
             "/account/deposit",
             "/account/bets",
             "/account/marketing",
+            "/account/rewards",
             "GAME",
         ),
         before=signed_in,

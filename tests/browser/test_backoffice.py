@@ -35,11 +35,10 @@ from workers.actors import payments as payment_actors
 
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 STAFF_PAGES = ["/", "/players", "/players/{player}", "/payments", "/payments/deposits",
-               "/kyc", "/aml", "/trading",
-               "/kyc", "/support", "/trading",
+               "/kyc", "/aml", "/support", "/trading",
                "/trading/market/{market}", "/casino",
                "/casino/reconciliation", "/themes", "/staff", "/reports", "/bonuses", "/bonuses/abuse",
-               "/audit",
+               "/segments", "/audit",
                "/audit?verify=1"]  # fmt: skip
 
 
@@ -81,7 +80,7 @@ async def test_support_finds_a_player_by_phone_and_revokes_their_sessions(
     context, page, problems = await _new_page(browser, axe_script)
     await _sign_in_staff(page, server, db, "support@op.example", "support")
 
-    await page.get_by_role("link", name="Players").click()
+    await page.get_by_role("link", name="Players", exact=True).click()
     await page.fill("#q", "99887766")
     await page.get_by_role("button", name="Search").click()
     await page.get_by_role("link", name="phone@example.com").click()
@@ -118,7 +117,7 @@ async def test_finance_approves_a_withdrawal_and_the_players_balance_page_change
     context, page, problems = await _new_page(browser, axe_script)
     await _sign_in_staff(page, server, db, "finance@op.example", "finance")
 
-    await page.get_by_role("link", name="Payments").click()
+    await page.get_by_role("link", name="Payments", exact=True).click()
     row = page.get_by_role("row").filter(has_text="20.00 EUR")
     async with running_worker(payment_actors.QUEUE):
         await row.get_by_role("button", name="Approve").click()
@@ -145,7 +144,7 @@ async def test_a_trader_suspends_a_market_and_the_bettors_event_page_shows_it(
     context, page, problems = await _new_page(browser, axe_script)
     await _sign_in_staff(page, server, db, "trader@op.example", "trader")
 
-    await page.get_by_role("link", name="Trading").click()
+    await page.get_by_role("link", name="Trading", exact=True).click()
     row = page.locator(f"tr[data-market='{gid('Market', market.market_id)}']")
     await row.get_by_label("Reason (kept in the audit log)").fill("injury news")
     await row.get_by_role("button", name="Suspend").click()
@@ -219,7 +218,7 @@ async def test_an_admin_changes_the_primary_colour_and_logo_and_the_site_shows_b
             await asyncio.sleep(0.2)
         return False
 
-    await page.get_by_role("link", name="Theme").click()
+    await page.get_by_role("link", name="Theme", exact=True).click()
     await save_and_publish(1, "the shipped look, kept as version 1")
     await page.fill("#colour-primary", "#4a2fd0")
     await page.set_input_files(

@@ -21,57 +21,6 @@ from web.seed import DEMO_PASSWORD
 @pytest.fixture
 async def demo_site(db: Database, registry: BrandRegistry) -> None:
     await seed_demo_site(db, registry)
-    """The dev lobby (every demo game), the demo players, and events in play with scores:
-    enough of them that the home page's live rail runs past the phone's edge, as in dev
-    (a rail's off-screen items must not widen the page)."""
-    await seed(db, registry, demo=True)
-    await add_market(db, {"home": "2.10", "draw": "3.40", "away": "3.60"})
-    live = [
-        (await add_market(db, {"home": "1.80", "away": "2.05"}, event_status="live")).event_id
-        for _ in range(3)
-    ]
-    async with db.transaction() as uow:
-        await uow.session.execute(
-            update(Event)
-            .where(Event.id.in_(live))
-            .values(score={"home": 1, "away": 0}, clock={"period": "2H", "minute": 67})
-        )
-
-
-@pytest.mark.parametrize("brand", BRANDS)
-async def test_no_key_page_scrolls_sideways_at_320_px_and_each_is_photographed(
-    browser: Any, server: str, artifacts: Path, demo_site: None, brand: str
-) -> None:
-    base = f"http://{brand}.localhost:{_port(server)}"
-    out = artifacts / "screenshots"
-    out.mkdir(exist_ok=True)
-
-    async def signed_in(page: Any) -> None:
-        await sign_in(page, base, "demo", DEMO_PASSWORD)
-
-    public = await photograph_brand(browser, base, brand, out, signed_in=False)
-    account = await photograph_brand(
-        browser,
-        base,
-        brand,
-        out,
-        signed_in=True,
-        pages=(
-            "/",
-            "/casino",
-            "/account",
-            "/account/deposit",
-            "/account/bets",
-            "/account/rewards",
-            "GAME",
-        ),
-        before=signed_in,
-    )
-
-    assert public.overflows + account.overflows == []
-    # Home, lobby, sports, an event and the rest, at both sizes.
-    assert len(public.shots) == 2 * 8
-    assert all(shot.stat().st_size > 0 for shot in public.shots + account.shots)
 
 
 async def test_a_phone_gets_a_compact_header_a_bottom_bar_and_games_on_the_first_screen(

@@ -142,6 +142,8 @@ AREAS: Final = [
         strings.TEXT["segments"],
         reads=("SegmentsDesk",),
         actions=("ImportSegment", "CreateCampaign"),
+    ),
+    Area(
         "bonus_abuse",
         "/bonuses/abuse",
         strings.TEXT["bonus_abuse"],

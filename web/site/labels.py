@@ -38,6 +38,7 @@ TRANSACTION_KINDS: Final[Mapping[str, str]] = {
     "bonus.free_round_win": N_("Free spin win"),
     "loyalty.earn": N_("Loyalty points earned"),
     "loyalty.redemption": N_("Loyalty points redeemed"),
+    "affiliate.commission": N_("Affiliate commission"),
 }
 WALLET_KINDS: Final[Mapping[str, str]] = {
     "CASH": N_("Cash"),
