@@ -7,7 +7,8 @@ pages of each brand.
 
 Against a running `stakehouse dev` (brands on `<slug>.localhost:<port>`). Lighthouse is
 installed at the first run into `.stakehouse/lighthouse/` (never committed). Prints per page
-the four category scores, LCP and CLS, and each audit that does not pass; saves every
+the four category scores, LCP and CLS, and each audit that does not pass, then all pages in
+one table with the machine's load average before and after; saves every
 report as JSON under --out; exits 1 when a page misses a goal (scores below --min-score,
 LCP above --max-lcp-ms, CLS above --max-cls). tests/browser/test_lighthouse.py runs it in CI
 with a margin for a shared machine's noise.
@@ -149,8 +150,23 @@ def _say(line: str) -> None:
 
 
 def format_result(brand: str, path: str, result: Result) -> str:
-    scores = " ".join(f"{result.scores[name]:>3}" for name in CATEGORIES)
+    scores = " ".join(f"{result.scores[name]:>4}" for name in CATEGORIES)
     return f"{brand:<10} {path:<44} {scores}   LCP {result.lcp_ms:>6.0f} ms   CLS {result.cls:.3f}"
+
+
+TABLE_HEAD: Final = f"{'brand':<10} {'page':<44} perf a11y best  seo"
+
+
+def format_table(results: Sequence[tuple[str, str, Result]]) -> list[str]:
+    """Every audited page in one table (brand, page, the four scores, LCP, CLS), for the
+    end of a run: the per-page lines above it are interleaved with the failing audits."""
+    return [TABLE_HEAD, *(format_result(brand, path, result) for brand, path, result in results)]
+
+
+def load_average() -> str:
+    """The machine's load (1, 5, 15 minutes): the timing figures swing with it."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
 
 
 def audit_site(
@@ -162,7 +178,8 @@ def audit_site(
     out.mkdir(parents=True, exist_ok=True)
     results = []
     failures.clear()
-    _say(f"{'brand':<10} {'page':<44} perf a11y best seo")
+    _say(load_average())
+    _say(TABLE_HEAD)
     for brand in brands:
         base = f"http://{brand}.localhost:{port}"
         for path in pages:
@@ -202,6 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if (misses := result.misses(args.min_score, args.max_lcp_ms, args.max_cls))
     ]
     missed += [f"no report: {failure}" for failure in failures]
+    _say("")
+    for line in format_table(results):
+        _say(line)
+    _say(load_average())
     for line in missed:
         _say(f"MISSED {line}")
     total = len(results) + len(failures)

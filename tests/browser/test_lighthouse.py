@@ -7,7 +7,10 @@ test-artifacts/lighthouse/.
 
 Measured on this machine with about seven engineers' test runs beside it: performance 78-96
 (total blocking time and, in tests where the server shares pytest's event loop and the home
-answer is not shared, server response time), LCP 1.0-1.4 s, CLS 0."""
+answer is not shared, server response time), LCP 1.0-1.4 s, CLS 0. Since the home page loads no htmx and a rail's
+off-screen tiles skip rendering (bench.lighthouse against `stakehouse dev`, load average
+12-20 on 2 CPUs): performance 94-100 on the three brands' home pages, one run of 66 at a
+load average of 19; LCP 0.8-2.0 s; CLS 0."""
 
 from __future__ import annotations
 
