@@ -1,6 +1,6 @@
 """bofin: back-office search indexes, theme assets and tokens, player notes
 
-Revision ID: 0028_bofin
+Revision ID: 0034_bofin
 Revises: 0027_aml_registers
 Create Date: 2026-12-07 18:00:00
 
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0028_bofin"
-down_revision: str | Sequence[str] | None = "0027_aml_registers"
+revision: str = "0034_bofin"
+down_revision: str | Sequence[str] | None = "0033_engage"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """repperf: the read model's brand index also orders by game and currency
 
-Revision ID: 0029_repperf
+Revision ID: 0031_repperf
 Revises: 0028_affiliates
 Create Date: 2026-12-07 18:50:00
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0029_repperf"
-down_revision: str | Sequence[str] | None = "0028_affiliates"
+revision: str = "0031_repperf"
+down_revision: str | Sequence[str] | None = "0030_affiliates"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """kycfin: the person linked by document and verified identity, duplicate-account flags,
 device sightings
 
-Revision ID: 0028_kycfin
+Revision ID: 0029_kycfin
 Revises: 0027_aml_registers
 Create Date: 2026-12-07 18:00:00
 
@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0028_kycfin"
-down_revision: str | Sequence[str] | None = "0027_aml_registers"
+revision: str = "0029_kycfin"
+down_revision: str | Sequence[str] | None = "0028_sitefin"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """bonusfin: abuse flags for risk staff, reload offers
 
-Revision ID: 0028_bonusfin
+Revision ID: 0035_bonusfin
 Revises: 0027_aml_registers
 Create Date: 2026-12-07 18:00:00
 
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0028_bonusfin"
-down_revision: str | Sequence[str] | None = "0027_aml_registers"
+revision: str = "0035_bonusfin"
+down_revision: str | Sequence[str] | None = "0034_bofin"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """segments: rule and list segments kept from events, marketing consent, campaigns
 
-Revision ID: 0028_segments
+Revision ID: 0032_segments
 Revises: 0027_aml_registers
 Create Date: 2026-12-07 17:41:42
 
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0028_segments"
-down_revision: str | None = "0027_aml_registers"
+revision: str = "0032_segments"
+down_revision: str | None = "0031_repperf"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """engage: connected login (OpenID Connect) attempts and the identities linked to players; SMS messages
 
-Revision ID: 0028_engage
+Revision ID: 0033_engage
 Revises: 0027_aml_registers
 Create Date: 2026-12-07 17:45:00
 
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0028_engage"
-down_revision: str | Sequence[str] | None = "0027_aml_registers"
+revision: str = "0033_engage"
+down_revision: str | Sequence[str] | None = "0032_segments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """affiliates: affiliates with their plan, tracking codes, referrals, monthly statements,
 CPA awards and postbacks
 
-Revision ID: 0028_affiliates
+Revision ID: 0030_affiliates
 Revises: 0027_aml_registers
 Create Date: 2026-12-07 17:40:00
 
@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0028_affiliates"
-down_revision: str | Sequence[str] | None = "0027_aml_registers"
+revision: str = "0030_affiliates"
+down_revision: str | Sequence[str] | None = "0029_kycfin"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
