@@ -74,10 +74,11 @@ class AuditEntry(Base):
         # Two rows claiming the same predecessor would fork a chain: refused outright.
         Index("uq_audit_log_chain_prev_hash", "chain", "prev_hash", unique=True),
         # The back office's audit search: by actor, by subject (keyset on id, the page's
-        # order), and a brand's rows, over a range of time or not.
+        # order), a brand's rows over a range of time, and a brand's newest page.
         Index("ix_audit_log_actor_id", "actor_id", "id"),
         Index("ix_audit_log_subject_id", "subject_type", "subject_id", "id"),
         Index("ix_audit_log_brand_at", "brand", "at"),
+        Index("ix_audit_log_brand_id", "brand", "id"),
     )
 
 

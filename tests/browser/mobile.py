@@ -72,6 +72,7 @@ async def check_brand_on_a_phone(browser: Any, server: str, artifacts: Path, bra
         before=signed_in,
     )
 
-    assert public.overflows + account.overflows == []
+    overflows = public.overflows + account.overflows
+    assert overflows == [], overflows  # (a helper module: pytest does not rewrite its asserts)
     assert len(public.shots) == PUBLIC_SHOTS
     assert all(shot.stat().st_size > 0 for shot in public.shots + account.shots)

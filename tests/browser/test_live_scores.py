@@ -178,7 +178,7 @@ async def test_an_event_a_trader_starts_moves_under_in_play_without_a_reload_and
         timeout=15_000
     )
     await page.locator(f"#in-play {card} .outcome-button", has_text="away").click()
-    await page.locator("#bet-slip .slip-selection", has_text="away").wait_for()
+    await page.locator("#bet-slip .slip-selection", has_text=": away").wait_for()
     assert await _axe_violations(page) == []
     await page.set_viewport_size({"width": 360, "height": 740})
     assert await page.evaluate("document.documentElement.scrollWidth") <= 360

@@ -118,18 +118,24 @@ def _filler(graphql_type: GraphQLInputType) -> Any:
     return _FILLER[graphql_type.name]
 
 
-def _hostile(graphql_type: GraphQLInputType, name: str) -> Iterator[tuple[str, Any]]:
+def _hostile(
+    graphql_type: GraphQLInputType, name: str, seen: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, Any]]:
     """(path, value) for each hostile value of each leaf under `graphql_type` (the argument
     or input field `name`); the value replaces the whole argument, its other leaves filled
-    harmlessly."""
+    harmlessly. A recursive input (a segment rule's `and`/`or`/`not`) is entered once per
+    path: its leaves are the same at every depth."""
     if isinstance(graphql_type, GraphQLNonNull):
-        yield from _hostile(graphql_type.of_type, name)
+        yield from _hostile(graphql_type.of_type, name, seen)
     elif isinstance(graphql_type, GraphQLList):
-        for path, value in _hostile(graphql_type.of_type, name):
+        for path, value in _hostile(graphql_type.of_type, name, seen):
             yield f"[{path}]", [value]
     elif isinstance(graphql_type, GraphQLInputObjectType):
+        if graphql_type.name in seen:
+            return
+        inside = seen | {graphql_type.name}
         for field_name, field in graphql_type.fields.items():
-            for path, value in _hostile(field.type, field_name):
+            for path, value in _hostile(field.type, field_name, inside):
                 yield f"{field_name}.{path}", {**_filler(graphql_type), field_name: value}
     elif isinstance(graphql_type, GraphQLEnumType):
         yield "", "NOT_A_VALUE"

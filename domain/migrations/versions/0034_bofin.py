@@ -29,6 +29,8 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_actor_id", "audit_log", ["actor_id", "id"])
     op.create_index("ix_audit_log_subject_id", "audit_log", ["subject_type", "subject_id", "id"])
     op.create_index("ix_audit_log_brand_at", "audit_log", ["brand", "at"])
+    # A brand's newest page with no filter: the page's own order, read until the page is full.
+    op.create_index("ix_audit_log_brand_id", "audit_log", ["brand", "id"])
     op.create_index(
         "ix_payments_deposit_search",
         "payments",
@@ -102,6 +104,7 @@ def downgrade() -> None:
     op.drop_index("ix_payments_player_deposits", table_name="payments")
     op.drop_index("ix_payments_deposit_search", table_name="payments")
     for name in (
-        "ix_audit_log_brand_at", "ix_audit_log_subject_id", "ix_audit_log_actor_id",
+        "ix_audit_log_brand_id", "ix_audit_log_brand_at", "ix_audit_log_subject_id",
+        "ix_audit_log_actor_id",
     ):  # fmt: skip
         op.drop_index(name, table_name="audit_log")
