@@ -61,6 +61,8 @@ async def test_the_rewards_page_shows_free_spins_free_bets_and_loyalty(
     assert 'href="/account/rewards"' in bonuses.text
     assert "10 free spins left of 10 · €0.20 a spin" in text
     assert 'href="/casino/originals-slot"' in page.text
+    # The demo game is not in this test's lobby: the link keeps its code.
+    assert "Play them on: originals-slot Use them by" in text
     assert "Use them by " in text
     assert "Free bet of €5.00 · active" in text
     assert "Minimum odds: 1.50" in text
