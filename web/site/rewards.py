@@ -63,6 +63,18 @@ class RewardsPage:
         }
         return await self._render(request, page, notice=notice, problem=None)
 
+    async def _game_names(self, request: Request, spins: list[dict[str, Any]]) -> dict[str, str]:
+        """The names of the games the player's unused free spins open (a handful at most),
+        by code; a game the brand no longer lists keeps its code."""
+        codes = {code for spin in spins if spin["roundsLeft"] for code in spin["games"]}
+        names = {}
+        for code in sorted(codes):
+            variables = {"code": code, "signedIn": False}
+            found = (await self.site.graphql.run(request, "CasinoGame", variables)).data
+            game = found.get("casinoGame") or {}
+            names[code] = str(game.get("name") or code)
+        return names
+
     async def _render(
         self,
         request: Request,
@@ -73,12 +85,14 @@ class RewardsPage:
         status: int = 200,
     ) -> Response:
         spins: list[dict[str, Any]] = []
+        games: dict[str, str] = {}
         bets: list[dict[str, Any]] = []
         loyalty: dict[str, Any] | None = None
         if not page.viewer.withdraw_only:  # such a session reads balances only
             rewards = await self.site.graphql.run(request, "MyRewards")
             spins = rewards.data.get("myFreeSpins") or []
             bets = rewards.data.get("myFreeBets") or []
+            games = await self._game_names(request, spins)
             try:
                 loyalty = (await self.site.graphql.run(request, "MyLoyalty")).data["myLoyalty"]
             except UnexpectedGraphQLError:
@@ -103,6 +117,7 @@ class RewardsPage:
             status=status,
             personal=True,
             spins=spins,
+            games=games,
             bets=bets,
             loyalty=loyalty,
             key=secrets.token_urlsafe(16),

@@ -18,6 +18,7 @@ from domain.accounts.models import Player
 from domain.bonuses import loyalty
 from domain.bonuses.demo import demo_programme, seed_demo_offers
 from domain.brands.service import BrandRegistry
+from domain.casino.catalog import seed_demo_catalog
 from domain.kernel.db import Database
 from domain.sportsbook.models import BetType
 from domain.sportsbook.placement import BetSlip, Selection
@@ -52,6 +53,8 @@ async def test_the_rewards_page_shows_free_spins_free_bets_and_loyalty(
     db: Database, registry: BrandRegistry, aurora_site: SiteClient
 ) -> None:
     await _claim_both(db, registry, aurora_site, "rewards@example.com")
+    async with db.transaction() as uow:
+        await seed_demo_catalog(uow, ["aurora"])
 
     page = await aurora_site.get("/account/rewards")
     bonuses = await aurora_site.get("/account/bonuses")
@@ -61,6 +64,7 @@ async def test_the_rewards_page_shows_free_spins_free_bets_and_loyalty(
     assert 'href="/account/rewards"' in bonuses.text
     assert "10 free spins left of 10 · €0.20 a spin" in text
     assert 'href="/casino/originals-slot"' in page.text
+    assert "Play them on: Originals Slot Use them by" in text
     assert "Use them by " in text
     assert "Free bet of €5.00 · active" in text
     assert "Minimum odds: 1.50" in text
