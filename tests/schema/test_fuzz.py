@@ -76,8 +76,12 @@ HOSTILE: dict[str, list[Any]] = {
     "Int": [2_147_483_647, -2_147_483_648, -1],
     "Boolean": [],
 }
+HOSTILE["Markdown"] = HOSTILE["String"]
+HOSTILE["Base64"] = [*HOSTILE["String"], "not base64 %%%", "QUJD" * 100_000]
 _FILLER: dict[str, Any] = {
     "String": "fuzz",
+    "Markdown": "fuzz",
+    "Base64": "ZnV6eg==",
     "ID": _NOTHING_ID,
     "DateTime": "2026-01-01T00:00:00Z",
     "Date": "1990-01-01",
@@ -273,12 +277,15 @@ def test_every_argument_leaf_gets_hostile_values() -> None:
     assert "viewer.player.transactions(kinds.[])" in labels
 
 
-def _has_hostile_values(graphql_type: GraphQLInputType) -> bool:
+def _has_hostile_values(graphql_type: GraphQLInputType, seen: frozenset[str] = frozenset()) -> bool:
     """Whether some leaf under `graphql_type` is not a Boolean (a Boolean has no hostile
-    value: graphql-core refuses anything else)."""
+    value: graphql-core refuses anything else); a recursive input is entered once."""
     named = get_named_type(graphql_type)
     if isinstance(named, GraphQLInputObjectType):
-        return any(_has_hostile_values(field.type) for field in named.fields.values())
+        if named.name in seen:
+            return False
+        inside = seen | {named.name}
+        return any(_has_hostile_values(field.type, inside) for field in named.fields.values())
     return named.name != "Boolean"
 
 
