@@ -83,7 +83,9 @@ async def test_the_bet_slip_is_a_drawer_whose_count_follows_the_selections(
     cash_shown = await drawer.locator("[data-wallet=CASH]").is_visible()
     # A game's page keeps the balance in sight too, over the bottom bar.
     await page.goto(base + "/casino/quillmoor-002?provider=quillmoor&mode=demo")
-    game_cash = await page.locator("#balances [data-wallet=CASH]").bounding_box()
+    game_balance = page.locator("#balances [data-wallet=CASH]")
+    await game_balance.wait_for()  # visible first: a box read during the page's load is None
+    game_cash = await game_balance.bounding_box()
     await context.close()
 
     assert closed is not None and closed["height"] <= 64

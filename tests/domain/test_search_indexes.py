@@ -104,7 +104,7 @@ async def test_each_audit_search_reads_its_index(db: Database, owner_db: Databas
 
         plans[index] = await _plan_of(db, search, "audit_log", seqscan=True)
 
-    # The brand's page without a filter reads the brand's newest rows in the page's order.
+    # The brand's page without a filter: its newest rows, in the page's order.
     async def brand_page(uow: UnitOfWork) -> object:
         return await audit_log.search(uow, risk, "aurora", AuditFilter(), first=50, after=None)
 
@@ -112,7 +112,13 @@ async def test_each_audit_search_reads_its_index(db: Database, owner_db: Databas
 
     missed = {index: plan for index, plan in plans.items() if index not in plan}
     assert missed == {}, "\n\n".join(f"{i}:\n{p}" for i, p in missed.items())
-    assert "ix_audit_log_brand_id" in unfiltered, unfiltered
+    # Which index depends on the brand's share of the log and its size (where most rows are
+    # the brand's, the primary key read backwards is as good; a small brand's rows are
+    # fetched by brand and sorted): never a scan of the whole log.
+    assert "ix_audit_log_brand_id" in unfiltered or "Backward using pk_audit_log" in unfiltered, (
+        unfiltered
+    )
+    assert "Seq Scan on audit_log" not in unfiltered, unfiltered
 
 
 async def test_each_deposit_search_reads_its_index(db: Database, registry: BrandRegistry) -> None:
