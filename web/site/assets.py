@@ -6,9 +6,11 @@ every page renders without JavaScript); only live updates and partial swaps are 
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -33,25 +35,43 @@ def installed(modules: Path, files: dict[str, str] | None = None) -> bool:
     return all((modules / path).exists() for path in (files or VENDOR_FILES).values())
 
 
-def npm_install(prefix: Path, packages: tuple[str, ...]) -> bool:
-    """`npm install packages` into `prefix`; False (logged) when npm is missing or fails."""
+def npm_install(
+    prefix: Path,
+    packages: tuple[str, ...],
+    *,
+    present: Callable[[], bool] | None = None,
+) -> bool:
+    """`npm install packages` into `prefix`; False (logged) when npm is missing or fails.
+    One install at a time per folder (test workers and dev processes start together, and
+    two npm runs in one folder break each other): the lock's holder installs, the others
+    wait and find the packages `present`. A failed run is tried once more."""
     npm = shutil.which("npm")
     if npm is None:
         log.warning("npm not found: %s not installed (apt-get install npm)", ", ".join(packages))
         return False
     prefix.mkdir(parents=True, exist_ok=True)
-    try:
-        subprocess.run(  # noqa: S603 (fixed argument list, no shell)
-            [npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(prefix),
-             *packages],
-            check=True,
-            timeout=NPM_TIMEOUT_SECONDS,
-            capture_output=True,
-        )  # fmt: skip
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
-        log.warning("installing %s failed: %s", ", ".join(packages), error)
-        return False
-    return True
+    with (prefix / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if present is not None and present():
+            return True
+        for attempt in (1, 2):
+            try:
+                subprocess.run(  # noqa: S603 (fixed argument list, no shell)
+                    [npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix",
+                     str(prefix), *packages],
+                    check=True,
+                    timeout=NPM_TIMEOUT_SECONDS,
+                    capture_output=True,
+                )  # fmt: skip
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+                stderr = getattr(error, "stderr", b"") or b""
+                log.warning(
+                    "installing %s failed (attempt %d): %s %s",
+                    ", ".join(packages), attempt, error, stderr.decode(errors="replace")[-500:],
+                )  # fmt: skip
+                continue
+            return True
+    return False
 
 
 def vendor_url(settings: Settings, name: str) -> str:
@@ -71,4 +91,6 @@ def ensure_assets(settings: Settings) -> bool:
     modules = modules_dir(settings)
     if installed(modules):
         return True
-    return npm_install(modules.parent, PACKAGES) and installed(modules)
+    return npm_install(modules.parent, PACKAGES, present=lambda: installed(modules)) and installed(
+        modules
+    )
