@@ -6,10 +6,7 @@ runs `npm install` into the data folder), not from a CDN and not from files comm
 
 from __future__ import annotations
 
-import logging
 import secrets
-import shutil
-import subprocess
 from pathlib import Path
 
 from starlette.requests import Request
@@ -17,8 +14,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
 from domain.kernel.settings import Settings
-
-log = logging.getLogger(__name__)
+from web.site.assets import npm_install
 
 PACKAGES = ("graphiql@3", "react@18", "react-dom@18", "graphql@16")
 ASSETS = {
@@ -27,7 +23,6 @@ ASSETS = {
     "graphiql.js": "graphiql/graphiql.min.js",
     "graphiql.css": "graphiql/graphiql.min.css",
 }
-NPM_TIMEOUT_SECONDS = 300
 
 
 def assets_dir(settings: Settings) -> Path:
@@ -35,37 +30,15 @@ def assets_dir(settings: Settings) -> Path:
 
 
 def ensure_assets(settings: Settings) -> bool:
-    """Install the explorer's packages from npm once; False (with a log line) when npm is
-    missing or fails — the API works regardless."""
+    """Install the explorer's packages from npm once, under the same per-folder lock as the
+    site's assets; False (with a log line) when npm is missing or fails — the API works
+    regardless."""
     modules = assets_dir(settings)
-    if all((modules / path).exists() for path in ASSETS.values()):
-        return True
-    npm = shutil.which("npm")
-    if npm is None:
-        log.warning("npm not found: the GraphiQL explorer is unavailable (apt-get install npm)")
-        return False
-    prefix = modules.parent
-    prefix.mkdir(parents=True, exist_ok=True)
-    try:
-        subprocess.run(  # noqa: S603 (fixed argument list, no shell)
-            [
-                npm,
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--silent",
-                "--prefix",
-                str(prefix),
-                *PACKAGES,
-            ],
-            check=True,
-            timeout=NPM_TIMEOUT_SECONDS,
-            capture_output=True,
-        )
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
-        log.warning("installing the GraphiQL explorer failed: %s", error)
-        return False
-    return True
+
+    def installed() -> bool:
+        return all((modules / path).exists() for path in ASSETS.values())
+
+    return installed() or (npm_install(modules.parent, PACKAGES, present=installed) and installed())
 
 
 _PAGE = """<!doctype html>
