@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -337,3 +337,64 @@ def reason_of(form: FormData) -> str:
 def first_error(payload: Mapping[str, Any] | None) -> str | None:
     errors = (payload or {}).get("errors") or []
     return str(errors[0]["message"]) if errors else None
+
+
+class QueuePages:
+    """A staff work queue of one area: its list page, read by one named document, and its
+    actions, each a form POST that runs one named mutation and returns to the list with a
+    notice, or shows the list again with the refusal (status 400).
+
+    Subclasses name the `area` and `template` and say what the list `read`s; an action
+    validates its form, then calls `refuse` or `perform`."""
+
+    area: ClassVar[str]
+    template: ClassVar[str]
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    async def read(self, request: Request) -> tuple[OperationResult, dict[str, Any]]:
+        """The list's read and the template values made from it."""
+        raise NotImplementedError
+
+    async def queue(self, request: Request) -> Response:
+        page, refused = await self.console.open_area(request, self.area)
+        if refused is not None:
+            return refused
+        return await self.show(request, page)
+
+    async def show(
+        self, request: Request, page: Page, *, status: int = 200, error: str | None = None
+    ) -> Response:
+        result, values = await self.read(request)
+        problem = read_problem(result)
+        return self.console.render(
+            page,
+            self.template,
+            status=400 if problem else status,
+            error=error or problem,
+            notice=strings.TEXT.get(request.query_params.get("notice", ""), None),
+            **values,
+        )
+
+    async def refuse(self, request: Request, page: Page, problem: str) -> Response:
+        """The list again with the console's text for `problem` (a form the page did not
+        send: a missing reason, a malformed id)."""
+        return await self.show(request, page, status=400, error=strings.TEXT[problem])
+
+    async def perform(
+        self,
+        request: Request,
+        page: Page,
+        operation: str,
+        variables: Mapping[str, Any],
+        notice: str,
+    ) -> Response:
+        """Run mutation `operation` (its payload is the field of the same name, lower-camel
+        case, as every console document is named) and go back to the list with `notice`, or
+        show the list with the payload's first typed error."""
+        result = await self.console.run(request, operation, variables)
+        error = first_error(result.data[operation[0].lower() + operation[1:]])
+        if error is not None:
+            return await self.show(request, page, status=400, error=error)
+        return self.console.redirect(request, f"/{self.area}?notice={notice}")
