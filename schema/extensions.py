@@ -507,19 +507,15 @@ def _is_expected(error: GraphQLError) -> bool:
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """Replace unexpected errors by "Unexpected error" and the request id; log the details."""
+    """Replace unexpected errors by "Unexpected error" and the request id. The details are
+    logged once, with the traceback, by the schema's `process_errors`, which sees every
+    error before this masks it."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=lambda error: not _is_expected(error))
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = getattr(self.execution_context.context, "request_id", "unknown")
-        log.error(
-            "unexpected error in %s",
-            ".".join(str(part) for part in error.path or []),
-            exc_info=error.original_error,
-            extra={"request_id": request_id},
-        )
         masked = super().anonymise_error(error)
         return GraphQLError(
             message=f"Unexpected error (request id {request_id}).",
