@@ -28,7 +28,8 @@ class OperationsOverview:
     )
     dead_letters: int | None = strawberry.field(
         description="Messages the workers gave up on, kept by the broker for replay or drop "
-        "(`stakehouse dlq`), across every queue and brand; null when the API has no broker."
+        "(`stakehouse dlq`), across every queue and brand; null when the API has no broker "
+        "or the reader holds only some brands (the figure spans every brand)."
     )
 
 

@@ -18,7 +18,7 @@ from domain.brands.service import BrandRegistry
 from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
 from domain.messaging.models import InboxMessage
-from tests.support import create_player
+from tests.support import AURORA, Api, create_player
 from tests.workers import (
     eventually,
     flushed_broker,  # noqa: F401 (autouse fixture)
@@ -236,14 +236,29 @@ async def test_the_dashboard_and_operations_overview_count_the_brokers_dead_lett
     domain's DeadLetterCount port at creation, and shows it in the dashboard's queue health."""
     from domain.kernel.settings import get_settings
     from tests.conftest import app_server
+    from tests.schema.accounts.test_staff import signed_in_staff
     from tests.web.backoffice.support import signed_in_console
 
     async with app_server(registry) as server:
         admin = await signed_in_console(server, db, "dlq-dash@op.example", ["admin"])
+        aurora_only = await signed_in_console(
+            server, db, "dlq-dash-aurora@op.example", ["admin"], ["aurora"]
+        )
         before = await admin.get("/")
         await dead_lettered_poison()
         after = await admin.get("/")
+        scoped = await aurora_only.get("/")
+        everyone = await signed_in_staff(Api(server, AURORA), db, "dlq-api@op.example", ["admin"])
+        aurora_api = await signed_in_staff(
+            Api(server, AURORA), db, "dlq-api-aurora@op.example", ["admin"], ["aurora"]
+        )
+        overview = "{ operationsOverview { deadLetters outboxPending } }"
+        read_by_all, read_by_aurora = (
+            await everyone.query(overview),
+            await aurora_api.query(overview),
+        )
         await admin.aclose()
+        await aurora_only.aclose()
     no_broker = get_settings().model_copy(update={"broker_url": None})
     async with app_server(registry, no_broker) as server:
         admin = await signed_in_console(server, db, "dlq-dash-2@op.example", ["admin"])
@@ -259,3 +274,8 @@ async def test_the_dashboard_and_operations_overview_count_the_brokers_dead_lett
     assert figure(after.text) == "1"
     assert "Dead letters" in after.text
     assert figure(unknown.text) == "unknown"
+    # A count across every brand is not a brand's figure: staff of some brands neither see
+    # it on the dashboard nor read it from the API.
+    assert scoped.status_code == 200 and 'data-figure="dead-letters"' not in scoped.text
+    assert read_by_all.data["operationsOverview"]["deadLetters"] == 1
+    assert read_by_aurora.data["operationsOverview"]["deadLetters"] is None
