@@ -5,22 +5,20 @@ from a canned reply). New messages arrive live: a server-sent stream of the
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from domain.kernel.pubsub import SubscriptionInterrupted
 from web.backoffice import strings
 from web.backoffice.console import Console, Page, first_error, id_field, text_field
+from web.streams import KEEPALIVE, event_stream, sse, subscribed
 
 AREA: Final = "support"
 CONVERSATION: Final = "SupportConversation"
-KEEPALIVE_INTERVAL_S: Final = 15.0
 MESSAGE_CHARS_MAX: Final = 2_000
 
 
@@ -93,30 +91,15 @@ class SupportPages:
         _, refused = await self.console.open_area(request, AREA)
         if refused is not None:
             return Response(status_code=204)  # EventSource stops on 204
-        return StreamingResponse(
-            self._events(request),
-            media_type="text/event-stream",
-            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
-        )
+        return event_stream(self._events(request))
 
     async def _events(self, request: Request) -> AsyncIterator[str]:
-        events = self.console.graphql.subscribe(request, "SupportQueueChanged")
-        next_event = asyncio.ensure_future(anext(events))
-        try:
-            while True:
-                done, _ = await asyncio.wait({next_event}, timeout=KEEPALIVE_INTERVAL_S)
-                if not done:
-                    yield ": keep-alive\n\n"
-                    continue
-                try:
-                    data = next_event.result()
-                except (StopAsyncIteration, SubscriptionInterrupted):
-                    return  # the browser reconnects
-                next_event = asyncio.ensure_future(anext(events))
+        events = [self.console.graphql.subscribe(request, "SupportQueueChanged")]
+        async with contextlib.aclosing(subscribed(events)) as changes:
+            async for data in changes:
                 # JSON text: the page's script puts it in the document as text, never HTML.
-                yield f"event: chat\ndata: {json.dumps(data['supportQueueChanged'])}\n\n"
-        finally:
-            next_event.cancel()
-            with contextlib.suppress(BaseException):
-                await next_event
-            await events.aclose()
+                yield (
+                    KEEPALIVE
+                    if data is None
+                    else sse("chat", json.dumps(data["supportQueueChanged"]))
+                )

@@ -6,7 +6,6 @@ browser cache nor htmx's history snapshots keep balances after sign-out.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator
@@ -16,23 +15,19 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from domain.kernel.pubsub import SubscriptionInterrupted
 from web.site import labels
 from web.site.protection import kind_names, period_names
 from web.site.refusals import refusals
 from web.site.site import Page, Site, parse_amount
+from web.streams import KEEPALIVE, RESYNC_AFTER_S, event_stream, sse, subscribed
 
 HISTORY_PAGE_SIZE: Final = 20
 # The filter's choices: every transaction kind and wallet the site has a label for
 # (web.site.labels, checked against the domain's kinds).
 TRANSACTION_KINDS: Final = tuple(labels.TRANSACTION_KINDS)
 WALLET_KINDS: Final = tuple(labels.WALLET_KINDS)
-# A comment line this often keeps proxies from closing a quiet stream.
-KEEPALIVE_INTERVAL_S: Final = 15.0
-# After this long without news, a new stream reads the balances once more (see below).
-RESYNC_AFTER_S: Final = 2.0
 BONUS_CODE_LENGTH_MAX: Final = 64
 # The overview's dashboard: this many of the latest bets and casino rounds.
 DASHBOARD_BETS: Final = 5
@@ -133,46 +128,23 @@ class AccountPages:
         page, refused = await self.site.signed_in_page(request)
         if refused:
             return Response(status_code=204)  # EventSource stops on 204
-        return StreamingResponse(
-            self._balance_events(request, page),
-            media_type="text/event-stream",
-            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
-        )
+        return event_stream(self._balance_events(request, page))
 
     async def _balance_events(self, request: Request, page: Page) -> AsyncIterator[str]:
-        events = self.site.graphql.subscribe(request, "BalanceChanged")
-        next_event = asyncio.ensure_future(anext(events))
-        try:
-            # The state now, so a change between the page and this stream is not lost.
-            yield self._balances_event(page, await self._fresh_wallets(request))
-            resync = True
-            while True:
-                wait_s = RESYNC_AFTER_S if resync else KEEPALIVE_INTERVAL_S
-                done, _ = await asyncio.wait({next_event}, timeout=wait_s)
-                if not done and resync:
-                    # The subscription starts listening while the first read runs: a
-                    # change committed in between would reach neither. Read once more
-                    # when it has surely started.
-                    resync = False
-                    yield self._balances_event(page, await self._fresh_wallets(request))
-                    continue
-                if not done:
-                    yield ": keep-alive\n\n"
+        events = [self.site.graphql.subscribe(request, "BalanceChanged")]
+        # The state now, so a change between the page and this stream is not lost; and
+        # once more when the subscription has surely started (RESYNC_AFTER_S), unless a
+        # change came first.
+        yield self._balances_event(page, await self._fresh_wallets(request))
+        resync = True
+        quiet = subscribed(events, first_quiet_s=RESYNC_AFTER_S)
+        async with contextlib.aclosing(quiet) as changes:
+            async for data in changes:
+                if data is None and not resync:
+                    yield KEEPALIVE
                     continue
                 resync = False
-                try:
-                    next_event.result()
-                except (StopAsyncIteration, SubscriptionInterrupted):
-                    # Ended (session over) or possibly missed events: the browser reconnects
-                    # and renders the current balances.
-                    return
-                next_event = asyncio.ensure_future(anext(events))
                 yield self._balances_event(page, await self._fresh_wallets(request))
-        finally:
-            next_event.cancel()
-            with contextlib.suppress(BaseException):
-                await next_event
-            await events.aclose()
 
     async def _fresh_wallets(self, request: Request) -> list[dict[str, Any]]:
         # The stream's context looks the session up again each time (long-lived).
@@ -182,8 +154,7 @@ class AccountPages:
         html = page.theme.environment.get_template("account/_balances.html").render(
             page=page, translations=page.theme.translations_for(page.locale), wallets=wallets
         )
-        data = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
-        return f"event: balances\n{data}\n"
+        return sse("balances", html)
 
     async def transactions(self, request: Request) -> Response:
         page, refused = await self.site.signed_in_page(request)

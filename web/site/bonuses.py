@@ -10,24 +10,18 @@ every committed stake of the player, like the live balances.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from decimal import Decimal
 from typing import Any, Final
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from domain.kernel.pubsub import SubscriptionInterrupted
 from web.site.refusals import refusals
 from web.site.site import Page, Site
+from web.streams import KEEPALIVE, RESYNC_AFTER_S, event_stream, sse, subscribed
 
-# A comment line this often keeps proxies from closing a quiet stream.
-KEEPALIVE_INTERVAL_S: Final = 15.0
-# After this long without news, a new stream reads the bonuses once more (a stake committed
-# between the first read and the subscription's start would reach neither).
-RESYNC_AFTER_S: Final = 2.0
 GRANT_ID_LENGTH_MAX: Final = 200
 OFFER_ID_LENGTH_MAX: Final = 200
 # The promotions page's claim form, by the offer's kind: the document and its result field.
@@ -166,40 +160,22 @@ class BonusPages:
         page, refused = await self.site.signed_in_page(request)
         if refused:
             return Response(status_code=204)  # EventSource stops on 204
-        return StreamingResponse(
-            self._progress_events(request, page),
-            media_type="text/event-stream",
-            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
-        )
+        return event_stream(self._progress_events(request, page))
 
     async def _progress_events(self, request: Request, page: Page) -> AsyncIterator[str]:
-        events = self.site.graphql.subscribe(request, "BonusUpdated")
-        next_event = asyncio.ensure_future(anext(events))
-        try:
-            yield self._progress_event(page, await self._grants(request, page))
-            resync = True
-            while True:
-                wait_s = RESYNC_AFTER_S if resync else KEEPALIVE_INTERVAL_S
-                done, _ = await asyncio.wait({next_event}, timeout=wait_s)
-                if not done and resync:
-                    resync = False
+        events = [self.site.graphql.subscribe(request, "BonusUpdated")]
+        yield self._progress_event(page, await self._grants(request, page))
+        resync = True
+        quiet = subscribed(events, first_quiet_s=RESYNC_AFTER_S)
+        async with contextlib.aclosing(quiet) as changes:
+            async for data in changes:
+                if data is None and resync:
                     yield self._progress_event(page, await self._grants(request, page))
-                    continue
-                if not done:
-                    yield ": keep-alive\n\n"
-                    continue
+                elif data is None:
+                    yield KEEPALIVE
+                else:
+                    yield self._progress_event(page, data["bonusUpdated"])
                 resync = False
-                try:
-                    data = next_event.result()
-                except (StopAsyncIteration, SubscriptionInterrupted):
-                    return  # the browser reconnects and reads the bonuses afresh
-                next_event = asyncio.ensure_future(anext(events))
-                yield self._progress_event(page, data["bonusUpdated"])
-        finally:
-            next_event.cancel()
-            with contextlib.suppress(BaseException):
-                await next_event
-            await events.aclose()
 
     def _progress_event(self, page: Page, grants: list[dict[str, Any]]) -> str:
         """One event per bonus, named for it (`bonus-<id>`): each card on the page swaps in
@@ -209,6 +185,5 @@ class BonusPages:
         events = []
         for grant in grants:
             html = template.render(page=page, translations=translations, grant=grant)
-            data = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
-            events.append(f"event: bonus-{grant['id']}\n{data}\n")
+            events.append(sse(f"bonus-{grant['id']}", html))
         return "".join(events) or ": no bonuses\n\n"

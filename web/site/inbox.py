@@ -8,19 +8,17 @@ with the count now, then after each change, like the live balances.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Final
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from domain.kernel.pubsub import SubscriptionInterrupted
 from web.site.site import Page, Site
+from web.streams import KEEPALIVE, event_stream, sse, subscribed
 
 # A comment line this often keeps proxies from closing a quiet stream.
-KEEPALIVE_INTERVAL_S: Final = 15.0
 MESSAGE_ID_LENGTH_MAX: Final = 200
 _ACTIONS: Final = {"read": "MarkInboxMessageRead", "delete": "DeleteInboxMessage"}
 
@@ -48,11 +46,7 @@ class InboxPages:
         page, refused = await self.site.signed_in_page(request)
         if refused:
             return Response(status_code=204)  # EventSource stops on 204
-        return StreamingResponse(
-            self._badge_events(request, page),
-            media_type="text/event-stream",
-            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
-        )
+        return event_stream(self._badge_events(request, page))
 
     async def _unread(self, request: Request) -> int:
         result = await self.site.graphql.run(request, "UnreadInboxCount")
@@ -60,30 +54,17 @@ class InboxPages:
         return int(player.get("unreadInboxCount") or 0)
 
     async def _badge_events(self, request: Request, page: Page) -> AsyncIterator[str]:
-        events = self.site.graphql.subscribe(request, "InboxChanged")
-        next_event = asyncio.ensure_future(anext(events))
-        try:
-            yield self._badge_event(page, await self._unread(request))
-            while True:
-                done, _ = await asyncio.wait({next_event}, timeout=KEEPALIVE_INTERVAL_S)
-                if not done:
-                    yield ": keep-alive\n\n"
-                    continue
-                try:
-                    data = next_event.result()
-                except (StopAsyncIteration, SubscriptionInterrupted):
-                    return  # the browser reconnects and reads the count afresh
-                next_event = asyncio.ensure_future(anext(events))
-                yield self._badge_event(page, int(data["inboxChanged"]["unreadCount"]))
-        finally:
-            next_event.cancel()
-            with contextlib.suppress(BaseException):
-                await next_event
-            await events.aclose()
+        events = [self.site.graphql.subscribe(request, "InboxChanged")]
+        yield self._badge_event(page, await self._unread(request))
+        async with contextlib.aclosing(subscribed(events)) as changes:
+            async for data in changes:
+                if data is None:
+                    yield KEEPALIVE
+                else:
+                    yield self._badge_event(page, int(data["inboxChanged"]["unreadCount"]))
 
     def _badge_event(self, page: Page, unread: int) -> str:
         html = page.theme.environment.get_template("account/_inbox_badge.html").render(
             page=page, translations=page.theme.translations_for(page.locale), unread=unread
         )
-        data = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
-        return f"event: inbox\n{data}\n"
+        return sse("inbox", html)

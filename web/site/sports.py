@@ -12,7 +12,6 @@ key from the form, so a double submit replays the same bet.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import hashlib
@@ -20,14 +19,14 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Final
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from domain.kernel.money import (
     AMOUNT_INTEGER_DIGITS_MAX,
@@ -36,12 +35,11 @@ from domain.kernel.money import (
     is_supported_currency,
     parse_decimal,
 )
-from domain.kernel.pubsub import SubscriptionInterrupted
 from schema.ids import int_of_text
-from web.site.account import KEEPALIVE_INTERVAL_S
 from web.site.refusals import refusal, refusals
 from web.site.security import CSRF_FIELD
 from web.site.site import ODDS_FORMATS, Page, Site, local_path
+from web.streams import KEEPALIVE, event_stream, sse, subscribed
 
 SLIP_COOKIE: Final = "__Host-stakehouse_slip"
 SLIP_COOKIE_MAX_AGE_S: Final = 7 * 24 * 3600
@@ -541,11 +539,7 @@ class SportsPages:
         if not ids:
             return Response(status_code=204)
         listing = request.query_params.get("list") == "1"
-        return StreamingResponse(
-            self._odds_events(request, page, ids, listing=listing),
-            media_type="text/event-stream",
-            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
-        )
+        return event_stream(self._odds_events(request, page, ids, listing=listing))
 
     async def _odds_events(
         self, request: Request, page: Page, ids: list[str], *, listing: bool = False
@@ -564,10 +558,10 @@ class SportsPages:
                 self.site.graphql.subscribe(request, "EventsUpdated", {"events": live.events})
             )
         # Closed with the response, so every subscription ends when the browser leaves.
-        async with contextlib.aclosing(_merged(streams, KEEPALIVE_INTERVAL_S)) as merged:
+        async with contextlib.aclosing(subscribed(streams)) as merged:
             async for data in merged:
                 if data is None:
-                    yield ": keep-alive\n\n"
+                    yield KEEPALIVE
                 elif "oddsChanged" in data:
                     for change in data["oddsChanged"]["outcomes"]:
                         for message in self._changed(page, live, change):
@@ -624,7 +618,7 @@ class SportsPages:
             f'<div id="event-card-{dom_id(event_id)}" hx-swap-oob="delete"></div>'
             f'<div hx-swap-oob="beforeend:#in-play-events">{card}</div>'
         )
-        return _sse("moves", html)
+        return sse("moves", html)
 
     def _changed(self, page: Page, live: _Live, change: dict[str, Any]) -> list[str]:
         entry = live.known.get(change["outcome"])
@@ -647,7 +641,7 @@ class SportsPages:
         )
         status = self._render_part(page, "sports/_market_status.html", market=market)
         return [
-            _sse(
+            sse(
                 "odds",
                 _out_of_band(f"odds-{dom_id(change['outcome'])}", button)
                 + _out_of_band(f"market-{dom_id(change['market'])}", status),
@@ -672,7 +666,7 @@ class SportsPages:
                         move=None,
                     )  # fmt: skip
                     parts.append(_out_of_band(f"odds-{dom_id(outcome_id)}", button))
-        return [_sse("live", "".join(parts))]
+        return [sse("live", "".join(parts))]
 
     async def my_bets(self, request: Request) -> Response:
         page = await self.site.page(request)
@@ -836,48 +830,8 @@ class _Live:
         return event["status"] == "LIVE" and before not in (None, "LIVE")
 
 
-async def _merged(
-    streams: list[AsyncGenerator[dict[str, Any], None]], keepalive_s: float
-) -> AsyncGenerator[dict[str, Any] | None, None]:
-    """The items of several subscription streams as they come, and None after each
-    `keepalive_s` without any; ends when any stream ends (the browser reconnects to all)."""
-    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-
-    async def pump(stream: AsyncIterator[dict[str, Any]]) -> None:
-        with contextlib.suppress(SubscriptionInterrupted):
-            async for data in stream:
-                queue.put_nowait(data)
-        queue.put_nowait(None)
-
-    pumps = [asyncio.ensure_future(pump(stream)) for stream in streams]
-    try:
-        while True:
-            try:
-                data = await asyncio.wait_for(queue.get(), timeout=keepalive_s)
-            except TimeoutError:
-                yield None
-                continue
-            if data is None:
-                return
-            yield data
-    finally:
-        for task in pumps:
-            task.cancel()
-        for task in pumps:
-            with contextlib.suppress(BaseException):
-                await task
-        for stream in streams:
-            with contextlib.suppress(BaseException):
-                await stream.aclose()
-
-
 def _out_of_band(target_id: str, html: str) -> str:
     """`html` as the new content of the page's element `target_id`, swapped out of band by
     the page's one stream listener (sports/index.html): a page holds no listener per price,
     status or live line, so htmx has nothing to process for them at load."""
     return f'<div id="{target_id}" hx-swap-oob="innerHTML">{html}</div>'
-
-
-def _sse(name: str, html: str) -> str:
-    data = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
-    return f"event: {name}\n{data}\n"

@@ -5,18 +5,16 @@ message to the transcript)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from domain.kernel.pubsub import SubscriptionInterrupted
-from web.site.inbox import KEEPALIVE_INTERVAL_S
 from web.site.refusals import field_errors
 from web.site.site import Page, Site
+from web.streams import KEEPALIVE, event_stream, sse, subscribed
 
 
 class SupportPages:
@@ -54,39 +52,22 @@ class SupportPages:
         page, refused = await self.site.signed_in_page(request)
         if refused:
             return Response(status_code=204)  # EventSource stops on 204
-        return StreamingResponse(
-            self._events(request, page),
-            media_type="text/event-stream",
-            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
-        )
+        return event_stream(self._events(request, page))
 
     async def _events(self, request: Request, page: Page) -> AsyncIterator[str]:
-        events = self.site.graphql.subscribe(request, "SupportConversationChanged")
-        next_event = asyncio.ensure_future(anext(events))
-        try:
-            while True:
-                done, _ = await asyncio.wait({next_event}, timeout=KEEPALIVE_INTERVAL_S)
-                if not done:
-                    yield ": keep-alive\n\n"
+        events = [self.site.graphql.subscribe(request, "SupportConversationChanged")]
+        async with contextlib.aclosing(subscribed(events)) as changes:
+            async for data in changes:
+                if data is None:
+                    yield KEEPALIVE
                     continue
-                try:
-                    data = next_event.result()
-                except (StopAsyncIteration, SubscriptionInterrupted):
-                    return  # the browser reconnects
-                next_event = asyncio.ensure_future(anext(events))
                 message = data["mySupportConversationChanged"]["message"]
                 # Support's messages: the player's own come back with the page they posted.
                 if message is not None and message["fromSupport"]:
                     yield self._message_event(page, message)
-        finally:
-            next_event.cancel()
-            with contextlib.suppress(BaseException):
-                await next_event
-            await events.aclose()
 
     def _message_event(self, page: Page, message: dict[str, Any]) -> str:
         html = page.theme.environment.get_template("_chat_message.html").render(
             page=page, translations=page.theme.translations_for(page.locale), message=message
         )
-        data = "".join(f"data: {line}\n" for line in html.splitlines() or [""])
-        return f"event: chat\n{data}\n"
+        return sse("chat", html)
