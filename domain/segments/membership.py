@@ -3,6 +3,13 @@ player alone is evaluated against every live rule segment of their brand (one st
 and the difference with their current memberships is written with its history and events.
 The only scans over a brand's players are the preview and the first fill of a new segment.
 
+Fill and keeping converge through one advisory lock per brand: keeping holds it shared
+from before it reads the brand's live segments until its commit; the fill holds it
+exclusive from before its scan until the new segment commits. An event whose keeping
+committed before the fill is in the fill's scan (its facts and attributes are committed
+when the scan starts); one kept after waits for the segment's commit and so evaluates its
+players against it. Without it, an event committed during the scan was in neither.
+
 Rolling windows also change a match as time passes with no event; `refresh_windows`
 re-evaluates only the players that can change: current members and those whose facts sit
 on the day just leaving a window.
@@ -37,6 +44,13 @@ _PLAYER_LOCKS: Final = text(
     "SELECT pg_advisory_xact_lock(hashtextextended('segments:' || id, 0)) "
     "FROM unnest(CAST(:ids AS text[])) AS id ORDER BY id"
 )
+# Shared by keeping, exclusive for a fill (see the module's docstring).
+_KEEPING_SHARED: Final = text(
+    "SELECT pg_advisory_xact_lock_shared(hashtextextended('segments-brand:' || :brand, 0))"
+)
+_FILL_EXCLUSIVE: Final = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended('segments-brand:' || :brand, 0))"
+)
 # Players evaluated per statement when many are re-evaluated at once.
 EVALUATE_CHUNK: Final = 500
 
@@ -60,8 +74,11 @@ async def preview(uow: UnitOfWork, brand: str, rule: dict[str, Any], sample_size
 
 
 async def fill(uow: UnitOfWork, segment: Segment) -> int:
-    """A new rule segment's first members: one scan of its brand; returns how many."""
+    """A new rule segment's first members: one scan of its brand; returns how many. Waits
+    for the keeping transactions of the brand in flight, and keeping waits for this one's
+    commit (module docstring)."""
     assert segment.rule is not None
+    await uow.session.execute(_FILL_EXCLUSIVE, {"brand": segment.brand})
     now = clock.now()
     matched = select(Player.id).where(
         Player.brand == segment.brand, rules.predicate(segment.rule, now.date())
@@ -102,8 +119,13 @@ async def brands_with_rules(uow: UnitOfWork) -> list[str]:
 async def evaluate_players(uow: UnitOfWork, brand: str, player_ids: Collection[uuid.UUID]) -> int:
     """Re-evaluate these players of `brand` against every live rule segment of the brand
     and record who entered or left; returns how many memberships changed."""
+    if not player_ids:
+        return 0
+    # Before the segments are read, and held to the commit: a segment being filled now is
+    # then either committed (and evaluated here) or waits for this (and its scan sees it).
+    await uow.session.execute(_KEEPING_SHARED, {"brand": brand})
     segments = await _live_rules(uow, brand)
-    if not segments or not player_ids:
+    if not segments:
         return 0
     changed = 0
     ordered = sorted(player_ids)
