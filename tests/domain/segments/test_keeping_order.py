@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from domain.brands.service import BrandRegistry
 from domain.kernel import clock
 from domain.kernel.db import Database
-from domain.segments import membership, service
+from domain.segments import refresh, service
 from domain.segments.models import PlayerActivityDay
 from tests.domain.reporting.support import ledger_move
 from tests.domain.segments.support import (
@@ -130,6 +130,5 @@ async def test_a_deposit_applied_two_days_late_still_counts_inside_the_window(
     # and it leaves when its own day (not the day it was applied) leaves the window
     three_days_later = clock.now() + timedelta(days=1)
     monkeypatch.setattr(clock, "now", lambda: three_days_later)
-    async with db.transaction() as uow:
-        await membership.refresh_windows(uow, BRAND)
+    await refresh.refresh_brand(db, BRAND)
     assert await members(db, view.segment.id) == set()
