@@ -216,6 +216,8 @@ def test_workloads_run_the_one_image_hardened_with_secrets_from_files() -> None:
             # Production refuses to start with the public dev webhook secret.
             assert env["STAKEHOUSE_PSP_WEBHOOK_SECRET_FILE"].startswith("/run/secrets/")
             assert env["STAKEHOUSE_MAIL_WEBHOOK_SECRET_FILE"].startswith("/run/secrets/")
+            # Production refuses to start without the unsubscribe links' own key.
+            assert env["STAKEHOUSE_UNSUBSCRIBE_SECRET_FILE"].startswith("/run/secrets/")
             assert not any(
                 name.endswith(("DATABASE_URL", "SECRET_KEY", "BROKER_URL")) for name in env
             ), "secrets are mounted as files, never put in the environment"

@@ -14,7 +14,8 @@ from typing import Any, Final
 import dramatiq
 
 from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
-from domain.compliance.events import LimitIncreaseRequested
+from domain.bonuses.events import LoyaltyTierChanged
+from domain.compliance.events import LimitChanged, LimitIncreaseRequested
 from domain.compliance.kyc.events import KycTierChanged
 from domain.messaging.events import EmailQueued, SmsQueued
 from domain.payments.events import PaymentStatusChanged, PayoutRequested
@@ -56,6 +57,8 @@ ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
             segments.evaluate_player,
         ),
         KycTierChanged.topic: (segments.evaluate_player,),
+        LimitChanged.topic: (segments.evaluate_player,),
+        LoyaltyTierChanged.topic: (segments.evaluate_player,),
         MarketResulted.topic: (sportsbook.settle_market,),
         PayoutRequested.topic: (payments.submit_payout,),
         MarketCorrectionRequested.topic: (feed.correct_market,),

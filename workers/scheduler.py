@@ -35,7 +35,8 @@ from domain.kernel.supervision import TaskHealth, supervise
 from domain.originals.free_rounds import StudioFreeRounds
 from domain.reporting import reconciliation as report_reconciliation
 from domain.reporting.formula import Formula
-from domain.segments import campaigns, membership
+from domain.segments import campaigns
+from domain.segments import refresh as segment_refresh
 from domain.sportsbook import live_delay
 from domain.sportsbook.feed import heartbeats
 from domain.sportsbook.feed.producers import ProducerHealth, producer_health
@@ -342,14 +343,10 @@ async def release_due_campaigns(db: Database) -> int:
 
 
 async def refresh_segment_windows(db: Database) -> int:
-    """Rolling windows move with the day: re-evaluate, per brand, only the players whose
-    match can change with it (members, and facts on the day leaving a window)."""
-    async with db.uow() as uow:
-        changed = 0
-        for brand in await membership.brands_with_rules(uow):
-            changed += await membership.refresh_windows(uow, brand)
-        await uow.commit()
-    return changed
+    """Rolling windows, ages and "days since" numbers move with the day: re-evaluate only
+    the players the days since the last completed run can have changed, per brand and in
+    short batches (resumes where a stopped run left off; catches up a missed midnight)."""
+    return await segment_refresh.refresh_all(db)
 
 
 SCHEDULER_TASK: Final = "scheduler"

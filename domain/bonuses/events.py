@@ -15,3 +15,14 @@ class BonusUpdated(Event):
     grant_id: str
     player_id: str
     state: str
+
+
+@dataclass(frozen=True)
+class LoyaltyTierChanged(Event):
+    """A player's loyalty tier changed (`before` None: their first tier). Segments that test
+    the loyalty tier re-evaluate the player from it."""
+
+    topic: ClassVar[str] = "bonuses.loyalty_tier_changed"
+    player_id: str
+    before: str | None
+    after: str

@@ -33,9 +33,11 @@ from sqlalchemy.dialects.postgresql import insert
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
 from domain.bonuses.errors import InvalidTerms, LoyaltyNotOffered, NotEnoughPoints
+from domain.bonuses.events import LoyaltyTierChanged
 from domain.bonuses.models import LoyaltyEarning, LoyaltyProgramme, LoyaltyStatus
 from domain.kernel import audit, clock
 from domain.kernel.db import Database, UnitOfWork
+from domain.kernel.outbox import emit
 from domain.wallets.errors import IdempotencyConflict, InsufficientFunds
 from domain.wallets.ledger import IdempotencyScope, Leg, check_key, post, recorded
 from domain.wallets.models import HouseAccountKind, LedgerAccount, WalletKind
@@ -316,7 +318,8 @@ async def window_points(uow: UnitOfWork, player_id: uuid.UUID, window_days: int)
 
 async def recalculate_tiers(db: Database) -> int:
     """Every player of a brand with a programme who earned in the window, or holds a
-    tier: their tier from the points of the window. Idempotent; returns how many changed."""
+    tier: their tier from the points of the window. Idempotent; returns how many changed.
+    A tier that changes publishes `bonuses.loyalty_tier_changed` in the same transaction."""
     changed = 0
     async with db.transaction() as uow:
         rows = await uow.session.execute(select(LoyaltyProgramme.brand, LoyaltyProgramme.config))
@@ -334,8 +337,25 @@ async def recalculate_tiers(db: Database) -> int:
                 """),
                 {"brand": brand, "since": since},
             )
+            held = dict(
+                (
+                    await uow.session.execute(
+                        select(LoyaltyStatus.player_id, LoyaltyStatus.tier).where(
+                            LoyaltyStatus.brand == brand
+                        )
+                    )
+                ).all()
+            )
             for player_id, points in sums.all():
                 tier = programme.tier_for(int(points))
+                if held.get(player_id) != tier.name:
+                    await emit(
+                        uow,
+                        LoyaltyTierChanged(
+                            player_id=str(player_id), before=held.get(player_id), after=tier.name
+                        ),
+                        brand=brand,
+                    )
                 result = await uow.session.execute(
                     insert(LoyaltyStatus)
                     .values(

@@ -28,3 +28,15 @@ class LimitIncreaseRequested(Event):
     player_id: str
     kind: str
     period: str
+
+
+@dataclass(frozen=True)
+class LimitChanged(Event):
+    """A limit in force changed: set, lowered, raised or removed (`change`, after any
+    cooling-off). Segments that test "limits set" re-evaluate the player from it."""
+
+    topic: ClassVar[str] = "compliance.limit_changed"
+    player_id: str
+    kind: str
+    period: str
+    change: str

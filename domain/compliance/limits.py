@@ -35,7 +35,7 @@ from domain.compliance.errors import (
     LimitNotFound,
     NoPendingChange,
 )
-from domain.compliance.events import LimitIncreaseRequested
+from domain.compliance.events import LimitChanged, LimitIncreaseRequested
 from domain.compliance.jurisdictions import JurisdictionPack, brand_pack
 from domain.compliance.models import LimitKind, LimitPeriod, PlayerLimit, time_out_running
 from domain.kernel import audit, clock
@@ -373,6 +373,8 @@ async def apply_limit(
     await _audit(uow, actor, player, action, limit=(kind, period), before=before, after=_state(row))
     if action == "player.limit.increase_requested":
         await _increase_requested(uow, player, kind, period)
+    else:
+        await _changed(uow, player, kind, period, "set" if before is None else "decrease")
     await uow.flush()
     return to_limit(row, await usage(uow, brand, player.id), pack.limits.increase_cooling_off)
 
@@ -383,6 +385,17 @@ async def _increase_requested(
     await emit(
         uow,
         LimitIncreaseRequested(player_id=str(player.id), kind=kind.value, period=period.value),
+        brand=player.brand,
+    )
+
+
+async def _changed(
+    uow: UnitOfWork, player: Player, kind: LimitKind, period: LimitPeriod, change: str
+) -> None:
+    # In the transaction of the change: segments on "limits set" follow it from the outbox.
+    await emit(
+        uow,
+        LimitChanged(player_id=str(player.id), kind=kind.value, period=period.value, change=change),
         brand=player.brand,
     )
 
@@ -452,6 +465,7 @@ async def confirm_change(
             before=before,
             after=None,
         )
+        await _changed(uow, player, kind, period, "remove")
         await uow.flush()
         await refresh_protection(uow, player)
         return None
@@ -468,6 +482,7 @@ async def confirm_change(
         before=before,
         after=_state(row),
     )
+    await _changed(uow, player, kind, period, "increase")
     await uow.flush()
     return to_limit(row, await usage(uow, brand, player.id), cooling_off)
 

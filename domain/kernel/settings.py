@@ -32,6 +32,11 @@ DEV_MAIL_WEBHOOK_SECRET = "mail_stakehouse_bounces_dev_only"  # noqa: S105
 # Signs the SMS provider's delivery-status webhooks in dev and test (never production).
 DEV_SMS_WEBHOOK_SECRET = "sms_stakehouse_status_dev_only"  # noqa: S105
 # Signs the built-in test KYC provider's webhooks and hosted-flow links (never production).
+# The label that separates the unsubscribe key from every other key drawn from the same
+# material (HMAC-SHA256 of the label under the material): versioned, so a new derivation
+# can live beside this one.
+UNSUBSCRIBE_KEY_LABEL = b"stakehouse/segments/unsubscribe-link/v1"
+UNSUBSCRIBE_PREVIOUS_SECRETS_MAX = 5
 DEV_KYC_WEBHOOK_SECRET = "kyc_stakehouse_test_provider_dev_only"  # noqa: S105
 
 
@@ -186,6 +191,16 @@ class Settings(BaseSettings):
     # makes the stored digests match nothing new (existing links stay), so set it on its
     # own before rotating `secret_key`.
     linking_digest_secret: str | None = Field(default=None, min_length=16)
+    # The key material of marketing unsubscribe links (segments.consent), on its own so
+    # that rotating `secret_key` does not break every link already sent, and so that a
+    # leaked link key reveals nothing of `secret_key`. Required in production; unset in dev
+    # and tests: derived from `secret_key`. To rotate: move the current value to
+    # `unsubscribe_previous_secrets` (links signed with it keep working) and set a new one.
+    unsubscribe_secret: str | None = Field(default=None, min_length=16)
+    # Former `unsubscribe_secret` values, comma-separated, still accepted (never signed with).
+    unsubscribe_previous_secrets: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, max_length=UNSUBSCRIBE_PREVIOUS_SECRETS_MAX
+    )
     # Refuse deposits, play and withdrawals below the tier the brand's jurisdiction pack
     # asks for. On by default in every environment: whether a step needs a tier is the
     # pack's to say (Malta and Curacao let unverified players deposit and play). `false`
@@ -256,6 +271,15 @@ class Settings(BaseSettings):
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("unsubscribe_previous_secrets", mode="before")
+    @classmethod
+    def _previous_secrets(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list) and any(len(str(part)) < 16 for part in value):
+            raise ValueError("each previous secret has 16+ characters")
         return value
 
     @field_validator(
@@ -346,6 +370,18 @@ class Settings(BaseSettings):
         return derived.digest()
 
     @property
+    def unsubscribe_keys(self) -> tuple[bytes, ...]:
+        """The keys of unsubscribe links: the first signs, every one is accepted. Each is
+        HMAC-SHA256(material, UNSUBSCRIBE_KEY_LABEL), the material `unsubscribe_secret` (or,
+        outside production, `secret_key` when it is unset) then each previous secret."""
+        current = self.unsubscribe_secret or self.secret_key
+        materials = [current, *self.unsubscribe_previous_secrets]
+        return tuple(
+            hmac.new(material.encode(), UNSUBSCRIBE_KEY_LABEL, hashlib.sha256).digest()
+            for material in materials
+        )
+
+    @property
     def kyc_gates_enforced(self) -> bool:
         return self.kyc_gates or self.is_production
 
@@ -384,6 +420,10 @@ def load_settings() -> Settings:
     if settings.is_production and settings.secret_key.startswith("dev-only"):
         raise ConfigurationError(
             f"invalid configuration:\n  {ENV_PREFIX}SECRET_KEY: must be set in production"
+        )
+    if settings.is_production and settings.unsubscribe_secret is None:
+        raise ConfigurationError(
+            f"invalid configuration:\n  {ENV_PREFIX}UNSUBSCRIBE_SECRET: must be set in production"
         )
     if settings.is_production and settings.psp_webhook_secret == DEV_PSP_WEBHOOK_SECRET:
         raise ConfigurationError(

@@ -155,28 +155,31 @@ def protected(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _key() -> bytes:
-    return hmac.new(
-        get_settings().secret_key.encode(), b"stakehouse marketing unsubscribe", hashlib.sha256
-    ).digest()
+def _signature(key: bytes, body: str) -> str:
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()[:_SIGNATURE_HEX]
 
 
 def unsubscribe_token(brand: str, player_id: uuid.UUID, channel: ConsentChannel) -> str:
-    """A signed, lasting token that withdraws one player's consent on one channel."""
+    """A signed, lasting token that withdraws one player's consent on one channel, signed
+    with the current unsubscribe key (settings `unsubscribe_keys`)."""
     body = base64.urlsafe_b64encode(f"{brand}:{player_id}:{channel.value}".encode()).decode()
-    signature = hmac.new(_key(), body.encode(), hashlib.sha256).hexdigest()[:_SIGNATURE_HEX]
-    return f"{body.rstrip('=')}.{signature}"
+    return f"{body.rstrip('=')}.{_signature(get_settings().unsubscribe_keys[0], body)}"
 
 
 def read_unsubscribe_token(token: str, brand: str) -> tuple[uuid.UUID, ConsentChannel]:
-    """The player and channel a token names, if signed by us for this brand.
+    """The player and channel a token names, if signed by us for this brand with the
+    current or a previous unsubscribe key (links already sent outlive a rotation).
     Errors: InvalidUnsubscribeToken."""
     if len(token) > TOKEN_LENGTH_MAX or token.count(".") != 1:
         raise InvalidUnsubscribeToken(field="token")
     body, signature = token.split(".")
     padded = body + "=" * (-len(body) % 4)
-    expected = hmac.new(_key(), padded.encode(), hashlib.sha256).hexdigest()[:_SIGNATURE_HEX]
-    if not hmac.compare_digest(expected, signature):
+    # Every key is compared (no early exit): the time taken says nothing of which matched.
+    matches = [
+        hmac.compare_digest(_signature(key, padded), signature)
+        for key in get_settings().unsubscribe_keys
+    ]
+    if not any(matches):
         raise InvalidUnsubscribeToken(field="token")
     try:
         token_brand, player, channel = base64.urlsafe_b64decode(padded).decode().split(":")

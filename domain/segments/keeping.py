@@ -10,14 +10,16 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
-from domain.compliance.events import LimitIncreaseRequested
+from domain.bonuses.events import LoyaltyTierChanged
+from domain.compliance.events import LimitChanged, LimitIncreaseRequested
 from domain.compliance.kyc.events import KycTierChanged
 from domain.kernel.db import UnitOfWork
 from domain.segments import facts, membership
 from domain.segments.events import MarketingConsentChanged
 
 # Events naming one player whose attributes a rule may test: registration, status
-# (self-exclusion, suspension), consent, verification tier, a limit raised or removed.
+# (self-exclusion, suspension), consent, verification tier, a limit set, changed or
+# removed (and one asked to be raised), the loyalty tier.
 PLAYER_TOPICS: Final = frozenset(
     {
         PlayerRegistered.topic,
@@ -25,6 +27,8 @@ PLAYER_TOPICS: Final = frozenset(
         MarketingConsentChanged.topic,
         KycTierChanged.topic,
         LimitIncreaseRequested.topic,
+        LimitChanged.topic,
+        LoyaltyTierChanged.topic,
     }
 )
 

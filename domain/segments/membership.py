@@ -3,9 +3,15 @@ player alone is evaluated against every live rule segment of their brand (one st
 and the difference with their current memberships is written with its history and events.
 The only scans over a brand's players are the preview and the first fill of a new segment.
 
-Rolling windows also change a match as time passes with no event; `refresh_windows`
-re-evaluates only the players that can change: current members and those whose facts sit
-on the day just leaving a window.
+Fill and keeping converge through one advisory lock per brand: keeping holds it shared
+from before it reads the brand's live segments until its commit; the fill holds it
+exclusive from before its scan until the new segment commits. An event whose keeping
+committed before the fill is in the fill's scan (its facts and attributes are committed
+when the scan starts); one kept after waits for the segment's commit and so evaluates its
+players against it. Without it, an event committed during the scan was in neither.
+
+Rolling windows also change a match as time passes with no event: domain.segments.refresh
+re-evaluates, once a day, only the players that can have changed.
 """
 
 from __future__ import annotations
@@ -13,10 +19,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Select, delete, func, insert, select, text, union
+from sqlalchemy import delete, func, insert, select, text
 
 from domain.accounts.models import Player
 from domain.kernel import clock
@@ -25,7 +31,6 @@ from domain.kernel.outbox import emit
 from domain.segments import rules
 from domain.segments.events import SegmentMembershipChanged
 from domain.segments.models import (
-    PlayerActivityDay,
     Segment,
     SegmentKind,
     SegmentMember,
@@ -36,6 +41,13 @@ SAMPLE_MAX: Final = 20
 _PLAYER_LOCKS: Final = text(
     "SELECT pg_advisory_xact_lock(hashtextextended('segments:' || id, 0)) "
     "FROM unnest(CAST(:ids AS text[])) AS id ORDER BY id"
+)
+# Shared by keeping, exclusive for a fill (see the module's docstring).
+_KEEPING_SHARED: Final = text(
+    "SELECT pg_advisory_xact_lock_shared(hashtextextended('segments-brand:' || :brand, 0))"
+)
+_FILL_EXCLUSIVE: Final = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended('segments-brand:' || :brand, 0))"
 )
 # Players evaluated per statement when many are re-evaluated at once.
 EVALUATE_CHUNK: Final = 500
@@ -60,8 +72,11 @@ async def preview(uow: UnitOfWork, brand: str, rule: dict[str, Any], sample_size
 
 
 async def fill(uow: UnitOfWork, segment: Segment) -> int:
-    """A new rule segment's first members: one scan of its brand; returns how many."""
+    """A new rule segment's first members: one scan of its brand; returns how many. Waits
+    for the keeping transactions of the brand in flight, and keeping waits for this one's
+    commit (module docstring)."""
     assert segment.rule is not None
+    await uow.session.execute(_FILL_EXCLUSIVE, {"brand": segment.brand})
     now = clock.now()
     matched = select(Player.id).where(
         Player.brand == segment.brand, rules.predicate(segment.rule, now.date())
@@ -78,7 +93,8 @@ async def add_listed(uow: UnitOfWork, segment: Segment, player_ids: Collection[u
     return len(player_ids)
 
 
-async def _live_rules(uow: UnitOfWork, brand: str) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+async def live_rules(uow: UnitOfWork, brand: str) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+    """The brand's live rule segments and their rules."""
     found = await uow.session.execute(
         select(Segment.id, Segment.rule).where(
             Segment.brand == brand,
@@ -102,8 +118,13 @@ async def brands_with_rules(uow: UnitOfWork) -> list[str]:
 async def evaluate_players(uow: UnitOfWork, brand: str, player_ids: Collection[uuid.UUID]) -> int:
     """Re-evaluate these players of `brand` against every live rule segment of the brand
     and record who entered or left; returns how many memberships changed."""
-    segments = await _live_rules(uow, brand)
-    if not segments or not player_ids:
+    if not player_ids:
+        return 0
+    # Before the segments are read, and held to the commit: a segment being filled now is
+    # then either committed (and evaluated here) or waits for this (and its scan sees it).
+    await uow.session.execute(_KEEPING_SHARED, {"brand": brand})
+    segments = await live_rules(uow, brand)
+    if not segments:
         return 0
     changed = 0
     ordered = sorted(player_ids)
@@ -235,52 +256,3 @@ async def member_counts(uow: UnitOfWork, segment_ids: Sequence[uuid.UUID]) -> di
     )
     counts = dict(found.all())
     return {segment_id: int(counts.get(segment_id, 0)) for segment_id in segment_ids}
-
-
-async def refresh_windows(uow: UnitOfWork, brand: str, today: date | None = None) -> int:
-    """Re-evaluate the players whose match may have changed with the day alone, never the
-    whole brand: members of the brand's time-bound segments; players whose facts sit on a
-    day that has just left a window, or whose last activity crossed a `days_since_active`
-    number; players registered on a day a `days_since_registration` number just reached or
-    passed; and, when an age is tested, players whose birthday is today. Returns how many
-    memberships changed."""
-    today = today or clock.today()
-    edges = rules.TimeEdges()
-    timed: list[uuid.UUID] = []
-    for segment_id, rule in await _live_rules(uow, brand):
-        segment_edges = rules.time_edges(rule)
-        if segment_edges.any:
-            edges.add(segment_edges)
-            timed.append(segment_id)
-    if not timed:
-        return 0
-    candidates: list[Select[uuid.UUID]] = [
-        select(SegmentMember.player_id).where(SegmentMember.segment_id.in_(timed))
-    ]
-    fact_days = [today - timedelta(days=window) for window in edges.windows]
-    fact_days += [today - timedelta(days=n + extra) for n in edges.active_days for extra in (0, 1)]
-    if fact_days:
-        candidates.append(
-            select(PlayerActivityDay.player_id).where(
-                PlayerActivityDay.brand == brand, PlayerActivityDay.day.in_(fact_days)
-            )
-        )
-    registered = [today - timedelta(days=n + extra) for n in edges.registration_days
-                  for extra in (0, 1)]  # fmt: skip
-    if registered:
-        candidates.append(
-            select(Player.id).where(
-                Player.brand == brand,
-                func.date(func.timezone("UTC", Player.created_at)).in_(registered),
-            )
-        )
-    if edges.ages:
-        candidates.append(
-            select(Player.id).where(
-                Player.brand == brand,
-                func.extract("month", Player.date_of_birth) == today.month,
-                func.extract("day", Player.date_of_birth) == today.day,
-            )
-        )
-    players = set((await uow.session.scalars(union(*candidates))).all())
-    return await evaluate_players(uow, brand, players)

@@ -18,12 +18,15 @@ from sqlalchemy import (
     Index,
     Integer,
     Text,
+    cast,
+    extract,
     func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from domain.accounts.models import Player
 from domain.kernel.db import Base
 from domain.kernel.ids import new_id
 
@@ -101,6 +104,39 @@ class PlayerActivityDay(Base):
     last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_segment_activity_days_brand_day", "brand", "day"),)
+
+
+class SegmentRefreshRun(Base):
+    """How far the daily refresh of a brand's segments has got (domain.segments.refresh):
+    every day up to `done_through` is applied; a run in progress works toward
+    `target_day` and has evaluated the candidates up to `cursor` (player id order), so a
+    run that stops resumes there. One row per brand, locked by the run that holds it."""
+
+    __tablename__ = "segment_refresh_runs"
+
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"), primary_key=True)
+    done_through: Mapped[date] = mapped_column(Date)
+    target_day: Mapped[date | None] = mapped_column(Date)
+    cursor: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def birthday_key(date_of_birth: Any) -> Any:
+    """month * 100 + day of a date (e.g. 1231): what the refresh looks birthdays up by,
+    through `ix_players_brand_birthday` (the expression must match the index's)."""
+    return cast(extract("month", date_of_birth) * 100 + extract("day", date_of_birth), Integer)
+
+
+# On `players` (accounts' table), for segments' refresh: the players whose age changes on
+# the days a run covers, found without reading the brand's players. EXTRACT from a date is
+# immutable, so it can be indexed.
+PLAYERS_BIRTHDAY_INDEX = Index(
+    "ix_players_brand_birthday",
+    Player.brand,
+    birthday_key(Player.date_of_birth),
+)
+# The players registered on given days (the `days_since_registration` edges).
+PLAYERS_CREATED_INDEX = Index("ix_players_brand_created_at", Player.brand, Player.created_at)
 
 
 class ConsentChannel(StrEnum):

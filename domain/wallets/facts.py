@@ -177,3 +177,15 @@ async def daily_movements(
         for r in await uow.session.execute(_COUNTS, params)
     ]
     return movements, counts
+
+
+_TIMES = text("SELECT id, created_at FROM ledger_transactions WHERE id = ANY(:ids)")
+
+
+async def transaction_times(uow: UnitOfWork, ids: Collection[int]) -> dict[int, datetime]:
+    """When each committed ledger transaction happened (its own timestamp, not when a
+    consumer reads it): what behaviour facts are dated by."""
+    if not ids:
+        return {}
+    rows = await uow.session.execute(_TIMES, {"ids": list(ids)})
+    return {int(row.id): row.created_at for row in rows}

@@ -278,6 +278,7 @@ def test_production_refuses_the_public_dev_webhook_secret(monkeypatch: pytest.Mo
     monkeypatch.setenv("STAKEHOUSE_SECRET_KEY", "s" * 32)
     monkeypatch.delenv("STAKEHOUSE_PSP_WEBHOOK_SECRET", raising=False)
     monkeypatch.setenv("STAKEHOUSE_MAIL_WEBHOOK_SECRET", "mail_" + "m" * 32)
+    monkeypatch.setenv("STAKEHOUSE_UNSUBSCRIBE_SECRET", "unsubscribe_" + "u" * 32)
 
     with pytest.raises(ConfigurationError, match="STAKEHOUSE_PSP_WEBHOOK_SECRET"):
         load_settings()

@@ -191,6 +191,7 @@ def test_seed_refuses_demo_history_in_production() -> None:
         "STAKEHOUSE_SECRET_KEY": "a-production-secret-key-0123456789",
         "STAKEHOUSE_PSP_WEBHOOK_SECRET": "a-production-psp-secret-0123456789",
         "STAKEHOUSE_MAIL_WEBHOOK_SECRET": "a-production-mail-secret-0123456789",
+        "STAKEHOUSE_UNSUBSCRIBE_SECRET": "a-production-unsubscribe-secret-0123",
     }
     result = CliRunner().invoke(app, ["seed", "--demo", "--history-weeks", "1"], env=production)
 

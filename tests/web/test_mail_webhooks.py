@@ -154,6 +154,7 @@ def test_production_refuses_the_public_dev_mail_webhook_secret(
     monkeypatch.setenv("STAKEHOUSE_ENV", "production")
     monkeypatch.setenv("STAKEHOUSE_SECRET_KEY", "s" * 32)
     monkeypatch.setenv("STAKEHOUSE_PSP_WEBHOOK_SECRET", "whsec_" + "r" * 32)
+    monkeypatch.setenv("STAKEHOUSE_UNSUBSCRIBE_SECRET", "unsubscribe_" + "u" * 32)
     monkeypatch.delenv("STAKEHOUSE_MAIL_WEBHOOK_SECRET", raising=False)
 
     with pytest.raises(ConfigurationError, match="STAKEHOUSE_MAIL_WEBHOOK_SECRET"):

@@ -245,7 +245,9 @@ async def test_consent_changes_are_audited_and_a_signed_link_withdraws_it(
             )
         ).all()
         reasons = await uow.session.scalar(
-            select(func.count()).where(AuditEntry.reason == "unsubscribe_link")
+            select(func.count()).where(
+                AuditEntry.reason == "unsubscribe_link", AuditEntry.subject_id == str(player)
+            )
         )
     assert states == {"email": False, "sms": False, "inbox": False, "push": False}
     assert actions == ["marketing_consent.granted", "marketing_consent.withdrawn"]

@@ -17,7 +17,7 @@ from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
 from domain.kernel.errors import PermissionDenied
 from domain.kernel.outbox import emit
-from domain.segments import membership, service
+from domain.segments import refresh, service
 from domain.segments.errors import InvalidPlayerList, InvalidRule, SegmentNotFound
 from domain.segments.models import SegmentMembershipChange
 from domain.wallets.models import HouseAccountKind
@@ -107,12 +107,10 @@ async def test_a_deposit_leaving_the_window_takes_the_player_out_on_the_daily_re
 
     six_days_later = clock.now() + timedelta(days=6)
     monkeypatch.setattr(clock, "now", lambda: six_days_later)
-    async with db.transaction() as uow:
-        assert await membership.refresh_windows(uow, BRAND) == 0
+    assert await refresh.refresh_brand(db, BRAND) == 0
     seven_days_later = six_days_later + timedelta(days=1)
     monkeypatch.setattr(clock, "now", lambda: seven_days_later)
-    async with db.transaction() as uow:
-        assert await membership.refresh_windows(uow, BRAND) == 1
+    assert await refresh.refresh_brand(db, BRAND) == 1
     assert await members(db, view.segment.id) == set()
 
 
@@ -307,13 +305,11 @@ async def test_the_daily_refresh_moves_players_whom_time_alone_changed_and_no_on
 
     tomorrow = clock.now() + timedelta(days=1)
     monkeypatch.setattr(clock, "now", lambda: tomorrow)
-    async with db.transaction() as uow:
-        assert await membership.refresh_windows(uow, BRAND) == 1
+    assert await refresh.refresh_brand(db, BRAND) == 1
     assert await members(db, ids["thirty"]) == {untouched, birthday}
 
     three_days_later = tomorrow + timedelta(days=2)
     monkeypatch.setattr(clock, "now", lambda: three_days_later)
-    async with db.transaction() as uow:
-        await membership.refresh_windows(uow, BRAND)
+    await refresh.refresh_brand(db, BRAND)
     assert await members(db, ids["new"]) == set()
     assert await members(db, ids["lapsed"]) == {newcomer, birthday, idle, untouched}

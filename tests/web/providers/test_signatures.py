@@ -111,6 +111,7 @@ def test_production_refuses_the_dev_provider_secret(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("STAKEHOUSE_SECRET_KEY", "a-real-secret-key-of-enough-length")
     monkeypatch.setenv("STAKEHOUSE_PSP_WEBHOOK_SECRET", "whsec_a_real_psp_secret_value")
     monkeypatch.setenv("STAKEHOUSE_MAIL_WEBHOOK_SECRET", "mail_a_real_bounce_secret_value")
+    monkeypatch.setenv("STAKEHOUSE_UNSUBSCRIBE_SECRET", "unsubscribe_a_real_link_secret")
     # Unset, production knows no provider secret: every callback is refused.
     assert provider_secrets(load_settings(), "stakehouse-originals") == ()
 
