@@ -11,7 +11,7 @@ from strawberry import relay
 from domain.accounts.permissions import Permission
 from domain.brands import errors as brand_errors
 from domain.brands import theme_editor, theme_translations
-from domain.kernel.errors import DomainError
+from domain.kernel.paging import TEXT, check_page_size, decode_cursor, encode_cursor
 from resolvers.brands import themes as theme_resolvers
 from resolvers.permissions import HasPermission
 from resolvers.results import Outcome
@@ -22,12 +22,7 @@ from schema.ids import int_of
 
 # One save carries a page of the editor's list, not the catalogue.
 TRANSLATIONS_PER_SAVE_MAX: Final = theme_translations.PAGE_SIZE_MAX
-_CURSOR_TYPE: Final = "ThemeTranslation"
-
-
-class InvalidCursor(DomainError):
-    code = "INVALID_CURSOR"
-    message = "This cursor does not come from this list."
+_CURSOR_VERSION: Final = "tr1"
 
 
 @mutation_error(
@@ -97,20 +92,12 @@ class SaveThemeTranslationsPayload:
 
 
 def _cursor(msgid: str) -> str:
-    return relay.to_base64(_CURSOR_TYPE, msgid)
+    return encode_cursor(_CURSOR_VERSION, msgid)
 
 
 def _after(cursor: str | None) -> str | None:
     """The msgid a cursor stands for. Errors: InvalidCursor."""
-    if cursor is None:
-        return None
-    try:
-        kind, msgid = relay.from_base64(cursor)
-    except ValueError:
-        raise InvalidCursor(field="after") from None
-    if kind != _CURSOR_TYPE:
-        raise InvalidCursor(field="after")
-    return msgid
+    return None if cursor is None else decode_cursor(cursor, _CURSOR_VERSION, TEXT)[0]
 
 
 @strawberry.type
@@ -142,6 +129,7 @@ class ThemeTranslationQuery:
         after: str | None = None,
     ) -> ThemeTranslationConnection:
         with as_query_error():
+            check_page_size(first)
             version_id = None
             if version is not None:
                 version_id = int_of(version, "ThemeVersion") or 0

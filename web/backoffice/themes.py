@@ -32,6 +32,7 @@ from web.backoffice.console import (
     cursor_param,
     first_error,
     id_field,
+    read_problem,
     reason_of,
     text_field,
 )
@@ -75,6 +76,9 @@ class ThemePages:
         words = await self._translations(
             request, page, versions[0] if versions else None, words_at or {}
         )
+        # A page link of the section the API did not issue: said, with status 400.
+        problem = words.pop("problem")
+        error, status = error or problem, 400 if problem else status
         live = next((v for v in versions if v["live"]), None)
         shown = _shown(page, live)
         for group, values in (typed or {}).items():
@@ -129,6 +133,7 @@ class ThemePages:
         found = (result.data or {}).get("themeTranslations") or {}
         info = found.get("pageInfo") or {}
         return {
+            "problem": read_problem(result),
             "locales": locales,
             "locale": locale,
             "search": search,
