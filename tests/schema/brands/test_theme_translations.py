@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from domain.brands.models import ThemeVersion
+from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
+from tests.conftest import app_server
 from tests.schema.accounts.test_staff import signed_in_staff
 from tests.support import AURORA, NORTHSTAR, Api
 from tests.web.site.support import SiteClient
@@ -162,3 +164,21 @@ async def test_an_admin_of_another_brand_reads_nothing_and_changes_nothing(
     assert await _versions(db) == 0
     for client in (outsider, outsider_on_aurora):
         await client.aclose()
+
+
+async def test_a_published_override_reaches_another_replica(
+    server: str, db: Database, registry: BrandRegistry
+) -> None:
+    async with app_server(registry) as other_replica:
+        elsewhere = SiteClient(other_replica, AURORA)
+        await elsewhere.get("/language/de")
+        admin = await signed_in_staff(Api(server, AURORA), db, "tr-far@op.example", ["admin"])
+        worded = await _save(admin, {WELCOME: "Grüß Gott bei %(brand)s"})
+
+        await admin.query(
+            PUBLISH, {"input": {"version": worded["version"]["id"], "reason": "regional"}}
+        )
+
+        assert await _heading_becomes(elsewhere, "Grüß Gott bei Aurora Casino")
+        for client in (elsewhere, admin):
+            await client.aclose()
