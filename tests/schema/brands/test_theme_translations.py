@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from typing import Any
 
 from sqlalchemy import func, select
 
+from domain.brands import theme_editor, theme_translations
 from domain.brands.models import ThemeVersion
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
+from domain.kernel.settings import get_settings
+from resolvers.brands import themes as theme_resolvers
 from tests.conftest import app_server
 from tests.schema.accounts.test_staff import signed_in_staff
-from tests.support import AURORA, NORTHSTAR, Api
+from tests.support import AURORA, NORTHSTAR, Api, request_context, statements_of
 from tests.web.site.support import SiteClient
 
 WELCOME = "Welcome to %(brand)s"
+EDITOR = theme_editor.Editor("staff", uuid.uuid4())
 LIST = """query($locale: String!, $search: String!, $after: String, $version: ID) {
   themeTranslations(locale: $locale, search: $search, first: 2, after: $after,
                     version: $version) {
@@ -182,3 +187,26 @@ async def test_a_published_override_reaches_another_replica(
         assert await _heading_becomes(elsewhere, "Grüß Gott bei Aurora Casino")
         for client in (elsewhere, admin):
             await client.aclose()
+
+
+async def test_a_full_page_of_messages_reads_the_live_version_in_two_statements(
+    db: Database, registry: BrandRegistry
+) -> None:
+    async with db.transaction() as uow:
+        version = await theme_editor.save_translations(
+            uow, EDITOR, "aurora",
+            {"de": theme_translations.catalogue(get_settings().themes_dir, "aurora", "de")},
+            {"de": {"Providers": "Spielehersteller"}}, based_on=None,
+            folder_colours=registry.get("aurora").tokens.colour.model_dump(),
+        )  # fmt: skip
+        await theme_editor.publish(uow, EDITOR, "aurora", version.id, "words")
+    context = request_context(db, registry, "aurora")
+
+    with statements_of(db) as seen:
+        page = await theme_resolvers.translations(
+            context, "de", None, search="", overridden_only=False, after=None, first=100
+        )
+
+    assert len(page.entries) == 100 and page.has_next_page
+    # The live publication and its version: the catalogue is read from memory.
+    assert len(seen) == 2
