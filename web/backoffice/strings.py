@@ -169,7 +169,8 @@ TEXT: Final = MappingProxyType(
         "ggr": "GGR",
         "themes": "Theme",
         "themes_intro": (
-            "The brand's colours, fonts, corners, logo, favicon and legal pages. A theme is "
+            "The brand's colours, fonts, corners, logo, favicon, legal pages and player-facing "
+            "words. A theme is "
             "saved as a new version only when every text/background pair meets WCAG 2.2 AA "
             "contrast; publishing puts it live on every server within seconds. Publish an "
             "earlier version to roll back."
