@@ -55,6 +55,9 @@ async def test_an_admin_overrides_the_german_heading_publishes_it_and_rolls_it_b
     shipped = page.locator("li[data-msgid='Welcome to %(brand)s']")
     await shipped.get_by_text("Willkommen bei %(brand)s").wait_for()
     overflow = await page.evaluate(OVERFLOW)
+    await page.set_viewport_size({"width": 320, "height": 800})
+    overflow_320 = await page.evaluate(OVERFLOW)
+    await page.set_viewport_size({"width": 360, "height": 800})
     violations = await _axe_violations(page)
     shots = artifacts / "screenshots"
     shots.mkdir(exist_ok=True)
@@ -69,7 +72,7 @@ async def test_an_admin_overrides_the_german_heading_publishes_it_and_rolls_it_b
     await publish(1, "back to the shipped words", "Roll back to this")
     restored = await visitor_sees("Willkommen bei Aurora Casino")
 
-    assert overflow <= 0
+    assert overflow <= 0 and overflow_320 <= 0
     assert violations == []
     assert unpublished_kept and changed and restored
     assert problems == [] and visitor_problems == []
