@@ -51,3 +51,28 @@ class InvalidAsset(DomainError):
 class ThemeAssetNotFound(DomainError):
     code = "THEME_ASSET_NOT_FOUND"
     message = "This brand has no such uploaded file."
+
+
+class UnknownLocale(DomainError):
+    code = "UNKNOWN_LOCALE"
+    message = "This brand is not shown in that locale."
+
+
+class UnknownMessage(DomainError):
+    code = "UNKNOWN_MESSAGE"
+    message = "Only the messages of the shipped catalogues can be overridden."
+
+
+class PlaceholderMismatch(DomainError):
+    code = "PLACEHOLDER_MISMATCH"
+    message = "A text keeps exactly the placeholders of its message (%(name)s, {name})."
+
+
+class TranslationTooLong(DomainError):
+    code = "TRANSLATION_TOO_LONG"
+    message = "A text is at most three times its message's length (60 to 1,000 characters)."
+
+
+class MarkupInTranslation(DomainError):
+    code = "MARKUP_IN_TRANSLATION"
+    message = "A text is plain text: no HTML tags."

@@ -55,6 +55,9 @@ class ThemeVersion(Base):
     radius: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # Legal/content page -> Markdown; a page absent: the theme folder's.
     pages: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Locale -> {msgid: the operator's text}, checked against the shipped catalogues;
+    # NULL or a message absent: the catalogue's.
+    translations: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     # Uploaded files; NULL: the theme folder's.
     logo_asset_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("theme_assets.id"))
     favicon_asset_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("theme_assets.id"))

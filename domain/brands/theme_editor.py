@@ -19,7 +19,7 @@ from typing import Final
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from domain.brands import theme_content
+from domain.brands import theme_content, theme_translations
 from domain.brands.errors import (
     InvalidColour,
     LowContrast,
@@ -72,19 +72,25 @@ class Version:
     pages: dict[str, str] = field(default_factory=dict)
     logo: AssetRef | None = None
     favicon: AssetRef | None = None
+    # Locale -> {msgid: the operator's text}; a message absent: the catalogue's.
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Draft:
     """What a draft sets beside its palette; None: the live version's (else the folder's).
     `fonts` by name (theme_content.FONT_CHOICES), `radius` by slot, `pages` by name (a page
-    given as empty text goes back to the folder's), assets by upload id."""
+    given as empty text goes back to the folder's), assets by upload id, translations by
+    locale then msgid (an empty text goes back to the catalogue's). `based_on`: the version
+    whose settings the draft starts from (None: the live one)."""
 
     fonts: Mapping[str, str] | None = None
     radius: Mapping[str, str] | None = None
     pages: Mapping[str, str] | None = None
     logo_asset_id: int | None = None
     favicon_asset_id: int | None = None
+    translations: Mapping[str, Mapping[str, str]] | None = None
+    based_on: int | None = None
 
 
 def checked_palette(colours: Mapping[str, str]) -> ColourTokens:
@@ -107,20 +113,29 @@ async def save_draft(
     brand: str,
     colours: Mapping[str, str],
     draft: Draft = Draft(),  # frozen: one shared default is safe
+    *,
+    catalogues: Mapping[str, theme_translations.Catalogue] | None = None,
 ) -> Version:
     """Save a theme as the brand's next version (not live until published): the palette,
-    and what `draft` sets over the live version's fonts, radii, pages and assets. Errors:
-    InvalidColour, LowContrast, InvalidFont, InvalidRadius, InvalidPage,
-    ThemeAssetNotFound: nothing is stored then."""
+    and what `draft` sets over the base version's (the live one unless `draft.based_on`)
+    fonts, radii, pages, assets and translations (checked against `catalogues`, the
+    brand's shipped messages per locale). Errors: InvalidColour, LowContrast, InvalidFont,
+    InvalidRadius, InvalidPage, ThemeAssetNotFound, ThemeVersionNotFound (based_on),
+    UnknownLocale, UnknownMessage, PlaceholderMismatch, TranslationTooLong,
+    MarkupInTranslation: nothing is stored then."""
     palette = checked_palette(colours)
     fonts = theme_content.font_tokens(draft.fonts) if draft.fonts is not None else None
     radius = theme_content.radius_tokens(draft.radius) if draft.radius is not None else None
     pages = theme_content.checked_pages(draft.pages) if draft.pages is not None else None
+    texts = (
+        theme_translations.checked_overrides(catalogues or {}, draft.translations)
+        if draft.translations is not None
+        else {}
+    )
     for asset_id, kind in ((draft.logo_asset_id, "logo"), (draft.favicon_asset_id, "favicon")):
         if asset_id is not None and await _asset_row(uow, brand, asset_id, kind) is None:
             raise ThemeAssetNotFound(field=kind)
-    live_id = await _live_version_id(uow, brand)
-    live = await uow.session.get(ThemeVersion, live_id) if live_id is not None else None
+    live = await _base_row(uow, brand, draft.based_on)
     # Numbered in order per brand; two saves at the same instant meet the unique
     # (brand, number) and the second fails whole, saving nothing.
     last = await uow.session.scalar(
@@ -129,11 +144,13 @@ async def save_draft(
     kept_pages = dict(live.pages or {}) if live is not None else {}
     if pages is not None:
         kept_pages = {k: v for k, v in {**kept_pages, **pages}.items() if v.strip()}
+    kept_texts = _merged_translations(live.translations if live is not None else None, texts)
     version = ThemeVersion(
         brand=brand, number=(last or 0) + 1, colours=palette.model_dump(), author_id=staff.id,
         fonts=fonts.model_dump() if fonts else (live.fonts if live else None),
         radius=radius.model_dump() if radius else (live.radius if live else None),
         pages=kept_pages or None,
+        translations=kept_texts or None,
         logo_asset_id=draft.logo_asset_id or (live.logo_asset_id if live else None),
         favicon_asset_id=draft.favicon_asset_id or (live.favicon_asset_id if live else None),
     )  # fmt: skip
@@ -144,9 +161,57 @@ async def save_draft(
         subject_type="brand", subject_id=brand, brand=brand,
         after={"version": version.number, "colours": version.colours, "fonts": version.fonts,
                "radius": version.radius, "pages": sorted(kept_pages),
-               "logo": version.logo_asset_id, "favicon": version.favicon_asset_id},
+               "logo": version.logo_asset_id, "favicon": version.favicon_asset_id,
+               "translations": texts, "based_on": live.number if live else None},
     )  # fmt: skip
     return await _version(uow, version, live=False)
+
+
+async def save_translations(
+    uow: UnitOfWork,
+    staff: Editor,
+    brand: str,
+    catalogues: Mapping[str, theme_translations.Catalogue],
+    texts: Mapping[str, Mapping[str, str]],
+    *,
+    based_on: int | None,
+    folder_colours: Mapping[str, str],
+) -> Version:
+    """Save the base version (`based_on`, else the live one, else the theme folder's look:
+    `folder_colours`) with these translation overrides as the brand's next version.
+    Errors: as save_draft."""
+    base = await _base_row(uow, brand, based_on)
+    colours = dict(base.colours) if base is not None else dict(folder_colours)
+    draft = Draft(translations=texts, based_on=base.id if base is not None else None)
+    return await save_draft(uow, staff, brand, colours, draft, catalogues=catalogues)
+
+
+def _merged_translations(
+    kept: Mapping[str, Mapping[str, str]] | None, texts: Mapping[str, Mapping[str, str]]
+) -> dict[str, dict[str, str]]:
+    """The base's overrides with `texts` over them; an empty text drops one."""
+    merged = {locale: dict(values) for locale, values in (kept or {}).items()}
+    for locale, values in texts.items():
+        merged.setdefault(locale, {}).update(values)
+    return {
+        locale: {msgid: text for msgid, text in sorted(values.items()) if text}
+        for locale, values in sorted(merged.items())
+        if any(values.values())
+    }
+
+
+async def _base_row(uow: UnitOfWork, brand: str, based_on: int | None) -> ThemeVersion | None:
+    """The version a draft starts from: `based_on` (the brand's), else the live one.
+    Errors: ThemeVersionNotFound."""
+    if based_on is None:
+        live_id = await _live_version_id(uow, brand)
+        return await uow.session.get(ThemeVersion, live_id) if live_id is not None else None
+    row = await uow.session.scalar(
+        select(ThemeVersion).where(ThemeVersion.id == based_on, ThemeVersion.brand == brand)
+    )
+    if row is None:
+        raise ThemeVersionNotFound(field="version")
+    return row
 
 
 async def upload_asset(
@@ -267,6 +332,13 @@ async def live_versions(uow: UnitOfWork) -> dict[str, Version]:
     return {version_row.brand: v for version_row, v in zip(rows, found, strict=True)}
 
 
+async def live_version(uow: UnitOfWork, brand: str) -> Version | None:
+    """The brand's live version, or None (the theme folder applies)."""
+    live_id = await _live_version_id(uow, brand)
+    row = await uow.session.get(ThemeVersion, live_id) if live_id is not None else None
+    return (await _with_assets(uow, [row], {row.id}))[0] if row is not None else None
+
+
 async def live_version_number(uow: UnitOfWork, brand: str) -> int | None:
     live = await _live_version_id(uow, brand)
     if live is None:
@@ -313,6 +385,7 @@ async def _with_assets(
             pages=dict(row.pages or {}),
             logo=refs.get(row.logo_asset_id) if row.logo_asset_id else None,
             favicon=refs.get(row.favicon_asset_id) if row.favicon_asset_id else None,
+            translations={k: dict(v) for k, v in (row.translations or {}).items()},
         )
         for row in rows
     ]

@@ -140,6 +140,10 @@ class ThemeVersion:
     )
     logo: ThemeAsset | None = strawberry.field(description="Null: the theme folder's.")
     favicon: ThemeAsset | None = strawberry.field(description="Null: the theme folder's.")
+    translations_overridden: int = strawberry.field(
+        description="Player-facing messages this version overrides, over every locale "
+        "(themeTranslations lists them)."
+    )
     version_id: strawberry.Private[int]
 
     @strawberry.field(
@@ -164,6 +168,7 @@ class ThemeVersion:
             ],
             logo=ThemeAsset.of(version.logo) if version.logo else None,
             favicon=ThemeAsset.of(version.favicon) if version.favicon else None,
+            translations_overridden=sum(len(v) for v in version.translations.values()),
             version_id=version.id,
         )
 

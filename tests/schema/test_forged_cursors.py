@@ -45,6 +45,9 @@ LISTS: Final = {
         " after: $after) { endCursor }"
     ),
     "Query.auditLog": "auditLog(first: 5, after: $after) { endCursor }",
+    "Query.themeTranslations": (
+        'themeTranslations(locale: "en", first: 5, after: $after) { edges { cursor } }'
+    ),
     "Player.transactions": (
         'node(id: "{player}") { ... on Player { transactions(first: 5, after: $after)'
         " { edges { cursor } } } }"

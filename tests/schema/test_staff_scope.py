@@ -489,6 +489,18 @@ def cases(schema: GraphQLSchema, world: World) -> dict[str, Case]:
             "publishTheme", {"version": world.theme_version, **why}, "THEME_VERSION_NOT_FOUND"
         ),
         "Query.themeVersions": Case("{ themeVersions { id number } }", {}),
+        # Northstar is not shown in German: on its own host its admin is refused the
+        # locale; on aurora's, nothing at all (aurora's admin reads aurora's messages).
+        "Query.themeTranslations": Case(
+            '{ themeTranslations(locale: "de", first: 1) { edges { node { msgid shipped } } } }',
+            {},
+            "UNKNOWN_LOCALE",
+        ),
+        "Mutation.saveThemeTranslations": write(
+            "saveThemeTranslations",
+            {"locale": "sv", "translations": [{"msgid": "Not shipped", "text": "x"}]},
+            "UNKNOWN_MESSAGE",
+        ),
         # An SVG is refused by its bytes on northstar's own brand: nothing stored anywhere.
         "Mutation.uploadThemeAsset": write(
             "uploadThemeAsset", {"kind": "LOGO", "content": "PHN2Zz48L3N2Zz4="}, "INVALID_ASSET"

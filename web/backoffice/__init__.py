@@ -111,8 +111,8 @@ AREAS: Final = [
         "themes",
         "/themes",
         strings.TEXT["themes"],
-        reads=("ThemeVersions",),
-        actions=("SaveThemeDraft", "UploadThemeAsset", "PublishTheme"),
+        reads=("ThemeVersions", "ThemeTranslations"),
+        actions=("SaveThemeDraft", "UploadThemeAsset", "PublishTheme", "SaveThemeTranslations"),
     ),
     Area(
         "staff",
@@ -224,6 +224,7 @@ def console_routes(console: Console) -> list[Route]:
         Route("/themes", themes.editor, methods=["GET"]),
         Route("/themes/save", themes.save, methods=post),
         Route("/themes/publish", themes.publish, methods=post),
+        Route("/themes/translations", themes.save_translations, methods=post),
         Route("/staff", staff.overview, methods=["GET"]),
         Route("/staff/create", staff.create, methods=post),
         Route("/staff/roles", staff.set_roles, methods=post),

@@ -169,7 +169,8 @@ TEXT: Final = MappingProxyType(
         "ggr": "GGR",
         "themes": "Theme",
         "themes_intro": (
-            "The brand's colours, fonts, corners, logo, favicon and legal pages. A theme is "
+            "The brand's colours, fonts, corners, logo, favicon, legal pages and player-facing "
+            "words. A theme is "
             "saved as a new version only when every text/background pair meets WCAG 2.2 AA "
             "contrast; publishing puts it live on every server within seconds. Publish an "
             "earlier version to roll back."
@@ -204,6 +205,28 @@ TEXT: Final = MappingProxyType(
         "no_versions": "No saved version: the brand shows its theme folder's palette.",
         "theme_saved": "The palette was saved as a new version (not live until published).",
         "theme_published": "The version is live on the brand.",
+        "translations": "Translations",
+        "translations_intro": (
+            "The brand's player-facing words, per language: the shipped text beside yours. "
+            "Keep each placeholder such as %(brand)s or {name}; plain text only (no HTML). "
+            "Empty: the shipped text. Saving makes a new version from version {number}, "
+            "live once published."
+        ),
+        "translations_intro_folder": (
+            "The brand's player-facing words, per language: the shipped text beside yours. "
+            "Keep each placeholder such as %(brand)s or {name}; plain text only (no HTML). "
+            "Empty: the shipped text. Saving makes a new version, live once published."
+        ),
+        "language": "Language",
+        "message": "Message",
+        "shipped_text": "Shipped text",
+        "your_text": "Your text",
+        "search_messages": "Search messages",
+        "no_messages": "No message matches.",
+        "save_translations": "Save translations as a new version",
+        "translations_saved": "The translations were saved as a new version (not live until "
+        "published).",
+        "overridden": "words overridden",
         "new_staff": "New staff member",
         "roles": "Roles",
         "brands": "Brands (empty: every brand)",

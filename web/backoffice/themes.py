@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from typing import Any, Final
+from urllib.parse import urlencode
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
@@ -25,7 +26,16 @@ from domain.brands.theme_content import (
     font_names,
 )
 from web.backoffice import strings
-from web.backoffice.console import Console, Page, first_error, id_field, reason_of, text_field
+from web.backoffice.console import (
+    Console,
+    Page,
+    cursor_param,
+    first_error,
+    id_field,
+    read_problem,
+    reason_of,
+    text_field,
+)
 
 AREA: Final = "themes"
 # The editor's save posts the palette, fonts, legal pages (up to 20,000 characters each)
@@ -34,6 +44,10 @@ AREA: Final = "themes"
 SAVE_BODY_BYTES_MAX: Final = 512 * 1024
 TOKENS: Final = tuple(ColourTokens.model_fields)
 ASSET_KINDS: Final = ("logo", "favicon")
+# Messages per page of the translations section (and so per save).
+TRANSLATIONS_PAGE_SIZE: Final = 25
+SEARCH_CHARS_MAX: Final = 100
+TRANSLATION_CHARS_MAX: Final = 1_000
 
 
 class ThemePages:
@@ -54,9 +68,17 @@ class ThemePages:
         status: int = 200,
         error: str | None = None,
         typed: dict[str, Any] | None = None,
+        typed_texts: dict[str, str] | None = None,
+        words_at: dict[str, str] | None = None,
     ) -> Response:
         result = await self.console.run(request, "ThemeVersions")
         versions: list[dict[str, Any]] = result.data.get("themeVersions") or []
+        words = await self._translations(
+            request, page, versions[0] if versions else None, words_at or {}
+        )
+        # A page link of the section the API did not issue: said, with status 400.
+        problem = words.pop("problem")
+        error, status = error or problem, 400 if problem else status
         live = next((v for v in versions if v["live"]), None)
         shown = _shown(page, live)
         for group, values in (typed or {}).items():
@@ -83,7 +105,75 @@ class ThemePages:
             preview_url=origin + previewed["previewPath"] if previewed else None,
             error=error,
             notice=strings.TEXT.get(request.query_params.get("notice", ""), None),
+            words=words,
+            typed_texts=typed_texts or {},
         )
+
+    async def _translations(
+        self,
+        request: Request,
+        page: Page,
+        edited: dict[str, Any] | None,
+        words_at: dict[str, str],
+    ) -> dict[str, Any]:
+        """The translations section: a page of the chosen language's messages with the
+        overrides of the newest version (the one a save starts from). `words_at`: the
+        language and search of a refused save (its form's), else the link's."""
+        locales = page.brand.all_locales
+        chosen = {**request.query_params, **words_at}
+        locale = chosen.get("locale", "")
+        locale = locale if locale in locales else page.brand.default_locale
+        search = chosen.get("q", "")[:SEARCH_CHARS_MAX]
+        after = cursor_param(request) if not words_at else None
+        variables = {
+            "locale": locale, "search": search, "first": TRANSLATIONS_PAGE_SIZE,
+            "after": after, "version": edited["id"] if edited else None,
+        }  # fmt: skip
+        result = await self.console.run(request, "ThemeTranslations", variables)
+        found = (result.data or {}).get("themeTranslations") or {}
+        info = found.get("pageInfo") or {}
+        return {
+            "problem": read_problem(result),
+            "locales": locales,
+            "locale": locale,
+            "search": search,
+            "edited": edited,
+            "entries": [edge["node"] for edge in found.get("edges") or ()],
+            "next_query": urlencode(
+                {"locale": locale, "q": search, "after": info.get("endCursor") or ""}
+            )
+            if info.get("hasNextPage")
+            else None,
+        }
+
+    async def save_translations(self, request: Request) -> Response:
+        page, form, refused = await self.console.act(request, AREA, "SaveThemeTranslations")
+        if refused is not None:
+            return refused
+        locale = text_field(form, "locale", 16)
+        search = text_field(form, "q", SEARCH_CHARS_MAX)
+        texts: dict[str, str] = {}
+        for index in range(TRANSLATIONS_PAGE_SIZE):
+            msgid = form.get(f"msgid_{index}")
+            text = form.get(f"text_{index}")
+            if isinstance(msgid, str) and isinstance(text, str):
+                # Cut one past the limit: the API refuses it with its own message.
+                texts[msgid] = text[: TRANSLATION_CHARS_MAX + 1]
+        base = id_field(form, "base", "ThemeVersion")
+        draft: dict[str, Any] = {
+            "locale": locale,
+            "translations": [{"msgid": k, "text": v} for k, v in texts.items()],
+            "version": base,
+        }
+        result = await self.console.run(request, "SaveThemeTranslations", {"input": draft})
+        error = first_error(result.data["saveThemeTranslations"])
+        if error is not None:
+            return await self._editor(
+                request, page, status=400, error=error, typed_texts=texts,
+                words_at={"locale": locale, "q": search},
+            )  # fmt: skip
+        query = urlencode({"notice": "translations_saved", "locale": locale, "q": search})
+        return self.console.redirect(request, f"/themes?{query}#translations-title")
 
     async def save(self, request: Request) -> Response:
         page, form, refused = await self.console.act(

@@ -26,7 +26,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from domain.brands.errors import InvalidTheme
 from domain.brands.service import BASE_THEME, Brand, BrandRegistry
@@ -81,9 +81,27 @@ def _minified_css(path: str, mtime_ns: int, size: int) -> str:
     return _CSS_SPACE.sub("\n", text).strip() + "\n"
 
 
+class OverriddenTranslations(Translations):
+    """A catalogue with the operator's texts (the theme editor's published translations)
+    over it: `gettext` answers an overridden message with the operator's text."""
+
+    def __init__(self, shipped: Translations, overrides: Mapping[str, str]) -> None:
+        super().__init__()
+        self.merge(shipped)
+        self.overrides = dict(overrides)
+
+    def gettext(self, message: str) -> str:
+        found = self.overrides.get(message)
+        return found if found is not None else super().gettext(message)
+
+
 @jinja2.pass_context
 def _gettext(context: Any, message: str) -> str:
     translations: Translations = context["translations"]
+    if isinstance(translations, OverriddenTranslations) and message in translations.overrides:
+        # Jinja marks a template's translated text safe; an operator's text is data, so
+        # it is escaped first (the editor refuses markup too).
+        return escape(translations.overrides[message])
     return translations.gettext(message)
 
 
@@ -160,6 +178,8 @@ class SiteTheme:
     _css: dict[int | None, str] = field(default_factory=dict, repr=False)
     # Published legal pages rendered, per (version, page).
     _pages: dict[tuple[int, str], Markup] = field(default_factory=dict, repr=False)
+    # The catalogue with a version's translations over it, per (version, locale).
+    _overridden: dict[tuple[int, str], Translations] = field(default_factory=dict, repr=False)
 
     @property
     def published_colours(self) -> ColourTokens | None:
@@ -167,10 +187,23 @@ class SiteTheme:
 
     def previewing(self, version: Version) -> SiteTheme:
         """This brand in `version`'s look (a draft the editor previews), for one request."""
-        return dataclasses.replace(self, published=version, _css={}, _pages={})
+        return dataclasses.replace(self, published=version, _css={}, _pages={}, _overridden={})
 
     def translations_for(self, locale: str) -> Translations:
-        return self.translations.get(locale) or self.translations[self.brand.default_locale]
+        """The locale's catalogue (else the default locale's), with the published
+        version's translations for that locale over it."""
+        if locale not in self.translations:
+            locale = self.brand.default_locale
+        shipped = self.translations[locale]
+        version = self.published
+        overrides = version.translations.get(locale) if version is not None else None
+        if version is None or not overrides:
+            return shipped
+        key = (version.id, locale)
+        found = self._overridden.get(key)
+        if found is None:
+            found = self._overridden[key] = OverriddenTranslations(shipped, overrides)
+        return found
 
     def legal_page(self, page: str, locale: str) -> Markup | None:
         """The page in `locale` (else the brand's default); a published version's page,

@@ -33,6 +33,7 @@ PAGES: Final = {
     "TradingEvents": ("/trading", "after"),
     "PlayerMoney": ("/players/{player}", "after"),
     "PlayerProfile": ("/players/{player}", "bets_after"),
+    "ThemeTranslations": ("/themes", "after"),
 }
 FORGED: Final = [
     "forged!",
