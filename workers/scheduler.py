@@ -35,7 +35,7 @@ from domain.kernel.supervision import TaskHealth, supervise
 from domain.originals.free_rounds import StudioFreeRounds
 from domain.reporting import reconciliation as report_reconciliation
 from domain.reporting.formula import Formula
-from domain.segments import campaigns, membership
+from domain.segments import campaigns, crm, membership
 from domain.sportsbook import live_delay
 from domain.sportsbook.feed import heartbeats
 from domain.sportsbook.feed.producers import ProducerHealth, producer_health
@@ -352,6 +352,15 @@ async def refresh_segment_windows(db: Database) -> int:
     return changed
 
 
+async def release_due_crm_lanes(db: Database) -> int:
+    """Players' CRM lanes whose head is due again and that no live worker holds (a lost
+    retry message, a worker that died mid-turn): an event each for `crm.deliver`."""
+    async with db.uow() as uow:
+        count = await crm.due_lanes(uow)
+        await uow.commit()
+    return count
+
+
 SCHEDULER_TASK: Final = "scheduler"
 
 JOBS: Final[tuple[Job, ...]] = (
@@ -390,6 +399,7 @@ JOBS: Final[tuple[Job, ...]] = (
     Job("affiliates.statements", interval_s=60 * 60, run=write_affiliate_statements),
     Job("segments.release_campaigns", interval_s=30, run=release_due_campaigns),
     Job("segments.refresh_windows", interval_s=60 * 60, run=refresh_segment_windows),
+    Job("crm.release_lanes", interval_s=30, run=release_due_crm_lanes),
 )
 
 

@@ -35,7 +35,7 @@ from domain.compliance.errors import (
     LimitNotFound,
     NoPendingChange,
 )
-from domain.compliance.events import LimitIncreaseRequested
+from domain.compliance.events import LimitIncreaseRequested, LimitSet
 from domain.compliance.jurisdictions import JurisdictionPack, brand_pack
 from domain.compliance.models import LimitKind, LimitPeriod, PlayerLimit, time_out_running
 from domain.kernel import audit, clock
@@ -373,6 +373,15 @@ async def apply_limit(
     await _audit(uow, actor, player, action, limit=(kind, period), before=before, after=_state(row))
     if action == "player.limit.increase_requested":
         await _increase_requested(uow, player, kind, period)
+    else:
+        await emit(
+            uow,
+            LimitSet(
+                player_id=str(player.id), kind=kind.value, period=period.value,
+                amount_minor=amount_minor, currency=currency,
+            ),
+            brand=player.brand,
+        )  # fmt: skip
     await uow.flush()
     return to_limit(row, await usage(uow, brand, player.id), pack.limits.increase_cooling_off)
 
