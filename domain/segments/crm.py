@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 
 from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
 from domain.accounts.models import Player
@@ -386,7 +386,7 @@ async def due_lanes(uow: UnitOfWork, *, limit: int = DUE_LANES_MAX) -> int:
     now = clock.now()
     heads = (
         select(CrmDelivery.player_id, CrmDelivery.next_attempt_at)
-        .distinct(CrmDelivery.player_id)
+        .ext(distinct_on(CrmDelivery.player_id))
         .where(CrmDelivery.status == CrmDeliveryStatus.PENDING)
         .order_by(CrmDelivery.player_id, CrmDelivery.sequence)
         .subquery()
