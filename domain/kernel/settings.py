@@ -311,6 +311,13 @@ class Settings(BaseSettings):
             pairs[brand.strip()] = setting.strip()
         return pairs
 
+    @field_validator("crm_urls")
+    @classmethod
+    def _crm_urls(cls, value: dict[str, str]) -> dict[str, str]:
+        if not all(url.startswith(("https://", "http://")) for url in value.values()):
+            raise ValueError("must be brand=http(s)://… pairs")
+        return value
+
     @field_validator("report_ngr_deductions", mode="before")
     @classmethod
     def _deductions(cls, value: object) -> object:

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -405,18 +404,3 @@ async def due_lanes(uow: UnitOfWork, *, limit: int = DUE_LANES_MAX) -> int:
     for player_id, brand in rows:
         await emit(uow, CrmLaneDue(player_id=str(player_id)), brand=brand)
     return len(rows)
-
-
-async def lane_bodies(
-    uow: UnitOfWork, player_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[dict[str, Any]]]:
-    """The recorded bodies per player in sequence order (for operators and tests)."""
-    found: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    rows = await uow.session.execute(
-        select(CrmDelivery.player_id, CrmDelivery.body)
-        .where(CrmDelivery.player_id.in_(player_ids))
-        .order_by(CrmDelivery.player_id, CrmDelivery.sequence)
-    )
-    for player_id, body in rows:
-        found[player_id].append(body)
-    return found
