@@ -20,6 +20,8 @@ from sqlalchemy import select
 
 from domain.accounts.models import Player
 from domain.brands.service import BrandRegistry
+from domain.compliance import protection
+from domain.compliance.models import LimitKind, LimitPeriod
 from domain.integrations.crm import (
     CRM_SIGNATURE,
     CrmDeliveryFailed,
@@ -33,8 +35,9 @@ from domain.kernel.settings import DEV_CRM_SECRET, get_settings
 from domain.segments import consent, crm
 from domain.segments.events import CrmLaneDue
 from domain.segments.models import ConsentChannel, CrmDelivery, CrmDeliveryStatus
+from tests.domain.compliance.support import set_limit, signed_in
 from tests.domain.payments.support import deposited
-from tests.domain.segments.support import BRAND, new_player
+from tests.domain.segments.support import BRAND, new_player, self_excluded
 from web import crm_receiver
 
 OTHER_BRAND = "northstar"
@@ -378,3 +381,36 @@ async def test_a_lane_whose_retry_message_was_lost_is_handed_out_again_by_the_sw
             )
         ).all()
     assert [tuple(row) for row in due] == [(CrmLaneDue.topic, BRAND, {"player_id": str(player_id)})]
+
+
+async def test_limits_a_time_out_and_a_self_exclusion_are_streamed_as_they_take_effect(
+    db: Database, registry: BrandRegistry, receiver: crm_receiver.RunningReceiver
+) -> None:
+    endpoint_of = endpoints(receiver)
+    player_id = await new_player(db, registry)
+    principal = await signed_in(db, player_id)
+    start = await last_event_id(db)
+    await set_limit(db, principal, LimitKind.DEPOSIT, LimitPeriod.DAY, 50_00)
+    await set_limit(db, principal, LimitKind.SESSION, LimitPeriod.SESSION, 90)
+    await set_limit(db, principal, LimitKind.DEPOSIT, LimitPeriod.DAY, 80_00)  # waits
+    async with db.transaction() as uow:
+        until = await protection.take_time_out(
+            uow, principal, BRAND, period=protection.TimeOutPeriod.ONE_DAY, confirmed=True
+        )
+    await self_excluded(db, player_id)
+    await record_outbox(db, endpoint_of, start)
+
+    await deliver_all(db, endpoint_of, player_id)
+
+    lane = of_player(received(receiver), player_id)
+    assert [(e["type"], e["data"]) for e in lane] == [
+        ("limit_set", {"kind": "deposit", "period": "day", "amount": "50.00", "currency": "EUR"}),
+        ("limit_set", {"kind": "session", "period": "session", "minutes": 90}),
+        ("limit_increase_requested", {"kind": "deposit", "period": "day"}),
+        (
+            "status_changed",
+            {"status": "timed_out", "period": "one_day", "until": until.isoformat()},
+        ),
+        ("status_changed", {"status": "self_excluded", "before": "active"}),
+    ]
+    assert [e["sequence"] for e in lane] == [1, 2, 3, 4, 5]
