@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -35,9 +36,14 @@ from domain.kernel.settings import DEV_CRM_SECRET, get_settings
 from domain.segments import consent, crm
 from domain.segments.events import CrmLaneDue
 from domain.segments.models import ConsentChannel, CrmDelivery, CrmDeliveryStatus
+from domain.sportsbook import settlement
+from domain.sportsbook.models import BetType, ResultKind
+from domain.sportsbook.placement import BetSlip, Selection
+from domain.sportsbook.returns import LegResult
 from tests.domain.compliance.support import set_limit, signed_in
 from tests.domain.payments.support import deposited
 from tests.domain.segments.support import BRAND, new_player, self_excluded
+from tests.domain.sportsbook.support import add_market, funded_player, place
 from web import crm_receiver
 
 OTHER_BRAND = "northstar"
@@ -259,7 +265,8 @@ async def test_a_consent_withdrawal_is_streamed_naming_the_player_by_id_only(
     assert set(event) == {"id", "type", "brand", "player_id", "sequence", "recorded_at", "data"}
     async with db.uow() as uow:
         player = await uow.session.get(Player, player_id)
-    assert player is not None and player.email not in json.dumps(event)
+    assert player is not None and player.email is not None
+    assert player.email not in json.dumps(event)
 
 
 async def test_the_player_fields_a_brand_configures_and_no_others_travel_with_its_events(
@@ -414,3 +421,33 @@ async def test_limits_a_time_out_and_a_self_exclusion_are_streamed_as_they_take_
         ("status_changed", {"status": "self_excluded", "before": "active"}),
     ]
     assert [e["sequence"] for e in lane] == [1, 2, 3, 4, 5]
+
+
+async def test_a_settled_market_is_summed_up_per_player_stake_and_return(
+    db: Database, registry: BrandRegistry, receiver: crm_receiver.RunningReceiver
+) -> None:
+    endpoint_of = endpoints(receiver)
+    market = await add_market(db, {"home": "2.00", "away": "3.00"})
+    bettor = await funded_player(db, registry)
+    for key, stake_minor in (("home", 10_00), ("away", 5_00)):
+        slip = BetSlip(
+            selections=(Selection(market.outcomes[key], Decimal({"home": "2.00", "away": "3.00"}[key])),),
+            stake_minor=stake_minor, bet_type=BetType.SINGLE, idempotency_key=uuid.uuid4().hex,
+        )  # fmt: skip
+        await place(db, registry, bettor, slip)
+    start = await last_event_id(db)
+    await settlement.settle_market(
+        db, market_id=market.market_id, run_id=uuid.uuid4(),
+        results={
+            market.outcomes["home"]: LegResult(ResultKind.WIN),
+            market.outcomes["away"]: LegResult(ResultKind.LOSE),
+        },
+    )  # fmt: skip
+    await record_outbox(db, endpoint_of, start)
+
+    await deliver_all(db, endpoint_of, bettor)
+
+    settled = [e for e in of_player(received(receiver), bettor) if e["type"] == "bet_settled"]
+    assert [e["data"] for e in settled] == [
+        {"product": "sportsbook", "bets": 2, "currency": "EUR", "stake": "15.00", "return": "20.00"}
+    ]
