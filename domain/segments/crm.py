@@ -266,10 +266,10 @@ async def deliver_lane(
     another worker holds is left to it. Raises nothing for a failed send (it is recorded)."""
     delivered = 0
     while delivered < LANE_TURN_MAX:
-        brand = await _lease(db, player_id)
-        if brand is None:
+        lease = await _lease(db, player_id)
+        if lease is None:
             return LaneTurn(delivered, None)
-        endpoint = endpoint_of(brand)
+        endpoint = endpoint_of(lease.brand)
         try:
             while delivered < LANE_TURN_MAX:
                 head = await _head(db, player_id)
@@ -285,12 +285,18 @@ async def deliver_lane(
                     )
                 except CrmDeliveryFailed as failed:
                     error = str(failed) or "failed"
-                retry_ms = await _outcome(db, head, error, retry_first_ms, retry_max_ms)
-                if retry_ms is not None:
-                    return LaneTurn(delivered, retry_ms)
+                outcome = await _outcome(
+                    db, lease, head, error, retry_first_ms=retry_first_ms, retry_max_ms=retry_max_ms
+                )
+                if outcome.retry_ms is not None:
+                    return LaneTurn(delivered, outcome.retry_ms)
                 delivered += 1
+                if not outcome.still_leased:
+                    # Held past its lease (a stalled database): another worker has the
+                    # lane now and sends from its head; a repeat is dropped by its id.
+                    return LaneTurn(delivered, None)
         finally:
-            await _release(db, player_id)
+            await _release(db, lease)
         # A later event recorded while the lane was leased found it busy: look once more
         # now that it is free, so it is not left to the sweep.
         head = await _head(db, player_id)
@@ -307,7 +313,15 @@ class _Head:
     next_attempt_at: datetime
 
 
-async def _lease(db: Database, player_id: uuid.UUID) -> str | None:
+@dataclass(frozen=True)
+class _Lease:
+    player_id: uuid.UUID
+    brand: str
+    token: uuid.UUID
+
+
+async def _lease(db: Database, player_id: uuid.UUID) -> _Lease | None:
+    token = uuid.uuid4()
     async with db.uow() as uow:
         now = clock.now()
         brand = await uow.session.scalar(
@@ -316,17 +330,20 @@ async def _lease(db: Database, player_id: uuid.UUID) -> str | None:
                 CrmLane.player_id == player_id,
                 (CrmLane.leased_until.is_(None)) | (CrmLane.leased_until <= now),
             )
-            .values(leased_until=now + LANE_LEASE)
+            .values(leased_until=now + LANE_LEASE, lease_token=token)
             .returning(CrmLane.brand)
         )
         await uow.commit()
-    return brand
+    return _Lease(player_id, brand, token) if brand is not None else None
 
 
-async def _release(db: Database, player_id: uuid.UUID) -> None:
+async def _release(db: Database, lease: _Lease) -> None:
+    # Only our own lease: one taken over after it lapsed is the other worker's.
     async with db.uow() as uow:
         await uow.session.execute(
-            update(CrmLane).where(CrmLane.player_id == player_id).values(leased_until=None)
+            update(CrmLane)
+            .where(CrmLane.player_id == lease.player_id, CrmLane.lease_token == lease.token)
+            .values(leased_until=None, lease_token=None)
         )
         await uow.commit()
 
@@ -352,10 +369,23 @@ async def _head(db: Database, player_id: uuid.UUID) -> _Head | None:
     return _Head(*row) if row is not None else None
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    # The back-off after a failed attempt; None when it was delivered.
+    retry_ms: int | None
+    still_leased: bool
+
+
 async def _outcome(
-    db: Database, head: _Head, error: str | None, retry_first_ms: int, retry_max_ms: int
-) -> int | None:
-    """Record one attempt and renew the lease; returns the back-off after a failure."""
+    db: Database,
+    lease: _Lease,
+    head: _Head,
+    error: str | None,
+    *,
+    retry_first_ms: int,
+    retry_max_ms: int,
+) -> _Outcome:
+    """Record one attempt and renew the lease, in one transaction."""
     attempts = head.attempts + 1
     now = clock.now()
     values: dict[str, Any] = {"attempts": attempts}
@@ -375,8 +405,14 @@ async def _outcome(
             .where(CrmDelivery.id == head.id, CrmDelivery.status == CrmDeliveryStatus.PENDING)
             .values(**values)
         )
+        renewed = await uow.session.scalar(
+            update(CrmLane)
+            .where(CrmLane.player_id == lease.player_id, CrmLane.lease_token == lease.token)
+            .values(leased_until=now + LANE_LEASE)
+            .returning(CrmLane.player_id)
+        )
         await uow.commit()
-    return retry_ms
+    return _Outcome(retry_ms, renewed is not None)
 
 
 async def due_lanes(uow: UnitOfWork, *, limit: int = DUE_LANES_MAX) -> int:

@@ -227,6 +227,8 @@ class CrmLane(Base):
     brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
     last_sequence: Mapped[int] = mapped_column(BigInteger)
     leased_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Whose lease it is: a worker releases or renews only its own.
+    lease_token: Mapped[uuid.UUID | None] = mapped_column(UUID)
 
 
 class CrmDeliveryStatus(StrEnum):

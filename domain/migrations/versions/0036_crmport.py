@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("brand", sa.Text(), nullable=False),
         sa.Column("last_sequence", sa.BigInteger(), nullable=False),
         sa.Column("leased_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("lease_token", postgresql.UUID(), nullable=True),
         sa.ForeignKeyConstraint(["brand"], ["brands.slug"], name=op.f("fk_crm_lanes_brand_brands")),
         sa.ForeignKeyConstraint(
             ["player_id"], ["players.id"], name=op.f("fk_crm_lanes_player_id_players")

@@ -11,7 +11,8 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,12 +36,12 @@ from domain.kernel.outbox import OutboxEvent
 from domain.kernel.settings import DEV_CRM_SECRET, get_settings
 from domain.segments import consent, crm
 from domain.segments.events import CrmLaneDue
-from domain.segments.models import ConsentChannel, CrmDelivery, CrmDeliveryStatus
+from domain.segments.models import ConsentChannel, CrmDelivery, CrmDeliveryStatus, CrmLane
 from domain.sportsbook import settlement
 from domain.sportsbook.models import BetType, ResultKind
 from domain.sportsbook.placement import BetSlip, Selection
 from domain.sportsbook.returns import LegResult
-from tests.domain.compliance.support import set_limit, signed_in
+from tests.domain.compliance.support import advance, set_limit, signed_in
 from tests.domain.payments.support import deposited
 from tests.domain.segments.support import BRAND, new_player, self_excluded
 from tests.domain.sportsbook.support import add_market, funded_player, place
@@ -451,3 +452,54 @@ async def test_a_settled_market_is_summed_up_per_player_stake_and_return(
     assert [e["data"] for e in settled] == [
         {"product": "sportsbook", "bets": 2, "currency": "EUR", "stake": "15.00", "return": "20.00"}
     ]
+
+
+class StallingSender:
+    """The real HTTP sender whose first send stalls past the lane's lease: meanwhile
+    `takeover` runs (another worker)."""
+
+    def __init__(self, takeover: Callable[[], Awaitable[object]]) -> None:
+        self.takeover: Callable[[], Awaitable[object]] | None = takeover
+
+    async def send(self, endpoint: CrmEndpoint, body: bytes, *, timestamp: int) -> None:
+        if self.takeover is not None:
+            takeover, self.takeover = self.takeover, None
+            await takeover()
+        await HttpCrm().send(endpoint, body, timestamp=timestamp)
+
+
+async def test_a_worker_stalled_past_its_lease_loses_the_lane_and_the_receiver_sees_each_event_once_in_order(
+    db: Database,
+    registry: BrandRegistry,
+    receiver: crm_receiver.RunningReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    endpoint_of = endpoints(receiver)
+    start = await last_event_id(db)
+    player_id = await new_player(db, registry)
+    await set_email_consent(db, player_id, granted=True)
+    await set_email_consent(db, player_id, granted=False)
+    await record_outbox(db, endpoint_of, start)
+    second_turn: list[crm.LaneTurn] = []
+
+    async def takeover() -> None:
+        advance(monkeypatch, crm.LANE_LEASE + timedelta(seconds=1))
+        second_turn.append(
+            await crm.deliver_lane(
+                db, HttpCrm(), endpoint_of, player_id, retry_first_ms=1, retry_max_ms=1
+            )
+        )
+
+    first_turn = await crm.deliver_lane(
+        db, StallingSender(takeover), endpoint_of, player_id, retry_first_ms=1, retry_max_ms=1
+    )
+
+    assert second_turn == [crm.LaneTurn(3, None)]
+    # The stalled worker's send of the head arrived late and was dropped; it sent no more.
+    assert first_turn == crm.LaneTurn(1, None)
+    inbox = receiver.receiver.inbox(BRAND)
+    assert [e["sequence"] for e in of_player(inbox.events, player_id)] == [1, 2, 3]
+    assert inbox.duplicates == 1
+    async with db.uow() as uow:
+        lane = await uow.session.get(CrmLane, player_id)
+    assert lane is not None and (lane.leased_until, lane.lease_token) == (None, None)
