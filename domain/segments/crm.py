@@ -271,8 +271,8 @@ async def deliver_lane(
             return LaneTurn(delivered, None)
         endpoint = endpoint_of(lease.brand)
         try:
+            head = await _head(db, player_id)
             while delivered < LANE_TURN_MAX:
-                head = await _head(db, player_id)
                 if head is None or endpoint is None:
                     break
                 if head.next_attempt_at > clock.now():
@@ -295,6 +295,7 @@ async def deliver_lane(
                     # Held past its lease (a stalled database): another worker has the
                     # lane now and sends from its head; a repeat is dropped by its id.
                     return LaneTurn(delivered, None)
+                head = outcome.next_head
         finally:
             await _release(db, lease)
         # A later event recorded while the lane was leased found it busy: look once more
@@ -350,22 +351,26 @@ async def _release(db: Database, lease: _Lease) -> None:
 
 async def _head(db: Database, player_id: uuid.UUID) -> _Head | None:
     async with db.uow() as uow:
-        row = (
-            await uow.session.execute(
-                select(
-                    CrmDelivery.id,
-                    CrmDelivery.body,
-                    CrmDelivery.attempts,
-                    CrmDelivery.next_attempt_at,
-                )
-                .where(
-                    CrmDelivery.player_id == player_id,
-                    CrmDelivery.status == CrmDeliveryStatus.PENDING,
-                )
-                .order_by(CrmDelivery.sequence)
-                .limit(1)
+        return await _head_in(uow, player_id)
+
+
+async def _head_in(uow: UnitOfWork, player_id: uuid.UUID) -> _Head | None:
+    row = (
+        await uow.session.execute(
+            select(
+                CrmDelivery.id,
+                CrmDelivery.body,
+                CrmDelivery.attempts,
+                CrmDelivery.next_attempt_at,
             )
-        ).first()
+            .where(
+                CrmDelivery.player_id == player_id,
+                CrmDelivery.status == CrmDeliveryStatus.PENDING,
+            )
+            .order_by(CrmDelivery.sequence)
+            .limit(1)
+        )
+    ).first()
     return _Head(*row) if row is not None else None
 
 
@@ -374,6 +379,8 @@ class _Outcome:
     # The back-off after a failed attempt; None when it was delivered.
     retry_ms: int | None
     still_leased: bool
+    # The lane's next head, read in the same transaction (None after a failure).
+    next_head: _Head | None
 
 
 async def _outcome(
@@ -385,7 +392,7 @@ async def _outcome(
     retry_first_ms: int,
     retry_max_ms: int,
 ) -> _Outcome:
-    """Record one attempt and renew the lease, in one transaction."""
+    """Record one attempt, renew the lease and read the next head, in one transaction."""
     attempts = head.attempts + 1
     now = clock.now()
     values: dict[str, Any] = {"attempts": attempts}
@@ -411,8 +418,9 @@ async def _outcome(
             .values(leased_until=now + LANE_LEASE)
             .returning(CrmLane.player_id)
         )
+        following = await _head_in(uow, lease.player_id) if retry_ms is None else None
         await uow.commit()
-    return _Outcome(retry_ms, renewed is not None)
+    return _Outcome(retry_ms, renewed is not None, following)
 
 
 async def due_lanes(uow: UnitOfWork, *, limit: int = DUE_LANES_MAX) -> int:
