@@ -188,17 +188,21 @@ async def record(
     """Owe the CRM what one committed event tells it, once however often it is delivered
     (the event is claimed in this transaction); returns how many deliveries were recorded.
     Brands that stream to no CRM are skipped."""
-    if not await claim_message(uow, CONSUMER, event_id):
-        return 0
     events = (
         await bets_settled(uow, payload)
         if topic == BetsSettled.topic
         else translate(topic, brand, payload)
     )
+    owed = [
+        (event, endpoint)
+        for event in events
+        if event.brand is not None and (endpoint := endpoint_of(event.brand)) is not None
+    ]
+    # Claimed only when something is owed: with no CRM configured nothing is written.
+    if not owed or not await claim_message(uow, CONSUMER, event_id):
+        return 0
     recorded = 0
-    for event in events:
-        if event.brand is None or (endpoint := endpoint_of(event.brand)) is None:
-            continue
+    for event, endpoint in owed:
         player = await uow.session.get(Player, event.player_id)
         if player is None or player.brand != event.brand:
             continue

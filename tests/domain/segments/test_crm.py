@@ -32,7 +32,7 @@ from domain.integrations.crm import (
     endpoint_for,
 )
 from domain.kernel.db import Database
-from domain.kernel.outbox import OutboxEvent
+from domain.kernel.outbox import OutboxEvent, ProcessedMessage
 from domain.kernel.settings import DEV_CRM_SECRET, get_settings
 from domain.segments import consent, crm
 from domain.segments.events import CrmLaneDue
@@ -318,6 +318,13 @@ async def test_each_brand_streams_only_its_own_players_and_a_brand_without_a_crm
             select(CrmDelivery.player_id).where(CrmDelivery.player_id.in_([ours, theirs]))
         )
         assert recorded.all() == [ours]
+        claimed = await uow.session.scalars(
+            select(OutboxEvent.brand)
+            .join(ProcessedMessage, ProcessedMessage.event_id == OutboxEvent.id)
+            .where(OutboxEvent.id > start, ProcessedMessage.consumer == crm.CONSUMER)
+        )
+        # Nothing is written for a brand without a CRM, not even the claim of its event.
+        assert claimed.all() == [BRAND]
 
     # Both brands streaming: each event goes to its own brand's endpoint.
     both = endpoints(receiver, brands=(BRAND, OTHER_BRAND))
