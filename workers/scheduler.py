@@ -352,12 +352,27 @@ async def refresh_segment_windows(db: Database) -> int:
     return changed
 
 
+CRM_PENDING: Final = Gauge(
+    "stakehouse_crm_pending_events",
+    "Player events owed to the brands' outside CRMs, not yet accepted by them",
+)
+CRM_OLDEST_AGE: Final = Gauge(
+    "stakehouse_crm_oldest_pending_age_seconds",
+    "Seconds since the oldest event owed to a CRM was recorded (0: none): a CRM that is "
+    "down holds its players' lanes, and this grows",
+)
+
+
 async def release_due_crm_lanes(db: Database) -> int:
     """Players' CRM lanes whose head is due again and that no live worker holds (a lost
-    retry message, a worker that died mid-turn): an event each for `crm.deliver`."""
+    retry message, a worker that died mid-turn): an event each for `crm.deliver`; and the
+    backlog gauges."""
     async with db.uow() as uow:
         count = await crm.due_lanes(uow)
+        found = await crm.backlog(uow)
         await uow.commit()
+    CRM_PENDING.set(found.pending)
+    CRM_OLDEST_AGE.set(found.oldest_age_s)
     return count
 
 

@@ -452,3 +452,23 @@ async def due_lanes(uow: UnitOfWork, *, limit: int = DUE_LANES_MAX) -> int:
     for player_id, brand in rows:
         await emit(uow, CrmLaneDue(player_id=str(player_id)), brand=brand)
     return len(rows)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    pending: int
+    # Seconds since the oldest pending event was recorded (0: none pending).
+    oldest_age_s: float
+
+
+async def backlog(uow: UnitOfWork) -> Backlog:
+    """Events owed to CRMs and how long the oldest has waited (one statement)."""
+    count, oldest = (
+        await uow.session.execute(
+            select(func.count(), func.min(CrmDelivery.created_at)).where(
+                CrmDelivery.status == CrmDeliveryStatus.PENDING
+            )
+        )
+    ).one()
+    age_s = (clock.now() - oldest).total_seconds() if oldest is not None else 0.0
+    return Backlog(int(count), max(0.0, age_s))

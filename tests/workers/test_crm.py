@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from domain.accounts.models import Player
 from domain.brands.service import BrandRegistry
@@ -28,6 +29,7 @@ from workers.actors import crm
 from workers.groups import QUEUE_GROUPS
 from workers.relay import relay_batch
 from workers.routing import ROUTES
+from workers.scheduler import release_due_crm_lanes
 
 DELIVERY_TIMEOUT_S = 60.0
 
@@ -88,3 +90,26 @@ async def test_events_reach_the_crm_through_the_worker_in_order_per_player_after
     # The lost answer makes one repeat (a send timing out on a loaded machine makes more).
     assert (inbox.failed, inbox.refused) == (4, 0)
     assert inbox.duplicates >= 1
+
+
+async def test_the_scheduler_reports_the_crm_backlog_and_hands_out_due_lanes(
+    db: Database, registry: BrandRegistry, receiver: crm_receiver.RunningReceiver
+) -> None:
+    player_id = await new_player(db, registry)
+    await set_email_consent(db, player_id, granted=True)
+    async with running_worker(crm.QUEUE):
+        # Recorded, but the receiver refuses everything for now: the lane backs off.
+        async with httpx.AsyncClient() as client:
+            await client.post(f"{receiver.url}/{BRAND}/control", json={"fail": 1000})
+
+        async def backed_off() -> bool:
+            await relay_batch(db, limit=100)
+            return receiver.receiver.inbox(BRAND).failed >= 2
+
+        await eventually(backed_off, timeout_s=DELIVERY_TIMEOUT_S)
+        await release_due_crm_lanes(db)
+
+    assert REGISTRY.get_sample_value("stakehouse_crm_pending_events") == 2
+    oldest_s = REGISTRY.get_sample_value("stakehouse_crm_oldest_pending_age_seconds")
+    assert oldest_s is not None and oldest_s > 0
+    assert receiver.receiver.inbox(BRAND).events == []

@@ -388,6 +388,9 @@ async def test_a_lane_whose_retry_message_was_lost_is_handed_out_again_by_the_sw
 
     async with db.transaction() as uow:
         assert await crm.due_lanes(uow) == 1
+        waiting = await crm.backlog(uow)
+    assert waiting.pending == 1
+    assert 0.1 <= waiting.oldest_age_s < 60
 
     async with db.uow() as uow:
         due = (
