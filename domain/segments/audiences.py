@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from domain.accounts.models import Player
 from domain.kernel import audit
@@ -35,6 +35,7 @@ AUDIENCE_PLAYERS_MAX: Final = 1_500
 AUDIENCE_ID: Final = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 # The audit log's actor for what the CRM does (it signs with the brand's secret).
 CRM_ACTOR: Final = "crm"
+_LOCK_AUDIENCE: Final = text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))")
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,11 @@ async def apply(uow: UnitOfWork, brand: str, audience: Audience) -> AppliedAudie
     ) if audience.player_ids else 0  # fmt: skip
     if known != len(audience.player_ids):
         raise UnknownAudiencePlayers(len(audience.player_ids) - (known or 0))
+    # Two lists of a new audience at once: the second waits and updates what the first made
+    # (a row lock cannot serialise them: there is no row yet).
+    await uow.session.execute(
+        _LOCK_AUDIENCE, {"name": f"crm-audience:{brand}:{audience.audience_id}"}
+    )
     segment = await uow.session.scalar(
         select(Segment)
         .where(Segment.brand == brand, Segment.crm_audience == audience.audience_id)

@@ -4,6 +4,7 @@ stale signature, another brand's players and a brand without a CRM change nothin
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -183,3 +184,26 @@ async def test_a_brand_without_a_crm_accepts_no_audience_and_a_malformed_list_is
         "code": "INVALID_AUDIENCE", "field": "player_ids",
         "message": "Each player id is a player's id.",
     }  # fmt: skip
+
+
+async def test_two_lists_of_a_new_audience_at_once_make_one_segment(
+    db: Database, registry: BrandRegistry, crm_server: str
+) -> None:
+    first, second = [await new_player(db, registry) for _ in range(2)]
+    audience_id = f"race-{uuid.uuid4().hex[:8]}"
+
+    answers = await asyncio.gather(
+        *(
+            post_audience(crm_server, AURORA, {"audience_id": audience_id, "player_ids": [str(p)]})
+            for p in (first, second)
+        )
+    )
+
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert sorted(answer.json()["created"] for answer in answers) == [False, True]
+    async with db.uow() as uow:
+        found = (
+            await uow.session.scalars(select(Segment.id).where(Segment.crm_audience == audience_id))
+        ).all()
+    assert len(found) == 1
+    assert len(await members(db, found[0])) == 1
