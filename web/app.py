@@ -27,6 +27,7 @@ from domain.kernel.supervision import TaskHealth
 from web import exports, health, report_exports
 from web.backoffice import backoffice_routes, build_console, themes
 from web.callbacks import callback_routes
+from web.crmhooks import crm_routes
 from web.devmail import mailbox_routes
 from web.feed import feed_routes
 from web.graphql import StakehouseGraphQL
@@ -140,6 +141,8 @@ def create_app(
         # SMS delivery status; the test SMS provider and the dev SMS outbox (not production).
         *sms_webhook_routes(settings),
         *dev_sms_routes(settings),
+        # Audience lists from each brand's outside CRM (signed with its CRM secret).
+        *crm_routes(settings),
         *provider_routes(settings),
         # The in-house studio's game server (talks to the wallet only over HTTP).
         *originals_routes(),

@@ -443,6 +443,16 @@ def _dev(settings: Settings, data_dir: Path, lock_file: IO[str], started: float)
                 settings.smtp_host,
                 settings.smtp_port,
             )
+        if not settings.crm_urls and settings.crm_test_receiver_url is None:
+            # Brands without a CRM of their own stream to the built-in test receiver; the
+            # worker started next inherits its URL.
+            from web import crm_receiver  # noqa: PLC0415
+
+            running = crm_receiver.start()
+            stack.callback(_stop_quietly, "CRM test receiver", running.stop)
+            os.environ["STAKEHOUSE_CRM_TEST_RECEIVER_URL"] = running.url
+            settings = load_settings_or_exit()
+            log.info("test CRM receiver on %s (GET /<brand>/events)", running.url)
         worker = _start_worker(stack, data_dir)
         # npm may take a minute on the first run; the explorer page says so until then,
         # and nothing else waits for it.

@@ -32,6 +32,9 @@ QUEUE_GROUPS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         # Segment membership kept from events and CRM campaigns: a campaign's burst of
         # e-mails and inbox messages never delays the transactional messages.
         "segments": ("segments",),
+        # Player events to an outside CRM: a CRM that is slow or down backs off here and
+        # never holds up segments, campaigns or receipts.
+        "crm": ("crm",),
     }
 )
 

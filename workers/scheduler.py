@@ -37,6 +37,7 @@ from domain.reporting import reconciliation as report_reconciliation
 from domain.reporting.formula import Formula
 from domain.segments import campaigns
 from domain.segments import refresh as segment_refresh
+from domain.segments import campaigns, crm, membership
 from domain.sportsbook import live_delay
 from domain.sportsbook.feed import heartbeats
 from domain.sportsbook.feed.producers import ProducerHealth, producer_health
@@ -349,6 +350,30 @@ async def refresh_segment_windows(db: Database) -> int:
     return await segment_refresh.refresh_all(db)
 
 
+CRM_PENDING: Final = Gauge(
+    "stakehouse_crm_pending_events",
+    "Player events owed to the brands' outside CRMs, not yet accepted by them",
+)
+CRM_OLDEST_AGE: Final = Gauge(
+    "stakehouse_crm_oldest_pending_age_seconds",
+    "Seconds since the oldest event owed to a CRM was recorded (0: none): a CRM that is "
+    "down holds its players' lanes, and this grows",
+)
+
+
+async def release_due_crm_lanes(db: Database) -> int:
+    """Players' CRM lanes whose head is due again and that no live worker holds (a lost
+    retry message, a worker that died mid-turn): an event each for `crm.deliver`; and the
+    backlog gauges."""
+    async with db.uow() as uow:
+        count = await crm.due_lanes(uow)
+        found = await crm.backlog(uow)
+        await uow.commit()
+    CRM_PENDING.set(found.pending)
+    CRM_OLDEST_AGE.set(found.oldest_age_s)
+    return count
+
+
 SCHEDULER_TASK: Final = "scheduler"
 
 JOBS: Final[tuple[Job, ...]] = (
@@ -387,6 +412,7 @@ JOBS: Final[tuple[Job, ...]] = (
     Job("affiliates.statements", interval_s=60 * 60, run=write_affiliate_statements),
     Job("segments.release_campaigns", interval_s=30, run=release_due_campaigns),
     Job("segments.refresh_windows", interval_s=60 * 60, run=refresh_segment_windows),
+    Job("crm.release_lanes", interval_s=30, run=release_due_crm_lanes),
 )
 
 

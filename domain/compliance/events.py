@@ -40,3 +40,25 @@ class LimitChanged(Event):
     kind: str
     period: str
     change: str
+class PlayerTimedOut(Event):
+    """A player of the person is on a break until `until` (the CRM port streams it as a
+    status change; nothing else needs a job: the time-out ends by itself)."""
+
+    topic: ClassVar[str] = "compliance.player_timed_out"
+    player_id: str
+    period: str
+    until: str
+
+
+@dataclass(frozen=True)
+class LimitSet(Event):
+    """A limit took effect now: set for the first time or lowered (a raise or a removal
+    waits for its cooling-off and is LimitIncreaseRequested). `amount_minor` is minutes for
+    a session limit."""
+
+    topic: ClassVar[str] = "compliance.limit_set"
+    player_id: str
+    kind: str
+    period: str
+    amount_minor: int
+    currency: str | None

@@ -36,6 +36,7 @@ from domain.compliance.errors import (
     NoPendingChange,
 )
 from domain.compliance.events import LimitChanged, LimitIncreaseRequested
+from domain.compliance.events import LimitIncreaseRequested, LimitSet
 from domain.compliance.jurisdictions import JurisdictionPack, brand_pack
 from domain.compliance.models import LimitKind, LimitPeriod, PlayerLimit, time_out_running
 from domain.kernel import audit, clock
@@ -375,6 +376,14 @@ async def apply_limit(
         await _increase_requested(uow, player, kind, period)
     else:
         await _changed(uow, player, kind, period, "set" if before is None else "decrease")
+        await emit(
+            uow,
+            LimitSet(
+                player_id=str(player.id), kind=kind.value, period=period.value,
+                amount_minor=amount_minor, currency=currency,
+            ),
+            brand=player.brand,
+        )  # fmt: skip
     await uow.flush()
     return to_limit(row, await usage(uow, brand, player.id), pack.limits.increase_cooling_off)
 

@@ -24,11 +24,13 @@ from domain.accounts.models import AuthSession, Player, PrincipalKind
 from domain.accounts.principal import Principal, require_player
 from domain.compliance import identity
 from domain.compliance.errors import InvalidLimit, TimedOut
+from domain.compliance.events import PlayerTimedOut
 from domain.compliance.jurisdictions import brand_pack
 from domain.compliance.limits import GAMING_ENTRIES, lock_player
 from domain.compliance.models import RealityCheck, time_out_running
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
+from domain.kernel.outbox import emit
 
 
 class TimeOutPeriod(StrEnum):
@@ -113,6 +115,11 @@ async def _break(
     )
     await sessions.revoke_all(
         uow, kind=PrincipalKind.PLAYER, principal_id=player.id, reason="time_out"
+    )
+    await emit(
+        uow,
+        PlayerTimedOut(player_id=str(player.id), period=period.value, until=until.isoformat()),
+        brand=player.brand,
     )
 
 

@@ -38,6 +38,8 @@ DEV_SMS_WEBHOOK_SECRET = "sms_stakehouse_status_dev_only"  # noqa: S105
 UNSUBSCRIBE_KEY_LABEL = b"stakehouse/segments/unsubscribe-link/v1"
 UNSUBSCRIBE_PREVIOUS_SECRETS_MAX = 5
 DEV_KYC_WEBHOOK_SECRET = "kyc_stakehouse_test_provider_dev_only"  # noqa: S105
+# Outside production, brands streaming to the built-in test CRM receiver sign with this.
+DEV_CRM_SECRET = "crm_stakehouse_test_receiver_dev_only"  # noqa: S105
 
 
 class SmtpSecurity(StrEnum):
@@ -240,6 +242,19 @@ class Settings(BaseSettings):
     # Where the built-in test provider keeps what it "sent". Unset: <data_dir>/sms-outbox.
     dev_sms_outbox_dir: Path | None = None
 
+    # An outside CRM per brand: `brand=url` (where player events are POSTed) and
+    # `brand=secret` (signs them, and the audience lists the CRM posts back). Extra player
+    # fields its events may carry, `brand=country+locale` (of CRM_PLAYER_FIELDS); none by
+    # default: events name a player by id only. Outside production a brand without a URL
+    # streams to `crm_test_receiver_url` (set by `stakehouse dev`) with DEV_CRM_SECRET.
+    crm_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    crm_secrets: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    crm_player_fields: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    crm_test_receiver_url: str | None = Field(default=None, pattern="^https?://")
+    # Back-off between attempts of a lane's head event: doubles from the first, capped.
+    crm_retry_first_ms: int = Field(default=1_000, ge=1, le=600_000)
+    crm_retry_max_ms: int = Field(default=3_600_000, ge=1, le=86_400_000)
+
     # Account recovery: links in e-mails, single use, stored hashed.
     email_verification_hours: int = Field(default=48, ge=1, le=24 * 30)
     password_reset_minutes: int = Field(default=30, ge=5, le=24 * 60)
@@ -286,6 +301,7 @@ class Settings(BaseSettings):
         "casino_provider_secrets",
         "feed_producer_secrets",
         "connected_login_client_secrets",
+        "crm_secrets",
         mode="before",
     )
     @classmethod
@@ -300,7 +316,13 @@ class Settings(BaseSettings):
             secrets[provider.strip()] = secret.strip()
         return secrets
 
-    @field_validator("connected_login_issuers", "connected_login_client_ids", mode="before")
+    @field_validator(
+        "connected_login_issuers",
+        "connected_login_client_ids",
+        "crm_urls",
+        "crm_player_fields",
+        mode="before",
+    )
     @classmethod
     def _brand_pairs(cls, value: object) -> object:
         if not isinstance(value, str):
@@ -312,6 +334,13 @@ class Settings(BaseSettings):
                 raise ValueError("must be brand=value pairs")
             pairs[brand.strip()] = setting.strip()
         return pairs
+
+    @field_validator("crm_urls")
+    @classmethod
+    def _crm_urls(cls, value: dict[str, str]) -> dict[str, str]:
+        if not all(url.startswith(("https://", "http://")) for url in value.values()):
+            raise ValueError("must be brand=http(s)://… pairs")
+        return value
 
     @field_validator("report_ngr_deductions", mode="before")
     @classmethod

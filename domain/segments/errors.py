@@ -56,3 +56,21 @@ class ChannelUnavailable(DomainError):
 class InvalidUnsubscribeToken(DomainError):
     code = "INVALID_TOKEN"
     message = "This unsubscribe link is not valid."
+
+
+class InvalidAudience(DomainError):
+    code = "INVALID_AUDIENCE"
+    message = "The audience is not valid."
+
+
+class UnknownAudiencePlayers(DomainError):
+    # Players of other brands too: the CRM is told nothing about who exists elsewhere.
+    code = "UNKNOWN_PLAYERS"
+    message = "The audience names players this brand does not have."
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"The audience names {count} players this brand does not have; nothing changed.",
+            field="player_ids",
+        )
+        self.count = count

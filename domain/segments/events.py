@@ -35,3 +35,11 @@ class CampaignDue(Event):
 
     topic: ClassVar[str] = "segments.campaign_due"
     campaign_id: str
+
+
+@dataclass(frozen=True)
+class CrmLaneDue(Event):
+    """A player's lane to the CRM has an event to send (crm.deliver)."""
+
+    topic: ClassVar[str] = "segments.crm_lane_due"
+    player_id: str

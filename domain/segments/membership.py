@@ -95,6 +95,28 @@ async def add_listed(uow: UnitOfWork, segment: Segment, player_ids: Collection[u
 
 async def live_rules(uow: UnitOfWork, brand: str) -> list[tuple[uuid.UUID, dict[str, Any]]]:
     """The brand's live rule segments and their rules."""
+async def replace_listed(
+    uow: UnitOfWork, segment: Segment, player_ids: Collection[uuid.UUID]
+) -> tuple[int, int]:
+    """Make a static segment's members exactly `player_ids` (a list sent again); writes
+    only the difference, each entry and exit kept. Returns (added, removed)."""
+    current = set(
+        (
+            await uow.session.scalars(
+                select(SegmentMember.player_id).where(SegmentMember.segment_id == segment.id)
+            )
+        ).all()
+    )
+    wanted = set(player_ids)
+    now = clock.now()
+    added = sorted(wanted - current)
+    removed = sorted(current - wanted)
+    await _enter(uow, segment.brand, [(segment.id, player) for player in added], now)
+    await _leave(uow, segment.brand, [(segment.id, player) for player in removed], now)
+    return len(added), len(removed)
+
+
+async def _live_rules(uow: UnitOfWork, brand: str) -> list[tuple[uuid.UUID, dict[str, Any]]]:
     found = await uow.session.execute(
         select(Segment.id, Segment.rule).where(
             Segment.brand == brand,

@@ -50,11 +50,21 @@ class Segment(Base):
     created_by: Mapped[uuid.UUID | None] = mapped_column(UUID)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The outside CRM's id of the audience this static segment mirrors (its lists update
+    # the segment in place); None for segments made here.
+    crm_audience: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("kind IN ('rule', 'static')", name="kind"),
         CheckConstraint("(kind = 'rule') = (rule IS NOT NULL)", name="rule_of_kind"),
         Index("ix_segments_brand", "brand", "created_at"),
+        Index(
+            "uq_segments_crm_audience",
+            "brand",
+            "crm_audience",
+            unique=True,
+            postgresql_where=text("crm_audience IS NOT NULL"),
+        ),
     )
 
 
@@ -238,5 +248,60 @@ class CampaignRecipient(Base):
             "ix_campaign_recipients_pending",
             "campaign_id",
             postgresql_where=text("outcome = 'pending'"),
+        ),
+    )
+
+
+class CrmLane(Base):
+    """One player's lane to the brand's CRM: the last sequence given to an event (taken
+    under this row's lock, so sequences commit in order) and the lease of the worker that
+    delivers the lane (one at a time, so a later event never overtakes an earlier one)."""
+
+    __tablename__ = "crm_lanes"
+
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"), primary_key=True)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    last_sequence: Mapped[int] = mapped_column(BigInteger)
+    leased_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Whose lease it is: a worker releases or renews only its own.
+    lease_token: Mapped[uuid.UUID | None] = mapped_column(UUID)
+
+
+class CrmDeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+
+
+class CrmDelivery(Base):
+    """One event owed to the CRM: its body is fixed when recorded (the event id inside lets
+    the receiver drop a redelivery), delivered in `sequence` order per player."""
+
+    __tablename__ = "crm_deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID, unique=True)
+    # What caused it, once per player: `<outbox event id>:<player id>`.
+    source: Mapped[str] = mapped_column(Text, unique=True)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"))
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(Text)
+    body: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(Text, default=CrmDeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'delivered')", name="status"),
+        Index("uq_crm_deliveries_lane", "player_id", "sequence", unique=True),
+        # The sweep's and the lane's read: pending heads only.
+        Index(
+            "ix_crm_deliveries_pending",
+            "player_id",
+            "sequence",
+            postgresql_where=text("status = 'pending'"),
         ),
     )

@@ -11,6 +11,7 @@ broker = setup_broker()
 from workers.actors import (  # noqa: E402
     bonuses,
     compliance,
+    crm,
     feed,
     messaging,
     payments,
@@ -23,6 +24,7 @@ __all__ = [
     "bonuses",
     "broker",
     "compliance",
+    "crm",
     "feed",
     "messaging",
     "payments",
