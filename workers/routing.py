@@ -15,8 +15,7 @@ import dramatiq
 
 from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
 from domain.bonuses.events import LoyaltyTierChanged
-from domain.compliance.events import LimitChanged, LimitIncreaseRequested
-from domain.compliance.events import LimitIncreaseRequested, LimitSet, PlayerTimedOut
+from domain.compliance.events import LimitChanged, LimitIncreaseRequested, PlayerTimedOut
 from domain.compliance.kyc.events import KycTierChanged
 from domain.messaging.events import EmailQueued, SmsQueued
 from domain.payments.events import PaymentStatusChanged, PayoutRequested
@@ -58,6 +57,8 @@ _ROUTES: Final[dict[str, tuple[Actor, ...]]] = {
         segments.evaluate_player,
     ),
     KycTierChanged.topic: (segments.evaluate_player,),
+    LimitChanged.topic: (segments.evaluate_player,),
+    LoyaltyTierChanged.topic: (segments.evaluate_player,),
     MarketResulted.topic: (sportsbook.settle_market,),
     PayoutRequested.topic: (payments.submit_payout,),
     MarketCorrectionRequested.topic: (feed.correct_market,),
@@ -65,38 +66,11 @@ _ROUTES: Final[dict[str, tuple[Actor, ...]]] = {
     CampaignDue.topic: (segments.send_campaign,),
     BetsSettled.topic: (),
     PlayerTimedOut.topic: (),
-    LimitSet.topic: (),
     CrmLaneDue.topic: (crm.deliver,),
 }
 # Every topic the CRM streams also goes to its recorder (workers/actors/crm.py).
 ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
     {
-        PlayerRegistered.topic: (
-            messaging.send_welcome,
-            reporting.apply_registration,
-            segments.evaluate_player,
-        ),
-        BALANCE_CHANGED: (reporting.apply_transaction, segments.apply_activity),
-        EmailQueued.topic: (messaging.send_email,),
-        SmsQueued.topic: (messaging.send_sms,),
-        PaymentStatusChanged.topic: (messaging.queue_payment_receipt, compliance.evaluate_payment),
-        PlayerStatusChanged.topic: (
-            messaging.queue_exclusion_confirmation,
-            bonuses.forfeit_on_status,
-            segments.evaluate_player,
-        ),
-        LimitIncreaseRequested.topic: (
-            compliance.evaluate_limit_increase,
-            segments.evaluate_player,
-        ),
-        KycTierChanged.topic: (segments.evaluate_player,),
-        LimitChanged.topic: (segments.evaluate_player,),
-        LoyaltyTierChanged.topic: (segments.evaluate_player,),
-        MarketResulted.topic: (sportsbook.settle_market,),
-        PayoutRequested.topic: (payments.submit_payout,),
-        MarketCorrectionRequested.topic: (feed.correct_market,),
-        MarketingConsentChanged.topic: (segments.evaluate_player,),
-        CampaignDue.topic: (segments.send_campaign,),
         topic: actors + ((crm.RECORDERS[topic],) if topic in crm.RECORDERS else ())
         for topic, actors in _ROUTES.items()
     }

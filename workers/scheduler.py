@@ -35,9 +35,8 @@ from domain.kernel.supervision import TaskHealth, supervise
 from domain.originals.free_rounds import StudioFreeRounds
 from domain.reporting import reconciliation as report_reconciliation
 from domain.reporting.formula import Formula
-from domain.segments import campaigns
+from domain.segments import campaigns, crm
 from domain.segments import refresh as segment_refresh
-from domain.segments import campaigns, crm, membership
 from domain.sportsbook import live_delay
 from domain.sportsbook.feed import heartbeats
 from domain.sportsbook.feed.producers import ProducerHealth, producer_health

@@ -33,13 +33,20 @@ class LimitIncreaseRequested(Event):
 @dataclass(frozen=True)
 class LimitChanged(Event):
     """A limit in force changed: set, lowered, raised or removed (`change`, after any
-    cooling-off). Segments that test "limits set" re-evaluate the player from it."""
+    cooling-off). Segments that test "limits set" re-evaluate the player from it; the CRM
+    port streams it. `amount_minor` is the limit now in force (minutes for a session limit,
+    whose `currency` is None), None once removed."""
 
     topic: ClassVar[str] = "compliance.limit_changed"
     player_id: str
     kind: str
     period: str
     change: str
+    amount_minor: int | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
 class PlayerTimedOut(Event):
     """A player of the person is on a break until `until` (the CRM port streams it as a
     status change; nothing else needs a job: the time-out ends by itself)."""
@@ -48,17 +55,3 @@ class PlayerTimedOut(Event):
     player_id: str
     period: str
     until: str
-
-
-@dataclass(frozen=True)
-class LimitSet(Event):
-    """A limit took effect now: set for the first time or lowered (a raise or a removal
-    waits for its cooling-off and is LimitIncreaseRequested). `amount_minor` is minutes for
-    a session limit."""
-
-    topic: ClassVar[str] = "compliance.limit_set"
-    player_id: str
-    kind: str
-    period: str
-    amount_minor: int
-    currency: str | None

@@ -36,7 +36,6 @@ from domain.compliance.errors import (
     NoPendingChange,
 )
 from domain.compliance.events import LimitChanged, LimitIncreaseRequested
-from domain.compliance.events import LimitIncreaseRequested, LimitSet
 from domain.compliance.jurisdictions import JurisdictionPack, brand_pack
 from domain.compliance.models import LimitKind, LimitPeriod, PlayerLimit, time_out_running
 from domain.kernel import audit, clock
@@ -375,15 +374,7 @@ async def apply_limit(
     if action == "player.limit.increase_requested":
         await _increase_requested(uow, player, kind, period)
     else:
-        await _changed(uow, player, kind, period, "set" if before is None else "decrease")
-        await emit(
-            uow,
-            LimitSet(
-                player_id=str(player.id), kind=kind.value, period=period.value,
-                amount_minor=amount_minor, currency=currency,
-            ),
-            brand=player.brand,
-        )  # fmt: skip
+        await _changed(uow, player, row, "set" if before is None else "decrease")
     await uow.flush()
     return to_limit(row, await usage(uow, brand, player.id), pack.limits.increase_cooling_off)
 
@@ -399,14 +390,17 @@ async def _increase_requested(
 
 
 async def _changed(
-    uow: UnitOfWork, player: Player, kind: LimitKind, period: LimitPeriod, change: str
+    uow: UnitOfWork, player: Player, row: PlayerLimit, change: str, *, removed: bool = False
 ) -> None:
-    # In the transaction of the change: segments on "limits set" follow it from the outbox.
-    await emit(
-        uow,
-        LimitChanged(player_id=str(player.id), kind=kind.value, period=period.value, change=change),
-        brand=player.brand,
-    )
+    # In the transaction of the change: segments on "limits set" and the CRM port follow
+    # it from the outbox.
+    kind = LimitKind(row.kind)
+    event = LimitChanged(
+        player_id=str(player.id), kind=kind.value, period=LimitPeriod(row.period).value,
+        change=change, amount_minor=None if removed else row.amount_minor,
+        currency=row.currency,
+    )  # fmt: skip
+    await emit(uow, event, brand=player.brand)
 
 
 def _clear_pending(row: PlayerLimit) -> None:
@@ -474,7 +468,7 @@ async def confirm_change(
             before=before,
             after=None,
         )
-        await _changed(uow, player, kind, period, "remove")
+        await _changed(uow, player, row, "remove", removed=True)
         await uow.flush()
         await refresh_protection(uow, player)
         return None
@@ -491,7 +485,7 @@ async def confirm_change(
         before=before,
         after=_state(row),
     )
-    await _changed(uow, player, kind, period, "increase")
+    await _changed(uow, player, row, "increase")
     await uow.flush()
     return to_limit(row, await usage(uow, brand, player.id), cooling_off)
 

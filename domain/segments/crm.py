@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import distinct_on, insert
 
 from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
 from domain.accounts.models import Player
-from domain.compliance.events import LimitIncreaseRequested, LimitSet, PlayerTimedOut
+from domain.compliance.events import LimitChanged, LimitIncreaseRequested, PlayerTimedOut
 from domain.integrations.crm import CRM_TIMEOUT_S, CrmDeliveryFailed, CrmEndpoint, CrmSender
 from domain.kernel import clock
 from domain.kernel.db import Database, UnitOfWork
@@ -53,7 +53,7 @@ TOPICS: Final = (
     MarketingConsentChanged.topic,
     PlayerStatusChanged.topic,
     PlayerTimedOut.topic,
-    LimitSet.topic,
+    LimitChanged.topic,
     LimitIncreaseRequested.topic,
 )
 # A lane's worker sends at most this many events per turn, then hands the lane on.
@@ -99,12 +99,16 @@ def _payment(brand: str | None, payload: Mapping[str, Any]) -> list[PlayerEvent]
 
 
 def _limit(brand: str | None, payload: Mapping[str, Any]) -> list[PlayerEvent]:
+    """A limit now in force (set, lowered, or raised after its cooling-off) as `limit_set`
+    with its amount; a removal as `limit_removed`."""
     data: dict[str, Any] = {"kind": payload["kind"], "period": payload["period"]}
-    currency = payload.get("currency")
+    amount, currency = payload.get("amount_minor"), payload.get("currency")
+    if amount is None:
+        return _one(brand, payload, "limit_removed", data)
     if currency is None:
-        data["minutes"] = int(payload["amount_minor"])
+        data["minutes"] = int(amount)
     else:
-        data |= _money(int(payload["amount_minor"]), str(currency))
+        data |= _money(int(amount), str(currency))
     return _one(brand, payload, "limit_set", data)
 
 
@@ -139,7 +143,7 @@ _TRANSLATIONS: Final[Mapping[str, Callable[[str | None, Mapping[str, Any]], list
     MarketingConsentChanged.topic: _consent,
     PlayerStatusChanged.topic: _status,
     PlayerTimedOut.topic: _time_out,
-    LimitSet.topic: _limit,
+    LimitChanged.topic: _limit,
     LimitIncreaseRequested.topic: _increase_requested,
 }
 

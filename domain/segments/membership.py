@@ -93,8 +93,6 @@ async def add_listed(uow: UnitOfWork, segment: Segment, player_ids: Collection[u
     return len(player_ids)
 
 
-async def live_rules(uow: UnitOfWork, brand: str) -> list[tuple[uuid.UUID, dict[str, Any]]]:
-    """The brand's live rule segments and their rules."""
 async def replace_listed(
     uow: UnitOfWork, segment: Segment, player_ids: Collection[uuid.UUID]
 ) -> tuple[int, int]:
@@ -116,7 +114,8 @@ async def replace_listed(
     return len(added), len(removed)
 
 
-async def _live_rules(uow: UnitOfWork, brand: str) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+async def live_rules(uow: UnitOfWork, brand: str) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+    """The brand's live rule segments and their rules."""
     found = await uow.session.execute(
         select(Segment.id, Segment.rule).where(
             Segment.brand == brand,

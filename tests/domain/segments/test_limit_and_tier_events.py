@@ -58,8 +58,9 @@ async def test_setting_and_removing_a_deposit_limit_moves_the_player_in_and_out(
 
     await set_limit(db, principal, LimitKind.DEPOSIT, LimitPeriod.WEEK, 200_00)
     assert await _events(db, LimitChanged.topic, seen) == [
-        {"player_id": str(player), "kind": "deposit", "period": "week", "change": "set"}
-    ]
+        {"player_id": str(player), "kind": "deposit", "period": "week", "change": "set",
+         "amount_minor": 200_00, "currency": "EUR"}
+    ]  # fmt: skip
     seen = await apply_outbox(db, seen)
     assert await members(db, view.segment.id) == {player}
 
@@ -79,7 +80,7 @@ async def test_setting_and_removing_a_deposit_limit_moves_the_player_in_and_out(
         await limits.confirm_change(uow, principal, BRAND, kind=LimitKind.DEPOSIT,
                                     period=LimitPeriod.WEEK)  # fmt: skip
     removed = await _events(db, LimitChanged.topic, seen)
-    assert [event["change"] for event in removed] == ["remove"]
+    assert [(event["change"], event["amount_minor"]) for event in removed] == [("remove", None)]
     await apply_outbox(db, seen)
     assert await members(db, view.segment.id) == set()
 
