@@ -29,12 +29,11 @@ STAKES = {
 
 @pytest.fixture
 async def book(db: Database) -> BookMarket:
-    """An event with a match result open for bets and a total market suspended. Odds are
-    currency-free; stakes are typed in each brand's currency."""
+    """An event with a match result open for bets, and one whose main market (the one the
+    list shows) is suspended. Odds are currency-free; stakes are typed in each brand's
+    currency."""
     market = await add_market(db, {"home": "2.50", "draw": "3.20", "away": "2.80"})
-    suspended = await add_market(
-        db, {"over": "1.90", "under": "1.90"}, market_type="total", event_id=market.event_id
-    )
+    suspended = await add_market(db, {"over": "1.90", "under": "1.90"}, market_type="total")
     async with db.transaction() as uow:
         (await uow.session.get_one(Market, suspended.market_id)).status = "suspended"
     return market
