@@ -357,6 +357,32 @@ class SportsPages:
 
     async def index(self, request: Request) -> Response:
         page = await self.site.page(request)
+        values = await self._listing(request, page)
+        return self._render(
+            request, page, "sports/index.html", self.cookie.read(request),
+            personal=page.viewer.signed_in, wallets=await self._wallets(request, page), **values,
+        )  # fmt: skip
+
+    async def events(self, request: Request) -> Response:
+        """The list's events alone (htmx: "Show more events" swaps them in place, with their
+        stream, and leaves the slip and the rest of the page be); a plain GET gets /sports."""
+        list_path = "/sports" + (f"?{request.url.query}" if request.url.query else "")
+        if request.headers.get("hx-request") != "true":
+            return self.site.redirect(request, list_path)
+        page = await self.site.page(request)
+        values = await self._listing(request, page)
+        response = self._render(
+            request, page, "sports/_events.html", self.cookie.read(request),
+            personal=page.viewer.signed_in, **values,
+        )  # fmt: skip
+        # The address bar shows the list it amounts to (a reload shows as many events).
+        response.headers["hx-replace-url"] = values["return_path"]
+        return response
+
+    async def _listing(self, request: Request, page: Page) -> dict[str, Any]:
+        """What the list shows: in-play events first, then the next to start, `?shown=` of
+        them (one screen unless asked), each as its card (`listing_card`), of one sport
+        (`?sport=`) or in play only (`?status=live`)."""
         # The same for every signed-out visitor: served from the per-brand cache for a
         # moment; the page's odds stream pushes every price change after it opens.
         result = await self.site.graphql.run_shared(
@@ -376,27 +402,21 @@ class SportsPages:
         events = in_play_first(events)
         shown = _shown(request.query_params.get("shown"))
         cards = [listing_card(event) for event in events[:shown]]
-        more_url = None
-        if len(events) > shown:
-            query = {"sport": sport, "status": "live" if live_only else ""}
-            kept = {key: value for key, value in query.items() if value}
-            more_url = "/sports?" + urlencode({**kept, "shown": shown + EVENTS_FIRST_SCREEN})
-        return self._render(
-            request,
-            page,
-            "sports/index.html",
-            self.cookie.read(request),
-            personal=page.viewer.signed_in,
-            wallets=await self._wallets(request, page),
-            sports=result.data["sports"],
-            current_sport=sport,
-            live_only=live_only,
-            events=cards,
-            more_url=more_url,
-            more_count=min(len(events) - shown, EVENTS_FIRST_SCREEN),
-            stream_url=_stream_url(cards, listing=True) if cards else None,
-            return_path="/sports" + (f"?{request.url.query}" if request.url.query else ""),
-        )
+        kept = {"sport": sport, "status": "live" if live_only else ""}
+        query = {key: value for key, value in kept.items() if value}
+        more = {**query, "shown": str(shown + EVENTS_FIRST_SCREEN)}
+        if shown > EVENTS_FIRST_SCREEN:
+            query["shown"] = str(shown)
+        return {
+            "sports": result.data["sports"],
+            "current_sport": sport,
+            "live_only": live_only,
+            "events": cards,
+            "more_query": urlencode(more) if len(events) > shown else None,
+            "more_count": min(len(events) - shown, EVENTS_FIRST_SCREEN),
+            "stream_url": _stream_url(cards, listing=True) if cards else None,
+            "return_path": "/sports" + (f"?{urlencode(query)}" if query else ""),
+        }
 
     async def event(self, request: Request) -> Response:
         page = await self.site.page(request)

@@ -465,6 +465,9 @@ async def test_the_first_screen_holds_ten_events_in_play_first_and_the_rest_on_r
 
     first = (await aurora_site.get("/sports")).text
     more = (await aurora_site.get("/sports?shown=20")).text
+    # What "Show more events" asks for with htmx: the longer list alone, and its address.
+    partial = await aurora_site.get("/sports/events?shown=20", headers=HTMX)
+    plain = await aurora_site.get("/sports/events?shown=20")
     aurora_site.cookies[LOCALE_COOKIE] = "de"
     german = await aurora_site.get("/sports")
 
@@ -476,8 +479,13 @@ async def test_the_first_screen_holds_ten_events_in_play_first_and_the_rest_on_r
     # The page's stream follows what the page shows, no more.
     stream = re.search(r'sse-connect="/sports/odds/stream\?events=([^"&]+)&amp;list=1"', first)
     assert stream is not None and stream.group(1).split(",") == ids[:10]
+    assert 'hx-get="/sports/events?shown=20" hx-target="closest .sports-events"' in first
     assert [event for event in ids if f'data-event="{event}"' in more] == ids
     assert "more event" not in more
+    assert partial.text.startswith('<div class="sports-events" hx-ext="sse"')
+    assert [event for event in ids if f'data-event="{event}"' in partial.text] == ids
+    assert partial.headers["hx-replace-url"] == "/sports?shown=20"
+    assert (plain.status_code, plain.headers["location"]) == (303, "/sports?shown=20")
     assert "2 weitere Ereignisse zeigen" in german.text
 
 
