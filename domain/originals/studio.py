@@ -22,7 +22,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from domain.integrations.aggregator import DEMO_TABLE_STUDIO, CatalogueGame, demo_studio_games
+from domain.integrations.aggregator import (
+    DEMO_TABLE_STUDIO,
+    STUDIO_ART_VERSION,
+    CatalogueGame,
+    demo_studio_games,
+)
+from domain.integrations.studio_art import tile_svg
 from domain.originals.slot import SlotMachine
 
 SEED_BYTES = 32
@@ -182,6 +188,17 @@ STUDIO_GAMES: dict[str, StudioGame] = {
     code: StudioGame(provider, game, "roulette" if provider == DEMO_TABLE_STUDIO else "slot")
     for code, (provider, game) in demo_studio_games().items()
 }
+
+
+def tile_art(version: str, code: str) -> str | None:
+    """A studio game's lobby tile (SVG) drawn from its code under this artwork version;
+    None for another version or a game the studio does not make."""
+    listed = STUDIO_GAMES.get(code)
+    if version != STUDIO_ART_VERSION or listed is None:
+        return None
+    return tile_svg(
+        listed.code, listed.game.name, "table" if listed.kind == "roulette" else "slots"
+    )
 
 
 def slot_outcome(

@@ -29,12 +29,11 @@ STAKES = {
 
 @pytest.fixture
 async def book(db: Database) -> BookMarket:
-    """An event with a match result open for bets and a total market suspended. Odds are
-    currency-free; stakes are typed in each brand's currency."""
+    """An event with a match result open for bets, and one whose main market (the one the
+    list shows) is suspended. Odds are currency-free; stakes are typed in each brand's
+    currency."""
     market = await add_market(db, {"home": "2.50", "draw": "3.20", "away": "2.80"})
-    suspended = await add_market(
-        db, {"over": "1.90", "under": "1.90"}, market_type="total", event_id=market.event_id
-    )
+    suspended = await add_market(db, {"over": "1.90", "under": "1.90"}, market_type="total")
     async with db.transaction() as uow:
         (await uow.session.get_one(Market, suspended.market_id)).status = "suspended"
     return market
@@ -148,5 +147,45 @@ async def test_price_pushes_change_each_button_in_place_and_leave_the_slip_alone
     assert await page.locator("#bet-slip #slip-stake").count() == 1
     assert await page.locator("#bet-slip .outcome-button").count() == 0
     assert await page.locator(".outcome-button").count() == buttons
+    assert problems == []
+    await context.close()
+
+
+async def test_more_events_join_the_list_in_place_with_their_prices_live_and_the_slip_kept(
+    browser: Any, server: str, db: Database, axe_script: Path
+) -> None:
+    """A full book's /sports shows one screen of events; "Show more events" brings the next
+    ones into the same page, where their prices can be added and move as they change."""
+    markets = [await add_market(db, {"home": "2.50", "away": "1.50"}) for _ in range(12)]
+    last = markets[-1]
+    card = f"[data-event='{gid('SportsbookEvent', last.event_id)}']"
+    base = f"http://aurora.localhost:{_port(server)}"
+    context, page, problems = await _new_page(browser, axe_script)
+    await _register_and_sign_in(page, base, "MT", "more-events@aurora.example")
+    await page.goto(f"{base}/sports")
+    await page.locator(".outcome-button", has_text="home").first.click()
+    await page.locator("#bet-slip .slip-selection").wait_for()
+    await page.evaluate("window.stillTheSamePage = true")
+    shown_before = await page.locator(".sports-event").count()
+    last_before = await page.locator(card).count()
+
+    await page.locator(".more-events a").click()
+
+    await page.locator(card).wait_for()
+    await page.wait_for_function(
+        "() => document.querySelector('[sse-connect]')?.['htmx-internal-data']"
+        "?.sseEventSource?.readyState === 1"
+    )
+    await asyncio.sleep(1.0)  # the new stream's subscription is listening on the server
+    assert (shown_before, last_before) == (10, 0)
+    assert await page.locator(".sports-event").count() > 10
+    assert "shown=20" in page.url
+    assert await page.evaluate("window.stillTheSamePage") is True
+    assert await page.locator("#bet-slip .slip-selection").count() == 1
+    await publish_odds(db, last, "home", "3.00")
+    await page.locator(f"{card} .outcome-button", has_text="3.00").wait_for(timeout=15_000)
+    await page.locator(f"{card} .outcome-button", has_text="away").click()
+    await page.locator("#bet-slip .slip-selection").nth(1).wait_for()
+    assert await _axe_violations(page) == []
     assert problems == []
     await context.close()

@@ -32,10 +32,9 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from domain.integrations.aggregator import (
     DEMO_STUDIO_NAMES,
-    STUDIO_ART_VERSION,
     studio_art_url,
 )
-from domain.integrations.studio_art import symbol_svg, tile_svg
+from domain.integrations.studio_art import symbol_svg
 from domain.kernel.db import Database
 from domain.kernel.money import AmountError, exponent, is_supported_currency, to_minor
 from domain.kernel.settings import Settings
@@ -277,12 +276,11 @@ def _studio_page(
 async def studio_art(request: Request) -> Response:
     """A demo studio game's tile, drawn from its code: the same bytes for ever under this
     version, so browsers and CDNs keep it for a year."""
-    listed = studio.STUDIO_GAMES.get(request.path_params["code"])
-    if request.path_params["version"] != STUDIO_ART_VERSION or listed is None:
+    art = studio.tile_art(request.path_params["version"], request.path_params["code"])
+    if art is None:
         return Response("not found", 404, media_type="text/plain")
-    kind = "table" if listed.kind == "roulette" else "slots"
     return Response(
-        tile_svg(listed.code, listed.game.name, kind),
+        art,
         media_type="image/svg+xml",
         headers={
             "cache-control": "public, max-age=31536000, immutable",

@@ -210,6 +210,7 @@ def site_routes(site: Site, settings: Settings, registry: BrandRegistry) -> list
         Route("/casino/{code}", casino.game, methods=["GET"]),
         Route("/casino/{code}/rounds", casino.rounds, methods=["GET"]),
         Route("/sports", sports.index, methods=["GET"]),
+        Route("/sports/events", sports.events, methods=["GET"]),
         Route("/sports/event/{id}", sports.event, methods=["GET"]),
         Route("/sports/slip", sports.slip_page, methods=["GET"]),
         Route("/sports/slip", sports.slip, methods=["POST"]),

@@ -25,6 +25,7 @@ from domain.compliance.jurisdictions.rules import DisplayRules
 from domain.kernel import clock
 from domain.kernel.money import AMOUNT_INTEGER_DIGITS_MAX, AmountError, parse_decimal
 from domain.kernel.settings import Settings
+from domain.originals import studio
 from domain.sportsbook import odds as odds_math
 from resolvers.context import SESSION_COOKIE
 from web.graphql import set_session_cookie
@@ -49,6 +50,22 @@ HTMX_CONFIG: Final = (
     '{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,'
     '"historyCacheSize":0,"selfRequestsOnly":true}'
 )
+
+
+# The built-in studio's artwork, as the lobby links it (domain.integrations.aggregator).
+_STUDIO_ART: Final = re.compile(r"/studio/art/([A-Za-z0-9]{1,16})/([a-z0-9-]{1,120})\.svg")
+# Characters a data: URL of an SVG may carry as they are (quotes, `#`, `%`, `<` and `>` are
+# escaped): shorter than base64 for markup.
+_DATA_URL_SAFE: Final = " /=:;,.'()-_!*~"
+
+
+@functools.lru_cache(maxsize=256)
+def inline_artwork(url: str) -> str | None:
+    """The built-in studio's artwork at `url` as a data: URL (drawn in process, the same
+    bytes the studio serves), else None (another studio's art stays a request)."""
+    found = _STUDIO_ART.fullmatch(url)
+    art = studio.tile_art(found[1], found[2]) if found else None
+    return "data:image/svg+xml," + quote(art, safe=_DATA_URL_SAFE) if art else None
 
 
 # Babel formats a date in ~0.1 ms; a page of events formats the same few start times on
@@ -195,6 +212,12 @@ class Page:
 
     def moment(self, value: str | datetime) -> str:
         return _moment(value, self.locale)
+
+    def artwork(self, url: str) -> str:
+        """The address of an artwork the first screen shows: the built-in studio's inlined
+        (it paints with the page, not one round trip after it: the lobby's largest
+        contentful paint on a phone), any other as it is."""
+        return inline_artwork(url) or url
 
     def ordinal(self, position: int) -> str:
         """A finishing position as the page's language writes it: "2nd", "2.", "2:a"."""

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Final
+from urllib.parse import urlencode
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -46,6 +47,13 @@ SLIP_COOKIE_MAX_AGE_S: Final = 7 * 24 * 3600
 SLIP_SELECTIONS_MAX: Final = 12
 LABEL_LENGTH_MAX: Final = 120
 EVENTS_PAGE_SIZE: Final = 20
+# The first screen of /sports: the events in play and the next to start, each with its main
+# market; "Show more events" adds as many again (`?shown=`), up to what the page reads. A
+# full book rendered whole is over a thousand elements, which a phone styles, lays out and
+# htmx walks at load (Lighthouse: dom-size, total blocking time).
+EVENTS_FIRST_SCREEN: Final = 10
+# A race's runners on the list: its favourites by price; its card has them all.
+RACE_FAVOURITES_SHOWN: Final = 3
 # The API's own limit on `oddsChanged(events:)`.
 STREAM_EVENTS_MAX: Final = 50
 BETS_PAGE_SIZE: Final = 20
@@ -251,6 +259,49 @@ def _events_of(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [edge["node"] for edge in data["sportsbookEvents"]["edges"]]
 
 
+def _shown(value: str | None) -> int:
+    """How many events of the list a page shows: `?shown=` rounded up to whole screens,
+    between one screen and what the page reads."""
+    count = int(value) if value and value.isdigit() and len(value) <= 3 else 0
+    screens = max(1, -(-count // EVENTS_FIRST_SCREEN))
+    return min(screens * EVENTS_FIRST_SCREEN, EVENTS_PAGE_SIZE)
+
+
+def in_play_first(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Live events, then the rest, each group in the book's order (by start time)."""
+    return [e for e in events if e["status"] == "LIVE"] + [
+        e for e in events if e["status"] != "LIVE"
+    ]
+
+
+def race_favourites(outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A race's shortest-priced open runners (at most RACE_FAVOURITES_SHOWN), in card order."""
+    open_runners = [(n, o) for n, o in enumerate(outcomes) if o["status"] == "ACTIVE"]
+    by_price = sorted(open_runners, key=lambda pair: (Decimal(str(pair[1]["odds"])), pair[0]))
+    return [outcome for _, outcome in sorted(by_price[:RACE_FAVOURITES_SHOWN], key=lambda p: p[0])]
+
+
+def listing_card(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as the list shows it: its main market only (the first the book lists; of a
+    race, the favourites), with how many markets (`more_markets`) and runners
+    (`more_runners`) its own page adds."""
+    markets = event["markets"]
+    if not markets:
+        return {**event, "more_markets": 0, "more_runners": 0}
+    main = markets[0]
+    more_runners = 0
+    if main.get("type") in RACE_MARKET_TYPES and len(main["outcomes"]) > RACE_FAVOURITES_SHOWN:
+        favourites = race_favourites(main["outcomes"])
+        more_runners = len(main["outcomes"]) - len(favourites)
+        main = {**main, "outcomes": favourites}
+    return {
+        **event,
+        "markets": [main],
+        "more_markets": len(markets) - 1,
+        "more_runners": more_runners,
+    }
+
+
 def _stream_url(events: list[dict[str, Any]], *, listing: bool = False) -> str:
     """The page's live stream; a list's (`listing`) also moves an event that starts from
     "Upcoming" to "In play"."""
@@ -304,6 +355,32 @@ class SportsPages:
 
     async def index(self, request: Request) -> Response:
         page = await self.site.page(request)
+        values = await self._listing(request, page)
+        return self._render(
+            request, page, "sports/index.html", self.cookie.read(request),
+            personal=page.viewer.signed_in, wallets=await self._wallets(request, page), **values,
+        )  # fmt: skip
+
+    async def events(self, request: Request) -> Response:
+        """The list's events alone (htmx: "Show more events" swaps them in place, with their
+        stream, and leaves the slip and the rest of the page be); a plain GET gets /sports."""
+        list_path = "/sports" + (f"?{request.url.query}" if request.url.query else "")
+        if request.headers.get("hx-request") != "true":
+            return self.site.redirect(request, list_path)
+        page = await self.site.page(request)
+        values = await self._listing(request, page)
+        response = self._render(
+            request, page, "sports/_events.html", self.cookie.read(request),
+            personal=page.viewer.signed_in, **values,
+        )  # fmt: skip
+        # The address bar shows the list it amounts to (a reload shows as many events).
+        response.headers["hx-replace-url"] = values["return_path"]
+        return response
+
+    async def _listing(self, request: Request, page: Page) -> dict[str, Any]:
+        """What the list shows: in-play events first, then the next to start, `?shown=` of
+        them (one screen unless asked), each as its card (`listing_card`), of one sport
+        (`?sport=`) or in play only (`?status=live`)."""
         # The same for every signed-out visitor: served from the per-brand cache for a
         # moment; the page's odds stream pushes every price change after it opens.
         result = await self.site.graphql.run_shared(
@@ -320,20 +397,24 @@ class SportsPages:
         live_only = request.query_params.get("status") == "live"
         if live_only:
             events = [e for e in events if e["status"] == "LIVE"]
-        return self._render(
-            request,
-            page,
-            "sports/index.html",
-            self.cookie.read(request),
-            personal=page.viewer.signed_in,
-            wallets=await self._wallets(request, page),
-            sports=result.data["sports"],
-            current_sport=sport,
-            live_only=live_only,
-            events=events,
-            stream_url=_stream_url(events, listing=True) if events else None,
-            return_path="/sports" + (f"?{request.url.query}" if request.url.query else ""),
-        )
+        events = in_play_first(events)
+        shown = _shown(request.query_params.get("shown"))
+        cards = [listing_card(event) for event in events[:shown]]
+        kept = {"sport": sport, "status": "live" if live_only else ""}
+        query = {key: value for key, value in kept.items() if value}
+        more = {**query, "shown": str(shown + EVENTS_FIRST_SCREEN)}
+        if shown > EVENTS_FIRST_SCREEN:
+            query["shown"] = str(shown)
+        return {
+            "sports": result.data["sports"],
+            "current_sport": sport,
+            "live_only": live_only,
+            "events": cards,
+            "more_query": urlencode(more) if len(events) > shown else None,
+            "more_count": min(len(events) - shown, EVENTS_FIRST_SCREEN),
+            "stream_url": _stream_url(cards, listing=True) if cards else None,
+            "return_path": "/sports" + (f"?{urlencode(query)}" if query else ""),
+        }
 
     async def event(self, request: Request) -> Response:
         page = await self.site.page(request)
@@ -544,7 +625,7 @@ class SportsPages:
     async def _odds_events(
         self, request: Request, page: Page, ids: list[str], *, listing: bool = False
     ) -> AsyncIterator[str]:
-        live = await self._live_state(request, page, ids)
+        live = await self._live_state(request, page, ids, listing=listing)
         # Two subscriptions, whatever the number of events: the page's odds (the buttons
         # written as the page's were, in the viewer's odds format), and every event's
         # score, clock and statuses.
@@ -573,9 +654,13 @@ class SportsPages:
                     if listing and live.started(event):
                         yield await self._moved_in_play(request, page, live, event["id"])
 
-    async def _live_state(self, request: Request, page: Page, ids: list[str]) -> _Live:
+    async def _live_state(
+        self, request: Request, page: Page, ids: list[str], *, listing: bool = False
+    ) -> _Live:
         """What each outcome is called and costs now, to render its button and the move,
-        and each market's status, to tell a suspension the event's update brings."""
+        and each market's status, to tell a suspension the event's update brings. Of a list
+        (`listing`), only what its cards show (`listing_card`): a change to a market or
+        runner the page does not hold is not sent."""
         live = _Live()
         for event_id in ids:
             variables = {"id": event_id, "format": page.viewer.odds_format}
@@ -583,6 +668,8 @@ class SportsPages:
             event = found.data.get("node")
             if not event or "markets" not in event:
                 continue
+            if listing:
+                event = listing_card(event)
             live.events.append(event["id"])
             live.status[event["id"]] = event["status"]
             for market in event["markets"]:
@@ -606,6 +693,7 @@ class SportsPages:
         event = found.data.get("node")
         if not event or "markets" not in event:
             return ""
+        event = listing_card(event)
         for market in event["markets"]:
             live.market_status[market["id"]] = market["status"]
             for outcome in market["outcomes"]:

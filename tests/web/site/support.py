@@ -110,16 +110,16 @@ async def register_and_sign_in(
 
 
 async def odds_stream_after(
-    site: SiteClient, event: str, change: Callable[[], Awaitable[None]]
+    site: SiteClient, event: str, change: Callable[[], Awaitable[None]], *, listing: bool = False
 ) -> str:
     """What the page's odds stream of `event` (a global id) sends for `change()`, made once
-    the stream is open: read up to the market's update that ends a price change."""
+    the stream is open: read up to the market's update that ends a price change. `listing`:
+    the stream of the /sports list (which follows only what its cards show)."""
     received: list[str] = []
+    url = f"/sports/odds/stream?events={event}" + ("&list=1" if listing else "")
 
     async def read() -> None:
-        async with site.client.stream(
-            "GET", f"/sports/odds/stream?events={event}", headers=site._cookie_header()
-        ) as response:
+        async with site.client.stream("GET", url, headers=site._cookie_header()) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
             async for line in response.aiter_lines():
                 received.append(line)

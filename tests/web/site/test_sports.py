@@ -8,6 +8,7 @@ import asyncio
 import html
 import re
 import uuid
+from urllib.parse import quote
 
 from babel.dates import format_date, format_datetime, format_time
 from sqlalchemy import func, select
@@ -26,6 +27,7 @@ from tests.web.site.support import (
     odds_stream_after,
     register_and_sign_in,
 )
+from web.site.site import LOCALE_COOKIE
 from web.site.sports import dom_id
 
 HTMX = {"hx-request": "true"}
@@ -75,9 +77,12 @@ async def test_events_show_prices_and_a_suspended_market_in_words(
     assert '<a href="/sports" aria-current="page">Sports</a>' in page.text
     assert "Home v Away" in page.text
     assert ">2.50<" in page.text and ">3.20<" in page.text
-    assert "Suspended: no bets for now" in page.text
+    # The list holds the event's main market and links to the rest; its page has them all.
     over = gid("Outcome", closed.outcomes["over"])
-    assert re.search(rf'data-outcome="{re.escape(over)}" disabled>', page.text)
+    assert over not in page.text
+    assert "+1 market<" in page.text
+    assert "Suspended: no bets for now" in event.text
+    assert re.search(rf'data-outcome="{re.escape(over)}" disabled>', event.text)
     stream = f"/sports/odds/stream?events={gid('SportsbookEvent', open_market.event_id)}"
     # The list's stream also moves an event that starts; the event page's does not.
     assert f'sse-connect="{stream}&amp;list=1"' in page.text
@@ -302,7 +307,7 @@ async def test_a_long_page_is_sent_in_parts_and_arrives_whole(
 ) -> None:
     markets = [await add_market(db, {"home": "2.50", "away": "2.80"}) for _ in range(20)]
 
-    page = await aurora_site.get("/sports")
+    page = await aurora_site.get("/sports?shown=20")
     short = await aurora_site.get("/login")
 
     # Streamed as it renders: no length up front, chunked; and nothing lost on the way.
@@ -415,3 +420,90 @@ async def test_an_events_start_reads_as_date_and_minutes_not_seconds(
     )
     assert written in page.text
     assert with_seconds not in page.text
+
+
+async def test_the_list_shows_each_events_main_market_and_a_races_favourites_and_links_the_rest(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    match = await add_market(db, {"home": "2.50", "draw": "3.20", "away": "2.80"})
+    total = await add_market(
+        db, {"over": "1.90", "under": "1.90"}, market_type="total", event_id=match.event_id
+    )
+    runners = {f"r{n}": price for n, price in enumerate(
+        ("9.00", "3.50", "12.00", "2.20", "6.00", "4.00"), start=1
+    )}  # fmt: skip
+    race = await add_market(db, runners, market_type="race_winner")
+    match_id, race_id = (gid("SportsbookEvent", m.event_id) for m in (match, race))
+
+    page = (await aurora_site.get("/sports")).text
+    event_page = (await aurora_site.get(f"/sports/event/{match_id}")).text
+    race_page = (await aurora_site.get(f"/sports/event/{race_id}")).text
+
+    def shown(market: BookMarket, text: str) -> list[str]:
+        return [key for key, outcome in market.outcomes.items()
+                if f'data-outcome="{gid("Outcome", outcome)}"' in text]  # fmt: skip
+
+    assert shown(match, page) == ["home", "draw", "away"]
+    assert shown(total, page) == []
+    assert (
+        f'<a href="/sports/event/{quote(match_id)}">+1 market<span class="visually-hidden">: '
+        in page
+    )
+    assert shown(total, event_page) == ["over", "under"]
+    # The three shortest prices, in the card's order; the card has every runner.
+    assert shown(race, page) == ["r2", "r4", "r6"]
+    assert f'<a href="/sports/event/{quote(race_id)}">+3 runners<' in page
+    assert shown(race, race_page) == list(runners)
+
+
+async def test_the_first_screen_holds_ten_events_in_play_first_and_the_rest_on_request(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    scheduled = [await add_market(db, {"home": "2.50", "away": "1.50"}) for _ in range(11)]
+    live = await add_market(db, {"home": "1.40", "away": "6.00"}, event_status="live")
+    ids = [gid("SportsbookEvent", m.event_id) for m in (live, *scheduled)]
+
+    first = (await aurora_site.get("/sports")).text
+    more = (await aurora_site.get("/sports?shown=20")).text
+    # What "Show more events" asks for with htmx: the longer list alone, and its address.
+    partial = await aurora_site.get("/sports/events?shown=20", headers=HTMX)
+    plain = await aurora_site.get("/sports/events?shown=20")
+    aurora_site.cookies[LOCALE_COOKIE] = "de"
+    german = await aurora_site.get("/sports")
+
+    on_first = [event for event in ids if f'data-event="{event}"' in first]
+    # The live event (the last added) leads; the next nine to start follow.
+    assert on_first == ids[:10]
+    assert '<a class="button button-secondary" href="/sports?shown=20"' in first
+    assert ">Show 2 more events</a>" in first
+    # The page's stream follows what the page shows, no more.
+    stream = re.search(r'sse-connect="/sports/odds/stream\?events=([^"&]+)&amp;list=1"', first)
+    assert stream is not None and stream.group(1).split(",") == ids[:10]
+    assert 'hx-get="/sports/events?shown=20" hx-target="closest .sports-events"' in first
+    assert [event for event in ids if f'data-event="{event}"' in more] == ids
+    assert "more event" not in more
+    assert partial.text.startswith('<div class="sports-events" hx-ext="sse"')
+    assert [event for event in ids if f'data-event="{event}"' in partial.text] == ids
+    assert partial.headers["hx-replace-url"] == "/sports?shown=20"
+    assert (plain.status_code, plain.headers["location"]) == (303, "/sports?shown=20")
+    assert "2 weitere Ereignisse zeigen" in german.text
+
+
+async def test_the_lists_stream_sends_only_the_prices_its_cards_show(
+    aurora_site: SiteClient, db: Database
+) -> None:
+    match = await add_market(db, {"home": "2.50", "away": "1.50"})
+    total = await add_market(
+        db, {"over": "1.90", "under": "1.90"}, market_type="total", event_id=match.event_id
+    )
+    event = gid("SportsbookEvent", match.event_id)
+
+    async def change() -> None:
+        await publish_odds(db, total, "over", "2.05")
+        await publish_odds(db, match, "home", "3.00")
+
+    text = await odds_stream_after(aurora_site, event, change, listing=True)
+
+    assert f'id="odds-{dom_id(gid("Outcome", match.outcomes["home"]))}"' in text
+    assert gid("Outcome", total.outcomes["over"]) not in text
+    assert dom_id(gid("Market", total.market_id)) not in text

@@ -55,6 +55,7 @@ NOT_PAGES = {
     "/manifest.webmanifest",  # JSON: the brand's name, colours and icon
     "/language/{code}",
     "/casino/games",
+    "/sports/events",  # htmx's part of /sports (a plain GET goes to /sports)
 }
 
 
