@@ -47,9 +47,7 @@ def upgrade() -> None:
     op.create_check_constraint(
         op.f("ck_sms_messages_body_or_kind"), "sms_messages", "body IS NOT NULL OR kind IS NOT NULL"
     )
-    op.drop_constraint(
-        op.f("ck_campaign_recipients_outcome"), "campaign_recipients", type_="check"
-    )
+    op.drop_constraint(op.f("ck_campaign_recipients_outcome"), "campaign_recipients", type_="check")
     op.create_check_constraint(
         op.f("ck_campaign_recipients_outcome"), "campaign_recipients", _OUTCOMES
     )
@@ -71,9 +69,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("support_presence")
     # Refused while unreachable recipients exist: a downgrade does not rewrite history.
-    op.drop_constraint(
-        op.f("ck_campaign_recipients_outcome"), "campaign_recipients", type_="check"
-    )
+    op.drop_constraint(op.f("ck_campaign_recipients_outcome"), "campaign_recipients", type_="check")
     op.create_check_constraint(
         op.f("ck_campaign_recipients_outcome"), "campaign_recipients", _OUTCOMES_BEFORE
     )
