@@ -200,8 +200,7 @@ class CampaignCounts:
     pending: int = strawberry.field(description="Waiting for their batch (the throttle).")
     sent: int
     failed: int = strawberry.field(
-        description="The e-mail failed or bounced, or the text message failed, after it was "
-        "queued."
+        description="The e-mail failed or bounced, or the text message failed, after it was queued."
     )
 
 
