@@ -14,13 +14,15 @@ as e-mail is; the body sent is kept on the row.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from sqlalchemy import update
 
+from domain.accounts import phone
 from domain.accounts.errors import InvalidPhone
 from domain.accounts.identifiers import normalise_phone
+from domain.accounts.models import Player
 from domain.integrations.sms import (
     BODY_LENGTH_MAX,
     PROVIDER_ID_PATTERN,
@@ -54,6 +56,10 @@ class SmsBodyInvalid(DomainError):
 
 # Renders a templated text message (the worker's: templates are a framework concern).
 RenderText = Callable[[Draft], str]
+# Kinds that carry a secret made at send time: (uow, player) -> the code.
+_SECRETS: Final[Mapping[str, Callable[[UnitOfWork, Player], Awaitable[str]]]] = {
+    "phone_code": phone.issue_code,
+}
 
 
 def _checked(body: str) -> str | None:
@@ -120,13 +126,19 @@ async def send(
     if message is None:
         return False
     body = message.body
+    secret = message.kind in _SECRETS
     if body is None:
         assert render is not None, "a templated text message needs a renderer"
         assert message.kind is not None
+        parameters = dict(message.parameters or {})
+        if secret:
+            # Made now, in the send's transaction: a failed send rolls the code back.
+            player = await uow.session.get(Player, message.player_id)
+            if player is None:
+                return False
+            parameters["code"] = await _SECRETS[message.kind](uow, player)
         body = _checked(
-            render(
-                Draft(message.brand, message.kind, message.locale or "en", message.parameters or {})
-            )
+            render(Draft(message.brand, message.kind, message.locale or "en", parameters))
         )
         if body is None:
             raise SmsRejected(f"the rendered text is not 1-{BODY_LENGTH_MAX} printable characters")
@@ -141,7 +153,8 @@ async def send(
         )
     )
     delivery.mark_sent(message, sent=SmsStatus.SENT)
-    message.body = body
+    if not secret:
+        message.body = body  # a code is kept only in the message itself
     message.provider_id = provider_id
     message.sent_at = clock.now()
     await uow.flush()

@@ -10,7 +10,8 @@ Create Date: 2026-12-07 21:30:00
 - `campaign_recipients.outcome` also accepts `suppressed_unreachable` (no e-mail address,
   no verified phone);
 - `support_presence`: a lease per player renewed by each live support-chat connection, so
-  support's reply to a player who is away also goes by e-mail.
+  support's reply to a player who is away also goes by e-mail;
+- `account_tokens.purpose` also accepts `verify_phone` (a code sent by text message).
 """
 
 from collections.abc import Sequence
@@ -24,6 +25,8 @@ down_revision: str | Sequence[str] | None = "0035_bonusfin"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_PURPOSES_BEFORE = "purpose IN ('verify_email', 'reset_password')"
+_PURPOSES = "purpose IN ('verify_email', 'reset_password', 'verify_phone')"
 _OUTCOMES_BEFORE = (
     "outcome IN ('pending', 'sent', 'failed', 'suppressed_consent', 'suppressed_protected')"
 )
@@ -34,6 +37,8 @@ _OUTCOMES = (
 
 
 def upgrade() -> None:
+    op.drop_constraint(op.f("ck_account_tokens_purpose"), "account_tokens", type_="check")
+    op.create_check_constraint(op.f("ck_account_tokens_purpose"), "account_tokens", _PURPOSES)
     op.add_column(
         "players", sa.Column("phone_verified_at", sa.DateTime(timezone=True), nullable=True)
     )
@@ -80,3 +85,8 @@ def downgrade() -> None:
     op.drop_column("sms_messages", "locale")
     op.drop_column("sms_messages", "kind")
     op.drop_column("players", "phone_verified_at")
+    op.execute("DELETE FROM account_tokens WHERE purpose = 'verify_phone'")
+    op.drop_constraint(op.f("ck_account_tokens_purpose"), "account_tokens", type_="check")
+    op.create_check_constraint(
+        op.f("ck_account_tokens_purpose"), "account_tokens", _PURPOSES_BEFORE
+    )
