@@ -99,9 +99,6 @@ class Player(Base):
     )
     # Set when the player followed the link of a verification e-mail (accounts.recovery).
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Set when the player proved the phone is theirs; cleared when the phone changes. Only
-    # a verified phone receives marketing text messages.
-    phone_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The KYC tier the player's approved checks give (domain.compliance.kyc): none, basic,
     # full, enhanced. Read with the status by the deposit, play and withdrawal gates.
     kyc_tier: Mapped[str] = mapped_column(Text, default="none", server_default=text("'none'"))

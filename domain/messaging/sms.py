@@ -19,10 +19,10 @@ from typing import Any, Final
 
 from sqlalchemy import update
 
-from domain.accounts import phone
 from domain.accounts.errors import InvalidPhone
 from domain.accounts.identifiers import normalise_phone
 from domain.accounts.models import Player
+from domain.compliance.kyc import phone
 from domain.integrations.sms import (
     BODY_LENGTH_MAX,
     PROVIDER_ID_PATTERN,

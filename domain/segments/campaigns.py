@@ -14,7 +14,7 @@ self-excludes after the audience was fixed gets nothing.
 Channels are a small table (`CHANNELS`: how to send, and whom the channel can reach):
 e-mail goes through messaging's queue (rendered from the brand's `campaign` templates,
 with a signed List-Unsubscribe link), text messages through messaging's SMS queue to the
-player's verified phone (rendered from the brand's `sms/campaign.txt` in the player's
+profile's verified mobile phone (rendered from the brand's `sms/campaign.txt` in the player's
 language, ending with a signed opt-out link), the inbox through messaging's inbox.
 """
 
@@ -28,11 +28,24 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 from urllib.parse import quote
 
-from sqlalchemy import ColumnElement, and_, case, func, insert, literal, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from domain.accounts.models import Player
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
+from domain.compliance.kyc.models import PlayerProfile
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
 from domain.kernel.outbox import emit
@@ -131,13 +144,14 @@ async def _send_email(
 async def _send_sms(
     uow: UnitOfWork, campaign: Campaign, player: Player, content: Content
 ) -> uuid.UUID | None:
-    if not player.phone or player.phone_verified_at is None:
+    profile = await uow.session.get(PlayerProfile, player.id)
+    if profile is None or not profile.phone or profile.phone_verified_at is None:
         return None
     token = consent.unsubscribe_token(campaign.brand, player.id, ConsentChannel.SMS)
     message = await sms.queue(
         uow,
         brand=campaign.brand,
-        recipient=player.phone,
+        recipient=profile.phone,
         player_id=player.id,
         kind="campaign",
         locale=player.locale,
@@ -159,10 +173,15 @@ class Channel:
 CHANNELS: Final[Mapping[ConsentChannel, Channel]] = {
     ConsentChannel.INBOX: Channel(_send_inbox, true),
     ConsentChannel.EMAIL: Channel(_send_email, lambda: Player.email.is_not(None)),
-    # Only a phone the player proved is theirs: a number typed wrong at registration
-    # belongs to someone else, who never agreed to anything.
+    # Only the profile's phone, once the player proved it is theirs (compliance.kyc.phone):
+    # a number typed wrong belongs to someone else, who never agreed to anything.
     ConsentChannel.SMS: Channel(
-        _send_sms, lambda: and_(Player.phone.is_not(None), Player.phone_verified_at.is_not(None))
+        _send_sms,
+        lambda: exists().where(
+            PlayerProfile.player_id == Player.id,
+            PlayerProfile.phone.is_not(None),
+            PlayerProfile.phone_verified_at.is_not(None),
+        ),
     ),
 }
 

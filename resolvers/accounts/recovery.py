@@ -3,8 +3,9 @@ their links does (accounts). Each runs in its own transaction."""
 
 from __future__ import annotations
 
-from domain.accounts import phone, recovery
+from domain.accounts import recovery
 from domain.accounts.models import Player
+from domain.compliance.kyc import phone
 from domain.kernel.errors import DomainError
 from domain.messaging import phone as phone_sms
 from domain.messaging import recovery as recovery_mail

@@ -140,7 +140,7 @@ class RecoveryMutation:
         )
 
     @strawberry.mutation(
-        description="Player: text a six-digit code to your phone number (throttled); the "
+        description="Player: text a six-digit code to your profile's phone (throttled); the "
         "newest code voids the earlier ones and expires in minutes. Only a verified phone "
         "receives marketing text messages."
     )
@@ -151,8 +151,8 @@ class RecoveryMutation:
         )
 
     @strawberry.mutation(
-        description="Player: verify your phone number with the code of the text message "
-        "(single use; a few tries, then wait)."
+        description="Player: verify your profile's phone with the code of the text message "
+        "(single use; a few tries, then wait); `viewer.profile.phoneVerified` then holds."
     )
     async def verify_phone(self, info: Info, input: VerifyPhoneInput) -> VerifyPhonePayload:
         outcome = await recovery.verify_phone(info.context, input.code)

@@ -145,9 +145,6 @@ class Player(relay.Node):
     email_verified: bool = strawberry.field(
         description="Whether the player followed the link of a verification e-mail (`verifyEmail`)."
     )
-    phone_verified: bool = strawberry.field(
-        description="Whether the player typed back the code texted to their phone (`verifyPhone`)."
-    )
     limits = compliance_fields.limits_field
     linked_players = compliance_fields.linked_players_field
     reality_check = compliance_fields.reality_check_field
@@ -176,7 +173,6 @@ class Player(relay.Node):
             time_out_until=time_out_until(player),
             odds_format=OddsFormat(player.odds_format),
             email_verified=player.email_verified_at is not None,
-            phone_verified=player.phone_verified_at is not None,
         )
 
     @classmethod

@@ -4,7 +4,6 @@ Revision ID: 0036_channels
 Revises: 0035_bonusfin
 Create Date: 2026-12-07 21:30:00
 
-- `players.phone_verified_at`: only a verified phone receives marketing text messages;
 - `sms_messages`: `kind`, `locale` and `parameters` for a text rendered from the brand's
   templates at send time (a campaign), so `body` is empty until then;
 - `campaign_recipients.outcome` also accepts `suppressed_unreachable` (no e-mail address,
@@ -39,9 +38,6 @@ _OUTCOMES = (
 def upgrade() -> None:
     op.drop_constraint(op.f("ck_account_tokens_purpose"), "account_tokens", type_="check")
     op.create_check_constraint(op.f("ck_account_tokens_purpose"), "account_tokens", _PURPOSES)
-    op.add_column(
-        "players", sa.Column("phone_verified_at", sa.DateTime(timezone=True), nullable=True)
-    )
     op.add_column("sms_messages", sa.Column("kind", sa.Text(), nullable=True))
     op.add_column("sms_messages", sa.Column("locale", sa.Text(), nullable=True))
     op.add_column(
@@ -84,7 +80,6 @@ def downgrade() -> None:
     op.drop_column("sms_messages", "parameters")
     op.drop_column("sms_messages", "locale")
     op.drop_column("sms_messages", "kind")
-    op.drop_column("players", "phone_verified_at")
     op.execute("DELETE FROM account_tokens WHERE purpose = 'verify_phone'")
     op.drop_constraint(op.f("ck_account_tokens_purpose"), "account_tokens", type_="check")
     op.create_check_constraint(

@@ -1,5 +1,5 @@
 """A campaign by text message: it reaches exactly the members who consented to SMS and have
-a verified phone, once each even when its job runs twice, in their language with an
+a verified phone (the profile's mobile phone), once each even when its job runs twice, in their language with an
 opt-out link, through the SMS port (a real worker, the built-in test provider, the dev SMS
 outbox page); the others are counted as suppressed, and the provider's delivery status
 moves the campaign's figures."""
@@ -20,8 +20,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from domain.accounts.models import Player
 from domain.brands.service import BrandRegistry
+from domain.compliance.kyc.models import PlayerProfile
 from domain.integrations.sms import SMS_SIGNATURE
 from domain.kernel import clock
 from domain.kernel.db import Database
@@ -48,6 +48,21 @@ from workers.actors import messaging
 async def worker(server: str) -> AsyncIterator[None]:
     async with running_worker(messaging.QUEUE):
         yield
+
+
+async def with_phone(
+    db: Database, player_id: uuid.UUID, phone: str, *, verified: bool = True
+) -> uuid.UUID:
+    """The player's profile has this mobile phone, verified (by the texted code, see
+    tests/schema/accounts/test_phone_verification.py) or not."""
+    async with db.transaction() as uow:
+        uow.session.add(
+            PlayerProfile(
+                player_id=player_id, brand=BRAND, phone=phone,
+                phone_verified_at=clock.now() if verified else None,
+            )
+        )  # fmt: skip
+    return player_id
 
 
 def new_phone() -> str:
@@ -80,16 +95,15 @@ async def report_status(server: str, sid: str, status: str) -> None:
 async def test_an_sms_campaign_reaches_consenting_members_with_a_verified_phone_once(
     db: Database, registry: BrandRegistry, server: str
 ) -> None:
-    verified = clock.now()
     phones = {name: new_phone() for name in ("willing", "german", "unverified", "silent", "out")}
-    willing = await new_player(db, registry, phone=phones["willing"], phone_verified_at=verified)
-    german = await new_player(
-        db, registry, phone=phones["german"], phone_verified_at=verified, locale="de"
+    willing = await with_phone(db, await new_player(db, registry), phones["willing"])
+    german = await with_phone(db, await new_player(db, registry, locale="de"), phones["german"])
+    unverified = await with_phone(
+        db, await new_player(db, registry), phones["unverified"], verified=False
     )
-    unverified = await new_player(db, registry, phone=phones["unverified"])
     no_phone = await new_player(db, registry)
-    silent = await new_player(db, registry, phone=phones["silent"], phone_verified_at=verified)
-    excluded = await new_player(db, registry, phone=phones["out"], phone_verified_at=verified)
+    silent = await with_phone(db, await new_player(db, registry), phones["silent"])
+    excluded = await with_phone(db, await new_player(db, registry), phones["out"])
     for player in (willing, german, unverified, no_phone, excluded):
         await consent_to(db, player, ConsentChannel.SMS)
     await consent_to(db, silent, ConsentChannel.EMAIL)  # another channel is no SMS consent
@@ -141,10 +155,7 @@ async def test_an_sms_campaign_reaches_consenting_members_with_a_verified_phone_
 async def test_a_phone_changed_or_unverified_after_targeting_gets_no_text(
     db: Database, registry: BrandRegistry
 ) -> None:
-    players = [
-        await new_player(db, registry, phone=new_phone(), phone_verified_at=clock.now())
-        for _ in range(2)
-    ]
+    players = [await with_phone(db, await new_player(db, registry), new_phone()) for _ in range(2)]
     for player in players:
         await consent_to(db, player, ConsentChannel.SMS)
     segment_id = await listed_segment(db, players)
@@ -168,9 +179,9 @@ async def test_a_phone_changed_or_unverified_after_targeting_gets_no_text(
 async def phone_unverified(db: Database, player_id: uuid.UUID) -> None:
     """The player's phone is no longer verified (e.g. they changed it)."""
     async with db.transaction() as uow:
-        player = await uow.session.get(Player, player_id)
-        assert player is not None
-        player.phone_verified_at = None
+        profile = await uow.session.get(PlayerProfile, player_id)
+        assert profile is not None
+        profile.phone_verified_at = None
 
 
 async def test_an_sms_campaigns_text_must_leave_room_for_the_opt_out_line(

@@ -1,6 +1,7 @@
-"""Verifying a phone number over GraphQL: the code goes out as a text message through the
-SMS port (a real worker, the built-in test provider, the dev SMS outbox), exists only in
-that message, is single use, and a few wrong guesses stop the guessing."""
+"""Verifying the profile's mobile phone over GraphQL: the code goes out as a text message
+through the SMS port (a real worker, the built-in test provider, the dev SMS outbox),
+exists only in that message, is single use, is bound to the number it went to, and a few
+wrong guesses stop the guessing; a changed number is unverified again."""
 
 from __future__ import annotations
 
@@ -25,7 +26,10 @@ mutation Verify($input: VerifyPhoneInput!) {
   verifyPhone(input: $input) { verified errors { code field } }
 }
 """
-VIEWER = "query { viewer { player { phone phoneVerified } } }"
+VIEWER = "query { viewer { player { profile { phone phoneVerified } } } }"
+PROFILE = """
+mutation Profile($input: UpdateProfileInput!) { updateProfile(input: $input) { errors { code } } }
+"""
 
 
 @pytest.fixture(autouse=True)
@@ -37,10 +41,20 @@ async def worker(server: str) -> AsyncIterator[None]:
 async def player(server: str, *, phone: str | None) -> Api:
     api = Api(server, AURORA)
     email = f"phone-{uuid.uuid4().hex[:8]}@example.com"
-    fields = {"email": email, **({"phone": phone} if phone else {})}
-    assert (await api.register(**fields))["errors"] == []
+    assert (await api.register(email=email))["errors"] == []
     await api.login(email)
+    if phone:
+        await set_phone(api, phone)
     return api
+
+
+async def set_phone(api: Api, phone: str) -> None:
+    saved = await api.query(PROFILE, {"input": {"profile": {"phone": phone}}})
+    assert saved.data["updateProfile"]["errors"] == []
+
+
+async def shown(api: Api) -> dict[str, object]:
+    return (await api.query(VIEWER)).data["viewer"]["player"]["profile"]  # type: ignore[no-any-return]
 
 
 def new_phone() -> str:
@@ -84,15 +98,18 @@ async def test_a_player_verifies_their_phone_with_the_texted_code_once(
 ) -> None:
     phone = new_phone()
     api = await player(server, phone=phone)
-    before = (await api.query(VIEWER)).data["viewer"]["player"]
+    before = await shown(api)
 
     assert (await api.query(SEND)).data["sendPhoneVerificationCode"] == {"sent": True, "errors": []}
     code = await texted_code(server, db, phone)
     refused = await verify(api, wrong(code))
     verified = await verify(api, code)
     again = await verify(api, code)
-    after = (await api.query(VIEWER)).data["viewer"]["player"]
+    after = await shown(api)
     resend = (await api.query(SEND)).data["sendPhoneVerificationCode"]
+    other = new_phone()
+    await set_phone(api, other)  # a new number is not verified by the old one's code
+    changed = await shown(api)
 
     assert before == {"phone": phone, "phoneVerified": False}
     assert refused == {"verified": False, "errors": [{"code": "INVALID_CODE", "field": "code"}]}
@@ -100,6 +117,7 @@ async def test_a_player_verifies_their_phone_with_the_texted_code_once(
     assert again["errors"] == [{"code": "PHONE_ALREADY_VERIFIED", "field": None}]
     assert after == {"phone": phone, "phoneVerified": True}
     assert resend["errors"] == [{"code": "PHONE_ALREADY_VERIFIED", "field": None}]
+    assert changed == {"phone": other, "phoneVerified": False}
     async with db.uow() as uow:
         kept = (
             await uow.session.scalars(select(SmsMessage.body).where(SmsMessage.recipient == phone))
@@ -130,7 +148,24 @@ async def test_a_new_code_voids_the_older_and_guessing_stops_after_a_few_tries(
     assert throttled == {
         "verified": False, "errors": [{"code": "TOO_MANY_REQUESTS", "field": None}]
     }  # fmt: skip
-    assert (await api.query(VIEWER)).data["viewer"]["player"]["phoneVerified"] is False
+    assert (await shown(api))["phoneVerified"] is False
+    await api.aclose()
+
+
+async def test_a_code_sent_to_a_number_since_changed_verifies_nothing(
+    server: str, db: Database
+) -> None:
+    phone = new_phone()
+    api = await player(server, phone=phone)
+    await api.query(SEND)
+    code = await texted_code(server, db, phone)
+    other = new_phone()
+    await set_phone(api, other)
+
+    refused = await verify(api, code)
+
+    assert refused["errors"] == [{"code": "INVALID_CODE", "field": "code"}]
+    assert await shown(api) == {"phone": other, "phoneVerified": False}
     await api.aclose()
 
 
