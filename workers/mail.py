@@ -1,7 +1,8 @@
 """Rendering e-mails from the brands' templates, and what the e-mail actor sends with.
 
 Templates live in `themes/<brand>/mail/` over `themes/base/mail/`: `<kind>.subject.txt`,
-`<kind>.txt` and `<kind>.html` (extending `layout.html`). HTML is autoescaped, text is not
+`<kind>.txt` and `<kind>.html` (extending `layout.html`); text messages in
+`themes/<brand>/sms/` over `themes/base/sms/`: `<kind>.txt`. HTML is autoescaped, text is not
 (it is not HTML). Words are translated through the base theme's gettext catalogues (and a
 brand's own, which win), in the message's locale. The HTML takes the brand's colour and
 font tokens, inlined (mail clients drop style sheets).
@@ -10,7 +11,6 @@ font tokens, inlined (mail clients drop style sheets).
 from __future__ import annotations
 
 import functools
-import io
 import re
 from datetime import datetime
 from pathlib import Path
@@ -18,12 +18,11 @@ from typing import Any
 
 import jinja2
 from babel.dates import format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 from babel.support import Translations
 
 from domain.brands.service import Brand, BrandRegistry
+from domain.brands.translations import translations
 from domain.integrations.mail import Mailer, SmtpMailer
 from domain.kernel.money import from_minor
 from domain.kernel.settings import get_settings
@@ -32,20 +31,12 @@ from domain.messaging.mail import Draft, Rendered, Sender
 _LINE_BREAKS = re.compile(r"[ \t\r\n]+")
 
 
-def _catalog(path: Path) -> Translations | None:
-    if not path.exists():
-        return None
-    with path.open("rb") as source:
-        catalog = read_po(source, ignore_obsolete=True)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog, use_fuzzy=False)
-    compiled.seek(0)
-    return Translations(compiled, domain="messages")
-
-
-class MailRenderer:
-    """Renders a Draft for its brand and locale. Environments and catalogues are built
+class _ThemeTemplates:
+    """A brand's message templates in one theme folder (`mail`, `sms`), over the base
+    theme's, translated in the reader's language. Environments and catalogues are built
     once per brand and language."""
+
+    folder = "mail"
 
     def __init__(self, registry: BrandRegistry, themes_dir: Path) -> None:
         self.registry = registry
@@ -57,8 +48,8 @@ class MailRenderer:
         (worker threads render concurrently: nothing is swapped per message)."""
         loader = jinja2.ChoiceLoader(
             [
-                jinja2.FileSystemLoader(self.themes_dir / brand / "mail"),
-                jinja2.FileSystemLoader(self.themes_dir / "base" / "mail"),
+                jinja2.FileSystemLoader(self.themes_dir / brand / self.folder),
+                jinja2.FileSystemLoader(self.themes_dir / "base" / self.folder),
             ]
         )
         environment = jinja2.Environment(
@@ -81,16 +72,10 @@ class MailRenderer:
         )
         return environment
 
-    @functools.cache  # noqa: B019
     def _translations(self, brand: str, language: str) -> Translations:
-        found = Translations()
-        for folder in (self.themes_dir / "base", self.themes_dir / brand):
-            catalog = _catalog(folder / "locale" / language / "LC_MESSAGES" / "messages.po")
-            if catalog is not None:
-                found.merge(catalog)
-        return found
+        return translations(self.themes_dir, brand, language)
 
-    def __call__(self, draft: Draft) -> Rendered:
+    def _render(self, draft: Draft, name: str) -> str:
         brand = self.registry.get(draft.brand)
         environment = self._environment(draft.brand, draft.locale.split("_")[0])
         values: dict[str, Any] = {
@@ -99,9 +84,15 @@ class MailRenderer:
             "font": brand.tokens.font,
             **draft.parameters,
         }
+        return environment.get_template(name).render(values)
 
+
+class MailRenderer(_ThemeTemplates):
+    """Renders an e-mail Draft (subject, text, HTML) for its brand and locale."""
+
+    def __call__(self, draft: Draft) -> Rendered:
         def render(name: str) -> str:
-            return environment.get_template(name).render(values)
+            return self._render(draft, name)
 
         return Rendered(
             # One line; the no-break spaces of formatted amounts stay.
@@ -109,6 +100,16 @@ class MailRenderer:
             text=render(f"{draft.kind}.txt"),
             html=render(f"{draft.kind}.html"),
         )
+
+
+class SmsRenderer(_ThemeTemplates):
+    """Renders a text message from `themes/<brand>/sms/<kind>.txt` over the base theme's
+    (not HTML: nothing is escaped; the SMS port takes plain text)."""
+
+    folder = "sms"
+
+    def __call__(self, draft: Draft) -> str:
+        return self._render(draft, f"{draft.kind}.txt").strip()
 
 
 def sender_of(brand: Brand) -> Sender:
@@ -125,3 +126,10 @@ def renderer() -> MailRenderer:
 
 def mailer() -> Mailer:
     return SmtpMailer.from_settings(get_settings())
+
+
+@functools.cache
+def sms_renderer() -> SmsRenderer:
+    from workers.runtime import brands  # noqa: PLC0415 (runtime imports the broker setup)
+
+    return SmsRenderer(brands(), get_settings().themes_dir)

@@ -202,3 +202,19 @@ class RecoveryThrottled(DomainError):
 class InvalidNote(DomainError):
     code = "INVALID_NOTE"
     message = "A note is 1 to 2,000 characters of text."
+
+
+class NoPhoneNumber(DomainError):
+    code = "NO_PHONE_NUMBER"
+    message = "The account has no phone number."
+
+
+class PhoneAlreadyVerified(DomainError):
+    code = "PHONE_ALREADY_VERIFIED"
+    message = "Your phone number is already verified."
+
+
+class InvalidPhoneCode(DomainError):
+    # One reply for a wrong, used and expired code: a guess learns nothing.
+    code = "INVALID_CODE"
+    message = "This code is wrong or has expired. Ask for a new one."

@@ -191,11 +191,14 @@ class LoginFailure(Base):
 class TokenPurpose(StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"  # noqa: S105 (a purpose, not a secret)
+    # A short code sent by text message (domain.accounts.phone): proves the phone is theirs.
+    VERIFY_PHONE = "verify_phone"
 
 
 class AccountToken(Base):
-    """A single-use token sent by e-mail (verification, password reset). Only its SHA-256
-    is stored; the token itself exists only in the e-mail."""
+    """A single-use token sent by e-mail (verification, password reset) or a code sent by
+    text message (phone verification). Only its SHA-256 is stored; the token itself exists
+    only in the message."""
 
     __tablename__ = "account_tokens"
 
@@ -208,7 +211,9 @@ class AccountToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        CheckConstraint("purpose IN ('verify_email', 'reset_password')", name="purpose"),
+        CheckConstraint(
+            "purpose IN ('verify_email', 'reset_password', 'verify_phone')", name="purpose"
+        ),
         Index("ix_account_tokens_player_purpose", "player_id", "purpose"),
     )
 

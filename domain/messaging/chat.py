@@ -3,22 +3,33 @@ see it waiting in their queue, take it and reply; each message and change of han
 SupportConversationChanged, which both sides' subscriptions follow after commit. The
 transcript is kept per player and brand; every read takes the brand, and staff need
 support.chat over it, so an agent of another brand sees nothing.
+
+Support's first reply after the player wrote puts a notice in the player's inbox; when the
+player is not following the chat live (no current presence lease: each live connection
+renews one, see `keep_present`), the reply also goes by e-mail, through the mail queue in
+the reply's transaction. The notice's words are the brand's gettext catalogue's, in the
+player's language.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Final
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts.models import Player
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission, require_player
+from domain.brands.translations import translations
 from domain.kernel import clock
 from domain.kernel.db import UnitOfWork
 from domain.kernel.outbox import emit
+from domain.kernel.settings import get_settings
+from domain.messaging import notices
 from domain.messaging import service as inbox
 from domain.messaging.errors import ConversationClosed, ConversationNotFound, InvalidChatMessage
 from domain.messaging.events import SupportConversationChanged
@@ -26,6 +37,7 @@ from domain.messaging.models import (
     ConversationStatus,
     SupportConversation,
     SupportMessage,
+    SupportPresence,
 )
 
 MESSAGE_LENGTH_MAX: Final = 2_000
@@ -43,14 +55,14 @@ CANNED_REPLIES: Final = (
 )  # fmt: skip
 
 
-# The inbox notice of support's reply, in the player's language.
-_REPLY_NOTICE = {
-    "en": ("Support replied", "Support answered your message. Open Support to read it."),
-    "de": ("Antwort vom Support", "Der Support hat Ihre Nachricht beantwortet. Öffnen Sie "
-           "Support, um sie zu lesen."),
-    "sv": ("Svar från supporten", "Supporten har svarat på ditt meddelande. Öppna Support "
-           "för att läsa det."),
-}  # fmt: skip
+# How long one live connection counts the player as present without renewing: the
+# connection renews at PRESENCE_RENEW_S, so one missed renewal does not make them absent,
+# and a connection that died without a goodbye lapses within the lease.
+PRESENCE_LEASE: Final = timedelta(seconds=45)
+PRESENCE_RENEW_S: Final = 15.0
+# The inbox notice of support's reply (msgids of the base theme's catalogues).
+_REPLY_NOTICE_SUBJECT: Final = "Support replied"
+_REPLY_NOTICE_BODY: Final = "Support answered your message. Open Support to read it."
 
 
 def _text(body: str) -> str:
@@ -166,8 +178,12 @@ async def agent_replies(
     brand: str,
     conversation_id: uuid.UUID | None,
     body: str,
+    *,
+    origin: str = "",
 ) -> SupportMessage:
-    """An agent replies; a conversation still waiting becomes theirs. Errors: as `take`,
+    """An agent replies; a conversation still waiting becomes theirs. The first reply
+    after the player wrote reaches their inbox, and their e-mail when they are not
+    following the chat (linking to `origin`/support, the brand site). Errors: as `take`,
     and InvalidChatMessage."""
     text = _text(body)
     conversation = await take(uow, actor, brand, conversation_id)
@@ -180,17 +196,49 @@ async def agent_replies(
     )
     message = await _post(uow, conversation, actor, text)
     if previous != "staff":
-        await _reply_notice(uow, conversation)
+        await _reply_notice(uow, conversation, text, origin)
     return message
 
 
-async def _reply_notice(uow: UnitOfWork, conversation: SupportConversation) -> None:
+async def _reply_notice(
+    uow: UnitOfWork, conversation: SupportConversation, reply: str, origin: str
+) -> None:
     """The first reply after the player wrote puts one notice in their inbox (a burst of
-    replies is one notice), so a player who has left the chat learns of it."""
+    replies is one notice), so a player who has left the chat learns of it; a player not
+    following the chat gets the reply by e-mail too."""
     player = await uow.session.get(Player, conversation.player_id)
     assert player is not None
-    subject, body = _REPLY_NOTICE.get(player.locale.split("_")[0], _REPLY_NOTICE["en"])
-    await inbox.deliver_notice(uow, player, kind="support_reply", subject=subject, body=body)
+    words = translations(get_settings().themes_dir, player.brand, player.locale.split("_")[0])
+    await inbox.deliver_notice(
+        uow, player, kind="support_reply", subject=words.gettext(_REPLY_NOTICE_SUBJECT),
+        body=words.gettext(_REPLY_NOTICE_BODY),
+    )  # fmt: skip
+    if not await is_present(uow, player.id):
+        await notices.queue_support_reply(uow, player, reply=reply, link=f"{origin}/support")
+
+
+async def keep_present(
+    uow: UnitOfWork, actor: Principal | None, brand: str, *, present: bool
+) -> None:
+    """The signed-in player's live chat connection is open (renew the lease) or has
+    closed (end it: another open connection renews it again within PRESENCE_RENEW_S).
+    Errors: NotAuthenticated, TwoFactorRequired."""
+    player = require_player(actor, withdraw_only_allowed=True)
+    now = clock.now()
+    until = now + PRESENCE_LEASE if present else now
+    await uow.session.execute(
+        insert(SupportPresence)
+        .values(player_id=player.id, brand=brand, present_until=until)
+        .on_conflict_do_update(index_elements=["player_id"], set_={"present_until": until})
+    )
+
+
+async def is_present(uow: UnitOfWork, player_id: uuid.UUID) -> bool:
+    """Whether the player follows their support chat live now."""
+    until = await uow.session.scalar(
+        select(SupportPresence.present_until).where(SupportPresence.player_id == player_id)
+    )
+    return until is not None and until > clock.now()
 
 
 async def close(

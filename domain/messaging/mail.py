@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from domain.accounts import recovery
 from domain.accounts.models import Player, TokenPurpose
@@ -30,12 +30,14 @@ from domain.integrations.mail import (
 )
 from domain.kernel import clock
 from domain.kernel.db import Database, UnitOfWork
+from domain.kernel.errors import DomainError
 from domain.kernel.outbox import emit
+from domain.messaging import delivery
+from domain.messaging.delivery import Delivery
 from domain.messaging.events import EmailBounced, EmailQueued
 from domain.messaging.models import EmailKind, EmailMessage, EmailStatus
 
 BOUNCE_REASON_LENGTH_MAX = 500
-ERROR_LENGTH_MAX = 500
 
 # Kinds whose e-mail carries a single-use link: (token purpose, site path).
 _LINKS: Mapping[str, tuple[TokenPurpose, str]] = {
@@ -108,11 +110,7 @@ async def send(
     caller commits). False: nothing to send (already sent, failed, or another worker holds
     it). Errors: MailUnavailable, MailRejected from the mailer; the caller rolls back (no
     token is kept) and records the attempt with `record_failure`."""
-    message = await uow.session.scalar(
-        select(EmailMessage)
-        .where(EmailMessage.id == message_id, EmailMessage.status == EmailStatus.QUEUED)
-        .with_for_update(skip_locked=True)
-    )
+    message = await delivery.claim_queued(uow, EmailMessage, message_id, queued=EmailStatus.QUEUED)
     if message is None:
         return False
     parameters = dict(message.parameters)
@@ -138,11 +136,9 @@ async def send(
             sent_at=now,
         )
     )
-    message.status = EmailStatus.SENT
+    delivery.mark_sent(message, sent=EmailStatus.SENT)
     message.subject = rendered.subject
     message.sent_at = now
-    message.attempts += 1
-    message.last_error = None
     await uow.flush()
     return True
 
@@ -152,19 +148,10 @@ async def record_failure(
 ) -> bool:
     """Count a failed attempt; the message fails for good when `final` (the relay refused
     it) or after `attempts_max` attempts. Returns whether it failed for good (no retry)."""
-    message = await uow.session.scalar(
-        select(EmailMessage)
-        .where(EmailMessage.id == message_id, EmailMessage.status == EmailStatus.QUEUED)
-        .with_for_update()
-    )
-    if message is None:
-        return True
-    message.attempts += 1
-    message.last_error = error[:ERROR_LENGTH_MAX]
-    if final or message.attempts >= attempts_max:
-        message.status = EmailStatus.FAILED
-    await uow.flush()
-    return message.status == EmailStatus.FAILED
+    return await delivery.record_failure(
+        uow, EmailMessage, message_id, error, queued=EmailStatus.QUEUED,
+        failed=EmailStatus.FAILED, final=final, attempts_max=attempts_max,
+    )  # fmt: skip
 
 
 async def record_bounce(uow: UnitOfWork, message_id: uuid.UUID, reason: str) -> bool:
@@ -204,15 +191,6 @@ def _headers(brand: str, kind: str, parameters: Mapping[str, Any]) -> dict[str, 
     return headers
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """How one attempt ended: sent, nothing to do, or failed (for good, or to retry)."""
-
-    sent: bool
-    error: MailUnavailable | MailRejected | None = None
-    retry: bool = False
-
-
 async def deliver(
     database: Database,
     message_id: uuid.UUID,
@@ -227,17 +205,16 @@ async def deliver(
     (its token with it) and is counted in a transaction of its own. `retry` says the
     caller should try again later (the relay may recover); a refusal (MailRejected) or the
     last attempt fails the message for good."""
-    try:
-        async with database.transaction() as uow:
-            sent = await send(uow, message_id, mailer=mailer, render=render, sender=sender)
-    except (MailUnavailable, MailRejected) as error:
-        async with database.transaction() as uow:
-            final = await record_failure(
-                uow,
-                message_id,
-                error.message,
-                final=isinstance(error, MailRejected),
-                attempts_max=attempts_max,
-            )
-        return Delivery(sent=False, error=error, retry=not final)
-    return Delivery(sent=sent)
+
+    async def attempt_send(uow: UnitOfWork) -> bool:
+        return await send(uow, message_id, mailer=mailer, render=render, sender=sender)
+
+    async def record(uow: UnitOfWork, error: DomainError, final: bool) -> bool:
+        return await record_failure(
+            uow, message_id, error.message, final=final, attempts_max=attempts_max
+        )
+
+    return await delivery.attempt(
+        database, send=attempt_send, record=record, unavailable=MailUnavailable,
+        refused=MailRejected,
+    )  # fmt: skip

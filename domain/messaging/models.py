@@ -52,6 +52,8 @@ class EmailKind(StrEnum):
     # A CRM campaign (domain.segments.campaigns): words from staff, the brand's look, a
     # one-click unsubscribe.
     CAMPAIGN = "campaign"
+    # Support answered while the player was away from the chat (domain.messaging.chat).
+    SUPPORT_REPLY = "support_reply"
 
 
 class EmailMessage(Base):
@@ -100,7 +102,13 @@ class SmsMessage(Base):
     brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
     player_id: Mapped[uuid.UUID | None] = mapped_column(UUID, ForeignKey("players.id"))
     recipient: Mapped[str] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
+    # What was (or will be) sent; None until a templated message is rendered at send time.
+    body: Mapped[str | None] = mapped_column(Text)
+    # A templated message (a campaign): the brand's `sms/<kind>.txt` in `locale`, with
+    # `parameters`; None for a message whose body the caller wrote.
+    kind: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str | None] = mapped_column(Text)
+    parameters: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(Text, default=SmsStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -111,6 +119,7 @@ class SmsMessage(Base):
 
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'sent', 'delivered', 'failed')", name="status"),
+        CheckConstraint("body IS NOT NULL OR kind IS NOT NULL", name="body_or_kind"),
         Index("ix_sms_messages_player_created", "player_id", "created_at"),
     )
 
@@ -160,3 +169,16 @@ class SupportMessage(Base):
         CheckConstraint("author_kind IN ('player', 'staff')", name="author_kind"),
         Index("ix_support_messages_conversation_created", "conversation_id", "created_at"),
     )
+
+
+class SupportPresence(Base):
+    """Whether a player is following their support chat live: a lease each live
+    connection (subscription) renews while it is open, so every API replica sees it and a
+    connection that dies without a goodbye lapses by itself. Support's reply to a player
+    without a current lease also goes out by e-mail."""
+
+    __tablename__ = "support_presence"
+
+    player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"), primary_key=True)
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"))
+    present_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,7 +1,7 @@
 """Transactional notices by e-mail, each queued from an outbox event of another context (or,
 for a sign-in, in the sign-in's own transaction), in the player's language: deposit and
-withdrawal receipts, limit and self-exclusion confirmations, and a new-device sign-in
-notice.
+withdrawal receipts, limit and self-exclusion confirmations, a new-device sign-in
+notice, and support's reply to a player away from the chat.
 
 Each consumer claims its event in the transaction that queues the e-mail, so a redelivered
 event queues nothing more; notices queued in the change's own transaction (sign-in,
@@ -178,3 +178,14 @@ async def queue_limit_confirmation(
             "pending_from": pending_from.isoformat() if pending_from else None,
         },
     )
+
+
+async def queue_support_reply(
+    uow: UnitOfWork, player: Player, *, reply: str, link: str
+) -> EmailMessage | None:
+    """In the reply's transaction: support's answer, for a player who is not following the
+    chat, with the link back to it. Transactional (no marketing consent asked, no
+    unsubscribe); a closed account or one without an e-mail address gets none."""
+    if player.status == PlayerStatus.CLOSED:
+        return None
+    return await _queue_for(uow, player, EmailKind.SUPPORT_REPLY, {"reply": reply, "link": link})

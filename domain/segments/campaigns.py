@@ -1,19 +1,21 @@
-"""Campaigns: CRM staff send a message to a segment on one channel (inbox or e-mail), now
-or at a moment, at most `throttle_per_minute` recipients a minute.
+"""Campaigns: CRM staff send a message to a segment on one channel (inbox, e-mail or SMS),
+now or at a moment, at most `throttle_per_minute` recipients a minute.
 
 When a campaign is first due, its audience is fixed from the segment's members then, each
 as one `campaign_recipients` row (the primary key: each player gets it once): protected
 players (domain.segments.consent.protected) and players without consent on the channel
-are recorded as suppressed and never messaged. Each batch then messages pending recipients
+are recorded as suppressed and never messaged, and so are players the channel cannot reach
+(no e-mail address; no verified phone). Each batch then messages pending recipients
 in one transaction that also marks them sent, so a batch that runs twice (a redelivered
 event, the scheduler and the actor at once) finds nothing left to send; the campaign row is
 locked while a batch runs. Protection is checked again at send time: a player who
 self-excludes after the audience was fixed gets nothing.
 
-Channels are a small table (`CHANNELS`): e-mail goes through messaging's queue (rendered
-from the brand's `campaign` templates, with a signed List-Unsubscribe link), the inbox
-through messaging's inbox. SMS has a consent channel already; its sender plugs in here when
-the SMS port exists.
+Channels are a small table (`CHANNELS`: how to send, and whom the channel can reach):
+e-mail goes through messaging's queue (rendered from the brand's `campaign` templates,
+with a signed List-Unsubscribe link), text messages through messaging's SMS queue to the
+profile's verified mobile phone (rendered from the brand's `sms/campaign.txt` in the player's
+language, ending with a signed opt-out link), the inbox through messaging's inbox.
 """
 
 from __future__ import annotations
@@ -26,16 +28,29 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 from urllib.parse import quote
 
-from sqlalchemy import and_, case, func, insert, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from domain.accounts.models import Player
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
+from domain.compliance.kyc.models import PlayerProfile
 from domain.kernel import audit, clock
 from domain.kernel.db import UnitOfWork
 from domain.kernel.outbox import emit
-from domain.messaging import mail
-from domain.messaging.models import EmailKind, EmailMessage, EmailStatus
+from domain.messaging import mail, sms
+from domain.messaging.models import EmailKind, EmailMessage, EmailStatus, SmsMessage, SmsStatus
 from domain.messaging.service import deliver_to_inbox
 from domain.segments import consent
 from domain.segments.errors import (
@@ -58,6 +73,8 @@ from domain.segments.models import (
 NAME_LENGTH_MAX: Final = 100
 SUBJECT_LENGTH_MAX: Final = 200
 TEXT_LENGTH_MAX: Final = 10_000
+# A text message carries at most 1,600 characters; the rest is the opt-out line.
+SMS_TEXT_LENGTH_MAX: Final = 1_000
 LOCALES_MAX: Final = 20
 THROTTLE_PER_MINUTE_MAX: Final = 100_000
 SCHEDULE_DAYS_MAX: Final = 365
@@ -77,6 +94,7 @@ class Counts:
     targeted: int = 0
     suppressed_consent: int = 0
     suppressed_protected: int = 0
+    suppressed_unreachable: int = 0
     pending: int = 0
     sent: int = 0
     failed: int = 0
@@ -123,9 +141,48 @@ async def _send_email(
     return message.id
 
 
-CHANNELS: Final[Mapping[ConsentChannel, Send]] = {
-    ConsentChannel.INBOX: _send_inbox,
-    ConsentChannel.EMAIL: _send_email,
+async def _send_sms(
+    uow: UnitOfWork, campaign: Campaign, player: Player, content: Content
+) -> uuid.UUID | None:
+    profile = await uow.session.get(PlayerProfile, player.id)
+    if profile is None or not profile.phone or profile.phone_verified_at is None:
+        return None
+    token = consent.unsubscribe_token(campaign.brand, player.id, ConsentChannel.SMS)
+    message = await sms.queue(
+        uow,
+        brand=campaign.brand,
+        recipient=profile.phone,
+        player_id=player.id,
+        kind="campaign",
+        locale=player.locale,
+        parameters={
+            "text": content.text,
+            "unsubscribe_url": f"{campaign.origin}/unsubscribe?token={quote(token)}",
+        },
+    )
+    return message.id
+
+
+@dataclass(frozen=True)
+class Channel:
+    send: Send
+    # A predicate over Player: the channel has somewhere to send it.
+    reachable: Callable[[], ColumnElement[bool]]
+
+
+CHANNELS: Final[Mapping[ConsentChannel, Channel]] = {
+    ConsentChannel.INBOX: Channel(_send_inbox, true),
+    ConsentChannel.EMAIL: Channel(_send_email, lambda: Player.email.is_not(None)),
+    # Only the profile's phone, once the player proved it is theirs (compliance.kyc.phone):
+    # a number typed wrong belongs to someone else, who never agreed to anything.
+    ConsentChannel.SMS: Channel(
+        _send_sms,
+        lambda: exists().where(
+            PlayerProfile.player_id == Player.id,
+            PlayerProfile.phone.is_not(None),
+            PlayerProfile.phone_verified_at.is_not(None),
+        ),
+    ),
 }
 
 
@@ -135,7 +192,7 @@ def _printable(line: str) -> bool:
     return not any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in line)
 
 
-def _content(raw: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+def _content(raw: Mapping[str, Any], text_length_max: int) -> dict[str, dict[str, str]]:
     if not raw or len(raw) > LOCALES_MAX:
         raise InvalidCampaign(f"Give words for 1-{LOCALES_MAX} locales.", field="content")
     out: dict[str, dict[str, str]] = {}
@@ -149,8 +206,8 @@ def _content(raw: Mapping[str, Any]) -> dict[str, dict[str, str]]:
             raise InvalidCampaign(
                 f"Each subject is one line of 1-{SUBJECT_LENGTH_MAX} characters.", field="content"
             )
-        if not text or len(text) > TEXT_LENGTH_MAX:
-            raise InvalidCampaign(f"Each text is 1-{TEXT_LENGTH_MAX} characters.", field="content")
+        if not text or len(text) > text_length_max:
+            raise InvalidCampaign(f"Each text is 1-{text_length_max} characters.", field="content")
         out[locale] = {"subject": subject, "text": text}
     return out
 
@@ -204,7 +261,10 @@ async def create(
         raise SegmentNotFound(field="segmentId")
     campaign = Campaign(
         id=uuid.uuid4(), brand=brand, segment_id=segment.id, name=name, channel=channel,
-        content=_content(content), send_at=max(send_at or now, now),
+        content=_content(
+            content, SMS_TEXT_LENGTH_MAX if channel == ConsentChannel.SMS else TEXT_LENGTH_MAX
+        ),
+        send_at=max(send_at or now, now),
         throttle_per_minute=throttle_per_minute, status=CampaignStatus.SCHEDULED,
         created_by=actor.id, origin=origin,
     )  # fmt: skip
@@ -254,6 +314,7 @@ async def _target(uow: UnitOfWork, campaign: Campaign, now: datetime) -> None:
     outcome = case(
         (consent.protected(now), literal(RecipientOutcome.SUPPRESSED_PROTECTED.value)),
         (~consent.consented(channel), literal(RecipientOutcome.SUPPRESSED_CONSENT.value)),
+        (~CHANNELS[channel].reachable(), literal(RecipientOutcome.SUPPRESSED_UNREACHABLE.value)),
         else_=literal(RecipientOutcome.PENDING.value),
     )
     decided = case((outcome == RecipientOutcome.PENDING.value, None), else_=literal(now))
@@ -299,16 +360,18 @@ async def send_batch(uow: UnitOfWork, campaign_id: uuid.UUID, default_locale: st
     )
     room = campaign.throttle_per_minute - int(sent_lately or 0)
     batch = await _pending(uow, campaign, max(room, 0), now)
-    sender = CHANNELS[ConsentChannel(campaign.channel)]
+    sender = CHANNELS[ConsentChannel(campaign.channel)].send
     messaged = 0
-    for player, is_protected, has_consent in batch:
-        if is_protected or not has_consent:
-            # Re-checked at send time: a player protected or who withdrew consent since the
-            # audience was taken is not messaged.
+    for player, is_protected, has_consent, is_reachable in batch:
+        if is_protected or not has_consent or not is_reachable:
+            # Re-checked at send time: a player protected, who withdrew consent or whose
+            # address is gone since the audience was taken is not messaged.
             suppressed = (
                 RecipientOutcome.SUPPRESSED_PROTECTED
                 if is_protected
                 else RecipientOutcome.SUPPRESSED_CONSENT
+                if not has_consent
+                else RecipientOutcome.SUPPRESSED_UNREACHABLE
             )
             await _decide(
                 uow, campaign, player_id=player.id, outcome=suppressed, message_id=None, now=now,
@@ -336,13 +399,20 @@ async def send_batch(uow: UnitOfWork, campaign_id: uuid.UUID, default_locale: st
 
 async def _pending(
     uow: UnitOfWork, campaign: Campaign, limit: int, now: datetime
-) -> Sequence[tuple[Player, bool, bool]]:
-    """Up to `limit` pending recipients, each with whether it is protected and whether it
-    still consents to the campaign's channel (both as of now, not as of targeting)."""
+) -> Sequence[tuple[Player, bool, bool, bool]]:
+    """Up to `limit` pending recipients, each with whether it is protected, whether it
+    still consents to the campaign's channel and whether the channel reaches it (all as of
+    now, not as of targeting)."""
     if limit <= 0:
         return []
+    channel = ConsentChannel(campaign.channel)
     found = await uow.session.execute(
-        select(Player, consent.protected(now), consent.consented(ConsentChannel(campaign.channel)))
+        select(
+            Player,
+            consent.protected(now),
+            consent.consented(channel),
+            CHANNELS[channel].reachable(),
+        )
         .join(CampaignRecipient, CampaignRecipient.player_id == Player.id)
         .where(
             CampaignRecipient.campaign_id == campaign.id,
@@ -352,8 +422,8 @@ async def _pending(
         .limit(limit)
     )
     return [
-        (player, bool(is_protected), bool(has_consent))
-        for player, is_protected, has_consent in found.all()
+        (player, bool(is_protected), bool(has_consent), bool(is_reachable))
+        for player, is_protected, has_consent, is_reachable in found.all()
     ]
 
 
@@ -398,19 +468,23 @@ async def due(uow: UnitOfWork, *, limit: int = 100) -> int:
 
 
 async def counts_of(uow: UnitOfWork, campaign_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Counts]:
-    """Each campaign's figures in one statement. An e-mail that failed or bounced after it
-    was queued counts as failed, not sent."""
+    """Each campaign's figures in one statement. An e-mail that failed or bounced, or a
+    text message that failed, after it was queued counts as failed, not sent."""
     if not campaign_ids:
         return {}
-    failed_mail = EmailMessage.status.in_([EmailStatus.FAILED, EmailStatus.BOUNCED])
+    failed_message = or_(
+        EmailMessage.status.in_([EmailStatus.FAILED, EmailStatus.BOUNCED]),
+        SmsMessage.status == SmsStatus.FAILED,
+    )
     outcome = case(
-        (and_(CampaignRecipient.outcome == RecipientOutcome.SENT, failed_mail),
+        (and_(CampaignRecipient.outcome == RecipientOutcome.SENT, failed_message),
          literal(RecipientOutcome.FAILED.value)),
         else_=CampaignRecipient.outcome,
     )  # fmt: skip
     rows = await uow.session.execute(
         select(CampaignRecipient.campaign_id, outcome, func.count())
         .outerjoin(EmailMessage, EmailMessage.id == CampaignRecipient.message_id)
+        .outerjoin(SmsMessage, SmsMessage.id == CampaignRecipient.message_id)
         .where(CampaignRecipient.campaign_id.in_(campaign_ids))
         .group_by(CampaignRecipient.campaign_id, outcome)
     )
@@ -422,6 +496,7 @@ async def counts_of(uow: UnitOfWork, campaign_ids: Sequence[uuid.UUID]) -> dict[
             targeted=sum(by_state.values()),
             suppressed_consent=by_state.get(RecipientOutcome.SUPPRESSED_CONSENT, 0),
             suppressed_protected=by_state.get(RecipientOutcome.SUPPRESSED_PROTECTED, 0),
+            suppressed_unreachable=by_state.get(RecipientOutcome.SUPPRESSED_UNREACHABLE, 0),
             pending=by_state.get(RecipientOutcome.PENDING, 0),
             sent=by_state.get(RecipientOutcome.SENT, 0),
             failed=by_state.get(RecipientOutcome.FAILED, 0),

@@ -222,6 +222,8 @@ class RecipientOutcome(StrEnum):
     FAILED = "failed"
     SUPPRESSED_CONSENT = "suppressed_consent"
     SUPPRESSED_PROTECTED = "suppressed_protected"
+    # Nowhere to send it on the channel: no e-mail address, no verified phone.
+    SUPPRESSED_UNREACHABLE = "suppressed_unreachable"
 
 
 class CampaignRecipient(Base):
@@ -234,14 +236,15 @@ class CampaignRecipient(Base):
     )
     player_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("players.id"), primary_key=True)
     outcome: Mapped[str] = mapped_column(Text, default=RecipientOutcome.PENDING)
-    # What was sent: the e-mail (messaging.email_messages) or inbox message id.
+    # What was sent: the e-mail, text (messaging.email_messages, sms_messages) or inbox
+    # message id.
     message_id: Mapped[uuid.UUID | None] = mapped_column(UUID)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(
             "outcome IN ('pending', 'sent', 'failed', 'suppressed_consent', "
-            "'suppressed_protected')",
+            "'suppressed_protected', 'suppressed_unreachable')",
             name="outcome",
         ),
         Index(

@@ -124,6 +124,10 @@ async def link_connected_login(
             result = await connected_login.link_with_password(
                 uow, ctx.brand, ticket, _attempt(ctx, password, transport)
             )
+            if result.issued is not None:
+                # A sign-in like any other: a device the player never used hears of it, as
+                # after a password sign-in (login_player) or a connected one (on_signed_in).
+                await notices.queue_new_device_notice(uow, result.issued.session)
             # Commit failures too: the throttle counts them.
             await uow.commit()
     except DomainError as error:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from domain.accounts import recovery
 from domain.accounts.models import Player
+from domain.compliance.kyc import phone
 from domain.kernel.errors import DomainError
+from domain.messaging import phone as phone_sms
 from domain.messaging import recovery as recovery_mail
 from resolvers.context import Context
 from resolvers.results import Outcome, attempt, failed
@@ -60,3 +62,26 @@ async def reset_password(ctx: Context, token: str, new_password: str) -> Outcome
         # This request's own session (if any) ended with all the others.
         ctx.signed_out()
     return outcome
+
+
+async def send_phone_verification_code(ctx: Context) -> Outcome[bool]:
+    async def run() -> bool:
+        async with ctx.db.uow() as uow:
+            await phone_sms.send_code(uow, await ctx.principal(), ctx.brand.slug)
+            await uow.commit()
+        return True
+
+    return await attempt(run)
+
+
+async def verify_phone(ctx: Context, code: str) -> Outcome[bool]:
+    async def run() -> bool:
+        async with ctx.db.uow() as uow:
+            refusal = await phone.verify(uow, await ctx.principal(), ctx.brand.slug, code)
+            # A wrong code is committed too: its guess stays counted.
+            await uow.commit()
+        if refusal is not None:
+            raise refusal
+        return True
+
+    return await attempt(run)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from domain.accounts.models import Player
+from domain.kernel.errors import DomainError
 from domain.messaging import chat
 from domain.messaging.models import SupportConversation, SupportMessage
 from resolvers.context import Context
 from resolvers.results import Outcome, attempt
+
+log = logging.getLogger(__name__)
 
 
 async def player_writes(
@@ -40,8 +46,9 @@ async def reply(
     async def run() -> SupportMessage:
         async with ctx.db.uow() as uow:
             message = await chat.agent_replies(
-                uow, await ctx.principal(), ctx.brand.slug, conversation_id, body
-            )
+                uow, await ctx.principal(), ctx.brand.slug, conversation_id, body,
+                origin=ctx.link_origin,
+            )  # fmt: skip
             await uow.commit()
         return message
 
@@ -90,3 +97,37 @@ async def transcript(ctx: Context, conversation_id: uuid.UUID) -> list[SupportMe
         conversation_id
     )
     return messages
+
+
+async def _mark_present(ctx: Context, *, present: bool) -> None:
+    async with ctx.db.uow() as uow:
+        await chat.keep_present(uow, await ctx.principal(), ctx.brand.slug, present=present)
+        await uow.commit()
+
+
+@contextlib.asynccontextmanager
+async def presence(ctx: Context) -> AsyncIterator[None]:
+    """While the signed-in player's live chat connection is open, they count as present
+    (support's replies then reach them live, not by e-mail too): marked before the first
+    event can arrive, renewed every PRESENCE_RENEW_S, ended when the connection closes."""
+    await _mark_present(ctx, present=True)
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(chat.PRESENCE_RENEW_S)
+            try:
+                await _mark_present(ctx, present=True)
+            except DomainError:
+                return  # the session ended: the lease lapses by itself
+
+    renewing = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        renewing.cancel()
+        with contextlib.suppress(BaseException):
+            await renewing
+        try:
+            await _mark_present(ctx, present=False)
+        except Exception:  # whatever it was, the lease lapses by itself
+            log.info("support presence not ended; it lapses within the lease")

@@ -1,4 +1,5 @@
-"""Account recovery by e-mail: verify the address, reset a forgotten password."""
+"""Account recovery by e-mail: verify the address, reset a forgotten password; and
+verifying the phone number by a code sent in a text message."""
 
 from __future__ import annotations
 
@@ -32,6 +33,44 @@ class RequestPasswordResetError(MutationError): ...
 
 @mutation_error(E.InvalidToken, E.PasswordTooShort, E.PasswordTooLong, E.PasswordTooWeak)
 class ResetPasswordError(MutationError): ...
+
+
+@mutation_error(
+    E.TwoFactorRequired,
+    E.PlayerNotFound,
+    E.NoPhoneNumber,
+    E.PhoneAlreadyVerified,
+    E.RecoveryThrottled,
+)
+class SendPhoneVerificationCodeError(MutationError): ...
+
+
+@mutation_error(
+    E.TwoFactorRequired,
+    E.PlayerNotFound,
+    E.NoPhoneNumber,
+    E.PhoneAlreadyVerified,
+    E.InvalidPhoneCode,
+    E.RecoveryThrottled,
+)
+class VerifyPhoneError(MutationError): ...
+
+
+@strawberry.type
+class SendPhoneVerificationCodePayload:
+    sent: bool = False
+    errors: list[SendPhoneVerificationCodeError]
+
+
+@strawberry.input
+class VerifyPhoneInput:
+    code: str = strawberry.field(description="The six digits of the text message.")
+
+
+@strawberry.type
+class VerifyPhonePayload:
+    verified: bool = False
+    errors: list[VerifyPhoneError]
 
 
 @strawberry.input
@@ -98,6 +137,27 @@ class RecoveryMutation:
         outcome = await recovery.resend_verification_email(info.context)
         return ResendVerificationEmailPayload(
             sent=outcome.ok, errors=to_errors(ResendVerificationEmailError, outcome.errors)
+        )
+
+    @strawberry.mutation(
+        description="Player: text a six-digit code to your profile's phone (throttled); the "
+        "newest code voids the earlier ones and expires in minutes. Only a verified phone "
+        "receives marketing text messages."
+    )
+    async def send_phone_verification_code(self, info: Info) -> SendPhoneVerificationCodePayload:
+        outcome = await recovery.send_phone_verification_code(info.context)
+        return SendPhoneVerificationCodePayload(
+            sent=outcome.ok, errors=to_errors(SendPhoneVerificationCodeError, outcome.errors)
+        )
+
+    @strawberry.mutation(
+        description="Player: verify your profile's phone with the code of the text message "
+        "(single use; a few tries, then wait); `viewer.profile.phoneVerified` then holds."
+    )
+    async def verify_phone(self, info: Info, input: VerifyPhoneInput) -> VerifyPhonePayload:
+        outcome = await recovery.verify_phone(info.context, input.code)
+        return VerifyPhonePayload(
+            verified=outcome.ok, errors=to_errors(VerifyPhoneError, outcome.errors)
         )
 
     @strawberry.mutation(

@@ -322,9 +322,10 @@ class ChatSubscription:
             player = require_player(await info.context.principal(), withdraw_only_allowed=True)
         mine = str(player.id)
         brand = info.context.brand.slug
-        async with info.context.hub.subscribe(
-            SupportConversationChanged.topic, brand=brand
-        ) as events:
+        async with (
+            chat.presence(info.context),
+            info.context.hub.subscribe(SupportConversationChanged.topic, brand=brand) as events,
+        ):
             async for event in _until_interrupted(events):
                 if event.payload.get("player_id") != mine:
                     continue

@@ -22,8 +22,8 @@ from schema.money import MoneyInput, NumberSent
 strawberry.enum(
     ConsentChannel,
     name="MarketingChannel",
-    description="A channel players consent to marketing on. Campaigns send on INBOX and "
-    "EMAIL today.",
+    description="A channel players consent to marketing on. Campaigns send on INBOX, EMAIL "
+    "and SMS (to a verified phone) today.",
 )
 strawberry.enum(
     SegmentKind,
@@ -194,10 +194,13 @@ class CampaignCounts:
     suppressed_protected: int = strawberry.field(
         description="Self-excluded, timed out, suspended or closed: never messaged."
     )
+    suppressed_unreachable: int = strawberry.field(
+        description="Nowhere to send it on the channel: no e-mail address, no verified phone."
+    )
     pending: int = strawberry.field(description="Waiting for their batch (the throttle).")
     sent: int
     failed: int = strawberry.field(
-        description="No address, or the e-mail failed or bounced after it was queued."
+        description="The e-mail failed or bounced, or the text message failed, after it was queued."
     )
 
 
@@ -229,6 +232,7 @@ class Campaign:
                 targeted=counts.targeted,
                 suppressed_consent=counts.suppressed_consent,
                 suppressed_protected=counts.suppressed_protected,
+                suppressed_unreachable=counts.suppressed_unreachable,
                 pending=counts.pending,
                 sent=counts.sent,
                 failed=counts.failed,

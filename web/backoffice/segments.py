@@ -16,7 +16,7 @@ from web.backoffice.console import Console, Page, first_error, id_field, text_fi
 AREA: Final = "segments"
 PAGE_SIZE: Final = 50
 CSV_CHARS_MAX: Final = 200_000
-CHANNELS: Final = ("INBOX", "EMAIL")
+CHANNELS: Final = ("INBOX", "EMAIL", "SMS")
 THROTTLE_DEFAULT: Final = 1000
 
 

@@ -348,6 +348,7 @@ TEXT: Final = MappingProxyType(
         "targeted": "Targeted",
         "suppressed_consent": "No consent",
         "suppressed_protected": "Protected",
+        "suppressed_unreachable": "Unreachable",
         "pending": "Waiting",
         "sent": "Sent",
         "failed": "Failed",

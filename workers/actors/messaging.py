@@ -15,7 +15,7 @@ from domain.kernel.settings import get_settings
 from domain.messaging import mail, notices, sms
 from domain.messaging.service import WELCOME_CONSUMER, deliver_welcome
 from workers.broker import setup_broker
-from workers.mail import mailer, renderer, sender_of
+from workers.mail import mailer, renderer, sender_of, sms_renderer
 from workers.runtime import brands, database
 
 log = logging.getLogger(__name__)
@@ -146,6 +146,7 @@ async def send_sms(event_id: int, brand: str, payload: dict[str, Any]) -> None:
         sender=settings.sms_sender,
         status_callback=f"https://{brands().get(brand).domains[0]}/callbacks/sms/status",
         attempts_max=settings.sms_send_attempts_max,
+        render=sms_renderer(),
     )
     if delivery.error is not None:
         log.warning(

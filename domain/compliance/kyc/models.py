@@ -84,7 +84,8 @@ class PlayerProfile(Base):
     # ISO 3166-1 alpha-2.
     address_country: Mapped[str | None] = mapped_column(Text)
     nationality: Mapped[str | None] = mapped_column(Text)
-    # E.164; verified when a KYC check approved it (or staff confirmed it).
+    # E.164; verified when the player typed back the code texted to it (kyc.phone);
+    # a changed number is unverified again.
     phone: Mapped[str | None] = mapped_column(Text)
     phone_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Name, date of birth and address as a digest, once all are given (compliance.linking).

@@ -19,6 +19,7 @@ from domain.integrations.sms import SMS_SIGNATURE, HttpSmsProvider, SmsUnavailab
 from domain.kernel.db import Database
 from domain.kernel.settings import DEV_SMS_WEBHOOK_SECRET, get_settings
 from domain.messaging import sms
+from domain.messaging.delivery import Delivery
 from domain.messaging.models import SmsMessage, SmsStatus
 from tests.support import AURORA, NORTHSTAR
 from tests.workers import eventually, flushed_broker, running_worker  # noqa: F401 (autouse)
@@ -79,7 +80,7 @@ async def stored(db: Database, message_id: uuid.UUID) -> SmsMessage:
 
 async def deliver(
     db: Database, message_id: uuid.UUID, transport: httpx.AsyncBaseTransport
-) -> sms.SmsDelivery:
+) -> Delivery:
     return await sms.deliver(
         db,
         message_id,

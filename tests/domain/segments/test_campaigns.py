@@ -210,7 +210,7 @@ async def test_campaigns_are_for_crm_staff_of_the_brand_on_channels_that_exist(
                 )  # fmt: skip
         with pytest.raises(ChannelUnavailable):
             await campaigns.create(
-                uow, CRM, BRAND, segment_id=segment_id, name="x", channel=ConsentChannel.SMS,
+                uow, CRM, BRAND, segment_id=segment_id, name="x", channel=ConsentChannel.PUSH,
                 content=WORDS, send_at=None, throttle_per_minute=10,
                 origin="http://aurora.localhost:8000",
             )  # fmt: skip

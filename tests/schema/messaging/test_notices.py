@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from domain.kernel.db import Database
 from domain.messaging.models import EmailMessage
 from tests.mail import mail_to
+from tests.schema.accounts.test_connected_login import COMPLETE, LINK, sign_in_at_provider, start
 from tests.support import LOGIN, STRONG_PASSWORD, Api
 from tests.workers import flushed_broker, running_worker  # noqa: F401 (autouse fixture)
 from workers.actors import broker, messaging
@@ -64,6 +66,52 @@ async def test_a_sign_in_from_a_new_device_sends_a_notice_and_a_known_one_does_n
     assert "127.0.0.1" in notice.text
     await asyncio.to_thread(broker.join, messaging.QUEUE, timeout=10_000)
     assert await kinds_sent_to(db, email) == ["new_device_sign_in", "verify_email"]
+
+
+TABLET = "Mozilla/5.0 (iPad; CPU OS 19_0 like Mac OS X) Safari/605.1.15"
+
+
+async def connected_answer(api: Api, email: str, user_agent: str) -> dict[str, Any]:
+    """The player signs in at the test identity provider; the site completes it from the
+    player's device (`user_agent`)."""
+    parameters = await start(api)
+    code = await sign_in_at_provider(api, parameters, email)
+    result = await api.query(
+        COMPLETE, {"input": {"state": parameters["state"], "code": code}},
+        headers={"user-agent": user_agent},
+    )  # fmt: skip
+    return result.data["completeConnectedLogin"]  # type: ignore[no-any-return]
+
+
+async def test_a_sign_in_through_connected_login_from_a_new_device_sends_the_same_notice(
+    aurora: Api, mailbox: Path, db: Database
+) -> None:
+    email = f"{uuid.uuid4().hex[:12]}@example.com"
+    assert (await aurora.register(email=email))["errors"] == []
+    await sign_in(aurora, email, PHONE)  # the first sign-in ever: no news
+
+    # Linking the provider proves the account with its password: a sign-in from the laptop.
+    answer = await connected_answer(aurora, email, LAPTOP)
+    ticket = answer["registration"]["ticket"]
+    linked = await aurora.query(
+        LINK, {"input": {"ticket": ticket, "password": STRONG_PASSWORD}},
+        headers={"user-agent": LAPTOP},
+    )  # fmt: skip
+    assert linked.data["linkConnectedLogin"]["errors"] == []
+    # Then signing in through the provider alone: from a tablet (new), and again (known).
+    assert (await connected_answer(aurora, email, TABLET))["signedIn"] is True
+    assert (await connected_answer(aurora, email, TABLET))["signedIn"] is True
+    assert (await connected_answer(aurora, email, PHONE))["signedIn"] is True
+
+    received = await mail_to(mailbox, email, count=3)
+    notices = [mail for mail in received if mail.kind == "new_device_sign_in"]
+    assert sorted(LAPTOP in mail.text or TABLET in mail.text for mail in notices) == [True, True]
+    assert {TABLET in mail.text for mail in notices} == {True, False}
+    assert all(mail.subject == "New sign-in to your Aurora Casino account" for mail in notices)
+    await asyncio.to_thread(broker.join, messaging.QUEUE, timeout=10_000)
+    assert await kinds_sent_to(db, email) == [
+        "new_device_sign_in", "new_device_sign_in", "verify_email",
+    ]  # fmt: skip
 
 
 SET_LIMIT = """

@@ -55,9 +55,9 @@ async def test_crm_staff_preview_save_and_message_a_segment(server: str, db: Dat
         {"i": {"segmentId": segment["id"], "name": "Hello", "channel": "INBOX",
                "content": [{"locale": "en", "subject": "Hi", "text": "Hello"}]}},
     )  # fmt: skip
-    sms = await crm.query(
+    push = await crm.query(
         CAMPAIGN,
-        {"i": {"segmentId": segment["id"], "name": "Hello", "channel": "SMS",
+        {"i": {"segmentId": segment["id"], "name": "Hello", "channel": "PUSH",
                "content": [{"locale": "en", "subject": "Hi", "text": "Hello"}]}},
     )  # fmt: skip
 
@@ -75,7 +75,7 @@ async def test_crm_staff_preview_save_and_message_a_segment(server: str, db: Dat
     assert [e["code"] for e in number.data["createSegment"]["errors"]] == ["INVALID_RULE"]
     assert sent.data["createCampaign"]["errors"] == []
     assert sent.data["createCampaign"]["campaign"]["status"] == "SCHEDULED"
-    assert sms.data["createCampaign"] == {
+    assert push.data["createCampaign"] == {
         "campaign": None, "errors": [{"code": "CHANNEL_UNAVAILABLE", "field": "channel"}]
     }  # fmt: skip
     support = await signed_in_staff(

@@ -30,7 +30,12 @@ async def test_crm_sees_segments_and_sends_a_campaign(
         {"segment": segment_id, "name": "Spring", "channel": "INBOX", "locale": "en",
          "subject": "Spring spins", "text": "Come and play.", "throttle": "100"},
     )  # fmt: skip
-    after = await crm.get(sent.headers["location"])
+    texted = await crm.post(
+        "/segments/campaigns",
+        {"segment": segment_id, "name": "Spring texts", "channel": "SMS", "locale": "en",
+         "subject": "Spring spins", "text": "Come and play.", "throttle": "100"},
+    )  # fmt: skip
+    after = await crm.get(texted.headers["location"])
     imported = await crm.post(
         "/segments/import", {"name": "VIPs", "csv": f"player\n{players[0]}\n"}
     )
@@ -47,6 +52,10 @@ async def test_crm_sees_segments_and_sends_a_campaign(
     assert sent.status_code == 303
     assert "The campaign is scheduled" in after.text
     assert "Spring" in after.text
+    assert '<option value="SMS">sms</option>' in desk.text
+    assert texted.status_code == 303
+    assert "Spring texts" in after.text
+    assert "<td>sms</td>" in after.text
     assert imported.status_code == 303
     assert '<td>VIPs</td><td>static</td><td class="num">1</td>' in listed.text
     assert refused.status_code == 403
