@@ -216,3 +216,37 @@ def test_the_market_form_offers_the_sports_templates_with_the_event_sides() -> N
     assert [(r.key, r.name) for r in rows] == [
         ("home", "Valletta"), ("draw", "Draw"), ("away", "Birkirkara"),
     ]  # fmt: skip
+
+
+def test_a_start_time_is_read_in_the_brands_time_zone_across_summer_time() -> None:
+    from web.backoffice.trading_setup import local_time, starts_at
+
+    assert starts_at("2031-01-15T20:45", "Europe/Malta") == "2031-01-15T20:45:00+01:00"
+    assert starts_at("2031-06-01T20:45", "Europe/Malta") == "2031-06-01T20:45:00+02:00"
+    assert starts_at("soon", "Europe/Malta") is None
+    assert starts_at("2031-06-01T20:45+00:00", "Europe/Malta") is None  # local times only
+    assert local_time("2031-06-01T18:45:00+00:00", "Europe/Malta") == (
+        "2031-06-01 20:45 (Europe/Malta)"
+    )
+
+
+def test_the_confirm_steps_payout_counts_only_the_winning_outcomes_per_currency() -> None:
+    from web.backoffice.resulting import payout
+
+    def row(outcome: str, *amounts: tuple[str, str]) -> dict[str, Any]:
+        return {
+            "outcome": {"id": outcome},
+            "liabilities": [{"amount": a, "currency": c} for a, c in amounts],
+        }
+
+    rows = [
+        row("home", ("24.00", "GBP"), ("5.10", "EUR")),
+        row("draw", ("31.00", "GBP")),
+        row("away", ("2.90", "EUR")),
+    ]
+
+    assert payout(rows, {"home": "WIN", "draw": "HALF_WIN", "away": "WIN"}) == [
+        {"amount": "8.00", "currency": "EUR"},
+        {"amount": "24.00", "currency": "GBP"},
+    ]
+    assert payout(rows, {"home": "LOSE", "draw": "VOID", "away": "LOSE"}) == []
