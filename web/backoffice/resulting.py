@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from domain.sportsbook.markets.catalogue import MARKET_TYPES
 from web.backoffice import strings
 from web.backoffice.console import Console, Page, is_global_id, reason_of, text_field
 from web.backoffice.trading_setup import refusal
@@ -38,6 +39,22 @@ def chosen_results(form: FormData | None, rows: list[dict[str, Any]]) -> dict[st
         value = text_field(form, f"result-{outcome['key']}", 20) if form is not None else ""
         chosen[outcome["id"]] = value if value in RESULTS else "LOSE"
     return chosen
+
+
+def is_race(market: dict[str, Any]) -> bool:
+    """A race's result also gives each runner's finishing position (each-way places)."""
+    template = MARKET_TYPES.get(market["type"])
+    return template is not None and template.each_way
+
+
+def chosen_places(form: FormData | None, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Outcome id -> the finishing position the form gives it (races; none left out)."""
+    places = {}
+    for row in rows:
+        text = text_field(form, f"place-{row['outcome']['key']}", 3) if form is not None else ""
+        if text.isdigit() and int(text) > 0:
+            places[row["outcome"]["id"]] = int(text)
+    return places
 
 
 def payout(rows: list[dict[str, Any]], results: dict[str, str]) -> list[dict[str, str]]:
@@ -92,6 +109,8 @@ class ResultingPages:
             results=RESULTS,
             result_names=RESULT_NAMES,
             chosen=chosen_results(form, rows),
+            places=chosen_places(form, rows),
+            race=is_race(rows[0]["outcome"]["market"]),
             mode=text_field(form, "mode", 10) if form is not None else "result",
             reason=reason_of(form) if form is not None else "",
             may_roll_back=self.console.needs.allows("RollbackSettlement", page.viewer.granted),
@@ -120,7 +139,7 @@ class ResultingPages:
             )
         results = chosen_results(form, rows)
         if text_field(form, "step", 10) != "confirm":
-            return self._review(page, rows, results, mode, reason_of(form))
+            return self._review(page, rows, results, form)
         return await self._settle(request, page, form, rows, results)
 
     async def _settle(
@@ -137,8 +156,11 @@ class ResultingPages:
             operation, field, notice = "VoidMarket", "voidMarket", "market_voided"
         else:
             operation, field, notice = "ResultMarket", "resultMarket", "market_resulted"
+            places = chosen_places(form, rows)
             variables["outcomes"] = [
-                {"outcome": key, "result": value} for key, value in results.items()
+                {"outcome": key, "result": value}
+                | ({"place": places[key]} if key in places else {})
+                for key, value in results.items()
             ]
         result = await self.console.run(request, operation, {"input": variables})
         error = refusal(result, field)
@@ -153,20 +175,23 @@ class ResultingPages:
         page: Page,
         rows: list[dict[str, Any]],
         results: dict[str, str],
-        mode: str,
-        reason: str,
+        form: FormData,
     ) -> Response:
+        mode = text_field(form, "mode", 10)
         return self.console.render(
             page,
             "trading_result_confirm.html",
             rows=rows,
             market=rows[0]["outcome"]["market"],
             chosen=results,
+            places=chosen_places(form, rows),
+            race=is_race(rows[0]["outcome"]["market"]),
             result_names=RESULT_NAMES,
             mode=mode,
-            reason=reason,
+            reason=reason_of(form),
             payout=payout(rows, results),
             partial=any(value in ("VOID", "HALF_WIN", "HALF_LOSE") for value in results.values()),
+            each_way=is_race(rows[0]["outcome"]["market"]),
             any_open=any(row["liabilities"] for row in rows),
         )
 

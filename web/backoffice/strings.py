@@ -449,5 +449,10 @@ TEXT: Final = MappingProxyType(
         "last_month": "Last month",
         "unreadable_month": "Enter months as YYYY-MM.",
         "previous_page": "Previous page",
+        "each_way_terms": "Each-way terms (empty: no each-way)",
+        "each_way_places": "Places that pay",
+        "each_way_fraction": "Fraction of the odds (e.g. 1/5)",
+        "finishing_position": "Finishing position",
+        "each_way_returns": "Each-way bets' place parts on placed runners pay on top.",
     }
 )

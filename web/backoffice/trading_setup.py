@@ -27,8 +27,8 @@ from web.site.client import OperationResult
 
 AREA: Final = "trading"
 # Rows offered for a market whose outcomes are the event's runners or participants
-# (races, outrights): the form's field cap leaves room for this many.
-RUNNER_ROWS: Final = 8
+# (races, outrights), each a name and odds: the form's field cap leaves room for this many.
+RUNNER_ROWS: Final = 10
 # The line a template with specifiers starts from; the trader edits it.
 DEFAULT_LINES: Final = {
     "total_goals": "total=2.5",
@@ -45,7 +45,7 @@ OUTCOME_NAMES: Final = {"draw": "Draw", "over": "Over", "under": "Under", "yes":
 @dataclass(frozen=True)
 class OutcomeRow:
     """One line of the market form: a fixed outcome of the template (key and name given),
-    or a free runner row (key and name typed)."""
+    or a runner row (its name typed; its key `r<number>`, its number on the race card)."""
 
     index: int
     key: str
@@ -55,9 +55,9 @@ class OutcomeRow:
 
 def templates_for(sport_key: str) -> list[MarketType]:
     """The templates of the event's sport; every template when the sport has none (a sport
-    added by hand, e.g. `football-cup`, matches by its first word)."""
-    word = sport_key.split("-", 1)[0].split("_", 1)[0]
-    matching = [t for t in MARKET_TYPES.values() if t.sport in (sport_key, word)]
+    added by hand as `football-cup` matches by the part before its dash)."""
+    keys = {sport_key, sport_key.split("-", 1)[0]}
+    matching = [t for t in MARKET_TYPES.values() if t.sport in keys]
     return matching or list(MARKET_TYPES.values())
 
 
@@ -71,7 +71,7 @@ def outcome_name(key: str, event: dict[str, Any]) -> str:
 
 def outcome_rows(template: MarketType, specifiers: str, event: dict[str, Any]) -> list[OutcomeRow]:
     if template.keys is None:
-        return [OutcomeRow(index, "", "", fixed=False) for index in range(RUNNER_ROWS)]
+        return [OutcomeRow(index, f"r{index + 1}", "", fixed=False) for index in range(RUNNER_ROWS)]
     try:
         keys = template.outcome_keys(specifiers)
     except (KeyError, ValueError):
@@ -105,11 +105,20 @@ def market_outcomes(form: FormData, rows: list[OutcomeRow]) -> list[dict[str, st
     outcomes = []
     for row in rows:
         odds = text_field(form, f"odds-{row.index}", 20)
-        key = row.key if row.fixed else text_field(form, f"key-{row.index}", 64)
         name = row.name if row.fixed else text_field(form, f"name-{row.index}", NAME_CHARS_MAX)
         if odds:
-            outcomes.append({"key": key or name, "name": name or key, "odds": odds})
+            outcomes.append({"key": row.key, "name": name or row.key, "odds": odds})
     return outcomes
+
+
+def place_terms(form: FormData, template: MarketType) -> dict[str, Any] | bool | None:
+    """A race's each-way terms from the form: None without them, False when unreadable."""
+    places = text_field(form, "places", 3)
+    if not template.each_way or not places:
+        return None
+    if not places.isdigit():
+        return False
+    return {"places": int(places), "fraction": text_field(form, "fraction", 10) or "1/5"}
 
 
 def refusal(result: OperationResult, field: str) -> str | None:
@@ -276,7 +285,9 @@ class TradingSetupPages:
             problem = "reason_required"
         else:
             outcomes = market_outcomes(form, outcome_rows(template, chosen["specifiers"], event))
+            terms = place_terms(form, template)
             problem = "too_few_outcomes" if len(outcomes) < 2 else None
+            problem = "invalid_input" if terms is False else problem
         if problem is not None or template is None:
             return await self._event_page(
                 request, page, status=400, error=strings.TEXT[problem or "invalid_input"],
@@ -292,6 +303,7 @@ class TradingSetupPages:
                     "name": chosen["name"] or template.name,
                     "specifiers": chosen["specifiers"],
                     "outcomes": outcomes,
+                    "placeTerms": terms or None,
                     "reason": reason_of(form),
                 }
             },

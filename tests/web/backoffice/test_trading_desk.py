@@ -250,3 +250,62 @@ def test_the_confirm_steps_payout_counts_only_the_winning_outcomes_per_currency(
         {"amount": "24.00", "currency": "GBP"},
     ]
     assert payout(rows, {"home": "LOSE", "draw": "VOID", "away": "LOSE"}) == []
+
+
+async def test_a_trader_builds_a_race_each_way_and_results_it_with_finishing_positions(
+    server: str, db: Database
+) -> None:
+    trader_api = await _trader(server, db)
+    sport = await _ok(trader_api, CREATE_SPORT, {"key": f"horse_racing-{uuid.uuid4().hex[:6]}",
+                                                 "name": "Horse racing"})  # fmt: skip
+    course = await _ok(
+        trader_api,
+        CREATE_COMPETITION,
+        {"sport": sport["id"], "key": "ascot", "name": "Ascot", "country": "GB"},
+    )
+    console = await signed_in_console(server, db, "desk-race@op.example", ["trader"])
+    created = await console.post(
+        "/trading/events/new",
+        {"competition": course["id"], "name": "3:15 Ascot", "starts_at": "2031-06-01T15:15",
+         "reason": "race card"},
+    )  # fmt: skip
+    event_id = created.headers["location"].split("/trading/event/", 1)[1].split("?", 1)[0]
+    form = await console.get(f"/trading/event/{event_id}?template=race_winner")
+    runners = {f"name-{n}": f"Runner {chr(65 + n)}" for n in range(5)}
+    prices = {f"odds-{n}": odds for n, odds in enumerate(("3.00", "5.00", "6.00", "8.00", "9.00"))}
+    added = await console.post(
+        f"/trading/event/{event_id}/markets",
+        {"template": "race_winner", "name": "Win", "specifiers": "", "places": "2",
+         "fraction": "1/4", "reason": "race card", **runners, **prices},
+    )  # fmt: skip
+    bettor, bettor_id = await signed_in_bettor(server, AURORA, db, currency="GBP")
+    market = await _market(bettor, event_id)
+    ids = {o["key"]: o["id"] for o in market["outcomes"]}
+    placed = await _bet(bettor, ids["r2"], "5.00", amount="5.00", each_way=True)
+    before = await cash_of(db, bettor_id)
+    finish = {f"result-r{n}": "WIN" if n == 1 else "LOSE" for n in range(1, 6)}
+    finish |= {f"place-r{n}": str(n) for n in range(1, 6)}
+    path = f"/trading/market/{market['id']}/result"
+
+    result_form = await console.get(path)
+    review = await console.post(path, {**finish, "mode": "result", "step": "review",
+                                       "reason": "official result"})  # fmt: skip
+    settled = await console.post(path, {**finish, "mode": "result", "step": "confirm",
+                                        "reason": "official result"})  # fmt: skip
+    bet = (await bettor.query(BET_STATUS, {"id": placed["bet"]["id"]})).data["node"]
+
+    assert "Each-way terms" in form.text and 'id="name-9"' in form.text
+    assert added.status_code == 303, added.text
+    assert [(o["key"], o["name"]) for o in market["outcomes"]][:2] == [
+        ("r1", "Runner A"), ("r2", "Runner B"),
+    ]  # fmt: skip
+    assert placed["errors"] == []
+    assert 'name="place-r2"' in result_form.text
+    assert 'name="place-r2" value="2"' in review.text and "place parts" in review.text
+    assert settled.status_code == 303, settled.text
+    # The win part loses; the place part (2nd of 2 places) pays 5.00 at (5.00 - 1) / 4 + 1.
+    assert bet["payout"] == {"amount": "10.00"}
+    assert await cash_of(db, bettor_id) == before + 10_00
+    await trader_api.aclose()
+    await bettor.aclose()
+    await console.aclose()
