@@ -162,7 +162,7 @@ AREAS: Final = [
         "/affiliates",
         strings.TEXT["affiliates"],
         reads=("Affiliates", "AffiliateStatements"),
-        actions=("CreateAffiliate", "AddAffiliateTrackingCode"),
+        actions=("CreateAffiliate", "AddAffiliateTrackingCode", "RunAffiliateStatements"),
     ),
     Area("audit", "/audit", strings.TEXT["audit"], reads=("AuditLog",)),
 ]
@@ -259,6 +259,7 @@ def console_routes(console: Console) -> list[Route]:
         Route("/bonuses/abuse", bonuses.abuse, methods=["GET"]),
         Route("/affiliates", affiliates.overview, methods=["GET"]),
         Route("/affiliates/create", affiliates.create, methods=post),
+        Route("/affiliates/statements/run", affiliates.run_statements, methods=post),
         Route("/affiliates/{id}", affiliates.affiliate, methods=["GET"]),
         Route("/affiliates/{id}/codes", affiliates.add_code, methods=post),
         Route("/affiliates/{id}/statements.csv", affiliates.csv, methods=["GET"]),

@@ -103,7 +103,9 @@ class AffiliatePages:
             plans=PLANS,
             created=created,
             may_manage=self.console.needs.allows("CreateAffiliate", page.viewer.granted),
+            last_month=months_back(brand_today(page.brand.time_zone).replace(day=1), 1),
             error=error or problem,
+            notice=strings.TEXT.get(request.query_params.get("notice", ""), None),
         )
 
     async def create(self, request: Request) -> Response:
@@ -137,6 +139,27 @@ class AffiliatePages:
         if error is not None:
             return await self._list(request, page, status=400, error=error)
         return await self._list(request, page, created=result.data["createAffiliate"])
+
+    async def run_statements(self, request: Request) -> Response:
+        """Write the brand's statements of a month that has ended and book their
+        commissions; a month already stated pays nothing again."""
+        page, form, refused = await self.console.act(request, AREA, "RunAffiliateStatements")
+        if refused is not None:
+            return refused
+        month = month_of(text_field(form, "month", 10))
+        if month is None:
+            return await self._list(
+                request, page, status=400, error=strings.TEXT["unreadable_month"]
+            )
+        result = await self.console.run(
+            request, "RunAffiliateStatements", {"input": {"month": month.isoformat()}}
+        )
+        error = refusal(result, "runAffiliateStatements")
+        if error is not None:
+            return await self._list(request, page, status=400, error=error)
+        written = len(result.data["runAffiliateStatements"]["statements"] or [])
+        notice = "statements_written" if written else "statements_already_written"
+        return self.console.redirect(request, f"/affiliates?notice={notice}")
 
     def _range(self, request: Request, page: Page) -> tuple[date, date, str | None]:
         """The months [from, to] of the page's link; by default the last 13 months to this

@@ -454,5 +454,9 @@ TEXT: Final = MappingProxyType(
         "each_way_fraction": "Fraction of the odds (e.g. 1/5)",
         "finishing_position": "Finishing position",
         "each_way_returns": "Each-way bets' place parts on placed runners pay on top.",
+        "run_statements": "Monthly statements",
+        "write_statements": "Write the month's statements",
+        "statements_written": "The month's statements were written and their commissions booked.",
+        "statements_already_written": "Nothing new: the month's statements were already written.",
     }
 )

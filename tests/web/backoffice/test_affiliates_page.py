@@ -22,7 +22,9 @@ from tests.web.backoffice.support import signed_in_console
 from web.backoffice.affiliates import PAGE_SIZE, page_after
 
 
-async def seeded_affiliate(db: Database, owner_db: Database, registry: BrandRegistry) -> str:
+async def seeded_affiliate(
+    db: Database, owner_db: Database, registry: BrandRegistry, *, stated: bool = True
+) -> str:
     """A CPA affiliate (50.00 EUR once a player deposits 20.00 and stakes 10.00) whose one
     player deposited 30.00 and lost a 15.00 stake last month; last month's statement run.
     Its figures: 1 player, NGR 15.00, 1 CPA player, CPA 50.00, total 50.00."""
@@ -33,6 +35,8 @@ async def seeded_affiliate(db: Database, owner_db: Database, registry: BrandRegi
     await dice.bet("aff-b1", "aff-r1", 15_00)
     await age_everything(owner_db, 1)
     await apply_outbox(db)
+    if not stated:
+        return to_base64("Affiliate", str(created.affiliate.id))
     async with db.transaction() as uow:
         await statements.run_month(
             uow, "aurora", last_month(), today=clock.today(), formula=Formula()
@@ -138,3 +142,35 @@ def test_pages_follow_name_order_from_the_cursor_to_the_last() -> None:
     assert [a["id"] for a in first + second + last] == [a["id"] for a in affiliates]
     assert (len(last), end) == (3, None)
     assert page_after(affiliates, "id-unknown") == ([], None)
+
+
+async def test_finance_writes_last_months_statements_once_from_the_page(
+    server: str, db: Database, owner_db: Database, registry: BrandRegistry
+) -> None:
+    affiliate_id = await seeded_affiliate(db, owner_db, registry, stated=False)
+    finance = await signed_in_console(server, db, "aff-run@op.example", ["finance"])
+    trader = await signed_in_console(server, db, "aff-run-t@op.example", ["trader"])
+    month = last_month().isoformat()[:7]
+    listing = await finance.get("/affiliates")
+
+    forced = await trader.post("/affiliates/statements/run", {"month": month})
+    before = await finance.get(f"/affiliates/{affiliate_id}")
+    first = await finance.post("/affiliates/statements/run", {"month": month})
+    first_page = await finance.get(first.headers["location"])
+    again = await finance.post("/affiliates/statements/run", {"month": month})
+    again_page = await finance.get(again.headers["location"])
+    open_month = await finance.post(
+        "/affiliates/statements/run", {"month": clock.today().isoformat()[:7]}
+    )
+    after = await finance.get(f"/affiliates/{affiliate_id}")
+
+    assert f'name="month" type="month" required value="{month}"' in listing.text
+    assert forced.status_code == 403
+    assert "No statement in these months." in before.text
+    assert "were written and their commissions booked" in first_page.text
+    assert "already written" in again_page.text
+    assert open_month.status_code == 400 and 'role="alert"' in open_month.text
+    assert f'data-month="{month}" data-currency="EUR"' in after.text
+    assert 'data-figure="total">50.00 EUR<' in after.text
+    await finance.aclose()
+    await trader.aclose()
