@@ -38,7 +38,7 @@ STAFF_PAGES = ["/", "/players", "/players/{player}", "/payments", "/payments/dep
                "/kyc", "/aml", "/support", "/trading",
                "/trading/market/{market}", "/casino",
                "/casino/reconciliation", "/themes", "/staff", "/reports", "/bonuses", "/bonuses/abuse",
-               "/segments", "/audit",
+               "/segments", "/affiliates", "/trading/events/new", "/audit",
                "/audit?verify=1"]  # fmt: skip
 
 

@@ -22,6 +22,7 @@ from domain.brands.service import BrandRegistry
 from domain.kernel.settings import Settings
 from web.backoffice import strings
 from web.backoffice.access import Area
+from web.backoffice.affiliates import AffiliatePages
 from web.backoffice.aml import AmlPages
 from web.backoffice.audit import AuditPages
 from web.backoffice.bonuses import BonusPages
@@ -33,12 +34,14 @@ from web.backoffice.kyc import KycPages
 from web.backoffice.payments import PaymentPages
 from web.backoffice.players import PlayerPages
 from web.backoffice.reports import ReportPages
+from web.backoffice.resulting import ResultingPages
 from web.backoffice.segments import SegmentPages
 from web.backoffice.sign_in import SignInPages
 from web.backoffice.staff import StaffPages
 from web.backoffice.support import SupportPages
 from web.backoffice.themes import ThemePages
 from web.backoffice.trading import TradingPages
+from web.backoffice.trading_setup import TradingSetupPages
 from web.static_assets import static_file
 
 STYLESHEET: Final = PACKAGE_DIR / "static" / "backoffice.css"
@@ -92,6 +95,11 @@ AREAS: Final = [
             "SetMarketMargin",
             "OverrideOdds",
             "ReleaseOddsOverride",
+            "CreateEvent",
+            "CreateMarket",
+            "ResultMarket",
+            "VoidMarket",
+            "RollbackSettlement",
         ),
     ),
     Area(
@@ -149,6 +157,13 @@ AREAS: Final = [
         strings.TEXT["bonus_abuse"],
         reads=("BonusAbuseFlags",),
     ),
+    Area(
+        "affiliates",
+        "/affiliates",
+        strings.TEXT["affiliates"],
+        reads=("Affiliates", "AffiliateStatements"),
+        actions=("CreateAffiliate", "AddAffiliateTrackingCode", "RunAffiliateStatements"),
+    ),
     Area("audit", "/audit", strings.TEXT["audit"], reads=("AuditLog",)),
 ]
 
@@ -174,6 +189,9 @@ def console_routes(console: Console) -> list[Route]:
     reports = ReportPages(console)
     deposits = DepositPages(console)
     support = SupportPages(console)
+    setup = TradingSetupPages(console)
+    resulting = ResultingPages(console)
+    affiliates = AffiliatePages(console)
     both = ["GET", "POST"]
     post = ["POST"]
 
@@ -217,6 +235,13 @@ def console_routes(console: Console) -> list[Route]:
         Route("/trading/market/{id}", trading.market, methods=["GET"]),
         Route("/trading/market/{id}/override", trading.override, methods=post),
         Route("/trading/market/{id}/release", trading.release, methods=post),
+        Route("/trading/events/new", setup.new_event, methods=["GET"]),
+        Route("/trading/events/new", setup.create_event, methods=post),
+        Route("/trading/event/{id}", setup.event, methods=["GET"]),
+        Route("/trading/event/{id}/markets", setup.create_market, methods=post),
+        Route("/trading/market/{id}/result", resulting.form, methods=["GET"]),
+        Route("/trading/market/{id}/result", resulting.submit, methods=post),
+        Route("/trading/market/{id}/rollback", resulting.roll_back, methods=post),
         Route("/casino", casino.games, methods=["GET"]),
         Route("/casino/game", casino.switch_game, methods=post),
         Route("/casino/provider", casino.switch_provider, methods=post),
@@ -233,6 +258,12 @@ def console_routes(console: Console) -> list[Route]:
         Route("/bonuses", bonuses.desk, methods=["GET"]),
         Route("/bonuses/cancel", bonuses.cancel, methods=post),
         Route("/bonuses/abuse", bonuses.abuse, methods=["GET"]),
+        Route("/affiliates", affiliates.overview, methods=["GET"]),
+        Route("/affiliates/create", affiliates.create, methods=post),
+        Route("/affiliates/statements/run", affiliates.run_statements, methods=post),
+        Route("/affiliates/{id}", affiliates.affiliate, methods=["GET"]),
+        Route("/affiliates/{id}/codes", affiliates.add_code, methods=post),
+        Route("/affiliates/{id}/statements.csv", affiliates.csv, methods=["GET"]),
         Route("/audit", audit.log, methods=["GET"]),
         Route("/audit.csv", audit.csv, methods=["GET"]),
         Route("/static/backoffice.css", stylesheet, methods=["GET"]),

@@ -63,6 +63,8 @@ class TradingPages:
             error=error,
             notice=strings.TEXT.get(request.query_params.get("notice", ""), None),
             may_trade=self.console.needs.allows("SuspendMarket", page.viewer.granted),
+            may_create=self.console.needs.allows("CreateMarket", page.viewer.granted),
+            may_result=self.console.needs.allows("ResultMarket", page.viewer.granted),
         )
 
     async def _market(self, request: Request, operation: str, field: str, notice: str) -> Response:
