@@ -1,7 +1,7 @@
 """crmport: player events streamed to an outside CRM, in order per player; its audiences
 
-Revision ID: 0036_crmport
-Revises: 0035_bonusfin
+Revision ID: 0038_crmport
+Revises: 0037_themetrans
 Create Date: 2026-12-07 21:30:00
 
 - `crm_lanes`: per player, the last event sequence given and the delivering worker's lease;
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0036_crmport"
-down_revision: str | Sequence[str] | None = "0035_bonusfin"
+revision: str = "0038_crmport"
+down_revision: str | Sequence[str] | None = "0037_themetrans"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

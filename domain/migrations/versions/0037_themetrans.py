@@ -1,7 +1,7 @@
 """themetrans: a theme version's translation overrides
 
-Revision ID: 0036_themetrans
-Revises: 0035_bonusfin
+Revision ID: 0037_themetrans
+Revises: 0036_segfix
 Create Date: 2026-12-07 21:10:00
 
 - `theme_versions.translations`: locale -> {msgid: the operator's text}, the player-facing
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0036_themetrans"
-down_revision: str | Sequence[str] | None = "0035_bonusfin"
+revision: str = "0037_themetrans"
+down_revision: str | Sequence[str] | None = "0036_segfix"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

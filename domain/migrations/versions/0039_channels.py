@@ -1,7 +1,7 @@
 """channels: SMS campaigns, support presence
 
-Revision ID: 0036_channels
-Revises: 0035_bonusfin
+Revision ID: 0039_channels
+Revises: 0038_crmport
 Create Date: 2026-12-07 21:30:00
 
 - `sms_messages`: `kind`, `locale` and `parameters` for a text rendered from the brand's
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0036_channels"
-down_revision: str | Sequence[str] | None = "0035_bonusfin"
+revision: str = "0039_channels"
+down_revision: str | Sequence[str] | None = "0038_crmport"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
