@@ -244,7 +244,7 @@ async def report(uow: UnitOfWork, request: ReportRequest, formula: Formula) -> R
     counted_players = distinct or not set(request.dimensions) >= _CELL
     dimensions = request.dimensions
     for row in rows:
-        keys = tuple(_as_text(v) for v in row[:width])
+        keys = tuple(map(_as_text, row[:width]))
         figures = dict(zip(FIGURES, row[width:], strict=True))
         if counted_players:
             figures["active_players"] = distinct.get(keys, 0)

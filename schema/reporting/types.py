@@ -3,6 +3,7 @@ currency (amounts never mix currencies)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, Final
@@ -164,27 +165,22 @@ class ReportLine:
     @classmethod
     def of(cls, row: ReportRow, selected: frozenset[str] = EVERY) -> ReportLine:
         """The line, with the Money fields and cursor in `selected` (GraphQL names) made."""
-        f = row.figures
-        every = EVERY_FIELD in selected
-        amounts = {
-            **f, "ggr": row.ggr_minor, "ngr": row.ngr_minor, "bonus_cost": row.bonus_cost_minor,
-            "net_deposits": row.net_deposits_minor,
-        }  # fmt: skip
-        currency = row.keys[Dimension.CURRENCY]
-        money = {
-            _PYTHON_NAMES.get(name, name): Money.of(amounts[figure], currency)
-            for name, figure in _MONEY_AMOUNTS.items()
-            if every or name in selected
-        }
+        return cls._of(row, _Selection.of(selected))
+
+    @classmethod
+    def _of(cls, row: ReportRow, selection: _Selection) -> ReportLine:
+        f, keys = row.figures, row.keys
+        currency = keys[Dimension.CURRENCY]
+        money = {name: Money.of(_amount(row, figure), currency) for name, figure in selection.money}
         return cls(
             day=_date(row, Dimension.DAY),
             month=_date(row, Dimension.MONTH),
-            product=row.keys.get(Dimension.PRODUCT),
-            game=row.keys.get(Dimension.GAME),
-            provider=row.keys.get(Dimension.PROVIDER),
-            sport=row.keys.get(Dimension.SPORT),
-            competition=row.keys.get(Dimension.COMPETITION),
-            market_type=row.keys.get(Dimension.MARKET_TYPE),
+            product=keys.get(Dimension.PRODUCT),
+            game=keys.get(Dimension.GAME),
+            provider=keys.get(Dimension.PROVIDER),
+            sport=keys.get(Dimension.SPORT),
+            competition=keys.get(Dimension.COMPETITION),
+            market_type=keys.get(Dimension.MARKET_TYPE),
             currency=currency,
             bets=f["bets"],
             deposit_count=f["deposits"],
@@ -192,10 +188,41 @@ class ReportLine:
             active_players=f["active_players"],
             registrations=f["registrations"],
             first_time_depositors=f["first_depositors"],
-            cursor=row.cursor if every or "cursor" in selected else None,
+            cursor=row.cursor if selection.cursor else None,
             in_reporting_currency=ReportAmounts.of(row.in_reporting) if row.in_reporting else None,
             **money,
         )
+
+
+def _amount(row: ReportRow, figure: str) -> int:
+    if figure == "ggr":
+        return row.ggr_minor
+    if figure == "ngr":
+        return row.ngr_minor
+    if figure == "bonus_cost":
+        return row.bonus_cost_minor
+    if figure == "net_deposits":
+        return row.net_deposits_minor
+    return row.figures[figure]
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """What a page's lines must make, worked out once per page (not per line): the Money
+    fields selected, as (Python name, amount), and whether each line's cursor is."""
+
+    money: tuple[tuple[str, str], ...]
+    cursor: bool
+
+    @classmethod
+    def of(cls, selected: frozenset[str]) -> _Selection:
+        every = EVERY_FIELD in selected
+        money = tuple(
+            (_PYTHON_NAMES.get(name, name), figure)
+            for name, figure in _MONEY_AMOUNTS.items()
+            if every or name in selected
+        )
+        return cls(money, every or "cursor" in selected)
 
 
 @strawberry.type(description="A page of report lines, ordered by the dimensions' values.")
@@ -207,8 +234,9 @@ class Report:
     @classmethod
     def of(cls, page: ReportPage, selected: frozenset[str] = EVERY) -> Report:
         """The page, its lines made with only the fields in `selected` that need work."""
+        selection = _Selection.of(selected)
         return cls(
-            lines=[ReportLine.of(row, selected) for row in page.rows],
+            lines=[ReportLine._of(row, selection) for row in page.rows],
             has_next_page=page.has_next_page,
             end_cursor=page.rows[-1].cursor if page.rows else None,
         )
