@@ -41,6 +41,8 @@ CURRENCY = "EUR"
 FUNDING_MINOR = 10**12
 # Generous: on a loaded 2-core machine the app takes over 30 s to import and start; a
 # busier one can allow more (STAKEHOUSE_BENCH_SERVER_START_TIMEOUT_S).
+# Generous: on a loaded 2-core machine the app takes over 30 s to import and start (and
+# over 120 s at a load of 15); STAKEHOUSE_BENCH_SERVER_START_TIMEOUT_S sets it.
 SERVER_START_TIMEOUT_S = float(os.environ.get("STAKEHOUSE_BENCH_SERVER_START_TIMEOUT_S", "120"))
 # The benchmark's players never sign in; they need a password that registration accepts.
 PLAYER_PASSWORD = "correct horse battery"  # noqa: S105

@@ -3,13 +3,13 @@ report query answers on a read model the size 2 million settled bets make.
 
     .venv/bin/python -m bench.reporting [--workers 8] [--rounds 3] [--duration 3]
                                         [--days 90] [--games 200] [--bets 2000000]
-                                        [--queries 30]
+                                        [--queries 30] [--only callback|query]
 
 1. Rollups off / on, alternating rounds in one run: `domain.casino.service.bet` in a unit
    of work, committed, as the callback runs it, from N concurrent workers. "On" runs the
-   reporting actor's work beside it in a child process (each committed
-   `wallets.balance_changed` event applied in its own transaction by
-   `domain.reporting.service.apply_event`, as `reporting.apply_transaction` does), so the
+   reporting actor's work beside it in a child process (committed
+   `wallets.balance_changed` events applied a relay batch per transaction by
+   `domain.reporting.service.apply_events`, as `reporting.apply_batch` does), so the
    two compete for the same CPUs and database, as a worker pod would. The bet path itself
    carries no reporting statement either way. Prints bets/s of both and the ratio (goal
    >= 0.9), and how many of the "on" bets the applier had applied by the phase's end.
@@ -65,7 +65,8 @@ REPORT = """query($from: Date!, $to: Date!, $after: String, $first: Int!) {
 
 
 async def apply_loop(url: str) -> None:
-    """Apply committed balance events in id order, one transaction each, until killed."""
+    """Apply committed balance events in id order, APPLIER_BATCH (the relay's batch) a
+    transaction, as `reporting.apply_batch` does, until killed."""
     db = Database.connect(url, pool_size=2)
     last = 0
     while True:
@@ -78,11 +79,13 @@ async def apply_loop(url: str) -> None:
                     .limit(APPLIER_BATCH)
                 )
             ).all()
-        for row in rows:
+        if rows:
             async with db.transaction() as uow:
-                await service.apply_event(uow, service.BALANCE_CHANGED, row.brand, row.payload)
-            last = row.id
-        if not rows:
+                await service.apply_events(
+                    uow, [(service.BALANCE_CHANGED, row.brand, row.payload) for row in rows]
+                )
+            last = rows[-1].id
+        else:
             await asyncio.sleep(0.05)
 
 
@@ -307,6 +310,9 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--bets", type=int, default=2_000_000)
     parser.add_argument("--queries", type=int, default=30)
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
+    parser.add_argument(
+        "--only", choices=("callback", "query"), help="run one part (default: both)"
+    )
     return parser.parse_args()
 
 
@@ -327,14 +333,15 @@ def main() -> None:
         if broker_url:
             os.environ["STAKEHOUSE_BROKER_URL"] = broker_url
         get_settings.cache_clear()
-        results, (on_bets, on_applied) = run(callback_phases(args, url), args.loop)
-        rows, last = run(fill_read_model(url, args), args.loop)
-        token = run(staff_token(url), args.loop)
-        domain_first, domain_month = run(domain_query(url, last, args.queries), args.loop)
-        with fixtures.app_server(url, broker_url) as base_url:
-            dashboard, first_page, whole_month, lines = run(
-                query_phase(base_url, token, last, args.queries), args.loop
-            )
+        if args.only in (None, "callback"):
+            # Printed at once: the query part starts an app server, which a loaded machine
+            # may fail to bring up in time, and this part's figures stand on their own.
+            say_callback(*run(callback_phases(args, url), args.loop))
+        if args.only in (None, "query"):
+            query_part(args, url, broker_url)
+
+
+def say_callback(results: list[Result], on_share: tuple[int, int]) -> None:
     by_name = {result.name: result for result in results}
     say()
     say(f"{'phase':<14}{'calls':>8}{'bets/s':>9}{'p50 ms':>9}{'p99 ms':>9}")
@@ -344,7 +351,18 @@ def main() -> None:
             f"{result.percentile_ms(50):>9.2f}{result.percentile_ms(99):>9.2f}"
         )
     say(f"on / off        {by_name[ON].rate / by_name[OFF].rate:.2f}   (goal >= {RATIO_GOAL})")
-    say(f"applied by the end of the 'on' phases: {on_applied} of {on_bets} bets")
+    say(f"applied by the end of the 'on' phases: {on_share[1]} of {on_share[0]} bets")
+    say(f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+
+
+def query_part(args: argparse.Namespace, url: str, broker_url: str | None) -> None:
+    rows, last = run(fill_read_model(url, args), args.loop)
+    token = run(staff_token(url), args.loop)
+    domain_first, domain_month = run(domain_query(url, last, args.queries), args.loop)
+    with fixtures.app_server(url, broker_url) as base_url:
+        dashboard, first_page, whole_month, lines = run(
+            query_phase(base_url, token, last, args.queries), args.loop
+        )
     say()
     say(
         f"read model: {rows} rows ({args.days} days x {args.games} games, "
@@ -366,6 +384,7 @@ def main() -> None:
         f"whole month ({-(-lines // 500)} pages): p50 {percentile(whole_month, 50):.1f} ms, "
         f"p99 {percentile(whole_month, 99):.1f} ms"
     )
+    say(f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from domain.kernel.outbox import EVENTS_CHANNEL, RELAY_CHANNEL, OutboxEvent
 from domain.kernel.pubsub import PublishedEvent, encode_notification
 from domain.kernel.settings import get_settings
 from domain.kernel.supervision import TaskHealth, supervise
-from workers.routing import actors_for
+from workers.routing import Actor, actors_for, batch_actors_for
 from workers.telemetry import CONTEXT_OPTION
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,13 @@ class _Claimed(NamedTuple):
 
 
 def _send_to_actors(claimed: Sequence[_Claimed]) -> None:
+    batches: dict[str, tuple[Actor, list[list[Any]]]] = {}
+    for event, _ in claimed:
+        for actor in batch_actors_for(event.topic):
+            entry = batches.setdefault(actor.actor_name, (actor, []))
+            entry[1].append([event.id, event.topic, event.brand, event.payload])
+    for actor, events in batches.values():
+        actor.send(events)
     for event, context in claimed:
         actors = actors_for(event.topic)
         if not actors:

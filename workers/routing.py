@@ -1,7 +1,8 @@
 """Which outbox topics go to which actors.
 
 Every committed outbox event is published to pub/sub whatever its topic; this table only
-says which actors also receive it, each as `(event_id, brand, payload)`. Importing this
+says which actors also receive it, each as `(event_id, brand, payload)`, or, for batch
+actors, once per relay batch with all the batch's events of their topics. Importing this
 module declares every actor (and so configures the broker from settings).
 """
 
@@ -73,10 +74,50 @@ ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
     {
         topic: actors + ((crm.RECORDERS[topic],) if topic in crm.RECORDERS else ())
         for topic, actors in _ROUTES.items()
+        PlayerRegistered.topic: (
+            messaging.send_welcome,
+            segments.evaluate_player,
+        ),
+        BALANCE_CHANGED: (segments.apply_activity,),
+        EmailQueued.topic: (messaging.send_email,),
+        SmsQueued.topic: (messaging.send_sms,),
+        PaymentStatusChanged.topic: (messaging.queue_payment_receipt, compliance.evaluate_payment),
+        PlayerStatusChanged.topic: (
+            messaging.queue_exclusion_confirmation,
+            bonuses.forfeit_on_status,
+            segments.evaluate_player,
+        ),
+        LimitIncreaseRequested.topic: (
+            compliance.evaluate_limit_increase,
+            segments.evaluate_player,
+        ),
+        KycTierChanged.topic: (segments.evaluate_player,),
+        MarketResulted.topic: (sportsbook.settle_market,),
+        PayoutRequested.topic: (payments.submit_payout,),
+        MarketCorrectionRequested.topic: (feed.correct_market,),
+        MarketingConsentChanged.topic: (segments.evaluate_player,),
+        CampaignDue.topic: (segments.send_campaign,),
+    }
+)
+
+
+# Actors that take a relay batch's events of these topics in one message,
+# `[[event_id, topic, brand, payload], ...]`: their work is cheaper per event in bulk (the
+# reporting read model sums a batch's increments per cell, one upsert per batch).
+BATCH_ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
+    {
+        PlayerRegistered.topic: (reporting.apply_batch,),
+        BALANCE_CHANGED: (reporting.apply_batch,),
     }
 )
 
 
 def actors_for(topic: str) -> tuple[Actor, ...]:
-    """The actors that consume `topic`; empty when it only goes to pub/sub."""
+    """The actors that consume `topic` one event a message; empty when it only goes to
+    pub/sub (or only to batch actors)."""
     return ROUTES.get(topic, ())
+
+
+def batch_actors_for(topic: str) -> tuple[Actor, ...]:
+    """The actors that consume `topic` in batches (BATCH_ROUTES)."""
+    return BATCH_ROUTES.get(topic, ())

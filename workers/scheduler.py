@@ -309,11 +309,13 @@ async def deliver_affiliate_postbacks(db: Database) -> int:
 
 
 async def write_affiliate_statements(db: Database) -> int:
-    """Last month's affiliate statements of every brand, booked once (idempotent: after the
-    first run of a month, the hourly runs write nothing)."""
+    """Last month's affiliate statements of every brand, booked once the settle delay has
+    passed (idempotent: after the first run of a month, the hourly runs write nothing)."""
     settings = get_settings()
     formula = Formula.of(settings.report_bonus_cost, settings.report_ngr_deductions)
-    return await affiliate_statements.run_last_months(db, formula)
+    return await affiliate_statements.run_last_months(
+        db, formula, settle_days=settings.affiliate_statement_settle_days
+    )
 
 
 async def sync_free_rounds(db: Database) -> int:

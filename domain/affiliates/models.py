@@ -103,6 +103,11 @@ class Statement(Base):
     currency: Mapped[str] = mapped_column(Text)
     players: Mapped[int] = mapped_column(Integer)
     ngr_minor: Mapped[int] = mapped_column(BigInteger)
+    # Earlier months' NGR that reached the read model after their statements (late
+    # events): settled here, since a stated month is never rewritten.
+    adjustment_ngr_minor: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default=text("0")
+    )
     carried_in_minor: Mapped[int] = mapped_column(BigInteger)
     revshare_minor: Mapped[int] = mapped_column(BigInteger)
     cpa_players: Mapped[int] = mapped_column(Integer)

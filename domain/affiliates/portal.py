@@ -38,9 +38,12 @@ class PortalView:
 
 
 async def view(
-    uow: UnitOfWork, affiliate: Affiliate, month_from: date, month_to: date, formula: Formula
-) -> PortalView:
-    """Months [month_from, month_to] (at most MONTHS_MAX; the caller checked the range)."""
+    uow: UnitOfWork, affiliate: Affiliate, month_from: date, month_to: date, formula: Formula,
+    *, time_zone: str,
+) -> PortalView:  # fmt: skip
+    """Months [month_from, month_to] (at most MONTHS_MAX; the caller checked the range),
+    each the brand's business month in its `time_zone`, as statements and figures are:
+    a registration at 23:30 UTC on 31 January is February's on a Malta brand."""
     first, _ = month_bounds(month_from)
     _, last = month_bounds(month_to)
     mine = select(Referral.player_id).where(
@@ -89,7 +92,8 @@ async def view(
                 value.ngr_minor,
             )
         )
-    registered = cast(func.date_trunc("month", Referral.registered_at), Date)
+    local = func.timezone(time_zone, Referral.registered_at)
+    registered = cast(func.date_trunc("month", local), Date)
     registrations = {
         m: int(n)
         for m, n in await uow.session.execute(
@@ -97,7 +101,7 @@ async def view(
             .where(
                 Referral.brand == affiliate.brand,
                 Referral.affiliate_id == affiliate.id,
-                cast(Referral.registered_at, Date).between(first, last),
+                cast(local, Date).between(first, last),
             )
             .group_by(registered)
         )

@@ -9,13 +9,20 @@ the reporting read model (the referred players' days), booked once.
                 made a first deposit and reached the plan's lifetime deposit and stake
                 minimums in that currency; once per player, ever
     total     = RevShare + CPA (hybrid plans earn both; a CPA never offsets a negative NGR)
+    adjustment = NGR of the affiliate's earlier, stated months as the read model has it now
+                minus what their statements stated (NGR + adjustment): a late correction
+                (an event applied after its month's statement, a rebuild) is settled in the
+                next statement's RevShare base, (NGR + adjustment + carried in); a stated,
+                paid month is never rewritten
 
 A statement is written once per affiliate, month and currency (a unique key), and its
 commission is booked through the ledger with an idempotency key of the same three: running
 the job twice finds the statements and pays nothing more. Runs of one brand are serialised
 by an advisory lock, so two schedulers cannot both count a player's CPA. A month is
-computed only once it has ended in the brand's time zone (its figures are then final but
-for late corrections, which land on the day they happen: next month's statement).
+computed only once it has ended in the brand's time zone, and the scheduler waits a
+further settle delay (STAKEHOUSE_AFFILIATE_STATEMENT_SETTLE_DAYS, by default 1: statements
+run from the 2nd) so late figures of the month (events still in the outbox, provider
+corrections) are in; what comes later still is the next statement's adjustment.
 """
 
 from __future__ import annotations
@@ -54,6 +61,8 @@ PAYABLE: Final = HouseAccountKind.AFFILIATE_PAYABLE
 # Months a statement (or a view) may name: far from date's own limits, so a month's
 # neighbours always exist.
 MONTH_FIRST: Final = date(2000, 1, 1)
+# The scheduler waits at most this many days of the new month before stating the last.
+SETTLE_DAYS_MAX: Final = 27
 MONTH_LAST: Final = date(9998, 12, 1)
 
 
@@ -89,7 +98,54 @@ def revshare_minor(ngr_minor: int, carried_in_minor: int, plan: Plan) -> tuple[i
 class _Line:
     players: int = 0
     ngr_minor: int = 0
+    adjustment_ngr_minor: int = 0
     cpa_players: list[tuple[uuid.UUID, int]] = field(default_factory=list)
+
+
+async def _late_ngr(
+    uow: UnitOfWork, brand: str, first: date, formula: Formula
+) -> dict[tuple[uuid.UUID, str], int]:
+    """Per affiliate and currency with statements before `first`: the NGR the read model
+    has now for the days from its first stated month to `first` (the formula is linear,
+    so it is the sum of those months' NGR) minus what those statements stated."""
+    stated = (
+        select(
+            Statement.affiliate_id,
+            Statement.currency,
+            func.min(Statement.month).label("since"),
+            func.sum(Statement.ngr_minor + Statement.adjustment_ngr_minor).label("stated"),
+        )
+        .where(Statement.brand == brand, Statement.month < first)
+        .group_by(Statement.affiliate_id, Statement.currency)
+        .subquery()
+    )
+    sums = [func.sum(getattr(PlayerDay, name)) for name in PLAYER_FIGURES]
+    rows = await uow.session.execute(
+        select(stated.c.affiliate_id, stated.c.currency, stated.c.stated, *sums)
+        .select_from(stated)
+        .join(
+            Referral,
+            and_(Referral.brand == brand, Referral.affiliate_id == stated.c.affiliate_id),
+        )
+        .join(
+            PlayerDay,
+            and_(
+                PlayerDay.brand == brand,
+                PlayerDay.player_id == Referral.player_id,
+                PlayerDay.currency == stated.c.currency,
+                PlayerDay.day >= stated.c.since,
+                PlayerDay.day < first,
+            ),
+        )
+        .group_by(stated.c.affiliate_id, stated.c.currency, stated.c.stated)
+    )
+    late: dict[tuple[uuid.UUID, str], int] = {}
+    for affiliate_id, currency, stated_minor, *figures in rows:
+        summed = dict(zip(PLAYER_FIGURES, (int(v or 0) for v in figures), strict=True))
+        delta = PlayerFigures.of(summed, formula).ngr_minor - int(stated_minor or 0)
+        if delta:
+            late[(affiliate_id, currency)] = delta
+    return late
 
 
 async def _ngr_lines(
@@ -196,6 +252,8 @@ async def run_month(
     carried = await _carried_in(uow, brand, first)
     for key in carried:
         lines.setdefault(key, _Line())
+    for key, delta in (await _late_ngr(uow, brand, first, formula)).items():
+        lines.setdefault(key, _Line()).adjustment_ngr_minor = delta
     for affiliate_id, player_id, currency, deposits, stakes in await _cpa_candidates(
         uow, brand, last
     ):
@@ -224,7 +282,9 @@ async def _write(
     carried_in: int,
 ) -> Statement | None:  # fmt: skip
     plan = plan_of(affiliate)
-    share, carried_out = revshare_minor(line.ngr_minor, carried_in, plan)
+    share, carried_out = revshare_minor(
+        line.ngr_minor + line.adjustment_ngr_minor, carried_in, plan
+    )
     cpa = sum(amount for _, amount in line.cpa_players)
     statement_id = await uow.session.scalar(
         insert(Statement)
@@ -235,6 +295,7 @@ async def _write(
             currency=currency,
             players=line.players,
             ngr_minor=line.ngr_minor,
+            adjustment_ngr_minor=line.adjustment_ngr_minor,
             carried_in_minor=carried_in,
             revshare_minor=share,
             cpa_players=len(line.cpa_players),
@@ -307,16 +368,20 @@ async def statements_of(
     return list(rows)
 
 
-async def run_last_months(db: Database, formula: Formula) -> int:
-    """Last month's statements of every brand (its own time zone), one short transaction
-    per brand: what the scheduler runs every hour; idempotent, so only the first run after
-    a month ends writes anything. A flow (it opens its own units of work). Returns how many
-    statements it wrote."""
+async def run_last_months(db: Database, formula: Formula, *, settle_days: int = 1) -> int:
+    """Last month's statements of every brand (its own time zone) once `settle_days` of
+    the new month have passed there (late figures of the month settle first), one short
+    transaction per brand: what the scheduler runs every hour; idempotent, so only the
+    first run after the delay writes anything. A flow (it opens its own units of work).
+    Returns how many statements it wrote."""
+    assert 0 <= settle_days <= SETTLE_DAYS_MAX
     async with db.uow() as uow:
         brands = (await uow.session.execute(select(BrandRow.slug, BrandRow.time_zone))).all()
     written = 0
     for slug, time_zone in brands:
         today = clock.now().astimezone(ZoneInfo(time_zone)).date()
+        if (today - today.replace(day=1)).days < settle_days:
+            continue
         async with db.uow() as uow:
             found = await run_month(
                 uow, slug, previous_month(today.replace(day=1)), today=today, formula=formula

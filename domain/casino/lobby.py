@@ -16,12 +16,13 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Final, TypeAlias
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Subquery,
     and_,
     any_,
     exists,
@@ -41,10 +42,9 @@ from domain.casino.models import (
     CasinoGame,
     CasinoProvider,
     FavouriteGame,
-    GameRound,
     GameSession,
 )
-from domain.kernel import clock, paging
+from domain.kernel import paging
 from domain.kernel.db import UnitOfWork
 from domain.kernel.errors import DomainError
 from domain.kernel.paging import (
@@ -402,31 +402,16 @@ def _released() -> ColumnElement[date]:
 async def top_games(
     uow: UnitOfWork,
     brand: Brand,
+    plays: Subquery,
     *,
     limit: int = 12,
     category: str | None = None,
-    days: int = TOP_WINDOW_DAYS_DEFAULT,
 ) -> list[tuple[Game, int]]:
-    """The brand's listed games by popularity: the rounds played on the brand over the last
-    `days` days (real money and demo alike), most first; games nobody played follow, the
-    newest first, so a new brand's rail is not empty. One statement, each game with its
-    round count. Errors: InvalidPageSize, InvalidLobbyFilter (days)."""
+    """The brand's listed games by popularity: `plays` (provider, game_code, rounds) ranks
+    them, most first (the caller reads it from a rollup: domain/reporting/popularity.py);
+    games nobody played follow, the newest first, so a new brand's rail is not empty. One
+    statement, each game with its count. Errors: InvalidPageSize."""
     _rail_size(limit)
-    if type(days) is not int or not 1 <= days <= TOP_WINDOW_DAYS_MAX:
-        raise InvalidLobbyFilter(f"Count 1 to {TOP_WINDOW_DAYS_MAX} days.", field="days")
-    plays = (
-        select(
-            GameRound.provider,
-            GameRound.game_code,
-            func.count().label("rounds"),
-        )
-        .where(
-            GameRound.brand == brand.slug,
-            GameRound.opened_at >= clock.now() - timedelta(days=days),
-        )
-        .group_by(GameRound.provider, GameRound.game_code)
-        .subquery()
-    )
     rounds = func.coalesce(plays.c.rounds, 0)
     statement = (
         _filtered(_offered(brand), LobbyFilter(category=category))
@@ -440,6 +425,12 @@ async def top_games(
     )
     rows = await uow.session.execute(statement)
     return [(_game(row[:3]), int(row[3])) for row in rows]
+
+
+def check_top_window(days: int) -> None:
+    """Errors: InvalidLobbyFilter (days)."""
+    if type(days) is not int or not 1 <= days <= TOP_WINDOW_DAYS_MAX:
+        raise InvalidLobbyFilter(f"Count 1 to {TOP_WINDOW_DAYS_MAX} days.", field="days")
 
 
 async def new_games(

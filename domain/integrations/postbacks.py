@@ -13,8 +13,13 @@ without a network.
 Only public hosts are sent to: a URL whose host resolves to a private, loopback,
 link-local, multicast, reserved or unspecified address is refused when it is set
 (`allows`) and again at every send (the name may resolve elsewhere by then), so a
-postback can never reach the platform's own network. The sandbox resolves nothing (it
-reaches no one) and refuses only such literal addresses.
+postback can never reach the platform's own network. A send resolves the name once,
+checks every address it got, and connects to the first of those very addresses (the
+name kept in the Host header and as the TLS server name, so the certificate is checked
+against it): a name that answers a public address to the check and an internal one to
+the connection (DNS rebinding) never gets the second look. Redirects are not followed.
+The resolver is a parameter (the system's by default), so tests give their own. The
+sandbox resolves nothing (it reaches no one) and refuses only such literal addresses.
 """
 
 from __future__ import annotations
@@ -24,10 +29,10 @@ import hashlib
 import hmac
 import ipaddress
 import socket
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -81,21 +86,62 @@ def _literal(host: str) -> Address | None:
         return None
 
 
-async def resolves_publicly(url: str) -> bool:
-    """Whether every address `url`'s host resolves to is public (False when it does not
-    resolve)."""
+# A name's addresses for a port (the system resolver, or a test's).
+Resolver = Callable[[str, int], Awaitable[list[Address]]]
+
+
+async def system_resolver(host: str, port: int) -> list[Address]:
+    found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
+
+
+@dataclass(frozen=True)
+class PinnedTarget:
+    """Where a send connects: `url` names the checked address itself; `host` is the Host
+    header and `server_name` the TLS server name (the URL's own host)."""
+
+    url: str
+    host: str
+    server_name: str
+
+
+async def pinned_target(url: str, resolver: Resolver = system_resolver) -> PinnedTarget | None:
+    """`url` resolved once and pinned to its first address, or None when the URL is not
+    https, does not resolve (within the timeout) or any of its addresses is not public."""
     host = _host(url)
     if host is None:
-        return False
-    literal = _literal(host)
-    if literal is not None:
-        return is_public(literal)
+        return None
     try:
-        found = await asyncio.get_running_loop().getaddrinfo(host, 443, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return False
-    addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found}
-    return bool(addresses) and all(is_public(a) for a in addresses)
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    literal = _literal(host)
+    try:
+        addresses = (
+            [literal]
+            if literal is not None
+            else await asyncio.wait_for(resolver(host, port or 443), POSTBACK_TIMEOUT_S)
+        )
+    except (OSError, UnicodeError, TimeoutError, ValueError):
+        return None
+    if not addresses or not all(is_public(a) for a in addresses):
+        return None
+    chosen = addresses[0]
+    suffix = f":{port}" if port is not None else ""
+    address = f"[{chosen}]" if chosen.version == 6 else str(chosen)
+    named = f"[{host}]" if literal is not None and literal.version == 6 else host
+    return PinnedTarget(
+        url=urlunsplit(("https", address + suffix, parts.path or "/", parts.query, "")),
+        host=named + suffix,
+        server_name=host,
+    )
+
+
+async def resolves_publicly(url: str, resolver: Resolver = system_resolver) -> bool:
+    """Whether every address `url`'s host resolves to is public (False when it does not
+    resolve)."""
+    return await pinned_target(url, resolver) is not None
 
 
 class PostbackSender(Protocol):
@@ -106,16 +152,29 @@ class PostbackSender(Protocol):
         """Deliver or raise PostbackFailed (also for a host that is not public)."""
 
 
+@dataclass
 class HttpPostbacks:
+    resolver: Resolver = system_resolver
+    # httpx's own transport by default; a test may hand its MockTransport.
+    transport: httpx.AsyncBaseTransport | None = None
+
     async def allows(self, url: str) -> bool:
-        return await resolves_publicly(url)
+        return await resolves_publicly(url, self.resolver)
 
     async def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
-        if not await resolves_publicly(url):
+        target = await pinned_target(url, self.resolver)
+        if target is None:
             raise PostbackFailed("not a public host")
         try:
-            async with httpx.AsyncClient(timeout=POSTBACK_TIMEOUT_S) as client:
-                answer = await client.post(url, content=body, headers=dict(headers))
+            async with httpx.AsyncClient(
+                timeout=POSTBACK_TIMEOUT_S, transport=self.transport, follow_redirects=False
+            ) as client:
+                answer = await client.post(
+                    target.url,
+                    content=body,
+                    headers={**headers, "Host": target.host},
+                    extensions={"sni_hostname": target.server_name},
+                )
         except httpx.HTTPError as error:
             raise PostbackFailed(type(error).__name__) from None
         if not 200 <= answer.status_code < 300:

@@ -149,6 +149,10 @@ class Settings(BaseSettings):
     # Affiliate attribution (domain/affiliates/attribution.py): the session's cookie keeps
     # the first landing link's btag (`first`) or the latest one (`last`).
     affiliate_touch: Literal["first", "last"] = "last"
+    # Last month's affiliate statements are written once this many days of the new month
+    # have passed in the brand's time zone (1: from the 2nd), so late figures settle first
+    # (domain/affiliates/statements.py).
+    affiliate_statement_settle_days: int = Field(default=1, ge=0, le=27)
     # `stakehouse dev` (and `seed --demo`) generates this many weeks of demo history
     # (domain/affiliates/demo_history.py); 0 keeps start-up fast.
     demo_history_weeks: int = Field(default=0, ge=0, le=12)

@@ -8,7 +8,7 @@ legs share, and `multiple` where they differ.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -41,6 +41,41 @@ async def of_transaction(
     if product is Product.SPORTSBOOK:
         return await _sportsbook(uow, transaction_id, metadata)
     return Dimensions()
+
+
+async def of_transactions(
+    uow: UnitOfWork, items: Sequence[tuple[Product, int, Mapping[str, Any]]]
+) -> dict[int, Dimensions]:
+    """The dimensions of many transactions, by transaction id: the casino bets that wins
+    and rollbacks name are read in one statement; sportsbook bets one by one (their legs)."""
+    bet_ids = {
+        int(metadata["bet"])
+        for product, _, metadata in items
+        if product is Product.CASINO and metadata.get("game") is None
+        and metadata.get("bet") is not None
+    }  # fmt: skip
+    games: dict[int, str] = {}
+    if bet_ids:
+        rows = await uow.session.execute(
+            select(RoundTransaction.id, RoundTransaction.game_code).where(
+                RoundTransaction.id.in_(sorted(bet_ids))
+            )
+        )
+        games = {int(row.id): str(row.game_code) for row in rows}
+    found: dict[int, Dimensions] = {}
+    for product, transaction_id, metadata in items:
+        if product is Product.CASINO:
+            game = metadata.get("game")
+            if game is None and metadata.get("bet") is not None:
+                game = games.get(int(metadata["bet"]))
+            found[transaction_id] = Dimensions(
+                game=str(game or UNKNOWN), provider=str(metadata.get("provider") or UNKNOWN)
+            )
+        elif product is Product.SPORTSBOOK:
+            found[transaction_id] = await _sportsbook(uow, transaction_id, metadata)
+        else:
+            found[transaction_id] = Dimensions()
+    return found
 
 
 async def _casino(uow: UnitOfWork, metadata: Mapping[str, Any]) -> Dimensions:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, tuple_
@@ -95,16 +96,22 @@ class ReportingAmounts:
 
 @dataclass(frozen=True)
 class ReportRow:
-    # The group's value per requested dimension (days and months as ISO dates).
+    # The group's value per requested dimension (days and months as ISO dates), in the
+    # request's dimension order.
     keys: Mapping[Dimension, str]
     figures: Mapping[str, int]
     ggr_minor: int
     ngr_minor: int
     bonus_cost_minor: int
     net_deposits_minor: int
-    cursor: str
     # None when not asked, or when a day of the line has no rate loaded.
     in_reporting: ReportingAmounts | None = None
+
+    @cached_property
+    def cursor(self) -> str:
+        """The line's keyset cursor, made when read: a page of 500 lines needs one (its
+        end), not 500, unless the query selects each line's."""
+        return base64.urlsafe_b64encode(json.dumps(list(self.keys.values())).encode()).decode()
 
 
 @dataclass(frozen=True)
@@ -234,21 +241,21 @@ async def report(uow: UnitOfWork, request: ReportRequest, formula: Formula) -> R
         else {}
     )
     page = []
+    counted_players = distinct or not set(request.dimensions) >= _CELL
+    dimensions = request.dimensions
     for row in rows:
-        keys = tuple(_as_text(v) for v in row[:width])
+        keys = tuple(map(_as_text, row[:width]))
         figures = dict(zip(FIGURES, row[width:], strict=True))
-        if distinct or not set(request.dimensions) >= _CELL:
+        if counted_players:
             figures["active_players"] = distinct.get(keys, 0)
-        cursor = base64.urlsafe_b64encode(json.dumps(list(keys)).encode()).decode()
         page.append(
             ReportRow(
-                keys=dict(zip(request.dimensions, keys, strict=True)),
+                keys=dict(zip(dimensions, keys, strict=True)),
                 figures=figures,
                 ggr_minor=formula.ggr_minor(figures),
                 ngr_minor=formula.ngr_minor(figures),
                 bonus_cost_minor=formula.bonus_cost_minor(figures),
                 net_deposits_minor=formula.net_deposits_minor(figures),
-                cursor=cursor,
                 in_reporting=converted.get(keys),
             )
         )

@@ -4,9 +4,10 @@ Every statement names its brand."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from typing import Final
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -14,6 +15,8 @@ from sqlalchemy.dialects.postgresql import insert
 from domain.kernel.db import UnitOfWork
 from domain.reporting.models import (
     DIMENSIONS,
+    FIGURES,
+    PLAYER_FIGURES,
     AppliedSource,
     DailyFigures,
     FirstDeposit,
@@ -36,6 +39,9 @@ class Cell:
 
     def key(self) -> dict[str, object]:
         return asdict(self)
+
+
+_CELL_FIELDS: Final = tuple(Cell.__dataclass_fields__)
 
 
 _LOCK_DAY = text("SELECT pg_advisory_xact_lock(hashtext(:name))")
@@ -206,3 +212,139 @@ async def forget_day(uow: UnitOfWork, brand: str, day: date) -> None:
             .where(model.brand == brand, model.day == day)
             .execution_options(synchronize_session=False)
         )
+
+
+# ---- batches: one statement per table for a whole batch of sources ------------------------
+
+# The days' shared locks (each brand-day once, in sorted order), then the claims, in one
+# round trip: the aggregate yields its one row only after taking every lock, so no source
+# is claimed before its day is held.
+_CLAIM_MANY = text(
+    """
+    INSERT INTO reporting_applied (source, brand, day)
+    SELECT s.source, s.brand, s.day
+      FROM unnest(CAST(:sources AS text[]), CAST(:brands AS text[]), CAST(:days AS date[]))
+           WITH ORDINALITY AS s(source, brand, day, position),
+           (SELECT count(pg_advisory_xact_lock_shared(hashtext(n)))
+              FROM (SELECT n FROM unnest(CAST(:names AS text[])) AS n ORDER BY n) AS sorted)
+           AS locked
+     ORDER BY s.position
+    ON CONFLICT DO NOTHING
+    RETURNING source
+    """
+)
+
+
+async def claim_many(uow: UnitOfWork, sources: Sequence[tuple[str, str, date]]) -> set[str]:
+    """Claim (source, brand, day) sources at once, their days held in shared mode as
+    `claim` holds one; returns the sources claimed now (the others were counted already).
+    Sources are claimed in sorted order, so two batches never wait on each other crosswise."""
+    ordered = sorted(set(sources))
+    if not ordered:
+        return set()
+    names = sorted({_lock_name(brand, day) for _, brand, day in ordered})
+    claimed = await uow.session.scalars(
+        _CLAIM_MANY,
+        {
+            "sources": [source for source, _, _ in ordered],
+            "brands": [brand for _, brand, _ in ordered],
+            "days": [day for _, _, day in ordered],
+            "names": names,
+        },
+    )
+    return set(claimed)
+
+
+# Rows per multi-row statement: well under the driver's 32,767 parameters at 26 a row.
+_ROWS_PER_STATEMENT: Final = 500
+
+
+async def add_many(uow: UnitOfWork, cells: Mapping[Cell, Mapping[str, int]]) -> None:
+    """Add each cell's figures (summed over the batch beforehand: one row per cell) in
+    one upsert per _ROWS_PER_STATEMENT cells, in key order so concurrent batches lock
+    cells in the same order."""
+    rows = [
+        {**cell.key(), **{name: figures.get(name, 0) for name in FIGURES}}
+        for cell, figures in sorted(cells.items(), key=lambda item: _order(item[0]))
+        if any(figures.values())
+    ]
+    table = DailyFigures.__table__
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        statement = insert(DailyFigures).values(rows[start : start + _ROWS_PER_STATEMENT])
+        await uow.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=list(DIMENSIONS),
+                set_={
+                    **{name: table.c[name] + statement.excluded[name] for name in FIGURES},
+                    "updated_at": func.now(),
+                },
+            )
+        )
+
+
+def _order(cell: Cell) -> tuple[str, ...]:
+    return tuple(str(value) for value in (cell.day, *list(cell.key().values())[1:]))
+
+
+@dataclass(frozen=True)
+class PlayerDayKey:
+    brand: str
+    player_id: uuid.UUID
+    day: date
+    currency: str
+
+
+async def add_player_days(
+    uow: UnitOfWork, days: Mapping[PlayerDayKey, tuple[Mapping[str, int], datetime]]
+) -> None:
+    """Add each player-day's money figures (summed over the batch) and move its last
+    activity up, one upsert per _ROWS_PER_STATEMENT player-days, in key order."""
+    rows = [
+        {
+            "brand": key.brand,
+            "player_id": key.player_id,
+            "day": key.day,
+            "currency": key.currency,
+            "last_activity_at": at,
+            **{name: figures.get(name, 0) for name in PLAYER_FIGURES},
+        }
+        for key, (figures, at) in sorted(
+            days.items(), key=lambda item: (item[0].brand, str(item[0].player_id), item[0].day)
+        )
+    ]
+    table = PlayerDay.__table__
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        statement = insert(PlayerDay).values(rows[start : start + _ROWS_PER_STATEMENT])
+        await uow.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["brand", "player_id", "day", "currency"],
+                set_={
+                    **{name: table.c[name] + statement.excluded[name] for name in PLAYER_FIGURES},
+                    "last_activity_at": func.greatest(
+                        table.c.last_activity_at, statement.excluded.last_activity_at
+                    ),
+                },
+            )
+        )
+
+
+async def mark_active_many(
+    uow: UnitOfWork, marks: Sequence[tuple[Cell, uuid.UUID]]
+) -> set[tuple[Cell, uuid.UUID]]:
+    """Record players active in cells at once; returns the (cell, player) pairs that are
+    the day's first (the others were recorded before)."""
+    ordered = sorted(set(marks), key=lambda mark: (_order(mark[0]), str(mark[1])))
+    first: set[tuple[Cell, uuid.UUID]] = set()
+    for start in range(0, len(ordered), _ROWS_PER_STATEMENT):
+        chunk = ordered[start : start + _ROWS_PER_STATEMENT]
+        inserted = await uow.session.execute(
+            insert(PlayerActivity)
+            .values([{**cell.key(), "player_id": player_id} for cell, player_id in chunk])
+            .on_conflict_do_nothing()
+            .returning(*(PlayerActivity.__table__.c[name] for name in DIMENSIONS),
+                       PlayerActivity.player_id)
+        )  # fmt: skip
+        for row in inserted.mappings():
+            cell = Cell(**{name: row[name] for name in _CELL_FIELDS})
+            first.add((cell, row["player_id"]))
+    return first

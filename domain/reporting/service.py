@@ -1,19 +1,22 @@
 """Keeping the read model: apply committed ledger transactions and registrations, once
 each, and rebuild a range of days from the ledger.
 
-The actor (workers/actors/reporting.py) calls `apply_transactions` for each committed
-`wallets.balance_changed` event and `apply_registration` for each registration, after the
-stake's transaction committed: the stake path carries no reporting statement at all. Each
-source is claimed in `reporting_applied` in the same transaction as the figures it adds,
-so a redelivered event never counts twice.
+The actor (workers/actors/reporting.py) receives the relay's committed events in batches
+(`wallets.balance_changed` and registrations) and calls `apply_events` once per batch, in
+one transaction, after the stakes' transactions committed: the stake path carries no
+reporting statement at all. A batch costs a fixed handful of statements (the facts, the
+claims, the activity marks, one upsert per table with each cell's increments summed), not
+a handful per bet. Each source is claimed in `reporting_applied` in the same transaction
+as the figures it adds, so a redelivered event never counts twice.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import date, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import text
@@ -22,10 +25,11 @@ from domain.accounts.events import PlayerRegistered
 from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.outbox import emit
 from domain.reporting import dimensions, repository
+from domain.reporting.dimensions import Dimensions
 from domain.reporting.events import ReportUpdated
 from domain.reporting.kinds import RULES, Product, Rule
 from domain.reporting.models import PLAYER_FIGURES
-from domain.reporting.repository import Cell
+from domain.reporting.repository import Cell, PlayerDayKey
 from domain.wallets import events as wallet_events
 from domain.wallets import facts as ledger_facts
 from domain.wallets.facts import TransactionFacts
@@ -39,37 +43,96 @@ SIGNAL_INTERVAL_S: Final = 5.0
 # A rebuild reads a day's transactions this many at a time.
 REBUILD_CHUNK = 500
 REBUILD_DAYS_MAX = 400
+# Ledger transactions applied in one batch (one round of statements): the relay's batch
+# of events fits in one.
+APPLY_BATCH_MAX: Final = 500
 
 
 async def apply_event(
     uow: UnitOfWork, topic: str, brand: str | None, payload: dict[str, Any]
 ) -> int:
     """Apply one committed outbox event of TOPICS; returns how many sources it added."""
-    if topic == BALANCE_CHANGED:
-        if payload.get("kind") not in RULES:
-            return 0
-        return await apply_transactions(uow, [int(payload["transaction_id"])])
-    if topic == PLAYER_REGISTERED and brand is not None:
-        return int(await apply_registration(uow, brand, uuid.UUID(str(payload["player_id"]))))
-    return 0
+    return await apply_events(uow, [(topic, brand, payload)])
+
+
+async def apply_events(
+    uow: UnitOfWork, events: Sequence[tuple[str, str | None, Mapping[str, Any]]]
+) -> int:
+    """Apply committed outbox events of TOPICS, (topic, brand, payload) each, in this
+    transaction: the ledger transactions as one batch (apply_transactions), registrations
+    one by one. Returns how many sources were added now (repeats add nothing)."""
+    transaction_ids = [
+        int(payload["transaction_id"])
+        for topic, _, payload in events
+        if topic == BALANCE_CHANGED and payload.get("kind") in RULES
+    ]
+    applied = await apply_transactions(uow, transaction_ids)
+    for topic, brand, payload in events:
+        if topic == PLAYER_REGISTERED and brand is not None:
+            applied += int(
+                await apply_registration(uow, brand, uuid.UUID(str(payload["player_id"])))
+            )
+    return applied
 
 
 async def apply_transactions(uow: UnitOfWork, transaction_ids: Sequence[int]) -> int:
     """Add the figures of these committed ledger transactions to the read model, each once
-    (kinds without a rule are skipped). Returns how many were applied now."""
+    (kinds without a rule are skipped), APPLY_BATCH_MAX at a time: a batch costs the same
+    handful of statements whatever its size, each cell's increments summed into one row
+    of one upsert. Returns how many were applied now."""
+    ordered = sorted(set(transaction_ids))
     applied = 0
-    for fact in await ledger_facts.transaction_facts(uow, transaction_ids):
-        rule = RULES.get(fact.kind)
-        if rule is not None and await _apply(uow, fact, rule):
-            applied += 1
+    for start in range(0, len(ordered), APPLY_BATCH_MAX):
+        applied += await _apply_batch(uow, ordered[start : start + APPLY_BATCH_MAX])
     return applied
 
 
-async def _apply(uow: UnitOfWork, fact: TransactionFacts, rule: Rule) -> bool:
-    if not await repository.claim(uow, f"ledger:{fact.id}", fact.brand, fact.day):
-        return False
-    await _signal(uow, fact.brand, fact.day)
-    found = await dimensions.of_transaction(uow, rule.product, fact.id, fact.metadata)
+async def _apply_batch(uow: UnitOfWork, transaction_ids: Sequence[int]) -> int:
+    found = [
+        f for f in await ledger_facts.transaction_facts(uow, transaction_ids) if f.kind in RULES
+    ]
+    claimed = await repository.claim_many(uow, [(f"ledger:{f.id}", f.brand, f.day) for f in found])
+    facts = [fact for fact in found if f"ledger:{fact.id}" in claimed]
+    if not facts:
+        return 0
+    latest: dict[str, date] = {}
+    for fact in facts:
+        latest[fact.brand] = max(latest.get(fact.brand, fact.day), fact.day)
+    for brand in sorted(latest):
+        await _signal(uow, brand, latest[brand])
+    found_dimensions = await dimensions.of_transactions(
+        uow, [(RULES[fact.kind].product, fact.id, fact.metadata) for fact in facts]
+    )
+    batch = _Batch()
+    for fact in facts:
+        await _add_fact(uow, batch, fact, RULES[fact.kind], found_dimensions[fact.id])
+    for cell, _ in await repository.mark_active_many(uow, batch.marks):
+        batch.cells[cell]["active_players"] += 1
+    await repository.add_many(uow, batch.cells)
+    await repository.add_player_days(uow, batch.player_days)
+    return len(facts)
+
+
+@dataclass
+class _Batch:
+    """A batch's increments, summed per cell and per player-day before they are written."""
+
+    cells: dict[Cell, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
+    player_days: dict[PlayerDayKey, tuple[dict[str, int], datetime]] = field(default_factory=dict)
+    marks: list[tuple[Cell, uuid.UUID]] = field(default_factory=list)
+
+    def add_player_day(self, key: PlayerDayKey, figures: Mapping[str, int], at: datetime) -> None:
+        summed, latest = self.player_days.get(key, ({}, at))
+        for name, amount in figures.items():
+            summed[name] = summed.get(name, 0) + amount
+        self.player_days[key] = (summed, max(latest, at))
+
+
+async def _add_fact(
+    uow: UnitOfWork, batch: _Batch, fact: TransactionFacts, rule: Rule, found: Dimensions
+) -> None:
     # Per player and currency (a transaction moves one player's wallets in one currency,
     # but nothing here depends on it).
     deltas: dict[tuple[uuid.UUID, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -84,20 +147,21 @@ async def _apply(uow: UnitOfWork, fact: TransactionFacts, rule: Rule) -> bool:
         figures = rule.amounts_minor(by_wallet)
         if rule.count_figure:
             figures[rule.count_figure] = rule.count
-        if rule.marks_activity and await repository.mark_active(uow, cell, player_id):
-            figures["active_players"] = 1
+        if rule.marks_activity:
+            batch.marks.append((cell, player_id))
         if rule.first_deposit:
-            await _first_deposit(uow, fact, cell, player_id, figures)
-        await repository.add(uow, cell, figures)
+            await _first_deposit(uow, batch, fact, cell, player_id, figures=figures)
+        for name, amount in figures.items():
+            batch.cells[cell][name] += amount
         personal = {name: amount for name, amount in figures.items() if name in PLAYER_FIGURES}
         if personal:
-            await repository.add_player_day(uow, cell, player_id, personal, fact.created_at)
-    return True
+            key = PlayerDayKey(fact.brand, player_id, fact.day, currency)
+            batch.add_player_day(key, personal, fact.created_at)
 
 
 async def _first_deposit(
-    uow: UnitOfWork, fact: TransactionFacts, cell: Cell, player_id: uuid.UUID,
-    figures: dict[str, int],
+    uow: UnitOfWork, batch: _Batch, fact: TransactionFacts, cell: Cell, player_id: uuid.UUID,
+    *, figures: dict[str, int],
 ) -> None:  # fmt: skip
     first, displaced = await repository.record_first_deposit(
         uow, brand=fact.brand, player_id=player_id, transaction_id=fact.id, day=fact.day,
@@ -109,7 +173,7 @@ async def _first_deposit(
     if displaced is not None:
         # An earlier deposit arrived late: the later one stops being the first.
         earlier = Cell(displaced.day, fact.brand, Product.ACCOUNT.value, displaced.currency)
-        await repository.add(uow, earlier, {"first_depositors": -1})
+        batch.cells[earlier]["first_depositors"] -= 1
 
 
 async def apply_registration(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> bool:

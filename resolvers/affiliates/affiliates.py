@@ -75,7 +75,9 @@ async def portal_view(
         affiliate = await programme.affiliate_by_key(uow, ctx.brand.slug, access_key)
         if affiliate is None:
             return None
-        return await portal.view(uow, affiliate, first, last, formula(ctx))
+        return await portal.view(
+            uow, affiliate, first, last, formula(ctx), time_zone=ctx.brand.time_zone
+        )
 
 
 async def create_affiliate(

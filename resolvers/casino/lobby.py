@@ -15,6 +15,8 @@ from domain.accounts.principal import holds_permission, require_permission, requ
 from domain.casino import favourites, lobby
 from domain.casino.models import GameMode
 from domain.casino.service import Launch, launch
+from domain.kernel import clock
+from domain.reporting import popularity
 from resolvers.context import Context
 from resolvers.results import Outcome, attempt
 
@@ -114,9 +116,15 @@ async def is_favourite(ctx: Context, game_id: uuid.UUID) -> bool:
 async def top_games(
     ctx: Context, first: int, category: str | None, days: int
 ) -> list[tuple[lobby.Game, int]]:
-    """Public. Errors: InvalidPageSize, InvalidLobbyFilter."""
+    """Public: ranked by the bets of the reporting read model's day x game cells over the
+    brand's last `days` days (never a count of rounds per call). Errors: InvalidPageSize,
+    InvalidLobbyFilter."""
+    lobby.check_top_window(days)
+    plays = popularity.casino_game_bets(
+        ctx.brand.slug, popularity.window_start(ctx.brand.time_zone, days, clock.now())
+    )
     async with ctx.db.uow() as uow:
-        return await lobby.top_games(uow, ctx.brand, limit=first, category=category, days=days)
+        return await lobby.top_games(uow, ctx.brand, plays, limit=first, category=category)
 
 
 async def new_games(ctx: Context, first: int, category: str | None) -> list[lobby.Game]:

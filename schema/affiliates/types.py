@@ -84,6 +84,10 @@ class AffiliateStatement:
     currency: str
     players: int = strawberry.field(description="Referred players with activity that month.")
     ngr: Money
+    adjustment: Money = strawberry.field(
+        description="Earlier months' NGR the figures learnt of after their statements (late "
+        "corrections), settled here: RevShare is on NGR + adjustment + carried in."
+    )
     carried_in: Money = strawberry.field(description="Negative NGR carried from last month.")
     revshare: Money
     cpa_players: int
@@ -100,6 +104,7 @@ class AffiliateStatement:
             currency=c,
             players=row.players,
             ngr=Money.of(row.ngr_minor, c),
+            adjustment=Money.of(row.adjustment_ngr_minor, c),
             carried_in=Money.of(row.carried_in_minor, c),
             revshare=Money.of(row.revshare_minor, c),
             cpa_players=row.cpa_players,

@@ -85,9 +85,10 @@ class CasinoQuery:
         return game_connection(page, after=after)
 
     @strawberry.field(
-        description="The games this brand lists by popularity: the rounds played on the "
-        "brand over the last `days` days, most first; games nobody played follow, the "
-        "newest first."
+        description="The games this brand lists by popularity: the real-money bets placed "
+        "on the brand over its last `days` business days (today included, from the "
+        "reporting read model's daily cells, so they lag play by seconds), most first; "
+        "games nobody played follow, the newest first."
     )
     async def top_casino_games(
         self,

@@ -123,7 +123,8 @@ class CasinoGame(relay.Node):
 class TopCasinoGame:
     game: CasinoGame
     rounds: int = strawberry.field(
-        description="Rounds played on this brand (real money and demo) over the days asked."
+        description="Real-money bets placed on this brand over the days asked (net of "
+        "rollbacks), from the reporting read model: demo play does not count."
     )
 
 

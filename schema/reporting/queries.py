@@ -18,7 +18,7 @@ from schema.context import Info
 from schema.errors import as_query_error
 from schema.ids import uuid_of
 from schema.reporting.types import PlayerValue, Report, ReportDimension, ReportFilter
-from schema.selection import selects
+from schema.selection import selected_below, selects
 
 
 @strawberry.type
@@ -55,7 +55,7 @@ class ReportingQuery:
                 # Converted only when asked: one more grouped statement per page.
                 in_reporting_currency=selects(info, "lines", "inReportingCurrency"),
             )
-        return Report.of(page)
+        return Report.of(page, selected_below(info, "lines"))
 
     @strawberry.field(
         description="Staff (player.read and report.read): what a player has brought, per "

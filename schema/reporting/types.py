@@ -3,15 +3,20 @@ currency (amounts never mix currencies)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Final
 
 import strawberry
 
 from domain.reporting import players
 from domain.reporting.queries import Dimension, ReportingAmounts, ReportPage, ReportRow
 from schema.money import Money
+from schema.selection import EVERY_FIELD
+
+# Make every field of a line (a caller that does not know the selection).
+EVERY: Final = frozenset({EVERY_FIELD})
 
 
 @strawberry.enum(description="What a report groups by (currency always applies).")
@@ -55,14 +60,30 @@ def _date(row: ReportRow, dimension: Dimension) -> date | None:
     return date.fromisoformat(value) if value is not None else None
 
 
-def _money_field(figure: str, description: str) -> Any:
-    """A Money field read from the line's figures only when selected: a page has 500
-    lines and a dashboard selects a few of their amounts."""
+def _money_field(description: str) -> Any:
+    """A Money field filled by `ReportLine.of` only when the query selects it: a page has
+    up to 500 lines and a dashboard selects a few of their amounts, so each line carries
+    ready Money objects for those alone and GraphQL reads them as plain attributes (no
+    resolver call per line and field)."""
+    return strawberry.field(graphql_type=Money, default=None, description=description)
 
-    def resolve(root: ReportLine) -> Money:
-        return Money.of(root.amounts_minor[figure], root.currency)
 
-    return strawberry.field(resolver=resolve, description=description)
+# A line's Money fields (GraphQL names) and the amount of the line each shows.
+_MONEY_AMOUNTS: Final = {
+    "stakes": "stakes_minor", "wins": "wins_minor", "ggr": "ggr", "ngr": "ngr",
+    "bonusGranted": "bonus_granted_minor", "bonusConverted": "bonus_converted_minor",
+    "bonusForfeited": "bonus_forfeited_minor", "bonusCost": "bonus_cost",
+    "jackpotContributions": "jackpot_contributions_minor",
+    "providerFees": "provider_fees_minor", "taxes": "taxes_minor",
+    "deposits": "deposits_minor", "withdrawals": "withdrawals_minor",
+    "netDeposits": "net_deposits",
+}  # fmt: skip
+_PYTHON_NAMES: Final = {
+    "bonusGranted": "bonus_granted", "bonusConverted": "bonus_converted",
+    "bonusForfeited": "bonus_forfeited", "bonusCost": "bonus_cost",
+    "jackpotContributions": "jackpot_contributions", "providerFees": "provider_fees",
+    "netDeposits": "net_deposits",
+}  # fmt: skip
 
 
 @strawberry.type(
@@ -117,57 +138,91 @@ class ReportLine:
     active_players: int
     registrations: int
     first_time_depositors: int
-    cursor: str
-    in_reporting_currency: ReportAmounts | None = strawberry.field(
-        description="The same amounts in the reporting currency; null when a day of the "
-        "line has no rate loaded."
+    cursor: str | None = strawberry.field(
+        graphql_type=str, default=None, description="Pass as `after` for the lines after it."
     )
-    amounts_minor: strawberry.Private[dict[str, int]]
+    in_reporting_currency: ReportAmounts | None = strawberry.field(
+        default=None,
+        description="The same amounts in the reporting currency; null when a day of the "
+        "line has no rate loaded.",
+    )
 
-    stakes: Money = _money_field("stakes_minor", "Stakes, net of rollbacks and refunds.")
-    wins: Money = _money_field("wins_minor", "Wins, net of payout reversals.")
-    ggr: Money = _money_field("ggr", "Stakes - wins.")
-    ngr: Money = _money_field("ngr", "GGR - the configured deductions.")
-    bonus_granted: Money = _money_field("bonus_granted_minor", "Bonus money granted.")
-    bonus_converted: Money = _money_field("bonus_converted_minor", "Bonus money made cash.")
-    bonus_forfeited: Money = _money_field("bonus_forfeited_minor", "Bonus money forfeited.")
-    bonus_cost: Money = _money_field("bonus_cost", "As configured (README: Reporting).")
-    jackpot_contributions: Money = _money_field("jackpot_contributions_minor", "Zero for now.")
-    provider_fees: Money = _money_field("provider_fees_minor", "Zero for now.")
-    taxes: Money = _money_field("taxes_minor", "Zero for now.")
-    deposits: Money = _money_field("deposits_minor", "Deposits credited.")
-    withdrawals: Money = _money_field("withdrawals_minor", "Withdrawals paid out.")
-    net_deposits: Money = _money_field("net_deposits", "Deposits - withdrawals.")
+    stakes: Money | None = _money_field("Stakes, net of rollbacks and refunds.")
+    wins: Money | None = _money_field("Wins, net of payout reversals.")
+    ggr: Money | None = _money_field("Stakes - wins.")
+    ngr: Money | None = _money_field("GGR - the configured deductions.")
+    bonus_granted: Money | None = _money_field("Bonus money granted.")
+    bonus_converted: Money | None = _money_field("Bonus money made cash.")
+    bonus_forfeited: Money | None = _money_field("Bonus money forfeited.")
+    bonus_cost: Money | None = _money_field("As configured (README: Reporting).")
+    jackpot_contributions: Money | None = _money_field("Zero for now.")
+    provider_fees: Money | None = _money_field("Zero for now.")
+    taxes: Money | None = _money_field("Zero for now.")
+    deposits: Money | None = _money_field("Deposits credited.")
+    withdrawals: Money | None = _money_field("Withdrawals paid out.")
+    net_deposits: Money | None = _money_field("Deposits - withdrawals.")
 
     @classmethod
-    def of(cls, row: ReportRow) -> ReportLine:
-        f = row.figures
+    def of(cls, row: ReportRow, selected: frozenset[str] = EVERY) -> ReportLine:
+        """The line, with the Money fields and cursor in `selected` (GraphQL names) made."""
+        return cls._of(row, _Selection.of(selected))
+
+    @classmethod
+    def _of(cls, row: ReportRow, selection: _Selection) -> ReportLine:
+        f, keys = row.figures, row.keys
+        currency = keys[Dimension.CURRENCY]
+        money = {name: Money.of(_amount(row, figure), currency) for name, figure in selection.money}
         return cls(
             day=_date(row, Dimension.DAY),
             month=_date(row, Dimension.MONTH),
-            product=row.keys.get(Dimension.PRODUCT),
-            game=row.keys.get(Dimension.GAME),
-            provider=row.keys.get(Dimension.PROVIDER),
-            sport=row.keys.get(Dimension.SPORT),
-            competition=row.keys.get(Dimension.COMPETITION),
-            market_type=row.keys.get(Dimension.MARKET_TYPE),
-            currency=row.keys[Dimension.CURRENCY],
+            product=keys.get(Dimension.PRODUCT),
+            game=keys.get(Dimension.GAME),
+            provider=keys.get(Dimension.PROVIDER),
+            sport=keys.get(Dimension.SPORT),
+            competition=keys.get(Dimension.COMPETITION),
+            market_type=keys.get(Dimension.MARKET_TYPE),
+            currency=currency,
             bets=f["bets"],
             deposit_count=f["deposits"],
             withdrawal_count=f["withdrawals"],
             active_players=f["active_players"],
             registrations=f["registrations"],
             first_time_depositors=f["first_depositors"],
-            cursor=row.cursor,
+            cursor=row.cursor if selection.cursor else None,
             in_reporting_currency=ReportAmounts.of(row.in_reporting) if row.in_reporting else None,
-            amounts_minor={
-                **f,
-                "ggr": row.ggr_minor,
-                "ngr": row.ngr_minor,
-                "bonus_cost": row.bonus_cost_minor,
-                "net_deposits": row.net_deposits_minor,
-            },
+            **money,
         )
+
+
+def _amount(row: ReportRow, figure: str) -> int:
+    if figure == "ggr":
+        return row.ggr_minor
+    if figure == "ngr":
+        return row.ngr_minor
+    if figure == "bonus_cost":
+        return row.bonus_cost_minor
+    if figure == "net_deposits":
+        return row.net_deposits_minor
+    return row.figures[figure]
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """What a page's lines must make, worked out once per page (not per line): the Money
+    fields selected, as (Python name, amount), and whether each line's cursor is."""
+
+    money: tuple[tuple[str, str], ...]
+    cursor: bool
+
+    @classmethod
+    def of(cls, selected: frozenset[str]) -> _Selection:
+        every = EVERY_FIELD in selected
+        money = tuple(
+            (_PYTHON_NAMES.get(name, name), figure)
+            for name, figure in _MONEY_AMOUNTS.items()
+            if every or name in selected
+        )
+        return cls(money, every or "cursor" in selected)
 
 
 @strawberry.type(description="A page of report lines, ordered by the dimensions' values.")
@@ -177,12 +232,13 @@ class Report:
     end_cursor: str | None
 
     @classmethod
-    def of(cls, page: ReportPage) -> Report:
-        lines = [ReportLine.of(row) for row in page.rows]
+    def of(cls, page: ReportPage, selected: frozenset[str] = EVERY) -> Report:
+        """The page, its lines made with only the fields in `selected` that need work."""
+        selection = _Selection.of(selected)
         return cls(
-            lines=lines,
+            lines=[ReportLine._of(row, selection) for row in page.rows],
             has_next_page=page.has_next_page,
-            end_cursor=lines[-1].cursor if lines else None,
+            end_cursor=page.rows[-1].cursor if page.rows else None,
         )
 
 

@@ -22,14 +22,29 @@ async def _apply(topic: str, brand: str | None, payload: dict[str, Any]) -> None
         await uow.commit()
 
 
+@dramatiq.actor(actor_name="reporting.apply_batch", queue_name=QUEUE, broker=setup_broker())
+async def apply_batch(events: list[list[Any]]) -> None:
+    """Add a relay batch of committed events, `[event_id, topic, brand, payload]` each,
+    to the read model in one transaction: one round of statements for the whole batch,
+    each cell's increments summed into one upsert. Every source is claimed with the
+    figures it adds, so a redelivered batch (or one overlapping another) counts once."""
+    async with database().uow() as uow:
+        await service.apply_events(
+            uow, [(str(topic), brand, payload) for _, topic, brand, payload in events]
+        )
+        await uow.commit()
+
+
 @dramatiq.actor(actor_name="reporting.apply_transaction", queue_name=QUEUE, broker=setup_broker())
 async def apply_transaction(event_id: int, brand: str | None, payload: dict[str, Any]) -> None:
-    """Add a committed ledger transaction (`wallets.balance_changed`) to the read model,
+    """(Kept for messages queued before `apply_batch` took over the route.) Add a
+    committed ledger transaction (`wallets.balance_changed`) to the read model,
     once however often it arrives (its id is claimed with the figures it adds)."""
     await _apply(service.BALANCE_CHANGED, brand, payload)
 
 
 @dramatiq.actor(actor_name="reporting.apply_registration", queue_name=QUEUE, broker=setup_broker())
 async def apply_registration(event_id: int, brand: str | None, payload: dict[str, Any]) -> None:
-    """Count a registration (`accounts.player_registered`) once."""
+    """(Kept for messages queued before `apply_batch` took over the route.) Count a
+    registration (`accounts.player_registered`) once."""
     await _apply(service.PLAYER_REGISTERED, brand, payload)

@@ -4,15 +4,17 @@ naming no person; an endpoint that is down is retried with backoff, then given u
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 from collections.abc import Mapping
 
+import httpx
 import pytest
 
 from domain.affiliates import postbacks, programme
 from domain.affiliates.errors import InvalidPostbackUrl
 from domain.brands.service import BrandRegistry
-from domain.integrations.postbacks import HttpPostbacks, SandboxPostbacks, signature
+from domain.integrations.postbacks import Address, HttpPostbacks, SandboxPostbacks, signature
 from domain.kernel.db import Database
 from tests.domain.affiliates.support import affiliate, cpa_plan, referred_player, revshare_plan
 from tests.domain.reporting.support import execute
@@ -158,3 +160,90 @@ async def test_a_claimed_postback_is_not_due_again_until_its_lease_passes(
     assert await postbacks.deliver_due(db, receiver) == 0  # still leased to the dead batch
     await execute(db, MAKE_DUE)  # the lease has passed
     assert await postbacks.deliver_due(db, receiver) == 1
+
+
+class RebindingResolver:
+    """A test resolver for a name that answers `first` once, then `later` (what a DNS
+    rebinding attacker's server does between a check and a connection)."""
+
+    def __init__(self, first: list[str], later: list[str]) -> None:
+        self.answers = [first, later]
+        self.asked: list[tuple[str, int]] = []
+
+    async def __call__(self, host: str, port: int) -> list[Address]:
+        self.asked.append((host, port))
+        answer = self.answers[min(len(self.asked), 2) - 1]
+        return [ipaddress.ip_address(a) for a in answer]
+
+
+def receiving_transport(seen: list[httpx.Request]) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    return httpx.MockTransport(answer)
+
+
+async def test_a_name_that_rebinds_after_the_check_is_reached_at_the_checked_address(
+    db: Database, registry: BrandRegistry
+) -> None:
+    await affiliate(
+        db, "Rebinder", cpa_plan(), "rebind-1", postback_url="https://pb.rebind.example:8443/in?x=1"
+    )
+    await referred_player(db, registry, "rebind-1")
+    resolver = RebindingResolver(["93.184.216.34"], ["127.0.0.1"])
+    seen: list[httpx.Request] = []
+    sender = HttpPostbacks(resolver=resolver, transport=receiving_transport(seen))
+
+    assert await postbacks.deliver_due(db, sender) == 1
+
+    # Resolved once; the connection goes to the address that was checked, never to the
+    # loopback address the name answers now, with the name kept for Host and TLS.
+    assert resolver.asked == [("pb.rebind.example", 8443)]
+    (request,) = seen
+    assert str(request.url) == "https://93.184.216.34:8443/in?x=1"
+    assert request.headers["host"] == "pb.rebind.example:8443"
+    assert request.extensions["sni_hostname"] == "pb.rebind.example"
+    assert json.loads(request.content)["event"] == "registration"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ["93.184.216.34", "10.0.0.7"],  # one internal address among public ones
+        ["169.254.169.254"],  # the cloud metadata service (link-local)
+        ["::ffff:127.0.0.1"],  # loopback behind an IPv4-mapped IPv6 address
+        ["fd00::1"],  # unique local IPv6
+        [],
+    ],
+)
+async def test_a_name_resolving_to_any_internal_address_is_never_connected_to(
+    db: Database, registry: BrandRegistry, answer: list[str]
+) -> None:
+    await affiliate(db, "Inner", cpa_plan(), "inner-1", postback_url="https://in.example/pb")
+    await referred_player(db, registry, "inner-1")
+    seen: list[httpx.Request] = []
+    resolver = RebindingResolver(answer, answer)
+    sender = HttpPostbacks(resolver=resolver, transport=receiving_transport(seen))
+
+    assert not await sender.allows("https://in.example/pb")
+    assert await postbacks.deliver_due(db, sender) == 0
+
+    assert seen == []
+    assert await execute(db, "SELECT status, attempts, last_error FROM affiliate_postbacks") == [
+        ("pending", 1, "not a public host")
+    ]
+
+
+async def test_a_public_ipv6_name_is_reached_at_its_bracketed_address() -> None:
+    seen: list[httpx.Request] = []
+    sender = HttpPostbacks(
+        resolver=RebindingResolver(["2606:2800:220:1:248:1893:25c8:1946"], ["::1"]),
+        transport=receiving_transport(seen),
+    )
+
+    await sender.send("https://v6.example/pb", b"{}", {"Content-Type": "application/json"})
+
+    (request,) = seen
+    assert str(request.url) == "https://[2606:2800:220:1:248:1893:25c8:1946]/pb"
+    assert request.headers["host"] == "v6.example"

@@ -4,7 +4,7 @@ ledger, and running the job again pays nothing more."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -205,3 +205,89 @@ def test_a_hybrid_plan_earns_revshare_besides_its_cpa() -> None:
     ).checked()
     assert statements.revshare_minor(100_00, 0, hybrid) == (25_00, 0)
     assert statements.revshare_minor(-10_00, 0, hybrid) == (0, -10_00)
+
+
+async def _age_latest_bet(owner_db: Database, months: int) -> None:
+    """Move the latest casino bet `months` into the past: an event of that month that
+    reaches the read model only now."""
+    await execute(
+        owner_db,
+        "UPDATE ledger_transactions SET created_at = created_at - make_interval(months => :m) "
+        "WHERE id = (SELECT max(id) FROM ledger_transactions WHERE kind = 'casino.bet')",
+        m=months,
+    )
+
+
+async def test_a_late_correction_of_a_stated_month_is_an_adjustment_on_the_next_statement(
+    db: Database, owner_db: Database, registry: BrandRegistry
+) -> None:
+    month_a, month_b = _months()
+    share = await affiliate(db, "Share Media", revshare_plan("30", carry=False), "share-1")
+    player_id = await referred_player(db, registry, "share-1")
+    await ledger_move(db, "aurora", player_id, "EUR", 200_00)
+    table = await Casino(db, registry, "aurora", "EUR").open(player_id)
+    await table.bet("late-b1", "late-r1", 50_00)  # month A: GGR 50
+    await age_everything(owner_db, 2)
+    await apply_outbox(db)
+    async with db.transaction() as uow:
+        (stated_a,) = await statements.run_month(
+            uow, "aurora", month_a, today=clock.today(), formula=FORMULA
+        )
+    # A bet of month A that reaches the read model after A's statement, and month B's own.
+    await table.bet("late-b2", "late-r2", 20_00)
+    await _age_latest_bet(owner_db, 2)
+    await table.bet("late-b3", "late-r3", 10_00)
+    await _age_latest_bet(owner_db, 1)
+    await apply_outbox(db)
+
+    async with db.transaction() as uow:
+        (stated_b,) = await statements.run_month(
+            uow, "aurora", month_b, today=clock.today(), formula=FORMULA
+        )
+    async with db.transaction() as uow:
+        again = await statements.run_month(
+            uow, "aurora", month_b, today=clock.today(), formula=FORMULA
+        )
+
+    assert (stated_a.ngr_minor, stated_a.revshare_minor, stated_a.total_minor) == (
+        50_00, 15_00, 15_00,
+    )  # fmt: skip
+    # B: its own NGR 10 and A's late 20, at 30%: 9.00; A's paid statement is unchanged.
+    assert (stated_b.ngr_minor, stated_b.adjustment_ngr_minor, stated_b.revshare_minor) == (
+        10_00, 20_00, 9_00,
+    )  # fmt: skip
+    assert again == []
+    assert await execute(
+        db, "SELECT month, ngr_minor, adjustment_ngr_minor, total_minor "
+        "FROM affiliate_statements WHERE affiliate_id = :a ORDER BY month",
+        a=share.affiliate.id,
+    ) == [(month_a, 50_00, 0, 15_00), (month_b, 10_00, 20_00, 9_00)]  # fmt: skip
+    assert sorted(await _commissions(db)) == [
+        (9_00, "affiliate_payable"),
+        (15_00, "affiliate_payable"),
+    ]
+
+
+async def test_last_months_statements_wait_for_the_settle_delay(
+    db: Database, owner_db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await affiliate(db, "Share Media", revshare_plan("50", carry=False), "share-1")
+    player_id = await referred_player(db, registry, "share-1")
+    await ledger_move(db, "aurora", player_id, "EUR", 40_00)
+    table = await Casino(db, registry, "aurora", "EUR").open(player_id)
+    await table.bet("s-b1", "s-r1", 20_00)
+    await age_everything(owner_db, 1)
+    await apply_outbox(db)
+    first_day = clock.today().replace(day=1)
+    # 10:00 UTC is the same day in Malta (aurora), Stockholm (northstar) and Tokyo (kumo).
+    on_the_first = datetime.combine(first_day, time(10), UTC)
+
+    monkeypatch.setattr(clock, "now", lambda: on_the_first)
+    early = await statements.run_last_months(db, FORMULA, settle_days=1)
+    monkeypatch.setattr(clock, "now", lambda: on_the_first + timedelta(days=1))
+    settled = await statements.run_last_months(db, FORMULA, settle_days=1)
+
+    assert (early, settled) == (0, 1)
+    assert await execute(db, "SELECT month, ngr_minor FROM affiliate_statements") == [
+        (statements.previous_month(first_day), 20_00)
+    ]

@@ -121,8 +121,10 @@ async def sportsbook_bet(
     return placed.bet_id
 
 
-async def apply_outbox(db: Database) -> int:
-    """Apply every committed event as the reporting actor does, one transaction each."""
+async def apply_outbox(db: Database, *, batch: int = 1, step: int | None = None) -> int:
+    """Apply every committed event as the reporting actor does: `batch` events a
+    transaction, the next batch starting `step` events on (a step below the batch makes
+    batches overlap, as redelivered and concurrent relay batches may)."""
     async with db.uow() as uow:
         events = (
             await uow.session.execute(
@@ -132,9 +134,10 @@ async def apply_outbox(db: Database) -> int:
             )
         ).all()
     applied = 0
-    for event in events:
+    for start in range(0, len(events), step or batch):
+        chunk = [(e.topic, e.brand, e.payload) for e in events[start : start + batch]]
         async with db.transaction() as uow:
-            applied += await service.apply_event(uow, event.topic, event.brand, event.payload)
+            applied += await service.apply_events(uow, chunk)
     return applied
 
 

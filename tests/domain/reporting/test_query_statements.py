@@ -108,6 +108,38 @@ async def test_a_players_value_is_one_statement_whatever_their_history(
     assert len(statements) == 1, statements
 
 
+async def test_applying_a_batch_of_casino_bets_and_wins_is_seven_statements(
+    db: Database, registry: BrandRegistry
+) -> None:
+    euro = await player(db, registry, "aurora", "EUR")
+    await ledger_move(db, "aurora", euro, "EUR", 100_00)
+    dice = await Casino(db, registry, "aurora", "EUR").open(euro)
+    await apply_outbox(db)
+    for n in range(20):
+        await dice.bet(f"batch-b{n}", f"batch-r{n}", 1_00)
+        await dice.win(f"batch-w{n}", f"batch-r{n}", f"batch-b{n}", 50)
+    ids = [
+        int(row[0])
+        for row in await execute(
+            db, "SELECT id FROM ledger_transactions WHERE kind IN ('casino.bet', 'casino.win')"
+        )
+    ]
+
+    with statements_of(db) as statements:
+        async with db.transaction() as uow:
+            applied = await service.apply_transactions(uow, ids)
+
+    assert applied == 40
+    # As for one bet, plus the bets the wins name (one statement for all of them): the
+    # 40 transactions' increments are summed into one cell row and one player-day row.
+    assert len(statements) == 7, statements
+    (cell,) = await execute(
+        db, "SELECT bets, stakes_minor, wins_minor, active_players FROM reporting_daily "
+        "WHERE brand = 'aurora' AND product = 'casino'",
+    )  # fmt: skip
+    assert cell == (20, 20_00, 10_00, 1)
+
+
 async def test_applying_a_casino_bet_is_six_statements_after_its_commit(
     db: Database, registry: BrandRegistry
 ) -> None:

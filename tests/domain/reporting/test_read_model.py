@@ -5,6 +5,7 @@ replays count once, a rebuild changes nothing and reconciliation finds nothing."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from datetime import date, timedelta
@@ -256,6 +257,56 @@ async def test_every_daily_cell_equals_the_ledger_and_months_are_sums_of_days(
         player_days = {tuple(row[:4]): tuple(row[4:]) for row in ledger_days}
         reported = await uow.session.execute(text(PLAYER_DAYS_REPORTED))
         assert {tuple(row[:4]): tuple(row[4:]) for row in reported} == player_days
+
+
+async def test_overlapping_batches_count_every_source_once_and_equal_the_ledger(
+    db: Database, registry: BrandRegistry
+) -> None:
+    await seed(db, registry)
+
+    # Seven events a transaction, each batch starting four on: most events arrive twice.
+    applied = await apply_outbox(db, batch=7, step=4)
+    replayed = await apply_outbox(db, batch=1000)
+
+    assert replayed == 0
+    assert applied > 0
+    assert await reported_cells(db) == await expected_cells(db)
+    async with db.uow() as uow:
+        ledger_days = await uow.session.execute(
+            text(PLAYER_DAYS_FROM_LEDGER), {"kinds": list(MAPPED)}
+        )
+        player_days = {tuple(row[:4]): tuple(row[4:]) for row in ledger_days}
+        reported = await uow.session.execute(text(PLAYER_DAYS_REPORTED))
+        assert {tuple(row[:4]): tuple(row[4:]) for row in reported} == player_days
+
+
+async def test_two_batches_of_the_same_events_at_once_count_them_once(
+    db: Database, registry: BrandRegistry
+) -> None:
+    await seed(db, registry)
+    async with db.uow() as uow:
+        ids = list(
+            await uow.session.scalars(text("SELECT id FROM ledger_transactions ORDER BY id"))
+        )
+
+    async def apply(order: list[int]) -> int:
+        async with db.transaction() as uow:
+            return await service.apply_transactions(uow, order)
+
+    # In opposite orders: the batch sorts its claims and cells, so neither waits on the
+    # other crosswise (a deadlock would fail one of them).
+    first, second = await asyncio.gather(apply(ids), apply(ids[::-1]))
+
+    async with db.uow() as uow:
+        counted = await uow.session.scalar(
+            text("SELECT count(*) FROM ledger_transactions WHERE kind = ANY(:kinds)"),
+            {"kinds": list(MAPPED)},
+        )
+    assert sorted((first, second)) == [0, counted]
+    # The registrations (not ledger transactions) arrive with the events; the ledger's
+    # sources are all claimed already.
+    assert await apply_outbox(db, batch=1000) == 5
+    assert await reported_cells(db) == await expected_cells(db)
 
 
 async def _assert_month_is_sum_of_days(db: Database, expected: Cells) -> None:

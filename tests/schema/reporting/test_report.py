@@ -108,6 +108,33 @@ async def test_lines_page_by_cursor_without_overlap(
     assert (first["hasNextPage"], second["hasNextPage"]) == (True, False)
 
 
+THROUGH_FRAGMENTS = """
+query($from: Date!, $to: Date!) {
+  report(from: $from, to: $to, dimensions: [PRODUCT]) {
+    lines { product ...Money ... on ReportLine { net: netDeposits { amount } cursor } }
+    endCursor
+  }
+}
+fragment Money on ReportLine { ggr { amount currency } bonusCost { amount } }
+"""
+
+
+async def test_amounts_and_cursors_selected_through_fragments_and_aliases_are_filled(
+    server: str, db: Database, registry: BrandRegistry
+) -> None:
+    await seed(db, registry)
+    finance = await signed_in_staff(Api(server, AURORA), db, "fin@op.example", ["finance"])
+
+    response = await finance.query(THROUGH_FRAGMENTS, around_today())
+
+    report = response.data["report"]
+    account, casino = report["lines"]
+    assert casino["ggr"] == {"amount": "9.00", "currency": "EUR"}
+    assert (casino["bonusCost"]["amount"], casino["net"]["amount"]) == ("0.00", "0.00")
+    assert (account["ggr"]["amount"], account["net"]["amount"]) == ("0.00", "100.00")
+    assert casino["cursor"] == report["endCursor"] != account["cursor"]
+
+
 async def test_a_range_over_400_days_is_refused_with_a_code(server: str, db: Database) -> None:
     finance = await signed_in_staff(Api(server, AURORA), db, "fin@op.example", ["finance"])
 
