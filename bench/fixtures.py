@@ -39,8 +39,6 @@ BRAND = "aurora"
 CURRENCY = "EUR"
 # Far more than any run can debit one minor unit at a time: no debit is ever refused.
 FUNDING_MINOR = 10**12
-# Generous: on a loaded 2-core machine the app takes over 30 s to import and start; a
-# busier one can allow more (STAKEHOUSE_BENCH_SERVER_START_TIMEOUT_S).
 # Generous: on a loaded 2-core machine the app takes over 30 s to import and start (and
 # over 120 s at a load of 15); STAKEHOUSE_BENCH_SERVER_START_TIMEOUT_S sets it.
 SERVER_START_TIMEOUT_S = float(os.environ.get("STAKEHOUSE_BENCH_SERVER_START_TIMEOUT_S", "120"))

@@ -41,10 +41,9 @@ Actor = dramatiq.Actor[..., Any]
 _ROUTES: Final[dict[str, tuple[Actor, ...]]] = {
     PlayerRegistered.topic: (
         messaging.send_welcome,
-        reporting.apply_registration,
         segments.evaluate_player,
     ),
-    BALANCE_CHANGED: (reporting.apply_transaction, segments.apply_activity),
+    BALANCE_CHANGED: (segments.apply_activity,),
     EmailQueued.topic: (messaging.send_email,),
     SmsQueued.topic: (messaging.send_sms,),
     PaymentStatusChanged.topic: (messaging.queue_payment_receipt, compliance.evaluate_payment),
@@ -74,29 +73,6 @@ ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
     {
         topic: actors + ((crm.RECORDERS[topic],) if topic in crm.RECORDERS else ())
         for topic, actors in _ROUTES.items()
-        PlayerRegistered.topic: (
-            messaging.send_welcome,
-            segments.evaluate_player,
-        ),
-        BALANCE_CHANGED: (segments.apply_activity,),
-        EmailQueued.topic: (messaging.send_email,),
-        SmsQueued.topic: (messaging.send_sms,),
-        PaymentStatusChanged.topic: (messaging.queue_payment_receipt, compliance.evaluate_payment),
-        PlayerStatusChanged.topic: (
-            messaging.queue_exclusion_confirmation,
-            bonuses.forfeit_on_status,
-            segments.evaluate_player,
-        ),
-        LimitIncreaseRequested.topic: (
-            compliance.evaluate_limit_increase,
-            segments.evaluate_player,
-        ),
-        KycTierChanged.topic: (segments.evaluate_player,),
-        MarketResulted.topic: (sportsbook.settle_market,),
-        PayoutRequested.topic: (payments.submit_payout,),
-        MarketCorrectionRequested.topic: (feed.correct_market,),
-        MarketingConsentChanged.topic: (segments.evaluate_player,),
-        CampaignDue.topic: (segments.send_campaign,),
     }
 )
 

@@ -1,7 +1,7 @@
 """repspeed: late NGR corrections as an adjustment on the next affiliate statement
 
-Revision ID: 0036_repspeed
-Revises: 0035_bonusfin
+Revision ID: 0040_repspeed
+Revises: 0039_channels
 Create Date: 2026-12-07 21:40:00
 
 - `affiliate_statements.adjustment_ngr_minor`: NGR of earlier, already stated months that
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0036_repspeed"
-down_revision: str | Sequence[str] | None = "0035_bonusfin"
+revision: str = "0040_repspeed"
+down_revision: str | Sequence[str] | None = "0039_channels"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
