@@ -9,7 +9,8 @@ import re
 from domain.brands.service import BrandRegistry
 from domain.integrations.aggregator import DEMO_SLOT_STUDIO
 from domain.kernel.db import Database
-from tests.domain.casino.test_rails import _play
+from tests.domain.casino.test_rails import _bet
+from tests.domain.reporting.support import GAME
 from tests.web.site.support import SiteClient
 from web.seed import seed
 
@@ -25,8 +26,9 @@ async def test_top_games_lead_with_the_most_played_and_new_games_with_the_latest
     aurora_site: SiteClient, db: Database, registry: BrandRegistry
 ) -> None:
     await seed(db, registry, demo=True)
-    played = f"{DEMO_SLOT_STUDIO}-004"
-    await _play(db, registry, "aurora", played, 2)
+    # Real-money bets through the casino callback, applied to the read model as its actor does.
+    played = GAME
+    await _bet(db, registry, 2)
 
     page = (await aurora_site.get("/")).text
 
