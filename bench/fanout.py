@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -34,12 +35,14 @@ import re
 import resource
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from bench import fixtures
+from bench import fanout_probe, fixtures
 from bench.ledger_debit import run, say
 
 ODDS_BASE = 1.5
@@ -218,8 +221,17 @@ class Clients:
     """`processes` client processes sharing `lists` (each entry a socket)."""
 
     def __init__(
-        self, url: str, mode: str, book: Book, *, sockets: int, processes: int, unique: bool
+        self,
+        urls: list[str],
+        mode: str,
+        book: Book,
+        *,
+        sockets: int,
+        processes: int,
+        unique: bool,
     ) -> None:
+        # Client process `part` connects to urls[part % len(urls)]: with two API processes,
+        # each holds half the sockets, every list on both.
         lists = [number % book.lists() for number in range(sockets)]
         variables = [book.variables(index) for index in range(book.lists())]
         context = multiprocessing.get_context("spawn")
@@ -233,7 +245,10 @@ class Clients:
             parent, child = context.Pipe()
             process = context.Process(
                 target=client_process,
-                args=(child, ClientSpec(url, mode, mine, variables, unique, part * share)),
+                args=(
+                    child,
+                    ClientSpec(urls[part % len(urls)], mode, mine, variables, unique, part * share),
+                ),
                 daemon=True,
             )
             process.start()
@@ -306,6 +321,11 @@ class Phase:
     missing_changes: int
     # The app: commit to the relay's NOTIFY on the events channel (what the hub hears).
     relay_ms: list[float] = field(default_factory=list)
+    # Per change: when it committed and when the last socket's frame arrived (wall clock).
+    committed: dict[int, float] = field(default_factory=dict)
+    lasts: dict[int, float] = field(default_factory=dict)
+    # With --stages: per stage (bench/fanout_probe.py), ms from the previous stage.
+    stages: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -429,6 +449,7 @@ async def run_phase(
     last_ms = [(lasts[s] - committed[s]) * 1000 for s in lasts]
     missing = sum(1 for s in sequences if s not in lasts)
     phase = Phase(name, changes, expected, delivered, end - started, first_ms, last_ms, missing)
+    phase.committed, phase.lasts = committed, lasts
     if listener is not None:
         await listener.close()
         phase.relay_ms = [(notified[s] - committed[s]) * 1000 for s in notified if s in committed]
@@ -457,14 +478,100 @@ async def seed(args: argparse.Namespace) -> tuple[Book, Any]:
 
 
 async def app_phase(
-    name: str, args: argparse.Namespace, base_url: str, book: Book, *, db: Any, offset: int
+    name: str, args: argparse.Namespace, urls: list[str], book: Book, *, db: Any, offset: int
 ) -> tuple[Phase, str]:
-    url = base_url.replace("http://", "ws://") + "/graphql"
+    websocket_urls = [url.replace("http://", "ws://") + "/graphql" for url in urls]
     clients = Clients(
-        url, "app", book, sockets=args.sockets, processes=args.clients, unique=name == "per-socket"
-    )
+        websocket_urls, "app", book, sockets=args.sockets, processes=args.clients,
+        unique=name == "per-socket",
+    )  # fmt: skip
     await asyncio.get_running_loop().run_in_executor(None, clients.wait_ready)
     return await run_phase(name, clients, book, app_sender(db, book), args=args, offset=offset)
+
+
+# The relay on its own, as `stakehouse relay` runs it (production: its own Deployment), with
+# the stage probe when given a directory.
+_RELAY = """
+import sys
+directory = sys.argv.pop(1)
+if directory:
+    from bench.fanout_probe import install
+    install(directory, "relay", web=False)
+from web.cli import main
+sys.argv = ["stakehouse", "relay", "--metrics-port", "0"]
+main()
+"""
+
+
+@contextlib.contextmanager
+def app_processes(
+    args: argparse.Namespace,
+    database_url: str,
+    broker_url: str | None,
+    *,
+    apis: int,
+    probe_directory: str | None,
+) -> Iterator[list[str]]:
+    """`apis` API processes (the real app under uvicorn on uvloop, as `stakehouse serve`
+    runs it) sharing the database's pub/sub, and the outbox relay: in its own process
+    (`--relay own`, as production runs it) or inside the APIs (`--relay api`, one of them
+    holding the lease). Yields the APIs' base URLs."""
+    env = {
+        **os.environ,
+        "STAKEHOUSE_DATABASE_URL": database_url,
+        "STAKEHOUSE_BROKER_URL": broker_url or "",
+        "STAKEHOUSE_LOG_LEVEL": "WARNING",
+        "STAKEHOUSE_DATABASE_POOL_SIZE": "20",
+        "STAKEHOUSE_RELAY_IN_API": "true" if args.relay == "api" else "false",
+    }
+    started: list[subprocess.Popen[bytes]] = []
+    urls: list[str] = []
+    try:
+        for number in range(apis):
+            port = fixtures._free_port()
+            if args.profile_server and number == 0:
+                launcher = ["-c", fixtures._PROFILED_UVICORN, args.profile_server]
+            elif probe_directory:
+                launcher = ["-c", fanout_probe.UVICORN, probe_directory]
+            else:
+                launcher = ["-m", "uvicorn"]
+            command = [
+                sys.executable, *launcher, "web.cli:asgi_app", "--factory", "--loop", "uvloop",
+                "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+                "--log-level", "warning", "--lifespan", "on",
+            ]  # fmt: skip
+            started.append(subprocess.Popen(command, env=env, cwd=fixtures.REPO_ROOT))  # noqa: S603
+            urls.append(f"http://127.0.0.1:{port}")
+        if args.relay == "own":
+            command = [sys.executable, "-c", _RELAY, probe_directory or ""]
+            started.append(subprocess.Popen(command, env=env, cwd=fixtures.REPO_ROOT))  # noqa: S603
+        for server, url in zip(started, urls, strict=False):
+            fixtures._wait_until_live(server, url)
+        yield urls
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+STAGE_NAMES = ("commit", *fanout_probe.STAGES, "frame")
+
+
+def stage_breakdown(phase: Phase, noted: dict[str, dict[int, float]]) -> dict[str, list[float]]:
+    """Per stage, ms from the stage before it for each change that passed both."""
+    times = {"commit": phase.committed, **noted, "frame": phase.lasts}
+    breakdown: dict[str, list[float]] = {}
+    for before, after in itertools.pairwise(STAGE_NAMES):
+        earlier, later = times.get(before, {}), times.get(after, {})
+        breakdown[f"{before} -> {after}"] = [
+            (later[s] - earlier[s]) * 1000 for s in phase.committed if s in earlier and s in later
+        ]
+    return breakdown
 
 
 async def ceiling_phase(args: argparse.Namespace, book: Book, offset: int) -> tuple[Phase, str]:
@@ -487,7 +594,7 @@ async def ceiling_phase(args: argparse.Namespace, book: Book, offset: int) -> tu
             raise RuntimeError("the ceiling server did not start")
         await control.send("control")
         clients = Clients(
-            url, "ceiling", book, sockets=args.sockets, processes=args.clients, unique=False
+            [url], "ceiling", book, sockets=args.sockets, processes=args.clients, unique=False
         )
         await asyncio.get_running_loop().run_in_executor(None, clients.wait_ready)
         result = await run_phase(
@@ -521,10 +628,24 @@ def report(phases: list[Phase], samples: dict[str, str], book: Book) -> None:
             say(f"{phase.name}: commit to the relay's NOTIFY p50 "
                 f"{percentile(phase.relay_ms, 0.5):.1f} ms, p99 "
                 f"{percentile(phase.relay_ms, 0.99):.1f} ms (of the latencies above)")  # fmt: skip
+    for phase in phases:
+        if phase.stages:
+            say(f"{phase.name}: where the time goes, per change (ms from the stage before; "
+                "the probe's own cost included)")  # fmt: skip
+            say(f"  {'stage':<26}{'changes':>8}{'p50':>9}{'p99':>9}{'max':>9}")
+            for stage, values in phase.stages.items():
+                worst = max(values, default=float("nan"))
+                say(f"  {stage:<26}{len(values):>8}{percentile(values, 0.5):>9.1f}"
+                    f"{percentile(values, 0.99):>9.1f}{worst:>9.1f}")  # fmt: skip
     shared = next((p for p in phases if p.name == "shared"), None)
     if shared and ceiling:
         say(f"goal: last-socket p99 {percentile(shared.last_ms, 0.99):.0f} ms (<= 200), "
             f"throughput {shared.rate / ceiling.rate:.2f}x the broadcast (>= 0.8)")  # fmt: skip
+    two = next((p for p in phases if p.name == "two-api"), None)
+    if two and ceiling:
+        say(f"two API processes behind pub/sub: last-socket p99 "
+            f"{percentile(two.last_ms, 0.99):.0f} ms, throughput "
+            f"{two.rate / ceiling.rate:.2f}x the broadcast")  # fmt: skip
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -538,7 +659,15 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=2, help="client processes")
     parser.add_argument(
         "--phases", nargs="+", default=["ceiling", "shared", "per-socket"],
-        choices=["ceiling", "shared", "per-socket"],
+        choices=["ceiling", "shared", "two-api", "per-socket"],
+    )  # fmt: skip
+    parser.add_argument(
+        "--relay", choices=["own", "api"], default="own",
+        help="the outbox relay in its own process (as production runs it) or inside the API",
+    )  # fmt: skip
+    parser.add_argument(
+        "--stages", action="store_true",
+        help="time each stage inside the app's processes (bench/fanout_probe.py)",
     )  # fmt: skip
     parser.add_argument("--profile-server", help="run the app under cProfile, stats to this file")
     parser.add_argument("--ceiling-server", type=int, help=argparse.SUPPRESS)
@@ -556,8 +685,15 @@ async def phases(args: argparse.Namespace, url: str, broker_url: str | None) -> 
         if name == "ceiling":
             phase, sample = await ceiling_phase(args, book, offset)
         else:
-            with fixtures.app_server(url, broker_url, profile_path=args.profile_server) as base:
-                phase, sample = await app_phase(name, args, base, book, db=db, offset=offset)
+            with contextlib.ExitStack() as stack:
+                probe = stack.enter_context(tempfile.TemporaryDirectory()) if args.stages else None
+                with app_processes(
+                    args, url, broker_url, apis=2 if name == "two-api" else 1,
+                    probe_directory=probe,
+                ) as bases:  # fmt: skip
+                    phase, sample = await app_phase(name, args, bases, book, db=db, offset=offset)
+                if probe is not None:
+                    phase.stages = stage_breakdown(phase, fanout_probe.read(probe))
         results.append(phase)
         samples[name] = sample
         p99 = percentile(phase.last_ms, 0.99)
