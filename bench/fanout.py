@@ -545,8 +545,7 @@ def app_processes(
         if args.relay == "own":
             command = [sys.executable, "-c", _RELAY, probe_directory or ""]
             started.append(subprocess.Popen(command, env=env, cwd=fixtures.REPO_ROOT))  # noqa: S603
-        for server, url in zip(started, urls, strict=False):
-            fixtures._wait_until_live(server, url)
+        _wait_until_live(started, urls)
         yield urls
     finally:
         for process in started:
@@ -557,6 +556,29 @@ def app_processes(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+# Three processes importing the app at once on a loaded 2-core machine take minutes.
+START_TIMEOUT_S = 600.0
+
+
+def _wait_until_live(started: list[subprocess.Popen[bytes]], urls: list[str]) -> None:
+    """Until every API answers /livez; raises if any process (the relay's too) exits."""
+    import httpx  # noqa: PLC0415
+
+    waiting = set(urls)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while waiting:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the app did not come up in {START_TIMEOUT_S:.0f} s")
+        for process in started:
+            if process.poll() is not None:
+                raise RuntimeError(f"an app process exited with {process.returncode}")
+        for url in list(waiting):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/livez", timeout=1).status_code == 200:
+                    waiting.discard(url)
+        time.sleep(0.2)
 
 
 STAGE_NAMES = ("commit", *fanout_probe.STAGES, "frame")
