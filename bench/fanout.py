@@ -40,6 +40,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from bench import fanout_probe, fixtures
@@ -326,6 +327,12 @@ class Phase:
     lasts: dict[int, float] = field(default_factory=dict)
     # With --stages: per stage (bench/fanout_probe.py), ms from the previous stage.
     stages: dict[str, list[float]] = field(default_factory=dict)
+    # Per change: when its transaction began (the commit's time is read after the bench's
+    # loop resumes, late by whatever else that loop had to do).
+    begun: dict[int, float] = field(default_factory=dict)
+    # CPU seconds each role's processes spent from the first publish to the end of the
+    # drain (the API's, the relay's; the ceiling's server): load-independent cost.
+    cpu_s: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -340,13 +347,20 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def publish(
-    book: Book, send: Any, sequences: range, rate: float, committed: dict[int, float]
+    book: Book,
+    send: Any,
+    sequences: range,
+    rate: float,
+    *,
+    committed: dict[int, float],
+    begun: dict[int, float],
 ) -> None:
     """Send `sequences` at `rate`/s (open loop: a slow send does not delay the next)."""
     started = time.perf_counter()
     tasks = []
 
     async def one(sequence: int) -> None:
+        begun[sequence] = time.time()
         await send(sequence % len(book.events), sequence)
         committed[sequence] = time.time()
 
@@ -357,6 +371,18 @@ async def publish(
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(sequence)))
     await asyncio.gather(*tasks)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes `pids` have used so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            # After the command, which may hold spaces: fields 14 and 15 are utime, stime.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 async def _listen_to_relay(notified: dict[int, float]) -> Any:
@@ -402,7 +428,14 @@ def ceiling_sender(control: Any, book: Book) -> Any:
 
 
 async def run_phase(
-    name: str, clients: Clients, book: Book, send: Any, *, args: argparse.Namespace, offset: int
+    name: str,
+    clients: Clients,
+    book: Book,
+    send: Any,
+    *,
+    args: argparse.Namespace,
+    offset: int,
+    cpu_pids: dict[str, list[int]],
 ) -> tuple[Phase, str]:
     """Warm up until every socket has heard a change, then publish for `--duration` s and
     drain (until every frame arrived, or nothing arrived for `--drain` s)."""
@@ -424,8 +457,10 @@ async def run_phase(
     committed: dict[int, float] = {}
     notified: dict[int, float] = {}
     listener = await _listen_to_relay(notified) if name != "ceiling" else None
+    begun: dict[int, float] = {}
+    cpu_before = {role: cpu_seconds(pids) for role, pids in cpu_pids.items()}
     started = time.time()
-    await publish(book, send, sequences, args.rate, committed)
+    await publish(book, send, sequences, args.rate, committed=committed, begun=begun)
     expected = sum(clients.per_list[book.list_of_event(s % len(book.events))] for s in sequences)
     total, progress_at = 0, time.monotonic()
     while total < expected and time.monotonic() - progress_at < args.drain:
@@ -433,6 +468,7 @@ async def run_phase(
         now_total = sum(clients.ask("total"))
         if now_total > total:
             total, progress_at = now_total, time.monotonic()
+    cpu_used = {role: cpu_seconds(pids) - cpu_before[role] for role, pids in cpu_pids.items()}
     found = clients.stop()
     firsts: dict[int, float] = {}
     lasts: dict[int, float] = {}
@@ -449,7 +485,7 @@ async def run_phase(
     last_ms = [(lasts[s] - committed[s]) * 1000 for s in lasts]
     missing = sum(1 for s in sequences if s not in lasts)
     phase = Phase(name, changes, expected, delivered, end - started, first_ms, last_ms, missing)
-    phase.committed, phase.lasts = committed, lasts
+    phase.committed, phase.lasts, phase.begun, phase.cpu_s = committed, lasts, begun, cpu_used
     if listener is not None:
         await listener.close()
         phase.relay_ms = [(notified[s] - committed[s]) * 1000 for s in notified if s in committed]
@@ -478,15 +514,24 @@ async def seed(args: argparse.Namespace) -> tuple[Book, Any]:
 
 
 async def app_phase(
-    name: str, args: argparse.Namespace, urls: list[str], book: Book, *, db: Any, offset: int
+    name: str,
+    args: argparse.Namespace,
+    app: tuple[list[str], dict[str, list[int]]],
+    book: Book,
+    *,
+    db: Any,
+    offset: int,
 ) -> tuple[Phase, str]:
+    urls, cpu_pids = app
     websocket_urls = [url.replace("http://", "ws://") + "/graphql" for url in urls]
     clients = Clients(
         websocket_urls, "app", book, sockets=args.sockets, processes=args.clients,
         unique=name == "per-socket",
     )  # fmt: skip
     await asyncio.get_running_loop().run_in_executor(None, clients.wait_ready)
-    return await run_phase(name, clients, book, app_sender(db, book), args=args, offset=offset)
+    return await run_phase(
+        name, clients, book, app_sender(db, book), args=args, offset=offset, cpu_pids=cpu_pids
+    )
 
 
 # The relay on its own, as `stakehouse relay` runs it (production: its own Deployment), with
@@ -511,11 +556,11 @@ def app_processes(
     *,
     apis: int,
     probe_directory: str | None,
-) -> Iterator[list[str]]:
+) -> Iterator[tuple[list[str], dict[str, list[int]]]]:
     """`apis` API processes (the real app under uvicorn on uvloop, as `stakehouse serve`
     runs it) sharing the database's pub/sub, and the outbox relay: in its own process
     (`--relay own`, as production runs it) or inside the APIs (`--relay api`, one of them
-    holding the lease). Yields the APIs' base URLs."""
+    holding the lease). Yields the APIs' base URLs and the processes' ids by role."""
     env = {
         **os.environ,
         "STAKEHOUSE_DATABASE_URL": database_url,
@@ -542,11 +587,13 @@ def app_processes(
             ]  # fmt: skip
             started.append(subprocess.Popen(command, env=env, cwd=fixtures.REPO_ROOT))  # noqa: S603
             urls.append(f"http://127.0.0.1:{port}")
+        roles = {"api": [process.pid for process in started], "relay": []}
         if args.relay == "own":
             command = [sys.executable, "-c", _RELAY, probe_directory or ""]
             started.append(subprocess.Popen(command, env=env, cwd=fixtures.REPO_ROOT))  # noqa: S603
+            roles["relay"].append(started[-1].pid)
         _wait_until_live(started, urls)
-        yield urls
+        yield urls, roles
     finally:
         for process in started:
             process.terminate()
@@ -581,12 +628,12 @@ def _wait_until_live(started: list[subprocess.Popen[bytes]], urls: list[str]) ->
         time.sleep(0.2)
 
 
-STAGE_NAMES = ("commit", *fanout_probe.STAGES, "frame")
+STAGE_NAMES = ("begin", "commit", *fanout_probe.STAGES, "frame")
 
 
 def stage_breakdown(phase: Phase, noted: dict[str, dict[int, float]]) -> dict[str, list[float]]:
     """Per stage, ms from the stage before it for each change that passed both."""
-    times = {"commit": phase.committed, **noted, "frame": phase.lasts}
+    times = {"begin": phase.begun, "commit": phase.committed, **noted, "frame": phase.lasts}
     breakdown: dict[str, list[float]] = {}
     for before, after in itertools.pairwise(STAGE_NAMES):
         earlier, later = times.get(before, {}), times.get(after, {})
@@ -620,13 +667,41 @@ async def ceiling_phase(args: argparse.Namespace, book: Book, offset: int) -> tu
         )
         await asyncio.get_running_loop().run_in_executor(None, clients.wait_ready)
         result = await run_phase(
-            "ceiling", clients, book, ceiling_sender(control, book), args=args, offset=offset
-        )
+            "ceiling", clients, book, ceiling_sender(control, book), args=args, offset=offset,
+            cpu_pids={"server": [server.pid]},
+        )  # fmt: skip
         await control.close()
         return result
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+def report_costs(phases: list[Phase]) -> None:
+    """CPU per change and frame, latency from the transaction's start, and the stages."""
+    for phase in phases:
+        for role, seconds in phase.cpu_s.items():
+            if seconds or role != "relay":
+                say(f"{phase.name}: {role} CPU {seconds * 1000:.0f} ms, "
+                    f"{seconds * 1e6 / max(phase.changes, 1):.0f} us per change, "
+                    f"{seconds * 1e6 / max(phase.delivered, 1):.0f} us per frame")  # fmt: skip
+    for phase in phases:
+        if phase.begun:
+            from_begin = [
+                (phase.lasts[s] - phase.begun[s]) * 1000 for s in phase.lasts if s in phase.begun
+            ]
+            say(f"{phase.name}: from the committing transaction's start (an upper bound): "
+                f"last p50 {percentile(from_begin, 0.5):.1f} ms, "
+                f"p99 {percentile(from_begin, 0.99):.1f} ms")  # fmt: skip
+    for phase in phases:
+        if phase.stages:
+            say(f"{phase.name}: where the time goes, per change (ms from the stage before; "
+                "the probe's own cost included)")  # fmt: skip
+            say(f"  {'stage':<26}{'changes':>8}{'p50':>9}{'p99':>9}{'max':>9}")
+            for stage, values in phase.stages.items():
+                worst = max(values, default=float("nan"))
+                say(f"  {stage:<26}{len(values):>8}{percentile(values, 0.5):>9.1f}"
+                    f"{percentile(values, 0.99):>9.1f}{worst:>9.1f}")  # fmt: skip
 
 
 def report(phases: list[Phase], samples: dict[str, str], book: Book) -> None:
@@ -650,15 +725,7 @@ def report(phases: list[Phase], samples: dict[str, str], book: Book) -> None:
             say(f"{phase.name}: commit to the relay's NOTIFY p50 "
                 f"{percentile(phase.relay_ms, 0.5):.1f} ms, p99 "
                 f"{percentile(phase.relay_ms, 0.99):.1f} ms (of the latencies above)")  # fmt: skip
-    for phase in phases:
-        if phase.stages:
-            say(f"{phase.name}: where the time goes, per change (ms from the stage before; "
-                "the probe's own cost included)")  # fmt: skip
-            say(f"  {'stage':<26}{'changes':>8}{'p50':>9}{'p99':>9}{'max':>9}")
-            for stage, values in phase.stages.items():
-                worst = max(values, default=float("nan"))
-                say(f"  {stage:<26}{len(values):>8}{percentile(values, 0.5):>9.1f}"
-                    f"{percentile(values, 0.99):>9.1f}{worst:>9.1f}")  # fmt: skip
+    report_costs(phases)
     shared = next((p for p in phases if p.name == "shared"), None)
     if shared and ceiling:
         say(f"goal: last-socket p99 {percentile(shared.last_ms, 0.99):.0f} ms (<= 200), "
@@ -712,8 +779,8 @@ async def phases(args: argparse.Namespace, url: str, broker_url: str | None) -> 
                 with app_processes(
                     args, url, broker_url, apis=2 if name == "two-api" else 1,
                     probe_directory=probe,
-                ) as bases:  # fmt: skip
-                    phase, sample = await app_phase(name, args, bases, book, db=db, offset=offset)
+                ) as app:  # fmt: skip
+                    phase, sample = await app_phase(name, args, app, book, db=db, offset=offset)
                 if probe is not None:
                     phase.stages = stage_breakdown(phase, fanout_probe.read(probe))
         results.append(phase)
