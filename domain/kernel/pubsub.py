@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 # without their payload and the hub reads it from outbox_events.
 NOTIFY_PAYLOAD_MAX_BYTES: Final = 7_999
 SUBSCRIBER_QUEUE_SIZE: Final = 256
+# Notifications fanned out per turn of the event loop: well under a subscriber's queue, so
+# a subscriber that keeps up is never cut off by a burst the hub itself had queued.
+DISPATCH_BATCH_MAX: Final = 32
 # Notifications received but not yet fanned out; beyond this the hub is hopelessly behind
 # and treats it like a lost connection.
 HUB_BACKLOG_MAX: Final = 10_000
@@ -305,14 +308,18 @@ class EventHub:
                 # A half-open connection fails this ping (and the loop restarts).
                 await listening.connection.execute("SELECT 1", timeout=CONNECT_TIMEOUT_S)
                 continue
-            # Then everything else that has arrived, in the same turn.
+            # Then what else has arrived, up to a batch in this turn; a longer backlog
+            # (the process was off its core for a while) goes out a batch a turn, so the
+            # subscribers drain their queues between batches instead of overflowing them.
             texts = [first]
-            while not inbox.empty():
+            while not inbox.empty() and len(texts) < DISPATCH_BATCH_MAX:
                 texts.append(inbox.get_nowait())
             for text in texts:
                 if text is None:
                     raise ConnectionLost("the LISTEN connection was closed or fell behind")
                 await self._deliver(listening.connection, text)
+            if not inbox.empty():
+                await asyncio.sleep(0)
 
     async def _deliver(self, connection: asyncpg.Connection, text: str) -> None:
         try:
