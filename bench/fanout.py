@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -34,12 +35,15 @@ import re
 import resource
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
-from bench import fixtures
+from bench import fanout_probe, fixtures
 from bench.ledger_debit import run, say
 
 ODDS_BASE = 1.5
@@ -218,8 +222,17 @@ class Clients:
     """`processes` client processes sharing `lists` (each entry a socket)."""
 
     def __init__(
-        self, url: str, mode: str, book: Book, *, sockets: int, processes: int, unique: bool
+        self,
+        urls: list[str],
+        mode: str,
+        book: Book,
+        *,
+        sockets: int,
+        processes: int,
+        unique: bool,
     ) -> None:
+        # Client process `part` connects to urls[part % len(urls)]: with two API processes,
+        # each holds half the sockets, every list on both.
         lists = [number % book.lists() for number in range(sockets)]
         variables = [book.variables(index) for index in range(book.lists())]
         context = multiprocessing.get_context("spawn")
@@ -233,7 +246,10 @@ class Clients:
             parent, child = context.Pipe()
             process = context.Process(
                 target=client_process,
-                args=(child, ClientSpec(url, mode, mine, variables, unique, part * share)),
+                args=(
+                    child,
+                    ClientSpec(urls[part % len(urls)], mode, mine, variables, unique, part * share),
+                ),
                 daemon=True,
             )
             process.start()
@@ -306,6 +322,17 @@ class Phase:
     missing_changes: int
     # The app: commit to the relay's NOTIFY on the events channel (what the hub hears).
     relay_ms: list[float] = field(default_factory=list)
+    # Per change: when it committed and when the last socket's frame arrived (wall clock).
+    committed: dict[int, float] = field(default_factory=dict)
+    lasts: dict[int, float] = field(default_factory=dict)
+    # With --stages: per stage (bench/fanout_probe.py), ms from the previous stage.
+    stages: dict[str, list[float]] = field(default_factory=dict)
+    # Per change: when its transaction began (the commit's time is read after the bench's
+    # loop resumes, late by whatever else that loop had to do).
+    begun: dict[int, float] = field(default_factory=dict)
+    # CPU seconds each role's processes spent from the first publish to the end of the
+    # drain (the API's, the relay's; the ceiling's server): load-independent cost.
+    cpu_s: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -320,14 +347,20 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def publish(
-    book: Book, send: Any, sequences: range, rate: float, committed: dict[int, float]
+    book: Book,
+    send: Any,
+    sequences: range,
+    rate: float,
+    *,
+    committed: dict[int, float],
+    begun: dict[int, float],
 ) -> None:
     """Send `sequences` at `rate`/s (open loop: a slow send does not delay the next)."""
     started = time.perf_counter()
     tasks = []
 
     async def one(sequence: int) -> None:
-        await send(sequence % len(book.events), sequence)
+        await send(sequence % len(book.events), sequence, begun)
         committed[sequence] = time.time()
 
     for position, sequence in enumerate(sequences):
@@ -337,6 +370,18 @@ async def publish(
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(sequence)))
     await asyncio.gather(*tasks)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes `pids` have used so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            # After the command, which may hold spaces: fields 14 and 15 are utime, stime.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 async def _listen_to_relay(notified: dict[int, float]) -> Any:
@@ -362,27 +407,41 @@ def app_sender(db: Any, book: Book) -> Any:
     from domain.kernel.outbox import emit  # noqa: PLC0415
     from domain.sportsbook.feed.events import OddsChanged  # noqa: PLC0415
 
-    async def send(index: int, sequence: int) -> None:
+    async def send(index: int, sequence: int, begun: dict[int, float] | None = None) -> None:
         event_id, market_id, outcome_id = book.events[index]
         row = {
             "outcome_id": outcome_id, "market_id": market_id, "odds": odds_of(sequence),
             "status": "active", "market_status": "active",
         }  # fmt: skip
         async with db.transaction() as uow:
+            # With its connection in hand: a change waiting for one of the bench's pool is
+            # the bench's delay, not the app's.
+            await uow.session.connection()
+            if begun is not None:
+                begun[sequence] = time.time()
             await emit(uow, OddsChanged(event_id=event_id, outcomes=[row]), brand=None)
 
     return send
 
 
 def ceiling_sender(control: Any, book: Book) -> Any:
-    async def send(index: int, sequence: int) -> None:
+    async def send(index: int, sequence: int, begun: dict[int, float] | None = None) -> None:
+        if begun is not None:
+            begun[sequence] = time.time()
         await control.send(f"{book.list_of_event(index)}\n{book.frame(index, sequence)}")
 
     return send
 
 
 async def run_phase(
-    name: str, clients: Clients, book: Book, send: Any, *, args: argparse.Namespace, offset: int
+    name: str,
+    clients: Clients,
+    book: Book,
+    send: Any,
+    *,
+    args: argparse.Namespace,
+    offset: int,
+    cpu_pids: dict[str, list[int]],
 ) -> tuple[Phase, str]:
     """Warm up until every socket has heard a change, then publish for `--duration` s and
     drain (until every frame arrived, or nothing arrived for `--drain` s)."""
@@ -404,8 +463,10 @@ async def run_phase(
     committed: dict[int, float] = {}
     notified: dict[int, float] = {}
     listener = await _listen_to_relay(notified) if name != "ceiling" else None
+    begun: dict[int, float] = {}
+    cpu_before = {role: cpu_seconds(pids) for role, pids in cpu_pids.items()}
     started = time.time()
-    await publish(book, send, sequences, args.rate, committed)
+    await publish(book, send, sequences, args.rate, committed=committed, begun=begun)
     expected = sum(clients.per_list[book.list_of_event(s % len(book.events))] for s in sequences)
     total, progress_at = 0, time.monotonic()
     while total < expected and time.monotonic() - progress_at < args.drain:
@@ -413,6 +474,7 @@ async def run_phase(
         now_total = sum(clients.ask("total"))
         if now_total > total:
             total, progress_at = now_total, time.monotonic()
+    cpu_used = {role: cpu_seconds(pids) - cpu_before[role] for role, pids in cpu_pids.items()}
     found = clients.stop()
     firsts: dict[int, float] = {}
     lasts: dict[int, float] = {}
@@ -429,6 +491,7 @@ async def run_phase(
     last_ms = [(lasts[s] - committed[s]) * 1000 for s in lasts]
     missing = sum(1 for s in sequences if s not in lasts)
     phase = Phase(name, changes, expected, delivered, end - started, first_ms, last_ms, missing)
+    phase.committed, phase.lasts, phase.begun, phase.cpu_s = committed, lasts, begun, cpu_used
     if listener is not None:
         await listener.close()
         phase.relay_ms = [(notified[s] - committed[s]) * 1000 for s in notified if s in committed]
@@ -457,14 +520,133 @@ async def seed(args: argparse.Namespace) -> tuple[Book, Any]:
 
 
 async def app_phase(
-    name: str, args: argparse.Namespace, base_url: str, book: Book, *, db: Any, offset: int
+    name: str,
+    args: argparse.Namespace,
+    app: tuple[list[str], dict[str, list[int]]],
+    book: Book,
+    *,
+    db: Any,
+    offset: int,
 ) -> tuple[Phase, str]:
-    url = base_url.replace("http://", "ws://") + "/graphql"
+    urls, cpu_pids = app
+    websocket_urls = [url.replace("http://", "ws://") + "/graphql" for url in urls]
     clients = Clients(
-        url, "app", book, sockets=args.sockets, processes=args.clients, unique=name == "per-socket"
-    )
+        websocket_urls, "app", book, sockets=args.sockets, processes=args.clients,
+        unique=name == "per-socket",
+    )  # fmt: skip
     await asyncio.get_running_loop().run_in_executor(None, clients.wait_ready)
-    return await run_phase(name, clients, book, app_sender(db, book), args=args, offset=offset)
+    return await run_phase(
+        name, clients, book, app_sender(db, book), args=args, offset=offset, cpu_pids=cpu_pids
+    )
+
+
+# The relay on its own, as `stakehouse relay` runs it (production: its own Deployment), with
+# the stage probe when given a directory.
+_RELAY = """
+import sys
+directory = sys.argv.pop(1)
+if directory:
+    from bench.fanout_probe import install
+    install(directory, "relay", web=False)
+from web.cli import main
+sys.argv = ["stakehouse", "relay", "--metrics-port", "0"]
+main()
+"""
+
+
+@contextlib.contextmanager
+def app_processes(
+    args: argparse.Namespace,
+    database_url: str,
+    broker_url: str | None,
+    *,
+    apis: int,
+    probe_directory: str | None,
+) -> Iterator[tuple[list[str], dict[str, list[int]]]]:
+    """`apis` API processes (the real app under uvicorn on uvloop, as `stakehouse serve`
+    runs it) sharing the database's pub/sub, and the outbox relay: in its own process
+    (`--relay own`, as production runs it) or inside the APIs (`--relay api`, one of them
+    holding the lease). Yields the APIs' base URLs and the processes' ids by role."""
+    env = {
+        **os.environ,
+        "STAKEHOUSE_DATABASE_URL": database_url,
+        "STAKEHOUSE_BROKER_URL": broker_url or "",
+        "STAKEHOUSE_LOG_LEVEL": "WARNING",
+        "STAKEHOUSE_DATABASE_POOL_SIZE": "20",
+        "STAKEHOUSE_RELAY_IN_API": "true" if args.relay == "api" else "false",
+    }
+    started: list[subprocess.Popen[bytes]] = []
+    urls: list[str] = []
+    try:
+        for number in range(apis):
+            port = fixtures._free_port()
+            if args.profile_server and number == 0:
+                launcher = ["-c", fixtures._PROFILED_UVICORN, args.profile_server]
+            elif probe_directory:
+                launcher = ["-c", fanout_probe.UVICORN, probe_directory]
+            else:
+                launcher = ["-m", "uvicorn"]
+            command = [
+                sys.executable, *launcher, "web.cli:asgi_app", "--factory", "--loop", "uvloop",
+                "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+                "--log-level", "warning", "--lifespan", "on",
+            ]  # fmt: skip
+            started.append(subprocess.Popen(command, env=env, cwd=fixtures.REPO_ROOT))  # noqa: S603
+            urls.append(f"http://127.0.0.1:{port}")
+        roles = {"api": [process.pid for process in started], "relay": []}
+        if args.relay == "own":
+            command = [sys.executable, "-c", _RELAY, probe_directory or ""]
+            started.append(subprocess.Popen(command, env=env, cwd=fixtures.REPO_ROOT))  # noqa: S603
+            roles["relay"].append(started[-1].pid)
+        _wait_until_live(started, urls)
+        yield urls, roles
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+# Three processes importing the app at once on a loaded 2-core machine take minutes.
+START_TIMEOUT_S = 600.0
+
+
+def _wait_until_live(started: list[subprocess.Popen[bytes]], urls: list[str]) -> None:
+    """Until every API answers /livez; raises if any process (the relay's too) exits."""
+    import httpx  # noqa: PLC0415
+
+    waiting = set(urls)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while waiting:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the app did not come up in {START_TIMEOUT_S:.0f} s")
+        for process in started:
+            if process.poll() is not None:
+                raise RuntimeError(f"an app process exited with {process.returncode}")
+        for url in list(waiting):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/livez", timeout=1).status_code == 200:
+                    waiting.discard(url)
+        time.sleep(0.2)
+
+
+STAGE_NAMES = ("begin", "commit", *fanout_probe.STAGES, "frame")
+
+
+def stage_breakdown(phase: Phase, noted: dict[str, dict[int, float]]) -> dict[str, list[float]]:
+    """Per stage, ms from the stage before it for each change that passed both."""
+    times = {"begin": phase.begun, "commit": phase.committed, **noted, "frame": phase.lasts}
+    breakdown: dict[str, list[float]] = {}
+    for before, after in itertools.pairwise(STAGE_NAMES):
+        earlier, later = times.get(before, {}), times.get(after, {})
+        breakdown[f"{before} -> {after}"] = [
+            (later[s] - earlier[s]) * 1000 for s in phase.committed if s in earlier and s in later
+        ]
+    return breakdown
 
 
 async def ceiling_phase(args: argparse.Namespace, book: Book, offset: int) -> tuple[Phase, str]:
@@ -487,17 +669,45 @@ async def ceiling_phase(args: argparse.Namespace, book: Book, offset: int) -> tu
             raise RuntimeError("the ceiling server did not start")
         await control.send("control")
         clients = Clients(
-            url, "ceiling", book, sockets=args.sockets, processes=args.clients, unique=False
+            [url], "ceiling", book, sockets=args.sockets, processes=args.clients, unique=False
         )
         await asyncio.get_running_loop().run_in_executor(None, clients.wait_ready)
         result = await run_phase(
-            "ceiling", clients, book, ceiling_sender(control, book), args=args, offset=offset
-        )
+            "ceiling", clients, book, ceiling_sender(control, book), args=args, offset=offset,
+            cpu_pids={"server": [server.pid]},
+        )  # fmt: skip
         await control.close()
         return result
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+def report_costs(phases: list[Phase]) -> None:
+    """CPU per change and frame, latency from the transaction's start, and the stages."""
+    for phase in phases:
+        for role, seconds in phase.cpu_s.items():
+            if seconds or role != "relay":
+                say(f"{phase.name}: {role} CPU {seconds * 1000:.0f} ms, "
+                    f"{seconds * 1e6 / max(phase.changes, 1):.0f} us per change, "
+                    f"{seconds * 1e6 / max(phase.delivered, 1):.0f} us per frame")  # fmt: skip
+    for phase in phases:
+        if phase.begun:
+            from_begin = [
+                (phase.lasts[s] - phase.begun[s]) * 1000 for s in phase.lasts if s in phase.begun
+            ]
+            say(f"{phase.name}: from the committing transaction's start (an upper bound): "
+                f"last p50 {percentile(from_begin, 0.5):.1f} ms, "
+                f"p99 {percentile(from_begin, 0.99):.1f} ms")  # fmt: skip
+    for phase in phases:
+        if phase.stages:
+            say(f"{phase.name}: where the time goes, per change (ms from the stage before; "
+                "the probe's own cost included)")  # fmt: skip
+            say(f"  {'stage':<26}{'changes':>8}{'p50':>9}{'p99':>9}{'max':>9}")
+            for stage, values in phase.stages.items():
+                worst = max(values, default=float("nan"))
+                say(f"  {stage:<26}{len(values):>8}{percentile(values, 0.5):>9.1f}"
+                    f"{percentile(values, 0.99):>9.1f}{worst:>9.1f}")  # fmt: skip
 
 
 def report(phases: list[Phase], samples: dict[str, str], book: Book) -> None:
@@ -521,10 +731,16 @@ def report(phases: list[Phase], samples: dict[str, str], book: Book) -> None:
             say(f"{phase.name}: commit to the relay's NOTIFY p50 "
                 f"{percentile(phase.relay_ms, 0.5):.1f} ms, p99 "
                 f"{percentile(phase.relay_ms, 0.99):.1f} ms (of the latencies above)")  # fmt: skip
+    report_costs(phases)
     shared = next((p for p in phases if p.name == "shared"), None)
     if shared and ceiling:
         say(f"goal: last-socket p99 {percentile(shared.last_ms, 0.99):.0f} ms (<= 200), "
             f"throughput {shared.rate / ceiling.rate:.2f}x the broadcast (>= 0.8)")  # fmt: skip
+    two = next((p for p in phases if p.name == "two-api"), None)
+    if two and ceiling:
+        say(f"two API processes behind pub/sub: last-socket p99 "
+            f"{percentile(two.last_ms, 0.99):.0f} ms, throughput "
+            f"{two.rate / ceiling.rate:.2f}x the broadcast")  # fmt: skip
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -538,7 +754,15 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=2, help="client processes")
     parser.add_argument(
         "--phases", nargs="+", default=["ceiling", "shared", "per-socket"],
-        choices=["ceiling", "shared", "per-socket"],
+        choices=["ceiling", "shared", "two-api", "per-socket"],
+    )  # fmt: skip
+    parser.add_argument(
+        "--relay", choices=["own", "api"], default="own",
+        help="the outbox relay in its own process (as production runs it) or inside the API",
+    )  # fmt: skip
+    parser.add_argument(
+        "--stages", action="store_true",
+        help="time each stage inside the app's processes (bench/fanout_probe.py)",
     )  # fmt: skip
     parser.add_argument("--profile-server", help="run the app under cProfile, stats to this file")
     parser.add_argument("--ceiling-server", type=int, help=argparse.SUPPRESS)
@@ -556,8 +780,15 @@ async def phases(args: argparse.Namespace, url: str, broker_url: str | None) -> 
         if name == "ceiling":
             phase, sample = await ceiling_phase(args, book, offset)
         else:
-            with fixtures.app_server(url, broker_url, profile_path=args.profile_server) as base:
-                phase, sample = await app_phase(name, args, base, book, db=db, offset=offset)
+            with contextlib.ExitStack() as stack:
+                probe = stack.enter_context(tempfile.TemporaryDirectory()) if args.stages else None
+                with app_processes(
+                    args, url, broker_url, apis=2 if name == "two-api" else 1,
+                    probe_directory=probe,
+                ) as app:  # fmt: skip
+                    phase, sample = await app_phase(name, args, app, book, db=db, offset=offset)
+                if probe is not None:
+                    phase.stages = stage_breakdown(phase, fanout_probe.read(probe))
         results.append(phase)
         samples[name] = sample
         p99 = percentile(phase.last_ms, 0.99)

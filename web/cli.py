@@ -236,7 +236,11 @@ def relay(
 
     assert settings.database_url is not None
     database_url = settings.database_url
-    asyncio.run(_until_signalled(settings, lambda db, stop: run_relay(db, database_url, stop)))
+    # On uvloop, as uvicorn runs the API: the relay sits on the path from every commit to
+    # every subscriber's frame.
+    import uvloop  # noqa: PLC0415
+
+    uvloop.run(_until_signalled(settings, lambda db, stop: run_relay(db, database_url, stop)))
 
 
 def _serve_metrics(port: int) -> None:

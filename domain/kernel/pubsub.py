@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 # without their payload and the hub reads it from outbox_events.
 NOTIFY_PAYLOAD_MAX_BYTES: Final = 7_999
 SUBSCRIBER_QUEUE_SIZE: Final = 256
+# Notifications fanned out per turn of the event loop: well under a subscriber's queue, so
+# a subscriber that keeps up is never cut off by a burst the hub itself had queued.
+DISPATCH_BATCH_MAX: Final = 32
 # Notifications received but not yet fanned out; beyond this the hub is hopelessly behind
 # and treats it like a lost connection.
 HUB_BACKLOG_MAX: Final = 10_000
@@ -292,23 +295,41 @@ class EventHub:
     async def _pump(self, listening: _Listening) -> None:
         """Fan out notifications; raises ConnectionLost (or what the connection raised)
         when the connection is gone."""
+        inbox = listening.inbox
         while True:
             try:
-                text = await asyncio.wait_for(listening.inbox.get(), KEEPALIVE_INTERVAL_S)
+                # asyncio.timeout, not wait_for: wait_for ran each get as a task of its
+                # own, so every notification cost a turn of the event loop, and behind a
+                # busy loop (thousands of sockets) the hub fell a second behind at a
+                # hundred notifications a second.
+                async with asyncio.timeout(KEEPALIVE_INTERVAL_S):
+                    first = await inbox.get()
             except TimeoutError:
                 # A half-open connection fails this ping (and the loop restarts).
                 await listening.connection.execute("SELECT 1", timeout=CONNECT_TIMEOUT_S)
                 continue
-            if text is None:
-                raise ConnectionLost("the LISTEN connection was closed or fell behind")
-            try:
-                notification = _Notification.decode(text)
-            except (ValueError, KeyError, TypeError):
-                log.exception("event hub ignored a malformed notification: %.200s", text)
-                continue
-            event = await self._resolve(listening.connection, notification)
-            if event is not None:
-                self._dispatch(event)
+            # Then what else has arrived, up to a batch in this turn; a longer backlog
+            # (the process was off its core for a while) goes out a batch a turn, so the
+            # subscribers drain their queues between batches instead of overflowing them.
+            texts = [first]
+            while not inbox.empty() and len(texts) < DISPATCH_BATCH_MAX:
+                texts.append(inbox.get_nowait())
+            for text in texts:
+                if text is None:
+                    raise ConnectionLost("the LISTEN connection was closed or fell behind")
+                await self._deliver(listening.connection, text)
+            if not inbox.empty():
+                await asyncio.sleep(0)
+
+    async def _deliver(self, connection: asyncpg.Connection, text: str) -> None:
+        try:
+            notification = _Notification.decode(text)
+        except (ValueError, KeyError, TypeError):
+            log.exception("event hub ignored a malformed notification: %.200s", text)
+            return
+        event = await self._resolve(connection, notification)
+        if event is not None:
+            self._dispatch(event)
 
     async def _resolve(
         self, connection: asyncpg.Connection, notification: _Notification

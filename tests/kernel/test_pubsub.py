@@ -16,6 +16,7 @@ from domain.kernel.db import Database, plain_url
 from domain.kernel.outbox import EVENTS_CHANNEL, Event, OutboxEvent, emit
 from domain.kernel.pubsub import (
     APPLICATION_NAME,
+    DISPATCH_BATCH_MAX,
     NOTIFY_PAYLOAD_MAX_BYTES,
     EventHub,
     PublishedEvent,
@@ -73,6 +74,52 @@ async def test_subscribers_receive_their_topic_and_brand_only(db: Database, hub:
         # The northstar event came first: receiving event 2 first proves it was filtered.
         assert await next_event(aurora) == ping(2, "aurora")
         assert await next_event(other_topic) == other
+
+
+async def test_a_burst_of_events_reaches_subscribers_within_a_few_turns_of_the_loop(
+    db: Database, hub: EventHub
+) -> None:
+    # A busy API process gives the hub one turn of its event loop at a time: a hub that
+    # took a turn (or two) per notification fell a second behind a hundred changes a
+    # second. The turns are counted by a task that yields once per turn.
+    burst = 200
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            await asyncio.sleep(0)
+            turns += 1
+
+    async with hub.subscribe(Ping.topic) as events:
+        await publish(db, *(ping(number, "aurora") for number in range(burst)))
+        first = await next_event(events)
+        ticker = asyncio.create_task(count_turns())
+        try:
+            # Not next_event: its wait_for would spend turns of its own.
+            async with asyncio.timeout(TIMEOUT_S):
+                received = [first] + [await anext(events) for _ in range(burst - 1)]
+            turns_taken = turns
+        finally:
+            ticker.cancel()
+
+    assert [event.id for event in received] == list(range(burst))
+    # A batch of notifications a turn (the subscriber drains between batches).
+    assert turns_taken <= 2 * burst // DISPATCH_BATCH_MAX + 4
+
+
+async def test_a_burst_longer_than_a_subscribers_queue_reaches_a_subscriber_that_keeps_up(
+    db: Database, hub: EventHub
+) -> None:
+    # The hub queues what arrives while it is busy; handing all of it over in one turn
+    # would cut off a subscriber whose queue is shorter than the backlog.
+    burst = 300
+    async with hub.subscribe(Ping.topic, queue_size=DISPATCH_BATCH_MAX * 2) as events:
+        await publish(db, *(ping(number, "aurora") for number in range(burst)))
+        async with asyncio.timeout(TIMEOUT_S):
+            received = [await anext(events) for _ in range(burst)]
+
+    assert [event.id for event in received] == list(range(burst))
 
 
 async def test_large_event_is_read_from_the_outbox(db: Database, hub: EventHub) -> None:
