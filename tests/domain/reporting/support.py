@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select, text
 
 from domain.accounts.players import Registration
@@ -14,9 +16,11 @@ from domain.casino.catalog import ORIGINALS, seed_demo_catalog
 from domain.casino.protocol import WalletOperation, WalletRequest
 from domain.casino.service import bet, launch, rollback, win
 from domain.compliance.onboarding import register
+from domain.integrations.rates import SandboxRates
+from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.outbox import OutboxEvent
-from domain.reporting import service
+from domain.reporting import rates, service
 from domain.sportsbook.models import BetType
 from domain.sportsbook.placement import BetSlip, Selection, place_bet
 from domain.wallets.models import HouseAccountKind, WalletKind
@@ -25,6 +29,32 @@ from tests.support import STRONG_PASSWORD
 
 GAME = "originals-dice"
 COUNTRIES = {"aurora": "MT", "northstar": "SE", "kumo": "JP"}
+
+
+def brand_today(registry: BrandRegistry, brand: str) -> date:
+    """The brand's business day now: reports keep days in the brand's time zone, which is
+    a day ahead of UTC's for an hour or two every night (Malta: 23:00 to 24:00 UTC in
+    winter), so a test that asked the machine's UTC date would fail then."""
+    return datetime.now(ZoneInfo(registry.get(brand).time_zone)).date()
+
+
+async def load_rates(
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    currencies: list[str],
+    day_from: date,
+    day_to: date,
+) -> int:
+    """The sandbox provider's EUR rates for the days, loaded as the daily job loads them
+    once `day_to` has begun in UTC (a provider publishes a day's rates then, and late at
+    night the brand's day is already the next UTC day)."""
+    with monkeypatch.context() as later:
+        later.setattr(clock, "now", lambda: datetime.combine(day_to, time(12), UTC))
+        return await rates.load(
+            db, SandboxRates(), reporting_currency="EUR", currencies=currencies,
+            day_from=day_from, day_to=day_to,
+        )  # fmt: skip
 
 
 async def player(db: Database, registry: BrandRegistry, brand: str, currency: str) -> uuid.UUID:

@@ -7,14 +7,22 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
+import pytest
+
 from domain.brands.service import BrandRegistry
-from domain.integrations.rates import SandboxRates
-from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.reporting import rates
 from domain.reporting.formula import Formula
 from domain.reporting.queries import Dimension, ReportRequest, report
-from tests.domain.reporting.support import Casino, apply_outbox, execute, ledger_move, player
+from tests.domain.reporting.support import (
+    Casino,
+    apply_outbox,
+    brand_today,
+    execute,
+    ledger_move,
+    load_rates,
+    player,
+)
 
 
 def test_minor_rates_fold_in_the_currencies_exponents() -> None:
@@ -37,19 +45,14 @@ async def _stakes_on_two_days(db: Database, owner_db: Database, registry: BrandR
 
 
 async def test_a_month_in_the_reporting_currency_is_the_sum_of_its_days_at_their_rates(
-    db: Database, owner_db: Database, registry: BrandRegistry
+    db: Database, owner_db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _stakes_on_two_days(db, owner_db, registry)
-    today = clock.today()
+    today = brand_today(registry, "aurora")
     yesterday = today - timedelta(days=1)
-    written = await rates.load(
-        db, SandboxRates(), reporting_currency="EUR", currencies=["GBP", "SEK"],
-        day_from=yesterday, day_to=today,
-    )  # fmt: skip
-    again = await rates.load(
-        db, SandboxRates(), reporting_currency="EUR", currencies=["GBP", "SEK"],
-        day_from=yesterday, day_to=today,
-    )  # fmt: skip
+    days = {"currencies": ["GBP", "SEK"], "day_from": yesterday, "day_to": today}
+    written = await load_rates(db, monkeypatch, **days)
+    again = await load_rates(db, monkeypatch, **days)
     assert written == again == 4
     assert await execute(db, "SELECT count(*) FROM reporting_rates") == [(4,)]
     minor = dict(
@@ -80,15 +83,12 @@ async def test_a_month_in_the_reporting_currency_is_the_sum_of_its_days_at_their
 
 
 async def test_a_line_with_a_day_without_a_rate_has_no_converted_amounts(
-    db: Database, owner_db: Database, registry: BrandRegistry
+    db: Database, owner_db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _stakes_on_two_days(db, owner_db, registry)
-    today = clock.today()
+    today = brand_today(registry, "aurora")
     yesterday = today - timedelta(days=1)
-    await rates.load(
-        db, SandboxRates(), reporting_currency="EUR", currencies=["GBP"],
-        day_from=today, day_to=today,
-    )  # fmt: skip
+    await load_rates(db, monkeypatch, currencies=["GBP"], day_from=today, day_to=today)
 
     async with db.uow() as uow:
         by_range = await report(

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
+import pytest
+
 from domain.brands.service import BrandRegistry
-from domain.integrations.rates import SandboxRates
-from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.money import from_minor
-from domain.reporting import rates
-from tests.domain.reporting.support import Casino, apply_outbox, execute, ledger_move, player
+from tests.domain.reporting.support import (
+    Casino,
+    apply_outbox,
+    brand_today,
+    execute,
+    ledger_move,
+    load_rates,
+    player,
+)
 from tests.schema.accounts.test_staff import signed_in_staff
 from tests.support import AURORA, Api
 
@@ -22,7 +29,7 @@ REPORT = """query($from: Date!, $to: Date!) {
 
 
 async def test_a_line_shows_its_amounts_in_the_reporting_currency_once_rates_are_loaded(
-    server: str, db: Database, registry: BrandRegistry
+    server: str, db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pound = await player(db, registry, "aurora", "GBP")
     await ledger_move(db, "aurora", pound, "GBP", 50_00)
@@ -32,7 +39,8 @@ async def test_a_line_shows_its_amounts_in_the_reporting_currency_once_rates_are
     finance = await signed_in_staff(
         Api(server, AURORA), db, "fx@op.example", ["finance"], ["aurora"]
     )
-    today = {"from": clock.today().isoformat(), "to": clock.today().isoformat()}
+    day = brand_today(registry, "aurora")
+    today = {"from": day.isoformat(), "to": day.isoformat()}
 
     before = (await finance.query(REPORT, today)).data["report"]["lines"]
     assert before == [
@@ -40,10 +48,7 @@ async def test_a_line_shows_its_amounts_in_the_reporting_currency_once_rates_are
          "inReportingCurrency": None},
     ]  # fmt: skip
 
-    await rates.load(
-        db, SandboxRates(), reporting_currency="EUR", currencies=["GBP"],
-        day_from=clock.today(), day_to=clock.today(),
-    )  # fmt: skip
+    await load_rates(db, monkeypatch, currencies=["GBP"], day_from=day, day_to=day)
     ((minor_rate,),) = await execute(db, "SELECT minor_rate FROM reporting_rates")
     assert isinstance(minor_rate, Decimal)
     euros = from_minor(int((12_34 * minor_rate).to_integral_value(ROUND_HALF_EVEN)), "EUR")
