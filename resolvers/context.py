@@ -18,7 +18,7 @@ from domain.accounts import sessions
 from domain.accounts.models import OddsFormat, PrincipalKind, SessionTransport
 from domain.accounts.principal import Principal
 from domain.brands.service import Brand, BrandRegistry
-from domain.kernel.db import Database
+from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.logs import bind_log_context
 from domain.kernel.settings import Settings
 
@@ -84,13 +84,15 @@ class Context:
         brand's first domain over HTTPS."""
         return self.site_origin or f"https://{self.brand.domains[0]}"
 
-    async def principal(self) -> Principal | None:
-        """Who is calling (None: nobody, or a session that is no longer valid)."""
+    async def principal(self, uow: UnitOfWork | None = None) -> Principal | None:
+        """Who is calling (None: nobody, or a session that is no longer valid). A mutation
+        passes its unit of work: the session is then read in the mutation's own
+        transaction, on its connection, instead of on a connection of its own first."""
         if not self.cache_principal:
-            return await self._authenticate()
+            return await self._authenticate(uow)
         async with self._principal_lock:
             if not self._principal_loaded:
-                self._principal = await self._authenticate()
+                self._principal = await self._authenticate(uow)
                 self._principal_loaded = True
                 _bind_player(self._principal)
             return self._principal
@@ -148,9 +150,13 @@ class Context:
         self._principal_loaded = False
         self._odds_format = None
 
-    async def _authenticate(self) -> Principal | None:
+    async def _authenticate(self, within: UnitOfWork | None) -> Principal | None:
         if self.credentials is None:
             return None
+        if within is not None:
+            return await sessions.authenticate_token(
+                within, self.credentials.token, self.brand.slug
+            )
         # Every request authenticates: one standalone statement, no transaction around it.
         async with self.db.autocommit() as uow:
             return await sessions.authenticate_token(uow, self.credentials.token, self.brand.slug)

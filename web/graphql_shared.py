@@ -37,6 +37,7 @@ from strawberry.utils.aio import aclosing
 
 from domain.accounts.models import OddsFormat
 from domain.accounts.principal import Principal
+from domain.kernel.db import UnitOfWork
 from domain.kernel.pubsub import SubscriptionInterrupted
 from resolvers.context import Context
 from resolvers.sportsbook.fanout import fanout_for
@@ -111,7 +112,7 @@ class SharedContext(Context):
     def known_odds_format(self) -> OddsFormat | None:
         return self.shared_odds_format
 
-    async def principal(self) -> Principal | None:
+    async def principal(self, uow: UnitOfWork | None = None) -> Principal | None:
         return None
 
 

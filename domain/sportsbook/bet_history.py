@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from domain.kernel import paging
 from domain.kernel.db import UnitOfWork
 from domain.sportsbook.models import Bet, BetLeg, BetStatus, Outcome
+from domain.sportsbook.queries import BetWithLegs
 
 
 class BetGroup(StrEnum):
@@ -74,15 +75,6 @@ async def player_bets(
 async def bets_by_id(uow: UnitOfWork, brand: str, ids: Sequence[int]) -> dict[int, Bet]:
     rows = await uow.session.scalars(select(Bet).where(Bet.brand == brand, Bet.id.in_(list(ids))))
     return {row.id: row for row in rows}
-
-
-@dataclass(frozen=True)
-class BetWithLegs:
-    bet: Bet
-    # In the order of the slip.
-    legs: list[BetLeg]
-    # The legs' outcomes by id.
-    outcomes: dict[int, Outcome]
 
 
 async def bet_with_legs(uow: UnitOfWork, brand: str, bet_id: int) -> BetWithLegs | None:

@@ -46,8 +46,16 @@ from domain.sportsbook.errors import (
     StakeTooHigh,
     StakeTooLow,
 )
-from domain.sportsbook.models import BetStatus, BetType, EventStatus, OddsPolicy
-from domain.sportsbook.queries import PlacedBet
+from domain.sportsbook.models import (
+    Bet,
+    BetLeg,
+    BetStatus,
+    BetType,
+    EventStatus,
+    OddsPolicy,
+    Outcome,
+)
+from domain.sportsbook.queries import BetWithLegs, PlacedBet
 from domain.sportsbook.repository import PlacementContext, SelectionRow
 from domain.wallets.errors import IdempotencyConflict, UnsupportedCurrency
 from domain.wallets.ledger import IdempotencyScope, Leg, check_key, request_hash
@@ -186,13 +194,23 @@ async def place_bet(
             if bonus and bonus["completed"]:
                 # This stake met the grant's wagering: convert it in the same transaction.
                 await complete_if_wagered(uow, brand.slug, uuid.UUID(bonus["grant"]))
+            bet_id = int(result["bet_id"])
             return PlacedBet(
-                bet_id=int(result["bet_id"]),
+                bet_id=bet_id,
                 status=decision.status,
                 total_stake_minor=decision.total_stake_minor,
                 potential_return_minor=decision.potential_return_minor,
                 odds=decision.odds,
                 accept_after=decision.accept_after,
+                shown=_as_written(
+                    bet_id,
+                    brand.slug,
+                    player_id=player_id,
+                    slip=slip,
+                    context=context,
+                    decision=decision,
+                    rows=rows,
+                ),
             )
         if result["outcome"] == "existing":
             # A concurrent duplicate committed first.
@@ -466,6 +484,68 @@ def _parameters(
         ),
         "metadata": metadata,
     }
+
+
+def _as_written(
+    bet_id: int,
+    brand: str,
+    *,
+    player_id: uuid.UUID,
+    slip: BetSlip,
+    context: PlacementContext,
+    decision: Decision,
+    rows: Mapping[int, SelectionRow],
+) -> BetWithLegs:
+    """The bet, its legs and their outcomes as `stakehouse_sportsbook_place` wrote them,
+    from the values it was given: what reading them back in this transaction would return
+    (odds at the column's scale, `placed_at` the transaction's start), without the read."""
+    bet = Bet(
+        id=bet_id, brand=brand, player_id=player_id, currency=context.currency,
+        bet_type=decision.bet["bet_type"], system_name=decision.bet["system_name"],
+        combination_sizes=decision.bet["combination_sizes"],
+        line_count=decision.bet["line_count"], stake_minor=slip.stake_minor,
+        total_stake_minor=decision.total_stake_minor, each_way=slip.each_way,
+        free_bet=slip.free_bet, odds_policy=slip.odds_policy.value,
+        status=decision.status.value, potential_return_minor=decision.potential_return_minor,
+        payout_minor=None, idempotency_key=slip.idempotency_key,
+        placed_at=context.transaction_at, accept_after=decision.accept_after, settled_at=None,
+    )  # fmt: skip
+    legs = [
+        BetLeg(
+            bet_id=bet_id,
+            leg_number=leg["leg_number"],
+            outcome_id=leg["outcome_id"],
+            market_id=leg["market_id"],
+            event_id=leg["event_id"],
+            requested_odds=_odds_column(Decimal(leg["requested_odds"])),
+            odds=_odds_column(Decimal(leg["odds"])),
+            each_way_places=leg["each_way_places"],
+            each_way_fraction_numerator=leg["each_way_fraction_numerator"],
+            each_way_fraction_denominator=leg["each_way_fraction_denominator"],
+            result=None,
+            win_factor=None,
+            place_factor=None,
+        )
+        for leg in decision.legs
+    ]
+    outcomes = {
+        row.outcome_id: Outcome(
+            id=row.outcome_id,
+            market_id=row.market_id,
+            key=row.outcome_key,
+            name=row.outcome_name,
+            odds=row.odds,
+            status=row.outcome_status,
+            position=row.outcome_position,
+        )
+        for row in (rows[leg.outcome_id] for leg in legs)
+    }
+    return BetWithLegs(bet, legs, outcomes)
+
+
+def _odds_column(odds: Decimal) -> Decimal:
+    """Odds as the ODDS column (numeric(10, 4)) stores and returns them."""
+    return odds.quantize(odds_math.ODDS_PLACES)
 
 
 async def _replay(

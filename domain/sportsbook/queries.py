@@ -15,6 +15,15 @@ from domain.sportsbook.models import Bet, BetLeg, BetStatus, Outcome
 
 
 @dataclass(frozen=True)
+class BetWithLegs:
+    bet: Bet
+    # In the order of the slip.
+    legs: list[BetLeg]
+    # The legs' outcomes by id.
+    outcomes: dict[int, Outcome]
+
+
+@dataclass(frozen=True)
 class PlacedBet:
     bet_id: int
     status: BetStatus
@@ -25,6 +34,9 @@ class PlacedBet:
     accept_after: datetime | None
     # True when this was a replay of an earlier placement with the same key.
     replayed: bool = False
+    # A new bet as it was written, with its legs and their outcomes, built from what the
+    # placement had in hand (None on a replay: read it back). The API shows it without a read.
+    shown: BetWithLegs | None = None
 
 
 async def bet_by_key(

@@ -47,6 +47,8 @@ class PlacementContext:
     # player (no extra trip).
     kyc_tier: str = "none"
     registered_at: datetime | None = None
+    # The transaction's start (`now()`): the placed bet's `placed_at`, which defaults to it.
+    transaction_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,10 @@ class SelectionRow:
     outcome_id: int
     odds: Decimal
     outcome_status: str
+    # What the bet's legs show of their outcomes (the payload is built without a read-back).
+    outcome_key: str
+    outcome_name: str
+    outcome_position: int | None
     market_id: int
     market_status: str
     event_id: int
@@ -74,6 +80,7 @@ class SelectionRow:
 # the bet, never in between), with everything else placement needs of the player.
 _CONTEXT = text("""
 SELECT p.status, p.currency, p.protection_active, p.kyc_tier, p.created_at,
+       now() AS transaction_at,
        ARRAY(
            SELECT a.id FROM unnest(:order) WITH ORDINALITY AS o(kind, position)
            JOIN ledger_accounts a ON a.brand = p.brand AND a.player_id = p.id
@@ -137,6 +144,7 @@ async def placement_context(
         protection_active=bool(row.protection_active),
         kyc_tier=row.kyc_tier,
         registered_at=row.created_at,
+        transaction_at=row.transaction_at,
     )
 
 
@@ -156,38 +164,49 @@ async def selection_kinds(
     return {outcome_id: (sport, market_type) for outcome_id, sport, market_type in rows}
 
 
+# Built once: building this select and its cache key per placement cost as much CPU as
+# running it.
+_SELECTIONS = (
+    select(
+        Outcome.id,
+        Outcome.odds,
+        Outcome.status,
+        Outcome.key,
+        Outcome.name,
+        Outcome.position,
+        Market.id,
+        Market.status,
+        Event.id,
+        Event.status,
+        Market.allows_same_event_combination,
+        Market.each_way_places,
+        Market.each_way_fraction_numerator,
+        Market.each_way_fraction_denominator,
+        Market.bet_delay_seconds,
+        Market.min_stake_minor,
+        Market.max_stake_minor,
+        Market.max_payout_minor,
+        Market.liability_limit_minor,
+        OutcomeLiability.liability_minor,
+    )
+    .join(Market, Market.id == Outcome.market_id)
+    .join(Event, Event.id == Market.event_id)
+    .outerjoin(
+        OutcomeLiability,
+        (OutcomeLiability.outcome_id == Outcome.id)
+        & (OutcomeLiability.currency == bindparam("currency")),
+    )
+    .where(Outcome.id.in_(bindparam("outcome_ids", expanding=True)))
+)
+
+
 async def selections(
     uow: UnitOfWork, outcome_ids: Sequence[int], currency: str
 ) -> dict[int, SelectionRow]:
     """The outcomes with their market and event, and the liability each carries in
     `currency`, in one read."""
     rows = await uow.session.execute(
-        select(
-            Outcome.id,
-            Outcome.odds,
-            Outcome.status,
-            Market.id,
-            Market.status,
-            Event.id,
-            Event.status,
-            Market.allows_same_event_combination,
-            Market.each_way_places,
-            Market.each_way_fraction_numerator,
-            Market.each_way_fraction_denominator,
-            Market.bet_delay_seconds,
-            Market.min_stake_minor,
-            Market.max_stake_minor,
-            Market.max_payout_minor,
-            Market.liability_limit_minor,
-            OutcomeLiability.liability_minor,
-        )
-        .join(Market, Market.id == Outcome.market_id)
-        .join(Event, Event.id == Market.event_id)
-        .outerjoin(
-            OutcomeLiability,
-            (OutcomeLiability.outcome_id == Outcome.id) & (OutcomeLiability.currency == currency),
-        )
-        .where(Outcome.id.in_(list(outcome_ids)))
+        _SELECTIONS, {"outcome_ids": list(outcome_ids), "currency": currency}
     )
     found = {}
     for row in rows:

@@ -82,17 +82,22 @@ class Placement:
 
 
 async def place(ctx: Context, slip: BetSlip) -> Outcome[Placement]:
-    """Place `slip` for the signed-in player and read the bet back with its legs and their
-    outcomes, in one unit of work (the caller shows it without another round trip)."""
+    """Place `slip` for the signed-in player, in one unit of work that also authenticates
+    the caller (one connection, one transaction per request), and show the bet with its
+    legs and their outcomes as the placement wrote them (a replay reads them back)."""
 
     async def run() -> Placement:
-        player = require_player(await ctx.principal())
+        player = None
         try:
             async with ctx.db.uow() as uow:
+                player = require_player(await ctx.principal(uow))
                 placed = await place_bet(uow, brand=ctx.brand, player_id=player.id, slip=slip)
-                read = await bet_history.bet_with_legs(uow, ctx.brand.slug, placed.bet_id)
+                read = placed.shown or await bet_history.bet_with_legs(
+                    uow, ctx.brand.slug, placed.bet_id
+                )
                 await uow.commit()
         except BonusMaxBetExceeded:
+            assert player is not None, "only a placement refuses a bonus's max bet"
             # Refused (nothing moved); risk staff see the attempt.
             await abuse.record_max_bet_refused(
                 ctx.db, ctx.brand.slug, player.id, product="sportsbook",
