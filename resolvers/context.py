@@ -97,6 +97,19 @@ class Context:
                 _bind_player(self._principal)
             return self._principal
 
+    def principal_known(self) -> bool:
+        """Whether `principal()` answers without I/O (this request already authenticated)."""
+        return self.cache_principal and self._principal_loaded
+
+    def authenticated(self, principal: Principal | None) -> None:
+        """The principal of this request's credentials, judged by the sessions' own rules
+        in a statement that read the session along with other data (placement's first
+        read): kept as `principal()` keeps what it reads."""
+        if self.cache_principal:
+            self._principal = principal
+            self._principal_loaded = True
+            _bind_player(principal)
+
     def known_odds_format(self) -> OddsFormat | None:
         """The viewer's odds format if known without I/O (None: `odds_format()` must read
         it). Signed-out callers read decimal; on a request whose principal is already

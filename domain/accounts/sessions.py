@@ -34,6 +34,8 @@ from domain.kernel.outbox import emit
 from domain.kernel.settings import get_settings
 
 TOKEN_BYTES = 32
+# Longer tokens are refused unread (issued ones are 43 characters).
+TOKEN_LENGTH_MAX = 128
 # Writing last_seen_at on every request would make each read a write; a minute is precise enough.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
@@ -85,7 +87,7 @@ async def issue(
 
 async def find_live(uow: UnitOfWork, token: str) -> AuthSession | None:
     """The unrevoked, unexpired, not idle session of `token`, or None."""
-    if not token or len(token) > 128:
+    if not token or len(token) > TOKEN_LENGTH_MAX:
         return None
     session = await uow.session.scalar(
         select(AuthSession).where(
@@ -130,12 +132,22 @@ async def authenticate_token(uow: UnitOfWork, token: str, brand: str) -> Princip
     """The principal behind a token on `brand`, or None (unknown, revoked, expired, other
     brand). One statement reads the session with its player or staff user (this runs on
     every request; `Database.autocommit()` spares it the BEGIN and COMMIT too)."""
-    if not token or len(token) > 128:
+    if not token or len(token) > TOKEN_LENGTH_MAX:
         return None
     row = (
         await uow.session.execute(_SESSION_WITH_PRINCIPAL, {"token_hash": hash_token(token)})
     ).first()
-    if row is None or not _alive(row):
+    if row is None:
+        return None
+    return await accept_session_row(uow, row, brand)
+
+
+async def accept_session_row(uow: UnitOfWork, row: Any, brand: str) -> Principal | None:
+    """The principal of a session row read by a token's hash, unrevoked (the columns of
+    `_SESSION_WITH_PRINCIPAL`, also when another context's statement read them with its
+    own data), or None (expired, idle, other brand, unusable player). The same rules as
+    `authenticate_token`, which calls this."""
+    if not _alive(row):
         return None
     principal = _principal_for(row, brand)
     if principal is not None and clock.now() - row.last_seen_at > LAST_SEEN_RESOLUTION:

@@ -21,8 +21,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from domain.accounts import sessions
 from domain.accounts.errors import PlayerNotFound
 from domain.accounts.models import PlayerStatus
+from domain.accounts.principal import Principal
 from domain.bonuses import free_bets
 from domain.bonuses.lifecycle import complete_if_wagered
 from domain.brands.service import Brand
@@ -110,8 +112,45 @@ def stake_scope(player_id: uuid.UUID) -> IdempotencyScope:
     return IdempotencyScope(f"player:{player_id}", "sportsbook.stake")
 
 
+@dataclass(frozen=True)
+class SessionPlacement:
+    """A request's session, judged, read with the placement's context of its player."""
+
+    principal: Principal | None
+    context: PlacementContext
+
+
+async def read_with_session(
+    uow: UnitOfWork, *, brand: Brand, token: str, slip: BetSlip
+) -> SessionPlacement | None:
+    """The caller's session (by its token) and its player's placement context in the one
+    statement placement starts with, so authenticating costs no round trip of its own.
+    None when the token is not a player session of `brand` (the caller authenticates the
+    usual way, which says why); the principal is None when the session is expired, idle
+    or its player may not use it (`sessions.accept_session_row`, as on every request)."""
+    if not token or len(token) > sessions.TOKEN_LENGTH_MAX:
+        return None
+    read = await repository.session_placement_context(
+        uow,
+        brand=brand.slug,
+        token_hash=sessions.hash_token(token),
+        key=slip.idempotency_key,
+        order=[kind.value for kind in _stake_order(brand, slip)],
+        counter=HouseAccountKind.WAGERS.value,
+    )
+    if read is None:
+        return None
+    row, context = read
+    return SessionPlacement(await sessions.accept_session_row(uow, row, brand.slug), context)
+
+
 async def place_bet(
-    uow: UnitOfWork, *, brand: Brand, player_id: uuid.UUID, slip: BetSlip
+    uow: UnitOfWork,
+    *,
+    brand: Brand,
+    player_id: uuid.UUID,
+    slip: BetSlip,
+    context: PlacementContext | None = None,
 ) -> PlacedBet:
     """Place `slip` for the player, once per idempotency key: a replay returns the bet,
     the same key with another slip is a conflict and changes nothing.
@@ -123,19 +162,14 @@ async def place_bet(
     OddsChanged, SameEventCombination, EachWayUnavailable, StakeTooLow, StakeTooHigh,
     MaxPayoutExceeded, LiabilityLimitExceeded, InsufficientFunds, IdempotencyConflict,
     PricesMoving.
+
+    `context`: the player's context already read in this transaction by
+    `read_with_session` (the request's authentication), not read again.
     """
     shape = _check_slip(slip, player_id)
-    order = FREE_BET_ORDER if slip.free_bet else _consumption_order(brand)
-    context = await repository.placement_context(
-        uow,
-        brand=brand.slug,
-        player_id=player_id,
-        key=slip.idempotency_key,
-        order=[kind.value for kind in order],
-        counter=HouseAccountKind.WAGERS.value,
-    )
+    order = _stake_order(brand, slip)
     if context is None:
-        raise PlayerNotFound(field="playerId")
+        context = await _player_context(uow, brand, player_id, slip, order)
     if slip.stake_currency is not None and slip.stake_currency != context.currency:
         raise UnsupportedCurrency("Stake in your account's currency.", field="stake")
     check_status(PlayerStatus(context.player_status), Activity.WAGER)
@@ -218,6 +252,27 @@ async def place_bet(
     raise PricesMoving(field="selections")
 
 
+async def _player_context(
+    uow: UnitOfWork,
+    brand: Brand,
+    player_id: uuid.UUID,
+    slip: BetSlip,
+    order: Sequence[WalletKind],
+) -> PlacementContext:
+    """Errors: PlayerNotFound."""
+    context = await repository.placement_context(
+        uow,
+        brand=brand.slug,
+        player_id=player_id,
+        key=slip.idempotency_key,
+        order=[kind.value for kind in order],
+        counter=HouseAccountKind.WAGERS.value,
+    )
+    if context is None:
+        raise PlayerNotFound(field="playerId")
+    return context
+
+
 async def _free_bet_for(
     uow: UnitOfWork,
     brand: Brand,
@@ -242,6 +297,10 @@ async def _free_bet_for(
         combined_odds=combined,
         legs=[free_bets.LegFacts(*kinds[s.outcome_id]) for s in slip.selections],
     )
+
+
+def _stake_order(brand: Brand, slip: BetSlip) -> tuple[WalletKind, ...]:
+    return FREE_BET_ORDER if slip.free_bet else _consumption_order(brand)
 
 
 def _consumption_order(brand: Brand) -> tuple[WalletKind, ...]:

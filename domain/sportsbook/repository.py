@@ -78,8 +78,8 @@ class SelectionRow:
 
 # The compliance guard's FOR SHARE read of the player (a suspension commits before or after
 # the bet, never in between), with everything else placement needs of the player.
-_CONTEXT = text("""
-SELECT p.status, p.currency, p.protection_active, p.kyc_tier, p.created_at,
+_CONTEXT_COLUMNS = """
+       p.status, p.currency, p.protection_active, p.kyc_tier, p.created_at,
        now() AS transaction_at,
        ARRAY(
            SELECT a.id FROM unnest(:order) WITH ORDINALITY AS o(kind, position)
@@ -90,13 +90,32 @@ SELECT p.status, p.currency, p.protection_active, p.kyc_tier, p.created_at,
        (SELECT h.id FROM ledger_accounts h
          WHERE h.brand = p.brand AND h.player_id IS NULL AND h.kind = :counter
            AND h.currency = p.currency) AS counter_id,
-       b.id AS existing_bet_id, b.request_hash AS existing_request_hash
-FROM players p
+       b.id AS existing_bet_id, b.request_hash AS existing_request_hash"""
+_KEY_BET = """
 LEFT JOIN sportsbook_bets b
-       ON b.brand = p.brand AND b.player_id = p.id AND b.idempotency_key = :key
+       ON b.brand = p.brand AND b.player_id = p.id AND b.idempotency_key = :key"""
+_CONTEXT = text(f"""
+SELECT {_CONTEXT_COLUMNS}
+FROM players p {_KEY_BET}
 WHERE p.id = :player AND p.brand = :brand
 FOR SHARE OF p
-""").bindparams(bindparam("order", type_=ARRAY(TEXT)))
+""").bindparams(bindparam("order", type_=ARRAY(TEXT)))  # noqa: S608 (constant fragments)
+# The same read for the player of a session found by its token's hash, with the session's
+# columns as domain.accounts.sessions reads them (`accept_session_row` judges them): a
+# request's authentication and the placement's first read in one statement. Only a player
+# session whose player is of `brand` yields a row (FOR SHARE locks the inner side of a
+# join only); for any other, the caller authenticates the usual way, which tells why.
+_SESSION_CONTEXT = text(f"""
+SELECT {_CONTEXT_COLUMNS},
+       s.id, s.state, s.brand, s.player_id, s.staff_id, s.expires_at, s.last_seen_at,
+       p.status AS player_status, p.odds_format
+FROM auth_sessions s
+JOIN players p ON p.id = s.player_id AND p.brand = :brand {_KEY_BET}
+WHERE s.token_hash = :token_hash AND s.revoked_at IS NULL
+FOR SHARE OF p
+""").bindparams(  # noqa: S608 (constant fragments)
+    bindparam("order", type_=ARRAY(TEXT)), bindparam("token_hash", type_=BYTEA)
+)
 
 _PLACE = text(
     "SELECT stakehouse_sportsbook_place(:brand, :player, :currency, :key, :request_hash, "
@@ -132,8 +151,36 @@ async def placement_context(
             },
         )
     ).first()
-    if row is None:
-        return None
+    return None if row is None else _context_of(row)
+
+
+async def session_placement_context(
+    uow: UnitOfWork,
+    *,
+    brand: str,
+    token_hash: bytes,
+    key: str,
+    order: Sequence[str],
+    counter: str,
+) -> tuple[Any, PlacementContext] | None:
+    """The session row of `token_hash` (unjudged: see `_SESSION_CONTEXT`) and its player's
+    placement context, in one statement; None unless it is a player session of `brand`."""
+    row = (
+        await uow.session.execute(
+            _SESSION_CONTEXT,
+            {
+                "order": list(order),
+                "counter": counter,
+                "key": key,
+                "token_hash": token_hash,
+                "brand": brand,
+            },
+        )
+    ).first()
+    return None if row is None else (row, _context_of(row))
+
+
+def _context_of(row: Any) -> PlacementContext:
     return PlacementContext(
         player_status=row.status,
         currency=row.currency,

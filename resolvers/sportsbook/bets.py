@@ -26,8 +26,9 @@ from domain.sportsbook import catalog as book
 from domain.sportsbook.errors import BetNotFound, BonusMaxBetExceeded
 from domain.sportsbook.models import Bet, BetLeg
 from domain.sportsbook.models import Outcome as BookOutcome
-from domain.sportsbook.placement import BetSlip, place_bet
+from domain.sportsbook.placement import BetSlip, place_bet, read_with_session
 from domain.sportsbook.queries import PlacedBet
+from domain.sportsbook.repository import PlacementContext
 from domain.wallets.errors import UnsupportedCurrency
 from resolvers.context import Context
 from resolvers.results import Outcome, attempt
@@ -81,17 +82,35 @@ class Placement:
     view: BetView
 
 
+async def _bettor(
+    ctx: Context, uow: UnitOfWork, slip: BetSlip
+) -> tuple[Principal, PlacementContext | None]:
+    """The signed-in player and, when the request had not authenticated yet, their
+    placement context read with the session in one statement (else None: placement reads
+    it). Errors: NotAuthenticated, TwoFactorRequired, WithdrawOnly."""
+    credentials = ctx.credentials
+    if credentials is not None and not ctx.principal_known():
+        read = await read_with_session(uow, brand=ctx.brand, token=credentials.token, slip=slip)
+        if read is not None:
+            ctx.authenticated(read.principal)
+            return require_player(read.principal), read.context
+    return require_player(await ctx.principal(uow)), None
+
+
 async def place(ctx: Context, slip: BetSlip) -> Outcome[Placement]:
-    """Place `slip` for the signed-in player, in one unit of work that also authenticates
-    the caller (one connection, one transaction per request), and show the bet with its
-    legs and their outcomes as the placement wrote them (a replay reads them back)."""
+    """Place `slip` for the signed-in player, in one unit of work whose first statement
+    also authenticates the caller (one connection, one transaction, no round trip for the
+    session), and show the bet with its legs and their outcomes as the placement wrote
+    them (a replay reads them back)."""
 
     async def run() -> Placement:
         player = None
         try:
             async with ctx.db.uow() as uow:
-                player = require_player(await ctx.principal(uow))
-                placed = await place_bet(uow, brand=ctx.brand, player_id=player.id, slip=slip)
+                player, context = await _bettor(ctx, uow, slip)
+                placed = await place_bet(
+                    uow, brand=ctx.brand, player_id=player.id, slip=slip, context=context
+                )
                 read = placed.shown or await bet_history.bet_with_legs(
                     uow, ctx.brand.slug, placed.bet_id
                 )

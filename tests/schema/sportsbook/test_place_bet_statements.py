@@ -1,20 +1,26 @@
 """placeBet's round trips, counted in process: one slip built once from the input, the
-player's currency read once (by the placement's own context read), the session read in
-the placement's own transaction (one connection, one BEGIN/COMMIT per request), and the
-new bet shown as the placement wrote it, not read back (a replay reads it)."""
+player's currency read once (by the placement's own context read), the session read by
+that same first statement of the placement's own transaction (one connection, one
+BEGIN/COMMIT per request), and the new bet shown as the placement wrote it, not read back
+(a replay reads it)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
+from domain.accounts import sessions
+from domain.accounts.models import PrincipalKind, SessionState, SessionTransport
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
+from domain.wallets.models import WalletKind
 from schema import build_schema
+from tests.domain.sportsbook.support import wallets
 from tests.schema.sportsbook.support import add_market, gid
 from tests.schema.wallets.support import fund
 from tests.support import LOGIN, create_player, request_context, statements_of
@@ -95,7 +101,7 @@ def _single(
     }
 
 
-async def test_placing_a_bet_and_showing_it_with_its_legs_takes_four_statements_in_one_transaction(
+async def test_placing_a_bet_and_showing_it_with_its_legs_takes_three_statements_in_one_transaction(
     db: Database, registry: BrandRegistry
 ) -> None:
     token = await _bettor(db, registry)
@@ -114,15 +120,16 @@ async def test_placing_a_bet_and_showing_it_with_its_legs_takes_four_statements_
     assert placed["bet"]["totalStake"] == {"amount": "10.00", "currency": "EUR"}
     assert placed["bet"]["legs"] == [{"odds": "2.5000", "outcome": {"name": "home"}}]
     assert (replayed["bet"], replayed["replayed"]) == (placed["bet"], True)
-    # In one transaction: the session; the player's context (currency, wallets, the key's
-    # bet); the selections; the placement call. (Before: 8, with a read of the player's
-    # currency and three reads of the bet in a second transaction; then 5, the session
-    # alone on a connection of its own and the bet read back.)
-    assert len(statements) == 4, statements
+    # In one transaction: the session with the player's context (currency, wallets, the
+    # key's bet); the selections; the placement call: what the domain placement alone
+    # sends. (Before: 8, with a read of the player's currency and three reads of the bet
+    # in a second transaction; then 5, the session alone on a connection of its own and
+    # the bet read back.)
+    assert len(statements) == 3, statements
     assert len(connections) == 1, connections
     # A replay reads the bet it returns (the key's bet, its legs' odds, then the bet with
-    # its legs and outcomes for the payload) in place of the placement call.
-    assert len(replay_statements) == 5, replay_statements
+    # its legs and outcomes for the payload) in place of the selections and the call.
+    assert len(replay_statements) == 4, replay_statements
 
 
 async def test_a_payload_without_legs_costs_no_more(db: Database, registry: BrandRegistry) -> None:
@@ -135,7 +142,7 @@ async def test_a_payload_without_legs_costs_no_more(db: Database, registry: Bran
     )
 
     assert (placed["bet"]["status"], placed["errors"]) == ("OPEN", [])
-    assert len(statements) == 4, statements
+    assert len(statements) == 3, statements
 
 
 async def test_a_stake_in_another_currency_is_refused_and_stakes_nothing(
@@ -212,4 +219,75 @@ async def test_the_bet_a_placement_shows_is_the_bet_it_wrote(
     assert read.data == {"node": placed["bet"]}
     assert [leg["requestedOdds"] for leg in placed["bet"]["legs"]] == ["2.5000", "3.2500"]
     assert placed["bet"]["legs"][0]["eachWayFraction"] == "1/5"
-    assert len(statements) == 4, statements
+    assert len(statements) == 3, statements
+
+
+async def _session(
+    db: Database,
+    player_id: uuid.UUID,
+    *,
+    brand: str = BRAND,
+    state: SessionState = SessionState.ACTIVE,
+    change: str | None = None,
+) -> str:
+    """A new bearer session of the player, its row then changed by `change` (SQL SET)."""
+    async with db.transaction() as uow:
+        issued = await sessions.issue(
+            uow, kind=PrincipalKind.PLAYER, principal_id=player_id, brand=brand,
+            transport=SessionTransport.BEARER, state=state, ip_address=None, user_agent=None,
+        )  # fmt: skip
+        if change is not None:
+            await uow.session.execute(
+                text(f"UPDATE auth_sessions SET {change} WHERE id = :id"),  # noqa: S608
+                {"id": issued.session.id},
+            )
+    return issued.token
+
+
+async def test_a_session_that_may_not_bet_is_refused_as_on_any_request_and_stakes_nothing(
+    db: Database, registry: BrandRegistry
+) -> None:
+    """The session is judged in the placement's first statement: every session that may
+    not bet gets the refusal every other request gets, and nothing is staked."""
+    player_id = await create_player(db, registry, email="bettor@example.com")
+    await fund(db, player_id, 100_00)
+    market = await add_market(db, {"home": "2.50", "away": "1.60"})
+    excluded = await create_player(db, registry, email="excluded@example.com")
+    suspended = await create_player(db, registry, email="suspended@example.com")
+    async with db.transaction() as uow:
+        await uow.session.execute(
+            text("UPDATE players SET status = CASE id WHEN :e THEN 'self_excluded' "
+                 "ELSE 'suspended' END WHERE id IN (:e, :s)"),
+            {"e": excluded, "s": suspended},
+        )  # fmt: skip
+    tokens = {
+        "revoked": await _session(db, player_id, change="revoked_at = now()"),
+        "expired": await _session(db, player_id, change="expires_at = now() - interval '1 s'"),
+        "idle": await _session(db, player_id, change="last_seen_at = now() - interval '30 d'"),
+        "second factor owed": await _session(db, player_id, state=SessionState.PENDING_TWO_FACTOR),
+        "self-excluded": await _session(db, excluded),
+        "suspended": await _session(db, suspended),
+        "another brand's": await _session(db, player_id, brand="kumo"),
+        "unknown": "not-a-token",
+    }
+
+    refused = {
+        name: await _place(db, registry, bearer, PLACE_BET, _single(market.outcomes["home"], name))
+        for name, bearer in tokens.items()
+    }
+
+    assert {name: placed["errors"][0]["code"] for name, (placed, _) in refused.items()} == {
+        "revoked": "NOT_AUTHENTICATED",
+        "expired": "NOT_AUTHENTICATED",
+        "idle": "NOT_AUTHENTICATED",
+        "second factor owed": "TWO_FACTOR_REQUIRED",
+        "self-excluded": "WITHDRAW_ONLY",
+        "suspended": "NOT_AUTHENTICATED",
+        "another brand's": "NOT_AUTHENTICATED",
+        "unknown": "NOT_AUTHENTICATED",
+    }
+    assert all(placed["bet"] is None for placed, _ in refused.values())
+    async with db.uow() as uow:
+        bets = await uow.session.scalar(text("SELECT count(*) FROM sportsbook_bets"))
+    assert bets == 0
+    assert await wallets(db, player_id) == {WalletKind.CASH: 100_00}
