@@ -46,8 +46,6 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.sql.elements import TextClause
 
 from bench import fixtures
 from bench.ledger_debit import PRIME_S, Result, pooled, run, run_phase, say
@@ -79,14 +77,10 @@ ASGI_MARKER = b"bench.casino_asgi"
 HOST = f"{fixtures.BRAND}.localhost"
 
 
-def _compiled(statement: TextClause) -> tuple[str, list[str]]:
-    """The text asyncpg receives for `statement`, and its parameters' names in `$n` order."""
-    compiled = statement.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[no-untyped-call]
-    return str(compiled), list(compiled.positiontup or [])
-
-
-CONTEXT_SQL, CONTEXT_PARAMETERS = _compiled(repository._BET_CONTEXT)
-BET_SQL, BET_PARAMETERS = _compiled(repository._BET)
+# The text asyncpg receives and the parameters' names in `$n` order, exactly as the bet
+# path sends them (precompiled in domain/casino/repository.py).
+CONTEXT_SQL, CONTEXT_PARAMETERS = repository.BET_CONTEXT.sql, repository.BET_CONTEXT.names
+BET_SQL, BET_PARAMETERS = repository.BET.sql, repository.BET.names
 
 
 @dataclass(frozen=True)

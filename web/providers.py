@@ -16,14 +16,14 @@ looked up. A refused request changes nothing.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from domain.bonuses import abuse
 from domain.brands.service import Brand
@@ -49,6 +49,8 @@ from domain.kernel.settings import Settings
 
 log = logging.getLogger("stakehouse.providers")
 
+SIGNATURE_HEADER_BYTES: Final = SIGNATURE_HEADER.lower().encode()
+
 Handler = Callable[..., Awaitable[WalletReply]]
 _HANDLERS: Final[dict[WalletOperation, Handler]] = {
     WalletOperation.AUTHENTICATE: service.authenticate,
@@ -63,37 +65,73 @@ class _BodyTooLarge(Exception):
     pass
 
 
-async def _read_body(request: Request) -> bytes:
+class _Disconnected(Exception):
+    """The caller went away before its body arrived: nothing was verified or applied."""
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def _read_body(scope: Scope, receive: Receive) -> bytes:
     """The raw body (the signature covers the exact bytes), refused past the cap."""
-    declared = request.headers.get("content-length", "")
+    declared = _header(scope, b"content-length") or ""
     if declared.isdigit() and int(declared) > BODY_MAX_BYTES:
         raise _BodyTooLarge()
     chunks: list[bytes] = []
     received = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise _Disconnected()
+        chunk: bytes = message.get("body", b"")
         received += len(chunk)
         if received > BODY_MAX_BYTES:
             raise _BodyTooLarge()
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
-def _reply(
+async def _send_json(send: Send, http_status: int, body: dict[str, Any]) -> None:
+    content = json.dumps(body, separators=(",", ":")).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": http_status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", b"%d" % len(content)),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": content})
+
+
+async def _reply(
+    send: Send,
     http_status: int,
     status: WalletStatus,
     wallet_request: WalletRequest | None = None,
     *,
     currency: str | None = None,
     balance_minor: int | None = None,
-) -> Response:
-    body: dict[str, Any] = {
-        "status": status.value,
-        "request_uuid": wallet_request.request_uuid if wallet_request else None,
-        "user": wallet_request.user if wallet_request else None,
-        "currency": currency or (wallet_request.currency if wallet_request else None),
-        "balance": balance_minor,
-    }
-    return JSONResponse(body, http_status, headers={"cache-control": "no-store"})
+) -> None:
+    await _send_json(
+        send,
+        http_status,
+        {
+            "status": status.value,
+            "request_uuid": wallet_request.request_uuid if wallet_request else None,
+            "user": wallet_request.user if wallet_request else None,
+            "currency": currency or (wallet_request.currency if wallet_request else None),
+            "balance": balance_minor,
+        },
+    )
 
 
 async def handle(
@@ -130,43 +168,57 @@ async def _flag_max_bet(db: Database, brand: Brand, wallet_request: WalletReques
     )  # fmt: skip
 
 
-def _endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
-    # Settings are fixed for the process's life: read the secrets once, not per callback.
-    secrets = secrets_by_provider(settings)
+class ProviderWallet:
+    """The callback endpoint as a bare ASGI callable (a Starlette `Route` runs it as it is):
+    providers' game servers call it for every spin, so it builds no Request or Response
+    objects around the few bytes it reads and answers. The app's middleware (request id,
+    log context, metrics, brand, security headers, error page) still wraps it."""
 
-    async def provider_wallet(request: Request) -> Response:
-        provider = request.path_params["provider"]
+    def __init__(self, settings: Settings) -> None:
+        # Settings are fixed for the process's life: read the secrets once, not per callback.
+        self.secrets = secrets_by_provider(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        provider: str = scope["path_params"]["provider"]
         try:
-            operation = WalletOperation(request.path_params["operation"])
+            operation = WalletOperation(scope["path_params"]["operation"])
         except ValueError:
-            return JSONResponse({"error": "unknown operation"}, 404)
+            await _send_json(send, 404, {"error": "unknown operation"})
+            return
         try:
-            body = await _read_body(request)
+            body = await _read_body(scope, receive)
         except _BodyTooLarge:
-            return _reply(413, WalletStatus.UNKNOWN)
+            await _reply(send, 413, WalletStatus.UNKNOWN)
+            return
+        except _Disconnected:
+            return
         try:
             # Verified first: an unsigned body is never parsed or looked up.
             verify(
-                secrets.get(provider, ()),
-                request.headers.get(SIGNATURE_HEADER),
+                self.secrets.get(provider, ()),
+                _header(scope, SIGNATURE_HEADER_BYTES),
                 body,
                 now=clock.now(),
             )
         except InvalidSignature:
             log.warning("provider %s callback with an invalid signature", provider)
-            return _reply(401, WalletStatus.INVALID_SIGNATURE)
+            await _reply(send, 401, WalletStatus.INVALID_SIGNATURE)
+            return
         try:
             wallet_request = parse_request(operation, body)
         except MalformedRequest as error:
             log.warning("provider %s sent a malformed %s: %s", provider, operation, error.field)
-            return _reply(400, WalletStatus.UNKNOWN)
-        state = request.scope["state"]
+            await _reply(send, 400, WalletStatus.UNKNOWN)
+            return
+        state = scope["state"]
         try:
             reply = await handle(state["db"], state["brand"], provider, wallet_request)
         except Exception:
             log.exception("provider %s %s failed", provider, operation)
-            return _reply(500, WalletStatus.UNKNOWN, wallet_request)
-        return _reply(
+            await _reply(send, 500, WalletStatus.UNKNOWN, wallet_request)
+            return
+        await _reply(
+            send,
             200,
             reply.status,
             wallet_request,
@@ -174,10 +226,12 @@ def _endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
             balance_minor=reply.balance_minor,
         )
 
-    return provider_wallet
-
 
 def provider_routes(settings: Settings) -> list[Route]:
     return [
-        Route("/providers/{provider}/wallet/{operation}", _endpoint(settings), methods=["POST"])
+        Route(
+            "/providers/{provider}/wallet/{operation}",
+            ProviderWallet(settings),
+            methods=["POST"],
+        )
     ]
