@@ -37,7 +37,6 @@ from starlette.routing import Route
 from domain.brands.service import Brand
 from domain.integrations import built_in_sandbox_psp, payment_provider
 from domain.integrations.psp import (
-    WEBHOOK_BODY_MAX_BYTES,
     InvalidWebhook,
     MalformedWebhook,
     PaymentProvider,
@@ -50,6 +49,7 @@ from domain.kernel.errors import DomainError
 from domain.kernel.settings import Settings
 from domain.payments import service as payments
 from domain.payments.errors import AmountMismatch, PaymentNotFound
+from web.webhooks import BodyTooLarge, read_body
 
 log = logging.getLogger("stakehouse.callbacks")
 
@@ -59,14 +59,9 @@ _STATUS_BY_CODE: Final = {
     UnknownProvider.code: 404,
     PaymentNotFound.code: 404,
     AmountMismatch.code: 422,
-    "BODY_TOO_LARGE": 413,
+    BodyTooLarge.code: 413,
 }
 _CHECKOUT_OUTCOMES: Final = {"pay": Scenario.SUCCESS, "fail": Scenario.FAILURE}
-
-
-class BodyTooLarge(DomainError):
-    code = "BODY_TOO_LARGE"
-    message = "Request body too large."
 
 
 @dataclass(frozen=True)
@@ -96,21 +91,6 @@ async def receive_webhook(
 def _refusal(error: DomainError) -> WebhookReply:
     status = _STATUS_BY_CODE.get(error.code, 400)
     return WebhookReply(status, {"error": {"code": error.code, "message": error.message}})
-
-
-async def read_body(request: Request) -> bytes:
-    """The raw body (signatures cover the exact bytes), refused past the cap as it streams."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > WEBHOOK_BODY_MAX_BYTES:
-        raise BodyTooLarge()
-    chunks: list[bytes] = []
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > WEBHOOK_BODY_MAX_BYTES:
-            raise BodyTooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _json(reply: WebhookReply) -> Response:

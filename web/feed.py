@@ -45,7 +45,7 @@ from domain.kernel.errors import DomainError
 from domain.kernel.settings import Settings
 from domain.sportsbook.feed import producers, wire_v1
 from domain.sportsbook.feed.producers import ProducerState, Receipt
-from web.callbacks import BodyTooLarge, read_body
+from web.webhooks import BodyTooLarge, read_body
 
 log = logging.getLogger("stakehouse.feed")
 

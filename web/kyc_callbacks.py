@@ -45,7 +45,8 @@ from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.errors import DomainError
 from domain.kernel.settings import Settings
-from web.callbacks import WebhookReply, _json, _page, _same_origin, read_body
+from web.callbacks import WebhookReply, _json, _page, _same_origin
+from web.webhooks import read_body
 
 log = logging.getLogger("stakehouse.callbacks.kyc")
 

@@ -46,6 +46,7 @@ from domain.casino.signatures import (
 from domain.kernel import clock
 from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.settings import Settings
+from web.webhooks import read_capped
 
 log = logging.getLogger("stakehouse.providers")
 
@@ -57,25 +58,6 @@ _HANDLERS: Final[dict[WalletOperation, Handler]] = {
     WalletOperation.WIN: service.win,
     WalletOperation.ROLLBACK: service.rollback,
 }
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-async def _read_body(request: Request) -> bytes:
-    """The raw body (the signature covers the exact bytes), refused past the cap."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > BODY_MAX_BYTES:
-        raise _BodyTooLarge()
-    chunks: list[bytes] = []
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > BODY_MAX_BYTES:
-            raise _BodyTooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _reply(
@@ -140,9 +122,8 @@ def _endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
             operation = WalletOperation(request.path_params["operation"])
         except ValueError:
             return JSONResponse({"error": "unknown operation"}, 404)
-        try:
-            body = await _read_body(request)
-        except _BodyTooLarge:
+        body = await read_capped(request, BODY_MAX_BYTES)
+        if body is None:
             return _reply(413, WalletStatus.UNKNOWN)
         try:
             # Verified first: an unsigned body is never parsed or looked up.

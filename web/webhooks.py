@@ -1,0 +1,60 @@
+"""What every inbound webhook endpoint does before it knows whose webhook it is.
+
+A provider's callback (PSP, KYC, odds feed, CRM, mail bounces, SMS status, the casino
+aggregator) is read as raw bytes, because its signature covers the exact body, and is
+refused past a size cap while it streams, so a hostile sender cannot make us buffer more
+than the cap. Its typed refusals share one JSON shape, `{"error": {"code", "message"}}`.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from domain.integrations.psp import WEBHOOK_BODY_MAX_BYTES
+from domain.kernel.errors import DomainError
+
+
+class BodyTooLarge(DomainError):
+    code = "BODY_TOO_LARGE"
+    message = "Request body too large."
+
+
+async def read_capped(request: Request, body_max_bytes: int) -> bytes | None:
+    """The raw body, or None once it declares or streams more than `body_max_bytes`."""
+    declared = request.headers.get("content-length", "")
+    # Refused before reading a byte when the sender says outright that it is too large.
+    if declared.isdigit() and int(declared) > body_max_bytes:
+        return None
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > body_max_bytes:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_body(request: Request, body_max_bytes: int = WEBHOOK_BODY_MAX_BYTES) -> bytes:
+    """`read_capped` for endpoints that answer refusals as domain errors.
+
+    Errors: BodyTooLarge.
+    """
+    body = await read_capped(request, body_max_bytes)
+    if body is None:
+        raise BodyTooLarge()
+    return body
+
+
+def error_reply(status: int, code: str, message: str, **context: str | None) -> JSONResponse:
+    """A typed refusal: `{"error": {"code", "message", **context}}` with the HTTP status.
+
+    `context` carries what an endpoint's contract adds to the error (the CRM's `field`).
+    """
+    return JSONResponse({"error": {"code": code, "message": message, **context}}, status)
+
+
+def body_too_large() -> JSONResponse:
+    """The 413 every webhook answers past its cap."""
+    return error_reply(413, BodyTooLarge.code, BodyTooLarge.message)
