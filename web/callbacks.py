@@ -24,14 +24,13 @@ import html
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlsplit
 
 from babel.numbers import format_currency, get_currency_precision
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from domain.brands.service import Brand
@@ -49,7 +48,13 @@ from domain.kernel.errors import DomainError
 from domain.kernel.settings import Settings
 from domain.payments import service as payments
 from domain.payments.errors import AmountMismatch, PaymentNotFound
-from web.webhooks import BodyTooLarge, read_body
+from web.webhooks import (
+    BodyTooLarge,
+    WebhookReply,
+    read_body,
+    refusal,
+    signed_endpoint_reply,
+)
 
 log = logging.getLogger("stakehouse.callbacks")
 
@@ -62,12 +67,6 @@ _STATUS_BY_CODE: Final = {
     BodyTooLarge.code: 413,
 }
 _CHECKOUT_OUTCOMES: Final = {"pay": Scenario.SUCCESS, "fail": Scenario.FAILURE}
-
-
-@dataclass(frozen=True)
-class WebhookReply:
-    status: int
-    body: dict[str, Any]
 
 
 async def receive_webhook(
@@ -84,20 +83,13 @@ async def receive_webhook(
             await uow.commit()
     except DomainError as error:
         log.warning("psp webhook refused: %s %s", provider.name, error.code)
-        return _refusal(error)
+        return refusal(error, _STATUS_BY_CODE)
     return WebhookReply(200, {"received": True, "applied": result.applied})
 
 
-def _refusal(error: DomainError) -> WebhookReply:
-    status = _STATUS_BY_CODE.get(error.code, 400)
-    return WebhookReply(status, {"error": {"code": error.code, "message": error.message}})
-
-
 def _json(reply: WebhookReply) -> Response:
-    headers = {"cache-control": "no-store"}
-    if reply.status == 401:
-        headers["www-authenticate"] = 'Signature realm="psp"'
-    return JSONResponse(reply.body, reply.status, headers=headers)
+    # The KYC provider's endpoint answers in the same realm (web/kyc_callbacks.py).
+    return signed_endpoint_reply(reply.status, reply.body, realm="psp")
 
 
 def _webhook_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
@@ -106,7 +98,7 @@ def _webhook_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respo
             provider = payment_provider(settings, request.path_params["provider"])
             body = await read_body(request)
         except DomainError as error:
-            return _json(_refusal(error))
+            return _json(refusal(error, _STATUS_BY_CODE))
         state = request.scope["state"]
         reply = await receive_webhook(
             state["db"], state["brand"], provider, headers=dict(request.headers), body=body

@@ -45,8 +45,8 @@ from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.errors import DomainError
 from domain.kernel.settings import Settings
-from web.callbacks import WebhookReply, _json, _page, _same_origin
-from web.webhooks import read_body
+from web.callbacks import _json, _page, _same_origin
+from web.webhooks import BodyTooLarge, WebhookReply, read_body, refusal
 
 log = logging.getLogger("stakehouse.callbacks.kyc")
 
@@ -55,7 +55,7 @@ _STATUS_BY_CODE: Final = {
     MalformedKycWebhook.code: 400,
     UnknownKycProvider.code: 404,
     CheckNotFound.code: 404,
-    "BODY_TOO_LARGE": 413,
+    BodyTooLarge.code: 413,
 }
 # The hosted page's buttons: what the tester decides.
 _OUTCOMES: Final = {
@@ -64,11 +64,6 @@ _OUTCOMES: Final = {
     "resubmit": KycOutcome.RESUBMISSION_REQUESTED,
     "review": KycOutcome.MANUAL_REVIEW,
 }
-
-
-def _refusal(error: DomainError) -> WebhookReply:
-    status = _STATUS_BY_CODE.get(error.code, 400)
-    return WebhookReply(status, {"error": {"code": error.code, "message": error.message}})
 
 
 async def receive_decision(
@@ -84,7 +79,7 @@ async def receive_decision(
             await uow.commit()
     except DomainError as error:
         log.warning("kyc webhook refused: %s %s", provider.name, error.code)
-        return _refusal(error)
+        return refusal(error, _STATUS_BY_CODE)
     return WebhookReply(
         200, {"received": True, "applied": result.applied, "tier": result.tier.value}
     )
@@ -96,7 +91,7 @@ def _webhook_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respo
             provider = kyc_provider(settings, request.path_params["provider"])
             body = await read_body(request)
         except DomainError as error:
-            return _json(_refusal(error))
+            return _json(refusal(error, _STATUS_BY_CODE))
         state = request.scope["state"]
         reply = await receive_decision(
             state["db"], state["brand"], provider, headers=dict(request.headers), body=body

@@ -3,10 +3,15 @@
 A provider's callback (PSP, KYC, odds feed, CRM, mail bounces, SMS status, the casino
 aggregator) is read as raw bytes, because its signature covers the exact body, and is
 refused past a size cap while it streams, so a hostile sender cannot make us buffer more
-than the cap. Its typed refusals share one JSON shape, `{"error": {"code", "message"}}`.
+than the cap. Its typed refusals share one JSON shape, `{"error": {"code", "message"}}`,
+and an endpoint whose callers sign is answered uncached, naming its realm on a 401.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -58,3 +63,28 @@ def error_reply(status: int, code: str, message: str, **context: str | None) -> 
 def body_too_large() -> JSONResponse:
     """The 413 every webhook answers past its cap."""
     return error_reply(413, BodyTooLarge.code, BodyTooLarge.message)
+
+
+@dataclass(frozen=True)
+class WebhookReply:
+    """What a provider's webhook is answered, before it becomes HTTP (the test providers'
+    hosted pages deliver in process and read it as it is)."""
+
+    status: int
+    body: dict[str, Any]
+
+
+def refusal(error: DomainError, status_by_code: Mapping[str, int]) -> WebhookReply:
+    """A refused delivery: the status its endpoint gives the error's code (400 when it
+    lists none), and the typed error."""
+    status = status_by_code.get(error.code, 400)
+    return WebhookReply(status, {"error": {"code": error.code, "message": error.message}})
+
+
+def signed_endpoint_reply(status: int, body: dict[str, Any], *, realm: str) -> JSONResponse:
+    """The HTTP answer of an endpoint whose callers sign their requests: never cached, and
+    a 401 names the signature `realm` that was not met."""
+    headers = {"cache-control": "no-store"}
+    if status == 401:
+        headers["www-authenticate"] = f'Signature realm="{realm}"'
+    return JSONResponse(body, status, headers=headers)

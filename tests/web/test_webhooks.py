@@ -54,3 +54,15 @@ async def test_a_body_at_the_cap_is_read_and_refused_only_for_its_missing_signat
 
     assert reply.status_code == 401
     assert reply.json()["error"]["code"] == "INVALID_SIGNATURE"
+
+
+@pytest.mark.parametrize("path", ["/callbacks/psp/test", "/callbacks/kyc/test"])
+async def test_a_provider_refused_for_its_signature_is_told_the_realm_and_nothing_is_cached(
+    server: str, path: str
+) -> None:
+    async with httpx.AsyncClient(base_url=server, headers={"host": AURORA}) as client:
+        reply = await client.post(path, content=b"{}")
+
+    assert reply.status_code == 401
+    assert reply.headers["www-authenticate"] == 'Signature realm="psp"'
+    assert reply.headers["cache-control"] == "no-store"
