@@ -23,8 +23,8 @@ from __future__ import annotations
 import html
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from functools import partial
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -51,9 +51,8 @@ from domain.payments.errors import AmountMismatch, PaymentNotFound
 from web.webhooks import (
     BodyTooLarge,
     WebhookReply,
-    read_body,
+    provider_webhook,
     refusal,
-    signed_endpoint_reply,
 )
 
 log = logging.getLogger("stakehouse.callbacks")
@@ -85,27 +84,6 @@ async def receive_webhook(
         log.warning("psp webhook refused: %s %s", provider.name, error.code)
         return refusal(error, _STATUS_BY_CODE)
     return WebhookReply(200, {"received": True, "applied": result.applied})
-
-
-def _json(reply: WebhookReply) -> Response:
-    # The KYC provider's endpoint answers in the same realm (web/kyc_callbacks.py).
-    return signed_endpoint_reply(reply.status, reply.body, realm="psp")
-
-
-def _webhook_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
-    async def psp_webhook(request: Request) -> Response:
-        try:
-            provider = payment_provider(settings, request.path_params["provider"])
-            body = await read_body(request)
-        except DomainError as error:
-            return _json(refusal(error, _STATUS_BY_CODE))
-        state = request.scope["state"]
-        reply = await receive_webhook(
-            state["db"], state["brand"], provider, headers=dict(request.headers), body=body
-        )
-        return _json(reply)
-
-    return psp_webhook
 
 
 # -- the test PSP's hosted checkout (dev and test only) -----------------------------------
@@ -228,7 +206,13 @@ async def _deliver(request: Request, provider: SandboxPsp, delivery: WebhookDeli
 
 
 def callback_routes(settings: Settings) -> list[Route]:
-    routes = [Route("/callbacks/psp/{provider}", _webhook_endpoint(settings), methods=["POST"])]
+    endpoint = provider_webhook(
+        partial(payment_provider, settings),
+        receive_webhook,
+        status_by_code=_STATUS_BY_CODE,
+        realm="psp",
+    )
+    routes = [Route("/callbacks/psp/{provider}", endpoint, methods=["POST"])]
     if not settings.is_production:
         routes += [
             Route("/test-psp/checkout/{reference}", checkout_page, methods=["GET"]),

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Final
 
 from starlette.requests import Request
@@ -45,8 +45,8 @@ from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.errors import DomainError
 from domain.kernel.settings import Settings
-from web.callbacks import _json, _page, _same_origin
-from web.webhooks import BodyTooLarge, WebhookReply, read_body, refusal
+from web.callbacks import _page, _same_origin
+from web.webhooks import BodyTooLarge, WebhookReply, provider_webhook, refusal
 
 log = logging.getLogger("stakehouse.callbacks.kyc")
 
@@ -83,22 +83,6 @@ async def receive_decision(
     return WebhookReply(
         200, {"received": True, "applied": result.applied, "tier": result.tier.value}
     )
-
-
-def _webhook_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
-    async def kyc_webhook(request: Request) -> Response:
-        try:
-            provider = kyc_provider(settings, request.path_params["provider"])
-            body = await read_body(request)
-        except DomainError as error:
-            return _json(refusal(error, _STATUS_BY_CODE))
-        state = request.scope["state"]
-        reply = await receive_decision(
-            state["db"], state["brand"], provider, headers=dict(request.headers), body=body
-        )
-        return _json(reply)
-
-    return kyc_webhook
 
 
 # -- the test provider's hosted flow (dev and test only) ----------------------------------
@@ -168,7 +152,14 @@ async def complete_flow(request: Request) -> Response:
 
 
 def kyc_callback_routes(settings: Settings) -> list[Route]:
-    routes = [Route("/callbacks/kyc/{provider}", _webhook_endpoint(settings), methods=["POST"])]
+    endpoint = provider_webhook(
+        partial(kyc_provider, settings),
+        receive_decision,
+        status_by_code=_STATUS_BY_CODE,
+        # The realm the PSP endpoint names too: what a 401 has always said here.
+        realm="psp",
+    )
+    routes = [Route("/callbacks/kyc/{provider}", endpoint, methods=["POST"])]
     if not settings.is_production:
         routes += [
             Route("/test-kyc/flow/{reference}", flow_page, methods=["GET"]),

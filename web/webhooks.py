@@ -9,15 +9,20 @@ and an endpoint whose callers sign is answered uncached, naming its realm on a 4
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
+from domain.brands.service import Brand
 from domain.integrations.psp import WEBHOOK_BODY_MAX_BYTES
+from domain.kernel.db import Database
 from domain.kernel.errors import DomainError
+
+ProviderT = TypeVar("ProviderT")
+ProviderT_contra = TypeVar("ProviderT_contra", contravariant=True)
 
 
 class BodyTooLarge(DomainError):
@@ -88,3 +93,43 @@ def signed_endpoint_reply(status: int, body: dict[str, Any], *, realm: str) -> J
     if status == 401:
         headers["www-authenticate"] = f'Signature realm="{realm}"'
     return JSONResponse(body, status, headers=headers)
+
+
+class Receiver(Protocol[ProviderT_contra]):
+    """Verify and apply one delivery of a provider's webhook; what the endpoint answers."""
+
+    async def __call__(
+        self,
+        db: Database,
+        brand: Brand,
+        provider: ProviderT_contra,
+        *,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> WebhookReply: ...
+
+
+def provider_webhook(
+    provider_of: Callable[[str], ProviderT],
+    receive: Receiver[ProviderT],
+    *,
+    status_by_code: Mapping[str, int],
+    realm: str,
+) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint `POST …/{provider}` on a brand host: the provider the path names
+    (`provider_of` refuses an unknown one), its raw body under the cap, then `receive`."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            provider = provider_of(request.path_params["provider"])
+            body = await read_body(request)
+        except DomainError as error:
+            refused = refusal(error, status_by_code)
+            return signed_endpoint_reply(refused.status, refused.body, realm=realm)
+        state = request.scope["state"]
+        reply = await receive(
+            state["db"], state["brand"], provider, headers=dict(request.headers), body=body
+        )
+        return signed_endpoint_reply(reply.status, reply.body, realm=realm)
+
+    return endpoint
