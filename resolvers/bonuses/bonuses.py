@@ -97,6 +97,24 @@ async def _claimed_offer(
     return await offers.offer_by_id(uow, brand, offer_id)
 
 
+async def _eligible_offer(
+    uow: UnitOfWork,
+    brand: str,
+    player_id: uuid.UUID,
+    offer_id: uuid.UUID | None,
+    code: str | None,
+) -> BonusOffer:
+    """The offer a player claims that no deposit qualifies (free spins, a free bet), once
+    the player is found eligible for it now.
+
+    Errors: OfferNotFound, PlayerNotFound, NotEligible, NoQualifyingDeposit.
+    """
+    offer = await _claimed_offer(uow, brand, offer_id, code)
+    facts = await _player_facts(uow, brand, player_id)
+    grants.check_eligible(offer, facts, None, clock.now())
+    return offer
+
+
 async def _staff_grant(
     uow: UnitOfWork, brand: str, offer_id: uuid.UUID | None, player_id: uuid.UUID | None
 ) -> tuple[BonusOffer, uuid.UUID]:
@@ -263,9 +281,7 @@ async def claim_free_spins(
     async def run() -> FreeRounds:
         player = require_player(await ctx.principal())
         async with ctx.db.uow() as uow:
-            offer = await _claimed_offer(uow, ctx.brand.slug, offer_id, code)
-            facts = await _player_facts(uow, ctx.brand.slug, player.id)
-            grants.check_eligible(offer, facts, None, clock.now())
+            offer = await _eligible_offer(uow, ctx.brand.slug, player.id, offer_id, code)
             rounds = await free_rounds.grant_free_spins(
                 uow, ctx.brand.slug, offer, player.id, actor=Actor("player", player.id)
             )
@@ -385,9 +401,7 @@ async def claim_free_bet(
     async def run() -> FreeBet:
         player = require_player(await ctx.principal())
         async with ctx.db.uow() as uow:
-            offer = await _claimed_offer(uow, ctx.brand.slug, offer_id, code)
-            facts = await _player_facts(uow, ctx.brand.slug, player.id)
-            grants.check_eligible(offer, facts, None, clock.now())
+            offer = await _eligible_offer(uow, ctx.brand.slug, player.id, offer_id, code)
             free_bet = await free_bets.grant_free_bet(
                 uow, ctx.brand.slug, offer, player.id, actor=Actor("player", player.id)
             )
