@@ -144,6 +144,37 @@ def statements_of(db: Database) -> Iterator[list[str]]:
         event.remove(db.engine.sync_engine, "before_cursor_execute", record)
 
 
+@contextmanager
+def selects_of(db: Database) -> Iterator[list[tuple[str, Any]]]:
+    """The SELECT statements `db`'s engine sends while inside the block, with their
+    parameters, as `explained` takes them."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+
+
+async def explained(db: Database, statement: str, parameters: Any, *, seqscan: bool = False) -> str:
+    """PostgreSQL's plan for a statement the app sent, as text. Sequential scans are priced
+    out unless `seqscan`: a test's tables are tiny, so the planner would rightly scan them
+    and a missing index would fail only in production; with `seqscan` the table holds
+    enough analysed rows to plan on its own statistics."""
+    async with db.engine.connect() as connection:
+        if not seqscan:
+            await connection.exec_driver_sql("SET enable_seqscan = off")
+        rows = await connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+        plan = "\n".join(row[0] for row in rows)
+        await connection.exec_driver_sql("RESET enable_seqscan")
+    return plan
+
+
 def request_context(
     db: Database, registry: BrandRegistry, brand: str, token: str | None = None
 ) -> Any:

@@ -23,21 +23,19 @@ from __future__ import annotations
 import html
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final
+from functools import partial
+from typing import Final
 from urllib.parse import urlsplit
 
 from babel.numbers import format_currency, get_currency_precision
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from domain.brands.service import Brand
 from domain.integrations import built_in_sandbox_psp, payment_provider
 from domain.integrations.psp import (
-    WEBHOOK_BODY_MAX_BYTES,
     InvalidWebhook,
     MalformedWebhook,
     PaymentProvider,
@@ -50,6 +48,12 @@ from domain.kernel.errors import DomainError
 from domain.kernel.settings import Settings
 from domain.payments import service as payments
 from domain.payments.errors import AmountMismatch, PaymentNotFound
+from web.webhooks import (
+    BodyTooLarge,
+    WebhookReply,
+    provider_webhook,
+    refusal,
+)
 
 log = logging.getLogger("stakehouse.callbacks")
 
@@ -59,20 +63,9 @@ _STATUS_BY_CODE: Final = {
     UnknownProvider.code: 404,
     PaymentNotFound.code: 404,
     AmountMismatch.code: 422,
-    "BODY_TOO_LARGE": 413,
+    BodyTooLarge.code: 413,
 }
 _CHECKOUT_OUTCOMES: Final = {"pay": Scenario.SUCCESS, "fail": Scenario.FAILURE}
-
-
-class BodyTooLarge(DomainError):
-    code = "BODY_TOO_LARGE"
-    message = "Request body too large."
-
-
-@dataclass(frozen=True)
-class WebhookReply:
-    status: int
-    body: dict[str, Any]
 
 
 async def receive_webhook(
@@ -89,51 +82,8 @@ async def receive_webhook(
             await uow.commit()
     except DomainError as error:
         log.warning("psp webhook refused: %s %s", provider.name, error.code)
-        return _refusal(error)
+        return refusal(error, _STATUS_BY_CODE)
     return WebhookReply(200, {"received": True, "applied": result.applied})
-
-
-def _refusal(error: DomainError) -> WebhookReply:
-    status = _STATUS_BY_CODE.get(error.code, 400)
-    return WebhookReply(status, {"error": {"code": error.code, "message": error.message}})
-
-
-async def read_body(request: Request) -> bytes:
-    """The raw body (signatures cover the exact bytes), refused past the cap as it streams."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > WEBHOOK_BODY_MAX_BYTES:
-        raise BodyTooLarge()
-    chunks: list[bytes] = []
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > WEBHOOK_BODY_MAX_BYTES:
-            raise BodyTooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _json(reply: WebhookReply) -> Response:
-    headers = {"cache-control": "no-store"}
-    if reply.status == 401:
-        headers["www-authenticate"] = 'Signature realm="psp"'
-    return JSONResponse(reply.body, reply.status, headers=headers)
-
-
-def _webhook_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
-    async def psp_webhook(request: Request) -> Response:
-        try:
-            provider = payment_provider(settings, request.path_params["provider"])
-            body = await read_body(request)
-        except DomainError as error:
-            return _json(_refusal(error))
-        state = request.scope["state"]
-        reply = await receive_webhook(
-            state["db"], state["brand"], provider, headers=dict(request.headers), body=body
-        )
-        return _json(reply)
-
-    return psp_webhook
 
 
 # -- the test PSP's hosted checkout (dev and test only) -----------------------------------
@@ -256,7 +206,13 @@ async def _deliver(request: Request, provider: SandboxPsp, delivery: WebhookDeli
 
 
 def callback_routes(settings: Settings) -> list[Route]:
-    routes = [Route("/callbacks/psp/{provider}", _webhook_endpoint(settings), methods=["POST"])]
+    endpoint = provider_webhook(
+        partial(payment_provider, settings),
+        receive_webhook,
+        status_by_code=_STATUS_BY_CODE,
+        realm="psp",
+    )
+    routes = [Route("/callbacks/psp/{provider}", endpoint, methods=["POST"])]
     if not settings.is_production:
         routes += [
             Route("/test-psp/checkout/{reference}", checkout_page, methods=["GET"]),

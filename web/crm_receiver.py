@@ -39,6 +39,7 @@ from domain.integrations.crm import CRM_SIGNATURE
 from domain.integrations.psp import WEBHOOK_BODY_MAX_BYTES, InvalidWebhook
 from domain.kernel import clock
 from domain.kernel.settings import DEV_CRM_SECRET
+from web.webhooks import read_capped
 
 STARTUP_TIMEOUT_S: Final = 10.0
 DELAY_MS_MAX: Final = 30_000
@@ -109,8 +110,8 @@ def receiver_app(receiver: Receiver) -> Starlette:
                     "refused": inbox.refused, "failed": inbox.failed,
                 }
             )  # fmt: skip
-        body = await request.body()
-        if len(body) > WEBHOOK_BODY_MAX_BYTES:
+        body = await read_capped(request, WEBHOOK_BODY_MAX_BYTES)
+        if body is None:
             return Response(status_code=413)
         return await receiver.take(brand, dict(request.headers), body)
 

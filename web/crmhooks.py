@@ -24,21 +24,12 @@ from domain.kernel.settings import Settings
 from domain.segments import audiences
 from domain.segments.errors import UnknownAudiencePlayers
 from schema.ids import global_id
+from web.webhooks import BodyTooLarge, error_reply, read_capped
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> Response:
-    return JSONResponse(
-        {"error": {"code": code, "message": message, "field": field}}, status_code=status
-    )
-
-
-async def _read_capped(request: Request) -> bytes | None:
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > WEBHOOK_BODY_MAX_BYTES:
-            return None
-    return body
+    # The CRM's contract names the field of every error, null when there is none.
+    return error_reply(status, code, message, field=field)
 
 
 def crm_routes(settings: Settings) -> list[Route]:
@@ -46,9 +37,9 @@ def crm_routes(settings: Settings) -> list[Route]:
         brand = getattr(request.scope["state"].get("brand"), "slug", None)
         if brand is None:
             return Response(status_code=404)
-        body = await _read_capped(request)
+        body = await read_capped(request, WEBHOOK_BODY_MAX_BYTES)
         if body is None:
-            return _error(413, "BODY_TOO_LARGE", "Request body too large.")
+            return _error(413, BodyTooLarge.code, BodyTooLarge.message)
         try:
             verify_audience(settings, brand, dict(request.headers), body, now=clock.now())
         except InvalidWebhook as error:

@@ -45,7 +45,7 @@ from domain.kernel.errors import DomainError
 from domain.kernel.settings import Settings
 from domain.sportsbook.feed import producers, wire_v1
 from domain.sportsbook.feed.producers import ProducerState, Receipt
-from web.callbacks import BodyTooLarge, read_body
+from web.webhooks import BodyTooLarge, read_body, signed_endpoint_reply
 
 log = logging.getLogger("stakehouse.feed")
 
@@ -63,10 +63,7 @@ _STATUS_BY_CODE: Final = {
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:
-    headers = {"cache-control": "no-store"}
-    if status == 401:
-        headers["www-authenticate"] = 'Signature realm="feed"'
-    return JSONResponse(body, status, headers=headers)
+    return signed_endpoint_reply(status, body, realm="feed")
 
 
 def _refusal(error: DomainError) -> Response:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Final
 
 from starlette.requests import Request
@@ -45,7 +45,8 @@ from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.errors import DomainError
 from domain.kernel.settings import Settings
-from web.callbacks import WebhookReply, _json, _page, _same_origin, read_body
+from web.callbacks import _page, _same_origin
+from web.webhooks import BodyTooLarge, WebhookReply, provider_webhook, refusal
 
 log = logging.getLogger("stakehouse.callbacks.kyc")
 
@@ -54,7 +55,7 @@ _STATUS_BY_CODE: Final = {
     MalformedKycWebhook.code: 400,
     UnknownKycProvider.code: 404,
     CheckNotFound.code: 404,
-    "BODY_TOO_LARGE": 413,
+    BodyTooLarge.code: 413,
 }
 # The hosted page's buttons: what the tester decides.
 _OUTCOMES: Final = {
@@ -63,11 +64,6 @@ _OUTCOMES: Final = {
     "resubmit": KycOutcome.RESUBMISSION_REQUESTED,
     "review": KycOutcome.MANUAL_REVIEW,
 }
-
-
-def _refusal(error: DomainError) -> WebhookReply:
-    status = _STATUS_BY_CODE.get(error.code, 400)
-    return WebhookReply(status, {"error": {"code": error.code, "message": error.message}})
 
 
 async def receive_decision(
@@ -83,26 +79,10 @@ async def receive_decision(
             await uow.commit()
     except DomainError as error:
         log.warning("kyc webhook refused: %s %s", provider.name, error.code)
-        return _refusal(error)
+        return refusal(error, _STATUS_BY_CODE)
     return WebhookReply(
         200, {"received": True, "applied": result.applied, "tier": result.tier.value}
     )
-
-
-def _webhook_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
-    async def kyc_webhook(request: Request) -> Response:
-        try:
-            provider = kyc_provider(settings, request.path_params["provider"])
-            body = await read_body(request)
-        except DomainError as error:
-            return _json(_refusal(error))
-        state = request.scope["state"]
-        reply = await receive_decision(
-            state["db"], state["brand"], provider, headers=dict(request.headers), body=body
-        )
-        return _json(reply)
-
-    return kyc_webhook
 
 
 # -- the test provider's hosted flow (dev and test only) ----------------------------------
@@ -172,7 +152,14 @@ async def complete_flow(request: Request) -> Response:
 
 
 def kyc_callback_routes(settings: Settings) -> list[Route]:
-    routes = [Route("/callbacks/kyc/{provider}", _webhook_endpoint(settings), methods=["POST"])]
+    endpoint = provider_webhook(
+        partial(kyc_provider, settings),
+        receive_decision,
+        status_by_code=_STATUS_BY_CODE,
+        # The realm the PSP endpoint names too: what a 401 has always said here.
+        realm="psp",
+    )
+    routes = [Route("/callbacks/kyc/{provider}", endpoint, methods=["POST"])]
     if not settings.is_production:
         routes += [
             Route("/test-kyc/flow/{reference}", flow_page, methods=["GET"]),

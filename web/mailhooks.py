@@ -32,10 +32,7 @@ from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.settings import Settings
 from domain.messaging import mail
-
-
-def _error(status: int, code: str, message: str) -> Response:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+from web.webhooks import body_too_large, error_reply, read_capped
 
 
 def _message_id(body: dict[str, Any]) -> uuid.UUID | None:
@@ -49,20 +46,11 @@ def _message_id(body: dict[str, Any]) -> uuid.UUID | None:
         return None
 
 
-async def _read_capped(request: Request) -> bytes | None:
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > BOUNCE_BODY_MAX_BYTES:
-            return None
-    return body
-
-
 def mail_webhook_routes(settings: Settings) -> list[Route]:
     async def bounces(request: Request) -> Response:
-        body = await _read_capped(request)
+        body = await read_capped(request, BOUNCE_BODY_MAX_BYTES)
         if body is None:
-            return _error(413, "BODY_TOO_LARGE", "Request body too large.")
+            return body_too_large()
         try:
             verify_bounce(
                 settings.mail_webhook_secret,
@@ -71,7 +59,7 @@ def mail_webhook_routes(settings: Settings) -> list[Route]:
                 clock.now(),
             )
         except InvalidMailWebhook as error:
-            return _error(401, error.code, error.message)
+            return error_reply(401, error.code, error.message)
         try:
             parsed = json.loads(body)
         except ValueError:
@@ -79,7 +67,7 @@ def mail_webhook_routes(settings: Settings) -> list[Route]:
         message_id = _message_id(parsed) if isinstance(parsed, dict) else None
         reason = parsed.get("reason") if isinstance(parsed, dict) else None
         if message_id is None or not isinstance(reason, str):
-            return _error(400, "MALFORMED_WEBHOOK", "Expected messageId and reason.")
+            return error_reply(400, "MALFORMED_WEBHOOK", "Expected messageId and reason.")
         db: Database = request.scope["state"]["db"]
         async with db.uow() as uow:
             applied = await mail.record_bounce(uow, message_id, reason)

@@ -41,6 +41,7 @@ from domain.kernel import clock
 from domain.kernel.db import Database
 from domain.kernel.settings import DEV_SMS_WEBHOOK_SECRET, Settings
 from domain.messaging import sms
+from web.webhooks import body_too_large, error_reply, read_capped
 
 FIELD_LENGTH_MAX: Final = 2_000
 _PAGE: Final = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -53,24 +54,11 @@ _ITEM: Final = """<article class="sms" data-to="{to}" data-sid="{sid}">
 <p>To {to} · from {sender} · {sent_at}</p><pre>{body}</pre></article>"""
 
 
-def _error(status: int, code: str, message: str) -> Response:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
-async def _read_capped(request: Request) -> bytes | None:
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > WEBHOOK_BODY_MAX_BYTES:
-            return None
-    return body
-
-
 def sms_webhook_routes(settings: Settings) -> list[Route]:
     async def status(request: Request) -> Response:
-        body = await _read_capped(request)
+        body = await read_capped(request, WEBHOOK_BODY_MAX_BYTES)
         if body is None:
-            return _error(413, "BODY_TOO_LARGE", "Request body too large.")
+            return body_too_large()
         try:
             if settings.is_production and settings.sms_webhook_secret == DEV_SMS_WEBHOOK_SECRET:
                 raise InvalidWebhook()
@@ -81,7 +69,7 @@ def sms_webhook_routes(settings: Settings) -> list[Route]:
                 now=clock.now(),
             )
         except InvalidWebhook as error:
-            return _error(401, error.code, error.message)
+            return error_reply(401, error.code, error.message)
         try:
             parsed = json.loads(body)
         except ValueError:
@@ -89,7 +77,7 @@ def sms_webhook_routes(settings: Settings) -> list[Route]:
         sid = parsed.get("sid") if isinstance(parsed, dict) else None
         reported = parsed.get("status") if isinstance(parsed, dict) else None
         if not isinstance(sid, str) or not isinstance(reported, str):
-            return _error(400, "MALFORMED_WEBHOOK", "Expected sid and status.")
+            return error_reply(400, "MALFORMED_WEBHOOK", "Expected sid and status.")
         db: Database = request.scope["state"]["db"]
         async with db.uow() as uow:
             applied = await sms.record_status(uow, sid, reported)

@@ -61,6 +61,22 @@ def require_player(
     return principal
 
 
+def require_player_record_reader(
+    principal: Principal | None, player_id: uuid.UUID, permission: Permission, brand: str
+) -> Principal:
+    """Who may read one player's own records (wallets, bets, rounds): that player, also in
+    a withdraw-only session, or staff holding `permission` over `brand`.
+    Errors: NotAuthenticated, TwoFactorRequired, PermissionDenied, PasswordChangeRequired."""
+    if principal is None:
+        raise NotAuthenticated()
+    if principal.is_player:
+        require_player(principal, withdraw_only_allowed=True)
+        if principal.id != player_id:
+            raise PermissionDenied()
+        return principal
+    return require_permission(principal, permission, brand)
+
+
 class EveryBrand(Enum):
     """The reach of an action on what every brand's players see: the shared sportsbook
     catalogue (market and event statuses, prices, margins). Only staff who hold every brand

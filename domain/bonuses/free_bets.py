@@ -23,8 +23,7 @@ from typing import Final
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from domain.accounts.permissions import Permission
-from domain.accounts.principal import Principal, require_permission
+from domain.accounts.principal import Principal
 from domain.bonuses import abuse
 from domain.bonuses.errors import (
     AlreadyClaimed,
@@ -35,7 +34,7 @@ from domain.bonuses.errors import (
     NotEligible,
 )
 from domain.bonuses.events import BonusUpdated
-from domain.bonuses.lifecycle import Actor, staff_reason
+from domain.bonuses.lifecycle import Actor, acting_staff, claim_key
 from domain.bonuses.models import BonusOffer, FreeBet, FreeBetState, OfferKind
 from domain.bonuses.terms import Eligibility, Terms
 from domain.kernel import audit, clock, outbox
@@ -73,7 +72,6 @@ async def grant_free_bet(
         raise NotEligible("This offer is not open now.", field="offerId")
     terms = Terms.from_json(offer.terms)
     once = Eligibility.from_json(offer.eligibility).once_per_player
-    repeatable = not once and actor.kind != "player"
     at = clock.now()
     free_bet_id = uuid.uuid4()
     inserted = await uow.session.scalar(
@@ -84,8 +82,7 @@ async def grant_free_bet(
             player_id=player_id,
             offer_id=offer.id,
             offer_version=offer.version,
-            # A player claims an offer once (the key is the offer); staff and jobs may grant again.
-            claim_key=f"{offer.id}:{free_bet_id}" if repeatable else str(offer.id),
+            claim_key=claim_key(offer, free_bet_id, actor, once=once),
             currency=offer.currency,
             state=FreeBetState.ACTIVE.value,
             terms=offer.terms,
@@ -135,11 +132,8 @@ async def grant_free_bet_by_staff(
 ) -> FreeBet:
     """CRM staff (bonus.manage) grant a free-bet offer to a player of their brand.
     Errors: NotAuthenticated, PermissionDenied, ReasonRequired, NotEligible, AlreadyClaimed."""
-    actor = require_permission(staff, Permission.BONUS_MANAGE, brand)
-    clean = staff_reason(reason)
-    return await grant_free_bet(
-        uow, brand, offer, player_id, actor=Actor("staff", actor.id), reason=clean
-    )
+    actor, clean = acting_staff(staff, brand, reason)
+    return await grant_free_bet(uow, brand, offer, player_id, actor=actor, reason=clean)
 
 
 async def _emit(
@@ -300,8 +294,7 @@ async def cancel(
 ) -> FreeBet:
     """Staff (bonus.manage) cancel an unused free bet with a reason: its stake goes back to
     the house. Errors: NotAuthenticated, PermissionDenied, ReasonRequired, FreeBetNotFound."""
-    actor = require_permission(staff, Permission.BONUS_MANAGE, brand)
-    clean = staff_reason(reason)
+    actor, clean = acting_staff(staff, brand, reason)
     free_bet = await uow.session.scalar(
         select(FreeBet)
         .where(
@@ -313,7 +306,7 @@ async def cancel(
     )
     if free_bet is None:
         raise FreeBetNotFound(field="freeBetId")
-    await _forfeit(uow, free_bet, FreeBetState.CANCELLED, Actor("staff", actor.id), clean)
+    await _forfeit(uow, free_bet, FreeBetState.CANCELLED, actor, clean)
     return free_bet
 
 

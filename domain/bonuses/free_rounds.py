@@ -21,8 +21,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from domain.accounts.permissions import Permission
-from domain.accounts.principal import Principal, require_permission
+from domain.accounts.principal import Principal
 from domain.bonuses import abuse
 from domain.bonuses.errors import (
     AlreadyClaimed,
@@ -31,7 +30,7 @@ from domain.bonuses.errors import (
     NotEligible,
 )
 from domain.bonuses.events import BonusUpdated
-from domain.bonuses.lifecycle import Actor, complete_if_wagered, staff_reason
+from domain.bonuses.lifecycle import Actor, acting_staff, claim_key, complete_if_wagered
 from domain.bonuses.models import (
     FREE_ROUNDS_OPEN,
     BonusGrant,
@@ -86,9 +85,6 @@ async def grant_free_spins(
     once = Eligibility.from_json(offer.eligibility).once_per_player
     at = clock.now()
     rounds_id = uuid.uuid4()
-    # A player claims an offer once (the key is the offer); staff and jobs may grant again.
-    repeatable = not once and actor.kind != "player"
-    claim_key = f"{offer.id}:{rounds_id}" if repeatable else str(offer.id)
     inserted = await uow.session.scalar(
         insert(FreeRounds)
         .values(
@@ -97,7 +93,7 @@ async def grant_free_spins(
             player_id=player_id,
             offer_id=offer.id,
             offer_version=offer.version,
-            claim_key=claim_key,
+            claim_key=claim_key(offer, rounds_id, actor, once=once),
             provider=terms.free_spins_provider,
             games=list(terms.free_spin_games),
             currency=offer.currency,
@@ -145,11 +141,8 @@ async def grant_free_spins_by_staff(
     """CRM staff (bonus.manage) grant a free-spins offer to a player of their brand, with a
     reason. Errors: NotAuthenticated, PermissionDenied, ReasonRequired, NotEligible,
     AlreadyClaimed."""
-    actor = require_permission(staff, Permission.BONUS_MANAGE, brand)
-    clean = staff_reason(reason)
-    return await grant_free_spins(
-        uow, brand, offer, player_id, actor=Actor("staff", actor.id), reason=clean
-    )
+    actor, clean = acting_staff(staff, brand, reason)
+    return await grant_free_spins(uow, brand, offer, player_id, actor=actor, reason=clean)
 
 
 async def activate(db: Database, api: FreeRoundsApi, rounds_id: uuid.UUID) -> FreeRounds:
@@ -454,16 +447,13 @@ async def cancel(
     the commit: the provider withdraws the rounds not played). Winnings already paid stay.
     Errors: NotAuthenticated, PermissionDenied, ReasonRequired, FreeRoundsNotFound,
     FreeRoundsNotAvailable."""
-    actor = require_permission(staff, Permission.BONUS_MANAGE, brand)
-    clean = staff_reason(reason)
+    actor, clean = acting_staff(staff, brand, reason)
     rounds = await _locked(uow, rounds_id)
     if rounds.brand != brand:
         raise FreeRoundsNotFound(field="id")
     if FreeRoundsState(rounds.state) not in FREE_ROUNDS_OPEN:
         raise FreeRoundsNotAvailable(field="id")
-    await _finish(
-        uow, rounds, FreeRoundsState.CANCELLED, actor=Actor("staff", actor.id), reason=clean
-    )
+    await _finish(uow, rounds, FreeRoundsState.CANCELLED, actor=actor, reason=clean)
     await uow.flush()
     return rounds
 

@@ -13,8 +13,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from domain.accounts.permissions import Permission
-from domain.accounts.principal import Principal, require_permission
+from domain.accounts.principal import Principal
 from domain.bonuses import abuse
 from domain.bonuses.errors import (
     AlreadyClaimed,
@@ -24,7 +23,7 @@ from domain.bonuses.errors import (
     NotEligible,
 )
 from domain.bonuses.events import BonusUpdated
-from domain.bonuses.lifecycle import Actor, end_grant, staff_reason
+from domain.bonuses.lifecycle import Actor, acting_staff, end_grant
 from domain.bonuses.models import BonusGrant, BonusOffer, GrantState, OfferKind
 from domain.bonuses.repository import grants_by_state, grants_of_player
 from domain.bonuses.terms import Audience, Eligibility, Terms
@@ -210,8 +209,7 @@ async def grant_by_staff(
     """Staff (bonus.manage) grant an offer to a player of their brand, skipping its
     eligibility, with a reason; a deposit match needs the amount. Errors: NotAuthenticated,
     PermissionDenied, ReasonRequired, InvalidTerms, AlreadyClaimed."""
-    actor = require_permission(staff, Permission.BONUS_MANAGE, brand)
-    clean = staff_reason(reason)
+    actor, clean = acting_staff(staff, brand, reason)
     if offer.kind in _NOT_CLAIMED_HERE:
         raise InvalidTerms(
             "Grant free spins or a free bet with their own mutation.", field="offerId"
@@ -222,7 +220,7 @@ async def grant_by_staff(
         raise InvalidTerms("Give the bonus amount.", field="amount")
     return await _grant(
         uow, brand, offer, player_id, bonus_minor=amount, deposit=None,
-        actor=Actor("staff", actor.id), reason=clean, at=clock.now(),
+        actor=actor, reason=clean, at=clock.now(),
     )  # fmt: skip
 
 
@@ -323,11 +321,8 @@ async def cancel(
 ) -> BonusGrant:
     """Staff (bonus.manage) cancel a grant with a reason. Errors: NotAuthenticated,
     PermissionDenied, ReasonRequired, GrantNotFound, GrantNotActive."""
-    actor = require_permission(staff, Permission.BONUS_MANAGE, brand)
-    clean = staff_reason(reason)
-    return await end_grant(
-        uow, brand, grant_id, GrantState.CANCELLED, actor=Actor("staff", actor.id), reason=clean
-    )
+    actor, clean = acting_staff(staff, brand, reason)
+    return await end_grant(uow, brand, grant_id, GrantState.CANCELLED, actor=actor, reason=clean)
 
 
 async def _owned(uow: UnitOfWork, brand: str, player_id: uuid.UUID, grant_id: uuid.UUID) -> None:

@@ -16,9 +16,11 @@ from typing import Final
 
 from sqlalchemy import func, select
 
+from domain.accounts.permissions import Permission
+from domain.accounts.principal import Principal, require_permission
 from domain.bonuses.errors import GrantNotActive, GrantNotFound
 from domain.bonuses.events import BonusUpdated
-from domain.bonuses.models import BonusGrant, GrantState
+from domain.bonuses.models import BonusGrant, BonusOffer, GrantState
 from domain.kernel import audit, clock, outbox
 from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.errors import ReasonRequired
@@ -52,6 +54,23 @@ class Actor:
     @classmethod
     def system(cls) -> Actor:
         return cls("system")
+
+
+def acting_staff(staff: Principal | None, brand: str, reason: str) -> tuple[Actor, str]:
+    """Staff acting on the brand's bonuses (bonus.manage), and their reason for the audit
+    row. Errors: NotAuthenticated, PermissionDenied, ReasonRequired."""
+    principal = require_permission(staff, Permission.BONUS_MANAGE, brand)
+    return Actor("staff", principal.id), staff_reason(reason)
+
+
+def claim_key(offer: BonusOffer, granted_id: uuid.UUID, actor: Actor, *, once: bool) -> str:
+    """The key unique per player of a free bet or free rounds granted from `offer`.
+
+    A player claims an offer once (the key is the offer); staff and jobs may grant again
+    unless the offer is once per player.
+    """
+    repeatable = not once and actor.kind != "player"
+    return f"{offer.id}:{granted_id}" if repeatable else str(offer.id)
 
 
 async def locked_grant(uow: UnitOfWork, brand: str, grant_id: uuid.UUID) -> BonusGrant:

@@ -229,12 +229,7 @@ async def rollback_chunk(
         await free_bets.bets_reopened(
             uow, [bet.id for bet in bets if bet.free_bet and bet.id not in stuck]
         )
-    if stuck:
-        await uow.session.execute(
-            update(SettlementRun)
-            .where(SettlementRun.id == run_id)
-            .values(unreversed_bet_ids=SettlementRun.unreversed_bet_ids.concat(stuck))
-        )
+    await _keep_unreversed(uow, run_id, stuck)
     chunk = await advance(uow, walk, scanned, len(reopened), limit)
     await uow.flush()
     return chunk
@@ -377,12 +372,18 @@ async def uncancel_chunk(
         await free_bets.bets_reopened(
             uow, [bet.id for bet in bets if bet.free_bet and bet.id not in stuck]
         )
-    if stuck:
-        await uow.session.execute(
-            update(SettlementRun)
-            .where(SettlementRun.id == run_id)
-            .values(unreversed_bet_ids=SettlementRun.unreversed_bet_ids.concat(stuck))
-        )
+    await _keep_unreversed(uow, run_id, stuck)
     chunk = await advance(uow, walk, scanned, len(reinstated), limit)
     await uow.flush()
     return chunk
+
+
+async def _keep_unreversed(uow: UnitOfWork, run_id: uuid.UUID, bet_ids: list[int]) -> None:
+    """List on the run the bets whose ledger reversal fell short (the player no longer
+    holds the money): the correction left them as they were."""
+    if bet_ids:
+        await uow.session.execute(
+            update(SettlementRun)
+            .where(SettlementRun.id == run_id)
+            .values(unreversed_bet_ids=SettlementRun.unreversed_bet_ids.concat(bet_ids))
+        )

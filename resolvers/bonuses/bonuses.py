@@ -83,18 +83,60 @@ async def _deposit_fact(
     )
 
 
+async def _claimed_offer(
+    uow: UnitOfWork, brand: str, offer_id: uuid.UUID | None, code: str | None
+) -> BonusOffer:
+    """The offer a player claims: by its code when one is given, else by id.
+
+    Errors: OfferNotFound.
+    """
+    if code:
+        return await offers.offer_by_code(uow, brand, code)
+    if offer_id is None:
+        raise OfferNotFound(field="offerId")
+    return await offers.offer_by_id(uow, brand, offer_id)
+
+
+async def _eligible_offer(
+    uow: UnitOfWork,
+    brand: str,
+    player_id: uuid.UUID,
+    offer_id: uuid.UUID | None,
+    code: str | None,
+) -> BonusOffer:
+    """The offer a player claims that no deposit qualifies (free spins, a free bet), once
+    the player is found eligible for it now.
+
+    Errors: OfferNotFound, PlayerNotFound, NotEligible, NoQualifyingDeposit.
+    """
+    offer = await _claimed_offer(uow, brand, offer_id, code)
+    facts = await _player_facts(uow, brand, player_id)
+    grants.check_eligible(offer, facts, None, clock.now())
+    return offer
+
+
+async def _staff_grant(
+    uow: UnitOfWork, brand: str, offer_id: uuid.UUID | None, player_id: uuid.UUID | None
+) -> tuple[BonusOffer, uuid.UUID]:
+    """The offer staff grant and the brand's player they grant it to.
+
+    Errors: OfferNotFound, PlayerNotFound.
+    """
+    if offer_id is None:
+        raise OfferNotFound(field="offerId")
+    if player_id is None:
+        raise PlayerNotFound(field="playerId")
+    await players.get(uow, brand, player_id)
+    return await offers.offer_by_id(uow, brand, offer_id), player_id
+
+
 async def claim(ctx: Context, offer_id: uuid.UUID | None, code: str | None) -> Outcome[BonusGrant]:
     """Claim by offer id or by code, on the player's latest deposit for a deposit match."""
 
     async def run() -> BonusGrant:
         player = require_player(await ctx.principal())
         async with ctx.db.uow() as uow:
-            if code:
-                offer = await offers.offer_by_code(uow, ctx.brand.slug, code)
-            elif offer_id is not None:
-                offer = await offers.offer_by_id(uow, ctx.brand.slug, offer_id)
-            else:
-                raise OfferNotFound(field="offerId")
+            offer = await _claimed_offer(uow, ctx.brand.slug, offer_id, code)
             facts = await _player_facts(uow, ctx.brand.slug, player.id)
             deposit = await _deposit_fact(uow, ctx.brand.slug, player.id)
             grant = await grants.claim(
@@ -141,16 +183,11 @@ async def grant_to_player(
 ) -> Outcome[BonusGrant]:
     async def run() -> BonusGrant:
         actor = require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
-        if offer_id is None:
-            raise OfferNotFound(field="offerId")
         async with ctx.db.uow() as uow:
-            if player_id is None:
-                raise PlayerNotFound(field="playerId")
-            await players.get(uow, ctx.brand.slug, player_id)
-            offer = await offers.offer_by_id(uow, ctx.brand.slug, offer_id)
+            offer, grantee = await _staff_grant(uow, ctx.brand.slug, offer_id, player_id)
             bonus_minor = None if amount is None else amount_minor(amount, offer.currency)
             grant = await grants.grant_by_staff(
-                uow, actor, ctx.brand.slug, offer, player_id, bonus_minor=bonus_minor, reason=reason
+                uow, actor, ctx.brand.slug, offer, grantee, bonus_minor=bonus_minor, reason=reason
             )
             await uow.commit()
         return grant
@@ -227,15 +264,10 @@ async def grant_free_spins(
 ) -> Outcome[FreeRounds]:
     async def run() -> FreeRounds:
         actor = require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
-        if offer_id is None:
-            raise OfferNotFound(field="offerId")
         async with ctx.db.uow() as uow:
-            if player_id is None:
-                raise PlayerNotFound(field="playerId")
-            await players.get(uow, ctx.brand.slug, player_id)
-            offer = await offers.offer_by_id(uow, ctx.brand.slug, offer_id)
+            offer, grantee = await _staff_grant(uow, ctx.brand.slug, offer_id, player_id)
             rounds = await free_rounds.grant_free_spins_by_staff(
-                uow, actor, ctx.brand.slug, offer, player_id, reason=reason
+                uow, actor, ctx.brand.slug, offer, grantee, reason=reason
             )
             await uow.commit()
         return await free_rounds.activate(ctx.db, free_rounds_api(ctx.db), rounds.id)
@@ -249,14 +281,7 @@ async def claim_free_spins(
     async def run() -> FreeRounds:
         player = require_player(await ctx.principal())
         async with ctx.db.uow() as uow:
-            if code:
-                offer = await offers.offer_by_code(uow, ctx.brand.slug, code)
-            elif offer_id is not None:
-                offer = await offers.offer_by_id(uow, ctx.brand.slug, offer_id)
-            else:
-                raise OfferNotFound(field="offerId")
-            facts = await _player_facts(uow, ctx.brand.slug, player.id)
-            grants.check_eligible(offer, facts, None, clock.now())
+            offer = await _eligible_offer(uow, ctx.brand.slug, player.id, offer_id, code)
             rounds = await free_rounds.grant_free_spins(
                 uow, ctx.brand.slug, offer, player.id, actor=Actor("player", player.id)
             )
@@ -296,15 +321,10 @@ async def grant_free_bet(
 ) -> Outcome[FreeBet]:
     async def run() -> FreeBet:
         actor = require_permission(await ctx.principal(), Permission.BONUS_MANAGE, ctx.brand.slug)
-        if offer_id is None:
-            raise OfferNotFound(field="offerId")
         async with ctx.db.uow() as uow:
-            if player_id is None:
-                raise PlayerNotFound(field="playerId")
-            await players.get(uow, ctx.brand.slug, player_id)
-            offer = await offers.offer_by_id(uow, ctx.brand.slug, offer_id)
+            offer, grantee = await _staff_grant(uow, ctx.brand.slug, offer_id, player_id)
             free_bet = await free_bets.grant_free_bet_by_staff(
-                uow, actor, ctx.brand.slug, offer, player_id, reason=reason
+                uow, actor, ctx.brand.slug, offer, grantee, reason=reason
             )
             await uow.commit()
         return free_bet
@@ -381,14 +401,7 @@ async def claim_free_bet(
     async def run() -> FreeBet:
         player = require_player(await ctx.principal())
         async with ctx.db.uow() as uow:
-            if code:
-                offer = await offers.offer_by_code(uow, ctx.brand.slug, code)
-            elif offer_id is not None:
-                offer = await offers.offer_by_id(uow, ctx.brand.slug, offer_id)
-            else:
-                raise OfferNotFound(field="offerId")
-            facts = await _player_facts(uow, ctx.brand.slug, player.id)
-            grants.check_eligible(offer, facts, None, clock.now())
+            offer = await _eligible_offer(uow, ctx.brand.slug, player.id, offer_id, code)
             free_bet = await free_bets.grant_free_bet(
                 uow, ctx.brand.slug, offer, player.id, actor=Actor("player", player.id)
             )

@@ -8,10 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from domain.accounts.permissions import Permission
-from domain.accounts.principal import Principal, require_permission, require_player
+from domain.accounts.principal import (
+    Principal,
+    require_permission,
+    require_player_record_reader,
+)
 from domain.casino import reconciliation as reconciliation_service
 from domain.casino import rounds
-from domain.kernel.errors import DomainError, NotAuthenticated, PermissionDenied
+from domain.kernel.errors import DomainError
 from resolvers.context import Context
 
 
@@ -28,15 +32,9 @@ def big_win_rule(ctx: Context) -> rounds.BigWinRule:
 async def _require_round_reader(ctx: Context, player_id: uuid.UUID) -> Principal:
     """That player, or staff with casino.reconcile. Errors: NotAuthenticated,
     TwoFactorRequired, PermissionDenied, PasswordChangeRequired."""
-    principal = await ctx.principal()
-    if principal is None:
-        raise NotAuthenticated()
-    if principal.is_player:
-        require_player(principal, withdraw_only_allowed=True)
-        if principal.id != player_id:
-            raise PermissionDenied()
-        return principal
-    return require_permission(principal, Permission.CASINO_RECONCILE, ctx.brand.slug)
+    return require_player_record_reader(
+        await ctx.principal(), player_id, Permission.CASINO_RECONCILE, ctx.brand.slug
+    )
 
 
 async def player_rounds(

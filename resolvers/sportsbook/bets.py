@@ -15,12 +15,11 @@ from domain.accounts.permissions import Permission
 from domain.accounts.principal import (
     Principal,
     holds_permission,
-    require_permission,
     require_player,
+    require_player_record_reader,
 )
 from domain.bonuses import abuse
 from domain.kernel.db import UnitOfWork
-from domain.kernel.errors import NotAuthenticated, PermissionDenied
 from domain.sportsbook import bet_history, cashout
 from domain.sportsbook import catalog as book
 from domain.sportsbook.errors import BetNotFound, BonusMaxBetExceeded
@@ -39,15 +38,9 @@ from resolvers.wallets.adjustments import amount_minor
 async def require_bet_reader(ctx: Context, player_id: uuid.UUID) -> Principal:
     """That player, or staff with player.read. Errors: NotAuthenticated,
     TwoFactorRequired, PermissionDenied, PasswordChangeRequired."""
-    principal = await ctx.principal()
-    if principal is None:
-        raise NotAuthenticated()
-    if principal.is_player:
-        require_player(principal, withdraw_only_allowed=True)
-        if principal.id != player_id:
-            raise PermissionDenied()
-        return principal
-    return require_permission(principal, Permission.PLAYER_READ, ctx.brand.slug)
+    return require_player_record_reader(
+        await ctx.principal(), player_id, Permission.PLAYER_READ, ctx.brand.slug
+    )
 
 
 async def _player_currency(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> str:

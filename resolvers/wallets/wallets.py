@@ -16,10 +16,14 @@ from typing import Final, TypeAlias
 from strawberry.dataloader import DataLoader
 
 from domain.accounts.permissions import Permission
-from domain.accounts.principal import Principal, require_permission, require_player
+from domain.accounts.principal import (
+    Principal,
+    require_permission,
+    require_player_record_reader,
+)
 from domain.kernel import paging
 from domain.kernel.db import UnitOfWork
-from domain.kernel.errors import DomainError, NotAuthenticated, PermissionDenied
+from domain.kernel.errors import DomainError
 from domain.wallets import history
 from domain.wallets.models import WalletKind
 from domain.wallets.service import Balance
@@ -31,15 +35,9 @@ _WALLET_LOADER: Final = "_wallet_reads_loader"
 async def require_wallet_reader(ctx: Context, player_id: uuid.UUID) -> Principal:
     """The caller, if it may read `player_id`'s wallets: that player, or staff with
     wallet.read. Errors: NotAuthenticated, TwoFactorRequired, PermissionDenied, ..."""
-    principal = await ctx.principal()
-    if principal is None:
-        raise NotAuthenticated()
-    if principal.is_player:
-        require_player(principal, withdraw_only_allowed=True)
-        if principal.id != player_id:
-            raise PermissionDenied()
-        return principal
-    return require_permission(principal, Permission.WALLET_READ, ctx.brand.slug)
+    return require_player_record_reader(
+        await ctx.principal(), player_id, Permission.WALLET_READ, ctx.brand.slug
+    )
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,14 @@ E = account_errors
 class VerifyEmailError(MutationError): ...
 
 
-@mutation_error(
-    E.TwoFactorRequired,
-    E.PlayerNotFound,
-    E.NoEmailAddress,
-    E.EmailAlreadyVerified,
-    E.RecoveryThrottled,
-)
+# What a signed-in player's own request to confirm a contact detail can meet: a session still
+# owing its second factor, an account gone since, the throttle on messages sent.
+_PLAYER_REQUEST_ERRORS = (E.TwoFactorRequired, E.PlayerNotFound, E.RecoveryThrottled)
+# Both phone steps also need a phone on the profile that is not verified yet.
+_PHONE_ERRORS = (*_PLAYER_REQUEST_ERRORS, E.NoPhoneNumber, E.PhoneAlreadyVerified)
+
+
+@mutation_error(*_PLAYER_REQUEST_ERRORS, E.NoEmailAddress, E.EmailAlreadyVerified)
 class ResendVerificationEmailError(MutationError): ...
 
 
@@ -35,24 +36,11 @@ class RequestPasswordResetError(MutationError): ...
 class ResetPasswordError(MutationError): ...
 
 
-@mutation_error(
-    E.TwoFactorRequired,
-    E.PlayerNotFound,
-    E.NoPhoneNumber,
-    E.PhoneAlreadyVerified,
-    E.RecoveryThrottled,
-)
+@mutation_error(*_PHONE_ERRORS)
 class SendPhoneVerificationCodeError(MutationError): ...
 
 
-@mutation_error(
-    E.TwoFactorRequired,
-    E.PlayerNotFound,
-    E.NoPhoneNumber,
-    E.PhoneAlreadyVerified,
-    E.InvalidPhoneCode,
-    E.RecoveryThrottled,
-)
+@mutation_error(*_PHONE_ERRORS, E.InvalidPhoneCode)
 class VerifyPhoneError(MutationError): ...
 
 

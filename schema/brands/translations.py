@@ -19,6 +19,7 @@ from schema.brands.themes import _STAFF_ERRORS, ThemeVersion
 from schema.context import Info
 from schema.errors import MutationError, as_query_error, mutation_error, to_errors
 from schema.ids import int_of
+from schema.pagination import forward_page_info
 
 # One save carries a page of the editor's list, not the catalogue.
 TRANSLATIONS_PER_SAVE_MAX: Final = theme_translations.PAGE_SIZE_MAX
@@ -143,13 +144,7 @@ class ThemeTranslationQuery:
         ]
         return ThemeTranslationConnection(
             edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=page.has_next_page,
-                # Forward pagination only: a cursor means rows came before it.
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=forward_page_info(edges, has_next_page=page.has_next_page, after=after),
         )
 
 

@@ -22,6 +22,7 @@ from resolvers.permissions import HasPermission
 from schema.context import Info
 from schema.ids import global_id, int_keys, ledger_transaction_id, uuid_key, uuid_of
 from schema.money import Money
+from schema.pagination import forward_connection
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
 GameMode = strawberry.enum(
@@ -260,27 +261,12 @@ class CasinoReconciliation:
     rounds: relay.Connection[GameRound]
 
 
-def page_info(cursors: list[str], *, has_next_page: bool, after: str | None) -> relay.PageInfo:
-    return relay.PageInfo(
-        has_next_page=has_next_page,
-        # Forward pagination only: a cursor means rows came before it.
-        has_previous_page=after is not None,
-        start_cursor=cursors[0] if cursors else None,
-        end_cursor=cursors[-1] if cursors else None,
-    )
-
-
 def game_connection(page: lobby.LobbyPage, *, after: str | None) -> relay.Connection[CasinoGame]:
     edges = [
         relay.Edge(cursor=game.cursor.encode(), node=CasinoGame.from_game(game))
         for game in page.games
     ]
-    return relay.Connection(
-        edges=edges,
-        page_info=page_info(
-            [edge.cursor for edge in edges], has_next_page=page.has_next_page, after=after
-        ),
-    )
+    return forward_connection(edges, has_next_page=page.has_next_page, after=after)
 
 
 def round_connection(page: rounds.RoundPage, *, after: str | None) -> relay.Connection[GameRound]:
@@ -291,9 +277,4 @@ def round_connection(page: rounds.RoundPage, *, after: str | None) -> relay.Conn
         )
         for row in page.rounds
     ]
-    return relay.Connection(
-        edges=edges,
-        page_info=page_info(
-            [edge.cursor for edge in edges], has_next_page=page.has_next_page, after=after
-        ),
-    )
+    return forward_connection(edges, has_next_page=page.has_next_page, after=after)

@@ -17,6 +17,7 @@ from schema.context import Info
 from schema.errors import as_query_error
 from schema.ids import uuid_of
 from schema.money import Money
+from schema.pagination import forward_connection
 from schema.payments.types import Payment
 
 
@@ -25,16 +26,7 @@ def _connection(page: payment_service.QueuePage, *, after: str | None) -> relay.
         relay.Edge(cursor=page.cursor_of(payment), node=Payment.from_model(payment))
         for payment in page.payments
     ]
-    return relay.Connection(
-        edges=edges,
-        page_info=relay.PageInfo(
-            has_next_page=page.has_next_page,
-            # Forward pagination only: a cursor means rows came before it.
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-    )
+    return forward_connection(edges, has_next_page=page.has_next_page, after=after)
 
 
 @strawberry.type

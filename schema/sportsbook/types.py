@@ -23,6 +23,7 @@ from schema.errors import as_query_error
 from schema.extensions import direct, prefetched
 from schema.ids import int_keys
 from schema.money import DecimalText, Money, decimal_or_nan
+from schema.pagination import forward_connection
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
 EventStatus = strawberry.enum(models.EventStatus, name="SportsbookEventStatus")
@@ -524,15 +525,6 @@ def _outcome_of(outcomes: Mapping[int, models.Outcome], outcome_id: int) -> Outc
     return Outcome.from_model(row) if row is not None else None
 
 
-def page_info(cursors: list[str], *, has_next_page: bool, after: str | None) -> relay.PageInfo:
-    return relay.PageInfo(
-        has_next_page=has_next_page,
-        has_previous_page=after is not None,
-        start_cursor=cursors[0] if cursors else None,
-        end_cursor=cursors[-1] if cursors else None,
-    )
-
-
 def event_connection(
     page: catalog.EventPage,
     *,
@@ -550,10 +542,7 @@ def event_connection(
         )
         for row in page.events
     ]
-    cursors = [edge.cursor for edge in edges]
-    return relay.Connection(
-        edges=edges, page_info=page_info(cursors, has_next_page=page.has_next_page, after=after)
-    )
+    return forward_connection(edges, has_next_page=page.has_next_page, after=after)
 
 
 class _ListingObjects:
@@ -606,7 +595,4 @@ def bet_connection(page: bet_history.BetPage, *, after: str | None) -> relay.Con
         relay.Edge(cursor=bet_history.encode_cursor(row.id), node=Bet.from_model(row))
         for row in page.bets
     ]
-    cursors = [edge.cursor for edge in edges]
-    return relay.Connection(
-        edges=edges, page_info=page_info(cursors, has_next_page=page.has_next_page, after=after)
-    )
+    return forward_connection(edges, has_next_page=page.has_next_page, after=after)

@@ -15,6 +15,7 @@ from resolvers.wallets import wallets as wallet_resolvers
 from schema.context import Info
 from schema.ids import global_id, int_keys, ledger_transaction_id
 from schema.money import Money
+from schema.pagination import forward_connection
 
 # The domain's enums are the GraphQL enums (registered in place), so values need no mapping.
 WalletKind = strawberry.enum(
@@ -88,16 +89,7 @@ def connection(page: history.Page, *, after: str | None) -> relay.Connection[Wal
         relay.Edge(cursor=movement.cursor.encode(), node=WalletTransaction.from_movement(movement))
         for movement in page.movements
     ]
-    return relay.Connection(
-        edges=edges,
-        page_info=relay.PageInfo(
-            has_next_page=page.has_next_page,
-            # Forward pagination only: a cursor means rows came before it.
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-    )
+    return forward_connection(edges, has_next_page=page.has_next_page, after=after)
 
 
 @strawberry.type(description="How one wallet changed.")

@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import event
 
 from domain.accounts import audit_log
 from domain.accounts.audit_log import AuditFilter
@@ -26,25 +22,10 @@ from domain.kernel.paging import encode_cursor
 from domain.payments.service import reads
 from domain.payments.service.reads import DepositFilter, QueueCursor
 from tests.domain.payments.support import deposited, staff
-from tests.support import create_player
+from tests.support import create_player, explained, selects_of
 
 _ANY_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 _YEAR_AGO = _ANY_TIME - timedelta(days=365)
-
-
-@contextmanager
-def _sent(db: Database) -> Iterator[list[tuple[str, Any]]]:
-    statements: list[tuple[str, Any]] = []
-
-    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append((statement, parameters))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", keep)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", keep)
 
 
 async def _plan_of(
@@ -57,17 +38,11 @@ async def _plan_of(
     """The plan of the (last) statement on `table` that `search` sent; sequential scans
     priced out unless `seqscan` (the table then holds enough rows, analysed, to plan on
     its own statistics)."""
-    with _sent(db) as statements:
+    with selects_of(db) as statements:
         async with db.uow() as uow:
             await search(uow)
     statement, parameters = next(s for s in reversed(statements) if f"FROM {table}" in s[0])
-    async with db.engine.connect() as connection:
-        if not seqscan:
-            await connection.exec_driver_sql("SET enable_seqscan = off")
-        rows = await connection.exec_driver_sql("EXPLAIN " + statement, parameters)
-        plan = "\n".join(row[0] for row in rows)
-        await connection.exec_driver_sql("RESET enable_seqscan")
-    return plan
+    return await explained(db, statement, parameters, seqscan=seqscan)
 
 
 async def test_each_audit_search_reads_its_index(db: Database, owner_db: Database) -> None:

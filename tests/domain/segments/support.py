@@ -1,5 +1,5 @@
-"""Helpers for the segments tests: players, CRM staff, and applying the outbox as the
-segments actors do (one transaction per event)."""
+"""Helpers for the segments tests: players, CRM staff, applying the outbox as the segments
+actors do (one transaction per event), segments and campaigns made as CRM staff make them."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from domain.brands.service import BrandRegistry
 from domain.compliance import exclusion
 from domain.kernel.db import Database
 from domain.kernel.outbox import OutboxEvent
-from domain.segments import keeping
-from domain.segments.models import SegmentMember
+from domain.segments import campaigns, consent, keeping, service
+from domain.segments.models import ConsentChannel, SegmentMember
 from domain.wallets.events import BALANCE_CHANGED
 from tests.domain.reporting.support import player as registered_player
 from tests.support import create_player
@@ -109,3 +109,67 @@ async def self_excluded(db: Database, player_id: uuid.UUID, brand: str = BRAND) 
         await exclusion.self_exclude(
             uow, principal, brand, period=SelfExclusionPeriod.SIX_MONTHS, confirmed=True
         )
+
+
+async def recent_depositors(db: Database) -> service.SegmentView:
+    """The rule segment DEPOSITED_100_IN_7_DAYS, saved in a transaction of its own."""
+    async with db.transaction() as uow:
+        return await service.create_rule_segment(
+            uow, CRM, BRAND, "Recent depositors", DEPOSITED_100_IN_7_DAYS
+        )
+
+
+WORDS = {
+    "en": {"subject": "Double points weekend", "text": "Play this weekend for double points."},
+    "de": {"subject": "Doppelte Punkte", "text": "Spielen Sie am Wochenende für doppelte Punkte."},
+}
+
+
+async def consent_to(db: Database, player_id: uuid.UUID, *channels: ConsentChannel) -> None:
+    async with db.transaction() as uow:
+        player = await uow.session.get(Player, player_id)
+        assert player is not None
+        for channel in channels:
+            await consent.set_consent(uow, player, channel, granted=True, source="site")
+
+
+async def listed_segment(db: Database, players: list[uuid.UUID]) -> uuid.UUID:
+    csv_text = "\n".join(str(player) for player in players)
+    async with db.transaction() as uow:
+        view = await service.import_list(uow, CRM, BRAND, "Weekend list", csv_text)
+    return view.segment.id
+
+
+async def new_campaign(
+    db: Database, segment_id: uuid.UUID, channel: ConsentChannel, *, throttle: int = 1000
+) -> uuid.UUID:
+    async with db.transaction() as uow:
+        view = await campaigns.create(
+            uow, CRM, BRAND, segment_id=segment_id, name="Weekend", channel=channel,
+            content=WORDS, send_at=None, throttle_per_minute=throttle,
+            origin="http://aurora.localhost:8000",
+        )  # fmt: skip
+    return view.campaign.id
+
+
+async def run_batch(db: Database, campaign_id: uuid.UUID) -> int:
+    async with db.transaction() as uow:
+        return await campaigns.send_batch(uow, campaign_id, "en")
+
+
+async def counts(db: Database, campaign_id: uuid.UUID) -> campaigns.Counts:
+    async with db.uow() as uow:
+        return (await campaigns.counts_of(uow, [campaign_id]))[campaign_id]
+
+
+async def campaign_one_sent(
+    db: Database, players: list[uuid.UUID], channel: ConsentChannel
+) -> uuid.UUID:
+    """A campaign to `players`, each consenting on `channel`, throttled to one message a
+    minute, once its first batch has sent that one message."""
+    for player in players:
+        await consent_to(db, player, channel)
+    segment_id = await listed_segment(db, players)
+    campaign_id = await new_campaign(db, segment_id, channel, throttle=1)
+    assert await run_batch(db, campaign_id) == 1
+    return campaign_id

@@ -5,7 +5,6 @@ signed one-click link."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -18,7 +17,7 @@ from domain.kernel.audit import AuditEntry
 from domain.kernel.db import Database
 from domain.kernel.errors import PermissionDenied
 from domain.messaging.models import EmailMessage, InboxMessage
-from domain.segments import campaigns, consent, service
+from domain.segments import campaigns, consent
 from domain.segments.errors import (
     CampaignNotFound,
     ChannelUnavailable,
@@ -26,49 +25,20 @@ from domain.segments.errors import (
     InvalidUnsubscribeToken,
 )
 from domain.segments.models import Campaign, ConsentChannel
-from tests.domain.segments.support import BRAND, CRM, new_player, self_excluded, staff
-
-WORDS = {
-    "en": {"subject": "Double points weekend", "text": "Play this weekend for double points."},
-    "de": {"subject": "Doppelte Punkte", "text": "Spielen Sie am Wochenende für doppelte Punkte."},
-}
-
-
-async def consent_to(db: Database, player_id: uuid.UUID, *channels: ConsentChannel) -> None:
-    async with db.transaction() as uow:
-        player = await uow.session.get(Player, player_id)
-        assert player is not None
-        for channel in channels:
-            await consent.set_consent(uow, player, channel, granted=True, source="site")
-
-
-async def listed_segment(db: Database, players: list[uuid.UUID]) -> uuid.UUID:
-    csv_text = "\n".join(str(player) for player in players)
-    async with db.transaction() as uow:
-        view = await service.import_list(uow, CRM, BRAND, "Weekend list", csv_text)
-    return view.segment.id
-
-
-async def new_campaign(
-    db: Database, segment_id: uuid.UUID, channel: ConsentChannel, *, throttle: int = 1000
-) -> uuid.UUID:
-    async with db.transaction() as uow:
-        view = await campaigns.create(
-            uow, CRM, BRAND, segment_id=segment_id, name="Weekend", channel=channel,
-            content=WORDS, send_at=None, throttle_per_minute=throttle,
-            origin="http://aurora.localhost:8000",
-        )  # fmt: skip
-    return view.campaign.id
-
-
-async def run_batch(db: Database, campaign_id: uuid.UUID) -> int:
-    async with db.transaction() as uow:
-        return await campaigns.send_batch(uow, campaign_id, "en")
-
-
-async def counts(db: Database, campaign_id: uuid.UUID) -> campaigns.Counts:
-    async with db.uow() as uow:
-        return (await campaigns.counts_of(uow, [campaign_id]))[campaign_id]
+from tests.domain.segments.support import (
+    BRAND,
+    CRM,
+    WORDS,
+    campaign_one_sent,
+    consent_to,
+    counts,
+    listed_segment,
+    new_campaign,
+    new_player,
+    run_batch,
+    self_excluded,
+    staff,
+)
 
 
 async def test_an_email_campaign_reaches_members_with_consent_once_and_spares_the_protected(
@@ -118,11 +88,7 @@ async def test_a_player_self_excluded_after_targeting_gets_nothing(
     db: Database, registry: BrandRegistry
 ) -> None:
     players = [await new_player(db, registry) for _ in range(3)]
-    for player in players:
-        await consent_to(db, player, ConsentChannel.INBOX)
-    segment_id = await listed_segment(db, players)
-    campaign_id = await new_campaign(db, segment_id, ConsentChannel.INBOX, throttle=1)
-    assert await run_batch(db, campaign_id) == 1
+    campaign_id = await campaign_one_sent(db, players, ConsentChannel.INBOX)
     first_sent = await counts(db, campaign_id)
     assert (first_sent.targeted, first_sent.sent, first_sent.pending) == (3, 1, 2)
 
@@ -161,11 +127,7 @@ async def test_a_player_who_withdraws_consent_mid_campaign_is_suppressed_not_sen
     db: Database, registry: BrandRegistry
 ) -> None:
     players = [await new_player(db, registry) for _ in range(2)]
-    for player in players:
-        await consent_to(db, player, ConsentChannel.INBOX)
-    segment_id = await listed_segment(db, players)
-    campaign_id = await new_campaign(db, segment_id, ConsentChannel.INBOX, throttle=1)
-    assert await run_batch(db, campaign_id) == 1
+    campaign_id = await campaign_one_sent(db, players, ConsentChannel.INBOX)
     async with db.uow() as uow:
         (first,) = (
             await uow.session.scalars(
@@ -258,11 +220,7 @@ async def test_a_cancelled_campaign_sends_nothing_more(
     db: Database, registry: BrandRegistry
 ) -> None:
     players = [await new_player(db, registry) for _ in range(2)]
-    for player in players:
-        await consent_to(db, player, ConsentChannel.INBOX)
-    segment_id = await listed_segment(db, players)
-    campaign_id = await new_campaign(db, segment_id, ConsentChannel.INBOX, throttle=1)
-    assert await run_batch(db, campaign_id) == 1
+    campaign_id = await campaign_one_sent(db, players, ConsentChannel.INBOX)
     async with db.transaction() as uow:
         view = await campaigns.cancel(uow, CRM, BRAND, campaign_id)
     assert view.campaign.status == "cancelled"

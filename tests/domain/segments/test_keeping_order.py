@@ -23,6 +23,7 @@ from tests.domain.segments.support import (
     apply_outbox,
     members,
     new_player,
+    recent_depositors,
 )
 
 _WAITING_ON_ADVISORY = text(
@@ -74,10 +75,7 @@ async def test_a_segment_saved_after_the_keeping_committed_finds_the_deposit_in_
     await ledger_move(db, BRAND, player, "EUR", 120_00)
     await apply_outbox(db)
 
-    async with db.transaction() as uow:
-        view = await service.create_rule_segment(
-            uow, CRM, BRAND, "Recent depositors", DEPOSITED_100_IN_7_DAYS
-        )
+    view = await recent_depositors(db)
 
     assert view.member_count == 1
     assert await members(db, view.segment.id) == {player}
@@ -88,10 +86,7 @@ async def test_a_deposit_applied_eight_days_late_counts_on_its_own_day_and_joins
 ) -> None:
     # given a 7-day segment and a deposit of EUR 150 made now
     player = await new_player(db, registry)
-    async with db.transaction() as uow:
-        view = await service.create_rule_segment(
-            uow, CRM, BRAND, "Recent depositors", DEPOSITED_100_IN_7_DAYS
-        )
+    view = await recent_depositors(db)
     deposit_day = clock.today()
     await ledger_move(db, BRAND, player, "EUR", 150_00)
 

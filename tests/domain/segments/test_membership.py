@@ -26,10 +26,10 @@ from tests.domain.reporting.support import ledger_move
 from tests.domain.segments.support import (
     BRAND,
     CRM,
-    DEPOSITED_100_IN_7_DAYS,
     apply_outbox,
     members,
     new_player,
+    recent_depositors,
     self_excluded,
     staff,
 )
@@ -42,10 +42,7 @@ async def test_a_deposit_moves_a_player_in_and_self_exclusion_moves_them_out(
     await ledger_move(db, BRAND, already, "EUR", 150_00)
     newcomer = await new_player(db, registry)
     seen = await apply_outbox(db)
-    async with db.transaction() as uow:
-        view = await service.create_rule_segment(
-            uow, CRM, BRAND, "Recent depositors", DEPOSITED_100_IN_7_DAYS
-        )
+    view = await recent_depositors(db)
     segment_id = view.segment.id
     assert view.member_count == 1
     assert await members(db, segment_id) == {already}
@@ -77,10 +74,7 @@ async def test_a_redelivered_ledger_event_counts_once(
     db: Database, registry: BrandRegistry
 ) -> None:
     player = await new_player(db, registry)
-    async with db.transaction() as uow:
-        view = await service.create_rule_segment(
-            uow, CRM, BRAND, "Recent depositors", DEPOSITED_100_IN_7_DAYS
-        )
+    view = await recent_depositors(db)
     await ledger_move(db, BRAND, player, "EUR", 60_00)
     await apply_outbox(db)
     await apply_outbox(db)  # every event again, as a redelivering broker would
@@ -99,10 +93,7 @@ async def test_a_deposit_leaving_the_window_takes_the_player_out_on_the_daily_re
     player = await new_player(db, registry)
     await ledger_move(db, BRAND, player, "EUR", 100_00)
     await apply_outbox(db)
-    async with db.transaction() as uow:
-        view = await service.create_rule_segment(
-            uow, CRM, BRAND, "Recent depositors", DEPOSITED_100_IN_7_DAYS
-        )
+    view = await recent_depositors(db)
     assert view.member_count == 1
 
     six_days_later = clock.now() + timedelta(days=6)

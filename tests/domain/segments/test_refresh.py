@@ -6,13 +6,12 @@ holds back no other. The players whose age changes are found through an index.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from domain.brands.service import BrandRegistry
 from domain.kernel import clock
@@ -20,6 +19,7 @@ from domain.kernel.db import Database, UnitOfWork
 from domain.segments import membership, refresh, service
 from domain.segments.models import SegmentMembershipChange, SegmentRefreshRun
 from tests.domain.segments.support import BRAND, CRM, apply_outbox, members, new_player
+from tests.support import explained, selects_of
 
 OTHER_BRAND = "northstar"
 THIRTY_OR_OLDER = {"condition": {"field": "age_years", "op": ">=", "number": 30}}
@@ -155,21 +155,6 @@ async def test_a_brand_that_fails_holds_back_no_other_and_resumes_on_the_next_ru
     assert (await _run_of(db, BRAND))[0] == tomorrow
 
 
-@contextmanager
-def _selects(db: Database) -> Iterator[list[tuple[str, Any]]]:
-    statements: list[tuple[str, Any]] = []
-
-    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append((statement, parameters))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", keep)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", keep)
-
-
 async def test_the_players_whose_age_or_registration_days_change_are_found_through_indexes(
     db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -177,17 +162,14 @@ async def test_the_players_whose_age_or_registration_days_change_are_found_throu
     await _segment(db, "Thirty plus", THIRTY_OR_OLDER)
     await _segment(db, "Registered a day ago", REGISTERED_A_DAY_AGO)
     _move_clock(monkeypatch, 1)
-    with _selects(db) as statements:
+    with selects_of(db) as statements:
         await refresh.refresh_brand(db, BRAND)
     statement, parameters = next(s for s in statements if "date_of_birth" in s[0])
 
+    # The test's players table is tiny: sequential scans are priced out, so a missing
+    # index fails here rather than in production.
+    plan = await explained(db, statement, parameters)
     async with db.engine.connect() as connection:
-        # The test's players table is tiny: sequential scans are priced out, so a missing
-        # index fails here rather than in production.
-        await connection.exec_driver_sql("SET enable_seqscan = off")
-        rows = await connection.exec_driver_sql("EXPLAIN " + statement, parameters)
-        plan = "\n".join(row[0] for row in rows)
-        await connection.exec_driver_sql("RESET enable_seqscan")
         indexes = await connection.exec_driver_sql(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'players'"
         )

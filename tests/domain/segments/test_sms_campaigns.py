@@ -30,14 +30,18 @@ from domain.messaging.models import SmsMessage, SmsStatus
 from domain.segments import campaigns, consent
 from domain.segments.errors import InvalidCampaign
 from domain.segments.models import ConsentChannel
-from tests.domain.segments.support import BRAND, CRM, new_player, self_excluded
-from tests.domain.segments.test_campaigns import (
+from tests.domain.segments.support import (
+    BRAND,
+    CRM,
     WORDS,
+    campaign_one_sent,
     consent_to,
     counts,
     listed_segment,
     new_campaign,
+    new_player,
     run_batch,
+    self_excluded,
 )
 from tests.support import AURORA
 from tests.workers import eventually, flushed_broker, running_worker  # noqa: F401 (autouse)
@@ -156,11 +160,7 @@ async def test_a_phone_changed_or_unverified_after_targeting_gets_no_text(
     db: Database, registry: BrandRegistry
 ) -> None:
     players = [await with_phone(db, await new_player(db, registry), new_phone()) for _ in range(2)]
-    for player in players:
-        await consent_to(db, player, ConsentChannel.SMS)
-    segment_id = await listed_segment(db, players)
-    campaign_id = await new_campaign(db, segment_id, ConsentChannel.SMS, throttle=1)
-    assert await run_batch(db, campaign_id) == 1
+    campaign_id = await campaign_one_sent(db, players, ConsentChannel.SMS)
     async with db.uow() as uow:
         (first,) = (await uow.session.scalars(select(SmsMessage.player_id))).all()
     (later,) = [player for player in players if player != first]

@@ -389,3 +389,25 @@ async def test_a_market_split_in_lanes_pays_each_bet_once_even_when_a_lane_dies(
     assert sum(lane.bets_processed for lane in lanes) == 9
     assert (run.status, run.bets_processed, payouts) == ("completed", 9, 6)
     await assert_ledger_ok(db)
+
+
+async def test_a_rollback_the_player_has_spent_the_winnings_of_leaves_that_bet_listed_on_the_run(
+    db: Database, registry: BrandRegistry
+) -> None:
+    player = await funded_player(db, registry, 10_00)
+    market = await add_market(db, {"home": "2.50", "away": "3.00"})
+    other = await add_market(db, {"home": "2.00", "away": "2.00"})
+    won = await place(db, registry, player, single(market.outcomes["home"], "2.50", 10_00))
+    await settle(db, market, {"home": WIN, "away": LOSE})
+    # The winnings staked again: nothing is left in cash to take the payout back from.
+    await place(db, registry, player, single(other.outcomes["home"], "2.00", 25_00))
+    run_id = uuid.uuid4()
+
+    await rollback_settlement(db, market_id=market.market_id, run_id=run_id)
+
+    async with db.uow() as uow:
+        run = await uow.session.get_one(SettlementRun, run_id)
+    assert run.unreversed_bet_ids == [won.bet_id]
+    assert (await _bet(db, won.bet_id)).status == "won"
+    assert await wallets(db, player) == {}  # nothing left to take back, and nothing owed
+    await assert_ledger_ok(db)

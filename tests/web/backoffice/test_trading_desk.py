@@ -91,17 +91,12 @@ async def test_a_trader_creates_an_event_and_market_then_results_it_after_seeing
     placed = await _bet(bettor, ids["home"], "2.40", amount="10.00")
     cash_before = await cash_of(db, bettor_id)
 
-    review = await console.post(
-        f"/trading/market/{market['id']}/result",
-        {"step": "review", "mode": "result", "result-home": "WIN", "result-draw": "LOSE",
-         "result-away": "LOSE", "reason": "full time 2-1"},
-    )  # fmt: skip
+    path = f"/trading/market/{market['id']}/result"
+    home_win = {"mode": "result", "result-home": "WIN", "result-draw": "LOSE",
+                "result-away": "LOSE", "reason": "full time 2-1"}  # fmt: skip
+    review = await console.post(path, {**home_win, "step": "review"})
     cash_at_review = await cash_of(db, bettor_id)
-    settled = await console.post(
-        f"/trading/market/{market['id']}/result",
-        {"step": "confirm", "mode": "result", "result-home": "WIN", "result-draw": "LOSE",
-         "result-away": "LOSE", "reason": "full time 2-1"},
-    )  # fmt: skip
+    settled = await console.post(path, {**home_win, "step": "confirm"})
     bet = (await bettor.query(BET_STATUS, {"id": placed["bet"]["id"]})).data["node"]
     after = await console.get(settled.headers["location"])
 
