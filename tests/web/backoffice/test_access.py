@@ -11,6 +11,7 @@ every page: 200 where its permissions meet the page's need, 403 elsewhere.
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -47,13 +48,29 @@ def _needs(schema: GraphQLSchema, document: str) -> set[str]:
     return found
 
 
+@cache
+def _document_needs(name: str) -> frozenset[str]:
+    """What one named document needs. The schema is built and the documents read once per
+    test process: building the whole SDL for every page and role took most of this file's
+    time (minutes on CI)."""
+    return frozenset(_needs(_schema(), _documents()[name]))
+
+
+@cache
+def _schema() -> GraphQLSchema:
+    return build_schema(SCHEMA.read_text(encoding="utf-8"))
+
+
+@cache
+def _documents() -> dict[str, str]:
+    return load_documents(DOCUMENTS)
+
+
 def _page_needs(area: Area) -> tuple[set[str], set[str]]:
     """(all of, any of): a page needs what its reads need; a page whose reads are public
     (the shared sportsbook catalogue) needs at least one of its actions' permissions."""
-    schema = build_schema(SCHEMA.read_text(encoding="utf-8"))
-    documents = load_documents(DOCUMENTS)
-    reads = set().union(*(_needs(schema, documents[name]) for name in area.reads))
-    actions = set().union(*(_needs(schema, documents[name]) for name in area.actions))
+    reads = set().union(*(_document_needs(name) for name in area.reads))
+    actions = set().union(*(_document_needs(name) for name in area.actions))
     return reads, (set() if reads else actions)
 
 
@@ -68,7 +85,7 @@ def test_the_consoles_guard_needs_what_the_schema_says() -> None:
     from web.backoffice.access import Permissions
     from web.graphql import StakehouseGraphQL
 
-    computed = Permissions(StakehouseGraphQL(get_settings()).schema, load_documents(DOCUMENTS))
+    computed = Permissions(StakehouseGraphQL(get_settings()).schema, _documents())
 
     for area in AREAS:
         requirement = computed.requirement(area)
