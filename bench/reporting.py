@@ -7,10 +7,10 @@ report query answers on a read model the size 2 million settled bets make.
 
 1. Rollups off / on, alternating rounds in one run: `domain.casino.service.bet` in a unit
    of work, committed, as the callback runs it, from N concurrent workers. "On" runs the
-   reporting actor's work beside it in a child process (committed
-   `wallets.balance_changed` events applied a relay batch per transaction by
-   `domain.reporting.service.apply_events`, as `reporting.apply_batch` does), so the
-   two compete for the same CPUs and database, as a worker pod would. The bet path itself
+   reporting actor's work beside it in a child process (the relay's claim of committed
+   events, each relay batch submitted to the reporting drain as `reporting.apply_batch`
+   submits it, the drain applying a window's batches in one transaction), so the two
+   compete for the same CPUs and database, as a worker pod would. The bet path itself
    carries no reporting statement either way. Prints bets/s of both and the ratio (goal
    >= 0.9), and how many of the "on" bets the applier had applied by the phase's end.
 2. The report query: the read model is filled with the rows `--bets` bets over `--days`
@@ -35,16 +35,16 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from bench import fixtures
 from bench.casino_bet import Bets, domain_operation
 from bench.ledger_debit import Result, pooled, run, run_phase, say
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
-from domain.kernel.outbox import OutboxEvent
 from domain.kernel.settings import get_settings
 from domain.reporting import service
+from domain.reporting.drain import Drain
 from domain.reporting.formula import Formula
 from domain.reporting.queries import Dimension, ReportRequest
 from domain.reporting.queries import report as report_query
@@ -52,7 +52,9 @@ from domain.reporting.queries import report as report_query
 OFF, ON = "rollups off", "rollups on"
 RATIO_GOAL = 0.9
 P50_GOAL_MS = 50.0
-APPLIER_BATCH = 200
+# The relay's batch (STAKEHOUSE_RELAY_BATCH_SIZE's default) and how often it looks.
+RELAY_BATCH = 200
+RELAY_POLL_S = 0.01
 # A dashboard's page: the API's default `first` (the most a page may ask is 500; the
 # bench times that too, and walks the month 500 lines a page).
 DASHBOARD_PAGE = 100
@@ -65,28 +67,38 @@ REPORT = """query($from: Date!, $to: Date!, $after: String, $first: Int!) {
 
 
 async def apply_loop(url: str) -> None:
-    """Apply committed balance events in id order, APPLIER_BATCH (the relay's batch) a
-    transaction, as `reporting.apply_batch` does, until killed."""
-    db = Database.connect(url, pool_size=2)
-    last = 0
+    """The production path after the bet's commit, until killed: the relay's claim takes
+    the committed events (`workers.relay`, the statement the relay runs, RELAY_BATCH at
+    most), each claimed batch goes to the reporting drain as a `reporting.apply_batch`
+    message does (`domain.reporting.drain`, up to SUBMITTERS_MAX batches in flight like
+    the worker's threads), and the drain applies what arrives within its window in one
+    transaction. Only the broker hop is left out. The relay polls every RELAY_POLL_S here
+    (it wakes on each commit's NOTIFY in production); its claim runs in "on" phases only,
+    though production runs it whatever reporting does: a pessimistic "on"."""
+    # Imported here, in the applier's process: the relay module declares the actors, which
+    # configure the broker (the parent's embedded Redis, by the environment it passes on).
+    from workers import relay  # noqa: PLC0415
+
+    db = Database.connect(url, pool_size=4)
+    drain = Drain(lambda: db)
+    in_flight: set[asyncio.Task[None]] = set()
     while True:
         async with db.uow() as uow:
-            rows = (
-                await uow.session.execute(
-                    select(OutboxEvent.id, OutboxEvent.brand, OutboxEvent.payload)
-                    .where(OutboxEvent.id > last, OutboxEvent.topic == service.BALANCE_CHANGED)
-                    .order_by(OutboxEvent.id)
-                    .limit(APPLIER_BATCH)
-                )
-            ).all()
-        if rows:
-            async with db.transaction() as uow:
-                await service.apply_events(
-                    uow, [(service.BALANCE_CHANGED, row.brand, row.payload) for row in rows]
-                )
-            last = rows[-1].id
-        else:
-            await asyncio.sleep(0.05)
+            claimed = await relay._claim_unpublished(uow, RELAY_BATCH)
+            await uow.commit()
+        events = [
+            (item.event.topic, item.event.brand, item.event.payload)
+            for item in claimed
+            if item.event.topic in service.TOPICS
+        ]
+        if events:
+            while len(in_flight) >= drain.submitters_max:
+                await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            task = asyncio.create_task(drain.submit(events))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+        if len(claimed) < RELAY_BATCH:
+            await asyncio.sleep(RELAY_POLL_S)
 
 
 def start_applier(url: str) -> subprocess.Popen[bytes]:
