@@ -6,13 +6,14 @@ report query answers on a read model the size 2 million settled bets make.
                                         [--queries 30] [--only callback|query]
 
 1. Rollups off / on, alternating rounds in one run: `domain.casino.service.bet` in a unit
-   of work, committed, as the callback runs it, from N concurrent workers. "On" runs the
-   reporting actor's work beside it in a child process (the relay's claim of committed
-   events, each relay batch submitted to the reporting drain as `reporting.apply_batch`
-   submits it, the drain applying a window's batches in one transaction), so the two
-   compete for the same CPUs and database, as a worker pod would. The bet path itself
-   carries no reporting statement either way. Prints bets/s of both and the ratio (goal
-   >= 0.9), and how many of the "on" bets the applier had applied by the phase's end.
+   of work, committed, as the callback runs it, from N concurrent workers. Production's
+   path after the commit runs beside it in processes of its own: the outbox relay (in
+   both phases, as other actors take the same events) and a Dramatiq worker of the
+   reporting queue (`reporting.apply_batch`: relay batches through the reporting drain,
+   a window's batches in one transaction), resumed for the "on" phases only, so they
+   compete for the same CPUs and database, as pods would. The bet path itself carries no
+   reporting statement either way. Prints bets/s of both and the ratio (goal >= 0.9),
+   and how many of the "on" bets the worker had applied by the phase's end.
 2. The report query: the read model is filled with the rows `--bets` bets over `--days`
    days on `--games` games of one brand produce (one row per day and game: the read model
    grows with days x games, not with bets), then "GGR by day x game for one brand, one
@@ -43,18 +44,17 @@ from bench.ledger_debit import Result, pooled, run, run_phase, say
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
-from domain.reporting import service
-from domain.reporting.drain import Drain
 from domain.reporting.formula import Formula
 from domain.reporting.queries import Dimension, ReportRequest
 from domain.reporting.queries import report as report_query
+from workers.groups import queues_of
+from workers.runtime import WORKER_THREADS_ENV
 
 OFF, ON = "rollups off", "rollups on"
 RATIO_GOAL = 0.9
 P50_GOAL_MS = 50.0
-# The relay's batch (STAKEHOUSE_RELAY_BATCH_SIZE's default) and how often it looks.
-RELAY_BATCH = 200
-RELAY_POLL_S = 0.01
+# The reporting worker's threads, as k8s/base/workers/reporting runs it.
+WORKER_THREADS = 8
 # A dashboard's page: the API's default `first` (the most a page may ask is 500; the
 # bench times that too, and walks the month 500 lines a page).
 DASHBOARD_PAGE = 100
@@ -63,56 +63,58 @@ REPORT = """query($from: Date!, $to: Date!, $after: String, $first: Int!) {
     lines { day game bets ggr { amount } } hasNextPage endCursor } }"""
 
 
-# ---- the applier: the reporting actor's work, in a process of its own ----------------------
+# ---- production's path after the commit: the relay, and a reporting worker -------------------
 
 
-async def apply_loop(url: str) -> None:
-    """The production path after the bet's commit, until killed: the relay's claim takes
-    the committed events (`workers.relay`, the statement the relay runs, RELAY_BATCH at
-    most), each claimed batch goes to the reporting drain as a `reporting.apply_batch`
-    message does (`domain.reporting.drain`, up to SUBMITTERS_MAX batches in flight like
-    the worker's threads), and the drain applies what arrives within its window in one
-    transaction. Only the broker hop is left out. The relay polls every RELAY_POLL_S here
-    (it wakes on each commit's NOTIFY in production); its claim runs in "on" phases only,
-    though production runs it whatever reporting does: a pessimistic "on"."""
-    # Imported here, in the applier's process: the relay module declares the actors, which
-    # configure the broker (the parent's embedded Redis, by the environment it passes on).
-    from workers import relay  # noqa: PLC0415
+async def relay_loop(url: str) -> None:
+    """The outbox relay as `stakehouse relay` runs it (NOTIFY-woken, the relay's batches,
+    the real broker), until SIGTERM."""
+    # Imported here, in the relay's process: the relay module declares the actors, which
+    # configure the broker (the parent's, by the environment it passes on).
+    from workers.relay import run_relay  # noqa: PLC0415
 
-    db = Database.connect(url, pool_size=4)
-    drain = Drain(lambda: db)
-    in_flight: set[asyncio.Task[None]] = set()
-    while True:
-        async with db.uow() as uow:
-            claimed = await relay._claim_unpublished(uow, RELAY_BATCH)
-            await uow.commit()
-        events = [
-            (item.event.topic, item.event.brand, item.event.payload)
-            for item in claimed
-            if item.event.topic in service.TOPICS
-        ]
-        if events:
-            while len(in_flight) >= drain.submitters_max:
-                await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            task = asyncio.create_task(drain.submit(events))
-            in_flight.add(task)
-            task.add_done_callback(in_flight.discard)
-        if len(claimed) < RELAY_BATCH:
-            await asyncio.sleep(RELAY_POLL_S)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    db = Database.connect(url, pool_size=2)
+    try:
+        await run_relay(db, url, stop)
+    finally:
+        await db.dispose()
 
 
-def start_applier(url: str) -> subprocess.Popen[bytes]:
+def start_relay(url: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(  # noqa: S603 (this interpreter, this module)
-        [sys.executable, "-m", "bench.reporting", "--apply-loop", url]
+        [sys.executable, "-m", "bench.reporting", "--relay-loop", url]
     )
 
 
-def stop_applier(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
+def start_worker() -> subprocess.Popen[bytes]:
+    """A Dramatiq worker of the reporting queue group as its Deployment runs it
+    (`stakehouse worker --group reporting --processes 1 --threads 8`), in a process
+    group of its own so it can be stopped and resumed whole."""
+    command = [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", "1"]
+    command += ["--threads", str(WORKER_THREADS), "--queues", *queues_of("reporting")]
+    env = {**os.environ, WORKER_THREADS_ENV: str(WORKER_THREADS)}
+    return subprocess.Popen(command, start_new_session=True, env=env)  # noqa: S603 (this interpreter)
+
+
+def signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
+    os.killpg(process.pid, signum)
+
+
+def stop_process(process: subprocess.Popen[bytes], *, group: bool = False) -> None:
+    if group:
+        signal_group(process, signal.SIGCONT)
+        signal_group(process, signal.SIGTERM)
+    else:
+        process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        process.kill()
+        if group:
+            signal_group(process, signal.SIGKILL)
+        else:
+            process.kill()
         process.wait()
 
 
@@ -134,14 +136,14 @@ async def applied_share(db: Database, since_outbox_id: int) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-async def caught_up(db: Database, since: int, timeout_s: float = 120.0) -> None:
+async def caught_up(db: Database, since: int, timeout_s: float = 300.0) -> None:
     deadline = time.perf_counter() + timeout_s
     while time.perf_counter() < deadline:
         produced, applied = await applied_share(db, since)
         if produced and applied == produced:
             return
         await asyncio.sleep(0.5)
-    raise RuntimeError("the applier never caught up with the prime phase")
+    raise RuntimeError("the reporting worker never caught up with the prime phase")
 
 
 async def last_outbox_id(db: Database) -> int:
@@ -162,30 +164,33 @@ async def callback_phases(
         operation = domain_operation(db, brand, bets)
         timing = {"workers": args.workers, "warmup_s": args.warmup, "duration_s": args.duration}
         await run_phase("prime", operation, **{**timing, "duration_s": 2.0})
-        # The applier starts once (imports take seconds on a busy machine, and a starting
-        # process is no steady state), catches up with the prime phase, then only runs
-        # during the "on" phases: SIGSTOP / SIGCONT around them. Resumed, it also applies
-        # what the "off" phase before left: a pessimistic "on".
-        applier = start_applier(url)
+        # The relay runs throughout, as in production (other actors take the same
+        # events), so both phases pay for it. The reporting worker starts once (imports
+        # take seconds on a busy machine, and a starting process is no steady state),
+        # catches up with the prime phase, then only runs during the "on" phases: its
+        # process group is stopped (SIGSTOP) and resumed (SIGCONT) around them. Resumed,
+        # it also applies what the "off" phase before left: a pessimistic "on".
+        relay = start_relay(url)
+        worker = start_worker()
         rounds: dict[str, list[Result]] = {OFF: [], ON: []}
         on_share = (0, 0)
         try:
             await caught_up(db, 0)
-            applier.send_signal(signal.SIGSTOP)
+            signal_group(worker, signal.SIGSTOP)
             for turn in range(args.rounds):
                 rounds[OFF].append(await run_phase(OFF, operation, **timing))
                 since = await last_outbox_id(db)
-                applier.send_signal(signal.SIGCONT)
+                signal_group(worker, signal.SIGCONT)
                 try:
                     rounds[ON].append(await run_phase(ON, operation, **timing))
                     share = await applied_share(db, since)
                 finally:
-                    applier.send_signal(signal.SIGSTOP)
+                    signal_group(worker, signal.SIGSTOP)
                 on_share = (on_share[0] + share[0], on_share[1] + share[1])
                 say(f"  done: round {turn + 1} of {args.rounds}")
         finally:
-            applier.send_signal(signal.SIGCONT)
-            stop_applier(applier)
+            stop_process(worker, group=True)
+            stop_process(relay)
         return [pooled(name, results) for name, results in rounds.items()], on_share
     finally:
         await db.dispose()
@@ -312,7 +317,7 @@ async def staff_token(url: str) -> str:
 
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--apply-loop", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--relay-loop", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=3.0)
@@ -331,9 +336,8 @@ def parse_arguments() -> argparse.Namespace:
 def main() -> None:
     args = parse_arguments()
     os.environ.setdefault("STAKEHOUSE_LOG_LEVEL", "WARNING")
-    if args.apply_loop:
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        run(apply_loop(args.apply_loop), args.loop)
+    if args.relay_loop:
+        run(relay_loop(args.relay_loop), args.loop)
         return
     say(
         f"reporting benchmark: {args.workers} workers, {args.rounds} rounds of {args.duration}s "

@@ -13,7 +13,7 @@ import dramatiq
 from domain.reporting import service
 from domain.reporting.drain import Drain
 from workers.broker import setup_broker
-from workers.runtime import database
+from workers.runtime import database, worker_threads
 
 # Its own queue: a burst of bets never delays payouts or settlement, and KEDA can scale
 # reporting workers on this queue's length alone.
@@ -32,7 +32,9 @@ def drain() -> Drain:
     with _drains_lock:
         found = _drains.get(loop)
         if found is None:
-            found = _drains[loop] = Drain(database)
+            # A window ends once every thread's message waits in it: no other can arrive,
+            # and with fewer threads than that a window would always wait its full time.
+            found = _drains[loop] = Drain(database, submitters_max=worker_threads())
     return found
 
 
