@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import httpx
 from sqlalchemy import text
@@ -96,6 +97,25 @@ def start_worker() -> subprocess.Popen[bytes]:
     command += ["--threads", str(WORKER_THREADS), "--queues", *queues_of("reporting")]
     env = {**os.environ, WORKER_THREADS_ENV: str(WORKER_THREADS)}
     return subprocess.Popen(command, start_new_session=True, env=env)  # noqa: S603 (this interpreter)
+
+
+def group_cpu_s(process: subprocess.Popen[bytes]) -> float:
+    """CPU seconds (user + system) the process group has used so far (Linux /proc)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command: state, ppid, pgrp, ..., utime (12th), stime (13th).
+        if int(fields[2]) == process.pid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def applied_sources(db: Database) -> int:
+    async with db.uow() as uow:
+        return int(await uow.session.scalar(text("SELECT count(*) FROM reporting_applied")) or 0)
 
 
 def signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
@@ -177,6 +197,8 @@ async def callback_phases(
         try:
             await caught_up(db, 0)
             signal_group(worker, signal.SIGSTOP)
+            # From here on, what the worker spends is applying events, not booting.
+            cpu_s, applied = group_cpu_s(worker), await applied_sources(db)
             for turn in range(args.rounds):
                 rounds[OFF].append(await run_phase(OFF, operation, **timing))
                 since = await last_outbox_id(db)
@@ -188,6 +210,23 @@ async def callback_phases(
                     signal_group(worker, signal.SIGSTOP)
                 on_share = (on_share[0] + share[0], on_share[1] + share[1])
                 say(f"  done: round {turn + 1} of {args.rounds}")
+            cpu_s = group_cpu_s(worker) - cpu_s
+            applied = await applied_sources(db) - applied
+            async with db.uow() as uow:
+                # A relay batch is marked published by one statement: one timestamp.
+                events, batches = (
+                    await uow.session.execute(
+                        text(
+                            "SELECT count(*), count(DISTINCT published_at) FROM outbox_events "
+                            "WHERE topic = 'wallets.balance_changed'"
+                        )
+                    )
+                ).one()
+            say(f"relay: {events} balance events in {batches} batches (messages)")
+            say(
+                f"reporting worker: {cpu_s:.2f} CPU s for {applied} ledger transactions "
+                f"applied during the rounds: {cpu_s * 1e6 / max(applied, 1):.0f} CPU us each"
+            )
         finally:
             stop_process(worker, group=True)
             stop_process(relay)
