@@ -15,8 +15,15 @@ from domain.kernel.db import Database
 from domain.kernel.outbox import OutboxEvent
 from domain.reporting import service
 from domain.reporting.drain import Drain
-from tests.domain.reporting.support import Casino, execute, ledger_move, player
+from tests.domain.reporting.support import (
+    Casino,
+    execute,
+    ledger_move,
+    player,
+    sportsbook_bet,
+)
 from tests.domain.reporting.test_read_model import expected_cells, reported_cells, seed
+from tests.domain.sportsbook.support import add_market
 from tests.support import statements_of
 
 Event = tuple[str, str | None, Mapping[str, Any]]
@@ -166,3 +173,36 @@ async def test_a_players_deposits_applied_latest_first_count_one_first_depositor
         db, "SELECT transaction_id FROM reporting_first_deposits WHERE player_id = :p", p=euro
     )
     assert recorded == [(int(deposits[0][2]["transaction_id"]),)]
+
+
+async def test_sportsbook_stakes_cost_the_same_statements_for_one_bet_or_many(
+    db: Database, registry: BrandRegistry
+) -> None:
+    euro = await player(db, registry, "aurora", "EUR")
+    await ledger_move(db, "aurora", euro, "EUR", 100_00)
+    market = await add_market(db, {"home": "2.50", "away": "3.00"})
+    await Drain(lambda: db).submit(await outbox_events(db))
+    seen = len(await outbox_events(db))
+
+    async def stakes(count: int) -> list[str]:
+        nonlocal seen
+        for _ in range(count):
+            await sportsbook_bet(
+                db, registry, "aurora", euro, outcome_id=market.outcomes["home"], odds="2.50",
+                stake_minor=1_00,
+            )  # fmt: skip
+        events = await outbox_events(db)
+        fresh, seen = events[seen:], len(events)
+        with statements_of(db) as statements:
+            await Drain(lambda: db).submit(fresh)
+        return statements
+
+    one, five = await stakes(1), await stakes(5)
+
+    # The bets' legs (sport, competition, market type) are one read for the batch.
+    assert len(five) == len(one), (one, five)
+    (cell,) = await execute(
+        db, "SELECT bets, stakes_minor, sport <> 'unknown' FROM reporting_daily "
+        "WHERE brand = 'aurora' AND product = 'sportsbook'",
+    )  # fmt: skip
+    assert cell == (6, 6_00, True)
