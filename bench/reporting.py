@@ -6,13 +6,14 @@ report query answers on a read model the size 2 million settled bets make.
                                         [--queries 30] [--only callback|query]
 
 1. Rollups off / on, alternating rounds in one run: `domain.casino.service.bet` in a unit
-   of work, committed, as the callback runs it, from N concurrent workers. "On" runs the
-   reporting actor's work beside it in a child process (committed
-   `wallets.balance_changed` events applied a relay batch per transaction by
-   `domain.reporting.service.apply_events`, as `reporting.apply_batch` does), so the
-   two compete for the same CPUs and database, as a worker pod would. The bet path itself
-   carries no reporting statement either way. Prints bets/s of both and the ratio (goal
-   >= 0.9), and how many of the "on" bets the applier had applied by the phase's end.
+   of work, committed, as the callback runs it, from N concurrent workers. Production's
+   path after the commit runs beside it in processes of its own: the outbox relay (in
+   both phases, as other actors take the same events) and a Dramatiq worker of the
+   reporting queue (`reporting.apply_batch`: relay batches through the reporting drain,
+   a window's batches in one transaction), resumed for the "on" phases only, so they
+   compete for the same CPUs and database, as pods would. The bet path itself carries no
+   reporting statement either way. Prints bets/s of both and the ratio (goal >= 0.9),
+   and how many of the "on" bets the worker had applied by the phase's end.
 2. The report query: the read model is filled with the rows `--bets` bets over `--days`
    days on `--games` games of one brand produce (one row per day and game: the read model
    grows with days x games, not with bets), then "GGR by day x game for one brand, one
@@ -33,26 +34,28 @@ import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import httpx
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from bench import fixtures
 from bench.casino_bet import Bets, domain_operation
 from bench.ledger_debit import Result, pooled, run, run_phase, say
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
-from domain.kernel.outbox import OutboxEvent
 from domain.kernel.settings import get_settings
-from domain.reporting import service
 from domain.reporting.formula import Formula
 from domain.reporting.queries import Dimension, ReportRequest
 from domain.reporting.queries import report as report_query
+from workers.groups import queues_of
+from workers.runtime import WORKER_THREADS_ENV
 
 OFF, ON = "rollups off", "rollups on"
 RATIO_GOAL = 0.9
 P50_GOAL_MS = 50.0
-APPLIER_BATCH = 200
+# The reporting worker's threads, as k8s/base/workers/reporting runs it.
+WORKER_THREADS = 8
 # A dashboard's page: the API's default `first` (the most a page may ask is 500; the
 # bench times that too, and walks the month 500 lines a page).
 DASHBOARD_PAGE = 100
@@ -61,46 +64,77 @@ REPORT = """query($from: Date!, $to: Date!, $after: String, $first: Int!) {
     lines { day game bets ggr { amount } } hasNextPage endCursor } }"""
 
 
-# ---- the applier: the reporting actor's work, in a process of its own ----------------------
+# ---- production's path after the commit: the relay, and a reporting worker -------------------
 
 
-async def apply_loop(url: str) -> None:
-    """Apply committed balance events in id order, APPLIER_BATCH (the relay's batch) a
-    transaction, as `reporting.apply_batch` does, until killed."""
+async def relay_loop(url: str) -> None:
+    """The outbox relay as `stakehouse relay` runs it (NOTIFY-woken, the relay's batches,
+    the real broker), until SIGTERM."""
+    # Imported here, in the relay's process: the relay module declares the actors, which
+    # configure the broker (the parent's, by the environment it passes on).
+    from workers.relay import run_relay  # noqa: PLC0415
+
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     db = Database.connect(url, pool_size=2)
-    last = 0
-    while True:
-        async with db.uow() as uow:
-            rows = (
-                await uow.session.execute(
-                    select(OutboxEvent.id, OutboxEvent.brand, OutboxEvent.payload)
-                    .where(OutboxEvent.id > last, OutboxEvent.topic == service.BALANCE_CHANGED)
-                    .order_by(OutboxEvent.id)
-                    .limit(APPLIER_BATCH)
-                )
-            ).all()
-        if rows:
-            async with db.transaction() as uow:
-                await service.apply_events(
-                    uow, [(service.BALANCE_CHANGED, row.brand, row.payload) for row in rows]
-                )
-            last = rows[-1].id
-        else:
-            await asyncio.sleep(0.05)
+    try:
+        await run_relay(db, url, stop)
+    finally:
+        await db.dispose()
 
 
-def start_applier(url: str) -> subprocess.Popen[bytes]:
+def start_relay(url: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(  # noqa: S603 (this interpreter, this module)
-        [sys.executable, "-m", "bench.reporting", "--apply-loop", url]
+        [sys.executable, "-m", "bench.reporting", "--relay-loop", url]
     )
 
 
-def stop_applier(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
+def start_worker() -> subprocess.Popen[bytes]:
+    """A Dramatiq worker of the reporting queue group as its Deployment runs it
+    (`stakehouse worker --group reporting --processes 1 --threads 8`), in a process
+    group of its own so it can be stopped and resumed whole."""
+    command = [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", "1"]
+    command += ["--threads", str(WORKER_THREADS), "--queues", *queues_of("reporting")]
+    env = {**os.environ, WORKER_THREADS_ENV: str(WORKER_THREADS)}
+    return subprocess.Popen(command, start_new_session=True, env=env)  # noqa: S603 (this interpreter)
+
+
+def group_cpu_s(process: subprocess.Popen[bytes]) -> float:
+    """CPU seconds (user + system) the process group has used so far (Linux /proc)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command: state, ppid, pgrp, ..., utime (12th), stime (13th).
+        if int(fields[2]) == process.pid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def applied_sources(db: Database) -> int:
+    async with db.uow() as uow:
+        return int(await uow.session.scalar(text("SELECT count(*) FROM reporting_applied")) or 0)
+
+
+def signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
+    os.killpg(process.pid, signum)
+
+
+def stop_process(process: subprocess.Popen[bytes], *, group: bool = False) -> None:
+    if group:
+        signal_group(process, signal.SIGCONT)
+        signal_group(process, signal.SIGTERM)
+    else:
+        process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        process.kill()
+        if group:
+            signal_group(process, signal.SIGKILL)
+        else:
+            process.kill()
         process.wait()
 
 
@@ -122,14 +156,14 @@ async def applied_share(db: Database, since_outbox_id: int) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-async def caught_up(db: Database, since: int, timeout_s: float = 120.0) -> None:
+async def caught_up(db: Database, since: int, timeout_s: float = 300.0) -> None:
     deadline = time.perf_counter() + timeout_s
     while time.perf_counter() < deadline:
         produced, applied = await applied_share(db, since)
         if produced and applied == produced:
             return
         await asyncio.sleep(0.5)
-    raise RuntimeError("the applier never caught up with the prime phase")
+    raise RuntimeError("the reporting worker never caught up with the prime phase")
 
 
 async def last_outbox_id(db: Database) -> int:
@@ -150,30 +184,52 @@ async def callback_phases(
         operation = domain_operation(db, brand, bets)
         timing = {"workers": args.workers, "warmup_s": args.warmup, "duration_s": args.duration}
         await run_phase("prime", operation, **{**timing, "duration_s": 2.0})
-        # The applier starts once (imports take seconds on a busy machine, and a starting
-        # process is no steady state), catches up with the prime phase, then only runs
-        # during the "on" phases: SIGSTOP / SIGCONT around them. Resumed, it also applies
-        # what the "off" phase before left: a pessimistic "on".
-        applier = start_applier(url)
+        # The relay runs throughout, as in production (other actors take the same
+        # events), so both phases pay for it. The reporting worker starts once (imports
+        # take seconds on a busy machine, and a starting process is no steady state),
+        # catches up with the prime phase, then only runs during the "on" phases: its
+        # process group is stopped (SIGSTOP) and resumed (SIGCONT) around them. Resumed,
+        # it also applies what the "off" phase before left: a pessimistic "on".
+        relay = start_relay(url)
+        worker = start_worker()
         rounds: dict[str, list[Result]] = {OFF: [], ON: []}
         on_share = (0, 0)
         try:
             await caught_up(db, 0)
-            applier.send_signal(signal.SIGSTOP)
+            signal_group(worker, signal.SIGSTOP)
+            # From here on, what the worker spends is applying events, not booting.
+            cpu_s, applied = group_cpu_s(worker), await applied_sources(db)
             for turn in range(args.rounds):
                 rounds[OFF].append(await run_phase(OFF, operation, **timing))
                 since = await last_outbox_id(db)
-                applier.send_signal(signal.SIGCONT)
+                signal_group(worker, signal.SIGCONT)
                 try:
                     rounds[ON].append(await run_phase(ON, operation, **timing))
                     share = await applied_share(db, since)
                 finally:
-                    applier.send_signal(signal.SIGSTOP)
+                    signal_group(worker, signal.SIGSTOP)
                 on_share = (on_share[0] + share[0], on_share[1] + share[1])
                 say(f"  done: round {turn + 1} of {args.rounds}")
+            cpu_s = group_cpu_s(worker) - cpu_s
+            applied = await applied_sources(db) - applied
+            async with db.uow() as uow:
+                # A relay batch is marked published by one statement: one timestamp.
+                events, batches = (
+                    await uow.session.execute(
+                        text(
+                            "SELECT count(*), count(DISTINCT published_at) FROM outbox_events "
+                            "WHERE topic = 'wallets.balance_changed'"
+                        )
+                    )
+                ).one()
+            say(f"relay: {events} balance events in {batches} batches (messages)")
+            say(
+                f"reporting worker: {cpu_s:.2f} CPU s for {applied} ledger transactions "
+                f"applied during the rounds: {cpu_s * 1e6 / max(applied, 1):.0f} CPU us each"
+            )
         finally:
-            applier.send_signal(signal.SIGCONT)
-            stop_applier(applier)
+            stop_process(worker, group=True)
+            stop_process(relay)
         return [pooled(name, results) for name, results in rounds.items()], on_share
     finally:
         await db.dispose()
@@ -300,7 +356,7 @@ async def staff_token(url: str) -> str:
 
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--apply-loop", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--relay-loop", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=3.0)
@@ -319,9 +375,8 @@ def parse_arguments() -> argparse.Namespace:
 def main() -> None:
     args = parse_arguments()
     os.environ.setdefault("STAKEHOUSE_LOG_LEVEL", "WARNING")
-    if args.apply_loop:
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        run(apply_loop(args.apply_loop), args.loop)
+    if args.relay_loop:
+        run(relay_loop(args.relay_loop), args.loop)
         return
     say(
         f"reporting benchmark: {args.workers} workers, {args.rounds} rounds of {args.duration}s "

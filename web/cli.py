@@ -170,11 +170,13 @@ def worker(
     """Dramatiq workers for the actors in `workers.actors`."""
     from workers.groups import UnknownQueueGroup, queues_of  # noqa: PLC0415
     from workers.metrics import METRICS_PORT_ENV  # noqa: PLC0415
+    from workers.runtime import WORKER_THREADS_ENV  # noqa: PLC0415
 
     settings = load_settings_or_exit()
     _require("worker", settings, database=True, broker=True)
     command = [sys.executable, "-m", "dramatiq", "workers.actors"]
     command += ["--processes", str(processes), "--threads", str(threads)]
+    os.environ[WORKER_THREADS_ENV] = str(threads)
     if group is not None:
         try:
             command += ["--queues", *queues_of(group)]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import threading
+from typing import Final
 
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
@@ -19,6 +21,17 @@ from dramatiq.middleware import Middleware
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
 from domain.kernel.settings import ENV_PREFIX, ConfigurationError, get_settings
+
+# `stakehouse worker --threads N` passes N on to its Dramatiq processes here: what waits
+# for the worker's other messages must know how many can be running at once.
+WORKER_THREADS_ENV: Final = "STAKEHOUSE_WORKER_THREADS"
+WORKER_THREADS_DEFAULT: Final = 8
+
+
+def worker_threads() -> int:
+    """How many messages this worker process runs at once (its threads)."""
+    return max(int(os.environ.get(WORKER_THREADS_ENV) or WORKER_THREADS_DEFAULT), 1)
+
 
 # A handful of loops per process at most (the worker's, maybe a CLI's); entries leave
 # when their loop's worker shuts down.

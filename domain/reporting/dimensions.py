@@ -33,21 +33,12 @@ class Dimensions:
     market_type: str = ""
 
 
-async def of_transaction(
-    uow: UnitOfWork, product: Product, transaction_id: int, metadata: Mapping[str, Any]
-) -> Dimensions:
-    if product is Product.CASINO:
-        return await _casino(uow, metadata)
-    if product is Product.SPORTSBOOK:
-        return await _sportsbook(uow, transaction_id, metadata)
-    return Dimensions()
-
-
 async def of_transactions(
     uow: UnitOfWork, items: Sequence[tuple[Product, int, Mapping[str, Any]]]
 ) -> dict[int, Dimensions]:
-    """The dimensions of many transactions, by transaction id: the casino bets that wins
-    and rollbacks name are read in one statement; sportsbook bets one by one (their legs)."""
+    """The dimensions of many transactions, by transaction id, in three statements at
+    most: the casino bets that wins and rollbacks name, and the sportsbook bets and their
+    legs (_sportsbook_bets)."""
     bet_ids = {
         int(metadata["bet"])
         for product, _, metadata in items
@@ -62,6 +53,9 @@ async def of_transactions(
             )
         )
         games = {int(row.id): str(row.game_code) for row in rows}
+    sportsbook_bets = await _sportsbook_bets(
+        uow, [(tid, metadata) for product, tid, metadata in items if product is Product.SPORTSBOOK]
+    )
     found: dict[int, Dimensions] = {}
     for product, transaction_id, metadata in items:
         if product is Product.CASINO:
@@ -72,47 +66,52 @@ async def of_transactions(
                 game=str(game or UNKNOWN), provider=str(metadata.get("provider") or UNKNOWN)
             )
         elif product is Product.SPORTSBOOK:
-            found[transaction_id] = await _sportsbook(uow, transaction_id, metadata)
+            found[transaction_id] = sportsbook_bets.get(transaction_id, _UNKNOWN_SPORTSBOOK)
         else:
             found[transaction_id] = Dimensions()
     return found
 
 
-async def _casino(uow: UnitOfWork, metadata: Mapping[str, Any]) -> Dimensions:
-    provider = str(metadata.get("provider") or UNKNOWN)
-    game = metadata.get("game")
-    if game is None and metadata.get("bet") is not None:
-        # Wins and rollbacks name the bet they settle; the bet row has the game.
-        game = await uow.session.scalar(
-            select(RoundTransaction.game_code).where(RoundTransaction.id == int(metadata["bet"]))
-        )
-    return Dimensions(game=str(game or UNKNOWN), provider=provider)
+_UNKNOWN_SPORTSBOOK: Final = Dimensions(sport=UNKNOWN, competition=UNKNOWN, market_type=UNKNOWN)
 
 
-async def _sportsbook(
-    uow: UnitOfWork, transaction_id: int, metadata: Mapping[str, Any]
-) -> Dimensions:
-    bet_id = metadata.get("bet_id")
-    if bet_id is None:
-        bet_id = await uow.session.scalar(
-            select(Bet.id).where(Bet.stake_transaction_id == transaction_id)
+async def _sportsbook_bets(
+    uow: UnitOfWork, items: Sequence[tuple[int, Mapping[str, Any]]]
+) -> dict[int, Dimensions]:
+    """The dimensions of sportsbook transactions, by transaction id, in two statements
+    at most whatever their number: the bets that stakes do not name (a stake is found by
+    its transaction), then every bet's legs."""
+    if not items:
+        return {}
+    bet_of: dict[int, int] = {
+        tid: int(metadata["bet_id"])
+        for tid, metadata in items
+        if metadata.get("bet_id") is not None
+    }
+    unnamed = sorted(tid for tid, _ in items if tid not in bet_of)
+    if unnamed:
+        stakes = await uow.session.execute(
+            select(Bet.stake_transaction_id, Bet.id).where(Bet.stake_transaction_id.in_(unnamed))
         )
-    if bet_id is None:
-        return Dimensions(sport=UNKNOWN, competition=UNKNOWN, market_type=UNKNOWN)
-    rows = (
-        await uow.session.execute(
-            select(Sport.key, Competition.key, Market.type)
-            .select_from(BetLeg)
-            .join(Market, Market.id == BetLeg.market_id)
-            .join(Event, Event.id == BetLeg.event_id)
-            .join(Competition, Competition.id == Event.competition_id)
-            .join(Sport, Sport.id == Competition.sport_id)
-            .where(BetLeg.bet_id == int(bet_id))
-        )
-    ).all()
-    if not rows:
-        return Dimensions(sport=UNKNOWN, competition=UNKNOWN, market_type=UNKNOWN)
+        bet_of.update({int(tid): int(bet) for tid, bet in stakes if tid is not None})
+    if not bet_of:
+        return {}
+    legs: dict[int, list[tuple[str, str, str]]] = {}
+    leg_rows = await uow.session.execute(
+        select(BetLeg.bet_id, Sport.key, Competition.key, Market.type)
+        .select_from(BetLeg)
+        .join(Market, Market.id == BetLeg.market_id)
+        .join(Event, Event.id == BetLeg.event_id)
+        .join(Competition, Competition.id == Event.competition_id)
+        .join(Sport, Sport.id == Competition.sport_id)
+        .where(BetLeg.bet_id.in_(sorted(set(bet_of.values()))))
+    )
+    for bet_id, sport, competition, market_type in leg_rows:
+        legs.setdefault(int(bet_id), []).append((str(sport), str(competition), str(market_type)))
+    return {tid: _shared_legs(legs[bet_id]) for tid, bet_id in bet_of.items() if bet_id in legs}
 
+
+def _shared_legs(rows: Sequence[tuple[str, str, str]]) -> Dimensions:
     def shared(values: set[str]) -> str:
         return values.pop() if len(values) == 1 else MIXED
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Final
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, text
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.kernel.db import UnitOfWork
@@ -135,47 +135,86 @@ class EarlierFirstDeposit:
     currency: str
 
 
-async def record_first_deposit(
-    uow: UnitOfWork,
-    *,
-    brand: str,
-    player_id: uuid.UUID,
-    transaction_id: int,
-    day: date,
-    currency: str,
-) -> tuple[bool, EarlierFirstDeposit | None]:
-    """Make this deposit the player's first if none with a lower transaction id is known.
-    Returns (it is the first now, the one it displaced if any)."""  # fmt: skip
-    previous = (
-        await uow.session.execute(
-            select(FirstDeposit.transaction_id, FirstDeposit.day, FirstDeposit.currency)
-            .where(FirstDeposit.brand == brand, FirstDeposit.player_id == player_id)
-            .with_for_update()
-        )
-    ).one_or_none()
-    if previous is not None and previous.transaction_id <= transaction_id:
-        return False, None
-    statement = insert(FirstDeposit).values(
-        brand=brand, player_id=player_id, transaction_id=transaction_id, day=day,
-        currency=currency,
-    )  # fmt: skip
-    taken = await uow.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["brand", "player_id"],
-            set_={
-                "transaction_id": statement.excluded.transaction_id,
-                "day": statement.excluded.day,
-                "currency": statement.excluded.currency,
-            },
-            # A concurrent applier may have recorded a deposit since the read above: only
-            # an earlier one is replaced, never a later one.
-            where=FirstDeposit.transaction_id > statement.excluded.transaction_id,
-        ).returning(FirstDeposit.transaction_id)
+@dataclass(frozen=True)
+class FirstDepositCandidate:
+    """A player's earliest deposit in a batch: their first unless an earlier one is known."""
+
+    brand: str
+    player_id: uuid.UUID
+    transaction_id: int
+    day: date
+    currency: str
+
+
+@dataclass(frozen=True)
+class FirstDepositTaken:
+    brand: str
+    player_id: uuid.UUID
+    # The deposit that was the first until now (it arrived earlier, happened later).
+    displaced: EarlierFirstDeposit | None
+
+
+# Every candidate in one statement. The players' known first deposits are read and
+# locked (in key order) before the upsert, in the statement's one snapshot, so `known`
+# is what the upsert replaced. The upsert replaces only a later deposit, never an
+# earlier one, also when a concurrent applier recorded one since.
+_FIRST_DEPOSITS = text(
+    """
+    WITH candidate AS (
+        SELECT * FROM unnest(CAST(:brands AS text[]), CAST(:players AS uuid[]),
+                             CAST(:transactions AS bigint[]), CAST(:days AS date[]),
+                             CAST(:currencies AS text[]))
+               AS c(brand, player_id, transaction_id, day, currency)
+    ), known AS (
+        SELECT f.brand, f.player_id, f.day, f.currency
+          FROM reporting_first_deposits f
+          JOIN candidate c ON c.brand = f.brand AND c.player_id = f.player_id
+         ORDER BY f.brand, f.player_id
+           FOR UPDATE OF f
+    ), taken AS (
+        INSERT INTO reporting_first_deposits (brand, player_id, transaction_id, day, currency)
+        SELECT brand, player_id, transaction_id, day, currency
+          FROM candidate ORDER BY brand, player_id
+        ON CONFLICT (brand, player_id) DO UPDATE
+           SET transaction_id = excluded.transaction_id, day = excluded.day,
+               currency = excluded.currency
+         WHERE reporting_first_deposits.transaction_id > excluded.transaction_id
+        RETURNING brand, player_id
     )
-    if taken.scalar_one_or_none() is None:
-        return False, None
-    displaced = None if previous is None else EarlierFirstDeposit(previous.day, previous.currency)
-    return True, displaced
+    SELECT t.brand, t.player_id, k.day, k.currency
+      FROM taken t LEFT JOIN known k ON k.brand = t.brand AND k.player_id = t.player_id
+    """
+)
+
+
+async def record_first_deposits(
+    uow: UnitOfWork, candidates: Sequence[FirstDepositCandidate]
+) -> list[FirstDepositTaken]:
+    """Make each candidate (one per brand and player) the player's first deposit if none
+    with a lower transaction id is known, in one statement. Returns the candidates that
+    are the first now, with the deposit each displaced if any."""
+    if not candidates:
+        return []
+    ordered = sorted(candidates, key=lambda c: (c.brand, str(c.player_id)))
+    assert len({(c.brand, c.player_id) for c in ordered}) == len(ordered)
+    rows = await uow.session.execute(
+        _FIRST_DEPOSITS,
+        {
+            "brands": [c.brand for c in ordered],
+            "players": [c.player_id for c in ordered],
+            "transactions": [c.transaction_id for c in ordered],
+            "days": [c.day for c in ordered],
+            "currencies": [c.currency for c in ordered],
+        },
+    )
+    return [
+        FirstDepositTaken(
+            row.brand,
+            row.player_id,
+            None if row.day is None else EarlierFirstDeposit(row.day, row.currency),
+        )
+        for row in rows
+    ]
 
 
 _SIGNAL = text(
@@ -255,31 +294,46 @@ async def claim_many(uow: UnitOfWork, sources: Sequence[tuple[str, str, date]]) 
     return set(claimed)
 
 
-# Rows per multi-row statement: well under the driver's 32,767 parameters at 26 a row.
-_ROWS_PER_STATEMENT: Final = 500
+# The batch upserts below are constant texts over arrays (one parameter a column, unnest
+# row by row, in the order given): the same prepared statement whatever the batch's
+# size, where a multi-row VALUES is a new statement to compile per size, with 25
+# parameters a row to bind. Rows keep the order given (WITH ORDINALITY), so concurrent
+# batches lock rows in the same order.
+_DIMENSION_TYPES: Final = {name: "date" if name == "day" else "text" for name in DIMENSIONS}
+
+
+def _unnest(columns: Mapping[str, str]) -> str:
+    arrays = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in columns.items())
+    names = ", ".join(columns)
+    # Names come from the models, never from input; every value is bound.
+    select_rows = f"SELECT {names} FROM unnest({arrays}) WITH ORDINALITY AS r({names}, position)"  # noqa: S608
+    return select_rows + " ORDER BY position"
+
+
+_CELL_COLUMNS: Final = {**_DIMENSION_TYPES, **dict.fromkeys(FIGURES, "bigint")}
+_ADD_MANY = text(
+    f"INSERT INTO reporting_daily ({', '.join(_CELL_COLUMNS)}) {_unnest(_CELL_COLUMNS)} "
+    f"ON CONFLICT ({', '.join(DIMENSIONS)}) DO UPDATE SET "
+    + ", ".join(f"{name} = reporting_daily.{name} + excluded.{name}" for name in FIGURES)
+    + ", updated_at = now()"
+)
+
+
+def _columns(rows: Sequence[Sequence[object]], names: Sequence[str]) -> dict[str, list[object]]:
+    """Rows (in `names` order) as one list per column: the arrays of an unnest."""
+    return {name: [row[index] for row in rows] for index, name in enumerate(names)}
 
 
 async def add_many(uow: UnitOfWork, cells: Mapping[Cell, Mapping[str, int]]) -> None:
     """Add each cell's figures (summed over the batch beforehand: one row per cell) in
-    one upsert per _ROWS_PER_STATEMENT cells, in key order so concurrent batches lock
-    cells in the same order."""
+    one upsert, in key order so concurrent batches lock cells in the same order."""
     rows = [
-        {**cell.key(), **{name: figures.get(name, 0) for name in FIGURES}}
+        (*(getattr(cell, name) for name in DIMENSIONS), *(figures.get(n, 0) for n in FIGURES))
         for cell, figures in sorted(cells.items(), key=lambda item: _order(item[0]))
         if any(figures.values())
     ]
-    table = DailyFigures.__table__
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        statement = insert(DailyFigures).values(rows[start : start + _ROWS_PER_STATEMENT])
-        await uow.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=list(DIMENSIONS),
-                set_={
-                    **{name: table.c[name] + statement.excluded[name] for name in FIGURES},
-                    "updated_at": func.now(),
-                },
-            )
-        )
+    if rows:
+        await uow.session.execute(_ADD_MANY, _columns(rows, list(_CELL_COLUMNS)))
 
 
 def _order(cell: Cell) -> tuple[str, ...]:
@@ -294,57 +348,57 @@ class PlayerDayKey:
     currency: str
 
 
+_PLAYER_DAY_COLUMNS: Final = {
+    "brand": "text", "player_id": "uuid", "day": "date", "currency": "text",
+    "last_activity_at": "timestamptz", **dict.fromkeys(PLAYER_FIGURES, "bigint"),
+}  # fmt: skip
+_ADD_PLAYER_DAYS = text(
+    f"INSERT INTO reporting_player_daily ({', '.join(_PLAYER_DAY_COLUMNS)}) "
+    f"{_unnest(_PLAYER_DAY_COLUMNS)} "
+    "ON CONFLICT (brand, player_id, day, currency) DO UPDATE SET "
+    + ", ".join(
+        f"{name} = reporting_player_daily.{name} + excluded.{name}" for name in PLAYER_FIGURES
+    )
+    + ", last_activity_at = greatest(reporting_player_daily.last_activity_at, "
+    "excluded.last_activity_at)"
+)
+
+
 async def add_player_days(
     uow: UnitOfWork, days: Mapping[PlayerDayKey, tuple[Mapping[str, int], datetime]]
 ) -> None:
     """Add each player-day's money figures (summed over the batch) and move its last
-    activity up, one upsert per _ROWS_PER_STATEMENT player-days, in key order."""
+    activity up, in one upsert, in key order."""
     rows = [
-        {
-            "brand": key.brand,
-            "player_id": key.player_id,
-            "day": key.day,
-            "currency": key.currency,
-            "last_activity_at": at,
-            **{name: figures.get(name, 0) for name in PLAYER_FIGURES},
-        }
+        (key.brand, key.player_id, key.day, key.currency, at,
+         *(figures.get(name, 0) for name in PLAYER_FIGURES))
         for key, (figures, at) in sorted(
             days.items(), key=lambda item: (item[0].brand, str(item[0].player_id), item[0].day)
         )
-    ]
-    table = PlayerDay.__table__
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        statement = insert(PlayerDay).values(rows[start : start + _ROWS_PER_STATEMENT])
-        await uow.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["brand", "player_id", "day", "currency"],
-                set_={
-                    **{name: table.c[name] + statement.excluded[name] for name in PLAYER_FIGURES},
-                    "last_activity_at": func.greatest(
-                        table.c.last_activity_at, statement.excluded.last_activity_at
-                    ),
-                },
-            )
-        )
+    ]  # fmt: skip
+    if rows:
+        await uow.session.execute(_ADD_PLAYER_DAYS, _columns(rows, list(_PLAYER_DAY_COLUMNS)))
+
+
+_ACTIVITY_COLUMNS: Final = {**_DIMENSION_TYPES, "player_id": "uuid"}
+_MARK_ACTIVE_MANY = text(
+    f"INSERT INTO reporting_player_activity ({', '.join(_ACTIVITY_COLUMNS)}) "
+    f"{_unnest(_ACTIVITY_COLUMNS)} ON CONFLICT DO NOTHING "
+    f"RETURNING {', '.join(_ACTIVITY_COLUMNS)}"
+)
 
 
 async def mark_active_many(
     uow: UnitOfWork, marks: Sequence[tuple[Cell, uuid.UUID]]
 ) -> set[tuple[Cell, uuid.UUID]]:
-    """Record players active in cells at once; returns the (cell, player) pairs that are
-    the day's first (the others were recorded before)."""
+    """Record players active in cells at once, in one statement; returns the (cell,
+    player) pairs that are the day's first (the others were recorded before)."""
     ordered = sorted(set(marks), key=lambda mark: (_order(mark[0]), str(mark[1])))
-    first: set[tuple[Cell, uuid.UUID]] = set()
-    for start in range(0, len(ordered), _ROWS_PER_STATEMENT):
-        chunk = ordered[start : start + _ROWS_PER_STATEMENT]
-        inserted = await uow.session.execute(
-            insert(PlayerActivity)
-            .values([{**cell.key(), "player_id": player_id} for cell, player_id in chunk])
-            .on_conflict_do_nothing()
-            .returning(*(PlayerActivity.__table__.c[name] for name in DIMENSIONS),
-                       PlayerActivity.player_id)
-        )  # fmt: skip
-        for row in inserted.mappings():
-            cell = Cell(**{name: row[name] for name in _CELL_FIELDS})
-            first.add((cell, row["player_id"]))
-    return first
+    if not ordered:
+        return set()
+    rows = [(*(getattr(cell, name) for name in DIMENSIONS), player) for cell, player in ordered]
+    inserted = await uow.session.execute(_MARK_ACTIVE_MANY, _columns(rows, list(_ACTIVITY_COLUMNS)))
+    return {
+        (Cell(**{name: row[name] for name in _CELL_FIELDS}), row["player_id"])
+        for row in inserted.mappings()
+    }

@@ -29,7 +29,7 @@ from domain.reporting.dimensions import Dimensions
 from domain.reporting.events import ReportUpdated
 from domain.reporting.kinds import RULES, Product, Rule
 from domain.reporting.models import PLAYER_FIGURES
-from domain.reporting.repository import Cell, PlayerDayKey
+from domain.reporting.repository import Cell, FirstDepositCandidate, PlayerDayKey
 from domain.wallets import events as wallet_events
 from domain.wallets import facts as ledger_facts
 from domain.wallets.facts import TransactionFacts
@@ -66,13 +66,13 @@ async def apply_events(
         for topic, _, payload in events
         if topic == BALANCE_CHANGED and payload.get("kind") in RULES
     ]
+    registrations = [
+        (brand, uuid.UUID(str(payload["player_id"])))
+        for topic, brand, payload in events
+        if topic == PLAYER_REGISTERED and brand is not None
+    ]
     applied = await apply_transactions(uow, transaction_ids)
-    for topic, brand, payload in events:
-        if topic == PLAYER_REGISTERED and brand is not None:
-            applied += int(
-                await apply_registration(uow, brand, uuid.UUID(str(payload["player_id"])))
-            )
-    return applied
+    return applied + await apply_registrations(uow, registrations)
 
 
 async def apply_transactions(uow: UnitOfWork, transaction_ids: Sequence[int]) -> int:
@@ -105,7 +105,8 @@ async def _apply_batch(uow: UnitOfWork, transaction_ids: Sequence[int]) -> int:
     )
     batch = _Batch()
     for fact in facts:
-        await _add_fact(uow, batch, fact, RULES[fact.kind], found_dimensions[fact.id])
+        _add_fact(batch, fact, RULES[fact.kind], found_dimensions[fact.id])
+    await _first_deposits(uow, batch)
     for cell, _ in await repository.mark_active_many(uow, batch.marks):
         batch.cells[cell]["active_players"] += 1
     await repository.add_many(uow, batch.cells)
@@ -122,6 +123,9 @@ class _Batch:
     )
     player_days: dict[PlayerDayKey, tuple[dict[str, int], datetime]] = field(default_factory=dict)
     marks: list[tuple[Cell, uuid.UUID]] = field(default_factory=list)
+    # Each player's earliest deposit of the batch (only it may be their first), by
+    # (brand, player): the deposit's transaction id and cell.
+    deposits: dict[tuple[str, uuid.UUID], tuple[int, Cell]] = field(default_factory=dict)
 
     def add_player_day(self, key: PlayerDayKey, figures: Mapping[str, int], at: datetime) -> None:
         summed, latest = self.player_days.get(key, ({}, at))
@@ -130,9 +134,7 @@ class _Batch:
         self.player_days[key] = (summed, max(latest, at))
 
 
-async def _add_fact(
-    uow: UnitOfWork, batch: _Batch, fact: TransactionFacts, rule: Rule, found: Dimensions
-) -> None:
+def _add_fact(batch: _Batch, fact: TransactionFacts, rule: Rule, found: Dimensions) -> None:
     # Per player and currency (a transaction moves one player's wallets in one currency,
     # but nothing here depends on it).
     deltas: dict[tuple[uuid.UUID, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -150,7 +152,9 @@ async def _add_fact(
         if rule.marks_activity:
             batch.marks.append((cell, player_id))
         if rule.first_deposit:
-            await _first_deposit(uow, batch, fact, cell, player_id, figures=figures)
+            known = batch.deposits.get((fact.brand, player_id))
+            if known is None or fact.id < known[0]:
+                batch.deposits[(fact.brand, player_id)] = (fact.id, cell)
         for name, amount in figures.items():
             batch.cells[cell][name] += amount
         personal = {name: amount for name, amount in figures.items() if name in PLAYER_FIGURES}
@@ -159,45 +163,68 @@ async def _add_fact(
             batch.add_player_day(key, personal, fact.created_at)
 
 
-async def _first_deposit(
-    uow: UnitOfWork, batch: _Batch, fact: TransactionFacts, cell: Cell, player_id: uuid.UUID,
-    *, figures: dict[str, int],
-) -> None:  # fmt: skip
-    first, displaced = await repository.record_first_deposit(
-        uow, brand=fact.brand, player_id=player_id, transaction_id=fact.id, day=fact.day,
-        currency=cell.currency,
-    )  # fmt: skip
-    if not first:
-        return
-    figures["first_depositors"] = 1
-    if displaced is not None:
-        # An earlier deposit arrived late: the later one stops being the first.
-        earlier = Cell(displaced.day, fact.brand, Product.ACCOUNT.value, displaced.currency)
-        batch.cells[earlier]["first_depositors"] -= 1
+async def _first_deposits(uow: UnitOfWork, batch: _Batch) -> None:
+    """Count first depositors: each player's earliest deposit of the batch becomes their
+    first unless one with a lower transaction id is known (one statement for the batch)."""
+    candidates = [
+        FirstDepositCandidate(brand, player_id, transaction_id, cell.day, cell.currency)
+        for (brand, player_id), (transaction_id, cell) in batch.deposits.items()
+    ]
+    for taken in await repository.record_first_deposits(uow, candidates):
+        _, cell = batch.deposits[(taken.brand, taken.player_id)]
+        batch.cells[cell]["first_depositors"] += 1
+        if taken.displaced is not None:
+            # An earlier deposit arrived late: the later one stops being the first.
+            earlier = Cell(
+                taken.displaced.day, taken.brand, Product.ACCOUNT.value, taken.displaced.currency
+            )
+            batch.cells[earlier]["first_depositors"] -= 1
 
 
 async def apply_registration(uow: UnitOfWork, brand: str, player_id: uuid.UUID) -> bool:
     """Count a registration on the brand's day the player was created, once."""
-    row = (
+    return bool(await apply_registrations(uow, [(brand, player_id)]))
+
+
+_REGISTERED = text(
+    "SELECT p.id, p.brand, p.currency, (p.created_at AT TIME ZONE b.time_zone)::date AS day "
+    "FROM players p JOIN brands b ON b.slug = p.brand "
+    "WHERE p.id = ANY(CAST(:players AS uuid[])) ORDER BY p.id"
+)
+
+
+async def apply_registrations(
+    uow: UnitOfWork, registrations: Sequence[tuple[str, uuid.UUID]]
+) -> int:
+    """Count registrations, (brand, player) each, on the brand's day each player was
+    created, each once: a fixed handful of statements for the lot. Returns how many were
+    counted now."""
+    if not registrations:
+        return 0
+    wanted = set(registrations)
+    rows = (
         await uow.session.execute(
-            text(
-                "SELECT p.currency, (p.created_at AT TIME ZONE b.time_zone)::date AS day "
-                "FROM players p JOIN brands b ON b.slug = p.brand "
-                "WHERE p.id = :player AND p.brand = :brand"
-            ),
-            {"player": player_id, "brand": brand},
+            _REGISTERED, {"players": sorted({player for _, player in wanted})}
         )
-    ).one_or_none()
-    if row is None:
-        return False
-    currency, day = row
-    if not await repository.claim(uow, f"player:{player_id}", brand, day):
-        return False
-    await repository.add(
-        uow, Cell(day, brand, Product.ACCOUNT.value, currency), {"registrations": 1}
+    ).all()
+    found = {
+        f"player:{row.id}": (row.brand, row.day, row.currency)
+        for row in rows
+        if (row.brand, row.id) in wanted
+    }
+    claimed = await repository.claim_many(
+        uow, [(source, brand, day) for source, (brand, day, _) in found.items()]
     )
-    await _signal(uow, brand, day)
-    return True
+    cells: dict[Cell, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    latest: dict[str, date] = {}
+    for source in claimed:
+        brand, day, currency = found[source]
+        cells[Cell(day, brand, Product.ACCOUNT.value, currency)]["registrations"] += 1
+        latest[brand] = max(latest.get(brand, day), day)
+    await repository.add_many(uow, cells)
+    for brand in sorted(latest):
+        await _signal(uow, brand, latest[brand])
+    return len(claimed)
 
 
 async def _signal(uow: UnitOfWork, brand: str, day: date) -> None:
@@ -230,8 +257,10 @@ async def rebuild_day(uow: UnitOfWork, brand: str, day: date) -> int:
     applied = 0
     for start in range(0, len(ids), REBUILD_CHUNK):
         applied += await apply_transactions(uow, ids[start : start + REBUILD_CHUNK])
-    for player_id in await _registrations_of_day(uow, brand, day):
-        applied += int(await apply_registration(uow, brand, player_id))
+    registered = await _registrations_of_day(uow, brand, day)
+    for start in range(0, len(registered), REBUILD_CHUNK):
+        chunk = registered[start : start + REBUILD_CHUNK]
+        applied += await apply_registrations(uow, [(brand, player_id) for player_id in chunk])
     return applied
 
 

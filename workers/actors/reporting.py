@@ -3,17 +3,39 @@ the stake's own transaction carries no reporting statement."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import weakref
 from typing import Any
 
 import dramatiq
 
 from domain.reporting import service
+from domain.reporting.drain import Drain
 from workers.broker import setup_broker
-from workers.runtime import database
+from workers.runtime import database, worker_threads
 
 # Its own queue: a burst of bets never delays payouts or settlement, and KEDA can scale
 # reporting workers on this queue's length alone.
 QUEUE = "reporting"
+
+
+# One drain per event loop (the worker's; a test's): its waiting batches and its flush
+# belong to that loop.
+_drains: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Drain] = weakref.WeakKeyDictionary()
+_drains_lock = threading.Lock()
+
+
+def drain() -> Drain:
+    """The running loop's reporting drain."""
+    loop = asyncio.get_running_loop()
+    with _drains_lock:
+        found = _drains.get(loop)
+        if found is None:
+            # A window ends once every thread's message waits in it: no other can arrive,
+            # and with fewer threads than that a window would always wait its full time.
+            found = _drains[loop] = Drain(database, submitters_max=worker_threads())
+    return found
 
 
 async def _apply(topic: str, brand: str | None, payload: dict[str, Any]) -> None:
@@ -25,14 +47,11 @@ async def _apply(topic: str, brand: str | None, payload: dict[str, Any]) -> None
 @dramatiq.actor(actor_name="reporting.apply_batch", queue_name=QUEUE, broker=setup_broker())
 async def apply_batch(events: list[list[Any]]) -> None:
     """Add a relay batch of committed events, `[event_id, topic, brand, payload]` each,
-    to the read model in one transaction: one round of statements for the whole batch,
-    each cell's increments summed into one upsert. Every source is claimed with the
-    figures it adds, so a redelivered batch (or one overlapping another) counts once."""
-    async with database().uow() as uow:
-        await service.apply_events(
-            uow, [(str(topic), brand, payload) for _, topic, brand, payload in events]
-        )
-        await uow.commit()
+    to the read model through the drain: with the other batches that reach this worker
+    within its window, in one transaction, each cell's increments summed into one
+    upsert. Every source is claimed with the figures it adds, so a redelivered batch (or
+    one overlapping another) counts once."""
+    await drain().submit([(str(topic), brand, payload) for _, topic, brand, payload in events])
 
 
 @dramatiq.actor(actor_name="reporting.apply_transaction", queue_name=QUEUE, broker=setup_broker())
