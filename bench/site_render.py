@@ -155,7 +155,14 @@ async def floor_values(documents: Documents, theme: Any) -> dict[str, tuple[str,
     from web.site.casino import LobbyFilters  # noqa: PLC0415
     from web.site.security import CSRF_FIELD  # noqa: PLC0415
     from web.site.site import HTMX_CONFIG, Page, Viewer  # noqa: PLC0415
-    from web.site.sports import Slip, _stream_url, dom_id  # noqa: PLC0415
+    from web.site.sports import (  # noqa: PLC0415
+        EVENTS_FIRST_SCREEN,
+        Slip,
+        _stream_url,
+        dom_id,
+        in_play_first,
+        listing_card,
+    )
 
     viewer_data = (await documents.run("SiteViewer")).get("viewer") or {}
     viewer = Viewer(viewer_data.get("player"), bool(viewer_data.get("twoFactorPending")))
@@ -200,7 +207,10 @@ async def floor_values(documents: Documents, theme: Any) -> dict[str, tuple[str,
     sports_data = await documents.run(
         "SportsEvents", {"first": 20, "after": None, "format": viewer.odds_format}
     )
-    events = [edge["node"] for edge in sports_data["sportsbookEvents"]["edges"]]
+    # As `SportsPages._listing` shapes them: in play first, one screen of cards.
+    events = in_play_first([edge["node"] for edge in sports_data["sportsbookEvents"]["edges"]])
+    cards = [listing_card(event) for event in events[:EVENTS_FIRST_SCREEN]]
+    shown_more = len(events) > EVENTS_FIRST_SCREEN
     sports = {
         **common,
         "page": page_at("/sports"),
@@ -215,8 +225,10 @@ async def floor_values(documents: Documents, theme: Any) -> dict[str, tuple[str,
         "sports": sports_data["sports"],
         "current_sport": "",
         "live_only": False,
-        "events": events,
-        "stream_url": _stream_url(events, listing=True) if events else None,
+        "events": cards,
+        "more_query": f"shown={2 * EVENTS_FIRST_SCREEN}" if shown_more else None,
+        "more_count": min(len(events) - EVENTS_FIRST_SCREEN, EVENTS_FIRST_SCREEN),
+        "stream_url": _stream_url(cards, listing=True) if cards else None,
         "return_path": "/sports",
     }
     return {"/casino": ("casino/lobby.html", casino), "/sports": ("sports/index.html", sports)}
