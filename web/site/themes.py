@@ -278,7 +278,8 @@ class SiteTheme:
         """The page's whole stylesheet for a `<style>` in its head: the base (or brand)
         `base.css` without comments, then the brand's tokens. No stylesheet request stands
         between the HTML and the first paint."""
-        return Markup(self.inline_css_block().text)  # noqa: S704 (built below, escaped)
+        # The operator's files and validated colours, "</" escaped (inline_css_block).
+        return Markup(self.inline_css_block().text)  # noqa: S704
 
     def inline_css_block(self) -> CompressedBlock:
         """`inline_css`'s text and its compressed bytes, built once per version of the
@@ -290,7 +291,8 @@ class SiteTheme:
             if path is not None:
                 status = path.stat()
                 state = (str(path), status.st_mtime_ns, status.st_size)
-        elif self._css_blocks:
+        else:
+            # The files do not change outside development: base.css as first read.
             state = next(iter(self._css_blocks))[1]
         version = self.published
         key = (version.id if version is not None else None, state)
