@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import psutil
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -71,19 +72,44 @@ def percentile(values: list[float], share: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[share - 1]
 
 
+def server_cpu_s() -> float:
+    """CPU seconds the app server (this process's child under uvicorn) has used so far; 0
+    without one. Counted in clock ticks: read over a whole phase, not per call."""
+    children = psutil.Process().children()
+    if not children:
+        return 0.0
+    times = children[0].cpu_times()
+    return float(times.user + times.system)
+
+
 @dataclass
 class Phase:
     page: str
     kind: str  # "floor", "in process", "http"
     call: Call
     samples: dict[str, list[float]] = field(default_factory=dict)
+    # CPU time the measured calls used, this process's and the app server's (HTTP phases):
+    # unlike wall time, what another tenant of a loaded machine cannot stretch.
+    cpu_s: float = 0.0
+    cpu_calls: int = 0
 
     async def run(self, calls: int, *, measured: bool = True) -> None:
+        server_begin = server_cpu_s() if self.kind == "http" else 0.0
+        begin = time.process_time()
         for _ in range(calls):
             timings = await self.call()
             if measured:
                 for measure, value in timings.items():
                     self.samples.setdefault(measure, []).append(value)
+        if measured:
+            server = server_cpu_s() - server_begin if self.kind == "http" else 0.0
+            self.cpu_s += time.process_time() - begin + server
+            self.cpu_calls += calls
+
+    @property
+    def cpu_ms(self) -> float:
+        """Mean CPU milliseconds per measured call (client and server)."""
+        return self.cpu_s * 1000 / self.cpu_calls if self.cpu_calls else 0.0
 
 
 # ---- data ----------------------------------------------------------------------------------
@@ -155,7 +181,14 @@ async def floor_values(documents: Documents, theme: Any) -> dict[str, tuple[str,
     from web.site.casino import LobbyFilters  # noqa: PLC0415
     from web.site.security import CSRF_FIELD  # noqa: PLC0415
     from web.site.site import HTMX_CONFIG, Page, Viewer  # noqa: PLC0415
-    from web.site.sports import Slip, _stream_url, dom_id  # noqa: PLC0415
+    from web.site.sports import (  # noqa: PLC0415
+        EVENTS_FIRST_SCREEN,
+        Slip,
+        _stream_url,
+        dom_id,
+        in_play_first,
+        listing_card,
+    )
 
     viewer_data = (await documents.run("SiteViewer")).get("viewer") or {}
     viewer = Viewer(viewer_data.get("player"), bool(viewer_data.get("twoFactorPending")))
@@ -200,7 +233,10 @@ async def floor_values(documents: Documents, theme: Any) -> dict[str, tuple[str,
     sports_data = await documents.run(
         "SportsEvents", {"first": 20, "after": None, "format": viewer.odds_format}
     )
-    events = [edge["node"] for edge in sports_data["sportsbookEvents"]["edges"]]
+    # As `SportsPages._listing` shapes them: in play first, one screen of cards.
+    events = in_play_first([edge["node"] for edge in sports_data["sportsbookEvents"]["edges"]])
+    cards = [listing_card(event) for event in events[:EVENTS_FIRST_SCREEN]]
+    shown_more = len(events) > EVENTS_FIRST_SCREEN
     sports = {
         **common,
         "page": page_at("/sports"),
@@ -215,8 +251,10 @@ async def floor_values(documents: Documents, theme: Any) -> dict[str, tuple[str,
         "sports": sports_data["sports"],
         "current_sport": "",
         "live_only": False,
-        "events": events,
-        "stream_url": _stream_url(events, listing=True) if events else None,
+        "events": cards,
+        "more_query": f"shown={2 * EVENTS_FIRST_SCREEN}" if shown_more else None,
+        "more_count": min(len(events) - EVENTS_FIRST_SCREEN, EVENTS_FIRST_SCREEN),
+        "stream_url": _stream_url(cards, listing=True) if cards else None,
         "return_path": "/sports",
     }
     return {"/casino": ("casino/lobby.html", casino), "/sports": ("sports/index.html", sports)}
@@ -451,8 +489,24 @@ def report(args: argparse.Namespace, phases: list[Phase]) -> None:
                 say(f"{PROBE:<9}{name:<26}{len(samples):>7}{percentile(samples, 50):>9.2f}"
                     f"{percentile(samples, 99):>9.2f}")  # fmt: skip
     say()
+    report_cpu(phases)
+    say()
     for line in verdicts:
         say(line)
+
+
+def report_cpu(phases: list[Phase]) -> None:
+    say("CPU per call (mean; this process, and over HTTP the app server's too, read in clock "
+        "ticks per phase), and its ratio to the floor's:")  # fmt: skip
+    for path in PAGES:
+        mine = [phase for phase in phases if phase.page == path]
+        floor_ms = mine[0].cpu_ms
+        for phase in mine:
+            ratio = phase.cpu_ms / floor_ms
+            say(f"  {path:<9}{phase.kind:<12}{phase.cpu_ms:>8.2f} ms{ratio:>8.2f}x")
+    for phase in phases:
+        if phase.page == PROBE:
+            say(f"  {PROBE:<9}{phase.kind:<12}{phase.cpu_ms:>8.2f} ms")
 
 
 def parse_arguments() -> argparse.Namespace:

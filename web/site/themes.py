@@ -32,6 +32,7 @@ from domain.brands.errors import InvalidTheme
 from domain.brands.service import BASE_THEME, Brand, BrandRegistry
 from domain.brands.theme import ColourTokens, FontTokens, RadiusTokens
 from domain.brands.theme_editor import Version
+from web.site.compression import CompressedBlock
 
 SOURCE_LOCALE: Final = "en"
 LEGAL_PAGES: Final = ("terms", "privacy", "responsible-gambling")
@@ -180,6 +181,10 @@ class SiteTheme:
     _pages: dict[tuple[int, str], Markup] = field(default_factory=dict, repr=False)
     # The catalogue with a version's translations over it, per (version, locale).
     _overridden: dict[tuple[int, str], Translations] = field(default_factory=dict, repr=False)
+    # The inline stylesheet, precompressed, per (version, state of base.css).
+    _css_blocks: dict[tuple[Any, ...], CompressedBlock] = field(default_factory=dict, repr=False)
+    # static_url per file, kept when templates are not reloaded (the files are the image's).
+    _static_urls: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def published_colours(self) -> ColourTokens | None:
@@ -187,7 +192,9 @@ class SiteTheme:
 
     def previewing(self, version: Version) -> SiteTheme:
         """This brand in `version`'s look (a draft the editor previews), for one request."""
-        return dataclasses.replace(self, published=version, _css={}, _pages={}, _overridden={})
+        return dataclasses.replace(
+            self, published=version, _css={}, _pages={}, _overridden={}, _css_blocks={}
+        )
 
     def translations_for(self, locale: str) -> Translations:
         """The locale's catalogue (else the default locale's), with the published
@@ -252,23 +259,53 @@ class SiteTheme:
     def static_url(self, relative: str) -> str:
         """The URL of a file of the brand's (else the base's) `static/`, its content's
         fingerprint in the name, so the browser may keep it for a year."""
+        # Outside development the files never change under a running process: looked up
+        # (paths resolved, file read and hashed) once, not on every page.
+        reloading = self.environment.auto_reload
+        found = None if reloading else self._static_urls.get(relative)
+        if found is not None:
+            return found
         path = self.static_file(relative)
         if path is None:
-            return f"/static/{relative}"
-        return "/static/" + fingerprinted(relative, file_digest(path))
+            url = f"/static/{relative}"
+        else:
+            url = "/static/" + fingerprinted(relative, file_digest(path))
+        if not reloading:
+            self._static_urls[relative] = url
+        return url
 
     def inline_css(self) -> Markup:
         """The page's whole stylesheet for a `<style>` in its head: the base (or brand)
         `base.css` without comments, then the brand's tokens. No stylesheet request stands
         between the HTML and the first paint."""
-        path = self.static_file("base.css")
-        base = ""
-        if path is not None:
-            status = path.stat()
-            base = _minified_css(str(path), status.st_mtime_ns, status.st_size)
-        # The files are the operator's and the palette is validated hex colours; a closing
-        # tag could still never end the <style> early.
-        return Markup((base + self.css()).replace("</", "<\\/"))  # noqa: S704
+        # The operator's files and validated colours, "</" escaped (inline_css_block).
+        return Markup(self.inline_css_block().text)  # noqa: S704
+
+    def inline_css_block(self) -> CompressedBlock:
+        """`inline_css`'s text and its compressed bytes, built once per version of the
+        stylesheet: the site's gzip encoder sends them in place of compressing them again
+        for every page (web/site/compression.py)."""
+        state: tuple[str, int, int] | None = None
+        if self.environment.auto_reload or not self._css_blocks:
+            path = self.static_file("base.css")
+            if path is not None:
+                status = path.stat()
+                state = (str(path), status.st_mtime_ns, status.st_size)
+        else:
+            # The files do not change outside development: base.css as first read.
+            state = next(iter(self._css_blocks))[1]
+        version = self.published
+        key = (version.id if version is not None else None, state)
+        found = self._css_blocks.get(key)
+        if found is None:
+            base = _minified_css(*state) if state is not None else ""
+            # The files are the operator's and the palette is validated hex colours; a
+            # closing tag could still never end the <style> early.
+            text = (base + self.css()).replace("</", "<\\/")
+            if len(self._css_blocks) >= CSS_BLOCKS_MAX:
+                self._css_blocks.clear()
+            found = self._css_blocks[key] = CompressedBlock.of(text)
+        return found
 
     @property
     def css_version(self) -> str:
@@ -294,6 +331,10 @@ class SiteTheme:
         css = ":root {\n" + "\n".join(lines) + "\n}\n"
         self._css[key] = css
         return css
+
+
+# Stylesheets kept per theme (a published version, a changed base.css in development).
+CSS_BLOCKS_MAX: Final = 8
 
 
 def _environment(folder: Path, base_folder: Path, *, auto_reload: bool) -> jinja2.Environment:

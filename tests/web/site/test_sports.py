@@ -10,6 +10,7 @@ import re
 import uuid
 from urllib.parse import quote
 
+import pytest
 from babel.dates import format_date, format_datetime, format_time
 from sqlalchemy import func, select
 
@@ -27,6 +28,7 @@ from tests.web.site.support import (
     odds_stream_after,
     register_and_sign_in,
 )
+from web.site import site as site_module
 from web.site.site import LOCALE_COOKIE
 from web.site.sports import dom_id
 
@@ -303,16 +305,23 @@ async def test_changed_odds_refuse_the_bet_and_update_the_slip(
 
 
 async def test_a_long_page_is_sent_in_parts_and_arrives_whole(
-    aurora_site: SiteClient, db: Database
+    aurora_site: SiteClient, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     markets = [await add_market(db, {"home": "2.50", "away": "2.80"}) for _ in range(20)]
+    # A first part smaller than this page (whole pages go up to 64 KB, more than 20 events
+    # of two outcomes make): the page goes in several parts.
+    monkeypatch.setattr(site_module, "FIRST_PART_CHARS", 32768)
+    monkeypatch.setattr(site_module, "PART_CHARS", 8192)
 
     page = await aurora_site.get("/sports?shown=20")
     short = await aurora_site.get("/login")
 
-    # Streamed as it renders: no length up front, chunked; and nothing lost on the way.
+    # Streamed as it renders: no length up front, chunked, compressed across its parts
+    # (the stylesheet precompressed); and nothing lost on the way.
     assert "content-length" not in page.headers
     assert page.headers["transfer-encoding"] == "chunked"
+    assert page.headers["content-encoding"] == "gzip"
+    assert len(page.text) > 32768 + 8192
     assert page.text.rstrip().endswith("</html>")
     last = gid("Outcome", markets[-1].outcomes["away"])
     assert f'data-outcome="{last}"' in page.text
