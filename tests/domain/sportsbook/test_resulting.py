@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
-from domain.sportsbook import resulting
+from domain.sportsbook import resulting, trading
 from domain.sportsbook.feed.port import (
     BetCancel,
     MarketRef,
@@ -128,6 +128,17 @@ async def test_a_voided_markets_bets_are_void_with_the_stake_back_once_whatever_
     assert await wallets(db, player) == {WalletKind.CASH: 10_00}
     refunds = [key for kind, key in await _refunds(db, bet_id) if kind == "sportsbook.refund"]
     assert len(refunds) == 1 and refunds[0] is not None
+    # The void released the bet's liability, in the whole book and in its brand's view.
+    async with db.uow() as uow:
+        market_id = (await the_market(db)).id
+        views = [
+            sum(
+                row.liability_minor
+                for row in await trading.liabilities_in_scope(uow, market_id, scope)
+            )
+            for scope in (None, voided.brand)
+        ]
+    assert views == [0, 0]
     await assert_ledger_ok(db)
 
 
