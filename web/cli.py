@@ -815,14 +815,14 @@ def bonuses_tiers() -> None:
 
 
 async def _loyalty(job: str, database_url: str) -> int:
-    from domain.bonuses import loyalty  # noqa: PLC0415
+    from domain.bonuses import loyalty, tiers  # noqa: PLC0415
     from domain.kernel.db import Database  # noqa: PLC0415
 
     db = Database.connect(database_url, pool_size=1)
     try:
         if job == "accrue":
             return await loyalty.accrue(db)
-        return await loyalty.recalculate_tiers(db)
+        return await tiers.recalculate_tiers(db)
     finally:
         await db.dispose()
 

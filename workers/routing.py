@@ -43,7 +43,6 @@ _ROUTES: Final[dict[str, tuple[Actor, ...]]] = {
         messaging.send_welcome,
         segments.evaluate_player,
     ),
-    BALANCE_CHANGED: (segments.apply_activity,),
     EmailQueued.topic: (messaging.send_email,),
     SmsQueued.topic: (messaging.send_sms,),
     PaymentStatusChanged.topic: (messaging.queue_payment_receipt, compliance.evaluate_payment),
@@ -79,11 +78,12 @@ ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
 
 # Actors that take a relay batch's events of these topics in one message,
 # `[[event_id, topic, brand, payload], ...]`: their work is cheaper per event in bulk (the
-# reporting read model sums a batch's increments per cell, one upsert per batch).
+# reporting read model and the segments' behaviour facts sum a batch's increments per
+# cell, one upsert per batch; segments re-evaluate a batch's players once per brand).
 BATCH_ROUTES: Final[Mapping[str, tuple[Actor, ...]]] = MappingProxyType(
     {
         PlayerRegistered.topic: (reporting.apply_batch,),
-        BALANCE_CHANGED: (reporting.apply_batch,),
+        BALANCE_CHANGED: (reporting.apply_batch, segments.apply_activity_batch),
     }
 )
 

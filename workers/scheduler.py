@@ -25,7 +25,7 @@ from prometheus_client import Counter, Gauge
 from domain.accounts import throttle
 from domain.affiliates import postbacks as affiliate_postbacks
 from domain.affiliates import statements as affiliate_statements
-from domain.bonuses import cashback, free_bets, free_rounds, lifecycle, loyalty
+from domain.bonuses import cashback, free_bets, free_rounds, lifecycle, loyalty, tiers
 from domain.compliance import exclusion, privacy, registers
 from domain.compliance.kyc import checks as kyc_checks
 from domain.kernel import clock, outbox
@@ -332,7 +332,7 @@ async def accrue_loyalty_points(db: Database) -> int:
 
 async def recalculate_loyalty_tiers(db: Database) -> int:
     """Each player's tier from the points of the rolling window (idempotent)."""
-    return await loyalty.recalculate_tiers(db)
+    return await tiers.recalculate_tiers(db)
 
 
 async def release_due_campaigns(db: Database) -> int:
@@ -440,7 +440,11 @@ async def run_scheduler(db: Database, stop: asyncio.Event, *, jobs: Sequence[Job
                     due_at[index] = time.monotonic() + wait_s
             await _wait(stop, min(due_at) - time.monotonic())
 
-    await supervise(TaskHealth(SCHEDULER_TASK), schedule, stop=stop)
+    try:
+        await supervise(TaskHealth(SCHEDULER_TASK), schedule, stop=stop)
+    finally:
+        # The postback sender's HTTP client lives as long as the scheduler.
+        await affiliate_postbacks.close_senders()
 
 
 async def _run_job(db: Database, job: Job, health: TaskHealth) -> bool:

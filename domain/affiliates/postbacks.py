@@ -39,10 +39,25 @@ DELIVERY_BATCH: Final = 50
 CLAIM_LEASE: Final = timedelta(seconds=DELIVERY_BATCH * POSTBACK_TIMEOUT_S + 60)
 # Outside production postbacks go to the built-in receiver (dev and tests reach no one).
 _SANDBOX = SandboxPostbacks()
+# In production one sender (one HTTP client) for the process's life: see close_senders.
+_http_sender: HttpPostbacks | None = None
 
 
 def sender(*, production: bool) -> PostbackSender:
-    return HttpPostbacks() if production else _SANDBOX
+    global _http_sender  # noqa: PLW0603 (the process's one client, opened on first use)
+    if not production:
+        return _SANDBOX
+    if _http_sender is None:
+        _http_sender = HttpPostbacks()
+    return _http_sender
+
+
+async def close_senders() -> None:
+    """Close the production sender's client (the scheduler's shutdown)."""
+    global _http_sender
+    closing, _http_sender = _http_sender, None
+    if closing is not None:
+        await closing.aclose()
 
 
 def referral_ref(affiliate: Affiliate, player_id: uuid.UUID) -> str:

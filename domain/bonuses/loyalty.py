@@ -10,7 +10,7 @@ being 100 of its units (the site shows that wallet as points), moved against the
   transaction id). A refund (casino rollback, sportsbook refund) takes the points back, as
   far as the wallet still holds them. Stakes are read from the ledger after they commit,
   so the stake's own path is untouched.
-- Tiers (`recalculate_tiers`, a job): the points earned over the last `window_days` decide
+- Tiers (`tiers.recalculate_tiers`, a job): the points earned over the last `window_days` decide
   the tier (the highest whose minimum they reach); a tier brings a points multiplier and a
   cashback rate.
 - Redemption (`redeem`, the player): `redeem_points` points buy `redeem_minor` cash, in one
@@ -33,11 +33,9 @@ from sqlalchemy.dialects.postgresql import insert
 from domain.accounts.permissions import Permission
 from domain.accounts.principal import Principal, require_permission
 from domain.bonuses.errors import InvalidTerms, LoyaltyNotOffered, NotEnoughPoints
-from domain.bonuses.events import LoyaltyTierChanged
 from domain.bonuses.models import LoyaltyEarning, LoyaltyProgramme, LoyaltyStatus
 from domain.kernel import audit, clock
 from domain.kernel.db import Database, UnitOfWork
-from domain.kernel.outbox import emit
 from domain.wallets.errors import IdempotencyConflict, InsufficientFunds
 from domain.wallets.ledger import IdempotencyScope, Leg, check_key, post, recorded
 from domain.wallets.models import HouseAccountKind, LedgerAccount, WalletKind
@@ -314,70 +312,6 @@ async def window_points(uow: UnitOfWork, player_id: uuid.UUID, window_days: int)
         )
         or 0
     )
-
-
-async def recalculate_tiers(db: Database) -> int:
-    """Every player of a brand with a programme who earned in the window, or holds a
-    tier: their tier from the points of the window. Idempotent; returns how many changed.
-    A tier that changes publishes `bonuses.loyalty_tier_changed` in the same transaction."""
-    changed = 0
-    async with db.transaction() as uow:
-        rows = await uow.session.execute(select(LoyaltyProgramme.brand, LoyaltyProgramme.config))
-        for brand, config in rows.all():
-            programme = Programme.from_json(config)
-            since = clock.now() - timedelta(days=programme.window_days)
-            sums = await uow.session.execute(
-                text("""
-                SELECT p.player_id, coalesce(sum(e.points), 0)
-                  FROM (SELECT player_id FROM loyalty_earnings WHERE brand = :brand
-                        UNION SELECT player_id FROM loyalty_statuses WHERE brand = :brand) p
-                  LEFT JOIN loyalty_earnings e
-                         ON e.player_id = p.player_id AND e.created_at > :since
-                 GROUP BY p.player_id
-                """),
-                {"brand": brand, "since": since},
-            )
-            held = dict(
-                (
-                    await uow.session.execute(
-                        select(LoyaltyStatus.player_id, LoyaltyStatus.tier).where(
-                            LoyaltyStatus.brand == brand
-                        )
-                    )
-                ).all()
-            )
-            for player_id, points in sums.all():
-                tier = programme.tier_for(int(points))
-                if held.get(player_id) != tier.name:
-                    await emit(
-                        uow,
-                        LoyaltyTierChanged(
-                            player_id=str(player_id), before=held.get(player_id), after=tier.name
-                        ),
-                        brand=brand,
-                    )
-                result = await uow.session.execute(
-                    insert(LoyaltyStatus)
-                    .values(
-                        player_id=player_id,
-                        brand=brand,
-                        tier=tier.name,
-                        window_points=int(points),
-                        recalculated_at=clock.now(),
-                    )
-                    .on_conflict_do_update(
-                        index_elements=["player_id"],
-                        set_={
-                            "tier": tier.name,
-                            "window_points": int(points),
-                            "recalculated_at": clock.now(),
-                        },
-                        where=(LoyaltyStatus.tier != tier.name)
-                        | (LoyaltyStatus.window_points != int(points)),
-                    )
-                )
-                changed += int(getattr(result, "rowcount", 0) or 0)
-    return changed
 
 
 @dataclass(frozen=True)

@@ -338,6 +338,19 @@ class LoyaltyStatus(Base):
     recalculated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class LoyaltyTierRun(Base):
+    """How far a brand's tier recalculation has got (domain.bonuses.loyalty): a run in
+    progress has recalculated the players up to `cursor` (player id order), each batch in
+    its own transaction, so a run that stops resumes there; NULL: no run in progress. One
+    row per brand, locked by the batch that holds it."""
+
+    __tablename__ = "loyalty_tier_runs"
+
+    brand: Mapped[str] = mapped_column(Text, ForeignKey("brands.slug"), primary_key=True)
+    cursor: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class AbuseFlagKind(StrEnum):
     # Claims of one offer by accounts that signed in from one network address.
     SHARED_ADDRESS = "shared_address"

@@ -152,11 +152,45 @@ class PostbackSender(Protocol):
         """Deliver or raise PostbackFailed (also for a host that is not public)."""
 
 
-@dataclass
 class HttpPostbacks:
-    resolver: Resolver = system_resolver
-    # httpx's own transport by default; a test may hand its MockTransport.
-    transport: httpx.AsyncBaseTransport | None = None
+    """The production sender: one httpx client for the instance's life (its TLS context
+    and settings built once, not per send), bounded by POSTBACK_TIMEOUT_S on every phase
+    of a call; `aclose` (or leaving `async with`) closes it at shutdown. Connections are
+    not kept between sends: the pool is keyed by the pinned address, and a kept
+    connection would carry one host's verified TLS session to another name on the same
+    address."""
+
+    def __init__(
+        self,
+        resolver: Resolver = system_resolver,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.resolver = resolver
+        # httpx's own transport by default; a test may hand its MockTransport.
+        self.transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(POSTBACK_TIMEOUT_S),
+                limits=httpx.Limits(max_keepalive_connections=0),
+                transport=self.transport,
+                follow_redirects=False,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the client (a later send opens a new one)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def __aenter__(self) -> HttpPostbacks:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
 
     async def allows(self, url: str) -> bool:
         return await resolves_publicly(url, self.resolver)
@@ -166,15 +200,12 @@ class HttpPostbacks:
         if target is None:
             raise PostbackFailed("not a public host")
         try:
-            async with httpx.AsyncClient(
-                timeout=POSTBACK_TIMEOUT_S, transport=self.transport, follow_redirects=False
-            ) as client:
-                answer = await client.post(
-                    target.url,
-                    content=body,
-                    headers={**headers, "Host": target.host},
-                    extensions={"sni_hostname": target.server_name},
-                )
+            answer = await self._http().post(
+                target.url,
+                content=body,
+                headers={**headers, "Host": target.host},
+                extensions={"sni_hostname": target.server_name},
+            )
         except httpx.HTTPError as error:
             raise PostbackFailed(type(error).__name__) from None
         if not 200 <= answer.status_code < 300:

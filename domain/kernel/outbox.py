@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -103,6 +104,21 @@ async def emit(uow: UnitOfWork, event: Event, *, brand: str | None) -> None:
     )
 
 
+async def emit_many(uow: UnitOfWork, events: Sequence[Event], *, brand: str | None) -> None:
+    """Record several events of one brand in the caller's transaction, in one statement
+    (a batch's consumers must not pay a round trip per event)."""
+    if not events:
+        return
+    context = telemetry.carried_context()
+    await uow.session.execute(
+        insert(OutboxEvent),
+        [
+            {"topic": event.topic, "brand": brand, "payload": event.payload(), "context": context}
+            for event in events
+        ],
+    )
+
+
 async def claim_message(uow: UnitOfWork, consumer: str, event_id: int) -> bool:
     """Claim an event for a consumer in the effect's transaction; False if already applied."""
     result = await uow.session.execute(
@@ -112,6 +128,20 @@ async def claim_message(uow: UnitOfWork, consumer: str, event_id: int) -> bool:
         .returning(ProcessedMessage.event_id)
     )
     return result.scalar_one_or_none() is not None
+
+
+async def claim_messages(uow: UnitOfWork, consumer: str, event_ids: Sequence[int]) -> set[int]:
+    """Claim a batch of events for a consumer in one statement; returns the ids claimed
+    here (not applied before)."""
+    if not event_ids:
+        return set()
+    result = await uow.session.execute(
+        pg_insert(ProcessedMessage)
+        .values([{"consumer": consumer, "event_id": event_id} for event_id in set(event_ids)])
+        .on_conflict_do_nothing()
+        .returning(ProcessedMessage.event_id)
+    )
+    return set(result.scalars())
 
 
 async def prune_published(uow: UnitOfWork, *, before: datetime, limit: int) -> int:

@@ -32,7 +32,6 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     case,
-    exists,
     func,
     insert,
     literal,
@@ -106,11 +105,13 @@ class CampaignView:
     counts: Counts
 
 
-Send = Callable[[UnitOfWork, Campaign, Player, Content], Awaitable[uuid.UUID | None]]
+# (unit of work, campaign, player, content, the channel's address of the player as the
+# batch's query read it): the message's id, or None when it could not be queued.
+Send = Callable[[UnitOfWork, Campaign, Player, Content, str | None], Awaitable[uuid.UUID | None]]
 
 
 async def _send_inbox(
-    uow: UnitOfWork, campaign: Campaign, player: Player, content: Content
+    uow: UnitOfWork, campaign: Campaign, player: Player, content: Content, _: str | None
 ) -> uuid.UUID | None:
     message = await deliver_to_inbox(
         uow, brand=campaign.brand, player_id=player.id, kind="campaign",
@@ -120,16 +121,16 @@ async def _send_inbox(
 
 
 async def _send_email(
-    uow: UnitOfWork, campaign: Campaign, player: Player, content: Content
+    uow: UnitOfWork, campaign: Campaign, player: Player, content: Content, email: str | None
 ) -> uuid.UUID | None:
-    if not player.email:
+    if not email:
         return None
     token = consent.unsubscribe_token(campaign.brand, player.id, ConsentChannel.EMAIL)
     message = await mail.queue(
         uow,
         brand=campaign.brand,
         kind=EmailKind.CAMPAIGN,
-        recipient=player.email,
+        recipient=email,
         locale=player.locale,
         player_id=player.id,
         parameters={
@@ -142,16 +143,15 @@ async def _send_email(
 
 
 async def _send_sms(
-    uow: UnitOfWork, campaign: Campaign, player: Player, content: Content
+    uow: UnitOfWork, campaign: Campaign, player: Player, content: Content, phone: str | None
 ) -> uuid.UUID | None:
-    profile = await uow.session.get(PlayerProfile, player.id)
-    if profile is None or not profile.phone or profile.phone_verified_at is None:
+    if not phone:
         return None
     token = consent.unsubscribe_token(campaign.brand, player.id, ConsentChannel.SMS)
     message = await sms.queue(
         uow,
         brand=campaign.brand,
-        recipient=profile.phone,
+        recipient=phone,
         player_id=player.id,
         kind="campaign",
         locale=player.locale,
@@ -168,21 +168,31 @@ class Channel:
     send: Send
     # A predicate over Player: the channel has somewhere to send it.
     reachable: Callable[[], ColumnElement[bool]]
+    # Where the channel sends to, a column of the batch's one query (never a read per
+    # player); NULL for the inbox, which needs no address.
+    address: Callable[[], ColumnElement[str | None]]
 
 
-CHANNELS: Final[Mapping[ConsentChannel, Channel]] = {
-    ConsentChannel.INBOX: Channel(_send_inbox, true),
-    ConsentChannel.EMAIL: Channel(_send_email, lambda: Player.email.is_not(None)),
-    # Only the profile's phone, once the player proved it is theirs (compliance.kyc.phone):
-    # a number typed wrong belongs to someone else, who never agreed to anything.
-    ConsentChannel.SMS: Channel(
-        _send_sms,
-        lambda: exists().where(
+def _verified_phone() -> ColumnElement[str | None]:
+    return (
+        select(PlayerProfile.phone)
+        .where(
             PlayerProfile.player_id == Player.id,
             PlayerProfile.phone.is_not(None),
             PlayerProfile.phone_verified_at.is_not(None),
-        ),
+        )
+        .scalar_subquery()
+    )
+
+
+CHANNELS: Final[Mapping[ConsentChannel, Channel]] = {
+    ConsentChannel.INBOX: Channel(_send_inbox, true, lambda: literal(None)),
+    ConsentChannel.EMAIL: Channel(
+        _send_email, lambda: Player.email.is_not(None), lambda: Player.email.expression
     ),
+    # Only the profile's phone, once the player proved it is theirs (compliance.kyc.phone):
+    # a number typed wrong belongs to someone else, who never agreed to anything.
+    ConsentChannel.SMS: Channel(_send_sms, lambda: _verified_phone().is_not(None), _verified_phone),
 }
 
 
@@ -192,7 +202,12 @@ def _printable(line: str) -> bool:
     return not any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in line)
 
 
-def _content(raw: Mapping[str, Any], text_length_max: int) -> dict[str, dict[str, str]]:
+def _content(raw: Mapping[str, Any], channel: ConsentChannel) -> dict[str, dict[str, str]]:
+    """The words by locale, checked for the channel: a text message has no subject (one
+    given is refused, not silently dropped) and a shorter text; the inbox and e-mail need
+    a one-line subject. Errors: InvalidCampaign."""
+    texted = channel == ConsentChannel.SMS
+    text_length_max = SMS_TEXT_LENGTH_MAX if texted else TEXT_LENGTH_MAX
     if not raw or len(raw) > LOCALES_MAX:
         raise InvalidCampaign(f"Give words for 1-{LOCALES_MAX} locales.", field="content")
     out: dict[str, dict[str, str]] = {}
@@ -201,8 +216,13 @@ def _content(raw: Mapping[str, Any], text_length_max: int) -> dict[str, dict[str
             isinstance(locale, str) and 2 <= len(locale) <= 10 and locale.replace("_", "").isalpha()
         ):
             raise InvalidCampaign("Each locale is a code such as en or de_AT.", field="content")
-        subject, text = str(words.get("subject", "")).strip(), str(words.get("text", "")).strip()
-        if not subject or len(subject) > SUBJECT_LENGTH_MAX or not _printable(subject):
+        subject = str(words.get("subject") or "").strip()
+        text = str(words.get("text") or "").strip()
+        if texted and subject:
+            raise InvalidCampaign("A text message has no subject: leave it out.", field="content")
+        if not texted and (
+            not subject or len(subject) > SUBJECT_LENGTH_MAX or not _printable(subject)
+        ):
             raise InvalidCampaign(
                 f"Each subject is one line of 1-{SUBJECT_LENGTH_MAX} characters.", field="content"
             )
@@ -261,9 +281,7 @@ async def create(
         raise SegmentNotFound(field="segmentId")
     campaign = Campaign(
         id=uuid.uuid4(), brand=brand, segment_id=segment.id, name=name, channel=channel,
-        content=_content(
-            content, SMS_TEXT_LENGTH_MAX if channel == ConsentChannel.SMS else TEXT_LENGTH_MAX
-        ),
+        content=_content(content, channel),
         send_at=max(send_at or now, now),
         throttle_per_minute=throttle_per_minute, status=CampaignStatus.SCHEDULED,
         created_by=actor.id, origin=origin,
@@ -362,7 +380,7 @@ async def send_batch(uow: UnitOfWork, campaign_id: uuid.UUID, default_locale: st
     batch = await _pending(uow, campaign, max(room, 0), now)
     sender = CHANNELS[ConsentChannel(campaign.channel)].send
     messaged = 0
-    for player, is_protected, has_consent, is_reachable in batch:
+    for player, is_protected, has_consent, is_reachable, address in batch:
         if is_protected or not has_consent or not is_reachable:
             # Re-checked at send time: a player protected, who withdrew consent or whose
             # address is gone since the audience was taken is not messaged.
@@ -378,7 +396,7 @@ async def send_batch(uow: UnitOfWork, campaign_id: uuid.UUID, default_locale: st
             )  # fmt: skip
             continue
         content = content_for(campaign, player.locale, default_locale)
-        message_id = await sender(uow, campaign, player, content)
+        message_id = await sender(uow, campaign, player, content, address)
         outcome = RecipientOutcome.SENT if message_id else RecipientOutcome.FAILED
         await _decide(
             uow, campaign, player_id=player.id, outcome=outcome, message_id=message_id, now=now
@@ -399,10 +417,10 @@ async def send_batch(uow: UnitOfWork, campaign_id: uuid.UUID, default_locale: st
 
 async def _pending(
     uow: UnitOfWork, campaign: Campaign, limit: int, now: datetime
-) -> Sequence[tuple[Player, bool, bool, bool]]:
+) -> Sequence[tuple[Player, bool, bool, bool, str | None]]:
     """Up to `limit` pending recipients, each with whether it is protected, whether it
-    still consents to the campaign's channel and whether the channel reaches it (all as of
-    now, not as of targeting)."""
+    still consents to the campaign's channel, whether the channel reaches it and where
+    (all as of now, not as of targeting), in one query."""
     if limit <= 0:
         return []
     channel = ConsentChannel(campaign.channel)
@@ -412,6 +430,7 @@ async def _pending(
             consent.protected(now),
             consent.consented(channel),
             CHANNELS[channel].reachable(),
+            CHANNELS[channel].address(),
         )
         .join(CampaignRecipient, CampaignRecipient.player_id == Player.id)
         .where(
@@ -422,8 +441,8 @@ async def _pending(
         .limit(limit)
     )
     return [
-        (player, bool(is_protected), bool(has_consent), bool(is_reachable))
-        for player, is_protected, has_consent, is_reachable in found.all()
+        (player, bool(is_protected), bool(has_consent), bool(is_reachable), address)
+        for player, is_protected, has_consent, is_reachable, address in found.all()
     ]
 
 

@@ -1,12 +1,13 @@
-"""Keeping segments from committed events, one transaction per event (the actor's): a
-ledger event adds its behaviour facts and re-evaluates the players it moved; an account,
-consent or status event re-evaluates its player. Re-evaluation is idempotent (it writes
+"""Keeping segments from committed events, one transaction per message (the actor's): a
+relay batch of ledger events adds their behaviour facts and re-evaluates the players they
+moved, once per brand; an account, consent or status event re-evaluates its player.
+Re-evaluation is idempotent (it writes
 only the difference with the current members), so a redelivered event changes nothing."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from domain.accounts.events import PlayerRegistered, PlayerStatusChanged
@@ -41,6 +42,17 @@ async def apply_ledger_event(
     if not players or brand is None:
         return 0
     return await membership.evaluate_players(uow, brand, players)
+
+
+async def apply_ledger_events(uow: UnitOfWork, events: Sequence[facts.LedgerEvent]) -> int:
+    """A relay batch of `wallets.balance_changed` events: their facts in one upsert, then
+    one re-evaluation per brand of every player they moved; returns how many memberships
+    changed."""
+    moved = await facts.apply_balance_changes(uow, events)
+    changed = 0
+    for brand in sorted(moved):
+        changed += await membership.evaluate_players(uow, brand, moved[brand])
+    return changed
 
 
 async def apply_player_event(uow: UnitOfWork, brand: str | None, payload: Mapping[str, Any]) -> int:

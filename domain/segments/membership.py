@@ -27,7 +27,7 @@ from sqlalchemy import delete, func, insert, select, text
 from domain.accounts.models import Player
 from domain.kernel import clock
 from domain.kernel.db import UnitOfWork
-from domain.kernel.outbox import emit
+from domain.kernel.outbox import emit_many
 from domain.segments import rules
 from domain.segments.events import SegmentMembershipChanged
 from domain.segments.models import (
@@ -239,14 +239,16 @@ async def _record(
         insert(SegmentMembershipChange),
         [{"segment_id": s, "player_id": p, "entered": entered, "at": now} for s, p in pairs],
     )
-    for segment_id, player_id in pairs:
-        await emit(
-            uow,
+    await emit_many(
+        uow,
+        [
             SegmentMembershipChanged(
                 segment_id=str(segment_id), player_id=str(player_id), entered=entered
-            ),
-            brand=brand,
-        )
+            )
+            for segment_id, player_id in pairs
+        ],
+        brand=brand,
+    )
 
 
 async def was_member(

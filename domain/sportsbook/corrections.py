@@ -10,10 +10,14 @@ bet stays settled and is listed on the run for the risk team, never paid twice.
 
 Cancellation voids every open or pending bet with a leg on the market placed inside the
 window: liability released, stake returned to the wallets that paid it; the bet records
-the cancel run. Uncancellation (the feed's rollback_bet_cancel) reinstates exactly the
-bets that run voided: the refund reversed, the liability taken again, the bet open. A
-refund the player already spent cannot be reversed: that bet stays cancelled and is listed
-on the run, never refunded twice.
+the cancel run. A cancellation of the whole market (a void: no window, or the trader's
+"void market") leaves its bets VOID, as a market resulted void would; one of a window
+leaves them CANCELLED. Either way a rollback of a settlement never touches them (it
+undoes only what a settle run did): only uncancellation reinstates them. Uncancellation
+(the feed's rollback_bet_cancel) reinstates exactly the bets that run voided: the refund
+reversed, the liability taken again, the bet open. A refund the player already spent
+cannot be reversed: that bet stays void or cancelled and is listed on the run, never
+refunded twice.
 
 Every refund, payout and reversal key carries the bet's settlement number (one more at
 each settlement and cancellation), so a bet cancelled, reinstated and cancelled again is
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
@@ -68,6 +72,10 @@ from domain.wallets.settlement import Payout, Reversal, pay_many, reverse_many
 REVERSAL_SCOPE = IdempotencyScope("sportsbook", "sportsbook.payout_reversal")
 REFUND_SCOPE = IdempotencyScope("sportsbook", "sportsbook.refund")
 REFUND_REVERSAL_SCOPE = IdempotencyScope("sportsbook", "sportsbook.refund_reversal")
+# A cancellation without a window voids every bet ever placed on the market: the market is
+# void as a whole.
+WINDOW_START = datetime(2000, 1, 1, tzinfo=UTC)
+WINDOW_END = datetime(9999, 1, 1, tzinfo=UTC)
 
 _REOPEN_BETS = text("""
 UPDATE sportsbook_bets
@@ -81,9 +89,10 @@ UPDATE sportsbook_bet_legs SET result = NULL, win_factor = NULL, place_factor = 
  WHERE bet_id = ANY(:ids)
 """).bindparams(bindparam("ids", type_=ARRAY(BIGINT)))
 
+# :status is 'void' for a whole market's cancellation, 'cancelled' for a window's.
 _CANCEL_BETS = text("""
 UPDATE sportsbook_bets b
-   SET status = 'cancelled', payout_minor = b.total_stake_minor,
+   SET status = :status, payout_minor = b.total_stake_minor,
        payout_transaction_id = u.transaction_id, settled_at = now(),
        settlement_run_id = :run, settlement_count = b.settlement_count + 1
   FROM unnest(CAST(:ids AS bigint[]), CAST(:transactions AS bigint[])) AS u(id, transaction_id)
@@ -105,7 +114,7 @@ _REINSTATE_BETS = text("""
 UPDATE sportsbook_bets
    SET status = 'open', payout_minor = NULL, payout_transaction_id = NULL,
        settled_at = NULL, settlement_run_id = NULL
- WHERE id = ANY(:ids) AND status = 'cancelled'
+ WHERE id = ANY(:ids) AND status IN ('cancelled', 'void')
 """).bindparams(bindparam("ids", type_=ARRAY(BIGINT)))
 
 # :sign is -1 to release the bets' potential returns, +1 to take them again.
@@ -193,6 +202,24 @@ async def begin_rollback(uow: UnitOfWork, market: Market, run_id: uuid.UUID) -> 
     await start_run(uow, run_id, market_id=market.id, kind=RunKind.ROLLBACK, request={})
 
 
+async def settled_by_settlement(uow: UnitOfWork, bets: Sequence[BetRow]) -> list[BetRow]:
+    """The bets a settle run settled: a bet a whole-market cancellation voided is VOID
+    too, but its refund is the cancellation's to reverse (uncancel), never a rollback's
+    (which would reopen a bet on a market that stays void, or on another market of the
+    same multiple)."""
+    runs = {bet.settlement_run_id for bet in bets if bet.settlement_run_id is not None}
+    if not runs:
+        return list(bets)
+    cancels = set(
+        await uow.session.scalars(
+            select(SettlementRun.id).where(
+                SettlementRun.id.in_(runs), SettlementRun.kind == RunKind.CANCEL.value
+            )
+        )
+    )
+    return [bet for bet in bets if bet.settlement_run_id not in cancels]
+
+
 def reversal_key(bet_id: int, settlement_number: int) -> str:
     return f"bet:{bet_id}:reversal:{settlement_number}"
 
@@ -205,7 +232,7 @@ async def rollback_chunk(
     if walk.status == RunStatus.COMPLETED:
         return Chunk(0, 0, done=True)
     scanned = await next_bet_ids(uow, run, walk, limit)
-    bets = await lock_bets(uow, scanned, SETTLED_STATUSES)
+    bets = await settled_by_settlement(uow, await lock_bets(uow, scanned, SETTLED_STATUSES))
     reversed_ = await reverse_many(
         uow,
         [
@@ -265,6 +292,12 @@ def _window(placed_from: datetime, placed_to: datetime) -> dict[str, str]:
     return {"placed_from": placed_from.isoformat(), "placed_to": placed_to.isoformat()}
 
 
+def _cancelled_status(placed_from: datetime, placed_to: datetime) -> BetStatus:
+    """VOID for the whole market's cancellation (the market is void), else CANCELLED."""
+    whole = placed_from <= WINDOW_START and placed_to >= WINDOW_END
+    return BetStatus.VOID if whole else BetStatus.CANCELLED
+
+
 async def cancel_chunk(
     uow: UnitOfWork, *, run_id: uuid.UUID, lane: int = 0, limit: int = CHUNK_SIZE
 ) -> Chunk:
@@ -290,6 +323,7 @@ async def cancel_chunk(
             _CANCEL_BETS,
             {
                 "run": run_id,
+                "status": _cancelled_status(placed_from, placed_to).value,
                 "ids": [bet.id for bet in bets],
                 "transactions": [transactions[keys[bet.id]] for bet in bets],
             },
@@ -348,7 +382,7 @@ async def uncancel_chunk(
         return Chunk(0, 0, done=True)
     cancel_run = uuid.UUID(run.request["cancel_run_id"])
     scanned = await next_bet_ids(uow, run, walk, limit)
-    candidates = await lock_bets(uow, scanned, [BetStatus.CANCELLED])
+    candidates = await lock_bets(uow, scanned, [BetStatus.CANCELLED, BetStatus.VOID])
     bets = [bet for bet in candidates if bet.settlement_run_id == cancel_run]
     # Liabilities before wallets, the order placement takes them in.
     if bets:

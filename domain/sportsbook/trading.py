@@ -29,7 +29,7 @@ from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, exists, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from domain.accounts.permissions import Permission
@@ -52,6 +52,8 @@ from domain.sportsbook.models import (
     MarketStatus,
     Outcome,
     OutcomeLiability,
+    RunKind,
+    SettlementRun,
     SuspensionReason,
 )
 from domain.sportsbook.runs import lock_bets
@@ -421,6 +423,12 @@ def _brand_liabilities(brand: str, market_id: int) -> Select[int, str, str, int]
             Outcome.market_id == market_id,
             Bet.brand == brand,
             Bet.status.not_in(_RELEASED_STATUSES),
+            # A market's cancellation released its bets' liability (those of a whole
+            # market's end VOID, like bets settled void, which keep theirs): as the book's.
+            ~exists().where(
+                SettlementRun.id == Bet.settlement_run_id,
+                SettlementRun.kind == RunKind.CANCEL.value,
+            ),
         )
         .group_by(Outcome.id, Outcome.key, Bet.currency)
         .order_by(Outcome.id, Bet.currency)

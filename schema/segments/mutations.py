@@ -81,7 +81,11 @@ class ArchiveSegmentInput:
 @strawberry.input(description="The words of a campaign in one locale.")
 class CampaignContentInput:
     locale: str = strawberry.field(description="e.g. en, de, sv_SE.")
-    subject: str = strawberry.field(description="One line, at most 200 characters.")
+    subject: str | None = strawberry.field(
+        default=None,
+        description="One line, at most 200 characters, for the inbox and e-mail; left out "
+        "for SMS (a text message has no subject, and one given is refused).",
+    )
     text: str = strawberry.field(
         description="Plain text, at most 10,000 characters; e-mails put it in the brand's "
         "look with an unsubscribe link."

@@ -504,7 +504,7 @@ async def test_a_producer_that_lost_and_recovered_messages_ends_as_one_that_sent
         ("total_goals", "total=2.5"): "cancelled",
         ("total_goals", "total=3.5"): "active",
     }
-    assert {status for _, status, _, _ in in_order["bets"]} == {"won", "lost", "cancelled", "open"}
+    assert {status for _, status, _, _ in in_order["bets"]} == {"won", "lost", "void", "open"}
 
 
 # ---- acceptance line 3: the test producer from the CLI ----------------------------------

@@ -40,7 +40,7 @@ from tests.workers import (
 from web.devmail import read_mailbox
 from workers.actors import messaging, segments
 from workers.relay import relay_batch
-from workers.routing import ROUTES
+from workers.routing import BATCH_ROUTES, ROUTES
 from workers.scheduler import release_due_campaigns
 
 ACCEPTANCE_S = 5.0
@@ -154,5 +154,6 @@ def test_every_player_event_the_domain_keeps_segments_from_reaches_the_segments_
         topic for topic, actors in ROUTES.items() if segments.evaluate_player in actors
     }  # fmt: skip
     assert routed == keeping.PLAYER_TOPICS
-    assert segments.apply_activity in ROUTES[BALANCE_CHANGED]
+    assert segments.apply_activity_batch in BATCH_ROUTES[BALANCE_CHANGED]
+    assert BALANCE_CHANGED not in ROUTES  # one message per batch, not one per event
     assert segments.send_campaign in ROUTES[CampaignDue.topic]

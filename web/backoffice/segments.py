@@ -84,13 +84,21 @@ def _campaign_input(form: Any) -> dict[str, Any] | None:
     text, locale = text_field(form, "text", 10_000), text_field(form, "locale", 10) or "en"
     throttle = text_field(form, "throttle", 7) or str(THROTTLE_DEFAULT)
     send_at = _moment(text_field(form, "send_at", 20))
-    if segment is None or channel not in CHANNELS or not (name and subject and text):
+    # A text message has no subject: the form hides the field for SMS, and whatever it
+    # still holds is left out.
+    texted = channel == "SMS"
+    if segment is None or channel not in CHANNELS or not (name and text):
+        return None
+    if not texted and not subject:
         return None
     if not throttle.isdigit() or send_at is False:
         return None
     return {
         "segmentId": segment, "name": name, "channel": channel,
-        "content": [{"locale": locale, "subject": subject, "text": text}],
+        "content": [
+            {"locale": locale, "text": text} if texted
+            else {"locale": locale, "subject": subject, "text": text}
+        ],
         "throttlePerMinute": int(throttle), "sendAt": send_at,
     }  # fmt: skip
 

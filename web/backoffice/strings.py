@@ -269,6 +269,7 @@ TEXT: Final = MappingProxyType(
         "subject_type": "Subject type",
         "subject_id": "Subject id",
         "subject": "Subject",
+        "subject_not_for_sms": "(inbox and e-mail; a text message has none)",
         "from_utc": "From (UTC)",
         "to_utc": "To (UTC, exclusive)",
         "when_utc": "When (UTC)",

@@ -17,10 +17,24 @@ from workers.runtime import brands, database
 QUEUE = "segments"
 
 
+@dramatiq.actor(actor_name="segments.apply_activity_batch", queue_name=QUEUE, broker=setup_broker())
+async def apply_activity_batch(events: list[list[Any]]) -> None:
+    """Add a relay batch of ledger events, `[event_id, topic, brand, payload]` each, to the
+    players' facts (each event once) and move the players in or out of their brand's
+    segments, in one transaction: a fixed number of statements per batch and brand, not a
+    round per event."""
+    async with database().uow() as uow:
+        await keeping.apply_ledger_events(
+            uow, [(int(event_id), brand, payload) for event_id, _, brand, payload in events]
+        )
+        await uow.commit()
+
+
 @dramatiq.actor(actor_name="segments.apply_activity", queue_name=QUEUE, broker=setup_broker())
 async def apply_activity(event_id: int, brand: str | None, payload: dict[str, Any]) -> None:
-    """Add a ledger event's deposits, stakes, wins and bonuses to the players' facts (once)
-    and move the players in or out of the brand's segments."""
+    """(Kept for messages queued before `apply_activity_batch` took over the route.) Add a
+    ledger event's deposits, stakes, wins and bonuses to the players' facts (once) and move
+    the players in or out of the brand's segments."""
     async with database().uow() as uow:
         await keeping.apply_ledger_event(uow, event_id, brand, payload)
         await uow.commit()

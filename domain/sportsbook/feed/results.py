@@ -35,7 +35,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -47,6 +47,8 @@ from domain.kernel.db import Database, UnitOfWork
 from domain.kernel.outbox import emit
 from domain.kernel.settings import get_settings
 from domain.sportsbook.corrections import (
+    WINDOW_END,
+    WINDOW_START,
     begin_rollback,
     cancel_chunk,
     rollback_chunk,
@@ -84,9 +86,6 @@ from domain.sportsbook.settlement import (
 log = logging.getLogger(__name__)
 
 ResultMessage = BetSettlement | BetCancel | RollbackBetSettlement | RollbackBetCancel
-# A cancellation without a window voids every bet ever placed on the market.
-WINDOW_START = datetime(2000, 1, 1, tzinfo=UTC)
-WINDOW_END = datetime(9999, 1, 1, tzinfo=UTC)
 STEPS: dict[RunKind, Step] = {
     RunKind.ROLLBACK: rollback_chunk,
     RunKind.UNCANCEL: uncancel_chunk,

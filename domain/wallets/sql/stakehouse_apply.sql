@@ -86,7 +86,10 @@ BEGIN
     IF jsonb_array_length(v_changes) > 0 THEN
         INSERT INTO outbox_events (topic, brand, payload)
         VALUES ('wallets.balance_changed', p_brand, jsonb_build_object(
-            'transaction_id', v_transaction, 'kind', p_kind, 'changes', v_changes
+            'transaction_id', v_transaction, 'kind', p_kind, 'changes', v_changes,
+            -- When the money moved (the ledger transaction's and this row's now()): consumers
+            -- date facts by it without reading the ledger back.
+            'occurred_at', now()
         ));
     END IF;
 

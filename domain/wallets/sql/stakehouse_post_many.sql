@@ -209,7 +209,7 @@ BEGIN
         INSERT INTO outbox_events (topic, brand, payload)
         SELECT 'wallets.balance_changed', v_brands[p.position], jsonb_build_object(
                    'transaction_id', v_transactions[p.position], 'kind', p_kind,
-                   'changes', p.changes)
+                   'changes', p.changes, 'occurred_at', now())
           FROM per_item p
          ORDER BY p.position
     )

@@ -14,7 +14,13 @@ import pytest
 from domain.affiliates import postbacks, programme
 from domain.affiliates.errors import InvalidPostbackUrl
 from domain.brands.service import BrandRegistry
-from domain.integrations.postbacks import Address, HttpPostbacks, SandboxPostbacks, signature
+from domain.integrations.postbacks import (
+    POSTBACK_TIMEOUT_S,
+    Address,
+    HttpPostbacks,
+    SandboxPostbacks,
+    signature,
+)
 from domain.kernel.db import Database
 from tests.domain.affiliates.support import affiliate, cpa_plan, referred_player, revshare_plan
 from tests.domain.reporting.support import execute
@@ -247,3 +253,38 @@ async def test_a_public_ipv6_name_is_reached_at_its_bracketed_address() -> None:
     (request,) = seen
     assert str(request.url) == "https://[2606:2800:220:1:248:1893:25c8:1946]/pb"
     assert request.headers["host"] == "v6.example"
+
+
+class _CountingTransport(httpx.AsyncBaseTransport):
+    """Answers 204 and counts the requests it carries and how often it is closed."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.closed = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(204)
+
+    async def aclose(self) -> None:
+        self.closed += 1
+
+
+async def test_one_sender_sends_through_one_client_with_timeouts_until_it_is_closed() -> None:
+    transport = _CountingTransport()
+    sender = HttpPostbacks(
+        resolver=RebindingResolver(["93.184.216.34"], ["93.184.216.34"]), transport=transport
+    )
+
+    for number in range(3):
+        await sender.send(f"https://pb.example/in?n={number}", b"{}", {})
+    open_while_sending = transport.closed
+    await sender.aclose()
+    await sender.aclose()  # closing twice (a shutdown after a failed start) is harmless
+
+    assert len(transport.requests) == 3
+    # A client per send would have closed its transport after each one.
+    assert open_while_sending == 0
+    assert transport.closed == 1
+    timeouts = transport.requests[0].extensions["timeout"]
+    assert set(timeouts.values()) == {POSTBACK_TIMEOUT_S}

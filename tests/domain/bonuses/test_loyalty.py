@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from domain.bonuses import loyalty
+from domain.bonuses import loyalty, tiers
 from domain.bonuses.cashback import Period, pay_cashback
 from domain.bonuses.errors import InvalidTerms, NotEnoughPoints
 from domain.bonuses.loyalty import Programme, Tier
@@ -90,7 +90,7 @@ async def test_points_tiers_and_redemption(
     assert await loyalty.accrue(db) == 0
     assert await _view(db, player) == (20, "Bronze", 20, None)
 
-    assert await loyalty.recalculate_tiers(db) >= 1
+    assert await tiers.recalculate_tiers(db) >= 1
     assert await _view(db, player) == (20, "Silver", 20, None)
     await place(db, registry, player, _slip(market.outcomes["home"]))
     await loyalty.accrue(db)
@@ -129,7 +129,7 @@ async def test_points_tiers_and_redemption(
     # Out of the window: back to the first tier.
     later = clock.now() + timedelta(days=31)
     monkeypatch.setattr(clock, "now", lambda: later)
-    await loyalty.recalculate_tiers(db)
+    await tiers.recalculate_tiers(db)
     assert await _view(db, player) == (10, "Bronze", 0, "Silver")
     await assert_ledger_ok(db)
 

@@ -125,6 +125,13 @@ WORDS = {
 }
 
 
+def words_for(channel: ConsentChannel) -> dict[str, dict[str, str]]:
+    """WORDS as the channel takes them: a text message has no subject."""
+    if channel == ConsentChannel.SMS:
+        return {locale: {"text": words["text"]} for locale, words in WORDS.items()}
+    return WORDS
+
+
 async def consent_to(db: Database, player_id: uuid.UUID, *channels: ConsentChannel) -> None:
     async with db.transaction() as uow:
         player = await uow.session.get(Player, player_id)
@@ -146,7 +153,7 @@ async def new_campaign(
     async with db.transaction() as uow:
         view = await campaigns.create(
             uow, CRM, BRAND, segment_id=segment_id, name="Weekend", channel=channel,
-            content=WORDS, send_at=None, throttle_per_minute=throttle,
+            content=words_for(channel), send_at=None, throttle_per_minute=throttle,
             origin="http://aurora.localhost:8000",
         )  # fmt: skip
     return view.campaign.id

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from domain.bonuses import loyalty
+from domain.bonuses import loyalty, tiers
 from domain.bonuses.events import LoyaltyTierChanged
 from domain.bonuses.loyalty import Programme, Tier
 from domain.brands.service import BrandRegistry
@@ -119,7 +119,7 @@ async def test_reaching_a_loyalty_tier_moves_the_player_into_its_segment(
     )  # fmt: skip
     await place(db, registry, player, slip)
     await loyalty.accrue(db)
-    await loyalty.recalculate_tiers(db)
+    await tiers.recalculate_tiers(db)
 
     changed = [e for e in await _events(db, LoyaltyTierChanged.topic, seen)
                if e["player_id"] == str(player)]  # fmt: skip
@@ -128,6 +128,6 @@ async def test_reaching_a_loyalty_tier_moves_the_player_into_its_segment(
     assert await members(db, view.segment.id) == {player}
 
     # a second run with nothing new publishes nothing for the player
-    await loyalty.recalculate_tiers(db)
+    await tiers.recalculate_tiers(db)
     assert [e for e in await _events(db, LoyaltyTierChanged.topic, seen)
             if e["player_id"] == str(player)] == []  # fmt: skip

@@ -43,7 +43,7 @@ from tests.domain.segments.support import (
     run_batch,
     self_excluded,
 )
-from tests.support import AURORA
+from tests.support import AURORA, statements_of
 from tests.workers import eventually, flushed_broker, running_worker  # noqa: F401 (autouse)
 from workers.actors import messaging
 
@@ -188,7 +188,7 @@ async def test_an_sms_campaigns_text_must_leave_room_for_the_opt_out_line(
     db: Database, registry: BrandRegistry
 ) -> None:
     segment_id = await listed_segment(db, [await new_player(db, registry)])
-    long_text = {"en": {"subject": "Weekend", "text": "x" * (campaigns.SMS_TEXT_LENGTH_MAX + 1)}}
+    long_text = {"en": {"text": "x" * (campaigns.SMS_TEXT_LENGTH_MAX + 1)}}
     async with db.transaction() as uow:
         with pytest.raises(InvalidCampaign) as refused:
             await campaigns.create(
@@ -197,3 +197,58 @@ async def test_an_sms_campaigns_text_must_leave_room_for_the_opt_out_line(
                 throttle_per_minute=10, origin="http://aurora.localhost:8000",
             )  # fmt: skip
     assert refused.value.field == "content"
+
+
+async def test_an_sms_batch_reads_its_recipients_phones_in_its_one_query(
+    db: Database, registry: BrandRegistry
+) -> None:
+    phones = [new_phone() for _ in range(4)]
+    players = [await with_phone(db, await new_player(db, registry), phone) for phone in phones]
+    for player in players:
+        await consent_to(db, player, ConsentChannel.SMS)
+    campaign_id = await new_campaign(db, await listed_segment(db, players), ConsentChannel.SMS)
+
+    with statements_of(db) as statements:
+        sent = await run_batch(db, campaign_id)
+
+    async with db.uow() as uow:
+        texted = set(
+            await uow.session.scalars(
+                select(SmsMessage.recipient).where(SmsMessage.player_id.in_(players))
+            )
+        )
+    assert (sent, texted) == (4, set(phones))
+    # The phones come with the pending recipients, not one read per player (the audience
+    # taken at the first batch is an INSERT ... SELECT).
+    reads = [s for s in statements if "player_profiles" in s and s.startswith("SELECT")]
+    assert len(reads) == 1
+
+
+@pytest.mark.parametrize(
+    ("channel", "words", "refused"),
+    [
+        (ConsentChannel.SMS, {"subject": "Weekend", "text": "Play"}, True),
+        (ConsentChannel.SMS, {"text": "Play"}, False),
+        (ConsentChannel.EMAIL, {"text": "Play"}, True),
+        (ConsentChannel.INBOX, {"subject": "", "text": "Play"}, True),
+    ],
+)
+async def test_a_text_message_has_no_subject_and_the_inbox_and_e_mail_need_one(
+    db: Database,
+    registry: BrandRegistry,
+    channel: ConsentChannel,
+    words: dict[str, str],
+    refused: bool,
+) -> None:
+    segment_id = await listed_segment(db, [await new_player(db, registry)])
+    async with db.uow() as uow:
+        try:
+            await campaigns.create(
+                uow, CRM, BRAND, segment_id=segment_id, name="Weekend", channel=channel,
+                content={"en": words}, send_at=None, throttle_per_minute=10,
+                origin="http://aurora.localhost:8000",
+            )  # fmt: skip
+            error = None
+        except InvalidCampaign as raised:
+            error = raised.field
+    assert error == ("content" if refused else None)

@@ -4,14 +4,20 @@ always end as the last word says (domain.sportsbook.resulting, feed.results)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from domain.brands.service import BrandRegistry
 from domain.kernel.db import Database
-from domain.sportsbook import resulting
-from domain.sportsbook.feed.port import MarketRef, RollbackBetSettlement
+from domain.sportsbook import resulting, trading
+from domain.sportsbook.feed.port import (
+    BetCancel,
+    MarketRef,
+    RollbackBetCancel,
+    RollbackBetSettlement,
+)
 from domain.sportsbook.models import Market, Outcome, ResultKind
-from domain.wallets.models import WalletKind
+from domain.wallets.models import LedgerTransaction, WalletKind
 from tests.domain.sportsbook.feed.test_processing import (
     T0,
     apply,
@@ -20,6 +26,7 @@ from tests.domain.sportsbook.feed.test_processing import (
     drain_corrections,
     odds_change,
     settlement_message,
+    the_market,
 )
 from tests.domain.sportsbook.support import assert_ledger_ok, wallets
 from tests.domain.sportsbook.test_trading import staff
@@ -72,4 +79,121 @@ async def test_a_trader_corrects_the_feeds_settlement_and_a_later_feed_rollback_
     assert after_stale == "lost"
     assert (await bet(db, bet_id)).status == "open"
     assert (await wallets(db, player)).get(WalletKind.CASH, 0) == 0
+    await assert_ledger_ok(db)
+
+
+async def _trader_void(db: Database) -> None:
+    async with db.uow() as uow:
+        market = (await uow.session.scalars(select(Market))).one()
+        await resulting.cancel_bets(
+            uow, staff("trader"), market.id, placed_from=None, placed_to=None,
+            reason="Match abandoned",
+        )  # fmt: skip
+        await uow.commit()
+    await drain_corrections(db)
+
+
+async def _refunds(db: Database, bet_id: int) -> list[tuple[str, str | None]]:
+    async with db.uow() as uow:
+        rows = await uow.session.execute(
+            select(LedgerTransaction.kind, LedgerTransaction.idempotency_key)
+            .where(LedgerTransaction.metadata_["bet_id"].as_integer() == bet_id)
+            .order_by(LedgerTransaction.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+@pytest.mark.parametrize("state", ["open", "suspended", "settled", "resettled"])
+async def test_a_voided_markets_bets_are_void_with_the_stake_back_once_whatever_its_state(
+    db: Database, registry: BrandRegistry, state: str
+) -> None:
+    await apply(db, odds_change("m1", 1))
+    bet_id = await bet_on_home(db, registry)
+    player = (await bet(db, bet_id)).player_id
+    if state == "suspended":
+        await apply(db, odds_change("m2", 2, status="suspended"))
+    if state in ("settled", "resettled"):
+        await apply(db, settlement_message("m2", 2, "home"))
+        await drain_corrections(db)
+    if state == "resettled":
+        await _trader_result(db, "away")
+
+    await _trader_void(db)
+    await drain_corrections(db)  # a second delivery of the correction changes nothing
+    voided = await bet(db, bet_id)
+
+    assert (await the_market(db)).status == "cancelled"
+    assert (voided.status, voided.payout_minor) == ("void", 10_00)
+    # The stake, and nothing more, is back: whatever was paid before is reversed.
+    assert await wallets(db, player) == {WalletKind.CASH: 10_00}
+    refunds = [key for kind, key in await _refunds(db, bet_id) if kind == "sportsbook.refund"]
+    assert len(refunds) == 1 and refunds[0] is not None
+    # The void released the bet's liability, in the whole book and in its brand's view.
+    async with db.uow() as uow:
+        market_id = (await the_market(db)).id
+        views = [
+            sum(
+                row.liability_minor
+                for row in await trading.liabilities_in_scope(uow, market_id, scope)
+            )
+            for scope in (None, voided.brand)
+        ]
+    assert views == [0, 0]
+    await assert_ledger_ok(db)
+
+
+async def test_a_feed_void_of_a_settled_market_voids_its_bets_and_its_rollback_reopens_them(
+    db: Database, registry: BrandRegistry
+) -> None:
+    await apply(db, odds_change("m1", 1))
+    bet_id = await bet_on_home(db, registry)
+    player = (await bet(db, bet_id)).player_id
+    await apply(db, settlement_message("m2", 2, "home"))
+    await drain_corrections(db)
+
+    await apply(
+        db,
+        BetCancel(
+            producer="live", message_id="m3", event_ref="ev:1", sequence=3, sent_at=T0,
+            markets=(MarketRef("match_result"),),
+        ),
+    )  # fmt: skip
+    await drain_corrections(db)
+    voided = await bet(db, bet_id)
+    cash_voided = await wallets(db, player)
+    await apply(
+        db,
+        RollbackBetCancel(
+            producer="live", message_id="m4", event_ref="ev:1", sequence=4, sent_at=T0,
+            markets=(MarketRef("match_result"),),
+        ),
+    )  # fmt: skip
+    await drain_corrections(db)
+
+    assert (voided.status, voided.payout_minor) == ("void", 10_00)
+    assert cash_voided == {WalletKind.CASH: 10_00}
+    # The void rolled back: the results still stand, so the bet is paid on them again.
+    assert (await bet(db, bet_id)).status == "won"
+    assert await wallets(db, player) == {WalletKind.CASH: 20_00}
+    await assert_ledger_ok(db)
+
+
+async def test_new_results_for_a_voided_market_leave_its_void_bets_and_refunds_alone(
+    db: Database, registry: BrandRegistry
+) -> None:
+    await apply(db, odds_change("m1", 1))
+    bet_id = await bet_on_home(db, registry)
+    player = (await bet(db, bet_id)).player_id
+    await apply(db, settlement_message("m2", 2, "home"))
+    await drain_corrections(db)
+    await _trader_void(db)
+
+    # Results corrected under the void: the settlement is rolled back and settled
+    # again, and neither run may take the void bets' refunds back.
+    await apply(db, settlement_message("m9", 99, "away"))
+    await drain_corrections(db)
+
+    assert (await the_market(db)).status == "cancelled"
+    assert (await bet(db, bet_id)).status == "void"
+    assert await wallets(db, player) == {WalletKind.CASH: 10_00}
     await assert_ledger_ok(db)

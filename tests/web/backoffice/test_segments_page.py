@@ -30,10 +30,22 @@ async def test_crm_sees_segments_and_sends_a_campaign(
         {"segment": segment_id, "name": "Spring", "channel": "INBOX", "locale": "en",
          "subject": "Spring spins", "text": "Come and play.", "throttle": "100"},
     )  # fmt: skip
+    # A text message has no subject: none is asked for SMS, and one the hidden field still
+    # holds is left out; e-mail still needs one.
     texted = await crm.post(
         "/segments/campaigns",
         {"segment": segment_id, "name": "Spring texts", "channel": "SMS", "locale": "en",
-         "subject": "Spring spins", "text": "Come and play.", "throttle": "100"},
+         "text": "Come and play.", "throttle": "100"},
+    )  # fmt: skip
+    texted_with_leftover = await crm.post(
+        "/segments/campaigns",
+        {"segment": segment_id, "name": "Autumn texts", "channel": "SMS", "locale": "en",
+         "subject": "typed before choosing SMS", "text": "Come and play.", "throttle": "100"},
+    )  # fmt: skip
+    mailed_without_subject = await crm.post(
+        "/segments/campaigns",
+        {"segment": segment_id, "name": "Bare mail", "channel": "EMAIL", "locale": "en",
+         "text": "Come and play.", "throttle": "100"},
     )  # fmt: skip
     after = await crm.get(texted.headers["location"])
     imported = await crm.post(
@@ -54,6 +66,13 @@ async def test_crm_sees_segments_and_sends_a_campaign(
     assert "Spring" in after.text
     assert '<option value="SMS">sms</option>' in desk.text
     assert texted.status_code == 303
+    assert texted_with_leftover.status_code == 303
+    assert mailed_without_subject.status_code == 400
+    # The subject field is not required by the browser and is hidden while SMS is chosen.
+    subject_field = desk.text.split('class="campaign-subject"', 1)[1].split("</div>", 1)[0]
+    assert 'name="subject"' in subject_field and "required" not in subject_field
+    css = await crm.get("/static/backoffice.css")
+    assert 'option[value="SMS"]:checked) .campaign-subject { display: none; }' in css.text
     assert "Spring texts" in after.text
     assert "<td>sms</td>" in after.text
     assert imported.status_code == 303

@@ -154,7 +154,7 @@ async def test_a_settled_market_is_resettled_and_a_voided_market_returns_the_sta
     assert after_resettle == start - 10_00 + 31_00
     assert "its stake goes back to the bettor" in voided_review.text
     assert voided.status_code == 303, voided.text
-    assert bet["status"] == "CANCELLED"  # a void market cancels its bets, stakes back
+    assert bet["status"] == "VOID"  # a void market voids its bets, stakes back once
     assert await cash_of(db, bettor_id) == start
     await bettor.aclose()
     await console.aclose()

@@ -181,7 +181,8 @@ def expected_book(book: Book, scripts: dict[tuple[str, str], list[Step]]) -> Exp
         winner, cancelled = finals[market_id]
         cash[player] -= STAKE_MINOR
         if cancelled:
-            outcome: tuple[str, int | None] = ("cancelled", STAKE_MINOR)
+            # A whole market cancelled is void: its bets too, stakes back.
+            outcome: tuple[str, int | None] = ("void", STAKE_MINOR)
         elif winner is None:
             outcome = ("open", None)
         elif winner == key:

@@ -106,7 +106,7 @@ async def test_cancel_rollback_cancel_and_cancel_again_refund_once_net(
         await converge_all(db)
 
     book = await actual_book(db)
-    assert book[market_id] == ("cancelled", None, (("cancelled", 100), ("cancelled", 100)))
+    assert book[market_id] == ("cancelled", None, (("void", 100), ("void", 100)))
     async with db.uow() as uow:
         kinds = dict(
             (await uow.session.execute(
