@@ -734,11 +734,10 @@ def report_pauses(phase: Phase) -> None:
                 )
         stalls = [s for s in noted["stalls"] if start <= s[0] <= end]
         worst = sorted(stalls, key=lambda s: s[1], reverse=True)[:3]
-        full = [c[2] for c in noted["collections"] if c[1] == 2]
-        say(
-            f"  {process}: collections {'; '.join(by_generation) or 'none'} (gen 2 in the "
-            f"process's life: {len(full)}, max {max(full, default=0):.0f} ms)"
-        )
+        full = [c for c in noted["collections"] if c[1] == 2]
+        say(f"  {process}: collections {'; '.join(by_generation) or 'none'} (gen 2 in the "
+            f"process's life: {len(full)}, max {max((c[2] for c in full), default=0):.0f} ms, "
+            f"CPU max {max((c[3] for c in full), default=0):.0f} ms)")  # fmt: skip
         say(f"  {process}: loop stalls over {fanout_probe.STALL_MS:.0f} ms: {len(stalls)}, "
             f"{sum(s[1] for s in stalls):.0f} ms late in all, CPU in them "
             f"{sum(s[2] for s in stalls):.0f} ms; longest "
