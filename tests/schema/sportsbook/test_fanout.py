@@ -169,3 +169,38 @@ async def test_a_router_wakes_only_the_members_watching_an_events_key() -> None:
         await hub.events.put({"key": 5})
         assert await anext(again) == {"key": 5}
     assert hub.opened == 2
+
+
+async def test_a_written_member_whose_waiting_send_fails_ends_alone() -> None:
+    fanout = FanOut(queue_size=4)
+    source: asyncio.Queue[int] = asyncio.Queue()
+
+    async def produce() -> AsyncIterator[int]:
+        while True:
+            yield await source.get()
+
+    fast: list[int] = []
+    gate = asyncio.Event()
+
+    async def write_fast(item: int) -> None:
+        fast.append(item)
+
+    async def write_dropped(item: int) -> None:
+        await gate.wait()
+        raise ConnectionResetError("the peer went away while the buffer was full")
+
+    async with (
+        fanout.join("k", produce, write=write_fast),
+        fanout.join("k", produce, write=write_dropped) as dropped,
+    ):
+        for item in (1, 2):
+            await source.put(item)
+        await _until(lambda: len(fast) == 2)
+        gate.set()
+        with pytest.raises(WriteFailed) as failed:
+            await anext(dropped)
+        assert isinstance(failed.value.__cause__, ConnectionResetError)
+        await source.put(3)
+        await _until(lambda: len(fast) == 3)
+        assert fast == [1, 2, 3]
+        assert fanout.members("k") == 1
