@@ -327,6 +327,8 @@ class Phase:
     lasts: dict[int, float] = field(default_factory=dict)
     # With --stages: per stage (bench/fanout_probe.py), ms from the previous stage.
     stages: dict[str, list[float]] = field(default_factory=dict)
+    # With --stages: per app process, its garbage collections and event-loop stalls.
+    pauses: dict[str, dict[str, list[list[float]]]] = field(default_factory=dict)
     # Per change: when its transaction began (the commit's time is read after the bench's
     # loop resumes, late by whatever else that loop had to do).
     begun: dict[int, float] = field(default_factory=dict)
@@ -708,6 +710,38 @@ def report_costs(phases: list[Phase]) -> None:
                 worst = max(values, default=float("nan"))
                 say(f"  {stage:<26}{len(values):>8}{percentile(values, 0.5):>9.1f}"
                     f"{percentile(values, 0.99):>9.1f}{worst:>9.1f}")  # fmt: skip
+        if phase.pauses:
+            report_pauses(phase)
+
+
+def report_pauses(phase: Phase) -> None:
+    """Per app process, its collections and loop stalls within the measured window (from
+    the first commit to the last frame)."""
+    if not phase.committed or not phase.lasts:
+        return
+    start, end = min(phase.committed.values()), max(phase.lasts.values())
+    say(f"{phase.name}: what held a whole process (from the first commit to the last frame)")
+    for process, noted in sorted(phase.pauses.items()):
+        collections = [c for c in noted["collections"] if start <= c[0] <= end]
+        by_generation = []
+        for generation in (0, 1, 2):
+            ms = [c[2] for c in collections if c[1] == generation]
+            cpu = [c[3] for c in collections if c[1] == generation]
+            if ms:
+                by_generation.append(
+                    f"gen {generation}: {len(ms)}, {sum(ms):.0f} ms ({sum(cpu):.0f} ms CPU), "
+                    f"max {max(ms):.1f} ms"
+                )
+        stalls = [s for s in noted["stalls"] if start <= s[0] <= end]
+        worst = sorted(stalls, key=lambda s: s[1], reverse=True)[:3]
+        full = [c for c in noted["collections"] if c[1] == 2]
+        say(f"  {process}: collections {'; '.join(by_generation) or 'none'} (gen 2 in the "
+            f"process's life: {len(full)}, max {max((c[2] for c in full), default=0):.0f} ms, "
+            f"CPU max {max((c[3] for c in full), default=0):.0f} ms)")  # fmt: skip
+        say(f"  {process}: loop stalls over {fanout_probe.STALL_MS:.0f} ms: {len(stalls)}, "
+            f"{sum(s[1] for s in stalls):.0f} ms late in all, CPU in them "
+            f"{sum(s[2] for s in stalls):.0f} ms; longest "
+            + ", ".join(f"{s[1]:.0f} ms ({s[2]:.0f} ms CPU)" for s in worst))  # fmt: skip
 
 
 def report(phases: list[Phase], samples: dict[str, str], book: Book) -> None:
@@ -789,6 +823,7 @@ async def phases(args: argparse.Namespace, url: str, broker_url: str | None) -> 
                     phase, sample = await app_phase(name, args, app, book, db=db, offset=offset)
                 if probe is not None:
                     phase.stages = stage_breakdown(phase, fanout_probe.read(probe))
+                    phase.pauses = fanout_probe.pauses(probe)
         results.append(phase)
         samples[name] = sample
         p99 = percentile(phase.last_ms, 0.99)

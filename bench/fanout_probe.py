@@ -15,13 +15,21 @@ Stages, in the order a change passes them:
   executed   a group's execution serialised the payload (the first group, per change)
   sent       the last socket's frame of the change was written by the app
 
+Besides the stages, each process notes what can hold a whole process at once: every
+garbage collection (its generation and how long it took) and every stall of its event
+loop over 20 ms (a 5 ms sleep that woke late), with the CPU the process spent in that
+interval: a stall with CPU behind it is the loop busy on one thing (a collection, a long
+callback); one without is the process waiting for a core.
+
 The wrappers cost a few microseconds per call; `sent` reads every frame the app writes,
 so the probe is for finding where the time goes, not for the headline figures.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import gc
 import json
 import os
 import re
@@ -39,6 +47,46 @@ _ODDS = re.compile(r'"odds":\s*"([0-9.]+)"')
 
 STAGES = ("picked", "relayed", "received", "dispatched", "executed", "sent")
 _noted: dict[str, dict[int, float]] = {stage: {} for stage in STAGES}
+
+
+# (wall clock at its start, generation, ms, ms of CPU) per collection; (wall clock at its start, ms
+# late, ms of CPU in it) per loop stall.
+_collections: list[tuple[float, int, float, float]] = []
+_stalls: list[tuple[float, float, float]] = []
+_collecting: list[float] = []
+_watching: list[asyncio.Task[None]] = []
+STALL_MS = 20.0
+
+
+def _on_gc(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _collecting[:] = [time.time(), time.perf_counter(), time.process_time()]
+    elif _collecting:
+        started, counter, cpu = _collecting
+        _collections.append(
+            (
+                started,
+                info["generation"],
+                (time.perf_counter() - counter) * 1000,
+                (time.process_time() - cpu) * 1000,
+            )
+        )
+
+
+async def _watch_loop() -> None:
+    while True:
+        wall, cpu = time.perf_counter(), time.process_time()
+        await asyncio.sleep(0.005)
+        late = (time.perf_counter() - wall - 0.005) * 1000
+        if late > STALL_MS:
+            spent = (time.process_time() - cpu) * 1000
+            _stalls.append((time.time() - (late + 5) / 1000, late, spent))
+
+
+def _watch() -> None:
+    """Start the loop's watcher (from inside the running loop, once)."""
+    if not _watching:
+        _watching.append(asyncio.get_running_loop().create_task(_watch_loop()))
 
 
 def _sequence(text: str) -> int | None:
@@ -70,6 +118,7 @@ def _install_relay() -> None:
     claimed_now: list[int | None] = []
 
     async def timed_claim(uow: Any, limit: int) -> Any:
+        _watch()
         claimed = await claim(uow, limit)
         at = time.time()
         claimed_now[:] = [_sequence_of_payload(item.event.payload) for item in claimed]
@@ -96,6 +145,7 @@ def _install_hub() -> None:
 
     @wraps(receive)
     def timed_receive(self: Any, payload: str) -> None:
+        _watch()
         _first("received", _sequence(payload), time.time())
         receive(self, payload)
 
@@ -121,19 +171,24 @@ def _install_web() -> None:
             yield kind, payload
 
     graphql_shared._results = timed_results
-    send_text: Callable[..., Any] = WebSocket.send_text
+    send: Callable[..., Any] = WebSocket.send
 
-    @wraps(send_text)
-    async def timed_send_text(self: WebSocket, data: str) -> None:
-        await send_text(self, data)
-        _last("sent", _sequence(data), time.time())
+    @wraps(send)
+    async def timed_send(self: WebSocket, message: Any) -> None:
+        await send(self, message)
+        text = message.get("text")
+        if text is not None:
+            _last("sent", _sequence(text), time.time())
 
-    WebSocket.send_text = timed_send_text  # type: ignore[method-assign,assignment]
+    WebSocket.send = timed_send  # type: ignore[method-assign,assignment]
 
 
 def _dump(directory: str, name: str) -> None:
     path = Path(directory) / f"{name}-{os.getpid()}.json"
-    path.write_text(json.dumps({stage: list(noted.items()) for stage, noted in _noted.items()}))
+    noted: dict[str, Any] = {stage: list(noted.items()) for stage, noted in _noted.items()}
+    noted["collections"] = _collections
+    noted["stalls"] = _stalls
+    path.write_text(json.dumps(noted))
 
 
 def install(directory: str, name: str, *, web: bool) -> None:
@@ -141,6 +196,7 @@ def install(directory: str, name: str, *, web: bool) -> None:
     _install_hub()
     if web:
         _install_web()
+    gc.callbacks.append(_on_gc)
     atexit.register(_dump, directory, name)
     # uvicorn re-raises the SIGTERM it caught after shutdown: exit by SystemExit instead,
     # so atexit runs.
@@ -153,6 +209,8 @@ def read(directory: str) -> dict[str, dict[int, float]]:
     merged: dict[str, dict[int, float]] = {stage: {} for stage in STAGES}
     for path in Path(directory).glob("*.json"):
         for stage, pairs in json.loads(path.read_text()).items():
+            if stage not in merged:
+                continue
             into = merged[stage]
             for sequence, at in pairs:
                 if stage == "sent":
@@ -160,6 +218,18 @@ def read(directory: str) -> dict[str, dict[int, float]]:
                 else:
                     into[sequence] = min(into.get(sequence, at), at)
     return merged
+
+
+def pauses(directory: str) -> dict[str, dict[str, list[list[float]]]]:
+    """Per process (file name: role-pid), its collections and loop stalls."""
+    found: dict[str, dict[str, list[list[float]]]] = {}
+    for path in Path(directory).glob("*.json"):
+        noted = json.loads(path.read_text())
+        found[path.stem] = {
+            "collections": noted.get("collections", []),
+            "stalls": noted.get("stalls", []),
+        }
+    return found
 
 
 UVICORN = """

@@ -40,7 +40,7 @@ from domain.accounts.principal import Principal
 from domain.kernel.db import UnitOfWork
 from domain.kernel.pubsub import SubscriptionInterrupted
 from resolvers.context import Context
-from resolvers.sportsbook.fanout import fanout_for
+from resolvers.sportsbook.fanout import WriteFailed, fanout_for
 
 if TYPE_CHECKING:
     from strawberry.schema.base import BaseSchema
@@ -204,20 +204,28 @@ async def run_shared(handler: Any, operation: Any, group: Shared) -> None:
             context=group_context(context, odds_format),
         )
 
-    # What is per socket: this prefix, built once, and the send.
+    # What is per socket: this prefix, built once, and the send, which the group's loop
+    # runs for every member in one pass (resolvers/sportsbook/fanout.py: no task switch
+    # per socket unless this socket's send has to wait).
     next_prefix = frame(operation.id, "next", "")[:-1]
+    send = websocket.send
+
+    async def write(item: tuple[Kind, str]) -> None:
+        if operation.completed:
+            return
+        kind, payload = item
+        if kind == "error":
+            operation.completed = True
+            handler.operations.pop(operation.id, None)
+            await send({"type": "websocket.send", "text": frame(operation.id, kind, payload)})
+            return
+        await send({"type": "websocket.send", "text": f"{next_prefix}{payload}}}"})
+
     try:
-        async with fanout_for(context.hub).join(key, produce) as member:
+        async with fanout_for(context.hub).join(key, produce, write=write) as member:
             try:
-                async for kind, payload in member:
-                    if operation.completed:
-                        return
-                    if kind == "error":
-                        operation.completed = True
-                        handler.operations.pop(operation.id, None)
-                        await websocket.send_text(frame(operation.id, kind, payload))
-                        return
-                    await websocket.send_text(f"{next_prefix}{payload}}}")
+                async for _ in member:
+                    pass  # the group's loop writes; this waits for the end
             except SubscriptionInterrupted as interrupted:
                 interrupted_payload = json.loads(json.dumps(INTERRUPTED))
                 message = interrupted_payload["errors"][0]["message"]
@@ -226,5 +234,5 @@ async def run_shared(handler: Any, operation: Any, group: Shared) -> None:
                     frame(operation.id, "next", view.encode_json(interrupted_payload))
                 )
         await operation.send_operation_message({"id": operation.id, "type": "complete"})
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, WriteFailed):
         handler.operations.pop(operation.id, None)
