@@ -12,7 +12,10 @@ from typing import Any
 
 import httpx
 
+from domain.brands.service import BrandRegistry
+from domain.kernel.db import Database
 from resolvers.context import SESSION_COOKIE
+from tests.support import LOGIN, create_player, request_context, statements_of
 from tests.web.site.strict_html import check_html
 from web.site.security import CSRF_COOKIE
 
@@ -143,3 +146,39 @@ def check_sse_fragments(text: str) -> None:
         name = next((line for line in block.splitlines() if line.startswith("event: ")), "")
         if lines:
             check_html("\n".join(lines), source=f"server-sent {name or 'event'}")
+
+
+async def counted_site_query(
+    schema: Any,
+    db: Database,
+    registry: BrandRegistry,
+    document: str,
+    *,
+    operation: str,
+    variables: dict[str, Any],
+    token: str | None,
+) -> tuple[dict[str, Any], int]:
+    """One of the site's named documents executed as aurora's page runs it (signed in when
+    `token` is given): its data, and how many SQL statements it took."""
+    with statements_of(db) as statements:
+        result = await schema.execute(
+            document,
+            variable_values=variables,
+            context_value=request_context(db, registry, "aurora", token),
+            operation_name=operation,
+        )
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    return result.data, len(statements)
+
+
+async def player_token(schema: Any, db: Database, registry: BrandRegistry, email: str) -> str:
+    """A new aurora player's session token, from the login mutation."""
+    await create_player(db, registry, email=email)
+    signed_in = await schema.execute(
+        LOGIN,
+        variable_values={"input": {"identifier": email, "password": "correct horse battery"}},
+        context_value=request_context(db, registry, "aurora", None),
+    )
+    assert signed_in.errors is None, signed_in.errors
+    return str(signed_in.data["login"]["token"])

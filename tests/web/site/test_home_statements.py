@@ -10,7 +10,7 @@ from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
 from schema import build_schema
 from tests.domain.sportsbook.support import add_market
-from tests.support import LOGIN, create_player, request_context, statements_of
+from tests.web.site.support import counted_site_query, player_token
 from web.seed import seed
 from web.site.client import load_documents
 from web.site.pages import HOME_EVENTS, HOME_GAMES
@@ -23,29 +23,13 @@ async def _home(
     db: Database, registry: BrandRegistry, token: str | None
 ) -> tuple[dict[str, Any], int]:
     variables = {"signedIn": token is not None, "games": HOME_GAMES, "events": HOME_EVENTS}
-    with statements_of(db) as statements:
-        result = await SCHEMA.execute(
-            HOME,
-            variable_values=variables,
-            context_value=request_context(db, registry, "aurora", token),
-            operation_name="SiteHome",
-        )
-    assert result.errors is None, result.errors
-    assert result.data is not None
-    return result.data, len(statements)
+    return await counted_site_query(
+        SCHEMA, db, registry, HOME, operation="SiteHome", variables=variables, token=token
+    )
 
 
 async def _token(db: Database, registry: BrandRegistry) -> str:
-    await create_player(db, registry, email="home@example.com")
-    signed_in = await SCHEMA.execute(
-        LOGIN,
-        variable_values={
-            "input": {"identifier": "home@example.com", "password": "correct horse battery"}
-        },
-        context_value=request_context(db, registry, "aurora", None),
-    )
-    assert signed_in.errors is None, signed_in.errors
-    return str(signed_in.data["login"]["token"])  # type: ignore[index]
+    return await player_token(SCHEMA, db, registry, "home@example.com")
 
 
 async def test_the_home_page_reads_in_the_same_statements_for_one_event_or_many(

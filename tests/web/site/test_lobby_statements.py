@@ -11,7 +11,7 @@ from domain.casino.catalog import GameSpec, ProviderSpec, enable_games, sync_pro
 from domain.kernel.db import Database
 from domain.kernel.settings import get_settings
 from schema import build_schema
-from tests.support import LOGIN, create_player, request_context, statements_of
+from tests.web.site.support import counted_site_query, player_token
 from web.seed import seed
 from web.site.casino import LOBBY_PAGE_SIZE, UNFILTERED
 from web.site.client import load_documents
@@ -49,29 +49,13 @@ async def _lobby(
     db: Database, registry: BrandRegistry, token: str | None
 ) -> tuple[dict[str, Any], int]:
     variables = {**UNFILTERED.variables(None), "signedIn": token is not None}
-    with statements_of(db) as statements:
-        result = await SCHEMA.execute(
-            LOBBY,
-            variable_values=variables,
-            context_value=request_context(db, registry, "aurora", token),
-            operation_name="CasinoLobby",
-        )
-    assert result.errors is None, result.errors
-    assert result.data is not None
-    return result.data, len(statements)
+    return await counted_site_query(
+        SCHEMA, db, registry, LOBBY, operation="CasinoLobby", variables=variables, token=token
+    )
 
 
 async def _token(db: Database, registry: BrandRegistry) -> str:
-    await create_player(db, registry, email="lobby@example.com")
-    signed_in = await SCHEMA.execute(
-        LOGIN,
-        variable_values={
-            "input": {"identifier": "lobby@example.com", "password": "correct horse battery"}
-        },
-        context_value=request_context(db, registry, "aurora", None),
-    )
-    assert signed_in.errors is None, signed_in.errors
-    return str(signed_in.data["login"]["token"])  # type: ignore[index]
+    return await player_token(SCHEMA, db, registry, "lobby@example.com")
 
 
 async def test_the_lobby_reads_in_the_same_statements_for_two_games_or_a_full_page(
