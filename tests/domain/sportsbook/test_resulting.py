@@ -4,6 +4,8 @@ always end as the last word says (domain.sportsbook.resulting, feed.results)."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
@@ -30,6 +32,19 @@ from tests.domain.sportsbook.feed.test_processing import (
 )
 from tests.domain.sportsbook.support import assert_ledger_ok, wallets
 from tests.domain.sportsbook.test_trading import staff
+
+
+async def _a_bet_the_feed_settled_won(
+    db: Database, registry: BrandRegistry
+) -> tuple[int, uuid.UUID]:
+    """A bet on home, paid by the feed's settlement of the market (sequence 2): the bet
+    and its player."""
+    await apply(db, odds_change("m1", 1))
+    bet_id = await bet_on_home(db, registry)
+    player = (await bet(db, bet_id)).player_id
+    await apply(db, settlement_message("m2", 2, "home"))
+    await drain_corrections(db)
+    return bet_id, player
 
 
 async def _trader_result(db: Database, winner: str) -> None:
@@ -100,7 +115,7 @@ async def _refunds(db: Database, bet_id: int) -> list[tuple[str, str | None]]:
             .where(LedgerTransaction.metadata_["bet_id"].as_integer() == bet_id)
             .order_by(LedgerTransaction.id)
         )
-        return [tuple(row) for row in rows]
+        return [(kind, key) for kind, key in rows]
 
 
 @pytest.mark.parametrize("state", ["open", "suspended", "settled", "resettled"])
@@ -145,11 +160,7 @@ async def test_a_voided_markets_bets_are_void_with_the_stake_back_once_whatever_
 async def test_a_feed_void_of_a_settled_market_voids_its_bets_and_its_rollback_reopens_them(
     db: Database, registry: BrandRegistry
 ) -> None:
-    await apply(db, odds_change("m1", 1))
-    bet_id = await bet_on_home(db, registry)
-    player = (await bet(db, bet_id)).player_id
-    await apply(db, settlement_message("m2", 2, "home"))
-    await drain_corrections(db)
+    bet_id, player = await _a_bet_the_feed_settled_won(db, registry)
 
     await apply(
         db,
@@ -181,11 +192,7 @@ async def test_a_feed_void_of_a_settled_market_voids_its_bets_and_its_rollback_r
 async def test_new_results_for_a_voided_market_leave_its_void_bets_and_refunds_alone(
     db: Database, registry: BrandRegistry
 ) -> None:
-    await apply(db, odds_change("m1", 1))
-    bet_id = await bet_on_home(db, registry)
-    player = (await bet(db, bet_id)).player_id
-    await apply(db, settlement_message("m2", 2, "home"))
-    await drain_corrections(db)
+    bet_id, player = await _a_bet_the_feed_settled_won(db, registry)
     await _trader_void(db)
 
     # Results corrected under the void: the settlement is rolled back and settled
