@@ -131,6 +131,31 @@ _ENVIRONMENTS: dict[tuple[object, ...], jinja2.Environment] = {}
 _CATALOGS: dict[tuple[object, ...], Translations] = {}
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates shared by every environment of the process, by template name and
+    file, checked against a hash of the source. Each brand's environment loads the base
+    theme's templates from the same files: without it each of them was compiled once per
+    brand (three times at every app start and `themes validate`). Every environment is made
+    by `_environment` with the same options, so the same source compiles to the same code."""
+
+    def __init__(self, entries_max: int) -> None:
+        self._code: dict[str, bytes] = {}
+        self._entries_max = entries_max
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if (code := self._code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)  # a changed source's hash resets the bucket
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if len(self._code) >= self._entries_max:  # copies of the themes (tests) pile up
+            self._code.pop(next(iter(self._code)))
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+# A theme has about 150 templates.
+_COMPILED_TEMPLATES: Final = _CompiledTemplates(entries_max=2_000)
+
+
 def _compile_catalog(path: Path) -> Translations:
     """A `.po` file compiled to gettext translations in memory, once per version of the
     file. Errors: InvalidTheme."""
@@ -355,6 +380,7 @@ def _environment(folder: Path, base_folder: Path, *, auto_reload: bool) -> jinja
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=auto_reload,
+        bytecode_cache=_COMPILED_TEMPLATES,
     )
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True
