@@ -4,6 +4,8 @@ drop forgets it, each with an audit row naming who and why. Real Redis, real wor
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 import re
 import subprocess
@@ -102,19 +104,28 @@ async def test_the_cli_lists_shows_and_replays_with_an_audit_row(
     letter = await dead_lettered_poison()
     urls = {"database_url": database_url, "broker_url": broker_url}
 
-    listed = dlq("list", "feed", **urls)
+    # The commands that change nothing run at once: each process spends most of its time
+    # importing the platform, and one after another they cost seconds apiece.
+    listed, counts, shown, refused = await asyncio.gather(
+        *(
+            asyncio.to_thread(functools.partial(dlq, *args, **urls))
+            for args in (
+                ("list", "feed"),
+                ("list",),
+                ("show", "feed", letter.key),
+                ("replay", "feed", letter.key),
+            )
+        )
+    )
     assert listed.returncode == 0, listed.stderr
     assert letter.key in listed.stdout and "sportsbook.feed_message" in listed.stdout
-    counts = dlq("list", **urls)
     assert any(
         line.split()[:1] == ["feed"] and line.split()[-1] == "1"
         for line in counts.stdout.splitlines()
     )
-    shown = dlq("show", "feed", letter.key, **urls)
     assert shown.returncode == 0 and "no-such-kind" in shown.stdout
-
-    refused = dlq("replay", "feed", letter.key, **urls)
     assert refused.returncode == 2 and "--reason" in refused.stderr
+    assert len(queues.dead_letters(broker, feed.QUEUE)) == 1
     replayed = dlq(
         "replay", "feed", letter.key, "--reason", "feed fixed", "--operator", "ops-ann", **urls
     )
@@ -173,8 +184,10 @@ async def test_a_message_that_keeps_failing_is_dead_lettered_after_its_retries_w
     for number, player in enumerate(players[:6]):
         welcome(player, -1_000_000 - number)
     # Its own retry budget and backoff keep the drill short; the actor's are 10 and minutes.
+    # Its three retries wait 3 to 6 s in all (was 6 to 12 s; dramatiq jitters each), ample
+    # for the twelve welcomes, which take well under a second together.
     messaging.send_welcome.send_with_options(
-        args=(-1, "aurora", {}), max_retries=3, min_backoff=1_000, max_backoff=4_000
+        args=(-1, "aurora", {}), max_retries=3, min_backoff=500, max_backoff=2_000
     )
     for number, player in enumerate(players[6:]):
         welcome(player, -2_000_000 - number)
