@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from domain.affiliates.demo_history import HistoryReport
     from domain.brands.service import BrandRegistry
+    from domain.kernel.db import Database
 
 T = TypeVar("T")
 
@@ -46,6 +47,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _connect(database_url: str, *, pool_size: int) -> Database:
+    """The database for a command that runs domain code in this process, with every
+    context's tables mapped first: a job's models may name another context's table in a
+    foreign key (a brand's slug), which SQLAlchemy resolves from the tables it knows, and
+    a command imports only the modules its job needs."""
+    import domain.models  # noqa: F401, PLC0415
+    from domain.kernel.db import Database  # noqa: PLC0415
+
+    return Database.connect(database_url, pool_size=pool_size)
 
 
 # --- shared helpers ---------------------------------------------------------------------
@@ -257,14 +269,13 @@ def _serve_metrics(port: int) -> None:
 async def _until_signalled(
     settings: Settings, body: Callable[[Any, asyncio.Event], Awaitable[None]]
 ) -> None:
-    from domain.kernel.db import Database  # noqa: PLC0415
 
     assert settings.database_url is not None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    db = Database.connect(settings.database_url, pool_size=settings.database_pool_size)
+    db = _connect(settings.database_url, pool_size=settings.database_pool_size)
     try:
         await body(db, stop)
     finally:
@@ -443,10 +454,9 @@ def audit_verify() -> None:
 async def _verify(database_url: str) -> object:
     from sqlalchemy import text  # noqa: PLC0415
 
-    from domain.kernel.db import Database  # noqa: PLC0415
     from domain.wallets import integrity  # noqa: PLC0415
 
-    db = Database.connect(database_url, pool_size=1)
+    db = _connect(database_url, pool_size=1)
     try:
         async with db.uow() as uow:
             # One snapshot for the whole check (postings meanwhile are not half-seen), and
@@ -515,7 +525,6 @@ def dlq_show(queue: str, key: str) -> None:
 
 
 def _dlq_act(action: str, queue: str, keys: list[str], reason: str, operator: str) -> None:
-    from domain.kernel.db import Database  # noqa: PLC0415
     from workers import queues  # noqa: PLC0415
 
     broker = _broker_for(action)
@@ -526,7 +535,7 @@ def _dlq_act(action: str, queue: str, keys: list[str], reason: str, operator: st
     assert database_url is not None
 
     async def act() -> None:
-        db = Database.connect(database_url, pool_size=1)
+        db = _connect(database_url, pool_size=1)
         try:
             for letter in letters:
                 # Audited first: an action the log does not show never happens.
@@ -608,10 +617,9 @@ def reports_rebuild(
 async def _rebuild(database_url: str, brands: list[str], day_from: date, day_to: date) -> int:
     from sqlalchemy import text  # noqa: PLC0415
 
-    from domain.kernel.db import Database  # noqa: PLC0415
     from domain.reporting import service  # noqa: PLC0415
 
-    db = Database.connect(database_url, pool_size=1)
+    db = _connect(database_url, pool_size=1)
     try:
         if not brands:
             async with db.uow() as uow:
@@ -663,10 +671,9 @@ async def _load_rates(
     database_url: str, reporting_currency: str, currencies: list[str], day_from: date, day_to: date
 ) -> int:
     from domain.integrations.rates import SandboxRates  # noqa: PLC0415
-    from domain.kernel.db import Database  # noqa: PLC0415
     from domain.reporting import rates  # noqa: PLC0415
 
-    db = Database.connect(database_url, pool_size=1)
+    db = _connect(database_url, pool_size=1)
     try:
         return await rates.load(
             db, SandboxRates(), reporting_currency=reporting_currency, currencies=currencies,
@@ -680,10 +687,9 @@ async def generate_history(
     database_url: str, owner_url: str, registry: BrandRegistry, weeks: int
 ) -> HistoryReport:
     from domain.affiliates import demo_history  # noqa: PLC0415
-    from domain.kernel.db import Database  # noqa: PLC0415
 
-    db = Database.connect(database_url, pool_size=2)
-    owner = Database.connect(owner_url, pool_size=1)
+    db = _connect(database_url, pool_size=2)
+    owner = _connect(owner_url, pool_size=1)
     try:
         settings = get_settings()
         return await demo_history.generate(
@@ -727,10 +733,9 @@ def bonuses_cashback(
 
 async def _cashback(database_url: str, period: object) -> list[Any]:
     from domain.bonuses import cashback  # noqa: PLC0415
-    from domain.kernel.db import Database  # noqa: PLC0415
 
     assert isinstance(period, cashback.Period)
-    db = Database.connect(database_url, pool_size=1)
+    db = _connect(database_url, pool_size=1)
     try:
         async with db.uow() as uow:
             runs = await cashback.pay_all_cashback(uow, period)
@@ -754,9 +759,8 @@ def bonuses_expire() -> None:
 
 async def _expire(database_url: str) -> tuple[int, int]:
     from domain.bonuses import free_bets, lifecycle  # noqa: PLC0415
-    from domain.kernel.db import Database  # noqa: PLC0415
 
-    db = Database.connect(database_url, pool_size=1)
+    db = _connect(database_url, pool_size=1)
     try:
         return await lifecycle.expire_due_batches(db), await free_bets.expire_due(db)
     finally:
@@ -782,10 +786,9 @@ def bonuses_free_rounds_sync() -> None:
 
 async def _free_rounds_sync(database_url: str) -> Any:
     from domain.bonuses import free_rounds  # noqa: PLC0415
-    from domain.kernel.db import Database  # noqa: PLC0415
     from domain.originals.free_rounds import StudioFreeRounds  # noqa: PLC0415
 
-    db = Database.connect(database_url, pool_size=1)
+    db = _connect(database_url, pool_size=1)
     try:
         return await free_rounds.sync(db, StudioFreeRounds(db))
     finally:
@@ -816,9 +819,8 @@ def bonuses_tiers() -> None:
 
 async def _loyalty(job: str, database_url: str) -> int:
     from domain.bonuses import loyalty, tiers  # noqa: PLC0415
-    from domain.kernel.db import Database  # noqa: PLC0415
 
-    db = Database.connect(database_url, pool_size=1)
+    db = _connect(database_url, pool_size=1)
     try:
         if job == "accrue":
             return await loyalty.accrue(db)
