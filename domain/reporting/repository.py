@@ -171,10 +171,16 @@ _FIRST_DEPOSITS = text(
           JOIN candidate c ON c.brand = f.brand AND c.player_id = f.player_id
          ORDER BY f.brand, f.player_id
            FOR UPDATE OF f
+    ), read_first AS (
+        -- The upsert's rows are joined to this one-row count of `known`, so every known
+        -- row is read (and locked) before the first row is upserted. Read after, a row the
+        -- upsert had already changed in this statement would be skipped by FOR UPDATE and
+        -- the displaced deposit lost: which came first was left to the plan.
+        SELECT count(*) AS known_rows FROM known
     ), taken AS (
         INSERT INTO reporting_first_deposits (brand, player_id, transaction_id, day, currency)
-        SELECT brand, player_id, transaction_id, day, currency
-          FROM candidate ORDER BY brand, player_id
+        SELECT c.brand, c.player_id, c.transaction_id, c.day, c.currency
+          FROM candidate c CROSS JOIN read_first ORDER BY c.brand, c.player_id
         ON CONFLICT (brand, player_id) DO UPDATE
            SET transaction_id = excluded.transaction_id, day = excluded.day,
                currency = excluded.currency
