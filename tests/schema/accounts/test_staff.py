@@ -12,6 +12,7 @@ from domain.accounts import staff as staff_service
 from domain.accounts.models import Player
 from domain.kernel.audit import AuditEntry, verify_chain
 from domain.kernel.db import Database
+from schema.ids import uuid_of_text
 from tests.support import STRONG_PASSWORD, VIEWER, Api, fresh_code
 
 STAFF_LOGIN = """mutation($i: StaffLoginInput!) { staffLogin(input: $i) { token twoFactorRequired errors { code } } }"""
@@ -113,7 +114,11 @@ async def test_risk_can_suspend_a_player_and_it_is_audited(
     assert (await player_api.query(VIEWER)).data["viewer"] is None  # sessions ended
     async with db.uow() as uow:
         entry = await uow.session.scalar(
-            select(AuditEntry).where(AuditEntry.action == "player.status.change")
+            # This player's row: the audit log is kept between tests (append-only).
+            select(AuditEntry).where(
+                AuditEntry.action == "player.status.change",
+                AuditEntry.subject_id == str(uuid_of_text(player["id"], "Player")),
+            )
         )
         assert entry is not None and entry.reason == "chargeback"
         assert entry.before == {"status": "active"} and entry.after == {"status": "suspended"}
