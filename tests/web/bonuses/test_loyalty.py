@@ -57,7 +57,9 @@ async def test_stakes_earn_points_that_show_a_tier_and_redeem_for_cash(
     tiers = await asyncio.to_thread(run_cli, "bonuses", "tiers")
 
     assert (first.returncode, second.returncode, tiers.returncode) == (0, 0, 0), (
-        first.stderr, second.stderr, tiers.stderr
+        first.stderr,
+        second.stderr,
+        tiers.stderr,
     )
     assert "0 stakes earned points" in second.stdout
     mine = (await player.query(MINE)).data["myLoyalty"]
