@@ -214,7 +214,10 @@ def _wait_until_live(server: subprocess.Popen[bytes], base_url: str) -> None:
             if httpx.get(f"{base_url}/livez", timeout=1).status_code == 200:
                 return
         time.sleep(0.1)
-    raise RuntimeError("the app server did not come up")
+    raise RuntimeError(
+        f"the app server's {base_url}/livez did not answer 200 within "
+        f"{SERVER_START_TIMEOUT_S:.0f} s (STAKEHOUSE_BENCH_SERVER_START_TIMEOUT_S sets it)"
+    )
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,10 @@ WORKER_THREADS = 8
 # A dashboard's page: the API's default `first` (the most a page may ask is 500; the
 # bench times that too, and walks the month 500 lines a page).
 DASHBOARD_PAGE = 100
+# How long the reporting worker may take to boot and apply the prime phase's bets (its
+# imports alone take over 30 s on a loaded 2-core machine).
+CATCH_UP_TIMEOUT_ENV = "STAKEHOUSE_BENCH_CATCH_UP_TIMEOUT_S"
+CATCH_UP_TIMEOUT_S = float(os.environ.get(CATCH_UP_TIMEOUT_ENV, "180"))
 REPORT = """query($from: Date!, $to: Date!, $after: String, $first: Int!) {
   report(from: $from, to: $to, dimensions: [DAY, GAME], first: $first, after: $after) {
     lines { day game bets ggr { amount } } hasNextPage endCursor } }"""
@@ -156,14 +160,47 @@ async def applied_share(db: Database, since_outbox_id: int) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-async def caught_up(db: Database, since: int, timeout_s: float = 300.0) -> None:
-    deadline = time.perf_counter() + timeout_s
+async def caught_up(
+    db: Database, since: int, processes: dict[str, subprocess.Popen[bytes]]
+) -> None:
+    """Wait until the reporting worker has applied every bet since the outbox id, at most
+    CATCH_UP_TIMEOUT_S, failing at once if one of `processes` (the relay, the worker, by name)
+    has exited: every wait of the bench ends, with an error naming what it waited for."""
+    deadline = time.perf_counter() + CATCH_UP_TIMEOUT_S
+    produced = applied = 0
     while time.perf_counter() < deadline:
+        check_running(processes)
         produced, applied = await applied_share(db, since)
         if produced and applied == produced:
             return
         await asyncio.sleep(0.5)
-    raise RuntimeError("the reporting worker never caught up with the prime phase")
+    published = await published_bets(db, since)
+    raise RuntimeError(
+        f"waited {CATCH_UP_TIMEOUT_S:.0f} s for the reporting worker to apply the prime "
+        f"phase's bets: {applied} of {produced} applied, {published} published by the relay "
+        f"(set {CATCH_UP_TIMEOUT_ENV} for a slower machine)"
+    )
+
+
+def check_running(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    for name, process in processes.items():
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} (pid {process.pid}) exited with {process.returncode}")
+
+
+async def published_bets(db: Database, since_outbox_id: int) -> int:
+    async with db.uow() as uow:
+        return int(
+            await uow.session.scalar(
+                text(
+                    "SELECT count(*) FROM outbox_events WHERE id > :since "
+                    "AND topic = 'wallets.balance_changed' AND published_at IS NOT NULL "
+                    "AND payload ->> 'kind' = 'casino.bet'"
+                ),
+                {"since": since_outbox_id},
+            )
+            or 0
+        )
 
 
 async def last_outbox_id(db: Database) -> int:
@@ -195,7 +232,8 @@ async def callback_phases(
         rounds: dict[str, list[Result]] = {OFF: [], ON: []}
         on_share = (0, 0)
         try:
-            await caught_up(db, 0)
+            children = {"the outbox relay": relay, "the reporting worker": worker}
+            await caught_up(db, 0, children)
             signal_group(worker, signal.SIGSTOP)
             # From here on, what the worker spends is applying events, not booting.
             cpu_s, applied = group_cpu_s(worker), await applied_sources(db)
@@ -209,6 +247,8 @@ async def callback_phases(
                 finally:
                     signal_group(worker, signal.SIGSTOP)
                 on_share = (on_share[0] + share[0], on_share[1] + share[1])
+                # A round without the relay or the worker measures nothing.
+                check_running(children)
                 say(f"  done: round {turn + 1} of {args.rounds}")
             cpu_s = group_cpu_s(worker) - cpu_s
             applied = await applied_sources(db) - applied
@@ -378,6 +418,9 @@ def main() -> None:
     if args.relay_loop:
         run(relay_loop(args.relay_loop), args.loop)
         return
+    # Stopped (Ctrl-C, SIGTERM), it still stops its relay and worker (the worker may be
+    # SIGSTOPped, holding what it fetched) and drops its database: unwind, not die.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     say(
         f"reporting benchmark: {args.workers} workers, {args.rounds} rounds of {args.duration}s "
         f"per phase; read model of {args.bets} bets over {args.days} days x {args.games} games; "
@@ -394,6 +437,10 @@ def main() -> None:
             say_callback(*run(callback_phases(args, url), args.loop))
         if args.only in (None, "query"):
             query_part(args, url, broker_url)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def say_callback(results: list[Result], on_share: tuple[int, int]) -> None:

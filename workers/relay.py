@@ -36,7 +36,7 @@ from domain.kernel.outbox import EVENTS_CHANNEL, RELAY_CHANNEL, OutboxEvent
 from domain.kernel.pubsub import PublishedEvent, encode_notification
 from domain.kernel.settings import get_settings
 from domain.kernel.supervision import TaskHealth, supervise
-from workers.routing import Actor, actors_for, batch_actors_for
+from workers.routing import Actor, actors_for, batch_actors_for, routed
 from workers.telemetry import CONTEXT_OPTION
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ async def relay_batch(db: Database, *, limit: int) -> int:
         if not claimed:
             return 0
         events = [item.event for item in claimed]
-        if any(actors_for(event.topic) for event in events):
+        if any(routed(event.topic) for event in events):
             # The broker client blocks; sending from a thread keeps the event loop serving.
             # Only then: most events (odds changes) go to pub/sub alone, and a hop through
             # the thread pool waits for the GIL behind a busy loop (up to its 5 ms switch

@@ -97,3 +97,10 @@ def actors_for(topic: str) -> tuple[Actor, ...]:
 def batch_actors_for(topic: str) -> tuple[Actor, ...]:
     """The actors that consume `topic` in batches (BATCH_ROUTES)."""
     return BATCH_ROUTES.get(topic, ())
+
+
+def routed(topic: str) -> bool:
+    """Whether any actor consumes `topic`, one event a message or in batches: the relay
+    sends a batch to the broker only then (a batch of events no actor takes goes to
+    pub/sub alone)."""
+    return bool(actors_for(topic) or batch_actors_for(topic))

@@ -34,6 +34,7 @@ from tests.workers import eventually, flushed_broker, queued_messages  # noqa: F
 from workers.actors import messaging
 from workers.broker import build_broker
 from workers.relay import LEASE_RETRY_S, RELAY_LEASE_KEY, RELAY_TASK, relay_batch, run_relay
+from workers.routing import BATCH_ROUTES
 from workers.scheduler import run_scheduler
 
 TIMEOUT_S = 5.0
@@ -119,6 +120,31 @@ async def test_committed_event_goes_once_to_pubsub_and_to_its_actor(
         (messaging.send_welcome.actor_name, (first_id, "aurora", first.payload())),
         (messaging.send_welcome.actor_name, (second_id, "aurora", second.payload())),
     ]
+
+
+@dataclass(frozen=True)
+class _Routed(Event):
+    """An event of a topic chosen per test (`topic` is set on a subclass)."""
+
+    n: int
+
+
+@pytest.mark.parametrize("topic", sorted(BATCH_ROUTES))
+async def test_batch_of_only_batch_routed_events_reaches_its_batch_actors(
+    db: Database, topic: str
+) -> None:
+    # A relay batch whose events only batch actors take (a steady stream of bets is all
+    # wallets.balance_changed) must still go to the broker: it once went to pub/sub alone
+    # unless some event of the batch also had a one-event-a-message actor, and the
+    # reporting read model and the segments' facts silently stopped growing.
+    event_class = type("Only", (_Routed,), {"topic": topic, "__annotations__": {}})
+    ids = await commit(db, event_class(n=1), event_class(n=2))
+
+    assert await relay_batch(db, limit=100) == 2
+
+    for actor in BATCH_ROUTES[topic]:
+        queued = [m for m in queued_messages(actor.queue_name) if m.actor_name == actor.actor_name]
+        assert [[event[0] for event in m.args[0]] for m in queued] == [ids]
 
 
 async def test_relay_run_twice_does_not_republish(db: Database) -> None:
