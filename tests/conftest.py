@@ -48,8 +48,10 @@ from domain.integrations.aggregator import (  # noqa: E402
     TEST_AGGREGATOR_STUDIOS,
 )
 from domain.kernel import roles  # noqa: E402
+from domain.kernel.audit import verify_chain  # noqa: E402
 from domain.kernel.db import Database  # noqa: E402
 from domain.kernel.migrate import upgrade  # noqa: E402
+from tests.audit_chain import ChainCheck, check_audit_chain  # noqa: E402
 from tests.support import AURORA, NORTHSTAR, Api  # noqa: E402
 from web import embedded  # noqa: E402
 
@@ -291,24 +293,61 @@ async def _cleanup(owner_db: Database) -> _Cleanup:
     return await _plan_cleanup(owner_db)
 
 
+@dataclass
+class _AuditWatermark:
+    """The newest audit row already checked (tests/audit_chain.py)."""
+
+    since: int
+
+
+@pytest.fixture(scope="session")
+async def _audit_watermark(owner_db: Database) -> AsyncIterator[_AuditWatermark]:
+    """After the session, the whole audit log is verified once: what the checks after each
+    test do not see (a tampered row below a chain's head) is still found, by its id."""
+    async with owner_db.engine.connect() as connection:
+        watermark = _AuditWatermark((await check_audit_chain(connection, 0)).newest)
+    yield watermark
+    async with owner_db.uow() as uow:
+        broken = await verify_chain(uow)
+    assert broken is None, (
+        f"audit_log row {broken} does not link: a test of this session left it out of its "
+        "chain (the one failed at its teardown, if any; else one that edited a row below a "
+        "chain's head and did not put it back exactly; tests/audit_chain.py)"
+    )
+
+
 @pytest.fixture(autouse=True)
-async def _clean_tables(owner_db: Database, _cleanup: _Cleanup) -> AsyncIterator[None]:
+async def _clean_tables(
+    owner_db: Database, _cleanup: _Cleanup, _audit_watermark: _AuditWatermark
+) -> AsyncIterator[None]:
     """Empties what the test wrote, and only that, as the owner (the application role may
-    not delete from the ledger)."""
+    not delete from the ledger); and fails the test that left the audit chain broken."""
     yield
     try:
-        await _clean(owner_db, _cleanup)
+        audit_check = await _clean(owner_db, _cleanup, _audit_watermark.since)
     except DBAPIError as error:
         # A test that killed connections (a fault drill) leaves dead ones in the pool; the
         # failed one is discarded, so the next attempt gets a live connection.
         if not error.connection_invalidated:
             raise
-        await _clean(owner_db, _cleanup)
+        audit_check = await _clean(owner_db, _cleanup, _audit_watermark.since)
+    # Advanced even past a broken row: the test that left it is the one blamed.
+    _audit_watermark.since = max(_audit_watermark.since, audit_check.newest)
+    if audit_check.broken is not None:
+        pytest.fail(
+            f"this test left audit_log row {audit_check.broken} out of its chain (written around "
+            "stakehouse_audit_record, or tampered and not put back exactly): every later "
+            "verification of the chain in this process fails",
+            pytrace=False,
+        )
 
 
-async def _clean(owner_db: Database, _cleanup: _Cleanup) -> None:
+async def _clean(owner_db: Database, _cleanup: _Cleanup, audit_since: int) -> ChainCheck:
+    """Empties the tables; checks the audit rows added after `audit_since` (and each
+    chain's head) in the same transaction."""
     studios = {"studios": [*TEST_AGGREGATOR_STUDIOS, *FORMER_TEST_AGGREGATOR_STUDIOS]}
     async with owner_db.engine.begin() as connection:
+        audit_check = await check_audit_chain(connection, audit_since)
         dirty = set((await connection.execute(text(_cleanup.dirty_query), studios)).scalars())
         statement = _cleanup.statement(dirty)
         if statement is not None:
@@ -329,6 +368,7 @@ async def _clean(owner_db: Database, _cleanup: _Cleanup) -> None:
             await connection.execute(
                 text("DELETE FROM casino_providers WHERE code = ANY(:studios)"), studios
             )
+    return audit_check
 
 
 @pytest.fixture(scope="session", autouse=True)

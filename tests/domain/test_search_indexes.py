@@ -47,13 +47,14 @@ async def _plan_of(
 
 async def test_each_audit_search_reads_its_index(db: Database, owner_db: Database) -> None:
     # A year of rows (on a chain of their own), one in twenty of this brand, so a brand's
-    # page and a range of days are each worth their index.
+    # page and a range of days are each worth their index. Appended as the platform appends
+    # (one stakehouse_audit_record call each, so each links to the one before): the log
+    # outlives the test, and rows with made-up hashes broke every later chain verification.
     async with owner_db.engine.begin() as connection:
         await connection.exec_driver_sql(
-            "INSERT INTO audit_log (at, actor_kind, actor_id, brand, action, subject_type,"
-            " subject_id, prev_hash, hash, chain)"
-            " SELECT $1::timestamptz + i * interval '3 hours', 'system', NULL,"
-            " CASE WHEN i % 20 = 0 THEN 'aurora' ELSE 'elsewhere' END, 'test', 'player', i::text, sha256(('p' || i)::bytea), sha256(('h' || i)::bytea), 99"
+            "SELECT stakehouse_audit_record(99, $1::timestamptz + i * interval '3 hours',"
+            " 'system', NULL, CASE WHEN i % 20 = 0 THEN 'aurora' ELSE 'elsewhere' END, 'test',"
+            " 'player', i::text, NULL, NULL, NULL)"
             " FROM generate_series(1, 3000) AS i",
             (_YEAR_AGO,),
         )

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from domain.kernel import audit
 from domain.kernel.audit import AuditEntry, verify_chain
 from domain.kernel.db import Database, UnitOfWork
+from tests.audit_chain import check_audit_chain
 
 
 async def _record(db: Database, subject_id: str, number: int) -> None:
@@ -125,3 +126,68 @@ async def _append(uow: UnitOfWork, subject_id: str) -> None:
         subject_id=subject_id,
         brand=None,
     )
+
+
+async def test_the_suites_guard_names_a_row_written_around_the_function_and_an_edited_head(
+    db: Database, owner_db: Database
+) -> None:
+    """tests/audit_chain.py: what the suite checks after each test, since audit_log is kept
+    and one bad row fails every later verification of the chain in that process."""
+    subject = str(uuid.uuid4())
+    await _record(db, subject, 7)
+    async with owner_db.engine.begin() as connection:
+        since = (await check_audit_chain(connection, 0)).newest
+        # A row inserted directly, with made-up hashes, on a chain of its own.
+        forged = await connection.scalar(
+            text(
+                "INSERT INTO audit_log (at, actor_kind, action, subject_type, subject_id,"
+                " prev_hash, hash, chain, scheme) VALUES (now(), 'system', 'test.forged',"
+                " 'player', :subject, decode(repeat('00', 32), 'hex'),"
+                " sha256(convert_to(:subject, 'UTF8')), 98, 2) RETURNING id"
+            ),
+            {"subject": subject},
+        )
+    async with owner_db.engine.connect() as connection:
+        after_forging = await check_audit_chain(connection, since)
+    await _owner_statements(owner_db, "DELETE FROM audit_log WHERE id = :id", id=forged)
+    # The newest row of a chain edited by the owner (as the tamper tests do) is found
+    # though it is older than the check's watermark.
+    head = await _head_of(db, subject)
+    await _owner_statements(
+        owner_db, "UPDATE audit_log SET reason = 'forged' WHERE id = :id", id=head
+    )
+    async with owner_db.engine.connect() as connection:
+        after_editing = await check_audit_chain(connection, since)
+    await _owner_statements(
+        owner_db,
+        "UPDATE audit_log SET reason = :r WHERE id = :id",
+        id=head,
+        r='reason 7 with ünïcode and "quotes"',
+    )
+    async with owner_db.engine.connect() as connection:
+        restored = await check_audit_chain(connection, 0)
+
+    assert (after_forging.broken, after_forging.newest) == (forged, forged)
+    assert after_editing.broken == head
+    assert restored.broken is None
+
+
+async def _head_of(db: Database, subject_id: str) -> int:
+    async with db.uow() as uow:
+        head = await uow.session.scalar(
+            select(func.max(AuditEntry.id)).where(AuditEntry.subject_id == subject_id)
+        )
+    assert head is not None
+    return int(head)
+
+
+async def _owner_statements(owner_db: Database, statement: str, **params: object) -> None:
+    """The owner switching the append-only trigger off around one statement."""
+    async with owner_db.transaction() as uow:
+        await uow.session.execute(
+            text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+        )
+        await uow.session.execute(text(statement), params)
+        await uow.session.execute(
+            text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
+        )
