@@ -612,19 +612,24 @@ async def settle_phases(  # noqa: PLR0915 (one straight script: seed, run, check
 
         profiler = cProfile.Profile() if args.profile else None
 
+        # This process's CPU in each one-process phase: what a loaded machine cannot stretch.
+        cpu: dict[str, float] = {}
+
         async def in_process(run_id: uuid.UUID, _lanes: list[int]) -> float:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             with profiling(profiler), statement_waits(db, args.settle_trace) as waits:
                 summary = await settlement.settle_lanes(db, run_id=run_id)
             if args.settle_trace:
                 report_statement_waits(waits)
             if not summary.done or summary.bets_processed != args.settle_bets:
                 raise RuntimeError(f"the domain run did not settle every bet: {summary}")
+            cpu[DOMAIN_ONE] = time.process_time() - cpu_started
             return time.perf_counter() - started
 
         async def raw_in_process(run_id: uuid.UUID, _lanes: list[int]) -> float:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             await raw.settle(pool, run_id, CHUNK_SIZE)
+            cpu[RAW_ONE] = time.process_time() - cpu_started
             return time.perf_counter() - started
 
         def per_lane(mode: str) -> Any:
@@ -660,6 +665,11 @@ async def settle_phases(  # noqa: PLR0915 (one straight script: seed, run, check
             )
         )  # fmt: skip
         say(f"  raw run in one process, seconds by statement (client-side waits): {statements}")
+        per_bet = {name: 1e6 * seconds / args.settle_bets for name, seconds in cpu.items()}
+        say(f"  this process's CPU per bet, one process: raw {per_bet[RAW_ONE]:.0f} µs, "
+            f"domain {per_bet[DOMAIN_ONE]:.0f} µs ({per_bet[DOMAIN_ONE] / per_bet[RAW_ONE]:.2f}x); "
+            f"wall over CPU: raw {timings[RAW_ONE] / cpu[RAW_ONE]:.2f}, "
+            f"domain {timings[DOMAIN_ONE] / cpu[DOMAIN_ONE]:.2f}")  # fmt: skip
         per_100k = timings[DOMAIN_LANES] * 100_000 / args.settle_bets
         verdict = "holds" if per_100k <= 10 else "does not hold"
         measured = "measured" if args.settle_bets == 100_000 else "extrapolated linearly"
