@@ -610,16 +610,26 @@ async def settle_phases(  # noqa: PLR0915 (one straight script: seed, run, check
             timings[name] = opened + await settle(run_id, lanes)
             checks[name] = await verify_settled(pool, market, args.settle_bets)
 
+        profiler = cProfile.Profile() if args.profile else None
+
+        # This process's CPU in each one-process phase: what a loaded machine cannot stretch.
+        cpu: dict[str, float] = {}
+
         async def in_process(run_id: uuid.UUID, _lanes: list[int]) -> float:
-            started = time.perf_counter()
-            summary = await settlement.settle_lanes(db, run_id=run_id)
+            started, cpu_started = time.perf_counter(), time.process_time()
+            with profiling(profiler), statement_waits(db, args.settle_trace) as waits:
+                summary = await settlement.settle_lanes(db, run_id=run_id)
+            if args.settle_trace:
+                report_statement_waits(waits)
             if not summary.done or summary.bets_processed != args.settle_bets:
                 raise RuntimeError(f"the domain run did not settle every bet: {summary}")
+            cpu[DOMAIN_ONE] = time.process_time() - cpu_started
             return time.perf_counter() - started
 
         async def raw_in_process(run_id: uuid.UUID, _lanes: list[int]) -> float:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             await raw.settle(pool, run_id, CHUNK_SIZE)
+            cpu[RAW_ONE] = time.process_time() - cpu_started
             return time.perf_counter() - started
 
         def per_lane(mode: str) -> Any:
@@ -630,6 +640,8 @@ async def settle_phases(  # noqa: PLR0915 (one straight script: seed, run, check
 
         await timed(RAW_ONE, markets["raw"], raw_in_process)
         await timed(DOMAIN_ONE, markets["domain"], in_process)
+        if profiler is not None:
+            save_profile(profiler, args.profile, "settle", args.profile_lines)
         await timed(RAW_LANES, markets["raw lanes"], per_lane("raw"))
         await timed(DOMAIN_LANES, markets["domain lanes"], per_lane("domain"))
         async with db.uow() as uow:
@@ -653,6 +665,11 @@ async def settle_phases(  # noqa: PLR0915 (one straight script: seed, run, check
             )
         )  # fmt: skip
         say(f"  raw run in one process, seconds by statement (client-side waits): {statements}")
+        per_bet = {name: 1e6 * seconds / args.settle_bets for name, seconds in cpu.items()}
+        say(f"  this process's CPU per bet, one process: raw {per_bet[RAW_ONE]:.0f} µs, "
+            f"domain {per_bet[DOMAIN_ONE]:.0f} µs ({per_bet[DOMAIN_ONE] / per_bet[RAW_ONE]:.2f}x); "
+            f"wall over CPU: raw {timings[RAW_ONE] / cpu[RAW_ONE]:.2f}, "
+            f"domain {timings[DOMAIN_ONE] / cpu[DOMAIN_ONE]:.2f}")  # fmt: skip
         per_100k = timings[DOMAIN_LANES] * 100_000 / args.settle_bets
         verdict = "holds" if per_100k <= 10 else "does not hold"
         measured = "measured" if args.settle_bets == 100_000 else "extrapolated linearly"
@@ -779,6 +796,45 @@ async def event_phases(args: argparse.Namespace, url: str, registry: BrandRegist
         await db.dispose()
 
 
+@contextlib.contextmanager
+def statement_waits(db: Database, on: bool) -> Iterator[list[tuple[float, str]]]:
+    """(client-side wait, SQL) of each statement `db` sends inside the block, when `on`."""
+    waits: list[tuple[float, str]] = []
+    if not on:
+        yield waits
+        return
+
+    def before(*event: Any) -> None:
+        event[4].bench_started = time.perf_counter()
+
+    def after(*event: Any) -> None:
+        waits.append((time.perf_counter() - event[4].bench_started, " ".join(event[2].split())))
+
+    engine = db.engine.sync_engine
+    sa_event.listen(engine, "before_cursor_execute", before)
+    sa_event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield waits
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", before)
+        sa_event.remove(engine, "after_cursor_execute", after)
+
+
+def report_statement_waits(waits: list[tuple[float, str]]) -> None:
+    """The one-process domain run's first fifth of statements against its last: a cost per
+    chunk that grows with what the run has settled shows as more statements or longer
+    waits at the end."""
+    fifth = len(waits) // 5
+    for name, part in (("first fifth", waits[:fifth]), ("last fifth", waits[-fifth:])):
+        by: dict[str, list[float]] = {}
+        for wait, sql in part:
+            by.setdefault(sql[:60], []).append(wait)
+        say(f"  {name} of the domain run's statements ({len(part)}), by client-side wait:")
+        for sql, seconds in sorted(by.items(), key=lambda item: -sum(item[1])):
+            each = 1000 * sum(seconds) / len(seconds)
+            say(f"    {sum(seconds):7.3f}s {len(seconds):5d} x {each:6.2f} ms  {sql}")
+
+
 # ---- main ------------------------------------------------------------------------------------
 
 
@@ -804,7 +860,7 @@ def save_profile(profiler: cProfile.Profile, path: str, part: str, lines: int) -
     profiler.dump_stats(target)
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(lines)
-    say(f"--- profile of the {part} GraphQL phase (all rounds), by tottime; saved to {target}")
+    say(f"--- profile of the {part} part's measured phase, by tottime; saved to {target}")
     say(out.getvalue())
 
 
@@ -821,6 +877,11 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0, help="placeBet: unmeasured s")
     parser.add_argument("--settle-bets", type=int, default=20_000, help="settlement: bets")
     parser.add_argument("--settle-players", type=int, default=50, help="settlement: players")
+    parser.add_argument(
+        "--settle-trace",
+        action="store_true",
+        help="settlement: the one-process domain run's statements, its first fifth vs its last",
+    )
     parser.add_argument("--events", type=int, default=25, help="events: events seeded")
     parser.add_argument("--event-markets", type=int, default=3, help="events: markets each")
     parser.add_argument("--event-calls", type=int, default=100, help="events: calls per round")
@@ -831,7 +892,8 @@ def parse_arguments() -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument(
         "--profile", metavar="FILE",
-        help="cProfile the GraphQL phase of events and place; stats saved to FILE.<part>",
+        help="cProfile the GraphQL phase of events and place, the one-process domain "
+             "settlement; stats saved to FILE.<part>",
     )  # fmt: skip
     parser.add_argument("--profile-lines", type=int, default=30, help="profile lines printed")
     return parser.parse_args()

@@ -40,6 +40,7 @@ from tests.domain.sportsbook.support import (
     place,
     wallets,
 )
+from tests.support import statements_of
 
 WIN = LegResult(ResultKind.WIN)
 LOSE = LegResult(ResultKind.LOSE)
@@ -410,4 +411,45 @@ async def test_a_rollback_the_player_has_spent_the_winnings_of_leaves_that_bet_l
     assert run.unreversed_bet_ids == [won.bet_id]
     assert (await _bet(db, won.bet_id)).status == "won"
     assert await wallets(db, player) == {}  # nothing left to take back, and nothing owed
+    await assert_ledger_ok(db)
+
+
+async def test_a_chunk_sends_the_same_statements_however_many_chunks_came_before_it(
+    db: Database, registry: BrandRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The class: work per chunk that grows with what the run has already settled (objects
+    # kept in a session across chunks and flushed again, a read of every settled bet or
+    # every wallet, a query whose plan walks the lane from its start). One chunk's
+    # statements, its first against its last, must be the same list.
+    market = await add_market(db, {"home": "2.00", "away": "3.00"})
+    players = [await funded_player(db, registry, 10_00) for _ in range(4)]
+    for _round in range(3):
+        for number, player in enumerate(players):
+            pick = "home" if number % 2 else "away"
+            odds = "2.00" if pick == "home" else "3.00"
+            await place(db, registry, player, single(market.outcomes[pick], odds, 1_00))
+    real_chunk = settlement.settle_chunk
+    chunks: list[list[str]] = []
+
+    async def counted(uow: UnitOfWork, **kwargs: object) -> settlement.Chunk:
+        with statements_of(db) as statements:
+            chunk = await real_chunk(uow, **kwargs)  # type: ignore[arg-type]
+        chunks.append([" ".join(statement.split()) for statement in statements])
+        return chunk
+
+    monkeypatch.setattr(settlement, "settle_chunk", counted)
+
+    summary = await settle(db, market, {"home": WIN, "away": LOSE}, chunk_size=2, lanes=1)
+
+    assert summary.done
+    assert summary.bets_processed == 12
+    # Six full chunks (one winner and one loser each), then the empty one that ends the lane.
+    assert len(chunks) == 7
+    full = chunks[:6]
+    assert [len(statements) for statements in full] == [len(full[0])] * 6
+    assert full[-1] == full[0]
+    assert [await wallets(db, p) for p in players] == [
+        {WalletKind.CASH: 7_00},
+        {WalletKind.CASH: 13_00},
+    ] * 2
     await assert_ledger_ok(db)
