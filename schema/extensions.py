@@ -466,7 +466,19 @@ class QueryCost(SchemaExtension):
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
 
-class HideSuggestions(MaskErrors):
+class _ErrorMasking(MaskErrors):
+    """strawberry's MaskErrors, without its runtime-checkable Protocol: an `isinstance`
+    against one walks the protocol's attributes on every call, once per masking extension
+    per request (about 2 % of placeBet's profiled CPU for two extensions), for what
+    `getattr` answers."""
+
+    def _process_result(self, result: object) -> None:
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
+
+class HideSuggestions(_ErrorMasking):
     """Outside development, errors do not suggest names: with introspection off, the
     suggestions would otherwise spell out the schema one typo at a time."""
 
@@ -535,7 +547,7 @@ def _is_expected(error: GraphQLError) -> bool:
     )
 
 
-class MaskUnexpectedErrors(MaskErrors):
+class MaskUnexpectedErrors(_ErrorMasking):
     """Replace unexpected errors by "Unexpected error" and the request id. The details are
     logged once, with the traceback, by the schema's `process_errors`, which sees every
     error before this masks it."""
