@@ -326,3 +326,48 @@ async def test_every_site_document_answers_the_same_with_and_without_direct_reso
     assert different == {}
     # Not a comparison of refusals: every document answers data.
     assert answered_data == len(DOCUMENTS)
+
+
+def _slip_variants(slip: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """placeBet inputs its direct resolver builds itself (schema.sportsbook.mutations):
+    a replay, every optional field sent, and the refusals its input can carry."""
+    selection = slip["selections"][0]
+    return {
+        "replay": slip,
+        "every field": {
+            **slip,
+            "system": None,
+            "systemFolds": None,
+            "eachWay": False,
+            "freeBet": False,
+            "oddsPolicy": "ACCEPT_HIGHER",
+        },
+        "not a global id": {**slip, "selections": [{**selection, "outcome": "not-an-id"}]},
+        "another type's id": {
+            **slip,
+            "selections": [{**selection, "outcome": to_base64("Bet", "1")}],
+        },
+        "odds as a number": {**slip, "selections": [{**selection, "odds": 2.5}]},
+        "custom system without k": {**slip, "type": "SYSTEM", "system": "CUSTOM"},
+        "control character": {**slip, "stake": {**slip["stake"], "currency": "EU\x00"}},
+        "stake not an amount": {**slip, "stake": {**slip["stake"], "amount": "ten"}},
+    }
+
+
+async def test_place_bet_inputs_answer_the_same_with_and_without_direct_resolvers(
+    db: Database, registry: BrandRegistry
+) -> None:
+    token, world = await _world(db, registry)
+    different = {}
+
+    for name, slip in _slip_variants(world["slip"]).items():
+        answers = [
+            await _run(schema, _context(db, registry, token), "PlaceBet", {"input": slip})
+            for schema in (WITHOUT_DIRECT, WITH_DIRECT)
+        ]
+        if answers[0] != answers[1]:
+            different[name] = answers
+        if name == "replay":
+            assert answers[1]["data"]["placeBet"]["bet"]["id"] == world["bet"], answers
+
+    assert different == {}
