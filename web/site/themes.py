@@ -208,6 +208,9 @@ class SiteTheme:
     _overridden: dict[tuple[int, str], Translations] = field(default_factory=dict, repr=False)
     # The inline stylesheet, precompressed, per (version, state of base.css).
     _css_blocks: dict[tuple[Any, ...], CompressedBlock] = field(default_factory=dict, repr=False)
+    # base.css's (path, mtime, size) as `_base_css_state` last read it.
+    _base_css: tuple[str, int, int] | None = field(default=None, repr=False)
+    _base_css_read: bool = field(default=False, repr=False)
     # static_url per file, kept when templates are not reloaded (the files are the image's).
     _static_urls: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -310,15 +313,7 @@ class SiteTheme:
         """`inline_css`'s text and its compressed bytes, built once per version of the
         stylesheet: the site's gzip encoder sends them in place of compressing them again
         for every page (web/site/compression.py)."""
-        state: tuple[str, int, int] | None = None
-        if self.environment.auto_reload or not self._css_blocks:
-            path = self.static_file("base.css")
-            if path is not None:
-                status = path.stat()
-                state = (str(path), status.st_mtime_ns, status.st_size)
-        else:
-            # The files do not change outside development: base.css as first read.
-            state = next(iter(self._css_blocks))[1]
+        state = self._base_css_state()
         version = self.published
         key = (version.id if version is not None else None, state)
         found = self._css_blocks.get(key)
@@ -331,6 +326,20 @@ class SiteTheme:
                 self._css_blocks.clear()
             found = self._css_blocks[key] = CompressedBlock.of(text)
         return found
+
+    def _base_css_state(self) -> tuple[str, int, int] | None:
+        """base.css's path, modification time and size (None: no such file): read on every
+        page in development, once otherwise (the files do not change under a running
+        process)."""
+        if self._base_css_read and not self.environment.auto_reload:
+            return self._base_css
+        path = self.static_file("base.css")
+        state = None
+        if path is not None:
+            status = path.stat()
+            state = (str(path), status.st_mtime_ns, status.st_size)
+        self._base_css, self._base_css_read = state, True
+        return state
 
     @property
     def css_version(self) -> str:
